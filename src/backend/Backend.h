@@ -1,0 +1,43 @@
+// Backend: loop IR -> LLVM module (NVPTX) -> PTX -> cubin.
+//
+// Before: a loop-IR module (ir::verifyLoopIR holds). After, per step: an LLVM module
+// for nvptx64-nvidia-cuda with one `.entry` per kernel variant (params in
+// ir::Kernel::params order, `.maxntid` = threads, dynamic shared memory as an extern
+// addrspace(3) array); PTX text for the chosen arch; a cubin assembled in-process
+// by nvJitLink. Failures are reported through the DiagnosticEngine (toolchain
+// failures via `fatal`) and yield an empty result.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/IR.h"
+#include "support/Diagnostics.h"
+
+namespace tlc {
+
+struct TargetOptions {
+  std::string arch = "sm_90a";  // sm_90a (default), sm_90, sm_100a ...
+  int optLevel = 3;             // -O0 .. -O3
+};
+
+// An LLVM module with its own context, kept opaque so LLVM headers stay in src/backend.
+class LLVMModule {
+ public:
+  ~LLVMModule();
+  std::string text() const;  // `--emit=llvm`
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetOptions& target,
+                                         DiagnosticEngine& diags);
+std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& target,
+                                   DiagnosticEngine& diags);
+std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
+                                                  DiagnosticEngine& diags);
+
+}  // namespace tlc

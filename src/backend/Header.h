@@ -1,0 +1,26 @@
+// Header: the C launcher header (`--emit=header`).
+//
+// Before: the loop-IR module and its cubin. After: the text of one self-contained C
+// header (C11 and C++17, -Wall -Wextra -Werror clean) that embeds the cubin and
+// gives, per source kernel, a typed launch function returning CUresult, a
+// thread-safe lazy load and an unload. It never prints and never exits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/IR.h"
+
+namespace tlc {
+
+struct HeaderOptions {
+  std::string prefix;      // C symbol prefix, e.g. "tile_copy" from tile_copy.tl
+  std::string sourceName;  // the .tl file's name as given, recorded in a comment
+  std::string arch = "sm_90a";
+};
+
+std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>& cubin,
+                           const HeaderOptions& options);
+
+}  // namespace tlc

@@ -1,0 +1,349 @@
+// IR: the tile IR and the loop IR, one set of nodes at two levels.
+//
+// Tile IR (made by semantic analysis): a kernel's body holds tile operations
+// (CopyOp, ParallelOp, FillOp) next to scalar code; element accesses are
+// multi-dimensional (`Load.indices.size() == buffer rank`).
+// Loop IR (made by lowering): no tile operations remain; every Load/Store has one
+// flat element index into its buffer (`indices.size() == 1`), fragments have
+// become per-thread `Local` arrays, and barriers are explicit. The backend accepts
+// only loop IR (`verifyLoopIR` checks it).
+//
+// Expressions are immutable and shared (ExprRef). Variables are identified by
+// node address. Every statement keeps the source range it came from.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "support/Diagnostics.h"
+
+namespace tlc::ir {
+
+// ------------------------------------------------------------------- types
+
+enum class DType : uint8_t {
+  Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64,
+  Float16, BFloat16, Float32, Float64, Float8E4M3, Float8E5M2, Float4E2M1,
+  Handle,  // an untyped global pointer (a `ptr(...)` parameter or a tensor's data)
+};
+
+const char* name(DType t);                            // "float16"
+std::optional<DType> dtypeFromName(std::string_view);  // accepts the spec's spellings
+int bits(DType t);                                     // Float4E2M1: 4; Handle: 64; Bool: 8
+bool isFloat(DType t);                                 // fp8/fp4 included
+bool isInt(DType t);                                   // Bool excluded
+bool isSigned(DType t);
+// Storage-only float types (fp8, fp4): loadable and castable, no arithmetic.
+bool isStorageOnly(DType t);
+
+enum class MemScope { Global, Shared, Fragment, Local };
+const char* name(MemScope s);  // "global", "shared.dyn", "local.fragment", "local"
+
+// ------------------------------------------------------------- expressions
+
+enum class ExprKind { IntImm, FloatImm, Var, Binary, Unary, Select, Cast, Call, Load };
+
+enum class BinOp {
+  Add, Sub, Mul,
+  Div,       // floats: IEEE division. integers: not produced by sema (use FloorDiv)
+  FloorDiv,  // integers: floor division (Python `//`); floats: floor(a / b)
+  FloorMod,  // integers: Python `%` (sign of the divisor); floats: a - floor(a/b)*b
+  Min, Max, Pow,
+  BitAnd, BitOr, BitXor, Shl, Shr,
+  Lt, Le, Gt, Ge, Eq, Ne,  // result dtype Bool
+  And, Or,                 // on Bool
+};
+enum class UnOp { Neg, BitNot, Not };
+
+// Builtin calls. Pure unless noted.
+enum class Builtin {
+  ThreadIdx,  // args: none; `dim` field picks x/y/z. Int32
+  BlockIdx,   // likewise
+  Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Tanh, Abs, Floor, Ceil,
+};
+const char* name(Builtin b);
+const char* spelling(BinOp op);
+
+struct Buffer;
+using BufferRef = std::shared_ptr<Buffer>;
+
+struct ExprNode {
+  ExprNode(ExprKind k, DType t, int lanes = 1) : kind(k), dtype(t), lanes(lanes) {}
+  virtual ~ExprNode() = default;
+  ExprKind kind;
+  DType dtype;
+  int lanes;  // > 1: a vector of `lanes` elements (only Load, Cast, Binary, Unary of vectors)
+  template <class T> const T& as() const { return static_cast<const T&>(*this); }
+};
+using ExprRef = std::shared_ptr<const ExprNode>;
+
+struct IntImm : ExprNode {
+  IntImm(DType t, int64_t v) : ExprNode(ExprKind::IntImm, t), value(v) {}
+  int64_t value;
+};
+struct FloatImm : ExprNode {
+  FloatImm(DType t, double v) : ExprNode(ExprKind::FloatImm, t), value(v) {}
+  double value;
+};
+// A scalar variable: a kernel parameter, a loop variable or a mutable local.
+struct VarNode : ExprNode {
+  VarNode(std::string n, DType t) : ExprNode(ExprKind::Var, t), name(std::move(n)) {}
+  std::string name;
+};
+using VarRef = std::shared_ptr<const VarNode>;
+
+struct BinaryNode : ExprNode {
+  BinaryNode(BinOp o, ExprRef a, ExprRef b, DType t, int lanes)
+      : ExprNode(ExprKind::Binary, t, lanes), op(o), a(std::move(a)), b(std::move(b)) {}
+  BinOp op;
+  ExprRef a, b;
+};
+struct UnaryNode : ExprNode {
+  UnaryNode(UnOp o, ExprRef a) : ExprNode(ExprKind::Unary, a->dtype, a->lanes), op(o), a(std::move(a)) {}
+  UnOp op;
+  ExprRef a;
+};
+struct SelectNode : ExprNode {
+  SelectNode(ExprRef c, ExprRef t, ExprRef f)
+      : ExprNode(ExprKind::Select, t->dtype, t->lanes), cond(std::move(c)), t(std::move(t)), f(std::move(f)) {}
+  ExprRef cond, t, f;  // both arms are evaluated: only pure, in-bounds arms
+};
+struct CastNode : ExprNode {
+  CastNode(DType to, ExprRef a) : ExprNode(ExprKind::Cast, to, a->lanes), a(std::move(a)) {}
+  ExprRef a;
+};
+struct CallNode : ExprNode {
+  CallNode(Builtin b, std::vector<ExprRef> args, DType t)
+      : ExprNode(ExprKind::Call, t), builtin(b), args(std::move(args)) {}
+  Builtin builtin;
+  std::vector<ExprRef> args;
+  int dim = 0;  // ThreadIdx / BlockIdx: 0 = x, 1 = y, 2 = z
+};
+// Reads `lanes` consecutive elements starting at `indices`.
+// When `predicate` is set and false, no memory is touched and the value is `otherwise`
+// (or zero when `otherwise` is null).
+struct LoadNode : ExprNode {
+  LoadNode(BufferRef buf, std::vector<ExprRef> idx, DType t, int lanes)
+      : ExprNode(ExprKind::Load, t, lanes), buffer(std::move(buf)), indices(std::move(idx)) {}
+  BufferRef buffer;
+  std::vector<ExprRef> indices;
+  ExprRef predicate;  // Bool scalar or null
+  ExprRef otherwise;  // scalar of the buffer's dtype or null (= 0)
+  int alignBytes = 0; // known alignment of the first element's address (0 = element size)
+};
+
+// --------------------------------------------------------------- buffers
+
+// How a fragment's elements are spread over the block's threads: element number
+// `flat` (row-major over the fragment's shape) is owned by thread
+// `(flat / vec) % threads` at local index `(flat / (vec * threads)) * vec + flat % vec`.
+struct FragmentLayout {
+  int threads = 0;
+  int vec = 1;
+  int64_t localSize = 0;  // elements per thread: ceil(numel / (vec*threads)) * vec
+};
+
+struct Buffer {
+  std::string name;
+  DType dtype = DType::Float32;
+  MemScope scope = MemScope::Global;
+  std::vector<ExprRef> shape;    // Int32 expressions (constants or parameter vars)
+  std::vector<ExprRef> strides;  // in elements, same rank as shape
+  VarRef data;                   // Global: the Handle parameter holding the base address
+  int64_t sharedOffset = -1;     // Shared: byte offset in dynamic shared memory
+  int alignBytes = 16;           // Global: alignment the launcher guarantees (16 for tensors)
+  FragmentLayout layout;         // Fragment: set by lowering
+  SourceRange declRange;
+};
+
+// ------------------------------------------------------------ statements
+
+enum class StmtKind {
+  Seq, For, If, Let, Assign, Store, Barrier,
+  Copy, Parallel, Fill,  // tile IR only
+};
+
+struct StmtNode {
+  StmtNode(StmtKind k, SourceRange r) : kind(k), range(r) {}
+  virtual ~StmtNode() = default;
+  StmtKind kind;
+  SourceRange range;
+  template <class T> const T& as() const { return static_cast<const T&>(*this); }
+  template <class T> T& as() { return static_cast<T&>(*this); }
+};
+using StmtRef = std::shared_ptr<StmtNode>;
+
+struct SeqStmt : StmtNode {
+  explicit SeqStmt(SourceRange r, std::vector<StmtRef> s = {}) : StmtNode(StmtKind::Seq, r), stmts(std::move(s)) {}
+  std::vector<StmtRef> stmts;
+};
+
+enum class ForKind {
+  Serial,
+  Unrolled,   // the backend emits the body once per iteration (extent must be constant)
+  Pipelined,  // tile IR: `Pipelined(n, num_stages=)`; lowered to Serial
+};
+struct ForStmt : StmtNode {
+  ForStmt(SourceRange r, VarRef v, ExprRef mn, ExprRef ext, ForKind k, StmtRef b)
+      : StmtNode(StmtKind::For, r), var(std::move(v)), min(std::move(mn)), extent(std::move(ext)), kind(k), body(std::move(b)) {}
+  VarRef var;
+  ExprRef min, extent;  // var runs over [min, min + extent) by `step`
+  ExprRef step;         // null = 1; a positive or negative Int32 otherwise
+  ForKind kind;
+  int stages = 0;       // Pipelined
+  StmtRef body;
+};
+struct IfStmt : StmtNode {
+  IfStmt(SourceRange r, ExprRef c, StmtRef t, StmtRef e)
+      : StmtNode(StmtKind::If, r), cond(std::move(c)), thenBody(std::move(t)), elseBody(std::move(e)) {}
+  ExprRef cond;
+  StmtRef thenBody, elseBody;  // elseBody may be null
+};
+// Declares a mutable scalar local and gives it its first value.
+struct LetStmt : StmtNode {
+  LetStmt(SourceRange r, VarRef v, ExprRef val) : StmtNode(StmtKind::Let, r), var(std::move(v)), value(std::move(val)) {}
+  VarRef var;
+  ExprRef value;
+};
+// Updates a scalar local declared by a LetStmt (or a loop variable's shadow).
+struct AssignStmt : StmtNode {
+  AssignStmt(SourceRange r, VarRef v, ExprRef val) : StmtNode(StmtKind::Assign, r), var(std::move(v)), value(std::move(val)) {}
+  VarRef var;
+  ExprRef value;
+};
+// Writes `value` (of `value->lanes` lanes) at `indices`; skipped when `predicate` is false.
+struct StoreStmt : StmtNode {
+  StoreStmt(SourceRange r, BufferRef b, std::vector<ExprRef> idx, ExprRef v)
+      : StmtNode(StmtKind::Store, r), buffer(std::move(b)), indices(std::move(idx)), value(std::move(v)) {}
+  BufferRef buffer;
+  std::vector<ExprRef> indices;
+  ExprRef value;
+  ExprRef predicate;   // Bool scalar or null
+  int alignBytes = 0;  // known alignment of the first element's address (0 = element size)
+};
+enum class BarrierKind {
+  SyncThreads,       // bar.sync 0: all threads of the block
+  FenceProxyAsync,   // fence.proxy.async.shared::cta
+};
+struct BarrierStmt : StmtNode {
+  BarrierStmt(SourceRange r, BarrierKind k) : StmtNode(StmtKind::Barrier, r), barrier(k) {}
+  BarrierKind barrier;
+};
+
+// A rectangular part of a buffer: per axis a start and an extent.
+// Rank equals the buffer's rank; unit axes are kept (extent 1).
+struct Region {
+  BufferRef buffer;
+  std::vector<ExprRef> mins;
+  std::vector<int64_t> extents;  // tile regions have constant extents
+  SourceRange range;
+};
+
+enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
+enum class EvictionPolicy { Normal, First, Last };
+struct CopyOptions {
+  int coalescedWidth = 0;  // 0 = choose
+  bool disableTma = false;
+  EvictionPolicy eviction = EvictionPolicy::Normal;
+  PreferInstruction prefer = PreferInstruction::Auto;
+};
+struct CopyOp : StmtNode {
+  CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
+  Region src, dst;  // after sema: the non-unit extents of both sides agree, in order
+  CopyOptions options;
+};
+// `for i, j in Parallel(E0, E1) { body }`: every iteration independent.
+struct ParallelOp : StmtNode {
+  ParallelOp(SourceRange r, std::vector<VarRef> v, std::vector<int64_t> e, StmtRef b)
+      : StmtNode(StmtKind::Parallel, r), vars(std::move(v)), extents(std::move(e)), body(std::move(b)) {}
+  std::vector<VarRef> vars;
+  std::vector<int64_t> extents;
+  StmtRef body;
+};
+// fill(buf, v) / clear(buf): every element of `dst` becomes `value`.
+struct FillOp : StmtNode {
+  FillOp(SourceRange r, Region d, ExprRef v) : StmtNode(StmtKind::Fill, r), dst(std::move(d)), value(std::move(v)) {}
+  Region dst;
+  ExprRef value;
+};
+
+// -------------------------------------------------------------- kernels
+
+enum class ParamKind {
+  Pointer,  // a global base address (a tensor's data or a `ptr(...)` parameter)
+  Dim,      // a symbolic dimension or stride (int32), shared by every tensor naming it
+  Scalar,   // a scalar argument (`alpha: float32`)
+};
+struct Param {
+  std::string name;
+  ParamKind kind = ParamKind::Scalar;
+  VarRef var;                       // the value inside the kernel
+  DType elementType = DType::Float32;  // Pointer: the element type it is used with
+  SourceRange range;
+};
+
+// What a launcher must make true before it may run a kernel variant.
+struct Assumption {
+  VarRef param;        // a Pointer or Dim parameter
+  int64_t multiple;    // Pointer: the address is a multiple of this many bytes; Dim: value % multiple == 0
+};
+
+struct Kernel {
+  std::string name;        // the device entry symbol
+  std::string sourceName;  // the `kernel NAME` it comes from (variants share it)
+  SourceRange range;
+  std::vector<Param> params;  // in kernel-parameter order
+  ExprRef grid[3];            // over Dim/Scalar params and constants; Int32
+  int threads = 128;
+  int clusterDims[3] = {1, 1, 1};
+  std::vector<BufferRef> allocations;  // Shared, Fragment and Local buffers
+  int64_t dynamicSharedBytes = 0;      // set by lowering
+  std::vector<Assumption> assumptions; // this variant is valid only where these hold
+  StmtRef body;
+};
+
+// A compiled file: kernels in source order; the variants of one source kernel are
+// adjacent, most specialized first, and the last one has no assumptions.
+struct Module {
+  std::vector<Kernel> kernels;
+};
+
+// ------------------------------------------------------------- helpers
+
+// Builders that fold constants and pick result types (integer ops stay Int32 unless
+// an operand is Int64).
+ExprRef intImm(int64_t v, DType t = DType::Int32);
+ExprRef floatImm(double v, DType t = DType::Float32);
+VarRef makeVar(std::string name, DType t);
+ExprRef binary(BinOp op, ExprRef a, ExprRef b);
+ExprRef unary(UnOp op, ExprRef a);
+ExprRef select(ExprRef c, ExprRef t, ExprRef f);
+ExprRef cast(DType to, ExprRef a);
+ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim = 0);
+ExprRef add(ExprRef a, ExprRef b);
+ExprRef sub(ExprRef a, ExprRef b);
+ExprRef mul(ExprRef a, ExprRef b);
+ExprRef floorDiv(ExprRef a, ExprRef b);
+ExprRef floorMod(ExprRef a, ExprRef b);
+ExprRef lt(ExprRef a, ExprRef b);
+ExprRef logicalAnd(ExprRef a, ExprRef b);  // null-tolerant: and(null, x) = x
+std::optional<int64_t> asConstInt(const ExprRef& e);
+// The largest power of two (up to 2^30) that provably divides `e` for every value of
+// its variables (a variable counts as 1, a constant as itself).
+int64_t knownMultiple(const ExprRef& e);
+
+// Text forms: `--emit=ir` (tile IR and loop IR alike).
+std::string toString(const ExprRef& e);
+void print(const Module& m, std::ostream& out);
+void print(const Kernel& k, std::ostream& out);
+
+// Checks the loop-IR invariants listed at the top of this file; reports violations as
+// internal errors.
+void verifyLoopIR(const Kernel& k, DiagnosticEngine& diags);
+
+}  // namespace tlc::ir

@@ -1,0 +1,129 @@
+// Diagnostics: rendering and counting. See Diagnostics.h for the format.
+#include "support/Diagnostics.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+namespace tlc {
+
+static const char* kBugReport =
+    "please report this compiler bug with the input file and command line";
+
+SourceFile::SourceFile(std::string path, std::string text)
+    : path_(std::move(path)), text_(std::move(text)) {
+  lineStarts_.push_back(0);
+  for (uint32_t i = 0; i < text_.size(); ++i)
+    if (text_[i] == '\n') lineStarts_.push_back(i + 1);
+}
+
+std::string_view SourceFile::lineText(uint32_t line) const {
+  if (line == 0 || line > lineStarts_.size()) return {};
+  uint32_t begin = lineStarts_[line - 1];
+  uint32_t end = line < lineStarts_.size() ? lineStarts_[line] - 1 : (uint32_t)text_.size();
+  if (end > begin && text_[end - 1] == '\r') --end;
+  return std::string_view(text_).substr(begin, end - begin);
+}
+
+SourceLoc SourceFile::locationOf(uint32_t offset) const {
+  offset = std::min<uint32_t>(offset, (uint32_t)text_.size());
+  auto it = std::upper_bound(lineStarts_.begin(), lineStarts_.end(), offset);
+  uint32_t line = (uint32_t)(it - lineStarts_.begin());
+  return SourceLoc{offset, line, offset - lineStarts_[line - 1] + 1};
+}
+
+DiagnosticEngine::DiagnosticEngine(std::ostream& out) : out_(out) {}
+
+void DiagnosticEngine::error(SourceRange r, std::string m) { report(Severity::Error, r, std::move(m)); }
+void DiagnosticEngine::warning(SourceRange r, std::string m) {
+  report(warningsAsErrors_ ? Severity::Error : Severity::Warning, r, std::move(m));
+}
+void DiagnosticEngine::note(SourceRange r, std::string m) { report(Severity::Note, r, std::move(m)); }
+void DiagnosticEngine::remark(SourceRange r, std::string m) { report(Severity::Remark, r, std::move(m)); }
+void DiagnosticEngine::fatal(std::string m) { report(Severity::Error, SourceRange{}, std::move(m)); }
+
+void DiagnosticEngine::report(Severity severity, SourceRange range, std::string message) {
+  Diagnostic d{severity, range, std::move(message)};
+  switch (severity) {
+    case Severity::Error:
+      ++errorCount_;
+      if (errorLimit_ && errorCount_ > errorLimit_) {
+        suppressNotes_ = true;
+        if (!limitReported_) {
+          limitReported_ = true;
+          out_ << "fatal error: too many errors emitted, stopping now [-ferror-limit=]\n";
+        }
+        all_.push_back(std::move(d));
+        return;
+      }
+      suppressNotes_ = false;
+      break;
+    case Severity::Warning:
+      if (suppressWarnings_) { suppressNotes_ = true; return; }
+      ++warningCount_;
+      suppressNotes_ = false;
+      break;
+    case Severity::Remark:
+      if (!showRemarks_) { suppressNotes_ = true; return; }
+      suppressNotes_ = false;
+      break;
+    case Severity::Note:
+      if (suppressNotes_) return;
+      break;
+  }
+  render(d);
+  all_.push_back(std::move(d));
+}
+
+void DiagnosticEngine::render(const Diagnostic& d) {
+  const char* label = "error";
+  const char* color = "\033[1;31m";
+  switch (d.severity) {
+    case Severity::Note: label = "note"; color = "\033[1;30m"; break;
+    case Severity::Remark: label = "remark"; color = "\033[1;34m"; break;
+    case Severity::Warning: label = "warning"; color = "\033[1;35m"; break;
+    case Severity::Error: break;
+  }
+  const char* bold = color_ ? "\033[1m" : "";
+  const char* reset = color_ ? "\033[0m" : "";
+  if (file_ && d.range.valid())
+    out_ << bold << file_->path() << ':' << d.range.begin.line << ':' << d.range.begin.column
+         << ": " << reset;
+  else
+    out_ << bold << "tlc: " << reset;
+  out_ << (color_ ? color : "") << label << ": " << reset << bold << d.message << reset << '\n';
+  if (!file_ || !d.range.valid()) return;
+
+  // The source line with a caret under the start and tildes to the end of the range
+  // (clipped to the first line). Tabs are kept so the caret lines up.
+  uint32_t line = d.range.begin.line;
+  std::string_view text = file_->lineText(line);
+  std::string lineNo = std::to_string(line);
+  out_ << ' ' << lineNo << " | " << text << '\n';
+  out_ << ' ' << std::string(lineNo.size(), ' ') << " | ";
+  uint32_t col = d.range.begin.column;
+  for (uint32_t i = 1; i < col && i <= text.size(); ++i) out_ << (text[i - 1] == '\t' ? '\t' : ' ');
+  uint32_t endCol = d.range.end.line == line ? d.range.end.column : (uint32_t)text.size() + 1;
+  if (endCol <= col) endCol = col + 1;
+  out_ << (color_ ? "\033[1;32m" : "") << '^';
+  for (uint32_t i = col + 1; i < endCol && i <= text.size(); ++i) out_ << '~';
+  out_ << reset << '\n';
+}
+
+void DiagnosticEngine::internalError(SourceRange range, const std::string& message) {
+  if (file_ && range.valid())
+    out_ << file_->path() << ':' << range.begin.line << ':' << range.begin.column << ": ";
+  out_ << "internal compiler error: " << message << "\n" << kBugReport << "\n";
+  out_.flush();
+  std::abort();
+}
+
+void internalAssertFailed(const char* cond, const std::string& msg, const char* file, int line) {
+  std::cerr << "internal compiler error: " << msg << " (" << cond << " at " << file << ":" << line
+            << ")\n"
+            << kBugReport << "\n";
+  std::cerr.flush();
+  std::abort();
+}
+
+}  // namespace tlc
