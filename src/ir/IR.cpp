@@ -1,1 +1,667 @@
-// placeholder until this file is written
+// IR: dtype tables, folding builders, the text printer and the loop-IR verifier.
+#include "ir/IR.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <sstream>
+
+namespace tlc::ir {
+
+// ------------------------------------------------------------------- types
+
+namespace {
+struct DTypeRow {
+  DType type;
+  const char* name;
+  int bits;
+  bool isFloat, isSigned;
+};
+constexpr DTypeRow kDTypes[] = {
+    {DType::Bool, "bool", 8, false, false},
+    {DType::Int8, "int8", 8, false, true},
+    {DType::Int16, "int16", 16, false, true},
+    {DType::Int32, "int32", 32, false, true},
+    {DType::Int64, "int64", 64, false, true},
+    {DType::UInt8, "uint8", 8, false, false},
+    {DType::UInt16, "uint16", 16, false, false},
+    {DType::UInt32, "uint32", 32, false, false},
+    {DType::UInt64, "uint64", 64, false, false},
+    {DType::Float16, "float16", 16, true, true},
+    {DType::BFloat16, "bfloat16", 16, true, true},
+    {DType::Float32, "float32", 32, true, true},
+    {DType::Float64, "float64", 64, true, true},
+    {DType::Float8E4M3, "float8_e4m3", 8, true, true},
+    {DType::Float8E5M2, "float8_e5m2", 8, true, true},
+    {DType::Float4E2M1, "float4_e2m1fn", 4, true, true},
+    {DType::Handle, "handle", 64, false, false},
+};
+const DTypeRow& row(DType t) { return kDTypes[static_cast<int>(t)]; }
+}  // namespace
+
+const char* name(DType t) { return row(t).name; }
+int bits(DType t) { return row(t).bits; }
+bool isFloat(DType t) { return row(t).isFloat; }
+bool isInt(DType t) { return !row(t).isFloat && t != DType::Bool && t != DType::Handle; }
+bool isSigned(DType t) { return row(t).isSigned; }
+bool isStorageOnly(DType t) {
+  return t == DType::Float8E4M3 || t == DType::Float8E5M2 || t == DType::Float4E2M1;
+}
+
+std::optional<DType> dtypeFromName(std::string_view n) {
+  for (const auto& r : kDTypes)
+    if (n == r.name && r.type != DType::Handle) return r.type;
+  // Aliases TileLang users write.
+  if (n == "float8_e4m3fn") return DType::Float8E4M3;
+  if (n == "half") return DType::Float16;
+  if (n == "float") return DType::Float32;
+  if (n == "double") return DType::Float64;
+  return std::nullopt;
+}
+
+const char* name(MemScope s) {
+  switch (s) {
+    case MemScope::Global: return "global";
+    case MemScope::Shared: return "shared.dyn";
+    case MemScope::Fragment: return "local.fragment";
+    case MemScope::Local: return "local";
+  }
+  return "?";
+}
+
+const char* name(Builtin b) {
+  switch (b) {
+    case Builtin::ThreadIdx: return "threadIdx";
+    case Builtin::BlockIdx: return "blockIdx";
+    case Builtin::Exp: return "exp";
+    case Builtin::Exp2: return "exp2";
+    case Builtin::Log: return "log";
+    case Builtin::Log2: return "log2";
+    case Builtin::Sqrt: return "sqrt";
+    case Builtin::Rsqrt: return "rsqrt";
+    case Builtin::Tanh: return "tanh";
+    case Builtin::Abs: return "abs";
+    case Builtin::Floor: return "floor";
+    case Builtin::Ceil: return "ceil";
+  }
+  return "?";
+}
+
+const char* spelling(BinOp op) {
+  switch (op) {
+    case BinOp::Add: return "+";
+    case BinOp::Sub: return "-";
+    case BinOp::Mul: return "*";
+    case BinOp::Div: return "/";
+    case BinOp::FloorDiv: return "//";
+    case BinOp::FloorMod: return "%";
+    case BinOp::Min: return "min";
+    case BinOp::Max: return "max";
+    case BinOp::Pow: return "**";
+    case BinOp::BitAnd: return "&";
+    case BinOp::BitOr: return "|";
+    case BinOp::BitXor: return "^";
+    case BinOp::Shl: return "<<";
+    case BinOp::Shr: return ">>";
+    case BinOp::Lt: return "<";
+    case BinOp::Le: return "<=";
+    case BinOp::Gt: return ">";
+    case BinOp::Ge: return ">=";
+    case BinOp::Eq: return "==";
+    case BinOp::Ne: return "!=";
+    case BinOp::And: return "and";
+    case BinOp::Or: return "or";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- builders
+
+ExprRef intImm(int64_t v, DType t) { return std::make_shared<IntImm>(t, v); }
+ExprRef floatImm(double v, DType t) { return std::make_shared<FloatImm>(t, v); }
+VarRef makeVar(std::string n, DType t) { return std::make_shared<VarNode>(std::move(n), t); }
+
+std::optional<int64_t> asConstInt(const ExprRef& e) {
+  if (e && e->kind == ExprKind::IntImm) return e->as<IntImm>().value;
+  return std::nullopt;
+}
+static std::optional<double> asConstFloat(const ExprRef& e) {
+  if (e && e->kind == ExprKind::FloatImm) return e->as<FloatImm>().value;
+  return std::nullopt;
+}
+
+static bool isComparison(BinOp op) {
+  return op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt || op == BinOp::Ge ||
+         op == BinOp::Eq || op == BinOp::Ne;
+}
+
+// The common type of two operands: floats win over ints, wider wins, signed wins ties.
+static DType promote(DType a, DType b) {
+  if (a == b) return a;
+  if (isFloat(a) != isFloat(b)) return isFloat(a) ? a : b;
+  if (a == DType::Bool) return b;
+  if (b == DType::Bool) return a;
+  if (bits(a) != bits(b)) return bits(a) > bits(b) ? a : b;
+  return isSigned(a) ? a : b;
+}
+
+static int64_t floorDivInt(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+static int64_t floorModInt(int64_t a, int64_t b) { return a - floorDivInt(a, b) * b; }
+
+static std::optional<int64_t> foldInt(BinOp op, int64_t a, int64_t b) {
+  switch (op) {
+    case BinOp::Add: return a + b;
+    case BinOp::Sub: return a - b;
+    case BinOp::Mul: return a * b;
+    case BinOp::FloorDiv: if (b == 0) return std::nullopt; return floorDivInt(a, b);
+    case BinOp::FloorMod: if (b == 0) return std::nullopt; return floorModInt(a, b);
+    case BinOp::Min: return std::min(a, b);
+    case BinOp::Max: return std::max(a, b);
+    case BinOp::BitAnd: return a & b;
+    case BinOp::BitOr: return a | b;
+    case BinOp::BitXor: return a ^ b;
+    case BinOp::Shl: if (b < 0 || b > 62) return std::nullopt; return a << b;
+    case BinOp::Shr: if (b < 0 || b > 62) return std::nullopt; return a >> b;
+    case BinOp::Lt: return a < b;
+    case BinOp::Le: return a <= b;
+    case BinOp::Gt: return a > b;
+    case BinOp::Ge: return a >= b;
+    case BinOp::Eq: return a == b;
+    case BinOp::Ne: return a != b;
+    case BinOp::And: return (a != 0) && (b != 0);
+    case BinOp::Or: return (a != 0) || (b != 0);
+    default: return std::nullopt;
+  }
+}
+
+ExprRef cast(DType to, ExprRef a) {
+  if (a->dtype == to) return a;
+  if (auto c = asConstInt(a)) {
+    if (isInt(to) || to == DType::Bool) return intImm(to == DType::Bool ? (*c != 0) : *c, to);
+    if (isFloat(to) && !isStorageOnly(to)) return floatImm((double)*c, to);
+  }
+  if (auto f = asConstFloat(a)) {
+    if (isFloat(to) && !isStorageOnly(to)) return floatImm(*f, to);
+  }
+  return std::make_shared<CastNode>(to, std::move(a));
+}
+
+ExprRef binary(BinOp op, ExprRef a, ExprRef b) {
+  DType common = promote(a->dtype, b->dtype);
+  if (op == BinOp::And || op == BinOp::Or) common = DType::Bool;
+  if (op == BinOp::Shl || op == BinOp::Shr) common = a->dtype;
+  a = cast(common, std::move(a));
+  b = cast(common, std::move(b));
+  DType result = isComparison(op) ? DType::Bool : common;
+  int lanes = std::max(a->lanes, b->lanes);
+
+  auto ca = asConstInt(a), cb = asConstInt(b);
+  if (ca && cb && lanes == 1) {
+    if (auto v = foldInt(op, *ca, *cb)) return intImm(*v, result);
+  }
+  auto fa = asConstFloat(a), fb = asConstFloat(b);
+  if (fa && fb && lanes == 1) {
+    switch (op) {
+      case BinOp::Add: return floatImm(*fa + *fb, result);
+      case BinOp::Sub: return floatImm(*fa - *fb, result);
+      case BinOp::Mul: return floatImm(*fa * *fb, result);
+      case BinOp::Div: return floatImm(*fa / *fb, result);
+      case BinOp::Min: return floatImm(std::min(*fa, *fb), result);
+      case BinOp::Max: return floatImm(std::max(*fa, *fb), result);
+      default: break;
+    }
+  }
+  // Algebraic identities that keep index arithmetic readable and foldable.
+  if (isInt(common) && lanes == 1) {
+    switch (op) {
+      case BinOp::Add:
+        if (ca && *ca == 0) return b;
+        if (cb && *cb == 0) return a;
+        // (x + c1) + c2 -> x + (c1 + c2)
+        if (cb && a->kind == ExprKind::Binary && a->as<BinaryNode>().op == BinOp::Add) {
+          if (auto inner = asConstInt(a->as<BinaryNode>().b))
+            return binary(BinOp::Add, a->as<BinaryNode>().a, intImm(*inner + *cb, common));
+        }
+        break;
+      case BinOp::Sub:
+        if (cb && *cb == 0) return a;
+        if (cb) return binary(BinOp::Add, a, intImm(-*cb, common));
+        break;
+      case BinOp::Mul:
+        if ((ca && *ca == 0) || (cb && *cb == 0)) return intImm(0, result);
+        if (ca && *ca == 1) return b;
+        if (cb && *cb == 1) return a;
+        break;
+      case BinOp::FloorDiv:
+        if (cb && *cb == 1) return a;
+        break;
+      case BinOp::FloorMod:
+        if (cb && *cb == 1) return intImm(0, result);
+        break;
+      default: break;
+    }
+  }
+  if (op == BinOp::And) {
+    if (ca) return *ca ? b : intImm(0, DType::Bool);
+    if (cb) return *cb ? a : intImm(0, DType::Bool);
+  }
+  if (op == BinOp::Or) {
+    if (ca) return *ca ? intImm(1, DType::Bool) : b;
+    if (cb) return *cb ? intImm(1, DType::Bool) : a;
+  }
+  return std::make_shared<BinaryNode>(op, std::move(a), std::move(b), result, lanes);
+}
+
+ExprRef unary(UnOp op, ExprRef a) {
+  if (auto c = asConstInt(a)) {
+    switch (op) {
+      case UnOp::Neg: return intImm(-*c, a->dtype);
+      case UnOp::BitNot: return intImm(~*c, a->dtype);
+      case UnOp::Not: return intImm(*c == 0, DType::Bool);
+    }
+  }
+  if (auto f = asConstFloat(a); f && op == UnOp::Neg) return floatImm(-*f, a->dtype);
+  return std::make_shared<UnaryNode>(op, std::move(a));
+}
+
+ExprRef select(ExprRef c, ExprRef t, ExprRef f) {
+  if (auto k = asConstInt(c)) return *k ? t : f;
+  DType common = promote(t->dtype, f->dtype);
+  return std::make_shared<SelectNode>(std::move(c), cast(common, std::move(t)), cast(common, std::move(f)));
+}
+
+ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
+  auto node = std::make_shared<CallNode>(b, std::move(args), t);
+  node->dim = dim;
+  return node;
+}
+
+ExprRef add(ExprRef a, ExprRef b) { return binary(BinOp::Add, std::move(a), std::move(b)); }
+ExprRef sub(ExprRef a, ExprRef b) { return binary(BinOp::Sub, std::move(a), std::move(b)); }
+ExprRef mul(ExprRef a, ExprRef b) { return binary(BinOp::Mul, std::move(a), std::move(b)); }
+ExprRef floorDiv(ExprRef a, ExprRef b) { return binary(BinOp::FloorDiv, std::move(a), std::move(b)); }
+ExprRef floorMod(ExprRef a, ExprRef b) { return binary(BinOp::FloorMod, std::move(a), std::move(b)); }
+ExprRef lt(ExprRef a, ExprRef b) { return binary(BinOp::Lt, std::move(a), std::move(b)); }
+ExprRef logicalAnd(ExprRef a, ExprRef b) {
+  if (!a) return b;
+  if (!b) return a;
+  return binary(BinOp::And, std::move(a), std::move(b));
+}
+
+static int64_t gcd(int64_t a, int64_t b) {
+  a = a < 0 ? -a : a;
+  b = b < 0 ? -b : b;
+  while (b) { int64_t t = a % b; a = b; b = t; }
+  return a;
+}
+
+int64_t knownMultiple(const ExprRef& e) {
+  constexpr int64_t kCap = int64_t(1) << 30;
+  if (auto c = asConstInt(e)) {
+    if (*c == 0) return kCap;
+    int64_t v = *c < 0 ? -*c : *c;
+    return std::min<int64_t>(v & -v, kCap);  // largest power of two dividing c
+  }
+  if (e->kind == ExprKind::Binary) {
+    const auto& b = e->as<BinaryNode>();
+    switch (b.op) {
+      case BinOp::Add:
+      case BinOp::Sub: return gcd(knownMultiple(b.a), knownMultiple(b.b));
+      case BinOp::Mul: return std::min<int64_t>(knownMultiple(b.a) * knownMultiple(b.b), kCap);
+      case BinOp::Shl:
+        if (auto s = asConstInt(b.b); s && *s >= 0 && *s < 30)
+          return std::min<int64_t>(knownMultiple(b.a) << *s, kCap);
+        return 1;
+      default: return 1;
+    }
+  }
+  if (e->kind == ExprKind::Cast) return knownMultiple(e->as<CastNode>().a);
+  return 1;
+}
+
+// ----------------------------------------------------------------- printer
+
+static void printExpr(const ExprRef& e, std::ostream& os);
+
+static void printList(const std::vector<ExprRef>& v, std::ostream& os) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) os << ", ";
+    printExpr(v[i], os);
+  }
+}
+
+static void printExpr(const ExprRef& e, std::ostream& os) {
+  if (!e) { os << "<null>"; return; }
+  switch (e->kind) {
+    case ExprKind::IntImm:
+      os << e->as<IntImm>().value;
+      if (e->dtype == DType::Int64) os << "L";
+      if (e->dtype == DType::Bool) os << (e->as<IntImm>().value ? "" : "") ;
+      break;
+    case ExprKind::FloatImm: {
+      std::ostringstream s;
+      s.precision(9);
+      s << e->as<FloatImm>().value;
+      std::string t = s.str();
+      if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+      os << t;
+      if (e->dtype != DType::Float32) os << "_" << name(e->dtype);
+      break;
+    }
+    case ExprKind::Var: os << e->as<VarNode>().name; break;
+    case ExprKind::Binary: {
+      const auto& b = e->as<BinaryNode>();
+      if (b.op == BinOp::Min || b.op == BinOp::Max) {
+        os << spelling(b.op) << "(";
+        printExpr(b.a, os);
+        os << ", ";
+        printExpr(b.b, os);
+        os << ")";
+      } else {
+        os << "(";
+        printExpr(b.a, os);
+        os << " " << spelling(b.op) << " ";
+        printExpr(b.b, os);
+        os << ")";
+      }
+      break;
+    }
+    case ExprKind::Unary: {
+      const auto& u = e->as<UnaryNode>();
+      os << (u.op == UnOp::Neg ? "-" : u.op == UnOp::BitNot ? "~" : "not ");
+      printExpr(u.a, os);
+      break;
+    }
+    case ExprKind::Select: {
+      const auto& s = e->as<SelectNode>();
+      os << "select(";
+      printExpr(s.cond, os);
+      os << ", ";
+      printExpr(s.t, os);
+      os << ", ";
+      printExpr(s.f, os);
+      os << ")";
+      break;
+    }
+    case ExprKind::Cast:
+      os << "cast<" << name(e->dtype);
+      if (e->lanes > 1) os << "x" << e->lanes;
+      os << ">(";
+      printExpr(e->as<CastNode>().a, os);
+      os << ")";
+      break;
+    case ExprKind::Call: {
+      const auto& c = e->as<CallNode>();
+      os << name(c.builtin);
+      if (c.builtin == Builtin::ThreadIdx || c.builtin == Builtin::BlockIdx)
+        os << "." << "xyz"[c.dim];
+      else {
+        os << "(";
+        printList(c.args, os);
+        os << ")";
+      }
+      break;
+    }
+    case ExprKind::Load: {
+      const auto& l = e->as<LoadNode>();
+      os << l.buffer->name << "[";
+      printList(l.indices, os);
+      os << "]";
+      if (l.lanes > 1) os << "x" << l.lanes;
+      if (l.predicate) {
+        os << " if ";
+        printExpr(l.predicate, os);
+        os << " else ";
+        if (l.otherwise) printExpr(l.otherwise, os); else os << "0";
+      }
+      break;
+    }
+  }
+}
+
+std::string toString(const ExprRef& e) {
+  std::ostringstream os;
+  printExpr(e, os);
+  return os.str();
+}
+
+static std::string loc(const SourceRange& r) {
+  if (!r.valid()) return "";
+  return "  @" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+static void printRegion(const Region& r, std::ostream& os) {
+  os << r.buffer->name << "[";
+  for (size_t i = 0; i < r.mins.size(); ++i) {
+    if (i) os << ", ";
+    printExpr(r.mins[i], os);
+    os << " +: " << r.extents[i];
+  }
+  os << "] (" << name(r.buffer->scope) << ")";
+}
+
+static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
+  std::string pad(depth * 2, ' ');
+  if (!s) return;
+  switch (s->kind) {
+    case StmtKind::Seq:
+      for (const auto& c : s->as<SeqStmt>().stmts) printStmt(c, os, depth);
+      break;
+    case StmtKind::For: {
+      const auto& f = s->as<ForStmt>();
+      const char* kind = f.kind == ForKind::Serial ? "serial" : f.kind == ForKind::Unrolled ? "unrolled" : "pipelined";
+      os << pad << "for " << f.var->name << " in " << kind << "(";
+      printExpr(f.min, os);
+      os << ", +";
+      printExpr(f.extent, os);
+      if (f.step) { os << ", step "; printExpr(f.step, os); }
+      if (f.kind == ForKind::Pipelined) os << ", stages=" << f.stages;
+      os << ") {" << loc(f.range) << "\n";
+      printStmt(f.body, os, depth + 1);
+      os << pad << "}\n";
+      break;
+    }
+    case StmtKind::If: {
+      const auto& i = s->as<IfStmt>();
+      os << pad << "if ";
+      printExpr(i.cond, os);
+      os << " {" << loc(i.range) << "\n";
+      printStmt(i.thenBody, os, depth + 1);
+      if (i.elseBody) {
+        os << pad << "} else {\n";
+        printStmt(i.elseBody, os, depth + 1);
+      }
+      os << pad << "}\n";
+      break;
+    }
+    case StmtKind::Let: {
+      const auto& l = s->as<LetStmt>();
+      os << pad << "let " << l.var->name << ": " << name(l.var->dtype) << " = ";
+      printExpr(l.value, os);
+      os << loc(l.range) << "\n";
+      break;
+    }
+    case StmtKind::Assign: {
+      const auto& a = s->as<AssignStmt>();
+      os << pad << a.var->name << " = ";
+      printExpr(a.value, os);
+      os << loc(a.range) << "\n";
+      break;
+    }
+    case StmtKind::Store: {
+      const auto& st = s->as<StoreStmt>();
+      os << pad << st.buffer->name << "[";
+      printList(st.indices, os);
+      os << "]";
+      if (st.value->lanes > 1) os << "x" << st.value->lanes;
+      os << " = ";
+      printExpr(st.value, os);
+      if (st.predicate) { os << " if "; printExpr(st.predicate, os); }
+      os << loc(st.range) << "\n";
+      break;
+    }
+    case StmtKind::Barrier:
+      os << pad << (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads ? "sync_threads()" : "fence_proxy_async()")
+         << loc(s->range) << "\n";
+      break;
+    case StmtKind::Copy: {
+      const auto& c = s->as<CopyOp>();
+      os << pad << "copy ";
+      printRegion(c.src, os);
+      os << " -> ";
+      printRegion(c.dst, os);
+      if (c.options.coalescedWidth) os << " coalesced_width=" << c.options.coalescedWidth;
+      if (c.options.disableTma) os << " disable_tma";
+      if (c.options.eviction == EvictionPolicy::First) os << " evict_first";
+      if (c.options.eviction == EvictionPolicy::Last) os << " evict_last";
+      if (c.options.prefer == PreferInstruction::Tma) os << " prefer=tma";
+      if (c.options.prefer == PreferInstruction::CpAsync) os << " prefer=cp_async";
+      if (c.options.prefer == PreferInstruction::Sync) os << " prefer=sync";
+      os << loc(c.range) << "\n";
+      break;
+    }
+    case StmtKind::Parallel: {
+      const auto& p = s->as<ParallelOp>();
+      os << pad << "parallel ";
+      for (size_t i = 0; i < p.vars.size(); ++i) os << (i ? ", " : "") << p.vars[i]->name;
+      os << " in (";
+      for (size_t i = 0; i < p.extents.size(); ++i) os << (i ? ", " : "") << p.extents[i];
+      os << ") {" << loc(p.range) << "\n";
+      printStmt(p.body, os, depth + 1);
+      os << pad << "}\n";
+      break;
+    }
+    case StmtKind::Fill: {
+      const auto& f = s->as<FillOp>();
+      os << pad << "fill ";
+      printRegion(f.dst, os);
+      os << " = ";
+      printExpr(f.value, os);
+      os << loc(f.range) << "\n";
+      break;
+    }
+  }
+}
+
+void print(const Kernel& k, std::ostream& os) {
+  os << "kernel " << k.name;
+  if (k.sourceName != k.name) os << " (variant of " << k.sourceName << ")";
+  os << loc(k.range) << "\n";
+  for (const auto& p : k.params) {
+    os << "  param " << p.name << ": ";
+    switch (p.kind) {
+      case ParamKind::Pointer: os << "pointer to " << name(p.elementType); break;
+      case ParamKind::Dim: os << "dim int32"; break;
+      case ParamKind::Scalar: os << name(p.var->dtype); break;
+    }
+    os << "\n";
+  }
+  os << "  grid (";
+  for (int i = 0; i < 3; ++i) {
+    if (i) os << ", ";
+    printExpr(k.grid[i], os);
+  }
+  os << "), threads " << k.threads;
+  if (k.clusterDims[0] * k.clusterDims[1] * k.clusterDims[2] != 1)
+    os << ", cluster (" << k.clusterDims[0] << ", " << k.clusterDims[1] << ", " << k.clusterDims[2] << ")";
+  if (k.dynamicSharedBytes) os << ", dynamic shared " << k.dynamicSharedBytes << " bytes";
+  os << "\n";
+  for (const auto& a : k.assumptions)
+    os << "  assume " << a.param->name << " % " << a.multiple << " == 0\n";
+  for (const auto& b : k.allocations) {
+    os << "  alloc " << b->name << ": " << name(b->scope) << " " << name(b->dtype) << "[";
+    for (size_t i = 0; i < b->shape.size(); ++i) {
+      if (i) os << ", ";
+      printExpr(b->shape[i], os);
+    }
+    os << "]";
+    if (b->sharedOffset >= 0) os << " at +" << b->sharedOffset;
+    if (b->scope == MemScope::Fragment && b->layout.threads)
+      os << " layout(threads " << b->layout.threads << ", vec " << b->layout.vec << ", local "
+         << b->layout.localSize << ")";
+    os << "\n";
+  }
+  printStmt(k.body, os, 1);
+}
+
+void print(const Module& m, std::ostream& os) {
+  for (size_t i = 0; i < m.kernels.size(); ++i) {
+    if (i) os << "\n";
+    print(m.kernels[i], os);
+  }
+}
+
+// ---------------------------------------------------------------- verifier
+
+namespace {
+struct LoopIRVerifier {
+  DiagnosticEngine& diags;
+  void expr(const ExprRef& e, SourceRange r) {
+    if (!e) diags.internalError(r, "loop IR: null expression");
+    switch (e->kind) {
+      case ExprKind::Binary: expr(e->as<BinaryNode>().a, r); expr(e->as<BinaryNode>().b, r); break;
+      case ExprKind::Unary: expr(e->as<UnaryNode>().a, r); break;
+      case ExprKind::Select:
+        expr(e->as<SelectNode>().cond, r); expr(e->as<SelectNode>().t, r); expr(e->as<SelectNode>().f, r);
+        break;
+      case ExprKind::Cast: expr(e->as<CastNode>().a, r); break;
+      case ExprKind::Call: for (const auto& a : e->as<CallNode>().args) expr(a, r); break;
+      case ExprKind::Load: {
+        const auto& l = e->as<LoadNode>();
+        if (l.indices.size() != 1) diags.internalError(r, "loop IR: load from '" + l.buffer->name + "' is not flat");
+        if (l.buffer->scope == MemScope::Fragment)
+          diags.internalError(r, "loop IR: fragment '" + l.buffer->name + "' was not lowered");
+        expr(l.indices[0], r);
+        if (l.predicate) expr(l.predicate, r);
+        break;
+      }
+      default: break;
+    }
+  }
+  void stmt(const StmtRef& s) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) stmt(c); break;
+      case StmtKind::For: {
+        const auto& f = s->as<ForStmt>();
+        if (f.kind == ForKind::Pipelined) diags.internalError(s->range, "loop IR: pipelined loop was not lowered");
+        if (f.kind == ForKind::Unrolled && !asConstInt(f.extent))
+          diags.internalError(s->range, "loop IR: unrolled loop with a non-constant extent");
+        expr(f.min, s->range); expr(f.extent, s->range);
+        stmt(f.body);
+        break;
+      }
+      case StmtKind::If: expr(s->as<IfStmt>().cond, s->range); stmt(s->as<IfStmt>().thenBody); stmt(s->as<IfStmt>().elseBody); break;
+      case StmtKind::Let: expr(s->as<LetStmt>().value, s->range); break;
+      case StmtKind::Assign: expr(s->as<AssignStmt>().value, s->range); break;
+      case StmtKind::Store: {
+        const auto& st = s->as<StoreStmt>();
+        if (st.indices.size() != 1) diags.internalError(s->range, "loop IR: store to '" + st.buffer->name + "' is not flat");
+        if (st.buffer->scope == MemScope::Fragment)
+          diags.internalError(s->range, "loop IR: fragment '" + st.buffer->name + "' was not lowered");
+        expr(st.indices[0], s->range);
+        expr(st.value, s->range);
+        break;
+      }
+      case StmtKind::Barrier: break;
+      case StmtKind::Copy:
+      case StmtKind::Parallel:
+      case StmtKind::Fill: diags.internalError(s->range, "loop IR: a tile operation was not lowered");
+    }
+  }
+};
+}  // namespace
+
+void verifyLoopIR(const Kernel& k, DiagnosticEngine& diags) {
+  LoopIRVerifier v{diags};
+  v.stmt(k.body);
+  for (const auto& b : k.allocations)
+    if (b->scope == MemScope::Shared && b->sharedOffset < 0)
+      diags.internalError(k.range, "loop IR: shared buffer '" + b->name + "' has no offset");
+}
+
+}  // namespace tlc::ir
