@@ -337,6 +337,10 @@ std::optional<int64_t> asConstInt(const ExprRef& e);
 // its variables (a variable counts as 1, a constant as itself).
 int64_t knownMultiple(const ExprRef& e);
 
+// a - b when it is a constant for every value of the variables (both sides are
+// linearized: sums of constant multiples of the same sub-expressions cancel).
+std::optional<int64_t> constantDifference(const ExprRef& a, const ExprRef& b);
+
 // Text forms: `--emit=ir` (tile IR and loop IR alike).
 std::string toString(const ExprRef& e);
 void print(const Module& m, std::ostream& out);

@@ -1,0 +1,59 @@
+// Linear: a tiny linear-form analysis over integer expressions, so that region
+// extents like `by*BM + BM - by*BM` are recognised as the constant BM.
+#include <map>
+
+#include "ir/IR.h"
+
+namespace tlc::ir {
+namespace {
+
+// sum(coeff * atom) + constant, atoms keyed by their printed form.
+struct LinearForm {
+  std::map<std::string, int64_t> terms;
+  int64_t constant = 0;
+  bool ok = true;
+};
+
+void accumulate(const ExprRef& e, int64_t scale, LinearForm& out) {
+  if (!out.ok) return;
+  if (auto c = asConstInt(e)) {
+    out.constant += scale * *c;
+    return;
+  }
+  if (e->kind == ExprKind::Binary) {
+    const auto& b = e->as<BinaryNode>();
+    switch (b.op) {
+      case BinOp::Add: accumulate(b.a, scale, out); accumulate(b.b, scale, out); return;
+      case BinOp::Sub: accumulate(b.a, scale, out); accumulate(b.b, -scale, out); return;
+      case BinOp::Mul:
+        if (auto c = asConstInt(b.b)) { accumulate(b.a, scale * *c, out); return; }
+        if (auto c = asConstInt(b.a)) { accumulate(b.b, scale * *c, out); return; }
+        break;
+      default: break;
+    }
+  }
+  if (e->kind == ExprKind::Unary && e->as<UnaryNode>().op == UnOp::Neg) {
+    accumulate(e->as<UnaryNode>().a, -scale, out);
+    return;
+  }
+  if (e->kind == ExprKind::Cast && isInt(e->dtype) && isInt(e->as<CastNode>().a->dtype)) {
+    accumulate(e->as<CastNode>().a, scale, out);
+    return;
+  }
+  out.terms[toString(e)] += scale;
+}
+
+}  // namespace
+
+std::optional<int64_t> constantDifference(const ExprRef& a, const ExprRef& b) {
+  if (!isInt(a->dtype) || !isInt(b->dtype)) return std::nullopt;
+  LinearForm form;
+  accumulate(a, 1, form);
+  accumulate(b, -1, form);
+  if (!form.ok) return std::nullopt;
+  for (const auto& [atom, coeff] : form.terms)
+    if (coeff != 0) return std::nullopt;
+  return form.constant;
+}
+
+}  // namespace tlc::ir
