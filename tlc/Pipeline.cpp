@@ -1,1 +1,391 @@
-// placeholder until this file is written
+// Pipeline: runs the phases in order (read, lex, parse, check, lower, LLVM, PTX,
+// cubin, header), prints the stages asked for and writes the outputs atomically.
+#include "Pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+
+#include "backend/Backend.h"
+#include "backend/Header.h"
+#include "frontend/Parser.h"
+#include "ir/IR.h"
+#include "lower/Lower.h"
+#include "sema/Sema.h"
+#include "support/FileIO.h"
+
+namespace tlc {
+
+// ---------------------------------------------------------------- stages
+
+namespace {
+struct StageSpelling {
+  Stage stage;
+  const char* name;
+};
+constexpr StageSpelling kStageSpellings[] = {
+    {Stage::Tokens, "tokens"}, {Stage::Ast, "ast"},   {Stage::TileIR, "ir"},
+    {Stage::LoopIR, "loops"},  {Stage::LLVM, "llvm"}, {Stage::PTX, "ptx"},
+    {Stage::Cubin, "cubin"},   {Stage::Header, "header"},
+};
+}  // namespace
+
+const char* stageName(Stage stage) {
+  for (const StageSpelling& s : kStageSpellings)
+    if (s.stage == stage) return s.name;
+  return "?";
+}
+
+std::optional<Stage> stageFromName(std::string_view name) {
+  for (const StageSpelling& s : kStageSpellings)
+    if (name == s.name) return s.stage;
+  return std::nullopt;
+}
+
+const std::vector<Stage>& allStages() {
+  static const std::vector<Stage> stages = [] {
+    std::vector<Stage> v;
+    for (const StageSpelling& s : kStageSpellings) v.push_back(s.stage);
+    return v;
+  }();
+  return stages;
+}
+
+// ---------------------------------------------------------------- output plan
+
+bool OutputPlan::wants(Stage s) const {
+  return std::find(stages.begin(), stages.end(), s) != stages.end();
+}
+
+std::string replaceExtension(const std::string& path, const std::string& extension) {
+  size_t slash = path.rfind('/');
+  size_t dot = path.rfind('.');
+  bool hasExtension = dot != std::string::npos && (slash == std::string::npos || dot > slash + 1);
+  return (hasExtension ? path.substr(0, dot) : path) + extension;
+}
+
+static std::string baseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string symbolPrefixFor(const std::string& inputPath) {
+  std::string stem = replaceExtension(baseName(inputPath), "");
+  std::string prefix;
+  for (char c : stem) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    prefix += ok ? c : '_';
+  }
+  // A C identifier may not start with a digit, and `_x` names are reserved at file scope.
+  if (prefix.empty() || (prefix[0] >= '0' && prefix[0] <= '9') || prefix[0] == '_')
+    prefix = "tl_" + prefix;
+  return prefix;
+}
+
+std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::string& error) {
+  OutputPlan plan;
+  for (Stage s : allStages()) {
+    bool asked = options.emit.empty()
+                     ? (s == Stage::Cubin || s == Stage::Header)
+                     : std::find(options.emit.begin(), options.emit.end(), s) != options.emit.end();
+    if (asked) plan.stages.push_back(s);
+  }
+  if (plan.stages.empty()) {
+    error = "nothing to emit";
+    return std::nullopt;
+  }
+  plan.last = plan.stages.back();
+
+  if (!options.headerPath.empty() && !plan.wants(Stage::Header)) {
+    error = "--header given, but --emit does not include 'header'";
+    return std::nullopt;
+  }
+  for (Stage s : plan.stages)
+    if (s != Stage::Cubin && s != Stage::Header) plan.textStages.push_back(s);
+
+  if (plan.wants(Stage::Cubin)) {
+    plan.cubinPath = !options.outputPath.empty()
+                         ? options.outputPath
+                         : replaceExtension(baseName(options.inputPath), ".cubin");
+    if (plan.wants(Stage::Header))
+      plan.headerPath = !options.headerPath.empty() ? options.headerPath
+                                                    : replaceExtension(plan.cubinPath, ".h");
+  } else {
+    if (plan.wants(Stage::Header)) {
+      if (!options.headerPath.empty())
+        plan.headerPath = options.headerPath;
+      else
+        plan.textStages.push_back(Stage::Header);
+    }
+    plan.textPath = options.outputPath;
+  }
+
+  // Refuse to overwrite the source, or to write two products into one file.
+  std::vector<std::string> paths;
+  for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath})
+    if (!p->empty()) paths.push_back(*p);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (paths[i] == options.inputPath) {
+      error = "output '" + paths[i] + "' would overwrite the input";
+      return std::nullopt;
+    }
+    for (size_t j = i + 1; j < paths.size(); ++j)
+      if (paths[i] == paths[j]) {
+        error = "two outputs would go to '" + paths[i] + "' (use --header to choose the header's path)";
+        return std::nullopt;
+      }
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------- run helpers
+
+namespace {
+
+// Prints one line per phase with its wall time when verbose (`tlc: parse 0.42 ms`).
+class PhaseClock {
+ public:
+  PhaseClock(bool verbose, std::ostream& err) : verbose_(verbose), err_(err) {}
+  void start(const char* phase) {
+    phase_ = phase;
+    began_ = std::chrono::steady_clock::now();
+  }
+  void stop() {
+    if (!verbose_) return;
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began_).count();
+    char line[96];
+    std::snprintf(line, sizeof line, "tlc: %-8s %9.2f ms\n", phase_, ms);
+    err_ << line << std::flush;
+  }
+
+ private:
+  bool verbose_;
+  std::ostream& err_;
+  const char* phase_ = "";
+  std::chrono::steady_clock::time_point began_;
+};
+
+// Collects the text stages (printed as they are made when they go to stdout, so
+// they come before a later phase's errors) and the files (written at the end).
+class Products {
+ public:
+  Products(const OutputPlan& plan, std::ostream& out) : plan_(plan), out_(out) {}
+
+  void text(Stage stage, const std::string& text) {
+    if (std::find(plan_.textStages.begin(), plan_.textStages.end(), stage) == plan_.textStages.end())
+      return;
+    std::string block;
+    // Several stages in one stream get a banner each so a reader can tell them apart.
+    if (plan_.textStages.size() > 1) block += std::string("// ===== ") + stageName(stage) + " =====\n";
+    block += text;
+    if (!text.empty() && text.back() != '\n') block += '\n';
+    if (plan_.textPath.empty())
+      out_ << block << std::flush;
+    else
+      textFile_ += block;
+  }
+
+  void file(const std::string& path, std::string data) { files_.push_back({path, std::move(data)}); }
+
+  // Writes every file or none; returns false with `error` set.
+  bool writeFiles(std::string& error, std::vector<std::pair<std::string, size_t>>& written) {
+    if (!plan_.textPath.empty()) files_.insert(files_.begin(), {plan_.textPath, textFile_});
+    OutputTransaction transaction;
+    for (const auto& [path, data] : files_)
+      if (!transaction.stage(path, data, error)) return false;
+    if (!transaction.commit(error)) return false;
+    for (const auto& [path, data] : files_) written.push_back({path, data.size()});
+    return true;
+  }
+
+ private:
+  const OutputPlan& plan_;
+  std::ostream& out_;
+  std::string textFile_;
+  std::vector<std::pair<std::string, std::string>> files_;
+};
+
+std::string humanSize(size_t bytes) {
+  char text[32];
+  if (bytes < 1024)
+    std::snprintf(text, sizeof text, "%zu bytes", bytes);
+  else if (bytes < 10 * 1024)
+    std::snprintf(text, sizeof text, "%.1f KB", bytes / 1024.0);
+  else
+    std::snprintf(text, sizeof text, "%.0f KB", bytes / 1024.0);
+  return text;
+}
+
+// Errors from LLVM, ptxas or nvJitLink that point at no source line are failures of
+// the toolchain or the environment (exit 3); an error with a location is the
+// program's fault (exit 1), whichever phase found it.
+int backendFailureCode(const DiagnosticEngine& diags, size_t firstOfPhase) {
+  const std::vector<Diagnostic>& all = diags.all();
+  for (size_t i = firstOfPhase; i < all.size(); ++i)
+    if (all[i].severity == Severity::Error && !all[i].range.valid()) return kExitEnvironment;
+  return kExitSourceErrors;
+}
+
+template <class Product>
+bool failed(const Product& product, const DiagnosticEngine& diags, const char* phase) {
+  if (diags.hasErrors()) return true;
+  if (!product) {
+    // A phase must say why it produced nothing; silence here is a compiler bug.
+    internalAssertFailed("product", std::string(phase) + " failed without reporting an error",
+                         __FILE__, __LINE__);
+  }
+  return false;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- the pipeline
+
+int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream& err) {
+  std::string error;
+  std::optional<OutputPlan> plan = planOutputs(options, error);
+  if (!plan) {
+    err << "tlc: error: " << error << "\n";
+    return kExitUsage;
+  }
+
+  DiagnosticEngine diags(err);
+  diags.setColor(options.color);
+  diags.setErrorLimit(options.errorLimit);
+  diags.setWarningsAsErrors(options.warningsAsErrors);
+  diags.setSuppressWarnings(options.suppressWarnings);
+  diags.setShowRemarks(options.remarks);
+  PhaseClock clock(options.verbose, err);
+  Products products(*plan, out);
+  const TargetOptions target{options.arch, options.optLevel};
+
+  // 1. Read the file.
+  clock.start("read");
+  std::optional<std::string> text = readFile(options.inputPath, error);
+  clock.stop();
+  if (!text) {
+    diags.fatal("cannot open '" + options.inputPath + "': " + error);
+    return kExitEnvironment;
+  }
+  SourceFile source(options.inputPath, std::move(*text));
+  diags.setFile(&source);
+
+  // 2. Tokens (a view of the lexer only; parsing lexes again).
+  if (plan->wants(Stage::Tokens)) {
+    clock.start("tokens");
+    std::ostringstream tokens;
+    bool lexed = dumpTokens(source, diags, tokens);
+    clock.stop();
+    products.text(Stage::Tokens, tokens.str());
+    if (!lexed || diags.hasErrors()) return kExitSourceErrors;
+  }
+
+  // 3. Parse: the AST.
+  std::unique_ptr<ast::File> syntax;
+  if (plan->last > Stage::Tokens) {
+    clock.start("parse");
+    syntax = parseFile(source, diags);
+    clock.stop();
+    if (failed(syntax, diags, "parse")) return kExitSourceErrors;
+    if (plan->wants(Stage::Ast)) {
+      std::ostringstream printed;
+      ast::print(*syntax, printed);
+      products.text(Stage::Ast, printed.str());
+    }
+  }
+
+  // 4. Semantic analysis: the tile IR.
+  std::unique_ptr<ir::Module> tileIR;
+  if (plan->last > Stage::Ast) {
+    clock.start("sema");
+    tileIR = analyze(*syntax, SemaOptions{options.defines, options.arch}, diags);
+    clock.stop();
+    if (failed(tileIR, diags, "sema")) return kExitSourceErrors;
+    if (plan->wants(Stage::TileIR)) {
+      std::ostringstream printed;
+      ir::print(*tileIR, printed);
+      products.text(Stage::TileIR, printed.str());
+    }
+  }
+
+  // 5. Lowering: the loop IR, checked before the backend relies on it.
+  std::unique_ptr<ir::Module> loopIR;
+  if (plan->last > Stage::TileIR) {
+    clock.start("lower");
+    loopIR = lower(*tileIR, LowerOptions{options.remarks}, diags);
+    clock.stop();
+    if (failed(loopIR, diags, "lower")) return kExitSourceErrors;
+    for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
+    if (plan->wants(Stage::LoopIR)) {
+      std::ostringstream printed;
+      ir::print(*loopIR, printed);
+      products.text(Stage::LoopIR, printed.str());
+    }
+  }
+
+  // 6. LLVM IR for NVPTX.
+  std::unique_ptr<LLVMModule> llvmModule;
+  if (plan->last > Stage::LoopIR) {
+    size_t firstDiag = diags.all().size();
+    clock.start("llvm");
+    llvmModule = generateLLVM(*loopIR, target, diags);
+    clock.stop();
+    if (failed(llvmModule, diags, "llvm")) return backendFailureCode(diags, firstDiag);
+    if (plan->wants(Stage::LLVM)) products.text(Stage::LLVM, llvmModule->text());
+  }
+
+  // 7. PTX.
+  std::optional<std::string> ptx;
+  if (plan->last > Stage::LLVM) {
+    size_t firstDiag = diags.all().size();
+    clock.start("ptx");
+    ptx = emitPTX(*llvmModule, target, diags);
+    clock.stop();
+    if (failed(ptx, diags, "ptx")) return backendFailureCode(diags, firstDiag);
+    products.text(Stage::PTX, *ptx);
+  }
+
+  // 8. The cubin (nvJitLink, in process).
+  std::optional<std::vector<uint8_t>> cubin;
+  if (plan->last > Stage::PTX) {
+    size_t firstDiag = diags.all().size();
+    clock.start("cubin");
+    cubin = assembleCubin(*ptx, target, diags);
+    clock.stop();
+    if (failed(cubin, diags, "cubin")) return backendFailureCode(diags, firstDiag);
+    if (!plan->cubinPath.empty()) products.file(plan->cubinPath, std::string(cubin->begin(), cubin->end()));
+  }
+
+  // 9. The C launcher header.
+  if (plan->wants(Stage::Header)) {
+    clock.start("header");
+    HeaderOptions headerOptions{symbolPrefixFor(options.inputPath), options.inputPath, options.arch};
+    std::string header = generateHeader(*loopIR, *cubin, headerOptions);
+    clock.stop();
+    if (plan->headerPath.empty())
+      products.text(Stage::Header, header);
+    else
+      products.file(plan->headerPath, std::move(header));
+  }
+
+  // 10. Write every file, or none.
+  clock.start("write");
+  std::vector<std::pair<std::string, size_t>> written;
+  bool wrote = products.writeFiles(error, written);
+  clock.stop();
+  if (!wrote) {
+    diags.fatal(error);
+    return kExitEnvironment;
+  }
+  if (options.reportWrites && !written.empty()) {
+    std::string line = "tlc: wrote ";
+    for (size_t i = 0; i < written.size(); ++i)
+      line += (i ? ", " : "") + written[i].first + " (" + humanSize(written[i].second) + ")";
+    err << line << "\n";
+  }
+  return kExitSuccess;
+}
+
+}  // namespace tlc

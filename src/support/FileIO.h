@@ -1,0 +1,49 @@
+// FileIO: reading source files and writing outputs whole or not at all.
+//
+// Every output goes to a temporary file in the destination's own directory and is
+// renamed over the destination only when every output of the run is complete, so
+// a failed or interrupted compile never leaves a truncated file behind and never
+// clobbers the previous good output. Errors come back as text (`strerror`-style);
+// nothing here prints or throws.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tlc {
+
+// Reads the whole file at `path`. On failure returns nullopt and sets `error` to the
+// system's reason, e.g. "No such file or directory".
+std::optional<std::string> readFile(const std::string& path, std::string& error);
+
+// Writes `data` to `path` atomically (temp file in the same directory, then rename).
+// Returns false and sets `error` ("cannot write 'x': reason") on failure, leaving any
+// existing file at `path` untouched.
+bool writeFileAtomically(const std::string& path, std::string_view data, std::string& error);
+
+// A set of outputs committed together: `stage` writes each one to a temp file beside
+// its destination; `commit` renames them all into place; anything not committed is
+// removed by `abort` or the destructor. Renames within one directory are atomic, so
+// each file is either the old one or the complete new one.
+class OutputTransaction {
+ public:
+  OutputTransaction() = default;
+  OutputTransaction(const OutputTransaction&) = delete;
+  OutputTransaction& operator=(const OutputTransaction&) = delete;
+  ~OutputTransaction();
+
+  bool stage(const std::string& path, std::string_view data, std::string& error);
+  bool commit(std::string& error);
+  void abort();
+
+ private:
+  struct Staged {
+    std::string tempPath;
+    std::string finalPath;
+  };
+  std::vector<Staged> staged_;
+};
+
+}  // namespace tlc

@@ -1,0 +1,82 @@
+// Pipeline: the compiler's phases in order, from a .tl file to a cubin and a header.
+//
+// `runPipeline` is the one place that lists the phases; the CLI (tlc/main.cpp) only
+// turns the command line into PipelineOptions, and tests call it directly. Each
+// phase's product is handed to the next; the run stops after the last stage asked
+// for, or after the first phase that reported errors.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sema/Sema.h"  // Define
+
+namespace tlc {
+
+// What `--emit=` can ask for, in pipeline order.
+enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header };
+
+const char* stageName(Stage stage);  // the --emit spelling: "tokens" ... "header"
+std::optional<Stage> stageFromName(std::string_view name);
+const std::vector<Stage>& allStages();
+
+// Process exit codes. Scripts and the golden tests rely on these values.
+enum ExitCode : int {
+  kExitSuccess = 0,
+  kExitSourceErrors = 1,  // the .tl file has errors (reported as diagnostics)
+  kExitUsage = 2,         // a bad command line
+  kExitEnvironment = 3,   // I/O failure, or the toolchain (LLVM, nvJitLink) failed
+};
+
+struct PipelineOptions {
+  std::string inputPath;      // as given on the command line; diagnostics print it so
+  std::vector<Stage> emit;    // empty: the default build, cubin + header
+  std::string outputPath;     // -o; see planOutputs for the defaults
+  std::string headerPath;     // --header
+  std::string arch = "sm_90a";
+  int optLevel = 3;
+  std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
+  bool remarks = false;
+  unsigned errorLimit = 20;   // 0: no limit
+  bool warningsAsErrors = false;
+  bool suppressWarnings = false;
+  bool color = false;
+  bool verbose = false;       // one line per phase with its time
+  bool reportWrites = true;   // "tlc: wrote ..." after writing files
+};
+
+// Where each product goes, decided before any phase runs so that a bad combination
+// is a usage error rather than a surprise after compiling.
+//
+// - If the cubin is emitted, it goes to -o (default: the input's stem + ".cubin" in
+//   the current directory) and the header, if emitted, to --header (default: the
+//   cubin's path with ".h"); other text stages print to stdout.
+// - Otherwise the header goes to --header when given, and the text stages, in
+//   pipeline order, to -o when given, else to stdout.
+struct OutputPlan {
+  std::vector<Stage> stages;      // every stage asked for, in pipeline order, no repeats
+  std::vector<Stage> textStages;  // the ones printed to textPath or stdout
+  std::string textPath;           // empty: stdout
+  std::string cubinPath;          // empty: the cubin is not written
+  std::string headerPath;         // empty: the header is not written to its own file
+  Stage last = Stage::Header;     // the pipeline stops after this stage
+
+  bool wants(Stage s) const;
+};
+
+// Returns the plan, or nullopt with `error` set for a contradictory command line.
+std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::string& error);
+
+// "dir/tile-copy.tl" -> "tile_copy": a C identifier for the header's symbols.
+std::string symbolPrefixFor(const std::string& inputPath);
+// "dir/a.cubin" + ".h" -> "dir/a.h"; a name without an extension gets one.
+std::string replaceExtension(const std::string& path, const std::string& extension);
+
+// Runs the phases. Products printed as text go to `out`; diagnostics and progress
+// lines to `err`. Returns an ExitCode.
+int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace tlc
