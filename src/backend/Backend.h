@@ -40,4 +40,11 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags);
 
+// Test probe for the grid-constant mechanism that TMA tensor maps will use: PTX of
+// a tiny kernel whose second parameter is a 128-byte tensor map passed by value
+// (byval [128 x i8] align 64) and handed to `prefetch.tensormap` by address. With
+// the "grid_constant" annotation the PTX takes the parameter's address
+// (cvta.param); without it LLVM first copies the parameter to __local_depot.
+std::optional<std::string> emitGridConstantProbePTX(bool annotateGridConstant, DiagnosticEngine& diags);
+
 }  // namespace tlc

@@ -1,1 +1,1007 @@
-// placeholder until this file is written
+// Codegen: loop IR -> one LLVM module for nvptx64-nvidia-cuda.
+//
+// Before: a loop-IR module (every Load/Store has one flat index, no tile operations).
+// After: per ir::Kernel one `.entry` function (params in Kernel::params order,
+// `.maxntid` = threads), dynamic shared memory as one extern addrspace(3) array,
+// per-thread Local arrays as entry-block allocas (registers after SROA), the
+// module verified and optimized at the target's level.
+//
+// Scalar variables live in entry-block allocas (mem2reg/SROA turn them into SSA);
+// Unrolled loop variables are bound to constants instead, so that indices into
+// Local arrays fold to constants and the arrays never touch local memory.
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/DerivedTypes.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/InlineAsm.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsNVPTX.h>
+#include <llvm/IR/Metadata.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <cmath>
+#include <unordered_map>
+
+#include "backend/LLVMSupport.h"
+
+namespace tlc {
+
+LLVMModule::~LLVMModule() = default;
+
+std::string LLVMModule::text() const {
+  if (!impl || !impl->module) return {};
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  impl->module->print(stream, nullptr);
+  stream.flush();
+  return text;
+}
+
+namespace {
+
+constexpr unsigned kGlobalAddressSpace = 1;
+constexpr unsigned kSharedAddressSpace = 3;
+constexpr const char* kDynamicSharedName = "tlc_dynamic_shared";
+
+using ir::BinOp;
+using ir::DType;
+
+// `!{ptr @kernel, !"key", value}` in !nvvm.annotations: how NVPTX learns that a
+// function is an entry and what its launch bounds are.
+void addKernelAnnotation(llvm::Function& kernel, llvm::StringRef key, llvm::Metadata* value) {
+  llvm::LLVMContext& context = kernel.getContext();
+  llvm::NamedMDNode* annotations = kernel.getParent()->getOrInsertNamedMetadata("nvvm.annotations");
+  annotations->addOperand(llvm::MDNode::get(
+      context, {llvm::ValueAsMetadata::get(&kernel), llvm::MDString::get(context, key), value}));
+}
+
+llvm::Metadata* i32Metadata(llvm::LLVMContext& context, uint32_t value) {
+  return llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(context), value));
+}
+
+void markAsKernel(llvm::Function& function, int maxThreads) {
+  llvm::LLVMContext& context = function.getContext();
+  // Both spellings give `.entry` in LLVM 19; the calling convention is what newer
+  // LLVMs keep, the annotation what LLVM 19's NVPTX passes still consult.
+  function.setCallingConv(llvm::CallingConv::PTX_Kernel);
+  addKernelAnnotation(function, "kernel", i32Metadata(context, 1));
+  if (maxThreads > 0) addKernelAnnotation(function, "maxntidx", i32Metadata(context, (uint32_t)maxThreads));
+  function.addFnAttr(llvm::Attribute::NoUnwind);
+}
+
+std::optional<int64_t> constantInt(const ir::ExprRef& e) {
+  if (e && e->kind == ir::ExprKind::IntImm) return e->as<ir::IntImm>().value;
+  return std::nullopt;
+}
+
+bool isComparison(BinOp op) {
+  switch (op) {
+    case BinOp::Lt: case BinOp::Le: case BinOp::Gt: case BinOp::Ge: case BinOp::Eq: case BinOp::Ne:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A variable is either an immutable value (a kernel parameter, an Unrolled loop
+// variable) or a stack slot (locals, Serial loop variables).
+struct VarBinding {
+  llvm::Value* value = nullptr;
+  llvm::AllocaInst* slot = nullptr;
+};
+
+class KernelEmitter {
+ public:
+  KernelEmitter(llvm::Module& module, const ir::Kernel& kernel, DiagnosticEngine& diags)
+      : module_(module), context_(module.getContext()), kernel_(kernel), diags_(diags), builder_(context_) {}
+
+  void emit();
+
+ private:
+  // ---- types
+  llvm::Type* elementType(DType t);  // a value's scalar type: Bool -> i1
+  llvm::Type* memoryType(DType t);   // its in-memory type: Bool -> i8
+  llvm::Type* valueType(DType t, int lanes) {
+    llvm::Type* scalar = elementType(t);
+    return lanes > 1 ? llvm::FixedVectorType::get(scalar, lanes) : scalar;
+  }
+  unsigned elementBytes(DType t) { return (unsigned)module_.getDataLayout().getTypeStoreSize(memoryType(t)); }
+
+  // ---- variables and buffers
+  llvm::AllocaInst* entryAlloca(llvm::Type* type, const llvm::Twine& name);
+  llvm::AllocaInst* slotFor(const ir::VarRef& var);
+  llvm::Value* elementAddress(const ir::Buffer& buffer, const std::vector<ir::ExprRef>& indices);
+  llvm::Value* localArray(const ir::Buffer& buffer);
+  llvm::Value* sharedBase();
+
+  // ---- statements
+  void emitStmt(const ir::StmtRef& stmt);
+  void emitFor(const ir::ForStmt& loop);
+  void emitSerialFor(const ir::ForStmt& loop);
+  void emitUnrolledFor(const ir::ForStmt& loop);
+  void emitIf(const ir::IfStmt& branch);
+  void emitStore(const ir::StoreStmt& store);
+  void emitBarrier(const ir::BarrierStmt& barrier);
+
+  // ---- expressions
+  llvm::Value* emitExpr(const ir::ExprRef& expr);
+  llvm::Value* emitCondition(const ir::ExprRef& expr);  // any scalar -> i1
+  llvm::Value* emitVar(const ir::VarNode& var);
+  llvm::Value* emitBinary(const ir::BinaryNode& node);
+  llvm::Value* emitArithmetic(BinOp op, llvm::Value* a, llvm::Value* b, DType type);
+  llvm::Value* emitComparison(BinOp op, llvm::Value* a, llvm::Value* b, DType type);
+  llvm::Value* emitFloorDivMod(BinOp op, llvm::Value* a, llvm::Value* b, DType type);
+  llvm::Value* emitPow(llvm::Value* base, llvm::Value* exponent, const ir::ExprRef& exponentExpr, DType type);
+  llvm::Value* emitIntegerPowLoop(llvm::Value* base, llvm::Value* exponent);
+  llvm::Value* emitUnary(const ir::UnaryNode& node);
+  llvm::Value* emitCall(const ir::CallNode& node);
+  llvm::Value* emitFloatMath(ir::Builtin builtin, llvm::Value* x, DType type);
+  llvm::Value* emitLoad(const ir::LoadNode& load);
+  llvm::Value* loadFromMemory(const ir::LoadNode& load);
+  llvm::Value* convert(llvm::Value* value, DType from, DType to);
+  llvm::Value* splatTo(llvm::Value* value, int lanes);
+  llvm::Value* toMemory(llvm::Value* value, DType t);    // Bool i1 -> i8
+  llvm::Value* fromMemory(llvm::Value* value, DType t);  // Bool i8 -> i1
+
+  llvm::Value* unsupported(const std::string& what, llvm::Type* type) {
+    diags_.error(currentRange_, what + " is not yet supported");
+    return llvm::PoisonValue::get(type);
+  }
+  [[noreturn]] void internal(const std::string& message) { diags_.internalError(currentRange_, message); }
+
+  llvm::Module& module_;
+  llvm::LLVMContext& context_;
+  const ir::Kernel& kernel_;
+  DiagnosticEngine& diags_;
+  llvm::IRBuilder<> builder_;
+  llvm::Function* function_ = nullptr;
+  llvm::BasicBlock* allocaBlock_ = nullptr;  // the entry block: allocas only, then a branch
+  std::unordered_map<const ir::VarNode*, VarBinding> vars_;
+  std::unordered_map<const ir::Buffer*, llvm::Value*> localArrays_;
+  SourceRange currentRange_ = kernel_.range;
+};
+
+// ------------------------------------------------------------------- types
+
+llvm::Type* KernelEmitter::elementType(DType t) {
+  switch (t) {
+    case DType::Bool: return llvm::Type::getInt1Ty(context_);
+    case DType::Int8: case DType::UInt8: return llvm::Type::getInt8Ty(context_);
+    case DType::Int16: case DType::UInt16: return llvm::Type::getInt16Ty(context_);
+    case DType::Int32: case DType::UInt32: return llvm::Type::getInt32Ty(context_);
+    case DType::Int64: case DType::UInt64: return llvm::Type::getInt64Ty(context_);
+    case DType::Float16: return llvm::Type::getHalfTy(context_);
+    case DType::BFloat16: return llvm::Type::getBFloatTy(context_);
+    case DType::Float32: return llvm::Type::getFloatTy(context_);
+    case DType::Float64: return llvm::Type::getDoubleTy(context_);
+    // Storage-only floats travel as their bits: loads and stores copy them, casts
+    // are not implemented yet (reported where they occur).
+    case DType::Float8E4M3: case DType::Float8E5M2: case DType::Float4E2M1:
+      return llvm::Type::getInt8Ty(context_);
+    case DType::Handle: return llvm::PointerType::get(context_, kGlobalAddressSpace);
+  }
+  internal("unknown dtype");
+}
+
+llvm::Type* KernelEmitter::memoryType(DType t) {
+  return t == DType::Bool ? llvm::Type::getInt8Ty(context_) : elementType(t);
+}
+
+llvm::Value* KernelEmitter::toMemory(llvm::Value* value, DType t) {
+  if (t != DType::Bool) return value;
+  llvm::Type* type = value->getType()->isVectorTy()
+                         ? (llvm::Type*)llvm::VectorType::get(builder_.getInt8Ty(),
+                                                              llvm::cast<llvm::VectorType>(value->getType()))
+                         : builder_.getInt8Ty();
+  return builder_.CreateZExt(value, type);
+}
+
+llvm::Value* KernelEmitter::fromMemory(llvm::Value* value, DType t) {
+  if (t != DType::Bool) return value;
+  return builder_.CreateICmpNE(value, llvm::Constant::getNullValue(value->getType()));
+}
+
+llvm::Value* KernelEmitter::splatTo(llvm::Value* value, int lanes) {
+  if (lanes <= 1 || value->getType()->isVectorTy()) return value;
+  return builder_.CreateVectorSplat(lanes, value);
+}
+
+// ---------------------------------------------------------- variables, buffers
+
+llvm::AllocaInst* KernelEmitter::entryAlloca(llvm::Type* type, const llvm::Twine& name) {
+  // Allocas in the entry block are what mem2reg and SROA promote.
+  llvm::IRBuilder<> entry(allocaBlock_);
+  return entry.CreateAlloca(type, nullptr, name);
+}
+
+llvm::AllocaInst* KernelEmitter::slotFor(const ir::VarRef& var) {
+  VarBinding& binding = vars_[var.get()];
+  if (binding.value) internal("'" + var->name + "' is immutable here (a parameter or an unrolled loop variable)");
+  if (!binding.slot) binding.slot = entryAlloca(elementType(var->dtype), var->name);
+  return binding.slot;
+}
+
+llvm::Value* KernelEmitter::sharedBase() {
+  // One extern array for the whole module, like CUDA's `extern __shared__`: the
+  // launcher sets its size per kernel (Kernel::dynamicSharedBytes).
+  if (llvm::GlobalVariable* existing = module_.getNamedGlobal(kDynamicSharedName)) return existing;
+  auto* shared = new llvm::GlobalVariable(
+      module_, llvm::ArrayType::get(builder_.getInt8Ty(), 0), /*isConstant=*/false,
+      llvm::GlobalValue::ExternalLinkage, nullptr, kDynamicSharedName, nullptr,
+      llvm::GlobalValue::NotThreadLocal, kSharedAddressSpace);
+  // 1024 bytes: the strictest alignment TMA's 128-byte swizzle needs of a tile.
+  shared->setAlignment(llvm::Align(1024));
+  return shared;
+}
+
+llvm::Value* KernelEmitter::localArray(const ir::Buffer& buffer) {
+  auto found = localArrays_.find(&buffer);
+  if (found != localArrays_.end()) return found->second;
+  int64_t elements = 1;
+  if (buffer.scope == ir::MemScope::Fragment && buffer.layout.localSize > 0) {
+    elements = buffer.layout.localSize;  // a fragment not yet rewritten: its per-thread part
+  } else {
+    for (const ir::ExprRef& extent : buffer.shape) {
+      std::optional<int64_t> value = constantInt(extent);
+      if (!value || *value < 0) internal("local buffer '" + buffer.name + "' needs a constant shape");
+      elements *= *value;
+    }
+  }
+  llvm::AllocaInst* array = entryAlloca(llvm::ArrayType::get(memoryType(buffer.dtype), (uint64_t)elements),
+                                        buffer.name);
+  array->setAlignment(llvm::Align(16));  // lets vector accesses into the array stay vectors
+  localArrays_[&buffer] = array;
+  return array;
+}
+
+llvm::Value* KernelEmitter::elementAddress(const ir::Buffer& buffer, const std::vector<ir::ExprRef>& indices) {
+  if (indices.size() != 1) internal("loop IR access to '" + buffer.name + "' must have one flat index");
+  const ir::ExprRef& indexExpr = indices[0];
+  llvm::Value* index = emitExpr(indexExpr);
+  if (!index->getType()->isIntegerTy()) internal("index into '" + buffer.name + "' is not an integer");
+  // 64-bit offsets: a flat index times the element size may exceed 2^31 bytes.
+  index = ir::isSigned(indexExpr->dtype) ? builder_.CreateSExt(index, builder_.getInt64Ty())
+                                         : builder_.CreateZExt(index, builder_.getInt64Ty());
+  llvm::Type* element = memoryType(buffer.dtype);
+  if (buffer.dtype == DType::Float4E2M1) {
+    unsupported("addressing float4_e4m1fn elements (two per byte)", element);
+  }
+  switch (buffer.scope) {
+    case ir::MemScope::Global: {
+      if (!buffer.data) internal("global buffer '" + buffer.name + "' has no data pointer");
+      llvm::Value* base = emitVar(*buffer.data);
+      if (!base->getType()->isPointerTy()) internal("data of '" + buffer.name + "' is not a pointer");
+      return builder_.CreateGEP(element, base, index, buffer.name);
+    }
+    case ir::MemScope::Shared: {
+      if (buffer.sharedOffset < 0) internal("shared buffer '" + buffer.name + "' has no offset");
+      llvm::Value* tile = builder_.CreateGEP(builder_.getInt8Ty(), sharedBase(),
+                                             builder_.getInt64(buffer.sharedOffset), buffer.name + ".base");
+      return builder_.CreateGEP(element, tile, index, buffer.name);
+    }
+    case ir::MemScope::Local:
+    case ir::MemScope::Fragment:
+      return builder_.CreateInBoundsGEP(element, localArray(buffer), index, buffer.name);
+  }
+  internal("unknown memory scope");
+}
+
+// ------------------------------------------------------------------ kernel
+
+void KernelEmitter::emit() {
+  std::vector<llvm::Type*> paramTypes;
+  for (const ir::Param& param : kernel_.params) {
+    if (!param.var) internal("parameter '" + param.name + "' has no variable");
+    switch (param.kind) {
+      case ir::ParamKind::Pointer:
+        // No `noalias`: in-place kernels pass the same tensor twice.
+        paramTypes.push_back(llvm::PointerType::get(context_, kGlobalAddressSpace));
+        break;
+      case ir::ParamKind::Dim:
+        paramTypes.push_back(builder_.getInt32Ty());
+        break;
+      case ir::ParamKind::Scalar:
+        // A bool argument is one byte in the launcher's argument buffer.
+        paramTypes.push_back(memoryType(param.var->dtype));
+        break;
+    }
+  }
+  auto* type = llvm::FunctionType::get(builder_.getVoidTy(), paramTypes, /*isVarArg=*/false);
+  if (module_.getFunction(kernel_.name)) internal("two kernels named '" + kernel_.name + "'");
+  function_ = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, kernel_.name, module_);
+  markAsKernel(*function_, kernel_.threads);
+
+  allocaBlock_ = llvm::BasicBlock::Create(context_, "entry", function_);
+  llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, "body", function_);
+  builder_.SetInsertPoint(body);
+
+  for (size_t i = 0; i < kernel_.params.size(); ++i) {
+    const ir::Param& param = kernel_.params[i];
+    llvm::Argument* argument = function_->getArg((unsigned)i);
+    argument->setName(param.name);
+    llvm::Value* value = argument;
+    if (param.kind == ir::ParamKind::Scalar) value = fromMemory(argument, param.var->dtype);
+    if (param.kind == ir::ParamKind::Dim && param.var->dtype != DType::Int32)
+      value = convert(argument, DType::Int32, param.var->dtype);
+    vars_[param.var.get()].value = value;
+  }
+
+  for (const ir::BufferRef& buffer : kernel_.allocations)
+    if (buffer && (buffer->scope == ir::MemScope::Local || buffer->scope == ir::MemScope::Fragment))
+      localArray(*buffer);
+
+  if (kernel_.body) emitStmt(kernel_.body);
+  builder_.CreateRetVoid();
+  llvm::BranchInst::Create(body, allocaBlock_);
+}
+
+// -------------------------------------------------------------- statements
+
+void KernelEmitter::emitStmt(const ir::StmtRef& stmt) {
+  if (!stmt) return;
+  SourceRange outer = currentRange_;
+  if (stmt->range.valid()) currentRange_ = stmt->range;
+  switch (stmt->kind) {
+    case ir::StmtKind::Seq:
+      for (const ir::StmtRef& child : stmt->as<ir::SeqStmt>().stmts) emitStmt(child);
+      break;
+    case ir::StmtKind::For:
+      emitFor(stmt->as<ir::ForStmt>());
+      break;
+    case ir::StmtKind::If:
+      emitIf(stmt->as<ir::IfStmt>());
+      break;
+    case ir::StmtKind::Let:
+    case ir::StmtKind::Assign: {
+      const ir::VarRef& var = stmt->kind == ir::StmtKind::Let ? stmt->as<ir::LetStmt>().var
+                                                               : stmt->as<ir::AssignStmt>().var;
+      const ir::ExprRef& valueExpr = stmt->kind == ir::StmtKind::Let ? stmt->as<ir::LetStmt>().value
+                                                                      : stmt->as<ir::AssignStmt>().value;
+      llvm::Value* value = convert(emitExpr(valueExpr), valueExpr->dtype, var->dtype);
+      builder_.CreateStore(value, slotFor(var));
+      break;
+    }
+    case ir::StmtKind::Store:
+      emitStore(stmt->as<ir::StoreStmt>());
+      break;
+    case ir::StmtKind::Barrier:
+      emitBarrier(stmt->as<ir::BarrierStmt>());
+      break;
+    case ir::StmtKind::Copy:
+    case ir::StmtKind::Parallel:
+    case ir::StmtKind::Fill:
+      internal("a tile operation reached the backend (the loop IR must have none)");
+  }
+  currentRange_ = outer;
+}
+
+void KernelEmitter::emitFor(const ir::ForStmt& loop) {
+  if (!loop.var || !loop.min || !loop.extent) internal("incomplete for loop");
+  if (!ir::isInt(loop.var->dtype)) internal("loop variable '" + loop.var->name + "' is not an integer");
+  if (loop.kind == ir::ForKind::Unrolled)
+    emitUnrolledFor(loop);
+  else
+    emitSerialFor(loop);  // Pipelined has become Serial in lowering; treat a leftover alike
+}
+
+void KernelEmitter::emitSerialFor(const ir::ForStmt& loop) {
+  DType type = loop.var->dtype;
+  bool isSignedVar = ir::isSigned(type);
+  llvm::Value* start = convert(emitExpr(loop.min), loop.min->dtype, type);
+  llvm::Value* extent = convert(emitExpr(loop.extent), loop.extent->dtype, type);
+  llvm::Value* step = loop.step ? convert(emitExpr(loop.step), loop.step->dtype, type)
+                                : llvm::ConstantInt::get(elementType(type), 1);
+  llvm::Value* end = builder_.CreateAdd(start, extent, loop.var->name + ".end");
+  llvm::AllocaInst* slot = slotFor(loop.var);
+
+  llvm::BasicBlock* preheader = builder_.GetInsertBlock();
+  llvm::BasicBlock* header = llvm::BasicBlock::Create(context_, loop.var->name + ".header", function_);
+  llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, loop.var->name + ".body", function_);
+  llvm::BasicBlock* exit = llvm::BasicBlock::Create(context_, loop.var->name + ".exit", function_);
+  builder_.CreateBr(header);
+
+  // The trip is driven by a hidden counter, not by the variable's slot: as in
+  // Python's `for`, an assignment to the variable in the body does not change
+  // the iterations.
+  builder_.SetInsertPoint(header);
+  llvm::PHINode* counter = builder_.CreatePHI(elementType(type), 2, loop.var->name + ".counter");
+  counter->addIncoming(start, preheader);
+  llvm::Value* upward = isSignedVar ? builder_.CreateICmpSLT(counter, end) : builder_.CreateICmpULT(counter, end);
+  llvm::Value* downward = isSignedVar ? builder_.CreateICmpSGT(counter, end) : builder_.CreateICmpUGT(counter, end);
+  llvm::Value* inRange;
+  if (auto* constantStep = llvm::dyn_cast<llvm::ConstantInt>(step)) {
+    if (constantStep->isZero()) internal("for loop with step 0");
+    inRange = constantStep->isNegative() && isSignedVar ? downward : upward;
+  } else {
+    llvm::Value* stepIsNegative = builder_.CreateICmpSLT(step, llvm::Constant::getNullValue(step->getType()));
+    inRange = builder_.CreateSelect(stepIsNegative, downward, upward);
+  }
+  builder_.CreateCondBr(inRange, body, exit);
+
+  builder_.SetInsertPoint(body);
+  builder_.CreateStore(counter, slot);
+  emitStmt(loop.body);
+  llvm::Value* next = builder_.CreateAdd(counter, step, loop.var->name + ".next");
+  counter->addIncoming(next, builder_.GetInsertBlock());
+  builder_.CreateBr(header);
+
+  builder_.SetInsertPoint(exit);
+}
+
+void KernelEmitter::emitUnrolledFor(const ir::ForStmt& loop) {
+  std::optional<int64_t> extent = constantInt(loop.extent);
+  std::optional<int64_t> step = loop.step ? constantInt(loop.step) : std::optional<int64_t>(1);
+  if (!extent) internal("unrolled loop over '" + loop.var->name + "' needs a constant extent");
+  if (!step || *step == 0) internal("unrolled loop over '" + loop.var->name + "' needs a constant nonzero step");
+  // Iterations of [min, min + extent) by step, for either sign of step.
+  int64_t trips = 0;
+  if (*step > 0 && *extent > 0) trips = (*extent + *step - 1) / *step;
+  if (*step < 0 && *extent < 0) trips = (-*extent + -*step - 1) / -*step;
+
+  DType type = loop.var->dtype;
+  llvm::Value* start = convert(emitExpr(loop.min), loop.min->dtype, type);
+  VarBinding& binding = vars_[loop.var.get()];
+  VarBinding saved = binding;
+  for (int64_t k = 0; k < trips; ++k) {
+    // A constant when `min` is one: the IRBuilder folds the sum, and every index
+    // computed from the variable folds with it.
+    vars_[loop.var.get()] = VarBinding{
+        builder_.CreateAdd(start, llvm::ConstantInt::get(elementType(type), k * *step, /*isSigned=*/true)),
+        nullptr};
+    emitStmt(loop.body);
+  }
+  vars_[loop.var.get()] = saved;
+}
+
+void KernelEmitter::emitIf(const ir::IfStmt& branch) {
+  llvm::Value* condition = emitCondition(branch.cond);
+  llvm::BasicBlock* thenBlock = llvm::BasicBlock::Create(context_, "then", function_);
+  llvm::BasicBlock* merge = llvm::BasicBlock::Create(context_, "endif", function_);
+  llvm::BasicBlock* elseBlock =
+      branch.elseBody ? llvm::BasicBlock::Create(context_, "else", function_) : merge;
+  builder_.CreateCondBr(condition, thenBlock, elseBlock);
+  builder_.SetInsertPoint(thenBlock);
+  emitStmt(branch.thenBody);
+  builder_.CreateBr(merge);
+  if (branch.elseBody) {
+    builder_.SetInsertPoint(elseBlock);
+    emitStmt(branch.elseBody);
+    builder_.CreateBr(merge);
+  }
+  builder_.SetInsertPoint(merge);
+}
+
+void KernelEmitter::emitStore(const ir::StoreStmt& store) {
+  if (!store.buffer || !store.value) internal("incomplete store");
+  llvm::BasicBlock* skip = nullptr;
+  if (store.predicate) {
+    // The index and value are computed only when the store happens: a masked-off
+    // lane may have an out-of-bounds index and a value that reads out of bounds.
+    llvm::Value* predicate = emitCondition(store.predicate);
+    llvm::BasicBlock* doStore = llvm::BasicBlock::Create(context_, "store", function_);
+    skip = llvm::BasicBlock::Create(context_, "store.done", function_);
+    builder_.CreateCondBr(predicate, doStore, skip);
+    builder_.SetInsertPoint(doStore);
+  }
+  const ir::Buffer& buffer = *store.buffer;
+  int lanes = store.value->lanes;
+  llvm::Value* value = convert(emitExpr(store.value), store.value->dtype, buffer.dtype);
+  value = toMemory(splatTo(value, lanes), buffer.dtype);
+  llvm::Value* address = elementAddress(buffer, store.indices);
+  unsigned align = store.alignBytes > 0 ? (unsigned)store.alignBytes : elementBytes(buffer.dtype);
+  builder_.CreateAlignedStore(value, address, llvm::Align(align));
+  if (skip) {
+    builder_.CreateBr(skip);
+    builder_.SetInsertPoint(skip);
+  }
+}
+
+void KernelEmitter::emitBarrier(const ir::BarrierStmt& barrier) {
+  switch (barrier.barrier) {
+    case ir::BarrierKind::SyncThreads:
+      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_barrier0, {}, {});  // bar.sync 0
+      return;
+    case ir::BarrierKind::FenceProxyAsync: {
+      // LLVM 19 has no intrinsic for it. `~{memory}` keeps shared-memory accesses
+      // from moving across the fence.
+      auto* fence = llvm::InlineAsm::get(llvm::FunctionType::get(builder_.getVoidTy(), false),
+                                         "fence.proxy.async.shared::cta;", "~{memory}",
+                                         /*hasSideEffects=*/true);
+      builder_.CreateCall(fence);
+      return;
+    }
+  }
+  internal("unknown barrier");
+}
+
+// ------------------------------------------------------------- expressions
+
+llvm::Value* KernelEmitter::emitCondition(const ir::ExprRef& expr) {
+  if (expr->lanes != 1) internal("a condition must be a scalar");
+  return convert(emitExpr(expr), expr->dtype, DType::Bool);
+}
+
+llvm::Value* KernelEmitter::emitVar(const ir::VarNode& var) {
+  auto found = vars_.find(&var);
+  if (found == vars_.end() || (!found->second.value && !found->second.slot))
+    internal("variable '" + var.name + "' is used but never defined");
+  if (found->second.value) return found->second.value;
+  return builder_.CreateLoad(found->second.slot->getAllocatedType(), found->second.slot, var.name);
+}
+
+llvm::Value* KernelEmitter::emitExpr(const ir::ExprRef& expr) {
+  if (!expr) internal("missing expression");
+  switch (expr->kind) {
+    case ir::ExprKind::IntImm: {
+      const auto& imm = expr->as<ir::IntImm>();
+      if (imm.dtype == DType::Bool) return builder_.getInt1(imm.value != 0);
+      if (!ir::isInt(imm.dtype)) return convert(builder_.getInt64(imm.value), DType::Int64, imm.dtype);
+      return llvm::ConstantInt::get(elementType(imm.dtype), (uint64_t)imm.value, ir::isSigned(imm.dtype));
+    }
+    case ir::ExprKind::FloatImm: {
+      const auto& imm = expr->as<ir::FloatImm>();
+      if (ir::isStorageOnly(imm.dtype))
+        return unsupported(std::string("a ") + ir::name(imm.dtype) + " constant", elementType(imm.dtype));
+      if (!ir::isFloat(imm.dtype))
+        return convert(llvm::ConstantFP::get(builder_.getDoubleTy(), imm.value), DType::Float64, imm.dtype);
+      return llvm::ConstantFP::get(elementType(imm.dtype), imm.value);
+    }
+    case ir::ExprKind::Var:
+      return emitVar(expr->as<ir::VarNode>());
+    case ir::ExprKind::Binary:
+      return emitBinary(expr->as<ir::BinaryNode>());
+    case ir::ExprKind::Unary:
+      return emitUnary(expr->as<ir::UnaryNode>());
+    case ir::ExprKind::Select: {
+      const auto& node = expr->as<ir::SelectNode>();
+      llvm::Value* condition = convert(emitExpr(node.cond), node.cond->dtype, DType::Bool);
+      llvm::Value* whenTrue = splatTo(convert(emitExpr(node.t), node.t->dtype, node.dtype), node.lanes);
+      llvm::Value* whenFalse = splatTo(convert(emitExpr(node.f), node.f->dtype, node.dtype), node.lanes);
+      return builder_.CreateSelect(condition, whenTrue, whenFalse);
+    }
+    case ir::ExprKind::Cast: {
+      const auto& node = expr->as<ir::CastNode>();
+      return convert(emitExpr(node.a), node.a->dtype, node.dtype);
+    }
+    case ir::ExprKind::Call:
+      return emitCall(expr->as<ir::CallNode>());
+    case ir::ExprKind::Load:
+      return emitLoad(expr->as<ir::LoadNode>());
+  }
+  internal("unknown expression kind");
+}
+
+llvm::Value* KernelEmitter::emitBinary(const ir::BinaryNode& node) {
+  BinOp op = node.op;
+  // The type the operation is done in: the result's, except for comparisons
+  // (Bool result) where it is the operands' (the wider one, should they differ).
+  DType operandType = node.dtype;
+  if (isComparison(op)) {
+    DType a = node.a->dtype, b = node.b->dtype;
+    operandType = a;
+    if (a != b && ((ir::isFloat(b) && !ir::isFloat(a)) || (ir::isFloat(b) == ir::isFloat(a) && ir::bits(b) > ir::bits(a))))
+      operandType = b;
+  } else if (op == BinOp::And || op == BinOp::Or) {
+    operandType = DType::Bool;
+  }
+  int lanes = std::max(node.a->lanes, node.b->lanes);
+  llvm::Value* a = splatTo(convert(emitExpr(node.a), node.a->dtype, operandType), lanes);
+  llvm::Value* b = splatTo(convert(emitExpr(node.b), node.b->dtype, operandType), lanes);
+  if (isComparison(op)) return emitComparison(op, a, b, operandType);
+  if (op == BinOp::Pow) return emitPow(a, b, node.b, operandType);
+  return emitArithmetic(op, a, b, operandType);
+}
+
+llvm::Value* KernelEmitter::emitComparison(BinOp op, llvm::Value* a, llvm::Value* b, DType type) {
+  using P = llvm::CmpInst::Predicate;
+  if (ir::isFloat(type)) {
+    if (ir::isStorageOnly(type)) return unsupported(std::string("comparing ") + ir::name(type) + " values", builder_.getInt1Ty());
+    // Ordered comparisons, except `!=`, which is true for NaN as in C and Python.
+    P predicate = op == BinOp::Lt ? P::FCMP_OLT : op == BinOp::Le ? P::FCMP_OLE : op == BinOp::Gt ? P::FCMP_OGT
+                : op == BinOp::Ge ? P::FCMP_OGE : op == BinOp::Eq ? P::FCMP_OEQ : P::FCMP_UNE;
+    return builder_.CreateFCmp(predicate, a, b);
+  }
+  bool isSignedType = ir::isSigned(type);
+  P predicate = op == BinOp::Lt ? (isSignedType ? P::ICMP_SLT : P::ICMP_ULT)
+              : op == BinOp::Le ? (isSignedType ? P::ICMP_SLE : P::ICMP_ULE)
+              : op == BinOp::Gt ? (isSignedType ? P::ICMP_SGT : P::ICMP_UGT)
+              : op == BinOp::Ge ? (isSignedType ? P::ICMP_SGE : P::ICMP_UGE)
+              : op == BinOp::Eq ? P::ICMP_EQ : P::ICMP_NE;
+  return builder_.CreateICmp(predicate, a, b);
+}
+
+llvm::Value* KernelEmitter::emitArithmetic(BinOp op, llvm::Value* a, llvm::Value* b, DType type) {
+  bool isFloatType = ir::isFloat(type);
+  if (ir::isStorageOnly(type))
+    return unsupported(std::string("arithmetic on ") + ir::name(type), a->getType());
+  bool isSignedType = ir::isSigned(type);
+  switch (op) {
+    case BinOp::Add: return isFloatType ? builder_.CreateFAdd(a, b) : builder_.CreateAdd(a, b);
+    case BinOp::Sub: return isFloatType ? builder_.CreateFSub(a, b) : builder_.CreateSub(a, b);
+    case BinOp::Mul: return isFloatType ? builder_.CreateFMul(a, b) : builder_.CreateMul(a, b);
+    case BinOp::Div:
+      // Integer `/` is not produced by sema; if it appears, it truncates like C.
+      if (isFloatType) return builder_.CreateFDiv(a, b);
+      return isSignedType ? builder_.CreateSDiv(a, b) : builder_.CreateUDiv(a, b);
+    case BinOp::FloorDiv:
+    case BinOp::FloorMod:
+      return emitFloorDivMod(op, a, b, type);
+    case BinOp::Min:
+      if (isFloatType) return builder_.CreateMinNum(a, b);
+      return builder_.CreateBinaryIntrinsic(isSignedType ? llvm::Intrinsic::smin : llvm::Intrinsic::umin, a, b);
+    case BinOp::Max:
+      if (isFloatType) return builder_.CreateMaxNum(a, b);
+      return builder_.CreateBinaryIntrinsic(isSignedType ? llvm::Intrinsic::smax : llvm::Intrinsic::umax, a, b);
+    case BinOp::BitAnd: case BinOp::And: return builder_.CreateAnd(a, b);
+    case BinOp::BitOr: case BinOp::Or: return builder_.CreateOr(a, b);
+    case BinOp::BitXor: return builder_.CreateXor(a, b);
+    case BinOp::Shl: return builder_.CreateShl(a, b);
+    case BinOp::Shr: return isSignedType ? builder_.CreateAShr(a, b) : builder_.CreateLShr(a, b);
+    default:
+      break;
+  }
+  internal(std::string("binary operator '") + ir::spelling(op) + "' on " + ir::name(type));
+}
+
+llvm::Value* KernelEmitter::emitFloorDivMod(BinOp op, llvm::Value* a, llvm::Value* b, DType type) {
+  if (ir::isFloat(type)) {
+    llvm::Value* quotient = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, builder_.CreateFDiv(a, b));
+    if (op == BinOp::FloorDiv) return quotient;
+    return builder_.CreateFSub(a, builder_.CreateFMul(quotient, b));
+  }
+  if (!ir::isSigned(type))
+    return op == BinOp::FloorDiv ? builder_.CreateUDiv(a, b) : builder_.CreateURem(a, b);
+  // Python semantics: C's truncating sdiv/srem, corrected by one where the
+  // remainder is nonzero and its sign differs from the divisor's. LLVM drops the
+  // correction where it can prove the operands non-negative.
+  llvm::Value* zero = llvm::Constant::getNullValue(a->getType());
+  llvm::Value* remainder = builder_.CreateSRem(a, b);
+  llvm::Value* needsCorrection = builder_.CreateAnd(
+      builder_.CreateICmpNE(remainder, zero),
+      builder_.CreateICmpSLT(builder_.CreateXor(remainder, b), zero));
+  if (op == BinOp::FloorMod)
+    return builder_.CreateSelect(needsCorrection, builder_.CreateAdd(remainder, b), remainder);
+  llvm::Value* quotient = builder_.CreateSDiv(a, b);
+  return builder_.CreateSub(quotient, builder_.CreateZExt(needsCorrection, a->getType()));
+}
+
+llvm::Value* KernelEmitter::emitIntegerPowLoop(llvm::Value* base, llvm::Value* exponent) {
+  // Square-and-multiply; a negative exponent gives 1 (the loop does not run).
+  llvm::Type* type = base->getType();
+  llvm::BasicBlock* before = builder_.GetInsertBlock();
+  llvm::BasicBlock* header = llvm::BasicBlock::Create(context_, "pow.header", function_);
+  llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, "pow.body", function_);
+  llvm::BasicBlock* exit = llvm::BasicBlock::Create(context_, "pow.exit", function_);
+  builder_.CreateBr(header);
+  builder_.SetInsertPoint(header);
+  llvm::PHINode* result = builder_.CreatePHI(type, 2, "pow.result");
+  llvm::PHINode* square = builder_.CreatePHI(type, 2, "pow.square");
+  llvm::PHINode* remaining = builder_.CreatePHI(exponent->getType(), 2, "pow.exponent");
+  result->addIncoming(llvm::ConstantInt::get(type, 1), before);
+  square->addIncoming(base, before);
+  remaining->addIncoming(exponent, before);
+  llvm::Value* zero = llvm::Constant::getNullValue(exponent->getType());
+  builder_.CreateCondBr(builder_.CreateICmpSGT(remaining, zero), body, exit);
+  builder_.SetInsertPoint(body);
+  llvm::Value* odd = builder_.CreateICmpNE(builder_.CreateAnd(remaining, 1), zero);
+  result->addIncoming(builder_.CreateSelect(odd, builder_.CreateMul(result, square), result), body);
+  square->addIncoming(builder_.CreateMul(square, square), body);
+  remaining->addIncoming(builder_.CreateLShr(remaining, 1), body);
+  builder_.CreateBr(header);
+  builder_.SetInsertPoint(exit);
+  return result;
+}
+
+llvm::Value* KernelEmitter::emitPow(llvm::Value* base, llvm::Value* exponent, const ir::ExprRef& exponentExpr,
+                                    DType type) {
+  if (ir::isStorageOnly(type)) return unsupported(std::string("** on ") + ir::name(type), base->getType());
+  if (!ir::isFloat(type)) {
+    if (base->getType()->isVectorTy()) return unsupported("integer ** on vectors", base->getType());
+    return emitIntegerPowLoop(base, exponent);
+  }
+  // Small integral constant exponents are exact as products (x**2 is common).
+  std::optional<double> constant;
+  if (exponentExpr->kind == ir::ExprKind::FloatImm) constant = exponentExpr->as<ir::FloatImm>().value;
+  if (auto c = constantInt(exponentExpr)) constant = (double)*c;
+  if (constant && std::abs(*constant) <= 8 && *constant == (double)(int)*constant) {
+    int n = (int)*constant;
+    llvm::Value* product = llvm::ConstantFP::get(base->getType(), 1.0);
+    for (int i = 0; i < std::abs(n); ++i) product = i == 0 ? base : builder_.CreateFMul(product, base);
+    return n < 0 ? builder_.CreateFDiv(llvm::ConstantFP::get(base->getType(), 1.0), product) : product;
+  }
+  if (constant && *constant == 0.5 && !base->getType()->isVectorTy())
+    return emitFloatMath(ir::Builtin::Sqrt, base, type);
+  if (base->getType()->isVectorTy()) return unsupported("** on vectors", base->getType());
+  // General case: |x|**y = exp2(y * log2|x|); the sign is negative for a negative
+  // base and an odd integral exponent, NaN for a negative base and a fractional
+  // exponent; anything ** 0 is 1.
+  llvm::Value* magnitude = emitFloatMath(
+      ir::Builtin::Exp2,
+      builder_.CreateFMul(exponent, emitFloatMath(ir::Builtin::Log2, emitFloatMath(ir::Builtin::Abs, base, type), type)),
+      type);
+  llvm::Type* t = base->getType();
+  llvm::Value* zero = llvm::ConstantFP::get(t, 0.0);
+  llvm::Value* integral = builder_.CreateFCmpOEQ(builder_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, exponent), exponent);
+  llvm::Value* half = builder_.CreateFMul(exponent, llvm::ConstantFP::get(t, 0.5));
+  llvm::Value* odd = builder_.CreateAnd(
+      integral, builder_.CreateFCmpUNE(builder_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, half), half));
+  llvm::Value* negativeBase = builder_.CreateFCmpOLT(base, zero);
+  llvm::Value* signed_ = builder_.CreateSelect(builder_.CreateAnd(negativeBase, odd), builder_.CreateFNeg(magnitude), magnitude);
+  llvm::Value* result = builder_.CreateSelect(builder_.CreateAnd(negativeBase, builder_.CreateNot(integral)),
+                                              llvm::ConstantFP::getNaN(t), signed_);
+  return builder_.CreateSelect(builder_.CreateFCmpOEQ(exponent, zero), llvm::ConstantFP::get(t, 1.0), result);
+}
+
+llvm::Value* KernelEmitter::emitUnary(const ir::UnaryNode& node) {
+  llvm::Value* a = emitExpr(node.a);
+  switch (node.op) {
+    case ir::UnOp::Neg:
+      if (ir::isStorageOnly(node.dtype)) return unsupported(std::string("negating ") + ir::name(node.dtype), a->getType());
+      return ir::isFloat(node.dtype) ? builder_.CreateFNeg(a) : builder_.CreateNeg(a);
+    case ir::UnOp::BitNot:
+      return builder_.CreateNot(a);
+    case ir::UnOp::Not:
+      return builder_.CreateNot(convert(a, node.a->dtype, DType::Bool));
+  }
+  internal("unknown unary operator");
+}
+
+llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, DType type) {
+  using ir::Builtin;
+  llvm::Type* resultType = x->getType();
+  switch (builtin) {
+    // Exact everywhere: computed in the value's own type.
+    case Builtin::Abs: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+    case Builtin::Floor: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x);
+    case Builtin::Ceil: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x);
+    default: break;
+  }
+  if (type == DType::Float64) {
+    switch (builtin) {
+      case Builtin::Sqrt: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
+      case Builtin::Rsqrt:
+        return builder_.CreateFDiv(llvm::ConstantFP::get(resultType, 1.0),
+                                   builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x));
+      default:
+        // PTX has no float64 ex2/lg2; these need libdevice-style code.
+        return unsupported(std::string("float64 ") + ir::name(builtin), resultType);
+    }
+  }
+  // float16 and bfloat16 are computed in float32 and rounded once at the end.
+  llvm::Type* f32 = builder_.getFloatTy();
+  llvm::Value* v = resultType->isFloatTy() ? x : builder_.CreateFPExt(x, f32);
+  auto exp2 = [&](llvm::Value* y) {
+    // ex2.approx.f32: at most 2 ulp; keeps subnormals (no .ftz). llvm.exp2 has no
+    // NVPTX lowering in LLVM 19 (it becomes a libcall that does not exist).
+    return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_ex2_approx_f, {}, {y});
+  };
+  auto log2 = [&](llvm::Value* y) { return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_lg2_approx_f, {}, {y}); };
+  auto constant = [&](double c) { return llvm::ConstantFP::get(f32, c); };
+  llvm::Value* r = nullptr;
+  switch (builtin) {
+    case Builtin::Exp2: r = exp2(v); break;
+    case Builtin::Exp: r = exp2(builder_.CreateFMul(v, constant(1.4426950408889634))); break;
+    case Builtin::Log2: r = log2(v); break;
+    case Builtin::Log: r = builder_.CreateFMul(log2(v), constant(0.6931471805599453)); break;
+    case Builtin::Sqrt: r = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, v); break;  // sqrt.rn.f32
+    case Builtin::Rsqrt:
+      r = builder_.CreateFDiv(constant(1.0), builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, v));
+      break;
+    case Builtin::Tanh: {
+      // tanh.approx.f32 is only good to ~2^-11. Instead: an odd polynomial near 0
+      // (Cephes tanhf, |x| < 0.625), else 1 - 2/(e^{2|x|} + 1) with x's sign;
+      // e^{2|x|} overflowing to inf gives exactly 1.
+      llvm::Value* magnitude = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, v);
+      llvm::Value* z = builder_.CreateFMul(v, v);
+      llvm::Value* poly = constant(-5.70498872745e-3);
+      for (double c : {2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1})
+        poly = builder_.CreateFAdd(builder_.CreateFMul(poly, z), constant(c));
+      llvm::Value* small = builder_.CreateFAdd(builder_.CreateFMul(builder_.CreateFMul(poly, z), v), v);
+      llvm::Value* e2x = exp2(builder_.CreateFMul(magnitude, constant(2.0 * 1.4426950408889634)));
+      llvm::Value* large = builder_.CreateFSub(constant(1.0),
+                                               builder_.CreateFDiv(constant(2.0), builder_.CreateFAdd(e2x, constant(1.0))));
+      large = builder_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, large, v);
+      r = builder_.CreateSelect(builder_.CreateFCmpOLT(magnitude, constant(0.625)), small, large);
+      break;
+    }
+    default:
+      internal(std::string("unexpected builtin ") + ir::name(builtin));
+  }
+  return resultType->isFloatTy() ? r : builder_.CreateFPTrunc(r, resultType);
+}
+
+llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
+  using ir::Builtin;
+  switch (node.builtin) {
+    case Builtin::ThreadIdx:
+    case Builtin::BlockIdx: {
+      static const llvm::Intrinsic::ID threadIds[3] = {llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x,
+                                                       llvm::Intrinsic::nvvm_read_ptx_sreg_tid_y,
+                                                       llvm::Intrinsic::nvvm_read_ptx_sreg_tid_z};
+      static const llvm::Intrinsic::ID blockIds[3] = {llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x,
+                                                      llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_y,
+                                                      llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_z};
+      if (node.dim < 0 || node.dim > 2) internal("thread/block index dimension out of range");
+      llvm::Intrinsic::ID id = node.builtin == Builtin::ThreadIdx ? threadIds[node.dim] : blockIds[node.dim];
+      llvm::Value* index = builder_.CreateIntrinsic(id, {}, {});
+      return convert(index, DType::Int32, node.dtype);
+    }
+    default:
+      break;
+  }
+  if (node.args.size() != 1) internal(std::string(ir::name(node.builtin)) + " takes one argument");
+  const ir::ExprRef& argument = node.args[0];
+  if (ir::isStorageOnly(node.dtype))
+    return unsupported(std::string(ir::name(node.builtin)) + " on " + ir::name(node.dtype), elementType(node.dtype));
+  llvm::Value* x = convert(emitExpr(argument), argument->dtype, node.dtype);
+  if (!ir::isFloat(node.dtype)) {
+    switch (node.builtin) {
+      case Builtin::Abs:
+        if (!ir::isSigned(node.dtype)) return x;
+        return builder_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, x, builder_.getFalse());
+      case Builtin::Floor:
+      case Builtin::Ceil:
+        return x;
+      default:
+        internal(std::string(ir::name(node.builtin)) + " on " + ir::name(node.dtype));
+    }
+  }
+  return emitFloatMath(node.builtin, x, node.dtype);
+}
+
+llvm::Value* KernelEmitter::loadFromMemory(const ir::LoadNode& load) {
+  const ir::Buffer& buffer = *load.buffer;
+  llvm::Value* address = elementAddress(buffer, load.indices);
+  llvm::Type* type = memoryType(buffer.dtype);
+  if (load.lanes > 1) type = llvm::FixedVectorType::get(type, load.lanes);
+  unsigned align = load.alignBytes > 0 ? (unsigned)load.alignBytes : elementBytes(buffer.dtype);
+  llvm::Value* value = fromMemory(builder_.CreateAlignedLoad(type, address, llvm::Align(align), buffer.name), buffer.dtype);
+  return convert(value, buffer.dtype, load.dtype);
+}
+
+llvm::Value* KernelEmitter::emitLoad(const ir::LoadNode& load) {
+  if (!load.buffer) internal("load without a buffer");
+  if (!load.predicate) return loadFromMemory(load);
+  // Predicated: memory is touched only when the predicate holds, so a masked-off
+  // lane may point outside the buffer.
+  llvm::Value* predicate = emitCondition(load.predicate);
+  llvm::Value* fallback = load.otherwise ? convert(emitExpr(load.otherwise), load.otherwise->dtype, load.dtype)
+                                         : llvm::Constant::getNullValue(elementType(load.dtype));
+  fallback = splatTo(fallback, load.lanes);
+  llvm::BasicBlock* origin = builder_.GetInsertBlock();
+  llvm::BasicBlock* doLoad = llvm::BasicBlock::Create(context_, "load", function_);
+  llvm::BasicBlock* join = llvm::BasicBlock::Create(context_, "load.done", function_);
+  builder_.CreateCondBr(predicate, doLoad, join);
+  builder_.SetInsertPoint(doLoad);
+  llvm::Value* loaded = loadFromMemory(load);
+  llvm::BasicBlock* loadEnd = builder_.GetInsertBlock();
+  builder_.CreateBr(join);
+  builder_.SetInsertPoint(join);
+  llvm::PHINode* value = builder_.CreatePHI(loaded->getType(), 2, load.buffer->name + ".value");
+  value->addIncoming(loaded, loadEnd);
+  value->addIncoming(fallback, origin);
+  return value;
+}
+
+// Converts a value of dtype `from` to dtype `to`, lane by lane.
+llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
+  if (from == to) return value;
+  llvm::Type* target = elementType(to);
+  if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType()))
+    target = llvm::VectorType::get(target, vector);
+  if (ir::isStorageOnly(from) || ir::isStorageOnly(to))
+    return unsupported(std::string("casts from ") + ir::name(from) + " to " + ir::name(to), target);
+  if (from == DType::Handle || to == DType::Handle) {
+    if (from == DType::Handle && ir::isInt(to)) return builder_.CreatePtrToInt(value, target);
+    if (to == DType::Handle && ir::isInt(from)) return builder_.CreateIntToPtr(value, target);
+    internal(std::string("cast from ") + ir::name(from) + " to " + ir::name(to));
+  }
+  llvm::Value* zero = llvm::Constant::getNullValue(value->getType());
+  if (to == DType::Bool)
+    return ir::isFloat(from) ? builder_.CreateFCmpUNE(value, zero) : builder_.CreateICmpNE(value, zero);
+  if (from == DType::Bool)
+    return ir::isFloat(to) ? builder_.CreateUIToFP(value, target) : builder_.CreateZExt(value, target);
+  bool fromFloat = ir::isFloat(from), toFloat = ir::isFloat(to);
+  if (!fromFloat && !toFloat) return builder_.CreateIntCast(value, target, ir::isSigned(from));
+  if (!fromFloat) return ir::isSigned(from) ? builder_.CreateSIToFP(value, target) : builder_.CreateUIToFP(value, target);
+  if (!toFloat) {
+    // Saturating (NaN -> 0), like PTX's cvt.rzi; plain fptosi is poison out of range.
+    llvm::Value* source = value;
+    if (ir::bits(from) < 32) {
+      llvm::Type* f32 = builder_.getFloatTy();
+      if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType())) f32 = llvm::VectorType::get(f32, vector);
+      source = builder_.CreateFPExt(value, f32);
+    }
+    return builder_.CreateIntrinsic(ir::isSigned(to) ? llvm::Intrinsic::fptosi_sat : llvm::Intrinsic::fptoui_sat,
+                                    {target, source->getType()}, {source});
+  }
+  // float <-> float; half <-> bfloat go through float32 (neither holds the other).
+  if (ir::bits(from) == ir::bits(to)) {
+    llvm::Type* f32 = builder_.getFloatTy();
+    if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType())) f32 = llvm::VectorType::get(f32, vector);
+    return builder_.CreateFPTrunc(builder_.CreateFPExt(value, f32), target);
+  }
+  return ir::bits(from) < ir::bits(to) ? builder_.CreateFPExt(value, target) : builder_.CreateFPTrunc(value, target);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ grid constants
+
+void markGridConstantParams(llvm::Function& kernel, const std::vector<unsigned>& argNos) {
+  if (argNos.empty()) return;
+  llvm::LLVMContext& context = kernel.getContext();
+  std::vector<llvm::Metadata*> oneBased;
+  for (unsigned argNo : argNos) {
+    kernel.addParamAttr(argNo, llvm::Attribute::getWithByValType(
+                                   context, llvm::ArrayType::get(llvm::Type::getInt8Ty(context), 128)));
+    kernel.addParamAttr(argNo, llvm::Attribute::getWithAlignment(context, llvm::Align(64)));
+    oneBased.push_back(i32Metadata(context, argNo + 1));
+  }
+  addKernelAnnotation(kernel, "grid_constant", llvm::MDNode::get(context, oneBased));
+}
+
+std::optional<std::string> emitGridConstantProbePTX(bool annotateGridConstant, DiagnosticEngine& diags) {
+  TargetOptions target;
+  std::unique_ptr<llvm::TargetMachine> machine = createNVPTXTargetMachine(target, diags);
+  if (!machine) return std::nullopt;
+  llvm::LLVMContext context;
+  llvm::Module module("grid_constant_probe", context);
+  module.setTargetTriple(kNVPTXTriple);
+  module.setDataLayout(machine->createDataLayout());
+  llvm::IRBuilder<> builder(context);
+  llvm::Type* tensorMap = llvm::PointerType::get(context, 0);
+  auto* type = llvm::FunctionType::get(builder.getVoidTy(),
+                                       {llvm::PointerType::get(context, kGlobalAddressSpace), tensorMap}, false);
+  llvm::Function* kernel = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, "grid_constant_probe", module);
+  markAsKernel(*kernel, 128);
+  if (annotateGridConstant) {
+    markGridConstantParams(*kernel, {1});
+  } else {
+    kernel->addParamAttr(1, llvm::Attribute::getWithByValType(context, llvm::ArrayType::get(builder.getInt8Ty(), 128)));
+    kernel->addParamAttr(1, llvm::Attribute::getWithAlignment(context, llvm::Align(64)));
+  }
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", kernel));
+  // What a TMA copy does with its descriptor: hand its generic address to PTX.
+  llvm::Value* address = builder.CreatePtrToInt(kernel->getArg(1), builder.getInt64Ty());
+  auto* prefetch = llvm::InlineAsm::get(llvm::FunctionType::get(builder.getVoidTy(), {builder.getInt64Ty()}, false),
+                                        "prefetch.tensormap [$0];", "l,~{memory}", true);
+  builder.CreateCall(prefetch, {address});
+  builder.CreateRetVoid();
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  if (llvm::verifyModule(module, &errorStream)) diags.internalError({}, "grid-constant probe: " + errors);
+  optimizeModule(module, *machine, target.optLevel);
+  return printPTX(module, *machine);
+}
+
+// ------------------------------------------------------------------- entry
+
+std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetOptions& target,
+                                         DiagnosticEngine& diags) {
+  auto result = std::make_unique<LLVMModule>();
+  result->impl = std::make_unique<LLVMModule::Impl>();
+  LLVMModule::Impl& impl = *result->impl;
+  impl.targetMachine = createNVPTXTargetMachine(target, diags);
+  if (!impl.targetMachine) return nullptr;
+  impl.module = std::make_unique<llvm::Module>("tlc", impl.context);
+  impl.module->setTargetTriple(kNVPTXTriple);
+  impl.module->setDataLayout(impl.targetMachine->createDataLayout());
+
+  unsigned errorsBefore = diags.errorCount();
+  for (const ir::Kernel& kernel : loopIR.kernels) KernelEmitter(*impl.module, kernel, diags).emit();
+  if (diags.errorCount() != errorsBefore) return nullptr;
+
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  if (llvm::verifyModule(*impl.module, &errorStream)) {
+    errorStream.flush();
+    diags.internalError({}, "generated LLVM IR does not verify: " + errors);
+  }
+  optimizeModule(*impl.module, *impl.targetMachine, target.optLevel);
+  return result;
+}
+
+}  // namespace tlc

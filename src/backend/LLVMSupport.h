@@ -1,0 +1,46 @@
+// LLVMSupport: what the backend's steps (Codegen, PTX) share behind Backend.h.
+//
+// Kept out of Backend.h so that LLVM headers never leak into the other phases:
+// the definition of LLVMModule::Impl and the one place that builds an NVPTX
+// TargetMachine for a TargetOptions.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include "backend/Backend.h"
+
+namespace tlc {
+
+struct LLVMModule::Impl {
+  // Member order matters: the module must die before the context that owns its types.
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module;
+  std::unique_ptr<llvm::TargetMachine> targetMachine;
+};
+
+inline constexpr const char* kNVPTXTriple = "nvptx64-nvidia-cuda";
+
+// An NVPTX TargetMachine for `target.arch` at `target.optLevel`. Reports an
+// unsupported arch through `diags.fatal` and returns null.
+std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOptions& target,
+                                                              DiagnosticEngine& diags);
+
+// Runs LLVM's default module pipeline (O1..O3) on `module`; O0 runs nothing.
+void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel);
+
+// Marks kernel arguments `argNos` (0-based) as 128-byte tensor maps passed by value
+// as `__grid_constant__`: byval [128 x i8] align 64 plus the "grid_constant"
+// annotation, without which LLVM copies the argument to local memory and PTX
+// would see a local address (toolchain.md finding 9).
+void markGridConstantParams(llvm::Function& kernel, const std::vector<unsigned>& argNos);
+
+// PTX text for `module` (assembly printer of `targetMachine`).
+std::string printPTX(llvm::Module& module, llvm::TargetMachine& targetMachine);
+
+}  // namespace tlc

@@ -1,0 +1,117 @@
+// PTX: the NVPTX TargetMachine, LLVM's optimization pipeline and the PTX printer.
+//
+// Before: an LLVM module from generateLLVM (already optimized at the target's level).
+// After: the PTX text of every kernel in it, for `target.arch`.
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CodeGen.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetOptions.h>
+
+#include "backend/LLVMSupport.h"
+
+namespace tlc {
+
+namespace {
+
+// LLVM's target registry is process-wide; registering NVPTX once is the only
+// global state the backend touches (a function-local static makes it thread-safe).
+const llvm::Target* nvptxTarget(std::string& error) {
+  static const bool initialized = [] {
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTarget();
+    LLVMInitializeNVPTXTargetMC();
+    LLVMInitializeNVPTXAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+  return llvm::TargetRegistry::lookupTarget(kNVPTXTriple, error);
+}
+
+llvm::CodeGenOptLevel codeGenLevel(int optLevel) {
+  switch (optLevel) {
+    case 0: return llvm::CodeGenOptLevel::None;
+    case 1: return llvm::CodeGenOptLevel::Less;
+    case 2: return llvm::CodeGenOptLevel::Default;
+    default: return llvm::CodeGenOptLevel::Aggressive;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOptions& target,
+                                                              DiagnosticEngine& diags) {
+  std::string error;
+  const llvm::Target* nvptx = nvptxTarget(error);
+  if (!nvptx) {
+    diags.fatal("the LLVM NVPTX backend is not available: " + error);
+    return nullptr;
+  }
+  // LLVM 19 knows CPUs up to sm_90a and PTX ISA up to 8.5. The arch is checked
+  // against the subtarget's CPU table because createTargetMachine accepts any
+  // string and only warns on stderr ("not a recognized processor").
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      nvptx->createMCSubtargetInfo(kNVPTXTriple, "", ""));
+  if (target.arch.rfind("sm_", 0) != 0 || !subtarget || !subtarget->isCPUStringValid(target.arch)) {
+    diags.fatal("target '" + target.arch + "' is not supported by this build's LLVM NVPTX backend");
+    return nullptr;
+  }
+  // PTX 8.5 is the newest ISA LLVM 19 writes; sm_90a needs at least 8.0, and the
+  // inline assembly of later features (TMA, mbarrier tx counts) wants the newest.
+  const char* features = "+ptx85";
+  std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
+      kNVPTXTriple, target.arch, features, llvm::TargetOptions(), std::nullopt, std::nullopt,
+      codeGenLevel(target.optLevel)));
+  if (!machine) diags.fatal("cannot create an LLVM NVPTX target machine for '" + target.arch + "'");
+  return machine;
+}
+
+void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel) {
+  if (optLevel <= 0) return;
+  llvm::LoopAnalysisManager loopAnalyses;
+  llvm::FunctionAnalysisManager functionAnalyses;
+  llvm::CGSCCAnalysisManager cgsccAnalyses;
+  llvm::ModuleAnalysisManager moduleAnalyses;
+  // Passing the TargetMachine lets NVPTX add its own passes (NVVMReflect, intrinsic
+  // ranges) and gives the optimizer the target's cost model (TTI).
+  llvm::PassBuilder passes(&targetMachine);
+  passes.registerModuleAnalyses(moduleAnalyses);
+  passes.registerCGSCCAnalyses(cgsccAnalyses);
+  passes.registerFunctionAnalyses(functionAnalyses);
+  passes.registerLoopAnalyses(loopAnalyses);
+  passes.crossRegisterProxies(loopAnalyses, functionAnalyses, cgsccAnalyses, moduleAnalyses);
+  llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager pipeline = passes.buildPerModuleDefaultPipeline(level);
+  pipeline.run(module, moduleAnalyses);
+}
+
+std::string printPTX(llvm::Module& module, llvm::TargetMachine& targetMachine) {
+  llvm::SmallString<0> text;
+  llvm::raw_svector_ostream stream(text);
+  llvm::legacy::PassManager codegen;
+  // Returns true when the target cannot emit this file type; NVPTX always can.
+  bool cannotEmit = targetMachine.addPassesToEmitFile(codegen, stream, nullptr,
+                                                      llvm::CodeGenFileType::AssemblyFile);
+  TLC_ASSERT(!cannotEmit, "NVPTX cannot emit assembly");
+  codegen.run(module);
+  return std::string(text.str());
+}
+
+std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& target,
+                                   DiagnosticEngine& diags) {
+  TLC_ASSERT(module.impl && module.impl->module, "emitPTX on an empty LLVMModule");
+  LLVMModule::Impl& impl = *module.impl;
+  if (!impl.targetMachine || impl.targetMachine->getTargetCPU() != target.arch ||
+      impl.targetMachine->getOptLevel() != codeGenLevel(target.optLevel)) {
+    impl.targetMachine = createNVPTXTargetMachine(target, diags);
+    if (!impl.targetMachine) return std::nullopt;
+  }
+  return printPTX(*impl.module, *impl.targetMachine);
+}
+
+}  // namespace tlc
