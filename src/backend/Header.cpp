@@ -1,0 +1,791 @@
+// Header: writes the C launcher header for a compiled module.
+//
+// The header is the product's public face: it must read like hand-written C and
+// compile without a warning as C11 and C++17 (-Wall -Wextra -Werror), twice in one
+// program and next to other tlc headers. So every symbol is `static` or
+// `static inline`, module-level names carry the prefix, launcher locals carry a
+// `tlc_` prefix that parameter names are kept out of, and the only compiler
+// extensions used are the GCC/Clang `__atomic` and `__builtin_*_overflow` builtins.
+// docs/header.md describes the API this file produces.
+#include "backend/Header.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+namespace tlc {
+namespace {
+
+using ir::BinOp;
+using ir::DType;
+using ir::ExprKind;
+using ir::ParamKind;
+
+// ------------------------------------------------------------- identifiers
+
+// Words a C11 or C++17 compiler will not accept as a parameter name, plus the
+// names the launcher itself uses for its own arguments.
+bool isReservedWord(const std::string& word) {
+  static const std::set<std::string> words = {
+      // C11
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+      "typedef", "union", "unsigned", "void", "volatile", "while", "_Alignas", "_Alignof",
+      "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn", "_Static_assert",
+      "_Thread_local",
+      // C++17 on top
+      "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool", "catch",
+      "char16_t", "char32_t", "class", "compl", "constexpr", "const_cast", "decltype", "delete",
+      "dynamic_cast", "explicit", "export", "false", "friend", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected",
+      "public", "reinterpret_cast", "static_assert", "static_cast", "template", "this",
+      "thread_local", "throw", "true", "try", "typeid", "typename", "using", "virtual",
+      "wchar_t", "xor", "xor_eq",
+      // macros and types the header's own code relies on
+      "NULL", "stream", "CUdeviceptr", "CUstream", "CUresult", "int8_t", "int16_t", "int32_t",
+      "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "size_t", "main"};
+  return words.count(word) != 0;
+}
+
+// Any string as a C identifier: other characters become '_', and a leading digit
+// gets a 'k' in front (not '_': `_X` names are reserved to the implementation).
+std::string sanitizeIdentifier(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 1);
+  for (char c : text) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    out += ok ? c : '_';
+  }
+  if (out.empty()) out = "unnamed";
+  if (std::isdigit(static_cast<unsigned char>(out[0]))) out = "k" + out;
+  return out;
+}
+
+// A parameter's name as a launcher argument: sanitized, and moved out of the way of
+// C keywords and the launcher's own `tlc_` locals by a trailing underscore.
+std::string argumentName(const std::string& paramName) {
+  std::string name = sanitizeIdentifier(paramName);
+  if (isReservedWord(name) || name.rfind("tlc_", 0) == 0) name += "_";
+  return name;
+}
+
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// ------------------------------------------------------------------ dtypes
+
+// Bytes of one element in memory (fp4 packs two to a byte: a pointer to it only
+// needs byte alignment).
+int elementBytes(DType t) {
+  switch (t) {
+    case DType::Bool: case DType::Int8: case DType::UInt8:
+    case DType::Float8E4M3: case DType::Float8E5M2: case DType::Float4E2M1:
+      return 1;
+    case DType::Int16: case DType::UInt16: case DType::Float16: case DType::BFloat16:
+      return 2;
+    case DType::Int32: case DType::UInt32: case DType::Float32:
+      return 4;
+    case DType::Int64: case DType::UInt64: case DType::Float64: case DType::Handle:
+      return 8;
+  }
+  return 1;
+}
+
+const char* dtypeName(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::Int8: return "int8";
+    case DType::Int16: return "int16";
+    case DType::Int32: return "int32";
+    case DType::Int64: return "int64";
+    case DType::UInt8: return "uint8";
+    case DType::UInt16: return "uint16";
+    case DType::UInt32: return "uint32";
+    case DType::UInt64: return "uint64";
+    case DType::Float16: return "float16";
+    case DType::BFloat16: return "bfloat16";
+    case DType::Float32: return "float32";
+    case DType::Float64: return "float64";
+    case DType::Float8E4M3: return "float8_e4m3";
+    case DType::Float8E5M2: return "float8_e5m2";
+    case DType::Float4E2M1: return "float4_e2m1fn";
+    case DType::Handle: return "handle";
+  }
+  return "?";
+}
+
+// The C type a scalar parameter is passed as. 16-bit and 8-bit floats travel as their
+// raw bits (C has no portable half type); bool as a byte, which is how the kernel
+// reads it.
+const char* scalarCType(DType t) {
+  switch (t) {
+    case DType::Bool: return "uint8_t";
+    case DType::Int8: return "int8_t";
+    case DType::Int16: return "int16_t";
+    case DType::Int32: return "int32_t";
+    case DType::Int64: return "int64_t";
+    case DType::UInt8: return "uint8_t";
+    case DType::UInt16: return "uint16_t";
+    case DType::UInt32: return "uint32_t";
+    case DType::UInt64: return "uint64_t";
+    case DType::Float16: return "uint16_t";
+    case DType::BFloat16: return "uint16_t";
+    case DType::Float32: return "float";
+    case DType::Float64: return "double";
+    case DType::Float8E4M3: return "uint8_t";
+    case DType::Float8E5M2: return "uint8_t";
+    case DType::Float4E2M1: return "uint8_t";
+    case DType::Handle: return "CUdeviceptr";
+  }
+  return "int32_t";
+}
+
+bool isSignedIntegerScalar(DType t) {
+  return t == DType::Int8 || t == DType::Int16 || t == DType::Int32 || t == DType::Int64;
+}
+
+// ------------------------------------------------------------ kernel groups
+
+// One launch function: the variants of one source kernel, most specialized first.
+struct KernelGroup {
+  std::string sourceName;  // as written in the .tl file
+  std::string cName;       // sanitized: the launch function is `<cName>_launch`
+  size_t first = 0;        // index of the first variant in Module::kernels
+  size_t count = 0;
+};
+
+std::vector<KernelGroup> groupKernels(const ir::Module& module) {
+  std::vector<KernelGroup> groups;
+  for (size_t i = 0; i < module.kernels.size(); ++i) {
+    const ir::Kernel& k = module.kernels[i];
+    std::string source = k.sourceName.empty() ? k.name : k.sourceName;
+    if (!groups.empty() && groups.back().sourceName == source) {
+      ++groups.back().count;
+      continue;
+    }
+    groups.push_back({source, sanitizeIdentifier(source), i, 1});
+  }
+  return groups;
+}
+
+// The launcher's view of a parameter: its C argument name and type.
+struct Argument {
+  const ir::Param* param = nullptr;
+  std::string name;
+  std::string type;
+};
+
+// Pointer params first, then Dim params, then Scalar params, each in params order:
+// the order a user reads best (`copy(A, B, M, N, stream)`).
+std::vector<Argument> launcherArguments(const ir::Kernel& k) {
+  std::vector<Argument> args;
+  for (ParamKind kind : {ParamKind::Pointer, ParamKind::Dim, ParamKind::Scalar}) {
+    for (const ir::Param& p : k.params) {
+      if (p.kind != kind) continue;
+      Argument a;
+      a.param = &p;
+      a.name = argumentName(p.name);
+      switch (kind) {
+        case ParamKind::Pointer: a.type = "CUdeviceptr"; break;
+        case ParamKind::Dim: a.type = "int32_t"; break;
+        case ParamKind::Scalar:
+          a.type = scalarCType(p.var ? p.var->dtype : DType::Int32);
+          break;
+      }
+      args.push_back(a);
+    }
+  }
+  return args;
+}
+
+const Argument* findArgument(const std::vector<Argument>& args, const ir::VarNode* var,
+                             const std::string& name) {
+  for (const Argument& a : args)
+    if (var && a.param->var.get() == var) return &a;
+  for (const Argument& a : args)
+    if (a.param->name == name) return &a;
+  return nullptr;
+}
+
+// -------------------------------------------------------- grid expressions
+
+// The variables a grid expression reads.
+void collectVars(const ir::ExprRef& e, std::set<const ir::VarNode*>& vars) {
+  if (!e) return;
+  switch (e->kind) {
+    case ExprKind::Var: vars.insert(&e->as<ir::VarNode>()); break;
+    case ExprKind::Binary:
+      collectVars(e->as<ir::BinaryNode>().a, vars);
+      collectVars(e->as<ir::BinaryNode>().b, vars);
+      break;
+    case ExprKind::Unary: collectVars(e->as<ir::UnaryNode>().a, vars); break;
+    case ExprKind::Cast: collectVars(e->as<ir::CastNode>().a, vars); break;
+    case ExprKind::Select:
+      collectVars(e->as<ir::SelectNode>().cond, vars);
+      collectVars(e->as<ir::SelectNode>().t, vars);
+      collectVars(e->as<ir::SelectNode>().f, vars);
+      break;
+    default: break;
+  }
+}
+
+// Prints a grid expression (over Dim/Scalar parameters and constants) as C that
+// evaluates it in int64_t. Checked mode calls the header's overflow-checked helpers,
+// which set `tlc_bad` instead of overflowing; plain mode is the readable form for
+// comments.
+class GridPrinter {
+ public:
+  GridPrinter(const std::string& prefix, const std::vector<Argument>& args, bool checked)
+      : prefix_(prefix), args_(args), checked_(checked) {}
+
+  std::string print(const ir::ExprRef& e) const {
+    if (!e) return "1";
+    switch (e->kind) {
+      case ExprKind::IntImm:
+        return intLiteral(e->as<ir::IntImm>().value);
+      case ExprKind::Var: {
+        const auto& v = e->as<ir::VarNode>();
+        const Argument* a = findArgument(args_, &v, v.name);
+        TLC_ASSERT(a != nullptr, "grid expression names '" + v.name + "', which is no parameter");
+        return checked_ ? "(int64_t)" + a->name : a->name;
+      }
+      case ExprKind::Cast:
+        return print(e->as<ir::CastNode>().a);
+      case ExprKind::Unary: {
+        const auto& u = e->as<ir::UnaryNode>();
+        switch (u.op) {
+          case ir::UnOp::Neg:
+            return checked_ ? helper("sub", "0", print(u.a)) : "-" + print(u.a);
+          case ir::UnOp::Not: return "(int64_t)!(" + print(u.a) + ")";
+          case ir::UnOp::BitNot: return "~" + print(u.a);
+        }
+        break;
+      }
+      case ExprKind::Select: {
+        const auto& s = e->as<ir::SelectNode>();
+        return "(" + print(s.cond) + " ? " + print(s.t) + " : " + print(s.f) + ")";
+      }
+      case ExprKind::Binary:
+        return binary(e->as<ir::BinaryNode>());
+      default:
+        break;
+    }
+    TLC_ASSERT(false, "grid expressions may use only integer arithmetic on parameters");
+    return "";
+  }
+
+ private:
+  static std::string intLiteral(int64_t v) {
+    if (v == INT64_MIN) return "INT64_MIN";
+    return std::to_string(v);
+  }
+
+  std::string helper(const char* op, const std::string& a, const std::string& b) const {
+    return prefix_ + "_" + op + "_(" + a + ", " + b + ", &tlc_bad)";
+  }
+
+  std::string binary(const ir::BinaryNode& b) const {
+    std::string x = print(b.a), y = print(b.b);
+    auto infix = [&](const char* op) { return "(" + x + " " + op + " " + y + ")"; };
+    auto call = [&](const char* name, const char* plainName) {
+      return checked_ ? helper(name, x, y) : std::string(plainName) + "(" + x + ", " + y + ")";
+    };
+    switch (b.op) {
+      case BinOp::Add: return checked_ ? helper("add", x, y) : infix("+");
+      case BinOp::Sub: return checked_ ? helper("sub", x, y) : infix("-");
+      case BinOp::Mul: return checked_ ? helper("mul", x, y) : infix("*");
+      case BinOp::FloorDiv:
+        if (!checked_) {
+          // Name the common idiom: (x + (c - 1)) // c is ceildiv(x, c).
+          auto divisor = ir::asConstInt(b.b);
+          if (divisor && b.a->kind == ExprKind::Binary) {
+            const auto& sum = b.a->as<ir::BinaryNode>();
+            if (sum.op == BinOp::Add && ir::asConstInt(sum.b) == *divisor - 1)
+              return "ceildiv(" + print(sum.a) + ", " + y + ")";
+          }
+        }
+        return call("floordiv", "floordiv");
+      case BinOp::FloorMod: return call("floormod", "floormod");
+      case BinOp::Min: return call("min", "min");
+      case BinOp::Max: return call("max", "max");
+      case BinOp::Lt: return "(int64_t)" + infix("<");
+      case BinOp::Le: return "(int64_t)" + infix("<=");
+      case BinOp::Gt: return "(int64_t)" + infix(">");
+      case BinOp::Ge: return "(int64_t)" + infix(">=");
+      case BinOp::Eq: return "(int64_t)" + infix("==");
+      case BinOp::Ne: return "(int64_t)" + infix("!=");
+      case BinOp::And: return "(int64_t)" + infix("&&");
+      case BinOp::Or: return "(int64_t)" + infix("||");
+      case BinOp::BitAnd: return infix("&");
+      case BinOp::BitOr: return infix("|");
+      case BinOp::BitXor: return infix("^");
+      default: break;
+    }
+    TLC_ASSERT(false, std::string("grid expressions may not use '") + ir::spelling(b.op) + "'");
+    return "";
+  }
+
+  const std::string& prefix_;
+  const std::vector<Argument>& args_;
+  bool checked_;
+};
+
+// ------------------------------------------------------------------ writer
+
+class HeaderWriter {
+ public:
+  HeaderWriter(const ir::Module& module, const std::vector<uint8_t>& cubin, const HeaderOptions& options)
+      : module_(module), cubin_(cubin), options_(options),
+        prefix_(sanitizeIdentifier(options.prefix.empty() ? "tlc_module" : options.prefix)),
+        groups_(groupKernels(module)) {}
+
+  std::string write() {
+    writeBanner();
+    writeOpening();
+    writeCubin();
+    writeModuleState();
+    writeHelpers();
+    for (const KernelGroup& g : groups_) writeLauncher(g);
+    writeClosing();
+    return out_.str();
+  }
+
+ private:
+  // ------------------------------------------------------------ pieces
+
+  std::string signature(const std::vector<Argument>& args, bool withStream) const {
+    std::string s;
+    for (const Argument& a : args) {
+      if (!s.empty()) s += ", ";
+      s += a.type + " " + a.name;
+    }
+    if (withStream) s += std::string(s.empty() ? "" : ", ") + "CUstream stream";
+    return s.empty() ? "void" : s;
+  }
+
+  std::string describeAssumption(const ir::Assumption& a, const std::vector<Argument>& args) const {
+    const Argument* arg = findArgument(args, a.param.get(), a.param ? a.param->name : "");
+    std::string name = arg ? arg->name : (a.param ? a.param->name : "?");
+    if (arg && arg->param->kind == ParamKind::Pointer)
+      return name + " aligned to " + std::to_string(a.multiple) + " bytes";
+    return name + " % " + std::to_string(a.multiple) + " == 0";
+  }
+
+  std::string assumptionTest(const ir::Assumption& a, const std::vector<Argument>& args) const {
+    const Argument* arg = findArgument(args, a.param.get(), a.param ? a.param->name : "");
+    TLC_ASSERT(arg != nullptr, "a variant assumes something of a value that is no parameter");
+    if (arg->param->kind == ParamKind::Pointer)
+      return arg->name + " % " + std::to_string(a.multiple) + "u == 0";
+    return arg->name + " % " + std::to_string(a.multiple) + " == 0";
+  }
+
+  void writeBanner() {
+    std::string source = options_.sourceName.empty() ? "<input>" : options_.sourceName;
+    out_ << "/* " << prefix_ << ".h: launchers for the kernels of " << source << ".\n"
+         << " * Generated by tlc for " << options_.arch << "; do not edit.\n"
+         << " *\n"
+         << " * Module (thread-safe; each translation unit that includes this header keeps\n"
+         << " * its own handle):\n"
+         << " *   CUresult " << prefix_ << "_load(void);    load the embedded cubin and its kernels\n"
+         << " *                                  now (the first launch does it otherwise)\n"
+         << " *   CUresult " << prefix_ << "_unload(void);  release them; no other thread may be\n"
+         << " *                                  launching from this module meanwhile\n"
+         << " *\n"
+         << " * Kernels (a launch needs a current context; it checks its arguments, computes\n"
+         << " * the grid, picks the first variant whose conditions hold, and returns the\n"
+         << " * CUresult of cuLaunchKernel; CUDA_ERROR_INVALID_VALUE for bad arguments):\n";
+    for (const KernelGroup& g : groups_) {
+      const ir::Kernel& first = module_.kernels[g.first];
+      std::vector<Argument> args = launcherArguments(first);
+      out_ << " *   CUresult " << g.cName << "_launch(" << signature(args, true) << ");\n";
+      for (size_t v = 0; v < g.count; ++v) {
+        const ir::Kernel& k = module_.kernels[g.first + v];
+        out_ << " *     variant " << v << ": " << k.name << ", " << k.threads << " threads";
+        if (k.dynamicSharedBytes) out_ << ", " << k.dynamicSharedBytes << " B shared";
+        if (k.clusterDims[0] * k.clusterDims[1] * k.clusterDims[2] != 1)
+          out_ << ", cluster " << k.clusterDims[0] << "x" << k.clusterDims[1] << "x" << k.clusterDims[2];
+        if (k.assumptions.empty()) {
+          out_ << "\n";
+          continue;
+        }
+        out_ << ", when";
+        for (size_t i = 0; i < k.assumptions.size(); ++i)
+          out_ << (i ? "," : "") << " " << describeAssumption(k.assumptions[i], args);
+        out_ << "\n";
+      }
+    }
+    out_ << " *\n"
+         << " * Argument order: device pointers, then dimensions, then scalars, then the\n"
+         << " * stream. float16/bfloat16/fp8 scalars are passed as their raw bits.\n"
+         << " */\n";
+  }
+
+  void writeOpening() {
+    std::string guard = "TLC_" + upper(prefix_) + "_H";
+    out_ << "#ifndef " << guard << "\n#define " << guard << "\n\n"
+         << "#include <cuda.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
+         << "#if !defined(CUDA_VERSION) || CUDA_VERSION < 12000\n"
+         << "#error \"" << prefix_ << ".h needs cuda.h from CUDA 12.0 or newer (cuLibraryLoadData)\"\n"
+         << "#endif\n\n"
+         << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+         << "/* Alignment spelled for either language (identical in every tlc header). */\n"
+         << "#ifndef TLC_ALIGNAS\n#ifdef __cplusplus\n#define TLC_ALIGNAS(n) alignas(n)\n"
+         << "#else\n#define TLC_ALIGNAS(n) _Alignas(n)\n#endif\n#endif\n\n";
+  }
+
+  void writeCubin() {
+    out_ << "/* The cubin (" << options_.arch << ", " << cubin_.size() << " bytes). */\n"
+         << "TLC_ALIGNAS(64) static const unsigned char " << prefix_ << "_cubin[" << std::max<size_t>(cubin_.size(), 1)
+         << "] = {";
+    if (cubin_.empty()) out_ << "0";
+    char byte[8];
+    for (size_t i = 0; i < cubin_.size(); ++i) {
+      if (i % 16 == 0) out_ << "\n   ";
+      std::snprintf(byte, sizeof byte, " 0x%02x%s", cubin_[i], i + 1 < cubin_.size() ? "," : "");
+      out_ << byte;
+    }
+    out_ << "\n};\n\n";
+  }
+
+  void writeModuleState() {
+    const size_t n = module_.kernels.size();
+    const std::string P = prefix_;
+    out_ << "/* Module state. The CUlibrary is context-independent: it loads into each context\n"
+         << " * on first use there. Both handles are published with a compare-and-swap, so\n"
+         << " * racing first calls agree on one copy. */\n"
+         << "static CUlibrary " << P << "_library_;\n";
+    if (n == 0) {
+      out_ << "\n";
+    } else {
+      out_ << "static CUkernel " << P << "_kernels_[" << n << "];\n"
+           << "static const char *const " << P << "_entries_[" << n << "] = {";
+      for (size_t i = 0; i < n; ++i) out_ << (i ? ", " : "") << "\"" << module_.kernels[i].name << "\"";
+      out_ << "};\n\n";
+    }
+
+    out_ << "static inline CUresult " << P << "_library_get_(CUlibrary *library_out) {\n"
+         << "  CUlibrary library = __atomic_load_n(&" << P << "_library_, __ATOMIC_ACQUIRE);\n"
+         << "  if (library == NULL) {\n"
+         << "    CUlibrary expected = NULL;\n"
+         << "    CUresult status = cuInit(0);\n"
+         << "    if (status != CUDA_SUCCESS) return status;\n"
+         << "    status = cuLibraryLoadData(&library, " << P << "_cubin, NULL, NULL, 0, NULL, NULL, 0);\n"
+         << "    if (status != CUDA_SUCCESS) return status;\n"
+         << "    if (!__atomic_compare_exchange_n(&" << P << "_library_, &expected, library, 0,\n"
+         << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {\n"
+         << "      cuLibraryUnload(library); /* another thread published its copy first */\n"
+         << "      library = expected;\n"
+         << "    }\n"
+         << "  }\n"
+         << "  *library_out = library;\n"
+         << "  return CUDA_SUCCESS;\n"
+         << "}\n\n";
+
+    if (n != 0) {
+      out_ << "static inline CUresult " << P << "_kernel_get_(int index, CUkernel *kernel_out) {\n"
+           << "  CUkernel kernel = __atomic_load_n(&" << P << "_kernels_[index], __ATOMIC_ACQUIRE);\n"
+           << "  if (kernel == NULL) {\n"
+           << "    CUkernel expected = NULL;\n"
+           << "    CUlibrary library;\n"
+           << "    CUresult status = " << P << "_library_get_(&library);\n"
+           << "    if (status != CUDA_SUCCESS) return status;\n"
+           << "    status = cuLibraryGetKernel(&kernel, library, " << P << "_entries_[index]);\n"
+           << "    if (status != CUDA_SUCCESS) return status;\n"
+           << "    if (!__atomic_compare_exchange_n(&" << P << "_kernels_[index], &expected, kernel, 0,\n"
+           << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))\n"
+           << "      kernel = expected;\n"
+           << "  }\n"
+           << "  *kernel_out = kernel;\n"
+           << "  return CUDA_SUCCESS;\n"
+           << "}\n\n";
+    }
+
+    out_ << "/* Loads the cubin and resolves every kernel, so that a bad image or a missing\n"
+         << " * entry shows up here rather than at the first launch. Optional. */\n"
+         << "static inline CUresult " << P << "_load(void) {\n";
+    if (n == 0) {
+      out_ << "  CUlibrary library;\n"
+           << "  return " << P << "_library_get_(&library);\n";
+    } else {
+      out_ << "  int index;\n"
+           << "  for (index = 0; index < " << n << "; ++index) {\n"
+           << "    CUkernel kernel;\n"
+           << "    CUresult status = " << P << "_kernel_get_(index, &kernel);\n"
+           << "    if (status != CUDA_SUCCESS) return status;\n"
+           << "  }\n"
+           << "  return CUDA_SUCCESS;\n";
+    }
+    out_ << "}\n\n"
+         << "/* Releases the module (a later launch loads it again). No launch from this module\n"
+         << " * may run concurrently in another thread; kernels already queued are unaffected. */\n"
+         << "static inline CUresult " << P << "_unload(void) {\n";
+    if (n != 0) {
+      out_ << "  int index;\n"
+           << "  CUlibrary library;\n"
+           << "  for (index = 0; index < " << n << "; ++index)\n"
+           << "    __atomic_store_n(&" << P << "_kernels_[index], (CUkernel)NULL, __ATOMIC_RELEASE);\n";
+    } else {
+      out_ << "  CUlibrary library;\n";
+    }
+    out_ << "  library = __atomic_exchange_n(&" << P << "_library_, (CUlibrary)NULL, __ATOMIC_ACQ_REL);\n"
+         << "  return library != NULL ? cuLibraryUnload(library) : CUDA_SUCCESS;\n"
+         << "}\n\n";
+  }
+
+  void writeHelpers() {
+    const std::string P = prefix_;
+    out_ << "/* Grid arithmetic in int64_t: Python-style floor division and modulo, and\n"
+         << " * operations that flag overflow (or a zero divisor) in *bad instead of failing. */\n"
+         << "static inline int64_t " << P << "_add_(int64_t a, int64_t b, int *bad) {\n"
+         << "  int64_t r;\n  if (__builtin_add_overflow(a, b, &r)) *bad = 1;\n  return r;\n}\n"
+         << "static inline int64_t " << P << "_sub_(int64_t a, int64_t b, int *bad) {\n"
+         << "  int64_t r;\n  if (__builtin_sub_overflow(a, b, &r)) *bad = 1;\n  return r;\n}\n"
+         << "static inline int64_t " << P << "_mul_(int64_t a, int64_t b, int *bad) {\n"
+         << "  int64_t r;\n  if (__builtin_mul_overflow(a, b, &r)) *bad = 1;\n  return r;\n}\n"
+         << "static inline int64_t " << P << "_floordiv_(int64_t a, int64_t b, int *bad) {\n"
+         << "  int64_t q;\n"
+         << "  if (b == 0 || (a == INT64_MIN && b == -1)) {\n    *bad = 1;\n    return 0;\n  }\n"
+         << "  q = a / b;\n"
+         << "  if (a % b != 0 && ((a < 0) != (b < 0))) --q;\n"
+         << "  return q;\n}\n"
+         << "static inline int64_t " << P << "_floormod_(int64_t a, int64_t b, int *bad) {\n"
+         << "  int64_t r;\n"
+         << "  if (b == 0 || (a == INT64_MIN && b == -1)) {\n    *bad = 1;\n    return 0;\n  }\n"
+         << "  r = a % b;\n"
+         << "  if (r != 0 && ((r < 0) != (b < 0))) r += b;\n"
+         << "  return r;\n}\n"
+         << "static inline int64_t " << P << "_min_(int64_t a, int64_t b, int *bad) {\n"
+         << "  (void)bad;\n  return a < b ? a : b;\n}\n"
+         << "static inline int64_t " << P << "_max_(int64_t a, int64_t b, int *bad) {\n"
+         << "  (void)bad;\n  return a > b ? a : b;\n}\n\n";
+  }
+
+  void writeLauncher(const KernelGroup& g) {
+    const std::string P = prefix_;
+    const ir::Kernel& general = module_.kernels[g.first + g.count - 1];
+    std::vector<Argument> args = launcherArguments(general);
+    const std::string N = g.cName;
+
+    // Every variant must take the same parameters: one args array serves them all.
+    for (size_t v = 0; v < g.count; ++v) {
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      TLC_ASSERT(k.params.size() == general.params.size(),
+                 "the variants of kernel '" + g.sourceName + "' take different parameters");
+      for (size_t i = 0; i < k.params.size(); ++i)
+        TLC_ASSERT(k.params[i].name == general.params[i].name && k.params[i].kind == general.params[i].kind,
+                   "the variants of kernel '" + g.sourceName + "' take different parameters");
+    }
+
+    out_ << "/* ------------------------------------------------------------ " << g.sourceName << " */\n\n";
+
+    // The variant chooser: a separate function so that tests and users can see which
+    // variant a launch would run.
+    out_ << "/* The variant " << N << "_launch runs for these arguments (0 = most specialized). */\n"
+         << "static inline int " << N << "_select_variant(" << signature(args, false) << ") {\n";
+    std::set<std::string> usedInTests;
+    for (size_t v = 0; v + 1 < g.count; ++v)
+      for (const ir::Assumption& a : module_.kernels[g.first + v].assumptions) {
+        const Argument* arg = findArgument(args, a.param.get(), a.param ? a.param->name : "");
+        if (arg) usedInTests.insert(arg->name);
+      }
+    for (const Argument& a : args)
+      if (!usedInTests.count(a.name)) out_ << "  (void)" << a.name << ";\n";
+    for (size_t v = 0; v + 1 < g.count; ++v) {
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      std::string test;
+      for (const ir::Assumption& a : k.assumptions)
+        test += (test.empty() ? "" : " && ") + assumptionTest(a, args);
+      if (test.empty()) test = "1";
+      out_ << "  if (" << test << ") return " << v << ";\n";
+    }
+    out_ << "  return " << g.count - 1 << ";\n}\n\n";
+
+    // The entry name of a variant, for messages and tests.
+    out_ << "/* The device entry of variant `variant`, or NULL past the last one. */\n"
+         << "static inline const char *" << N << "_variant_entry(int variant) {\n"
+         << "  return variant >= 0 && variant < " << g.count << " ? " << P << "_entries_[" << g.first
+         << " + variant] : NULL;\n}\n\n";
+
+    // The launcher.
+    out_ << "/* Launches " << g.sourceName << " on `stream`.";
+    for (const Argument& a : args) {
+      out_ << "\n *   " << a.name << ": ";
+      switch (a.param->kind) {
+        case ParamKind::Pointer:
+          out_ << "device address of " << dtypeName(a.param->elementType) << " data";
+          break;
+        case ParamKind::Dim: out_ << "dimension (>= 0)"; break;
+        case ParamKind::Scalar: {
+          DType t = a.param->var ? a.param->var->dtype : DType::Int32;
+          out_ << dtypeName(t);
+          if (t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 ||
+              t == DType::Float8E5M2 || t == DType::Float4E2M1)
+            out_ << " (raw bits)";
+          break;
+        }
+      }
+    }
+    out_ << "\n * Returns CUDA_SUCCESS without launching when the grid is empty. */\n"
+         << "static inline CUresult " << N << "_launch(" << signature(args, true) << ") {\n";
+
+    // Per-variant launch shapes.
+    std::string threads, shared;
+    bool anyCluster = false, anyLargeShared = false;
+    for (size_t v = 0; v < g.count; ++v) {
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      threads += (v ? ", " : "") + std::to_string(k.threads) + "u";
+      shared += (v ? ", " : "") + std::to_string(k.dynamicSharedBytes) + "u";
+      if (k.clusterDims[0] * k.clusterDims[1] * k.clusterDims[2] != 1) anyCluster = true;
+      if (k.dynamicSharedBytes > 48 * 1024) anyLargeShared = true;
+    }
+    out_ << "  static const unsigned int tlc_threads[" << g.count << "] = {" << threads << "};\n"
+         << "  static const unsigned int tlc_shared_bytes[" << g.count << "] = {" << shared << "};\n";
+    if (anyCluster) {
+      std::string cluster;
+      for (size_t v = 0; v < g.count; ++v) {
+        const ir::Kernel& k = module_.kernels[g.first + v];
+        cluster += std::string(v ? ", " : "") + "{" + std::to_string(k.clusterDims[0]) + "u, " +
+                   std::to_string(k.clusterDims[1]) + "u, " + std::to_string(k.clusterDims[2]) + "u}";
+      }
+      out_ << "  static const unsigned int tlc_cluster[" << g.count << "][3] = {" << cluster << "};\n";
+    }
+    out_ << "  int tlc_bad = 0;\n"
+         << "  int64_t tlc_grid_x, tlc_grid_y, tlc_grid_z;\n"
+         << "  int tlc_variant;\n"
+         << "  CUkernel tlc_kernel;\n"
+         << "  CUfunction tlc_function;\n"
+         << "  CUresult tlc_status;\n";
+    // Arguments whose kernel-side representation differs from the C one.
+    for (const Argument& a : args)
+      if (a.param->kind == ParamKind::Scalar && a.param->var && a.param->var->dtype == DType::Bool)
+        out_ << "  uint8_t tlc_" << a.name << " = (uint8_t)(" << a.name << " != 0);\n";
+    if (general.params.empty()) {
+      out_ << "  void **tlc_args = NULL;\n";
+    } else {
+      out_ << "  void *tlc_args[" << general.params.size() << "];\n";
+    }
+    out_ << "\n";
+
+    // Sizes may not be negative: every Dim, and every signed integer scalar the grid
+    // depends on (`n: int32` used as an extent).
+    std::set<const ir::VarNode*> gridVars;
+    for (const ir::ExprRef& e : general.grid) collectVars(e, gridVars);
+    std::string negative;
+    for (const Argument& a : args) {
+      bool isSize = a.param->kind == ParamKind::Dim ||
+                    (a.param->kind == ParamKind::Scalar && a.param->var &&
+                     isSignedIntegerScalar(a.param->var->dtype) && gridVars.count(a.param->var.get()));
+      if (isSize) negative += (negative.empty() ? "" : " || ") + a.name + " < 0";
+    }
+    if (!negative.empty())
+      out_ << "  if (" << negative << ") return CUDA_ERROR_INVALID_VALUE;\n";
+
+    // The grid.
+    GridPrinter plain(P, args, false), checked(P, args, true);
+    const char* axis[3] = {"x", "y", "z"};
+    out_ << "  /* grid = (" << plain.print(general.grid[0]) << ", " << plain.print(general.grid[1]) << ", "
+         << plain.print(general.grid[2]) << ") */\n";
+    for (int d = 0; d < 3; ++d)
+      out_ << "  tlc_grid_" << axis[d] << " = " << checked.print(general.grid[d]) << ";\n";
+    out_ << "  if (tlc_bad || tlc_grid_x < 0 || tlc_grid_x > 2147483647 || tlc_grid_y < 0 ||\n"
+         << "      tlc_grid_y > 65535 || tlc_grid_z < 0 || tlc_grid_z > 65535)\n"
+         << "    return CUDA_ERROR_INVALID_VALUE;\n"
+         << "  if (tlc_grid_x == 0 || tlc_grid_y == 0 || tlc_grid_z == 0) return CUDA_SUCCESS;\n";
+
+    // Pointers: non-null, aligned to their element.
+    std::string nulls, misaligned;
+    for (const Argument& a : args) {
+      if (a.param->kind != ParamKind::Pointer) continue;
+      nulls += (nulls.empty() ? "" : " || ") + a.name + " == 0";
+      int bytes = elementBytes(a.param->elementType);
+      if (bytes > 1)
+        misaligned += (misaligned.empty() ? "" : " || ") + a.name + " % " + std::to_string(bytes) + "u != 0";
+    }
+    if (!nulls.empty()) out_ << "  if (" << nulls << ") return CUDA_ERROR_INVALID_VALUE;\n";
+    if (!misaligned.empty())
+      out_ << "  if (" << misaligned << ")\n    return CUDA_ERROR_INVALID_VALUE; /* not aligned to an element */\n";
+
+    // Variant, kernel handle, launch.
+    std::string callArgs;
+    for (const Argument& a : args) callArgs += (callArgs.empty() ? "" : ", ") + a.name;
+    out_ << "\n  tlc_variant = " << N << "_select_variant(" << callArgs << ");\n";
+    if (anyCluster)
+      out_ << "  if (tlc_grid_x % tlc_cluster[tlc_variant][0] != 0 || tlc_grid_y % tlc_cluster[tlc_variant][1] != 0 ||\n"
+           << "      tlc_grid_z % tlc_cluster[tlc_variant][2] != 0)\n"
+           << "    return CUDA_ERROR_INVALID_VALUE; /* the grid must be whole clusters */\n";
+    out_ << "  tlc_status = " << P << "_kernel_get_(" << g.first << " + tlc_variant, &tlc_kernel);\n"
+         << "  if (tlc_status != CUDA_SUCCESS) return tlc_status;\n"
+         << "  tlc_status = cuKernelGetFunction(&tlc_function, tlc_kernel); /* for the current context */\n"
+         << "  if (tlc_status != CUDA_SUCCESS) return tlc_status;\n";
+    if (anyLargeShared)
+      out_ << "  if (tlc_shared_bytes[tlc_variant] > 48u * 1024u) {\n"
+           << "    tlc_status = cuFuncSetAttribute(tlc_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
+           << "                                    (int)tlc_shared_bytes[tlc_variant]);\n"
+           << "    if (tlc_status != CUDA_SUCCESS) return tlc_status;\n"
+           << "  }\n";
+
+    // The args array in kernel-parameter order.
+    for (size_t i = 0; i < general.params.size(); ++i) {
+      const ir::Param& p = general.params[i];
+      const Argument* a = findArgument(args, p.var.get(), p.name);
+      bool isBool = p.kind == ParamKind::Scalar && p.var && p.var->dtype == DType::Bool;
+      out_ << "  tlc_args[" << i << "] = &" << (isBool ? "tlc_" : "") << a->name << ";\n";
+    }
+
+    if (anyCluster) {
+      out_ << "  if (tlc_cluster[tlc_variant][0] * tlc_cluster[tlc_variant][1] * tlc_cluster[tlc_variant][2] != 1u) {\n"
+           << "    CUlaunchConfig tlc_config;\n"
+           << "    CUlaunchAttribute tlc_attribute;\n"
+           << "    memset(&tlc_config, 0, sizeof tlc_config);\n"
+           << "    memset(&tlc_attribute, 0, sizeof tlc_attribute);\n"
+           << "    tlc_attribute.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;\n"
+           << "    tlc_attribute.value.clusterDim.x = tlc_cluster[tlc_variant][0];\n"
+           << "    tlc_attribute.value.clusterDim.y = tlc_cluster[tlc_variant][1];\n"
+           << "    tlc_attribute.value.clusterDim.z = tlc_cluster[tlc_variant][2];\n"
+           << "    tlc_config.gridDimX = (unsigned int)tlc_grid_x;\n"
+           << "    tlc_config.gridDimY = (unsigned int)tlc_grid_y;\n"
+           << "    tlc_config.gridDimZ = (unsigned int)tlc_grid_z;\n"
+           << "    tlc_config.blockDimX = tlc_threads[tlc_variant];\n"
+           << "    tlc_config.blockDimY = 1;\n"
+           << "    tlc_config.blockDimZ = 1;\n"
+           << "    tlc_config.sharedMemBytes = tlc_shared_bytes[tlc_variant];\n"
+           << "    tlc_config.hStream = stream;\n"
+           << "    tlc_config.attrs = &tlc_attribute;\n"
+           << "    tlc_config.numAttrs = 1;\n"
+           << "    return cuLaunchKernelEx(&tlc_config, tlc_function, tlc_args, NULL);\n"
+           << "  }\n";
+    }
+    out_ << "  return cuLaunchKernel(tlc_function, (unsigned int)tlc_grid_x, (unsigned int)tlc_grid_y,\n"
+         << "                        (unsigned int)tlc_grid_z, tlc_threads[tlc_variant], 1, 1,\n"
+         << "                        tlc_shared_bytes[tlc_variant], stream, tlc_args, NULL);\n"
+         << "}\n\n";
+  }
+
+  void writeClosing() {
+    out_ << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n"
+         << "#endif /* TLC_" << upper(prefix_) << "_H */\n";
+  }
+
+  const ir::Module& module_;
+  const std::vector<uint8_t>& cubin_;
+  const HeaderOptions& options_;
+  std::string prefix_;
+  std::vector<KernelGroup> groups_;
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>& cubin,
+                           const HeaderOptions& options) {
+  return HeaderWriter(loopIR, cubin, options).write();
+}
+
+}  // namespace tlc

@@ -1,0 +1,441 @@
+// Unit tests for the C launcher header (src/backend/Header.cpp).
+//
+// A module is built by hand, its header generated, and then:
+//  - key fragments are checked in the text;
+//  - the header is compiled as C11 and C++17 with -Wall -Wextra -Werror, alone, next
+//    to a second tlc header, and in two translation units of one linked program;
+//  - the launcher logic runs on the CPU against a mock driver (the cu* functions it
+//    calls, defined in the test program) that records every launch, so the grid,
+//    the argument order, the variant choice and the argument checks are tested
+//    without a GPU.
+// The compiler steps are skipped when /usr/local/cuda/include/cuda.h is absent.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "backend/Header.h"
+
+namespace fs = std::filesystem;
+using namespace tlc;
+
+namespace {
+
+const char* kCudaInclude = "/usr/local/cuda/include";
+
+bool haveCudaHeader() { return fs::exists(fs::path(kCudaInclude) / "cuda.h"); }
+
+fs::path scratchDir() {
+#ifdef TLC_BINARY_DIR
+  fs::path dir = fs::path(TLC_BINARY_DIR) / "test_header_scratch";
+#else
+  fs::path dir = fs::temp_directory_path() / "tlc_test_header_scratch";
+#endif
+  fs::create_directories(dir);
+  return dir;
+}
+
+void writeFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+// Runs a shell command; returns its exit status and puts its output in `log`.
+int run(const std::string& command, std::string& log) {
+  fs::path logPath = scratchDir() / "command.log";
+  int status = std::system((command + " > " + logPath.string() + " 2>&1").c_str());
+  std::ifstream in(logPath);
+  std::stringstream text;
+  text << in.rdbuf();
+  log = text.str();
+  return status;
+}
+
+ir::Param param(const std::string& name, ir::ParamKind kind, ir::DType varType,
+                ir::DType elementType = ir::DType::Float32) {
+  ir::Param p;
+  p.name = name;
+  p.kind = kind;
+  p.var = ir::makeVar(name, varType);
+  p.elementType = elementType;
+  return p;
+}
+
+ir::ExprRef ceilDiv(const ir::ExprRef& a, int64_t b) {
+  return ir::floorDiv(ir::add(a, ir::intImm(b - 1)), ir::intImm(b));
+}
+
+// tile_copy(A: Tensor((M, N), float16), B: Tensor((M, N), float16)) in two variants,
+// params in Sema's order (A, M, N, B); then scale(p, q: ptr(float32), n: int32,
+// s: float32, flag: bool, h: float16) with a 2x1x1 cluster and 100 KB of shared memory;
+// then odd(stream: ptr(int8), int: int32) whose names collide with C.
+ir::Module sampleModule() {
+  ir::Module m;
+  {
+    ir::Kernel general;
+    general.name = "tile_copy";
+    general.sourceName = "tile_copy";
+    general.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float16),
+                      param("M", ir::ParamKind::Dim, ir::DType::Int32),
+                      param("N", ir::ParamKind::Dim, ir::DType::Int32),
+                      param("B", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float16)};
+    general.grid[0] = ceilDiv(general.params[2].var, 128);
+    general.grid[1] = ceilDiv(general.params[1].var, 128);
+    general.threads = 128;
+    general.dynamicSharedBytes = 32768;
+
+    ir::Kernel fast = general;
+    fast.name = "tile_copy_vec8";
+    fast.assumptions = {{fast.params[0].var, 16}, {fast.params[3].var, 16}, {fast.params[2].var, 8}};
+    m.kernels.push_back(fast);
+    m.kernels.push_back(general);
+  }
+  {
+    ir::Kernel k;
+    k.name = "scale";
+    k.sourceName = "scale";
+    k.params = {param("p", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float32),
+                param("q", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float32),
+                param("n", ir::ParamKind::Scalar, ir::DType::Int32),
+                param("s", ir::ParamKind::Scalar, ir::DType::Float32),
+                param("flag", ir::ParamKind::Scalar, ir::DType::Bool),
+                param("h", ir::ParamKind::Scalar, ir::DType::Float16)};
+    k.grid[0] = ceilDiv(k.params[2].var, 1024);
+    k.grid[1] = ir::intImm(2);
+    k.threads = 256;
+    k.clusterDims[0] = 2;
+    k.dynamicSharedBytes = 100 * 1024;
+    m.kernels.push_back(k);
+  }
+  {
+    ir::Kernel k;
+    k.name = "odd";
+    k.sourceName = "odd";
+    k.params = {param("stream", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Int8),
+                param("int", ir::ParamKind::Dim, ir::DType::Int32)};
+    k.grid[0] = ir::binary(ir::BinOp::Max, ir::floorMod(k.params[1].var, ir::intImm(7)), ir::intImm(1));
+    k.threads = 32;
+    m.kernels.push_back(k);
+  }
+  return m;
+}
+
+std::string sampleHeader(const std::string& prefix = "sample") {
+  HeaderOptions options;
+  options.prefix = prefix;
+  options.sourceName = "sample.tl";
+  std::vector<uint8_t> fakeCubin = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0x33, 0, 0, 0, 0, 0, 0, 0, 0, 0xab};
+  return generateHeader(sampleModule(), fakeCubin, options);
+}
+
+bool contains(const std::string& text, const std::string& fragment) {
+  return text.find(fragment) != std::string::npos;
+}
+
+// The mock driver: records the last launch. Signatures follow cuda.h exactly.
+const char* kMockDriver = R"(
+static int mock_launches, mock_loads, mock_unloads, mock_smem_attr;
+static unsigned mock_grid[3], mock_block[3], mock_shared, mock_cluster[3];
+static unsigned char mock_arg_bytes[8][8];   /* the launcher's args, copied at launch */
+static void *mock_args[8];
+static char mock_kernel_name[64];
+static struct CUkern_st { int dummy; } mock_kernel_storage[8];
+static int mock_kernel_count;
+static char mock_kernel_names[8][64];
+
+CUresult cuInit(unsigned int flags) { (void)flags; return CUDA_SUCCESS; }
+CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *jo, void **jv,
+                           unsigned int jn, CUlibraryOption *lo, void **lv, unsigned int ln) {
+  (void)jo; (void)jv; (void)jn; (void)lo; (void)lv; (void)ln;
+  if (((const unsigned char *)code)[0] != 0x7f) return CUDA_ERROR_INVALID_IMAGE;
+  ++mock_loads;
+  *library = (CUlibrary)(void *)&mock_loads;
+  return CUDA_SUCCESS;
+}
+CUresult cuLibraryUnload(CUlibrary library) { (void)library; ++mock_unloads; return CUDA_SUCCESS; }
+CUresult cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const char *name) {
+  (void)library;
+  strncpy(mock_kernel_names[mock_kernel_count], name, 63);
+  *kernel = &mock_kernel_storage[mock_kernel_count++];
+  return CUDA_SUCCESS;
+}
+CUresult cuKernelGetFunction(CUfunction *function, CUkernel kernel) {
+  *function = (CUfunction)(void *)kernel;
+  return CUDA_SUCCESS;
+}
+CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute attribute, int value) {
+  (void)f;
+  if (attribute == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) mock_smem_attr = value;
+  return CUDA_SUCCESS;
+}
+static void mock_record(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                        unsigned by, unsigned bz, unsigned shared, void **args) {
+  ++mock_launches;
+  mock_grid[0] = gx; mock_grid[1] = gy; mock_grid[2] = gz;
+  mock_block[0] = bx; mock_block[1] = by; mock_block[2] = bz;
+  mock_shared = shared;
+  strcpy(mock_kernel_name, mock_kernel_names[(struct CUkern_st *)(void *)f - mock_kernel_storage]);
+  {
+    /* The kernels' parameter sizes, as the driver would know them from the cubin. */
+    static const size_t copy_sizes[] = {8, 4, 4, 8}, scale_sizes[] = {8, 8, 4, 4, 1, 2}, odd_sizes[] = {8, 4};
+    const size_t *sizes = strncmp(mock_kernel_name, "tile_copy", 9) == 0 ? copy_sizes
+                        : strcmp(mock_kernel_name, "scale") == 0 ? scale_sizes : odd_sizes;
+    size_t count = sizes == copy_sizes ? 4 : sizes == scale_sizes ? 6 : 2, i;
+    for (i = 0; i < count; ++i) {
+      memcpy(mock_arg_bytes[i], args[i], sizes[i]);
+      mock_args[i] = mock_arg_bytes[i];
+    }
+  }
+}
+CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                        unsigned by, unsigned bz, unsigned shared, CUstream stream,
+                        void **args, void **extra) {
+  (void)stream; (void)extra;
+  mock_cluster[0] = mock_cluster[1] = mock_cluster[2] = 1;
+  mock_record(f, gx, gy, gz, bx, by, bz, shared, args);
+  return CUDA_SUCCESS;
+}
+CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction f, void **args, void **extra) {
+  (void)extra;
+  if (c->numAttrs != 1 || c->attrs[0].id != CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION) return CUDA_ERROR_UNKNOWN;
+  mock_cluster[0] = c->attrs[0].value.clusterDim.x;
+  mock_cluster[1] = c->attrs[0].value.clusterDim.y;
+  mock_cluster[2] = c->attrs[0].value.clusterDim.z;
+  mock_record(f, c->gridDimX, c->gridDimY, c->gridDimZ, c->blockDimX, c->blockDimY, c->blockDimZ,
+              c->sharedMemBytes, args);
+  return CUDA_SUCCESS;
+}
+
+static int failures;
+#define EXPECT(cond) do { if (!(cond)) { printf("line %d: EXPECT(%s) failed\n", __LINE__, #cond); ++failures; } } while (0)
+)";
+
+const char* kMockTests = R"(
+int main(void) {
+  CUdeviceptr a = 0x10000, b = 0x20000;
+  int launches;
+
+  /* tile_copy: aligned, N % 8 == 0 -> the vectorized variant; grid (ceil(N/128), ceil(M/128)). */
+  EXPECT(tile_copy_select_variant(a, b, 1000, 1000) == 0);
+  EXPECT(tile_copy_launch(a, b, 1000, 1000, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_loads == 1);
+  EXPECT(strcmp(mock_kernel_name, "tile_copy_vec8") == 0);
+  EXPECT(mock_grid[0] == 8 && mock_grid[1] == 8 && mock_grid[2] == 1);
+  EXPECT(mock_block[0] == 128 && mock_block[1] == 1 && mock_block[2] == 1);
+  EXPECT(mock_shared == 32768 && mock_smem_attr == 0);
+  /* args in kernel-parameter order: A, M, N, B */
+  EXPECT(*(CUdeviceptr *)mock_args[0] == a);
+  EXPECT(*(int32_t *)mock_args[1] == 1000);
+  EXPECT(*(int32_t *)mock_args[2] == 1000);
+  EXPECT(*(CUdeviceptr *)mock_args[3] == b);
+
+  /* N odd, or a pointer off 16 bytes -> the general variant. */
+  EXPECT(tile_copy_launch(a, b, 1001, 999, NULL) == CUDA_SUCCESS);
+  EXPECT(strcmp(mock_kernel_name, "tile_copy") == 0);
+  EXPECT(mock_grid[0] == 8 && mock_grid[1] == 8);
+  EXPECT(tile_copy_select_variant(a + 2, b, 64, 64) == 1);
+  EXPECT(tile_copy_select_variant(a, b + 8, 64, 64) == 1);
+  EXPECT(tile_copy_select_variant(a, b, 64, 68) == 1);
+  EXPECT(tile_copy_launch(a + 2, b, 129, 130, NULL) == CUDA_SUCCESS);
+  EXPECT(strcmp(mock_kernel_name, "tile_copy") == 0);
+  EXPECT(mock_grid[0] == 2 && mock_grid[1] == 2);
+  EXPECT(tile_copy_launch(a, b, 1, 1, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 1 && mock_grid[1] == 1);
+  EXPECT(strcmp(tile_copy_variant_entry(0), "tile_copy_vec8") == 0);
+  EXPECT(strcmp(tile_copy_variant_entry(1), "tile_copy") == 0);
+  EXPECT(tile_copy_variant_entry(2) == NULL);
+
+  /* Argument checks: no launch happens for any of these. */
+  launches = mock_launches;
+  EXPECT(tile_copy_launch(a, b, 0, 1000, NULL) == CUDA_SUCCESS);   /* empty grid */
+  EXPECT(tile_copy_launch(0, 0, 1000, 0, NULL) == CUDA_SUCCESS);   /* empty, null is fine */
+  EXPECT(tile_copy_launch(a, b, -1, 1000, NULL) == CUDA_ERROR_INVALID_VALUE);
+  EXPECT(tile_copy_launch(a, b, 1000, -5, NULL) == CUDA_ERROR_INVALID_VALUE);
+  EXPECT(tile_copy_launch(0, b, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
+  EXPECT(tile_copy_launch(a, 0, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
+  EXPECT(tile_copy_launch(a + 1, b, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE); /* not 2-byte aligned */
+  /* grid.y = ceil(M / 128) > 65535 */
+  EXPECT(tile_copy_launch(a, b, 65536 * 128 + 1, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
+  EXPECT(tile_copy_launch(a, b, 65535 * 128, 2147483647, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 16777216 && mock_grid[1] == 65535);
+  EXPECT(mock_launches == launches + 1);
+
+  /* scale: int32 scalar n drives the grid; cluster launch; > 48 KB shared memory. */
+  EXPECT(scale_launch(a, b, 1025, 2.5f, 1, 0x3c00, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 2 && mock_grid[1] == 2);
+  EXPECT(mock_cluster[0] == 2 && mock_cluster[1] == 1 && mock_cluster[2] == 1);
+  EXPECT(mock_smem_attr == 100 * 1024 && mock_shared == 100 * 1024);
+  EXPECT(mock_block[0] == 256);
+  EXPECT(*(int32_t *)mock_args[2] == 1025);
+  EXPECT(*(float *)mock_args[3] == 2.5f);
+  EXPECT(*(uint8_t *)mock_args[4] == 1);
+  EXPECT(*(uint16_t *)mock_args[5] == 0x3c00);
+  EXPECT(scale_launch(a, b, 1, 1.0f, 0, 0, NULL) == CUDA_ERROR_INVALID_VALUE); /* grid.x 1: not whole clusters */
+  EXPECT(scale_launch(a, b, -3, 1.0f, 0, 0, NULL) == CUDA_ERROR_INVALID_VALUE);
+  EXPECT(scale_launch(a + 2, b, 4096, 1.0f, 0, 0, NULL) == CUDA_ERROR_INVALID_VALUE); /* float needs 4 */
+
+  /* odd: parameters named like C words; grid = max(int % 7, 1). */
+  EXPECT(odd_launch(a + 1, 13, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 6);
+  EXPECT(*(int32_t *)mock_args[1] == 13);
+  EXPECT(odd_launch(a, 14, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 1);
+
+  /* load resolves every kernel once; unload and a relaunch load again. */
+  EXPECT(sample_load() == CUDA_SUCCESS);
+  EXPECT(mock_loads == 1);
+  EXPECT(sample_unload() == CUDA_SUCCESS && mock_unloads == 1);
+  EXPECT(sample_unload() == CUDA_SUCCESS && mock_unloads == 1);
+  EXPECT(tile_copy_launch(a, b, 8, 8, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_loads == 2);
+  EXPECT(strcmp(mock_kernel_name, "tile_copy_vec8") == 0);
+
+  if (failures == 0) printf("mock driver: all checks passed\n");
+  return failures != 0;
+}
+)";
+
+}  // namespace
+
+TEST_CASE("header: text has the guard, the cubin, the module API and the launchers") {
+  std::string h = sampleHeader();
+  CHECK(contains(h, "#ifndef TLC_SAMPLE_H"));
+  CHECK(contains(h, "#include <cuda.h>"));
+  CHECK(contains(h, "extern \"C\" {"));
+  CHECK(contains(h, "Generated by tlc for sm_90a"));
+  CHECK(contains(h, "sample.tl"));
+  CHECK(contains(h, "TLC_ALIGNAS(64) static const unsigned char sample_cubin[17] = {"));
+  CHECK(contains(h, "0x7f, 0x45, 0x4c, 0x46"));
+  CHECK(contains(h, "static inline CUresult sample_load(void)"));
+  CHECK(contains(h, "static inline CUresult sample_unload(void)"));
+  CHECK(contains(h, "cuLibraryLoadData(&library, sample_cubin"));
+  CHECK(contains(h, "__atomic_compare_exchange_n(&sample_library_"));
+  CHECK(contains(h, "\"tile_copy_vec8\", \"tile_copy\", \"scale\", \"odd\""));
+}
+
+TEST_CASE("header: launch arguments are pointers, dims, scalars, stream; args in params order") {
+  std::string h = sampleHeader();
+  CHECK(contains(h, "static inline CUresult tile_copy_launch(CUdeviceptr A, CUdeviceptr B, int32_t M, "
+                    "int32_t N, CUstream stream)"));
+  CHECK(contains(h, "tlc_args[0] = &A;\n  tlc_args[1] = &M;\n  tlc_args[2] = &N;\n  tlc_args[3] = &B;"));
+  CHECK(contains(h, "static inline CUresult scale_launch(CUdeviceptr p, CUdeviceptr q, int32_t n, float s, "
+                    "uint8_t flag, uint16_t h, CUstream stream)"));
+  // Names that collide with C or with the launcher's own get an underscore.
+  CHECK(contains(h, "odd_launch(CUdeviceptr stream_, int32_t int_, CUstream stream)"));
+}
+
+TEST_CASE("header: variants are chosen by their assumptions, most specialized first") {
+  std::string h = sampleHeader();
+  CHECK(contains(h, "if (A % 16u == 0 && B % 16u == 0 && N % 8 == 0) return 0;\n  return 1;"));
+  CHECK(contains(h, "variant 0: tile_copy_vec8, 128 threads, 32768 B shared, when A aligned to 16 bytes, "
+                    "B aligned to 16 bytes, N % 8 == 0"));
+  CHECK(contains(h, "tlc_status = sample_kernel_get_(0 + tlc_variant, &tlc_kernel);"));
+  CHECK(contains(h, "tlc_status = sample_kernel_get_(2 + tlc_variant, &tlc_kernel);"));
+}
+
+TEST_CASE("header: grid, argument checks, cluster launch and large shared memory") {
+  std::string h = sampleHeader();
+  CHECK(contains(h, "/* grid = (ceildiv(N, 128), ceildiv(M, 128), 1) */"));
+  CHECK(contains(h, "tlc_grid_x = sample_floordiv_(sample_add_((int64_t)N, 127, &tlc_bad), 128, &tlc_bad);"));
+  CHECK(contains(h, "if (M < 0 || N < 0) return CUDA_ERROR_INVALID_VALUE;"));
+  CHECK(contains(h, "if (A == 0 || B == 0) return CUDA_ERROR_INVALID_VALUE;"));
+  CHECK(contains(h, "if (A % 2u != 0 || B % 2u != 0)"));
+  CHECK(contains(h, "if (n < 0) return CUDA_ERROR_INVALID_VALUE;"));  // int32 scalar in the grid
+  CHECK(contains(h, "CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION"));
+  CHECK(contains(h, "cuLaunchKernelEx(&tlc_config, tlc_function, tlc_args, NULL)"));
+  CHECK(contains(h, "CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES"));
+  CHECK(contains(h, "uint8_t tlc_flag = (uint8_t)(flag != 0);"));
+}
+
+TEST_CASE("header: identifiers are sanitized") {
+  HeaderOptions options;
+  options.prefix = "3d-conv.v2";
+  ir::Module m = sampleModule();
+  m.kernels.resize(2);
+  for (ir::Kernel& k : m.kernels) k.sourceName = "copy-it";
+  std::string h = generateHeader(m, {1, 2, 3}, options);
+  CHECK(contains(h, "#ifndef TLC_K3D_CONV_V2_H"));
+  CHECK(contains(h, "k3d_conv_v2_cubin[3]"));
+  CHECK(contains(h, "copy_it_launch("));
+}
+
+TEST_CASE("header: compiles cleanly as C11 and C++17, alone, with another header, in two TUs") {
+  if (!haveCudaHeader()) {
+    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
+    return;
+  }
+  fs::path dir = scratchDir();
+  writeFile(dir / "sample.h", sampleHeader("sample"));
+  writeFile(dir / "other.h", [] {
+    ir::Module m = sampleModule();
+    m.kernels.resize(2);  // tile_copy only, renamed below: two headers, distinct kernels
+    for (ir::Kernel& k : m.kernels) k.sourceName = "other_copy";
+    HeaderOptions options;
+    options.prefix = "other";
+    return generateHeader(m, {0x7f, 1, 2}, options);
+  }());
+  const std::string use =
+      "#include \"sample.h\"\n#include \"sample.h\"\n#include \"other.h\"\n"
+      "CUresult use_them(CUdeviceptr x, CUstream s);\n"
+      "CUresult use_them(CUdeviceptr x, CUstream s) {\n"
+      "  CUresult r = tile_copy_launch(x, x, 4, 8, s);\n"
+      "  if (r == CUDA_SUCCESS) r = other_copy_launch(x, x, 4, 8, s);\n"
+      "  return r;\n}\n";
+  writeFile(dir / "use.c", use);
+  writeFile(dir / "use.cpp", use);
+  writeFile(dir / "main.cpp",
+            "#include \"sample.h\"\nCUresult use_them(CUdeviceptr x, CUstream s);\n"
+            "int main() { return use_them(0, nullptr) == CUDA_SUCCESS && sample_load() == CUDA_SUCCESS; }\n");
+
+  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
+  std::string log;
+  INFO(log);
+  CHECK_MESSAGE(run("gcc -std=c11 -fsyntax-only" + flags + " " + (dir / "use.c").string(), log) == 0, log);
+  CHECK_MESSAGE(run("gcc -std=c11 -pedantic -Wno-pedantic -fsyntax-only" + flags + " " + (dir / "use.c").string(), log) == 0, log);
+  CHECK_MESSAGE(run("g++ -std=c++17 -fsyntax-only" + flags + " " + (dir / "use.cpp").string(), log) == 0, log);
+  // clang too, where one is installed.
+  CHECK_MESSAGE(run("command -v clang >/dev/null || exit 0; clang -std=c11 -fsyntax-only" + flags + " " +
+                        (dir / "use.c").string() + " && clang++ -std=c++17 -Wpedantic -fsyntax-only" + flags +
+                        " " + (dir / "use.cpp").string(),
+                    log) == 0,
+                log);
+
+  // Two translation units of one program both include sample.h: it must link.
+  fs::path stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
+  if (fs::exists(stub)) {
+    CHECK_MESSAGE(run("g++ -std=c++17" + flags + " -o " + (dir / "two_tus").string() + " " +
+                          (dir / "use.cpp").string() + " " + (dir / "main.cpp").string() +
+                          " -L/usr/local/cuda/lib64/stubs -lcuda",
+                      log) == 0,
+                  log);
+  }
+}
+
+TEST_CASE("header: the launcher logic, run against a mock driver") {
+  if (!haveCudaHeader()) {
+    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
+    return;
+  }
+  fs::path dir = scratchDir();
+  writeFile(dir / "sample.h", sampleHeader("sample"));
+  const std::string program = std::string("#include <stdio.h>\n#include <string.h>\n#include \"sample.h\"\n") +
+                              kMockDriver + kMockTests;
+  writeFile(dir / "mock.c", program);
+  writeFile(dir / "mock.cpp", program);
+  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
+  std::string log;
+  // C11 and C++17 builds of the same checks; no libcuda: the mock defines what is used.
+  REQUIRE_MESSAGE(run("gcc -std=c11 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
+                          (dir / "mock_c").string() + " " + (dir / "mock.c").string(),
+                      log) == 0,
+                  log);
+  CHECK_MESSAGE(run((dir / "mock_c").string(), log) == 0, log);
+  REQUIRE_MESSAGE(run("g++ -std=c++17 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
+                          (dir / "mock_cpp").string() + " " + (dir / "mock.cpp").string(),
+                      log) == 0,
+                  log);
+  CHECK_MESSAGE(run((dir / "mock_cpp").string(), log) == 0, log);
+}
