@@ -68,11 +68,12 @@ class JitLinkSession {
 
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags) {
-  int optLevel = target.optLevel < 0 ? 0 : target.optLevel > 3 ? 3 : target.optLevel;
-  JitLinkSession session({"-arch=" + target.arch, "-O" + std::to_string(optLevel)});
+  // nvJitLink accepts only -O0 and -O3 (-O1/-O2 are "unrecognized option").
+  std::string optimize = target.optLevel <= 0 ? "-O0" : "-O3";
+  JitLinkSession session({"-arch=" + target.arch, optimize});
   if (session.created() != NVJITLINK_SUCCESS) {
-    diags.fatal(std::string("ptx assembly failed: nvJitLink does not accept -arch=") + target.arch +
-                " (" + resultName(session.created()) + ")");
+    diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target.arch + " " + optimize + " (" +
+                resultName(session.created()) + ")");
     return std::nullopt;
   }
   auto fail = [&](const char* step, nvJitLinkResult result) {
