@@ -1,1 +1,84 @@
-// placeholder until this file is written
+// Lower: the lowering pipeline. The passes, in order:
+//
+//   1. InsertBarriers       block barriers for shared-memory hazards (tile IR)
+//   2. LayoutFragments      how each fragment spreads over the threads
+//   3. PlanSharedMemory     byte offsets of the shared tiles
+//   then, once per kernel variant (the fast one with run-time assumptions, and a
+//   general one when the fast one has any):
+//   4. LowerTileOps         copies / Parallel / fill -> partitioned, vectorized loops
+//   5. FlattenBufferAccess  multi-dimensional indices -> element offsets
+//   6. verifyLoopIR         the loop-IR invariants hold
+#include "lower/Lower.h"
+
+#include <map>
+
+#include "ir/Rewrite.h"
+#include "lower/FlattenBufferAccess.h"
+#include "lower/InsertBarriers.h"
+#include "lower/LayoutFragments.h"
+#include "lower/LowerTileOps.h"
+#include "lower/PlanSharedMemory.h"
+
+namespace tlc {
+
+using namespace ir;
+
+namespace {
+
+// A kernel with its own statement tree (passes edit statement lists in place).
+Kernel ownCopy(const Kernel& k) {
+  Kernel copy = k;
+  copy.body = rewriteStmt(k.body, {}, {});
+  return copy;
+}
+
+std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
+                                   std::vector<CopyLoweringNote>& notes) {
+  Kernel k = ownCopy(tile);
+  TileOpLoweringOptions options;
+  options.allowAssumptions = allowAssumptions;
+  if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
+  flattenBufferAccess(k);
+  verifyLoopIR(k, diags);
+  return k;
+}
+
+}  // namespace
+
+std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options, DiagnosticEngine& diags) {
+  auto out = std::make_unique<Module>();
+  for (const Kernel& source : tileIR.kernels) {
+    Kernel tile = ownCopy(source);
+    insertBarriers(tile);
+    layoutFragments(tile);
+    if (!planSharedMemory(tile, diags)) continue;
+
+    std::vector<CopyLoweringNote> fastNotes, generalNotes;
+    auto fast = lowerVariant(tile, /*allowAssumptions=*/true, diags, fastNotes);
+    if (!fast) continue;
+    if (fast->assumptions.empty()) {
+      out->kernels.push_back(std::move(*fast));
+    } else {
+      auto general = lowerVariant(tile, /*allowAssumptions=*/false, diags, generalNotes);
+      if (!general) continue;
+      fast->name = source.name + "_aligned";
+      out->kernels.push_back(std::move(*fast));
+      out->kernels.push_back(std::move(*general));
+    }
+    if (options.remarks) {
+      for (size_t i = 0; i < fastNotes.size(); ++i) {
+        std::string text = fastNotes[i].text;
+        if (i < generalNotes.size() && generalNotes[i].text != text) {
+          std::string fallback = generalNotes[i].text;
+          auto cut = fallback.find("lowered to ");
+          text += "; otherwise (checked at launch) " + (cut == std::string::npos ? fallback : fallback.substr(cut));
+        }
+        diags.remark(fastNotes[i].range, text);
+      }
+    }
+  }
+  if (diags.hasErrors()) return nullptr;
+  return out;
+}
+
+}  // namespace tlc

@@ -1,0 +1,15 @@
+// FlattenBufferAccess: multi-dimensional element accesses become flat offsets.
+//
+// Before: Loads and Stores index buffers with one expression per axis.
+// After: every Load and Store has one index, the element offset
+// sum(index[a] * stride[a]). Global offsets are computed in 64 bits (tensors may
+// hold more than 2^31 elements); shared and local offsets in 32 bits.
+#pragma once
+
+#include "ir/IR.h"
+
+namespace tlc {
+
+void flattenBufferAccess(ir::Kernel& kernel);
+
+}  // namespace tlc

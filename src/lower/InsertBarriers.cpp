@@ -1,0 +1,151 @@
+// InsertBarriers: see the header for the rule. The analysis keeps, between
+// barriers, the shared buffers read and written so far.
+#include "lower/InsertBarriers.h"
+
+#include <set>
+
+#include "ir/Rewrite.h"
+
+namespace tlc {
+namespace {
+
+using namespace ir;
+
+struct Pending {
+  std::set<const Buffer*> reads, writes;
+  void clear() { reads.clear(); writes.clear(); }
+  void merge(const Pending& o) {
+    reads.insert(o.reads.begin(), o.reads.end());
+    writes.insert(o.writes.begin(), o.writes.end());
+  }
+};
+
+struct Accesses {
+  std::set<const Buffer*> reads, writes;
+};
+
+Accesses sharedAccesses(const StmtRef& s) {
+  Accesses a;
+  forEachAccess(s, AccessVisitor{[&](const BufferRef& b, bool write) {
+    if (b->scope != MemScope::Shared) return;
+    (write ? a.writes : a.reads).insert(b.get());
+  }});
+  return a;
+}
+
+bool conflicts(const Accesses& a, const Pending& p) {
+  for (auto* b : a.reads) if (p.writes.count(b)) return true;
+  for (auto* b : a.writes) if (p.writes.count(b) || p.reads.count(b)) return true;
+  return false;
+}
+
+class BarrierInserter {
+ public:
+  // Processes a statement list in place; `state` flows through it.
+  void list(std::vector<StmtRef>& stmts, Pending& state) {
+    for (size_t i = 0; i < stmts.size(); ++i) {
+      StmtRef& s = stmts[i];
+      if (s->kind == StmtKind::Barrier) {
+        if (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads) state.clear();
+        continue;
+      }
+      if (s->kind == StmtKind::Let) noteVarying(s->as<LetStmt>().var, s->as<LetStmt>().value);
+      if (s->kind == StmtKind::Assign) noteVarying(s->as<AssignStmt>().var, s->as<AssignStmt>().value);
+      if (isUniformCompound(s)) {
+        // Barriers may go inside: every thread runs the same path.
+        if (needsBarrierAtEntry(s, state)) {
+          stmts.insert(stmts.begin() + i, barrier(s->range));
+          ++i;
+          state.clear();
+        }
+        compound(s, state);
+        continue;
+      }
+      Accesses a = sharedAccesses(s);
+      if (conflicts(a, state)) {
+        stmts.insert(stmts.begin() + i, barrier(s->range));
+        ++i;
+        state.clear();
+      }
+      state.reads.insert(a.reads.begin(), a.reads.end());
+      state.writes.insert(a.writes.begin(), a.writes.end());
+    }
+  }
+
+ private:
+  std::set<const VarNode*> varying_;
+
+  void noteVarying(const VarRef& v, const ExprRef& value) {
+    if (dependsOnThread(value, varying_)) varying_.insert(v.get());
+  }
+
+  static StmtRef barrier(SourceRange r) { return std::make_shared<BarrierStmt>(r, BarrierKind::SyncThreads); }
+
+  bool isUniformCompound(const StmtRef& s) {
+    if (s->kind == StmtKind::Seq) return true;
+    if (s->kind == StmtKind::If) return !dependsOnThread(s->as<IfStmt>().cond, varying_);
+    if (s->kind == StmtKind::For) {
+      const auto& f = s->as<ForStmt>();
+      return !dependsOnThread(f.min, varying_) && !dependsOnThread(f.extent, varying_);
+    }
+    return false;
+  }
+
+  // A uniform compound statement gets a barrier at its entry only when its condition
+  // or bounds read shared memory that is pending; its body places its own.
+  bool needsBarrierAtEntry(const StmtRef& s, const Pending& state) {
+    Accesses a;
+    auto reads = [&](const ExprRef& e) {
+      forEachLoad(e, [&](const LoadNode& l) { if (l.buffer->scope == MemScope::Shared) a.reads.insert(l.buffer.get()); });
+    };
+    if (s->kind == StmtKind::If) reads(s->as<IfStmt>().cond);
+    if (s->kind == StmtKind::For) { reads(s->as<ForStmt>().min); reads(s->as<ForStmt>().extent); }
+    return conflicts(a, state);
+  }
+
+  std::vector<StmtRef>& bodyList(StmtRef& body) {
+    if (body->kind != StmtKind::Seq) body = std::make_shared<SeqStmt>(body->range, std::vector<StmtRef>{body});
+    return body->as<SeqStmt>().stmts;
+  }
+
+  void compound(StmtRef& s, Pending& state) {
+    switch (s->kind) {
+      case StmtKind::Seq: list(s->as<SeqStmt>().stmts, state); break;
+      case StmtKind::If: {
+        auto& i = s->as<IfStmt>();
+        Pending thenState = state, elseState = state;
+        list(bodyList(i.thenBody), thenState);
+        if (i.elseBody) list(bodyList(i.elseBody), elseState);
+        thenState.merge(elseState);
+        state = thenState;
+        break;
+      }
+      case StmtKind::For: {
+        auto& f = s->as<ForStmt>();
+        auto& body = bodyList(f.body);
+        // Twice: the second pass sees what the end of one iteration leaves pending
+        // for the start of the next; the barriers of the first pass stay in place.
+        Pending entry = state;
+        Pending iter = state;
+        list(body, iter);
+        list(body, iter);
+        entry.merge(iter);  // the loop may run zero times
+        state = entry;
+        break;
+      }
+      default: break;
+    }
+  }
+};
+
+}  // namespace
+
+void insertBarriers(ir::Kernel& kernel) {
+  BarrierInserter inserter;
+  Pending state;
+  if (kernel.body->kind != StmtKind::Seq)
+    kernel.body = std::make_shared<SeqStmt>(kernel.body->range, std::vector<StmtRef>{kernel.body});
+  inserter.list(kernel.body->as<SeqStmt>().stmts, state);
+}
+
+}  // namespace tlc

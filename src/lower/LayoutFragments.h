@@ -1,0 +1,23 @@
+// LayoutFragments: how each fragment is spread over the block's threads.
+//
+// Before: tile IR; fragments have no layout. After: every Fragment buffer has a
+// FragmentLayout (ir/IR.h): the block's threads take `vec` consecutive elements
+// each in turn, row-major over the fragment. `vec` is the widest access (up to 16
+// bytes) that divides the fragment's innermost extent; fragments used together in
+// one Parallel loop or copied into each other must share a layout, so each such
+// group takes the smallest `vec` of its members. Because the layout depends only
+// on the shape and the group, not on run-time facts, every kernel variant agrees
+// on where each element lives.
+#pragma once
+
+#include "ir/IR.h"
+
+namespace tlc {
+
+// The widest power-of-two element count, at most `maxBytes` bytes of `dtype`, that
+// divides `innerExtent`.
+int widestVector(ir::DType dtype, int64_t innerExtent, int maxBytes = 16);
+
+void layoutFragments(ir::Kernel& kernel);
+
+}  // namespace tlc

@@ -1,0 +1,510 @@
+// LowerTileOps: see the header for the partition and the choice of access width.
+#include "lower/LowerTileOps.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "ir/Rewrite.h"
+#include "lower/LayoutFragments.h"
+
+namespace tlc {
+namespace {
+
+using namespace ir;
+
+struct LoweringFailed {};
+
+// The loop nest of a tile operation: its non-unit extents and, per side, which
+// buffer axis each loop dimension walks.
+struct TileLoops {
+  std::vector<int64_t> extents;
+  int64_t numel() const {
+    int64_t n = 1;
+    for (auto e : extents) n *= e;
+    return n;
+  }
+};
+
+// How a tile's elements are spread: groups of `vec` elements, group g to thread
+// g % threads, accessed `width` elements at a time.
+struct Partition {
+  int threads = 1;
+  int vec = 1;
+  int width = 1;
+  int64_t iterations = 0;  // groups per thread (rounded up)
+  bool guard = false;      // some (iteration, thread) pairs fall past the tile
+  bool unrolled = true;
+};
+
+class TileOpLowering {
+ public:
+  TileOpLowering(Kernel& kernel, const TileOpLoweringOptions& options, DiagnosticEngine& diags,
+                 std::vector<CopyLoweringNote>& notes)
+      : kernel_(kernel), options_(options), diags_(diags), notes_(notes) {}
+
+  bool run() {
+    // Each fragment becomes a per-thread Local array of its layout's local size.
+    for (auto& b : kernel_.allocations) {
+      if (b->scope != MemScope::Fragment) continue;
+      auto local = std::make_shared<Buffer>(*b);
+      local->scope = MemScope::Local;
+      local->shape = {intImm(b->layout.localSize)};
+      local->strides = {intImm(1)};
+      fragmentLocal_[b.get()] = local;
+      b = local;
+    }
+    try {
+      kernel_.body = lower(kernel_.body);
+    } catch (LoweringFailed&) {
+      return false;
+    }
+    for (const auto& [var, multiple] : assumed_) kernel_.assumptions.push_back(Assumption{paramVar(var), multiple});
+    return true;
+  }
+
+ private:
+  Kernel& kernel_;
+  const TileOpLoweringOptions& options_;
+  DiagnosticEngine& diags_;
+  std::vector<CopyLoweringNote>& notes_;
+  std::map<const Buffer*, BufferRef> fragmentLocal_;
+  std::map<const VarNode*, int64_t> assumed_;
+
+  [[noreturn]] void fail(SourceRange r, const std::string& msg) {
+    diags_.error(r, msg);
+    throw LoweringFailed{};
+  }
+
+  VarRef paramVar(const VarNode* v) {
+    for (const auto& p : kernel_.params)
+      if (p.var.get() == v) return p.var;
+    diags_.internalError(kernel_.range, "assumption on a variable that is not a parameter");
+  }
+  bool isParam(const VarNode* v) const {
+    for (const auto& p : kernel_.params)
+      if (p.var.get() == v) return true;
+    return false;
+  }
+
+  // ---------------------------------------------------------- statements
+
+  StmtRef lower(const StmtRef& s) {
+    if (!s) return s;
+    switch (s->kind) {
+      case StmtKind::Seq: {
+        auto out = std::make_shared<SeqStmt>(s->range);
+        for (const auto& c : s->as<SeqStmt>().stmts)
+          if (auto r = lower(c)) out->stmts.push_back(r);
+        return out;
+      }
+      case StmtKind::For: {
+        const auto& f = s->as<ForStmt>();
+        auto out = std::make_shared<ForStmt>(f.range, f.var, checkScalar(f.min, f.range), checkScalar(f.extent, f.range),
+                                             f.kind == ForKind::Pipelined ? ForKind::Serial : f.kind, lower(f.body));
+        out->step = f.step;
+        return out;
+      }
+      case StmtKind::If: {
+        const auto& i = s->as<IfStmt>();
+        return std::make_shared<IfStmt>(i.range, checkScalar(i.cond, i.range), lower(i.thenBody), lower(i.elseBody));
+      }
+      case StmtKind::Let:
+        return std::make_shared<LetStmt>(s->range, s->as<LetStmt>().var, checkScalar(s->as<LetStmt>().value, s->range));
+      case StmtKind::Assign:
+        return std::make_shared<AssignStmt>(s->range, s->as<AssignStmt>().var,
+                                            checkScalar(s->as<AssignStmt>().value, s->range));
+      case StmtKind::Store: {
+        const auto& st = s->as<StoreStmt>();
+        if (st.buffer->scope == MemScope::Fragment)
+          fail(st.range, "element '" + st.buffer->name + "[...]' of a fragment can only be written inside a Parallel loop");
+        for (const auto& i : st.indices) checkScalar(i, st.range);
+        checkScalar(st.value, st.range);
+        return s;
+      }
+      case StmtKind::Barrier: return s;
+      case StmtKind::Copy: return lowerCopy(s->as<CopyOp>());
+      case StmtKind::Parallel: return lowerParallel(s->as<ParallelOp>());
+      case StmtKind::Fill: return lowerFill(s->as<FillOp>());
+    }
+    return s;
+  }
+
+  // Scalar code outside Parallel loops may not read fragment elements: which thread
+  // holds an element is the layout's business.
+  ExprRef checkScalar(const ExprRef& e, SourceRange r) {
+    forEachLoad(e, [&](const LoadNode& l) {
+      if (l.buffer->scope == MemScope::Fragment)
+        fail(r, "not yet supported: reading fragment '" + l.buffer->name +
+                    "' outside a Parallel loop (each element lives in one thread's registers)");
+    });
+    return e;
+  }
+
+  // ------------------------------------------------------- access widths
+
+  // True when `e` is a multiple of `m` for every run, possibly by assuming so of a
+  // parameter (recorded in `need`).
+  bool provablyMultiple(const ExprRef& e, int64_t m, std::map<const VarNode*, int64_t>& need) {
+    if (m <= 1) return true;
+    if (knownMultiple(e) % m == 0) return true;
+    if (!options_.allowAssumptions) return false;
+    if (e->kind == ExprKind::Var && isParam(&e->as<VarNode>()) && isInt(e->dtype)) {
+      auto& slot = need[&e->as<VarNode>()];
+      slot = std::max(slot, m);
+      return true;
+    }
+    if (e->kind == ExprKind::Cast) return provablyMultiple(e->as<CastNode>().a, m, need);
+    if (e->kind == ExprKind::Binary) {
+      const auto& b = e->as<BinaryNode>();
+      if (b.op == BinOp::Mul) {
+        auto trial = need;
+        if (provablyMultiple(b.b, m, trial)) { need = trial; return true; }
+        trial = need;
+        if (provablyMultiple(b.a, m, trial)) { need = trial; return true; }
+        return false;
+      }
+      if (b.op == BinOp::Add || b.op == BinOp::Sub) {
+        auto trial = need;
+        if (provablyMultiple(b.a, m, trial) && provablyMultiple(b.b, m, trial)) { need = trial; return true; }
+        return false;
+      }
+    }
+    return false;
+  }
+
+  // Whether `width` elements at a time work for this side of a tile operation whose
+  // innermost loop dimension walks buffer axis `innerAxis` (-1: none).
+  bool widthWorks(const Region& r, int innerAxis, int width, std::map<const VarNode*, int64_t>& need) {
+    if (width == 1) return true;
+    const Buffer& b = *r.buffer;
+    int rank = (int)b.shape.size();
+    if (innerAxis != rank - 1) return false;
+    auto innerStride = asConstInt(b.strides.back());
+    if (!innerStride || *innerStride != 1) return false;
+    if (r.extents.back() % width != 0) return false;
+    auto trial = need;
+    if (!provablyMultiple(r.mins.back(), width, trial)) return false;
+    for (int a = 0; a < rank - 1; ++a)
+      if (!provablyMultiple(b.strides[a], width, trial)) return false;
+    if (b.scope == MemScope::Global) {
+      // A group either lies wholly inside the tensor or wholly outside it.
+      if (!provablyMultiple(b.shape.back(), width, trial)) return false;
+      int64_t bytes = (int64_t)width * bits(b.dtype) / 8;
+      if (!options_.allowAssumptions) return false;  // a base pointer's alignment is a run-time fact
+      auto& slot = trial[b.data.get()];
+      slot = std::max(slot, bytes);
+    }
+    need = trial;
+    return true;
+  }
+
+  int widestWorking(const Region& r, int innerAxis, int limit, std::map<const VarNode*, int64_t>& need) {
+    for (int w = limit; w > 1; w /= 2)
+      if (widthWorks(r, innerAxis, w, need)) return w;
+    return 1;
+  }
+
+  void commit(const std::map<const VarNode*, int64_t>& need) {
+    for (const auto& [v, m] : need) assumed_[v] = std::max(assumed_[v], m);
+  }
+
+  // ----------------------------------------------------------- indexing
+
+  // The loop index of each dimension for element number `flat` of the tile.
+  static std::vector<ExprRef> unflatten(const ExprRef& flat, const std::vector<int64_t>& extents) {
+    std::vector<ExprRef> idx(extents.size());
+    int64_t stride = 1;
+    for (size_t d = extents.size(); d-- > 0;) {
+      ExprRef q = floorDiv(flat, intImm(stride));
+      idx[d] = d == 0 ? q : floorMod(q, intImm(extents[d]));
+      stride *= extents[d];
+    }
+    return idx;
+  }
+
+  // Non-unit axes of a region, in order.
+  static std::vector<int> loopAxes(const Region& r) {
+    std::vector<int> axes;
+    for (size_t a = 0; a < r.extents.size(); ++a)
+      if (r.extents[a] != 1) axes.push_back((int)a);
+    return axes;
+  }
+
+  static std::vector<ExprRef> sideIndices(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop) {
+    std::vector<ExprRef> idx = r.mins;
+    for (size_t d = 0; d < axes.size(); ++d) idx[axes[d]] = add(r.mins[axes[d]], loop[d]);
+    return idx;
+  }
+
+  // In-bounds test for a global side (upper bounds; region starts are non-negative).
+  static ExprRef inBounds(const Region& r, const std::vector<ExprRef>& idx) {
+    if (r.buffer->scope != MemScope::Global) return nullptr;
+    ExprRef pred;
+    for (size_t a = 0; a < idx.size(); ++a) {
+      ExprRef c = lt(idx[a], r.buffer->shape[a]);
+      if (auto k = asConstInt(c); k && *k) continue;
+      pred = logicalAnd(pred, c);
+    }
+    return pred;
+  }
+
+  ExprRef threadIndex() const { return call(Builtin::ThreadIdx, {}, DType::Int32, 0); }
+
+  // The loop over a thread's groups: for it in [0, iterations): body(it, access).
+  StmtRef partitionLoop(const Partition& p, SourceRange range, int64_t groups,
+                        const std::function<StmtRef(const ExprRef& it, const ExprRef& group)>& body) {
+    auto it = makeVar("it", DType::Int32);
+    ExprRef group = p.threads == 1 ? ExprRef(it) : add(mul(it, intImm(p.threads)), threadIndex());
+    StmtRef inner = body(it, group);
+    if (p.guard) inner = std::make_shared<IfStmt>(range, lt(group, intImm(groups)), inner, nullptr);
+    if (p.iterations == 1) return substitute(inner, VarMap{{it.get(), intImm(0)}});
+    return std::make_shared<ForStmt>(range, it, intImm(0), intImm(p.iterations),
+                                     p.unrolled ? ForKind::Unrolled : ForKind::Serial, inner);
+  }
+
+  Partition partitionFor(int threads, int vec, int64_t numel, bool isFragment) {
+    Partition p;
+    p.threads = threads;
+    p.vec = vec;
+    int64_t groups = numel / vec;
+    p.iterations = (groups + threads - 1) / threads;
+    p.guard = groups % threads != 0;
+    p.unrolled = isFragment || p.iterations <= 32;
+    return p;
+  }
+
+  // --------------------------------------------------------------- copy
+
+  StmtRef lowerCopy(const CopyOp& c) {
+    const Region& src = c.src;
+    const Region& dst = c.dst;
+    auto srcAxes = loopAxes(src), dstAxes = loopAxes(dst);
+    TileLoops loops;
+    for (int a : srcAxes) loops.extents.push_back(src.extents[a]);
+
+    if (loops.extents.empty()) {
+      // Two single elements: one store, executed by every thread (same value).
+      auto load = std::make_shared<LoadNode>(src.buffer, src.mins, src.buffer->dtype, 1);
+      load->predicate = inBounds(src, src.mins);
+      auto st = std::make_shared<StoreStmt>(c.range, dst.buffer, dst.mins, cast(dst.buffer->dtype, load));
+      st->predicate = inBounds(dst, dst.mins);
+      if (src.buffer->scope == MemScope::Fragment || dst.buffer->scope == MemScope::Fragment)
+        fail(c.range, "not yet supported: a single-element copy to or from a fragment");
+      notes_.push_back({c.range, "lowered to a single element store"});
+      return st;
+    }
+
+    bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
+    bool anyLocal = src.buffer->scope == MemScope::Local || dst.buffer->scope == MemScope::Local;
+    if ((srcFrag || dstFrag) && anyLocal) fail(c.range, "not yet supported: copies between a fragment and a local buffer");
+    int innerSrc = srcAxes.back(), innerDst = dstAxes.back();
+    int elemLimit = std::min(widestVector(src.buffer->dtype, 1 << 20), widestVector(dst.buffer->dtype, 1 << 20));
+    int64_t innerExtent = loops.extents.back();
+    int cw = c.options.coalescedWidth;
+    if (cw && innerExtent % cw != 0)
+      fail(c.range, "coalesced_width=" + std::to_string(cw) + " does not divide the copy's innermost extent " +
+                        std::to_string(innerExtent));
+
+    std::map<const VarNode*, int64_t> need;
+    Partition p;
+    if (srcFrag || dstFrag) {
+      const Buffer& frag = srcFrag ? *src.buffer : *dst.buffer;
+      const Region& other = srcFrag ? dst : src;
+      int otherInner = srcFrag ? innerDst : innerSrc;
+      p = partitionFor(frag.layout.threads, frag.layout.vec, loops.numel(), true);
+      int limit = cw ? std::min(cw, p.vec) : p.vec;
+      p.width = (srcFrag && dstFrag) ? p.vec : widestWorking(other, otherInner, limit, need);
+      if (srcFrag && dstFrag && src.buffer->layout.vec != dst.buffer->layout.vec)
+        diags_.internalError(c.range, "fragments copied into each other have different layouts");
+      p.guard = (loops.numel() / p.vec) % p.threads != 0;
+    } else {
+      int threads = anyLocal ? 1 : kernel_.threads;
+      int limit = cw ? cw : std::min<int64_t>(elemLimit, innerExtent);
+      while (limit > 1 && innerExtent % limit != 0) limit /= 2;
+      int w = limit;
+      for (; w > 1; w /= 2) {
+        auto trial = need;
+        if (widthWorks(src, innerSrc, w, trial) && widthWorks(dst, innerDst, w, trial)) {
+          need = trial;
+          break;
+        }
+      }
+      p = partitionFor(threads, w, loops.numel(), false);
+      p.width = w;
+    }
+    commit(need);
+
+    int64_t groups = loops.numel() / p.vec;
+    auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+      auto seq = std::make_shared<SeqStmt>(c.range);
+      for (int chunk = 0; chunk < p.vec / p.width; ++chunk) {
+        ExprRef flat = add(mul(group, intImm(p.vec)), intImm(chunk * p.width));
+        ExprRef local = add(mul(it, intImm(p.vec)), intImm(chunk * p.width));
+        auto loopIdx = unflatten(flat, loops.extents);
+        ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width);
+        if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
+        seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range));
+      }
+      return seq;
+    };
+    StmtRef out = partitionLoop(p, c.range, groups, body);
+    notes_.push_back({c.range, describeCopy(c, p, need)});
+    return out;
+  }
+
+  ExprRef sideLoad(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
+                   int width) {
+    if (r.buffer->scope == MemScope::Fragment) {
+      auto l = std::make_shared<LoadNode>(fragmentLocal_.at(r.buffer.get()), std::vector<ExprRef>{local}, r.buffer->dtype, width);
+      l->alignBytes = alignOf(*r.buffer, width);
+      return l;
+    }
+    auto idx = sideIndices(r, axes, loop);
+    auto l = std::make_shared<LoadNode>(r.buffer, idx, r.buffer->dtype, width);
+    l->predicate = inBounds(r, idx);
+    l->alignBytes = alignOf(*r.buffer, width);
+    return l;
+  }
+
+  StmtRef sideStore(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
+                    const ExprRef& value, SourceRange range) {
+    if (r.buffer->scope == MemScope::Fragment) {
+      auto st = std::make_shared<StoreStmt>(range, fragmentLocal_.at(r.buffer.get()), std::vector<ExprRef>{local}, value);
+      st->alignBytes = alignOf(*r.buffer, value->lanes);
+      return st;
+    }
+    auto idx = sideIndices(r, axes, loop);
+    auto st = std::make_shared<StoreStmt>(range, r.buffer, idx, value);
+    st->predicate = inBounds(r, idx);
+    st->alignBytes = alignOf(*r.buffer, value->lanes);
+    return st;
+  }
+
+  static int alignOf(const Buffer& b, int width) { return std::max(1, width * bits(b.dtype) / 8); }
+
+  std::string describeCopy(const CopyOp& c, const Partition& p, const std::map<const VarNode*, int64_t>& need) {
+    std::ostringstream os;
+    os << "copy " << c.src.buffer->name << " -> " << c.dst.buffer->name << " lowered to a SIMT loop, ";
+    int bytes = p.width * std::max(bits(c.src.buffer->dtype), bits(c.dst.buffer->dtype)) / 8;
+    if (p.width == 1) os << "one element (" << bytes << " bytes) per access";
+    else os << p.width << "-element (" << bytes << "-byte) vectors";
+    if (!need.empty()) {
+      os << " where ";
+      bool first = true;
+      for (const auto& [v, m] : need) {
+        os << (first ? "" : " and ");
+        first = false;
+        if (v->dtype == DType::Handle) os << v->name << " is " << m << "-byte aligned";
+        else os << v->name << " % " << m << " == 0";
+      }
+    }
+    if (c.src.buffer->scope == MemScope::Global || c.dst.buffer->scope == MemScope::Global)
+      os << ": TMA not used (this version lowers every copy to SIMT loops)";
+    return os.str();
+  }
+
+  // ----------------------------------------------------------- parallel
+
+  StmtRef lowerParallel(const ParallelOp& par) {
+    TileLoops loops{par.extents};
+    // The fragments it touches decide the partition.
+    const Buffer* frag = nullptr;
+    forEachAccess(par.body, AccessVisitor{[&](const BufferRef& b, bool) {
+      if (b->scope != MemScope::Fragment) return;
+      if (b->shape.size() != par.extents.size() || [&] {
+            for (size_t d = 0; d < par.extents.size(); ++d)
+              if (*asConstInt(b->shape[d]) != par.extents[d]) return true;
+            return false;
+          }())
+        fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that touches fragment '" +
+                            b->name + "' of another shape; the loop's extents must equal the fragment's shape");
+      frag = b.get();
+    }});
+    Partition p = frag ? partitionFor(frag->layout.threads, frag->layout.vec, loops.numel(), true)
+                       : partitionFor(kernel_.threads, 1, loops.numel(), false);
+    int64_t groups = loops.numel() / p.vec;
+    auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+      auto seq = std::make_shared<SeqStmt>(par.range);
+      for (int lane = 0; lane < p.vec; ++lane) {
+        ExprRef flat = add(mul(group, intImm(p.vec)), intImm(lane));
+        ExprRef local = add(mul(it, intImm(p.vec)), intImm(lane));
+        auto loopIdx = unflatten(flat, loops.extents);
+        VarMap vars;
+        for (size_t d = 0; d < par.vars.size(); ++d) vars[par.vars[d].get()] = loopIdx[d];
+        RewriteHooks hooks;
+        auto ownElement = [&](const Buffer& b, const std::vector<ExprRef>& idx, SourceRange r) {
+          for (size_t d = 0; d < idx.size(); ++d)
+            if (idx[d] != loopIdx[d])
+              fail(r, "not yet supported: fragment '" + b.name + "' indexed with something other than the loop's own " +
+                          "variables in order; only " + b.name + "[" + varList(par) + "] is supported here");
+        };
+        hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+          if (l.buffer->scope != MemScope::Fragment) return nullptr;
+          ownElement(*l.buffer, idx, par.range);
+          return std::make_shared<LoadNode>(fragmentLocal_.at(l.buffer.get()), std::vector<ExprRef>{local}, l.dtype, 1);
+        };
+        hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
+          if (st.buffer->scope != MemScope::Fragment) return nullptr;
+          ownElement(*st.buffer, idx, st.range);
+          return std::make_shared<StoreStmt>(st.range, fragmentLocal_.at(st.buffer.get()), std::vector<ExprRef>{local}, value);
+        };
+        seq->stmts.push_back(rewriteStmt(par.body, vars, hooks));
+      }
+      return seq;
+    };
+    return partitionLoop(p, par.range, groups, body);
+  }
+
+  static std::string varList(const ParallelOp& par) {
+    std::string s;
+    for (size_t i = 0; i < par.vars.size(); ++i) s += (i ? ", " : "") + par.vars[i]->name;
+    return s;
+  }
+  static std::string extentsText(const std::vector<int64_t>& e) {
+    std::string s = "(";
+    for (size_t i = 0; i < e.size(); ++i) s += (i ? ", " : "") + std::to_string(e[i]);
+    return s + ")";
+  }
+
+  // --------------------------------------------------------------- fill
+
+  StmtRef lowerFill(const FillOp& f) {
+    const Region& r = f.dst;
+    if (r.buffer->scope == MemScope::Fragment) {
+      // Every register slot, padding included: cheap, and no guard needed.
+      const auto& local = fragmentLocal_.at(r.buffer.get());
+      auto seq = std::make_shared<SeqStmt>(f.range);
+      for (int64_t i = 0; i < r.buffer->layout.localSize; ++i)
+        seq->stmts.push_back(std::make_shared<StoreStmt>(f.range, local, std::vector<ExprRef>{intImm(i)}, f.value));
+      return seq;
+    }
+    auto axes = loopAxes(r);
+    TileLoops loops;
+    for (int a : axes) loops.extents.push_back(r.extents[a]);
+    if (loops.extents.empty()) {
+      auto st = std::make_shared<StoreStmt>(f.range, r.buffer, r.mins, f.value);
+      st->predicate = inBounds(r, r.mins);
+      return st;
+    }
+    Partition p = partitionFor(r.buffer->scope == MemScope::Local ? 1 : kernel_.threads, 1, loops.numel(), false);
+    auto body = [&](const ExprRef&, const ExprRef& group) -> StmtRef {
+      auto idx = sideIndices(r, axes, unflatten(group, loops.extents));
+      auto st = std::make_shared<StoreStmt>(f.range, r.buffer, idx, f.value);
+      st->predicate = inBounds(r, idx);
+      return st;
+    };
+    return partitionLoop(p, f.range, loops.numel(), body);
+  }
+};
+
+}  // namespace
+
+bool lowerTileOps(Kernel& kernel, const TileOpLoweringOptions& options, DiagnosticEngine& diags,
+                  std::vector<CopyLoweringNote>& notes) {
+  TileOpLowering lowering(kernel, options, diags, notes);
+  return lowering.run();
+}
+
+}  // namespace tlc
