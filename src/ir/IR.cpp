@@ -236,11 +236,16 @@ ExprRef binary(BinOp op, ExprRef a, ExprRef b) {
         if (ca && *ca == 1) return b;
         if (cb && *cb == 1) return a;
         break;
+      // By a power of two, floor division is an arithmetic shift and the floor
+      // remainder a mask, for operands of either sign (two's complement).
       case BinOp::FloorDiv:
         if (cb && *cb == 1) return a;
+        if (cb && *cb > 0 && (*cb & (*cb - 1)) == 0)
+          return binary(BinOp::Shr, a, intImm(__builtin_ctzll(*cb), common));
         break;
       case BinOp::FloorMod:
         if (cb && *cb == 1) return intImm(0, result);
+        if (cb && *cb > 0 && (*cb & (*cb - 1)) == 0) return binary(BinOp::BitAnd, a, intImm(*cb - 1, common));
         break;
       default: break;
     }

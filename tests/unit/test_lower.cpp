@@ -1,0 +1,168 @@
+// Unit tests for the IR helpers and the lowering passes, on hand-built tile IR.
+#include <doctest/doctest.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "ir/IR.h"
+#include "ir/Rewrite.h"
+#include "lower/InsertBarriers.h"
+#include "lower/LayoutFragments.h"
+#include "lower/Lower.h"
+#include "lower/LowerTileOps.h"
+
+using namespace tlc;
+using namespace tlc::ir;
+
+namespace {
+
+BufferRef makeBuffer(const std::string& name, MemScope scope, DType t, std::vector<ExprRef> shape) {
+  auto b = std::make_shared<Buffer>();
+  b->name = name;
+  b->scope = scope;
+  b->dtype = t;
+  b->shape = shape;
+  b->strides.resize(shape.size());
+  ExprRef acc = intImm(1);
+  for (size_t i = shape.size(); i-- > 0;) {
+    b->strides[i] = acc;
+    acc = mul(acc, shape[i]);
+  }
+  return b;
+}
+
+Region whole(const BufferRef& b) {
+  Region r;
+  r.buffer = b;
+  for (const auto& s : b->shape) {
+    r.mins.push_back(intImm(0));
+    r.extents.push_back(*asConstInt(s));
+  }
+  return r;
+}
+
+// The tile_copy kernel: A[by*128, bx*128] -> A_s -> B[...], M and N symbolic.
+struct TileCopy {
+  Kernel kernel;
+  VarRef M = makeVar("M", DType::Int32), N = makeVar("N", DType::Int32);
+  VarRef A = makeVar("A", DType::Handle), B = makeVar("B", DType::Handle);
+  BufferRef shared = makeBuffer("A_s", MemScope::Shared, DType::Float16, {intImm(128), intImm(128)});
+
+  explicit TileCopy(int rows = 128, int cols = 128) {
+    shared = makeBuffer("A_s", MemScope::Shared, DType::Float16, {intImm(rows), intImm(cols)});
+    kernel.name = kernel.sourceName = "tile_copy";
+    kernel.threads = 128;
+    kernel.params = {{"A", ParamKind::Pointer, A, DType::Float16, {}}, {"M", ParamKind::Dim, M, DType::Int32, {}},
+                     {"N", ParamKind::Dim, N, DType::Int32, {}}, {"B", ParamKind::Pointer, B, DType::Float16, {}}};
+    for (auto& g : kernel.grid) g = intImm(1);
+    kernel.allocations = {shared};
+    auto ga = makeBuffer("A", MemScope::Global, DType::Float16, {M, N});
+    ga->data = A;
+    auto gb = makeBuffer("B", MemScope::Global, DType::Float16, {M, N});
+    gb->data = B;
+    ExprRef by = call(Builtin::BlockIdx, {}, DType::Int32, 1), bx = call(Builtin::BlockIdx, {}, DType::Int32, 0);
+    Region src{ga, {mul(by, intImm(rows)), mul(bx, intImm(cols))}, {rows, cols}, {}};
+    Region dst{gb, src.mins, {rows, cols}, {}};
+    auto load = std::make_shared<CopyOp>(SourceRange{}, src, whole(shared));
+    auto store = std::make_shared<CopyOp>(SourceRange{}, whole(shared), dst);
+    kernel.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{load, store});
+  }
+};
+
+std::string text(const Kernel& k) {
+  std::ostringstream os;
+  print(k, os);
+  return os.str();
+}
+
+}  // namespace
+
+TEST_CASE("folding builders and known multiples") {
+  auto n = makeVar("n", DType::Int32);
+  CHECK(toString(add(intImm(2), intImm(3))) == "5");
+  CHECK(toString(floorDiv(intImm(-7), intImm(2))) == "-4");
+  CHECK(toString(floorMod(intImm(-7), intImm(2))) == "1");
+  CHECK(knownMultiple(mul(n, intImm(128))) == 128);
+  CHECK(knownMultiple(add(mul(n, intImm(128)), intImm(8))) == 8);
+  CHECK(knownMultiple(n) == 1);
+  CHECK(constantDifference(add(mul(n, intImm(32)), intImm(32)), mul(n, intImm(32))) == 32);
+  CHECK_FALSE(constantDifference(n, intImm(0)).has_value());
+}
+
+TEST_CASE("vector width choice") {
+  CHECK(widestVector(DType::Float16, 128) == 8);
+  CHECK(widestVector(DType::Float32, 128) == 4);
+  CHECK(widestVector(DType::Float32, 6) == 2);
+  CHECK(widestVector(DType::Float8E4M3, 64) == 16);
+  CHECK(widestVector(DType::Float64, 7) == 1);
+}
+
+TEST_CASE("a shared tile written then read gets one barrier") {
+  TileCopy t;
+  insertBarriers(t.kernel);
+  const auto& stmts = t.kernel.body->as<SeqStmt>().stmts;
+  REQUIRE(stmts.size() == 3);
+  CHECK(stmts[1]->kind == StmtKind::Barrier);
+}
+
+TEST_CASE("a loop reusing a shared tile gets the write-after-read barrier") {
+  TileCopy t;
+  auto k = makeVar("k", DType::Int32);
+  auto loop = std::make_shared<ForStmt>(SourceRange{}, k, intImm(0), t.N, ForKind::Serial, t.kernel.body);
+  t.kernel.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{loop});
+  insertBarriers(t.kernel);
+  const auto& body = t.kernel.body->as<SeqStmt>().stmts[0]->as<ForStmt>().body->as<SeqStmt>().stmts;
+  REQUIRE(body.size() == 4);  // barrier (WAR across iterations), load, barrier (RAW), store
+  CHECK(body[0]->kind == StmtKind::Barrier);
+  CHECK(body[2]->kind == StmtKind::Barrier);
+}
+
+TEST_CASE("tile copy: a fast variant with assumptions and a general one") {
+  TileCopy t;
+  DiagnosticEngine diags(std::cerr);
+  Module m;
+  m.kernels.push_back(t.kernel);
+  auto lowered = lower(m, {}, diags);
+  REQUIRE(lowered);
+  REQUIRE(lowered->kernels.size() == 2);
+  const Kernel& fast = lowered->kernels[0];
+  const Kernel& general = lowered->kernels[1];
+  CHECK(fast.name == "tile_copy_aligned");
+  CHECK(general.name == "tile_copy");
+  CHECK(general.assumptions.empty());
+  // The fast variant assumes 16-byte aligned pointers and N % 8 == 0.
+  bool alignedA = false, evenN = false;
+  for (const auto& a : fast.assumptions) {
+    if (a.param == t.A && a.multiple == 16) alignedA = true;
+    if (a.param == t.N && a.multiple == 8) evenN = true;
+  }
+  CHECK(alignedA);
+  CHECK(evenN);
+  CHECK(text(fast).find("x8") != std::string::npos);
+  CHECK(text(general).find("x8") == std::string::npos);
+  CHECK(fast.dynamicSharedBytes == 128 * 128 * 2);
+}
+
+TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {
+  Kernel k;
+  k.name = k.sourceName = "axpy";
+  k.threads = 256;
+  for (auto& g : k.grid) g = intImm(1);
+  auto frag = makeBuffer("a", MemScope::Fragment, DType::Float32, {intImm(64), intImm(256)});
+  k.allocations = {frag};
+  auto i = makeVar("i", DType::Int32), j = makeVar("j", DType::Int32);
+  auto loadA = std::make_shared<LoadNode>(frag, std::vector<ExprRef>{i, j}, DType::Float32, 1);
+  auto body = std::make_shared<StoreStmt>(SourceRange{}, frag, std::vector<ExprRef>{i, j},
+                                          mul(loadA, floatImm(2.0)));
+  auto par = std::make_shared<ParallelOp>(SourceRange{}, std::vector<VarRef>{i, j}, std::vector<int64_t>{64, 256}, body);
+  k.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{par});
+  layoutFragments(k);
+  CHECK(frag->layout.vec == 4);
+  CHECK(frag->layout.localSize == 64);
+  DiagnosticEngine diags(std::cerr);
+  std::vector<CopyLoweringNote> notes;
+  REQUIRE(lowerTileOps(k, {}, diags, notes));
+  std::string s = text(k);
+  CHECK(s.find("unrolled") != std::string::npos);
+  CHECK(s.find("alloc a: local float32[64]") != std::string::npos);
+}
