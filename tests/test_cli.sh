@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# CLI tests: tlc's command line as a user and a build system see it: --help and
+# --version, the exit codes 0/1/2/3, output paths and their defaults, atomic
+# outputs (a failed compile writes nothing and keeps the old file), --emit to a file.
+#
+# Usage: tests/test_cli.sh path/to/tlc [repo-root]
+set -u
+
+TLC=$(realpath "${1:?usage: test_cli.sh path/to/tlc [repo-root]}")
+ROOT=$(realpath "${2:-$(dirname "$0")/..}")
+EXAMPLE="$ROOT/examples/tile_copy.tl"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tlc-cli-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+export NO_COLOR=1
+
+failures=0
+checks=0
+pass() { checks=$((checks + 1)); echo "PASS $1"; }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    | /' <<<"$2"; }
+
+# run ARGS...: runs tlc, leaving the exit code in $rc, stdout in $out, stderr in $err.
+run() {
+  "$TLC" "$@" >"$WORK/.out" 2>"$WORK/.err"
+  rc=$?
+  out=$(cat "$WORK/.out")
+  err=$(cat "$WORK/.err")
+}
+
+# expect_exit CODE DESCRIPTION ARGS...
+expect_exit() {
+  local code=$1 what=$2
+  shift 2
+  run "$@"
+  if [ "$rc" -eq "$code" ]; then pass "$what (exit $code)"; else fail "$what: expected exit $code, got $rc" "$out$err"; fi
+}
+
+# expect_text HAYSTACK NEEDLE DESCRIPTION
+expect_text() {
+  if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in output" "$1"; fi
+}
+
+no_temp_files_left() {
+  local leftovers
+  leftovers=$(find "$WORK" -name '*.tlc-*.tmp')
+  if [ -z "$leftovers" ]; then pass "$1: no temporary files left"; else fail "$1: temporary files left" "$leftovers"; fi
+}
+
+cat >good.tl <<'EOF'
+const BM = 128;
+EOF
+cat >bad_syntax.tl <<'EOF'
+kernel broken(A: Tensor((M, N), float16) {
+EOF
+cp "$EXAMPLE" k.tl
+
+# ---------------------------------------------------------------- --help, --version
+expect_exit 0 "--help" --help
+help=$out
+for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werror " -w " \
+            -fcolor-diagnostics -fno-color-diagnostics -v --verbose -h --help --version \
+            tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
+  expect_text "$help" "$flag" "--help mentions '$flag'"
+done
+# Every option the help names is one the parser knows (no 'unknown option').
+for flag in --remarks -Werror -w -fcolor-diagnostics -fno-color-diagnostics -v --verbose \
+            --emit=ast --arch=sm_90a -O2 -DX=1 -ferror-limit=5; do
+  run "$flag"
+  if [ "$rc" -eq 2 ] && grep -qF "no input file" <<<"$err"; then pass "'$flag' is accepted"
+  else fail "'$flag' is not accepted as documented (exit $rc)" "$err"; fi
+done
+expect_exit 0 "-h" -h
+expect_exit 0 "--help wins over mistakes" --bogus --help
+
+expect_exit 0 "--version" --version
+if grep -qE '^tlc [0-9]+\.[0-9]+' <<<"$out"; then pass "--version starts with 'tlc X.Y'"; else fail "--version first line" "$out"; fi
+expect_text "$out" "LLVM 19" "--version names LLVM"
+expect_text "$out" "CUDA" "--version names CUDA"
+
+# ---------------------------------------------------------------- exit 2: bad usage
+expect_exit 2 "no input file" ; expect_text "$err" "tlc: error: no input file" "no input: message"
+expect_exit 2 "unknown option" good.tl --bogus; expect_text "$err" "unknown option '--bogus'" "unknown option: message"
+expect_exit 2 "bad --emit value" good.tl --emit=tokens,foo; expect_text "$err" "unknown --emit stage 'foo'" "bad --emit: message"
+expect_exit 2 "-D without =" good.tl -D BM; expect_text "$err" "-D expects NAME=VALUE, got 'BM'" "-D without =: message"
+expect_exit 2 "-D with empty name" good.tl -D=4
+expect_exit 2 "bad -O level" good.tl -O5; expect_text "$err" "-O5" "bad -O: message"
+expect_exit 2 "bad -ferror-limit" good.tl -ferror-limit=many
+expect_exit 2 "bad --arch spelling" good.tl --arch=hopper
+expect_exit 2 "two input files" good.tl k.tl; expect_text "$err" "more than one input file" "two inputs: message"
+expect_exit 2 "-o without a value" good.tl -o; expect_text "$err" "'-o' needs a value" "-o without a value: message"
+expect_exit 2 "output over the input" k.tl -o k.tl
+expect_exit 2 "--header without header" k.tl --emit=cubin --header x.h
+if [ -z "$(ls -A | grep -v -e '^good.tl$' -e '^bad_syntax.tl$' -e '^k.tl$' -e '^\.out$' -e '^\.err$')" ]; then
+  pass "usage errors write nothing"; else fail "usage errors wrote files" "$(ls -A)"; fi
+
+# ---------------------------------------------------------------- exit 3: I/O
+expect_exit 3 "missing input" missing.tl
+expect_text "$err" "tlc: error: cannot open 'missing.tl': No such file or directory" "missing input: message"
+mkdir -p adir.tl
+expect_exit 3 "input is a directory" adir.tl
+expect_exit 3 "output directory missing" k.tl -o no/such/dir/k.cubin
+expect_text "$err" "cannot write 'no/such/dir/k.cubin'" "unwritable output: message"
+
+# ---------------------------------------------------------------- exit 0 and 1: tokens
+expect_exit 0 "--emit=tokens" good.tl --emit=tokens
+expect_text "$out" "'const'" "--emit=tokens prints the tokens"
+expect_exit 0 "-D glued and separate" good.tl --emit=tokens -DBM=64 -D BN=32
+expect_exit 1 "syntax error" bad_syntax.tl --emit=ast
+expect_text "$err" "bad_syntax.tl:1:" "syntax error: file:line: in the diagnostic"
+expect_text "$err" "error:" "syntax error: says error"
+
+# ---------------------------------------------------------------- atomic outputs
+printf 'OLD CUBIN' >old.cubin
+printf 'OLD HEADER' >old.h
+expect_exit 1 "failing compile" bad_syntax.tl -o old.cubin
+if [ "$(cat old.cubin)" = "OLD CUBIN" ] && [ "$(cat old.h)" = "OLD HEADER" ]; then
+  pass "a failing compile keeps the existing outputs"; else fail "a failing compile clobbered an output"; fi
+expect_exit 1 "failing compile, fresh names" bad_syntax.tl -o fresh.cubin
+if [ ! -e fresh.cubin ] && [ ! -e fresh.h ]; then pass "a failing compile creates no output"
+else fail "a failing compile created an output" "$(ls -l fresh.*)"; fi
+no_temp_files_left "failing compile"
+
+# ---------------------------------------------------------------- full compile (exit 0)
+mkdir -p build inc
+expect_exit 0 "compile the example" k.tl -o build/k.cubin
+if [ -s build/k.cubin ] && [ "$(head -c 4 build/k.cubin | od -An -c | tr -d ' ')" = '177ELF' ]; then
+  pass "-o writes an ELF cubin"; else fail "-o did not write an ELF cubin" "$(ls -l build)"; fi
+if [ -s build/k.h ]; then pass "the header defaults to the cubin's path with .h"; else fail "no build/k.h" "$(ls -l build)"; fi
+expect_text "$err" "tlc: wrote build/k.cubin" "prints what it wrote (cubin)"
+expect_text "$err" "build/k.h" "prints what it wrote (header)"
+[ -z "$out" ] && pass "a build prints nothing on stdout" || fail "a build printed on stdout" "$out"
+no_temp_files_left "successful compile"
+
+expect_exit 0 "--header PATH" k.tl -o build/k2.cubin --header inc/k2.h
+if [ -s inc/k2.h ] && [ ! -e build/k2.h ]; then pass "--header chooses the header's path"; else fail "--header" "$(ls -l build inc)"; fi
+
+expect_exit 0 "default output names" k.tl
+if [ -s k.cubin ] && [ -s k.h ]; then pass "without -o: k.cubin and k.h in the current directory"; else fail "default names" "$(ls -l)"; fi
+
+cp build/k.cubin before.cubin
+expect_exit 3 "header directory missing" k.tl -o build/k.cubin --header no/such/dir/k.h
+if cmp -s before.cubin build/k.cubin; then pass "a failed header write leaves the cubin as it was"; else fail "cubin replaced although the header could not be written"; fi
+no_temp_files_left "failed header write"
+
+expect_exit 0 "--emit=ptx -o file.ptx" k.tl --emit=ptx -o k.ptx
+if grep -q '^\.version' k.ptx && grep -q 'sm_90a' k.ptx; then pass "k.ptx is PTX for sm_90a"; else fail "k.ptx" "$(head -20 k.ptx)"; fi
+[ -z "$out" ] && pass "--emit=ptx -o prints nothing on stdout" || fail "--emit=ptx -o printed on stdout" "$out"
+
+expect_exit 0 "--emit=ptx to stdout" k.tl --emit=ptx
+expect_text "$out" ".entry" "--emit=ptx prints the kernel entry"
+expect_exit 0 "--emit=header to stdout" k.tl --emit=header
+expect_text "$out" "CUresult" "--emit=header prints the header"
+expect_exit 0 "several text stages" k.tl --emit=ptx,ast
+if [ "$(grep -n '=====' <<<"$out" | cut -d' ' -f3 | tr '\n' ' ')" = "ast ptx " ]; then
+  pass "several stages print in pipeline order"; else fail "stage order" "$(grep '=====' <<<"$out")"; fi
+
+expect_exit 0 "-v" k.tl -v -o build/k3.cubin
+for phase in read parse sema lower llvm ptx cubin header; do
+  if grep -qE "^tlc: $phase +[0-9.]+ ms" <<<"$err"; then pass "-v times '$phase'"; else fail "-v does not time '$phase'" "$err"; fi
+done
+expect_exit 0 "-O0" k.tl -O0 --emit=ptx
+
+echo
+echo "$((checks - failures)) of $checks CLI checks passed"
+[ "$failures" -eq 0 ]
