@@ -1,1 +1,595 @@
-// placeholder until this file is written
+// Parser: parseFile and dumpTokens, the frontend's entry points (see Parser.h).
+//
+// The pipeline for one file, each stage stopping at its first kind of trouble:
+//   1. UTF-8 check and decode (ours, so a bad byte gets its exact line:col;
+//      ANTLR's own decoder would throw std::range_error with no position).
+//   2. Lex everything. Stray characters, unterminated strings/comments and bad numbers
+//      are ERR_* tokens (see grammar/Tile.g4), reported here in our words.
+//   3. A token pre-pass: brackets must match, and nesting must stay within
+//      kMaxNesting levels, which bounds the recursion of ANTLR's recursive descent
+//      (500 or 100000 nested parentheses get a diagnostic, not a stack overflow).
+//   4. Parse with our error strategy: messages in our own words, one per mistake.
+//   5. Bound the expression depth of the tree (long `a + b + ...` chains nest
+//      without brackets), then build the AST (AstBuilder).
+// Stages 2-5 run on a thread with a large stack, as a second line of defence for
+// the recursive parts. Nothing throws out of this file.
+#include "frontend/Parser.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "TileLexer.h"
+#include "TileParser.h"
+#include "antlr4-runtime.h"
+#include "frontend/AstBuilder.h"
+
+namespace tlc {
+
+namespace {
+
+using grammar::TileLexer;
+using grammar::TileParser;
+using frontend::TokenLocator;
+
+// Bracket plus operator nesting allowed by the pre-pass; see checkNesting.
+constexpr unsigned kMaxNesting = 256;
+// Depth of the expression tree allowed after parsing (`a + b + c ...` has no brackets).
+constexpr unsigned kMaxExpressionDepth = 1024;
+// Stack for stages 2-5. Only the pages actually touched are ever committed.
+constexpr size_t kParserStackBytes = size_t(256) << 20;
+
+// ---------------------------------------------------------------- UTF-8
+
+struct DecodedText {
+  std::u32string codePoints;
+  // Byte offset of each code point plus one entry for the end; empty when the text
+  // is pure ASCII (then code point index == byte offset).
+  std::vector<uint32_t> byteOffsets;
+};
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. Returns the
+// offset of the first byte that is not part of a valid sequence, or nullopt.
+std::optional<uint32_t> decodeUtf8(const std::string& text, DecodedText& out) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  size_t size = text.size();
+  bool ascii = true;
+  for (size_t i = 0; i < size && ascii; ++i) ascii = bytes[i] < 0x80;
+  out.codePoints.reserve(size);
+  if (ascii) {
+    out.codePoints.assign(text.begin(), text.end());
+    return std::nullopt;
+  }
+  out.byteOffsets.reserve(size + 1);
+  for (size_t i = 0; i < size;) {
+    unsigned char lead = bytes[i];
+    char32_t cp = 0;
+    size_t length = 0;
+    char32_t minimum = 0;
+    if (lead < 0x80) { cp = lead; length = 1; }
+    else if ((lead & 0xE0) == 0xC0) { cp = lead & 0x1F; length = 2; minimum = 0x80; }
+    else if ((lead & 0xF0) == 0xE0) { cp = lead & 0x0F; length = 3; minimum = 0x800; }
+    else if ((lead & 0xF8) == 0xF0) { cp = lead & 0x07; length = 4; minimum = 0x10000; }
+    else return (uint32_t)i;
+    for (size_t k = 1; k < length; ++k) {
+      if (i + k >= size || (bytes[i + k] & 0xC0) != 0x80) return (uint32_t)i;  // truncated sequence
+      cp = (cp << 6) | (bytes[i + k] & 0x3F);
+    }
+    if (cp < minimum || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (uint32_t)i;
+    out.codePoints.push_back(cp);
+    out.byteOffsets.push_back((uint32_t)i);
+    i += length;
+  }
+  out.byteOffsets.push_back((uint32_t)size);
+  return std::nullopt;
+}
+
+// An ANTLR char stream over code points we decoded ourselves.
+class DecodedCharStream : public antlr4::ANTLRInputStream {
+ public:
+  DecodedCharStream(std::u32string codePoints, const std::string& sourceName) {
+    _data = std::move(codePoints);
+    p = 0;
+    name = sourceName;
+  }
+};
+
+bool reportInvalidUtf8(const SourceFile& file, DiagnosticEngine& diags, DecodedText& decoded) {
+  std::optional<uint32_t> bad = decodeUtf8(file.text(), decoded);
+  if (!bad) return false;
+  char message[64];
+  std::snprintf(message, sizeof message, "invalid UTF-8 (byte 0x%02x)",
+                (unsigned)(unsigned char)file.text()[*bad]);
+  diags.error(SourceRange{file.locationOf(*bad), file.locationOf(*bad + 1)}, message);
+  return true;
+}
+
+// ---------------------------------------------------------------- lexing
+
+// The lexed file: input, lexer and the filled token stream, which live together.
+struct LexedFile {
+  LexedFile(std::u32string codePoints, const std::string& path)
+      : input(std::move(codePoints), path), lexer(&input), tokens(&lexer) {
+    lexer.removeErrorListeners();  // the ERR_* catch-all rules leave nothing to report
+    tokens.fill();
+  }
+  DecodedCharStream input;
+  TileLexer lexer;
+  antlr4::CommonTokenStream tokens;
+};
+
+// The first code point of valid UTF-8 text (the lexer's text always is).
+char32_t firstCodePoint(const std::string& utf8) {
+  DecodedText decoded;
+  decodeUtf8(utf8, decoded);
+  return decoded.codePoints.empty() ? 0 : decoded.codePoints[0];
+}
+
+// A character as a message shows it: '$', '\x01', 'é' (U+00E9).
+std::string describeCharacter(const std::string& utf8, char32_t cp) {
+  char buffer[32];
+  if (cp >= 0x20 && cp < 0x7F) return "'" + utf8 + "'";
+  if (cp < 0x80) {
+    std::snprintf(buffer, sizeof buffer, "'\\x%02x'", (unsigned)cp);
+    return buffer;
+  }
+  std::snprintf(buffer, sizeof buffer, " (U+%04X)", (unsigned)cp);
+  return "'" + utf8 + "'" + buffer;
+}
+
+// Reports every ERR_* token; returns true when there was one.
+bool reportLexicalErrors(LexedFile& lexed, const TokenLocator& locator, DiagnosticEngine& diags) {
+  bool any = false;
+  for (antlr4::Token* token : lexed.tokens.getTokens()) {
+    SourceRange range = locator.rangeOf(token);
+    switch (token->getType()) {
+      case TileLexer::ERR_UNEXPECTED_CHAR: {
+        char32_t cp = firstCodePoint(token->getText());
+        std::string message = "unexpected character " + describeCharacter(token->getText(), cp);
+        if (cp == '\'') message += "; strings use double quotes";
+        diags.error(range, message);
+        break;
+      }
+      case TileLexer::ERR_UNTERMINATED_STRING:
+        diags.error(range, "unterminated string: missing closing '\"' on this line");
+        break;
+      case TileLexer::ERR_UNTERMINATED_COMMENT:
+        diags.error(SourceRange{range.begin, locator.file().locationOf(range.begin.offset + 2)},
+                    "unterminated comment: missing '*/'");
+        break;
+      case TileLexer::ERR_BAD_NUMBER:
+        diags.error(range, "invalid number '" + token->getText() + "'");
+        break;
+      default:
+        continue;
+    }
+    any = true;
+  }
+  return any;
+}
+
+// ---------------------------------------------------------------- nesting pre-pass
+
+bool endsOperand(size_t type) {
+  switch (type) {
+    case TileLexer::NAME: case TileLexer::INT: case TileLexer::FLOAT: case TileLexer::STRING:
+    case TileLexer::BOOL: case TileLexer::RPAREN: case TileLexer::RBRACKET: case TileLexer::RBRACE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+size_t closerFor(size_t opener) {
+  switch (opener) {
+    case TileLexer::LPAREN: return TileLexer::RPAREN;
+    case TileLexer::LBRACKET: return TileLexer::RBRACKET;
+    default: return TileLexer::RBRACE;
+  }
+}
+
+const char* closerText(size_t opener) {
+  switch (opener) {
+    case TileLexer::LPAREN: return "')'";
+    case TileLexer::LBRACKET: return "']'";
+    default: return "'}'";
+  }
+}
+
+// Checks that brackets match and bounds how deeply the parser will recurse.
+// Recursion in the grammar comes from brackets, prefix operators (- + ~ not), the
+// right operand of `**`, lambda bodies (`->`) and `else if` chains. Per open bracket
+// we count the pending ones since the last `,` `;` `:` (which end an operand); a
+// binary operator looser than unary ends pending prefix operators and `**` operands,
+// `and`/`or` also end pending `not`s. Levels = brackets + all pending counts.
+// Reports the first problem only; returns true when there was one.
+bool checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocator& locator,
+                             DiagnosticEngine& diags) {
+  struct Level {
+    antlr4::Token* opener = nullptr;
+    unsigned tight = 0;  // pending prefix - + ~ and `**` right operands
+    unsigned nots = 0;   // pending `not`
+    unsigned loose = 0;  // pending lambda bodies and `else` branches
+    unsigned total() const { return tight + nots + loose; }
+  };
+  std::vector<Level> stack(1);
+  unsigned nesting = 0;  // brackets + pending operators over the whole stack
+  size_t previousType = 0;
+
+  auto tooDeep = [&](antlr4::Token* token) {
+    diags.error(locator.rangeOf(token),
+                "expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+    return true;
+  };
+  auto expectedCloser = [&](antlr4::Token* at, const Level& level) {
+    diags.error(locator.rangeOf(at), std::string("expected ") + closerText(level.opener->getType()));
+    diags.note(locator.rangeOf(level.opener), "to match this '" + level.opener->getText() + "'");
+    return true;
+  };
+
+  for (antlr4::Token* token : tokens.getTokens()) {
+    size_t type = token->getType();
+    Level& top = stack.back();
+    switch (type) {
+      case TileLexer::LPAREN: case TileLexer::LBRACKET: case TileLexer::LBRACE:
+        stack.push_back(Level{token});
+        if (++nesting > kMaxNesting) return tooDeep(token);
+        break;
+      case TileLexer::RPAREN: case TileLexer::RBRACKET: case TileLexer::RBRACE:
+        if (stack.size() == 1) {
+          diags.error(locator.rangeOf(token), "unexpected '" + token->getText() + "'");
+          return true;
+        }
+        if (closerFor(top.opener->getType()) != type) return expectedCloser(token, top);
+        nesting -= top.total() + 1;
+        stack.pop_back();
+        break;
+      case TileLexer::SEMI:
+        // `;` only ever appears directly inside a block's braces.
+        if (stack.size() > 1 && top.opener->getType() != TileLexer::LBRACE) return expectedCloser(token, top);
+        [[fallthrough]];
+      case TileLexer::COMMA: case TileLexer::COLON:
+        nesting -= top.total();
+        top.tight = top.nots = top.loose = 0;
+        break;
+      case TileLexer::MINUS: case TileLexer::PLUS: case TileLexer::TILDE:
+        if (!endsOperand(previousType)) {  // prefix
+          ++top.tight;
+          if (++nesting > kMaxNesting) return tooDeep(token);
+          break;
+        }
+        nesting -= top.tight;  // binary + or -
+        top.tight = 0;
+        break;
+      case TileLexer::POW:
+        ++top.tight;
+        if (++nesting > kMaxNesting) return tooDeep(token);
+        break;
+      case TileLexer::NOT:
+        ++top.nots;
+        if (++nesting > kMaxNesting) return tooDeep(token);
+        break;
+      case TileLexer::ARROW: case TileLexer::ELSE:
+        ++top.loose;
+        if (++nesting > kMaxNesting) return tooDeep(token);
+        break;
+      case TileLexer::AND: case TileLexer::OR:
+        nesting -= top.tight + top.nots;
+        top.tight = top.nots = 0;
+        break;
+      case TileLexer::STAR: case TileLexer::SLASH: case TileLexer::FLOORDIV: case TileLexer::PERCENT:
+      case TileLexer::SHL: case TileLexer::SHR: case TileLexer::AMP: case TileLexer::CARET:
+      case TileLexer::PIPE: case TileLexer::LT: case TileLexer::LE: case TileLexer::GT:
+      case TileLexer::GE: case TileLexer::EQ: case TileLexer::NE:
+        nesting -= top.tight;
+        top.tight = 0;
+        break;
+      case antlr4::Token::EOF:
+        if (stack.size() > 1) {
+          const Level& open = stack.back();
+          diags.error(locator.rangeOf(token),
+                      std::string("expected ") + closerText(open.opener->getType()) + " at end of file");
+          diags.note(locator.rangeOf(open.opener), "to match this '" + open.opener->getText() + "'");
+          return true;
+        }
+        break;
+      default:
+        break;
+    }
+    previousType = type;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- syntax errors
+
+bool isExpressionRule(size_t rule) {
+  switch (rule) {
+    case TileParser::RuleExpression: case TileParser::RuleExpr: case TileParser::RuleAtom:
+    case TileParser::RuleArgument: case TileParser::RuleSubscript: case TileParser::RuleLambdaParams:
+    case TileParser::RuleDictEntry:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A token as messages quote it.
+std::string describeToken(const antlr4::Token* token) {
+  if (token->getType() == antlr4::Token::EOF) return "end of file";
+  return "'" + token->getText() + "'";
+}
+
+// What a parser state expects, in words, or "" when the set is too varied to say.
+std::string describeExpected(const antlr4::misc::IntervalSet& expected, const antlr4::dfa::Vocabulary& vocabulary) {
+  auto has = [&](size_t type) { return expected.contains(type); };
+  if (has(TileParser::CONST) && has(TileParser::KERNEL)) return "'const', 'macro' or 'kernel'";
+  if (has(TileParser::WITH) && has(TileParser::FOR)) return has(TileParser::RBRACE) ? "a statement or '}'" : "a statement";
+  if (has(TileParser::INT) && has(TileParser::NAME)) return "an expression";
+
+  std::vector<std::string> names;
+  for (ssize_t type : expected.toList()) {
+    if (type == (ssize_t)antlr4::Token::EOF) continue;
+    switch (type) {
+      case TileParser::NAME: names.push_back("a name"); break;
+      case TileParser::INT: names.push_back("an integer"); break;
+      case TileParser::FLOAT: names.push_back("a number"); break;
+      case TileParser::STRING: names.push_back("a string"); break;
+      default: names.push_back(vocabulary.getLiteralName((size_t)type));  // already quoted: ';'
+    }
+  }
+  if (names.empty() || names.size() > 3) return "";
+  std::string text = names[0];
+  for (size_t i = 1; i < names.size(); ++i) text += (i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
+// Shared by the error strategy: turns ANTLR's situations into our diagnostics and
+// keeps it to one per mistake. After an error, further errors are dropped until the
+// parser is past the next `;` or `}` (the end of the broken statement), and an error
+// at end of file after an earlier one is taken to be a consequence of it.
+class SyntaxErrorReporter {
+ public:
+  SyntaxErrorReporter(antlr4::CommonTokenStream& tokens, const TokenLocator& locator, DiagnosticEngine& diags)
+      : tokens_(tokens), locator_(locator), diags_(diags) {}
+
+  bool hadErrors() const { return errorCount_ != 0; }
+
+  void report(const antlr4::Token* offending, SourceRange range, const std::string& message) {
+    size_t index = offending->getTokenIndex();
+    if (errorCount_ && (index <= suppressThrough_ || offending->getType() == antlr4::Token::EOF)) return;
+    ++errorCount_;
+    diags_.error(range, message);
+    noteFloorDivision(offending);
+    suppressThrough_ = index;
+    const std::vector<antlr4::Token*>& all = tokens_.getTokens();
+    while (suppressThrough_ < all.size()) {
+      size_t type = all[suppressThrough_]->getType();
+      if (type == TileParser::SEMI || type == TileParser::RBRACE || type == antlr4::Token::EOF) break;
+      ++suppressThrough_;
+    }
+  }
+
+ private:
+  // A `//` on the line of the error (or the line before the offending token) may
+  // have been meant as a comment; say how the language reads it.
+  void noteFloorDivision(const antlr4::Token* offending) {
+    const std::vector<antlr4::Token*>& all = tokens_.getTokens();
+    size_t index = offending->getTokenIndex();
+    size_t line = index > 0 ? all[index - 1]->getLine() : offending->getLine();
+    for (size_t i = index + 1; i-- > 0;) {
+      const antlr4::Token* token = all[i];
+      if (token->getLine() < line) break;
+      if (token->getType() == TileParser::FLOORDIV) {
+        diags_.note(locator_.rangeOf(token),
+                    "'//' right after an operand on the same line is floor division, not a comment; "
+                    "write /* ... */ here or put the comment on its own line");
+        return;
+      }
+    }
+  }
+
+  antlr4::CommonTokenStream& tokens_;
+  const TokenLocator& locator_;
+  DiagnosticEngine& diags_;
+  unsigned errorCount_ = 0;
+  size_t suppressThrough_ = 0;
+};
+
+class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
+ public:
+  TileErrorStrategy(SyntaxErrorReporter& reporter, const TokenLocator& locator)
+      : reporter_(reporter), locator_(locator) {}
+
+ protected:
+  void reportNoViableAlternative(antlr4::Parser* parser, const antlr4::NoViableAltException& e) override {
+    antlr4::Token* offending = e.getOffendingToken();
+    size_t rule = parser->getContext()->getRuleIndex();
+    std::string message;
+    if (isExpressionRule(rule) && offending == e.getStartToken() && offending->getType() != antlr4::Token::EOF)
+      message = "expected an expression";
+    else
+      message = "unexpected " + describeToken(offending);
+    reporter_.report(offending, locator_.rangeOf(offending), message);
+  }
+
+  void reportInputMismatch(antlr4::Parser* parser, const antlr4::InputMismatchException& e) override {
+    antlr4::Token* offending = e.getOffendingToken();
+    antlr4::misc::IntervalSet expected = e.getExpectedTokens();
+    if (expected.contains((size_t)TileParser::SEMI) && expected.size() == 1) return reportMissingSemicolon(parser, offending);
+    std::string wanted = describeExpected(expected, parser->getVocabulary());
+    std::string message = wanted.empty() ? "unexpected " + describeToken(offending) : "expected " + wanted;
+    if (!wanted.empty() && offending->getType() == antlr4::Token::EOF) message += " before end of file";
+    reporter_.report(offending, locator_.rangeOf(offending), message);
+  }
+
+  void reportFailedPredicate(antlr4::Parser* parser, const antlr4::FailedPredicateException& e) override {
+    // The grammar has no parser predicates beyond ANTLR's precedence checks.
+    antlr4::Token* offending = e.getOffendingToken();
+    reporter_.report(offending, locator_.rangeOf(offending), "unexpected " + describeToken(offending));
+  }
+
+  void reportUnwantedToken(antlr4::Parser* parser) override {
+    if (inErrorRecoveryMode(parser)) return;
+    beginErrorCondition(parser);
+    antlr4::Token* offending = parser->getCurrentToken();
+    std::string wanted = describeExpected(getExpectedTokens(parser), parser->getVocabulary());
+    std::string message = "unexpected " + describeToken(offending);
+    if (!wanted.empty()) message += "; expected " + wanted;
+    reporter_.report(offending, locator_.rangeOf(offending), message);
+  }
+
+  void reportMissingToken(antlr4::Parser* parser) override {
+    if (inErrorRecoveryMode(parser)) return;
+    beginErrorCondition(parser);
+    antlr4::Token* offending = parser->getCurrentToken();
+    antlr4::misc::IntervalSet expected = getExpectedTokens(parser);
+    if (expected.contains((size_t)TileParser::SEMI)) return reportMissingSemicolon(parser, offending);
+    std::string wanted = describeExpected(expected, parser->getVocabulary());
+    reporter_.report(offending, locator_.rangeOf(offending),
+                     wanted.empty() ? "unexpected " + describeToken(offending) : "expected " + wanted);
+  }
+
+ private:
+  // Reported just past the previous token, where the `;` belongs (as clang does).
+  void reportMissingSemicolon(antlr4::Parser* parser, antlr4::Token* offending) {
+    antlr4::Token* previous = parser->getTokenStream()->LT(-1);
+    size_t rule = parser->getContext()->getRuleIndex();
+    bool afterExpression = rule == TileParser::RuleStatement || rule == TileParser::RuleDeclaration;
+    SourceRange where = previous ? locator_.rangeAfter(previous) : locator_.rangeOf(offending);
+    reporter_.report(offending, where, afterExpression ? "expected ';' after expression" : "expected ';'");
+  }
+
+  SyntaxErrorReporter& reporter_;
+  const TokenLocator& locator_;
+};
+
+// ---------------------------------------------------------------- depth check
+
+// Bounds the expression depth of the parse tree without recursing (the tree of a
+// 100000-term sum is 100000 levels deep), so that the AstBuilder, and every later
+// phase walking the AST, recurse at most kMaxExpressionDepth levels.
+bool checkExpressionDepth(antlr4::tree::ParseTree* root, const TokenLocator& locator, DiagnosticEngine& diags) {
+  struct Item {
+    antlr4::tree::ParseTree* node;
+    unsigned depth;
+  };
+  std::vector<Item> work{{root, 0}};
+  while (!work.empty()) {
+    Item item = work.back();
+    work.pop_back();
+    unsigned depth = item.depth;
+    if (auto* expr = dynamic_cast<TileParser::ExprContext*>(item.node)) {
+      if (++depth > kMaxExpressionDepth) {
+        diags.error(locator.rangeOf(expr->getStart()),
+                    "expression too complex (more than " + std::to_string(kMaxExpressionDepth) +
+                        " nested operations); split it with intermediate variables");
+        return true;
+      }
+    }
+    for (antlr4::tree::ParseTree* child : item.node->children)
+      if (!dynamic_cast<antlr4::tree::TerminalNode*>(child)) work.push_back(Item{child, depth});
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- big stack
+
+// Runs `body` on a thread with a kParserStackBytes stack and waits for it; runs it
+// inline if no such thread can be made.
+void runWithLargeStack(const std::function<void()>& body) {
+  pthread_attr_t attributes;
+  bool ready = pthread_attr_init(&attributes) == 0;
+  if (ready && pthread_attr_setstacksize(&attributes, kParserStackBytes) == 0) {
+    pthread_t thread;
+    auto trampoline = [](void* arg) -> void* {
+      (*static_cast<const std::function<void()>*>(arg))();
+      return nullptr;
+    };
+    if (pthread_create(&thread, &attributes, trampoline, const_cast<std::function<void()>*>(&body)) == 0) {
+      pthread_join(thread, nullptr);
+      pthread_attr_destroy(&attributes);
+      return;
+    }
+  }
+  if (ready) pthread_attr_destroy(&attributes);
+  body();
+}
+
+// The whole of parseFile after the UTF-8 check; runs on the large stack.
+std::unique_ptr<ast::File> parseDecoded(const SourceFile& file, DecodedText decoded, DiagnosticEngine& diags) {
+  TokenLocator locator(file, std::move(decoded.byteOffsets));
+  LexedFile lexed(std::move(decoded.codePoints), file.path());
+  if (reportLexicalErrors(lexed, locator, diags)) return nullptr;
+  if (checkBracketsAndNesting(lexed.tokens, locator, diags)) return nullptr;
+
+  TileParser parser(&lexed.tokens);
+  parser.removeErrorListeners();  // the strategy reports everything itself
+  SyntaxErrorReporter reporter(lexed.tokens, locator, diags);
+  parser.setErrorHandler(std::make_shared<TileErrorStrategy>(reporter, locator));
+  TileParser::FileContext* tree = parser.file();
+  if (reporter.hadErrors()) return nullptr;
+  if (checkExpressionDepth(tree, locator, diags)) return nullptr;
+
+  unsigned errorsBefore = diags.errorCount();
+  frontend::AstBuilder builder(locator, diags);
+  std::unique_ptr<ast::File> ast = builder.buildFile(tree);
+  if (diags.errorCount() != errorsBefore) return nullptr;
+  return ast;
+}
+
+}  // namespace
+
+std::unique_ptr<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& diags) {
+  DecodedText decoded;
+  if (reportInvalidUtf8(file, diags, decoded)) return nullptr;
+  std::unique_ptr<ast::File> result;
+  runWithLargeStack([&] {
+    try {
+      result = parseDecoded(file, std::move(decoded), diags);
+    } catch (const std::exception& e) {
+      // Not expected: ANTLR's runtime throwing past its own error strategy.
+      diags.error(SourceRange{}, std::string("internal error while parsing: ") + e.what());
+      result = nullptr;
+    } catch (...) {
+      diags.error(SourceRange{}, "internal error while parsing");
+      result = nullptr;
+    }
+  });
+  return result;
+}
+
+bool dumpTokens(const SourceFile& file, DiagnosticEngine& diags, std::ostream& out) {
+  DecodedText decoded;
+  if (reportInvalidUtf8(file, diags, decoded)) return false;
+  try {
+    TokenLocator locator(file, std::move(decoded.byteOffsets));
+    LexedFile lexed(std::move(decoded.codePoints), file.path());
+    const antlr4::dfa::Vocabulary& vocabulary = lexed.lexer.getVocabulary();
+    for (antlr4::Token* token : lexed.tokens.getTokens()) {
+      SourceLoc begin = locator.rangeOf(token).begin;
+      std::string text = token->getType() == antlr4::Token::EOF ? "" : token->getText();
+      std::string shown;
+      for (char c : text) {
+        if (c == '\n') shown += "\\n";
+        else if (c == '\r') shown += "\\r";
+        else if (c == '\t') shown += "\\t";
+        else shown += c;
+      }
+      std::string kind = token->getType() == antlr4::Token::EOF ? "EOF" : vocabulary.getSymbolicName(token->getType());
+      out << begin.line << ':' << begin.column << ' ' << kind << " '" << shown << "'\n";
+    }
+    return !reportLexicalErrors(lexed, locator, diags);
+  } catch (const std::exception& e) {
+    diags.error(SourceRange{}, std::string("internal error while lexing: ") + e.what());
+    return false;
+  }
+}
+
+}  // namespace tlc
