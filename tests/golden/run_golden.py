@@ -22,8 +22,8 @@ in the order tlc wrote them.
 Update mode (`--update`): for every fail_*.tl file whose exit code is the expected
 one, replace all its CHECK lines with a block at the end of the file holding every
 non-empty output line (CHECK for the first line, CHECK-NEXT for the lines that
-follow it directly), and print a diff, so a reviewer sees the change in git. Other
-files are only checked.
+follow it directly, then `CHECK-NOT: {{.}}`: nothing more), and print a diff, so a
+reviewer sees the change in git. Other files are only checked.
 
 Usage: run_golden.py --tlc build/tlc [--update] [-v] [DIR_OR_FILE ...]
 """
@@ -203,6 +203,7 @@ def checks_block(output):
         kind = "CHECK-NEXT" if previous_was_checked else "CHECK"
         block.append(f"// {kind}: {escape_for_check(line.strip())}")
         previous_was_checked = True
+    block.append("// CHECK-NOT: {{.}}")  # and nothing after the last line
     return block
 
 
