@@ -237,7 +237,7 @@ EQ       : '==' ;
 NE       : '!=' ;
 
 // White space and comments. LINE_COMMENT's predicate is the `//` rule (see the top).
-WS            : [ \t\r\n\f]+ -> skip ;
+WS            : [ \t\r\n\f\uFEFF]+ -> skip ;  // U+FEFF: a byte-order mark
 LINE_COMMENT  : '//' {slashSlashStartsComment()}? ~[\r\n]* -> skip ;
 BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
 
@@ -245,6 +245,8 @@ BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
 // A block comment with no `*/`: it may not contain `*/`, so it only wins at EOF.
 ERR_UNTERMINATED_COMMENT : '/*' ( ~'*' | '*'+ ~[*/] )* '*'* EOF ;
 ERR_UNTERMINATED_STRING  : '"' ( ~["\\\r\n] | '\\' ~[\r\n] )* '\\'? ;
+// 'x' as Python allows: one clear error instead of two stray quotes.
+ERR_SINGLE_QUOTED_STRING : '\'' ( ~['\\\r\n] | '\\' ~[\r\n] )* '\'' ;
 // A number run into letters (`12abc`, `0b102`, `2.x`): longer than any good literal.
 ERR_BAD_NUMBER           : [0-9] [0-9a-zA-Z_.]* ;
 ERR_UNEXPECTED_CHAR      : . ;

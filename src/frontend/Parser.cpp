@@ -152,7 +152,6 @@ bool reportLexicalErrors(LexedFile& lexed, const TokenLocator& locator, Diagnost
       case TileLexer::ERR_UNEXPECTED_CHAR: {
         char32_t cp = firstCodePoint(token->getText());
         std::string message = "unexpected character " + describeCharacter(token->getText(), cp);
-        if (cp == '\'') message += "; strings use double quotes";
         diags.error(range, message);
         break;
       }
@@ -163,6 +162,11 @@ bool reportLexicalErrors(LexedFile& lexed, const TokenLocator& locator, Diagnost
         diags.error(SourceRange{range.begin, locator.file().locationOf(range.begin.offset + 2)},
                     "unterminated comment: missing '*/'");
         break;
+      case TileLexer::ERR_SINGLE_QUOTED_STRING: {
+        std::string text = token->getText();
+        diags.error(range, "strings use double quotes: \"" + text.substr(1, text.size() - 2) + "\"");
+        break;
+      }
       case TileLexer::ERR_BAD_NUMBER:
         diags.error(range, "invalid number '" + token->getText() + "'");
         break;
@@ -208,9 +212,12 @@ const char* closerText(size_t opener) {
 // we count the pending ones since the last `,` `;` `:` (which end an operand); a
 // binary operator looser than unary ends pending prefix operators and `**` operands,
 // `and`/`or` also end pending `not`s. Levels = brackets + all pending counts.
-// Reports the first problem only; returns true when there was one.
-bool checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocator& locator,
-                             DiagnosticEngine& diags) {
+// Reports the first problem only. A bracket still open at end of file is not
+// reported here but returned in `unclosed`: the parser usually finds the spot where
+// the closer is missing, and this report is the fallback (see parseDecoded).
+enum class BracketCheck { Ok, Error, UnclosedAtEof };
+BracketCheck checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocator& locator,
+                                     DiagnosticEngine& diags, antlr4::Token** unclosed) {
   struct Level {
     antlr4::Token* opener = nullptr;
     unsigned tight = 0;  // pending prefix - + ~ and `**` right operands
@@ -225,12 +232,22 @@ bool checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocat
   auto tooDeep = [&](antlr4::Token* token) {
     diags.error(locator.rangeOf(token),
                 "expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
-    return true;
+    return BracketCheck::Error;
   };
   auto expectedCloser = [&](antlr4::Token* at, const Level& level) {
     diags.error(locator.rangeOf(at), std::string("expected ") + closerText(level.opener->getType()));
     diags.note(locator.rangeOf(level.opener), "to match this '" + level.opener->getText() + "'");
-    return true;
+    return BracketCheck::Error;
+  };
+  auto unexpected = [&](antlr4::Token* token) {
+    diags.error(locator.rangeOf(token), "unexpected '" + token->getText() + "'");
+    return BracketCheck::Error;
+  };
+  // Whether some open bracket on the stack is closed by `closer`.
+  auto isOpen = [&](size_t closer) {
+    for (size_t i = 1; i < stack.size(); ++i)
+      if (closerFor(stack[i].opener->getType()) == closer) return true;
+    return false;
   };
 
   for (antlr4::Token* token : tokens.getTokens()) {
@@ -242,11 +259,12 @@ bool checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocat
         if (++nesting > kMaxNesting) return tooDeep(token);
         break;
       case TileLexer::RPAREN: case TileLexer::RBRACKET: case TileLexer::RBRACE:
-        if (stack.size() == 1) {
-          diags.error(locator.rangeOf(token), "unexpected '" + token->getText() + "'");
-          return true;
+        if (stack.size() == 1 || closerFor(top.opener->getType()) != type) {
+          // A closer nothing open wants is one too many; else the innermost opener
+          // is the one left unclosed.
+          if (!isOpen(type)) return unexpected(token);
+          return expectedCloser(token, top);
         }
-        if (closerFor(top.opener->getType()) != type) return expectedCloser(token, top);
         nesting -= top.total() + 1;
         stack.pop_back();
         break;
@@ -292,11 +310,8 @@ bool checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocat
         break;
       case antlr4::Token::EOF:
         if (stack.size() > 1) {
-          const Level& open = stack.back();
-          diags.error(locator.rangeOf(token),
-                      std::string("expected ") + closerText(open.opener->getType()) + " at end of file");
-          diags.note(locator.rangeOf(open.opener), "to match this '" + open.opener->getText() + "'");
-          return true;
+          *unclosed = stack.back().opener;
+          return BracketCheck::UnclosedAtEof;
         }
         break;
       default:
@@ -304,7 +319,14 @@ bool checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const TokenLocat
     }
     previousType = type;
   }
-  return false;
+  return BracketCheck::Ok;
+}
+
+void reportUnclosedAtEof(antlr4::Token* opener, const TokenLocator& locator, DiagnosticEngine& diags) {
+  uint32_t size = (uint32_t)locator.file().text().size();
+  SourceRange end{locator.file().locationOf(size), locator.file().locationOf(size)};
+  diags.error(end, std::string("expected ") + closerText(opener->getType()) + " at end of file");
+  diags.note(locator.rangeOf(opener), "to match this '" + opener->getText() + "'");
 }
 
 // ---------------------------------------------------------------- syntax errors
@@ -360,10 +382,18 @@ class SyntaxErrorReporter {
       : tokens_(tokens), locator_(locator), diags_(diags) {}
 
   bool hadErrors() const { return errorCount_ != 0; }
+  bool droppedErrorAtEof() const { return droppedAtEof_; }
+  // Drop errors at end of file: a bracket left open, which the caller reports itself.
+  void setDropErrorsAtEof(bool drop) { dropAtEof_ = drop; }
 
   void report(const antlr4::Token* offending, SourceRange range, const std::string& message) {
     size_t index = offending->getTokenIndex();
-    if (errorCount_ && (index <= suppressThrough_ || offending->getType() == antlr4::Token::EOF)) return;
+    bool atEof = offending->getType() == antlr4::Token::EOF;
+    if (atEof && dropAtEof_) {
+      droppedAtEof_ = true;
+      return;
+    }
+    if (errorCount_ && (index <= suppressThrough_ || atEof)) return;
     ++errorCount_;
     diags_.error(range, message);
     noteFloorDivision(offending);
@@ -400,6 +430,8 @@ class SyntaxErrorReporter {
   DiagnosticEngine& diags_;
   unsigned errorCount_ = 0;
   size_t suppressThrough_ = 0;
+  bool dropAtEof_ = false;
+  bool droppedAtEof_ = false;
 };
 
 class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
@@ -408,6 +440,14 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
       : reporter_(reporter), locator_(locator) {}
 
  protected:
+  // Deleting a `;` or a brace to make the rest fit would glue two statements or
+  // blocks together and misplace every later error; report and resynchronize instead.
+  antlr4::Token* singleTokenDeletion(antlr4::Parser* parser) override {
+    size_t type = parser->getCurrentToken()->getType();
+    if (type == TileParser::SEMI || type == TileParser::LBRACE || type == TileParser::RBRACE) return nullptr;
+    return antlr4::DefaultErrorStrategy::singleTokenDeletion(parser);
+  }
+
   void reportNoViableAlternative(antlr4::Parser* parser, const antlr4::NoViableAltException& e) override {
     antlr4::Token* offending = e.getOffendingToken();
     size_t rule = parser->getContext()->getRuleIndex();
@@ -441,7 +481,8 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
     antlr4::Token* offending = parser->getCurrentToken();
     std::string wanted = describeExpected(getExpectedTokens(parser), parser->getVocabulary());
     std::string message = "unexpected " + describeToken(offending);
-    if (!wanted.empty()) message += "; expected " + wanted;
+    if (wanted == "an expression") message = "expected an expression";
+    else if (!wanted.empty()) message += "; expected " + wanted;
     reporter_.report(offending, locator_.rangeOf(offending), message);
   }
 
@@ -479,22 +520,23 @@ bool checkExpressionDepth(antlr4::tree::ParseTree* root, const TokenLocator& loc
   struct Item {
     antlr4::tree::ParseTree* node;
     unsigned depth;
+    antlr4::Token* expressionStart;  // where the outermost enclosing expression begins
   };
-  std::vector<Item> work{{root, 0}};
+  std::vector<Item> work{{root, 0, nullptr}};
   while (!work.empty()) {
     Item item = work.back();
     work.pop_back();
-    unsigned depth = item.depth;
     if (auto* expr = dynamic_cast<TileParser::ExprContext*>(item.node)) {
-      if (++depth > kMaxExpressionDepth) {
-        diags.error(locator.rangeOf(expr->getStart()),
+      if (item.depth == 0) item.expressionStart = expr->getStart();
+      if (++item.depth > kMaxExpressionDepth) {
+        diags.error(locator.rangeOf(item.expressionStart),
                     "expression too complex (more than " + std::to_string(kMaxExpressionDepth) +
                         " nested operations); split it with intermediate variables");
         return true;
       }
     }
     for (antlr4::tree::ParseTree* child : item.node->children)
-      if (!dynamic_cast<antlr4::tree::TerminalNode*>(child)) work.push_back(Item{child, depth});
+      if (!dynamic_cast<antlr4::tree::TerminalNode*>(child)) work.push_back(Item{child, item.depth, item.expressionStart});
   }
   return false;
 }
@@ -527,13 +569,21 @@ std::unique_ptr<ast::File> parseDecoded(const SourceFile& file, DecodedText deco
   TokenLocator locator(file, std::move(decoded.byteOffsets));
   LexedFile lexed(std::move(decoded.codePoints), file.path());
   if (reportLexicalErrors(lexed, locator, diags)) return nullptr;
-  if (checkBracketsAndNesting(lexed.tokens, locator, diags)) return nullptr;
+  antlr4::Token* unclosed = nullptr;
+  BracketCheck brackets = checkBracketsAndNesting(lexed.tokens, locator, diags, &unclosed);
+  if (brackets == BracketCheck::Error) return nullptr;
 
   TileParser parser(&lexed.tokens);
   parser.removeErrorListeners();  // the strategy reports everything itself
   SyntaxErrorReporter reporter(lexed.tokens, locator, diags);
   parser.setErrorHandler(std::make_shared<TileErrorStrategy>(reporter, locator));
+  reporter.setDropErrorsAtEof(brackets == BracketCheck::UnclosedAtEof);
   TileParser::FileContext* tree = parser.file();
+  if (brackets == BracketCheck::UnclosedAtEof) {
+    // The parser's report, if it found the spot before end of file, is the better one.
+    if (!reporter.hadErrors()) reportUnclosedAtEof(unclosed, locator, diags);
+    return nullptr;
+  }
   if (reporter.hadErrors()) return nullptr;
   if (checkExpressionDepth(tree, locator, diags)) return nullptr;
 
