@@ -67,13 +67,12 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
     }
     if (options.remarks) {
       for (size_t i = 0; i < fastNotes.size(); ++i) {
-        std::string text = fastNotes[i].text;
-        if (i < generalNotes.size() && generalNotes[i].text != text) {
-          std::string fallback = generalNotes[i].text;
-          auto cut = fallback.find("lowered to ");
-          text += "; otherwise (checked at launch) " + (cut == std::string::npos ? fallback : fallback.substr(cut));
-        }
-        diags.remark(fastNotes[i].range, text);
+        const auto& note = fastNotes[i];
+        std::string text = note.copy + " lowered to " + note.how;
+        if (i < generalNotes.size() && generalNotes[i].how != note.how)
+          text += "; otherwise (checked at launch) " + generalNotes[i].how;
+        if (!note.whyNot.empty()) text += " (" + note.whyNot + ")";
+        diags.remark(note.range, text);
       }
     }
   }

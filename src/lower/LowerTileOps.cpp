@@ -159,6 +159,10 @@ class TileOpLowering {
     if (e->kind == ExprKind::Binary) {
       const auto& b = e->as<BinaryNode>();
       if (b.op == BinOp::Mul) {
+        // Prefer a factor already assumed, so one fact serves every stride.
+        for (const auto& f : {b.a, b.b})
+          if (f->kind == ExprKind::Var)
+            if (auto it = need.find(&f->as<VarNode>()); it != need.end() && it->second % m == 0) return true;
         auto trial = need;
         if (provablyMultiple(b.b, m, trial)) { need = trial; return true; }
         trial = need;
@@ -186,11 +190,11 @@ class TileOpLowering {
     if (r.extents.back() % width != 0) return false;
     auto trial = need;
     if (!provablyMultiple(r.mins.back(), width, trial)) return false;
-    for (int a = 0; a < rank - 1; ++a)
+    // A group either lies wholly inside the tensor or wholly outside it.
+    if (b.scope == MemScope::Global && !provablyMultiple(b.shape.back(), width, trial)) return false;
+    for (int a = rank - 2; a >= 0; --a)
       if (!provablyMultiple(b.strides[a], width, trial)) return false;
     if (b.scope == MemScope::Global) {
-      // A group either lies wholly inside the tensor or wholly outside it.
-      if (!provablyMultiple(b.shape.back(), width, trial)) return false;
       int64_t bytes = (int64_t)width * bits(b.dtype) / 8;
       if (!options_.allowAssumptions) return false;  // a base pointer's alignment is a run-time fact
       auto& slot = trial[b.data.get()];
@@ -292,7 +296,7 @@ class TileOpLowering {
       st->predicate = inBounds(dst, dst.mins);
       if (src.buffer->scope == MemScope::Fragment || dst.buffer->scope == MemScope::Fragment)
         fail(c.range, "not yet supported: a single-element copy to or from a fragment");
-      notes_.push_back({c.range, "lowered to a single element store"});
+      notes_.push_back({c.range, copyName(c), "a single element store", ""});
       return st;
     }
 
@@ -350,7 +354,10 @@ class TileOpLowering {
       return seq;
     };
     StmtRef out = partitionLoop(p, c.range, groups, body);
-    notes_.push_back({c.range, describeCopy(c, p, need)});
+    notes_.push_back({c.range, copyName(c), describeCopy(c, p, need),
+                      c.src.buffer->scope == MemScope::Global || c.dst.buffer->scope == MemScope::Global
+                          ? "TMA not used: this version lowers every copy to SIMT loops"
+                          : ""});
     return out;
   }
 
@@ -382,11 +389,13 @@ class TileOpLowering {
     return st;
   }
 
+  static std::string copyName(const CopyOp& c) { return "copy " + c.src.buffer->name + " -> " + c.dst.buffer->name; }
+
   static int alignOf(const Buffer& b, int width) { return std::max(1, width * bits(b.dtype) / 8); }
 
   std::string describeCopy(const CopyOp& c, const Partition& p, const std::map<const VarNode*, int64_t>& need) {
     std::ostringstream os;
-    os << "copy " << c.src.buffer->name << " -> " << c.dst.buffer->name << " lowered to a SIMT loop, ";
+    os << "a SIMT loop, ";
     int bytes = p.width * std::max(bits(c.src.buffer->dtype), bits(c.dst.buffer->dtype)) / 8;
     if (p.width == 1) os << "one element (" << bytes << " bytes) per access";
     else os << p.width << "-element (" << bytes << "-byte) vectors";
@@ -400,8 +409,6 @@ class TileOpLowering {
         else os << v->name << " % " << m << " == 0";
       }
     }
-    if (c.src.buffer->scope == MemScope::Global || c.dst.buffer->scope == MemScope::Global)
-      os << ": TMA not used (this version lowers every copy to SIMT loops)";
     return os.str();
   }
 

@@ -33,7 +33,9 @@ struct TileOpLoweringOptions {
 // How one copy was lowered, for --remarks.
 struct CopyLoweringNote {
   SourceRange range;
-  std::string text;
+  std::string copy;    // "copy A -> A_s"
+  std::string how;     // "a SIMT loop, 8-element (16-byte) vectors where ..."
+  std::string whyNot;  // why a faster path was not taken, or empty
 };
 
 // Returns false after reporting an error.
