@@ -138,6 +138,7 @@ class KernelEmitter {
   llvm::Value* emitUnary(const ir::UnaryNode& node);
   llvm::Value* emitCall(const ir::CallNode& node);
   llvm::Value* emitFloatMath(ir::Builtin builtin, llvm::Value* x, DType type);
+  llvm::Value* emitLogFloat32(llvm::Value* x, bool base2);
   llvm::Value* emitLoad(const ir::LoadNode& load);
   llvm::Value* loadFromMemory(const ir::LoadNode& load);
   llvm::Value* convert(llvm::Value* value, DType from, DType to);
@@ -777,14 +778,31 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
     // NVPTX lowering in LLVM 19 (it becomes a libcall that does not exist).
     return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_ex2_approx_f, {}, {y});
   };
-  auto log2 = [&](llvm::Value* y) { return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_lg2_approx_f, {}, {y}); };
   auto constant = [&](double c) { return llvm::ConstantFP::get(f32, c); };
   llvm::Value* r = nullptr;
   switch (builtin) {
     case Builtin::Exp2: r = exp2(v); break;
-    case Builtin::Exp: r = exp2(builder_.CreateFMul(v, constant(1.4426950408889634))); break;
-    case Builtin::Log2: r = log2(v); break;
-    case Builtin::Log: r = builder_.CreateFMul(log2(v), constant(0.6931471805599453)); break;
+    case Builtin::Exp: {
+      // exp(x) = 2^(x*log2e), with x*log2e carried as hi + lo: rounding the product
+      // alone costs up to |x*log2e| * 2^-24 of relative error (5e-6 near x = 88).
+      // 2^hi * 2^lo ~= 2^hi + 2^hi * lo * ln2 since |lo| is tiny.
+      const float log2eHigh = 1.44269502162933349609375f;  // float(log2 e)
+      const double log2eLow = 1.4426950408889634 - (double)log2eHigh;
+      llvm::Value* high = builder_.CreateFMul(v, constant(log2eHigh));
+      llvm::Value* productError = builder_.CreateIntrinsic(llvm::Intrinsic::fma, {f32},
+                                                           {v, constant(log2eHigh), builder_.CreateFNeg(high)});
+      llvm::Value* low = builder_.CreateIntrinsic(llvm::Intrinsic::fma, {f32}, {v, constant(log2eLow), productError});
+      llvm::Value* power = exp2(high);
+      llvm::Value* corrected = builder_.CreateIntrinsic(
+          llvm::Intrinsic::fma, {f32}, {power, builder_.CreateFMul(low, constant(0.6931471805599453)), power});
+      // Past the float range 2^hi is 0 or inf already, and `low` is inf or NaN there.
+      llvm::Value* inRange =
+          builder_.CreateFCmpOLT(builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, high), constant(128.0));
+      r = builder_.CreateSelect(inRange, corrected, power);
+      break;
+    }
+    case Builtin::Log2: r = emitLogFloat32(v, /*base2=*/true); break;
+    case Builtin::Log: r = emitLogFloat32(v, /*base2=*/false); break;
     case Builtin::Sqrt: r = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, v); break;  // sqrt.rn.f32
     case Builtin::Rsqrt:
       r = builder_.CreateFDiv(constant(1.0), builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, v));
@@ -810,6 +828,52 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
       internal(std::string("unexpected builtin ") + ir::name(builtin));
   }
   return resultType->isFloatTy() ? r : builder_.CreateFPTrunc(r, resultType);
+}
+
+llvm::Value* KernelEmitter::emitLogFloat32(llvm::Value* x, bool base2) {
+  // lg2.approx.f32 has an absolute error of ~2^-22, i.e. a large relative error
+  // for x near 1 (1e-5 measured for log(0.997)). Instead, like libm: x = m * 2^e
+  // with m in [sqrt(1/2), sqrt(2)), and log(m) = 2 atanh(u), u = (m-1)/(m+1),
+  // |u| <= 0.1716, by its odd series through u^11 (the next term is below 2^-30
+  // of the sum). Within ~2 ulp on the whole range.
+  llvm::Type* f32 = builder_.getFloatTy();
+  llvm::Type* i32 = builder_.getInt32Ty();
+  auto constant = [&](double c) { return llvm::ConstantFP::get(f32, c); };
+  auto fma = [&](llvm::Value* a, llvm::Value* b, llvm::Value* c) {
+    return builder_.CreateIntrinsic(llvm::Intrinsic::fma, {f32}, {a, b, c});
+  };
+  // Subnormals: scale by 2^23 first so the exponent field holds the exponent.
+  llvm::Value* subnormal = builder_.CreateFCmpOLT(x, constant(1.1754943508222875e-38));
+  llvm::Value* scaled = builder_.CreateSelect(subnormal, builder_.CreateFMul(x, constant(8388608.0)), x);
+  llvm::Value* bits = builder_.CreateBitCast(scaled, i32);
+  llvm::Value* exponent = builder_.CreateSub(builder_.CreateLShr(bits, 23), builder_.getInt32(127));
+  exponent = builder_.CreateSub(exponent, builder_.CreateSelect(subnormal, builder_.getInt32(23), builder_.getInt32(0)));
+  llvm::Value* mantissa = builder_.CreateBitCast(
+      builder_.CreateOr(builder_.CreateAnd(bits, builder_.getInt32(0x007fffff)), builder_.getInt32(0x3f800000)), f32);
+  llvm::Value* large = builder_.CreateFCmpOGE(mantissa, constant(1.4142135623730951));
+  mantissa = builder_.CreateSelect(large, builder_.CreateFMul(mantissa, constant(0.5)), mantissa);
+  exponent = builder_.CreateAdd(exponent, builder_.CreateZExt(large, i32));
+  llvm::Value* e = builder_.CreateSIToFP(exponent, f32);
+  // m - 1 is exact (Sterbenz); the division is IEEE (div.rn).
+  llvm::Value* u = builder_.CreateFDiv(builder_.CreateFSub(mantissa, constant(1.0)),
+                                       builder_.CreateFAdd(mantissa, constant(1.0)));
+  llvm::Value* u2 = builder_.CreateFMul(u, u);
+  llvm::Value* series = constant(2.0 / 11);
+  for (double c : {2.0 / 9, 2.0 / 7, 2.0 / 5, 2.0 / 3}) series = fma(series, u2, constant(c));
+  // log(m) = 2u + u * u2 * series
+  llvm::Value* logMantissa = fma(builder_.CreateFMul(u, u2), series, builder_.CreateFAdd(u, u));
+  llvm::Value* result;
+  if (base2) {
+    result = fma(logMantissa, constant(1.4426950408889634), e);
+  } else {
+    // ln2 = high + low, high with trailing zero bits so e * high is exact.
+    const float ln2High = 0.693145751953125f;
+    result = fma(e, constant(ln2High), fma(e, constant(0.6931471805599453 - (double)ln2High), logMantissa));
+  }
+  // Special values: log(+inf) = +inf, log(+-0) = -inf, log(x < 0) = log(NaN) = NaN.
+  result = builder_.CreateSelect(builder_.CreateFCmpOEQ(x, constant(INFINITY)), x, result);
+  result = builder_.CreateSelect(builder_.CreateFCmpOEQ(x, constant(0.0)), constant(-INFINITY), result);
+  return builder_.CreateSelect(builder_.CreateFCmpOGE(x, constant(0.0)), result, llvm::ConstantFP::getNaN(f32));
 }
 
 llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
