@@ -323,6 +323,20 @@ class GridPrinter {
       case BinOp::Ne: return "(int64_t)" + infix("!=");
       case BinOp::And: return "(int64_t)" + infix("&&");
       case BinOp::Or: return "(int64_t)" + infix("||");
+      case BinOp::Shl: return checked_ ? helper("shl", x, y) : infix("<<");
+      case BinOp::Shr:
+        if (!checked_) {
+          // (x + (2^k - 1)) >> k is ceildiv(x, 2^k): the builders turn floor division
+          // by a power of two into a shift.
+          auto shift = ir::asConstInt(b.b);
+          if (shift && *shift >= 0 && *shift < 62 && b.a->kind == ExprKind::Binary) {
+            const auto& sum = b.a->as<ir::BinaryNode>();
+            int64_t divisor = int64_t(1) << *shift;
+            if (sum.op == BinOp::Add && ir::asConstInt(sum.b) == divisor - 1)
+              return "ceildiv(" + print(sum.a) + ", " + std::to_string(divisor) + ")";
+          }
+        }
+        return checked_ ? helper("shr", x, y) : infix(">>");
       case BinOp::BitAnd: return infix("&");
       case BinOp::BitOr: return infix("|");
       case BinOp::BitXor: return infix("^");
@@ -561,6 +575,13 @@ class HeaderWriter {
          << "  r = a % b;\n"
          << "  if (r != 0 && ((r < 0) != (b < 0))) r += b;\n"
          << "  return r;\n}\n"
+         << "static inline int64_t " << P << "_shl_(int64_t a, int64_t b, int *bad) {\n"
+         << "  int64_t r = 0;\n"
+         << "  if (b < 0 || b > 62 || __builtin_mul_overflow(a, (int64_t)1 << b, &r)) *bad = 1;\n"
+         << "  return r;\n}\n"
+         << "static inline int64_t " << P << "_shr_(int64_t a, int64_t b, int *bad) {\n"
+         << "  if (b < 0 || b > 63) {\n    *bad = 1;\n    return 0;\n  }\n"
+         << "  return a >= 0 ? a >> b : ~(~a >> b); /* floor, for either sign */\n}\n"
          << "static inline int64_t " << P << "_min_(int64_t a, int64_t b, int *bad) {\n"
          << "  (void)bad;\n  return a < b ? a : b;\n}\n"
          << "static inline int64_t " << P << "_max_(int64_t a, int64_t b, int *bad) {\n"
@@ -675,25 +696,51 @@ class HeaderWriter {
 
     // Sizes may not be negative: every Dim, and every signed integer scalar the grid
     // depends on (`n: int32` used as an extent).
+    // (By name: each variant may have its own parameter variables.)
     std::set<const ir::VarNode*> gridVars;
-    for (const ir::ExprRef& e : general.grid) collectVars(e, gridVars);
+    for (size_t v = 0; v < g.count; ++v)
+      for (const ir::ExprRef& e : module_.kernels[g.first + v].grid) collectVars(e, gridVars);
+    std::set<std::string> gridVarNames;
+    for (const ir::VarNode* var : gridVars) gridVarNames.insert(var->name);
     std::string negative;
     for (const Argument& a : args) {
       bool isSize = a.param->kind == ParamKind::Dim ||
                     (a.param->kind == ParamKind::Scalar && a.param->var &&
-                     isSignedIntegerScalar(a.param->var->dtype) && gridVars.count(a.param->var.get()));
+                     isSignedIntegerScalar(a.param->var->dtype) && gridVarNames.count(a.param->name));
       if (isSize) negative += (negative.empty() ? "" : " || ") + a.name + " < 0";
     }
     if (!negative.empty())
       out_ << "  if (" << negative << ") return CUDA_ERROR_INVALID_VALUE;\n";
 
-    // The grid.
+    // The variant: it decides the grid when the variants' grids differ.
+    std::string callArgs;
+    for (const Argument& a : args) callArgs += (callArgs.empty() ? "" : ", ") + a.name;
+    out_ << "  tlc_variant = " << N << "_select_variant(" << callArgs << ");\n";
+
+    // The grid: one computation when every variant has the same, else one per variant.
     GridPrinter plain(P, args, false), checked(P, args, true);
     const char* axis[3] = {"x", "y", "z"};
-    out_ << "  /* grid = (" << plain.print(general.grid[0]) << ", " << plain.print(general.grid[1]) << ", "
-         << plain.print(general.grid[2]) << ") */\n";
-    for (int d = 0; d < 3; ++d)
-      out_ << "  tlc_grid_" << axis[d] << " = " << checked.print(general.grid[d]) << ";\n";
+    auto gridCode = [&](const ir::Kernel& k, const std::string& indent) {
+      std::string code = indent + "/* grid = (" + plain.print(k.grid[0]) + ", " + plain.print(k.grid[1]) +
+                         ", " + plain.print(k.grid[2]) + ") */\n";
+      for (int d = 0; d < 3; ++d)
+        code += indent + "tlc_grid_" + axis[d] + " = " + checked.print(k.grid[d]) + ";\n";
+      return code;
+    };
+    bool sameGrid = true;
+    for (size_t v = 0; v + 1 < g.count; ++v)
+      for (int d = 0; d < 3; ++d)
+        sameGrid = sameGrid && checked.print(module_.kernels[g.first + v].grid[d]) == checked.print(general.grid[d]);
+    if (sameGrid) {
+      out_ << gridCode(general, "  ");
+    } else {
+      out_ << "  switch (tlc_variant) {\n";
+      for (size_t v = 0; v < g.count; ++v) {
+        out_ << (v + 1 < g.count ? "    case " + std::to_string(v) + ":\n" : std::string("    default:\n"))
+             << gridCode(module_.kernels[g.first + v], "      ") << "      break;\n";
+      }
+      out_ << "  }\n";
+    }
     out_ << "  if (tlc_bad || tlc_grid_x < 0 || tlc_grid_x > 2147483647 || tlc_grid_y < 0 ||\n"
          << "      tlc_grid_y > 65535 || tlc_grid_z < 0 || tlc_grid_z > 65535)\n"
          << "    return CUDA_ERROR_INVALID_VALUE;\n"
@@ -712,10 +759,7 @@ class HeaderWriter {
     if (!misaligned.empty())
       out_ << "  if (" << misaligned << ")\n    return CUDA_ERROR_INVALID_VALUE; /* not aligned to an element */\n";
 
-    // Variant, kernel handle, launch.
-    std::string callArgs;
-    for (const Argument& a : args) callArgs += (callArgs.empty() ? "" : ", ") + a.name;
-    out_ << "\n  tlc_variant = " << N << "_select_variant(" << callArgs << ");\n";
+    // Kernel handle, launch.
     if (anyCluster)
       out_ << "  if (tlc_grid_x % tlc_cluster[tlc_variant][0] != 0 || tlc_grid_y % tlc_cluster[tlc_variant][1] != 0 ||\n"
            << "      tlc_grid_z % tlc_cluster[tlc_variant][2] != 0)\n"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# build_gpu_tests.sh: builds the GPU test harness into .gpu/ (runs here, no GPU needed).
+#
+#   scripts/build_gpu_tests.sh            # uses build/tlc
+#   TLC=build-foo/tlc scripts/build_gpu_tests.sh
+#
+# For every test configuration below it compiles the kernel with tlc (cubin + header)
+# and the host program tests/gpu/<program>.cpp with g++ against the Driver API stub;
+# then the `ceiling` program and run_all.sh. Everything the GPU machine needs is in
+# .gpu/ (git-ignored): carry `.gpu` and run `bash .gpu/run_all.sh` there.
+# Kernels come from examples/ in the repo when there, else from ../shared/spec/examples.
+# A configuration that fails to build is reported and left out; the exit status is
+# 1 when any did, 2 when nothing could be built.
+set -u
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+tlc="${TLC:-build/tlc}"
+cuda="${CUDA_HOME:-/usr/local/cuda}"
+out=.gpu
+log="$out/build.log"
+
+# name | .tl file | tlc options | host program | host compiler defines
+configs=(
+  "tile_copy|tile_copy.tl||tile_copy.cpp|"
+  "tile_copy_bf16|tile_copy.tl|-D DT=bfloat16|tile_copy.cpp|-DTLC_DTYPE_NAME=\"bf16\""
+  "tile_copy_f32|tile_copy.tl|-D DT=float32|tile_copy.cpp|-DTLC_ELEM_BYTES=4 -DTLC_DTYPE_NAME=\"fp32\""
+  "tile_copy_64x256|tile_copy.tl|-D BM=64 -D BN=256|tile_copy.cpp|"
+  "tile_copy_256x128|tile_copy.tl|-D BM=256|tile_copy.cpp|"
+  "axpy_fragment|axpy_fragment.tl||axpy_fragment.cpp|"
+  "scale_ptr|scale_ptr.tl||scale_ptr.cpp|"
+  "macro_scope|macro_scope.tl||macro_scope.cpp|"
+)
+
+die() { echo "build_gpu_tests: $*" >&2; exit 2; }
+
+[ -f "$cuda/include/cuda.h" ] || die "no $cuda/include/cuda.h (set CUDA_HOME)"
+[ -f "$cuda/lib64/stubs/libcuda.so" ] || die "no $cuda/lib64/stubs/libcuda.so (the Driver API stub)"
+[ -x "$tlc" ] || die "no tlc at '$tlc': build it first (cmake --build build --target tlc) or set TLC=path/to/tlc"
+
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/kernels"
+: >"$log"
+
+find_source() {  # the .tl file by name: the repo's examples first, then the spec's
+  for dir in examples ../shared/spec/examples /work/shared/spec/examples; do
+    [ -f "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+  done
+  return 1
+}
+
+host_flags=(-std=c++17 -O2 -Wall -Wextra -Werror -I"$repo/tests/gpu" -I"$cuda/include")
+link_flags=(-L"$cuda/lib64/stubs" -lcuda -static-libstdc++ -static-libgcc -s)
+
+built=()
+failed=()
+for config in "${configs[@]}"; do
+  IFS='|' read -r name source tlc_options program defines <<<"$config"
+  kdir="$out/kernels/$name"
+  mkdir -p "$kdir"
+  src="$(find_source "$source")" || { failed+=("$name (no $source)"); continue; }
+
+  # The kernel: tlc writes <name>.cubin and a header beside it.
+  echo "== $name: $tlc $src -o $kdir/$name.cubin $tlc_options" >>"$log"
+  # shellcheck disable=SC2086  # tlc_options is a list of words
+  if ! "$tlc" "$src" -o "$kdir/$name.cubin" $tlc_options >>"$log" 2>&1; then
+    failed+=("$name (tlc failed)")
+    continue
+  fi
+  header="$(cd "$kdir" && ls ./*.h 2>/dev/null | head -1)"
+  if [ -z "$header" ]; then
+    echo "tlc wrote no header into $kdir" >>"$log"
+    failed+=("$name (no header)")
+    continue
+  fi
+
+  # The host program, with this configuration's header.
+  read -r -a extra_defines <<<"$defines"  # words; quotes inside stay literal
+  cmd=(g++ "${host_flags[@]}" -I"$kdir" "-DTLC_KERNEL_HEADER=\"${header#./}\"" "-DTLC_TEST_NAME=\"$name\""
+       "${extra_defines[@]}" "tests/gpu/$program" -o "$out/bin/$name" "${link_flags[@]}")
+  echo "== $name: ${cmd[*]}" >>"$log"
+  if ! "${cmd[@]}" >>"$log" 2>&1; then
+    failed+=("$name (host program failed to compile)")
+    continue
+  fi
+  built+=("$name")
+done
+
+# The copy-ceiling program and the runner.
+if g++ "${host_flags[@]}" tests/gpu/ceiling.cpp -o "$out/bin/ceiling" "${link_flags[@]}" >>"$log" 2>&1; then
+  built+=(ceiling)
+else
+  failed+=("ceiling (failed to compile)")
+fi
+cp tests/gpu/run_all.sh "$out/run_all.sh"
+chmod +x "$out/run_all.sh"
+
+echo "built into $out/: ${built[*]:-nothing}"
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "FAILED:"
+  printf '  %s\n' "${failed[@]}"
+  echo "details: $log"
+  tail -n 30 "$log"
+fi
+echo "size: $(du -sh "$out" | cut -f1) (carry .gpu; run: bash .gpu/run_all.sh)"
+[ ${#built[@]} -gt 1 ] || exit 2
+[ ${#failed[@]} -eq 0 ] || exit 1
+exit 0

@@ -1,0 +1,368 @@
+// harness.h: what every GPU test program shares (Driver API only, no runtime API).
+//
+// Each test program includes the tlc-generated header of its kernel, and for each
+// shape: fills inputs with fixed-seed random data, poisons outputs (0xFF bytes, a NaN
+// for every float type) and the guard zones around them (0xA5), launches once,
+// compares element by element with a CPU reference, checks that nothing outside the
+// output was written, then times the kernel: 5 warm-up launches, then the median of
+// 100 launches each timed by its own pair of events. Inputs and outputs rotate over
+// several buffer sets whose total is at least 3x the L2 size (for small shapes), so
+// the timing does not measure L2-resident data; from 512 MiB per set on L2 cannot
+// matter and one set is used.
+//
+// Every shape prints one line the runner (run_all.sh) collects:
+//   RESULT|name|shape|PASS or FAIL|max abs error|ms|GB/s|% of copy ceiling|variant
+// GB/s counts the bytes the operation must move: each input read once plus each
+// output written once. The copy ceiling is cuMemcpyDtoDAsync of 512 MiB (reads plus
+// writes, median of 50), measured once by the `ceiling` program and handed to the
+// tests in TLC_CEILING_GBS; a test run alone measures it itself.
+#pragma once
+
+#include <cuda.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gpu_test {
+
+// ------------------------------------------------------------------ errors
+
+inline const char* errorName(CUresult r) {
+  const char* name = nullptr;
+  cuGetErrorName(r, &name);
+  return name ? name : "unknown CUresult";
+}
+
+// Tests may stop at the first driver failure: a failed call leaves nothing to test.
+#define CU_CHECK(call)                                                                    \
+  do {                                                                                    \
+    CUresult cu_check_result_ = (call);                                                   \
+    if (cu_check_result_ != CUDA_SUCCESS) {                                               \
+      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call,            \
+                   ::gpu_test::errorName(cu_check_result_));                              \
+      std::exit(2);                                                                       \
+    }                                                                                     \
+  } while (0)
+
+// ------------------------------------------------------------------ device
+
+struct Gpu {
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  std::string name;
+  size_t l2Bytes = 50u << 20;
+  double ceilingGBs = 0;  // measured or from TLC_CEILING_GBS
+};
+
+inline double measureCopyCeilingGBs(Gpu& g);
+
+// The device, its primary context (current on this thread) and one stream.
+inline Gpu& gpu() {
+  static Gpu g;
+  static bool ready = false;
+  if (ready) return g;
+  CU_CHECK(cuInit(0));
+  CU_CHECK(cuDeviceGet(&g.device, 0));
+  char name[256] = {};
+  CU_CHECK(cuDeviceGetName(name, sizeof name, g.device));
+  g.name = name;
+  int l2 = 0;
+  CU_CHECK(cuDeviceGetAttribute(&l2, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, g.device));
+  if (l2 > 0) g.l2Bytes = static_cast<size_t>(l2);
+  CU_CHECK(cuDevicePrimaryCtxRetain(&g.context, g.device));
+  CU_CHECK(cuCtxSetCurrent(g.context));
+  CU_CHECK(cuStreamCreate(&g.stream, CU_STREAM_NON_BLOCKING));
+  ready = true;
+  if (const char* env = std::getenv("TLC_CEILING_GBS")) g.ceilingGBs = std::atof(env);
+  if (g.ceilingGBs <= 0) g.ceilingGBs = measureCopyCeilingGBs(g);
+  return g;
+}
+
+// ------------------------------------------------------------------ buffers
+
+// A device allocation with guard zones on both sides of the payload, so that a
+// kernel writing past its output (or before it) is caught. `offset` shifts the
+// payload by a few bytes inside the allocation (for misaligned-pointer tests).
+class DeviceBuffer {
+ public:
+  static constexpr size_t kGuard = 4096;
+  static constexpr uint8_t kGuardByte = 0xA5;
+  static constexpr uint8_t kPoisonByte = 0xFF;
+
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(size_t bytes, size_t offset = 0) : bytes_(bytes), offset_(offset) {
+    total_ = bytes + 2 * kGuard + offset;
+    CU_CHECK(cuMemAlloc(&base_, total_));
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&& o) noexcept { *this = std::move(o); }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    std::swap(base_, o.base_);
+    std::swap(bytes_, o.bytes_);
+    std::swap(total_, o.total_);
+    std::swap(offset_, o.offset_);
+    return *this;
+  }
+  ~DeviceBuffer() {
+    if (base_) cuMemFree(base_);
+  }
+
+  CUdeviceptr ptr() const { return base_ + kGuard + offset_; }
+  size_t bytes() const { return bytes_; }
+
+  void upload(const void* host) const {
+    if (bytes_) CU_CHECK(cuMemcpyHtoD(ptr(), host, bytes_));
+  }
+  void download(void* host) const {
+    if (bytes_) CU_CHECK(cuMemcpyDtoH(host, ptr(), bytes_));
+  }
+  void copyFrom(const DeviceBuffer& other) const {
+    if (bytes_) CU_CHECK(cuMemcpyDtoD(ptr(), other.ptr(), std::min(bytes_, other.bytes_)));
+  }
+  // Guards get 0xA5, the payload 0xFF (NaN for fp16, bf16, fp32 and fp64 alike).
+  void poison() const {
+    CU_CHECK(cuMemsetD8(base_, kGuardByte, total_));
+    if (bytes_) CU_CHECK(cuMemsetD8(ptr(), kPoisonByte, bytes_));
+  }
+  // True when the zones around the payload still hold the guard pattern.
+  bool guardsIntact() const {
+    std::vector<uint8_t> front(kGuard + offset_), back(kGuard);
+    CU_CHECK(cuMemcpyDtoH(front.data(), base_, front.size()));
+    CU_CHECK(cuMemcpyDtoH(back.data(), ptr() + bytes_, back.size()));
+    auto intact = [](const std::vector<uint8_t>& v) {
+      return std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == kGuardByte; });
+    };
+    return intact(front) && intact(back);
+  }
+
+ private:
+  CUdeviceptr base_ = 0;
+  size_t bytes_ = 0, total_ = 0, offset_ = 0;
+};
+
+// ------------------------------------------------------------------ data
+
+// A small fast generator with a fixed seed per test: runs are reproducible.
+class Random {
+ public:
+  explicit Random(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t next() {  // splitmix64
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  float uniform(float lo, float hi) {  // [lo, hi)
+    return lo + (hi - lo) * static_cast<float>(next() >> 40) * (1.0f / 16777216.0f);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// Random raw bits of a 16- or 32-bit element type that never equal the poison
+// pattern, so a missed write always shows.
+template <class Bits>
+void fillRandomBits(std::vector<Bits>& v, uint64_t seed) {
+  Random r(seed);
+  for (size_t i = 0; i < v.size(); i += sizeof(uint64_t) / sizeof(Bits)) {
+    uint64_t x = r.next();
+    for (size_t k = 0; k < sizeof(uint64_t) / sizeof(Bits) && i + k < v.size(); ++k) {
+      Bits b = static_cast<Bits>(x >> (k * 8 * sizeof(Bits)));
+      if (b == static_cast<Bits>(~Bits(0))) b = static_cast<Bits>(b ^ 1);
+      v[i + k] = b;
+    }
+  }
+}
+
+inline void fillUniform(std::vector<float>& v, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Random r(seed);
+  for (float& x : v) x = r.uniform(lo, hi);
+}
+
+// How many buffer sets of `bytesPerSet` to rotate over so that their total is at
+// least 3x the L2 (at most 32 sets, at most 2 GiB in all; one set from 512 MiB on).
+inline int rotationSets(size_t bytesPerSet) {
+  if (bytesPerSet == 0) return 1;
+  size_t want = (3 * gpu().l2Bytes + bytesPerSet - 1) / bytesPerSet;
+  size_t cap = std::max<size_t>(1, (size_t(2) << 30) / bytesPerSet);
+  return static_cast<int>(std::clamp<size_t>(want, 1, std::min<size_t>(32, cap)));
+}
+
+// ------------------------------------------------------------------ checking
+
+// Accumulates an element-by-element comparison. An element passes when it is within
+// `absTol + relTol * scale` of the reference (scale: the magnitude the error is
+// relative to, by default |ref|) or within `ulps` float32 ULPs of it; NaN never passes.
+class Checker {
+ public:
+  explicit Checker(double absTol = 0, double relTol = 0, int ulps = 0)
+      : absTol_(absTol), relTol_(relTol), ulps_(ulps) {}
+
+  void add(size_t index, double got, double ref, double scale = -1) {
+    ++count_;
+    double err = std::fabs(got - ref);
+    bool ok = !std::isnan(got) && !std::isnan(ref) &&
+              (err <= absTol_ + relTol_ * (scale >= 0 ? scale : std::fabs(ref)) ||
+               (ulps_ > 0 && ulpDistance(static_cast<float>(got), static_cast<float>(ref)) <= ulps_));
+    if (std::isnan(got) != std::isnan(ref)) err = INFINITY;
+    if (!std::isnan(err)) maxErr_ = std::max(maxErr_, err);
+    if (!ok) {
+      if (bad_ < 5)
+        std::fprintf(stderr, "    mismatch at %zu: got %.9g, want %.9g\n", index, got, ref);
+      ++bad_;
+    }
+  }
+  // Exact comparison of raw bits.
+  template <class Bits>
+  void addBits(size_t index, Bits got, Bits ref) {
+    ++count_;
+    if (got != ref) {
+      if (bad_ < 5)
+        std::fprintf(stderr, "    mismatch at %zu: got 0x%" PRIx64 ", want 0x%" PRIx64 "\n", index,
+                     static_cast<uint64_t>(got), static_cast<uint64_t>(ref));
+      ++bad_;
+      maxErr_ = INFINITY;
+    }
+  }
+  void fail(const char* why) {
+    std::fprintf(stderr, "    %s\n", why);
+    ++bad_;
+  }
+
+  bool passed() const { return bad_ == 0; }
+  size_t mismatches() const { return bad_; }
+  double maxError() const { return maxErr_; }
+
+  static int64_t ulpDistance(float a, float b) {
+    int32_t ia, ib;
+    std::memcpy(&ia, &a, 4);
+    std::memcpy(&ib, &b, 4);
+    if (ia < 0) ia = INT32_MIN - ia;
+    if (ib < 0) ib = INT32_MIN - ib;
+    return std::llabs(static_cast<int64_t>(ia) - static_cast<int64_t>(ib));
+  }
+
+ private:
+  double absTol_, relTol_;
+  int ulps_;
+  size_t count_ = 0, bad_ = 0;
+  double maxErr_ = 0;
+};
+
+// ------------------------------------------------------------------ timing
+
+// Median milliseconds of `reps` launches after `warmup` ones; `launch(rep)` enqueues
+// one launch on the test stream and returns its CUresult.
+inline double medianMs(const std::function<CUresult(int)>& launch, int reps = 100, int warmup = 5) {
+  Gpu& g = gpu();
+  for (int i = 0; i < warmup; ++i) CU_CHECK(launch(i));
+  CU_CHECK(cuStreamSynchronize(g.stream));
+  std::vector<CUevent> start(reps), stop(reps);
+  for (int i = 0; i < reps; ++i) {
+    CU_CHECK(cuEventCreate(&start[i], CU_EVENT_DEFAULT));
+    CU_CHECK(cuEventCreate(&stop[i], CU_EVENT_DEFAULT));
+  }
+  for (int i = 0; i < reps; ++i) {
+    CU_CHECK(cuEventRecord(start[i], g.stream));
+    CU_CHECK(launch(warmup + i));
+    CU_CHECK(cuEventRecord(stop[i], g.stream));
+  }
+  CU_CHECK(cuStreamSynchronize(g.stream));
+  std::vector<float> ms(reps);
+  for (int i = 0; i < reps; ++i) {
+    CU_CHECK(cuEventElapsedTime(&ms[i], start[i], stop[i]));
+    cuEventDestroy(start[i]);
+    cuEventDestroy(stop[i]);
+  }
+  std::nth_element(ms.begin(), ms.begin() + reps / 2, ms.end());
+  return ms[reps / 2];
+}
+
+inline double measureCopyCeilingGBs(Gpu& g) {
+  const size_t bytes = size_t(512) << 20;
+  CUdeviceptr src = 0, dst = 0;
+  CU_CHECK(cuMemAlloc(&src, bytes));
+  CU_CHECK(cuMemAlloc(&dst, bytes));
+  CU_CHECK(cuMemsetD8(src, 1, bytes));
+  double ms = medianMs([&](int) { return cuMemcpyDtoDAsync(dst, src, bytes, g.stream); }, 50, 5);
+  cuMemFree(src);
+  cuMemFree(dst);
+  return 2.0 * bytes / (ms * 1e-3) / 1e9;
+}
+
+// ------------------------------------------------------------------ results
+
+struct Result {
+  std::string name;     // test and kernel, e.g. "tile_copy"
+  std::string shape;    // e.g. "1000x1000 fp16"
+  bool pass = false;
+  double maxErr = 0;
+  double ms = 0;        // 0: not timed
+  double bytes = 0;     // bytes the operation must move (reads + writes)
+  std::string variant;  // the device entry the launcher picked, or a note
+};
+
+inline int& failureCount() {
+  static int failures = 0;
+  return failures;
+}
+
+inline void report(const Result& r) {
+  if (!r.pass) ++failureCount();
+  double gbs = r.ms > 0 ? r.bytes / (r.ms * 1e-3) / 1e9 : 0;
+  double pct = r.ms > 0 && gpu().ceilingGBs > 0 ? 100.0 * gbs / gpu().ceilingGBs : 0;
+  char err[32];
+  if (std::isinf(r.maxErr))
+    std::snprintf(err, sizeof err, "inf");
+  else
+    std::snprintf(err, sizeof err, "%.3g", r.maxErr);
+  if (r.ms > 0)
+    std::printf("RESULT|%s|%s|%s|%s|%.4f|%.1f|%.1f|%s\n", r.name.c_str(), r.shape.c_str(),
+                r.pass ? "PASS" : "FAIL", err, r.ms, gbs, pct, r.variant.c_str());
+  else
+    std::printf("RESULT|%s|%s|%s|%s|-|-|-|%s\n", r.name.c_str(), r.shape.c_str(), r.pass ? "PASS" : "FAIL",
+                err, r.variant.c_str());
+  std::fflush(stdout);
+}
+
+// A launch must succeed and the kernel must run to completion without a fault.
+inline bool launchAndWait(CUresult launched, Checker& check) {
+  if (launched != CUDA_SUCCESS) {
+    std::fprintf(stderr, "    launch returned %s\n", errorName(launched));
+    check.fail("launch failed");
+    return false;
+  }
+  CUresult done = cuStreamSynchronize(gpu().stream);
+  if (done != CUDA_SUCCESS) {
+    // A fault leaves the context unusable: report and stop this program.
+    std::fprintf(stderr, "    kernel failed: %s\n", errorName(done));
+    check.fail("kernel failed");
+    return false;
+  }
+  return true;
+}
+
+inline std::string shapeString(std::initializer_list<long long> dims, const char* dtype) {
+  std::string s;
+  for (long long d : dims) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s + " " + dtype;
+}
+
+// The exit status of a test program: 0 when every row passed.
+inline int finish() {
+  std::fflush(stdout);
+  return failureCount() == 0 ? 0 : 1;
+}
+
+}  // namespace gpu_test

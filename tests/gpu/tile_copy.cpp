@@ -1,0 +1,139 @@
+// tile_copy: B = A through shared memory (examples/tile_copy.tl), bit-exact.
+//
+// Built once per compiled configuration (scripts/build_gpu_tests.sh): the default is
+// fp16; TLC_KERNEL_HEADER, TLC_TEST_NAME, TLC_ELEM_BYTES and TLC_DTYPE_NAME select
+// another (`-D DT=float32`, other tile sizes). Shapes cover a full tile grid, a
+// single element, ragged edges, an odd N and a base pointer 2 bytes off 16-byte
+// alignment (both must run the general variant), the argument checks, and 16384^2
+// for bandwidth.
+#include "harness.h"
+
+#ifndef TLC_KERNEL_HEADER
+#define TLC_KERNEL_HEADER "tile_copy.h"
+#endif
+#ifndef TLC_TEST_NAME
+#define TLC_TEST_NAME "tile_copy"
+#endif
+#ifndef TLC_ELEM_BYTES
+#define TLC_ELEM_BYTES 2
+#endif
+#ifndef TLC_DTYPE_NAME
+#define TLC_DTYPE_NAME "fp16"
+#endif
+
+#include TLC_KERNEL_HEADER
+
+using namespace gpu_test;
+
+#if TLC_ELEM_BYTES == 2
+using Elem = uint16_t;
+#elif TLC_ELEM_BYTES == 4
+using Elem = uint32_t;
+#else
+#error "TLC_ELEM_BYTES must be 2 or 4"
+#endif
+
+namespace {
+
+int variantCount() {
+  int n = 0;
+  while (tile_copy_variant_entry(n) != nullptr) ++n;
+  return n;
+}
+
+// One shape; `offset` shifts both base pointers by that many bytes (a sub-view of a
+// larger allocation).
+void testShape(int M, int N, size_t offset, bool time = true) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(Elem);
+  std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,B+" + std::to_string(offset) + "B" : "");
+  Checker check;
+
+  std::vector<Elem> a(count), b(count);
+  fillRandomBits(a, 1000003u * M + N);
+  const int sets = rotationSets(2 * bytes);
+  std::vector<DeviceBuffer> as, bs;
+  for (int s = 0; s < sets; ++s) {
+    as.emplace_back(bytes, offset);
+    bs.emplace_back(bytes, offset);
+  }
+  as[0].upload(a.data());
+  for (int s = 1; s < sets; ++s) as[s].copyFrom(as[0]);
+  bs[0].poison();
+
+  const int variant = tile_copy_select_variant(as[0].ptr(), bs[0].ptr(), M, N);
+  const char* entry = tile_copy_variant_entry(variant);
+  // Whatever the specialized variants assume, an odd N or a pointer off 16-byte
+  // alignment must fall through to the general one (the last).
+  if ((N % 2 != 0 || offset % 16 != 0) && variant != variantCount() - 1)
+    check.fail("a specialized variant was picked for an odd N or a misaligned pointer");
+
+  if (launchAndWait(tile_copy_launch(as[0].ptr(), bs[0].ptr(), M, N, g.stream), check)) {
+    bs[0].download(b.data());
+    for (size_t i = 0; i < count; ++i) check.addBits(i, b[i], a[i]);
+    if (!bs[0].guardsIntact()) check.fail("wrote outside B");
+    if (!as[0].guardsIntact()) check.fail("wrote outside A");
+  }
+
+  Result r;
+  r.name = TLC_TEST_NAME;
+  r.shape = shape;
+  r.variant = entry ? entry : "?";
+  r.bytes = 2.0 * bytes;
+  if (check.passed() && time)
+    r.ms = medianMs([&](int rep) {
+      return tile_copy_launch(as[rep % sets].ptr(), bs[rep % sets].ptr(), M, N, g.stream);
+    });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+// Empty shapes launch nothing and succeed; negative dimensions and null pointers
+// are refused; nothing is written in either case.
+void testArgumentChecks() {
+  Gpu& g = gpu();
+  Checker check;
+  DeviceBuffer a(64 * 64 * sizeof(Elem)), b(64 * 64 * sizeof(Elem));
+  b.poison();
+  auto expect = [&](CUresult got, CUresult want, const char* what) {
+    if (got != want) {
+      std::fprintf(stderr, "    %s: got %s, want %s\n", what, errorName(got), errorName(want));
+      check.fail(what);
+    }
+  };
+  expect(tile_copy_launch(a.ptr(), b.ptr(), 0, 64, g.stream), CUDA_SUCCESS, "M = 0");
+  expect(tile_copy_launch(a.ptr(), b.ptr(), 64, 0, g.stream), CUDA_SUCCESS, "N = 0");
+  expect(tile_copy_launch(a.ptr(), b.ptr(), -1, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "M = -1");
+  expect(tile_copy_launch(0, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A = NULL");
+  expect(tile_copy_launch(a.ptr() + 1, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A + 1 byte");
+  CU_CHECK(cuStreamSynchronize(g.stream));
+  std::vector<uint8_t> out(b.bytes());
+  b.download(out.data());
+  if (!std::all_of(out.begin(), out.end(), [](uint8_t x) { return x == DeviceBuffer::kPoisonByte; }) ||
+      !b.guardsIntact())
+    check.fail("a refused or empty launch wrote to B");
+  Result r;
+  r.name = TLC_TEST_NAME;
+  r.shape = "argument checks";
+  r.pass = check.passed();
+  r.variant = "-";
+  report(r);
+}
+
+}  // namespace
+
+int main() {
+  std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
+  for (int v = 0; v < variantCount(); ++v) std::printf(" %s", tile_copy_variant_entry(v));
+  std::printf(")\n");
+  testShape(1000, 1000, 0);
+  testShape(1, 1, 0);
+  testShape(129, 130, 0);
+  testShape(1001, 999, 0);
+  testShape(1000, 1000, sizeof(Elem));  // 2 bytes past 16-byte alignment for fp16
+  testShape(4096, 4096, sizeof(Elem));
+  testArgumentChecks();
+  testShape(16384, 16384, 0);
+  return finish();
+}
