@@ -374,17 +374,20 @@ class Analyzer {
 
     // The body: exactly one `with Kernel(...)`.
     const ast::With* launch = nullptr;
-    for (const auto& s : decl.body->stmts) {
-      if (s->kind == ast::StmtKind::With && !launch) {
+    for (const auto& s : decl.body->stmts)
+      if (s->kind == ast::StmtKind::With) {
         launch = &s->as<ast::With>();
-        continue;
+        break;
       }
-      diags_.error(s->range, launch ? "a kernel holds one 'with Kernel(...)' block and nothing after it"
-                                    : "statements before 'with Kernel(...)' are not supported; put them inside the block");
-    }
     if (!launch) {
       diags_.error(decl.nameRange, "kernel '" + decl.name + "' has no 'with Kernel(...) as (...)' block");
       return std::nullopt;
+    }
+    for (const auto& s : decl.body->stmts) {
+      if (s.get() == launch) continue;
+      diags_.error(s->range, s->range.begin.offset < launch->range.begin.offset
+                                 ? "statements before 'with Kernel(...)' are not supported; put them inside the block"
+                                 : "a kernel holds one 'with Kernel(...)' block and nothing after it");
     }
     try {
       k.body = analyzeLaunch(*launch);
@@ -734,15 +737,31 @@ class Analyzer {
       if (a.op == ast::AssignOp::Set && a.value->kind == ast::ExprKind::Call) {
         const auto& c = a.value->as<ast::Call>();
         std::string callee = calleeName(c);
-        if (callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local")
-          return allocation(n, a, c, callee);
-        if (callee == "make_tensor" || callee == "Tensor.from_ptr") return makeTensor(n, a, c, callee);
+        bool allocates = callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local";
+        bool views = callee == "make_tensor" || callee == "Tensor.from_ptr";
+        if (allocates || views) {
+          try {
+            return allocates ? allocation(n, a, c, callee) : makeTensor(n, a, c, callee);
+          } catch (Failed&) {
+            // Later uses of the name stay quiet instead of cascading.
+            if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+            throw;
+          }
+        }
         if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
       }
       const Value* existing = lookup(n);
-      if (!existing || existing->kind == Value::None) {
+      if (existing && existing->kind == Value::None) throw Failed{};  // its declaration already failed
+      if (!existing) {
         if (a.op != ast::AssignOp::Set) fail(a.target->range, "use of undeclared name '" + n + "'");
-        ExprRef v = scalarExpr(*a.value);
+        ExprRef v;
+        try {
+          v = scalarExpr(*a.value);
+        } catch (Failed&) {
+          // Declared, but unusable: later uses stay quiet instead of cascading.
+          define(n, Value{}, a.target->range);
+          throw;
+        }
         if (v->dtype == DType::Handle) fail(a.value->range, "a pointer cannot be stored in a local");
         auto var = makeVar(uniqueName(n), v->dtype);
         Value val;
@@ -1113,6 +1132,7 @@ class Analyzer {
     const auto& n = e.as<ast::Name>().name;
     const Value* v = lookup(n);
     if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+    if (v->kind == Value::None) throw Failed{};  // its declaration already failed
     if (v->kind != Value::BufferV) {
       diags_.error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer");
       noteDecl(n, v->decl);
@@ -1358,6 +1378,7 @@ class Analyzer {
       case ast::ExprKind::Name: {
         const auto& n = e.as<ast::Name>().name;
         const Value* v = lookup(n);
+        if (v && v->kind == Value::None) throw Failed{};  // its declaration already failed
         if (!v) {
           if (dtypeFromName(n)) fail(e.range, "a dtype is not a value here");
           if (macros_.count(n)) fail(e.range, "macro '" + n + "' must be called");
