@@ -147,24 +147,29 @@ namespace {
 // Prints one line per phase with its wall time when verbose (`tlc: parse 0.42 ms`).
 class PhaseClock {
  public:
-  PhaseClock(bool verbose, std::ostream& err) : verbose_(verbose), err_(err) {}
+  using Clock = std::chrono::steady_clock;
+  PhaseClock(bool verbose, std::ostream& err) : verbose_(verbose), err_(err), runBegan_(Clock::now()) {}
   void start(const char* phase) {
     phase_ = phase;
-    began_ = std::chrono::steady_clock::now();
+    began_ = Clock::now();
   }
-  void stop() {
+  void stop() { print(phase_, began_); }
+  void total() { print("total", runBegan_); }
+
+ private:
+  void print(const char* what, Clock::time_point since) {
     if (!verbose_) return;
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began_).count();
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - since).count();
     char line[96];
-    std::snprintf(line, sizeof line, "tlc: %-8s %9.2f ms\n", phase_, ms);
+    std::snprintf(line, sizeof line, "tlc: %-8s %9.2f ms\n", what, ms);
     err_ << line << std::flush;
   }
 
- private:
   bool verbose_;
   std::ostream& err_;
   const char* phase_ = "";
-  std::chrono::steady_clock::time_point began_;
+  Clock::time_point runBegan_;
+  Clock::time_point began_;
 };
 
 // Collects the text stages (printed as they are made when they go to stdout, so
@@ -379,6 +384,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     diags.fatal(error);
     return kExitEnvironment;
   }
+  clock.total();
   if (options.reportWrites && !written.empty()) {
     std::string line = "tlc: wrote ";
     for (size_t i = 0; i < written.size(); ++i)
