@@ -6,6 +6,13 @@
 // addrspace(3) array); PTX text for the chosen arch; a cubin assembled in-process
 // by nvJitLink. Failures are reported through the DiagnosticEngine (toolchain
 // failures via `fatal`) and yield an empty result.
+//
+// Kernel ABI (what a launcher passes, in ir::Kernel::params order): Pointer -> a
+// 64-bit global address (`.param .u64`); Dim -> int32 (`.u32`); Scalar -> its
+// dtype (float32 `.f32`, float16/bfloat16 `.b16`, int64 `.u64`, bool one byte
+// `.u8`, fp8 one byte). Dynamic shared memory is the module's one extern array
+// `tlc_dynamic_shared` (align 1024): the launcher sets Kernel::dynamicSharedBytes.
+// A kernel with a cluster shape other than 1x1x1 carries `.reqnctapercluster`.
 #pragma once
 
 #include <cstdint>

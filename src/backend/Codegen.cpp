@@ -1055,7 +1055,12 @@ std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetO
   impl.module->setDataLayout(impl.targetMachine->createDataLayout());
 
   unsigned errorsBefore = diags.errorCount();
-  for (const ir::Kernel& kernel : loopIR.kernels) KernelEmitter(*impl.module, kernel, diags).emit();
+  for (const ir::Kernel& kernel : loopIR.kernels) {
+    KernelEmitter(*impl.module, kernel, diags).emit();
+    const int* cluster = kernel.clusterDims;
+    if (cluster[0] * cluster[1] * cluster[2] > 1)
+      impl.clusterShapes.push_back({kernel.name, {cluster[0], cluster[1], cluster[2]}});
+  }
   if (diags.errorCount() != errorsBefore) return nullptr;
 
   std::string errors;

@@ -5,6 +5,7 @@
 // TargetMachine for a TargetOptions.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct LLVMModule::Impl {
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> module;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
+  // Kernels launched in thread-block clusters: entry name -> cluster shape. LLVM 19
+  // ignores the cluster_dim_* annotations, so emitPTX writes `.reqnctapercluster`.
+  std::vector<std::pair<std::string, std::array<int, 3>>> clusterShapes;
 };
 
 inline constexpr const char* kNVPTXTriple = "nvptx64-nvidia-cuda";
@@ -39,6 +43,10 @@ void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, in
 // annotation, without which LLVM copies the argument to local memory and PTX
 // would see a local address (toolchain.md finding 9).
 void markGridConstantParams(llvm::Function& kernel, const std::vector<unsigned>& argNos);
+
+// Adds `.reqnctapercluster X, Y, Z` to the named entries' directives in `ptx`.
+void addClusterDirectives(std::string& ptx,
+                          const std::vector<std::pair<std::string, std::array<int, 3>>>& clusterShapes);
 
 // PTX text for `module` (assembly printer of `targetMachine`).
 std::string printPTX(llvm::Module& module, llvm::TargetMachine& targetMachine);

@@ -115,7 +115,23 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
     impl.targetMachine = createNVPTXTargetMachine(target, diags);
     if (!impl.targetMachine) return std::nullopt;
   }
-  return printPTX(*impl.module, *impl.targetMachine);
+  std::string ptx = printPTX(*impl.module, *impl.targetMachine);
+  addClusterDirectives(ptx, impl.clusterShapes);
+  return ptx;
+}
+
+void addClusterDirectives(std::string& ptx,
+                          const std::vector<std::pair<std::string, std::array<int, 3>>>& clusterShapes) {
+  for (const auto& [name, shape] : clusterShapes) {
+    // The entry's performance directives sit between its parameter list and its
+    // body's `{`; ptxas accepts `.reqnctapercluster` next to `.maxntid`.
+    size_t entry = ptx.find(".entry " + name + "(");
+    if (entry == std::string::npos) continue;
+    size_t body = ptx.find("\n{", entry);
+    TLC_ASSERT(body != std::string::npos, "PTX entry without a body");
+    ptx.insert(body, "\n.reqnctapercluster " + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ", " +
+                         std::to_string(shape[2]));
+  }
 }
 
 }  // namespace tlc

@@ -514,3 +514,18 @@ TEST_CASE("backend: 16-byte vectors of every element width, with vector arithmet
     CHECK(isElf(compiled.cubin));
   }
 }
+
+TEST_CASE("backend: a cluster shape becomes .reqnctapercluster on that entry only") {
+  Module module;
+  Kernel clustered = vectorizedCopy();
+  clustered.name = "clustered";
+  clustered.clusterDims[0] = 2;
+  module.kernels = {vectorizedCopy(), clustered};
+  Compiled compiled = compile(module);
+  REQUIRE_MESSAGE(compiled.errors == 0, compiled.diagnostics);
+  CHECK(occurrences(compiled.ptx, ".reqnctapercluster 2, 1, 1") == 1);
+  size_t entry = compiled.ptx.find(".entry clustered(");
+  REQUIRE(entry != std::string::npos);
+  CHECK(compiled.ptx.find(".reqnctapercluster", entry) != std::string::npos);
+  CHECK(isElf(compiled.cubin));
+}
