@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -260,6 +261,10 @@ class GridPrinter {
         return print(e->as<ir::CastNode>().a);
       case ExprKind::Unary: {
         const auto& u = e->as<ir::UnaryNode>();
+        if (!checked_ && u.op == ir::UnOp::Neg) {
+          // -((-x) // c), also spelled -((-x) >> k), is ceildiv(x, c).
+          if (auto args = negatedFloorDivisorArgs(u.a)) return "ceildiv(" + *args + ")";
+        }
         switch (u.op) {
           case ir::UnOp::Neg:
             return checked_ ? helper("sub", "0", print(u.a)) : "-" + print(u.a);
@@ -282,6 +287,23 @@ class GridPrinter {
   }
 
  private:
+  // For e = (-x) // c or (-x) >> k: "x, c" as printed; else nothing.
+  std::optional<std::string> negatedFloorDivisorArgs(const ir::ExprRef& e) const {
+    if (!e || e->kind != ExprKind::Binary) return std::nullopt;
+    const auto& b = e->as<ir::BinaryNode>();
+    auto rhs = ir::asConstInt(b.b);
+    if (!rhs || b.a->kind != ExprKind::Unary || b.a->as<ir::UnaryNode>().op != ir::UnOp::Neg)
+      return std::nullopt;
+    int64_t divisor;
+    if (b.op == BinOp::FloorDiv && *rhs > 0)
+      divisor = *rhs;
+    else if (b.op == BinOp::Shr && *rhs >= 0 && *rhs < 62)
+      divisor = int64_t(1) << *rhs;
+    else
+      return std::nullopt;
+    return print(b.a->as<ir::UnaryNode>().a) + ", " + std::to_string(divisor);
+  }
+
   static std::string intLiteral(int64_t v) {
     if (v == INT64_MIN) return "INT64_MIN";
     return std::to_string(v);

@@ -118,6 +118,10 @@ ir::Module sampleModule() {
     k.params = {param("stream", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Int8),
                 param("int", ir::ParamKind::Dim, ir::DType::Int32)};
     k.grid[0] = ir::binary(ir::BinOp::Max, ir::floorMod(k.params[1].var, ir::intImm(7)), ir::intImm(1));
+    // ceildiv as Sema may spell it: -((-x) // c); by a power of two it becomes a shift.
+    ir::ExprRef negated = ir::unary(ir::UnOp::Neg, k.params[1].var);
+    k.grid[1] = ir::unary(ir::UnOp::Neg, ir::floorDiv(negated, ir::intImm(3)));
+    k.grid[2] = ir::unary(ir::UnOp::Neg, ir::floorDiv(negated, ir::intImm(4)));
     k.threads = 32;
     m.kernels.push_back(k);
   }
@@ -280,7 +284,7 @@ int main(void) {
 
   /* odd: parameters named like C words; grid = max(int % 7, 1). */
   EXPECT(odd_launch(a + 1, 13, NULL) == CUDA_SUCCESS);
-  EXPECT(mock_grid[0] == 6);
+  EXPECT(mock_grid[0] == 6 && mock_grid[1] == 5 && mock_grid[2] == 4);
   EXPECT(*(int32_t *)mock_args[1] == 13);
   EXPECT(odd_launch(a, 14, NULL) == CUDA_SUCCESS);
   EXPECT(mock_grid[0] == 1);
@@ -343,6 +347,7 @@ TEST_CASE("header: variants are chosen by their assumptions, most specialized fi
 TEST_CASE("header: grid, argument checks, cluster launch and large shared memory") {
   std::string h = sampleHeader();
   CHECK(contains(h, "/* grid = (ceildiv(n, 1024), 2, 1) */"));
+  CHECK(contains(h, "/* grid = (max(floormod(int_, 7), 1), ceildiv(int_, 3), ceildiv(int_, 4)) */"));
   // The IR builders may turn `// 128` into `>> 7`: either is fine, both evaluate checked.
   CHECK((contains(h, "tlc_grid_x = sample_floordiv_(sample_add_((int64_t)N, 127, &tlc_bad), 128, &tlc_bad);") ||
          contains(h, "tlc_grid_x = sample_shr_(sample_add_((int64_t)N, 127, &tlc_bad), 7, &tlc_bad);")));
