@@ -40,10 +40,13 @@ class LLVMModule {
   std::unique_ptr<Impl> impl;
 };
 
+// The returned module is verified and already optimized at target.optLevel, so
+// `--emit=llvm` shows the IR the PTX is made from. Unknown archs are a fatal error.
 std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetOptions& target,
                                          DiagnosticEngine& diags);
 std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& target,
                                    DiagnosticEngine& diags);
+// nvJitLink with -arch=<arch> and -O0 (optLevel 0) or -O3 (nvJitLink has no -O1/-O2).
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags);
 

@@ -715,6 +715,14 @@ llvm::Value* KernelEmitter::emitPow(llvm::Value* base, llvm::Value* exponent, co
   if (constant && *constant == 0.5 && !base->getType()->isVectorTy())
     return emitFloatMath(ir::Builtin::Sqrt, base, type);
   if (base->getType()->isVectorTy()) return unsupported("** on vectors", base->getType());
+  if (type == DType::Float64) return unsupported("float64 ** with a non-integral exponent", base->getType());
+  if (type == DType::Float16 || type == DType::BFloat16) {
+    // Computed in float32: y * log2|x| in 16 bits would lose most of the result's bits.
+    llvm::Type* f32 = builder_.getFloatTy();
+    llvm::Value* wide = emitPow(builder_.CreateFPExt(base, f32), builder_.CreateFPExt(exponent, f32), exponentExpr,
+                                DType::Float32);
+    return builder_.CreateFPTrunc(wide, base->getType());
+  }
   // General case: |x|**y = exp2(y * log2|x|); the sign is negative for a negative
   // base and an odd integral exponent, NaN for a negative base and a fractional
   // exponent; anything ** 0 is 1.

@@ -385,6 +385,7 @@ TEST_CASE("backend: math builtins, casts and mixed precision select on sm_90a") 
   body.push_back(store(result, intImm(slot++), binary(BinOp::Min, x.var, e.var)));
   body.push_back(store(result, intImm(slot++), binary(BinOp::Max, x.var, e.var)));
   body.push_back(store(result, intImm(slot++), binary(BinOp::FloorMod, x.var, e.var)));
+  body.push_back(store(halves, intImm(slot++), binary(BinOp::Pow, cast(DType::Float16, x.var), cast(DType::Float16, e.var))));
   body.push_back(store(halves, intImm(slot++), cast(DType::Float16, cast(DType::BFloat16, x.var))));
   body.push_back(store(halves, intImm(slot++), mul(cast(DType::Float16, x.var), cast(DType::Float16, e.var))));
   body.push_back(store(integers, intImm(slot++), cast(DType::Int32, x.var)));
@@ -430,7 +431,30 @@ TEST_CASE("backend: fp8 data is copied as bytes") {
   CHECK(isElf(compiled.cubin));
 }
 
+TEST_CASE("backend: older archs LLVM 19 knows compile to their own target") {
+  for (const char* arch : {"sm_90", "sm_80"}) {
+    CAPTURE(arch);
+    TargetOptions target;
+    target.arch = arch;
+    Compiled compiled = compile(vectorizedCopy(), target);
+    REQUIRE_MESSAGE(compiled.errors == 0, compiled.diagnostics);
+    CHECK(contains(compiled.ptx, std::string(".target ") + arch + "\n"));
+    CHECK(isElf(compiled.cubin));
+  }
+}
+
 TEST_CASE("backend: an arch LLVM 19 does not know is a diagnostic") {
+  for (const char* arch : {"sm_100", "compute_90", "gfx90a"}) {
+    CAPTURE(arch);
+    TargetOptions target;
+    target.arch = arch;
+    Compiled compiled = compile(vectorizedCopy(), target);
+    CHECK(compiled.errors == 1);
+    CHECK(contains(compiled.diagnostics, std::string("target '") + arch + "' is not supported"));
+  }
+}
+
+TEST_CASE("backend: sm_100a is refused with the message the pipeline shows") {
   TargetOptions target;
   target.arch = "sm_100a";
   Compiled compiled = compile(vectorizedCopy(), target);
