@@ -342,6 +342,19 @@ bool isExpressionRule(size_t rule) {
   }
 }
 
+// Tokens that could be words of an English comment.
+bool isWord(size_t type) {
+  switch (type) {
+    case TileParser::NAME: case TileParser::INT: case TileParser::FLOAT: case TileParser::BOOL:
+    case TileParser::AND: case TileParser::OR: case TileParser::NOT: case TileParser::IN:
+    case TileParser::IF: case TileParser::ELSE: case TileParser::FOR: case TileParser::WITH:
+    case TileParser::AS:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // A token as messages quote it.
 std::string describeToken(const antlr4::Token* token) {
   if (token->getType() == antlr4::Token::EOF) return "end of file";
@@ -407,22 +420,22 @@ class SyntaxErrorReporter {
   }
 
  private:
-  // A `//` on the line of the error (or the line before the offending token) may
-  // have been meant as a comment; say how the language reads it.
+  // A `//` meant as a comment but read as floor division makes the parse fail at
+  // that `//` (`kernel k(A: T) // note` then `{`) or a word or two after it
+  // (`x = f(a) // note here`). Say how the language reads it.
   void noteFloorDivision(const antlr4::Token* offending) {
     const std::vector<antlr4::Token*>& all = tokens_.getTokens();
-    size_t index = offending->getTokenIndex();
-    size_t line = index > 0 ? all[index - 1]->getLine() : offending->getLine();
-    for (size_t i = index + 1; i-- > 0;) {
-      const antlr4::Token* token = all[i];
-      if (token->getLine() < line) break;
-      if (token->getType() == TileParser::FLOORDIV) {
-        diags_.note(locator_.rangeOf(token),
-                    "'//' right after an operand on the same line is floor division, not a comment; "
-                    "write /* ... */ here or put the comment on its own line");
-        return;
-      }
+    const antlr4::Token* floorDivision = nullptr;
+    if (offending->getType() == TileParser::FLOORDIV) floorDivision = offending;
+    for (size_t i = offending->getTokenIndex(), words = 0; !floorDivision && i-- > 0 && words < 3; ++words) {
+      size_t type = all[i]->getType();
+      if (type == TileParser::FLOORDIV) floorDivision = all[i];
+      else if (!isWord(type)) break;
     }
+    if (floorDivision)
+      diags_.note(locator_.rangeOf(floorDivision),
+                  "'//' right after an operand on the same line is floor division, not a comment; "
+                  "write /* ... */ here or put the comment on its own line");
   }
 
   antlr4::CommonTokenStream& tokens_;
