@@ -50,6 +50,14 @@ class JitLinkSession {
   nvJitLinkResult created() const { return created_; }
   nvJitLinkHandle handle() const { return handle_; }
 
+  std::string infoLog() const {
+    size_t size = 0;
+    if (nvJitLinkGetInfoLogSize(handle_, &size) != NVJITLINK_SUCCESS || size == 0) return {};
+    std::string log(size, '\0');
+    if (nvJitLinkGetInfoLog(handle_, log.data()) != NVJITLINK_SUCCESS) return {};
+    return log;
+  }
+
   std::string errorLog() const {
     size_t size = 0;
     if (nvJitLinkGetErrorLogSize(handle_, &size) != NVJITLINK_SUCCESS || size == 0) return {};
@@ -64,13 +72,42 @@ class JitLinkSession {
   nvJitLinkResult created_ = NVJITLINK_ERROR_INTERNAL;
 };
 
+// With -verbose, nvJitLink's info log ends with one summary per entry:
+//   info    : Function properties for 'NAME':
+//   info    : used 32 registers, used 1 barriers, 0 stack, 1024 bytes smem, ... 0 bytes lmem
+// Each becomes a remark (`--remarks`): registers and local memory are what one
+// checks first when a kernel is slow.
+void reportResourceUsage(const std::string& infoLog, DiagnosticEngine& diags) {
+  const std::string header = "Function properties for '";
+  std::string kernel;
+  size_t lineStart = 0;
+  while (lineStart < infoLog.size()) {
+    size_t lineEnd = infoLog.find('\n', lineStart);
+    if (lineEnd == std::string::npos) lineEnd = infoLog.size();
+    std::string line = infoLog.substr(lineStart, lineEnd - lineStart);
+    lineStart = lineEnd + 1;
+    if (line.rfind("info", 0) != 0) continue;
+    size_t at = line.find(header);
+    if (at != std::string::npos) {
+      size_t end = line.find('\'', at + header.size());
+      kernel = end == std::string::npos ? std::string() : line.substr(at + header.size(), end - at - header.size());
+      continue;
+    }
+    at = line.find(": used ");
+    if (!kernel.empty() && at != std::string::npos) {
+      diags.remark({}, "kernel '" + kernel + "' " + line.substr(at + 2));
+      kernel.clear();
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags) {
   // nvJitLink accepts only -O0 and -O3 (-O1/-O2 are "unrecognized option").
   std::string optimize = target.optLevel <= 0 ? "-O0" : "-O3";
-  JitLinkSession session({"-arch=" + target.arch, optimize});
+  JitLinkSession session({"-arch=" + target.arch, optimize, "-verbose"});
   if (session.created() != NVJITLINK_SUCCESS) {
     diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target.arch + " " + optimize + " (" +
                 resultName(session.created()) + ")");
@@ -95,6 +132,7 @@ std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const 
   std::vector<uint8_t> cubin(size);
   result = nvJitLinkGetLinkedCubin(session.handle(), cubin.data());
   if (result != NVJITLINK_SUCCESS) return fail("reading the cubin", result);
+  reportResourceUsage(session.infoLog(), diags);
   return cubin;
 }
 

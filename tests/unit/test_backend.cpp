@@ -553,3 +553,20 @@ TEST_CASE("backend: a cluster shape becomes .reqnctapercluster on that entry onl
   CHECK(compiled.ptx.find(".reqnctapercluster", entry) != std::string::npos);
   CHECK(isElf(compiled.cubin));
 }
+
+TEST_CASE("backend: ptxas resource usage comes back as one remark per kernel") {
+  std::ostringstream out;
+  DiagnosticEngine diags(out);
+  diags.setShowRemarks(true);
+  Module module;
+  module.kernels = {vectorizedCopy()};
+  auto llvmModule = generateLLVM(module, TargetOptions{}, diags);
+  REQUIRE(llvmModule);
+  std::optional<std::string> ptx = emitPTX(*llvmModule, TargetOptions{}, diags);
+  REQUIRE(ptx.has_value());
+  REQUIRE(assembleCubin(*ptx, TargetOptions{}, diags).has_value());
+  CHECK(diags.errorCount() == 0);
+  CHECK(contains(out.str(), "remark: kernel 'vector_copy' used "));
+  CHECK(contains(out.str(), " registers"));
+  CHECK(contains(out.str(), "bytes lmem"));
+}
