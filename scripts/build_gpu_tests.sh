@@ -31,6 +31,8 @@ configs=(
   "axpy_fragment|axpy_fragment.tl||axpy_fragment.cpp|"
   "scale_ptr|scale_ptr.tl||scale_ptr.cpp|"
   "macro_scope|macro_scope.tl||macro_scope.cpp|"
+  "batch_sum|batch_sum.tl||batch_sum.cpp|"
+  "strided_compact|strided_compact.tl||strided_compact.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

@@ -45,7 +45,7 @@ for test in "$here"/bin/*; do
   if [ $rc -ne 0 ]; then
     status=1
     # Show why: the lines that are no result rows (mismatches, driver errors).
-    echo "$out" | grep -v '^RESULT|' | head -20 | sed "s/^/[$name] /"
+    echo "$out" | grep -v '^RESULT|' | head -10 | sed "s/^/[$name] /"
     if [ $rc -ne 1 ]; then
       echo "RESULT|$name|(crashed, exit $rc)|FAIL|-|-|-|-|-" >>"$rows"
     fi
