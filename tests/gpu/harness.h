@@ -102,6 +102,10 @@ class DeviceBuffer {
   explicit DeviceBuffer(size_t bytes, size_t offset = 0) : bytes_(bytes), offset_(offset) {
     total_ = bytes + 2 * kGuard + offset;
     CU_CHECK(cuMemAlloc(&base_, total_));
+    // Guards hold their pattern from the start, so guardsIntact() means something
+    // for inputs too (their payload is uploaded, their guards never touched).
+    CU_CHECK(cuMemsetD8(base_, kGuardByte, total_));
+    CU_CHECK(cuCtxSynchronize());
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
@@ -128,11 +132,16 @@ class DeviceBuffer {
   }
   void copyFrom(const DeviceBuffer& other) const {
     if (bytes_) CU_CHECK(cuMemcpyDtoD(ptr(), other.ptr(), std::min(bytes_, other.bytes_)));
+    CU_CHECK(cuCtxSynchronize());  // device-to-device copies may also return early
   }
   // Guards get 0xA5, the payload 0xFF (NaN for fp16, bf16, fp32 and fp64 alike).
   void poison() const {
     CU_CHECK(cuMemsetD8(base_, kGuardByte, total_));
     if (bytes_) CU_CHECK(cuMemsetD8(ptr(), kPoisonByte, bytes_));
+    // cuMemsetD8 may return before it is done, on the legacy stream, which does
+    // not order with the tests' non-blocking streams: wait, or the poison could
+    // land after the kernel's output.
+    CU_CHECK(cuCtxSynchronize());
   }
   // True when the zones around the payload still hold the guard pattern.
   bool guardsIntact() const {
