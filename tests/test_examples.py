@@ -9,7 +9,10 @@ sm_100a and must fail with exit 1, naming sm_100a, for the default sm_90a.
 With --headers, each generated header is also compiled by
   gcc -std=c11   -Wall -Wextra -Werror -fsyntax-only -I/usr/local/cuda/include
   g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I/usr/local/cuda/include
-in a tiny translation unit that includes it twice (the include guard).
+in a tiny translation unit that includes it twice (the include guard), and linked:
+two C translation units that include it and take the address of every function
+its comment lists (so each is compiled), linked against the driver's stub
+libcuda.so: no symbol defined twice, every driver function it calls exists.
 
 A directory that does not exist is skipped with a note. Exit codes: 0 passed,
 1 failed, 77 nothing to test (CTest's SKIP_RETURN_CODE).
@@ -18,7 +21,9 @@ Usage: test_examples.py --tlc build/tlc [--headers] DIR...
 """
 
 import argparse
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -76,7 +81,36 @@ def compile_header(header, scratch):
         code, output = run(command, scratch)
         if code != 0:
             problems.append(f"{compiler} {std}: exit {code}\n" + indent(output))
+    problems += link_header(header, scratch)
     return problems
+
+
+def link_header(header, scratch):
+    """Links two translation units that use every function the header declares."""
+    stubs = sorted(glob.glob(os.path.join(os.path.dirname(CUDA_INCLUDE), "lib*", "stubs", "libcuda.so")))
+    if not stubs:
+        return []  # no driver stub to link against: the syntax checks must do
+    with open(header, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    functions = sorted(set(re.findall(r"CUresult (\w+)\(", text.split("*/", 1)[0])))
+    if not functions:
+        return [f"{header}: its comment lists no CUresult functions"]
+    base = os.path.splitext(os.path.basename(header))[0]
+    units = []
+    for i, entry in enumerate(("main", "other")):
+        unit = os.path.join(scratch, f"{base}_link{i}.c")
+        uses = "".join(f"  (void)&{name};\n" for name in functions)
+        signature = "int main(void)" if entry == "main" else "int other(void)"
+        with open(unit, "w") as f:
+            f.write(f'#include "{os.path.basename(header)}"\n{signature} {{\n{uses}  return 0;\n}}\n')
+        units.append(unit)
+    command = ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-I" + CUDA_INCLUDE,
+               "-I" + os.path.dirname(header), *units, "-o", os.path.join(scratch, base + "_link"),
+               "-L" + os.path.dirname(stubs[0]), "-lcuda"]
+    code, output = run(command, scratch)
+    if code != 0:
+        return [f"linking two C units that use {', '.join(functions)}: exit {code}\n" + indent(output)]
+    return []
 
 
 def main():
