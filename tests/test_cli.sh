@@ -148,6 +148,10 @@ if grep -q '^\.version' k.ptx && grep -q 'sm_90a' k.ptx; then pass "k.ptx is PTX
 
 expect_exit 0 "--emit=ptx to stdout" k.tl --emit=ptx
 expect_text "$out" ".entry" "--emit=ptx prints the kernel entry"
+if [ -w /dev/full ]; then
+  "$TLC" k.tl --emit=ptx >/dev/full 2>"$WORK/.err"; rc=$?
+  if [ "$rc" -eq 3 ]; then pass "stdout that cannot be written (exit 3)"; else fail "stdout to /dev/full: expected exit 3, got $rc" "$(cat "$WORK/.err")"; fi
+fi
 expect_exit 0 "--emit=header to stdout" k.tl --emit=header
 expect_text "$out" "CUresult" "--emit=header prints the header"
 expect_exit 0 "several text stages" k.tl --emit=ptx,ast

@@ -385,6 +385,11 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     return kExitEnvironment;
   }
   clock.total();
+  out.flush();
+  if (!out) {  // e.g. stdout is a full disk: the text did not all arrive
+    diags.fatal("cannot write the output to stdout");
+    return kExitEnvironment;
+  }
   if (options.reportWrites && !written.empty()) {
     std::string line = "tlc: wrote ";
     for (size_t i = 0; i < written.size(); ++i)
