@@ -211,7 +211,8 @@ const char* closerText(size_t opener) {
 // right operand of `**`, lambda bodies (`->`) and `else if` chains. Per open bracket
 // we count the pending ones since the last `,` `;` `:` (which end an operand); a
 // binary operator looser than unary ends pending prefix operators and `**` operands,
-// `and`/`or` also end pending `not`s. Levels = brackets + all pending counts.
+// `and`/`or` also end pending `not`s, and a statement keyword (`for`, `with`, an `if`
+// not after `else`) ends them all. Levels = brackets + all pending counts.
 // Reports the first problem only. A bracket still open at end of file is not
 // reported here but returned in `unclosed`: the parser usually finds the spot where
 // the closer is missing, and this report is the fallback (see parseDecoded).
@@ -296,6 +297,12 @@ BracketCheck checkBracketsAndNesting(antlr4::CommonTokenStream& tokens, const To
       case TileLexer::ARROW: case TileLexer::ELSE:
         ++top.loose;
         if (++nesting > kMaxNesting) return tooDeep(token);
+        break;
+      case TileLexer::IF: case TileLexer::FOR: case TileLexer::WITH:
+        // A new statement (an `if` not part of `else if`): earlier chains have ended.
+        if (type == TileLexer::IF && previousType == TileLexer::ELSE) break;
+        nesting -= top.total();
+        top.tight = top.nots = top.loose = 0;
         break;
       case TileLexer::AND: case TileLexer::OR:
         nesting -= top.tight + top.nots;

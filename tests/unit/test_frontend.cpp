@@ -441,6 +441,15 @@ TEST_CASE("deep nesting is a diagnostic, never a crash") {
   for (int i = 0; i < 100000; ++i) elses += "if a { } else ";
   CHECK_FALSE(parse(elses + "{ }\n}\n").file);
 
+  // Many statements side by side are not nesting.
+  std::string siblings = "kernel k() {\n";
+  for (int i = 0; i < 300; ++i) siblings += "  if a { } else { }\n  for i in x { }\n  y = -a * -b + -c;\n";
+  Parsed flat = parse(siblings + "}\n");
+  CHECK_MESSAGE(flat.file, flat.rendered);
+  std::string products = "const X = -a";
+  for (int i = 0; i < 300; ++i) products += " * -a";
+  CHECK(parse(products + ";").file != nullptr);
+
   // Long operator chains nest the tree without brackets.
   std::string sum = "const X = 1";
   for (int i = 0; i < 1000; ++i) sum += " + 1";
