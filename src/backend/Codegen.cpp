@@ -21,6 +21,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <cctype>
 #include <cmath>
 #include <unordered_map>
 
@@ -311,6 +312,11 @@ void KernelEmitter::emit() {
   }
   auto* type = llvm::FunctionType::get(builder_.getVoidTy(), paramTypes, /*isVarArg=*/false);
   if (module_.getFunction(kernel_.name)) internal("two kernels named '" + kernel_.name + "'");
+  // The launcher looks the entry up by this exact name, so it must be a PTX
+  // identifier as is (LLVM would otherwise rename it).
+  bool validName = !kernel_.name.empty() && !std::isdigit((unsigned char)kernel_.name[0]);
+  for (char c : kernel_.name) validName = validName && (std::isalnum((unsigned char)c) || c == '_' || c == '$');
+  if (!validName) internal("kernel name '" + kernel_.name + "' is not a PTX identifier");
   function_ = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, kernel_.name, module_);
   markAsKernel(*function_, kernel_.threads);
 
