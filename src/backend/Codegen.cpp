@@ -268,7 +268,7 @@ llvm::Value* KernelEmitter::elementAddress(const ir::Buffer& buffer, const std::
                                          : builder_.CreateZExt(index, builder_.getInt64Ty());
   llvm::Type* element = memoryType(buffer.dtype);
   if (buffer.dtype == DType::Float4E2M1) {
-    unsupported("addressing float4_e4m1fn elements (two per byte)", element);
+    unsupported(std::string("addressing ") + ir::name(buffer.dtype) + " elements (two per byte)", element);
   }
   switch (buffer.scope) {
     case ir::MemScope::Global: {
