@@ -6,7 +6,7 @@
 //   2. Lex everything. Stray characters, unterminated strings/comments and bad numbers
 //      are ERR_* tokens (see grammar/Tile.g4), reported here in our words.
 //   3. A token pre-pass: brackets must match, and nesting must stay within
-//      kMaxNesting levels, which bounds the recursion of ANTLR's recursive descent
+//      kMaxNesting levels (checkBracketsAndNesting), which bounds the recursion of ANTLR's recursive descent
 //      (500 or 100000 nested parentheses get a diagnostic, not a stack overflow).
 //   4. Parse with our error strategy: messages in our own words, one per mistake.
 //   5. Bound the expression depth of the tree (long `a + b + ...` chains nest
@@ -38,7 +38,7 @@ using grammar::TileLexer;
 using grammar::TileParser;
 using frontend::TokenLocator;
 
-// Bracket plus operator nesting allowed by the pre-pass; see checkNesting.
+// Bracket plus operator nesting allowed by the pre-pass; see checkBracketsAndNesting.
 constexpr unsigned kMaxNesting = 256;
 // Depth of the expression tree allowed after parsing (`a + b + c ...` has no brackets).
 constexpr unsigned kMaxExpressionDepth = 1024;
@@ -392,6 +392,28 @@ std::string describeExpected(const antlr4::misc::IntervalSet& expected, const an
   return text;
 }
 
+bool startsOperand(size_t type) {
+  switch (type) {
+    case TileParser::NAME: case TileParser::INT: case TileParser::FLOAT: case TileParser::STRING:
+    case TileParser::BOOL: case TileParser::LPAREN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// describeExpected, knowing what came instead: an operand where a list could close
+// (`f(a b)`) most likely lacks a comma; a stray comma (`f(a,, b)`) is just that.
+std::string describeWanted(const antlr4::misc::IntervalSet& expected, const antlr4::Token* offending,
+                           const antlr4::dfa::Vocabulary& vocabulary) {
+  if (offending->getType() == TileParser::COMMA) return "";
+  if (startsOperand(offending->getType())) {
+    if (expected.contains((size_t)TileParser::RPAREN)) return "',' or ')'";
+    if (expected.contains((size_t)TileParser::RBRACKET)) return "',' or ']'";
+  }
+  return describeExpected(expected, vocabulary);
+}
+
 // Shared by the error strategy: turns ANTLR's situations into our diagnostics and
 // keeps it to one per mistake. After an error, further errors are dropped until the
 // parser is past the next `;` or `}` (the end of the broken statement), and an error
@@ -472,8 +494,13 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
     antlr4::Token* offending = e.getOffendingToken();
     size_t rule = parser->getContext()->getRuleIndex();
     std::string message;
+    std::string comma = startsOperand(offending->getType())
+                            ? describeWanted(e.getExpectedTokens(), offending, parser->getVocabulary())
+                            : "";
     if (isExpressionRule(rule) && offending == e.getStartToken() && offending->getType() != antlr4::Token::EOF)
       message = "expected an expression";
+    else if (comma.rfind("','", 0) == 0)
+      message = "unexpected " + describeToken(offending) + "; expected " + comma;
     else
       message = "unexpected " + describeToken(offending);
     reporter_.report(offending, locator_.rangeOf(offending), message);
@@ -483,7 +510,7 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
     antlr4::Token* offending = e.getOffendingToken();
     antlr4::misc::IntervalSet expected = e.getExpectedTokens();
     if (expected.contains((size_t)TileParser::SEMI) && expected.size() == 1) return reportMissingSemicolon(parser, offending);
-    std::string wanted = describeExpected(expected, parser->getVocabulary());
+    std::string wanted = describeWanted(expected, offending, parser->getVocabulary());
     std::string message = wanted.empty() ? "unexpected " + describeToken(offending) : "expected " + wanted;
     if (!wanted.empty() && offending->getType() == antlr4::Token::EOF) message += " before end of file";
     reporter_.report(offending, locator_.rangeOf(offending), message);
@@ -499,7 +526,7 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
     if (inErrorRecoveryMode(parser)) return;
     beginErrorCondition(parser);
     antlr4::Token* offending = parser->getCurrentToken();
-    std::string wanted = describeExpected(getExpectedTokens(parser), parser->getVocabulary());
+    std::string wanted = describeWanted(getExpectedTokens(parser), offending, parser->getVocabulary());
     std::string message = "unexpected " + describeToken(offending);
     if (wanted == "an expression") message = "expected an expression";
     else if (!wanted.empty()) message += "; expected " + wanted;
@@ -512,7 +539,7 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
     antlr4::Token* offending = parser->getCurrentToken();
     antlr4::misc::IntervalSet expected = getExpectedTokens(parser);
     if (expected.contains((size_t)TileParser::SEMI)) return reportMissingSemicolon(parser, offending);
-    std::string wanted = describeExpected(expected, parser->getVocabulary());
+    std::string wanted = describeWanted(expected, offending, parser->getVocabulary());
     reporter_.report(offending, locator_.rangeOf(offending),
                      wanted.empty() ? "unexpected " + describeToken(offending) : "expected " + wanted);
   }

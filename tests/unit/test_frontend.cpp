@@ -497,6 +497,14 @@ TEST_CASE("syntax errors: one per mistake, in our words, at the right place") {
   CHECK(messages("kernel k() {\n  with Kernel(1) as { }\n}\n") == List{"2:21: expected a name or '('"});
   CHECK(messages("kernel k() {\n  a = b c;\n}\n") == List{"2:9: unexpected 'c'; expected ';'"});
 
+  CHECK(messages("kernel k() {\n  f(a b);\n}\n") == List{"2:7: unexpected 'b'; expected ',' or ')'"});
+  CHECK(messages("kernel k() {\n  x = A[i j];\n}\n") == List{"2:11: unexpected 'j'; expected ',' or ']'"});
+  CHECK(messages("kernel k() {\n  f(a,, b);\n}\n") == List{"2:7: unexpected ','"});
+  CHECK(messages("kernel k(A Tensor) { }\n") == List{"1:12: expected ':'"});
+  CHECK(messages("kernel k() {\n  with Kernel(1) { }\n}\n") == List{"2:18: expected 'as'"});
+  CHECK(messages("kernel k() {\n  x = 1;;\n}\n") == List{"2:9: unexpected ';'; expected a statement or '}'"});
+  CHECK(messages("kernel k() {\n  x = 1 +\n}\n") == List{"3:1: expected an expression"});
+
   // Two separate mistakes in two statements: two errors.
   CHECK(messages("kernel k() {\n  a = ;\n  b = 1 +;\n}\n") ==
         List{"2:7: expected an expression", "3:10: expected an expression"});
