@@ -47,6 +47,10 @@ if [ ! -f "$CUDA_HOME/include/cuda.h" ] || ! ls "$CUDA_HOME"/lib*/libnvJitLink.s
   exit 1
 fi
 
+if [ -f "$BUILD_DIR/CMakeCache.txt" ] && [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  echo "setup: error: $BUILD_DIR was configured with another generator; remove it or set BUILD_DIR" >&2
+  exit 1
+fi
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCUDAToolkit_ROOT="$CUDA_HOME"
