@@ -476,18 +476,61 @@ class SyntaxErrorReporter {
   bool droppedAtEof_ = false;
 };
 
+bool isBracket(size_t type) {
+  switch (type) {
+    case TileParser::LPAREN: case TileParser::RPAREN: case TileParser::LBRACKET:
+    case TileParser::RBRACKET: case TileParser::LBRACE: case TileParser::RBRACE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int bracketDelta(size_t type) {
+  switch (type) {
+    case TileParser::LPAREN: case TileParser::LBRACKET: case TileParser::LBRACE: return 1;
+    case TileParser::RPAREN: case TileParser::RBRACKET: case TileParser::RBRACE: return -1;
+    default: return 0;
+  }
+}
+
+// Reports through SyntaxErrorReporter and recovers by whole statements.
+//
+// ANTLR's default recovery skips to any token that may follow some rule on the
+// stack, which can stop inside a block or after a `{` and leave every later brace
+// paired with the wrong one: one mistake, a cascade of errors. Here a failing rule
+// hands the error up until a statement or a declaration has it, and that one skips
+// to its own end by bracket structure: past the `;` that ends it, or past its
+// closing `}` (and any `else` branches), or up to the `}` of the enclosing block.
+// Brackets are known to balance (Parser.cpp checked them before parsing), so inline
+// repairs never invent or delete a bracket, nor delete a `;`.
 class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
  public:
   TileErrorStrategy(SyntaxErrorReporter& reporter, const TokenLocator& locator)
       : reporter_(reporter), locator_(locator) {}
 
+  void recover(antlr4::Parser* parser, std::exception_ptr error) override {
+    antlr4::ParserRuleContext* ctx = parser->getContext();
+    size_t rule = ctx->getRuleIndex();
+    if (rule == TileParser::RuleFile) return antlr4::DefaultErrorStrategy::recover(parser, error);
+    if (rule != TileParser::RuleStatement && rule != TileParser::RuleDeclaration)
+      std::rethrow_exception(error);  // the enclosing rule's handler recovers
+    skipRestOf(parser, ctx, rule == TileParser::RuleDeclaration);
+  }
+
  protected:
-  // Deleting a `;` or a brace to make the rest fit would glue two statements or
-  // blocks together and misplace every later error; report and resynchronize instead.
   antlr4::Token* singleTokenDeletion(antlr4::Parser* parser) override {
     size_t type = parser->getCurrentToken()->getType();
-    if (type == TileParser::SEMI || type == TileParser::LBRACE || type == TileParser::RBRACE) return nullptr;
+    if (type == TileParser::SEMI || isBracket(type)) return nullptr;
     return antlr4::DefaultErrorStrategy::singleTokenDeletion(parser);
+  }
+
+  bool singleTokenInsertion(antlr4::Parser* parser) override {
+    antlr4::misc::IntervalSet expected = getExpectedTokens(parser);
+    for (size_t bracket : {TileParser::LPAREN, TileParser::RPAREN, TileParser::LBRACKET, TileParser::RBRACKET,
+                           TileParser::LBRACE, TileParser::RBRACE})
+      if (expected.contains(bracket)) return false;
+    return antlr4::DefaultErrorStrategy::singleTokenInsertion(parser);
   }
 
   void reportNoViableAlternative(antlr4::Parser* parser, const antlr4::NoViableAltException& e) override {
@@ -554,8 +597,47 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
     reporter_.report(offending, where, afterExpression ? "expected ';' after expression" : "expected ';'");
   }
 
+  // Consumes the rest of the statement or declaration `ctx` (see the class comment).
+  void skipRestOf(antlr4::Parser* parser, antlr4::ParserRuleContext* ctx, bool declaration) {
+    antlr4::TokenStream* tokens = parser->getTokenStream();
+    // Bracket depth at the current token, relative to the start of the construct.
+    int depth = 0;
+    for (size_t i = ctx->getStart()->getTokenIndex(); i < tokens->index(); ++i)
+      depth += bracketDelta(tokens->get(i)->getType());
+    if (depth < 0) depth = 0;
+
+    size_t startIndex = tokens->index();
+    while (true) {
+      size_t type = tokens->LA(1);
+      if (type == antlr4::Token::EOF) break;
+      if (depth == 0) {
+        if (type == TileParser::SEMI) {
+          parser->consume();
+          break;
+        }
+        if (type == TileParser::RBRACE) break;  // closes the enclosing block
+        if (declaration && tokens->index() > startIndex &&
+            (type == TileParser::CONST || type == TileParser::MACRO || type == TileParser::KERNEL))
+          break;  // the next declaration
+      }
+      depth += bracketDelta(type);
+      if (depth < 0) depth = 0;  // closes a bracket opened before the error
+      parser->consume();
+      if (type == TileParser::RBRACE && depth == 0) {
+        size_t next = tokens->LA(1);
+        if (next != TileParser::ELSE && next != TileParser::SEMI) break;  // the construct's block ended
+      }
+    }
+    // Guarantee progress when the same spot fails twice without consuming anything.
+    if (tokens->index() == startIndex && startIndex == lastStuckIndex_ &&
+        tokens->LA(1) != antlr4::Token::EOF && tokens->LA(1) != TileParser::RBRACE)
+      parser->consume();
+    lastStuckIndex_ = tokens->index() == startIndex ? startIndex : (size_t)-1;
+  }
+
   SyntaxErrorReporter& reporter_;
   const TokenLocator& locator_;
+  size_t lastStuckIndex_ = (size_t)-1;
 };
 
 // ---------------------------------------------------------------- depth check

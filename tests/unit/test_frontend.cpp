@@ -505,6 +505,15 @@ TEST_CASE("syntax errors: one per mistake, in our words, at the right place") {
   CHECK(messages("kernel k() {\n  x = 1;;\n}\n") == List{"2:9: unexpected ';'; expected a statement or '}'"});
   CHECK(messages("kernel k() {\n  x = 1 +\n}\n") == List{"3:1: expected an expression"});
 
+  // Recovery skips the broken statement as a whole (blocks and else branches too),
+  // so the braces after it still pair up: no cascade.
+  CHECK(messages("kernel k() {\n  if t % 2 =,= 0 {\n    a = 1;\n  } else {\n    b = 2;\n  }\n  c = 3;\n}\n"
+                 "kernel j() { }\n") == List{"2:12: expected '{'"});
+  CHECK(messages("kernel k() {\n  for i in range(3) x = 1;\n  y = 2;\n}\nconst Z = 1;\n") ==
+        List{"2:21: expected '{'"});
+  CHECK(messages("kernel k(A: Tensor((M, N) float16)) {\n  x = 1;\n}\nconst Z = 1 2;\n") ==
+        List{"1:27: unexpected 'float16'; expected ',' or ')'", "4:13: unexpected '2'; expected ';'"});
+
   // Two separate mistakes in two statements: two errors.
   CHECK(messages("kernel k() {\n  a = ;\n  b = 1 +;\n}\n") ==
         List{"2:7: expected an expression", "3:10: expected an expression"});
