@@ -6,8 +6,8 @@
 // 16-byte aligned makes the next synchronization fail, as a misaligned access would.
 // Element size of the tile_copy kernels: MOCK_ELEM (2 by default; 4 for tile_copy_f32).
 //
-//   gcc -std=gnu11 -O2 -fPIC -shared -I/usr/local/cuda/include tests/gpu/mock/mock_cuda.c \
-//       -o /tmp/mock/libcuda.so.1 -lm
+//   gcc -std=gnu11 -O2 -fPIC -shared -I/usr/local/cuda/include -o /tmp/mock/libcuda.so.1
+//       tests/gpu/mock/mock_cuda.c -lm
 //   LD_LIBRARY_PATH=/tmp/mock bash .gpu/run_all.sh selftest
 #include <cuda.h>
 #include <math.h>
