@@ -426,6 +426,34 @@ TEST_CASE("header: compiles cleanly as C11 and C++17, alone, with another header
   }
 }
 
+TEST_CASE("header: a kernel without parameters and a module without kernels compile") {
+  if (!haveCudaHeader()) {
+    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
+    return;
+  }
+  fs::path dir = scratchDir();
+  ir::Module one;
+  ir::Kernel k;
+  k.name = k.sourceName = "fixed";
+  k.grid[0] = ir::intImm(4);
+  one.kernels.push_back(k);
+  HeaderOptions options;
+  options.prefix = "fixed_module";
+  std::string h = generateHeader(one, {0x7f}, options);
+  CHECK(contains(h, "static inline CUresult fixed_launch(CUstream stream)"));
+  CHECK(contains(h, "static inline int fixed_select_variant(void)"));
+  writeFile(dir / "fixed.h", h);
+  options.prefix = "empty_module";
+  writeFile(dir / "empty.h", generateHeader(ir::Module{}, {}, options));
+  writeFile(dir / "fixed.c", "#include \"fixed.h\"\n#include \"empty.h\"\n"
+                             "CUresult f(CUstream s);\nCUresult f(CUstream s) { return fixed_launch(s); }\n");
+  writeFile(dir / "fixed.cpp", "#include \"fixed.h\"\n#include \"empty.h\"\n");
+  const std::string flags = " -Wall -Wextra -Werror -Wpedantic -fsyntax-only -I" + std::string(kCudaInclude) + " -I" + dir.string();
+  std::string log;
+  CHECK_MESSAGE(run("gcc -std=c11" + flags + " " + (dir / "fixed.c").string(), log) == 0, log);
+  CHECK_MESSAGE(run("g++ -std=c++17" + flags + " " + (dir / "fixed.cpp").string(), log) == 0, log);
+}
+
 TEST_CASE("header: the launcher logic, run against a mock driver") {
   if (!haveCudaHeader()) {
     MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
