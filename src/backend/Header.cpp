@@ -559,8 +559,8 @@ class HeaderWriter {
            << "  return CUDA_SUCCESS;\n";
     }
     out_ << "}\n\n"
-         << "/* Releases the module (a later launch loads it again). No launch from this module\n"
-         << " * may run concurrently in another thread; kernels already queued are unaffected. */\n"
+         << "/* Releases the module (a later launch loads it again). Call it when no thread is\n"
+         << " * launching from this module and its launched kernels have finished. */\n"
          << "static inline CUresult " << P << "_unload(void) {\n";
     if (n != 0) {
       out_ << "  int index;\n"
