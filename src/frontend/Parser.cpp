@@ -421,7 +421,7 @@ std::string describeWanted(const antlr4::misc::IntervalSet& expected, const antl
 class SyntaxErrorReporter {
  public:
   SyntaxErrorReporter(antlr4::CommonTokenStream& tokens, const TokenLocator& locator, DiagnosticEngine& diags)
-      : tokens_(tokens), locator_(locator), diags_(diags) {}
+      : tokens_(tokens.getTokens()), locator_(locator), diags_(diags) {}  // a copy: getTokens() copies
 
   bool hadErrors() const { return errorCount_ != 0; }
   bool droppedErrorAtEof() const { return droppedAtEof_; }
@@ -440,7 +440,7 @@ class SyntaxErrorReporter {
     diags_.error(range, message);
     noteFloorDivision(offending);
     suppressThrough_ = index;
-    const std::vector<antlr4::Token*>& all = tokens_.getTokens();
+    const std::vector<antlr4::Token*>& all = tokens_;
     while (suppressThrough_ < all.size()) {
       size_t type = all[suppressThrough_]->getType();
       if (type == TileParser::SEMI || type == TileParser::RBRACE || type == antlr4::Token::EOF) break;
@@ -453,7 +453,7 @@ class SyntaxErrorReporter {
   // that `//` (`kernel k(A: T) // note` then `{`) or a word or two after it
   // (`x = f(a) // note here`). Say how the language reads it.
   void noteFloorDivision(const antlr4::Token* offending) {
-    const std::vector<antlr4::Token*>& all = tokens_.getTokens();
+    const std::vector<antlr4::Token*>& all = tokens_;
     const antlr4::Token* floorDivision = nullptr;
     if (offending->getType() == TileParser::FLOORDIV) floorDivision = offending;
     for (size_t i = offending->getTokenIndex(), words = 0; !floorDivision && i-- > 0 && words < 3; ++words) {
@@ -467,7 +467,7 @@ class SyntaxErrorReporter {
                   "write /* ... */ here or put the comment on its own line");
   }
 
-  antlr4::CommonTokenStream& tokens_;
+  const std::vector<antlr4::Token*> tokens_;  // the whole filled stream
   const TokenLocator& locator_;
   DiagnosticEngine& diags_;
   unsigned errorCount_ = 0;

@@ -530,6 +530,15 @@ TEST_CASE("syntax errors: one per mistake, in our words, at the right place") {
         List{"1:13: unknown escape sequence '\\q' (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\xNN)"});
 }
 
+TEST_CASE("many errors stay fast") {
+  // Each report used to copy the whole token stream: quadratic in the error count.
+  std::string text = "kernel k() {\n";
+  for (int i = 0; i < 20000; ++i) text += "  x = = 1;\n";
+  Parsed parsed = parse(text + "}\n");
+  CHECK(parsed.file == nullptr);
+  CHECK(parsed.diagnostics.size() == 20000);
+}
+
 TEST_CASE("lexical errors") {
   auto messages = [](const std::string& text) { return parse(text).messages(); };
   using List = std::vector<std::string>;
