@@ -428,6 +428,11 @@ class SyntaxErrorReporter {
   // Drop errors at end of file: a bracket left open, which the caller reports itself.
   void setDropErrorsAtEof(bool drop) { dropAtEof_ = drop; }
 
+  // An error at end of file that ANTLR did not pass on (it was still recovering).
+  void noteErrorAtEof() {
+    if (dropAtEof_) droppedAtEof_ = true;
+  }
+
   void report(const antlr4::Token* offending, SourceRange range, const std::string& message) {
     size_t index = offending->getTokenIndex();
     bool atEof = offending->getType() == antlr4::Token::EOF;
@@ -508,6 +513,11 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
  public:
   TileErrorStrategy(SyntaxErrorReporter& reporter, const TokenLocator& locator)
       : reporter_(reporter), locator_(locator) {}
+
+  void reportError(antlr4::Parser* parser, const antlr4::RecognitionException& e) override {
+    if (e.getOffendingToken() && e.getOffendingToken()->getType() == antlr4::Token::EOF) reporter_.noteErrorAtEof();
+    antlr4::DefaultErrorStrategy::reportError(parser, e);
+  }
 
   void recover(antlr4::Parser* parser, std::exception_ptr error) override {
     antlr4::ParserRuleContext* ctx = parser->getContext();
@@ -709,8 +719,9 @@ std::unique_ptr<ast::File> parseDecoded(const SourceFile& file, DecodedText deco
   reporter.setDropErrorsAtEof(brackets == BracketCheck::UnclosedAtEof);
   TileParser::FileContext* tree = parser.file();
   if (brackets == BracketCheck::UnclosedAtEof) {
-    // The parser's report, if it found the spot before end of file, is the better one.
-    if (!reporter.hadErrors()) reportUnclosedAtEof(unclosed, locator, diags);
+    // The parser's report, if it found the spot before end of file, is the better
+    // one; but a parse that still ran into end of file needs the bracket named.
+    if (!reporter.hadErrors() || reporter.droppedErrorAtEof()) reportUnclosedAtEof(unclosed, locator, diags);
     return nullptr;
   }
   if (reporter.hadErrors()) return nullptr;

@@ -489,6 +489,8 @@ TEST_CASE("syntax errors: one per mistake, in our words, at the right place") {
   CHECK(messages("kernel k() {\n  copy(a, b);\n") ==
         List{"3:1: expected '}' at end of file", "1:12: note: to match this '{'"});
   CHECK(messages("macro m(a: int32 {\n}\n") == List{"1:18: expected ')'"});
+  CHECK(messages("kernel k() {\n  a = ;\n") ==
+        List{"2:7: expected an expression", "3:1: expected '}' at end of file", "1:12: note: to match this '{'"});
   CHECK(messages("foo bar;\nkernel k() { }\n") == List{"1:1: expected 'const', 'macro' or 'kernel'"});
   CHECK(messages("const = 5;\n") == List{"1:7: expected a name"});
   CHECK(messages("kernel k() {\n  for in x { }\n}\n") == List{"2:7: unexpected 'in'; expected a name"});
