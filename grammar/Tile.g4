@@ -14,7 +14,7 @@
 // - `( )` holds three things, told apart after parsing: `()` is the empty tuple,
 //   `(e)` a parenthesized expression, `(e,)` / `(a, b)` a tuple.
 // - Lexical errors never stop the lexer: stray characters, unterminated strings
-//   and comments, and malformed numbers become error tokens (the ERR_* rules at the
+//   and comments, single-quoted strings and malformed numbers become error tokens (the ERR_* rules at the
 //   end) that Parser.cpp reports in our own words before parsing starts.
 //
 // THE `//` RULE. `//` is both Python's floor division and the line comment. Rule:
