@@ -14,8 +14,9 @@
 // - `( )` holds three things, told apart after parsing: `()` is the empty tuple,
 //   `(e)` a parenthesized expression, `(e,)` / `(a, b)` a tuple.
 // - Lexical errors never stop the lexer: stray characters, unterminated strings
-//   and comments, single-quoted strings and malformed numbers become error tokens (the ERR_* rules at the
-//   end) that Parser.cpp reports in our own words before parsing starts.
+//   and comments, single-quoted strings and malformed numbers become error tokens
+//   (the ERR_* rules at the end) that Parser.cpp reports in our own words before
+//   parsing starts.
 //
 // THE `//` RULE. `//` is both Python's floor division and the line comment. Rule:
 //   `//` is FLOOR DIVISION when the previous token (comments and white space not
