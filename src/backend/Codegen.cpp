@@ -116,6 +116,9 @@ class KernelEmitter {
   llvm::Value* elementAddress(const ir::Buffer& buffer, const std::vector<ir::ExprRef>& indices);
   llvm::Value* localArray(const ir::Buffer& buffer);
   llvm::Value* sharedBase();
+  void emitIntrinsic(const ir::IntrinsicStmt& op);
+  llvm::Value* sharedAddress32(const ir::ExprRef& byteOffset);
+  void inlineAsm(const std::string& text, const std::string& constraints, const std::vector<llvm::Value*>& operands);
 
   // ---- statements
   void emitStmt(const ir::StmtRef& stmt);
@@ -290,6 +293,111 @@ llvm::Value* KernelEmitter::elementAddress(const ir::Buffer& buffer, const std::
   internal("unknown memory scope");
 }
 
+// --------------------------------------------------------- async copies
+
+// A shared-memory byte offset as the 32-bit shared-window address PTX wants.
+llvm::Value* KernelEmitter::sharedAddress32(const ir::ExprRef& byteOffset) {
+  llvm::Value* offset = convert(emitExpr(byteOffset), byteOffset->dtype, DType::Int64);
+  llvm::Value* pointer = builder_.CreateGEP(builder_.getInt8Ty(), sharedBase(), offset);
+  return builder_.CreatePtrToInt(pointer, builder_.getInt32Ty());
+}
+
+void KernelEmitter::inlineAsm(const std::string& text, const std::string& constraints,
+                              const std::vector<llvm::Value*>& operands) {
+  std::vector<llvm::Type*> types;
+  for (llvm::Value* v : operands) types.push_back(v->getType());
+  auto* asmType = llvm::FunctionType::get(builder_.getVoidTy(), types, false);
+  // `~{memory}`: LLVM must not move other memory accesses across these operations.
+  auto* code = llvm::InlineAsm::get(asmType, text, constraints + (constraints.empty() ? "" : ",") + "~{memory}",
+                                    /*hasSideEffects=*/true);
+  builder_.CreateCall(code, operands);
+}
+
+void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
+  using ir::IntrinsicOp;
+  auto i32 = [&](const ir::ExprRef& e) { return convert(emitExpr(e), e->dtype, DType::Int32); };
+  auto mapAddress = [&]() -> llvm::Value* {
+    if (!op.tensorMap) internal("tensor-map operation without a tensor map");
+    for (size_t i = 0; i < kernel_.params.size(); ++i)
+      if (kernel_.params[i].var == op.tensorMap)
+        return builder_.CreatePtrToInt(function_->getArg((unsigned)i), builder_.getInt64Ty());
+    internal("tensor map '" + op.tensorMap->name + "' is not a parameter");
+  };
+  auto coordList = [](size_t first, size_t count) {
+    std::string s = "{";
+    for (size_t i = 0; i < count; ++i) s += (i ? ", $" : "$") + std::to_string(first + i);
+    return s + "}";
+  };
+  switch (op.op) {
+    case IntrinsicOp::MbarrierInit:
+      inlineAsm("mbarrier.init.shared::cta.b64 [$0], $1;", "r,r", {sharedAddress32(op.args[0]), i32(op.args[1])});
+      return;
+    case IntrinsicOp::MbarrierArriveExpectTx:
+      inlineAsm("mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r",
+                {sharedAddress32(op.args[0]), i32(op.args[1])});
+      return;
+    case IntrinsicOp::MbarrierWaitParity:
+      // try_wait suspends for a while in hardware; the loop covers its time-outs.
+      inlineAsm(
+          "{\n\t.reg .pred tlc_ready;\n"
+          "tlc_wait_${:uid}:\n\t"
+          "mbarrier.try_wait.parity.shared::cta.b64 tlc_ready, [$0], $1;\n\t"
+          "@!tlc_ready bra tlc_wait_${:uid};\n}",
+          "r,r", {sharedAddress32(op.args[0]), i32(op.args[1])});
+      return;
+    case IntrinsicOp::TmaLoad: {
+      size_t rank = op.args.size() - 2;
+      std::vector<llvm::Value*> operands = {sharedAddress32(op.args[0]), mapAddress()};
+      for (size_t i = 0; i < rank; ++i) operands.push_back(i32(op.args[2 + i]));
+      operands.push_back(sharedAddress32(op.args[1]));
+      std::string constraints = "r,l";
+      for (size_t i = 0; i < rank + 1; ++i) constraints += ",r";
+      std::string text = "cp.async.bulk.tensor." + std::to_string(rank) +
+                         "d.shared::cluster.global.mbarrier::complete_tx::bytes";
+      if (op.cacheHint) text += ".L2::cache_hint";
+      text += " [$0], [$1, " + coordList(2, rank) + "], [$" + std::to_string(2 + rank) + "]";
+      if (op.cacheHint) {
+        text += ", $" + std::to_string(3 + rank);
+        operands.push_back(builder_.getInt64(op.cacheHint));
+        constraints += ",l";
+      }
+      inlineAsm(text + ";", constraints, operands);
+      return;
+    }
+    case IntrinsicOp::TmaStore: {
+      size_t rank = op.args.size() - 1;
+      std::vector<llvm::Value*> operands = {mapAddress()};
+      for (size_t i = 0; i < rank; ++i) operands.push_back(i32(op.args[1 + i]));
+      operands.push_back(sharedAddress32(op.args[0]));
+      std::string constraints = "l";
+      for (size_t i = 0; i < rank + 1; ++i) constraints += ",r";
+      std::string text = "cp.async.bulk.tensor." + std::to_string(rank) + "d.global.shared::cta.bulk_group";
+      if (op.cacheHint) text += ".L2::cache_hint";
+      text += " [$0, " + coordList(1, rank) + "], [$" + std::to_string(1 + rank) + "]";
+      if (op.cacheHint) {
+        text += ", $" + std::to_string(2 + rank);
+        operands.push_back(builder_.getInt64(op.cacheHint));
+        constraints += ",l";
+      }
+      inlineAsm(text + ";", constraints, operands);
+      return;
+    }
+    case IntrinsicOp::BulkCommitGroup:
+      inlineAsm("cp.async.bulk.commit_group;", "", {});
+      return;
+    case IntrinsicOp::BulkWaitGroupRead:
+      inlineAsm("cp.async.bulk.wait_group.read " + std::to_string(op.immediate) + ";", "", {});
+      return;
+    case IntrinsicOp::BulkWaitGroup:
+      inlineAsm("cp.async.bulk.wait_group " + std::to_string(op.immediate) + ";", "", {});
+      return;
+    case IntrinsicOp::PrefetchTensorMap:
+      inlineAsm("prefetch.tensormap [$0];", "l", {mapAddress()});
+      return;
+  }
+  internal("unknown intrinsic");
+}
+
 // ------------------------------------------------------------------ kernel
 
 void KernelEmitter::emit() {
@@ -308,6 +416,10 @@ void KernelEmitter::emit() {
         // A bool argument is one byte in the launcher's argument buffer.
         paramTypes.push_back(memoryType(param.var->dtype));
         break;
+      case ir::ParamKind::TensorMap:
+        // 128 bytes by value (byval, made a grid constant below).
+        paramTypes.push_back(llvm::PointerType::get(context_, 0));
+        break;
     }
   }
   auto* type = llvm::FunctionType::get(builder_.getVoidTy(), paramTypes, /*isVarArg=*/false);
@@ -319,6 +431,12 @@ void KernelEmitter::emit() {
   if (!validName) internal("kernel name '" + kernel_.name + "' is not a PTX identifier");
   function_ = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, kernel_.name, module_);
   markAsKernel(*function_, kernel_.threads);
+  std::vector<unsigned> tensorMaps;
+  for (size_t i = 0; i < kernel_.params.size(); ++i)
+    if (kernel_.params[i].kind == ir::ParamKind::TensorMap) tensorMaps.push_back((unsigned)i);
+  // Without the annotation LLVM copies the map into local memory and TMA would be
+  // handed a local address.
+  markGridConstantParams(*function_, tensorMaps);
 
   allocaBlock_ = llvm::BasicBlock::Create(context_, "entry", function_);
   llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, "body", function_);
@@ -372,6 +490,9 @@ void KernelEmitter::emitStmt(const ir::StmtRef& stmt) {
     }
     case ir::StmtKind::Store:
       emitStore(stmt->as<ir::StoreStmt>());
+      break;
+    case ir::StmtKind::Intrinsic:
+      emitIntrinsic(stmt->as<ir::IntrinsicStmt>());
       break;
     case ir::StmtKind::Barrier:
       emitBarrier(stmt->as<ir::BarrierStmt>());

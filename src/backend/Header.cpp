@@ -199,6 +199,7 @@ std::vector<Argument> launcherArguments(const ir::Kernel& k) {
         case ParamKind::Scalar:
           a.type = scalarCType(p.var ? p.var->dtype : DType::Int32);
           break;
+        case ParamKind::TensorMap: break;  // built by the launcher, never passed in
       }
       args.push_back(a);
     }
@@ -616,14 +617,21 @@ class HeaderWriter {
     std::vector<Argument> args = launcherArguments(general);
     const std::string N = g.cName;
 
-    // Every variant must take the same parameters: one args array serves them all.
+    // Every variant takes the general variant's parameters, plus tensor maps that the
+    // launcher builds (a TMA variant).
+    size_t maxParams = 0;
+    bool anyTensorMap = false;
     for (size_t v = 0; v < g.count; ++v) {
       const ir::Kernel& k = module_.kernels[g.first + v];
-      TLC_ASSERT(k.params.size() == general.params.size(),
-                 "the variants of kernel '" + g.sourceName + "' take different parameters");
-      for (size_t i = 0; i < k.params.size(); ++i)
-        TLC_ASSERT(k.params[i].name == general.params[i].name && k.params[i].kind == general.params[i].kind,
+      maxParams = std::max(maxParams, k.params.size());
+      for (const ir::Param& p : k.params) {
+        if (p.kind == ParamKind::TensorMap) {
+          anyTensorMap = true;
+          continue;
+        }
+        TLC_ASSERT(findArgument(args, nullptr, p.name) != nullptr,
                    "the variants of kernel '" + g.sourceName + "' take different parameters");
+      }
     }
 
     out_ << "/* ------------------------------------------------------------ " << g.sourceName << " */\n\n";
@@ -709,11 +717,14 @@ class HeaderWriter {
     for (const Argument& a : args)
       if (a.param->kind == ParamKind::Scalar && a.param->var && a.param->var->dtype == DType::Bool)
         out_ << "  uint8_t tlc_" << a.name << " = (uint8_t)(" << a.name << " != 0);\n";
-    if (general.params.empty()) {
+    if (maxParams == 0) {
       out_ << "  void **tlc_args = NULL;\n";
     } else {
-      out_ << "  void *tlc_args[" << general.params.size() << "];\n";
+      out_ << "  void *tlc_args[" << maxParams << "];\n";
     }
+    for (size_t v = 0; v < g.count; ++v)
+      for (const ir::Param& p : module_.kernels[g.first + v].params)
+        if (p.kind == ParamKind::TensorMap) out_ << "  CUtensorMap tlc_" << v << "_" << argumentName(p.name) << ";\n";
     out_ << "\n";
 
     // Sizes may not be negative: every Dim, and every signed integer scalar the grid
@@ -738,6 +749,7 @@ class HeaderWriter {
     std::string callArgs;
     for (const Argument& a : args) callArgs += (callArgs.empty() ? "" : ", ") + a.name;
     out_ << "  tlc_variant = " << N << "_select_variant(" << callArgs << ");\n";
+    if (anyTensorMap) writeTensorMapEncoding(g, args);
 
     // The grid: one computation when every variant has the same, else one per variant.
     GridPrinter plain(P, args, false), checked(P, args, true);
@@ -797,12 +809,32 @@ class HeaderWriter {
            << "    if (tlc_status != CUDA_SUCCESS) return tlc_status;\n"
            << "  }\n";
 
-    // The args array in kernel-parameter order.
-    for (size_t i = 0; i < general.params.size(); ++i) {
-      const ir::Param& p = general.params[i];
-      const Argument* a = findArgument(args, p.var.get(), p.name);
-      bool isBool = p.kind == ParamKind::Scalar && p.var && p.var->dtype == DType::Bool;
-      out_ << "  tlc_args[" << i << "] = &" << (isBool ? "tlc_" : "") << a->name << ";\n";
+    // The args array in kernel-parameter order (per variant when they differ).
+    auto argsCode = [&](size_t v, const std::string& indent) {
+      std::string code;
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      for (size_t i = 0; i < k.params.size(); ++i) {
+        const ir::Param& p = k.params[i];
+        std::string value;
+        if (p.kind == ParamKind::TensorMap) {
+          value = "tlc_" + std::to_string(v) + "_" + argumentName(p.name);
+        } else {
+          const Argument* a = findArgument(args, nullptr, p.name);
+          bool isBool = p.kind == ParamKind::Scalar && p.var && p.var->dtype == DType::Bool;
+          value = (isBool ? "tlc_" : "") + a->name;
+        }
+        code += indent + "tlc_args[" + std::to_string(i) + "] = &" + value + ";\n";
+      }
+      return code;
+    };
+    if (!anyTensorMap) {
+      out_ << argsCode(g.count - 1, "  ");
+    } else {
+      out_ << "  switch (tlc_variant) {\n";
+      for (size_t v = 0; v < g.count; ++v)
+        out_ << (v + 1 < g.count ? "    case " + std::to_string(v) + ":\n" : std::string("    default:\n"))
+             << argsCode(v, "      ") << "      break;\n";
+      out_ << "  }\n";
     }
 
     if (anyCluster) {
@@ -832,6 +864,90 @@ class HeaderWriter {
          << "                        (unsigned int)tlc_grid_z, tlc_threads[tlc_variant], 1, 1,\n"
          << "                        tlc_shared_bytes[tlc_variant], stream, tlc_args, NULL);\n"
          << "}\n\n";
+  }
+
+  // Encodes the tensor maps of the chosen variant. A variant whose maps the driver
+  // refuses for these arguments (a dimension or stride beyond what TMA takes) gives
+  // way to the next one, so every launch still runs a kernel that is right.
+  void writeTensorMapEncoding(const KernelGroup& g, const std::vector<Argument>& args) {
+    GridPrinter checked(prefix_, args, true);
+    out_ << "  for (;;) {\n"
+         << "    tlc_bad = 0;\n"
+         << "    tlc_status = CUDA_SUCCESS;\n"
+         << "    switch (tlc_variant) {\n";
+    for (size_t v = 0; v + 1 < g.count; ++v) {
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      bool any = false;
+      for (const ir::Param& p : k.params) any = any || p.kind == ParamKind::TensorMap;
+      if (!any) continue;
+      out_ << "      case " << v << ": {\n";
+      for (const ir::Param& p : k.params) {
+        if (p.kind != ParamKind::TensorMap) continue;
+        const ir::TensorMapInfo& info = *p.tensorMap;
+        const ir::Buffer& t = *info.tensor;
+        const Argument* base = findArgument(args, t.data.get(), t.data ? t.data->name : "");
+        TLC_ASSERT(base != nullptr, "a tensor map's tensor has no pointer parameter");
+        size_t rank = t.shape.size();
+        int elemBytes = elementBytes(t.dtype);
+        std::string dims, strides, box, ones;
+        for (size_t i = 0; i < rank; ++i) {
+          size_t axis = rank - 1 - i;  // innermost first
+          dims += (i ? ", " : "") + std::string("(cuuint64_t)") + checked.print(t.shape[axis]);
+          box += (i ? ", " : "") + std::to_string(info.box[axis]) + "u";
+          ones += (i ? ", 1u" : "1u");
+          if (i > 0)
+            strides += (i > 1 ? ", " : "") + std::string("(cuuint64_t)") + checked.print(t.strides[axis]) + " * " +
+                       std::to_string(elemBytes) + "u";
+        }
+        std::string map = "tlc_" + std::to_string(v) + "_" + argumentName(p.name);
+        out_ << "        /* " << p.name << ": " << t.name << " in boxes of ";
+        for (size_t i = 0; i < rank; ++i) out_ << (i ? "x" : "") << info.box[i];
+        out_ << " */\n"
+             << "        cuuint64_t " << map << "_dims[" << rank << "] = {" << dims << "};\n";
+        if (rank > 1) out_ << "        cuuint64_t " << map << "_strides[" << rank - 1 << "] = {" << strides << "};\n";
+        out_ << "        cuuint32_t " << map << "_box[" << rank << "] = {" << box << "};\n"
+             << "        cuuint32_t " << map << "_steps[" << rank << "] = {" << ones << "};\n"
+             << "        if (tlc_status == CUDA_SUCCESS && !tlc_bad)\n"
+             << "          tlc_status = cuTensorMapEncodeTiled(&" << map << ", " << tensorMapType(t.dtype) << ", " << rank
+             << ", (void *)(uintptr_t)" << base->name << ",\n"
+             << "                                              " << map << "_dims, "
+             << (rank > 1 ? map + "_strides" : std::string("NULL")) << ", " << map << "_box, " << map << "_steps,\n"
+             << "                                              CU_TENSOR_MAP_INTERLEAVE_NONE, "
+             << swizzleName(info.swizzleBytes) << ",\n"
+             << "                                              CU_TENSOR_MAP_L2_PROMOTION_L2_128B, "
+                "CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);\n";
+      }
+      out_ << "        break;\n      }\n";
+    }
+    out_ << "      default:\n        break;\n    }\n"
+         << "    if ((tlc_status == CUDA_SUCCESS && !tlc_bad) || tlc_variant + 1 >= " << g.count << ") break;\n"
+         << "    ++tlc_variant; /* these arguments do not suit TMA: run the next variant */\n"
+         << "  }\n"
+         << "  tlc_bad = 0;\n";
+  }
+
+  static const char* tensorMapType(DType t) {
+    switch (t) {
+      case DType::Int16:
+      case DType::UInt16: return "CU_TENSOR_MAP_DATA_TYPE_UINT16";
+      case DType::Int32: return "CU_TENSOR_MAP_DATA_TYPE_INT32";
+      case DType::UInt32: return "CU_TENSOR_MAP_DATA_TYPE_UINT32";
+      case DType::Int64: return "CU_TENSOR_MAP_DATA_TYPE_INT64";
+      case DType::UInt64: return "CU_TENSOR_MAP_DATA_TYPE_UINT64";
+      case DType::Float16: return "CU_TENSOR_MAP_DATA_TYPE_FLOAT16";
+      case DType::BFloat16: return "CU_TENSOR_MAP_DATA_TYPE_BFLOAT16";
+      case DType::Float32: return "CU_TENSOR_MAP_DATA_TYPE_FLOAT32";
+      case DType::Float64: return "CU_TENSOR_MAP_DATA_TYPE_FLOAT64";
+      default: return "CU_TENSOR_MAP_DATA_TYPE_UINT8";  // one-byte types move as bytes
+    }
+  }
+  static const char* swizzleName(int bytes) {
+    switch (bytes) {
+      case 32: return "CU_TENSOR_MAP_SWIZZLE_32B";
+      case 64: return "CU_TENSOR_MAP_SWIZZLE_64B";
+      case 128: return "CU_TENSOR_MAP_SWIZZLE_128B";
+      default: return "CU_TENSOR_MAP_SWIZZLE_NONE";
+    }
   }
 
   void writeClosing() {

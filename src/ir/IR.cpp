@@ -87,6 +87,21 @@ const char* name(Builtin b) {
   return "?";
 }
 
+const char* name(IntrinsicOp op) {
+  switch (op) {
+    case IntrinsicOp::MbarrierInit: return "mbarrier_init";
+    case IntrinsicOp::MbarrierArriveExpectTx: return "mbarrier_arrive_expect_tx";
+    case IntrinsicOp::MbarrierWaitParity: return "mbarrier_wait_parity";
+    case IntrinsicOp::TmaLoad: return "tma_load";
+    case IntrinsicOp::TmaStore: return "tma_store";
+    case IntrinsicOp::BulkCommitGroup: return "bulk_commit_group";
+    case IntrinsicOp::BulkWaitGroupRead: return "bulk_wait_group_read";
+    case IntrinsicOp::BulkWaitGroup: return "bulk_wait_group";
+    case IntrinsicOp::PrefetchTensorMap: return "prefetch_tensor_map";
+  }
+  return "?";
+}
+
 const char* spelling(BinOp op) {
   switch (op) {
     case BinOp::Add: return "+";
@@ -446,7 +461,7 @@ static void printRegion(const Region& r, std::ostream& os) {
     printExpr(r.mins[i], os);
     os << " +: " << r.extents[i];
   }
-  os << "] (" << name(r.buffer->scope) << ")";
+  os << "] (" << name(r.buffer->scope) << ", " << name(r.access) << ")";
 }
 
 static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
@@ -513,6 +528,23 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       os << pad << (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads ? "sync_threads()" : "fence_proxy_async()")
          << loc(s->range) << "\n";
       break;
+    case StmtKind::Intrinsic: {
+      const auto& in = s->as<IntrinsicStmt>();
+      os << pad << name(in.op) << "(";
+      bool first = true;
+      if (in.tensorMap) { os << in.tensorMap->name; first = false; }
+      for (const auto& a : in.args) {
+        os << (first ? "" : ", ");
+        first = false;
+        printExpr(a, os);
+      }
+      if (in.op == IntrinsicOp::BulkWaitGroup || in.op == IntrinsicOp::BulkWaitGroupRead)
+        os << (first ? "" : ", ") << in.immediate;
+      os << ")";
+      if (in.cacheHint) os << " cache_hint=0x" << std::hex << in.cacheHint << std::dec;
+      os << loc(in.range) << "\n";
+      break;
+    }
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
       os << pad << "copy ";
@@ -562,6 +594,12 @@ void print(const Kernel& k, std::ostream& os) {
       case ParamKind::Pointer: os << "pointer to " << name(p.elementType); break;
       case ParamKind::Dim: os << "dim int32"; break;
       case ParamKind::Scalar: os << name(p.var->dtype); break;
+      case ParamKind::TensorMap: {
+        os << "tensor map of " << p.tensorMap->tensor->name << ", box (";
+        for (size_t i = 0; i < p.tensorMap->box.size(); ++i) os << (i ? ", " : "") << p.tensorMap->box[i];
+        os << "), swizzle " << (p.tensorMap->swizzleBytes ? std::to_string(p.tensorMap->swizzleBytes) + "B" : "none");
+        break;
+      }
     }
     os << "\n";
   }
@@ -653,6 +691,9 @@ struct LoopIRVerifier {
         break;
       }
       case StmtKind::Barrier: break;
+      case StmtKind::Intrinsic:
+        for (const auto& a : s->as<IntrinsicStmt>().args) expr(a, s->range);
+        break;
       case StmtKind::Copy:
       case StmtKind::Parallel:
       case StmtKind::Fill: diags.internalError(s->range, "loop IR: a tile operation was not lowered");

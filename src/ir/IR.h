@@ -157,6 +157,10 @@ struct Buffer {
   VarRef data;                   // Global: the Handle parameter holding the base address
   int64_t sharedOffset = -1;     // Shared: byte offset in dynamic shared memory
   int alignBytes = 16;           // Global: alignment the launcher guarantees (16 for tensors)
+  // Global: an offset in elements added to `data` before indexing (`Buffer(elem_offset=)`);
+  // null = 0. Sema does not set it yet: it reports `not yet supported` until lowering adds it.
+  ExprRef elemOffset;
+  bool isBarrier = false;        // Shared: an array of 8-byte mbarriers (placed 8-byte aligned)
   FragmentLayout layout;         // Fragment: set by lowering
   SourceRange declRange;
 };
@@ -165,6 +169,7 @@ struct Buffer {
 
 enum class StmtKind {
   Seq, For, If, Let, Assign, Store, Barrier,
+  Intrinsic,             // loop IR: asynchronous copies and their barriers
   Copy, Parallel, Fill,  // tile IR only
 };
 
@@ -235,16 +240,24 @@ struct BarrierStmt : StmtNode {
   BarrierKind barrier;
 };
 
+// How an operation uses a region: copy reads its source and writes its
+// destination; fill writes; later ops (reductions, atomics) read and write.
+enum class Access : uint8_t { Read, Write, ReadWrite };
+inline const char* name(Access a) { return a == Access::Read ? "r" : a == Access::Write ? "w" : "rw"; }
+
 // A rectangular part of a buffer: per axis a start and an extent.
 // Rank equals the buffer's rank; unit axes are kept (extent 1).
 struct Region {
   BufferRef buffer;
   std::vector<ExprRef> mins;
   std::vector<int64_t> extents;  // tile regions have constant extents
+  Access access = Access::Read;
   SourceRange range;
 };
 
 enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
+// How a copy is carried out; chosen by lowering (ChooseCopyPaths).
+enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore };
 enum class EvictionPolicy { Normal, First, Last };
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
@@ -256,6 +269,8 @@ struct CopyOp : StmtNode {
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
   Region src, dst;  // after sema: the non-unit extents of both sides agree, in order
   CopyOptions options;
+  CopyPath path = CopyPath::Undecided;
+  std::string pathReason;  // why not TMA, when it is not (for --remarks)
 };
 // `for i, j in Parallel(E0, E1) { body }`: every iteration independent.
 struct ParallelOp : StmtNode {
@@ -265,6 +280,30 @@ struct ParallelOp : StmtNode {
   std::vector<int64_t> extents;
   StmtRef body;
 };
+// Asynchronous-copy machinery (Hopper). Shared-memory operands are byte offsets
+// into the block's dynamic shared memory; `tensorMap` names a TensorMap parameter.
+enum class IntrinsicOp {
+  MbarrierInit,            // args: barrier offset, arrival count
+  MbarrierArriveExpectTx,  // args: barrier offset, transaction bytes
+  MbarrierWaitParity,      // args: barrier offset, parity (0/1); every caller waits
+  TmaLoad,                 // args: shared offset, barrier offset, coords (innermost first)
+  TmaStore,                // args: shared offset, coords (innermost first)
+  BulkCommitGroup,         // no args
+  BulkWaitGroupRead,       // immediate: groups allowed in flight (reads of shared memory done)
+  BulkWaitGroup,           // immediate: groups allowed in flight (writes done)
+  PrefetchTensorMap,       // no args
+};
+const char* name(IntrinsicOp op);
+struct IntrinsicStmt : StmtNode {
+  IntrinsicStmt(SourceRange r, IntrinsicOp o, std::vector<ExprRef> a = {})
+      : StmtNode(StmtKind::Intrinsic, r), op(o), args(std::move(a)) {}
+  IntrinsicOp op;
+  std::vector<ExprRef> args;
+  VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap
+  int64_t immediate = 0;   // BulkWaitGroup*: the count
+  int64_t cacheHint = 0;   // TmaLoad / TmaStore: an L2 cache-policy operand, 0 = none
+};
+
 // fill(buf, v) / clear(buf): every element of `dst` becomes `value`.
 struct FillOp : StmtNode {
   FillOp(SourceRange r, Region d, ExprRef v) : StmtNode(StmtKind::Fill, r), dst(std::move(d)), value(std::move(v)) {}
@@ -275,9 +314,17 @@ struct FillOp : StmtNode {
 // -------------------------------------------------------------- kernels
 
 enum class ParamKind {
-  Pointer,  // a global base address (a tensor's data or a `ptr(...)` parameter)
-  Dim,      // a symbolic dimension or stride (int32), shared by every tensor naming it
-  Scalar,   // a scalar argument (`alpha: float32`)
+  Pointer,    // a global base address (a tensor's data or a `ptr(...)` parameter)
+  Dim,        // a symbolic dimension or stride (int32), shared by every tensor naming it
+  Scalar,     // a scalar argument (`alpha: float32`)
+  TensorMap,  // a 128-byte CUtensorMap the launcher encodes, passed as a __grid_constant__
+};
+
+// What the launcher needs to encode a tensor map (cuTensorMapEncodeTiled).
+struct TensorMapInfo {
+  BufferRef tensor;            // the global buffer: its data pointer, shape and strides
+  std::vector<int64_t> box;    // per axis of the tensor, outermost first
+  int swizzleBytes = 0;        // 0 (none), 32, 64 or 128
 };
 struct Param {
   std::string name;
@@ -285,6 +332,7 @@ struct Param {
   VarRef var;                       // the value inside the kernel
   DType elementType = DType::Float32;  // Pointer: the element type it is used with
   SourceRange range;
+  std::shared_ptr<TensorMapInfo> tensorMap;  // TensorMap: how to encode it
 };
 
 // What a launcher must make true before it may run a kernel variant.

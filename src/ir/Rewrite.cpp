@@ -104,6 +104,11 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       return out;
     }
     case StmtKind::Barrier: return s;
+    case StmtKind::Intrinsic: {
+      auto out = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
+      for (auto& a : out->args) a = ex(a);
+      return out;
+    }
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
       Region src = c.src, dst = c.dst;
@@ -111,6 +116,8 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       for (auto& m : dst.mins) m = ex(m);
       auto out = std::make_shared<CopyOp>(c.range, src, dst);
       out->options = c.options;
+      out->path = c.path;
+      out->pathReason = c.pathReason;
       return out;
     }
     case StmtKind::Parallel: {
@@ -175,6 +182,9 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
       break;
     }
     case StmtKind::Barrier: break;
+    case StmtKind::Intrinsic:
+      for (const auto& a : s->as<IntrinsicStmt>().args) reads(a);
+      break;
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
       for (const auto& m : c.src.mins) reads(m);

@@ -13,10 +13,14 @@ using namespace ir;
 
 struct Pending {
   std::set<const Buffer*> reads, writes;
+  // Written by ordinary stores since the last async-proxy fence: a TMA store of
+  // such a tile needs `fence.proxy.async` in every writing thread first.
+  std::set<const Buffer*> unfenced;
   void clear() { reads.clear(); writes.clear(); }
   void merge(const Pending& o) {
     reads.insert(o.reads.begin(), o.reads.end());
     writes.insert(o.writes.begin(), o.writes.end());
+    unfenced.insert(o.unfenced.begin(), o.unfenced.end());
   }
 };
 
@@ -47,6 +51,38 @@ class BarrierInserter {
       StmtRef& s = stmts[i];
       if (s->kind == StmtKind::Barrier) {
         if (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads) state.clear();
+        else state.unfenced.clear();
+        continue;
+      }
+      if (s->kind == StmtKind::Copy && s->as<CopyOp>().path == CopyPath::TmaLoad) {
+        // Every thread waits for the load, so its data is visible to all afterwards:
+        // only the tile's earlier readers and writers must be done (WAR, WAW).
+        const Buffer* tile = s->as<CopyOp>().dst.buffer.get();
+        if (state.reads.count(tile) || state.writes.count(tile)) {
+          stmts.insert(stmts.begin() + i, barrier(s->range));
+          ++i;
+          state.clear();
+        }
+        continue;
+      }
+      if (s->kind == StmtKind::Copy && s->as<CopyOp>().path == CopyPath::TmaStore) {
+        // One thread hands the tile to the copy engine: every thread's ordinary
+        // writes must be fenced for the async proxy and finished (RAW).
+        const Buffer* tile = s->as<CopyOp>().src.buffer.get();
+        bool fence = state.unfenced.count(tile) != 0;
+        if (fence) {
+          stmts.insert(stmts.begin() + i, std::make_shared<BarrierStmt>(s->range, BarrierKind::FenceProxyAsync));
+          ++i;
+          state.unfenced.clear();
+        }
+        if (fence || state.writes.count(tile)) {
+          stmts.insert(stmts.begin() + i, barrier(s->range));
+          ++i;
+          state.clear();
+        }
+        // The issuing thread waits until the tile has been read before it reaches
+        // the next barrier, so later writers only need that barrier.
+        state.reads.insert(tile);
         continue;
       }
       if (s->kind == StmtKind::Let) noteVarying(s->as<LetStmt>().var, s->as<LetStmt>().value);
@@ -69,6 +105,7 @@ class BarrierInserter {
       }
       state.reads.insert(a.reads.begin(), a.reads.end());
       state.writes.insert(a.writes.begin(), a.writes.end());
+      state.unfenced.insert(a.writes.begin(), a.writes.end());
     }
   }
 

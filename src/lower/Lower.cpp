@@ -1,18 +1,20 @@
 // Lower: the lowering pipeline. The passes, in order:
 //
-//   1. InsertBarriers       block barriers for shared-memory hazards (tile IR)
-//   2. LayoutFragments      how each fragment spreads over the threads
-//   3. PlanSharedMemory     byte offsets of the shared tiles
-//   then, once per kernel variant (the fast one with run-time assumptions, and a
-//   general one when the fast one has any):
-//   4. LowerTileOps         copies / Parallel / fill -> partitioned, vectorized loops
-//   5. FlattenBufferAccess  multi-dimensional indices -> element offsets
-//   6. verifyLoopIR         the loop-IR invariants hold
+//   1. LayoutFragments      how each fragment spreads over the threads
+//   2. PlanSharedMemory     byte offsets of the shared tiles
+//   then, once per kernel variant (the fast one, which may use TMA and run-time
+//   assumptions, and a general SIMT-only one when the fast one has any):
+//   3. ChooseCopyPaths      TMA load / TMA store / SIMT for each copy
+//   4. InsertBarriers       block barriers and async-proxy fences for shared memory
+//   5. LowerTileOps         copies / Parallel / fill -> TMA or partitioned, vectorized loops
+//   6. FlattenBufferAccess  multi-dimensional indices -> element offsets
+//   7. verifyLoopIR         the loop-IR invariants hold
 #include "lower/Lower.h"
 
 #include <map>
 
 #include "ir/Rewrite.h"
+#include "lower/ChooseCopyPaths.h"
 #include "lower/FlattenBufferAccess.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
@@ -35,6 +37,10 @@ Kernel ownCopy(const Kernel& k) {
 std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
+  CopyPathOptions paths;
+  paths.allowTma = allowAssumptions;
+  if (!chooseCopyPaths(k, paths, diags)) return std::nullopt;
+  insertBarriers(k);
   TileOpLoweringOptions options;
   options.allowAssumptions = allowAssumptions;
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
@@ -49,7 +55,6 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
   auto out = std::make_unique<Module>();
   for (const Kernel& source : tileIR.kernels) {
     Kernel tile = ownCopy(source);
-    insertBarriers(tile);
     layoutFragments(tile);
     if (!planSharedMemory(tile, diags)) continue;
 

@@ -55,11 +55,13 @@ class TileOpLowering {
       fragmentLocal_[b.get()] = local;
       b = local;
     }
+    barrierBase_ = (kernel_.dynamicSharedBytes + 7) / 8 * 8;
     try {
       kernel_.body = lower(kernel_.body);
     } catch (LoweringFailed&) {
       return false;
     }
+    addAsyncPrologueAndEpilogue();
     for (const auto& [var, multiple] : assumed_) kernel_.assumptions.push_back(Assumption{paramVar(var), multiple});
     return true;
   }
@@ -124,7 +126,12 @@ class TileOpLowering {
         return s;
       }
       case StmtKind::Barrier: return s;
-      case StmtKind::Copy: return lowerCopy(s->as<CopyOp>());
+      case StmtKind::Copy: {
+        const auto& c = s->as<CopyOp>();
+        if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore)
+          if (auto tma = lowerTmaCopy(c)) return tma;
+        return lowerCopy(c);
+      }
       case StmtKind::Parallel: return lowerParallel(s->as<ParallelOp>());
       case StmtKind::Fill: return lowerFill(s->as<FillOp>());
     }
@@ -279,6 +286,174 @@ class TileOpLowering {
     return p;
   }
 
+  // ---------------------------------------------------------------- TMA
+
+  int64_t barrierBase_ = 0;
+  int barrierCount_ = 0;
+  std::vector<VarRef> phases_;
+  std::vector<VarRef> tensorMaps_;
+  bool anyTmaStore_ = false;
+
+  static ExprRef isLeader() { return binary(BinOp::Eq, call(Builtin::ThreadIdx, {}, DType::Int32, 0), intImm(0)); }
+
+  // The tensor-map parameter for (tensor, box), created on first use.
+  VarRef tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box) {
+    for (const auto& p : kernel_.params)
+      if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor && p.tensorMap->box == box) return p.var;
+    std::string name = tensor->name + "_tmap";
+    int n = 0;
+    for (const auto& p : kernel_.params)
+      if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor) ++n;
+    if (n) name += std::to_string(n);
+    Param p;
+    p.name = name;
+    p.kind = ParamKind::TensorMap;
+    p.var = makeVar(name, DType::Handle);
+    p.elementType = tensor->dtype;
+    p.tensorMap = std::make_shared<TensorMapInfo>();
+    p.tensorMap->tensor = tensor;
+    p.tensorMap->box = box;
+    kernel_.params.push_back(p);
+    tensorMaps_.push_back(p.var);
+    return p.var;
+  }
+
+  static int64_t cacheHint(EvictionPolicy e) {
+    // Hopper's L2 cache-policy operands for .L2::cache_hint (as createpolicy makes them).
+    switch (e) {
+      case EvictionPolicy::First: return 0x12F0000000000000LL;
+      case EvictionPolicy::Last: return 0x14F0000000000000LL;
+      case EvictionPolicy::Normal: break;
+    }
+    return 0;
+  }
+
+  // A TMA load or store; null when a run-time constraint cannot even be assumed
+  // (the caller falls back to SIMT, with the reason recorded).
+  StmtRef lowerTmaCopy(const CopyOp& c) {
+    bool load = c.path == CopyPath::TmaLoad;
+    const Region& global = load ? c.src : c.dst;
+    const Buffer& tile = load ? *c.dst.buffer : *c.src.buffer;
+    const Buffer& tensor = *global.buffer;
+    int elemBytes = bits(tensor.dtype) / 8;
+
+    // The tensor map needs a 16-byte aligned base and strides that are multiples of 16 bytes.
+    std::map<const VarNode*, int64_t> need;
+    need[tensor.data.get()] = 16;
+    for (size_t a = tensor.strides.size() - 1; a-- > 0;)  // inner strides first: N before M*N
+      if (!provablyMultiple(tensor.strides[a], std::max(1, 16 / elemBytes), need)) return nullptr;
+    commit(need);
+
+    // Box: the region's extents; the outermost may exceed 256 and is then issued in pieces.
+    std::vector<int64_t> box = global.extents;
+    int64_t outer = box[0], piece = outer;
+    if (outer > 256)
+      for (piece = 256; outer % piece != 0; --piece) {}
+    box[0] = piece;
+    VarRef map = tensorMapFor(global.buffer, box);
+    int64_t pieceBytes = elemBytes;
+    for (auto e : box) pieceBytes *= e;
+
+    auto issue = std::make_shared<SeqStmt>(c.range);
+    int64_t hint = cacheHint(c.options.eviction);
+    int64_t barrier = 0;
+    if (load) {
+      barrier = barrierBase_ + 8 * barrierCount_++;
+      issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
+          c.range, IntrinsicOp::MbarrierArriveExpectTx, std::vector<ExprRef>{intImm(barrier), intImm(pieceBytes * (outer / piece))}));
+    }
+    for (int64_t k = 0; k < outer / piece; ++k) {
+      std::vector<ExprRef> coords;  // innermost first
+      for (size_t a = global.mins.size(); a-- > 0;)
+        coords.push_back(a == 0 ? add(global.mins[0], intImm(k * piece)) : global.mins[a]);
+      ExprRef smem = intImm(tile.sharedOffset + k * pieceBytes);
+      std::vector<ExprRef> args = {smem};
+      if (load) args.push_back(intImm(barrier));
+      args.insert(args.end(), coords.begin(), coords.end());
+      auto op = std::make_shared<IntrinsicStmt>(c.range, load ? IntrinsicOp::TmaLoad : IntrinsicOp::TmaStore, args);
+      op->tensorMap = map;
+      op->cacheHint = hint;
+      issue->stmts.push_back(op);
+    }
+    if (!load) {
+      anyTmaStore_ = true;
+      issue->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+      // The tile may be reused once the engine has read it; the issuing thread waits
+      // for that before it reaches the next barrier.
+      auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkWaitGroupRead);
+      wait->immediate = 0;
+      issue->stmts.push_back(wait);
+    }
+    auto out = std::make_shared<SeqStmt>(c.range);
+    out->stmts.push_back(std::make_shared<IfStmt>(c.range, isLeader(), issue, nullptr));
+    if (load) {
+      auto phase = makeVar("phase" + std::to_string(phases_.size()), DType::Int32);
+      phases_.push_back(phase);
+      out->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                           std::vector<ExprRef>{intImm(barrier), phase}));
+      out->stmts.push_back(std::make_shared<AssignStmt>(c.range, phase, binary(BinOp::BitXor, phase, intImm(1))));
+    }
+
+    std::ostringstream how;
+    how << "a TMA " << (load ? "load" : "store") << " (box ";
+    for (size_t i = 0; i < box.size(); ++i) how << (i ? "x" : "") << box[i];
+    if (outer != piece) how << ", " << outer / piece << " pieces";
+    how << ", swizzle none)";
+    describeAssumptions(how, need);
+    notes_.push_back({c.range, copyName(c), how.str(), ""});
+    return out;
+  }
+
+  static void describeAssumptions(std::ostringstream& os, const std::map<const VarNode*, int64_t>& need) {
+    if (need.empty()) return;
+    os << " where ";
+    bool first = true;
+    for (const auto& [v, m] : need) {
+      os << (first ? "" : " and ");
+      first = false;
+      if (v->dtype == DType::Handle) os << v->name << " is " << m << "-byte aligned";
+      else os << v->name << " % " << m << " == 0";
+    }
+  }
+
+  // Barrier initialization and descriptor prefetch at entry; outstanding bulk
+  // stores drained at exit.
+  void addAsyncPrologueAndEpilogue() {
+    if (barrierCount_ == 0 && tensorMaps_.empty()) return;
+    auto body = std::make_shared<SeqStmt>(kernel_.range);
+    auto leader = std::make_shared<SeqStmt>(kernel_.range);
+    for (int i = 0; i < barrierCount_; ++i)
+      leader->stmts.push_back(std::make_shared<IntrinsicStmt>(
+          kernel_.range, IntrinsicOp::MbarrierInit, std::vector<ExprRef>{intImm(barrierBase_ + 8 * i), intImm(1)}));
+    for (const auto& map : tensorMaps_) {
+      auto prefetch = std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::PrefetchTensorMap);
+      prefetch->tensorMap = map;
+      leader->stmts.push_back(prefetch);
+    }
+    for (const auto& phase : phases_) body->stmts.push_back(std::make_shared<LetStmt>(kernel_.range, phase, intImm(0)));
+    body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, isLeader(), leader, nullptr));
+    if (barrierCount_) body->stmts.push_back(std::make_shared<BarrierStmt>(kernel_.range, BarrierKind::SyncThreads));
+    body->stmts.push_back(kernel_.body);
+    if (anyTmaStore_) {
+      auto drain = std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::BulkWaitGroup);
+      drain->immediate = 0;
+      body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, isLeader(), drain, nullptr));
+    }
+    kernel_.body = body;
+    if (barrierCount_) {
+      auto barriers = std::make_shared<Buffer>();
+      barriers->name = "tlc_mbarriers";
+      barriers->scope = MemScope::Shared;
+      barriers->dtype = DType::UInt64;
+      barriers->isBarrier = true;
+      barriers->shape = {intImm(barrierCount_)};
+      barriers->strides = {intImm(1)};
+      barriers->sharedOffset = barrierBase_;
+      kernel_.allocations.push_back(barriers);
+      kernel_.dynamicSharedBytes = barrierBase_ + 8 * barrierCount_;
+    }
+  }
+
   // --------------------------------------------------------------- copy
 
   StmtRef lowerCopy(const CopyOp& c) {
@@ -354,10 +529,7 @@ class TileOpLowering {
       return seq;
     };
     StmtRef out = partitionLoop(p, c.range, groups, body);
-    notes_.push_back({c.range, copyName(c), describeCopy(c, p, need),
-                      c.src.buffer->scope == MemScope::Global || c.dst.buffer->scope == MemScope::Global
-                          ? "TMA not used: this version lowers every copy to SIMT loops"
-                          : ""});
+    notes_.push_back({c.range, copyName(c), describeCopy(c, p, need), c.pathReason});
     return out;
   }
 

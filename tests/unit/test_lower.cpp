@@ -138,9 +138,25 @@ TEST_CASE("tile copy: a fast variant with assumptions and a general one") {
   }
   CHECK(alignedA);
   CHECK(evenN);
-  CHECK(text(fast).find("x8") != std::string::npos);
-  CHECK(text(general).find("x8") == std::string::npos);
-  CHECK(fast.dynamicSharedBytes == 128 * 128 * 2);
+  // The fast variant moves the tile with TMA: a load on an mbarrier and a store.
+  CHECK(text(fast).find("tma_load(A_tmap") != std::string::npos);
+  CHECK(text(fast).find("tma_store(B_tmap") != std::string::npos);
+  CHECK(text(general).find("tma_") == std::string::npos);
+  CHECK(fast.dynamicSharedBytes == 128 * 128 * 2 + 8);  // the tile, then one mbarrier
+  CHECK(general.dynamicSharedBytes == 128 * 128 * 2);
+}
+
+TEST_CASE("tile copy with TMA disabled: 16-byte SIMT vectors in the fast variant") {
+  TileCopy t;
+  for (auto& s : t.kernel.body->as<SeqStmt>().stmts) s->as<CopyOp>().options.disableTma = true;
+  DiagnosticEngine diags(std::cerr);
+  Module m;
+  m.kernels.push_back(t.kernel);
+  auto lowered = lower(m, {}, diags);
+  REQUIRE(lowered);
+  REQUIRE(lowered->kernels.size() == 2);
+  CHECK(text(lowered->kernels[0]).find("x8") != std::string::npos);
+  CHECK(text(lowered->kernels[1]).find("x8") == std::string::npos);
 }
 
 TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {

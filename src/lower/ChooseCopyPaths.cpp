@@ -1,0 +1,161 @@
+// ChooseCopyPaths: see the header for the constraints.
+#include "lower/ChooseCopyPaths.h"
+
+#include <set>
+
+#include "ir/Rewrite.h"
+
+namespace tlc {
+
+using namespace ir;
+
+bool tensorMapDataType(DType t, const char** cuName) {
+  const char* n = nullptr;
+  switch (t) {
+    case DType::Bool:
+    case DType::Int8:
+    case DType::UInt8:
+    case DType::Float8E4M3:
+    case DType::Float8E5M2: n = "CU_TENSOR_MAP_DATA_TYPE_UINT8"; break;
+    case DType::Int16:
+    case DType::UInt16: n = "CU_TENSOR_MAP_DATA_TYPE_UINT16"; break;
+    case DType::Int32: n = "CU_TENSOR_MAP_DATA_TYPE_INT32"; break;
+    case DType::UInt32: n = "CU_TENSOR_MAP_DATA_TYPE_UINT32"; break;
+    case DType::Int64: n = "CU_TENSOR_MAP_DATA_TYPE_INT64"; break;
+    case DType::UInt64: n = "CU_TENSOR_MAP_DATA_TYPE_UINT64"; break;
+    case DType::Float16: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT16"; break;
+    case DType::BFloat16: n = "CU_TENSOR_MAP_DATA_TYPE_BFLOAT16"; break;
+    case DType::Float32: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT32"; break;
+    case DType::Float64: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT64"; break;
+    case DType::Float4E2M1:
+    case DType::Handle: return false;
+  }
+  if (cuName) *cuName = n;
+  return true;
+}
+
+namespace {
+
+// Why `c` cannot be a TMA copy, or "" when it can (static constraints only).
+std::string tmaObstacle(const CopyOp& c) {
+  const Region* global = nullptr;
+  const Region* shared = nullptr;
+  if (c.src.buffer->scope == MemScope::Global && c.dst.buffer->scope == MemScope::Shared) {
+    global = &c.src;
+    shared = &c.dst;
+  } else if (c.src.buffer->scope == MemScope::Shared && c.dst.buffer->scope == MemScope::Global) {
+    global = &c.dst;
+    shared = &c.src;
+  } else {
+    return "TMA moves data between global and shared memory only";
+  }
+  const Buffer& g = *global->buffer;
+  const Buffer& s = *shared->buffer;
+  if (g.dtype != s.dtype)
+    return std::string("the two sides have different dtypes (") + name(c.src.buffer->dtype) + " and " +
+           name(c.dst.buffer->dtype) + ")";
+  if (!tensorMapDataType(g.dtype, nullptr)) return std::string("TMA cannot move ") + name(g.dtype);
+  for (size_t a = 0; a < shared->extents.size(); ++a) {
+    auto min = asConstInt(shared->mins[a]);
+    if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
+      return "the shared side is part of tile '" + s.name + "', not the whole tile";
+  }
+  if (g.shape.size() > 5) return "the tensor has rank " + std::to_string(g.shape.size()) + "; TMA handles at most 5";
+  auto inner = asConstInt(g.strides.back());
+  if (!inner || *inner != 1) return "the tensor's innermost stride is not 1";
+  int elemBytes = bits(g.dtype) / 8;
+  int64_t innerBytes = global->extents.back() * elemBytes;
+  if (innerBytes % 16 != 0)
+    return "the innermost extent is " + std::to_string(innerBytes) + " bytes; TMA needs a multiple of 16";
+  for (size_t a = 1; a < global->extents.size(); ++a)
+    if (global->extents[a] > 256)
+      return "the box extent " + std::to_string(global->extents[a]) + " along axis " + std::to_string(a) +
+             " exceeds 256";
+  return "";
+}
+
+class PathChooser {
+ public:
+  PathChooser(const CopyPathOptions& options, DiagnosticEngine& diags) : options_(options), diags_(diags) {}
+  bool ok = true;
+
+  void stmt(const StmtRef& s, bool uniform) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq:
+        for (const auto& c : s->as<SeqStmt>().stmts) {
+          note(c);
+          stmt(c, uniform);
+        }
+        break;
+      case StmtKind::For: {
+        const auto& f = s->as<ForStmt>();
+        stmt(f.body, uniform && !dependsOnThread(f.min, varying_) && !dependsOnThread(f.extent, varying_));
+        break;
+      }
+      case StmtKind::If: {
+        const auto& i = s->as<IfStmt>();
+        bool u = uniform && !dependsOnThread(i.cond, varying_);
+        stmt(i.thenBody, u);
+        stmt(i.elseBody, u);
+        break;
+      }
+      case StmtKind::Copy: copy(s->as<CopyOp>(), uniform); break;
+      default: break;
+    }
+  }
+
+ private:
+  const CopyPathOptions& options_;
+  DiagnosticEngine& diags_;
+  std::set<const VarNode*> varying_;
+
+  void note(const StmtRef& s) {
+    if (s->kind == StmtKind::Let && dependsOnThread(s->as<LetStmt>().value, varying_))
+      varying_.insert(s->as<LetStmt>().var.get());
+    if (s->kind == StmtKind::Assign && dependsOnThread(s->as<AssignStmt>().value, varying_))
+      varying_.insert(s->as<AssignStmt>().var.get());
+  }
+
+  void copy(CopyOp& c, bool uniform) {
+    c.path = CopyPath::Simt;
+    std::string why = tmaObstacle(c);
+    if (why.empty() && !uniform) why = "not every thread reaches the copy (it is under a condition on the thread)";
+    bool globalShared = why.empty() || why.find("global and shared") == std::string::npos;
+    if (c.options.prefer == PreferInstruction::Tma) {
+      if (!why.empty()) {
+        diags_.error(c.range, "prefer_instruction=\"tma\" cannot be honoured: " + why);
+        ok = false;
+        return;
+      }
+      if (c.options.disableTma) {
+        diags_.error(c.range, "prefer_instruction=\"tma\" contradicts disable_tma=True");
+        ok = false;
+        return;
+      }
+    }
+    if (c.options.prefer == PreferInstruction::CpAsync) {
+      diags_.error(c.range, "not yet supported: prefer_instruction=\"cp_async\"");
+      ok = false;
+      return;
+    }
+    if (c.options.prefer == PreferInstruction::Sync) why = "prefer_instruction=\"sync\"";
+    else if (c.options.disableTma) why = "disable_tma is set";
+    if (!why.empty()) {
+      if (globalShared) c.pathReason = "TMA not used: " + why;
+      return;
+    }
+    if (!options_.allowTma) return;  // the general variant
+    c.path = c.src.buffer->scope == MemScope::Global ? CopyPath::TmaLoad : CopyPath::TmaStore;
+  }
+};
+
+}  // namespace
+
+bool chooseCopyPaths(Kernel& kernel, const CopyPathOptions& options, DiagnosticEngine& diags) {
+  PathChooser chooser(options, diags);
+  chooser.stmt(kernel.body, true);
+  return chooser.ok;
+}
+
+}  // namespace tlc

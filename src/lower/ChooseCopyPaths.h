@@ -1,0 +1,31 @@
+// ChooseCopyPaths: which instruction family carries out each copy.
+//
+// Before: tile IR, every CopyOp's path Undecided. After: each CopyOp is TmaLoad
+// (global -> shared), TmaStore (shared -> global) or Simt, and a copy that could
+// have been TMA but is not carries the reason (for --remarks). TMA is chosen by
+// default where its static constraints hold: the shared side is a whole tile, both
+// sides have the same dtype, the tensor's innermost stride is 1, every box extent
+// is at most 256 (the outermost may be split), the innermost box is a multiple of
+// 16 bytes, rank <= 5, and every thread reaches the copy (its conditions do not
+// depend on the thread). Run-time constraints (16-byte aligned base, strides that
+// are multiples of 16 bytes) become the variant's assumptions in LowerTileOps.
+// `prefer_instruction="sync"` and `disable_tma` force SIMT; `"tma"` makes a copy
+// that cannot use TMA an error that says why.
+#pragma once
+
+#include "ir/IR.h"
+#include "support/Diagnostics.h"
+
+namespace tlc {
+
+struct CopyPathOptions {
+  bool allowTma = true;  // false for the general (SIMT-only) kernel variant
+};
+
+// Returns false after reporting an error.
+bool chooseCopyPaths(ir::Kernel& kernel, const CopyPathOptions& options, DiagnosticEngine& diags);
+
+// The CUtensorMap data type for `t`, or false when TMA cannot move it.
+bool tensorMapDataType(ir::DType t, const char** cuName);
+
+}  // namespace tlc
