@@ -9,6 +9,8 @@
 // the remaining extents must be equal.
 #include "sema/Sema.h"
 
+#include "sema/Regions.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -49,11 +51,23 @@ const std::set<std::string> kNotYetSupported = {
     "annotate_layout", "annotate_safe_value", "Fragment", "swizzled", "padded",
 };
 
-std::string extentsText(const std::vector<int64_t>& e) {
-  std::string s = "(";
-  for (size_t i = 0; i < e.size(); ++i) s += (i ? ", " : "") + std::to_string(e[i]);
-  return s + (e.size() == 1 ? ",)" : ")");
+using sema::extentsText;
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string s;
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i];
+  return s;
 }
+
+// The spellings of a memory scope, as `scope=` strings take them.
+std::optional<MemScope> scopeFromName(const std::string& s) {
+  if (s == "global") return MemScope::Global;
+  if (s == "shared.dyn" || s == "shared") return MemScope::Shared;
+  if (s == "local.fragment") return MemScope::Fragment;
+  if (s == "local") return MemScope::Local;
+  return std::nullopt;
+}
+const char* kValidScopes = "\"global\", \"shared.dyn\", \"shared\", \"local.fragment\", \"local\"";
 
 // A side of a copy before its extents are settled.
 struct RegionSpec {
@@ -61,6 +75,7 @@ struct RegionSpec {
   std::vector<ExprRef> mins;
   std::vector<std::optional<int64_t>> extents;  // per axis; nullopt = unknown (symbolic)
   bool isHead = false;  // an element `A[i, j]`: extents come from the other side
+  Access access = Access::Read;
   SourceRange range;
 };
 
@@ -109,6 +124,33 @@ class Analyzer {
   }
   void noteDecl(const std::string& name, SourceRange decl) {
     if (decl.valid()) diags_.note(decl, "'" + name + "' declared here");
+  }
+
+  // Every op checks its keyword names before anything else: an unknown one is an
+  // error that lists the valid ones (or says there are none), a repeated one an
+  // error with a note at its first use.
+  void checkKeywords(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid) {
+    for (size_t i = 0; i < c.kwargs.size(); ++i) {
+      const auto& kw = c.kwargs[i];
+      if (std::find(valid.begin(), valid.end(), kw.name) == valid.end())
+        fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + op +
+                               (valid.empty() ? "; it takes none" : "; valid: " + joined(valid)));
+      for (size_t j = 0; j < i; ++j)
+        if (c.kwargs[j].name == kw.name) {
+          diags_.error(kw.nameRange, "keyword argument '" + kw.name + "' is given twice");
+          diags_.note(c.kwargs[j].nameRange, "first given here");
+          throw Failed{};
+        }
+    }
+  }
+  const ast::Expr* keyword(const ast::Call& c, const std::string& name) const {
+    for (const auto& kw : c.kwargs)
+      if (kw.name == name) return kw.value.get();
+    return nullptr;
+  }
+  std::string stringValue(const ast::Expr& e, const std::string& what, const std::string& valid) {
+    if (e.kind != ast::ExprKind::StringLit) fail(e.range, what + " must be a string; valid: " + valid);
+    return e.as<ast::StringLit>().value;
   }
 
   const Value* lookup(const std::string& name) const {
@@ -428,18 +470,26 @@ class Analyzer {
   }
 
   // A shape or stride entry of a parameter: a const, or a symbolic dimension.
-  ExprRef shapeEntry(const ast::Expr& e) {
-    if (e.kind == ast::ExprKind::Name) {
+  // Constant shape entries are positive, constant strides non-negative.
+  ExprRef shapeEntry(const ast::Expr& e, bool isStride = false) {
+    int64_t value;
+    if (e.kind == ast::ExprKind::Name && !globals_.count(e.as<ast::Name>().name)) {
       const auto& n = e.as<ast::Name>().name;
-      auto g = globals_.find(n);
-      if (g != globals_.end()) {
-        if (g->second.kind != Value::ConstInt) fail(e.range, "shape entry '" + n + "' is not an integer");
-        return intImm(g->second.intValue);
-      }
+      if (dtypeFromName(n)) fail(e.range, "a dtype cannot be a " + std::string(isStride ? "stride" : "shape entry"));
       return dimParam(n, e.range);
     }
-    Value v = evalShapeConst(e);
-    return intImm(v.intValue);
+    if (e.kind == ast::ExprKind::Name) {
+      const auto& n = e.as<ast::Name>().name;
+      const Value& g = globals_.at(n);
+      if (g.kind != Value::ConstInt) fail(e.range, "shape entry '" + n + "' is not an integer");
+      value = g.intValue;
+    } else {
+      value = evalShapeConst(e).intValue;
+    }
+    if (!isStride && value <= 0) fail(e.range, "a shape entry must be positive, not " + std::to_string(value));
+    if (isStride && value < 0) fail(e.range, "a stride must not be negative, not " + std::to_string(value));
+    if (value > INT32_MAX) fail(e.range, "a " + std::string(isStride ? "stride" : "shape entry") + " must fit in int32, not " + std::to_string(value));
+    return intImm(value);
   }
   Value evalShapeConst(const ast::Expr& e) {
     // Anything but a bare name must fold to a constant.
@@ -486,9 +536,11 @@ class Analyzer {
 
   void analyzeKernelParam(const ast::Param& p) {
     const ast::Expr& t = *p.type;
-    if (lookup(p.name) || globals_.count(p.name)) {
+    if (const Value* existing = lookup(p.name)) {
+      // `A: Tensor((n,), ...), n: int32`: the dimension named first is this scalar.
+      if (adoptDimAsScalar(p, *existing)) return;
       diags_.error(p.nameRange, "parameter '" + p.name + "' redefines a name");
-      noteDecl(p.name, lookup(p.name) ? lookup(p.name)->decl : SourceRange{});
+      noteDecl(p.name, existing->decl);
       throw Failed{};
     }
     if (t.kind == ast::ExprKind::Name) {
@@ -511,8 +563,16 @@ class Analyzer {
     const auto& c = t.as<ast::Call>();
     std::string kind = calleeName(c);
     if (kind == "ptr") {
-      if (c.args.empty() || c.args.size() > 2) fail(t.range, "ptr takes a dtype and an optional storage scope: ptr(float16)");
+      // ptr(dtype[, storage_scope]): TileLang's T.ptr; a kernel parameter points to global memory.
+      checkKeywords(c, "ptr", {"storage_scope"});
+      const ast::Expr* scope = keyword(c, "storage_scope");
+      if (c.args.size() == 2 && scope) fail(scope->range, "ptr's storage_scope is given twice");
+      if (c.args.empty() || c.args.size() > 2) fail(t.range, "ptr takes a dtype and an optional storage scope: ptr(float16) or ptr(float16, \"global\")");
       DType dt = dtypeArg(*c.args[0]);
+      if (c.args.size() == 2) scope = c.args[1].get();
+      if (scope && stringValue(*scope, "storage_scope", "\"global\"") != "global")
+        fail(scope->range, "a ptr parameter points to global memory; its storage_scope must be \"global\", not \"" +
+                               scope->as<ast::StringLit>().value + "\"");
       auto var = makeVar(p.name, DType::Handle);
       Param param;
       param.name = p.name;
@@ -528,8 +588,13 @@ class Analyzer {
       define(p.name, v, p.nameRange);
       return;
     }
-    if (kind != "Tensor" && kind != "StridedTensor" && kind != "Buffer")
+    if (kind != "Tensor" && kind != "StridedTensor" && kind != "Buffer") {
+      if (kind == "SharedBuffer" || kind == "FragmentBuffer" || kind == "LocalBuffer")
+        fail(c.callee->range, kind + " is a macro parameter type; a kernel parameter lives in global memory (Tensor, StridedTensor, Buffer or ptr)");
       fail(c.callee->range, "unknown parameter type '" + kind + "'; expected Tensor, StridedTensor, Buffer, ptr or a dtype");
+    }
+    if (kind == "Buffer") checkKeywords(c, kind, {"scope", "strides", "elem_offset", "align"});
+    else checkKeywords(c, kind, {});
 
     // The pointer parameter comes first, then the dimensions it introduces.
     auto data = makeVar(p.name, DType::Handle);
@@ -542,45 +607,76 @@ class Analyzer {
     kernel_->params.push_back(param);
 
     size_t needed = kind == "StridedTensor" ? 3 : 2;
-    if (c.args.size() < needed)
+    if (c.args.size() != needed)
       fail(t.range, kind == "StridedTensor" ? "StridedTensor takes (shape, strides, dtype)" : kind + " takes (shape, dtype)");
     auto buf = std::make_shared<Buffer>();
     buf->name = p.name;
     buf->scope = MemScope::Global;
     buf->data = data;
     buf->declRange = p.nameRange;
-    for (const auto* s : tupleItems(*c.args[0])) buf->shape.push_back(shapeEntry(*s));
-    if (kind == "StridedTensor") {
-      auto strides = tupleItems(*c.args[1]);
-      if (strides.size() != buf->shape.size())
-        fail(c.args[1]->range, "StridedTensor has " + std::to_string(buf->shape.size()) + " shape entries but " +
-                                   std::to_string(strides.size()) + " strides");
-      for (const auto* s : strides) buf->strides.push_back(shapeEntry(*s));
-      buf->dtype = dtypeArg(*c.args[2]);
+    auto shape = tupleItems(*c.args[0]);
+    if (shape.empty()) fail(c.args[0]->range, "a tensor needs at least one dimension");
+    for (const auto* s : shape) buf->shape.push_back(shapeEntry(*s));
+    const ast::Expr* strides = kind == "StridedTensor" ? c.args[1].get() : keyword(c, "strides");
+    if (strides) {
+      auto items = tupleItems(*strides);
+      if (items.size() != buf->shape.size())
+        fail(strides->range, kind + " has " + std::to_string(buf->shape.size()) + " shape entries but " +
+                                 std::to_string(items.size()) + " strides");
+      for (const auto* s : items) buf->strides.push_back(shapeEntry(*s, /*isStride=*/true));
     } else {
-      buf->dtype = dtypeArg(*c.args[1]);
+      buf->strides = rowMajorStrides(buf->shape);
     }
-    for (const auto& kw : c.kwargs) {
-      if (kind == "Buffer" && kw.name == "scope") {
-        if (kw.value->kind != ast::ExprKind::StringLit || kw.value->as<ast::StringLit>().value != "global")
-          fail(kw.value->range, "a kernel parameter must be in global memory (scope=\"global\")");
-      } else if (kind == "Buffer" && kw.name == "strides") {
-        buf->strides.clear();
-        for (const auto* s : tupleItems(*kw.value)) buf->strides.push_back(shapeEntry(*s));
-        if (buf->strides.size() != buf->shape.size()) fail(kw.value->range, "strides must have one entry per dimension");
-      } else if (kind == "Buffer" && (kw.name == "elem_offset" || kw.name == "align")) {
-        fail(kw.nameRange, "not yet supported: Buffer(" + kw.name + "=...) on a kernel parameter");
-      } else {
-        fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + kind +
-                               (kind == "Buffer" ? "; valid: scope, strides, elem_offset, align" : "; it takes none"));
-      }
+    buf->dtype = dtypeArg(*c.args[needed - 1]);
+    if (const ast::Expr* scope = keyword(c, "scope")) {
+      std::string s = stringValue(*scope, "scope", kValidScopes);
+      auto sc = scopeFromName(s);
+      if (!sc) fail(scope->range, "unknown scope \"" + s + "\"; valid: " + kValidScopes);
+      if (*sc != MemScope::Global)
+        fail(scope->range, "a kernel parameter lives in global memory: scope must be \"global\", not \"" + s + "\"");
     }
-    if (buf->strides.empty()) buf->strides = rowMajorStrides(buf->shape);
+    if (const ast::Expr* align = keyword(c, "align")) {
+      // The caller's promise about the data pointer, in bytes (TVM's data_alignment).
+      int64_t a = constIntArg(*align, "align");
+      int64_t elementBytes = std::max(1, bits(buf->dtype) / 8);
+      if (a < elementBytes || (a & (a - 1)) != 0 || a > 1024)
+        fail(align->range, "align must be a power of two between the element size (" + std::to_string(elementBytes) +
+                               " bytes) and 1024, not " + std::to_string(a));
+      buf->alignBytes = (int)a;
+    }
+    if (const ast::Expr* offset = keyword(c, "elem_offset")) {
+      (void)offset;
+      for (const auto& kw : c.kwargs)
+        if (kw.name == "elem_offset") fail(kw.nameRange, "not yet supported: Buffer(elem_offset=...) on a kernel parameter");
+    }
     kernel_->params[pointerIndex].elementType = buf->dtype;
     Value v;
     v.kind = Value::BufferV;
     v.buffer = buf;
     define(p.name, v, p.nameRange);
+  }
+
+  // A parameter `n: int32` whose name an earlier shape introduced as a dimension
+  // becomes that dimension: one value, passed once, at the scalar's position.
+  bool adoptDimAsScalar(const ast::Param& p, const Value& existing) {
+    auto dim = dimParams_.find(p.name);
+    if (dim == dimParams_.end() || existing.kind != Value::Scalar || existing.expr != dim->second) return false;
+    if (p.type->kind != ast::ExprKind::Name) return false;
+    auto dt = dtypeFromName(p.type->as<ast::Name>().name);
+    if (!dt) return false;
+    if (*dt != DType::Int32)
+      fail(p.type->range, "'" + p.name + "' is a dimension of an earlier parameter, so it must be int32, not " + name(*dt));
+    auto& params = kernel_->params;
+    auto it = std::find_if(params.begin(), params.end(),
+                           [&](const Param& q) { return q.kind == ParamKind::Dim && q.var == dim->second; });
+    if (it == params.end()) return false;
+    Param param = *it;
+    params.erase(it);
+    param.kind = ParamKind::Scalar;
+    param.range = p.range;
+    params.push_back(param);
+    scopes_.front()[p.name].decl = p.nameRange;
+    return true;
   }
 
   static std::vector<ExprRef> rowMajorStrides(const std::vector<ExprRef>& shape) {
@@ -597,11 +693,14 @@ class Analyzer {
     if (w.context->kind != ast::ExprKind::Call || calleeName(w.context->as<ast::Call>()) != "Kernel")
       fail(w.context->range, "expected 'with Kernel(grid..., threads=N) as (bx, ...)'");
     const auto& c = w.context->as<ast::Call>();
+    checkKeywords(c, "Kernel", {"threads", "cluster_dims"});
     if (c.args.empty() || c.args.size() > 3) fail(c.range, "Kernel takes 1 to 3 grid extents");
     for (int i = 0; i < 3; ++i) kernel_->grid[i] = intImm(1);
     for (size_t i = 0; i < c.args.size(); ++i) {
       ExprRef g = scalarExpr(*c.args[i]);
       if (!isInt(g->dtype)) fail(c.args[i]->range, "a grid extent must be an integer");
+      if (auto k = asConstInt(g); k && (*k < 1 || *k > INT32_MAX))
+        fail(c.args[i]->range, "a grid extent must be positive, not " + std::to_string(*k));
       kernel_->grid[i] = cast(DType::Int32, g);
     }
     bool haveThreads = false;
@@ -614,11 +713,13 @@ class Analyzer {
       } else if (kw.name == "cluster_dims") {
         auto items = tupleItems(*kw.value);
         if (items.size() != 3) fail(kw.value->range, "cluster_dims takes three extents (CX, CY, CZ)");
-        for (int i = 0; i < 3; ++i) kernel_->clusterDims[i] = (int)constIntArg(*items[i], "cluster_dims");
+        for (int i = 0; i < 3; ++i) {
+          int64_t d = constIntArg(*items[i], "cluster_dims");
+          if (d < 1 || d > 16) fail(items[i]->range, "a cluster extent must be between 1 and 16, not " + std::to_string(d));
+          kernel_->clusterDims[i] = (int)d;
+        }
         if (kernel_->clusterDims[0] * kernel_->clusterDims[1] * kernel_->clusterDims[2] != 1)
           fail(kw.nameRange, "not yet supported: thread block clusters (cluster_dims)");
-      } else {
-        fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for Kernel; valid: threads, cluster_dims");
       }
     }
     if (!haveThreads) fail(c.range, "Kernel needs threads=N (the block size)");
@@ -823,6 +924,7 @@ class Analyzer {
       auto c = asConstInt(v);
       if (!c) fail(s->range, "the shape of an allocation must be a compile-time constant");
       if (*c <= 0) fail(s->range, "shape entries must be positive, not " + std::to_string(*c));
+      if (*c > INT32_MAX) fail(s->range, "a shape entry must fit in int32, not " + std::to_string(*c));
       shape.push_back(intImm(*c));
     }
     if (shape.empty()) fail(e.range, "an allocation needs at least one dimension");
@@ -830,6 +932,7 @@ class Analyzer {
   }
 
   StmtRef allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+    checkKeywords(c, callee, callee == "alloc_shared" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
     if (c.args.size() != 2) fail(c.range, callee + " takes (shape, dtype)");
     auto buf = std::make_shared<Buffer>();
     buf->name = n;
@@ -838,18 +941,18 @@ class Analyzer {
     buf->dtype = dtypeArg(*c.args[1]);
     buf->scope = callee == "alloc_shared" ? MemScope::Shared : callee == "alloc_fragment" ? MemScope::Fragment : MemScope::Local;
     buf->declRange = a.target->range;
-    for (const auto& kw : c.kwargs) {
-      if (callee == "alloc_shared" && kw.name == "scope") {
-        std::string s = kw.value->kind == ast::ExprKind::StringLit ? kw.value->as<ast::StringLit>().value : "";
-        if (s != "shared" && s != "shared.dyn") fail(kw.value->range, "alloc_shared scope must be \"shared.dyn\" or \"shared\"");
-      } else {
-        fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + callee +
-                               (callee == "alloc_shared" ? "; valid: scope" : "; it takes none"));
-      }
+    if (const ast::Expr* scope = keyword(c, "scope")) {
+      std::string s = stringValue(*scope, "scope", "\"shared.dyn\", \"shared\"");
+      if (s != "shared" && s != "shared.dyn")
+        fail(scope->range, "invalid scope \"" + s + "\" for alloc_shared; valid: \"shared.dyn\", \"shared\"");
     }
     if (buf->dtype == DType::Float4E2M1) fail(c.args[1]->range, "not yet supported: float4_e2m1fn tiles");
+    if (buf->dtype == DType::Handle) fail(c.args[1]->range, "a buffer cannot hold pointers");
     int64_t numel = 1;
-    for (const auto& s : buf->shape) numel *= *asConstInt(s);
+    for (const auto& s : buf->shape) {
+      if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))
+        fail(c.args[0]->range, "the tile '" + n + "' is too large");
+    }
     if (buf->scope == MemScope::Shared && numel * bits(buf->dtype) / 8 > 227 * 1024)
       fail(c.range, "shared tile '" + n + "' needs " + std::to_string(numel * bits(buf->dtype) / 8) +
                         " bytes; a block has at most 232448 bytes of shared memory");
@@ -863,31 +966,64 @@ class Analyzer {
     return nullptr;
   }
 
+  // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
+  // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
   StmtRef makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
-    if (c.args.size() < 2 || c.args.size() > 4) fail(c.range, callee + " takes (pointer, shape[, dtype[, strides]])");
-    const Value* p = c.args[0]->kind == ast::ExprKind::Name ? lookup(c.args[0]->as<ast::Name>().name) : nullptr;
-    if (!p || p->kind != Value::Pointer) fail(c.args[0]->range, callee + " needs a ptr(...) parameter as its first argument");
+    static const std::vector<std::string> names = {"ptr", "shape", "dtype", "strides"};
+    checkKeywords(c, callee, names);
+    const std::string usage = callee + " takes (ptr, shape[, dtype[, strides]])";
+    if (c.args.size() > 4) fail(c.args[4]->range, usage);
+    const ast::Expr* args[4] = {nullptr, nullptr, nullptr, nullptr};
+    for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+    for (const auto& kw : c.kwargs) {
+      size_t i = std::find(names.begin(), names.end(), kw.name) - names.begin();
+      if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + callee + " is given twice");
+      args[i] = kw.value.get();
+    }
+    if (!args[0] || !args[1]) fail(c.range, usage);
+    const Value* p = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
+    if (p && p->kind == Value::None) throw Failed{};  // its declaration already failed
+    if (!p || p->kind != Value::Pointer) {
+      if (p) {
+        diags_.error(args[0]->range, callee + " needs a ptr(...) parameter as its first argument; '" +
+                                         args[0]->as<ast::Name>().name + "' is " + describe(*p));
+        noteDecl(args[0]->as<ast::Name>().name, p->decl);
+        throw Failed{};
+      }
+      fail(args[0]->range, callee + " needs a ptr(...) parameter as its first argument");
+    }
     auto buf = std::make_shared<Buffer>();
     buf->name = n;
     buf->scope = MemScope::Global;
     buf->data = p->var;
     buf->declRange = a.target->range;
-    buf->dtype = c.args.size() >= 3 ? dtypeArg(*c.args[2]) : p->dtype;
-    if (buf->dtype != p->dtype)
-      fail(c.args[2]->range, std::string("the pointer is declared as ptr(") + name(p->dtype) + ") but viewed as " + name(buf->dtype));
-    for (const auto* s : tupleItems(*c.args[1])) {
+    buf->dtype = args[2] ? dtypeArg(*args[2]) : p->dtype;
+    if (buf->dtype != p->dtype) {
+      diags_.error(args[2]->range, std::string("the pointer is declared as ptr(") + name(p->dtype) + ") but viewed as " + name(buf->dtype));
+      noteDecl(args[0]->as<ast::Name>().name, p->decl);
+      throw Failed{};
+    }
+    auto shape = tupleItems(*args[1]);
+    if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
+    for (const auto* s : shape) {
       ExprRef e = scalarExpr(*s);
       if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
+      if (auto k = asConstInt(e); k && (*k <= 0 || *k > INT32_MAX))
+        fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
       buf->shape.push_back(cast(DType::Int32, e));
     }
-    const ast::Expr* strides = c.args.size() == 4 ? c.args[3].get() : nullptr;
-    for (const auto& kw : c.kwargs) {
-      if (kw.name == "strides") strides = kw.value.get();
-      else fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + callee + "; valid: strides");
-    }
-    if (strides) {
-      for (const auto* s : tupleItems(*strides)) buf->strides.push_back(cast(DType::Int32, scalarExpr(*s)));
-      if (buf->strides.size() != buf->shape.size()) fail(strides->range, "strides must have one entry per dimension");
+    if (const ast::Expr* strides = args[3]) {
+      auto items = tupleItems(*strides);
+      if (items.size() != buf->shape.size())
+        fail(strides->range, callee + " has " + std::to_string(buf->shape.size()) + " shape entries but " +
+                                 std::to_string(items.size()) + " strides");
+      for (const auto* s : items) {
+        ExprRef e = scalarExpr(*s);
+        if (!isInt(e->dtype)) fail(s->range, "a stride must be an integer");
+        if (auto k = asConstInt(e); k && (*k < 0 || *k > INT32_MAX))
+          fail(s->range, "a stride must not be negative and must fit in int32, not " + std::to_string(*k));
+        buf->strides.push_back(cast(DType::Int32, e));
+      }
     } else {
       buf->strides = rowMajorStrides(buf->shape);
     }
@@ -905,6 +1041,8 @@ class Analyzer {
     if (kind == "Parallel") return parallel(f, c);
     if (kind != "serial" && kind != "range" && kind != "Pipelined")
       fail(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range");
+    checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
+                                               : std::vector<std::string>{});
     if (f.vars.size() != 1) fail(f.vars[1].range, "a " + kind + " loop binds one variable");
     ExprRef mn = intImm(0), ext, step;
     int stages = 0;
@@ -932,11 +1070,8 @@ class Analyzer {
         auto s = constIntArg(*kw.value, "num_stages");
         if (s < 0 || s > 16) fail(kw.value->range, "num_stages must be between 0 and 16");
         stages = (int)s;
-      } else if (kind == "Pipelined" && (kw.name == "order" || kw.name == "stage" || kw.name == "group")) {
-        fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
       } else {
-        fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + kind +
-                               (kind == "Pipelined" ? "; valid: num_stages" : "; it takes none"));
+        fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
       }
     }
     if (kind == "Pipelined")
@@ -956,6 +1091,7 @@ class Analyzer {
   }
 
   StmtRef parallel(const ast::For& f, const ast::Call& c) {
+    checkKeywords(c, "Parallel", {"loop_layout"});
     if (inParallel_) fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop");
     if (c.args.size() != f.vars.size())
       fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extents but the loop binds " +
@@ -966,10 +1102,7 @@ class Analyzer {
       if (e <= 0) fail(a->range, "a Parallel extent must be positive");
       extents.push_back(e);
     }
-    for (const auto& kw : c.kwargs) {
-      if (kw.name == "loop_layout") fail(kw.nameRange, "not yet supported: loop_layout");
-      fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for Parallel; valid: loop_layout");
-    }
+    for (const auto& kw : c.kwargs) fail(kw.nameRange, "not yet supported: loop_layout");
     scopes_.emplace_back();
     std::vector<VarRef> vars;
     for (const auto& v : f.vars) {
@@ -1021,6 +1154,7 @@ class Analyzer {
 
   StmtRef inlineMacro(const ast::Call& c, const ast::FunctionDecl& m) {
     if (macroDepth_ >= 32) fail(c.range, "macro '" + m.name + "' expands too deeply (recursive macros are not allowed)");
+    unsigned errorsBefore = diags_.errorCount();
     std::vector<const ast::Expr*> args(m.params.size(), nullptr);
     if (c.args.size() > m.params.size())
       fail(c.args[m.params.size()]->range, "macro '" + m.name + "' takes " + std::to_string(m.params.size()) + " arguments");
@@ -1056,7 +1190,7 @@ class Analyzer {
     }
     --macroDepth_;
     scopes_ = std::move(savedScopes);
-    if (diags_.hasErrors()) diags_.note(c.range, "in the expansion of macro '" + m.name + "' here");
+    if (diags_.errorCount() != errorsBefore) diags_.note(c.range, "in the expansion of macro '" + m.name + "' here");
     return body;
   }
 
@@ -1080,20 +1214,17 @@ class Analyzer {
         {"SharedBuffer", MemScope::Shared},   {"FragmentBuffer", MemScope::Fragment},
         {"LocalBuffer", MemScope::Local},     {"Buffer", std::nullopt}};
     auto k = kinds.find(kind);
-    if (k == kinds.end()) fail(c.callee->range, "unknown macro parameter type '" + kind + "'");
-    BufferRef buf = bufferOf(arg);
+    if (k == kinds.end())
+      fail(c.callee->range, "unknown macro parameter type '" + kind +
+                                "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype");
+    checkKeywords(c, kind, kind == "Buffer" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
     std::optional<MemScope> want = k->second;
-    if (kind == "Buffer") {
-      for (const auto& kw : c.kwargs)
-        if (kw.name == "scope") {
-          std::string s = kw.value->kind == ast::ExprKind::StringLit ? kw.value->as<ast::StringLit>().value : "";
-          if (s == "global") want = MemScope::Global;
-          else if (s == "shared" || s == "shared.dyn") want = MemScope::Shared;
-          else if (s == "local.fragment") want = MemScope::Fragment;
-          else if (s == "local") want = MemScope::Local;
-          else fail(kw.value->range, "unknown scope \"" + s + "\"; valid: global, shared.dyn, shared, local.fragment, local");
-        }
+    if (const ast::Expr* scope = keyword(c, "scope")) {
+      std::string s = stringValue(*scope, "scope", kValidScopes);
+      want = scopeFromName(s);
+      if (!want) fail(scope->range, "unknown scope \"" + s + "\"; valid: " + kValidScopes);
     }
+    BufferRef buf = bufferOf(arg);
     if (want && *want != buf->scope) {
       diags_.error(arg.range, "macro parameter '" + p.name + "' is " + kind + " (" + name(*want) + ") but '" + buf->name +
                                   "' is " + name(buf->scope));
@@ -1104,21 +1235,26 @@ class Analyzer {
     if (!c.args.empty()) {
       auto items = tupleItems(*c.args[0]);
       if (items.size() != buf->shape.size())
-        fail(arg.range, "macro parameter '" + p.name + "' has rank " + std::to_string(items.size()) + " but '" + buf->name +
-                            "' has rank " + std::to_string(buf->shape.size()));
+        failAbout(arg.range, "macro parameter '" + p.name + "' has rank " + std::to_string(items.size()) + " but '" +
+                                   buf->name + "' has rank " + std::to_string(buf->shape.size()),
+                    buf);
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i]->kind == ast::ExprKind::Name && !globals_.count(items[i]->as<ast::Name>().name)) continue;
         Value s = evalConst(*items[i]);
         auto actual = asConstInt(buf->shape[i]);
         if (s.kind == Value::ConstInt && actual && *actual != s.intValue)
-          fail(arg.range, "macro parameter '" + p.name + "' expects extent " + std::to_string(s.intValue) + " in dimension " +
-                              std::to_string(i) + " but '" + buf->name + "' has " + std::to_string(*actual));
+          failAbout(arg.range, "macro parameter '" + p.name + "' expects extent " + std::to_string(s.intValue) +
+                                     " in dimension " + std::to_string(i) + " but '" + buf->name + "' has " +
+                                     std::to_string(*actual),
+                      buf);
       }
       size_t dtypeIndex = kind == "StridedTensor" ? 2 : 1;
       if (c.args.size() > dtypeIndex) {
         DType dt = dtypeArg(*c.args[dtypeIndex]);
         if (dt != buf->dtype)
-          fail(arg.range, "macro parameter '" + p.name + "' expects " + name(dt) + " but '" + buf->name + "' is " + name(buf->dtype));
+          failAbout(arg.range, "macro parameter '" + p.name + "' expects " + name(dt) + " but '" + buf->name + "' is " +
+                                     name(buf->dtype),
+                      buf);
       }
     }
     (void)m;
@@ -1141,25 +1277,55 @@ class Analyzer {
     return v->buffer;
   }
 
+  // The indices of an element access `A[i, j]`.
   std::vector<ExprRef> elementIndices(const ast::Index& ix, const BufferRef& buf) {
-    if (ix.items.size() != buf->shape.size())
-      fail(ix.range, "'" + buf->name + "' has " + std::to_string(buf->shape.size()) + " dimensions but " +
-                         std::to_string(ix.items.size()) + " indices are given");
+    checkRank(ix, buf);
+    if (buf->dtype == DType::Float4E2M1)
+      fail(ix.range, "not yet supported: element access to '" + buf->name + "' (float4_e2m1fn is packed two to a byte)");
     std::vector<ExprRef> out;
-    for (const auto& item : ix.items) {
+    for (size_t i = 0; i < ix.items.size(); ++i) {
+      const auto& item = ix.items[i];
       if (item.isSlice) fail(item.range, "a slice is not allowed here; slices name regions in copy() and fill()");
       ExprRef e = scalarExpr(*item.value);
-      if (!isInt(e->dtype)) fail(item.range, "an index must be an integer");
+      if (!isInt(e->dtype)) fail(item.range, std::string("an index must be an integer, not ") + name(e->dtype));
+      if (auto k = asConstInt(e)) checkElementInside(*k, i, buf, item.range);
       out.push_back(cast(DType::Int32, e));
     }
     return out;
   }
 
+  void checkRank(const ast::Index& ix, const BufferRef& buf) {
+    if (ix.items.size() == buf->shape.size()) return;
+    diags_.error(ix.range, "'" + buf->name + "' has " + std::to_string(buf->shape.size()) + " dimension" +
+                               (buf->shape.size() == 1 ? "" : "s") + " but " + std::to_string(ix.items.size()) +
+                               (ix.items.size() == 1 ? " index is" : " indices are") + " given");
+    noteDecl(buf->name, buf->declRange);
+    throw Failed{};
+  }
+
+  // An error about a buffer, with a note at its declaration.
+  [[noreturn]] void failAbout(SourceRange r, const std::string& msg, const BufferRef& buf) {
+    diags_.error(r, msg);
+    noteDecl(buf->name, buf->declRange);
+    throw Failed{};
+  }
+
+  // A constant index provably outside its axis (constant shape). Element accesses
+  // are not predicated, so this holds for global tensors too.
+  void checkElementInside(int64_t index, size_t axis, const BufferRef& buf, SourceRange r) {
+    auto dim = asConstInt(buf->shape[axis]);
+    if (index < 0 || (dim && index >= *dim))
+      failAbout(r, "index " + std::to_string(index) + " is outside dimension " + std::to_string(axis) + " of '" +
+                         buf->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : " (indices start at 0)"),
+                  buf);
+  }
+
   // ------------------------------------------------------------- regions
 
-  RegionSpec regionSpec(const ast::Expr& e) {
+  RegionSpec regionSpec(const ast::Expr& e, Access access) {
     RegionSpec r;
     r.range = e.range;
+    r.access = access;
     if (e.kind == ast::ExprKind::Name) {
       r.buffer = bufferOf(e);
       for (const auto& s : r.buffer->shape) {
@@ -1171,22 +1337,23 @@ class Analyzer {
     if (e.kind != ast::ExprKind::Index) fail(e.range, "expected a buffer, a region A[a:b, ...] or an element A[i, ...]");
     const auto& ix = e.as<ast::Index>();
     r.buffer = bufferOf(*ix.base);
-    if (ix.items.size() != r.buffer->shape.size())
-      fail(ix.range, "'" + r.buffer->name + "' has " + std::to_string(r.buffer->shape.size()) + " dimensions but " +
-                         std::to_string(ix.items.size()) + " indices are given");
+    checkRank(ix, r.buffer);
     bool anySlice = false;
+    auto index = [&](const ast::Expr& x) {
+      ExprRef v = scalarExpr(x);
+      if (!isInt(v->dtype)) fail(x.range, std::string("an index must be an integer, not ") + name(v->dtype));
+      return cast(DType::Int32, v);
+    };
     for (size_t i = 0; i < ix.items.size(); ++i) {
       const auto& item = ix.items[i];
       if (!item.isSlice) {
-        ExprRef v = scalarExpr(*item.value);
-        if (!isInt(v->dtype)) fail(item.range, "an index must be an integer");
-        r.mins.push_back(cast(DType::Int32, v));
+        r.mins.push_back(index(*item.value));
         r.extents.push_back(1);
         continue;
       }
       anySlice = true;
-      ExprRef lo = item.lo ? cast(DType::Int32, scalarExpr(*item.lo)) : intImm(0);
-      ExprRef hi = item.hi ? cast(DType::Int32, scalarExpr(*item.hi)) : r.buffer->shape[i];
+      ExprRef lo = item.lo ? index(*item.lo) : intImm(0);
+      ExprRef hi = item.hi ? index(*item.hi) : r.buffer->shape[i];
       auto ext = constantDifference(hi, lo);
       if (ext && *ext <= 0) fail(item.range, "empty slice: its extent is " + std::to_string(*ext));
       r.mins.push_back(lo);
@@ -1196,32 +1363,29 @@ class Analyzer {
     return r;
   }
 
+  static bool extentsKnown(const RegionSpec& r) {
+    for (const auto& e : r.extents)
+      if (!e) return false;
+    return true;
+  }
+
+  // A head address takes its extents from the other side (sema::headExtents).
+  void headFrom(RegionSpec& head, const RegionSpec& other) {
+    if (!extentsKnown(other))
+      fail(other.range, "cannot deduce the copy's extents: '" + other.buffer->name +
+                            "' has a dimension whose extent is not a compile-time constant; give a slice with a constant extent");
+    auto ext = sema::headExtents(head.mins.size(), constExtents(other));
+    if (!ext)
+      fail(head.range, "cannot use '" + head.buffer->name + "[...]' (rank " + std::to_string(head.mins.size()) +
+                           ") as the head of a region with extents " + extentsText(constExtents(other)) + "; give '" +
+                           head.buffer->name + "' a slice instead");
+    head.extents.assign(ext->begin(), ext->end());
+  }
+
   // The documented rule: right-align, drop unit dimensions, remaining extents equal.
-  // A head address takes its extents from the other side, padded with leading 1s.
   std::pair<Region, Region> settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange) {
-    auto known = [](const RegionSpec& r) {
-      for (const auto& e : r.extents) if (!e) return false;
-      return true;
-    };
-    auto headFrom = [&](RegionSpec& head, const RegionSpec& other) {
-      if (!known(other))
-        fail(other.range, "cannot deduce the copy's extents: '" + other.buffer->name +
-                              "' has a dimension whose extent is not a compile-time constant; give a slice with a constant extent");
-      size_t rank = head.mins.size(), otherRank = other.extents.size();
-      std::vector<std::optional<int64_t>> ext(rank, int64_t(1));
-      // Right-align the other side's extents; extra leading ones must be unit.
-      for (size_t i = 0; i < otherRank; ++i) {
-        int64_t e = *other.extents[otherRank - 1 - i];
-        if (i < rank) ext[rank - 1 - i] = e;
-        else if (e != 1)
-          fail(head.range, "cannot use '" + head.buffer->name + "[...]' (rank " + std::to_string(rank) +
-                               ") as the head of a region with extents " + extentsText(constExtents(other)) +
-                               "; give '" + head.buffer->name + "' a slice instead");
-      }
-      head.extents = ext;
-    };
     if (src.isHead && dst.isHead) {
-      for (auto& e : src.extents) e = 1;
+      for (auto& e : src.extents) e = 1;  // two elements: one store
       for (auto& e : dst.extents) e = 1;
     } else if (src.isHead) {
       headFrom(src, dst);
@@ -1229,29 +1393,43 @@ class Analyzer {
       headFrom(dst, src);
     }
     for (auto* r : {&src, &dst})
-      if (!known(*r))
+      if (!extentsKnown(*r))
         fail(r->range, "cannot deduce the copy's extents: a dimension of '" + r->buffer->name +
                            "' has no compile-time extent; slice it with a constant extent or use an element as head address");
     auto se = constExtents(src), de = constExtents(dst);
-    std::vector<int64_t> sn, dn;
-    for (auto e : se) if (e != 1) sn.push_back(e);
-    for (auto e : de) if (e != 1) dn.push_back(e);
-    if (sn != dn)
+    if (!sema::extentsAgree(se, de))
       fail(callRange, "copy extents do not match: source " + extentsText(se) + ", destination " + extentsText(de) +
-                          " (after dropping unit dimensions: " + extentsText(sn) + " vs " + extentsText(dn) + ")");
-    // Static bounds: a region provably outside a buffer of constant shape.
-    for (auto* r : {&src, &dst}) {
-      for (size_t i = 0; i < r->mins.size(); ++i) {
-        auto lo = asConstInt(r->mins[i]);
-        auto dim = asConstInt(r->buffer->shape[i]);
-        int64_t e = *r->extents[i];
-        if (lo && dim && (*lo < 0 || *lo + e > *dim) && r->buffer->scope != MemScope::Global)
-          fail(r->range, "region [" + std::to_string(*lo) + ", " + std::to_string(*lo + e) + ") of dimension " +
-                             std::to_string(i) + " is outside '" + r->buffer->name + "' (extent " + std::to_string(*dim) + ")");
-      }
-    }
+                          " (after dropping unit dimensions: " + extentsText(sema::nonUnitExtents(se)) + " vs " +
+                          extentsText(sema::nonUnitExtents(de)) + ")");
+    checkRegionInside(src);
+    checkRegionInside(dst);
     return {toRegion(src), toRegion(dst)};
   }
+
+  // A region provably outside its buffer (constant start, constant shape) is an
+  // error. A tile (shared, fragment, local) must hold the whole region; a global
+  // tensor's region may run past its end (a ragged edge: predicated at run time)
+  // but must start inside it. A symbolic start is not checked here.
+  void checkRegionInside(const RegionSpec& r) {
+    bool tile = r.buffer->scope != MemScope::Global;
+    for (size_t i = 0; i < r.mins.size(); ++i) {
+      auto lo = asConstInt(r.mins[i]);
+      auto dim = asConstInt(r.buffer->shape[i]);
+      int64_t e = *r.extents[i];
+      auto text = [&](int64_t from) {
+        return "region [" + std::to_string(from) + ", " + std::to_string(from + e) + ") of dimension " + std::to_string(i) +
+               " is outside '" + r.buffer->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : "");
+      };
+      if (lo && *lo < 0) failAbout(r.range, text(*lo), r.buffer);
+      if (!dim) continue;
+      if (lo && (tile ? *lo + e > *dim : *lo >= *dim)) failAbout(r.range, text(*lo), r.buffer);
+      if (tile && e > *dim)
+        failAbout(r.range, "a region of extent " + std::to_string(e) + " does not fit dimension " + std::to_string(i) +
+                                 " of '" + r.buffer->name + "' (extent " + std::to_string(*dim) + ")",
+                    r.buffer);
+    }
+  }
+
   static std::vector<int64_t> constExtents(const RegionSpec& r) {
     std::vector<int64_t> out;
     for (const auto& e : r.extents) out.push_back(e ? *e : -1);
@@ -1262,6 +1440,7 @@ class Analyzer {
     r.buffer = s.buffer;
     r.mins = s.mins;
     for (const auto& e : s.extents) r.extents.push_back(*e);
+    r.access = s.access;
     r.range = s.range;
     return r;
   }
@@ -1282,11 +1461,20 @@ class Analyzer {
   bool boolArg(const ast::Expr& e, const std::string& what) {
     ExprRef v = scalarExpr(e);
     auto c = asConstInt(v);
-    if (!c) fail(e.range, what + " must be a compile-time bool");
+    if (!c || (v->dtype != DType::Bool && *c != 0 && *c != 1))
+      fail(e.range, what + " must be a compile-time bool; valid: True, False");
     return *c != 0;
   }
 
-  void copyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange, bool fromAnnotations) {
+  static const std::vector<std::string>& copyKeywords() {
+    static const std::vector<std::string> k = {"coalesced_width", "disable_tma", "eviction_policy",
+                                               "prefer_instruction", "annotations", "loop_layout"};
+    return k;
+  }
+
+  // One copy option, from a keyword argument or an annotations={...} entry.
+  void copyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange, bool fromAnnotations,
+                  SourceRange& preferAt) {
     if (key == "coalesced_width") {
       auto w = constIntArg(value, "coalesced_width");
       if (w != 1 && w != 2 && w != 4 && w != 8 && w != 16)
@@ -1299,67 +1487,94 @@ class Analyzer {
       o.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
     } else if (key == "prefer_instruction") {
       auto s = stringArg(value, "prefer_instruction", {"tma", "cp_async", "sync"});
-      if (s != "sync") fail(value.range, "not yet supported: prefer_instruction=\"" + s + "\" (this version lowers copies to SIMT loops)");
-      o.prefer = PreferInstruction::Sync;
+      o.prefer = s == "tma" ? PreferInstruction::Tma : s == "cp_async" ? PreferInstruction::CpAsync : PreferInstruction::Sync;
+      preferAt = value.range;
     } else if (key == "loop_layout") {
       fail(keyRange, "not yet supported: loop_layout");
     } else if (key == "annotations" && !fromAnnotations) {
       if (value.kind != ast::ExprKind::Dict) fail(value.range, "annotations must be a dict {\"key\": value, ...}");
     } else {
-      fail(keyRange, "unknown keyword argument '" + key + "' for copy; valid: coalesced_width, disable_tma, eviction_policy, "
-                     "prefer_instruction, annotations, loop_layout");
+      std::vector<std::string> valid = copyKeywords();
+      if (fromAnnotations) valid.erase(std::find(valid.begin(), valid.end(), "annotations"));
+      fail(keyRange, std::string(fromAnnotations ? "unknown annotation \"" + key + "\"" : "unknown keyword argument '" + key + "'") +
+                         " for copy; valid: " + joined(valid));
     }
   }
 
   StmtRef copyOp(const ast::Call& c) {
+    checkKeywords(c, "copy", copyKeywords());
     if (c.args.size() != 2) fail(c.range, "copy takes (src, dst) and keyword arguments");
     if (inParallel_) fail(c.callee->range, "copy() cannot be called inside a Parallel loop; assign elements instead");
-    RegionSpec src = regionSpec(*c.args[0]);
-    RegionSpec dst = regionSpec(*c.args[1]);
+    RegionSpec src = regionSpec(*c.args[0], Access::Read);
+    RegionSpec dst = regionSpec(*c.args[1], Access::Write);
     if (src.buffer->dtype == DType::Float4E2M1 || dst.buffer->dtype == DType::Float4E2M1)
       fail(c.range, "not yet supported: copies of float4_e2m1fn");
     CopyOptions options;
+    SourceRange preferAt;
     const ast::Dict* annotations = nullptr;
     for (const auto& kw : c.kwargs) {
-      copyOption(options, kw.name, *kw.value, kw.nameRange, false);
+      copyOption(options, kw.name, *kw.value, kw.nameRange, false, preferAt);
       if (kw.name == "annotations") annotations = &kw.value->as<ast::Dict>();
     }
     // annotations={...} win over the keyword arguments.
     if (annotations) {
+      std::set<std::string> seen;
       for (const auto& entry : annotations->entries) {
         if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
-        copyOption(options, entry.key->as<ast::StringLit>().value, *entry.value, entry.key->range, true);
+        const std::string& key = entry.key->as<ast::StringLit>().value;
+        if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+        copyOption(options, key, *entry.value, entry.key->range, true, preferAt);
       }
     }
+    if (options.prefer == PreferInstruction::Tma && options.disableTma)
+      fail(preferAt, "prefer_instruction=\"tma\" contradicts disable_tma=True");
     auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
-    if (d.buffer->scope == MemScope::Fragment || s.buffer->scope == MemScope::Fragment) {
-      // A fragment side must be the whole fragment: its layout spreads the whole tile.
-      for (auto* r : {&s, &d}) {
-        if (r->buffer->scope != MemScope::Fragment) continue;
-        for (size_t i = 0; i < r->extents.size(); ++i)
-          if (r->extents[i] != *asConstInt(r->buffer->shape[i]))
-            fail(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment");
-      }
+    // The instruction asked for fixes the scope pairs: TMA moves a tile between
+    // global and shared memory (either way); cp.async loads global into shared.
+    MemScope from = s.buffer->scope, to = d.buffer->scope;
+    std::string pair = std::string(name(from)) + " -> " + name(to);
+    if (options.prefer == PreferInstruction::Tma &&
+        !((from == MemScope::Global && to == MemScope::Shared) || (from == MemScope::Shared && to == MemScope::Global)))
+      fail(preferAt, "prefer_instruction=\"tma\" copies global -> shared.dyn or shared.dyn -> global; this copy is " + pair);
+    if (options.prefer == PreferInstruction::CpAsync && !(from == MemScope::Global && to == MemScope::Shared))
+      fail(preferAt, "prefer_instruction=\"cp_async\" copies global -> shared.dyn; this copy is " + pair);
+    if (options.prefer != PreferInstruction::Auto && options.prefer != PreferInstruction::Sync &&
+        s.buffer->dtype != d.buffer->dtype)
+      fail(preferAt, std::string("prefer_instruction=\"") + (options.prefer == PreferInstruction::Tma ? "tma" : "cp_async") +
+                         "\" copies without converting; this copy converts " + name(s.buffer->dtype) + " to " +
+                         name(d.buffer->dtype));
+    // A fragment side must be the whole fragment: its layout spreads the whole tile.
+    for (auto* r : {&s, &d}) {
+      if (r->buffer->scope != MemScope::Fragment) continue;
+      for (size_t i = 0; i < r->extents.size(); ++i)
+        if (r->extents[i] != *asConstInt(r->buffer->shape[i]))
+          failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
+                      r->buffer);
     }
     auto op = std::make_shared<CopyOp>(c.range, s, d);
     op->options = options;
     return op;
   }
 
+  // fill(region, value) / clear(region): any scope; the region's extents must be
+  // compile-time constants (an element is a region of one).
   StmtRef fillOp(const ast::Call& c, const std::string& callee) {
+    checkKeywords(c, callee, {});
     size_t want = callee == "fill" ? 2 : 1;
     if (c.args.size() != want) fail(c.range, callee == "fill" ? "fill takes (buffer, value)" : "clear takes (buffer)");
-    if (!c.kwargs.empty()) fail(c.kwargs[0].nameRange, callee + " takes no keyword arguments");
     if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
-    RegionSpec r = regionSpec(*c.args[0]);
+    RegionSpec r = regionSpec(*c.args[0], Access::Write);
     if (r.isHead) for (auto& e : r.extents) e = 1;
     for (const auto& e : r.extents)
-      if (!e) fail(r.range, "cannot " + callee + " a region whose extent is not a compile-time constant");
+      if (!e) fail(r.range, "cannot " + callee + " a region whose extent is not a compile-time constant; slice it with a constant extent");
+    if (r.buffer->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: " + callee + " of float4_e2m1fn");
+    checkRegionInside(r);
     ExprRef v = want == 2 ? scalarExpr(*c.args[1]) : intImm(0);
+    if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
     if (r.buffer->scope == MemScope::Fragment)
       for (size_t i = 0; i < r.extents.size(); ++i)
         if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
-          fail(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'");
+          failAbout(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'", r.buffer);
     return std::make_shared<FillOp>(c.range, toRegion(r), cast(r.buffer->dtype, v));
   }
 
@@ -1499,14 +1714,13 @@ class Analyzer {
       return select(cond, scalarExpr(*c.args[1]), scalarExpr(*c.args[2]));
     }
     if (callee == "get_thread_binding") {
-      int dim = 0;
-      if (c.args.size() > 1) fail(c.range, "get_thread_binding takes an optional dim");
-      if (c.args.size() == 1) dim = (int)constIntArg(*c.args[0], "dim");
-      for (const auto& kw : c.kwargs) {
-        if (kw.name != "dim") fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for get_thread_binding; valid: dim");
-        dim = (int)constIntArg(*kw.value, "dim");
-      }
-      if (dim != 0) fail(c.range, "get_thread_binding(dim=" + std::to_string(dim) + "): blocks are one-dimensional; only dim=0 exists");
+      checkKeywords(c, "get_thread_binding", {"dim"});
+      int64_t dim = 0;
+      if (c.args.size() > 1 || (c.args.size() == 1 && !c.kwargs.empty()))
+        fail(c.range, "get_thread_binding takes an optional dim: get_thread_binding() or get_thread_binding(dim=0)");
+      if (c.args.size() == 1) dim = constIntArg(*c.args[0], "dim");
+      for (const auto& kw : c.kwargs) dim = constIntArg(*kw.value, "dim");
+      if (dim != 0) fail(c.range, "get_thread_binding(dim=" + std::to_string(dim) + "): blocks are one-dimensional; valid: dim=0");
       return call(Builtin::ThreadIdx, {}, DType::Int32, 0);
     }
     if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
