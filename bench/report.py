@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""report.py: turns the BENCH rows of one run into one markdown table and a JSON file.
+
+  python3 report.py ROWS.txt [--not-compiled FILE] [--build-failed FILE]
+                    [--device TEXT] [--command TEXT] [--json PATH]...
+
+ROWS.txt holds the `BENCH|{json}` lines of the tlc programs (bench/tlc/*.cpp, via
+bench/bench.h), the copy ceiling (bench/ceiling.cpp) and the peers (peers.py); other
+lines are ignored. Every row gets GB/s = bytes / time (bytes: inputs read once +
+outputs written once) and % of the device-to-device copy ceiling measured in the same
+run (the cuMemcpyDtoDAsync row; torch's copy_ if that is missing). Rows are grouped by
+job (op + shape) so that tlc and its peers sit together, the GPU-filling sizes first.
+Kernels tlc rejects today (--not-compiled, from build_bench.sh) are listed as
+"not yet compiled by tlc", not as failures; host programs that did not build
+(--build-failed) are failures. Exit status: 1 when any row failed, else 0.
+Python 3.8+, standard library only (runs wherever the runner does).
+"""
+import argparse
+import datetime
+import json
+import sys
+
+OP_ORDER = ["D2D copy", "tile copy", "transpose", "im2col", "batch sum", "axpy", "scale", "B=2A, C=3A",
+            "strided compact"]
+IMPL_ORDER = ["driver", "tlc", "torch", "triton"]
+# The issue's goals for tlc (% of the copy ceiling, GPU-filling sizes).
+TARGETS = {"tile copy": 99.0, "transpose": 97.0, "im2col": 96.0, "batch sum": 97.0}
+NOT_COMPILED = "not yet compiled by tlc"
+
+
+def read_rows(path):
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("BENCH|"):
+                continue
+            try:
+                rows.append(json.loads(line[len("BENCH|"):]))
+            except json.JSONDecodeError as e:
+                rows.append(dict(op="?", impl="?", what="unreadable row", shape="?", size="large", status="FAIL",
+                                 note=f"{e}: {line[:120]}"))
+    return rows
+
+
+def read_listed(path, status):
+    """name|op|what|shape;shape|why lines (build_bench.sh) -> one row per shape."""
+    rows = []
+    if not path:
+        return rows
+    try:
+        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
+    except FileNotFoundError:
+        return rows
+    for line in lines:
+        parts = line.split("|", 4)
+        if len(parts) < 5:
+            continue
+        _, op, what, shapes, why = parts
+        for i, shape in enumerate(s for s in shapes.split(";") if s):
+            size = "small" if "small:" in shape else "large"
+            rows.append(dict(op=op, impl="tlc", what=what, shape=shape.replace("small:", "").strip(), size=size,
+                             status=status, max_err=0, ms=0, bytes=0, launch_us=0, reps=0, sets=0,
+                             note=why.strip()[:160]))
+    return rows
+
+
+def ceiling_of(rows):
+    for impl in ("driver", "torch"):
+        for r in rows:
+            if r.get("op") == "D2D copy" and r.get("impl") == impl and r.get("status") == "PASS" and r.get("ms", 0) > 0:
+                return r["bytes"] / (r["ms"] * 1e-3) / 1e9, f"{r['what']} of {r['shape']}"
+    return 0.0, "none measured"
+
+
+def add_rates(rows, ceiling):
+    for r in rows:
+        ms = r.get("ms") or 0
+        r["gbs"] = r["bytes"] / (ms * 1e-3) / 1e9 if ms > 0 and r.get("bytes") else 0.0
+        r["pct_of_ceiling"] = 100.0 * r["gbs"] / ceiling if ceiling > 0 and r["gbs"] > 0 else 0.0
+
+
+def sort_rows(rows):
+    shape_order = {}
+    for r in rows:
+        shape_order.setdefault((r.get("op"), r.get("shape")), len(shape_order))
+
+    def key(r):
+        op = r.get("op", "?")
+        return (OP_ORDER.index(op) if op in OP_ORDER else len(OP_ORDER), op,
+                0 if r.get("size") == "large" else 1, shape_order[(op, r.get("shape"))],
+                IMPL_ORDER.index(r.get("impl")) if r.get("impl") in IMPL_ORDER else len(IMPL_ORDER))
+    return sorted(rows, key=key)
+
+
+def fmt(x, spec):
+    return format(x, spec) if x else "-"
+
+
+def markdown(rows, ceiling, ceiling_from, device, command, date):
+    out = [f"Device: {device}. Date: {date}. Command: `{command}`.", ""]
+    if ceiling > 0:
+        out.append(f"Copy ceiling: {ceiling:.1f} GB/s ({ceiling_from}, reads + writes, median of the timed copies).")
+    else:
+        out.append("Copy ceiling: not measured: the % column is empty.")
+    out += ["",
+            "| op | shape | impl | what | check | ms (median) | GB/s | % of D2D | host µs/launch | note |",
+            "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        note = str(r.get("note", "")).replace("|", "/")
+        out.append("| {op} | {shape} | {impl} | {what} | {status} | {ms} | {gbs} | {pct} | {us} | {note} |".format(
+            op=r.get("op"), shape=r.get("shape"), impl=r.get("impl"), what=r.get("what"), status=r.get("status"),
+            ms=fmt(r.get("ms", 0), ".4g"), gbs=fmt(r.get("gbs", 0), ".1f"), pct=fmt(r.get("pct_of_ceiling", 0), ".1f"),
+            us=fmt(r.get("launch_us", 0), ".1f"), note=note))
+    return "\n".join(out)
+
+
+def targets_table(rows):
+    lines = ["", "| tlc goal | target | best tlc row | met |", "| --- | ---: | ---: | --- |"]
+    for op, target in TARGETS.items():
+        mine = [r for r in rows if r.get("op") == op and r.get("impl") == "tlc" and r.get("size") == "large"]
+        timed = [r for r in mine if r.get("pct_of_ceiling", 0) > 0]
+        if timed:
+            best = max(timed, key=lambda r: r["pct_of_ceiling"])
+            miss = target - best["pct_of_ceiling"]
+            verdict = "yes" if miss <= 0 else f"no: {miss:.1f} points short"
+            lines.append(f"| {op} | {target:.0f}% | {best['pct_of_ceiling']:.1f}% ({best['what']}, {best['shape']}) "
+                         f"| {verdict} |")
+        else:
+            why = mine[0]["status"] if mine else "no row"
+            lines.append(f"| {op} | {target:.0f}% | - | {why} |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("rows")
+    ap.add_argument("--not-compiled")
+    ap.add_argument("--build-failed")
+    ap.add_argument("--device", default="unknown device")
+    ap.add_argument("--command", default="bash .bench/run_bench.sh")
+    ap.add_argument("--json", action="append", default=[])
+    args = ap.parse_args()
+
+    rows = read_rows(args.rows)
+    rows += read_listed(args.not_compiled, NOT_COMPILED)
+    rows += read_listed(args.build_failed, "FAIL (bench program did not build)")
+    ceiling, ceiling_from = ceiling_of(rows)
+    add_rates(rows, ceiling)
+    rows = sort_rows(rows)
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    print(markdown(rows, ceiling, ceiling_from, args.device, args.command, date))
+    print(targets_table(rows))
+    failed = [r for r in rows if str(r.get("status", "")).startswith("FAIL")]
+    passed = sum(1 for r in rows if r.get("status") == "PASS")
+    others = len(rows) - passed - len(failed)
+    print()
+    print(f"{passed} passed, {len(failed)} failed, {others} not run "
+          f"(not yet compiled by tlc, unavailable or skipped)")
+
+    document = dict(device=args.device, date=date, command=args.command, ceiling_gbs=ceiling,
+                    ceiling_from=ceiling_from, rows=rows)
+    for path in args.json:
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(document, f, indent=1)
+        except OSError as e:
+            print(f"report: could not write {path}: {e}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+// transpose.cpp: At = A^T for an M x N float32 matrix with tlc's transpose2d
+// (examples/transpose.tl), once tlc compiles it. Bit-exact. Sizes: 8192^2 (256 MiB
+// each way, as the peers were measured) and 256^2.
+#include "bench.h"
+
+#include TLC_KERNEL_HEADER
+
+namespace {
+
+void benchTranspose(int M, int N, const char* size) {
+  bench::Gpu& g = bench::device();
+  const size_t count = size_t(M) * N, bytes = count * 4;
+  const int sets = bench::rotationSets(2 * bytes);
+  std::vector<uint32_t> a(count), at(count), want(count);
+  gpu_test::fillRandomBits(a, 31u * M + N);
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) want[size_t(n) * M + m] = a[size_t(m) * N + n];
+  auto as = bench::buffers(sets, bytes), ats = bench::buffers(sets, bytes);
+  bench::fillSets(as, a);
+  ats[0].poison();
+
+  bench::Case k;
+  k.row.op = "transpose";
+  k.row.what = BENCH_WHAT;
+  k.row.shape = bench::dims({M, N}, "fp32");
+  k.row.size = size;
+  k.row.bytes = 2.0 * bytes;
+  k.row.sets = sets;
+  k.launch = [&](int s) { return KERNEL_FN(launch)(as[s].ptr(), ats[s].ptr(), M, N, g.stream); };
+  k.variant = [&] { return KERNEL_FN(select_variant)(as[0].ptr(), ats[0].ptr(), M, N); };
+  k.variantEntry = [](int v) { return KERNEL_FN(variant_entry)(v); };
+  k.verify = [&](bench::Checker& check) {
+    ats[0].download(at.data());
+    bench::compareBytes(check, at.data(), want.data(), bytes, 4);
+    if (!ats[0].guardsIntact()) check.fail("wrote outside At");
+  };
+  k.run();
+}
+
+}  // namespace
+
+int main() {
+  if (!bench::dryRun()) benchTranspose(8192, 8192, "large");
+  benchTranspose(256, 256, "small");
+  return bench::finish();
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# build_bench.sh: builds the performance suite (bench/) into .bench/ (here, no GPU needed).
+#
+#   scripts/build_bench.sh                 # uses build/tlc
+#   TLC=build-foo/tlc scripts/build_bench.sh
+#
+# For every configuration below it compiles the kernel with tlc (cubin + launcher
+# header) and the host program bench/tlc/<program> with g++ against the Driver API stub
+# (static libstdc++/libgcc, so it runs on the GPU machine as built here). A kernel tlc
+# rejects today is written to .bench/not_compiled.txt with tlc's first error and shows
+# in the table as "not yet compiled by tlc": the suite grows as tlc does. A host
+# program that fails to build against a header tlc did write is a real failure
+# (.bench/build_failed.txt). Then the copy-ceiling program, the Python peers
+# (peers.py, triton_kernels.py), report.py, run_bench.sh, and a host-memory mock of
+# libcuda (tests/gpu/mock) for the CPU-only rehearsal:
+#   bash .bench/run_bench.sh --dry-run     # here: plumbing, checks, table, JSON
+#   bash .bench/run_bench.sh               # on the GPU machine (carry .bench)
+# Kernels come from examples/ in the repo when there, else from the spec's examples.
+# Exit status: 0 when everything that tlc compiles was built, 1 otherwise.
+set -u
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+tlc="${TLC:-build/tlc}"
+cuda="${CUDA_HOME:-/usr/local/cuda}"
+out=.bench
+log="$out/build.log"
+
+# name | .tl | tlc options | host program | host defines | kernel | op | shapes (small ones marked small:)
+configs=(
+  "tile_copy|tile_copy.tl||copy2d.cpp||tile_copy|tile copy|16384x16384 fp16;small:256x256 fp16"
+  "tma_explicit|tma_explicit.tl||copy2d.cpp||stream_rows|tile copy|16384x16384 fp16;small:256x256 fp16"
+  "transpose|transpose.tl||transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
+  "im2col_large|im2col.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_s2_large|im2col.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
+  "im2col_small|im2col.tl|-D NB=1 -D H=8 -D W=8|im2col.cpp|-DIM_NB=1 -DIM_H=8 -DIM_W=8 -DIM_SIZE=\"small\"|unfold|im2col|small:N1 8x8 C64 fp16 3x3 s1 p1"
+  "batch_sum|batch_sum.tl||batch_sum.cpp||batch_sum|batch sum|16x4096x4096 fp16->fp32;small:4x256x256 fp16->fp32"
+  "axpy_fragment|axpy_fragment.tl||axpy.cpp||axpy|axpy|16384x16384 fp32;small:256x256 fp32"
+  "scale_ptr|scale_ptr.tl||scale.cpp||scale|scale|n=134217728 fp32;small:n=65536 fp32"
+  "macro_scope|macro_scope.tl||macro_scope.cpp||twice|B=2A, C=3A|8192x8192 fp32;small:256x256 fp32"
+  "strided_compact|strided_compact.tl||strided_compact.cpp||compact|strided compact|16384x8192 bf16 of ldx=16384;small:256x256 bf16 of ldx=512"
+)
+
+die() { echo "build_bench: $*" >&2; exit 2; }
+
+[ -f "$cuda/include/cuda.h" ] || die "no $cuda/include/cuda.h (set CUDA_HOME)"
+[ -f "$cuda/lib64/stubs/libcuda.so" ] || die "no $cuda/lib64/stubs/libcuda.so (the Driver API stub)"
+[ -x "$tlc" ] || die "no tlc at '$tlc' (build it: cmake --build build --target tlc, or set TLC=path/to/tlc)"
+
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/kernels" "$out/mock"
+: >"$log"
+: >"$out/not_compiled.txt"
+: >"$out/build_failed.txt"
+
+find_source() {  # the .tl file by name: the repo's examples first, then the spec's
+  for dir in examples ../shared/spec/examples /work/shared/spec/examples; do
+    [ -f "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+  done
+  return 1
+}
+
+host_flags=(-std=c++17 -O2 -Wall -Wextra -Werror -I"$repo/bench" -I"$repo/tests/gpu" -I"$cuda/include")
+link_flags=(-L"$cuda/lib64/stubs" -lcuda -static-libstdc++ -static-libgcc -s)
+
+built=()
+not_compiled=()
+failed=()
+for config in "${configs[@]}"; do
+  IFS='|' read -r name source tlc_options program defines kernel op shapes <<<"$config"
+  kdir="$out/kernels/$name"
+  mkdir -p "$kdir"
+  what="$source${tlc_options:+ $tlc_options}"
+  src="$(find_source "$source")" || { echo "$name|$op|$what|$shapes|no $source found" >>"$out/not_compiled.txt";
+                                      not_compiled+=("$name (no $source)"); continue; }
+
+  # The kernel: tlc writes <name>.cubin and <name>.h beside it.
+  echo "== $name: $tlc $src -o $kdir/$name.cubin $tlc_options" >>"$log"
+  # shellcheck disable=SC2086  # tlc_options is a list of words
+  if ! "$tlc" "$src" -o "$kdir/$name.cubin" $tlc_options >"$kdir/tlc.log" 2>&1; then
+    cat "$kdir/tlc.log" >>"$log"
+    why="$(grep -m1 'error' "$kdir/tlc.log" | sed 's/^[^ ]*: error: //; s/|/\//g')"
+    echo "$name|$op|$what|$shapes|tlc: ${why:-failed}" >>"$out/not_compiled.txt"
+    not_compiled+=("$name (${why:-tlc failed})")
+    continue
+  fi
+  cat "$kdir/tlc.log" >>"$log"
+  [ -f "$kdir/$name.h" ] || { echo "$name|$op|$what|$shapes|tlc wrote no header" >>"$out/build_failed.txt";
+                              failed+=("$name (no header)"); continue; }
+
+  read -r -a extra_defines <<<"$defines"  # words; quotes inside stay literal
+  cmd=(g++ "${host_flags[@]}" -I"$kdir" "-DTLC_KERNEL_HEADER=\"$name.h\"" "-DBENCH_KERNEL=$kernel"
+       "-DBENCH_WHAT=\"$what\"" "${extra_defines[@]}" "bench/tlc/$program" -o "$out/bin/tlc_$name" "${link_flags[@]}")
+  echo "== $name: ${cmd[*]}" >>"$log"
+  if ! "${cmd[@]}" >>"$log" 2>&1; then
+    echo "$name|$op|$what|$shapes|host program bench/tlc/$program did not compile against $name.h (see build.log)" \
+      >>"$out/build_failed.txt"
+    failed+=("$name (host program failed to compile)")
+    continue
+  fi
+  rm -f "$kdir/$name.h"  # embedded in the program; keeps what travels small
+  built+=("$name")
+done
+
+# The copy ceiling, the peers, the report and the runner.
+if g++ "${host_flags[@]}" bench/ceiling.cpp -o "$out/bin/ceiling" "${link_flags[@]}" >>"$log" 2>&1; then
+  built+=(ceiling)
+else
+  failed+=("ceiling (failed to compile)")
+fi
+cp bench/peers.py bench/triton_kernels.py bench/report.py bench/run_bench.sh "$out/"
+chmod +x "$out/run_bench.sh"
+# The rehearsal's stand-in for libcuda.so.1 (never used unless --dry-run): the tests'
+# mock, plus a tensor-map encoder that refuses, so launchers fall back to SIMT.
+if ! gcc -std=gnu11 -O2 -fPIC -shared -I"$cuda/include" -o "$out/mock/libcuda.so.1" tests/gpu/mock/mock_cuda.c \
+     bench/mock_tma.c -lm >>"$log" 2>&1; then
+  echo "build_bench: the mock libcuda did not build: --dry-run will not work (see $log)" >&2
+fi
+{
+  echo "tlc: $("$tlc" --version 2>&1 | head -1)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "built: $(date -u '+%Y-%m-%d %H:%M UTC')"
+} >"$out/build_info.txt"
+
+echo "built into $out/: ${built[*]:-nothing}"
+if [ ${#not_compiled[@]} -ne 0 ]; then
+  echo "not yet compiled by tlc (listed as such in the table):"
+  printf '  %s\n' "${not_compiled[@]}"
+fi
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "FAILED:"
+  printf '  %s\n' "${failed[@]}"
+  echo "details: $log"
+fi
+echo "size: $(du -sh "$out" | cut -f1) (carry .bench; run: bash .bench/run_bench.sh)"
+[ ${#failed[@]} -eq 0 ] || exit 1
+exit 0
