@@ -271,6 +271,15 @@ struct CopyOp : StmtNode {
   CopyOptions options;
   CopyPath path = CopyPath::Undecided;
   std::string pathReason;  // why not TMA, when it is not (for --remarks)
+  // Set by PipelineLoops on a TMA load split in two: the issue runs iterations
+  // ahead, the wait where the copy stood. Both name the ring of mbarriers that
+  // serves the copy's ring of tiles, the stage (an index into both rings) and, for
+  // the wait, the parity of that stage's current phase.
+  enum class Part { Whole, IssueOnly, WaitOnly } part = Part::Whole;
+  int ring = -1;     // which ring of barriers (one per pipelined copy)
+  int ringSize = 0;  // stages in it
+  ExprRef stage;     // Int32 in [0, ringSize)
+  ExprRef parity;    // WaitOnly: 0 or 1
 };
 // `for i, j in Parallel(E0, E1) { body }`: every iteration independent.
 struct ParallelOp : StmtNode {

@@ -118,6 +118,11 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       out->options = c.options;
       out->path = c.path;
       out->pathReason = c.pathReason;
+      out->part = c.part;
+      out->ring = c.ring;
+      out->ringSize = c.ringSize;
+      out->stage = ex(c.stage);
+      out->parity = ex(c.parity);
       return out;
     }
     case StmtKind::Parallel: {

@@ -54,6 +54,7 @@ class BarrierInserter {
         else state.unfenced.clear();
         continue;
       }
+      if (s->kind == StmtKind::Copy && s->as<CopyOp>().part == CopyOp::Part::WaitOnly) continue;  // writes nothing
       if (s->kind == StmtKind::Copy && s->as<CopyOp>().path == CopyPath::TmaLoad) {
         // Every thread waits for the load, so its data is visible to all afterwards:
         // only the tile's earlier readers and writers must be done (WAR, WAW).

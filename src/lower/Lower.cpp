@@ -1,16 +1,19 @@
 // Lower: the lowering pipeline. The passes, in order:
 //
+// once per kernel variant (the fast one, which may use TMA and run-time
+// assumptions, and a general SIMT-only one when the fast one has any), each on its
+// own copy of the kernel and its buffers:
 //   1. LayoutFragments      how each fragment spreads over the threads
-//   2. PlanSharedMemory     byte offsets of the shared tiles
-//   then, once per kernel variant (the fast one, which may use TMA and run-time
-//   assumptions, and a general SIMT-only one when the fast one has any):
-//   3. ChooseCopyPaths      TMA load / TMA store / SIMT for each copy
-//   4. InsertBarriers       block barriers and async-proxy fences for shared memory
-//   5. LowerTileOps         copies / Parallel / fill -> TMA or partitioned, vectorized loops
-//   6. FlattenBufferAccess  multi-dimensional indices -> element offsets
-//   7. verifyLoopIR         the loop-IR invariants hold
+//   2. ChooseCopyPaths      TMA load / TMA store / SIMT for each copy
+//   3. PipelineLoops        Pipelined loops: TMA loads issued stages ahead
+//   4. PlanSharedMemory     byte offsets of the shared tiles
+//   5. InsertBarriers       block barriers and async-proxy fences for shared memory
+//   6. LowerTileOps         copies / Parallel / fill -> TMA or partitioned, vectorized loops
+//   7. FlattenBufferAccess  multi-dimensional indices -> element offsets
+//   8. verifyLoopIR         the loop-IR invariants hold
 #include "lower/Lower.h"
 
+#include <functional>
 #include <map>
 
 #include "ir/Rewrite.h"
@@ -19,6 +22,7 @@
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
 #include "lower/LowerTileOps.h"
+#include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
 
 namespace tlc {
@@ -27,19 +31,63 @@ using namespace ir;
 
 namespace {
 
-// A kernel with its own statement tree (passes edit statement lists in place).
+// A kernel with its own statement tree and its own allocated buffers: passes edit
+// statement lists, and buffers' offsets and layouts, in place.
 Kernel ownCopy(const Kernel& k) {
   Kernel copy = k;
-  copy.body = rewriteStmt(k.body, {}, {});
+  std::map<const Buffer*, BufferRef> renamed;
+  for (auto& b : copy.allocations) {
+    auto fresh = std::make_shared<Buffer>(*b);
+    renamed[b.get()] = fresh;
+    b = fresh;
+  }
+  auto mapped = [&](const BufferRef& b) {
+    auto it = renamed.find(b.get());
+    return it == renamed.end() ? b : it->second;
+  };
+  RewriteHooks hooks;
+  hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+    auto n = std::make_shared<LoadNode>(mapped(l.buffer), idx, l.dtype, l.lanes);
+    n->predicate = l.predicate;
+    n->otherwise = l.otherwise;
+    n->alignBytes = l.alignBytes;
+    return n;
+  };
+  hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
+    auto n = std::make_shared<StoreStmt>(st.range, mapped(st.buffer), idx, value);
+    n->predicate = st.predicate;
+    n->alignBytes = st.alignBytes;
+    return n;
+  };
+  copy.body = rewriteStmt(k.body, {}, hooks);
+  std::function<void(const StmtRef&)> regions = [&](const StmtRef& s) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) regions(c); break;
+      case StmtKind::For: regions(s->as<ForStmt>().body); break;
+      case StmtKind::If: regions(s->as<IfStmt>().thenBody); regions(s->as<IfStmt>().elseBody); break;
+      case StmtKind::Parallel: regions(s->as<ParallelOp>().body); break;
+      case StmtKind::Copy:
+        s->as<CopyOp>().src.buffer = mapped(s->as<CopyOp>().src.buffer);
+        s->as<CopyOp>().dst.buffer = mapped(s->as<CopyOp>().dst.buffer);
+        break;
+      case StmtKind::Fill: s->as<FillOp>().dst.buffer = mapped(s->as<FillOp>().dst.buffer); break;
+      default: break;
+    }
+  };
+  regions(copy.body);
   return copy;
 }
 
 std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
+  layoutFragments(k);
   CopyPathOptions paths;
   paths.allowTma = allowAssumptions;
   if (!chooseCopyPaths(k, paths, diags)) return std::nullopt;
+  pipelineLoops(k, notes);
+  if (!planSharedMemory(k, diags)) return std::nullopt;
   insertBarriers(k);
   TileOpLoweringOptions options;
   options.allowAssumptions = allowAssumptions;
@@ -54,9 +102,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, Di
 std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options, DiagnosticEngine& diags) {
   auto out = std::make_unique<Module>();
   for (const Kernel& source : tileIR.kernels) {
-    Kernel tile = ownCopy(source);
-    layoutFragments(tile);
-    if (!planSharedMemory(tile, diags)) continue;
+    const Kernel& tile = source;
 
     std::vector<CopyLoweringNote> fastNotes, generalNotes;
     auto fast = lowerVariant(tile, /*allowAssumptions=*/true, diags, fastNotes);
@@ -71,11 +117,14 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
       out->kernels.push_back(std::move(*general));
     }
     if (options.remarks) {
-      for (size_t i = 0; i < fastNotes.size(); ++i) {
-        const auto& note = fastNotes[i];
+      for (const auto& note : fastNotes) {
         std::string text = note.copy + " lowered to " + note.how;
-        if (i < generalNotes.size() && generalNotes[i].how != note.how)
-          text += "; otherwise (checked at launch) " + generalNotes[i].how;
+        // The same operation in the general variant, if that one differs.
+        for (const auto& other : generalNotes)
+          if (other.range.begin.offset == note.range.begin.offset && other.copy == note.copy) {
+            if (other.how != note.how) text += "; otherwise (checked at launch) " + other.how;
+            break;
+          }
         if (!note.whyNot.empty()) text += " (" + note.whyNot + ")";
         diags.remark(note.range, text);
       }

@@ -290,6 +290,7 @@ class TileOpLowering {
 
   int64_t barrierBase_ = 0;
   int barrierCount_ = 0;
+  std::map<int, int> ringBarriers_;  // pipelined copy ring -> its first barrier
   std::vector<VarRef> phases_;
   std::vector<VarRef> tensorMaps_;
   bool anyTmaStore_ = false;
@@ -346,6 +347,10 @@ class TileOpLowering {
 
     // Box: the region's extents; the outermost may exceed 256 and is then issued in pieces.
     std::vector<int64_t> box = global.extents;
+    const Region& shared = load ? c.dst : c.src;
+    ExprRef tileOffset = intImm(tile.sharedOffset);  // the tile's (or ring stage's) first byte
+    for (size_t a = 0; a < shared.mins.size(); ++a)
+      tileOffset = add(tileOffset, mul(mul(shared.mins[a], tile.strides[a]), intImm(elemBytes)));
     int64_t outer = box[0], piece = outer;
     if (outer > 256)
       for (piece = 256; outer % piece != 0; --piece) {}
@@ -356,19 +361,29 @@ class TileOpLowering {
 
     auto issue = std::make_shared<SeqStmt>(c.range);
     int64_t hint = cacheHint(c.options.eviction);
-    int64_t barrier = 0;
+    ExprRef barrier = intImm(0);
     if (load) {
-      barrier = barrierBase_ + 8 * barrierCount_++;
+      if (c.ring >= 0) {
+        // A pipelined copy: one barrier per stage of its ring.
+        auto it = ringBarriers_.find(c.ring);
+        if (it == ringBarriers_.end()) {
+          it = ringBarriers_.emplace(c.ring, barrierCount_).first;
+          barrierCount_ += c.ringSize;
+        }
+        barrier = add(intImm(barrierBase_ + 8 * it->second), mul(c.stage, intImm(8)));
+      } else {
+        barrier = intImm(barrierBase_ + 8 * barrierCount_++);
+      }
       issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
-          c.range, IntrinsicOp::MbarrierArriveExpectTx, std::vector<ExprRef>{intImm(barrier), intImm(pieceBytes * (outer / piece))}));
+          c.range, IntrinsicOp::MbarrierArriveExpectTx, std::vector<ExprRef>{barrier, intImm(pieceBytes * (outer / piece))}));
     }
     for (int64_t k = 0; k < outer / piece; ++k) {
       std::vector<ExprRef> coords;  // innermost first
       for (size_t a = global.mins.size(); a-- > 0;)
         coords.push_back(a == 0 ? add(global.mins[0], intImm(k * piece)) : global.mins[a]);
-      ExprRef smem = intImm(tile.sharedOffset + k * pieceBytes);
+      ExprRef smem = add(tileOffset, intImm(k * pieceBytes));
       std::vector<ExprRef> args = {smem};
-      if (load) args.push_back(intImm(barrier));
+      if (load) args.push_back(barrier);
       args.insert(args.end(), coords.begin(), coords.end());
       auto op = std::make_shared<IntrinsicStmt>(c.range, load ? IntrinsicOp::TmaLoad : IntrinsicOp::TmaStore, args);
       op->tensorMap = map;
@@ -385,14 +400,19 @@ class TileOpLowering {
       issue->stmts.push_back(wait);
     }
     auto out = std::make_shared<SeqStmt>(c.range);
-    out->stmts.push_back(std::make_shared<IfStmt>(c.range, isLeader(), issue, nullptr));
-    if (load) {
+    if (c.part != CopyOp::Part::WaitOnly)
+      out->stmts.push_back(std::make_shared<IfStmt>(c.range, isLeader(), issue, nullptr));
+    if (load && c.part == CopyOp::Part::WaitOnly) {
+      out->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                           std::vector<ExprRef>{barrier, c.parity}));
+    } else if (load && c.part == CopyOp::Part::Whole) {
       auto phase = makeVar("phase" + std::to_string(phases_.size()), DType::Int32);
       phases_.push_back(phase);
       out->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
-                                                           std::vector<ExprRef>{intImm(barrier), phase}));
+                                                           std::vector<ExprRef>{barrier, phase}));
       out->stmts.push_back(std::make_shared<AssignStmt>(c.range, phase, binary(BinOp::BitXor, phase, intImm(1))));
     }
+    if (c.part == CopyOp::Part::IssueOnly) return out;  // reported once, with its wait
 
     std::ostringstream how;
     how << "a TMA " << (load ? "load" : "store") << " (box ";
@@ -434,11 +454,8 @@ class TileOpLowering {
     body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, isLeader(), leader, nullptr));
     if (barrierCount_) body->stmts.push_back(std::make_shared<BarrierStmt>(kernel_.range, BarrierKind::SyncThreads));
     body->stmts.push_back(kernel_.body);
-    if (anyTmaStore_) {
-      auto drain = std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::BulkWaitGroup);
-      drain->immediate = 0;
-      body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, isLeader(), drain, nullptr));
-    }
+    // No drain at exit: each store already waited until its tile was read, which is
+    // all the block's shared memory needs; the global writes complete on their own.
     kernel_.body = body;
     if (barrierCount_) {
       auto barriers = std::make_shared<Buffer>();

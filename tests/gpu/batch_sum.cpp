@@ -104,6 +104,11 @@ int main() {
   testShape(3, 65, 129);   // ragged edges
   testShape(5, 64, 999);   // N odd: general variant
   testShape(0, 64, 128);   // nothing to sum: zeros
+  testShape(1, 1000, 1000);   // K below the pipeline depth
+  testShape(2, 1000, 1000);
+  testShape(3, 1000, 1000);   // K equal to the pipeline depth
+  testShape(64, 1000, 1000);  // many trips round the ring
+  testShape(7, 129, 264);     // ragged, pipelined
   testShape(16, 4096, 4096);
   return finish();
 }
