@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace tlc {
 namespace {
@@ -112,6 +113,11 @@ class Analyzer {
   std::vector<std::map<std::string, Value>> scopes_;
   std::map<std::string, VarRef> dimParams_;
   int macroDepth_ = 0;
+  struct Expansion {
+    const ast::FunctionDecl* macro;
+    SourceRange call;
+  };
+  std::vector<Expansion> expansions_;  // the macro calls being expanded, outermost first
   bool inParallel_ = false;
   int threads_ = 0;
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
@@ -119,8 +125,38 @@ class Analyzer {
   // ------------------------------------------------------------- utilities
 
   [[noreturn]] void fail(SourceRange r, const std::string& msg) {
-    diags_.error(r, msg);
+    error(r, msg);
     throw Failed{};
+  }
+  // Every error and warning goes through here: one inside a macro's body (found
+  // while expanding it) gets a note at each call that led to it, innermost first.
+  void error(SourceRange r, const std::string& msg) {
+    diags_.error(r, msg);
+    noteExpansions(r);
+  }
+  void warning(SourceRange r, const std::string& msg) {
+    diags_.warning(r, msg);
+    noteExpansions(r);
+  }
+  void noteExpansions(SourceRange r) {
+    auto inside = [&](const ast::FunctionDecl* m) {
+      return r.valid() && r.begin.offset >= m->range.begin.offset && r.begin.offset < m->range.end.offset;
+    };
+    size_t level = expansions_.size();
+    while (level > 0 && !inside(expansions_[level - 1].macro)) --level;
+    // Innermost first; a deep chain (recursion) shows its two innermost calls and
+    // the outermost one.
+    for (size_t shown = 0; level > 0; ++shown) {
+      const Expansion& e = expansions_[--level];
+      std::string text = "in the expansion of macro '" + e.macro->name + "' here";
+      if (shown == 2 && level > 0) {
+        const Expansion& outer = expansions_.front();
+        diags_.note(outer.call, "in the expansion of macro '" + outer.macro->name + "' here (" +
+                                    std::to_string(level) + " nested expansions not shown)");
+        break;
+      }
+      diags_.note(e.call, text);
+    }
   }
   void noteDecl(const std::string& name, SourceRange decl) {
     if (decl.valid()) diags_.note(decl, "'" + name + "' declared here");
@@ -137,7 +173,7 @@ class Analyzer {
                                (valid.empty() ? "; it takes none" : "; valid: " + joined(valid)));
       for (size_t j = 0; j < i; ++j)
         if (c.kwargs[j].name == kw.name) {
-          diags_.error(kw.nameRange, "keyword argument '" + kw.name + "' is given twice");
+          error(kw.nameRange, "keyword argument '" + kw.name + "' is given twice");
           diags_.note(c.kwargs[j].nameRange, "first given here");
           throw Failed{};
         }
@@ -164,7 +200,7 @@ class Analyzer {
   void define(const std::string& name, Value v, SourceRange r) {
     auto& scope = scopes_.back();
     if (auto it = scope.find(name); it != scope.end()) {
-      diags_.error(r, "redefinition of '" + name + "'");
+      error(r, "redefinition of '" + name + "'");
       noteDecl(name, it->second.decl);
       throw Failed{};
     }
@@ -181,7 +217,7 @@ class Analyzer {
   void collectGlobals(const ast::File& file) {
     for (const auto& decl : file.decls) {
       if (auto it = declaredAt_.find(decl->name); it != declaredAt_.end()) {
-        diags_.error(decl->nameRange, "redefinition of '" + decl->name + "'");
+        error(decl->nameRange, "redefinition of '" + decl->name + "'");
         noteDecl(decl->name, it->second);
         continue;
       }
@@ -212,7 +248,7 @@ class Analyzer {
     for (const auto& d : options_.defines) {
       auto it = globals_.find(d.name);
       if (it == globals_.end()) {
-        diags_.error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the file declares no const named '" + d.name + "'");
+        error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the file declares no const named '" + d.name + "'");
         continue;
       }
       Value v;
@@ -224,14 +260,14 @@ class Analyzer {
         errno = 0;
         long long parsed = std::strtoll(d.value.c_str(), &end, 0);
         if (d.value.empty() || *end != '\0' || errno == ERANGE) {
-          diags_.error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the value must be an integer or a dtype name");
+          error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the value must be an integer or a dtype name");
           continue;
         }
         v.kind = Value::ConstInt;
         v.intValue = parsed;
       }
       if ((v.kind == Value::DTypeName) != (it->second.kind == Value::DTypeName)) {
-        diags_.error(SourceRange{}, "-D " + d.name + "=" + d.value + ": '" + d.name + "' is " +
+        error(SourceRange{}, "-D " + d.name + "=" + d.value + ": '" + d.name + "' is " +
                                         (it->second.kind == Value::DTypeName ? "a dtype" : "a number") +
                                         " in the file");
         noteDecl(d.name, it->second.decl);
@@ -422,12 +458,12 @@ class Analyzer {
         break;
       }
     if (!launch) {
-      diags_.error(decl.nameRange, "kernel '" + decl.name + "' has no 'with Kernel(...) as (...)' block");
+      error(decl.nameRange, "kernel '" + decl.name + "' has no 'with Kernel(...) as (...)' block");
       return std::nullopt;
     }
     for (const auto& s : decl.body->stmts) {
       if (s.get() == launch) continue;
-      diags_.error(s->range, s->range.begin.offset < launch->range.begin.offset
+      error(s->range, s->range.begin.offset < launch->range.begin.offset
                                  ? "statements before 'with Kernel(...)' are not supported; put them inside the block"
                                  : "a kernel holds one 'with Kernel(...)' block and nothing after it");
     }
@@ -449,7 +485,7 @@ class Analyzer {
         dimParams_[name] = var;
         return var;
       }
-      diags_.error(r, "'" + name + "' cannot be a dimension: it is not an integer");
+      error(r, "'" + name + "' cannot be a dimension: it is not an integer");
       noteDecl(name, v->decl);
       throw Failed{};
     }
@@ -539,7 +575,7 @@ class Analyzer {
     if (const Value* existing = lookup(p.name)) {
       // `A: Tensor((n,), ...), n: int32`: the dimension named first is this scalar.
       if (adoptDimAsScalar(p, *existing)) return;
-      diags_.error(p.nameRange, "parameter '" + p.name + "' redefines a name");
+      error(p.nameRange, "parameter '" + p.name + "' redefines a name");
       noteDecl(p.name, existing->decl);
       throw Failed{};
     }
@@ -873,7 +909,7 @@ class Analyzer {
         return std::make_shared<LetStmt>(a.range, var, v);
       }
       if (existing->kind != Value::Mutable) {
-        diags_.error(a.target->range, "cannot assign to '" + n + "': it is " + describe(*existing));
+        error(a.target->range, "cannot assign to '" + n + "': it is " + describe(*existing));
         noteDecl(n, existing->decl);
         throw Failed{};
       }
@@ -985,7 +1021,7 @@ class Analyzer {
     if (p && p->kind == Value::None) throw Failed{};  // its declaration already failed
     if (!p || p->kind != Value::Pointer) {
       if (p) {
-        diags_.error(args[0]->range, callee + " needs a ptr(...) parameter as its first argument; '" +
+        error(args[0]->range, callee + " needs a ptr(...) parameter as its first argument; '" +
                                          args[0]->as<ast::Name>().name + "' is " + describe(*p));
         noteDecl(args[0]->as<ast::Name>().name, p->decl);
         throw Failed{};
@@ -999,7 +1035,7 @@ class Analyzer {
     buf->declRange = a.target->range;
     buf->dtype = args[2] ? dtypeArg(*args[2]) : p->dtype;
     if (buf->dtype != p->dtype) {
-      diags_.error(args[2]->range, std::string("the pointer is declared as ptr(") + name(p->dtype) + ") but viewed as " + name(buf->dtype));
+      error(args[2]->range, std::string("the pointer is declared as ptr(") + name(p->dtype) + ") but viewed as " + name(buf->dtype));
       noteDecl(args[0]->as<ast::Name>().name, p->decl);
       throw Failed{};
     }
@@ -1075,7 +1111,7 @@ class Analyzer {
       }
     }
     if (kind == "Pipelined")
-      diags_.warning(c.callee->range, "Pipelined runs as a serial loop in this version: loads are not yet issued ahead (num_stages ignored)");
+      warning(c.callee->range, "Pipelined runs as a serial loop in this version: loads are not yet issued ahead (num_stages ignored)");
     auto var = makeVar(uniqueName(f.vars[0].name), DType::Int32);
     scopes_.emplace_back();
     Value v;
@@ -1136,7 +1172,8 @@ class Analyzer {
     if (callee == "copy") return copyOp(c);
     if (callee == "fill" || callee == "clear") return fillOp(c, callee);
     if (callee == "sync_threads" || callee == "fence_proxy_async") {
-      if (!c.args.empty() || !c.kwargs.empty()) fail(c.range, callee + "() takes no arguments");
+      checkKeywords(c, callee, {});
+      if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
       if (inParallel_) fail(c.range, callee + "() cannot be called inside a Parallel loop");
       return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads" ? BarrierKind::SyncThreads : BarrierKind::FenceProxyAsync);
     }
@@ -1154,7 +1191,18 @@ class Analyzer {
 
   StmtRef inlineMacro(const ast::Call& c, const ast::FunctionDecl& m) {
     if (macroDepth_ >= 32) fail(c.range, "macro '" + m.name + "' expands too deeply (recursive macros are not allowed)");
-    unsigned errorsBefore = diags_.errorCount();
+    expansions_.push_back({&m, c.range});
+    try {
+      StmtRef body = expandMacro(c, m);
+      expansions_.pop_back();
+      return body;
+    } catch (Failed&) {
+      expansions_.pop_back();
+      throw;
+    }
+  }
+
+  StmtRef expandMacro(const ast::Call& c, const ast::FunctionDecl& m) {
     std::vector<const ast::Expr*> args(m.params.size(), nullptr);
     if (c.args.size() > m.params.size())
       fail(c.args[m.params.size()]->range, "macro '" + m.name + "' takes " + std::to_string(m.params.size()) + " arguments");
@@ -1168,7 +1216,7 @@ class Analyzer {
     }
     for (size_t i = 0; i < args.size(); ++i)
       if (!args[i]) {
-        diags_.error(c.range, "missing argument '" + m.params[i].name + "' in call to macro '" + m.name + "'");
+        error(c.range, "missing argument '" + m.params[i].name + "' in call to macro '" + m.name + "'");
         noteDecl(m.name, m.nameRange);
         throw Failed{};
       }
@@ -1190,7 +1238,6 @@ class Analyzer {
     }
     --macroDepth_;
     scopes_ = std::move(savedScopes);
-    if (diags_.errorCount() != errorsBefore) diags_.note(c.range, "in the expansion of macro '" + m.name + "' here");
     return body;
   }
 
@@ -1226,7 +1273,7 @@ class Analyzer {
     }
     BufferRef buf = bufferOf(arg);
     if (want && *want != buf->scope) {
-      diags_.error(arg.range, "macro parameter '" + p.name + "' is " + kind + " (" + name(*want) + ") but '" + buf->name +
+      error(arg.range, "macro parameter '" + p.name + "' is " + kind + " (" + name(*want) + ") but '" + buf->name +
                                   "' is " + name(buf->scope));
       noteDecl(buf->name, buf->declRange);
       throw Failed{};
@@ -1270,7 +1317,7 @@ class Analyzer {
     if (!v) fail(e.range, "use of undeclared name '" + n + "'");
     if (v->kind == Value::None) throw Failed{};  // its declaration already failed
     if (v->kind != Value::BufferV) {
-      diags_.error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer");
+      error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer");
       noteDecl(n, v->decl);
       throw Failed{};
     }
@@ -1296,7 +1343,7 @@ class Analyzer {
 
   void checkRank(const ast::Index& ix, const BufferRef& buf) {
     if (ix.items.size() == buf->shape.size()) return;
-    diags_.error(ix.range, "'" + buf->name + "' has " + std::to_string(buf->shape.size()) + " dimension" +
+    error(ix.range, "'" + buf->name + "' has " + std::to_string(buf->shape.size()) + " dimension" +
                                (buf->shape.size() == 1 ? "" : "s") + " but " + std::to_string(ix.items.size()) +
                                (ix.items.size() == 1 ? " index is" : " indices are") + " given");
     noteDecl(buf->name, buf->declRange);
@@ -1305,7 +1352,7 @@ class Analyzer {
 
   // An error about a buffer, with a note at its declaration.
   [[noreturn]] void failAbout(SourceRange r, const std::string& msg, const BufferRef& buf) {
-    diags_.error(r, msg);
+    error(r, msg);
     noteDecl(buf->name, buf->declRange);
     throw Failed{};
   }
@@ -1607,7 +1654,7 @@ class Analyzer {
           case Value::Mutable: return v->expr;
           default: break;
         }
-        diags_.error(e.range, "'" + n + "' is " + describe(*v) + ", not a scalar value");
+        error(e.range, "'" + n + "' is " + describe(*v) + ", not a scalar value");
         noteDecl(n, v->decl);
         throw Failed{};
       }
@@ -1672,9 +1719,7 @@ class Analyzer {
     auto argCount = [&](size_t n) {
       if (c.args.size() != n) fail(c.range, "'" + callee + "' takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s"));
     };
-    auto noKeywords = [&]() {
-      if (!c.kwargs.empty()) fail(c.kwargs[0].nameRange, "'" + callee + "' takes no keyword arguments");
-    };
+    auto noKeywords = [&]() { checkKeywords(c, callee, {}); };
     if (callee == "ceildiv") {
       argCount(2); noKeywords();
       ExprRef a = scalarExpr(*c.args[0]), b = scalarExpr(*c.args[1]);
@@ -1702,9 +1747,11 @@ class Analyzer {
       return call(m->second, {a}, a->dtype);
     }
     if (callee == "cast") {
-      argCount(2); noKeywords();
+      // cast(x, dtype) or cast(x, dtype=dtype)
+      checkKeywords(c, callee, {"dtype"});
+      if (c.args.size() + c.kwargs.size() != 2 || c.args.empty()) fail(c.range, "cast takes (value, dtype)");
       ExprRef a = scalarExpr(*c.args[0]);
-      DType to = dtypeArg(*c.args[1]);
+      DType to = dtypeArg(c.args.size() == 2 ? *c.args[1] : *c.kwargs[0].value);
       if (to == DType::Float4E2M1 || a->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: casts to or from float4_e2m1fn");
       return cast(to, a);
     }
@@ -1733,9 +1780,55 @@ class Analyzer {
 
 }  // namespace
 
+// The analysis meets mistakes in the order it walks (consts first, a macro's body
+// at each call); they are reported in source order, each with its notes, and a
+// mistake found again by a second expansion of the same macro is reported once.
+static void reportInSourceOrder(const std::vector<Diagnostic>& found, DiagnosticEngine& diags) {
+  struct Group {
+    size_t first, last;  // [first, last): a diagnostic and the notes after it
+  };
+  std::vector<Group> groups;
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (found[i].severity == Severity::Note && !groups.empty()) groups.back().last = i + 1;
+    else groups.push_back({i, i + 1});
+  }
+  auto key = [&](const Group& g) {
+    const SourceRange& r = found[g.first].range;
+    return std::make_pair(r.valid() ? 1 : 0, r.begin.offset);
+  };
+  std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) { return key(a) < key(b); });
+  std::set<std::tuple<int, uint32_t, uint32_t, std::string>> seen;
+  auto isExpansionNote = [](const Diagnostic& d) { return d.message.rfind("in the expansion of macro", 0) == 0; };
+  for (const Group& g : groups) {
+    const Diagnostic& d = found[g.first];
+    // The notes about the mistake itself first, then the chain of macro calls.
+    std::vector<const Diagnostic*> ordered;
+    for (size_t i = g.first; i < g.last; ++i)
+      if (i == g.first || !isExpansionNote(found[i])) ordered.push_back(&found[i]);
+    for (size_t i = g.first + 1; i < g.last; ++i)
+      if (isExpansionNote(found[i])) ordered.push_back(&found[i]);
+    if (!seen.insert({(int)d.severity, d.range.begin.offset, d.range.end.offset, d.message}).second) continue;
+    for (const Diagnostic* each : ordered) {
+      const Diagnostic& x = *each;
+      switch (x.severity) {
+        case Severity::Error: diags.error(x.range, x.message); break;
+        case Severity::Warning: diags.warning(x.range, x.message); break;
+        case Severity::Note: diags.note(x.range, x.message); break;
+        case Severity::Remark: diags.remark(x.range, x.message); break;
+      }
+    }
+  }
+}
+
 std::unique_ptr<ir::Module> analyze(const ast::File& file, const SemaOptions& options, DiagnosticEngine& diags) {
-  Analyzer analyzer(options, diags);
-  return analyzer.runWithDefines(file);
+  std::ostringstream unused;  // the collecting engine's own rendering is not shown
+  DiagnosticEngine collected(unused);
+  collected.setFile(diags.file());
+  collected.setErrorLimit(0);
+  Analyzer analyzer(options, collected);
+  auto module = analyzer.runWithDefines(file);
+  reportInSourceOrder(collected.all(), diags);
+  return collected.hasErrors() ? nullptr : std::move(module);
 }
 
 }  // namespace tlc

@@ -92,6 +92,7 @@ def main():
     out_dir = args.out or tempfile.mkdtemp(prefix="tlc-fuzz-")
     os.makedirs(out_dir, exist_ok=True)
     crashes = 0
+    accepted = 0
     with tempfile.TemporaryDirectory() as work:
         variant = os.path.join(work, "variant.tl")
         for n in range(args.count):
@@ -110,6 +111,7 @@ def main():
                     bad = f"exit {r.returncode}"
                 elif "internal compiler error" in output:
                     bad = "internal compiler error"
+                accepted += r.returncode == 0
             except subprocess.TimeoutExpired:
                 bad, output = "timeout", ""
             if bad:
@@ -120,7 +122,8 @@ def main():
                 print(f"{bad}: {path} (from {name})")
                 for line in output.splitlines()[-4:]:
                     print("    " + line)
-    print(f"{args.count} variants, {crashes} crashed" + (f"; reproducers in {out_dir}" if crashes else ""))
+    print(f"{args.count} variants, {accepted} accepted, {crashes} crashed" +
+          (f"; reproducers in {out_dir}" if crashes else ""))
     return 1 if crashes else 0
 
 
