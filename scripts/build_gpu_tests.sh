@@ -24,6 +24,7 @@ log="$out/build.log"
 # name | .tl file | tlc options | host program | host compiler defines
 configs=(
   "tile_copy|tile_copy.tl||tile_copy.cpp|"
+  "tile_copy_simt|tile_copy_simt.tl||tile_copy.cpp|"
   "tile_copy_bf16|tile_copy.tl|-D DT=bfloat16|tile_copy.cpp|-DTLC_DTYPE_NAME=\"bf16\""
   "tile_copy_f32|tile_copy.tl|-D DT=float32|tile_copy.cpp|-DTLC_ELEM_BYTES=4 -DTLC_DTYPE_NAME=\"fp32\""
   "tile_copy_64x256|tile_copy.tl|-D BM=64 -D BN=256|tile_copy.cpp|"
