@@ -34,6 +34,7 @@ configs=(
   "macro_scope|macro_scope.tl||macro_scope.cpp|"
   "batch_sum|batch_sum.tl||batch_sum.cpp|"
   "strided_compact|strided_compact.tl||strided_compact.cpp|"
+  "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }
@@ -52,7 +53,7 @@ mkdir -p "$out/bin" "$out/kernels"
 : >"$log"
 
 find_source() {  # the .tl file by name: the repo's examples first, then the spec's
-  for dir in examples ../shared/spec/examples /work/shared/spec/examples; do
+  for dir in examples tests/gpu/kernels ../shared/spec/examples /work/shared/spec/examples; do
     [ -f "$dir/$1" ] && { echo "$dir/$1"; return 0; }
   done
   return 1

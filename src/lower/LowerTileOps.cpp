@@ -125,7 +125,8 @@ class TileOpLowering {
         checkScalar(st.value, st.range);
         return s;
       }
-      case StmtKind::Barrier: return s;
+      case StmtKind::Barrier:
+      case StmtKind::Intrinsic: return s;
       case StmtKind::Copy: {
         const auto& c = s->as<CopyOp>();
         if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore)
@@ -382,9 +383,11 @@ class TileOpLowering {
       for (size_t a = global.mins.size(); a-- > 0;)
         coords.push_back(a == 0 ? add(global.mins[0], intImm(k * piece)) : global.mins[a]);
       ExprRef smem = add(tileOffset, intImm(k * pieceBytes));
-      std::vector<ExprRef> args = {smem};
+      std::vector<ExprRef> args;
+      args.reserve(2 + coords.size());
+      args.push_back(smem);
       if (load) args.push_back(barrier);
-      args.insert(args.end(), coords.begin(), coords.end());
+      for (const auto& coord : coords) args.push_back(coord);
       auto op = std::make_shared<IntrinsicStmt>(c.range, load ? IntrinsicOp::TmaLoad : IntrinsicOp::TmaStore, args);
       op->tensorMap = map;
       op->cacheHint = hint;

@@ -2,6 +2,9 @@
 // (examples/strided_compact.tl). Bit-exact; the part of X's rows past N must not leak.
 #include "harness.h"
 
+#ifndef TLC_TEST_NAME
+#define TLC_TEST_NAME "strided_compact"
+#endif
 #ifndef TLC_KERNEL_HEADER
 #define TLC_KERNEL_HEADER "strided_compact.h"
 #endif
@@ -35,7 +38,7 @@ void testShape(int M, int N, int ldx) {
     if (!ys[0].guardsIntact()) check.fail("wrote outside Y");
   }
   Result r;
-  r.name = "strided_compact";
+  r.name = TLC_TEST_NAME;
   r.shape = shapeString({M, N}, "bf16") + " ldx=" + std::to_string(ldx);
   r.variant = entry ? entry : "?";
   r.bytes = 2.0 * outCount * 2;  // the view's elements read once, Y written once
