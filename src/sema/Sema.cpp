@@ -333,7 +333,10 @@ class Analyzer {
         if (a.kind == Value::ConstFloat && u.op == ast::UnaryOp::Plus) return a;
         if (a.kind != Value::ConstInt) fail(e.range, "operand of a const expression must be a number");
         switch (u.op) {
-          case ast::UnaryOp::Neg: a.intValue = -a.intValue; break;
+          case ast::UnaryOp::Neg:
+            if (a.intValue == INT64_MIN) fail(e.range, "integer overflow in a const expression");
+            a.intValue = -a.intValue;
+            break;
           case ast::UnaryOp::Plus: break;
           case ast::UnaryOp::BitNot: a.intValue = ~a.intValue; break;
           case ast::UnaryOp::Not: a.intValue = !a.intValue; break;
@@ -407,6 +410,7 @@ class Analyzer {
       }
       case ast::BinaryOp::Shl:
         if (y < 0 || y > 62) fail(b.rhs->range, "shift amount out of range");
+        overflow(x > (INT64_MAX >> y) || x < (INT64_MIN >> y));
         r.intValue = x << y;
         break;
       case ast::BinaryOp::Shr:
@@ -854,7 +858,7 @@ class Analyzer {
       auto e = asConstInt(b);
       if (!e || *e < 0 || *e > 64) fail(opRange, "'**' on integers needs a constant exponent between 0 and 64");
       ExprRef acc = intImm(1, a->dtype);
-      for (int64_t i = 0; i < *e; ++i) acc = mul(acc, a);
+      for (int64_t i = 0; i < *e; ++i) acc = arith(BinOp::Mul, acc, a, opRange);
       return acc;
     }
     if ((op == BinOp::FloorDiv || op == BinOp::FloorMod) && intOperands) {
@@ -865,7 +869,41 @@ class Analyzer {
     if (isFloat(b->dtype) && a->kind == ExprKind::FloatImm && a->dtype == DType::Float32) a = cast(b->dtype, a);
     if (isFloat(a->dtype) && isInt(b->dtype) && asConstInt(b)) b = cast(a->dtype, b);
     if (isFloat(b->dtype) && isInt(a->dtype) && asConstInt(a)) a = cast(b->dtype, a);
-    return binary(op, a, b);
+    if (intOperands) checkIntegerFold(op, a, b, opRange);
+    return checkFits(binary(op, a, b), opRange);
+  }
+
+  // Integer operations on constants fold at compile time. A result that does not
+  // fit its type, INT64_MIN // -1, or a shift by the operand's width or more is an
+  // error, never a silent wrap (or a crash of the folding itself).
+  void checkIntegerFold(BinOp op, const ExprRef& a, const ExprRef& b, SourceRange opRange) {
+    auto x = asConstInt(a), y = asConstInt(b);
+    if ((op == BinOp::Shl || op == BinOp::Shr) && y && (*y < 0 || *y >= std::max(bits(a->dtype), 32)))
+      fail(opRange, "shift amount " + std::to_string(*y) + " is out of range for " + name(a->dtype) + " (0 to " +
+                        std::to_string(std::max(bits(a->dtype), 32) - 1) + ")");
+    if (!x || !y) return;
+    int64_t r = 0;
+    bool overflow = false;
+    switch (op) {
+      case BinOp::Add: overflow = __builtin_add_overflow(*x, *y, &r); break;
+      case BinOp::Sub: overflow = __builtin_sub_overflow(*x, *y, &r); break;
+      case BinOp::Mul: overflow = __builtin_mul_overflow(*x, *y, &r); break;
+      case BinOp::FloorDiv:
+      case BinOp::FloorMod: overflow = *x == INT64_MIN && *y == -1; break;
+      case BinOp::Shl: overflow = *x > (INT64_MAX >> *y) || *x < (INT64_MIN >> *y); break;
+      default: break;
+    }
+    if (overflow) fail(opRange, "integer overflow in a constant expression");
+  }
+  ExprRef checkFits(ExprRef e, SourceRange r) {
+    auto v = asConstInt(e);
+    if (!v || !isInt(e->dtype)) return e;
+    int width = bits(e->dtype);
+    bool fits = width >= 64 ? (!isSigned(e->dtype) ? *v >= 0 : true)
+                            : isSigned(e->dtype) ? *v >= -(int64_t(1) << (width - 1)) && *v < (int64_t(1) << (width - 1))
+                                                 : *v >= 0 && *v < (int64_t(1) << width);
+    if (!fits) fail(r, "integer overflow in a constant expression: " + std::to_string(*v) + " does not fit " + name(e->dtype));
+    return e;
   }
 
   StmtRef assign(const ast::Assign& a) {
@@ -994,6 +1032,11 @@ class Analyzer {
                         " bytes; a block has at most 232448 bytes of shared memory");
     if (buf->scope == MemScope::Local && numel > 4096)
       fail(c.range, "local buffer '" + n + "' has " + std::to_string(numel) + " elements; at most 4096 fit a thread");
+    // A fragment is spread over the block's threads; each thread's share lives in registers.
+    if (buf->scope == MemScope::Fragment && (numel + threads_ - 1) / threads_ > 4096)
+      fail(c.range, "fragment '" + n + "' has " + std::to_string(numel) + " elements, " +
+                        std::to_string((numel + threads_ - 1) / threads_) + " per thread of " + std::to_string(threads_) +
+                        "; at most 4096 fit a thread");
     kernel_->allocations.push_back(buf);
     Value v;
     v.kind = Value::BufferV;
@@ -1079,7 +1122,7 @@ class Analyzer {
       fail(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range");
     checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
                                                : std::vector<std::string>{});
-    if (f.vars.size() != 1) fail(f.vars[1].range, "a " + kind + " loop binds one variable");
+    if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
     ExprRef mn = intImm(0), ext, step;
     int stages = 0;
     std::vector<ExprRef> args;
@@ -1133,11 +1176,15 @@ class Analyzer {
       fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extents but the loop binds " +
                         std::to_string(f.vars.size()) + " variables");
     std::vector<int64_t> extents;
+    int64_t iterations = 1;
     for (const auto& a : c.args) {
       auto e = constIntArg(*a, "a Parallel extent");
       if (e <= 0) fail(a->range, "a Parallel extent must be positive");
+      if (__builtin_mul_overflow(iterations, e, &iterations) || iterations > INT32_MAX)
+        fail(c.range, "a Parallel loop has at most 2147483647 iterations");
       extents.push_back(e);
     }
+    if (extents.empty()) fail(c.range, "Parallel needs at least one extent");
     for (const auto& kw : c.kwargs) fail(kw.nameRange, "not yet supported: loop_layout");
     scopes_.emplace_back();
     std::vector<VarRef> vars;
@@ -1665,7 +1712,8 @@ class Analyzer {
           case ast::UnaryOp::Plus: return a;
           case ast::UnaryOp::Neg:
             if (a->dtype == DType::Bool || isStorageOnly(a->dtype)) fail(e.range, std::string("cannot negate a ") + name(a->dtype));
-            return unary(UnOp::Neg, a);
+            if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(e.range, "integer overflow in a constant expression");
+            return checkFits(unary(UnOp::Neg, a), e.range);
           case ast::UnaryOp::BitNot:
             if (!isInt(a->dtype)) fail(e.range, "'~' needs an integer operand");
             return unary(UnOp::BitNot, a);
