@@ -673,6 +673,7 @@ class HeaderWriter {
           out_ << "device address of " << dtypeName(a.param->elementType) << " data";
           break;
         case ParamKind::Dim: out_ << "dimension (>= 0)"; break;
+        case ParamKind::TensorMap: break;  // not an argument: the launcher builds it
         case ParamKind::Scalar: {
           DType t = a.param->var ? a.param->var->dtype : DType::Int32;
           out_ << dtypeName(t);

@@ -98,6 +98,9 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::BulkWaitGroupRead: return "bulk_wait_group_read";
     case IntrinsicOp::BulkWaitGroup: return "bulk_wait_group";
     case IntrinsicOp::PrefetchTensorMap: return "prefetch_tensor_map";
+    case IntrinsicOp::CpAsync: return "cp_async";
+    case IntrinsicOp::CpAsyncCommitGroup: return "cp_async_commit_group";
+    case IntrinsicOp::CpAsyncWaitGroup: return "cp_async_wait_group";
   }
   return "?";
 }
@@ -533,12 +536,14 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       os << pad << name(in.op) << "(";
       bool first = true;
       if (in.tensorMap) { os << in.tensorMap->name; first = false; }
+      if (in.buffer) { os << (first ? "" : ", ") << in.buffer->name; first = false; }
       for (const auto& a : in.args) {
         os << (first ? "" : ", ");
         first = false;
         printExpr(a, os);
       }
-      if (in.op == IntrinsicOp::BulkWaitGroup || in.op == IntrinsicOp::BulkWaitGroupRead)
+      if (in.op == IntrinsicOp::BulkWaitGroup || in.op == IntrinsicOp::BulkWaitGroupRead ||
+          in.op == IntrinsicOp::CpAsyncWaitGroup || in.op == IntrinsicOp::CpAsync)
         os << (first ? "" : ", ") << in.immediate;
       os << ")";
       if (in.cacheHint) os << " cache_hint=0x" << std::hex << in.cacheHint << std::dec;

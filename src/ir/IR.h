@@ -257,7 +257,7 @@ struct Region {
 
 enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
 // How a copy is carried out; chosen by lowering (ChooseCopyPaths).
-enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore };
+enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync };
 enum class EvictionPolicy { Normal, First, Last };
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
@@ -301,6 +301,10 @@ enum class IntrinsicOp {
   BulkWaitGroupRead,       // immediate: groups allowed in flight (reads of shared memory done)
   BulkWaitGroup,           // immediate: groups allowed in flight (writes done)
   PrefetchTensorMap,       // no args
+  CpAsync,                 // args: shared offset, element offset into `buffer` (Int64), bytes to read
+                           // (the rest of `immediate` bytes are zero-filled); immediate: 4, 8 or 16
+  CpAsyncCommitGroup,      // no args
+  CpAsyncWaitGroup,        // immediate: groups allowed in flight
 };
 const char* name(IntrinsicOp op);
 struct IntrinsicStmt : StmtNode {
@@ -309,6 +313,7 @@ struct IntrinsicStmt : StmtNode {
   IntrinsicOp op;
   std::vector<ExprRef> args;
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap
+  BufferRef buffer;        // CpAsync: the global source
   int64_t immediate = 0;   // BulkWaitGroup*: the count
   int64_t cacheHint = 0;   // TmaLoad / TmaStore: an L2 cache-policy operand, 0 = none
 };

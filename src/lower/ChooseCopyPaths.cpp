@@ -135,8 +135,18 @@ class PathChooser {
       }
     }
     if (c.options.prefer == PreferInstruction::CpAsync) {
-      diags_.error(c.range, "not yet supported: prefer_instruction=\"cp_async\"");
-      ok = false;
+      std::string obstacle;
+      if (c.src.buffer->scope != MemScope::Global || c.dst.buffer->scope != MemScope::Shared)
+        obstacle = "cp.async copies from global to shared memory only";
+      else if (c.src.buffer->dtype != c.dst.buffer->dtype)
+        obstacle = std::string("cp.async cannot convert ") + name(c.src.buffer->dtype) + " to " + name(c.dst.buffer->dtype);
+      if (!obstacle.empty()) {
+        diags_.error(c.range, "prefer_instruction=\"cp_async\" cannot be honoured: " + obstacle);
+        ok = false;
+        return;
+      }
+      c.path = CopyPath::CpAsync;
+      c.pathReason = "TMA not used: prefer_instruction=\"cp_async\"";
       return;
     }
     if (c.options.prefer == PreferInstruction::Sync) why = "prefer_instruction=\"sync\"";

@@ -535,6 +535,11 @@ class TileOpLowering {
     }
     commit(need);
 
+    // cp.async moves 4, 8 or 16 bytes per instruction; narrower accesses (a
+    // misaligned variant) stay ordinary loads and stores.
+    int accessBytes = p.width * bits(src.buffer->dtype) / 8;
+    bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
+
     int64_t groups = loops.numel() / p.vec;
     auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
       auto seq = std::make_shared<SeqStmt>(c.range);
@@ -542,6 +547,10 @@ class TileOpLowering {
         ExprRef flat = add(mul(group, intImm(p.vec)), intImm(chunk * p.width));
         ExprRef local = add(mul(it, intImm(p.vec)), intImm(chunk * p.width));
         auto loopIdx = unflatten(flat, loops.extents);
+        if (cpAsync) {
+          seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
+          continue;
+        }
         ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width);
         if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
         seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range));
@@ -549,8 +558,47 @@ class TileOpLowering {
       return seq;
     };
     StmtRef out = partitionLoop(p, c.range, groups, body);
-    notes_.push_back({c.range, copyName(c), describeCopy(c, p, need), c.pathReason});
+    std::string how = describeCopy(c, p, need);
+    if (cpAsync) {
+      // A synchronous copy: the thread's groups complete before it goes on; the
+      // block barrier before the tile's readers comes from InsertBarriers.
+      auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+      wait->immediate = 0;
+      out = std::make_shared<SeqStmt>(
+          c.range, std::vector<StmtRef>{out, std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup), wait});
+      how.replace(0, std::string("a SIMT loop").size(), "cp.async");
+    }
+    std::string why = c.pathReason;
+    if (c.path == CopyPath::CpAsync && !cpAsync)
+      why = "cp.async not used: " + std::to_string(accessBytes) + "-byte accesses (it moves 4, 8 or 16 bytes)";
+    notes_.push_back({c.range, copyName(c), how, why});
     return out;
+  }
+
+  // One cp.async of `bytes` from the global source into the shared tile; past the
+  // tensor's end it reads nothing (source size 0) and zero-fills.
+  StmtRef cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
+                       const std::vector<ExprRef>& loop, int bytes) {
+    auto srcIdx = sideIndices(c.src, srcAxes, loop);
+    auto dstIdx = sideIndices(c.dst, dstAxes, loop);
+    const Buffer& s = *c.src.buffer;
+    const Buffer& d = *c.dst.buffer;
+    ExprRef srcOffset = intImm(0, DType::Int64);
+    for (size_t a = 0; a < srcIdx.size(); ++a)
+      srcOffset = add(srcOffset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, s.strides[a])));
+    ExprRef dstOffset = intImm(d.sharedOffset);
+    for (size_t a = 0; a < dstIdx.size(); ++a)
+      dstOffset = add(dstOffset, mul(mul(dstIdx[a], d.strides[a]), intImm(bits(d.dtype) / 8)));
+    ExprRef inside = inBounds(c.src, srcIdx);
+    ExprRef size = intImm(bytes);
+    if (inside) {
+      size = select(inside, intImm(bytes), intImm(0));
+      srcOffset = select(inside, srcOffset, intImm(0, DType::Int64));  // never form an address past the end
+    }
+    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsync, std::vector<ExprRef>{dstOffset, srcOffset, size});
+    op->buffer = c.src.buffer;
+    op->immediate = bytes;
+    return op;
   }
 
   ExprRef sideLoad(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,

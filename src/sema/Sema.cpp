@@ -765,8 +765,9 @@ class Analyzer {
     if (!haveThreads) fail(c.range, "Kernel needs threads=N (the block size)");
     threads_ = kernel_->threads;
     if (w.bindings.size() > c.args.size())
-      fail(w.bindings[c.args.size()].range, "Kernel has " + std::to_string(c.args.size()) + " grid extents but " +
-                                                std::to_string(w.bindings.size()) + " block indices are bound");
+      fail(w.bindings[c.args.size()].range, "Kernel has " + std::to_string(c.args.size()) + " grid extent" +
+                                                (c.args.size() == 1 ? "" : "s") + " but " + std::to_string(w.bindings.size()) +
+                                                " block indices are bound");
     scopes_.emplace_back();
     for (size_t i = 0; i < w.bindings.size(); ++i) {
       Value v;
@@ -1173,8 +1174,8 @@ class Analyzer {
     checkKeywords(c, "Parallel", {"loop_layout"});
     if (inParallel_) fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop");
     if (c.args.size() != f.vars.size())
-      fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extents but the loop binds " +
-                        std::to_string(f.vars.size()) + " variables");
+      fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extent" + (c.args.size() == 1 ? "" : "s") +
+                        " but the loop binds " + std::to_string(f.vars.size()) + " variable" + (f.vars.size() == 1 ? "" : "s"));
     std::vector<int64_t> extents;
     int64_t iterations = 1;
     for (const auto& a : c.args) {
@@ -1364,7 +1365,8 @@ class Analyzer {
     if (!v) fail(e.range, "use of undeclared name '" + n + "'");
     if (v->kind == Value::None) throw Failed{};  // its declaration already failed
     if (v->kind != Value::BufferV) {
-      error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer");
+      error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer" +
+                         (v->kind == Value::Pointer ? "; view it as one with make_tensor(" + n + ", shape, dtype)" : ""));
       noteDecl(n, v->decl);
       throw Failed{};
     }
