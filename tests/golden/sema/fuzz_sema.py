@@ -4,7 +4,9 @@ never crashes on them.
 
 Each variant is one to three random token edits of a seed file (delete a token,
 duplicate one, swap two neighbours, replace one with a token taken from elsewhere in
-the seeds, or insert one). `tlc --emit=ir` runs on every variant; the outcome must
+the seeds, or insert one). Half the variants only replace a name, number or string by
+another of the same class, which keeps the syntax valid and so reaches the semantic
+analysis. `tlc --emit=ir` runs on every variant; the outcome must
 be exit 0 or 1, with no "internal compiler error" in the output and no signal. A
 failing variant is written to the output directory as crash_<n>.tl with the reason.
 
@@ -48,6 +50,26 @@ def tokens_of(text):
     return [m for m in TOKEN.finditer(text) if not m.group(0).startswith(("//", "/*"))]
 
 
+def token_class(tok):
+    if tok.startswith('"'):
+        return "string"
+    if tok[0].isdigit():
+        return "number"
+    if tok[0].isalpha() or tok[0] == "_":
+        return "name"
+    return None
+
+
+def mutate_same_class(text, classes, rng):
+    for _ in range(rng.randint(1, 3)):
+        toks = [t for t in tokens_of(text) if token_class(t.group(0))]
+        if not toks:
+            return text
+        t = rng.choice(toks)
+        text = text[: t.start()] + rng.choice(classes[token_class(t.group(0))]) + text[t.end():]
+    return text
+
+
 def mutate(text, pool, rng):
     for _ in range(rng.randint(1, 3)):
         toks = tokens_of(text)
@@ -88,6 +110,10 @@ def main():
     pool = sorted({m.group(0) for _, text in seeds for m in tokens_of(text)})
     pool += ["0", "-1", "1", "2147483647", "99999999999", "()", "[", "]", ":", ",", "=", "float4_e2m1fn",
              "float8_e5m2", "bool", "int64", "\"shared\"", "\"local\"", "\"global\"", "\"tma\"", "True"]
+    classes = {}
+    for tok in pool:
+        if token_class(tok):
+            classes.setdefault(token_class(tok), []).append(tok)
     rng = random.Random(args.seed)
     out_dir = args.out or tempfile.mkdtemp(prefix="tlc-fuzz-")
     os.makedirs(out_dir, exist_ok=True)
@@ -97,7 +123,7 @@ def main():
         variant = os.path.join(work, "variant.tl")
         for n in range(args.count):
             name, text = rng.choice(seeds)
-            mutated = mutate(text, pool, rng)
+            mutated = mutate(text, pool, rng) if n % 2 else mutate_same_class(text, classes, rng)
             with open(variant, "w", encoding="utf-8") as f:
                 f.write(mutated)
             try:
