@@ -451,6 +451,8 @@ class Analyzer {
       try {
         analyzeKernelParam(p);
       } catch (Failed&) {
+        // Uses of a parameter whose declaration failed stay quiet instead of cascading.
+        if (!lookup(p.name)) scopes_.front()[p.name] = Value{};
       }
     }
 
