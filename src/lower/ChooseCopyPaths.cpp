@@ -90,6 +90,12 @@ class PathChooser {
         break;
       case StmtKind::For: {
         const auto& f = s->as<ForStmt>();
+        if (f.kind == ForKind::Pipelined && f.stages >= 2) {
+          if (f.body->kind == StmtKind::Seq)
+            for (const auto& c : f.body->as<SeqStmt>().stmts) pipelined_.insert(c.get());
+          else
+            pipelined_.insert(f.body.get());
+        }
         stmt(f.body, uniform && !dependsOnThread(f.min, varying_) && !dependsOnThread(f.extent, varying_));
         break;
       }
@@ -109,6 +115,7 @@ class PathChooser {
   const CopyPathOptions& options_;
   DiagnosticEngine& diags_;
   std::set<const VarNode*> varying_;
+  std::set<const StmtNode*> pipelined_;  // statements directly in a Pipelined loop's body
 
   void note(const StmtRef& s) {
     if (s->kind == StmtKind::Let && dependsOnThread(s->as<LetStmt>().value, varying_))
@@ -155,8 +162,24 @@ class PathChooser {
       if (globalShared) c.pathReason = "TMA not used: " + why;
       return;
     }
+    bool load = c.src.buffer->scope == MemScope::Global;
+    if (c.options.prefer == PreferInstruction::Auto) {
+      // Measured on Hopper (docs/performance.md): a load that is not pipelined runs
+      // faster as cp.async, and a store as 16-byte stores, than as TMA, which pays an
+      // elected issue, an mbarrier round trip and a bulk-group wait per tile. TMA wins
+      // where loads run ahead of the work in a Pipelined loop.
+      if (!load) {
+        c.pathReason = "TMA not used: 16-byte stores measured faster than a TMA store";
+        return;
+      }
+      if (!pipelined_.count(&c)) {
+        c.path = CopyPath::CpAsync;
+        c.pathReason = "TMA not used: cp.async measured faster for a load that is not pipelined";
+        return;
+      }
+    }
     if (!options_.allowTma) return;  // the general variant
-    c.path = c.src.buffer->scope == MemScope::Global ? CopyPath::TmaLoad : CopyPath::TmaStore;
+    c.path = load ? CopyPath::TmaLoad : CopyPath::TmaStore;
   }
 };
 

@@ -1,9 +1,12 @@
 // ChooseCopyPaths: which instruction family carries out each copy.
 //
 // Before: tile IR, every CopyOp's path Undecided. After: each CopyOp is TmaLoad
-// (global -> shared), TmaStore (shared -> global) or Simt, and a copy that could
-// have been TMA but is not carries the reason (for --remarks). TMA is chosen by
-// default where its static constraints hold: the shared side is a whole tile, both
+// (global -> shared), TmaStore (shared -> global), CpAsync or Simt, and a copy
+// that could have been TMA but is not carries the reason (for --remarks).
+// By default (measured, docs/performance.md): a load directly in a Pipelined
+// loop's body is TMA, another global -> shared load is cp.async, a store is SIMT.
+// `prefer_instruction="tma"` asks for TMA, which its static constraints allow when
+// the shared side is a whole tile, both
 // sides have the same dtype, the tensor's innermost stride is 1, every box extent
 // is at most 256 (the outermost may be split), the innermost box is a multiple of
 // 16 bytes, rank <= 5, and every thread reaches the copy (its conditions do not

@@ -13,6 +13,7 @@
 //   8. verifyLoopIR         the loop-IR invariants hold
 #include "lower/Lower.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -117,6 +118,10 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
       out->kernels.push_back(std::move(*general));
     }
     if (options.remarks) {
+      // In source order, like every other diagnostic.
+      std::stable_sort(fastNotes.begin(), fastNotes.end(), [](const CopyLoweringNote& a, const CopyLoweringNote& b) {
+        return a.range.begin.offset < b.range.begin.offset;
+      });
       for (const auto& note : fastNotes) {
         std::string text = note.copy + " lowered to " + note.how;
         // The same operation in the general variant, if that one differs.

@@ -1156,8 +1156,6 @@ class Analyzer {
         fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
       }
     }
-    if (kind == "Pipelined")
-      warning(c.callee->range, "Pipelined runs as a serial loop in this version: loads are not yet issued ahead (num_stages ignored)");
     auto var = makeVar(uniqueName(f.vars[0].name), DType::Int32);
     scopes_.emplace_back();
     Value v;

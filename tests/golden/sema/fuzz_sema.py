@@ -12,7 +12,7 @@ failing variant is written to the output directory as crash_<n>.tl with the reas
 
 Not a golden test (the golden runner only runs *.tl files); run it by hand:
 
-  tests/golden/sema/fuzz_sema.py --tlc build/tlc --count 2000 [--seed 1] [--out DIR] SEEDS...
+  tests/golden/sema/fuzz_sema.py --tlc build/tlc --count 2000 [--seed 1] [--emit ir] [--out DIR] SEEDS...
 
 SEEDS are .tl files or directories (default: tests/golden/sema and the examples).
 Exit status 1 when any variant crashed.
@@ -97,6 +97,7 @@ def main():
     ap.add_argument("--tlc", required=True)
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--emit", default="ir", help="the --emit stage to run to (default ir; ptx also runs lowering and LLVM)")
     ap.add_argument("--out", default=None, help="where crash_<n>.tl files go (default: a temp dir)")
     ap.add_argument("paths", nargs="*")
     args = ap.parse_args()
@@ -108,7 +109,7 @@ def main():
     if not seeds:
         sys.exit("no seed files")
     pool = sorted({m.group(0) for _, text in seeds for m in tokens_of(text)})
-    pool += ["0", "-1", "1", "2147483647", "99999999999", "()", "[", "]", ":", ",", "=", "float4_e2m1fn",
+    pool += ["0", "-1", "1", "2147483647", "2147483648", "9223372036854775807", "4294967296", "99999999999", "()", "[", "]", ":", ",", "=", "float4_e2m1fn",
              "float8_e5m2", "bool", "int64", "\"shared\"", "\"local\"", "\"global\"", "\"tma\"", "True"]
     classes = {}
     for tok in pool:
@@ -127,7 +128,7 @@ def main():
             with open(variant, "w", encoding="utf-8") as f:
                 f.write(mutated)
             try:
-                r = subprocess.run([args.tlc, variant, "--emit=ir", "-o", os.devnull],
+                r = subprocess.run([args.tlc, variant, "--emit=" + args.emit, "-o", os.devnull],
                                    capture_output=True, text=True, errors="replace", timeout=30)
                 output = r.stdout + r.stderr
                 bad = None
