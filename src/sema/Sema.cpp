@@ -75,7 +75,8 @@ struct RegionSpec {
   BufferRef buffer;
   std::vector<ExprRef> mins;
   std::vector<std::optional<int64_t>> extents;  // per axis; nullopt = unknown (symbolic)
-  bool isHead = false;  // an element `A[i, j]`: extents come from the other side
+  bool isHead = false;   // an element `A[i, j]`: extents come from the other side
+  bool isWhole = false;  // a bare buffer name: extents come from its declaration
   Access access = Access::Read;
   SourceRange range;
 };
@@ -1424,6 +1425,7 @@ class Analyzer {
     r.access = access;
     if (e.kind == ast::ExprKind::Name) {
       r.buffer = bufferOf(e);
+      r.isWhole = true;
       for (const auto& s : r.buffer->shape) {
         r.mins.push_back(intImm(0));
         r.extents.push_back(asConstInt(s));
@@ -1493,10 +1495,15 @@ class Analyzer {
         fail(r->range, "cannot deduce the copy's extents: a dimension of '" + r->buffer->name +
                            "' has no compile-time extent; slice it with a constant extent or use an element as head address");
     auto se = constExtents(src), de = constExtents(dst);
-    if (!sema::extentsAgree(se, de))
-      fail(callRange, "copy extents do not match: source " + extentsText(se) + ", destination " + extentsText(de) +
-                          " (after dropping unit dimensions: " + extentsText(sema::nonUnitExtents(se)) + " vs " +
-                          extentsText(sema::nonUnitExtents(de)) + ")");
+    if (!sema::extentsAgree(se, de)) {
+      error(callRange, "copy extents do not match: source " + extentsText(se) + ", destination " + extentsText(de) +
+                           " (after dropping unit dimensions: " + extentsText(sema::nonUnitExtents(se)) + " vs " +
+                           extentsText(sema::nonUnitExtents(de)) + ")");
+      // A whole buffer's extents are its declared shape: show where that is.
+      for (const auto* r : {&src, &dst})
+        if (r->isWhole) noteDecl(r->buffer->name, r->buffer->declRange);
+      throw Failed{};
+    }
     checkRegionInside(src);
     checkRegionInside(dst);
     return {toRegion(src), toRegion(dst)};

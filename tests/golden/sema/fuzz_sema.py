@@ -10,7 +10,8 @@ analysis. `tlc --emit=ir` runs on every variant; the outcome must
 be exit 0 or 1, with no "internal compiler error" in the output and no signal. A
 failing variant is written to the output directory as crash_<n>.tl with the reason.
 
-Not a golden test (the golden runner only runs *.tl files); run it by hand:
+With a sanitizer build of tlc (-fsanitize=address,undefined), a sanitizer report
+counts as a crash too. Not a golden test (the golden runner only runs *.tl files); run it by hand:
 
   tests/golden/sema/fuzz_sema.py --tlc build/tlc --count 2000 [--seed 1] [--emit ir] [--out DIR] SEEDS...
 
@@ -138,6 +139,8 @@ def main():
                     bad = f"exit {r.returncode}"
                 elif "internal compiler error" in output:
                     bad = "internal compiler error"
+                elif "runtime error:" in output or "AddressSanitizer" in output:
+                    bad = "sanitizer report"  # a build with -fsanitize=address,undefined
                 accepted += r.returncode == 0
             except subprocess.TimeoutExpired:
                 bad, output = "timeout", ""
