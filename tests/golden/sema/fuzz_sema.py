@@ -2,16 +2,19 @@
 """Fuzz pass for semantic analysis: mutate .tl inputs token by token and make sure tlc
 never crashes on them.
 
-Each variant is one to three random token edits of a seed file (delete a token,
-duplicate one, swap two neighbours, replace one with a token taken from elsewhere in
-the seeds, or insert one). Half the variants only replace a name, number or string by
-another of the same class, which keeps the syntax valid and so reaches the semantic
-analysis. `tlc --emit=ir` runs on every variant; the outcome must
-be exit 0 or 1, with no "internal compiler error" in the output and no signal. A
-failing variant is written to the output directory as crash_<n>.tl with the reason.
+Each variant is one of three kinds, in turn:
+  - one to three random token edits (delete a token, duplicate one, swap two
+    neighbours, replace one with a token from elsewhere in the seeds, insert one);
+  - one to three names, numbers or strings replaced by others of the same class,
+    which keeps the syntax valid and so reaches the semantic analysis;
+  - one or two numbers replaced by sizes (1, 3, 33, 127, 1024, ...), which mostly
+    keeps a program valid and so exercises lowering with odd sizes (--emit=ptx).
+tlc runs on every variant (`--emit=ir` by default); the outcome must be exit 0 or 1,
+with no "internal compiler error" in the output and no signal. With a sanitizer
+build of tlc (-fsanitize=address,undefined), a sanitizer report counts as a crash
+too. A failing variant is written to the output directory as crash_<n>.tl.
 
-With a sanitizer build of tlc (-fsanitize=address,undefined), a sanitizer report
-counts as a crash too. Not a golden test (the golden runner only runs *.tl files); run it by hand:
+Not a golden test (the golden runner only runs *.tl files); run it by hand:
 
   tests/golden/sema/fuzz_sema.py --tlc build/tlc --count 2000 [--seed 1] [--emit ir] [--out DIR] SEEDS...
 
@@ -71,6 +74,19 @@ def mutate_same_class(text, classes, rng):
     return text
 
 
+SIZES = ["1", "2", "3", "4", "7", "8", "16", "31", "32", "33", "64", "96", "100", "127", "128", "256", "1000", "1024"]
+
+
+def mutate_numbers(text, rng):
+    for _ in range(rng.randint(1, 2)):
+        toks = [t for t in tokens_of(text) if token_class(t.group(0)) == "number"]
+        if not toks:
+            return text
+        t = rng.choice(toks)
+        text = text[: t.start()] + rng.choice(SIZES) + text[t.end():]
+    return text
+
+
 def mutate(text, pool, rng):
     for _ in range(rng.randint(1, 3)):
         toks = tokens_of(text)
@@ -125,7 +141,9 @@ def main():
         variant = os.path.join(work, "variant.tl")
         for n in range(args.count):
             name, text = rng.choice(seeds)
-            mutated = mutate(text, pool, rng) if n % 2 else mutate_same_class(text, classes, rng)
+            kind = n % 3
+            mutated = (mutate(text, pool, rng) if kind == 0 else mutate_same_class(text, classes, rng) if kind == 1
+                       else mutate_numbers(text, rng))
             with open(variant, "w", encoding="utf-8") as f:
                 f.write(mutated)
             try:
