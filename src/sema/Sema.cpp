@@ -1,12 +1,15 @@
-// Sema: names, consts, types, macros and regions; builds the tile IR.
+// Sema: names, consts, types, macros, scopes and regions; builds the tile IR.
 //
 // The analysis walks each kernel's AST once, with a stack of scopes mapping names
 // to Values (a folded constant, a dtype, a scalar expression, a mutable local, a
 // buffer, a raw pointer). Macros are inlined at their calls in a fresh scope that
-// sees only the file's consts, its own parameters and its own locals. Copy regions
-// are built and their extents checked here, with the rule documented in
-// docs/language.md: right-align both sides' extents, drop unit dimensions, and
-// the remaining extents must be equal.
+// sees only the file's consts, its own parameters and its own locals. Each side of
+// a copy becomes a region (start, extent and access type per axis), settled with
+// the rule documented in docs/language.md and implemented in Regions.cpp: a head
+// address takes the other side's extents, then the extents, right-aligned with unit
+// dimensions dropped, must be equal. Every op checks its keyword arguments and the
+// scopes it accepts. Diagnostics are collected and then reported in source order
+// (see reportInSourceOrder at the end).
 #include "sema/Sema.h"
 
 #include "sema/Regions.h"
@@ -687,11 +690,10 @@ class Analyzer {
                                " bytes) and 1024, not " + std::to_string(a));
       buf->alignBytes = (int)a;
     }
-    if (const ast::Expr* offset = keyword(c, "elem_offset")) {
-      (void)offset;
-      for (const auto& kw : c.kwargs)
-        if (kw.name == "elem_offset") fail(kw.nameRange, "not yet supported: Buffer(elem_offset=...) on a kernel parameter");
-    }
+    // elem_offset needs lowering's help (the flat index, the alignment facts of the
+    // vectorized variants, the TMA base address); ir::Buffer::elemOffset is ready for it.
+    for (const auto& kw : c.kwargs)
+      if (kw.name == "elem_offset") fail(kw.nameRange, "not yet supported: Buffer(elem_offset=...) on a kernel parameter");
     kernel_->params[pointerIndex].elementType = buf->dtype;
     Value v;
     v.kind = Value::BufferV;
