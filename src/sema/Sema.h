@@ -5,7 +5,8 @@
 // folded (with -D overrides applied), macros inlined, dtypes checked, buffers and
 // parameters classified, copy regions built with their extents checked; or nullptr
 // when any error was reported. Constructs that later issues lower are reported as
-// `not yet supported: <what>` at their location.
+// `not yet supported: <what>` at their location. Diagnostics reach `diags` in source
+// order, each with its notes (declarations, macro expansions).
 #pragma once
 
 #include <memory>
