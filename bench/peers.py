@@ -380,7 +380,9 @@ def job_batch_sum(K, M, N, size):
         return data
 
     def check(out):
-        return within(out, data["ref"], data["scale"], 2.0 ** -20)
+        # Against an exact (float64) sum: K - 1 float32 roundings are at most
+        # 15 * 2^-24 of sum |a| for K = 16; 2^-18 leaves room for any summation order.
+        return within(out, data["ref"], data["scale"], 2.0 ** -18)
 
     def torch_sum():
         d = inputs()
