@@ -264,6 +264,7 @@ struct CopyOptions {
   bool disableTma = false;
   EvictionPolicy eviction = EvictionPolicy::Normal;
   PreferInstruction prefer = PreferInstruction::Auto;
+  bool async = false;  // async_copy: cp.async and a commit, no wait (cp_async_wait(n) is the user's)
 };
 struct CopyOp : StmtNode {
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}

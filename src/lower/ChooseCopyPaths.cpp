@@ -141,14 +141,15 @@ class PathChooser {
         return;
       }
     }
-    if (c.options.prefer == PreferInstruction::CpAsync) {
+    if (c.options.prefer == PreferInstruction::CpAsync || c.options.async) {
       std::string obstacle;
       if (c.src.buffer->scope != MemScope::Global || c.dst.buffer->scope != MemScope::Shared)
         obstacle = "cp.async copies from global to shared memory only";
       else if (c.src.buffer->dtype != c.dst.buffer->dtype)
         obstacle = std::string("cp.async cannot convert ") + name(c.src.buffer->dtype) + " to " + name(c.dst.buffer->dtype);
       if (!obstacle.empty()) {
-        diags_.error(c.range, "prefer_instruction=\"cp_async\" cannot be honoured: " + obstacle);
+        diags_.error(c.range, std::string(c.options.async ? "async_copy" : "prefer_instruction=\"cp_async\"") +
+                                  " cannot be honoured: " + obstacle);
         ok = false;
         return;
       }

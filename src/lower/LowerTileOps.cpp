@@ -564,8 +564,9 @@ class TileOpLowering {
       // block barrier before the tile's readers comes from InsertBarriers.
       auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
       wait->immediate = 0;
-      out = std::make_shared<SeqStmt>(
-          c.range, std::vector<StmtRef>{out, std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup), wait});
+      auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+      out = c.options.async ? std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit})
+                            : std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit, wait});
       how.replace(0, std::string("a SIMT loop").size(), "cp.async");
     }
     std::string why = c.pathReason;
