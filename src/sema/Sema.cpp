@@ -1231,9 +1231,13 @@ class Analyzer {
     if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
     if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
     if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
+    if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
     fail(c.callee->range, "unknown function '" + callee + "'");
   }
 
+  static bool makesBuffer(const std::string& n) {
+    return n == "alloc_shared" || n == "alloc_fragment" || n == "alloc_local" || n == "make_tensor" || n == "Tensor.from_ptr";
+  }
   static bool isPureBuiltin(const std::string& n) {
     static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
                                                "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding"};
@@ -1833,6 +1837,8 @@ class Analyzer {
     if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
     if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async")
       fail(c.range, "'" + callee + "' has no value; call it as a statement");
+    if (makesBuffer(callee))
+      fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");
     fail(c.callee->range, "unknown function '" + callee + "'");
   }
 };
