@@ -58,13 +58,16 @@ cp "$EXAMPLE" k.tl
 expect_exit 0 "--help" --help
 help=$out
 for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werror " -w " \
-            -fcolor-diagnostics -fno-color-diagnostics -v --verbose -h --help --version \
+            -fcolor-diagnostics -fno-color-diagnostics -fdiagnostics-color= -W\<name\> -Wno- \
+            -MD -MF -MT -MP --write-if-changed -v --verbose -h --help --version \
             tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
   expect_text "$help" "$flag" "--help mentions '$flag'"
 done
 # Every option the help names is one the parser knows (no 'unknown option').
-for flag in --remarks -Werror -w -fcolor-diagnostics -fno-color-diagnostics -v --verbose \
-            --emit=ast --arch=sm_90a -O2 -DX=1 -ferror-limit=5; do
+for flag in --remarks -Werror -Wno-error -w -Wall -Wextra -Wno-all -Werror=all -fcolor-diagnostics \
+            -fno-color-diagnostics -fdiagnostics-color=auto -fdiagnostics-color=always \
+            -fdiagnostics-color=never -v --verbose --emit=ast --arch=sm_90a -O2 -DX=1 -ferror-limit=5 \
+            -MD -MP --write-if-changed; do
   run "$flag"
   if [ "$rc" -eq 2 ] && grep -qF "no input file" <<<"$err"; then pass "'$flag' is accepted"
   else fail "'$flag' is not accepted as documented (exit $rc)" "$err"; fi
@@ -163,6 +166,66 @@ for phase in read parse sema lower llvm ptx cubin header; do
   if grep -qE "^tlc: $phase +[0-9.]+ ms" <<<"$err"; then pass "-v times '$phase'"; else fail "-v does not time '$phase'" "$err"; fi
 done
 expect_exit 0 "-O0" k.tl -O0 --emit=ptx
+
+# ---------------------------------------------------------------- diagnostics flags
+expect_exit 2 "bad -fdiagnostics-color" good.tl -fdiagnostics-color=sometimes
+expect_text "$err" "invalid -fdiagnostics-color value 'sometimes'" "bad -fdiagnostics-color: message"
+expect_exit 0 "unknown -W name is a warning" good.tl --emit=tokens -Wfrobnicate
+expect_text "$err" "warning: unknown warning option '-Wfrobnicate'" "unknown -W name: message"
+expect_exit 0 "-Wno-unknown-warning-option quiets it" good.tl --emit=tokens -Wfrobnicate -Wno-unknown-warning-option
+[ -z "$err" ] && pass "-Wno-unknown-warning-option: no message" || fail "-Wno-unknown-warning-option printed" "$err"
+expect_exit 0 "-w quiets it" good.tl --emit=tokens -Wno-frobnicate -w
+expect_exit 2 "unknown -W name with -Werror" good.tl --emit=tokens -Werror -Wfrobnicate
+expect_exit 0 "-Werror -Wno-error" good.tl --emit=tokens -Werror -Wno-error -Wfrobnicate
+expect_exit 1 "-fdiagnostics-color=always colors" bad_syntax.tl --emit=ast -fdiagnostics-color=always
+if grep -q $'\033\[' <<<"$err"; then pass "-fdiagnostics-color=always: escape codes"; else fail "-fdiagnostics-color=always: no color" "$err"; fi
+expect_exit 1 "-fcolor-diagnostics colors" bad_syntax.tl --emit=ast -fcolor-diagnostics
+if grep -q $'\033\[' <<<"$err"; then pass "-fcolor-diagnostics: escape codes"; else fail "-fcolor-diagnostics: no color" "$err"; fi
+expect_exit 1 "-fdiagnostics-color=never" bad_syntax.tl --emit=ast -fdiagnostics-color=never
+if grep -q $'\033\[' <<<"$err"; then fail "-fdiagnostics-color=never colored" "$err"; else pass "-fdiagnostics-color=never: plain"; fi
+expect_exit 1 "-fdiagnostics-color=auto to a file" bad_syntax.tl --emit=ast -fdiagnostics-color=auto
+if grep -q $'\033\[' <<<"$err"; then fail "-fdiagnostics-color=auto colored a file" "$err"; else pass "-fdiagnostics-color=auto: plain when stderr is no terminal"; fi
+
+# ---------------------------------------------------------------- dependency files
+mkdir -p dep
+expect_exit 0 "-MD" k.tl -o dep/k.cubin -MD
+if [ "$(cat dep/k.d)" = "dep/k.cubin: k.tl" ]; then pass "-MD writes dep/k.d: 'dep/k.cubin: k.tl'"; else fail "-MD depfile" "$(cat dep/k.d 2>&1)"; fi
+expect_text "$err" "dep/k.d" "-MD: prints that it wrote the depfile"
+expect_exit 0 "-MF -MT" k.tl -o dep/k.cubin -MF dep/custom.d -MT 'my target' -MT '$(OUT)'
+if [ "$(cat dep/custom.d)" = 'my\ target $$(OUT): k.tl' ]; then pass "-MF/-MT: path, targets, Make escapes"; else fail "-MF/-MT depfile" "$(cat dep/custom.d 2>&1)"; fi
+expect_exit 0 "-MFpath glued" k.tl -o dep/k.cubin -MFdep/glued.d
+[ -s dep/glued.d ] && pass "-MFpath writes the depfile" || fail "-MFpath" "$(ls dep)"
+expect_exit 0 "-MD with --emit=ptx -o" k.tl --emit=ptx -o dep/k.ptx -MD
+if [ "$(cat dep/k.d)" = "dep/k.ptx: k.tl" ]; then pass "-MD names the text output when there is no cubin"; else fail "-MD --emit=ptx" "$(cat dep/k.d)"; fi
+expect_exit 2 "-MD with only stdout" k.tl --emit=ptx -MD
+expect_text "$err" "-MD needs an output file" "-MD to stdout: message"
+expect_exit 2 "-MF over the cubin" k.tl -o dep/k.cubin -MF dep/k.cubin
+rm -f dep/fail.d
+expect_exit 1 "-MD on a failing compile" bad_syntax.tl -o dep/fail.cubin -MD
+[ ! -e dep/fail.d ] && pass "a failing compile writes no depfile" || fail "a failing compile wrote a depfile"
+
+# ---------------------------------------------------------------- --write-if-changed
+mkdir -p wic
+expect_exit 0 "first build" k.tl -o wic/k.cubin -MD
+touch -d '2001-01-01 00:00:00' wic/k.cubin wic/k.h wic/k.d
+before=$(stat -c '%i %Y' wic/k.cubin wic/k.h wic/k.d)
+expect_exit 0 "--write-if-changed, same bytes" k.tl -o wic/k.cubin -MD --write-if-changed
+if [ "$(stat -c '%i %Y' wic/k.cubin wic/k.h wic/k.d)" = "$before" ]; then
+  pass "--write-if-changed leaves identical outputs untouched (inode, mtime)"; else fail "--write-if-changed touched identical outputs"; fi
+expect_text "$err" "wic/k.cubin (unchanged)" "--write-if-changed says 'unchanged'"
+expect_exit 0 "--write-if-changed, new bytes" k.tl -o wic/k.cubin -MD --write-if-changed -D BM=64
+if [ "$(stat -c %Y wic/k.cubin)" != "$(date -d '2001-01-01 00:00:00' +%s)" ] && [ "$(stat -c %Y wic/k.d)" = "$(date -d '2001-01-01 00:00:00' +%s)" ]; then
+  pass "--write-if-changed rewrites what changed (cubin), keeps what did not (depfile)"; else fail "--write-if-changed with a change" "$(ls -l --time-style=+%s wic)"; fi
+expect_exit 0 "without --write-if-changed" k.tl -o wic/k.cubin -MD -D BM=64
+if [ "$(stat -c %Y wic/k.d)" != "$(date -d '2001-01-01 00:00:00' +%s)" ]; then pass "without --write-if-changed every output is rewritten"; else fail "the depfile was not rewritten"; fi
+no_temp_files_left "--write-if-changed"
+
+# ---------------------------------------------------------------- reproducible header
+mkdir -p sub/dir
+cp k.tl sub/dir/k.tl
+expect_exit 0 "compile by a longer path" "$WORK/sub/dir/k.tl" -o abs.cubin
+if grep -qF "$WORK" abs.h; then fail "the header embeds the input's directory" "$(grep -F "$WORK" abs.h | head -3)"; else pass "the header names the input by file name only"; fi
+expect_text "$(head -1 abs.h)" "kernels of k.tl." "the header's banner names k.tl"
 
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"

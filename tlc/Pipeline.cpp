@@ -122,9 +122,23 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     plan.textPath = options.outputPath;
   }
 
+  // The dependency file describes the first file written: the cubin, else the
+  // header, else the text file.
+  if (options.depfile) {
+    const std::string& primary = !plan.cubinPath.empty()    ? plan.cubinPath
+                                 : !plan.headerPath.empty() ? plan.headerPath
+                                                            : plan.textPath;
+    if (primary.empty() && (options.depfilePath.empty() || options.depTargets.empty())) {
+      error = "-MD needs an output file to name as the target (give -o, or -MF and -MT)";
+      return std::nullopt;
+    }
+    plan.depfilePath = !options.depfilePath.empty() ? options.depfilePath : replaceExtension(primary, ".d");
+    plan.depTargets = !options.depTargets.empty() ? options.depTargets : std::vector<std::string>{primary};
+  }
+
   // Refuse to overwrite the source, or to write two products into one file.
   std::vector<std::string> paths;
-  for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath})
+  for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath, &plan.depfilePath})
     if (!p->empty()) paths.push_back(*p);
   for (size_t i = 0; i < paths.size(); ++i) {
     if (paths[i] == options.inputPath) {
@@ -138,6 +152,34 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
       }
   }
   return plan;
+}
+
+// ---------------------------------------------------------------- dependency file
+
+namespace {
+// A path in a Make rule: GCC's escapes (a space as `\ `, `#` as `\#`, `$` as `$$`).
+std::string makeEscape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '\t' || c == '#') out += '\\';
+    if (c == '$') out += '$';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+std::string makeDepfile(const std::vector<std::string>& targets, const std::vector<std::string>& deps,
+                        bool phony, const std::string& input) {
+  std::string text;
+  for (size_t i = 0; i < targets.size(); ++i) text += (i ? " " : "") + makeEscape(targets[i]);
+  text += ":";
+  for (const std::string& dep : deps) text += " " + makeEscape(dep);
+  text += "\n";
+  if (phony)
+    for (const std::string& dep : deps)
+      if (dep != input) text += "\n" + makeEscape(dep) + ":\n";
+  return text;
 }
 
 // ---------------------------------------------------------------- run helpers
@@ -194,14 +236,24 @@ class Products {
 
   void file(const std::string& path, std::string data) { files_.push_back({path, std::move(data)}); }
 
-  // Writes every file or none; returns false with `error` set.
-  bool writeFiles(std::string& error, std::vector<std::pair<std::string, size_t>>& written) {
+  struct Written {
+    std::string path;
+    size_t bytes = 0;
+    bool unchanged = false;  // --write-if-changed found the same bytes there
+  };
+
+  // Writes every file or none; returns false with `error` set. With `ifChanged`, a
+  // file that already holds exactly these bytes is not touched.
+  bool writeFiles(bool ifChanged, std::string& error, std::vector<Written>& written) {
     if (!plan_.textPath.empty()) files_.insert(files_.begin(), {plan_.textPath, textFile_});
     OutputTransaction transaction;
-    for (const auto& [path, data] : files_)
-      if (!transaction.stage(path, data, error)) return false;
+    std::vector<bool> unchanged;
+    for (const auto& [path, data] : files_) {
+      unchanged.push_back(ifChanged && fileHoldsExactly(path, data));
+      if (!unchanged.back() && !transaction.stage(path, data, error)) return false;
+    }
     if (!transaction.commit(error)) return false;
-    for (const auto& [path, data] : files_) written.push_back({path, data.size()});
+    for (size_t i = 0; i < files_.size(); ++i) written.push_back({files_[i].first, files_[i].second.size(), unchanged[i]});
     return true;
   }
 
@@ -366,7 +418,9 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   // 9. The C launcher header.
   if (plan->wants(Stage::Header)) {
     clock.start("header");
-    HeaderOptions headerOptions{symbolPrefixFor(options.inputPath), options.inputPath, options.arch};
+    // The header names the source by its file name only, so that it is the same
+    // bytes whichever directory or path spelling the build used.
+    HeaderOptions headerOptions{symbolPrefixFor(options.inputPath), baseName(options.inputPath), options.arch};
     std::string header = generateHeader(*loopIR, *cubin, headerOptions);
     clock.stop();
     if (plan->headerPath.empty())
@@ -375,10 +429,16 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
       products.file(plan->headerPath, std::move(header));
   }
 
-  // 10. Write every file, or none.
+  // 10. The dependency file: the one file the compile read (there is no include
+  // mechanism yet; anything read later belongs in this list).
+  if (!plan->depfilePath.empty())
+    products.file(plan->depfilePath, makeDepfile(plan->depTargets, {options.inputPath}, options.depPhony,
+                                                 options.inputPath));
+
+  // 11. Write every file, or none.
   clock.start("write");
-  std::vector<std::pair<std::string, size_t>> written;
-  bool wrote = products.writeFiles(error, written);
+  std::vector<Products::Written> written;
+  bool wrote = products.writeFiles(options.writeIfChanged, error, written);
   clock.stop();
   if (!wrote) {
     diags.fatal(error);
@@ -393,7 +453,8 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   if (options.reportWrites && !written.empty()) {
     std::string line = "tlc: wrote ";
     for (size_t i = 0; i < written.size(); ++i)
-      line += (i ? ", " : "") + written[i].first + " (" + humanSize(written[i].second) + ")";
+      line += (i ? ", " : "") + written[i].path + " (" +
+              (written[i].unchanged ? std::string("unchanged") : humanSize(written[i].bytes)) + ")";
     err << line << "\n";
   }
   return kExitSuccess;

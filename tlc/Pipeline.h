@@ -46,6 +46,15 @@ struct PipelineOptions {
   bool color = false;
   bool verbose = false;       // one line per phase with its time
   bool reportWrites = true;   // "tlc: wrote ..." after writing files
+
+  // Dependency file (-MD, -MF, -MT, -MP): Make syntax, "target: input".
+  bool depfile = false;               // -MD (or -MF) given: write one
+  std::string depfilePath;            // -MF; default: the first output file's path, .d
+  std::vector<std::string> depTargets;  // -MT, repeatable; default: the first output file
+  bool depPhony = false;              // -MP: a phony rule per dependency (except the input)
+  // --write-if-changed: an output whose bytes would not change is left as it is
+  // (same inode, same mtime).
+  bool writeIfChanged = false;
 };
 
 // Where each product goes, decided before any phase runs so that a bad combination
@@ -62,6 +71,8 @@ struct OutputPlan {
   std::string textPath;           // empty: stdout
   std::string cubinPath;          // empty: the cubin is not written
   std::string headerPath;         // empty: the header is not written to its own file
+  std::string depfilePath;        // empty: no dependency file
+  std::vector<std::string> depTargets;  // the depfile's targets (-MT, else the first output)
   Stage last = Stage::Header;     // the pipeline stops after this stage
 
   bool wants(Stage s) const;
@@ -74,6 +85,11 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
 std::string symbolPrefixFor(const std::string& inputPath);
 // "dir/a.cubin" + ".h" -> "dir/a.h"; a name without an extension gets one.
 std::string replaceExtension(const std::string& path, const std::string& extension);
+
+// The dependency file's text in Make syntax: `targets: deps` (spaces, '#' and '$'
+// escaped as GCC does), plus `dep:` lines for -MP. Paths are written as given.
+std::string makeDepfile(const std::vector<std::string>& targets, const std::vector<std::string>& deps,
+                        bool phony, const std::string& input);
 
 // Runs the phases. Products printed as text go to `out`; diagnostics and progress
 // lines to `err`. Returns an ExitCode.

@@ -44,6 +44,17 @@ Output:
                          cubin   the cubin (binary, written to a file)
                          header  the C launcher header
                        several text stages print in pipeline order
+  --write-if-changed   leave an output file untouched (bytes and mtime) when
+                       its new contents would be the same
+
+Dependency file (Make syntax, for make, Ninja and CMake's DEPFILE):
+  -MD                  also write a dependency file: the first output file
+                       (the cubin) depends on the .tl file; it goes beside the
+                       cubin with the extension .d (build/k.cubin -> build/k.d)
+  -MF PATH             where the dependency file goes (implies -MD)
+  -MT TARGET           the rule's target instead of the output path
+                       (repeatable; implies -MD)
+  -MP                  add a phony rule for every dependency but the input
 
 Code generation:
   --arch=ARCH          target GPU (default: sm_90a)
@@ -54,10 +65,16 @@ Code generation:
 Diagnostics:
   --remarks            explain how each copy was lowered (TMA, cp.async, SIMT)
   -ferror-limit=N      stop after N errors (default: 20; 0: no limit)
-  -Werror              treat warnings as errors
+  -Werror              treat warnings as errors (-Wno-error: do not)
   -w                   suppress warnings
-  -fcolor-diagnostics, -fno-color-diagnostics
-                       color the diagnostics (default: when stderr is a terminal)
+  -W<name>, -Wno-<name>
+                       turn a warning group on or off: all, extra, everything
+                       (every warning; all are on by default); an unknown name
+                       is warned about (-Wno-unknown-warning-option: quietly)
+  -fdiagnostics-color=auto|always|never
+                       color the diagnostics (default: auto, when stderr is a
+                       terminal and NO_COLOR is unset); -fcolor-diagnostics and
+                       -fno-color-diagnostics are always and never
   -v, --verbose        print each phase with its time
 
 Other:
@@ -85,17 +102,40 @@ int usageError(const std::string& message) {
   return tlc::kExitUsage;
 }
 
+// Warning names -W<name> and -Wno-<name> accept. tlc has no warning that can be
+// turned on or off by name yet; these groups name "every warning", as with GCC.
+bool isKnownWarningGroup(const std::string& name) {
+  return name == "all" || name == "extra" || name == "everything" || name == "unknown-warning-option";
+}
+
 // CLI11 names long options with two dashes; compilers spell some with one
-// (-ferror-limit=N, -Werror). Translate those spellings before parsing.
+// (-ferror-limit=N, -Werror, -MF file). Translate those spellings before parsing.
 std::vector<std::string> normalizeArguments(int argc, char** argv) {
   std::vector<std::string> args;
+  auto starts = [](const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; };
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (i > 0) {
-      if (arg.rfind("-ferror-limit=", 0) == 0) arg = "--error-limit=" + arg.substr(14);
-      else if (arg == "-fcolor-diagnostics") arg = "--color-diagnostics";
-      else if (arg == "-fno-color-diagnostics") arg = "--no-color-diagnostics";
+      if (starts(arg, "-ferror-limit=")) arg = "--error-limit=" + arg.substr(14);
+      else if (arg == "-fcolor-diagnostics") arg = "--diagnostics-color=always";
+      else if (arg == "-fno-color-diagnostics") arg = "--diagnostics-color=never";
+      else if (arg == "-fdiagnostics-color") arg = "--diagnostics-color=always";
+      else if (arg == "-fno-diagnostics-color") arg = "--diagnostics-color=never";
+      else if (starts(arg, "-fdiagnostics-color=")) arg = "--diagnostics-color=" + arg.substr(20);
       else if (arg == "-Werror") arg = "--warnings-as-errors";
+      else if (arg == "-Wno-error") arg = "--no-warnings-as-errors";
+      else if (starts(arg, "-Werror=")) {
+        std::string name = arg.substr(8);
+        arg = isKnownWarningGroup(name) ? "--warnings-as-errors" : "--warning-on=" + name;
+      }
+      else if (starts(arg, "-Wno-") && arg.size() > 5) arg = "--warning-off=" + arg.substr(5);
+      else if (starts(arg, "-W") && arg.size() > 2 && arg.find('=') == std::string::npos)
+        arg = "--warning-on=" + arg.substr(2);
+      else if (arg == "-MD") arg = "--depfile";
+      else if (arg == "-MP") arg = "--depfile-phony";
+      else if (arg == "-MF" || arg == "-MT") arg = arg == "-MF" ? "--depfile-path" : "--depfile-target";
+      else if (starts(arg, "-MF")) arg = "--depfile-path=" + arg.substr(3);
+      else if (starts(arg, "-MT")) arg = "--depfile-target=" + arg.substr(3);
     }
     args.push_back(std::move(arg));
   }
@@ -126,7 +166,9 @@ int main(int argc, char** argv) {
   tlc::PipelineOptions options;
   std::vector<std::string> emitList, defineList;
   std::string optLevel = "3", errorLimit = "20";
-  bool color = false, noColor = false;
+  std::string colorMode = "auto";
+  bool noWarningsAsErrors = false;
+  std::vector<std::string> warningsOn, warningsOff;
 
   CLI::App app{"tlc"};
   app.set_help_flag();   // ours is above
@@ -142,9 +184,16 @@ int main(int argc, char** argv) {
   app.add_option("--error-limit", errorLimit);
   app.add_flag("--warnings-as-errors", options.warningsAsErrors);
   app.add_flag("-w", options.suppressWarnings);
-  app.add_flag("--color-diagnostics", color);
-  app.add_flag("--no-color-diagnostics", noColor);
+  app.add_flag("--no-warnings-as-errors", noWarningsAsErrors);
+  app.add_option("--warning-on", warningsOn)->allow_extra_args(false);
+  app.add_option("--warning-off", warningsOff)->allow_extra_args(false);
+  app.add_option("--diagnostics-color", colorMode);
   app.add_flag("-v,--verbose", options.verbose);
+  app.add_flag("--depfile", options.depfile);
+  app.add_option("--depfile-path", options.depfilePath);
+  app.add_option("--depfile-target", options.depTargets)->allow_extra_args(false);
+  app.add_flag("--depfile-phony", options.depPhony);
+  app.add_flag("--write-if-changed", options.writeIfChanged);
 
   std::vector<const char*> argvForCLI;
   for (const std::string& a : args) argvForCLI.push_back(a.c_str());
@@ -197,6 +246,36 @@ int main(int argc, char** argv) {
       !std::isdigit((unsigned char)options.arch[3]))
     return usageError("invalid --arch '" + options.arch + "' (expected sm_XX or sm_XXa, e.g. sm_90a)");
 
-  options.color = noColor ? false : (color || wantsColorByDefault());
+  if (colorMode == "always") options.color = true;
+  else if (colorMode == "never") options.color = false;
+  else if (colorMode == "auto") options.color = wantsColorByDefault();
+  else
+    return usageError("invalid -fdiagnostics-color value '" + colorMode + "' (expected auto, always or never)");
+
+  // -MF or -MT alone asks for a dependency file too.
+  if (!options.depfilePath.empty() || !options.depTargets.empty() || options.depPhony) options.depfile = true;
+
+  // -Wno-error after -Werror wins (the last one counts, as with GCC: approximated
+  // by "either -Wno-error turns it off").
+  if (noWarningsAsErrors) options.warningsAsErrors = false;
+  // Named warnings: tlc's warnings are all on by default and have no names yet, so
+  // only the groups are known; an unknown name is itself a warning, as in Clang.
+  bool quietUnknown = options.suppressWarnings;
+  for (const std::string& name : warningsOff) {
+    if (name == "unknown-warning-option") quietUnknown = true;
+    else if (name == "all" || name == "extra" || name == "everything") options.suppressWarnings = true;
+  }
+  std::vector<std::string> unknown;
+  for (const std::string& name : warningsOn)
+    if (!isKnownWarningGroup(name)) unknown.push_back("-W" + name);
+  for (const std::string& name : warningsOff)
+    if (!isKnownWarningGroup(name)) unknown.push_back("-Wno-" + name);
+  if (!quietUnknown) {
+    for (const std::string& flag : unknown) {
+      if (options.warningsAsErrors)
+        return usageError("unknown warning option '" + flag + "' [-Werror,-Wunknown-warning-option]");
+      std::cerr << "tlc: warning: unknown warning option '" << flag << "' [-Wunknown-warning-option]\n";
+    }
+  }
   return tlc::runPipeline(options, std::cout, std::cerr);
 }

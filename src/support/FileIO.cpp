@@ -89,6 +89,15 @@ std::optional<std::string> readFile(const std::string& path, std::string& error)
   return text;
 }
 
+bool fileHoldsExactly(const std::string& path, std::string_view data) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || (size_t)info.st_size != data.size())
+    return false;
+  std::string error;
+  std::optional<std::string> existing = readFile(path, error);
+  return existing && *existing == data;
+}
+
 OutputTransaction::~OutputTransaction() { abort(); }
 
 bool OutputTransaction::stage(const std::string& path, std::string_view data, std::string& error) {

@@ -18,6 +18,10 @@ namespace tlc {
 // system's reason, e.g. "No such file or directory".
 std::optional<std::string> readFile(const std::string& path, std::string& error);
 
+// True when `path` is a regular file whose contents are exactly `data` (for
+// --write-if-changed); false when it differs, is missing or cannot be read.
+bool fileHoldsExactly(const std::string& path, std::string_view data);
+
 // Writes `data` to `path` atomically (temp file in the same directory, then rename).
 // Returns false and sets `error` ("cannot write 'x': reason") on failure, leaving any
 // existing file at `path` untouched.

@@ -1,0 +1,72 @@
+# tlc_add_kernels: compile .tl files with tlc at build time and use their headers.
+#
+#   tlc_add_kernels(<target>
+#                   SOURCES a.tl [b.tl ...]
+#                   [ARCHS sm_90a]            # one architecture for now (default: sm_90a)
+#                   [OPTIONS -DBM=64 -O3 ...] # passed to tlc for every source
+#                   [OUTPUT_DIR dir])         # default: <binary dir>/tlc/<target>
+#
+# For each source `name.tl` a custom command writes OUTPUT_DIR/name.cubin and
+# OUTPUT_DIR/name.h with a dependency file (DEPFILE), so a kernel is rebuilt when its
+# .tl file, its options or tlc itself change, and only then. tlc runs with
+# --write-if-changed: a header whose bytes stay the same keeps its time stamp, and
+# the code that includes it is not recompiled. The target gets OUTPUT_DIR on its
+# include path (`#include "name.h"`) and links CUDA::cuda_driver.
+# Needs CMake 3.20 (DEPFILE with the Ninja and Makefile generators).
+cmake_minimum_required(VERSION 3.20)
+
+function(tlc_add_kernels target)
+  cmake_parse_arguments(PARSE_ARGV 1 TLC "" "OUTPUT_DIR" "SOURCES;ARCHS;OPTIONS")
+  if(TLC_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "tlc_add_kernels(${target}): unexpected arguments: ${TLC_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT TARGET ${target})
+    message(FATAL_ERROR "tlc_add_kernels: '${target}' is not a target (call add_executable or add_library first)")
+  endif()
+  if(NOT TLC_SOURCES)
+    message(FATAL_ERROR "tlc_add_kernels(${target}): no SOURCES")
+  endif()
+  if(NOT TLC_ARCHS)
+    set(TLC_ARCHS sm_90a)
+  endif()
+  list(LENGTH TLC_ARCHS arch_count)
+  if(arch_count GREATER 1)
+    message(FATAL_ERROR "tlc_add_kernels(${target}): one architecture per build for now (got ${TLC_ARCHS})")
+  endif()
+  if(NOT TLC_OUTPUT_DIR)
+    set(TLC_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/tlc/${target}")
+  endif()
+  get_filename_component(TLC_OUTPUT_DIR "${TLC_OUTPUT_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  file(MAKE_DIRECTORY "${TLC_OUTPUT_DIR}")
+
+  if(TARGET tlc::tlc)
+    get_target_property(tlc_exe tlc::tlc IMPORTED_LOCATION)
+  elseif(TLC_EXECUTABLE)
+    set(tlc_exe "${TLC_EXECUTABLE}")
+  else()
+    message(FATAL_ERROR "tlc_add_kernels: no tlc (find_package(tlc) first)")
+  endif()
+
+  set(headers "")
+  foreach(source IN LISTS TLC_SOURCES)
+    get_filename_component(source_abs "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    get_filename_component(name "${source_abs}" NAME_WE)
+    set(cubin "${TLC_OUTPUT_DIR}/${name}.cubin")
+    set(header "${TLC_OUTPUT_DIR}/${name}.h")
+    set(depfile "${TLC_OUTPUT_DIR}/${name}.d")
+    add_custom_command(
+      OUTPUT "${cubin}" "${header}"
+      COMMAND "${tlc_exe}" "${source_abs}" -o "${cubin}" --header "${header}" --arch=${TLC_ARCHS}
+              ${TLC_OPTIONS} -MD -MF "${depfile}" -MT "${cubin}" --write-if-changed
+      DEPENDS "${source_abs}" "${tlc_exe}"
+      DEPFILE "${depfile}"
+      COMMENT "tlc ${source}"
+      VERBATIM)
+    list(APPEND headers "${header}")
+  endforeach()
+
+  # The headers as sources: the target's compiles wait for them.
+  target_sources(${target} PRIVATE ${headers})
+  target_include_directories(${target} PRIVATE "${TLC_OUTPUT_DIR}")
+  target_link_libraries(${target} PRIVATE CUDA::cuda_driver)
+endfunction()

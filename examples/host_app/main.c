@@ -1,0 +1,156 @@
+/* host_app: launches two tlc kernels from C through their generated headers and
+ * checks the results on the host.
+ *
+ * Prints one line per check in the GPU harness's format (tests/gpu/harness.h):
+ *   RESULT|host_app|<what>|PASS or FAIL|<max error>|-|-|-|<variant>
+ * Exit status: 0 when every check passed, 1 otherwise. */
+#include <cuda.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
+#include <string.h>
+
+#include "scale.h"     /* from kernels/scale.tl, by tlc_add_kernels */
+#include "tile_copy.h" /* from kernels/tile_copy.tl */
+
+static int failures = 0;
+
+static void result(const char *what, int pass, double max_error, const char *variant) {
+  if (!pass) ++failures;
+  printf("RESULT|host_app|%s|%s|%.3g|-|-|-|%s\n", what, pass ? "PASS" : "FAIL", max_error,
+         variant ? variant : "?");
+  fflush(stdout);
+}
+
+static const char *error_name(CUresult status) {
+  const char *name = NULL;
+  cuGetErrorName(status, &name);
+  return name ? name : "unknown CUresult";
+}
+
+/* Small deterministic generator (xorshift32). */
+static uint32_t next_random(uint32_t *state) {
+  uint32_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *state = x;
+}
+
+#define CHECK_CU(call)                                                            \
+  do {                                                                            \
+    CUresult check_status_ = (call);                                              \
+    if (check_status_ != CUDA_SUCCESS) {                                          \
+      fprintf(stderr, "host_app: %s failed: %s\n", #call, error_name(check_status_)); \
+      return 0;                                                                   \
+    }                                                                             \
+  } while (0)
+
+/* tile_copy: B = A for an M x N float16 matrix (raw 16-bit patterns, compared exactly). */
+static int test_tile_copy(CUstream stream, int32_t m, int32_t n) {
+  size_t count = (size_t)m * (size_t)n, bytes = count * sizeof(uint16_t), i, wrong = 0;
+  uint16_t *a = (uint16_t *)malloc(bytes), *b = (uint16_t *)malloc(bytes);
+  uint32_t state = 12345u;
+  CUdeviceptr da = 0, db = 0;
+  char what[64];
+  const char *variant;
+  CUresult status;
+  for (i = 0; i < count; ++i) a[i] = (uint16_t)(next_random(&state) & 0x7bffu); /* finite */
+  CHECK_CU(cuMemAlloc(&da, bytes));
+  CHECK_CU(cuMemAlloc(&db, bytes));
+  CHECK_CU(cuMemcpyHtoD(da, a, bytes));
+  CHECK_CU(cuMemsetD8(db, 0xff, bytes));
+  variant = tile_copy_variant_entry(tile_copy_select_variant(da, db, m, n));
+  status = tile_copy_launch(da, db, m, n, stream);
+  if (status == CUDA_SUCCESS) status = cuStreamSynchronize(stream);
+  if (status == CUDA_SUCCESS) status = cuMemcpyDtoH(b, db, bytes);
+  if (status != CUDA_SUCCESS) fprintf(stderr, "host_app: tile_copy: %s\n", error_name(status));
+  for (i = 0; status == CUDA_SUCCESS && i < count; ++i) wrong += a[i] != b[i];
+  snprintf(what, sizeof what, "tile_copy %dx%d fp16", (int)m, (int)n);
+  result(what, status == CUDA_SUCCESS && wrong == 0, status == CUDA_SUCCESS ? (double)wrong : INFINITY, variant);
+  cuMemFree(da);
+  cuMemFree(db);
+  free(a);
+  free(b);
+  return 1;
+}
+
+/* scale: q = s * p over n float32 values, exact (one multiplication per element). */
+static int test_scale(CUstream stream, int32_t n) {
+  size_t bytes = (size_t)n * sizeof(float), i;
+  float *p = (float *)malloc(bytes), *q = (float *)malloc(bytes);
+  const float s = -2.3125f;
+  double max_error = 0;
+  uint32_t state = 777u;
+  CUdeviceptr dp = 0, dq = 0;
+  char what[64];
+  const char *variant;
+  CUresult status;
+  for (i = 0; i < (size_t)n; ++i) p[i] = (float)(next_random(&state) % 20001u) / 100.0f - 100.0f;
+  CHECK_CU(cuMemAlloc(&dp, bytes));
+  CHECK_CU(cuMemAlloc(&dq, bytes));
+  CHECK_CU(cuMemcpyHtoD(dp, p, bytes));
+  CHECK_CU(cuMemsetD8(dq, 0xff, bytes));
+  variant = scale_variant_entry(scale_select_variant(dp, dq, n, s));
+  status = scale_launch(dp, dq, n, s, stream);
+  if (status == CUDA_SUCCESS) status = cuStreamSynchronize(stream);
+  if (status == CUDA_SUCCESS) status = cuMemcpyDtoH(q, dq, bytes);
+  if (status != CUDA_SUCCESS) fprintf(stderr, "host_app: scale: %s\n", error_name(status));
+  for (i = 0; status == CUDA_SUCCESS && i < (size_t)n; ++i) {
+    float want = s * p[i];
+    double error = q[i] == want ? 0.0 : (q[i] != q[i] ? INFINITY : (double)(q[i] - want));
+    if (error < 0) error = -error;
+    if (error > max_error) max_error = error;
+  }
+  snprintf(what, sizeof what, "scale n=%d fp32", (int)n);
+  result(what, status == CUDA_SUCCESS && max_error == 0, status == CUDA_SUCCESS ? max_error : INFINITY, variant);
+  cuMemFree(dp);
+  cuMemFree(dq);
+  free(p);
+  free(q);
+  return 1;
+}
+
+int main(void) {
+  CUdevice device;
+  CUcontext context;
+  CUstream stream;
+  char name[256] = "?";
+  CUresult status = cuInit(0);
+  if (status == CUDA_SUCCESS) status = cuDeviceGet(&device, 0);
+  if (status == CUDA_SUCCESS) status = cuDevicePrimaryCtxRetain(&context, device);
+  if (status == CUDA_SUCCESS) status = cuCtxSetCurrent(context);
+  if (status == CUDA_SUCCESS) status = cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+  if (status != CUDA_SUCCESS) {
+    fprintf(stderr, "host_app: no usable GPU: %s\n", error_name(status));
+    result("setup", 0, 0, error_name(status));
+    return 1;
+  }
+  cuDeviceGetName(name, sizeof name, device);
+  printf("# host_app on %s\n", name);
+
+  /* Load both modules now, so that a missing binary for this GPU shows here. */
+  status = tile_copy_load();
+  if (status == CUDA_SUCCESS) status = scale_load();
+  if (status != CUDA_SUCCESS) {
+    fprintf(stderr, "host_app: loading the kernels: %s\n", error_name(status));
+    result("load", 0, 0, error_name(status));
+    return 1;
+  }
+
+  if (!test_tile_copy(stream, 1000, 1000) || !test_tile_copy(stream, 77, 301) || !test_scale(stream, 1) ||
+      !test_scale(stream, 100003)) {
+    result("driver call", 0, 0, "see stderr");
+  }
+
+  /* An empty launch is fine and launches nothing. */
+  status = scale_launch(0, 0, 0, 1.0f, stream);
+  result("scale n=0", status == CUDA_SUCCESS, 0, "-");
+
+  cuStreamDestroy(stream);
+  tile_copy_unload();
+  scale_unload();
+  cuDevicePrimaryCtxRelease(device);
+  return failures == 0 ? 0 : 1;
+}
