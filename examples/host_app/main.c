@@ -60,13 +60,17 @@ static int test_tile_copy(CUstream stream, int32_t m, int32_t n) {
   CHECK_CU(cuMemAlloc(&da, bytes));
   CHECK_CU(cuMemAlloc(&db, bytes));
   CHECK_CU(cuMemcpyHtoD(da, a, bytes));
-  CHECK_CU(cuMemsetD8(db, 0xff, bytes));
+  CHECK_CU(cuMemsetD8(db, 0xff, bytes)); /* poison: an unwritten element shows */
+  CHECK_CU(cuCtxSynchronize());
   variant = tile_copy_variant_entry(tile_copy_select_variant(da, db, m, n));
   status = tile_copy_launch(da, db, m, n, stream);
   if (status == CUDA_SUCCESS) status = cuStreamSynchronize(stream);
   if (status == CUDA_SUCCESS) status = cuMemcpyDtoH(b, db, bytes);
   if (status != CUDA_SUCCESS) fprintf(stderr, "host_app: tile_copy: %s\n", error_name(status));
-  for (i = 0; status == CUDA_SUCCESS && i < count; ++i) wrong += a[i] != b[i];
+  for (i = 0; status == CUDA_SUCCESS && i < count; ++i)
+    if (a[i] != b[i] && wrong++ < 5)
+      fprintf(stderr, "host_app: tile_copy %dx%d: B[%zu] = 0x%04x, expected 0x%04x\n", (int)m, (int)n, i, b[i], a[i]);
+  if (wrong) fprintf(stderr, "host_app: tile_copy %dx%d: %zu of %zu values wrong\n", (int)m, (int)n, wrong, count);
   snprintf(what, sizeof what, "tile_copy %dx%d fp16", (int)m, (int)n);
   result(what, status == CUDA_SUCCESS && wrong == 0, status == CUDA_SUCCESS ? (double)wrong : INFINITY, variant);
   cuMemFree(da);
@@ -78,7 +82,7 @@ static int test_tile_copy(CUstream stream, int32_t m, int32_t n) {
 
 /* scale: q = s * p over n float32 values, exact (one multiplication per element). */
 static int test_scale(CUstream stream, int32_t n) {
-  size_t bytes = (size_t)n * sizeof(float), i;
+  size_t bytes = (size_t)n * sizeof(float), i, wrong = 0;
   float *p = (float *)malloc(bytes), *q = (float *)malloc(bytes);
   const float s = -2.3125f;
   double max_error = 0;
@@ -91,7 +95,8 @@ static int test_scale(CUstream stream, int32_t n) {
   CHECK_CU(cuMemAlloc(&dp, bytes));
   CHECK_CU(cuMemAlloc(&dq, bytes));
   CHECK_CU(cuMemcpyHtoD(dp, p, bytes));
-  CHECK_CU(cuMemsetD8(dq, 0xff, bytes));
+  CHECK_CU(cuMemsetD8(dq, 0xff, bytes)); /* poison: an unwritten element shows */
+  CHECK_CU(cuCtxSynchronize());
   variant = scale_variant_entry(scale_select_variant(dp, dq, n, s));
   status = scale_launch(dp, dq, n, s, stream);
   if (status == CUDA_SUCCESS) status = cuStreamSynchronize(stream);
@@ -101,8 +106,11 @@ static int test_scale(CUstream stream, int32_t n) {
     float want = s * p[i];
     double error = q[i] == want ? 0.0 : (q[i] != q[i] ? INFINITY : (double)(q[i] - want));
     if (error < 0) error = -error;
+    if (error != 0 && wrong++ < 5)
+      fprintf(stderr, "host_app: scale n=%d: q[%zu] = %g, expected %g\n", (int)n, i, (double)q[i], (double)want);
     if (error > max_error) max_error = error;
   }
+  if (wrong) fprintf(stderr, "host_app: scale n=%d: %zu of %d values wrong\n", (int)n, wrong, (int)n);
   snprintf(what, sizeof what, "scale n=%d fp32", (int)n);
   result(what, status == CUDA_SUCCESS && max_error == 0, status == CUDA_SUCCESS ? max_error : INFINITY, variant);
   cuMemFree(dp);
@@ -121,7 +129,9 @@ int main(void) {
   if (status == CUDA_SUCCESS) status = cuDeviceGet(&device, 0);
   if (status == CUDA_SUCCESS) status = cuDevicePrimaryCtxRetain(&context, device);
   if (status == CUDA_SUCCESS) status = cuCtxSetCurrent(context);
-  if (status == CUDA_SUCCESS) status = cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+  /* A blocking stream: it waits for the cuMemset* calls, which run on the legacy
+   * default stream and may still be running when they return. */
+  if (status == CUDA_SUCCESS) status = cuStreamCreate(&stream, CU_STREAM_DEFAULT);
   if (status != CUDA_SUCCESS) {
     fprintf(stderr, "host_app: no usable GPU: %s\n", error_name(status));
     result("setup", 0, 0, error_name(status));
