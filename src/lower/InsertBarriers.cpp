@@ -48,7 +48,7 @@ class BarrierInserter {
   // Processes a statement list in place; `state` flows through it.
   void list(std::vector<StmtRef>& stmts, Pending& state) {
     for (size_t i = 0; i < stmts.size(); ++i) {
-      StmtRef& s = stmts[i];
+      StmtRef s = stmts[i];  // a copy: inserting barriers below reallocates `stmts`
       if (s->kind == StmtKind::Barrier) {
         if (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads) state.clear();
         else state.unfenced.clear();
