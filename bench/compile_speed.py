@@ -185,16 +185,33 @@ def main():
             sys.exit(f"compile_speed: no executable {tool}")
 
     tmp = tempfile.mkdtemp(prefix="tlc_compile_speed_")
+    # A private copy: colleagues rebuild build/tlc at any time, and one run must time one binary.
+    built = datetime.datetime.fromtimestamp(os.path.getmtime(tlc), datetime.timezone.utc).strftime("%H:%M UTC")
+    snapshot = os.path.join(tmp, "tlc")
+    shutil.copy2(tlc, snapshot)
+    tlc_path, tlc = tlc, snapshot
     version = subprocess.run([tlc, "--version"], capture_output=True, text=True).stdout.splitlines()
     nvcc_version = subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout.strip().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor())
     env = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                machine=f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start",
-               tlc=" / ".join(v.strip() for v in version[:3]), nvcc=nvcc_version[-1] if nvcc_version else "?",
+               tlc=" / ".join(v.strip() for v in version[:3]) + f" ({tlc_path}, built {built})",
+               nvcc=nvcc_version[-1] if nvcc_version else "?",
                repeats=args.repeats)
     print(f"# compile speed, {env['date']}: {env['machine']}")
     print(f"# tlc: {env['tlc']}; nvcc: {env['nvcc']}; median of {args.repeats} runs each\n")
+
+    # 0. starting the process at all (tlc loads the shared libLLVM; nvcc is a driver of several tools)
+    startup = {}
+    for name, cmd in (("tlc", [tlc, "--version"]), ("nvcc", [nvcc, "--version"])):
+        r = repeated(cmd, tmp, args.repeats)
+        r.pop("stderr", None)
+        startup[name] = r
+    if startup["tlc"]["ok"] and startup["nvcc"]["ok"]:
+        print("Starting the process alone (`--version`): tlc {:.1f} ms wall, {:.1f} ms CPU; nvcc {:.1f} ms wall, "
+              "{:.1f} ms CPU.\n".format(startup["tlc"]["wall_s"] * 1e3, startup["tlc"]["cpu_s"] * 1e3,
+                                       startup["nvcc"]["wall_s"] * 1e3, startup["nvcc"]["cpu_s"] * 1e3))
 
     # 1. the examples
     examples = {}
@@ -266,7 +283,7 @@ def main():
         ratio = f"{n['wall_s'] / t['wall_s']:.1f}x" if t["ok"] and n["ok"] else "-"
         print(f"| {count} | {cells(t)} | {cells(n)} | {ratio} |", flush=True)
 
-    document = dict(env=env, examples=examples, pairs=pairs, growth=growth)
+    document = dict(env=env, startup=startup, examples=examples, pairs=pairs, growth=growth)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:

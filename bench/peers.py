@@ -174,12 +174,18 @@ class Job:
         emit(**base)
 
 
+def result_of(returned, target):
+    """What to check: the tensor a call returned (clone, sum, unfold), else the output
+    it wrote (a Triton launch returns its compiled kernel, an out= call its target)."""
+    return returned if torch is not None and isinstance(returned, torch.Tensor) else target
+
+
 def time_peer(job, impl, what, run, target, check, sets, extra_note=""):
     if target is not None:
         poison(target)
     out = run(0)
     sync()
-    ok, err, why = check(out if out is not None else target)
+    ok, err, why = check(result_of(out, target))
     if not ok:
         job.row(impl, what, status="FAIL", max_err=-1.0 if math.isinf(err) else err, note=why, sets=sets)
         return
@@ -199,7 +205,7 @@ def best_config(configs, make_run, target, check, sets):
                 poison(target)
             out = run(0)
             sync()
-            ok, _, why = check(out if out is not None else target)
+            ok, _, why = check(result_of(out, target))
             if not ok:
                 problems.append(f"{cfg}: {why}")
                 continue
