@@ -59,7 +59,7 @@ expect_exit 0 "--help" --help
 help=$out
 for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werror " -w " \
             -fcolor-diagnostics -fno-color-diagnostics -fdiagnostics-color= -W\<name\> -Wno- \
-            -MD -MF -MT -MP --write-if-changed -v --verbose -h --help --version \
+            -MD -MF -MT -MP --write-if-changed --prefix -v --verbose -h --help --version \
             tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
   expect_text "$help" "$flag" "--help mentions '$flag'"
 done
@@ -226,6 +226,32 @@ cp k.tl sub/dir/k.tl
 expect_exit 0 "compile by a longer path" "$WORK/sub/dir/k.tl" -o abs.cubin
 if grep -qF "$WORK" abs.h; then fail "the header embeds the input's directory" "$(grep -F "$WORK" abs.h | head -3)"; else pass "the header names the input by file name only"; fi
 expect_text "$(head -1 abs.h)" "kernels of k.tl." "the header's banner names k.tl"
+
+# ---------------------------------------------------------------- --prefix
+mkdir -p pre
+expect_exit 2 "bad --prefix" k.tl --prefix 9lives
+expect_text "$err" "invalid --prefix '9lives'" "bad --prefix: message"
+expect_exit 0 "--prefix one" k.tl -o pre/one.cubin --prefix one
+expect_exit 0 "--prefix two" k.tl -o pre/two.cubin --prefix two -D BM=64
+expect_text "$(cat pre/one.h)" "static inline CUresult one_tile_copy_launch(" "--prefix names the launcher"
+expect_text "$(cat pre/one.h)" "static inline const char *one_last_error(void)" "--prefix names last_error"
+expect_text "$(cat pre/one.h)" "static inline CUresult one_load(void)" "--prefix names load"
+# Two headers with the same kernel name, told apart by --prefix, in one C program.
+cat >pre/use.c <<'EOF2'
+#include "one.h"
+#include "two.h"
+int main(void) {
+  CUresult r = one_tile_copy_launch(0, 0, -1, 1, NULL);
+  const tlc_kernel_info *info = two_tile_copy_info(0);
+  return (r == CUDA_ERROR_INVALID_VALUE && info && info->block[0] > 0 && one_last_error()[0] != 0) ? 0 : 1;
+}
+EOF2
+CUDA=${CUDA_HOME:-/usr/local/cuda}
+if [ -f "$CUDA/lib64/stubs/libcuda.so" ]; then
+  if out=$(gcc -std=c11 -Wall -Wextra -Werror -Wpedantic -I"$CUDA/include" -Ipre pre/use.c -o pre/use \
+               -L"$CUDA/lib64/stubs" -lcuda 2>&1); then
+    pass "two --prefix headers with one kernel name link in one C program"; else fail "two --prefix headers" "$out"; fi
+fi
 
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"

@@ -420,7 +420,9 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     clock.start("header");
     // The header names the source by its file name only, so that it is the same
     // bytes whichever directory or path spelling the build used.
-    HeaderOptions headerOptions{symbolPrefixFor(options.inputPath), baseName(options.inputPath), options.arch};
+    HeaderOptions headerOptions{options.prefix.empty() ? symbolPrefixFor(options.inputPath) : options.prefix,
+                                options.prefix.empty() ? "" : options.prefix + "_", baseName(options.inputPath),
+                                options.arch};
     std::string header = generateHeader(*loopIR, *cubin, headerOptions);
     clock.stop();
     if (plan->headerPath.empty())

@@ -37,6 +37,7 @@ struct PipelineOptions {
   std::string outputPath;     // -o; see planOutputs for the defaults
   std::string headerPath;     // --header
   std::string arch = "sm_90a";
+  std::string prefix;         // --prefix: names every C symbol of the header PREFIX_...
   int optLevel = 3;
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   bool remarks = false;

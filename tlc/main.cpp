@@ -44,6 +44,9 @@ Output:
                          cubin   the cubin (binary, written to a file)
                          header  the C launcher header
                        several text stages print in pipeline order
+  --prefix NAME        name the header's C symbols NAME_load, NAME_last_error,
+                       NAME_<kernel>_launch, ... (default: the input's stem for
+                       the module's symbols, none for the kernels' functions)
   --write-if-changed   leave an output file untouched (bytes and mtime) when
                        its new contents would be the same
 
@@ -178,6 +181,7 @@ int main(int argc, char** argv) {
   app.add_option("--header", options.headerPath);
   app.add_option("--emit", emitList)->delimiter(',')->allow_extra_args(false);
   app.add_option("--arch", options.arch);
+  app.add_option("--prefix", options.prefix);
   app.add_option("-O", optLevel);
   app.add_option("-D", defineList)->allow_extra_args(false);
   app.add_flag("--remarks", options.remarks);
@@ -239,6 +243,13 @@ int main(int argc, char** argv) {
       errorLimit.size() > 9)
     return usageError("invalid -ferror-limit value '" + errorLimit + "' (expected a number)");
   options.errorLimit = (unsigned)std::stoul(errorLimit);
+
+  if (!options.prefix.empty()) {
+    const std::string& p = options.prefix;
+    bool ok = !std::isdigit((unsigned char)p[0]) && p[0] != '_';
+    for (char c : p) ok = ok && (std::isalnum((unsigned char)c) || c == '_');
+    if (!ok) return usageError("invalid --prefix '" + p + "' (expected a C identifier that does not start with '_')");
+  }
 
   // The backend decides which targets it supports; here only the spelling is checked.
   if (options.arch.rfind("sm_", 0) != 0 || options.arch.size() < 5 ||

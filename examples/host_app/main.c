@@ -158,6 +158,25 @@ int main(void) {
   status = scale_launch(0, 0, 0, 1.0f, stream);
   result("scale n=0", status == CUDA_SUCCESS, 0, "-");
 
+  /* A bad argument: CUDA_ERROR_INVALID_VALUE, and the header says why on this thread. */
+  status = tile_copy_launch(0, 0, -1, 10, stream);
+  printf("# tile_copy_launch(M = -1): %s\n", tile_copy_last_error());
+  result("tile_copy M=-1 rejected", status == CUDA_ERROR_INVALID_VALUE &&
+         strncmp(tile_copy_last_error(), "tile_copy_launch: CUDA_ERROR_INVALID_VALUE", 42) == 0, 0, "-");
+
+  /* The launch shapes, from <kernel>_info (built with -DBM=64). */
+  {
+    const tlc_kernel_info *info;
+    int v, ok = 1;
+    for (v = 0; (info = tile_copy_info(v)) != NULL; ++v) {
+      printf("# %s variant %d of %d: %s, %u threads, %u B dynamic shared memory, cluster %ux%ux%u, %s\n",
+             info->kernel, info->variant, info->variant_count, info->entry, info->block[0], info->shared_bytes,
+             info->cluster[0], info->cluster[1], info->cluster[2], info->arch);
+      ok = ok && info->block[0] == 128 && info->variant == v;
+    }
+    result("tile_copy_info", ok && v >= 1 && scale_info(0) != NULL && scale_info(0)->block[0] == 64, 0, "-");
+  }
+
   cuStreamDestroy(stream);
   tile_copy_unload();
   scale_unload();

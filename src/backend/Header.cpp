@@ -162,7 +162,7 @@ struct KernelGroup {
   size_t count = 0;
 };
 
-std::vector<KernelGroup> groupKernels(const ir::Module& module) {
+std::vector<KernelGroup> groupKernels(const ir::Module& module, const std::string& kernelPrefix) {
   std::vector<KernelGroup> groups;
   for (size_t i = 0; i < module.kernels.size(); ++i) {
     const ir::Kernel& k = module.kernels[i];
@@ -171,7 +171,7 @@ std::vector<KernelGroup> groupKernels(const ir::Module& module) {
       ++groups.back().count;
       continue;
     }
-    groups.push_back({source, sanitizeIdentifier(source), i, 1});
+    groups.push_back({source, kernelPrefix + sanitizeIdentifier(source), i, 1});
   }
   return groups;
 }
@@ -381,7 +381,7 @@ class HeaderWriter {
   HeaderWriter(const ir::Module& module, const std::vector<uint8_t>& cubin, const HeaderOptions& options)
       : module_(module), cubin_(cubin), options_(options),
         prefix_(sanitizeIdentifier(options.prefix.empty() ? "tlc_module" : options.prefix)),
-        groups_(groupKernels(module)) {}
+        groups_(groupKernels(module, options.kernelPrefix)) {}
 
   std::string write() {
     writeBanner();
@@ -423,6 +423,28 @@ class HeaderWriter {
     return arg->name + " % " + std::to_string(a.multiple) + " == 0";
   }
 
+  static std::string callArgsWithStream(const std::vector<Argument>& args) {
+    std::string s;
+    for (const Argument& a : args) s += a.name + ", ";
+    return s + "stream";
+  }
+
+  // <kernel>_info(variant): the launch shape of each variant, for logs and tuning.
+  void writeInfo(const KernelGroup& g) {
+    out_ << "/* The launch shape of variant `variant` of " << g.sourceName << ", or NULL past the last one. */\n"
+         << "static inline const tlc_kernel_info *" << g.cName << "_info(int variant) {\n"
+         << "  static const tlc_kernel_info tlc_info[" << g.count << "] = {\n";
+    for (size_t v = 0; v < g.count; ++v) {
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      out_ << "    {\"" << g.sourceName << "\", \"" << k.name << "\", \"" << options_.arch << "\", " << v << ", " << g.count
+           << ", {" << k.threads << "u, 1u, 1u}, {" << k.clusterDims[0] << "u, " << k.clusterDims[1] << "u, "
+           << k.clusterDims[2] << "u}, " << k.dynamicSharedBytes << "u}" << (v + 1 < g.count ? "," : "") << "\n";
+    }
+    out_ << "  };\n"
+         << "  return variant >= 0 && variant < " << g.count << " ? &tlc_info[variant] : NULL;\n"
+         << "}\n\n";
+  }
+
   void writeBanner() {
     std::string source = options_.sourceName.empty() ? "<input>" : options_.sourceName;
     out_ << "/* " << prefix_ << ".h: launchers for the kernels of " << source << ".\n"
@@ -434,6 +456,8 @@ class HeaderWriter {
          << " *                                  now (the first launch does it otherwise)\n"
          << " *   CUresult " << prefix_ << "_unload(void);  release them, once no launch from this\n"
          << " *                                  module is being made or still running\n"
+         << " *   const char *" << prefix_ << "_last_error(void);  what the last failed call of this\n"
+         << " *                                  header on this thread returned, and why\n"
          << " *\n"
          << " * Kernels (a launch needs a current context; it checks its arguments, computes\n"
          << " * the grid, picks the first variant whose conditions hold, and returns the\n"
@@ -441,7 +465,8 @@ class HeaderWriter {
     for (const KernelGroup& g : groups_) {
       const ir::Kernel& first = module_.kernels[g.first];
       std::vector<Argument> args = launcherArguments(first);
-      out_ << " *   CUresult " << g.cName << "_launch(" << signature(args, true) << ");\n";
+      out_ << " *   CUresult " << g.cName << "_launch(" << signature(args, true) << ");\n"
+           << " *   const tlc_kernel_info *" << g.cName << "_info(int variant);  block, cluster, shared memory\n";
       for (size_t v = 0; v < g.count; ++v) {
         const ir::Kernel& k = module_.kernels[g.first + v];
         out_ << " *     variant " << v << ": " << k.name << ", " << k.threads << " threads";
@@ -467,14 +492,28 @@ class HeaderWriter {
   void writeOpening() {
     std::string guard = "TLC_" + upper(prefix_) + "_H";
     out_ << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-         << "#include <cuda.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
+         << "#include <cuda.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n\n"
          << "#if !defined(CUDA_VERSION) || CUDA_VERSION < 12000\n"
          << "#error \"" << prefix_ << ".h needs cuda.h from CUDA 12.0 or newer (cuLibraryLoadData)\"\n"
          << "#endif\n\n"
          << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
          << "/* Alignment spelled for either language (identical in every tlc header). */\n"
          << "#ifndef TLC_ALIGNAS\n#ifdef __cplusplus\n#define TLC_ALIGNAS(n) alignas(n)\n"
-         << "#else\n#define TLC_ALIGNAS(n) _Alignas(n)\n#endif\n#endif\n\n";
+         << "#else\n#define TLC_ALIGNAS(n) _Alignas(n)\n#endif\n#endif\n"
+         << "#ifndef TLC_THREAD_LOCAL\n#ifdef __cplusplus\n#define TLC_THREAD_LOCAL thread_local\n"
+         << "#else\n#define TLC_THREAD_LOCAL _Thread_local\n#endif\n#endif\n\n"
+         << "/* What <kernel>_info(variant) returns (identical in every tlc header). */\n"
+         << "#ifndef TLC_KERNEL_INFO_DEFINED\n#define TLC_KERNEL_INFO_DEFINED\n"
+         << "typedef struct tlc_kernel_info {\n"
+         << "  const char *kernel;        /* the kernel's name in the .tl file */\n"
+         << "  const char *entry;         /* this variant's device entry */\n"
+         << "  const char *arch;          /* the cubin's target, e.g. \"sm_90a\" */\n"
+         << "  int variant;               /* 0 = the most specialized */\n"
+         << "  int variant_count;\n"
+         << "  unsigned int block[3];     /* threads per block */\n"
+         << "  unsigned int cluster[3];   /* blocks per cluster; 1, 1, 1 without clusters */\n"
+         << "  unsigned int shared_bytes; /* dynamic shared memory per block */\n"
+         << "} tlc_kernel_info;\n#endif\n\n";
   }
 
   void writeCubin() {
@@ -544,9 +583,27 @@ class HeaderWriter {
            << "}\n\n";
     }
 
-    out_ << "/* Loads the cubin and resolves every kernel, so that a bad image or a missing\n"
-         << " * entry shows up here rather than at the first launch. Optional. */\n"
-         << "static inline CUresult " << P << "_load(void) {\n";
+    out_ << "/* The message of the last failed call of this header on this thread. */\n"
+         << "static TLC_THREAD_LOCAL char " << P << "_last_error_[256];\n\n"
+         << "static inline CUresult " << P << "_fail_(const char *call, CUresult status) {\n"
+         << "  const char *name = NULL, *text = NULL;\n"
+         << "  if (cuGetErrorName(status, &name) != CUDA_SUCCESS || name == NULL) name = \"CUDA_ERROR_UNKNOWN\";\n"
+         << "  if (status == CUDA_ERROR_INVALID_VALUE)\n"
+         << "    text = \"an argument is out of range (a negative size, a null or misaligned pointer, a grid \"\n"
+         << "           \"beyond the device's limits or not whole clusters), or the driver refused one\";\n"
+         << "  else if (cuGetErrorString(status, &text) != CUDA_SUCCESS)\n"
+         << "    text = NULL;\n"
+         << "  snprintf(" << P << "_last_error_, sizeof " << P << "_last_error_, \"%s: %s%s%s\", call, name,\n"
+         << "           text ? \": \" : \"\", text ? text : \"\");\n"
+         << "  return status;\n"
+         << "}\n\n"
+         << "/* What the last call of this header that failed on this thread returned, and why\n"
+         << " * (\"tile_copy_launch: CUDA_ERROR_INVALID_VALUE: ...\"); \"\" before any failure. A\n"
+         << " * call that succeeds leaves it as it was. */\n"
+         << "static inline const char *" << P << "_last_error(void) {\n"
+         << "  return " << P << "_last_error_;\n"
+         << "}\n\n"
+         << "static inline CUresult " << P << "_load_(void) {\n";
     if (n == 0) {
       out_ << "  CUlibrary library;\n"
            << "  return " << P << "_library_get_(&library);\n";
@@ -560,6 +617,12 @@ class HeaderWriter {
            << "  return CUDA_SUCCESS;\n";
     }
     out_ << "}\n\n"
+         << "/* Loads the cubin and resolves every kernel, so that a bad image or a missing\n"
+         << " * entry shows up here rather than at the first launch. Optional. */\n"
+         << "static inline CUresult " << P << "_load(void) {\n"
+         << "  CUresult status = " << P << "_load_();\n"
+         << "  return status == CUDA_SUCCESS ? status : " << P << "_fail_(\"" << P << "_load\", status);\n"
+         << "}\n\n"
          << "/* Releases the module (a later launch loads it again). Call it when no thread is\n"
          << " * launching from this module and its launched kernels have finished. */\n"
          << "static inline CUresult " << P << "_unload(void) {\n";
@@ -572,7 +635,11 @@ class HeaderWriter {
       out_ << "  CUlibrary library;\n";
     }
     out_ << "  library = __atomic_exchange_n(&" << P << "_library_, (CUlibrary)NULL, __ATOMIC_ACQ_REL);\n"
-         << "  return library != NULL ? cuLibraryUnload(library) : CUDA_SUCCESS;\n"
+         << "  if (library != NULL) {\n"
+         << "    CUresult status = cuLibraryUnload(library);\n"
+         << "    if (status != CUDA_SUCCESS) return " << P << "_fail_(\"" << P << "_unload\", status);\n"
+         << "  }\n"
+         << "  return CUDA_SUCCESS;\n"
          << "}\n\n";
   }
 
@@ -684,8 +751,15 @@ class HeaderWriter {
         }
       }
     }
-    out_ << "\n * Returns CUDA_SUCCESS without launching when the grid is empty. */\n"
-         << "static inline CUresult " << N << "_launch(" << signature(args, true) << ") {\n";
+    out_ << "\n * Returns CUDA_SUCCESS without launching when the grid is empty; on failure, the\n"
+         << " * CUresult (" << P << "_last_error() says more). */\n"
+         << "static inline CUresult " << N << "_launch_(" << signature(args, true) << ");\n"
+         << "static inline CUresult " << N << "_launch(" << signature(args, true) << ") {\n"
+         << "  CUresult tlc_status = " << N << "_launch_(" << callArgsWithStream(args) << ");\n"
+         << "  return tlc_status == CUDA_SUCCESS ? tlc_status : " << P << "_fail_(\"" << N << "_launch\", tlc_status);\n"
+         << "}\n\n";
+    writeInfo(g);
+    out_ << "static inline CUresult " << N << "_launch_(" << signature(args, true) << ") {\n";
 
     // Per-variant launch shapes.
     std::string threads, shared;

@@ -16,6 +16,7 @@ namespace tlc {
 
 struct HeaderOptions {
   std::string prefix;      // C symbol prefix, e.g. "tile_copy" from tile_copy.tl
+  std::string kernelPrefix;  // before each kernel's functions ("" or e.g. "mylib_")
   std::string sourceName;  // the .tl file's name as given, recorded in a comment
   std::string arch = "sm_90a";
 };

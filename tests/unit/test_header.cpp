@@ -152,6 +152,11 @@ static int mock_kernel_count;
 static char mock_kernel_names[8][64];
 
 CUresult cuInit(unsigned int flags) { (void)flags; return CUDA_SUCCESS; }
+CUresult cuGetErrorName(CUresult error, const char **name) {
+  *name = error == CUDA_ERROR_INVALID_VALUE ? "CUDA_ERROR_INVALID_VALUE" : "CUDA_ERROR_OTHER";
+  return CUDA_SUCCESS;
+}
+CUresult cuGetErrorString(CUresult error, const char **text) { (void)error; *text = "mock"; return CUDA_SUCCESS; }
 CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *jo, void **jv,
                            unsigned int jn, CUlibraryOption *lo, void **lv, unsigned int ln) {
   (void)jo; (void)jv; (void)jn; (void)lo; (void)lv; (void)ln;
@@ -264,7 +269,17 @@ int main(void) {
   EXPECT(tile_copy_launch(a + 1, b, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE); /* not 2-byte aligned */
   /* grid.y = ceil(M / 128) > 65535 */
   EXPECT(tile_copy_launch(a, b, 65536 * 128 + 1, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
+  /* The failure's message, kept until the next failure (a success leaves it). */
+  EXPECT(strncmp(sample_last_error(), "tile_copy_launch: CUDA_ERROR_INVALID_VALUE: ", 44) == 0);
   EXPECT(tile_copy_launch(a, b, 65535 * 128, 2147483647, NULL) == CUDA_SUCCESS);
+  EXPECT(strncmp(sample_last_error(), "tile_copy_launch: CUDA_ERROR_INVALID_VALUE", 42) == 0);
+  /* <kernel>_info: the launch shape of each variant. */
+  EXPECT(tile_copy_info(0) != NULL && strcmp(tile_copy_info(0)->entry, "tile_copy_vec8") == 0);
+  EXPECT(tile_copy_info(0)->block[0] == 128 && tile_copy_info(0)->shared_bytes == 32768);
+  EXPECT(tile_copy_info(1)->variant == 1 && tile_copy_info(1)->variant_count == 2);
+  EXPECT(strcmp(tile_copy_info(1)->kernel, "tile_copy") == 0 && strcmp(tile_copy_info(1)->arch, "sm_90a") == 0);
+  EXPECT(tile_copy_info(2) == NULL && tile_copy_info(-1) == NULL);
+  EXPECT(scale_info(0)->cluster[0] == 2 && scale_info(0)->cluster[1] == 1);
   EXPECT(mock_grid[0] == 16777216 && mock_grid[1] == 65535);
   EXPECT(mock_launches == launches + 1);
 

@@ -23,6 +23,7 @@ static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &
 
 CUresult cuInit(unsigned int f) { (void)f; return CUDA_SUCCESS; }
 CUresult cuGetErrorName(CUresult e, const char **s) { static char b[32]; snprintf(b, 32, "MOCK_ERROR_%d", (int)e); *s = b; return CUDA_SUCCESS; }
+CUresult cuGetErrorString(CUresult e, const char **s) { (void)e; *s = "mock driver error"; return CUDA_SUCCESS; }
 CUresult cuDeviceGet(CUdevice *d, int o) { (void)o; *d = 0; return CUDA_SUCCESS; }
 CUresult cuDeviceGetName(char *n, int l, CUdevice d) { (void)d; snprintf(n, l, "Mock GPU"); return CUDA_SUCCESS; }
 CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) { (void)a; (void)d; *v = 50 << 20; return CUDA_SUCCESS; }
