@@ -13,7 +13,8 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 JOBS=${JOBS:-$(nproc)}
 
 PACKAGES=(antlr4 libantlr4-runtime-dev llvm-19-dev libcli11-dev doctest-dev libzstd-dev
-          uuid-dev default-jre-headless ninja-build cmake g++ python3)
+          uuid-dev default-jre-headless ninja-build cmake g++ python3
+          clang-19 libclang-rt-19-dev)  # the sanitizer + libFuzzer build (scripts/test.sh)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# fuzz.sh: runs the libFuzzer targets (tests/fuzz) over the frontend, sema and lowering.
+#
+#   scripts/fuzz.sh [--build DIR] [--seconds N] [--seed N] [--corpus DIR]
+#
+# --build    a build dir configured with -DTLC_FUZZ=ON (default: build-asan, which
+#            scripts/test.sh makes); it must hold fuzz_frontend and fuzz_frontend_tokens
+# --seconds  total time, split between the two targets (default: $TLC_FUZZ_SECONDS or 60)
+# --seed     libFuzzer's -seed (CI passes 1, so a bounded run is mostly reproducible)
+# --corpus   keep the corpus grown here (default: a temporary directory)
+#
+# Seeds: every .tl file in the repository and in ../shared/spec/examples. A crash, a
+# sanitizer report, a timeout (-timeout=10 s per input) or memory past -rss_limit_mb
+# fails the run; the reproducer is written under DIR/fuzz-artifacts/, and
+# `DIR/tests/fuzz/fuzz_frontend FILE` replays it. Each target's last line gives the executions.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$ROOT/build-asan
+seconds=${TLC_FUZZ_SECONDS:-60}
+seed=0
+corpus=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) build=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --corpus) corpus=$2; shift 2 ;;
+    *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+for target in fuzz_frontend fuzz_frontend_tokens; do
+  [ -x "$build/tests/fuzz/$target" ] || { echo "fuzz.sh: no $build/tests/fuzz/$target (configure with -DTLC_FUZZ=ON)" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/seeds"
+n=0
+while IFS= read -r -d '' file; do
+  n=$((n + 1))
+  cp "$file" "$tmp/seeds/$n.tl"
+done < <(find "$ROOT/examples" "$ROOT/tests" "$ROOT/../shared/spec/examples" -name '*.tl' -print0 2>/dev/null)
+[ -n "$corpus" ] || corpus=$tmp/corpus
+mkdir -p "$corpus" "$build/fuzz-artifacts"
+
+# Leak checking stays on: the phases own their memory (no LLVM is linked here).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+half=$(( (seconds + 1) / 2 ))
+status=0
+for target in fuzz_frontend fuzz_frontend_tokens; do
+  echo "fuzz.sh: $target for ${half}s over $n seed files (seed $seed)"
+  log=$tmp/$target.log
+  if ! "$build/tests/fuzz/$target" -max_total_time="$half" -seed="$seed" -timeout=10 -rss_limit_mb=2048 \
+         -max_len=16384 -dict="$ROOT/tests/fuzz/tl.dict" -print_final_stats=1 \
+         -artifact_prefix="$build/fuzz-artifacts/$target-" "$corpus" "$tmp/seeds" >"$log" 2>&1; then
+    tail -n 60 "$log"
+    echo "fuzz.sh: $target FAILED; reproducer in $build/fuzz-artifacts/" >&2
+    status=1
+  fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  echo "fuzz.sh: $target: $runs executions, corpus $(ls "$corpus" | wc -l) files"
+done
+exit $status
