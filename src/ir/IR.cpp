@@ -172,17 +172,22 @@ static int64_t floorModInt(int64_t a, int64_t b) { return a - floorDivInt(a, b) 
 
 static std::optional<int64_t> foldInt(BinOp op, int64_t a, int64_t b) {
   switch (op) {
-    case BinOp::Add: return a + b;
-    case BinOp::Sub: return a - b;
-    case BinOp::Mul: return a * b;
-    case BinOp::FloorDiv: if (b == 0) return std::nullopt; return floorDivInt(a, b);
-    case BinOp::FloorMod: if (b == 0) return std::nullopt; return floorModInt(a, b);
+    // A result that overflows int64 is not folded (signed overflow is undefined here).
+    case BinOp::Add: { int64_t r; if (__builtin_add_overflow(a, b, &r)) return std::nullopt; return r; }
+    case BinOp::Sub: { int64_t r; if (__builtin_sub_overflow(a, b, &r)) return std::nullopt; return r; }
+    case BinOp::Mul: { int64_t r; if (__builtin_mul_overflow(a, b, &r)) return std::nullopt; return r; }
+    case BinOp::FloorDiv: if (b == 0 || (a == INT64_MIN && b == -1)) return std::nullopt; return floorDivInt(a, b);
+    case BinOp::FloorMod: if (b == 0 || (a == INT64_MIN && b == -1)) return std::nullopt; return floorModInt(a, b);
     case BinOp::Min: return std::min(a, b);
     case BinOp::Max: return std::max(a, b);
     case BinOp::BitAnd: return a & b;
     case BinOp::BitOr: return a | b;
     case BinOp::BitXor: return a ^ b;
-    case BinOp::Shl: if (b < 0 || b > 62) return std::nullopt; return a << b;
+    case BinOp::Shl: {
+      int64_t r;
+      if (b < 0 || b > 62 || __builtin_mul_overflow(a, int64_t(1) << b, &r)) return std::nullopt;
+      return r;
+    }
     case BinOp::Shr: if (b < 0 || b > 62) return std::nullopt; return a >> b;
     case BinOp::Lt: return a < b;
     case BinOp::Le: return a <= b;

@@ -663,6 +663,10 @@ class Analyzer {
     auto shape = tupleItems(*c.args[0]);
     if (shape.empty()) fail(c.args[0]->range, "a tensor needs at least one dimension");
     for (const auto* s : shape) buf->shape.push_back(shapeEntry(*s));
+    int64_t constantElements = 1;  // element offsets are int64: the constant entries' product must fit
+    for (const auto& e : buf->shape)
+      if (auto k = asConstInt(e); k && __builtin_mul_overflow(constantElements, *k, &constantElements))
+        fail(c.args[0]->range, "tensor '" + p.name + "' has more elements than an int64 offset can address");
     const ast::Expr* strides = kind == "StridedTensor" ? c.args[1].get() : keyword(c, "strides");
     if (strides) {
       auto items = tupleItems(*strides);
