@@ -114,20 +114,21 @@ def markdown(rows, ceiling, ceiling_from, device, command, date):
     return "\n".join(out)
 
 
-def targets_table(rows):
-    lines = ["", "| tlc goal | target | best tlc row | met |", "| --- | ---: | ---: | --- |"]
+def goals(rows):
+    """One line per goal of issue 7: the best GPU-filling tlc row of that op against it."""
+    lines = ["", "tlc goals (best GPU-filling tlc row of the op, % of the copy ceiling):"]
     for op, target in TARGETS.items():
         mine = [r for r in rows if r.get("op") == op and r.get("impl") == "tlc" and r.get("size") == "large"]
         timed = [r for r in mine if r.get("pct_of_ceiling", 0) > 0]
         if timed:
             best = max(timed, key=lambda r: r["pct_of_ceiling"])
             miss = target - best["pct_of_ceiling"]
-            verdict = "yes" if miss <= 0 else f"no: {miss:.1f} points short"
-            lines.append(f"| {op} | {target:.0f}% | {best['pct_of_ceiling']:.1f}% ({best['what']}, {best['shape']}) "
-                         f"| {verdict} |")
+            verdict = "met" if miss <= 0 else f"missed by {miss:.1f} points"
+            lines.append(f"- {op}: {best['pct_of_ceiling']:.1f}% ({best['what']}, {best['shape']}) against "
+                         f"{target:.0f}%: {verdict}")
         else:
-            why = mine[0]["status"] if mine else "no row"
-            lines.append(f"| {op} | {target:.0f}% | - | {why} |")
+            why = "; ".join(sorted({f"{r['what']}: {r['status']}" for r in mine})) or "no GPU-filling tlc row"
+            lines.append(f"- {op}: not timed ({why}; goal {target:.0f}%)")
     return "\n".join(lines)
 
 
@@ -150,7 +151,7 @@ def main():
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     print(markdown(rows, ceiling, ceiling_from, args.device, args.command, date))
-    print(targets_table(rows))
+    print(goals(rows))
     failed = [r for r in rows if str(r.get("status", "")).startswith("FAIL")]
     passed = sum(1 for r in rows if r.get("status") == "PASS")
     others = len(rows) - passed - len(failed)

@@ -46,7 +46,7 @@ if [ $dry -eq 1 ]; then
   export LD_LIBRARY_PATH="$here/mock${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   device="CPU rehearsal (tests/gpu/mock libcuda: no GPU, times mean nothing)"
 else
-  device="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
+  device="$(timeout 20 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
   device="${device:-unknown GPU (nvidia-smi gave nothing)}"
 fi
 say "# run_bench: $device; $(cat "$here/build_info.txt" 2>/dev/null | tr '\n' ' ')"
