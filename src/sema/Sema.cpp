@@ -46,10 +46,9 @@ struct MacroDef {
 
 // The names of every operator the spec defines but this build does not lower yet.
 const std::set<std::string> kNotYetSupported = {
-    "async_copy", "tma_copy", "copy_cluster", "transpose", "im2col", "c2d_im2col",
+    "tma_copy", "copy_cluster", "transpose", "im2col", "c2d_im2col",
     "tma_gather4", "tma_scatter4", "tma_gather4_bytes", "alloc_barrier", "barrier_arrive",
-    "mbarrier_wait_parity", "mbarrier_expect_tx", "shuffle_elect", "cp_async_commit",
-    "cp_async_wait", "tma_store_wait", "tma_store_arrive", "cp_async_gs",
+    "mbarrier_wait_parity", "mbarrier_expect_tx", "shuffle_elect", "tma_store_wait", "tma_store_arrive", "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
     "annotate_layout", "annotate_safe_value", "Fragment", "swizzled", "padded",
@@ -1224,7 +1223,8 @@ class Analyzer {
     if (s.expr->kind != ast::ExprKind::Call) fail(s.range, "this expression has no effect; a statement must be a call or an assignment");
     const auto& c = s.expr->as<ast::Call>();
     std::string callee = calleeName(c);
-    if (callee == "copy") return copyOp(c);
+    if (callee == "copy" || callee == "async_copy") return copyOp(c, callee);
+    if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
     if (callee == "fill" || callee == "clear") return fillOp(c, callee);
     if (callee == "sync_threads" || callee == "fence_proxy_async") {
       checkKeywords(c, callee, {});
@@ -1579,15 +1579,23 @@ class Analyzer {
     return *c != 0;
   }
 
-  static const std::vector<std::string>& copyKeywords() {
-    static const std::vector<std::string> k = {"coalesced_width", "disable_tma", "eviction_policy",
-                                               "prefer_instruction", "annotations", "loop_layout"};
-    return k;
+  static const std::vector<std::string>& copyKeywords(const std::string& op) {
+    static const std::vector<std::string> copy = {"coalesced_width", "disable_tma", "eviction_policy",
+                                                  "prefer_instruction", "annotations", "loop_layout"};
+    static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
+    return op == "async_copy" ? async : copy;
   }
 
   // One copy option, from a keyword argument or an annotations={...} entry.
-  void copyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange, bool fromAnnotations,
-                  SourceRange& preferAt) {
+  void copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
+                  bool fromAnnotations, SourceRange& preferAt) {
+    const auto& keys = copyKeywords(op);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end() || (fromAnnotations && key == "annotations")) {
+      std::vector<std::string> valid = keys;
+      if (fromAnnotations) valid.erase(std::find(valid.begin(), valid.end(), "annotations"));
+      fail(keyRange, std::string(fromAnnotations ? "unknown annotation \"" + key + "\"" : "unknown keyword argument '" + key + "'") +
+                         " for " + op + "; valid: " + joined(valid));
+    }
     if (key == "coalesced_width") {
       auto w = constIntArg(value, "coalesced_width");
       if (w != 1 && w != 2 && w != 4 && w != 8 && w != 16)
@@ -1604,20 +1612,17 @@ class Analyzer {
       preferAt = value.range;
     } else if (key == "loop_layout") {
       fail(keyRange, "not yet supported: loop_layout");
-    } else if (key == "annotations" && !fromAnnotations) {
+    } else if (key == "annotations") {
       if (value.kind != ast::ExprKind::Dict) fail(value.range, "annotations must be a dict {\"key\": value, ...}");
-    } else {
-      std::vector<std::string> valid = copyKeywords();
-      if (fromAnnotations) valid.erase(std::find(valid.begin(), valid.end(), "annotations"));
-      fail(keyRange, std::string(fromAnnotations ? "unknown annotation \"" + key + "\"" : "unknown keyword argument '" + key + "'") +
-                         " for copy; valid: " + joined(valid));
     }
   }
 
-  StmtRef copyOp(const ast::Call& c) {
-    checkKeywords(c, "copy", copyKeywords());
-    if (c.args.size() != 2) fail(c.range, "copy takes (src, dst) and keyword arguments");
-    if (inParallel_) fail(c.callee->range, "copy() cannot be called inside a Parallel loop; assign elements instead");
+  // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
+  // async_copy issues cp.async and commits a group without waiting for it.
+  StmtRef copyOp(const ast::Call& c, const std::string& op) {
+    checkKeywords(c, op, copyKeywords(op));
+    if (c.args.size() != 2) fail(c.range, op + " takes (src, dst) and keyword arguments");
+    if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop; assign elements instead");
     RegionSpec src = regionSpec(*c.args[0], Access::Read);
     RegionSpec dst = regionSpec(*c.args[1], Access::Write);
     if (src.buffer->dtype == DType::Float4E2M1 || dst.buffer->dtype == DType::Float4E2M1)
@@ -1626,7 +1631,7 @@ class Analyzer {
     SourceRange preferAt;
     const ast::Dict* annotations = nullptr;
     for (const auto& kw : c.kwargs) {
-      copyOption(options, kw.name, *kw.value, kw.nameRange, false, preferAt);
+      copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, preferAt);
       if (kw.name == "annotations") annotations = &kw.value->as<ast::Dict>();
     }
     // annotations={...} win over the keyword arguments.
@@ -1636,7 +1641,7 @@ class Analyzer {
         if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
         const std::string& key = entry.key->as<ast::StringLit>().value;
         if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
-        copyOption(options, key, *entry.value, entry.key->range, true, preferAt);
+        copyOption(op, options, key, *entry.value, entry.key->range, true, preferAt);
       }
     }
     if (options.prefer == PreferInstruction::Tma && options.disableTma)
@@ -1646,6 +1651,14 @@ class Analyzer {
     // global and shared memory (either way); cp.async loads global into shared.
     MemScope from = s.buffer->scope, to = d.buffer->scope;
     std::string pair = std::string(name(from)) + " -> " + name(to);
+    if (op == "async_copy") {
+      options.async = true;
+      if (!(from == MemScope::Global && to == MemScope::Shared))
+        fail(c.range, "async_copy copies global -> shared.dyn; this copy is " + pair);
+      if (s.buffer->dtype != d.buffer->dtype)
+        fail(c.range, std::string("async_copy copies without converting; this copy converts ") + name(s.buffer->dtype) +
+                          " to " + name(d.buffer->dtype));
+    }
     if (options.prefer == PreferInstruction::Tma &&
         !((from == MemScope::Global && to == MemScope::Shared) || (from == MemScope::Shared && to == MemScope::Global)))
       fail(preferAt, "prefer_instruction=\"tma\" copies global -> shared.dyn or shared.dyn -> global; this copy is " + pair);
@@ -1664,9 +1677,26 @@ class Analyzer {
           failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
                       r->buffer);
     }
-    auto op = std::make_shared<CopyOp>(c.range, s, d);
-    op->options = options;
-    return op;
+    auto result = std::make_shared<CopyOp>(c.range, s, d);
+    result->options = options;
+    return result;
+  }
+
+  // cp_async_commit() closes the group of cp.async copies issued so far;
+  // cp_async_wait(n) waits until at most n groups are in flight.
+  StmtRef cpAsyncGroup(const ast::Call& c, const std::string& callee) {
+    checkKeywords(c, callee, {});
+    if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+    if (callee == "cp_async_commit") {
+      if (!c.args.empty()) fail(c.args[0]->range, "cp_async_commit() takes no arguments");
+      return std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+    }
+    if (c.args.size() != 1) fail(c.range, "cp_async_wait takes the number of groups allowed in flight: cp_async_wait(0)");
+    int64_t n = constIntArg(*c.args[0], "the number of groups in flight");
+    if (n < 0 || n > 7) fail(c.args[0]->range, "cp_async_wait takes 0 to 7 groups in flight, not " + std::to_string(n));
+    auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+    wait->immediate = n;
+    return wait;
   }
 
   // fill(region, value) / clear(region): any scope; the region's extents must be
