@@ -38,6 +38,8 @@ configs=(
   "batch_sum|batch_sum.tl||batch_sum.cpp|"
   "strided_compact|strided_compact.tl||strided_compact.cpp|"
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
+  "launcher_hostile|tile_copy.tl||launcher_hostile.cpp|"
+  "launcher_hostile_smem224k|tile_copy.tl|-D BN=896|launcher_hostile.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }
