@@ -2,12 +2,14 @@
 #
 #   tlc_add_kernels(<target>
 #                   SOURCES a.tl [b.tl ...]
-#                   [ARCHS sm_90a]            # one architecture for now (default: sm_90a)
+#                   [ARCHS sm_90a ...]        # default: sm_90a; several: one cubin each in
+#                                             # the header, picked by the device at load time
 #                   [OPTIONS -DBM=64 -O3 ...] # passed to tlc for every source
 #                   [OUTPUT_DIR dir])         # default: <binary dir>/tlc/<target>
 #
-# For each source `name.tl` a custom command writes OUTPUT_DIR/name.cubin and
-# OUTPUT_DIR/name.h with a dependency file (DEPFILE), so a kernel is rebuilt when its
+# For each source `name.tl` a custom command writes OUTPUT_DIR/name.cubin (and
+# name.ARCH.cubin for each ARCHS entry after the first) and OUTPUT_DIR/name.h with a
+# dependency file (DEPFILE), so a kernel is rebuilt when its
 # .tl file, its options or tlc itself change, and only then. tlc runs with
 # --write-if-changed: a header whose bytes stay the same keeps its time stamp, and
 # the code that includes it is not recompiled. The target gets OUTPUT_DIR on its
@@ -29,10 +31,9 @@ function(tlc_add_kernels target)
   if(NOT TLC_ARCHS)
     set(TLC_ARCHS sm_90a)
   endif()
-  list(LENGTH TLC_ARCHS arch_count)
-  if(arch_count GREATER 1)
-    message(FATAL_ERROR "tlc_add_kernels(${target}): one architecture per build for now (got ${TLC_ARCHS})")
-  endif()
+  list(GET TLC_ARCHS 0 first_arch)
+  list(SUBLIST TLC_ARCHS 1 -1 more_archs)
+  string(REPLACE ";" "," arch_flag "${TLC_ARCHS}")
   if(NOT TLC_OUTPUT_DIR)
     set(TLC_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/tlc/${target}")
   endif()
@@ -54,9 +55,13 @@ function(tlc_add_kernels target)
     set(cubin "${TLC_OUTPUT_DIR}/${name}.cubin")
     set(header "${TLC_OUTPUT_DIR}/${name}.h")
     set(depfile "${TLC_OUTPUT_DIR}/${name}.d")
+    set(more_cubins "")
+    foreach(arch IN LISTS more_archs)
+      list(APPEND more_cubins "${TLC_OUTPUT_DIR}/${name}.${arch}.cubin")
+    endforeach()
     add_custom_command(
-      OUTPUT "${cubin}" "${header}"
-      COMMAND "${tlc_exe}" "${source_abs}" -o "${cubin}" --header "${header}" --arch=${TLC_ARCHS}
+      OUTPUT "${cubin}" "${header}" ${more_cubins}
+      COMMAND "${tlc_exe}" "${source_abs}" -o "${cubin}" --header "${header}" --arch=${arch_flag}
               ${TLC_OPTIONS} -MD -MF "${depfile}" -MT "${cubin}" --write-if-changed
       DEPENDS "${source_abs}" "${tlc_exe}"
       DEPFILE "${depfile}"

@@ -122,6 +122,17 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     plan.textPath = options.outputPath;
   }
 
+  // Several architectures: a cubin each (the first at -o, the others beside it as
+  // STEM.ARCH.cubin) and one header that embeds them all; no text stages.
+  if (!options.moreArchs.empty()) {
+    if (!plan.textStages.empty()) {
+      error = "several --arch values build cubins and a header only (--emit=cubin,header)";
+      return std::nullopt;
+    }
+    for (const std::string& arch : options.moreArchs)
+      if (!plan.cubinPath.empty()) plan.moreCubinPaths.push_back(replaceExtension(plan.cubinPath, "." + arch + ".cubin"));
+  }
+
   // The dependency file describes the first file written: the cubin, else the
   // header, else the text file.
   if (options.depfile) {
@@ -140,6 +151,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
   std::vector<std::string> paths;
   for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath, &plan.depfilePath})
     if (!p->empty()) paths.push_back(*p);
+  for (const std::string& p : plan.moreCubinPaths) paths.push_back(p);
   for (size_t i = 0; i < paths.size(); ++i) {
     if (paths[i] == options.inputPath) {
       error = "output '" + paths[i] + "' would overwrite the input";
@@ -298,6 +310,37 @@ bool failed(const Product& product, const DiagnosticEngine& diags, const char* p
 
 }  // namespace
 
+// ---------------------------------------------------------------- other architectures
+
+namespace {
+// The phases from the AST to a cubin for one more architecture (after the first
+// architecture's run found the source sound). Prints nothing but diagnostics.
+std::optional<std::vector<uint8_t>> cubinForArch(const ast::File& syntax, const PipelineOptions& options,
+                                                 const std::string& arch, DiagnosticEngine& diags, int& exitCode) {
+  const TargetOptions target{arch, options.optLevel};
+  exitCode = kExitSourceErrors;
+  std::unique_ptr<ir::Module> tileIR = analyze(syntax, SemaOptions{options.defines, arch}, diags);
+  if (!tileIR || diags.hasErrors()) return std::nullopt;
+  std::unique_ptr<ir::Module> loopIR = lower(*tileIR, LowerOptions{false}, diags);
+  if (!loopIR || diags.hasErrors()) return std::nullopt;
+  for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
+  size_t firstDiag = diags.all().size();
+  std::unique_ptr<LLVMModule> llvmModule = generateLLVM(*loopIR, target, diags);
+  std::optional<std::string> ptx;
+  if (llvmModule && !diags.hasErrors()) ptx = emitPTX(*llvmModule, target, diags);
+  std::optional<std::vector<uint8_t>> cubin;
+  if (ptx && !diags.hasErrors()) cubin = assembleCubin(*ptx, target, diags);
+  if (!cubin || diags.hasErrors()) {
+    exitCode = backendFailureCode(diags, firstDiag);
+    return std::nullopt;
+  }
+  // The header's launchers come from the first architecture's kernels: these must
+  // be the same entries.
+  exitCode = kExitEnvironment;
+  return cubin;
+}
+}  // namespace
+
 // ---------------------------------------------------------------- the pipeline
 
 int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream& err) {
@@ -415,6 +458,19 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     if (!plan->cubinPath.empty()) products.file(plan->cubinPath, std::string(cubin->begin(), cubin->end()));
   }
 
+  // 8b. The cubins for the other architectures.
+  std::vector<ArchCubin> cubins;
+  if (cubin) cubins.push_back({options.arch, *cubin});
+  for (size_t i = 0; i < options.moreArchs.size(); ++i) {
+    clock.start("cubin");
+    int exitCode = kExitSourceErrors;
+    std::optional<std::vector<uint8_t>> more = cubinForArch(*syntax, options, options.moreArchs[i], diags, exitCode);
+    clock.stop();
+    if (!more) return exitCode;
+    if (!plan->moreCubinPaths.empty()) products.file(plan->moreCubinPaths[i], std::string(more->begin(), more->end()));
+    cubins.push_back({options.moreArchs[i], std::move(*more)});
+  }
+
   // 9. The C launcher header.
   if (plan->wants(Stage::Header)) {
     clock.start("header");
@@ -423,7 +479,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     HeaderOptions headerOptions{options.prefix.empty() ? symbolPrefixFor(options.inputPath) : options.prefix,
                                 options.prefix.empty() ? "" : options.prefix + "_", baseName(options.inputPath),
                                 options.arch};
-    std::string header = generateHeader(*loopIR, *cubin, headerOptions);
+    std::string header = generateMultiArchHeader(*loopIR, cubins, headerOptions);
     clock.stop();
     if (plan->headerPath.empty())
       products.text(Stage::Header, header);

@@ -37,6 +37,7 @@ struct PipelineOptions {
   std::string outputPath;     // -o; see planOutputs for the defaults
   std::string headerPath;     // --header
   std::string arch = "sm_90a";
+  std::vector<std::string> moreArchs;  // --arch given several times: the header embeds one cubin each
   std::string prefix;         // --prefix: names every C symbol of the header PREFIX_...
   int optLevel = 3;
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
@@ -73,6 +74,7 @@ struct OutputPlan {
   std::string cubinPath;          // empty: the cubin is not written
   std::string headerPath;         // empty: the header is not written to its own file
   std::string depfilePath;        // empty: no dependency file
+  std::vector<std::string> moreCubinPaths;  // per options.moreArchs: "dir/k.sm_80.cubin"
   std::vector<std::string> depTargets;  // the depfile's targets (-MT, else the first output)
   Stage last = Stage::Header;     // the pipeline stops after this stage
 

@@ -60,7 +60,10 @@ Dependency file (Make syntax, for make, Ninja and CMake's DEPFILE):
   -MP                  add a phony rule for every dependency but the input
 
 Code generation:
-  --arch=ARCH          target GPU (default: sm_90a)
+  --arch=ARCH          target GPU (default: sm_90a); several (--arch=sm_80,sm_90a
+                       or the option repeated) build a cubin each (the first at
+                       -o, the others at STEM.ARCH.cubin) and one header that
+                       loads the one for the device's compute capability
   -O0 -O1 -O2 -O3      optimization level (default: -O3)
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
                        repeatable; -DNAME=VALUE works too
@@ -180,7 +183,8 @@ int main(int argc, char** argv) {
   app.add_option("-o", options.outputPath);
   app.add_option("--header", options.headerPath);
   app.add_option("--emit", emitList)->delimiter(',')->allow_extra_args(false);
-  app.add_option("--arch", options.arch);
+  std::vector<std::string> archList;
+  app.add_option("--arch", archList)->delimiter(',')->allow_extra_args(false);
   app.add_option("--prefix", options.prefix);
   app.add_option("-O", optLevel);
   app.add_option("-D", defineList)->allow_extra_args(false);
@@ -252,10 +256,17 @@ int main(int argc, char** argv) {
   }
 
   // The backend decides which targets it supports; here only the spelling is checked.
-  if (options.arch.rfind("sm_", 0) != 0 || options.arch.size() < 5 ||
-      options.arch.find_first_not_of("0123456789", 3) < options.arch.size() - 1 ||
-      !std::isdigit((unsigned char)options.arch[3]))
-    return usageError("invalid --arch '" + options.arch + "' (expected sm_XX or sm_XXa, e.g. sm_90a)");
+  for (const std::string& arch : archList) {
+    if (arch.rfind("sm_", 0) != 0 || arch.size() < 5 || arch.find_first_not_of("0123456789", 3) < arch.size() - 1 ||
+        !std::isdigit((unsigned char)arch[3]) || !std::isdigit((unsigned char)arch[4]) ||
+        (!std::isdigit((unsigned char)arch.back()) && arch.back() != 'a'))
+      return usageError("invalid --arch '" + arch + "' (expected sm_XX or sm_XXa, e.g. sm_90a)");
+    for (const std::string& other : options.moreArchs)
+      if (other == arch) return usageError("--arch '" + arch + "' given twice");
+    if (&arch != &archList.front() && arch == archList.front()) return usageError("--arch '" + arch + "' given twice");
+    if (&arch == &archList.front()) options.arch = arch;
+    else options.moreArchs.push_back(arch);
+  }
 
   if (colorMode == "always") options.color = true;
   else if (colorMode == "never") options.color = false;

@@ -140,11 +140,24 @@ int main(void) {
   cuDeviceGetName(name, sizeof name, device);
   printf("# host_app on %s\n", name);
 
+  /* Each header embeds an sm_80 and an sm_90a cubin (ARCHS in CMakeLists.txt) and
+   * loads the one for this device: sm_90a on compute capability 9.0, sm_80 on 8.x. */
+  {
+    int major = 0, minor = 0;
+    const char *arch = tile_copy_arch(), *want;
+    cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+    cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+    want = major == 9 && minor == 0 ? "sm_90a" : major == 8 ? "sm_80" : NULL;
+    printf("# compute capability %d.%d: tile_copy.h picks %s\n", major, minor, arch ? arch : "no cubin");
+    result("arch picked by compute capability", want ? arch && strcmp(arch, want) == 0 : arch == NULL, 0,
+           arch ? arch : "none");
+  }
+
   /* Load both modules now, so that a missing binary for this GPU shows here. */
   status = tile_copy_load();
   if (status == CUDA_SUCCESS) status = scale_load();
   if (status != CUDA_SUCCESS) {
-    fprintf(stderr, "host_app: loading the kernels: %s\n", error_name(status));
+    fprintf(stderr, "host_app: loading the kernels: %s\n", tile_copy_last_error()[0] ? tile_copy_last_error() : scale_last_error());
     result("load", 0, 0, error_name(status));
     return 1;
   }

@@ -24,4 +24,14 @@ struct HeaderOptions {
 std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>& cubin,
                            const HeaderOptions& options);
 
+// One cubin per architecture (options.arch is ignored): the header embeds them all
+// and loads the one that fits the current device. A single entry gives exactly the
+// header of the overload above.
+struct ArchCubin {
+  std::string arch;  // "sm_90a"
+  std::vector<uint8_t> cubin;
+};
+std::string generateMultiArchHeader(const ir::Module& loopIR, const std::vector<ArchCubin>& cubins,
+                                   const HeaderOptions& options);
+
 }  // namespace tlc
