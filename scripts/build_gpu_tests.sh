@@ -127,7 +127,8 @@ else
   failed+=("ceiling (failed to compile)")
 fi
 cp tests/gpu/run_all.sh "$out/run_all.sh"
-chmod +x "$out/run_all.sh"
+cp scripts/gpu_sanitize.sh "$out/gpu_sanitize.sh"
+chmod +x "$out/run_all.sh" "$out/gpu_sanitize.sh"
 
 echo "built into $out/: ${built[*]:-nothing}"
 if [ ${#failed[@]} -ne 0 ]; then
@@ -136,7 +137,7 @@ if [ ${#failed[@]} -ne 0 ]; then
   echo "details: $log"
   tail -n 30 "$log"
 fi
-echo "size: $(du -sh "$out" | cut -f1) (carry .gpu; run: bash .gpu/run_all.sh)"
+echo "size: $(du -sh "$out" | cut -f1) (carry .gpu; run: bash .gpu/run_all.sh; bash .gpu/gpu_sanitize.sh)"
 [ ${#built[@]} -gt 1 ] || exit 2
 [ ${#failed[@]} -eq 0 ] || exit 1
 exit 0

@@ -272,9 +272,14 @@ class Checker {
 // ------------------------------------------------------------------ timing
 
 // Median milliseconds of `reps` launches after `warmup` ones; `launch(rep)` enqueues
-// one launch on the test stream and returns its CUresult.
+// one launch on the test stream and returns its CUresult. TLC_GPU_QUICK=1 (set by
+// scripts/gpu_sanitize.sh, whose checkers slow every launch down) times one launch.
 inline double medianMs(const std::function<CUresult(int)>& launch, int reps = 100, int warmup = 5) {
   Gpu& g = gpu();
+  if (const char* quick = std::getenv("TLC_GPU_QUICK"); quick && *quick && *quick != '0') {
+    reps = 1;
+    warmup = 0;
+  }
   for (int i = 0; i < warmup; ++i) CU_CHECK(launch(i));
   CU_CHECK(cuStreamSynchronize(g.stream));
   std::vector<CUevent> start(reps), stop(reps);
