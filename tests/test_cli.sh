@@ -276,6 +276,32 @@ for std in "gcc -std=c11 -x c" "g++ -std=c++17 -x c++"; do
     pass "a two-arch header compiles and links (${std%% *})"; else fail "two-arch header (${std%% *})" "$out"; fi
 done
 
+# ---------------------------------------------------------------- .h + .c pair
+mkdir -p pair
+expect_exit 0 "--emit=cubin,header,source" k.tl -o pair/k.cubin --emit=cubin,header,source
+if [ -s pair/k.h ] && [ -s pair/k.c ] && ! grep -q "static inline CUresult tile_copy_launch" pair/k.h; then
+  pass "the pair: declarations in k.h, definitions in k.c"; else fail "the pair" "$(ls -l pair)"; fi
+expect_text "$(cat pair/k.h)" "CUresult tile_copy_launch(CUdeviceptr A" "the pair's header declares the launcher"
+expect_text "$(head -3 pair/k.c)" '#include "k.h"' "the pair's source includes its header"
+expect_exit 0 "a second pair, two arches, --prefix" k.tl -o pair/two.cubin --emit=cubin,header,source --arch=sm_80,sm_90a --prefix two
+expect_exit 2 "--emit=source without header" k.tl --emit=cubin,source -o pair/x.cubin
+expect_exit 2 "--emit=header,source to stdout" k.tl --emit=header,source
+cat >pair/use.cpp <<'EOF2'
+#include "k.h"
+#include "two.h"
+#include <cstring>
+int main() {
+  CUresult r = tile_copy_launch(0, 0, -1, 4, nullptr);
+  const tlc_kernel_info *info = two_tile_copy_info(0);
+  return r == CUDA_ERROR_INVALID_VALUE && std::strncmp(k_last_error(), "tile_copy_launch", 16) == 0 && info ? 0 : 1;
+}
+EOF2
+flags=(-Wall -Wextra -Werror -Wpedantic -I"$CUDA/include" -Ipair)
+if out=$(gcc -std=c11 "${flags[@]}" -c pair/k.c -o pair/k.o 2>&1 && gcc -std=c11 "${flags[@]}" -c pair/two.c -o pair/two.o 2>&1 &&
+         g++ -std=c++17 -x c++ "${flags[@]}" -c pair/k.c -o pair/k_cpp.o 2>&1 &&
+         g++ -std=c++17 "${flags[@]}" pair/use.cpp pair/k.o pair/two.o -o pair/use -L"$CUDA/lib64/stubs" -lcuda 2>&1); then
+  pass "two pairs: the .c files compile as C11 (and C++17), a C++ program links against both"; else fail "the pairs do not build" "$out"; fi
+
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"
 [ "$failures" -eq 0 ]

@@ -28,7 +28,7 @@ struct StageSpelling {
 constexpr StageSpelling kStageSpellings[] = {
     {Stage::Tokens, "tokens"}, {Stage::Ast, "ast"},   {Stage::TileIR, "ir"},
     {Stage::LoopIR, "loops"},  {Stage::LLVM, "llvm"}, {Stage::PTX, "ptx"},
-    {Stage::Cubin, "cubin"},   {Stage::Header, "header"},
+    {Stage::Cubin, "cubin"},   {Stage::Header, "header"}, {Stage::Source, "source"},
 };
 }  // namespace
 
@@ -103,7 +103,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     return std::nullopt;
   }
   for (Stage s : plan.stages)
-    if (s != Stage::Cubin && s != Stage::Header) plan.textStages.push_back(s);
+    if (s != Stage::Cubin && s != Stage::Header && s != Stage::Source) plan.textStages.push_back(s);
 
   if (plan.wants(Stage::Cubin)) {
     plan.cubinPath = !options.outputPath.empty()
@@ -120,6 +120,15 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
         plan.textStages.push_back(Stage::Header);
     }
     plan.textPath = options.outputPath;
+  }
+
+  // A .h + .c pair: the source file goes beside the header.
+  if (plan.wants(Stage::Source)) {
+    if (!plan.wants(Stage::Header) || plan.headerPath.empty()) {
+      error = "--emit=source makes a .h + .c pair: emit 'header' too, to a file (--header, or with the cubin)";
+      return std::nullopt;
+    }
+    plan.sourcePath = replaceExtension(plan.headerPath, ".c");
   }
 
   // Several architectures: a cubin each (the first at -o, the others beside it as
@@ -149,7 +158,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
 
   // Refuse to overwrite the source, or to write two products into one file.
   std::vector<std::string> paths;
-  for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath, &plan.depfilePath})
+  for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath, &plan.depfilePath, &plan.sourcePath})
     if (!p->empty()) paths.push_back(*p);
   for (const std::string& p : plan.moreCubinPaths) paths.push_back(p);
   for (size_t i = 0; i < paths.size(); ++i) {
@@ -476,10 +485,18 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     clock.start("header");
     // The header names the source by its file name only, so that it is the same
     // bytes whichever directory or path spelling the build used.
-    HeaderOptions headerOptions{options.prefix.empty() ? symbolPrefixFor(options.inputPath) : options.prefix,
-                                options.prefix.empty() ? "" : options.prefix + "_", baseName(options.inputPath),
-                                options.arch};
+    HeaderOptions headerOptions;
+    headerOptions.prefix = options.prefix.empty() ? symbolPrefixFor(options.inputPath) : options.prefix;
+    headerOptions.kernelPrefix = options.prefix.empty() ? "" : options.prefix + "_";
+    headerOptions.sourceName = baseName(options.inputPath);
+    headerOptions.arch = options.arch;
+    if (plan->wants(Stage::Source)) headerOptions.mode = HeaderOptions::Mode::PairHeader;
     std::string header = generateMultiArchHeader(*loopIR, cubins, headerOptions);
+    if (plan->wants(Stage::Source)) {
+      headerOptions.mode = HeaderOptions::Mode::PairSource;
+      headerOptions.headerInclude = baseName(plan->headerPath);
+      products.file(plan->sourcePath, generateMultiArchHeader(*loopIR, cubins, headerOptions));
+    }
     clock.stop();
     if (plan->headerPath.empty())
       products.text(Stage::Header, header);

@@ -17,9 +17,9 @@
 namespace tlc {
 
 // What `--emit=` can ask for, in pipeline order.
-enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header };
+enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header, Source };
 
-const char* stageName(Stage stage);  // the --emit spelling: "tokens" ... "header"
+const char* stageName(Stage stage);  // the --emit spelling: "tokens" ... "source"
 std::optional<Stage> stageFromName(std::string_view name);
 const std::vector<Stage>& allStages();
 
@@ -74,6 +74,7 @@ struct OutputPlan {
   std::string cubinPath;          // empty: the cubin is not written
   std::string headerPath;         // empty: the header is not written to its own file
   std::string depfilePath;        // empty: no dependency file
+  std::string sourcePath;         // --emit=header,source: the .c file (the header's path, .c)
   std::vector<std::string> moreCubinPaths;  // per options.moreArchs: "dir/k.sm_80.cubin"
   std::vector<std::string> depTargets;  // the depfile's targets (-MT, else the first output)
   Stage last = Stage::Header;     // the pipeline stops after this stage

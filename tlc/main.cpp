@@ -43,6 +43,9 @@ Output:
                          ptx     the PTX assembly
                          cubin   the cubin (binary, written to a file)
                          header  the C launcher header
+                         source  with header: a .h + .c pair instead (the
+                                 .c, beside the header, holds the cubin
+                                 and the definitions)
                        several text stages print in pipeline order
   --prefix NAME        name the header's C symbols NAME_load, NAME_last_error,
                        NAME_<kernel>_launch, ... (default: the input's stem for

@@ -19,6 +19,12 @@ struct HeaderOptions {
   std::string kernelPrefix;  // before each kernel's functions ("" or e.g. "mylib_")
   std::string sourceName;  // the .tl file's name as given, recorded in a comment
   std::string arch = "sm_90a";
+  // Single: one self-contained header, every function `static inline` (the default).
+  // PairHeader / PairSource: `--emit=header,source`: the header declares the public
+  // functions (external linkage) and the source file defines them, with the cubin and
+  // one module state for the whole program.
+  enum class Mode { Single, PairHeader, PairSource } mode = Mode::Single;
+  std::string headerInclude;  // PairSource: the header's file name, #included first
 };
 
 std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>& cubin,

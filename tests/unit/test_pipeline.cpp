@@ -67,7 +67,7 @@ TEST_CASE("stage names round-trip and are in pipeline order") {
     names.push_back(stageName(s));
     CHECK(stageFromName(stageName(s)) == s);
   }
-  CHECK(names == std::vector<std::string>{"tokens", "ast", "ir", "loops", "llvm", "ptx", "cubin", "header"});
+  CHECK(names == std::vector<std::string>{"tokens", "ast", "ir", "loops", "llvm", "ptx", "cubin", "header", "source"});
   CHECK_FALSE(stageFromName("IR").has_value());
   CHECK_FALSE(stageFromName("").has_value());
 }
