@@ -10,9 +10,9 @@
 # For each source `name.tl` a custom command writes OUTPUT_DIR/name.cubin (and
 # name.ARCH.cubin for each ARCHS entry after the first) and OUTPUT_DIR/name.h with a
 # dependency file (DEPFILE), so a kernel is rebuilt when its
-# .tl file, its options or tlc itself change, and only then. tlc runs with
-# --write-if-changed: a header whose bytes stay the same keeps its time stamp, and
-# the code that includes it is not recompiled. The target gets OUTPUT_DIR on its
+# .tl file, its options or tlc itself change, and only then. With Ninja, tlc runs
+# with --write-if-changed: a header whose bytes stay the same keeps its time stamp,
+# and the code that includes it is not recompiled. The target gets OUTPUT_DIR on its
 # include path (`#include "name.h"`) and links CUDA::cuda_driver.
 # Needs CMake 3.20 (DEPFILE with the Ninja and Makefile generators).
 cmake_minimum_required(VERSION 3.20)
@@ -48,6 +48,14 @@ function(tlc_add_kernels target)
     message(FATAL_ERROR "tlc_add_kernels: no tlc (find_package(tlc) first)")
   endif()
 
+  # --write-if-changed keeps an unchanged header's time stamp, so its includers do not
+  # recompile; that needs a generator that re-stats outputs (Ninja). Make would rerun
+  # tlc at every build for an output older than its .tl file, so there tlc always writes.
+  set(write_if_changed "")
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    set(write_if_changed --write-if-changed)
+  endif()
+
   set(headers "")
   foreach(source IN LISTS TLC_SOURCES)
     get_filename_component(source_abs "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -62,7 +70,7 @@ function(tlc_add_kernels target)
     add_custom_command(
       OUTPUT "${cubin}" "${header}" ${more_cubins}
       COMMAND "${tlc_exe}" "${source_abs}" -o "${cubin}" --header "${header}" --arch=${arch_flag}
-              ${TLC_OPTIONS} -MD -MF "${depfile}" -MT "${cubin}" --write-if-changed
+              ${TLC_OPTIONS} -MD -MF "${depfile}" -MT "${cubin}" ${write_if_changed}
       DEPENDS "${source_abs}" "${tlc_exe}"
       DEPFILE "${depfile}"
       COMMENT "tlc ${source}"

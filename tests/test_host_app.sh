@@ -66,4 +66,22 @@ if grep -q "kernels/scale.tl" <<<"$out" && grep -q "main.c" <<<"$out" && ! grep 
 out=$(ninja -C "$WORK/b" -d explain 2>&1)
 if grep -q "no work to do" <<<"$out"; then pass "after the edit, a build does nothing"; else fail "after the edit, a build did work" "$out"; fi
 
+# 6. The same with the Makefile generator (CMake's DEPFILE support for Make).
+cp -r "$ROOT/examples/host_app" "$WORK/msrc"
+if out=$(cmake -S "$WORK/msrc" -B "$WORK/m" -G "Unix Makefiles" -DCMAKE_PREFIX_PATH="$WORK/prefix" -DCUDAToolkit_ROOT="$CUDA" 2>&1) &&
+   out=$(make -C "$WORK/m" 2>&1); then
+  pass "Makefiles: build host_app"
+  out=$(make -C "$WORK/m" 2>&1)
+  if grep -q "tlc kernels/" <<<"$out"; then fail "Makefiles: a second build reran tlc" "$out"; else pass "Makefiles: a second build runs no tlc"; fi
+  sleep 1
+  touch "$WORK/msrc/kernels/scale.tl"
+  out=$(make -C "$WORK/m" 2>&1)
+  if grep -q "tlc kernels/scale.tl" <<<"$out" && ! grep -q "tlc kernels/tile_copy.tl" <<<"$out"; then
+    pass "Makefiles: touching scale.tl reruns tlc for it alone"; else fail "Makefiles: touching scale.tl" "$out"; fi
+  out=$(make -C "$WORK/m" 2>&1)
+  if grep -q "tlc kernels/" <<<"$out"; then fail "Makefiles: after the touch, a build reran tlc" "$out"; else pass "Makefiles: after the touch, a build runs no tlc"; fi
+else
+  fail "Makefiles: configure or build host_app" "$out"
+fi
+
 finish
