@@ -11,7 +11,8 @@ supported` are skipped), tlc compiles it
 
 and the cubin, header and depfile of 1-3 must be byte-identical, and the cubin and
 header of 4 the same as those of 1 (the depfile names the input as given, so it
-differs there by design). A build cache or a remote build may then reuse any of them.
+differs there by design). The first example is also built as a .h + .c pair for
+sm_80 and sm_90a in both directories, with identical results. A build cache or a remote build may then reuse any of them.
 The header may not contain the scratch directories' paths.
 
 Usage: test_reproducible.py --tlc build/tlc DIR...
@@ -109,6 +110,19 @@ def main():
             if first[".d"] != expected:
                 failures.append(f"{path}: depfile is {first['.d']!r}, expected {expected!r}")
             checked += 1
+            # Once: the .h + .c pair with two architectures, from both directories.
+            if checked == 1 and not extra:
+                pair = ["--emit=cubin,header,source", "--arch=sm_80,sm_90a"]
+                outs = []
+                for d in (a, b):
+                    code, output = compile_in(tlc, d, source, os.path.join("pair", name + ".cubin"), pair)
+                    if code != 0:
+                        failures.append(f"{path}: pair with two arches: exit {code}\n{output}")
+                        break
+                    stem = os.path.join(d, "pair", name)
+                    outs.append([open(stem + ext, "rb").read() for ext in (".cubin", ".sm_90a.cubin", ".h", ".c", ".d")])
+                if len(outs) == 2 and outs[0] != outs[1]:
+                    failures.append(f"{path}: pair with two arches: outputs differ between directories")
 
     for failure in failures:
         print("FAIL " + failure)
