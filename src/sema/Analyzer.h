@@ -1,0 +1,302 @@
+// Analyzer: the semantic analysis's state and steps, shared by the files of src/sema/.
+//
+// One Analyzer runs per compilation (sema::analyze in Sema.cpp). Its steps live in:
+//   Sema.cpp         utilities (diagnostics, keywords, scopes of names), file level
+//                    (consts, macros, -D), and the entry point
+//   Consts.cpp       folding of `const` expressions
+//   Kernels.cpp      kernel parameters (Tensor, StridedTensor, Buffer, ptr, dims), the launch block
+//   Statements.cpp   statements, loops, allocations, make_tensor, macros
+//   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options
+//   Expressions.cpp  scalar expressions and built-in calls
+// The extent rule itself is pure and lives in Regions.cpp. Internal to src/sema/.
+#pragma once
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sema/Regions.h"
+#include "sema/Sema.h"
+
+namespace tlc::sema {
+
+using namespace ir;
+
+// ------------------------------------------------------------------ values
+
+struct Value {
+  enum Kind { None, ConstInt, ConstFloat, DTypeName, Scalar, Mutable, BufferV, Pointer } kind = None;
+  int64_t intValue = 0;
+  double floatValue = 0;
+  DType dtype = DType::Int32;  // DTypeName: the type; Pointer: its element type
+  ExprRef expr;                // Scalar: the expression; Mutable: the var
+  VarRef var;                  // Mutable / Pointer: the variable
+  BufferRef buffer;            // BufferV
+  SourceRange decl;            // where the name was declared
+};
+
+struct MacroDef {
+  const ast::FunctionDecl* decl = nullptr;
+};
+
+// The names of every operator the spec defines but this build does not lower yet.
+inline const std::set<std::string> kNotYetSupported = {
+    "tma_copy", "copy_cluster", "transpose", "im2col", "c2d_im2col",
+    "tma_gather4", "tma_scatter4", "tma_gather4_bytes", "alloc_barrier", "barrier_arrive",
+    "mbarrier_wait_parity", "mbarrier_expect_tx", "shuffle_elect", "tma_store_wait", "tma_store_arrive", "cp_async_gs",
+    "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
+    "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
+    "annotate_layout", "annotate_safe_value", "Fragment", "swizzled", "padded",
+};
+
+inline std::string joined(const std::vector<std::string>& items) {
+  std::string s;
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i];
+  return s;
+}
+
+// The spellings of a memory scope, as `scope=` strings take them.
+inline std::optional<MemScope> scopeFromName(const std::string& s) {
+  if (s == "global") return MemScope::Global;
+  if (s == "shared.dyn" || s == "shared") return MemScope::Shared;
+  if (s == "local.fragment") return MemScope::Fragment;
+  if (s == "local") return MemScope::Local;
+  return std::nullopt;
+}
+inline constexpr const char* kValidScopes = "\"global\", \"shared.dyn\", \"shared\", \"local.fragment\", \"local\"";
+
+// A side of a copy before its extents are settled.
+struct RegionSpec {
+  BufferRef buffer;
+  std::vector<ExprRef> mins;
+  std::vector<std::optional<int64_t>> extents;  // per axis; nullopt = unknown (symbolic)
+  bool isHead = false;   // an element `A[i, j]`: extents come from the other side
+  bool isWhole = false;  // a bare buffer name: extents come from its declaration
+  Access access = Access::Read;
+  SourceRange range;
+};
+
+// Reports an error and makes the enclosing analysis step give up.
+struct Failed {};
+
+class Analyzer {
+ public:
+  Analyzer(const SemaOptions& options, DiagnosticEngine& diags) : options_(options), diags_(diags) {}
+
+  std::unique_ptr<Module> runWithDefines(const ast::File& file);
+
+ private:
+  const SemaOptions& options_;
+  DiagnosticEngine& diags_;
+  std::map<std::string, Value> globals_;
+  std::map<std::string, MacroDef> macros_;
+  std::map<std::string, SourceRange> declaredAt_;
+
+  // Per kernel.
+  Kernel* kernel_ = nullptr;
+  std::vector<std::map<std::string, Value>> scopes_;
+  std::map<std::string, VarRef> dimParams_;
+  int macroDepth_ = 0;
+  struct Expansion {
+    const ast::FunctionDecl* macro;
+    SourceRange call;
+  };
+  std::vector<Expansion> expansions_;  // the macro calls being expanded, outermost first
+  bool inParallel_ = false;
+  int threads_ = 0;
+  std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
+
+  // ------------------------------------------------------------- utilities
+
+  [[noreturn]] void fail(SourceRange r, const std::string& msg);
+  // Every error and warning goes through here: one inside a macro's body (found
+  // while expanding it) gets a note at each call that led to it, innermost first.
+  void error(SourceRange r, const std::string& msg);
+  void warning(SourceRange r, const std::string& msg);
+  void noteExpansions(SourceRange r);
+  void noteDecl(const std::string& name, SourceRange decl);
+
+  // Every op checks its keyword names before anything else: an unknown one is an
+  // error that lists the valid ones (or says there are none), a repeated one an
+  // error with a note at its first use.
+  void checkKeywords(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid);
+  const ast::Expr* keyword(const ast::Call& c, const std::string& name) const;
+  std::string stringValue(const ast::Expr& e, const std::string& what, const std::string& valid);
+
+  const Value* lookup(const std::string& name) const;
+  void define(const std::string& name, Value v, SourceRange r);
+  std::string uniqueName(const std::string& base);
+
+  // --------------------------------------------------------- file level
+
+  void collectGlobals(const ast::File& file);
+
+  // -D NAME=VALUE: replaces a const's value. Consts that depend on it were folded
+  // already, so the file is re-folded in order with the override in place.
+  void applyDefines();
+  std::map<std::string, Value> overrides_;
+
+ public:
+  // Re-folds consts in source order with -D overrides applied (called by analyze()).
+  void refold(const ast::File& file);
+
+ private:
+  // ------------------------------------------------------- const folding
+
+  Value evalConst(const ast::Expr& e);
+  static int64_t floorDivI(int64_t a, int64_t b);
+  Value foldIntBinary(const ast::Binary& b, int64_t x, int64_t y);
+
+  // ----------------------------------------------------------- kernels
+
+  std::optional<Kernel> analyzeKernel(const ast::FunctionDecl& decl);
+
+  VarRef dimParam(const std::string& name, SourceRange r);
+
+  // A shape or stride entry of a parameter: a const, or a symbolic dimension.
+  // Constant shape entries are positive, constant strides non-negative.
+  ExprRef shapeEntry(const ast::Expr& e, bool isStride = false);
+  Value evalShapeConst(const ast::Expr& e);
+
+  std::vector<const ast::Expr*> tupleItems(const ast::Expr& e);
+
+  DType dtypeArg(const ast::Expr& e);
+
+  static std::string calleeName(const ast::Call& c);
+
+  void analyzeKernelParam(const ast::Param& p);
+
+  // A parameter `n: int32` whose name an earlier shape introduced as a dimension
+  // becomes that dimension: one value, passed once, at the scalar's position.
+  bool adoptDimAsScalar(const ast::Param& p, const Value& existing);
+
+  static std::vector<ExprRef> rowMajorStrides(const std::vector<ExprRef>& shape);
+
+  StmtRef analyzeLaunch(const ast::With& w);
+
+  int64_t constIntArg(const ast::Expr& e, const std::string& what);
+
+  // ----------------------------------------------------------- statements
+
+  StmtRef block(const ast::Block& b, bool newScope = true);
+
+  StmtRef stmt(const ast::Stmt& s);
+
+  ExprRef condition(const ast::Expr& e);
+
+  static BinOp binOpOf(ast::AssignOp op);
+
+  ExprRef arith(BinOp op, ExprRef a, ExprRef b, SourceRange opRange);
+
+  // Integer operations on constants fold at compile time. A result that does not
+  // fit its type, INT64_MIN // -1, or a shift by the operand's width or more is an
+  // error, never a silent wrap (or a crash of the folding itself).
+  void checkIntegerFold(BinOp op, const ExprRef& a, const ExprRef& b, SourceRange opRange);
+  ExprRef checkFits(ExprRef e, SourceRange r);
+
+  StmtRef assign(const ast::Assign& a);
+
+  void checkStoreScope(const BufferRef& buf, SourceRange r);
+
+  std::string describe(const Value& v);
+
+  std::vector<ExprRef> constShape(const ast::Expr& e);
+
+  StmtRef allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+
+  // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
+  // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
+  StmtRef makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+
+  StmtRef forStmt(const ast::For& f);
+
+  StmtRef parallel(const ast::For& f, const ast::Call& c);
+
+  // ------------------------------------------------------- call statements
+
+  StmtRef exprStmt(const ast::ExprStmt& s);
+
+  static bool makesBuffer(const std::string& n);
+  static bool isPureBuiltin(const std::string& n);
+
+  StmtRef inlineMacro(const ast::Call& c, const ast::FunctionDecl& m);
+
+  StmtRef expandMacro(const ast::Call& c, const ast::FunctionDecl& m);
+
+  Value macroArgument(const ast::Param& p, const ast::Expr& arg, const ast::FunctionDecl& m);
+
+  BufferRef bufferOf(const ast::Expr& e);
+
+  // The indices of an element access `A[i, j]`.
+  std::vector<ExprRef> elementIndices(const ast::Index& ix, const BufferRef& buf);
+
+  void checkRank(const ast::Index& ix, const BufferRef& buf);
+
+  // An error about a buffer, with a note at its declaration.
+  [[noreturn]] void failAbout(SourceRange r, const std::string& msg, const BufferRef& buf);
+
+  // A constant index provably outside its axis (constant shape). Element accesses
+  // are not predicated, so this holds for global tensors too.
+  void checkElementInside(int64_t index, size_t axis, const BufferRef& buf, SourceRange r);
+
+  // ------------------------------------------------------------- regions
+
+  RegionSpec regionSpec(const ast::Expr& e, Access access);
+
+  static bool extentsKnown(const RegionSpec& r);
+
+  // A head address takes its extents from the other side (sema::headExtents).
+  void headFrom(RegionSpec& head, const RegionSpec& other);
+
+  // The documented rule: right-align, drop unit dimensions, remaining extents equal.
+  std::pair<Region, Region> settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange);
+
+  // A region provably outside its buffer (constant start, constant shape) is an
+  // error. A tile (shared, fragment, local) must hold the whole region; a global
+  // tensor's region may run past its end (a ragged edge: predicated at run time)
+  // but must start inside it. A symbolic start is not checked here.
+  void checkRegionInside(const RegionSpec& r);
+
+  static std::vector<int64_t> constExtents(const RegionSpec& r);
+  static Region toRegion(const RegionSpec& s);
+
+  std::string stringArg(const ast::Expr& e, const std::string& what, const std::vector<std::string>& valid);
+  static std::string joinedQuoted(const std::vector<std::string>& v);
+  bool boolArg(const ast::Expr& e, const std::string& what);
+
+  static const std::vector<std::string>& copyKeywords(const std::string& op);
+
+  // One copy option, from a keyword argument or an annotations={...} entry.
+  void copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
+                  bool fromAnnotations, SourceRange& preferAt);
+
+  // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
+  // async_copy issues cp.async and commits a group without waiting for it.
+  StmtRef copyOp(const ast::Call& c, const std::string& op);
+
+  // cp_async_commit() closes the group of cp.async copies issued so far;
+  // cp_async_wait(n) waits until at most n groups are in flight.
+  StmtRef cpAsyncGroup(const ast::Call& c, const std::string& callee);
+
+  // fill(region, value) / clear(region): any scope; the region's extents must be
+  // compile-time constants (an element is a region of one).
+  StmtRef fillOp(const ast::Call& c, const std::string& callee);
+
+  // ---------------------------------------------------------- expressions
+
+  ExprRef scalarExpr(const ast::Expr& e);
+
+  ExprRef toBool(const ExprRef& v, SourceRange r);
+
+  ExprRef callExpr(const ast::Call& c);
+};
+
+}  // namespace tlc::sema

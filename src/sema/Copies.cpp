@@ -1,0 +1,289 @@
+// Copies: regions (start, extent and access per axis) and the ops on them — copy,
+// async_copy, fill, clear — with the extent rule (Regions.cpp), bounds and options.
+#include "sema/Analyzer.h"
+
+namespace tlc::sema {
+
+RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
+  RegionSpec r;
+  r.range = e.range;
+  r.access = access;
+  if (e.kind == ast::ExprKind::Name) {
+    r.buffer = bufferOf(e);
+    r.isWhole = true;
+    for (const auto& s : r.buffer->shape) {
+      r.mins.push_back(intImm(0));
+      r.extents.push_back(asConstInt(s));
+    }
+    return r;
+  }
+  if (e.kind != ast::ExprKind::Index) fail(e.range, "expected a buffer, a region A[a:b, ...] or an element A[i, ...]");
+  const auto& ix = e.as<ast::Index>();
+  r.buffer = bufferOf(*ix.base);
+  checkRank(ix, r.buffer);
+  bool anySlice = false;
+  auto index = [&](const ast::Expr& x) {
+    ExprRef v = scalarExpr(x);
+    if (!isInt(v->dtype)) fail(x.range, std::string("an index must be an integer, not ") + name(v->dtype));
+    return cast(DType::Int32, v);
+  };
+  for (size_t i = 0; i < ix.items.size(); ++i) {
+    const auto& item = ix.items[i];
+    if (!item.isSlice) {
+      r.mins.push_back(index(*item.value));
+      r.extents.push_back(1);
+      continue;
+    }
+    anySlice = true;
+    ExprRef lo = item.lo ? index(*item.lo) : intImm(0);
+    ExprRef hi = item.hi ? index(*item.hi) : r.buffer->shape[i];
+    auto ext = constantDifference(hi, lo);
+    if (ext && *ext <= 0) fail(item.range, "empty slice: its extent is " + std::to_string(*ext));
+    r.mins.push_back(lo);
+    r.extents.push_back(ext);
+  }
+  r.isHead = !anySlice;
+  return r;
+}
+
+bool Analyzer::extentsKnown(const RegionSpec& r) {
+  for (const auto& e : r.extents)
+    if (!e) return false;
+  return true;
+}
+
+void Analyzer::headFrom(RegionSpec& head, const RegionSpec& other) {
+  if (!extentsKnown(other))
+    fail(other.range, "cannot deduce the copy's extents: '" + other.buffer->name +
+                          "' has a dimension whose extent is not a compile-time constant; give a slice with a constant extent");
+  auto ext = sema::headExtents(head.mins.size(), constExtents(other));
+  if (!ext)
+    fail(head.range, "cannot use '" + head.buffer->name + "[...]' (rank " + std::to_string(head.mins.size()) +
+                         ") as the head of a region with extents " + extentsText(constExtents(other)) + "; give '" +
+                         head.buffer->name + "' a slice instead");
+  head.extents.assign(ext->begin(), ext->end());
+}
+
+std::pair<Region, Region> Analyzer::settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange) {
+  if (src.isHead && dst.isHead) {
+    for (auto& e : src.extents) e = 1;  // two elements: one store
+    for (auto& e : dst.extents) e = 1;
+  } else if (src.isHead) {
+    headFrom(src, dst);
+  } else if (dst.isHead) {
+    headFrom(dst, src);
+  }
+  for (auto* r : {&src, &dst})
+    if (!extentsKnown(*r))
+      fail(r->range, "cannot deduce the copy's extents: a dimension of '" + r->buffer->name +
+                         "' has no compile-time extent; slice it with a constant extent or use an element as head address");
+  auto se = constExtents(src), de = constExtents(dst);
+  if (!sema::extentsAgree(se, de)) {
+    error(callRange, "copy extents do not match: source " + extentsText(se) + ", destination " + extentsText(de) +
+                         " (after dropping unit dimensions: " + extentsText(sema::nonUnitExtents(se)) + " vs " +
+                         extentsText(sema::nonUnitExtents(de)) + ")");
+    // A whole buffer's extents are its declared shape: show where that is.
+    for (const auto* r : {&src, &dst})
+      if (r->isWhole) noteDecl(r->buffer->name, r->buffer->declRange);
+    throw Failed{};
+  }
+  checkRegionInside(src);
+  checkRegionInside(dst);
+  return {toRegion(src), toRegion(dst)};
+}
+
+void Analyzer::checkRegionInside(const RegionSpec& r) {
+  bool tile = r.buffer->scope != MemScope::Global;
+  for (size_t i = 0; i < r.mins.size(); ++i) {
+    auto lo = asConstInt(r.mins[i]);
+    auto dim = asConstInt(r.buffer->shape[i]);
+    int64_t e = *r.extents[i];
+    auto text = [&](int64_t from) {
+      return "region [" + std::to_string(from) + ", " + std::to_string(from + e) + ") of dimension " + std::to_string(i) +
+             " is outside '" + r.buffer->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : "");
+    };
+    if (lo && *lo < 0) failAbout(r.range, text(*lo), r.buffer);
+    if (!dim) continue;
+    if (lo && (tile ? *lo + e > *dim : *lo >= *dim)) failAbout(r.range, text(*lo), r.buffer);
+    if (tile && e > *dim)
+      failAbout(r.range, "a region of extent " + std::to_string(e) + " does not fit dimension " + std::to_string(i) +
+                               " of '" + r.buffer->name + "' (extent " + std::to_string(*dim) + ")",
+                  r.buffer);
+  }
+}
+
+std::vector<int64_t> Analyzer::constExtents(const RegionSpec& r) {
+  std::vector<int64_t> out;
+  for (const auto& e : r.extents) out.push_back(e ? *e : -1);
+  return out;
+}
+
+Region Analyzer::toRegion(const RegionSpec& s) {
+  Region r;
+  r.buffer = s.buffer;
+  r.mins = s.mins;
+  for (const auto& e : s.extents) r.extents.push_back(*e);
+  r.access = s.access;
+  r.range = s.range;
+  return r;
+}
+
+std::string Analyzer::stringArg(const ast::Expr& e, const std::string& what, const std::vector<std::string>& valid) {
+  if (e.kind == ast::ExprKind::StringLit) {
+    const auto& s = e.as<ast::StringLit>().value;
+    if (std::find(valid.begin(), valid.end(), s) != valid.end()) return s;
+    fail(e.range, "invalid " + what + " \"" + s + "\"; valid: \"" + joinedQuoted(valid));
+  }
+  fail(e.range, what + " must be a string; valid: \"" + joinedQuoted(valid));
+}
+
+std::string Analyzer::joinedQuoted(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "\", \"" : "") + v[i];
+  return s + "\"";
+}
+
+bool Analyzer::boolArg(const ast::Expr& e, const std::string& what) {
+  ExprRef v = scalarExpr(e);
+  auto c = asConstInt(v);
+  if (!c || (v->dtype != DType::Bool && *c != 0 && *c != 1))
+    fail(e.range, what + " must be a compile-time bool; valid: True, False");
+  return *c != 0;
+}
+
+const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
+  static const std::vector<std::string> copy = {"coalesced_width", "disable_tma", "eviction_policy",
+                                                "prefer_instruction", "annotations", "loop_layout"};
+  static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
+  return op == "async_copy" ? async : copy;
+}
+
+void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
+                bool fromAnnotations, SourceRange& preferAt) {
+  const auto& keys = copyKeywords(op);
+  if (std::find(keys.begin(), keys.end(), key) == keys.end() || (fromAnnotations && key == "annotations")) {
+    std::vector<std::string> valid = keys;
+    if (fromAnnotations) valid.erase(std::find(valid.begin(), valid.end(), "annotations"));
+    fail(keyRange, std::string(fromAnnotations ? "unknown annotation \"" + key + "\"" : "unknown keyword argument '" + key + "'") +
+                       " for " + op + "; valid: " + joined(valid));
+  }
+  if (key == "coalesced_width") {
+    auto w = constIntArg(value, "coalesced_width");
+    if (w != 1 && w != 2 && w != 4 && w != 8 && w != 16)
+      fail(value.range, "invalid coalesced_width " + std::to_string(w) + "; valid: 1, 2, 4, 8, 16 (elements per access)");
+    o.coalescedWidth = (int)w;
+  } else if (key == "disable_tma") {
+    o.disableTma = boolArg(value, "disable_tma");
+  } else if (key == "eviction_policy") {
+    auto s = stringArg(value, "eviction_policy", {"evict_normal", "evict_first", "evict_last"});
+    o.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
+  } else if (key == "prefer_instruction") {
+    auto s = stringArg(value, "prefer_instruction", {"tma", "cp_async", "sync"});
+    o.prefer = s == "tma" ? PreferInstruction::Tma : s == "cp_async" ? PreferInstruction::CpAsync : PreferInstruction::Sync;
+    preferAt = value.range;
+  } else if (key == "loop_layout") {
+    fail(keyRange, "not yet supported: loop_layout");
+  } else if (key == "annotations") {
+    if (value.kind != ast::ExprKind::Dict) fail(value.range, "annotations must be a dict {\"key\": value, ...}");
+  }
+}
+
+StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
+  checkKeywords(c, op, copyKeywords(op));
+  if (c.args.size() != 2) fail(c.range, op + " takes (src, dst) and keyword arguments");
+  if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop; assign elements instead");
+  RegionSpec src = regionSpec(*c.args[0], Access::Read);
+  RegionSpec dst = regionSpec(*c.args[1], Access::Write);
+  if (src.buffer->dtype == DType::Float4E2M1 || dst.buffer->dtype == DType::Float4E2M1)
+    fail(c.range, "not yet supported: copies of float4_e2m1fn");
+  CopyOptions options;
+  SourceRange preferAt;
+  const ast::Dict* annotations = nullptr;
+  for (const auto& kw : c.kwargs) {
+    copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, preferAt);
+    if (kw.name == "annotations") annotations = &kw.value->as<ast::Dict>();
+  }
+  // annotations={...} win over the keyword arguments.
+  if (annotations) {
+    std::set<std::string> seen;
+    for (const auto& entry : annotations->entries) {
+      if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
+      const std::string& key = entry.key->as<ast::StringLit>().value;
+      if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+      copyOption(op, options, key, *entry.value, entry.key->range, true, preferAt);
+    }
+  }
+  if (options.prefer == PreferInstruction::Tma && options.disableTma)
+    fail(preferAt, "prefer_instruction=\"tma\" contradicts disable_tma=True");
+  auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  // The instruction asked for fixes the scope pairs: TMA moves a tile between
+  // global and shared memory (either way); cp.async loads global into shared.
+  MemScope from = s.buffer->scope, to = d.buffer->scope;
+  std::string pair = std::string(name(from)) + " -> " + name(to);
+  if (op == "async_copy") {
+    options.async = true;
+    if (!(from == MemScope::Global && to == MemScope::Shared))
+      fail(c.range, "async_copy copies global -> shared.dyn; this copy is " + pair);
+    if (s.buffer->dtype != d.buffer->dtype)
+      fail(c.range, std::string("async_copy copies without converting; this copy converts ") + name(s.buffer->dtype) +
+                        " to " + name(d.buffer->dtype));
+  }
+  if (options.prefer == PreferInstruction::Tma &&
+      !((from == MemScope::Global && to == MemScope::Shared) || (from == MemScope::Shared && to == MemScope::Global)))
+    fail(preferAt, "prefer_instruction=\"tma\" copies global -> shared.dyn or shared.dyn -> global; this copy is " + pair);
+  if (options.prefer == PreferInstruction::CpAsync && !(from == MemScope::Global && to == MemScope::Shared))
+    fail(preferAt, "prefer_instruction=\"cp_async\" copies global -> shared.dyn; this copy is " + pair);
+  if (options.prefer != PreferInstruction::Auto && options.prefer != PreferInstruction::Sync &&
+      s.buffer->dtype != d.buffer->dtype)
+    fail(preferAt, std::string("prefer_instruction=\"") + (options.prefer == PreferInstruction::Tma ? "tma" : "cp_async") +
+                       "\" copies without converting; this copy converts " + name(s.buffer->dtype) + " to " +
+                       name(d.buffer->dtype));
+  // A fragment side must be the whole fragment: its layout spreads the whole tile.
+  for (auto* r : {&s, &d}) {
+    if (r->buffer->scope != MemScope::Fragment) continue;
+    for (size_t i = 0; i < r->extents.size(); ++i)
+      if (r->extents[i] != *asConstInt(r->buffer->shape[i]))
+        failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
+                    r->buffer);
+  }
+  auto result = std::make_shared<CopyOp>(c.range, s, d);
+  result->options = options;
+  return result;
+}
+
+StmtRef Analyzer::cpAsyncGroup(const ast::Call& c, const std::string& callee) {
+  checkKeywords(c, callee, {});
+  if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+  if (callee == "cp_async_commit") {
+    if (!c.args.empty()) fail(c.args[0]->range, "cp_async_commit() takes no arguments");
+    return std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+  }
+  if (c.args.size() != 1) fail(c.range, "cp_async_wait takes the number of groups allowed in flight: cp_async_wait(0)");
+  int64_t n = constIntArg(*c.args[0], "the number of groups in flight");
+  if (n < 0 || n > 7) fail(c.args[0]->range, "cp_async_wait takes 0 to 7 groups in flight, not " + std::to_string(n));
+  auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+  wait->immediate = n;
+  return wait;
+}
+
+StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
+  checkKeywords(c, callee, {});
+  size_t want = callee == "fill" ? 2 : 1;
+  if (c.args.size() != want) fail(c.range, callee == "fill" ? "fill takes (buffer, value)" : "clear takes (buffer)");
+  if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+  RegionSpec r = regionSpec(*c.args[0], Access::Write);
+  if (r.isHead) for (auto& e : r.extents) e = 1;
+  for (const auto& e : r.extents)
+    if (!e) fail(r.range, "cannot " + callee + " a region whose extent is not a compile-time constant; slice it with a constant extent");
+  if (r.buffer->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: " + callee + " of float4_e2m1fn");
+  checkRegionInside(r);
+  ExprRef v = want == 2 ? scalarExpr(*c.args[1]) : intImm(0);
+  if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
+  if (r.buffer->scope == MemScope::Fragment)
+    for (size_t i = 0; i < r.extents.size(); ++i)
+      if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
+        failAbout(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'", r.buffer);
+  return std::make_shared<FillOp>(c.range, toRegion(r), cast(r.buffer->dtype, v));
+}
+
+}  // namespace tlc::sema

@@ -1,0 +1,159 @@
+// Expressions: scalar expressions, their types and constant folding, built-in calls.
+#include "sema/Analyzer.h"
+
+namespace tlc::sema {
+
+ExprRef Analyzer::scalarExpr(const ast::Expr& e) {
+  switch (e.kind) {
+    case ast::ExprKind::IntLit: {
+      uint64_t v = e.as<ast::IntLit>().value;
+      if (v > (uint64_t)INT64_MAX) fail(e.range, "integer literal is too large");
+      return intImm((int64_t)v, v > (uint64_t)INT32_MAX ? DType::Int64 : DType::Int32);
+    }
+    case ast::ExprKind::FloatLit: return floatImm(e.as<ast::FloatLit>().value, DType::Float32);
+    case ast::ExprKind::BoolLit: return intImm(e.as<ast::BoolLit>().value, DType::Bool);
+    case ast::ExprKind::StringLit: fail(e.range, "a string is not allowed here");
+    case ast::ExprKind::Name: {
+      const auto& n = e.as<ast::Name>().name;
+      const Value* v = lookup(n);
+      if (v && v->kind == Value::None) throw Failed{};  // its declaration already failed
+      if (!v) {
+        if (dtypeFromName(n)) fail(e.range, "a dtype is not a value here");
+        if (macros_.count(n)) fail(e.range, "macro '" + n + "' must be called");
+        fail(e.range, "use of undeclared name '" + n + "'");
+      }
+      switch (v->kind) {
+        case Value::ConstInt:
+          return intImm(v->intValue, v->intValue > INT32_MAX || v->intValue < INT32_MIN ? DType::Int64 : DType::Int32);
+        case Value::ConstFloat: return floatImm(v->floatValue, DType::Float32);
+        case Value::Scalar:
+        case Value::Mutable: return v->expr;
+        default: break;
+      }
+      error(e.range, "'" + n + "' is " + describe(*v) + ", not a scalar value");
+      noteDecl(n, v->decl);
+      throw Failed{};
+    }
+    case ast::ExprKind::Unary: {
+      const auto& u = e.as<ast::Unary>();
+      ExprRef a = scalarExpr(*u.operand);
+      switch (u.op) {
+        case ast::UnaryOp::Plus: return a;
+        case ast::UnaryOp::Neg:
+          if (a->dtype == DType::Bool || isStorageOnly(a->dtype)) fail(e.range, std::string("cannot negate a ") + name(a->dtype));
+          if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(e.range, "integer overflow in a constant expression");
+          return checkFits(unary(UnOp::Neg, a), e.range);
+        case ast::UnaryOp::BitNot:
+          if (!isInt(a->dtype)) fail(e.range, "'~' needs an integer operand");
+          return unary(UnOp::BitNot, a);
+        case ast::UnaryOp::Not: return unary(UnOp::Not, toBool(a, u.operand->range));
+      }
+      break;
+    }
+    case ast::ExprKind::Binary: {
+      const auto& b = e.as<ast::Binary>();
+      ExprRef l = scalarExpr(*b.lhs), r = scalarExpr(*b.rhs);
+      switch (b.op) {
+        case ast::BinaryOp::And: return binary(BinOp::And, toBool(l, b.lhs->range), toBool(r, b.rhs->range));
+        case ast::BinaryOp::Or: return binary(BinOp::Or, toBool(l, b.lhs->range), toBool(r, b.rhs->range));
+        default: break;
+      }
+      static const std::map<ast::BinaryOp, BinOp> ops = {
+          {ast::BinaryOp::Add, BinOp::Add},       {ast::BinaryOp::Sub, BinOp::Sub},
+          {ast::BinaryOp::Mul, BinOp::Mul},       {ast::BinaryOp::Div, BinOp::Div},
+          {ast::BinaryOp::FloorDiv, BinOp::FloorDiv}, {ast::BinaryOp::Mod, BinOp::FloorMod},
+          {ast::BinaryOp::Pow, BinOp::Pow},       {ast::BinaryOp::Shl, BinOp::Shl},
+          {ast::BinaryOp::Shr, BinOp::Shr},       {ast::BinaryOp::BitAnd, BinOp::BitAnd},
+          {ast::BinaryOp::BitOr, BinOp::BitOr},   {ast::BinaryOp::BitXor, BinOp::BitXor},
+          {ast::BinaryOp::Lt, BinOp::Lt},         {ast::BinaryOp::Le, BinOp::Le},
+          {ast::BinaryOp::Gt, BinOp::Gt},         {ast::BinaryOp::Ge, BinOp::Ge},
+          {ast::BinaryOp::Eq, BinOp::Eq},         {ast::BinaryOp::Ne, BinOp::Ne}};
+      return arith(ops.at(b.op), l, r, b.opRange);
+    }
+    case ast::ExprKind::Call: return callExpr(e.as<ast::Call>());
+    case ast::ExprKind::Index: {
+      const auto& ix = e.as<ast::Index>();
+      BufferRef buf = bufferOf(*ix.base);
+      auto indices = elementIndices(ix, buf);
+      return std::make_shared<LoadNode>(buf, indices, buf->dtype, 1);
+    }
+    case ast::ExprKind::Attribute: fail(e.range, "unknown attribute '" + e.as<ast::Attribute>().name + "'");
+    case ast::ExprKind::Tuple: fail(e.range, "a tuple is not allowed here");
+    case ast::ExprKind::Dict: fail(e.range, "a dict is only allowed as annotations={...}");
+    case ast::ExprKind::Lambda: fail(e.range, "a lambda is only allowed in Fragment(...)");
+  }
+  fail(e.range, "unsupported expression");
+}
+
+ExprRef Analyzer::toBool(const ExprRef& v, SourceRange r) {
+  if (v->dtype == DType::Bool) return v;
+  if (isInt(v->dtype)) return binary(BinOp::Ne, v, intImm(0, v->dtype));
+  fail(r, std::string("expected a bool, not ") + name(v->dtype));
+}
+
+ExprRef Analyzer::callExpr(const ast::Call& c) {
+  std::string callee = calleeName(c);
+  auto argCount = [&](size_t n) {
+    if (c.args.size() != n) fail(c.range, "'" + callee + "' takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s"));
+  };
+  auto noKeywords = [&]() { checkKeywords(c, callee, {}); };
+  if (callee == "ceildiv") {
+    argCount(2); noKeywords();
+    ExprRef a = scalarExpr(*c.args[0]), b = scalarExpr(*c.args[1]);
+    if (!isInt(a->dtype) || !isInt(b->dtype)) fail(c.range, "ceildiv needs integer arguments");
+    if (auto d = asConstInt(b); d && *d <= 0) fail(c.args[1]->range, "ceildiv needs a positive divisor");
+    // -((-a) // b) is exact for every sign of a.
+    return unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, a), b));
+  }
+  if (callee == "min" || callee == "max") {
+    argCount(2); noKeywords();
+    ExprRef a = scalarExpr(*c.args[0]), b = scalarExpr(*c.args[1]);
+    return arith(callee == "min" ? BinOp::Min : BinOp::Max, a, b, c.callee->range);
+  }
+  static const std::map<std::string, Builtin> math = {
+      {"exp", Builtin::Exp},   {"exp2", Builtin::Exp2}, {"log", Builtin::Log},     {"log2", Builtin::Log2},
+      {"sqrt", Builtin::Sqrt}, {"rsqrt", Builtin::Rsqrt}, {"tanh", Builtin::Tanh}, {"abs", Builtin::Abs}};
+  if (auto m = math.find(callee); m != math.end()) {
+    argCount(1); noKeywords();
+    ExprRef a = scalarExpr(*c.args[0]);
+    if (callee == "abs" && isInt(a->dtype)) return select(lt(a, intImm(0, a->dtype)), unary(UnOp::Neg, a), a);
+    if (!isFloat(a->dtype) || isStorageOnly(a->dtype)) {
+      if (isInt(a->dtype)) a = cast(DType::Float32, a);
+      else fail(c.args[0]->range, "'" + callee + "' needs a float argument");
+    }
+    return call(m->second, {a}, a->dtype);
+  }
+  if (callee == "cast") {
+    // cast(x, dtype) or cast(x, dtype=dtype)
+    checkKeywords(c, callee, {"dtype"});
+    if (c.args.size() + c.kwargs.size() != 2 || c.args.empty()) fail(c.range, "cast takes (value, dtype)");
+    ExprRef a = scalarExpr(*c.args[0]);
+    DType to = dtypeArg(c.args.size() == 2 ? *c.args[1] : *c.kwargs[0].value);
+    if (to == DType::Float4E2M1 || a->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: casts to or from float4_e2m1fn");
+    return cast(to, a);
+  }
+  if (callee == "if_then_else") {
+    argCount(3); noKeywords();
+    ExprRef cond = toBool(scalarExpr(*c.args[0]), c.args[0]->range);
+    return select(cond, scalarExpr(*c.args[1]), scalarExpr(*c.args[2]));
+  }
+  if (callee == "get_thread_binding") {
+    checkKeywords(c, "get_thread_binding", {"dim"});
+    int64_t dim = 0;
+    if (c.args.size() > 1 || (c.args.size() == 1 && !c.kwargs.empty()))
+      fail(c.range, "get_thread_binding takes an optional dim: get_thread_binding() or get_thread_binding(dim=0)");
+    if (c.args.size() == 1) dim = constIntArg(*c.args[0], "dim");
+    for (const auto& kw : c.kwargs) dim = constIntArg(*kw.value, "dim");
+    if (dim != 0) fail(c.range, "get_thread_binding(dim=" + std::to_string(dim) + "): blocks are one-dimensional; valid: dim=0");
+    return call(Builtin::ThreadIdx, {}, DType::Int32, 0);
+  }
+  if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
+  if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
+  if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async")
+    fail(c.range, "'" + callee + "' has no value; call it as a statement");
+  if (makesBuffer(callee))
+    fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");
+  fail(c.callee->range, "unknown function '" + callee + "'");
+}
+
+}  // namespace tlc::sema

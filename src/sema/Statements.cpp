@@ -1,0 +1,628 @@
+// Statements: assignments, allocations and tensor views, loops (Parallel, Pipelined,
+// serial, range), barriers and cp.async groups, macro calls (inlined).
+#include "sema/Analyzer.h"
+
+namespace tlc::sema {
+
+StmtRef Analyzer::block(const ast::Block& b, bool newScope) {
+  if (newScope) scopes_.emplace_back();
+  auto seq = std::make_shared<SeqStmt>(b.range);
+  for (const auto& s : b.stmts) {
+    try {
+      if (auto st = stmt(*s)) seq->stmts.push_back(st);
+    } catch (Failed&) {
+    }
+  }
+  if (newScope) scopes_.pop_back();
+  return seq;
+}
+
+StmtRef Analyzer::stmt(const ast::Stmt& s) {
+  switch (s.kind) {
+    case ast::StmtKind::Block: return block(s.as<ast::Block>());
+    case ast::StmtKind::Assign: return assign(s.as<ast::Assign>());
+    case ast::StmtKind::Expr: return exprStmt(s.as<ast::ExprStmt>());
+    case ast::StmtKind::For: return forStmt(s.as<ast::For>());
+    case ast::StmtKind::If: {
+      const auto& i = s.as<ast::If>();
+      ExprRef c = condition(*i.cond);
+      auto t = block(*i.thenBody);
+      StmtRef e = i.elseBody ? block(*i.elseBody) : nullptr;
+      return std::make_shared<IfStmt>(s.range, c, t, e);
+    }
+    case ast::StmtKind::With: fail(s.range, "'with' is only allowed once, at the top of a kernel");
+  }
+  return nullptr;
+}
+
+ExprRef Analyzer::condition(const ast::Expr& e) {
+  ExprRef c = scalarExpr(e);
+  if (c->dtype == DType::Bool) return c;
+  if (isInt(c->dtype)) return binary(BinOp::Ne, c, intImm(0, c->dtype));
+  fail(e.range, std::string("a condition must be a bool or an integer, not ") + name(c->dtype));
+}
+
+BinOp Analyzer::binOpOf(ast::AssignOp op) {
+  switch (op) {
+    case ast::AssignOp::Add: return BinOp::Add;
+    case ast::AssignOp::Sub: return BinOp::Sub;
+    case ast::AssignOp::Mul: return BinOp::Mul;
+    case ast::AssignOp::Div: return BinOp::Div;
+    case ast::AssignOp::FloorDiv: return BinOp::FloorDiv;
+    case ast::AssignOp::Mod: return BinOp::FloorMod;
+    case ast::AssignOp::BitAnd: return BinOp::BitAnd;
+    case ast::AssignOp::BitOr: return BinOp::BitOr;
+    case ast::AssignOp::BitXor: return BinOp::BitXor;
+    case ast::AssignOp::Shl: return BinOp::Shl;
+    case ast::AssignOp::Shr: return BinOp::Shr;
+    case ast::AssignOp::Set: break;
+  }
+  return BinOp::Add;
+}
+
+ExprRef Analyzer::arith(BinOp op, ExprRef a, ExprRef b, SourceRange opRange) {
+  bool intOperands = isInt(a->dtype) && isInt(b->dtype);
+  if (op == BinOp::Div && intOperands)
+    fail(opRange, "'/' on integers is not allowed; use '//' for floor division");
+  if (isStorageOnly(a->dtype) || isStorageOnly(b->dtype))
+    fail(opRange, std::string("no arithmetic on ") + name(isStorageOnly(a->dtype) ? a->dtype : b->dtype) +
+                      "; cast it to float32 first");
+  if ((op == BinOp::BitAnd || op == BinOp::BitOr || op == BinOp::BitXor || op == BinOp::Shl || op == BinOp::Shr) &&
+      (isFloat(a->dtype) || isFloat(b->dtype)))
+    fail(opRange, std::string("operator '") + spelling(op) + "' needs integer operands");
+  if (op == BinOp::Pow && intOperands) {
+    auto e = asConstInt(b);
+    if (!e || *e < 0 || *e > 64) fail(opRange, "'**' on integers needs a constant exponent between 0 and 64");
+    ExprRef acc = intImm(1, a->dtype);
+    for (int64_t i = 0; i < *e; ++i) acc = arith(BinOp::Mul, acc, a, opRange);
+    return acc;
+  }
+  if ((op == BinOp::FloorDiv || op == BinOp::FloorMod) && intOperands) {
+    if (auto d = asConstInt(b); d && *d == 0) fail(opRange, "division by zero");
+  }
+  // Python-like literal typing: an untyped float literal takes the other side's float type.
+  if (isFloat(a->dtype) && b->kind == ExprKind::FloatImm && b->dtype == DType::Float32) b = cast(a->dtype, b);
+  if (isFloat(b->dtype) && a->kind == ExprKind::FloatImm && a->dtype == DType::Float32) a = cast(b->dtype, a);
+  if (isFloat(a->dtype) && isInt(b->dtype) && asConstInt(b)) b = cast(a->dtype, b);
+  if (isFloat(b->dtype) && isInt(a->dtype) && asConstInt(a)) a = cast(b->dtype, a);
+  if (intOperands) checkIntegerFold(op, a, b, opRange);
+  return checkFits(binary(op, a, b), opRange);
+}
+
+void Analyzer::checkIntegerFold(BinOp op, const ExprRef& a, const ExprRef& b, SourceRange opRange) {
+  auto x = asConstInt(a), y = asConstInt(b);
+  if ((op == BinOp::Shl || op == BinOp::Shr) && y && (*y < 0 || *y >= std::max(bits(a->dtype), 32)))
+    fail(opRange, "shift amount " + std::to_string(*y) + " is out of range for " + name(a->dtype) + " (0 to " +
+                      std::to_string(std::max(bits(a->dtype), 32) - 1) + ")");
+  if (!x || !y) return;
+  int64_t r = 0;
+  bool overflow = false;
+  switch (op) {
+    case BinOp::Add: overflow = __builtin_add_overflow(*x, *y, &r); break;
+    case BinOp::Sub: overflow = __builtin_sub_overflow(*x, *y, &r); break;
+    case BinOp::Mul: overflow = __builtin_mul_overflow(*x, *y, &r); break;
+    case BinOp::FloorDiv:
+    case BinOp::FloorMod: overflow = *x == INT64_MIN && *y == -1; break;
+    case BinOp::Shl: overflow = *x > (INT64_MAX >> *y) || *x < (INT64_MIN >> *y); break;
+    default: break;
+  }
+  if (overflow) fail(opRange, "integer overflow in a constant expression");
+}
+
+ExprRef Analyzer::checkFits(ExprRef e, SourceRange r) {
+  auto v = asConstInt(e);
+  if (!v || !isInt(e->dtype)) return e;
+  int width = bits(e->dtype);
+  bool fits = width >= 64 ? (!isSigned(e->dtype) ? *v >= 0 : true)
+                          : isSigned(e->dtype) ? *v >= -(int64_t(1) << (width - 1)) && *v < (int64_t(1) << (width - 1))
+                                               : *v >= 0 && *v < (int64_t(1) << width);
+  if (!fits) fail(r, "integer overflow in a constant expression: " + std::to_string(*v) + " does not fit " + name(e->dtype));
+  return e;
+}
+
+StmtRef Analyzer::assign(const ast::Assign& a) {
+  if (a.target->kind == ast::ExprKind::Name) {
+    const std::string& n = a.target->as<ast::Name>().name;
+    if (a.op == ast::AssignOp::Set && a.value->kind == ast::ExprKind::Call) {
+      const auto& c = a.value->as<ast::Call>();
+      std::string callee = calleeName(c);
+      bool allocates = callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local";
+      bool views = callee == "make_tensor" || callee == "Tensor.from_ptr";
+      if (allocates || views) {
+        try {
+          return allocates ? allocation(n, a, c, callee) : makeTensor(n, a, c, callee);
+        } catch (Failed&) {
+          // Later uses of the name stay quiet instead of cascading.
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
+      if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
+    }
+    const Value* existing = lookup(n);
+    if (existing && existing->kind == Value::None) throw Failed{};  // its declaration already failed
+    if (!existing) {
+      if (a.op != ast::AssignOp::Set) fail(a.target->range, "use of undeclared name '" + n + "'");
+      ExprRef v;
+      try {
+        v = scalarExpr(*a.value);
+      } catch (Failed&) {
+        // Declared, but unusable: later uses stay quiet instead of cascading.
+        define(n, Value{}, a.target->range);
+        throw;
+      }
+      if (v->dtype == DType::Handle) fail(a.value->range, "a pointer cannot be stored in a local");
+      auto var = makeVar(uniqueName(n), v->dtype);
+      Value val;
+      val.kind = Value::Mutable;
+      val.var = var;
+      val.expr = var;
+      define(n, val, a.target->range);
+      return std::make_shared<LetStmt>(a.range, var, v);
+    }
+    if (existing->kind != Value::Mutable) {
+      error(a.target->range, "cannot assign to '" + n + "': it is " + describe(*existing));
+      noteDecl(n, existing->decl);
+      throw Failed{};
+    }
+    ExprRef v = scalarExpr(*a.value);
+    if (a.op != ast::AssignOp::Set) v = arith(binOpOf(a.op), existing->var, v, a.opRange);
+    return std::make_shared<AssignStmt>(a.range, existing->var, cast(existing->var->dtype, v));
+  }
+  if (a.target->kind == ast::ExprKind::Index) {
+    const auto& ix = a.target->as<ast::Index>();
+    BufferRef buf = bufferOf(*ix.base);
+    auto indices = elementIndices(ix, buf);
+    ExprRef v = scalarExpr(*a.value);
+    if (a.op != ast::AssignOp::Set) {
+      auto load = std::make_shared<LoadNode>(buf, indices, buf->dtype, 1);
+      ExprRef current = load;
+      if (isStorageOnly(buf->dtype)) fail(a.opRange, std::string("no arithmetic on ") + name(buf->dtype));
+      v = arith(binOpOf(a.op), current, v, a.opRange);
+    }
+    if (v->dtype == DType::Handle) fail(a.value->range, "a pointer cannot be stored in a buffer");
+    checkStoreScope(buf, a.target->range);
+    return std::make_shared<StoreStmt>(a.range, buf, indices, cast(buf->dtype, v));
+  }
+  fail(a.target->range, "cannot assign to this expression; assign to a name or to an element A[i, j]");
+}
+
+void Analyzer::checkStoreScope(const BufferRef& buf, SourceRange r) {
+  if (buf->scope == MemScope::Fragment && !inParallel_)
+    fail(r, "element '" + buf->name + "[...]' of a fragment can only be written inside a Parallel loop; use fill() or copy() outside one");
+}
+
+std::string Analyzer::describe(const Value& v) {
+  switch (v.kind) {
+    case Value::ConstInt: case Value::ConstFloat: return "a const";
+    case Value::DTypeName: return "a dtype";
+    case Value::Scalar: return "a parameter or loop variable";
+    case Value::Mutable: return "a local";
+    case Value::BufferV: return "a buffer";
+    case Value::Pointer: return "a pointer";
+    case Value::None: break;
+  }
+  return "not a value";
+}
+
+std::vector<ExprRef> Analyzer::constShape(const ast::Expr& e) {
+  std::vector<ExprRef> shape;
+  for (const auto* s : tupleItems(e)) {
+    ExprRef v = scalarExpr(*s);
+    auto c = asConstInt(v);
+    if (!c) fail(s->range, "the shape of an allocation must be a compile-time constant");
+    if (*c <= 0) fail(s->range, "shape entries must be positive, not " + std::to_string(*c));
+    if (*c > INT32_MAX) fail(s->range, "a shape entry must fit in int32, not " + std::to_string(*c));
+    shape.push_back(intImm(*c));
+  }
+  if (shape.empty()) fail(e.range, "an allocation needs at least one dimension");
+  return shape;
+}
+
+StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+  checkKeywords(c, callee, callee == "alloc_shared" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
+  if (c.args.size() != 2) fail(c.range, callee + " takes (shape, dtype)");
+  auto buf = std::make_shared<Buffer>();
+  buf->name = n;
+  buf->shape = constShape(*c.args[0]);
+  buf->strides = rowMajorStrides(buf->shape);
+  buf->dtype = dtypeArg(*c.args[1]);
+  buf->scope = callee == "alloc_shared" ? MemScope::Shared : callee == "alloc_fragment" ? MemScope::Fragment : MemScope::Local;
+  buf->declRange = a.target->range;
+  if (const ast::Expr* scope = keyword(c, "scope")) {
+    std::string s = stringValue(*scope, "scope", "\"shared.dyn\", \"shared\"");
+    if (s != "shared" && s != "shared.dyn")
+      fail(scope->range, "invalid scope \"" + s + "\" for alloc_shared; valid: \"shared.dyn\", \"shared\"");
+  }
+  if (buf->dtype == DType::Float4E2M1) fail(c.args[1]->range, "not yet supported: float4_e2m1fn tiles");
+  if (buf->dtype == DType::Handle) fail(c.args[1]->range, "a buffer cannot hold pointers");
+  int64_t numel = 1;
+  for (const auto& s : buf->shape) {
+    if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))
+      fail(c.args[0]->range, "the tile '" + n + "' is too large");
+  }
+  if (buf->scope == MemScope::Shared && numel * bits(buf->dtype) / 8 > 227 * 1024)
+    fail(c.range, "shared tile '" + n + "' needs " + std::to_string(numel * bits(buf->dtype) / 8) +
+                      " bytes; a block has at most 232448 bytes of shared memory");
+  if (buf->scope == MemScope::Local && numel > 4096)
+    fail(c.range, "local buffer '" + n + "' has " + std::to_string(numel) + " elements; at most 4096 fit a thread");
+  // A fragment is spread over the block's threads; each thread's share lives in registers.
+  if (buf->scope == MemScope::Fragment && (numel + threads_ - 1) / threads_ > 4096)
+    fail(c.range, "fragment '" + n + "' has " + std::to_string(numel) + " elements, " +
+                      std::to_string((numel + threads_ - 1) / threads_) + " per thread of " + std::to_string(threads_) +
+                      "; at most 4096 fit a thread");
+  kernel_->allocations.push_back(buf);
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+  static const std::vector<std::string> names = {"ptr", "shape", "dtype", "strides"};
+  checkKeywords(c, callee, names);
+  const std::string usage = callee + " takes (ptr, shape[, dtype[, strides]])";
+  if (c.args.size() > 4) fail(c.args[4]->range, usage);
+  const ast::Expr* args[4] = {nullptr, nullptr, nullptr, nullptr};
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    size_t i = std::find(names.begin(), names.end(), kw.name) - names.begin();
+    if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + callee + " is given twice");
+    args[i] = kw.value.get();
+  }
+  if (!args[0] || !args[1]) fail(c.range, usage);
+  const Value* p = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
+  if (p && p->kind == Value::None) throw Failed{};  // its declaration already failed
+  if (!p || p->kind != Value::Pointer) {
+    if (p) {
+      error(args[0]->range, callee + " needs a ptr(...) parameter as its first argument; '" +
+                                       args[0]->as<ast::Name>().name + "' is " + describe(*p));
+      noteDecl(args[0]->as<ast::Name>().name, p->decl);
+      throw Failed{};
+    }
+    fail(args[0]->range, callee + " needs a ptr(...) parameter as its first argument");
+  }
+  auto buf = std::make_shared<Buffer>();
+  buf->name = n;
+  buf->scope = MemScope::Global;
+  buf->data = p->var;
+  buf->declRange = a.target->range;
+  buf->dtype = args[2] ? dtypeArg(*args[2]) : p->dtype;
+  if (buf->dtype != p->dtype) {
+    error(args[2]->range, std::string("the pointer is declared as ptr(") + name(p->dtype) + ") but viewed as " + name(buf->dtype));
+    noteDecl(args[0]->as<ast::Name>().name, p->decl);
+    throw Failed{};
+  }
+  auto shape = tupleItems(*args[1]);
+  if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
+  for (const auto* s : shape) {
+    ExprRef e = scalarExpr(*s);
+    if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
+    if (auto k = asConstInt(e); k && (*k <= 0 || *k > INT32_MAX))
+      fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
+    buf->shape.push_back(cast(DType::Int32, e));
+  }
+  if (const ast::Expr* strides = args[3]) {
+    auto items = tupleItems(*strides);
+    if (items.size() != buf->shape.size())
+      fail(strides->range, callee + " has " + std::to_string(buf->shape.size()) + " shape entries but " +
+                               std::to_string(items.size()) + " strides");
+    for (const auto* s : items) {
+      ExprRef e = scalarExpr(*s);
+      if (!isInt(e->dtype)) fail(s->range, "a stride must be an integer");
+      if (auto k = asConstInt(e); k && (*k < 0 || *k > INT32_MAX))
+        fail(s->range, "a stride must not be negative and must fit in int32, not " + std::to_string(*k));
+      buf->strides.push_back(cast(DType::Int32, e));
+    }
+  } else {
+    buf->strides = rowMajorStrides(buf->shape);
+  }
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+StmtRef Analyzer::forStmt(const ast::For& f) {
+  if (f.iter->kind != ast::ExprKind::Call) fail(f.iter->range, "expected Parallel(...), Pipelined(...), serial(...) or range(...)");
+  const auto& c = f.iter->as<ast::Call>();
+  std::string kind = calleeName(c);
+  if (kind == "Parallel") return parallel(f, c);
+  if (kind != "serial" && kind != "range" && kind != "Pipelined")
+    fail(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range");
+  checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
+                                             : std::vector<std::string>{});
+  if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
+  ExprRef mn = intImm(0), ext, step;
+  int stages = 0;
+  std::vector<ExprRef> args;
+  for (const auto& a : c.args) {
+    ExprRef e = scalarExpr(*a);
+    if (!isInt(e->dtype)) fail(a->range, "loop bounds must be integers");
+    args.push_back(cast(DType::Int32, e));
+  }
+  if (kind == "range") {
+    if (args.empty() || args.size() > 3) fail(c.range, "range takes (stop), (start, stop) or (start, stop, step)");
+    if (args.size() == 1) ext = args[0];
+    else { mn = args[0]; ext = sub(args[1], args[0]); }
+    if (args.size() == 3) {
+      auto s = asConstInt(args[2]);
+      if (!s || *s == 0) fail(c.args[2]->range, "a range step must be a non-zero compile-time integer");
+      if (*s != 1) step = args[2];
+    }
+  } else {
+    if (args.size() != 1) fail(c.range, kind + " takes one extent");
+    ext = args[0];
+  }
+  for (const auto& kw : c.kwargs) {
+    if (kind == "Pipelined" && kw.name == "num_stages") {
+      auto s = constIntArg(*kw.value, "num_stages");
+      if (s < 0 || s > 16) fail(kw.value->range, "num_stages must be between 0 and 16");
+      stages = (int)s;
+    } else {
+      fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
+    }
+  }
+  auto var = makeVar(uniqueName(f.vars[0].name), DType::Int32);
+  scopes_.emplace_back();
+  Value v;
+  v.kind = Value::Scalar;
+  v.expr = var;
+  define(f.vars[0].name, v, f.vars[0].range);
+  auto body = block(*f.body, false);
+  scopes_.pop_back();
+  auto loop = std::make_shared<ForStmt>(f.range, var, mn, ext, kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial, body);
+  loop->step = step;
+  loop->stages = stages;
+  return loop;
+}
+
+StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
+  checkKeywords(c, "Parallel", {"loop_layout"});
+  if (inParallel_) fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop");
+  if (c.args.size() != f.vars.size())
+    fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extent" + (c.args.size() == 1 ? "" : "s") +
+                      " but the loop binds " + std::to_string(f.vars.size()) + " variable" + (f.vars.size() == 1 ? "" : "s"));
+  std::vector<int64_t> extents;
+  int64_t iterations = 1;
+  for (const auto& a : c.args) {
+    auto e = constIntArg(*a, "a Parallel extent");
+    if (e <= 0) fail(a->range, "a Parallel extent must be positive");
+    if (__builtin_mul_overflow(iterations, e, &iterations) || iterations > INT32_MAX)
+      fail(c.range, "a Parallel loop has at most 2147483647 iterations");
+    extents.push_back(e);
+  }
+  if (extents.empty()) fail(c.range, "Parallel needs at least one extent");
+  for (const auto& kw : c.kwargs) fail(kw.nameRange, "not yet supported: loop_layout");
+  scopes_.emplace_back();
+  std::vector<VarRef> vars;
+  for (const auto& v : f.vars) {
+    auto var = makeVar(uniqueName(v.name), DType::Int32);
+    vars.push_back(var);
+    Value val;
+    val.kind = Value::Scalar;
+    val.expr = var;
+    define(v.name, val, v.range);
+  }
+  inParallel_ = true;
+  StmtRef body;
+  try {
+    body = block(*f.body, false);
+  } catch (Failed&) {
+    inParallel_ = false;
+    scopes_.pop_back();
+    throw;
+  }
+  inParallel_ = false;
+  scopes_.pop_back();
+  return std::make_shared<ParallelOp>(f.range, vars, extents, body);
+}
+
+StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
+  if (s.expr->kind != ast::ExprKind::Call) fail(s.range, "this expression has no effect; a statement must be a call or an assignment");
+  const auto& c = s.expr->as<ast::Call>();
+  std::string callee = calleeName(c);
+  if (callee == "copy" || callee == "async_copy") return copyOp(c, callee);
+  if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
+  if (callee == "fill" || callee == "clear") return fillOp(c, callee);
+  if (callee == "sync_threads" || callee == "fence_proxy_async") {
+    checkKeywords(c, callee, {});
+    if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
+    if (inParallel_) fail(c.range, callee + "() cannot be called inside a Parallel loop");
+    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads" ? BarrierKind::SyncThreads : BarrierKind::FenceProxyAsync);
+  }
+  if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
+  if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
+  if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
+  if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
+  fail(c.callee->range, "unknown function '" + callee + "'");
+}
+
+bool Analyzer::makesBuffer(const std::string& n) {
+  return n == "alloc_shared" || n == "alloc_fragment" || n == "alloc_local" || n == "make_tensor" || n == "Tensor.from_ptr";
+}
+
+bool Analyzer::isPureBuiltin(const std::string& n) {
+  static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
+                                             "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding"};
+  return pure.count(n) != 0;
+}
+
+StmtRef Analyzer::inlineMacro(const ast::Call& c, const ast::FunctionDecl& m) {
+  if (macroDepth_ >= 32) fail(c.range, "macro '" + m.name + "' expands too deeply (recursive macros are not allowed)");
+  expansions_.push_back({&m, c.range});
+  try {
+    StmtRef body = expandMacro(c, m);
+    expansions_.pop_back();
+    return body;
+  } catch (Failed&) {
+    expansions_.pop_back();
+    throw;
+  }
+}
+
+StmtRef Analyzer::expandMacro(const ast::Call& c, const ast::FunctionDecl& m) {
+  std::vector<const ast::Expr*> args(m.params.size(), nullptr);
+  if (c.args.size() > m.params.size())
+    fail(c.args[m.params.size()]->range, "macro '" + m.name + "' takes " + std::to_string(m.params.size()) + " arguments");
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    auto it = std::find_if(m.params.begin(), m.params.end(), [&](const ast::Param& p) { return p.name == kw.name; });
+    if (it == m.params.end()) fail(kw.nameRange, "macro '" + m.name + "' has no parameter '" + kw.name + "'");
+    size_t idx = it - m.params.begin();
+    if (args[idx]) fail(kw.nameRange, "parameter '" + kw.name + "' is given twice");
+    args[idx] = kw.value.get();
+  }
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!args[i]) {
+      error(c.range, "missing argument '" + m.params[i].name + "' in call to macro '" + m.name + "'");
+      noteDecl(m.name, m.nameRange);
+      throw Failed{};
+    }
+
+  // Bind in a scope that hides the caller's locals: macros are lexically scoped.
+  std::map<std::string, Value> bound;
+  for (size_t i = 0; i < args.size(); ++i) bound[m.params[i].name] = macroArgument(m.params[i], *args[i], m);
+  auto savedScopes = std::move(scopes_);
+  scopes_.clear();
+  scopes_.push_back(std::move(bound));
+  ++macroDepth_;
+  StmtRef body;
+  try {
+    body = block(*m.body, true);
+  } catch (Failed&) {
+    --macroDepth_;
+    scopes_ = std::move(savedScopes);
+    throw;
+  }
+  --macroDepth_;
+  scopes_ = std::move(savedScopes);
+  return body;
+}
+
+Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const ast::FunctionDecl& m) {
+  const ast::Expr& t = *p.type;
+  Value v;
+  v.decl = p.nameRange;
+  if (t.kind == ast::ExprKind::Name) {
+    DType dt = dtypeArg(t);
+    ExprRef e = scalarExpr(arg);
+    if (e->dtype == DType::Handle) fail(arg.range, "a pointer cannot be passed as a scalar");
+    v.kind = Value::Scalar;
+    v.expr = cast(dt, e);
+    return v;
+  }
+  if (t.kind != ast::ExprKind::Call) fail(t.range, "expected a parameter type");
+  const auto& c = t.as<ast::Call>();
+  std::string kind = calleeName(c);
+  static const std::map<std::string, std::optional<MemScope>> kinds = {
+      {"Tensor", MemScope::Global},         {"StridedTensor", MemScope::Global},
+      {"SharedBuffer", MemScope::Shared},   {"FragmentBuffer", MemScope::Fragment},
+      {"LocalBuffer", MemScope::Local},     {"Buffer", std::nullopt}};
+  auto k = kinds.find(kind);
+  if (k == kinds.end())
+    fail(c.callee->range, "unknown macro parameter type '" + kind +
+                              "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype");
+  checkKeywords(c, kind, kind == "Buffer" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
+  std::optional<MemScope> want = k->second;
+  if (const ast::Expr* scope = keyword(c, "scope")) {
+    std::string s = stringValue(*scope, "scope", kValidScopes);
+    want = scopeFromName(s);
+    if (!want) fail(scope->range, "unknown scope \"" + s + "\"; valid: " + kValidScopes);
+  }
+  BufferRef buf = bufferOf(arg);
+  if (want && *want != buf->scope) {
+    error(arg.range, "macro parameter '" + p.name + "' is " + kind + " (" + name(*want) + ") but '" + buf->name +
+                                "' is " + name(buf->scope));
+    noteDecl(buf->name, buf->declRange);
+    throw Failed{};
+  }
+  // Dtype and constant shape entries must match.
+  if (!c.args.empty()) {
+    auto items = tupleItems(*c.args[0]);
+    if (items.size() != buf->shape.size())
+      failAbout(arg.range, "macro parameter '" + p.name + "' has rank " + std::to_string(items.size()) + " but '" +
+                                 buf->name + "' has rank " + std::to_string(buf->shape.size()),
+                  buf);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i]->kind == ast::ExprKind::Name && !globals_.count(items[i]->as<ast::Name>().name)) continue;
+      Value s = evalConst(*items[i]);
+      auto actual = asConstInt(buf->shape[i]);
+      if (s.kind == Value::ConstInt && actual && *actual != s.intValue)
+        failAbout(arg.range, "macro parameter '" + p.name + "' expects extent " + std::to_string(s.intValue) +
+                                   " in dimension " + std::to_string(i) + " but '" + buf->name + "' has " +
+                                   std::to_string(*actual),
+                    buf);
+    }
+    size_t dtypeIndex = kind == "StridedTensor" ? 2 : 1;
+    if (c.args.size() > dtypeIndex) {
+      DType dt = dtypeArg(*c.args[dtypeIndex]);
+      if (dt != buf->dtype)
+        failAbout(arg.range, "macro parameter '" + p.name + "' expects " + name(dt) + " but '" + buf->name + "' is " +
+                                   name(buf->dtype),
+                    buf);
+    }
+  }
+  (void)m;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  return v;
+}
+
+BufferRef Analyzer::bufferOf(const ast::Expr& e) {
+  if (e.kind != ast::ExprKind::Name) fail(e.range, "expected a buffer name");
+  const auto& n = e.as<ast::Name>().name;
+  const Value* v = lookup(n);
+  if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+  if (v->kind == Value::None) throw Failed{};  // its declaration already failed
+  if (v->kind != Value::BufferV) {
+    error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer" +
+                       (v->kind == Value::Pointer ? "; view it as one with make_tensor(" + n + ", shape, dtype)" : ""));
+    noteDecl(n, v->decl);
+    throw Failed{};
+  }
+  return v->buffer;
+}
+
+std::vector<ExprRef> Analyzer::elementIndices(const ast::Index& ix, const BufferRef& buf) {
+  checkRank(ix, buf);
+  if (buf->dtype == DType::Float4E2M1)
+    fail(ix.range, "not yet supported: element access to '" + buf->name + "' (float4_e2m1fn is packed two to a byte)");
+  std::vector<ExprRef> out;
+  for (size_t i = 0; i < ix.items.size(); ++i) {
+    const auto& item = ix.items[i];
+    if (item.isSlice) fail(item.range, "a slice is not allowed here; slices name regions in copy() and fill()");
+    ExprRef e = scalarExpr(*item.value);
+    if (!isInt(e->dtype)) fail(item.range, std::string("an index must be an integer, not ") + name(e->dtype));
+    if (auto k = asConstInt(e)) checkElementInside(*k, i, buf, item.range);
+    out.push_back(cast(DType::Int32, e));
+  }
+  return out;
+}
+
+void Analyzer::checkRank(const ast::Index& ix, const BufferRef& buf) {
+  if (ix.items.size() == buf->shape.size()) return;
+  error(ix.range, "'" + buf->name + "' has " + std::to_string(buf->shape.size()) + " dimension" +
+                             (buf->shape.size() == 1 ? "" : "s") + " but " + std::to_string(ix.items.size()) +
+                             (ix.items.size() == 1 ? " index is" : " indices are") + " given");
+  noteDecl(buf->name, buf->declRange);
+  throw Failed{};
+}
+
+void Analyzer::failAbout(SourceRange r, const std::string& msg, const BufferRef& buf) {
+  error(r, msg);
+  noteDecl(buf->name, buf->declRange);
+  throw Failed{};
+}
+
+void Analyzer::checkElementInside(int64_t index, size_t axis, const BufferRef& buf, SourceRange r) {
+  auto dim = asConstInt(buf->shape[axis]);
+  if (index < 0 || (dim && index >= *dim))
+    failAbout(r, "index " + std::to_string(index) + " is outside dimension " + std::to_string(axis) + " of '" +
+                       buf->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : " (indices start at 0)"),
+                buf);
+}
+
+}  // namespace tlc::sema
