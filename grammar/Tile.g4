@@ -204,6 +204,11 @@ COLON    : ':' ;
 DOT      : '.' ;
 ARROW    : '->' ;
 
+// A line comment comes before the operators that start with `//`, so that where the
+// `//` rule says "comment", a bare `//` (an empty comment) or `//=` is one too: on a
+// tie in length, ANTLR takes the rule written first.
+LINE_COMMENT  : '//' {slashSlashStartsComment()}? ~[\r\n]* -> skip ;
+
 ASSIGN         : '=' ;
 ADD_ASSIGN     : '+=' ;
 SUB_ASSIGN     : '-=' ;
@@ -239,7 +244,6 @@ NE       : '!=' ;
 
 // White space and comments. LINE_COMMENT's predicate is the `//` rule (see the top).
 WS            : [ \t\r\n\f\uFEFF]+ -> skip ;  // U+FEFF: a byte-order mark
-LINE_COMMENT  : '//' {slashSlashStartsComment()}? ~[\r\n]* -> skip ;
 BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
 
 // Error tokens, reported by Parser.cpp. The parser never expects them.
