@@ -214,7 +214,7 @@ ADD_ASSIGN     : '+=' ;
 SUB_ASSIGN     : '-=' ;
 MUL_ASSIGN     : '*=' ;
 DIV_ASSIGN     : '/=' ;
-FLOORDIV_ASSIGN: '//=' ;
+FLOORDIV_ASSIGN: '//=' {!slashSlashStartsComment()}? ;  // else a comment, even `//=` alone
 MOD_ASSIGN     : '%=' ;
 AND_ASSIGN     : '&=' ;
 OR_ASSIGN      : '|=' ;
@@ -225,7 +225,7 @@ SHR_ASSIGN     : '>>=' ;
 POW      : '**' ;
 STAR     : '*' ;
 SLASH    : '/' ;
-FLOORDIV : '//' ;
+FLOORDIV : '//' {!slashSlashStartsComment()}? ;  // else a comment, even a bare `//`
 PERCENT  : '%' ;
 PLUS     : '+' ;
 MINUS    : '-' ;
