@@ -99,12 +99,15 @@ void Analyzer::checkRegionInside(const RegionSpec& r) {
     auto dim = asConstInt(r.buffer->shape[i]);
     int64_t e = *r.extents[i];
     auto text = [&](int64_t from) {
-      return "region [" + std::to_string(from) + ", " + std::to_string(from + e) + ") of dimension " + std::to_string(i) +
+      int64_t end;  // a start near INT64_MAX must not overflow (found by fuzz_frontend_tokens)
+      std::string endText = __builtin_add_overflow(from, e, &end) ? std::to_string(from) + " + " + std::to_string(e)
+                                                                   : std::to_string(end);
+      return "region [" + std::to_string(from) + ", " + endText + ") of dimension " + std::to_string(i) +
              " is outside '" + r.buffer->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : "");
     };
     if (lo && *lo < 0) failAbout(r.range, text(*lo), r.buffer);
     if (!dim) continue;
-    if (lo && (tile ? *lo + e > *dim : *lo >= *dim)) failAbout(r.range, text(*lo), r.buffer);
+    if (lo && (tile ? *lo > *dim - e : *lo >= *dim)) failAbout(r.range, text(*lo), r.buffer);
     if (tile && e > *dim)
       failAbout(r.range, "a region of extent " + std::to_string(e) + " does not fit dimension " + std::to_string(i) +
                                " of '" + r.buffer->name + "' (extent " + std::to_string(*dim) + ")",
