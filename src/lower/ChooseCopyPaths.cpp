@@ -61,6 +61,7 @@ std::string tmaObstacle(const CopyOp& c) {
       return "the shared side is part of tile '" + s.name + "', not the whole tile";
   }
   if (g.shape.size() > 5) return "the tensor has rank " + std::to_string(g.shape.size()) + "; TMA handles at most 5";
+  if (g.elemOffset) return "the tensor has an elem_offset (a tensor map starts at the pointer itself)";
   auto inner = asConstInt(g.strides.back());
   if (!inner || *inner != 1) return "the tensor's innermost stride is not 1";
   int elemBytes = bits(g.dtype) / 8;
@@ -157,10 +158,16 @@ class PathChooser {
       c.pathReason = "TMA not used: prefer_instruction=\"cp_async\"";
       return;
     }
+    bool explicitSimt = c.options.prefer == PreferInstruction::Sync || c.options.disableTma;
     if (c.options.prefer == PreferInstruction::Sync) why = "prefer_instruction=\"sync\"";
     else if (c.options.disableTma) why = "disable_tma is set";
     if (!why.empty()) {
       if (globalShared) c.pathReason = "TMA not used: " + why;
+      // cp.async still serves a global -> shared load TMA cannot do (measured faster
+      // than ordinary loads, docs/performance.md), unless SIMT was asked for.
+      if (!explicitSimt && c.src.buffer->scope == MemScope::Global && c.dst.buffer->scope == MemScope::Shared &&
+          c.src.buffer->dtype == c.dst.buffer->dtype)
+        c.path = CopyPath::CpAsync;
       return;
     }
     bool load = c.src.buffer->scope == MemScope::Global;

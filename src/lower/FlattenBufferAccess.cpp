@@ -9,7 +9,7 @@ using namespace ir;
 
 static ExprRef flatOffset(const Buffer& b, const std::vector<ExprRef>& indices) {
   DType t = b.scope == MemScope::Global ? DType::Int64 : DType::Int32;
-  ExprRef offset = intImm(0, t);
+  ExprRef offset = b.elemOffset ? cast(t, b.elemOffset) : intImm(0, t);
   for (size_t a = 0; a < indices.size(); ++a)
     offset = add(offset, mul(cast(t, indices[a]), cast(t, b.strides[a])));
   return offset;

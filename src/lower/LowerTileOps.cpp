@@ -198,6 +198,7 @@ class TileOpLowering {
     if (r.extents.back() % width != 0) return false;
     auto trial = need;
     if (!provablyMultiple(r.mins.back(), width, trial)) return false;
+    if (b.elemOffset && !provablyMultiple(b.elemOffset, width, trial)) return false;
     // A group either lies wholly inside the tensor or wholly outside it.
     if (b.scope == MemScope::Global && !provablyMultiple(b.shape.back(), width, trial)) return false;
     for (int a = rank - 2; a >= 0; --a)
@@ -571,7 +572,8 @@ class TileOpLowering {
     }
     std::string why = c.pathReason;
     if (c.path == CopyPath::CpAsync && !cpAsync)
-      why = "cp.async not used: " + std::to_string(accessBytes) + "-byte accesses (it moves 4, 8 or 16 bytes)";
+      why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
+            "-byte accesses (it moves 4, 8 or 16 bytes)";
     notes_.push_back({c.range, copyName(c), how, why});
     return out;
   }
@@ -584,7 +586,7 @@ class TileOpLowering {
     auto dstIdx = sideIndices(c.dst, dstAxes, loop);
     const Buffer& s = *c.src.buffer;
     const Buffer& d = *c.dst.buffer;
-    ExprRef srcOffset = intImm(0, DType::Int64);
+    ExprRef srcOffset = s.elemOffset ? cast(DType::Int64, s.elemOffset) : intImm(0, DType::Int64);
     for (size_t a = 0; a < srcIdx.size(); ++a)
       srcOffset = add(srcOffset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, s.strides[a])));
     ExprRef dstOffset = intImm(d.sharedOffset);

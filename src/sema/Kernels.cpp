@@ -259,10 +259,9 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
                              " bytes) and 1024, not " + std::to_string(a));
     buf->alignBytes = (int)a;
   }
-  // elem_offset needs lowering's help (the flat index, the alignment facts of the
-  // vectorized variants, the TMA base address); ir::Buffer::elemOffset is ready for it.
-  for (const auto& kw : c.kwargs)
-    if (kw.name == "elem_offset") fail(kw.nameRange, "not yet supported: Buffer(elem_offset=...) on a kernel parameter");
+  // elem_offset: the tensor starts that many elements past the pointer (a constant
+  // or a symbolic dimension, passed to the launcher like one).
+  if (const ast::Expr* offset = keyword(c, "elem_offset")) buf->elemOffset = shapeEntry(*offset, /*isStride=*/true);
   kernel_->params[pointerIndex].elementType = buf->dtype;
   Value v;
   v.kind = Value::BufferV;
