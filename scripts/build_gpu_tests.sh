@@ -37,6 +37,7 @@ configs=(
   "macro_scope|macro_scope.tl||macro_scope.cpp|"
   "batch_sum|batch_sum.tl||batch_sum.cpp|"
   "strided_compact|strided_compact.tl||strided_compact.cpp|"
+  "elem_offset|elem_offset_copy.tl||elem_offset.cpp|"
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "launcher_hostile|tile_copy.tl||launcher_hostile.cpp|"
   "launcher_hostile_smem224k|tile_copy.tl|-D BN=896|launcher_hostile.cpp|"
