@@ -1222,8 +1222,13 @@ class HeaderWriter {
         out_ << " */\n"
              << "        cuuint64_t " << map << "_dims[" << rank << "] = {" << dims << "};\n";
         if (rank > 1) out_ << "        cuuint64_t " << map << "_strides[" << rank - 1 << "] = {" << strides << "};\n";
+        // What the driver would refuse anyway (a null base, an empty dimension) is
+        // settled here, so the fallback happens without a failing driver call.
+        std::string refused = base->name + " == 0";
+        for (size_t i = 0; i < rank; ++i) refused += " || " + map + "_dims[" + std::to_string(i) + "] == 0";
         out_ << "        cuuint32_t " << map << "_box[" << rank << "] = {" << box << "};\n"
              << "        cuuint32_t " << map << "_steps[" << rank << "] = {" << ones << "};\n"
+             << "        if (" << refused << ") tlc_bad = 1;\n"
              << "        if (tlc_status == CUDA_SUCCESS && !tlc_bad)\n"
              << "          tlc_status = cuTensorMapEncodeTiled(&" << map << ", " << tensorMapType(t.dtype) << ", " << rank
              << ", (void *)(uintptr_t)" << base->name << ",\n"
