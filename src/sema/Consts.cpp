@@ -106,14 +106,18 @@ Value Analyzer::foldIntBinary(const ast::Binary& b, int64_t x, int64_t y) {
     case ast::BinaryOp::Pow: {
       if (y < 0) fail(b.rhs->range, "negative exponent in an integer const expression");
       int64_t acc = 1;
-      for (int64_t i = 0; i < y; ++i) overflow(__builtin_mul_overflow(acc, x, &acc));
+      if (x == 0 || x == 1 || x == -1) {  // closed form: a loop of y steps would hang for y ~ 2^63
+        acc = x == 0 ? (y == 0 ? 1 : 0) : (x == 1 || y % 2 == 0 ? 1 : -1);
+      } else {
+        for (int64_t i = 0; i < y; ++i) overflow(__builtin_mul_overflow(acc, x, &acc));  // at most 63 steps
+      }
       r.intValue = acc;
       break;
     }
     case ast::BinaryOp::Shl:
       if (y < 0 || y > 62) fail(b.rhs->range, "shift amount out of range");
       overflow(x > (INT64_MAX >> y) || x < (INT64_MIN >> y));
-      r.intValue = x << y;
+      r.intValue = x * (int64_t(1) << y);  // `x << y` is undefined for negative x before C++20
       break;
     case ast::BinaryOp::Shr:
       if (y < 0 || y > 62) fail(b.rhs->range, "shift amount out of range");
