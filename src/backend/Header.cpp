@@ -655,6 +655,27 @@ class HeaderWriter {
 
   // Several architectures: a library and kernel handles per cubin; each call finds
   // the cubin for the current context's device.
+  // The body of `<prefix>_load_` when there are kernels: resolve each, first failure wins.
+  void writeResolveEveryKernel(size_t n) {
+    out_ << "  int index;\n"
+         << "  for (index = 0; index < " << n << "; ++index) {\n"
+         << "    CUkernel kernel;\n"
+         << "    CUresult status = " << prefix_ << "_kernel_get_(index, &kernel);\n"
+         << "    if (status != CUDA_SUCCESS) return status;\n"
+         << "  }\n"
+         << "  return CUDA_SUCCESS;\n";
+  }
+
+  // The public `<prefix>_load`, which records a failure for `<prefix>_last_error`.
+  void writeLoadWrapper(const char* comment) {
+    const std::string& P = prefix_;
+    out_ << "/* " << comment << " */\n"
+         << api_ << "CUresult " << P << "_load(void) {\n"
+         << "  CUresult status = " << P << "_load_();\n"
+         << "  return status == CUDA_SUCCESS ? status : " << P << "_fail_(\"" << P << "_load\", status);\n"
+         << "}\n\n";
+  }
+
   void writeModuleStateMulti() {
     const size_t n = module_.kernels.size();
     const size_t k = cubins_->size();
@@ -746,21 +767,12 @@ class HeaderWriter {
            << "  CUresult status = " << P << "_arch_index_(&arch);\n"
            << "  return status != CUDA_SUCCESS ? status : " << P << "_library_get_(arch, &library);\n";
     } else {
-      out_ << "  int index;\n"
-           << "  for (index = 0; index < " << n << "; ++index) {\n"
-           << "    CUkernel kernel;\n"
-           << "    CUresult status = " << P << "_kernel_get_(index, &kernel);\n"
-           << "    if (status != CUDA_SUCCESS) return status;\n"
-           << "  }\n"
-           << "  return CUDA_SUCCESS;\n";
+      writeResolveEveryKernel(n);
     }
-    out_ << "}\n\n"
-         << "/* Loads the cubin for the current device and resolves every kernel, so that a bad\n"
-         << " * image, a missing entry or no cubin for this GPU shows up here. Optional. */\n"
-         << api_ << "CUresult " << P << "_load(void) {\n"
-         << "  CUresult status = " << P << "_load_();\n"
-         << "  return status == CUDA_SUCCESS ? status : " << P << "_fail_(\"" << P << "_load\", status);\n"
-         << "}\n\n"
+    out_ << "}\n\n";
+    writeLoadWrapper("Loads the cubin for the current device and resolves every kernel, so that a bad\n"
+                     " * image, a missing entry or no cubin for this GPU shows up here. Optional.");
+    out_
          << "/* Releases every architecture's module (a later launch loads it again). Call it\n"
          << " * when no thread is launching from this module and its kernels have finished. */\n"
          << api_ << "CUresult " << P << "_unload(void) {\n"
@@ -850,21 +862,12 @@ class HeaderWriter {
       out_ << "  CUlibrary library;\n"
            << "  return " << P << "_library_get_(&library);\n";
     } else {
-      out_ << "  int index;\n"
-           << "  for (index = 0; index < " << n << "; ++index) {\n"
-           << "    CUkernel kernel;\n"
-           << "    CUresult status = " << P << "_kernel_get_(index, &kernel);\n"
-           << "    if (status != CUDA_SUCCESS) return status;\n"
-           << "  }\n"
-           << "  return CUDA_SUCCESS;\n";
+      writeResolveEveryKernel(n);
     }
-    out_ << "}\n\n"
-         << "/* Loads the cubin and resolves every kernel, so that a bad image or a missing\n"
-         << " * entry shows up here rather than at the first launch. Optional. */\n"
-         << api_ << "CUresult " << P << "_load(void) {\n"
-         << "  CUresult status = " << P << "_load_();\n"
-         << "  return status == CUDA_SUCCESS ? status : " << P << "_fail_(\"" << P << "_load\", status);\n"
-         << "}\n\n"
+    out_ << "}\n\n";
+    writeLoadWrapper("Loads the cubin and resolves every kernel, so that a bad image or a missing\n"
+                     " * entry shows up here rather than at the first launch. Optional.");
+    out_
          << "/* Releases the module (a later launch loads it again). Call it when no thread is\n"
          << " * launching from this module and its launched kernels have finished. */\n"
          << api_ << "CUresult " << P << "_unload(void) {\n";
