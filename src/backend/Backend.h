@@ -31,6 +31,24 @@ struct TargetOptions {
   int optLevel = 3;             // -O0 .. -O3
 };
 
+// A target LLVM 19 cannot write (Retarget.cpp): LLVM generates PTX for `llvmCPU`
+// at ISA `llvmPTXVersion`, and retargetPTX rewrites the header to `.version
+// ptxVersion` / `.target arch`.
+struct PTXRoute {
+  const char* arch;            // "sm_100a"
+  const char* llvmCPU;         // "sm_90": the plain target, no arch-specific features
+  const char* llvmPTXVersion;  // "8.5": what LLVM writes for it
+  const char* ptxVersion;      // "8.6": the lowest ISA that has `arch` and what we emit for it
+};
+// The route for `arch`, or null when LLVM writes it directly (or not at all).
+const PTXRoute* retargetRouteFor(const std::string& arch);
+// The first instruction in `ptx` specific to sm_90a (wgmma.*, setmaxnreg.*), if any.
+std::optional<std::string> findArchSpecificInstruction(const std::string& ptx);
+// The backend step that takes PTX written for route.llvmCPU to route.arch: checks that
+// it uses nothing sm_90a-specific (else an internal error: a compiler bug) and swaps
+// its `.version` and `.target` lines. Everything else is left byte for byte.
+std::string retargetPTX(const std::string& ptx, const PTXRoute& route, DiagnosticEngine& diags);
+
 // An LLVM module with its own context, kept opaque so LLVM headers stay in src/backend.
 class LLVMModule {
  public:

@@ -30,6 +30,9 @@ struct LLVMModule::Impl {
 
 inline constexpr const char* kNVPTXTriple = "nvptx64-nvidia-cuda";
 
+// The CPU LLVM generates for: `arch` itself, or its route's base CPU (sm_100a -> sm_90).
+std::string llvmCPUFor(const std::string& arch);
+
 // An NVPTX TargetMachine for `target.arch` at `target.optLevel`. Reports an
 // unsupported arch through `diags.fatal` and returns null.
 std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOptions& target,

@@ -1,7 +1,8 @@
 // PTX: the NVPTX TargetMachine, LLVM's optimization pipeline and the PTX printer.
 //
 // Before: an LLVM module from generateLLVM (already optimized at the target's level).
-// After: the PTX text of every kernel in it, for `target.arch`.
+// After: the PTX text of every kernel in it, for `target.arch` (for a target LLVM 19
+// does not know, via its route: PTX for the plain base CPU, retargeted; Retarget.cpp).
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
@@ -42,6 +43,11 @@ llvm::CodeGenOptLevel codeGenLevel(int optLevel) {
 
 }  // namespace
 
+std::string llvmCPUFor(const std::string& arch) {
+  const PTXRoute* route = retargetRouteFor(arch);
+  return route ? route->llvmCPU : arch;
+}
+
 std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOptions& target,
                                                               DiagnosticEngine& diags) {
   std::string error;
@@ -50,13 +56,17 @@ std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOption
     diags.fatal("the LLVM NVPTX backend is not available: " + error);
     return nullptr;
   }
-  // LLVM 19 knows CPUs up to sm_90a and PTX ISA up to 8.5. The arch is checked
-  // against the subtarget's CPU table because createTargetMachine accepts any
+  // LLVM 19 knows CPUs up to sm_90a and PTX ISA up to 8.5. A newer target with a
+  // route (Retarget.cpp) is generated for the route's plain base CPU. The CPU is
+  // checked against the subtarget's table because createTargetMachine accepts any
   // string and only warns on stderr ("not a recognized processor").
+  const std::string cpu = llvmCPUFor(target.arch);
   std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
       nvptx->createMCSubtargetInfo(kNVPTXTriple, "", ""));
-  if (target.arch.rfind("sm_", 0) != 0 || !subtarget || !subtarget->isCPUStringValid(target.arch)) {
-    diags.fatal("target '" + target.arch + "' is not supported by this build's LLVM NVPTX backend");
+  if (cpu.rfind("sm_", 0) != 0 || !subtarget || !subtarget->isCPUStringValid(cpu)) {
+    diags.fatal("target '" + target.arch +
+                "' is not supported by this build's LLVM NVPTX backend (it writes sm_XX up to sm_90a; "
+                "sm_100a goes through sm_90 PTX)");
     return nullptr;
   }
   // PTX 8.5 is the newest ISA LLVM 19 writes; sm_90a needs at least 8.0, and the
@@ -67,7 +77,7 @@ std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOption
   // accurate. Without it NVPTX writes `add.rn`/`mul.rn`, which forbid ptxas to fuse.
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
-      kNVPTXTriple, target.arch, features, options, std::nullopt, std::nullopt,
+      kNVPTXTriple, cpu, features, options, std::nullopt, std::nullopt,
       codeGenLevel(target.optLevel)));
   if (!machine) diags.fatal("cannot create an LLVM NVPTX target machine for '" + target.arch + "'");
   return machine;
@@ -110,13 +120,14 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
                                    DiagnosticEngine& diags) {
   TLC_ASSERT(module.impl && module.impl->module, "emitPTX on an empty LLVMModule");
   LLVMModule::Impl& impl = *module.impl;
-  if (!impl.targetMachine || impl.targetMachine->getTargetCPU() != target.arch ||
+  if (!impl.targetMachine || impl.targetMachine->getTargetCPU() != llvmCPUFor(target.arch) ||
       impl.targetMachine->getOptLevel() != codeGenLevel(target.optLevel)) {
     impl.targetMachine = createNVPTXTargetMachine(target, diags);
     if (!impl.targetMachine) return std::nullopt;
   }
   std::string ptx = printPTX(*impl.module, *impl.targetMachine);
   addClusterDirectives(ptx, impl.clusterShapes);
+  if (const PTXRoute* route = retargetRouteFor(target.arch)) ptx = retargetPTX(ptx, *route, diags);
   return ptx;
 }
 
