@@ -3,6 +3,7 @@
 #
 #   scripts/build_gpu_tests.sh            # uses build/tlc
 #   TLC=build-foo/tlc scripts/build_gpu_tests.sh
+#   TLC_GPU_ONLY='tile_copy_sm90a' scripts/build_gpu_tests.sh   # only configs matching this regex
 #
 # For every test configuration below it compiles the kernel with tlc (cubin + header)
 # and the host program tests/gpu/<program>.cpp with g++ against the Driver API stub;
@@ -41,6 +42,9 @@ configs=(
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "launcher_hostile|tile_copy.tl||launcher_hostile.cpp|"
   "launcher_hostile_smem224k|tile_copy.tl|-D BN=896|launcher_hostile.cpp|"
+  # Two cubins in one header (sm_100a through the retargeted sm_90 PTX): an H100/H200
+  # must load the sm_90a one and compute the same result.
+  "tile_copy_sm90a_sm100a|tile_copy.tl|--arch=sm_90a,sm_100a|tile_copy.cpp|-DTLC_EXPECT_ARCH=\"sm_90a\""
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }
@@ -72,6 +76,7 @@ built=()
 failed=()
 for config in "${configs[@]}"; do
   IFS='|' read -r name source tlc_options program defines <<<"$config"
+  [ -n "${TLC_GPU_ONLY:-}" ] && ! [[ "$name" =~ $TLC_GPU_ONLY ]] && continue
   kdir="$out/kernels/$name"
   mkdir -p "$kdir"
   [ $have_tlc -eq 1 ] || { failed+=("$name (no tlc)"); continue; }

@@ -37,7 +37,7 @@ if out=$(ninja -C "$WORK/b" -v 2>&1); then pass "build host_app"; else fail "bui
 for k in tile_copy scale; do
   if grep -q "kernels/$k.tl" <<<"$out"; then pass "the first build ran tlc on $k.tl"; else fail "tlc did not run on $k.tl" "$out"; fi
   [ -s "$WORK/b/tlc/host_app/$k.h" ] && pass "$k.h generated" || fail "no $k.h" "$(ls -R "$WORK/b/tlc")"
-  [ -s "$WORK/b/tlc/host_app/$k.cubin" ] && [ -s "$WORK/b/tlc/host_app/$k.sm_90a.cubin" ] && pass "$k: a cubin per ARCHS entry" \
+  [ -s "$WORK/b/tlc/host_app/$k.cubin" ] && [ -s "$WORK/b/tlc/host_app/$k.sm_100a.cubin" ] && pass "$k: a cubin per ARCHS entry" \
     || fail "$k: cubins missing" "$(ls -R "$WORK/b/tlc")"
   if grep -q -- "-DBM=64" <<<"$(grep "kernels/$k.tl" <<<"$out")"; then pass "OPTIONS reach tlc for $k.tl"; else fail "OPTIONS missing for $k.tl" "$out"; fi
 done

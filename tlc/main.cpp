@@ -63,10 +63,12 @@ Dependency file (Make syntax, for make, Ninja and CMake's DEPFILE):
   -MP                  add a phony rule for every dependency but the input
 
 Code generation:
-  --arch=ARCH          target GPU (default: sm_90a); several (--arch=sm_80,sm_90a
-                       or the option repeated) build a cubin each (the first at
-                       -o, the others at STEM.ARCH.cubin) and one header that
-                       loads the one for the device's compute capability
+  --arch=ARCH          target GPU (default: sm_90a; sm_XX up to sm_90a, and
+                       sm_100a through retargeted sm_90 PTX); several
+                       (--arch=sm_90a,sm_100a or the option repeated) build a
+                       cubin each (the first at -o, the others at
+                       STEM.ARCH.cubin) and one header that loads the one for
+                       the device's compute capability
   -O0 -O1 -O2 -O3      optimization level (default: -O3)
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
                        repeatable; -DNAME=VALUE works too
@@ -103,7 +105,7 @@ void printVersion() {
   std::cout << "tlc " << TLC_VERSION << "\n"
             << "  LLVM " << TLC_LLVM_VERSION << " (NVPTX backend)\n"
             << "  CUDA " << TLC_CUDA_VERSION << " (nvJitLink)\n"
-            << "  default target: sm_90a\n";
+            << "  default target: sm_90a (also sm_100a, via sm_90 PTX retargeted to PTX 8.6)\n";
 }
 
 int usageError(const std::string& message) {

@@ -140,14 +140,15 @@ int main(void) {
   cuDeviceGetName(name, sizeof name, device);
   printf("# host_app on %s\n", name);
 
-  /* Each header embeds an sm_80 and an sm_90a cubin (ARCHS in CMakeLists.txt) and
-   * loads the one for this device: sm_90a on compute capability 9.0, sm_80 on 8.x. */
+  /* Each header embeds an sm_90a and an sm_100a cubin (ARCHS in CMakeLists.txt) and
+   * loads the one for this device: sm_90a on compute capability 9.0 (H100, H200),
+   * sm_100a on 10.0 (B200); any other device has no cubin. */
   {
     int major = 0, minor = 0;
     const char *arch = tile_copy_arch(), *want;
     cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
     cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
-    want = major == 9 && minor == 0 ? "sm_90a" : major == 8 ? "sm_80" : NULL;
+    want = major == 9 && minor == 0 ? "sm_90a" : major == 10 && minor == 0 ? "sm_100a" : NULL;
     printf("# compute capability %d.%d: tile_copy.h picks %s\n", major, minor, arch ? arch : "no cubin");
     result("arch picked by compute capability", want ? arch && strcmp(arch, want) == 0 : arch == NULL, 0,
            arch ? arch : "none");

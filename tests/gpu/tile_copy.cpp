@@ -5,7 +5,11 @@
 // another (`-D DT=float32`, other tile sizes). Shapes cover a full tile grid, a
 // single element, ragged edges, an odd N and a base pointer 2 bytes off 16-byte
 // alignment (both must run the general variant), the argument checks, and 16384^2
-// for bandwidth.
+// for bandwidth. With TLC_EXPECT_ARCH (a header built for several --arch values,
+// e.g. sm_90a + sm_100a), the cubin the header picked for this device must be that
+// one ("arch picked" row; `<prefix>_arch()` and `<kernel>_info()->arch` say which).
+#include <cstring>
+
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -121,12 +125,34 @@ void testArgumentChecks() {
   report(r);
 }
 
+#ifdef TLC_EXPECT_ARCH
+// The header embeds one cubin per --arch and loads the one for this device's compute
+// capability; both ways of asking which one it took must name TLC_EXPECT_ARCH.
+void testArchPicked() {
+  Checker check;
+  const char* picked = tile_copy_arch();
+  const tlc_kernel_info* info = tile_copy_info(0);
+  std::printf("# the header embeds %s; this device runs the %s cubin\n", info ? info->arch : "?",
+              picked ? picked : "(none)");
+  if (!picked || std::strcmp(picked, TLC_EXPECT_ARCH) != 0) check.fail("tile_copy_arch() is not " TLC_EXPECT_ARCH);
+  Result r;
+  r.name = TLC_TEST_NAME;
+  r.shape = std::string("arch picked: ") + (picked ? picked : "none") + " (want " TLC_EXPECT_ARCH ")";
+  r.variant = "-";
+  r.pass = check.passed();
+  report(r);
+}
+#endif
+
 }  // namespace
 
 int main() {
   std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
   for (int v = 0; v < variantCount(); ++v) std::printf(" %s", tile_copy_variant_entry(v));
   std::printf(")\n");
+#ifdef TLC_EXPECT_ARCH
+  testArchPicked();
+#endif
   testShape(1000, 1000, 0);
   testShape(1, 1, 0);
   testShape(129, 130, 0);
