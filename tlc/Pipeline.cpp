@@ -363,8 +363,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   DiagnosticEngine diags(err);
   diags.setColor(options.color);
   diags.setErrorLimit(options.errorLimit);
-  diags.setWarningsAsErrors(options.warningsAsErrors);
-  diags.setSuppressWarnings(options.suppressWarnings);
+  diags.setWarningOptions(options.warnings);
   diags.setShowRemarks(options.remarks);
   PhaseClock clock(options.verbose, err);
   Products products(*plan, out);

@@ -43,8 +43,7 @@ struct PipelineOptions {
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   bool remarks = false;
   unsigned errorLimit = 20;   // 0: no limit
-  bool warningsAsErrors = false;
-  bool suppressWarnings = false;
+  WarningOptions warnings;    // -w, -Werror, -W<name>, ... in command-line order
   bool color = false;
   bool verbose = false;       // one line per phase with its time
   bool reportWrites = true;   // "tlc: wrote ..." after writing files

@@ -76,12 +76,13 @@ Code generation:
 Diagnostics:
   --remarks            explain how each copy was lowered (TMA, cp.async, SIMT)
   -ferror-limit=N      stop after N errors (default: 20; 0: no limit)
-  -Werror              treat warnings as errors (-Wno-error: do not)
-  -w                   suppress warnings
   -W<name>, -Wno-<name>
-                       turn a warning group on or off: all, extra, everything
-                       (every warning; all are on by default); an unknown name
-                       is warned about (-Wno-unknown-warning-option: quietly)
+                       turn the warning <name> on or off (all are on by default;
+                       all, extra and everything name every warning):
+@WARNINGS@  -Werror              treat warnings as errors (-Wno-error: do not)
+  -Werror=<name>       make the warning <name> an error; -Wno-error=<name> keeps
+                       it a warning even under -Werror
+  -w                   suppress every warning (wins over the flags above)
   -fdiagnostics-color=auto|always|never
                        color the diagnostics (default: auto, when stderr is a
                        terminal and NO_COLOR is unset); -fcolor-diagnostics and
@@ -101,6 +102,19 @@ Examples:
   tlc kernel.tl --emit=ptx -D BM=64 -o kernel.ptx
 )";
 
+// The help text, with the list of warnings taken from support/Warnings.def.
+void printHelp() {
+  std::string help = kHelp;
+  std::string list;
+  for (size_t i = 0; i < tlc::kWarningCount; ++i) {
+    std::string name = tlc::warningName((tlc::Warning)i);
+    list += "                         " + name + std::string(name.size() < 23 ? 23 - name.size() : 1, ' ') +
+            tlc::warningSummary((tlc::Warning)i) + "\n";
+  }
+  help.replace(help.find("@WARNINGS@"), 10, list);
+  std::cout << help;
+}
+
 void printVersion() {
   std::cout << "tlc " << TLC_VERSION << "\n"
             << "  LLVM " << TLC_LLVM_VERSION << " (NVPTX backend)\n"
@@ -113,19 +127,19 @@ int usageError(const std::string& message) {
   return tlc::kExitUsage;
 }
 
-// Warning names -W<name> and -Wno-<name> accept. tlc has no warning that can be
-// turned on or off by name yet; these groups name "every warning", as with GCC.
-bool isKnownWarningGroup(const std::string& name) {
-  return name == "all" || name == "extra" || name == "everything" || name == "unknown-warning-option";
-}
-
 // CLI11 names long options with two dashes; compilers spell some with one
-// (-ferror-limit=N, -Werror, -MF file). Translate those spellings before parsing.
-std::vector<std::string> normalizeArguments(int argc, char** argv) {
+// (-ferror-limit=N, -MF file). Translate those spellings before parsing. The
+// warning flags (-w, -W...) are taken out, in order, into `warningFlags`: the
+// last one about a warning wins, which CLI11's per-option lists would lose.
+std::vector<std::string> normalizeArguments(int argc, char** argv, std::vector<std::string>& warningFlags) {
   std::vector<std::string> args;
   auto starts = [](const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; };
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
+    if (i > 0 && (arg == "-w" || (starts(arg, "-W") && arg.size() > 2))) {
+      warningFlags.push_back(arg);
+      continue;
+    }
     if (i > 0) {
       if (starts(arg, "-ferror-limit=")) arg = "--error-limit=" + arg.substr(14);
       else if (arg == "-fcolor-diagnostics") arg = "--diagnostics-color=always";
@@ -133,15 +147,6 @@ std::vector<std::string> normalizeArguments(int argc, char** argv) {
       else if (arg == "-fdiagnostics-color") arg = "--diagnostics-color=always";
       else if (arg == "-fno-diagnostics-color") arg = "--diagnostics-color=never";
       else if (starts(arg, "-fdiagnostics-color=")) arg = "--diagnostics-color=" + arg.substr(20);
-      else if (arg == "-Werror") arg = "--warnings-as-errors";
-      else if (arg == "-Wno-error") arg = "--no-warnings-as-errors";
-      else if (starts(arg, "-Werror=")) {
-        std::string name = arg.substr(8);
-        arg = isKnownWarningGroup(name) ? "--warnings-as-errors" : "--warning-on=" + name;
-      }
-      else if (starts(arg, "-Wno-") && arg.size() > 5) arg = "--warning-off=" + arg.substr(5);
-      else if (starts(arg, "-W") && arg.size() > 2 && arg.find('=') == std::string::npos)
-        arg = "--warning-on=" + arg.substr(2);
       else if (arg == "-MD") arg = "--depfile";
       else if (arg == "-MP") arg = "--depfile-phony";
       else if (arg == "-MF" || arg == "-MT") arg = arg == "-MF" ? "--depfile-path" : "--depfile-target";
@@ -161,11 +166,12 @@ bool wantsColorByDefault() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args = normalizeArguments(argc, argv);
+  std::vector<std::string> warningFlags;
+  std::vector<std::string> args = normalizeArguments(argc, argv, warningFlags);
   // --help and --version win over anything else on the line, even mistakes.
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "-h" || args[i] == "--help") {
-      std::cout << kHelp;
+      printHelp();
       return tlc::kExitSuccess;
     }
     if (args[i] == "--version") {
@@ -178,8 +184,6 @@ int main(int argc, char** argv) {
   std::vector<std::string> emitList, defineList;
   std::string optLevel = "3", errorLimit = "20";
   std::string colorMode = "auto";
-  bool noWarningsAsErrors = false;
-  std::vector<std::string> warningsOn, warningsOff;
 
   CLI::App app{"tlc"};
   app.set_help_flag();   // ours is above
@@ -195,11 +199,6 @@ int main(int argc, char** argv) {
   app.add_option("-D", defineList)->allow_extra_args(false);
   app.add_flag("--remarks", options.remarks);
   app.add_option("--error-limit", errorLimit);
-  app.add_flag("--warnings-as-errors", options.warningsAsErrors);
-  app.add_flag("-w", options.suppressWarnings);
-  app.add_flag("--no-warnings-as-errors", noWarningsAsErrors);
-  app.add_option("--warning-on", warningsOn)->allow_extra_args(false);
-  app.add_option("--warning-off", warningsOff)->allow_extra_args(false);
   app.add_option("--diagnostics-color", colorMode);
   app.add_flag("-v,--verbose", options.verbose);
   app.add_flag("--depfile", options.depfile);
@@ -282,26 +281,21 @@ int main(int argc, char** argv) {
   // -MF or -MT alone asks for a dependency file too.
   if (!options.depfilePath.empty() || !options.depTargets.empty() || options.depPhony) options.depfile = true;
 
-  // -Wno-error after -Werror wins (the last one counts, as with GCC: approximated
-  // by "either -Wno-error turns it off").
-  if (noWarningsAsErrors) options.warningsAsErrors = false;
-  // Named warnings: tlc's warnings are all on by default and have no names yet, so
-  // only the groups are known; an unknown name is itself a warning, as in Clang.
-  bool quietUnknown = options.suppressWarnings;
-  for (const std::string& name : warningsOff) {
-    if (name == "unknown-warning-option") quietUnknown = true;
-    else if (name == "all" || name == "extra" || name == "everything") options.suppressWarnings = true;
-  }
+  // Warning flags, in order. An unknown name is itself a warning, as in Clang
+  // (-Wunknown-warning-option), reported once every flag is known: -Werror
+  // makes it an error (exit 2), -Wno-unknown-warning-option and -w silence it.
   std::vector<std::string> unknown;
-  for (const std::string& name : warningsOn)
-    if (!isKnownWarningGroup(name)) unknown.push_back("-W" + name);
-  for (const std::string& name : warningsOff)
-    if (!isKnownWarningGroup(name)) unknown.push_back("-Wno-" + name);
-  if (!quietUnknown) {
-    for (const std::string& flag : unknown) {
-      if (options.warningsAsErrors)
-        return usageError("unknown warning option '" + flag + "' [-Werror,-Wunknown-warning-option]");
-      std::cerr << "tlc: warning: unknown warning option '" << flag << "' [-Wunknown-warning-option]\n";
+  for (const std::string& flag : warningFlags)
+    if (options.warnings.apply(flag) == tlc::WarningOptions::FlagResult::UnknownName) unknown.push_back(flag);
+  for (const std::string& flag : unknown) {
+    std::string message = "unknown warning option '" + flag + "'";
+    switch (options.warnings.actionFor(tlc::Warning::UnknownWarningOption)) {
+      case tlc::WarningOptions::Action::Ignore: break;
+      case tlc::WarningOptions::Action::Warn:
+        std::cerr << "tlc: warning: " << message << " [-Wunknown-warning-option]\n";
+        break;
+      case tlc::WarningOptions::Action::Error:
+        return usageError(message + " [-Werror,-Wunknown-warning-option]");
     }
   }
   return tlc::runPipeline(options, std::cout, std::cerr);

@@ -113,6 +113,8 @@ class Analyzer {
   bool inParallel_ = false;
   int threads_ = 0;
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
+  // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
+  mutable std::set<const Buffer*> usedBuffers_;
 
   // ------------------------------------------------------------- utilities
 
@@ -120,7 +122,7 @@ class Analyzer {
   // Every error and warning goes through here: one inside a macro's body (found
   // while expanding it) gets a note at each call that led to it, innermost first.
   void error(SourceRange r, const std::string& msg);
-  void warning(SourceRange r, const std::string& msg);
+  void warning(Warning kind, SourceRange r, const std::string& msg);
   void noteExpansions(SourceRange r);
   void noteDecl(const std::string& name, SourceRange decl);
 
@@ -131,6 +133,7 @@ class Analyzer {
   const ast::Expr* keyword(const ast::Call& c, const std::string& name) const;
   std::string stringValue(const ast::Expr& e, const std::string& what, const std::string& valid);
 
+  // Finds a name in the scopes, then the globals; a buffer found counts as used.
   const Value* lookup(const std::string& name) const;
   void define(const std::string& name, Value v, SourceRange r);
   std::string uniqueName(const std::string& base);
@@ -158,6 +161,7 @@ class Analyzer {
   // ----------------------------------------------------------- kernels
 
   std::optional<Kernel> analyzeKernel(const ast::FunctionDecl& decl);
+  void warnUnusedTiles(const Kernel& k);
 
   VarRef dimParam(const std::string& name, SourceRange r);
 

@@ -14,6 +14,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   scopes_.emplace_back();
   dimParams_.clear();
   localNames_.clear();
+  usedBuffers_.clear();
   macroDepth_ = 0;
   unsigned errorsBefore = diags_.errorCount();
 
@@ -49,7 +50,26 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   }
   kernel_ = nullptr;
   if (diags_.errorCount() != errorsBefore) return std::nullopt;
+  warnUnusedTiles(k);
   return k;
+}
+
+// A tile nobody reads or writes still costs shared memory (and occupancy) or
+// registers; usually it is a leftover or a typo for another tile's name.
+void Analyzer::warnUnusedTiles(const Kernel& k) {
+  for (const BufferRef& b : k.allocations) {
+    if (usedBuffers_.count(b.get())) continue;
+    std::string shape;
+    int64_t numel = 1;
+    for (const auto& s : b->shape) {
+      shape += (shape.empty() ? "" : "x") + std::to_string(*asConstInt(s));
+      numel *= *asConstInt(s);
+    }
+    std::string what = b->scope == MemScope::Shared ? "shared tile" : b->scope == MemScope::Fragment ? "fragment" : "local buffer";
+    std::string cost = b->scope == MemScope::Shared ? ", " + std::to_string(numel * bits(b->dtype) / 8) + " bytes of shared memory" : "";
+    warning(Warning::UnusedTile, b->declRange,
+            what + " '" + b->name + "' (" + shape + " " + ir::name(b->dtype) + cost + ") is never used");
+  }
 }
 
 VarRef Analyzer::dimParam(const std::string& name, SourceRange r) {

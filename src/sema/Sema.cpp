@@ -44,8 +44,8 @@ void Analyzer::error(SourceRange r, const std::string& msg) {
   noteExpansions(r);
 }
 
-void Analyzer::warning(SourceRange r, const std::string& msg) {
-  diags_.warning(r, msg);
+void Analyzer::warning(Warning kind, SourceRange r, const std::string& msg) {
+  diags_.warning(kind, r, msg);
   noteExpansions(r);
 }
 
@@ -103,7 +103,10 @@ std::string Analyzer::stringValue(const ast::Expr& e, const std::string& what, c
 const Value* Analyzer::lookup(const std::string& name) const {
   for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
     auto f = it->find(name);
-    if (f != it->end()) return &f->second;
+    if (f != it->end()) {
+      if (f->second.kind == Value::BufferV) usedBuffers_.insert(f->second.buffer.get());
+      return &f->second;
+    }
   }
   auto g = globals_.find(name);
   return g == globals_.end() ? nullptr : &g->second;
@@ -240,9 +243,14 @@ static void reportInSourceOrder(const std::vector<Diagnostic>& found, Diagnostic
     if (!seen.insert({(int)d.severity, d.range.begin.offset, d.range.end.offset, d.message}).second) continue;
     for (const Diagnostic* each : ordered) {
       const Diagnostic& x = *each;
+      // A warning is replayed by name, so the -W flags decide what becomes of it.
+      if (x.warning) {
+        diags.warning(*x.warning, x.range, x.message);
+        continue;
+      }
       switch (x.severity) {
         case Severity::Error: diags.error(x.range, x.message); break;
-        case Severity::Warning: diags.warning(x.range, x.message); break;
+        case Severity::Warning: break;  // every warning has a name
         case Severity::Note: diags.note(x.range, x.message); break;
         case Severity::Remark: diags.remark(x.range, x.message); break;
       }

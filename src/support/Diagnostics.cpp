@@ -32,18 +32,87 @@ SourceLoc SourceFile::locationOf(uint32_t offset) const {
   return SourceLoc{offset, line, offset - lineStarts_[line - 1] + 1};
 }
 
+// ------------------------------------------------------------------ warnings
+
+namespace {
+struct WarningEntry {
+  const char* name;
+  const char* summary;
+};
+constexpr WarningEntry kWarnings[] = {
+#define TLC_WARNING(Id, Name, Summary) {Name, Summary},
+#include "support/Warnings.def"
+};
+bool isGroup(std::string_view name) { return name == "all" || name == "extra" || name == "everything"; }
+}  // namespace
+
+const char* warningName(Warning w) { return kWarnings[(size_t)w].name; }
+const char* warningSummary(Warning w) { return kWarnings[(size_t)w].summary; }
+
+std::optional<Warning> warningFromName(std::string_view name) {
+  for (size_t i = 0; i < kWarningCount; ++i)
+    if (name == kWarnings[i].name) return (Warning)i;
+  return std::nullopt;
+}
+
+WarningOptions::FlagResult WarningOptions::apply(std::string_view flag) {
+  auto startsWith = [&](std::string_view prefix) { return flag.substr(0, prefix.size()) == prefix; };
+  if (flag == "-w") { suppressAll_ = true; return FlagResult::Ok; }
+  if (flag == "-Werror") { allAsErrors_ = true; return FlagResult::Ok; }
+  if (flag == "-Wno-error") { allAsErrors_ = false; return FlagResult::Ok; }
+  // The rest name a warning or a group: find which, then what to do with it.
+  std::string_view name;
+  enum { Enable, Disable, MakeError, KeepWarning } what;
+  if (startsWith("-Werror=")) { name = flag.substr(8); what = MakeError; }
+  else if (startsWith("-Wno-error=")) { name = flag.substr(11); what = KeepWarning; }
+  else if (startsWith("-Wno-")) { name = flag.substr(5); what = Disable; }
+  else if (startsWith("-W")) { name = flag.substr(2); what = Enable; }
+  else return FlagResult::NotAWarningFlag;
+  if (name.empty()) return FlagResult::UnknownName;
+
+  std::optional<Warning> one = warningFromName(name);
+  if (!one && !isGroup(name)) return FlagResult::UnknownName;
+  for (size_t i = 0; i < kWarningCount; ++i) {
+    if (one && (size_t)*one != i) continue;
+    State& s = states_[i];
+    switch (what) {
+      case Enable: s.enabled = true; break;
+      case Disable: s.enabled = false; break;
+      // -Werror=name also turns the warning on (as in Clang); -Wno-error=name does not.
+      case MakeError: s.enabled = true; s.error = ErrorState::Error; break;
+      case KeepWarning: s.error = ErrorState::NoError; break;
+    }
+  }
+  return FlagResult::Ok;
+}
+
+WarningOptions::Action WarningOptions::actionFor(Warning w) const {
+  const State& s = states_[(size_t)w];
+  // -w wins over everything, -Werror=name included (as in Clang).
+  if (suppressAll_ || !s.enabled) return Action::Ignore;
+  if (s.error == ErrorState::Error || (allAsErrors_ && s.error != ErrorState::NoError)) return Action::Error;
+  return Action::Warn;
+}
+
+// ------------------------------------------------------------------ engine
+
 DiagnosticEngine::DiagnosticEngine(std::ostream& out) : out_(out) {}
 
 void DiagnosticEngine::error(SourceRange r, std::string m) { report(Severity::Error, r, std::move(m)); }
-void DiagnosticEngine::warning(SourceRange r, std::string m) {
-  report(warningsAsErrors_ ? Severity::Error : Severity::Warning, r, std::move(m));
+void DiagnosticEngine::warning(Warning kind, SourceRange r, std::string m) {
+  switch (warningOptions_.actionFor(kind)) {
+    case WarningOptions::Action::Ignore: suppressNotes_ = true; return;
+    case WarningOptions::Action::Warn: report(Severity::Warning, r, std::move(m), kind); return;
+    case WarningOptions::Action::Error: report(Severity::Error, r, std::move(m), kind); return;
+  }
 }
 void DiagnosticEngine::note(SourceRange r, std::string m) { report(Severity::Note, r, std::move(m)); }
 void DiagnosticEngine::remark(SourceRange r, std::string m) { report(Severity::Remark, r, std::move(m)); }
 void DiagnosticEngine::fatal(std::string m) { report(Severity::Error, SourceRange{}, std::move(m)); }
 
-void DiagnosticEngine::report(Severity severity, SourceRange range, std::string message) {
-  Diagnostic d{severity, range, std::move(message)};
+void DiagnosticEngine::report(Severity severity, SourceRange range, std::string message,
+                              std::optional<Warning> warning) {
+  Diagnostic d{severity, range, std::move(message), warning};
   switch (severity) {
     case Severity::Error:
       ++errorCount_;
@@ -59,7 +128,6 @@ void DiagnosticEngine::report(Severity severity, SourceRange range, std::string 
       suppressNotes_ = false;
       break;
     case Severity::Warning:
-      if (suppressWarnings_) { suppressNotes_ = true; return; }
       ++warningCount_;
       suppressNotes_ = false;
       break;
@@ -91,7 +159,10 @@ void DiagnosticEngine::render(const Diagnostic& d) {
          << ": " << reset;
   else
     out_ << bold << "tlc: " << reset;
-  out_ << (color_ ? color : "") << label << ": " << reset << bold << d.message << reset << '\n';
+  out_ << (color_ ? color : "") << label << ": " << reset << bold << d.message;
+  if (d.warning)
+    out_ << (d.severity == Severity::Error ? " [-Werror,-W" : " [-W") << warningName(*d.warning) << ']';
+  out_ << reset << '\n';
   if (!file_ || !d.range.valid()) return;
 
   // The source line with a caret under the start and tildes to the end of the range

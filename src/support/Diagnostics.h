@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,10 +53,51 @@ class SourceFile {
 
 enum class Severity { Note, Remark, Warning, Error };
 
+// Every named warning (Warnings.def lists them with their -W names).
+enum class Warning {
+#define TLC_WARNING(Id, Name, Summary) Id,
+#include "support/Warnings.def"
+};
+inline constexpr size_t kWarningCount = 0
+#define TLC_WARNING(Id, Name, Summary) + 1
+#include "support/Warnings.def"
+    ;
+// The -W name of a warning ("unused-tile") and a line saying what it is about.
+const char* warningName(Warning w);
+const char* warningSummary(Warning w);
+// The warning with this -W name, if any.
+std::optional<Warning> warningFromName(std::string_view name);
+
+// Which warnings are shown and which are errors: the -W flags, applied in
+// command-line order (the last flag about a warning wins, as with GCC and Clang).
+class WarningOptions {
+ public:
+  enum class Action { Ignore, Warn, Error };
+  enum class FlagResult { Ok, UnknownName, NotAWarningFlag };
+
+  // One flag: -w, -Werror, -Wno-error, -W<name>, -Wno-<name>, -Werror=<name>,
+  // -Wno-error=<name>. The groups all, extra and everything name every warning.
+  FlagResult apply(std::string_view flag);
+  // What a warning of kind `w` becomes under the flags applied so far.
+  Action actionFor(Warning w) const;
+
+ private:
+  enum class ErrorState : uint8_t { Default, Error, NoError };
+  struct State {
+    bool enabled = true;  // every warning is on by default
+    ErrorState error = ErrorState::Default;
+  };
+  State states_[kWarningCount] = {};
+  bool suppressAll_ = false;  // -w
+  bool allAsErrors_ = false;  // -Werror
+};
+
 struct Diagnostic {
   Severity severity = Severity::Error;
   SourceRange range;  // may be invalid for file-less diagnostics
   std::string message;
+  // A warning's name, also when -Werror made it an error: printed as [-Wname].
+  std::optional<Warning> warning;
 };
 
 // Collects and prints diagnostics for one compilation. Not thread-safe; one per run.
@@ -68,12 +110,13 @@ class DiagnosticEngine {
   void setColor(bool on) { color_ = on; }
   // Stop printing errors after this many (0 = no limit); a final line says so.
   void setErrorLimit(unsigned limit) { errorLimit_ = limit; }
-  void setWarningsAsErrors(bool on) { warningsAsErrors_ = on; }
-  void setSuppressWarnings(bool on) { suppressWarnings_ = on; }
+  void setWarningOptions(const WarningOptions& options) { warningOptions_ = options; }
   void setShowRemarks(bool on) { showRemarks_ = on; }
 
   void error(SourceRange range, std::string message);
-  void warning(SourceRange range, std::string message);
+  // A named warning: shown, dropped or made an error as the -W flags say, and
+  // printed with its name ("... [-Wunused-tile]", "... [-Werror,-Wunused-tile]").
+  void warning(Warning kind, SourceRange range, std::string message);
   void note(SourceRange range, std::string message);
   void remark(SourceRange range, std::string message);
   // An error that has no location in the source (I/O, toolchain).
@@ -90,7 +133,8 @@ class DiagnosticEngine {
   const std::vector<Diagnostic>& all() const { return all_; }
 
  private:
-  void report(Severity severity, SourceRange range, std::string message);
+  void report(Severity severity, SourceRange range, std::string message,
+              std::optional<Warning> warning = std::nullopt);
   void render(const Diagnostic& d);
 
   std::ostream& out_;
@@ -102,8 +146,7 @@ class DiagnosticEngine {
   bool limitReported_ = false;
   bool suppressNotes_ = false;  // notes after a suppressed diagnostic are dropped
   bool color_ = false;
-  bool warningsAsErrors_ = false;
-  bool suppressWarnings_ = false;
+  WarningOptions warningOptions_;
   bool showRemarks_ = false;
 };
 
