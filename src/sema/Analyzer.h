@@ -50,7 +50,7 @@ struct MacroDef {
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
     "tma_copy", "copy_cluster", "transpose", "im2col", "c2d_im2col",
-    "tma_gather4", "tma_scatter4", "tma_gather4_bytes", "alloc_barrier", "barrier_arrive",
+    "tma_gather4", "tma_scatter4", "alloc_barrier", "barrier_arrive",
     "mbarrier_wait_parity", "mbarrier_expect_tx", "shuffle_elect", "tma_store_wait", "tma_store_arrive", "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
@@ -293,6 +293,14 @@ class Analyzer {
   // fill(region, value) / clear(region): any scope; the region's extents must be
   // compile-time constants (an element is a region of one).
   StmtRef fillOp(const ast::Call& c, const std::string& callee);
+
+  // ------------------------------------------------- gather4 (Gather4.cpp)
+
+  // tma_gather4 / tma_scatter4 / tma_gather4_bytes exist on sm_100a only: elsewhere
+  // an error at the call that names the target.
+  void requireBlackwell(const ast::Call& c, const std::string& callee);
+  ExprRef gather4Bytes(const ast::Call& c);
+  void checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRange dtypeRange);
 
   // ---------------------------------------------------------- expressions
 

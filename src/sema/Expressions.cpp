@@ -147,6 +147,8 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (dim != 0) fail(c.range, "get_thread_binding(dim=" + std::to_string(dim) + "): blocks are one-dimensional; valid: dim=0");
     return call(Builtin::ThreadIdx, {}, DType::Int32, 0);
   }
+  if (callee == "tma_gather4_bytes") return gather4Bytes(c);
+  if (callee == "tma_gather4" || callee == "tma_scatter4") requireBlackwell(c, callee);
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async")
