@@ -336,6 +336,16 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       inlineAsm("mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r",
                 {sharedAddress32(op.args[0]), i32(op.args[1])});
       return;
+    case IntrinsicOp::MbarrierArrive:
+      inlineAsm("mbarrier.arrive.shared::cta.b64 _, [$0];", "r", {sharedAddress32(op.args[0])});
+      return;
+    case IntrinsicOp::MbarrierExpectTx:
+      inlineAsm("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [$0], $1;", "r,r",
+                {sharedAddress32(op.args[0]), i32(op.args[1])});
+      return;
+    case IntrinsicOp::FenceMbarrierInit:
+      inlineAsm("fence.mbarrier_init.release.cluster;", "", {});
+      return;
     case IntrinsicOp::MbarrierWaitParity:
       // try_wait suspends for a while in hardware; the loop covers its time-outs.
       inlineAsm(
@@ -1041,6 +1051,24 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       llvm::Intrinsic::ID id = node.builtin == Builtin::ThreadIdx ? threadIds[node.dim] : blockIds[node.dim];
       llvm::Value* index = builder_.CreateIntrinsic(id, {}, {});
       return convert(index, DType::Int32, node.dtype);
+    }
+    case Builtin::ShuffleElect: {
+      // One thread of each group of n: the group's first warp (a warp-uniform test),
+      // and in it the lane elect.sync picks. Every lane of that warp must be here.
+      auto n = node.args.size() == 1 ? ir::asConstInt(node.args[0]) : std::nullopt;
+      if (!n || *n <= 0 || *n % 32 != 0) internal("shuffle_elect needs a positive multiple of 32");
+      auto* electType = llvm::FunctionType::get(builder_.getInt32Ty(), false);
+      auto* elect = llvm::InlineAsm::get(electType,
+                                         "{\n\t.reg .pred tlc_elected;\n\t"
+                                         "elect.sync _|tlc_elected, 0xffffffff;\n\t"
+                                         "selp.u32 $0, 1, 0, tlc_elected;\n}",
+                                         "=r", /*hasSideEffects=*/true, /*isAlignStack=*/false,
+                                         llvm::InlineAsm::AD_ATT, /*canThrow=*/false);
+      llvm::Value* elected = builder_.CreateICmpNE(builder_.CreateCall(elect), builder_.getInt32(0));
+      if (*n == 32) return elected;
+      llvm::Value* tid = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {});
+      llvm::Value* warpInGroup = builder_.CreateURem(builder_.CreateLShr(tid, 5), builder_.getInt32((uint32_t)(*n / 32)));
+      return builder_.CreateAnd(builder_.CreateICmpEQ(warpInGroup, builder_.getInt32(0)), elected);
     }
     default:
       break;

@@ -83,6 +83,7 @@ const char* name(Builtin b) {
     case Builtin::Abs: return "abs";
     case Builtin::Floor: return "floor";
     case Builtin::Ceil: return "ceil";
+    case Builtin::ShuffleElect: return "shuffle_elect";
   }
   return "?";
 }
@@ -92,6 +93,9 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::MbarrierInit: return "mbarrier_init";
     case IntrinsicOp::MbarrierArriveExpectTx: return "mbarrier_arrive_expect_tx";
     case IntrinsicOp::MbarrierWaitParity: return "mbarrier_wait_parity";
+    case IntrinsicOp::MbarrierArrive: return "mbarrier_arrive";
+    case IntrinsicOp::MbarrierExpectTx: return "mbarrier_expect_tx";
+    case IntrinsicOp::FenceMbarrierInit: return "fence_mbarrier_init";
     case IntrinsicOp::TmaLoad: return "tma_load";
     case IntrinsicOp::TmaStore: return "tma_store";
     case IntrinsicOp::BulkCommitGroup: return "bulk_commit_group";
@@ -542,6 +546,13 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       bool first = true;
       if (in.tensorMap) { os << in.tensorMap->name; first = false; }
       if (in.buffer) { os << (first ? "" : ", ") << in.buffer->name; first = false; }
+      if (in.barrier) { os << (first ? "" : ", ") << in.barrier->name; first = false; }
+      if (in.shared) {
+        os << (first ? "" : ", ") << "&" << in.shared->name << "[";
+        printExpr(in.sharedElement, os);
+        os << "]";
+        first = false;
+      }
       for (const auto& a : in.args) {
         os << (first ? "" : ", ");
         first = false;
@@ -702,6 +713,8 @@ struct LoopIRVerifier {
       }
       case StmtKind::Barrier: break;
       case StmtKind::Intrinsic:
+        if (s->as<IntrinsicStmt>().barrier || s->as<IntrinsicStmt>().shared)
+          diags.internalError(s->range, "loop IR: a user intrinsic's shared operand has no byte offset");
         for (const auto& a : s->as<IntrinsicStmt>().args) expr(a, s->range);
         break;
       case StmtKind::Copy:

@@ -65,6 +65,10 @@ enum class Builtin {
   ThreadIdx,  // args: none; `dim` field picks x/y/z. Int32
   BlockIdx,   // likewise
   Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Tanh, Abs, Floor, Ceil,
+  // shuffle_elect(n): Bool, true in one thread of each group of args[0] (a constant
+  // multiple of 32) consecutive threads. Not pure: every thread of the group must
+  // reach it together (elect.sync over the whole warp).
+  ShuffleElect,
 };
 const char* name(Builtin b);
 const char* spelling(BinOp op);
@@ -161,6 +165,9 @@ struct Buffer {
   // null = 0. Sema does not set it yet: it reports `not yet supported` until lowering adds it.
   ExprRef elemOffset;
   bool isBarrier = false;        // Shared: an array of 8-byte mbarriers (placed 8-byte aligned)
+  // Shared, isBarrier: a user barrier from `alloc_barrier(n)`: its arrival count. Lowering
+  // initialises it once at kernel entry (one thread, then a fence and a block barrier).
+  int64_t barrierArrivals = 0;
   FragmentLayout layout;         // Fragment: set by lowering
   SourceRange declRange;
 };
@@ -296,6 +303,9 @@ enum class IntrinsicOp {
   MbarrierInit,            // args: barrier offset, arrival count
   MbarrierArriveExpectTx,  // args: barrier offset, transaction bytes
   MbarrierWaitParity,      // args: barrier offset, parity (0/1); every caller waits
+  MbarrierArrive,          // args: barrier offset (barrier_arrive)
+  MbarrierExpectTx,        // args: barrier offset, transaction bytes (no arrival)
+  FenceMbarrierInit,       // no args: makes barrier initialisation visible (fence.mbarrier_init)
   TmaLoad,                 // args: shared offset, barrier offset, coords (innermost first)
   TmaStore,                // args: shared offset, coords (innermost first)
   BulkCommitGroup,         // no args
@@ -313,6 +323,12 @@ struct IntrinsicStmt : StmtNode {
       : StmtNode(StmtKind::Intrinsic, r), op(o), args(std::move(a)) {}
   IntrinsicOp op;
   std::vector<ExprRef> args;
+  // Tile IR only (user-level operations made by sema, whose shared operands have no
+  // byte offset yet): LowerTileOps turns each into a byte offset at the front of
+  // `args` (the barrier's first, then the shared element's) and clears these.
+  BufferRef barrier;                   // an alloc_barrier buffer
+  BufferRef shared;                    // a shared tile ...
+  ExprRef sharedElement;               // ... and the element (row-major number, Int32) the operand starts at
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap
   BufferRef buffer;        // CpAsync: the global source
   int64_t immediate = 0;   // BulkWaitGroup*: the count

@@ -107,6 +107,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
     case StmtKind::Intrinsic: {
       auto out = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
       for (auto& a : out->args) a = ex(a);
+      if (out->sharedElement) out->sharedElement = ex(out->sharedElement);
       return out;
     }
     case StmtKind::Copy: {
@@ -210,7 +211,7 @@ bool dependsOnThread(const ExprRef& e, const std::set<const VarNode*>& varying) 
   if (!e) return false;
   switch (e->kind) {
     case ExprKind::Call:
-      if (e->as<CallNode>().builtin == Builtin::ThreadIdx) return true;
+      if (e->as<CallNode>().builtin == Builtin::ThreadIdx || e->as<CallNode>().builtin == Builtin::ShuffleElect) return true;
       for (const auto& a : e->as<CallNode>().args) if (dependsOnThread(a, varying)) return true;
       return false;
     case ExprKind::Binary: return dependsOnThread(e->as<BinaryNode>().a, varying) || dependsOnThread(e->as<BinaryNode>().b, varying);

@@ -73,6 +73,12 @@ Kernel ownCopy(const Kernel& k) {
         s->as<CopyOp>().dst.buffer = mapped(s->as<CopyOp>().dst.buffer);
         break;
       case StmtKind::Fill: s->as<FillOp>().dst.buffer = mapped(s->as<FillOp>().dst.buffer); break;
+      case StmtKind::Intrinsic: {
+        auto& in = s->as<IntrinsicStmt>();
+        if (in.barrier) in.barrier = mapped(in.barrier);
+        if (in.shared) in.shared = mapped(in.shared);
+        break;
+      }
       default: break;
     }
   };

@@ -125,8 +125,8 @@ class TileOpLowering {
         checkScalar(st.value, st.range);
         return s;
       }
-      case StmtKind::Barrier:
-      case StmtKind::Intrinsic: return s;
+      case StmtKind::Barrier: return s;
+      case StmtKind::Intrinsic: return lowerUserIntrinsic(s);
       case StmtKind::Copy: {
         const auto& c = s->as<CopyOp>();
         if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore)
@@ -137,6 +137,24 @@ class TileOpLowering {
       case StmtKind::Fill: return lowerFill(s->as<FillOp>());
     }
     return s;
+  }
+
+  // A user-level intrinsic names its barrier and shared operand by buffer: they
+  // become byte offsets at the front of its arguments (barrier first).
+  StmtRef lowerUserIntrinsic(const StmtRef& s) {
+    const auto& in = s->as<IntrinsicStmt>();
+    if (!in.barrier && !in.shared) return s;
+    auto out = std::make_shared<IntrinsicStmt>(in);
+    std::vector<ExprRef> front;
+    if (in.barrier) front.push_back(intImm(in.barrier->sharedOffset));
+    if (in.shared)
+      front.push_back(add(intImm(in.shared->sharedOffset), mul(in.sharedElement, intImm(bits(in.shared->dtype) / 8))));
+    for (const auto& a : in.args) front.push_back(checkScalar(a, in.range));
+    out->args = front;
+    out->barrier = nullptr;
+    out->shared = nullptr;
+    out->sharedElement = nullptr;
+    return out;
   }
 
   // Scalar code outside Parallel loops may not read fragment elements: which thread
@@ -443,12 +461,22 @@ class TileOpLowering {
   // Barrier initialization and descriptor prefetch at entry; outstanding bulk
   // stores drained at exit.
   void addAsyncPrologueAndEpilogue() {
-    if (barrierCount_ == 0 && tensorMaps_.empty()) return;
+    std::vector<BufferRef> userBarriers;
+    for (const auto& b : kernel_.allocations)
+      if (b->isBarrier && b->barrierArrivals > 0) userBarriers.push_back(b);
+    if (barrierCount_ == 0 && tensorMaps_.empty() && userBarriers.empty()) return;
     auto body = std::make_shared<SeqStmt>(kernel_.range);
     auto leader = std::make_shared<SeqStmt>(kernel_.range);
     for (int i = 0; i < barrierCount_; ++i)
       leader->stmts.push_back(std::make_shared<IntrinsicStmt>(
           kernel_.range, IntrinsicOp::MbarrierInit, std::vector<ExprRef>{intImm(barrierBase_ + 8 * i), intImm(1)}));
+    // alloc_barrier's barriers: initialised once, made visible (to the async proxy
+    // too, which completes their transactions) before the block barrier below.
+    for (const auto& b : userBarriers)
+      leader->stmts.push_back(std::make_shared<IntrinsicStmt>(
+          b->declRange, IntrinsicOp::MbarrierInit, std::vector<ExprRef>{intImm(b->sharedOffset), intImm(b->barrierArrivals)}));
+    if (!userBarriers.empty())
+      leader->stmts.push_back(std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::FenceMbarrierInit));
     for (const auto& map : tensorMaps_) {
       auto prefetch = std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::PrefetchTensorMap);
       prefetch->tensorMap = map;
@@ -456,7 +484,8 @@ class TileOpLowering {
     }
     for (const auto& phase : phases_) body->stmts.push_back(std::make_shared<LetStmt>(kernel_.range, phase, intImm(0)));
     body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, isLeader(), leader, nullptr));
-    if (barrierCount_) body->stmts.push_back(std::make_shared<BarrierStmt>(kernel_.range, BarrierKind::SyncThreads));
+    if (barrierCount_ || !userBarriers.empty())
+      body->stmts.push_back(std::make_shared<BarrierStmt>(kernel_.range, BarrierKind::SyncThreads));
     body->stmts.push_back(kernel_.body);
     // No drain at exit: each store already waited until its tile was read, which is
     // all the block's shared memory needs; the global writes complete on their own.

@@ -12,7 +12,9 @@ bool planSharedMemory(Kernel& kernel, DiagnosticEngine& diags) {
     if (b->scope != MemScope::Shared) continue;
     int64_t numel = 1;
     for (const auto& s : b->shape) numel *= *asConstInt(s);
-    offset = (offset + kAlign - 1) / kAlign * kAlign;
+    // mbarriers need 8 bytes; tiles 1024 (the 128-byte swizzle's period).
+    int64_t align = b->isBarrier ? 8 : kAlign;
+    offset = (offset + align - 1) / align * align;
     b->sharedOffset = offset;
     offset += (numel * bits(b->dtype) + 7) / 8;
   }

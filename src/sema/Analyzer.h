@@ -50,8 +50,7 @@ struct MacroDef {
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
     "tma_copy", "copy_cluster", "transpose", "im2col", "c2d_im2col",
-    "tma_gather4", "tma_scatter4", "alloc_barrier", "barrier_arrive",
-    "mbarrier_wait_parity", "mbarrier_expect_tx", "shuffle_elect", "tma_store_wait", "tma_store_arrive", "cp_async_gs",
+    "tma_gather4", "tma_scatter4", "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
     "annotate_layout", "annotate_safe_value", "Fragment", "swizzled", "padded",
@@ -309,6 +308,19 @@ class Analyzer {
   ExprRef toBool(const ExprRef& v, SourceRange r);
 
   ExprRef callExpr(const ast::Call& c);
+
+  // --------------------------------------------------- barriers (Async.cpp)
+
+  // bar = alloc_barrier(arrive_count): one mbarrier in shared memory.
+  StmtRef allocBarrier(const std::string& n, const ast::Assign& a, const ast::Call& c);
+  // An argument that must name an alloc_barrier buffer.
+  BufferRef barrierArg(const ast::Expr& e, const std::string& op);
+  // A barrier used where a tile is expected is an error.
+  void rejectBarrier(const BufferRef& buf, SourceRange r);
+  ExprRef integerArg(const ast::Expr& e, const std::string& what);
+  // barrier_arrive, mbarrier_wait_parity, mbarrier_expect_tx, tma_store_arrive, tma_store_wait.
+  StmtRef syncOp(const ast::Call& c, const std::string& callee);
+  ExprRef shuffleElect(const ast::Call& c);
 };
 
 }  // namespace tlc::sema

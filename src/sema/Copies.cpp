@@ -10,6 +10,7 @@ RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
   r.access = access;
   if (e.kind == ast::ExprKind::Name) {
     r.buffer = bufferOf(e);
+    rejectBarrier(r.buffer, e.range);
     r.isWhole = true;
     for (const auto& s : r.buffer->shape) {
       r.mins.push_back(intImm(0));
@@ -20,6 +21,7 @@ RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
   if (e.kind != ast::ExprKind::Index) fail(e.range, "expected a buffer, a region A[a:b, ...] or an element A[i, ...]");
   const auto& ix = e.as<ast::Index>();
   r.buffer = bufferOf(*ix.base);
+  rejectBarrier(r.buffer, e.range);
   checkRank(ix, r.buffer);
   bool anySlice = false;
   auto index = [&](const ast::Expr& x) {

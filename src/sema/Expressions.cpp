@@ -149,9 +149,12 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
   }
   if (callee == "tma_gather4_bytes") return gather4Bytes(c);
   if (callee == "tma_gather4" || callee == "tma_scatter4") requireBlackwell(c, callee);
+  if (callee == "shuffle_elect") return shuffleElect(c);
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
-  if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async")
+  if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||
+      callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
+      callee == "tma_store_arrive" || callee == "tma_store_wait")
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   if (makesBuffer(callee))
     fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");

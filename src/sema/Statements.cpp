@@ -137,6 +137,14 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
+      if (callee == "alloc_barrier") {
+        try {
+          return allocBarrier(n, a, c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
     }
     const Value* existing = lookup(n);
@@ -427,6 +435,9 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "copy" || callee == "async_copy") return copyOp(c, callee);
   if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
+  if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
+      callee == "tma_store_arrive" || callee == "tma_store_wait")
+    return syncOp(c, callee);
   if (callee == "sync_threads" || callee == "fence_proxy_async") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
@@ -442,12 +453,14 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
 }
 
 bool Analyzer::makesBuffer(const std::string& n) {
-  return n == "alloc_shared" || n == "alloc_fragment" || n == "alloc_local" || n == "make_tensor" || n == "Tensor.from_ptr";
+  return n == "alloc_shared" || n == "alloc_fragment" || n == "alloc_local" || n == "make_tensor" || n == "Tensor.from_ptr" ||
+         n == "alloc_barrier";
 }
 
 bool Analyzer::isPureBuiltin(const std::string& n) {
   static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
-                                             "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding"};
+                                             "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding",
+                                             "shuffle_elect"};
   return pure.count(n) != 0;
 }
 
@@ -588,6 +601,7 @@ BufferRef Analyzer::bufferOf(const ast::Expr& e) {
 }
 
 std::vector<ExprRef> Analyzer::elementIndices(const ast::Index& ix, const BufferRef& buf) {
+  rejectBarrier(buf, ix.range);
   checkRank(ix, buf);
   if (buf->dtype == DType::Float4E2M1)
     fail(ix.range, "not yet supported: element access to '" + buf->name + "' (float4_e2m1fn is packed two to a byte)");

@@ -1,0 +1,141 @@
+// Async: the user-level synchronisation and asynchronous-copy operations — barriers
+// (alloc_barrier, barrier_arrive, mbarrier_wait_parity, mbarrier_expect_tx),
+// shuffle_elect, the bulk-store groups (tma_store_arrive, tma_store_wait).
+// Each becomes an IntrinsicStmt (or a ShuffleElect call) whose shared operands
+// name their buffer; LowerTileOps gives them byte offsets.
+#include "sema/Analyzer.h"
+
+namespace tlc::sema {
+
+// An mbarrier's pending arrival count and transaction count are 20-bit fields.
+static constexpr int64_t kMaxArrivals = (int64_t(1) << 20) - 1;
+
+StmtRef Analyzer::allocBarrier(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  checkKeywords(c, "alloc_barrier", {"arrive_count"});
+  const ast::Expr* count = c.args.size() == 1 && c.kwargs.empty() ? c.args[0].get()
+                           : c.args.empty() && c.kwargs.size() == 1 ? c.kwargs[0].value.get()
+                                                                     : nullptr;
+  if (!count) fail(c.range, "alloc_barrier takes the arrival count: alloc_barrier(arrive_count)");
+  if (inParallel_) fail(c.callee->range, "alloc_barrier() cannot be called inside a Parallel loop");
+  int64_t arrivals = constIntArg(*count, "the arrival count of a barrier");
+  if (arrivals < 1 || arrivals > kMaxArrivals)
+    fail(count->range, "a barrier's arrival count must be between 1 and " + std::to_string(kMaxArrivals) + ", not " +
+                           std::to_string(arrivals));
+  auto buf = std::make_shared<Buffer>();
+  buf->name = n;
+  buf->scope = MemScope::Shared;
+  buf->dtype = DType::UInt64;
+  buf->shape = {intImm(1)};
+  buf->strides = {intImm(1)};
+  buf->isBarrier = true;
+  buf->barrierArrivals = arrivals;
+  buf->declRange = a.target->range;
+  kernel_->allocations.push_back(buf);
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+BufferRef Analyzer::barrierArg(const ast::Expr& e, const std::string& op) {
+  if (e.kind != ast::ExprKind::Name) fail(e.range, op + " needs a barrier made by alloc_barrier(arrive_count)");
+  const auto& n = e.as<ast::Name>().name;
+  const Value* v = lookup(n);
+  if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+  if (v->kind == Value::None) throw Failed{};  // its declaration already failed
+  if (v->kind != Value::BufferV || !v->buffer->isBarrier) {
+    error(e.range, op + " needs a barrier made by alloc_barrier(arrive_count); '" + n + "' is " + describe(*v));
+    noteDecl(n, v->decl);
+    throw Failed{};
+  }
+  return v->buffer;
+}
+
+void Analyzer::rejectBarrier(const BufferRef& buf, SourceRange r) {
+  if (!buf->isBarrier) return;
+  failAbout(r, "'" + buf->name + "' is a barrier, not a tile; use it with barrier_arrive, mbarrier_wait_parity, "
+                   "mbarrier_expect_tx or barrier=",
+            buf);
+}
+
+ExprRef Analyzer::integerArg(const ast::Expr& e, const std::string& what) {
+  ExprRef v = scalarExpr(e);
+  if (v->dtype == DType::Bool) v = cast(DType::Int32, v);
+  if (!isInt(v->dtype)) fail(e.range, what + " must be an integer, not " + name(v->dtype));
+  return cast(DType::Int32, v);
+}
+
+StmtRef Analyzer::syncOp(const ast::Call& c, const std::string& callee) {
+  if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+  auto args = [&](size_t n, const std::string& usage) {
+    if (c.args.size() != n) fail(c.range, usage);
+  };
+  if (callee == "barrier_arrive") {
+    checkKeywords(c, callee, {});
+    args(1, "barrier_arrive takes a barrier: barrier_arrive(bar)");
+    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArrive);
+    op->barrier = barrierArg(*c.args[0], callee);
+    return op;
+  }
+  if (callee == "mbarrier_wait_parity") {
+    checkKeywords(c, callee, {});
+    args(2, "mbarrier_wait_parity takes a barrier and the parity of the phase to wait for: mbarrier_wait_parity(bar, parity)");
+    auto bar = barrierArg(*c.args[0], callee);
+    ExprRef parity = integerArg(*c.args[1], "the parity");
+    if (auto k = asConstInt(parity); k && *k != 0 && *k != 1)
+      fail(c.args[1]->range, "the parity of a barrier phase is 0 or 1, not " + std::to_string(*k));
+    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                              std::vector<ExprRef>{binary(BinOp::BitAnd, parity, intImm(1))});
+    op->barrier = bar;
+    return op;
+  }
+  if (callee == "mbarrier_expect_tx") {
+    checkKeywords(c, callee, {});
+    args(2, "mbarrier_expect_tx takes a barrier and a byte count: mbarrier_expect_tx(bar, bytes)");
+    auto bar = barrierArg(*c.args[0], callee);
+    ExprRef bytes = integerArg(*c.args[1], "the transaction byte count");
+    if (auto k = asConstInt(bytes); k && (*k < 0 || *k > kMaxArrivals))
+      fail(c.args[1]->range, "a barrier's transaction count must be between 0 and " + std::to_string(kMaxArrivals) +
+                                 " bytes, not " + std::to_string(*k));
+    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{bytes});
+    op->barrier = bar;
+    return op;
+  }
+  if (callee == "tma_store_arrive") {
+    checkKeywords(c, callee, {});
+    if (!c.args.empty()) fail(c.args[0]->range, "tma_store_arrive() takes no arguments");
+    return std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup);
+  }
+  // tma_store_wait(count=0, read=True): wait until at most `count` bulk-store groups
+  // are pending; with read=True only until their reads of shared memory are done.
+  checkKeywords(c, callee, {"count", "read"});
+  if (c.args.size() > 2) fail(c.args[2]->range, "tma_store_wait takes (count=0, read=True)");
+  const ast::Expr* countArg = c.args.size() >= 1 ? c.args[0].get() : keyword(c, "count");
+  const ast::Expr* readArg = c.args.size() >= 2 ? c.args[1].get() : keyword(c, "read");
+  if (c.args.size() >= 1 && keyword(c, "count")) fail(c.range, "tma_store_wait: 'count' is given twice");
+  if (c.args.size() >= 2 && keyword(c, "read")) fail(c.range, "tma_store_wait: 'read' is given twice");
+  int64_t count = countArg ? constIntArg(*countArg, "the number of bulk-store groups allowed in flight") : 0;
+  if (count < 0 || count > 63)
+    fail(countArg->range, "tma_store_wait takes 0 to 63 groups in flight, not " + std::to_string(count));
+  bool read = readArg ? boolArg(*readArg, "read") : true;
+  auto op = std::make_shared<IntrinsicStmt>(c.range, read ? IntrinsicOp::BulkWaitGroupRead : IntrinsicOp::BulkWaitGroup);
+  op->immediate = count;
+  return op;
+}
+
+ExprRef Analyzer::shuffleElect(const ast::Call& c) {
+  checkKeywords(c, "shuffle_elect", {});
+  if (c.args.size() != 1)
+    fail(c.range, "shuffle_elect takes the size of a thread group, a multiple of 32: shuffle_elect(128)");
+  if (inParallel_) fail(c.callee->range, "shuffle_elect() cannot be called inside a Parallel loop");
+  int64_t n = constIntArg(*c.args[0], "the group size of shuffle_elect");
+  if (n <= 0 || n % 32 != 0)
+    fail(c.args[0]->range, "shuffle_elect needs a positive multiple of 32 threads (whole warps), not " + std::to_string(n));
+  if (threads_ % n != 0)
+    fail(c.args[0]->range, "shuffle_elect(" + std::to_string(n) + ") does not divide the block's " +
+                               std::to_string(threads_) + " threads into whole groups");
+  return call(Builtin::ShuffleElect, {intImm(n)}, DType::Bool);
+}
+
+}  // namespace tlc::sema
