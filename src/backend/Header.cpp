@@ -243,6 +243,18 @@ void collectVars(const ir::ExprRef& e, std::set<const ir::VarNode*>& vars) {
 // evaluates it in int64_t. Checked mode calls the header's overflow-checked helpers,
 // which set `tlc_bad` instead of overflowing; plain mode is the readable form for
 // comments.
+// `text` inside a C string literal that is a printf format: quotes, backslashes and
+// percent signs escaped.
+std::string printfLiteral(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '%') out += '%';
+    out += c;
+  }
+  return out;
+}
+
 class GridPrinter {
  public:
   GridPrinter(const std::string& prefix, const std::vector<Argument>& args, bool checked)
@@ -535,7 +547,8 @@ class HeaderWriter {
   void writeOpening() {
     std::string guard = guard_.empty() ? "TLC_" + upper(prefix_) + "_H" : guard_;
     out_ << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-         << "#include <cuda.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n\n"
+         << "#include <cuda.h>\n#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n"
+         << "#include <string.h>\n\n"
          << "#if !defined(CUDA_VERSION) || CUDA_VERSION < 12000\n"
          << "#error \"" << prefix_ << ".h needs cuda.h from CUDA 12.0 or newer (cuLibraryLoadData)\"\n"
          << "#endif\n\n"
@@ -633,17 +646,35 @@ class HeaderWriter {
     const std::string P = prefix_;
     out_ << "/* The message of the last failed call of this header on this thread. */\n"
          << "static TLC_THREAD_LOCAL char " << P << "_last_error_[256];\n\n"
+         << "/* Why a launcher refused its arguments, when it says more than the status does;\n"
+         << " * taken (and cleared) by the next _fail_. */\n"
+         << "static TLC_THREAD_LOCAL char " << P << "_why_[256];\n\n"
          << "static inline CUresult " << P << "_fail_(const char *call, CUresult status) {\n"
          << "  const char *name = NULL, *text = NULL;\n"
          << "  if (cuGetErrorName(status, &name) != CUDA_SUCCESS || name == NULL) name = \"CUDA_ERROR_UNKNOWN\";\n"
-         << "  if (status == CUDA_ERROR_INVALID_VALUE)\n"
+         << "  if (" << P << "_why_[0])\n"
+         << "    text = " << P << "_why_;\n"
+         << "  else if (status == CUDA_ERROR_INVALID_VALUE)\n"
          << "    text = \"an argument is out of range (a negative size, a null or misaligned pointer, a grid \"\n"
          << "           \"beyond the device's limits or not whole clusters), or the driver refused one\";\n"
          << "  else if (cuGetErrorString(status, &text) != CUDA_SUCCESS)\n"
          << "    text = NULL;\n"
          << "  snprintf(" << P << "_last_error_, sizeof " << P << "_last_error_, \"%s: %s%s%s\", call, name,\n"
          << "           text ? \": \" : \"\", text ? text : \"\");\n"
+         << "  " << P << "_why_[0] = 0;\n"
          << "  return status;\n"
+         << "}\n\n"
+         << "/* A launcher refuses an argument: says why (printf-style, naming the argument)\n"
+         << " * for the _fail_ that follows, and returns CUDA_ERROR_INVALID_VALUE. */\n"
+         << "#if defined(__GNUC__) || defined(__clang__)\n"
+         << "__attribute__((format(printf, 1, 2)))\n"
+         << "#endif\n"
+         << "static inline CUresult " << P << "_refuse_(const char *format, ...) {\n"
+         << "  va_list args;\n"
+         << "  va_start(args, format);\n"
+         << "  vsnprintf(" << P << "_why_, sizeof " << P << "_why_, format, args);\n"
+         << "  va_end(args);\n"
+         << "  return CUDA_ERROR_INVALID_VALUE;\n"
          << "}\n\n"
          << "/* What the last call of this header that failed on this thread returned, and why\n"
          << " * (\"tile_copy_launch: CUDA_ERROR_INVALID_VALUE: ...\"); \"\" before any failure. A\n"
@@ -1055,15 +1086,17 @@ class HeaderWriter {
       for (const ir::ExprRef& e : module_.kernels[g.first + v].grid) collectVars(e, gridVars);
     std::set<std::string> gridVarNames;
     for (const ir::VarNode* var : gridVars) gridVarNames.insert(var->name);
-    std::string negative;
+    // Each refusal names its argument (docs/header.md lists the messages).
     for (const Argument& a : args) {
-      bool isSize = a.param->kind == ParamKind::Dim ||
-                    (a.param->kind == ParamKind::Scalar && a.param->var &&
-                     isSignedIntegerScalar(a.param->var->dtype) && gridVarNames.count(a.param->name));
-      if (isSize) negative += (negative.empty() ? "" : " || ") + a.name + " < 0";
+      bool isDim = a.param->kind == ParamKind::Dim;
+      bool isSize = isDim || (a.param->kind == ParamKind::Scalar && a.param->var &&
+                              isSignedIntegerScalar(a.param->var->dtype) && gridVarNames.count(a.param->name));
+      if (!isSize) continue;
+      out_ << "  if (" << a.name << " < 0)\n"
+           << refusal("    ", std::string(isDim ? "dimension" : "argument") + " '" + a.name + "' = %lld must not be negative" +
+                                  (isDim ? "" : " (it sizes the grid)"),
+                      "(long long)" + a.name);
     }
-    if (!negative.empty())
-      out_ << "  if (" << negative << ") return CUDA_ERROR_INVALID_VALUE;\n";
 
     // The variant: it decides the grid when the variants' grids differ.
     std::string callArgs;
@@ -1095,23 +1128,24 @@ class HeaderWriter {
       }
       out_ << "  }\n";
     }
-    out_ << "  if (tlc_bad || tlc_grid_x < 0 || tlc_grid_x > 2147483647 || tlc_grid_y < 0 ||\n"
-         << "      tlc_grid_y > 65535 || tlc_grid_z < 0 || tlc_grid_z > 65535)\n"
-         << "    return CUDA_ERROR_INVALID_VALUE;\n"
-         << "  if (tlc_grid_x == 0 || tlc_grid_y == 0 || tlc_grid_z == 0) return CUDA_SUCCESS;\n";
+    writeGridChecks(g, sameGrid, plain);
+    out_ << "  if (tlc_grid_x == 0 || tlc_grid_y == 0 || tlc_grid_z == 0) return CUDA_SUCCESS; /* nothing to do */\n";
 
-    // Pointers: non-null, aligned to their element.
-    std::string nulls, misaligned;
+    // Pointers: non-null, aligned to their element. (Alignment for TMA or vectors is
+    // not an error: select_variant picks a variant that does not need it.)
     for (const Argument& a : args) {
       if (a.param->kind != ParamKind::Pointer) continue;
-      nulls += (nulls.empty() ? "" : " || ") + a.name + " == 0";
-      int bytes = elementBytes(a.param->elementType);
-      if (bytes > 1)
-        misaligned += (misaligned.empty() ? "" : " || ") + a.name + " % " + std::to_string(bytes) + "u != 0";
+      out_ << "  if (" << a.name << " == 0)\n" << refusal("    ", "argument '" + a.name + "' is a null pointer");
     }
-    if (!nulls.empty()) out_ << "  if (" << nulls << ") return CUDA_ERROR_INVALID_VALUE;\n";
-    if (!misaligned.empty())
-      out_ << "  if (" << misaligned << ")\n    return CUDA_ERROR_INVALID_VALUE; /* not aligned to an element */\n";
+    for (const Argument& a : args) {
+      if (a.param->kind != ParamKind::Pointer) continue;
+      int bytes = elementBytes(a.param->elementType);
+      if (bytes <= 1) continue;
+      out_ << "  if (" << a.name << " % " << bytes << "u != 0)\n"
+           << refusal("    ", "argument '" + a.name + "' = 0x%llx is not aligned to its " + std::to_string(bytes) +
+                                  "-byte " + dtypeName(a.param->elementType) + " elements",
+                      "(unsigned long long)" + a.name);
+    }
 
     // Kernel handle, launch.
     if (anyCluster)
@@ -1126,7 +1160,22 @@ class HeaderWriter {
       out_ << "  if (tlc_shared_bytes[tlc_variant] > 48u * 1024u) {\n"
            << "    tlc_status = cuFuncSetAttribute(tlc_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"
            << "                                    (int)tlc_shared_bytes[tlc_variant]);\n"
-           << "    if (tlc_status != CUDA_SUCCESS) return tlc_status;\n"
+           << "    if (tlc_status != CUDA_SUCCESS) {\n"
+           << "      /* Say why when it is the device's limit (asked only now: launches that\n"
+           << "       * succeed pay nothing for the message). */\n"
+           << "      CUdevice tlc_device;\n"
+           << "      int tlc_limit = 0, tlc_static = 0;\n"
+           << "      if (cuCtxGetDevice(&tlc_device) == CUDA_SUCCESS &&\n"
+           << "          cuDeviceGetAttribute(&tlc_limit, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,\n"
+           << "                               tlc_device) == CUDA_SUCCESS &&\n"
+           << "          cuFuncGetAttribute(&tlc_static, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, tlc_function) == CUDA_SUCCESS &&\n"
+           << "          (long long)tlc_shared_bytes[tlc_variant] + tlc_static > tlc_limit)\n"
+           << "        return " << P << "_refuse_(\"dynamic shared memory %u B (and %d B static) exceeds \"\n"
+           << "        " << std::string(P.size() + 16, ' ') << "\"the device's opt-in limit of %d B per block\",\n"
+           << "        " << std::string(P.size() + 16, ' ')
+           << "tlc_shared_bytes[tlc_variant], tlc_static, tlc_limit);\n"
+           << "      return tlc_status;\n"
+           << "    }\n"
            << "  }\n";
 
     // The args array in kernel-parameter order (per variant when they differ).
@@ -1184,6 +1233,53 @@ class HeaderWriter {
          << "                        (unsigned int)tlc_grid_z, tlc_threads[tlc_variant], 1, 1,\n"
          << "                        tlc_shared_bytes[tlc_variant], stream, tlc_args, NULL);\n"
          << "}\n\n";
+  }
+
+  // `return <prefix>_refuse_("format", values);` at `indent`, the values on a line of
+  // their own when the line would be long. `format` is already a C string's contents.
+  std::string refusal(const std::string& indent, const std::string& format, const std::string& values = "") const {
+    std::string call = "return " + prefix_ + "_refuse_(";
+    std::string line = indent + call + "\"" + format + "\"";
+    if (values.empty()) return line + ");\n";
+    if (line.size() + values.size() + 4 <= 110) return line + ", " + values + ");\n";
+    return line + ",\n" + indent + std::string(call.size(), ' ') + values + ");\n";
+  }
+
+  // The grid against the device's limits (x up to 2^31 - 1 blocks, y and z up to
+  // 65535; the same on every GPU since compute capability 3.0): per axis whose extent
+  // depends on the arguments, a refusal naming the axis, its expression and value.
+  void writeGridChecks(const KernelGroup& g, bool sameGrid, const GridPrinter& plain) {
+    const std::string P = prefix_;
+    const ir::Kernel& general = module_.kernels[g.first + g.count - 1];
+    const char* axis[3] = {"x", "y", "z"};
+    const char* limit[3] = {"2147483647", "65535", "65535"};
+    std::string shape;
+    for (int d = 0; d < 3; ++d) shape += std::string(d ? ", " : "") + plain.print(general.grid[d]);
+    if (shape.size() > 120) shape = shape.substr(0, 117) + "...";  // the message fits its buffer
+    out_ << "  if (tlc_bad)\n"
+         << refusal("    ", "the grid" + (sameGrid ? " (" + printfLiteral(shape) + ")" : std::string()) +
+                                " overflows 64-bit arithmetic for these arguments");
+    for (int d = 0; d < 3; ++d) {
+      // An axis that is the same constant in every variant was checked by the compiler.
+      bool constant = true;
+      for (size_t v = 0; v < g.count; ++v) {
+        std::optional<int64_t> c = ir::asConstInt(module_.kernels[g.first + v].grid[d]);
+        constant = constant && c && *c >= 0 && *c <= std::stoll(limit[d]);
+      }
+      if (constant) continue;
+      // The axis's expression, when every variant has the same one.
+      bool sameAxis = true;
+      for (size_t v = 0; v + 1 < g.count; ++v)
+        sameAxis = sameAxis && plain.print(module_.kernels[g.first + v].grid[d]) == plain.print(general.grid[d]);
+      std::string extent = sameAxis ? plain.print(general.grid[d]) : std::string();
+      if (extent.size() > 60) extent = extent.substr(0, 57) + "...";
+      std::string what = std::string("grid ") + axis[d] + (extent.empty() ? "" : " = " + printfLiteral(extent));
+      std::string value = std::string("(long long)tlc_grid_") + axis[d];
+      out_ << "  if (tlc_grid_" << axis[d] << " < 0)\n"
+           << refusal("    ", what + " = %lld is negative", value)
+           << "  if (tlc_grid_" << axis[d] << " > " << limit[d] << ")\n"
+           << refusal("    ", what + " = %lld exceeds the device limit of " + limit[d] + " blocks", value);
+    }
   }
 
   // Encodes the tensor maps of the chosen variant. A variant whose maps the driver

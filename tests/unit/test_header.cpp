@@ -141,7 +141,7 @@ bool contains(const std::string& text, const std::string& fragment) {
 }
 
 // The mock driver: records the last launch. Signatures follow cuda.h exactly.
-const char* kMockDriver = R"(
+const char* kMockDriver = R"C(
 static int mock_launches, mock_loads, mock_unloads, mock_smem_attr;
 static unsigned mock_grid[3], mock_block[3], mock_shared, mock_cluster[3];
 static unsigned char mock_arg_bytes[8][8];   /* the launcher's args, copied at launch */
@@ -176,9 +176,28 @@ CUresult cuKernelGetFunction(CUfunction *function, CUkernel kernel) {
   *function = (CUfunction)(void *)kernel;
   return CUDA_SUCCESS;
 }
+/* The device: its opt-in shared memory per block (an H100's by default; a test may
+ * shrink it to a smaller GPU's), and the kernels' static shared memory. */
+static int mock_smem_optin = 232448, mock_static_smem = 1024;
+CUresult cuCtxGetDevice(CUdevice *device) { *device = 0; return CUDA_SUCCESS; }
+CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute, CUdevice device) {
+  (void)device;
+  if (attribute != CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN) return CUDA_ERROR_INVALID_VALUE;
+  *value = mock_smem_optin;
+  return CUDA_SUCCESS;
+}
+CUresult cuFuncGetAttribute(int *value, CUfunction_attribute attribute, CUfunction f) {
+  (void)f;
+  if (attribute != CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES) return CUDA_ERROR_INVALID_VALUE;
+  *value = mock_static_smem;
+  return CUDA_SUCCESS;
+}
 CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute attribute, int value) {
   (void)f;
-  if (attribute == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) mock_smem_attr = value;
+  if (attribute == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
+    if (value + mock_static_smem > mock_smem_optin) return CUDA_ERROR_INVALID_VALUE; /* as the driver */
+    mock_smem_attr = value;
+  }
   return CUDA_SUCCESS;
 }
 static void mock_record(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
@@ -221,9 +240,18 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction f, void **args, vo
 
 static int failures;
 #define EXPECT(cond) do { if (!(cond)) { printf("line %d: EXPECT(%s) failed\n", __LINE__, #cond); ++failures; } } while (0)
-)";
+/* A refused call: CUDA_ERROR_INVALID_VALUE, and a message that holds `text`. */
+#define EXPECT_REFUSED(call, text) do { \
+    CUresult status_ = (call); \
+    if (status_ != CUDA_ERROR_INVALID_VALUE || strstr(sample_last_error(), (text)) == NULL) { \
+      printf("line %d: %s gave %d, '%s'; want CUDA_ERROR_INVALID_VALUE, '%s'\n", __LINE__, #call, \
+             (int)status_, sample_last_error(), (text)); \
+      ++failures; \
+    } \
+  } while (0)
+)C";
 
-const char* kMockTests = R"(
+const char* kMockTests = R"C(
 int main(void) {
   CUdeviceptr a = 0x10000, b = 0x20000;
   int launches;
@@ -258,21 +286,32 @@ int main(void) {
   EXPECT(strcmp(tile_copy_variant_entry(1), "tile_copy") == 0);
   EXPECT(tile_copy_variant_entry(2) == NULL);
 
-  /* Argument checks: no launch happens for any of these. */
+  /* Argument checks: no launch happens for any of these, and each failure's message
+   * names the argument. A success (an empty grid: nothing to do) sets no message. */
   launches = mock_launches;
   EXPECT(tile_copy_launch(a, b, 0, 1000, NULL) == CUDA_SUCCESS);   /* empty grid */
   EXPECT(tile_copy_launch(0, 0, 1000, 0, NULL) == CUDA_SUCCESS);   /* empty, null is fine */
-  EXPECT(tile_copy_launch(a, b, -1, 1000, NULL) == CUDA_ERROR_INVALID_VALUE);
-  EXPECT(tile_copy_launch(a, b, 1000, -5, NULL) == CUDA_ERROR_INVALID_VALUE);
-  EXPECT(tile_copy_launch(0, b, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
-  EXPECT(tile_copy_launch(a, 0, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
-  EXPECT(tile_copy_launch(a + 1, b, 10, 10, NULL) == CUDA_ERROR_INVALID_VALUE); /* not 2-byte aligned */
+  EXPECT(strcmp(sample_last_error(), "") == 0);
+  EXPECT_REFUSED(tile_copy_launch(a, b, -1, 1000, NULL),
+                 "tile_copy_launch: CUDA_ERROR_INVALID_VALUE: dimension 'M' = -1 must not be negative");
+  EXPECT_REFUSED(tile_copy_launch(a, b, 1000, -5, NULL), "dimension 'N' = -5 must not be negative");
+  EXPECT_REFUSED(tile_copy_launch(a, b, INT32_MIN, -5, NULL), "dimension 'M' = -2147483648 must not be negative");
+  EXPECT_REFUSED(tile_copy_launch(0, b, 10, 10, NULL), "argument 'A' is a null pointer");
+  EXPECT_REFUSED(tile_copy_launch(a, 0, 10, 10, NULL), "argument 'B' is a null pointer");
+  EXPECT_REFUSED(tile_copy_launch(0, 0, 10, 10, NULL), "argument 'A' is a null pointer");
+  EXPECT_REFUSED(tile_copy_launch(a + 1, b, 10, 10, NULL),
+                 "argument 'A' = 0x10001 is not aligned to its 2-byte float16 elements");
+  EXPECT_REFUSED(tile_copy_launch(a, b + 3, 10, 10, NULL),
+                 "argument 'B' = 0x20003 is not aligned to its 2-byte float16 elements");
   /* grid.y = ceil(M / 128) > 65535 */
-  EXPECT(tile_copy_launch(a, b, 65536 * 128 + 1, 10, NULL) == CUDA_ERROR_INVALID_VALUE);
-  /* The failure's message, kept until the next failure (a success leaves it). */
-  EXPECT(strncmp(sample_last_error(), "tile_copy_launch: CUDA_ERROR_INVALID_VALUE: ", 44) == 0);
+  EXPECT_REFUSED(tile_copy_launch(a, b, 65536 * 128 + 1, 10, NULL),
+                 "grid y = ceildiv(M, 128) = 65537 exceeds the device limit of 65535 blocks");
+  EXPECT_REFUSED(tile_copy_launch(a, b, INT32_MAX, 10, NULL),
+                 "grid y = ceildiv(M, 128) = 16777216 exceeds the device limit of 65535 blocks");
+  /* The failure's message is kept until the next failure (a success leaves it). */
   EXPECT(tile_copy_launch(a, b, 65535 * 128, 2147483647, NULL) == CUDA_SUCCESS);
-  EXPECT(strncmp(sample_last_error(), "tile_copy_launch: CUDA_ERROR_INVALID_VALUE", 42) == 0);
+  EXPECT(strstr(sample_last_error(), "grid y = ceildiv(M, 128) = 16777216") != NULL);
+
   /* <kernel>_info: the launch shape of each variant. */
   EXPECT(tile_copy_info(0) != NULL && strcmp(tile_copy_info(0)->entry, "tile_copy_vec8") == 0);
   EXPECT(tile_copy_info(0)->block[0] == 128 && tile_copy_info(0)->shared_bytes == 32768);
@@ -294,8 +333,23 @@ int main(void) {
   EXPECT(*(uint8_t *)mock_args[4] == 1);
   EXPECT(*(uint16_t *)mock_args[5] == 0x3c00);
   EXPECT(scale_launch(a, b, 1, 1.0f, 0, 0, NULL) == CUDA_ERROR_INVALID_VALUE); /* grid.x 1: not whole clusters */
-  EXPECT(scale_launch(a, b, -3, 1.0f, 0, 0, NULL) == CUDA_ERROR_INVALID_VALUE);
-  EXPECT(scale_launch(a + 2, b, 4096, 1.0f, 0, 0, NULL) == CUDA_ERROR_INVALID_VALUE); /* float needs 4 */
+  EXPECT_REFUSED(scale_launch(a, b, -3, 1.0f, 0, 0, NULL),
+                 "scale_launch: CUDA_ERROR_INVALID_VALUE: argument 'n' = -3 must not be negative (it sizes the grid)");
+  EXPECT_REFUSED(scale_launch(a + 2, b, 4096, 1.0f, 0, 0, NULL),
+                 "argument 'p' = 0x10002 is not aligned to its 4-byte float32 elements");
+  EXPECT_REFUSED(scale_launch(a, b + 6, 4096, 1.0f, 0, 0, NULL), "argument 'q' = 0x20006 is not aligned");
+  /* 100 KB of shared memory on a device that allows 99 KB per block (an sm_86's
+   * opt-in limit): refused with both numbers, nothing launched. */
+  launches = mock_launches;
+  mock_smem_optin = 101376;
+  EXPECT_REFUSED(scale_launch(a, b, 4096, 1.0f, 0, 0, NULL),
+                 "scale_launch: CUDA_ERROR_INVALID_VALUE: dynamic shared memory 102400 B (and 1024 B static) "
+                 "exceeds the device's opt-in limit of 101376 B per block");
+  /* Just within the limit: launched. */
+  mock_smem_optin = 102400 + 1024;
+  EXPECT(scale_launch(a, b, 4096, 1.0f, 0, 0, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_launches == launches + 1);
+  mock_smem_optin = 232448;
 
   /* odd: parameters named like C words; grid = max(int % 7, 1). */
   EXPECT(odd_launch(a + 1, 13, NULL) == CUDA_SUCCESS);
@@ -316,7 +370,7 @@ int main(void) {
   if (failures == 0) printf("mock driver: all checks passed\n");
   return failures != 0;
 }
-)";
+)C";
 
 }  // namespace
 
@@ -367,10 +421,17 @@ TEST_CASE("header: grid, argument checks, cluster launch and large shared memory
   CHECK((contains(h, "tlc_grid_x = sample_floordiv_(sample_add_((int64_t)N, 127, &tlc_bad), 128, &tlc_bad);") ||
          contains(h, "tlc_grid_x = sample_shr_(sample_add_((int64_t)N, 127, &tlc_bad), 7, &tlc_bad);")));
   CHECK(contains(h, "tlc_grid_x = sample_max_(sample_floormod_((int64_t)int_, 7, &tlc_bad), 1, &tlc_bad);"));
-  CHECK(contains(h, "if (M < 0 || N < 0) return CUDA_ERROR_INVALID_VALUE;"));
-  CHECK(contains(h, "if (A == 0 || B == 0) return CUDA_ERROR_INVALID_VALUE;"));
-  CHECK(contains(h, "if (A % 2u != 0 || B % 2u != 0)"));
-  CHECK(contains(h, "if (n < 0) return CUDA_ERROR_INVALID_VALUE;"));  // int32 scalar in the grid
+  // Each refusal names its argument.
+  CHECK(contains(h, "  if (M < 0)\n    return sample_refuse_(\"dimension 'M' = %lld must not be negative\", (long long)M);"));
+  CHECK(contains(h, "  if (A == 0)\n    return sample_refuse_(\"argument 'A' is a null pointer\");"));
+  CHECK(contains(h, "  if (B % 2u != 0)\n    return sample_refuse_(\"argument 'B' = 0x%llx is not aligned to its 2-byte "
+                    "float16 elements\",\n"));
+  CHECK(contains(h, "  if (n < 0)\n    return sample_refuse_(\"argument 'n' = %lld must not be negative (it sizes the "
+                    "grid)\""));  // int32 scalar in the grid
+  CHECK(contains(h, "  if (tlc_grid_y > 65535)\n"));
+  // A constant axis (scale's y = 2) was checked by the compiler: no run-time check.
+  CHECK(!contains(h, "grid y = 2 = "));
+  CHECK(contains(h, "__attribute__((format(printf, 1, 2)))"));
   CHECK(contains(h, "CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION"));
   CHECK(contains(h, "cuLaunchKernelEx(&tlc_config, tlc_function, tlc_args, NULL)"));
   CHECK(contains(h, "CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES"));
