@@ -42,6 +42,10 @@ configs=(
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "launcher_hostile|tile_copy.tl||launcher_hostile.cpp|"
   "launcher_hostile_smem224k|tile_copy.tl|-D BN=896|launcher_hostile.cpp|"
+  # 227x512 fp16: 232448 B, exactly the opt-in shared memory a Hopper block may use.
+  "launcher_hostile_smem227k|tile_copy.tl|-D BM=227 -D BN=512|launcher_hostile.cpp|"
+  "launcher_hostile_tma|tile_copy_prefer_tma.tl||launcher_hostile.cpp|-DTLC_LAST_ERROR=tile_copy_prefer_tma_last_error"
+  "launcher_hostile_strided|strided_copy_tma.tl||launcher_hostile_strided.cpp|"
   # Two cubins in one header (sm_100a through the retargeted sm_90 PTX): an H100/H200
   # must load the sm_90a one and compute the same result.
   "tile_copy_sm90a_sm100a|tile_copy.tl|--arch=sm_90a,sm_100a|tile_copy.cpp|-DTLC_EXPECT_ARCH=\"sm_90a\""

@@ -645,7 +645,7 @@ class HeaderWriter {
   void writeErrorState() {
     const std::string P = prefix_;
     out_ << "/* The message of the last failed call of this header on this thread. */\n"
-         << "static TLC_THREAD_LOCAL char " << P << "_last_error_[256];\n\n"
+         << "static TLC_THREAD_LOCAL char " << P << "_last_error_[384];\n\n"
          << "/* Why a launcher refused its arguments, when it says more than the status does;\n"
          << " * taken (and cleared) by the next _fail_. */\n"
          << "static TLC_THREAD_LOCAL char " << P << "_why_[256];\n\n"
@@ -659,8 +659,11 @@ class HeaderWriter {
          << "           \"beyond the device's limits or not whole clusters), or the driver refused one\";\n"
          << "  else if (cuGetErrorString(status, &text) != CUDA_SUCCESS)\n"
          << "    text = NULL;\n"
-         << "  snprintf(" << P << "_last_error_, sizeof " << P << "_last_error_, \"%s: %s%s%s\", call, name,\n"
-         << "           text ? \": \" : \"\", text ? text : \"\");\n"
+         << "  /* A message that does not fit is cut short (testing the result keeps GCC's\n"
+         << "   * -Wformat-truncation quiet about that). */\n"
+         << "  if (snprintf(" << P << "_last_error_, sizeof " << P << "_last_error_, \"%s: %s%s%s\", call, name,\n"
+         << "               text ? \": \" : \"\", text ? text : \"\") < 0)\n"
+         << "    " << P << "_last_error_[0] = 0;\n"
          << "  " << P << "_why_[0] = 0;\n"
          << "  return status;\n"
          << "}\n\n"

@@ -22,7 +22,11 @@ static int smem_attr[64];
 static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
 
 CUresult cuInit(unsigned int f) { (void)f; return CUDA_SUCCESS; }
-CUresult cuGetErrorName(CUresult e, const char **s) { static char b[32]; snprintf(b, 32, "MOCK_ERROR_%d", (int)e); *s = b; return CUDA_SUCCESS; }
+CUresult cuGetErrorName(CUresult e, const char **s) {
+  static char b[32];
+  if (e == CUDA_ERROR_INVALID_VALUE) { *s = "CUDA_ERROR_INVALID_VALUE"; return CUDA_SUCCESS; } /* the tests match it */
+  snprintf(b, 32, "MOCK_ERROR_%d", (int)e); *s = b; return CUDA_SUCCESS;
+}
 CUresult cuGetErrorString(CUresult e, const char **s) { (void)e; *s = "mock driver error"; return CUDA_SUCCESS; }
 CUresult cuDeviceGet(CUdevice *d, int o) { (void)o; *d = 0; return CUDA_SUCCESS; }
 CUresult cuDeviceGetName(char *n, int l, CUdevice d) { (void)d; snprintf(n, l, "Mock GPU"); return CUDA_SUCCESS; }
@@ -61,6 +65,15 @@ CUresult cuLibraryGetKernel(CUkernel *k, CUlibrary l, const char *name) {
   *k = (CUkernel)(void *)(uintptr_t)(i + 1); return CUDA_SUCCESS;
 }
 CUresult cuKernelGetFunction(CUfunction *f, CUkernel k) { *f = (CUfunction)(void *)k; return CUDA_SUCCESS; }
+CUresult cuCtxGetDevice(CUdevice *d) { *d = 0; return CUDA_SUCCESS; }
+CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction f) { (void)a; (void)f; *v = 0; return CUDA_SUCCESS; }
+/* No TMA here: every tensor map is refused, so launchers fall back to their general variant. */
+CUresult cuTensorMapEncodeTiled(CUtensorMap *m, CUtensorMapDataType t, cuuint32_t r, void *a, const cuuint64_t *d,
+                                const cuuint64_t *s, const cuuint32_t *b, const cuuint32_t *e, CUtensorMapInterleave i,
+                                CUtensorMapSwizzle w, CUtensorMapL2promotion l, CUtensorMapFloatOOBfill o) {
+  (void)m; (void)t; (void)r; (void)a; (void)d; (void)s; (void)b; (void)e; (void)i; (void)w; (void)l; (void)o;
+  return CUDA_ERROR_NOT_SUPPORTED;
+}
 CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) { if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) smem_attr[(uintptr_t)(void *)f] = v; return CUDA_SUCCESS; }
 
 static float h2f(uint16_t h) {
