@@ -49,6 +49,11 @@ configs=(
   # Two cubins in one header (sm_100a through the retargeted sm_90 PTX): an H100/H200
   # must load the sm_90a one and compute the same result.
   "tile_copy_sm90a_sm100a|tile_copy.tl|--arch=sm_90a,sm_100a|tile_copy.cpp|-DTLC_EXPECT_ARCH=\"sm_90a\""
+  "transpose_spec|transpose_spec.tl||transpose.cpp|"
+  "transpose_f32|transpose.tl||transpose.cpp|"
+  "transpose_f16|transpose.tl|-D DT=float16|transpose.cpp|-DTLC_ELEM_BYTES=2 -DTLC_DTYPE_NAME=\"fp16\""
+  "transpose_f16_T128|transpose.tl|-D DT=float16 -D T=128|transpose.cpp|-DTLC_ELEM_BYTES=2 -DTLC_DTYPE_NAME=\"fp16\""
+  "transpose_f32_T32|transpose.tl|-D T=32|transpose.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

@@ -1,7 +1,22 @@
-// transpose.cpp: At = A^T for an M x N float32 matrix with tlc's transpose2d
-// (examples/transpose.tl), once tlc compiles it. Bit-exact. Sizes: 8192^2 (256 MiB
-// each way, as the peers were measured) and 256^2.
+// transpose.cpp: At = A^T for an M x N matrix with tlc's transpose2d
+// (examples/transpose.tl). Bit-exact. -DTR_ELEM_BYTES=2 for fp16 (default 4, fp32),
+// -DTR_LARGE for the large side: 8192^2 fp32 (256 MiB each way, as the peers were
+// measured) or 16384^2 fp16 (512 MiB each way); and 256^2.
 #include "bench.h"
+
+#ifndef TR_ELEM_BYTES
+#define TR_ELEM_BYTES 4
+#endif
+#ifndef TR_LARGE
+#define TR_LARGE 8192
+#endif
+#if TR_ELEM_BYTES == 2
+using Elem = uint16_t;
+#define TR_DTYPE "fp16"
+#else
+using Elem = uint32_t;
+#define TR_DTYPE "fp32"
+#endif
 
 #include TLC_KERNEL_HEADER
 
@@ -9,9 +24,9 @@ namespace {
 
 void benchTranspose(int M, int N, const char* size) {
   bench::Gpu& g = bench::device();
-  const size_t count = size_t(M) * N, bytes = count * 4;
+  const size_t count = size_t(M) * N, bytes = count * sizeof(Elem);
   const int sets = bench::rotationSets(2 * bytes);
-  std::vector<uint32_t> a(count), at(count), want(count);
+  std::vector<Elem> a(count), at(count), want(count);
   gpu_test::fillRandomBits(a, 31u * M + N);
   for (int m = 0; m < M; ++m)
     for (int n = 0; n < N; ++n) want[size_t(n) * M + m] = a[size_t(m) * N + n];
@@ -22,7 +37,7 @@ void benchTranspose(int M, int N, const char* size) {
   bench::Case k;
   k.row.op = "transpose";
   k.row.what = BENCH_WHAT;
-  k.row.shape = bench::dims({M, N}, "fp32");
+  k.row.shape = bench::dims({M, N}, TR_DTYPE);
   k.row.size = size;
   k.row.bytes = 2.0 * bytes;
   k.row.sets = sets;
@@ -31,7 +46,7 @@ void benchTranspose(int M, int N, const char* size) {
   k.variantEntry = [](int v) { return KERNEL_FN(variant_entry)(v); };
   k.verify = [&](bench::Checker& check) {
     ats[0].download(at.data());
-    bench::compareBytes(check, at.data(), want.data(), bytes, 4);
+    bench::compareBytes(check, at.data(), want.data(), bytes, sizeof(Elem));
     if (!ats[0].guardsIntact()) check.fail("wrote outside At");
   };
   k.run();
@@ -40,7 +55,7 @@ void benchTranspose(int M, int N, const char* size) {
 }  // namespace
 
 int main() {
-  if (!bench::dryRun()) benchTranspose(8192, 8192, "large");
+  if (!bench::dryRun()) benchTranspose(TR_LARGE, TR_LARGE, "large");
   benchTranspose(256, 256, "small");
   return bench::finish();
 }

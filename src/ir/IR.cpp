@@ -317,6 +317,20 @@ ExprRef sub(ExprRef a, ExprRef b) { return binary(BinOp::Sub, std::move(a), std:
 ExprRef mul(ExprRef a, ExprRef b) { return binary(BinOp::Mul, std::move(a), std::move(b)); }
 ExprRef floorDiv(ExprRef a, ExprRef b) { return binary(BinOp::FloorDiv, std::move(a), std::move(b)); }
 ExprRef floorMod(ExprRef a, ExprRef b) { return binary(BinOp::FloorMod, std::move(a), std::move(b)); }
+
+std::vector<ExprRef> physicalIndices(const Buffer& b, std::vector<ExprRef> idx) {
+  const SharedLayout& l = b.sharedLayout;
+  if (b.scope != MemScope::Shared || !l.swizzled() || idx.size() < 2) return idx;
+  // Indices are non-negative, so floor division and modulo are the plain ones.
+  ExprRef key = floorMod(floorDiv(idx[idx.size() - 2], intImm(l.rowDiv)), intImm(l.span));
+  idx.back() = binary(BinOp::BitXor, idx.back(), mul(key, intImm(l.unit)));
+  return idx;
+}
+
+int64_t swizzledColumn(const SharedLayout& l, int64_t row, int64_t col) {
+  if (!l.swizzled()) return col;
+  return col ^ (((row / l.rowDiv) % l.span) * l.unit);
+}
 ExprRef lt(ExprRef a, ExprRef b) { return binary(BinOp::Lt, std::move(a), std::move(b)); }
 ExprRef logicalAnd(ExprRef a, ExprRef b) {
   if (!a) return b;
@@ -568,7 +582,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
     }
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
-      os << pad << "copy ";
+      os << pad << (c.transpose ? "transpose " : "copy ");
       printRegion(c.src, os);
       os << " -> ";
       printRegion(c.dst, os);
@@ -647,6 +661,9 @@ void print(const Kernel& k, std::ostream& os) {
     if (b->scope == MemScope::Fragment && b->layout.threads)
       os << " layout(threads " << b->layout.threads << ", vec " << b->layout.vec << ", local "
          << b->layout.localSize << ")";
+    if (b->scope == MemScope::Shared && b->sharedLayout.swizzled())
+      os << " swizzle(col ^ ((row / " << b->sharedLayout.rowDiv << ") % " << b->sharedLayout.span << ") * "
+         << b->sharedLayout.unit << ")";
     os << "\n";
   }
   printStmt(k.body, os, 1);

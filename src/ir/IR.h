@@ -152,6 +152,22 @@ struct FragmentLayout {
   int64_t localSize = 0;  // elements per thread: ceil(numel / (vec*threads)) * vec
 };
 
+// Where a shared tile's elements sit in memory: row-major, except that a swizzled
+// tile permutes, within each row (the last axis), its pieces of `unit` elements:
+// element (.., r, c) lives at column c ^ (((r / rowDiv) % span) * unit), the XOR
+// of the piece number with a key taken from the row (axis rank-2). Rows stay in
+// place, a piece stays contiguous, so any access of at most `unit` elements that
+// starts on a multiple of its width is still one access. Chosen by lowering
+// (LayoutSharedTiles) and applied where shared addresses are formed
+// (ir::physicalIndices: FlattenBufferAccess and the cp.async offsets).
+struct SharedLayout {
+  int unit = 0;    // elements per piece; 0 = plain row-major
+  int span = 1;    // pieces XORed together: a power of two dividing the row's piece count
+  int rowDiv = 1;  // consecutive rows that share one key
+  std::string why; // who chose it (for --emit=loops and --remarks)
+  bool swizzled() const { return unit > 0 && span > 1; }
+};
+
 struct Buffer {
   std::string name;
   DType dtype = DType::Float32;
@@ -169,6 +185,7 @@ struct Buffer {
   // initialises it once at kernel entry (one thread, then a fence and a block barrier).
   int64_t barrierArrivals = 0;
   FragmentLayout layout;         // Fragment: set by lowering
+  SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
   SourceRange declRange;
 };
 
@@ -277,6 +294,9 @@ struct CopyOp : StmtNode {
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
   Region src, dst;  // after sema: the non-unit extents of both sides agree, in order
   CopyOptions options;
+  // transpose(src, dst): shared (.., M, N) -> shared (.., N, M); the regions are the
+  // two whole tiles (their extents do not agree: the last two axes are swapped).
+  bool transpose = false;
   CopyPath path = CopyPath::Undecided;
   std::string pathReason;  // why not TMA, when it is not (for --remarks)
   // Set by PipelineLoops on a TMA load split in two: the issue runs iterations
@@ -419,6 +439,12 @@ int64_t knownMultiple(const ExprRef& e);
 // a - b when it is a constant for every value of the variables (both sides are
 // linearized: sums of constant multiples of the same sub-expressions cancel).
 std::optional<int64_t> constantDifference(const ExprRef& a, const ExprRef& b);
+
+// The indices at which element `idx` of `b` sits in memory: `idx` itself, except
+// for a swizzled shared tile (SharedLayout), whose last index is permuted.
+std::vector<ExprRef> physicalIndices(const Buffer& b, std::vector<ExprRef> idx);
+// The same permutation on constant indices: the column where (row, col) lives.
+int64_t swizzledColumn(const SharedLayout& l, int64_t row, int64_t col);
 
 // Text forms: `--emit=ir` (tile IR and loop IR alike).
 std::string toString(const ExprRef& e);

@@ -117,6 +117,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       for (auto& m : dst.mins) m = ex(m);
       auto out = std::make_shared<CopyOp>(c.range, src, dst);
       out->options = c.options;
+      out->transpose = c.transpose;
       out->path = c.path;
       out->pathReason = c.pathReason;
       out->part = c.part;

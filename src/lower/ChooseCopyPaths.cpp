@@ -60,6 +60,11 @@ std::string tmaObstacle(const CopyOp& c) {
     if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
       return "the shared side is part of tile '" + s.name + "', not the whole tile";
   }
+  if (s.sharedLayout.swizzled())
+    return "tile '" + s.name + "' has the XOR swizzle chosen for a " + s.sharedLayout.why + " (" +
+           std::to_string(s.sharedLayout.unit * bits(s.dtype) / 8) + "-byte pieces, key = row / " +
+           std::to_string(s.sharedLayout.rowDiv) + " % " + std::to_string(s.sharedLayout.span) +
+           "), which no TMA swizzle mode expresses";
   if (g.shape.size() > 5) return "the tensor has rank " + std::to_string(g.shape.size()) + "; TMA handles at most 5";
   if (g.elemOffset) return "the tensor has an elem_offset (a tensor map starts at the pointer itself)";
   auto inner = asConstInt(g.strides.back());
@@ -127,10 +132,14 @@ class PathChooser {
 
   void copy(CopyOp& c, bool uniform) {
     c.path = CopyPath::Simt;
+    if (c.transpose) return;  // shared -> shared, always by the threads
     std::string why = tmaObstacle(c);
+    // A layout TMA cannot express is the compiler's own choice, not the user's
+    // error: the copy takes another path and --remarks says why.
+    bool layoutObstacle = why.find("no TMA swizzle mode") != std::string::npos;
     if (why.empty() && !uniform) why = "not every thread reaches the copy (it is under a condition on the thread)";
     bool globalShared = why.empty() || why.find("global and shared") == std::string::npos;
-    if (c.options.prefer == PreferInstruction::Tma) {
+    if (c.options.prefer == PreferInstruction::Tma && !layoutObstacle) {
       if (!why.empty()) {
         diags_.error(c.range, "prefer_instruction=\"tma\" cannot be honoured: " + why);
         ok = false;

@@ -4,6 +4,7 @@
 // assumptions, and a general SIMT-only one when the fast one has any), each on its
 // own copy of the kernel and its buffers:
 //   1. LayoutFragments      how each fragment spreads over the threads
+//      LayoutSharedTiles    where each shared tile's elements sit (transpose swizzles)
 //   2. ChooseCopyPaths      TMA load / TMA store / SIMT for each copy
 //   3. PipelineLoops        Pipelined loops: TMA loads issued stages ahead
 //   4. PlanSharedMemory     byte offsets of the shared tiles
@@ -22,6 +23,7 @@
 #include "lower/FlattenBufferAccess.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
+#include "lower/LayoutSharedTiles.h"
 #include "lower/LowerTileOps.h"
 #include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
@@ -90,6 +92,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, Di
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
   layoutFragments(k);
+  layoutSharedTiles(k);
   CopyPathOptions paths;
   paths.allowTma = allowAssumptions;
   if (!chooseCopyPaths(k, paths, diags)) return std::nullopt;

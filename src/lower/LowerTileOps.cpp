@@ -8,6 +8,7 @@
 
 #include "ir/Rewrite.h"
 #include "lower/LayoutFragments.h"
+#include "lower/LayoutSharedTiles.h"
 
 namespace tlc {
 namespace {
@@ -129,6 +130,7 @@ class TileOpLowering {
       case StmtKind::Intrinsic: return lowerUserIntrinsic(s);
       case StmtKind::Copy: {
         const auto& c = s->as<CopyOp>();
+        if (c.transpose) return lowerTranspose(c);
         if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore)
           if (auto tma = lowerTmaCopy(c)) return tma;
         return lowerCopy(c);
@@ -214,6 +216,8 @@ class TileOpLowering {
     auto innerStride = asConstInt(b.strides.back());
     if (!innerStride || *innerStride != 1) return false;
     if (r.extents.back() % width != 0) return false;
+    // A swizzled tile keeps pieces of `unit` elements contiguous, nothing longer.
+    if (b.scope == MemScope::Shared && b.sharedLayout.swizzled() && width > b.sharedLayout.unit) return false;
     auto trial = need;
     if (!provablyMultiple(r.mins.back(), width, trial)) return false;
     if (b.elemOffset && !provablyMultiple(b.elemOffset, width, trial)) return false;
@@ -607,12 +611,88 @@ class TileOpLowering {
     return out;
   }
 
+  // ---------------------------------------------------------- transpose
+
+  // transpose(src, dst): the plan of LayoutSharedTiles (V x V micro-blocks, block b
+  // to thread b % threads). Each thread loads V row vectors of its block into a
+  // register array, transposes them there (constant indices: SROA keeps it in
+  // registers) and stores V row vectors; both tiles' layouts apply when the
+  // accesses are flattened.
+  StmtRef lowerTranspose(const CopyOp& c) {
+    const Buffer& src = *c.src.buffer;
+    const Buffer& dst = *c.dst.buffer;
+    auto plan = planTranspose(src.dtype, c.src.extents, kernel_.threads, transposeVecLimit(src, dst));
+    int v = plan.vec;
+    size_t rank = c.src.extents.size();
+    auto regs = std::make_shared<Buffer>();
+    regs->name = src.name + "_T_regs";
+    regs->dtype = src.dtype;
+    regs->scope = MemScope::Local;
+    regs->shape = {intImm(2 * v * v)};
+    regs->strides = {intImm(1)};
+    regs->declRange = c.range;
+    kernel_.allocations.push_back(regs);
+
+    Partition p = partitionFor(kernel_.threads, 1, plan.blocks(), false);
+    p.unrolled = p.iterations <= 8;
+    int align = alignOf(src, v);
+    auto body = [&](const ExprRef&, const ExprRef& block) -> StmtRef {
+      auto seq = std::make_shared<SeqStmt>(c.range);
+      ExprRef bc = floorMod(block, intImm(plan.colBlocks));
+      ExprRef rest = floorDiv(block, intImm(plan.colBlocks));
+      ExprRef br = plan.batch == 1 ? rest : floorMod(rest, intImm(plan.rowBlocks));
+      // The leading axes, row-major over the batch.
+      std::vector<ExprRef> lead(rank - 2);
+      ExprRef b = floorDiv(rest, intImm(plan.rowBlocks));
+      for (size_t a = rank - 2; a-- > 0;) {
+        lead[a] = a == 0 ? b : floorMod(b, intImm(c.src.extents[a]));
+        b = floorDiv(b, intImm(c.src.extents[a]));
+      }
+      ExprRef row0 = mul(br, intImm(v)), col0 = mul(bc, intImm(v));
+      auto at = [&](const ExprRef& r, const ExprRef& col) {
+        std::vector<ExprRef> idx = lead;
+        idx.push_back(r);
+        idx.push_back(col);
+        return idx;
+      };
+      for (int i = 0; i < v; ++i) {
+        auto load = std::make_shared<LoadNode>(c.src.buffer, at(add(row0, intImm(i)), col0), src.dtype, v);
+        load->alignBytes = align;
+        auto st = std::make_shared<StoreStmt>(c.range, regs, std::vector<ExprRef>{intImm(i * v)}, load);
+        st->alignBytes = align;
+        seq->stmts.push_back(st);
+      }
+      for (int i = 0; i < v; ++i)
+        for (int j = 0; j < v; ++j) {
+          auto e = std::make_shared<LoadNode>(regs, std::vector<ExprRef>{intImm(i * v + j)}, src.dtype, 1);
+          seq->stmts.push_back(std::make_shared<StoreStmt>(c.range, regs, std::vector<ExprRef>{intImm(v * v + j * v + i)}, e));
+        }
+      for (int j = 0; j < v; ++j) {
+        auto vecLoad = std::make_shared<LoadNode>(regs, std::vector<ExprRef>{intImm(v * v + j * v)}, src.dtype, v);
+        vecLoad->alignBytes = align;
+        auto st = std::make_shared<StoreStmt>(c.range, c.dst.buffer, at(add(col0, intImm(j)), row0), vecLoad);
+        st->alignBytes = align;
+        seq->stmts.push_back(st);
+      }
+      return seq;
+    };
+    StmtRef out = partitionLoop(p, c.range, plan.blocks(), body);
+    std::ostringstream how;
+    int bytes = v * bits(src.dtype) / 8;
+    how << v << "x" << v << " micro-blocks per thread (" << bytes << "-byte vectors, " << plan.blocks() << " blocks)";
+    if (dst.sharedLayout.swizzled())
+      how << ", '" << dst.name << "' swizzled: " << bytes << "-byte piece ^= (row / " << dst.sharedLayout.rowDiv << ") % "
+          << dst.sharedLayout.span;
+    notes_.push_back({c.range, "transpose " + src.name + " -> " + dst.name, how.str(), ""});
+    return out;
+  }
+
   // One cp.async of `bytes` from the global source into the shared tile; past the
   // tensor's end it reads nothing (source size 0) and zero-fills.
   StmtRef cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
                        const std::vector<ExprRef>& loop, int bytes) {
     auto srcIdx = sideIndices(c.src, srcAxes, loop);
-    auto dstIdx = sideIndices(c.dst, dstAxes, loop);
+    auto dstIdx = physicalIndices(*c.dst.buffer, sideIndices(c.dst, dstAxes, loop));  // the tile's layout
     const Buffer& s = *c.src.buffer;
     const Buffer& d = *c.dst.buffer;
     ExprRef srcOffset = s.elemOffset ? cast(DType::Int64, s.elemOffset) : intImm(0, DType::Int64);

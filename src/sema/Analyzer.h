@@ -49,7 +49,7 @@ struct MacroDef {
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
-    "tma_copy", "copy_cluster", "transpose", "im2col", "c2d_im2col",
+    "tma_copy", "copy_cluster", "im2col", "c2d_im2col",
     "tma_gather4", "tma_scatter4", "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
@@ -284,6 +284,10 @@ class Analyzer {
   // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
   // async_copy issues cp.async and commits a group without waiting for it.
   StmtRef copyOp(const ast::Call& c, const std::string& op);
+
+  // transpose(src, dst): two whole shared tiles of one dtype, dst's shape src's
+  // with the last two axes swapped.
+  StmtRef transposeOp(const ast::Call& c);
 
   // cp_async_commit() closes the group of cp.async copies issued so far;
   // cp_async_wait(n) waits until at most n groups are in flight.

@@ -256,6 +256,59 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   return result;
 }
 
+StmtRef Analyzer::transposeOp(const ast::Call& c) {
+  checkKeywords(c, "transpose", {});
+  if (c.args.size() != 2) fail(c.range, "transpose takes (src, dst): two shared tiles");
+  if (inParallel_) fail(c.callee->range, "transpose() cannot be called inside a Parallel loop");
+  BufferRef tiles[2];
+  for (int k = 0; k < 2; ++k) {
+    const ast::Expr& arg = *c.args[k];
+    if (arg.kind == ast::ExprKind::Index) {
+      BufferRef b = bufferOf(*arg.as<ast::Index>().base);
+      failAbout(arg.range, "not yet supported: transpose of part of tile '" + b->name + "'; pass the whole tile", b);
+    }
+    tiles[k] = bufferOf(arg);
+    const BufferRef& b = tiles[k];
+    if (b->scope != MemScope::Shared)
+      failAbout(arg.range, "transpose moves between shared tiles; '" + b->name + "' is " + name(b->scope), b);
+    if (b->shape.size() < 2)
+      failAbout(arg.range, "transpose swaps the last two axes; '" + b->name + "' has rank " +
+                               std::to_string(b->shape.size()), b);
+  }
+  const BufferRef& src = tiles[0];
+  const BufferRef& dst = tiles[1];
+  if (src == dst) fail(c.args[1]->range, "transpose cannot work in place: '" + dst->name + "' is also the source");
+  if (src->dtype != dst->dtype)
+    failAbout(c.args[1]->range, std::string("transpose does not convert: '") + src->name + "' is " + name(src->dtype) +
+                                    " and '" + dst->name + "' is " + name(dst->dtype), dst);
+  if (src->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: transpose of float4_e2m1fn");
+  std::vector<int64_t> from, to;
+  for (const auto& e : src->shape) from.push_back(*asConstInt(e));
+  for (const auto& e : dst->shape) to.push_back(*asConstInt(e));
+  std::vector<int64_t> want = from;
+  std::swap(want[want.size() - 1], want[want.size() - 2]);
+  if (from.size() != to.size())
+    failAbout(c.args[1]->range, "transpose keeps the rank: '" + src->name + "' has rank " + std::to_string(from.size()) +
+                                    ", '" + dst->name + "' rank " + std::to_string(to.size()), dst);
+  if (to != want)
+    failAbout(c.args[1]->range, "'" + dst->name + "' has shape " + extentsText(to) + "; the transpose of '" + src->name +
+                                    "' " + extentsText(from) + " has shape " + extentsText(want), dst);
+  Region s, d;
+  s.buffer = src;
+  s.access = Access::Read;
+  s.range = c.args[0]->range;
+  s.mins.assign(from.size(), intImm(0));
+  s.extents = from;
+  d.buffer = dst;
+  d.access = Access::Write;
+  d.range = c.args[1]->range;
+  d.mins.assign(to.size(), intImm(0));
+  d.extents = to;
+  auto result = std::make_shared<CopyOp>(c.range, s, d);
+  result->transpose = true;
+  return result;
+}
+
 StmtRef Analyzer::cpAsyncGroup(const ast::Call& c, const std::string& callee) {
   checkKeywords(c, callee, {});
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");

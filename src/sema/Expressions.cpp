@@ -154,7 +154,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||
       callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
-      callee == "tma_store_arrive" || callee == "tma_store_wait")
+      callee == "tma_store_arrive" || callee == "tma_store_wait" || callee == "transpose")
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   if (makesBuffer(callee))
     fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");

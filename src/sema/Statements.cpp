@@ -438,6 +438,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);
+  if (callee == "transpose") return transposeOp(c);
   if (callee == "sync_threads" || callee == "fence_proxy_async") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");

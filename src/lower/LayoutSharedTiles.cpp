@@ -1,0 +1,88 @@
+// LayoutSharedTiles: see the header for the transpose's plan and the swizzle.
+#include "lower/LayoutSharedTiles.h"
+
+#include <functional>
+
+namespace tlc {
+
+using namespace ir;
+
+int transposeVecLimit(const Buffer& src, const Buffer& dst) {
+  int limit = 0;
+  for (const Buffer* b : {&src, &dst})
+    if (b->sharedLayout.swizzled()) limit = limit ? std::min(limit, b->sharedLayout.unit) : b->sharedLayout.unit;
+  return limit;
+}
+
+TransposePlan planTranspose(DType dtype, const std::vector<int64_t>& srcShape, int threads, int maxVec) {
+  size_t rank = srcShape.size();
+  int64_t m = srcShape[rank - 2], n = srcShape[rank - 1];
+  int64_t batch = 1;
+  for (size_t a = 0; a + 2 < rank; ++a) batch *= srcShape[a];
+  int elemBits = bits(dtype);
+  int widest = std::max(1, 128 / elemBits);  // 16 bytes
+  if (maxVec > 0) widest = std::min(widest, maxVec);
+  TransposePlan best;
+  best.batch = batch;
+  best.rowBlocks = m;
+  best.colBlocks = n;
+  for (int v = widest; v > 1; v /= 2) {
+    if (m % v || n % v) continue;
+    if (batch * (m / v) * (n / v) < threads) continue;
+    best.vec = v;
+    best.rowBlocks = m / v;
+    best.colBlocks = n / v;
+    break;
+  }
+  return best;
+}
+
+SharedLayout transposeDstLayout(const TransposePlan& plan, DType dtype, int64_t dstRowElems) {
+  SharedLayout l;
+  int accessBytes = plan.vec * bits(dtype) / 8;
+  if (accessBytes < 4) return l;  // narrower than a bank: neighbours share words anyway
+  // The threads of one phase (128 bytes of accesses) write one piece in each of
+  // `phase` micro-blocks' rows: their keys must differ, so span covers them all.
+  int64_t phase = 128 / accessBytes;
+  int64_t pieces = dstRowElems / plan.vec;
+  int64_t span = 1;
+  while (span * 2 <= phase && pieces % (span * 2) == 0) span *= 2;
+  if (span <= 1) return l;
+  l.unit = plan.vec;
+  l.span = (int)span;
+  l.rowDiv = plan.vec;
+  l.why = "transpose";
+  return l;
+}
+
+namespace {
+
+void visit(const StmtRef& s, const std::function<void(const CopyOp&)>& f) {
+  if (!s) return;
+  switch (s->kind) {
+    case StmtKind::Seq:
+      for (const auto& c : s->as<SeqStmt>().stmts) visit(c, f);
+      break;
+    case StmtKind::For: visit(s->as<ForStmt>().body, f); break;
+    case StmtKind::If:
+      visit(s->as<IfStmt>().thenBody, f);
+      visit(s->as<IfStmt>().elseBody, f);
+      break;
+    case StmtKind::Copy: f(s->as<CopyOp>()); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void layoutSharedTiles(Kernel& kernel) {
+  visit(kernel.body, [&](const CopyOp& c) {
+    if (!c.transpose) return;
+    Buffer& dst = *c.dst.buffer;
+    if (dst.sharedLayout.swizzled()) return;  // an earlier transpose chose it; still correct, maybe slower
+    auto plan = planTranspose(c.src.buffer->dtype, c.src.extents, kernel.threads, transposeVecLimit(*c.src.buffer, dst));
+    dst.sharedLayout = transposeDstLayout(plan, dst.dtype, c.dst.extents.back());
+  });
+}
+
+}  // namespace tlc

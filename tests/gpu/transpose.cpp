@@ -1,0 +1,109 @@
+// transpose: At = A^T through two shared tiles and tlc's shared-memory transpose
+// (the spec's transpose.tl, and examples/transpose.tl built for fp16 / fp32 and
+// other tile sizes with -D), bit-exact.
+//
+// TLC_KERNEL_HEADER, TLC_TEST_NAME, TLC_ELEM_BYTES and TLC_DTYPE_NAME select the
+// configuration (scripts/build_gpu_tests.sh). Every element of At is compared after
+// poisoning it: a full tile grid, 1x1, 65x63, ragged 1000x3000 and 3000x1000, a
+// pointer off 16-byte alignment (the general variant), then 8192^2 fp32 or
+// 16384^2 fp16 (the benchmark sizes).
+#include "harness.h"
+
+#ifndef TLC_KERNEL_HEADER
+#define TLC_KERNEL_HEADER "transpose.h"
+#endif
+#ifndef TLC_TEST_NAME
+#define TLC_TEST_NAME "transpose"
+#endif
+#ifndef TLC_ELEM_BYTES
+#define TLC_ELEM_BYTES 4
+#endif
+#ifndef TLC_DTYPE_NAME
+#define TLC_DTYPE_NAME "fp32"
+#endif
+
+#include TLC_KERNEL_HEADER
+
+using namespace gpu_test;
+
+#if TLC_ELEM_BYTES == 2
+using Elem = uint16_t;
+#elif TLC_ELEM_BYTES == 4
+using Elem = uint32_t;
+#else
+#error "TLC_ELEM_BYTES must be 2 or 4"
+#endif
+
+namespace {
+
+int variantCount() {
+  int n = 0;
+  while (transpose2d_variant_entry(n) != nullptr) ++n;
+  return n;
+}
+
+void testShape(int M, int N, size_t offset, bool time = true) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(Elem);
+  std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,At+" + std::to_string(offset) + "B" : "");
+  Checker check;
+
+  std::vector<Elem> a(count), at(count), want(count);
+  fillRandomBits(a, 7919u * M + N);
+  for (size_t m = 0; m < size_t(M); ++m)
+    for (size_t n = 0; n < size_t(N); ++n) want[n * M + m] = a[m * N + n];
+  const int sets = time ? rotationSets(2 * bytes) : 1;
+  std::vector<DeviceBuffer> as, ats;
+  for (int s = 0; s < sets; ++s) {
+    as.emplace_back(bytes, offset);
+    ats.emplace_back(bytes, offset);
+  }
+  as[0].upload(a.data());
+  for (int s = 1; s < sets; ++s) as[s].copyFrom(as[0]);
+  ats[0].poison();
+
+  const int variant = transpose2d_select_variant(as[0].ptr(), ats[0].ptr(), M, N);
+  const char* entry = transpose2d_variant_entry(variant);
+  if (offset % 16 != 0 && variant != variantCount() - 1)
+    check.fail("a specialized variant was picked for a pointer off 16-byte alignment");
+
+  if (launchAndWait(transpose2d_launch(as[0].ptr(), ats[0].ptr(), M, N, g.stream), check)) {
+    ats[0].download(at.data());
+    for (size_t i = 0; i < count; ++i) check.addBits(i, at[i], want[i]);
+    if (!ats[0].guardsIntact()) check.fail("wrote outside At");
+    if (!as[0].guardsIntact()) check.fail("wrote outside A");
+  }
+
+  Result r;
+  r.name = TLC_TEST_NAME;
+  r.shape = shape;
+  r.variant = entry ? entry : "?";
+  r.bytes = 2.0 * bytes;
+  if (check.passed() && time)
+    r.ms = medianMs([&](int rep) {
+      return transpose2d_launch(as[rep % sets].ptr(), ats[rep % sets].ptr(), M, N, g.stream);
+    });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+}  // namespace
+
+int main() {
+  std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
+  for (int v = 0; v < variantCount(); ++v) std::printf(" %s", transpose2d_variant_entry(v));
+  std::printf(")\n");
+  testShape(1, 1, 0, false);
+  testShape(65, 63, 0, false);
+  testShape(256, 512, 0, false);
+  testShape(1000, 3000, 0);
+  testShape(3000, 1000, 0, false);
+  testShape(1000, 3000, sizeof(Elem));  // off 16-byte alignment: the general variant
+#if TLC_ELEM_BYTES == 2
+  testShape(16384, 16384, 0);
+#else
+  testShape(8192, 8192, 0);
+#endif
+  return finish();
+}
