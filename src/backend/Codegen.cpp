@@ -419,6 +419,27 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
     case IntrinsicOp::CpAsyncWaitGroup:
       inlineAsm("cp.async.wait_group " + std::to_string(op.immediate) + ";", "", {});
       return;
+    // Blackwell (sm_100a) only; sema refuses them for other targets, and the
+    // assembler checks them against sm_100a's rules (Retarget.cpp). The tensor
+    // coordinates are the column, then the four rows.
+    case IntrinsicOp::TmaGather4: {
+      std::vector<llvm::Value*> operands = {sharedAddress32(op.args[1]), mapAddress()};
+      for (size_t i = 2; i < 7; ++i) operands.push_back(i32(op.args[i]));
+      operands.push_back(sharedAddress32(op.args[0]));
+      inlineAsm("cp.async.bulk.tensor.2d.shared::cluster.global.tile::gather4.mbarrier::complete_tx::bytes "
+                "[$0], [$1, " + coordList(2, 5) + "], [$7];",
+                "r,l,r,r,r,r,r,r", operands);
+      return;
+    }
+    case IntrinsicOp::TmaScatter4: {
+      std::vector<llvm::Value*> operands = {mapAddress()};
+      for (size_t i = 1; i < 6; ++i) operands.push_back(i32(op.args[i]));
+      operands.push_back(sharedAddress32(op.args[0]));
+      inlineAsm("cp.async.bulk.tensor.2d.global.shared::cta.tile::scatter4.bulk_group [$0, " + coordList(1, 5) +
+                    "], [$6];",
+                "l,r,r,r,r,r,r", operands);
+      return;
+    }
   }
   internal("unknown intrinsic");
 }

@@ -1133,6 +1133,16 @@ class HeaderWriter {
     }
     writeGridChecks(g, sameGrid, plain);
     out_ << "  if (tlc_grid_x == 0 || tlc_grid_y == 0 || tlc_grid_z == 0) return CUDA_SUCCESS; /* nothing to do */\n";
+    if (anyTensorMap && lastVariantHasTensorMaps(g)) {
+      // No variant runs without these maps (tile::gather4 / scatter4): say which.
+      std::string tensors;
+      for (const ir::Param& p : module_.kernels[g.first + g.count - 1].params)
+        if (p.kind == ParamKind::TensorMap) tensors += (tensors.empty() ? "'" : ", '") + p.tensorMap->tensor->name + "'";
+      out_ << "  if (tlc_status != CUDA_SUCCESS) /* the driver refused a tensor map every variant needs */\n"
+           << refusal("    ", "no TMA tensor map for " + tensors + " (cuTensorMapEncodeTiled: %d): its base must be "
+                              "16-byte aligned, its row stride a multiple of 16 bytes and no dimension 0",
+                      "(int)tlc_status");
+    }
 
     // Pointers: non-null, aligned to their element. (Alignment for TMA or vectors is
     // not an error: select_variant picks a variant that does not need it.)
@@ -1288,13 +1298,17 @@ class HeaderWriter {
   // Encodes the tensor maps of the chosen variant. A variant whose maps the driver
   // refuses for these arguments (a dimension or stride beyond what TMA takes) gives
   // way to the next one, so every launch still runs a kernel that is right.
+  //
+  // The last variant has tensor maps only when an operation needs TMA in every
+  // variant (tile::gather4 / scatter4): then there is nothing to fall back to, and
+  // a refused map is the launch's error, reported after the empty-grid check.
   void writeTensorMapEncoding(const KernelGroup& g, const std::vector<Argument>& args) {
     GridPrinter checked(prefix_, args, true);
     out_ << "  for (;;) {\n"
          << "    tlc_bad = 0;\n"
          << "    tlc_status = CUDA_SUCCESS;\n"
          << "    switch (tlc_variant) {\n";
-    for (size_t v = 0; v + 1 < g.count; ++v) {
+    for (size_t v = 0; v < g.count; ++v) {
       const ir::Kernel& k = module_.kernels[g.first + v];
       bool any = false;
       for (const ir::Param& p : k.params) any = any || p.kind == ParamKind::TensorMap;
@@ -1346,8 +1360,17 @@ class HeaderWriter {
     out_ << "      default:\n        break;\n    }\n"
          << "    if ((tlc_status == CUDA_SUCCESS && !tlc_bad) || tlc_variant + 1 >= " << g.count << ") break;\n"
          << "    ++tlc_variant; /* these arguments do not suit TMA: run the next variant */\n"
-         << "  }\n"
-         << "  tlc_bad = 0;\n";
+         << "  }\n";
+    if (lastVariantHasTensorMaps(g))
+      out_ << "  /* Every variant needs its tensor maps: a refused one fails the launch (below). */\n"
+           << "  if (tlc_status == CUDA_SUCCESS && tlc_bad) tlc_status = CUDA_ERROR_INVALID_VALUE;\n";
+    out_ << "  tlc_bad = 0;\n";
+  }
+
+  bool lastVariantHasTensorMaps(const KernelGroup& g) const {
+    for (const ir::Param& p : module_.kernels[g.first + g.count - 1].params)
+      if (p.kind == ParamKind::TensorMap) return true;
+    return false;
   }
 
   static const char* tensorMapType(DType t) {

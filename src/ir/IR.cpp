@@ -105,6 +105,8 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::CpAsync: return "cp_async";
     case IntrinsicOp::CpAsyncCommitGroup: return "cp_async_commit_group";
     case IntrinsicOp::CpAsyncWaitGroup: return "cp_async_wait_group";
+    case IntrinsicOp::TmaGather4: return "tma_gather4";
+    case IntrinsicOp::TmaScatter4: return "tma_scatter4";
   }
   return "?";
 }
@@ -575,6 +577,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (in.op == IntrinsicOp::BulkWaitGroup || in.op == IntrinsicOp::BulkWaitGroupRead ||
           in.op == IntrinsicOp::CpAsyncWaitGroup || in.op == IntrinsicOp::CpAsync)
         os << (first ? "" : ", ") << in.immediate;
+      if (in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) os << " box=1x" << in.immediate;
       os << ")";
       if (in.cacheHint) os << " cache_hint=0x" << std::hex << in.cacheHint << std::dec;
       os << loc(in.range) << "\n";

@@ -336,6 +336,13 @@ enum class IntrinsicOp {
                            // (the rest of `immediate` bytes are zero-filled); immediate: 4, 8 or 16
   CpAsyncCommitGroup,      // no args
   CpAsyncWaitGroup,        // immediate: groups allowed in flight
+  // Blackwell (sm_100a) four-row tensor copies of a 2-D tensor: row `K_box` elements
+  // long (`immediate`), the box of `tensorMap` is 1 x K_box. Tile IR: `barrier`
+  // (gather only), `shared` + `sharedElement` (the first of 4 x K_box contiguous
+  // elements), `buffer` (the global tensor) and args {column, row0..row3};
+  // LowerTileOps makes the offsets the front args and `buffer` a tensor map.
+  TmaGather4,              // args: barrier offset, shared offset, column, row0, row1, row2, row3
+  TmaScatter4,             // args: shared offset, column, row0, row1, row2, row3 (a bulk group)
 };
 const char* name(IntrinsicOp op);
 struct IntrinsicStmt : StmtNode {
@@ -349,8 +356,8 @@ struct IntrinsicStmt : StmtNode {
   BufferRef barrier;                   // an alloc_barrier buffer
   BufferRef shared;                    // a shared tile ...
   ExprRef sharedElement;               // ... and the element (row-major number, Int32) the operand starts at
-  VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap
-  BufferRef buffer;        // CpAsync: the global source
+  VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap / TmaGather4 / TmaScatter4
+  BufferRef buffer;        // CpAsync: the global source; tile IR TmaGather4 / TmaScatter4: the tensor
   int64_t immediate = 0;   // BulkWaitGroup*: the count
   int64_t cacheHint = 0;   // TmaLoad / TmaStore: an L2 cache-policy operand, 0 = none
 };

@@ -156,6 +156,15 @@ class TileOpLowering {
     out->barrier = nullptr;
     out->shared = nullptr;
     out->sharedElement = nullptr;
+    // tile::gather4 / scatter4: a tensor map with a box of one row of K_box elements
+    // (four such boxes per copy, one per row coordinate). TMA cannot be skipped here
+    // (the user's barrier counts its bytes), so every variant has the map; the
+    // launcher reports a tensor the driver refuses (docs/language.md).
+    if (in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) {
+      TLC_ASSERT(in.buffer && in.immediate > 0, "a gather4/scatter4 without its tensor or box");
+      out->tensorMap = tensorMapFor(in.buffer, {1, in.immediate});
+      out->buffer = nullptr;
+    }
     return out;
   }
 

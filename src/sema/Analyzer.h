@@ -50,7 +50,7 @@ struct MacroDef {
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
     "tma_copy", "copy_cluster", "im2col", "c2d_im2col",
-    "tma_gather4", "tma_scatter4", "cp_async_gs",
+    "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
     "annotate_layout", "annotate_safe_value", "Fragment", "swizzled", "padded",
@@ -304,6 +304,7 @@ class Analyzer {
   void requireBlackwell(const ast::Call& c, const std::string& callee);
   ExprRef gather4Bytes(const ast::Call& c);
   void checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRange dtypeRange);
+  StmtRef gather4Op(const ast::Call& c, const std::string& callee);
 
   // ---------------------------------------------------------- expressions
 

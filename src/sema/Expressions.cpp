@@ -148,8 +148,11 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     return call(Builtin::ThreadIdx, {}, DType::Int32, 0);
   }
   if (callee == "tma_gather4_bytes") return gather4Bytes(c);
-  if (callee == "tma_gather4" || callee == "tma_scatter4") requireBlackwell(c, callee);
   if (callee == "shuffle_elect") return shuffleElect(c);
+  if (callee == "tma_gather4" || callee == "tma_scatter4") {
+    requireBlackwell(c, callee);
+    fail(c.range, "'" + callee + "' has no value; call it as a statement");
+  }
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||

@@ -446,7 +446,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
     return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads" ? BarrierKind::SyncThreads : BarrierKind::FenceProxyAsync);
   }
   if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
-  if (callee == "tma_gather4" || callee == "tma_scatter4") requireBlackwell(c, callee);
+  if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
   if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
