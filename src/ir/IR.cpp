@@ -207,6 +207,52 @@ static std::optional<int64_t> foldInt(BinOp op, int64_t a, int64_t b) {
   }
 }
 
+std::optional<int64_t> evalInt(const ExprRef& e, const std::vector<std::pair<const VarNode*, int64_t>>& vars) {
+  if (!e) return std::nullopt;
+  switch (e->kind) {
+    case ExprKind::IntImm: return e->as<IntImm>().value;
+    case ExprKind::Var:
+      for (const auto& [v, value] : vars)
+        if (v == &e->as<VarNode>()) return value;
+      return std::nullopt;
+    case ExprKind::Binary: {
+      const auto& b = e->as<BinaryNode>();
+      auto x = evalInt(b.a, vars), y = evalInt(b.b, vars);
+      if (!x || !y || (!isInt(b.a->dtype) && b.a->dtype != DType::Bool)) return std::nullopt;
+      auto r = foldInt(b.op, *x, *y);
+      // Int32 arithmetic wraps at run time; a value that does not fit is an overflow.
+      if (r && e->dtype == DType::Int32 && (*r < INT32_MIN || *r > INT32_MAX)) return std::nullopt;
+      return r;
+    }
+    case ExprKind::Unary: {
+      const auto& u = e->as<UnaryNode>();
+      auto x = evalInt(u.a, vars);
+      if (!x) return std::nullopt;
+      switch (u.op) {
+        case UnOp::Neg: if (*x == INT64_MIN) return std::nullopt; return -*x;
+        case UnOp::BitNot: return ~*x;
+        case UnOp::Not: return *x == 0;
+      }
+      return std::nullopt;
+    }
+    case ExprKind::Select: {
+      const auto& s = e->as<SelectNode>();
+      auto c = evalInt(s.cond, vars);
+      if (!c) return std::nullopt;
+      return evalInt(*c ? s.t : s.f, vars);
+    }
+    case ExprKind::Cast: {
+      const auto& c = e->as<CastNode>();
+      if (!isInt(e->dtype) && e->dtype != DType::Bool) return std::nullopt;
+      auto x = evalInt(c.a, vars);
+      if (!x) return std::nullopt;
+      if (e->dtype == DType::Bool) return *x != 0;
+      return x;
+    }
+    default: return std::nullopt;
+  }
+}
+
 ExprRef cast(DType to, ExprRef a) {
   if (a->dtype == to) return a;
   if (auto c = asConstInt(a)) {
@@ -596,6 +642,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (c.options.prefer == PreferInstruction::Tma) os << " prefer=tma";
       if (c.options.prefer == PreferInstruction::CpAsync) os << " prefer=cp_async";
       if (c.options.prefer == PreferInstruction::Sync) os << " prefer=sync";
+      if (c.options.layout) os << " loop_layout=" << c.options.layout->name;
       os << loc(c.range) << "\n";
       break;
     }
@@ -605,7 +652,9 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       for (size_t i = 0; i < p.vars.size(); ++i) os << (i ? ", " : "") << p.vars[i]->name;
       os << " in (";
       for (size_t i = 0; i < p.extents.size(); ++i) os << (i ? ", " : "") << p.extents[i];
-      os << ") {" << loc(p.range) << "\n";
+      os << ")";
+      if (p.layout) os << " loop_layout=" << p.layout->name;
+      os << " {" << loc(p.range) << "\n";
       printStmt(p.body, os, depth + 1);
       os << pad << "}\n";
       break;
@@ -661,7 +710,10 @@ void print(const Kernel& k, std::ostream& os) {
     }
     os << "]";
     if (b->sharedOffset >= 0) os << " at +" << b->sharedOffset;
-    if (b->scope == MemScope::Fragment && b->layout.threads)
+    if (b->scope == MemScope::Fragment && b->layout.custom)
+      os << " layout(" << b->layout.custom->name << ", threads " << b->layout.threads << ", local " << b->layout.localSize
+         << ")";
+    else if (b->scope == MemScope::Fragment && b->layout.threads)
       os << " layout(threads " << b->layout.threads << ", vec " << b->layout.vec << ", local "
          << b->layout.localSize << ")";
     if (b->scope == MemScope::Shared && b->sharedLayout.swizzled())

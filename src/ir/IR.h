@@ -141,15 +141,49 @@ struct LoadNode : ExprNode {
   int alignBytes = 0; // known alignment of the first element's address (0 = element size)
 };
 
+// --------------------------------------------------------------- layouts
+
+// A thread layout, `L = Fragment(shape, thread=(i, j) -> .., index=(i, j) -> ..)`:
+// iteration number `flat` (row-major over `shape`) runs on thread `threadOf[flat]`
+// and its fragment element lives at local index `indexOf[flat]`. Sema builds it
+// only when the map is a bijection onto threads x localSize (ir/ThreadLayout.h), and
+// records the inverse that lowering uses: for each local index k, the loop index of
+// each dimension as a sum of bit fields of the thread index.
+struct BitField {
+  int shift = 0;
+  int64_t mask = 0;  // (t >> shift) & mask
+  int64_t coef = 0;
+};
+struct BitLinear {
+  int64_t constant = 0;
+  std::vector<BitField> fields;  // value(t) = constant + sum ((t >> shift) & mask) * coef
+};
+struct ThreadLayout {
+  std::string name;
+  std::vector<int64_t> shape;
+  int threads = 0;
+  int64_t localSize = 0;
+  std::vector<int32_t> threadOf, indexOf;  // per iteration, row-major
+  std::vector<std::vector<BitLinear>> inverse;  // [k][dimension]: the iteration thread t runs at index k
+  SourceRange declRange;
+  bool sameMapping(const ThreadLayout& o) const {
+    return threads == o.threads && threadOf == o.threadOf && indexOf == o.indexOf;
+  }
+};
+using ThreadLayoutRef = std::shared_ptr<const ThreadLayout>;
+
 // --------------------------------------------------------------- buffers
 
 // How a fragment's elements are spread over the block's threads: element number
 // `flat` (row-major over the fragment's shape) is owned by thread
 // `(flat / vec) % threads` at local index `(flat / (vec * threads)) * vec + flat % vec`.
+// With `custom` set (a `loop_layout` imposed on a use of the fragment), the custom
+// layout decides instead, and vec is 1.
 struct FragmentLayout {
   int threads = 0;
   int vec = 1;
   int64_t localSize = 0;  // elements per thread: ceil(numel / (vec*threads)) * vec
+  ThreadLayoutRef custom;
 };
 
 // Where a shared tile's elements sit in memory: row-major, except that a swizzled
@@ -184,6 +218,9 @@ struct Buffer {
   // Shared, isBarrier: a user barrier from `alloc_barrier(n)`: its arrival count. Lowering
   // initialises it once at kernel entry (one thread, then a fence and a block barrier).
   int64_t barrierArrivals = 0;
+  // Global: what a predicated-off read returns (`annotate_safe_value`), a constant of
+  // `dtype`; null = 0. Only a non-zero value is recorded.
+  ExprRef safeValue;
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
   SourceRange declRange;
@@ -289,6 +326,8 @@ struct CopyOptions {
   EvictionPolicy eviction = EvictionPolicy::Normal;
   PreferInstruction prefer = PreferInstruction::Auto;
   bool async = false;  // async_copy: cp.async and a commit, no wait (cp_async_wait(n) is the user's)
+  ThreadLayoutRef layout;  // loop_layout=: which thread runs each element (SIMT and cp.async paths only)
+  SourceRange layoutAt;    // where loop_layout was given
 };
 struct CopyOp : StmtNode {
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
@@ -316,6 +355,8 @@ struct ParallelOp : StmtNode {
   std::vector<VarRef> vars;
   std::vector<int64_t> extents;
   StmtRef body;
+  ThreadLayoutRef layout;  // loop_layout=, or null
+  SourceRange layoutAt;
 };
 // Asynchronous-copy machinery (Hopper). Shared-memory operands are byte offsets
 // into the block's dynamic shared memory; `tensorMap` names a TensorMap parameter.
@@ -442,6 +483,10 @@ std::optional<int64_t> asConstInt(const ExprRef& e);
 // The largest power of two (up to 2^30) that provably divides `e` for every value of
 // its variables (a variable counts as 1, a constant as itself).
 int64_t knownMultiple(const ExprRef& e);
+
+// The value of an integer expression whose variables are all given in `vars`;
+// nullopt when it reads anything else, divides by zero or overflows.
+std::optional<int64_t> evalInt(const ExprRef& e, const std::vector<std::pair<const VarNode*, int64_t>>& vars);
 
 // a - b when it is a constant for every value of the variables (both sides are
 // linearized: sums of constant multiples of the same sub-expressions cancel).

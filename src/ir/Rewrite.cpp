@@ -129,7 +129,10 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
     }
     case StmtKind::Parallel: {
       const auto& p = s->as<ParallelOp>();
-      return std::make_shared<ParallelOp>(p.range, p.vars, p.extents, rewriteStmt(p.body, vars, hooks));
+      auto out = std::make_shared<ParallelOp>(p.range, p.vars, p.extents, rewriteStmt(p.body, vars, hooks));
+      out->layout = p.layout;
+      out->layoutAt = p.layoutAt;
+      return out;
     }
     case StmtKind::Fill: {
       const auto& f = s->as<FillOp>();

@@ -80,6 +80,15 @@ std::string tmaObstacle(const CopyOp& c) {
   return "";
 }
 
+// Why neither TMA nor cp.async may read `c`'s source, or "": both fill what lies
+// outside the tensor with zeros, and a non-zero safe value needs another value there.
+std::string zeroFillObstacle(const CopyOp& c) {
+  const Buffer& s = *c.src.buffer;
+  if (s.scope != MemScope::Global || !s.safeValue) return "";
+  return "'" + s.name + "' reads " + toString(s.safeValue) +
+         " outside its bounds (annotate_safe_value), but TMA and cp.async fill with zeros";
+}
+
 class PathChooser {
  public:
   PathChooser(const CopyPathOptions& options, DiagnosticEngine& diags) : options_(options), diags_(diags) {}
@@ -138,6 +147,11 @@ class PathChooser {
     // error: the copy takes another path and --remarks says why.
     bool layoutObstacle = why.find("no TMA swizzle mode") != std::string::npos;
     if (why.empty() && !uniform) why = "not every thread reaches the copy (it is under a condition on the thread)";
+    if (why.empty() && c.options.layout)
+      why = "loop_layout '" + c.options.layout->name +
+            "' maps elements to threads, which a TMA copy (one bulk transfer issued by one thread) cannot follow";
+    std::string zeroFill = zeroFillObstacle(c);
+    if (why.empty()) why = zeroFill;
     bool globalShared = why.empty() || why.find("global and shared") == std::string::npos;
     if (c.options.prefer == PreferInstruction::Tma && !layoutObstacle) {
       if (!why.empty()) {
@@ -163,6 +177,10 @@ class PathChooser {
         ok = false;
         return;
       }
+      if (!zeroFill.empty()) {  // a synchronous SIMT copy: correct, only not asynchronous
+        c.pathReason = "cp.async not used: " + zeroFill;
+        return;
+      }
       c.path = CopyPath::CpAsync;
       c.pathReason = "TMA not used: prefer_instruction=\"cp_async\"";
       return;
@@ -172,11 +190,13 @@ class PathChooser {
     else if (c.options.disableTma) why = "disable_tma is set";
     if (!why.empty()) {
       if (globalShared) c.pathReason = "TMA not used: " + why;
+      bool cpAsyncFits = c.src.buffer->scope == MemScope::Global && c.dst.buffer->scope == MemScope::Shared &&
+                         c.src.buffer->dtype == c.dst.buffer->dtype;
+      if (cpAsyncFits && !explicitSimt && !zeroFill.empty() && why != zeroFill)
+        c.pathReason += "; cp.async not used: " + zeroFill;
       // cp.async still serves a global -> shared load TMA cannot do (measured faster
       // than ordinary loads, docs/performance.md), unless SIMT was asked for.
-      if (!explicitSimt && c.src.buffer->scope == MemScope::Global && c.dst.buffer->scope == MemScope::Shared &&
-          c.src.buffer->dtype == c.dst.buffer->dtype)
-        c.path = CopyPath::CpAsync;
+      if (!explicitSimt && cpAsyncFits && zeroFill.empty()) c.path = CopyPath::CpAsync;
       return;
     }
     bool load = c.src.buffer->scope == MemScope::Global;

@@ -14,6 +14,10 @@
 // are multiples of 16 bytes) become the variant's assumptions in LowerTileOps.
 // `prefer_instruction="sync"` and `disable_tma` force SIMT; `"tma"` makes a copy
 // that cannot use TMA an error that says why.
+// A copy with `loop_layout=` is never TMA (one thread issues a TMA copy; there is no
+// per-thread mapping to follow); cp.async, a per-thread instruction, may follow it.
+// A copy reading a tensor with a non-zero safe value (annotate_safe_value) is
+// neither TMA nor cp.async, which both zero-fill past the tensor's end: it is SIMT.
 #pragma once
 
 #include "ir/IR.h"

@@ -29,27 +29,39 @@ struct Groups {
   void unite(Buffer* a, Buffer* b) { parent[find(a)] = find(b); }
 };
 
-void collectGroups(const StmtRef& s, Groups& groups) {
+// A use of a fragment annotated with a layout, in source order.
+struct AnnotatedUse {
+  Buffer* fragment;
+  ThreadLayoutRef layout;
+  SourceRange at;  // the loop_layout argument
+};
+
+void collectGroups(const StmtRef& s, Groups& groups, std::vector<AnnotatedUse>& uses) {
   if (!s) return;
   switch (s->kind) {
-    case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectGroups(c, groups); break;
-    case StmtKind::For: collectGroups(s->as<ForStmt>().body, groups); break;
+    case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectGroups(c, groups, uses); break;
+    case StmtKind::For: collectGroups(s->as<ForStmt>().body, groups, uses); break;
     case StmtKind::If:
-      collectGroups(s->as<IfStmt>().thenBody, groups);
-      collectGroups(s->as<IfStmt>().elseBody, groups);
+      collectGroups(s->as<IfStmt>().thenBody, groups, uses);
+      collectGroups(s->as<IfStmt>().elseBody, groups, uses);
       break;
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
       if (c.src.buffer->scope == MemScope::Fragment && c.dst.buffer->scope == MemScope::Fragment)
         groups.unite(c.src.buffer.get(), c.dst.buffer.get());
+      if (c.options.layout)
+        for (const Region* r : {&c.src, &c.dst})
+          if (r->buffer->scope == MemScope::Fragment) uses.push_back({r->buffer.get(), c.options.layout, c.options.layoutAt});
       break;
     }
     case StmtKind::Parallel: {
       Buffer* first = nullptr;
+      const auto& par = s->as<ParallelOp>();
       forEachAccess(s, AccessVisitor{[&](const BufferRef& b, bool) {
         if (b->scope != MemScope::Fragment) return;
         if (first) groups.unite(b.get(), first);
         else first = b.get();
+        if (par.layout) uses.push_back({b.get(), par.layout, par.layoutAt});
       }});
       break;
     }
@@ -59,11 +71,29 @@ void collectGroups(const StmtRef& s, Groups& groups) {
 
 }  // namespace
 
-void layoutFragments(Kernel& kernel) {
+bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   Groups groups;
+  std::vector<AnnotatedUse> uses;
   for (const auto& b : kernel.allocations)
     if (b->scope == MemScope::Fragment) groups.find(b.get());
-  collectGroups(kernel.body, groups);
+  collectGroups(kernel.body, groups, uses);
+
+  // The first annotated use of a group decides its layout; the others must agree.
+  std::map<Buffer*, AnnotatedUse> custom;  // group root -> the deciding use
+  bool ok = true;
+  for (const auto& use : uses) {
+    Buffer* root = groups.find(use.fragment);
+    auto [it, fresh] = custom.emplace(root, use);
+    if (fresh || it->second.layout == use.layout || it->second.layout->sameMapping(*use.layout)) continue;
+    diags.error(use.at, "loop_layout '" + use.layout->name + "' conflicts with layout '" + it->second.layout->name +
+                            "', which fragment '" + it->second.fragment->name +
+                            "' already follows (a fragment keeps one layout in a kernel)");
+    diags.note(it->second.at, "fragment '" + it->second.fragment->name + "' takes layout '" +
+                                  it->second.layout->name + "' here");
+    ok = false;
+    it->second.layout = use.layout;  // one error per disagreeing use, not a cascade
+  }
+  if (!ok) return false;
 
   std::map<Buffer*, int> groupVec;
   for (const auto& b : kernel.allocations) {
@@ -79,11 +109,18 @@ void layoutFragments(Kernel& kernel) {
     for (const auto& s : b->shape) numel *= *asConstInt(s);
     FragmentLayout layout;
     layout.threads = kernel.threads;
+    if (auto it = custom.find(groups.find(b.get())); it != custom.end()) {
+      layout.custom = it->second.layout;
+      layout.localSize = layout.custom->localSize;
+      b->layout = layout;
+      continue;
+    }
     layout.vec = groupVec[groups.find(b.get())];
     int64_t perRound = (int64_t)layout.vec * layout.threads;
     layout.localSize = (numel + perRound - 1) / perRound * layout.vec;
     b->layout = layout;
   }
+  return true;
 }
 
 }  // namespace tlc

@@ -8,9 +8,15 @@
 // group takes the smallest `vec` of its members. Because the layout depends only
 // on the shape and the group, not on run-time facts, every kernel variant agrees
 // on where each element lives.
+//
+// A `loop_layout=L` on a copy or Parallel loop that touches a fragment gives the
+// fragment's whole group layout L instead (FragmentLayout::custom), for every use
+// in the kernel, annotated or not. The first annotated use in source order decides;
+// a later annotated use with a different mapping is an error that names both.
 #pragma once
 
 #include "ir/IR.h"
+#include "support/Diagnostics.h"
 
 namespace tlc {
 
@@ -18,6 +24,7 @@ namespace tlc {
 // divides `innerExtent`.
 int widestVector(ir::DType dtype, int64_t innerExtent, int maxBytes = 16);
 
-void layoutFragments(ir::Kernel& kernel);
+// Returns false after reporting an error (two loop_layouts disagree on a fragment).
+bool layoutFragments(ir::Kernel& kernel, DiagnosticEngine& diags);
 
 }  // namespace tlc

@@ -91,7 +91,7 @@ Kernel ownCopy(const Kernel& k) {
 std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
-  layoutFragments(k);
+  if (!layoutFragments(k, diags)) return std::nullopt;
   layoutSharedTiles(k);
   CopyPathOptions paths;
   paths.allowTma = allowAssumptions;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ir/Rewrite.h"
+#include "ir/ThreadLayout.h"
 #include "lower/LayoutFragments.h"
 #include "lower/LayoutSharedTiles.h"
 
@@ -530,6 +531,7 @@ class TileOpLowering {
       // Two single elements: one store, executed by every thread (same value).
       auto load = std::make_shared<LoadNode>(src.buffer, src.mins, src.buffer->dtype, 1);
       load->predicate = inBounds(src, src.mins);
+      if (load->predicate) load->otherwise = src.buffer->safeValue;
       auto st = std::make_shared<StoreStmt>(c.range, dst.buffer, dst.mins, cast(dst.buffer->dtype, load));
       st->predicate = inBounds(dst, dst.mins);
       if (src.buffer->scope == MemScope::Fragment || dst.buffer->scope == MemScope::Fragment)
@@ -541,6 +543,14 @@ class TileOpLowering {
     bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
     bool anyLocal = src.buffer->scope == MemScope::Local || dst.buffer->scope == MemScope::Local;
     if ((srcFrag || dstFrag) && anyLocal) fail(c.range, "not yet supported: copies between a fragment and a local buffer");
+    // A loop_layout, or the one a fragment side follows, decides who copies what.
+    ThreadLayoutRef layout = c.options.layout;
+    for (const Region* r : {&src, &dst})
+      if (!layout && r->buffer->scope == MemScope::Fragment) layout = r->buffer->layout.custom;
+    if (layout) {
+      if (anyLocal) fail(c.range, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
+      return lowerCopyWithLayout(c, *layout, srcAxes, dstAxes);
+    }
     int innerSrc = srcAxes.back(), innerDst = dstAxes.back();
     int elemLimit = std::min(widestVector(src.buffer->dtype, 1 << 20), widestVector(dst.buffer->dtype, 1 << 20));
     int64_t innerExtent = loops.extents.back();
@@ -601,7 +611,7 @@ class TileOpLowering {
       return seq;
     };
     StmtRef out = partitionLoop(p, c.range, groups, body);
-    std::string how = describeCopy(c, p, need);
+    std::string how = describeCopy(c, p, need) + safeValueText(c);
     if (cpAsync) {
       // A synchronous copy: the thread's groups complete before it goes on; the
       // block barrier before the tile's readers comes from InsertBarriers.
@@ -696,6 +706,74 @@ class TileOpLowering {
     return out;
   }
 
+  // The loop index of each of `extents`' dimensions for the iteration the calling
+  // thread runs at local index k of `layout` (whose non-unit extents are `extents`').
+  std::vector<ExprRef> layoutIndices(const ThreadLayout& layout, int64_t k, const std::vector<int64_t>& extents) {
+    std::vector<ExprRef> out;
+    size_t d = 0;
+    for (int64_t e : extents) {
+      if (e == 1) {
+        out.push_back(intImm(0));
+        continue;
+      }
+      while (layout.shape[d] == 1) ++d;
+      out.push_back(bitLinearExpr(layout.inverse[k][d], threadIndex(), layout.threads));
+      ++d;
+    }
+    return out;
+  }
+
+  // A copy that follows a thread layout: thread t copies, at each local index k, the
+  // element the layout's inverse names, one element per access (a bijection: no
+  // guard). A fragment side's element lives at local index k.
+  StmtRef lowerCopyWithLayout(const CopyOp& c, const ThreadLayout& layout, const std::vector<int>& srcAxes,
+                              const std::vector<int>& dstAxes) {
+    for (const Region* r : {&c.src, &c.dst})
+      if (r->buffer->scope == MemScope::Fragment && r->buffer->layout.custom &&
+          !r->buffer->layout.custom->sameMapping(layout))
+        diags_.internalError(c.range, "fragment '" + r->buffer->name + "' follows another layout than its copy");
+    std::vector<int64_t> extents;
+    for (int a : srcAxes) extents.push_back(c.src.extents[a]);
+    int accessBytes = bits(c.src.buffer->dtype) / 8;
+    bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
+    auto seq = std::make_shared<SeqStmt>(c.range);
+    for (int64_t k = 0; k < layout.localSize; ++k) {
+      auto loopIdx = layoutIndices(layout, k, extents);
+      if (cpAsync) {
+        seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
+        continue;
+      }
+      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), 1);
+      if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
+      seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range));
+    }
+    StmtRef out = seq;
+    std::string how = "a SIMT loop following layout '" + layout.name + "', one element (" +
+                      std::to_string(std::max(bits(c.src.buffer->dtype), bits(c.dst.buffer->dtype)) / 8) +
+                      " bytes) per access";
+    if (cpAsync) {
+      auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+      wait->immediate = 0;
+      auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+      out = c.options.async ? std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit})
+                            : std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit, wait});
+      how.replace(0, std::string("a SIMT loop").size(), "cp.async");
+    }
+    how += safeValueText(c);
+    std::string why = c.pathReason;
+    if (c.path == CopyPath::CpAsync && !cpAsync)
+      why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
+            "-byte accesses (it moves 4, 8 or 16 bytes)";
+    notes_.push_back({c.range, copyName(c), how, why});
+    return out;
+  }
+
+  static std::string safeValueText(const CopyOp& c) {
+    const Buffer& s = *c.src.buffer;
+    if (s.scope != MemScope::Global || !s.safeValue) return "";
+    return ", reads outside '" + s.name + "' give " + toString(s.safeValue);
+  }
+
   // One cp.async of `bytes` from the global source into the shared tile; past the
   // tensor's end it reads nothing (source size 0) and zero-fills.
   StmtRef cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
@@ -732,6 +810,7 @@ class TileOpLowering {
     auto idx = sideIndices(r, axes, loop);
     auto l = std::make_shared<LoadNode>(r.buffer, idx, r.buffer->dtype, width);
     l->predicate = inBounds(r, idx);
+    if (l->predicate) l->otherwise = r.buffer->safeValue;  // annotate_safe_value (null = 0)
     l->alignBytes = alignOf(*r.buffer, width);
     return l;
   }
@@ -790,6 +869,17 @@ class TileOpLowering {
                             b->name + "' of another shape; the loop's extents must equal the fragment's shape");
       frag = b.get();
     }});
+    // A loop_layout, or the layout its fragments follow, decides who runs what.
+    ThreadLayoutRef layout = par.layout;
+    if (!layout && frag) layout = frag->layout.custom;
+    if (layout) {
+      if (frag && frag->layout.custom && !frag->layout.custom->sameMapping(*layout))
+        diags_.internalError(par.range, "fragment '" + frag->name + "' follows another layout than its Parallel loop");
+      auto seq = std::make_shared<SeqStmt>(par.range);
+      for (int64_t k = 0; k < layout->localSize; ++k)
+        seq->stmts.push_back(parallelIteration(par, layoutIndices(*layout, k, par.extents), intImm(k)));
+      return seq;
+    }
     Partition p = frag ? partitionFor(frag->layout.threads, frag->layout.vec, loops.numel(), true)
                        : partitionFor(kernel_.threads, 1, loops.numel(), false);
     int64_t groups = loops.numel() / p.vec;
@@ -798,31 +888,48 @@ class TileOpLowering {
       for (int lane = 0; lane < p.vec; ++lane) {
         ExprRef flat = add(mul(group, intImm(p.vec)), intImm(lane));
         ExprRef local = add(mul(it, intImm(p.vec)), intImm(lane));
-        auto loopIdx = unflatten(flat, loops.extents);
-        VarMap vars;
-        for (size_t d = 0; d < par.vars.size(); ++d) vars[par.vars[d].get()] = loopIdx[d];
-        RewriteHooks hooks;
-        auto ownElement = [&](const Buffer& b, const std::vector<ExprRef>& idx, SourceRange r) {
-          for (size_t d = 0; d < idx.size(); ++d)
-            if (idx[d] != loopIdx[d])
-              fail(r, "not yet supported: fragment '" + b.name + "' indexed with something other than the loop's own " +
-                          "variables in order; only " + b.name + "[" + varList(par) + "] is supported here");
-        };
-        hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
-          if (l.buffer->scope != MemScope::Fragment) return nullptr;
-          ownElement(*l.buffer, idx, par.range);
-          return std::make_shared<LoadNode>(fragmentLocal_.at(l.buffer.get()), std::vector<ExprRef>{local}, l.dtype, 1);
-        };
-        hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
-          if (st.buffer->scope != MemScope::Fragment) return nullptr;
-          ownElement(*st.buffer, idx, st.range);
-          return std::make_shared<StoreStmt>(st.range, fragmentLocal_.at(st.buffer.get()), std::vector<ExprRef>{local}, value);
-        };
-        seq->stmts.push_back(rewriteStmt(par.body, vars, hooks));
+        seq->stmts.push_back(parallelIteration(par, unflatten(flat, loops.extents), local));
       }
       return seq;
     };
     return partitionLoop(p, par.range, groups, body);
+  }
+
+  // One iteration of a Parallel loop's body: the loop variables are `loopIdx`, a
+  // fragment element is the calling thread's register `local`. A read of a global
+  // tensor that has a safe value is bounds-checked (annotate_safe_value).
+  StmtRef parallelIteration(const ParallelOp& par, const std::vector<ExprRef>& loopIdx, const ExprRef& local) {
+    VarMap vars;
+    for (size_t d = 0; d < par.vars.size(); ++d) vars[par.vars[d].get()] = loopIdx[d];
+    RewriteHooks hooks;
+    auto ownElement = [&](const Buffer& b, const std::vector<ExprRef>& idx, SourceRange r) {
+      for (size_t d = 0; d < idx.size(); ++d)
+        if (idx[d] != loopIdx[d])
+          fail(r, "not yet supported: fragment '" + b.name + "' indexed with something other than the loop's own " +
+                      "variables in order; only " + b.name + "[" + varList(par) + "] is supported here");
+    };
+    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+      if (l.buffer->scope == MemScope::Global && l.buffer->safeValue) {
+        ExprRef inside;
+        for (size_t a = 0; a < idx.size(); ++a)
+          inside = logicalAnd(inside, logicalAnd(binary(BinOp::Ge, idx[a], intImm(0, idx[a]->dtype)),
+                                                 lt(idx[a], l.buffer->shape[a])));
+        auto n = std::make_shared<LoadNode>(l.buffer, idx, l.dtype, l.lanes);
+        n->predicate = inside;
+        n->otherwise = inside ? l.buffer->safeValue : nullptr;
+        n->alignBytes = l.alignBytes;
+        return n;
+      }
+      if (l.buffer->scope != MemScope::Fragment) return nullptr;
+      ownElement(*l.buffer, idx, par.range);
+      return std::make_shared<LoadNode>(fragmentLocal_.at(l.buffer.get()), std::vector<ExprRef>{local}, l.dtype, 1);
+    };
+    hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
+      if (st.buffer->scope != MemScope::Fragment) return nullptr;
+      ownElement(*st.buffer, idx, st.range);
+      return std::make_shared<StoreStmt>(st.range, fragmentLocal_.at(st.buffer.get()), std::vector<ExprRef>{local}, value);
+    };
+    return rewriteStmt(par.body, vars, hooks);
   }
 
   static std::string varList(const ParallelOp& par) {

@@ -7,6 +7,7 @@
 //   Kernels.cpp      kernel parameters (Tensor, StridedTensor, Buffer, ptr, dims), the launch block
 //   Statements.cpp   statements, loops, allocations, make_tensor, macros
 //   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options
+//   Layouts.cpp      Fragment thread layouts (loop_layout=) and annotate_safe_value
 //   Expressions.cpp  scalar expressions and built-in calls
 // The extent rule itself is pure and lives in Regions.cpp. Internal to src/sema/.
 #pragma once
@@ -23,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ir/ThreadLayout.h"
 #include "sema/Regions.h"
 #include "sema/Sema.h"
 
@@ -33,13 +35,14 @@ using namespace ir;
 // ------------------------------------------------------------------ values
 
 struct Value {
-  enum Kind { None, ConstInt, ConstFloat, DTypeName, Scalar, Mutable, BufferV, Pointer } kind = None;
+  enum Kind { None, ConstInt, ConstFloat, DTypeName, Scalar, Mutable, BufferV, Pointer, Layout } kind = None;
   int64_t intValue = 0;
   double floatValue = 0;
   DType dtype = DType::Int32;  // DTypeName: the type; Pointer: its element type
   ExprRef expr;                // Scalar: the expression; Mutable: the var
   VarRef var;                  // Mutable / Pointer: the variable
   BufferRef buffer;            // BufferV
+  ThreadLayoutRef layout;      // Layout
   SourceRange decl;            // where the name was declared
 };
 
@@ -53,7 +56,7 @@ inline const std::set<std::string> kNotYetSupported = {
     "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
-    "annotate_layout", "annotate_safe_value", "Fragment", "swizzled", "padded",
+    "annotate_layout", "swizzled", "padded",
 };
 
 inline std::string joined(const std::vector<std::string>& items) {
@@ -305,6 +308,26 @@ class Analyzer {
   ExprRef gather4Bytes(const ast::Call& c);
   void checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRange dtypeRange);
   StmtRef gather4Op(const ast::Call& c, const std::string& callee);
+
+  // -------------------------------------------------------------- layouts
+
+  // `L = Fragment(shape, thread=(i, j) -> .., index=(i, j) -> ..)`: evaluates both
+  // maps at every iteration and checks the bijection (ir/ThreadLayout.h).
+  StmtRef layoutDecl(const std::string& n, const ast::Assign& a, const ast::Call& c);
+  ThreadLayoutRef fragmentLayout(const std::string& n, const ast::Call& c);
+  std::vector<int64_t> evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape);
+  std::string iterationText(const std::vector<int64_t>& shape, int64_t flat) const;
+  std::vector<std::string> lambdaNames_;  // the parameters of the Fragment being checked, for messages
+  // loop_layout=L (a name bound to a Fragment, or a Fragment(...) call).
+  ThreadLayoutRef layoutArg(const ast::Expr& e);
+  // The layout's shape must equal the operation's extents (unit dimensions dropped).
+  void checkLayoutShape(const ThreadLayoutRef& layout, const std::vector<int64_t>& extents, SourceRange at,
+                        const std::string& what);
+
+  // annotate_safe_value({A: v, ...}): the value of A's out-of-bounds reads.
+  StmtRef annotateSafeValue(const ast::Call& c);
+  ExprRef safeValueOf(const ast::Expr& e, const BufferRef& buf);
+  std::map<const Buffer*, SourceRange> safeValueAt_;
 
   // ---------------------------------------------------------- expressions
 

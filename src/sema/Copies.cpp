@@ -187,7 +187,8 @@ void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::stri
     o.prefer = s == "tma" ? PreferInstruction::Tma : s == "cp_async" ? PreferInstruction::CpAsync : PreferInstruction::Sync;
     preferAt = value.range;
   } else if (key == "loop_layout") {
-    fail(keyRange, "not yet supported: loop_layout");
+    o.layout = layoutArg(value);
+    o.layoutAt = value.range;
   } else if (key == "annotations") {
     if (value.kind != ast::ExprKind::Dict) fail(value.range, "annotations must be a dict {\"key\": value, ...}");
   }
@@ -220,7 +221,12 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   }
   if (options.prefer == PreferInstruction::Tma && options.disableTma)
     fail(preferAt, "prefer_instruction=\"tma\" contradicts disable_tma=True");
+  if (options.layout && options.prefer == PreferInstruction::Tma)
+    fail(options.layoutAt, "loop_layout cannot be used with prefer_instruction=\"tma\": a TMA copy is one bulk "
+                           "transfer issued by a single thread, so no per-thread layout applies (loop_layout is for "
+                           "SIMT copies)");
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  if (options.layout) checkLayoutShape(options.layout, s.extents, options.layoutAt, "copy");
   // The instruction asked for fixes the scope pairs: TMA moves a tile between
   // global and shared memory (either way); cp.async loads global into shared.
   MemScope from = s.buffer->scope, to = d.buffer->scope;

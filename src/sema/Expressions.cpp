@@ -153,6 +153,9 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     requireBlackwell(c, callee);
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   }
+  if (callee == "Fragment")
+    fail(c.range, "Fragment(...) makes a layout, not a value; name it (L = Fragment(...)) and pass loop_layout=L");
+  if (callee == "annotate_safe_value") fail(c.range, "'annotate_safe_value' has no value; call it as a statement");
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||

@@ -145,6 +145,7 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
+      if (callee == "Fragment") return layoutDecl(n, a, c);
       if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
     }
     const Value* existing = lookup(n);
@@ -208,6 +209,7 @@ std::string Analyzer::describe(const Value& v) {
     case Value::Mutable: return "a local";
     case Value::BufferV: return "a buffer";
     case Value::Pointer: return "a pointer";
+    case Value::Layout: return "a Fragment layout";
     case Value::None: break;
   }
   return "not a value";
@@ -403,7 +405,13 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
     extents.push_back(e);
   }
   if (extents.empty()) fail(c.range, "Parallel needs at least one extent");
-  for (const auto& kw : c.kwargs) fail(kw.nameRange, "not yet supported: loop_layout");
+  ThreadLayoutRef layout;
+  SourceRange layoutAt;
+  if (const ast::Expr* l = keyword(c, "loop_layout")) {
+    layout = layoutArg(*l);
+    layoutAt = l->range;
+    checkLayoutShape(layout, extents, layoutAt, "Parallel loop");
+  }
   scopes_.emplace_back();
   std::vector<VarRef> vars;
   for (const auto& v : f.vars) {
@@ -425,7 +433,10 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   }
   inParallel_ = false;
   scopes_.pop_back();
-  return std::make_shared<ParallelOp>(f.range, vars, extents, body);
+  auto loop = std::make_shared<ParallelOp>(f.range, vars, extents, body);
+  loop->layout = layout;
+  loop->layoutAt = layoutAt;
+  return loop;
 }
 
 StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
@@ -439,6 +450,8 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);
   if (callee == "transpose") return transposeOp(c);
+  if (callee == "annotate_safe_value") return annotateSafeValue(c);
+  if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
   if (callee == "sync_threads" || callee == "fence_proxy_async") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");

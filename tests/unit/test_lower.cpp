@@ -174,10 +174,10 @@ TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {
                                           mul(loadA, floatImm(2.0)));
   auto par = std::make_shared<ParallelOp>(SourceRange{}, std::vector<VarRef>{i, j}, std::vector<int64_t>{64, 256}, body);
   k.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{par});
-  layoutFragments(k);
+  DiagnosticEngine diags(std::cerr);
+  REQUIRE(layoutFragments(k, diags));
   CHECK(frag->layout.vec == 4);
   CHECK(frag->layout.localSize == 64);
-  DiagnosticEngine diags(std::cerr);
   std::vector<CopyLoweringNote> notes;
   REQUIRE(lowerTileOps(k, {}, diags, notes));
   std::string s = text(k);

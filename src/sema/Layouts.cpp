@@ -1,0 +1,303 @@
+// Layouts: `Fragment(...)` thread layouts, checked for a bijection at compile time,
+// `loop_layout=` arguments, and `annotate_safe_value({A: v})`.
+#include <cmath>
+#include <limits>
+
+#include "sema/Analyzer.h"
+
+namespace tlc::sema {
+
+namespace {
+
+// Why a lambda body is not a pure function of its parameters, or "".
+std::string impureReason(const ExprRef& e, const std::vector<VarRef>& params) {
+  if (!e) return "";
+  switch (e->kind) {
+    case ExprKind::IntImm: return "";
+    case ExprKind::FloatImm: return "it computes with floats";
+    case ExprKind::Var:
+      for (const auto& p : params)
+        if (p.get() == e.get()) return "";
+      return "it reads '" + e->as<VarNode>().name + "', which is not one of its parameters";
+    case ExprKind::Binary: {
+      auto r = impureReason(e->as<BinaryNode>().a, params);
+      return r.empty() ? impureReason(e->as<BinaryNode>().b, params) : r;
+    }
+    case ExprKind::Unary: return impureReason(e->as<UnaryNode>().a, params);
+    case ExprKind::Select: {
+      const auto& s = e->as<SelectNode>();
+      for (const auto& x : {s.cond, s.t, s.f})
+        if (auto r = impureReason(x, params); !r.empty()) return r;
+      return "";
+    }
+    case ExprKind::Cast: return impureReason(e->as<CastNode>().a, params);
+    case ExprKind::Call:
+      if (e->as<CallNode>().builtin == Builtin::ThreadIdx) return "it reads the thread index";
+      if (e->as<CallNode>().builtin == Builtin::BlockIdx) return "it reads the block index";
+      return std::string("it calls ") + name(e->as<CallNode>().builtin);
+    case ExprKind::Load: return "it reads buffer '" + e->as<LoadNode>().buffer->name + "'";
+  }
+  return "";
+}
+
+std::string tupleText(const std::vector<int64_t>& v) {
+  std::string s = "(";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + ")";
+}
+
+}  // namespace
+
+StmtRef Analyzer::layoutDecl(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  ThreadLayoutRef layout;
+  try {
+    layout = fragmentLayout(n, c);
+  } catch (Failed&) {
+    if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);  // later uses stay quiet
+    throw;
+  }
+  auto named = std::make_shared<ThreadLayout>(*layout);
+  named->declRange = a.target->range;
+  Value v;
+  v.kind = Value::Layout;
+  v.layout = named;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+std::string Analyzer::iterationText(const std::vector<int64_t>& shape, int64_t flat) const {
+  std::vector<int64_t> idx(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    idx[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  std::string names = "(";
+  for (size_t d = 0; d < lambdaNames_.size(); ++d) names += (d ? ", " : "") + lambdaNames_[d];
+  return names + ") = " + tupleText(idx);
+}
+
+std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape) {
+  if (e.kind != ast::ExprKind::Lambda)
+    fail(e.range, what + "= must be a lambda over the iteration, e.g. " + what + "=(i, j) -> i * 32 + j");
+  const auto& lambda = e.as<ast::Lambda>();
+  if (lambda.params.size() != shape.size())
+    fail(e.range, what + "= takes " + std::to_string(shape.size()) + " parameter" + (shape.size() == 1 ? "" : "s") +
+                      " (one per dimension of " + tupleText(shape) + "), not " + std::to_string(lambda.params.size()));
+  std::vector<VarRef> params;
+  scopes_.emplace_back();
+  lambdaNames_.clear();
+  for (const auto& p : lambda.params) {
+    params.push_back(makeVar(p.name, DType::Int32));
+    lambdaNames_.push_back(p.name);
+    Value v;
+    v.kind = Value::Scalar;
+    v.expr = params.back();
+    scopes_.back()[p.name] = v;
+  }
+  ExprRef body;
+  try {
+    body = scalarExpr(*lambda.body);
+  } catch (Failed&) {
+    scopes_.pop_back();
+    throw;
+  }
+  scopes_.pop_back();
+  if (!isInt(body->dtype))
+    fail(lambda.body->range, what + "= must give an integer, not " + std::string(name(body->dtype)));
+  if (auto why = impureReason(body, params); !why.empty())
+    fail(lambda.body->range, what + "= may use only its parameters and constants; " + why);
+  int64_t numel = 1;
+  for (auto s : shape) numel *= s;
+  std::vector<int64_t> values(numel);
+  std::vector<std::pair<const VarNode*, int64_t>> vars(shape.size());
+  std::vector<int64_t> idx(shape.size(), 0);
+  for (int64_t f = 0; f < numel; ++f) {
+    for (size_t d = 0; d < shape.size(); ++d) vars[d] = {params[d].get(), idx[d]};
+    auto v = evalInt(body, vars);
+    if (!v || *v < INT32_MIN || *v > INT32_MAX)
+      fail(lambda.body->range, what + "= cannot be evaluated at " + iterationText(shape, f) +
+                                   ": a division by zero or an integer overflow");
+    values[f] = *v;
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return values;
+}
+
+ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& c) {
+  checkKeywords(c, "Fragment", {"thread", "index"});
+  if (c.args.size() != 1) fail(c.range, "Fragment takes (shape, thread=(i, j) -> ..., index=(i, j) -> ...)");
+  if (!threads_) fail(c.range, "a Fragment layout needs the block's threads: declare it inside 'with Kernel(...)'");
+  auto layout = std::make_shared<ThreadLayout>();
+  layout->name = n;
+  layout->threads = threads_;
+  int64_t numel = 1;
+  for (const auto& s : constShape(*c.args[0])) {
+    layout->shape.push_back(*asConstInt(s));
+    numel *= layout->shape.back();
+    if (numel > (int64_t(1) << 22)) fail(c.args[0]->range, "a Fragment layout covers at most 4194304 iterations");
+  }
+  const ast::Expr* threadFn = keyword(c, "thread");
+  const ast::Expr* indexFn = keyword(c, "index");
+  if (!threadFn) fail(c.range, "Fragment needs thread=(i, j) -> ..., the thread that runs each iteration");
+  std::vector<int64_t> thread = evalLambda(*threadFn, "thread", layout->shape);
+  std::vector<int64_t> index = indexFn ? evalLambda(*indexFn, "index", layout->shape) : rankWithinThread(thread);
+
+  LayoutProblem p = checkBijection(threads_, thread, index);
+  std::string what = n.empty() ? "the layout" : "layout '" + n + "'";
+  switch (p.kind) {
+    case LayoutProblem::None: break;
+    case LayoutProblem::ThreadOutOfRange:
+      fail(threadFn->range, what + " maps iteration " + iterationText(layout->shape, p.flat) + " to thread " +
+                                std::to_string(p.thread) + ", but the block has " + std::to_string(threads_) +
+                                " threads (0 to " + std::to_string(threads_ - 1) + ")");
+    case LayoutProblem::NegativeIndex:
+      fail(indexFn->range, what + " maps iteration " + iterationText(layout->shape, p.flat) + " to local index " +
+                               std::to_string(p.index) + "; local indices start at 0");
+    case LayoutProblem::Collision:
+      fail(c.range, what + " is not a bijection: iterations " + iterationText(layout->shape, p.other) + " and " +
+                        tupleText([&] {
+                          std::vector<int64_t> idx(layout->shape.size());
+                          int64_t f = p.flat;
+                          for (size_t d = layout->shape.size(); d-- > 0;) {
+                            idx[d] = f % layout->shape[d];
+                            f /= layout->shape[d];
+                          }
+                          return idx;
+                        }()) +
+                        " both map to thread " + std::to_string(p.thread) + ", local index " + std::to_string(p.index));
+    case LayoutProblem::Gap:
+      fail(c.range, what + " is not a bijection: no iteration maps to thread " + std::to_string(p.thread) +
+                        ", local index " + std::to_string(p.index) + " (" + std::to_string(threads_) + " threads x " +
+                        std::to_string(p.localSize) + " local indices = " +
+                        std::to_string((int64_t)threads_ * p.localSize) + " slots for " + std::to_string(numel) +
+                        " iterations)");
+  }
+  if (p.localSize > 4096)
+    fail(c.range, what + " gives each thread " + std::to_string(p.localSize) + " elements; at most 4096 fit a thread");
+  layout->localSize = p.localSize;
+  layout->threadOf.assign(thread.begin(), thread.end());
+  layout->indexOf.assign(index.begin(), index.end());
+
+  // The inverse: which iteration thread t runs at local index k, per dimension,
+  // as bit fields of t (how lowering computes it without a table).
+  std::vector<std::vector<int64_t>> iterationAt(p.localSize, std::vector<int64_t>(threads_));
+  for (int64_t f = 0; f < numel; ++f) iterationAt[index[f]][thread[f]] = f;
+  layout->inverse.resize(p.localSize);
+  for (int64_t k = 0; k < p.localSize; ++k) {
+    int64_t stride = 1;
+    std::vector<BitLinear> dims(layout->shape.size());
+    for (size_t d = layout->shape.size(); d-- > 0;) {
+      int64_t extent = layout->shape[d];
+      auto form = fitBitLinear(threads_, [&](int64_t t) { return iterationAt[k][t] / stride % extent; });
+      if (!form)
+        fail(c.range, "not yet supported: " + what + ": the iteration a thread runs at local index " +
+                          std::to_string(k) + " is not a sum of bit fields of the thread index (" +
+                          "a layout built from +, *, // and % by powers of two is)");
+      dims[d] = *form;
+      stride *= extent;
+    }
+    layout->inverse[k] = std::move(dims);
+  }
+  return layout;
+}
+
+ThreadLayoutRef Analyzer::layoutArg(const ast::Expr& e) {
+  if (e.kind == ast::ExprKind::Call && calleeName(e.as<ast::Call>()) == "Fragment") {
+    auto layout = fragmentLayout("", e.as<ast::Call>());
+    auto named = std::make_shared<ThreadLayout>(*layout);
+    named->name = "Fragment(...)";
+    named->declRange = e.range;
+    return named;
+  }
+  if (e.kind == ast::ExprKind::Name) {
+    const auto& n = e.as<ast::Name>().name;
+    const Value* v = lookup(n);
+    if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+    if (v->kind == Value::None) throw Failed{};
+    if (v->kind == Value::Layout) return v->layout;
+    error(e.range, "loop_layout must be a Fragment layout; '" + n + "' is " + describe(*v));
+    noteDecl(n, v->decl);
+    throw Failed{};
+  }
+  fail(e.range, "loop_layout must be a Fragment layout: L = Fragment(shape, thread=..., index=...)");
+}
+
+void Analyzer::checkLayoutShape(const ThreadLayoutRef& layout, const std::vector<int64_t>& extents, SourceRange at,
+                                const std::string& what) {
+  if (sema::nonUnitExtents(layout->shape) == sema::nonUnitExtents(extents)) return;
+  error(at, "loop_layout '" + layout->name + "' has shape " + tupleText(layout->shape) + " but the " + what +
+                " has extents " + tupleText(extents));
+  noteDecl(layout->name, layout->declRange);
+  throw Failed{};
+}
+
+ExprRef Analyzer::safeValueOf(const ast::Expr& e, const BufferRef& buf) {
+  ExprRef v = scalarExpr(e);
+  auto i = asConstInt(v);
+  std::optional<double> f;
+  if (v->kind == ExprKind::FloatImm) f = v->as<FloatImm>().value;
+  if (!i && !f) fail(e.range, "a safe value must be a compile-time number");
+  DType t = buf->dtype;
+  std::string value = i ? std::to_string(*i) : toString(v);
+  auto notFit = [&]() {
+    failAbout(e.range, "safe value " + value + " does not fit '" + buf->name + "' (" + name(t) + ")", buf);
+  };
+  bool zero = i ? *i == 0 : (*f == 0 && !std::signbit(*f));
+  if (zero) return nullptr;
+  if (isStorageOnly(t))
+    failAbout(e.range, std::string("not yet supported: a non-zero safe value for a ") + name(t) + " tensor", buf);
+  if (t == DType::Bool) {
+    if (!i || (*i != 0 && *i != 1)) notFit();
+    return intImm(*i, t);
+  }
+  if (isInt(t)) {
+    if (!i) {
+      if (std::floor(*f) != *f || std::isinf(*f))
+        failAbout(e.range, "safe value " + value + " is not an integer, but '" + buf->name + "' is " + name(t), buf);
+      if (std::fabs(*f) > 9.2e18) notFit();
+      i = (int64_t)*f;
+    }
+    int w = bits(t);
+    bool fits = isSigned(t) ? (w >= 64 || (*i >= -(int64_t(1) << (w - 1)) && *i < (int64_t(1) << (w - 1))))
+                            : (*i >= 0 && (w >= 64 || *i < (int64_t(1) << w)));
+    if (!fits) notFit();
+    return intImm(*i, t);
+  }
+  double d = i ? (double)*i : *f;
+  double max = t == DType::Float16 ? 65504.0
+               : t == DType::Float32 || t == DType::BFloat16 ? (double)std::numeric_limits<float>::max()
+                                                              : std::numeric_limits<double>::max();
+  if (std::isfinite(d) && std::fabs(d) > max) notFit();
+  return floatImm(d, t);
+}
+
+StmtRef Analyzer::annotateSafeValue(const ast::Call& c) {
+  checkKeywords(c, "annotate_safe_value", {});
+  if (inParallel_) fail(c.callee->range, "annotate_safe_value() cannot be called inside a Parallel loop");
+  if (c.args.size() != 1 || c.args[0]->kind != ast::ExprKind::Dict)
+    fail(c.range, "annotate_safe_value takes a dict {tensor: value, ...}");
+  for (const auto& entry : c.args[0]->as<ast::Dict>().entries) {
+    BufferRef buf = bufferOf(*entry.key);
+    if (buf->scope != MemScope::Global)
+      failAbout(entry.key->range, "annotate_safe_value applies to global tensors; '" + buf->name + "' is " +
+                                      name(buf->scope) + " (reads of a tile are never out of bounds)",
+                buf);
+    ExprRef v = safeValueOf(*entry.value, buf);
+    auto [it, fresh] = safeValueAt_.emplace(buf.get(), entry.key->range);
+    if (!fresh) {
+      bool same = (!v && !buf->safeValue) || (v && buf->safeValue && toString(v) == toString(buf->safeValue));
+      if (!same) {
+        error(entry.key->range, "'" + buf->name + "' already has a different safe value");
+        diags_.note(it->second, "the first safe value of '" + buf->name + "' is given here");
+        throw Failed{};
+      }
+    }
+    buf->safeValue = v;
+  }
+  return nullptr;
+}
+
+}  // namespace tlc::sema
