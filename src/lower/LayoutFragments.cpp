@@ -85,9 +85,13 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
     Buffer* root = groups.find(use.fragment);
     auto [it, fresh] = custom.emplace(root, use);
     if (fresh || it->second.layout == use.layout || it->second.layout->sameMapping(*use.layout)) continue;
+    std::string via = use.fragment == it->second.fragment
+                          ? ""
+                          : " (it shares a layout with '" + it->second.fragment->name +
+                                "': they meet in a Parallel loop or a copy)";
     diags.error(use.at, "loop_layout '" + use.layout->name + "' conflicts with layout '" + it->second.layout->name +
-                            "', which fragment '" + it->second.fragment->name +
-                            "' already follows (a fragment keeps one layout in a kernel)");
+                            "', which fragment '" + use.fragment->name + "' already follows" + via +
+                            "; a fragment keeps one layout in a kernel");
     diags.note(it->second.at, "fragment '" + it->second.fragment->name + "' takes layout '" +
                                   it->second.layout->name + "' here");
     ok = false;
