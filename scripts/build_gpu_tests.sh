@@ -54,6 +54,8 @@ configs=(
   "transpose_f16|transpose.tl|-D DT=float16|transpose.cpp|-DTLC_ELEM_BYTES=2 -DTLC_DTYPE_NAME=\"fp16\""
   "transpose_f16_T128|transpose.tl|-D DT=float16 -D T=128|transpose.cpp|-DTLC_ELEM_BYTES=2 -DTLC_DTYPE_NAME=\"fp16\""
   "transpose_f32_T32|transpose.tl|-D T=32|transpose.cpp|"
+  "layout_hint|layout_hint.tl||layout_hint.cpp|"
+  "layout_safe_value|layout_safe_value.tl||layout_safe_value.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }
