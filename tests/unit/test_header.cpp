@@ -556,3 +556,96 @@ TEST_CASE("header: the launcher logic, run against a mock driver") {
                   log);
   CHECK_MESSAGE(run((dir / "mock_cpp").string(), log) == 0, log);
 }
+
+// A kernel whose every variant needs a tensor map (tile::gather4 on sm_100a): the
+// launcher encodes it for the one variant there is, passes it, and when the driver
+// refuses it (a base off 16 bytes, a row stride off 16 bytes, an empty dimension)
+// fails the launch with a message instead of running without it; an empty grid is
+// still a successful no-op.
+TEST_CASE("header: a last variant with a tensor map encodes it, and a refused map fails the launch") {
+  if (!haveCudaHeader()) {
+    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
+    return;
+  }
+  ir::Module m;
+  ir::Kernel k;
+  k.name = "gather";
+  k.sourceName = "gather";
+  k.params = {param("src", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float16),
+              param("R", ir::ParamKind::Dim, ir::DType::Int32), param("K", ir::ParamKind::Dim, ir::DType::Int32),
+              param("src_tmap", ir::ParamKind::TensorMap, ir::DType::Handle, ir::DType::Float16)};
+  auto tensor = std::make_shared<ir::Buffer>();
+  tensor->name = "src";
+  tensor->dtype = ir::DType::Float16;
+  tensor->scope = ir::MemScope::Global;
+  tensor->shape = {k.params[1].var, k.params[2].var};
+  tensor->strides = {k.params[2].var, ir::intImm(1)};
+  tensor->data = k.params[0].var;
+  k.params[3].tensorMap = std::make_shared<ir::TensorMapInfo>();
+  k.params[3].tensorMap->tensor = tensor;
+  k.params[3].tensorMap->box = {1, 64};
+  k.grid[0] = ceilDiv(k.params[2].var, 64);
+  k.threads = 128;
+  m.kernels.push_back(k);
+  HeaderOptions options;
+  options.prefix = "sample";
+  options.sourceName = "gather.tl";
+  options.arch = "sm_100a";
+  std::vector<uint8_t> fakeCubin = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0x33, 0, 0, 0, 0, 0, 0, 0, 0, 0xab};
+  std::string header = generateHeader(m, fakeCubin, options);
+  CHECK(contains(header, "tlc_status = cuTensorMapEncodeTiled(&tlc_0_src_tmap"));
+  CHECK(contains(header, "no TMA tensor map for 'src'"));
+
+  const char* tests = R"C(
+static int mock_encodes;
+static cuuint64_t mock_dims[2], mock_strides[1];
+static cuuint32_t mock_box[2];
+static const CUtensorMap *mock_map;
+CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuuint32_t rank, void *address,
+                                const cuuint64_t *dims, const cuuint64_t *strides, const cuuint32_t *box,
+                                const cuuint32_t *steps, CUtensorMapInterleave interleave, CUtensorMapSwizzle swizzle,
+                                CUtensorMapL2promotion promotion, CUtensorMapFloatOOBfill fill) {
+  (void)steps; (void)promotion; (void)fill;
+  ++mock_encodes;
+  if (type != CU_TENSOR_MAP_DATA_TYPE_FLOAT16 || rank != 2 || interleave != CU_TENSOR_MAP_INTERLEAVE_NONE ||
+      swizzle != CU_TENSOR_MAP_SWIZZLE_NONE)
+    return CUDA_ERROR_UNKNOWN;
+  memcpy(mock_dims, dims, sizeof mock_dims);
+  memcpy(mock_strides, strides, sizeof mock_strides);
+  memcpy(mock_box, box, sizeof mock_box);
+  if ((uintptr_t)address % 16 != 0 || strides[0] % 16 != 0 || dims[0] == 0 || dims[1] == 0) return CUDA_ERROR_INVALID_VALUE;
+  memset(map, 0x5a, sizeof *map);
+  mock_map = map;
+  return CUDA_SUCCESS;
+}
+int main(void) {
+  /* Aligned: the map (box 64 x 1: one row) is encoded and the launch runs. */
+  EXPECT(gather_launch(0x10000, 100, 192, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_encodes == 1 && mock_launches == 1 && mock_grid[0] == 3);
+  EXPECT(mock_dims[0] == 192 && mock_dims[1] == 100 && mock_strides[0] == 384 && mock_box[0] == 64 && mock_box[1] == 1);
+  /* A base 2 bytes off 16: the driver refuses the map; nothing runs. */
+  EXPECT_REFUSED(gather_launch(0x10002, 100, 192, NULL), "no TMA tensor map for 'src' (cuTensorMapEncodeTiled: 1)");
+  /* Rows of 36 halves = 72 bytes: refused too. */
+  EXPECT_REFUSED(gather_launch(0x10000, 100, 36, NULL), "no TMA tensor map for 'src'");
+  EXPECT(mock_launches == 1);
+  /* K == 0: the grid is empty, a successful no-op. R == 0: no map, refused. */
+  EXPECT(gather_launch(0x10000, 100, 0, NULL) == CUDA_SUCCESS && mock_launches == 1);
+  EXPECT_REFUSED(gather_launch(0x10000, 0, 64, NULL), "no TMA tensor map for 'src'");
+  EXPECT(mock_launches == 1);
+  if (failures == 0) printf("all gather launcher checks passed\n");
+  return failures ? 1 : 0;
+}
+)C";
+  fs::path dir = scratchDir();
+  writeFile(dir / "sample_gather.h", header);
+  writeFile(dir / "mock_gather.c", std::string("#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
+                                               "#include \"sample_gather.h\"\n") +
+                                       kMockDriver + tests);
+  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
+  std::string log;
+  REQUIRE_MESSAGE(run("gcc -std=c11 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
+                          (dir / "mock_gather").string() + " " + (dir / "mock_gather.c").string(),
+                      log) == 0,
+                  log);
+  CHECK_MESSAGE(run((dir / "mock_gather").string(), log) == 0, log);
+}
