@@ -96,6 +96,37 @@ std::optional<BitLinear> fitBitLinear(int64_t threads, const std::function<int64
   return form;
 }
 
+bool layoutRunsContiguous(const ThreadLayout& layout, int64_t width) {
+  if (width <= 1) return true;
+  if (layout.localSize % width != 0 || layout.inverse.size() != (size_t)layout.localSize) return false;
+  int inner = -1;
+  for (size_t d = 0; d < layout.shape.size(); ++d)
+    if (layout.shape[d] != 1) inner = (int)d;
+  if (inner < 0) return false;
+  auto sameFields = [](const BitLinear& a, const BitLinear& b) {
+    if (a.fields.size() != b.fields.size()) return false;
+    for (size_t i = 0; i < a.fields.size(); ++i)
+      if (a.fields[i].shift != b.fields[i].shift || a.fields[i].mask != b.fields[i].mask ||
+          a.fields[i].coef != b.fields[i].coef)
+        return false;
+    return true;
+  };
+  for (int64_t k = 0; k < layout.localSize; k += width) {
+    const BitLinear& first = layout.inverse[k][inner];
+    // Every thread's start is a multiple of width: the constant and every coefficient are.
+    if (first.constant % width != 0) return false;
+    for (const auto& f : first.fields)
+      if (f.coef % width != 0) return false;
+    for (int64_t l = 1; l < width; ++l)
+      for (size_t d = 0; d < layout.shape.size(); ++d) {
+        const BitLinear& a = layout.inverse[k][d];
+        const BitLinear& b = layout.inverse[k + l][d];
+        if (!sameFields(a, b) || b.constant != a.constant + ((int)d == inner ? l : 0)) return false;
+      }
+  }
+  return true;
+}
+
 ExprRef bitLinearExpr(const BitLinear& form, const ExprRef& t, int64_t threads) {
   ExprRef v = intImm(form.constant);
   for (const auto& field : form.fields) {

@@ -41,6 +41,12 @@ std::vector<int64_t> rankWithinThread(const std::vector<int64_t>& thread);
 // or nullopt when no such form reproduces every value.
 std::optional<BitLinear> fitBitLinear(int64_t threads, const std::function<int64_t(int64_t)>& f);
 
+// True when, for every thread, local indices k .. k + width - 1 (k a multiple of
+// width) name `width` consecutive elements along the layout's innermost non-unit
+// axis, starting at a multiple of width (from its inverse): a copy following the
+// layout may then move them as one vector.
+bool layoutRunsContiguous(const ThreadLayout& layout, int64_t width);
+
 // The expression `value(t)` for a fitted form, t in [0, threads) (a mask that
 // keeps every bit t can have is left out).
 ExprRef bitLinearExpr(const BitLinear& form, const ExprRef& t, int64_t threads);

@@ -734,23 +734,43 @@ class TileOpLowering {
         diags_.internalError(c.range, "fragment '" + r->buffer->name + "' follows another layout than its copy");
     std::vector<int64_t> extents;
     for (int a : srcAxes) extents.push_back(c.src.extents[a]);
-    int accessBytes = bits(c.src.buffer->dtype) / 8;
+    // Vectors where the layout gives each thread runs of consecutive elements
+    // along the innermost axis and the memory sides allow that width.
+    int limit = std::min(widestVector(c.src.buffer->dtype, 1 << 20), widestVector(c.dst.buffer->dtype, 1 << 20));
+    if (c.options.coalescedWidth) limit = std::min(limit, c.options.coalescedWidth);
+    std::map<const VarNode*, int64_t> need;
+    int width = 1;
+    for (int w = limit; w > 1; w /= 2) {
+      if (!layoutRunsContiguous(layout, w)) continue;
+      auto trial = need;
+      bool ok = true;
+      if (c.src.buffer->scope != MemScope::Fragment) ok = ok && widthWorks(c.src, srcAxes.back(), w, trial);
+      if (c.dst.buffer->scope != MemScope::Fragment) ok = ok && widthWorks(c.dst, dstAxes.back(), w, trial);
+      if (ok) {
+        width = w;
+        need = trial;
+        break;
+      }
+    }
+    commit(need);
+    int accessBytes = width * bits(c.src.buffer->dtype) / 8;
     bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
     auto seq = std::make_shared<SeqStmt>(c.range);
-    for (int64_t k = 0; k < layout.localSize; ++k) {
+    for (int64_t k = 0; k < layout.localSize; k += width) {
       auto loopIdx = layoutIndices(layout, k, extents);
       if (cpAsync) {
         seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
         continue;
       }
-      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), 1);
+      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
       seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range));
     }
     StmtRef out = seq;
-    std::string how = "a SIMT loop following layout '" + layout.name + "', one element (" +
-                      std::to_string(std::max(bits(c.src.buffer->dtype), bits(c.dst.buffer->dtype)) / 8) +
-                      " bytes) per access";
+    Partition shown;
+    shown.width = width;
+    std::string how = describeCopy(c, shown, need);
+    how.insert(std::string("a SIMT loop").size(), " following layout '" + layout.name + "'");
     if (cpAsync) {
       auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
       wait->immediate = 0;

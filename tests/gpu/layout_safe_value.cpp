@@ -6,6 +6,10 @@
 // (same order of float additions) is exact whether or not the GPU fuses them.
 // strips_shared: B = A through a shared tile, copied in following layout L (cp.async)
 // and out following the transposed layout T: exact.
+// rows_vec: B = 2 * A in float16 through a layout with 8-element runs per thread
+// (16-byte vectors in the aligned variant). A's elements are normal fp16 numbers with
+// exponent fields 1..29, so doubling adds 1 to the exponent field: exact, compared
+// bit for bit.
 // B is poisoned first and its guards checked after.
 #include "harness.h"
 
@@ -89,6 +93,43 @@ void testStripsShared(int M, int N) {
   report(r);
 }
 
+void testRowsVec(int M, int N) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(uint16_t);
+  Checker check;
+
+  std::vector<uint16_t> a(count), b(count);
+  uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t(M) << 32) ^ uint64_t(N);
+  for (auto& x : a) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    uint32_t r = uint32_t(state >> 33);
+    uint16_t sign = uint16_t((r & 1u) << 15), exponent = uint16_t(1 + (r >> 1) % 29), mantissa = uint16_t((r >> 6) & 0x3FFu);
+    x = uint16_t(sign | (exponent << 10) | mantissa);
+  }
+  DeviceBuffer da(bytes), db(bytes);
+  da.upload(a.data());
+  db.poison();
+
+  const int variant = rows_vec_select_variant(da.ptr(), db.ptr(), M, N);
+  const char* entry = rows_vec_variant_entry(variant);
+  if (launchAndWait(rows_vec_launch(da.ptr(), db.ptr(), M, N, g.stream), check)) {
+    db.download(b.data());
+    for (size_t i = 0; i < count; ++i) check.addBits(i, b[i], uint16_t(a[i] + (1u << 10)));
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+
+  Result r;
+  r.name = "layout_safe_value rows_vec";
+  r.shape = shapeString({M, N}, "fp16");
+  r.variant = entry ? entry : "?";
+  r.bytes = 2.0 * bytes;
+  if (check.passed())
+    r.ms = medianMs([&](int) { return rows_vec_launch(da.ptr(), db.ptr(), M, N, g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
 }  // namespace
 
 int main() {
@@ -96,6 +137,8 @@ int main() {
   for (auto [M, N] : {std::pair{1000, 999}, {33, 31}, {1, 1}, {64, 96}, {4096, 4096}}) {
     testShifted(M, N);
     testStripsShared(M, N);
+    testRowsVec(M, N);
   }
+  testRowsVec(4096, 4104);  // N % 8 == 0 but not a multiple of the tile: the vector variant at a ragged edge
   return finish();
 }

@@ -136,3 +136,38 @@ TEST_CASE("evalInt follows the IR's floor semantics and refuses what it cannot e
   auto j = makeVar("j", DType::Int32);
   CHECK_FALSE(evalInt(add(i, j), {{i.get(), 1}}));  // j is not given
 }
+
+TEST_CASE("layoutRunsContiguous: runs of consecutive elements along the innermost axis") {
+  // thread = i * 8 + j // 8, index = j % 8 over (32, 64) on 256 threads: runs of 8.
+  ThreadLayout rows;
+  rows.shape = {32, 64};
+  rows.threads = 256;
+  rows.localSize = 8;
+  for (int64_t k = 0; k < 8; ++k) {
+    auto i = fitBitLinear(256, [](int64_t t) { return t / 8; });
+    auto j = fitBitLinear(256, [&](int64_t t) { return (t % 8) * 8 + k; });
+    REQUIRE(i);
+    REQUIRE(j);
+    rows.inverse.push_back({*i, *j});
+  }
+  CHECK(layoutRunsContiguous(rows, 8));
+  CHECK(layoutRunsContiguous(rows, 4));
+  CHECK_FALSE(layoutRunsContiguous(rows, 16));  // only 8 local indices
+  // The strip layout's local indices walk rows: no run along j.
+  ThreadLayout strips;
+  strips.shape = {32, 32};
+  strips.threads = 256;
+  strips.localSize = 4;
+  for (int64_t k = 0; k < 4; ++k)
+    strips.inverse.push_back({*fitBitLinear(256, [&](int64_t t) { return 4 * (t / 32) + k; }),
+                              *fitBitLinear(256, [](int64_t t) { return t % 32; })});
+  CHECK(layoutRunsContiguous(strips, 1));
+  CHECK_FALSE(layoutRunsContiguous(strips, 2));
+  // A run that starts off a multiple of the width (j = 2 * t + k + 1) cannot be one vector.
+  ThreadLayout shifted;
+  shifted.shape = {64};
+  shifted.threads = 16;
+  shifted.localSize = 2;
+  for (int64_t k = 0; k < 2; ++k) shifted.inverse.push_back({*fitBitLinear(16, [&](int64_t t) { return 2 * t + k + 1; })});
+  CHECK_FALSE(layoutRunsContiguous(shifted, 2));
+}
