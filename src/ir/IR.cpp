@@ -631,9 +631,23 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
     }
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
-      os << pad << (c.transpose ? "transpose " : "copy ");
-      printRegion(c.src, os);
-      os << " -> ";
+      if (c.im2col) {
+        const auto& m = *c.im2col;
+        os << pad << m.opName << " " << c.src.buffer->name << " (" << name(c.src.buffer->scope) << ", r) rows ";
+        printExpr(m.rowStart, os);
+        os << " cols ";
+        printExpr(m.colStart, os);
+        os << " kernel " << m.kernel << " stride " << m.stride << " dilation " << m.dilation << " pad " << m.pad
+           << " out (";
+        printExpr(m.outH, os);
+        os << ", ";
+        printExpr(m.outW, os);
+        os << ") -> ";
+      } else {
+        os << pad << (c.transpose ? "transpose " : "copy ");
+        printRegion(c.src, os);
+        os << " -> ";
+      }
       printRegion(c.dst, os);
       if (c.options.coalescedWidth) os << " coalesced_width=" << c.options.coalescedWidth;
       if (c.options.disableTma) os << " disable_tma";

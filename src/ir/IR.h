@@ -329,9 +329,24 @@ struct CopyOptions {
   ThreadLayoutRef layout;  // loop_layout=: which thread runs each element (SIMT and cp.async paths only)
   SourceRange layoutAt;    // where loop_layout was given
 };
+// im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad): a copy whose
+// source is read through the column matrix of an implicit-GEMM convolution,
+//   M[(n*OH + oh)*OW + ow, (kh*K + kw)*C + c] = img[n, oh*S - P + kh*D, ow*S - P + kw*D, c]
+// (zero outside the image and past M's end). The destination's last two axes hold
+// rows [rowStart, rowStart + BM) and columns [colStart, colStart + BK) of M.
+struct Im2col {
+  ExprRef rowStart, colStart;  // Int32: nhw_step * BM, c_step * BK
+  int64_t kernel = 1, stride = 1, dilation = 1, pad = 0;
+  ExprRef outH, outW;          // Int32: OH and OW, from the image's H and W
+  std::string opName = "im2col";  // or the deprecated "c2d_im2col"
+};
 struct CopyOp : StmtNode {
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
-  Region src, dst;  // after sema: the non-unit extents of both sides agree, in order
+  // After sema: the non-unit extents of both sides agree, in order; except for an
+  // im2col copy, whose source is the whole NHWC image (extent -1 on a symbolic axis)
+  // and whose destination is a shared (BM, BK) tile.
+  Region src, dst;
+  std::optional<Im2col> im2col;
   CopyOptions options;
   // transpose(src, dst): shared (.., M, N) -> shared (.., N, M); the regions are the
   // two whole tiles (their extents do not agree: the last two axes are swapped).

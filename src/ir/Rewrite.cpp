@@ -116,6 +116,11 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       for (auto& m : src.mins) m = ex(m);
       for (auto& m : dst.mins) m = ex(m);
       auto out = std::make_shared<CopyOp>(c.range, src, dst);
+      out->im2col = c.im2col;
+      if (out->im2col) {
+        out->im2col->rowStart = ex(c.im2col->rowStart);
+        out->im2col->colStart = ex(c.im2col->colStart);
+      }
       out->options = c.options;
       out->transpose = c.transpose;
       out->path = c.path;
@@ -199,6 +204,10 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
       const auto& c = s->as<CopyOp>();
       for (const auto& m : c.src.mins) reads(m);
       for (const auto& m : c.dst.mins) reads(m);
+      if (c.im2col) {
+        reads(c.im2col->rowStart);
+        reads(c.im2col->colStart);
+      }
       v.access(c.src.buffer, false);
       v.access(c.dst.buffer, true);
       break;

@@ -142,6 +142,14 @@ class PathChooser {
   void copy(CopyOp& c, bool uniform) {
     c.path = CopyPath::Simt;
     if (c.transpose) return;  // shared -> shared, always by the threads
+    if (c.im2col) {
+      // The image's pixels gathered straight into the tile: cp.async where the
+      // widths allow (LowerTileOps decides), ordinary loads otherwise. TMA's im2col
+      // mode (cuTensorMapEncodeIm2col) is not implemented yet.
+      c.path = CopyPath::CpAsync;
+      c.pathReason = "TMA im2col mode not used: not yet implemented";
+      return;
+    }
     std::string why = tmaObstacle(c);
     // A layout TMA cannot express is the compiler's own choice, not the user's
     // error: the copy takes another path and --remarks says why.

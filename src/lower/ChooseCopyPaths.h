@@ -18,6 +18,8 @@
 // per-thread mapping to follow); cp.async, a per-thread instruction, may follow it.
 // A copy reading a tensor with a non-zero safe value (annotate_safe_value) is
 // neither TMA nor cp.async, which both zero-fill past the tensor's end: it is SIMT.
+// An im2col copy is CpAsync (TMA's im2col mode is not implemented yet; the remark
+// says so); its padding is zero whatever the image's safe value.
 #pragma once
 
 #include "ir/IR.h"

@@ -132,6 +132,7 @@ class TileOpLowering {
       case StmtKind::Copy: {
         const auto& c = s->as<CopyOp>();
         if (c.transpose) return lowerTranspose(c);
+        if (c.im2col) return lowerIm2col(c);
         if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore)
           if (auto tma = lowerTmaCopy(c)) return tma;
         return lowerCopy(c);
@@ -201,10 +202,13 @@ class TileOpLowering {
         for (const auto& f : {b.a, b.b})
           if (f->kind == ExprKind::Var)
             if (auto it = need.find(&f->as<VarNode>()); it != need.end() && it->second % m == 0) return true;
-        auto trial = need;
-        if (provablyMultiple(b.b, m, trial)) { need = trial; return true; }
-        trial = need;
-        if (provablyMultiple(b.a, m, trial)) { need = trial; return true; }
+        // Then a factor that needs no new fact (C in (C*W)*H), then the right one.
+        auto ta = need, tb = need;
+        bool okB = provablyMultiple(b.b, m, tb), okA = provablyMultiple(b.a, m, ta);
+        if (okB && tb == need) return true;
+        if (okA && ta == need) return true;
+        if (okB) { need = tb; return true; }
+        if (okA) { need = ta; return true; }
         return false;
       }
       if (b.op == BinOp::Add || b.op == BinOp::Sub) {
@@ -792,6 +796,132 @@ class TileOpLowering {
     const Buffer& s = *c.src.buffer;
     if (s.scope != MemScope::Global || !s.safeValue) return "";
     return ", reads outside '" + s.name + "' give " + toString(s.safeValue);
+  }
+
+  // ------------------------------------------------------------- im2col
+
+  // The widest access (elements) for an im2col copy: one group of `w` columns
+  // must stay in one kernel tap and be one contiguous, aligned run of channels.
+  bool im2colWidthWorks(const CopyOp& c, int w, std::map<const VarNode*, int64_t>& need) {
+    if (w == 1) return true;
+    const Buffer& img = *c.src.buffer;
+    const Buffer& tile = *c.dst.buffer;
+    int rank = (int)c.dst.extents.size();
+    if (c.dst.extents[rank - 1] % w != 0) return false;  // BK: colStart = c_step * BK
+    auto inner = asConstInt(img.strides[3]);
+    if (!inner || *inner != 1) return false;
+    auto tileInner = asConstInt(tile.strides[rank - 1]);
+    if (!tileInner || *tileInner != 1) return false;
+    for (int a = 0; a < rank - 1; ++a)
+      if (knownMultiple(tile.strides[a]) % w != 0) return false;
+    // A swizzled tile (a transpose's destination) keeps only `unit` elements contiguous.
+    if (tile.sharedLayout.swizzled() && w > tile.sharedLayout.unit) return false;
+    auto trial = need;
+    if (!provablyMultiple(img.shape[3], w, trial)) return false;  // C: a group never straddles two taps
+    for (int a = 2; a >= 0; --a)  // inner strides first: C before W*C, so one fact serves them all
+      if (!provablyMultiple(img.strides[a], w, trial)) return false;
+    if (!options_.allowAssumptions) return false;  // the image's base alignment is a run-time fact
+    auto& slot = trial[img.data.get()];
+    slot = std::max<int64_t>(slot, (int64_t)w * bits(img.dtype) / 8);
+    need = trial;
+    return true;
+  }
+
+  StmtRef lowerIm2col(const CopyOp& c) {
+    const Im2col& m = *c.im2col;
+    const BufferRef& img = c.src.buffer;
+    const Region& dst = c.dst;
+    const Buffer& tile = *dst.buffer;
+    int rank = (int)dst.extents.size();
+    int64_t bm = dst.extents[rank - 2], bk = dst.extents[rank - 1];
+    int elemBytes = bits(img->dtype) / 8;
+
+    std::map<const VarNode*, int64_t> need;
+    int w = std::max(1, 16 / elemBytes);
+    for (; w > 1; w /= 2)
+      if (im2colWidthWorks(c, w, need)) break;
+    commit(need);
+    Partition p = partitionFor(kernel_.threads, w, bm * bk, false);
+    p.width = w;
+    int accessBytes = w * elemBytes;
+    bool cpAsync = accessBytes == 4 || accessBytes == 8 || accessBytes == 16;
+
+    // The column matrix's geometry.
+    ExprRef N = img->shape[0], H = img->shape[1], W = img->shape[2], C = img->shape[3];
+    ExprRef K = intImm(m.kernel);
+    ExprRef pixels = mul(m.outH, m.outW);
+    ExprRef rows = mul(N, pixels);
+    ExprRef cols = mul(mul(K, K), C);
+
+    auto body = [&](const ExprRef&, const ExprRef& group) -> StmtRef {
+      auto loop = unflatten(mul(group, intImm(w)), {bm, bk});
+      ExprRef i = loop[0], j = loop[1];
+      ExprRef r = add(m.rowStart, i), k = add(m.colStart, j);
+      ExprRef n = floorDiv(r, pixels), pix = floorMod(r, pixels);
+      ExprRef oh = floorDiv(pix, m.outW), ow = floorMod(pix, m.outW);
+      ExprRef tap = floorDiv(k, C), ch = floorMod(k, C);
+      ExprRef kh = floorDiv(tap, K), kw = floorMod(tap, K);
+      ExprRef ih = add(sub(mul(oh, intImm(m.stride)), intImm(m.pad)), mul(kh, intImm(m.dilation)));
+      ExprRef iw = add(sub(mul(ow, intImm(m.stride)), intImm(m.pad)), mul(kw, intImm(m.dilation)));
+      // A symbolic image smaller than the dilated kernel has OH or OW <= 0: no row is valid.
+      ExprRef valid = logicalAnd(logicalAnd(lt(intImm(0), m.outH), lt(intImm(0), m.outW)), lt(r, rows));
+      valid = logicalAnd(valid, lt(k, cols));
+      valid = logicalAnd(valid, logicalAnd(binary(BinOp::Ge, ih, intImm(0)), lt(ih, H)));
+      valid = logicalAnd(valid, logicalAnd(binary(BinOp::Ge, iw, intImm(0)), lt(iw, W)));
+      std::vector<ExprRef> srcIdx = {n, ih, iw, ch};
+      std::vector<ExprRef> dstIdx = dst.mins;  // leading axes: a ring's stage
+      dstIdx[rank - 2] = add(dst.mins[rank - 2], i);
+      dstIdx[rank - 1] = add(dst.mins[rank - 1], j);
+      if (cpAsync) {
+        ExprRef srcOffset = intImm(0, DType::Int64);
+        for (int a = 0; a < 4; ++a)
+          srcOffset = add(srcOffset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, img->strides[a])));
+        ExprRef dstOffset = intImm(tile.sharedOffset);
+        auto phys = physicalIndices(tile, dstIdx);  // the tile's layout
+        for (int a = 0; a < rank; ++a) dstOffset = add(dstOffset, mul(mul(phys[a], tile.strides[a]), intImm(elemBytes)));
+        // Outside the image: read nothing (source size 0, zero-filled) from the base.
+        auto op = std::make_shared<IntrinsicStmt>(
+            c.range, IntrinsicOp::CpAsync,
+            std::vector<ExprRef>{dstOffset, select(valid, srcOffset, intImm(0, DType::Int64)),
+                                 select(valid, intImm(accessBytes), intImm(0))});
+        op->buffer = img;
+        op->immediate = accessBytes;
+        return op;
+      }
+      auto load = std::make_shared<LoadNode>(img, srcIdx, img->dtype, w);
+      load->predicate = valid;
+      load->alignBytes = alignOf(*img, w);
+      auto st = std::make_shared<StoreStmt>(c.range, dst.buffer, dstIdx, load);
+      st->alignBytes = alignOf(tile, w);
+      return st;
+    };
+    StmtRef out = partitionLoop(p, c.range, bm * bk / w, body);
+
+    std::ostringstream how;
+    how << (cpAsync ? "cp.async" : "a SIMT loop") << ", ";
+    if (w == 1) how << "one element (" << accessBytes << " bytes) per access";
+    else how << w << "-element (" << accessBytes << "-byte) runs of channels";
+    bool first = true;
+    for (const auto& [v, mult] : need) {
+      how << (first ? " where " : " and ");
+      first = false;
+      if (v->dtype == DType::Handle) how << v->name << " is " << mult << "-byte aligned";
+      else how << v->name << " % " << mult << " == 0";
+    }
+    if (cpAsync) {
+      // Synchronous like a copy: the thread's groups land before it goes on; the
+      // block barrier before the tile's readers comes from InsertBarriers.
+      auto commitGroup = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+      auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+      wait->immediate = 0;
+      out = std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commitGroup, wait});
+    }
+    std::string why = c.pathReason;
+    if (!cpAsync)
+      why += "; cp.async not used: " + std::to_string(accessBytes) + "-byte accesses (C, the image's strides or its " +
+             "alignment allow no wider run; cp.async moves 4, 8 or 16 bytes)";
+    notes_.push_back({c.range, m.opName + " " + img->name + " -> " + tile.name, how.str(), why});
+    return out;
   }
 
   // One cp.async of `bytes` from the global source into the shared tile; past the

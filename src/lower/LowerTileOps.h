@@ -16,6 +16,12 @@
 // under run-time facts (a pointer 16-byte aligned, a row stride a multiple of the
 // width) and `allowAssumptions` is set, those facts become the kernel's
 // Assumptions; otherwise the width shrinks until it is provable.
+//
+// An im2col copy (ir::Im2col) is partitioned like a copy over its (BM, BK) tile;
+// each group of `width` columns lies in one kernel tap when C is a multiple of the
+// width, so it is one contiguous run of the image's channels: one cp.async (4, 8 or
+// 16 bytes, source size 0 to zero-fill a pixel outside the image or a row/column
+// past the column matrix) or, for narrower widths, predicated loads and stores.
 #pragma once
 
 #include <string>

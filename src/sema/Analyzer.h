@@ -52,7 +52,7 @@ struct MacroDef {
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
-    "tma_copy", "copy_cluster", "im2col", "c2d_im2col",
+    "tma_copy", "copy_cluster",
     "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
@@ -291,6 +291,11 @@ class Analyzer {
   // transpose(src, dst): two whole shared tiles of one dtype, dst's shape src's
   // with the last two axes swapped.
   StmtRef transposeOp(const ast::Call& c);
+
+  // im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad, eviction_policy=)
+  // (and the deprecated c2d_im2col): a copy read through the column matrix of an
+  // NHWC image (ir::Im2col). The image's dims may be symbolic; the geometry may not.
+  StmtRef im2colOp(const ast::Call& c, const std::string& op);
 
   // cp_async_commit() closes the group of cp.async copies issued so far;
   // cp_async_wait(n) waits until at most n groups are in flight.

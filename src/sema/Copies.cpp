@@ -351,3 +351,123 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
 }
 
 }  // namespace tlc::sema
+
+namespace tlc::sema {
+
+StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
+  // The parameters as TileLang names them; each positionally or by keyword.
+  static const std::vector<std::string> params = {"img", "col", "nhw_step", "c_step", "kernel", "stride", "dilation", "pad"};
+  // `kernel` is a word of the language, so it can only be passed positionally.
+  std::vector<std::string> valid = {"img", "col", "nhw_step", "c_step", "stride", "dilation", "pad", "eviction_policy"};
+  checkKeywords(c, op, valid);
+  if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop");
+  if (op == "c2d_im2col")
+    warning(Warning::Deprecated, c.callee->range, "c2d_im2col is deprecated; use im2col (same arguments)");
+  const std::string usage = op + " takes (img, col, nhw_step, c_step, kernel, stride, dilation, pad)";
+  if (c.args.size() > params.size())
+    fail(c.args[params.size()]->range, usage + " and eviction_policy=; this is a 9th argument");
+  std::vector<const ast::Expr*> args(params.size(), nullptr);
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    auto it = std::find(params.begin(), params.end(), kw.name);
+    if (it == params.end()) continue;
+    size_t i = it - params.begin();
+    if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + op + " is given twice (positionally and by keyword)");
+    args[i] = kw.value.get();
+  }
+  for (size_t i = 0; i < params.size(); ++i)
+    if (!args[i]) fail(c.range, usage + "; '" + params[i] + "' is missing");
+
+  // The image: a whole NHWC tensor in global memory.
+  if (args[0]->kind != ast::ExprKind::Name)
+    fail(args[0]->range, op + "'s image must be a whole global tensor (N, H, W, C), not a region");
+  BufferRef img = bufferOf(*args[0]);
+  if (img->scope != MemScope::Global)
+    failAbout(args[0]->range, op + "'s image must be a global tensor (N, H, W, C); '" + img->name + "' is " +
+                                  name(img->scope), img);
+  if (img->shape.size() != 4)
+    failAbout(args[0]->range, op + "'s image must have rank 4 (N, H, W, C); '" + img->name + "' has rank " +
+                                  std::to_string(img->shape.size()), img);
+  // The column tile: a whole shared (BM, BK) tile.
+  if (args[1]->kind != ast::ExprKind::Name)
+    fail(args[1]->range, op + "'s column tile must be a whole shared tile (BM, BK), not a region");
+  BufferRef col = bufferOf(*args[1]);
+  if (col->scope != MemScope::Shared || col->isBarrier)
+    failAbout(args[1]->range, op + " writes a shared tile (BM, BK); '" + col->name + "' is " + name(col->scope), col);
+  if (col->shape.size() != 2)
+    failAbout(args[1]->range, op + "'s column tile must have rank 2 (BM, BK); '" + col->name + "' has rank " +
+                                  std::to_string(col->shape.size()), col);
+  if (img->dtype != col->dtype)
+    fail(c.range, op + " copies without converting; the image is " + std::string(name(img->dtype)) +
+                      " and the column tile " + name(col->dtype));
+  if (img->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: " + op + " of float4_e2m1fn");
+  if (img->elemOffset) fail(args[0]->range, "not yet supported: " + op + " of a tensor with an elem_offset");
+
+  // The tile's position: any integer expressions (block indices, loop variables).
+  auto step = [&](const ast::Expr& e, const char* what) {
+    ExprRef v = scalarExpr(e);
+    if (!isInt(v->dtype)) fail(e.range, std::string(what) + " must be an integer, not " + name(v->dtype));
+    if (auto k = asConstInt(v); k && *k < 0) fail(e.range, std::string(what) + " must not be negative, not " + std::to_string(*k));
+    return cast(DType::Int32, v);
+  };
+  ExprRef nhwStep = step(*args[2], "nhw_step");
+  ExprRef cStep = step(*args[3], "c_step");
+
+  // The convolution's geometry: compile-time integers (they fix the loop nest).
+  Im2col m;
+  m.opName = op;
+  m.kernel = constIntArg(*args[4], "the kernel size");
+  m.stride = constIntArg(*args[5], "the stride");
+  m.dilation = constIntArg(*args[6], "the dilation");
+  m.pad = constIntArg(*args[7], "the padding");
+  if (m.kernel < 1 || m.kernel > 1024) fail(args[4]->range, "the kernel size must be 1 to 1024, not " + std::to_string(m.kernel));
+  if (m.stride < 1 || m.stride > 1024) fail(args[5]->range, "the stride must be 1 to 1024, not " + std::to_string(m.stride));
+  if (m.dilation < 1 || m.dilation > 1024)
+    fail(args[6]->range, "the dilation must be 1 to 1024, not " + std::to_string(m.dilation));
+  if (m.pad < 0 || m.pad > 1024) fail(args[7]->range, "the padding must be 0 to 1024, not " + std::to_string(m.pad));
+
+  // OH = (H + 2P - D(K-1) - 1) // S + 1, likewise OW; an empty output is an error
+  // where the image size is known.
+  int64_t span = m.dilation * (m.kernel - 1) + 1;  // the dilated kernel's extent
+  auto outSize = [&](const ExprRef& size, const char* axis) {
+    if (auto k = asConstInt(size); k && *k + 2 * m.pad < span)
+      failAbout(c.range, std::string("the image's ") + axis + " (" + std::to_string(*k) + ", padded by " +
+                             std::to_string(m.pad) + " on each side) is smaller than the dilated kernel (" +
+                             std::to_string(span) + "): the output is empty",
+                img);
+    return add(floorDiv(sub(add(size, intImm(2 * m.pad)), intImm(span)), intImm(m.stride)), intImm(1));
+  };
+  m.outH = outSize(img->shape[1], "height");
+  m.outW = outSize(img->shape[2], "width");
+
+  int64_t bm = *asConstInt(col->shape[0]), bk = *asConstInt(col->shape[1]);
+  m.rowStart = mul(nhwStep, intImm(bm));
+  m.colStart = mul(cStep, intImm(bk));
+
+  CopyOptions options;
+  if (const ast::Expr* e = keyword(c, "eviction_policy")) {
+    auto s = stringArg(*e, "eviction_policy", {"evict_normal", "evict_first", "evict_last"});
+    options.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
+  }
+
+  Region src;
+  src.buffer = img;
+  src.access = Access::Read;
+  src.range = args[0]->range;
+  for (const auto& s : img->shape) {
+    src.mins.push_back(intImm(0));
+    src.extents.push_back(asConstInt(s).value_or(-1));
+  }
+  Region dst;
+  dst.buffer = col;
+  dst.access = Access::Write;
+  dst.range = args[1]->range;
+  dst.mins = {intImm(0), intImm(0)};
+  dst.extents = {bm, bk};
+  auto result = std::make_shared<CopyOp>(c.range, src, dst);
+  result->im2col = m;
+  result->options = options;
+  return result;
+}
+
+}  // namespace tlc::sema

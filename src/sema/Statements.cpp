@@ -452,6 +452,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "transpose") return transposeOp(c);
   if (callee == "annotate_safe_value") return annotateSafeValue(c);
   if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
+  if (callee == "im2col" || callee == "c2d_im2col") return im2colOp(c, callee);
   if (callee == "sync_threads" || callee == "fence_proxy_async") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");

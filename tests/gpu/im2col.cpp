@@ -1,0 +1,124 @@
+// im2col: the column matrix of an implicit-GEMM convolution from an NHWC float16
+// image (the spec's im2col.tl, kernel `unfold`), bit-exact against a CPU reference:
+//   col[(n*OH + oh)*OW + ow, (kh*KW + kw)*C + c] = img[n, oh*S - P + kh*D, ow*S - P + kw*D, c]
+// and zero where that pixel is outside the image. The image's shape is compiled into
+// the kernel, so scripts/build_gpu_tests.sh builds one configuration per shape and
+// passes the same values to tlc (-D NB=...) and here (IM_NB, ...). Each configuration
+// runs with 16-byte aligned pointers (the fast variant where C allows it) and with both
+// pointers 2 bytes off (the general variant must be picked), after poisoning col.
+#include "harness.h"
+
+#ifndef TLC_KERNEL_HEADER
+#define TLC_KERNEL_HEADER "im2col.h"
+#endif
+#ifndef TLC_TEST_NAME
+#define TLC_TEST_NAME "im2col"
+#endif
+#ifndef IM_NB
+#define IM_NB 8
+#endif
+#ifndef IM_H
+#define IM_H 56
+#endif
+#ifndef IM_W
+#define IM_W 56
+#endif
+#ifndef IM_C
+#define IM_C 64
+#endif
+#ifndef IM_KW
+#define IM_KW 3
+#endif
+#ifndef IM_S
+#define IM_S 1
+#endif
+#ifndef IM_D
+#define IM_D 1
+#endif
+#ifndef IM_P
+#define IM_P 1
+#endif
+
+#include TLC_KERNEL_HEADER
+
+using namespace gpu_test;
+
+namespace {
+
+constexpr int NB = IM_NB, H = IM_H, W = IM_W, C = IM_C, KW = IM_KW, S = IM_S, D = IM_D, P = IM_P;
+constexpr int OH = (H + 2 * P - D * (KW - 1) - 1) / S + 1, OW = (W + 2 * P - D * (KW - 1) - 1) / S + 1;
+
+int variantCount() {
+  int n = 0;
+  while (unfold_variant_entry(n) != nullptr) ++n;
+  return n;
+}
+
+void testOnce(size_t offset, bool time) {
+  Gpu& g = gpu();
+  const size_t imgCount = size_t(NB) * H * W * C, rows = size_t(NB) * OH * OW, cols = size_t(KW) * KW * C;
+  const size_t imgBytes = imgCount * 2, colBytes = rows * cols * 2;
+  Checker check;
+
+  std::vector<uint16_t> img(imgCount), col(rows * cols), want(rows * cols, 0);
+  fillRandomBits(img, 7919u * NB + 31u * C + 7u * S + D);
+  // The reference, straight from the definition (a zero is +0.0 in fp16).
+  for (int n = 0; n < NB; ++n)
+    for (int oh = 0; oh < OH; ++oh)
+      for (int ow = 0; ow < OW; ++ow)
+        for (int kh = 0; kh < KW; ++kh)
+          for (int kw = 0; kw < KW; ++kw)
+            for (int c = 0; c < C; ++c) {
+              const int ih = oh * S - P + kh * D, iw = ow * S - P + kw * D;
+              const size_t row = (size_t(n) * OH + oh) * OW + ow, k = (size_t(kh) * KW + kw) * C + c;
+              want[row * cols + k] = (ih < 0 || ih >= H || iw < 0 || iw >= W)
+                                         ? uint16_t(0)
+                                         : img[((size_t(n) * H + ih) * W + iw) * C + c];
+            }
+
+  const int sets = time ? rotationSets(imgBytes + colBytes) : 1;
+  std::vector<DeviceBuffer> imgs, colsets;
+  for (int s = 0; s < sets; ++s) {
+    imgs.emplace_back(imgBytes, offset);
+    colsets.emplace_back(colBytes, offset);
+  }
+  imgs[0].upload(img.data());
+  for (int s = 1; s < sets; ++s) imgs[s].copyFrom(imgs[0]);
+  colsets[0].poison();
+
+  const int variant = unfold_select_variant(imgs[0].ptr(), colsets[0].ptr());
+  const char* entry = unfold_variant_entry(variant);
+  if (offset % 16 != 0 && variant != variantCount() - 1)
+    check.fail("a specialized variant was picked for pointers off 16-byte alignment");
+
+  if (launchAndWait(unfold_launch(imgs[0].ptr(), colsets[0].ptr(), g.stream), check)) {
+    colsets[0].download(col.data());
+    for (size_t i = 0; i < col.size(); ++i) check.addBits(i, col[i], want[i]);
+    if (!colsets[0].guardsIntact()) check.fail("wrote outside col");
+    if (!imgs[0].guardsIntact()) check.fail("wrote outside img");
+  }
+
+  Result r;
+  r.name = TLC_TEST_NAME;
+  r.shape = "N" + std::to_string(NB) + " " + std::to_string(H) + "x" + std::to_string(W) + " C" + std::to_string(C) +
+            " fp16 " + std::to_string(KW) + "x" + std::to_string(KW) + " s" + std::to_string(S) + " d" +
+            std::to_string(D) + " p" + std::to_string(P) + (offset ? " img,col+" + std::to_string(offset) + "B" : "");
+  r.variant = entry ? entry : "?";
+  r.bytes = double(imgBytes + colBytes);
+  if (check.passed() && time)
+    r.ms = medianMs([&](int rep) { return unfold_launch(imgs[rep % sets].ptr(), colsets[rep % sets].ptr(), g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+}  // namespace
+
+int main() {
+  std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
+  for (int v = 0; v < variantCount(); ++v) std::printf(" %s", unfold_variant_entry(v));
+  std::printf(")\n");
+  testOnce(0, true);
+  testOnce(2, false);  // 2 bytes past 16-byte alignment: the general variant
+  return finish();
+}
