@@ -148,15 +148,16 @@ struct LoadNode : ExprNode {
 // and its fragment element lives at local index `indexOf[flat]`. Sema builds it
 // only when the map is a bijection onto threads x localSize (ir/ThreadLayout.h), and
 // records the inverse that lowering uses: for each local index k, the loop index of
-// each dimension as a sum of bit fields of the thread index.
+// each dimension as a sum of digit fields of the thread index (mixed radix: binary
+// digits, and the odd factor of a thread count that is not a power of two).
 struct BitField {
-  int shift = 0;
-  int64_t mask = 0;  // (t >> shift) & mask
+  int64_t divisor = 1;
+  int64_t modulus = 1;  // ((t // divisor) % modulus) * coef
   int64_t coef = 0;
 };
 struct BitLinear {
   int64_t constant = 0;
-  std::vector<BitField> fields;  // value(t) = constant + sum ((t >> shift) & mask) * coef
+  std::vector<BitField> fields;  // value(t) = constant + sum of the fields
 };
 struct ThreadLayout {
   std::string name;

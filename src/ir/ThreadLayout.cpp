@@ -1,4 +1,4 @@
-// ThreadLayout: bijection check and bit-field inverse of a Fragment layout.
+// ThreadLayout: bijection check and digit-field inverse (mixed radix) of a Fragment layout.
 #include "ir/ThreadLayout.h"
 
 #include <algorithm>
@@ -70,30 +70,58 @@ std::vector<int64_t> rankWithinThread(const std::vector<int64_t>& thread) {
   return out;
 }
 
-std::optional<BitLinear> fitBitLinear(int64_t threads, const std::function<int64_t(int64_t)>& f) {
+namespace {
+
+// f as constant + sum of digit_i(t) * coef_i for the mixed-radix digits `radices`
+// (least significant first), verified at every t < threads.
+std::optional<BitLinear> fitDigits(int64_t threads, const std::vector<int64_t>& radices,
+                                   const std::function<int64_t(int64_t)>& f) {
   BitLinear form;
   form.constant = f(0);
-  // One coefficient per bit of t: what setting that bit alone adds.
-  std::vector<int64_t> coef;
-  for (int b = 0; (int64_t(1) << b) < threads; ++b) coef.push_back(f(int64_t(1) << b) - form.constant);
+  std::vector<int64_t> stride, coef;
+  int64_t s = 1;
+  for (int64_t r : radices) {
+    stride.push_back(s);
+    coef.push_back(s < threads ? f(s) - form.constant : 0);
+    s *= r;
+  }
   for (int64_t t = 0; t < threads; ++t) {
     int64_t v = form.constant;
-    for (size_t b = 0; b < coef.size(); ++b)
-      if (t >> b & 1) v += coef[b];
+    for (size_t i = 0; i < radices.size(); ++i) v += (t / stride[i] % radices[i]) * coef[i];
     if (v != f(t)) return std::nullopt;
   }
-  // Consecutive bits whose coefficients double form one field: ((t >> s) & mask) * c.
-  for (size_t b = 0; b < coef.size();) {
+  // Consecutive digits whose coefficients grow by their radix form one field.
+  for (size_t b = 0; b < radices.size();) {
     if (coef[b] == 0) {
       ++b;
       continue;
     }
     size_t e = b + 1;
-    while (e < coef.size() && coef[e] == coef[b] * (int64_t(1) << (e - b))) ++e;
-    form.fields.push_back(BitField{(int)b, (int64_t(1) << (e - b)) - 1, coef[b]});
+    int64_t modulus = radices[b];
+    while (e < radices.size() && coef[e] == coef[e - 1] * radices[e - 1]) modulus *= radices[e++];
+    form.fields.push_back(BitField{stride[b], modulus, coef[b]});
     b = e;
   }
   return form;
+}
+
+}  // namespace
+
+std::optional<BitLinear> fitBitLinear(int64_t threads, const std::function<int64_t(int64_t)>& f) {
+  int twos = 0;
+  while ((int64_t(1) << twos) < threads) ++twos;
+  if (auto form = fitDigits(threads, std::vector<int64_t>(twos, 2), f)) return form;
+  // A thread count 2^k * q (q odd > 1): one digit of radix q among k binary digits.
+  int64_t odd = threads;
+  int k = 0;
+  while (odd % 2 == 0) odd /= 2, ++k;
+  if (odd == 1) return std::nullopt;
+  for (int at = 0; at <= k; ++at) {
+    std::vector<int64_t> radices(k, 2);
+    radices.insert(radices.begin() + at, odd);
+    if (auto form = fitDigits(threads, radices, f)) return form;
+  }
+  return std::nullopt;
 }
 
 bool layoutRunsContiguous(const ThreadLayout& layout, int64_t width) {
@@ -106,7 +134,7 @@ bool layoutRunsContiguous(const ThreadLayout& layout, int64_t width) {
   auto sameFields = [](const BitLinear& a, const BitLinear& b) {
     if (a.fields.size() != b.fields.size()) return false;
     for (size_t i = 0; i < a.fields.size(); ++i)
-      if (a.fields[i].shift != b.fields[i].shift || a.fields[i].mask != b.fields[i].mask ||
+      if (a.fields[i].divisor != b.fields[i].divisor || a.fields[i].modulus != b.fields[i].modulus ||
           a.fields[i].coef != b.fields[i].coef)
         return false;
     return true;
@@ -130,9 +158,10 @@ bool layoutRunsContiguous(const ThreadLayout& layout, int64_t width) {
 ExprRef bitLinearExpr(const BitLinear& form, const ExprRef& t, int64_t threads) {
   ExprRef v = intImm(form.constant);
   for (const auto& field : form.fields) {
-    ExprRef bitsOf = field.shift ? binary(BinOp::Shr, t, intImm(field.shift)) : t;
-    if (((threads - 1) >> field.shift) > field.mask) bitsOf = binary(BinOp::BitAnd, bitsOf, intImm(field.mask));
-    ExprRef term = field.coef == 1 ? bitsOf : mul(bitsOf, intImm(field.coef));
+    // Powers of two fold to shifts and masks (ir::binary).
+    ExprRef digits = field.divisor == 1 ? t : floorDiv(t, intImm(field.divisor));
+    if ((threads - 1) / field.divisor >= field.modulus) digits = floorMod(digits, intImm(field.modulus));
+    ExprRef term = field.coef == 1 ? digits : mul(digits, intImm(field.coef));
     v = add(term, v);
   }
   return v;

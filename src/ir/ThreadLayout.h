@@ -37,8 +37,9 @@ LayoutProblem checkBijection(int64_t threads, const std::vector<int64_t>& thread
 // iterations in row-major order.
 std::vector<int64_t> rankWithinThread(const std::vector<int64_t>& thread);
 
-// `f(t)` for t in [0, threads) as constant + sum of bit fields of t (ir::BitLinear),
-// or nullopt when no such form reproduces every value.
+// `f(t)` for t in [0, threads) as constant + sum of digit fields of t (ir::BitLinear):
+// the digits are t's bits, or, for a thread count with an odd factor q, bits and one
+// digit of radix q at some position; nullopt when no such form reproduces every value.
 std::optional<BitLinear> fitBitLinear(int64_t threads, const std::function<int64_t(int64_t)>& f);
 
 // True when, for every thread, local indices k .. k + width - 1 (k a multiple of

@@ -182,7 +182,7 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
   layout->indexOf.assign(index.begin(), index.end());
 
   // The inverse: which iteration thread t runs at local index k, per dimension,
-  // as bit fields of t (how lowering computes it without a table).
+  // as digit fields of t (how lowering computes it without a table).
   std::vector<std::vector<int64_t>> iterationAt(p.localSize, std::vector<int64_t>(threads_));
   for (int64_t f = 0; f < numel; ++f) iterationAt[index[f]][thread[f]] = f;
   layout->inverse.resize(p.localSize);
@@ -194,8 +194,9 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
       auto form = fitBitLinear(threads_, [&](int64_t t) { return iterationAt[k][t] / stride % extent; });
       if (!form)
         fail(c.range, "not yet supported: " + what + ": the iteration a thread runs at local index " +
-                          std::to_string(k) + " is not a sum of bit fields of the thread index (" +
-                          "a layout built from +, *, // and % by powers of two is)");
+                          std::to_string(k) + " is not a sum of digit fields ((t // d) % m) * c of the thread index t (" +
+                          "one built from +, *, // and % by powers of two, or by the odd factor of the thread " +
+                          "count, is)");
       dims[d] = *form;
       stride *= extent;
     }

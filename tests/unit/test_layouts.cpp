@@ -1,5 +1,5 @@
 // Unit tests for Fragment thread layouts: the bijection check, the default local
-// index, the bit-field inverse, and evalInt (how sema tabulates a lambda).
+// index, the digit-field inverse, and evalInt (how sema tabulates a lambda).
 #include <doctest/doctest.h>
 
 #include "ir/IR.h"
@@ -99,15 +99,15 @@ TEST_CASE("the bit-field inverse reproduces the strip layout and rejects a multi
     REQUIRE(row);
     CHECK(row->constant == k);
     REQUIRE(row->fields.size() == 1);
-    CHECK(row->fields[0].shift == 5);
-    CHECK(row->fields[0].mask == 7);
+    CHECK(row->fields[0].divisor == 32);
+    CHECK(row->fields[0].modulus == 8);
     CHECK(row->fields[0].coef == 4);
   }
   auto col = fitBitLinear(256, [](int64_t t) { return t % 32; });
   REQUIRE(col);
   REQUIRE(col->fields.size() == 1);
-  CHECK(col->fields[0].shift == 0);
-  CHECK(col->fields[0].mask == 31);
+  CHECK(col->fields[0].divisor == 1);
+  CHECK(col->fields[0].modulus == 32);
   CHECK(col->fields[0].coef == 1);
   // Its expression: t & 31, with the mask kept, and (t >> 5) * 4 with it dropped
   // (t < 256 has no bits above the field).
@@ -115,8 +115,18 @@ TEST_CASE("the bit-field inverse reproduces the strip layout and rejects a multi
   CHECK(toString(bitLinearExpr(*col, t, 256)) == "(t & 31)");
   auto row = fitBitLinear(256, [](int64_t t) { return 4 * (t / 32); });
   CHECK(toString(bitLinearExpr(*row, t, 256)) == "((t >> 5) * 4)");
-  // t * 171 % 256 (the inverse of multiplying by 3) is no sum of bit fields.
+  // t * 171 % 256 (the inverse of multiplying by 3) is no sum of digit fields.
   CHECK_FALSE(fitBitLinear(256, [](int64_t t) { return t * 171 % 256; }));
+  // 96 threads = 3 x 32: t % 3 and t // 3 need a digit of radix 3 (at the bottom).
+  auto low = fitBitLinear(96, [](int64_t t) { return t % 3; });
+  REQUIRE(low);
+  CHECK(toString(bitLinearExpr(*low, t, 96)) == "(t % 3)");
+  auto high = fitBitLinear(96, [](int64_t t) { return t / 3; });
+  REQUIRE(high);
+  CHECK(toString(bitLinearExpr(*high, t, 96)) == "(t // 3)");
+  auto mixed = fitBitLinear(96, [](int64_t t) { return (t / 32) * 100 + (t % 32) * 3; });  // radix 3 on top
+  REQUIRE(mixed);
+  for (int64_t v = 0; v < 96; ++v) CHECK(evalInt(bitLinearExpr(*mixed, t, 96), {{t.get(), v}}) == (v / 32) * 100 + (v % 32) * 3);
   // Not a power of two: 96 threads, value t (one field, masks kept where needed).
   auto lin = fitBitLinear(96, [](int64_t t) { return t; });
   REQUIRE(lin);
