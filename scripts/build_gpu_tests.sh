@@ -65,6 +65,8 @@ configs=(
   "transpose_f32_T32|transpose.tl|-D T=32|transpose.cpp|"
   "layout_hint|layout_hint.tl||layout_hint.cpp|"
   "layout_safe_value|layout_safe_value.tl||layout_safe_value.cpp|"
+  # User-managed TMA (tma_copy, alloc_barrier, mbarrier_wait_parity, tma_store_wait).
+  "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

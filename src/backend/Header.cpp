@@ -1133,6 +1133,19 @@ class HeaderWriter {
     }
     writeGridChecks(g, sameGrid, plain);
     out_ << "  if (tlc_grid_x == 0 || tlc_grid_y == 0 || tlc_grid_z == 0) return CUDA_SUCCESS; /* nothing to do */\n";
+    // A kernel without a general variant (tma_copy, tensor-map intrinsics): arguments
+    // that break its assumptions, or whose tensor maps the driver refuses, are an
+    // error that names them, never a kernel that would run wrong.
+    const ir::Kernel& last = module_.kernels[g.first + g.count - 1];
+    if (last.assumptionsRequired) {
+      for (const ir::Assumption& a : last.assumptions) {
+        std::string why = describeAssumption(a, args) + " is required: " + last.sourceName +
+                          " uses TMA (tma_copy or a tensor map) and has no fallback";
+        out_ << "  if (!(" << assumptionTest(a, args) << "))\n"
+             << "    return " << P << "_refuse_(\"%s\", \"" << why << "\");\n";
+      }
+    }
+
     if (anyTensorMap && lastVariantHasTensorMaps(g)) {
       // No variant runs without these maps (tile::gather4 / scatter4): say which.
       std::string tensors;

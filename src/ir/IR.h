@@ -329,6 +329,12 @@ struct CopyOptions {
   bool async = false;  // async_copy: cp.async and a commit, no wait (cp_async_wait(n) is the user's)
   ThreadLayoutRef layout;  // loop_layout=: which thread runs each element (SIMT and cp.async paths only)
   SourceRange layoutAt;    // where loop_layout was given
+  // tma_copy: TMA only, split-phase under the user's protocol. A load expects its
+  // bytes on `barrier` and issues; a store issues and commits a bulk group; neither
+  // waits. One elected thread of each group of `leaderScope` threads issues.
+  bool tmaCopy = false;
+  BufferRef barrier;    // tma_copy loads: an alloc_barrier buffer
+  int leaderScope = 0;  // tma_copy: a multiple of 32 dividing the block's threads
 };
 // im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad): a copy whose
 // source is read through the column matrix of an implicit-GEMM convolution,
@@ -464,6 +470,10 @@ struct Kernel {
   ExprRef grid[3];            // over Dim/Scalar params and constants; Int32
   int threads = 128;
   int clusterDims[3] = {1, 1, 1};
+  // The kernel has no general variant (it uses tma_copy or tensor-map intrinsics,
+  // which mean nothing without TMA): the launcher rejects arguments that break an
+  // assumption, or whose tensor maps the driver refuses, instead of falling back.
+  bool assumptionsRequired = false;
   std::vector<BufferRef> allocations;  // Shared, Fragment and Local buffers
   int64_t dynamicSharedBytes = 0;      // set by lowering
   std::vector<Assumption> assumptions; // this variant is valid only where these hold

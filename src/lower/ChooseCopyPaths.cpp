@@ -151,6 +151,17 @@ class PathChooser {
       return;
     }
     std::string why = tmaObstacle(c);
+    if (c.options.tmaCopy) {
+      // Only TMA has the meaning tma_copy promises (bytes completing on the user's
+      // barrier); whether every thread of a leader group gets here is the user's.
+      if (!why.empty()) {
+        diags_.error(c.range, "tma_copy cannot use TMA: " + why);
+        ok = false;
+        return;
+      }
+      c.path = c.src.buffer->scope == MemScope::Global ? CopyPath::TmaLoad : CopyPath::TmaStore;
+      return;
+    }
     // A layout TMA cannot express is the compiler's own choice, not the user's
     // error: the copy takes another path and --remarks says why.
     bool layoutObstacle = why.find("no TMA swizzle mode") != std::string::npos;

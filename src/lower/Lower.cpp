@@ -73,6 +73,7 @@ Kernel ownCopy(const Kernel& k) {
       case StmtKind::Copy:
         s->as<CopyOp>().src.buffer = mapped(s->as<CopyOp>().src.buffer);
         s->as<CopyOp>().dst.buffer = mapped(s->as<CopyOp>().dst.buffer);
+        if (s->as<CopyOp>().options.barrier) s->as<CopyOp>().options.barrier = mapped(s->as<CopyOp>().options.barrier);
         break;
       case StmtKind::Fill: s->as<FillOp>().dst.buffer = mapped(s->as<FillOp>().dst.buffer); break;
       case StmtKind::Intrinsic: {
@@ -86,6 +87,22 @@ Kernel ownCopy(const Kernel& k) {
   };
   regions(copy.body);
   return copy;
+}
+
+// Whether the kernel uses tma_copy (or, later, the tensor-map intrinsics).
+bool usesUserTma(const StmtRef& s) {
+  if (!s) return false;
+  switch (s->kind) {
+    case StmtKind::Seq:
+      for (const auto& c : s->as<SeqStmt>().stmts)
+        if (usesUserTma(c)) return true;
+      return false;
+    case StmtKind::For: return usesUserTma(s->as<ForStmt>().body);
+    case StmtKind::If: return usesUserTma(s->as<IfStmt>().thenBody) || usesUserTma(s->as<IfStmt>().elseBody);
+    case StmtKind::Copy: return s->as<CopyOp>().options.tmaCopy;
+    case StmtKind::Intrinsic: return s->as<IntrinsicStmt>().tensorMap != nullptr;
+    default: return false;
+  }
 }
 
 std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
@@ -117,7 +134,12 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
     std::vector<CopyLoweringNote> fastNotes, generalNotes;
     auto fast = lowerVariant(tile, /*allowAssumptions=*/true, diags, fastNotes);
     if (!fast) continue;
-    if (fast->assumptions.empty()) {
+    if (usesUserTma(tile.body)) {
+      // tma_copy and the tensor-map intrinsics have no SIMT meaning under the user's
+      // barrier protocol: one variant, whose assumptions the launcher enforces.
+      fast->assumptionsRequired = !fast->assumptions.empty();
+      out->kernels.push_back(std::move(*fast));
+    } else if (fast->assumptions.empty()) {
       out->kernels.push_back(std::move(*fast));
     } else {
       auto general = lowerVariant(tile, /*allowAssumptions=*/false, diags, generalNotes);

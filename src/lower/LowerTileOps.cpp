@@ -385,7 +385,12 @@ class TileOpLowering {
     std::map<const VarNode*, int64_t> need;
     need[tensor.data.get()] = 16;
     for (size_t a = tensor.strides.size() - 1; a-- > 0;)  // inner strides first: N before M*N
-      if (!provablyMultiple(tensor.strides[a], std::max(1, 16 / elemBytes), need)) return nullptr;
+      if (!provablyMultiple(tensor.strides[a], std::max(1, 16 / elemBytes), need)) {
+        if (c.options.tmaCopy)
+          fail(c.range, "tma_copy cannot use TMA: stride " + toString(tensor.strides[a]) + " of '" + tensor.name +
+                            "' cannot be a multiple of 16 bytes");
+        return nullptr;
+      }
     commit(need);
 
     // Box: the region's extents; the outermost may exceed 256 and is then issued in pieces.
@@ -405,7 +410,13 @@ class TileOpLowering {
     auto issue = std::make_shared<SeqStmt>(c.range);
     int64_t hint = cacheHint(c.options.eviction);
     ExprRef barrier = intImm(0);
-    if (load) {
+    const bool user = c.options.tmaCopy;
+    if (load && user) {
+      // tma_copy: the bytes complete on the user's barrier; the arrivals are the user's.
+      barrier = intImm(c.options.barrier->sharedOffset);
+      issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
+          c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{barrier, intImm(pieceBytes * (outer / piece))}));
+    } else if (load) {
       if (c.ring >= 0) {
         // A pipelined copy: one barrier per stage of its ring.
         auto it = ringBarriers_.find(c.ring);
@@ -435,7 +446,12 @@ class TileOpLowering {
       op->cacheHint = hint;
       issue->stmts.push_back(op);
     }
-    if (!load) {
+    if (!load && user) {
+      // tma_copy store: the tile's generic-proxy writes ordered before the engine reads
+      // it, then one bulk group; tma_store_wait() is the user's.
+      issue->stmts.insert(issue->stmts.begin(), std::make_shared<BarrierStmt>(c.range, BarrierKind::FenceProxyAsync));
+      issue->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+    } else if (!load) {
       anyTmaStore_ = true;
       issue->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
       // The tile may be reused once the engine has read it; the issuing thread waits
@@ -445,9 +461,11 @@ class TileOpLowering {
       issue->stmts.push_back(wait);
     }
     auto out = std::make_shared<SeqStmt>(c.range);
+    ExprRef leader = user ? call(Builtin::ShuffleElect, {intImm(c.options.leaderScope)}, DType::Bool) : isLeader();
     if (c.part != CopyOp::Part::WaitOnly)
-      out->stmts.push_back(std::make_shared<IfStmt>(c.range, isLeader(), issue, nullptr));
-    if (load && c.part == CopyOp::Part::WaitOnly) {
+      out->stmts.push_back(std::make_shared<IfStmt>(c.range, leader, issue, nullptr));
+    if (user) {
+    } else if (load && c.part == CopyOp::Part::WaitOnly) {
       out->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
                                                            std::vector<ExprRef>{barrier, c.parity}));
     } else if (load && c.part == CopyOp::Part::Whole) {
@@ -463,7 +481,15 @@ class TileOpLowering {
     how << "a TMA " << (load ? "load" : "store") << " (box ";
     for (size_t i = 0; i < box.size(); ++i) how << (i ? "x" : "") << box[i];
     if (outer != piece) how << ", " << outer / piece << " pieces";
-    how << ", swizzle none)";
+    how << ", swizzle none";
+    if (user) {
+      int groups = kernel_.threads / c.options.leaderScope;
+      how << (load ? ", expect_tx on '" + c.options.barrier->name + "'" : std::string(", committed"))
+          << ", issued by " << (groups == 1 ? std::string("one elected thread")
+                                            : "one elected thread in each of " + std::to_string(groups) + " groups")
+          << ", no wait";
+    }
+    how << ")";
     describeAssumptions(how, need);
     notes_.push_back({c.range, copyName(c), how.str(), ""});
     return out;

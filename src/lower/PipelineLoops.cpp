@@ -140,6 +140,7 @@ class Pipeliner {
       if (body[i]->kind != StmtKind::Copy) continue;
       const auto& c = body[i]->as<CopyOp>();
       if (c.path != CopyPath::TmaLoad || c.part != CopyOp::Part::Whole) continue;
+      if (c.options.tmaCopy) continue;  // the user's protocol: left where it stands
       const Buffer* tile = c.dst.buffer.get();
       bool writtenElsewhere = false;
       for (size_t j = 0; j < body.size(); ++j)

@@ -52,7 +52,7 @@ struct MacroDef {
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
-    "tma_copy", "copy_cluster",
+    "copy_cluster",
     "cp_async_gs",
     "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
@@ -354,6 +354,10 @@ class Analyzer {
   // barrier_arrive, mbarrier_wait_parity, mbarrier_expect_tx, tma_store_arrive, tma_store_wait.
   StmtRef syncOp(const ast::Call& c, const std::string& callee);
   ExprRef shuffleElect(const ast::Call& c);
+  // tma_copy(src, dst, barrier=, leader_scope_threads=, eviction_policy=, annotations=).
+  StmtRef tmaCopyOp(const ast::Call& c);
+  void tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
+                     bool fromAnnotations, SourceRange& barrierAt, SourceRange& preferAt);
 };
 
 }  // namespace tlc::sema

@@ -139,3 +139,80 @@ ExprRef Analyzer::shuffleElect(const ast::Call& c) {
 }
 
 }  // namespace tlc::sema
+
+namespace tlc::sema {
+
+void Analyzer::tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
+                             bool fromAnnotations, SourceRange& barrierAt, SourceRange& preferAt) {
+  if (key == "barrier") {
+    o.barrier = barrierArg(value, "tma_copy's barrier=");
+    barrierAt = value.range;
+    return;
+  }
+  if (key == "leader_scope_threads") {
+    int64_t n = constIntArg(value, "leader_scope_threads");
+    if (n <= 0 || n % 32 != 0)
+      fail(value.range, "leader_scope_threads must be a positive multiple of 32 (whole warps), not " + std::to_string(n));
+    if (threads_ % n != 0)
+      fail(value.range, "leader_scope_threads=" + std::to_string(n) + " does not divide the block's " +
+                            std::to_string(threads_) + " threads into whole groups");
+    o.leaderScope = (int)n;
+    return;
+  }
+  copyOption("tma_copy", o, key, value, keyRange, fromAnnotations, preferAt);
+}
+
+StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
+  const std::string op = "tma_copy";
+  checkKeywords(c, op, copyKeywords(op));
+  if (c.args.size() != 2) fail(c.range, "tma_copy takes (src, dst) and keyword arguments");
+  if (inParallel_) fail(c.callee->range, "tma_copy() cannot be called inside a Parallel loop");
+  RegionSpec src = regionSpec(*c.args[0], Access::Read);
+  RegionSpec dst = regionSpec(*c.args[1], Access::Write);
+  CopyOptions options;
+  options.tmaCopy = true;
+  options.prefer = PreferInstruction::Tma;
+  SourceRange barrierAt, preferAt;
+  const ast::Dict* annotations = nullptr;
+  for (const auto& kw : c.kwargs) {
+    if (kw.name == "annotations") {
+      if (kw.value->kind != ast::ExprKind::Dict) fail(kw.value->range, "annotations must be a dict {\"key\": value, ...}");
+      annotations = &kw.value->as<ast::Dict>();
+      continue;
+    }
+    tmaCopyOption(options, kw.name, *kw.value, kw.nameRange, false, barrierAt, preferAt);
+  }
+  if (annotations) {  // annotations={...} win over the keyword arguments
+    std::set<std::string> seen;
+    for (const auto& entry : annotations->entries) {
+      if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
+      const std::string& key = entry.key->as<ast::StringLit>().value;
+      if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+      if (key == "annotations") fail(entry.key->range, "unknown annotation \"annotations\" for tma_copy; valid: barrier, leader_scope_threads, eviction_policy");
+      tmaCopyOption(options, key, *entry.value, entry.key->range, true, barrierAt, preferAt);
+    }
+  }
+  if (threads_ % 32 != 0)
+    fail(c.range, "tma_copy elects its issuing thread per warp; the block's " + std::to_string(threads_) +
+                      " threads are not whole warps");
+  if (!options.leaderScope) options.leaderScope = threads_;
+  auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  MemScope from = s.buffer->scope, to = d.buffer->scope;
+  bool load = from == MemScope::Global && to == MemScope::Shared;
+  bool store = from == MemScope::Shared && to == MemScope::Global;
+  if (!load && !store)
+    fail(c.range, std::string("tma_copy copies global -> shared.dyn or shared.dyn -> global; this copy is ") + name(from) +
+                      " -> " + name(to));
+  if (s.buffer->dtype != d.buffer->dtype)
+    fail(c.range, std::string("tma_copy copies without converting; this copy converts ") + name(s.buffer->dtype) + " to " +
+                      name(d.buffer->dtype));
+  if (load && !options.barrier)
+    fail(c.range, "a tma_copy load needs barrier=: the mbarrier its bytes complete on (bar = alloc_barrier(n))");
+  if (store && options.barrier)
+    fail(barrierAt, "a tma_copy store signals no barrier; wait for it with tma_store_wait()");
+  auto result = std::make_shared<CopyOp>(c.range, s, d);
+  result->options = options;
+  return result;
+}
+
+}  // namespace tlc::sema

@@ -160,7 +160,8 @@ const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
   static const std::vector<std::string> copy = {"coalesced_width", "disable_tma", "eviction_policy",
                                                 "prefer_instruction", "annotations", "loop_layout"};
   static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
-  return op == "async_copy" ? async : copy;
+  static const std::vector<std::string> tma = {"barrier", "leader_scope_threads", "eviction_policy", "annotations"};
+  return op == "async_copy" ? async : op == "tma_copy" ? tma : copy;
 }
 
 void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
