@@ -11,7 +11,9 @@ and tests/gpu/kernels/gather4_scatter4_sm100.tl (gather4 and scatter4 both):
      assembles that PTX for sm_100a on its own too;
   3. `tlc --arch=sm_90a` exits 1 with, at each Blackwell-only call's line:column,
      `tma_gather4 needs --arch=sm_100a (Blackwell); this build targets sm_90a`;
-  4. `tlc --arch=sm_90a,sm_100a` fails the same way (every arch is checked).
+  4. `tlc --arch=sm_90a,sm_100a` fails the same way (every arch is checked);
+  5. every other example (examples/, the spec's) that compiles for sm_90a compiles
+     for sm_100a too, to an SM 100 cubin (the retargeted sm_90 PTX route).
 
 The spec's program is skipped with a note when the spec's directory is missing.
 
@@ -20,6 +22,7 @@ Exit codes: 0 passed, 1 failed.
 """
 
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -120,6 +123,19 @@ def main():
                             "(Blackwell); this build targets sm_90a")
                     check(want in output, f"{name}: --arch={archs}: {op} at {line}:{column} names the target",
                           "want: " + want + "\n" + output)
+
+        # 5. The rest of the examples: sm_100a takes whatever sm_90a takes.
+        others = sorted(glob.glob(os.path.join(repo, "examples", "*.tl")) + glob.glob(os.path.join(spec, "*.tl")))
+        for program in others:
+            if "sm100" in os.path.basename(program):
+                continue
+            name = os.path.splitext(os.path.basename(program))[0]
+            code90, _ = run([tlc, program, "-o", os.path.join(scratch, "e90.cubin")], scratch)
+            if code90 != 0:
+                continue  # not yet supported for sm_90a either
+            cubin = os.path.join(scratch, "e100.cubin")
+            code, output = run([tlc, program, "--arch=sm_100a", "-o", cubin], scratch)
+            check(code == 0 and elf_sm(cubin) == 100, f"{name}: compiles for sm_90a and for sm_100a (SM 100 cubin)", output)
 
     print(f"\n{checks - len(failures)} of {checks} checks passed")
     return 1 if failures else 0
