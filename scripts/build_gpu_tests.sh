@@ -67,6 +67,7 @@ configs=(
   "layout_safe_value|layout_safe_value.tl||layout_safe_value.cpp|"
   # User-managed TMA (tma_copy, alloc_barrier, mbarrier_wait_parity, tma_store_wait).
   "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
+  "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

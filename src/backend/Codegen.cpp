@@ -408,7 +408,9 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       if (!op.buffer) internal("cp.async without a source buffer");
       llvm::Value* source = builder_.CreatePtrToInt(elementAddress(*op.buffer, {op.args[1]}), builder_.getInt64Ty());
       // .cg (L2 only) exists for 16 bytes; smaller copies go through L1 (.ca).
-      std::string text = std::string(op.immediate == 16 ? "cp.async.cg" : "cp.async.ca") +
+      bool global = op.cacheOp == ir::IntrinsicStmt::CacheOp::CG ||
+                    (op.cacheOp == ir::IntrinsicStmt::CacheOp::Auto && op.immediate == 16);
+      std::string text = std::string(global ? "cp.async.cg" : "cp.async.ca") +
                          ".shared.global [$0], [$1], " + std::to_string(op.immediate) + ", $2;";
       inlineAsm(text, "r,l,r", {sharedAddress32(op.args[0]), source, i32(op.args[2])});
       return;

@@ -423,6 +423,8 @@ struct IntrinsicStmt : StmtNode {
   BufferRef buffer;        // CpAsync: the global source; tile IR TmaGather4 / TmaScatter4: the tensor
   int64_t immediate = 0;   // BulkWaitGroup*: the count
   int64_t cacheHint = 0;   // TmaLoad / TmaStore: an L2 cache-policy operand, 0 = none
+  // CpAsync: the cache operator; Auto picks .cg for 16 bytes, .ca otherwise.
+  enum class CacheOp : uint8_t { Auto, CA, CG } cacheOp = CacheOp::Auto;
 };
 
 // fill(buf, v) / clear(buf): every element of `dst` becomes `value`.

@@ -89,7 +89,8 @@ Kernel ownCopy(const Kernel& k) {
   return copy;
 }
 
-// Whether the kernel uses tma_copy (or, later, the tensor-map intrinsics).
+// Whether the kernel uses tma_copy or the low-level copy intrinsics (cp_async_gs...):
+// operations whose alignment the program, not the compiler, decides.
 bool usesUserTma(const StmtRef& s) {
   if (!s) return false;
   switch (s->kind) {
@@ -100,7 +101,9 @@ bool usesUserTma(const StmtRef& s) {
     case StmtKind::For: return usesUserTma(s->as<ForStmt>().body);
     case StmtKind::If: return usesUserTma(s->as<IfStmt>().thenBody) || usesUserTma(s->as<IfStmt>().elseBody);
     case StmtKind::Copy: return s->as<CopyOp>().options.tmaCopy;
-    case StmtKind::Intrinsic: return s->as<IntrinsicStmt>().tensorMap != nullptr;
+    case StmtKind::Intrinsic:
+      return s->as<IntrinsicStmt>().tensorMap != nullptr ||
+             (s->as<IntrinsicStmt>().op == IntrinsicOp::CpAsync && s->as<IntrinsicStmt>().shared != nullptr);
     default: return false;
   }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "ir/Rewrite.h"
@@ -154,6 +155,7 @@ class TileOpLowering {
       fail(in.range, std::string("not yet supported: ") + name(in.op) + " on '" + in.shared->name +
                          "', whose layout is swizzled for " + in.shared->sharedLayout.why);
     auto out = std::make_shared<IntrinsicStmt>(in);
+    if (in.op == IntrinsicOp::CpAsync) return lowerUserCpAsync(in);
     std::vector<ExprRef> front;
     if (in.barrier) front.push_back(intImm(in.barrier->sharedOffset));
     if (in.shared)
@@ -172,6 +174,72 @@ class TileOpLowering {
       out->tensorMap = tensorMapFor(in.buffer, {1, in.immediate});
       out->buffer = nullptr;
     }
+    return out;
+  }
+
+  // cp_async_gs / cp_async_shared_global. Tile IR args: source element offset
+  // (Int64), bytes to read, and (conditional form) a Bool; when it is false nothing
+  // is read (source size 0, offset 0) and the destination is zero-filled. Both
+  // addresses must be multiples of the copy size: the shared one provably, the
+  // global one by the variant's assumptions (required: the kernel has no fallback).
+  // Locals given one value and never reassigned, for alignment proofs (`c = (tx % 16) * 4`).
+  VarMap singleLets_;
+  void collectLets(const StmtRef& s, std::set<const VarNode*>& assigned) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectLets(c, assigned); break;
+      case StmtKind::For: collectLets(s->as<ForStmt>().body, assigned); break;
+      case StmtKind::If: collectLets(s->as<IfStmt>().thenBody, assigned); collectLets(s->as<IfStmt>().elseBody, assigned); break;
+      case StmtKind::Let: singleLets_[s->as<LetStmt>().var.get()] = s->as<LetStmt>().value; break;
+      case StmtKind::Assign: assigned.insert(s->as<AssignStmt>().var.get()); break;
+      default: break;
+    }
+  }
+  ExprRef expandLets(ExprRef e) {
+    if (singleLets_.empty()) {
+      std::set<const VarNode*> assigned;
+      collectLets(kernel_.body, assigned);
+      for (const auto* v : assigned) singleLets_.erase(v);
+      if (singleLets_.empty()) singleLets_[nullptr] = nullptr;  // computed, nothing to expand
+    }
+    VarMap lets = singleLets_;
+    lets.erase(nullptr);
+    for (int depth = 0; depth < 8 && !lets.empty(); ++depth) e = substitute(e, lets);
+    return e;
+  }
+
+  StmtRef lowerUserCpAsync(const IntrinsicStmt& in) {
+    int64_t size = in.immediate;
+    int64_t elemBytes = std::max(1, bits(in.shared->dtype) / 8);
+    int64_t sharedMultiple = knownMultiple(expandLets(in.sharedElement)) * elemBytes;
+    if (sharedMultiple % size != 0)
+      fail(in.range, "the shared address of this " + std::to_string(size) + "-byte cp.async ('" + in.shared->name + "' element " +
+                         toString(in.sharedElement) + ") is not provably a multiple of " + std::to_string(size) + " bytes");
+    int64_t srcBytes = std::max(1, bits(in.buffer->dtype) / 8);
+    std::map<const VarNode*, int64_t> need;
+    if (in.buffer->data) need[in.buffer->data.get()] = size;
+    if (!options_.allowAssumptions ||
+        !provablyMultiple(expandLets(in.args[0]), std::max<int64_t>(1, size / srcBytes), need))
+      fail(in.range, "the global address of this " + std::to_string(size) + "-byte cp.async ('" + in.buffer->name +
+                         "' element offset " + toString(in.args[0]) + ") cannot be a multiple of " + std::to_string(size) +
+                         " bytes");
+    commit(need);
+    ExprRef offset = in.args[0], bytes = checkScalar(in.args[1], in.range);
+    if (in.args.size() == 3) {
+      ExprRef cond = checkScalar(in.args[2], in.range);
+      offset = select(cond, offset, intImm(0, DType::Int64));  // never form an address it must not read
+      bytes = select(cond, bytes, intImm(0));
+    }
+    auto out = std::make_shared<IntrinsicStmt>(in);
+    out->args = {add(intImm(in.shared->sharedOffset), mul(in.sharedElement, intImm(elemBytes))), checkScalar(offset, in.range),
+                 bytes};
+    out->shared = nullptr;
+    out->sharedElement = nullptr;
+    std::ostringstream how;
+    how << "cp.async." << (in.cacheOp == IntrinsicStmt::CacheOp::CG || (in.cacheOp == IntrinsicStmt::CacheOp::Auto && size == 16) ? "cg" : "ca")
+        << " of " << size << " bytes";
+    describeAssumptions(how, need);
+    notes_.push_back({in.range, "cp.async " + in.buffer->name + " -> " + in.shared->name, how.str(), ""});
     return out;
   }
 

@@ -53,8 +53,7 @@ struct MacroDef {
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
     "copy_cluster",
-    "cp_async_gs",
-    "cp_async_gs_conditional", "cp_async_shared_global", "tma_descriptor", "tma_load",
+    "tma_descriptor", "tma_load",
     "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
     "annotate_layout", "swizzled", "padded",
 };
@@ -356,6 +355,11 @@ class Analyzer {
   ExprRef shuffleElect(const ast::Call& c);
   // tma_copy(src, dst, barrier=, leader_scope_threads=, eviction_policy=, annotations=).
   StmtRef tmaCopyOp(const ast::Call& c);
+  // cp_async_gs(size, dst, src), cp_async_gs_conditional(size, dst, src, cond),
+  // cp_async_shared_global(dst, src, cp_size, modifier, src_size=).
+  StmtRef cpAsyncIntrinsic(const ast::Call& c, const std::string& callee);
+  // An element A[i, ...] of a buffer of `scope`, as an operand address.
+  BufferRef elementOperand(const ast::Expr& e, MemScope scope, const std::string& what, std::vector<ExprRef>& indices);
   void tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                      bool fromAnnotations, SourceRange& barrierAt, SourceRange& preferAt);
 };

@@ -216,3 +216,74 @@ StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
 }
 
 }  // namespace tlc::sema
+
+namespace tlc::sema {
+
+BufferRef Analyzer::elementOperand(const ast::Expr& e, MemScope scope, const std::string& what,
+                                   std::vector<ExprRef>& indices) {
+  if (e.kind != ast::ExprKind::Index)
+    fail(e.range, what + " must be an element of a " + name(scope) + " buffer, such as X[i, j] (its address is used)");
+  const auto& ix = e.as<ast::Index>();
+  BufferRef buf = bufferOf(*ix.base);
+  if (buf->scope != scope)
+    failAbout(e.range, what + " must be an element of a " + std::string(name(scope)) + " buffer; '" + buf->name + "' is " +
+                           name(buf->scope),
+              buf);
+  indices = elementIndices(ix, buf);
+  return buf;
+}
+
+StmtRef Analyzer::cpAsyncIntrinsic(const ast::Call& c, const std::string& callee) {
+  if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+  const bool lowLevel = callee == "cp_async_shared_global";
+  const bool conditional = callee == "cp_async_gs_conditional";
+  checkKeywords(c, callee, lowLevel ? std::vector<std::string>{"src_size"} : std::vector<std::string>{});
+  size_t want = lowLevel ? 4 : conditional ? 4 : 3;
+  if (c.args.size() != want)
+    fail(c.range, lowLevel ? "cp_async_shared_global takes (dst, src, cp_size, modifier, src_size=)"
+                  : conditional ? "cp_async_gs_conditional takes (size, dst, src, cond)"
+                                : "cp_async_gs takes (size, dst, src)");
+  const ast::Expr& sizeArg = lowLevel ? *c.args[2] : *c.args[0];
+  const ast::Expr& dstArg = lowLevel ? *c.args[0] : *c.args[1];
+  const ast::Expr& srcArg = lowLevel ? *c.args[1] : *c.args[2];
+  int64_t size = constIntArg(sizeArg, "the copy size");
+  if (size != 4 && size != 8 && size != 16)
+    fail(sizeArg.range, "cp.async copies 4, 8 or 16 bytes, not " + std::to_string(size));
+  std::vector<ExprRef> dstIdx, srcIdx;
+  BufferRef dst = elementOperand(dstArg, MemScope::Shared, "the destination of " + callee, dstIdx);
+  BufferRef src = elementOperand(srcArg, MemScope::Global, "the source of " + callee, srcIdx);
+  // The bytes written must lie in the tile (a constant element only: else the user's).
+  ExprRef sharedElement = intImm(0);
+  for (size_t a = 0; a < dstIdx.size(); ++a) sharedElement = add(sharedElement, mul(dstIdx[a], dst->strides[a]));
+  int64_t tileBytes = bits(dst->dtype) / 8;
+  for (const auto& e : dst->shape) tileBytes *= *asConstInt(e);
+  if (auto k = asConstInt(sharedElement); k && *k * (bits(dst->dtype) / 8) + size > tileBytes)
+    failAbout(dstArg.range, "the " + std::to_string(size) + " bytes from this element run past the end of '" + dst->name + "'",
+              dst);
+  ExprRef offset = src->elemOffset ? cast(DType::Int64, src->elemOffset) : intImm(0, DType::Int64);
+  for (size_t a = 0; a < srcIdx.size(); ++a)
+    offset = add(offset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, src->strides[a])));
+  auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsync);
+  op->immediate = size;
+  op->shared = dst;
+  op->sharedElement = sharedElement;
+  op->buffer = src;
+  ExprRef srcSize = intImm(size);
+  if (lowLevel) {
+    std::string m = stringArg(*c.args[3], "modifier", {"ca", "cg", ".ca", ".cg"});
+    op->cacheOp = m.back() == 'g' ? IntrinsicStmt::CacheOp::CG : IntrinsicStmt::CacheOp::CA;
+    if (op->cacheOp == IntrinsicStmt::CacheOp::CG && size != 16)
+      fail(c.args[3]->range, "cp.async.cg (L2 only) copies 16 bytes; this copy is " + std::to_string(size) + " bytes");
+    if (const ast::Expr* s = keyword(c, "src_size")) {
+      srcSize = integerArg(*s, "src_size");
+      if (auto k = asConstInt(srcSize); k && (*k < 0 || *k > size))
+        fail(s->range, "src_size is the number of bytes read (the rest is zero-filled): 0 to " + std::to_string(size) +
+                           ", not " + std::to_string(*k));
+    }
+  }
+  op->args = {offset, srcSize};
+  if (conditional) op->args.push_back(toBool(scalarExpr(*c.args[3]), c.args[3]->range));
+  return op;
+}
+
+}  // namespace tlc::sema

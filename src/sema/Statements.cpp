@@ -445,6 +445,8 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   std::string callee = calleeName(c);
   if (callee == "copy" || callee == "async_copy") return copyOp(c, callee);
   if (callee == "tma_copy") return tmaCopyOp(c);
+  if (callee == "cp_async_gs" || callee == "cp_async_gs_conditional" || callee == "cp_async_shared_global")
+    return cpAsyncIntrinsic(c, callee);
   if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
   if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
