@@ -134,8 +134,16 @@ class TileOpLowering {
         const auto& c = s->as<CopyOp>();
         if (c.transpose) return lowerTranspose(c);
         if (c.im2col) return lowerIm2col(c);
-        if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore)
+        if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore) {
+          tmaObstacle_.clear();
           if (auto tma = lowerTmaCopy(c)) return tma;
+          // Known at compile time (the fast variant may assume every run-time fact),
+          // so every launch will run this copy without TMA: say so where it was asked for.
+          if (options_.allowAssumptions && c.options.prefer == PreferInstruction::Tma && !tmaObstacle_.empty())
+            diags_.warning(Warning::PreferInstruction, c.range,
+                           "prefer_instruction=\"tma\" cannot be honoured: " + tmaObstacle_ +
+                               "; the copy runs without TMA");
+        }
         return lowerCopy(c);
       }
       case StmtKind::Parallel: return lowerParallel(s->as<ParallelOp>());
@@ -405,6 +413,7 @@ class TileOpLowering {
   std::vector<VarRef> phases_;
   std::vector<VarRef> tensorMaps_;
   bool anyTmaStore_ = false;
+  std::string tmaObstacle_;  // why lowerTmaCopy gave up, when it is the tensor's fault
 
   static ExprRef isLeader() { return binary(BinOp::Eq, call(Builtin::ThreadIdx, {}, DType::Int32, 0), intImm(0)); }
 
@@ -452,13 +461,18 @@ class TileOpLowering {
     // The tensor map needs a 16-byte aligned base and strides that are multiples of 16 bytes.
     std::map<const VarNode*, int64_t> need;
     need[tensor.data.get()] = 16;
-    for (size_t a = tensor.strides.size() - 1; a-- > 0;)  // inner strides first: N before M*N
-      if (!provablyMultiple(tensor.strides[a], std::max(1, 16 / elemBytes), need)) {
-        if (c.options.tmaCopy)
-          fail(c.range, "tma_copy cannot use TMA: stride " + toString(tensor.strides[a]) + " of '" + tensor.name +
-                            "' cannot be a multiple of 16 bytes");
-        return nullptr;
-      }
+    for (size_t a = tensor.strides.size() - 1; a-- > 0;) {  // inner strides first: N before M*N
+      if (provablyMultiple(tensor.strides[a], std::max(1, 16 / elemBytes), need)) continue;
+      if (c.options.tmaCopy)
+        fail(c.range, "tma_copy cannot use TMA: stride " + toString(tensor.strides[a]) + " of '" + tensor.name +
+                          "' cannot be a multiple of 16 bytes");
+      std::optional<int64_t> stride = asConstInt(tensor.strides[a]);
+      tmaObstacle_ = "the stride of " + tensor.name + "'s axis " + std::to_string(a) + " (" +
+                     (stride ? std::to_string(*stride * elemBytes) + " bytes"
+                             : toString(tensor.strides[a]) + " elements") +
+                     ") is not a multiple of 16 bytes, as a tensor map needs";
+      return nullptr;
+    }
     commit(need);
 
     // Box: the region's extents; the outermost may exceed 256 and is then issued in pieces.

@@ -163,6 +163,7 @@ class Analyzer {
 
   std::optional<Kernel> analyzeKernel(const ast::FunctionDecl& decl);
   void warnUnusedTiles(const Kernel& k);
+  static bool holdsCopy(const StmtRef& s);
 
   VarRef dimParam(const std::string& name, SourceRange r);
 

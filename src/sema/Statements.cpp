@@ -347,6 +347,7 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
   ExprRef mn = intImm(0), ext, step;
   int stages = 0;
+  SourceRange stagesAt;
   std::vector<ExprRef> args;
   for (const auto& a : c.args) {
     ExprRef e = scalarExpr(*a);
@@ -371,6 +372,7 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
       auto s = constIntArg(*kw.value, "num_stages");
       if (s < 0 || s > 16) fail(kw.value->range, "num_stages must be between 0 and 16");
       stages = (int)s;
+      stagesAt = kw.value->range;
     } else {
       fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
     }
@@ -386,7 +388,30 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   auto loop = std::make_shared<ForStmt>(f.range, var, mn, ext, kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial, body);
   loop->step = step;
   loop->stages = stages;
+  // Stages pipeline the loop's copies; with none there is nothing to overlap, which
+  // is usually a copy that was moved out of the loop, or a macro that does not copy.
+  if (stages >= 2 && !holdsCopy(body))
+    warning(Warning::PipelineNoCopy, stagesAt,
+            "Pipelined loop with num_stages=" + std::to_string(stages) +
+                " holds no copy: there are no loads to overlap, and it runs as a serial loop");
   return loop;
+}
+
+// Whether `s` holds a copy (a tile copy, or a low-level copy intrinsic) anywhere.
+bool Analyzer::holdsCopy(const StmtRef& s) {
+  if (!s) return false;
+  switch (s->kind) {
+    case StmtKind::Copy:
+    case StmtKind::Intrinsic: return true;
+    case StmtKind::Seq:
+      for (const StmtRef& c : s->as<SeqStmt>().stmts)
+        if (holdsCopy(c)) return true;
+      return false;
+    case StmtKind::For: return holdsCopy(s->as<ForStmt>().body);
+    case StmtKind::If: return holdsCopy(s->as<IfStmt>().thenBody) || holdsCopy(s->as<IfStmt>().elseBody);
+    case StmtKind::Parallel: return holdsCopy(s->as<ParallelOp>().body);
+    default: return false;
+  }
 }
 
 StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
