@@ -68,6 +68,7 @@ configs=(
   # User-managed TMA (tma_copy, alloc_barrier, mbarrier_wait_parity, tma_store_wait).
   "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
   "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
+  "tma_descriptor|tma_descriptor_copy.tl||tma_descriptor.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

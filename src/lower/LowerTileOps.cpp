@@ -60,6 +60,7 @@ class TileOpLowering {
     }
     barrierBase_ = (kernel_.dynamicSharedBytes + 7) / 8 * 8;
     try {
+      requireUserTensorMaps();
       kernel_.body = lower(kernel_.body);
     } catch (LoweringFailed&) {
       return false;
@@ -165,9 +166,11 @@ class TileOpLowering {
     auto out = std::make_shared<IntrinsicStmt>(in);
     if (in.op == IntrinsicOp::CpAsync) return lowerUserCpAsync(in);
     std::vector<ExprRef> front;
+    ExprRef sharedAt = in.shared ? add(intImm(in.shared->sharedOffset), mul(in.sharedElement, intImm(bits(in.shared->dtype) / 8)))
+                                 : nullptr;
+    if (in.op == IntrinsicOp::TmaLoad && sharedAt) front.push_back(sharedAt);  // tma_load: shared, then barrier
     if (in.barrier) front.push_back(intImm(in.barrier->sharedOffset));
-    if (in.shared)
-      front.push_back(add(intImm(in.shared->sharedOffset), mul(in.sharedElement, intImm(bits(in.shared->dtype) / 8))));
+    if (in.op != IntrinsicOp::TmaLoad && sharedAt) front.push_back(sharedAt);
     for (const auto& a : in.args) front.push_back(checkScalar(a, in.range));
     out->args = front;
     out->barrier = nullptr;
@@ -183,6 +186,23 @@ class TileOpLowering {
       out->buffer = nullptr;
     }
     return out;
+  }
+
+  // The tensor maps tma_descriptor made: their tensors' bases 16-byte aligned and
+  // strides multiples of 16 bytes, as required assumptions (no fallback).
+  void requireUserTensorMaps() {
+    for (const auto& p : kernel_.params) {
+      if (p.kind != ParamKind::TensorMap) continue;
+      const Buffer& t = *p.tensorMap->tensor;
+      int elemBytes = std::max(1, bits(t.dtype) / 8);
+      std::map<const VarNode*, int64_t> need;
+      need[t.data.get()] = 16;
+      for (size_t a = t.strides.size() - 1; a-- > 0;)
+        if (!options_.allowAssumptions || !provablyMultiple(t.strides[a], std::max(1, 16 / elemBytes), need))
+          fail(p.range, "tma_descriptor: stride " + toString(t.strides[a]) + " of '" + t.name +
+                            "' cannot be a multiple of 16 bytes");
+      commit(need);
+    }
   }
 
   // cp_async_gs / cp_async_shared_global. Tile IR args: source element offset

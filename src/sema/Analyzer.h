@@ -35,12 +35,13 @@ using namespace ir;
 // ------------------------------------------------------------------ values
 
 struct Value {
-  enum Kind { None, ConstInt, ConstFloat, DTypeName, Scalar, Mutable, BufferV, Pointer, Layout } kind = None;
+  enum Kind { None, ConstInt, ConstFloat, DTypeName, Scalar, Mutable, BufferV, Pointer, Layout, Descriptor } kind = None;
   int64_t intValue = 0;
   double floatValue = 0;
   DType dtype = DType::Int32;  // DTypeName: the type; Pointer: its element type
   ExprRef expr;                // Scalar: the expression; Mutable: the var
-  VarRef var;                  // Mutable / Pointer: the variable
+  VarRef var;                  // Mutable / Pointer: the variable; Descriptor: the TensorMap parameter
+  BufferRef tensor;            // Descriptor: the global tensor it describes
   BufferRef buffer;            // BufferV
   ThreadLayoutRef layout;      // Layout
   SourceRange decl;            // where the name was declared
@@ -53,8 +54,7 @@ struct MacroDef {
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
     "copy_cluster",
-    "tma_descriptor", "tma_load",
-    "tma_store", "prefetch_tma_descriptor", "block_rank_in_cluster", "cluster_sync",
+    "block_rank_in_cluster", "cluster_sync",
     "annotate_layout", "swizzled", "padded",
 };
 
@@ -359,6 +359,9 @@ class Analyzer {
   // cp_async_gs(size, dst, src), cp_async_gs_conditional(size, dst, src, cond),
   // cp_async_shared_global(dst, src, cp_size, modifier, src_size=).
   StmtRef cpAsyncIntrinsic(const ast::Call& c, const std::string& callee);
+  // D = tma_descriptor(A, box=(..), swizzle=..); tma_load, tma_store, prefetch_tma_descriptor.
+  StmtRef tmaDescriptor(const std::string& n, const ast::Assign& a, const ast::Call& c);
+  StmtRef tensorMapIntrinsic(const ast::Call& c, const std::string& callee);
   // An element A[i, ...] of a buffer of `scope`, as an operand address.
   BufferRef elementOperand(const ast::Expr& e, MemScope scope, const std::string& what, std::vector<ExprRef>& indices);
   void tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,

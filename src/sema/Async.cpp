@@ -287,3 +287,116 @@ StmtRef Analyzer::cpAsyncIntrinsic(const ast::Call& c, const std::string& callee
 }
 
 }  // namespace tlc::sema
+
+namespace tlc::sema {
+
+StmtRef Analyzer::tmaDescriptor(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  checkKeywords(c, "tma_descriptor", {"box", "swizzle"});
+  if (c.args.size() != 1 || !keyword(c, "box"))
+    fail(c.range, "tma_descriptor takes a global tensor parameter and its box: tma_descriptor(A, box=(..), swizzle=0)");
+  BufferRef t = bufferOf(*c.args[0]);
+  if (t->scope != MemScope::Global || !t->data)
+    failAbout(c.args[0]->range, "tma_descriptor describes a global tensor parameter; '" + t->name + "' is " + name(t->scope), t);
+  if (t->elemOffset) failAbout(c.args[0]->range, "a tensor map starts at the pointer itself; '" + t->name + "' has an elem_offset", t);
+  int elemBytes = bits(t->dtype) / 8;
+  if (t->dtype == DType::Float4E2M1 || t->dtype == DType::Handle || t->dtype == DType::Bool)
+    failAbout(c.args[0]->range, std::string("TMA cannot move ") + name(t->dtype), t);
+  if (t->shape.size() > 5) failAbout(c.args[0]->range, "TMA handles tensors of rank 1 to 5", t);
+  auto inner = asConstInt(t->strides.back());
+  if (!inner || *inner != 1) failAbout(c.args[0]->range, "a tensor map needs an innermost stride of 1", t);
+  const ast::Expr* boxArg = keyword(c, "box");
+  auto items = tupleItems(*boxArg);
+  if (items.size() != t->shape.size())
+    fail(boxArg->range, "the box has " + std::to_string(items.size()) + " entries but '" + t->name + "' has rank " +
+                            std::to_string(t->shape.size()));
+  auto info = std::make_shared<TensorMapInfo>();
+  info->tensor = t;
+  for (const auto* e : items) {
+    int64_t v = constIntArg(*e, "a box extent");
+    if (v < 1 || v > 256) fail(e->range, "a TMA box extent is 1 to 256, not " + std::to_string(v));
+    info->box.push_back(v);
+  }
+  if (info->box.back() * elemBytes % 16 != 0)
+    fail(boxArg->range, "the box's innermost extent is " + std::to_string(info->box.back() * elemBytes) +
+                            " bytes; TMA needs a multiple of 16");
+  if (const ast::Expr* sw = keyword(c, "swizzle")) {
+    int64_t v = constIntArg(*sw, "swizzle");
+    if (v != 0 && v != 32 && v != 64 && v != 128) fail(sw->range, "swizzle is 0, 32, 64 or 128 (bytes), not " + std::to_string(v));
+    if (v && info->box.back() * elemBytes > v)
+      fail(sw->range, "with swizzle=" + std::to_string(v) + " the box's innermost extent may be at most " + std::to_string(v) +
+                          " bytes, not " + std::to_string(info->box.back() * elemBytes));
+    info->swizzleBytes = (int)v;
+  }
+  Param p;
+  p.name = uniqueName(n);
+  p.kind = ParamKind::TensorMap;
+  p.var = makeVar(p.name, DType::Handle);
+  p.elementType = t->dtype;
+  p.range = a.target->range;
+  p.tensorMap = info;
+  kernel_->params.push_back(p);
+  Value v;
+  v.kind = Value::Descriptor;
+  v.var = p.var;
+  v.tensor = t;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+StmtRef Analyzer::tensorMapIntrinsic(const ast::Call& c, const std::string& callee) {
+  checkKeywords(c, callee, {});
+  if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+  size_t want = callee == "tma_load" ? 4 : callee == "tma_store" ? 3 : 1;
+  if (c.args.size() != want)
+    fail(c.range, callee == "tma_load" ? "tma_load takes (desc, mbar, smem, coords)"
+                  : callee == "tma_store" ? "tma_store takes (desc, smem, coords)"
+                                          : "prefetch_tma_descriptor takes (desc)");
+  const ast::Expr& d = *c.args[0];
+  const Value* v = d.kind == ast::ExprKind::Name ? lookup(d.as<ast::Name>().name) : nullptr;
+  if (v && v->kind == Value::None) throw Failed{};
+  if (!v || v->kind != Value::Descriptor)
+    fail(d.range, callee + " needs a descriptor made by tma_descriptor(A, box=(..))");
+  const Param* param = nullptr;
+  for (const auto& p : kernel_->params)
+    if (p.var == v->var) param = &p;
+  auto op = std::make_shared<IntrinsicStmt>(c.range, callee == "tma_load" ? IntrinsicOp::TmaLoad
+                                                     : callee == "tma_store" ? IntrinsicOp::TmaStore
+                                                                             : IntrinsicOp::PrefetchTensorMap);
+  op->tensorMap = v->var;
+  if (callee == "prefetch_tma_descriptor") return op;
+  const TensorMapInfo& info = *param->tensorMap;
+  if (callee == "tma_load") op->barrier = barrierArg(*c.args[1], "tma_load");
+  const ast::Expr& smem = *c.args[callee == "tma_load" ? 2 : 1];
+  const ast::Expr& coords = *c.args[callee == "tma_load" ? 3 : 2];
+  BufferRef tile;
+  if (smem.kind == ast::ExprKind::Name) {
+    tile = bufferOf(smem);
+    rejectBarrier(tile, smem.range);
+    op->sharedElement = intImm(0);
+  } else {
+    std::vector<ExprRef> idx;
+    tile = elementOperand(smem, MemScope::Shared, "the shared operand of " + callee, idx);
+    ExprRef e = intImm(0);
+    for (size_t a = 0; a < idx.size(); ++a) e = add(e, mul(idx[a], tile->strides[a]));
+    op->sharedElement = e;
+  }
+  if (tile->scope != MemScope::Shared)
+    failAbout(smem.range, "the shared operand of " + callee + " must be a shared tile; '" + tile->name + "' is " + name(tile->scope),
+              tile);
+  int64_t boxBytes = bits(info.tensor->dtype) / 8, tileBytes = bits(tile->dtype) / 8;
+  for (auto b : info.box) boxBytes *= b;
+  for (const auto& s : tile->shape) tileBytes *= *asConstInt(s);
+  if (auto k = asConstInt(op->sharedElement); k && *k * (bits(tile->dtype) / 8) + boxBytes > tileBytes)
+    failAbout(smem.range, "the box (" + std::to_string(boxBytes) + " bytes) does not fit in '" + tile->name + "' from here (" +
+                              std::to_string(tileBytes) + " bytes)",
+              tile);
+  op->shared = tile;
+  auto items = tupleItems(coords);
+  if (items.size() != info.box.size())
+    fail(coords.range, callee + " takes one coordinate per axis of '" + info.tensor->name + "' (" +
+                           std::to_string(info.box.size()) + "), in index order (row, column)");
+  for (size_t i = items.size(); i-- > 0;) op->args.push_back(integerArg(*items[i], "a coordinate"));  // innermost first
+  return op;
+}
+
+}  // namespace tlc::sema

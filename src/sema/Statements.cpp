@@ -137,6 +137,14 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
+      if (callee == "tma_descriptor") {
+        try {
+          return tmaDescriptor(n, a, c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       if (callee == "alloc_barrier") {
         try {
           return allocBarrier(n, a, c);
@@ -210,6 +218,7 @@ std::string Analyzer::describe(const Value& v) {
     case Value::BufferV: return "a buffer";
     case Value::Pointer: return "a pointer";
     case Value::Layout: return "a Fragment layout";
+    case Value::Descriptor: return "a TMA descriptor";
     case Value::None: break;
   }
   return "not a value";
@@ -470,6 +479,8 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   std::string callee = calleeName(c);
   if (callee == "copy" || callee == "async_copy") return copyOp(c, callee);
   if (callee == "tma_copy") return tmaCopyOp(c);
+  if (callee == "tma_load" || callee == "tma_store" || callee == "prefetch_tma_descriptor")
+    return tensorMapIntrinsic(c, callee);
   if (callee == "cp_async_gs" || callee == "cp_async_gs_conditional" || callee == "cp_async_shared_global")
     return cpAsyncIntrinsic(c, callee);
   if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
