@@ -69,6 +69,10 @@ configs=(
   "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
   "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
   "tma_descriptor|tma_descriptor_copy.tl||tma_descriptor.cpp|"
+  "cluster_bias|cluster_bias.tl||cluster_bias.cpp|"
+  "cluster_bias_mask4|cluster_bias_mask4.tl||cluster_bias.cpp|-DTLC_CLUSTER=4 -DTLC_LAST_ERROR=cluster_bias_mask4_last_error"
+  "cluster_exchange|cluster_exchange.tl||cluster_exchange.cpp|"
+  "cluster_ranks|cluster_ranks.tl||cluster_ranks.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

@@ -284,7 +284,14 @@ llvm::Value* KernelEmitter::elementAddress(const ir::Buffer& buffer, const std::
       if (buffer.sharedOffset < 0) internal("shared buffer '" + buffer.name + "' has no offset");
       llvm::Value* tile = builder_.CreateGEP(builder_.getInt8Ty(), sharedBase(),
                                              builder_.getInt64(buffer.sharedOffset), buffer.name + ".base");
-      return builder_.CreateGEP(element, tile, index, buffer.name);
+      llvm::Value* address = builder_.CreateGEP(element, tile, index, buffer.name);
+      if (!buffer.clusterRank) return address;
+      // Another block's tile: `mapa` maps the generic address of our element to the
+      // same element in the shared memory of the cluster's block of that rank
+      // (distributed shared memory); ordinary generic loads and stores reach it.
+      llvm::Value* generic = builder_.CreateAddrSpaceCast(address, llvm::PointerType::get(context_, 0));
+      llvm::Value* rank = convert(emitExpr(buffer.clusterRank), buffer.clusterRank->dtype, DType::Int32);
+      return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_mapa, {}, {generic, rank}, nullptr, buffer.name + ".remote");
     }
     case ir::MemScope::Local:
     case ir::MemScope::Fragment:
@@ -364,10 +371,19 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       for (size_t i = 0; i < rank + 1; ++i) constraints += ",r";
       std::string text = "cp.async.bulk.tensor." + std::to_string(rank) +
                          "d.shared::cluster.global.mbarrier::complete_tx::bytes";
+      // A multicast writes the box, and signals the barrier, at the same shared
+      // offsets in every block of the cluster whose bit is set in the 16-bit ctaMask.
+      if (op.immediate) text += ".multicast::cluster";
       if (op.cacheHint) text += ".L2::cache_hint";
       text += " [$0], [$1, " + coordList(2, rank) + "], [$" + std::to_string(2 + rank) + "]";
+      size_t next = 3 + rank;
+      if (op.immediate) {
+        text += ", $" + std::to_string(next++);
+        operands.push_back(builder_.getInt16((uint16_t)op.immediate));
+        constraints += ",h";
+      }
       if (op.cacheHint) {
-        text += ", $" + std::to_string(3 + rank);
+        text += ", $" + std::to_string(next);
         operands.push_back(builder_.getInt64(op.cacheHint));
         constraints += ",l";
       }
@@ -686,6 +702,17 @@ void KernelEmitter::emitBarrier(const ir::BarrierStmt& barrier) {
                                          "fence.proxy.async.shared::cta;", "~{memory}",
                                          /*hasSideEffects=*/true);
       builder_.CreateCall(fence);
+      return;
+    }
+    case ir::BarrierKind::ClusterSync: {
+      // Every thread of every block of the cluster arrives, then waits for all:
+      // release on arrive, acquire on wait, so the writes (distributed shared memory
+      // included) before it are visible to every thread of the cluster after it.
+      // Not `.aligned`: a user's cluster_sync() need not be warp-convergent.
+      auto* sync = llvm::InlineAsm::get(llvm::FunctionType::get(builder_.getVoidTy(), false),
+                                        "barrier.cluster.arrive.release;\n\tbarrier.cluster.wait.acquire;", "~{memory}",
+                                        /*hasSideEffects=*/true);
+      builder_.CreateCall(sync);
       return;
     }
   }
@@ -1092,6 +1119,10 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       llvm::Value* tid = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {});
       llvm::Value* warpInGroup = builder_.CreateURem(builder_.CreateLShr(tid, 5), builder_.getInt32((uint32_t)(*n / 32)));
       return builder_.CreateAnd(builder_.CreateICmpEQ(warpInGroup, builder_.getInt32(0)), elected);
+    }
+    case Builtin::ClusterCtaRank: {
+      llvm::Value* rank = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_cluster_ctarank, {}, {});
+      return convert(rank, DType::Int32, node.dtype);
     }
     default:
       break;

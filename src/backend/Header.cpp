@@ -1174,14 +1174,34 @@ class HeaderWriter {
     }
 
     // Kernel handle, launch.
-    if (anyCluster)
-      out_ << "  if (tlc_grid_x % tlc_cluster[tlc_variant][0] != 0 || tlc_grid_y % tlc_cluster[tlc_variant][1] != 0 ||\n"
-           << "      tlc_grid_z % tlc_cluster[tlc_variant][2] != 0)\n"
-           << "    return CUDA_ERROR_INVALID_VALUE; /* the grid must be whole clusters */\n";
+    if (anyCluster) {
+      // The grid must be whole clusters: per clustered axis, a refusal naming the
+      // axis, its expression (the arguments it comes from), its value and the cluster
+      // shape. Every variant of a kernel has the same cluster shape.
+      const int* cluster = general.clusterDims;
+      std::string shape = "(" + std::to_string(cluster[0]) + ", " + std::to_string(cluster[1]) + ", " +
+                          std::to_string(cluster[2]) + ")";
+      static const char* axis[3] = {"x", "y", "z"};
+      for (int d = 0; d < 3; ++d) {
+        if (cluster[d] == 1) continue;
+        std::string extent = plain.print(general.grid[d]);
+        if (extent.size() > 60) extent = extent.substr(0, 57) + "...";  // the message fits its buffer
+        out_ << "  if (tlc_grid_" << axis[d] << " % " << cluster[d] << " != 0)\n"
+             << refusal("    ",
+                        std::string("grid ") + axis[d] + " = " + printfLiteral(extent) + " = %lld is not a multiple of " +
+                            std::to_string(cluster[d]) + ", the cluster's extent (cluster_dims=" + shape +
+                            "): the grid must be whole clusters",
+                        std::string("(long long)tlc_grid_") + axis[d]);
+      }
+    }
     out_ << "  tlc_status = " << P << "_kernel_get_(" << g.first << " + tlc_variant, &tlc_kernel);\n"
          << "  if (tlc_status != CUDA_SUCCESS) return tlc_status;\n"
          << "  tlc_status = cuKernelGetFunction(&tlc_function, tlc_kernel); /* for the current context */\n"
          << "  if (tlc_status != CUDA_SUCCESS) return tlc_status;\n";
+    if (general.clusterDims[0] * general.clusterDims[1] * general.clusterDims[2] > 8)
+      // 9 to 16 blocks per cluster: beyond the portable 8, allowed where the kernel opts in.
+      out_ << "  tlc_status = cuFuncSetAttribute(tlc_function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1);\n"
+           << "  if (tlc_status != CUDA_SUCCESS) return tlc_status;\n";
     if (anyLargeShared)
       out_ << "  if (tlc_shared_bytes[tlc_variant] > 48u * 1024u) {\n"
            << "    tlc_status = cuFuncSetAttribute(tlc_function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n"

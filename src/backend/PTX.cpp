@@ -135,12 +135,14 @@ void addClusterDirectives(std::string& ptx,
                           const std::vector<std::pair<std::string, std::array<int, 3>>>& clusterShapes) {
   for (const auto& [name, shape] : clusterShapes) {
     // The entry's performance directives sit between its parameter list and its
-    // body's `{`; ptxas accepts `.reqnctapercluster` next to `.maxntid`.
+    // body's `{`; ptxas accepts them next to `.maxntid`. `.explicitcluster` says the
+    // kernel must run in clusters (as nvcc writes for __cluster_dims__); LLVM 19 has
+    // no annotation for either directive, so they are added to its output here.
     size_t entry = ptx.find(".entry " + name + "(");
     if (entry == std::string::npos) continue;
     size_t body = ptx.find("\n{", entry);
     TLC_ASSERT(body != std::string::npos, "PTX entry without a body");
-    ptx.insert(body, "\n.reqnctapercluster " + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ", " +
+    ptx.insert(body, "\n.explicitcluster\n.reqnctapercluster " + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ", " +
                          std::to_string(shape[2]));
   }
 }

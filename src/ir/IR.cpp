@@ -84,6 +84,7 @@ const char* name(Builtin b) {
     case Builtin::Floor: return "floor";
     case Builtin::Ceil: return "ceil";
     case Builtin::ShuffleElect: return "shuffle_elect";
+    case Builtin::ClusterCtaRank: return "block_rank_in_cluster";
   }
   return "?";
 }
@@ -523,6 +524,13 @@ std::string toString(const ExprRef& e) {
   return os.str();
 }
 
+// A cluster mask as written in the source: 0b11.
+static std::string binaryDigits(int64_t v) {
+  std::string s;
+  for (; v > 0; v >>= 1) s.insert(s.begin(), char('0' + (v & 1)));
+  return s.empty() ? "0" : s;
+}
+
 static std::string loc(const SourceRange& r) {
   if (!r.valid()) return "";
   return "  @" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
@@ -588,7 +596,13 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
     }
     case StmtKind::Store: {
       const auto& st = s->as<StoreStmt>();
-      os << pad << st.buffer->name << "[";
+      os << pad << st.buffer->name;
+      if (st.buffer->clusterRank) {  // another block's tile (distributed shared memory)
+        os << "@block(";
+        printExpr(st.buffer->clusterRank, os);
+        os << ")";
+      }
+      os << "[";
       printList(st.indices, os);
       os << "]";
       if (st.value->lanes > 1) os << "x" << st.value->lanes;
@@ -599,7 +613,9 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       break;
     }
     case StmtKind::Barrier:
-      os << pad << (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads ? "sync_threads()" : "fence_proxy_async()")
+      os << pad << (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads ? "sync_threads()"
+                    : s->as<BarrierStmt>().barrier == BarrierKind::ClusterSync ? "cluster_sync()"
+                                                                                : "fence_proxy_async()")
          << loc(s->range) << "\n";
       break;
     case StmtKind::Intrinsic: {
@@ -625,6 +641,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
         os << (first ? "" : ", ") << in.immediate;
       if (in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) os << " box=1x" << in.immediate;
       os << ")";
+      if (in.op == IntrinsicOp::TmaLoad && in.immediate) os << " multicast=0b" << binaryDigits(in.immediate);
       if (in.cacheHint) os << " cache_hint=0x" << std::hex << in.cacheHint << std::dec;
       os << loc(in.range) << "\n";
       break;
@@ -657,6 +674,8 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (c.options.prefer == PreferInstruction::CpAsync) os << " prefer=cp_async";
       if (c.options.prefer == PreferInstruction::Sync) os << " prefer=sync";
       if (c.options.layout) os << " loop_layout=" << c.options.layout->name;
+      if (c.clusterMask) os << " cluster_mask=0b" << binaryDigits(c.clusterMask);
+      if (c.dstBlock) { os << " dst_block="; printExpr(c.dstBlock, os); }
       os << loc(c.range) << "\n";
       break;
     }

@@ -69,6 +69,7 @@ enum class Builtin {
   // multiple of 32) consecutive threads. Not pure: every thread of the group must
   // reach it together (elect.sync over the whole warp).
   ShuffleElect,
+  ClusterCtaRank,  // args: none; this block's rank in its cluster (%cluster_ctarank). Int32
 };
 const char* name(Builtin b);
 const char* spelling(BinOp op);
@@ -222,6 +223,11 @@ struct Buffer {
   // Global: what a predicated-off read returns (`annotate_safe_value`), a constant of
   // `dtype`; null = 0. Only a non-zero value is recorded.
   ExprRef safeValue;
+  // Shared, loop IR only: a view of this tile (same offset, shape, strides) in the
+  // shared memory of the cluster's block of rank `clusterRank` (distributed shared
+  // memory, reached through `mapa`); null = this block's own tile. Made by lowering
+  // for copy_cluster(..., dst_block=); only stored to.
+  ExprRef clusterRank;
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
   SourceRange declRange;
@@ -296,6 +302,7 @@ struct StoreStmt : StmtNode {
 enum class BarrierKind {
   SyncThreads,       // bar.sync 0: all threads of the block
   FenceProxyAsync,   // fence.proxy.async.shared::cta
+  ClusterSync,       // barrier.cluster.arrive.release + wait.acquire: all threads of the cluster
 };
 struct BarrierStmt : StmtNode {
   BarrierStmt(SourceRange r, BarrierKind k) : StmtNode(StmtKind::Barrier, r), barrier(k) {}
@@ -319,7 +326,7 @@ struct Region {
 
 enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
 // How a copy is carried out; chosen by lowering (ChooseCopyPaths).
-enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync };
+enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync, TmaMulticast };
 enum class EvictionPolicy { Normal, First, Last };
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
@@ -358,6 +365,11 @@ struct CopyOp : StmtNode {
   // transpose(src, dst): shared (.., M, N) -> shared (.., N, M); the regions are the
   // two whole tiles (their extents do not agree: the last two axes are swapped).
   bool transpose = false;
+  // copy_cluster: `clusterMask` (non-zero) multicasts a global tile to the blocks of
+  // the cluster whose rank bit is set; `dstBlock` (non-null) writes the destination
+  // tile of the cluster's block of that rank instead of this block's.
+  int clusterMask = 0;
+  ExprRef dstBlock;
   CopyPath path = CopyPath::Undecided;
   std::string pathReason;  // why not TMA, when it is not (for --remarks)
   // Set by PipelineLoops on a TMA load split in two: the issue runs iterations
@@ -389,7 +401,9 @@ enum class IntrinsicOp {
   MbarrierArrive,          // args: barrier offset (barrier_arrive)
   MbarrierExpectTx,        // args: barrier offset, transaction bytes (no arrival)
   FenceMbarrierInit,       // no args: makes barrier initialisation visible (fence.mbarrier_init)
-  TmaLoad,                 // args: shared offset, barrier offset, coords (innermost first)
+  TmaLoad,                 // args: shared offset, barrier offset, coords (innermost first);
+                           // immediate: 0, or a multicast ctaMask (the tile and the barrier
+                           // complete_tx reach the same offsets in each block of the mask)
   TmaStore,                // args: shared offset, coords (innermost first)
   BulkCommitGroup,         // no args
   BulkWaitGroupRead,       // immediate: groups allowed in flight (reads of shared memory done)
@@ -421,7 +435,7 @@ struct IntrinsicStmt : StmtNode {
   ExprRef sharedElement;               // ... and the element (row-major number, Int32) the operand starts at
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap / TmaGather4 / TmaScatter4
   BufferRef buffer;        // CpAsync: the global source; tile IR TmaGather4 / TmaScatter4: the tensor
-  int64_t immediate = 0;   // BulkWaitGroup*: the count
+  int64_t immediate = 0;   // BulkWaitGroup*: the count; TmaLoad: the multicast mask
   int64_t cacheHint = 0;   // TmaLoad / TmaStore: an L2 cache-policy operand, 0 = none
   // CpAsync: the cache operator; Auto picks .cg for 16 bytes, .ca otherwise.
   enum class CacheOp : uint8_t { Auto, CA, CG } cacheOp = CacheOp::Auto;

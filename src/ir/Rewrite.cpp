@@ -130,6 +130,8 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       out->ringSize = c.ringSize;
       out->stage = ex(c.stage);
       out->parity = ex(c.parity);
+      out->clusterMask = c.clusterMask;
+      out->dstBlock = ex(c.dstBlock);
       return out;
     }
     case StmtKind::Parallel: {
@@ -208,6 +210,7 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
         reads(c.im2col->rowStart);
         reads(c.im2col->colStart);
       }
+      if (c.dstBlock) reads(c.dstBlock);
       v.access(c.src.buffer, false);
       v.access(c.dst.buffer, true);
       break;

@@ -89,6 +89,31 @@ std::string zeroFillObstacle(const CopyOp& c) {
          " outside its bounds (annotate_safe_value), but TMA and cp.async fill with zeros";
 }
 
+// True when `e` may differ between the blocks of a cluster or the threads of a
+// block: a thread, block or rank index, a load, or a local computed from one.
+bool differsInCluster(const ExprRef& e, const std::set<const VarNode*>& varying) {
+  if (!e) return false;
+  switch (e->kind) {
+    case ExprKind::Call: {
+      Builtin b = e->as<CallNode>().builtin;
+      if (b == Builtin::ThreadIdx || b == Builtin::BlockIdx || b == Builtin::ClusterCtaRank) return true;
+      for (const auto& a : e->as<CallNode>().args)
+        if (differsInCluster(a, varying)) return true;
+      return false;
+    }
+    case ExprKind::Binary:
+      return differsInCluster(e->as<BinaryNode>().a, varying) || differsInCluster(e->as<BinaryNode>().b, varying);
+    case ExprKind::Unary: return differsInCluster(e->as<UnaryNode>().a, varying);
+    case ExprKind::Cast: return differsInCluster(e->as<CastNode>().a, varying);
+    case ExprKind::Select:
+      return differsInCluster(e->as<SelectNode>().cond, varying) || differsInCluster(e->as<SelectNode>().t, varying) ||
+             differsInCluster(e->as<SelectNode>().f, varying);
+    case ExprKind::Load: return true;
+    case ExprKind::Var: return varying.count(&e->as<VarNode>()) != 0;
+    default: return false;
+  }
+}
+
 class PathChooser {
  public:
   PathChooser(const CopyPathOptions& options, DiagnosticEngine& diags) : options_(options), diags_(diags) {}
@@ -111,14 +136,20 @@ class PathChooser {
           else
             pipelined_.insert(f.body.get());
         }
+        bool differs = differsInCluster(f.min, clusterVarying_) || differsInCluster(f.extent, clusterVarying_);
+        if (differs) divergentInCluster_.push_back(s->range);
         stmt(f.body, uniform && !dependsOnThread(f.min, varying_) && !dependsOnThread(f.extent, varying_));
+        if (differs) divergentInCluster_.pop_back();
         break;
       }
       case StmtKind::If: {
         const auto& i = s->as<IfStmt>();
         bool u = uniform && !dependsOnThread(i.cond, varying_);
+        bool differs = differsInCluster(i.cond, clusterVarying_);
+        if (differs) divergentInCluster_.push_back(s->range);
         stmt(i.thenBody, u);
         stmt(i.elseBody, u);
+        if (differs) divergentInCluster_.pop_back();
         break;
       }
       case StmtKind::Copy: copy(s->as<CopyOp>(), uniform); break;
@@ -131,15 +162,51 @@ class PathChooser {
   DiagnosticEngine& diags_;
   std::set<const VarNode*> varying_;
   std::set<const StmtNode*> pipelined_;  // statements directly in a Pipelined loop's body
+  std::set<const VarNode*> clusterVarying_;     // locals that may differ between blocks or threads
+  std::vector<SourceRange> divergentInCluster_;  // enclosing ifs / loops that may differ so
 
   void note(const StmtRef& s) {
+    if (s->kind == StmtKind::Let && differsInCluster(s->as<LetStmt>().value, clusterVarying_))
+      clusterVarying_.insert(s->as<LetStmt>().var.get());
+    if (s->kind == StmtKind::Assign && differsInCluster(s->as<AssignStmt>().value, clusterVarying_))
+      clusterVarying_.insert(s->as<AssignStmt>().var.get());
     if (s->kind == StmtKind::Let && dependsOnThread(s->as<LetStmt>().value, varying_))
       varying_.insert(s->as<LetStmt>().var.get());
     if (s->kind == StmtKind::Assign && dependsOnThread(s->as<AssignStmt>().value, varying_))
       varying_.insert(s->as<AssignStmt>().var.get());
   }
 
+  // copy_cluster synchronizes the whole cluster (a cluster barrier before it, and
+  // after a dst_block copy), so every thread of every block must reach it.
+  void clusterCopy(CopyOp& c) {
+    if (!divergentInCluster_.empty()) {
+      diags_.error(c.range, "copy_cluster waits for every thread of every block in the cluster, but this one is under a "
+                            "condition or loop that may differ between threads or blocks");
+      diags_.note(divergentInCluster_.back(), "the condition or loop bounds are here");
+      ok = false;
+      return;
+    }
+    c.path = CopyPath::Simt;
+    if (c.dstBlock) {
+      c.pathReason = "";  // remote stores through mapa; the bulk DSMEM copy needs remote_barrier
+      return;
+    }
+    std::string why = tmaObstacle(c);
+    bool sameType = c.src.buffer->dtype == c.dst.buffer->dtype;
+    if (why.empty() && options_.allowTma) {
+      c.path = CopyPath::TmaMulticast;
+      return;
+    }
+    // Each block of the mask loads its own tile: the same result without TMA.
+    if (sameType) c.path = CopyPath::CpAsync;
+    if (!why.empty()) c.pathReason = "TMA multicast not used: " + why;
+  }
+
   void copy(CopyOp& c, bool uniform) {
+    if (c.clusterMask || c.dstBlock) {
+      clusterCopy(c);
+      return;
+    }
     c.path = CopyPath::Simt;
     if (c.transpose) return;  // shared -> shared, always by the threads
     if (c.im2col) {

@@ -50,12 +50,15 @@ class BarrierInserter {
     for (size_t i = 0; i < stmts.size(); ++i) {
       StmtRef s = stmts[i];  // a copy: inserting barriers below reallocates `stmts`
       if (s->kind == StmtKind::Barrier) {
-        if (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads) state.clear();
+        // A cluster barrier includes every thread of this block: it orders like one.
+        BarrierKind kind = s->as<BarrierStmt>().barrier;
+        if (kind == BarrierKind::SyncThreads || kind == BarrierKind::ClusterSync) state.clear();
         else state.unfenced.clear();
         continue;
       }
       if (s->kind == StmtKind::Copy && s->as<CopyOp>().part == CopyOp::Part::WaitOnly) continue;  // writes nothing
-      if (s->kind == StmtKind::Copy && s->as<CopyOp>().path == CopyPath::TmaLoad) {
+      if (s->kind == StmtKind::Copy &&
+          (s->as<CopyOp>().path == CopyPath::TmaLoad || s->as<CopyOp>().path == CopyPath::TmaMulticast)) {
         // Every thread waits for the load, so its data is visible to all afterwards:
         // only the tile's earlier readers and writers must be done (WAR, WAW).
         const Buffer* tile = s->as<CopyOp>().dst.buffer.get();

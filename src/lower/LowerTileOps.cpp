@@ -66,6 +66,10 @@ class TileOpLowering {
       return false;
     }
     addAsyncPrologueAndEpilogue();
+    // No block leaves while a multicast it issued may still be writing into the
+    // others (each receiver waits for its own data; this keeps the issuer too).
+    if (anyMulticast_)
+      kernel_.body = std::make_shared<SeqStmt>(kernel_.range, std::vector<StmtRef>{kernel_.body, clusterSync(kernel_.range)});
     for (const auto& [var, multiple] : assumed_) kernel_.assumptions.push_back(Assumption{paramVar(var), multiple});
     return true;
   }
@@ -135,6 +139,8 @@ class TileOpLowering {
         const auto& c = s->as<CopyOp>();
         if (c.transpose) return lowerTranspose(c);
         if (c.im2col) return lowerIm2col(c);
+        if (c.clusterMask) return lowerMulticast(c);
+        if (c.dstBlock) return lowerRemoteCopy(c);
         if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore) {
           tmaObstacle_.clear();
           if (auto tma = lowerTmaCopy(c)) return tma;
@@ -472,7 +478,8 @@ class TileOpLowering {
   // A TMA load or store; null when a run-time constraint cannot even be assumed
   // (the caller falls back to SIMT, with the reason recorded).
   StmtRef lowerTmaCopy(const CopyOp& c) {
-    bool load = c.path == CopyPath::TmaLoad;
+    bool multicast = c.path == CopyPath::TmaMulticast;
+    bool load = c.path == CopyPath::TmaLoad || multicast;
     const Region& global = load ? c.src : c.dst;
     const Buffer& tile = load ? *c.dst.buffer : *c.src.buffer;
     const Buffer& tensor = *global.buffer;
@@ -546,7 +553,16 @@ class TileOpLowering {
       auto op = std::make_shared<IntrinsicStmt>(c.range, load ? IntrinsicOp::TmaLoad : IntrinsicOp::TmaStore, args);
       op->tensorMap = map;
       op->cacheHint = hint;
+      if (multicast) op->immediate = c.clusterMask;
       issue->stmts.push_back(op);
+    }
+    if (multicast) {
+      // Every block of the mask expects the bytes on its own barrier; the lowest
+      // rank of the mask alone issues the loads, which fill every block's tile.
+      auto loads = std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>(issue->stmts.begin() + 1, issue->stmts.end()));
+      ExprRef issuer = binary(BinOp::Eq, clusterRank(), intImm(lowestRank(c.clusterMask)));
+      issue->stmts.resize(1);
+      issue->stmts.push_back(std::make_shared<IfStmt>(c.range, issuer, loads, nullptr));
     }
     if (!load && user) {
       // tma_copy store: the tile's generic-proxy writes ordered before the engine reads
@@ -580,7 +596,11 @@ class TileOpLowering {
     if (c.part == CopyOp::Part::IssueOnly) return out;  // reported once, with its wait
 
     std::ostringstream how;
-    how << "a TMA " << (load ? "load" : "store") << " (box ";
+    if (multicast)
+      how << "a TMA multicast load to the blocks of mask 0b" << maskDigits(c.clusterMask) << ", issued by block "
+          << lowestRank(c.clusterMask) << " (box ";
+    else
+      how << "a TMA " << (load ? "load" : "store") << " (box ";
     for (size_t i = 0; i < box.size(); ++i) how << (i ? "x" : "") << box[i];
     if (outer != piece) how << ", " << outer / piece << " pieces";
     how << ", swizzle none";
@@ -626,7 +646,7 @@ class TileOpLowering {
     for (const auto& b : userBarriers)
       leader->stmts.push_back(std::make_shared<IntrinsicStmt>(
           b->declRange, IntrinsicOp::MbarrierInit, std::vector<ExprRef>{intImm(b->sharedOffset), intImm(b->barrierArrivals)}));
-    if (!userBarriers.empty())
+    if (!userBarriers.empty() || (anyMulticast_ && barrierCount_))
       leader->stmts.push_back(std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::FenceMbarrierInit));
     for (const auto& map : tensorMaps_) {
       auto prefetch = std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::PrefetchTensorMap);
@@ -1112,7 +1132,69 @@ class TileOpLowering {
     return st;
   }
 
-  static std::string copyName(const CopyOp& c) { return "copy " + c.src.buffer->name + " -> " + c.dst.buffer->name; }
+  static std::string copyName(const CopyOp& c) {
+    return std::string(c.clusterMask || c.dstBlock ? "copy_cluster " : "copy ") + c.src.buffer->name + " -> " +
+           c.dst.buffer->name;
+  }
+
+  // ------------------------------------------------------------ clusters
+
+  bool anyMulticast_ = false;
+
+  static ExprRef clusterRank() { return call(Builtin::ClusterCtaRank, {}, DType::Int32); }
+  static int lowestRank(int mask) { return __builtin_ctz((unsigned)mask); }
+  static std::string maskDigits(int mask) {
+    std::string s;
+    for (; mask > 0; mask >>= 1) s.insert(s.begin(), char('0' + (mask & 1)));
+    return s;
+  }
+  int clusterBlocks() const { return kernel_.clusterDims[0] * kernel_.clusterDims[1] * kernel_.clusterDims[2]; }
+  StmtRef clusterSync(SourceRange r) { return std::make_shared<BarrierStmt>(r, BarrierKind::ClusterSync); }
+
+  // copy_cluster(global, shared, cluster_mask=M). A cluster barrier first: every
+  // block's mbarriers are initialised (and fenced for the cluster) before the first
+  // multicast can signal them, and every block of the mask is done with the tile's
+  // previous contents before the multicast overwrites them. Then, in the blocks of
+  // the mask, the TMA multicast (each block waits on its own barrier, so none leaves
+  // while the data for it is in flight), or without TMA each block's own load.
+  StmtRef lowerMulticast(const CopyOp& c) {
+    auto out = std::make_shared<SeqStmt>(c.range);
+    out->stmts.push_back(clusterSync(c.range));
+    StmtRef body;
+    if (c.path == CopyPath::TmaMulticast) {
+      body = lowerTmaCopy(c);
+      if (body) anyMulticast_ = true;
+    }
+    if (!body) body = lowerCopy(c);
+    int all = (1 << clusterBlocks()) - 1;
+    if ((c.clusterMask & all) != all) {
+      ExprRef bit = binary(BinOp::BitAnd, binary(BinOp::Shr, intImm(c.clusterMask), clusterRank()), intImm(1));
+      body = std::make_shared<IfStmt>(c.range, binary(BinOp::Ne, bit, intImm(0)), body, nullptr);
+    }
+    out->stmts.push_back(body);
+    return out;
+  }
+
+  // copy_cluster(shared, shared, dst_block=b): every thread stores its part of the
+  // tile into block b's tile through `mapa` (distributed shared memory). A cluster
+  // barrier before it (block b has started and no longer reads its tile) and one
+  // after it (release/acquire at cluster scope: the stores are visible to block b's
+  // threads, and no block exits while stores into it are in flight). A rank outside
+  // the cluster stores nothing.
+  StmtRef lowerRemoteCopy(const CopyOp& c) {
+    CopyOp remote = c;
+    auto view = std::make_shared<Buffer>(*c.dst.buffer);
+    view->clusterRank = c.dstBlock;
+    remote.dst.buffer = view;
+    StmtRef body = lowerCopy(remote);
+    if (!asConstInt(c.dstBlock)) {
+      ExprRef inside = logicalAnd(binary(BinOp::Ge, c.dstBlock, intImm(0)), lt(c.dstBlock, intImm(clusterBlocks())));
+      body = std::make_shared<IfStmt>(c.range, inside, body, nullptr);
+    }
+    notes_.back().how = "stores into block " + toString(c.dstBlock) +
+                        "'s tile (mapa, distributed shared memory) between two cluster barriers, " + notes_.back().how;
+    return std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{clusterSync(c.range), body, clusterSync(c.range)});
+  }
 
   static int alignOf(const Buffer& b, int width) { return std::max(1, width * bits(b.dtype) / 8); }
 

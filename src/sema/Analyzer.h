@@ -53,8 +53,6 @@ struct MacroDef {
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
-    "copy_cluster",
-    "block_rank_in_cluster", "cluster_sync",
     "annotate_layout", "swizzled", "padded",
 };
 
@@ -296,6 +294,11 @@ class Analyzer {
   // (and the deprecated c2d_im2col): a copy read through the column matrix of an
   // NHWC image (ir::Im2col). The image's dims may be symbolic; the geometry may not.
   StmtRef im2colOp(const ast::Call& c, const std::string& op);
+
+  // copy_cluster(src, dst, cluster_mask= | dst_block=, ...): a global tile multicast to
+  // the blocks of the cluster named by the mask, or a shared tile copied into the
+  // shared memory of the cluster's block `dst_block`.
+  StmtRef copyClusterOp(const ast::Call& c);
 
   // cp_async_commit() closes the group of cp.async copies issued so far;
   // cp_async_wait(n) waits until at most n groups are in flight.

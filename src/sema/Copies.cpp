@@ -161,7 +161,9 @@ const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
                                                 "prefer_instruction", "annotations", "loop_layout"};
   static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
   static const std::vector<std::string> tma = {"barrier", "leader_scope_threads", "eviction_policy", "annotations"};
-  return op == "async_copy" ? async : op == "tma_copy" ? tma : copy;
+  static const std::vector<std::string> cluster = {"dst_block", "cluster_mask", "remote_barrier",
+                                                   "eviction_policy", "coalesced_width", "loop_layout"};
+  return op == "async_copy" ? async : op == "tma_copy" ? tma : op == "copy_cluster" ? cluster : copy;
 }
 
 void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
@@ -313,6 +315,76 @@ StmtRef Analyzer::transposeOp(const ast::Call& c) {
   d.extents = to;
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->transpose = true;
+  return result;
+}
+
+StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
+  const std::string op = "copy_cluster";
+  checkKeywords(c, op, copyKeywords(op));
+  if (c.args.size() != 2) fail(c.range, "copy_cluster takes (src, dst) and cluster_mask= or dst_block=");
+  if (inParallel_) fail(c.callee->range, "copy_cluster() cannot be called inside a Parallel loop");
+  const int* dims = kernel_->clusterDims;
+  int blocks = dims[0] * dims[1] * dims[2];
+  if (blocks == 1)
+    fail(c.callee->range, "copy_cluster needs thread block clusters: give the kernel's launch more than one block "
+                          "per cluster, e.g. Kernel(..., cluster_dims=(2, 1, 1))");
+  RegionSpec src = regionSpec(*c.args[0], Access::Read);
+  RegionSpec dst = regionSpec(*c.args[1], Access::Write);
+  if (src.buffer->dtype == DType::Float4E2M1 || dst.buffer->dtype == DType::Float4E2M1)
+    fail(c.range, "not yet supported: copies of float4_e2m1fn");
+  CopyOptions options;
+  SourceRange unused;
+  const ast::KeywordArg* mask = nullptr;
+  const ast::KeywordArg* block = nullptr;
+  const ast::KeywordArg* eviction = nullptr;
+  for (const auto& kw : c.kwargs) {
+    if (kw.name == "cluster_mask") mask = &kw;
+    else if (kw.name == "dst_block") block = &kw;
+    else if (kw.name == "remote_barrier") fail(kw.nameRange, "not yet supported: remote_barrier (copy_cluster signals no user barrier yet; "
+                                                            "the copy is complete for the destination block when copy_cluster returns)");
+    else {
+      if (kw.name == "eviction_policy") eviction = &kw;
+      copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, unused);
+    }
+  }
+  if (!mask && !block)
+    fail(c.range, "copy_cluster needs cluster_mask= (a global tile multicast to blocks of the cluster) or dst_block= "
+                  "(a shared tile copied into another block of the cluster)");
+  if (mask && block) {
+    error(block->nameRange, "copy_cluster takes cluster_mask= or dst_block=, not both");
+    diags_.note(mask->nameRange, "cluster_mask given here");
+    throw Failed{};
+  }
+  auto rankText = [&] { return "the cluster has " + std::to_string(blocks) + " blocks (ranks 0 to " + std::to_string(blocks - 1) + ")"; };
+  MemScope from = src.buffer->scope, to = dst.buffer->scope;
+  std::string pair = std::string(name(from)) + " -> " + name(to);
+  int64_t maskValue = 0;
+  ExprRef dstBlock;
+  if (mask) {
+    maskValue = constIntArg(*mask->value, "cluster_mask");
+    if (maskValue <= 0) fail(mask->value->range, "cluster_mask must name at least one block (a positive bit mask), not " + std::to_string(maskValue));
+    if (maskValue >= (int64_t(1) << blocks)) {
+      int high = 63 - __builtin_clzll((unsigned long long)maskValue);
+      fail(mask->value->range, "cluster_mask names block " + std::to_string(high) + " but " + rankText());
+    }
+    if (!(from == MemScope::Global && to == MemScope::Shared))
+      fail(c.range, "copy_cluster with cluster_mask copies global -> shared.dyn (a multicast); this copy is " + pair);
+  } else {
+    dstBlock = scalarExpr(*block->value);
+    if (!isInt(dstBlock->dtype)) fail(block->value->range, std::string("dst_block must be an integer, not ") + name(dstBlock->dtype));
+    dstBlock = cast(DType::Int32, dstBlock);
+    if (auto k = asConstInt(dstBlock); k && (*k < 0 || *k >= blocks))
+      fail(block->value->range, "dst_block " + std::to_string(*k) + " is not a block of the cluster: " + rankText());
+    if (!(from == MemScope::Shared && to == MemScope::Shared))
+      fail(c.range, "copy_cluster with dst_block copies shared.dyn -> shared.dyn (into another block's tile); this copy is " + pair);
+    if (eviction)
+      fail(eviction->nameRange, "eviction_policy is a hint for reads of global memory; a copy with dst_block reads shared memory");
+  }
+  auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  auto result = std::make_shared<CopyOp>(c.range, s, d);
+  result->options = options;
+  result->clusterMask = (int)maskValue;
+  result->dstBlock = dstBlock;
   return result;
 }
 

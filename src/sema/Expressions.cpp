@@ -156,11 +156,17 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
   if (callee == "Fragment")
     fail(c.range, "Fragment(...) makes a layout, not a value; name it (L = Fragment(...)) and pass loop_layout=L");
   if (callee == "annotate_safe_value") fail(c.range, "'annotate_safe_value' has no value; call it as a statement");
+  if (callee == "block_rank_in_cluster") {
+    // %cluster_ctarank: 0 .. CX*CY*CZ-1, x fastest; 0 in a kernel without clusters.
+    argCount(0); noKeywords();
+    return call(Builtin::ClusterCtaRank, {}, DType::Int32);
+  }
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||
       callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
-      callee == "tma_store_arrive" || callee == "tma_store_wait" || callee == "transpose")
+      callee == "tma_store_arrive" || callee == "tma_store_wait" || callee == "transpose" ||
+      callee == "copy_cluster" || callee == "cluster_sync")
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   if (makesBuffer(callee))
     fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");

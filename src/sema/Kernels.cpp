@@ -335,6 +335,7 @@ StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
     kernel_->grid[i] = cast(DType::Int32, g);
   }
   bool haveThreads = false;
+  const ast::Expr* clusterAt = nullptr;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "threads") {
       auto t = constIntArg(*kw.value, "threads");
@@ -342,17 +343,37 @@ StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
       kernel_->threads = (int)t;
       haveThreads = true;
     } else if (kw.name == "cluster_dims") {
+      // Blocks launched together as a cluster (cuLaunchKernelEx). Hopper runs up to
+      // 8 blocks per cluster portably and 16 where the kernel opts in (the launcher
+      // sets CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED for 9 to 16).
       auto items = tupleItems(*kw.value);
-      if (items.size() != 3) fail(kw.value->range, "cluster_dims takes three extents (CX, CY, CZ)");
+      if (kw.value->kind != ast::ExprKind::Tuple || items.size() != 3)
+        fail(kw.value->range, "cluster_dims takes three extents (CX, CY, CZ)");
+      int64_t blocks = 1;
       for (int i = 0; i < 3; ++i) {
-        int64_t d = constIntArg(*items[i], "cluster_dims");
-        if (d < 1 || d > 16) fail(items[i]->range, "a cluster extent must be between 1 and 16, not " + std::to_string(d));
+        int64_t d = constIntArg(*items[i], "a cluster extent");
+        if (d < 1) fail(items[i]->range, "a cluster extent must be positive, not " + std::to_string(d));
+        if (d > 16) fail(items[i]->range, "a cluster extent must be at most 16, not " + std::to_string(d));
         kernel_->clusterDims[i] = (int)d;
+        blocks *= d;
       }
-      if (kernel_->clusterDims[0] * kernel_->clusterDims[1] * kernel_->clusterDims[2] != 1)
-        fail(kw.nameRange, "not yet supported: thread block clusters (cluster_dims)");
+      if (blocks > 16)
+        fail(kw.value->range, "a cluster holds at most 16 blocks (8 portably); cluster_dims=(" +
+                                  std::to_string(kernel_->clusterDims[0]) + ", " + std::to_string(kernel_->clusterDims[1]) +
+                                  ", " + std::to_string(kernel_->clusterDims[2]) + ") has " + std::to_string(blocks));
+      clusterAt = kw.value.get();
     }
   }
+  // A constant grid extent must be whole clusters; a symbolic one is checked by the launcher.
+  for (size_t i = 0; clusterAt && i < 3; ++i)
+    if (auto g = asConstInt(kernel_->grid[i]); g && *g % kernel_->clusterDims[i] != 0) {
+      static const char* axis = "xyz";
+      error(i < c.args.size() ? c.args[i]->range : c.range, "grid extent " + std::to_string(*g) + " along " + axis[i] +
+                                  " is not a multiple of the cluster's extent " + std::to_string(kernel_->clusterDims[i]) +
+                                  "; the grid must be whole clusters");
+      diags_.note(clusterAt->range, "cluster shape given here");
+      throw Failed{};
+    }
   if (!haveThreads) fail(c.range, "Kernel needs threads=N (the block size)");
   threads_ = kernel_->threads;
   if (w.bindings.size() > c.args.size())

@@ -483,6 +483,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
     return tensorMapIntrinsic(c, callee);
   if (callee == "cp_async_gs" || callee == "cp_async_gs_conditional" || callee == "cp_async_shared_global")
     return cpAsyncIntrinsic(c, callee);
+  if (callee == "copy_cluster") return copyClusterOp(c);
   if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
   if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
@@ -492,11 +493,13 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "annotate_safe_value") return annotateSafeValue(c);
   if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
   if (callee == "im2col" || callee == "c2d_im2col") return im2colOp(c, callee);
-  if (callee == "sync_threads" || callee == "fence_proxy_async") {
+  if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
     if (inParallel_) fail(c.range, callee + "() cannot be called inside a Parallel loop");
-    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads" ? BarrierKind::SyncThreads : BarrierKind::FenceProxyAsync);
+    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads"  ? BarrierKind::SyncThreads
+                                                  : callee == "cluster_sync" ? BarrierKind::ClusterSync
+                                                                             : BarrierKind::FenceProxyAsync);
   }
   if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
   if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);
@@ -514,7 +517,7 @@ bool Analyzer::makesBuffer(const std::string& n) {
 bool Analyzer::isPureBuiltin(const std::string& n) {
   static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
                                              "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding",
-                                             "shuffle_elect"};
+                                             "shuffle_elect", "block_rank_in_cluster"};
   return pure.count(n) != 0;
 }
 
