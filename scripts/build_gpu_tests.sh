@@ -73,6 +73,8 @@ configs=(
   "cluster_bias_mask4|cluster_bias_mask4.tl||cluster_bias.cpp|-DTLC_CLUSTER=4 -DTLC_LAST_ERROR=cluster_bias_mask4_last_error"
   "cluster_exchange|cluster_exchange.tl||cluster_exchange.cpp|"
   "cluster_ranks|cluster_ranks.tl||cluster_ranks.cpp|"
+  "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
+  "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }

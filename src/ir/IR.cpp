@@ -367,17 +367,48 @@ ExprRef mul(ExprRef a, ExprRef b) { return binary(BinOp::Mul, std::move(a), std:
 ExprRef floorDiv(ExprRef a, ExprRef b) { return binary(BinOp::FloorDiv, std::move(a), std::move(b)); }
 ExprRef floorMod(ExprRef a, ExprRef b) { return binary(BinOp::FloorMod, std::move(a), std::move(b)); }
 
-std::vector<ExprRef> physicalIndices(const Buffer& b, std::vector<ExprRef> idx) {
+ExprRef sharedElementOffset(const Buffer& b, const std::vector<ExprRef>& logical) {
   const SharedLayout& l = b.sharedLayout;
-  if (b.scope != MemScope::Shared || !l.swizzled() || idx.size() < 2) return idx;
-  // Indices are non-negative, so floor division and modulo are the plain ones.
-  ExprRef key = floorMod(floorDiv(idx[idx.size() - 2], intImm(l.rowDiv)), intImm(l.span));
-  idx.back() = binary(BinOp::BitXor, idx.back(), mul(key, intImm(l.unit)));
-  return idx;
+  std::vector<ExprRef> idx = logical;
+  if (l.permutesPieces() && idx.size() >= 2) {
+    // Indices are non-negative, so floor division and modulo are the plain ones.
+    ExprRef key = floorMod(floorDiv(idx[idx.size() - 2], intImm(l.rowDiv)), intImm(l.span));
+    idx.back() = binary(BinOp::BitXor, idx.back(), mul(key, intImm(l.unit)));
+  }
+  ExprRef offset = intImm(0);
+  for (size_t a = 0; a < idx.size(); ++a) offset = add(offset, mul(cast(DType::Int32, idx[a]), cast(DType::Int32, b.strides[a])));
+  if (l.swizzleBytes) {
+    // In elements of 2^k bytes: bits [4-k, ...) of the offset XOR bits [7-k, ...).
+    int elemBytes = bits(b.dtype) / 8;
+    ExprRef key = floorMod(floorDiv(offset, intImm(128 / elemBytes)), intImm(l.swizzleBytes / 16));
+    offset = binary(BinOp::BitXor, offset, mul(key, intImm(16 / elemBytes)));
+  }
+  return offset;
+}
+
+int64_t sharedElementOffset(const SharedLayout& l, DType t, int64_t linear, int64_t row, int64_t col) {
+  if (l.permutesPieces()) linear += swizzledColumn(l, row, col) - col;
+  if (l.swizzleBytes) {
+    int64_t e = bits(t) / 8;
+    int64_t bytes = linear * e;
+    bytes ^= ((bytes >> 7) % (l.swizzleBytes / 16)) << 4;
+    linear = bytes / e;
+  }
+  return linear;
+}
+
+std::string describe(const SharedLayout& l, DType t) {
+  std::ostringstream os;
+  int e = bits(t) / 8;
+  if (l.permutesPieces())
+    os << "swizzle(col ^ ((row / " << l.rowDiv << ") % " << l.span << ") * " << l.unit << ")";
+  if (l.swizzleBytes) os << "swizzle(" << l.swizzleBytes << "B: 16-byte chunk ^= (byte offset / 128) % " << l.swizzleBytes / 16 << ")";
+  if (l.pad) os << "padded(" << l.pad << " elements, " << l.pad * e << " bytes per row)";
+  return os.str();
 }
 
 int64_t swizzledColumn(const SharedLayout& l, int64_t row, int64_t col) {
-  if (!l.swizzled()) return col;
+  if (!l.permutesPieces()) return col;
   return col ^ (((row / l.rowDiv) % l.span) * l.unit);
 }
 ExprRef lt(ExprRef a, ExprRef b) { return binary(BinOp::Lt, std::move(a), std::move(b)); }
@@ -749,9 +780,7 @@ void print(const Kernel& k, std::ostream& os) {
     else if (b->scope == MemScope::Fragment && b->layout.threads)
       os << " layout(threads " << b->layout.threads << ", vec " << b->layout.vec << ", local "
          << b->layout.localSize << ")";
-    if (b->scope == MemScope::Shared && b->sharedLayout.swizzled())
-      os << " swizzle(col ^ ((row / " << b->sharedLayout.rowDiv << ") % " << b->sharedLayout.span << ") * "
-         << b->sharedLayout.unit << ")";
+    if (b->scope == MemScope::Shared && !b->sharedLayout.rowMajor()) os << " " << describe(b->sharedLayout, b->dtype);
     os << "\n";
   }
   printStmt(k.body, os, 1);

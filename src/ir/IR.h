@@ -188,20 +188,31 @@ struct FragmentLayout {
   ThreadLayoutRef custom;
 };
 
-// Where a shared tile's elements sit in memory: row-major, except that a swizzled
-// tile permutes, within each row (the last axis), its pieces of `unit` elements:
-// element (.., r, c) lives at column c ^ (((r / rowDiv) % span) * unit), the XOR
-// of the piece number with a key taken from the row (axis rank-2). Rows stay in
-// place, a piece stays contiguous, so any access of at most `unit` elements that
-// starts on a multiple of its width is still one access. Chosen by lowering
-// (LayoutSharedTiles) and applied where shared addresses are formed
-// (ir::physicalIndices: FlattenBufferAccess and the cp.async offsets).
+// Where a shared tile's elements sit in memory. Row-major (with the buffer's
+// strides) unless one of these applies; every shared access goes through
+// ir::sharedElementOffset (FlattenBufferAccess, the cp.async offsets), so all ops
+// on a tile agree.
+//  - Pieces (chosen by lowering for a transpose's destination, LayoutSharedTiles):
+//    within each row (the last axis) pieces of `unit` elements are permuted:
+//    element (.., r, c) lives at column c ^ (((r / rowDiv) % span) * unit). Rows
+//    stay in place and a piece stays contiguous, so an access of at most `unit`
+//    elements that starts on a multiple of its width is still one access.
+//  - TMA swizzle (annotate_layout swizzled(t, 32|64|128)): the byte offset o of
+//    the row-major element becomes o ^ (((o >> 7) % (bytes / 16)) << 4), the
+//    pattern CU_TENSOR_MAP_SWIZZLE_{32,64,128}B writes (Sw<b,4,3>): 16-byte chunks
+//    permuted inside each 128-byte line, so accesses of up to 16 bytes stay whole.
+//  - Padding (annotate_layout padded(t, n)): `pad` elements after each row; the
+//    buffer's strides say it, this only records it.
 struct SharedLayout {
-  int unit = 0;    // elements per piece; 0 = plain row-major
-  int span = 1;    // pieces XORed together: a power of two dividing the row's piece count
-  int rowDiv = 1;  // consecutive rows that share one key
-  std::string why; // who chose it (for --emit=loops and --remarks)
-  bool swizzled() const { return unit > 0 && span > 1; }
+  int unit = 0;    // Pieces: elements per piece; 0 = none
+  int span = 1;    // Pieces: XORed together (a power of two dividing the row's piece count)
+  int rowDiv = 1;  // Pieces: consecutive rows that share one key
+  int swizzleBytes = 0;  // TMA swizzle: 32, 64 or 128; 0 = none
+  int pad = 0;           // padding: elements after each row
+  bool annotated = false;  // fixed by annotate_layout (lowering keeps it)
+  std::string why;         // who chose it (for --remarks)
+  bool permutesPieces() const { return unit > 0 && span > 1; }
+  bool rowMajor() const { return !permutesPieces() && !swizzleBytes && !pad; }
 };
 
 struct Buffer {
@@ -534,11 +545,15 @@ std::optional<int64_t> evalInt(const ExprRef& e, const std::vector<std::pair<con
 // linearized: sums of constant multiples of the same sub-expressions cancel).
 std::optional<int64_t> constantDifference(const ExprRef& a, const ExprRef& b);
 
-// The indices at which element `idx` of `b` sits in memory: `idx` itself, except
-// for a swizzled shared tile (SharedLayout), whose last index is permuted.
-std::vector<ExprRef> physicalIndices(const Buffer& b, std::vector<ExprRef> idx);
-// The same permutation on constant indices: the column where (row, col) lives.
+// The element offset (Int32) at which element `idx` of shared tile `b` sits: the
+// strides' offset with the tile's SharedLayout applied.
+ExprRef sharedElementOffset(const Buffer& b, const std::vector<ExprRef>& idx);
+// The same on constants: `linear` is the strides' offset of element (.., row, col).
+int64_t sharedElementOffset(const SharedLayout& l, DType t, int64_t linear, int64_t row, int64_t col);
+// Pieces only: the column where (row, col) lives.
 int64_t swizzledColumn(const SharedLayout& l, int64_t row, int64_t col);
+// How `l` reads in --emit=loops and remarks ("" for plain row-major).
+std::string describe(const SharedLayout& l, DType t);
 
 // Text forms: `--emit=ir` (tile IR and loop IR alike).
 std::string toString(const ExprRef& e);

@@ -34,6 +34,32 @@ bool tensorMapDataType(DType t, const char** cuName) {
   return true;
 }
 
+std::string layoutObstacle(const Buffer& s) {
+  const SharedLayout& l = s.sharedLayout;
+  int elemBytes = bits(s.dtype) / 8;
+  if (l.permutesPieces())
+    return "tile '" + s.name + "' has the XOR swizzle chosen for a " + l.why + " (" +
+           std::to_string(l.unit * elemBytes) + "-byte pieces, key = row / " + std::to_string(l.rowDiv) + " % " +
+           std::to_string(l.span) + "), which no TMA swizzle mode expresses";
+  if (l.pad)
+    return "tile '" + s.name + "' is padded (" + std::to_string(l.pad) +
+           " elements after each row); TMA writes and reads its box densely";
+  if (l.swizzleBytes) {
+    int64_t rowBytes = *asConstInt(s.shape.back()) * elemBytes;
+    if (rowBytes != l.swizzleBytes)
+      return "tile '" + s.name + "' has the " + std::to_string(l.swizzleBytes) + "-byte swizzle over rows of " +
+             std::to_string(rowBytes) + " bytes; TMA's " + std::to_string(l.swizzleBytes) +
+             "-byte swizzle needs rows of exactly " + std::to_string(l.swizzleBytes) + " bytes";
+    int64_t rows = 1;
+    for (size_t a = 0; a + 1 < s.shape.size(); ++a) rows *= *asConstInt(s.shape[a]);
+    if (rows % 8 != 0)
+      return "tile '" + s.name + "' has " + std::to_string(rows) + " rows under the " + std::to_string(l.swizzleBytes) +
+             "-byte swizzle; TMA needs whole " + std::to_string(8 * l.swizzleBytes) +
+             "-byte swizzle periods (a multiple of 8 rows)";
+  }
+  return "";
+}
+
 namespace {
 
 // Why `c` cannot be a TMA copy, or "" when it can (static constraints only).
@@ -60,11 +86,7 @@ std::string tmaObstacle(const CopyOp& c) {
     if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
       return "the shared side is part of tile '" + s.name + "', not the whole tile";
   }
-  if (s.sharedLayout.swizzled())
-    return "tile '" + s.name + "' has the XOR swizzle chosen for a " + s.sharedLayout.why + " (" +
-           std::to_string(s.sharedLayout.unit * bits(s.dtype) / 8) + "-byte pieces, key = row / " +
-           std::to_string(s.sharedLayout.rowDiv) + " % " + std::to_string(s.sharedLayout.span) +
-           "), which no TMA swizzle mode expresses";
+  if (std::string why = layoutObstacle(s); !why.empty()) return why;
   if (g.shape.size() > 5) return "the tensor has rank " + std::to_string(g.shape.size()) + "; TMA handles at most 5";
   if (g.elemOffset) return "the tensor has an elem_offset (a tensor map starts at the pointer itself)";
   auto inner = asConstInt(g.strides.back());
@@ -229,9 +251,10 @@ class PathChooser {
       c.path = c.src.buffer->scope == MemScope::Global ? CopyPath::TmaLoad : CopyPath::TmaStore;
       return;
     }
-    // A layout TMA cannot express is the compiler's own choice, not the user's
-    // error: the copy takes another path and --remarks says why.
-    bool layoutObstacle = why.find("no TMA swizzle mode") != std::string::npos;
+    // A layout TMA cannot express is not the copy's error: the copy takes another
+    // path and --remarks says why.
+    const Buffer& tile = c.src.buffer->scope == MemScope::Shared ? *c.src.buffer : *c.dst.buffer;
+    bool byLayout = tile.scope == MemScope::Shared && !why.empty() && why == layoutObstacle(tile);
     if (why.empty() && !uniform) why = "not every thread reaches the copy (it is under a condition on the thread)";
     if (why.empty() && c.options.layout)
       why = "loop_layout '" + c.options.layout->name +
@@ -239,7 +262,7 @@ class PathChooser {
     std::string zeroFill = zeroFillObstacle(c);
     if (why.empty()) why = zeroFill;
     bool globalShared = why.empty() || why.find("global and shared") == std::string::npos;
-    if (c.options.prefer == PreferInstruction::Tma && !layoutObstacle) {
+    if (c.options.prefer == PreferInstruction::Tma && !byLayout) {
       if (!why.empty()) {
         diags_.error(c.range, "prefer_instruction=\"tma\" cannot be honoured: " + why);
         ok = false;

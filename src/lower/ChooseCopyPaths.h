@@ -13,7 +13,11 @@
 // depend on the thread). Run-time constraints (16-byte aligned base, strides that
 // are multiples of 16 bytes) become the variant's assumptions in LowerTileOps.
 // `prefer_instruction="sync"` and `disable_tma` force SIMT; `"tma"` makes a copy
-// that cannot use TMA an error that says why.
+// that cannot use TMA an error that says why, except where the obstacle is the
+// shared tile's layout (a transpose's swizzle, padding, a TMA swizzle over rows of
+// another width than its span): the copy then takes cp.async or SIMT and the
+// remark says why. A tile annotated swizzled(t, S) with rows of exactly S bytes
+// (and whole 8-row periods) is copied by TMA with the matching swizzle mode.
 // A copy with `loop_layout=` is never TMA (one thread issues a TMA copy; there is no
 // per-thread mapping to follow); cp.async, a per-thread instruction, may follow it.
 // A copy reading a tensor with a non-zero safe value (annotate_safe_value) is
@@ -33,6 +37,9 @@ struct CopyPathOptions {
 
 // Returns false after reporting an error.
 bool chooseCopyPaths(ir::Kernel& kernel, const CopyPathOptions& options, DiagnosticEngine& diags);
+
+// Why TMA cannot write or read shared tile `s` in its layout, or "".
+std::string layoutObstacle(const ir::Buffer& s);
 
 // The CUtensorMap data type for `t`, or false when TMA cannot move it.
 bool tensorMapDataType(ir::DType t, const char** cuName);

@@ -7,8 +7,8 @@ namespace tlc {
 
 using namespace ir;
 
-static ExprRef flatOffset(const Buffer& b, const std::vector<ExprRef>& logical) {
-  std::vector<ExprRef> indices = physicalIndices(b, logical);  // a shared tile's layout
+static ExprRef flatOffset(const Buffer& b, const std::vector<ExprRef>& indices) {
+  if (b.scope == MemScope::Shared) return sharedElementOffset(b, indices);  // the tile's layout
   DType t = b.scope == MemScope::Global ? DType::Int64 : DType::Int32;
   ExprRef offset = b.elemOffset ? cast(t, b.elemOffset) : intImm(0, t);
   for (size_t a = 0; a < indices.size(); ++a)

@@ -2,8 +2,8 @@
 //
 // Before: Loads and Stores index buffers with one expression per axis.
 // After: every Load and Store has one index, the element offset
-// sum(index[a] * stride[a]) of the indices where the element sits
-// (ir::physicalIndices: a swizzled shared tile permutes its last index). Global
+// sum(index[a] * stride[a]); for a shared tile, with its layout applied
+// (ir::sharedElementOffset: a swizzle permutes pieces of each row). Global
 // offsets are computed in 64 bits (tensors may hold more than 2^31 elements);
 // shared and local offsets in 32 bits.
 #pragma once

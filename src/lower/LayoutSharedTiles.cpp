@@ -9,8 +9,16 @@ using namespace ir;
 
 int transposeVecLimit(const Buffer& src, const Buffer& dst) {
   int limit = 0;
-  for (const Buffer* b : {&src, &dst})
-    if (b->sharedLayout.swizzled()) limit = limit ? std::min(limit, b->sharedLayout.unit) : b->sharedLayout.unit;
+  for (const Buffer* b : {&src, &dst}) {
+    int cap = 0;
+    if (b->sharedLayout.permutesPieces()) cap = b->sharedLayout.unit;
+    if (b->sharedLayout.pad) {
+      // A vector must start on a multiple of its width in every padded row.
+      int64_t rowStride = *asConstInt(b->strides[b->strides.size() - 2]);
+      for (cap = 1; rowStride % (cap * 2) == 0 && cap < 64; cap *= 2) {}
+    }
+    if (cap) limit = limit ? std::min(limit, cap) : cap;
+  }
   return limit;
 }
 
@@ -79,7 +87,8 @@ void layoutSharedTiles(Kernel& kernel) {
   visit(kernel.body, [&](const CopyOp& c) {
     if (!c.transpose) return;
     Buffer& dst = *c.dst.buffer;
-    if (dst.sharedLayout.swizzled()) return;  // an earlier transpose chose it; still correct, maybe slower
+    // annotate_layout's choice, or an earlier transpose's: kept (correct either way).
+    if (dst.sharedLayout.annotated || dst.sharedLayout.permutesPieces()) return;
     auto plan = planTranspose(c.src.buffer->dtype, c.src.extents, kernel.threads, transposeVecLimit(*c.src.buffer, dst));
     dst.sharedLayout = transposeDstLayout(plan, dst.dtype, c.dst.extents.back());
   });

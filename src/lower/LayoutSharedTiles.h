@@ -5,7 +5,7 @@
 // makes the transpose's column-wise writes bank-conflict free while row-wise
 // readers (SIMT and cp.async copies, a later transpose) stay conflict free; every
 // other tile stays row-major. The layout is a property of the tile: every access
-// to it, whichever op makes it, goes through ir::physicalIndices, and TMA, which
+// to it, whichever op makes it, goes through ir::sharedElementOffset, and TMA, which
 // cannot express this swizzle, is not used on such a tile (ChooseCopyPaths).
 //
 // The transpose's plan lives here too, so that the layout and the lowering

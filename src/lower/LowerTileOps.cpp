@@ -166,7 +166,7 @@ class TileOpLowering {
     if (!in.barrier && !in.shared) return s;
     // TMA writes and reads the tile row-major; a tile another operation swizzles
     // (LayoutSharedTiles) would need the tensor map's matching swizzle mode.
-    if ((in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) && in.shared->sharedLayout.swizzled())
+    if ((in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) && in.shared->sharedLayout.permutesPieces())
       fail(in.range, std::string("not yet supported: ") + name(in.op) + " on '" + in.shared->name +
                          "', whose layout is swizzled for " + in.shared->sharedLayout.why);
     auto out = std::make_shared<IntrinsicStmt>(in);
@@ -188,7 +188,7 @@ class TileOpLowering {
     // launcher reports a tensor the driver refuses (docs/language.md).
     if (in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) {
       TLC_ASSERT(in.buffer && in.immediate > 0, "a gather4/scatter4 without its tensor or box");
-      out->tensorMap = tensorMapFor(in.buffer, {1, in.immediate});
+      out->tensorMap = tensorMapFor(in.buffer, {1, in.immediate}, 0);
       out->buffer = nullptr;
     }
     return out;
@@ -338,7 +338,7 @@ class TileOpLowering {
     if (!innerStride || *innerStride != 1) return false;
     if (r.extents.back() % width != 0) return false;
     // A swizzled tile keeps pieces of `unit` elements contiguous, nothing longer.
-    if (b.scope == MemScope::Shared && b.sharedLayout.swizzled() && width > b.sharedLayout.unit) return false;
+    if (b.scope == MemScope::Shared && b.sharedLayout.permutesPieces() && width > b.sharedLayout.unit) return false;
     auto trial = need;
     if (!provablyMultiple(r.mins.back(), width, trial)) return false;
     if (b.elemOffset && !provablyMultiple(b.elemOffset, width, trial)) return false;
@@ -444,9 +444,11 @@ class TileOpLowering {
   static ExprRef isLeader() { return binary(BinOp::Eq, call(Builtin::ThreadIdx, {}, DType::Int32, 0), intImm(0)); }
 
   // The tensor-map parameter for (tensor, box), created on first use.
-  VarRef tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box) {
+  VarRef tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes) {
     for (const auto& p : kernel_.params)
-      if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor && p.tensorMap->box == box) return p.var;
+      if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor && p.tensorMap->box == box &&
+          p.tensorMap->swizzleBytes == swizzleBytes)
+        return p.var;
     std::string name = tensor->name + "_tmap";
     int n = 0;
     for (const auto& p : kernel_.params)
@@ -460,6 +462,7 @@ class TileOpLowering {
     p.tensorMap = std::make_shared<TensorMapInfo>();
     p.tensorMap->tensor = tensor;
     p.tensorMap->box = box;
+    p.tensorMap->swizzleBytes = swizzleBytes;
     kernel_.params.push_back(p);
     tensorMaps_.push_back(p.var);
     return p.var;
@@ -512,7 +515,8 @@ class TileOpLowering {
     if (outer > 256)
       for (piece = 256; outer % piece != 0; --piece) {}
     box[0] = piece;
-    VarRef map = tensorMapFor(global.buffer, box);
+    // The tile's annotated swizzle (ChooseCopyPaths checked that TMA can write it).
+    VarRef map = tensorMapFor(global.buffer, box, tile.sharedLayout.swizzleBytes);
     int64_t pieceBytes = elemBytes;
     for (auto e : box) pieceBytes *= e;
 
@@ -603,7 +607,8 @@ class TileOpLowering {
       how << "a TMA " << (load ? "load" : "store") << " (box ";
     for (size_t i = 0; i < box.size(); ++i) how << (i ? "x" : "") << box[i];
     if (outer != piece) how << ", " << outer / piece << " pieces";
-    how << ", swizzle none";
+    if (tile.sharedLayout.swizzleBytes) how << ", swizzle " << tile.sharedLayout.swizzleBytes << "B";
+    else how << ", swizzle none";
     if (user) {
       int groups = kernel_.threads / c.options.leaderScope;
       how << (load ? ", expect_tx on '" + c.options.barrier->name + "'" : std::string(", committed"))
@@ -856,9 +861,11 @@ class TileOpLowering {
     std::ostringstream how;
     int bytes = v * bits(src.dtype) / 8;
     how << v << "x" << v << " micro-blocks per thread (" << bytes << "-byte vectors, " << plan.blocks() << " blocks)";
-    if (dst.sharedLayout.swizzled())
+    if (dst.sharedLayout.permutesPieces() && !dst.sharedLayout.annotated)
       how << ", '" << dst.name << "' swizzled: " << bytes << "-byte piece ^= (row / " << dst.sharedLayout.rowDiv << ") % "
           << dst.sharedLayout.span;
+    else if (!dst.sharedLayout.rowMajor())
+      how << ", '" << dst.name << "' keeps its annotated layout " << describe(dst.sharedLayout, dst.dtype);
     notes_.push_back({c.range, "transpose " + src.name + " -> " + dst.name, how.str(), ""});
     return out;
   }
@@ -968,7 +975,7 @@ class TileOpLowering {
     for (int a = 0; a < rank - 1; ++a)
       if (knownMultiple(tile.strides[a]) % w != 0) return false;
     // A swizzled tile (a transpose's destination) keeps only `unit` elements contiguous.
-    if (tile.sharedLayout.swizzled() && w > tile.sharedLayout.unit) return false;
+    if (tile.sharedLayout.permutesPieces() && w > tile.sharedLayout.unit) return false;
     auto trial = need;
     if (!provablyMultiple(img.shape[3], w, trial)) return false;  // C: a group never straddles two taps
     for (int a = 2; a >= 0; --a)  // inner strides first: C before W*C, so one fact serves them all
@@ -1029,9 +1036,7 @@ class TileOpLowering {
         ExprRef srcOffset = intImm(0, DType::Int64);
         for (int a = 0; a < 4; ++a)
           srcOffset = add(srcOffset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, img->strides[a])));
-        ExprRef dstOffset = intImm(tile.sharedOffset);
-        auto phys = physicalIndices(tile, dstIdx);  // the tile's layout
-        for (int a = 0; a < rank; ++a) dstOffset = add(dstOffset, mul(mul(phys[a], tile.strides[a]), intImm(elemBytes)));
+        ExprRef dstOffset = tileByteOffset(tile, dstIdx);  // the tile's layout
         // Outside the image: read nothing (source size 0, zero-filled) from the base.
         auto op = std::make_shared<IntrinsicStmt>(
             c.range, IntrinsicOp::CpAsync,
@@ -1077,20 +1082,31 @@ class TileOpLowering {
     return out;
   }
 
+  // The byte offset in shared memory of element `idx` of tile `d` (a cp.async
+  // destination): the tile's layout applies (ir::sharedElementOffset), as for every
+  // shared access; a row-major (or padded: the strides say it) tile keeps the plain
+  // byte sum.
+  static ExprRef tileByteOffset(const Buffer& d, const std::vector<ExprRef>& idx) {
+    ExprRef offset = intImm(d.sharedOffset);
+    int elemBytes = bits(d.dtype) / 8;
+    if (d.sharedLayout.permutesPieces() || d.sharedLayout.swizzleBytes)
+      return add(offset, mul(sharedElementOffset(d, idx), intImm(elemBytes)));
+    for (size_t a = 0; a < idx.size(); ++a) offset = add(offset, mul(mul(idx[a], d.strides[a]), intImm(elemBytes)));
+    return offset;
+  }
+
   // One cp.async of `bytes` from the global source into the shared tile; past the
   // tensor's end it reads nothing (source size 0) and zero-fills.
   StmtRef cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
                        const std::vector<ExprRef>& loop, int bytes) {
     auto srcIdx = sideIndices(c.src, srcAxes, loop);
-    auto dstIdx = physicalIndices(*c.dst.buffer, sideIndices(c.dst, dstAxes, loop));  // the tile's layout
+    auto dstIdx = sideIndices(c.dst, dstAxes, loop);
     const Buffer& s = *c.src.buffer;
     const Buffer& d = *c.dst.buffer;
     ExprRef srcOffset = s.elemOffset ? cast(DType::Int64, s.elemOffset) : intImm(0, DType::Int64);
     for (size_t a = 0; a < srcIdx.size(); ++a)
       srcOffset = add(srcOffset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, s.strides[a])));
-    ExprRef dstOffset = intImm(d.sharedOffset);
-    for (size_t a = 0; a < dstIdx.size(); ++a)
-      dstOffset = add(dstOffset, mul(mul(dstIdx[a], d.strides[a]), intImm(bits(d.dtype) / 8)));
+    ExprRef dstOffset = tileByteOffset(d, dstIdx);
     ExprRef inside = inBounds(c.src, srcIdx);
     ExprRef size = intImm(bytes);
     if (inside) {

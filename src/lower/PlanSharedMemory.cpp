@@ -10,13 +10,17 @@ bool planSharedMemory(Kernel& kernel, DiagnosticEngine& diags) {
   int64_t offset = 0;
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Shared) continue;
-    int64_t numel = 1;
-    for (const auto& s : b->shape) numel *= *asConstInt(s);
+    // Padded rows make the outermost stride larger than the row-major one.
+    int64_t numel = *asConstInt(b->shape[0]) * *asConstInt(b->strides[0]);
     // mbarriers need 8 bytes; tiles 1024 (the 128-byte swizzle's period).
     int64_t align = b->isBarrier ? 8 : kAlign;
     offset = (offset + align - 1) / align * align;
     b->sharedOffset = offset;
-    offset += (numel * bits(b->dtype) + 7) / 8;
+    int64_t bytes = (numel * bits(b->dtype) + 7) / 8;
+    // A TMA swizzle permutes 16-byte chunks inside each 128-byte line: the last
+    // line is whole.
+    if (b->sharedLayout.swizzleBytes) bytes = (bytes + 127) / 128 * 128;
+    offset += bytes;
   }
   kernel.dynamicSharedBytes = offset;
   if (offset > kMaxDynamicSharedBytes) {

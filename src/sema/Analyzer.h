@@ -53,7 +53,6 @@ struct MacroDef {
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
-    "annotate_layout", "swizzled", "padded",
 };
 
 inline std::string joined(const std::vector<std::string>& items) {
@@ -299,6 +298,10 @@ class Analyzer {
   // the blocks of the cluster named by the mask, or a shared tile copied into the
   // shared memory of the cluster's block `dst_block`.
   StmtRef copyClusterOp(const ast::Call& c);
+
+  // annotate_layout({tile: swizzled(tile, 32|64|128) | padded(tile, n), ...}): fixes
+  // the shared tiles' layouts (ir::SharedLayout) for every access in the kernel.
+  void annotateLayout(const ast::Call& c);
 
   // cp_async_commit() closes the group of cp.async copies issued so far;
   // cp_async_wait(n) waits until at most n groups are in flight.

@@ -386,6 +386,60 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   result->clusterMask = (int)maskValue;
   result->dstBlock = dstBlock;
   return result;
+void Analyzer::annotateLayout(const ast::Call& c) {
+  checkKeywords(c, "annotate_layout", {});
+  if (c.args.size() != 1 || c.args[0]->kind != ast::ExprKind::Dict)
+    fail(c.range, "annotate_layout takes one dict: annotate_layout({tile: swizzled(tile, 128)})");
+  if (inParallel_) fail(c.callee->range, "annotate_layout() cannot be called inside a Parallel loop");
+  for (const auto& entry : c.args[0]->as<ast::Dict>().entries) {
+    BufferRef tile = bufferOf(*entry.key);
+    if (tile->scope != MemScope::Shared)
+      failAbout(entry.key->range, "annotate_layout fixes the layout of shared tiles; '" + tile->name + "' is " +
+                                      name(tile->scope), tile);
+    const ast::Expr& v = *entry.value;
+    std::string layout = v.kind == ast::ExprKind::Call ? calleeName(v.as<ast::Call>()) : "";
+    if (layout != "swizzled" && layout != "padded")
+      fail(v.range, "expected a layout for '" + tile->name + "': swizzled(" + tile->name + ", 32|64|128) or padded(" +
+                        tile->name + ", n)");
+    const auto& call = v.as<ast::Call>();
+    checkKeywords(call, layout, {});
+    if (call.args.size() != 2)
+      fail(call.range, layout + " takes (tile, " + (layout == "swizzled" ? "bytes)" : "elements)"));
+    BufferRef of = bufferOf(*call.args[0]);
+    if (of != tile)
+      fail(call.args[0]->range, "the layout is for '" + of->name + "' but annotates '" + tile->name + "'");
+    if (tile->sharedLayout.annotated) fail(entry.key->range, "the layout of '" + tile->name + "' is already annotated");
+    if (bits(tile->dtype) < 8)
+      failAbout(entry.key->range, std::string("not yet supported: a layout for a tile of ") + name(tile->dtype), tile);
+    int64_t n = constIntArg(*call.args[1], layout == "swizzled" ? "the swizzle span in bytes" : "the padding in elements");
+    SharedLayout l;
+    l.annotated = true;
+    l.why = "annotate_layout";
+    int64_t rowBytes = *asConstInt(tile->shape.back()) * bits(tile->dtype) / 8;
+    if (layout == "swizzled") {
+      if (n != 32 && n != 64 && n != 128)
+        fail(call.args[1]->range, "swizzled(" + tile->name + ", " + std::to_string(n) + "): the span is 32, 64 or 128 bytes");
+      if (rowBytes % 16 != 0)
+        failAbout(call.range, "swizzled(" + tile->name + ", " + std::to_string(n) + ") permutes 16-byte chunks; rows of '" +
+                                  tile->name + "' are " + std::to_string(rowBytes) + " bytes", tile);
+      l.swizzleBytes = (int)n;
+    } else {
+      if (tile->shape.size() < 2)
+        failAbout(call.range, "padded(" + tile->name + ", n) pads rows; '" + tile->name + "' has rank 1", tile);
+      if (n <= 0 || n > 1024)
+        fail(call.args[1]->range, "padded(" + tile->name + ", " + std::to_string(n) + "): the padding is 1 to 1024 elements");
+      l.pad = (int)n;
+      // The strides say it: rows of shape[-1] + n elements.
+      size_t rank = tile->shape.size();
+      tile->strides[rank - 1] = intImm(1);
+      ExprRef acc = intImm(*asConstInt(tile->shape[rank - 1]) + n);
+      for (size_t a = rank - 1; a-- > 0;) {
+        tile->strides[a] = acc;
+        acc = intImm(*asConstInt(acc) * *asConstInt(tile->shape[a]));
+      }
+    }
+    tile->sharedLayout = l;
+  }
 }
 
 StmtRef Analyzer::cpAsyncGroup(const ast::Call& c, const std::string& callee) {

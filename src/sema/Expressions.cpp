@@ -162,6 +162,10 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     return call(Builtin::ClusterCtaRank, {}, DType::Int32);
   }
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
+  if (callee == "swizzled" || callee == "padded")
+    fail(c.range, "'" + callee + "(...)' is a layout, not a value; give it to annotate_layout({tile: " + callee +
+                      "(tile, ...)})");
+  if (callee == "annotate_layout") fail(c.range, "'annotate_layout' has no value; call it as a statement");
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||
       callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||

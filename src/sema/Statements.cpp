@@ -493,6 +493,12 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "annotate_safe_value") return annotateSafeValue(c);
   if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
   if (callee == "im2col" || callee == "c2d_im2col") return im2colOp(c, callee);
+  if (callee == "annotate_layout") {
+    annotateLayout(c);
+    return std::make_shared<SeqStmt>(c.range);  // nothing runs: the tiles carry the layout
+  }
+  if (callee == "swizzled" || callee == "padded")
+    fail(c.range, "'" + callee + "(...)' is a layout; give it to annotate_layout({tile: " + callee + "(tile, ...)})");
   if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");

@@ -76,7 +76,7 @@ Worst simulate(const Config& c) {
   // The reader: consecutive threads take consecutive vectors of a row, as the SIMT
   // copy does, as wide as the swizzle keeps contiguous (at most 16 bytes).
   int w = std::max(1, 16 / e);
-  if (layout.swizzled()) w = std::min(w, layout.unit);
+  if (layout.permutesPieces()) w = std::min(w, layout.unit);
   int64_t vectors = c.n * c.m / w;
   for (int64_t first = 0; first < vectors; first += 32) {
     std::map<int, int64_t> reads;
@@ -120,7 +120,7 @@ TEST_CASE("swizzle of the destination is a permutation of each row") {
   for (auto dtype : {DType::Float32, DType::Float16, DType::Int8}) {
     auto plan = planTranspose(dtype, {64, 64}, 256);
     auto l = transposeDstLayout(plan, dtype, 64);
-    REQUIRE(l.swizzled());
+    REQUIRE(l.permutesPieces());
     for (int64_t row = 0; row < 64; ++row) {
       std::set<int64_t> cols;
       for (int64_t c = 0; c < 64; ++c) {
@@ -168,4 +168,68 @@ TEST_CASE("without the swizzle the writes would conflict (the model sees it)") {
   std::map<int, int64_t> writes;
   for (int lane = 0; lane < 32; ++lane) writes[lane] = (int64_t)(lane % 16) * 4 * 64 * 4;
   CHECK(bankWays(writes, 16) == 8);
+}
+
+// ------------------------------------------------------------------------------
+// annotate_layout's TMA swizzles (ir::SharedLayout::swizzleBytes).
+
+namespace {
+
+// CUTLASS's Swizzle<B, 4, 3> on byte offsets: the pattern of CU_TENSOR_MAP_SWIZZLE_{32,64,128}B.
+int64_t cuteSwizzle(int b, int64_t byteOffset) {
+  int64_t mask = ((int64_t(1) << b) - 1) << 7;
+  return byteOffset ^ ((byteOffset & mask) >> 3);
+}
+
+}  // namespace
+
+TEST_CASE("swizzled(t, S) is TMA's Sw<b,4,3> on the byte offset") {
+  for (int span : {32, 64, 128}) {
+    int b = span == 32 ? 1 : span == 64 ? 2 : 3;
+    for (DType t : {DType::Int8, DType::Float16, DType::Float32, DType::Float64}) {
+      SharedLayout l;
+      l.swizzleBytes = span;
+      int64_t e = bits(t) / 8;
+      std::set<int64_t> seen;
+      for (int64_t linear = 0; linear < 4096 / e; ++linear) {
+        int64_t got = sharedElementOffset(l, t, linear, 0, 0);
+        CHECK(got * e == cuteSwizzle(b, linear * e));
+        seen.insert(got);
+      }
+      CHECK(seen.size() == size_t(4096 / e));  // a permutation of the tile
+    }
+  }
+}
+
+TEST_CASE("swizzled(t, 128): a 16-byte column read of 8 rows is conflict free") {
+  // fp16 64x64 (128-byte rows): thread t of a phase reads chunk c of row t, as
+  // ldmatrix and column-wise readers do. Row-major: all 8 on one bank group.
+  SharedLayout l;
+  l.swizzleBytes = 128;
+  for (int64_t c = 0; c < 8; ++c) {
+    std::map<int, int64_t> plain, swizzled;
+    for (int lane = 0; lane < 32; ++lane) {
+      int64_t row = lane, linear = row * 64 + c * 8;
+      plain[lane] = linear * 2;
+      swizzled[lane] = sharedElementOffset(l, DType::Float16, linear, row, c * 8) * 2;
+    }
+    CHECK(bankWays(plain, 16) == 8);
+    CHECK(bankWays(swizzled, 16) == 1);
+  }
+}
+
+TEST_CASE("a transpose's piece swizzle over 128-byte rows of 16-byte pieces is TMA's 128B swizzle") {
+  // fp32 rows of 32 elements (128 bytes), V = 4: col ^ ((row / 4) % 8) * 4 is not
+  // Sw<3,4,3> (which keys on row % 8): the compiler is right to refuse TMA for it.
+  auto plan = planTranspose(DType::Float32, {32, 32}, 64);
+  SharedLayout pieces = transposeDstLayout(plan, DType::Float32, 32);
+  REQUIRE(pieces.permutesPieces());
+  SharedLayout tma;
+  tma.swizzleBytes = 128;
+  bool differ = false;
+  for (int64_t row = 0; row < 32; ++row)
+    for (int64_t col = 0; col < 32; ++col)
+      differ |= sharedElementOffset(pieces, DType::Float32, row * 32 + col, row, col) !=
+                sharedElementOffset(tma, DType::Float32, row * 32 + col, row, col);
+  CHECK(differ);
 }
