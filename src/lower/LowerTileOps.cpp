@@ -188,7 +188,19 @@ class TileOpLowering {
     // launcher reports a tensor the driver refuses (docs/language.md).
     if (in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) {
       TLC_ASSERT(in.buffer && in.immediate > 0, "a gather4/scatter4 without its tensor or box");
-      out->tensorMap = tensorMapFor(in.buffer, {1, in.immediate}, 0);
+      // The shared tile's annotated swizzle is the map's (its rows must span it).
+      int swizzle = 0;
+      if (in.shared && in.shared->scope == MemScope::Shared && !in.shared->sharedLayout.rowMajor()) {
+        const Buffer& tile = *in.shared;
+        int64_t rowBytes = *asConstInt(tile.shape.back()) * bits(tile.dtype) / 8;
+        if (tile.sharedLayout.swizzleBytes && !tile.sharedLayout.pad && !tile.sharedLayout.permutesPieces() &&
+            rowBytes == tile.sharedLayout.swizzleBytes)
+          swizzle = tile.sharedLayout.swizzleBytes;
+        else
+          fail(in.range, "not yet supported: a gather4/scatter4 with tile '" + tile.name + "' in layout " +
+                             describe(tile.sharedLayout, tile.dtype) + " (TMA swizzles need rows of exactly the span)");
+      }
+      out->tensorMap = tensorMapFor(in.buffer, {1, in.immediate}, swizzle);
       out->buffer = nullptr;
     }
     return out;
