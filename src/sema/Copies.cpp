@@ -386,6 +386,8 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   result->clusterMask = (int)maskValue;
   result->dstBlock = dstBlock;
   return result;
+}
+
 void Analyzer::annotateLayout(const ast::Call& c) {
   checkKeywords(c, "annotate_layout", {});
   if (c.args.size() != 1 || c.args[0]->kind != ast::ExprKind::Dict)
