@@ -1371,10 +1371,13 @@ class HeaderWriter {
         out_ << " */\n"
              << "        cuuint64_t " << map << "_dims[" << rank << "] = {" << dims << "};\n";
         if (rank > 1) out_ << "        cuuint64_t " << map << "_strides[" << rank - 1 << "] = {" << strides << "};\n";
-        // What the driver would refuse anyway (a null base, an empty dimension) is
-        // settled here, so the fallback happens without a failing driver call.
-        std::string refused = base->name + " == 0";
+        // What the driver would refuse anyway (a null or misaligned base, a row stride
+        // not a multiple of 16 bytes, an empty dimension) is settled here, so the
+        // fallback or the refusal happens without a failing driver call (which
+        // compute-sanitizer reports as an API error).
+        std::string refused = base->name + " == 0 || " + base->name + " % 16u != 0";
         for (size_t i = 0; i < rank; ++i) refused += " || " + map + "_dims[" + std::to_string(i) + "] == 0";
+        for (size_t i = 0; i + 1 < rank; ++i) refused += " || " + map + "_strides[" + std::to_string(i) + "] % 16u != 0";
         out_ << "        cuuint32_t " << map << "_box[" << rank << "] = {" << box << "};\n"
              << "        cuuint32_t " << map << "_steps[" << rank << "] = {" << ones << "};\n"
              << "        if (" << refused << ") tlc_bad = 1;\n"
