@@ -632,14 +632,7 @@ class HeaderWriter {
     out_ << "/* The cubin (" << options_.arch << ", " << cubin_.size() << " bytes). */\n"
          << "TLC_ALIGNAS(64) static const unsigned char " << prefix_ << "_cubin[" << std::max<size_t>(cubin_.size(), 1)
          << "] = {";
-    if (cubin_.empty()) out_ << "0";
-    char byte[8];
-    for (size_t i = 0; i < cubin_.size(); ++i) {
-      if (i % 16 == 0) out_ << "\n   ";
-      std::snprintf(byte, sizeof byte, " 0x%02x%s", cubin_[i], i + 1 < cubin_.size() ? "," : "");
-      out_ << byte;
-    }
-    out_ << "\n};\n\n";
+    writeBytes(cubin_);
   }
 
   void writeErrorState() {
