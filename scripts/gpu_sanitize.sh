@@ -14,7 +14,9 @@
 # The full output goes to gpu_sanitize.log beside the tests (and to $OUT when set).
 # Environment: COMPUTE_SANITIZER (default: /usr/local/cuda/bin/compute-sanitizer, then
 # PATH), TLC_SANITIZE_TIMEOUT (seconds per run, default 900), TLC_SANITIZE_TOOLS
-# (default "memcheck racecheck synccheck"). Exit status: 0 when every run was clean.
+# (default "memcheck racecheck synccheck"), TLC_SANITIZE_JOBS (runs at once, default 6:
+# the checkers spend their time on the host, so separate processes share the GPU well).
+# Exit status: 0 when every run was clean.
 set -u
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [ -d "$self/bin" ]; then here=$self; else here="$(cd "$self/.." && pwd)/.gpu"; fi
@@ -35,30 +37,59 @@ log="$here/gpu_sanitize.log"
 export TLC_GPU_QUICK=1
 timeout_s=${TLC_SANITIZE_TIMEOUT:-900}
 tools=${TLC_SANITIZE_TOOLS:-memcheck racecheck synccheck}
-summaries=()
-status=0
+max_jobs=${TLC_SANITIZE_JOBS:-6}
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
 echo "# $("$cs" --version 2>/dev/null | tail -1)" | tee -a "$log"
-for tool in $tools; do
-  extra=()
+
+# One checker over one test: its output in $results/TOOL.NAME.out, and
+# "exit-status error-count seconds" in $results/TOOL.NAME.res.
+check_one() {
+  local tool=$1 test=$2 name start out rc n
+  name="$(basename "$test")"
+  local extra=()
   [ "$tool" = memcheck ] && extra=(--leak-check full --check-device-heap yes)
   [ "$tool" = racecheck ] && extra=(--racecheck-report hazard)
+  start=$(date +%s)
+  out="$(timeout "$timeout_s" "$cs" --tool "$tool" --error-exitcode 99 "${extra[@]}" "$test" 2>&1)"
+  rc=$?
+  n="$(echo "$out" | grep -o 'ERROR SUMMARY: [0-9]* error' | grep -o '[0-9][0-9]*' | tail -1)"
+  n=${n:-0}
+  [ $rc -eq 99 ] && [ "$n" -eq 0 ] && n=1
+  echo "$out" >"$results/$tool.$name.out"
+  echo "$rc $n $(( $(date +%s) - start ))" >"$results/$tool.$name.res"
+}
+
+selected=()
+for test in "$here"/bin/*; do
+  name="$(basename "$test")"
+  [ "$name" = ceiling ] && continue
+  [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+  selected+=("$test")
+done
+
+for tool in $tools; do
+  for test in "${selected[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$max_jobs" ]; do wait -n; done
+    check_one "$tool" "$test" &
+  done
+done
+wait
+
+# The report, in a fixed order whatever order the runs finished in.
+summaries=()
+status=0
+for tool in $tools; do
   tests=0 errors=0 failed=0
-  for test in "$here"/bin/*; do
+  for test in "${selected[@]}"; do
     name="$(basename "$test")"
-    [ "$name" = ceiling ] && continue
-    [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
     tests=$((tests + 1))
+    read -r rc n seconds <"$results/$tool.$name.res"
     echo "== $tool $name" >>"$log"
-    start=$(date +%s)
-    out="$(timeout "$timeout_s" "$cs" --tool "$tool" --error-exitcode 99 "${extra[@]}" "$test" 2>&1)"
-    rc=$?
-    echo "$out" >>"$log"
-    n="$(echo "$out" | grep -o 'ERROR SUMMARY: [0-9]* error' | grep -o '[0-9][0-9]*' | tail -1)"
-    n=${n:-0}
-    [ $rc -eq 99 ] && [ "$n" -eq 0 ] && n=1
+    cat "$results/$tool.$name.out" >>"$log"
     errors=$((errors + n))
     verdict=clean
-    if [ $rc -ne 0 ]; then
+    if [ "$rc" -ne 0 ]; then
       failed=$((failed + 1))
       status=1
       case $rc in
@@ -66,9 +97,10 @@ for tool in $tools; do
         124) verdict="timed out after ${timeout_s}s" ;;
         *) verdict="test failed (exit $rc)" ;;
       esac
-      echo "$out" | grep -E '^========= (Invalid|Race|Barrier|Error|  )|^\s+(at|by) |FAIL' | head -8 | sed "s/^/[$tool $name] /"
+      grep -E '^========= (Invalid|Race|Barrier|Error|  )|^\s+(at|by) |FAIL' "$results/$tool.$name.out" | head -8 |
+        sed "s/^/[$tool $name] /"
     fi
-    printf '%-10s %-36s %-24s %ss\n' "$tool" "$name" "$verdict" "$(( $(date +%s) - start ))" | tee -a "$log"
+    printf '%-10s %-36s %-24s %ss\n' "$tool" "$name" "$verdict" "$seconds" | tee -a "$log"
   done
   summaries+=("SANITIZE|$tool|$tests tests|$errors errors|$failed failed")
 done
