@@ -14,6 +14,10 @@
 # Kernels come from examples/ in the repo when there, else from ../shared/spec/examples.
 # A configuration that fails to build is reported and left out; the exit status is
 # 1 when any did, 2 when nothing could be built.
+# A configuration with a run-time environment (the 6th column: words NAME=VALUE, `@/`
+# standing for the .gpu folder) is built into libexec/, and bin/<name> is a small
+# script that runs it with that environment: run_all.sh and gpu_sanitize.sh run it
+# like any other test. The LD_PRELOAD shims it may name are built into lib/.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -22,7 +26,7 @@ cuda="${CUDA_HOME:-/usr/local/cuda}"
 out=.gpu
 log="$out/build.log"
 
-# name | .tl file | tlc options | host program | host compiler defines
+# name | .tl file | tlc options | host program | host compiler defines | run-time environment
 configs=(
   "tile_copy|tile_copy.tl||tile_copy.cpp|"
   "tile_copy_simt|tile_copy_simt.tl||tile_copy.cpp|"
@@ -55,6 +59,12 @@ configs=(
   "launcher_hostile_smem227k|tile_copy.tl|-D BM=227 -D BN=512|launcher_hostile.cpp|"
   "launcher_hostile_tma|tile_copy_prefer_tma.tl||launcher_hostile.cpp|-DTLC_LAST_ERROR=tile_copy_prefer_tma_last_error"
   "launcher_hostile_strided|strided_copy_tma.tl||launcher_hostile_strided.cpp|"
+  # Dynamic shared memory beyond the device's opt-in limit, on the real driver: the shim
+  # (tests/gpu/smem_limit_shim.c, preloaded) pretends an sm_86-sized limit of 101376 B.
+  # 227 KB is refused naming both sizes, 64 KB (still an opt-in) runs; unshimmed, 227 KB runs.
+  "launcher_smem_limit_refused|tile_copy.tl|-D BM=227 -D BN=512|launcher_smem_limit.cpp|-DTLC_EXPECT_REFUSED=1|LD_PRELOAD=@/lib/libsmem_limit_shim.so TLC_SHIM_SMEM_OPTIN=101376"
+  "launcher_smem_limit_fits|tile_copy.tl|-D BM=64 -D BN=512|launcher_smem_limit.cpp||LD_PRELOAD=@/lib/libsmem_limit_shim.so TLC_SHIM_SMEM_OPTIN=101376"
+  "launcher_smem_limit_unshimmed|tile_copy.tl|-D BM=227 -D BN=512|launcher_smem_limit.cpp||"
   # Two cubins in one header (sm_100a through the retargeted sm_90 PTX): an H100/H200
   # must load the sm_90a one and compute the same result.
   "tile_copy_sm90a_sm100a|tile_copy.tl|--arch=sm_90a,sm_100a|tile_copy.cpp|-DTLC_EXPECT_ARCH=\"sm_90a\""
@@ -89,7 +99,7 @@ if [ ! -x "$tlc" ]; then
 fi
 
 rm -rf "$out"
-mkdir -p "$out/bin" "$out/kernels"
+mkdir -p "$out/bin" "$out/kernels" "$out/lib" "$out/libexec"
 : >"$log"
 
 find_source() {  # the .tl file by name: the repo's examples first, then the spec's
@@ -104,8 +114,32 @@ link_flags=(-L"$cuda/lib64/stubs" -lcuda -static-libstdc++ -static-libgcc -s)
 
 built=()
 failed=()
+
+# The LD_PRELOAD shims (host compiler, no CUDA library: they forward to libcuda through
+# dlsym(RTLD_NEXT)). A configuration naming one that failed to build fails to run.
+echo "== lib/libsmem_limit_shim.so" >>"$log"
+if ! gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -I"$cuda/include" tests/gpu/smem_limit_shim.c \
+         -o "$out/lib/libsmem_limit_shim.so" -ldl >>"$log" 2>&1; then
+  failed+=("libsmem_limit_shim.so (failed to compile)")
+fi
+
+# bin/<name>: runs libexec/<name> with the environment words of its configuration.
+write_wrapper() {  # name, environment
+  local words=() word
+  read -r -a words <<<"$2"
+  {
+    echo '#!/bin/sh'
+    echo "# Written by scripts/build_gpu_tests.sh: runs the test $1 with its environment."
+    echo 'here="$(cd "$(dirname "$0")/.." && pwd)"'
+    printf 'exec env'
+    for word in "${words[@]}"; do printf ' %s' "${word//@\//\"\$here\"/}"; done
+    echo " \"\$here/libexec/$1\" \"\$@\""
+  } >"$out/bin/$1"
+  chmod +x "$out/bin/$1"
+}
+
 for config in "${configs[@]}"; do
-  IFS='|' read -r name source tlc_options program defines <<<"$config"
+  IFS='|' read -r name source tlc_options program defines environment <<<"$config"
   [ -n "${TLC_GPU_ONLY:-}" ] && ! [[ "$name" =~ $TLC_GPU_ONLY ]] && continue
   kdir="$out/kernels/$name"
   mkdir -p "$kdir"
@@ -128,13 +162,17 @@ for config in "${configs[@]}"; do
 
   # The host program, with this configuration's header.
   read -r -a extra_defines <<<"$defines"  # words; quotes inside stay literal
+  bindir=bin
+  [ -z "$environment" ] || bindir=libexec  # bin/<name> will be its wrapper
   cmd=(g++ "${host_flags[@]}" -I"$kdir" "-DTLC_KERNEL_HEADER=\"${header#./}\"" "-DTLC_TEST_NAME=\"$name\""
-       "${extra_defines[@]}" "tests/gpu/$program" -o "$out/bin/$name" "${link_flags[@]}")
+       "${extra_defines[@]}" "tests/gpu/$program" -o "$out/$bindir/$name"
+       "${link_flags[@]}")
   echo "== $name: ${cmd[*]}" >>"$log"
   if ! "${cmd[@]}" >>"$log" 2>&1; then
     failed+=("$name (host program failed to compile)")
     continue
   fi
+  [ -z "$environment" ] || write_wrapper "$name" "$environment"
   built+=("$name")
 done
 

@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,15 @@ class DeviceBuffer {
       return std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == kGuardByte; });
     };
     return intact(front) && intact(back);
+  }
+  // True when nothing wrote to this buffer since poison(): the payload still holds the
+  // poison bytes and the zones around it the guard pattern. Waits for all work first.
+  bool untouchedSincePoison() const {
+    CU_CHECK(cuCtxSynchronize());
+    std::vector<uint8_t> payload(bytes_);
+    download(payload.data());
+    return std::all_of(payload.begin(), payload.end(), [](uint8_t b) { return b == kPoisonByte; }) &&
+           guardsIntact();
   }
 
  private:
@@ -327,6 +337,17 @@ struct Result {
   std::string variant;  // the device entry the launcher picked, or a note
 };
 
+// A row that is not timed: a check whose result is only PASS or FAIL.
+inline Result untimedResult(const std::string& name, const std::string& shape, bool pass,
+                            const std::string& variant = "-") {
+  Result r;
+  r.name = name;
+  r.shape = shape;
+  r.pass = pass;
+  r.variant = variant;
+  return r;
+}
+
 inline int& failureCount() {
   static int failures = 0;
   return failures;
@@ -365,6 +386,26 @@ inline bool launchAndWait(CUresult launched, Checker& check) {
     return false;
   }
   return true;
+}
+
+// A launch that the launcher must refuse before anything runs: `got` must be
+// CUDA_ERROR_INVALID_VALUE and `message` (from <prefix>_last_error()) must begin with
+// "<launcher>: CUDA_ERROR_INVALID_VALUE: " and hold every string of `want` (they name
+// the offending argument, or the sizes). Prints the message as a comment line, and
+// what is wrong on stderr. The caller checks that its buffers were not written.
+inline bool isRefusal(const char* what, CUresult got, const std::string& message, const std::string& launcher,
+                      std::initializer_list<std::string> want) {
+  bool pass = got == CUDA_ERROR_INVALID_VALUE && message.find(launcher + ": CUDA_ERROR_INVALID_VALUE: ") == 0;
+  std::string wanted;
+  for (const std::string& w : want) {
+    if (message.find(w) == std::string::npos) pass = false;
+    wanted += (wanted.empty() ? "'" : ", '") + w + "'";
+  }
+  std::printf("#   %-30s %-26s %s\n", what, errorName(got), message.c_str());
+  if (!pass)
+    std::fprintf(stderr, "    %s: got %s '%s', want CUDA_ERROR_INVALID_VALUE and a message from %s holding %s\n", what,
+                 errorName(got), message.c_str(), launcher.c_str(), wanted.c_str());
+  return pass;
 }
 
 inline std::string shapeString(std::initializer_list<long long> dims, const char* dtype) {

@@ -20,8 +20,9 @@
 // one launcher argument (checked below at compile time, from the launcher's type).
 // Dynamic shared memory beyond the device's limit is refused at compile time
 // (tests/golden/limits), and for a device smaller than the kernel's target by the
-// launcher, which names both sizes: tests/unit/test_header.cpp runs that refusal
-// against a mock driver with a smaller limit (no GPU here has less than its target).
+// launcher, which names both sizes: launcher_smem_limit.cpp tests that refusal on the
+// real GPU under a shim that pretends a smaller limit, tests/unit/test_header.cpp
+// against a mock driver.
 #include "harness.h"
 
 #include <climits>
