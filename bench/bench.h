@@ -27,6 +27,8 @@ namespace bench {
 using gpu_test::Checker;
 using gpu_test::DeviceBuffer;
 using gpu_test::Gpu;
+using gpu_test::bufferSets;
+using gpu_test::fillSets;
 
 inline bool dryRun() {
   const char* v = std::getenv("BENCH_DRY_RUN");
@@ -143,21 +145,6 @@ struct Case {
 // Buffer sets to rotate over for a set of `bytesPerSet` (the harness's rule: their
 // total at least 3x the L2, at most 32 sets and 2 GiB).
 inline int rotationSets(size_t bytesPerSet) { return gpu_test::rotationSets(bytesPerSet); }
-
-// `count` buffers of `bytes` each.
-inline std::vector<DeviceBuffer> buffers(int count, size_t bytes) {
-  std::vector<DeviceBuffer> v;
-  v.reserve(count);
-  for (int i = 0; i < count; ++i) v.emplace_back(bytes);
-  return v;
-}
-
-// Uploads `host` into set 0 and copies it to the other sets on the device.
-template <class T>
-void fillSets(std::vector<DeviceBuffer>& sets, const std::vector<T>& host) {
-  sets[0].upload(host.data());
-  for (size_t s = 1; s < sets.size(); ++s) sets[s].copyFrom(sets[0]);
-}
 
 inline std::string dims(std::initializer_list<long long> d, const char* dtype) {
   return gpu_test::shapeString(d, dtype);

@@ -16,7 +16,7 @@ void benchAxpy(int M, int N, const char* size) {
   std::vector<float> a(count), b(count), c(count);
   gpu_test::fillUniform(a, 11u * M + N);
   gpu_test::fillUniform(b, 13u * M + N);
-  auto as = bench::buffers(sets, bytes), bs = bench::buffers(sets, bytes), cs = bench::buffers(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes), bs = bench::bufferSets(sets, bytes), cs = bench::bufferSets(sets, bytes);
   bench::fillSets(as, a);
   bench::fillSets(bs, b);
   cs[0].poison();

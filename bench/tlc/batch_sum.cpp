@@ -41,7 +41,7 @@ void benchBatchSum(int K, int M, int N, const char* size) {
   std::vector<uint16_t> a(plane * K);
   std::vector<float> c(plane);
   fillHalf(a, 23u * K + 7u * M + N);
-  auto as = bench::buffers(sets, inBytes), cs = bench::buffers(sets, outBytes);
+  auto as = bench::bufferSets(sets, inBytes), cs = bench::bufferSets(sets, outBytes);
   bench::fillSets(as, a);
   cs[0].poison();
 

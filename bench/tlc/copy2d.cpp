@@ -16,7 +16,7 @@ void benchCopy(int M, int N, const char* size) {
   const int sets = bench::rotationSets(2 * bytes);
   std::vector<uint16_t> a(size_t(M) * N), b(a.size());
   gpu_test::fillRandomBits(a, 101u * M + N);
-  auto as = bench::buffers(sets, bytes), bs = bench::buffers(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes), bs = bench::bufferSets(sets, bytes);
   bench::fillSets(as, a);
   bs[0].poison();
 

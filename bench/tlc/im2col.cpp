@@ -59,7 +59,7 @@ int main() {
             const size_t row = (size_t(n) * OH + oh) * OW + ow, col0 = (size_t(kh) * KW + kw) * C;
             std::memcpy(&want[row * cols + col0], &img[((size_t(n) * H + ih) * W + iw) * C], size_t(C) * 2);
           }
-  auto imgs = bench::buffers(sets, imgBytes), colsets = bench::buffers(sets, colBytes);
+  auto imgs = bench::bufferSets(sets, imgBytes), colsets = bench::bufferSets(sets, colBytes);
   bench::fillSets(imgs, img);
   colsets[0].poison();
 

@@ -13,7 +13,7 @@ void benchTwice(int M, int N, const char* size) {
   const int sets = bench::rotationSets(3 * bytes);
   std::vector<float> a(count), b(count), c(count);
   gpu_test::fillUniform(a, 19u * M + N, -10.0f, 10.0f);
-  auto as = bench::buffers(sets, bytes), bs = bench::buffers(sets, bytes), cs = bench::buffers(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes), bs = bench::bufferSets(sets, bytes), cs = bench::bufferSets(sets, bytes);
   bench::fillSets(as, a);
   bs[0].poison();
   cs[0].poison();

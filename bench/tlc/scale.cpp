@@ -14,7 +14,7 @@ void benchScale(int n, const char* size) {
   const int sets = bench::rotationSets(2 * bytes);
   std::vector<float> p(n), q(n);
   gpu_test::fillUniform(p, 17u + n, -100.0f, 100.0f);
-  auto ps = bench::buffers(sets, bytes), qs = bench::buffers(sets, bytes);
+  auto ps = bench::bufferSets(sets, bytes), qs = bench::bufferSets(sets, bytes);
   bench::fillSets(ps, p);
   qs[0].poison();
 

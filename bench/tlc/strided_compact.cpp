@@ -15,7 +15,7 @@ void benchCompact(int M, int N, int ldx, const char* size) {
   std::vector<uint16_t> x(inCount), y(outCount), want(outCount);
   gpu_test::fillRandomBits(x, 29u * M + N + ldx);
   for (int m = 0; m < M; ++m) std::memcpy(&want[size_t(m) * N], &x[size_t(m) * ldx], size_t(N) * 2);
-  auto xs = bench::buffers(sets, inCount * 2), ys = bench::buffers(sets, outCount * 2);
+  auto xs = bench::bufferSets(sets, inCount * 2), ys = bench::bufferSets(sets, outCount * 2);
   bench::fillSets(xs, x);
   ys[0].poison();
 

@@ -30,7 +30,7 @@ void benchTranspose(int M, int N, const char* size) {
   gpu_test::fillRandomBits(a, 31u * M + N);
   for (int m = 0; m < M; ++m)
     for (int n = 0; n < N; ++n) want[size_t(n) * M + m] = a[size_t(m) * N + n];
-  auto as = bench::buffers(sets, bytes), ats = bench::buffers(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes), ats = bench::bufferSets(sets, bytes);
   bench::fillSets(as, a);
   ats[0].poison();
 

@@ -169,7 +169,39 @@ class DeviceBuffer {
   size_t bytes_ = 0, total_ = 0, offset_ = 0;
 };
 
+// `count` buffers of `bytes` each (payloads `offset` bytes into their allocations):
+// the sets a timed test rotates over, rotationSets() of them.
+inline std::vector<DeviceBuffer> bufferSets(int count, size_t bytes, size_t offset = 0) {
+  std::vector<DeviceBuffer> sets;
+  sets.reserve(count);
+  for (int i = 0; i < count; ++i) sets.emplace_back(bytes, offset);
+  return sets;
+}
+
+// Uploads `host` into set 0 and copies it to the other sets on the device.
+template <class T>
+void fillSets(std::vector<DeviceBuffer>& sets, const std::vector<T>& host) {
+  sets[0].upload(host.data());
+  for (size_t s = 1; s < sets.size(); ++s) sets[s].copyFrom(sets[0]);
+}
+
 // ------------------------------------------------------------------ data
+
+// The raw bits of an element of `Bytes` bytes (2: fp16 and bf16, 4: fp32), for tests
+// that move elements without arithmetic and compare them bit-exactly. Any other size
+// does not compile.
+template <int Bytes>
+struct RawBitsOfSize;
+template <>
+struct RawBitsOfSize<2> {
+  using type = uint16_t;
+};
+template <>
+struct RawBitsOfSize<4> {
+  using type = uint32_t;
+};
+template <int Bytes>
+using RawBits = typename RawBitsOfSize<Bytes>::type;
 
 // A small fast generator with a fixed seed per test: runs are reproducible.
 class Random {
@@ -216,6 +248,25 @@ inline int rotationSets(size_t bytesPerSet) {
   size_t want = (3 * gpu().l2Bytes + bytesPerSet - 1) / bytesPerSet;
   size_t cap = std::max<size_t>(1, (size_t(2) << 30) / bytesPerSet);
   return static_cast<int>(std::clamp<size_t>(want, 1, std::min<size_t>(32, cap)));
+}
+
+// ------------------------------------------------------------------ variants
+
+// A launcher header's <kernel>_variant_entry: the entry name of variant v, NULL past the last.
+using VariantEntryFn = const char* (*)(int);
+
+// How many variants the kernel has; the last one is the general (fallback) variant.
+inline int variantCount(VariantEntryFn entry) {
+  int n = 0;
+  while (entry(n) != nullptr) ++n;
+  return n;
+}
+
+// The comment line a test program starts with: "# <test> on <GPU> (2 variants: a b)".
+inline void printVariants(const char* test, VariantEntryFn entry) {
+  std::printf("# %s on %s (%d variants:", test, gpu().name.c_str(), variantCount(entry));
+  for (int v = 0; v < variantCount(entry); ++v) std::printf(" %s", entry(v));
+  std::printf(")\n");
 }
 
 // ------------------------------------------------------------------ checking
@@ -278,6 +329,13 @@ class Checker {
   size_t count_ = 0, bad_ = 0;
   double maxErr_ = 0;
 };
+
+// Fails `check` unless the launcher picked variant `want` (0: the most specialized).
+inline void expectVariant(Checker& check, int got, int want) {
+  if (got == want) return;
+  std::fprintf(stderr, "    variant %d chosen, want %d\n", got, want);
+  check.fail("wrong variant");
+}
 
 // ------------------------------------------------------------------ timing
 
@@ -412,6 +470,83 @@ inline std::string shapeString(std::initializer_list<long long> dims, const char
   std::string s;
   for (long long d : dims) s += (s.empty() ? "" : "x") + std::to_string(d);
   return s + " " + dtype;
+}
+
+// ------------------------------------------------------------------ 2-D copies
+
+// The launcher of a copy kernel B = A, M x N row-major, M and N symbolic.
+using CopyLaunchFn = CUresult (*)(CUdeviceptr A, CUdeviceptr B, int32_t M, int32_t N, CUstream stream);
+
+// B = A of M x N fp16 through `launch`, bit-exact: A random, B poisoned, every element
+// of B compared, nothing written outside B. Timed (one buffer set) from 4M elements
+// on. One row, `name` and `entry` (the variant) in it.
+inline void testFp16Copy(const char* name, CopyLaunchFn launch, const char* entry, int M, int N) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N);
+  Checker check;
+  std::vector<uint16_t> a(count), b(count);
+  fillRandomBits(a, 104729u * M + N);
+  DeviceBuffer da(count * 2), db(count * 2);
+  da.upload(a.data());
+  db.poison();
+  if (launchAndWait(launch(da.ptr(), db.ptr(), M, N, g.stream), check)) {
+    db.download(b.data());
+    for (size_t i = 0; i < count; ++i) check.addBits(i, b[i], a[i]);
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  Result r;
+  r.name = name;
+  r.shape = shapeString({M, N}, "fp16");
+  r.variant = entry;
+  r.bytes = 2.0 * count * 2;
+  if (check.passed() && count >= (1u << 22))
+    r.ms = medianMs([&](int) { return launch(da.ptr(), db.ptr(), M, N, g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+// Arguments a copy kernel without a general variant cannot take (A `offsetA` bytes
+// off its alignment, or an N the kernel cannot take): `launch` must return
+// CUDA_ERROR_INVALID_VALUE with a message from `lastError` that names `who` and says
+// "no fallback", and write nothing to B. One row: `name`, the shape and `what`.
+inline void testFp16CopyRefused(const char* name, CopyLaunchFn launch, const char* (*lastError)(), int M, int N,
+                                size_t offsetA, const char* who, const char* what) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N);
+  Checker check;
+  DeviceBuffer da(count * 2, offsetA), db(count * 2);
+  db.poison();
+  CUresult status = launch(da.ptr(), db.ptr(), M, N, g.stream);
+  const char* message = lastError();
+  if (status != CUDA_ERROR_INVALID_VALUE) check.fail("expected CUDA_ERROR_INVALID_VALUE");
+  if (!message || !std::strstr(message, who) || !std::strstr(message, "no fallback")) {
+    std::fprintf(stderr, "    message: %s\n", message ? message : "(null)");
+    check.fail("the message does not name the argument");
+  }
+  if (!db.untouchedSincePoison()) check.fail("wrote B although refused");
+  report(untimedResult(name, shapeString({M, N}, "fp16") + " " + what, check.passed(), "launcher error"));
+}
+
+// The rows of a copy kernel B = A (fp16) that has no general variant, so the launcher
+// must refuse what TMA cannot take (tma_descriptor.cpp, tma_explicit.cpp): ragged
+// shapes (M not a multiple of the tile's rows, N not of its columns), M = 1, one tile,
+// one tile and a row, a box wider than the tensor, two timed sizes; then A 2 bytes off
+// 16 and an odd N, each refused with a message naming the requirement. Rows are named
+// `name` and `name`_refused.
+inline void testTmaOnlyCopy(const std::string& name, CopyLaunchFn launch, const char* entry,
+                            const char* (*lastError)()) {
+  const std::string refused = name + "_refused";
+  testFp16Copy(name.c_str(), launch, entry, 1000, 1000);  // M % 64 != 0, N % 128 != 0
+  testFp16Copy(name.c_str(), launch, entry, 1, 256);      // M = 1
+  testFp16Copy(name.c_str(), launch, entry, 64, 128);     // one tile
+  testFp16Copy(name.c_str(), launch, entry, 65, 128);     // one tile and one row
+  testFp16Copy(name.c_str(), launch, entry, 130, 136);
+  testFp16Copy(name.c_str(), launch, entry, 127, 8);      // a box wider than the tensor
+  testFp16Copy(name.c_str(), launch, entry, 4096, 4096);  // timed
+  testFp16Copy(name.c_str(), launch, entry, 8192, 8192);  // timed
+  testFp16CopyRefused(refused.c_str(), launch, lastError, 100, 256, 2, "A aligned to 16 bytes", "A 2 bytes off");
+  testFp16CopyRefused(refused.c_str(), launch, lastError, 100, 1001, 0, "N % 8 == 0", "N odd");
 }
 
 // The exit status of a test program: 0 when every row passed.

@@ -54,15 +54,6 @@ namespace {
 
 using Elem = uint16_t;
 
-Result result(const std::string& shape, bool pass, const std::string& variant = "-") {
-  Result r;
-  r.name = TLC_TEST_NAME;
-  r.shape = shape;
-  r.pass = pass;
-  r.variant = variant;
-  return r;
-}
-
 std::string lastError() { return TLC_LAST_ERROR(); }
 
 // One refusal per row: the CUresult, the message (it must name the launcher and hold
@@ -74,25 +65,10 @@ void testRefused(const char* what, int32_t M, int32_t N, bool nullA, bool nullB,
   DeviceBuffer a(size_t(rows) * cols * sizeof(Elem), offsetA), b(size_t(rows) * cols * sizeof(Elem), offsetB);
   b.poison();
   CUresult got = tile_copy_launch(nullA ? 0 : a.ptr(), nullB ? 0 : b.ptr(), M, N, g.stream);
-  std::string message = lastError();
-  bool pass = got == CUDA_ERROR_INVALID_VALUE;
-  if (message.find("tile_copy_launch: CUDA_ERROR_INVALID_VALUE: ") != 0) pass = false;
-  std::string wanted;
-  for (const std::string& w : want) {
-    if (message.find(w) == std::string::npos) pass = false;
-    wanted += (wanted.empty() ? "'" : ", '") + w + "'";
-  }
-  CU_CHECK(cuStreamSynchronize(g.stream));
-  std::vector<uint8_t> out(b.bytes());
-  b.download(out.data());
-  bool untouched = std::all_of(out.begin(), out.end(), [](uint8_t x) { return x == DeviceBuffer::kPoisonByte; }) &&
-                   b.guardsIntact() && a.guardsIntact();
-  std::printf("#   %-30s %-26s %s\n", what, errorName(got), message.c_str());
-  if (!pass)
-    std::fprintf(stderr, "    %s: got %s '%s', want CUDA_ERROR_INVALID_VALUE and a message holding %s\n", what,
-                 errorName(got), message.c_str(), wanted.c_str());
+  bool pass = isRefusal(what, got, lastError(), "tile_copy_launch", want);
+  bool untouched = b.untouchedSincePoison() && a.guardsIntact();
   if (!untouched) std::fprintf(stderr, "    %s: a refused launch wrote to B\n", what);
-  report(result(std::string("refused: ") + what, pass && untouched));
+  report(untimedResult(TLC_TEST_NAME, std::string("refused: ") + what, pass && untouched));
 }
 
 // Zero sizes: success, nothing launched, nothing written, no message.
@@ -111,15 +87,11 @@ void testEmpty() {
     std::fprintf(stderr, "    an empty launch changed last_error to '%s'\n", lastError().c_str());
     pass = false;
   }
-  CU_CHECK(cuStreamSynchronize(g.stream));
-  std::vector<uint8_t> out(b.bytes());
-  b.download(out.data());
-  if (!std::all_of(out.begin(), out.end(), [](uint8_t x) { return x == DeviceBuffer::kPoisonByte; }) ||
-      !b.guardsIntact()) {
+  if (!b.untouchedSincePoison()) {
     std::fprintf(stderr, "    an empty launch wrote to B\n");
     pass = false;
   }
-  report(result("M = 0, N = 0, both, with NULL or odd pointers: no-op success", pass));
+  report(untimedResult(TLC_TEST_NAME, "M = 0, N = 0, both, with NULL or odd pointers: no-op success", pass));
 }
 
 // Valid but unaligned arguments run correctly on the general variant (or, aligned,
@@ -136,10 +108,7 @@ void testRuns(int32_t M, int32_t N, size_t offsetA, size_t offsetB, const std::s
   tile_copy_launch(0, 0, 1, 1, g.stream);  // a known message to compare with
   std::string before = lastError();
   int variant = tile_copy_select_variant(a.ptr(), b.ptr(), M, N);
-  if (variant != wantVariant) {
-    std::fprintf(stderr, "    variant %d chosen, want %d\n", variant, wantVariant);
-    check.fail("wrong variant");
-  }
+  expectVariant(check, variant, wantVariant);
   if (launchAndWait(tile_copy_launch(a.ptr(), b.ptr(), M, N, g.stream), check)) {
     b.download(out.data());
     for (size_t i = 0; i < count; ++i) check.addBits(i, out[i], in[i]);
@@ -147,7 +116,7 @@ void testRuns(int32_t M, int32_t N, size_t offsetA, size_t offsetB, const std::s
     if (!a.guardsIntact()) check.fail("wrote outside A");
   }
   if (lastError() != before) check.fail("a launch that ran changed last_error");
-  Result r = result(shape, check.passed(), tile_copy_variant_entry(variant));
+  Result r = untimedResult(TLC_TEST_NAME, shape, check.passed(), tile_copy_variant_entry(variant));
   r.maxErr = check.maxError();
   report(r);
 }

@@ -27,15 +27,6 @@ namespace {
 
 using Elem = uint16_t;
 
-Result result(const std::string& shape, bool pass, const std::string& variant = "-") {
-  Result r;
-  r.name = TLC_TEST_NAME;
-  r.shape = shape;
-  r.pass = pass;
-  r.variant = variant;
-  return r;
-}
-
 std::string lastError() { return strided_copy_tma_last_error(); }
 
 // Runs Y = X[M x N, rows ldx apart] and compares every element of Y.
@@ -51,10 +42,7 @@ void testRuns(int32_t M, int32_t N, int32_t ldx, size_t offsetX, int wantVariant
   strided_copy_launch(0, 0, 1, 1, 1, g.stream);  // a known message to compare with
   std::string before = lastError();
   int variant = strided_copy_select_variant(xs.ptr(), ys.ptr(), M, N, ldx);
-  if (variant != wantVariant) {
-    std::fprintf(stderr, "    variant %d chosen, want %d\n", variant, wantVariant);
-    check.fail("wrong variant");
-  }
+  expectVariant(check, variant, wantVariant);
   if (launchAndWait(strided_copy_launch(xs.ptr(), ys.ptr(), M, N, ldx, g.stream), check)) {
     ys.download(y.data());
     for (int32_t m = 0; m < M; ++m)
@@ -66,7 +54,7 @@ void testRuns(int32_t M, int32_t N, int32_t ldx, size_t offsetX, int wantVariant
   if (lastError() != before) check.fail("a launch that ran changed last_error");
   std::string shape = std::to_string(M) + "x" + std::to_string(N) + " ldx=" + std::to_string(ldx) + " (" +
                       std::to_string(ldx * 2) + " B)" + (offsetX ? ", X " + std::to_string(offsetX) + " B off 16" : "");
-  Result r = result(shape, check.passed(), strided_copy_variant_entry(variant));
+  Result r = untimedResult(TLC_TEST_NAME, shape, check.passed(), strided_copy_variant_entry(variant));
   r.maxErr = check.maxError();
   report(r);
 }
@@ -76,18 +64,10 @@ void testRefused(const char* what, int32_t M, int32_t N, int32_t ldx, bool nullX
   DeviceBuffer xs(size_t(256) * 512 * sizeof(Elem)), ys(size_t(256) * 256 * sizeof(Elem));
   ys.poison();
   CUresult got = strided_copy_launch(nullX ? 0 : xs.ptr(), ys.ptr(), M, N, ldx, g.stream);
-  std::string message = lastError();
-  bool pass = got == CUDA_ERROR_INVALID_VALUE && message.find("strided_copy_launch: CUDA_ERROR_INVALID_VALUE: ") == 0;
-  for (const std::string& w : want) pass = pass && message.find(w) != std::string::npos;
-  CU_CHECK(cuStreamSynchronize(g.stream));
-  std::vector<uint8_t> out(ys.bytes());
-  ys.download(out.data());
-  bool untouched = std::all_of(out.begin(), out.end(), [](uint8_t b) { return b == DeviceBuffer::kPoisonByte; }) &&
-                   ys.guardsIntact();
-  std::printf("#   %-26s %-26s %s\n", what, errorName(got), message.c_str());
-  if (!pass) std::fprintf(stderr, "    %s: got %s '%s'\n", what, errorName(got), message.c_str());
+  bool pass = isRefusal(what, got, lastError(), "strided_copy_launch", want);
+  bool untouched = ys.untouchedSincePoison();
   if (!untouched) std::fprintf(stderr, "    %s: a refused launch wrote to Y\n", what);
-  report(result(std::string("refused: ") + what, pass && untouched));
+  report(untimedResult(TLC_TEST_NAME, std::string("refused: ") + what, pass && untouched));
 }
 
 }  // namespace

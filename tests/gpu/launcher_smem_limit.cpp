@@ -60,10 +60,7 @@ void testLaunch(size_t offsetA, int wantVariant, int limit) {
   std::string shape = std::to_string(M) + "x" + std::to_string(N) + (offsetA ? ", A 2 bytes off 16" : " aligned") +
                       ", needs " + std::to_string(info->shared_bytes) + " B of " + std::to_string(limit) + " B";
   Checker check;
-  if (variant != wantVariant) {
-    std::fprintf(stderr, "    variant %d chosen, want %d\n", variant, wantVariant);
-    check.fail("wrong variant");
-  }
+  expectVariant(check, variant, wantVariant);
   if (TLC_EXPECT_REFUSED) {
     CUresult got = tile_copy_launch(a.ptr(), b.ptr(), M, N, g.stream);
     std::string need = "dynamic shared memory " + std::to_string(info->shared_bytes) + " B (and ";

@@ -29,21 +29,9 @@
 
 using namespace gpu_test;
 
-#if TLC_ELEM_BYTES == 2
-using Elem = uint16_t;
-#elif TLC_ELEM_BYTES == 4
-using Elem = uint32_t;
-#else
-#error "TLC_ELEM_BYTES must be 2 or 4"
-#endif
+using Elem = RawBits<TLC_ELEM_BYTES>;  // 2 or 4
 
 namespace {
-
-int variantCount() {
-  int n = 0;
-  while (tile_copy_variant_entry(n) != nullptr) ++n;
-  return n;
-}
 
 // One shape; `offset` shifts both base pointers by that many bytes (a sub-view of a
 // larger allocation).
@@ -56,20 +44,15 @@ void testShape(int M, int N, size_t offset, bool time = true) {
   std::vector<Elem> a(count), b(count);
   fillRandomBits(a, 1000003u * M + N);
   const int sets = rotationSets(2 * bytes);
-  std::vector<DeviceBuffer> as, bs;
-  for (int s = 0; s < sets; ++s) {
-    as.emplace_back(bytes, offset);
-    bs.emplace_back(bytes, offset);
-  }
-  as[0].upload(a.data());
-  for (int s = 1; s < sets; ++s) as[s].copyFrom(as[0]);
+  std::vector<DeviceBuffer> as = bufferSets(sets, bytes, offset), bs = bufferSets(sets, bytes, offset);
+  fillSets(as, a);
   bs[0].poison();
 
   const int variant = tile_copy_select_variant(as[0].ptr(), bs[0].ptr(), M, N);
   const char* entry = tile_copy_variant_entry(variant);
   // Whatever the specialized variants assume, an odd N or a pointer off 16-byte
   // alignment must fall through to the general one (the last).
-  if ((N % 2 != 0 || offset % 16 != 0) && variant != variantCount() - 1)
+  if ((N % 2 != 0 || offset % 16 != 0) && variant != variantCount(tile_copy_variant_entry) - 1)
     check.fail("a specialized variant was picked for an odd N or a misaligned pointer");
 
   if (launchAndWait(tile_copy_launch(as[0].ptr(), bs[0].ptr(), M, N, g.stream), check)) {
@@ -111,18 +94,8 @@ void testArgumentChecks() {
   expect(tile_copy_launch(a.ptr(), b.ptr(), -1, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "M = -1");
   expect(tile_copy_launch(0, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A = NULL");
   expect(tile_copy_launch(a.ptr() + 1, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A + 1 byte");
-  CU_CHECK(cuStreamSynchronize(g.stream));
-  std::vector<uint8_t> out(b.bytes());
-  b.download(out.data());
-  if (!std::all_of(out.begin(), out.end(), [](uint8_t x) { return x == DeviceBuffer::kPoisonByte; }) ||
-      !b.guardsIntact())
-    check.fail("a refused or empty launch wrote to B");
-  Result r;
-  r.name = TLC_TEST_NAME;
-  r.shape = "argument checks";
-  r.pass = check.passed();
-  r.variant = "-";
-  report(r);
+  if (!b.untouchedSincePoison()) check.fail("a refused or empty launch wrote to B");
+  report(untimedResult(TLC_TEST_NAME, "argument checks", check.passed()));
 }
 
 #ifdef TLC_EXPECT_ARCH
@@ -135,21 +108,16 @@ void testArchPicked() {
   std::printf("# the header embeds %s; this device runs the %s cubin\n", info ? info->arch : "?",
               picked ? picked : "(none)");
   if (!picked || std::strcmp(picked, TLC_EXPECT_ARCH) != 0) check.fail("tile_copy_arch() is not " TLC_EXPECT_ARCH);
-  Result r;
-  r.name = TLC_TEST_NAME;
-  r.shape = std::string("arch picked: ") + (picked ? picked : "none") + " (want " TLC_EXPECT_ARCH ")";
-  r.variant = "-";
-  r.pass = check.passed();
-  report(r);
+  report(untimedResult(TLC_TEST_NAME,
+                       std::string("arch picked: ") + (picked ? picked : "none") + " (want " TLC_EXPECT_ARCH ")",
+                       check.passed()));
 }
 #endif
 
 }  // namespace
 
 int main() {
-  std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
-  for (int v = 0; v < variantCount(); ++v) std::printf(" %s", tile_copy_variant_entry(v));
-  std::printf(")\n");
+  printVariants(TLC_TEST_NAME, tile_copy_variant_entry);
 #ifdef TLC_EXPECT_ARCH
   testArchPicked();
 #endif

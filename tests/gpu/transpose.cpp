@@ -26,21 +26,9 @@
 
 using namespace gpu_test;
 
-#if TLC_ELEM_BYTES == 2
-using Elem = uint16_t;
-#elif TLC_ELEM_BYTES == 4
-using Elem = uint32_t;
-#else
-#error "TLC_ELEM_BYTES must be 2 or 4"
-#endif
+using Elem = RawBits<TLC_ELEM_BYTES>;  // 2 or 4
 
 namespace {
-
-int variantCount() {
-  int n = 0;
-  while (transpose2d_variant_entry(n) != nullptr) ++n;
-  return n;
-}
 
 void testShape(int M, int N, size_t offset, bool time = true) {
   Gpu& g = gpu();
@@ -53,18 +41,13 @@ void testShape(int M, int N, size_t offset, bool time = true) {
   for (size_t m = 0; m < size_t(M); ++m)
     for (size_t n = 0; n < size_t(N); ++n) want[n * M + m] = a[m * N + n];
   const int sets = time ? rotationSets(2 * bytes) : 1;
-  std::vector<DeviceBuffer> as, ats;
-  for (int s = 0; s < sets; ++s) {
-    as.emplace_back(bytes, offset);
-    ats.emplace_back(bytes, offset);
-  }
-  as[0].upload(a.data());
-  for (int s = 1; s < sets; ++s) as[s].copyFrom(as[0]);
+  std::vector<DeviceBuffer> as = bufferSets(sets, bytes, offset), ats = bufferSets(sets, bytes, offset);
+  fillSets(as, a);
   ats[0].poison();
 
   const int variant = transpose2d_select_variant(as[0].ptr(), ats[0].ptr(), M, N);
   const char* entry = transpose2d_variant_entry(variant);
-  if (offset % 16 != 0 && variant != variantCount() - 1)
+  if (offset % 16 != 0 && variant != variantCount(transpose2d_variant_entry) - 1)
     check.fail("a specialized variant was picked for a pointer off 16-byte alignment");
 
   if (launchAndWait(transpose2d_launch(as[0].ptr(), ats[0].ptr(), M, N, g.stream), check)) {
@@ -91,9 +74,7 @@ void testShape(int M, int N, size_t offset, bool time = true) {
 }  // namespace
 
 int main() {
-  std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
-  for (int v = 0; v < variantCount(); ++v) std::printf(" %s", transpose2d_variant_entry(v));
-  std::printf(")\n");
+  printVariants(TLC_TEST_NAME, transpose2d_variant_entry);
   testShape(1, 1, 0, false);
   testShape(65, 63, 0, false);
   testShape(256, 512, 0, false);
