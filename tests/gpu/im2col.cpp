@@ -14,45 +14,14 @@
 #ifndef TLC_TEST_NAME
 #define TLC_TEST_NAME "im2col"
 #endif
-#ifndef IM_NB
-#define IM_NB 8
-#endif
-#ifndef IM_H
-#define IM_H 56
-#endif
-#ifndef IM_W
-#define IM_W 56
-#endif
-#ifndef IM_C
-#define IM_C 64
-#endif
-#ifndef IM_KW
-#define IM_KW 3
-#endif
-#ifndef IM_S
-#define IM_S 1
-#endif
-#ifndef IM_D
-#define IM_D 1
-#endif
-#ifndef IM_P
-#define IM_P 1
-#endif
-
+#include "im2col_reference.h"  // the geometry (IM_NB, ...) and the CPU reference
 #include TLC_KERNEL_HEADER
 
 using namespace gpu_test;
 
 namespace {
 
-constexpr int NB = IM_NB, H = IM_H, W = IM_W, C = IM_C, KW = IM_KW, S = IM_S, D = IM_D, P = IM_P;
-constexpr int OH = (H + 2 * P - D * (KW - 1) - 1) / S + 1, OW = (W + 2 * P - D * (KW - 1) - 1) / S + 1;
-
-int variantCount() {
-  int n = 0;
-  while (unfold_variant_entry(n) != nullptr) ++n;
-  return n;
-}
+using namespace im2col;
 
 void testOnce(size_t offset, bool time) {
   Gpu& g = gpu();
@@ -60,35 +29,18 @@ void testOnce(size_t offset, bool time) {
   const size_t imgBytes = imgCount * 2, colBytes = rows * cols * 2;
   Checker check;
 
-  std::vector<uint16_t> img(imgCount), col(rows * cols), want(rows * cols, 0);
+  std::vector<uint16_t> img(imgCount), col(rows * cols);
   fillRandomBits(img, 7919u * NB + 31u * C + 7u * S + D);
-  // The reference, straight from the definition (a zero is +0.0 in fp16).
-  for (int n = 0; n < NB; ++n)
-    for (int oh = 0; oh < OH; ++oh)
-      for (int ow = 0; ow < OW; ++ow)
-        for (int kh = 0; kh < KW; ++kh)
-          for (int kw = 0; kw < KW; ++kw)
-            for (int c = 0; c < C; ++c) {
-              const int ih = oh * S - P + kh * D, iw = ow * S - P + kw * D;
-              const size_t row = (size_t(n) * OH + oh) * OW + ow, k = (size_t(kh) * KW + kw) * C + c;
-              want[row * cols + k] = (ih < 0 || ih >= H || iw < 0 || iw >= W)
-                                         ? uint16_t(0)
-                                         : img[((size_t(n) * H + ih) * W + iw) * C + c];
-            }
+  const std::vector<uint16_t> want = reference(img);
 
   const int sets = time ? rotationSets(imgBytes + colBytes) : 1;
-  std::vector<DeviceBuffer> imgs, colsets;
-  for (int s = 0; s < sets; ++s) {
-    imgs.emplace_back(imgBytes, offset);
-    colsets.emplace_back(colBytes, offset);
-  }
-  imgs[0].upload(img.data());
-  for (int s = 1; s < sets; ++s) imgs[s].copyFrom(imgs[0]);
+  std::vector<DeviceBuffer> imgs = bufferSets(sets, imgBytes, offset), colsets = bufferSets(sets, colBytes, offset);
+  fillSets(imgs, img);
   colsets[0].poison();
 
   const int variant = unfold_select_variant(imgs[0].ptr(), colsets[0].ptr());
   const char* entry = unfold_variant_entry(variant);
-  if (offset % 16 != 0 && variant != variantCount() - 1)
+  if (offset % 16 != 0 && variant != variantCount(unfold_variant_entry) - 1)
     check.fail("a specialized variant was picked for pointers off 16-byte alignment");
 
   if (launchAndWait(unfold_launch(imgs[0].ptr(), colsets[0].ptr(), g.stream), check)) {
@@ -115,9 +67,7 @@ void testOnce(size_t offset, bool time) {
 }  // namespace
 
 int main() {
-  std::printf("# %s on %s (%d variants:", TLC_TEST_NAME, gpu().name.c_str(), variantCount());
-  for (int v = 0; v < variantCount(); ++v) std::printf(" %s", unfold_variant_entry(v));
-  std::printf(")\n");
+  printVariants(TLC_TEST_NAME, unfold_variant_entry);
   testOnce(0, true);
   testOnce(2, false);  // 2 bytes past 16-byte alignment: the general variant
   return finish();
