@@ -466,6 +466,28 @@ inline bool isRefusal(const char* what, CUresult got, const std::string& message
   return pass;
 }
 
+// After a launch that ran: downloads `output` and compares every element bit-exactly
+// with `want`, then checks that nothing was written outside `output` or `input`
+// (their guard zones; "wrote outside B" names them).
+template <class Bits>
+void checkBitExact(Checker& check, const DeviceBuffer& output, const std::vector<Bits>& want, const char* outputName,
+                   const DeviceBuffer& input, const char* inputName) {
+  std::vector<Bits> got(want.size());
+  output.download(got.data());
+  for (size_t i = 0; i < want.size(); ++i) check.addBits(i, got[i], want[i]);
+  if (!output.guardsIntact()) check.fail((std::string("wrote outside ") + outputName).c_str());
+  if (!input.guardsIntact()) check.fail((std::string("wrote outside ") + inputName).c_str());
+}
+
+// Reports row `r` with the verdict and largest error of `check`; when `time` is set
+// and every check passed, also the median time of `launch(rep)` (medianMs).
+inline void reportChecked(Result r, const Checker& check, bool time, const std::function<CUresult(int)>& launch) {
+  if (check.passed() && time) r.ms = medianMs(launch);
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
 inline std::string shapeString(std::initializer_list<long long> dims, const char* dtype) {
   std::string s;
   for (long long d : dims) s += (s.empty() ? "" : "x") + std::to_string(d);

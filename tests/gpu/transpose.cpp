@@ -36,7 +36,7 @@ void testShape(int M, int N, size_t offset, bool time = true) {
   std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,At+" + std::to_string(offset) + "B" : "");
   Checker check;
 
-  std::vector<Elem> a(count), at(count), want(count);
+  std::vector<Elem> a(count), want(count);
   fillRandomBits(a, 7919u * M + N);
   for (size_t m = 0; m < size_t(M); ++m)
     for (size_t n = 0; n < size_t(N); ++n) want[n * M + m] = a[m * N + n];
@@ -50,25 +50,14 @@ void testShape(int M, int N, size_t offset, bool time = true) {
   if (offset % 16 != 0 && variant != variantCount(transpose2d_variant_entry) - 1)
     check.fail("a specialized variant was picked for a pointer off 16-byte alignment");
 
-  if (launchAndWait(transpose2d_launch(as[0].ptr(), ats[0].ptr(), M, N, g.stream), check)) {
-    ats[0].download(at.data());
-    for (size_t i = 0; i < count; ++i) check.addBits(i, at[i], want[i]);
-    if (!ats[0].guardsIntact()) check.fail("wrote outside At");
-    if (!as[0].guardsIntact()) check.fail("wrote outside A");
-  }
+  if (launchAndWait(transpose2d_launch(as[0].ptr(), ats[0].ptr(), M, N, g.stream), check))
+    checkBitExact(check, ats[0], want, "At", as[0], "A");
 
-  Result r;
-  r.name = TLC_TEST_NAME;
-  r.shape = shape;
-  r.variant = entry ? entry : "?";
+  Result r = untimedResult(TLC_TEST_NAME, shape, false, entry ? entry : "?");
   r.bytes = 2.0 * bytes;
-  if (check.passed() && time)
-    r.ms = medianMs([&](int rep) {
-      return transpose2d_launch(as[rep % sets].ptr(), ats[rep % sets].ptr(), M, N, g.stream);
-    });
-  r.pass = check.passed();
-  r.maxErr = check.maxError();
-  report(r);
+  reportChecked(r, check, time, [&](int rep) {
+    return transpose2d_launch(as[rep % sets].ptr(), ats[rep % sets].ptr(), M, N, g.stream);
+  });
 }
 
 }  // namespace
