@@ -82,6 +82,9 @@ configs=(
   "cluster_bias|cluster_bias.tl||cluster_bias.cpp|"
   "cluster_bias_mask4|cluster_bias_mask4.tl||cluster_bias.cpp|-DTLC_CLUSTER=4 -DTLC_LAST_ERROR=cluster_bias_mask4_last_error"
   "cluster_exchange|cluster_exchange.tl||cluster_exchange.cpp|"
+  # copy_cluster(dst_block=, remote_barrier=): bulk DSMEM copies and the SIMT fallback.
+  "cluster_ring|cluster_ring.tl||cluster_ring.cpp|"
+  "cluster_ring4|cluster_ring.tl|-D CL=4|cluster_ring.cpp|-DTLC_CLUSTER=4"
   "cluster_ranks|cluster_ranks.tl||cluster_ranks.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"

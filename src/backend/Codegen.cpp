@@ -355,12 +355,44 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       return;
     case IntrinsicOp::MbarrierWaitParity:
       // try_wait suspends for a while in hardware; the loop covers its time-outs.
+      // Cluster scope where another block arrives on the barrier with release at
+      // cluster scope (copy_cluster's remote_barrier=): the default is .acquire.cta.
       inlineAsm(
-          "{\n\t.reg .pred tlc_ready;\n"
-          "tlc_wait_${:uid}:\n\t"
-          "mbarrier.try_wait.parity.shared::cta.b64 tlc_ready, [$0], $1;\n\t"
-          "@!tlc_ready bra tlc_wait_${:uid};\n}",
+          std::string("{\n\t.reg .pred tlc_ready;\n"
+                      "tlc_wait_${:uid}:\n\t"
+                      "mbarrier.try_wait.parity") +
+              (op.immediate ? ".acquire.cluster" : "") +
+              ".shared::cta.b64 tlc_ready, [$0], $1;\n\t"
+              "@!tlc_ready bra tlc_wait_${:uid};\n}",
           "r,r", {sharedAddress32(op.args[0]), i32(op.args[1])});
+      return;
+    case IntrinsicOp::MbarrierArriveRemote: {
+      // One arrival on the barrier at the same offset in block `rank` (mapa gives
+      // its shared::cluster address), released at cluster scope: this thread's
+      // writes before it (and, through the block barrier before it, the block's)
+      // are visible to that block's waiters, which acquire at cluster scope.
+      int64_t bytes = 0;
+      if (auto k = ir::asConstInt(op.args[2])) bytes = *k;
+      std::string text = "{\n\t.reg .b32 tlc_bar;\n\tmapa.shared::cluster.u32 tlc_bar, $0, $1;\n\t";
+      if (bytes)
+        text += "mbarrier.arrive.expect_tx.release.cluster.shared::cluster.b64 _, [tlc_bar], $2;\n}";
+      else
+        text += "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [tlc_bar];\n}";
+      std::vector<llvm::Value*> operands = {sharedAddress32(op.args[0]), i32(op.args[1])};
+      if (bytes) operands.push_back(i32(op.args[2]));
+      inlineAsm(text, bytes ? "r,r,r" : "r,r", operands);
+      return;
+    }
+    case IntrinsicOp::BulkCopyDsmem:
+      // This block's shared::cta source into block `rank`'s shared memory: the
+      // destination and the barrier, at the same offsets there, mapped with mapa.
+      inlineAsm("{\n\t.reg .b32 tlc_dst, tlc_bar;\n\t"
+                "mapa.shared::cluster.u32 tlc_dst, $0, $4;\n\t"
+                "mapa.shared::cluster.u32 tlc_bar, $3, $4;\n\t"
+                "cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes [tlc_dst], [$1], $2, [tlc_bar];\n}",
+                "r,r,r,r,r",
+                {sharedAddress32(op.args[0]), sharedAddress32(op.args[1]), i32(op.args[2]), sharedAddress32(op.args[3]),
+                 i32(op.args[4])});
       return;
     case IntrinsicOp::TmaLoad: {
       size_t rank = op.args.size() - 2;

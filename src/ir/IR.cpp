@@ -108,6 +108,8 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::CpAsyncWaitGroup: return "cp_async_wait_group";
     case IntrinsicOp::TmaGather4: return "tma_gather4";
     case IntrinsicOp::TmaScatter4: return "tma_scatter4";
+    case IntrinsicOp::MbarrierArriveRemote: return "mbarrier_arrive_remote";
+    case IntrinsicOp::BulkCopyDsmem: return "bulk_copy_dsmem";
   }
   return "?";
 }
@@ -673,6 +675,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (in.op == IntrinsicOp::TmaGather4 || in.op == IntrinsicOp::TmaScatter4) os << " box=1x" << in.immediate;
       os << ")";
       if (in.op == IntrinsicOp::TmaLoad && in.immediate) os << " multicast=0b" << binaryDigits(in.immediate);
+      if (in.op == IntrinsicOp::MbarrierWaitParity && in.immediate) os << " acquire.cluster";
       if (in.cacheHint) os << " cache_hint=0x" << std::hex << in.cacheHint << std::dec;
       os << loc(in.range) << "\n";
       break;
@@ -707,6 +710,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (c.options.layout) os << " loop_layout=" << c.options.layout->name;
       if (c.clusterMask) os << " cluster_mask=0b" << binaryDigits(c.clusterMask);
       if (c.dstBlock) { os << " dst_block="; printExpr(c.dstBlock, os); }
+      if (c.dstBlock && c.options.barrier) os << " remote_barrier=" << c.options.barrier->name;
       os << loc(c.range) << "\n";
       break;
     }

@@ -337,7 +337,9 @@ struct Region {
 
 enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
 // How a copy is carried out; chosen by lowering (ChooseCopyPaths).
-enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync, TmaMulticast };
+// BulkDsmem: copy_cluster(shared, shared, dst_block=, remote_barrier=) as bulk
+// shared::cta -> shared::cluster copies completing on the destination's barrier.
+enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync, TmaMulticast, BulkDsmem };
 enum class EvictionPolicy { Normal, First, Last };
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
@@ -351,7 +353,9 @@ struct CopyOptions {
   // bytes on `barrier` and issues; a store issues and commits a bulk group; neither
   // waits. One elected thread of each group of `leaderScope` threads issues.
   bool tmaCopy = false;
-  BufferRef barrier;    // tma_copy loads: an alloc_barrier buffer
+  // tma_copy loads: an alloc_barrier buffer; copy_cluster(dst_block=, remote_barrier=):
+  // the barrier, the same variable in the destination block, that the copy signals.
+  BufferRef barrier;
   int leaderScope = 0;  // tma_copy: a multiple of 32 dividing the block's threads
 };
 // im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad): a copy whose
@@ -408,7 +412,9 @@ struct ParallelOp : StmtNode {
 enum class IntrinsicOp {
   MbarrierInit,            // args: barrier offset, arrival count
   MbarrierArriveExpectTx,  // args: barrier offset, transaction bytes
-  MbarrierWaitParity,      // args: barrier offset, parity (0/1); every caller waits
+  MbarrierWaitParity,      // args: barrier offset, parity (0/1); every caller waits;
+                           // immediate 1: acquire at cluster scope (a barrier that
+                           // another block's remote arrive releases), else CTA scope
   MbarrierArrive,          // args: barrier offset (barrier_arrive)
   MbarrierExpectTx,        // args: barrier offset, transaction bytes (no arrival)
   FenceMbarrierInit,       // no args: makes barrier initialisation visible (fence.mbarrier_init)
@@ -431,6 +437,15 @@ enum class IntrinsicOp {
   // LowerTileOps makes the offsets the front args and `buffer` a tensor map.
   TmaGather4,              // args: barrier offset, shared offset, column, row0, row1, row2, row3
   TmaScatter4,             // args: shared offset, column, row0, row1, row2, row3 (a bulk group)
+  // Distributed shared memory (copy_cluster with remote_barrier=). `rank` is the
+  // cluster rank of the block whose barrier / tile the offset names (mapa).
+  MbarrierArriveRemote,    // args: barrier offset, rank, transaction bytes: one arrival
+                           // (release, cluster scope) on that block's barrier; with bytes
+                           // > 0 it also expects them (arrive.expect_tx)
+  BulkCopyDsmem,           // args: destination offset, source offset, bytes, barrier offset,
+                           // rank: cp.async.bulk of `bytes` (a multiple of 16, both offsets
+                           // 16-byte aligned) from this block's shared memory into block
+                           // `rank`'s, completing the bytes on its barrier
 };
 const char* name(IntrinsicOp op);
 struct IntrinsicStmt : StmtNode {

@@ -60,6 +60,115 @@ std::string layoutObstacle(const Buffer& s) {
   return "";
 }
 
+static bool sameLayout(const SharedLayout& a, const SharedLayout& b) {
+  return a.unit == b.unit && a.span == b.span && a.rowDiv == b.rowDiv && a.swizzleBytes == b.swizzleBytes &&
+         a.pad == b.pad;
+}
+
+std::optional<BulkDsmemPlan> planBulkDsmem(const CopyOp& c, std::string& why) {
+  const Buffer& s = *c.src.buffer;
+  const Buffer& d = *c.dst.buffer;
+  if (s.dtype != d.dtype) {
+    why = std::string("the copy converts ") + name(s.dtype) + " to " + name(d.dtype) + "; a bulk copy moves bytes";
+    return std::nullopt;
+  }
+  if (c.options.layout) {
+    why = "loop_layout '" + c.options.layout->name + "' asks for a copy by the threads";
+    return std::nullopt;
+  }
+  if (c.options.coalescedWidth) {
+    why = "coalesced_width asks for a copy by the threads";
+    return std::nullopt;
+  }
+  const int64_t elem = bits(s.dtype) / 8;
+  auto whole = [](const Region& r) {
+    for (size_t a = 0; a < r.mins.size(); ++a) {
+      auto m = asConstInt(r.mins[a]);
+      if (!m || *m != 0 || r.extents[a] != *asConstInt(r.buffer->shape[a])) return false;
+    }
+    return true;
+  };
+  auto consts = [](const std::vector<ExprRef>& v) {
+    std::vector<int64_t> out;
+    for (const auto& e : v) out.push_back(*asConstInt(e));
+    return out;
+  };
+  // Two whole tiles laid out alike: the tile's bytes in order, whatever the layout.
+  if (whole(c.src) && whole(c.dst) && consts(s.shape) == consts(d.shape) && consts(s.strides) == consts(d.strides) &&
+      sameLayout(s.sharedLayout, d.sharedLayout)) {
+    BulkDsmemPlan plan;
+    plan.runBytes = *asConstInt(s.shape[0]) * *asConstInt(s.strides[0]) * elem;
+    if (plan.runBytes % 16 == 0) return plan;
+    why = "the tile is " + std::to_string(plan.runBytes) + " bytes; a bulk copy moves a multiple of 16 bytes";
+    return std::nullopt;
+  }
+  // Otherwise runs of elements contiguous on both sides, which an XOR swizzle breaks.
+  for (const Buffer* b : {&s, &d})
+    if (b->sharedLayout.permutesPieces() || b->sharedLayout.swizzleBytes) {
+      why = "tile '" + b->name + "' has the layout " + describe(b->sharedLayout, b->dtype) +
+            " and the copy is not between two whole tiles laid out alike; a bulk copy moves bytes in order";
+      return std::nullopt;
+    }
+  for (const Region* r : {&c.src, &c.dst})
+    for (const auto& m : r->mins)
+      if (!asConstInt(m)) {
+        why = "the region of '" + r->buffer->name + "' starts at " + toString(m) +
+              ", known only at run time; a bulk copy needs addresses known to be 16-byte aligned";
+        return std::nullopt;
+      }
+  // The loop dimensions (non-unit extents, the same on both sides) and each side's
+  // element stride along them.
+  std::vector<int64_t> extents, ss, ds;
+  auto strideOf = [](const Region& r, std::vector<int64_t>& out) {
+    for (size_t a = 0; a < r.extents.size(); ++a)
+      if (r.extents[a] != 1) out.push_back(*asConstInt(r.buffer->strides[a]));
+  };
+  for (auto e : c.src.extents)
+    if (e != 1) extents.push_back(e);
+  strideOf(c.src, ss);
+  strideOf(c.dst, ds);
+  if (ss.size() != extents.size() || ds.size() != extents.size()) {
+    why = "the two sides' extents differ";
+    return std::nullopt;
+  }
+  BulkDsmemPlan plan;
+  size_t k = extents.size();  // dimensions [k, n) form one contiguous run
+  int64_t run = 1;
+  if (k > 0 && ss[k - 1] == 1 && ds[k - 1] == 1) {
+    run = extents[--k];
+    while (k > 0 && ss[k - 1] == run && ds[k - 1] == run) run *= extents[--k];
+  }
+  plan.runBytes = run * elem;
+  for (size_t i = 0; i < k; ++i) {
+    plan.rowExtents.push_back(extents[i]);
+    plan.srcStrides.push_back(ss[i] * elem);
+    plan.dstStrides.push_back(ds[i] * elem);
+  }
+  for (size_t a = 0; a < c.src.mins.size(); ++a) plan.srcStart += *asConstInt(c.src.mins[a]) * *asConstInt(s.strides[a]) * elem;
+  for (size_t a = 0; a < c.dst.mins.size(); ++a) plan.dstStart += *asConstInt(c.dst.mins[a]) * *asConstInt(d.strides[a]) * elem;
+  if (plan.runBytes % 16 != 0) {
+    why = std::string(plan.rowExtents.empty() ? "the region is " : "its contiguous rows are ") +
+          std::to_string(plan.runBytes) + " bytes; a bulk copy moves a multiple of 16 bytes";
+    return std::nullopt;
+  }
+  for (int side = 0; side < 2; ++side) {
+    const Buffer& b = side ? d : s;
+    int64_t start = side ? plan.dstStart : plan.srcStart;
+    if (start % 16 != 0) {
+      why = "the region starts at byte " + std::to_string(start) + " of tile '" + b.name +
+            "'; a bulk copy needs 16-byte aligned addresses";
+      return std::nullopt;
+    }
+    for (int64_t stride : side ? plan.dstStrides : plan.srcStrides)
+      if (stride % 16 != 0) {
+        why = "rows of tile '" + b.name + "' are " + std::to_string(stride) +
+              " bytes apart; a bulk copy needs 16-byte aligned addresses";
+        return std::nullopt;
+      }
+  }
+  return plan;
+}
+
 namespace {
 
 // Why `c` cannot be a TMA copy, or "" when it can (static constraints only).
@@ -159,19 +268,25 @@ class PathChooser {
             pipelined_.insert(f.body.get());
         }
         bool differs = differsInCluster(f.min, clusterVarying_) || differsInCluster(f.extent, clusterVarying_);
+        bool byThread = dependsOnThread(f.min, varying_) || dependsOnThread(f.extent, varying_);
         if (differs) divergentInCluster_.push_back(s->range);
-        stmt(f.body, uniform && !dependsOnThread(f.min, varying_) && !dependsOnThread(f.extent, varying_));
+        if (byThread) divergentInBlock_.push_back(s->range);
+        stmt(f.body, uniform && !byThread);
         if (differs) divergentInCluster_.pop_back();
+        if (byThread) divergentInBlock_.pop_back();
         break;
       }
       case StmtKind::If: {
         const auto& i = s->as<IfStmt>();
-        bool u = uniform && !dependsOnThread(i.cond, varying_);
+        bool byThread = dependsOnThread(i.cond, varying_);
+        bool u = uniform && !byThread;
         bool differs = differsInCluster(i.cond, clusterVarying_);
         if (differs) divergentInCluster_.push_back(s->range);
+        if (byThread) divergentInBlock_.push_back(s->range);
         stmt(i.thenBody, u);
         stmt(i.elseBody, u);
         if (differs) divergentInCluster_.pop_back();
+        if (byThread) divergentInBlock_.pop_back();
         break;
       }
       case StmtKind::Copy: copy(s->as<CopyOp>(), uniform); break;
@@ -186,6 +301,7 @@ class PathChooser {
   std::set<const StmtNode*> pipelined_;  // statements directly in a Pipelined loop's body
   std::set<const VarNode*> clusterVarying_;     // locals that may differ between blocks or threads
   std::vector<SourceRange> divergentInCluster_;  // enclosing ifs / loops that may differ so
+  std::vector<SourceRange> divergentInBlock_;    // enclosing ifs / loops that depend on the thread
 
   void note(const StmtRef& s) {
     if (s->kind == StmtKind::Let && differsInCluster(s->as<LetStmt>().value, clusterVarying_))
@@ -201,6 +317,10 @@ class PathChooser {
   // copy_cluster synchronizes the whole cluster (a cluster barrier before it, and
   // after a dst_block copy), so every thread of every block must reach it.
   void clusterCopy(CopyOp& c) {
+    if (c.dstBlock && c.options.barrier) {
+      signalledCopy(c);
+      return;
+    }
     if (!divergentInCluster_.empty()) {
       diags_.error(c.range, "copy_cluster waits for every thread of every block in the cluster, but this one is under a "
                             "condition or loop that may differ between threads or blocks");
@@ -222,6 +342,26 @@ class PathChooser {
     // Each block of the mask loads its own tile: the same result without TMA.
     if (sameType) c.path = CopyPath::CpAsync;
     if (!why.empty()) c.pathReason = "TMA multicast not used: " + why;
+  }
+
+  // copy_cluster(dst_block=, remote_barrier=) holds no cluster barrier: each block
+  // may send or not (a condition on the block or the rank is fine), but all of its
+  // threads take part (a block barrier before the bulk copy or after the stores).
+  void signalledCopy(CopyOp& c) {
+    if (!divergentInBlock_.empty()) {
+      diags_.error(c.range, "copy_cluster with remote_barrier needs every thread of the block (it holds a block "
+                            "barrier), but this one is under a condition or loop that depends on the thread");
+      diags_.note(divergentInBlock_.back(), "the condition or loop bounds are here");
+      ok = false;
+      return;
+    }
+    std::string why;
+    if (planBulkDsmem(c, why)) {
+      c.path = CopyPath::BulkDsmem;
+      return;
+    }
+    c.path = CopyPath::Simt;
+    c.pathReason = "bulk DSMEM copy not used: " + why;
   }
 
   void copy(CopyOp& c, bool uniform) {

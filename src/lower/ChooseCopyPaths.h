@@ -24,7 +24,13 @@
 // neither TMA nor cp.async, which both zero-fill past the tensor's end: it is SIMT.
 // An im2col copy is CpAsync (TMA's im2col mode is not implemented yet; the remark
 // says so); its padding is zero whatever the image's safe value.
+// copy_cluster(shared, shared, dst_block=, remote_barrier=) is BulkDsmem where
+// planBulkDsmem finds a plan (in both variants: it needs no run-time assumption),
+// else Simt with the reason; it must be reached by every thread of the block (it
+// holds a block barrier), not necessarily by every block of the cluster.
 #pragma once
+
+#include <optional>
 
 #include "ir/IR.h"
 #include "support/Diagnostics.h"
@@ -40,6 +46,32 @@ bool chooseCopyPaths(ir::Kernel& kernel, const CopyPathOptions& options, Diagnos
 
 // Why TMA cannot write or read shared tile `s` in its layout, or "".
 std::string layoutObstacle(const ir::Buffer& s);
+
+// How a copy_cluster(dst_block=, remote_barrier=) moves its region with bulk DSMEM
+// copies (cp.async.bulk.shared::cluster.shared::cta): runs of `runBytes`
+// contiguous bytes on both sides, one per index of `rowExtents` (row-major; none =
+// one run). Run `idx` starts at srcStart + sum(idx[d] * srcStrides[d]) bytes into
+// the source tile and dstStart + sum(idx[d] * dstStrides[d]) into the destination
+// tile. Every start and stride and runBytes are multiples of 16 (tiles are placed
+// 1024-byte aligned, PlanSharedMemory).
+struct BulkDsmemPlan {
+  int64_t runBytes = 0;
+  std::vector<int64_t> rowExtents, srcStrides, dstStrides;
+  int64_t srcStart = 0, dstStart = 0;
+  int64_t rows() const {
+    int64_t n = 1;
+    for (auto e : rowExtents) n *= e;
+    return n;
+  }
+  int64_t totalBytes() const { return runBytes * rows(); }
+};
+// The plan for `c` (a shared -> shared copy), or nullopt with `why` saying what
+// rules the bulk copy out: a conversion, a SIMT option (loop_layout,
+// coalesced_width), a swizzle on one side that the other does not share, a start
+// known only at run time, or runs, starts or row distances that are not multiples
+// of 16 bytes. Two whole tiles of the same shape, dtype and layout (swizzled or
+// padded alike) are one run of the tile's bytes.
+std::optional<BulkDsmemPlan> planBulkDsmem(const ir::CopyOp& c, std::string& why);
 
 // The CUtensorMap data type for `t`, or false when TMA cannot move it.
 bool tensorMapDataType(ir::DType t, const char** cuName);

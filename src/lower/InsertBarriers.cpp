@@ -89,6 +89,30 @@ class BarrierInserter {
         state.reads.insert(tile);
         continue;
       }
+      if (s->kind == StmtKind::Copy && s->as<CopyOp>().path == CopyPath::BulkDsmem) {
+        // One thread hands the source tile to the bulk-copy engine (the async proxy):
+        // every thread's earlier writes of it are fenced for the async proxy, then
+        // finished (a block barrier), before it issues. Always both, whatever this
+        // analysis saw write the tile: the fence is cheap and the copy's data must
+        // never be stale.
+        auto is = [&](size_t k, BarrierKind kind) {
+          return stmts[k]->kind == StmtKind::Barrier && stmts[k]->as<BarrierStmt>().barrier == kind;
+        };
+        // (A loop body is processed twice: the first pass's pair is already there.)
+        if (!(i >= 2 && is(i - 2, BarrierKind::FenceProxyAsync) && is(i - 1, BarrierKind::SyncThreads))) {
+          stmts.insert(stmts.begin() + i, std::make_shared<BarrierStmt>(s->range, BarrierKind::FenceProxyAsync));
+          stmts.insert(stmts.begin() + i + 1, barrier(s->range));
+          i += 2;
+        }
+        state.clear();
+        state.unfenced.clear();
+        // The engine reads the tile while the copy is in flight; only the destination
+        // block's barrier says when it is done, so the program must not rewrite it
+        // before (docs/language.md). Its local writers still come after a barrier.
+        // Nothing is written here: the destination tile is another block's.
+        state.reads.insert(s->as<CopyOp>().src.buffer.get());
+        continue;
+      }
       if (s->kind == StmtKind::Let) noteVarying(s->as<LetStmt>().var, s->as<LetStmt>().value);
       if (s->kind == StmtKind::Assign) noteVarying(s->as<AssignStmt>().var, s->as<AssignStmt>().value);
       if (isUniformCompound(s)) {

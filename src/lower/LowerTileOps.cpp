@@ -9,6 +9,7 @@
 
 #include "ir/Rewrite.h"
 #include "ir/ThreadLayout.h"
+#include "lower/ChooseCopyPaths.h"
 #include "lower/LayoutFragments.h"
 #include "lower/LayoutSharedTiles.h"
 
@@ -59,6 +60,7 @@ class TileOpLowering {
       b = local;
     }
     barrierBase_ = (kernel_.dynamicSharedBytes + 7) / 8 * 8;
+    collectRemoteBarriers(kernel_.body);
     try {
       requireUserTensorMaps();
       kernel_.body = lower(kernel_.body);
@@ -68,7 +70,9 @@ class TileOpLowering {
     addAsyncPrologueAndEpilogue();
     // No block leaves while a multicast it issued may still be writing into the
     // others (each receiver waits for its own data; this keeps the issuer too).
-    if (anyMulticast_)
+    // Likewise for a bulk DSMEM copy (it reads this block's tile until the receiver's
+    // barrier completes; the receiver waits on it before it gets here).
+    if (anyMulticast_ || !remoteBarriers_.empty())
       kernel_.body = std::make_shared<SeqStmt>(kernel_.range, std::vector<StmtRef>{kernel_.body, clusterSync(kernel_.range)});
     for (const auto& [var, multiple] : assumed_) kernel_.assumptions.push_back(Assumption{paramVar(var), multiple});
     return true;
@@ -140,7 +144,7 @@ class TileOpLowering {
         if (c.transpose) return lowerTranspose(c);
         if (c.im2col) return lowerIm2col(c);
         if (c.clusterMask) return lowerMulticast(c);
-        if (c.dstBlock) return lowerRemoteCopy(c);
+        if (c.dstBlock) return c.options.barrier ? lowerSignalledCopy(c) : lowerRemoteCopy(c);
         if (c.path == CopyPath::TmaLoad || c.path == CopyPath::TmaStore) {
           tmaObstacle_.clear();
           if (auto tma = lowerTmaCopy(c)) return tma;
@@ -179,6 +183,10 @@ class TileOpLowering {
     if (in.op != IntrinsicOp::TmaLoad && sharedAt) front.push_back(sharedAt);
     for (const auto& a : in.args) front.push_back(checkScalar(a, in.range));
     out->args = front;
+    // A barrier another block arrives on (remote_barrier=) with release at cluster
+    // scope: its waiters acquire at cluster scope, so that the SIMT path's remote
+    // stores are visible to them (the bulk path's bytes are, through complete_tx).
+    if (in.op == IntrinsicOp::MbarrierWaitParity && remoteBarriers_.count(in.barrier.get())) out->immediate = 1;
     out->barrier = nullptr;
     out->shared = nullptr;
     out->sharedElement = nullptr;
@@ -672,8 +680,11 @@ class TileOpLowering {
     }
     for (const auto& phase : phases_) body->stmts.push_back(std::make_shared<LetStmt>(kernel_.range, phase, intImm(0)));
     body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, isLeader(), leader, nullptr));
+    // Barriers that other blocks signal (remote_barrier=) must be initialised before
+    // any block of the cluster may arrive on them: a cluster barrier then.
     if (barrierCount_ || !userBarriers.empty())
-      body->stmts.push_back(std::make_shared<BarrierStmt>(kernel_.range, BarrierKind::SyncThreads));
+      body->stmts.push_back(std::make_shared<BarrierStmt>(
+          kernel_.range, remoteBarriers_.empty() ? BarrierKind::SyncThreads : BarrierKind::ClusterSync));
     body->stmts.push_back(kernel_.body);
     // No drain at exit: each store already waited until its tile was read, which is
     // all the block's shared memory needs; the global writes complete on their own.
@@ -1222,6 +1233,102 @@ class TileOpLowering {
     notes_.back().how = "stores into block " + toString(c.dstBlock) +
                         "'s tile (mapa, distributed shared memory) between two cluster barriers, " + notes_.back().how;
     return std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{clusterSync(c.range), body, clusterSync(c.range)});
+  }
+
+  // ------------------------------------------- remote barriers (DSMEM)
+
+  std::set<const Buffer*> remoteBarriers_;  // barriers some copy_cluster(remote_barrier=) signals
+
+  void collectRemoteBarriers(const StmtRef& s) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectRemoteBarriers(c); break;
+      case StmtKind::For: collectRemoteBarriers(s->as<ForStmt>().body); break;
+      case StmtKind::If:
+        collectRemoteBarriers(s->as<IfStmt>().thenBody);
+        collectRemoteBarriers(s->as<IfStmt>().elseBody);
+        break;
+      case StmtKind::Copy:
+        if (s->as<CopyOp>().dstBlock && s->as<CopyOp>().options.barrier)
+          remoteBarriers_.insert(s->as<CopyOp>().options.barrier.get());
+        break;
+      default: break;
+    }
+  }
+
+  // copy_cluster(shared, shared, dst_block=b, remote_barrier=bar): split-phase, no
+  // cluster barrier. The copy is one arrival on `bar` of block b (the same
+  // alloc_barrier there) and completes that phase once its data is in b's tile;
+  // block b waits with mbarrier_wait_parity. This block does not wait.
+  //  - BulkDsmem: thread 0 (after the fence.proxy.async and block barrier that
+  //    InsertBarriers put before the copy) arrives on b's barrier expecting the
+  //    copy's bytes (mbarrier.arrive.expect_tx.release.cluster, so the arrival
+  //    cannot complete the phase before the bytes land), then issues the bulk
+  //    copies, each completing its bytes on that barrier (complete_tx). The
+  //    destination and the barrier are mapped into block b with mapa.
+  //  - Simt: every thread stores its part into b's tile (mapa, generic stores); a
+  //    block barrier; then thread 0 arrives on b's barrier with release at cluster
+  //    scope (cumulative over the block's stores through the barrier), and b's
+  //    waiters acquire at cluster scope (lowerUserIntrinsic).
+  // A run-time rank outside the cluster copies and signals nothing.
+  StmtRef lowerSignalledCopy(const CopyOp& c) {
+    const Buffer& bar = *c.options.barrier;
+    ExprRef barrier = intImm(bar.sharedOffset);
+    ExprRef inside;
+    if (!asConstInt(c.dstBlock))
+      inside = logicalAnd(binary(BinOp::Ge, c.dstBlock, intImm(0)), lt(c.dstBlock, intImm(clusterBlocks())));
+    ExprRef issuer = logicalAnd(isLeader(), inside);
+    auto arrive = [&](int64_t bytes) {
+      return std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArriveRemote,
+                                             std::vector<ExprRef>{barrier, c.dstBlock, intImm(bytes)});
+    };
+    std::string target = "block " + toString(c.dstBlock);
+    if (c.path == CopyPath::BulkDsmem) {
+      std::string why;
+      auto plan = planBulkDsmem(c, why);
+      TLC_ASSERT(plan, "a BulkDsmem copy without a plan: " + why);
+      const Buffer& src = *c.src.buffer;
+      const Buffer& dst = *c.dst.buffer;
+      auto issue = std::make_shared<SeqStmt>(c.range);
+      issue->stmts.push_back(arrive(plan->totalBytes()));
+      auto run = [&](const std::vector<ExprRef>& idx) -> StmtRef {
+        ExprRef from = intImm(src.sharedOffset + plan->srcStart), to = intImm(dst.sharedOffset + plan->dstStart);
+        for (size_t d = 0; d < idx.size(); ++d) {
+          from = add(from, mul(idx[d], intImm(plan->srcStrides[d])));
+          to = add(to, mul(idx[d], intImm(plan->dstStrides[d])));
+        }
+        return std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCopyDsmem,
+                                               std::vector<ExprRef>{to, from, intImm(plan->runBytes), barrier, c.dstBlock});
+      };
+      int64_t rows = plan->rows();
+      if (rows == 1) {
+        issue->stmts.push_back(run(std::vector<ExprRef>(plan->rowExtents.size(), intImm(0))));
+      } else {
+        auto r = makeVar("row", DType::Int32);
+        issue->stmts.push_back(std::make_shared<ForStmt>(c.range, r, intImm(0), intImm(rows), ForKind::Serial,
+                                                         run(unflatten(r, plan->rowExtents))));
+      }
+      std::ostringstream how;
+      how << "a bulk DSMEM copy (cp.async.bulk.shared::cluster) into " << target << "'s tile, ";
+      if (rows == 1) how << "one run of " << plan->runBytes << " bytes";
+      else how << rows << " runs of " << plan->runBytes << " bytes";
+      how << ", issued by one thread after fence.proxy.async and a block barrier; one arrival on '" << bar.name
+          << "' there expecting " << plan->totalBytes() << " bytes, completed by the copy; no wait";
+      notes_.push_back({c.range, copyName(c), how.str(), ""});
+      return std::make_shared<IfStmt>(c.range, issuer, issue, nullptr);
+    }
+    CopyOp remote = c;
+    auto view = std::make_shared<Buffer>(*c.dst.buffer);
+    view->clusterRank = c.dstBlock;
+    remote.dst.buffer = view;
+    StmtRef body = lowerCopy(remote);
+    if (inside) body = std::make_shared<IfStmt>(c.range, inside, body, nullptr);
+    notes_.back().how = "stores into " + target + "'s tile (mapa, distributed shared memory), " + notes_.back().how +
+                        ", then a block barrier and one arrival on '" + bar.name +
+                        "' there (release at cluster scope); no wait";
+    return std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{
+        body, std::make_shared<BarrierStmt>(c.range, BarrierKind::SyncThreads),
+        std::make_shared<IfStmt>(c.range, issuer, arrive(0), nullptr)});
   }
 
   static int alignOf(const Buffer& b, int width) { return std::max(1, width * bits(b.dtype) / 8); }

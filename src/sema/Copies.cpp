@@ -337,11 +337,11 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   const ast::KeywordArg* mask = nullptr;
   const ast::KeywordArg* block = nullptr;
   const ast::KeywordArg* eviction = nullptr;
+  const ast::KeywordArg* remote = nullptr;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "cluster_mask") mask = &kw;
     else if (kw.name == "dst_block") block = &kw;
-    else if (kw.name == "remote_barrier") fail(kw.nameRange, "not yet supported: remote_barrier (copy_cluster signals no user barrier yet; "
-                                                            "the copy is complete for the destination block when copy_cluster returns)");
+    else if (kw.name == "remote_barrier") remote = &kw;
     else {
       if (kw.name == "eviction_policy") eviction = &kw;
       copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, unused);
@@ -379,6 +379,15 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
       fail(c.range, "copy_cluster with dst_block copies shared.dyn -> shared.dyn (into another block's tile); this copy is " + pair);
     if (eviction)
       fail(eviction->nameRange, "eviction_policy is a hint for reads of global memory; a copy with dst_block reads shared memory");
+  }
+  // remote_barrier=bar: the copy signals `bar` of the destination block (the same
+  // alloc_barrier variable there) instead of synchronising the cluster; only a copy
+  // into another block (dst_block=) has a destination block to signal.
+  if (remote) {
+    if (!block)
+      fail(remote->nameRange, "remote_barrier= signals the barrier of the block that dst_block= names; a copy with "
+                              "cluster_mask completes on each block's own barrier and takes no remote_barrier");
+    options.barrier = barrierArg(*remote->value, "copy_cluster's remote_barrier=");
   }
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
