@@ -6,6 +6,7 @@
 
 #include "ir/IR.h"
 #include "ir/Rewrite.h"
+#include "lower/ChooseCopyPaths.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
 #include "lower/Lower.h"
@@ -183,4 +184,84 @@ TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {
   std::string s = text(k);
   CHECK(s.find("unrolled") != std::string::npos);
   CHECK(s.find("alloc a: local float32[64]") != std::string::npos);
+}
+
+// ------------------------------------------------- bulk DSMEM copy plans
+
+namespace {
+Region part(const BufferRef& b, std::vector<int64_t> mins, std::vector<int64_t> extents) {
+  Region r;
+  r.buffer = b;
+  for (auto m : mins) r.mins.push_back(intImm(m));
+  r.extents = extents;
+  return r;
+}
+CopyOp remoteCopy(Region s, Region d) {
+  CopyOp c({}, std::move(s), std::move(d));
+  c.dstBlock = intImm(1);
+  return c;
+}
+}  // namespace
+
+TEST_CASE("planBulkDsmem: whole tiles, rows, and what rules it out") {
+  auto s = makeBuffer("s", MemScope::Shared, DType::Float32, {intImm(64), intImm(64)});
+  auto t = makeBuffer("t", MemScope::Shared, DType::Float32, {intImm(64), intImm(64)});
+  std::string why;
+  SUBCASE("two whole row-major tiles: one run of the tile's bytes") {
+    auto plan = planBulkDsmem(remoteCopy(whole(s), whole(t)), why);
+    REQUIRE(plan);
+    CHECK(plan->runBytes == 16384);
+    CHECK(plan->rows() == 1);
+    CHECK(plan->totalBytes() == 16384);
+  }
+  SUBCASE("whole rows merge into one run; a part of each row gives one run per row") {
+    auto plan = planBulkDsmem(remoteCopy(part(s, {8, 0}, {16, 64}), part(t, {0, 0}, {16, 64})), why);
+    REQUIRE(plan);
+    CHECK(plan->runBytes == 16 * 256);
+    CHECK(plan->srcStart == 8 * 256);
+    plan = planBulkDsmem(remoteCopy(part(s, {0, 16}, {8, 32}), part(t, {4, 0}, {8, 32})), why);
+    REQUIRE(plan);
+    CHECK(plan->runBytes == 128);
+    CHECK(plan->rowExtents == std::vector<int64_t>{8});
+    CHECK(plan->srcStrides == std::vector<int64_t>{256});
+    CHECK(plan->srcStart == 64);
+    CHECK(plan->dstStart == 4 * 256);
+    CHECK(plan->totalBytes() == 8 * 128);
+  }
+  SUBCASE("a padded side: rows") {
+    s->strides = {intImm(68), intImm(1)};
+    s->sharedLayout.pad = 4;
+    auto plan = planBulkDsmem(remoteCopy(whole(s), whole(t)), why);
+    REQUIRE(plan);
+    CHECK(plan->runBytes == 256);
+    CHECK(plan->srcStrides == std::vector<int64_t>{272});
+    CHECK(plan->dstStrides == std::vector<int64_t>{256});
+  }
+  SUBCASE("swizzled alike: the whole tile; swizzled on one side: no plan") {
+    s->sharedLayout.swizzleBytes = 128;
+    CHECK_FALSE(planBulkDsmem(remoteCopy(whole(s), whole(t)), why));
+    CHECK(why.find("tile 's' has the layout swizzle(128B") != std::string::npos);
+    t->sharedLayout.swizzleBytes = 128;
+    auto plan = planBulkDsmem(remoteCopy(whole(s), whole(t)), why);
+    REQUIRE(plan);
+    CHECK(plan->runBytes == 16384);
+  }
+  SUBCASE("runs, starts and row distances must be multiples of 16 bytes") {
+    CHECK_FALSE(planBulkDsmem(remoteCopy(part(s, {0, 0}, {64, 2}), part(t, {0, 0}, {64, 2})), why));
+    CHECK(why == "its contiguous rows are 8 bytes; a bulk copy moves a multiple of 16 bytes");
+    CHECK_FALSE(planBulkDsmem(remoteCopy(part(s, {0, 2}, {64, 4}), part(t, {0, 0}, {64, 4})), why));
+    CHECK(why == "the region starts at byte 8 of tile 's'; a bulk copy needs 16-byte aligned addresses");
+    auto odd = makeBuffer("o", MemScope::Shared, DType::Float32, {intImm(64), intImm(6)});
+    CHECK_FALSE(planBulkDsmem(remoteCopy(part(odd, {0, 0}, {64, 4}), part(t, {0, 0}, {64, 4})), why));
+    CHECK(why == "rows of tile 'o' are 24 bytes apart; a bulk copy needs 16-byte aligned addresses");
+  }
+  SUBCASE("a conversion or a run-time start: no plan") {
+    auto h = makeBuffer("h", MemScope::Shared, DType::Float16, {intImm(64), intImm(64)});
+    CHECK_FALSE(planBulkDsmem(remoteCopy(whole(s), whole(h)), why));
+    CHECK(why == "the copy converts float32 to float16; a bulk copy moves bytes");
+    Region r = part(s, {0, 0}, {1, 64});
+    r.mins[0] = makeVar("k", DType::Int32);
+    CHECK_FALSE(planBulkDsmem(remoteCopy(r, part(t, {0, 0}, {1, 64})), why));
+    CHECK(why.find("known only at run time") != std::string::npos);
+  }
 }
