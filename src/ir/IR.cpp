@@ -302,12 +302,13 @@ ExprRef binary(BinOp op, ExprRef a, ExprRef b) {
         // (x + c1) + c2 -> x + (c1 + c2)
         if (cb && a->kind == ExprKind::Binary && a->as<BinaryNode>().op == BinOp::Add) {
           if (auto inner = asConstInt(a->as<BinaryNode>().b))
-            return binary(BinOp::Add, a->as<BinaryNode>().a, intImm(*inner + *cb, common));
+            if (auto sum = foldInt(BinOp::Add, *inner, *cb))  // not when c1 + c2 overflows
+              return binary(BinOp::Add, a->as<BinaryNode>().a, intImm(*sum, common));
         }
         break;
       case BinOp::Sub:
         if (cb && *cb == 0) return a;
-        if (cb) return binary(BinOp::Add, a, intImm(-*cb, common));
+        if (cb && *cb != INT64_MIN) return binary(BinOp::Add, a, intImm(-*cb, common));  // -INT64_MIN overflows
         break;
       case BinOp::Mul:
         if ((ca && *ca == 0) || (cb && *cb == 0)) return intImm(0, result);
