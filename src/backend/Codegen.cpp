@@ -119,6 +119,7 @@ class KernelEmitter {
   void emitIntrinsic(const ir::IntrinsicStmt& op);
   llvm::Value* sharedAddress32(const ir::ExprRef& byteOffset);
   void inlineAsm(const std::string& text, const std::string& constraints, const std::vector<llvm::Value*>& operands);
+  llvm::Value* cachePolicy(int64_t hint);
 
   // ---- statements
   void emitStmt(const ir::StmtRef& stmt);
@@ -165,6 +166,7 @@ class KernelEmitter {
   llvm::BasicBlock* allocaBlock_ = nullptr;  // the entry block: allocas only, then a branch
   std::unordered_map<const ir::VarNode*, VarBinding> vars_;
   std::unordered_map<const ir::Buffer*, llvm::Value*> localArrays_;
+  std::unordered_map<int64_t, llvm::Value*> cachePolicies_;  // by IntrinsicStmt::cacheHint
   SourceRange currentRange_ = kernel_.range;
 };
 
@@ -320,6 +322,25 @@ void KernelEmitter::inlineAsm(const std::string& text, const std::string& constr
   builder_.CreateCall(code, operands);
 }
 
+// The 64-bit L2 cache policy for an IntrinsicStmt::cacheHint, made once per kernel
+// by `createpolicy` in the entry block (so it dominates every use): evict_first or
+// evict_last for all of the accessed lines.
+llvm::Value* KernelEmitter::cachePolicy(int64_t hint) {
+  auto found = cachePolicies_.find(hint);
+  if (found != cachePolicies_.end()) return found->second;
+  const char* priority = nullptr;
+  if (hint == ir::kCacheHintEvictFirst) priority = "evict_first";
+  else if (hint == ir::kCacheHintEvictLast) priority = "evict_last";
+  else internal("unknown L2 cache hint");
+  llvm::IRBuilder<> entry(allocaBlock_);
+  auto* type = llvm::FunctionType::get(entry.getInt64Ty(), {}, false);
+  auto* code = llvm::InlineAsm::get(type, std::string("createpolicy.fractional.L2::") + priority + ".b64 $0, 1.0;", "=l",
+                                    /*hasSideEffects=*/false);
+  llvm::Value* policy = entry.CreateCall(code, {}, std::string("policy.") + priority);
+  cachePolicies_[hint] = policy;
+  return policy;
+}
+
 void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
   using ir::IntrinsicOp;
   auto i32 = [&](const ir::ExprRef& e) { return convert(emitExpr(e), e->dtype, DType::Int32); };
@@ -416,7 +437,26 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       }
       if (op.cacheHint) {
         text += ", $" + std::to_string(next);
-        operands.push_back(builder_.getInt64(op.cacheHint));
+        operands.push_back(cachePolicy(op.cacheHint));
+        constraints += ",l";
+      }
+      inlineAsm(text + ";", constraints, operands);
+      return;
+    }
+    case IntrinsicOp::TmaLoadIm2col: {
+      // args: shared, barrier, coords c, w, h, n, im2col offsets w, h (16-bit).
+      if (op.args.size() != 8) internal("an im2col TMA load takes 8 operands");
+      std::vector<llvm::Value*> operands = {sharedAddress32(op.args[0]), mapAddress()};
+      for (size_t i = 2; i < 6; ++i) operands.push_back(i32(op.args[i]));
+      operands.push_back(sharedAddress32(op.args[1]));
+      for (size_t i = 6; i < 8; ++i) operands.push_back(builder_.CreateTrunc(i32(op.args[i]), builder_.getInt16Ty()));
+      std::string constraints = "r,l,r,r,r,r,r,h,h";
+      std::string text = "cp.async.bulk.tensor.4d.shared::cluster.global.im2col.mbarrier::complete_tx::bytes";
+      if (op.cacheHint) text += ".L2::cache_hint";
+      text += " [$0], [$1, " + coordList(2, 4) + "], [$6], {$7, $8}";
+      if (op.cacheHint) {
+        text += ", $9";
+        operands.push_back(cachePolicy(op.cacheHint));
         constraints += ",l";
       }
       inlineAsm(text + ";", constraints, operands);
@@ -434,7 +474,7 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       text += " [$0, " + coordList(1, rank) + "], [$" + std::to_string(1 + rank) + "]";
       if (op.cacheHint) {
         text += ", $" + std::to_string(2 + rank);
-        operands.push_back(builder_.getInt64(op.cacheHint));
+        operands.push_back(cachePolicy(op.cacheHint));
         constraints += ",l";
       }
       inlineAsm(text + ";", constraints, operands);
@@ -458,8 +498,13 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       // .cg (L2 only) exists for 16 bytes; smaller copies go through L1 (.ca).
       bool global = op.cacheOp == ir::IntrinsicStmt::CacheOp::CG ||
                     (op.cacheOp == ir::IntrinsicStmt::CacheOp::Auto && op.immediate == 16);
-      std::string text = std::string(global ? "cp.async.cg" : "cp.async.ca") +
-                         ".shared.global [$0], [$1], " + std::to_string(op.immediate) + ", $2;";
+      std::string text = std::string(global ? "cp.async.cg" : "cp.async.ca") + ".shared.global";
+      if (op.cacheHint) {
+        text += ".L2::cache_hint [$0], [$1], " + std::to_string(op.immediate) + ", $2, $3;";
+        inlineAsm(text, "r,l,r,l", {sharedAddress32(op.args[0]), source, i32(op.args[2]), cachePolicy(op.cacheHint)});
+        return;
+      }
+      text += " [$0], [$1], " + std::to_string(op.immediate) + ", $2;";
       inlineAsm(text, "r,l,r", {sharedAddress32(op.args[0]), source, i32(op.args[2])});
       return;
     }

@@ -1346,6 +1346,10 @@ class HeaderWriter {
         const ir::Buffer& t = *info.tensor;
         const Argument* base = findArgument(args, t.data.get(), t.data ? t.data->name : "");
         TLC_ASSERT(base != nullptr, "a tensor map's tensor has no pointer parameter");
+        if (info.im2col) {
+          writeIm2colMap("tlc_" + std::to_string(v) + "_" + argumentName(p.name), p, *base, checked);
+          continue;
+        }
         size_t rank = t.shape.size();
         int elemBytes = elementBytes(t.dtype);
         std::string dims, strides, box, ones;
@@ -1394,6 +1398,50 @@ class HeaderWriter {
       out_ << "  /* Every variant needs its tensor maps: a refused one fails the launch (below). */\n"
            << "  if (tlc_status == CUDA_SUCCESS && tlc_bad) tlc_status = CUDA_ERROR_INVALID_VALUE;\n";
     out_ << "  tlc_bad = 0;\n";
+  }
+
+  // An im2col-mode map of an NHWC image (lower/Im2colTma.h): rank 4, the bounding box
+  // of filter bases from the corners, BM pixels x BK channels per load, the stride as
+  // the traversal stride along W and H. Besides what the tiled maps settle first, an
+  // image too small for any output (W + 2P or H + 2P below the dilated filter: an
+  // empty bounding box) goes to the next variant without a driver call.
+  void writeIm2colMap(const std::string& map, const ir::Param& p, const Argument& base, GridPrinter& checked) {
+    const ir::TensorMapInfo& info = *p.tensorMap;
+    const ir::Im2colMapInfo& m = *info.im2col;
+    const ir::Buffer& t = *info.tensor;
+    int elemBytes = elementBytes(t.dtype);
+    std::string dims, strides;
+    for (size_t i = 0; i < 4; ++i) {
+      size_t axis = 3 - i;  // innermost first: C, W, H, N
+      dims += (i ? ", " : "") + std::string("(cuuint64_t)") + checked.print(t.shape[axis]);
+      if (i > 0)
+        strides += (i > 1 ? ", " : "") + std::string("(cuuint64_t)") + checked.print(t.strides[axis]) + " * " +
+                   std::to_string(elemBytes) + "u";
+    }
+    std::string stride = std::to_string(m.stride) + "u";
+    out_ << "        /* " << p.name << ": " << t.name << " in im2col mode, " << m.pixels << " pixels x " << m.channels
+         << " channels per load, stride " << m.stride << " */\n"
+         << "        cuuint64_t " << map << "_dims[4] = {" << dims << "};\n"
+         << "        cuuint64_t " << map << "_strides[3] = {" << strides << "};\n"
+         << "        int " << map << "_lower[2] = {" << m.lowerCorner[0] << ", " << m.lowerCorner[1] << "}; /* W, H */\n"
+         << "        int " << map << "_upper[2] = {" << m.upperCorner[0] << ", " << m.upperCorner[1] << "};\n"
+         << "        cuuint32_t " << map << "_steps[4] = {1u, " << stride << ", " << stride << ", 1u};\n";
+    std::string refused = base.name + " == 0 || " + base.name + " % 16u != 0";
+    for (size_t i = 0; i < 4; ++i) refused += " || " + map + "_dims[" + std::to_string(i) + "] == 0";
+    for (size_t i = 0; i < 3; ++i) refused += " || " + map + "_strides[" + std::to_string(i) + "] % 16u != 0";
+    for (int i = 1; i <= 2; ++i)
+      refused += " || " + map + "_dims[" + std::to_string(i) + "] + " + std::to_string(2 * m.pad) + "u < " +
+                 std::to_string(m.span) + "u";
+    out_ << "        if (" << refused << ") tlc_bad = 1;\n"
+         << "        if (tlc_status == CUDA_SUCCESS && !tlc_bad)\n"
+         << "          tlc_status = cuTensorMapEncodeIm2col(&" << map << ", " << tensorMapType(t.dtype)
+         << ", 4, (void *)(uintptr_t)" << base.name << ",\n"
+         << "                                               " << map << "_dims, " << map << "_strides, " << map
+         << "_lower, " << map << "_upper,\n"
+         << "                                               " << m.channels << "u, " << m.pixels << "u, " << map
+         << "_steps, CU_TENSOR_MAP_INTERLEAVE_NONE,\n"
+         << "                                               " << swizzleName(info.swizzleBytes)
+         << ", CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);\n";
   }
 
   bool lastVariantHasTensorMaps(const KernelGroup& g) const {

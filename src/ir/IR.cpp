@@ -99,6 +99,7 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::FenceMbarrierInit: return "fence_mbarrier_init";
     case IntrinsicOp::TmaLoad: return "tma_load";
     case IntrinsicOp::TmaStore: return "tma_store";
+    case IntrinsicOp::TmaLoadIm2col: return "tma_load_im2col";
     case IntrinsicOp::BulkCommitGroup: return "bulk_commit_group";
     case IntrinsicOp::BulkWaitGroupRead: return "bulk_wait_group_read";
     case IntrinsicOp::BulkWaitGroup: return "bulk_wait_group";
@@ -751,6 +752,13 @@ void print(const Kernel& k, std::ostream& os) {
       case ParamKind::Dim: os << "dim int32"; break;
       case ParamKind::Scalar: os << name(p.var->dtype); break;
       case ParamKind::TensorMap: {
+        if (const auto& m = p.tensorMap->im2col) {
+          os << "im2col tensor map of " << p.tensorMap->tensor->name << ", " << m->pixels << " pixels x " << m->channels
+             << " channels, corners W [" << m->lowerCorner[0] << ", " << m->upperCorner[0] << "] H ["
+             << m->lowerCorner[1] << ", " << m->upperCorner[1] << "], stride " << m->stride << ", swizzle "
+             << (p.tensorMap->swizzleBytes ? std::to_string(p.tensorMap->swizzleBytes) + "B" : "none");
+          break;
+        }
         os << "tensor map of " << p.tensorMap->tensor->name << ", box (";
         for (size_t i = 0; i < p.tensorMap->box.size(); ++i) os << (i ? ", " : "") << p.tensorMap->box[i];
         os << "), swizzle " << (p.tensorMap->swizzleBytes ? std::to_string(p.tensorMap->swizzleBytes) + "B" : "none");

@@ -341,6 +341,10 @@ enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
 // shared::cta -> shared::cluster copies completing on the destination's barrier.
 enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync, TmaMulticast, BulkDsmem };
 enum class EvictionPolicy { Normal, First, Last };
+// IntrinsicStmt::cacheHint values: the L2 eviction priority a copy asks for (the
+// backend makes the policy with createpolicy); 0 is none.
+constexpr int64_t kCacheHintEvictFirst = 0x12F0000000000000LL;
+constexpr int64_t kCacheHintEvictLast = 0x14F0000000000000LL;
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
   bool disableTma = false;
@@ -422,6 +426,8 @@ enum class IntrinsicOp {
                            // immediate: 0, or a multicast ctaMask (the tile and the barrier
                            // complete_tx reach the same offsets in each block of the mask)
   TmaStore,                // args: shared offset, coords (innermost first)
+  TmaLoadIm2col,           // args: shared offset, barrier offset, coords (c, w, h, n: the first
+                           // filter base), im2col offsets (w, h: the filter tap's kw*D, kh*D)
   BulkCommitGroup,         // no args
   BulkWaitGroupRead,       // immediate: groups allowed in flight (reads of shared memory done)
   BulkWaitGroup,           // immediate: groups allowed in flight (writes done)
@@ -462,7 +468,7 @@ struct IntrinsicStmt : StmtNode {
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap / TmaGather4 / TmaScatter4
   BufferRef buffer;        // CpAsync: the global source; tile IR TmaGather4 / TmaScatter4: the tensor
   int64_t immediate = 0;   // BulkWaitGroup*: the count; TmaLoad: the multicast mask
-  int64_t cacheHint = 0;   // TmaLoad / TmaStore: an L2 cache-policy operand, 0 = none
+  int64_t cacheHint = 0;   // TmaLoad(Im2col) / TmaStore / CpAsync: an L2 cache-policy operand, 0 = none
   // CpAsync: the cache operator; Auto picks .cg for 16 bytes, .ca otherwise.
   enum class CacheOp : uint8_t { Auto, CA, CG } cacheOp = CacheOp::Auto;
 };
@@ -484,10 +490,23 @@ enum class ParamKind {
 };
 
 // What the launcher needs to encode a tensor map (cuTensorMapEncodeTiled).
+// An im2col-mode tensor map (cuTensorMapEncodeIm2col) of an NHWC image: each load
+// gathers `pixels` filter bases (output pixels) of `channels` channels each. Spatial
+// values are in the driver's order, W first.
+struct Im2colMapInfo {
+  int lowerCorner[2] = {0, 0};  // W, H: the bounding box of filter bases, from the image's
+  int upperCorner[2] = {0, 0};  // top-left and bottom-right corners
+  int channels = 0;             // channelsPerPixel (BK)
+  int pixels = 0;               // pixelsPerColumn (BM)
+  int stride = 1;               // the traversal stride along W and H (the convolution's)
+  int span = 1;                 // D*(K-1)+1: an image smaller than span - 2P has no output
+  int pad = 0;
+};
 struct TensorMapInfo {
   BufferRef tensor;            // the global buffer: its data pointer, shape and strides
-  std::vector<int64_t> box;    // per axis of the tensor, outermost first
+  std::vector<int64_t> box;    // per axis of the tensor, outermost first (tiled mode)
   int swizzleBytes = 0;        // 0 (none), 32, 64 or 128
+  std::optional<Im2colMapInfo> im2col;  // set: an im2col-mode map (box unused)
 };
 struct Param {
   std::string name;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "ir/Rewrite.h"
+#include "lower/Im2colTma.h"
 
 namespace tlc {
 
@@ -364,6 +365,49 @@ class PathChooser {
     c.pathReason = "bulk DSMEM copy not used: " + why;
   }
 
+  // An im2col copy: TMA's im2col mode where its constraints hold (one load per
+  // tile, lower/Im2colTma.h), else the image's pixels gathered straight into the tile
+  // by cp.async where the widths allow (LowerTileOps decides), ordinary loads
+  // otherwise. The remark says which constraint kept TMA out.
+  void im2colCopy(CopyOp& c, bool uniform) {
+    c.path = CopyPath::CpAsync;
+    if (!options_.allowTma) return;  // the general variant
+    std::string why = im2colObstacle(c, uniform);
+    if (!why.empty()) {
+      c.pathReason = "TMA im2col mode not used: " + why;
+      return;
+    }
+    c.path = CopyPath::TmaLoad;
+  }
+
+  std::string im2colObstacle(const CopyOp& c, bool uniform) {
+    const Buffer& img = *c.src.buffer;
+    const Buffer& tile = *c.dst.buffer;
+    const Im2col& m = *c.im2col;
+    if (!tensorMapDataType(img.dtype, nullptr)) return std::string("TMA cannot move ") + name(img.dtype);
+    auto inner = asConstInt(img.strides.back());
+    if (!inner || *inner != 1) return "the image's innermost (channel) stride is not 1";
+    if (std::string why = layoutObstacle(tile); !why.empty()) return why;
+    Im2colTmaShape shape;
+    shape.kernel = m.kernel;
+    shape.stride = m.stride;
+    shape.dilation = m.dilation;
+    shape.pad = m.pad;
+    shape.bm = c.dst.extents[c.dst.extents.size() - 2];
+    shape.bk = c.dst.extents.back();
+    shape.elemBytes = bits(img.dtype) / 8;
+    shape.channels = asConstInt(img.shape[3]);
+    if (std::string why = im2colTmaObstacle(shape); !why.empty()) return why;
+    // A tile under TMA's swizzle: the rows must be exactly the swizzle's span (checked by
+    // layoutObstacle), which the im2col box's channels then are too.
+    if (!uniform) return "not every thread reaches the copy (it is under a condition on the thread)";
+    int64_t tileBytes = shape.bm * shape.bk * shape.elemBytes;
+    if (pipelined_.count(&c) && tileBytes % 128 != 0)
+      return "the tile is " + std::to_string(tileBytes) +
+             " bytes, so the stages of a pipelined ring would not all be 128-byte aligned as TMA needs";
+    return "";
+  }
+
   void copy(CopyOp& c, bool uniform) {
     if (c.clusterMask || c.dstBlock) {
       clusterCopy(c);
@@ -372,11 +416,7 @@ class PathChooser {
     c.path = CopyPath::Simt;
     if (c.transpose) return;  // shared -> shared, always by the threads
     if (c.im2col) {
-      // The image's pixels gathered straight into the tile: cp.async where the
-      // widths allow (LowerTileOps decides), ordinary loads otherwise. TMA's im2col
-      // mode (cuTensorMapEncodeIm2col) is not implemented yet.
-      c.path = CopyPath::CpAsync;
-      c.pathReason = "TMA im2col mode not used: not yet implemented";
+      im2colCopy(c, uniform);
       return;
     }
     std::string why = tmaObstacle(c);

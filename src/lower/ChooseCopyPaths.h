@@ -22,8 +22,10 @@
 // per-thread mapping to follow); cp.async, a per-thread instruction, may follow it.
 // A copy reading a tensor with a non-zero safe value (annotate_safe_value) is
 // neither TMA nor cp.async, which both zero-fill past the tensor's end: it is SIMT.
-// An im2col copy is CpAsync (TMA's im2col mode is not implemented yet; the remark
-// says so); its padding is zero whatever the image's safe value.
+// An im2col copy is TmaLoad (TMA's im2col mode, lower/Im2colTma.h) where the
+// constraints of that mode hold, every thread reaches it and the tile's layout is one
+// TMA writes; else CpAsync, and the remark names the constraint that failed. Its
+// padding is zero whatever the image's safe value.
 // copy_cluster(shared, shared, dst_block=, remote_barrier=) is BulkDsmem where
 // planBulkDsmem finds a plan (in both variants: it needs no run-time assumption),
 // else Simt with the reason; it must be reached by every thread of the block (it

@@ -11,6 +11,7 @@
 #include "ir/ThreadLayout.h"
 #include "lower/ChooseCopyPaths.h"
 #include "lower/LayoutFragments.h"
+#include "lower/Im2colTma.h"
 #include "lower/LayoutSharedTiles.h"
 
 namespace tlc {
@@ -489,10 +490,10 @@ class TileOpLowering {
   }
 
   static int64_t cacheHint(EvictionPolicy e) {
-    // Hopper's L2 cache-policy operands for .L2::cache_hint (as createpolicy makes them).
+    // Which L2 policy (the backend makes it with createpolicy) a copy's loads carry.
     switch (e) {
-      case EvictionPolicy::First: return 0x12F0000000000000LL;
-      case EvictionPolicy::Last: return 0x14F0000000000000LL;
+      case EvictionPolicy::First: return kCacheHintEvictFirst;
+      case EvictionPolicy::Last: return kCacheHintEvictLast;
       case EvictionPolicy::Normal: break;
     }
     return 0;
@@ -983,6 +984,144 @@ class TileOpLowering {
 
   // ------------------------------------------------------------- im2col
 
+  static const char* evictionName(EvictionPolicy e) {
+    return e == EvictionPolicy::First ? "evict_first" : e == EvictionPolicy::Last ? "evict_last" : "evict_normal";
+  }
+
+  // The im2col-mode tensor map parameter for (image, geometry, swizzle), created on first use.
+  VarRef im2colMapFor(const BufferRef& img, const Im2colMapInfo& info, int swizzleBytes) {
+    auto same = [&](const Im2colMapInfo& o) {
+      return o.lowerCorner[0] == info.lowerCorner[0] && o.lowerCorner[1] == info.lowerCorner[1] &&
+             o.upperCorner[0] == info.upperCorner[0] && o.upperCorner[1] == info.upperCorner[1] &&
+             o.channels == info.channels && o.pixels == info.pixels && o.stride == info.stride && o.span == info.span &&
+             o.pad == info.pad;
+    };
+    int n = 0;
+    for (const auto& p : kernel_.params) {
+      if (p.kind != ParamKind::TensorMap || p.tensorMap->tensor != img) continue;
+      if (p.tensorMap->im2col && same(*p.tensorMap->im2col) && p.tensorMap->swizzleBytes == swizzleBytes) return p.var;
+      ++n;
+    }
+    Param p;
+    p.name = img->name + "_im2col" + (n ? std::to_string(n) : "");
+    p.kind = ParamKind::TensorMap;
+    p.var = makeVar(p.name, DType::Handle);
+    p.elementType = img->dtype;
+    p.tensorMap = std::make_shared<TensorMapInfo>();
+    p.tensorMap->tensor = img;
+    p.tensorMap->swizzleBytes = swizzleBytes;
+    p.tensorMap->im2col = info;
+    kernel_.params.push_back(p);
+    tensorMaps_.push_back(p.var);
+    return p.var;
+  }
+
+  // The mbarrier an automatic TMA load completes on: its ring stage's when the load
+  // is pipelined, else one of its own.
+  ExprRef loadBarrier(const CopyOp& c) {
+    if (c.ring < 0) return intImm(barrierBase_ + 8 * barrierCount_++);
+    auto it = ringBarriers_.find(c.ring);
+    if (it == ringBarriers_.end()) {
+      it = ringBarriers_.emplace(c.ring, barrierCount_).first;
+      barrierCount_ += c.ringSize;
+    }
+    return add(intImm(barrierBase_ + 8 * it->second), mul(c.stage, intImm(8)));
+  }
+
+  // An im2col copy by TMA's im2col mode (lower/Im2colTma.h): thread 0 arms the
+  // barrier with the tile's bytes and issues one load of BM filter bases x BK
+  // channels of the tile's filter tap; every thread waits (or, pipelined, the issue
+  // and the wait are the two parts PipelineLoops made). Null, with `whyNot` set,
+  // when a run-time constraint cannot even be assumed.
+  StmtRef lowerIm2colTma(const CopyOp& c, std::string& whyNot) {
+    const Im2col& m = *c.im2col;
+    const BufferRef& img = c.src.buffer;
+    const Region& dst = c.dst;
+    const Buffer& tile = *dst.buffer;
+    int rank = (int)dst.extents.size();
+    int64_t bm = dst.extents[rank - 2], bk = dst.extents[rank - 1];
+    int elemBytes = bits(img->dtype) / 8;
+
+    // The map needs a 16-byte aligned image and strides that are multiples of 16
+    // bytes; the tile's columns one tap: C a multiple of BK.
+    std::map<const VarNode*, int64_t> need;
+    need[img->data.get()] = 16;
+    for (int a = 2; a >= 0; --a)  // inner strides first: C before W*C, so one fact serves them all
+      if (!provablyMultiple(img->strides[a], std::max(1, 16 / elemBytes), need)) {
+        whyNot = "the stride of " + img->name + "'s axis " + std::to_string(a) + " (" + toString(img->strides[a]) +
+                 " elements) cannot be a multiple of 16 bytes, as a tensor map needs";
+        return nullptr;
+      }
+    ExprRef C = img->shape[3];
+    if (!provablyMultiple(C, bk, need)) {
+      whyNot = "C = " + toString(C) + " cannot be a multiple of BK = " + std::to_string(bk);
+      return nullptr;
+    }
+    commit(need);
+
+    Im2colTmaShape shape;
+    shape.kernel = m.kernel;
+    shape.stride = m.stride;
+    shape.dilation = m.dilation;
+    shape.pad = m.pad;
+    shape.bm = bm;
+    shape.bk = bk;
+    shape.elemBytes = elemBytes;
+    shape.channels = asConstInt(C);
+    VarRef map = im2colMapFor(img, im2colTensorMap(shape), tile.sharedLayout.swizzleBytes);
+
+    // The tile's first output pixel and its filter tap. Columns past K*K*C (a c_step
+    // beyond the matrix) read zeros: the image coordinate N is outside the tensor.
+    ExprRef K = intImm(m.kernel), S = intImm(m.stride), P = intImm(m.pad), D = intImm(m.dilation);
+    ExprRef pixels = mul(m.outH, m.outW);
+    ExprRef n = floorDiv(m.rowStart, pixels), pix = floorMod(m.rowStart, pixels);
+    ExprRef oh = floorDiv(pix, m.outW), ow = floorMod(pix, m.outW);
+    ExprRef tap = floorDiv(m.colStart, C);
+    ExprRef inside = lt(tap, mul(K, K));
+    ExprRef kh = select(inside, floorDiv(tap, K), intImm(0)), kw = select(inside, floorMod(tap, K), intImm(0));
+    std::vector<ExprRef> coords = {floorMod(m.colStart, C), sub(mul(ow, S), P), sub(mul(oh, S), P),
+                                   select(inside, n, img->shape[0])};
+    std::vector<ExprRef> offsets = {mul(kw, D), mul(kh, D)};
+
+    ExprRef smem = intImm(tile.sharedOffset);  // the tile's (or ring stage's) first byte
+    for (int a = 0; a < rank; ++a) smem = add(smem, mul(mul(dst.mins[a], tile.strides[a]), intImm(elemBytes)));
+    int64_t bytes = bm * bk * elemBytes;
+    ExprRef barrier = loadBarrier(c);
+    auto issue = std::make_shared<SeqStmt>(c.range);
+    issue->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArriveExpectTx,
+                                                           std::vector<ExprRef>{barrier, intImm(bytes)}));
+    std::vector<ExprRef> args = {smem, barrier};
+    for (const auto& e : coords) args.push_back(e);
+    for (const auto& e : offsets) args.push_back(e);
+    auto load = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::TmaLoadIm2col, args);
+    load->tensorMap = map;
+    load->cacheHint = cacheHint(c.options.eviction);
+    issue->stmts.push_back(load);
+
+    auto out = std::make_shared<SeqStmt>(c.range);
+    if (c.part != CopyOp::Part::WaitOnly) out->stmts.push_back(std::make_shared<IfStmt>(c.range, isLeader(), issue, nullptr));
+    if (c.part == CopyOp::Part::WaitOnly) {
+      out->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                           std::vector<ExprRef>{barrier, c.parity}));
+    } else if (c.part == CopyOp::Part::Whole) {
+      auto phase = makeVar("phase" + std::to_string(phases_.size()), DType::Int32);
+      phases_.push_back(phase);
+      out->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                           std::vector<ExprRef>{barrier, phase}));
+      out->stmts.push_back(std::make_shared<AssignStmt>(c.range, phase, binary(BinOp::BitXor, phase, intImm(1))));
+    }
+    if (c.part == CopyOp::Part::IssueOnly) return out;  // reported once, with its wait
+
+    std::ostringstream how;
+    how << "a TMA im2col load (" << bm << " pixels x " << bk << " channels of one filter tap, stride " << m.stride
+        << ", swizzle " << (tile.sharedLayout.swizzleBytes ? std::to_string(tile.sharedLayout.swizzleBytes) + "B" : "none");
+    if (c.options.eviction != EvictionPolicy::Normal) how << ", " << evictionName(c.options.eviction) << " in L2";
+    how << ")";
+    describeAssumptions(how, need);
+    notes_.push_back({c.range, m.opName + " " + img->name + " -> " + tile.name, how.str(), ""});
+    return out;
+  }
+
   // The widest access (elements) for an im2col copy: one group of `w` columns
   // must stay in one kernel tap and be one contiguous, aligned run of channels.
   bool im2colWidthWorks(const CopyOp& c, int w, std::map<const VarNode*, int64_t>& need) {
@@ -1011,6 +1150,10 @@ class TileOpLowering {
   }
 
   StmtRef lowerIm2col(const CopyOp& c) {
+    std::string tmaWhyNot;
+    if (c.path == CopyPath::TmaLoad) {
+      if (auto tma = lowerIm2colTma(c, tmaWhyNot)) return tma;
+    }
     const Im2col& m = *c.im2col;
     const BufferRef& img = c.src.buffer;
     const Region& dst = c.dst;
@@ -1067,6 +1210,7 @@ class TileOpLowering {
                                  select(valid, intImm(accessBytes), intImm(0))});
         op->buffer = img;
         op->immediate = accessBytes;
+        op->cacheHint = cacheHint(c.options.eviction);
         return op;
       }
       auto load = std::make_shared<LoadNode>(img, srcIdx, img->dtype, w);
@@ -1098,9 +1242,11 @@ class TileOpLowering {
       out = std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commitGroup, wait});
     }
     std::string why = c.pathReason;
+    if (!tmaWhyNot.empty()) why = "TMA im2col mode not used: " + tmaWhyNot;
     if (!cpAsync)
-      why += "; cp.async not used: " + std::to_string(accessBytes) + "-byte accesses (C, the image's strides or its " +
-             "alignment allow no wider run; cp.async moves 4, 8 or 16 bytes)";
+      why += std::string(why.empty() ? "" : "; ") + "cp.async not used: " + std::to_string(accessBytes) +
+             "-byte accesses (C, the image's strides or its alignment allow no wider run; cp.async moves 4, 8 or 16 bytes)";
+    if (cpAsync && c.options.eviction != EvictionPolicy::Normal) how << ", " << evictionName(c.options.eviction) << " in L2";
     notes_.push_back({c.range, m.opName + " " + img->name + " -> " + tile.name, how.str(), why});
     return out;
   }
@@ -1139,6 +1285,7 @@ class TileOpLowering {
     auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsync, std::vector<ExprRef>{dstOffset, srcOffset, size});
     op->buffer = c.src.buffer;
     op->immediate = bytes;
+    op->cacheHint = cacheHint(c.options.eviction);
     return op;
   }
 

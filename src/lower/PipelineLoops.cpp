@@ -148,6 +148,10 @@ class Pipeliner {
           forEachAccess(body[j], AccessVisitor{[&](const BufferRef& b, bool w) { writtenElsewhere |= w && b.get() == tile; }});
       std::set<const VarNode*> used;
       for (const auto& m : c.src.mins) collectVars(m, used);
+      if (c.im2col) {  // an im2col load's position is its first row and column
+        collectVars(c.im2col->rowStart, used);
+        collectVars(c.im2col->colStart, used);
+      }
       bool dependsOnBody = std::any_of(used.begin(), used.end(), [&](const VarNode* v) { return bodyVars.count(v); });
       if (writtenElsewhere) whyNot = "tile '" + tile->name + "' is also written elsewhere in the loop";
       else if (outside.count(tile)) whyNot = "tile '" + tile->name + "' is also used outside the loop";
