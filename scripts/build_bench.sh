@@ -37,6 +37,10 @@ configs=(
   "transpose_f16_T128|transpose.tl|-D DT=float16 -D T=128|transpose.cpp|-DTR_ELEM_BYTES=2 -DTR_LARGE=16384|transpose2d|transpose|16384x16384 fp16;small:256x256 fp16"
   "im2col_large|im2col.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
   "im2col_bm32_bk128_large|im2col.tl|-D NB=32 -D C=256 -D BM=32 -D BK=128|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_tma_bk128_large|im2col.tl|-D NB=32 -D C=256 -D BK=128|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_tma_bm128_bk128_large|im2col.tl|-D NB=32 -D C=256 -D BM=128 -D BK=128|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_cpasync_large|im2col_cpasync.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_cpasync_bm32_bk128_large|im2col_cpasync.tl|-D NB=32 -D C=256 -D BM=32 -D BK=128|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
   "im2col_s2_large|im2col.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
   "im2col_small|im2col.tl|-D NB=1 -D H=8 -D W=8|im2col.cpp|-DIM_NB=1 -DIM_H=8 -DIM_W=8 -DIM_SIZE=\"small\"|unfold|im2col|small:N1 8x8 C64 fp16 3x3 s1 p1"
   "batch_sum|batch_sum.tl||batch_sum.cpp||batch_sum|batch sum|16x4096x4096 fp16->fp32;small:4x256x256 fp16->fp32"
@@ -59,7 +63,7 @@ mkdir -p "$out/bin" "$out/kernels" "$out/mock"
 : >"$out/build_failed.txt"
 
 find_source() {  # the .tl file by name: the repo's examples first, then the spec's
-  for dir in examples ../shared/spec/examples /work/shared/spec/examples; do
+  for dir in examples tests/gpu/kernels ../shared/spec/examples /work/shared/spec/examples; do
     [ -f "$dir/$1" ] && { echo "$dir/$1"; return 0; }
   done
   return 1

@@ -53,6 +53,13 @@ configs=(
   "im2col_c6|im2col.tl|-D NB=2 -D H=9 -D W=7 -D C=6 -D S=2|im2col.cpp|-DIM_NB=2 -DIM_H=9 -DIM_W=7 -DIM_C=6 -DIM_S=2"
   "im2col_c3|im2col.tl|-D NB=2 -D H=10 -D W=10 -D C=3 -D P=2 -D D=3|im2col.cpp|-DIM_NB=2 -DIM_H=10 -DIM_W=10 -DIM_C=3 -DIM_P=2 -DIM_D=3"
   "c2d_im2col|c2d_im2col.tl||im2col.cpp|-DIM_NB=2 -DIM_H=30 -DIM_W=17 -DIM_C=24 -DIM_S=2 -DIM_D=2 -DIM_P=2"
+  # TMA's im2col mode with ragged M (429 and 3*7*6 = 126 rows), two channel boxes per
+  # tap, stride and dilation 2, a Pipelined ring (and its cp.async fallback, C = 40).
+  "im2col_ragged_tma|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=64 -D BK=32|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=64"
+  "im2col_ragged_tma_s2d2|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=32 -D BM=128 -D BK=32 -D S=2 -D D=2|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=32 -DIM_S=2 -DIM_D=2"
+  "im2col_pipelined|im2col_pipelined.tl||im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=64 -DIM_S=2 -DIM_D=2"
+  "im2col_cpasync_padded|im2col_cpasync.tl|-D NB=3 -D H=13 -D W=11|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11"
+  "im2col_pipelined_c40|im2col_pipelined.tl|-D C=40 -D BK=16|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40 -DIM_S=2 -DIM_D=2"
   "launcher_hostile|tile_copy.tl||launcher_hostile.cpp|"
   "launcher_hostile_smem224k|tile_copy.tl|-D BN=896|launcher_hostile.cpp|"
   # 227x512 fp16: 232448 B, exactly the opt-in shared memory a Hopper block may use.
@@ -88,6 +95,15 @@ configs=(
   "cluster_ranks|cluster_ranks.tl||cluster_ranks.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
+)
+
+# im2col configurations and whether their fast variant must use TMA's im2col mode
+# (1) or must not (0): checked in the PTX, so a test of the TMA path cannot pass on
+# the cp.async fallback unnoticed.
+declare -A im2col_tma=(
+  [im2col]=1 [im2col_s2]=1 [im2col_d2]=1 [im2col_k5_s2_d2_p0]=1 [im2col_ragged_tma]=1 [im2col_ragged_tma_s2d2]=1
+  [im2col_pipelined]=1 [im2col_ragged]=0 [im2col_ragged_128x32]=0 [im2col_c6]=0 [im2col_c3]=0 [c2d_im2col]=0
+  [im2col_pipelined_c40]=0 [im2col_cpasync_padded]=0
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }
@@ -155,6 +171,17 @@ for config in "${configs[@]}"; do
   if ! "$tlc" "$src" -o "$kdir/$name.cubin" $tlc_options >>"$log" 2>&1; then
     failed+=("$name (tlc failed)")
     continue
+  fi
+  if [ -n "${im2col_tma[$name]:-}" ]; then
+    # shellcheck disable=SC2086
+    "$tlc" "$src" --emit=ptx -o "$kdir/$name.ptx" $tlc_options >>"$log" 2>&1
+    uses_tma=0
+    grep -q 'cp.async.bulk.tensor.4d.shared::cluster.global.im2col' "$kdir/$name.ptx" 2>/dev/null && uses_tma=1
+    if [ "$uses_tma" != "${im2col_tma[$name]}" ]; then
+      echo "$name: TMA im2col mode expected ${im2col_tma[$name]}, found $uses_tma in $kdir/$name.ptx" >>"$log"
+      failed+=("$name (TMA im2col mode: expected ${im2col_tma[$name]}, PTX says $uses_tma)")
+      continue
+    fi
   fi
   header="$(cd "$kdir" && ls ./*.h 2>/dev/null | head -1)"
   if [ -z "$header" ]; then

@@ -74,6 +74,14 @@ CUresult cuTensorMapEncodeTiled(CUtensorMap *m, CUtensorMapDataType t, cuuint32_
   (void)m; (void)t; (void)r; (void)a; (void)d; (void)s; (void)b; (void)e; (void)i; (void)w; (void)l; (void)o;
   return CUDA_ERROR_NOT_SUPPORTED;
 }
+CUresult cuTensorMapEncodeIm2col(CUtensorMap *m, CUtensorMapDataType t, cuuint32_t r, void *a, const cuuint64_t *d,
+                                 const cuuint64_t *s, const int *lo, const int *hi, cuuint32_t c, cuuint32_t p,
+                                 const cuuint32_t *e, CUtensorMapInterleave i, CUtensorMapSwizzle w,
+                                 CUtensorMapL2promotion l, CUtensorMapFloatOOBfill o) {
+  (void)m; (void)t; (void)r; (void)a; (void)d; (void)s; (void)lo; (void)hi; (void)c; (void)p; (void)e; (void)i; (void)w;
+  (void)l; (void)o;
+  return CUDA_ERROR_NOT_SUPPORTED;  /* like the tiled maps: the launcher runs the general variant */
+}
 CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) { if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) smem_attr[(uintptr_t)(void *)f] = v; return CUDA_SUCCESS; }
 
 static float h2f(uint16_t h) {
