@@ -17,11 +17,15 @@
 // width) and `allowAssumptions` is set, those facts become the kernel's
 // Assumptions; otherwise the width shrinks until it is provable.
 //
-// An im2col copy (ir::Im2col) is partitioned like a copy over its (BM, BK) tile;
-// each group of `width` columns lies in one kernel tap when C is a multiple of the
-// width, so it is one contiguous run of the image's channels: one cp.async (4, 8 or
-// 16 bytes, source size 0 to zero-fill a pixel outside the image or a row/column
-// past the column matrix) or, for narrower widths, predicated loads and stores.
+// An im2col copy (ir::Im2col) whose path is TmaLoad is one TMA im2col-mode load of
+// the whole tile (lower/Im2colTma.h) on an automatic mbarrier (or its ring stage's),
+// whose tensor map becomes an im2col TensorMap parameter; the image's alignment, its
+// strides and a symbolic C become assumptions. Otherwise it is partitioned like a
+// copy over its (BM, BK) tile; each group of `width` columns lies in one kernel tap
+// when C is a multiple of the width, so it is one contiguous run of the image's
+// channels: one cp.async (4, 8 or 16 bytes, source size 0 to zero-fill a pixel
+// outside the image or a row/column past the column matrix; the eviction policy as
+// an L2 cache hint) or, for narrower widths, predicated loads and stores.
 #pragma once
 
 #include <string>

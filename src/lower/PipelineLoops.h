@@ -4,7 +4,8 @@
 // loop is still marked Pipelined. After: every such loop is Serial. When its body
 // loads a shared tile T by TMA (at the body's top level, T written by nothing else
 // in the loop and used nowhere outside it, the source region not depending on
-// values computed in the body), T becomes a ring of S tiles served by a ring of S
+// values computed in the body; for an im2col load, its first row and column), T
+// becomes a ring of S tiles served by a ring of S
 // mbarriers: the loads of iterations 0..S-2 are issued before the loop, iteration
 // k issues the load of iteration k+S-1 where the copy stood and then waits for its
 // own stage (parity (k / S) % 2), and every other access to T reads stage k % S.
