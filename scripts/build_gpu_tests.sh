@@ -58,6 +58,7 @@ configs=(
   "im2col_ragged_tma|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=64 -D BK=32|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=64"
   "im2col_ragged_tma_s2d2|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=32 -D BM=128 -D BK=32 -D S=2 -D D=2|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=32 -DIM_S=2 -DIM_D=2"
   "im2col_pipelined|im2col_pipelined.tl||im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=64 -DIM_S=2 -DIM_D=2"
+  "im2col_swizzled128|im2col_swizzled128.tl|-D NB=3 -D H=13 -D W=11|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11"
   "im2col_cpasync_padded|im2col_cpasync.tl|-D NB=3 -D H=13 -D W=11|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11"
   "im2col_pipelined_c40|im2col_pipelined.tl|-D C=40 -D BK=16|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40 -DIM_S=2 -DIM_D=2"
   "launcher_hostile|tile_copy.tl||launcher_hostile.cpp|"
@@ -103,7 +104,7 @@ configs=(
 declare -A im2col_tma=(
   [im2col]=1 [im2col_s2]=1 [im2col_d2]=1 [im2col_k5_s2_d2_p0]=1 [im2col_ragged_tma]=1 [im2col_ragged_tma_s2d2]=1
   [im2col_pipelined]=1 [im2col_ragged]=0 [im2col_ragged_128x32]=0 [im2col_c6]=0 [im2col_c3]=0 [c2d_im2col]=0
-  [im2col_pipelined_c40]=0 [im2col_cpasync_padded]=0
+  [im2col_pipelined_c40]=0 [im2col_cpasync_padded]=0 [im2col_swizzled128]=1
 )
 
 die() { echo "build_gpu_tests: $*" >&2; exit 2; }
