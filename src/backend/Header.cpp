@@ -703,6 +703,67 @@ class HeaderWriter {
          << "}\n\n";
   }
 
+  // `<prefix>_library_get_` and `<prefix>_kernel_get_`: load the library and resolve a
+  // kernel on first use, published with a compare-and-swap. One cubin, or one per
+  // architecture (perArch: the handles are indexed by `_arch_index_`'s choice).
+  void writeHandleGetters(bool perArch, size_t n) {
+    const std::string& P = prefix_;
+    const std::string library = perArch ? P + "_libraries_[arch]" : P + "_library_";
+    const std::string cubin = perArch ? P + "_cubins_[arch]" : P + "_cubin";
+    const std::string kernelSlot = P + (perArch ? "_kernels_[arch][index]" : "_kernels_[index]");
+    out_ << "static inline CUresult " << P << "_library_get_(" << (perArch ? "int arch, " : "")
+         << "CUlibrary *library_out) {\n"
+         << "  CUlibrary library = __atomic_load_n(&" << library << ", __ATOMIC_ACQUIRE);\n"
+         << "  if (library == NULL) {\n"
+         << "    CUlibrary expected = NULL;\n";
+    if (perArch) {
+      out_ << "    CUresult status = cuLibraryLoadData(&library, " << cubin << ", NULL, NULL, 0, NULL, NULL, 0);\n";
+    } else {  // cuInit is _arch_index_'s in the multi-architecture header
+      out_ << "    CUresult status = cuInit(0);\n"
+           << "    if (status != CUDA_SUCCESS) return status;\n"
+           << "    status = cuLibraryLoadData(&library, " << cubin << ", NULL, NULL, 0, NULL, NULL, 0);\n";
+    }
+    out_ << "    if (status != CUDA_SUCCESS) return status;\n"
+         << "    if (!__atomic_compare_exchange_n(&" << library << ", &expected, library, 0,\n"
+         << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {\n"
+         << "      cuLibraryUnload(library); /* another thread published its copy first */\n"
+         << "      library = expected;\n"
+         << "    }\n"
+         << "  }\n"
+         << "  *library_out = library;\n"
+         << "  return CUDA_SUCCESS;\n"
+         << "}\n\n";
+    if (n == 0) return;
+    out_ << "static inline CUresult " << P << "_kernel_get_(int index, CUkernel *kernel_out) {\n";
+    if (perArch) {
+      out_ << "  int arch = 0;\n"
+           << "  CUkernel kernel;\n"
+           << "  CUresult status = " << P << "_arch_index_(&arch);\n"
+           << "  if (status != CUDA_SUCCESS) return status;\n"
+           << "  kernel = __atomic_load_n(&" << kernelSlot << ", __ATOMIC_ACQUIRE);\n"
+           << "  if (kernel == NULL) {\n"
+           << "    CUkernel expected = NULL;\n"
+           << "    CUlibrary library;\n"
+           << "    status = " << P << "_library_get_(arch, &library);\n";
+    } else {
+      out_ << "  CUkernel kernel = __atomic_load_n(&" << kernelSlot << ", __ATOMIC_ACQUIRE);\n"
+           << "  if (kernel == NULL) {\n"
+           << "    CUkernel expected = NULL;\n"
+           << "    CUlibrary library;\n"
+           << "    CUresult status = " << P << "_library_get_(&library);\n";
+    }
+    out_ << "    if (status != CUDA_SUCCESS) return status;\n"
+         << "    status = cuLibraryGetKernel(&kernel, library, " << P << "_entries_[index]);\n"
+         << "    if (status != CUDA_SUCCESS) return status;\n"
+         << "    if (!__atomic_compare_exchange_n(&" << kernelSlot << ", &expected, kernel, 0,\n"
+         << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))\n"
+         << "      kernel = expected;\n"
+         << "  }\n"
+         << "  *kernel_out = kernel;\n"
+         << "  return CUDA_SUCCESS;\n"
+         << "}\n\n";
+  }
+
   void writeModuleStateMulti() {
     const size_t n = module_.kernels.size();
     const size_t k = cubins_->size();
@@ -742,44 +803,8 @@ class HeaderWriter {
          << "  if (best < 0) return CUDA_ERROR_NO_BINARY_FOR_GPU;\n"
          << "  *index_out = best;\n"
          << "  return CUDA_SUCCESS;\n"
-         << "}\n\n"
-         << "static inline CUresult " << P << "_library_get_(int arch, CUlibrary *library_out) {\n"
-         << "  CUlibrary library = __atomic_load_n(&" << P << "_libraries_[arch], __ATOMIC_ACQUIRE);\n"
-         << "  if (library == NULL) {\n"
-         << "    CUlibrary expected = NULL;\n"
-         << "    CUresult status = cuLibraryLoadData(&library, " << P << "_cubins_[arch], NULL, NULL, 0, NULL, NULL, 0);\n"
-         << "    if (status != CUDA_SUCCESS) return status;\n"
-         << "    if (!__atomic_compare_exchange_n(&" << P << "_libraries_[arch], &expected, library, 0,\n"
-         << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {\n"
-         << "      cuLibraryUnload(library); /* another thread published its copy first */\n"
-         << "      library = expected;\n"
-         << "    }\n"
-         << "  }\n"
-         << "  *library_out = library;\n"
-         << "  return CUDA_SUCCESS;\n"
          << "}\n\n";
-    if (n != 0) {
-      out_ << "static inline CUresult " << P << "_kernel_get_(int index, CUkernel *kernel_out) {\n"
-           << "  int arch = 0;\n"
-           << "  CUkernel kernel;\n"
-           << "  CUresult status = " << P << "_arch_index_(&arch);\n"
-           << "  if (status != CUDA_SUCCESS) return status;\n"
-           << "  kernel = __atomic_load_n(&" << P << "_kernels_[arch][index], __ATOMIC_ACQUIRE);\n"
-           << "  if (kernel == NULL) {\n"
-           << "    CUkernel expected = NULL;\n"
-           << "    CUlibrary library;\n"
-           << "    status = " << P << "_library_get_(arch, &library);\n"
-           << "    if (status != CUDA_SUCCESS) return status;\n"
-           << "    status = cuLibraryGetKernel(&kernel, library, " << P << "_entries_[index]);\n"
-           << "    if (status != CUDA_SUCCESS) return status;\n"
-           << "    if (!__atomic_compare_exchange_n(&" << P << "_kernels_[arch][index], &expected, kernel, 0,\n"
-           << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))\n"
-           << "      kernel = expected;\n"
-           << "  }\n"
-           << "  *kernel_out = kernel;\n"
-           << "  return CUDA_SUCCESS;\n"
-           << "}\n\n";
-    }
+    writeHandleGetters(/*perArch=*/true, n);
     writeErrorState();
     out_ << "/* The architecture of the cubin the current context's device runs (\"sm_90a\"), or\n"
          << " * NULL when none fits it or there is no current context. */\n"
@@ -842,42 +867,7 @@ class HeaderWriter {
       out_ << "};\n\n";
     }
 
-    out_ << "static inline CUresult " << P << "_library_get_(CUlibrary *library_out) {\n"
-         << "  CUlibrary library = __atomic_load_n(&" << P << "_library_, __ATOMIC_ACQUIRE);\n"
-         << "  if (library == NULL) {\n"
-         << "    CUlibrary expected = NULL;\n"
-         << "    CUresult status = cuInit(0);\n"
-         << "    if (status != CUDA_SUCCESS) return status;\n"
-         << "    status = cuLibraryLoadData(&library, " << P << "_cubin, NULL, NULL, 0, NULL, NULL, 0);\n"
-         << "    if (status != CUDA_SUCCESS) return status;\n"
-         << "    if (!__atomic_compare_exchange_n(&" << P << "_library_, &expected, library, 0,\n"
-         << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {\n"
-         << "      cuLibraryUnload(library); /* another thread published its copy first */\n"
-         << "      library = expected;\n"
-         << "    }\n"
-         << "  }\n"
-         << "  *library_out = library;\n"
-         << "  return CUDA_SUCCESS;\n"
-         << "}\n\n";
-
-    if (n != 0) {
-      out_ << "static inline CUresult " << P << "_kernel_get_(int index, CUkernel *kernel_out) {\n"
-           << "  CUkernel kernel = __atomic_load_n(&" << P << "_kernels_[index], __ATOMIC_ACQUIRE);\n"
-           << "  if (kernel == NULL) {\n"
-           << "    CUkernel expected = NULL;\n"
-           << "    CUlibrary library;\n"
-           << "    CUresult status = " << P << "_library_get_(&library);\n"
-           << "    if (status != CUDA_SUCCESS) return status;\n"
-           << "    status = cuLibraryGetKernel(&kernel, library, " << P << "_entries_[index]);\n"
-           << "    if (status != CUDA_SUCCESS) return status;\n"
-           << "    if (!__atomic_compare_exchange_n(&" << P << "_kernels_[index], &expected, kernel, 0,\n"
-           << "                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))\n"
-           << "      kernel = expected;\n"
-           << "  }\n"
-           << "  *kernel_out = kernel;\n"
-           << "  return CUDA_SUCCESS;\n"
-           << "}\n\n";
-    }
+    writeHandleGetters(/*perArch=*/false, n);
 
     writeErrorState();
     out_ << "/* The architecture of the embedded cubin. */\n"
