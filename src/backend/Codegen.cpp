@@ -147,6 +147,8 @@ class KernelEmitter {
   llvm::Value* emitLoad(const ir::LoadNode& load);
   llvm::Value* loadFromMemory(const ir::LoadNode& load);
   llvm::Value* convert(llvm::Value* value, DType from, DType to);
+  llvm::Value* fp4ToFloat32(llvm::Value* code);
+  llvm::Value* floatToFp4(llvm::Value* x);
   llvm::Value* splatTo(llvm::Value* value, int lanes);
   llvm::Value* toMemory(llvm::Value* value, DType t);    // Bool i1 -> i8
   llvm::Value* fromMemory(llvm::Value* value, DType t);  // Bool i8 -> i1
@@ -1201,6 +1203,16 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       llvm::Value* rank = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_cluster_ctarank, {}, {});
       return convert(rank, DType::Int32, node.dtype);
     }
+    case Builtin::Fp4FromBits:
+    case Builtin::Fp4Bits: {
+      // float4_e2m1fn values travel as their code in an i8 (PackFloat4 made the
+      // nibble accesses): both are the identity on the bits.
+      if (node.args.size() != 1) internal(std::string(ir::name(node.builtin)) + " takes one argument");
+      llvm::Value* x = emitExpr(node.args[0]);
+      llvm::Type* target = elementType(node.dtype);
+      if (auto* vector = llvm::dyn_cast<llvm::VectorType>(x->getType())) target = llvm::VectorType::get(target, vector);
+      return builder_.CreateZExtOrTrunc(x, target);
+    }
     default:
       break;
   }
@@ -1264,6 +1276,13 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
   llvm::Type* target = elementType(to);
   if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType()))
     target = llvm::VectorType::get(target, vector);
+  if (from == DType::Float4E2M1) return convert(fp4ToFloat32(value), DType::Float32, to);
+  if (to == DType::Float4E2M1 && !ir::isStorageOnly(from) && from != DType::Handle) {
+    // Integers and bools become float32 first (exact for every magnitude that does not
+    // saturate); floats are rounded from their own type, so nothing rounds twice.
+    if (!ir::isFloat(from)) value = convert(value, from, DType::Float32);
+    return floatToFp4(value);
+  }
   if (ir::isStorageOnly(from) || ir::isStorageOnly(to))
     return unsupported(std::string("casts from ") + ir::name(from) + " to " + ir::name(to), target);
   if (from == DType::Handle || to == DType::Handle) {
@@ -1300,6 +1319,57 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
 }
 
 }  // namespace
+
+// float4_e2m1fn code (i8, low 4 bits) -> float32, lane by lane: magnitudes 0 and 1
+// are 0 and 0.5; m = 2..7 are exponent m >> 1 (bias 1) and mantissa bit m & 1,
+// which as float32 bits is (m + 252) << 22 (exponent + 126 at bit 23, mantissa at
+// bit 22). The sign is bit 3. Integer arithmetic and a select: no table, no
+// sm_100a-only cvt.
+llvm::Value* KernelEmitter::fp4ToFloat32(llvm::Value* code) {
+  llvm::Type* i32 = builder_.getInt32Ty();
+  llvm::Type* f32 = builder_.getFloatTy();
+  if (auto* vector = llvm::dyn_cast<llvm::VectorType>(code->getType())) {
+    i32 = llvm::VectorType::get(i32, vector);
+    f32 = llvm::VectorType::get(f32, vector);
+  }
+  auto k = [&](uint32_t v) { return llvm::ConstantInt::get(i32, v); };
+  llvm::Value* c = builder_.CreateZExt(code, i32);
+  llvm::Value* m = builder_.CreateAnd(c, k(7));
+  llvm::Value* normal = builder_.CreateShl(builder_.CreateAdd(m, k(252)), k(22));
+  llvm::Value* small = builder_.CreateSelect(builder_.CreateICmpEQ(m, k(1)), k(0x3f000000u), k(0));  // 0.5 or +0
+  llvm::Value* bits = builder_.CreateSelect(builder_.CreateICmpULT(m, k(2)), small, normal);
+  bits = builder_.CreateOr(bits, builder_.CreateShl(builder_.CreateAnd(c, k(8)), k(28)));
+  return builder_.CreateBitCast(bits, f32, "fp4.value");
+}
+
+// A float (any width, lane by lane) -> float4_e2m1fn code in an i8: round to nearest,
+// ties to the even code, by counting the thresholds between neighbouring magnitudes
+// that |x| passes (> where the tie goes down, >= where it goes up); beyond 6 and
+// +-Inf saturate to +-6 (the count stops at 7); NaN becomes +6 (0x7). The compares
+// are in x's own type (every threshold is exact there), so nothing rounds twice.
+// Matches tlc::fp4::fromFloat (ir/Float4.h).
+llvm::Value* KernelEmitter::floatToFp4(llvm::Value* x) {
+  llvm::Type* ft = x->getType();
+  llvm::Type* i8 = builder_.getInt8Ty();
+  llvm::Type* bitsType = builder_.getIntNTy(ft->getScalarSizeInBits());
+  if (auto* vector = llvm::dyn_cast<llvm::VectorType>(ft)) {
+    i8 = llvm::VectorType::get(i8, vector);
+    bitsType = llvm::VectorType::get(bitsType, vector);
+  }
+  llvm::Value* a = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+  llvm::Value* code = llvm::Constant::getNullValue(i8);
+  const struct { double threshold; bool tieUp; } steps[] = {
+      {0.25, false}, {0.75, true}, {1.25, false}, {1.75, true}, {2.5, false}, {3.5, true}, {5.0, false}};
+  for (const auto& step : steps) {
+    llvm::Value* t = llvm::ConstantFP::get(ft, step.threshold);
+    llvm::Value* passed = step.tieUp ? builder_.CreateFCmpOGE(a, t) : builder_.CreateFCmpOGT(a, t);
+    code = builder_.CreateAdd(code, builder_.CreateZExt(passed, i8));
+  }
+  llvm::Value* negative = builder_.CreateICmpSLT(builder_.CreateBitCast(x, bitsType), llvm::Constant::getNullValue(bitsType));
+  code = builder_.CreateOr(code, builder_.CreateSelect(negative, llvm::ConstantInt::get(i8, 8), llvm::Constant::getNullValue(i8)));
+  llvm::Value* isNaN = builder_.CreateFCmpUNO(x, x);
+  return builder_.CreateSelect(isNaN, llvm::ConstantInt::get(i8, 7), code, "fp4.code");
+}
 
 // ------------------------------------------------------------ grid constants
 

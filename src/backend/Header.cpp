@@ -1084,6 +1084,18 @@ class HeaderWriter {
                       "(long long)" + a.name);
     }
 
+    // What every variant needs of the arguments (float4_e2m1fn rows of whole bytes).
+    {
+      GridPrinter value(P, args, false);
+      for (const ir::Kernel::Requirement& r : general.requirements) {
+        std::string v = value.print(r.value);
+        out_ << "  if ((" << v << ") % " << r.multiple << " != 0)\n"
+             << refusal("    ", printfLiteral(r.what) + " = %lld is not a multiple of " + std::to_string(r.multiple) +
+                                    (r.multiple == 2 ? " (fp4 is packed two to a byte: rows must be whole bytes)" : ""),
+                        "(long long)(" + v + ")");
+      }
+    }
+
     // The variant: it decides the grid when the variants' grids differ.
     std::string callArgs;
     for (const Argument& a : args) callArgs += (callArgs.empty() ? "" : ", ") + a.name;

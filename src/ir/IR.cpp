@@ -85,6 +85,8 @@ const char* name(Builtin b) {
     case Builtin::Ceil: return "ceil";
     case Builtin::ShuffleElect: return "shuffle_elect";
     case Builtin::ClusterCtaRank: return "block_rank_in_cluster";
+    case Builtin::Fp4FromBits: return "fp4_from_bits";
+    case Builtin::Fp4Bits: return "fp4_bits";
   }
   return "?";
 }

@@ -70,6 +70,11 @@ enum class Builtin {
   // reach it together (elect.sync over the whole warp).
   ShuffleElect,
   ClusterCtaRank,  // args: none; this block's rank in its cluster (%cluster_ctarank). Int32
+  // float4_e2m1fn elements as their 4-bit codes (lowering, PackFloat4): Fp4FromBits
+  // makes a Float4E2M1 value of the code in the low 4 bits of its Int32 argument (the
+  // rest is zero); Fp4Bits is the code of its Float4E2M1 argument as Int32. Both are
+  // the identity on the bits; casts of Float4E2M1 values convert.
+  Fp4FromBits, Fp4Bits,
 };
 const char* name(Builtin b);
 const char* spelling(BinOp op);
@@ -538,6 +543,16 @@ struct Kernel {
   std::vector<BufferRef> allocations;  // Shared, Fragment and Local buffers
   int64_t dynamicSharedBytes = 0;      // set by lowering
   std::vector<Assumption> assumptions; // this variant is valid only where these hold
+  // Facts every variant needs of the arguments: `value` (over Dim parameters) is a
+  // multiple of `multiple`. The launcher refuses arguments that break one, naming it
+  // with `what`. (float4_e2m1fn tensors: an even last dimension and even row
+  // strides, so that every row starts on a whole byte; lowering, PackFloat4.)
+  struct Requirement {
+    ExprRef value;
+    int64_t multiple = 2;
+    std::string what;  // "the last dimension of float4_e2m1fn tensor 'A' (N)"
+  };
+  std::vector<Requirement> requirements;
   StmtRef body;
 };
 

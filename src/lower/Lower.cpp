@@ -3,6 +3,7 @@
 // once per kernel variant (the fast one, which may use TMA and run-time
 // assumptions, and a general SIMT-only one when the fast one has any), each on its
 // own copy of the kernel and its buffers:
+//   0. PackFloat4           float4_e2m1fn buffers -> uint8 byte twins (nibble accesses)
 //   1. LayoutFragments      how each fragment spreads over the threads
 //      LayoutSharedTiles    where each shared tile's elements sit (transpose swizzles)
 //   2. ChooseCopyPaths      TMA load / TMA store / SIMT for each copy
@@ -25,6 +26,7 @@
 #include "lower/LayoutFragments.h"
 #include "lower/LayoutSharedTiles.h"
 #include "lower/LowerTileOps.h"
+#include "lower/PackFloat4.h"
 #include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
 
@@ -111,6 +113,7 @@ bool usesUserTma(const StmtRef& s) {
 std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
+  if (!packFloat4(k, diags)) return std::nullopt;
   if (!layoutFragments(k, diags)) return std::nullopt;
   layoutSharedTiles(k);
   CopyPathOptions paths;

@@ -325,6 +325,13 @@ class TileOpLowering {
     if (e->kind == ExprKind::Cast) return provablyMultiple(e->as<CastNode>().a, m, need);
     if (e->kind == ExprKind::Binary) {
       const auto& b = e->as<BinaryNode>();
+      // x // c is a multiple of m when x is one of m * c (the halved extents and
+      // strides of float4_e2m1fn byte twins, PackFloat4).
+      // (x >> k likewise: floor division by 2^k is built as a shift.)
+      if (b.op == BinOp::FloorDiv)
+        if (auto c = asConstInt(b.b); c && *c > 0 && *c <= (int64_t(1) << 20)) return provablyMultiple(b.a, m * *c, need);
+      if (b.op == BinOp::Shr)
+        if (auto c = asConstInt(b.b); c && *c >= 0 && *c <= 20) return provablyMultiple(b.a, m << *c, need);
       if (b.op == BinOp::Mul) {
         // Prefer a factor already assumed, so one fact serves every stride.
         for (const auto& f : {b.a, b.b})

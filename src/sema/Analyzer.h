@@ -261,6 +261,7 @@ class Analyzer {
 
   // The documented rule: right-align, drop unit dimensions, remaining extents equal.
   std::pair<Region, Region> settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange);
+  void checkPackedCopy(const Region& s, const Region& d, SourceRange callRange);
 
   // A region provably outside its buffer (constant start, constant shape) is an
   // error. A tile (shared, fragment, local) must hold the whole region; a global

@@ -203,8 +203,6 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop; assign elements instead");
   RegionSpec src = regionSpec(*c.args[0], Access::Read);
   RegionSpec dst = regionSpec(*c.args[1], Access::Write);
-  if (src.buffer->dtype == DType::Float4E2M1 || dst.buffer->dtype == DType::Float4E2M1)
-    fail(c.range, "not yet supported: copies of float4_e2m1fn");
   CopyOptions options;
   SourceRange preferAt;
   const ast::Dict* annotations = nullptr;
@@ -229,6 +227,7 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
                            "transfer issued by a single thread, so no per-thread layout applies (loop_layout is for "
                            "SIMT copies)");
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  if (s.buffer->dtype == DType::Float4E2M1 || d.buffer->dtype == DType::Float4E2M1) checkPackedCopy(s, d, c.range);
   if (options.layout) checkLayoutShape(options.layout, s.extents, options.layoutAt, "copy");
   // The instruction asked for fixes the scope pairs: TMA moves a tile between
   // global and shared memory (either way); cp.async loads global into shared.
@@ -263,6 +262,40 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   return result;
+}
+
+// float4_e2m1fn is packed two to a byte (element k of a row in byte k / 2, low
+// nibble first) and its copies move bytes: both sides fp4, and each region's last
+// axis an even number of elements from an even column. What only the launch knows
+// (a tensor's last dimension and row strides) the launcher checks (PackFloat4).
+void Analyzer::checkPackedCopy(const Region& s, const Region& d, SourceRange callRange) {
+  if (s.buffer->dtype != d.buffer->dtype)
+    fail(callRange, std::string("not yet supported: a copy converting ") + name(s.buffer->dtype) + " to " +
+                        name(d.buffer->dtype) + " (float4_e2m1fn copies move packed bytes); convert elements with "
+                        "cast() in a Parallel loop");
+  for (const Region* r : {&s, &d}) {
+    const BufferRef& b = r->buffer;
+    if (b->shape.empty()) continue;
+    int64_t width = r->extents.back();
+    if (width % 2 != 0)
+      failAbout(r->range, "the region of float4_e2m1fn '" + b->name + "' is " + std::to_string(width) +
+                              " elements wide in its last axis; fp4 is packed two to a byte and a copy moves whole "
+                              "bytes, so the width must be even", b);
+    const ExprRef& start = r->mins.back();
+    if (auto k = asConstInt(start); k && *k % 2 != 0)
+      failAbout(r->range, "the region of float4_e2m1fn '" + b->name + "' starts at column " + std::to_string(*k) +
+                              " of its last axis; fp4 is packed two to a byte and a copy moves whole bytes, so the "
+                              "start must be even", b);
+    if (knownMultiple(start) % 2 != 0)
+      failAbout(r->range, "not yet supported: the region of float4_e2m1fn '" + b->name + "' starts at column " +
+                              toString(start) + " of its last axis, which is not provably even (fp4 copies move whole "
+                              "bytes); write the start as a multiple of 2", b);
+    for (size_t a = 0; a + 1 < b->strides.size(); ++a)
+      if (auto k = asConstInt(b->strides[a]); k && *k % 2 != 0)
+        failAbout(r->range, "rows of float4_e2m1fn '" + b->name + "' are " + std::to_string(*k) +
+                                " elements apart (axis " + std::to_string(a) + "); fp4 rows must start on whole bytes",
+                  b);
+  }
 }
 
 StmtRef Analyzer::transposeOp(const ast::Call& c) {

@@ -129,7 +129,6 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (c.args.size() + c.kwargs.size() != 2 || c.args.empty()) fail(c.range, "cast takes (value, dtype)");
     ExprRef a = scalarExpr(*c.args[0]);
     DType to = dtypeArg(c.args.size() == 2 ? *c.args[1] : *c.kwargs[0].value);
-    if (to == DType::Float4E2M1 || a->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: casts to or from float4_e2m1fn");
     return cast(to, a);
   }
   if (callee == "if_then_else") {

@@ -253,7 +253,10 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
     if (s != "shared" && s != "shared.dyn")
       fail(scope->range, "invalid scope \"" + s + "\" for alloc_shared; valid: \"shared.dyn\", \"shared\"");
   }
-  if (buf->dtype == DType::Float4E2M1) fail(c.args[1]->range, "not yet supported: float4_e2m1fn tiles");
+  if (buf->dtype == DType::Float4E2M1 && !buf->shape.empty())
+    if (int64_t last = *asConstInt(buf->shape.back()); last % 2 != 0)
+      fail(c.args[0]->range, "a float4_e2m1fn tile's last axis must have an even extent, not " + std::to_string(last) +
+                                 " (fp4 is packed two to a byte; each row is whole bytes)");
   if (buf->dtype == DType::Handle) fail(c.args[1]->range, "a buffer cannot hold pointers");
   int64_t numel = 1;
   for (const auto& s : buf->shape) {
@@ -666,8 +669,6 @@ BufferRef Analyzer::bufferOf(const ast::Expr& e) {
 std::vector<ExprRef> Analyzer::elementIndices(const ast::Index& ix, const BufferRef& buf) {
   rejectBarrier(buf, ix.range);
   checkRank(ix, buf);
-  if (buf->dtype == DType::Float4E2M1)
-    fail(ix.range, "not yet supported: element access to '" + buf->name + "' (float4_e2m1fn is packed two to a byte)");
   std::vector<ExprRef> out;
   for (size_t i = 0; i < ix.items.size(); ++i) {
     const auto& item = ix.items[i];

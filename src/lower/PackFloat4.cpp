@@ -1,0 +1,332 @@
+// PackFloat4: see the header. fp4 buffers -> uint8 byte twins, nibble loads and
+// read-modify-write stores, Parallel loops that store fp4 split into pairs.
+#include "lower/PackFloat4.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "ir/Rewrite.h"
+
+namespace tlc {
+
+using namespace ir;
+
+namespace {
+
+bool isFp4(const BufferRef& b) { return b && b->dtype == DType::Float4E2M1; }
+
+class Packer {
+ public:
+  Packer(Kernel& k, DiagnosticEngine& d) : kernel_(k), diags_(d) {}
+
+  bool run() {
+    if (!usesFp4()) return true;
+    StmtRef body = splitStoringLoops(kernel_.body, nullptr);
+    if (!ok_) return false;
+    RewriteHooks hooks;
+    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) { return loadNibble(l, std::move(idx)); };
+    hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) {
+      return storeNibble(st, std::move(idx), std::move(value));
+    };
+    body = rewriteStmt(body, {}, hooks);
+    fixRegions(body);
+    for (auto& b : kernel_.allocations) b = twin(b);
+    kernel_.body = body;
+    return ok_;
+  }
+
+ private:
+  void error(SourceRange r, const std::string& message) {
+    diags_.error(r, message);
+    ok_ = false;
+  }
+
+  bool usesFp4() {
+    bool any = false;
+    for (const auto& b : kernel_.allocations) any = any || isFp4(b);
+    AccessVisitor v;
+    v.access = [&](const BufferRef& b, bool) { any = any || isFp4(b); };
+    forEachAccess(kernel_.body, v);
+    return any;
+  }
+
+  // ----------------------------------------------------------- byte twins
+
+  // `e` / 2 for an extent or stride of fp4 buffer `b` that must be even: a constant
+  // is checked now, anything else becomes a launch-time requirement.
+  ExprRef halve(const ExprRef& e, const Buffer& b, const std::string& what) {
+    if (auto c = asConstInt(e)) {
+      if (*c % 2 != 0)
+        error(b.declRange, what + " of float4_e2m1fn " + (b.scope == MemScope::Global ? "tensor '" : "tile '") + b.name +
+                               "' is " + std::to_string(*c) +
+                               "; fp4 is packed two to a byte, so rows must hold whole bytes (an even number)");
+      return intImm(*c / 2, e->dtype);
+    }
+    if (knownMultiple(e) % 2 != 0) {
+      std::string text = toString(e);
+      if (required_.insert(text).second)
+        kernel_.requirements.push_back(
+            {e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")"});
+    }
+    return floorDiv(e, intImm(2, e->dtype));
+  }
+
+  BufferRef twin(const BufferRef& b) {
+    if (!isFp4(b)) return b;
+    auto found = twins_.find(b.get());
+    if (found != twins_.end()) return found->second;
+    auto t = std::make_shared<Buffer>(*b);
+    twins_[b.get()] = t;
+    t->dtype = DType::UInt8;
+    if (b->shape.empty()) {
+      error(b->declRange, "not yet supported: a float4_e2m1fn buffer of rank 0 ('" + b->name + "')");
+      return t;
+    }
+    auto inner = asConstInt(b->strides.back());
+    if (!inner || *inner != 1) {
+      error(b->declRange, "not yet supported: float4_e2m1fn " + std::string(b->scope == MemScope::Global ? "tensor '" : "tile '") +
+                              b->name + "' with a last-axis stride other than 1 (" + toString(b->strides.back()) +
+                              "); fp4 is packed two to a byte along the last axis");
+      return t;
+    }
+    t->shape.back() = halve(b->shape.back(), *b, "the last dimension");
+    for (size_t a = 0; a + 1 < b->strides.size(); ++a)
+      t->strides[a] = halve(b->strides[a], *b, "the stride of axis " + std::to_string(a));
+    if (b->elemOffset) t->elemOffset = halve(b->elemOffset, *b, "the elem_offset");
+    if (b->safeValue) error(b->declRange, "not yet supported: a safe value for float4_e2m1fn tensor '" + b->name + "'");
+    return t;
+  }
+
+  // ------------------------------------------------ stores: who owns a byte
+
+  // Walks the tile IR before any rewriting: checks every fp4 store and splits each
+  // Parallel loop that stores fp4 elements so that one thread writes both nibbles
+  // of every byte it touches.
+  StmtRef splitStoringLoops(const StmtRef& s, const ParallelOp* par) {
+    if (!s) return s;
+    switch (s->kind) {
+      case StmtKind::Seq: {
+        auto out = std::make_shared<SeqStmt>(s->range);
+        for (const auto& c : s->as<SeqStmt>().stmts) out->stmts.push_back(splitStoringLoops(c, par));
+        return out;
+      }
+      case StmtKind::For: {
+        auto out = std::make_shared<ForStmt>(s->as<ForStmt>());
+        out->body = splitStoringLoops(out->body, par);
+        return out;
+      }
+      case StmtKind::If: {
+        auto out = std::make_shared<IfStmt>(s->as<IfStmt>());
+        out->thenBody = splitStoringLoops(out->thenBody, par);
+        out->elseBody = splitStoringLoops(out->elseBody, par);
+        return out;
+      }
+      case StmtKind::Parallel: return splitParallel(s->as<ParallelOp>());
+      case StmtKind::Store: checkFragmentLoads(s);
+                            checkStore(s->as<StoreStmt>(), par); return s;
+      case StmtKind::Intrinsic: {
+        const auto& in = s->as<IntrinsicStmt>();
+        for (const BufferRef& b : {in.shared, in.buffer, in.barrier})
+          if (isFp4(b)) error(in.range, std::string("not yet supported: ") + name(in.op) + " on float4_e2m1fn '" + b->name + "'");
+        return s;
+      }
+      case StmtKind::Fill:
+        if (isFp4(s->as<FillOp>().dst.buffer))
+          error(s->range, "not yet supported: fill of float4_e2m1fn '" + s->as<FillOp>().dst.buffer->name + "'");
+        return s;
+      default: checkFragmentLoads(s); return s;
+    }
+  }
+
+  void checkFragmentLoads(const StmtRef& s) {
+    AccessVisitor v;
+    v.access = [&](const BufferRef& b, bool) {
+      if (isFp4(b) && b->scope == MemScope::Fragment && s->kind != StmtKind::Copy && reportedFragments_.insert(b.get()).second)
+        error(s->range, "not yet supported: element access to float4_e2m1fn fragment '" + b->name +
+                            "' (a fragment spreads bytes, not nibbles, over the threads); copy it to a shared tile first");
+    };
+    forEachAccess(s, v);
+  }
+
+  // The one form of fp4 store inside a Parallel loop that splitParallel handles:
+  // the last index is the loop's innermost variable plus an even constant.
+  bool pairable(const StoreStmt& st, const ParallelOp& par, std::string& why) {
+    // index = v + rest, where rest does not depend on v and is provably even.
+    const VarRef& v = par.vars.back();
+    const ExprRef& index = st.indices.back();
+    ExprRef rest = substitute(index, VarMap{{v.get(), intImm(0, v->dtype)}});
+    auto d = constantDifference(index, add(v, rest));
+    if (!d || *d != 0 || knownMultiple(rest) % 2 != 0) {
+      why = "its last index (" + toString(index) + ") is not the loop's innermost variable '" + v->name +
+            "' plus an even offset";
+      return false;
+    }
+    if (par.extents.back() % 2 != 0) {
+      why = "the loop's innermost extent (" + std::to_string(par.extents.back()) + ") is odd";
+      return false;
+    }
+    if (par.layout) {
+      why = "the loop has a loop_layout";
+      return false;
+    }
+    return true;
+  }
+
+  void checkStore(const StoreStmt& st, const ParallelOp* par) {
+    if (!isFp4(st.buffer)) return;
+    const Buffer& b = *st.buffer;
+    if (b.scope == MemScope::Local) return;  // each thread's own bytes
+    if (b.scope == MemScope::Fragment) return;  // reported by checkFragmentLoads
+    const std::string head = "not yet supported: storing a float4_e2m1fn element of '" + b.name + "' ";
+    const std::string race = "; fp4 is packed two to a byte and a store rewrites its whole byte, so two threads "
+                             "storing the two halves of one byte would race";
+    if (!par) {
+      error(st.range, head + "outside a Parallel loop, where every thread runs the store" + race +
+                          " (store from a Parallel loop whose innermost variable indexes the last axis)");
+      return;
+    }
+    std::string why;
+    if (!pairable(st, *par, why))
+      error(st.range, head + "in this Parallel loop: " + why + race +
+                          " (the compiler gives both elements of a byte to one thread when the last index is the "
+                          "innermost variable plus an even offset and the innermost extent is even)");
+  }
+
+  StmtRef splitParallel(const ParallelOp& par) {
+    // Which fp4 stores the body makes (nested loops inside a Parallel loop are
+    // reported by sema).
+    bool storesFp4 = false;
+    std::function<void(const StmtRef&)> scan = [&](const StmtRef& s) {
+      if (!s) return;
+      switch (s->kind) {
+        case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) scan(c); break;
+        case StmtKind::For: scan(s->as<ForStmt>().body); break;
+        case StmtKind::If: scan(s->as<IfStmt>().thenBody); scan(s->as<IfStmt>().elseBody); break;
+        case StmtKind::Store: {
+          const auto& st = s->as<StoreStmt>();
+          checkFragmentLoads(s);
+          checkStore(st, &par);
+          storesFp4 = storesFp4 || (isFp4(st.buffer) && st.buffer->scope != MemScope::Local);
+          break;
+        }
+        default: checkFragmentLoads(s); break;
+      }
+    };
+    scan(par.body);
+    if (!storesFp4 || !ok_) return std::make_shared<ParallelOp>(par);
+    // A fragment's layout follows the loop's shape, which the split changes.
+    AccessVisitor v;
+    bool fragment = false;
+    v.access = [&](const BufferRef& b, bool) { fragment = fragment || (b && b->scope == MemScope::Fragment); };
+    forEachAccess(par.body, v);
+    if (fragment) {
+      error(par.range, "not yet supported: a Parallel loop that stores float4_e2m1fn elements and also uses a fragment");
+      return std::make_shared<ParallelOp>(par);
+    }
+    // for .., j in Parallel(.., 2n) { body }  ->  for .., m in Parallel(.., n) { body[j=2m]; body[j=2m+1] }
+    const VarRef& j = par.vars.back();
+    VarRef m = makeVar(j->name + "_pair", j->dtype);
+    std::vector<VarRef> vars = par.vars;
+    vars.back() = m;
+    std::vector<int64_t> extents = par.extents;
+    extents.back() /= 2;
+    auto body = std::make_shared<SeqStmt>(par.range);
+    for (int64_t half = 0; half < 2; ++half) {
+      ExprRef value = add(mul(m, intImm(2, j->dtype)), intImm(half, j->dtype));
+      body->stmts.push_back(substitute(par.body, VarMap{{j.get(), value}}));
+    }
+    auto out = std::make_shared<ParallelOp>(par.range, vars, extents, body);
+    return out;
+  }
+
+  // ------------------------------------------------------ element accesses
+
+  ExprRef loadNibble(const LoadNode& l, std::vector<ExprRef> idx) {
+    if (!isFp4(l.buffer)) return nullptr;
+    if (l.lanes != 1 || l.predicate || l.otherwise)
+      diags_.internalError(kernel_.range, "a vector or predicated float4_e2m1fn load before lowering");
+    ExprRef j = idx.back();
+    idx.back() = floorDiv(j, intImm(2, j->dtype));
+    ExprRef byte = cast(DType::Int32, std::make_shared<LoadNode>(twin(l.buffer), idx, DType::UInt8, 1));
+    ExprRef shift = cast(DType::Int32, mul(floorMod(j, intImm(2, j->dtype)), intImm(4, j->dtype)));
+    ExprRef code = binary(BinOp::BitAnd, binary(BinOp::Shr, byte, shift), intImm(15));
+    return call(Builtin::Fp4FromBits, {code}, DType::Float4E2M1);
+  }
+
+  StmtRef storeNibble(const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) {
+    if (!isFp4(st.buffer)) return nullptr;
+    if (value->dtype != DType::Float4E2M1 || value->lanes != 1)
+      diags_.internalError(st.range, "a float4_e2m1fn store of a value that is not one float4_e2m1fn");
+    BufferRef t = twin(st.buffer);
+    ExprRef j = idx.back();
+    idx.back() = floorDiv(j, intImm(2, j->dtype));
+    ExprRef shift = cast(DType::Int32, mul(floorMod(j, intImm(2, j->dtype)), intImm(4, j->dtype)));
+    ExprRef code = binary(BinOp::BitAnd, call(Builtin::Fp4Bits, {value}, DType::Int32), intImm(15));
+    ExprRef old = cast(DType::Int32, std::make_shared<LoadNode>(t, idx, DType::UInt8, 1));
+    ExprRef kept = binary(BinOp::BitAnd, old, unary(UnOp::BitNot, binary(BinOp::Shl, intImm(15), shift)));
+    ExprRef next = binary(BinOp::BitOr, kept, binary(BinOp::Shl, code, shift));
+    auto out = std::make_shared<StoreStmt>(st.range, t, idx, cast(DType::UInt8, next));
+    out->predicate = st.predicate;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- copies
+
+  void twinRegion(Region& r, SourceRange at) {
+    if (!isFp4(r.buffer)) return;
+    const Buffer& b = *r.buffer;
+    ExprRef start = r.mins.back();
+    if (knownMultiple(start) % 2 != 0) {
+      error(r.range.begin.line ? r.range : at,
+            "not yet supported: a copy of float4_e2m1fn '" + b.name + "' starting at column " + toString(start) +
+                " of its last axis, which is not provably even; fp4 copies move whole bytes (two elements)");
+      return;
+    }
+    if (r.extents.back() % 2 != 0) {
+      error(r.range.begin.line ? r.range : at, "a copy of float4_e2m1fn '" + b.name + "' " +
+                                                   std::to_string(r.extents.back()) +
+                                                   " elements wide in its last axis; fp4 copies move whole bytes "
+                                                   "(two elements), so the width must be even");
+      return;
+    }
+    r.mins.back() = floorDiv(start, intImm(2, start->dtype));
+    r.extents.back() /= 2;
+    r.buffer = twin(r.buffer);
+  }
+
+  void fixRegions(const StmtRef& s) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) fixRegions(c); break;
+      case StmtKind::For: fixRegions(s->as<ForStmt>().body); break;
+      case StmtKind::If: fixRegions(s->as<IfStmt>().thenBody); fixRegions(s->as<IfStmt>().elseBody); break;
+      case StmtKind::Parallel: fixRegions(s->as<ParallelOp>().body); break;
+      case StmtKind::Copy: {
+        auto& c = s->as<CopyOp>();
+        if (!isFp4(c.src.buffer) && !isFp4(c.dst.buffer)) break;
+        if (c.src.buffer->dtype != c.dst.buffer->dtype || c.im2col || c.transpose) {
+          error(c.range, "not yet supported: this copy of float4_e2m1fn (only copies between fp4 regions)");
+          break;
+        }
+        twinRegion(c.src, c.range);
+        twinRegion(c.dst, c.range);
+        break;
+      }
+      default: break;
+    }
+  }
+
+  Kernel& kernel_;
+  DiagnosticEngine& diags_;
+  bool ok_ = true;
+  std::map<const Buffer*, BufferRef> twins_;
+  std::set<std::string> required_;
+  std::set<const Buffer*> reportedFragments_;
+};
+
+}  // namespace
+
+bool packFloat4(Kernel& kernel, DiagnosticEngine& diags) { return Packer(kernel, diags).run(); }
+
+}  // namespace tlc
