@@ -96,6 +96,8 @@ configs=(
   "cluster_ranks|cluster_ranks.tl||cluster_ranks.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
+  # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).
+  "fp4|fp4_kernels.tl||fp4.cpp|"
 )
 
 # im2col configurations and whether their fast variant must use TMA's im2col mode

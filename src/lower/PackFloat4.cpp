@@ -64,10 +64,15 @@ class Packer {
       return intImm(*c / 2, e->dtype);
     }
     if (knownMultiple(e) % 2 != 0) {
+      // One requirement per expression, naming every tensor that needs it.
       std::string text = toString(e);
-      if (required_.insert(text).second)
-        kernel_.requirements.push_back(
-            {e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")"});
+      auto [slot, fresh] = required_.emplace(text, kernel_.requirements.size());
+      if (fresh)
+        kernel_.requirements.push_back({e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")"});
+      else if (std::string& w = kernel_.requirements[slot->second].what; w.find("'" + b.name + "'") == std::string::npos) {
+        w.insert(w.rfind(" ("), ", '" + b.name + "'");
+        if (size_t t = w.find("float4_e2m1fn tensor '"); t != std::string::npos) w.replace(t, 20, "float4_e2m1fn tensors");
+      }
     }
     return floorDiv(e, intImm(2, e->dtype));
   }
@@ -321,7 +326,7 @@ class Packer {
   DiagnosticEngine& diags_;
   bool ok_ = true;
   std::map<const Buffer*, BufferRef> twins_;
-  std::set<std::string> required_;
+  std::map<std::string, size_t> required_;  // a requirement's expression -> its index
   std::set<const Buffer*> reportedFragments_;
 };
 

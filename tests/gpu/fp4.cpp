@@ -1,0 +1,176 @@
+// fp4: float4_e2m1fn kernels (tests/gpu/kernels/fp4_kernels.tl) against the host
+// format (src/ir/Float4.h): packed two to a byte, element k of a row in byte k / 2,
+// low nibble first.
+//  - copies global -> shared -> global (cp.async + 16-byte stores, TMA both ways, a
+//    SIMT copy through a fragment): random bytes in, output poisoned (0xFF), every
+//    byte compared, nothing written outside; ragged shapes (M, N not multiples of the
+//    tile); an odd N is refused by the launcher, naming the dimension and tensor;
+//  - dequantization (from a shared tile, and straight from global): every float32
+//    compared bit-exactly (signed zeros included) with tlc::fp4::toFloat;
+//  - quantization (straight to global, and through a shared tile): random floats in
+//    [-8, 8) plus every rounding tie, +-0, +-Inf, NaN, huge and tiny values; every
+//    byte compared with tlc::fp4::fromFloat packed.
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "../../src/ir/Float4.h"
+
+#ifndef TLC_KERNEL_HEADER
+#define TLC_KERNEL_HEADER "fp4_kernels.h"
+#endif
+#include TLC_KERNEL_HEADER
+
+using namespace gpu_test;
+
+namespace {
+
+using Launch = CUresult (*)(CUdeviceptr, CUdeviceptr, int32_t, int32_t, CUstream);
+using Select = int (*)(CUdeviceptr, CUdeviceptr, int32_t, int32_t);
+
+std::string variantName(VariantEntryFn entry, int v) {
+  const char* e = entry(v);
+  return e ? e : "?";
+}
+
+void testCopy(const char* name, Launch launch, Select select, VariantEntryFn entry, int M, int N, int wantVariant) {
+  Gpu& g = gpu();
+  const size_t bytes = size_t(M) * size_t(N) / 2;
+  Checker check;
+  std::vector<uint8_t> a(bytes), b(bytes);
+  Random r(7717u * M + N);
+  for (auto& x : a) {
+    x = (uint8_t)r.next();
+    if (x == 0xFF) x = 0x7F;  // never the poison byte: a missed write shows
+  }
+  DeviceBuffer da(bytes), db(bytes);
+  da.upload(a.data());
+  db.poison();
+  int variant = select(da.ptr(), db.ptr(), M, N);
+  if (wantVariant >= 0) expectVariant(check, variant, wantVariant);
+  if (launchAndWait(launch(da.ptr(), db.ptr(), M, N, g.stream), check)) checkBitExact(check, db, a, "B", da, "A");
+  Result res;
+  res.name = name;
+  res.shape = shapeString({M, N}, "fp4");
+  res.variant = variantName(entry, variant);
+  res.bytes = 2.0 * bytes;
+  reportChecked(res, check, bytes >= (size_t(1) << 24), [&](int) { return launch(da.ptr(), db.ptr(), M, N, g.stream); });
+}
+
+void testOddN(const char* name, Launch launch, const char* launcher, int M, int N) {
+  Gpu& g = gpu();
+  const size_t bytes = size_t(M) * size_t(N + 1) / 2;
+  Checker check;
+  DeviceBuffer da(bytes), db(bytes);
+  db.poison();
+  CUresult got = launch(da.ptr(), db.ptr(), M, N, g.stream);
+  if (!isRefusal("odd N", got, fp4_kernels_last_error(), launcher,
+                 {"last dimension of float4_e2m1fn tensor", "(N) = " + std::to_string(N), "not a multiple of 2"}))
+    check.fail("not refused as wanted");
+  if (!db.untouchedSincePoison()) check.fail("wrote B although refused");
+  report(untimedResult(std::string(name) + "_refused", shapeString({M, N}, "fp4") + " N odd", check.passed(),
+                       "launcher error"));
+}
+
+void testDequant(const char* name, Launch launch, Select select, VariantEntryFn entry, int M, int N) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N);
+  Checker check;
+  std::vector<uint8_t> q(count / 2);
+  Random r(31337u * M + N);
+  for (auto& x : q) x = (uint8_t)r.next();
+  // Every code in both nibbles at the start (when there is room).
+  for (size_t i = 0; i < 16 && i < q.size(); ++i) q[i] = (uint8_t)(i | ((15 - i) << 4));
+  std::vector<uint32_t> want(count);
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      float f = tlc::fp4::toFloat(tlc::fp4::element(&q[size_t(i) * N / 2], j));
+      std::memcpy(&want[size_t(i) * N + j], &f, 4);
+    }
+  DeviceBuffer dq(q.size()), dx(count * 4);
+  dq.upload(q.data());
+  dx.poison();
+  int variant = select(dq.ptr(), dx.ptr(), M, N);
+  if (launchAndWait(launch(dq.ptr(), dx.ptr(), M, N, g.stream), check)) checkBitExact(check, dx, want, "X", dq, "Q");
+  Result res;
+  res.name = name;
+  res.shape = shapeString({M, N}, "fp4->fp32");
+  res.variant = variantName(entry, variant);
+  res.bytes = count / 2.0 + count * 4.0;
+  reportChecked(res, check, count >= (size_t(1) << 24), [&](int) { return launch(dq.ptr(), dx.ptr(), M, N, g.stream); });
+}
+
+void testQuant(const char* name, Launch launch, Select select, VariantEntryFn entry, int M, int N) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N);
+  Checker check;
+  std::vector<float> x(count);
+  fillUniform(x, 4099u * M + N, -8.0f, 8.0f);
+  // The ties (each way), the ends, the specials, the neighbours of each threshold.
+  const float special[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, -0.25f, -0.75f, -1.25f, -1.75f, -2.5f,
+                           -3.5f, -5.0f, 0.0f, -0.0f, 6.0f, -6.0f, 7.0f, -7.0f, 1e30f, -1e30f, INFINITY, -INFINITY,
+                           NAN, -NAN, 1e-40f, -1e-40f, 0.2499999f, 0.2500001f, 4.9999995f, 5.0000005f,
+                           0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 0.74999994f, 1.2500001f};
+  size_t n = sizeof special / sizeof special[0];
+  for (size_t i = 0; i < n && i < count; ++i) x[i] = special[i];
+  std::vector<uint8_t> want(count / 2, 0);
+  for (size_t i = 0; i < count; ++i) want[i / 2] |= (uint8_t)(tlc::fp4::fromFloat(x[i]) << (4 * (i % 2)));
+  DeviceBuffer dx(count * 4), dq(count / 2);
+  dx.upload(x.data());
+  dq.poison();
+  int variant = select(dx.ptr(), dq.ptr(), M, N);
+  if (launchAndWait(launch(dx.ptr(), dq.ptr(), M, N, g.stream), check)) checkBitExact(check, dq, want, "Q", dx, "X");
+  Result res;
+  res.name = name;
+  res.shape = shapeString({M, N}, "fp32->fp4");
+  res.variant = variantName(entry, variant);
+  res.bytes = count * 4.0 + count / 2.0;
+  reportChecked(res, check, count >= (size_t(1) << 24), [&](int) { return launch(dx.ptr(), dq.ptr(), M, N, g.stream); });
+}
+
+// The host reference itself, on every code and every tie (a failure here is a test bug).
+void testReference() {
+  Checker check;
+  const float values[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+  for (int c = 0; c < 16; ++c) {
+    check.add(c, tlc::fp4::toFloat((uint8_t)c), values[c]);
+    check.addBits(c, (uint32_t)tlc::fp4::fromFloat(values[c]), (uint32_t)c);
+  }
+  report(untimedResult("fp4_reference", "16 codes", check.passed(), "host"));
+}
+
+// TLC_FP4_SMALL=1 leaves out the large (timed) shapes: for compute-sanitizer runs.
+bool small() {
+  const char* v = std::getenv("TLC_FP4_SMALL");
+  return v && *v && *v != '0';
+}
+
+}  // namespace
+
+int main() {
+  printVariants("fp4_copy", fp4_copy_variant_entry);
+  testReference();
+  const int shapes[][2] = {{100, 250}, {1, 2}, {33, 130}, {256, 256}, {1000, 1002}, {129, 64}, {4096, 8192}};
+  for (const auto& s : shapes) {
+    if (small() && s[0] * s[1] > 4000000) continue;
+    testCopy("fp4_copy", fp4_copy_launch, fp4_copy_select_variant, fp4_copy_variant_entry, s[0], s[1], -1);
+    testCopy("fp4_copy_tma", fp4_copy_tma_launch, fp4_copy_tma_select_variant, fp4_copy_tma_variant_entry, s[0], s[1], -1);
+    testCopy("fp4_copy_sync", fp4_copy_sync_launch, fp4_copy_sync_select_variant, fp4_copy_sync_variant_entry, s[0], s[1], -1);
+  }
+  // N % 32 == 0 with aligned pointers: the TMA / vector variant; N = 250: the general one.
+  testCopy("fp4_copy_tma", fp4_copy_tma_launch, fp4_copy_tma_select_variant, fp4_copy_tma_variant_entry, 70, 320, 0);
+  testCopy("fp4_copy_tma", fp4_copy_tma_launch, fp4_copy_tma_select_variant, fp4_copy_tma_variant_entry, 70, 250, 1);
+  testOddN("fp4_copy", fp4_copy_launch, "fp4_copy_launch", 10, 251);
+  testOddN("fp4_copy_tma", fp4_copy_tma_launch, "fp4_copy_tma_launch", 10, 1);
+  const int qshapes[][2] = {{100, 250}, {1, 2}, {17, 66}, {64, 64}, {1000, 1002}, {4096, 8192}};
+  for (const auto& s : qshapes) {
+    if (small() && s[0] * s[1] > 4000000) continue;
+    testDequant("fp4_dequant", fp4_dequant_launch, fp4_dequant_select_variant, fp4_dequant_variant_entry, s[0], s[1]);
+    testDequant("fp4_dequant_global", fp4_dequant_global_launch, fp4_dequant_global_select_variant,
+                fp4_dequant_global_variant_entry, s[0], s[1]);
+    testQuant("fp4_quant", fp4_quant_launch, fp4_quant_select_variant, fp4_quant_variant_entry, s[0], s[1]);
+    testQuant("fp4_quant_shared", fp4_quant_shared_launch, fp4_quant_shared_select_variant,
+              fp4_quant_shared_variant_entry, s[0], s[1]);
+  }
+  return finish();
+}
