@@ -366,6 +366,9 @@ struct CopyOptions {
   // the barrier, the same variable in the destination block, that the copy signals.
   BufferRef barrier;
   int leaderScope = 0;  // tma_copy: a multiple of 32 dividing the block's threads
+  // Set by PackFloat4: a float4_e2m1fn copy, now of its uint8 byte twins (remarks
+  // say so: their element counts are bytes).
+  bool packedFp4 = false;
 };
 // im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad): a copy whose
 // source is read through the column matrix of an implicit-GEMM convolution,

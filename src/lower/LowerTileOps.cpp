@@ -1327,7 +1327,7 @@ class TileOpLowering {
 
   static std::string copyName(const CopyOp& c) {
     return std::string(c.clusterMask || c.dstBlock ? "copy_cluster " : "copy ") + c.src.buffer->name + " -> " +
-           c.dst.buffer->name;
+           c.dst.buffer->name + (c.options.packedFp4 ? " (float4_e2m1fn, as bytes)" : "");
   }
 
   // ------------------------------------------------------------ clusters

@@ -163,10 +163,19 @@ class Packer {
     ExprRef rest = substitute(index, VarMap{{v.get(), intImm(0, v->dtype)}});
     auto d = constantDifference(index, add(v, rest));
     if (!d || *d != 0 || knownMultiple(rest) % 2 != 0) {
-      why = "its last index (" + toString(index) + ") is not the loop's innermost variable '" + v->name +
+      why = "its last index " + toString(index) + " is not the loop's innermost variable '" + v->name +
             "' plus an even offset";
       return false;
     }
+    // The other indices must not change between j = 2m and 2m + 1, or the pair would
+    // write two bytes and another thread the other halves of them.
+    VarRef probe = makeVar(v->name, v->dtype);
+    for (size_t a = 0; a + 1 < st.indices.size(); ++a)
+      if (substitute(st.indices[a], VarMap{{v.get(), probe}}) != st.indices[a]) {
+        why = "its index " + toString(st.indices[a]) + " on axis " + std::to_string(a) + " depends on the innermost variable '" +
+              v->name + "'";
+        return false;
+      }
     if (par.extents.back() % 2 != 0) {
       why = "the loop's innermost extent (" + std::to_string(par.extents.back()) + ") is odd";
       return false;
@@ -316,6 +325,7 @@ class Packer {
         }
         twinRegion(c.src, c.range);
         twinRegion(c.dst, c.range);
+        c.options.packedFp4 = true;
         break;
       }
       default: break;
