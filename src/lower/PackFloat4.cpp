@@ -64,17 +64,37 @@ class Packer {
       return intImm(*c / 2, e->dtype);
     }
     if (knownMultiple(e) % 2 != 0) {
-      // One requirement per expression, naming every tensor that needs it.
+      // One requirement per expression, naming every tensor that needs it; none for a
+      // product with a factor already required to be even (a row stride L * N).
       std::string text = toString(e);
-      auto [slot, fresh] = required_.emplace(text, kernel_.requirements.size());
-      if (fresh)
+      if (text.size() > 2 && text.front() == '(' && text.back() == ')') text = text.substr(1, text.size() - 2);
+      auto found = required_.find(text);
+      if (found != required_.end()) {
+        std::string& w = kernel_.requirements[found->second].what;
+        if (w.find("'" + b.name + "'") == std::string::npos) {
+          w.insert(w.rfind(" ("), ", '" + b.name + "'");
+          if (size_t t = w.find("float4_e2m1fn tensor '"); t != std::string::npos) w.replace(t, 20, "float4_e2m1fn tensors");
+        }
+      } else if (!evenGiven(e)) {
+        required_.emplace(text, kernel_.requirements.size());
         kernel_.requirements.push_back({e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")"});
-      else if (std::string& w = kernel_.requirements[slot->second].what; w.find("'" + b.name + "'") == std::string::npos) {
-        w.insert(w.rfind(" ("), ", '" + b.name + "'");
-        if (size_t t = w.find("float4_e2m1fn tensor '"); t != std::string::npos) w.replace(t, 20, "float4_e2m1fn tensors");
       }
     }
     return floorDiv(e, intImm(2, e->dtype));
+  }
+
+  // Whether `e` is even for every run: provably, or because it is a product with a
+  // factor already required to be even (a row stride L * N once L is).
+  bool evenGiven(const ExprRef& e) {
+    if (knownMultiple(e) % 2 == 0) return true;
+    if (e->kind == ExprKind::Var) {
+      std::string text = toString(e);
+      return required_.count(text) != 0;
+    }
+    if (e->kind == ExprKind::Cast) return evenGiven(e->as<CastNode>().a);
+    if (e->kind == ExprKind::Binary && e->as<BinaryNode>().op == BinOp::Mul)
+      return evenGiven(e->as<BinaryNode>().a) || evenGiven(e->as<BinaryNode>().b);
+    return false;
   }
 
   BufferRef twin(const BufferRef& b) {
