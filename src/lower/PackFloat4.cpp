@@ -2,6 +2,7 @@
 // read-modify-write stores, Parallel loops that store fp4 split into pairs.
 #include "lower/PackFloat4.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -346,6 +347,8 @@ class Packer {
         twinRegion(c.src, c.range);
         twinRegion(c.dst, c.range);
         c.options.packedFp4 = true;
+        // coalesced_width counts elements; the copy now counts bytes (at least one).
+        if (c.options.coalescedWidth) c.options.coalescedWidth = std::max(1, c.options.coalescedWidth / 2);
         break;
       }
       default: break;
