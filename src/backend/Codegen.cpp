@@ -1276,6 +1276,8 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
   llvm::Type* target = elementType(to);
   if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType()))
     target = llvm::VectorType::get(target, vector);
+  if ((from == DType::Float4E2M1 || to == DType::Float4E2M1) && (ir::isStorageOnly(from) && ir::isStorageOnly(to)))
+    return unsupported(std::string("casts from ") + ir::name(from) + " to " + ir::name(to), target);
   if (from == DType::Float4E2M1) return convert(fp4ToFloat32(value), DType::Float32, to);
   if (to == DType::Float4E2M1 && !ir::isStorageOnly(from) && from != DType::Handle) {
     // Integers and bools become float32 first (exact for every magnitude that does not
