@@ -1086,10 +1086,11 @@ class HeaderWriter {
 
     // What every variant needs of the arguments (float4_e2m1fn rows of whole bytes).
     {
-      GridPrinter value(P, args, false);
+      // 64-bit arithmetic with overflow checks (an overflow refuses too).
+      GridPrinter value(P, args, true);
       for (const ir::Kernel::Requirement& r : general.requirements) {
         std::string v = value.print(r.value);
-        out_ << "  if ((" << v << ") % " << r.multiple << " != 0)\n"
+        out_ << "  if ((" << v << ") % " << r.multiple << " != 0 || tlc_bad)\n"
              << refusal("    ", printfLiteral(r.what) + " = %lld is not a multiple of " + std::to_string(r.multiple) +
                                     (r.multiple == 2 ? " (fp4 is packed two to a byte: rows must be whole bytes)" : ""),
                         "(long long)(" + v + ")");

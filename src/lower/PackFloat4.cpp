@@ -77,11 +77,36 @@ class Packer {
           if (size_t t = w.find("float4_e2m1fn tensor '"); t != std::string::npos) w.replace(t, 20, "float4_e2m1fn tensors");
         }
       } else if (!evenGiven(e)) {
+        if (!onlyParameters(e)) {
+          error(b.declRange, "not yet supported: " + what + " of float4_e2m1fn tensor '" + b.name + "' (" + text +
+                                 ") is not provably even and depends on values the launcher does not know; fp4 rows "
+                                 "must be whole bytes (write it as a multiple of 2)");
+          return floorDiv(e, intImm(2, e->dtype));
+        }
         required_.emplace(text, kernel_.requirements.size());
         kernel_.requirements.push_back({e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")"});
       }
     }
     return floorDiv(e, intImm(2, e->dtype));
+  }
+
+  // Whether the launcher can evaluate `e`: integer arithmetic on scalar parameters.
+  bool onlyParameters(const ExprRef& e) {
+    if (!e) return true;
+    switch (e->kind) {
+      case ExprKind::IntImm: return true;
+      case ExprKind::Var:
+        for (const Param& p : kernel_.params)
+          if (p.var.get() == &e->as<VarNode>()) return p.kind == ParamKind::Dim || p.kind == ParamKind::Scalar;
+        return false;
+      case ExprKind::Cast: return onlyParameters(e->as<CastNode>().a);
+      case ExprKind::Unary: return onlyParameters(e->as<UnaryNode>().a);
+      case ExprKind::Binary: return onlyParameters(e->as<BinaryNode>().a) && onlyParameters(e->as<BinaryNode>().b);
+      case ExprKind::Select:
+        return onlyParameters(e->as<SelectNode>().cond) && onlyParameters(e->as<SelectNode>().t) &&
+               onlyParameters(e->as<SelectNode>().f);
+      default: return false;
+    }
   }
 
   // Whether `e` is even for every run: provably, or because it is a product with a
