@@ -222,6 +222,31 @@ class Packer {
               v->name + "'";
         return false;
       }
+    // Two threads must never meet in one byte, whatever the guards around the store
+    // select: every other loop variable (of extent > 1) is told apart by an index of
+    // its own, `var + offset` with an offset that depends on no loop variable, so
+    // different threads write different rows.
+    auto dependsOnLoop = [&](const ExprRef& e) {
+      for (const VarRef& w : par.vars)
+        if (substitute(e, VarMap{{w.get(), makeVar(w->name, w->dtype)}}) != e) return true;
+      return false;
+    };
+    for (size_t d = 0; d + 1 < par.vars.size(); ++d) {
+      if (par.extents[d] == 1) continue;
+      const VarRef& w = par.vars[d];
+      bool own = false;
+      for (size_t a = 0; a + 1 < st.indices.size() && !own; ++a) {
+        const ExprRef& e = st.indices[a];
+        ExprRef offset = substitute(e, VarMap{{w.get(), intImm(0, w->dtype)}});
+        auto diff = constantDifference(e, add(w, offset));
+        own = diff && *diff == 0 && !dependsOnLoop(offset);
+      }
+      if (!own) {
+        why = "no index is the loop variable '" + w->name + "' plus an offset independent of the loop's variables, so " +
+              "iterations of different threads could write the two halves of one byte";
+        return false;
+      }
+    }
     if (par.extents.back() % 2 != 0) {
       why = "the loop's innermost extent (" + std::to_string(par.extents.back()) + ") is odd";
       return false;
@@ -257,6 +282,9 @@ class Packer {
     // Which fp4 stores the body makes (nested loops inside a Parallel loop are
     // reported by sema).
     bool storesFp4 = false;
+    // Every fp4 store to one buffer at the same indices: two stores at different
+    // places could put two threads in one byte even where no element is shared.
+    std::map<const Buffer*, std::string> storedAt;
     std::function<void(const StmtRef&)> scan = [&](const StmtRef& s) {
       if (!s) return;
       switch (s->kind) {
@@ -267,13 +295,32 @@ class Packer {
           const auto& st = s->as<StoreStmt>();
           checkFragmentLoads(s);
           checkStore(st, &par);
-          storesFp4 = storesFp4 || (isFp4(st.buffer) && st.buffer->scope != MemScope::Local);
+          if (isFp4(st.buffer) && st.buffer->scope != MemScope::Local) {
+            storesFp4 = true;
+            std::string at;
+            for (const auto& i : st.indices) at += (at.empty() ? "" : ", ") + toString(i);
+            auto [first, fresh] = storedAt.emplace(st.buffer.get(), at);
+            if (!fresh && first->second != at)
+              error(st.range, "not yet supported: storing float4_e2m1fn elements of '" + st.buffer->name +
+                                  "' at two different places in one Parallel loop ([" + first->second + "] and [" + at +
+                                  "]); two threads could then write the two halves of one byte");
+          }
           break;
         }
         default: checkFragmentLoads(s); break;
       }
     };
     scan(par.body);
+    // Two Parallel loops storing into one global fp4 tensor could put threads of the
+    // two loops in one byte with nothing ordering them (no barrier spans blocks).
+    for (const auto& [buffer, at] : storedAt) {
+      if (buffer->scope != MemScope::Global) continue;
+      auto [first, fresh] = storingLoop_.emplace(buffer, par.range);
+      if (!fresh && first->second.begin.offset != par.range.begin.offset)
+        error(par.range, "not yet supported: a second Parallel loop storing float4_e2m1fn elements of global '" +
+                             buffer->name + "'; threads of the two loops could write the two halves of one byte "
+                             "unordered (store each tensor from one Parallel loop, or through a shared tile)");
+    }
     if (!storesFp4 || !ok_) return std::make_shared<ParallelOp>(par);
     // A fragment's layout follows the loop's shape, which the split changes.
     AccessVisitor v;
@@ -386,6 +433,7 @@ class Packer {
   std::map<const Buffer*, BufferRef> twins_;
   std::map<std::string, size_t> required_;  // a requirement's expression -> its index
   std::set<const Buffer*> reportedFragments_;
+  std::map<const Buffer*, SourceRange> storingLoop_;  // global fp4 tensor -> the Parallel loop storing into it
 };
 
 }  // namespace

@@ -18,7 +18,9 @@
 //    two halves of one byte would race, so a Parallel loop that stores fp4 elements
 //    is split: each thread runs the iterations j = 2m and 2m + 1 of its innermost
 //    variable one after the other (the store's last index must be that
-//    variable plus an even offset that does not depend on it); other fp4 stores are reported.
+//    variable plus an even offset that does not depend on it, and every other loop
+//    variable must have an index of its own, so threads write different rows);
+//    other fp4 stores are reported.
 //  - the kernel's requirements say what only the launch can check: an fp4 global
 //    tensor's last dimension and row strides are even (the launcher refuses others).
 #pragma once
