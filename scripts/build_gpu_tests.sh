@@ -98,6 +98,7 @@ configs=(
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).
   "fp4|fp4_kernels.tl||fp4.cpp|"
+  "fp8_casts|fp8_casts.tl||fp8_casts.cpp|"
 )
 
 # im2col configurations and whether their fast variant must use TMA's im2col mode

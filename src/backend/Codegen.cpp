@@ -23,6 +23,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <unordered_map>
 
 #include "backend/LLVMSupport.h"
@@ -93,10 +94,13 @@ struct VarBinding {
   llvm::AllocaInst* slot = nullptr;
 };
 
+bool isFloat8(DType t) { return t == DType::Float8E4M3 || t == DType::Float8E5M2; }
+
 class KernelEmitter {
  public:
-  KernelEmitter(llvm::Module& module, const ir::Kernel& kernel, DiagnosticEngine& diags)
-      : module_(module), context_(module.getContext()), kernel_(kernel), diags_(diags), builder_(context_) {}
+  KernelEmitter(llvm::Module& module, const ir::Kernel& kernel, const TargetOptions& target, DiagnosticEngine& diags)
+      : module_(module), context_(module.getContext()), kernel_(kernel), target_(target), diags_(diags),
+        builder_(context_) {}
 
   void emit();
 
@@ -149,6 +153,11 @@ class KernelEmitter {
   llvm::Value* convert(llvm::Value* value, DType from, DType to);
   llvm::Value* fp4ToFloat32(llvm::Value* code);
   llvm::Value* floatToFp4(llvm::Value* x);
+  llvm::Value* convertFp8(llvm::Value* value, DType from, DType to);
+  llvm::Value* fp8ToHalf(llvm::Value* code, DType from);
+  llvm::Value* float32ToFp8(llvm::Value* x, DType to);
+  llvm::Value* laneByLane(llvm::Value* value, llvm::Type* resultLane,
+                          const std::function<llvm::Value*(llvm::Value*)>& convertLane);
   llvm::Value* splatTo(llvm::Value* value, int lanes);
   llvm::Value* toMemory(llvm::Value* value, DType t);    // Bool i1 -> i8
   llvm::Value* fromMemory(llvm::Value* value, DType t);  // Bool i8 -> i1
@@ -162,6 +171,7 @@ class KernelEmitter {
   llvm::Module& module_;
   llvm::LLVMContext& context_;
   const ir::Kernel& kernel_;
+  const TargetOptions& target_;
   DiagnosticEngine& diags_;
   llvm::IRBuilder<> builder_;
   llvm::Function* function_ = nullptr;
@@ -1276,8 +1286,7 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
   llvm::Type* target = elementType(to);
   if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType()))
     target = llvm::VectorType::get(target, vector);
-  if ((from == DType::Float4E2M1 || to == DType::Float4E2M1) && (ir::isStorageOnly(from) && ir::isStorageOnly(to)))
-    return unsupported(std::string("casts from ") + ir::name(from) + " to " + ir::name(to), target);
+  if (isFloat8(from) || isFloat8(to)) return convertFp8(value, from, to);
   if (from == DType::Float4E2M1) return convert(fp4ToFloat32(value), DType::Float32, to);
   if (to == DType::Float4E2M1 && !ir::isStorageOnly(from) && from != DType::Handle) {
     // Integers and bools become float32 first (exact for every magnitude that does not
@@ -1286,7 +1295,7 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
     return floatToFp4(value);
   }
   if (ir::isStorageOnly(from) || ir::isStorageOnly(to))
-    return unsupported(std::string("casts from ") + ir::name(from) + " to " + ir::name(to), target);
+    return unsupported(std::string("a cast from ") + ir::name(from) + " to " + ir::name(to), target);
   if (from == DType::Handle || to == DType::Handle) {
     if (from == DType::Handle && ir::isInt(to)) return builder_.CreatePtrToInt(value, target);
     if (to == DType::Handle && ir::isInt(from)) return builder_.CreateIntToPtr(value, target);
@@ -1321,6 +1330,64 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
 }
 
 }  // namespace
+
+// float8_e4m3 / float8_e5m2 <-> anything numeric, through the conversions Ada and
+// Hopper have (sm_89+, PTX 7.8): an fp8 code widens exactly to float16 (cvt.rn.f16x2.
+// e4m3x2 / e5m2x2), and from there to `to`; a value becomes fp8 from float32 with one
+// rounding (cvt.rn.satfinite.e4m3x2.f32: nearest even, beyond the largest finite value
+// and +-Inf saturate to it, NaN stays NaN). Integers, bools and 16-bit floats reach
+// float32 exactly first; float64 is rounded to float32 first; float4_e2m1fn values are
+// exact in both fp8 formats.
+llvm::Value* KernelEmitter::convertFp8(llvm::Value* value, DType from, DType to) {
+  llvm::Type* target = elementType(to);
+  if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType())) target = llvm::VectorType::get(target, vector);
+  std::string what = std::string("a cast from ") + ir::name(from) + " to " + ir::name(to);
+  if (from == DType::Handle || to == DType::Handle) return unsupported(what, target);
+  int sm = 0;
+  if (target_.arch.rfind("sm_", 0) == 0) sm = std::atoi(target_.arch.c_str() + 3);
+  if (sm < 89) {
+    diags_.error(currentRange_, what + " needs sm_89 or newer (its cvt instruction); this build targets " + target_.arch);
+    return llvm::PoisonValue::get(target);
+  }
+  if (isFloat8(from)) return convert(fp8ToHalf(value, from), DType::Float16, to);
+  if (from == DType::Float4E2M1) value = fp4ToFloat32(value);
+  else value = convert(value, from, DType::Float32);
+  return float32ToFp8(value, to);
+}
+
+// Applies `convertLane` to each lane of a vector (or to a scalar).
+llvm::Value* KernelEmitter::laneByLane(llvm::Value* value, llvm::Type* resultLane,
+                                       const std::function<llvm::Value*(llvm::Value*)>& convertLane) {
+  auto* vector = llvm::dyn_cast<llvm::FixedVectorType>(value->getType());
+  if (!vector) return convertLane(value);
+  llvm::Value* result = llvm::PoisonValue::get(llvm::FixedVectorType::get(resultLane, vector->getNumElements()));
+  for (unsigned lane = 0; lane < vector->getNumElements(); ++lane)
+    result = builder_.CreateInsertElement(result, convertLane(builder_.CreateExtractElement(value, lane)), lane);
+  return result;
+}
+
+llvm::Value* KernelEmitter::fp8ToHalf(llvm::Value* code, DType from) {
+  const char* text = from == DType::Float8E4M3 ? "cvt.rn.f16x2.e4m3x2 $0, $1;" : "cvt.rn.f16x2.e5m2x2 $0, $1;";
+  auto* type = llvm::FunctionType::get(builder_.getInt32Ty(), {builder_.getInt16Ty()}, false);
+  auto* cvt = llvm::InlineAsm::get(type, text, "=r,h", /*hasSideEffects=*/false);
+  return laneByLane(code, builder_.getHalfTy(), [&](llvm::Value* lane) -> llvm::Value* {
+    // The code in the low byte converts into the low half; the high byte is +0.
+    llvm::Value* pair = builder_.CreateCall(cvt, {builder_.CreateZExt(lane, builder_.getInt16Ty())});
+    return builder_.CreateBitCast(builder_.CreateTrunc(pair, builder_.getInt16Ty()), builder_.getHalfTy(), "fp8.value");
+  });
+}
+
+llvm::Value* KernelEmitter::float32ToFp8(llvm::Value* x, DType to) {
+  const char* text = to == DType::Float8E4M3 ? "cvt.rn.satfinite.e4m3x2.f32 $0, $1, $2;"
+                                             : "cvt.rn.satfinite.e5m2x2.f32 $0, $1, $2;";
+  auto* type = llvm::FunctionType::get(builder_.getInt16Ty(), {builder_.getFloatTy(), builder_.getFloatTy()}, false);
+  auto* cvt = llvm::InlineAsm::get(type, text, "=h,f,f", /*hasSideEffects=*/false);
+  llvm::Value* zero = llvm::ConstantFP::get(builder_.getFloatTy(), 0.0);
+  return laneByLane(x, builder_.getInt8Ty(), [&](llvm::Value* lane) -> llvm::Value* {
+    // The second source lands in the low byte of the pair (the first in the high one).
+    return builder_.CreateTrunc(builder_.CreateCall(cvt, {zero, lane}), builder_.getInt8Ty(), "fp8.code");
+  });
+}
 
 // float4_e2m1fn code (i8, low 4 bits) -> float32, lane by lane: magnitudes 0 and 1
 // are 0 and 0.5; m = 2..7 are exponent m >> 1 (bias 1) and mantissa bit m & 1,
@@ -1437,7 +1504,7 @@ std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetO
 
   unsigned errorsBefore = diags.errorCount();
   for (const ir::Kernel& kernel : loopIR.kernels) {
-    KernelEmitter(*impl.module, kernel, diags).emit();
+    KernelEmitter(*impl.module, kernel, target, diags).emit();
     const int* cluster = kernel.clusterDims;
     if (cluster[0] * cluster[1] * cluster[2] > 1)
       impl.clusterShapes.push_back({kernel.name, {cluster[0], cluster[1], cluster[2]}});
