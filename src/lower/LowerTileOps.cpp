@@ -1217,7 +1217,8 @@ class TileOpLowering {
                                  select(valid, intImm(accessBytes), intImm(0))});
         op->buffer = img;
         op->immediate = accessBytes;
-        op->cacheHint = cacheHint(c.options.eviction);
+        // No L2 cache hint on cp.async: the hinted form with a source size faulted on
+        // the H100 (CUDA_ERROR_ILLEGAL_INSTRUCTION, spec strided_compact); TMA keeps it.
         return op;
       }
       auto load = std::make_shared<LoadNode>(img, srcIdx, img->dtype, w);
@@ -1292,7 +1293,7 @@ class TileOpLowering {
     auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsync, std::vector<ExprRef>{dstOffset, srcOffset, size});
     op->buffer = c.src.buffer;
     op->immediate = bytes;
-    op->cacheHint = cacheHint(c.options.eviction);
+    // No L2 cache hint on cp.async (see lowerIm2col): only TMA copies carry one.
     return op;
   }
 

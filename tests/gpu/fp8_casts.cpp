@@ -51,6 +51,8 @@ uint8_t encode(Fp8 f, float x) {
   if (std::isnan(x)) return 0x7F;  // any NaN code is accepted (see check below)
   uint8_t sign = std::signbit(x) ? 0x80 : 0;
   double a = std::fabs((double)x);
+  const uint8_t maxCode = f == Fp8::E4M3 ? 0x7E : 0x7B;  // 448, 57344
+  if (a >= decode(f, maxCode)) return (uint8_t)(maxCode | sign);  // saturate (Inf too)
   int best = 0;
   double bestErr = INFINITY;
   for (int c = 0; c < 0x80; ++c) {
@@ -200,8 +202,10 @@ void testReference() {
   check.addBits(8, (int)encode(Fp8::E4M3, 1.0625f), 0x38);  // a tie: to the even code 1.0
   check.addBits(9, (int)encode(Fp8::E4M3, 1.1875f), 0x3A);  // a tie: to the even code 1.25
   check.addBits(10, (int)encode(Fp8::E5M2, -0.0f), 0x80);
+  check.addBits(11, (int)encode(Fp8::E5M2, INFINITY), 0x7B);
+  check.addBits(12, (int)encode(Fp8::E5M2, -1e30f), 0xFB);
   for (int c = 0; c < 256; ++c)
-    if (!isNanCode(Fp8::E4M3, (uint8_t)c)) check.addBits(11 + c, (int)encode(Fp8::E4M3, decode(Fp8::E4M3, (uint8_t)c)), c);
+    if (!isNanCode(Fp8::E4M3, (uint8_t)c)) check.addBits(13 + c, (int)encode(Fp8::E4M3, decode(Fp8::E4M3, (uint8_t)c)), c);
   report(untimedResult("fp8_reference", "host", check.passed(), "reference self-check"));
 }
 
