@@ -496,6 +496,15 @@ class TileOpLowering {
     return p.var;
   }
 
+  // cp.async carries no L2 cache hint (the hinted form with a source size faulted on
+  // the H100), so a copy's eviction_policy is said not to apply rather than dropped silently.
+  static std::string withEvictionNotApplied(const std::string& why, const CopyOp& c) {
+    if (c.options.eviction == EvictionPolicy::Normal) return why;
+    std::string note = std::string("eviction_policy=\"") + evictionName(c.options.eviction) +
+                       "\" not applied: cp.async takes no L2 cache hint";
+    return why.empty() ? note : why + "; " + note;
+  }
+
   static int64_t cacheHint(EvictionPolicy e) {
     // Which L2 policy (the backend makes it with createpolicy) a copy's loads carry.
     switch (e) {
@@ -819,6 +828,7 @@ class TileOpLowering {
     if (c.path == CopyPath::CpAsync && !cpAsync)
       why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
             "-byte accesses (it moves 4, 8 or 16 bytes)";
+    if (cpAsync) why = withEvictionNotApplied(why, c);
     notes_.push_back({c.range, copyName(c), how, why});
     return out;
   }
@@ -979,6 +989,7 @@ class TileOpLowering {
     if (c.path == CopyPath::CpAsync && !cpAsync)
       why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
             "-byte accesses (it moves 4, 8 or 16 bytes)";
+    if (cpAsync) why = withEvictionNotApplied(why, c);
     notes_.push_back({c.range, copyName(c), how, why});
     return out;
   }
@@ -1254,7 +1265,7 @@ class TileOpLowering {
     if (!cpAsync)
       why += std::string(why.empty() ? "" : "; ") + "cp.async not used: " + std::to_string(accessBytes) +
              "-byte accesses (C, the image's strides or its alignment allow no wider run; cp.async moves 4, 8 or 16 bytes)";
-    if (cpAsync && c.options.eviction != EvictionPolicy::Normal) how << ", " << evictionName(c.options.eviction) << " in L2";
+    if (cpAsync) why = withEvictionNotApplied(why, c);
     notes_.push_back({c.range, m.opName + " " + img->name + " -> " + tile.name, how.str(), why});
     return out;
   }
