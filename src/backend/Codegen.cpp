@@ -772,7 +772,21 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
   value = toMemory(splatTo(value, lanes), buffer.dtype);
   llvm::Value* address = elementAddress(buffer, store.indices);
   unsigned align = store.alignBytes > 0 ? (unsigned)store.alignBytes : elementBytes(buffer.dtype);
-  builder_.CreateAlignedStore(value, address, llvm::Align(align));
+  if (store.bitMask) {
+    // Other threads may change the element's other bits meanwhile: clear ours, then
+    // set them, each atomically. The two steps touch only our bits, so they commute
+    // with every other thread's; NVPTX widens a byte-sized atomic to the aligned
+    // 32-bit word around it (atom.and/or.b32), which keeps the other bytes as they are.
+    if (lanes != 1) internal("an atomic store of bits must be scalar");
+    llvm::Value* mask = toMemory(convert(emitExpr(store.bitMask), store.bitMask->dtype, buffer.dtype), buffer.dtype);
+    if (!mask->getType()->isIntegerTy()) internal("an atomic store of bits to a buffer that is not integer");
+    builder_.CreateAtomicRMW(llvm::AtomicRMWInst::And, address, builder_.CreateNot(mask, "keep"), llvm::MaybeAlign(align),
+                             llvm::AtomicOrdering::Monotonic);
+    builder_.CreateAtomicRMW(llvm::AtomicRMWInst::Or, address, builder_.CreateAnd(value, mask, "bits"),
+                             llvm::MaybeAlign(align), llvm::AtomicOrdering::Monotonic);
+  } else {
+    builder_.CreateAlignedStore(value, address, llvm::Align(align));
+  }
   if (skip) {
     builder_.CreateBr(skip);
     builder_.SetInsertPoint(skip);

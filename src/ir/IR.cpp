@@ -644,6 +644,11 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       os << "]";
       if (st.value->lanes > 1) os << "x" << st.value->lanes;
       os << " = ";
+      if (st.bitMask) {  // an atomic read-modify-write of some bits
+        os << "atomic bits ";
+        printExpr(st.bitMask, os);
+        os << " of ";
+      }
       printExpr(st.value, os);
       if (st.predicate) { os << " if "; printExpr(st.predicate, os); }
       os << loc(st.range) << "\n";
@@ -858,6 +863,11 @@ struct LoopIRVerifier {
           diags.internalError(s->range, "loop IR: fragment '" + st.buffer->name + "' was not lowered");
         expr(st.indices[0], s->range);
         expr(st.value, s->range);
+        if (st.bitMask) {
+          if (st.value->lanes != 1 || st.bitMask->lanes != 1)
+            diags.internalError(s->range, "loop IR: an atomic store of bits to '" + st.buffer->name + "' is not scalar");
+          expr(st.bitMask, s->range);
+        }
         break;
       }
       case StmtKind::Barrier: break;

@@ -314,6 +314,12 @@ struct StoreStmt : StmtNode {
   ExprRef value;
   ExprRef predicate;   // Bool scalar or null
   int alignBytes = 0;  // known alignment of the first element's address (0 = element size)
+  // Null for a plain store. Otherwise other threads may write the element's other
+  // bits at the same time (a float4_e2m1fn nibble stored under a condition that may
+  // hold for one element of a byte and not the other): the store is an atomic
+  // read-modify-write that replaces only the bits set in `bitMask` (a scalar of the
+  // buffer's dtype) by those of `value`.
+  ExprRef bitMask;
 };
 enum class BarrierKind {
   SyncThreads,       // bar.sync 0: all threads of the block

@@ -101,6 +101,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       auto out = std::make_shared<StoreStmt>(st.range, st.buffer, idx, value);
       out->predicate = ex(st.predicate);
       out->alignBytes = st.alignBytes;
+      out->bitMask = ex(st.bitMask);
       return out;
     }
     case StmtKind::Barrier: return s;
@@ -195,6 +196,7 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
       const auto& st = s->as<StoreStmt>();
       for (const auto& i : st.indices) reads(i);
       reads(st.value);
+      if (st.bitMask) reads(st.bitMask);
       v.access(st.buffer, true);
       break;
     }

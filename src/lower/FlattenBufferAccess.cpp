@@ -29,6 +29,7 @@ void flattenBufferAccess(Kernel& kernel) {
     auto n = std::make_shared<StoreStmt>(st.range, st.buffer, std::vector<ExprRef>{flatOffset(*st.buffer, idx)}, value);
     n->predicate = st.predicate;
     n->alignBytes = st.alignBytes;
+    n->bitMask = st.bitMask;
     return n;
   };
   kernel.body = rewriteStmt(kernel.body, {}, hooks);

@@ -62,6 +62,7 @@ Kernel ownCopy(const Kernel& k) {
     auto n = std::make_shared<StoreStmt>(st.range, mapped(st.buffer), idx, value);
     n->predicate = st.predicate;
     n->alignBytes = st.alignBytes;
+    n->bitMask = st.bitMask;
     return n;
   };
   copy.body = rewriteStmt(k.body, {}, hooks);

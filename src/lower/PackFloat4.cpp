@@ -23,6 +23,11 @@ class Packer {
 
   bool run() {
     if (!usesFp4()) return true;
+    // Twin every fp4 buffer first: the split below asks which extents the launcher
+    // makes even (an fp4 tensor's last dimension), and twinning records them.
+    AccessVisitor early;
+    early.access = [&](const BufferRef& b, bool) { twin(b); };
+    forEachAccess(kernel_.body, early);
     StmtRef body = splitStoringLoops(kernel_.body, nullptr);
     if (!ok_) return false;
     RewriteHooks hooks;
@@ -338,13 +343,103 @@ class Packer {
     vars.back() = m;
     std::vector<int64_t> extents = par.extents;
     extents.back() /= 2;
+    std::set<const VarNode*> locals;
+    collectLocals(par.body, locals);
+    StmtRef marked = markSharedByteStores(par.body, j, locals, true);
     auto body = std::make_shared<SeqStmt>(par.range);
     for (int64_t half = 0; half < 2; ++half) {
       ExprRef value = add(mul(m, intImm(2, j->dtype)), intImm(half, j->dtype));
-      body->stmts.push_back(substitute(par.body, VarMap{{j.get(), value}}));
+      body->stmts.push_back(substitute(marked, VarMap{{j.get(), value}}));
     }
     auto out = std::make_shared<ParallelOp>(par.range, vars, extents, body);
     return out;
+  }
+
+  // ------------------------------------------ stores that share their byte
+  //
+  // After the split one thread runs j = 2m and then j = 2m + 1, so it writes both
+  // nibbles of its byte; no other thread of this loop touches that byte. But where a
+  // condition around the store can hold for one of the two and not the other, the
+  // thread writes one nibble only, and the other may be written by another block or
+  // by another iteration of an enclosing loop, unordered. Such stores become atomic
+  // updates of their own nibble (StoreStmt::bitMask). A condition that holds for both
+  // or neither ("pair-uniform"), such as the bounds guard `bx * 64 + j < N` of a
+  // tile starting at an even column with N even, keeps the plain store.
+
+  static bool mentions(const ExprRef& e, const VarNode* v) {
+    VarRef probe = makeVar(v->name, v->dtype);
+    return substitute(e, VarMap{{v, probe}}) != e;
+  }
+
+  static void collectLocals(const StmtRef& s, std::set<const VarNode*>& out) {
+    if (!s) return;
+    switch (s->kind) {
+      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectLocals(c, out); break;
+      case StmtKind::If: collectLocals(s->as<IfStmt>().thenBody, out); collectLocals(s->as<IfStmt>().elseBody, out); break;
+      case StmtKind::For: out.insert(s->as<ForStmt>().var.get()); collectLocals(s->as<ForStmt>().body, out); break;
+      case StmtKind::Let: out.insert(s->as<LetStmt>().var.get()); break;
+      case StmtKind::Assign: out.insert(s->as<AssignStmt>().var.get()); break;
+      default: break;
+    }
+  }
+
+  // Whether `cond` has the same value for j = 2m and j = 2m + 1, for every m and
+  // every value of the other variables. Locals of the loop body are opaque (they may
+  // hold anything derived from j), so a condition that reads one is not.
+  bool pairUniform(const ExprRef& cond, const VarRef& j, const std::set<const VarNode*>& locals) {
+    if (!cond) return true;
+    for (const VarNode* l : locals)
+      if (mentions(cond, l)) return false;
+    if (!mentions(cond, j.get())) return true;
+    if (cond->kind == ExprKind::Unary && cond->as<UnaryNode>().op == UnOp::Not)
+      return pairUniform(cond->as<UnaryNode>().a, j, locals);
+    if (cond->kind != ExprKind::Binary) return false;
+    const auto& b = cond->as<BinaryNode>();
+    if (b.op == BinOp::And || b.op == BinOp::Or) return pairUniform(b.a, j, locals) && pairUniform(b.b, j, locals);
+    // `j + r < e` and `j + r >= e` with r and e even: 2m + r < e exactly when
+    // 2m + 1 + r < e. (`<=` and `>` would need e odd.) Written the other way round:
+    // `e > j + r` and `e <= j + r`.
+    auto evenStep = [&](const ExprRef& x, const ExprRef& bound) {
+      if (mentions(bound, j.get())) return false;
+      ExprRef rest = substitute(x, VarMap{{j.get(), intImm(0, j->dtype)}});
+      auto d = constantDifference(x, add(j, rest));
+      return d && *d == 0 && evenGiven(rest) && evenGiven(bound);
+    };
+    switch (b.op) {
+      case BinOp::Lt: case BinOp::Ge: return evenStep(b.a, b.b);
+      case BinOp::Gt: case BinOp::Le: return evenStep(b.b, b.a);
+      default: return false;
+    }
+  }
+
+  // Marks (with a bitMask, made per byte by storeNibble) the fp4 stores of a Parallel
+  // loop body that may write one nibble of a byte without the other.
+  StmtRef markSharedByteStores(const StmtRef& s, const VarRef& j, const std::set<const VarNode*>& locals,
+                               bool uniform) {
+    if (!s) return s;
+    switch (s->kind) {
+      case StmtKind::Seq: {
+        auto out = std::make_shared<SeqStmt>(s->range);
+        for (const auto& c : s->as<SeqStmt>().stmts) out->stmts.push_back(markSharedByteStores(c, j, locals, uniform));
+        return out;
+      }
+      case StmtKind::If: {
+        auto out = std::make_shared<IfStmt>(s->as<IfStmt>());
+        bool inside = uniform && pairUniform(out->cond, j, locals);
+        out->thenBody = markSharedByteStores(out->thenBody, j, locals, inside);
+        out->elseBody = markSharedByteStores(out->elseBody, j, locals, inside);
+        return out;
+      }
+      case StmtKind::Store: {
+        const auto& st = s->as<StoreStmt>();
+        if (!isFp4(st.buffer) || st.buffer->scope == MemScope::Local) return s;
+        if (uniform && pairUniform(st.predicate, j, locals)) return s;
+        auto out = std::make_shared<StoreStmt>(st);
+        out->bitMask = intImm(15);  // the whole element; storeNibble places it in the byte
+        return out;
+      }
+      default: return s;
+    }
   }
 
   // ------------------------------------------------------ element accesses
@@ -370,6 +465,12 @@ class Packer {
     idx.back() = floorDiv(j, intImm(2, j->dtype));
     ExprRef shift = cast(DType::Int32, mul(floorMod(j, intImm(2, j->dtype)), intImm(4, j->dtype)));
     ExprRef code = binary(BinOp::BitAnd, call(Builtin::Fp4Bits, {value}, DType::Int32), intImm(15));
+    if (st.bitMask) {  // marked by markSharedByteStores: an atomic update of the nibble
+      auto out = std::make_shared<StoreStmt>(st.range, t, idx, cast(DType::UInt8, binary(BinOp::Shl, code, shift)));
+      out->bitMask = cast(DType::UInt8, binary(BinOp::Shl, intImm(15), shift));
+      out->predicate = st.predicate;
+      return out;
+    }
     ExprRef old = cast(DType::Int32, std::make_shared<LoadNode>(t, idx, DType::UInt8, 1));
     ExprRef kept = binary(BinOp::BitAnd, old, unary(UnOp::BitNot, binary(BinOp::Shl, intImm(15), shift)));
     ExprRef next = binary(BinOp::BitOr, kept, binary(BinOp::Shl, code, shift));

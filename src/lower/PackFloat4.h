@@ -20,7 +20,10 @@
 //    variable one after the other (the store's last index must be that
 //    variable plus an even offset that does not depend on it, and every other loop
 //    variable must have an index of its own, so threads write different rows);
-//    other fp4 stores are reported.
+//    other fp4 stores are reported. A store under a condition that may hold for
+//    one element of the pair and not the other writes one nibble only, while
+//    another block (or iteration of an enclosing loop) may write the other: it
+//    becomes an atomic update of its nibble (StoreStmt::bitMask).
 //  - the kernel's requirements say what only the launch can check: an fp4 global
 //    tensor's last dimension and row strides are even (the launcher refuses others).
 #pragma once

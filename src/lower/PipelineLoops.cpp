@@ -215,7 +215,11 @@ class Pipeliner {
       hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
         if (st.buffer != tile) return nullptr;
         idx.insert(idx.begin(), current);
-        return std::make_shared<StoreStmt>(st.range, ringBuffer, idx, value);
+        auto out = std::make_shared<StoreStmt>(st.range, ringBuffer, idx, value);
+        out->predicate = st.predicate;
+        out->alignBytes = st.alignBytes;
+        out->bitMask = st.bitMask;
+        return out;
       };
       for (size_t j = 0; j < body.size(); ++j) {
         if (j == index) continue;

@@ -9,7 +9,10 @@
 //    compared bit-exactly (signed zeros included) with tlc::fp4::toFloat;
 //  - quantization (straight to global, and through a shared tile): random floats in
 //    [-8, 8) plus every rounding tie, +-0, +-Inf, NaN, huge and tiny values; every
-//    byte compared with tlc::fp4::fromFloat packed.
+//    byte compared with tlc::fp4::fromFloat packed;
+//  - quantization by two blocks per tile, one storing the even and one the odd
+//    elements of the same bytes at the same time (atomic nibble updates): the same
+//    check, so a lost nibble shows as a wrong byte.
 #include <string>
 #include <vector>
 
@@ -171,6 +174,8 @@ int main() {
     testQuant("fp4_quant", fp4_quant_launch, fp4_quant_select_variant, fp4_quant_variant_entry, s[0], s[1]);
     testQuant("fp4_quant_shared", fp4_quant_shared_launch, fp4_quant_shared_select_variant,
               fp4_quant_shared_variant_entry, s[0], s[1]);
+    testQuant("fp4_quant_halves", fp4_quant_halves_launch, fp4_quant_halves_select_variant,
+              fp4_quant_halves_variant_entry, s[0], s[1]);
   }
   return finish();
 }
