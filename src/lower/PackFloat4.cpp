@@ -187,10 +187,7 @@ class Packer {
           if (isFp4(b)) error(in.range, std::string("not yet supported: ") + name(in.op) + " on float4_e2m1fn '" + b->name + "'");
         return s;
       }
-      case StmtKind::Fill:
-        if (isFp4(s->as<FillOp>().dst.buffer))
-          error(s->range, "not yet supported: fill of float4_e2m1fn '" + s->as<FillOp>().dst.buffer->name + "'");
-        return s;
+      case StmtKind::Fill: return s;  // fixRegions makes it a fill of bytes
       default: checkFragmentLoads(s); return s;
     }
   }
@@ -481,21 +478,28 @@ class Packer {
 
   // ---------------------------------------------------------------- copies
 
-  void twinRegion(Region& r, SourceRange at) {
+  void twinRegion(Region& r, SourceRange at, const std::string& op = "copy") {
     if (!isFp4(r.buffer)) return;
     const Buffer& b = *r.buffer;
+    const std::string verb = op == "copy" ? "move" : "write";
     ExprRef start = r.mins.back();
+    if (auto c = asConstInt(start); c && *c % 2 != 0) {
+      error(r.range.begin.line ? r.range : at, "a " + op + " of float4_e2m1fn '" + b.name + "' starting at column " +
+                                                   std::to_string(*c) + " of its last axis, which is odd; fp4 " + op +
+                                                   "s " + verb + " whole bytes (two elements), so the start must be even");
+      return;
+    }
     if (knownMultiple(start) % 2 != 0) {
       error(r.range.begin.line ? r.range : at,
-            "not yet supported: a copy of float4_e2m1fn '" + b.name + "' starting at column " + toString(start) +
-                " of its last axis, which is not provably even; fp4 copies move whole bytes (two elements)");
+            "not yet supported: a " + op + " of float4_e2m1fn '" + b.name + "' starting at column " + toString(start) +
+                " of its last axis, which is not provably even; fp4 " + op + "s " + verb + " whole bytes (two elements)");
       return;
     }
     if (r.extents.back() % 2 != 0) {
-      error(r.range.begin.line ? r.range : at, "a copy of float4_e2m1fn '" + b.name + "' " +
+      error(r.range.begin.line ? r.range : at, "a " + op + " of float4_e2m1fn '" + b.name + "' " +
                                                    std::to_string(r.extents.back()) +
-                                                   " elements wide in its last axis; fp4 copies move whole bytes "
-                                                   "(two elements), so the width must be even");
+                                                   " elements wide in its last axis; fp4 " + op + "s " + verb +
+                                                   " whole bytes (two elements), so the width must be even");
       return;
     }
     r.mins.back() = floorDiv(start, intImm(2, start->dtype));
@@ -510,6 +514,16 @@ class Packer {
       case StmtKind::For: fixRegions(s->as<ForStmt>().body); break;
       case StmtKind::If: fixRegions(s->as<IfStmt>().thenBody); fixRegions(s->as<IfStmt>().elseBody); break;
       case StmtKind::Parallel: fixRegions(s->as<ParallelOp>().body); break;
+      case StmtKind::Fill: {
+        // fill(t, v) of fp4 fills t's bytes with v's code in both nibbles.
+        auto& f = s->as<FillOp>();
+        if (!isFp4(f.dst.buffer)) break;
+        twinRegion(f.dst, f.range, "fill");
+        ExprRef code = binary(BinOp::BitAnd, call(Builtin::Fp4Bits, {cast(DType::Float4E2M1, f.value)}, DType::Int32),
+                              intImm(15));
+        f.value = cast(DType::UInt8, binary(BinOp::BitOr, code, binary(BinOp::Shl, code, intImm(4))));
+        break;
+      }
       case StmtKind::Copy: {
         auto& c = s->as<CopyOp>();
         if (!isFp4(c.src.buffer) && !isFp4(c.dst.buffer)) break;

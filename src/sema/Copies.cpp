@@ -515,7 +515,6 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (r.isHead) for (auto& e : r.extents) e = 1;
   for (const auto& e : r.extents)
     if (!e) fail(r.range, "cannot " + callee + " a region whose extent is not a compile-time constant; slice it with a constant extent");
-  if (r.buffer->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: " + callee + " of float4_e2m1fn");
   checkRegionInside(r);
   ExprRef v = want == 2 ? scalarExpr(*c.args[1]) : intImm(0);
   if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");

@@ -12,7 +12,9 @@
 //    byte compared with tlc::fp4::fromFloat packed;
 //  - quantization by two blocks per tile, one storing the even and one the odd
 //    elements of the same bytes at the same time (atomic nibble updates): the same
-//    check, so a lost nibble shows as a wrong byte.
+//    check, so a lost nibble shows as a wrong byte;
+//  - fill of a part of a shared tile and of a whole fragment: random bytes in, output
+//    poisoned, every byte compared.
 #include <string>
 #include <vector>
 
@@ -131,6 +133,45 @@ void testQuant(const char* name, Launch launch, Select select, VariantEntryFn en
   reportChecked(res, check, count >= (size_t(1) << 24), [&](int) { return launch(dx.ptr(), dq.ptr(), M, N, g.stream); });
 }
 
+using FillLaunch = CUresult (*)(CUdeviceptr, CUdeviceptr, int32_t, int32_t, float, CUstream);
+using FillSelect = int (*)(CUdeviceptr, CUdeviceptr, int32_t, int32_t, float);
+
+// fill: B = A with rows [r0, r1) x columns [c0, c1) of every 16 x 64 tile set to v's
+// code (both nibbles of each byte), or (whole = true) every element of B set to it.
+void testFill(const char* name, FillLaunch launch, FillSelect select, VariantEntryFn entry, int M, int N, float v,
+              bool whole) {
+  Gpu& g = gpu();
+  const size_t bytes = size_t(M) * size_t(N) / 2;
+  Checker check;
+  std::vector<uint8_t> a(bytes);
+  Random r(52711u * M + N);
+  for (auto& x : a) {
+    x = (uint8_t)r.next();
+    if (x == 0xFF) x = 0x7F;
+  }
+  const uint8_t code = tlc::fp4::fromFloat(v);
+  std::vector<uint8_t> want = a;
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      bool filled = whole || (i % 16 >= 4 && i % 16 < 8 && j % 64 >= 2 && j % 64 < 34);
+      if (!filled) continue;
+      uint8_t& byte = want[(size_t(i) * N + j) / 2];
+      int shift = 4 * (j % 2);
+      byte = (uint8_t)((byte & ~(15 << shift)) | (code << shift));
+    }
+  DeviceBuffer da(bytes), db(bytes);
+  da.upload(a.data());
+  db.poison();
+  int variant = select(da.ptr(), db.ptr(), M, N, v);
+  if (launchAndWait(launch(da.ptr(), db.ptr(), M, N, v, g.stream), check)) checkBitExact(check, db, want, "B", da, "A");
+  Result res;
+  res.name = name;
+  res.shape = shapeString({M, N}, "fp4") + " v=" + std::to_string(v).substr(0, 5);
+  res.variant = variantName(entry, variant);
+  res.bytes = whole ? bytes : 2.0 * bytes;
+  reportChecked(res, check, false, [&](int) { return launch(da.ptr(), db.ptr(), M, N, v, g.stream); });
+}
+
 // The host reference itself, on every code and every tie (a failure here is a test bug).
 void testReference() {
   Checker check;
@@ -176,6 +217,15 @@ int main() {
               fp4_quant_shared_variant_entry, s[0], s[1]);
     testQuant("fp4_quant_halves", fp4_quant_halves_launch, fp4_quant_halves_select_variant,
               fp4_quant_halves_variant_entry, s[0], s[1]);
+  }
+  const int fshapes[][2] = {{100, 250}, {1, 2}, {33, 130}, {64, 64}, {1000, 1002}};
+  const float fvalues[] = {1.5f, -3.0f, 0.3f, 100.0f};
+  for (size_t k = 0; k < sizeof fshapes / sizeof fshapes[0]; ++k) {
+    const int M = fshapes[k][0], N = fshapes[k][1];
+    float v = fvalues[k % 4];
+    testFill("fp4_fill", fp4_fill_launch, fp4_fill_select_variant, fp4_fill_variant_entry, M, N, v, false);
+    testFill("fp4_fill_fragment", fp4_fill_fragment_launch, fp4_fill_fragment_select_variant,
+             fp4_fill_fragment_variant_entry, M, N, -v, true);
   }
   return finish();
 }
