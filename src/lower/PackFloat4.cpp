@@ -156,9 +156,10 @@ class Packer {
 
   // ------------------------------------------------ stores: who owns a byte
 
-  // Walks the tile IR before any rewriting: checks every fp4 store and splits each
-  // Parallel loop that stores fp4 elements so that one thread writes both nibbles
-  // of every byte it touches.
+  // Walks the tile IR before any rewriting: splits each Parallel loop that stores fp4
+  // elements so that one thread writes both nibbles of every byte it touches, and
+  // marks as atomic nibble updates (StoreStmt::bitMask) the stores for which that
+  // cannot be shown.
   StmtRef splitStoringLoops(const StmtRef& s, const ParallelOp* par) {
     if (!s) return s;
     switch (s->kind) {
@@ -179,8 +180,13 @@ class Packer {
         return out;
       }
       case StmtKind::Parallel: return splitParallel(s->as<ParallelOp>());
-      case StmtKind::Store: checkFragmentLoads(s);
-                            checkStore(s->as<StoreStmt>(), par); return s;
+      case StmtKind::Store: {
+        // Outside a Parallel loop every thread runs the store.
+        checkFragmentLoads(s);
+        const auto& st = s->as<StoreStmt>();
+        if (par || !sharesBytes(st)) return s;
+        return atomicNibble(st);
+      }
       case StmtKind::Intrinsic: {
         const auto& in = s->as<IntrinsicStmt>();
         for (const BufferRef& b : {in.shared, in.buffer, in.barrier})
@@ -202,28 +208,21 @@ class Packer {
     forEachAccess(s, v);
   }
 
-  // The one form of fp4 store inside a Parallel loop that splitParallel handles:
-  // the last index is the loop's innermost variable plus an even constant.
-  bool pairable(const StoreStmt& st, const ParallelOp& par, std::string& why) {
+  // The form of fp4 store for which the split gives one thread both nibbles of each
+  // byte it writes: the last index is the loop's innermost variable plus an even
+  // offset. Other stores in the loop become atomic nibble updates.
+  bool pairable(const StoreStmt& st, const ParallelOp& par) {
     // index = v + rest, where rest does not depend on v and is provably even.
     const VarRef& v = par.vars.back();
     const ExprRef& index = st.indices.back();
     ExprRef rest = substitute(index, VarMap{{v.get(), intImm(0, v->dtype)}});
     auto d = constantDifference(index, add(v, rest));
-    if (!d || *d != 0 || knownMultiple(rest) % 2 != 0) {
-      why = "its last index " + toString(index) + " is not the loop's innermost variable '" + v->name +
-            "' plus an even offset";
-      return false;
-    }
+    if (!d || *d != 0 || knownMultiple(rest) % 2 != 0) return false;
     // The other indices must not change between j = 2m and 2m + 1, or the pair would
     // write two bytes and another thread the other halves of them.
     VarRef probe = makeVar(v->name, v->dtype);
     for (size_t a = 0; a + 1 < st.indices.size(); ++a)
-      if (substitute(st.indices[a], VarMap{{v.get(), probe}}) != st.indices[a]) {
-        why = "its index " + toString(st.indices[a]) + " on axis " + std::to_string(a) + " depends on the innermost variable '" +
-              v->name + "'";
-        return false;
-      }
+      if (substitute(st.indices[a], VarMap{{v.get(), probe}}) != st.indices[a]) return false;
     // Two threads must never meet in one byte, whatever the guards around the store
     // select: every other loop variable (of extent > 1) is told apart by an index of
     // its own, `var + offset` with an offset that depends on no loop variable, so
@@ -243,50 +242,30 @@ class Packer {
         auto diff = constantDifference(e, add(w, offset));
         own = diff && *diff == 0 && !dependsOnLoop(offset);
       }
-      if (!own) {
-        why = "no index is the loop variable '" + w->name + "' plus an offset independent of the loop's variables, so " +
-              "iterations of different threads could write the two halves of one byte";
-        return false;
-      }
+      if (!own) return false;
     }
-    if (par.extents.back() % 2 != 0) {
-      why = "the loop's innermost extent (" + std::to_string(par.extents.back()) + ") is odd";
-      return false;
-    }
-    if (par.layout) {
-      why = "the loop has a loop_layout";
-      return false;
-    }
+    if (par.extents.back() % 2 != 0) return false;
+    if (par.layout) return false;
     return true;
   }
 
-  void checkStore(const StoreStmt& st, const ParallelOp* par) {
-    if (!isFp4(st.buffer)) return;
-    const Buffer& b = *st.buffer;
-    if (b.scope == MemScope::Local) return;  // each thread's own bytes
-    if (b.scope == MemScope::Fragment) return;  // reported by checkFragmentLoads
-    const std::string head = "not yet supported: storing a float4_e2m1fn element of '" + b.name + "' ";
-    const std::string race = "; fp4 is packed two to a byte and a store rewrites its whole byte, so two threads "
-                             "storing the two halves of one byte would race";
-    if (!par) {
-      error(st.range, head + "outside a Parallel loop, where every thread runs the store" + race +
-                          " (store from a Parallel loop whose innermost variable indexes the last axis)");
-      return;
-    }
-    std::string why;
-    if (!pairable(st, *par, why))
-      error(st.range, head + "in this Parallel loop: " + why + race +
-                          " (the compiler gives both elements of a byte to one thread when the last index is the "
-                          "innermost variable plus an even offset and the innermost extent is even)");
+  // An fp4 store whose byte other threads may write too: not to a thread's own local
+  // buffer (fragments are reported by checkFragmentLoads).
+  static bool sharesBytes(const StoreStmt& st) {
+    return isFp4(st.buffer) && st.buffer->scope != MemScope::Local && st.buffer->scope != MemScope::Fragment;
+  }
+
+  static StmtRef atomicNibble(const StoreStmt& st) {
+    auto out = std::make_shared<StoreStmt>(st);
+    out->bitMask = intImm(15);  // the whole element; storeNibble places it in the byte
+    return out;
   }
 
   StmtRef splitParallel(const ParallelOp& par) {
-    // Which fp4 stores the body makes (nested loops inside a Parallel loop are
-    // reported by sema).
-    bool storesFp4 = false;
-    // Every fp4 store to one buffer at the same indices: two stores at different
-    // places could put two threads in one byte even where no element is shared.
-    std::map<const Buffer*, std::string> storedAt;
+    // The fp4 stores the body makes (nested loops inside a Parallel loop are reported
+    // by sema), and those that cannot be paired: they become atomic nibble updates.
+    std::vector<const StoreStmt*> stores;
+    std::set<const StoreStmt*> atomic;
     std::function<void(const StmtRef&)> scan = [&](const StmtRef& s) {
       if (!s) return;
       switch (s->kind) {
@@ -296,53 +275,39 @@ class Packer {
         case StmtKind::Store: {
           const auto& st = s->as<StoreStmt>();
           checkFragmentLoads(s);
-          checkStore(st, &par);
-          if (isFp4(st.buffer) && st.buffer->scope != MemScope::Local) {
-            storesFp4 = true;
-            std::string at;
-            for (const auto& i : st.indices) at += (at.empty() ? "" : ", ") + toString(i);
-            auto [first, fresh] = storedAt.emplace(st.buffer.get(), at);
-            if (!fresh && first->second != at)
-              error(st.range, "not yet supported: storing float4_e2m1fn elements of '" + st.buffer->name +
-                                  "' at two different places in one Parallel loop ([" + first->second + "] and [" + at +
-                                  "]); two threads could then write the two halves of one byte");
-          }
+          if (!sharesBytes(st)) break;
+          stores.push_back(&st);
+          if (!pairable(st, par)) atomic.insert(&st);
           break;
         }
         default: checkFragmentLoads(s); break;
       }
     };
     scan(par.body);
-    // Two Parallel loops storing into one global fp4 tensor could put threads of the
-    // two loops in one byte with nothing ordering them (no barrier spans blocks).
-    for (const auto& [buffer, at] : storedAt) {
-      if (buffer->scope != MemScope::Global) continue;
-      auto [first, fresh] = storingLoop_.emplace(buffer, par.range);
-      if (!fresh && first->second.begin.offset != par.range.begin.offset)
-        error(par.range, "not yet supported: a second Parallel loop storing float4_e2m1fn elements of global '" +
-                             buffer->name + "'; threads of the two loops could write the two halves of one byte "
-                             "unordered (store each tensor from one Parallel loop, or through a shared tile)");
-    }
-    if (!storesFp4 || !ok_) return std::make_shared<ParallelOp>(par);
-    // A fragment's layout follows the loop's shape, which the split changes.
+    if (stores.empty() || !ok_) return std::make_shared<ParallelOp>(par);
+    // The split changes the loop's shape, which a fragment's layout follows; it needs
+    // an even innermost extent (pairable checks it) and no loop_layout. Without it,
+    // every fp4 store is atomic.
     AccessVisitor v;
     bool fragment = false;
     v.access = [&](const BufferRef& b, bool) { fragment = fragment || (b && b->scope == MemScope::Fragment); };
     forEachAccess(par.body, v);
-    if (fragment) {
-      error(par.range, "not yet supported: a Parallel loop that stores float4_e2m1fn elements and also uses a fragment");
-      return std::make_shared<ParallelOp>(par);
+    const VarRef& j = par.vars.back();
+    std::set<const VarNode*> locals;
+    collectLocals(par.body, locals);
+    if (fragment || atomic.size() == stores.size()) {
+      atomic.insert(stores.begin(), stores.end());
+      auto out = std::make_shared<ParallelOp>(par);
+      out->body = markSharedByteStores(par.body, j, locals, true, atomic);
+      return out;
     }
     // for .., j in Parallel(.., 2n) { body }  ->  for .., m in Parallel(.., n) { body[j=2m]; body[j=2m+1] }
-    const VarRef& j = par.vars.back();
     VarRef m = makeVar(j->name + "_pair", j->dtype);
     std::vector<VarRef> vars = par.vars;
     vars.back() = m;
     std::vector<int64_t> extents = par.extents;
     extents.back() /= 2;
-    std::set<const VarNode*> locals;
-    collectLocals(par.body, locals);
-    StmtRef marked = markSharedByteStores(par.body, j, locals, true);
+    StmtRef marked = markSharedByteStores(par.body, j, locals, true, atomic);
     auto body = std::make_shared<SeqStmt>(par.range);
     for (int64_t half = 0; half < 2; ++half) {
       ExprRef value = add(mul(m, intImm(2, j->dtype)), intImm(half, j->dtype));
@@ -412,28 +377,26 @@ class Packer {
   // Marks (with a bitMask, made per byte by storeNibble) the fp4 stores of a Parallel
   // loop body that may write one nibble of a byte without the other.
   StmtRef markSharedByteStores(const StmtRef& s, const VarRef& j, const std::set<const VarNode*>& locals,
-                               bool uniform) {
+                               bool uniform, const std::set<const StoreStmt*>& atomic) {
     if (!s) return s;
     switch (s->kind) {
       case StmtKind::Seq: {
         auto out = std::make_shared<SeqStmt>(s->range);
-        for (const auto& c : s->as<SeqStmt>().stmts) out->stmts.push_back(markSharedByteStores(c, j, locals, uniform));
+        for (const auto& c : s->as<SeqStmt>().stmts) out->stmts.push_back(markSharedByteStores(c, j, locals, uniform, atomic));
         return out;
       }
       case StmtKind::If: {
         auto out = std::make_shared<IfStmt>(s->as<IfStmt>());
         bool inside = uniform && pairUniform(out->cond, j, locals);
-        out->thenBody = markSharedByteStores(out->thenBody, j, locals, inside);
-        out->elseBody = markSharedByteStores(out->elseBody, j, locals, inside);
+        out->thenBody = markSharedByteStores(out->thenBody, j, locals, inside, atomic);
+        out->elseBody = markSharedByteStores(out->elseBody, j, locals, inside, atomic);
         return out;
       }
       case StmtKind::Store: {
         const auto& st = s->as<StoreStmt>();
-        if (!isFp4(st.buffer) || st.buffer->scope == MemScope::Local) return s;
-        if (uniform && pairUniform(st.predicate, j, locals)) return s;
-        auto out = std::make_shared<StoreStmt>(st);
-        out->bitMask = intImm(15);  // the whole element; storeNibble places it in the byte
-        return out;
+        if (!sharesBytes(st)) return s;
+        if (!atomic.count(&st) && uniform && pairUniform(st.predicate, j, locals)) return s;
+        return atomicNibble(st);
       }
       default: return s;
     }
@@ -548,7 +511,6 @@ class Packer {
   std::map<const Buffer*, BufferRef> twins_;
   std::map<std::string, size_t> required_;  // a requirement's expression -> its index
   std::set<const Buffer*> reportedFragments_;
-  std::map<const Buffer*, SourceRange> storingLoop_;  // global fp4 tensor -> the Parallel loop storing into it
 };
 
 }  // namespace

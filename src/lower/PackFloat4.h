@@ -14,16 +14,15 @@
 //    moves it unchanged;
 //  - an element load T[.., j] reads byte j / 2 and takes nibble j % 2, as a
 //    Float4E2M1 value (Builtin::Fp4FromBits) that only a cast consumes;
-//  - an element store is a read-modify-write of its byte. Two threads storing the
-//    two halves of one byte would race, so a Parallel loop that stores fp4 elements
-//    is split: each thread runs the iterations j = 2m and 2m + 1 of its innermost
-//    variable one after the other (the store's last index must be that
-//    variable plus an even offset that does not depend on it, and every other loop
-//    variable must have an index of its own, so threads write different rows);
-//    other fp4 stores are reported. A store under a condition that may hold for
-//    one element of the pair and not the other writes one nibble only, while
-//    another block (or iteration of an enclosing loop) may write the other: it
-//    becomes an atomic update of its nibble (StoreStmt::bitMask).
+//  - an element store writes a nibble. Two threads storing the two halves of one
+//    byte by read-modify-writes of the byte would race, so a Parallel loop that
+//    stores fp4 elements is split where it can be: each thread runs the iterations
+//    j = 2m and 2m + 1 of its innermost variable one after the other, and a store
+//    whose last index is that variable plus an even offset (every other loop
+//    variable with an index of its own, no condition that could select one half)
+//    stays a plain read-modify-write of its byte. Every other fp4 store (outside a
+//    Parallel loop, other index forms, one-sided conditions, loops that cannot be
+//    split) becomes an atomic update of its nibble (StoreStmt::bitMask).
 //  - the kernel's requirements say what only the launch can check: an fp4 global
 //    tensor's last dimension and row strides are even (the launcher refuses others).
 #pragma once
@@ -33,8 +32,9 @@
 
 namespace tlc {
 
-// False (with errors reported) when the kernel stores fp4 elements in a way that
-// would race or that is not supported.
+// False (with errors reported) when the kernel uses fp4 in a way that is not
+// supported (element accesses to fp4 fragments, odd or unprovable copy and fill
+// regions, fp4 buffers of rank 0 or with a last-axis stride other than 1).
 bool packFloat4(ir::Kernel& kernel, DiagnosticEngine& diags);
 
 }  // namespace tlc

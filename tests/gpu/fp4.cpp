@@ -13,6 +13,8 @@
 //  - quantization by two blocks per tile, one storing the even and one the odd
 //    elements of the same bytes at the same time (atomic nibble updates): the same
 //    check, so a lost nibble shows as a wrong byte;
+//  - quantization into a transposed Q (two threads of a block write the halves of
+//    one byte: atomic nibble updates), ragged, every byte compared;
 //  - fill of a part of a shared tile and of a whole fragment: random bytes in, output
 //    poisoned, every byte compared.
 #include <string>
@@ -105,7 +107,9 @@ void testDequant(const char* name, Launch launch, Select select, VariantEntryFn 
   reportChecked(res, check, count >= (size_t(1) << 24), [&](int) { return launch(dq.ptr(), dx.ptr(), M, N, g.stream); });
 }
 
-void testQuant(const char* name, Launch launch, Select select, VariantEntryFn entry, int M, int N) {
+// transposed: Q is N x M (Q[j, i] = X[i, j]) instead of M x N.
+void testQuant(const char* name, Launch launch, Select select, VariantEntryFn entry, int M, int N,
+               bool transposed = false) {
   Gpu& g = gpu();
   const size_t count = size_t(M) * size_t(N);
   Checker check;
@@ -119,7 +123,11 @@ void testQuant(const char* name, Launch launch, Select select, VariantEntryFn en
   size_t n = sizeof special / sizeof special[0];
   for (size_t i = 0; i < n && i < count; ++i) x[i] = special[i];
   std::vector<uint8_t> want(count / 2, 0);
-  for (size_t i = 0; i < count; ++i) want[i / 2] |= (uint8_t)(tlc::fp4::fromFloat(x[i]) << (4 * (i % 2)));
+  for (size_t i = 0; i < count; ++i) {
+    // Element (r, c) of X lands at (r, c) of Q, or at (c, r) when transposed.
+    size_t at = transposed ? (i % N) * size_t(M) + i / N : i;
+    want[at / 2] |= (uint8_t)(tlc::fp4::fromFloat(x[i]) << (4 * (at % 2)));
+  }
   DeviceBuffer dx(count * 4), dq(count / 2);
   dx.upload(x.data());
   dq.poison();
@@ -127,7 +135,7 @@ void testQuant(const char* name, Launch launch, Select select, VariantEntryFn en
   if (launchAndWait(launch(dx.ptr(), dq.ptr(), M, N, g.stream), check)) checkBitExact(check, dq, want, "Q", dx, "X");
   Result res;
   res.name = name;
-  res.shape = shapeString({M, N}, "fp32->fp4");
+  res.shape = shapeString({M, N}, transposed ? "fp32->fp4 transposed" : "fp32->fp4");
   res.variant = variantName(entry, variant);
   res.bytes = count * 4.0 + count / 2.0;
   reportChecked(res, check, count >= (size_t(1) << 24), [&](int) { return launch(dx.ptr(), dq.ptr(), M, N, g.stream); });
@@ -218,6 +226,10 @@ int main() {
     testQuant("fp4_quant_halves", fp4_quant_halves_launch, fp4_quant_halves_select_variant,
               fp4_quant_halves_variant_entry, s[0], s[1]);
   }
+  const int tshapes[][2] = {{100, 250}, {2, 2}, {66, 17}, {64, 64}, {1000, 1002}};
+  for (const auto& s : tshapes)
+    testQuant("fp4_quant_transposed", fp4_quant_transposed_launch, fp4_quant_transposed_select_variant,
+              fp4_quant_transposed_variant_entry, s[0], s[1], true);
   const int fshapes[][2] = {{100, 250}, {1, 2}, {33, 130}, {64, 64}, {1000, 1002}};
   const float fvalues[] = {1.5f, -3.0f, 0.3f, 100.0f};
   for (size_t k = 0; k < sizeof fshapes / sizeof fshapes[0]; ++k) {
