@@ -337,6 +337,7 @@ std::optional<std::vector<uint8_t>> cubinForArch(const ast::File& syntax, const 
   std::unique_ptr<LLVMModule> llvmModule = generateLLVM(*loopIR, target, diags);
   std::optional<std::string> ptx;
   if (llvmModule && !diags.hasErrors()) ptx = emitPTX(*llvmModule, target, diags);
+  llvmModule.reset();  // as in runPipeline: not held while nvJitLink runs
   std::optional<std::vector<uint8_t>> cubin;
   if (ptx && !diags.hasErrors()) cubin = assembleCubin(*ptx, target, diags);
   if (!cubin || diags.hasErrors()) {
@@ -453,6 +454,9 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     clock.stop();
     if (failed(ptx, diags, "ptx")) return backendFailureCode(diags, firstDiag);
     products.text(Stage::PTX, *ptx);
+    // Nothing reads the LLVM module again. A file of many kernels makes a module of
+    // hundreds of MB: freed here, it is not held while nvJitLink takes as much again.
+    llvmModule.reset();
   }
 
   // 8. The cubin (nvJitLink, in process).
@@ -462,6 +466,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     clock.start("cubin");
     cubin = assembleCubin(*ptx, target, diags);
     clock.stop();
+    ptx.reset();  // copied into the products above where it is an output
     if (failed(cubin, diags, "cubin")) return backendFailureCode(diags, firstDiag);
     if (!plan->cubinPath.empty()) products.file(plan->cubinPath, std::string(cubin->begin(), cubin->end()));
   }
