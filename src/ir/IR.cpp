@@ -346,7 +346,9 @@ ExprRef binary(BinOp op, ExprRef a, ExprRef b) {
 ExprRef unary(UnOp op, ExprRef a) {
   if (auto c = asConstInt(a)) {
     switch (op) {
-      case UnOp::Neg: return intImm(-*c, a->dtype);
+      // -INT64_MIN does not exist: left unfolded, like the binary folds that overflow
+      // (sema reports constant overflow where the user wrote it).
+      case UnOp::Neg: if (*c == INT64_MIN) break; return intImm(-*c, a->dtype);
       case UnOp::BitNot: return intImm(~*c, a->dtype);
       case UnOp::Not: return intImm(*c == 0, DType::Bool);
     }

@@ -103,7 +103,8 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (!isInt(a->dtype) || !isInt(b->dtype)) fail(c.range, "ceildiv needs integer arguments");
     if (auto d = asConstInt(b); d && *d <= 0) fail(c.args[1]->range, "ceildiv needs a positive divisor");
     // -((-a) // b) is exact for every sign of a.
-    return unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, a), b));
+    if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(c.args[0]->range, "integer overflow in a constant expression");
+    return checkFits(unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, a), b)), c.range);
   }
   if (callee == "min" || callee == "max") {
     argCount(2); noKeywords();
@@ -116,7 +117,10 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
   if (auto m = math.find(callee); m != math.end()) {
     argCount(1); noKeywords();
     ExprRef a = scalarExpr(*c.args[0]);
-    if (callee == "abs" && isInt(a->dtype)) return select(lt(a, intImm(0, a->dtype)), unary(UnOp::Neg, a), a);
+    if (callee == "abs" && isInt(a->dtype)) {
+      if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(c.args[0]->range, "integer overflow in a constant expression");
+      return checkFits(select(lt(a, intImm(0, a->dtype)), unary(UnOp::Neg, a), a), c.range);
+    }
     if (!isFloat(a->dtype) || isStorageOnly(a->dtype)) {
       if (isInt(a->dtype)) a = cast(DType::Float32, a);
       else fail(c.args[0]->range, "'" + callee + "' needs a float argument");
