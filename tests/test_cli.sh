@@ -167,6 +167,41 @@ for phase in read parse sema lower llvm ptx cubin header; do
 done
 expect_exit 0 "-O0" k.tl -O0 --emit=ptx
 
+# ---------------------------------------------------------------- outputs to pipes and links
+# A device or pipe is written in place, never renamed over (`-o /dev/null` must not
+# turn /dev/null into a regular file), and makes no header named after it; a symbolic
+# link stays a link, the file it names being replaced. (Tested on a FIFO: a regression
+# must not be able to replace a real device of the machine running the tests.)
+mkfifo pipe.cubin
+timeout 60 cat pipe.cubin >from_pipe.bin &
+reader=$!
+"$TLC" k.tl -o pipe.cubin >"$WORK/.out" 2>"$WORK/.err" &
+writer=$!
+# A tlc that renamed over the FIFO would leave the reader waiting: a writer opens it here.
+( sleep 30; [ -p pipe.cubin ] || exec 3>pipe.cubin ) >/dev/null 2>&1 &
+unblock=$!
+wait "$writer"; rc=$?
+wait "$reader"
+kill "$unblock" 2>/dev/null
+if [ "$rc" -eq 0 ]; then pass "-o FIFO (exit 0)"; else fail "-o FIFO: expected exit 0, got $rc" "$(cat "$WORK/.err")"; fi
+if [ -p pipe.cubin ]; then pass "-o FIFO: still a FIFO"; else fail "-o FIFO: replaced by a $(stat -c %F pipe.cubin)"; fi
+if cmp -s from_pipe.bin build/k.cubin; then pass "-o FIFO: the reader got the cubin"; else fail "-o FIFO: the reader got $(stat -c %s from_pipe.bin) bytes"; fi
+if [ ! -e pipe.h ]; then pass "-o FIFO: no header named after the FIFO"; else fail "-o FIFO made pipe.h"; fi
+no_temp_files_left "-o FIFO"
+expect_exit 2 "-MD beside a FIFO" k.tl -o pipe.cubin -MD
+expect_text "$err" "-MD would write the dependency file beside 'pipe.cubin', which is a device or pipe (name it with -MF)" "-MD beside a FIFO: names the fix"
+expect_exit 2 "--emit=source beside a FIFO header" k.tl --emit=cubin,header,source -o build/k5.cubin --header pipe.cubin
+expect_text "$err" "--emit=source writes the .c beside the header, and 'pipe.cubin' is a device or pipe" "--emit=source beside a FIFO: says why"
+
+cp build/k.cubin target.cubin
+printf 'OLD' >target.cubin
+ln -s target.cubin linked.cubin
+expect_exit 0 "-o symbolic link" k.tl -o linked.cubin
+if [ -L linked.cubin ] && [ "$(readlink linked.cubin)" = target.cubin ]; then pass "-o symbolic link: still the same link"
+else fail "-o symbolic link: replaced" "$(ls -l linked.cubin)"; fi
+if cmp -s target.cubin build/k.cubin; then pass "-o symbolic link: the linked file holds the cubin"; else fail "-o symbolic link: target.cubin not written"; fi
+no_temp_files_left "-o symbolic link"
+
 # ---------------------------------------------------------------- diagnostics flags
 expect_exit 2 "bad -fdiagnostics-color" good.tl -fdiagnostics-color=sometimes
 expect_text "$err" "invalid -fdiagnostics-color value 'sometimes'" "bad -fdiagnostics-color: message"

@@ -109,8 +109,12 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     plan.cubinPath = !options.outputPath.empty()
                          ? options.outputPath
                          : replaceExtension(baseName(options.inputPath), ".cubin");
+    // `-o /dev/null` (checking that a file compiles) makes no /dev/null.h: outputs
+    // named after a device or pipe are made only where asked for by name.
+    const bool cubinToSpecialFile = isSpecialFile(plan.cubinPath);
     if (plan.wants(Stage::Header))
       plan.headerPath = !options.headerPath.empty() ? options.headerPath
+                        : cubinToSpecialFile        ? ""
                                                     : replaceExtension(plan.cubinPath, ".h");
   } else {
     if (plan.wants(Stage::Header)) {
@@ -128,6 +132,10 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
       error = "--emit=source makes a .h + .c pair: emit 'header' too, to a file (--header, or with the cubin)";
       return std::nullopt;
     }
+    if (isSpecialFile(plan.headerPath)) {
+      error = "--emit=source writes the .c beside the header, and '" + plan.headerPath + "' is a device or pipe";
+      return std::nullopt;
+    }
     plan.sourcePath = replaceExtension(plan.headerPath, ".c");
   }
 
@@ -139,7 +147,8 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
       return std::nullopt;
     }
     for (const std::string& arch : options.moreArchs)
-      if (!plan.cubinPath.empty()) plan.moreCubinPaths.push_back(replaceExtension(plan.cubinPath, "." + arch + ".cubin"));
+      if (!plan.cubinPath.empty() && !isSpecialFile(plan.cubinPath))
+        plan.moreCubinPaths.push_back(replaceExtension(plan.cubinPath, "." + arch + ".cubin"));
   }
 
   // The dependency file describes the first file written: the cubin, else the
@@ -150,6 +159,10 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
                                                             : plan.textPath;
     if (primary.empty() && (options.depfilePath.empty() || options.depTargets.empty())) {
       error = "-MD needs an output file to name as the target (give -o, or -MF and -MT)";
+      return std::nullopt;
+    }
+    if (options.depfilePath.empty() && isSpecialFile(primary)) {
+      error = "-MD would write the dependency file beside '" + primary + "', which is a device or pipe (name it with -MF)";
       return std::nullopt;
     }
     plan.depfilePath = !options.depfilePath.empty() ? options.depfilePath : replaceExtension(primary, ".d");

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -64,7 +65,25 @@ std::string tempPathFor(const std::string& path, std::mt19937_64& random) {
   return dir + "." + base + ".tlc-" + suffix + ".tmp";
 }
 
+// The file a destination path stands for: a symbolic link's target, so that the
+// rename replaces the file and the link stays; the path itself otherwise (also when
+// the link dangles: then the link is replaced, as `cp` would not, but nothing is lost).
+std::string resolveLink(const std::string& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return path;
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (!resolved) return path;
+  std::string target = resolved;
+  std::free(resolved);
+  return target;
+}
+
 }  // namespace
+
+bool isSpecialFile(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode);
+}
 
 std::optional<std::string> readFile(const std::string& path, std::string& error) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -100,7 +119,12 @@ bool fileHoldsExactly(const std::string& path, std::string_view data) {
 
 OutputTransaction::~OutputTransaction() { abort(); }
 
-bool OutputTransaction::stage(const std::string& path, std::string_view data, std::string& error) {
+bool OutputTransaction::stage(const std::string& destination, std::string_view data, std::string& error) {
+  if (isSpecialFile(destination)) {
+    inPlace_.push_back({destination, std::string(data)});
+    return true;
+  }
+  const std::string path = resolveLink(destination);
   std::random_device seed;
   std::mt19937_64 random(((uint64_t)seed() << 32) ^ seed());
   // O_EXCL makes a name clash (another tlc writing beside us) fail instead of sharing
@@ -133,6 +157,19 @@ bool OutputTransaction::stage(const std::string& path, std::string_view data, st
 }
 
 bool OutputTransaction::commit(std::string& error) {
+  // Special files first: they cannot be taken back, but a failure here still
+  // leaves every regular output as it was.
+  for (const InPlace& out : inPlace_) {
+    FileDescriptor fd(::open(out.path.c_str(), O_WRONLY | O_CLOEXEC));
+    bool ok = fd.get() >= 0 && writeAll(fd.get(), out.data);
+    if (ok && !fd.close()) ok = false;
+    if (!ok) {
+      error = "cannot write '" + out.path + "': " + systemError();
+      abort();
+      return false;
+    }
+  }
+  inPlace_.clear();
   for (size_t i = 0; i < staged_.size(); ++i) {
     const Staged& s = staged_[i];
     if (::rename(s.tempPath.c_str(), s.finalPath.c_str()) != 0) {
@@ -149,6 +186,7 @@ bool OutputTransaction::commit(std::string& error) {
 void OutputTransaction::abort() {
   for (const Staged& s : staged_) ::unlink(s.tempPath.c_str());
   staged_.clear();
+  inPlace_.clear();
 }
 
 bool writeFileAtomically(const std::string& path, std::string_view data, std::string& error) {

@@ -2,6 +2,7 @@
 // (support/FileIO.h): stage names, the output plan, exit codes, and that outputs
 // are written whole or not at all.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -214,6 +215,26 @@ TEST_CASE("an output transaction writes all files or none") {
   CHECK(readText(dir.file("k.cubin")) == "new cubin");
   CHECK(readText(dir.file("k.h")) == "header");
   CHECK(dir.listing() == "k.cubin k.h ");
+}
+
+TEST_CASE("special files are written in place, links keep pointing where they did") {
+  ScratchDir dir;
+  CHECK(isSpecialFile("/dev/null"));  // read-only checks of the machine's devices
+  CHECK_FALSE(isSpecialFile(dir.file("")));
+  CHECK_FALSE(isSpecialFile(dir.file("missing")));
+  writeText(dir.file("plain"), "x");
+  CHECK_FALSE(isSpecialFile(dir.file("plain")));
+
+  // A link to a file: the file is replaced, the link stays.
+  writeText(dir.file("target.cubin"), "old");
+  REQUIRE(::symlink("target.cubin", dir.file("link.cubin").c_str()) == 0);
+  std::string error;
+  REQUIRE(writeFileAtomically(dir.file("link.cubin"), "new", error));
+  struct stat info {};
+  REQUIRE(::lstat(dir.file("link.cubin").c_str(), &info) == 0);
+  CHECK(S_ISLNK(info.st_mode));
+  CHECK(readText(dir.file("target.cubin")) == "new");
+  CHECK(dir.listing() == "link.cubin plain target.cubin ");
 }
 
 // ---------------------------------------------------------------- runPipeline
