@@ -201,6 +201,12 @@ if [ -L linked.cubin ] && [ "$(readlink linked.cubin)" = target.cubin ]; then pa
 else fail "-o symbolic link: replaced" "$(ls -l linked.cubin)"; fi
 if cmp -s target.cubin build/k.cubin; then pass "-o symbolic link: the linked file holds the cubin"; else fail "-o symbolic link: target.cubin not written"; fi
 no_temp_files_left "-o symbolic link"
+cp k.tl k_copy.tl
+ln -s k_copy.tl source_link.cubin
+expect_exit 2 "-o a link to the input" k_copy.tl -o source_link.cubin
+expect_text "$err" "output 'source_link.cubin' would overwrite the input" "-o a link to the input: refused"
+expect_exit 2 "-o the input spelt another way" k_copy.tl --emit=ptx -o ./k_copy.tl
+if cmp -s k.tl k_copy.tl; then pass "the input is intact"; else fail "the input was overwritten"; fi
 
 # ---------------------------------------------------------------- diagnostics flags
 expect_exit 2 "bad -fdiagnostics-color" good.tl -fdiagnostics-color=sometimes

@@ -175,12 +175,13 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     if (!p->empty()) paths.push_back(*p);
   for (const std::string& p : plan.moreCubinPaths) paths.push_back(p);
   for (size_t i = 0; i < paths.size(); ++i) {
-    if (paths[i] == options.inputPath) {
+    // Also through another spelling or a link: the input would be replaced.
+    if (paths[i] == options.inputPath || sameFile(paths[i], options.inputPath)) {
       error = "output '" + paths[i] + "' would overwrite the input";
       return std::nullopt;
     }
     for (size_t j = i + 1; j < paths.size(); ++j)
-      if (paths[i] == paths[j]) {
+      if (paths[i] == paths[j] || (sameFile(paths[i], paths[j]) && !isSpecialFile(paths[i]))) {
         error = "two outputs would go to '" + paths[i] + "' (use --header to choose the header's path)";
         return std::nullopt;
       }

@@ -30,6 +30,10 @@ bool fileHoldsExactly(const std::string& path, std::string_view data);
 // written in place, and the default outputs derived from its name are not made.
 bool isSpecialFile(const std::string& path);
 
+// True when both paths exist and name the same file (links and other spellings
+// followed).
+bool sameFile(const std::string& a, const std::string& b);
+
 // Writes `data` to `path` atomically (temp file in the same directory, then rename).
 // Returns false and sets `error` ("cannot write 'x': reason") on failure, leaving any
 // existing file at `path` untouched.
