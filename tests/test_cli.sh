@@ -103,6 +103,23 @@ mkdir -p adir.tl
 expect_exit 3 "input is a directory" adir.tl
 expect_exit 3 "output directory missing" k.tl -o no/such/dir/k.cubin
 expect_text "$err" "cannot write 'no/such/dir/k.cubin'" "unwritable output: message"
+# What tlc reads is bounded, whatever the input names: a stream without end, a file
+# over 16 MiB, and (exit 1, a diagnostic at the token) more than two million tokens.
+# (The stream is a pipe of 32 MiB, not /dev/zero itself, so that a regression cannot
+# read without end on the machine running the tests.)
+head -c $((32 * 1024 * 1024)) /dev/zero | "$TLC" /dev/stdin >"$WORK/.out" 2>"$WORK/.err"
+rc=$?; err=$(cat "$WORK/.err")
+if [ "$rc" -eq 3 ]; then pass "input: a stream past 16 MiB (exit 3)"; else fail "a stream past 16 MiB: expected exit 3, got $rc" "$err"; fi
+expect_text "$err" "tlc: error: cannot open '/dev/stdin': larger than the limit of 16 MiB" "input: a stream past 16 MiB: message"
+head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >huge.tl
+expect_exit 3 "input over 16 MiB" huge.tl
+expect_text "$err" "tlc: error: cannot open 'huge.tl': larger than the limit of 16 MiB" "input over 16 MiB: message"
+rm -f huge.tl
+awk 'BEGIN { for (i = 0; i < 1000001; i++) print ";;" }' >tokens.tl
+expect_exit 1 "more than 2,000,000 tokens" tokens.tl --emit=ast
+expect_text "$err" "tokens.tl:1000001:1: error: more than 2000000 tokens in one file, the most tlc reads (split the file)" "more than 2,000,000 tokens: message at the first token past the limit"
+expect_exit 1 "more than 2,000,000 tokens, --emit=tokens" tokens.tl --emit=tokens
+rm -f tokens.tl
 
 # ---------------------------------------------------------------- exit 0 and 1: tokens
 expect_exit 0 "--emit=tokens" good.tl --emit=tokens

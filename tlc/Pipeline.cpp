@@ -18,6 +18,11 @@
 
 namespace tlc {
 
+// The largest source file read: 16 MiB is about 40,000 kernels of the examples'
+// size, and it bounds what the lexer and parser can be made to hold (see
+// kMaxTokens in src/frontend/Parser.cpp) whatever the path names (/dev/zero).
+constexpr size_t kMaxSourceBytes = size_t(16) << 20;
+
 // ---------------------------------------------------------------- stages
 
 namespace {
@@ -386,7 +391,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
 
   // 1. Read the file.
   clock.start("read");
-  std::optional<std::string> text = readFile(options.inputPath, error);
+  std::optional<std::string> text = readFile(options.inputPath, error, kMaxSourceBytes);
   clock.stop();
   if (!text) {
     diags.fatal("cannot open '" + options.inputPath + "': " + error);

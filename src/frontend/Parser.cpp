@@ -3,7 +3,7 @@
 // The pipeline for one file, each stage stopping at its first kind of trouble:
 //   1. UTF-8 check and decode (ours, so a bad byte gets its exact line:col;
 //      ANTLR's own decoder would throw std::range_error with no position).
-//   2. Lex everything. Stray characters, unterminated strings/comments and bad numbers
+//   2. Lex everything (at most kMaxTokens tokens). Stray characters, unterminated strings/comments and bad numbers
 //      are ERR_* tokens (see grammar/Tile.g4), reported here in our words.
 //   3. A token pre-pass: brackets must match, and nesting must stay within
 //      kMaxNesting levels (checkBracketsAndNesting), which bounds the recursion of ANTLR's recursive descent
@@ -42,6 +42,10 @@ using frontend::TokenLocator;
 constexpr unsigned kMaxNesting = 256;
 // Depth of the expression tree allowed after parsing (`a + b + c ...` has no brackets).
 constexpr unsigned kMaxExpressionDepth = 1024;
+// Tokens lexed from one file at most. Each costs about 260 bytes with the parse that
+// follows, so a few MB of `;;;;` would otherwise take gigabytes; a file of 1000
+// kernels has about 150,000 tokens.
+constexpr size_t kMaxTokens = 2'000'000;
 // Stack for stages 2-5. Only the pages actually touched are ever committed.
 constexpr size_t kParserStackBytes = size_t(256) << 20;
 
@@ -117,12 +121,23 @@ struct LexedFile {
   LexedFile(std::u32string codePoints, const std::string& path)
       : input(std::move(codePoints), path), lexer(&input), tokens(&lexer) {
     lexer.removeErrorListeners();  // the ERR_* catch-all rules leave nothing to report
-    tokens.fill();
+    // fill(), but stopping one token past kMaxTokens.
+    while (tokens.size() <= kMaxTokens && tokens.LA(1) != antlr4::Token::EOF) tokens.consume();
+    tooManyTokens = tokens.LA(1) != antlr4::Token::EOF;
+    tokens.seek(0);
   }
   DecodedCharStream input;
   TileLexer lexer;
   antlr4::CommonTokenStream tokens;
+  bool tooManyTokens = false;  // lexing stopped at kMaxTokens: report, parse nothing
 };
+
+bool reportTooManyTokens(LexedFile& lexed, const TokenLocator& locator, DiagnosticEngine& diags) {
+  if (!lexed.tooManyTokens) return false;
+  diags.error(locator.rangeOf(lexed.tokens.get(kMaxTokens)),
+              "more than " + std::to_string(kMaxTokens) + " tokens in one file, the most tlc reads (split the file)");
+  return true;
+}
 
 // The first code point of valid UTF-8 text (the lexer's text always is).
 char32_t firstCodePoint(const std::string& utf8) {
@@ -707,6 +722,7 @@ void runWithLargeStack(const std::function<void()>& body) {
 std::unique_ptr<ast::File> parseDecoded(const SourceFile& file, DecodedText decoded, DiagnosticEngine& diags) {
   TokenLocator locator(file, std::move(decoded.byteOffsets));
   LexedFile lexed(std::move(decoded.codePoints), file.path());
+  if (reportTooManyTokens(lexed, locator, diags)) return nullptr;
   if (reportLexicalErrors(lexed, locator, diags)) return nullptr;
   antlr4::Token* unclosed = nullptr;
   BracketCheck brackets = checkBracketsAndNesting(lexed.tokens, locator, diags, &unclosed);
@@ -761,6 +777,7 @@ bool dumpTokens(const SourceFile& file, DiagnosticEngine& diags, std::ostream& o
   try {
     TokenLocator locator(file, std::move(decoded.byteOffsets));
     LexedFile lexed(std::move(decoded.codePoints), file.path());
+    if (reportTooManyTokens(lexed, locator, diags)) return false;
     const antlr4::dfa::Vocabulary& vocabulary = lexed.lexer.getVocabulary();
     for (antlr4::Token* token : lexed.tokens.getTokens()) {
       SourceLoc begin = locator.rangeOf(token).begin;

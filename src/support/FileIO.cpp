@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -91,15 +92,24 @@ bool sameFile(const std::string& a, const std::string& b) {
          first.st_ino == second.st_ino;
 }
 
-std::optional<std::string> readFile(const std::string& path, std::string& error) {
+std::optional<std::string> readFile(const std::string& path, std::string& error, size_t maxBytes) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     error = systemError();
     return std::nullopt;
   }
+  const std::string tooLarge = "larger than the limit of " + (maxBytes % (1u << 20) == 0
+                                                                   ? std::to_string(maxBytes >> 20) + " MiB"
+                                                                   : std::to_string(maxBytes) + " bytes");
   std::string text;
   struct stat info {};
-  if (::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode)) text.reserve((size_t)info.st_size);
+  if (::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode)) {
+    if ((uint64_t)info.st_size > maxBytes) {
+      error = tooLarge;
+      return std::nullopt;
+    }
+    text.reserve((size_t)info.st_size);
+  }
   char buffer[64 * 1024];
   for (;;) {
     ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
@@ -107,6 +117,10 @@ std::optional<std::string> readFile(const std::string& path, std::string& error)
     if (n < 0) {
       if (errno == EINTR) continue;
       error = systemError();  // e.g. "Is a directory"
+      return std::nullopt;
+    }
+    if ((size_t)n > maxBytes - text.size()) {  // a file that grew, or a stream
+      error = tooLarge;
       return std::nullopt;
     }
     text.append(buffer, (size_t)n);

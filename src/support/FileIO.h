@@ -11,6 +11,8 @@
 // prints or throws.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,9 +20,12 @@
 
 namespace tlc {
 
-// Reads the whole file at `path`. On failure returns nullopt and sets `error` to the
-// system's reason, e.g. "No such file or directory".
-std::optional<std::string> readFile(const std::string& path, std::string& error);
+// Reads the whole file at `path`, up to `maxBytes`. On failure returns nullopt and
+// sets `error` to the system's reason, e.g. "No such file or directory", or to
+// "larger than the limit of N MiB" for a file (or a stream such as /dev/zero) that goes on
+// past the limit: what is read is bounded whatever the path names.
+std::optional<std::string> readFile(const std::string& path, std::string& error,
+                                    size_t maxBytes = SIZE_MAX);
 
 // True when `path` is a regular file whose contents are exactly `data` (for
 // --write-if-changed); false when it differs, is missing or cannot be read.

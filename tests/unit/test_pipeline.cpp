@@ -178,6 +178,13 @@ TEST_CASE("readFile reports the system's reason") {
   std::optional<std::string> text = readFile(dir.file("a.tl"), error);
   REQUIRE(text);
   CHECK(*text == "const N = 1;\n");
+
+  // The limit: exactly maxBytes is read; one more byte, from a file or a stream, is not.
+  CHECK(readFile(dir.file("a.tl"), error, 13));
+  CHECK_FALSE(readFile(dir.file("a.tl"), error, 12));
+  CHECK(error == "larger than the limit of 12 bytes");
+  CHECK_FALSE(readFile("/dev/zero", error, size_t(1) << 20));  // a stream without end
+  CHECK(error == "larger than the limit of 1 MiB");
 }
 
 TEST_CASE("atomic writes replace the whole file and leave nothing else") {
