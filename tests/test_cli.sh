@@ -86,6 +86,8 @@ expect_exit 2 "unknown option" good.tl --bogus; expect_text "$err" "unknown opti
 expect_exit 2 "bad --emit value" good.tl --emit=tokens,foo; expect_text "$err" "unknown --emit stage 'foo'" "bad --emit: message"
 expect_exit 2 "-D without =" good.tl -D BM; expect_text "$err" "-D expects NAME=VALUE, got 'BM'" "-D without =: message"
 expect_exit 2 "-D with empty name" good.tl -D=4
+expect_exit 2 "-D twice for one name" good.tl -D BM=64 -DBM=32
+expect_text "$err" "tlc: error: -D BM given twice (BM=64, then BM=32)" "-D twice: names both"
 expect_exit 2 "bad -O level" good.tl -O5; expect_text "$err" "-O5" "bad -O: message"
 expect_exit 2 "bad -ferror-limit" good.tl -ferror-limit=many
 expect_exit 2 "bad --arch spelling" good.tl --arch=hopper

@@ -71,7 +71,7 @@ Code generation:
                        the device's compute capability
   -O0 -O1 -O2 -O3      optimization level (default: -O3)
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
-                       repeatable; -DNAME=VALUE works too
+                       repeatable, one name once; -DNAME=VALUE works too
 
 Diagnostics:
   --remarks            explain how each copy was lowered (TMA, cp.async, SIMT)
@@ -240,7 +240,11 @@ int main(int argc, char** argv) {
     size_t eq = define.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == define.size())
       return usageError("-D expects NAME=VALUE, got '" + define + "'");
-    options.defines.push_back({define.substr(0, eq), define.substr(eq + 1)});
+    std::string name = define.substr(0, eq);
+    for (const auto& earlier : options.defines)
+      if (earlier.name == name)  // which one should win is a guess: ask
+        return usageError("-D " + name + " given twice (" + name + "=" + earlier.value + ", then " + define + ")");
+    options.defines.push_back({name, define.substr(eq + 1)});
   }
 
   if (optLevel.size() != 1 || optLevel[0] < '0' || optLevel[0] > '3')

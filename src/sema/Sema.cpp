@@ -171,7 +171,11 @@ void Analyzer::applyDefines() {
       char* end = nullptr;
       errno = 0;
       long long parsed = std::strtoll(d.value.c_str(), &end, 0);
-      if (d.value.empty() || *end != '\0' || errno == ERANGE) {
+      if (errno == ERANGE) {
+        error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the value does not fit a 64-bit integer");
+        continue;
+      }
+      if (d.value.empty() || *end != '\0') {
         error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the value must be an integer or a dtype name");
         continue;
       }
