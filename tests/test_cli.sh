@@ -209,6 +209,8 @@ if [ ! -e pipe.h ]; then pass "-o FIFO: no header named after the FIFO"; else fa
 no_temp_files_left "-o FIFO"
 expect_exit 2 "-MD beside a FIFO" k.tl -o pipe.cubin -MD
 expect_text "$err" "-MD would write the dependency file beside 'pipe.cubin', which is a device or pipe (name it with -MF)" "-MD beside a FIFO: names the fix"
+expect_exit 2 "--emit=source with a quote in the header's name" k.tl --emit=cubin,header,source -o build/k6.cubin --header 'q"uote.h'
+expect_text "$err" "the header's file name cannot be written in the .c's #include" "--emit=source with a quote: says why"
 expect_exit 2 "--emit=source beside a FIFO header" k.tl --emit=cubin,header,source -o build/k5.cubin --header pipe.cubin
 expect_text "$err" "--emit=source writes the .c beside the header, and 'pipe.cubin' is a device or pipe" "--emit=source beside a FIFO: says why"
 

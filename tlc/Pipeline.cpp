@@ -137,6 +137,15 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
       error = "--emit=source makes a .h + .c pair: emit 'header' too, to a file (--header, or with the cubin)";
       return std::nullopt;
     }
+    // The .c includes the header by file name: `#include "NAME"` cannot spell a quote,
+    // a backslash or a control character.
+    const std::string includeName = baseName(plan.headerPath);
+    if (std::any_of(includeName.begin(), includeName.end(),
+                    [](char c) { return c == '"' || c == '\\' || (unsigned char)c < 0x20 || c == 0x7f; })) {
+      error = "--emit=source: the header's file name cannot be written in the .c's #include \"...\" (it holds a "
+              "quote, backslash or control character): choose another with --header";
+      return std::nullopt;
+    }
     if (isSpecialFile(plan.headerPath)) {
       error = "--emit=source writes the .c beside the header, and '" + plan.headerPath + "' is a device or pipe";
       return std::nullopt;
