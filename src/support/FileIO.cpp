@@ -68,7 +68,7 @@ std::string tempPathFor(const std::string& path, std::mt19937_64& random) {
 
 // The file a destination path stands for: a symbolic link's target, so that the
 // rename replaces the file and the link stays; the path itself otherwise (also when
-// the link dangles: then the link is replaced, as `cp` would not, but nothing is lost).
+// the link dangles: there is no file to replace, so the link gives way to the output).
 std::string resolveLink(const std::string& path) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return path;
