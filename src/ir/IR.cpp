@@ -369,6 +369,15 @@ ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
   return node;
 }
 
+std::shared_ptr<StoreStmt> moveStore(const StoreStmt& st, BufferRef buffer, std::vector<ExprRef> indices,
+                                     ExprRef value) {
+  auto out = std::make_shared<StoreStmt>(st);
+  out->buffer = std::move(buffer);
+  out->indices = std::move(indices);
+  out->value = std::move(value);
+  return out;
+}
+
 ExprRef add(ExprRef a, ExprRef b) { return binary(BinOp::Add, std::move(a), std::move(b)); }
 ExprRef sub(ExprRef a, ExprRef b) { return binary(BinOp::Sub, std::move(a), std::move(b)); }
 ExprRef mul(ExprRef a, ExprRef b) { return binary(BinOp::Mul, std::move(a), std::move(b)); }

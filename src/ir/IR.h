@@ -321,6 +321,12 @@ struct StoreStmt : StmtNode {
   // buffer's dtype) by those of `value`.
   ExprRef bitMask;
 };
+// The same store to another place: a copy of `st` with a new buffer, indices and
+// value that keeps its predicate, alignment and bit mask. Passes that move a store
+// (flattening, ring buffers, a kernel's own buffers) go through this, so a field
+// added to StoreStmt is not dropped by one of them.
+std::shared_ptr<StoreStmt> moveStore(const StoreStmt& st, BufferRef buffer, std::vector<ExprRef> indices,
+                                     ExprRef value);
 enum class BarrierKind {
   SyncThreads,       // bar.sync 0: all threads of the block
   FenceProxyAsync,   // fence.proxy.async.shared::cta

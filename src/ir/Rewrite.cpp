@@ -98,9 +98,8 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       auto value = ex(st.value);
       if (hooks.store)
         if (auto r = hooks.store(st, idx, value)) return r;
-      auto out = std::make_shared<StoreStmt>(st.range, st.buffer, idx, value);
+      auto out = moveStore(st, st.buffer, idx, value);
       out->predicate = ex(st.predicate);
-      out->alignBytes = st.alignBytes;
       out->bitMask = ex(st.bitMask);
       return out;
     }

@@ -26,11 +26,7 @@ void flattenBufferAccess(Kernel& kernel) {
     return n;
   };
   hooks.store = [](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
-    auto n = std::make_shared<StoreStmt>(st.range, st.buffer, std::vector<ExprRef>{flatOffset(*st.buffer, idx)}, value);
-    n->predicate = st.predicate;
-    n->alignBytes = st.alignBytes;
-    n->bitMask = st.bitMask;
-    return n;
+    return moveStore(st, st.buffer, {flatOffset(*st.buffer, idx)}, value);
   };
   kernel.body = rewriteStmt(kernel.body, {}, hooks);
 }

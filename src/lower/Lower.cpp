@@ -59,11 +59,7 @@ Kernel ownCopy(const Kernel& k) {
     return n;
   };
   hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
-    auto n = std::make_shared<StoreStmt>(st.range, mapped(st.buffer), idx, value);
-    n->predicate = st.predicate;
-    n->alignBytes = st.alignBytes;
-    n->bitMask = st.bitMask;
-    return n;
+    return moveStore(st, mapped(st.buffer), idx, value);
   };
   copy.body = rewriteStmt(k.body, {}, hooks);
   std::function<void(const StmtRef&)> regions = [&](const StmtRef& s) {

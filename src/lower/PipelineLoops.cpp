@@ -215,11 +215,7 @@ class Pipeliner {
       hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
         if (st.buffer != tile) return nullptr;
         idx.insert(idx.begin(), current);
-        auto out = std::make_shared<StoreStmt>(st.range, ringBuffer, idx, value);
-        out->predicate = st.predicate;
-        out->alignBytes = st.alignBytes;
-        out->bitMask = st.bitMask;
-        return out;
+        return moveStore(st, ringBuffer, idx, value);
       };
       for (size_t j = 0; j < body.size(); ++j) {
         if (j == index) continue;
