@@ -358,7 +358,7 @@ std::optional<std::vector<uint8_t>> cubinForArch(const ast::File& syntax, const 
   exitCode = kExitSourceErrors;
   std::unique_ptr<ir::Module> tileIR = analyze(syntax, SemaOptions{options.defines, arch}, diags);
   if (!tileIR || diags.hasErrors()) return std::nullopt;
-  std::unique_ptr<ir::Module> loopIR = lower(*tileIR, LowerOptions{false}, diags);
+  std::unique_ptr<ir::Module> loopIR = lower(*tileIR, LowerOptions{*Target::fromArch(arch), false}, diags);
   if (!loopIR || diags.hasErrors()) return std::nullopt;
   for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
   size_t firstDiag = diags.all().size();
@@ -451,7 +451,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   std::unique_ptr<ir::Module> loopIR;
   if (plan->last > Stage::TileIR) {
     clock.start("lower");
-    loopIR = lower(*tileIR, LowerOptions{options.remarks}, diags);
+    loopIR = lower(*tileIR, LowerOptions{*Target::fromArch(options.arch), options.remarks}, diags);
     clock.stop();
     if (failed(loopIR, diags, "lower")) return kExitSourceErrors;
     for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "Pipeline.h"
+#include "ir/Target.h"
 
 #ifndef TLC_VERSION
 #define TLC_VERSION "unknown"
@@ -269,6 +270,11 @@ int main(int argc, char** argv) {
         !std::isdigit((unsigned char)arch[3]) || !std::isdigit((unsigned char)arch[4]) ||
         (!std::isdigit((unsigned char)arch.back()) && arch.back() != 'a'))
       return usageError("invalid --arch '" + arch + "' (expected sm_XX or sm_XXa, e.g. sm_90a)");
+    if (!tlc::Target::fromArch(arch)) {
+      std::string known;
+      for (const std::string& a : tlc::Target::supportedArchs()) known += (known.empty() ? "" : ", ") + a;
+      return usageError("unsupported --arch '" + arch + "' (tlc compiles for " + known + ")");
+    }
     for (const std::string& other : options.moreArchs)
       if (other == arch) return usageError("--arch '" + arch + "' given twice");
     if (&arch != &archList.front() && arch == archList.front()) return usageError("--arch '" + arch + "' given twice");

@@ -35,11 +35,13 @@
 #include <optional>
 
 #include "ir/IR.h"
+#include "ir/Target.h"
 #include "support/Diagnostics.h"
 
 namespace tlc {
 
 struct CopyPathOptions {
+  Target target = Target::hopper();
   bool allowTma = true;  // false for the general (SIMT-only) kernel variant
 };
 

@@ -107,19 +107,21 @@ bool usesUserTma(const StmtRef& s) {
   }
 }
 
-std::optional<Kernel> lowerVariant(const Kernel& tile, bool allowAssumptions, DiagnosticEngine& diags,
+std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, bool allowAssumptions, DiagnosticEngine& diags,
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
   if (!packFloat4(k, diags)) return std::nullopt;
   if (!layoutFragments(k, diags)) return std::nullopt;
   layoutSharedTiles(k);
   CopyPathOptions paths;
+  paths.target = target;
   paths.allowTma = allowAssumptions;
   if (!chooseCopyPaths(k, paths, diags)) return std::nullopt;
   pipelineLoops(k, notes);
   if (!planSharedMemory(k, diags)) return std::nullopt;
   insertBarriers(k);
   TileOpLoweringOptions options;
+  options.target = target;
   options.allowAssumptions = allowAssumptions;
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
   flattenBufferAccess(k);
@@ -135,7 +137,7 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
     const Kernel& tile = source;
 
     std::vector<CopyLoweringNote> fastNotes, generalNotes;
-    auto fast = lowerVariant(tile, /*allowAssumptions=*/true, diags, fastNotes);
+    auto fast = lowerVariant(tile, options.target, /*allowAssumptions=*/true, diags, fastNotes);
     if (!fast) continue;
     if (usesUserTma(tile.body)) {
       // tma_copy and the tensor-map intrinsics have no SIMT meaning under the user's
@@ -145,7 +147,7 @@ std::unique_ptr<Module> lower(const Module& tileIR, const LowerOptions& options,
     } else if (fast->assumptions.empty()) {
       out->kernels.push_back(std::move(*fast));
     } else {
-      auto general = lowerVariant(tile, /*allowAssumptions=*/false, diags, generalNotes);
+      auto general = lowerVariant(tile, options.target, /*allowAssumptions=*/false, diags, generalNotes);
       if (!general) continue;
       fast->name = source.name + "_aligned";
       out->kernels.push_back(std::move(*fast));

@@ -13,11 +13,13 @@
 #include <memory>
 
 #include "ir/IR.h"
+#include "ir/Target.h"
 #include "support/Diagnostics.h"
 
 namespace tlc {
 
 struct LowerOptions {
+  Target target = Target::hopper();  // lowering uses only what it has
   bool remarks = false;  // report each copy's lowering choice as a remark
 };
 

@@ -32,11 +32,13 @@
 #include <vector>
 
 #include "ir/IR.h"
+#include "ir/Target.h"
 #include "support/Diagnostics.h"
 
 namespace tlc {
 
 struct TileOpLoweringOptions {
+  Target target = Target::hopper();
   bool allowAssumptions = false;
 };
 
