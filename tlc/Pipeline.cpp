@@ -350,32 +350,44 @@ bool failed(const Product& product, const DiagnosticEngine& diags, const char* p
 // ---------------------------------------------------------------- other architectures
 
 namespace {
-// The phases from the AST to a cubin for one more architecture (after the first
-// architecture's run found the source sound). Prints nothing but diagnostics.
-std::optional<std::vector<uint8_t>> cubinForArch(const ast::File& syntax, const PipelineOptions& options,
-                                                 const std::string& arch, DiagnosticEngine& diags, int& exitCode) {
-  const TargetOptions target{arch, options.optLevel};
+SemaOptions semaOptionsFor(const PipelineOptions& options, const Target& target) {
+  SemaOptions sema;
+  sema.defines = options.defines;
+  sema.target = target;
+  return sema;
+}
+
+// One more architecture's build (after the first architecture's run found the
+// source sound): its own sema, lowering (the variants its target allows) and
+// cubin. Prints nothing but diagnostics: a construct this target lacks is an
+// error at its line, naming the target.
+struct ArchProducts {
+  std::unique_ptr<ir::Module> loopIR;
+  std::vector<uint8_t> cubin;
+};
+std::optional<ArchProducts> buildForArch(const ast::File& syntax, const PipelineOptions& options,
+                                         const Target& target, DiagnosticEngine& diags, int& exitCode) {
+  const TargetOptions backendTarget{target.arch(), options.optLevel};
   exitCode = kExitSourceErrors;
-  std::unique_ptr<ir::Module> tileIR = analyze(syntax, SemaOptions{options.defines, arch}, diags);
+  std::unique_ptr<ir::Module> tileIR = analyze(syntax, semaOptionsFor(options, target), diags);
   if (!tileIR || diags.hasErrors()) return std::nullopt;
-  std::unique_ptr<ir::Module> loopIR = lower(*tileIR, LowerOptions{*Target::fromArch(arch), false}, diags);
-  if (!loopIR || diags.hasErrors()) return std::nullopt;
-  for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
+  ArchProducts products;
+  products.loopIR = lower(*tileIR, LowerOptions{target, false}, diags);
+  if (!products.loopIR || diags.hasErrors()) return std::nullopt;
+  for (const ir::Kernel& kernel : products.loopIR->kernels) ir::verifyLoopIR(kernel, diags);
   size_t firstDiag = diags.all().size();
-  std::unique_ptr<LLVMModule> llvmModule = generateLLVM(*loopIR, target, diags);
+  std::unique_ptr<LLVMModule> llvmModule = generateLLVM(*products.loopIR, backendTarget, diags);
   std::optional<std::string> ptx;
-  if (llvmModule && !diags.hasErrors()) ptx = emitPTX(*llvmModule, target, diags);
+  if (llvmModule && !diags.hasErrors()) ptx = emitPTX(*llvmModule, backendTarget, diags);
   llvmModule.reset();  // as in runPipeline: not held while nvJitLink runs
   std::optional<std::vector<uint8_t>> cubin;
-  if (ptx && !diags.hasErrors()) cubin = assembleCubin(*ptx, target, diags);
+  if (ptx && !diags.hasErrors()) cubin = assembleCubin(*ptx, backendTarget, diags);
   if (!cubin || diags.hasErrors()) {
     exitCode = backendFailureCode(diags, firstDiag);
     return std::nullopt;
   }
-  // The header's launchers come from the first architecture's kernels: these must
-  // be the same entries.
-  exitCode = kExitEnvironment;
-  return cubin;
+  products.cubin = std::move(*cubin);
+  return products;
 }
 }  // namespace
 
@@ -396,7 +408,15 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   diags.setShowRemarks(options.remarks);
   PhaseClock clock(options.verbose, err);
   Products products(*plan, out);
-  const TargetOptions target{options.arch, options.optLevel};
+  // The target, made once from --arch (main checked the spelling against
+  // Targets.def) and handed to every phase.
+  const std::optional<Target> firstTarget = Target::fromArch(options.arch);
+  if (!firstTarget) {
+    err << "tlc: error: unsupported --arch '" << options.arch << "'\n";
+    return kExitUsage;
+  }
+  const Target& theTarget = *firstTarget;
+  const TargetOptions target{theTarget.arch(), options.optLevel};
 
   // 1. Read the file.
   clock.start("read");
@@ -437,7 +457,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   std::unique_ptr<ir::Module> tileIR;
   if (plan->last > Stage::Ast) {
     clock.start("sema");
-    tileIR = analyze(*syntax, SemaOptions{options.defines, options.arch}, diags);
+    tileIR = analyze(*syntax, semaOptionsFor(options, theTarget), diags);
     clock.stop();
     if (failed(tileIR, diags, "sema")) return kExitSourceErrors;
     if (plan->wants(Stage::TileIR)) {
@@ -451,7 +471,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   std::unique_ptr<ir::Module> loopIR;
   if (plan->last > Stage::TileIR) {
     clock.start("lower");
-    loopIR = lower(*tileIR, LowerOptions{*Target::fromArch(options.arch), options.remarks}, diags);
+    loopIR = lower(*tileIR, LowerOptions{theTarget, options.remarks}, diags);
     clock.stop();
     if (failed(loopIR, diags, "lower")) return kExitSourceErrors;
     for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
@@ -499,17 +519,26 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     if (!plan->cubinPath.empty()) products.file(plan->cubinPath, std::string(cubin->begin(), cubin->end()));
   }
 
-  // 8b. The cubins for the other architectures.
-  std::vector<ArchCubin> cubins;
-  if (cubin) cubins.push_back({options.arch, *cubin});
+  // 8b. The other architectures, each lowered for its own target.
+  std::vector<ArchBuild> builds;
+  if (cubin) builds.push_back({theTarget.arch(), loopIR.get(), *cubin});
+  std::vector<ArchProducts> moreBuilds;
+  moreBuilds.reserve(options.moreArchs.size());  // builds points into it
   for (size_t i = 0; i < options.moreArchs.size(); ++i) {
+    const std::optional<Target> moreTarget = Target::fromArch(options.moreArchs[i]);
+    if (!moreTarget) {
+      err << "tlc: error: unsupported --arch '" << options.moreArchs[i] << "'\n";
+      return kExitUsage;
+    }
     clock.start("cubin");
     int exitCode = kExitSourceErrors;
-    std::optional<std::vector<uint8_t>> more = cubinForArch(*syntax, options, options.moreArchs[i], diags, exitCode);
+    std::optional<ArchProducts> more = buildForArch(*syntax, options, *moreTarget, diags, exitCode);
     clock.stop();
     if (!more) return exitCode;
-    if (!plan->moreCubinPaths.empty()) products.file(plan->moreCubinPaths[i], std::string(more->begin(), more->end()));
-    cubins.push_back({options.moreArchs[i], std::move(*more)});
+    if (!plan->moreCubinPaths.empty())
+      products.file(plan->moreCubinPaths[i], std::string(more->cubin.begin(), more->cubin.end()));
+    moreBuilds.push_back(std::move(*more));
+    builds.push_back({moreTarget->arch(), moreBuilds.back().loopIR.get(), moreBuilds.back().cubin});
   }
 
   // 9. The C launcher header.
@@ -523,11 +552,11 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     headerOptions.sourceName = baseName(options.inputPath);
     headerOptions.arch = options.arch;
     if (plan->wants(Stage::Source)) headerOptions.mode = HeaderOptions::Mode::PairHeader;
-    std::string header = generateMultiArchHeader(*loopIR, cubins, headerOptions);
+    std::string header = generateMultiArchHeader(builds, headerOptions);
     if (plan->wants(Stage::Source)) {
       headerOptions.mode = HeaderOptions::Mode::PairSource;
       headerOptions.headerInclude = baseName(plan->headerPath);
-      products.file(plan->sourcePath, generateMultiArchHeader(*loopIR, cubins, headerOptions));
+      products.file(plan->sourcePath, generateMultiArchHeader(builds, headerOptions));
     }
     clock.stop();
     if (plan->headerPath.empty())

@@ -392,8 +392,8 @@ class GridPrinter {
 class HeaderWriter {
  public:
   HeaderWriter(const ir::Module& module, const std::vector<uint8_t>& cubin, const HeaderOptions& options,
-               const std::vector<ArchCubin>* cubins = nullptr)
-      : module_(module), cubin_(cubin), options_(options), cubins_(cubins),
+               const std::vector<ArchBuild>* cubins = nullptr, std::vector<int> archOf = {})
+      : module_(module), cubin_(cubin), options_(options), cubins_(cubins), archOf_(std::move(archOf)),
         prefix_(sanitizeIdentifier(options.prefix.empty() ? "tlc_module" : options.prefix)),
         groups_(groupKernels(module, options.kernelPrefix)) {}
 
@@ -451,6 +451,44 @@ class HeaderWriter {
     return s + "stream";
   }
 
+  // Several architectures: `<kernel>_select_variant_for_(arch, ...)` picks among the
+  // variants built for `arch` (an index into _archs_), the first whose assumptions
+  // hold, else that architecture's general variant; `<kernel>_select_variant(...)`
+  // asks it for the current context's device (-1 when there is none or no cubin
+  // fits it).
+  void writeMultiArchSelectVariant(const KernelGroup& g, const std::vector<Argument>& args) {
+    const std::string P = prefix_, N = g.cName;
+    std::string params = signature(args, false);
+    std::string callArgs;
+    for (const Argument& a : args) callArgs += ", " + a.name;
+    out_ << "static inline int " << N << "_select_variant_for_(int tlc_arch" << (args.empty() ? "" : ", " + params)
+         << ") {\n";
+    std::set<std::string> usedInTests;
+    for (size_t v = 0; v < g.count; ++v)
+      for (const ir::Assumption& a : module_.kernels[g.first + v].assumptions) {
+        const Argument* arg = findArgument(args, a.param.get(), a.param ? a.param->name : "");
+        if (arg) usedInTests.insert(arg->name);
+      }
+    for (const Argument& a : args)
+      if (!usedInTests.count(a.name)) out_ << "  (void)" << a.name << ";\n";
+    for (size_t v = 0; v < g.count; ++v) {
+      const ir::Kernel& k = module_.kernels[g.first + v];
+      const int arch = archOf_[g.first + v];
+      std::string test = "tlc_arch == " + std::to_string(arch);
+      if (v + 1 != archVariants(g, arch).second)  // the architecture's last variant assumes nothing
+        for (const ir::Assumption& a : k.assumptions) test += " && " + assumptionTest(a, args);
+      out_ << "  if (" << test << ") return " << v << ";\n";
+    }
+    out_ << "  return -1;\n}\n\n"
+         << "/* The variant " << N << "_launch runs for these arguments on the current context's device\n"
+         << " * (0 = the most specialized of the first architecture's); -1 when no cubin fits it. */\n"
+         << api_ << "int " << N << "_select_variant(" << params << ") {\n"
+         << "  int arch = 0;\n"
+         << "  if (" << P << "_arch_index_(&arch) != CUDA_SUCCESS) return -1;\n"
+         << "  return " << N << "_select_variant_for_(arch" << callArgs << ");\n"
+         << "}\n\n";
+  }
+
   // <kernel>_info(variant): the launch shape of each variant, for logs and tuning.
   void writeInfo(const KernelGroup& g) {
     out_ << "/* The launch shape of variant `variant` of " << g.sourceName << ", or NULL past the last one. */\n"
@@ -458,7 +496,7 @@ class HeaderWriter {
          << "  static const tlc_kernel_info tlc_info[" << g.count << "] = {\n";
     for (size_t v = 0; v < g.count; ++v) {
       const ir::Kernel& k = module_.kernels[g.first + v];
-      out_ << "    {\"" << g.sourceName << "\", \"" << k.name << "\", \"" << archList(",") << "\", " << v << ", " << g.count
+      out_ << "    {\"" << g.sourceName << "\", \"" << k.name << "\", \"" << archOfKernel(g.first + v) << "\", " << v << ", " << g.count
            << ", {" << k.threads << "u, 1u, 1u}, {" << k.clusterDims[0] << "u, " << k.clusterDims[1] << "u, "
            << k.clusterDims[2] << "u}, " << k.dynamicSharedBytes << "u}" << (v + 1 < g.count ? "," : "") << "\n";
     }
@@ -524,7 +562,9 @@ class HeaderWriter {
            << " *   const tlc_kernel_info *" << g.cName << "_info(int variant);  block, cluster, shared memory\n";
       for (size_t v = 0; v < g.count; ++v) {
         const ir::Kernel& k = module_.kernels[g.first + v];
-        out_ << " *     variant " << v << ": " << k.name << ", " << k.threads << " threads";
+        out_ << " *     variant " << v;
+        if (multiArch()) out_ << " (" << archOfKernel(g.first + v) << ")";
+        out_ << ": " << k.name << ", " << k.threads << " threads";
         if (k.dynamicSharedBytes) out_ << ", " << k.dynamicSharedBytes << " B shared";
         if (k.clusterDims[0] * k.clusterDims[1] * k.clusterDims[2] != 1)
           out_ << ", cluster " << k.clusterDims[0] << "x" << k.clusterDims[1] << "x" << k.clusterDims[2];
@@ -578,11 +618,26 @@ class HeaderWriter {
   }
 
   bool multiArch() const { return cubins_ != nullptr && cubins_->size() > 1; }
+  // The architecture kernel `index` of module_ was built for.
+  const std::string& archOfKernel(size_t index) const {
+    return multiArch() ? (*cubins_)[archOf_[index]].arch : options_.arch;
+  }
+  // Several architectures: the variants of group `g` built for architecture `arch`,
+  // as [begin, end) relative to g.first (adjacent, most specialized first).
+  std::pair<size_t, size_t> archVariants(const KernelGroup& g, int arch) const {
+    size_t begin = g.count, end = g.count;
+    for (size_t v = 0; v < g.count; ++v)
+      if (archOf_[g.first + v] == arch) {
+        if (begin == g.count) begin = v;
+        end = v + 1;
+      }
+    return {begin, end};
+  }
   // "sm_80, sm_90a": the architectures, for comments and _info.
   std::string archList(const char* separator) const {
     if (!multiArch()) return options_.arch;
     std::string list;
-    for (const ArchCubin& c : *cubins_) list += (list.empty() ? "" : separator) + c.arch;
+    for (const ArchBuild& c : *cubins_) list += (list.empty() ? "" : separator) + c.arch;
     return list;
   }
 
@@ -604,7 +659,7 @@ class HeaderWriter {
     const size_t k = cubins_->size();
     std::string names, archs, ccs, exact;
     for (size_t i = 0; i < k; ++i) {
-      const ArchCubin& c = (*cubins_)[i];
+      const ArchBuild& c = (*cubins_)[i];
       std::string name = P + "_cubin_" + sanitizeIdentifier(c.arch);
       out_ << "/* The cubin for " << c.arch << " (" << c.cubin.size() << " bytes). */\n"
            << "TLC_ALIGNAS(64) static const unsigned char " << name << "[" << std::max<size_t>(c.cubin.size(), 1)
@@ -684,6 +739,19 @@ class HeaderWriter {
   // the cubin for the current context's device.
   // The body of `<prefix>_load_` when there are kernels: resolve each, first failure wins.
   void writeResolveEveryKernel(size_t n) {
+    if (multiArch()) {  // the current architecture's kernels only: the others are not in its cubin
+      out_ << "  int arch = 0, index;\n"
+           << "  CUresult status = " << prefix_ << "_arch_index_(&arch);\n"
+           << "  if (status != CUDA_SUCCESS) return status;\n"
+           << "  for (index = 0; index < " << n << "; ++index) {\n"
+           << "    CUkernel kernel;\n"
+           << "    if (" << prefix_ << "_entry_arch_[index] != arch) continue;\n"
+           << "    status = " << prefix_ << "_kernel_get_(index, &kernel);\n"
+           << "    if (status != CUDA_SUCCESS) return status;\n"
+           << "  }\n"
+           << "  return CUDA_SUCCESS;\n";
+      return;
+    }
     out_ << "  int index;\n"
          << "  for (index = 0; index < " << n << "; ++index) {\n"
          << "    CUkernel kernel;\n"
@@ -776,6 +844,10 @@ class HeaderWriter {
       out_ << "static CUkernel " << P << "_kernels_[" << k << "][" << n << "];\n"
            << "static const char *const " << P << "_entries_[" << n << "] = {";
       for (size_t i = 0; i < n; ++i) out_ << (i ? ", " : "") << "\"" << module_.kernels[i].name << "\"";
+      out_ << "};\n"
+           << "/* The architecture (an index into " << P << "_archs_) each entry was built for. */\n"
+           << "static const int " << P << "_entry_arch_[" << n << "] = {";
+      for (size_t i = 0; i < n; ++i) out_ << (i ? ", " : "") << archOf_[i];
       out_ << "};\n";
     }
     out_ << "\n/* The cubin for the current context's device: one built for exactly its compute\n"
@@ -967,6 +1039,9 @@ class HeaderWriter {
 
     // The variant chooser: a separate function so that tests and users can see which
     // variant a launch would run.
+    if (multiArch()) {
+      writeMultiArchSelectVariant(g, args);
+    } else {
     out_ << "/* The variant " << N << "_launch runs for these arguments (0 = most specialized). */\n"
          << api_ << "int " << N << "_select_variant(" << signature(args, false) << ") {\n";
     std::set<std::string> usedInTests;
@@ -986,6 +1061,7 @@ class HeaderWriter {
       out_ << "  if (" << test << ") return " << v << ";\n";
     }
     out_ << "  return " << g.count - 1 << ";\n}\n\n";
+    }
 
     // The entry name of a variant, for messages and tests.
     out_ << "/* The device entry of variant `variant`, or NULL past the last one. */\n"
@@ -1047,6 +1123,7 @@ class HeaderWriter {
     out_ << "  int tlc_bad = 0;\n"
          << "  int64_t tlc_grid_x, tlc_grid_y, tlc_grid_z;\n"
          << "  int tlc_variant;\n"
+         << (multiArch() ? "  int tlc_arch = 0;\n" : "")
          << "  CUkernel tlc_kernel;\n"
          << "  CUfunction tlc_function;\n"
          << "  CUresult tlc_status;\n";
@@ -1100,7 +1177,16 @@ class HeaderWriter {
     // The variant: it decides the grid when the variants' grids differ.
     std::string callArgs;
     for (const Argument& a : args) callArgs += (callArgs.empty() ? "" : ", ") + a.name;
-    out_ << "  tlc_variant = " << N << "_select_variant(" << callArgs << ");\n";
+    if (multiArch()) {
+      // The current device's architecture decides which variants may run.
+      out_ << "  tlc_status = " << P << "_arch_index_(&tlc_arch);\n"
+           << "  if (tlc_status != CUDA_SUCCESS) return tlc_status;\n"
+           << "  tlc_variant = " << N << "_select_variant_for_(tlc_arch" << (callArgs.empty() ? "" : ", ") << callArgs
+           << ");\n"
+           << "  if (tlc_variant < 0) return CUDA_ERROR_NO_BINARY_FOR_GPU;\n";
+    } else {
+      out_ << "  tlc_variant = " << N << "_select_variant(" << callArgs << ");\n";
+    }
     if (anyTensorMap) writeTensorMapEncoding(g, args);
 
     // The grid: one computation when every variant has the same, else one per variant.
@@ -1132,12 +1218,16 @@ class HeaderWriter {
     // A kernel without a general variant (tma_copy, tensor-map intrinsics): arguments
     // that break its assumptions, or whose tensor maps the driver refuses, are an
     // error that names them, never a kernel that would run wrong.
-    const ir::Kernel& last = module_.kernels[g.first + g.count - 1];
-    if (last.assumptionsRequired) {
+    // (Several architectures: each architecture's last variant, on its devices.)
+    for (size_t v = 0; v < g.count; ++v) {
+      const bool lastOfItsArch = multiArch() ? v + 1 == archVariants(g, archOf_[g.first + v]).second : v + 1 == g.count;
+      const ir::Kernel& last = module_.kernels[g.first + v];
+      if (!lastOfItsArch || !last.assumptionsRequired) continue;
+      const std::string onArch = multiArch() ? "tlc_arch == " + std::to_string(archOf_[g.first + v]) + " && " : "";
       for (const ir::Assumption& a : last.assumptions) {
         std::string why = describeAssumption(a, args) + " is required: " + last.sourceName +
                           " uses TMA (tma_copy or a tensor map) and has no fallback";
-        out_ << "  if (!(" << assumptionTest(a, args) << "))\n"
+        out_ << "  if (" << onArch << "!(" << assumptionTest(a, args) << "))\n"
              << "    return " << P << "_refuse_(\"%s\", \"" << why << "\");\n";
       }
     }
@@ -1393,8 +1483,18 @@ class HeaderWriter {
       }
       out_ << "        break;\n      }\n";
     }
-    out_ << "      default:\n        break;\n    }\n"
-         << "    if ((tlc_status == CUDA_SUCCESS && !tlc_bad) || tlc_variant + 1 >= " << g.count << ") break;\n"
+    // The next variant must be of the same architecture: past its last, stop.
+    std::string end = std::to_string(g.count);
+    if (multiArch()) {
+      out_ << "      default:\n        break;\n    }\n";
+      end = "";
+      for (size_t a = 0; a < cubins_->size(); ++a)
+        end += "tlc_arch == " + std::to_string(a) + " ? " + std::to_string(archVariants(g, int(a)).second) + " : ";
+      end = "(" + end + std::to_string(g.count) + ")";
+    } else {
+      out_ << "      default:\n        break;\n    }\n";
+    }
+    out_ << "    if ((tlc_status == CUDA_SUCCESS && !tlc_bad) || tlc_variant + 1 >= " << end << ") break;\n"
          << "    ++tlc_variant; /* these arguments do not suit TMA: run the next variant */\n"
          << "  }\n";
     if (lastVariantHasTensorMaps(g))
@@ -1485,9 +1585,10 @@ class HeaderWriter {
   const ir::Module& module_;
   const std::vector<uint8_t>& cubin_;
   const HeaderOptions& options_;
-  const std::vector<ArchCubin>* cubins_;
+  const std::vector<ArchBuild>* cubins_;  // several architectures; null: one (cubin_)
+  std::vector<int> archOf_;  // several architectures: the index into cubins_ of each kernel's
   std::string api_ = "static inline ";  // the public functions' linkage ("" in a .c file)
-  std::string guard_;                   // the include guard, when not TLC_<PREFIX>_H  // several architectures; null: one (cubin_)
+  std::string guard_;                   // the include guard, when not TLC_<PREFIX>_H
   std::string prefix_;
   std::vector<KernelGroup> groups_;
   std::ostringstream out_;
@@ -1500,15 +1601,31 @@ std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>&
   return HeaderWriter(loopIR, cubin, options).write();
 }
 
-std::string generateMultiArchHeader(const ir::Module& loopIR, const std::vector<ArchCubin>& cubins,
-                                   const HeaderOptions& options) {
-  TLC_ASSERT(!cubins.empty(), "a header needs at least one cubin");
-  if (cubins.size() == 1) {
+std::string generateMultiArchHeader(const std::vector<ArchBuild>& builds, const HeaderOptions& options) {
+  TLC_ASSERT(!builds.empty(), "a header needs at least one cubin");
+  if (builds.size() == 1) {
     HeaderOptions one = options;
-    one.arch = cubins[0].arch;
-    return HeaderWriter(loopIR, cubins[0].cubin, one).write();
+    one.arch = builds[0].arch;
+    return HeaderWriter(*builds[0].loopIR, builds[0].cubin, one).write();
   }
-  return HeaderWriter(loopIR, cubins[0].cubin, options, &cubins).write();
+  // One module of every architecture's variants: per source kernel, the variants of
+  // the first architecture, then the second's, ... (archOf says whose each is), so
+  // that a launcher's variants stay adjacent and each architecture's are in their
+  // own order, most specialized first.
+  std::vector<std::vector<KernelGroup>> perArch;
+  for (const ArchBuild& b : builds) perArch.push_back(groupKernels(*b.loopIR, options.kernelPrefix));
+  ir::Module all;
+  std::vector<int> archOf;
+  for (size_t g = 0; g < perArch[0].size(); ++g)
+    for (size_t a = 0; a < builds.size(); ++a) {
+      TLC_ASSERT(perArch[a].size() == perArch[0].size() && perArch[a][g].sourceName == perArch[0][g].sourceName,
+                 "the architectures' builds have different kernels");
+      for (size_t v = 0; v < perArch[a][g].count; ++v) {
+        all.kernels.push_back(builds[a].loopIR->kernels[perArch[a][g].first + v]);
+        archOf.push_back(int(a));
+      }
+    }
+  return HeaderWriter(all, builds[0].cubin, options, &builds, std::move(archOf)).write();
 }
 
 }  // namespace tlc

@@ -30,14 +30,18 @@ struct HeaderOptions {
 std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>& cubin,
                            const HeaderOptions& options);
 
-// One cubin per architecture (options.arch is ignored): the header embeds them all
-// and loads the one that fits the current device. A single entry gives exactly the
+// One build per architecture (options.arch is ignored): each architecture's own
+// loop IR (its variants, parameters and launch rules: lowering chose what that
+// target has) and its cubin. The header embeds every cubin, loads the one that fits
+// the current device and launches that architecture's variants only. The
+// architectures' kernels must come from one source: the same source kernels in the
+// same order, with the same launcher arguments. A single entry gives exactly the
 // header of the overload above.
-struct ArchCubin {
-  std::string arch;  // "sm_90a"
+struct ArchBuild {
+  std::string arch;              // "sm_90a"
+  const ir::Module* loopIR = nullptr;
   std::vector<uint8_t> cubin;
 };
-std::string generateMultiArchHeader(const ir::Module& loopIR, const std::vector<ArchCubin>& cubins,
-                                   const HeaderOptions& options);
+std::string generateMultiArchHeader(const std::vector<ArchBuild>& builds, const HeaderOptions& options);
 
 }  // namespace tlc

@@ -30,7 +30,7 @@ Analyzed analyzeText(const std::string& text, std::vector<Define> defines = {}) 
   auto file = parseFile(source, diags);
   REQUIRE(file);
   REQUIRE(!diags.hasErrors());
-  result.module = analyze(*file, SemaOptions{defines, "sm_90a"}, diags);
+  result.module = analyze(*file, SemaOptions{defines, Target::hopper()}, diags);
   result.diagnostics = diags.all();
   result.rendered = sink.str();
   return result;
