@@ -226,6 +226,9 @@ class Analyzer {
   // ------------------------------------------------------- call statements
 
   StmtRef exprStmt(const ast::ExprStmt& s);
+  // TargetChecks.cpp: an operation the target cannot run is an error at its call.
+  void requireTargetFor(const ast::Call& c, const std::string& callee);
+  std::string targetLacks(TargetFeature f, const std::string& what) const;  // "" when it has it
 
   static bool makesBuffer(const std::string& n);
   static bool isPureBuiltin(const std::string& n);

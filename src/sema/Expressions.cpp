@@ -160,6 +160,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     fail(c.range, "Fragment(...) makes a layout, not a value; name it (L = Fragment(...)) and pass loop_layout=L");
   if (callee == "annotate_safe_value") fail(c.range, "'annotate_safe_value' has no value; call it as a statement");
   if (callee == "block_rank_in_cluster") {
+    requireTargetFor(c, callee);
     // %cluster_ctarank: 0 .. CX*CY*CZ-1, x fastest; 0 in a kernel without clusters.
     argCount(0); noKeywords();
     return call(Builtin::ClusterCtaRank, {}, DType::Int32);

@@ -343,6 +343,7 @@ StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
       kernel_->threads = (int)t;
       haveThreads = true;
     } else if (kw.name == "cluster_dims") {
+      if (std::string why = targetLacks(TargetFeature::Clusters, "cluster_dims"); !why.empty()) fail(kw.nameRange, why);
       // Blocks launched together as a cluster (cuLaunchKernelEx). Hopper runs up to
       // 8 blocks per cluster portably and 16 where the kernel opts in (the launcher
       // sets CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED for 9 to 16).

@@ -137,6 +137,7 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
+      if (callee == "tma_descriptor" || callee == "alloc_barrier") requireTargetFor(c, callee);
       if (callee == "tma_descriptor") {
         try {
           return tmaDescriptor(n, a, c);
@@ -480,6 +481,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (s.expr->kind != ast::ExprKind::Call) fail(s.range, "this expression has no effect; a statement must be a call or an assignment");
   const auto& c = s.expr->as<ast::Call>();
   std::string callee = calleeName(c);
+  requireTargetFor(c, callee);
   if (callee == "copy" || callee == "async_copy") return copyOp(c, callee);
   if (callee == "tma_copy") return tmaCopyOp(c);
   if (callee == "tma_load" || callee == "tma_store" || callee == "prefetch_tma_descriptor")
