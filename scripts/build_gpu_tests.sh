@@ -76,6 +76,19 @@ configs=(
   # Two cubins in one header (sm_100a through the retargeted sm_90 PTX): an H100/H200
   # must load the sm_90a one and compute the same result.
   "tile_copy_sm90a_sm100a|tile_copy.tl|--arch=sm_90a,sm_100a|tile_copy.cpp|-DTLC_EXPECT_ARCH=\"sm_90a\""
+  # sm_80 and sm_90a in one header, each lowered for its own target: Hopper takes its own.
+  "tile_copy_sm80_sm90a|tile_copy.tl|--arch=sm_80,sm_90a|tile_copy.cpp|-DTLC_EXPECT_ARCH=\"sm_90a\""
+  "batch_sum_sm80_sm90a|batch_sum.tl|--arch=sm_80,sm_90a|batch_sum.cpp|"
+  # The sm_80 lowering (no TMA: cp.async and SIMT routes, cp.async pipelines) run on
+  # Hopper: *_ptxjit configurations embed the sm_80 PTX (tests/gpu/embed_ptx.py), which
+  # the driver compiles for the device; an sm_80 cubin would not load on sm_90.
+  "batch_sum_sm80_ptxjit|batch_sum.tl|--arch=sm_80|batch_sum.cpp|"
+  "tile_copy_sm80_ptxjit|tile_copy.tl|--arch=sm_80|tile_copy.cpp|"
+  "im2col_sm80_ptxjit|im2col.tl|--arch=sm_80|im2col.cpp|"
+  "im2col_ragged_sm80_ptxjit|im2col.tl|--arch=sm_80 -D NB=3 -D H=13 -D W=11 -D C=40|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40"
+  "transpose_sm80_ptxjit|transpose_spec.tl|--arch=sm_80|transpose.cpp|"
+  "axpy_fragment_sm80_ptxjit|axpy_fragment.tl|--arch=sm_80|axpy_fragment.cpp|"
+  "strided_compact_sm80_ptxjit|strided_compact.tl|--arch=sm_80|strided_compact.cpp|"
   "transpose_spec|transpose_spec.tl||transpose.cpp|"
   "transpose_f32|transpose.tl||transpose.cpp|"
   "transpose_f16|transpose.tl|-D DT=float16|transpose.cpp|-DTLC_ELEM_BYTES=2 -DTLC_DTYPE_NAME=\"fp16\""
@@ -192,6 +205,14 @@ for config in "${configs[@]}"; do
     echo "tlc wrote no header into $kdir" >>"$log"
     failed+=("$name (no header)")
     continue
+  fi
+  if [[ "$name" == *_ptxjit ]]; then
+    # shellcheck disable=SC2086
+    if ! "$tlc" "$src" --emit=ptx -o "$kdir/$name.ptx" $tlc_options >>"$log" 2>&1 ||
+       ! python3 tests/gpu/embed_ptx.py "$kdir/${header#./}" "$kdir/$name.ptx" >>"$log" 2>&1; then
+      failed+=("$name (could not embed the PTX)")
+      continue
+    fi
   fi
 
   # The host program, with this configuration's header.
