@@ -179,11 +179,15 @@ CUresult cuKernelGetFunction(CUfunction *function, CUkernel kernel) {
 /* The device: its opt-in shared memory per block (an H100's by default; a test may
  * shrink it to a smaller GPU's), and the kernels' static shared memory. */
 static int mock_smem_optin = 232448, mock_static_smem = 1024;
+/* Its compute capability (an H100's by default). */
+static int mock_cc_major = 9, mock_cc_minor = 0;
 CUresult cuCtxGetDevice(CUdevice *device) { *device = 0; return CUDA_SUCCESS; }
 CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute, CUdevice device) {
   (void)device;
-  if (attribute != CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN) return CUDA_ERROR_INVALID_VALUE;
-  *value = mock_smem_optin;
+  if (attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) *value = mock_cc_major;
+  else if (attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR) *value = mock_cc_minor;
+  else if (attribute == CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN) *value = mock_smem_optin;
+  else return CUDA_ERROR_INVALID_VALUE;
   return CUDA_SUCCESS;
 }
 CUresult cuFuncGetAttribute(int *value, CUfunction_attribute attribute, CUfunction f) {
@@ -648,4 +652,89 @@ int main(void) {
                       log) == 0,
                   log);
   CHECK_MESSAGE(run((dir / "mock_gather").string(), log) == 0, log);
+}
+
+// Several architectures, each lowered for its own target: the header launches only
+// the variants built for the architecture whose cubin the device loads (sm_80's on an
+// sm_86, sm_90a's on a 9.0 device), and loads only that architecture's kernels.
+TEST_CASE("header: a multi-architecture header runs each architecture's own variants") {
+  if (!haveCudaHeader()) {
+    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
+    return;
+  }
+  auto tileCopy = [](const std::string& fastName, bool assumeB) {
+    ir::Module m;
+    ir::Kernel general;
+    general.name = "tile_copy";
+    general.sourceName = "tile_copy";
+    general.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float16),
+                      param("M", ir::ParamKind::Dim, ir::DType::Int32),
+                      param("N", ir::ParamKind::Dim, ir::DType::Int32),
+                      param("B", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float16)};
+    general.grid[0] = ceilDiv(general.params[2].var, 128);
+    general.grid[1] = ceilDiv(general.params[1].var, 128);
+    general.threads = 128;
+    ir::Kernel fast = general;
+    fast.name = fastName;
+    fast.assumptions = {{fast.params[0].var, 16}, {assumeB ? fast.params[3].var : fast.params[2].var, assumeB ? 16 : 8}};
+    m.kernels.push_back(fast);
+    m.kernels.push_back(general);
+    return m;
+  };
+  const ir::Module ampere = tileCopy("tile_copy_vec8", false), hopper = tileCopy("tile_copy_aligned", true);
+  std::vector<uint8_t> fakeCubin = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0x33, 0, 0, 0, 0, 0, 0, 0, 0, 0xab};
+  HeaderOptions options;
+  options.prefix = "sample";
+  options.sourceName = "multi.tl";
+  std::string header = generateMultiArchHeader({{"sm_80", &ampere, fakeCubin}, {"sm_90a", &hopper, fakeCubin}}, options);
+  CHECK(contains(header, "variant 0 (sm_80): tile_copy_vec8"));
+  CHECK(contains(header, "variant 2 (sm_90a): tile_copy_aligned"));
+
+  const char* tests = R"C(
+int main(void) {
+  CUdeviceptr a = 0x10000, b = 0x20000;
+  /* A 9.0 device: the sm_90a cubin and its variants (2: aligned, 3: general). */
+  EXPECT(strcmp(sample_arch(), "sm_90a") == 0);
+  EXPECT(tile_copy_select_variant(a, b, 100, 100) == 2);
+  EXPECT(tile_copy_select_variant(a, b + 2, 100, 100) == 3);
+  EXPECT(tile_copy_launch(a, b, 100, 100, NULL) == CUDA_SUCCESS && strcmp(mock_kernel_name, "tile_copy_aligned") == 0);
+  EXPECT(tile_copy_launch(a, b + 2, 100, 100, NULL) == CUDA_SUCCESS && strcmp(mock_kernel_name, "tile_copy") == 0);
+  EXPECT(sample_unload() == CUDA_SUCCESS);
+  /* An sm_86 device: the sm_80 cubin; its fast variant assumes N % 8, not B. */
+  mock_cc_major = 8; mock_cc_minor = 6;
+  mock_kernel_count = 0;
+  EXPECT(sample_load() == CUDA_SUCCESS && mock_kernel_count == 2); /* sm_80's two kernels, no more */
+  EXPECT(strcmp(sample_arch(), "sm_80") == 0);
+  EXPECT(tile_copy_select_variant(a, b + 2, 100, 104) == 0);
+  EXPECT(tile_copy_select_variant(a, b, 100, 100) == 1);
+  EXPECT(tile_copy_launch(a, b + 2, 100, 104, NULL) == CUDA_SUCCESS && strcmp(mock_kernel_name, "tile_copy_vec8") == 0);
+  EXPECT(sample_unload() == CUDA_SUCCESS);
+  /* A 7.5 device: no cubin fits; nothing is launched. */
+  mock_cc_major = 7; mock_cc_minor = 5;
+  EXPECT(tile_copy_select_variant(a, b, 100, 100) == -1);
+  EXPECT(tile_copy_launch(a, b, 100, 100, NULL) == CUDA_ERROR_NO_BINARY_FOR_GPU);
+  EXPECT(sample_arch() == NULL);
+  if (failures == 0) printf("all multi-architecture launcher checks passed\n");
+  return failures ? 1 : 0;
+}
+)C";
+  fs::path dir = scratchDir();
+  writeFile(dir / "sample_multi.h", header);
+  const std::string program = std::string("#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
+                                          "#include \"sample_multi.h\"\n") +
+                              kMockDriver + tests;
+  writeFile(dir / "mock_multi.c", program);
+  writeFile(dir / "mock_multi.cpp", program);
+  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
+  std::string log;
+  REQUIRE_MESSAGE(run("gcc -std=c11 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
+                          (dir / "mock_multi").string() + " " + (dir / "mock_multi.c").string(),
+                      log) == 0,
+                  log);
+  CHECK_MESSAGE(run((dir / "mock_multi").string(), log) == 0, log);
+  REQUIRE_MESSAGE(run("g++ -std=c++17 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
+                          (dir / "mock_multi_cpp").string() + " " + (dir / "mock_multi.cpp").string(),
+                      log) == 0,
+                  log);
+  CHECK_MESSAGE(run((dir / "mock_multi_cpp").string(), log) == 0, log);
 }
