@@ -364,6 +364,33 @@ if out=$(gcc -std=c11 "${flags[@]}" -c pair/k.c -o pair/k.o 2>&1 && gcc -std=c11
          g++ -std=c++17 "${flags[@]}" pair/use.cpp pair/k.o pair/two.o -o pair/use -L"$CUDA/lib64/stubs" -lcuda 2>&1); then
   pass "two pairs: the .c files compile as C11 (and C++17), a C++ program links against both"; else fail "the pairs do not build" "$out"; fi
 
+# A header named like one it includes would include itself in place of the real one.
+mkdir -p shadow
+cp "$EXAMPLE" shadow/cuda.tl
+cp "$EXAMPLE" shadow/stdio.tl
+expect_exit 2 "cuda.tl: its default header cuda.h would hide <cuda.h>" shadow/cuda.tl -o shadow/cuda.cubin
+expect_text "$err" "the header 'shadow/cuda.h' would hide <cuda.h>" "cuda.tl: the refusal names the header"
+[ ! -e shadow/cuda.cubin ] && pass "cuda.tl: nothing written" || fail "cuda.tl: a cubin was written"
+expect_exit 2 "--header STDIO.H (case-insensitive file systems)" shadow/stdio.tl -o shadow/s.cubin --header shadow/STDIO.H
+expect_exit 0 "cuda.tl with --header kernels_cuda.h" shadow/cuda.tl -o shadow/cuda.cubin --header shadow/kernels_cuda.h
+# Two headers of one prefix from different sources (a/k.tl, b/k.tl) have different
+# include guards: both included is a compile error about their functions, not the
+# second one silently skipped.
+mkdir -p guard/a guard/b
+cp "$EXAMPLE" guard/a/k.tl
+sed 's/BM = 128/BM = 64/' "$EXAMPLE" >guard/b/k.tl
+expect_exit 0 "a/k.tl" guard/a/k.tl -o guard/a/k.cubin
+expect_exit 0 "b/k.tl" guard/b/k.tl -o guard/b/k.cubin
+guard_a=$(grep -m1 '^#ifndef' guard/a/k.h)
+guard_b=$(grep -m1 '^#ifndef' guard/b/k.h)
+[ "$guard_a" != "$guard_b" ] && pass "a/k.h and b/k.h have different include guards" || fail "one include guard for a/k.h and b/k.h" "$guard_a"
+printf '#include "a/k.h"\n#include "b/k.h"\nint main(void) { return 0; }\n' >guard/both.c
+if gcc -std=c11 -I"$CUDA/include" -Iguard -c guard/both.c -o guard/both.o 2>guard/both.log; then
+  fail "including a/k.h and b/k.h compiles: the second header would be skipped or merged silently"
+else
+  expect_text "$(cat guard/both.log)" "redefinition of" "including both: a compile error naming the functions"
+fi
+
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"
 [ "$failures" -eq 0 ]

@@ -3,6 +3,7 @@
 #include "Pipeline.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ostream>
@@ -181,6 +182,19 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     }
     plan.depfilePath = !options.depfilePath.empty() ? options.depfilePath : replaceExtension(primary, ".d");
     plan.depTargets = !options.depTargets.empty() ? options.depTargets : std::vector<std::string>{primary};
+  }
+
+  // A header named like one it includes (cuda.tl -> cuda.h) would include itself
+  // wherever its folder is on the include path, in place of the real one.
+  if (!plan.headerPath.empty()) {
+    std::string name = baseName(plan.headerPath);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // case-insensitive file systems
+    for (const char* included : {"cuda.h", "stdarg.h", "stddef.h", "stdint.h", "stdio.h", "string.h"})
+      if (name == included) {
+        error = "the header '" + plan.headerPath + "' would hide <" + included +
+                ">, which it includes: name it otherwise (--header, or -o)";
+        return std::nullopt;
+      }
   }
 
   // Refuse to overwrite the source, or to write two products into one file.
