@@ -107,7 +107,10 @@ std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const 
                                                   DiagnosticEngine& diags) {
   // nvJitLink accepts only -O0 and -O3 (-O1/-O2 are "unrecognized option").
   std::string optimize = target.optLevel <= 0 ? "-O0" : "-O3";
-  JitLinkSession session({"-arch=" + target.arch, optimize, "-verbose"});
+  std::vector<std::string> linkOptions{"-arch=" + target.arch, optimize, "-verbose"};
+  // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
+  if (target.lineInfo) linkOptions.push_back("-lineinfo");
+  JitLinkSession session(linkOptions);
   if (session.created() != NVJITLINK_SUCCESS) {
     diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target.arch + " " + optimize + " (" +
                 resultName(session.created()) + ")");
