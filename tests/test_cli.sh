@@ -93,6 +93,11 @@ expect_exit 2 "bad -ferror-limit" good.tl -ferror-limit=many
 expect_exit 2 "bad --arch spelling" good.tl --arch=hopper
 expect_exit 2 "two input files" good.tl k.tl; expect_text "$err" "more than one input file" "two inputs: message"
 expect_exit 2 "-o without a value" good.tl -o; expect_text "$err" "'-o' needs a value" "-o without a value: message"
+# The message names the option as the user spelt it.
+expect_exit 2 "-MF without a value" good.tl -MF; expect_text "$err" "tlc: error: option '-MF' needs a value" "-MF without a value: message"
+expect_exit 2 "-MT without a value" good.tl -MT; expect_text "$err" "tlc: error: option '-MT' needs a value" "-MT without a value: message"
+expect_exit 2 "-ferror-limit= without a value" good.tl -ferror-limit=
+expect_text "$err" "tlc: error: option '-ferror-limit=' needs a value" "-ferror-limit= without a value: message"
 expect_exit 2 "output over the input" k.tl -o k.tl
 expect_exit 2 "--header without header" k.tl --emit=cubin --header x.h
 expect_exit 2 "header and tokens into one -o file" k.tl --emit=tokens,header -o k_both.h

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Pipeline.h"
@@ -214,6 +215,14 @@ bool expandResponseFiles(const std::vector<std::string>& arguments, std::vector<
   return true;
 }
 
+// The options normalizeArguments renames, by the name the user gave them.
+constexpr std::pair<const char*, const char*> kInternalOptionSpellings[] = {
+    {"--error-limit", "-ferror-limit="},
+    {"--diagnostics-color", "-fdiagnostics-color="},
+    {"--depfile-path", "-MF"},
+    {"--depfile-target", "-MT"},
+};
+
 // CLI11 names long options with two dashes; compilers spell some with one
 // (-ferror-limit=N, -MF file). Translate those spellings before parsing. The
 // warning flags (-w, -W...) are taken out, in order, into `warningFlags`: the
@@ -315,9 +324,13 @@ int main(int argc, char** argv) {
   try {
     app.parse((int)argvForCLI.size(), argvForCLI.data());
   } catch (const CLI::ArgumentMismatch& e) {
-    // CLI11 says "-o: 1 required TEXT missing"; name the option in plain words.
+    // CLI11 says "-o: 1 required TEXT missing"; name the option in plain words, as
+    // the user spelt it (normalizeArguments renamed the compiler-style ones).
     std::string what = e.what();
-    return usageError("option '" + what.substr(0, what.find(':')) + "' needs a value");
+    std::string option = what.substr(0, what.find(':'));
+    for (const auto& [internal, spelling] : kInternalOptionSpellings)
+      if (option == internal) option = spelling;
+    return usageError("option '" + option + "' needs a value");
   } catch (const CLI::ParseError& e) {
     return usageError(e.what());
   }
