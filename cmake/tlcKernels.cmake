@@ -70,7 +70,7 @@ function(tlc_add_kernels target)
     add_custom_command(
       OUTPUT "${cubin}" "${header}" ${more_cubins}
       COMMAND "${tlc_exe}" "${source_abs}" -o "${cubin}" --header "${header}" --arch=${arch_flag}
-              ${TLC_OPTIONS} -MD -MF "${depfile}" -MT "${cubin}" ${write_if_changed}
+              ${TLC_OPTIONS} -MD -MF "${depfile}" -MQ "${cubin}" ${write_if_changed}
       DEPENDS "${source_abs}" "${tlc_exe}"
       DEPFILE "${depfile}"
       COMMENT "tlc ${source}"
