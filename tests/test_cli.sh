@@ -243,6 +243,9 @@ if [ -s "dir with space/k.ptx" ] && cmp -s "dir with space/k.ptx" direct.ptx; th
   pass "@file: the same PTX as the arguments given directly"; else fail "@file: PTX differs or is missing" "$(ls "dir with space")"; fi
 expect_exit 2 "@file missing" k.tl @rsp/missing.rsp
 expect_text "$err" "tlc: error: cannot read response file 'rsp/missing.rsp': No such file or directory" "@file missing: message"
+printf '%s\n' "-D ''" >rsp/empty.rsp
+expect_exit 2 "@file: '' is an empty argument" k.tl @rsp/empty.rsp
+expect_text "$err" "-D expects NAME=VALUE, got ''" "@file: '' arrives as an empty argument"
 printf '%s\n' '@rsp/self.rsp' >rsp/self.rsp
 expect_exit 2 "@file that names itself" k.tl @rsp/self.rsp
 expect_text "$err" "nested more than 16 deep" "@file that names itself: message"
