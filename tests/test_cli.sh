@@ -75,6 +75,12 @@ done
 expect_exit 0 "-h" -h
 expect_exit 0 "--help wins over mistakes" --bogus --help
 
+if [ -w /dev/full ]; then
+  for flag in --help --version; do
+    "$TLC" $flag >/dev/full 2>"$WORK/.err"; rc=$?
+    if [ "$rc" -eq 3 ]; then pass "$flag to a full stdout (exit 3)"; else fail "$flag to /dev/full: expected exit 3, got $rc"; fi
+  done
+fi
 expect_exit 0 "--version" --version
 if grep -qE '^tlc [0-9]+\.[0-9]+' <<<"$out"; then pass "--version starts with 'tlc X.Y'"; else fail "--version first line" "$out"; fi
 expect_text "$out" "LLVM 19" "--version names LLVM"

@@ -281,12 +281,14 @@ int main(int argc, char** argv) {
   if (!argumentError.empty()) return usageError(argumentError);
   // --help and --version win over anything else on the line, even mistakes.
   for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "-h" || args[i] == "--help") {
-      printHelp();
-      return tlc::kExitSuccess;
-    }
-    if (args[i] == "--version") {
-      printVersion();
+    const bool help = args[i] == "-h" || args[i] == "--help";
+    if (help || args[i] == "--version") {
+      help ? printHelp() : printVersion();
+      std::cout.flush();
+      if (!std::cout) {  // e.g. stdout is a full disk: as for any output, exit 3
+        std::cerr << "tlc: error: cannot write the " << (help ? "help" : "version") << " to stdout\n";
+        return tlc::kExitEnvironment;
+      }
       return tlc::kExitSuccess;
     }
   }
