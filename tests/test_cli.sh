@@ -274,6 +274,11 @@ if command -v readelf >/dev/null; then
   if readelf -S li/a.cubin | grep -q "\.nv_debug_line_sass\|\.debug_line" && ! readelf -S li/plain.cubin | grep -q "\.debug_line"; then
     pass "-lineinfo: the cubin has a line section"; else fail "-lineinfo: no line section" "$(readelf -S li/a.cubin | grep -i debug)"; fi
 fi
+cp k.tl 'li/q"uote.tl'
+expect_exit 2 "-lineinfo with a quote in the input's name" 'li/q"uote.tl' -lineinfo -o li/q.cubin
+expect_text "$err" "-lineinfo: the input's name cannot be written in PTX's .file" "-lineinfo with a quote: says why"
+cp k.tl 'li/back\slash.tl'
+expect_exit 0 "-lineinfo with a backslash in the input's name" 'li/back\slash.tl' -lineinfo -o li/bs.cubin
 expect_exit 0 "-lineinfo with two architectures" k.tl -lineinfo --arch=sm_80,sm_90a -o li/multi.cubin
 if grep -qa "k.tl" li/multi.sm_90a.cubin; then pass "-lineinfo: every architecture's cubin"; else fail "-lineinfo: the second cubin has no line table"; fi
 

@@ -120,6 +120,15 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     error = "-MF - : the dependency file goes to a file";
     return std::nullopt;
   }
+  // PTX strings have no escape for a quote (ptxas stops at it) and no place for a
+  // line break, so -lineinfo's `.file "NAME"` cannot name such a file.
+  if (options.lineInfo && std::any_of(options.inputPath.begin(), options.inputPath.end(), [](char c) {
+        return c == '"' || (unsigned char)c < 0x20 || c == 0x7f;
+      })) {
+    error = "-lineinfo: the input's name cannot be written in PTX's .file \"...\" (it holds a quote or a control "
+            "character): rename the file, or compile without -lineinfo";
+    return std::nullopt;
+  }
   for (Stage s : plan.stages)
     if (s != Stage::Cubin && s != Stage::Header && s != Stage::Source) plan.textStages.push_back(s);
 
