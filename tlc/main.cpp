@@ -53,7 +53,8 @@ Output:
                          source  with header: a .h + .c pair instead (the
                                  .c, beside the header, holds the cubin
                                  and the definitions)
-                       several text stages print in pipeline order
+                       several text stages print in pipeline order (a header
+                       to -o goes alone: it is a file of its own)
   --prefix NAME        name the header's C symbols NAME_load, NAME_last_error,
                        NAME_<kernel>_launch, ... (default: the input's stem for
                        the module's symbols, none for the kernels' functions)
