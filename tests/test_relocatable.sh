@@ -8,11 +8,11 @@
 #   - the tarball's tlc, run from a copy of the unpacked tree with an empty
 #     environment, compiles an example to PTX without any CUDA (CUDA_HOME naming an
 #     empty directory), fails for a cubin there with exit 3 and a message naming
-#     CUDA_HOME, and with CUDA_HOME at the real toolkit writes the same cubin as the
-#     build tree's tlc;
+#     CUDA_HOME, and with CUDA_HOME at the real toolkit (or unset: /usr/local/cuda)
+#     writes the same cubin as the build tree's tlc;
 #   - where user namespaces are allowed (unshare), the same again with the build
 #     dependencies hidden: libLLVM, libantlr4-runtime and /usr/local/cuda mounted
-#     away, so nothing can be found by accident.
+#     away, so nothing can be found by accident (no CUDA_HOME is then exit 3 too).
 #
 # Usage: tests/test_relocatable.sh path/to/tlc-build-dir [repo-root]
 # (Internally, `--hidden WORK` reruns the last checks inside a mount namespace.)
@@ -27,8 +27,14 @@ pass() { checks=$((checks + 1)); echo "PASS $1"; }
 fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    | /' <<<"$2"; }
 finish() { echo; echo "$((checks - failures)) of $checks relocatable checks passed"; [ "$failures" -eq 0 ]; exit $?; }
 
-# run_clean CUDA_HOME-VALUE ARGS...: the copied tlc with nothing of the caller's environment.
-run_clean() { local cuda_home=$1; shift; (cd "$WORK/out" && env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= CUDA_HOME="$cuda_home" "$TLC" "$@"); }
+# run_clean CUDA_HOME-VALUE ARGS...: the copied tlc with nothing of the caller's
+# environment; CUDA_HOME unset for the value "-".
+run_clean() {
+  local cuda_home=$1; shift
+  local env=(env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH=)
+  [ "$cuda_home" != - ] && env+=(CUDA_HOME="$cuda_home")
+  (cd "$WORK/out" && "${env[@]}" "$TLC" "$@")
+}
 
 # The checks of a copied tlc that can reach no CUDA but the one CUDA_HOME names.
 clean_checks() {
@@ -48,6 +54,16 @@ clean_checks() {
   if [ $? -eq 0 ] && cmp -s "$WORK/out/k.cubin" "$WORK/expected/k.cubin" && cmp -s "$WORK/out/k.h" "$WORK/expected/k.h"; then
     pass "$where: CUDA_HOME=$cuda: the same cubin and header as the build tree's tlc"
   else fail "$where: CUDA_HOME=$cuda: cubin" "$out"; fi
+  rm -f "$WORK/out/k.cubin" "$WORK/out/k.h"
+  # Without CUDA_HOME: /usr/local/cuda (hidden in the namespace: then exit 3 again).
+  out=$(run_clean - k.tl -o k.cubin 2>&1); rc=$?
+  if [ "$where" = hidden ]; then
+    [ $rc -eq 3 ] && grep -q "cannot load libnvJitLink" <<<"$out" && pass "$where: no CUDA_HOME, no /usr/local/cuda: exit 3" \
+      || fail "$where: no CUDA_HOME, no /usr/local/cuda (exit $rc)" "$out"
+  else
+    [ $rc -eq 0 ] && cmp -s "$WORK/out/k.cubin" "$WORK/expected/k.cubin" && pass "$where: no CUDA_HOME: /usr/local/cuda's nvJitLink" \
+      || fail "$where: no CUDA_HOME (exit $rc)" "$out"
+  fi
   rm -f "$WORK/out/k.cubin" "$WORK/out/k.h"
 }
 
