@@ -6,9 +6,18 @@
 // (same ELF flags, same code), so the result is what `ptxas -arch=...` gives.
 // nvJitLink compiles the PTX inside nvJitLinkAddData: syntax and resource errors
 // are reported there (NVJITLINK_ERROR_PTX_COMPILE), not by nvJitLinkComplete.
+//
+// libnvJitLink is loaded at run time (dlopen), from the CUDA toolkit found then, not
+// linked: tlc runs (up to --emit=ptx) on a machine without CUDA, and one binary works
+// with the toolkit wherever it is installed. Only its types come from nvJitLink.h.
+#define NVJITLINK_NO_INLINE  // no inline wrappers: they would call the library directly
+#include <dlfcn.h>
+#include <unistd.h>
 #include <nvJitLink.h>
 
+#include <cstdlib>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backend/Backend.h"
@@ -33,16 +42,102 @@ const char* resultName(nvJitLinkResult result) {
   }
 }
 
+#ifndef TLC_NVJITLINK_SONAME
+#define TLC_NVJITLINK_SONAME "libnvJitLink.so.13"
+#endif
+
+// The entry points tlc uses, by their unversioned names (exported by every
+// libnvJitLink since CUDA 12.0).
+struct NvJitLinkApi {
+  nvJitLinkResult (*create)(nvJitLinkHandle*, uint32_t, const char**);
+  nvJitLinkResult (*destroy)(nvJitLinkHandle*);
+  nvJitLinkResult (*addData)(nvJitLinkHandle, nvJitLinkInputType, const void*, size_t, const char*);
+  nvJitLinkResult (*complete)(nvJitLinkHandle);
+  nvJitLinkResult (*getLinkedCubinSize)(nvJitLinkHandle, size_t*);
+  nvJitLinkResult (*getLinkedCubin)(nvJitLinkHandle, void*);
+  nvJitLinkResult (*getErrorLogSize)(nvJitLinkHandle, size_t*);
+  nvJitLinkResult (*getErrorLog)(nvJitLinkHandle, char*);
+  nvJitLinkResult (*getInfoLogSize)(nvJitLinkHandle, size_t*);
+  nvJitLinkResult (*getInfoLog)(nvJitLinkHandle, char*);
+};
+
+// Where libnvJitLink is looked for, in order: with CUDA_HOME set, that toolkit only
+// (a CUDA_HOME without it is a mistake to report, not to paper over with another
+// toolkit); else /usr/local/cuda, then the dynamic loader's own search
+// (LD_LIBRARY_PATH, the ld.so cache: a distribution's package), named "" here.
+std::vector<std::string> nvJitLinkDirectories() {
+  const char* cudaHome = std::getenv("CUDA_HOME");
+  bool fromCudaHome = cudaHome && *cudaHome;
+  std::string root = fromCudaHome ? cudaHome : "/usr/local/cuda";
+#if defined(__aarch64__)
+  const char* targetLib = "/targets/sbsa-linux/lib";
+#else
+  const char* targetLib = "/targets/x86_64-linux/lib";
+#endif
+  std::vector<std::string> dirs = {root + "/lib64", root + "/lib", root + targetLib};
+  if (!fromCudaHome) dirs.push_back("");
+  return dirs;
+}
+
+// Loads libnvJitLink once; null (and `error` set) when it or an entry point is missing.
+const NvJitLinkApi* loadNvJitLink(std::string& error) {
+  static std::string loadError;
+  static const NvJitLinkApi* api = []() -> const NvJitLinkApi* {
+    const std::string advice = ": set CUDA_HOME to a CUDA toolkit (12.0 or newer)";
+    void* library = nullptr;
+    std::string searched, rejected;
+    for (const std::string& dir : nvJitLinkDirectories()) {
+      for (const char* name : {TLC_NVJITLINK_SONAME, "libnvJitLink.so"}) {
+        std::string path = dir.empty() ? name : dir + "/" + name;
+        library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (library) break;
+        // A file that is there but does not load (another architecture, a broken
+        // copy) is worth naming; a missing one is the common case.
+        const char* why = dlerror();
+        if (!dir.empty() && access(path.c_str(), F_OK) == 0 && rejected.empty() && why) rejected = why;
+      }
+      if (library) break;
+      searched += (searched.empty() ? "" : ", ") + (dir.empty() ? std::string("the loader's path") : dir);
+    }
+    if (!library) {
+      const char* cudaHome = std::getenv("CUDA_HOME");
+      loadError = std::string("cannot load libnvJitLink (") +
+                  (cudaHome && *cudaHome ? "CUDA_HOME=" + std::string(cudaHome) + "; " : std::string()) +
+                  "searched " + searched + (rejected.empty() ? "" : "; " + rejected) + ")" + advice;
+      return nullptr;
+    }
+    static NvJitLinkApi loaded;
+    auto bind = [&](auto& slot, const char* name) {
+      void* symbol = dlsym(library, name);
+      if (!symbol && loadError.empty()) loadError = std::string("cannot load libnvJitLink: it has no ") + name + advice;
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(symbol);
+    };
+    bind(loaded.create, "nvJitLinkCreate");
+    bind(loaded.destroy, "nvJitLinkDestroy");
+    bind(loaded.addData, "nvJitLinkAddData");
+    bind(loaded.complete, "nvJitLinkComplete");
+    bind(loaded.getLinkedCubinSize, "nvJitLinkGetLinkedCubinSize");
+    bind(loaded.getLinkedCubin, "nvJitLinkGetLinkedCubin");
+    bind(loaded.getErrorLogSize, "nvJitLinkGetErrorLogSize");
+    bind(loaded.getErrorLog, "nvJitLinkGetErrorLog");
+    bind(loaded.getInfoLogSize, "nvJitLinkGetInfoLogSize");
+    bind(loaded.getInfoLog, "nvJitLinkGetInfoLog");
+    return loadError.empty() ? &loaded : nullptr;
+  }();
+  error = loadError;
+  return api;
+}
+
 // Owns one nvJitLink handle; the log getters need it alive.
 class JitLinkSession {
  public:
-  explicit JitLinkSession(const std::vector<std::string>& options) {
+  JitLinkSession(const NvJitLinkApi& api, const std::vector<std::string>& options) : api_(api) {
     std::vector<const char*> argv;
     for (const std::string& option : options) argv.push_back(option.c_str());
-    created_ = nvJitLinkCreate(&handle_, (uint32_t)argv.size(), argv.data());
+    created_ = api_.create(&handle_, (uint32_t)argv.size(), argv.data());
   }
   ~JitLinkSession() {
-    if (created_ == NVJITLINK_SUCCESS) nvJitLinkDestroy(&handle_);
+    if (created_ == NVJITLINK_SUCCESS) api_.destroy(&handle_);
   }
   JitLinkSession(const JitLinkSession&) = delete;
   JitLinkSession& operator=(const JitLinkSession&) = delete;
@@ -52,22 +147,23 @@ class JitLinkSession {
 
   std::string infoLog() const {
     size_t size = 0;
-    if (nvJitLinkGetInfoLogSize(handle_, &size) != NVJITLINK_SUCCESS || size == 0) return {};
+    if (api_.getInfoLogSize(handle_, &size) != NVJITLINK_SUCCESS || size == 0) return {};
     std::string log(size, '\0');
-    if (nvJitLinkGetInfoLog(handle_, log.data()) != NVJITLINK_SUCCESS) return {};
+    if (api_.getInfoLog(handle_, log.data()) != NVJITLINK_SUCCESS) return {};
     return log;
   }
 
   std::string errorLog() const {
     size_t size = 0;
-    if (nvJitLinkGetErrorLogSize(handle_, &size) != NVJITLINK_SUCCESS || size == 0) return {};
+    if (api_.getErrorLogSize(handle_, &size) != NVJITLINK_SUCCESS || size == 0) return {};
     std::string log(size, '\0');
-    if (nvJitLinkGetErrorLog(handle_, log.data()) != NVJITLINK_SUCCESS) return {};
+    if (api_.getErrorLog(handle_, log.data()) != NVJITLINK_SUCCESS) return {};
     while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
     return log;
   }
 
  private:
+  const NvJitLinkApi& api_;
   nvJitLinkHandle handle_ = nullptr;
   nvJitLinkResult created_ = NVJITLINK_ERROR_INTERNAL;
 };
@@ -107,10 +203,16 @@ std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const 
                                                   DiagnosticEngine& diags) {
   // nvJitLink accepts only -O0 and -O3 (-O1/-O2 are "unrecognized option").
   std::string optimize = target.optLevel <= 0 ? "-O0" : "-O3";
+  std::string loadError;
+  const NvJitLinkApi* api = loadNvJitLink(loadError);
+  if (!api) {
+    diags.fatal(loadError);
+    return std::nullopt;
+  }
   std::vector<std::string> linkOptions{"-arch=" + target.arch, optimize, "-verbose"};
   // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
   if (target.lineInfo) linkOptions.push_back("-lineinfo");
-  JitLinkSession session(linkOptions);
+  JitLinkSession session(*api, linkOptions);
   if (session.created() != NVJITLINK_SUCCESS) {
     diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target.arch + " " + optimize + " (" +
                 resultName(session.created()) + ")");
@@ -124,16 +226,16 @@ std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const 
     return std::nullopt;
   };
   // The PTX is passed with its size; nvJitLink does not need a terminating NUL.
-  nvJitLinkResult result = nvJitLinkAddData(session.handle(), NVJITLINK_INPUT_PTX, ptx.data(),
+  nvJitLinkResult result = api->addData(session.handle(), NVJITLINK_INPUT_PTX, ptx.data(),
                                             ptx.size(), "tlc.ptx");
   if (result != NVJITLINK_SUCCESS) return fail("compiling PTX", result);
-  result = nvJitLinkComplete(session.handle());
+  result = api->complete(session.handle());
   if (result != NVJITLINK_SUCCESS) return fail("linking", result);
   size_t size = 0;
-  result = nvJitLinkGetLinkedCubinSize(session.handle(), &size);
+  result = api->getLinkedCubinSize(session.handle(), &size);
   if (result != NVJITLINK_SUCCESS) return fail("reading the cubin size", result);
   std::vector<uint8_t> cubin(size);
-  result = nvJitLinkGetLinkedCubin(session.handle(), cubin.data());
+  result = api->getLinkedCubin(session.handle(), cubin.data());
   if (result != NVJITLINK_SUCCESS) return fail("reading the cubin", result);
   reportResourceUsage(session.infoLog(), diags);
   return cubin;
