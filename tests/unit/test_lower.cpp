@@ -7,6 +7,7 @@
 #include "ir/IR.h"
 #include "ir/Rewrite.h"
 #include "lower/ChooseCopyPaths.h"
+#include "lower/copy/BulkDsmem.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
 #include "lower/Lower.h"
