@@ -23,8 +23,6 @@
 #include "ir/IR.h"
 #include "ir/Target.h"
 #include "support/Diagnostics.h"
-#include "lower/copy/BulkDsmem.h"
-#include "lower/copy/TmaConstraints.h"
 
 namespace tlc {
 
