@@ -15,17 +15,29 @@ using namespace ir;
 
 namespace {
 
+// The micro-block plan for the tiles' final layouts (LayoutSharedTiles chose the
+// destination's swizzle from it).
+struct TransposeCopyPlan : CopyPlan {
+  TransposeCopyPlan(const char* name, TransposePlan p) : CopyPlan(name), plan(p) {}
+  TransposePlan plan;
+};
+
 class Transpose final : public CopyStrategy {
  public:
   const char* name() const override { return "Transpose"; }
   const char* label() const override { return ""; }
   bool considers(const CopyOp& c) const override { return c.transpose; }
   std::string obstacle(const CopyOp&, const CopySite&) const override { return ""; }
+  std::shared_ptr<const CopyPlan> plan(const CopyOp& c, const CopySite& site, std::string&) const override {
+    const Buffer& src = *c.src.buffer;
+    return std::make_shared<TransposeCopyPlan>(
+        name(), planTranspose(src.dtype, c.src.extents, site.kernel.threads, transposeVecLimit(src, *c.dst.buffer)));
+  }
   CopyPath path(const CopyOp&, const CopySite&) const override { return CopyPath::Simt; }
   StmtRef lower(const CopyOp& c, CopyLowering& L) const override {
     const Buffer& src = *c.src.buffer;
     const Buffer& dst = *c.dst.buffer;
-    auto plan = planTranspose(src.dtype, c.src.extents, L.kernel.threads, transposeVecLimit(src, dst));
+    const TransposePlan& plan = static_cast<const TransposeCopyPlan&>(*c.plan).plan;
     int v = plan.vec;
     size_t rank = c.src.extents.size();
     auto regs = std::make_shared<Buffer>();
