@@ -236,6 +236,10 @@ struct Buffer {
   // Shared, isBarrier: a user barrier from `alloc_barrier(n)`: its arrival count. Lowering
   // initialises it once at kernel entry (one thread, then a fence and a block barrier).
   int64_t barrierArrivals = 0;
+  // Shared, isBarrier: the automatic mbarriers of the kernel's TMA loads, one per
+  // load or per stage of a pipelined load's ring (AllocateCopyBarriers); lowering
+  // initialises each with one arrival.
+  bool copyBarriers = false;
   // Global: what a predicated-off read returns (`annotate_safe_value`), a constant of
   // `dtype`; null = 0. Only a non-zero value is recorded.
   ExprRef safeValue;
@@ -393,6 +397,15 @@ struct Im2col {
   ExprRef outH, outW;          // Int32: OH and OW, from the image's H and W
   std::string opName = "im2col";  // or the deprecated "c2d_im2col"
 };
+// How ChooseCopyPaths decided to carry out a copy: the strategy's name (one of
+// lower/copy's ordered list) and, in a derived struct, whatever that strategy
+// planned (a TMA copy's assumptions, a bulk DSMEM copy's runs). Immutable once
+// made: the copies of a CopyOp share it.
+struct CopyPlan {
+  explicit CopyPlan(std::string s) : strategy(std::move(s)) {}
+  virtual ~CopyPlan() = default;
+  std::string strategy;  // "TmaLoad", "CpAsync", ...
+};
 struct CopyOp : StmtNode {
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
   // After sema: the non-unit extents of both sides agree, in order; except for an
@@ -411,6 +424,11 @@ struct CopyOp : StmtNode {
   ExprRef dstBlock;
   CopyPath path = CopyPath::Undecided;
   std::string pathReason;  // why not TMA, when it is not (for --remarks)
+  std::shared_ptr<const CopyPlan> plan;  // set by ChooseCopyPaths, with `path`
+  // Set by AllocateCopyBarriers on an automatic TMA load: the kernel's copyBarriers
+  // buffer and the index of this copy's barrier in it (of its ring's first one).
+  BufferRef mbarriers;
+  int mbarrierIndex = -1;
   // Set by PipelineLoops on a TMA load split in two: the issue runs iterations
   // ahead, the wait where the copy stood. Both name the ring of mbarriers that
   // serves the copy's ring of tiles, the stage (an index into both rings) and, for

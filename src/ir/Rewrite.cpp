@@ -125,6 +125,9 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       out->transpose = c.transpose;
       out->path = c.path;
       out->pathReason = c.pathReason;
+      out->plan = c.plan;
+      out->mbarriers = c.mbarriers;
+      out->mbarrierIndex = c.mbarrierIndex;
       out->part = c.part;
       out->ring = c.ring;
       out->ringSize = c.ringSize;

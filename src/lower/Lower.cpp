@@ -6,11 +6,13 @@
 //   0. PackFloat4           float4_e2m1fn buffers -> uint8 byte twins (nibble accesses)
 //   1. LayoutFragments      how each fragment spreads over the threads
 //      LayoutSharedTiles    where each shared tile's elements sit (transpose swizzles)
-//   2. ChooseCopyPaths      TMA load / TMA store / SIMT for each copy
+//   2. ChooseCopyPaths      each copy's strategy (lower/copy/: TMA, cp.async, SIMT, ...)
+//                           and its plan, from an ordered list, for the target
 //   3. PipelineLoops        Pipelined loops: TMA loads issued stages ahead
-//   4. PlanSharedMemory     byte offsets of the shared tiles
+//      AllocateCopyBarriers the automatic mbarriers of the TMA loads
+//   4. PlanSharedMemory     byte offsets of every shared allocation; the target's limit
 //   5. InsertBarriers       block barriers and async-proxy fences for shared memory
-//   6. LowerTileOps         copies / Parallel / fill -> TMA or partitioned, vectorized loops
+//   6. LowerTileOps         copies (by their strategies) / Parallel / fill -> loops
 //   7. FlattenBufferAccess  multi-dimensional indices -> element offsets
 //   8. verifyLoopIR         the loop-IR invariants hold
 #include "lower/Lower.h"
@@ -20,6 +22,7 @@
 #include <map>
 
 #include "ir/Rewrite.h"
+#include "lower/AllocateCopyBarriers.h"
 #include "lower/ChooseCopyPaths.h"
 #include "lower/FlattenBufferAccess.h"
 #include "lower/InsertBarriers.h"
@@ -117,8 +120,9 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   paths.target = target;
   paths.allowTma = allowAssumptions;
   if (!chooseCopyPaths(k, paths, diags)) return std::nullopt;
-  pipelineLoops(k, notes);
-  if (!planSharedMemory(k, diags)) return std::nullopt;
+  pipelineLoops(k, target, notes);
+  allocateCopyBarriers(k);
+  if (!planSharedMemory(k, target, diags)) return std::nullopt;
   insertBarriers(k);
   TileOpLoweringOptions options;
   options.target = target;

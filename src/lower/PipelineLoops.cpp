@@ -64,12 +64,14 @@ void forEachRegion(const StmtRef& s, const std::function<void(Region&)>& f) {
 
 class Pipeliner {
  public:
-  Pipeliner(Kernel& kernel, std::vector<CopyLoweringNote>& notes) : kernel_(kernel), notes_(notes) {}
+  Pipeliner(Kernel& kernel, const Target& target, std::vector<CopyLoweringNote>& notes)
+      : kernel_(kernel), target_(target), notes_(notes) {}
 
   void run() { kernel_.body = stmt(kernel_.body); }
 
  private:
   Kernel& kernel_;
+  const Target& target_;
   std::vector<CopyLoweringNote>& notes_;
   int rings_ = 0;
 
@@ -134,7 +136,12 @@ class Pipeliner {
     std::set<const VarNode*> bodyVars;
     declaredVars(loop.body, bodyVars);
     std::set<const Buffer*> outside = accessedOutside(loopRef.get());
-    std::string whyNot = "its body has no TMA load of a shared tile";
+    // The ring is filled by TMA loads only: without TMA a Pipelined loop's loads run
+    // where they stand (cp.async or SIMT, ChooseCopyPaths), un-pipelined.
+    std::string whyNot = target_.has(TargetFeature::Tma)
+                             ? "its body has no TMA load of a shared tile"
+                             : "its loads run un-pipelined where they stand, since the ring of tiles is filled by TMA "
+                               "loads and " + target_.lacks(TargetFeature::Tma);
     std::vector<size_t> candidates;
     for (size_t i = 0; i < body.size(); ++i) {
       if (body[i]->kind != StmtKind::Copy) continue;
@@ -238,8 +245,8 @@ class Pipeliner {
 
 }  // namespace
 
-void pipelineLoops(Kernel& kernel, std::vector<CopyLoweringNote>& notes) {
-  Pipeliner(kernel, notes).run();
+void pipelineLoops(Kernel& kernel, const Target& target, std::vector<CopyLoweringNote>& notes) {
+  Pipeliner(kernel, target, notes).run();
 }
 
 }  // namespace tlc

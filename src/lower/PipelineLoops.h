@@ -11,16 +11,18 @@
 // own stage (parity (k / S) % 2), and every other access to T reads stage k % S.
 // So the loop's work overlaps S-1 loads in flight; the barrier InsertBarriers puts
 // before each issue keeps a stage from being refilled while it is still read.
-// A loop that cannot be pipelined stays serial and says why (for --remarks).
+// A loop that cannot be pipelined stays serial and says why (for --remarks); on a
+// target without TMA (`target`) no loop is, and the remark says so.
 #pragma once
 
 #include <vector>
 
 #include "ir/IR.h"
+#include "ir/Target.h"
 #include "lower/LowerTileOps.h"
 
 namespace tlc {
 
-void pipelineLoops(ir::Kernel& kernel, std::vector<CopyLoweringNote>& notes);
+void pipelineLoops(ir::Kernel& kernel, const Target& target, std::vector<CopyLoweringNote>& notes);
 
 }  // namespace tlc

@@ -5,7 +5,7 @@ namespace tlc {
 
 using namespace ir;
 
-bool planSharedMemory(Kernel& kernel, DiagnosticEngine& diags) {
+bool planSharedMemory(Kernel& kernel, const Target& target, DiagnosticEngine& diags) {
   constexpr int64_t kAlign = 1024;
   int64_t offset = 0;
   for (const auto& b : kernel.allocations) {
@@ -23,12 +23,19 @@ bool planSharedMemory(Kernel& kernel, DiagnosticEngine& diags) {
     offset += bytes;
   }
   kernel.dynamicSharedBytes = offset;
-  if (offset > kMaxDynamicSharedBytes) {
+  const int64_t limit = target.maxSharedBytesPerBlock();
+  if (offset > limit) {
     diags.error(kernel.range, "kernel '" + kernel.sourceName + "' needs " + std::to_string(offset) +
-                                  " bytes of shared memory; a block may use at most " +
-                                  std::to_string(kMaxDynamicSharedBytes));
-    for (const auto& b : kernel.allocations)
-      if (b->scope == MemScope::Shared) diags.note(b->declRange, "'" + b->name + "' declared here");
+                                  " bytes of shared memory; a block may use at most " + std::to_string(limit) +
+                                  (target.arch() == Target::hopper().arch() ? "" : " on " + target.arch()));
+    for (const auto& b : kernel.allocations) {
+      if (b->scope != MemScope::Shared) continue;
+      if (b->copyBarriers)
+        diags.note(kernel.range, std::to_string(8 * *asConstInt(b->shape[0])) +
+                                     " bytes of them are the mbarriers of the kernel's TMA loads");
+      else
+        diags.note(b->declRange, "'" + b->name + "' declared here");
+    }
     return false;
   }
   return true;

@@ -2,18 +2,19 @@
 //
 // Before: Shared buffers have no offset. After: each has a byte offset, aligned to
 // 1024 bytes (the alignment the 128-byte TMA swizzle needs, so later layouts never
-// move a tile), and the kernel's dynamicSharedBytes is their total. A total beyond
-// what one block may use is an error at the kernel.
+// move a tile; mbarrier arrays 8 bytes), and the kernel's dynamicSharedBytes is
+// their total. Every pass that adds shared memory (PipelineLoops' rings,
+// AllocateCopyBarriers' mbarriers) runs before it: later passes add none. A total
+// beyond what one block may use on the target is an error at the kernel.
 #pragma once
 
 #include "ir/IR.h"
+#include "ir/Target.h"
 #include "support/Diagnostics.h"
 
 namespace tlc {
 
-// The most dynamic shared memory one block may use on sm_90 (227 KB).
-constexpr int64_t kMaxDynamicSharedBytes = 232448;
-
-bool planSharedMemory(ir::Kernel& kernel, DiagnosticEngine& diags);
+// Returns false after reporting an error (more than target.maxSharedBytesPerBlock()).
+bool planSharedMemory(ir::Kernel& kernel, const Target& target, DiagnosticEngine& diags);
 
 }  // namespace tlc

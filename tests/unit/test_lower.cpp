@@ -2,11 +2,16 @@
 #include <doctest/doctest.h>
 
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "ir/IR.h"
 #include "ir/Rewrite.h"
 #include "lower/ChooseCopyPaths.h"
+#include "lower/copy/BulkDsmem.h"
+#include "lower/copy/CopyStrategy.h"
+#include "lower/AllocateCopyBarriers.h"
+#include "lower/PlanSharedMemory.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
 #include "lower/Lower.h"
@@ -88,6 +93,56 @@ TEST_CASE("folding builders and known multiples") {
   CHECK(knownMultiple(n) == 1);
   CHECK(constantDifference(add(mul(n, intImm(32)), intImm(32)), mul(n, intImm(32))) == 32);
   CHECK_FALSE(constantDifference(n, intImm(0)).has_value());
+}
+
+TEST_CASE("copy strategies: one name each, SIMT last, the choice recorded with the target's reason") {
+  std::set<std::string> names;
+  for (const CopyStrategy* s : copyStrategies()) CHECK(names.insert(s->name()).second);
+  CHECK(std::string(copyStrategies().back()->name()) == "Simt");
+  CHECK(std::string(copyStrategyNamed("CpAsync").name()) == "CpAsync");
+
+  DiagnosticEngine diags(std::cerr);
+  SUBCASE("sm_90a: an unpipelined load is cp.async (measured faster), the store SIMT") {
+    TileCopy t;
+    REQUIRE(chooseCopyPaths(t.kernel, {}, diags));
+    const auto& stmts = t.kernel.body->as<SeqStmt>().stmts;
+    const auto& load = stmts[0]->as<CopyOp>();
+    const auto& store = stmts[1]->as<CopyOp>();
+    REQUIRE(load.plan);
+    CHECK(load.plan->strategy == "CpAsync");
+    CHECK(load.path == CopyPath::CpAsync);
+    CHECK(load.pathReason == "TMA not used: cp.async measured faster for a load that is not pipelined");
+    CHECK(store.plan->strategy == "Simt");
+    CHECK(store.pathReason == "TMA not used: 16-byte stores measured faster than a TMA store");
+  }
+  SUBCASE("prefer_instruction=\"tma\": TMA on sm_90a; on sm_80 cp.async, no error, the reason names sm_80") {
+    TileCopy t;
+    auto& load = t.kernel.body->as<SeqStmt>().stmts[0]->as<CopyOp>();
+    load.options.prefer = PreferInstruction::Tma;
+    TileCopy u;
+    auto& load80 = u.kernel.body->as<SeqStmt>().stmts[0]->as<CopyOp>();
+    load80.options.prefer = PreferInstruction::Tma;
+    REQUIRE(chooseCopyPaths(t.kernel, {}, diags));
+    CHECK(load.plan->strategy == "TmaLoad");
+    CopyPathOptions sm80;
+    sm80.target = *Target::fromArch("sm_80");
+    REQUIRE(chooseCopyPaths(u.kernel, sm80, diags));
+    CHECK(load80.plan->strategy == "CpAsync");
+    CHECK(load80.pathReason == "TMA not used: " + sm80.target.lacks(TargetFeature::Tma));
+    CHECK_FALSE(diags.hasErrors());
+  }
+  SUBCASE("the automatic mbarrier is allocated before PlanSharedMemory, which counts it") {
+    TileCopy t;
+    auto& load = t.kernel.body->as<SeqStmt>().stmts[0]->as<CopyOp>();
+    load.options.prefer = PreferInstruction::Tma;
+    REQUIRE(chooseCopyPaths(t.kernel, {}, diags));
+    allocateCopyBarriers(t.kernel);
+    REQUIRE(load.mbarriers);
+    CHECK(load.mbarrierIndex == 0);
+    REQUIRE(planSharedMemory(t.kernel, Target::hopper(), diags));
+    CHECK(load.mbarriers->sharedOffset == 128 * 128 * 2);
+    CHECK(t.kernel.dynamicSharedBytes == 128 * 128 * 2 + 8);
+  }
 }
 
 TEST_CASE("vector width choice") {

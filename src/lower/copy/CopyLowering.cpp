@@ -1,0 +1,555 @@
+// CopyLowering: see the header.
+#include "lower/copy/CopyLowering.h"
+
+#include <algorithm>
+
+#include "ir/Rewrite.h"
+#include "lower/LayoutFragments.h"
+
+namespace tlc {
+
+using namespace ir;
+
+void CopyLowering::fail(SourceRange r, const std::string& msg) {
+  diags.error(r, msg);
+  throw LoweringFailed{};
+}
+
+// ------------------------------------------------ assumptions and widths
+
+bool CopyLowering::provablyMultiple(const ExprRef& e, int64_t m, AssumptionMap& need) const {
+  return tlc::provablyMultiple(kernel, options.allowAssumptions, e, m, need);
+}
+
+void CopyLowering::commit(const AssumptionMap& need) {
+  for (const auto& [v, m] : need) assumed_[v] = std::max(assumed_[v], m);
+}
+
+std::vector<Assumption> CopyLowering::assumptions() const {
+  std::vector<Assumption> out;
+  for (const auto& [var, multiple] : inParamOrder(kernel, assumed_)) out.push_back(Assumption{var, multiple});
+  return out;
+}
+
+void CopyLowering::describeAssumptions(std::ostringstream& os, const AssumptionMap& need) const {
+  tlc::describeAssumptions(os, kernel, need);
+}
+
+// Whether `width` elements at a time work for this side of a tile operation whose
+// innermost loop dimension walks buffer axis `innerAxis` (-1: none).
+bool CopyLowering::widthWorks(const Region& r, int innerAxis, int width, AssumptionMap& need) const {
+  if (width == 1) return true;
+  const Buffer& b = *r.buffer;
+  int rank = (int)b.shape.size();
+  if (innerAxis != rank - 1) return false;
+  auto innerStride = asConstInt(b.strides.back());
+  if (!innerStride || *innerStride != 1) return false;
+  if (r.extents.back() % width != 0) return false;
+  // A swizzled tile keeps pieces of `unit` elements contiguous, nothing longer.
+  if (b.scope == MemScope::Shared && b.sharedLayout.permutesPieces() && width > b.sharedLayout.unit) return false;
+  auto trial = need;
+  if (!provablyMultiple(r.mins.back(), width, trial)) return false;
+  if (b.elemOffset && !provablyMultiple(b.elemOffset, width, trial)) return false;
+  // A group either lies wholly inside the tensor or wholly outside it.
+  if (b.scope == MemScope::Global && !provablyMultiple(b.shape.back(), width, trial)) return false;
+  for (int a = rank - 2; a >= 0; --a)
+    if (!provablyMultiple(b.strides[a], width, trial)) return false;
+  if (b.scope == MemScope::Global) {
+    int64_t bytes = (int64_t)width * bits(b.dtype) / 8;
+    if (!options.allowAssumptions) return false;  // a base pointer's alignment is a run-time fact
+    auto& slot = trial[b.data.get()];
+    slot = std::max(slot, bytes);
+  }
+  need = trial;
+  return true;
+}
+
+int CopyLowering::widestWorking(const Region& r, int innerAxis, int limit, AssumptionMap& need) const {
+  for (int w = limit; w > 1; w /= 2)
+    if (widthWorks(r, innerAxis, w, need)) return w;
+  return 1;
+}
+
+// The loop index of each dimension for element number `flat` of the tile.
+std::vector<ExprRef> CopyLowering::unflatten(const ExprRef& flat, const std::vector<int64_t>& extents) {
+  std::vector<ExprRef> idx(extents.size());
+  int64_t stride = 1;
+  for (size_t d = extents.size(); d-- > 0;) {
+    ExprRef q = floorDiv(flat, intImm(stride));
+    idx[d] = d == 0 ? q : floorMod(q, intImm(extents[d]));
+    stride *= extents[d];
+  }
+  return idx;
+}
+
+// Non-unit axes of a region, in order.
+std::vector<int> CopyLowering::loopAxes(const Region& r) {
+  std::vector<int> axes;
+  for (size_t a = 0; a < r.extents.size(); ++a)
+    if (r.extents[a] != 1) axes.push_back((int)a);
+  return axes;
+}
+
+std::vector<ExprRef> CopyLowering::sideIndices(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop) {
+  std::vector<ExprRef> idx = r.mins;
+  for (size_t d = 0; d < axes.size(); ++d) idx[axes[d]] = add(r.mins[axes[d]], loop[d]);
+  return idx;
+}
+
+// In-bounds test for a global side (upper bounds; region starts are non-negative).
+ExprRef CopyLowering::inBounds(const Region& r, const std::vector<ExprRef>& idx) {
+  if (r.buffer->scope != MemScope::Global) return nullptr;
+  ExprRef pred;
+  for (size_t a = 0; a < idx.size(); ++a) {
+    ExprRef c = lt(idx[a], r.buffer->shape[a]);
+    if (auto k = asConstInt(c); k && *k) continue;
+    pred = logicalAnd(pred, c);
+  }
+  return pred;
+}
+
+ExprRef CopyLowering::threadIndex() { return call(Builtin::ThreadIdx, {}, DType::Int32, 0); }
+
+// The loop over a thread's groups: for it in [0, iterations): body(it, access).
+StmtRef CopyLowering::partitionLoop(const Partition& p, SourceRange range, int64_t groups,
+                      const std::function<StmtRef(const ExprRef& it, const ExprRef& group)>& body) {
+  auto it = makeVar("it", DType::Int32);
+  ExprRef group = p.threads == 1 ? ExprRef(it) : add(mul(it, intImm(p.threads)), threadIndex());
+  StmtRef inner = body(it, group);
+  if (p.guard) inner = std::make_shared<IfStmt>(range, lt(group, intImm(groups)), inner, nullptr);
+  if (p.iterations == 1) return substitute(inner, VarMap{{it.get(), intImm(0)}});
+  return std::make_shared<ForStmt>(range, it, intImm(0), intImm(p.iterations),
+                                   p.unrolled ? ForKind::Unrolled : ForKind::Serial, inner);
+}
+
+Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool isFragment) const {
+  Partition p;
+  p.threads = threads;
+  p.vec = vec;
+  int64_t groups = numel / vec;
+  p.iterations = (groups + threads - 1) / threads;
+  p.guard = groups % threads != 0;
+  p.unrolled = isFragment || p.iterations <= 32;
+  return p;
+}
+// The tensor-map parameter for (tensor, box), created on first use.
+VarRef CopyLowering::tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes) {
+  for (const auto& p : kernel.params)
+    if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor && p.tensorMap->box == box &&
+        p.tensorMap->swizzleBytes == swizzleBytes)
+      return p.var;
+  std::string name = tensor->name + "_tmap";
+  int n = 0;
+  for (const auto& p : kernel.params)
+    if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor) ++n;
+  if (n) name += std::to_string(n);
+  Param p;
+  p.name = name;
+  p.kind = ParamKind::TensorMap;
+  p.var = makeVar(name, DType::Handle);
+  p.elementType = tensor->dtype;
+  p.tensorMap = std::make_shared<TensorMapInfo>();
+  p.tensorMap->tensor = tensor;
+  p.tensorMap->box = box;
+  p.tensorMap->swizzleBytes = swizzleBytes;
+  kernel.params.push_back(p);
+  tensorMaps.push_back(p.var);
+  return p.var;
+}
+
+// cp.async carries no L2 cache hint (the hinted form with a source size faulted on
+// the H100), so a copy's eviction_policy is said not to apply rather than dropped silently.
+std::string CopyLowering::withEvictionNotApplied(const std::string& why, const CopyOp& c) {
+  if (c.options.eviction == EvictionPolicy::Normal) return why;
+  std::string note = std::string("eviction_policy=\"") + evictionName(c.options.eviction) +
+                     "\" not applied: cp.async takes no L2 cache hint";
+  return why.empty() ? note : why + "; " + note;
+}
+
+int64_t CopyLowering::cacheHint(EvictionPolicy e) {
+  // Which L2 policy (the backend makes it with createpolicy) a copy's loads carry.
+  switch (e) {
+    case EvictionPolicy::First: return kCacheHintEvictFirst;
+    case EvictionPolicy::Last: return kCacheHintEvictLast;
+    case EvictionPolicy::Normal: break;
+  }
+  return 0;
+}
+
+
+StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
+  const Region& src = c.src;
+  const Region& dst = c.dst;
+  auto srcAxes = loopAxes(src), dstAxes = loopAxes(dst);
+  TileLoops loops;
+  for (int a : srcAxes) loops.extents.push_back(src.extents[a]);
+
+  if (loops.extents.empty()) {
+    // Two single elements: one store, executed by every thread (same value).
+    auto load = std::make_shared<LoadNode>(src.buffer, src.mins, src.buffer->dtype, 1);
+    load->predicate = inBounds(src, src.mins);
+    if (load->predicate) load->otherwise = src.buffer->safeValue;
+    auto st = std::make_shared<StoreStmt>(c.range, dst.buffer, dst.mins, cast(dst.buffer->dtype, load));
+    st->predicate = inBounds(dst, dst.mins);
+    if (src.buffer->scope == MemScope::Fragment || dst.buffer->scope == MemScope::Fragment)
+      fail(c.range, "not yet supported: a single-element copy to or from a fragment");
+    notes.push_back({c.range, copyName(c), "a single element store", ""});
+    return st;
+  }
+
+  bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
+  bool anyLocal = src.buffer->scope == MemScope::Local || dst.buffer->scope == MemScope::Local;
+  if ((srcFrag || dstFrag) && anyLocal) fail(c.range, "not yet supported: copies between a fragment and a local buffer");
+  // A loop_layout, or the one a fragment side follows, decides who copies what.
+  ThreadLayoutRef layout = c.options.layout;
+  for (const Region* r : {&src, &dst})
+    if (!layout && r->buffer->scope == MemScope::Fragment) layout = r->buffer->layout.custom;
+  if (layout) {
+    if (anyLocal) fail(c.range, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
+    return copyWithLayout(c, *layout, srcAxes, dstAxes);
+  }
+  int innerSrc = srcAxes.back(), innerDst = dstAxes.back();
+  int elemLimit = std::min(widestVector(src.buffer->dtype, 1 << 20), widestVector(dst.buffer->dtype, 1 << 20));
+  int64_t innerExtent = loops.extents.back();
+  int cw = c.options.coalescedWidth;
+  if (cw && innerExtent % cw != 0)
+    fail(c.range, "coalesced_width=" + std::to_string(cw) + " does not divide the copy's innermost extent " +
+                      std::to_string(innerExtent));
+
+  AssumptionMap need;
+  Partition p;
+  if (srcFrag || dstFrag) {
+    const Buffer& frag = srcFrag ? *src.buffer : *dst.buffer;
+    const Region& other = srcFrag ? dst : src;
+    int otherInner = srcFrag ? innerDst : innerSrc;
+    p = partitionFor(frag.layout.threads, frag.layout.vec, loops.numel(), true);
+    int limit = cw ? std::min(cw, p.vec) : p.vec;
+    p.width = (srcFrag && dstFrag) ? p.vec : widestWorking(other, otherInner, limit, need);
+    if (srcFrag && dstFrag && src.buffer->layout.vec != dst.buffer->layout.vec)
+      diags.internalError(c.range, "fragments copied into each other have different layouts");
+    p.guard = (loops.numel() / p.vec) % p.threads != 0;
+  } else {
+    int threads = anyLocal ? 1 : kernel.threads;
+    int limit = cw ? cw : std::min<int64_t>(elemLimit, innerExtent);
+    while (limit > 1 && innerExtent % limit != 0) limit /= 2;
+    int w = limit;
+    for (; w > 1; w /= 2) {
+      auto trial = need;
+      if (widthWorks(src, innerSrc, w, trial) && widthWorks(dst, innerDst, w, trial)) {
+        need = trial;
+        break;
+      }
+    }
+    p = partitionFor(threads, w, loops.numel(), false);
+    p.width = w;
+  }
+  commit(need);
+
+  // cp.async moves 4, 8 or 16 bytes per instruction; narrower accesses (a
+  // misaligned variant) stay ordinary loads and stores.
+  int accessBytes = p.width * bits(src.buffer->dtype) / 8;
+  bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
+
+  int64_t groups = loops.numel() / p.vec;
+  auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+    auto seq = std::make_shared<SeqStmt>(c.range);
+    for (int chunk = 0; chunk < p.vec / p.width; ++chunk) {
+      ExprRef flat = add(mul(group, intImm(p.vec)), intImm(chunk * p.width));
+      ExprRef local = add(mul(it, intImm(p.vec)), intImm(chunk * p.width));
+      auto loopIdx = unflatten(flat, loops.extents);
+      if (cpAsync) {
+        seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
+        continue;
+      }
+      ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width);
+      if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
+      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range));
+    }
+    return seq;
+  };
+  StmtRef out = partitionLoop(p, c.range, groups, body);
+  std::string how = describeCopy(c, p, need) + safeValueText(c);
+  if (cpAsync) {
+    // A synchronous copy: the thread's groups complete before it goes on; the
+    // block barrier before the tile's readers comes from InsertBarriers.
+    auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+    wait->immediate = 0;
+    auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+    out = c.options.async ? std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit})
+                          : std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit, wait});
+    how.replace(0, std::string("a SIMT loop").size(), "cp.async");
+  }
+  std::string why = c.pathReason;
+  if (c.path == CopyPath::CpAsync && !cpAsync)
+    why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
+          "-byte accesses (it moves 4, 8 or 16 bytes)";
+  if (cpAsync) why = withEvictionNotApplied(why, c);
+  notes.push_back({c.range, copyName(c), how, why});
+  return out;
+}
+
+// The loop index of each of `extents`' dimensions for the iteration the calling
+// thread runs at local index k of `layout` (whose non-unit extents are `extents`').
+std::vector<ExprRef> CopyLowering::layoutIndices(const ThreadLayout& layout, int64_t k, const std::vector<int64_t>& extents) const {
+  std::vector<ExprRef> out;
+  size_t d = 0;
+  for (int64_t e : extents) {
+    if (e == 1) {
+      out.push_back(intImm(0));
+      continue;
+    }
+    while (layout.shape[d] == 1) ++d;
+    out.push_back(bitLinearExpr(layout.inverse[k][d], threadIndex(), layout.threads));
+    ++d;
+  }
+  return out;
+}
+
+// A copy that follows a thread layout: thread t copies, at each local index k, the
+// element the layout's inverse names, one element per access (a bijection: no
+// guard). A fragment side's element lives at local index k.
+StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout, const std::vector<int>& srcAxes,
+                            const std::vector<int>& dstAxes) {
+  for (const Region* r : {&c.src, &c.dst})
+    if (r->buffer->scope == MemScope::Fragment && r->buffer->layout.custom &&
+        !r->buffer->layout.custom->sameMapping(layout))
+      diags.internalError(c.range, "fragment '" + r->buffer->name + "' follows another layout than its copy");
+  std::vector<int64_t> extents;
+  for (int a : srcAxes) extents.push_back(c.src.extents[a]);
+  // Vectors where the layout gives each thread runs of consecutive elements
+  // along the innermost axis and the memory sides allow that width.
+  int limit = std::min(widestVector(c.src.buffer->dtype, 1 << 20), widestVector(c.dst.buffer->dtype, 1 << 20));
+  if (c.options.coalescedWidth) limit = std::min(limit, c.options.coalescedWidth);
+  AssumptionMap need;
+  int width = 1;
+  for (int w = limit; w > 1; w /= 2) {
+    if (!layoutRunsContiguous(layout, w)) continue;
+    auto trial = need;
+    bool ok = true;
+    if (c.src.buffer->scope != MemScope::Fragment) ok = ok && widthWorks(c.src, srcAxes.back(), w, trial);
+    if (c.dst.buffer->scope != MemScope::Fragment) ok = ok && widthWorks(c.dst, dstAxes.back(), w, trial);
+    if (ok) {
+      width = w;
+      need = trial;
+      break;
+    }
+  }
+  commit(need);
+  int accessBytes = width * bits(c.src.buffer->dtype) / 8;
+  bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
+  auto seq = std::make_shared<SeqStmt>(c.range);
+  for (int64_t k = 0; k < layout.localSize; k += width) {
+    auto loopIdx = layoutIndices(layout, k, extents);
+    if (cpAsync) {
+      seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
+      continue;
+    }
+    ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width);
+    if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
+    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range));
+  }
+  StmtRef out = seq;
+  Partition shown;
+  shown.width = width;
+  std::string how = describeCopy(c, shown, need);
+  how.insert(std::string("a SIMT loop").size(), " following layout '" + layout.name + "'");
+  if (cpAsync) {
+    auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+    wait->immediate = 0;
+    auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+    out = c.options.async ? std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit})
+                          : std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit, wait});
+    how.replace(0, std::string("a SIMT loop").size(), "cp.async");
+  }
+  how += safeValueText(c);
+  std::string why = c.pathReason;
+  if (c.path == CopyPath::CpAsync && !cpAsync)
+    why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
+          "-byte accesses (it moves 4, 8 or 16 bytes)";
+  if (cpAsync) why = withEvictionNotApplied(why, c);
+  notes.push_back({c.range, copyName(c), how, why});
+  return out;
+}
+
+std::string CopyLowering::safeValueText(const CopyOp& c) {
+  const Buffer& s = *c.src.buffer;
+  if (s.scope != MemScope::Global || !s.safeValue) return "";
+  return ", reads outside '" + s.name + "' give " + toString(s.safeValue);
+}
+const char* CopyLowering::evictionName(EvictionPolicy e) {
+  return e == EvictionPolicy::First ? "evict_first" : e == EvictionPolicy::Last ? "evict_last" : "evict_normal";
+}
+
+// The im2col-mode tensor map parameter for (image, geometry, swizzle), created on first use.
+VarRef CopyLowering::im2colMapFor(const BufferRef& img, const Im2colMapInfo& info, int swizzleBytes) {
+  auto same = [&](const Im2colMapInfo& o) {
+    return o.lowerCorner[0] == info.lowerCorner[0] && o.lowerCorner[1] == info.lowerCorner[1] &&
+           o.upperCorner[0] == info.upperCorner[0] && o.upperCorner[1] == info.upperCorner[1] &&
+           o.channels == info.channels && o.pixels == info.pixels && o.stride == info.stride && o.span == info.span &&
+           o.pad == info.pad;
+  };
+  int n = 0;
+  for (const auto& p : kernel.params) {
+    if (p.kind != ParamKind::TensorMap || p.tensorMap->tensor != img) continue;
+    if (p.tensorMap->im2col && same(*p.tensorMap->im2col) && p.tensorMap->swizzleBytes == swizzleBytes) return p.var;
+    ++n;
+  }
+  Param p;
+  p.name = img->name + "_im2col" + (n ? std::to_string(n) : "");
+  p.kind = ParamKind::TensorMap;
+  p.var = makeVar(p.name, DType::Handle);
+  p.elementType = img->dtype;
+  p.tensorMap = std::make_shared<TensorMapInfo>();
+  p.tensorMap->tensor = img;
+  p.tensorMap->swizzleBytes = swizzleBytes;
+  p.tensorMap->im2col = info;
+  kernel.params.push_back(p);
+  tensorMaps.push_back(p.var);
+  return p.var;
+}
+
+// The byte offset in shared memory of element `idx` of tile `d` (a cp.async
+// destination): the tile's layout applies (ir::sharedElementOffset), as for every
+// shared access; a row-major (or padded: the strides say it) tile keeps the plain
+// byte sum.
+ExprRef CopyLowering::tileByteOffset(const Buffer& d, const std::vector<ExprRef>& idx) {
+  ExprRef offset = intImm(d.sharedOffset);
+  int elemBytes = bits(d.dtype) / 8;
+  if (d.sharedLayout.permutesPieces() || d.sharedLayout.swizzleBytes)
+    return add(offset, mul(sharedElementOffset(d, idx), intImm(elemBytes)));
+  for (size_t a = 0; a < idx.size(); ++a) offset = add(offset, mul(mul(idx[a], d.strides[a]), intImm(elemBytes)));
+  return offset;
+}
+
+// One cp.async of `bytes` from the global source into the shared tile; past the
+// tensor's end it reads nothing (source size 0) and zero-fills.
+StmtRef CopyLowering::cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
+                     const std::vector<ExprRef>& loop, int bytes) {
+  auto srcIdx = sideIndices(c.src, srcAxes, loop);
+  auto dstIdx = sideIndices(c.dst, dstAxes, loop);
+  const Buffer& s = *c.src.buffer;
+  const Buffer& d = *c.dst.buffer;
+  ExprRef srcOffset = s.elemOffset ? cast(DType::Int64, s.elemOffset) : intImm(0, DType::Int64);
+  for (size_t a = 0; a < srcIdx.size(); ++a)
+    srcOffset = add(srcOffset, mul(cast(DType::Int64, srcIdx[a]), cast(DType::Int64, s.strides[a])));
+  ExprRef dstOffset = tileByteOffset(d, dstIdx);
+  ExprRef inside = inBounds(c.src, srcIdx);
+  ExprRef size = intImm(bytes);
+  if (inside) {
+    size = select(inside, intImm(bytes), intImm(0));
+    srcOffset = select(inside, srcOffset, intImm(0, DType::Int64));  // never form an address past the end
+  }
+  auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsync, std::vector<ExprRef>{dstOffset, srcOffset, size});
+  op->buffer = c.src.buffer;
+  op->immediate = bytes;
+  // No L2 cache hint on cp.async (see lowerIm2col): only TMA copies carry one.
+  return op;
+}
+
+ExprRef CopyLowering::sideLoad(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
+                 int width) {
+  if (r.buffer->scope == MemScope::Fragment) {
+    auto l = std::make_shared<LoadNode>(fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, r.buffer->dtype, width);
+    l->alignBytes = alignOf(*r.buffer, width);
+    return l;
+  }
+  auto idx = sideIndices(r, axes, loop);
+  auto l = std::make_shared<LoadNode>(r.buffer, idx, r.buffer->dtype, width);
+  l->predicate = inBounds(r, idx);
+  if (l->predicate) l->otherwise = r.buffer->safeValue;  // annotate_safe_value (null = 0)
+  l->alignBytes = alignOf(*r.buffer, width);
+  return l;
+}
+
+StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
+                  const ExprRef& value, SourceRange range) {
+  if (r.buffer->scope == MemScope::Fragment) {
+    auto st = std::make_shared<StoreStmt>(range, fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, value);
+    st->alignBytes = alignOf(*r.buffer, value->lanes);
+    return st;
+  }
+  auto idx = sideIndices(r, axes, loop);
+  auto st = std::make_shared<StoreStmt>(range, r.buffer, idx, value);
+  st->predicate = inBounds(r, idx);
+  st->alignBytes = alignOf(*r.buffer, value->lanes);
+  return st;
+}
+
+std::string CopyLowering::copyName(const CopyOp& c) {
+  return std::string(c.clusterMask || c.dstBlock ? "copy_cluster " : "copy ") + c.src.buffer->name + " -> " +
+         c.dst.buffer->name + (c.options.packedFp4 ? " (float4_e2m1fn, as bytes)" : "");
+}
+
+std::string CopyLowering::describeCopy(const CopyOp& c, const Partition& p, const AssumptionMap& need) const {
+  std::ostringstream os;
+  os << "a SIMT loop, ";
+  int bytes = p.width * std::max(bits(c.src.buffer->dtype), bits(c.dst.buffer->dtype)) / 8;
+  if (p.width == 1) os << "one element (" << bytes << " bytes) per access";
+  else os << p.width << "-element (" << bytes << "-byte) vectors";
+  describeAssumptions(os, need);
+  return os.str();
+}
+
+// ------------------------------------------------------------------- TMA
+
+ExprRef CopyLowering::isLeader() { return binary(BinOp::Eq, threadIndex(), intImm(0)); }
+
+ExprRef CopyLowering::loadBarrier(const CopyOp& c) const {
+  TLC_ASSERT(c.mbarriers && c.mbarrierIndex >= 0, "an automatic TMA load without its mbarrier");
+  ExprRef first = intImm(c.mbarriers->sharedOffset + 8 * c.mbarrierIndex);
+  return c.ring < 0 ? first : add(first, mul(c.stage, intImm(8)));
+}
+
+void CopyLowering::appendWait(const CopyOp& c, const ExprRef& barrier, SeqStmt& out) {
+  // Only the TMA strategies wait on an mbarrier, and they need TMA, which no target has without try_wait.
+  TLC_ASSERT(options.target.has(TargetFeature::MbarrierTryWait), "an mbarrier wait on " + options.target.arch());
+  if (c.part == CopyOp::Part::WaitOnly) {
+    out.stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                        std::vector<ExprRef>{barrier, c.parity}));
+  } else if (c.part == CopyOp::Part::Whole) {
+    auto phase = makeVar("phase" + std::to_string(phases.size()), DType::Int32);
+    phases.push_back(phase);
+    out.stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                        std::vector<ExprRef>{barrier, phase}));
+    out.stmts.push_back(std::make_shared<AssignStmt>(c.range, phase, binary(BinOp::BitXor, phase, intImm(1))));
+  }
+}
+
+// -------------------------------------------------------------- clusters
+
+ExprRef CopyLowering::clusterRank() { return call(Builtin::ClusterCtaRank, {}, DType::Int32); }
+int CopyLowering::lowestRank(int mask) { return __builtin_ctz((unsigned)mask); }
+std::string CopyLowering::maskDigits(int mask) {
+  std::string s;
+  for (; mask > 0; mask >>= 1) s.insert(s.begin(), char('0' + (mask & 1)));
+  return s;
+}
+int CopyLowering::clusterBlocks() const {
+  return kernel.clusterDims[0] * kernel.clusterDims[1] * kernel.clusterDims[2];
+}
+StmtRef CopyLowering::clusterSync(SourceRange r) { return std::make_shared<BarrierStmt>(r, BarrierKind::ClusterSync); }
+
+StmtRef CopyLowering::inMaskedBlocks(int mask, const StmtRef& body, SourceRange r) const {
+  int all = (1 << clusterBlocks()) - 1;
+  if ((mask & all) == all) return body;
+  ExprRef bit = binary(BinOp::BitAnd, binary(BinOp::Shr, intImm(mask), clusterRank()), intImm(1));
+  return std::make_shared<IfStmt>(r, binary(BinOp::Ne, bit, intImm(0)), body, nullptr);
+}
+
+CopyOp CopyLowering::toRemoteTile(const CopyOp& c) {
+  CopyOp remote = c;
+  auto view = std::make_shared<Buffer>(*c.dst.buffer);
+  view->clusterRank = c.dstBlock;
+  remote.dst.buffer = view;
+  return remote;
+}
+
+// --------------------------------------------------------------- remarks
+
+void CopyLowering::note(const CopyOp& c, const std::string& how, const std::string& whyNot) {
+  notes.push_back({c.range, copyName(c), how, whyNot});
+}
+
+int CopyLowering::alignOf(const Buffer& b, int width) { return std::max(1, width * bits(b.dtype) / 8); }
+
+}  // namespace tlc

@@ -1,0 +1,161 @@
+// CopyLowering: what the copy strategies' lowerings (and LowerTileOps' walk) share
+// while one kernel's tile operations become loops: the thread partition, access
+// widths and the assumptions they commit, in-bounds predicates, tensor-map
+// parameters, the automatic mbarriers' waits, cluster helpers, and the remarks.
+//
+// The partition: a tile of `numel` elements is cut into groups of `vec` consecutive
+// elements (row-major); group g goes to thread g % threads. A fragment's groups
+// follow its FragmentLayout, so a copy into a fragment and a Parallel loop over it
+// give each element to the same thread. Memory is accessed `width` elements at a
+// time (width divides vec): the widest access that is contiguous, aligned and
+// either wholly inside or wholly outside the tensor. Where that width holds only
+// under run-time facts and `allowAssumptions` is set, those facts become the
+// kernel's Assumptions; otherwise the width shrinks until it is provable.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ir/IR.h"
+#include "ir/ThreadLayout.h"
+#include "lower/LowerTileOps.h"
+#include "lower/copy/Assumptions.h"
+
+namespace tlc {
+
+// Thrown after an error is reported; LowerTileOps catches it.
+struct LoweringFailed {};
+
+// The loop nest of a tile operation: its non-unit extents.
+struct TileLoops {
+  std::vector<int64_t> extents;
+  int64_t numel() const {
+    int64_t n = 1;
+    for (auto e : extents) n *= e;
+    return n;
+  }
+};
+
+// How a tile's elements are spread: groups of `vec` elements, group g to thread
+// g % threads, accessed `width` elements at a time.
+struct Partition {
+  int threads = 1;
+  int vec = 1;
+  int width = 1;
+  int64_t iterations = 0;  // groups per thread (rounded up)
+  bool guard = false;      // some (iteration, thread) pairs fall past the tile
+  bool unrolled = true;
+};
+
+class CopyLowering {
+ public:
+  CopyLowering(ir::Kernel& kernel, const TileOpLoweringOptions& options, DiagnosticEngine& diags,
+               std::vector<CopyLoweringNote>& notes)
+      : kernel(kernel), options(options), diags(diags), notes(notes) {}
+
+  ir::Kernel& kernel;
+  const TileOpLoweringOptions& options;
+  DiagnosticEngine& diags;
+  std::vector<CopyLoweringNote>& notes;
+
+  // Each fragment's per-thread Local array.
+  std::map<const ir::Buffer*, ir::BufferRef> fragmentLocal;
+  // Tensor-map parameters made so far, in order (prefetched at entry).
+  std::vector<ir::VarRef> tensorMaps;
+  // The phase variable of each automatic, unpipelined TMA load (zero at entry).
+  std::vector<ir::VarRef> phases;
+  bool anyMulticast = false;
+  // Barriers some copy_cluster(remote_barrier=) signals: their waiters acquire at cluster scope.
+  std::set<const ir::Buffer*> remoteBarriers;
+
+  [[noreturn]] void fail(SourceRange r, const std::string& msg);
+
+  // --- assumptions and access widths
+  bool provablyMultiple(const ir::ExprRef& e, int64_t m, AssumptionMap& need) const;
+  // Whether `width` elements at a time work for this side of a tile operation whose
+  // innermost loop dimension walks buffer axis `innerAxis` (-1: none).
+  bool widthWorks(const ir::Region& r, int innerAxis, int width, AssumptionMap& need) const;
+  int widestWorking(const ir::Region& r, int innerAxis, int limit, AssumptionMap& need) const;
+  // The variant assumes `need` from now on.
+  void commit(const AssumptionMap& need);
+  // The committed assumptions, in parameter order.
+  std::vector<ir::Assumption> assumptions() const;
+  void describeAssumptions(std::ostringstream& os, const AssumptionMap& need) const;
+
+  // --- indexing and the partition
+  // The loop index of each dimension for element number `flat` of the tile.
+  static std::vector<ir::ExprRef> unflatten(const ir::ExprRef& flat, const std::vector<int64_t>& extents);
+  // Non-unit axes of a region, in order.
+  static std::vector<int> loopAxes(const ir::Region& r);
+  static std::vector<ir::ExprRef> sideIndices(const ir::Region& r, const std::vector<int>& axes,
+                                              const std::vector<ir::ExprRef>& loop);
+  // In-bounds test for a global side (upper bounds; region starts are non-negative).
+  static ir::ExprRef inBounds(const ir::Region& r, const std::vector<ir::ExprRef>& idx);
+  static ir::ExprRef threadIndex();
+  static ir::ExprRef isLeader();  // thread 0
+  Partition partitionFor(int threads, int vec, int64_t numel, bool isFragment) const;
+  // The loop over a thread's groups: for it in [0, iterations): body(it, group).
+  ir::StmtRef partitionLoop(const Partition& p, SourceRange range, int64_t groups,
+                            const std::function<ir::StmtRef(const ir::ExprRef& it, const ir::ExprRef& group)>& body);
+  // The loop index of each of `extents`' dimensions for the iteration the calling
+  // thread runs at local index k of `layout` (whose non-unit extents are `extents`').
+  std::vector<ir::ExprRef> layoutIndices(const ir::ThreadLayout& layout, int64_t k, const std::vector<int64_t>& extents) const;
+  static int alignOf(const ir::Buffer& b, int width);
+  // The byte offset in shared memory of element `idx` of tile `d` (its layout applies).
+  static ir::ExprRef tileByteOffset(const ir::Buffer& d, const std::vector<ir::ExprRef>& idx);
+
+  // --- the element-by-element copy (SIMT loads and stores, or cp.async where the
+  // copy's path is CpAsync and the access width allows): partitioned over the block's
+  // threads, or following a loop_layout or a fragment's layout.
+  ir::StmtRef elementwiseCopy(const ir::CopyOp& c);
+
+  // --- TMA
+  // The tensor-map parameter for (tensor, box), created on first use.
+  ir::VarRef tensorMapFor(const ir::BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes);
+  // The im2col-mode tensor map parameter for (image, geometry, swizzle), created on first use.
+  ir::VarRef im2colMapFor(const ir::BufferRef& img, const ir::Im2colMapInfo& info, int swizzleBytes);
+  // The byte offset of the automatic mbarrier an automatic TMA load completes on:
+  // its ring stage's when pipelined, else its own (AllocateCopyBarriers placed them).
+  ir::ExprRef loadBarrier(const ir::CopyOp& c) const;
+  // The wait of a load on `barrier`: the ring's parity, or a fresh phase variable.
+  void appendWait(const ir::CopyOp& c, const ir::ExprRef& barrier, ir::SeqStmt& out);
+  static int64_t cacheHint(ir::EvictionPolicy e);
+  static const char* evictionName(ir::EvictionPolicy e);
+  // cp.async carries no L2 cache hint: a copy's eviction_policy is said not to apply.
+  static std::string withEvictionNotApplied(const std::string& why, const ir::CopyOp& c);
+
+  // --- clusters
+  static ir::ExprRef clusterRank();
+  static int lowestRank(int mask);
+  static std::string maskDigits(int mask);
+  int clusterBlocks() const;
+  static ir::StmtRef clusterSync(SourceRange r);
+  // `body` run by the blocks of `mask` only (all when the mask covers the cluster).
+  ir::StmtRef inMaskedBlocks(int mask, const ir::StmtRef& body, SourceRange r) const;
+  // A view of the copy's destination tile in the block of rank c.dstBlock (mapa).
+  static ir::CopyOp toRemoteTile(const ir::CopyOp& c);
+
+  // --- remarks
+  static std::string copyName(const ir::CopyOp& c);  // "copy A -> A_s"
+  void note(const ir::CopyOp& c, const std::string& how, const std::string& whyNot = "");
+
+ private:
+  AssumptionMap assumed_;
+
+  ir::StmtRef copyWithLayout(const ir::CopyOp& c, const ir::ThreadLayout& layout, const std::vector<int>& srcAxes,
+                             const std::vector<int>& dstAxes);
+  ir::StmtRef cpAsyncChunk(const ir::CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
+                           const std::vector<ir::ExprRef>& loop, int bytes);
+  ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
+                       const ir::ExprRef& local, int width);
+  ir::StmtRef sideStore(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
+                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range);
+  std::string describeCopy(const ir::CopyOp& c, const Partition& p, const AssumptionMap& need) const;
+  static std::string safeValueText(const ir::CopyOp& c);
+};
+
+}  // namespace tlc

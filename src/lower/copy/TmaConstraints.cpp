@@ -1,0 +1,115 @@
+// TmaConstraints: see the header.
+#include "lower/copy/TmaConstraints.h"
+
+#include <algorithm>
+
+namespace tlc {
+
+using namespace ir;
+
+bool tensorMapDataType(DType t, const char** cuName) {
+  const char* n = nullptr;
+  switch (t) {
+    case DType::Bool:
+    case DType::Int8:
+    case DType::UInt8:
+    case DType::Float8E4M3:
+    case DType::Float8E5M2: n = "CU_TENSOR_MAP_DATA_TYPE_UINT8"; break;
+    case DType::Int16:
+    case DType::UInt16: n = "CU_TENSOR_MAP_DATA_TYPE_UINT16"; break;
+    case DType::Int32: n = "CU_TENSOR_MAP_DATA_TYPE_INT32"; break;
+    case DType::UInt32: n = "CU_TENSOR_MAP_DATA_TYPE_UINT32"; break;
+    case DType::Int64: n = "CU_TENSOR_MAP_DATA_TYPE_INT64"; break;
+    case DType::UInt64: n = "CU_TENSOR_MAP_DATA_TYPE_UINT64"; break;
+    case DType::Float16: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT16"; break;
+    case DType::BFloat16: n = "CU_TENSOR_MAP_DATA_TYPE_BFLOAT16"; break;
+    case DType::Float32: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT32"; break;
+    case DType::Float64: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT64"; break;
+    case DType::Float4E2M1:
+    case DType::Handle: return false;
+  }
+  if (cuName) *cuName = n;
+  return true;
+}
+
+std::string layoutObstacle(const Buffer& s) {
+  const SharedLayout& l = s.sharedLayout;
+  int elemBytes = bits(s.dtype) / 8;
+  if (l.permutesPieces())
+    return "tile '" + s.name + "' has the XOR swizzle chosen for a " + l.why + " (" +
+           std::to_string(l.unit * elemBytes) + "-byte pieces, key = row / " + std::to_string(l.rowDiv) + " % " +
+           std::to_string(l.span) + "), which no TMA swizzle mode expresses";
+  if (l.pad)
+    return "tile '" + s.name + "' is padded (" + std::to_string(l.pad) +
+           " elements after each row); TMA writes and reads its box densely";
+  if (l.swizzleBytes) {
+    int64_t rowBytes = *asConstInt(s.shape.back()) * elemBytes;
+    if (rowBytes != l.swizzleBytes)
+      return "tile '" + s.name + "' has the " + std::to_string(l.swizzleBytes) + "-byte swizzle over rows of " +
+             std::to_string(rowBytes) + " bytes; TMA's " + std::to_string(l.swizzleBytes) +
+             "-byte swizzle needs rows of exactly " + std::to_string(l.swizzleBytes) + " bytes";
+    int64_t rows = 1;
+    for (size_t a = 0; a + 1 < s.shape.size(); ++a) rows *= *asConstInt(s.shape[a]);
+    if (rows % 8 != 0)
+      return "tile '" + s.name + "' has " + std::to_string(rows) + " rows under the " + std::to_string(l.swizzleBytes) +
+             "-byte swizzle; TMA needs whole " + std::to_string(8 * l.swizzleBytes) +
+             "-byte swizzle periods (a multiple of 8 rows)";
+  }
+  return "";
+}
+
+std::string tmaObstacle(const CopyOp& c) {
+  const Region* global = nullptr;
+  const Region* shared = nullptr;
+  if (c.src.buffer->scope == MemScope::Global && c.dst.buffer->scope == MemScope::Shared) {
+    global = &c.src;
+    shared = &c.dst;
+  } else if (c.src.buffer->scope == MemScope::Shared && c.dst.buffer->scope == MemScope::Global) {
+    global = &c.dst;
+    shared = &c.src;
+  } else {
+    return "TMA moves data between global and shared memory only";
+  }
+  const Buffer& g = *global->buffer;
+  const Buffer& s = *shared->buffer;
+  if (g.dtype != s.dtype)
+    return std::string("the two sides have different dtypes (") + name(c.src.buffer->dtype) + " and " +
+           name(c.dst.buffer->dtype) + ")";
+  if (!tensorMapDataType(g.dtype, nullptr)) return std::string("TMA cannot move ") + name(g.dtype);
+  for (size_t a = 0; a < shared->extents.size(); ++a) {
+    auto min = asConstInt(shared->mins[a]);
+    if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
+      return "the shared side is part of tile '" + s.name + "', not the whole tile";
+  }
+  if (std::string why = layoutObstacle(s); !why.empty()) return why;
+  if (g.shape.size() > 5) return "the tensor has rank " + std::to_string(g.shape.size()) + "; TMA handles at most 5";
+  if (g.elemOffset) return "the tensor has an elem_offset (a tensor map starts at the pointer itself)";
+  auto inner = asConstInt(g.strides.back());
+  if (!inner || *inner != 1) return "the tensor's innermost stride is not 1";
+  int elemBytes = bits(g.dtype) / 8;
+  int64_t innerBytes = global->extents.back() * elemBytes;
+  if (innerBytes % 16 != 0)
+    return "the innermost extent is " + std::to_string(innerBytes) + " bytes; TMA needs a multiple of 16";
+  for (size_t a = 1; a < global->extents.size(); ++a)
+    if (global->extents[a] > 256)
+      return "the box extent " + std::to_string(global->extents[a]) + " along axis " + std::to_string(a) +
+             " exceeds 256";
+  return "";
+}
+
+std::string zeroFillObstacle(const CopyOp& c) {
+  const Buffer& s = *c.src.buffer;
+  if (s.scope != MemScope::Global || !s.safeValue) return "";
+  return "'" + s.name + "' reads " + toString(s.safeValue) +
+         " outside its bounds (annotate_safe_value), but TMA and cp.async fill with zeros";
+}
+
+int tensorMapStrides(const Kernel& kernel, bool allowAssumptions, const Buffer& tensor, AssumptionMap& need) {
+  int elemBytes = std::max(1, bits(tensor.dtype) / 8);
+  need[tensor.data.get()] = std::max<int64_t>(need[tensor.data.get()], 16);
+  for (size_t a = tensor.strides.size() - 1; a-- > 0;)  // inner strides first: N before M*N
+    if (!provablyMultiple(kernel, allowAssumptions, tensor.strides[a], std::max(1, 16 / elemBytes), need)) return (int)a;
+  return -1;
+}
+
+}  // namespace tlc
