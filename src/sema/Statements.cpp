@@ -264,9 +264,11 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
     if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))
       fail(c.args[0]->range, "the tile '" + n + "' is too large");
   }
-  if (buf->scope == MemScope::Shared && numel * bits(buf->dtype) / 8 > 227 * 1024)
+  if (const int64_t limit = options_.target.maxSharedBytesPerBlock();
+      buf->scope == MemScope::Shared && numel * bits(buf->dtype) / 8 > limit)
     fail(c.range, "shared tile '" + n + "' needs " + std::to_string(numel * bits(buf->dtype) / 8) +
-                      " bytes; a block has at most 232448 bytes of shared memory");
+                      " bytes; a block has at most " + std::to_string(limit) + " bytes of shared memory on " +
+                      options_.target.arch());
   if (buf->scope == MemScope::Local && numel > 4096)
     fail(c.range, "local buffer '" + n + "' has " + std::to_string(numel) + " elements; at most 4096 fit a thread");
   // A fragment is spread over the block's threads; each thread's share lives in registers.
