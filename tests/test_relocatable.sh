@@ -4,7 +4,8 @@
 # wherever they are unpacked.
 #   - ldd: no libLLVM, libantlr4, libnvJitLink (opened at run time) or libz3, and only
 #     libraries the .deb's Depends covers;
-#   - cpack makes the .tar.gz and the .deb; each unpacks to bin/tlc and lib/cmake/tlc;
+#   - cpack makes the .tar.gz and the .deb; each unpacks to bin/tlc and lib/cmake/tlc,
+#     and the .deb's tlc, run with an empty environment, writes the same cubin;
 #   - the tarball's tlc, run from a copy of the unpacked tree with an empty
 #     environment, compiles an example to PTX without any CUDA (CUDA_HOME naming an
 #     empty directory), fails for a cubin there with exit 3 and a message naming
@@ -134,6 +135,10 @@ cp "$EXAMPLE" "$WORK/out/k.tl"
 (cd "$WORK/out" && "$BUILD/tlc" k.tl -o "$WORK/expected/k.cubin" >/dev/null 2>&1)
 
 clean_checks "copied prefix" "$CUDA"
+if [ -x "${WORK}/deb/usr/bin/tlc" ]; then
+  out=$(cd "$WORK/out" && env -i PATH=/usr/bin:/bin CUDA_HOME="$CUDA" "$WORK/deb/usr/bin/tlc" k.tl -o deb.cubin --header deb.h 2>&1)
+  [ $? -eq 0 ] && cmp -s "$WORK/out/deb.cubin" "$WORK/expected/k.cubin" && pass ".deb's tlc: the same cubin" || fail ".deb's tlc" "$out"
+fi
 
 # 4. The same with the build dependencies mounted away (where user namespaces are allowed).
 if unshare -rm true 2>/dev/null; then
