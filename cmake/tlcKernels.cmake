@@ -181,7 +181,7 @@ function(tlc_add_kernels target)
       OUTPUT ${outputs}
       COMMAND "${tlc_exe}" "${source_abs}" -o "${cubin}" --header "${header}" --arch=${arch_flag}
               ${emit} ${prefix} ${TLC_OPTIONS} ${source_options}
-              -MD -MF "${depfile}" -MT "${cubin}" ${write_if_changed}
+              -MD -MF "${depfile}" -MQ "${cubin}" ${write_if_changed}
       DEPENDS "${source_abs}" "${tlc_exe}"
       DEPFILE "${depfile}"
       COMMENT "tlc ${shown}"

@@ -59,7 +59,7 @@ expect_exit 0 "--help" --help
 help=$out
 for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werror " -w " \
             -fcolor-diagnostics -fno-color-diagnostics -fdiagnostics-color= -W\<name\> -Wno- \
-            -MD -MF -MT -MP --write-if-changed --prefix -v --verbose -h --help --version \
+            -MD -MMD -MF -MT -MQ -MP -lineinfo @FILE --write-if-changed --prefix -v --verbose -h --help --version \
             tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
   expect_text "$help" "$flag" "--help mentions '$flag'"
 done
@@ -67,7 +67,7 @@ done
 for flag in --remarks -Werror -Wno-error -w -Wall -Wextra -Wno-all -Werror=all -fcolor-diagnostics \
             -fno-color-diagnostics -fdiagnostics-color=auto -fdiagnostics-color=always \
             -fdiagnostics-color=never -v --verbose --emit=ast --arch=sm_90a -O2 -DX=1 -ferror-limit=5 \
-            -MD -MP --write-if-changed; do
+            -MD -MMD -MP -MQx -lineinfo --write-if-changed; do
   run "$flag"
   if [ "$rc" -eq 2 ] && grep -qF "no input file" <<<"$err"; then pass "'$flag' is accepted"
   else fail "'$flag' is not accepted as documented (exit $rc)" "$err"; fi
@@ -75,6 +75,12 @@ done
 expect_exit 0 "-h" -h
 expect_exit 0 "--help wins over mistakes" --bogus --help
 
+if [ -w /dev/full ]; then
+  for flag in --help --version; do
+    "$TLC" $flag >/dev/full 2>"$WORK/.err"; rc=$?
+    if [ "$rc" -eq 3 ]; then pass "$flag to a full stdout (exit 3)"; else fail "$flag to /dev/full: expected exit 3, got $rc"; fi
+  done
+fi
 expect_exit 0 "--version" --version
 if grep -qE '^tlc [0-9]+\.[0-9]+' <<<"$out"; then pass "--version starts with 'tlc X.Y'"; else fail "--version first line" "$out"; fi
 expect_text "$out" "LLVM 19" "--version names LLVM"
@@ -93,8 +99,16 @@ expect_exit 2 "bad -ferror-limit" good.tl -ferror-limit=many
 expect_exit 2 "bad --arch spelling" good.tl --arch=hopper
 expect_exit 2 "two input files" good.tl k.tl; expect_text "$err" "more than one input file" "two inputs: message"
 expect_exit 2 "-o without a value" good.tl -o; expect_text "$err" "'-o' needs a value" "-o without a value: message"
+# The message names the option as the user spelt it.
+expect_exit 2 "-MF without a value" good.tl -MF; expect_text "$err" "tlc: error: option '-MF' needs a value" "-MF without a value: message"
+expect_exit 2 "-MT without a value" good.tl -MT; expect_text "$err" "tlc: error: option '-MT' needs a value" "-MT without a value: message"
+expect_exit 2 "-ferror-limit= without a value" good.tl -ferror-limit=
+expect_text "$err" "tlc: error: option '-ferror-limit=' needs a value" "-ferror-limit= without a value: message"
 expect_exit 2 "output over the input" k.tl -o k.tl
 expect_exit 2 "--header without header" k.tl --emit=cubin --header x.h
+expect_exit 2 "header and tokens into one -o file" k.tl --emit=tokens,header -o k_both.h
+expect_text "$err" "tlc: error: -o 'k_both.h' would hold the header and tokens in one file: a header is a file of its own (name it with --header PATH)" "header and tokens into one file: names both"
+expect_exit 2 "an unsupported --arch" good.tl --arch=sm_99
 if [ -z "$(ls -A | grep -v -e '^good.tl$' -e '^bad_syntax.tl$' -e '^k.tl$' -e '^\.out$' -e '^\.err$')" ]; then
   pass "usage errors write nothing"; else fail "usage errors wrote files" "$(ls -A)"; fi
 
@@ -148,10 +162,17 @@ expect_exit 0 "compile the example" k.tl -o build/k.cubin
 if [ -s build/k.cubin ] && [ "$(head -c 4 build/k.cubin | od -An -c | tr -d ' ')" = '177ELF' ]; then
   pass "-o writes an ELF cubin"; else fail "-o did not write an ELF cubin" "$(ls -l build)"; fi
 if [ -s build/k.h ]; then pass "the header defaults to the cubin's path with .h"; else fail "no build/k.h" "$(ls -l build)"; fi
-expect_text "$err" "tlc: wrote build/k.cubin" "prints what it wrote (cubin)"
-expect_text "$err" "build/k.h" "prints what it wrote (header)"
+[ -z "$err" ] && pass "a successful build prints nothing on stderr" || fail "a successful build printed on stderr" "$err"
 [ -z "$out" ] && pass "a build prints nothing on stdout" || fail "a build printed on stdout" "$out"
 no_temp_files_left "successful compile"
+
+# An output name as long as a name can be (255 bytes): the temporary file beside it
+# must not be longer.
+long_stem=$(printf 'k%.0s' $(seq 1 249))
+expect_exit 0 "a 255-byte output name" k.tl -o "build/$long_stem.cubin" --header build/long.h
+[ -s "build/$long_stem.cubin" ] && pass "a 255-byte output name: written" || fail "a 255-byte output name" "$(ls build)"
+expect_exit 0 "a 250-byte --emit=ptx output name" k.tl --emit=ptx -o "build/${long_stem:0:246}.ptx"
+no_temp_files_left "long output names"
 
 expect_exit 0 "--header PATH" k.tl -o build/k2.cubin --header inc/k2.h
 if [ -s inc/k2.h ] && [ ! -e build/k2.h ]; then pass "--header chooses the header's path"; else fail "--header" "$(ls -l build inc)"; fi
@@ -181,10 +202,85 @@ if [ "$(grep -n '=====' <<<"$out" | cut -d' ' -f3 | tr '\n' ' ')" = "ast ptx " ]
   pass "several stages print in pipeline order"; else fail "stage order" "$(grep '=====' <<<"$out")"; fi
 
 expect_exit 0 "-v" k.tl -v -o build/k3.cubin
+expect_text "$err" "tlc: wrote build/k3.cubin" "-v prints what it wrote (cubin)"
+expect_text "$err" "build/k3.h" "-v prints what it wrote (header)"
 for phase in read parse sema lower llvm ptx cubin header; do
   if grep -qE "^tlc: $phase +[0-9.]+ ms" <<<"$err"; then pass "-v times '$phase'"; else fail "-v does not time '$phase'" "$err"; fi
 done
 expect_exit 0 "-O0" k.tl -O0 --emit=ptx
+
+# ---------------------------------------------------------------- `-`: stdin and stdout
+# `-o -` is stdout for text; with the cubin a usage error that says why. No file
+# named `-` is ever made.
+expect_exit 0 "--emit=ptx -o -" k.tl --emit=ptx -o -
+expect_text "$out" ".entry tile_copy" "--emit=ptx -o -: the PTX on stdout"
+expect_exit 2 "-o - with the default cubin,header" k.tl -o -
+expect_text "$err" "tlc: error: -o - writes to stdout, but the default outputs are a cubin (binary) and a header" "-o - with the defaults: says why"
+expect_exit 2 "-o - with --emit=cubin" k.tl --emit=cubin -o -
+expect_text "$err" "the cubin is binary" "-o - with the cubin: says why"
+expect_exit 2 "--header -" k.tl -o build/k.cubin --header -
+[ ! -e - ] && pass "'-' as an output makes no file named '-'" || fail "a file named '-' was made"
+# `-` as the input: stdin, named <stdin>, under the same 16 MiB limit.
+"$TLC" - --emit=ptx <k.tl >"$WORK/.out" 2>"$WORK/.err"; rc=$?; out=$(cat "$WORK/.out")
+if [ "$rc" -eq 0 ] && grep -q ".entry tile_copy" <<<"$out"; then pass "stdin: --emit=ptx (exit 0)"; else fail "stdin: --emit=ptx: exit $rc" "$(cat "$WORK/.err")"; fi
+"$TLC" - -o stdin.cubin -MD <k.tl >"$WORK/.out" 2>"$WORK/.err"; rc=$?
+if [ "$rc" -eq 0 ] && cmp -s stdin.cubin build/k.cubin; then pass "stdin: the same cubin as from the file"; else fail "stdin: cubin (exit $rc)" "$(cat "$WORK/.err")"; fi
+expect_text "$(head -3 stdin.h)" "<stdin>" "stdin: the header names <stdin>"
+expect_text "$(cat stdin.h)" "static inline CUresult stdin_load(void)" "stdin: the module's symbols take the -o file's stem"
+if [ "$(cat stdin.d)" = "stdin.cubin:" ]; then pass "stdin: the depfile has no prerequisites"; else fail "stdin: depfile" "$(cat stdin.d)"; fi
+"$TLC" - <k.tl >"$WORK/.out" 2>"$WORK/.err"; rc=$?; err=$(cat "$WORK/.err")
+if [ "$rc" -eq 2 ]; then pass "stdin without -o (exit 2)"; else fail "stdin without -o: expected exit 2, got $rc" "$err"; fi
+expect_text "$err" "the source is read from stdin ('-'), so the cubin has no default name: name it with -o" "stdin without -o: message"
+"$TLC" - --emit=ast <bad_syntax.tl >"$WORK/.out" 2>"$WORK/.err"; rc=$?; err=$(cat "$WORK/.err")
+if [ "$rc" -eq 1 ]; then pass "stdin: a syntax error (exit 1)"; else fail "stdin: syntax error: expected exit 1, got $rc" "$err"; fi
+expect_text "$err" "<stdin>:1:" "stdin: diagnostics name <stdin>"
+head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' | "$TLC" - --emit=ast >"$WORK/.out" 2>"$WORK/.err"; rc=$?; err=$(cat "$WORK/.err")
+if [ "$rc" -eq 3 ]; then pass "stdin past 16 MiB (exit 3)"; else fail "stdin past 16 MiB: expected exit 3, got $rc" "$err"; fi
+expect_text "$err" "tlc: error: cannot read <stdin>: larger than the limit of 16 MiB" "stdin past 16 MiB: message"
+
+# ---------------------------------------------------------------- @response files
+# GCC's rules: whitespace separates, quotes group, a backslash escapes; nested files.
+mkdir -p rsp "dir with space"
+printf '%s\n' "--emit=ptx -o 'dir with space/k.ptx'" '@rsp/inner.rsp' >rsp/outer.rsp
+printf '%s\n' '-D "BM=64"' "-DBN=6\\4 -O2" >rsp/inner.rsp
+expect_exit 0 "@file, nested, quoted" k.tl @rsp/outer.rsp
+"$TLC" k.tl --emit=ptx -o direct.ptx -D BM=64 -DBN=64 -O2
+if [ -s "dir with space/k.ptx" ] && cmp -s "dir with space/k.ptx" direct.ptx; then
+  pass "@file: the same PTX as the arguments given directly"; else fail "@file: PTX differs or is missing" "$(ls "dir with space")"; fi
+expect_exit 2 "@file missing" k.tl @rsp/missing.rsp
+expect_text "$err" "tlc: error: cannot read response file 'rsp/missing.rsp': No such file or directory" "@file missing: message"
+printf '%s\n' "-D ''" >rsp/empty.rsp
+expect_exit 2 "@file: '' is an empty argument" k.tl @rsp/empty.rsp
+expect_text "$err" "-D expects NAME=VALUE, got ''" "@file: '' arrives as an empty argument"
+printf '%s\n' '@rsp/self.rsp' >rsp/self.rsp
+expect_exit 2 "@file that names itself" k.tl @rsp/self.rsp
+expect_text "$err" "nested more than 16 deep" "@file that names itself: message"
+printf '%s\n' "-o 'open" >rsp/open.rsp
+expect_exit 2 "@file with an open quote" k.tl @rsp/open.rsp
+expect_text "$err" "has a quote that is not closed" "@file with an open quote: message"
+
+# ---------------------------------------------------------------- -lineinfo
+# The cubin keeps a line table: different bytes from one without, the same bytes
+# on every run.
+mkdir -p li
+expect_exit 0 "-lineinfo" k.tl -lineinfo -o li/a.cubin
+expect_exit 0 "-lineinfo, again" k.tl -lineinfo -o li/b.cubin
+expect_exit 0 "without -lineinfo" k.tl -o li/plain.cubin
+if cmp -s li/a.cubin li/b.cubin; then pass "-lineinfo: the same bytes on every run"; else fail "-lineinfo: two runs differ"; fi
+if [ -s li/a.cubin ] && ! cmp -s li/a.cubin li/plain.cubin; then pass "-lineinfo: the cubin differs from one without"; else fail "-lineinfo: the cubin is the same as without"; fi
+if grep -qa "k.tl" li/a.cubin && ! grep -qa "k.tl" li/plain.cubin; then pass "-lineinfo: the cubin's line table names k.tl"
+else fail "-lineinfo: k.tl not named in the cubin (or named without -lineinfo)"; fi
+if command -v readelf >/dev/null; then
+  if readelf -S li/a.cubin | grep -q "\.nv_debug_line_sass\|\.debug_line" && ! readelf -S li/plain.cubin | grep -q "\.debug_line"; then
+    pass "-lineinfo: the cubin has a line section"; else fail "-lineinfo: no line section" "$(readelf -S li/a.cubin | grep -i debug)"; fi
+fi
+cp k.tl 'li/q"uote.tl'
+expect_exit 2 "-lineinfo with a quote in the input's name" 'li/q"uote.tl' -lineinfo -o li/q.cubin
+expect_text "$err" "-lineinfo: the input's name cannot be written in PTX's .file" "-lineinfo with a quote: says why"
+cp k.tl 'li/back\slash.tl'
+expect_exit 0 "-lineinfo with a backslash in the input's name" 'li/back\slash.tl' -lineinfo -o li/bs.cubin
+expect_exit 0 "-lineinfo with two architectures" k.tl -lineinfo --arch=sm_80,sm_90a -o li/multi.cubin
+if grep -qa "k.tl" li/multi.sm_90a.cubin; then pass "-lineinfo: every architecture's cubin"; else fail "-lineinfo: the second cubin has no line table"; fi
 
 # ---------------------------------------------------------------- outputs to pipes and links
 # A device or pipe is written in place, never renamed over (`-o /dev/null` must not
@@ -252,9 +348,19 @@ if grep -q $'\033\[' <<<"$err"; then fail "-fdiagnostics-color=auto colored a fi
 mkdir -p dep
 expect_exit 0 "-MD" k.tl -o dep/k.cubin -MD
 if [ "$(cat dep/k.d)" = "dep/k.cubin: k.tl" ]; then pass "-MD writes dep/k.d: 'dep/k.cubin: k.tl'"; else fail "-MD depfile" "$(cat dep/k.d 2>&1)"; fi
-expect_text "$err" "dep/k.d" "-MD: prints that it wrote the depfile"
+[ -z "$err" ] && pass "-MD: silent on success" || fail "-MD printed on success" "$err"
 expect_exit 0 "-MF -MT" k.tl -o dep/k.cubin -MF dep/custom.d -MT 'my target' -MT '$(OUT)'
-if [ "$(cat dep/custom.d)" = 'my\ target $$(OUT): k.tl' ]; then pass "-MF/-MT: path, targets, Make escapes"; else fail "-MF/-MT depfile" "$(cat dep/custom.d 2>&1)"; fi
+if [ "$(cat dep/custom.d)" = 'my target $(OUT): k.tl' ]; then pass "-MF/-MT: path, targets as given"; else fail "-MF/-MT depfile" "$(cat dep/custom.d 2>&1)"; fi
+# -MT is written as given (a Make variable stays one), -MQ quoted for Make, in order.
+expect_exit 0 "-MT and -MQ" k.tl -o dep/k.cubin -MF dep/mq.d -MT '$(OUT)' -MQ 'my $k' -MQglued#
+if [ "$(cat dep/mq.d)" = '$(OUT) my\ $$k glued\#: k.tl' ]; then pass "-MT as given, -MQ quoted, in order"; else fail "-MT/-MQ depfile" "$(cat dep/mq.d 2>&1)"; fi
+expect_exit 2 "-MQ without a value" k.tl -o dep/k.cubin -MQ
+expect_text "$err" "option '-MQ' needs a value" "-MQ without a value: message"
+rm -f dep/k.d
+expect_exit 0 "-MMD" k.tl -o dep/k.cubin -MMD
+if [ "$(cat dep/k.d)" = "dep/k.cubin: k.tl" ]; then pass "-MMD writes the same depfile as -MD"; else fail "-MMD depfile" "$(cat dep/k.d 2>&1)"; fi
+expect_exit 2 "-MF -" k.tl -o dep/k.cubin -MF -
+[ ! -e - ] && pass "-MF -: no file named '-'" || fail "-MF - made a file named '-'"
 expect_exit 0 "-MFpath glued" k.tl -o dep/k.cubin -MFdep/glued.d
 [ -s dep/glued.d ] && pass "-MFpath writes the depfile" || fail "-MFpath" "$(ls dep)"
 expect_exit 0 "-MD with --emit=ptx -o" k.tl --emit=ptx -o dep/k.ptx -MD
@@ -271,7 +377,7 @@ mkdir -p wic
 expect_exit 0 "first build" k.tl -o wic/k.cubin -MD
 touch -d '2001-01-01 00:00:00' wic/k.cubin wic/k.h wic/k.d
 before=$(stat -c '%i %Y' wic/k.cubin wic/k.h wic/k.d)
-expect_exit 0 "--write-if-changed, same bytes" k.tl -o wic/k.cubin -MD --write-if-changed
+expect_exit 0 "--write-if-changed, same bytes" k.tl -o wic/k.cubin -MD --write-if-changed -v
 if [ "$(stat -c '%i %Y' wic/k.cubin wic/k.h wic/k.d)" = "$before" ]; then
   pass "--write-if-changed leaves identical outputs untouched (inode, mtime)"; else fail "--write-if-changed touched identical outputs"; fi
 expect_text "$err" "wic/k.cubin (unchanged)" "--write-if-changed says 'unchanged'"
@@ -363,6 +469,33 @@ if out=$(gcc -std=c11 "${flags[@]}" -c pair/k.c -o pair/k.o 2>&1 && gcc -std=c11
          g++ -std=c++17 -x c++ "${flags[@]}" -c pair/k.c -o pair/k_cpp.o 2>&1 &&
          g++ -std=c++17 "${flags[@]}" pair/use.cpp pair/k.o pair/two.o -o pair/use -L"$CUDA/lib64/stubs" -lcuda 2>&1); then
   pass "two pairs: the .c files compile as C11 (and C++17), a C++ program links against both"; else fail "the pairs do not build" "$out"; fi
+
+# A header named like one it includes would include itself in place of the real one.
+mkdir -p shadow
+cp "$EXAMPLE" shadow/cuda.tl
+cp "$EXAMPLE" shadow/stdio.tl
+expect_exit 2 "cuda.tl: its default header cuda.h would hide <cuda.h>" shadow/cuda.tl -o shadow/cuda.cubin
+expect_text "$err" "the header 'shadow/cuda.h' would hide <cuda.h>" "cuda.tl: the refusal names the header"
+[ ! -e shadow/cuda.cubin ] && pass "cuda.tl: nothing written" || fail "cuda.tl: a cubin was written"
+expect_exit 2 "--header STDIO.H (case-insensitive file systems)" shadow/stdio.tl -o shadow/s.cubin --header shadow/STDIO.H
+expect_exit 0 "cuda.tl with --header kernels_cuda.h" shadow/cuda.tl -o shadow/cuda.cubin --header shadow/kernels_cuda.h
+# Two headers of one prefix from different sources (a/k.tl, b/k.tl) have different
+# include guards: both included is a compile error about their functions, not the
+# second one silently skipped.
+mkdir -p guard/a guard/b
+cp "$EXAMPLE" guard/a/k.tl
+sed 's/BM = 128/BM = 64/' "$EXAMPLE" >guard/b/k.tl
+expect_exit 0 "a/k.tl" guard/a/k.tl -o guard/a/k.cubin
+expect_exit 0 "b/k.tl" guard/b/k.tl -o guard/b/k.cubin
+guard_a=$(grep -m1 '^#ifndef' guard/a/k.h)
+guard_b=$(grep -m1 '^#ifndef' guard/b/k.h)
+[ "$guard_a" != "$guard_b" ] && pass "a/k.h and b/k.h have different include guards" || fail "one include guard for a/k.h and b/k.h" "$guard_a"
+printf '#include "a/k.h"\n#include "b/k.h"\nint main(void) { return 0; }\n' >guard/both.c
+if gcc -std=c11 -I"$CUDA/include" -Iguard -c guard/both.c -o guard/both.o 2>guard/both.log; then
+  fail "including a/k.h and b/k.h compiles: the second header would be skipped or merged silently"
+else
+  expect_text "$(cat guard/both.log)" "redefinition of" "including both: a compile error naming the functions"
+fi
 
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"

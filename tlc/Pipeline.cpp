@@ -3,6 +3,7 @@
 #include "Pipeline.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ostream>
@@ -107,10 +108,42 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     error = "--header given, but --emit does not include 'header'";
     return std::nullopt;
   }
+  // `-` is stdout for text only; where stdout is not possible, say so rather than
+  // write a file named `-`.
+  const bool inputIsStdin = options.inputPath == kStandardStreamPath;
+  const bool outputIsStdout = options.outputPath == kStandardStreamPath;
+  if (options.headerPath == kStandardStreamPath) {
+    error = "--header - : the header goes to a file (--emit=header without --header prints it to stdout)";
+    return std::nullopt;
+  }
+  if (options.depfilePath == kStandardStreamPath) {
+    error = "-MF - : the dependency file goes to a file";
+    return std::nullopt;
+  }
+  // PTX strings have no escape for a quote (ptxas stops at it) and no place for a
+  // line break, so -lineinfo's `.file "NAME"` cannot name such a file.
+  if (options.lineInfo && std::any_of(options.inputPath.begin(), options.inputPath.end(), [](char c) {
+        return c == '"' || (unsigned char)c < 0x20 || c == 0x7f;
+      })) {
+    error = "-lineinfo: the input's name cannot be written in PTX's .file \"...\" (it holds a quote or a control "
+            "character): rename the file, or compile without -lineinfo";
+    return std::nullopt;
+  }
   for (Stage s : plan.stages)
     if (s != Stage::Cubin && s != Stage::Header && s != Stage::Source) plan.textStages.push_back(s);
 
   if (plan.wants(Stage::Cubin)) {
+    if (outputIsStdout) {
+      error = options.emit.empty()
+                  ? "-o - writes to stdout, but the default outputs are a cubin (binary) and a header: name a "
+                    "file with -o, or ask for a text stage (--emit=ptx -o -)"
+                  : "-o - writes to stdout, and the cubin is binary: name a file with -o";
+      return std::nullopt;
+    }
+    if (options.outputPath.empty() && inputIsStdin) {
+      error = "the source is read from stdin ('-'), so the cubin has no default name: name it with -o";
+      return std::nullopt;
+    }
     plan.cubinPath = !options.outputPath.empty()
                          ? options.outputPath
                          : replaceExtension(baseName(options.inputPath), ".cubin");
@@ -128,7 +161,19 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
       else
         plan.textStages.push_back(Stage::Header);
     }
-    plan.textPath = options.outputPath;
+    plan.textPath = outputIsStdout ? "" : options.outputPath;
+    // Several stages in one file are a listing with a banner each; a header must be
+    // a file of its own, which a C compiler can include.
+    const bool headerInText =
+        std::find(plan.textStages.begin(), plan.textStages.end(), Stage::Header) != plan.textStages.end();
+    if (!plan.textPath.empty() && headerInText && plan.textStages.size() > 1) {
+      std::string others;
+      for (Stage s : plan.textStages)
+        if (s != Stage::Header) others += std::string(others.empty() ? "" : ", ") + stageName(s);
+      error = "-o '" + plan.textPath + "' would hold the header and " + others +
+              " in one file: a header is a file of its own (name it with --header PATH)";
+      return std::nullopt;
+    }
   }
 
   // A .h + .c pair: the source file goes beside the header.
@@ -180,7 +225,20 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
       return std::nullopt;
     }
     plan.depfilePath = !options.depfilePath.empty() ? options.depfilePath : replaceExtension(primary, ".d");
-    plan.depTargets = !options.depTargets.empty() ? options.depTargets : std::vector<std::string>{primary};
+    plan.depTargets = !options.depTargets.empty() ? options.depTargets : std::vector<std::string>{quoteForMake(primary)};
+  }
+
+  // A header named like one it includes (cuda.tl -> cuda.h) would include itself
+  // wherever its folder is on the include path, in place of the real one.
+  if (!plan.headerPath.empty()) {
+    std::string name = baseName(plan.headerPath);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // case-insensitive file systems
+    for (const char* included : {"cuda.h", "stdarg.h", "stddef.h", "stdint.h", "stdio.h", "string.h"})
+      if (name == included) {
+        error = "the header '" + plan.headerPath + "' would hide <" + included +
+                ">, which it includes: name it otherwise (--header, or -o)";
+        return std::nullopt;
+      }
   }
 
   // Refuse to overwrite the source, or to write two products into one file.
@@ -190,7 +248,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
   for (const std::string& p : plan.moreCubinPaths) paths.push_back(p);
   for (size_t i = 0; i < paths.size(); ++i) {
     // Also through another spelling or a link: the input would be replaced.
-    if (paths[i] == options.inputPath || sameFile(paths[i], options.inputPath)) {
+    if (!inputIsStdin && (paths[i] == options.inputPath || sameFile(paths[i], options.inputPath))) {
       error = "output '" + paths[i] + "' would overwrite the input";
       return std::nullopt;
     }
@@ -205,9 +263,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
 
 // ---------------------------------------------------------------- dependency file
 
-namespace {
-// A path in a Make rule: GCC's escapes (a space as `\ `, `#` as `\#`, `$` as `$$`).
-std::string makeEscape(const std::string& path) {
+std::string quoteForMake(const std::string& path) {
   std::string out;
   for (char c : path) {
     if (c == ' ' || c == '\t' || c == '#') out += '\\';
@@ -216,18 +272,17 @@ std::string makeEscape(const std::string& path) {
   }
   return out;
 }
-}  // namespace
 
 std::string makeDepfile(const std::vector<std::string>& targets, const std::vector<std::string>& deps,
                         bool phony, const std::string& input) {
   std::string text;
-  for (size_t i = 0; i < targets.size(); ++i) text += (i ? " " : "") + makeEscape(targets[i]);
+  for (size_t i = 0; i < targets.size(); ++i) text += (i ? " " : "") + targets[i];
   text += ":";
-  for (const std::string& dep : deps) text += " " + makeEscape(dep);
+  for (const std::string& dep : deps) text += " " + quoteForMake(dep);
   text += "\n";
   if (phony)
     for (const std::string& dep : deps)
-      if (dep != input) text += "\n" + makeEscape(dep) + ":\n";
+      if (dep != input) text += "\n" + quoteForMake(dep) + ":\n";
   return text;
 }
 
@@ -350,6 +405,15 @@ bool failed(const Product& product, const DiagnosticEngine& diags, const char* p
 // ---------------------------------------------------------------- other architectures
 
 namespace {
+TargetOptions targetOptionsFor(const PipelineOptions& options, const Target& target, const std::string& sourceName) {
+  TargetOptions backend;
+  backend.arch = target.arch();
+  backend.optLevel = options.optLevel;
+  backend.lineInfo = options.lineInfo;
+  backend.sourceName = sourceName;
+  return backend;
+}
+
 SemaOptions semaOptionsFor(const PipelineOptions& options, const Target& target) {
   SemaOptions sema;
   sema.defines = options.defines;
@@ -366,8 +430,9 @@ struct ArchProducts {
   std::vector<uint8_t> cubin;
 };
 std::optional<ArchProducts> buildForArch(const ast::File& syntax, const PipelineOptions& options,
-                                         const Target& target, DiagnosticEngine& diags, int& exitCode) {
-  const TargetOptions backendTarget{target.arch(), options.optLevel};
+                                         const Target& target, const std::string& sourceName,
+                                         DiagnosticEngine& diags, int& exitCode) {
+  const TargetOptions backendTarget = targetOptionsFor(options, target, sourceName);
   exitCode = kExitSourceErrors;
   std::unique_ptr<ir::Module> tileIR = analyze(syntax, semaOptionsFor(options, target), diags);
   if (!tileIR || diags.hasErrors()) return std::nullopt;
@@ -416,17 +481,22 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     return kExitUsage;
   }
   const Target& theTarget = *firstTarget;
-  const TargetOptions target{theTarget.arch(), options.optLevel};
+  const bool inputIsStdin = options.inputPath == kStandardStreamPath;
+  // The source's name in diagnostics and in -lineinfo's `.file`: the path as given.
+  const std::string sourceName = inputIsStdin ? kStandardInputName : options.inputPath;
+  const TargetOptions target = targetOptionsFor(options, theTarget, sourceName);
 
-  // 1. Read the file.
+  // 1. Read the file (or stdin, under the same limit).
   clock.start("read");
-  std::optional<std::string> text = readFile(options.inputPath, error, kMaxSourceBytes);
+  std::optional<std::string> text = inputIsStdin ? readStandardInput(error, kMaxSourceBytes)
+                                                 : readFile(options.inputPath, error, kMaxSourceBytes);
   clock.stop();
   if (!text) {
-    diags.fatal("cannot open '" + options.inputPath + "': " + error);
+    diags.fatal("cannot " + std::string(inputIsStdin ? "read " : "open '") + sourceName +
+                (inputIsStdin ? "" : "'") + ": " + error);
     return kExitEnvironment;
   }
-  SourceFile source(options.inputPath, std::move(*text));
+  SourceFile source(sourceName, std::move(*text));
   diags.setFile(&source);
 
   // 2. Tokens (a view of the lexer only; parsing lexes again).
@@ -532,7 +602,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     }
     clock.start("cubin");
     int exitCode = kExitSourceErrors;
-    std::optional<ArchProducts> more = buildForArch(*syntax, options, *moreTarget, diags, exitCode);
+    std::optional<ArchProducts> more = buildForArch(*syntax, options, *moreTarget, sourceName, diags, exitCode);
     clock.stop();
     if (!more) return exitCode;
     if (!plan->moreCubinPaths.empty())
@@ -547,9 +617,13 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     // The header names the source by its file name only, so that it is the same
     // bytes whichever directory or path spelling the build used.
     HeaderOptions headerOptions;
-    headerOptions.prefix = options.prefix.empty() ? symbolPrefixFor(options.inputPath) : options.prefix;
+    // From stdin, the module's symbols are named after the output (`tlc - -o k.cubin`
+    // names them as `tlc k.tl` would).
+    const std::string& namedOutput = !plan->cubinPath.empty() ? plan->cubinPath : plan->headerPath;
+    const std::string prefixSource = !inputIsStdin ? options.inputPath : !namedOutput.empty() ? namedOutput : "stdin";
+    headerOptions.prefix = options.prefix.empty() ? symbolPrefixFor(prefixSource) : options.prefix;
     headerOptions.kernelPrefix = options.prefix.empty() ? "" : options.prefix + "_";
-    headerOptions.sourceName = baseName(options.inputPath);
+    headerOptions.sourceName = inputIsStdin ? sourceName : baseName(options.inputPath);
     headerOptions.arch = options.arch;
     if (plan->wants(Stage::Source)) headerOptions.mode = HeaderOptions::Mode::PairHeader;
     std::string header = generateMultiArchHeader(builds, headerOptions);
@@ -566,10 +640,12 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   }
 
   // 10. The dependency file: the one file the compile read (there is no include
-  // mechanism yet; anything read later belongs in this list).
+  // mechanism yet; anything read later belongs in this list). Stdin is no file a
+  // build tool could watch: the rule then has no prerequisites.
   if (!plan->depfilePath.empty())
-    products.file(plan->depfilePath, makeDepfile(plan->depTargets, {options.inputPath}, options.depPhony,
-                                                 options.inputPath));
+    products.file(plan->depfilePath,
+                  makeDepfile(plan->depTargets, inputIsStdin ? std::vector<std::string>{} : std::vector<std::string>{options.inputPath},
+                              options.depPhony, options.inputPath));
 
   // 11. Write every file, or none.
   clock.start("write");
@@ -586,7 +662,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     diags.fatal("cannot write the output to stdout");
     return kExitEnvironment;
   }
-  if (options.reportWrites && !written.empty()) {
+  if (options.verbose && !written.empty()) {
     std::string line = "tlc: wrote ";
     for (size_t i = 0; i < written.size(); ++i)
       line += (i ? ", " : "") + written[i].path + " (" +

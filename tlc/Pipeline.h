@@ -31,8 +31,13 @@ enum ExitCode : int {
   kExitEnvironment = 3,   // I/O failure, or the toolchain (LLVM, nvJitLink) failed
 };
 
+// `-` as the input reads stdin; as -o, writes a text output to stdout.
+constexpr const char* kStandardStreamPath = "-";
+// What diagnostics, the header and `.file` call a source read from stdin.
+constexpr const char* kStandardInputName = "<stdin>";
+
 struct PipelineOptions {
-  std::string inputPath;      // as given on the command line; diagnostics print it so
+  std::string inputPath;      // as given on the command line; diagnostics print it so ("-": stdin)
   std::vector<Stage> emit;    // empty: the default build, cubin + header
   std::string outputPath;     // -o; see planOutputs for the defaults
   std::string headerPath;     // --header
@@ -40,18 +45,21 @@ struct PipelineOptions {
   std::vector<std::string> moreArchs;  // --arch given several times: the header embeds one cubin each
   std::string prefix;         // --prefix: names every C symbol of the header PREFIX_...
   int optLevel = 3;
+  bool lineInfo = false;      // -lineinfo: PTX .file/.loc directives, kept in the cubin
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   bool remarks = false;
   unsigned errorLimit = 20;   // 0: no limit
   WarningOptions warnings;    // -w, -Werror, -W<name>, ... in command-line order
   bool color = false;
-  bool verbose = false;       // one line per phase with its time
-  bool reportWrites = true;   // "tlc: wrote ..." after writing files
+  // -v: one line per phase with its time, then "tlc: wrote ..." (a compile is
+  // otherwise silent on success, like cc: a build of 500 kernels prints nothing).
+  bool verbose = false;
 
   // Dependency file (-MD, -MF, -MT, -MP): Make syntax, "target: input".
   bool depfile = false;               // -MD (or -MF) given: write one
   std::string depfilePath;            // -MF; default: the first output file's path, .d
-  std::vector<std::string> depTargets;  // -MT, repeatable; default: the first output file
+  // -MT (as given) and -MQ (quoteForMake'd), in order; default: the first output file, quoted.
+  std::vector<std::string> depTargets;
   bool depPhony = false;              // -MP: a phony rule per dependency (except the input)
   // --write-if-changed: an output whose bytes would not change is left as it is
   // (same inode, same mtime).
@@ -65,7 +73,10 @@ struct PipelineOptions {
 //   the current directory) and the header, if emitted, to --header (default: the
 //   cubin's path with ".h"); other text stages print to stdout.
 // - Otherwise the header goes to --header when given, and the text stages, in
-//   pipeline order, to -o when given, else to stdout.
+//   pipeline order, to -o when given, else to stdout (also for `-o -`). A header
+//   is a file of its own: it shares an -o file with no other stage.
+// - The cubin is binary: `-o -` with it is a usage error. Reading stdin (`-`),
+//   the outputs have no default name: a file output needs -o.
 struct OutputPlan {
   std::vector<Stage> stages;      // every stage asked for, in pipeline order, no repeats
   std::vector<Stage> textStages;  // the ones printed to textPath or stdout
@@ -89,8 +100,13 @@ std::string symbolPrefixFor(const std::string& inputPath);
 // "dir/a.cubin" + ".h" -> "dir/a.h"; a name without an extension gets one.
 std::string replaceExtension(const std::string& path, const std::string& extension);
 
-// The dependency file's text in Make syntax: `targets: deps` (spaces, '#' and '$'
-// escaped as GCC does), plus `dep:` lines for -MP. Paths are written as given.
+// A path as Make reads it in a rule (GCC's -MQ): a space or tab as `\ `, `#` as
+// `\#`, `$` as `$$`.
+std::string quoteForMake(const std::string& path);
+
+// The dependency file's text in Make syntax: `targets: deps`, plus `dep:` lines for
+// -MP. The targets are Make text already (-MT is written as given, -MQ and the default
+// target quoted); the deps are paths as given, quoted here.
 std::string makeDepfile(const std::vector<std::string>& targets, const std::vector<std::string>& deps,
                         bool phony, const std::string& input);
 

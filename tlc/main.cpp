@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Pipeline.h"
 #include "ir/Target.h"
+#include "support/FileIO.h"
 
 #ifndef TLC_VERSION
 #define TLC_VERSION "unknown"
@@ -29,11 +31,15 @@ constexpr const char* kHelp = R"(tlc: compile a tile-language (.tl) file into a 
 for NVIDIA Hopper GPUs.
 
 Usage: tlc FILE.tl [-o FILE.cubin] [options]
+       tlc - -o FILE.cubin [options]     (the source from stdin)
+       tlc @FILE ...                     (arguments from a response file)
+
+Prints nothing when it succeeds (-v: what it did).
 
 Output:
   -o PATH              where the cubin goes (default: FILE.cubin in the current
                        directory); when only text stages are emitted, where the
-                       text goes (default: stdout)
+                       text goes (default: stdout; -o - is stdout too)
   --header PATH        where the header goes (default: the cubin's path, .h)
   --emit=LIST          what to produce, comma-separated (default: cubin,header):
                          tokens  the lexer's tokens
@@ -47,7 +53,8 @@ Output:
                          source  with header: a .h + .c pair instead (the
                                  .c, beside the header, holds the cubin
                                  and the definitions)
-                       several text stages print in pipeline order
+                       several text stages print in pipeline order (a header
+                       to -o goes alone: it is a file of its own)
   --prefix NAME        name the header's C symbols NAME_load, NAME_last_error,
                        NAME_<kernel>_launch, ... (default: the input's stem for
                        the module's symbols, none for the kernels' functions)
@@ -61,6 +68,9 @@ Dependency file (Make syntax, for make, Ninja and CMake's DEPFILE):
   -MF PATH             where the dependency file goes (implies -MD)
   -MT TARGET           the rule's target instead of the output path
                        (repeatable; implies -MD)
+  -MQ TARGET           like -MT, with the target quoted for Make ($ as $$, a
+                       space as \ ); -MT writes it as given
+  -MMD                 the same as -MD (tlc has no system headers to leave out)
   -MP                  add a phony rule for every dependency but the input
 
 Code generation:
@@ -71,6 +81,8 @@ Code generation:
                        STEM.ARCH.cubin) and one header that loads the one for
                        the device's compute capability
   -O0 -O1 -O2 -O3      optimization level (default: -O3)
+  -lineinfo            map the code to .tl lines (PTX .file/.loc, the cubin's
+                       line table) for Nsight Compute and compute-sanitizer
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
                        repeatable, one name once; -DNAME=VALUE works too
 
@@ -88,9 +100,12 @@ Diagnostics:
                        color the diagnostics (default: auto, when stderr is a
                        terminal and NO_COLOR is unset); -fcolor-diagnostics and
                        -fno-color-diagnostics are always and never
-  -v, --verbose        print each phase with its time
+  -v, --verbose        print each phase with its time and the files written
+                       (without it a successful compile prints nothing)
 
 Other:
+  @FILE                read more arguments from FILE (whitespace separated,
+                       quotes and backslashes as in GCC; FILE may hold @FILEs)
   -h, --help           print this help
   --version            print the versions of tlc, LLVM and CUDA
 
@@ -101,6 +116,7 @@ Examples:
   tlc examples/tile_copy.tl -o build/tile_copy.cubin
       writes build/tile_copy.cubin and build/tile_copy.h
   tlc kernel.tl --emit=ptx -D BM=64 -o kernel.ptx
+  generate_kernel | tlc - --emit=ptx -o -
 )";
 
 // The help text, with the list of warnings taken from support/Warnings.def.
@@ -128,14 +144,96 @@ int usageError(const std::string& message) {
   return tlc::kExitUsage;
 }
 
+// The largest response file read, and how deeply @files may name @files (a file
+// that names itself would otherwise never end).
+constexpr size_t kMaxResponseFileBytes = size_t(16) << 20;
+constexpr int kMaxResponseFileDepth = 16;
+
+// Splits a response file's text into arguments as GCC and Clang do: whitespace
+// separates, single and double quotes group (and may be empty: ''), and a backslash
+// takes the next character literally, inside quotes too. Returns false for a quote
+// left open.
+bool splitResponseFile(const std::string& text, std::vector<std::string>& arguments) {
+  std::string token;
+  bool inToken = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (std::isspace((unsigned char)c)) {
+      if (inToken) arguments.push_back(std::move(token));
+      token.clear();
+      inToken = false;
+      continue;
+    }
+    inToken = true;
+    if (c == '\\' && i + 1 < text.size()) {
+      token += text[++i];
+    } else if (c == '\'' || c == '"') {
+      size_t close = i + 1;
+      for (; close < text.size() && text[close] != c; ++close) {
+        if (text[close] == '\\' && close + 1 < text.size()) ++close;
+        token += text[close];
+      }
+      if (close == text.size()) return false;
+      i = close;
+    } else {
+      token += c;
+    }
+  }
+  if (inToken) arguments.push_back(std::move(token));
+  return true;
+}
+
+// Replaces every `@FILE` argument by the arguments FILE holds (GCC's and Clang's
+// response files, for command lines longer than the system allows), FILE's own
+// @FILEs included. Paths are relative to the working directory. A file that cannot
+// be read is a usage error, not an input named `@FILE`.
+bool expandResponseFiles(const std::vector<std::string>& arguments, std::vector<std::string>& expanded,
+                         std::string& error, int depth = 0) {
+  for (const std::string& argument : arguments) {
+    if (argument.size() < 2 || argument[0] != '@') {
+      expanded.push_back(argument);
+      continue;
+    }
+    const std::string path = argument.substr(1);
+    if (depth == kMaxResponseFileDepth) {
+      error = "response file '" + path + "' is nested more than " + std::to_string(kMaxResponseFileDepth) +
+              " deep (does it name itself?)";
+      return false;
+    }
+    std::string reason;
+    std::optional<std::string> text = tlc::readFile(path, reason, kMaxResponseFileBytes);
+    if (!text) {
+      error = "cannot read response file '" + path + "': " + reason;
+      return false;
+    }
+    std::vector<std::string> inner;
+    if (!splitResponseFile(*text, inner)) {
+      error = "response file '" + path + "' has a quote that is not closed";
+      return false;
+    }
+    if (!expandResponseFiles(inner, expanded, error, depth + 1)) return false;
+  }
+  return true;
+}
+
+// The options normalizeArguments renames, by the name the user gave them.
+constexpr std::pair<const char*, const char*> kInternalOptionSpellings[] = {
+    {"--error-limit", "-ferror-limit="},
+    {"--diagnostics-color", "-fdiagnostics-color="},
+    {"--depfile-path", "-MF"},
+    {"--depfile-target", "-MT"},
+};
+
 // CLI11 names long options with two dashes; compilers spell some with one
 // (-ferror-limit=N, -MF file). Translate those spellings before parsing. The
 // warning flags (-w, -W...) are taken out, in order, into `warningFlags`: the
 // last one about a warning wins, which CLI11's per-option lists would lose.
-std::vector<std::string> normalizeArguments(int argc, char** argv, std::vector<std::string>& warningFlags) {
+// -MT and -MQ become one list of Make targets, in order, -MQ's quoted.
+std::vector<std::string> normalizeArguments(const std::vector<std::string>& argv, std::vector<std::string>& warningFlags,
+                                            std::string& error) {
   std::vector<std::string> args;
   auto starts = [](const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; };
-  for (int i = 0; i < argc; ++i) {
+  for (size_t i = 0; i < argv.size(); ++i) {
     std::string arg = argv[i];
     if (i > 0 && (arg == "-w" || (starts(arg, "-W") && arg.size() > 2))) {
       warningFlags.push_back(arg);
@@ -148,8 +246,16 @@ std::vector<std::string> normalizeArguments(int argc, char** argv, std::vector<s
       else if (arg == "-fdiagnostics-color") arg = "--diagnostics-color=always";
       else if (arg == "-fno-diagnostics-color") arg = "--diagnostics-color=never";
       else if (starts(arg, "-fdiagnostics-color=")) arg = "--diagnostics-color=" + arg.substr(20);
-      else if (arg == "-MD") arg = "--depfile";
+      else if (arg == "-MD" || arg == "-MMD") arg = "--depfile";  // no system headers: one meaning
       else if (arg == "-MP") arg = "--depfile-phony";
+      else if (arg == "-lineinfo") arg = "--lineinfo";
+      else if (arg == "-MQ") {
+        if (i + 1 == argv.size()) {
+          error = "option '-MQ' needs a value";
+          return {};
+        }
+        arg = "--depfile-target=" + tlc::quoteForMake(argv[++i]);
+      } else if (starts(arg, "-MQ")) arg = "--depfile-target=" + tlc::quoteForMake(arg.substr(3));
       else if (arg == "-MF" || arg == "-MT") arg = arg == "-MF" ? "--depfile-path" : "--depfile-target";
       else if (starts(arg, "-MF")) arg = "--depfile-path=" + arg.substr(3);
       else if (starts(arg, "-MT")) arg = "--depfile-target=" + arg.substr(3);
@@ -167,16 +273,23 @@ bool wantsColorByDefault() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> warningFlags;
-  std::vector<std::string> args = normalizeArguments(argc, argv, warningFlags);
+  std::vector<std::string> commandLine, warningFlags;
+  std::string argumentError;
+  commandLine.push_back(argv[0]);
+  if (!expandResponseFiles(std::vector<std::string>(argv + 1, argv + argc), commandLine, argumentError))
+    return usageError(argumentError);
+  std::vector<std::string> args = normalizeArguments(commandLine, warningFlags, argumentError);
+  if (!argumentError.empty()) return usageError(argumentError);
   // --help and --version win over anything else on the line, even mistakes.
   for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "-h" || args[i] == "--help") {
-      printHelp();
-      return tlc::kExitSuccess;
-    }
-    if (args[i] == "--version") {
-      printVersion();
+    const bool help = args[i] == "-h" || args[i] == "--help";
+    if (help || args[i] == "--version") {
+      help ? printHelp() : printVersion();
+      std::cout.flush();
+      if (!std::cout) {  // e.g. stdout is a full disk: as for any output, exit 3
+        std::cerr << "tlc: error: cannot write the " << (help ? "help" : "version") << " to stdout\n";
+        return tlc::kExitEnvironment;
+      }
       return tlc::kExitSuccess;
     }
   }
@@ -202,6 +315,7 @@ int main(int argc, char** argv) {
   app.add_option("--error-limit", errorLimit);
   app.add_option("--diagnostics-color", colorMode);
   app.add_flag("-v,--verbose", options.verbose);
+  app.add_flag("--lineinfo", options.lineInfo);
   app.add_flag("--depfile", options.depfile);
   app.add_option("--depfile-path", options.depfilePath);
   app.add_option("--depfile-target", options.depTargets)->allow_extra_args(false);
@@ -213,9 +327,13 @@ int main(int argc, char** argv) {
   try {
     app.parse((int)argvForCLI.size(), argvForCLI.data());
   } catch (const CLI::ArgumentMismatch& e) {
-    // CLI11 says "-o: 1 required TEXT missing"; name the option in plain words.
+    // CLI11 says "-o: 1 required TEXT missing"; name the option in plain words, as
+    // the user spelt it (normalizeArguments renamed the compiler-style ones).
     std::string what = e.what();
-    return usageError("option '" + what.substr(0, what.find(':')) + "' needs a value");
+    std::string option = what.substr(0, what.find(':'));
+    for (const auto& [internal, spelling] : kInternalOptionSpellings)
+      if (option == internal) option = spelling;
+    return usageError("option '" + option + "' needs a value");
   } catch (const CLI::ParseError& e) {
     return usageError(e.what());
   }

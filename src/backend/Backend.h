@@ -29,6 +29,10 @@ namespace tlc {
 struct TargetOptions {
   std::string arch = "sm_90a";  // sm_90a (default), sm_90, sm_100a ...
   int optLevel = 3;             // -O0 .. -O3
+  // -lineinfo: `.file`/`.loc` directives in the PTX naming `sourceName` (the .tl file
+  // as given), and nvJitLink keeps them as the cubin's line table.
+  bool lineInfo = false;
+  std::string sourceName;
 };
 
 // A target LLVM 19 cannot write (Retarget.cpp): LLVM generates PTX for `llvmCPU`

@@ -9,7 +9,10 @@
 // Scalar variables live in entry-block allocas (mem2reg/SROA turn them into SSA);
 // Unrolled loop variables are bound to constants instead, so that indices into
 // Local arrays fold to constants and the arrays never touch local memory.
+#include <llvm/BinaryFormat/Dwarf.h>
 #include <llvm/IR/Constants.h>
+#include <llvm/IR/DIBuilder.h>
+#include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalVariable.h>
@@ -96,11 +99,41 @@ struct VarBinding {
 
 bool isFloat8(DType t) { return t == DType::Float8E4M3 || t == DType::Float8E5M2; }
 
+// -lineinfo: a compile unit whose debug info is only the `.file`/`.loc` directives
+// (DebugDirectivesOnly: no .debug_info section, which ptxas would want -g for), one
+// subprogram per kernel, and on each instruction the line of the statement it comes
+// from. The file is named as given on the command line, in no directory, so the PTX
+// is the same bytes wherever the build runs.
+class LineTable {
+ public:
+  LineTable(llvm::Module& module, const TargetOptions& target) : builder_(module) {
+    module.addModuleFlag(llvm::Module::Warning, "Debug Info Version", llvm::DEBUG_METADATA_VERSION);
+    module.addModuleFlag(llvm::Module::Warning, "Dwarf Version", 2);
+    file_ = builder_.createFile(target.sourceName, "");
+    builder_.createCompileUnit(llvm::dwarf::DW_LANG_C, file_, "tlc", target.optLevel > 0, "", 0, "",
+                               llvm::DICompileUnit::DebugDirectivesOnly);
+  }
+  llvm::DISubprogram* subprogramFor(llvm::Function& function, unsigned line) {
+    llvm::DISubroutineType* type = builder_.createSubroutineType(builder_.getOrCreateTypeArray({}));
+    llvm::DISubprogram* subprogram =
+        builder_.createFunction(file_, function.getName(), function.getName(), file_, line, type, line,
+                                llvm::DINode::FlagPrototyped, llvm::DISubprogram::SPFlagDefinition);
+    function.setSubprogram(subprogram);
+    return subprogram;
+  }
+  void finalize() { builder_.finalize(); }
+
+ private:
+  llvm::DIBuilder builder_;
+  llvm::DIFile* file_ = nullptr;
+};
+
 class KernelEmitter {
  public:
-  KernelEmitter(llvm::Module& module, const ir::Kernel& kernel, const TargetOptions& target, DiagnosticEngine& diags)
+  KernelEmitter(llvm::Module& module, const ir::Kernel& kernel, const TargetOptions& target, DiagnosticEngine& diags,
+                LineTable* lineTable = nullptr)
       : module_(module), context_(module.getContext()), kernel_(kernel), target_(target), diags_(diags),
-        builder_(context_) {}
+        builder_(context_), lineTable_(lineTable) {}
 
   void emit();
 
@@ -180,6 +213,16 @@ class KernelEmitter {
   std::unordered_map<const ir::Buffer*, llvm::Value*> localArrays_;
   std::unordered_map<int64_t, llvm::Value*> cachePolicies_;  // by IntrinsicStmt::cacheHint
   SourceRange currentRange_ = kernel_.range;
+  LineTable* lineTable_;                       // -lineinfo, else null
+  llvm::DISubprogram* subprogram_ = nullptr;   // this kernel's, under -lineinfo
+
+  // The statement being emitted: named by diagnostics, and under -lineinfo the
+  // source line of every instruction made for it.
+  void setCurrentRange(const SourceRange& range) {
+    currentRange_ = range;
+    if (subprogram_ && range.valid())
+      builder_.SetCurrentDebugLocation(llvm::DILocation::get(context_, range.begin.line, range.begin.column, subprogram_));
+  }
 };
 
 // ------------------------------------------------------------------- types
@@ -584,6 +627,10 @@ void KernelEmitter::emit() {
   if (!validName) internal("kernel name '" + kernel_.name + "' is not a PTX identifier");
   function_ = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, kernel_.name, module_);
   markAsKernel(*function_, kernel_.threads);
+  if (lineTable_) {
+    subprogram_ = lineTable_->subprogramFor(*function_, kernel_.range.begin.line);
+    setCurrentRange(kernel_.range);
+  }
   std::vector<unsigned> tensorMaps;
   for (size_t i = 0; i < kernel_.params.size(); ++i)
     if (kernel_.params[i].kind == ir::ParamKind::TensorMap) tensorMaps.push_back((unsigned)i);
@@ -620,7 +667,7 @@ void KernelEmitter::emit() {
 void KernelEmitter::emitStmt(const ir::StmtRef& stmt) {
   if (!stmt) return;
   SourceRange outer = currentRange_;
-  if (stmt->range.valid()) currentRange_ = stmt->range;
+  if (stmt->range.valid()) setCurrentRange(stmt->range);
   switch (stmt->kind) {
     case ir::StmtKind::Seq:
       for (const ir::StmtRef& child : stmt->as<ir::SeqStmt>().stmts) emitStmt(child);
@@ -655,7 +702,7 @@ void KernelEmitter::emitStmt(const ir::StmtRef& stmt) {
     case ir::StmtKind::Fill:
       internal("a tile operation reached the backend (the loop IR must have none)");
   }
-  currentRange_ = outer;
+  setCurrentRange(outer);
 }
 
 void KernelEmitter::emitFor(const ir::ForStmt& loop) {
@@ -1517,13 +1564,16 @@ std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetO
   impl.module->setDataLayout(impl.targetMachine->createDataLayout());
 
   unsigned errorsBefore = diags.errorCount();
+  std::optional<LineTable> lineTable;
+  if (target.lineInfo) lineTable.emplace(*impl.module, target);
   for (const ir::Kernel& kernel : loopIR.kernels) {
-    KernelEmitter(*impl.module, kernel, target, diags).emit();
+    KernelEmitter(*impl.module, kernel, target, diags, lineTable ? &*lineTable : nullptr).emit();
     const int* cluster = kernel.clusterDims;
     if (cluster[0] * cluster[1] * cluster[2] > 1)
       impl.clusterShapes.push_back({kernel.name, {cluster[0], cluster[1], cluster[2]}});
   }
   if (diags.errorCount() != errorsBefore) return nullptr;
+  if (lineTable) lineTable->finalize();
 
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);

@@ -209,7 +209,10 @@ std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const 
     diags.fatal(loadError);
     return std::nullopt;
   }
-  JitLinkSession session(*api, {"-arch=" + target.arch, optimize, "-verbose"});
+  std::vector<std::string> linkOptions{"-arch=" + target.arch, optimize, "-verbose"};
+  // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
+  if (target.lineInfo) linkOptions.push_back("-lineinfo");
+  JitLinkSession session(*api, linkOptions);
   if (session.created() != NVJITLINK_SUCCESS) {
     diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target.arch + " " + optimize + " (" +
                 resultName(session.created()) + ")");

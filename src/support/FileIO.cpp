@@ -54,12 +54,18 @@ bool writeAll(int fd, std::string_view data) {
   return true;
 }
 
-// "dir/name" -> "dir/.name.tlc-<random>.tmp": same directory, so rename is atomic,
-// and a leading dot keeps a leftover (after a crash) out of ordinary listings.
+// The most of the output's own name a temporary name repeats: enough to tell whose
+// leftover it is, short enough that the temporary name stays within NAME_MAX (255
+// bytes on Linux) whatever the output's name (which may itself be 255 bytes long).
+constexpr size_t kTempNameKeeps = 64;
+
+// "dir/name" -> "dir/.name.tlc-<pid>-<random>.tmp": same directory, so rename is
+// atomic, and a leading dot keeps a leftover (after a crash) out of ordinary listings.
 std::string tempPathFor(const std::string& path, std::mt19937_64& random) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.size() > kTempNameKeeps) base.resize(kTempNameKeeps);
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, "%d-%08llx", (int)::getpid(),
                 (unsigned long long)(random() & 0xffffffffu));
@@ -92,18 +98,15 @@ bool sameFile(const std::string& a, const std::string& b) {
          first.st_ino == second.st_ino;
 }
 
-std::optional<std::string> readFile(const std::string& path, std::string& error, size_t maxBytes) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    error = systemError();
-    return std::nullopt;
-  }
+namespace {
+// Reads `fd` to its end, up to `maxBytes` (see readFile).
+std::optional<std::string> readDescriptor(int fd, std::string& error, size_t maxBytes) {
   const std::string tooLarge = "larger than the limit of " + (maxBytes % (1u << 20) == 0
                                                                    ? std::to_string(maxBytes >> 20) + " MiB"
                                                                    : std::to_string(maxBytes) + " bytes");
   std::string text;
   struct stat info {};
-  if (::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode)) {
+  if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
     if ((uint64_t)info.st_size > maxBytes) {
       error = tooLarge;
       return std::nullopt;
@@ -112,7 +115,7 @@ std::optional<std::string> readFile(const std::string& path, std::string& error,
   }
   char buffer[64 * 1024];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -126,6 +129,20 @@ std::optional<std::string> readFile(const std::string& path, std::string& error,
     text.append(buffer, (size_t)n);
   }
   return text;
+}
+}  // namespace
+
+std::optional<std::string> readFile(const std::string& path, std::string& error, size_t maxBytes) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    error = systemError();
+    return std::nullopt;
+  }
+  return readDescriptor(fd.get(), error, maxBytes);
+}
+
+std::optional<std::string> readStandardInput(std::string& error, size_t maxBytes) {
+  return readDescriptor(STDIN_FILENO, error, maxBytes);
 }
 
 bool fileHoldsExactly(const std::string& path, std::string_view data) {

@@ -27,6 +27,9 @@ namespace tlc {
 std::optional<std::string> readFile(const std::string& path, std::string& error,
                                     size_t maxBytes = SIZE_MAX);
 
+// Reads standard input to its end, up to `maxBytes`, as readFile does a file (`tlc -`).
+std::optional<std::string> readStandardInput(std::string& error, size_t maxBytes = SIZE_MAX);
+
 // True when `path` is a regular file whose contents are exactly `data` (for
 // --write-if-changed); false when it differs, is missing or cannot be read.
 bool fileHoldsExactly(const std::string& path, std::string_view data);

@@ -62,14 +62,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!syntax || diags.hasErrors()) return 0;
   tlc::ast::print(*syntax, null);
 
-  std::unique_ptr<tlc::ir::Module> tileIR = tlc::analyze(*syntax, tlc::SemaOptions{}, diags);
-  if (!tileIR || diags.hasErrors()) return 0;
-  tlc::ir::print(*tileIR, null);
+  // Hopper, and sm_80 (no TMA, no clusters: sema refuses more, lowering takes other
+  // routes), each from its own sema.
+  for (const char* arch : {"sm_90a", "sm_80"}) {
+    tlc::SemaOptions semaOptions;
+    semaOptions.target = *tlc::Target::fromArch(arch);
+    std::unique_ptr<tlc::ir::Module> tileIR = tlc::analyze(*syntax, semaOptions, diags);
+    if (!tileIR || diags.hasErrors()) return 0;
+    tlc::ir::print(*tileIR, null);
 
-  std::unique_ptr<tlc::ir::Module> loopIR = tlc::lower(*tileIR, tlc::LowerOptions{true}, diags);
-  if (!loopIR || diags.hasErrors()) return 0;
-  for (const tlc::ir::Kernel& kernel : loopIR->kernels) tlc::ir::verifyLoopIR(kernel, diags);
-  tlc::ir::print(*loopIR, null);
+    tlc::LowerOptions lowerOptions;
+    lowerOptions.target = semaOptions.target;
+    lowerOptions.remarks = true;
+    std::unique_ptr<tlc::ir::Module> loopIR = tlc::lower(*tileIR, lowerOptions, diags);
+    if (!loopIR || diags.hasErrors()) return 0;
+    for (const tlc::ir::Kernel& kernel : loopIR->kernels) tlc::ir::verifyLoopIR(kernel, diags);
+    tlc::ir::print(*loopIR, null);
+  }
   return 0;
 }
 

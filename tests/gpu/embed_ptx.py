@@ -18,7 +18,8 @@ def main():
     header_path, ptx_path = sys.argv[1], sys.argv[2]
     header = open(header_path).read()
     ptx = open(ptx_path, "rb").read() + b"\0"  # cuLibraryLoadData reads PTX as a C string
-    pattern = re.compile(r"(TLC_ALIGNAS\(64\) static const unsigned char (\w+)_cubin)\[\d+\] = \{[^}]*\};", re.S)
+    # The cubin is a string literal (its pieces hold no '"': quotes are octal escapes).
+    pattern = re.compile(r'(TLC_ALIGNAS\(64\) static const unsigned char (\w+)_cubin)\[\d+\] =((?:\s*"[^"]*")+);')
     matches = pattern.findall(header)
     if len(matches) != 1:
         sys.exit("embed_ptx: expected one embedded cubin in %s, found %d" % (header_path, len(matches)))
