@@ -75,7 +75,13 @@ class TileOpLowering {
     // barrier completes; the receiver waits on it before it gets here).
     if (anyMulticast_ || !remoteBarriers_.empty())
       kernel_.body = std::make_shared<SeqStmt>(kernel_.range, std::vector<StmtRef>{kernel_.body, clusterSync(kernel_.range)});
-    for (const auto& [var, multiple] : assumed_) kernel_.assumptions.push_back(Assumption{paramVar(var), multiple});
+    // In parameter order: assumed_ is keyed by address, an order that changes from
+    // run to run (and with it the header's variant tests and comments).
+    for (const auto& [var, multiple] : assumed_) (void)paramVar(var);  // each one is a parameter
+    for (const Param& param : kernel_.params) {
+      auto assumed = assumed_.find(param.var.get());
+      if (assumed != assumed_.end()) kernel_.assumptions.push_back(Assumption{param.var, assumed->second});
+    }
     return true;
   }
 
