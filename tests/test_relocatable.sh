@@ -135,6 +135,18 @@ cp "$EXAMPLE" "$WORK/out/k.tl"
 (cd "$WORK/out" && "$BUILD/tlc" k.tl -o "$WORK/expected/k.cubin" >/dev/null 2>&1)
 
 clean_checks "copied prefix" "$CUDA"
+# Every example, as the build tree's tlc compiles it (the same bytes).
+for example in "$ROOT"/examples/*.tl "$ROOT"/examples/host_app/kernels/*.tl; do
+  name=$(basename "$example" .tl)
+  mkdir -p "$WORK/examples/$name" "$WORK/expected/$name"
+  cp "$example" "$WORK/examples/$name/$name.tl"
+  (cd "$WORK/examples/$name" && "$BUILD/tlc" "$name.tl" -o "$WORK/expected/$name/$name.cubin" >/dev/null 2>&1)
+  out=$(cd "$WORK/examples/$name" && env -i PATH=/usr/bin:/bin CUDA_HOME="$CUDA" "$TLC" "$name.tl" -o "$name.cubin" 2>&1)
+  if [ $? -eq 0 ] && cmp -s "$WORK/examples/$name/$name.cubin" "$WORK/expected/$name/$name.cubin" &&
+     cmp -s "$WORK/examples/$name/$name.h" "$WORK/expected/$name/$name.h"; then
+    pass "copied prefix: examples/$name.tl: the build tree's cubin and header"
+  else fail "copied prefix: examples/$name.tl" "$out$(cd "$WORK" && cmp examples/$name/$name.h expected/$name/$name.h; cmp examples/$name/$name.cubin expected/$name/$name.cubin)"; fi
+done
 if [ -x "${WORK}/deb/usr/bin/tlc" ]; then
   out=$(cd "$WORK/out" && env -i PATH=/usr/bin:/bin CUDA_HOME="$CUDA" "$WORK/deb/usr/bin/tlc" k.tl -o deb.cubin --header deb.h 2>&1)
   [ $? -eq 0 ] && cmp -s "$WORK/out/deb.cubin" "$WORK/expected/k.cubin" && pass ".deb's tlc: the same cubin" || fail ".deb's tlc" "$out"
