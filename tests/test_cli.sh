@@ -208,6 +208,12 @@ for phase in read parse sema lower llvm ptx cubin header; do
   if grep -qE "^tlc: $phase +[0-9.]+ ms" <<<"$err"; then pass "-v times '$phase'"; else fail "-v does not time '$phase'" "$err"; fi
 done
 expect_exit 0 "-O0" k.tl -O0 --emit=ptx
+# The last -O wins (a per-file -O0 after a project's -O2).
+expect_exit 0 "-O2 then -O0" k.tl -O2 -O0 --emit=ptx -o build/o2_o0.ptx
+"$TLC" k.tl -O0 --emit=ptx -o build/o0.ptx 2>/dev/null
+"$TLC" k.tl -O2 --emit=ptx -o build/o2.ptx 2>/dev/null
+if cmp -s build/o2_o0.ptx build/o0.ptx && ! cmp -s build/o2_o0.ptx build/o2.ptx; then pass "-O2 -O0 is -O0 (the last -O wins)"
+else fail "-O2 -O0 is not -O0" "$(ls -la build/o*.ptx)"; fi
 
 # ---------------------------------------------------------------- `-`: stdin and stdout
 # `-o -` is stdout for text; with the cubin a usage error that says why. No file

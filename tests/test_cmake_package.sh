@@ -209,12 +209,12 @@ project(source_properties LANGUAGES C)
 find_package(tlc REQUIRED)
 add_executable(app main.c)
 set_source_files_properties(k.tl PROPERTIES TLC_OPTIONS "-DBM=64;$<$<CONFIG:Debug>:-O0>" TLC_PREFIX mylib)
-tlc_add_kernels(app SOURCES k.tl plain.tl OPTIONS -w)
+tlc_add_kernels(app SOURCES k.tl plain.tl OPTIONS -O2)  # k.tl in Debug: -O2 ... -O0, the last wins
 EOF
   for generator in "${generators[@]}"; do
     configure_and_build "$generator" "source-properties-$(gen_name "$generator")" -DCMAKE_BUILD_TYPE=Debug || continue
     local lines; lines=$(tlc_lines)
-    grep -q -- "k.tl\"\? .*--prefix=mylib -w -DBM=64 -O0 " <<<"$lines" && pass "k.tl: --prefix=mylib, OPTIONS then TLC_OPTIONS" \
+    grep -q -- "k.tl\"\? .*--prefix=mylib -O2 -DBM=64 -O0 " <<<"$lines" && pass "k.tl: --prefix=mylib, OPTIONS then TLC_OPTIONS" \
       || fail "k.tl: tlc's command line" "$lines"
     if grep "plain.tl" <<<"$lines" | grep -q -- "--prefix\|-DBM"; then fail "plain.tl got k.tl's properties" "$lines"; else pass "plain.tl: no properties of k.tl"; fi
     grep -q "mylib_load" "$bin/tlc/app/k.h" && pass "k.h has mylib_load" || fail "k.h: no mylib_load" "$(grep -m5 _load "$bin/tlc/app/k.h")"

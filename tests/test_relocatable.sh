@@ -4,7 +4,8 @@
 # wherever they are unpacked.
 #   - ldd: no libLLVM, libantlr4, libnvJitLink (opened at run time) or libz3, and only
 #     libraries the .deb's Depends covers;
-#   - cpack makes the .tar.gz and the .deb; each unpacks to bin/tlc and lib/cmake/tlc;
+#   - cpack makes the .tar.gz and the .deb; each unpacks to bin/tlc and lib/cmake/tlc,
+#     and the .deb's tlc, run with an empty environment, writes the same cubin;
 #   - the tarball's tlc, run from a copy of the unpacked tree with an empty
 #     environment, compiles an example to PTX without any CUDA (CUDA_HOME naming an
 #     empty directory), fails for a cubin there with exit 3 and a message naming
@@ -100,8 +101,8 @@ else
 fi
 # Every NEEDED library belongs to a package the .deb depends on.
 unexpected=$(awk '/=>/ || /^\s*lib/ {print $1}' <<<"$needed" | grep -vE "^(linux-vdso|/lib64/ld-linux)" |
-             grep -vE "^(libc|libm|libstdc\+\+|libgcc_s|libz|libzstd)\.so" || true)
-if [ -z "$unexpected" ]; then pass "ldd tlc: only libc, libm, libstdc++, libgcc_s, zlib and zstd (the .deb's Depends)"
+             grep -vE "^(libc|libm|libresolv|libpthread|libdl|librt|libstdc\+\+|libgcc_s|libz|libzstd)\.so" || true)
+if [ -z "$unexpected" ]; then pass "ldd tlc: only libc6's libraries, libstdc++, libgcc_s, zlib and zstd (the .deb's Depends)"
 else fail "ldd tlc: libraries the .deb does not depend on" "$unexpected"; fi
 
 # 2. The packages.
@@ -134,6 +135,22 @@ cp "$EXAMPLE" "$WORK/out/k.tl"
 (cd "$WORK/out" && "$BUILD/tlc" k.tl -o "$WORK/expected/k.cubin" >/dev/null 2>&1)
 
 clean_checks "copied prefix" "$CUDA"
+# Every example, as the build tree's tlc compiles it (the same bytes).
+for example in "$ROOT"/examples/*.tl "$ROOT"/examples/host_app/kernels/*.tl; do
+  name=$(basename "$example" .tl)
+  mkdir -p "$WORK/examples/$name" "$WORK/expected/$name"
+  cp "$example" "$WORK/examples/$name/$name.tl"
+  (cd "$WORK/examples/$name" && "$BUILD/tlc" "$name.tl" -o "$WORK/expected/$name/$name.cubin" >/dev/null 2>&1)
+  out=$(cd "$WORK/examples/$name" && env -i PATH=/usr/bin:/bin CUDA_HOME="$CUDA" "$TLC" "$name.tl" -o "$name.cubin" 2>&1)
+  if [ $? -eq 0 ] && cmp -s "$WORK/examples/$name/$name.cubin" "$WORK/expected/$name/$name.cubin" &&
+     cmp -s "$WORK/examples/$name/$name.h" "$WORK/expected/$name/$name.h"; then
+    pass "copied prefix: examples/$name.tl: the build tree's cubin and header"
+  else fail "copied prefix: examples/$name.tl" "$out$(cd "$WORK" && cmp examples/$name/$name.h expected/$name/$name.h; cmp examples/$name/$name.cubin expected/$name/$name.cubin)"; fi
+done
+if [ -x "${WORK}/deb/usr/bin/tlc" ]; then
+  out=$(cd "$WORK/out" && env -i PATH=/usr/bin:/bin CUDA_HOME="$CUDA" "$WORK/deb/usr/bin/tlc" k.tl -o deb.cubin --header deb.h 2>&1)
+  [ $? -eq 0 ] && cmp -s "$WORK/out/deb.cubin" "$WORK/expected/k.cubin" && pass ".deb's tlc: the same cubin" || fail ".deb's tlc" "$out"
+fi
 
 # 4. The same with the build dependencies mounted away (where user namespaces are allowed).
 if unshare -rm true 2>/dev/null; then

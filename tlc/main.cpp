@@ -309,7 +309,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> archList;
   app.add_option("--arch", archList)->delimiter(',')->allow_extra_args(false);
   app.add_option("--prefix", options.prefix);
-  app.add_option("-O", optLevel);
+  // The last -O wins, as in GCC and Clang: a build system appends a per-file -O0 to
+  // its project-wide options (tlc_add_kernels: OPTIONS, then TLC_OPTIONS).
+  app.add_option("-O", optLevel)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("-D", defineList)->allow_extra_args(false);
   app.add_flag("--remarks", options.remarks);
   app.add_option("--error-limit", errorLimit);
