@@ -45,7 +45,6 @@ namespace {
 
 constexpr unsigned kGlobalAddressSpace = 1;
 constexpr unsigned kSharedAddressSpace = 3;
-constexpr const char* kDynamicSharedName = "tlc_dynamic_shared";
 
 using ir::BinOp;
 using ir::DType;
@@ -245,10 +244,10 @@ llvm::AllocaInst* KernelEmitter::slotFor(const ir::VarRef& var) {
 llvm::Value* KernelEmitter::sharedBase() {
   // One extern array for the whole module, like CUDA's `extern __shared__`: the
   // launcher sets its size per kernel (Kernel::dynamicSharedBytes).
-  if (llvm::GlobalVariable* existing = module_.getNamedGlobal(kDynamicSharedName)) return existing;
+  if (llvm::GlobalVariable* existing = module_.getNamedGlobal(ir::kDynamicSharedSymbol)) return existing;
   auto* shared = new llvm::GlobalVariable(
       module_, llvm::ArrayType::get(builder_.getInt8Ty(), 0), /*isConstant=*/false,
-      llvm::GlobalValue::ExternalLinkage, nullptr, kDynamicSharedName, nullptr,
+      llvm::GlobalValue::ExternalLinkage, nullptr, ir::kDynamicSharedSymbol, nullptr,
       llvm::GlobalValue::NotThreadLocal, kSharedAddressSpace);
   // 1024 bytes: the strictest alignment TMA's 128-byte swizzle needs of a tile.
   shared->setAlignment(llvm::Align(1024));

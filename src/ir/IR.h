@@ -543,6 +543,22 @@ struct Assumption {
   int64_t multiple;    // Pointer: the address is a multiple of this many bytes; Dim: value % multiple == 0
 };
 
+// ------------------------------------------------------- generated symbols
+
+// Device symbols tlc generates next to each kernel's entry (named as the user
+// wrote it). Sema reserves their namespace for kernel names, so no user kernel can
+// ever collide with one: a kernel may not start with kGeneratedSymbolPrefix (nor
+// with `__`, reserved in C, where kernel names become launcher names), and may not
+// be another kernel's name plus kFastVariantSuffix. Reserving beats mangling here:
+// the entry names stay the user's own (in profilers, cuobjdump, cuLibraryGetKernel),
+// and the grammar lets identifiers contain any run of `_`, so every mangling scheme
+// would have to reserve something anyway.
+inline constexpr const char kGeneratedSymbolPrefix[] = "tlc_";
+// The variant lowering makes under launcher-checked assumptions: `<kernel>_aligned`.
+inline constexpr const char kFastVariantSuffix[] = "_aligned";
+// The module's dynamic shared memory array (extern, align 1024).
+inline constexpr const char kDynamicSharedSymbol[] = "tlc_dynamic_shared";
+
 struct Kernel {
   std::string name;        // the device entry symbol
   std::string sourceName;  // the `kernel NAME` it comes from (variants share it)

@@ -139,6 +139,9 @@ class Analyzer {
   // --------------------------------------------------------- file level
 
   void collectGlobals(const ast::File& file);
+  // Kernel names that would collide with a generated symbol are errors.
+  void checkKernelName(const ast::FunctionDecl& kernel);
+  void checkVariantNames(const ast::File& file);
 
   // -D NAME=VALUE: replaces a const's value. Consts that depend on it were folded
   // already, so the file is re-folded in order with the override in place.
