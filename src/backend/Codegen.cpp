@@ -1019,7 +1019,8 @@ llvm::Value* KernelEmitter::emitPow(llvm::Value* base, llvm::Value* exponent, co
   if (constant && *constant == 0.5 && !base->getType()->isVectorTy())
     return emitFloatMath(ir::Builtin::Sqrt, base, type);
   if (base->getType()->isVectorTy()) return unsupported("** on vectors", base->getType());
-  if (type == DType::Float64) return unsupported("float64 ** with a non-integral exponent", base->getType());
+  // Sema allows float64 ** only with the exponents handled above (Analyzer::arith).
+  if (type == DType::Float64) internal("float64 ** with a non-integral exponent");
   if (type == DType::Float16 || type == DType::BFloat16) {
     // Computed in float32: y * log2|x| in 16 bits would lose most of the result's bits.
     llvm::Type* f32 = builder_.getFloatTy();
@@ -1078,8 +1079,9 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
         return builder_.CreateFDiv(llvm::ConstantFP::get(resultType, 1.0),
                                    builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x));
       default:
-        // PTX has no float64 ex2/lg2; these need libdevice-style code.
-        return unsupported(std::string("float64 ") + ir::name(builtin), resultType);
+        // PTX has no float64 ex2/lg2; these need libdevice-style code. Sema allows
+        // only sqrt, rsqrt and abs on float64 (Analyzer::callExpr).
+        internal(std::string("float64 ") + ir::name(builtin));
     }
   }
   // float16 and bfloat16 are computed in float32 and rounded once at the end.
@@ -1358,10 +1360,8 @@ llvm::Value* KernelEmitter::convertFp8(llvm::Value* value, DType from, DType to)
   if (from == DType::Handle || to == DType::Handle) return unsupported(what, target);
   int sm = 0;
   if (target_.arch.rfind("sm_", 0) == 0) sm = std::atoi(target_.arch.c_str() + 3);
-  if (sm < 89) {
-    diags_.error(currentRange_, what + " needs sm_89 or newer (its cvt instruction); this build targets " + target_.arch);
-    return llvm::PoisonValue::get(target);
-  }
+  // Sema rejects fp8 conversions on a target without them (checkConversion).
+  if (sm < 89) internal(what + " on " + target_.arch + ", which has no fp8 cvt instructions");
   if (isFloat8(from)) return convert(fp8ToHalf(value, from), DType::Float16, to);
   if (from == DType::Float4E2M1) value = fp4ToFloat32(value);
   else value = convert(value, from, DType::Float32);

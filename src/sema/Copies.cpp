@@ -234,6 +234,13 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
                              "elements each; a layout places elements)");
   }
   if (options.layout) checkLayoutShape(options.layout, s.extents, options.layoutAt, "copy");
+  // Every thread copies a local buffer whole, so no layout can place its elements
+  // (a single element, or a fragment with a local buffer, is decided elsewhere).
+  bool anyLocal = s.buffer->scope == MemScope::Local || d.buffer->scope == MemScope::Local;
+  bool anyFragment = s.buffer->scope == MemScope::Fragment || d.buffer->scope == MemScope::Fragment;
+  bool single = std::all_of(s.extents.begin(), s.extents.end(), [](int64_t e) { return e == 1; });
+  if (options.layout && anyLocal && !anyFragment && !single)
+    fail(c.range, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
   // The instruction asked for fixes the scope pairs: TMA moves a tile between
   // global and shared memory (either way); cp.async loads global into shared.
   MemScope from = s.buffer->scope, to = d.buffer->scope;
@@ -264,6 +271,18 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
         failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
                     r->buffer);
   }
+  // The threads copy coalesced_width elements at a time along the innermost axis
+  // that is not 1 (lowering's copy loops drop unit axes); a loop_layout places the
+  // elements itself.
+  if (options.coalescedWidth && !options.layout) {
+    int64_t inner = 1;
+    for (int64_t e : s.extents)
+      if (e != 1) inner = e;
+    if (inner % options.coalescedWidth != 0)
+      fail(c.range, "coalesced_width=" + std::to_string(options.coalescedWidth) +
+                        " does not divide the copy's innermost extent " + std::to_string(inner));
+  }
+  if (s.buffer->dtype != d.buffer->dtype) checkConversion(s.buffer->dtype, d.buffer->dtype, c.range);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   return result;
@@ -522,7 +541,7 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
     for (size_t i = 0; i < r.extents.size(); ++i)
       if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
         failAbout(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'", r.buffer);
-  return std::make_shared<FillOp>(c.range, toRegion(r), cast(r.buffer->dtype, v));
+  return std::make_shared<FillOp>(c.range, toRegion(r), convert(r.buffer->dtype, v, c.range));
 }
 
 }  // namespace tlc::sema

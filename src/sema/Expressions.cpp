@@ -125,6 +125,10 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
       if (isInt(a->dtype)) a = cast(DType::Float32, a);
       else fail(c.args[0]->range, "'" + callee + "' needs a float argument");
     }
+    // PTX has float64 square roots but no float64 ex2 / lg2 / tanh.
+    if (a->dtype == DType::Float64 && m->second != Builtin::Sqrt && m->second != Builtin::Rsqrt &&
+        m->second != Builtin::Abs)
+      fail(c.callee->range, "not yet supported: " + callee + " on float64");
     return call(m->second, {a}, a->dtype);
   }
   if (callee == "cast") {
@@ -133,7 +137,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (c.args.size() + c.kwargs.size() != 2 || c.args.empty()) fail(c.range, "cast takes (value, dtype)");
     ExprRef a = scalarExpr(*c.args[0]);
     DType to = dtypeArg(c.args.size() == 2 ? *c.args[1] : *c.kwargs[0].value);
-    return cast(to, a);
+    return convert(to, a, c.range);
   }
   if (callee == "if_then_else") {
     argCount(3); noKeywords();

@@ -15,6 +15,7 @@
 
 #include "frontend/AST.h"
 #include "ir/IR.h"
+#include "ir/Target.h"
 #include "support/Diagnostics.h"
 
 namespace tlc {
@@ -27,6 +28,7 @@ struct Define {
 struct SemaOptions {
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   std::string arch = "sm_90a";
+  Target target = Target::hopper();
 };
 
 std::unique_ptr<ir::Module> analyze(const ast::File& file, const SemaOptions& options,
