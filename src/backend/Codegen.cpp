@@ -184,21 +184,32 @@ class KernelEmitter {
 // ------------------------------------------------------------------- types
 
 llvm::Type* KernelEmitter::elementType(DType t) {
+  // The LLVM column of ir/DTypes.def: llvm::Type::get<LLVM>Ty, or a global pointer.
+  auto pointer = [&]() -> llvm::Type* { return llvm::PointerType::get(context_, kGlobalAddressSpace); };
   switch (t) {
-    case DType::Bool: return llvm::Type::getInt1Ty(context_);
-    case DType::Int8: case DType::UInt8: return llvm::Type::getInt8Ty(context_);
-    case DType::Int16: case DType::UInt16: return llvm::Type::getInt16Ty(context_);
-    case DType::Int32: case DType::UInt32: return llvm::Type::getInt32Ty(context_);
-    case DType::Int64: case DType::UInt64: return llvm::Type::getInt64Ty(context_);
-    case DType::Float16: return llvm::Type::getHalfTy(context_);
-    case DType::BFloat16: return llvm::Type::getBFloatTy(context_);
-    case DType::Float32: return llvm::Type::getFloatTy(context_);
-    case DType::Float64: return llvm::Type::getDoubleTy(context_);
-    // Storage-only floats travel as their bits: loads and stores copy them, casts
-    // are not implemented yet (reported where they occur).
-    case DType::Float8E4M3: case DType::Float8E5M2: case DType::Float4E2M1:
-      return llvm::Type::getInt8Ty(context_);
-    case DType::Handle: return llvm::PointerType::get(context_, kGlobalAddressSpace);
+#define TLC_DTYPE(Id, Name, Bits, Class, Signed, StorageOnly, CType, TensorMap, Llvm) \
+  case DType::Id: return TLC_LLVM_TYPE_##Llvm;
+#define TLC_LLVM_TYPE_Ptr pointer()
+#define TLC_LLVM_TYPE_Int1 llvm::Type::getInt1Ty(context_)
+#define TLC_LLVM_TYPE_Int8 llvm::Type::getInt8Ty(context_)
+#define TLC_LLVM_TYPE_Int16 llvm::Type::getInt16Ty(context_)
+#define TLC_LLVM_TYPE_Int32 llvm::Type::getInt32Ty(context_)
+#define TLC_LLVM_TYPE_Int64 llvm::Type::getInt64Ty(context_)
+#define TLC_LLVM_TYPE_Half llvm::Type::getHalfTy(context_)
+#define TLC_LLVM_TYPE_BFloat llvm::Type::getBFloatTy(context_)
+#define TLC_LLVM_TYPE_Float llvm::Type::getFloatTy(context_)
+#define TLC_LLVM_TYPE_Double llvm::Type::getDoubleTy(context_)
+#include "ir/DTypes.def"
+#undef TLC_LLVM_TYPE_Ptr
+#undef TLC_LLVM_TYPE_Int1
+#undef TLC_LLVM_TYPE_Int8
+#undef TLC_LLVM_TYPE_Int16
+#undef TLC_LLVM_TYPE_Int32
+#undef TLC_LLVM_TYPE_Int64
+#undef TLC_LLVM_TYPE_Half
+#undef TLC_LLVM_TYPE_BFloat
+#undef TLC_LLVM_TYPE_Float
+#undef TLC_LLVM_TYPE_Double
   }
   internal("unknown dtype");
 }
@@ -1080,7 +1091,7 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
                                    builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x));
       default:
         // PTX has no float64 ex2/lg2; these need libdevice-style code. Sema allows
-        // only sqrt, rsqrt and abs on float64 (Analyzer::callExpr).
+        // float64 only for the WithFloat64 rows of ir/Builtins.def.
         internal(std::string("float64 ") + ir::name(builtin));
     }
   }

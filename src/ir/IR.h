@@ -26,10 +26,11 @@ namespace tlc::ir {
 
 // ------------------------------------------------------------------- types
 
+// The rows of DTypes.def. Handle is an untyped global pointer (a `ptr(...)`
+// parameter or a tensor's data).
 enum class DType : uint8_t {
-  Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64,
-  Float16, BFloat16, Float32, Float64, Float8E4M3, Float8E5M2, Float4E2M1,
-  Handle,  // an untyped global pointer (a `ptr(...)` parameter or a tensor's data)
+#define TLC_DTYPE(Id, Name, Bits, Class, Signed, StorageOnly, CType, TensorMap, Llvm) Id,
+#include "ir/DTypes.def"
 };
 
 const char* name(DType t);                            // "float16"
@@ -40,6 +41,11 @@ bool isInt(DType t);                                   // Bool excluded
 bool isSigned(DType t);
 // Storage-only float types (fp8, fp4): loadable and castable, no arithmetic.
 bool isStorageOnly(DType t);
+// The C type the launcher header passes a scalar parameter of type `t` as.
+const char* headerCType(DType t);
+// The CUtensorMapDataType TMA moves `t` as ("CU_TENSOR_MAP_DATA_TYPE_UINT8"), or
+// nullptr when TMA cannot move it (float4_e2m1fn unpacked, handles).
+const char* tensorMapDataTypeName(DType t);
 
 enum class MemScope { Global, Shared, Fragment, Local };
 const char* name(MemScope s);  // "global", "shared.dyn", "local.fragment", "local"
@@ -60,23 +66,26 @@ enum class BinOp {
 };
 enum class UnOp { Neg, BitNot, Not };
 
-// Builtin calls. Pure unless noted.
+// Builtin calls: the rows of Builtins.def. Pure unless noted there.
 enum class Builtin {
-  ThreadIdx,  // args: none; `dim` field picks x/y/z. Int32
-  BlockIdx,   // likewise
-  Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Tanh, Abs, Floor, Ceil,
-  // shuffle_elect(n): Bool, true in one thread of each group of args[0] (a constant
-  // multiple of 32) consecutive threads. Not pure: every thread of the group must
-  // reach it together (elect.sync over the whole warp).
-  ShuffleElect,
-  ClusterCtaRank,  // args: none; this block's rank in its cluster (%cluster_ctarank). Int32
-  // float4_e2m1fn elements as their 4-bit codes (lowering, PackFloat4): Fp4FromBits
-  // makes a Float4E2M1 value of the code in the low 4 bits of its Int32 argument (the
-  // rest is zero); Fp4Bits is the code of its Float4E2M1 argument as Int32. Both are
-  // the identity on the bits; casts of Float4E2M1 values convert.
-  Fp4FromBits, Fp4Bits,
+#define TLC_BUILTIN(Id, Name, Arity, Result, Varies, Math) Id,
+#include "ir/Builtins.def"
 };
+enum class BuiltinResult { SameAsArgument, Int32, Bool, Float4E2M1 };
+enum class BuiltinVaries { None, Thread, Block };
+enum class BuiltinMath { Internal, NoFloat64, WithFloat64 };
+// A row of Builtins.def (see there for what each column means).
+struct BuiltinInfo {
+  const char* name;
+  int arity;
+  BuiltinResult result;
+  BuiltinVaries varies;
+  BuiltinMath math;
+};
+const BuiltinInfo& info(Builtin b);
 const char* name(Builtin b);
+// The elementwise math function a .tl file calls `name` ("exp"), if any.
+std::optional<Builtin> mathFunctionNamed(std::string_view name);
 const char* spelling(BinOp op);
 
 struct Buffer;
