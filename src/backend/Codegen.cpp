@@ -350,10 +350,9 @@ void KernelEmitter::inlineAsm(const std::string& text, const std::string& constr
 llvm::Value* KernelEmitter::cachePolicy(int64_t hint) {
   auto found = cachePolicies_.find(hint);
   if (found != cachePolicies_.end()) return found->second;
-  const char* priority = nullptr;
-  if (hint == ir::kCacheHintEvictFirst) priority = "evict_first";
-  else if (hint == ir::kCacheHintEvictLast) priority = "evict_last";
-  else internal("unknown L2 cache hint");
+  std::optional<ir::EvictionPolicy> eviction = ir::evictionPolicyWithHint(hint);
+  if (!eviction || *eviction == ir::EvictionPolicy::Normal) internal("unknown L2 cache hint");
+  const char* priority = ir::name(*eviction);  // the PTX spelling (ir/EvictionPolicies.def)
   llvm::IRBuilder<> entry(allocaBlock_);
   auto* type = llvm::FunctionType::get(entry.getInt64Ty(), {}, false);
   auto* code = llvm::InlineAsm::get(type, std::string("createpolicy.fractional.L2::") + priority + ".b64 $0, 1.0;", "=l",

@@ -81,6 +81,24 @@ std::optional<Builtin> mathFunctionNamed(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<EvictionPolicy> evictionPolicyNamed(std::string_view spelling) {
+  for (size_t i = 0; i < std::size(kEvictionPolicies); ++i)
+    if (spelling == kEvictionPolicies[i].spelling) return static_cast<EvictionPolicy>(i);
+  return std::nullopt;
+}
+
+std::optional<EvictionPolicy> evictionPolicyWithHint(int64_t hint) {
+  for (size_t i = 0; i < std::size(kEvictionPolicies); ++i)
+    if (hint == kEvictionPolicies[i].cacheHint) return static_cast<EvictionPolicy>(i);
+  return std::nullopt;
+}
+
+std::vector<std::string> evictionPolicySpellings() {
+  std::vector<std::string> spellings;
+  for (const auto& p : kEvictionPolicies) spellings.push_back(p.spelling);
+  return spellings;
+}
+
 const char* name(IntrinsicOp op) {
   switch (op) {
     case IntrinsicOp::MbarrierInit: return "mbarrier_init";
@@ -722,8 +740,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       printRegion(c.dst, os);
       if (c.options.coalescedWidth) os << " coalesced_width=" << c.options.coalescedWidth;
       if (c.options.disableTma) os << " disable_tma";
-      if (c.options.eviction == EvictionPolicy::First) os << " evict_first";
-      if (c.options.eviction == EvictionPolicy::Last) os << " evict_last";
+      if (c.options.eviction != EvictionPolicy::Normal) os << " " << name(c.options.eviction);
       if (c.options.prefer == PreferInstruction::Tma) os << " prefer=tma";
       if (c.options.prefer == PreferInstruction::CpAsync) os << " prefer=cp_async";
       if (c.options.prefer == PreferInstruction::Sync) os << " prefer=sync";

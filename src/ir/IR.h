@@ -366,11 +366,28 @@ enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
 // BulkDsmem: copy_cluster(shared, shared, dst_block=, remote_barrier=) as bulk
 // shared::cta -> shared::cluster copies completing on the destination's barrier.
 enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync, TmaMulticast, BulkDsmem };
-enum class EvictionPolicy { Normal, First, Last };
-// IntrinsicStmt::cacheHint values: the L2 eviction priority a copy asks for (the
-// backend makes the policy with createpolicy); 0 is none.
-constexpr int64_t kCacheHintEvictFirst = 0x12F0000000000000LL;
-constexpr int64_t kCacheHintEvictLast = 0x14F0000000000000LL;
+// The rows of EvictionPolicies.def.
+enum class EvictionPolicy {
+#define TLC_EVICTION_POLICY(Id, Spelling, CacheHint) Id,
+#include "ir/EvictionPolicies.def"
+};
+struct EvictionPolicyInfo {
+  const char* spelling;  // "evict_first"
+  int64_t cacheHint;     // IntrinsicStmt::cacheHint; 0 is none
+};
+inline constexpr EvictionPolicyInfo kEvictionPolicies[] = {
+#define TLC_EVICTION_POLICY(Id, Spelling, CacheHint) {Spelling, CacheHint},
+#include "ir/EvictionPolicies.def"
+};
+constexpr const char* name(EvictionPolicy e) { return kEvictionPolicies[static_cast<int>(e)].spelling; }
+constexpr int64_t cacheHint(EvictionPolicy e) { return kEvictionPolicies[static_cast<int>(e)].cacheHint; }
+// The policy spelled `spelling`, or the one whose cache hint is `hint`.
+std::optional<EvictionPolicy> evictionPolicyNamed(std::string_view spelling);
+std::optional<EvictionPolicy> evictionPolicyWithHint(int64_t hint);
+std::vector<std::string> evictionPolicySpellings();  // for "valid: ..." lists
+// IntrinsicStmt::cacheHint values: the L2 eviction priority a copy asks for.
+constexpr int64_t kCacheHintEvictFirst = cacheHint(EvictionPolicy::First);
+constexpr int64_t kCacheHintEvictLast = cacheHint(EvictionPolicy::Last);
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
   bool disableTma = false;

@@ -183,8 +183,7 @@ void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::stri
   } else if (key == "disable_tma") {
     o.disableTma = boolArg(value, "disable_tma");
   } else if (key == "eviction_policy") {
-    auto s = stringArg(value, "eviction_policy", {"evict_normal", "evict_first", "evict_last"});
-    o.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
+    o.eviction = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
   } else if (key == "prefer_instruction") {
     auto s = stringArg(value, "prefer_instruction", {"tma", "cp_async", "sync"});
     o.prefer = s == "tma" ? PreferInstruction::Tma : s == "cp_async" ? PreferInstruction::CpAsync : PreferInstruction::Sync;
@@ -640,8 +639,7 @@ StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
 
   CopyOptions options;
   if (const ast::Expr* e = keyword(c, "eviction_policy")) {
-    auto s = stringArg(*e, "eviction_policy", {"evict_normal", "evict_first", "evict_last"});
-    options.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
+    options.eviction = *evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings()));
   }
 
   Region src;
