@@ -69,10 +69,15 @@ std::string sanitizeIdentifier(std::string_view text) {
 }
 
 // A parameter's name as a launcher argument: sanitized, and moved out of the way of
-// C keywords and the launcher's own `tlc_` locals by a trailing underscore.
+// C keywords, the launcher's own `tlc_` locals, the driver API's `CU_` / `CUDA_`
+// constants and the header's internal `<prefix>_..._` functions by a trailing
+// underscore. A name that already ends in `_` gets one more, which keeps the
+// mapping one-to-one: `int` -> `int_`, `int_` -> `int__`.
 std::string argumentName(const std::string& paramName) {
   std::string name = sanitizeIdentifier(paramName);
-  if (isReservedWord(name) || name.rfind("tlc_", 0) == 0) name += "_";
+  auto startsWith = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
+  if (isReservedWord(name) || startsWith("tlc_") || startsWith("CU_") || startsWith("CUDA_") || name.back() == '_')
+    name += "_";
   return name;
 }
 

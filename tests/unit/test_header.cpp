@@ -649,3 +649,30 @@ int main(void) {
                   log);
   CHECK_MESSAGE(run((dir / "mock_gather").string(), log) == 0, log);
 }
+
+TEST_CASE("header: parameter names never collide with each other or with the header's own names") {
+  ir::Module m;
+  ir::Kernel k;
+  k.name = k.sourceName = "names";
+  k.params = {param("int", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("int_", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("tlc_args", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("CUDA_SUCCESS", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("names_fail_", ir::ParamKind::Scalar, ir::DType::Int32)};
+  k.grid[0] = ir::intImm(1);
+  m.kernels.push_back(k);
+  HeaderOptions options;
+  options.prefix = "names";
+  std::string h = generateHeader(m, {0x7f}, options);
+  CHECK(contains(h, "names_launch(int32_t int_, int32_t int__, int32_t tlc_args_, int32_t CUDA_SUCCESS_, "
+                    "int32_t names_fail__, CUstream stream)"));
+  if (!haveCudaHeader()) return;
+  fs::path dir = scratchDir();
+  writeFile(dir / "names.h", h);
+  writeFile(dir / "names.c", "#include \"names.h\"\n");
+  std::string log;
+  CHECK_MESSAGE(run("gcc -std=c11 -Wall -Wextra -Werror -Wshadow -fsyntax-only -I" + std::string(kCudaInclude) + " -I" +
+                        dir.string() + " " + (dir / "names.c").string(),
+                    log) == 0,
+                log);
+}
