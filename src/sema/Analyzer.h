@@ -210,6 +210,7 @@ class Analyzer {
   // checkConversion; an error at `r` when the target cannot convert.
   ExprRef convert(DType to, ExprRef v, SourceRange r);
   void checkConversion(DType from, DType to, SourceRange r);
+  void checkThreadCopy(const Region& s, const Region& d, const CopyOptions& options, SourceRange callRange);
 
   // Integer operations on constants fold at compile time. A result that does not
   // fit its type, INT64_MIN // -1, or a shift by the operand's width or more is an

@@ -233,13 +233,6 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
                              "elements each; a layout places elements)");
   }
   if (options.layout) checkLayoutShape(options.layout, s.extents, options.layoutAt, "copy");
-  // Every thread copies a local buffer whole, so no layout can place its elements
-  // (a single element, or a fragment with a local buffer, is decided elsewhere).
-  bool anyLocal = s.buffer->scope == MemScope::Local || d.buffer->scope == MemScope::Local;
-  bool anyFragment = s.buffer->scope == MemScope::Fragment || d.buffer->scope == MemScope::Fragment;
-  bool single = std::all_of(s.extents.begin(), s.extents.end(), [](int64_t e) { return e == 1; });
-  if (options.layout && anyLocal && !anyFragment && !single)
-    fail(c.range, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
   // The instruction asked for fixes the scope pairs: TMA moves a tile between
   // global and shared memory (either way); cp.async loads global into shared.
   MemScope from = s.buffer->scope, to = d.buffer->scope;
@@ -270,6 +263,22 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
         failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
                     r->buffer);
   }
+  checkThreadCopy(s, d, options, c.range);
+  auto result = std::make_shared<CopyOp>(c.range, s, d);
+  result->options = options;
+  return result;
+}
+
+// What holds for any copy the threads may carry out (copy, async_copy,
+// copy_cluster), whichever path lowering then picks.
+void Analyzer::checkThreadCopy(const Region& s, const Region& d, const CopyOptions& options, SourceRange callRange) {
+  // Every thread copies a local buffer whole, so no layout can place its elements
+  // (a single element, or a fragment with a local buffer, is decided elsewhere).
+  bool anyLocal = s.buffer->scope == MemScope::Local || d.buffer->scope == MemScope::Local;
+  bool anyFragment = s.buffer->scope == MemScope::Fragment || d.buffer->scope == MemScope::Fragment;
+  bool single = std::all_of(s.extents.begin(), s.extents.end(), [](int64_t e) { return e == 1; });
+  if (options.layout && anyLocal && !anyFragment && !single)
+    fail(callRange, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
   // The threads copy coalesced_width elements at a time along the innermost axis
   // that is not 1 (lowering's copy loops drop unit axes); a loop_layout places the
   // elements itself.
@@ -278,13 +287,10 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
     for (int64_t e : s.extents)
       if (e != 1) inner = e;
     if (inner % options.coalescedWidth != 0)
-      fail(c.range, "coalesced_width=" + std::to_string(options.coalescedWidth) +
-                        " does not divide the copy's innermost extent " + std::to_string(inner));
+      fail(callRange, "coalesced_width=" + std::to_string(options.coalescedWidth) +
+                          " does not divide the copy's innermost extent " + std::to_string(inner));
   }
-  if (s.buffer->dtype != d.buffer->dtype) checkConversion(s.buffer->dtype, d.buffer->dtype, c.range);
-  auto result = std::make_shared<CopyOp>(c.range, s, d);
-  result->options = options;
-  return result;
+  if (s.buffer->dtype != d.buffer->dtype) checkConversion(s.buffer->dtype, d.buffer->dtype, callRange);
 }
 
 // float4_e2m1fn is packed two to a byte (element k of a row in byte k / 2, low
@@ -446,6 +452,7 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     options.barrier = barrierArg(*remote->value, "copy_cluster's remote_barrier=");
   }
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  checkThreadCopy(s, d, options, c.range);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   result->clusterMask = (int)maskValue;
