@@ -48,7 +48,6 @@ namespace {
 
 constexpr unsigned kGlobalAddressSpace = 1;
 constexpr unsigned kSharedAddressSpace = 3;
-constexpr const char* kDynamicSharedName = "tlc_dynamic_shared";
 
 using ir::BinOp;
 using ir::DType;
@@ -228,21 +227,32 @@ class KernelEmitter {
 // ------------------------------------------------------------------- types
 
 llvm::Type* KernelEmitter::elementType(DType t) {
+  // The LLVM column of ir/DTypes.def: llvm::Type::get<LLVM>Ty, or a global pointer.
+  auto pointer = [&]() -> llvm::Type* { return llvm::PointerType::get(context_, kGlobalAddressSpace); };
   switch (t) {
-    case DType::Bool: return llvm::Type::getInt1Ty(context_);
-    case DType::Int8: case DType::UInt8: return llvm::Type::getInt8Ty(context_);
-    case DType::Int16: case DType::UInt16: return llvm::Type::getInt16Ty(context_);
-    case DType::Int32: case DType::UInt32: return llvm::Type::getInt32Ty(context_);
-    case DType::Int64: case DType::UInt64: return llvm::Type::getInt64Ty(context_);
-    case DType::Float16: return llvm::Type::getHalfTy(context_);
-    case DType::BFloat16: return llvm::Type::getBFloatTy(context_);
-    case DType::Float32: return llvm::Type::getFloatTy(context_);
-    case DType::Float64: return llvm::Type::getDoubleTy(context_);
-    // Storage-only floats travel as their bits: loads and stores copy them, casts
-    // are not implemented yet (reported where they occur).
-    case DType::Float8E4M3: case DType::Float8E5M2: case DType::Float4E2M1:
-      return llvm::Type::getInt8Ty(context_);
-    case DType::Handle: return llvm::PointerType::get(context_, kGlobalAddressSpace);
+#define TLC_DTYPE(Id, Name, Bits, Class, Signed, StorageOnly, CType, TensorMap, Llvm) \
+  case DType::Id: return TLC_LLVM_TYPE_##Llvm;
+#define TLC_LLVM_TYPE_Ptr pointer()
+#define TLC_LLVM_TYPE_Int1 llvm::Type::getInt1Ty(context_)
+#define TLC_LLVM_TYPE_Int8 llvm::Type::getInt8Ty(context_)
+#define TLC_LLVM_TYPE_Int16 llvm::Type::getInt16Ty(context_)
+#define TLC_LLVM_TYPE_Int32 llvm::Type::getInt32Ty(context_)
+#define TLC_LLVM_TYPE_Int64 llvm::Type::getInt64Ty(context_)
+#define TLC_LLVM_TYPE_Half llvm::Type::getHalfTy(context_)
+#define TLC_LLVM_TYPE_BFloat llvm::Type::getBFloatTy(context_)
+#define TLC_LLVM_TYPE_Float llvm::Type::getFloatTy(context_)
+#define TLC_LLVM_TYPE_Double llvm::Type::getDoubleTy(context_)
+#include "ir/DTypes.def"
+#undef TLC_LLVM_TYPE_Ptr
+#undef TLC_LLVM_TYPE_Int1
+#undef TLC_LLVM_TYPE_Int8
+#undef TLC_LLVM_TYPE_Int16
+#undef TLC_LLVM_TYPE_Int32
+#undef TLC_LLVM_TYPE_Int64
+#undef TLC_LLVM_TYPE_Half
+#undef TLC_LLVM_TYPE_BFloat
+#undef TLC_LLVM_TYPE_Float
+#undef TLC_LLVM_TYPE_Double
   }
   internal("unknown dtype");
 }
@@ -288,10 +298,10 @@ llvm::AllocaInst* KernelEmitter::slotFor(const ir::VarRef& var) {
 llvm::Value* KernelEmitter::sharedBase() {
   // One extern array for the whole module, like CUDA's `extern __shared__`: the
   // launcher sets its size per kernel (Kernel::dynamicSharedBytes).
-  if (llvm::GlobalVariable* existing = module_.getNamedGlobal(kDynamicSharedName)) return existing;
+  if (llvm::GlobalVariable* existing = module_.getNamedGlobal(ir::kDynamicSharedSymbol)) return existing;
   auto* shared = new llvm::GlobalVariable(
       module_, llvm::ArrayType::get(builder_.getInt8Ty(), 0), /*isConstant=*/false,
-      llvm::GlobalValue::ExternalLinkage, nullptr, kDynamicSharedName, nullptr,
+      llvm::GlobalValue::ExternalLinkage, nullptr, ir::kDynamicSharedSymbol, nullptr,
       llvm::GlobalValue::NotThreadLocal, kSharedAddressSpace);
   // 1024 bytes: the strictest alignment TMA's 128-byte swizzle needs of a tile.
   shared->setAlignment(llvm::Align(1024));
@@ -383,10 +393,9 @@ void KernelEmitter::inlineAsm(const std::string& text, const std::string& constr
 llvm::Value* KernelEmitter::cachePolicy(int64_t hint) {
   auto found = cachePolicies_.find(hint);
   if (found != cachePolicies_.end()) return found->second;
-  const char* priority = nullptr;
-  if (hint == ir::kCacheHintEvictFirst) priority = "evict_first";
-  else if (hint == ir::kCacheHintEvictLast) priority = "evict_last";
-  else internal("unknown L2 cache hint");
+  std::optional<ir::EvictionPolicy> eviction = ir::evictionPolicyWithHint(hint);
+  if (!eviction || *eviction == ir::EvictionPolicy::Normal) internal("unknown L2 cache hint");
+  const char* priority = ir::name(*eviction);  // the PTX spelling (ir/EvictionPolicies.def)
   llvm::IRBuilder<> entry(allocaBlock_);
   auto* type = llvm::FunctionType::get(entry.getInt64Ty(), {}, false);
   auto* code = llvm::InlineAsm::get(type, std::string("createpolicy.fractional.L2::") + priority + ".b64 $0, 1.0;", "=l",
@@ -1067,7 +1076,8 @@ llvm::Value* KernelEmitter::emitPow(llvm::Value* base, llvm::Value* exponent, co
   if (constant && *constant == 0.5 && !base->getType()->isVectorTy())
     return emitFloatMath(ir::Builtin::Sqrt, base, type);
   if (base->getType()->isVectorTy()) return unsupported("** on vectors", base->getType());
-  if (type == DType::Float64) return unsupported("float64 ** with a non-integral exponent", base->getType());
+  // Sema allows float64 ** only with the exponents handled above (Analyzer::arith).
+  if (type == DType::Float64) internal("float64 ** with a non-integral exponent");
   if (type == DType::Float16 || type == DType::BFloat16) {
     // Computed in float32: y * log2|x| in 16 bits would lose most of the result's bits.
     llvm::Type* f32 = builder_.getFloatTy();
@@ -1126,8 +1136,9 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
         return builder_.CreateFDiv(llvm::ConstantFP::get(resultType, 1.0),
                                    builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x));
       default:
-        // PTX has no float64 ex2/lg2; these need libdevice-style code.
-        return unsupported(std::string("float64 ") + ir::name(builtin), resultType);
+        // PTX has no float64 ex2/lg2; these need libdevice-style code. Sema allows
+        // float64 only for the WithFloat64 rows of ir/Builtins.def.
+        internal(std::string("float64 ") + ir::name(builtin));
     }
   }
   // float16 and bfloat16 are computed in float32 and rounded once at the end.
@@ -1406,10 +1417,8 @@ llvm::Value* KernelEmitter::convertFp8(llvm::Value* value, DType from, DType to)
   if (from == DType::Handle || to == DType::Handle) return unsupported(what, target);
   int sm = 0;
   if (target_.arch.rfind("sm_", 0) == 0) sm = std::atoi(target_.arch.c_str() + 3);
-  if (sm < 89) {
-    diags_.error(currentRange_, what + " needs sm_89 or newer (its cvt instruction); this build targets " + target_.arch);
-    return llvm::PoisonValue::get(target);
-  }
+  // Sema rejects fp8 conversions on a target without them (checkConversion).
+  if (sm < 89) internal(what + " on " + target_.arch + ", which has no fp8 cvt instructions");
   if (isFloat8(from)) return convert(fp8ToHalf(value, from), DType::Float16, to);
   if (from == DType::Float4E2M1) value = fp4ToFloat32(value);
   else value = convert(value, from, DType::Float32);

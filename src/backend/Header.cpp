@@ -121,69 +121,7 @@ std::string upper(std::string text) {
 
 // Bytes of one element in memory (fp4 packs two to a byte: a pointer to it only
 // needs byte alignment).
-int elementBytes(DType t) {
-  switch (t) {
-    case DType::Bool: case DType::Int8: case DType::UInt8:
-    case DType::Float8E4M3: case DType::Float8E5M2: case DType::Float4E2M1:
-      return 1;
-    case DType::Int16: case DType::UInt16: case DType::Float16: case DType::BFloat16:
-      return 2;
-    case DType::Int32: case DType::UInt32: case DType::Float32:
-      return 4;
-    case DType::Int64: case DType::UInt64: case DType::Float64: case DType::Handle:
-      return 8;
-  }
-  return 1;
-}
-
-const char* dtypeName(DType t) {
-  switch (t) {
-    case DType::Bool: return "bool";
-    case DType::Int8: return "int8";
-    case DType::Int16: return "int16";
-    case DType::Int32: return "int32";
-    case DType::Int64: return "int64";
-    case DType::UInt8: return "uint8";
-    case DType::UInt16: return "uint16";
-    case DType::UInt32: return "uint32";
-    case DType::UInt64: return "uint64";
-    case DType::Float16: return "float16";
-    case DType::BFloat16: return "bfloat16";
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
-    case DType::Float8E4M3: return "float8_e4m3";
-    case DType::Float8E5M2: return "float8_e5m2";
-    case DType::Float4E2M1: return "float4_e2m1fn";
-    case DType::Handle: return "handle";
-  }
-  return "?";
-}
-
-// The C type a scalar parameter is passed as. 16-bit and 8-bit floats travel as their
-// raw bits (C has no portable half type); bool as a byte, which is how the kernel
-// reads it.
-const char* scalarCType(DType t) {
-  switch (t) {
-    case DType::Bool: return "uint8_t";
-    case DType::Int8: return "int8_t";
-    case DType::Int16: return "int16_t";
-    case DType::Int32: return "int32_t";
-    case DType::Int64: return "int64_t";
-    case DType::UInt8: return "uint8_t";
-    case DType::UInt16: return "uint16_t";
-    case DType::UInt32: return "uint32_t";
-    case DType::UInt64: return "uint64_t";
-    case DType::Float16: return "uint16_t";
-    case DType::BFloat16: return "uint16_t";
-    case DType::Float32: return "float";
-    case DType::Float64: return "double";
-    case DType::Float8E4M3: return "uint8_t";
-    case DType::Float8E5M2: return "uint8_t";
-    case DType::Float4E2M1: return "uint8_t";
-    case DType::Handle: return "CUdeviceptr";
-  }
-  return "int32_t";
-}
+int elementBytes(DType t) { return std::max(1, ir::bits(t) / 8); }
 
 bool isSignedIntegerScalar(DType t) {
   return t == DType::Int8 || t == DType::Int16 || t == DType::Int32 || t == DType::Int64;
@@ -246,7 +184,7 @@ std::vector<Argument> launcherArguments(const ir::Kernel& k, const std::vector<s
         case ParamKind::Pointer: a.type = "CUdeviceptr"; break;
         case ParamKind::Dim: a.type = "int32_t"; break;
         case ParamKind::Scalar:
-          a.type = scalarCType(p.var ? p.var->dtype : DType::Int32);
+          a.type = ir::headerCType(p.var ? p.var->dtype : DType::Int32);
           break;
         case ParamKind::TensorMap: break;  // built by the launcher, never passed in
       }
@@ -1175,13 +1113,13 @@ class HeaderWriter {
       out_ << "\n *   " << a.name << ": ";
       switch (a.param->kind) {
         case ParamKind::Pointer:
-          out_ << "device address of " << dtypeName(a.param->elementType) << " data";
+          out_ << "device address of " << ir::name(a.param->elementType) << " data";
           break;
         case ParamKind::Dim: out_ << "dimension (>= 0)"; break;
         case ParamKind::TensorMap: break;  // not an argument: the launcher builds it
         case ParamKind::Scalar: {
           DType t = a.param->var ? a.param->var->dtype : DType::Int32;
-          out_ << dtypeName(t);
+          out_ << ir::name(t);
           if (t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 ||
               t == DType::Float8E5M2 || t == DType::Float4E2M1)
             out_ << " (raw bits)";
@@ -1355,7 +1293,7 @@ class HeaderWriter {
       if (bytes <= 1) continue;
       out_ << "  if (" << a.name << " % " << bytes << "u != 0)\n"
            << refusal("    ", "argument '" + a.name + "' = 0x%llx is not aligned to its " + std::to_string(bytes) +
-                                  "-byte " + dtypeName(a.param->elementType) + " elements",
+                                  "-byte " + ir::name(a.param->elementType) + " elements",
                       "(unsigned long long)" + a.name);
     }
 
@@ -1653,20 +1591,11 @@ class HeaderWriter {
     return false;
   }
 
+  // One-byte types TMA cannot move unpacked (float4_e2m1fn) reach the header
+  // packed: they move as bytes.
   static const char* tensorMapType(DType t) {
-    switch (t) {
-      case DType::Int16:
-      case DType::UInt16: return "CU_TENSOR_MAP_DATA_TYPE_UINT16";
-      case DType::Int32: return "CU_TENSOR_MAP_DATA_TYPE_INT32";
-      case DType::UInt32: return "CU_TENSOR_MAP_DATA_TYPE_UINT32";
-      case DType::Int64: return "CU_TENSOR_MAP_DATA_TYPE_INT64";
-      case DType::UInt64: return "CU_TENSOR_MAP_DATA_TYPE_UINT64";
-      case DType::Float16: return "CU_TENSOR_MAP_DATA_TYPE_FLOAT16";
-      case DType::BFloat16: return "CU_TENSOR_MAP_DATA_TYPE_BFLOAT16";
-      case DType::Float32: return "CU_TENSOR_MAP_DATA_TYPE_FLOAT32";
-      case DType::Float64: return "CU_TENSOR_MAP_DATA_TYPE_FLOAT64";
-      default: return "CU_TENSOR_MAP_DATA_TYPE_UINT8";  // one-byte types move as bytes
-    }
+    const char* type = ir::tensorMapDataTypeName(t);
+    return type ? type : "CU_TENSOR_MAP_DATA_TYPE_UINT8";
   }
   static const char* swizzleName(int bytes) {
     switch (bytes) {

@@ -11,51 +11,46 @@ namespace tlc::ir {
 // ------------------------------------------------------------------- types
 
 namespace {
+enum class DTypeClass { Bool, Int, Float, Handle };
 struct DTypeRow {
   DType type;
   const char* name;
   int bits;
-  bool isFloat, isSigned;
+  DTypeClass typeClass;
+  bool isSigned, storageOnly;
+  const char* cType;
+  const char* tensorMapType;
 };
 constexpr DTypeRow kDTypes[] = {
-    {DType::Bool, "bool", 8, false, false},
-    {DType::Int8, "int8", 8, false, true},
-    {DType::Int16, "int16", 16, false, true},
-    {DType::Int32, "int32", 32, false, true},
-    {DType::Int64, "int64", 64, false, true},
-    {DType::UInt8, "uint8", 8, false, false},
-    {DType::UInt16, "uint16", 16, false, false},
-    {DType::UInt32, "uint32", 32, false, false},
-    {DType::UInt64, "uint64", 64, false, false},
-    {DType::Float16, "float16", 16, true, true},
-    {DType::BFloat16, "bfloat16", 16, true, true},
-    {DType::Float32, "float32", 32, true, true},
-    {DType::Float64, "float64", 64, true, true},
-    {DType::Float8E4M3, "float8_e4m3", 8, true, true},
-    {DType::Float8E5M2, "float8_e5m2", 8, true, true},
-    {DType::Float4E2M1, "float4_e2m1fn", 4, true, true},
-    {DType::Handle, "handle", 64, false, false},
+#define TLC_DTYPE(Id, Name, Bits, Class, Signed, StorageOnly, CType, TensorMap, Llvm) \
+  {DType::Id, Name, Bits, DTypeClass::Class, Signed, StorageOnly, CType, TensorMap},
+#include "ir/DTypes.def"
+};
+struct DTypeAlias {
+  const char* spelling;
+  DType type;
+};
+constexpr DTypeAlias kDTypeAliases[] = {
+#define TLC_DTYPE_ALIAS(Spelling, Id) {Spelling, DType::Id},
+#include "ir/DTypes.def"
 };
 const DTypeRow& row(DType t) { return kDTypes[static_cast<int>(t)]; }
 }  // namespace
 
 const char* name(DType t) { return row(t).name; }
 int bits(DType t) { return row(t).bits; }
-bool isFloat(DType t) { return row(t).isFloat; }
-bool isInt(DType t) { return !row(t).isFloat && t != DType::Bool && t != DType::Handle; }
+bool isFloat(DType t) { return row(t).typeClass == DTypeClass::Float; }
+bool isInt(DType t) { return row(t).typeClass == DTypeClass::Int; }
 bool isSigned(DType t) { return row(t).isSigned; }
-bool isStorageOnly(DType t) {
-  return t == DType::Float8E4M3 || t == DType::Float8E5M2 || t == DType::Float4E2M1;
-}
+bool isStorageOnly(DType t) { return row(t).storageOnly; }
+const char* headerCType(DType t) { return row(t).cType; }
+const char* tensorMapDataTypeName(DType t) { return row(t).tensorMapType; }
 
 std::optional<DType> dtypeFromName(std::string_view n) {
   for (const auto& r : kDTypes)
     if (n == r.name && r.type != DType::Handle) return r.type;
-  // Aliases TileLang users write.
-  if (n == "float8_e4m3fn") return DType::Float8E4M3;
-  if (n == "half") return DType::Float16;
-  if (n == "float") return DType::Float32;
-  if (n == "double") return DType::Float64;
+  for (const auto& a : kDTypeAliases)
+    if (n == a.spelling) return a.type;
   return std::nullopt;
 }
 
@@ -69,26 +64,39 @@ const char* name(MemScope s) {
   return "?";
 }
 
-const char* name(Builtin b) {
-  switch (b) {
-    case Builtin::ThreadIdx: return "threadIdx";
-    case Builtin::BlockIdx: return "blockIdx";
-    case Builtin::Exp: return "exp";
-    case Builtin::Exp2: return "exp2";
-    case Builtin::Log: return "log";
-    case Builtin::Log2: return "log2";
-    case Builtin::Sqrt: return "sqrt";
-    case Builtin::Rsqrt: return "rsqrt";
-    case Builtin::Tanh: return "tanh";
-    case Builtin::Abs: return "abs";
-    case Builtin::Floor: return "floor";
-    case Builtin::Ceil: return "ceil";
-    case Builtin::ShuffleElect: return "shuffle_elect";
-    case Builtin::ClusterCtaRank: return "block_rank_in_cluster";
-    case Builtin::Fp4FromBits: return "fp4_from_bits";
-    case Builtin::Fp4Bits: return "fp4_bits";
-  }
-  return "?";
+namespace {
+constexpr BuiltinInfo kBuiltins[] = {
+#define TLC_BUILTIN(Id, Name, Arity, Result, Varies, Math) \
+  {Name, Arity, BuiltinResult::Result, BuiltinVaries::Varies, BuiltinMath::Math},
+#include "ir/Builtins.def"
+};
+}  // namespace
+
+const BuiltinInfo& info(Builtin b) { return kBuiltins[static_cast<int>(b)]; }
+const char* name(Builtin b) { return info(b).name; }
+
+std::optional<Builtin> mathFunctionNamed(std::string_view name) {
+  for (size_t i = 0; i < std::size(kBuiltins); ++i)
+    if (kBuiltins[i].math != BuiltinMath::Internal && name == kBuiltins[i].name) return static_cast<Builtin>(i);
+  return std::nullopt;
+}
+
+std::optional<EvictionPolicy> evictionPolicyNamed(std::string_view spelling) {
+  for (size_t i = 0; i < std::size(kEvictionPolicies); ++i)
+    if (spelling == kEvictionPolicies[i].spelling) return static_cast<EvictionPolicy>(i);
+  return std::nullopt;
+}
+
+std::optional<EvictionPolicy> evictionPolicyWithHint(int64_t hint) {
+  for (size_t i = 0; i < std::size(kEvictionPolicies); ++i)
+    if (hint == kEvictionPolicies[i].cacheHint) return static_cast<EvictionPolicy>(i);
+  return std::nullopt;
+}
+
+std::vector<std::string> evictionPolicySpellings() {
+  std::vector<std::string> spellings;
+  for (const auto& p : kEvictionPolicies) spellings.push_back(p.spelling);
+  return spellings;
 }
 
 const char* name(IntrinsicOp op) {
@@ -364,6 +372,16 @@ ExprRef select(ExprRef c, ExprRef t, ExprRef f) {
 }
 
 ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
+  const BuiltinInfo& row = info(b);
+  TLC_ASSERT((int)args.size() == row.arity, std::string(row.name) + " takes " + std::to_string(row.arity) + " arguments");
+  DType expected = t;
+  switch (row.result) {
+    case BuiltinResult::SameAsArgument: expected = args[0]->dtype; break;
+    case BuiltinResult::Int32: expected = DType::Int32; break;
+    case BuiltinResult::Bool: expected = DType::Bool; break;
+    case BuiltinResult::Float4E2M1: expected = DType::Float4E2M1; break;
+  }
+  TLC_ASSERT(t == expected, std::string(row.name) + " of type " + ir::name(t) + ", not " + ir::name(expected));
   auto node = std::make_shared<CallNode>(b, std::move(args), t);
   node->dim = dim;
   return node;
@@ -722,8 +740,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       printRegion(c.dst, os);
       if (c.options.coalescedWidth) os << " coalesced_width=" << c.options.coalescedWidth;
       if (c.options.disableTma) os << " disable_tma";
-      if (c.options.eviction == EvictionPolicy::First) os << " evict_first";
-      if (c.options.eviction == EvictionPolicy::Last) os << " evict_last";
+      if (c.options.eviction != EvictionPolicy::Normal) os << " " << name(c.options.eviction);
       if (c.options.prefer == PreferInstruction::Tma) os << " prefer=tma";
       if (c.options.prefer == PreferInstruction::CpAsync) os << " prefer=cp_async";
       if (c.options.prefer == PreferInstruction::Sync) os << " prefer=sync";

@@ -26,10 +26,11 @@ namespace tlc::ir {
 
 // ------------------------------------------------------------------- types
 
+// The rows of DTypes.def. Handle is an untyped global pointer (a `ptr(...)`
+// parameter or a tensor's data).
 enum class DType : uint8_t {
-  Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64,
-  Float16, BFloat16, Float32, Float64, Float8E4M3, Float8E5M2, Float4E2M1,
-  Handle,  // an untyped global pointer (a `ptr(...)` parameter or a tensor's data)
+#define TLC_DTYPE(Id, Name, Bits, Class, Signed, StorageOnly, CType, TensorMap, Llvm) Id,
+#include "ir/DTypes.def"
 };
 
 const char* name(DType t);                            // "float16"
@@ -40,6 +41,11 @@ bool isInt(DType t);                                   // Bool excluded
 bool isSigned(DType t);
 // Storage-only float types (fp8, fp4): loadable and castable, no arithmetic.
 bool isStorageOnly(DType t);
+// The C type the launcher header passes a scalar parameter of type `t` as.
+const char* headerCType(DType t);
+// The CUtensorMapDataType TMA moves `t` as ("CU_TENSOR_MAP_DATA_TYPE_UINT8"), or
+// nullptr when TMA cannot move it (float4_e2m1fn unpacked, handles).
+const char* tensorMapDataTypeName(DType t);
 
 enum class MemScope { Global, Shared, Fragment, Local };
 const char* name(MemScope s);  // "global", "shared.dyn", "local.fragment", "local"
@@ -60,23 +66,26 @@ enum class BinOp {
 };
 enum class UnOp { Neg, BitNot, Not };
 
-// Builtin calls. Pure unless noted.
+// Builtin calls: the rows of Builtins.def. Pure unless noted there.
 enum class Builtin {
-  ThreadIdx,  // args: none; `dim` field picks x/y/z. Int32
-  BlockIdx,   // likewise
-  Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Tanh, Abs, Floor, Ceil,
-  // shuffle_elect(n): Bool, true in one thread of each group of args[0] (a constant
-  // multiple of 32) consecutive threads. Not pure: every thread of the group must
-  // reach it together (elect.sync over the whole warp).
-  ShuffleElect,
-  ClusterCtaRank,  // args: none; this block's rank in its cluster (%cluster_ctarank). Int32
-  // float4_e2m1fn elements as their 4-bit codes (lowering, PackFloat4): Fp4FromBits
-  // makes a Float4E2M1 value of the code in the low 4 bits of its Int32 argument (the
-  // rest is zero); Fp4Bits is the code of its Float4E2M1 argument as Int32. Both are
-  // the identity on the bits; casts of Float4E2M1 values convert.
-  Fp4FromBits, Fp4Bits,
+#define TLC_BUILTIN(Id, Name, Arity, Result, Varies, Math) Id,
+#include "ir/Builtins.def"
 };
+enum class BuiltinResult { SameAsArgument, Int32, Bool, Float4E2M1 };
+enum class BuiltinVaries { None, Thread, Block };
+enum class BuiltinMath { Internal, NoFloat64, WithFloat64 };
+// A row of Builtins.def (see there for what each column means).
+struct BuiltinInfo {
+  const char* name;
+  int arity;
+  BuiltinResult result;
+  BuiltinVaries varies;
+  BuiltinMath math;
+};
+const BuiltinInfo& info(Builtin b);
 const char* name(Builtin b);
+// The elementwise math function a .tl file calls `name` ("exp"), if any.
+std::optional<Builtin> mathFunctionNamed(std::string_view name);
 const char* spelling(BinOp op);
 
 struct Buffer;
@@ -361,11 +370,28 @@ enum class PreferInstruction { Auto, Tma, CpAsync, Sync };
 // BulkDsmem: copy_cluster(shared, shared, dst_block=, remote_barrier=) as bulk
 // shared::cta -> shared::cluster copies completing on the destination's barrier.
 enum class CopyPath { Undecided, Simt, TmaLoad, TmaStore, CpAsync, TmaMulticast, BulkDsmem };
-enum class EvictionPolicy { Normal, First, Last };
-// IntrinsicStmt::cacheHint values: the L2 eviction priority a copy asks for (the
-// backend makes the policy with createpolicy); 0 is none.
-constexpr int64_t kCacheHintEvictFirst = 0x12F0000000000000LL;
-constexpr int64_t kCacheHintEvictLast = 0x14F0000000000000LL;
+// The rows of EvictionPolicies.def.
+enum class EvictionPolicy {
+#define TLC_EVICTION_POLICY(Id, Spelling, CacheHint) Id,
+#include "ir/EvictionPolicies.def"
+};
+struct EvictionPolicyInfo {
+  const char* spelling;  // "evict_first"
+  int64_t cacheHint;     // IntrinsicStmt::cacheHint; 0 is none
+};
+inline constexpr EvictionPolicyInfo kEvictionPolicies[] = {
+#define TLC_EVICTION_POLICY(Id, Spelling, CacheHint) {Spelling, CacheHint},
+#include "ir/EvictionPolicies.def"
+};
+constexpr const char* name(EvictionPolicy e) { return kEvictionPolicies[static_cast<int>(e)].spelling; }
+constexpr int64_t cacheHint(EvictionPolicy e) { return kEvictionPolicies[static_cast<int>(e)].cacheHint; }
+// The policy spelled `spelling`, or the one whose cache hint is `hint`.
+std::optional<EvictionPolicy> evictionPolicyNamed(std::string_view spelling);
+std::optional<EvictionPolicy> evictionPolicyWithHint(int64_t hint);
+std::vector<std::string> evictionPolicySpellings();  // for "valid: ..." lists
+// IntrinsicStmt::cacheHint values: the L2 eviction priority a copy asks for.
+constexpr int64_t kCacheHintEvictFirst = cacheHint(EvictionPolicy::First);
+constexpr int64_t kCacheHintEvictLast = cacheHint(EvictionPolicy::Last);
 struct CopyOptions {
   int coalescedWidth = 0;  // 0 = choose
   bool disableTma = false;
@@ -560,6 +586,22 @@ struct Assumption {
   VarRef param;        // a Pointer or Dim parameter
   int64_t multiple;    // Pointer: the address is a multiple of this many bytes; Dim: value % multiple == 0
 };
+
+// ------------------------------------------------------- generated symbols
+
+// Device symbols tlc generates next to each kernel's entry (named as the user
+// wrote it). Sema reserves their namespace for kernel names, so no user kernel can
+// ever collide with one: a kernel may not start with kGeneratedSymbolPrefix (nor
+// with `__`, reserved in C, where kernel names become launcher names), and may not
+// be another kernel's name plus kFastVariantSuffix. Reserving beats mangling here:
+// the entry names stay the user's own (in profilers, cuobjdump, cuLibraryGetKernel),
+// and the grammar lets identifiers contain any run of `_`, so every mangling scheme
+// would have to reserve something anyway.
+inline constexpr const char kGeneratedSymbolPrefix[] = "tlc_";
+// The variant lowering makes under launcher-checked assumptions: `<kernel>_aligned`.
+inline constexpr const char kFastVariantSuffix[] = "_aligned";
+// The module's dynamic shared memory array (extern, align 1024).
+inline constexpr const char kDynamicSharedSymbol[] = "tlc_dynamic_shared";
 
 struct Kernel {
   std::string name;        // the device entry symbol

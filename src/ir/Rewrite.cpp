@@ -231,7 +231,7 @@ bool dependsOnThread(const ExprRef& e, const std::set<const VarNode*>& varying) 
   if (!e) return false;
   switch (e->kind) {
     case ExprKind::Call:
-      if (e->as<CallNode>().builtin == Builtin::ThreadIdx || e->as<CallNode>().builtin == Builtin::ShuffleElect) return true;
+      if (info(e->as<CallNode>().builtin).varies == BuiltinVaries::Thread) return true;
       for (const auto& a : e->as<CallNode>().args) if (dependsOnThread(a, varying)) return true;
       return false;
     case ExprKind::Binary: return dependsOnThread(e->as<BinaryNode>().a, varying) || dependsOnThread(e->as<BinaryNode>().b, varying);

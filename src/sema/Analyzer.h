@@ -87,12 +87,17 @@ struct Failed {};
 
 class Analyzer {
  public:
-  Analyzer(const SemaOptions& options, DiagnosticEngine& diags) : options_(options), diags_(diags) {}
+  // Until the pipeline fills SemaOptions::target, `arch` (when it names a known
+  // target) decides.
+  Analyzer(const SemaOptions& options, DiagnosticEngine& diags)
+      : options_(options), target_(options.target), diags_(diags) {}
 
   std::unique_ptr<Module> runWithDefines(const ast::File& file);
 
  private:
   const SemaOptions& options_;
+  // What the target has: the constructs it lacks are errors at their line.
+  Target target_;
   DiagnosticEngine& diags_;
   std::map<std::string, Value> globals_;
   std::map<std::string, MacroDef> macros_;
@@ -139,6 +144,9 @@ class Analyzer {
   // --------------------------------------------------------- file level
 
   void collectGlobals(const ast::File& file);
+  // Kernel names that would collide with a generated symbol are errors.
+  void checkKernelName(const ast::FunctionDecl& kernel);
+  void checkVariantNames(const ast::File& file);
 
   // -D NAME=VALUE: replaces a const's value. Consts that depend on it were folded
   // already, so the file is re-folded in order with the override in place.
@@ -198,6 +206,11 @@ class Analyzer {
   static BinOp binOpOf(ast::AssignOp op);
 
   ExprRef arith(BinOp op, ExprRef a, ExprRef b, SourceRange opRange);
+  // `v` as a `to` (a cast(), store, assignment, fill or macro argument), after
+  // checkConversion; an error at `r` when the target cannot convert.
+  ExprRef convert(DType to, ExprRef v, SourceRange r);
+  void checkConversion(DType from, DType to, SourceRange r);
+  void checkThreadCopy(const Region& s, const Region& d, const CopyOptions& options, SourceRange callRange);
 
   // Integer operations on constants fold at compile time. A result that does not
   // fit its type, INT64_MIN // -1, or a shift by the operand's width or more is an

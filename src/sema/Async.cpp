@@ -135,7 +135,7 @@ ExprRef Analyzer::shuffleElect(const ast::Call& c) {
   if (threads_ % n != 0)
     fail(c.args[0]->range, "shuffle_elect(" + std::to_string(n) + ") does not divide the block's " +
                                std::to_string(threads_) + " threads into whole groups");
-  if (!options_.target.has(TargetFeature::ElectSync))
+  if (!target_.has(TargetFeature::ElectSync))
     // Without elect.sync: the group's first thread. Every thread of the group reaches
     // the call (the rule above), so that thread is one of them.
     return binary(BinOp::Eq, floorMod(call(Builtin::ThreadIdx, {}, DType::Int32, 0), intImm(n)), intImm(0));

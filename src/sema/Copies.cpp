@@ -183,8 +183,7 @@ void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::stri
   } else if (key == "disable_tma") {
     o.disableTma = boolArg(value, "disable_tma");
   } else if (key == "eviction_policy") {
-    auto s = stringArg(value, "eviction_policy", {"evict_normal", "evict_first", "evict_last"});
-    o.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
+    o.eviction = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
   } else if (key == "prefer_instruction") {
     auto s = stringArg(value, "prefer_instruction", {"tma", "cp_async", "sync"});
     o.prefer = s == "tma" ? PreferInstruction::Tma : s == "cp_async" ? PreferInstruction::CpAsync : PreferInstruction::Sync;
@@ -264,9 +263,34 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
         failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
                     r->buffer);
   }
+  checkThreadCopy(s, d, options, c.range);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   return result;
+}
+
+// What holds for any copy the threads may carry out (copy, async_copy,
+// copy_cluster), whichever path lowering then picks.
+void Analyzer::checkThreadCopy(const Region& s, const Region& d, const CopyOptions& options, SourceRange callRange) {
+  // Every thread copies a local buffer whole, so no layout can place its elements
+  // (a single element, or a fragment with a local buffer, is decided elsewhere).
+  bool anyLocal = s.buffer->scope == MemScope::Local || d.buffer->scope == MemScope::Local;
+  bool anyFragment = s.buffer->scope == MemScope::Fragment || d.buffer->scope == MemScope::Fragment;
+  bool single = std::all_of(s.extents.begin(), s.extents.end(), [](int64_t e) { return e == 1; });
+  if (options.layout && anyLocal && !anyFragment && !single)
+    fail(callRange, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
+  // The threads copy coalesced_width elements at a time along the innermost axis
+  // that is not 1 (lowering's copy loops drop unit axes); a loop_layout places the
+  // elements itself.
+  if (options.coalescedWidth && !options.layout) {
+    int64_t inner = 1;
+    for (int64_t e : s.extents)
+      if (e != 1) inner = e;
+    if (inner % options.coalescedWidth != 0)
+      fail(callRange, "coalesced_width=" + std::to_string(options.coalescedWidth) +
+                          " does not divide the copy's innermost extent " + std::to_string(inner));
+  }
+  if (s.buffer->dtype != d.buffer->dtype) checkConversion(s.buffer->dtype, d.buffer->dtype, callRange);
 }
 
 // float4_e2m1fn is packed two to a byte (element k of a row in byte k / 2, low
@@ -428,6 +452,7 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     options.barrier = barrierArg(*remote->value, "copy_cluster's remote_barrier=");
   }
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
+  checkThreadCopy(s, d, options, c.range);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   result->clusterMask = (int)maskValue;
@@ -522,7 +547,7 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
     for (size_t i = 0; i < r.extents.size(); ++i)
       if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
         failAbout(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'", r.buffer);
-  return std::make_shared<FillOp>(c.range, toRegion(r), cast(r.buffer->dtype, v));
+  return std::make_shared<FillOp>(c.range, toRegion(r), convert(r.buffer->dtype, v, c.range));
 }
 
 }  // namespace tlc::sema
@@ -621,8 +646,7 @@ StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
 
   CopyOptions options;
   if (const ast::Expr* e = keyword(c, "eviction_policy")) {
-    auto s = stringArg(*e, "eviction_policy", {"evict_normal", "evict_first", "evict_last"});
-    options.eviction = s == "evict_first" ? EvictionPolicy::First : s == "evict_last" ? EvictionPolicy::Last : EvictionPolicy::Normal;
+    options.eviction = *evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings()));
   }
 
   Region src;

@@ -111,10 +111,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     ExprRef a = scalarExpr(*c.args[0]), b = scalarExpr(*c.args[1]);
     return arith(callee == "min" ? BinOp::Min : BinOp::Max, a, b, c.callee->range);
   }
-  static const std::map<std::string, Builtin> math = {
-      {"exp", Builtin::Exp},   {"exp2", Builtin::Exp2}, {"log", Builtin::Log},     {"log2", Builtin::Log2},
-      {"sqrt", Builtin::Sqrt}, {"rsqrt", Builtin::Rsqrt}, {"tanh", Builtin::Tanh}, {"abs", Builtin::Abs}};
-  if (auto m = math.find(callee); m != math.end()) {
+  if (auto math = mathFunctionNamed(callee)) {
     argCount(1); noKeywords();
     ExprRef a = scalarExpr(*c.args[0]);
     if (callee == "abs" && isInt(a->dtype)) {
@@ -125,7 +122,10 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
       if (isInt(a->dtype)) a = cast(DType::Float32, a);
       else fail(c.args[0]->range, "'" + callee + "' needs a float argument");
     }
-    return call(m->second, {a}, a->dtype);
+    // PTX has float64 square roots but no float64 ex2 / lg2 / tanh.
+    if (a->dtype == DType::Float64 && info(*math).math != BuiltinMath::WithFloat64)
+      fail(c.callee->range, "not yet supported: " + callee + " on float64");
+    return call(*math, {a}, a->dtype);
   }
   if (callee == "cast") {
     // cast(x, dtype) or cast(x, dtype=dtype)
@@ -133,7 +133,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (c.args.size() + c.kwargs.size() != 2 || c.args.empty()) fail(c.range, "cast takes (value, dtype)");
     ExprRef a = scalarExpr(*c.args[0]);
     DType to = dtypeArg(c.args.size() == 2 ? *c.args[1] : *c.kwargs[0].value);
-    return cast(to, a);
+    return convert(to, a, c.range);
   }
   if (callee == "if_then_else") {
     argCount(3); noKeywords();

@@ -5,8 +5,8 @@
 namespace tlc::sema {
 
 void Analyzer::requireBlackwell(const ast::Call& c, const std::string& callee) {
-  if (options_.target.has(TargetFeature::Gather4)) return;
-  fail(c.callee->range, callee + " needs --arch=sm_100a (Blackwell); this build targets " + options_.target.arch());
+  if (target_.has(TargetFeature::Gather4)) return;
+  fail(c.callee->range, callee + " needs --arch=sm_100a (Blackwell); this build targets " + target_.arch());
 }
 
 // The bytes one gather4 moves: four rows of K_box elements. A compile-time integer,

@@ -149,8 +149,39 @@ void Analyzer::collectGlobals(const ast::File& file) {
       case ast::DeclKind::Macro:
         macros_[decl->name] = MacroDef{&decl->as<ast::FunctionDecl>()};
         break;
-      case ast::DeclKind::Kernel: break;
+      case ast::DeclKind::Kernel: checkKernelName(decl->as<ast::FunctionDecl>()); break;
     }
+  }
+  checkVariantNames(file);
+}
+
+// Kernel names stay out of the namespace of generated symbols (see
+// ir::kGeneratedSymbolPrefix for why that namespace is reserved, not mangled).
+void Analyzer::checkKernelName(const ast::FunctionDecl& kernel) {
+  const std::string& name = kernel.name;
+  for (const char* reserved : {ir::kGeneratedSymbolPrefix, "__"})
+    if (name.rfind(reserved, 0) == 0)
+      error(kernel.nameRange, "kernel name '" + name + "' starts with '" + reserved +
+                                  "', which is reserved for the symbols tlc generates");
+}
+
+// `k` may get a fast variant named `k` + kFastVariantSuffix: no other kernel may
+// have that name, whether or not `k` ends up with two variants (which depends on
+// lowering, and a name should not become invalid when a copy changes).
+void Analyzer::checkVariantNames(const ast::File& file) {
+  const std::string suffix = ir::kFastVariantSuffix;
+  std::map<std::string, SourceRange> kernels;
+  for (const auto& decl : file.decls)
+    if (decl->kind == ast::DeclKind::Kernel) kernels.emplace(decl->name, decl->nameRange);
+  for (const auto& decl : file.decls) {
+    if (decl->kind != ast::DeclKind::Kernel || decl->name.size() <= suffix.size()) continue;
+    if (decl->name.compare(decl->name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    std::string stem = decl->name.substr(0, decl->name.size() - suffix.size());
+    auto it = kernels.find(stem);
+    if (it == kernels.end()) continue;
+    error(decl->nameRange, "kernel name '" + decl->name + "' is reserved for the aligned variant of kernel '" +
+                               stem + "'");
+    noteDecl(stem, it->second);
   }
 }
 

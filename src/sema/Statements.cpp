@@ -86,7 +86,31 @@ ExprRef Analyzer::arith(BinOp op, ExprRef a, ExprRef b, SourceRange opRange) {
   if (isFloat(a->dtype) && isInt(b->dtype) && asConstInt(b)) b = cast(a->dtype, b);
   if (isFloat(b->dtype) && isInt(a->dtype) && asConstInt(a)) a = cast(b->dtype, a);
   if (intOperands) checkIntegerFold(op, a, b, opRange);
-  return checkFits(binary(op, a, b), opRange);
+  ExprRef result = checkFits(binary(op, a, b), opRange);
+  // The backend computes float64 x ** y as products (small integral constants) or
+  // a square root (0.5); PTX has no float64 exp2/log2 for the general case.
+  if (op == BinOp::Pow && result->kind == ExprKind::Binary && result->dtype == DType::Float64) {
+    const ExprRef& b = result->as<BinaryNode>().b;
+    std::optional<double> exponent;
+    if (b->kind == ExprKind::FloatImm) exponent = b->as<FloatImm>().value;
+    bool product = exponent && std::abs(*exponent) <= 8 && *exponent == std::trunc(*exponent);
+    if (!product && !(exponent && *exponent == 0.5))
+      fail(opRange, "not yet supported: float64 ** with an exponent other than a constant integer between -8 and 8 "
+                    "or 0.5");
+  }
+  return result;
+}
+
+ExprRef Analyzer::convert(DType to, ExprRef v, SourceRange r) {
+  checkConversion(v->dtype, to, r);
+  return cast(to, std::move(v));
+}
+
+void Analyzer::checkConversion(DType from, DType to, SourceRange r) {
+  auto isFloat8 = [](DType t) { return t == DType::Float8E4M3 || t == DType::Float8E5M2; };
+  if (from == to || !(isFloat8(from) || isFloat8(to)) || target_.has(TargetFeature::Fp8Convert)) return;
+  error(r, std::string("a cast from ") + name(from) + " to " + name(to) +
+               " needs sm_89 or newer (its cvt instruction); this build targets " + target_.arch());
 }
 
 void Analyzer::checkIntegerFold(BinOp op, const ExprRef& a, const ExprRef& b, SourceRange opRange) {
@@ -185,7 +209,7 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
     }
     ExprRef v = scalarExpr(*a.value);
     if (a.op != ast::AssignOp::Set) v = arith(binOpOf(a.op), existing->var, v, a.opRange);
-    return std::make_shared<AssignStmt>(a.range, existing->var, cast(existing->var->dtype, v));
+    return std::make_shared<AssignStmt>(a.range, existing->var, convert(existing->var->dtype, v, a.range));
   }
   if (a.target->kind == ast::ExprKind::Index) {
     const auto& ix = a.target->as<ast::Index>();
@@ -200,7 +224,7 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
     }
     if (v->dtype == DType::Handle) fail(a.value->range, "a pointer cannot be stored in a buffer");
     checkStoreScope(buf, a.target->range);
-    return std::make_shared<StoreStmt>(a.range, buf, indices, cast(buf->dtype, v));
+    return std::make_shared<StoreStmt>(a.range, buf, indices, convert(buf->dtype, v, a.range));
   }
   fail(a.target->range, "cannot assign to this expression; assign to a name or to an element A[i, j]");
 }
@@ -264,11 +288,11 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
     if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))
       fail(c.args[0]->range, "the tile '" + n + "' is too large");
   }
-  if (const int64_t limit = options_.target.maxSharedBytesPerBlock();
+  if (const int64_t limit = target_.maxSharedBytesPerBlock();
       buf->scope == MemScope::Shared && numel * bits(buf->dtype) / 8 > limit)
     fail(c.range, "shared tile '" + n + "' needs " + std::to_string(numel * bits(buf->dtype) / 8) +
                       " bytes; a block has at most " + std::to_string(limit) + " bytes of shared memory on " +
-                      options_.target.arch());
+                      target_.arch());
   if (buf->scope == MemScope::Local && numel > 4096)
     fail(c.range, "local buffer '" + n + "' has " + std::to_string(numel) + " elements; at most 4096 fit a thread");
   // A fragment is spread over the block's threads; each thread's share lives in registers.
@@ -595,7 +619,7 @@ Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const a
     ExprRef e = scalarExpr(arg);
     if (e->dtype == DType::Handle) fail(arg.range, "a pointer cannot be passed as a scalar");
     v.kind = Value::Scalar;
-    v.expr = cast(dt, e);
+    v.expr = convert(dt, e, arg.range);
     return v;
   }
   if (t.kind != ast::ExprKind::Call) fail(t.range, "expected a parameter type");

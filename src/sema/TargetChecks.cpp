@@ -41,9 +41,9 @@ int minimumSm(TargetFeature f) {
 }  // namespace
 
 std::string Analyzer::targetLacks(TargetFeature f, const std::string& what) const {
-  if (options_.target.has(f)) return "";
+  if (target_.has(f)) return "";
   return what + " needs sm_" + std::to_string(minimumSm(f)) + " or newer (" + tlc::describe(f) + "); this build targets " +
-         options_.target.arch();
+         target_.arch();
 }
 
 void Analyzer::requireTargetFor(const ast::Call& c, const std::string& callee) {

@@ -866,3 +866,33 @@ int main(void) {
     CHECK_MESSAGE(run((dir / "clash").string(), log) == 0, compiler << ": " << log);
   }
 }
+
+// The escaping is one-to-one: escaped names move out of the way of the names that
+// need none, and -Wshadow finds nothing.
+TEST_CASE("header: parameter names never collide with each other or with the header's own names") {
+  ir::Module m;
+  ir::Kernel k;
+  k.name = k.sourceName = "names";
+  k.params = {param("int", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("int_", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("tlc_args", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("CUDA_SUCCESS", ir::ParamKind::Scalar, ir::DType::Int32),
+              param("names_fail_", ir::ParamKind::Scalar, ir::DType::Int32)};
+  k.grid[0] = ir::intImm(1);
+  m.kernels.push_back(k);
+  HeaderOptions options;
+  options.prefix = "names";
+  std::string h = generateHeader(m, {0x7f}, options);
+  // `int_` is the user's own name and keeps it; the escaped `int` moves on to `int__`.
+  CHECK(contains(h, "names_launch(int32_t int__, int32_t int_, int32_t tlc_args_, int32_t CUDA_SUCCESS_, "
+                    "int32_t arg_names_fail_, CUstream stream)"));
+  if (!haveCudaHeader()) return;
+  fs::path dir = scratchDir();
+  writeFile(dir / "names.h", h);
+  writeFile(dir / "names.c", "#include \"names.h\"\n");
+  std::string log;
+  CHECK_MESSAGE(run("gcc -std=c11 -Wall -Wextra -Werror -Wshadow -fsyntax-only -I" + std::string(kCudaInclude) + " -I" +
+                        dir.string() + " " + (dir / "names.c").string(),
+                    log) == 0,
+                log);
+}

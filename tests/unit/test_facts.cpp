@@ -1,0 +1,62 @@
+// The fact tables (ir/DTypes.def, ir/Builtins.def, ir/EvictionPolicies.def): the
+// accessors every phase reads return each row's values, and spellings round-trip.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "ir/IR.h"
+
+using namespace tlc;
+using namespace tlc::ir;
+
+TEST_CASE("facts: dtypes") {
+  CHECK(std::string(name(DType::Float8E4M3)) == "float8_e4m3");
+  CHECK(bits(DType::Float4E2M1) == 4);
+  CHECK(isFloat(DType::BFloat16));
+  CHECK(isInt(DType::UInt8));
+  CHECK_FALSE(isInt(DType::Bool));
+  CHECK_FALSE(isInt(DType::Handle));
+  CHECK_FALSE(isSigned(DType::UInt32));
+  CHECK(isStorageOnly(DType::Float8E5M2));
+  CHECK_FALSE(isStorageOnly(DType::Float16));
+  CHECK(std::string(headerCType(DType::Bool)) == "uint8_t");
+  CHECK(std::string(headerCType(DType::Float16)) == "uint16_t");
+  CHECK(std::string(headerCType(DType::Handle)) == "CUdeviceptr");
+  CHECK(std::string(tensorMapDataTypeName(DType::Float8E4M3)) == "CU_TENSOR_MAP_DATA_TYPE_UINT8");
+  CHECK(std::string(tensorMapDataTypeName(DType::Int32)) == "CU_TENSOR_MAP_DATA_TYPE_INT32");
+  CHECK(tensorMapDataTypeName(DType::Float4E2M1) == nullptr);
+  // Every name and alias spells its type; "handle" is no type a .tl file can name.
+  for (int i = 0; i <= static_cast<int>(DType::Handle); ++i) {
+    DType t = static_cast<DType>(i);
+    if (t != DType::Handle) CHECK(dtypeFromName(name(t)) == t);
+  }
+  CHECK_FALSE(dtypeFromName("handle"));
+  CHECK(dtypeFromName("half") == DType::Float16);
+  CHECK(dtypeFromName("float8_e4m3fn") == DType::Float8E4M3);
+  CHECK_FALSE(dtypeFromName("float128"));
+}
+
+TEST_CASE("facts: builtins") {
+  CHECK(mathFunctionNamed("exp") == Builtin::Exp);
+  CHECK(mathFunctionNamed("abs") == Builtin::Abs);
+  CHECK_FALSE(mathFunctionNamed("floor"));          // internal: no .tl spelling
+  CHECK_FALSE(mathFunctionNamed("shuffle_elect"));  // a call sema handles itself
+  CHECK(info(Builtin::Sqrt).math == BuiltinMath::WithFloat64);
+  CHECK(info(Builtin::Exp2).math == BuiltinMath::NoFloat64);
+  CHECK(info(Builtin::ShuffleElect).varies == BuiltinVaries::Thread);
+  CHECK(info(Builtin::BlockIdx).varies == BuiltinVaries::Block);
+  CHECK(std::string(name(Builtin::ClusterCtaRank)) == "block_rank_in_cluster");
+  ExprRef x = floatImm(1.0, DType::Float16);
+  CHECK(call(Builtin::Exp, {x}, DType::Float16)->dtype == DType::Float16);
+}
+
+TEST_CASE("facts: eviction policies") {
+  for (EvictionPolicy e : {EvictionPolicy::Normal, EvictionPolicy::First, EvictionPolicy::Last}) {
+    CHECK(evictionPolicyNamed(name(e)) == e);
+    CHECK(evictionPolicyWithHint(cacheHint(e)) == e);
+  }
+  CHECK(cacheHint(EvictionPolicy::Normal) == 0);
+  CHECK(kCacheHintEvictFirst == 0x12F0000000000000LL);
+  CHECK(evictionPolicySpellings() == std::vector<std::string>{"evict_normal", "evict_first", "evict_last"});
+  CHECK_FALSE(evictionPolicyNamed("evict_unchanged"));
+}
