@@ -148,10 +148,9 @@ class PathChooser {
         diags_.error(c.range, "prefer_instruction=\"tma\" cannot be honoured: " + why);
         return false;
       }
-      if (!byLayout && c.options.disableTma) {
-        diags_.error(c.range, "prefer_instruction=\"tma\" contradicts disable_tma=True");
-        return false;
-      }
+      // Sema refuses prefer_instruction="tma" with disable_tma=True.
+      if (!byLayout && c.options.disableTma)
+        diags_.internalError(c.range, "prefer_instruction=\"tma\" with disable_tma=True reached lowering");
     }
     if (c.options.prefer == PreferInstruction::CpAsync || c.options.async) {
       std::string obstacle;
@@ -159,11 +158,10 @@ class PathChooser {
         obstacle = "cp.async copies from global to shared memory only";
       else if (c.src.buffer->dtype != c.dst.buffer->dtype)
         obstacle = std::string("cp.async cannot convert ") + name(c.src.buffer->dtype) + " to " + name(c.dst.buffer->dtype);
-      if (!obstacle.empty()) {
-        diags_.error(c.range, std::string(c.options.async ? "async_copy" : "prefer_instruction=\"cp_async\"") +
-                                  " cannot be honoured: " + obstacle);
-        return false;
-      }
+      // Sema refuses both (checkThreadCopy).
+      if (!obstacle.empty())
+        diags_.internalError(c.range, std::string(c.options.async ? "async_copy" : "prefer_instruction=\"cp_async\"") +
+                                          " that cannot be honoured reached lowering: " + obstacle);
     }
     return true;
   }

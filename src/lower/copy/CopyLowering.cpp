@@ -205,16 +205,18 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   for (const Region* r : {&src, &dst})
     if (!layout && r->buffer->scope == MemScope::Fragment) layout = r->buffer->layout.custom;
   if (layout) {
-    if (anyLocal) fail(c.range, "loop_layout cannot be used on a copy to or from a local buffer (every thread copies it whole)");
+    // Sema refuses loop_layout on a local copy (checkThreadCopy).
+    if (anyLocal) diags.internalError(c.range, "a copy to or from a local buffer with a loop_layout reached lowering");
     return copyWithLayout(c, *layout, srcAxes, dstAxes);
   }
   int innerSrc = srcAxes.back(), innerDst = dstAxes.back();
   int elemLimit = std::min(widestVector(src.buffer->dtype, 1 << 20), widestVector(dst.buffer->dtype, 1 << 20));
   int64_t innerExtent = loops.extents.back();
   int cw = c.options.coalescedWidth;
+  // Sema checks the same rule on elements; PackFloat4 halves both sides for fp4.
   if (cw && innerExtent % cw != 0)
-    fail(c.range, "coalesced_width=" + std::to_string(cw) + " does not divide the copy's innermost extent " +
-                      std::to_string(innerExtent));
+    diags.internalError(c.range, "coalesced_width=" + std::to_string(cw) + " does not divide the copy's innermost extent " +
+                                     std::to_string(innerExtent) + " (sema lets no such copy through)");
 
   AssumptionMap need;
   Partition p;
