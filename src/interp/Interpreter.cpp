@@ -1260,6 +1260,8 @@ bool assumptionsHold(const ir::Kernel& kernel, const Arguments& args) {
         value = b->addressOffset;  // every buffer's base is otherwise 16-byte aligned
       } else if (const int32_t* d = args.dim(p.name)) {
         value = *d;
+      } else if (const double* v = args.scalar(p.name)) {
+        value = int64_t(*v);
       } else {
         return false;
       }

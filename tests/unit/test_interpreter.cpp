@@ -250,3 +250,216 @@ TEST_CASE("interpreter: transpose, every variant, sm_90a and sm_80") {
       for (int64_t j = 0; j < N; ++j) c.expected[size_t(j * M + i)] = A.get(i * N + j);
   });
 }
+
+TEST_CASE("interpreter: batch_sum (a Pipelined loop: a TMA ring on sm_90a), every variant") {
+  auto source = specExample("batch_sum.tl");
+  if (!source) return;  // the spec's examples are not beside this checkout
+  checkAllVariants(*source, {{3, 37, 131}, {5, 37, 136}, {1, 1, 8}}, [](Case& c, const Shape& s) {
+    int32_t K = s[0], M = s[1], N = s[2];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(K) * M * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 3);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("C", C);
+    c.args.dim("K", K);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) {
+      float sum = 0;  // in k order, rounded to float32 at each step, as the kernel adds
+      for (int64_t k = 0; k < K; ++k) sum += float(A.get(k * M * N + i));
+      c.expected.push_back(sum);
+    }
+  });
+}
+
+TEST_CASE("interpreter: axpy on fragments, every variant") {
+  auto source = specExample("axpy_fragment.tl");
+  if (!source) return;
+  checkAllVariants(*source, {{37, 131}, {2, 260}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 4);
+    randomFill(B, 5);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("C", C);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.scalar("alpha", 0.75);
+    c.output = &C;
+    c.tolerance = 1e-6;  // the GPU may fuse the multiply-add
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(float(A.get(i) + float(0.75f * float(B.get(i)))));
+  });
+}
+
+TEST_CASE("interpreter: scale over raw pointers, every variant") {
+  auto source = specExample("scale_ptr.tl");
+  if (!source) return;
+  checkAllVariants(*source, {{1031}, {1}, {2048}}, [](Case& c, const Shape& s) {
+    int32_t n = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, n);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, n);
+    randomFill(X, 6);
+    Y.fill(kPoison);
+    c.args.pointer("p", X);
+    c.args.pointer("q", Y);
+    c.args.scalar("n", n);
+    c.args.scalar("s", -1.5);
+    c.output = &Y;
+    for (int64_t i = 0; i < n; ++i) c.expected.push_back(float(X.get(i) * -1.5f));
+  });
+}
+
+TEST_CASE("interpreter: strided_compact (a strided source), every variant") {
+  auto source = specExample("strided_compact.tl");
+  if (!source) return;
+  checkAllVariants(*source, {{37, 131, 140}, {33, 136, 136}, {1, 8, 24}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1], ldx = s[2];
+    HostBuffer& X = c.buffer(ir::DType::BFloat16, int64_t(M) * ldx);
+    HostBuffer& Y = c.buffer(ir::DType::BFloat16, int64_t(M) * N);
+    randomFill(X, 7);
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.dim("ldx", ldx);
+    c.output = &Y;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) c.expected.push_back(X.get(i * ldx + j));
+  });
+}
+
+// ---- kernels broken on purpose: the interpreter must catch each
+
+TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)") {
+  for (const Target& target : targets()) {
+    auto module = compile(kTileCopy, target);
+    ir::Kernel& general = variant(*module, false);
+    int unpredicated = 0;
+    forEachStmt(general.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::Store && s->as<ir::StoreStmt>().buffer->scope == ir::MemScope::Global) {
+        s->as<ir::StoreStmt>().predicate = nullptr;
+        ++unpredicated;
+      }
+    });
+    REQUIRE(unpredicated > 0);
+    Case c;
+    bindTileCopy(c, {37, 131});
+    interp::Result r = interp::run(general, c.args);
+    INFO(target.arch());
+    CHECK_FALSE(r.ok);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].find("out-of-bounds write of global 'B'") != std::string::npos);
+    CHECK(r.errors[0].find("thread ") != std::string::npos);
+    CHECK(r.errors[0].find("line 14:") != std::string::npos);  // copy(A_s, B[...])
+  }
+}
+
+TEST_CASE("interpreter catches: a missing barrier between shared writes and other threads' reads") {
+  for (const Target& target : targets()) {
+    auto module = compile(kTranspose, target);
+    ir::Kernel& general = variant(*module, false);
+    CHECK(removeStmts(general, [](const ir::StmtNode& s) {
+            return s.kind == ir::StmtKind::Barrier && s.as<ir::BarrierStmt>().barrier == ir::BarrierKind::SyncThreads;
+          }) > 0);
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      int32_t M = 37, N = 131;
+      HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+      HostBuffer& At = c.buffer(ir::DType::Float32, int64_t(M) * N);
+      randomFill(A, 8);
+      At.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("At", At);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      interp::Result r = interp::run(general, c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      int64_t wrong = 0;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) wrong += At.get(j * M + i) != A.get(i * N + j);
+      INFO(target.arch());
+      CHECK(wrong > 0);  // a thread read tile elements that other threads had not written yet
+    }
+  }
+}
+
+TEST_CASE("interpreter catches: cp.async without its wait reads stale shared memory") {
+  auto module = compile(kTileCopy, *Target::fromArch("sm_80"));
+  ir::Kernel& aligned = variant(*module, true);
+  REQUIRE(removeStmts(aligned, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::CpAsyncWaitGroup); }) > 0);
+  Case c;
+  bindTileCopy(c, {37, 136});
+  REQUIRE(interp::assumptionsHold(aligned, c.args));
+  interp::Result r = interp::run(aligned, c.args);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK(firstMismatch(*c.output, c.expected).find("elements differ") != std::string::npos);
+  // Where the copies land at issue the same kernel looks right: why AtWait is the default.
+  Case early;
+  bindTileCopy(early, {37, 136});
+  interp::Options atIssue;
+  atIssue.asyncCopies = interp::AsyncCopies::AtIssue;
+  r = interp::run(aligned, early.args, atIssue);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK(firstMismatch(*early.output, early.expected).empty());
+}
+
+TEST_CASE("interpreter catches: an mbarrier that never completes (a deadlock, not a hang)") {
+  auto source = specExample("batch_sum.tl");
+  if (!source) return;
+  auto module = compile(*source, Target::hopper());
+  ir::Kernel& aligned = variant(*module, true);
+  REQUIRE(removeStmts(aligned, [](const ir::StmtNode& s) {
+            return isIntrinsic(s, ir::IntrinsicOp::MbarrierArriveExpectTx);
+          }) > 0);
+  Case c;
+  HostBuffer& A = c.buffer(ir::DType::Float16, 2 * 8 * 8);
+  HostBuffer& C = c.buffer(ir::DType::Float32, 8 * 8);
+  c.args.pointer("A", A);
+  c.args.pointer("C", C);
+  c.args.dim("K", 2);
+  c.args.dim("M", 8);
+  c.args.dim("N", 8);
+  interp::Result r = interp::run(aligned, c.args);
+  CHECK_FALSE(r.ok);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].find("deadlock") != std::string::npos);
+  CHECK(r.errors[0].find("128 thread(s) wait on the mbarrier") != std::string::npos);
+}
+
+TEST_CASE("interpreter catches: a sync_threads that some threads never reach") {
+  auto module = compile(kTileCopy, Target::hopper());
+  ir::Kernel& general = variant(*module, false);
+  // Only the first warp reaches the barrier between the two copies.
+  int guarded = 0;
+  forEachStmt(general.body, [&](ir::StmtRef& s) {
+    if (s->kind != ir::StmtKind::Barrier || guarded > 0) return;  // (the visit goes on into the new If)
+    ir::ExprRef firstWarp = ir::lt(ir::call(ir::Builtin::ThreadIdx, {}, ir::DType::Int32), ir::intImm(32));
+    s = std::make_shared<ir::IfStmt>(s->range, firstWarp, s, nullptr);
+    ++guarded;
+  });
+  REQUIRE(guarded == 1);
+  Case c;
+  bindTileCopy(c, {37, 131});
+  interp::Result r = interp::run(general, c.args);
+  CHECK_FALSE(r.ok);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].find("32 thread(s) wait at sync_threads") != std::string::npos);
+  CHECK(r.errors[0].find("96 thread(s) have exited") != std::string::npos);
+}
+
+TEST_CASE("interpreter refuses arguments that break a variant's assumptions, or a tensor map the driver would") {
+  auto module = compile(kTileCopy, Target::hopper());
+  Case c;
+  bindTileCopy(c, {37, 131});  // N % 8 != 0
+  interp::Result r = interp::run(variant(*module, true), c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("assumption N % 8 == 0") != std::string::npos);
+  CHECK(r.blocksRun == 0);
+}
