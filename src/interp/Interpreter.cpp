@@ -3,24 +3,23 @@
 // One KernelRun per run(): the arguments as simulated device memory (each host
 // buffer at its own fake address), parameter values, encoded tensor maps. One
 // Block per block of the grid: its shared memory, its mbarriers, its pending TMA
-// loads and its threads. Each simulated thread is a host std::thread, but a token
-// passes between them so that exactly one runs at a time: no host data races, a
-// deterministic schedule, and a deadlock is seen the moment no thread can run.
-// Executor evaluates one thread's statements and expressions with the meaning
-// backend/Codegen.cpp gives them on the GPU.
+// loads and its threads. A simulated thread is resumable: its position is a stack
+// of frames (the Seq child, the loop counter, the If taken), so it can stop at a
+// sync_threads or an mbarrier wait and go on later. The block's scheduler runs one
+// thread at a time until it blocks or exits, then the next runnable one in the
+// schedule order: a deterministic run on one host thread, and a deadlock is seen
+// the moment no thread can go on. Executor evaluates one thread's statements and
+// expressions with the meaning backend/Codegen.cpp gives them on the GPU.
 #include "interp/Interpreter.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <unordered_map>
 
 #include "interp/Numerics.h"
@@ -81,8 +80,6 @@ struct Fault {
   std::string message;
   bool blockWide = false;  // a deadlock or a barrier: not one thread's doing
 };
-// Thrown into a blocked thread when the run stops because of another's fault.
-struct Aborted {};
 
 [[noreturn]] void fault(const std::string& message) { throw Fault{message, false}; }
 
@@ -183,10 +180,18 @@ struct MBarrier {
   SourceRange initAt;
 };
 
+// Where a thread is: one frame per statement it is inside of.
+struct Frame {
+  const ir::StmtNode* stmt = nullptr;
+  size_t next = 0;       // Seq: the next child to run
+  bool entered = false;  // For: bounds evaluated; If: branch chosen
+  int64_t counter = 0, end = 0, step = 1;  // For
+};
+
 struct SimThread {
   int tid = 0;
   ThreadState state = ThreadState::Runnable;
-  std::condition_variable cv;
+  std::vector<Frame> frames;
   std::unordered_map<const ir::VarNode*, Scalar> vars;
   std::unordered_map<const ir::Buffer*, std::vector<uint8_t>> locals;
   std::vector<CpAsyncCopy> openGroup;                 // cp.async not yet committed
@@ -210,20 +215,19 @@ class Block {
   // Shared memory, bounds-checked: `bytes` bytes at byte offset `offset`.
   uint8_t* shared(int64_t offset, int64_t bytes, const std::string& what);
 
-  void syncThreads(SimThread& me, const ir::StmtNode& site);
+  // Both return whether `me` must wait (it is resumed once it may go on).
+  bool syncThreads(SimThread& me, const ir::StmtNode& site);
+  bool mbarrierWait(SimThread& me, int64_t offset, int64_t parity);
   void mbarrierInit(int64_t offset, int64_t count, const SourceRange& at);
   void mbarrierArrive(int64_t offset, int64_t expectBytes);
   void mbarrierExpectTx(int64_t offset, int64_t bytes);
   void mbarrierCompleteTx(int64_t offset, int64_t bytes);
-  void mbarrierWait(SimThread& me, int64_t offset, int64_t parity);
   void tmaLoad(const TensorMap& map, int64_t sharedOffset, int64_t barrier, std::vector<int64_t> coords,
                const SourceRange& at);
   void tmaStore(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords);
 
  private:
-  void threadMain(SimThread& me);
-  void stop(SimThread* culprit, const Fault& f);
-  void waitForToken(SimThread& me, std::unique_lock<std::mutex>& lock);
+  void report(const SimThread* culprit, const Fault& f);
   int pickNext(const SimThread& me);
   bool releaseBarrierIfComplete();
   std::string deadlockReport();
@@ -238,9 +242,6 @@ class Block {
   std::deque<PendingTmaLoad> pendingLoads_;
   std::vector<std::unique_ptr<SimThread>> threads_;
   std::vector<int> order_, position_;  // the schedule order, and each thread's place in it
-  std::mutex mutex_;
-  int token_ = -1;
-  bool aborting_ = false;
 };
 
 // ------------------------------------------------------------ one thread
@@ -248,7 +249,9 @@ class Block {
 class Executor {
  public:
   Executor(Block& block, SimThread& thread) : block_(block), run_(block.run()), t_(thread) {}
-  void exec(const ir::StmtRef& stmt);
+  void enterBody(const ir::StmtRef& body) { enter(body); }
+  // Runs the thread until it waits (false) or finishes (true).
+  bool resume();
 
  private:
   Value eval(const ir::ExprRef& e);
@@ -270,7 +273,8 @@ class Executor {
   uint8_t* element(const ir::Buffer& buffer, int64_t index, int lanes, int alignBytes, bool write);
   std::vector<uint8_t>& local(const ir::Buffer& buffer);
 
-  void execFor(const ir::ForStmt& loop);
+  void enter(const ir::StmtRef& stmt);
+  bool execLeaf(const ir::StmtNode& stmt);  // true: the thread must wait
   void execStore(const ir::StoreStmt& st);
   void execIntrinsic(const ir::IntrinsicStmt& op);
   const TensorMap& tensorMap(const ir::IntrinsicStmt& op);
@@ -646,79 +650,116 @@ Value Executor::evalLoad(const ir::LoadNode& n) {
 
 // ---- statements
 
-void Executor::exec(const ir::StmtRef& stmt) {
+void Executor::enter(const ir::StmtRef& stmt) {
   if (!stmt) return;
   if (++run_.statements > run_.options.maxStatements)
     fault("more than " + std::to_string(run_.options.maxStatements) + " statements executed (Options::maxStatements)");
-  SourceRange outer = t_.at;
-  if (stmt->range.valid()) t_.at = stmt->range;
-  switch (stmt->kind) {
-    case ir::StmtKind::Seq:
-      for (const ir::StmtRef& child : stmt->as<ir::SeqStmt>().stmts) exec(child);
-      break;
-    case ir::StmtKind::For:
-      execFor(stmt->as<ir::ForStmt>());
-      break;
-    case ir::StmtKind::If: {
-      const auto& branch = stmt->as<ir::IfStmt>();
-      if (evalBool(branch.cond)) exec(branch.thenBody);
-      else exec(branch.elseBody);
-      break;
+  Frame frame;
+  frame.stmt = stmt.get();
+  t_.frames.push_back(frame);
+}
+
+bool Executor::resume() {
+  while (!t_.frames.empty()) {
+    // `frame` is not used after a push (which may move it).
+    Frame& frame = t_.frames.back();
+    const ir::StmtNode& stmt = *frame.stmt;
+    if (stmt.range.valid()) t_.at = stmt.range;
+    switch (stmt.kind) {
+      case ir::StmtKind::Seq: {
+        const auto& stmts = stmt.as<ir::SeqStmt>().stmts;
+        if (frame.next < stmts.size()) enter(stmts[frame.next++]);
+        else t_.frames.pop_back();
+        break;
+      }
+      case ir::StmtKind::For: {
+        const auto& loop = stmt.as<ir::ForStmt>();
+        DType type = loop.var ? loop.var->dtype : DType::Int32;
+        if (!frame.entered) {
+          if (!loop.var || !loop.min || !loop.extent) fault("an incomplete for loop");
+          if (!ir::isInt(type)) fault("loop variable '" + loop.var->name + "' is not an integer");
+          frame.counter = evalAs(loop.min, type).i;
+          int64_t extent = evalAs(loop.extent, type).i;
+          frame.step = loop.step ? evalAs(loop.step, type).i : 1;
+          if (frame.step == 0) fault("a for loop with step 0");
+          frame.end = normalizeInt(int64_t(uint64_t(frame.counter) + uint64_t(extent)), type);
+          frame.entered = true;
+        }
+        // A hidden counter drives the trip (an assignment to the variable in the
+        // body does not change the iterations), as in Codegen.
+        bool isSignedType = ir::isSigned(type);
+        bool inRange = frame.step < 0 && isSignedType ? frame.counter > frame.end
+                       : isSignedType                 ? frame.counter < frame.end
+                                                      : uint64_t(frame.counter) < uint64_t(frame.end);
+        if (!inRange) {
+          t_.frames.pop_back();
+          break;
+        }
+        t_.vars[loop.var.get()] = intScalar(frame.counter);
+        frame.counter = normalizeInt(int64_t(uint64_t(frame.counter) + uint64_t(frame.step)), type);
+        enter(loop.body);
+        break;
+      }
+      case ir::StmtKind::If: {
+        if (frame.entered) {
+          t_.frames.pop_back();
+          break;
+        }
+        frame.entered = true;
+        const auto& branch = stmt.as<ir::IfStmt>();
+        enter(evalBool(branch.cond) ? branch.thenBody : branch.elseBody);
+        break;
+      }
+      default:
+        t_.frames.pop_back();
+        if (execLeaf(stmt)) return false;
+        break;
     }
+  }
+  return true;
+}
+
+bool Executor::execLeaf(const ir::StmtNode& stmt) {
+  switch (stmt.kind) {
     case ir::StmtKind::Let: {
-      const auto& let = stmt->as<ir::LetStmt>();
+      const auto& let = stmt.as<ir::LetStmt>();
       t_.vars[let.var.get()] = evalAs(let.value, let.var->dtype);
-      break;
+      return false;
     }
     case ir::StmtKind::Assign: {
-      const auto& assign = stmt->as<ir::AssignStmt>();
+      const auto& assign = stmt.as<ir::AssignStmt>();
       t_.vars[assign.var.get()] = evalAs(assign.value, assign.var->dtype);
-      break;
+      return false;
     }
     case ir::StmtKind::Store:
-      execStore(stmt->as<ir::StoreStmt>());
-      break;
+      execStore(stmt.as<ir::StoreStmt>());
+      return false;
     case ir::StmtKind::Barrier:
-      switch (stmt->as<ir::BarrierStmt>().barrier) {
+      switch (stmt.as<ir::BarrierStmt>().barrier) {
         case ir::BarrierKind::SyncThreads:
         case ir::BarrierKind::ClusterSync:  // a cluster of one block: the block's barrier
-          block_.syncThreads(t_, *stmt);
-          break;
+          return block_.syncThreads(t_, stmt);
         case ir::BarrierKind::FenceProxyAsync:
-          break;  // one thread at a time, async copies land at defined points: nothing to order
+          return false;  // one thread at a time, async copies land at defined points: nothing to order
       }
-      break;
-    case ir::StmtKind::Intrinsic:
-      execIntrinsic(stmt->as<ir::IntrinsicStmt>());
-      break;
+      return false;
+    case ir::StmtKind::Intrinsic: {
+      const auto& op = stmt.as<ir::IntrinsicStmt>();
+      if (op.op == ir::IntrinsicOp::MbarrierWaitParity) {
+        if (op.args.size() != 2) fault("mbarrier_wait_parity takes a barrier and a parity");
+        int64_t parity = evalInt(op.args[1]);
+        if (parity != 0 && parity != 1) fault("mbarrier wait for parity " + std::to_string(parity));
+        return block_.mbarrierWait(t_, evalInt(op.args[0]), parity);
+      }
+      execIntrinsic(op);
+      return false;
+    }
     case ir::StmtKind::Copy:
     case ir::StmtKind::Parallel:
     case ir::StmtKind::Fill:
       fault("a tile operation in loop IR (the interpreter runs lowered kernels only)");
-  }
-  t_.at = outer;
-}
-
-void Executor::execFor(const ir::ForStmt& loop) {
-  if (!loop.var || !loop.min || !loop.extent) fault("an incomplete for loop");
-  DType type = loop.var->dtype;
-  if (!ir::isInt(type)) fault("loop variable '" + loop.var->name + "' is not an integer");
-  int64_t start = evalAs(loop.min, type).i;
-  int64_t extent = evalAs(loop.extent, type).i;
-  int64_t step = loop.step ? evalAs(loop.step, type).i : 1;
-  if (step == 0) fault("a for loop with step 0");
-  int64_t end = normalizeInt(int64_t(uint64_t(start) + uint64_t(extent)), type);
-  bool isSignedType = ir::isSigned(type);
-  // A hidden counter drives the trip (an assignment to the variable in the body
-  // does not change the iterations), as in Codegen.
-  for (int64_t counter = start;;) {
-    bool inRange = step < 0 && isSignedType ? counter > end
-                   : isSignedType          ? counter < end
-                                           : uint64_t(counter) < uint64_t(end);
-    if (!inRange) break;
-    t_.vars[loop.var.get()] = intScalar(counter);
-    exec(loop.body);
-    counter = normalizeInt(int64_t(uint64_t(counter) + uint64_t(step)), type);
+    default:
+      fault("unknown statement kind");
   }
 }
 
@@ -778,12 +819,8 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
     case IntrinsicOp::PrefetchTensorMap:
       if (op.op == IntrinsicOp::PrefetchTensorMap) tensorMap(op);
       return;
-    case IntrinsicOp::MbarrierWaitParity: {
-      int64_t parity = arg(1);
-      if (parity != 0 && parity != 1) fault("mbarrier wait for parity " + std::to_string(parity));
-      block_.mbarrierWait(t_, arg(0), parity);
-      return;
-    }
+    case IntrinsicOp::MbarrierWaitParity:
+      fault("mbarrier_wait_parity outside the scheduler");
     case IntrinsicOp::MbarrierArriveRemote:
       localRank(1);
       block_.mbarrierArrive(arg(0), arg(2));
@@ -918,16 +955,15 @@ void Block::mbarrierCompleteTx(int64_t offset, int64_t bytes) {
       t->state = ThreadState::Runnable;
 }
 
-void Block::mbarrierWait(SimThread& me, int64_t offset, int64_t parity) {
+bool Block::mbarrierWait(SimThread& me, int64_t offset, int64_t parity) {
   auto ready = [&] { return (mbarrier(offset).phase & 1) != parity; };
-  if (ready()) return;
+  if (ready()) return false;
   completePendingLoads(&offset);
-  if (ready()) return;
-  std::unique_lock<std::mutex> lock(mutex_);
+  if (ready()) return false;
   me.state = ThreadState::WaitingMbarrier;
   me.waitBarrier = offset;
   me.waitParity = parity;
-  waitForToken(me, lock);
+  return true;
 }
 
 // The box of `map` at `coords` (innermost first) <-> shared memory at `sharedOffset`,
@@ -1007,12 +1043,10 @@ void Block::tmaStore(const TensorMap& map, int64_t sharedOffset, const std::vect
 
 // ---- the schedule
 
-void Block::syncThreads(SimThread& me, const ir::StmtNode& site) {
-  std::unique_lock<std::mutex> lock(mutex_);
+bool Block::syncThreads(SimThread& me, const ir::StmtNode& site) {
   me.state = ThreadState::AtBarrier;
   me.barrierSite = &site;
-  if (releaseBarrierIfComplete()) return;
-  waitForToken(me, lock);
+  return !releaseBarrierIfComplete();
 }
 
 // Every thread at the barrier: all go on. Threads still running or waiting on an
@@ -1090,44 +1124,11 @@ int Block::pickNext(const SimThread& me) {
   }
 }
 
-void Block::waitForToken(SimThread& me, std::unique_lock<std::mutex>& lock) {
-  int next = pickNext(me);
-  if (next == me.tid) return;
-  token_ = next;
-  if (next >= 0) threads_[size_t(next)]->cv.notify_one();
-  if (me.state == ThreadState::Exited) return;
-  me.cv.wait(lock, [&] { return token_ == me.tid || aborting_; });
-  if (aborting_) throw Aborted{};
-}
-
-void Block::stop(SimThread* culprit, const Fault& f) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (aborting_) return;
-  aborting_ = true;
+void Block::report(const SimThread* culprit, const Fault& f) {
   std::string where = "block (" + std::to_string(index_[0]) + ", " + std::to_string(index_[1]) + ", " +
                       std::to_string(index_[2]) + ")";
   if (culprit && !f.blockWide) where += ", thread " + std::to_string(culprit->tid) + ", line " + lineOf(culprit->at);
   run_.errors.push_back(where + ": " + f.message);
-  for (auto& t : threads_) t->cv.notify_one();
-}
-
-void Block::threadMain(SimThread& me) {
-  try {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      me.cv.wait(lock, [&] { return token_ == me.tid || aborting_; });
-      if (aborting_) return;
-    }
-    Executor(*this, me).exec(run_.kernel.body);
-    std::unique_lock<std::mutex> lock(mutex_);
-    me.state = ThreadState::Exited;
-    waitForToken(me, lock);
-  } catch (const Fault& f) {
-    stop(&me, f);
-  } catch (const Aborted&) {
-  } catch (const std::exception& e) {
-    stop(&me, Fault{std::string("the interpreter failed: ") + e.what(), false});
-  }
 }
 
 void Block::execute() {
@@ -1139,14 +1140,20 @@ void Block::execute() {
   }
   position_.resize(size_t(n));
   for (int k = 0; k < n; ++k) position_[size_t(order_[size_t(k)])] = k;
-  token_ = order_[0];
-  std::vector<std::thread> hosts;
+  SimThread* current = threads_[size_t(order_[0])].get();
   try {
-    for (auto& t : threads_) hosts.emplace_back([this, &t] { threadMain(*t); });
-  } catch (const std::exception& e) {
-    stop(nullptr, Fault{std::string("cannot start a host thread per GPU thread: ") + e.what(), true});
+    for (auto& t : threads_) Executor(*this, *t).enterBody(run_.kernel.body);
+    for (;;) {
+      if (Executor(*this, *current).resume()) current->state = ThreadState::Exited;
+      int next = pickNext(*current);
+      if (next < 0) return;  // every thread has exited
+      current = threads_[size_t(next)].get();
+    }
+  } catch (const Fault& f) {
+    report(current, f);
+  } catch (const std::exception& e) {  // std::bad_alloc: a kernel asking for too much
+    report(current, Fault{std::string("the interpreter failed: ") + e.what(), false});
   }
-  for (std::thread& h : hosts) h.join();
 }
 
 // ------------------------------------------------------------ the kernel

@@ -21,11 +21,11 @@
 //   transcendental functions). The process is never aborted and never hangs; the
 //   host buffers hold whatever the kernel wrote before it stopped.
 //
-// The model: each GPU thread is a host thread, but only one runs at a time; a thread
-// runs until it blocks (sync_threads, an mbarrier wait that is not ready) or exits,
-// then hands over to the next runnable thread in `Options::order`. The run is
-// therefore deterministic, and a kernel whose result depends on the thread order
-// (a missing barrier) shows it when run in both orders. Shared memory and Local
+// The model: blocks run one after another; in a block, one GPU thread runs at a
+// time, until it blocks (sync_threads, an mbarrier wait that is not ready) or
+// exits, then the next runnable thread in `Options::order` goes on. The run is
+// deterministic (one host thread), and a kernel whose result depends on the thread
+// order (a missing barrier) shows it when run in both orders. Shared memory and Local
 // arrays start poisoned (0xA5 bytes) so that reads of never-written data show.
 // Asynchronous copies (cp.async, TMA loads) land when they must at the latest
 // (cp.async.wait_group, an mbarrier wait) or, with AsyncCopies::AtIssue, at once:

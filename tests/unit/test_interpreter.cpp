@@ -97,6 +97,7 @@ struct Case {
   interp::Arguments args;
   HostBuffer* output = nullptr;
   std::vector<double> expected;
+  std::vector<std::pair<HostBuffer*, std::vector<double>>> moreOutputs;  // beyond the first
   double tolerance = 0;
   HostBuffer& buffer(ir::DType t, int64_t elements) {
     buffers.push_back(std::make_unique<HostBuffer>(t, elements));
@@ -106,8 +107,9 @@ struct Case {
 using Shape = std::vector<int32_t>;
 
 void checkAllVariants(const std::string& source, const std::vector<Shape>& shapes,
-                      const std::function<void(Case&, const Shape&)>& bind) {
-  for (const Target& target : targets()) {
+                      const std::function<void(Case&, const Shape&)>& bind,
+                      const std::vector<Target>& archs = targets()) {
+  for (const Target& target : archs) {
     auto module = compile(source, target);
     for (const ir::Kernel& kernel : module->kernels) {
       int runs = 0;
@@ -124,6 +126,10 @@ void checkAllVariants(const std::string& source, const std::vector<Shape>& shape
           REQUIRE_MESSAGE(r.ok, r.text());
           std::string mismatch = firstMismatch(*c.output, c.expected, c.tolerance);
           CHECK_MESSAGE(mismatch.empty(), mismatch);
+          for (auto& [output, expected] : c.moreOutputs) {
+            mismatch = firstMismatch(*output, expected, c.tolerance);
+            CHECK_MESSAGE(mismatch.empty(), mismatch);
+          }
           ++runs;
         }
       }
@@ -462,4 +468,103 @@ TEST_CASE("interpreter refuses arguments that break a variant's assumptions, or 
   CHECK_FALSE(r.ok);
   CHECK(r.text().find("assumption N % 8 == 0") != std::string::npos);
   CHECK(r.blocksRun == 0);
+}
+
+TEST_CASE("interpreter: an imposed thread layout with a safe value (layout_hint), every variant") {
+  auto source = specExample("layout_hint.tl");
+  if (!source) return;
+  checkAllVariants(*source, {{37, 131}, {32, 36}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 9);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(float(A.get(i) + 1.0f));
+  });
+}
+
+TEST_CASE("interpreter: one macro on a shared tile and a fragment (macro_scope), every variant") {
+  auto source = specExample("macro_scope.tl");
+  if (!source) return;
+  checkAllVariants(*source, {{37, 131}, {32, 64}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 10);
+    B.fill(kPoison);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("C", C);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    std::vector<double> tripled;
+    for (int64_t i = 0; i < A.elements(); ++i) {
+      c.expected.push_back(float(A.get(i) * 2.0f));
+      tripled.push_back(float(A.get(i) * 3.0f));
+    }
+    c.moreOutputs.emplace_back(&C, tripled);
+  });
+}
+
+TEST_CASE("interpreter: the low-level cp.async intrinsics, every variant") {
+  auto source = specExample("cp_async_lowlevel.tl");
+  if (!source) return;
+  checkAllVariants(*source, {{37}, {16}, {1}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+    randomFill(A, 11);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+  });
+}
+
+TEST_CASE("interpreter: user-managed TMA and mbarriers (tma_explicit), sm_90a") {
+  auto source = specExample("tma_explicit.tl");
+  if (!source) return;
+  checkAllVariants(
+      *source, {{37, 136}, {130, 8}, {1, 128}},
+      [](Case& c, const Shape& s) {
+        int32_t M = s[0], N = s[1];
+        HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+        HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+        randomFill(A, 12);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("M", M);
+        c.args.dim("N", N);
+        c.output = &B;
+        for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+      },
+      {Target::hopper()});
+}
+
+TEST_CASE("interpreter refuses clusters of more than one block, saying so") {
+  auto source = specExample("cluster_bias.tl");
+  if (!source) return;
+  auto module = compile(*source, Target::hopper());
+  Case c;
+  HostBuffer& A = c.buffer(ir::DType::Float16, 2 * 64 * 128);
+  c.args.pointer("A", A);
+  c.args.pointer("W", A);
+  c.args.pointer("C", A);
+  c.args.dim("NB", 2);
+  c.args.dim("M", 64);
+  c.args.dim("N", 128);
+  interp::Result r = interp::run(module->kernels.front(), c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("clusters of more than one block are not supported by the interpreter") != std::string::npos);
 }
