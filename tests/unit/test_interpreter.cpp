@@ -568,3 +568,190 @@ TEST_CASE("interpreter refuses clusters of more than one block, saying so") {
   CHECK_FALSE(r.ok);
   CHECK(r.text().find("clusters of more than one block are not supported by the interpreter") != std::string::npos);
 }
+
+namespace {
+
+// A one-block kernel built by hand: `threads` threads, one int32 output `out` of
+// `outElements` elements, and whatever body the test gives it.
+struct HandKernel {
+  ir::Kernel kernel;
+  ir::VarRef outData = ir::makeVar("out", ir::DType::Handle);
+  ir::BufferRef out = std::make_shared<ir::Buffer>();
+  HandKernel(int threads, int64_t outElements, ir::DType outType = ir::DType::Int32) {
+    kernel.name = kernel.sourceName = "hand";
+    kernel.threads = threads;
+    for (auto& g : kernel.grid) g = ir::intImm(1);
+    out->name = "out";
+    out->dtype = outType;
+    out->shape = {ir::intImm(outElements)};
+    out->strides = {ir::intImm(1)};
+    out->data = outData;
+    ir::Param p;
+    p.name = "out";
+    p.kind = ir::ParamKind::Pointer;
+    p.var = outData;
+    p.elementType = outType;
+    kernel.params.push_back(p);
+  }
+  ir::StmtRef store(int64_t index, ir::ExprRef value) {
+    return std::make_shared<ir::StoreStmt>(SourceRange{}, out, std::vector<ir::ExprRef>{ir::intImm(index)}, value);
+  }
+  interp::Result run(HostBuffer& buffer, std::vector<ir::StmtRef> body) {
+    kernel.body = std::make_shared<ir::SeqStmt>(SourceRange{}, std::move(body));
+    interp::Arguments args;
+    args.pointer("out", buffer);
+    return interp::run(kernel, args);
+  }
+};
+
+ir::ExprRef i32(int64_t v) { return ir::intImm(v); }
+ir::ExprRef raw(ir::BinOp op, ir::ExprRef a, ir::ExprRef b, ir::DType t = ir::DType::Int32, int lanes = 1) {
+  return std::make_shared<ir::BinaryNode>(op, a, b, t, lanes);  // unfolded, whatever the builders would fold
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: integer and vector semantics of the loop IR") {
+  using ir::BinOp;
+  using ir::DType;
+  HandKernel k(1, 12);
+  HostBuffer out(DType::Int32, 12);
+  out.fill(kPoison);
+  auto u32 = [](int64_t v) { return ir::intImm(v, DType::UInt32); };
+  interp::Result r = k.run(out, {
+      k.store(0, raw(BinOp::FloorDiv, i32(-7), i32(2))),                        // -4 (Python //)
+      k.store(1, raw(BinOp::FloorMod, i32(-7), i32(2))),                        // 1 (sign of the divisor)
+      k.store(2, raw(BinOp::FloorMod, i32(7), i32(-2))),                        // -1
+      k.store(3, raw(BinOp::Shr, i32(-16), i32(2))),                            // -4 (arithmetic)
+      k.store(4, ir::cast(DType::Int32, raw(BinOp::Shr, u32(0x80000000LL), u32(31), DType::UInt32))),  // 1
+      k.store(5, ir::cast(DType::Int32, raw(BinOp::Lt, u32(0xFFFFFFFFLL), i32(1), DType::Bool))),  // in uint32: 0
+      k.store(6, raw(BinOp::Mul, i32(65536), i32(65536))),                      // wraps to 0
+      k.store(7, ir::cast(DType::Int32, ir::cast(DType::Float16, ir::floatImm(2049.0)))),  // 2048: fp16 rounding
+      k.store(8, ir::cast(DType::Int32, ir::floatImm(-3.9))),                   // -3: truncation
+      k.store(9, ir::select(raw(BinOp::Gt, i32(3), i32(2), DType::Bool), i32(10), i32(20))),
+      k.store(10, raw(BinOp::Pow, i32(3), i32(4))),                            // 81
+      k.store(11, ir::cast(DType::Int32, ir::call(ir::Builtin::Exp2, {ir::floatImm(5.0)}, DType::Float32))),
+  });
+  REQUIRE_MESSAGE(r.ok, r.text());
+  std::vector<double> want = {-4, 1, -1, -4, 1, 0, 0, 2048, -3, 10, 81, 32};
+  std::string mismatch = firstMismatch(out, want);
+  CHECK_MESSAGE(mismatch.empty(), mismatch);
+
+  // A 4-lane vector: loaded, added to a splat scalar, stored.
+  HandKernel v(1, 8, DType::Float32);
+  HostBuffer vec(DType::Float32, 8);
+  for (int i = 0; i < 8; ++i) vec.set(i, i);
+  auto load = std::make_shared<ir::LoadNode>(v.out, std::vector<ir::ExprRef>{i32(0)}, DType::Float32, 4);
+  load->alignBytes = 16;
+  auto sum = raw(BinOp::Add, load, ir::floatImm(0.5), DType::Float32, 4);
+  auto st = std::make_shared<ir::StoreStmt>(SourceRange{}, v.out, std::vector<ir::ExprRef>{i32(4)}, sum);
+  st->alignBytes = 16;
+  r = v.run(vec, {st});
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK(firstMismatch(vec, {0, 1, 2, 3, 0.5, 1.5, 2.5, 3.5}).empty());
+}
+
+TEST_CASE("interpreter catches: misaligned vectors, division by zero, bad shifts, out-of-bounds shared and local") {
+  using ir::DType;
+  HostBuffer out(DType::Int32, 16);
+  {
+    HandKernel k(1, 16);
+    auto load = std::make_shared<ir::LoadNode>(k.out, std::vector<ir::ExprRef>{i32(1)}, DType::Int32, 4);
+    load->alignBytes = 16;
+    interp::Result r = k.run(out, {k.store(0, ir::cast(DType::Int32, raw(ir::BinOp::Add, load, i32(0), DType::Int32, 4)))});
+    CHECK(r.text().find("misaligned read of global 'out' at element 1 (4 elements)") != std::string::npos);
+  }
+  {
+    HandKernel k(1, 16);
+    interp::Result r = k.run(out, {k.store(0, raw(ir::BinOp::FloorDiv, i32(1), i32(0)))});
+    CHECK(r.text().find("division by zero") != std::string::npos);
+  }
+  {
+    HandKernel k(1, 16);
+    interp::Result r = k.run(out, {k.store(0, raw(ir::BinOp::Shl, i32(1), i32(32)))});
+    CHECK(r.text().find("shift by 32 of a 32-bit value") != std::string::npos);
+  }
+  {
+    HandKernel k(2, 16);
+    auto tile = std::make_shared<ir::Buffer>();
+    tile->name = "tile";
+    tile->scope = ir::MemScope::Shared;
+    tile->dtype = DType::Int32;
+    tile->shape = {i32(8)};
+    tile->strides = {i32(1)};
+    tile->sharedOffset = 0;
+    k.kernel.dynamicSharedBytes = 64;
+    k.kernel.allocations = {tile};
+    // Thread t writes tile[t * 8]: thread 1 is past the 8-element tile.
+    ir::ExprRef index = ir::mul(ir::call(ir::Builtin::ThreadIdx, {}, DType::Int32), i32(8));
+    auto st = std::make_shared<ir::StoreStmt>(SourceRange{{0, 7, 3}, {}}, tile, std::vector<ir::ExprRef>{index}, i32(1));
+    interp::Result r = k.run(out, {st});
+    CHECK(r.text().find("thread 1, line 7:3: out-of-bounds write of shared 'tile' at element 8") != std::string::npos);
+  }
+  {
+    HandKernel k(1, 16);
+    auto regs = std::make_shared<ir::Buffer>();
+    regs->name = "regs";
+    regs->scope = ir::MemScope::Local;
+    regs->dtype = DType::Float32;
+    regs->shape = {i32(4)};
+    regs->strides = {i32(1)};
+    k.kernel.allocations = {regs};
+    auto read = std::make_shared<ir::LoadNode>(regs, std::vector<ir::ExprRef>{i32(4)}, DType::Float32, 1);
+    interp::Result r = k.run(out, {k.store(0, ir::cast(DType::Int32, read))});
+    CHECK(r.text().find("out-of-bounds read of local 'regs' at element 4") != std::string::npos);
+  }
+}
+
+TEST_CASE("interpreter: TMA load and store of a 128-byte swizzled tile (cp.async and SIMT on sm_80)") {
+  const std::string source = R"(
+kernel swizzle_copy(A: Tensor((M, N), float16), B: Tensor((M, N), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    s = alloc_shared((16, 64), float16);
+    annotate_layout({s: swizzled(s, 128)});
+    copy(A[by * 16, bx * 64], s, prefer_instruction="tma");
+    copy(s, B[by * 16, bx * 64], prefer_instruction="tma");
+  }
+}
+)";
+  checkAllVariants(source, {{37, 136}, {16, 64}, {37, 131}}, [](Case& c, const Shape& s) { bindTileCopy(c, s); });
+  // The sm_90a aligned variant copies by TMA, through swizzled tensor maps.
+  auto module = compile(source, Target::hopper());
+  bool swizzledMap = false;
+  for (const ir::Param& p : variant(*module, true).params)
+    swizzledMap = swizzledMap || (p.kind == ir::ParamKind::TensorMap && p.tensorMap->swizzleBytes == 128);
+  CHECK(swizzledMap);
+}
+
+TEST_CASE("interpreter: a Parallel loop with integer, float and select arithmetic") {
+  const std::string source = R"(
+kernel mix(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 32), ceildiv(M, 8), threads=64) as (bx, by) {
+    f = alloc_fragment((8, 32), float32);
+    copy(A[by * 8, bx * 32], f);
+    for i, j in Parallel(8, 32) {
+      f[i, j] = if_then_else(f[i, j] > 0.0, f[i, j] * 2.0, abs(f[i, j])) + cast((bx * 32 + j) % 3, float32) - cast((by * 8 + i) // 2, float32);
+    }
+    copy(f, B[by * 8, bx * 32]);
+  }
+}
+)";
+  checkAllVariants(source, {{37, 131}, {9, 32}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 13);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float a = float(A.get(i * N + j));
+        float v = (a > 0 ? a * 2.0f : std::fabs(a)) + float(j % 3) - float(i / 2);
+        c.expected.push_back(v);
+      }
+  });
+}
