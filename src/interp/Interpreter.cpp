@@ -295,6 +295,9 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
     if (lanes > 1) s += " (" + std::to_string(lanes) + " elements)";
     return s;
   };
+  // Far outside any buffer (and the byte offsets below would overflow).
+  constexpr int64_t kFar = int64_t(1) << 40;
+  if (index < -kFar || index > kFar) fault("out-of-bounds " + describe(ir::name(buffer.scope)));
   switch (buffer.scope) {
     case ir::MemScope::Global: {
       if (buffer.elemOffset) fault("a global buffer with an element offset is not supported");
