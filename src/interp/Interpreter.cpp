@@ -134,6 +134,19 @@ struct TensorMap {
   std::vector<int64_t> dims, strideBytes, box;
   int swizzleBytes = 0;
   bool im2col = false;
+  // im2col mode: the bounding box of filter bases (W, H: from lower to the axis's
+  // last index plus upper, inclusive), walked `stride` apart, W first, then H, then
+  // N; each load gathers `pixels` bases of `channels` channels.
+  int64_t lowerCorner[2] = {0, 0}, upperCorner[2] = {0, 0};
+  int64_t channels = 0, pixels = 0, stride = 1;
+
+  // Bytes one load writes to shared memory (and completes on its barrier).
+  int64_t boxBytes() const {
+    int64_t elements = im2col ? channels * pixels : 1;
+    if (!im2col)
+      for (int64_t b : box) elements *= b;
+    return elements * elemBytes;
+  }
 };
 
 struct KernelRun {
@@ -172,7 +185,7 @@ struct PendingTmaLoad {
   const TensorMap* map = nullptr;
   int64_t sharedOffset = 0, barrier = 0;
   std::vector<int64_t> coords;
-  SourceRange at;
+  std::vector<int64_t> im2colOffsets;  // im2col mode: (w, h) of the filter tap
 };
 
 struct MBarrier {
@@ -222,8 +235,9 @@ class Block {
   void mbarrierArrive(int64_t offset, int64_t expectBytes);
   void mbarrierExpectTx(int64_t offset, int64_t bytes);
   void mbarrierCompleteTx(int64_t offset, int64_t bytes);
+  // A tiled load (no offsets) or an im2col one (offsets w, h).
   void tmaLoad(const TensorMap& map, int64_t sharedOffset, int64_t barrier, std::vector<int64_t> coords,
-               const SourceRange& at);
+               std::vector<int64_t> im2colOffsets);
   void tmaStore(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords);
 
  private:
@@ -234,6 +248,9 @@ class Block {
   MBarrier& mbarrier(int64_t offset);
   void completePendingLoads(const int64_t* barrier);
   void tmaBox(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords, bool load);
+  void tmaIm2col(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords,
+                 const std::vector<int64_t>& offsets);
+  void landLoad(const PendingTmaLoad& load);
 
   KernelRun& run_;
   int index_[3] = {0, 0, 0};
@@ -834,7 +851,7 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
       if (op.args.size() < 3) fault("tma_load needs coordinates");
       std::vector<int64_t> coords;
       for (size_t i = 2; i < op.args.size(); ++i) coords.push_back(evalAs(op.args[i], DType::Int32).i);
-      block_.tmaLoad(map, arg(0), arg(1), std::move(coords), t_.at);
+      block_.tmaLoad(map, arg(0), arg(1), std::move(coords), {});
       return;
     }
     case IntrinsicOp::TmaStore: {
@@ -898,7 +915,15 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
       block_.mbarrierCompleteTx(arg(3), bytes);
       return;
     }
-    case IntrinsicOp::TmaLoadIm2col:
+    case IntrinsicOp::TmaLoadIm2col: {
+      const TensorMap& map = tensorMap(op);
+      if (op.args.size() != 8) fault("an im2col TMA load takes 8 operands");
+      std::vector<int64_t> coords, offsets;
+      for (size_t i = 2; i < 6; ++i) coords.push_back(evalAs(op.args[i], DType::Int32).i);
+      for (size_t i = 6; i < 8; ++i) offsets.push_back(evalAs(op.args[i], DType::UInt16).i);  // 16-bit operands
+      block_.tmaLoad(map, arg(0), arg(1), std::move(coords), std::move(offsets));
+      return;
+    }
     case IntrinsicOp::TmaGather4:
     case IntrinsicOp::TmaScatter4:
       fault(std::string(ir::name(op.op)) + " is not supported by the interpreter");
@@ -1009,19 +1034,70 @@ void Block::tmaBox(const TensorMap& map, int64_t sharedOffset, const std::vector
   }
 }
 
-void Block::tmaLoad(const TensorMap& map, int64_t sharedOffset, int64_t barrier, std::vector<int64_t> coords,
-                    const SourceRange& at) {
-  mbarrier(barrier);
-  if (map.im2col) fault("a tiled TMA load through im2col tensor map '" + map.name + "'");
-  PendingTmaLoad load{&map, sharedOffset, barrier, std::move(coords), at};
-  if (run_.options.asyncCopies == AsyncCopies::AtIssue) {
-    tmaBox(map, sharedOffset, load.coords, true);
-    int64_t bytes = map.elemBytes;
-    for (int64_t b : map.box) bytes *= b;
-    mbarrierCompleteTx(barrier, bytes);
-    return;
+// im2col mode: `pixels` filter bases from (w, h, n) = coords[1..3], each the next
+// after the one before in the bounding box; base b reads channels [c, c + channels)
+// of pixel (n, h + offsets[1], w + offsets[0]), zeros outside the image (and past
+// its last N), into row b of the dense (pixels, channels) tile.
+void Block::tmaIm2col(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords,
+                      const std::vector<int64_t>& offsets) {
+  if (map.dims.size() != 4 || coords.size() != 4 || offsets.size() != 2)
+    fault("an im2col TMA load needs a rank-4 map, 4 coordinates and 2 offsets");
+  if (sharedOffset % 128 != 0)
+    fault("a TMA copy at shared +" + std::to_string(sharedOffset) + ", not 128-byte aligned");
+  int eb = map.elemBytes;
+  shared(sharedOffset, map.boxBytes(), "TMA im2col load through '" + map.name + "'");
+  const GlobalRegion* region = run_.regionOf(map.address);
+  int64_t lastW = map.dims[1] - 1 + map.upperCorner[0], lastH = map.dims[2] - 1 + map.upperCorner[1];
+  int64_t w = coords[1], h = coords[2], n = coords[3];
+  if (w < map.lowerCorner[0] || w > lastW || h < map.lowerCorner[1] || h > lastH)
+    fault("an im2col TMA load starting at base (w " + std::to_string(w) + ", h " + std::to_string(h) +
+          ") outside the bounding box of '" + map.name + "'");
+  for (int64_t pixel = 0; pixel < map.pixels; ++pixel) {
+    int64_t x = w + offsets[0], y = h + offsets[1];
+    bool pixelInside = x >= 0 && x < map.dims[1] && y >= 0 && y < map.dims[2] && n >= 0 && n < map.dims[3];
+    for (int64_t k = 0; k < map.channels; ++k) {
+      int64_t c = coords[0] + k;
+      int64_t o = sharedOffset + (pixel * map.channels + k) * eb;
+      if (map.swizzleBytes) o ^= ((o >> 7) % (map.swizzleBytes / 16)) << 4;
+      uint8_t* tile = shared_.data() + o;
+      if (!pixelInside || c < 0 || c >= map.dims[0]) {
+        std::memset(tile, 0, size_t(eb));
+        continue;
+      }
+      int64_t offset = int64_t(map.address - region->base) + c * map.strideBytes[0] + x * map.strideBytes[1] +
+                       y * map.strideBytes[2] + n * map.strideBytes[3];
+      if (offset < 0 || offset + eb > int64_t(region->buffer->bytes.size()))
+        fault("tensor map '" + map.name + "' reaches byte " + std::to_string(offset) + " of argument " +
+              region->params + ", which holds " + std::to_string(region->buffer->bytes.size()) + " bytes");
+      std::memcpy(tile, region->buffer->bytes.data() + offset, size_t(eb));
+    }
+    // The next base: `stride` on along W, else the next row of bases, else the next image.
+    w += map.stride;
+    if (w > lastW) {
+      w = map.lowerCorner[0];
+      h += map.stride;
+      if (h > lastH) {
+        h = map.lowerCorner[1];
+        ++n;
+      }
+    }
   }
-  pendingLoads_.push_back(std::move(load));
+}
+
+void Block::landLoad(const PendingTmaLoad& load) {
+  if (load.im2colOffsets.empty()) tmaBox(*load.map, load.sharedOffset, load.coords, true);
+  else tmaIm2col(*load.map, load.sharedOffset, load.coords, load.im2colOffsets);
+  mbarrierCompleteTx(load.barrier, load.map->boxBytes());
+}
+
+void Block::tmaLoad(const TensorMap& map, int64_t sharedOffset, int64_t barrier, std::vector<int64_t> coords,
+                    std::vector<int64_t> im2colOffsets) {
+  mbarrier(barrier);
+  if (map.im2col != !im2colOffsets.empty())
+    fault(std::string(map.im2col ? "a tiled" : "an im2col") + " TMA load through tensor map '" + map.name + "'");
+  PendingTmaLoad load{&map, sharedOffset, barrier, std::move(coords), std::move(im2colOffsets)};
+  if (run_.options.asyncCopies == AsyncCopies::AtIssue) landLoad(load);
+  else pendingLoads_.push_back(std::move(load));
 }
 
 void Block::completePendingLoads(const int64_t* barrier) {
@@ -1032,10 +1108,7 @@ void Block::completePendingLoads(const int64_t* barrier) {
     }
     PendingTmaLoad load = std::move(*it);
     it = pendingLoads_.erase(it);
-    tmaBox(*load.map, load.sharedOffset, load.coords, true);
-    int64_t bytes = load.map->elemBytes;
-    for (int64_t b : load.map->box) bytes *= b;
-    mbarrierCompleteTx(load.barrier, bytes);
+    landLoad(load);
   }
 }
 
@@ -1226,6 +1299,18 @@ void prepare(KernelRun& run) {
     map.elemBytes = elementBytes(t.dtype);
     map.swizzleBytes = info.swizzleBytes;
     map.im2col = info.im2col.has_value();
+    if (map.im2col) {
+      const ir::Im2colMapInfo& m = *info.im2col;
+      for (int a = 0; a < 2; ++a) {
+        map.lowerCorner[a] = m.lowerCorner[a];
+        map.upperCorner[a] = m.upperCorner[a];
+      }
+      map.channels = m.channels;
+      map.pixels = m.pixels;
+      map.stride = m.stride;
+      if (t.shape.size() != 4 || m.channels < 1 || m.pixels < 1 || m.stride < 1)
+        fault("im2col tensor map '" + p.name + "' is not a rank-4 map of whole pixels");
+    }
     auto base = t.data ? run.params.find(t.data.get()) : run.params.end();
     if (base == run.params.end()) fault("tensor map '" + p.name + "': its tensor has no pointer parameter");
     map.address = uint64_t(base->second.i);
@@ -1242,6 +1327,9 @@ void prepare(KernelRun& run) {
       if (i > 0 && map.strideBytes.back() % 16 != 0) refused = "a stride that is not a multiple of 16 bytes";
     }
     if (map.address % 16 != 0) refused = "a base address that is not 16-byte aligned";
+    if (map.im2col && rank == 4 &&
+        (map.dims[1] - 1 + map.upperCorner[0] < map.lowerCorner[0] || map.dims[2] - 1 + map.upperCorner[1] < map.lowerCorner[1]))
+      refused = "an image smaller than the filter: an empty bounding box";
     if (!refused.empty())
       fault("the driver refuses tensor map '" + p.name + "' (" + refused + "); the launcher would run another variant");
     if (!map.im2col) {

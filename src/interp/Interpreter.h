@@ -17,8 +17,8 @@
 //   out-of-range shift, a sync_threads that not every thread reaches (or that
 //   threads reach at different places), an mbarrier wait that can never complete
 //   (deadlock), mbarrier misuse, and constructs the interpreter does not model
-//   (clusters of more than one block, im2col and gather4/scatter4 TMA, float64
-//   transcendental functions). The process is never aborted and never hangs; the
+//   (clusters of more than one block, gather4/scatter4 TMA, float64 transcendental
+//   functions). The process is never aborted and never hangs; the
 //   host buffers hold whatever the kernel wrote before it stopped.
 //
 // The model: blocks run one after another; in a block, one GPU thread runs at a

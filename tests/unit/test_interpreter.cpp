@@ -25,14 +25,14 @@ namespace {
 
 constexpr uint8_t kPoison = 0xA5;
 
-std::unique_ptr<ir::Module> compile(const std::string& text, const Target& target) {
+std::unique_ptr<ir::Module> compile(const std::string& text, const Target& target, std::vector<Define> defines = {}) {
   SourceFile source("t.tl", text);
   std::ostringstream sink;
   DiagnosticEngine diags(sink);
   diags.setFile(&source);
   auto file = parseFile(source, diags);
   REQUIRE_MESSAGE(file, sink.str());
-  auto tileIR = analyze(*file, SemaOptions{{}, target}, diags);
+  auto tileIR = analyze(*file, SemaOptions{defines, target}, diags);
   REQUIRE_MESSAGE((tileIR && !diags.hasErrors()), sink.str());
   auto loopIR = lower(*tileIR, LowerOptions{target, false}, diags);
   REQUIRE_MESSAGE((loopIR && !diags.hasErrors()), sink.str());
@@ -108,9 +108,9 @@ using Shape = std::vector<int32_t>;
 
 void checkAllVariants(const std::string& source, const std::vector<Shape>& shapes,
                       const std::function<void(Case&, const Shape&)>& bind,
-                      const std::vector<Target>& archs = targets()) {
+                      const std::vector<Target>& archs = targets(), const std::vector<Define>& defines = {}) {
   for (const Target& target : archs) {
-    auto module = compile(source, target);
+    auto module = compile(source, target, defines);
     for (const ir::Kernel& kernel : module->kernels) {
       int runs = 0;
       for (const Shape& shape : shapes) {
@@ -788,5 +788,42 @@ TEST_CASE("interpreter catches: a TMA ring without the barrier that frees a stag
     }
     INFO(r.text());
     CHECK((!r.ok || wrong > 0));  // a deadlock (one thread ran phases ahead) or another k's data
+  }
+}
+
+TEST_CASE("interpreter: im2col (TMA im2col mode on sm_90a), small images, strides 1 and 2") {
+  auto source = specExample("im2col.tl");
+  if (!source) return;
+  for (int stride : {1, 2}) {
+    // One 5 x 7 image of 64 channels, a 3 x 3 filter, padding 1.
+    const int64_t H = 5, W = 7, C = 64, K = 3, P = 1, S = stride;
+    const int64_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
+    std::vector<Define> defines = {{"NB", "1"}, {"H", "5"}, {"W", "7"}, {"S", std::to_string(S)}};
+    auto module = compile(*source, Target::hopper(), defines);
+    bool im2colMode = false;
+    for (const ir::Param& p : variant(*module, true).params)
+      im2colMode = im2colMode || (p.kind == ir::ParamKind::TensorMap && p.tensorMap->im2col);
+    CHECK(im2colMode);
+    checkAllVariants(
+        *source, {{0}},
+        [&](Case& c, const Shape&) {
+          HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
+          HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
+          randomFill(img, 15);
+          col.fill(kPoison);
+          c.args.pointer("img", img);
+          c.args.pointer("col", col);
+          c.output = &col;
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow)
+              for (int64_t kh = 0; kh < K; ++kh)
+                for (int64_t kw = 0; kw < K; ++kw)
+                  for (int64_t ch = 0; ch < C; ++ch) {
+                    int64_t y = oh * S - P + kh, x = ow * S - P + kw;
+                    bool inside = y >= 0 && y < H && x >= 0 && x < W;
+                    c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
+                  }
+        },
+        targets(), defines);
   }
 }
