@@ -18,8 +18,9 @@
 //   threads reach at different places), an mbarrier wait that can never complete
 //   (deadlock), mbarrier misuse, and constructs the interpreter does not model
 //   (clusters of more than one block, gather4/scatter4 TMA, float64 transcendental
-//   functions). The process is never aborted and never hangs; the
-//   host buffers hold whatever the kernel wrote before it stopped.
+//   functions, float4_e2m1fn element addresses), and a run past
+//   Options::maxStatements. The process is never aborted and never hangs; the host
+//   buffers hold whatever the kernel wrote before it stopped.
 //
 // The model: blocks run one after another; in a block, one GPU thread runs at a
 // time, until it blocks (sync_threads, an mbarrier wait that is not ready) or
@@ -30,6 +31,7 @@
 // Asynchronous copies (cp.async, TMA loads) land when they must at the latest
 // (cp.async.wait_group, an mbarrier wait) or, with AsyncCopies::AtIssue, at once:
 // the first catches a missing wait, the second an overwrite of a tile still being read.
+// TMA stores and shared-to-shared bulk copies are applied when issued.
 #pragma once
 
 #include <cstdint>
