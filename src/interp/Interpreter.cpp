@@ -2,8 +2,8 @@
 //
 // One KernelRun per run(): the arguments as simulated device memory (each host
 // buffer at its own fake address), parameter values, encoded tensor maps. One
-// Block per block of the grid: its shared memory, its mbarriers, its pending TMA
-// loads and its threads. A simulated thread is resumable: its position is a stack
+// Cluster per cluster of the grid (one block without clusters): each block's shared
+// memory and mbarriers, the pending TMA loads and the threads. A simulated thread is resumable: its position is a stack
 // of frames (the Seq child, the loop counter, the If taken), so it can stop at a
 // sync_threads or an mbarrier wait and go on later. The block's scheduler runs one
 // thread at a time until it blocks or exits, then the next runnable one in the
@@ -183,6 +183,7 @@ struct CpAsyncCopy {
 
 struct PendingTmaLoad {
   const TensorMap* map = nullptr;
+  int rank = 0;  // the destination block
   int64_t sharedOffset = 0, barrier = 0;
   std::vector<int64_t> coords;
   std::vector<int64_t> im2colOffsets;  // im2col mode: (w, h) of the filter tap
@@ -202,7 +203,9 @@ struct Frame {
 };
 
 struct SimThread {
-  int tid = 0;
+  int tid = 0;   // threadIdx.x
+  int rank = 0;  // its block's rank in the cluster
+  int slot = 0;  // its place in Cluster::threads_
   ThreadState state = ThreadState::Runnable;
   std::vector<Frame> frames;
   std::unordered_map<const ir::VarNode*, Scalar> vars;
@@ -210,62 +213,81 @@ struct SimThread {
   std::vector<CpAsyncCopy> openGroup;                 // cp.async not yet committed
   std::deque<std::vector<CpAsyncCopy>> committedGroups;
   const ir::StmtNode* barrierSite = nullptr;
+  bool atClusterBarrier = false;
   int64_t waitBarrier = 0, waitParity = 0;
   SourceRange at;  // the statement being run
 };
 
-class Block {
+// One block's own state: its index, its shared memory and the mbarriers in it.
+struct Cta {
+  int index[3] = {0, 0, 0};
+  std::vector<uint8_t> shared;
+  std::map<int64_t, MBarrier> mbarriers;
+};
+
+// The blocks of one cluster (one block where there are no clusters), run together:
+// their threads share one schedule, so that cluster barriers, remote arrivals and
+// multicast loads meet. Shared-memory operands name a block by its cluster rank.
+class Cluster {
  public:
-  Block(KernelRun& run, const int index[3]) : run_(run), shared_(size_t(run.kernel.dynamicSharedBytes), kPoison) {
-    for (int d = 0; d < 3; ++d) index_[d] = index[d];
+  Cluster(KernelRun& run, const std::vector<std::array<int, 3>>& blocks) : run_(run) {
+    for (const auto& index : blocks) {
+      Cta cta;
+      for (int d = 0; d < 3; ++d) cta.index[d] = index[size_t(d)];
+      cta.shared.assign(size_t(run.kernel.dynamicSharedBytes), kPoison);
+      ctas_.push_back(std::move(cta));
+    }
   }
   void execute();
 
   KernelRun& run() { return run_; }
-  int index(int d) const { return index_[d]; }
-  int threadCount() const { return int(threads_.size()); }
+  int blockIndex(int rank, int d) const { return ctas_[size_t(rank)].index[d]; }
+  int ranks() const { return int(ctas_.size()); }
 
-  // Shared memory, bounds-checked: `bytes` bytes at byte offset `offset`.
-  uint8_t* shared(int64_t offset, int64_t bytes, const std::string& what);
+  // Shared memory of block `rank`, bounds-checked: `bytes` bytes at byte offset `offset`.
+  uint8_t* shared(int rank, int64_t offset, int64_t bytes, const std::string& what);
 
   // Both return whether `me` must wait (it is resumed once it may go on).
-  bool syncThreads(SimThread& me, const ir::StmtNode& site);
+  bool syncThreads(SimThread& me, const ir::StmtNode& site, bool wholeCluster);
   bool mbarrierWait(SimThread& me, int64_t offset, int64_t parity);
-  void mbarrierInit(int64_t offset, int64_t count, const SourceRange& at);
-  void mbarrierArrive(int64_t offset, int64_t expectBytes);
-  void mbarrierExpectTx(int64_t offset, int64_t bytes);
-  void mbarrierCompleteTx(int64_t offset, int64_t bytes);
-  // A tiled load (no offsets) or an im2col one (offsets w, h).
-  void tmaLoad(const TensorMap& map, int64_t sharedOffset, int64_t barrier, std::vector<int64_t> coords,
-               std::vector<int64_t> im2colOffsets);
-  void tmaStore(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords);
+  void mbarrierInit(int rank, int64_t offset, int64_t count, const SourceRange& at);
+  void mbarrierArrive(int rank, int64_t offset, int64_t expectBytes);
+  void mbarrierExpectTx(int rank, int64_t offset, int64_t bytes);
+  void mbarrierCompleteTx(int rank, int64_t offset, int64_t bytes);
+  // A tiled load (no offsets) or an im2col one (offsets w, h) into the blocks of
+  // `ranks`, each at the same offsets.
+  void tmaLoad(const TensorMap& map, std::vector<int> ranks, int64_t sharedOffset, int64_t barrier,
+               std::vector<int64_t> coords, std::vector<int64_t> im2colOffsets);
+  void tmaStore(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords);
 
  private:
   void report(const SimThread* culprit, const Fault& f);
-  int pickNext(const SimThread& me);
-  bool releaseBarrierIfComplete();
+  int pickNext(int position);
+  bool releaseBarrierIfComplete(const SimThread& me);
   std::string deadlockReport();
-  MBarrier& mbarrier(int64_t offset);
-  void completePendingLoads(const int64_t* barrier);
-  void tmaBox(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords, bool load);
-  void tmaIm2col(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords,
+  MBarrier& mbarrier(int rank, int64_t offset);
+  void completePendingLoads(const int* rank, const int64_t* barrier);
+  void tmaBox(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords, bool load);
+  void tmaIm2col(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords,
                  const std::vector<int64_t>& offsets);
   void landLoad(const PendingTmaLoad& load);
+  std::string blockName(int rank) const;
 
   KernelRun& run_;
-  int index_[3] = {0, 0, 0};
-  std::vector<uint8_t> shared_;
-  std::map<int64_t, MBarrier> mbarriers_;
+  std::vector<Cta> ctas_;
   std::deque<PendingTmaLoad> pendingLoads_;
-  std::vector<std::unique_ptr<SimThread>> threads_;
-  std::vector<int> order_, position_;  // the schedule order, and each thread's place in it
+  std::vector<std::unique_ptr<SimThread>> threads_;  // block rank-major, then thread index
+  std::vector<int> order_, position_;  // the schedule order of threads_, and each one's place in it
+  // A barrier has just released its threads: they go on from the first in the
+  // schedule order (not the last to arrive), as a warp that raced ahead would.
+  bool restartSchedule_ = false;
 };
 
 // ------------------------------------------------------------ one thread
 
 class Executor {
  public:
-  Executor(Block& block, SimThread& thread) : block_(block), run_(block.run()), t_(thread) {}
+  Executor(Cluster& cluster, SimThread& thread) : block_(cluster), run_(cluster.run()), t_(thread) {}
   void enterBody(const ir::StmtRef& body) { enter(body); }
   // Runs the thread until it waits (false) or finishes (true).
   bool resume();
@@ -296,7 +318,7 @@ class Executor {
   void execIntrinsic(const ir::IntrinsicStmt& op);
   const TensorMap& tensorMap(const ir::IntrinsicStmt& op);
 
-  Block& block_;
+  Cluster& block_;
   KernelRun& run_;
   SimThread& t_;
 };
@@ -335,8 +357,14 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
       return region->buffer->bytes.data() + offset;
     }
     case ir::MemScope::Shared: {
-      if (buffer.clusterRank && evalInt(buffer.clusterRank) != 0)
-        fault("another block's shared memory (distributed shared memory) is not supported");
+      int rank = t_.rank;
+      if (buffer.clusterRank) {
+        // Another block of the cluster (distributed shared memory), by its rank.
+        int64_t r = evalInt(buffer.clusterRank);
+        if (r < 0 || r >= block_.ranks())
+          fault("cluster rank " + std::to_string(r) + " of a cluster of " + std::to_string(block_.ranks()) + " blocks");
+        rank = int(r);
+      }
       if (buffer.sharedOffset < 0) fault("shared buffer '" + buffer.name + "' has no offset");
       int64_t span = 1;
       for (size_t d = 0; d < buffer.shape.size(); ++d) {
@@ -351,7 +379,7 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
       if (offset % align != 0)
         fault("misaligned " + describe("shared") + ": byte offset " + std::to_string(offset) + " is not a multiple of " +
               std::to_string(align));
-      return block_.shared(offset, bytes, describe("shared"));
+      return block_.shared(rank, offset, bytes, describe("shared"));
     }
     case ir::MemScope::Local:
     case ir::MemScope::Fragment: {
@@ -604,16 +632,16 @@ Value Executor::evalCall(const ir::CallNode& n) {
       return scalarValue(n.dtype, convertScalar(intScalar(n.dim == 0 ? t_.tid : 0), DType::Int32, n.dtype));
     case Builtin::BlockIdx:
       if (n.dim < 0 || n.dim > 2) fault("block index dimension out of range");
-      return scalarValue(n.dtype, convertScalar(intScalar(block_.index(n.dim)), DType::Int32, n.dtype));
+      return scalarValue(n.dtype, convertScalar(intScalar(block_.blockIndex(t_.rank, n.dim)), DType::Int32, n.dtype));
     case Builtin::ShuffleElect: {
       auto group = n.args.size() == 1 ? ir::asConstInt(n.args[0]) : std::nullopt;
       if (!group || *group <= 0 || *group % 32 != 0) fault("shuffle_elect needs a positive multiple of 32");
-      if (block_.threadCount() % 32 != 0) fault("shuffle_elect in a block whose threads are not whole warps");
+      if (run_.kernel.threads % 32 != 0) fault("shuffle_elect in a block whose threads are not whole warps");
       // elect.sync picks the lowest lane of the group's first warp: all lanes are active.
       return scalarValue(DType::Bool, intScalar(t_.tid % *group == 0));
     }
     case Builtin::ClusterCtaRank:
-      return scalarValue(n.dtype, convertScalar(intScalar(0), DType::Int32, n.dtype));
+      return scalarValue(n.dtype, convertScalar(intScalar(t_.rank), DType::Int32, n.dtype));
     case Builtin::Fp4FromBits:
     case Builtin::Fp4Bits: {
       if (n.args.size() != 1) fault(std::string(ir::name(n.builtin)) + " takes one argument");
@@ -757,8 +785,9 @@ bool Executor::execLeaf(const ir::StmtNode& stmt) {
     case ir::StmtKind::Barrier:
       switch (stmt.as<ir::BarrierStmt>().barrier) {
         case ir::BarrierKind::SyncThreads:
-        case ir::BarrierKind::ClusterSync:  // a cluster of one block: the block's barrier
-          return block_.syncThreads(t_, stmt);
+          return block_.syncThreads(t_, stmt, false);
+        case ir::BarrierKind::ClusterSync:
+          return block_.syncThreads(t_, stmt, true);
         case ir::BarrierKind::FenceProxyAsync:
           return false;  // one thread at a time, async copies land at defined points: nothing to order
       }
@@ -819,21 +848,25 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
     if (i >= op.args.size()) fault(std::string(ir::name(op.op)) + " lacks operand " + std::to_string(i));
     return evalInt(op.args[i]);
   };
-  auto localRank = [&](size_t i) {
-    if (arg(i) != 0) fault(std::string(ir::name(op.op)) + " to another block of a cluster is not supported");
+  auto rankArg = [&](size_t i) {
+    int64_t r = arg(i);
+    if (r < 0 || r >= block_.ranks())
+      fault("cluster rank " + std::to_string(r) + " of a cluster of " + std::to_string(block_.ranks()) + " blocks");
+    return int(r);
   };
+  const int own = t_.rank;
   switch (op.op) {
     case IntrinsicOp::MbarrierInit:
-      block_.mbarrierInit(arg(0), arg(1), t_.at);
+      block_.mbarrierInit(own, arg(0), arg(1), t_.at);
       return;
     case IntrinsicOp::MbarrierArriveExpectTx:
-      block_.mbarrierArrive(arg(0), arg(1));
+      block_.mbarrierArrive(own, arg(0), arg(1));
       return;
     case IntrinsicOp::MbarrierArrive:
-      block_.mbarrierArrive(arg(0), 0);
+      block_.mbarrierArrive(own, arg(0), 0);
       return;
     case IntrinsicOp::MbarrierExpectTx:
-      block_.mbarrierExpectTx(arg(0), arg(1));
+      block_.mbarrierExpectTx(own, arg(0), arg(1));
       return;
     case IntrinsicOp::FenceMbarrierInit:
     case IntrinsicOp::PrefetchTensorMap:
@@ -842,23 +875,31 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
     case IntrinsicOp::MbarrierWaitParity:
       fault("mbarrier_wait_parity outside the scheduler");
     case IntrinsicOp::MbarrierArriveRemote:
-      localRank(1);
-      block_.mbarrierArrive(arg(0), arg(2));
+      block_.mbarrierArrive(rankArg(1), arg(0), arg(2));
       return;
     case IntrinsicOp::TmaLoad: {
       const TensorMap& map = tensorMap(op);
-      if (op.immediate != 0 && op.immediate != 1) fault("a multicast TMA load to other blocks is not supported");
       if (op.args.size() < 3) fault("tma_load needs coordinates");
       std::vector<int64_t> coords;
       for (size_t i = 2; i < op.args.size(); ++i) coords.push_back(evalAs(op.args[i], DType::Int32).i);
-      block_.tmaLoad(map, arg(0), arg(1), std::move(coords), {});
+      // A multicast reaches the blocks whose bit is set in the 16-bit ctaMask.
+      std::vector<int> ranks;
+      if (op.immediate == 0) ranks.push_back(own);
+      for (int r = 0; r < 16; ++r)
+        if (op.immediate & (int64_t(1) << r)) {
+          if (r >= block_.ranks())
+            fault("a multicast to rank " + std::to_string(r) + " of a cluster of " + std::to_string(block_.ranks()) +
+                  " blocks");
+          ranks.push_back(r);
+        }
+      block_.tmaLoad(map, ranks, arg(0), arg(1), std::move(coords), {});
       return;
     }
     case IntrinsicOp::TmaStore: {
       const TensorMap& map = tensorMap(op);
       std::vector<int64_t> coords;
       for (size_t i = 1; i < op.args.size(); ++i) coords.push_back(evalAs(op.args[i], DType::Int32).i);
-      block_.tmaStore(map, arg(0), coords);
+      block_.tmaStore(map, own, arg(0), coords);
       return;
     }
     case IntrinsicOp::BulkCommitGroup:
@@ -874,7 +915,7 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
         fault("cp.async reads " + std::to_string(sourceBytes) + " of its " + std::to_string(size) + " bytes");
       if (sharedOffset % size != 0)
         fault("cp.async to shared offset " + std::to_string(sharedOffset) + ", not a multiple of " + std::to_string(size));
-      block_.shared(sharedOffset, size, "cp.async destination");
+      block_.shared(own, sharedOffset, size, "cp.async destination");
       CpAsyncCopy copy{sharedOffset, nullptr, sourceBytes, size};
       if (sourceBytes > 0) {
         int eb = elementBytes(op.buffer->dtype);
@@ -882,7 +923,7 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
         copy.source = element(*op.buffer, arg(1), int(sourceBytes / eb), int(size), false);
       }
       if (run_.options.asyncCopies == AsyncCopies::AtIssue) {
-        uint8_t* dst = block_.shared(copy.sharedOffset, copy.totalBytes, "cp.async destination");
+        uint8_t* dst = block_.shared(own, copy.sharedOffset, copy.totalBytes, "cp.async destination");
         std::memset(dst, 0, size_t(copy.totalBytes));
         if (copy.source) std::memcpy(dst, copy.source, size_t(copy.sourceBytes));
       } else {
@@ -898,7 +939,7 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
       // Only committed groups complete; the newest `immediate` may stay in flight.
       while (int64_t(t_.committedGroups.size()) > op.immediate) {
         for (const CpAsyncCopy& copy : t_.committedGroups.front()) {
-          uint8_t* dst = block_.shared(copy.sharedOffset, copy.totalBytes, "cp.async destination");
+          uint8_t* dst = block_.shared(own, copy.sharedOffset, copy.totalBytes, "cp.async destination");
           std::memset(dst, 0, size_t(copy.totalBytes));
           if (copy.source) std::memcpy(dst, copy.source, size_t(copy.sourceBytes));
         }
@@ -906,13 +947,13 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
       }
       return;
     case IntrinsicOp::BulkCopyDsmem: {
-      localRank(4);
+      int rank = rankArg(4);
       int64_t dst = arg(0), src = arg(1), bytes = arg(2);
       if (bytes % 16 != 0 || dst % 16 != 0 || src % 16 != 0)
         fault("a bulk shared-memory copy needs 16-byte multiples (" + std::to_string(bytes) + " bytes)");
-      std::memmove(block_.shared(dst, bytes, "bulk copy destination"), block_.shared(src, bytes, "bulk copy source"),
-                   size_t(bytes));
-      block_.mbarrierCompleteTx(arg(3), bytes);
+      std::memmove(block_.shared(rank, dst, bytes, "bulk copy destination"),
+                   block_.shared(own, src, bytes, "bulk copy source"), size_t(bytes));
+      block_.mbarrierCompleteTx(rank, arg(3), bytes);
       return;
     }
     case IntrinsicOp::TmaLoadIm2col: {
@@ -921,7 +962,7 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
       std::vector<int64_t> coords, offsets;
       for (size_t i = 2; i < 6; ++i) coords.push_back(evalAs(op.args[i], DType::Int32).i);
       for (size_t i = 6; i < 8; ++i) offsets.push_back(evalAs(op.args[i], DType::UInt16).i);  // 16-bit operands
-      block_.tmaLoad(map, arg(0), arg(1), std::move(coords), std::move(offsets));
+      block_.tmaLoad(map, {own}, arg(0), arg(1), std::move(coords), std::move(offsets));
       return;
     }
     case IntrinsicOp::TmaGather4:
@@ -931,62 +972,72 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
   fault("unknown intrinsic");
 }
 
-// ------------------------------------------------------------ the block
+// ------------------------------------------------------------ the cluster
 
-uint8_t* Block::shared(int64_t offset, int64_t bytes, const std::string& what) {
-  if (offset < 0 || bytes < 0 || offset + bytes > int64_t(shared_.size()))
-    fault("out-of-bounds " + what + ": shared bytes [" + std::to_string(offset) + ", " + std::to_string(offset + bytes) +
-          ") outside the block's " + std::to_string(shared_.size()) + " bytes of dynamic shared memory");
-  return shared_.data() + offset;
+std::string Cluster::blockName(int rank) const {
+  const Cta& c = ctas_[size_t(rank)];
+  return "block (" + std::to_string(c.index[0]) + ", " + std::to_string(c.index[1]) + ", " + std::to_string(c.index[2]) +
+         ")";
 }
 
-MBarrier& Block::mbarrier(int64_t offset) {
-  auto found = mbarriers_.find(offset);
-  if (found == mbarriers_.end()) fault("mbarrier at shared +" + std::to_string(offset) + " used before mbarrier_init");
+uint8_t* Cluster::shared(int rank, int64_t offset, int64_t bytes, const std::string& what) {
+  std::vector<uint8_t>& memory = ctas_[size_t(rank)].shared;
+  if (offset < 0 || bytes < 0 || offset + bytes > int64_t(memory.size()))
+    fault("out-of-bounds " + what + ": shared bytes [" + std::to_string(offset) + ", " + std::to_string(offset + bytes) +
+          ") outside the block's " + std::to_string(memory.size()) + " bytes of dynamic shared memory");
+  return memory.data() + offset;
+}
+
+MBarrier& Cluster::mbarrier(int rank, int64_t offset) {
+  auto& barriers = ctas_[size_t(rank)].mbarriers;
+  auto found = barriers.find(offset);
+  if (found == barriers.end())
+    fault("mbarrier at shared +" + std::to_string(offset) + " of " + blockName(rank) + " used before mbarrier_init");
   return found->second;
 }
 
-void Block::mbarrierInit(int64_t offset, int64_t count, const SourceRange& at) {
+void Cluster::mbarrierInit(int rank, int64_t offset, int64_t count, const SourceRange& at) {
   if (offset % 8 != 0) fault("mbarrier at shared +" + std::to_string(offset) + " is not 8-byte aligned");
-  shared(offset, 8, "mbarrier");
+  shared(rank, offset, 8, "mbarrier");
   if (count < 1 || count > (1 << 20)) fault("mbarrier_init with arrival count " + std::to_string(count));
   MBarrier b;
   b.count = b.pending = count;
   b.initAt = at;
-  mbarriers_[offset] = b;
+  ctas_[size_t(rank)].mbarriers[offset] = b;
 }
 
-void Block::mbarrierExpectTx(int64_t offset, int64_t bytes) {
+void Cluster::mbarrierExpectTx(int rank, int64_t offset, int64_t bytes) {
   if (bytes < 0) fault("expect_tx of " + std::to_string(bytes) + " bytes");
-  mbarrier(offset).tx += bytes;
+  mbarrier(rank, offset).tx += bytes;
 }
 
-void Block::mbarrierArrive(int64_t offset, int64_t expectBytes) {
-  MBarrier& b = mbarrier(offset);
+void Cluster::mbarrierArrive(int rank, int64_t offset, int64_t expectBytes) {
+  MBarrier& b = mbarrier(rank, offset);
   if (expectBytes < 0) fault("expect_tx of " + std::to_string(expectBytes) + " bytes");
   b.tx += expectBytes;
   if (b.pending == 0)
     fault("an arrival on the mbarrier at shared +" + std::to_string(offset) + " beyond its count of " +
           std::to_string(b.count) + " (the phase waits for transaction bytes)");
   --b.pending;
-  mbarrierCompleteTx(offset, 0);
+  mbarrierCompleteTx(rank, offset, 0);
 }
 
-void Block::mbarrierCompleteTx(int64_t offset, int64_t bytes) {
-  MBarrier& b = mbarrier(offset);
+void Cluster::mbarrierCompleteTx(int rank, int64_t offset, int64_t bytes) {
+  MBarrier& b = mbarrier(rank, offset);
   b.tx -= bytes;
   if (b.pending != 0 || b.tx != 0) return;
   ++b.phase;
   b.pending = b.count;
   for (auto& t : threads_)
-    if (t->state == ThreadState::WaitingMbarrier && t->waitBarrier == offset && (b.phase & 1) != t->waitParity)
+    if (t->state == ThreadState::WaitingMbarrier && t->rank == rank && t->waitBarrier == offset &&
+        (b.phase & 1) != t->waitParity)
       t->state = ThreadState::Runnable;
 }
 
-bool Block::mbarrierWait(SimThread& me, int64_t offset, int64_t parity) {
-  auto ready = [&] { return (mbarrier(offset).phase & 1) != parity; };
+bool Cluster::mbarrierWait(SimThread& me, int64_t offset, int64_t parity) {
+  auto ready = [&] { return (mbarrier(me.rank, offset).phase & 1) != parity; };
   if (ready()) return false;
-  completePendingLoads(&offset);
+  completePendingLoads(&me.rank, &offset);
   if (ready()) return false;
   me.state = ThreadState::WaitingMbarrier;
   me.waitBarrier = offset;
@@ -997,30 +1048,32 @@ bool Block::mbarrierWait(SimThread& me, int64_t offset, int64_t parity) {
 // The box of `map` at `coords` (innermost first) <-> shared memory at `sharedOffset`,
 // row-major and dense, with the map's swizzle applied to each byte offset. Loads
 // read zeros outside the tensor; stores drop those elements.
-void Block::tmaBox(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords, bool load) {
-  size_t rank = map.dims.size();
-  if (coords.size() != rank)
-    fault("a TMA copy with " + std::to_string(coords.size()) + " coordinates through rank-" + std::to_string(rank) +
+void Cluster::tmaBox(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords,
+                     bool load) {
+  size_t dims = map.dims.size();
+  if (coords.size() != dims)
+    fault("a TMA copy with " + std::to_string(coords.size()) + " coordinates through rank-" + std::to_string(dims) +
           " tensor map '" + map.name + "'");
   if (sharedOffset % 128 != 0)
     fault("a TMA copy at shared +" + std::to_string(sharedOffset) + ", not 128-byte aligned");
   int64_t count = 1;
   for (int64_t b : map.box) count *= b;
   int eb = map.elemBytes;
-  shared(sharedOffset, count * eb, std::string("TMA ") + (load ? "load" : "store") + " through '" + map.name + "'");
+  shared(rank, sharedOffset, count * eb, std::string("TMA ") + (load ? "load" : "store") + " through '" + map.name + "'");
+  uint8_t* memory = ctas_[size_t(rank)].shared.data();
   const GlobalRegion* region = run_.regionOf(map.address);
-  std::vector<int64_t> position(rank, 0);
+  std::vector<int64_t> position(dims, 0);
   for (int64_t n = 0; n < count; ++n) {
     bool inside = true;
     int64_t offset = int64_t(map.address - region->base);
-    for (size_t d = 0; d < rank; ++d) {
+    for (size_t d = 0; d < dims; ++d) {
       int64_t g = coords[d] + position[d];
       inside = inside && g >= 0 && g < map.dims[d];
       offset += g * map.strideBytes[d];
     }
     int64_t o = sharedOffset + n * eb;
     if (map.swizzleBytes) o ^= ((o >> 7) % (map.swizzleBytes / 16)) << 4;
-    uint8_t* tile = shared_.data() + o;
+    uint8_t* tile = memory + o;
     if (inside && (offset < 0 || offset + eb > int64_t(region->buffer->bytes.size())))
       fault("tensor map '" + map.name + "' reaches byte " + std::to_string(offset) + " of argument " + region->params +
             ", which holds " + std::to_string(region->buffer->bytes.size()) + " bytes");
@@ -1030,7 +1083,7 @@ void Block::tmaBox(const TensorMap& map, int64_t sharedOffset, const std::vector
     } else if (inside) {
       std::memcpy(region->buffer->bytes.data() + offset, tile, size_t(eb));
     }
-    for (size_t d = 0; d < rank && ++position[d] == map.box[d]; ++d) position[d] = 0;
+    for (size_t d = 0; d < dims && ++position[d] == map.box[d]; ++d) position[d] = 0;
   }
 }
 
@@ -1038,14 +1091,15 @@ void Block::tmaBox(const TensorMap& map, int64_t sharedOffset, const std::vector
 // after the one before in the bounding box; base b reads channels [c, c + channels)
 // of pixel (n, h + offsets[1], w + offsets[0]), zeros outside the image (and past
 // its last N), into row b of the dense (pixels, channels) tile.
-void Block::tmaIm2col(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords,
-                      const std::vector<int64_t>& offsets) {
+void Cluster::tmaIm2col(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords,
+                        const std::vector<int64_t>& offsets) {
   if (map.dims.size() != 4 || coords.size() != 4 || offsets.size() != 2)
     fault("an im2col TMA load needs a rank-4 map, 4 coordinates and 2 offsets");
   if (sharedOffset % 128 != 0)
     fault("a TMA copy at shared +" + std::to_string(sharedOffset) + ", not 128-byte aligned");
   int eb = map.elemBytes;
-  shared(sharedOffset, map.boxBytes(), "TMA im2col load through '" + map.name + "'");
+  shared(rank, sharedOffset, map.boxBytes(), "TMA im2col load through '" + map.name + "'");
+  uint8_t* memory = ctas_[size_t(rank)].shared.data();
   const GlobalRegion* region = run_.regionOf(map.address);
   int64_t lastW = map.dims[1] - 1 + map.upperCorner[0], lastH = map.dims[2] - 1 + map.upperCorner[1];
   int64_t w = coords[1], h = coords[2], n = coords[3];
@@ -1059,7 +1113,7 @@ void Block::tmaIm2col(const TensorMap& map, int64_t sharedOffset, const std::vec
       int64_t c = coords[0] + k;
       int64_t o = sharedOffset + (pixel * map.channels + k) * eb;
       if (map.swizzleBytes) o ^= ((o >> 7) % (map.swizzleBytes / 16)) << 4;
-      uint8_t* tile = shared_.data() + o;
+      uint8_t* tile = memory + o;
       if (!pixelInside || c < 0 || c >= map.dims[0]) {
         std::memset(tile, 0, size_t(eb));
         continue;
@@ -1084,25 +1138,28 @@ void Block::tmaIm2col(const TensorMap& map, int64_t sharedOffset, const std::vec
   }
 }
 
-void Block::landLoad(const PendingTmaLoad& load) {
-  if (load.im2colOffsets.empty()) tmaBox(*load.map, load.sharedOffset, load.coords, true);
-  else tmaIm2col(*load.map, load.sharedOffset, load.coords, load.im2colOffsets);
-  mbarrierCompleteTx(load.barrier, load.map->boxBytes());
+void Cluster::landLoad(const PendingTmaLoad& load) {
+  if (load.im2colOffsets.empty()) tmaBox(*load.map, load.rank, load.sharedOffset, load.coords, true);
+  else tmaIm2col(*load.map, load.rank, load.sharedOffset, load.coords, load.im2colOffsets);
+  mbarrierCompleteTx(load.rank, load.barrier, load.map->boxBytes());
 }
 
-void Block::tmaLoad(const TensorMap& map, int64_t sharedOffset, int64_t barrier, std::vector<int64_t> coords,
-                    std::vector<int64_t> im2colOffsets) {
-  mbarrier(barrier);
+void Cluster::tmaLoad(const TensorMap& map, std::vector<int> ranks, int64_t sharedOffset, int64_t barrier,
+                      std::vector<int64_t> coords, std::vector<int64_t> im2colOffsets) {
   if (map.im2col != !im2colOffsets.empty())
     fault(std::string(map.im2col ? "a tiled" : "an im2col") + " TMA load through tensor map '" + map.name + "'");
-  PendingTmaLoad load{&map, sharedOffset, barrier, std::move(coords), std::move(im2colOffsets)};
-  if (run_.options.asyncCopies == AsyncCopies::AtIssue) landLoad(load);
-  else pendingLoads_.push_back(std::move(load));
+  for (int rank : ranks) {
+    mbarrier(rank, barrier);
+    PendingTmaLoad load{&map, rank, sharedOffset, barrier, coords, im2colOffsets};
+    if (run_.options.asyncCopies == AsyncCopies::AtIssue) landLoad(load);
+    else pendingLoads_.push_back(std::move(load));
+  }
 }
 
-void Block::completePendingLoads(const int64_t* barrier) {
+// Lands the pending loads on the barrier at `barrier` of block `rank` (all when null).
+void Cluster::completePendingLoads(const int* rank, const int64_t* barrier) {
   for (auto it = pendingLoads_.begin(); it != pendingLoads_.end();) {
-    if (barrier && it->barrier != *barrier) {
+    if (barrier && (it->barrier != *barrier || it->rank != *rank)) {
       ++it;
       continue;
     }
@@ -1112,62 +1169,64 @@ void Block::completePendingLoads(const int64_t* barrier) {
   }
 }
 
-void Block::tmaStore(const TensorMap& map, int64_t sharedOffset, const std::vector<int64_t>& coords) {
+void Cluster::tmaStore(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords) {
   if (map.im2col) fault("a TMA store through im2col tensor map '" + map.name + "'");
-  tmaBox(map, sharedOffset, coords, false);
+  tmaBox(map, rank, sharedOffset, coords, false);
 }
 
 // ---- the schedule
 
-bool Block::syncThreads(SimThread& me, const ir::StmtNode& site) {
+bool Cluster::syncThreads(SimThread& me, const ir::StmtNode& site, bool wholeCluster) {
   me.state = ThreadState::AtBarrier;
   me.barrierSite = &site;
-  return !releaseBarrierIfComplete();
+  me.atClusterBarrier = wholeCluster;
+  if (releaseBarrierIfComplete(me)) restartSchedule_ = true;
+  return true;  // released or not, the scheduler picks who goes on
 }
 
-// Every thread at the barrier: all go on. Threads still running or waiting on an
-// mbarrier: not yet.
-bool Block::releaseBarrierIfComplete() {
-  int waiting = 0, exited = 0;
+// Every thread of the barrier's scope (me's block, or the cluster) at it: all go
+// on. Threads still running, waiting elsewhere or exited: not yet (an exited thread
+// never arrives: pickNext reports the deadlock).
+bool Cluster::releaseBarrierIfComplete(const SimThread& me) {
+  bool cluster = me.atClusterBarrier;
   std::map<const ir::StmtNode*, int> sites;
   for (auto& t : threads_) {
-    if (t->state == ThreadState::AtBarrier) {
-      ++waiting;
-      ++sites[t->barrierSite];
-    }
-    if (t->state == ThreadState::Exited) ++exited;
+    if (!cluster && t->rank != me.rank) continue;
+    if (t->state != ThreadState::AtBarrier || t->atClusterBarrier != cluster) return false;
+    ++sites[t->barrierSite];
   }
-  if (waiting + exited < threadCount()) return false;
-  if (exited > 0) return false;  // never completes: pickNext reports it
   if (sites.size() > 1) {
     std::string where;
     for (auto& [site, n] : sites)
       where += (where.empty() ? "" : ", ") + std::string("line ") + lineOf(site->range) + " (" + std::to_string(n) +
                " threads)";
-    throw Fault{"threads meet at different sync_threads: " + where, true};
+    throw Fault{"threads meet at different " + std::string(cluster ? "cluster_sync" : "sync_threads") + ": " + where,
+                true};
   }
   for (auto& t : threads_)
-    if (t->state == ThreadState::AtBarrier) t->state = ThreadState::Runnable;
+    if (cluster || t->rank == me.rank) t->state = ThreadState::Runnable;
   return true;
 }
 
-std::string Block::deadlockReport() {
+std::string Cluster::deadlockReport() {
   std::map<std::string, int> groups;
   for (auto& t : threads_) {
+    std::string block = ranks() > 1 ? " in " + blockName(t->rank) : "";
     switch (t->state) {
       case ThreadState::AtBarrier:
-        ++groups["wait at sync_threads (line " + lineOf(t->barrierSite->range) + ")"];
+        ++groups[std::string("wait at ") + (t->atClusterBarrier ? "cluster_sync" : "sync_threads") + " (line " +
+                 lineOf(t->barrierSite->range) + ")" + block];
         break;
       case ThreadState::WaitingMbarrier: {
-        const MBarrier& b = mbarriers_.at(t->waitBarrier);
+        const MBarrier& b = ctas_[size_t(t->rank)].mbarriers.at(t->waitBarrier);
         ++groups["wait on the mbarrier at shared +" + std::to_string(t->waitBarrier) + " for parity " +
                  std::to_string(t->waitParity) + " (phase " + std::to_string(b.phase) + ": " +
                  std::to_string(b.pending) + " of " + std::to_string(b.count) + " arrivals and " +
-                 std::to_string(b.tx) + " transaction bytes outstanding)"];
+                 std::to_string(b.tx) + " transaction bytes outstanding)" + block];
         break;
       }
       case ThreadState::Exited:
-        ++groups["have exited"];
+        ++groups["have exited" + block];
         break;
       case ThreadState::Runnable:
         break;
@@ -1179,18 +1238,18 @@ std::string Block::deadlockReport() {
   return report;
 }
 
-// The next thread to run after `me` in the schedule order (`me` itself last), or
-// -1 when every thread has exited. Pending TMA loads land before a deadlock is
+// The next runnable thread after place `position` of the schedule order (cyclic),
+// or -1 when every thread has exited. Pending TMA loads land before a deadlock is
 // declared: the copy engine is the one agent that never waits.
-int Block::pickNext(const SimThread& me) {
-  int n = threadCount();
+int Cluster::pickNext(int position) {
+  int n = int(threads_.size());
   for (;;) {
     for (int k = 1; k <= n; ++k) {
-      int tid = order_[size_t((position_[size_t(me.tid)] + k) % n)];
-      if (threads_[size_t(tid)]->state == ThreadState::Runnable) return tid;
+      int slot = order_[size_t((position + k) % n)];
+      if (threads_[size_t(slot)]->state == ThreadState::Runnable) return slot;
     }
     if (!pendingLoads_.empty()) {
-      completePendingLoads(nullptr);
+      completePendingLoads(nullptr, nullptr);
       continue;
     }
     bool allExited = std::all_of(threads_.begin(), threads_.end(),
@@ -1200,19 +1259,22 @@ int Block::pickNext(const SimThread& me) {
   }
 }
 
-void Block::report(const SimThread* culprit, const Fault& f) {
-  std::string where = "block (" + std::to_string(index_[0]) + ", " + std::to_string(index_[1]) + ", " +
-                      std::to_string(index_[2]) + ")";
+void Cluster::report(const SimThread* culprit, const Fault& f) {
+  std::string where = blockName(culprit ? culprit->rank : 0);
+  if (f.blockWide && ranks() > 1) where = "the cluster of " + blockName(0);
   if (culprit && !f.blockWide) where += ", thread " + std::to_string(culprit->tid) + ", line " + lineOf(culprit->at);
   run_.errors.push_back(where + ": " + f.message);
 }
 
-void Block::execute() {
-  int n = run_.kernel.threads;
-  for (int tid = 0; tid < n; ++tid) {
+void Cluster::execute() {
+  int perBlock = run_.kernel.threads;
+  int n = perBlock * ranks();
+  for (int slot = 0; slot < n; ++slot) {
     threads_.push_back(std::make_unique<SimThread>());
-    threads_.back()->tid = tid;
-    order_.push_back(run_.options.order == ThreadOrder::Ascending ? tid : n - 1 - tid);
+    threads_.back()->tid = slot % perBlock;
+    threads_.back()->rank = slot / perBlock;
+    threads_.back()->slot = slot;
+    order_.push_back(run_.options.order == ThreadOrder::Ascending ? slot : n - 1 - slot);
   }
   position_.resize(size_t(n));
   for (int k = 0; k < n; ++k) position_[size_t(order_[size_t(k)])] = k;
@@ -1221,7 +1283,8 @@ void Block::execute() {
     for (auto& t : threads_) Executor(*this, *t).enterBody(run_.kernel.body);
     for (;;) {
       if (Executor(*this, *current).resume()) current->state = ThreadState::Exited;
-      int next = pickNext(*current);
+      int next = pickNext(restartSchedule_ ? n - 1 : position_[size_t(current->slot)]);
+      restartSchedule_ = false;
       if (next < 0) return;  // every thread has exited
       current = threads_[size_t(next)].get();
     }
@@ -1373,9 +1436,11 @@ Result run(const ir::Kernel& kernel, const Arguments& args, const Options& optio
   Result result;
   KernelRun run(kernel, args, options);
   int grid[3] = {1, 1, 1};
+  const int* cluster = kernel.clusterDims;
   try {
-    int64_t cluster = int64_t(kernel.clusterDims[0]) * kernel.clusterDims[1] * kernel.clusterDims[2];
-    if (cluster != 1) fault("clusters of more than one block are not supported by the interpreter");
+    for (int d = 0; d < 3; ++d)
+      if (cluster[d] < 1) fault("cluster dimensions must be positive");
+    if (int64_t(cluster[0]) * cluster[1] * cluster[2] > 16) fault("a cluster of more than 16 blocks");
     if (kernel.threads < 1 || kernel.threads > 1024) fault("a block of " + std::to_string(kernel.threads) + " threads");
     if (!kernel.body) fault("the kernel has no body");
     prepare(run);
@@ -1383,18 +1448,26 @@ Result run(const ir::Kernel& kernel, const Arguments& args, const Options& optio
       int64_t extent = kernel.grid[d] ? run.constant(kernel.grid[d], "the grid") : 1;
       if (extent < 0 || extent > (int64_t(1) << 31) - 1) fault("grid extent " + std::to_string(extent));
       grid[d] = int(extent);
+      if (grid[d] % cluster[d] != 0)
+        fault("grid " + std::string(1, "xyz"[d]) + " = " + std::to_string(extent) + " is not a multiple of " +
+              std::to_string(cluster[d]) + ", the cluster's extent: the launcher refuses it");
     }
   } catch (const Fault& f) {
     result.ok = false;
     result.errors.push_back(f.message);
     return result;
   }
-  for (int z = 0; z < grid[2] && run.errors.empty(); ++z)
-    for (int y = 0; y < grid[1] && run.errors.empty(); ++y)
-      for (int x = 0; x < grid[0] && run.errors.empty(); ++x) {
-        const int index[3] = {x, y, z};
-        Block(run, index).execute();
-        ++result.blocksRun;
+  // Clusters one after another (x fastest); in one, the blocks by rank
+  // (%cluster_ctarank: x fastest within the cluster).
+  for (int cz = 0; cz < grid[2] && run.errors.empty(); cz += cluster[2])
+    for (int cy = 0; cy < grid[1] && run.errors.empty(); cy += cluster[1])
+      for (int cx = 0; cx < grid[0] && run.errors.empty(); cx += cluster[0]) {
+        std::vector<std::array<int, 3>> blocks;
+        for (int z = 0; z < cluster[2]; ++z)
+          for (int y = 0; y < cluster[1]; ++y)
+            for (int x = 0; x < cluster[0]; ++x) blocks.push_back({cx + x, cy + y, cz + z});
+        Cluster(run, blocks).execute();
+        result.blocksRun += int64_t(blocks.size());
       }
   result.errors = std::move(run.errors);
   result.ok = result.errors.empty();

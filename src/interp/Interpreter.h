@@ -17,14 +17,19 @@
 //   out-of-range shift, a sync_threads that not every thread reaches (or that
 //   threads reach at different places), an mbarrier wait that can never complete
 //   (deadlock), mbarrier misuse, and constructs the interpreter does not model
-//   (clusters of more than one block, gather4/scatter4 TMA, float64 transcendental
-//   functions, float4_e2m1fn element addresses), and a run past
+//   (gather4/scatter4 TMA, float64 transcendental functions, float4_e2m1fn element
+//   addresses, clusters of more than 16 blocks), and a run past
 //   Options::maxStatements. The process is never aborted and never hangs; the host
 //   buffers hold whatever the kernel wrote before it stopped.
 //
-// The model: blocks run one after another; in a block, one GPU thread runs at a
-// time, until it blocks (sync_threads, an mbarrier wait that is not ready) or
-// exits, then the next runnable thread in `Options::order` goes on. The run is
+// The model: clusters run one after another (a block is a cluster of one); in a
+// cluster, one GPU thread runs at a time, until it blocks (sync_threads,
+// cluster_sync, an mbarrier wait that is not ready) or exits, then the next
+// runnable thread in `Options::order` (block rank-major) goes on; after a barrier
+// releases its threads, the first in that order goes on. Remote arrivals,
+// shared-to-shared bulk copies, stores to another block's tile and TMA multicasts
+// reach the cluster's other blocks, whose shared memory lives until the whole
+// cluster has finished. The run is
 // deterministic (one host thread), and a kernel whose result depends on the thread
 // order (a missing barrier) shows it when run in both orders. Shared memory and Local
 // arrays start poisoned (0xA5 bytes) so that reads of never-written data show.

@@ -553,21 +553,35 @@ TEST_CASE("interpreter: user-managed TMA and mbarriers (tma_explicit), sm_90a") 
       {Target::hopper()});
 }
 
-TEST_CASE("interpreter refuses clusters of more than one block, saying so") {
+TEST_CASE("interpreter: clusters of two blocks sharing a TMA multicast (cluster_bias), sm_90a") {
   auto source = specExample("cluster_bias.tl");
   if (!source) return;
+  auto bind = [](Case& c, const Shape& s) {
+    int32_t NB = s[0], M = s[1], N = s[2];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(NB) * M * N);
+    HostBuffer& W = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float16, int64_t(NB) * M * N);
+    randomFill(A, 16);
+    randomFill(W, 17);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("W", W);
+    c.args.pointer("C", C);
+    c.args.dim("NB", NB);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < C.elements(); ++i)
+      c.expected.push_back(interp::roundToFloat(A.get(i) + W.get(i % (int64_t(M) * N)), ir::DType::Float16));
+  };
+  checkAllVariants(*source, {{2, 37, 131}, {4, 64, 136}}, bind, {Target::hopper()});
+  // A grid that is not whole clusters: the launcher refuses it, and so does run().
   auto module = compile(*source, Target::hopper());
   Case c;
-  HostBuffer& A = c.buffer(ir::DType::Float16, 2 * 64 * 128);
-  c.args.pointer("A", A);
-  c.args.pointer("W", A);
-  c.args.pointer("C", A);
-  c.args.dim("NB", 2);
-  c.args.dim("M", 64);
-  c.args.dim("N", 128);
-  interp::Result r = interp::run(module->kernels.front(), c.args);
+  bind(c, {3, 8, 8});
+  interp::Result r = interp::run(module->kernels.back(), c.args);
   CHECK_FALSE(r.ok);
-  CHECK(r.text().find("clusters of more than one block are not supported by the interpreter") != std::string::npos);
+  CHECK(r.text().find("grid z = 3 is not a multiple of 2") != std::string::npos);
 }
 
 namespace {
@@ -828,4 +842,30 @@ TEST_CASE("interpreter: im2col (TMA im2col mode on sm_90a), small images, stride
         // The traversal stride matters only to TMA's im2col mode: stride 2 on sm_90a alone.
         stride == 1 ? targets() : std::vector<Target>{Target::hopper()}, defines);
   }
+}
+
+TEST_CASE("interpreter catches: a multicast before the other block of the cluster has initialised its mbarrier") {
+  auto source = specExample("cluster_bias.tl");
+  if (!source) return;
+  auto module = compile(*source, Target::hopper());
+  ir::Kernel& aligned = variant(*module, true);
+  // The cluster_sync before the multicast (at the copy_cluster, line 11) makes every
+  // block's barrier initialisation visible to the issuing block.
+  REQUIRE(removeStmts(aligned, [](const ir::StmtNode& s) {
+            return s.kind == ir::StmtKind::Barrier && s.as<ir::BarrierStmt>().barrier == ir::BarrierKind::ClusterSync &&
+                   s.range.begin.line == 11;
+          }) == 1);
+  Case c;
+  int32_t NB = 2, M = 64, N = 128;
+  HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(NB) * M * N);
+  HostBuffer& W = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  c.args.pointer("A", A);
+  c.args.pointer("W", W);
+  c.args.pointer("C", A);
+  c.args.dim("NB", NB);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  interp::Result r = interp::run(aligned, c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("of block (0, 0, 1) used before mbarrier_init") != std::string::npos);
 }
