@@ -2,6 +2,7 @@
 #include "ir/IR.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <ostream>
 #include <sstream>
@@ -144,6 +145,20 @@ const char* spelling(BinOp op) {
   }
   return "?";
 }
+
+// ---------------------------------------------------------------- identity
+
+namespace {
+// The one piece of process-wide state in the IR: see CreationId in IR.h for why a
+// counter shared by all compilations of a process still gives deterministic output.
+// Atomic so that nodes made on two threads (a host embedding tlc) get distinct
+// serials; the order is then per thread's creations, which is all ById promises.
+std::atomic<uint64_t> nextCreationNumber{0};
+uint64_t takeCreationNumber() { return nextCreationNumber.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+CreationId::CreationId() : order(takeCreationNumber()), serial(order) {}
+CreationId::CreationId(const CreationId& original) : order(original.order), serial(takeCreationNumber()) {}
 
 // ---------------------------------------------------------------- builders
 

@@ -8,8 +8,9 @@
 // become per-thread `Local` arrays, and barriers are explicit. The backend accepts
 // only loop IR (`verifyLoopIR` checks it).
 //
-// Expressions are immutable and shared (ExprRef). Variables are identified by
-// node address. Every statement keeps the source range it came from.
+// Expressions are immutable and shared (ExprRef). Variables and buffers are
+// identified by node (the same object), and ordered by their CreationId, never by
+// address (see "identity" below). Every statement keeps the source range it came from.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +83,49 @@ const char* spelling(BinOp op);
 struct Buffer;
 using BufferRef = std::shared_ptr<Buffer>;
 
+// ---------------------------------------------------------------- identity
+
+// Where a variable or buffer stands in the order of creation. Passes keep them in
+// ordered containers whose iteration can reach an output (a variant's assumptions,
+// remarks, the header's checks); ordered by address, that output would change
+// with the allocator (issue 16). Such containers order by CreationId (`ById`).
+//
+// The numbers come from one process-wide atomic counter (IR.cpp). Only their
+// relative order matters, and it is deterministic: compilation is single-threaded
+// and creates nodes in an order that depends only on the input and the flags, so
+// two compilations in one process (the unit tests) give each file the same
+// relative order, only shifted.
+//
+// A copy (`std::make_shared<Buffer>(*b)`: a kernel's own copy of its buffers, a
+// pipelined tile's ring, an fp4 buffer's byte twin) is a new node with a new
+// `serial`, but it keeps the original's `order`: it sorts right after its
+// original (and that original's earlier copies), so a pass that swaps buffers for
+// copies keeps the order they had. Assigning one node's fields to another keeps
+// the target's identity.
+struct CreationId {
+  CreationId();                             // a new node: the next number for both keys
+  CreationId(const CreationId& original);   // a copy: the original's order, a new serial
+  CreationId& operator=(const CreationId&) { return *this; }
+  uint64_t order;   // the creation number of the first node of this one's copy chain
+  uint64_t serial;  // this node's own creation number: unique in the process
+  friend bool operator<(const CreationId& a, const CreationId& b) {
+    return a.order != b.order ? a.order < b.order : a.serial < b.serial;
+  }
+};
+
+// Orders variables and buffers (raw or shared pointers) by CreationId, null first
+// (a lookup of a null key is a miss, not a crash):
+// `std::map<const VarNode*, T, ById>`, `std::set<const Buffer*, ById>`.
+struct ById {
+  template <class T> bool operator()(const T* a, const T* b) const {
+    if (!a || !b) return !a && b;
+    return a->id < b->id;
+  }
+  template <class T> bool operator()(const std::shared_ptr<T>& a, const std::shared_ptr<T>& b) const {
+    return (*this)(a.get(), b.get());
+  }
+};
+
 struct ExprNode {
   ExprNode(ExprKind k, DType t, int lanes = 1) : kind(k), dtype(t), lanes(lanes) {}
   virtual ~ExprNode() = default;
@@ -104,6 +148,7 @@ struct FloatImm : ExprNode {
 struct VarNode : ExprNode {
   VarNode(std::string n, DType t) : ExprNode(ExprKind::Var, t), name(std::move(n)) {}
   std::string name;
+  CreationId id;
 };
 using VarRef = std::shared_ptr<const VarNode>;
 
@@ -247,6 +292,7 @@ struct Buffer {
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
   SourceRange declRange;
+  CreationId id;                 // new for every Buffer, copies included (see CreationId)
 };
 
 // ------------------------------------------------------------ statements

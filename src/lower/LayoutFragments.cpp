@@ -19,7 +19,7 @@ int widestVector(DType dtype, int64_t innerExtent, int maxBytes) {
 namespace {
 
 struct Groups {
-  std::map<Buffer*, Buffer*> parent;
+  std::map<Buffer*, Buffer*, ById> parent;
   Buffer* find(Buffer* b) {
     auto it = parent.find(b);
     if (it == parent.end()) return parent[b] = b;
@@ -79,7 +79,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   collectGroups(kernel.body, groups, uses);
 
   // The first annotated use of a group decides its layout; the others must agree.
-  std::map<Buffer*, AnnotatedUse> custom;  // group root -> the deciding use
+  std::map<Buffer*, AnnotatedUse, ById> custom;  // group root -> the deciding use
   bool ok = true;
   for (const auto& use : uses) {
     Buffer* root = groups.find(use.fragment);
@@ -99,7 +99,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   }
   if (!ok) return false;
 
-  std::map<Buffer*, int> groupVec;
+  std::map<Buffer*, int, ById> groupVec;
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Fragment) continue;
     int vec = widestVector(b->dtype, *asConstInt(b->shape.back()));

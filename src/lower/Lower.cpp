@@ -40,7 +40,7 @@ namespace {
 // statement lists, and buffers' offsets and layouts, in place.
 Kernel ownCopy(const Kernel& k) {
   Kernel copy = k;
-  std::map<const Buffer*, BufferRef> renamed;
+  std::map<const Buffer*, BufferRef, ById> renamed;
   for (auto& b : copy.allocations) {
     auto fresh = std::make_shared<Buffer>(*b);
     renamed[b.get()] = fresh;

@@ -293,7 +293,7 @@ class Packer {
     v.access = [&](const BufferRef& b, bool) { fragment = fragment || (b && b->scope == MemScope::Fragment); };
     forEachAccess(par.body, v);
     const VarRef& j = par.vars.back();
-    std::set<const VarNode*> locals;
+    VarSet locals;
     collectLocals(par.body, locals);
     if (fragment || atomic.size() == stores.size()) {
       atomic.insert(stores.begin(), stores.end());
@@ -333,7 +333,7 @@ class Packer {
     return substitute(e, VarMap{{v, probe}}) != e;
   }
 
-  static void collectLocals(const StmtRef& s, std::set<const VarNode*>& out) {
+  static void collectLocals(const StmtRef& s, VarSet& out) {
     if (!s) return;
     switch (s->kind) {
       case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectLocals(c, out); break;
@@ -348,7 +348,7 @@ class Packer {
   // Whether `cond` has the same value for j = 2m and j = 2m + 1, for every m and
   // every value of the other variables. Locals of the loop body are opaque (they may
   // hold anything derived from j), so a condition that reads one is not.
-  bool pairUniform(const ExprRef& cond, const VarRef& j, const std::set<const VarNode*>& locals) {
+  bool pairUniform(const ExprRef& cond, const VarRef& j, const VarSet& locals) {
     if (!cond) return true;
     for (const VarNode* l : locals)
       if (mentions(cond, l)) return false;
@@ -376,7 +376,7 @@ class Packer {
 
   // Marks (with a bitMask, made per byte by storeNibble) the fp4 stores of a Parallel
   // loop body that may write one nibble of a byte without the other.
-  StmtRef markSharedByteStores(const StmtRef& s, const VarRef& j, const std::set<const VarNode*>& locals,
+  StmtRef markSharedByteStores(const StmtRef& s, const VarRef& j, const VarSet& locals,
                                bool uniform, const std::set<const StoreStmt*>& atomic) {
     if (!s) return s;
     switch (s->kind) {
@@ -508,9 +508,9 @@ class Packer {
   Kernel& kernel_;
   DiagnosticEngine& diags_;
   bool ok_ = true;
-  std::map<const Buffer*, BufferRef> twins_;
+  std::map<const Buffer*, BufferRef, ById> twins_;
   std::map<std::string, size_t> required_;  // a requirement's expression -> its index
-  std::set<const Buffer*> reportedFragments_;
+  BufferSet reportedFragments_;
 };
 
 }  // namespace

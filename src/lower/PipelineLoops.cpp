@@ -12,7 +12,7 @@ namespace {
 
 using namespace ir;
 
-void collectVars(const ExprRef& e, std::set<const VarNode*>& out) {
+void collectVars(const ExprRef& e, VarSet& out) {
   if (!e) return;
   switch (e->kind) {
     case ExprKind::Var: out.insert(&e->as<VarNode>()); break;
@@ -33,7 +33,7 @@ void collectVars(const ExprRef& e, std::set<const VarNode*>& out) {
 }
 
 // Locals declared anywhere in `s` (their values change from iteration to iteration).
-void declaredVars(const StmtRef& s, std::set<const VarNode*>& out) {
+void declaredVars(const StmtRef& s, VarSet& out) {
   if (!s) return;
   switch (s->kind) {
     case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) declaredVars(c, out); break;
@@ -97,8 +97,8 @@ class Pipeliner {
   }
 
   // Buffers accessed anywhere in the kernel outside `loop`.
-  std::set<const Buffer*> accessedOutside(const StmtNode* loop) {
-    std::set<const Buffer*> out;
+  BufferSet accessedOutside(const StmtNode* loop) {
+    BufferSet out;
     std::function<void(const StmtRef&)> walk = [&](const StmtRef& s) {
       if (!s || s.get() == loop) return;
       switch (s->kind) {
@@ -131,9 +131,9 @@ class Pipeliner {
     if (loop.body->kind != StmtKind::Seq) loop.body = std::make_shared<SeqStmt>(loop.range, std::vector<StmtRef>{loop.body});
     auto& body = loop.body->as<SeqStmt>().stmts;
 
-    std::set<const VarNode*> bodyVars;
+    VarSet bodyVars;
     declaredVars(loop.body, bodyVars);
-    std::set<const Buffer*> outside = accessedOutside(loopRef.get());
+    BufferSet outside = accessedOutside(loopRef.get());
     std::string whyNot = "its body has no TMA load of a shared tile";
     std::vector<size_t> candidates;
     for (size_t i = 0; i < body.size(); ++i) {
@@ -146,7 +146,7 @@ class Pipeliner {
       for (size_t j = 0; j < body.size(); ++j)
         if (j != i)
           forEachAccess(body[j], AccessVisitor{[&](const BufferRef& b, bool w) { writtenElsewhere |= w && b.get() == tile; }});
-      std::set<const VarNode*> used;
+      VarSet used;
       for (const auto& m : c.src.mins) collectVars(m, used);
       if (c.im2col) {  // an im2col load's position is its first row and column
         collectVars(c.im2col->rowStart, used);
