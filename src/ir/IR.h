@@ -132,20 +132,29 @@ struct ExprNode {
   ExprKind kind;
   DType dtype;
   int lanes;  // > 1: a vector of `lanes` elements (only Load, Cast, Binary, Unary of vectors)
-  template <class T> const T& as() const { return static_cast<const T&>(*this); }
+  // The node as its kind's struct (T::kKind); debug builds check the kind.
+  template <class T> const T& as() const {
+#ifndef NDEBUG
+    TLC_ASSERT(kind == T::kKind, "expression node read as another kind");
+#endif
+    return static_cast<const T&>(*this);
+  }
 };
 using ExprRef = std::shared_ptr<const ExprNode>;
 
 struct IntImm : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::IntImm;
   IntImm(DType t, int64_t v) : ExprNode(ExprKind::IntImm, t), value(v) {}
   int64_t value;
 };
 struct FloatImm : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::FloatImm;
   FloatImm(DType t, double v) : ExprNode(ExprKind::FloatImm, t), value(v) {}
   double value;
 };
 // A scalar variable: a kernel parameter, a loop variable or a mutable local.
 struct VarNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Var;
   VarNode(std::string n, DType t) : ExprNode(ExprKind::Var, t), name(std::move(n)) {}
   std::string name;
   CreationId id;
@@ -153,26 +162,31 @@ struct VarNode : ExprNode {
 using VarRef = std::shared_ptr<const VarNode>;
 
 struct BinaryNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Binary;
   BinaryNode(BinOp o, ExprRef a, ExprRef b, DType t, int lanes)
       : ExprNode(ExprKind::Binary, t, lanes), op(o), a(std::move(a)), b(std::move(b)) {}
   BinOp op;
   ExprRef a, b;
 };
 struct UnaryNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Unary;
   UnaryNode(UnOp o, ExprRef a) : ExprNode(ExprKind::Unary, a->dtype, a->lanes), op(o), a(std::move(a)) {}
   UnOp op;
   ExprRef a;
 };
 struct SelectNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Select;
   SelectNode(ExprRef c, ExprRef t, ExprRef f)
       : ExprNode(ExprKind::Select, t->dtype, t->lanes), cond(std::move(c)), t(std::move(t)), f(std::move(f)) {}
   ExprRef cond, t, f;  // both arms are evaluated: only pure, in-bounds arms
 };
 struct CastNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Cast;
   CastNode(DType to, ExprRef a) : ExprNode(ExprKind::Cast, to, a->lanes), a(std::move(a)) {}
   ExprRef a;
 };
 struct CallNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Call;
   CallNode(Builtin b, std::vector<ExprRef> args, DType t)
       : ExprNode(ExprKind::Call, t), builtin(b), args(std::move(args)) {}
   Builtin builtin;
@@ -183,6 +197,7 @@ struct CallNode : ExprNode {
 // When `predicate` is set and false, no memory is touched and the value is `otherwise`
 // (or zero when `otherwise` is null).
 struct LoadNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Load;
   LoadNode(BufferRef buf, std::vector<ExprRef> idx, DType t, int lanes)
       : ExprNode(ExprKind::Load, t, lanes), buffer(std::move(buf)), indices(std::move(idx)) {}
   BufferRef buffer;
@@ -308,12 +323,19 @@ struct StmtNode {
   virtual ~StmtNode() = default;
   StmtKind kind;
   SourceRange range;
-  template <class T> const T& as() const { return static_cast<const T&>(*this); }
-  template <class T> T& as() { return static_cast<T&>(*this); }
+  // The node as its kind's struct (T::kKind); debug builds check the kind.
+  template <class T> const T& as() const {
+#ifndef NDEBUG
+    TLC_ASSERT(kind == T::kKind, "statement node read as another kind");
+#endif
+    return static_cast<const T&>(*this);
+  }
+  template <class T> T& as() { return const_cast<T&>(static_cast<const StmtNode*>(this)->as<T>()); }
 };
 using StmtRef = std::shared_ptr<StmtNode>;
 
 struct SeqStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Seq;
   explicit SeqStmt(SourceRange r, std::vector<StmtRef> s = {}) : StmtNode(StmtKind::Seq, r), stmts(std::move(s)) {}
   std::vector<StmtRef> stmts;
 };
@@ -324,6 +346,7 @@ enum class ForKind {
   Pipelined,  // tile IR: `Pipelined(n, num_stages=)`; lowered to Serial
 };
 struct ForStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::For;
   ForStmt(SourceRange r, VarRef v, ExprRef mn, ExprRef ext, ForKind k, StmtRef b)
       : StmtNode(StmtKind::For, r), var(std::move(v)), min(std::move(mn)), extent(std::move(ext)), kind(k), body(std::move(b)) {}
   VarRef var;
@@ -334,6 +357,7 @@ struct ForStmt : StmtNode {
   StmtRef body;
 };
 struct IfStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::If;
   IfStmt(SourceRange r, ExprRef c, StmtRef t, StmtRef e)
       : StmtNode(StmtKind::If, r), cond(std::move(c)), thenBody(std::move(t)), elseBody(std::move(e)) {}
   ExprRef cond;
@@ -341,18 +365,21 @@ struct IfStmt : StmtNode {
 };
 // Declares a mutable scalar local and gives it its first value.
 struct LetStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Let;
   LetStmt(SourceRange r, VarRef v, ExprRef val) : StmtNode(StmtKind::Let, r), var(std::move(v)), value(std::move(val)) {}
   VarRef var;
   ExprRef value;
 };
 // Updates a scalar local declared by a LetStmt (or a loop variable's shadow).
 struct AssignStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Assign;
   AssignStmt(SourceRange r, VarRef v, ExprRef val) : StmtNode(StmtKind::Assign, r), var(std::move(v)), value(std::move(val)) {}
   VarRef var;
   ExprRef value;
 };
 // Writes `value` (of `value->lanes` lanes) at `indices`; skipped when `predicate` is false.
 struct StoreStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Store;
   StoreStmt(SourceRange r, BufferRef b, std::vector<ExprRef> idx, ExprRef v)
       : StmtNode(StmtKind::Store, r), buffer(std::move(b)), indices(std::move(idx)), value(std::move(v)) {}
   BufferRef buffer;
@@ -379,6 +406,7 @@ enum class BarrierKind {
   ClusterSync,       // barrier.cluster.arrive.release + wait.acquire: all threads of the cluster
 };
 struct BarrierStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Barrier;
   BarrierStmt(SourceRange r, BarrierKind k) : StmtNode(StmtKind::Barrier, r), barrier(k) {}
   BarrierKind barrier;
 };
@@ -440,6 +468,7 @@ struct Im2col {
   std::string opName = "im2col";  // or the deprecated "c2d_im2col"
 };
 struct CopyOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Copy;
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
   // After sema: the non-unit extents of both sides agree, in order; except for an
   // im2col copy, whose source is the whole NHWC image (extent -1 on a symbolic axis)
@@ -469,6 +498,7 @@ struct CopyOp : StmtNode {
 };
 // `for i, j in Parallel(E0, E1) { body }`: every iteration independent.
 struct ParallelOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Parallel;
   ParallelOp(SourceRange r, std::vector<VarRef> v, std::vector<int64_t> e, StmtRef b)
       : StmtNode(StmtKind::Parallel, r), vars(std::move(v)), extents(std::move(e)), body(std::move(b)) {}
   std::vector<VarRef> vars;
@@ -521,6 +551,7 @@ enum class IntrinsicOp {
 };
 const char* name(IntrinsicOp op);
 struct IntrinsicStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Intrinsic;
   IntrinsicStmt(SourceRange r, IntrinsicOp o, std::vector<ExprRef> a = {})
       : StmtNode(StmtKind::Intrinsic, r), op(o), args(std::move(a)) {}
   IntrinsicOp op;
@@ -541,6 +572,7 @@ struct IntrinsicStmt : StmtNode {
 
 // fill(buf, v) / clear(buf): every element of `dst` becomes `value`.
 struct FillOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Fill;
   FillOp(SourceRange r, Region d, ExprRef v) : StmtNode(StmtKind::Fill, r), dst(std::move(d)), value(std::move(v)) {}
   Region dst;
   ExprRef value;
