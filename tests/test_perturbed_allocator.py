@@ -64,7 +64,7 @@ def same_up_to_order(a, b):
 
 def assumption_order_only(base, other, whats):
     return (b"\n  assume " in base.get("loop IR", b"") and set(whats) <= ASSUMPTION_ORDER_OUTPUTS and
-            all(same_up_to_order(base[w], other[w]) for w in whats))
+            all(same_up_to_order(base.get(w, b""), other.get(w, b"")) for w in whats))
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
