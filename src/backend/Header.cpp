@@ -206,7 +206,7 @@ const Argument* findArgument(const std::vector<Argument>& args, const ir::VarNod
 // -------------------------------------------------------- grid expressions
 
 // The variables a grid expression reads.
-void collectVars(const ir::ExprRef& e, std::set<const ir::VarNode*>& vars) {
+void collectVars(const ir::ExprRef& e, std::set<const ir::VarNode*, ir::ById>& vars) {
   if (!e) return;
   switch (e->kind) {
     case ExprKind::Var: vars.insert(&e->as<ir::VarNode>()); break;
@@ -1182,7 +1182,7 @@ class HeaderWriter {
     // Sizes may not be negative: every Dim, and every signed integer scalar the grid
     // depends on (`n: int32` used as an extent).
     // (By name: each variant may have its own parameter variables.)
-    std::set<const ir::VarNode*> gridVars;
+    std::set<const ir::VarNode*, ir::ById> gridVars;
     for (size_t v = 0; v < g.count; ++v)
       for (const ir::ExprRef& e : module_.kernels[g.first + v].grid) collectVars(e, gridVars);
     std::set<std::string> gridVarNames;

@@ -2,9 +2,12 @@
 #include "ir/IR.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <ostream>
 #include <sstream>
+
+#include "ir/StmtVisitor.h"
 
 namespace tlc::ir {
 
@@ -152,6 +155,20 @@ const char* spelling(BinOp op) {
   }
   return "?";
 }
+
+// ---------------------------------------------------------------- identity
+
+namespace {
+// The one piece of process-wide state in the IR: see CreationId in IR.h for why a
+// counter shared by all compilations of a process still gives deterministic output.
+// Atomic so that serials stay unique even if two threads ever build IR at once;
+// the output order is deterministic only for the single-threaded compiler tlc is.
+std::atomic<uint64_t> nextCreationNumber{0};
+uint64_t takeCreationNumber() { return nextCreationNumber.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+CreationId::CreationId() : order(takeCreationNumber()), serial(order) {}
+CreationId::CreationId(const CreationId& original) : order(original.order), serial(takeCreationNumber()) {}
 
 // ---------------------------------------------------------------- builders
 
@@ -844,7 +861,9 @@ void print(const Module& m, std::ostream& os) {
 // ---------------------------------------------------------------- verifier
 
 namespace {
-struct LoopIRVerifier {
+class LoopIRVerifier : public StmtVisitor {
+ public:
+  explicit LoopIRVerifier(DiagnosticEngine& d) : diags(d) {}
   DiagnosticEngine& diags;
   void expr(const ExprRef& e, SourceRange r) {
     if (!e) diags.internalError(r, "loop IR: null expression");
@@ -868,53 +887,49 @@ struct LoopIRVerifier {
       default: break;
     }
   }
-  void stmt(const StmtRef& s) {
-    if (!s) return;
-    switch (s->kind) {
-      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) stmt(c); break;
-      case StmtKind::For: {
-        const auto& f = s->as<ForStmt>();
-        if (f.kind == ForKind::Pipelined) diags.internalError(s->range, "loop IR: pipelined loop was not lowered");
-        if (f.kind == ForKind::Unrolled && !asConstInt(f.extent))
-          diags.internalError(s->range, "loop IR: unrolled loop with a non-constant extent");
-        expr(f.min, s->range); expr(f.extent, s->range);
-        stmt(f.body);
-        break;
-      }
-      case StmtKind::If: expr(s->as<IfStmt>().cond, s->range); stmt(s->as<IfStmt>().thenBody); stmt(s->as<IfStmt>().elseBody); break;
-      case StmtKind::Let: expr(s->as<LetStmt>().value, s->range); break;
-      case StmtKind::Assign: expr(s->as<AssignStmt>().value, s->range); break;
-      case StmtKind::Store: {
-        const auto& st = s->as<StoreStmt>();
-        if (st.indices.size() != 1) diags.internalError(s->range, "loop IR: store to '" + st.buffer->name + "' is not flat");
-        if (st.buffer->scope == MemScope::Fragment)
-          diags.internalError(s->range, "loop IR: fragment '" + st.buffer->name + "' was not lowered");
-        expr(st.indices[0], s->range);
-        expr(st.value, s->range);
-        if (st.bitMask) {
-          if (st.value->lanes != 1 || st.bitMask->lanes != 1)
-            diags.internalError(s->range, "loop IR: an atomic store of bits to '" + st.buffer->name + "' is not scalar");
-          expr(st.bitMask, s->range);
-        }
-        break;
-      }
-      case StmtKind::Barrier: break;
-      case StmtKind::Intrinsic:
-        if (s->as<IntrinsicStmt>().barrier || s->as<IntrinsicStmt>().shared)
-          diags.internalError(s->range, "loop IR: a user intrinsic's shared operand has no byte offset");
-        for (const auto& a : s->as<IntrinsicStmt>().args) expr(a, s->range);
-        break;
-      case StmtKind::Copy:
-      case StmtKind::Parallel:
-      case StmtKind::Fill: diags.internalError(s->range, "loop IR: a tile operation was not lowered");
+
+ protected:
+  void visitFor(ForStmt& f) override {
+    if (f.kind == ForKind::Pipelined) diags.internalError(f.range, "loop IR: pipelined loop was not lowered");
+    if (f.kind == ForKind::Unrolled && !asConstInt(f.extent))
+      diags.internalError(f.range, "loop IR: unrolled loop with a non-constant extent");
+    expr(f.min, f.range);
+    expr(f.extent, f.range);
+    StmtVisitor::visitFor(f);
+  }
+  void visitIf(IfStmt& i) override {
+    expr(i.cond, i.range);
+    StmtVisitor::visitIf(i);
+  }
+  void visitLet(LetStmt& l) override { expr(l.value, l.range); }
+  void visitAssign(AssignStmt& a) override { expr(a.value, a.range); }
+  void visitStore(StoreStmt& st) override {
+    if (st.indices.size() != 1) diags.internalError(st.range, "loop IR: store to '" + st.buffer->name + "' is not flat");
+    if (st.buffer->scope == MemScope::Fragment)
+      diags.internalError(st.range, "loop IR: fragment '" + st.buffer->name + "' was not lowered");
+    expr(st.indices[0], st.range);
+    expr(st.value, st.range);
+    if (st.bitMask) {
+      if (st.value->lanes != 1 || st.bitMask->lanes != 1)
+        diags.internalError(st.range, "loop IR: an atomic store of bits to '" + st.buffer->name + "' is not scalar");
+      expr(st.bitMask, st.range);
     }
   }
+  void visitIntrinsic(IntrinsicStmt& in) override {
+    if (in.barrier || in.shared)
+      diags.internalError(in.range, "loop IR: a user intrinsic's shared operand has no byte offset");
+    for (const auto& a : in.args) expr(a, in.range);
+  }
+  // Tile operations: reported, not entered.
+  void visitCopy(CopyOp& c) override { tileOp(c); }
+  void visitParallel(ParallelOp& p) override { tileOp(p); }
+  void visitFill(FillOp& f) override { tileOp(f); }
+  void tileOp(const StmtNode& s) { diags.internalError(s.range, "loop IR: a tile operation was not lowered"); }
 };
 }  // namespace
 
 void verifyLoopIR(const Kernel& k, DiagnosticEngine& diags) {
-  LoopIRVerifier v{diags};
-  v.stmt(k.body);
+  LoopIRVerifier(diags).visit(k.body);
   for (const auto& b : k.allocations)
     if (b->scope == MemScope::Shared && b->sharedOffset < 0)
       diags.internalError(k.range, "loop IR: shared buffer '" + b->name + "' has no offset");

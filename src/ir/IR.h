@@ -8,8 +8,9 @@
 // become per-thread `Local` arrays, and barriers are explicit. The backend accepts
 // only loop IR (`verifyLoopIR` checks it).
 //
-// Expressions are immutable and shared (ExprRef). Variables are identified by
-// node address. Every statement keeps the source range it came from.
+// Expressions are immutable and shared (ExprRef). Variables and buffers are
+// identified by node (the same object), and ordered by their CreationId, never by
+// address (see "identity" below). Every statement keeps the source range it came from.
 #pragma once
 
 #include <cstdint>
@@ -91,52 +92,110 @@ const char* spelling(BinOp op);
 struct Buffer;
 using BufferRef = std::shared_ptr<Buffer>;
 
+// ---------------------------------------------------------------- identity
+
+// Where a variable or buffer stands in the order of creation. Passes keep them in
+// ordered containers whose iteration can reach an output (a variant's assumptions,
+// remarks, the header's checks); ordered by address, that output would change
+// with the allocator (issue 16). Such containers order by CreationId (`ById`).
+//
+// The numbers come from one process-wide atomic counter (IR.cpp). Only their
+// relative order matters, and it is deterministic: compilation is single-threaded
+// and creates nodes in an order that depends only on the input and the flags, so
+// two compilations in one process (the unit tests) give each file the same
+// relative order, only shifted.
+//
+// A copy (`std::make_shared<Buffer>(*b)`: a kernel's own copy of its buffers, a
+// pipelined tile's ring, an fp4 buffer's byte twin) is a new node with a new
+// `serial`, but it keeps the original's `order`: it sorts right after its
+// original (and that original's earlier copies), so a pass that swaps buffers for
+// copies keeps the order they had. Assigning one node's fields to another keeps
+// the target's identity.
+struct CreationId {
+  CreationId();                             // a new node: the next number for both keys
+  CreationId(const CreationId& original);   // a copy: the original's order, a new serial
+  CreationId& operator=(const CreationId&) { return *this; }
+  uint64_t order;   // the creation number of the first node of this one's copy chain
+  uint64_t serial;  // this node's own creation number: unique in the process
+  friend bool operator<(const CreationId& a, const CreationId& b) {
+    return a.order != b.order ? a.order < b.order : a.serial < b.serial;
+  }
+};
+
+// Orders variables and buffers (raw or shared pointers) by CreationId, null first
+// (a lookup of a null key is a miss, not a crash):
+// `std::map<const VarNode*, T, ById>`, `std::set<const Buffer*, ById>`.
+struct ById {
+  template <class T> bool operator()(const T* a, const T* b) const {
+    if (!a || !b) return !a && b;
+    return a->id < b->id;
+  }
+  template <class T> bool operator()(const std::shared_ptr<T>& a, const std::shared_ptr<T>& b) const {
+    return (*this)(a.get(), b.get());
+  }
+};
+
 struct ExprNode {
   ExprNode(ExprKind k, DType t, int lanes = 1) : kind(k), dtype(t), lanes(lanes) {}
   virtual ~ExprNode() = default;
   ExprKind kind;
   DType dtype;
   int lanes;  // > 1: a vector of `lanes` elements (only Load, Cast, Binary, Unary of vectors)
-  template <class T> const T& as() const { return static_cast<const T&>(*this); }
+  // The node as its kind's struct (T::kKind); debug builds check the kind.
+  template <class T> const T& as() const {
+#ifndef NDEBUG
+    TLC_ASSERT(kind == T::kKind, "expression node read as another kind");
+#endif
+    return static_cast<const T&>(*this);
+  }
 };
 using ExprRef = std::shared_ptr<const ExprNode>;
 
 struct IntImm : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::IntImm;
   IntImm(DType t, int64_t v) : ExprNode(ExprKind::IntImm, t), value(v) {}
   int64_t value;
 };
 struct FloatImm : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::FloatImm;
   FloatImm(DType t, double v) : ExprNode(ExprKind::FloatImm, t), value(v) {}
   double value;
 };
 // A scalar variable: a kernel parameter, a loop variable or a mutable local.
 struct VarNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Var;
   VarNode(std::string n, DType t) : ExprNode(ExprKind::Var, t), name(std::move(n)) {}
   std::string name;
+  CreationId id;
 };
 using VarRef = std::shared_ptr<const VarNode>;
 
 struct BinaryNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Binary;
   BinaryNode(BinOp o, ExprRef a, ExprRef b, DType t, int lanes)
       : ExprNode(ExprKind::Binary, t, lanes), op(o), a(std::move(a)), b(std::move(b)) {}
   BinOp op;
   ExprRef a, b;
 };
 struct UnaryNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Unary;
   UnaryNode(UnOp o, ExprRef a) : ExprNode(ExprKind::Unary, a->dtype, a->lanes), op(o), a(std::move(a)) {}
   UnOp op;
   ExprRef a;
 };
 struct SelectNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Select;
   SelectNode(ExprRef c, ExprRef t, ExprRef f)
       : ExprNode(ExprKind::Select, t->dtype, t->lanes), cond(std::move(c)), t(std::move(t)), f(std::move(f)) {}
   ExprRef cond, t, f;  // both arms are evaluated: only pure, in-bounds arms
 };
 struct CastNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Cast;
   CastNode(DType to, ExprRef a) : ExprNode(ExprKind::Cast, to, a->lanes), a(std::move(a)) {}
   ExprRef a;
 };
 struct CallNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Call;
   CallNode(Builtin b, std::vector<ExprRef> args, DType t)
       : ExprNode(ExprKind::Call, t), builtin(b), args(std::move(args)) {}
   Builtin builtin;
@@ -147,6 +206,7 @@ struct CallNode : ExprNode {
 // When `predicate` is set and false, no memory is touched and the value is `otherwise`
 // (or zero when `otherwise` is null).
 struct LoadNode : ExprNode {
+  static constexpr ExprKind kKind = ExprKind::Load;
   LoadNode(BufferRef buf, std::vector<ExprRef> idx, DType t, int lanes)
       : ExprNode(ExprKind::Load, t, lanes), buffer(std::move(buf)), indices(std::move(idx)) {}
   BufferRef buffer;
@@ -260,6 +320,7 @@ struct Buffer {
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
   SourceRange declRange;
+  CreationId id;                 // new for every Buffer, copies included (see CreationId)
 };
 
 // ------------------------------------------------------------ statements
@@ -275,12 +336,19 @@ struct StmtNode {
   virtual ~StmtNode() = default;
   StmtKind kind;
   SourceRange range;
-  template <class T> const T& as() const { return static_cast<const T&>(*this); }
-  template <class T> T& as() { return static_cast<T&>(*this); }
+  // The node as its kind's struct (T::kKind); debug builds check the kind.
+  template <class T> const T& as() const {
+#ifndef NDEBUG
+    TLC_ASSERT(kind == T::kKind, "statement node read as another kind");
+#endif
+    return static_cast<const T&>(*this);
+  }
+  template <class T> T& as() { return const_cast<T&>(static_cast<const StmtNode*>(this)->as<T>()); }
 };
 using StmtRef = std::shared_ptr<StmtNode>;
 
 struct SeqStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Seq;
   explicit SeqStmt(SourceRange r, std::vector<StmtRef> s = {}) : StmtNode(StmtKind::Seq, r), stmts(std::move(s)) {}
   std::vector<StmtRef> stmts;
 };
@@ -291,6 +359,7 @@ enum class ForKind {
   Pipelined,  // tile IR: `Pipelined(n, num_stages=)`; lowered to Serial
 };
 struct ForStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::For;
   ForStmt(SourceRange r, VarRef v, ExprRef mn, ExprRef ext, ForKind k, StmtRef b)
       : StmtNode(StmtKind::For, r), var(std::move(v)), min(std::move(mn)), extent(std::move(ext)), kind(k), body(std::move(b)) {}
   VarRef var;
@@ -301,6 +370,7 @@ struct ForStmt : StmtNode {
   StmtRef body;
 };
 struct IfStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::If;
   IfStmt(SourceRange r, ExprRef c, StmtRef t, StmtRef e)
       : StmtNode(StmtKind::If, r), cond(std::move(c)), thenBody(std::move(t)), elseBody(std::move(e)) {}
   ExprRef cond;
@@ -308,18 +378,21 @@ struct IfStmt : StmtNode {
 };
 // Declares a mutable scalar local and gives it its first value.
 struct LetStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Let;
   LetStmt(SourceRange r, VarRef v, ExprRef val) : StmtNode(StmtKind::Let, r), var(std::move(v)), value(std::move(val)) {}
   VarRef var;
   ExprRef value;
 };
 // Updates a scalar local declared by a LetStmt (or a loop variable's shadow).
 struct AssignStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Assign;
   AssignStmt(SourceRange r, VarRef v, ExprRef val) : StmtNode(StmtKind::Assign, r), var(std::move(v)), value(std::move(val)) {}
   VarRef var;
   ExprRef value;
 };
 // Writes `value` (of `value->lanes` lanes) at `indices`; skipped when `predicate` is false.
 struct StoreStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Store;
   StoreStmt(SourceRange r, BufferRef b, std::vector<ExprRef> idx, ExprRef v)
       : StmtNode(StmtKind::Store, r), buffer(std::move(b)), indices(std::move(idx)), value(std::move(v)) {}
   BufferRef buffer;
@@ -346,6 +419,7 @@ enum class BarrierKind {
   ClusterSync,       // barrier.cluster.arrive.release + wait.acquire: all threads of the cluster
 };
 struct BarrierStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Barrier;
   BarrierStmt(SourceRange r, BarrierKind k) : StmtNode(StmtKind::Barrier, r), barrier(k) {}
   BarrierKind barrier;
 };
@@ -433,6 +507,7 @@ struct CopyPlan {
   std::string strategy;  // "TmaLoad", "CpAsync", ...
 };
 struct CopyOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Copy;
   CopyOp(SourceRange r, Region s, Region d) : StmtNode(StmtKind::Copy, r), src(std::move(s)), dst(std::move(d)) {}
   // After sema: the non-unit extents of both sides agree, in order; except for an
   // im2col copy, whose source is the whole NHWC image (extent -1 on a symbolic axis)
@@ -467,6 +542,7 @@ struct CopyOp : StmtNode {
 };
 // `for i, j in Parallel(E0, E1) { body }`: every iteration independent.
 struct ParallelOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Parallel;
   ParallelOp(SourceRange r, std::vector<VarRef> v, std::vector<int64_t> e, StmtRef b)
       : StmtNode(StmtKind::Parallel, r), vars(std::move(v)), extents(std::move(e)), body(std::move(b)) {}
   std::vector<VarRef> vars;
@@ -519,6 +595,7 @@ enum class IntrinsicOp {
 };
 const char* name(IntrinsicOp op);
 struct IntrinsicStmt : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Intrinsic;
   IntrinsicStmt(SourceRange r, IntrinsicOp o, std::vector<ExprRef> a = {})
       : StmtNode(StmtKind::Intrinsic, r), op(o), args(std::move(a)) {}
   IntrinsicOp op;
@@ -539,6 +616,7 @@ struct IntrinsicStmt : StmtNode {
 
 // fill(buf, v) / clear(buf): every element of `dst` becomes `value`.
 struct FillOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Fill;
   FillOp(SourceRange r, Region d, ExprRef v) : StmtNode(StmtKind::Fill, r), dst(std::move(d)), value(std::move(v)) {}
   Region dst;
   ExprRef value;

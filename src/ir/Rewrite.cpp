@@ -227,23 +227,23 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
   }
 }
 
-bool dependsOnThread(const ExprRef& e, const std::set<const VarNode*>& varying) {
+bool dependsOnThread(const ExprRef& e, const std::function<bool(const VarNode*)>& isVarying) {
   if (!e) return false;
   switch (e->kind) {
     case ExprKind::Call:
       if (info(e->as<CallNode>().builtin).varies == BuiltinVaries::Thread) return true;
-      for (const auto& a : e->as<CallNode>().args) if (dependsOnThread(a, varying)) return true;
+      for (const auto& a : e->as<CallNode>().args) if (dependsOnThread(a, isVarying)) return true;
       return false;
-    case ExprKind::Binary: return dependsOnThread(e->as<BinaryNode>().a, varying) || dependsOnThread(e->as<BinaryNode>().b, varying);
-    case ExprKind::Unary: return dependsOnThread(e->as<UnaryNode>().a, varying);
-    case ExprKind::Cast: return dependsOnThread(e->as<CastNode>().a, varying);
+    case ExprKind::Binary: return dependsOnThread(e->as<BinaryNode>().a, isVarying) || dependsOnThread(e->as<BinaryNode>().b, isVarying);
+    case ExprKind::Unary: return dependsOnThread(e->as<UnaryNode>().a, isVarying);
+    case ExprKind::Cast: return dependsOnThread(e->as<CastNode>().a, isVarying);
     case ExprKind::Select:
-      return dependsOnThread(e->as<SelectNode>().cond, varying) || dependsOnThread(e->as<SelectNode>().t, varying) ||
-             dependsOnThread(e->as<SelectNode>().f, varying);
+      return dependsOnThread(e->as<SelectNode>().cond, isVarying) || dependsOnThread(e->as<SelectNode>().t, isVarying) ||
+             dependsOnThread(e->as<SelectNode>().f, isVarying);
     // A load may read per-thread data (fragments, locals, or values a thread wrote);
     // a local variable may hold a thread-dependent value. Both are treated as varying.
     case ExprKind::Load: return true;
-    case ExprKind::Var: return varying.count(&e->as<VarNode>()) != 0;
+    case ExprKind::Var: return isVarying(&e->as<VarNode>());
     default: return false;
   }
 }

@@ -13,7 +13,11 @@
 
 namespace tlc::ir {
 
-using VarMap = std::map<const VarNode*, ExprRef>;
+// Keyed by variable, in creation order (ById): a pass that walks one gets the same
+// order whatever the allocator did.
+using VarMap = std::map<const VarNode*, ExprRef, ById>;
+using VarSet = std::set<const VarNode*, ById>;
+using BufferSet = std::set<const Buffer*, ById>;
 
 struct RewriteHooks {
   // Called for each Load after its operands were rewritten; return null to keep it.
@@ -37,7 +41,12 @@ struct AccessVisitor {
 };
 void forEachAccess(const StmtRef& s, const AccessVisitor& visitor);
 // True when `e` may differ between the threads of a block: it reads a thread index,
-// a buffer, or one of the `varying` locals.
-bool dependsOnThread(const ExprRef& e, const std::set<const VarNode*>& varying);
+// a buffer, or a local for which `isVarying` holds.
+bool dependsOnThread(const ExprRef& e, const std::function<bool(const VarNode*)>& isVarying);
+// The same with the varying locals as a set (a VarSet, or one keyed by address).
+template <class Compare>
+bool dependsOnThread(const ExprRef& e, const std::set<const VarNode*, Compare>& varying) {
+  return dependsOnThread(e, [&](const VarNode* v) { return varying.count(v) != 0; });
+}
 
 }  // namespace tlc::ir

@@ -15,7 +15,7 @@ namespace {
 
 // True when `e` may differ between the blocks of a cluster or the threads of a
 // block: a thread, block or rank index, a load, or a local computed from one.
-bool differsInCluster(const ExprRef& e, const std::set<const VarNode*>& varying) {
+bool differsInCluster(const ExprRef& e, const VarSet& varying) {
   if (!e) return false;
   switch (e->kind) {
     case ExprKind::Call: {
@@ -92,9 +92,9 @@ class PathChooser {
   const Kernel& kernel_;
   const CopyPathOptions& options_;
   DiagnosticEngine& diags_;
-  std::set<const VarNode*> varying_;
+  VarSet varying_;
   std::set<const StmtNode*> pipelined_;  // statements directly in a Pipelined loop's body
-  std::set<const VarNode*> clusterVarying_;     // locals that may differ between blocks or threads
+  VarSet clusterVarying_;     // locals that may differ between blocks or threads
   std::vector<SourceRange> divergentInCluster_;  // enclosing ifs / loops that may differ so
   std::vector<SourceRange> divergentInBlock_;    // enclosing ifs / loops that depend on the thread
 

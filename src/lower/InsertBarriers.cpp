@@ -12,10 +12,10 @@ namespace {
 using namespace ir;
 
 struct Pending {
-  std::set<const Buffer*> reads, writes;
+  BufferSet reads, writes;
   // Written by ordinary stores since the last async-proxy fence: a TMA store of
   // such a tile needs `fence.proxy.async` in every writing thread first.
-  std::set<const Buffer*> unfenced;
+  BufferSet unfenced;
   void clear() { reads.clear(); writes.clear(); }
   void merge(const Pending& o) {
     reads.insert(o.reads.begin(), o.reads.end());
@@ -25,7 +25,7 @@ struct Pending {
 };
 
 struct Accesses {
-  std::set<const Buffer*> reads, writes;
+  BufferSet reads, writes;
 };
 
 Accesses sharedAccesses(const StmtRef& s) {
@@ -138,7 +138,7 @@ class BarrierInserter {
   }
 
  private:
-  std::set<const VarNode*> varying_;
+  VarSet varying_;
 
   void noteVarying(const VarRef& v, const ExprRef& value) {
     if (dependsOnThread(value, varying_)) varying_.insert(v.get());

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "ir/Rewrite.h"
+#include "ir/StmtVisitor.h"
 
 namespace tlc {
 
@@ -19,7 +20,7 @@ int widestVector(DType dtype, int64_t innerExtent, int maxBytes) {
 namespace {
 
 struct Groups {
-  std::map<Buffer*, Buffer*> parent;
+  std::map<Buffer*, Buffer*, ById> parent;
   Buffer* find(Buffer* b) {
     auto it = parent.find(b);
     if (it == parent.end()) return parent[b] = b;
@@ -36,38 +37,36 @@ struct AnnotatedUse {
   SourceRange at;  // the loop_layout argument
 };
 
-void collectGroups(const StmtRef& s, Groups& groups, std::vector<AnnotatedUse>& uses) {
-  if (!s) return;
-  switch (s->kind) {
-    case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectGroups(c, groups, uses); break;
-    case StmtKind::For: collectGroups(s->as<ForStmt>().body, groups, uses); break;
-    case StmtKind::If:
-      collectGroups(s->as<IfStmt>().thenBody, groups, uses);
-      collectGroups(s->as<IfStmt>().elseBody, groups, uses);
-      break;
-    case StmtKind::Copy: {
-      const auto& c = s->as<CopyOp>();
-      if (c.src.buffer->scope == MemScope::Fragment && c.dst.buffer->scope == MemScope::Fragment)
-        groups.unite(c.src.buffer.get(), c.dst.buffer.get());
-      if (c.options.layout)
-        for (const Region* r : {&c.src, &c.dst})
-          if (r->buffer->scope == MemScope::Fragment) uses.push_back({r->buffer.get(), c.options.layout, c.options.layoutAt});
-      break;
-    }
-    case StmtKind::Parallel: {
-      Buffer* first = nullptr;
-      const auto& par = s->as<ParallelOp>();
-      forEachAccess(s, AccessVisitor{[&](const BufferRef& b, bool) {
-        if (b->scope != MemScope::Fragment) return;
-        if (first) groups.unite(b.get(), first);
-        else first = b.get();
-        if (par.layout) uses.push_back({b.get(), par.layout, par.layoutAt});
-      }});
-      break;
-    }
-    default: break;
+// Unites the fragments that meet (a fragment-to-fragment copy, one Parallel loop)
+// and lists the uses annotated with a layout, in source order.
+class GroupCollector : public StmtVisitor {
+ public:
+  GroupCollector(Groups& groups, std::vector<AnnotatedUse>& uses) : groups_(groups), uses_(uses) {}
+
+ protected:
+  void visitCopy(CopyOp& c) override {
+    if (c.src.buffer->scope == MemScope::Fragment && c.dst.buffer->scope == MemScope::Fragment)
+      groups_.unite(c.src.buffer.get(), c.dst.buffer.get());
+    if (c.options.layout)
+      for (const Region* r : {&c.src, &c.dst})
+        if (r->buffer->scope == MemScope::Fragment) uses_.push_back({r->buffer.get(), c.options.layout, c.options.layoutAt});
   }
-}
+  // The whole loop at once, its body through forEachAccess: every fragment it
+  // touches joins one group.
+  void visitParallel(ParallelOp& par) override {
+    Buffer* first = nullptr;
+    forEachAccess(par.body, AccessVisitor{[&](const BufferRef& b, bool) {
+      if (b->scope != MemScope::Fragment) return;
+      if (first) groups_.unite(b.get(), first);
+      else first = b.get();
+      if (par.layout) uses_.push_back({b.get(), par.layout, par.layoutAt});
+    }});
+  }
+
+ private:
+  Groups& groups_;
+  std::vector<AnnotatedUse>& uses_;
+};
 
 }  // namespace
 
@@ -76,10 +75,10 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   std::vector<AnnotatedUse> uses;
   for (const auto& b : kernel.allocations)
     if (b->scope == MemScope::Fragment) groups.find(b.get());
-  collectGroups(kernel.body, groups, uses);
+  GroupCollector(groups, uses).visit(kernel.body);
 
   // The first annotated use of a group decides its layout; the others must agree.
-  std::map<Buffer*, AnnotatedUse> custom;  // group root -> the deciding use
+  std::map<Buffer*, AnnotatedUse, ById> custom;  // group root -> the deciding use
   bool ok = true;
   for (const auto& use : uses) {
     Buffer* root = groups.find(use.fragment);
@@ -99,7 +98,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   }
   if (!ok) return false;
 
-  std::map<Buffer*, int> groupVec;
+  std::map<Buffer*, int, ById> groupVec;
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Fragment) continue;
     int vec = widestVector(b->dtype, *asConstInt(b->shape.back()));

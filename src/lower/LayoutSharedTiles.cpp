@@ -3,6 +3,8 @@
 
 #include <functional>
 
+#include "ir/StmtVisitor.h"
+
 namespace tlc {
 
 using namespace ir;
@@ -65,33 +67,30 @@ SharedLayout transposeDstLayout(const TransposePlan& plan, DType dtype, int64_t 
 
 namespace {
 
-void visit(const StmtRef& s, const std::function<void(const CopyOp&)>& f) {
-  if (!s) return;
-  switch (s->kind) {
-    case StmtKind::Seq:
-      for (const auto& c : s->as<SeqStmt>().stmts) visit(c, f);
-      break;
-    case StmtKind::For: visit(s->as<ForStmt>().body, f); break;
-    case StmtKind::If:
-      visit(s->as<IfStmt>().thenBody, f);
-      visit(s->as<IfStmt>().elseBody, f);
-      break;
-    case StmtKind::Copy: f(s->as<CopyOp>()); break;
-    default: break;
-  }
-}
+// Calls `f` for every copy outside Parallel loops (where sema admits none).
+class CopyFinder : public StmtVisitor {
+ public:
+  explicit CopyFinder(std::function<void(const CopyOp&)> f) : f_(std::move(f)) {}
+
+ protected:
+  void visitCopy(CopyOp& c) override { f_(c); }
+  void visitParallel(ParallelOp&) override {}
+
+ private:
+  std::function<void(const CopyOp&)> f_;
+};
 
 }  // namespace
 
 void layoutSharedTiles(Kernel& kernel) {
-  visit(kernel.body, [&](const CopyOp& c) {
+  CopyFinder([&](const CopyOp& c) {
     if (!c.transpose) return;
     Buffer& dst = *c.dst.buffer;
     // annotate_layout's choice, or an earlier transpose's: kept (correct either way).
     if (dst.sharedLayout.annotated || dst.sharedLayout.permutesPieces()) return;
     auto plan = planTranspose(c.src.buffer->dtype, c.src.extents, kernel.threads, transposeVecLimit(*c.src.buffer, dst));
     dst.sharedLayout = transposeDstLayout(plan, dst.dtype, c.dst.extents.back());
-  });
+  }).visit(kernel.body);
 }
 
 }  // namespace tlc

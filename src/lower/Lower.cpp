@@ -22,6 +22,7 @@
 #include <map>
 
 #include "ir/Rewrite.h"
+#include "ir/StmtVisitor.h"
 #include "lower/AllocateCopyBarriers.h"
 #include "lower/ChooseCopyPaths.h"
 #include "lower/FlattenBufferAccess.h"
@@ -39,11 +40,33 @@ using namespace ir;
 
 namespace {
 
+// Points the tile operations' and intrinsics' buffers (the statements rewriteStmt
+// leaves alone) at the kernel's own copies.
+class BufferRenamer : public StmtVisitor {
+ public:
+  explicit BufferRenamer(std::function<BufferRef(const BufferRef&)> mapped) : mapped_(std::move(mapped)) {}
+
+ protected:
+  void visitCopy(CopyOp& c) override {
+    c.src.buffer = mapped_(c.src.buffer);
+    c.dst.buffer = mapped_(c.dst.buffer);
+    if (c.options.barrier) c.options.barrier = mapped_(c.options.barrier);
+  }
+  void visitFill(FillOp& f) override { f.dst.buffer = mapped_(f.dst.buffer); }
+  void visitIntrinsic(IntrinsicStmt& in) override {
+    if (in.barrier) in.barrier = mapped_(in.barrier);
+    if (in.shared) in.shared = mapped_(in.shared);
+  }
+
+ private:
+  std::function<BufferRef(const BufferRef&)> mapped_;
+};
+
 // A kernel with its own statement tree and its own allocated buffers: passes edit
 // statement lists, and buffers' offsets and layouts, in place.
 Kernel ownCopy(const Kernel& k) {
   Kernel copy = k;
-  std::map<const Buffer*, BufferRef> renamed;
+  std::map<const Buffer*, BufferRef, ById> renamed;
   for (auto& b : copy.allocations) {
     auto fresh = std::make_shared<Buffer>(*b);
     renamed[b.get()] = fresh;
@@ -65,49 +88,29 @@ Kernel ownCopy(const Kernel& k) {
     return moveStore(st, mapped(st.buffer), idx, value);
   };
   copy.body = rewriteStmt(k.body, {}, hooks);
-  std::function<void(const StmtRef&)> regions = [&](const StmtRef& s) {
-    if (!s) return;
-    switch (s->kind) {
-      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) regions(c); break;
-      case StmtKind::For: regions(s->as<ForStmt>().body); break;
-      case StmtKind::If: regions(s->as<IfStmt>().thenBody); regions(s->as<IfStmt>().elseBody); break;
-      case StmtKind::Parallel: regions(s->as<ParallelOp>().body); break;
-      case StmtKind::Copy:
-        s->as<CopyOp>().src.buffer = mapped(s->as<CopyOp>().src.buffer);
-        s->as<CopyOp>().dst.buffer = mapped(s->as<CopyOp>().dst.buffer);
-        if (s->as<CopyOp>().options.barrier) s->as<CopyOp>().options.barrier = mapped(s->as<CopyOp>().options.barrier);
-        break;
-      case StmtKind::Fill: s->as<FillOp>().dst.buffer = mapped(s->as<FillOp>().dst.buffer); break;
-      case StmtKind::Intrinsic: {
-        auto& in = s->as<IntrinsicStmt>();
-        if (in.barrier) in.barrier = mapped(in.barrier);
-        if (in.shared) in.shared = mapped(in.shared);
-        break;
-      }
-      default: break;
-    }
-  };
-  regions(copy.body);
+  BufferRenamer{mapped}.visit(copy.body);
   return copy;
 }
 
 // Whether the kernel uses tma_copy or the low-level copy intrinsics (cp_async_gs...):
 // operations whose alignment the program, not the compiler, decides.
-bool usesUserTma(const StmtRef& s) {
-  if (!s) return false;
-  switch (s->kind) {
-    case StmtKind::Seq:
-      for (const auto& c : s->as<SeqStmt>().stmts)
-        if (usesUserTma(c)) return true;
-      return false;
-    case StmtKind::For: return usesUserTma(s->as<ForStmt>().body);
-    case StmtKind::If: return usesUserTma(s->as<IfStmt>().thenBody) || usesUserTma(s->as<IfStmt>().elseBody);
-    case StmtKind::Copy: return s->as<CopyOp>().options.tmaCopy;
-    case StmtKind::Intrinsic:
-      return s->as<IntrinsicStmt>().tensorMap != nullptr ||
-             (s->as<IntrinsicStmt>().op == IntrinsicOp::CpAsync && s->as<IntrinsicStmt>().shared != nullptr);
-    default: return false;
+class UserTmaFinder : public StmtVisitor {
+ public:
+  bool found = false;
+
+ protected:
+  void visitCopy(CopyOp& c) override { found |= c.options.tmaCopy; }
+  void visitIntrinsic(IntrinsicStmt& in) override {
+    found |= in.tensorMap != nullptr || (in.op == IntrinsicOp::CpAsync && in.shared != nullptr);
   }
+  // Not into Parallel bodies: sema admits neither operation there.
+  void visitParallel(ParallelOp&) override {}
+};
+
+bool usesUserTma(const StmtRef& s) {
+  UserTmaFinder finder;
+  finder.visit(s);
+  return finder.found;
 }
 
 std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, bool allowAssumptions, DiagnosticEngine& diags,

@@ -187,7 +187,7 @@ class TileOpLowering {
   // global one by the variant's assumptions (required: the kernel has no fallback).
   // Locals given one value and never reassigned, for alignment proofs (`c = (tx % 16) * 4`).
   VarMap singleLets_;
-  void collectLets(const StmtRef& s, std::set<const VarNode*>& assigned) {
+  void collectLets(const StmtRef& s, VarSet& assigned) {
     if (!s) return;
     switch (s->kind) {
       case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectLets(c, assigned); break;
@@ -200,7 +200,7 @@ class TileOpLowering {
   }
   ExprRef expandLets(ExprRef e) {
     if (singleLets_.empty()) {
-      std::set<const VarNode*> assigned;
+      VarSet assigned;
       collectLets(kernel_.body, assigned);
       for (const auto* v : assigned) singleLets_.erase(v);
       if (singleLets_.empty()) singleLets_[nullptr] = nullptr;  // computed, nothing to expand

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "ir/Rewrite.h"
+#include "ir/StmtVisitor.h"
 
 namespace tlc {
 
@@ -36,7 +37,7 @@ class Packer {
       return storeNibble(st, std::move(idx), std::move(value));
     };
     body = rewriteStmt(body, {}, hooks);
-    fixRegions(body);
+    RegionFixer(*this).visit(body);
     for (auto& b : kernel_.allocations) b = twin(b);
     kernel_.body = body;
     return ok_;
@@ -293,8 +294,8 @@ class Packer {
     v.access = [&](const BufferRef& b, bool) { fragment = fragment || (b && b->scope == MemScope::Fragment); };
     forEachAccess(par.body, v);
     const VarRef& j = par.vars.back();
-    std::set<const VarNode*> locals;
-    collectLocals(par.body, locals);
+    VarSet locals;
+    LocalsCollector(locals).visit(par.body);
     if (fragment || atomic.size() == stores.size()) {
       atomic.insert(stores.begin(), stores.end());
       auto out = std::make_shared<ParallelOp>(par);
@@ -333,22 +334,29 @@ class Packer {
     return substitute(e, VarMap{{v, probe}}) != e;
   }
 
-  static void collectLocals(const StmtRef& s, std::set<const VarNode*>& out) {
-    if (!s) return;
-    switch (s->kind) {
-      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) collectLocals(c, out); break;
-      case StmtKind::If: collectLocals(s->as<IfStmt>().thenBody, out); collectLocals(s->as<IfStmt>().elseBody, out); break;
-      case StmtKind::For: out.insert(s->as<ForStmt>().var.get()); collectLocals(s->as<ForStmt>().body, out); break;
-      case StmtKind::Let: out.insert(s->as<LetStmt>().var.get()); break;
-      case StmtKind::Assign: out.insert(s->as<AssignStmt>().var.get()); break;
-      default: break;
+  // The locals a statement declares or assigns (loop variables, Lets, Assigns),
+  // outside nested Parallel loops.
+  class LocalsCollector : public StmtVisitor {
+   public:
+    explicit LocalsCollector(VarSet& out) : out_(out) {}
+
+   protected:
+    void visitFor(ForStmt& f) override {
+      out_.insert(f.var.get());
+      StmtVisitor::visitFor(f);
     }
-  }
+    void visitLet(LetStmt& l) override { out_.insert(l.var.get()); }
+    void visitAssign(AssignStmt& a) override { out_.insert(a.var.get()); }
+    void visitParallel(ParallelOp&) override {}
+
+   private:
+    VarSet& out_;
+  };
 
   // Whether `cond` has the same value for j = 2m and j = 2m + 1, for every m and
   // every value of the other variables. Locals of the loop body are opaque (they may
   // hold anything derived from j), so a condition that reads one is not.
-  bool pairUniform(const ExprRef& cond, const VarRef& j, const std::set<const VarNode*>& locals) {
+  bool pairUniform(const ExprRef& cond, const VarRef& j, const VarSet& locals) {
     if (!cond) return true;
     for (const VarNode* l : locals)
       if (mentions(cond, l)) return false;
@@ -376,7 +384,7 @@ class Packer {
 
   // Marks (with a bitMask, made per byte by storeNibble) the fp4 stores of a Parallel
   // loop body that may write one nibble of a byte without the other.
-  StmtRef markSharedByteStores(const StmtRef& s, const VarRef& j, const std::set<const VarNode*>& locals,
+  StmtRef markSharedByteStores(const StmtRef& s, const VarRef& j, const VarSet& locals,
                                bool uniform, const std::set<const StoreStmt*>& atomic) {
     if (!s) return s;
     switch (s->kind) {
@@ -470,47 +478,48 @@ class Packer {
     r.buffer = twin(r.buffer);
   }
 
-  void fixRegions(const StmtRef& s) {
-    if (!s) return;
-    switch (s->kind) {
-      case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) fixRegions(c); break;
-      case StmtKind::For: fixRegions(s->as<ForStmt>().body); break;
-      case StmtKind::If: fixRegions(s->as<IfStmt>().thenBody); fixRegions(s->as<IfStmt>().elseBody); break;
-      case StmtKind::Parallel: fixRegions(s->as<ParallelOp>().body); break;
-      case StmtKind::Fill: {
-        // fill(t, v) of fp4 fills t's bytes with v's code in both nibbles.
-        auto& f = s->as<FillOp>();
-        if (!isFp4(f.dst.buffer)) break;
-        twinRegion(f.dst, f.range, "fill");
-        ExprRef code = binary(BinOp::BitAnd, call(Builtin::Fp4Bits, {cast(DType::Float4E2M1, f.value)}, DType::Int32),
-                              intImm(15));
-        f.value = cast(DType::UInt8, binary(BinOp::BitOr, code, binary(BinOp::Shl, code, intImm(4))));
-        break;
-      }
-      case StmtKind::Copy: {
-        auto& c = s->as<CopyOp>();
-        if (!isFp4(c.src.buffer) && !isFp4(c.dst.buffer)) break;
-        if (c.src.buffer->dtype != c.dst.buffer->dtype || c.im2col || c.transpose) {
-          error(c.range, "not yet supported: this copy of float4_e2m1fn (only copies between fp4 regions)");
-          break;
-        }
-        twinRegion(c.src, c.range);
-        twinRegion(c.dst, c.range);
-        c.options.packedFp4 = true;
-        // coalesced_width counts elements; the copy now counts bytes (at least one).
-        if (c.options.coalescedWidth) c.options.coalescedWidth = std::max(1, c.options.coalescedWidth / 2);
-        break;
-      }
-      default: break;
+  // The tile operations on fp4 buffers, anywhere in the body: their regions move to
+  // the byte twins.
+  class RegionFixer : public StmtVisitor {
+   public:
+    explicit RegionFixer(Packer& packer) : packer_(packer) {}
+
+   protected:
+    void visitFill(FillOp& f) override { packer_.fixFill(f); }
+    void visitCopy(CopyOp& c) override { packer_.fixCopy(c); }
+
+   private:
+    Packer& packer_;
+  };
+
+  void fixFill(FillOp& f) {
+    // fill(t, v) of fp4 fills t's bytes with v's code in both nibbles.
+    if (!isFp4(f.dst.buffer)) return;
+    twinRegion(f.dst, f.range, "fill");
+    ExprRef code = binary(BinOp::BitAnd, call(Builtin::Fp4Bits, {cast(DType::Float4E2M1, f.value)}, DType::Int32),
+                          intImm(15));
+    f.value = cast(DType::UInt8, binary(BinOp::BitOr, code, binary(BinOp::Shl, code, intImm(4))));
+  }
+
+  void fixCopy(CopyOp& c) {
+    if (!isFp4(c.src.buffer) && !isFp4(c.dst.buffer)) return;
+    if (c.src.buffer->dtype != c.dst.buffer->dtype || c.im2col || c.transpose) {
+      error(c.range, "not yet supported: this copy of float4_e2m1fn (only copies between fp4 regions)");
+      return;
     }
+    twinRegion(c.src, c.range);
+    twinRegion(c.dst, c.range);
+    c.options.packedFp4 = true;
+    // coalesced_width counts elements; the copy now counts bytes (at least one).
+    if (c.options.coalescedWidth) c.options.coalescedWidth = std::max(1, c.options.coalescedWidth / 2);
   }
 
   Kernel& kernel_;
   DiagnosticEngine& diags_;
   bool ok_ = true;
-  std::map<const Buffer*, BufferRef> twins_;
+  std::map<const Buffer*, BufferRef, ById> twins_;
   std::map<std::string, size_t> required_;  // a requirement's expression -> its index
-  std::set<const Buffer*> reportedFragments_;
+  BufferSet reportedFragments_;
 };
 
 }  // namespace

@@ -6,13 +6,14 @@
 #include <set>
 
 #include "ir/Rewrite.h"
+#include "ir/StmtVisitor.h"
 
 namespace tlc {
 namespace {
 
 using namespace ir;
 
-void collectVars(const ExprRef& e, std::set<const VarNode*>& out) {
+void collectVars(const ExprRef& e, VarSet& out) {
   if (!e) return;
   switch (e->kind) {
     case ExprKind::Var: out.insert(&e->as<VarNode>()); break;
@@ -32,35 +33,42 @@ void collectVars(const ExprRef& e, std::set<const VarNode*>& out) {
   }
 }
 
-// Locals declared anywhere in `s` (their values change from iteration to iteration).
-void declaredVars(const StmtRef& s, std::set<const VarNode*>& out) {
-  if (!s) return;
-  switch (s->kind) {
-    case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) declaredVars(c, out); break;
-    case StmtKind::For: out.insert(s->as<ForStmt>().var.get()); declaredVars(s->as<ForStmt>().body, out); break;
-    case StmtKind::If: declaredVars(s->as<IfStmt>().thenBody, out); declaredVars(s->as<IfStmt>().elseBody, out); break;
-    case StmtKind::Let: out.insert(s->as<LetStmt>().var.get()); break;
-    case StmtKind::Parallel:
-      for (const auto& v : s->as<ParallelOp>().vars) out.insert(v.get());
-      declaredVars(s->as<ParallelOp>().body, out);
-      break;
-    default: break;
-  }
-}
+// Locals declared anywhere in a statement (their values change from iteration to
+// iteration): loop variables, Parallel variables and Lets.
+class DeclaredVars : public StmtVisitor {
+ public:
+  explicit DeclaredVars(VarSet& out) : out_(out) {}
 
-// Every Copy and Fill region in `s` (mutable, for renaming buffers).
-void forEachRegion(const StmtRef& s, const std::function<void(Region&)>& f) {
-  if (!s) return;
-  switch (s->kind) {
-    case StmtKind::Seq: for (const auto& c : s->as<SeqStmt>().stmts) forEachRegion(c, f); break;
-    case StmtKind::For: forEachRegion(s->as<ForStmt>().body, f); break;
-    case StmtKind::If: forEachRegion(s->as<IfStmt>().thenBody, f); forEachRegion(s->as<IfStmt>().elseBody, f); break;
-    case StmtKind::Parallel: forEachRegion(s->as<ParallelOp>().body, f); break;
-    case StmtKind::Copy: f(s->as<CopyOp>().src); f(s->as<CopyOp>().dst); break;
-    case StmtKind::Fill: f(s->as<FillOp>().dst); break;
-    default: break;
+ protected:
+  void visitFor(ForStmt& f) override {
+    out_.insert(f.var.get());
+    StmtVisitor::visitFor(f);
   }
-}
+  void visitParallel(ParallelOp& p) override {
+    for (const auto& v : p.vars) out_.insert(v.get());
+    StmtVisitor::visitParallel(p);
+  }
+  void visitLet(LetStmt& l) override { out_.insert(l.var.get()); }
+
+ private:
+  VarSet& out_;
+};
+
+// Every Copy and Fill region in a statement (mutable, for renaming buffers).
+class RegionVisitor : public StmtVisitor {
+ public:
+  explicit RegionVisitor(std::function<void(Region&)> f) : f_(std::move(f)) {}
+
+ protected:
+  void visitCopy(CopyOp& c) override {
+    f_(c.src);
+    f_(c.dst);
+  }
+  void visitFill(FillOp& fill) override { f_(fill.dst); }
+
+ private:
+  std::function<void(Region&)> f_;
+};
 
 class Pipeliner {
  public:
@@ -99,8 +107,8 @@ class Pipeliner {
   }
 
   // Buffers accessed anywhere in the kernel outside `loop`.
-  std::set<const Buffer*> accessedOutside(const StmtNode* loop) {
-    std::set<const Buffer*> out;
+  BufferSet accessedOutside(const StmtNode* loop) {
+    BufferSet out;
     std::function<void(const StmtRef&)> walk = [&](const StmtRef& s) {
       if (!s || s.get() == loop) return;
       switch (s->kind) {
@@ -133,9 +141,9 @@ class Pipeliner {
     if (loop.body->kind != StmtKind::Seq) loop.body = std::make_shared<SeqStmt>(loop.range, std::vector<StmtRef>{loop.body});
     auto& body = loop.body->as<SeqStmt>().stmts;
 
-    std::set<const VarNode*> bodyVars;
-    declaredVars(loop.body, bodyVars);
-    std::set<const Buffer*> outside = accessedOutside(loopRef.get());
+    VarSet bodyVars;
+    DeclaredVars(bodyVars).visit(loop.body);
+    BufferSet outside = accessedOutside(loopRef.get());
     // The ring is filled by TMA loads only: without TMA a Pipelined loop's loads run
     // where they stand (cp.async or SIMT, ChooseCopyPaths), un-pipelined.
     std::string whyNot = target_.has(TargetFeature::Tma)
@@ -153,7 +161,7 @@ class Pipeliner {
       for (size_t j = 0; j < body.size(); ++j)
         if (j != i)
           forEachAccess(body[j], AccessVisitor{[&](const BufferRef& b, bool w) { writtenElsewhere |= w && b.get() == tile; }});
-      std::set<const VarNode*> used;
+      VarSet used;
       for (const auto& m : c.src.mins) collectVars(m, used);
       if (c.im2col) {  // an im2col load's position is its first row and column
         collectVars(c.im2col->rowStart, used);
@@ -227,12 +235,12 @@ class Pipeliner {
       for (size_t j = 0; j < body.size(); ++j) {
         if (j == index) continue;
         body[j] = rewriteStmt(body[j], {}, hooks);
-        forEachRegion(body[j], [&](Region& r) {
+        RegionVisitor([&](Region& r) {
           if (r.buffer != tile) return;
           r.buffer = ringBuffer;
           r.mins.insert(r.mins.begin(), current);
           r.extents.insert(r.extents.begin(), 1);
-        });
+        }).visit(body[j]);
       }
       note("TMA loads issued " + std::to_string(stages - 1) + " iteration" + (stages == 2 ? "" : "s") +
                " ahead into a ring of " + std::to_string(stages) + " '" + tile->name + "' tiles",

@@ -117,7 +117,7 @@ class Analyzer {
   int threads_ = 0;
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
   // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
-  mutable std::set<const Buffer*> usedBuffers_;
+  mutable std::set<const Buffer*, ById> usedBuffers_;
 
   // ------------------------------------------------------------- utilities
 
@@ -355,7 +355,7 @@ class Analyzer {
   // annotate_safe_value({A: v, ...}): the value of A's out-of-bounds reads.
   StmtRef annotateSafeValue(const ast::Call& c);
   ExprRef safeValueOf(const ast::Expr& e, const BufferRef& buf);
-  std::map<const Buffer*, SourceRange> safeValueAt_;
+  std::map<const Buffer*, SourceRange, ById> safeValueAt_;
 
   // ---------------------------------------------------------- expressions
 

@@ -2,6 +2,8 @@
 // serial, range), barriers and cp.async groups, macro calls (inlined).
 #include "sema/Analyzer.h"
 
+#include "ir/StmtVisitor.h"
+
 namespace tlc::sema {
 
 StmtRef Analyzer::block(const ast::Block& b, bool newScope) {
@@ -438,19 +440,16 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
 
 // Whether `s` holds a copy (a tile copy, or a low-level copy intrinsic) anywhere.
 bool Analyzer::holdsCopy(const StmtRef& s) {
-  if (!s) return false;
-  switch (s->kind) {
-    case StmtKind::Copy:
-    case StmtKind::Intrinsic: return true;
-    case StmtKind::Seq:
-      for (const StmtRef& c : s->as<SeqStmt>().stmts)
-        if (holdsCopy(c)) return true;
-      return false;
-    case StmtKind::For: return holdsCopy(s->as<ForStmt>().body);
-    case StmtKind::If: return holdsCopy(s->as<IfStmt>().thenBody) || holdsCopy(s->as<IfStmt>().elseBody);
-    case StmtKind::Parallel: return holdsCopy(s->as<ParallelOp>().body);
-    default: return false;
-  }
+  class CopyFinder : public StmtVisitor {
+   public:
+    bool found = false;
+
+   protected:
+    void visitCopy(CopyOp&) override { found = true; }
+    void visitIntrinsic(IntrinsicStmt&) override { found = true; }
+  } finder;
+  finder.visit(s);
+  return finder.found;
 }
 
 StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {

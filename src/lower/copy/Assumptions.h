@@ -16,7 +16,7 @@ namespace tlc {
 
 // Parameter -> the multiple it must be (a Handle: its byte alignment). Looked up by
 // variable, never iterated for output: inParamOrder gives the order.
-using AssumptionMap = std::map<const ir::VarNode*, int64_t>;
+using AssumptionMap = std::map<const ir::VarNode*, int64_t, ir::ById>;
 
 // True when `e` is a multiple of `m` for every run, possibly by assuming so of a
 // parameter of `kernel` (recorded in `need`) when `allowAssumptions`.

@@ -63,7 +63,7 @@ class CopyLowering {
   std::vector<CopyLoweringNote>& notes;
 
   // Each fragment's per-thread Local array.
-  std::map<const ir::Buffer*, ir::BufferRef> fragmentLocal;
+  std::map<const ir::Buffer*, ir::BufferRef, ir::ById> fragmentLocal;
   // Tensor-map parameters made so far, in order (prefetched at entry).
   std::vector<ir::VarRef> tensorMaps;
   // The phase variable of each automatic, unpipelined TMA load (zero at entry).
