@@ -166,6 +166,9 @@ Scalar convertScalar(Scalar s, DType from, DType to) {
   }
   if (!fromFloat) {
     double x = ir::isSigned(from) ? double(s.i) : double(uint64_t(s.i));
+    // float32 rounds once from the integer (cvt.rn.f32.s64): through a double, a
+    // 64-bit value beyond 2^53 would round twice (2^62 + 2^38 + 1 -> 2^62, not 2^62 + 2^39).
+    if (to == DType::Float32) x = ir::isSigned(from) ? double(float(s.i)) : double(float(uint64_t(s.i)));
     r.f = roundToFloat(x, to);
     return r;
   }
