@@ -189,7 +189,8 @@ inline Inputs makeInputs(int n, uint32_t seed) {
   std::vector<int64_t> ks = {0, 1, -1, 127, 128, -129, 200, 255, 256, 300, -300, 32767, 32768, 65535, 65536,
                              4000000000LL, -3000000000LL, INT32_MAX, INT32_MIN, int64_t(INT32_MAX) + 1, 16777217,
                              (int64_t(1) << 53) + 1, (int64_t(1) << 62) + (int64_t(1) << 38) + 1,
-                             -((int64_t(1) << 62) + (int64_t(1) << 38) + 1), (int64_t(1) << 40) + (int64_t(1) << 32) + 1,
+                             -((int64_t(1) << 62) + (int64_t(1) << 38) + 1),
+                             (int64_t(1) << 62) + (int64_t(1) << 54) + 1,  // the same for bfloat16 (int64_t(1) << 40) + (int64_t(1) << 32) + 1,
                              INT64_MAX, INT64_MIN, int64_t(uint64_t(1) << 63 | (uint64_t(1) << 39) | 1), 65520, 65519};
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> mant(1.0f, 2.0f), unit(0.5f, 4.0f), expo(-4.0f, 4.0f);
