@@ -302,6 +302,19 @@ static double roundToFloatType(double x, DType t) {
 ExprRef cast(DType to, ExprRef a) {
   if (a->dtype == to) return a;
   if (auto c = asConstInt(a)) {
+    if (isInt(a->dtype)) {
+      // A constant its own type cannot hold (kept by the rule below) is, at run time,
+      // its truncation: cast(cast(300, uint8), int32) is 44, to float32 44.0, and
+      // uint8 256 is False.
+      int width = bits(a->dtype);
+      uint64_t low = uint64_t(*c);
+      if (width < 64) {
+        uint64_t mask = (uint64_t(1) << width) - 1;
+        low &= mask;
+        if (isSigned(a->dtype) && ((low >> (width - 1)) & 1)) low |= ~mask;
+      }
+      if (int64_t(low) != *c && (!isInt(to) || bits(to) > width)) return cast(to, intImm(int64_t(low), a->dtype));
+    }
     if (to == DType::Bool) return intImm(*c != 0, to);
     // A value the target cannot hold (an int64 index INT64_MAX cast to int32) keeps
     // its value: sema's bounds errors name the number the user wrote, and Codegen and

@@ -156,6 +156,12 @@ TEST_CASE("casts: the named cases, folded") {
   CHECK(i(DType::Int64, ir::intImm(-56, DType::Int8)) == -56);
   CHECK(f(DType::Float32, ir::intImm(int64_t(uint64_t(1) << 53), DType::UInt64)) == std::ldexp(1.0, 53));
   CHECK(f(DType::Float32, ir::intImm(4000000000LL, DType::UInt32)) == 4e9);
+  // Folds chain: a constant its type cannot hold is its truncation when it widens.
+  CHECK(i(DType::Int32, ir::cast(DType::UInt8, ir::intImm(300, DType::Int32))) == 44);
+  CHECK(i(DType::Int64, ir::cast(DType::Int8, ir::intImm(200, DType::Int32))) == -56);
+  CHECK(i(DType::Int64, ir::cast(DType::UInt16, ir::intImm(-1, DType::Int8))) == 65535);
+  CHECK(f(DType::Float32, ir::cast(DType::UInt8, ir::intImm(300, DType::Int32))) == 44.0);
+  CHECK(i(DType::Bool, ir::cast(DType::UInt8, ir::intImm(256, DType::Int32))) == 0);
 }
 
 TEST_CASE("casts: float -> int is left to the run-time conversion, which truncates and saturates") {
