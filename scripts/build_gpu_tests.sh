@@ -112,6 +112,8 @@ configs=(
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).
   "fp4|fp4_kernels.tl||fp4.cpp|"
   "fp8_casts|fp8_casts.tl||fp8_casts.cpp|"
+  # Scalar casts between the numeric dtypes and float32 math, against tests/casts_math_reference.h.
+  "casts_math|casts_math.tl||casts_math.cpp|"
 )
 
 # im2col configurations and whether their fast variant must use TMA's im2col mode

@@ -166,6 +166,16 @@ Scalar convertScalar(Scalar s, DType from, DType to) {
   }
   if (!fromFloat) {
     double x = ir::isSigned(from) ? double(s.i) : double(uint64_t(s.i));
+    // float32 rounds once from the integer (cvt.rn.f32.s64): through a double, a
+    // 64-bit value beyond 2^53 would round twice (2^62 + 2^38 + 1 -> 2^62, not 2^62 + 2^39).
+    if (to == DType::Float32) x = ir::isSigned(from) ? double(float(s.i)) : double(float(uint64_t(s.i)));
+    // float16 / bfloat16 likewise (cvt.rn.bf16.s64): rounded in long double, which
+    // holds every 64-bit integer, to the type's precision (then exact in a double).
+    if ((to == DType::Float16 || to == DType::BFloat16) && std::fabs(x) > 0x1p53) {
+      long double exact = ir::isSigned(from) ? (long double)s.i : (long double)uint64_t(s.i);
+      long double quantum = std::ldexp((long double)1, std::ilogb(exact) - (to == DType::Float16 ? 10 : 7));
+      x = double(std::nearbyint(exact / quantum) * quantum);
+    }
     r.f = roundToFloat(x, to);
     return r;
   }

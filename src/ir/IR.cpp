@@ -284,14 +284,54 @@ std::optional<int64_t> evalInt(const ExprRef& e, const std::vector<std::pair<con
   }
 }
 
+// `x` rounded to nearest even in float type `t` (the GPU's cvt.rn), overflowing to
+// +-Inf: a folded cast must hold the value the run-time conversion would give, or a
+// later fold (a cast back, an addition) computes with a value the type cannot hold.
+static double roundToFloatType(double x, DType t) {
+  if (t == DType::Float32) return double(float(x));
+  if (t != DType::Float16 && t != DType::BFloat16) return x;
+  if (!std::isfinite(x) || x == 0) return x;
+  int mantissaBits = t == DType::Float16 ? 10 : 7, minExponent = t == DType::Float16 ? -14 : -126;
+  double maxFinite = t == DType::Float16 ? 65504.0 : 3.3895313892515355e38;
+  int e = std::max(std::ilogb(x), minExponent);  // below it the spacing stays (subnormals)
+  double quantum = std::ldexp(1.0, e - mantissaBits);
+  double r = std::nearbyint(x / quantum) * quantum;  // default rounding mode: ties to even
+  return std::fabs(r) > maxFinite ? std::copysign(INFINITY, r) : r;
+}
+
 ExprRef cast(DType to, ExprRef a) {
   if (a->dtype == to) return a;
   if (auto c = asConstInt(a)) {
-    if (isInt(to) || to == DType::Bool) return intImm(to == DType::Bool ? (*c != 0) : *c, to);
-    if (isFloat(to) && !isStorageOnly(to)) return floatImm((double)*c, to);
+    if (isInt(a->dtype)) {
+      // A constant its own type cannot hold (kept by the rule below) is, at run time,
+      // its truncation: cast(cast(300, uint8), int32) is 44, to float32 44.0, and
+      // uint8 256 is False.
+      int width = bits(a->dtype);
+      uint64_t low = uint64_t(*c);
+      if (width < 64) {
+        uint64_t mask = (uint64_t(1) << width) - 1;
+        low &= mask;
+        if (isSigned(a->dtype) && ((low >> (width - 1)) & 1)) low |= ~mask;
+      }
+      if (int64_t(low) != *c && (!isInt(to) || bits(to) > width)) return cast(to, intImm(int64_t(low), a->dtype));
+    }
+    if (to == DType::Bool) return intImm(*c != 0, to);
+    // A value the target cannot hold (an int64 index INT64_MAX cast to int32) keeps
+    // its value: sema's bounds errors name the number the user wrote, and Codegen and
+    // the interpreter truncate an IntImm to its type where it is used.
+    if (isInt(to)) return intImm(*c, to);
+    if (isFloat(to) && !isStorageOnly(to)) {
+      // An unsigned value with the top bit set is stored negative. Values beyond 2^53
+      // would round twice (to double, then to `to`): left to the run-time conversion.
+      bool isUnsigned = isInt(a->dtype) && !isSigned(a->dtype);
+      double x = isUnsigned ? double(uint64_t(*c)) : double(*c);
+      bool exact = isUnsigned ? uint64_t(*c) <= (uint64_t(1) << 53)
+                              : (*c >= -(int64_t(1) << 53) && *c <= (int64_t(1) << 53));
+      if (exact) return floatImm(roundToFloatType(x, to), to);
+    }
   }
   if (auto f = asConstFloat(a)) {
-    if (isFloat(to) && !isStorageOnly(to)) return floatImm(*f, to);
+    if (isFloat(to) && !isStorageOnly(to)) return floatImm(roundToFloatType(*f, to), to);
   }
   return std::make_shared<CastNode>(to, std::move(a));
 }
