@@ -18,6 +18,9 @@
 # standing for the .gpu folder) is built into libexec/, and bin/<name> is a small
 # script that runs it with that environment: run_all.sh and gpu_sanitize.sh run it
 # like any other test. The LD_PRELOAD shims it may name are built into lib/.
+# .gpu/configs.txt lists every program asked for (one name a line, after TLC_GPU_ONLY,
+# then header_selftest and ceiling): run_all.sh fails a listed one whose binary is
+# missing, so a configuration that did not build cannot pass by being absent.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -137,6 +140,8 @@ fi
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/kernels" "$out/lib" "$out/libexec"
 : >"$log"
+configs_list="$out/configs.txt"
+: >"$configs_list"
 
 find_source() {  # the .tl file by name: the repo's examples first, then the spec's
   for dir in examples tests/gpu/kernels ../shared/spec/examples /work/shared/spec/examples; do
@@ -177,6 +182,7 @@ write_wrapper() {  # name, environment
 for config in "${configs[@]}"; do
   IFS='|' read -r name source tlc_options program defines environment <<<"$config"
   [ -n "${TLC_GPU_ONLY:-}" ] && ! [[ "$name" =~ $TLC_GPU_ONLY ]] && continue
+  echo "$name" >>"$configs_list"
   kdir="$out/kernels/$name"
   mkdir -p "$kdir"
   [ $have_tlc -eq 1 ] || { failed+=("$name (no tlc)"); continue; }
@@ -235,6 +241,7 @@ done
 # generator, compiled here from src/), selftest.cpp -> bin/header_selftest.
 sdir="$out/selftest"
 mkdir -p "$sdir"
+printf '%s\n' header_selftest ceiling >>"$configs_list"
 echo "== header_selftest" >>"$log"
 if [ ! -x "$cuda/bin/nvcc" ]; then
   failed+=("header_selftest (no $cuda/bin/nvcc)")
