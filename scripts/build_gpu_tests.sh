@@ -18,6 +18,9 @@
 # standing for the .gpu folder) is built into libexec/, and bin/<name> is a small
 # script that runs it with that environment: run_all.sh and gpu_sanitize.sh run it
 # like any other test. The LD_PRELOAD shims it may name are built into lib/.
+# .gpu/configs.txt lists every program asked for (one name a line, after TLC_GPU_ONLY,
+# then header_selftest and ceiling): run_all.sh fails a listed one whose binary is
+# missing, so a configuration that did not build cannot pass by being absent.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -51,7 +54,7 @@ configs=(
   "im2col_ragged|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=40|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40"
   "im2col_ragged_128x32|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=40 -D BM=128 -D BK=32 -D S=2|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40 -DIM_S=2"
   "im2col_c6|im2col.tl|-D NB=2 -D H=9 -D W=7 -D C=6 -D S=2|im2col.cpp|-DIM_NB=2 -DIM_H=9 -DIM_W=7 -DIM_C=6 -DIM_S=2"
-  "im2col_c3|im2col.tl|-D NB=2 -D H=10 -D W=10 -D C=3 -D P=2 -D D=3|im2col.cpp|-DIM_NB=2 -DIM_H=10 -DIM_W=10 -DIM_C=3 -DIM_P=2 -DIM_D=3"
+  "im2col_c3|im2col.tl|-D NB=2 -D H=10 -D W=10 -D C=3 -D P=2 -D D=3|im2col.cpp|-DIM_NB=2 -DIM_H=10 -DIM_W=10 -DIM_C=3 -DIM_P=2 -DIM_D=3 -DTLC_ALIGNED_ENTRY=\"unfold\""
   "c2d_im2col|c2d_im2col.tl||im2col.cpp|-DIM_NB=2 -DIM_H=30 -DIM_W=17 -DIM_C=24 -DIM_S=2 -DIM_D=2 -DIM_P=2"
   # TMA's im2col mode with ragged M (429 and 3*7*6 = 126 rows), two channel boxes per
   # tap, stride and dilation 2, a Pipelined ring (and its cp.async fallback, C = 40).
@@ -139,6 +142,8 @@ fi
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/kernels" "$out/lib" "$out/libexec"
 : >"$log"
+configs_list="$out/configs.txt"
+: >"$configs_list"
 
 find_source() {  # the .tl file by name: the repo's examples first, then the spec's
   for dir in examples tests/gpu/kernels ../shared/spec/examples /work/shared/spec/examples; do
@@ -179,6 +184,7 @@ write_wrapper() {  # name, environment
 for config in "${configs[@]}"; do
   IFS='|' read -r name source tlc_options program defines environment <<<"$config"
   [ -n "${TLC_GPU_ONLY:-}" ] && ! [[ "$name" =~ $TLC_GPU_ONLY ]] && continue
+  echo "$name" >>"$configs_list"
   kdir="$out/kernels/$name"
   mkdir -p "$kdir"
   [ $have_tlc -eq 1 ] || { failed+=("$name (no tlc)"); continue; }
@@ -237,6 +243,7 @@ done
 # generator, compiled here from src/), selftest.cpp -> bin/header_selftest.
 sdir="$out/selftest"
 mkdir -p "$sdir"
+printf '%s\n' header_selftest ceiling >>"$configs_list"
 echo "== header_selftest" >>"$log"
 if [ ! -x "$cuda/bin/nvcc" ]; then
   failed+=("header_selftest (no $cuda/bin/nvcc)")

@@ -14,16 +14,20 @@ Directives, each on a `//` comment line of the .tl file:
   // CHECK-NEXT: <text> the line right after the previous match contains <text>.
   // CHECK-NOT: <text>  no line between the previous match and the next one (or the
                         end of the output) contains <text>.
+  // UPDATE: all        --update may rewrite this file's CHECK lines (see below).
 
 <text> is matched literally (leading and trailing spaces dropped) except inside
 `{{...}}`, which is a Python regular expression. Output is stdout and stderr together,
 in the order tlc wrote them.
 
-Update mode (`--update`): for every fail_*.tl file whose exit code is the expected
-one, replace all its CHECK lines with a block at the end of the file holding every
-non-empty output line (CHECK for the first line, CHECK-NEXT for the lines that
-follow it directly, then `CHECK-NOT: {{.}}`: nothing more), and print a diff, so a
-reviewer sees the change in git. Other files are only checked.
+Update mode (`--update`): for every fail_*.tl file and every file marked
+`// UPDATE: all` whose exit code is the expected one, replace all its CHECK lines
+with a block at the end of the file holding every non-empty output line (CHECK for
+the first line, CHECK-NEXT for the lines that follow it directly, then
+`CHECK-NOT: {{.}}`: nothing more), and print a diff, so a reviewer sees the change
+in git. Such a file pins its whole output. Other files have hand-picked CHECK lines
+that no output can regenerate: they are only checked, and one that fails says so
+(fix its CHECK lines by hand, or mark it `// UPDATE: all`).
 
 Usage: run_golden.py --tlc build/tlc [--update] [-v] [DIR_OR_FILE ...]
 """
@@ -37,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 
-DIRECTIVE = re.compile(r"^\s*//\s*(RUN|EXIT|CHECK|CHECK-NEXT|CHECK-NOT):(.*)$")
+DIRECTIVE = re.compile(r"^\s*//\s*(RUN|EXIT|CHECK|CHECK-NEXT|CHECK-NOT|UPDATE):(.*)$")
 TIMEOUT_SECONDS = 120
 
 
@@ -83,6 +87,7 @@ class GoldenFile:
         self.run_args = None
         self.expected_exit = 1 if self.name.startswith("fail_") else 0
         self.checks = []
+        self.updatable = self.name.startswith("fail_")  # --update may rewrite its CHECK lines
         for number, line in enumerate(self.text.splitlines(), 1):
             match = DIRECTIVE.match(line)
             if not match:
@@ -98,6 +103,10 @@ class GoldenFile:
                 if not value.isdigit():
                     raise TestFileError(f"line {number}: EXIT needs a number, got '{value}'")
                 self.expected_exit = int(value)
+            elif kind == "UPDATE":
+                if value != "all":
+                    raise TestFileError(f"line {number}: UPDATE takes 'all', got '{value}'")
+                self.updatable = True
             else:
                 if kind == "CHECK-NEXT" and not any(c.kind != "CHECK-NOT" for c in self.checks):
                     raise TestFileError(f"line {number}: CHECK-NEXT without a CHECK before it")
@@ -188,8 +197,11 @@ def check_file(tlc, golden):
     report += ["  " + line for p in problems for line in p.splitlines()]
     report.append("  output:")
     report += ["    | " + line for line in shown]
-    if golden.name.startswith("fail_"):
+    if golden.updatable:
         report.append("  (if the new output is right: run_golden.py --update, then review the diff)")
+    else:
+        report.append("  (hand-written CHECK lines: --update leaves them; fix them by hand, or mark the"
+                      " file `// UPDATE: all` to pin its whole output)")
     return False, "\n".join(report)
 
 
@@ -220,7 +232,7 @@ def without_checks(text):
 
 
 def update_file(tlc, golden):
-    """Rewrites a fail_*.tl file's CHECK block from tlc's output.
+    """Rewrites an updatable file's CHECK block from tlc's output.
 
     The block goes at the end so the code keeps its line numbers; tlc runs again on
     the rewritten file until the output is stable (an error at the end of the file
@@ -267,7 +279,8 @@ def main():
     parser = argparse.ArgumentParser(description="Run tlc's golden tests (see the module docstring).")
     parser.add_argument("--tlc", default=os.environ.get("TLC", "build/tlc"), help="the tlc binary")
     parser.add_argument("--update", action="store_true",
-                        help="rewrite fail_*.tl CHECK lines from the actual output")
+                        help="rewrite the CHECK lines of fail_*.tl files and files marked "
+                             "`// UPDATE: all` from the actual output")
     parser.add_argument("-v", "--verbose", action="store_true", help="name every file that passes")
     parser.add_argument("paths", nargs="*", help="directories or .tl files (default: this directory)")
     options = parser.parse_args()
@@ -293,7 +306,7 @@ def main():
             failed.append(path)
             print(f"FAIL {path}: RUN line: {error}")
             continue
-        if options.update and golden.name.startswith("fail_"):
+        if options.update and golden.updatable:
             status, message = update_file(tlc, golden)
             if status == "updated":
                 updated += 1

@@ -14,7 +14,9 @@ using namespace gpu_test;
 
 namespace {
 
-void testShape(int M, int N) {
+// `offset` shifts A, B and C by that many bytes; `wantEntry`, when given, is the
+// variant the launcher must pick.
+void testShape(int M, int N, size_t offset = 0, const char* wantEntry = nullptr) {
   Gpu& g = gpu();
   const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(float);
   const float alpha = 1.75f;
@@ -26,9 +28,9 @@ void testShape(int M, int N) {
   const int sets = rotationSets(3 * bytes);
   std::vector<DeviceBuffer> as, bs, cs;
   for (int s = 0; s < sets; ++s) {
-    as.emplace_back(bytes);
-    bs.emplace_back(bytes);
-    cs.emplace_back(bytes);
+    as.emplace_back(bytes, offset);
+    bs.emplace_back(bytes, offset);
+    cs.emplace_back(bytes, offset);
   }
   as[0].upload(a.data());
   bs[0].upload(b.data());
@@ -40,6 +42,8 @@ void testShape(int M, int N) {
 
   const int variant = axpy_select_variant(as[0].ptr(), bs[0].ptr(), cs[0].ptr(), M, N, alpha);
   const char* entry = axpy_variant_entry(variant);
+  const std::string shape = shapeString({M, N}, "fp32") + (offset ? " A,B,C+" + std::to_string(offset) + "B" : "");
+  if (wantEntry) expectVariant(entry, wantEntry, shape, check);
   if (launchAndWait(axpy_launch(as[0].ptr(), bs[0].ptr(), cs[0].ptr(), M, N, alpha, g.stream), check)) {
     cs[0].download(c.data());
     for (size_t i = 0; i < count; ++i) {
@@ -51,7 +55,7 @@ void testShape(int M, int N) {
 
   Result r;
   r.name = "axpy_fragment";
-  r.shape = shapeString({M, N}, "fp32");
+  r.shape = shape;
   r.variant = entry ? entry : "?";
   r.bytes = 3.0 * bytes;
   if (check.passed())
@@ -68,7 +72,8 @@ void testShape(int M, int N) {
 
 int main() {
   std::printf("# axpy_fragment on %s\n", gpu().name.c_str());
-  testShape(1000, 1000);
+  testShape(1000, 1000, 0, "axpy_aligned");
+  testShape(1000, 1000, 8, "axpy");  // 8 bytes past 16-byte alignment: the general variant
   testShape(63, 257);
   testShape(1, 1);
   testShape(16384, 16384);

@@ -50,7 +50,9 @@ void fillHalf(std::vector<uint16_t>& v, uint64_t seed) {
   }
 }
 
-void testShape(int K, int M, int N) {
+// `offset` shifts A and C by that many bytes; `wantEntry`, when given, is the variant
+// the launcher must pick.
+void testShape(int K, int M, int N, size_t offset = 0, const char* wantEntry = nullptr) {
   Gpu& g = gpu();
   const size_t plane = size_t(M) * N, inBytes = plane * K * 2, outBytes = plane * 4;
   Checker check(0, std::ldexp(1.0, -20));
@@ -60,14 +62,16 @@ void testShape(int K, int M, int N) {
   const int sets = rotationSets(inBytes + outBytes);
   std::vector<DeviceBuffer> as, cs;
   for (int s = 0; s < sets; ++s) {
-    as.emplace_back(inBytes);
-    cs.emplace_back(outBytes);
+    as.emplace_back(inBytes, offset);
+    cs.emplace_back(outBytes, offset);
   }
   as[0].upload(a.data());
   for (int s = 1; s < sets; ++s) as[s].copyFrom(as[0]);
   cs[0].poison();
 
   const char* entry = batch_sum_variant_entry(batch_sum_select_variant(as[0].ptr(), cs[0].ptr(), K, M, N));
+  const std::string shape = shapeString({K, M, N}, "fp16->fp32") + (offset ? " A,C+" + std::to_string(offset) + "B" : "");
+  if (wantEntry) expectVariant(entry, wantEntry, shape, check);
   if (launchAndWait(batch_sum_launch(as[0].ptr(), cs[0].ptr(), K, M, N, g.stream), check)) {
     cs[0].download(c.data());
     for (size_t i = 0; i < plane; ++i) {
@@ -83,7 +87,7 @@ void testShape(int K, int M, int N) {
   }
   Result r;
   r.name = "batch_sum";
-  r.shape = shapeString({K, M, N}, "fp16->fp32");
+  r.shape = shape;
   r.variant = entry ? entry : "?";
   r.bytes = double(inBytes + outBytes);
   if (check.passed())
@@ -100,7 +104,8 @@ void testShape(int K, int M, int N) {
 
 int main() {
   std::printf("# batch_sum on %s\n", gpu().name.c_str());
-  testShape(4, 1000, 1000);
+  testShape(4, 1000, 1000, 0, "batch_sum_aligned");
+  testShape(4, 1000, 1000, 8, "batch_sum");  // 8 bytes past 16-byte alignment: the general variant
   testShape(3, 65, 129);   // ragged edges
   testShape(5, 64, 999);   // N odd: general variant
   testShape(0, 64, 128);   // nothing to sum: zeros

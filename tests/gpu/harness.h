@@ -383,6 +383,19 @@ inline double measureCopyCeilingGBs(Gpu& g) {
   return 2.0 * bytes / (ms * 1e-3) / 1e9;
 }
 
+// Fails `check`, saying why, unless the launcher picked the variant named `expected`.
+// `entry` is <kernel>_variant_entry(<kernel>_select_variant(...)): compared by name,
+// since a header for several --arch values numbers its variants per architecture
+// while their names agree. tlc names the variant for 16-byte-aligned pointers
+// "<kernel>_aligned" and the general one "<kernel>"; the match is exact, so a
+// launcher that always took the general variant fails every aligned expectation.
+inline void expectVariant(const char* entry, const char* expected, const std::string& what, Checker& check) {
+  if (entry && std::strcmp(entry, expected) == 0) return;
+  std::fprintf(stderr, "    %s: the launcher picked variant %s, expected %s\n", what.c_str(), entry ? entry : "(none)",
+               expected);
+  check.fail("the launcher picked the wrong variant");
+}
+
 // ------------------------------------------------------------------ results
 
 struct Result {

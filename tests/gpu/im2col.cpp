@@ -5,7 +5,9 @@
 // the kernel, so scripts/build_gpu_tests.sh builds one configuration per shape and
 // passes the same values to tlc (-D NB=...) and here (IM_NB, ...). Each configuration
 // runs with 16-byte aligned pointers (the fast variant where C allows it) and with both
-// pointers 2 bytes off (the general variant must be picked), after poisoning col.
+// pointers 2 and 8 bytes off (the general variant must be picked), after poisoning col.
+// The aligned run must pick TLC_ALIGNED_ENTRY: "unfold_aligned", or "unfold" for a
+// configuration whose C gives no 16-byte runs (build_gpu_tests.sh says which).
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -13,6 +15,9 @@
 #endif
 #ifndef TLC_TEST_NAME
 #define TLC_TEST_NAME "im2col"
+#endif
+#ifndef TLC_ALIGNED_ENTRY
+#define TLC_ALIGNED_ENTRY "unfold_aligned"
 #endif
 #include "im2col_reference.h"  // the geometry (IM_NB, ...) and the CPU reference
 #include TLC_KERNEL_HEADER
@@ -23,7 +28,7 @@ namespace {
 
 using namespace im2col;
 
-void testOnce(size_t offset, bool time) {
+void testOnce(size_t offset, bool time, const char* wantEntry) {
   Gpu& g = gpu();
   const size_t imgCount = size_t(NB) * H * W * C, rows = size_t(NB) * OH * OW, cols = size_t(KW) * KW * C;
   const size_t imgBytes = imgCount * 2, colBytes = rows * cols * 2;
@@ -42,6 +47,7 @@ void testOnce(size_t offset, bool time) {
   const char* entry = unfold_variant_entry(variant);
   if (offset % 16 != 0 && variant != variantCount(unfold_variant_entry) - 1)
     check.fail("a specialized variant was picked for pointers off 16-byte alignment");
+  expectVariant(entry, wantEntry, "img,col +" + std::to_string(offset) + "B", check);
 
   if (launchAndWait(unfold_launch(imgs[0].ptr(), colsets[0].ptr(), g.stream), check))
     checkBitExact(check, colsets[0], want, "col", imgs[0], "img");
@@ -61,7 +67,8 @@ void testOnce(size_t offset, bool time) {
 
 int main() {
   printVariants(TLC_TEST_NAME, unfold_variant_entry);
-  testOnce(0, true);
-  testOnce(2, false);  // 2 bytes past 16-byte alignment: the general variant
+  testOnce(0, true, TLC_ALIGNED_ENTRY);
+  testOnce(2, false, "unfold");  // 2 bytes past 16-byte alignment: the general variant
+  testOnce(8, false, "unfold");  // 8 bytes past: the general variant too
   return finish();
 }

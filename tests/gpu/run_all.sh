@@ -8,6 +8,10 @@
 # TLC_CEILING_GBS and reports its GB/s as a percentage of it. The full log goes to
 # run_all.log beside this script (and to $OUT when that is set). Exit status: 0 when
 # every row passed and no test crashed.
+# Nothing passes by being absent: configs.txt (written by build_gpu_tests.sh) names
+# every program that was asked for; one whose binary is missing (it failed to build),
+# one that exits 0 without a RESULT row, and one that fails without a FAIL row each
+# get a FAIL row of their own. Without configs.txt the runner refuses to run.
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 filter="${1:-}"
@@ -19,23 +23,52 @@ status=0
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/# GPU: /' | tee -a "$log"
 
-ceiling_out="$("$here/bin/ceiling" 2>&1)"
-echo "$ceiling_out" >>"$log"
-ceiling="$(echo "$ceiling_out" | sed -n 's/^CEILING|//p')"
-if [ -z "$ceiling" ]; then
-  echo "ceiling: failed to measure; percentages are left out" | tee -a "$log"
-  echo "$ceiling_out"
-  status=1
+configs="$here/configs.txt"
+if [ ! -f "$configs" ]; then
+  echo "run_all: no $configs (rebuild .gpu with scripts/build_gpu_tests.sh)" | tee -a "$log"
+  echo "SOME FAILED (details: $log)"
+  exit 1
+fi
+# fail_row <name> <why>: a row of its own for a program that reported nothing usable.
+fail_row() { echo "RESULT|$1|($2)|FAIL|-|-|-|-|-" >>"$rows"; status=1; }
+
+ceiling=""
+if [ ! -x "$here/bin/ceiling" ]; then
+  echo "ceiling: no binary; percentages are left out" | tee -a "$log"
+  fail_row ceiling "binary missing: failed to build"
 else
-  export TLC_CEILING_GBS="$ceiling"
-  echo "$ceiling_out" | grep '^RESULT|' >>"$rows"
+  ceiling_out="$("$here/bin/ceiling" 2>&1)"
+  echo "$ceiling_out" >>"$log"
+  ceiling="$(echo "$ceiling_out" | sed -n 's/^CEILING|//p')"
+  if [ -z "$ceiling" ]; then
+    echo "ceiling: failed to measure; percentages are left out" | tee -a "$log"
+    echo "$ceiling_out"
+    fail_row ceiling "no CEILING row"
+  else
+    export TLC_CEILING_GBS="$ceiling"
+    echo "$ceiling_out" | grep '^RESULT|' >>"$rows"
+  fi
 fi
 
+# The programs asked for, in build order, then any other binary found in bin/.
+names=()
+while IFS= read -r name; do [ -n "$name" ] && names+=("$name"); done <"$configs"
 for test in "$here"/bin/*; do
+  [ -e "$test" ] || continue
   name="$(basename "$test")"
+  grep -qxF "$name" "$configs" || names+=("$name")
+done
+
+for name in "${names[@]}"; do
+  test="$here/bin/$name"
   [ "$name" = ceiling ] && continue
   [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
   echo "== $name" >>"$log"
+  if [ ! -x "$test" ]; then
+    echo "[$name] no binary: it failed to build (see build.log)" | tee -a "$log"
+    fail_row "$name" "binary missing: failed to build"
+    continue
+  fi
   start=$(date +%s)
   out="$(timeout 600 "$test" 2>&1)"
   rc=$?
@@ -47,10 +80,17 @@ for test in "$here"/bin/*; do
     # Show why: the lines that are no result rows (mismatches, driver errors).
     echo "$out" | grep -v '^RESULT|' | head -10 | sed "s/^/[$name] /"
     if [ $rc -ne 1 ]; then
-      echo "RESULT|$name|(crashed, exit $rc)|FAIL|-|-|-|-|-" >>"$rows"
+      fail_row "$name" "crashed, exit $rc"
+    elif ! echo "$out" | grep -q '^RESULT|.*|FAIL|'; then
+      fail_row "$name" "exit 1 without a FAIL row"
     fi
+  elif ! echo "$out" | grep -q '^RESULT|'; then
+    echo "[$name] exited 0 but printed no RESULT row" | tee -a "$log"
+    fail_row "$name" "exit 0 without a RESULT row"
   fi
 done
+# A FAIL row fails the run even when its program exited 0.
+grep -q '^RESULT|[^|]*|[^|]*|FAIL|' "$rows" && status=1
 
 echo
 echo "| test | shape | result | max err | ms | GB/s | % of D2D copy | variant |"

@@ -14,7 +14,9 @@ using namespace gpu_test;
 
 namespace {
 
-void testLength(int n) {
+// `offset` shifts p and q by that many bytes; `wantEntry`, when given, is the variant
+// the launcher must pick.
+void testLength(int n, size_t offset = 0, const char* wantEntry = nullptr) {
   Gpu& g = gpu();
   const size_t bytes = size_t(n) * sizeof(float);
   const float s = -2.3125f;
@@ -25,14 +27,16 @@ void testLength(int n) {
   const int sets = rotationSets(2 * bytes);
   std::vector<DeviceBuffer> ps, qs;
   for (int k = 0; k < sets; ++k) {
-    ps.emplace_back(bytes);
-    qs.emplace_back(bytes);
+    ps.emplace_back(bytes, offset);
+    qs.emplace_back(bytes, offset);
   }
   ps[0].upload(p.data());
   for (int k = 1; k < sets; ++k) ps[k].copyFrom(ps[0]);
   qs[0].poison();
 
   const char* entry = scale_variant_entry(scale_select_variant(ps[0].ptr(), qs[0].ptr(), n, s));
+  const std::string shape = "n=" + std::to_string(n) + " fp32" + (offset ? " p,q+" + std::to_string(offset) + "B" : "");
+  if (wantEntry) expectVariant(entry, wantEntry, shape, check);
   if (launchAndWait(scale_launch(ps[0].ptr(), qs[0].ptr(), n, s, g.stream), check)) {
     qs[0].download(q.data());
     for (int i = 0; i < n; ++i) check.add(size_t(i), q[i], double(s * p[i]));
@@ -41,7 +45,7 @@ void testLength(int n) {
 
   Result r;
   r.name = "scale_ptr";
-  r.shape = "n=" + std::to_string(n) + " fp32";
+  r.shape = shape;
   r.variant = entry ? entry : "?";
   r.bytes = 2.0 * bytes;
   if (check.passed())
@@ -59,7 +63,8 @@ void testLength(int n) {
 int main() {
   std::printf("# scale_ptr on %s\n", gpu().name.c_str());
   testLength(1);
-  testLength(1000);
+  testLength(1000, 0, "scale_aligned");
+  testLength(1000, 8, "scale");  // 8 bytes past 16-byte alignment: the general variant
   testLength(1025);
   testLength((1 << 24) + 3);
   testLength(1 << 27);  // 512 MiB in, 512 MiB out: bandwidth

@@ -14,7 +14,9 @@ using namespace gpu_test;
 
 namespace {
 
-void testShape(int M, int N, int ldx) {
+// `offset` shifts X and Y by that many bytes; `wantEntry`, when given, is the variant
+// the launcher must pick.
+void testShape(int M, int N, int ldx, size_t offset = 0, const char* wantEntry = nullptr) {
   Gpu& g = gpu();
   const size_t inCount = size_t(M) * ldx, outCount = size_t(M) * N;
   Checker check;
@@ -23,14 +25,17 @@ void testShape(int M, int N, int ldx) {
   const int sets = rotationSets(2 * outCount * 2);
   std::vector<DeviceBuffer> xs, ys;
   for (int s = 0; s < sets; ++s) {
-    xs.emplace_back(inCount * 2);
-    ys.emplace_back(outCount * 2);
+    xs.emplace_back(inCount * 2, offset);
+    ys.emplace_back(outCount * 2, offset);
   }
   xs[0].upload(x.data());
   for (int s = 1; s < sets; ++s) xs[s].copyFrom(xs[0]);
   ys[0].poison();
 
   const char* entry = compact_variant_entry(compact_select_variant(xs[0].ptr(), ys[0].ptr(), M, N, ldx));
+  const std::string shape = shapeString({M, N}, "bf16") + " ldx=" + std::to_string(ldx) +
+                            (offset ? " X,Y+" + std::to_string(offset) + "B" : "");
+  if (wantEntry) expectVariant(entry, wantEntry, shape, check);
   if (launchAndWait(compact_launch(xs[0].ptr(), ys[0].ptr(), M, N, ldx, g.stream), check)) {
     ys[0].download(y.data());
     for (int m = 0; m < M; ++m)
@@ -39,7 +44,7 @@ void testShape(int M, int N, int ldx) {
   }
   Result r;
   r.name = TLC_TEST_NAME;
-  r.shape = shapeString({M, N}, "bf16") + " ldx=" + std::to_string(ldx);
+  r.shape = shape;
   r.variant = entry ? entry : "?";
   r.bytes = 2.0 * outCount * 2;  // the view's elements read once, Y written once
   if (check.passed())
@@ -56,8 +61,9 @@ void testShape(int M, int N, int ldx) {
 
 int main() {
   std::printf("# strided_compact on %s\n", gpu().name.c_str());
-  testShape(1000, 1000, 1024);
-  testShape(1000, 1000, 1001);   // rows off 16-byte alignment: general variant
+  testShape(1000, 1000, 1024, 0, "compact_aligned");
+  testShape(1000, 1000, 1001, 0, "compact");     // rows off 16-byte alignment: general variant
+  testShape(1000, 1000, 1024, 8, "compact");     // X and Y 8 bytes past 16: general variant
   testShape(33, 130, 200);       // ragged edges
   testShape(8192, 4096, 8192);   // the left half of an 8192^2 matrix
   return finish();

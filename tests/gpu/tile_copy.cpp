@@ -34,8 +34,8 @@ using Elem = RawBits<TLC_ELEM_BYTES>;  // 2 or 4
 namespace {
 
 // One shape; `offset` shifts both base pointers by that many bytes (a sub-view of a
-// larger allocation).
-void testShape(int M, int N, size_t offset, bool time = true) {
+// larger allocation). `wantEntry`, when given, is the variant the launcher must pick.
+void testShape(int M, int N, size_t offset, bool time = true, const char* wantEntry = nullptr) {
   Gpu& g = gpu();
   const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(Elem);
   std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,B+" + std::to_string(offset) + "B" : "");
@@ -54,6 +54,7 @@ void testShape(int M, int N, size_t offset, bool time = true) {
   // alignment must fall through to the general one (the last).
   if ((N % 2 != 0 || offset % 16 != 0) && variant != variantCount(tile_copy_variant_entry) - 1)
     check.fail("a specialized variant was picked for an odd N or a misaligned pointer");
+  if (wantEntry) expectVariant(entry, wantEntry, shape, check);
 
   if (launchAndWait(tile_copy_launch(as[0].ptr(), bs[0].ptr(), M, N, g.stream), check))
     checkBitExact(check, bs[0], a, "B", as[0], "A");
@@ -110,11 +111,12 @@ int main() {
 #ifdef TLC_EXPECT_ARCH
   testArchPicked();
 #endif
-  testShape(1000, 1000, 0);
+  testShape(1000, 1000, 0, true, "tile_copy_aligned");
   testShape(1, 1, 0);
   testShape(129, 130, 0);
   testShape(1001, 999, 0);
-  testShape(1000, 1000, sizeof(Elem));  // 2 bytes past 16-byte alignment for fp16
+  testShape(1000, 1000, sizeof(Elem), true, "tile_copy");  // 2 bytes past 16-byte alignment for fp16
+  testShape(1000, 1000, 8, false, "tile_copy");             // 8 bytes past: still the general variant
   testShape(4096, 4096, sizeof(Elem));
   testArgumentChecks();
   testShape(16384, 16384, 0);

@@ -30,7 +30,7 @@ using Elem = RawBits<TLC_ELEM_BYTES>;  // 2 or 4
 
 namespace {
 
-void testShape(int M, int N, size_t offset, bool time = true) {
+void testShape(int M, int N, size_t offset, bool time = true, const char* wantEntry = nullptr) {
   Gpu& g = gpu();
   const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(Elem);
   std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,At+" + std::to_string(offset) + "B" : "");
@@ -49,6 +49,7 @@ void testShape(int M, int N, size_t offset, bool time = true) {
   const char* entry = transpose2d_variant_entry(variant);
   if (offset % 16 != 0 && variant != variantCount(transpose2d_variant_entry) - 1)
     check.fail("a specialized variant was picked for a pointer off 16-byte alignment");
+  if (wantEntry) expectVariant(entry, wantEntry, shape, check);
 
   if (launchAndWait(transpose2d_launch(as[0].ptr(), ats[0].ptr(), M, N, g.stream), check))
     checkBitExact(check, ats[0], want, "At", as[0], "A");
@@ -67,9 +68,10 @@ int main() {
   testShape(1, 1, 0, false);
   testShape(65, 63, 0, false);
   testShape(256, 512, 0, false);
-  testShape(1000, 3000, 0);
+  testShape(1000, 3000, 0, true, "transpose2d_aligned");
   testShape(3000, 1000, 0, false);
-  testShape(1000, 3000, sizeof(Elem));  // off 16-byte alignment: the general variant
+  testShape(1000, 3000, sizeof(Elem), true, "transpose2d");  // off 16-byte alignment: the general variant
+  testShape(1000, 3000, 8, false, "transpose2d");             // 8 bytes past 16: the general variant too
 #if TLC_ELEM_BYTES == 2
   testShape(16384, 16384, 0);
 #else

@@ -8,7 +8,8 @@
 //    calls, defined in the test program) that records every launch, so the grid,
 //    the argument order, the variant choice and the argument checks are tested
 //    without a GPU.
-// The compiler steps are skipped when /usr/local/cuda/include/cuda.h is absent.
+// The compiler steps use the CUDA headers CMake found (TLC_CUDA_INCLUDE_DIR); they
+// fail, saying so, when cuda.h is not there: a missing toolkit is no pass.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -24,9 +25,17 @@ using namespace tlc;
 
 namespace {
 
-const char* kCudaInclude = "/usr/local/cuda/include";
+#ifndef TLC_CUDA_INCLUDE_DIR
+#error "TLC_CUDA_INCLUDE_DIR (the directory of cuda.h) comes from tests/CMakeLists.txt"
+#endif
+const char* kCudaInclude = TLC_CUDA_INCLUDE_DIR;
+const char* kCudaStubs = TLC_CUDA_STUBS_DIR;  // libcuda.so, the Driver API stub
 
 bool haveCudaHeader() { return fs::exists(fs::path(kCudaInclude) / "cuda.h"); }
+
+// Fails the calling test case, naming the path, when cuda.h is missing.
+#define REQUIRE_CUDA_HEADER() \
+  REQUIRE_MESSAGE(haveCudaHeader(), "no cuda.h in " << std::string(kCudaInclude) << " (TLC_CUDA_INCLUDE_DIR, from CMake's CUDAToolkit)")
 
 fs::path scratchDir() {
 #ifdef TLC_BINARY_DIR
@@ -454,10 +463,7 @@ TEST_CASE("header: identifiers are sanitized") {
 }
 
 TEST_CASE("header: compiles cleanly as C11 and C++17, alone, with another header, in two TUs") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   fs::path dir = scratchDir();
   writeFile(dir / "sample.h", sampleHeader("sample"));
   writeFile(dir / "other.h", [] {
@@ -495,21 +501,17 @@ TEST_CASE("header: compiles cleanly as C11 and C++17, alone, with another header
                 log);
 
   // Two translation units of one program both include sample.h: it must link.
-  fs::path stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
-  if (fs::exists(stub)) {
-    CHECK_MESSAGE(run("g++ -std=c++17" + flags + " -o " + (dir / "two_tus").string() + " " +
-                          (dir / "use.cpp").string() + " " + (dir / "main.cpp").string() +
-                          " -L/usr/local/cuda/lib64/stubs -lcuda",
-                      log) == 0,
-                  log);
-  }
+  fs::path stub = fs::path(kCudaStubs) / "libcuda.so";
+  REQUIRE_MESSAGE(fs::exists(stub), "no Driver API stub " << stub.string() << " (TLC_CUDA_STUBS_DIR, from CMake)");
+  CHECK_MESSAGE(run("g++ -std=c++17" + flags + " -o " + (dir / "two_tus").string() + " " +
+                        (dir / "use.cpp").string() + " " + (dir / "main.cpp").string() + " -L" + kCudaStubs +
+                        " -lcuda",
+                    log) == 0,
+                log);
 }
 
 TEST_CASE("header: a kernel without parameters and a module without kernels compile") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   fs::path dir = scratchDir();
   ir::Module one;
   ir::Kernel k;
@@ -534,10 +536,7 @@ TEST_CASE("header: a kernel without parameters and a module without kernels comp
 }
 
 TEST_CASE("header: the launcher logic, run against a mock driver") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   fs::path dir = scratchDir();
   writeFile(dir / "sample.h", sampleHeader("sample"));
   const std::string program = std::string("#include <stdio.h>\n#include <string.h>\n#include \"sample.h\"\n") +
@@ -566,10 +565,7 @@ TEST_CASE("header: the launcher logic, run against a mock driver") {
 // fails the launch with a message instead of running without it; an empty grid is
 // still a successful no-op.
 TEST_CASE("header: a last variant with a tensor map encodes it, and a refused map fails the launch") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   ir::Module m;
   ir::Kernel k;
   k.name = "gather";
@@ -657,10 +653,7 @@ int main(void) {
 // the variants built for the architecture whose cubin the device loads (sm_80's on an
 // sm_86, sm_90a's on a 9.0 device), and loads only that architecture's kernels.
 TEST_CASE("header: a multi-architecture header runs each architecture's own variants") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   auto tileCopy = [](const std::string& fastName, bool assumeB) {
     ir::Module m;
     ir::Kernel general;
@@ -743,10 +736,7 @@ int main(void) {
 // backslashes, read back by a C and a C++ program. Include guards differ between
 // headers of one prefix from different sources or cubins, and not between runs.
 TEST_CASE("header: the cubin is embedded byte for byte; guards follow the contents") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   std::vector<uint8_t> bytes = {0x7f, 'E', 'L', 'F'};
   for (int i = 0; i < 256; ++i) {
     bytes.push_back(uint8_t(i));
@@ -794,10 +784,7 @@ TEST_CASE("header: the cubin is embedded byte for byte; guards follow the conten
 // argument name; the header compiles as C11, C2x, C++17 and C++20; and a dimension
 // named CUDA_SUCCESS no longer turns `return CUDA_SUCCESS` into its value.
 TEST_CASE("header: parameter names that clash with C, the driver or the header itself") {
-  if (!haveCudaHeader()) {
-    MESSAGE("skipped: no " << kCudaInclude << "/cuda.h");
-    return;
-  }
+  REQUIRE_CUDA_HEADER();
   const std::vector<std::string> hostile = {
       "requires", "concept", "co_await", "char8_t", "typeof", "constinit", "INT32_MAX", "UINT8_C", "EOF", "FILE",
       "stdin", "errno", "memset", "vsnprintf", "va_start", "NULL", "size_t", "my_t", "CUDA_VERSION",
@@ -886,7 +873,7 @@ TEST_CASE("header: parameter names never collide with each other or with the hea
   // `int_` is the user's own name and keeps it; the escaped `int` moves on to `int__`.
   CHECK(contains(h, "names_launch(int32_t int__, int32_t int_, int32_t tlc_args_, int32_t CUDA_SUCCESS_, "
                     "int32_t arg_names_fail_, CUstream stream)"));
-  if (!haveCudaHeader()) return;
+  REQUIRE_CUDA_HEADER();
   fs::path dir = scratchDir();
   writeFile(dir / "names.h", h);
   writeFile(dir / "names.c", "#include \"names.h\"\n");
