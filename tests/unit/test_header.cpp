@@ -742,7 +742,7 @@ TEST_CASE("header: the cubin is embedded byte for byte; guards follow the conten
     bytes.push_back(uint8_t(i));
     bytes.push_back(uint8_t('0' + i % 10));
   }
-  for (const char* tricky : {"??=", "\"\\", "\0\0""1", "\1""8", "\177""7"}) bytes.insert(bytes.end(), tricky, tricky + 3);
+  for (const char* tricky : {"?\?=", "\"\\", "\0\0""1", "\1""8", "\177""7"}) bytes.insert(bytes.end(), tricky, tricky + 3);
   ir::Module m = sampleModule();
   HeaderOptions options;
   options.prefix = "bytes";
