@@ -19,6 +19,8 @@
 # sanitizer report, a timeout (-timeout=10 s per input) or memory past -rss_limit_mb
 # fails the run; the reproducer is written under DIR/fuzz-artifacts/, and
 # `DIR/tests/fuzz/TARGET FILE` replays it. Each target's last line gives the executions.
+# Then the headers of fuzz_backend's newest corpus entries (up to $TLC_FUZZ_HEADER_INPUTS,
+# default 10: what this run found new) are compiled by gcc and g++ (scripts/fuzz_headers.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,4 +84,12 @@ for target in "${targets[@]}"; do
   rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   echo "fuzz.sh: $target: $runs executions, peak RSS ${rss} MB, corpus $(find "$dir" -maxdepth 1 -type f | wc -l) files"
 done
+if [ "$backend_seconds" != 0 ]; then
+  mapfile -t newest < <(ls -t "$corpus/backend" | head -n "${TLC_FUZZ_HEADER_INPUTS:-10}")
+  if [ ${#newest[@]} -gt 0 ]; then
+    "$ROOT/scripts/fuzz_headers.sh" --build "$build" "${newest[@]/#/$corpus/backend/}" || status=1
+  else
+    echo "fuzz.sh: fuzz_backend added nothing to its corpus: no headers to compile"
+  fi
+fi
 exit $status

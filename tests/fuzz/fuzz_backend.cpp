@@ -21,12 +21,18 @@
 // supported" errors are not findings: the input is simply not compiled further.
 // Uses the token mutator (token_mutator.h) so that mutants stay mostly well-formed
 // and reach the backend. scripts/fuzz.sh runs it.
+//
+// With TLC_FUZZ_HEADERS=DIR in the environment, each input's headers are also written
+// to DIR/<hash of the input>/ (single.h, multi.h, and the pair fuzz.h + fuzz.c), for
+// scripts/fuzz_headers.sh to compile: replaying a corpus this way is how its
+// headers meet a real C compiler without slowing the fuzzing down.
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -163,6 +169,26 @@ std::vector<uint8_t> fakeCubin(const std::string& ptx) {
   return bytes;
 }
 
+// TLC_FUZZ_HEADERS: the directory for this input's headers, or "" (the usual case).
+std::string dumpDirectory(const uint8_t* data, size_t size) {
+  static const char* root = std::getenv("TLC_FUZZ_HEADERS");
+  if (!root || !*root) return "";
+  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 0x100000001b3ull;
+  char name[17];
+  std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(hash));
+  std::string dir = std::string(root) + "/" + name;
+  if (std::system(("mkdir -p '" + dir + "'").c_str()) != 0) fail("cannot make " + dir, "");
+  return dir;
+}
+
+void dump(const std::string& dir, const char* file, const std::string& text) {
+  if (dir.empty()) return;
+  std::ofstream out(dir + "/" + file, std::ios::binary);
+  out << text;
+  if (!out) fail("cannot write " + dir + "/" + file, "");
+}
+
 struct ArchResult {
   std::unique_ptr<ir::Module> loopIR;
   std::string ptx;
@@ -228,7 +254,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.prefix = "fuzz";
   options.sourceName = "fuzz.tl";
   options.arch = "sm_90a";
-  checkHeader(tlc::generateHeader(*results[0]->loopIR, cubin90, options), *results[0]->loopIR, "", true);
+  const std::string dir = dumpDirectory(data, size);
+  std::string header = tlc::generateHeader(*results[0]->loopIR, cubin90, options);
+  checkHeader(header, *results[0]->loopIR, "", true);
+  dump(dir, "single.h", header);
 
   // The pipeline builds a multi-architecture header only when every architecture
   // compiles; tlc --arch=sm_80 --arch=sm_90a lists sm_80 first.
@@ -236,12 +265,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<tlc::ArchBuild> builds = {{"sm_80", results[1]->loopIR.get(), fakeCubin(results[1]->ptx)},
                                         {"sm_90a", results[0]->loopIR.get(), cubin90}};
   options.kernelPrefix = "fuzz_";
-  checkHeader(tlc::generateMultiArchHeader(builds, options), *results[0]->loopIR, "fuzz_", true);
+  header = tlc::generateMultiArchHeader(builds, options);
+  checkHeader(header, *results[0]->loopIR, "fuzz_", true);
+  dump(dir, "multi.h", header);
   options.mode = tlc::HeaderOptions::Mode::PairHeader;
-  checkHeader(tlc::generateMultiArchHeader(builds, options), *results[0]->loopIR, "fuzz_", true);
+  header = tlc::generateMultiArchHeader(builds, options);
+  checkHeader(header, *results[0]->loopIR, "fuzz_", true);
+  dump(dir, "fuzz.h", header);
   options.mode = tlc::HeaderOptions::Mode::PairSource;
   options.headerInclude = "fuzz.h";
-  checkHeader(tlc::generateMultiArchHeader(builds, options), *results[0]->loopIR, "fuzz_", false);
+  header = tlc::generateMultiArchHeader(builds, options);
+  checkHeader(header, *results[0]->loopIR, "fuzz_", false);
+  dump(dir, "fuzz.c", header);
   return 0;
 }
 
