@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -198,11 +199,14 @@ struct ArchResult {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) return -1;
+  // Diagnostics are dropped, except when replaying a finding with TLC_FUZZ_VERBOSE=1:
+  // an internal error's message (the verifier's, say) goes to the same stream.
   static NullBuffer nullBuffer;
   static std::ostream null(&nullBuffer);
+  static std::ostream& messages = std::getenv("TLC_FUZZ_VERBOSE") ? std::cerr : null;
 
   tlc::SourceFile source("fuzz.tl", std::string(reinterpret_cast<const char*>(data), size));
-  tlc::DiagnosticEngine diags(null);
+  tlc::DiagnosticEngine diags(messages);
   diags.setFile(&source);
   diags.setErrorLimit(0);
 

@@ -3,7 +3,8 @@
 // Each input is a .tl file (arbitrary bytes). It is parsed, analyzed, lowered and
 // checked (ir::verifyLoopIR), exactly as tlc/Pipeline.cpp runs those phases, with
 // the printers of each product run too; diagnostics go to a discarded stream.
-// LLVM code generation is left out: it is not instrumented and costs milliseconds.
+// LLVM code generation is left out (milliseconds per input): fuzz_backend.cpp takes
+// what lowering accepts on through the backend.
 //
 // A finding is a crash, a sanitizer report (the target is built with ASan + UBSan),
 // an `internal error` (DiagnosticEngine::internalError aborts), a timeout (a hang),
