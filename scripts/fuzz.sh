@@ -19,8 +19,9 @@
 # sanitizer report, a timeout (-timeout=10 s per input) or memory past -rss_limit_mb
 # fails the run; the reproducer is written under DIR/fuzz-artifacts/, and
 # `DIR/tests/fuzz/TARGET FILE` replays it. Each target's last line gives the executions.
-# Then the headers of fuzz_backend's newest corpus entries (up to $TLC_FUZZ_HEADER_INPUTS,
-# default 10: what this run found new) are compiled by gcc and g++ (scripts/fuzz_headers.sh).
+# Then the headers of fuzz_backend's newest corpus entries (what this run found new),
+# then the largest seeds: the headers of the first $TLC_FUZZ_HEADER_INPUTS (default 10)
+# that reach the header writer are compiled by gcc and g++ (scripts/fuzz_headers.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -85,11 +86,12 @@ for target in "${targets[@]}"; do
   echo "fuzz.sh: $target: $runs executions, peak RSS ${rss} MB, corpus $(find "$dir" -maxdepth 1 -type f | wc -l) files"
 done
 if [ "$backend_seconds" != 0 ]; then
-  mapfile -t newest < <(ls -t "$corpus/backend" | head -n "${TLC_FUZZ_HEADER_INPUTS:-10}")
-  if [ ${#newest[@]} -gt 0 ]; then
-    "$ROOT/scripts/fuzz_headers.sh" --build "$build" "${newest[@]/#/$corpus/backend/}" || status=1
-  else
-    echo "fuzz.sh: fuzz_backend added nothing to its corpus: no headers to compile"
-  fi
+  # New corpus entries first; a short run may find none (the seeds take most of it),
+  # so seeds fill up to the count (their sm_80 + sm_90a headers are compiled nowhere else).
+  want=${TLC_FUZZ_HEADER_INPUTS:-10}
+  inputs=()
+  while IFS= read -r f; do inputs+=("$corpus/backend/$f"); done < <(ls -t "$corpus/backend" | head -n "$want")
+  while IFS= read -r f; do inputs+=("$f"); done < <(ls -S "$tmp"/seeds/*.tl)
+  "$ROOT/scripts/fuzz_headers.sh" --build "$build" --max "$want" "${inputs[@]}" || status=1
 fi
 exit $status
