@@ -16,7 +16,8 @@ ctest --output-on-failure -j "$JOBS" "$@"
 
 # The same suite again under ASan + UBSan, in a second build dir built with clang-19
 # (-DTLC_SANITIZE=ON, asserts on), plus the bounded libFuzzer run (the `fuzz` test:
-# scripts/fuzz.sh, TLC_FUZZ_SECONDS, default 60), which needs -DTLC_FUZZ=ON.
+# scripts/fuzz.sh: TLC_FUZZ_SECONDS for the frontend targets, default 60, and
+# TLC_FUZZ_BACKEND_SECONDS for fuzz_backend, default 45), which needs -DTLC_FUZZ=ON.
 # TLC_SANITIZE_SUITE=0 skips it. LLVM and ANTLR are uninstrumented static libraries
 # (linked in as in build/; libnvJitLink is opened at run time);
 # leak detection is on; tests/sanitizers/lsan.supp lists the one leak that is not ours

@@ -883,3 +883,34 @@ TEST_CASE("header: parameter names never collide with each other or with the hea
                     log) == 0,
                 log);
 }
+
+// fuzz_backend (fuzz_headers.sh): an architecture whose only variant keeps an
+// assumption (cp.async alignment) is tested for its architecture alone, so the
+// argument the assumption names goes unused in _select_variant_for_: it must be
+// voided, or -Wextra -Werror rejects the header (unused parameter 'A').
+TEST_CASE("header: multi-architecture select_variant_for_ voids arguments only a last variant assumes") {
+  auto oneVariant = [] {
+    ir::Module m;
+    ir::Kernel k;
+    k.name = "k";
+    k.sourceName = "k";
+    k.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float32),
+                param("M", ir::ParamKind::Dim, ir::DType::Int32)};
+    k.grid[0] = ceilDiv(k.params[1].var, 16);
+    k.threads = 256;
+    k.assumptions = {{k.params[0].var, 16}};
+    m.kernels.push_back(k);
+    return m;
+  };
+  const ir::Module ampere = oneVariant(), hopper = oneVariant();
+  std::vector<uint8_t> fakeCubin = {0x7f, 'E', 'L', 'F', 0};
+  HeaderOptions options;
+  options.prefix = "sample";
+  std::string header = generateMultiArchHeader({{"sm_80", &ampere, fakeCubin}, {"sm_90a", &hopper, fakeCubin}}, options);
+  size_t select = header.find("k_select_variant_for_(int tlc_arch");
+  REQUIRE(select != std::string::npos);
+  std::string body = header.substr(select, header.find("\n}\n", select) - select);
+  CHECK(contains(body, "(void)A;"));
+  CHECK(contains(body, "(void)M;"));
+  CHECK(!contains(body, "A % 16u"));
+}
