@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 from mutants import MUTANTS  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
+JOBS = 1
 
 
 def read(path):
@@ -59,7 +60,7 @@ FAILED = re.compile(r"Test\s+#\d+:\s+(\S+)\s+\.*\s*\**(Failed|Timeout|Exception|
 
 
 def run_ctest(build, tests, exclude, timeout, total_timeout):
-    cmd = ["ctest", "--test-dir", build, "--stop-on-failure", "--timeout", str(timeout)]
+    cmd = ["ctest", "--test-dir", build, "--stop-on-failure", "--timeout", str(timeout), "-j", str(JOBS)]
     if tests:
         cmd += ["-R", tests]
     if exclude:
@@ -104,7 +105,10 @@ def main():
     ap.add_argument("--no-baseline", action="store_true", help="skip the unmutated run")
     ap.add_argument("--check", action="store_true", help="only check that every mutant applies")
     ap.add_argument("--table", action="store_true", help="print the markdown table of the log and exit")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="ctest -j")
     args = ap.parse_args()
+    global JOBS
+    JOBS = args.jobs
 
     if args.table:
         print_table(args.log)
@@ -113,7 +117,11 @@ def main():
     mutants = MUTANTS
     if args.only:
         ids = args.only.split(",")
-        mutants = [m for m in MUTANTS if m["id"] in ids or (len(ids) == 1 and re.fullmatch(args.only, m["id"]))]
+        byid = {m["id"]: m for m in MUTANTS}
+        if all(i in byid for i in ids):
+            mutants = [byid[i] for i in ids]  # in the order given
+        else:
+            mutants = [m for m in MUTANTS if re.fullmatch(args.only, m["id"])]
     seen_ids = set()
     bad = 0
     for m in MUTANTS:
