@@ -207,7 +207,7 @@ def print_table(log):
     print("| mutant | file | edit | suite | verdict | first failing test |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print("| %s | %s | %s | %s | %s | %s |" % (r["id"], r["file"], r["what"], r["tests"] or "full",
+        print("| %s | %s | %s | %s | %s | %s |" % (r["id"], r["file"], r["what"], (r["tests"] or "full").replace("|", "\\|"),
                                                   r["verdict"], r["first"] or "-"))
     latest = {}
     for r in rows:
