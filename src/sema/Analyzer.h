@@ -355,7 +355,9 @@ class Analyzer {
   // annotate_safe_value({A: v, ...}): the value of A's out-of-bounds reads.
   StmtRef annotateSafeValue(const ast::Call& c);
   ExprRef safeValueOf(const ast::Expr& e, const BufferRef& buf);
-  std::map<const Buffer*, SourceRange, ById> safeValueAt_;
+  // Where each tensor of this kernel got its safe value; the key's buffer is held so
+  // that the map never orders by a freed node (cleared at each kernel).
+  std::map<const Buffer*, std::pair<SourceRange, BufferRef>, ById> safeValueAt_;
 
   // ---------------------------------------------------------- expressions
 

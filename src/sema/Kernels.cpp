@@ -15,6 +15,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   dimParams_.clear();
   localNames_.clear();
   usedBuffers_.clear();
+  safeValueAt_.clear();  // keyed by this kernel's buffers, which die with it
   macroDepth_ = 0;
   unsigned errorsBefore = diags_.errorCount();
 

@@ -287,12 +287,12 @@ StmtRef Analyzer::annotateSafeValue(const ast::Call& c) {
                                       name(buf->scope) + " (reads of a tile are never out of bounds)",
                 buf);
     ExprRef v = safeValueOf(*entry.value, buf);
-    auto [it, fresh] = safeValueAt_.emplace(buf.get(), entry.key->range);
+    auto [it, fresh] = safeValueAt_.emplace(buf.get(), std::make_pair(entry.key->range, buf));
     if (!fresh) {
       bool same = (!v && !buf->safeValue) || (v && buf->safeValue && toString(v) == toString(buf->safeValue));
       if (!same) {
         error(entry.key->range, "'" + buf->name + "' already has a different safe value");
-        diags_.note(it->second, "the first safe value of '" + buf->name + "' is given here");
+        diags_.note(it->second.first, "the first safe value of '" + buf->name + "' is given here");
         throw Failed{};
       }
     }
