@@ -117,7 +117,7 @@ class Analyzer {
   int threads_ = 0;
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
   // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
-  mutable std::set<const Buffer*, ById> usedBuffers_;
+  mutable std::set<BufferRef, ById> usedBuffers_;  // held: never ordered by a freed node
 
   // ------------------------------------------------------------- utilities
 

@@ -104,7 +104,7 @@ const Value* Analyzer::lookup(const std::string& name) const {
   for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
     auto f = it->find(name);
     if (f != it->end()) {
-      if (f->second.kind == Value::BufferV) usedBuffers_.insert(f->second.buffer.get());
+      if (f->second.kind == Value::BufferV) usedBuffers_.insert(f->second.buffer);
       return &f->second;
     }
   }
