@@ -10,6 +10,22 @@ namespace tlc {
 
 using namespace ir;
 
+// The cp.async form of a partitioned copy `loop`: its group committed and, unless
+// the copy is async_copy (whose wait is the user's cp_async_wait), waited for, so the
+// thread's copies complete before it goes on (the block barrier before the tile's
+// readers comes from InsertBarriers). `how` (the remark) says cp.async.
+StmtRef CopyLowering::commitCpAsync(const CopyOp& c, StmtRef loop, std::string& how) {
+  auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
+  std::vector<StmtRef> stmts{std::move(loop), commit};
+  if (!c.options.async) {
+    auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
+    wait->immediate = 0;
+    stmts.push_back(wait);
+  }
+  how.replace(0, std::string("a SIMT loop").size(), "cp.async");
+  return std::make_shared<SeqStmt>(c.range, std::move(stmts));
+}
+
 void CopyLowering::fail(SourceRange r, const std::string& msg) {
   diags.error(r, msg);
   throw LoweringFailed{};
@@ -271,16 +287,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   };
   StmtRef out = partitionLoop(p, c.range, groups, body);
   std::string how = describeCopy(c, p, need) + safeValueText(c);
-  if (cpAsync) {
-    // A synchronous copy: the thread's groups complete before it goes on; the
-    // block barrier before the tile's readers comes from InsertBarriers.
-    auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
-    wait->immediate = 0;
-    auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
-    out = c.options.async ? std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit})
-                          : std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit, wait});
-    how.replace(0, std::string("a SIMT loop").size(), "cp.async");
-  }
+  if (cpAsync) out = commitCpAsync(c, out, how);
   std::string why = c.pathReason;
   if (c.path == CopyPath::CpAsync && !cpAsync)
     why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
@@ -355,14 +362,7 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
   shown.width = width;
   std::string how = describeCopy(c, shown, need);
   how.insert(std::string("a SIMT loop").size(), " following layout '" + layout.name + "'");
-  if (cpAsync) {
-    auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
-    wait->immediate = 0;
-    auto commit = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
-    out = c.options.async ? std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit})
-                          : std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{out, commit, wait});
-    how.replace(0, std::string("a SIMT loop").size(), "cp.async");
-  }
+  if (cpAsync) out = commitCpAsync(c, out, how);
   how += safeValueText(c);
   std::string why = c.pathReason;
   if (c.path == CopyPath::CpAsync && !cpAsync)

@@ -156,6 +156,7 @@ class CopyLowering {
                         const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range);
   std::string describeCopy(const ir::CopyOp& c, const Partition& p, const AssumptionMap& need) const;
   static std::string safeValueText(const ir::CopyOp& c);
+  static ir::StmtRef commitCpAsync(const ir::CopyOp& c, ir::StmtRef loop, std::string& how);
 };
 
 }  // namespace tlc
