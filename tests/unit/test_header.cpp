@@ -385,6 +385,26 @@ int main(void) {
 }
 )C";
 
+// Builds `program` (a header's checks against the mock driver) as C11 and as C++17
+// with UBSan, and runs both: each build must succeed and each run exit 0. No libcuda:
+// the mock defines what is used. -O2: GCC's -Wformat-truncation only looks at code
+// it optimizes.
+void buildAndRunMockProgram(const fs::path& dir, const std::string& stem, const std::string& program) {
+  writeFile(dir / (stem + ".c"), program);
+  writeFile(dir / (stem + ".cpp"), program);
+  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
+  std::string log;
+  for (const char* build : {"gcc -std=c11", "g++ -std=c++17"}) {
+    const bool cxx = build[1] == '+';
+    const fs::path source = dir / (stem + (cxx ? ".cpp" : ".c")), binary = dir / (stem + (cxx ? "_cpp" : "_c"));
+    REQUIRE_MESSAGE(run(std::string(build) + " -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
+                            binary.string() + " " + source.string(),
+                        log) == 0,
+                    log);
+    CHECK_MESSAGE(run(binary.string(), log) == 0, log);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("header: text has the guard, the cubin, the module API and the launchers") {
@@ -541,22 +561,7 @@ TEST_CASE("header: the launcher logic, run against a mock driver") {
   writeFile(dir / "sample.h", sampleHeader("sample"));
   const std::string program = std::string("#include <stdio.h>\n#include <string.h>\n#include \"sample.h\"\n") +
                               kMockDriver + kMockTests;
-  writeFile(dir / "mock.c", program);
-  writeFile(dir / "mock.cpp", program);
-  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
-  std::string log;
-  // C11 and C++17 builds of the same checks; no libcuda: the mock defines what is used.
-  // -O2: GCC's -Wformat-truncation only looks at code it optimizes.
-  REQUIRE_MESSAGE(run("gcc -std=c11 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
-                          (dir / "mock_c").string() + " " + (dir / "mock.c").string(),
-                      log) == 0,
-                  log);
-  CHECK_MESSAGE(run((dir / "mock_c").string(), log) == 0, log);
-  REQUIRE_MESSAGE(run("g++ -std=c++17 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
-                          (dir / "mock_cpp").string() + " " + (dir / "mock.cpp").string(),
-                      log) == 0,
-                  log);
-  CHECK_MESSAGE(run((dir / "mock_cpp").string(), log) == 0, log);
+  buildAndRunMockProgram(dir, "mock", program);
 }
 
 // A kernel whose every variant needs a tensor map (tile::gather4 on sm_100a): the
@@ -715,20 +720,7 @@ int main(void) {
   const std::string program = std::string("#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
                                           "#include \"sample_multi.h\"\n") +
                               kMockDriver + tests;
-  writeFile(dir / "mock_multi.c", program);
-  writeFile(dir / "mock_multi.cpp", program);
-  const std::string flags = " -Wall -Wextra -Werror -I" + std::string(kCudaInclude) + " -I" + dir.string();
-  std::string log;
-  REQUIRE_MESSAGE(run("gcc -std=c11 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
-                          (dir / "mock_multi").string() + " " + (dir / "mock_multi.c").string(),
-                      log) == 0,
-                  log);
-  CHECK_MESSAGE(run((dir / "mock_multi").string(), log) == 0, log);
-  REQUIRE_MESSAGE(run("g++ -std=c++17 -O2 -fsanitize=undefined -fno-sanitize-recover" + flags + " -o " +
-                          (dir / "mock_multi_cpp").string() + " " + (dir / "mock_multi.cpp").string(),
-                      log) == 0,
-                  log);
-  CHECK_MESSAGE(run((dir / "mock_multi_cpp").string(), log) == 0, log);
+  buildAndRunMockProgram(dir, "mock_multi", program);
 }
 
 // The embedded cubin is the cubin, byte for byte: every byte value, escapes followed
