@@ -53,7 +53,7 @@ configs=(
   "im2col_k5_s2_d2_p0|im2col.tl|-D KW=5 -D S=2 -D D=2 -D P=0|im2col.cpp|-DIM_KW=5 -DIM_S=2 -DIM_D=2 -DIM_P=0"
   "im2col_ragged|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=40|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40"
   "im2col_ragged_128x32|im2col.tl|-D NB=3 -D H=13 -D W=11 -D C=40 -D BM=128 -D BK=32 -D S=2|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40 -DIM_S=2"
-  "im2col_c6|im2col.tl|-D NB=2 -D H=9 -D W=7 -D C=6 -D S=2|im2col.cpp|-DIM_NB=2 -DIM_H=9 -DIM_W=7 -DIM_C=6 -DIM_S=2"
+  "im2col_c6|im2col.tl|-D NB=2 -D H=9 -D W=7 -D C=6 -D S=2|im2col.cpp|-DIM_NB=2 -DIM_H=9 -DIM_W=7 -DIM_C=6 -DIM_S=2 -DTLC_ALIGN_BYTES=4"
   "im2col_c3|im2col.tl|-D NB=2 -D H=10 -D W=10 -D C=3 -D P=2 -D D=3|im2col.cpp|-DIM_NB=2 -DIM_H=10 -DIM_W=10 -DIM_C=3 -DIM_P=2 -DIM_D=3 -DTLC_ALIGNED_ENTRY=\"unfold\""
   "c2d_im2col|c2d_im2col.tl||im2col.cpp|-DIM_NB=2 -DIM_H=30 -DIM_W=17 -DIM_C=24 -DIM_S=2 -DIM_D=2 -DIM_P=2"
   # TMA's im2col mode with ragged M (429 and 3*7*6 = 126 rows), two channel boxes per

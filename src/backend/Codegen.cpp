@@ -1152,7 +1152,13 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
   auto constant = [&](double c) { return llvm::ConstantFP::get(f32, c); };
   llvm::Value* r = nullptr;
   switch (builtin) {
-    case Builtin::Exp2: r = exp2(v); break;
+    case Builtin::Exp2: {
+      // Subnormal results computed 2^64 higher and scaled back (see Exp).
+      llvm::Value* tiny = builder_.CreateFCmpOLT(v, constant(-126.0));
+      llvm::Value* power = exp2(builder_.CreateSelect(tiny, builder_.CreateFAdd(v, constant(64.0)), v));
+      r = builder_.CreateSelect(tiny, builder_.CreateFMul(power, constant(0x1p-64)), power);
+      break;
+    }
     case Builtin::Exp: {
       // exp(x) = 2^(x*log2e), with x*log2e carried as hi + lo: rounding the product
       // alone costs up to |x*log2e| * 2^-24 of relative error (5e-6 near x = 88).
@@ -1163,13 +1169,18 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
       llvm::Value* productError = builder_.CreateIntrinsic(llvm::Intrinsic::fma, {f32},
                                                            {v, constant(log2eHigh), builder_.CreateFNeg(high)});
       llvm::Value* low = builder_.CreateIntrinsic(llvm::Intrinsic::fma, {f32}, {v, constant(log2eLow), productError});
-      llvm::Value* power = exp2(high);
+      // A subnormal 2^hi (hi < -126) is computed 2^64 higher and scaled back by one
+      // multiply: ex2.approx's subnormal results are short of its 2 ulp (the H200 gave
+      // exp(-89.1241) 8 subnormal ulp off). hi + 64 is exact there.
+      llvm::Value* tiny = builder_.CreateFCmpOLT(high, constant(-126.0));
+      llvm::Value* power = exp2(builder_.CreateSelect(tiny, builder_.CreateFAdd(high, constant(64.0)), high));
       llvm::Value* corrected = builder_.CreateIntrinsic(
           llvm::Intrinsic::fma, {f32}, {power, builder_.CreateFMul(low, constant(0.6931471805599453)), power});
       // Past the float range 2^hi is 0 or inf already, and `low` is inf or NaN there.
       llvm::Value* inRange =
           builder_.CreateFCmpOLT(builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, high), constant(128.0));
-      r = builder_.CreateSelect(inRange, corrected, power);
+      llvm::Value* scaled = builder_.CreateSelect(inRange, corrected, power);
+      r = builder_.CreateSelect(tiny, builder_.CreateFMul(scaled, constant(0x1p-64)), scaled);
       break;
     }
     case Builtin::Log2: r = emitLogFloat32(v, /*base2=*/true); break;

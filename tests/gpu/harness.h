@@ -262,6 +262,12 @@ inline int variantCount(VariantEntryFn entry) {
   return n;
 }
 
+// Whether `entry` (a <kernel>_variant_entry name) is the kernel's general variant: the
+// one without assumptions is named like the kernel itself, in every arch's list.
+inline bool isGeneralEntry(const char* entry, const char* kernel) {
+  return entry != nullptr && std::strcmp(entry, kernel) == 0;
+}
+
 // The comment line a test program starts with: "# <test> on <GPU> (2 variants: a b)".
 inline void printVariants(const char* test, VariantEntryFn entry) {
   std::printf("# %s on %s (%d variants:", test, gpu().name.c_str(), variantCount(entry));

@@ -47,7 +47,7 @@ void testShape(int M, int N, size_t offset, bool time = true, const char* wantEn
 
   const int variant = transpose2d_select_variant(as[0].ptr(), ats[0].ptr(), M, N);
   const char* entry = transpose2d_variant_entry(variant);
-  if (offset % 16 != 0 && variant != variantCount(transpose2d_variant_entry) - 1)
+  if (offset % 16 != 0 && !isGeneralEntry(entry, "transpose2d"))
     check.fail("a specialized variant was picked for a pointer off 16-byte alignment");
   if (wantEntry) expectVariant(entry, wantEntry, shape, check);
 
