@@ -24,17 +24,20 @@ std::unique_ptr<Module> Analyzer::runWithDefines(const ast::File& file) {
   collectGlobals(file);
   applyDefines();
   refold(file);
-  auto module = std::make_unique<Module>();
+  // Kernels past the budget are refused before any is analyzed: the work it bounds
+  // (the module, the cubin, the header) is the file's.
   int64_t kernels = 0;
   for (const auto& decl : file.decls) {
-    if (decl->kind != ast::DeclKind::Kernel) continue;
+    if (decl->kind != ast::DeclKind::Kernel || ++kernels <= limits::KernelsPerFile) continue;
     const auto& k = decl->as<ast::FunctionDecl>();
-    if (++kernels > limits::KernelsPerFile) {
-      diags_.error(k.nameRange, "kernel '" + k.name + "' is kernel number " + std::to_string(kernels) + " of this file; a file holds at most " +
-                                    std::to_string(limits::KernelsPerFile) + " kernels (the budget of kernels per file): split it");
-      break;
-    }
-    auto kernel = analyzeKernel(k);
+    diags_.error(k.nameRange, "kernel '" + k.name + "' is kernel number " + std::to_string(kernels) + " of this file; a file holds at most " +
+                                  std::to_string(limits::KernelsPerFile) + " kernels (the budget of kernels per file): split it");
+    return nullptr;
+  }
+  auto module = std::make_unique<Module>();
+  for (const auto& decl : file.decls) {
+    if (decl->kind != ast::DeclKind::Kernel) continue;
+    auto kernel = analyzeKernel(decl->as<ast::FunctionDecl>());
     if (kernel) module->kernels.push_back(std::move(*kernel));
     if (expandedInFile_ > limits::ExpandedStatementsPerFile) break;  // reported; the rest would only repeat it
   }
