@@ -41,6 +41,11 @@ configs=(
   "tile_copy_64x256|tile_copy.tl|-D BM=64 -D BN=256|tile_copy.cpp|"
   "tile_copy_256x128|tile_copy.tl|-D BM=256|tile_copy.cpp|"
   "axpy_fragment|axpy_fragment.tl||axpy_fragment.cpp|"
+  # Fragments past the unrolling budget (128 elements a thread, src/ir/Limits.def): the
+  # copies and the Parallel loop stay loops, the fragments live in local memory.
+  # 256 elements a thread, then 4096 (the per-thread cap).
+  "axpy_fragment_rolled|axpy_fragment.tl|-D BM=64 -D BN=1024|axpy_fragment.cpp|"
+  "axpy_fragment_cap|axpy_fragment.tl|-D BM=256 -D BN=4096|axpy_fragment.cpp|"
   "scale_ptr|scale_ptr.tl||scale_ptr.cpp|"
   "macro_scope|macro_scope.tl||macro_scope.cpp|"
   "batch_sum|batch_sum.tl||batch_sum.cpp|"

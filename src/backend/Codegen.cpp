@@ -762,7 +762,16 @@ void KernelEmitter::emitSerialFor(const ir::ForStmt& loop) {
   emitStmt(loop.body);
   llvm::Value* next = builder_.CreateAdd(counter, step, loop.var->name + ".next");
   counter->addIncoming(next, builder_.GetInsertBlock());
-  builder_.CreateBr(header);
+  llvm::BranchInst* backEdge = builder_.CreateBr(header);
+  // Lowering kept this loop rolled to bound the compile (limits::UnrolledElementsPerThread);
+  // LLVM's full unroll would undo that (a constant trip count over a local array
+  // looks profitable to it), so the loop says not to.
+  if (loop.keepRolled) {
+    llvm::Metadata* disable = llvm::MDNode::get(context_, {llvm::MDString::get(context_, "llvm.loop.unroll.disable")});
+    llvm::MDNode* id = llvm::MDNode::getDistinct(context_, {nullptr, disable});
+    id->replaceOperandWith(0, id);
+    backEdge->setMetadata(llvm::LLVMContext::MD_loop, id);
+  }
 
   builder_.SetInsertPoint(exit);
 }

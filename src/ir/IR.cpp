@@ -685,6 +685,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       printExpr(f.extent, os);
       if (f.step) { os << ", step "; printExpr(f.step, os); }
       if (f.kind == ForKind::Pipelined) os << ", stages=" << f.stages;
+      if (f.keepRolled) os << ", kept rolled";
       os << ") {" << loc(f.range) << "\n";
       printStmt(f.body, os, depth + 1);
       os << pad << "}\n";

@@ -367,6 +367,10 @@ struct ForStmt : StmtNode {
   ExprRef step;         // null = 1; a positive or negative Int32 otherwise
   ForKind kind;
   int stages = 0;       // Pipelined
+  // A Serial loop lowering kept rolled past limits::UnrolledElementsPerThread (a
+  // fragment indexed by its variable): the backend asks LLVM not to unroll it, which
+  // would cost the compile time that keeping it rolled saves.
+  bool keepRolled = false;
   StmtRef body;
 };
 struct IfStmt : StmtNode {

@@ -81,6 +81,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       auto out = std::make_shared<ForStmt>(f.range, f.var, ex(f.min), ex(f.extent), f.kind, rewriteStmt(f.body, vars, hooks));
       out->step = ex(f.step);
       out->stages = f.stages;
+      out->keepRolled = f.keepRolled;
       return out;
     }
     case StmtKind::If: {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "ir/Limits.h"
 #include "ir/Rewrite.h"
 #include "lower/copy/CopyLowering.h"
 #include "lower/copy/CopyStrategy.h"
@@ -423,6 +424,14 @@ class TileOpLowering {
     if (r.buffer->scope == MemScope::Fragment) {
       // Every register slot, padding included: cheap, and no guard needed.
       const auto& local = copies_.fragmentLocal.at(r.buffer.get());
+      int64_t slots = r.buffer->layout.localSize;
+      if (slots > limits::UnrolledElementsPerThread) {  // a loop, as the fragment's other loops are (partitionFor)
+        auto i = makeVar("i", DType::Int32);
+        auto loop = std::make_shared<ForStmt>(f.range, i, intImm(0), intImm(slots), ForKind::Serial,
+                                              std::make_shared<StoreStmt>(f.range, local, std::vector<ExprRef>{i}, f.value));
+        loop->keepRolled = true;
+        return loop;
+      }
       auto seq = std::make_shared<SeqStmt>(f.range);
       for (int64_t i = 0; i < r.buffer->layout.localSize; ++i)
         seq->stmts.push_back(std::make_shared<StoreStmt>(f.range, local, std::vector<ExprRef>{intImm(i)}, f.value));

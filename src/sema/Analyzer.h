@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ir/Limits.h"
 #include "ir/ThreadLayout.h"
 #include "sema/Regions.h"
 #include "sema/Sema.h"
@@ -115,6 +116,21 @@ class Analyzer {
   std::vector<Expansion> expansions_;  // the macro calls being expanded, outermost first
   bool inParallel_ = false;
   int threads_ = 0;
+  // The expansion budgets (ir/Limits.def): statements are counted as they are
+  // expanded, so a macro chain that would expand to millions stops at the statement
+  // that crosses the budget, before it is built.
+  int64_t expanded_ = 0;        // this kernel's statements so far
+  int64_t expandedInFile_ = 0;  // every kernel's
+  int64_t expansionWeight_ = 1;  // copies of the statement being analyzed lowering makes (a Parallel body: one per unrolled element)
+  bool overBudget_ = false;     // reported once; what follows stops quietly
+  // Counts `count` statements at `r` against the budgets: past one, an error there.
+  void chargeExpansion(SourceRange r, int64_t count);
+  // How many times lowering repeats the body of a tile operation over `numel`
+  // elements spread over `threads` threads, at most: once per element a thread
+  // handles where it unrolls the loop (a fragment's up to
+  // limits::UnrolledElementsPerThread, other tiles' up to 32 steps: partitionFor),
+  // every one under a loop_layout (never rolled).
+  static int64_t unrolledCopies(int64_t numel, int threads, bool followsLayout, bool touchesFragment);
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
   // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
   mutable std::set<BufferRef, ById> usedBuffers_;  // held: never ordered by a freed node

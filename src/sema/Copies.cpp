@@ -264,6 +264,14 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
                     r->buffer);
   }
   checkThreadCopy(s, d, options, c.range);
+  {
+    // Its loop over the elements (the statement itself was counted once).
+    int64_t numel = 1;
+    for (int64_t e : s.extents) numel *= e;
+    bool anyLocal = from == MemScope::Local || to == MemScope::Local;
+    chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
+                                                                  from == MemScope::Fragment || to == MemScope::Fragment) - 1));
+  }
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   return result;
@@ -453,6 +461,14 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   }
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
   checkThreadCopy(s, d, options, c.range);
+  {
+    // Its loop over the elements (the statement itself was counted once).
+    int64_t numel = 1;
+    for (int64_t e : s.extents) numel *= e;
+    bool anyLocal = from == MemScope::Local || to == MemScope::Local;
+    chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
+                                                                  from == MemScope::Fragment || to == MemScope::Fragment) - 1));
+  }
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   result->clusterMask = (int)maskValue;
@@ -547,6 +563,10 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
     for (size_t i = 0; i < r.extents.size(); ++i)
       if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
         failAbout(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'", r.buffer);
+  int64_t numel = 1;
+  for (const auto& e : r.extents) numel *= *e;
+  chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, r.buffer->scope == MemScope::Local ? 1 : threads_, false,
+                                                                 r.buffer->scope == MemScope::Fragment) - 1));
   return std::make_shared<FillOp>(c.range, toRegion(r), convert(r.buffer->dtype, v, c.range));
 }
 

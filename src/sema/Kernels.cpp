@@ -17,6 +17,9 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   usedBuffers_.clear();
   safeValueAt_.clear();  // keyed by this kernel's buffers, which die with it
   macroDepth_ = 0;
+  expanded_ = 0;
+  expansionWeight_ = 1;
+  overBudget_ = false;
   unsigned errorsBefore = diags_.errorCount();
 
   for (const auto& p : decl.params) {

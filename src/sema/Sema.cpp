@@ -24,14 +24,47 @@ std::unique_ptr<Module> Analyzer::runWithDefines(const ast::File& file) {
   collectGlobals(file);
   applyDefines();
   refold(file);
+  // Kernels past the budget are refused before any is analyzed: the work it bounds
+  // (the module, the cubin, the header) is the file's.
+  int64_t kernels = 0;
+  for (const auto& decl : file.decls) {
+    if (decl->kind != ast::DeclKind::Kernel || ++kernels <= limits::KernelsPerFile) continue;
+    const auto& k = decl->as<ast::FunctionDecl>();
+    diags_.error(k.nameRange, "kernel '" + k.name + "' is kernel number " + std::to_string(kernels) + " of this file; a file holds at most " +
+                                  std::to_string(limits::KernelsPerFile) + " kernels (the budget of kernels per file): split it");
+    return nullptr;
+  }
   auto module = std::make_unique<Module>();
   for (const auto& decl : file.decls) {
     if (decl->kind != ast::DeclKind::Kernel) continue;
     auto kernel = analyzeKernel(decl->as<ast::FunctionDecl>());
     if (kernel) module->kernels.push_back(std::move(*kernel));
+    if (expandedInFile_ > limits::ExpandedStatementsPerFile) break;  // reported; the rest would only repeat it
   }
   if (diags_.hasErrors()) return nullptr;
   return module;
+}
+
+void Analyzer::chargeExpansion(SourceRange r, int64_t count) {
+  if (overBudget_) throw Failed{};
+  expanded_ += count;
+  expandedInFile_ += count;
+  bool perKernel = expanded_ > limits::ExpandedStatementsPerKernel;
+  if (!perKernel && expandedInFile_ <= limits::ExpandedStatementsPerFile) return;
+  overBudget_ = true;
+  std::string who = perKernel ? "kernel '" + kernel_->name + "'" : std::string("the file");
+  int64_t total = perKernel ? expanded_ : expandedInFile_;
+  int64_t budget = perKernel ? limits::ExpandedStatementsPerKernel : limits::ExpandedStatementsPerFile;
+  fail(r, "this statement brings " + who + " to " + std::to_string(total) + " statements after expansion, past the budget of " +
+              std::to_string(budget) + " expanded statements " + (perKernel ? "per kernel" : "per file") +
+              " (each macro call expands its body; a copy, fill or Parallel loop counts once per element a thread "
+              "unrolls, up to " + std::to_string(limits::UnrolledElementsPerThread) + ")");
+}
+
+int64_t Analyzer::unrolledCopies(int64_t numel, int threads, bool followsLayout, bool touchesFragment) {
+  int64_t perThread = (numel + threads - 1) / std::max(threads, 1);
+  if (followsLayout) return perThread;
+  return std::min(perThread, touchesFragment ? limits::UnrolledElementsPerThread : int64_t{32});
 }
 
 void Analyzer::fail(SourceRange r, const std::string& msg) {

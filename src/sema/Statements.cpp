@@ -20,6 +20,7 @@ StmtRef Analyzer::block(const ast::Block& b, bool newScope) {
 }
 
 StmtRef Analyzer::stmt(const ast::Stmt& s) {
+  if (s.kind != ast::StmtKind::Block) chargeExpansion(s.range, expansionWeight_);
   switch (s.kind) {
     case ast::StmtKind::Block: return block(s.as<ast::Block>());
     case ast::StmtKind::Assign: return assign(s.as<ast::Assign>());
@@ -486,14 +487,19 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
     define(v.name, val, v.range);
   }
   inParallel_ = true;
+  // The body is lowered once per element a thread unrolls.
+  int64_t outerWeight = expansionWeight_;
+  expansionWeight_ = outerWeight * unrolledCopies(iterations, threads_, layout != nullptr, /*touchesFragment=*/true);
   StmtRef body;
   try {
     body = block(*f.body, false);
   } catch (Failed&) {
     inParallel_ = false;
+    expansionWeight_ = outerWeight;
     scopes_.pop_back();
     throw;
   }
+  expansionWeight_ = outerWeight;
   inParallel_ = false;
   scopes_.pop_back();
   auto loop = std::make_shared<ParallelOp>(f.range, vars, extents, body);

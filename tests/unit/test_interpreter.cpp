@@ -738,6 +738,57 @@ kernel swizzle_copy(A: Tensor((M, N), float16), B: Tensor((M, N), float16)) {
   CHECK(swizzledMap);
 }
 
+TEST_CASE("interpreter: fragment loops kept rolled past the unrolling budget (copy, fill, Parallel), ragged shapes") {
+  // 8 x 4096 float32 on 128 threads: 256 elements a thread, past
+  // limits::UnrolledElementsPerThread, so the copies, the fill and the Parallel loop
+  // stay loops indexed by their variable (the fragments live in local memory).
+  const std::string source = R"(
+kernel rolled(A: Tensor((M, N), float32), B: Tensor((M, N), float32), alpha: float32) {
+  with Kernel(ceildiv(N, 4096), ceildiv(M, 8), threads=128) as (bx, by) {
+    f = alloc_fragment((8, 4096), float32);
+    g = alloc_fragment((8, 4096), float32);
+    fill(g, 1.5);
+    copy(A[by * 8, bx * 4096], f);
+    for i, j in Parallel(8, 4096) {
+      f[i, j] = f[i, j] * alpha + g[i, j] + cast(j % 5, float32);
+    }
+    copy(f, B[by * 8, bx * 4096]);
+  }
+}
+)";
+  for (const Target& target : targets()) {
+    auto module = compile(source, target);
+    for (ir::Kernel& kernel : module->kernels) {
+      int rolled = 0, unrolled = 0;
+      forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+        if (s->kind != ir::StmtKind::For) return;
+        rolled += s->as<ir::ForStmt>().keepRolled;
+        unrolled += s->as<ir::ForStmt>().kind == ir::ForKind::Unrolled;
+      });
+      INFO(target.arch() << " " << kernel.name);
+      CHECK(rolled == 4);  // the fill, both copies, the Parallel loop
+      CHECK(unrolled == 0);
+    }
+  }
+  checkAllVariants(source, {{9, 4100}, {8, 4096}, {3, 77}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 17);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.scalar("alpha", 0.5);
+    c.output = &B;
+    c.tolerance = 1e-6;  // the GPU may fuse the multiply-add
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j)
+        c.expected.push_back(float(A.get(i * N + j)) * 0.5f + 1.5f + float((j % 4096) % 5));
+  });
+}
+
 TEST_CASE("interpreter: a Parallel loop with integer, float and select arithmetic") {
   const std::string source = R"(
 kernel mix(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {

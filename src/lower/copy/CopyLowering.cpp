@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "ir/Limits.h"
 #include "ir/Rewrite.h"
 #include "lower/LayoutFragments.h"
 
@@ -134,8 +135,10 @@ StmtRef CopyLowering::partitionLoop(const Partition& p, SourceRange range, int64
   StmtRef inner = body(it, group);
   if (p.guard) inner = std::make_shared<IfStmt>(range, lt(group, intImm(groups)), inner, nullptr);
   if (p.iterations == 1) return substitute(inner, VarMap{{it.get(), intImm(0)}});
-  return std::make_shared<ForStmt>(range, it, intImm(0), intImm(p.iterations),
-                                   p.unrolled ? ForKind::Unrolled : ForKind::Serial, inner);
+  auto loop = std::make_shared<ForStmt>(range, it, intImm(0), intImm(p.iterations),
+                                        p.unrolled ? ForKind::Unrolled : ForKind::Serial, inner);
+  loop->keepRolled = p.keepRolled;
+  return loop;
 }
 
 Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool isFragment) const {
@@ -145,7 +148,11 @@ Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool i
   int64_t groups = numel / vec;
   p.iterations = (groups + threads - 1) / threads;
   p.guard = groups % threads != 0;
-  p.unrolled = isFragment || p.iterations <= 32;
+  // A fragment's loops are unrolled so that its elements have constant indices and
+  // stay in registers, up to the budget: past it, unrolling costs minutes of LLVM
+  // and ptxas for a fragment that spills to local memory anyway.
+  p.unrolled = isFragment ? p.iterations * vec <= ir::limits::UnrolledElementsPerThread : p.iterations <= 32;
+  p.keepRolled = !p.unrolled && isFragment;
   return p;
 }
 // The tensor-map parameter for (tensor, box), created on first use.

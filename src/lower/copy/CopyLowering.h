@@ -49,6 +49,9 @@ struct Partition {
   int64_t iterations = 0;  // groups per thread (rounded up)
   bool guard = false;      // some (iteration, thread) pairs fall past the tile
   bool unrolled = true;
+  // A fragment's loop not unrolled (past limits::UnrolledElementsPerThread): the
+  // backend must not unroll it either (ForStmt::keepRolled).
+  bool keepRolled = false;
 };
 
 class CopyLowering {
