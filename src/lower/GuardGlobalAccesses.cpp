@@ -473,6 +473,12 @@ class Guarder {
         auto d = constantDifference(goal, sub(f.a, f.b));
         if (d && *d <= 0) return true;
       }
+      // The same with ranges: (a - b) - (x - y) <= 0 for every value of what is
+      // left (`min(i + 1, n - 1) >= 0` from i < n and i >= 0).
+      for (const Fact& f : facts) {
+        auto u = numericUpperBound(bounds(sub(goal, sub(f.a, f.b))).hi);
+        if (u && *u <= 0) return true;
+      }
     }
     // Ranges: max(a) - min(b) < 0.
     auto u = numericUpperBound(combine(bounds(a).hi, bounds(b).lo, -1));
