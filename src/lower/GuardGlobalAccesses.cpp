@@ -207,6 +207,9 @@ class Guarder {
           case BinOp::FloorDiv:
             if (auto k = asConstInt(b.b); k && *k > 0 && (*k & (*k - 1)) == 0) return std::max<int64_t>(1, pow2Multiple(b.a) / *k);
             return 1;
+          case BinOp::FloorMod:  // x - q * k: what divides both divides it
+            if (auto k = asConstInt(b.b); k && *k > 0) return std::min(pow2Multiple(b.a), pow2Multiple(b.b));
+            return 1;
           // x & y keeps only bits both have: low zero bits of either stay zero.
           case BinOp::BitAnd: return std::max(pow2Multiple(b.a), pow2Multiple(b.b));
           default: return 1;
@@ -274,7 +277,44 @@ class Guarder {
     return std::nullopt;
   }
 
+  // The facts of the proof under way: they narrow the range of a variable or a
+  // thread index they compare with a bound (`threadIdx.x < 32` in a partition).
+  mutable const std::vector<Fact>* narrowing_ = nullptr;
+
   Range bounds(const ExprRef& e) const {
+    Range r = leafBounds(e);
+    if (!narrowing_ || (e->kind != ExprKind::Var && e->kind != ExprKind::Call)) return r;
+    for (const Fact& f : *narrowing_) {
+      // e < y: e <= max(y) - 1; x < e: e >= min(x) + 1.
+      if (auto d = constantDifference(e, f.a); d && *d == 0) {
+        auto y = narrowed(f.b).hi;
+        if (y && y->numeric()) {
+          OptSym hi = number(y->constant - 1);
+          if (!r.hi) r.hi = hi;
+          else if (auto t = lesser(r.hi, hi)) r.hi = t;  // a symbolic bound stays
+        }
+      }
+      if (auto d = constantDifference(e, f.b); d && *d == 0) {
+        auto x = narrowed(f.a).lo;
+        if (x && x->numeric()) {
+          OptSym lo = number(x->constant + 1);
+          if (!r.lo) r.lo = lo;
+          else if (auto t = greater(r.lo, lo)) r.lo = t;
+        }
+      }
+    }
+    return r;
+  }
+  // The other side of a narrowing fact, without the facts (no loops through them).
+  Range narrowed(const ExprRef& e) const {
+    const std::vector<Fact>* saved = narrowing_;
+    narrowing_ = nullptr;
+    Range r = bounds(e);
+    narrowing_ = saved;
+    return r;
+  }
+
+  Range leafBounds(const ExprRef& e) const {
     if (auto c = asConstInt(e)) return exact(number(*c));
     if (e->lanes != 1) return {};
     if (e->dtype == DType::Bool) return {number(0), number(1)};
@@ -480,8 +520,11 @@ class Guarder {
         if (u && *u <= 0) return true;
       }
     }
-    // Ranges: max(a) - min(b) < 0.
+    // Ranges: max(a) - min(b) < 0, with the facts narrowing the variables.
+    const std::vector<Fact>* saved = narrowing_;
+    narrowing_ = &facts;
     auto u = numericUpperBound(combine(bounds(a).hi, bounds(b).lo, -1));
+    narrowing_ = saved;
     return u && *u < 0;
   }
 
@@ -515,15 +558,24 @@ class Guarder {
 
   // Shared and local buffers: a constant index outside a constant shape is a
   // lowering bug (sema refuses the ones a user writes).
-  void checkTile(const Buffer& b, const std::vector<ExprRef>& indices, int lanes) const {
+  void checkTile(const Buffer& b, const std::vector<ExprRef>& indices, int lanes, const std::vector<Fact>& facts) const {
     if (b.scope == MemScope::Global || b.isBarrier || indices.size() != b.shape.size()) return;
     for (size_t a = 0; a < indices.size(); ++a) {
-      auto i = asConstInt(indices[a]);
       auto n = asConstInt(b.shape[a]);
+      if (!n) continue;
       int width = a + 1 == indices.size() ? lanes : 1;
-      if (i && n && (*i < 0 || *i + width > *n))
+      // Outside for every value the index can take (a constant among them): a bug
+      // of the lowering, as sema refuses the ones a user writes. An index that may
+      // only partly leave the tile is not reported (the proof may be too weak).
+      const std::vector<Fact>* saved = narrowing_;
+      narrowing_ = &facts;
+      Range r = bounds(expand(indices[a]));
+      narrowing_ = saved;
+      if (!r.lo || !r.hi || !r.lo->numeric() || !r.hi->numeric()) continue;
+      if (r.hi->constant < 0 || r.lo->constant + width > *n)
         diags_.internalError(at_, "loop IR: " + std::string(name(b.scope)) + " '" + b.name + "' indexed at " +
-                                      std::to_string(*i) + " on an axis of extent " + std::to_string(*n));
+                                      toString(indices[a]) + " (" + std::to_string(r.lo->constant) + ".." +
+                                      std::to_string(r.hi->constant) + ") on an axis of extent " + std::to_string(*n));
     }
   }
 
@@ -531,7 +583,7 @@ class Guarder {
     ExprRef pred = rewriteExpr(l.predicate, {}, hooks_);
     ExprRef other = rewriteExpr(l.otherwise, {}, hooks_);
     if (l.buffer->scope != MemScope::Global) {
-      checkTile(*l.buffer, idx, l.lanes);
+      checkTile(*l.buffer, idx, l.lanes, factsWith(pred));
       return nullptr;  // rewriteExpr rebuilds it if its operands changed
     }
     auto n = std::make_shared<LoadNode>(l.buffer, idx, l.dtype, l.lanes);
@@ -610,7 +662,7 @@ class Guarder {
             out->predicate = logicalAnd(out->predicate, guard);
           out->boundsChecked = true;
         } else {
-          checkTile(*st.buffer, idx, st.value->lanes);
+          checkTile(*st.buffer, idx, st.value->lanes, factsWith(out->predicate));
         }
         return out;
       }

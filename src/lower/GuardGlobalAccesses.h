@@ -26,8 +26,9 @@
 // bounds; it only replaces reads (and skips writes) that would fall outside.
 //
 // Shared and local buffers are not guarded (their accesses come from the tile
-// lowering or from indices sema checked); a constant index outside a constant
-// shape there is an internal error.
+// lowering or from indices sema checked); an index that lies wholly outside a
+// constant extent there (a constant one, or one whose every value does) is an
+// internal error.
 #pragma once
 
 #include "ir/IR.h"
