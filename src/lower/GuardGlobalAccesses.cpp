@@ -1,6 +1,8 @@
 // GuardGlobalAccesses: see the header.
 #include "lower/GuardGlobalAccesses.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <vector>
@@ -181,8 +183,8 @@ class Guarder {
     constexpr int64_t kCap = int64_t(1) << 30;
     if (auto c = asConstInt(e)) {
       if (*c == 0) return kCap;
-      int64_t v = *c < 0 ? -*c : *c;
-      return std::min<int64_t>(v & -v, kCap);
+      uint64_t v = uint64_t(*c);
+      return std::min<int64_t>(int64_t(std::min<uint64_t>(v & (~v + 1), uint64_t(kCap))), kCap);  // lowest set bit
     }
     switch (e->kind) {
       case ExprKind::Var: {
@@ -288,7 +290,7 @@ class Guarder {
       // e < y: e <= max(y) - 1; x < e: e >= min(x) + 1.
       if (auto d = constantDifference(e, f.a); d && *d == 0) {
         auto y = narrowed(f.b).hi;
-        if (y && y->numeric()) {
+        if (y && y->numeric() && y->constant > INT64_MIN) {
           OptSym hi = number(y->constant - 1);
           if (!r.hi) r.hi = hi;
           else if (auto t = lesser(r.hi, hi)) r.hi = t;  // a symbolic bound stays
@@ -296,7 +298,7 @@ class Guarder {
       }
       if (auto d = constantDifference(e, f.b); d && *d == 0) {
         auto x = narrowed(f.a).lo;
-        if (x && x->numeric()) {
+        if (x && x->numeric() && x->constant < INT64_MAX) {
           OptSym lo = number(x->constant + 1);
           if (!r.lo) r.lo = lo;
           else if (auto t = greater(r.lo, lo)) r.lo = t;
@@ -502,7 +504,7 @@ class Guarder {
     if (auto k = divisor(b)) {
       auto c = asConstInt(a);
       int64_t low;
-      if (c && !__builtin_mul_overflow(*c + 1, *k, &low) &&
+      if (c && *c < INT64_MAX && !__builtin_mul_overflow(*c + 1, *k, &low) && low > INT64_MIN &&
           proveLess(intImm(low - 1, b->dtype), b->as<BinaryNode>().a, facts, depth + 1))
         return true;
     }
@@ -572,7 +574,7 @@ class Guarder {
       Range r = bounds(expand(indices[a]));
       narrowing_ = saved;
       if (!r.lo || !r.hi || !r.lo->numeric() || !r.hi->numeric()) continue;
-      if (r.hi->constant < 0 || r.lo->constant + width > *n)
+      if (r.hi->constant < 0 || r.lo->constant > *n - width)
         diags_.internalError(at_, "loop IR: " + std::string(name(b.scope)) + " '" + b.name + "' indexed at " +
                                       toString(indices[a]) + " (" + std::to_string(r.lo->constant) + ".." +
                                       std::to_string(r.hi->constant) + ") on an axis of extent " + std::to_string(*n));

@@ -430,7 +430,8 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   {
     auto lo = asConstInt(mn), count = asConstInt(ext);
     auto by = step ? asConstInt(step) : std::optional<int64_t>(1);
-    if (lo && count && by && *by > 0 && *count > 0 && *count < (int64_t(1) << 31))
+    constexpr int64_t kSmall = int64_t(1) << 31;
+    if (lo && count && by && *by > 0 && *count > 0 && *count < kSmall && *lo > -kSmall && *lo < kSmall)
       loopRanges_[var] = {*lo, *lo + (*count - 1) / *by * *by};
   }
   auto body = block(*f.body, false);
@@ -739,8 +740,11 @@ void Analyzer::failAbout(SourceRange r, const std::string& msg, const BufferRef&
 // The values `e` takes over the loop variables' ranges, when it reads nothing else.
 std::optional<std::pair<int64_t, int64_t>> Analyzer::indexRange(const ExprRef& e) const {
   using Span = std::pair<int64_t, int64_t>;
-  if (auto c = asConstInt(e)) return Span{*c, *c};
   constexpr int64_t kLimit = int64_t(1) << 40;  // far from overflow, far past any tile
+  if (auto c = asConstInt(e)) {
+    if (*c < -kLimit || *c > kLimit) return std::nullopt;
+    return Span{*c, *c};
+  }
   auto fits = [&](int64_t lo, int64_t hi) -> std::optional<Span> {
     if (lo < -kLimit || hi > kLimit) return std::nullopt;
     return Span{lo, hi};

@@ -10,11 +10,13 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "frontend/Parser.h"
 #include "ir/Rewrite.h"
 #include "ir/Target.h"
+#include "lower/GuardGlobalAccesses.h"
 #include "lower/Lower.h"
 #include "sema/Sema.h"
 
@@ -79,6 +81,32 @@ bool guarded(const std::string& line) { return line.find("] if (") != std::strin
 
 }  // namespace
 
+// Runs `body` in a forked child whose internal errors go to a file; returns what it
+// wrote and whether it died of a signal (internalError aborts).
+static std::pair<std::string, bool> inChild(const std::function<void(DiagnosticEngine&)>& body) {
+  char path[] = "/tmp/tlc_guard_child_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  std::fflush(nullptr);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::signal(SIGABRT, SIG_DFL);  // not doctest's handler: the child only aborts
+    std::ofstream out(path);
+    DiagnosticEngine diags(out);
+    body(diags);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::remove(path);
+  return {text.str(), WIFSIGNALED(status)};
+}
+
 TEST_CASE("guards: what the prover proves") {
   // The enclosing if (i < n), blockIdx and threadIdx non-negative.
   CHECK_FALSE(guarded(readOf("i")));
@@ -128,11 +156,42 @@ TEST_CASE("guards: a grid of ceildiv(E, T) proves blockIdx * T + [0, T) < E only
 }
 
 TEST_CASE("guards: every global access of the loop IR is marked, and the verifier accepts it") {
-  auto m = lowered(oneRead("i + 1"));
-  std::ostringstream sink;
-  DiagnosticEngine diags(sink);
-  for (const Kernel& k : m->kernels) verifyLoopIR(k, diags);
-  CHECK(sink.str().empty());
+  // A gather: the guard of A[A[i]] reads A[i] itself, which is flattened like any load.
+  for (const char* index : {"i + 1", "cast(A[i], int32)"}) {
+    CAPTURE(index);
+    auto m = lowered(oneRead(index));
+    std::ostringstream sink;
+    DiagnosticEngine diags(sink);
+    for (const Kernel& k : m->kernels) verifyLoopIR(k, diags);
+    CHECK(sink.str().empty());
+  }
+}
+
+TEST_CASE("guards: a tile index wholly outside its extent at lowering is an internal error") {
+  // Loop IR (before flattening) a lowering bug could make: a local of 4 elements
+  // written at 4 + (threadIdx.x & 3), every value past its end.
+  Kernel k;
+  k.name = k.sourceName = "bad";
+  k.threads = 128;
+  for (auto& g : k.grid) g = intImm(1);
+  auto local = std::make_shared<Buffer>();
+  local->name = "r";
+  local->dtype = DType::Float32;
+  local->scope = MemScope::Local;
+  local->shape = {intImm(4)};
+  local->strides = {intImm(1)};
+  k.allocations = {local};
+  ExprRef index = add(intImm(4), binary(BinOp::BitAnd, call(Builtin::ThreadIdx, {}, DType::Int32), intImm(3)));
+  k.body = std::make_shared<StoreStmt>(SourceRange{}, local, std::vector<ExprRef>{index}, floatImm(1.0));
+  auto [text, died] = inChild([&](DiagnosticEngine& diags) { guardGlobalAccesses(k, diags); });
+  CHECK(died);
+  CHECK(text.find("internal compiler error: loop IR: local 'r' indexed at (4 + (threadIdx.x & 3)) (4..7) on an axis of extent 4") !=
+        std::string::npos);
+  // In bounds: nothing reported.
+  k.body = std::make_shared<StoreStmt>(SourceRange{}, local, std::vector<ExprRef>{sub(index, intImm(4))}, floatImm(1.0));
+  auto [quiet, quietDied] = inChild([&](DiagnosticEngine& diags) { guardGlobalAccesses(k, diags); });
+  CHECK_FALSE(quietDied);
+  CHECK(quiet.empty());
 }
 
 TEST_CASE("guards: verifyLoopIR refuses a global load that is neither proven nor guarded (an internal error)") {
@@ -150,27 +209,8 @@ TEST_CASE("guards: verifyLoopIR refuses a global load that is neither proven nor
   };
   k.body = rewriteStmt(k.body, {}, hooks);
   REQUIRE(unmarked == 1);
-  char path[] = "/tmp/tlc_guard_verifier_XXXXXX";
-  int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  close(fd);
-  std::fflush(nullptr);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    std::signal(SIGABRT, SIG_DFL);  // not doctest's handler: the child only aborts
-    std::ofstream out(path);
-    DiagnosticEngine diags(out);
-    verifyLoopIR(k, diags);
-    _exit(0);  // not reached: the verifier aborts
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::remove(path);
-  CHECK(WIFSIGNALED(status));
-  CHECK(text.str().find("internal compiler error: loop IR: load from global 'A' is neither proven in bounds nor guarded") !=
+  auto [text, died] = inChild([&](DiagnosticEngine& diags) { verifyLoopIR(k, diags); });
+  CHECK(died);
+  CHECK(text.find("internal compiler error: loop IR: load from global 'A' is neither proven in bounds nor guarded") !=
         std::string::npos);
 }
