@@ -122,6 +122,9 @@ configs=(
   "fp8_casts|fp8_casts.tl||fp8_casts.cpp|"
   # Scalar casts between the numeric dtypes and float32 math, against tests/casts_math_reference.h.
   "casts_math|casts_math.tl||casts_math.cpp|"
+  # Row-broadcast reads on ragged shapes (S per row, a bias and a scale per column):
+  # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
+  "row_scale|row_broadcast.tl||row_scale.cpp|"
 )
 
 # im2col configurations and whether their fast variant must use TMA's im2col mode

@@ -921,8 +921,12 @@ class LoopIRVerifier : public StmtVisitor {
         if (l.indices.size() != 1) diags.internalError(r, "loop IR: load from '" + l.buffer->name + "' is not flat");
         if (l.buffer->scope == MemScope::Fragment)
           diags.internalError(r, "loop IR: fragment '" + l.buffer->name + "' was not lowered");
+        if (l.buffer->scope == MemScope::Global && !l.boundsChecked)
+          diags.internalError(r, "loop IR: load from global '" + l.buffer->name +
+                                     "' is neither proven in bounds nor guarded (GuardGlobalAccesses never saw it)");
         expr(l.indices[0], r);
         if (l.predicate) expr(l.predicate, r);
+        if (l.otherwise) expr(l.otherwise, r);
         break;
       }
       default: break;
@@ -948,8 +952,12 @@ class LoopIRVerifier : public StmtVisitor {
     if (st.indices.size() != 1) diags.internalError(st.range, "loop IR: store to '" + st.buffer->name + "' is not flat");
     if (st.buffer->scope == MemScope::Fragment)
       diags.internalError(st.range, "loop IR: fragment '" + st.buffer->name + "' was not lowered");
+    if (st.buffer->scope == MemScope::Global && !st.boundsChecked)
+      diags.internalError(st.range, "loop IR: store to global '" + st.buffer->name +
+                                        "' is neither proven in bounds nor guarded (GuardGlobalAccesses never saw it)");
     expr(st.indices[0], st.range);
     expr(st.value, st.range);
+    if (st.predicate) expr(st.predicate, st.range);
     if (st.bitMask) {
       if (st.value->lanes != 1 || st.bitMask->lanes != 1)
         diags.internalError(st.range, "loop IR: an atomic store of bits to '" + st.buffer->name + "' is not scalar");

@@ -214,6 +214,10 @@ struct LoadNode : ExprNode {
   ExprRef predicate;  // Bool scalar or null
   ExprRef otherwise;  // scalar of the buffer's dtype or null (= 0)
   int alignBytes = 0; // known alignment of the first element's address (0 = element size)
+  // Global buffers, loop IR: GuardGlobalAccesses proved every index in bounds or put
+  // the unproven bounds into `predicate`. verifyLoopIR refuses a global load without
+  // it (one made after that pass, or one it never saw: a forgotten guard).
+  bool boundsChecked = false;
 };
 
 // --------------------------------------------------------------- layouts
@@ -404,6 +408,7 @@ struct StoreStmt : StmtNode {
   ExprRef value;
   ExprRef predicate;   // Bool scalar or null
   int alignBytes = 0;  // known alignment of the first element's address (0 = element size)
+  bool boundsChecked = false;  // as LoadNode::boundsChecked (a store is skipped when out of bounds)
   // Null for a plain store. Otherwise other threads may write the element's other
   // bits at the same time (a float4_e2m1fn nibble stored under a condition that may
   // hold for one element of a byte and not the other): the store is an atomic

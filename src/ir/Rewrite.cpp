@@ -60,6 +60,7 @@ ExprRef rewriteExpr(const ExprRef& e, const VarMap& vars, const RewriteHooks& ho
       n->predicate = pred;
       n->otherwise = other;
       n->alignBytes = l.alignBytes;
+      n->boundsChecked = l.boundsChecked;
       return n;
     }
   }

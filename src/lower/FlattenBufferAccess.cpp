@@ -18,15 +18,21 @@ static ExprRef flatOffset(const Buffer& b, const std::vector<ExprRef>& indices) 
 
 void flattenBufferAccess(Kernel& kernel) {
   RewriteHooks hooks;
-  hooks.load = [](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+  // A predicate may read buffers too (a guard on a gathered index, `idx[i] < N`):
+  // those loads are flattened like every other.
+  hooks.load = [&hooks](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
     auto n = std::make_shared<LoadNode>(l.buffer, std::vector<ExprRef>{flatOffset(*l.buffer, idx)}, l.dtype, l.lanes);
-    n->predicate = l.predicate ? rewriteExpr(l.predicate, {}, {}) : nullptr;
+    n->predicate = l.predicate ? rewriteExpr(l.predicate, {}, hooks) : nullptr;
     n->otherwise = l.otherwise;
     n->alignBytes = l.alignBytes;
+    n->boundsChecked = l.boundsChecked;
     return n;
   };
-  hooks.store = [](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
-    return moveStore(st, st.buffer, {flatOffset(*st.buffer, idx)}, value);
+  hooks.store = [&hooks](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
+    auto out = moveStore(st, st.buffer, {flatOffset(*st.buffer, idx)}, value);
+    out->predicate = rewriteExpr(st.predicate, {}, hooks);
+    out->bitMask = rewriteExpr(st.bitMask, {}, hooks);
+    return out;
   };
   kernel.body = rewriteStmt(kernel.body, {}, hooks);
 }

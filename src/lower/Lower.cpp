@@ -13,8 +13,9 @@
 //   4. PlanSharedMemory     byte offsets of every shared allocation; the target's limit
 //   5. InsertBarriers       block barriers and async-proxy fences for shared memory
 //   6. LowerTileOps         copies (by their strategies) / Parallel / fill -> loops
+//      GuardGlobalAccesses  every global access proven in bounds or predicated
 //   7. FlattenBufferAccess  multi-dimensional indices -> element offsets
-//   8. verifyLoopIR         the loop-IR invariants hold
+//   8. verifyLoopIR         the loop-IR invariants hold (no global access unchecked)
 #include "lower/Lower.h"
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "lower/AllocateCopyBarriers.h"
 #include "lower/ChooseCopyPaths.h"
 #include "lower/FlattenBufferAccess.h"
+#include "lower/GuardGlobalAccesses.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
 #include "lower/LayoutSharedTiles.h"
@@ -131,6 +133,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   options.target = target;
   options.allowAssumptions = allowAssumptions;
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
+  guardGlobalAccesses(k, diags);
   flattenBufferAccess(k);
   verifyLoopIR(k, diags);
   return k;

@@ -115,6 +115,13 @@ class Analyzer {
   };
   std::vector<Expansion> expansions_;  // the macro calls being expanded, outermost first
   bool inParallel_ = false;
+  // The values each loop variable takes, for loops with constant bounds (Parallel,
+  // serial, range) entered since the innermost enclosing `if` (a condition may
+  // narrow them, so an `if` starts afresh): an index into a tile whose values over
+  // these ranges leave the tile's constant shape is an error (checkIndexRange).
+  std::map<VarRef, std::pair<int64_t, int64_t>, ById> loopRanges_;  // held: never ordered by a freed node
+  std::optional<std::pair<int64_t, int64_t>> indexRange(const ExprRef& e) const;
+  void checkIndexRange(const ExprRef& index, size_t axis, const BufferRef& buf, SourceRange r);
   int threads_ = 0;
   // The expansion budgets (ir/Limits.def): statements are counted as they are
   // expanded, so a macro chain that would expand to millions stops at the statement

@@ -16,6 +16,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   localNames_.clear();
   usedBuffers_.clear();
   safeValueAt_.clear();  // keyed by this kernel's buffers, which die with it
+  loopRanges_.clear();
   macroDepth_ = 0;
   expanded_ = 0;
   expansionWeight_ = 1;

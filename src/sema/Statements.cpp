@@ -29,8 +29,11 @@ StmtRef Analyzer::stmt(const ast::Stmt& s) {
     case ast::StmtKind::If: {
       const auto& i = s.as<ast::If>();
       ExprRef c = condition(*i.cond);
+      auto ranges = std::move(loopRanges_);  // the condition may narrow them
+      loopRanges_.clear();
       auto t = block(*i.thenBody);
       StmtRef e = i.elseBody ? block(*i.elseBody) : nullptr;
+      loopRanges_ = std::move(ranges);
       return std::make_shared<IfStmt>(s.range, c, t, e);
     }
     case ast::StmtKind::With: fail(s.range, "'with' is only allowed once, at the top of a kernel");
@@ -425,7 +428,15 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   v.kind = Value::Scalar;
   v.expr = var;
   define(f.vars[0].name, v, f.vars[0].range);
+  {
+    auto lo = asConstInt(mn), count = asConstInt(ext);
+    auto by = step ? asConstInt(step) : std::optional<int64_t>(1);
+    constexpr int64_t kSmall = int64_t(1) << 31;
+    if (lo && count && by && *by > 0 && *count > 0 && *count < kSmall && *lo > -kSmall && *lo < kSmall)
+      loopRanges_[var] = {*lo, *lo + (*count - 1) / *by * *by};
+  }
   auto body = block(*f.body, false);
+  loopRanges_.erase(var);
   scopes_.pop_back();
   auto loop = std::make_shared<ForStmt>(f.range, var, mn, ext, kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial, body);
   loop->step = step;
@@ -481,6 +492,7 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   for (const auto& v : f.vars) {
     auto var = makeVar(uniqueName(v.name), DType::Int32);
     vars.push_back(var);
+    loopRanges_[var] = {0, extents[vars.size() - 1] - 1};
     Value val;
     val.kind = Value::Scalar;
     val.expr = var;
@@ -501,6 +513,7 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   }
   expansionWeight_ = outerWeight;
   inParallel_ = false;
+  for (const auto& v : vars) loopRanges_.erase(v);
   scopes_.pop_back();
   auto loop = std::make_shared<ParallelOp>(f.range, vars, extents, body);
   loop->layout = layout;
@@ -709,6 +722,7 @@ std::vector<ExprRef> Analyzer::elementIndices(const ast::Index& ix, const Buffer
     ExprRef e = scalarExpr(*item.value);
     if (!isInt(e->dtype)) fail(item.range, std::string("an index must be an integer, not ") + name(e->dtype));
     if (auto k = asConstInt(e)) checkElementInside(*k, i, buf, item.range);
+    else checkIndexRange(e, i, buf, item.range);
     out.push_back(cast(DType::Int32, e));
   }
   return out;
@@ -727,6 +741,83 @@ void Analyzer::failAbout(SourceRange r, const std::string& msg, const BufferRef&
   error(r, msg);
   noteDecl(buf->name, buf->declRange);
   throw Failed{};
+}
+
+// The values `e` takes over the loop variables' ranges, when it reads nothing else.
+std::optional<std::pair<int64_t, int64_t>> Analyzer::indexRange(const ExprRef& e) const {
+  using Span = std::pair<int64_t, int64_t>;
+  constexpr int64_t kLimit = int64_t(1) << 40;  // far from overflow, far past any tile
+  if (auto c = asConstInt(e)) {
+    if (*c < -kLimit || *c > kLimit) return std::nullopt;
+    return Span{*c, *c};
+  }
+  auto fits = [&](int64_t lo, int64_t hi) -> std::optional<Span> {
+    if (lo < -kLimit || hi > kLimit) return std::nullopt;
+    return Span{lo, hi};
+  };
+  switch (e->kind) {
+    case ExprKind::Var: {
+      auto it = loopRanges_.find(std::static_pointer_cast<const VarNode>(e));
+      if (it == loopRanges_.end()) return std::nullopt;
+      return it->second;
+    }
+    case ExprKind::Cast:
+      if (isInt(e->dtype) && isInt(e->as<CastNode>().a->dtype) && bits(e->dtype) >= bits(e->as<CastNode>().a->dtype))
+        return indexRange(e->as<CastNode>().a);
+      return std::nullopt;
+    case ExprKind::Unary:
+      if (e->as<UnaryNode>().op == UnOp::Neg)
+        if (auto r = indexRange(e->as<UnaryNode>().a)) return Span{-r->second, -r->first};
+      return std::nullopt;
+    case ExprKind::Binary: {
+      const auto& b = e->as<BinaryNode>();
+      auto x = indexRange(b.a);
+      auto k = asConstInt(b.b);
+      if (!x) return std::nullopt;
+      switch (b.op) {
+        case BinOp::Add:
+        case BinOp::Sub: {
+          auto y = indexRange(b.b);
+          if (!y) return std::nullopt;
+          return b.op == BinOp::Add ? fits(x->first + y->first, x->second + y->second)
+                                    : fits(x->first - y->second, x->second - y->first);
+        }
+        case BinOp::Mul: {
+          int64_t lo, hi;
+          if (!k || __builtin_mul_overflow(x->first, *k, &lo) || __builtin_mul_overflow(x->second, *k, &hi))
+            return std::nullopt;
+          return *k >= 0 ? fits(lo, hi) : fits(hi, lo);
+        }
+        case BinOp::FloorDiv:
+        case BinOp::Shr: {
+          if (!k || *k <= 0 || (b.op == BinOp::Shr && *k > 40)) return std::nullopt;
+          int64_t d = b.op == BinOp::Shr ? int64_t(1) << *k : *k;
+          auto fdiv = [d](int64_t v) { return v / d - (v % d != 0 && v < 0); };
+          return Span{fdiv(x->first), fdiv(x->second)};
+        }
+        case BinOp::FloorMod:
+          if (!k || *k <= 0) return std::nullopt;
+          if (x->first >= 0 && x->second < *k) return x;
+          return Span{0, *k - 1};
+        default: return std::nullopt;
+      }
+    }
+    default: return std::nullopt;
+  }
+}
+
+// An index into a tile (shared, fragment, local) of a constant extent, over loop
+// variables of constant bounds: all its values must lie in the tile (`s[i + 20]` in
+// a Parallel(16) loop over a 32-row tile reads rows 32..35 past it).
+void Analyzer::checkIndexRange(const ExprRef& index, size_t axis, const BufferRef& buf, SourceRange r) {
+  if (buf->scope == MemScope::Global || loopRanges_.empty()) return;
+  auto dim = asConstInt(buf->shape[axis]);
+  auto span = indexRange(index);
+  if (!dim || !span || (span->first >= 0 && span->second < *dim)) return;
+  failAbout(r, "index " + toString(index) + " takes the values " + std::to_string(span->first) + " to " +
+                   std::to_string(span->second) + " in its loops, outside dimension " + std::to_string(axis) + " of '" +
+                   buf->name + "' (extent " + std::to_string(*dim) + ")",
+            buf);
 }
 
 void Analyzer::checkElementInside(int64_t index, size_t axis, const BufferRef& buf, SourceRange r) {

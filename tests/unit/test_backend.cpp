@@ -119,6 +119,7 @@ ExprRef load(const BufferRef& buffer, ExprRef index, int lanes = 1, ExprRef pred
   auto node = std::make_shared<LoadNode>(buffer, std::vector<ExprRef>{std::move(index)}, buffer->dtype, lanes);
   node->predicate = std::move(predicate);
   node->alignBytes = alignBytes;
+  node->boundsChecked = true;  // hand-built loop IR: each test's kernel stays in bounds
   return node;
 }
 
@@ -128,6 +129,7 @@ StmtRef store(const BufferRef& buffer, ExprRef index, ExprRef value, ExprRef pre
                                           std::move(value));
   node->predicate = std::move(predicate);
   node->alignBytes = alignBytes;
+  node->boundsChecked = true;
   return node;
 }
 

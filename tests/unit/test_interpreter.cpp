@@ -15,6 +15,7 @@
 #include "frontend/Parser.h"
 #include "interp/Interpreter.h"
 #include "interp/Numerics.h"
+#include "ir/Rewrite.h"
 #include "ir/Target.h"
 #include "lower/Lower.h"
 #include "sema/Sema.h"
@@ -342,6 +343,90 @@ TEST_CASE("interpreter: strided_compact (a strided source), every variant") {
   });
 }
 
+// ---- row-broadcast reads (issue 17): a vector read per element in a Parallel loop
+
+namespace {
+
+const std::string kRowBroadcast = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/row_broadcast.tl");
+
+// One kernel of row_broadcast.tl (the file's text up to its first kernel, which
+// holds no code, then that kernel alone).
+std::string rowBroadcastKernel(const std::string& name) {
+  size_t at = kRowBroadcast.find("kernel " + name + "(");
+  REQUIRE(at != std::string::npos);
+  size_t end = kRowBroadcast.find("\nkernel ", at + 1);
+  return kRowBroadcast.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+double roundedTo(ir::DType t, double v) {
+  HostBuffer b(t, 1);
+  b.set(0, v);
+  return b.get(0);
+}
+
+// M = 1, 17, primes; N not a multiple of any tile, and multiples (the aligned variants).
+const std::vector<Shape> kRaggedShapes = {{17, 131}, {1, 7}, {31, 257}, {13, 136}, {16, 128}, {2, 64}};
+
+void bindRowScale(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& S = c.buffer(ir::DType::Float32, M);
+  HostBuffer& Y = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(X, 21);
+  randomFill(S, 22);
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("S", S);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.args.scalar("alpha", 0.5);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j)
+      c.expected.push_back(roundedTo(ir::DType::Float16, float(float(X.get(i * N + j)) * float(S.get(i))) * 0.5f));
+}
+
+// Y = X (op) V[column]: a bias (add) or a per-column scale (multiply).
+void bindColumnVector(Case& c, const Shape& s, const char* vector, bool add) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& V = c.buffer(ir::DType::Float32, N);
+  HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(X, 23);
+  randomFill(V, 24);
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer(vector, V);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      float x = float(X.get(i * N + j)), v = float(V.get(j));
+      c.expected.push_back(add ? x + v : x * v);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: row_scale (S read per row) on ragged M and N, every variant, no read past S") {
+  checkAllVariants(rowBroadcastKernel("row_scale"), kRaggedShapes, bindRowScale);
+}
+
+TEST_CASE("interpreter: a bias vector per column on ragged shapes (a fragment, and global tensors directly)") {
+  checkAllVariants(rowBroadcastKernel("bias_add"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindColumnVector(c, s, "B", true); });
+  checkAllVariants(rowBroadcastKernel("bias_add_global"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindColumnVector(c, s, "B", true); });
+}
+
+TEST_CASE("interpreter: a per-column scale on ragged shapes (the aligned variant's read of C proven, not guarded)") {
+  checkAllVariants(rowBroadcastKernel("col_scale"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindColumnVector(c, s, "C", false); });
+}
+
 // ---- kernels broken on purpose: the interpreter must catch each
 
 TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)") {
@@ -365,6 +450,31 @@ TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)")
     CHECK(r.errors[0].find("out-of-bounds write of global 'B'") != std::string::npos);
     CHECK(r.errors[0].find("thread ") != std::string::npos);
     CHECK(r.errors[0].find("line 14:") != std::string::npos);  // copy(A_s, B[...])
+  }
+}
+
+TEST_CASE("interpreter catches: row_scale's read of S past its end, its guard removed (the code before GuardGlobalAccesses)") {
+  for (const Target& target : targets()) {
+    auto module = compile(rowBroadcastKernel("row_scale"), target);
+    ir::Kernel& general = variant(*module, false);
+    int unguarded = 0;
+    ir::RewriteHooks hooks;
+    hooks.load = [&](const ir::LoadNode& l, std::vector<ir::ExprRef> idx) -> ir::ExprRef {
+      if (l.buffer->name != "S") return nullptr;
+      ++unguarded;
+      auto n = std::make_shared<ir::LoadNode>(l.buffer, idx, l.dtype, l.lanes);
+      n->boundsChecked = true;
+      return n;
+    };
+    general.body = ir::rewriteStmt(general.body, {}, hooks);
+    REQUIRE(unguarded > 0);
+    Case c;
+    bindRowScale(c, {17, 131});  // the second block row reads S[16 .. 31]
+    interp::Result r = interp::run(general, c.args);
+    INFO(target.arch());
+    CHECK_FALSE(r.ok);
+    REQUIRE(!r.errors.empty());
+    CHECK(r.errors[0].find("out-of-bounds read of global 'S'") != std::string::npos);
   }
 }
 

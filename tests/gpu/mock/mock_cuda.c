@@ -88,6 +88,12 @@ static float h2f(uint16_t h) {
   uint32_t e = (h >> 10) & 31, m = h & 1023; float v = e == 0 ? ldexpf((float)m, -24) : ldexpf((float)(m | 1024), (int)e - 25);
   return (h >> 15) ? -v : v;
 }
+static uint16_t f2h(float f) { /* round to nearest even; normal results only (the row_scale test's) */
+  uint32_t x; memcpy(&x, &f, 4); uint32_t s = (x >> 16) & 0x8000; int e = (int)((x >> 23) & 0xff) - 112; uint32_t m = x & 0x7fffff;
+  if ((x & 0x7fffffff) == 0) return (uint16_t)s;
+  if (e <= 0 || e >= 31) return (uint16_t)(s | 0x7c00);
+  uint32_t h = ((uint32_t)e << 10) | (m >> 13), r = m & 0x1fff; if (r > 0x1000 || (r == 0x1000 && (h & 1))) ++h; return (uint16_t)(s | h);
+}
 #define P(i, T) (*(T *)args[i])
 #define PTR(i, T) ((T *)(uintptr_t)P(i, CUdeviceptr))
 static CUresult emulate(const char *name, unsigned shared, int fidx, void **args) {
@@ -97,6 +103,14 @@ static CUresult emulate(const char *name, unsigned shared, int fidx, void **args
     int M = P(1, int), N = P(2, int);
     if ((strstr(name, "aligned") || strstr(name, "vec8")) && ((P(0, CUdeviceptr) | P(3, CUdeviceptr)) % 16 || N % 8)) { sticky = CUDA_ERROR_MISALIGNED_ADDRESS; return CUDA_SUCCESS; }
     memcpy(PTR(3, char), PTR(0, char), (size_t)M * N * (strncmp(name, "copy_", 5) ? elem : 2));
+  } else if (!strncmp(name, "row_scale", 9)) { /* X, M, N, S, Y, alpha */
+    int M = P(1, int), N = P(2, int); float al = P(5, float); uint16_t *X = PTR(0, uint16_t), *Y = PTR(4, uint16_t); float *S = PTR(3, float);
+    if (strstr(name, "aligned") && ((P(0, CUdeviceptr) | P(4, CUdeviceptr)) % 16 || N % 8)) { sticky = CUDA_ERROR_MISALIGNED_ADDRESS; return CUDA_SUCCESS; }
+    for (int i = 0; i < M; ++i) for (int j = 0; j < N; ++j) Y[(size_t)i * N + j] = f2h(h2f(X[(size_t)i * N + j]) * S[i] * al);
+  } else if (!strncmp(name, "bias_add", 8) || !strncmp(name, "col_scale", 9)) { /* X, M, N, V, Y */
+    int M = P(1, int), N = P(2, int), add = name[0] == 'b'; float *X = PTR(0, float), *V = PTR(3, float), *Y = PTR(4, float);
+    if (strstr(name, "aligned") && ((P(0, CUdeviceptr) | P(4, CUdeviceptr)) % 16 || N % 4)) { sticky = CUDA_ERROR_MISALIGNED_ADDRESS; return CUDA_SUCCESS; }
+    for (int i = 0; i < M; ++i) for (int j = 0; j < N; ++j) { size_t k = (size_t)i * N + j; Y[k] = add ? X[k] + V[j] : X[k] * V[j]; }
   } else if (!strncmp(name, "axpy", 4)) {
     int M = P(1, int), N = P(2, int); float al = P(5, float); float *A = PTR(0, float), *B = PTR(3, float), *C = PTR(4, float);
     for (size_t i = 0; i < (size_t)M * N; ++i) C[i] = A[i] + al * B[i];
