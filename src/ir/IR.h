@@ -706,6 +706,14 @@ struct Kernel {
     std::string what;  // "the last dimension of float4_e2m1fn tensor 'A' (N)"
   };
   std::vector<Requirement> requirements;
+  // Integer parameters whose value the kernel's index arithmetic assumes at most
+  // `max` (lowering, WidenIndices: a uint64 extent is indexed in int64). The launcher
+  // refuses a larger argument, naming it.
+  struct ArgumentBound {
+    VarRef param;
+    uint64_t max = 0;
+  };
+  std::vector<ArgumentBound> argumentBounds;
   StmtRef body;
 };
 

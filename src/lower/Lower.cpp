@@ -14,7 +14,8 @@
 //   5. InsertBarriers       block barriers and async-proxy fences for shared memory
 //   6. LowerTileOps         copies (by their strategies) / Parallel / fill -> loops
 //   7. FlattenBufferAccess  multi-dimensional indices -> element offsets
-//   8. verifyLoopIR         the loop-IR invariants hold
+//   8. WidenIndices         index arithmetic whose range passes 32 bits -> 64 bits
+//   9. verifyLoopIR         the loop-IR invariants hold
 #include "lower/Lower.h"
 
 #include <algorithm>
@@ -33,6 +34,7 @@
 #include "lower/PackFloat4.h"
 #include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
+#include "lower/WidenIndices.h"
 
 namespace tlc {
 
@@ -132,6 +134,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   options.allowAssumptions = allowAssumptions;
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
   flattenBufferAccess(k);
+  widenIndices(k);
   verifyLoopIR(k, diags);
   return k;
 }

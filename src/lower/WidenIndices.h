@@ -1,0 +1,32 @@
+// WidenIndices: index arithmetic in 64 bits where 32 bits can overflow.
+//
+// Before: loop IR (after FlattenBufferAccess). Sema makes indices, shape entries and
+// grid extents int32 (`cast<int32>`), and integer operations stay int32 unless an
+// operand is int64, so `k * (N * M)`, `bx * 1000 + tid` or a uint32 extent wrap in
+// 32 bits although the launcher computes shapes and grids in 64 bits.
+// After: every integer expression of the body has been given a value range (an
+// interval) from what bounds its leaves: a Dim's type (int32 dims are 0 .. 2^31 - 1,
+// the launcher refuses negative ones), other integer parameters' types, threadIdx
+// (the block's threads), blockIdx (the grid's range, at most the device's limits,
+// which the launcher enforces), loop variables (their bounds), locals never assigned
+// (their first value). Each 8-, 16- or 32-bit arithmetic node whose range leaves its
+// type is computed in int64 instead, and so is an int32 cast of a value outside int32
+// (sema's index coercion: the launcher's 64-bit shape arithmetic means the value,
+// not its truncation). Comparisons with a widened side compare in int64. A widened
+// value that reaches a place whose type is fixed (a shared or local index, a TMA
+// coordinate, a local's value) is cast back to that type: there it means what it
+// meant before. Nodes whose range fits keep their width and their identity, so a
+// kernel whose indices are proven small is unchanged (byte-identical PTX).
+// A uint64 parameter read by an index, predicate or loop bound is taken to be at most
+// 2^63 - 1 (int64 arithmetic); that becomes a Kernel::argumentBounds entry, which the
+// launcher checks.
+// Ranges past 64 bits (products of int64 dimensions) are not widened further.
+#pragma once
+
+#include "ir/IR.h"
+
+namespace tlc {
+
+void widenIndices(ir::Kernel& kernel);
+
+}  // namespace tlc
