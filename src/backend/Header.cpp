@@ -1203,6 +1203,29 @@ class HeaderWriter {
                       "(long long)" + a.name);
     }
 
+    // Unsigned 64-bit extents: the grid and the kernels' indices are int64 arithmetic
+    // (the grid's, here; the kernels', where lowering bounded the argument:
+    // Kernel::argumentBounds), so a value past 2^63 - 1 is refused, not wrapped.
+    {
+      std::map<std::string, uint64_t> bound;
+      for (const ir::VarNode* var : gridVars)
+        if (var->dtype == DType::UInt64) bound[var->name] = uint64_t(INT64_MAX);
+      for (size_t v = 0; v < g.count; ++v)
+        for (const ir::Kernel::ArgumentBound& b : module_.kernels[g.first + v].argumentBounds) {
+          auto [it, fresh] = bound.emplace(b.param->name, b.max);
+          if (!fresh) it->second = std::min(it->second, b.max);
+        }
+      for (const Argument& a : args) {
+        auto it = bound.find(a.param->name);
+        if (it == bound.end() || a.param->kind == ParamKind::Pointer || a.param->kind == ParamKind::TensorMap) continue;
+        std::string max = std::to_string(it->second);
+        out_ << "  if ((unsigned long long)" << a.name << " > " << max << "ull)\n"
+             << refusal("    ", "argument '" + a.name + "' = %llu exceeds " + max +
+                                    " (2^63 - 1): the kernel indexes it in 64-bit signed arithmetic",
+                        "(unsigned long long)" + a.name);
+      }
+    }
+
     // What every variant needs of the arguments (float4_e2m1fn rows of whole bytes).
     {
       // 64-bit arithmetic with overflow checks (an overflow refuses too).

@@ -237,6 +237,7 @@ class Widener {
     const auto& b = e->as<BinaryNode>();
     Out a = expr(b.a), c = expr(b.b);
     bool same = a.e == b.a && c.e == b.b;
+    if (auto cmp = offsetComparison(b, c)) return {cmp, typeRange(e->dtype)};
     if (!isArithmetic(b.op) || !isInt(e->dtype)) {
       // Comparisons and logic: binary() compares a widened side with the other
       // side widened too.
@@ -252,6 +253,38 @@ class Widener {
       return {binary(b.op, lhs, rhs), r};
     }
     return {built, typeRange(t)};
+  }
+
+  // `x + k < y` (k > 0 a constant, and <=, >, >=) where only the sum passes int32:
+  // `x < y - k`, the same comparison in 32 bits when y - k cannot pass int32 (y
+  // non-negative, an extent). Keeps a pipeline's `(k + 2) < K` 32-bit; null otherwise.
+  ExprRef offsetComparison(const BinaryNode& b, const Out& rhs) {
+    if (b.op != BinOp::Lt && b.op != BinOp::Le && b.op != BinOp::Gt && b.op != BinOp::Ge) return nullptr;
+    if (b.a->kind != ExprKind::Binary || b.a->dtype != DType::Int32 || rhs.e->dtype != DType::Int32) return nullptr;
+    const auto& sum = b.a->as<BinaryNode>();
+    auto k = asConstInt(sum.b);
+    if (sum.op != BinOp::Add || !k || *k <= 0) return nullptr;
+    Out x = expr(sum.a);
+    if (x.e->dtype != DType::Int32 || fits(Range::of(x.r.lo + *k, x.r.hi + *k), DType::Int32)) return nullptr;
+    if (!fits(Range::of(rhs.r.lo - *k, rhs.r.hi - *k), DType::Int32)) return nullptr;
+    return binary(b.op, x.e, sub(rhs.e, intImm(*k)));
+  }
+
+  // In the then-branch of `if (v < e and ...)`, v < e: a loop variable's range
+  // narrows (v + 2 below stays 32-bit when the condition was v < K - 2).
+  void refine(const ExprRef& cond) {
+    if (!cond || cond->kind != ExprKind::Binary) return;
+    const auto& b = cond->as<BinaryNode>();
+    if (b.op == BinOp::And) {
+      refine(b.a);
+      refine(b.b);
+      return;
+    }
+    if ((b.op != BinOp::Lt && b.op != BinOp::Le) || b.a->kind != ExprKind::Var || !isInt(b.a->dtype)) return;
+    Range bound = expr(b.b).r;
+    Range v = varRange(b.a);
+    Wide hi = b.op == BinOp::Lt ? bound.hi - 1 : bound.hi;
+    if (hi < v.hi) vars_[&b.a->as<VarNode>()] = {v.lo, std::max(v.lo, hi)};
   }
 
   // Vectors are data, never indices: only the loads inside them.
@@ -335,7 +368,11 @@ class Widener {
       case StmtKind::If: {
         const auto& i = s->as<IfStmt>();
         ExprRef c = expr(i.cond).e;
-        StmtRef t = stmt(i.thenBody), e = stmt(i.elseBody);
+        auto outside = vars_;
+        refine(c);
+        StmtRef t = stmt(i.thenBody);
+        vars_ = std::move(outside);
+        StmtRef e = stmt(i.elseBody);
         if (c == i.cond && t == i.thenBody && e == i.elseBody) return s;
         auto n = std::make_shared<IfStmt>(i);
         n->cond = c;
