@@ -1230,6 +1230,20 @@ class HeaderWriter {
     {
       // 64-bit arithmetic with overflow checks (an overflow refuses too).
       GridPrinter value(P, args, true);
+      // Tensors whose last element's offset may pass int64 (a product of several
+      // dimensions, Kernel::tensorSpans): the kernels index them in int64.
+      GridPrinter readable(P, args, false);
+      std::set<std::string> spanned;
+      for (size_t v = 0; v < g.count; ++v)
+        for (const ir::Kernel::TensorSpan& t : module_.kernels[g.first + v].tensorSpans) {
+          std::string code = value.print(t.lastOffset);
+          if (!spanned.insert(t.tensor + "\n" + code).second) continue;
+          std::string last = readable.print(t.lastOffset);
+          if (last.size() > 100) last = last.substr(0, 97) + "...";  // the message fits its buffer
+          out_ << "  if (((void)(" << code << "), tlc_bad)) /* the offset overflowed */\n"
+               << refusal("    ", "tensor '" + printfLiteral(t.tensor) + "' is too large: the offset of its last element, " +
+                                      printfLiteral(last) + ", overflows 64-bit arithmetic");
+        }
       for (const ir::Kernel::Requirement& r : general.requirements) {
         std::string v = value.print(r.value);
         out_ << "  if ((" << v << ") % " << r.multiple << " != 0 || tlc_bad)\n"

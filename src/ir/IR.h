@@ -714,6 +714,15 @@ struct Kernel {
     uint64_t max = 0;
   };
   std::vector<ArgumentBound> argumentBounds;
+  // Global tensors whose offsets the kernel computes in int64: the offset of each
+  // one's last element (over Dim and Scalar parameters). The launcher evaluates it in
+  // checked 64-bit arithmetic and refuses arguments for which it overflows, naming
+  // the tensor (lowering, WidenIndices).
+  struct TensorSpan {
+    std::string tensor;
+    ExprRef lastOffset;
+  };
+  std::vector<TensorSpan> tensorSpans;
   StmtRef body;
 };
 

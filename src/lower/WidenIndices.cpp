@@ -125,6 +125,7 @@ class Widener {
     collectAssigned(k_.body);
     k_.body = stmt(k_.body);
     for (const auto& [var, ref] : bounded_) k_.argumentBounds.push_back({ref, uint64_t(INT64_MAX)});
+    recordSpans();
   }
 
  private:
@@ -252,6 +253,7 @@ class Widener {
       ExprRef rhs = (b.op == BinOp::Shl || b.op == BinOp::Shr) ? c.e : cast(DType::Int64, c.e);
       return {binary(b.op, lhs, rhs), r};
     }
+    passed64_ |= bits(t) == 64;
     return {built, typeRange(t)};
   }
 
@@ -430,12 +432,48 @@ class Widener {
     }
   }
 
+  // Whether `e` reads only parameters and constants through integer arithmetic (what
+  // the launcher can evaluate).
+  bool overParams(const ExprRef& e) const {
+    switch (e->kind) {
+      case ExprKind::IntImm: return true;
+      case ExprKind::Var: return params_.count(&e->as<VarNode>()) != 0;
+      case ExprKind::Cast: return isInt(e->dtype) && overParams(e->as<CastNode>().a);
+      case ExprKind::Unary: return isInt(e->dtype) && overParams(e->as<UnaryNode>().a);
+      case ExprKind::Binary: {
+        const auto& b = e->as<BinaryNode>();
+        return isInt(e->dtype) && isArithmetic(b.op) && b.op != BinOp::Pow && overParams(b.a) && overParams(b.b);
+      }
+      default: return false;
+    }
+  }
+
+  // Each global tensor with a symbolic shape: the offset of its last element, where it
+  // could pass int64 (a product of several dimensions), for the launcher to check.
+  void recordSpans() {
+    BufferSet seen;
+    forEachAccess(k_.body, {[&](const BufferRef& b, bool) {
+      if (b->scope != MemScope::Global || !seen.insert(b.get()).second) return;
+      ExprRef last = b->elemOffset ? cast(DType::Int64, b->elemOffset) : intImm(0, DType::Int64);
+      for (size_t a = 0; a < b->shape.size() && a < b->strides.size(); ++a) {
+        ExprRef term = mul(sub(cast(DType::Int64, b->shape[a]), intImm(1, DType::Int64)), cast(DType::Int64, b->strides[a]));
+        last = add(last, term);
+      }
+      if (!overParams(last) || asConstInt(last)) return;
+      passed64_ = false;
+      expr(last);
+      if (!passed64_) return;
+      k_.tensorSpans.push_back({b->name, last});
+    }});
+  }
+
   Kernel& k_;
   std::map<const VarNode*, const Param*, ById> params_;
   std::map<const VarNode*, Range, ById> vars_;
   VarSet assigned_;
   std::map<const VarNode*, VarRef, ById> bounded_;
   Wide blocks_[3] = {1, 1, 1};
+  bool passed64_ = false;  // some 64-bit node's range passed its type
 };
 
 }  // namespace
