@@ -122,6 +122,7 @@ class Widener {
       Range g = expr(k_.grid[d]).r;
       blocks_[d] = std::max(Wide(1), std::min(g.hi, limit[d]));
     }
+    threadsHi_ = k_.threads - 1;
     collectAssigned(k_.body);
     k_.body = stmt(k_.body);
     for (const auto& [var, ref] : bounded_) k_.argumentBounds.push_back({ref, uint64_t(INT64_MAX)});
@@ -181,7 +182,7 @@ class Widener {
       case ExprKind::Var: return {e, isInt(e->dtype) ? varRange(e) : typeRange(e->dtype)};
       case ExprKind::Call: {
         const auto& c = e->as<CallNode>();
-        if (c.builtin == Builtin::ThreadIdx) return {e, {0, c.dim == 0 ? Wide(k_.threads - 1) : 0}};
+        if (c.builtin == Builtin::ThreadIdx) return {e, {0, c.dim == 0 ? threadsHi_ : 0}};
         if (c.builtin == Builtin::BlockIdx && c.dim >= 0 && c.dim < 3) return {e, {0, blocks_[c.dim] - 1}};
         if (c.builtin == Builtin::ClusterCtaRank) return {e, {0, 15}};
         std::vector<ExprRef> args;
@@ -282,7 +283,14 @@ class Widener {
       refine(b.b);
       return;
     }
-    if ((b.op != BinOp::Lt && b.op != BinOp::Le) || b.a->kind != ExprKind::Var || !isInt(b.a->dtype)) return;
+    if (b.op != BinOp::Lt && b.op != BinOp::Le) return;
+    if (b.a->kind == ExprKind::Call && b.a->as<CallNode>().builtin == Builtin::ThreadIdx && b.a->as<CallNode>().dim == 0) {
+      // `if (threadIdx.x < 64)`: the threads that hold a fragment's elements.
+      Range bound = expr(b.b).r;
+      threadsHi_ = std::max(Wide(0), std::min(threadsHi_, b.op == BinOp::Lt ? bound.hi - 1 : bound.hi));
+      return;
+    }
+    if (b.a->kind != ExprKind::Var || !isInt(b.a->dtype)) return;
     Range bound = expr(b.b).r;
     Range v = varRange(b.a);
     Wide hi = b.op == BinOp::Lt ? bound.hi - 1 : bound.hi;
@@ -371,9 +379,11 @@ class Widener {
         const auto& i = s->as<IfStmt>();
         ExprRef c = expr(i.cond).e;
         auto outside = vars_;
+        Wide threadsOutside = threadsHi_;
         refine(c);
         StmtRef t = stmt(i.thenBody);
         vars_ = std::move(outside);
+        threadsHi_ = threadsOutside;
         StmtRef e = stmt(i.elseBody);
         if (c == i.cond && t == i.thenBody && e == i.elseBody) return s;
         auto n = std::make_shared<IfStmt>(i);
@@ -474,6 +484,7 @@ class Widener {
   std::map<const VarNode*, VarRef, ById> bounded_;
   Wide blocks_[3] = {1, 1, 1};
   bool passed64_ = false;  // some 64-bit node's range passed its type
+  Wide threadsHi_ = 0;     // the largest threadIdx.x here (a branch may narrow it)
 };
 
 }  // namespace
