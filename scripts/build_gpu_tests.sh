@@ -117,6 +117,12 @@ configs=(
   "fp8_casts|fp8_casts.tl||fp8_casts.cpp|"
   # Scalar casts between the numeric dtypes and float32 math, against tests/casts_math_reference.h.
   "casts_math|casts_math.tl||casts_math.cpp|"
+  # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller
+  # device gets SKIP rows): batch_sum at K=2, M=N=46341; a 1-D copy in blocks of 1000 at
+  # n = 2^31 - 1; 3-D copies with planes past 2^31 elements; shapes the launcher refuses.
+  # TLC_GPU_ONLY='huge' builds just these.
+  "huge_batch_sum|batch_sum.tl||huge_batch_sum.cpp|"
+  "huge_index|huge_index.tl||huge_index.cpp|"
 )
 
 # im2col configurations and whether their fast variant must use TMA's im2col mode
