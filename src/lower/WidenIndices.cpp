@@ -108,6 +108,14 @@ Range binaryRange(BinOp op, const Range& a, const Range& b, DType t) {
 
 bool isArithmetic(BinOp op) { return !(op >= BinOp::Lt); }
 
+// Operations whose result's low bits depend only on their operands' low bits: in
+// two's complement they wrap consistently, so a value needed only modulo 2^32 may
+// overflow on the way.
+bool isRing(BinOp op) {
+  return op == BinOp::Add || op == BinOp::Sub || op == BinOp::Mul || op == BinOp::BitAnd || op == BinOp::BitOr ||
+         op == BinOp::BitXor;
+}
+
 class Widener {
  public:
   explicit Widener(Kernel& k) : k_(k) {}
@@ -170,7 +178,10 @@ class Widener {
   // `e` as it was, or computed at its own type again after a widened operand.
   static ExprRef asType(DType t, const ExprRef& e) { return e->dtype == t ? e : cast(t, e); }
 
-  Out expr(const ExprRef& e) {
+  // `modular`: the consumer needs the value only modulo 2^bits of its type (a place
+  // whose type is fixed, or a ring operation of the same width): ring operations
+  // then stay in their type, wrapping as before.
+  Out expr(const ExprRef& e, bool modular = false) {
     if (!e) return {e, {}};
     if (e->lanes != 1) return {vectorExpr(e), typeRange(e->dtype)};
     switch (e->kind) {
@@ -196,7 +207,13 @@ class Widener {
       case ExprKind::Load: return {load(e), typeRange(e->dtype)};
       case ExprKind::Cast: {
         const auto& c = e->as<CastNode>();
-        Out a = expr(c.a);
+        // A same-width or narrowing integer conversion needs only its operand's low bits.
+        bool lowBits = modular && isInt(e->dtype) && isInt(c.a->dtype) && bits(c.a->dtype) >= bits(e->dtype);
+        Out a = expr(c.a, lowBits);
+        if (lowBits) {
+          ExprRef operand = asType(c.a->dtype, a.e);
+          return {operand == c.a ? e : cast(e->dtype, operand), fits(a.r, e->dtype) ? a.r : typeRange(e->dtype)};
+        }
         if (!isInt(e->dtype) || !(isInt(a.e->dtype) || a.e->dtype == DType::Bool)) {
           ExprRef out = a.e == c.a ? e : cast(e->dtype, asType(c.a->dtype, a.e));
           return {out, typeRange(e->dtype)};
@@ -213,7 +230,13 @@ class Widener {
       }
       case ExprKind::Unary: {
         const auto& u = e->as<UnaryNode>();
-        Out a = expr(u.a);
+        bool ring = modular && u.op != UnOp::Not && isInt(e->dtype) && bits(e->dtype) <= 32;
+        Out a = expr(u.a, ring);
+        if (ring) {
+          ExprRef operand = asType(u.a->dtype, a.e);
+          Range r = u.op == UnOp::Neg ? Range::of(-a.r.hi, -a.r.lo) : Range::of(-a.r.hi - 1, -a.r.lo - 1);
+          return {operand == u.a ? e : unary(u.op, operand), fits(r, e->dtype) ? r : typeRange(e->dtype)};
+        }
         if (u.op == UnOp::Not || !isInt(e->dtype)) return {a.e == u.a ? e : unary(u.op, a.e), typeRange(e->dtype)};
         Range r = u.op == UnOp::Neg ? Range::of(-a.r.hi, -a.r.lo) : Range::of(-a.r.hi - 1, -a.r.lo - 1);
         if (fits(r, a.e->dtype)) return {a.e == u.a ? e : unary(u.op, a.e), r};
@@ -230,13 +253,20 @@ class Widener {
         }
         return {select(c.e, t.e, f.e), isInt(e->dtype) ? hull(t.r, f.r) : typeRange(e->dtype)};
       }
-      case ExprKind::Binary: return binaryExpr(e);
+      case ExprKind::Binary: return binaryExpr(e, modular);
     }
     return {e, typeRange(e->dtype)};
   }
 
-  Out binaryExpr(const ExprRef& e) {
+  Out binaryExpr(const ExprRef& e, bool modular) {
     const auto& b = e->as<BinaryNode>();
+    if (modular && isRing(b.op) && isInt(e->dtype) && bits(e->dtype) <= 32) {
+      Out a = expr(b.a, true), c = expr(b.b, true);
+      ExprRef lhs = asType(b.a->dtype, a.e), rhs = asType(b.b->dtype, c.e);
+      ExprRef built = lhs == b.a && rhs == b.b ? e : binary(b.op, lhs, rhs);
+      Range r = binaryRange(b.op, a.r, c.r, e->dtype);
+      return {built, fits(r, e->dtype) ? r : typeRange(e->dtype)};
+    }
     Out a = expr(b.a), c = expr(b.b);
     bool same = a.e == b.a && c.e == b.b;
     if (auto cmp = offsetComparison(b, c)) return {cmp, typeRange(e->dtype)};
@@ -326,7 +356,7 @@ class Widener {
       changed |= idx.back() != i;
     }
     ExprRef pred = l.predicate ? expr(l.predicate).e : nullptr;
-    ExprRef other = l.otherwise ? asType(l.otherwise->dtype, expr(l.otherwise).e) : nullptr;
+    ExprRef other = l.otherwise ? kept(l.otherwise) : nullptr;
     if (!changed && pred == l.predicate && other == l.otherwise) return nullptr;
     auto n = std::make_shared<LoadNode>(l.buffer, idx, l.dtype, l.lanes);
     n->predicate = pred;
@@ -337,9 +367,12 @@ class Widener {
 
   // A flat element index: global ones are int64 already (FlattenBufferAccess); a
   // shared or local index keeps its type.
-  ExprRef index(const BufferRef&, const ExprRef& i) { return asType(i->dtype, expr(i).e); }
+  ExprRef index(const BufferRef&, const ExprRef& i) { return kept(i); }
 
-  ExprRef kept(const ExprRef& e) { return e ? asType(e->dtype, expr(e).e) : e; }
+  // A value whose type is fixed: computed as exactly as its parts need, then cast
+  // back to that type (where it meant what it meant before).
+  ExprRef kept(const ExprRef& e) { return e ? asType(e->dtype, keptOut(e).e) : e; }
+  Out keptOut(const ExprRef& e) { return expr(e, isInt(e->dtype) && bits(e->dtype) <= 32); }
 
   StmtRef stmt(const StmtRef& s) {
     if (!s) return s;
@@ -359,7 +392,7 @@ class Widener {
       }
       case StmtKind::For: {
         const auto& f = s->as<ForStmt>();
-        Out mn = expr(f.min), ext = expr(f.extent);
+        Out mn = keptOut(f.min), ext = keptOut(f.extent);
         ExprRef newMin = asType(f.min->dtype, mn.e), newExt = asType(f.extent->dtype, ext.e);
         Range r = typeRange(f.var->dtype);
         auto step = f.step ? asConstInt(f.step) : std::optional<int64_t>(1);
@@ -394,7 +427,7 @@ class Widener {
       }
       case StmtKind::Let: {
         const auto& l = s->as<LetStmt>();
-        Out v = expr(l.value);
+        Out v = keptOut(l.value);
         ExprRef value = asType(l.value->dtype, v.e);
         if (isInt(l.var->dtype) && !assigned_.count(l.var.get()) && fits(v.r, l.var->dtype)) vars_[l.var.get()] = v.r;
         if (value == l.value) return s;
