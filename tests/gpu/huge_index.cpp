@@ -8,7 +8,8 @@
 // the last blocks among them), in chunks on the host; the guard zones around every
 // buffer must be intact. The launches are not timed (each shape takes seconds).
 // Shapes the launcher must refuse: the CUresult, the message naming the argument, and
-// nothing written. A device with too little free memory gets SKIP rows.
+// nothing written. A device with too little free memory gets SKIP rows. A uint32
+// extent of 3e9 must be copied whole.
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -76,6 +77,27 @@ void testCopy1d(int32_t n) {
   reportChecked(untimedResult("huge_copy1d", shape, false, entry), check, false, nullptr);
 }
 
+// B = A, a uint32 extent n past 2^31 (float32, blocks of 256).
+void testWide32(uint32_t n) {
+  const std::string shape = std::to_string(n) + " fp32 (uint32 n)";
+  const size_t bytes = size_t(n) * 4;
+  if (!haveDeviceMemory("huge_wide32", shape, 2 * bytes)) return;
+  Checker check;
+  std::string entry;
+  {
+    DeviceBuffer a(bytes), b(bytes);
+    uploadPattern<uint32_t>(a, size_t(n), pattern32);
+    b.poison();
+    entry = wide32_variant_entry(wide32_select_variant(a.ptr(), b.ptr(), n));
+    if (launchAndWait(wide32_launch(a.ptr(), b.ptr(), n, gpu().stream), check)) {
+      checkPattern<uint32_t>(check, b, size_t(n), pattern32);
+      if (!b.guardsIntact()) check.fail("wrote outside B");
+      if (!a.guardsIntact()) check.fail("wrote outside A");
+    }
+  }
+  reportChecked(untimedResult("huge_wide32", shape, false, entry), check, false, nullptr);
+}
+
 // C = A, (Bn, M, N) float16 (raw bits), tiles of 16 x 128.
 void testCopy3d(int32_t Bn, int32_t M, int32_t N, const char* wantEntry) {
   const std::string shape = shapeString({Bn, M, N}, "fp16");
@@ -133,6 +155,7 @@ int main() {
   std::printf("# huge_index on %s\n", gpu().name.c_str());
   testRefusals();
   testCopy1d(INT32_MAX);  // the last block: elements 2147483000 .. 2147483646 of 1000
+  testWide32(3000000000u);  // a uint32 extent past 2^31 (it went negative in int32)
   // Planes of 46341^2 = 2147488281 > 2^31 elements; N odd: the general (SIMT) variant.
   testCopy3d(2, 46341, 46341, "copy3d");
   // N % 8 == 0: the aligned variant (TMA), planes of 46336 * 46352 > 2^31 elements.
