@@ -398,7 +398,8 @@ class Widener {
         auto step = f.step ? asConstInt(f.step) : std::optional<int64_t>(1);
         if (step && *step > 0 && fits(mn.r, f.min->dtype) && fits(ext.r, f.extent->dtype))
           r = {mn.r.lo, std::max(mn.r.lo, mn.r.hi + ext.r.hi - 1)};
-        if (!fits(r, f.var->dtype)) r = typeRange(f.var->dtype);
+        // A loop variable the body assigns is any value of its type.
+        if (!fits(r, f.var->dtype) || assigned_.count(f.var.get())) r = typeRange(f.var->dtype);
         vars_[f.var.get()] = r;
         StmtRef body = stmt(f.body);
         if (newMin == f.min && newExt == f.extent && body == f.body) return s;
