@@ -20,6 +20,13 @@ constexpr Wide kHuge = Wide(1) << 100;
 
 Wide clampWide(Wide v) { return std::max(-kHuge, std::min(kHuge, v)); }
 
+// a * b, saturated at +-kHuge (operands up to kHuge: their product would overflow).
+Wide mulSat(Wide a, Wide b) {
+  Wide r;
+  if (__builtin_mul_overflow(a, b, &r)) return (a < 0) != (b < 0) ? -kHuge : kHuge;
+  return clampWide(r);
+}
+
 // The values an integer expression can take, as mathematical integers.
 struct Range {
   Wide lo = -kHuge, hi = kHuge;
@@ -65,7 +72,7 @@ Range binaryRange(BinOp op, const Range& a, const Range& b, DType t) {
     case BinOp::Add: return Range::of(a.lo + b.lo, a.hi + b.hi);
     case BinOp::Sub: return Range::of(a.lo - b.hi, a.hi - b.lo);
     case BinOp::Mul: {
-      Wide c[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
+      Wide c[4] = {mulSat(a.lo, b.lo), mulSat(a.lo, b.hi), mulSat(a.hi, b.lo), mulSat(a.hi, b.hi)};
       return Range::of(*std::min_element(c, c + 4), *std::max_element(c, c + 4));
     }
     case BinOp::FloorDiv:
@@ -84,7 +91,8 @@ Range binaryRange(BinOp op, const Range& a, const Range& b, DType t) {
     case BinOp::Min: return {std::min(a.lo, b.lo), std::min(a.hi, b.hi)};
     case BinOp::Max: return {std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
     case BinOp::Shl:
-      if (auto k = constant(b); k && *k >= 0 && *k < 64) return Range::of(a.lo * (Wide(1) << int(*k)), a.hi * (Wide(1) << int(*k)));
+      if (auto k = constant(b); k && *k >= 0 && *k < 64)
+        return Range::of(mulSat(a.lo, Wide(1) << int(*k)), mulSat(a.hi, Wide(1) << int(*k)));
       break;
     case BinOp::Shr:
       if (auto k = constant(b); k && *k >= 0 && *k < 64 && isSigned(t))
