@@ -380,7 +380,7 @@ class Widener {
   // A value whose type is fixed: computed as exactly as its parts need, then cast
   // back to that type (where it meant what it meant before).
   ExprRef kept(const ExprRef& e) { return e ? asType(e->dtype, keptOut(e).e) : e; }
-  Out keptOut(const ExprRef& e) { return expr(e, isInt(e->dtype) && bits(e->dtype) <= 32); }
+  Out keptOut(const ExprRef& e) { return e ? expr(e, isInt(e->dtype) && bits(e->dtype) <= 32) : Out{e, {}}; }
 
   StmtRef stmt(const StmtRef& s) {
     if (!s) return s;
@@ -401,10 +401,11 @@ class Widener {
       case StmtKind::For: {
         const auto& f = s->as<ForStmt>();
         Out mn = keptOut(f.min), ext = keptOut(f.extent);
-        ExprRef newMin = asType(f.min->dtype, mn.e), newExt = asType(f.extent->dtype, ext.e);
+        ExprRef newMin = f.min ? asType(f.min->dtype, mn.e) : f.min;
+        ExprRef newExt = f.extent ? asType(f.extent->dtype, ext.e) : f.extent;
         Range r = typeRange(f.var->dtype);
         auto step = f.step ? asConstInt(f.step) : std::optional<int64_t>(1);
-        if (step && *step > 0 && fits(mn.r, f.min->dtype) && fits(ext.r, f.extent->dtype))
+        if (step && *step > 0 && f.min && f.extent && fits(mn.r, f.min->dtype) && fits(ext.r, f.extent->dtype))
           r = {mn.r.lo, std::max(mn.r.lo, mn.r.hi + ext.r.hi - 1)};
         // A loop variable the body assigns is any value of its type.
         if (!fits(r, f.var->dtype) || assigned_.count(f.var.get())) r = typeRange(f.var->dtype);
