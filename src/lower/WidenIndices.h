@@ -15,8 +15,13 @@
 // not its truncation). Comparisons with a widened side compare in int64. A widened
 // value that reaches a place whose type is fixed (a shared or local index, a TMA
 // coordinate, a local's value) is cast back to that type: there it means what it
-// meant before. Nodes whose range fits keep their width and their identity, so a
-// kernel whose indices are proven small is unchanged (byte-identical PTX).
+// meant before. Such a place needs its value only modulo 2^32, and so do the
+// operands of +, -, *, &, |, ^ beneath it: those keep wrapping in 32 bits; what a
+// division, a comparison or a 64-bit offset reads is widened. `x + k < y` whose sum
+// alone passes int32 becomes `x < y - k`; the then-branch of `v < e` (v a loop
+// variable or threadIdx.x) narrows v. Nodes whose range fits keep their width and
+// their identity, so a kernel whose indices are proven small is unchanged
+// (byte-identical PTX).
 // A uint64 parameter read by an index, predicate or loop bound is taken to be at most
 // 2^63 - 1 (int64 arithmetic); that becomes a Kernel::argumentBounds entry, which the
 // launcher checks.
