@@ -22,9 +22,9 @@
 // variable or threadIdx.x) narrows v. Nodes whose range fits keep their width and
 // their identity, so a kernel whose indices are proven small is unchanged
 // (byte-identical PTX).
-// A uint64 parameter read by an index, predicate or loop bound is taken to be at most
-// 2^63 - 1 (int64 arithmetic); that becomes a Kernel::argumentBounds entry, which the
-// launcher checks.
+// A uint64 parameter the body's integer arithmetic reads (an extent, as a rule) is
+// taken to be at most 2^63 - 1 (int64 arithmetic); that becomes a
+// Kernel::argumentBounds entry, which the launcher checks.
 // Ranges past 64 bits (products of int64 dimensions) are not widened further.
 #pragma once
 
