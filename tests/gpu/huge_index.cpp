@@ -129,19 +129,24 @@ void testRefusals() {
   b.poison();
   CUstream s = gpu().stream;
   bool ok = true;
-  ok &= isRefusal("uint64 n = 2^64 - 1", wide64_launch(a.ptr(), b.ptr(), UINT64_MAX, s), TLC_LAST_ERROR(),
-                  "wide64_launch", {"argument 'n' = 18446744073709551615 exceeds 9223372036854775807"});
-  ok &= isRefusal("uint64 n = 2^63", wide64_launch(a.ptr(), b.ptr(), uint64_t(1) << 63, s), TLC_LAST_ERROR(),
-                  "wide64_launch", {"argument 'n' = 9223372036854775808 exceeds"});
+  // Each launch before its message is read (argument evaluation order is unspecified).
+  auto refused = [&](const char* what, CUresult got, const char* launcher, std::initializer_list<std::string> want) {
+    ok &= isRefusal(what, got, TLC_LAST_ERROR(), launcher, want);
+  };
+  CUresult got = wide64_launch(a.ptr(), b.ptr(), UINT64_MAX, s);
+  refused("uint64 n = 2^64 - 1", got, "wide64_launch", {"argument 'n' = 18446744073709551615 exceeds 9223372036854775807"});
+  got = wide64_launch(a.ptr(), b.ptr(), uint64_t(1) << 63, s);
+  refused("uint64 n = 2^63", got, "wide64_launch", {"argument 'n' = 9223372036854775808 exceeds"});
   // 2^31 blocks of 256: one past the device's limit on x.
-  ok &= isRefusal("uint64 n = 2^39", wide64_launch(a.ptr(), b.ptr(), uint64_t(1) << 39, s), TLC_LAST_ERROR(),
-                  "wide64_launch", {"grid x = ceildiv(n, 256) = 2147483648 exceeds the device limit of 2147483647"});
+  got = wide64_launch(a.ptr(), b.ptr(), uint64_t(1) << 39, s);
+  refused("uint64 n = 2^39", got, "wide64_launch",
+          {"grid x = ceildiv(n, 256) = 2147483648 exceeds the device limit of 2147483647"});
   // 70000 planes: grid z past 65535.
-  ok &= isRefusal("B = 70000 planes", copy3d_launch(a.ptr(), b.ptr(), 70000, 16, 128, s), TLC_LAST_ERROR(),
-                  "copy3d_launch", {"grid z", "70000 exceeds the device limit of 65535"});
+  got = copy3d_launch(a.ptr(), b.ptr(), 70000, 16, 128, s);
+  refused("B = 70000 planes", got, "copy3d_launch", {"grid z", "70000 exceeds the device limit of 65535"});
   // 2^64 elements: offsets past int64.
-  ok &= isRefusal("J = K = M = N = 65536", copy4d_launch(a.ptr(), b.ptr(), 65536, 65536, 65536, 65536, s),
-                  TLC_LAST_ERROR(), "copy4d_launch", {"tensor 'A' is too large"});
+  got = copy4d_launch(a.ptr(), b.ptr(), 65536, 65536, 65536, 65536, s);
+  refused("J = K = M = N = 65536", got, "copy4d_launch", {"tensor 'A' is too large"});
   if (!ok) check.fail("a launcher did not refuse as it should");
   if (!a.untouchedSincePoison()) check.fail("a refused launch wrote A");
   if (!b.untouchedSincePoison()) check.fail("a refused launch wrote B");
