@@ -125,6 +125,12 @@ configs=(
   # Row-broadcast reads on ragged shapes (S per row, a bias and a scale per column):
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
+  # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller
+  # device gets SKIP rows): batch_sum at K=2, M=N=46341; a 1-D copy in blocks of 1000 at
+  # n = 2^31 - 1; 3-D copies with planes past 2^31 elements; shapes the launcher refuses.
+  # TLC_GPU_ONLY='huge' builds just these.
+  "huge_batch_sum|batch_sum.tl||huge_batch_sum.cpp|"
+  "huge_index|huge_index.tl||huge_index.cpp|"
 )
 
 # im2col configurations and whether their fast variant must use TMA's im2col mode

@@ -1203,10 +1203,47 @@ class HeaderWriter {
                       "(long long)" + a.name);
     }
 
+    // Unsigned 64-bit extents: the grid and the kernels' indices are int64 arithmetic
+    // (the grid's, here; the kernels', where lowering bounded the argument:
+    // Kernel::argumentBounds), so a value past 2^63 - 1 is refused, not wrapped.
+    {
+      std::map<std::string, uint64_t> bound;
+      for (const ir::VarNode* var : gridVars)
+        if (var->dtype == DType::UInt64) bound[var->name] = uint64_t(INT64_MAX);
+      for (size_t v = 0; v < g.count; ++v)
+        for (const ir::Kernel::ArgumentBound& b : module_.kernels[g.first + v].argumentBounds) {
+          auto [it, fresh] = bound.emplace(b.param->name, b.max);
+          if (!fresh) it->second = std::min(it->second, b.max);
+        }
+      for (const Argument& a : args) {
+        auto it = bound.find(a.param->name);
+        if (it == bound.end() || a.param->kind == ParamKind::Pointer || a.param->kind == ParamKind::TensorMap) continue;
+        std::string max = std::to_string(it->second);
+        out_ << "  if ((unsigned long long)" << a.name << " > " << max << "ull)\n"
+             << refusal("    ", "argument '" + a.name + "' = %llu exceeds " + max +
+                                    " (2^63 - 1): the kernel indexes it in 64-bit signed arithmetic",
+                        "(unsigned long long)" + a.name);
+      }
+    }
+
     // What every variant needs of the arguments (float4_e2m1fn rows of whole bytes).
     {
       // 64-bit arithmetic with overflow checks (an overflow refuses too).
       GridPrinter value(P, args, true);
+      // Tensors whose last element's offset may pass int64 (a product of several
+      // dimensions, Kernel::tensorSpans): the kernels index them in int64.
+      GridPrinter readable(P, args, false);
+      std::set<std::string> spanned;
+      for (size_t v = 0; v < g.count; ++v)
+        for (const ir::Kernel::TensorSpan& t : module_.kernels[g.first + v].tensorSpans) {
+          std::string code = value.print(t.lastOffset);
+          if (!spanned.insert(t.tensor + "\n" + code).second) continue;
+          std::string last = readable.print(t.lastOffset);
+          if (last.size() > 100) last = last.substr(0, 97) + "...";  // the message fits its buffer
+          out_ << "  if (((void)(" << code << "), tlc_bad)) /* the offset overflowed */\n"
+               << refusal("    ", "tensor '" + printfLiteral(t.tensor) + "' is too large: the offset of its last element, " +
+                                      printfLiteral(last) + ", overflows 64-bit arithmetic");
+        }
       for (const ir::Kernel::Requirement& r : general.requirements) {
         std::string v = value.print(r.value);
         out_ << "  if ((" << v << ") % " << r.multiple << " != 0 || tlc_bad)\n"

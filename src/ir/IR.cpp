@@ -453,6 +453,13 @@ std::shared_ptr<StoreStmt> moveStore(const StoreStmt& st, BufferRef buffer, std:
   return out;
 }
 
+std::shared_ptr<LoadNode> moveLoad(const LoadNode& l, BufferRef buffer, std::vector<ExprRef> indices) {
+  auto out = std::make_shared<LoadNode>(l);
+  out->buffer = std::move(buffer);
+  out->indices = std::move(indices);
+  return out;
+}
+
 ExprRef add(ExprRef a, ExprRef b) { return binary(BinOp::Add, std::move(a), std::move(b)); }
 ExprRef sub(ExprRef a, ExprRef b) { return binary(BinOp::Sub, std::move(a), std::move(b)); }
 ExprRef mul(ExprRef a, ExprRef b) { return binary(BinOp::Mul, std::move(a), std::move(b)); }

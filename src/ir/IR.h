@@ -422,6 +422,10 @@ struct StoreStmt : StmtNode {
 // added to StoreStmt is not dropped by one of them.
 std::shared_ptr<StoreStmt> moveStore(const StoreStmt& st, BufferRef buffer, std::vector<ExprRef> indices,
                                      ExprRef value);
+// The same for a load: a copy of `l` at a new buffer and indices that keeps its
+// predicate, safe value, alignment and bounds mark (a pass that rebuilt a load by
+// hand once dropped `boundsChecked`, and verifyLoopIR refused the kernel).
+std::shared_ptr<LoadNode> moveLoad(const LoadNode& l, BufferRef buffer, std::vector<ExprRef> indices);
 enum class BarrierKind {
   SyncThreads,       // bar.sync 0: all threads of the block
   FenceProxyAsync,   // fence.proxy.async.shared::cta
@@ -715,6 +719,23 @@ struct Kernel {
     std::string what;  // "the last dimension of float4_e2m1fn tensor 'A' (N)"
   };
   std::vector<Requirement> requirements;
+  // Integer parameters whose value the kernel's index arithmetic assumes at most
+  // `max` (lowering, WidenIndices: a uint64 extent is indexed in int64). The launcher
+  // refuses a larger argument, naming it.
+  struct ArgumentBound {
+    VarRef param;
+    uint64_t max = 0;
+  };
+  std::vector<ArgumentBound> argumentBounds;
+  // Global tensors whose offsets the kernel computes in int64: the offset of each
+  // one's last element (over Dim and Scalar parameters). The launcher evaluates it in
+  // checked 64-bit arithmetic and refuses arguments for which it overflows, naming
+  // the tensor (lowering, WidenIndices).
+  struct TensorSpan {
+    std::string tensor;
+    ExprRef lastOffset;
+  };
+  std::vector<TensorSpan> tensorSpans;
   StmtRef body;
 };
 

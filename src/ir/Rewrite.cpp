@@ -56,11 +56,9 @@ ExprRef rewriteExpr(const ExprRef& e, const VarMap& vars, const RewriteHooks& ho
       auto pred = rewriteExpr(l.predicate, vars, hooks);
       auto other = rewriteExpr(l.otherwise, vars, hooks);
       if (!changed && pred == l.predicate && other == l.otherwise) return e;
-      auto n = std::make_shared<LoadNode>(l.buffer, idx, l.dtype, l.lanes);
+      auto n = moveLoad(l, l.buffer, idx);
       n->predicate = pred;
       n->otherwise = other;
-      n->alignBytes = l.alignBytes;
-      n->boundsChecked = l.boundsChecked;
       return n;
     }
   }

@@ -21,11 +21,8 @@ void flattenBufferAccess(Kernel& kernel) {
   // A predicate may read buffers too (a guard on a gathered index, `idx[i] < N`):
   // those loads are flattened like every other.
   hooks.load = [&hooks](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
-    auto n = std::make_shared<LoadNode>(l.buffer, std::vector<ExprRef>{flatOffset(*l.buffer, idx)}, l.dtype, l.lanes);
+    auto n = moveLoad(l, l.buffer, {flatOffset(*l.buffer, idx)});
     n->predicate = l.predicate ? rewriteExpr(l.predicate, {}, hooks) : nullptr;
-    n->otherwise = l.otherwise;
-    n->alignBytes = l.alignBytes;
-    n->boundsChecked = l.boundsChecked;
     return n;
   };
   hooks.store = [&hooks](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {

@@ -588,8 +588,7 @@ class Guarder {
       checkTile(*l.buffer, idx, l.lanes, factsWith(pred));
       return nullptr;  // rewriteExpr rebuilds it if its operands changed
     }
-    auto n = std::make_shared<LoadNode>(l.buffer, idx, l.dtype, l.lanes);
-    n->alignBytes = l.alignBytes;
+    auto n = moveLoad(l, l.buffer, idx);
     n->predicate = pred;
     n->otherwise = other;
     if (ExprRef guard = unprovenBounds(*l.buffer, idx, l.lanes, factsWith(pred))) {
@@ -615,9 +614,10 @@ class Guarder {
       }
       case StmtKind::For: {
         const auto& f = s->as<ForStmt>();
-        auto out = std::make_shared<ForStmt>(f.range, f.var, expr(f.min), expr(f.extent), f.kind, nullptr);
+        auto out = std::make_shared<ForStmt>(f);  // keeps every field (stages, keepRolled, ...)
+        out->min = expr(f.min);
+        out->extent = expr(f.extent);
         out->step = expr(f.step);
-        out->stages = f.stages;
         // The variable runs over [min, min + extent) (upwards; a downward loop gets no range).
         auto step = f.step ? asConstInt(f.step) : std::optional<int64_t>(1);
         if (step && *step > 0 && !assigned_.count(f.var.get())) {

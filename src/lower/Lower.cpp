@@ -15,7 +15,8 @@
 //   6. LowerTileOps         copies (by their strategies) / Parallel / fill -> loops
 //      GuardGlobalAccesses  every global access proven in bounds or predicated
 //   7. FlattenBufferAccess  multi-dimensional indices -> element offsets
-//   8. verifyLoopIR         the loop-IR invariants hold (no global access unchecked)
+//   8. WidenIndices         index arithmetic whose range passes 32 bits -> 64 bits
+//   9. verifyLoopIR         the loop-IR invariants hold (no global access unchecked)
 #include "lower/Lower.h"
 
 #include <algorithm>
@@ -35,6 +36,7 @@
 #include "lower/PackFloat4.h"
 #include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
+#include "lower/WidenIndices.h"
 
 namespace tlc {
 
@@ -80,11 +82,7 @@ Kernel ownCopy(const Kernel& k) {
   };
   RewriteHooks hooks;
   hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
-    auto n = std::make_shared<LoadNode>(mapped(l.buffer), idx, l.dtype, l.lanes);
-    n->predicate = l.predicate;
-    n->otherwise = l.otherwise;
-    n->alignBytes = l.alignBytes;
-    return n;
+    return moveLoad(l, mapped(l.buffer), idx);
   };
   hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
     return moveStore(st, mapped(st.buffer), idx, value);
@@ -135,6 +133,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
   guardGlobalAccesses(k, diags);
   flattenBufferAccess(k);
+  widenIndices(k);
   verifyLoopIR(k, diags);
   return k;
 }

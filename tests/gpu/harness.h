@@ -448,6 +448,27 @@ inline void report(const Result& r) {
   std::fflush(stdout);
 }
 
+// A shape this device cannot hold (the huge-tensor tests): a SKIP row, which is neither
+// a pass nor a failure (run_all.sh fails only FAIL rows), saying what was missing.
+inline void reportSkip(const std::string& name, const std::string& shape, const std::string& why) {
+  std::printf("RESULT|%s|%s|SKIP|-|-|-|-|%s\n", name.c_str(), shape.c_str(), why.c_str());
+  std::fflush(stdout);
+}
+
+// Whether `bytes` of allocations fit in the device's free memory (with 1 GiB to spare
+// for the context and the guards); otherwise reports a SKIP row and returns false.
+inline bool haveDeviceMemory(const std::string& name, const std::string& shape, size_t bytes) {
+  gpu();
+  size_t freeBytes = 0, totalBytes = 0;
+  CU_CHECK(cuMemGetInfo(&freeBytes, &totalBytes));
+  if (freeBytes >= bytes + (size_t(1) << 30)) return true;
+  char why[128];
+  std::snprintf(why, sizeof why, "needs %.1f GiB of device memory, %.1f GiB free", double(bytes) / (1 << 30),
+                double(freeBytes) / (1 << 30));
+  reportSkip(name, shape, why);
+  return false;
+}
+
 // A launch must succeed and the kernel must run to completion without a fault.
 inline bool launchAndWait(CUresult launched, Checker& check) {
   if (launched != CUDA_SUCCESS) {

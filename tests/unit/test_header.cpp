@@ -906,3 +906,84 @@ TEST_CASE("header: multi-architecture select_variant_for_ voids arguments only a
   CHECK(contains(body, "(void)M;"));
   CHECK(!contains(body, "A % 16u"));
 }
+
+// Index width (WidenIndices, issue 17): a uint32 extent past 2^31 is a size like any
+// other (the kernel indexes it in int64); a uint64 extent past 2^63 - 1, a grid past
+// the device's limits and a tensor whose last offset overflows int64 are refused,
+// each naming what it refuses, and nothing is launched.
+TEST_CASE("header: extents past int32 are launched or refused by name, never wrapped") {
+  REQUIRE_CUDA_HEADER();
+  ir::Module m;
+  {
+    ir::Kernel k;
+    k.name = k.sourceName = "wide32";
+    k.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle), param("n", ir::ParamKind::Scalar, ir::DType::UInt32)};
+    k.grid[0] = ceilDiv(k.params[1].var, 256);
+    k.threads = 256;
+    m.kernels.push_back(k);
+  }
+  {
+    ir::Kernel k;
+    k.name = k.sourceName = "wide64";
+    k.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle), param("n", ir::ParamKind::Scalar, ir::DType::UInt64)};
+    k.grid[0] = ceilDiv(k.params[1].var, 256);
+    k.argumentBounds = {{k.params[1].var, uint64_t(INT64_MAX)}};
+    k.threads = 256;
+    m.kernels.push_back(k);
+  }
+  {
+    ir::Kernel k;
+    k.name = k.sourceName = "big";
+    k.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle), param("J", ir::ParamKind::Dim, ir::DType::Int32),
+                param("K", ir::ParamKind::Dim, ir::DType::Int32), param("M", ir::ParamKind::Dim, ir::DType::Int32),
+                param("N", ir::ParamKind::Dim, ir::DType::Int32)};
+    auto wide = [&](int i) { return ir::cast(ir::DType::Int64, k.params[i].var); };
+    k.tensorSpans = {{"A", ir::mul(ir::mul(ir::mul(wide(1), wide(2)), wide(3)), wide(4))}};
+    k.grid[0] = ceilDiv(k.params[4].var, 128);
+    k.threads = 128;
+    m.kernels.push_back(k);
+  }
+  HeaderOptions options;
+  options.prefix = "sample";
+  std::string h = generateHeader(m, {0x7f, 'E', 'L', 'F'}, options);
+  CHECK(contains(h, "  if ((unsigned long long)n > 9223372036854775807ull)\n"));
+  CHECK(!contains(h, "(unsigned long long)n > 4294967295"));
+  fs::path dir = scratchDir();
+  writeFile(dir / "wide.h", h);
+  const std::string tests = R"C(
+int main(void) {
+  CUdeviceptr a = 0x10000;
+  int launches;
+  /* uint32 3e9: 11718750 blocks of 256, launched. */
+  EXPECT(wide32_launch(a, 3000000000u, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 11718750u);
+  EXPECT(wide32_launch(a, 4294967295u, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 16777216u);
+  /* uint64: up to 2^63 - 1 is indexable; past it, refused by name; nothing launched. */
+  EXPECT(wide64_launch(a, 3000000000ull, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 11718750u);
+  launches = mock_launches;
+  EXPECT_REFUSED(wide64_launch(a, 18446744073709551615ull, NULL),
+                 "argument 'n' = 18446744073709551615 exceeds 9223372036854775807 (2^63 - 1)");
+  EXPECT_REFUSED(wide64_launch(a, 9223372036854775808ull, NULL), "argument 'n' = 9223372036854775808 exceeds");
+  /* 2^63 - 1: ceildiv's n + 255 overflows: refused too. */
+  EXPECT_REFUSED(wide64_launch(a, 9223372036854775807ull, NULL), "the grid (ceildiv(n, 256), 1, 1) overflows 64-bit");
+  /* The first grid past the limit: 2^31 blocks. */
+  EXPECT_REFUSED(wide64_launch(a, 549755813888ull, NULL), "grid x = ceildiv(n, 256) = 2147483648 exceeds the device limit");
+  EXPECT(mock_launches == launches);
+  /* The last grid within it. */
+  EXPECT(wide64_launch(a, 549755813632ull, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_grid[0] == 2147483647u);
+  /* A 4-D tensor of 2^64 elements: its offsets overflow int64, refused by name. */
+  launches = mock_launches;
+  EXPECT_REFUSED(big_launch(a, 65536, 65536, 65536, 65536, NULL), "tensor 'A' is too large");
+  EXPECT(mock_launches == launches);
+  EXPECT(big_launch(a, 2, 65536, 65536, 65536, NULL) == CUDA_SUCCESS);
+  EXPECT(mock_launches == launches + 1);
+  if (failures == 0) printf("mock driver: all checks passed\n");
+  return failures != 0;
+}
+)C";
+  buildAndRunMockProgram(dir, "mock_wide", std::string("#include <stdio.h>\n#include <string.h>\n#include \"wide.h\"\n") +
+                                               kMockDriver + tests);
+}

@@ -1030,3 +1030,40 @@ TEST_CASE("interpreter catches: a multicast before the other block of the cluste
   CHECK_FALSE(r.ok);
   CHECK(r.text().find("of block (0, 0, 1) used before mbarrier_init") != std::string::npos);
 }
+
+// Index width (WidenIndices): the interpreter evaluates integers at their IR type,
+// wrapping as the GPU does, so a 32-bit index that overflows shows here. Block
+// `base` of a copy in blocks of 1000 starts at 2147483000; with n = 2147483000 every
+// element of it is past n. In int32 its threads' indices from 2147483648 on wrap
+// negative, pass `< n` and read before A (an out-of-bounds fault); in int64 every
+// predicate is false and nothing is touched (the buffers can be tiny).
+TEST_CASE("interpreter: a block past 2^31 elements touches nothing (int64 indices)") {
+  const std::string source = R"(
+kernel k(A: Tensor((n,), float32), B: Tensor((n,), float32), base: int32) {
+  with Kernel(1, threads=1000) as (bx) {
+    x = alloc_fragment((1000,), float32);
+    copy(A[(base + bx) * 1000], x);
+    copy(x, B[(base + bx) * 1000]);
+  }
+}
+)";
+  for (const Target& target : targets()) {
+    auto module = compile(source, target);
+    int runs = 0;
+    for (const ir::Kernel& kernel : module->kernels) {
+      HostBuffer A(ir::DType::Float32, 4), B = poisoned(ir::DType::Float32, 4);
+      interp::Arguments args;
+      args.pointer("A", A);
+      args.pointer("B", B);
+      args.dim("n", 2147483000);
+      args.scalar("base", 2147483);
+      if (!interp::assumptionsHold(kernel, args)) continue;
+      interp::Result r = interp::run(kernel, args);
+      INFO(kernel.name << ": " << r.text());
+      CHECK(r.ok);
+      for (int64_t i = 0; i < 4; ++i) CHECK(B.bytes[size_t(i) * 4] == kPoison);
+      ++runs;
+    }
+    CHECK(runs >= 1);
+  }
+}

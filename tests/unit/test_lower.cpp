@@ -12,6 +12,7 @@
 #include "lower/copy/CopyStrategy.h"
 #include "lower/AllocateCopyBarriers.h"
 #include "lower/PlanSharedMemory.h"
+#include "lower/WidenIndices.h"
 #include "lower/InsertBarriers.h"
 #include "lower/LayoutFragments.h"
 #include "lower/Lower.h"
@@ -319,4 +320,103 @@ TEST_CASE("planBulkDsmem: whole tiles, rows, and what rules it out") {
     CHECK_FALSE(planBulkDsmem(remoteCopy(r, part(t, {0, 0}, {1, 64})), why));
     CHECK(why.find("known only at run time") != std::string::npos);
   }
+}
+
+namespace {
+
+// B[bx * block + t] = 1 where bx * block + t < n: bx and t either loop variables
+// (bx over ceildiv(n, block), t over block) or blockIdx.x and threadIdx.x of a grid of
+// ceildiv(n, block) blocks of `block` threads. Loop IR, flat int64 offsets.
+struct IndexKernel {
+  Kernel kernel;
+  VarRef n = makeVar("n", DType::Int32), B = makeVar("B", DType::Handle);
+  VarRef bx = makeVar("bx", DType::Int32), t = makeVar("t", DType::Int32);
+  std::shared_ptr<StoreStmt> store;
+
+  IndexKernel(int block, bool loops) {
+    kernel.name = kernel.sourceName = "k";
+    kernel.threads = loops ? 1 : block;
+    kernel.params = {{"B", ParamKind::Pointer, B, DType::Float32, {}}, {"n", ParamKind::Dim, n, DType::Int32, {}}};
+    ExprRef blocks = floorDiv(add(n, intImm(block - 1)), intImm(block));
+    for (auto& g : kernel.grid) g = intImm(1);
+    if (!loops) kernel.grid[0] = blocks;
+    auto gb = makeBuffer("B", MemScope::Global, DType::Float32, {n});
+    gb->data = B;
+    ExprRef x = loops ? ExprRef(bx) : call(Builtin::BlockIdx, {}, DType::Int32, 0);
+    ExprRef y = loops ? ExprRef(t) : call(Builtin::ThreadIdx, {}, DType::Int32, 0);
+    ExprRef idx = add(mul(x, intImm(block)), y);
+    store = std::make_shared<StoreStmt>(SourceRange{}, gb, std::vector<ExprRef>{cast(DType::Int64, idx)}, floatImm(1));
+    store->predicate = lt(idx, n);
+    StmtRef body = store;
+    if (loops) {
+      body = std::make_shared<ForStmt>(SourceRange{}, t, intImm(0), intImm(block), ForKind::Serial, body);
+      body = std::make_shared<ForStmt>(SourceRange{}, bx, intImm(0), blocks, ForKind::Serial, body);
+    }
+    kernel.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{body});
+  }
+
+  // The (only) store after the pass.
+  const StoreStmt& widenedStore() const {
+    const StmtNode* s = kernel.body->as<SeqStmt>().stmts[0].get();
+    while (s->kind == StmtKind::For) s = s->as<ForStmt>().body.get();
+    return s->as<StoreStmt>();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("WidenIndices: bx * 1000 + t reaches 2^31 for n = 2^31 - 1; int64 index and compare") {
+  IndexKernel k(1000, /*loops=*/true);
+  std::vector<std::pair<const VarNode*, int64_t>> last = {{k.n.get(), INT32_MAX}, {k.bx.get(), 2147483}, {k.t.get(), 999}};
+  // In int32 the last block's index 2147483999 overflows (evalInt: nullopt; the GPU
+  // wraps to a negative index that passes `< n`).
+  CHECK_FALSE(evalInt(k.store->predicate, last).has_value());
+  widenIndices(k.kernel);
+  const StoreStmt& st = k.widenedStore();
+  CHECK(evalInt(st.predicate, last) == 0);  // past n: skipped
+  CHECK(evalInt(st.indices[0], last) == 2147483999);
+  std::vector<std::pair<const VarNode*, int64_t>> lastIn = {{k.n.get(), INT32_MAX}, {k.bx.get(), 2147483}, {k.t.get(), 646}};
+  CHECK(evalInt(st.predicate, lastIn) == 1);  // element 2^31 - 2, the last one
+  CHECK(st.predicate->as<BinaryNode>().a->dtype == DType::Int64);
+  CHECK(k.kernel.argumentBounds.empty());
+  CHECK(k.kernel.tensorSpans.empty());
+}
+
+TEST_CASE("WidenIndices: blockIdx and threadIdx take their ranges from the grid and the block") {
+  IndexKernel wide(1000, /*loops=*/false);
+  widenIndices(wide.kernel);
+  CHECK(wide.widenedStore().predicate->as<BinaryNode>().a->dtype == DType::Int64);
+  // A block of 1024 divides 2^31: bx * 1024 + t <= 2^31 - 1, proven. Nothing changes.
+  IndexKernel small(1024, /*loops=*/false);
+  StmtRef before = small.kernel.body;
+  widenIndices(small.kernel);
+  CHECK(small.kernel.body == before);
+  CHECK(small.widenedStore().predicate->as<BinaryNode>().a->dtype == DType::Int32);
+}
+
+TEST_CASE("WidenIndices: a uint64 extent is bounded by the launcher, a product of three dims is checked") {
+  Kernel k;
+  k.name = k.sourceName = "k";
+  k.threads = 32;
+  VarRef n = makeVar("n", DType::UInt64), P = makeVar("P", DType::Handle);
+  VarRef J = makeVar("J", DType::Int32), K = makeVar("K", DType::Int32), M = makeVar("M", DType::Int32);
+  k.params = {{"P", ParamKind::Pointer, P, DType::Float32, {}}, {"n", ParamKind::Scalar, n, DType::UInt64, {}},
+              {"J", ParamKind::Dim, J, DType::Int32, {}}, {"K", ParamKind::Dim, K, DType::Int32, {}},
+              {"M", ParamKind::Dim, M, DType::Int32, {}}};
+  for (auto& g : k.grid) g = intImm(1);
+  auto flat = makeBuffer("X", MemScope::Global, DType::Float32, {cast(DType::Int32, n)});
+  flat->data = P;
+  auto cube = makeBuffer("Y", MemScope::Global, DType::Float32, {J, K, M});
+  cube->data = P;
+  ExprRef tid = call(Builtin::ThreadIdx, {}, DType::Int32, 0);
+  auto s1 = std::make_shared<StoreStmt>(SourceRange{}, flat, std::vector<ExprRef>{cast(DType::Int64, tid)}, floatImm(1));
+  s1->predicate = lt(tid, flat->shape[0]);
+  auto s2 = std::make_shared<StoreStmt>(SourceRange{}, cube, std::vector<ExprRef>{cast(DType::Int64, tid)}, floatImm(1));
+  k.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{s1, s2});
+  widenIndices(k);
+  REQUIRE(k.argumentBounds.size() == 1);
+  CHECK(k.argumentBounds[0].param == n);
+  CHECK(k.argumentBounds[0].max == uint64_t(INT64_MAX));
+  REQUIRE(k.tensorSpans.size() == 1);
+  CHECK(k.tensorSpans[0].tensor == "Y");
 }
