@@ -1159,12 +1159,19 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
     return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_ex2_approx_f, {}, {y});
   };
   auto constant = [&](double c) { return llvm::ConstantFP::get(f32, c); };
+  // y + 64 as add.rn.f32, which neither LLVM nor ptxas contracts: fused with the
+  // product that made y (fma(x, log2e, 64)) it would carry that product's rounding
+  // error, which exp's `low` term already corrects (the H200 measured exp(-88.5) 7
+  // subnormal ulp off until this was an explicit add).
+  auto plus64 = [&](llvm::Value* y) {
+    return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_add_rn_f, {}, {y, constant(64.0)});
+  };
   llvm::Value* r = nullptr;
   switch (builtin) {
     case Builtin::Exp2: {
       // Subnormal results computed 2^64 higher and scaled back (see Exp).
       llvm::Value* tiny = builder_.CreateFCmpOLT(v, constant(-126.0));
-      llvm::Value* power = exp2(builder_.CreateSelect(tiny, builder_.CreateFAdd(v, constant(64.0)), v));
+      llvm::Value* power = exp2(builder_.CreateSelect(tiny, plus64(v), v));
       r = builder_.CreateSelect(tiny, builder_.CreateFMul(power, constant(0x1p-64)), power);
       break;
     }
@@ -1182,7 +1189,7 @@ llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, D
       // multiply: ex2.approx's subnormal results are short of its 2 ulp (the H200 gave
       // exp(-89.1241) 8 subnormal ulp off). hi + 64 is exact there.
       llvm::Value* tiny = builder_.CreateFCmpOLT(high, constant(-126.0));
-      llvm::Value* power = exp2(builder_.CreateSelect(tiny, builder_.CreateFAdd(high, constant(64.0)), high));
+      llvm::Value* power = exp2(builder_.CreateSelect(tiny, plus64(high), high));
       llvm::Value* corrected = builder_.CreateIntrinsic(
           llvm::Intrinsic::fma, {f32}, {power, builder_.CreateFMul(low, constant(0.6931471805599453)), power});
       // Past the float range 2^hi is 0 or inf already, and `low` is inf or NaN there.
