@@ -319,6 +319,25 @@ TEST_CASE("backend: signed shifts, integer powers, negative loop starts and indi
   body.push_back(assign(x, intImm(-2)));
   body.push_back(assign(e, intImm(5)));
   body.push_back(store(powers, intImm(11), binary(BinOp::Pow, x, e)));
+  // min and max: signed on int32 (min(-1, 5) == -1), unsigned on uint32.
+  Param mm = pointer("mm", DType::Int32), umm = pointer("umm", DType::UInt32);
+  kernel.params.push_back(mm);
+  kernel.params.push_back(umm);
+  BufferRef minmax = globalBuffer(mm, DType::Int32, intImm(2));
+  BufferRef uminmax = globalBuffer(umm, DType::UInt32, intImm(2));
+  body.push_back(assign(x, intImm(-1)));
+  body.push_back(store(minmax, intImm(0), binary(BinOp::Min, x, intImm(5))));
+  body.push_back(store(minmax, intImm(1), binary(BinOp::Max, x, intImm(-7))));
+  body.push_back(assign(u, intImm(0xFFFFFFFFLL, DType::UInt32)));
+  body.push_back(store(uminmax, intImm(0), binary(BinOp::Min, u, intImm(5, DType::UInt32))));
+  body.push_back(store(uminmax, intImm(1), binary(BinOp::Max, u, intImm(5, DType::UInt32))));
+  // uint32 // and %: 4294967288 // 16 == 268435455, 4294967288 % 10 == 8.
+  Param ud = pointer("ud", DType::UInt32);
+  kernel.params.push_back(ud);
+  BufferRef udiv = globalBuffer(ud, DType::UInt32, intImm(2));
+  body.push_back(assign(u, intImm(0xFFFFFFF8LL, DType::UInt32)));
+  body.push_back(store(udiv, intImm(0), floorDiv(u, intImm(16, DType::UInt32))));
+  body.push_back(store(udiv, intImm(1), floorMod(u, intImm(10, DType::UInt32))));
   // sum of i for i in range(lo, lo + 6) with lo = -3: -3 - 2 - 1 + 0 + 1 + 2 == -3.
   body.push_back(assign(lo, intImm(-3)));
   body.push_back(let(acc, intImm(0)));
@@ -345,9 +364,14 @@ TEST_CASE("backend: signed shifts, integer powers, negative loop starts and indi
   }
   CHECK(contains(compiled.llvm, "store i32 -32, ptr addrspace(1) %"));
   CHECK(contains(compiled.llvm, "store i32 -3, ptr addrspace(1) %sum,"));
+  CHECK(contains(compiled.llvm, "store i32 -1, ptr addrspace(1) %mm,"));
+  CHECK(contains(compiled.llvm, "store i32 268435455, ptr addrspace(1) %ud,"));
+  CHECK(contains(compiled.llvm, "store i32 8, ptr addrspace(1) %ud"));  // element 1
+  CHECK(contains(compiled.llvm, "store i32 5, ptr addrspace(1) %umm,"));
+  CHECK(contains(compiled.llvm, "store i32 -1, ptr addrspace(1) %umm"));  // umax(0xFFFFFFFF, 5), element 1
   CHECK(contains(compiled.llvm, "i8, ptr addrspace(1) %neg, i64 -12\n"));
   CHECK(contains(compiled.llvm, "i8, ptr addrspace(1) %mid, i64 -4\n"));
-  CHECK_FALSE(contains(compiled.llvm, "4294967"));  // no zero-extended -1 (or -3) anywhere
+  CHECK_FALSE(contains(compiled.llvm, "i64 4294967"));  // no zero-extended negative index anywhere
   CHECK_FALSE(contains(compiled.llvm, "17179869"));
   CHECK(isElf(compiled.cubin));
 }

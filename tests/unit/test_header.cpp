@@ -319,6 +319,8 @@ int main(void) {
   /* grid.y = ceil(M / 128) > 65535 */
   EXPECT_REFUSED(tile_copy_launch(a, b, 65536 * 128 + 1, 10, NULL),
                  "grid y = ceildiv(M, 128) = 65537 exceeds the device limit of 65535 blocks");
+  EXPECT_REFUSED(tile_copy_launch(a, b, 65536 * 128, 10, NULL),   /* the first grid past the limit */
+                 "grid y = ceildiv(M, 128) = 65536 exceeds the device limit of 65535 blocks");
   EXPECT_REFUSED(tile_copy_launch(a, b, INT32_MAX, 10, NULL),
                  "grid y = ceildiv(M, 128) = 16777216 exceeds the device limit of 65535 blocks");
   /* The failure's message is kept until the next failure (a success leaves it). */
