@@ -144,6 +144,14 @@ MUTANTS = [
          before="llvm::Value* odd = builder_.CreateICmpNE(builder_.CreateAnd(remaining, 1), zero);",
          after="llvm::Value* odd = builder_.CreateICmpEQ(builder_.CreateAnd(remaining, 1), zero);",
          what="integer power multiplies on even exponent bits"),
+    dict(id="cg-minmax-signed", file="src/backend/Codegen.cpp",
+         before="isSignedType ? llvm::Intrinsic::smin : llvm::Intrinsic::umin",
+         after="llvm::Intrinsic::umin",
+         what="integer min compares signed values unsigned (min(-1, 5) == 5)"),
+    dict(id="cg-floormod-unsigned", file="src/backend/Codegen.cpp",
+         before="return op == BinOp::FloorDiv ? builder_.CreateUDiv(a, b) : builder_.CreateURem(a, b);",
+         after="return op == BinOp::FloorDiv ? builder_.CreateSDiv(a, b) : builder_.CreateSRem(a, b);",
+         what="unsigned // and % divide as signed (values past 2^31 go negative)"),
     # ---- backend: Header ----------------------------------------------------
     dict(id="hdr-assumption-dropped", file="src/backend/Header.cpp",
          before="test += (test.empty() ? \"\" : \" && \") + assumptionTest(a, args);",
@@ -181,4 +189,8 @@ MUTANTS = [
          before="for (size_t i = 0; i + 1 < rank; ++i) refused += \" || \" + map + \"_strides[\" + std::to_string(i) + \"] % 16u != 0\";",
          after="for (size_t i = 0; i + 2 < rank; ++i) refused += \" || \" + map + \"_strides[\" + std::to_string(i) + \"] % 16u != 0\";",
          what="the launcher's tensor-map check skips the outermost stride"),
+    dict(id="hdr-grid-y-limit", file="src/backend/Header.cpp",
+         before="const char* limit[3] = {\"2147483647\", \"65535\", \"65535\"};",
+         after="const char* limit[3] = {\"2147483647\", \"65536\", \"65535\"};",
+         what="the launcher lets a grid of 65536 blocks along y through (limit off by one)"),
 ]

@@ -289,6 +289,95 @@ TEST_CASE("backend: integer // and % floor like Python on negative operands") {
   CHECK(isElf(compiled.cubin));
 }
 
+// What the generated integer code computes, folded by LLVM's optimizer from
+// operands held in mutable locals (so the IR builders cannot fold them first): an
+// arithmetic >> on signed values, a logical one on unsigned; integer ** by
+// square-and-multiply for every exponent from 0 to 9 and a negative one; a Serial
+// loop over a signed range that starts below zero; and a negative signed index,
+// which must address memory before the buffer's start (sign-, not zero-extended).
+TEST_CASE("backend: signed shifts, integer powers, negative loop starts and indices compute as on the host") {
+  Kernel kernel = kernelNamed("integer_semantics");
+  Param shr = pointer("shr", DType::Int32), ushr = pointer("ushr", DType::UInt32), pw = pointer("pw", DType::Int32);
+  Param sum = pointer("sum", DType::Int32), neg = pointer("neg", DType::Int32), mid = pointer("mid", DType::Float32);
+  kernel.params = {shr, ushr, pw, sum, neg, mid};
+  VarRef x = makeVar("x", DType::Int32), u = makeVar("u", DType::UInt32), e = makeVar("e", DType::Int32);
+  VarRef acc = makeVar("acc", DType::Int32), i = makeVar("i", DType::Int32), lo = makeVar("lo", DType::Int32);
+  std::vector<StmtRef> body = {let(x, intImm(0)), let(u, intImm(0, DType::UInt32)), let(e, intImm(0)),
+                               let(lo, intImm(0))};
+  // -8 >> 1 == -4, -1 >> 31 == -1; as uint32, 0xFFFFFFF8 >> 1 == 0x7FFFFFFC.
+  body.push_back(assign(x, intImm(-8)));
+  body.push_back(store(globalBuffer(shr, DType::Int32, intImm(2)), intImm(0), binary(BinOp::Shr, x, intImm(1))));
+  body.push_back(assign(x, intImm(-1)));
+  body.push_back(store(globalBuffer(shr, DType::Int32, intImm(2)), intImm(1), binary(BinOp::Shr, x, intImm(31))));
+  body.push_back(assign(u, intImm(0xFFFFFFF8LL, DType::UInt32)));
+  body.push_back(store(globalBuffer(ushr, DType::UInt32, intImm(1)), intImm(0), binary(BinOp::Shr, u, intImm(1, DType::UInt32))));
+  // 3 ** n for n = -1, 0, ..., 9 (a negative exponent gives 1); (-2) ** 5 == -32.
+  BufferRef powers = globalBuffer(pw, DType::Int32, intImm(12));
+  body.push_back(assign(x, intImm(3)));
+  for (int n = -1; n <= 9; ++n) {
+    body.push_back(assign(e, intImm(n)));
+    body.push_back(store(powers, intImm(n + 1), binary(BinOp::Pow, x, e)));
+  }
+  body.push_back(assign(x, intImm(-2)));
+  body.push_back(assign(e, intImm(5)));
+  body.push_back(store(powers, intImm(11), binary(BinOp::Pow, x, e)));
+  // min and max: signed on int32 (min(-1, 5) == -1), unsigned on uint32.
+  Param mm = pointer("mm", DType::Int32), umm = pointer("umm", DType::UInt32);
+  kernel.params.push_back(mm);
+  kernel.params.push_back(umm);
+  BufferRef minmax = globalBuffer(mm, DType::Int32, intImm(2));
+  BufferRef uminmax = globalBuffer(umm, DType::UInt32, intImm(2));
+  body.push_back(assign(x, intImm(-1)));
+  body.push_back(store(minmax, intImm(0), binary(BinOp::Min, x, intImm(5))));
+  body.push_back(store(minmax, intImm(1), binary(BinOp::Max, x, intImm(-7))));
+  body.push_back(assign(u, intImm(0xFFFFFFFFLL, DType::UInt32)));
+  body.push_back(store(uminmax, intImm(0), binary(BinOp::Min, u, intImm(5, DType::UInt32))));
+  body.push_back(store(uminmax, intImm(1), binary(BinOp::Max, u, intImm(5, DType::UInt32))));
+  // uint32 // and %: 4294967288 // 16 == 268435455, 4294967288 % 10 == 8.
+  Param ud = pointer("ud", DType::UInt32);
+  kernel.params.push_back(ud);
+  BufferRef udiv = globalBuffer(ud, DType::UInt32, intImm(2));
+  body.push_back(assign(u, intImm(0xFFFFFFF8LL, DType::UInt32)));
+  body.push_back(store(udiv, intImm(0), floorDiv(u, intImm(16, DType::UInt32))));
+  body.push_back(store(udiv, intImm(1), floorMod(u, intImm(10, DType::UInt32))));
+  // sum of i for i in range(lo, lo + 6) with lo = -3: -3 - 2 - 1 + 0 + 1 + 2 == -3.
+  body.push_back(assign(lo, intImm(-3)));
+  body.push_back(let(acc, intImm(0)));
+  body.push_back(loop(i, lo, intImm(6), ForKind::Serial, assign(acc, add(acc, i))));
+  body.push_back(store(globalBuffer(sum, DType::Int32, intImm(1)), intImm(0), acc));
+  // neg[x - 4] = 7 with x = 1: the element 3 before the pointer, 12 bytes before.
+  body.push_back(assign(x, intImm(1)));
+  body.push_back(store(globalBuffer(neg, DType::Int32, intImm(1)), sub(x, intImm(4)), intImm(7)));
+  // mid[x - 2] = 1.5 with x = 1 (a float32 pointer into the middle of an array).
+  body.push_back(store(globalBuffer(mid, DType::Float32, intImm(1)), sub(x, intImm(2)), floatImm(1.5)));
+  kernel.body = seq(body);
+  Compiled compiled = compile(kernel);
+  REQUIRE_MESSAGE(compiled.errors == 0, compiled.diagnostics);
+  CHECK(contains(compiled.llvm, "store i32 -4, ptr addrspace(1) %shr,"));
+  CHECK(contains(compiled.llvm, "store i32 -1, ptr addrspace(1) %"));
+  CHECK(contains(compiled.llvm, "store i32 2147483644, ptr addrspace(1) %ushr,"));
+  int64_t power = 1;
+  for (int n = -1; n <= 9; ++n) {
+    CAPTURE(n);
+    int64_t want = n < 0 ? 1 : power;
+    if (n >= 0) power *= 3;
+    std::string where = n + 1 == 0 ? "%pw," : "%";
+    CHECK(contains(compiled.llvm, "store i32 " + std::to_string(want) + ", ptr addrspace(1) " + where));
+  }
+  CHECK(contains(compiled.llvm, "store i32 -32, ptr addrspace(1) %"));
+  CHECK(contains(compiled.llvm, "store i32 -3, ptr addrspace(1) %sum,"));
+  CHECK(contains(compiled.llvm, "store i32 -1, ptr addrspace(1) %mm,"));
+  CHECK(contains(compiled.llvm, "store i32 268435455, ptr addrspace(1) %ud,"));
+  CHECK(contains(compiled.llvm, "store i32 8, ptr addrspace(1) %ud"));  // element 1
+  CHECK(contains(compiled.llvm, "store i32 5, ptr addrspace(1) %umm,"));
+  CHECK(contains(compiled.llvm, "store i32 -1, ptr addrspace(1) %umm"));  // umax(0xFFFFFFFF, 5), element 1
+  CHECK(contains(compiled.llvm, "i8, ptr addrspace(1) %neg, i64 -12\n"));
+  CHECK(contains(compiled.llvm, "i8, ptr addrspace(1) %mid, i64 -4\n"));
+  CHECK_FALSE(contains(compiled.llvm, "i64 4294967"));  // no zero-extended negative index anywhere
+  CHECK_FALSE(contains(compiled.llvm, "17179869"));
+  CHECK(isElf(compiled.cubin));
+}
+
 TEST_CASE("backend: floor division of runtime values keeps the sign correction") {
   Kernel kernel = kernelNamed("floor_runtime");
   Param out = pointer("out", DType::Int32);

@@ -319,6 +319,8 @@ int main(void) {
   /* grid.y = ceil(M / 128) > 65535 */
   EXPECT_REFUSED(tile_copy_launch(a, b, 65536 * 128 + 1, 10, NULL),
                  "grid y = ceildiv(M, 128) = 65537 exceeds the device limit of 65535 blocks");
+  EXPECT_REFUSED(tile_copy_launch(a, b, 65536 * 128, 10, NULL),   /* the first grid past the limit */
+                 "grid y = ceildiv(M, 128) = 65536 exceeds the device limit of 65535 blocks");
   EXPECT_REFUSED(tile_copy_launch(a, b, INT32_MAX, 10, NULL),
                  "grid y = ceildiv(M, 128) = 16777216 exceeds the device limit of 65535 blocks");
   /* The failure's message is kept until the next failure (a success leaves it). */
@@ -636,6 +638,18 @@ int main(void) {
   EXPECT(gather_launch(0x10000, 100, 0, NULL) == CUDA_SUCCESS && mock_launches == 1);
   EXPECT_REFUSED(gather_launch(0x10000, 0, 64, NULL), "no TMA tensor map for 'src'");
   EXPECT(mock_launches == 1);
+  /* What the driver would refuse is settled before it is asked (a failing driver
+   * call is an API error under compute-sanitizer): the base off 16, the 72-byte row
+   * stride and the empty dimension above made no call; only the first launch did. */
+  EXPECT(mock_encodes == 1);
+  /* Row strides that are multiples of 16 bytes are encoded and run: 8 halves (16 B),
+   * 24 halves (48 B); 12 halves (24 B) and 4 halves (8 B) are refused, uncalled. */
+  EXPECT(gather_launch(0x10000, 100, 8, NULL) == CUDA_SUCCESS && mock_strides[0] == 16);
+  EXPECT(gather_launch(0x10000, 100, 24, NULL) == CUDA_SUCCESS && mock_strides[0] == 48);
+  EXPECT(mock_encodes == 3 && mock_launches == 3);
+  EXPECT_REFUSED(gather_launch(0x10000, 100, 12, NULL), "no TMA tensor map for 'src'");
+  EXPECT_REFUSED(gather_launch(0x10000, 100, 4, NULL), "no TMA tensor map for 'src'");
+  EXPECT(mock_encodes == 3 && mock_launches == 3);
   if (failures == 0) printf("all gather launcher checks passed\n");
   return failures ? 1 : 0;
 }
@@ -652,6 +666,57 @@ int main(void) {
                       log) == 0,
                   log);
   CHECK_MESSAGE(run((dir / "mock_gather").string(), log) == 0, log);
+}
+
+// A refusal's message is a printf format: the text it quotes (a requirement's
+// description, which holds the IR printer's expression text) must print verbatim,
+// with its '%' (a floormod), '"' and '\' escaped for the format and the C literal.
+// Lowering's float4_e2m1fn row requirement is the text reached today; the second
+// description stands for any text a requirement may quote.
+TEST_CASE("header: a refusal quoting text with % \" and \\ prints it verbatim") {
+  REQUIRE_CUDA_HEADER();
+  ir::Module m;
+  ir::Kernel k;
+  k.name = "pack";
+  k.sourceName = "pack";
+  k.params = {param("A", ir::ParamKind::Pointer, ir::DType::Handle, ir::DType::Float4E2M1),
+              param("N", ir::ParamKind::Dim, ir::DType::Int32), param("K", ir::ParamKind::Dim, ir::DType::Int32)};
+  ir::ExprRef N = k.params[1].var, K = k.params[2].var;
+  k.requirements.push_back({ir::add(ir::mul(ir::floorMod(N, ir::intImm(7)), ir::intImm(2)), K), 2,
+                            "the last dimension of float4_e2m1fn tensor 'A' ((N % 7) * 2 + K)"});
+  k.requirements.push_back({N, 2, "the rows of \"A\" (named \"A\\\\N\", 100% packed: %d %s %n)"});
+  k.grid[0] = ir::intImm(1);
+  k.threads = 32;
+  m.kernels.push_back(k);
+  HeaderOptions options;
+  options.prefix = "sample";
+  options.sourceName = "pack.tl";
+  std::vector<uint8_t> fakeCubin = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0x33, 0, 0, 0, 0, 0, 0, 0, 0, 0xab};
+  std::string header = generateHeader(m, fakeCubin, options);
+  const char* tests = R"C(
+int main(void) {
+  /* K odd: (N % 7) * 2 + K is odd. */
+  EXPECT_REFUSED(pack_launch(0x10000, 10, 5, NULL),
+                 "pack_launch: CUDA_ERROR_INVALID_VALUE: the last dimension of float4_e2m1fn tensor 'A' "
+                 "((N % 7) * 2 + K) = 11 is not a multiple of 2 (fp4 is packed two to a byte: rows must be whole bytes)");
+  EXPECT(strcmp(strstr(sample_last_error(), "the last"),
+                "the last dimension of float4_e2m1fn tensor 'A' ((N % 7) * 2 + K) = 11 is not a multiple of 2 "
+                "(fp4 is packed two to a byte: rows must be whole bytes)") == 0);
+  /* K even, N odd: the second description, quotes, backslash and percent signs as written. */
+  EXPECT_REFUSED(pack_launch(0x10000, 9, 4, NULL),
+                 "pack_launch: CUDA_ERROR_INVALID_VALUE: the rows of \"A\" (named \"A\\\\N\", 100% packed: %d %s %n) "
+                 "= 9 is not a multiple of 2");
+  EXPECT(pack_launch(0x10000, 8, 4, NULL) == CUDA_SUCCESS && mock_launches == 1);
+  if (failures == 0) printf("all message checks passed\n");
+  return failures ? 1 : 0;
+}
+)C";
+  fs::path dir = scratchDir();
+  writeFile(dir / "sample_pack.h", header);
+  const std::string program = std::string("#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
+                                          "#include \"sample_pack.h\"\n") +
+                              kMockDriver + tests;
+  buildAndRunMockProgram(dir, "mock_pack", program);
 }
 
 // Several architectures, each lowered for its own target: the header launches only

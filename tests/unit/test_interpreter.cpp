@@ -899,6 +899,39 @@ kernel rolled(A: Tensor((M, N), float32), B: Tensor((M, N), float32), alpha: flo
   });
 }
 
+// A tile whose vector groups do not divide the block's threads: an (8, 24) float32
+// tile is 48 groups of 4 for 128 threads, so threads 48 to 127 have no group and
+// the copies' partition must guard them off (and thread 47 must still copy its
+// group). Global -> shared, shared -> shared and shared -> global, on ragged shapes
+// (the global predicate is separate from the partition's guard) and on whole tiles.
+TEST_CASE("interpreter: copies of a tile whose groups do not divide the threads, every variant") {
+  const std::string source = R"(
+kernel ragged_groups(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 24), ceildiv(M, 8), threads=128) as (bx, by) {
+    s = alloc_shared((8, 24), float32);
+    t = alloc_shared((8, 24), float32);
+    copy(A[by * 8, bx * 24], s);
+    copy(s, t);
+    copy(t, B[by * 8, bx * 24]);
+  }
+}
+)";
+  checkAllVariants(source, {{8, 24}, {16, 48}, {13, 37}, {1, 5}, {9, 26}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 11);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+  });
+}
+
+
 TEST_CASE("interpreter: a Parallel loop with integer, float and select arithmetic") {
   const std::string source = R"(
 kernel mix(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {

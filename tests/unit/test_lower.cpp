@@ -146,6 +146,51 @@ TEST_CASE("copy strategies: one name each, SIMT last, the choice recorded with t
   }
 }
 
+// A TMA swizzle permutes 16-byte chunks inside each 128-byte line, so a swizzled
+// tile owns its last line whole, even when its rows end inside it: a (3, 32) float16
+// tile under the 64-byte swizzle holds 192 bytes but reserves 256. What follows it
+// (the mbarrier of a TMA load, 8-byte aligned, or the end of the dynamic shared
+// memory) must start past that line, or a swizzled access would reach it.
+TEST_CASE("shared memory plan: a swizzled tile reserves its last 128-byte line whole") {
+  DiagnosticEngine diags(std::cerr);
+  TileCopy t;
+  auto& load = t.kernel.body->as<SeqStmt>().stmts[0]->as<CopyOp>();
+  load.options.prefer = PreferInstruction::Tma;
+  BufferRef swizzled = makeBuffer("S", MemScope::Shared, DType::Float16, {intImm(3), intImm(32)});
+  swizzled->sharedLayout.swizzleBytes = 64;
+  t.kernel.allocations.push_back(swizzled);
+  REQUIRE(chooseCopyPaths(t.kernel, {}, diags));
+  allocateCopyBarriers(t.kernel);
+  REQUIRE(load.mbarriers);
+  REQUIRE(planSharedMemory(t.kernel, Target::hopper(), diags));
+  CHECK(t.shared->sharedOffset == 0);
+  CHECK(swizzled->sharedOffset == 128 * 128 * 2);          // tiles are 1024-aligned
+  CHECK(load.mbarriers->sharedOffset == 128 * 128 * 2 + 256);  // past the whole line, not at + 192
+  CHECK(load.mbarriers->sharedOffset % 8 == 0);
+  CHECK(t.kernel.dynamicSharedBytes == 128 * 128 * 2 + 256 + 8);
+
+  // The swizzled tile last: the dynamic shared size covers its whole last line;
+  // a 32-byte swizzle of (5, 16) float16 (160 bytes) reserves 256 as well.
+  for (int swizzle : {32, 64, 128}) {
+    CAPTURE(swizzle);
+    Kernel k;
+    k.name = k.sourceName = "k";
+    BufferRef a = makeBuffer("a", MemScope::Shared, DType::Float32, {intImm(4), intImm(4)});
+    BufferRef b = makeBuffer("b", MemScope::Shared, DType::Float16, {intImm(5), intImm(16)});
+    b->sharedLayout.swizzleBytes = swizzle;
+    k.allocations = {a, b};
+    REQUIRE(planSharedMemory(k, Target::hopper(), diags));
+    CHECK(b->sharedOffset == 1024);
+    CHECK(k.dynamicSharedBytes == 1024 + 256);
+  }
+  // Unswizzled, the same tile ends where its rows do.
+  Kernel k;
+  k.name = k.sourceName = "k";
+  k.allocations = {makeBuffer("b", MemScope::Shared, DType::Float16, {intImm(5), intImm(16)})};
+  REQUIRE(planSharedMemory(k, Target::hopper(), diags));
+  CHECK(k.dynamicSharedBytes == 160);
+}
+
 TEST_CASE("vector width choice") {
   CHECK(widestVector(DType::Float16, 128) == 8);
   CHECK(widestVector(DType::Float32, 128) == 4);
