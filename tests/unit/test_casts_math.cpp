@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "LowerForTest.h"
 #include "../casts_math_reference.h"
 #include "frontend/Parser.h"
 #include "interp/Interpreter.h"
@@ -28,17 +29,7 @@ std::unique_ptr<ir::Module> compileKernels() {
   REQUIRE(in);
   std::stringstream text;
   text << in.rdbuf();
-  SourceFile source("casts_math.tl", text.str());
-  std::ostringstream sink;
-  DiagnosticEngine diags(sink);
-  diags.setFile(&source);
-  auto file = parseFile(source, diags);
-  REQUIRE_MESSAGE(file, sink.str());
-  auto tileIR = analyze(*file, SemaOptions{{}, Target::hopper()}, diags);
-  REQUIRE_MESSAGE((tileIR && !diags.hasErrors()), sink.str());
-  auto loopIR = lower(*tileIR, LowerOptions{Target::hopper(), false}, diags);
-  REQUIRE_MESSAGE((loopIR && !diags.hasErrors()), sink.str());
-  return loopIR;
+  return test::lowerForTest(text.str(), Target::hopper(), {}, "casts_math.tl");
 }
 
 const ir::Kernel& kernelNamed(const ir::Module& m, const std::string& name) {

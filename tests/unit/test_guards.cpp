@@ -13,6 +13,7 @@
 #include <functional>
 #include <sstream>
 
+#include "LowerForTest.h"
 #include "frontend/Parser.h"
 #include "ir/Rewrite.h"
 #include "ir/Target.h"
@@ -25,19 +26,7 @@ using namespace tlc::ir;
 
 namespace {
 
-std::unique_ptr<Module> lowered(const std::string& text) {
-  SourceFile source("t.tl", text);
-  std::ostringstream sink;
-  DiagnosticEngine diags(sink);
-  diags.setFile(&source);
-  auto file = parseFile(source, diags);
-  REQUIRE_MESSAGE(file, sink.str());
-  auto tileIR = analyze(*file, SemaOptions{{}, Target::hopper()}, diags);
-  REQUIRE_MESSAGE((tileIR && !diags.hasErrors()), sink.str());
-  auto loopIR = lower(*tileIR, LowerOptions{Target::hopper(), false}, diags);
-  REQUIRE_MESSAGE((loopIR && !diags.hasErrors()), sink.str());
-  return loopIR;
-}
+std::unique_ptr<Module> lowered(const std::string& text) { return test::lowerForTest(text); }
 
 std::string printed(const Kernel& k) {
   std::ostringstream os;

@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "LowerForTest.h"
 #include "frontend/Parser.h"
 #include "interp/Interpreter.h"
 #include "interp/Numerics.h"
@@ -28,17 +29,7 @@ namespace {
 constexpr uint8_t kPoison = 0xA5;
 
 std::unique_ptr<ir::Module> compile(const std::string& text, const Target& target, std::vector<Define> defines = {}) {
-  SourceFile source("t.tl", text);
-  std::ostringstream sink;
-  DiagnosticEngine diags(sink);
-  diags.setFile(&source);
-  auto file = parseFile(source, diags);
-  REQUIRE_MESSAGE(file, sink.str());
-  auto tileIR = analyze(*file, SemaOptions{defines, target}, diags);
-  REQUIRE_MESSAGE((tileIR && !diags.hasErrors()), sink.str());
-  auto loopIR = lower(*tileIR, LowerOptions{target, false}, diags);
-  REQUIRE_MESSAGE((loopIR && !diags.hasErrors()), sink.str());
-  return loopIR;
+  return test::lowerForTest(text, target, std::move(defines));
 }
 
 std::optional<std::string> readFile(const std::string& path) {
