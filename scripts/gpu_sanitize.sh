@@ -11,7 +11,8 @@
 # a checker when compute-sanitizer reports an error (--error-exitcode) or the test
 # itself fails. Prints one line per test and checker, then one summary line per checker:
 #   SANITIZE|memcheck|17 tests|0 errors|0 failed
-# The full output goes to gpu_sanitize.log beside the tests (and to $OUT when set).
+# The full output goes to gpu_sanitize.log beside the tests (and to $OUT when set);
+# gpu_sanitize.progress ($OUT when set) gets one line per run as it finishes.
 # Environment: COMPUTE_SANITIZER (default: /usr/local/cuda/bin/compute-sanitizer, then
 # PATH), TLC_SANITIZE_TIMEOUT (seconds per run, default 900), TLC_SANITIZE_TOOLS
 # (default "memcheck racecheck synccheck"), TLC_SANITIZE_JOBS (runs at once, default 6:
@@ -39,6 +40,9 @@ timeout_s=${TLC_SANITIZE_TIMEOUT:-900}
 tools=${TLC_SANITIZE_TOOLS:-memcheck racecheck synccheck}
 max_jobs=${TLC_SANITIZE_JOBS:-6}
 results="$(mktemp -d)"
+progress="${OUT:-$here}/gpu_sanitize.progress"
+[ -d "$(dirname "$progress")" ] || progress="$here/gpu_sanitize.progress"
+: >"$progress"
 trap 'rm -rf "$results"' EXIT
 echo "# $("$cs" --version 2>/dev/null | tail -1)" | tee -a "$log"
 
@@ -58,6 +62,8 @@ check_one() {
   [ $rc -eq 99 ] && [ "$n" -eq 0 ] && n=1
   echo "$out" >"$results/$tool.$name.out"
   echo "$rc $n $(( $(date +%s) - start ))" >"$results/$tool.$name.res"
+  # One line per finished run as it finishes, so a run cut short still says what it saw.
+  echo "$tool $name exit=$rc errors=$n $(( $(date +%s) - start ))s" >>"$progress"
 }
 
 selected=()
