@@ -890,7 +890,13 @@ void print(const Kernel& k, std::ostream& os) {
     if (b->scope == MemScope::Fragment && b->layout.custom)
       os << " layout(" << b->layout.custom->name << ", threads " << b->layout.threads << ", local " << b->layout.localSize
          << ")";
-    else if (b->scope == MemScope::Fragment && b->layout.threads)
+    else if (b->scope == MemScope::Fragment && b->layout.isBroadcast()) {
+      os << " layout(broadcast from (";
+      for (size_t i = 0; i < b->layout.broadcastFrom.size(); ++i) os << (i ? ", " : "") << b->layout.broadcastFrom[i];
+      os << ") axes (";
+      for (size_t i = 0; i < b->layout.keptAxes.size(); ++i) os << (i ? ", " : "") << b->layout.keptAxes[i];
+      os << "), threads " << b->layout.threads << ", vec " << b->layout.vec << ", local " << b->layout.localSize << ")";
+    } else if (b->scope == MemScope::Fragment && b->layout.threads)
       os << " layout(threads " << b->layout.threads << ", vec " << b->layout.vec << ", local "
          << b->layout.localSize << ")";
     if (b->scope == MemScope::Shared && !b->sharedLayout.rowMajor()) os << " " << describe(b->sharedLayout, b->dtype);

@@ -259,11 +259,25 @@ using ThreadLayoutRef = std::shared_ptr<const ThreadLayout>;
 // `(flat / vec) % threads` at local index `(flat / (vec * threads)) * vec + flat % vec`.
 // With `custom` set (a `loop_layout` imposed on a use of the fragment), the custom
 // layout decides instead, and vec is 1.
+//
+// A broadcast fragment (`broadcastFrom` set: a fragment read in a Parallel loop of a
+// larger shape, indexed by some of its axes, as `scale[i]` in Parallel(BM, BN)) is
+// the projection of that loop's layout instead: thread t's register r holds the
+// element the loop's thread t touches at its group `r / lanes` (lane `r % lanes`),
+// with `vec` and `threads` the loop's, `lanes` = vec when the innermost axis is kept
+// and 1 otherwise. Several threads hold the same element (a row's scale lives in
+// every thread that has part of the row), so every use finds it in a register with
+// a constant index.
 struct FragmentLayout {
   int threads = 0;
   int vec = 1;
   int64_t localSize = 0;  // elements per thread: ceil(numel / (vec*threads)) * vec
   ThreadLayoutRef custom;
+  std::vector<int64_t> broadcastFrom;  // the larger loop's extents; empty: not a broadcast
+  std::vector<int> keptAxes;           // broadcast: the axes of broadcastFrom this fragment has
+  bool isBroadcast() const { return !broadcastFrom.empty(); }
+  // broadcast: the registers per group of the loop (vec if the innermost axis is kept)
+  int lanes() const { return !keptAxes.empty() && keptAxes.back() + 1 == (int)broadcastFrom.size() ? vec : 1; }
 };
 
 // Where a shared tile's elements sit in memory. Row-major (with the buffer's

@@ -1,7 +1,9 @@
 // LayoutFragments: union-find over fragments that must agree, then one layout each.
 #include "lower/LayoutFragments.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "ir/Rewrite.h"
 #include "ir/StmtVisitor.h"
@@ -37,11 +39,31 @@ struct AnnotatedUse {
   SourceRange at;  // the loop_layout argument
 };
 
+// A fragment read in a Parallel loop of a larger shape (`scale[i]` in
+// Parallel(BM, BN)), in source order.
+struct BroadcastUse {
+  Buffer* fragment;
+  Buffer* loopFragment;  // a fragment of the loop's own shape in that loop, or null
+  std::vector<int64_t> extents;
+  std::vector<int> keptAxes;
+  SourceRange at;  // the loop
+};
+
+bool sameShape(const Buffer& b, const std::vector<int64_t>& extents) {
+  if (b.shape.size() != extents.size()) return false;
+  for (size_t d = 0; d < extents.size(); ++d)
+    if (*asConstInt(b.shape[d]) != extents[d]) return false;
+  return true;
+}
+
 // Unites the fragments that meet (a fragment-to-fragment copy, one Parallel loop)
-// and lists the uses annotated with a layout, in source order.
+// and lists the uses annotated with a layout and the broadcast reads, in source order.
 class GroupCollector : public StmtVisitor {
  public:
-  GroupCollector(Groups& groups, std::vector<AnnotatedUse>& uses) : groups_(groups), uses_(uses) {}
+  GroupCollector(Groups& groups, std::vector<AnnotatedUse>& uses, std::vector<BroadcastUse>& broadcasts,
+                 DiagnosticEngine& diags)
+      : groups_(groups), uses_(uses), broadcasts_(broadcasts), diags_(diags) {}
+  bool ok = true;
 
  protected:
   void visitCopy(CopyOp& c) override {
@@ -51,21 +73,99 @@ class GroupCollector : public StmtVisitor {
       for (const Region* r : {&c.src, &c.dst})
         if (r->buffer->scope == MemScope::Fragment) uses_.push_back({r->buffer.get(), c.options.layout, c.options.layoutAt});
   }
-  // The whole loop at once, its body through forEachAccess: every fragment it
-  // touches joins one group.
+  // The whole loop at once, its body through forEachAccess: every fragment of the
+  // loop's shape it touches joins one group; one of another shape is a broadcast,
+  // read with some of the loop's variables in order.
   void visitParallel(ParallelOp& par) override {
     Buffer* first = nullptr;
+    std::vector<Buffer*> others;
     forEachAccess(par.body, AccessVisitor{[&](const BufferRef& b, bool) {
       if (b->scope != MemScope::Fragment) return;
+      if (!sameShape(*b, par.extents)) {
+        if (std::find(others.begin(), others.end(), b.get()) == others.end()) others.push_back(b.get());
+        return;
+      }
       if (first) groups_.unite(b.get(), first);
       else first = b.get();
       if (par.layout) uses_.push_back({b.get(), par.layout, par.layoutAt});
     }});
+    for (Buffer* b : others) {
+      if (par.layout) {
+        fail(par.layoutAt, "not yet supported: a loop_layout on a Parallel loop that reads fragment '" + b->name +
+                               "' of another shape");
+        continue;
+      }
+      if (auto kept = keptAxes(par, *b)) broadcasts_.push_back({b, first, par.extents, *kept, par.range});
+    }
   }
 
  private:
   Groups& groups_;
   std::vector<AnnotatedUse>& uses_;
+  std::vector<BroadcastUse>& broadcasts_;
+  DiagnosticEngine& diags_;
+
+  void fail(SourceRange at, const std::string& message) {
+    diags_.error(at, message);
+    ok = false;
+  }
+
+  // The loop axes fragment `b` is read with: every access b[v1, ...] names loop
+  // variables, in the loop's order, along axes of the same extent; it is only read.
+  std::optional<std::vector<int>> keptAxes(const ParallelOp& par, const Buffer& b) {
+    std::optional<std::vector<int>> kept;
+    bool bad = false;
+    std::string why;
+    auto axesOf = [&](const std::vector<ExprRef>& idx) {
+      std::vector<int> axes;
+      for (size_t a = 0; a < idx.size(); ++a) {
+        int found = -1;
+        for (size_t v = 0; v < par.vars.size(); ++v)
+          if (idx[a].get() == par.vars[v].get()) found = (int)v;
+        if (found < 0 || (!axes.empty() && found <= axes.back()) || par.extents[found] != *asConstInt(b.shape[a]))
+          return std::optional<std::vector<int>>();
+        axes.push_back(found);
+      }
+      return std::optional<std::vector<int>>(axes);
+    };
+    RewriteHooks hooks;
+    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+      if (l.buffer.get() != &b) return nullptr;
+      auto axes = axesOf(idx);
+      if (!axes) bad = true;
+      else if (kept && *kept != *axes) bad = true;
+      else kept = axes;
+      return nullptr;
+    };
+    hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
+      if (st.buffer.get() == &b) {
+        fail(st.range, "fragment '" + b.name + "' of shape " + shapeText(b) +
+                           " is written in a Parallel loop of another shape; each element would be written by several "
+                           "iterations (write it in a Parallel loop over its own shape)");
+        bad = true;
+      }
+      return nullptr;
+    };
+    bool before = ok;
+    rewriteStmt(par.body, {}, hooks);
+    if (bad && before == ok)
+      fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that reads fragment '" +
+                          b.name + "' of shape " + shapeText(b) +
+                          " other than as a broadcast (indexed by some of the loop's variables, in order, along axes "
+                          "of the same extent)");
+    return bad ? std::nullopt : kept;
+  }
+
+  static std::string extentsText(const std::vector<int64_t>& e) {
+    std::string s = "(";
+    for (size_t i = 0; i < e.size(); ++i) s += (i ? ", " : "") + std::to_string(e[i]);
+    return s + ")";
+  }
+  static std::string shapeText(const Buffer& b) {
+    std::vector<int64_t> e;
+    for (const auto& x : b.shape) e.push_back(*asConstInt(x));
+    return extentsText(e);
+  }
 };
 
 }  // namespace
@@ -73,9 +173,12 @@ class GroupCollector : public StmtVisitor {
 bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   Groups groups;
   std::vector<AnnotatedUse> uses;
+  std::vector<BroadcastUse> broadcasts;
   for (const auto& b : kernel.allocations)
     if (b->scope == MemScope::Fragment) groups.find(b.get());
-  GroupCollector(groups, uses).visit(kernel.body);
+  GroupCollector collector(groups, uses, broadcasts, diags);
+  collector.visit(kernel.body);
+  if (!collector.ok) return false;
 
   // The first annotated use of a group decides its layout; the others must agree.
   std::map<Buffer*, AnnotatedUse, ById> custom;  // group root -> the deciding use
@@ -106,8 +209,56 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
     auto it = groupVec.find(root);
     groupVec[root] = it == groupVec.end() ? vec : std::min(it->second, vec);
   }
+  // A broadcast group takes the projection of the first loop that reads it; the
+  // loop's partition is its fragments' (vec) or, with none, one element per group.
+  std::map<Buffer*, FragmentLayout, ById> projected;  // group root -> its layout
+  std::map<Buffer*, SourceRange, ById> projectedAt;
+  for (const auto& use : broadcasts) {
+    FragmentLayout layout;
+    layout.threads = kernel.threads;
+    layout.vec = use.loopFragment ? groupVec[groups.find(use.loopFragment)] : 1;
+    layout.broadcastFrom = use.extents;
+    layout.keptAxes = use.keptAxes;
+    Buffer* root = groups.find(use.fragment);
+    if (custom.count(root)) {
+      diags.error(use.at, "not yet supported: fragment '" + use.fragment->name +
+                              "' is read as a broadcast here and follows a loop_layout elsewhere");
+      ok = false;
+      continue;
+    }
+    if (use.loopFragment && projected.count(groups.find(use.loopFragment))) {
+      diags.error(use.at, "not yet supported: fragment '" + use.fragment->name + "' broadcast in a loop over '" +
+                              use.loopFragment->name + "', itself a broadcast of a larger loop");
+      ok = false;
+      continue;
+    }
+    auto [it, fresh] = projected.emplace(root, layout);
+    if (fresh) {
+      projectedAt[root] = use.at;
+      continue;
+    }
+    const FragmentLayout& first = it->second;
+    if (first.broadcastFrom != layout.broadcastFrom || first.keptAxes != layout.keptAxes || first.vec != layout.vec) {
+      diags.error(use.at, "not yet supported: fragment '" + use.fragment->name +
+                              "' is broadcast in Parallel loops that spread their elements differently over the "
+                              "threads (a fragment keeps one layout in a kernel)");
+      diags.note(projectedAt[root], "its layout follows this loop");
+      ok = false;
+    }
+  }
+  if (!ok) return false;
+
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Fragment) continue;
+    if (auto it = projected.find(groups.find(b.get())); it != projected.end()) {
+      FragmentLayout layout = it->second;
+      int64_t numel = 1;
+      for (int64_t e : layout.broadcastFrom) numel *= e;
+      int64_t perRound = (int64_t)layout.vec * layout.threads;
+      layout.localSize = (numel + perRound - 1) / perRound * layout.lanes();
+      b->layout = layout;
+      continue;
+    }
     int64_t numel = 1;
     for (const auto& s : b->shape) numel *= *asConstInt(s);
     FragmentLayout layout;

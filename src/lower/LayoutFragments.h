@@ -9,6 +9,13 @@
 // on the shape and the group, not on run-time facts, every kernel variant agrees
 // on where each element lives.
 //
+// A fragment of another shape read in a Parallel loop with some of the loop's
+// variables (`s[i]` in Parallel(BM, BN)) is a broadcast: it is not grouped with the
+// loop's fragments but takes the projection of the loop's partition
+// (FragmentLayout::isBroadcast), with the vec of the loop's fragments (1 if none);
+// writing it there, reading it otherwise, or two loops that would project it
+// differently are errors at the loop.
+//
 // A `loop_layout=L` on a copy or Parallel loop that touches a fragment gives the
 // fragment's whole group layout L instead (FragmentLayout::custom), for every use
 // in the kernel, annotated or not. The first annotated use in source order decides;

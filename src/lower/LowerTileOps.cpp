@@ -330,39 +330,89 @@ class TileOpLowering {
 
   StmtRef lowerParallel(const ParallelOp& par) {
     TileLoops loops{par.extents};
-    // The fragments it touches decide the partition.
+    // The fragments of the loop's shape decide the partition; one of another shape
+    // is a broadcast (LayoutFragments checked how it is read and gave it the
+    // projection of this loop's partition).
     const Buffer* frag = nullptr;
+    const Buffer* broadcast = nullptr;
     forEachAccess(par.body, AccessVisitor{[&](const BufferRef& b, bool) {
       if (b->scope != MemScope::Fragment) return;
-      if (b->shape.size() != par.extents.size() || [&] {
-            for (size_t d = 0; d < par.extents.size(); ++d)
-              if (*asConstInt(b->shape[d]) != par.extents[d]) return true;
-            return false;
-          }())
-        copies_.fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that touches fragment '" +
-                            b->name + "' of another shape; the loop's extents must equal the fragment's shape");
+      bool loopShape = b->shape.size() == par.extents.size() && [&] {
+        for (size_t d = 0; d < par.extents.size(); ++d)
+          if (*asConstInt(b->shape[d]) != par.extents[d]) return false;
+        return true;
+      }();
+      if (!loopShape && b->layout.isBroadcast() && b->layout.broadcastFrom == par.extents) {
+        broadcast = b.get();
+        return;
+      }
+      if (!loopShape)
+        copies_.diags.internalError(par.range, "fragment '" + b->name + "' of another shape than its Parallel loop " +
+                                                   extentsText(par.extents) + " has no broadcast layout");
       frag = b.get();
     }});
+    if (frag && frag->layout.isBroadcast()) return lowerBroadcastParallel(par, frag->layout);
     // A loop_layout, or the layout its fragments follow, decides who runs what.
     ThreadLayoutRef layout = par.layout;
     if (!layout && frag) layout = frag->layout.custom;
     if (layout) {
       if (frag && frag->layout.custom && !frag->layout.custom->sameMapping(*layout))
         copies_.diags.internalError(par.range, "fragment '" + frag->name + "' follows another layout than its Parallel loop");
+      if (broadcast) copies_.diags.internalError(par.range, "a broadcast fragment in a Parallel loop with a loop_layout");
       auto seq = std::make_shared<SeqStmt>(par.range);
       for (int64_t k = 0; k < layout->localSize; ++k)
-        seq->stmts.push_back(parallelIteration(par, copies_.layoutIndices(*layout, k, par.extents), intImm(k)));
+        seq->stmts.push_back(parallelIteration(par, copies_.layoutIndices(*layout, k, par.extents), intImm(k), nullptr, 0));
       return seq;
     }
     Partition p = frag ? copies_.partitionFor(frag->layout.threads, frag->layout.vec, loops.numel(), true)
                        : copies_.partitionFor(kernel_.threads, 1, loops.numel(), false);
+    if (broadcast && (broadcast->layout.vec != p.vec || broadcast->layout.threads != p.threads))
+      copies_.diags.internalError(par.range, "broadcast fragment '" + broadcast->name + "' does not follow its loop's partition");
+    if (broadcast && !frag) {
+      // Unrolled as a fragment's loop, so that the broadcast's registers have constant indices.
+      Partition f = copies_.partitionFor(kernel_.threads, 1, loops.numel(), true);
+      p.unrolled = f.unrolled;
+      p.keepRolled = f.keepRolled;
+    }
     int64_t groups = loops.numel() / p.vec;
     auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
       auto seq = std::make_shared<SeqStmt>(par.range);
       for (int lane = 0; lane < p.vec; ++lane) {
         ExprRef flat = add(mul(group, intImm(p.vec)), intImm(lane));
         ExprRef local = add(mul(it, intImm(p.vec)), intImm(lane));
-        seq->stmts.push_back(parallelIteration(par, CopyLowering::unflatten(flat, loops.extents), local));
+        seq->stmts.push_back(parallelIteration(par, CopyLowering::unflatten(flat, loops.extents), local, it, lane));
+      }
+      return seq;
+    };
+    return copies_.partitionLoop(p, par.range, groups, body);
+  }
+
+  // A Parallel loop over a broadcast fragment's own shape: each thread runs the
+  // iterations whose elements it holds (those of its groups of the larger loop), so
+  // several threads compute the same element, each into its own registers. Stores to
+  // memory are left to one of them, the thread whose group starts the dropped axes
+  // (their index 0).
+  StmtRef lowerBroadcastParallel(const ParallelOp& par, const FragmentLayout& layout) {
+    TileLoops full{layout.broadcastFrom};
+    Partition p = copies_.partitionFor(layout.threads, layout.vec, full.numel(), true);
+    int lanes = layout.lanes();
+    int64_t groups = full.numel() / p.vec;
+    auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+      auto seq = std::make_shared<SeqStmt>(par.range);
+      for (int lane = 0; lane < lanes; ++lane) {
+        auto fullIdx = CopyLowering::unflatten(add(mul(group, intImm(p.vec)), intImm(lane)), full.extents);
+        std::vector<ExprRef> loopIdx;
+        ExprRef owner;
+        for (size_t a = 0, k = 0; a < fullIdx.size(); ++a) {
+          if (k < layout.keptAxes.size() && layout.keptAxes[k] == (int)a) {
+            loopIdx.push_back(fullIdx[a]);
+            ++k;
+          } else {
+            owner = logicalAnd(owner, binary(BinOp::Eq, fullIdx[a], intImm(0, fullIdx[a]->dtype)));
+          }
+        }
+        ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
+        seq->stmts.push_back(parallelIteration(par, loopIdx, local, nullptr, 0, owner));
       }
       return seq;
     };
@@ -370,17 +420,35 @@ class TileOpLowering {
   }
 
   // One iteration of a Parallel loop's body: the loop variables are `loopIdx`, a
-  // fragment element is the calling thread's register `local`. A read of a global
-  // tensor that has a safe value is bounds-checked (annotate_safe_value).
-  StmtRef parallelIteration(const ParallelOp& par, const std::vector<ExprRef>& loopIdx, const ExprRef& local) {
+  // fragment element is the calling thread's register `local`, a broadcast
+  // fragment's the register of group `it` (lane `lane` when it keeps the innermost
+  // axis). A read of a global tensor that has a safe value is bounds-checked
+  // (annotate_safe_value). With `owner`, stores to memory happen only where it holds.
+  StmtRef parallelIteration(const ParallelOp& par, const std::vector<ExprRef>& loopIdx, const ExprRef& local,
+                            const ExprRef& it, int lane, const ExprRef& owner = nullptr) {
     VarMap vars;
     for (size_t d = 0; d < par.vars.size(); ++d) vars[par.vars[d].get()] = loopIdx[d];
     RewriteHooks hooks;
+    auto isBroadcastHere = [&](const Buffer& b) {
+      return b.layout.isBroadcast() && b.layout.broadcastFrom == par.extents && b.shape.size() != par.extents.size();
+    };
     auto ownElement = [&](const Buffer& b, const std::vector<ExprRef>& idx, SourceRange r) {
+      if (isBroadcastHere(b)) {
+        bool same = idx.size() == b.layout.keptAxes.size();
+        for (size_t d = 0; same && d < idx.size(); ++d) same = idx[d] == loopIdx[b.layout.keptAxes[d]];
+        if (!same) copies_.diags.internalError(r, "broadcast fragment '" + b.name + "' read other than LayoutFragments checked");
+        return;
+      }
       for (size_t d = 0; d < idx.size(); ++d)
         if (idx[d] != loopIdx[d])
           copies_.fail(r, "not yet supported: fragment '" + b.name + "' indexed with something other than the loop's own " +
                       "variables in order; only " + b.name + "[" + varList(par) + "] is supported here");
+    };
+    auto registerOf = [&](const Buffer& b) -> ExprRef {
+      if (!isBroadcastHere(b)) return local;
+      if (!it) copies_.diags.internalError(par.range, "a broadcast fragment outside a partitioned Parallel loop");
+      int lanes = b.layout.lanes();
+      return add(mul(it, intImm(lanes)), intImm(lanes > 1 ? lane : 0));
     };
     hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
       if (l.buffer->scope == MemScope::Global && l.buffer->safeValue) {
@@ -396,10 +464,16 @@ class TileOpLowering {
       }
       if (l.buffer->scope != MemScope::Fragment) return nullptr;
       ownElement(*l.buffer, idx, par.range);
-      return std::make_shared<LoadNode>(copies_.fragmentLocal.at(l.buffer.get()), std::vector<ExprRef>{local}, l.dtype, 1);
+      return std::make_shared<LoadNode>(copies_.fragmentLocal.at(l.buffer.get()), std::vector<ExprRef>{registerOf(*l.buffer)},
+                                        l.dtype, 1);
     };
     hooks.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
-      if (st.buffer->scope != MemScope::Fragment) return nullptr;
+      if (st.buffer->scope != MemScope::Fragment) {
+        if (!owner) return nullptr;
+        auto n = moveStore(st, st.buffer, idx, value);
+        n->predicate = logicalAnd(st.predicate, owner);
+        return n;
+      }
       ownElement(*st.buffer, idx, st.range);
       return std::make_shared<StoreStmt>(st.range, copies_.fragmentLocal.at(st.buffer.get()), std::vector<ExprRef>{local}, value);
     };

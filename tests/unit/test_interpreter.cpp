@@ -340,14 +340,14 @@ namespace {
 
 const std::string kRowBroadcast = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/row_broadcast.tl");
 
-// One kernel of row_broadcast.tl (the file's text up to its first kernel, which
-// holds no code, then that kernel alone).
-std::string rowBroadcastKernel(const std::string& name) {
-  size_t at = kRowBroadcast.find("kernel " + name + "(");
+// One kernel of a file of kernels (from its `kernel` line to the next).
+std::string kernelOf(const std::string& file, const std::string& name) {
+  size_t at = file.find("kernel " + name + "(");
   REQUIRE(at != std::string::npos);
-  size_t end = kRowBroadcast.find("\nkernel ", at + 1);
-  return kRowBroadcast.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  size_t end = file.find("\nkernel ", at + 1);
+  return file.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
+std::string rowBroadcastKernel(const std::string& name) { return kernelOf(kRowBroadcast, name); }
 
 double roundedTo(ir::DType t, double v) {
   HostBuffer b(t, 1);
@@ -416,6 +416,90 @@ TEST_CASE("interpreter: a bias vector per column on ragged shapes (a fragment, a
 TEST_CASE("interpreter: a per-column scale on ragged shapes (the aligned variant's read of C proven, not guarded)") {
   checkAllVariants(rowBroadcastKernel("col_scale"), kRaggedShapes,
                    [](Case& c, const Shape& s) { bindColumnVector(c, s, "C", false); });
+}
+
+// ---- fragment broadcast (issue 20): a smaller fragment read in a larger Parallel loop
+
+namespace {
+
+const std::string kFragmentBroadcast = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/fragment_broadcast.tl");
+
+// Y = X * (scale * V[row]) or X + V[column], float32 (one rounding: exact to compare).
+void bindVectorOp(Case& c, const Shape& s, bool perRow, bool add, float scale) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& V = c.buffer(ir::DType::Float32, perRow ? M : N);
+  HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(X, 31);
+  randomFill(V, 32);
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("V", V);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      float x = float(X.get(i * N + j)), v = float(V.get(perRow ? i : j)) * scale;
+      c.expected.push_back(add ? x + v : x * v);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: fragment broadcast, a per-row scale fragment (written in its own loop) on ragged shapes") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "row_scale_frag"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindVectorOp(c, s, true, false, 2.0f); });
+}
+
+TEST_CASE("interpreter: fragment broadcast along the innermost axis (a bias per column)") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "col_bias_frag"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindVectorOp(c, s, false, true, 1.0f); });
+}
+
+TEST_CASE("interpreter: fragment broadcast in a loop over global tensors, and in loops past the unrolling budget") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "row_scale_direct"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindVectorOp(c, s, true, false, 1.0f); });
+  checkAllVariants(kernelOf(kFragmentBroadcast, "row_scale_rolled"), {{67, 515}, {1, 3}, {64, 512}},
+                   [](Case& c, const Shape& s) { bindVectorOp(c, s, true, false, 1.0f); });
+}
+
+TEST_CASE("interpreter: a broadcast fragment written back by a copy and by a loop's store, once per element") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "row_out"), kRaggedShapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& V = c.buffer(ir::DType::Float32, M);
+    HostBuffer& O = c.buffer(ir::DType::Float32, M);
+    HostBuffer& P = c.buffer(ir::DType::Float32, M);
+    randomFill(X, 33);
+    randomFill(V, 34);
+    O.fill(kPoison);
+    P.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("V", V);
+    c.args.pointer("O", O);
+    c.args.pointer("P", P);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &O;
+    std::vector<double> want;
+    for (int64_t i = 0; i < M; ++i) want.push_back(float(V.get(i)) * 3.0f);
+    c.expected = want;
+    c.moreOutputs.push_back({&P, want});
+  });
+}
+
+TEST_CASE("fragment broadcast: the layout is the projection of the loop's, and stores to memory are left to one thread") {
+  auto module = compile(kernelOf(kFragmentBroadcast, "row_out"), Target::hopper());
+  std::ostringstream os;
+  ir::print(*module, os);
+  std::string text = os.str();
+  // (16, 64) over 128 threads, 4 floats each: 2 groups per thread, one row each.
+  CHECK(text.find("alloc s: local float32[2]") != std::string::npos);
+  // The copy to O and the loop's store to P: only the thread whose group starts the row.
+  CHECK(text.find("if (((((it * 128) + threadIdx.x) * 4) & 63) == 0) {") != std::string::npos);
+  CHECK(text.find("if ((((((it * 128) + threadIdx.x) * 4) & 63) == 0) and") != std::string::npos);
 }
 
 // ---- kernels broken on purpose: the interpreter must catch each

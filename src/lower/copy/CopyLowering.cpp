@@ -223,6 +223,11 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   bool anyLocal = src.buffer->scope == MemScope::Local || dst.buffer->scope == MemScope::Local;
   if ((srcFrag || dstFrag) && anyLocal) fail(c.range, "not yet supported: copies between a fragment and a local buffer");
+  for (const Region* r : {&src, &dst})
+    if (r->buffer->scope == MemScope::Fragment && r->buffer->layout.isBroadcast()) {
+      if (anyLocal || c.options.layout) fail(c.range, "not yet supported: this copy of broadcast fragment '" + r->buffer->name + "'");
+      return copyBroadcast(c, *r->buffer, srcAxes, dstAxes, loops.extents);
+    }
   // A loop_layout, or the one a fragment side follows, decides who copies what.
   ThreadLayoutRef layout = c.options.layout;
   for (const Region* r : {&src, &dst})
@@ -301,6 +306,53 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
           "-byte accesses (it moves 4, 8 or 16 bytes)";
   if (cpAsync) why = withEvictionNotApplied(why, c);
   notes.push_back({c.range, copyName(c), how, why});
+  return out;
+}
+
+// A copy to or from a broadcast fragment (FragmentLayout::isBroadcast): each thread
+// moves the elements its registers hold, one per access; several threads hold
+// each element, so a store to memory is left to one of them (the one whose group of
+// the larger loop starts its dropped axes), and a load is repeated (the same
+// addresses, mostly from L1).
+StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const std::vector<int>& srcAxes,
+                                    const std::vector<int>& dstAxes, const std::vector<int64_t>& extents) {
+  const FragmentLayout& layout = frag.layout;
+  std::vector<int64_t> nonUnit;
+  for (const auto& e : frag.shape)
+    if (*asConstInt(e) != 1) nonUnit.push_back(*asConstInt(e));
+  if (nonUnit != extents) fail(c.range, "not yet supported: a copy of part of broadcast fragment '" + frag.name + "'");
+  TileLoops full{layout.broadcastFrom};
+  Partition p = partitionFor(layout.threads, layout.vec, full.numel(), true);
+  int lanes = layout.lanes();
+  bool toMemory = c.dst.buffer->scope != MemScope::Fragment;
+  auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+    auto seq = std::make_shared<SeqStmt>(c.range);
+    for (int lane = 0; lane < lanes; ++lane) {
+      auto fullIdx = unflatten(add(mul(group, intImm(p.vec)), intImm(lane)), full.extents);
+      std::vector<ExprRef> loopIdx;
+      ExprRef owner;
+      for (size_t a = 0, k = 0; a < fullIdx.size(); ++a) {
+        if (k < layout.keptAxes.size() && layout.keptAxes[k] == (int)a) {
+          if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(fullIdx[a]);
+          ++k;
+        } else {
+          owner = logicalAnd(owner, binary(BinOp::Eq, fullIdx[a], intImm(0, fullIdx[a]->dtype)));
+        }
+      }
+      ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
+      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1);
+      if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
+      StmtRef st = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range);
+      if (toMemory && owner) st = std::make_shared<IfStmt>(c.range, owner, st, nullptr);
+      seq->stmts.push_back(st);
+    }
+    return seq;
+  };
+  StmtRef out = partitionLoop(p, c.range, full.numel() / p.vec, body);
+  notes.push_back({c.range, copyName(c),
+                   "a SIMT loop over broadcast fragment '" + frag.name + "', one element per access" +
+                       (toMemory ? ", stored by one of the threads holding each element" : "") + safeValueText(c),
+                   c.pathReason});
   return out;
 }
 

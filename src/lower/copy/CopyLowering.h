@@ -153,6 +153,8 @@ class CopyLowering {
                              const std::vector<int>& dstAxes);
   ir::StmtRef cpAsyncChunk(const ir::CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
                            const std::vector<ir::ExprRef>& loop, int bytes);
+  ir::StmtRef copyBroadcast(const ir::CopyOp& c, const ir::Buffer& frag, const std::vector<int>& srcAxes,
+                            const std::vector<int>& dstAxes, const std::vector<int64_t>& extents);
   ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
                        const ir::ExprRef& local, int width);
   ir::StmtRef sideStore(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,

@@ -1,0 +1,140 @@
+// fragment_broadcast: a smaller fragment read inside a larger Parallel loop
+// (tests/gpu/kernels/fragment_broadcast.tl, issue 20 item 1), on ragged shapes.
+//
+//   row_scale_frag    Y = X * (2 V[row])   V copied into a (16,) fragment, doubled in its own loop
+//   col_bias_frag     Y = X + V[column]    the innermost axis kept (a vector's worth per thread)
+//   row_scale_direct  Y = X * V[row]       the loop touches no fragment of its own shape
+//   row_scale_rolled  Y = X * V[row]       (64, 512) tiles: loops past the unrolling budget
+//   row_out           O = P = 3 V          a broadcast fragment stored back, by a copy and a loop
+//
+// float32 throughout, one rounding per element: compared bit-exactly with the CPU.
+// Every output is poisoned first; guard zones of every buffer must be intact. M and N
+// of 1, primes, and multiples of the tiles; pointers aligned and 8 bytes off 16 (the
+// general variant).
+#include "harness.h"
+
+#ifndef TLC_KERNEL_HEADER
+#define TLC_KERNEL_HEADER "fragment_broadcast.h"
+#endif
+#include TLC_KERNEL_HEADER
+
+using namespace gpu_test;
+
+namespace {
+
+using VectorLaunch = CUresult (*)(CUdeviceptr, CUdeviceptr, CUdeviceptr, int32_t, int32_t, CUstream);
+using VectorSelect = int (*)(CUdeviceptr, CUdeviceptr, CUdeviceptr, int32_t, int32_t);
+using VectorEntry = const char* (*)(int);
+
+struct VectorKernel {
+  const char* name;
+  VectorLaunch launch;
+  VectorSelect select;
+  VectorEntry entry;
+  bool perRow;  // V has M elements (else N)
+  bool add;     // Y = X + s V, else Y = X * (s V)
+  float scale;
+  int vector;   // elements per aligned access of the aligned variant (N % vector == 0 picks it)
+};
+
+std::string shapeOf(int M, int N, size_t offset) {
+  return std::to_string(M) + "x" + std::to_string(N) + (offset ? " +" + std::to_string(offset) + "B" : "") + " fp32";
+}
+
+uint32_t bitsOf(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+
+void testVector(const VectorKernel& k, int M, int N, size_t offset) {
+  Gpu& g = gpu();
+  Checker check;
+  const size_t elems = size_t(M) * N, vn = k.perRow ? M : N;
+  std::vector<float> x(elems), v(vn), y(elems);
+  fillUniform(x, 51u + M * 7u + N);
+  fillUniform(v, 53u + vn);
+  DeviceBuffer dx(elems * 4, offset), dv(vn * 4, offset), dy(elems * 4, offset);
+  dx.upload(x.data());
+  dv.upload(v.data());
+  dy.poison();
+  const std::string shape = shapeOf(M, N, offset);
+  const char* entry = k.entry(k.select(dx.ptr(), dv.ptr(), dy.ptr(), M, N));
+  const bool aligned = offset == 0 && N % k.vector == 0;
+  expectVariant(entry, aligned ? (std::string(k.name) + "_aligned").c_str() : k.name, shape, check);
+  if (launchAndWait(k.launch(dx.ptr(), dv.ptr(), dy.ptr(), M, N, g.stream), check)) {
+    dy.download(y.data());
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) {
+        size_t e = size_t(i) * N + j;
+        float s = v[k.perRow ? i : j] * k.scale;
+        check.addBits(e, bitsOf(y[e]), bitsOf(k.add ? x[e] + s : x[e] * s));
+      }
+    if (!dy.guardsIntact()) check.fail("wrote outside Y");
+    if (!dx.guardsIntact() || !dv.guardsIntact()) check.fail("wrote outside an input");
+  }
+  Result r = untimedResult(k.name, shape, check.passed(), entry ? entry : "?");
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+void testRowOut(int M, int N, size_t offset) {
+  Gpu& g = gpu();
+  Checker check;
+  const size_t elems = size_t(M) * N;
+  std::vector<float> x(elems), v(M), o(M), p(M);
+  fillUniform(x, 61u + M + N);
+  fillUniform(v, 67u + M);
+  DeviceBuffer dx(elems * 4, offset), dv(size_t(M) * 4, offset), dO(size_t(M) * 4, offset), dp(size_t(M) * 4, offset);
+  dx.upload(x.data());
+  dv.upload(v.data());
+  dO.poison();
+  dp.poison();
+  const std::string shape = shapeOf(M, N, offset);
+  const char* entry = row_out_variant_entry(row_out_select_variant(dx.ptr(), dv.ptr(), dO.ptr(), dp.ptr(), M, N));
+  const bool aligned = offset == 0 && N % 4 == 0;
+  expectVariant(entry, aligned ? "row_out_aligned" : "row_out", shape, check);
+  if (launchAndWait(row_out_launch(dx.ptr(), dv.ptr(), dO.ptr(), dp.ptr(), M, N, g.stream), check)) {
+    dO.download(o.data());
+    dp.download(p.data());
+    for (int i = 0; i < M; ++i) {
+      check.addBits(size_t(i), bitsOf(o[i]), bitsOf(v[i] * 3.0f));
+      check.addBits(size_t(M + i), bitsOf(p[i]), bitsOf(v[i] * 3.0f));
+    }
+    if (!dO.guardsIntact() || !dp.guardsIntact()) check.fail("wrote outside O or P");
+    if (!dx.guardsIntact() || !dv.guardsIntact()) check.fail("wrote outside an input");
+  }
+  Result r = untimedResult("row_out", shape, check.passed(), entry ? entry : "?");
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+}  // namespace
+
+int main() {
+  std::printf("# fragment_broadcast (a smaller fragment read in a larger Parallel loop) on %s\n", gpu().name.c_str());
+  const VectorKernel kernels[] = {
+      {"row_scale_frag", row_scale_frag_launch, row_scale_frag_select_variant, row_scale_frag_variant_entry, true, false,
+       2.0f, 4},
+      {"col_bias_frag", col_bias_frag_launch, col_bias_frag_select_variant, col_bias_frag_variant_entry, false, true,
+       1.0f, 4},
+      {"row_scale_direct", row_scale_direct_launch, row_scale_direct_select_variant, row_scale_direct_variant_entry, true,
+       false, 1.0f, 1 << 30},
+      {"row_scale_rolled", row_scale_rolled_launch, row_scale_rolled_select_variant, row_scale_rolled_variant_entry, true,
+       false, 1.0f, 4},
+  };
+  const int rows[] = {1, 17, 67, 64, 1009};
+  const int cols[] = {1, 7, 131, 512, 1031};
+  for (const VectorKernel& k : kernels)
+    for (int M : rows)
+      for (int N : cols) {
+        testVector(k, M, N, 0);
+        testVector(k, M, N, 8);
+      }
+  for (int M : rows)
+    for (int N : {1, 64, 131}) {
+      testRowOut(M, N, 0);
+      testRowOut(M, N, 8);
+    }
+  return finish();
+}
