@@ -269,61 +269,6 @@ void storeScalar(uint8_t* bytes, Scalar s, DType t) {
   }
 }
 
-namespace {
-
-// The arithmetic of ir/MathAlgorithms.h on the host: IEEE float64 in the default
-// rounding mode (this file is built with -ffp-contract=off), int64 wrapping.
-struct HostArith {
-  using D = double;
-  using I = int64_t;
-  using B = bool;
-  static D d(double c) { return c; }
-  static I i(int64_t c) { return c; }
-  static D add(D x, D y) { return x + y; }
-  static D sub(D x, D y) { return x + (-y); }
-  static D mul(D x, D y) { return x * y; }
-  static D div(D x, D y) { return x / y; }
-  static D fma(D x, D y, D z) { return std::fma(x, y, z); }
-  static D rint(D x) { return std::nearbyint(x); }
-  static D abs(D x) { return std::fabs(x); }
-  static D neg(D x) { return -x; }
-  static B lt(D x, D y) { return x < y; }
-  static B eq(D x, D y) { return x == y; }
-  static B isnan(D x) { return std::isnan(x); }
-  static B isinf(D x) { return std::isinf(x); }
-  static B signbit(D x) { return std::signbit(x); }
-  static D sel(B c, D x, D y) { return c ? x : y; }
-  static I seli(B c, I x, I y) { return c ? x : y; }
-  static B band(B x, B y) { return x && y; }
-  static B bor(B x, B y) { return x || y; }
-  static B bnot(B x) { return !x; }
-  static I bits(D x) {
-    I b;
-    std::memcpy(&b, &x, 8);
-    return b;
-  }
-  static D fromBits(I b) {
-    D x;
-    std::memcpy(&x, &b, 8);
-    return x;
-  }
-  static D toD(I x) { return double(x); }
-  static I toI(D x) { return int64_t(x); }
-  static I iadd(I x, I y) { return int64_t(uint64_t(x) + uint64_t(y)); }
-  static I isub(I x, I y) { return int64_t(uint64_t(x) - uint64_t(y)); }
-  static I imul(I x, I y) { return int64_t(uint64_t(x) * uint64_t(y)); }
-  static I iand(I x, I y) { return x & y; }
-  static I urem(I x, I y) { return int64_t(uint64_t(x) % uint64_t(y)); }
-  static I shl(I x, int n) { return int64_t(uint64_t(x) << n); }
-  static I lshr(I x, int n) { return int64_t(uint64_t(x) >> n); }
-  static I shlv(I x, I n) { return uint64_t(n) < 64 ? int64_t(uint64_t(x) << n) : 0; }
-  static I lshrv(I x, I n) { return uint64_t(n) < 64 ? int64_t(uint64_t(x) >> n) : 0; }
-  static B ilt(I x, I y) { return x < y; }
-  static B ieq(I x, I y) { return x == y; }
-};
-
-}  // namespace
-
 bool isWideMath(ir::Builtin b) {
   using ir::Builtin;
   return b == Builtin::Sin || b == Builtin::Cos || b == Builtin::Erf || b == Builtin::Sigmoid ||
@@ -332,7 +277,7 @@ bool isWideMath(ir::Builtin b) {
 
 float wideMathFloat32(ir::Builtin b, float x, float y) {
   using ir::Builtin;
-  HostArith a;
+  math::HostArith a;
   double r = 0;
   switch (b) {
     case Builtin::Sin: r = math::sinCosWide(a, double(x), false); break;

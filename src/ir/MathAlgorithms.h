@@ -25,7 +25,9 @@
 //   B ilt(I,I) (signed) ieq(I,I)
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace tlc::math {
 
@@ -225,5 +227,57 @@ typename A::D fmodWide(A& a, typename A::D x, typename A::D y) {
   auto nanCase = a.bor(a.bor(a.isnan(x), a.isnan(y)), a.bor(a.isinf(x), a.eq(ay, a.d(0.0))));
   return a.sel(nanCase, a.d(__builtin_nan("")), r);
 }
+
+// The arithmetic on the host: IEEE float64 in the default rounding mode, int64
+// wrapping. An includer must not contract a * b + c (interp is built with
+// -ffp-contract=off; x86-64 without -mfma has nothing to contract into).
+struct HostArith {
+  using D = double;
+  using I = int64_t;
+  using B = bool;
+  static D d(double c) { return c; }
+  static I i(int64_t c) { return c; }
+  static D add(D x, D y) { return x + y; }
+  static D sub(D x, D y) { return x + (-y); }
+  static D mul(D x, D y) { return x * y; }
+  static D div(D x, D y) { return x / y; }
+  static D fma(D x, D y, D z) { return std::fma(x, y, z); }
+  static D rint(D x) { return std::nearbyint(x); }
+  static D abs(D x) { return std::fabs(x); }
+  static D neg(D x) { return -x; }
+  static B lt(D x, D y) { return x < y; }
+  static B eq(D x, D y) { return x == y; }
+  static B isnan(D x) { return std::isnan(x); }
+  static B isinf(D x) { return std::isinf(x); }
+  static B signbit(D x) { return std::signbit(x); }
+  static D sel(B c, D x, D y) { return c ? x : y; }
+  static I seli(B c, I x, I y) { return c ? x : y; }
+  static B band(B x, B y) { return x && y; }
+  static B bor(B x, B y) { return x || y; }
+  static B bnot(B x) { return !x; }
+  static I bits(D x) {
+    I b;
+    std::memcpy(&b, &x, 8);
+    return b;
+  }
+  static D fromBits(I b) {
+    D x;
+    std::memcpy(&x, &b, 8);
+    return x;
+  }
+  static D toD(I x) { return double(x); }
+  static I toI(D x) { return int64_t(x); }
+  static I iadd(I x, I y) { return int64_t(uint64_t(x) + uint64_t(y)); }
+  static I isub(I x, I y) { return int64_t(uint64_t(x) - uint64_t(y)); }
+  static I imul(I x, I y) { return int64_t(uint64_t(x) * uint64_t(y)); }
+  static I iand(I x, I y) { return x & y; }
+  static I urem(I x, I y) { return int64_t(uint64_t(x) % uint64_t(y)); }
+  static I shl(I x, int n) { return int64_t(uint64_t(x) << n); }
+  static I lshr(I x, int n) { return int64_t(uint64_t(x) >> n); }
+  static I shlv(I x, I n) { return uint64_t(n) < 64 ? int64_t(uint64_t(x) << n) : 0; }
+  static I lshrv(I x, I n) { return uint64_t(n) < 64 ? int64_t(uint64_t(x) >> n) : 0; }
+  static B ilt(I x, I y) { return x < y; }
+  static B ieq(I x, I y) { return x == y; }
+};
 
 }  // namespace tlc::math
