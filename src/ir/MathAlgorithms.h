@@ -12,7 +12,9 @@
 // ~2^-20 ulp of a rounding boundary). No libdevice, no tables in memory: constants are
 // C++ doubles that both sides use as they are.
 //
-// The arithmetic `A` provides, for values D (float64), I (int64, wrapping), B (bool):
+// HostArith (at the end) is the host's arithmetic; backend/Codegen.cpp's IRArith
+// emits LLVM IR. The arithmetic `A` provides, for values D (float64), I (int64,
+// wrapping), B (bool):
 //   D d(double); I i(int64_t);
 //   D add(D,D) sub(D,D) mul(D,D) div(D,D) fma(D,D,D) rint(D) abs(D) neg(D)
 //   B lt(D,D) eq(D,D) (ordered) isnan(D) isinf(D) signbit(D)
