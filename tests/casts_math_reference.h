@@ -38,7 +38,7 @@ inline const std::vector<Type>& types() {
 }
 constexpr int kTypes = 13;
 constexpr int kCastRows = 2 * kTypes;  // X (float32) rows, then K (int64) rows
-constexpr int kMathRows = 13;
+constexpr int kMathRows = 39;
 
 // A value of some type: integers and bool in `i` (extended by signedness), floats in `f`.
 struct Value {
@@ -137,20 +137,33 @@ inline int64_t ulpDistance(float a, float b) {
 
 // Math rows: name, reference, ULP bound (Codegen's stated accuracy, docs and comments
 // in backend/Codegen.cpp: ex2.approx 2 ulp, log and log2 by a series ~2 ulp, tanh by
-// a polynomial or 1 - 2/(e^2x + 1), pow through exp2(y log2 x) on a small range).
+// a polynomial or 1 - 2/(e^2x + 1), pow through exp2(y log2 x) on a small range;
+// docs/language.md's table for the rows from 13 on: sin cos erf sigmoid pow 1 ulp,
+// fmod and the rounding / classification / clamp rows exact, the fast (__) rows the
+// bounds CUDA documents for the same instructions, see mathWithinBound).
 struct MathRow {
   const char* name;
   int64_t ulps;
 };
 inline const std::vector<MathRow>& mathRows() {
   static const std::vector<MathRow> rows = {
-      {"exp", 4},  {"exp2", 2}, {"log", 4},  {"log2", 4}, {"sqrt", 0},   {"rsqrt", 1},   {"tanh", 8},
-      {"abs", 0},  {"div", 0},  {"pow", 16}, {"min", 0},  {"max", 0},    {"square", 1}};
+      {"exp", 4},     {"exp2", 2},      {"log", 4},        {"log2", 4},      {"sqrt", 0},     {"rsqrt", 1},
+      {"tanh", 8},    {"abs", 0},       {"div", 0},        {"pow", 16},      {"min", 0},      {"max", 0},
+      {"square", 1},  {"sin", 1},       {"cos", 1},        {"erf", 1},       {"sigmoid", 1},  {"pow()", 1},
+      {"fmod", 0},    {"floor", 0},     {"ceil", 0},       {"trunc", 0},     {"round", 0},    {"nearbyint", 0},
+      {"isnan", 0},   {"isinf", 0},     {"isfinite", 0},   {"clamp", 0},     {"__exp", 2},    {"__exp2", 2},
+      {"__exp10", 2}, {"__log", 3},     {"__log2", 2},     {"__log10", 3},   {"__sin", 0},    {"__cos", 0},
+      {"__tan", 2},   {"sin fp16", 1 << 13}, {"pow bf16", 1 << 16}};
   return rows;
 }
 
+// x rounded to float16 / bfloat16 (held in a float).
+inline float toHalf(float x) { return float(roundFloat(x, 16)); }
+inline float toBFloat16(float x) { return float(roundFloat(x, 17)); }
+
 inline float mathRow(int row, float x, float y, float p) {
   double X = x, Y = y, P = p;
+  long double LX = x, LY = y;
   switch (row) {
     case 0: return float(std::exp(X));
     case 1: return float(std::exp2(X));
@@ -164,7 +177,62 @@ inline float mathRow(int row, float x, float y, float p) {
     case 9: return float(std::pow(P, Y));
     case 10: return std::fmin(x, y);
     case 11: return std::fmax(x, y);
-    default: return float(P * P);
+    case 12: return float(P * P);
+    // long double references, rounded to double then float (exact but for ties that
+    // no 1-ulp bound can see).
+    case 13: return float(double(sinl(LX)));
+    case 14: return float(double(cosl(LX)));
+    case 15: return float(double(erfl(LX)));
+    case 16: return float(double(1 / (1 + expl(-LX))));
+    case 17: return float(double(powl(LX, LY)));
+    case 18: return std::fmod(x, y);
+    case 19: return std::floor(x);
+    case 20: return std::ceil(x);
+    case 21: return std::trunc(x);
+    case 22: return std::round(x);  // half away from zero
+    case 23: return std::nearbyint(x);  // half to even
+    case 24: return std::isnan(x) ? 1.0f : 0.0f;
+    case 25: return std::isinf(x) ? 1.0f : 0.0f;
+    case 26: return std::isfinite(x) ? 1.0f : 0.0f;
+    case 27: return std::isnan(x) ? x : std::fmin(std::fmax(x, -p), p);
+    case 28: return float(double(expl(LY)));
+    case 29: return float(double(exp2l(LY)));
+    case 30: return float(double(powl(10.0L, LY)));
+    case 31: return float(double(logl(LX)));
+    case 32: return float(double(log2l(LX)));
+    case 33: return float(double(log10l(LX)));
+    case 34: return float(double(sinl(LX)));
+    case 35: return float(double(cosl(LX)));
+    case 36: return float(double(tanl(LX)));
+    case 37: return toHalf(float(double(sinl(toHalf(x)))));
+    default: return toBFloat16(float(double(powl(toBFloat16(p), toBFloat16(y)))));
+  }
+}
+
+// Whether `got` is within row's bound of `want`: its ULP bound, or for the fast rows
+// the further bounds CUDA documents for __expf / __exp10f (2 + |1.173 x| / 2 + |2.97 x|
+// ulp), __logf / __log2f / __log10f (absolute 2^-21.41 / 2^-22 / 2^-24 for x in
+// [0.5, 2]; tlc's __log10 is lg2.approx * log10(2), so 2^-23 here), __sinf / __cosf
+// (absolute 2^-21.41 on [-pi, pi]; tlc reduces |x| <= 25000 to there: 2^-20.5), __tan
+// from them; subnormal results of ex2.approx within 2^-132 absolute.
+inline bool mathWithinBound(int row, float x, float y, float p, float got, float want) {
+  (void)p;
+  int64_t d = ulpDistance(got, want);
+  if (d <= mathRows()[row].ulps) return true;
+  double err = std::fabs(double(got) - double(want));
+  if (!std::isfinite(err)) return false;
+  bool subnormal = std::fabs(want) < 0x1p-126;
+  switch (row) {
+    case 28: return d <= 2 + int64_t(std::fabs(1.173 * y)) || (subnormal && err <= 0x1p-132);
+    case 29: return subnormal && err <= 0x1p-132;
+    case 30: return d <= 2 + int64_t(std::fabs(2.97 * y)) || (subnormal && err <= 0x1p-132);
+    case 31: return x >= 0.5f && x <= 2.0f && err <= 0x1p-21;
+    case 32: return x >= 0.5f && x <= 2.0f && err <= 0x1p-22;
+    case 33: return x >= 0.5f && x <= 2.0f && err <= 0x1p-23;
+    case 34:
+    case 35: return err <= 0x1p-20;
+    case 36: return err <= 0x1p-20 * (1 + std::fabs(double(want))) * (1 + std::fabs(double(want)));
+    default: return false;
   }
 }
 
@@ -185,7 +253,10 @@ inline Inputs makeInputs(int n, uint32_t seed) {
                            3 * std::ldexp(1.0f, -26), std::ldexp(1.0f, -149), 1e-40f, 3.4e38f, -3.4e38f, inf, -inf, nan,
                            127.9f, -128.9f, 255.5f, 300.7f, -200.5f, 32767.5f, -32769.0f, 65535.9f, 4e9f, -3e9f,
                            2147483520.0f, 2147483648.0f, -2147483904.0f, 1e19f, 2e19f, 1e20f, -1e20f,
-                           88.0f, 89.0f, -87.0f, -104.0f, -150.0f, -88.5f, -95.25f, -100.0f, -130.5f, -140.25f, -148.5f, 127.5f, 128.0f, 0.999f, 1.001f, 9.0f, 20.0f};
+                           88.0f, 89.0f, -87.0f, -104.0f, -150.0f, -88.5f, -95.25f, -100.0f, -130.5f, -140.25f, -148.5f, 127.5f, 128.0f, 0.999f, 1.001f, 9.0f, 20.0f,
+                           // sin / cos: huge arguments, the edges of their reduction
+                           std::ldexp(16367173.0f, 72), 1048576.0f, 1048575.9f, 1e30f, 25000.0f, 3.14159274f,
+                           -1.57079637f, 3.5f, -0.49999997f, 8388609.0f};
   std::vector<int64_t> ks = {0, 1, -1, 127, 128, -129, 200, 255, 256, 300, -300, 32767, 32768, 65535, 65536,
                              4000000000LL, -3000000000LL, INT32_MAX, INT32_MIN, int64_t(INT32_MAX) + 1, 16777217,
                              (int64_t(1) << 53) + 1, (int64_t(1) << 62) + (int64_t(1) << 38) + 1,
@@ -209,8 +280,13 @@ inline Inputs makeInputs(int n, uint32_t seed) {
   return in;
 }
 
-// pow is held to its bound only where |y log2 p| is small (the kernel's p in
-// [0.5, 4], y in [-4, 4]); elsewhere it is not checked.
-inline bool mathChecked(int row, float /*x*/, float y, float /*p*/) { return row != 9 || std::fabs(y) <= 4; }
+// pow (row 9, x ** y) is held to its bound only where |y log2 p| is small (the
+// kernel's p in [0.5, 4], y in [-4, 4]); __sin / __cos / __tan only for |x| <= 25000
+// (beyond, the reduction's error grows with |x|); elsewhere they are not checked.
+inline bool mathChecked(int row, float x, float y, float /*p*/) {
+  if (row == 9) return std::fabs(y) <= 4;
+  if (row >= 34 && row <= 36) return std::fabs(x) <= 25000;
+  return true;
+}
 
 }  // namespace casts_math

@@ -30,6 +30,7 @@
 #include <unordered_map>
 
 #include "backend/LLVMSupport.h"
+#include "ir/MathAlgorithms.h"
 
 namespace tlc {
 
@@ -179,6 +180,8 @@ class KernelEmitter {
   llvm::Value* emitUnary(const ir::UnaryNode& node);
   llvm::Value* emitCall(const ir::CallNode& node);
   llvm::Value* emitFloatMath(ir::Builtin builtin, llvm::Value* x, DType type);
+  llvm::Value* emitMathCall(ir::Builtin builtin, const std::vector<llvm::Value*>& args, DType type);
+  llvm::Value* emitFastMath(ir::Builtin builtin, llvm::Value* x);
   llvm::Value* emitLogFloat32(llvm::Value* x, bool base2);
   llvm::Value* emitLoad(const ir::LoadNode& load);
   llvm::Value* loadFromMemory(const ir::LoadNode& load);
@@ -1128,14 +1131,179 @@ llvm::Value* KernelEmitter::emitUnary(const ir::UnaryNode& node) {
   internal("unknown unary operator");
 }
 
+namespace {
+// The arithmetic of ir/MathAlgorithms.h as LLVM IR on scalars: float64 operations
+// as the nvvm .rn intrinsics, which neither LLVM (AllowFPOpFusion::Fast) nor ptxas
+// contracts, so the PTX performs exactly the roundings the algorithm writes.
+struct IRArith {
+  using D = llvm::Value*;
+  using I = llvm::Value*;
+  using B = llvm::Value*;
+  llvm::IRBuilder<>& b;
+  llvm::Type* f64() { return b.getDoubleTy(); }
+  llvm::Type* i64() { return b.getInt64Ty(); }
+  D d(double c) { return llvm::ConstantFP::get(f64(), c); }
+  I i(int64_t c) { return b.getInt64(uint64_t(c)); }
+  D add(D x, D y) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_add_rn_d, {}, {x, y}); }
+  D sub(D x, D y) { return add(x, neg(y)); }
+  D mul(D x, D y) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_mul_rn_d, {}, {x, y}); }
+  D div(D x, D y) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_div_rn_d, {}, {x, y}); }
+  D fma(D x, D y, D z) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_fma_rn_d, {}, {x, y, z}); }
+  D rint(D x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, x); }  // cvt.rni.f64.f64
+  D abs(D x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x); }
+  D neg(D x) { return b.CreateFNeg(x); }
+  B lt(D x, D y) { return b.CreateFCmpOLT(x, y); }
+  B eq(D x, D y) { return b.CreateFCmpOEQ(x, y); }
+  B isnan(D x) { return b.CreateFCmpUNO(x, x); }
+  B isinf(D x) { return b.CreateFCmpOEQ(abs(x), d(__builtin_inf())); }
+  B signbit(D x) { return b.CreateICmpSLT(bits(x), i(0)); }
+  D sel(B c, D x, D y) { return b.CreateSelect(c, x, y); }
+  I seli(B c, I x, I y) { return b.CreateSelect(c, x, y); }
+  B band(B x, B y) { return b.CreateAnd(x, y); }
+  B bor(B x, B y) { return b.CreateOr(x, y); }
+  B bnot(B x) { return b.CreateNot(x); }
+  I bits(D x) { return b.CreateBitCast(x, i64()); }
+  D fromBits(I x) { return b.CreateBitCast(x, f64()); }
+  D toD(I x) { return b.CreateSIToFP(x, f64()); }
+  I toI(D x) { return b.CreateFPToSI(x, i64()); }
+  I iadd(I x, I y) { return b.CreateAdd(x, y); }
+  I isub(I x, I y) { return b.CreateSub(x, y); }
+  I imul(I x, I y) { return b.CreateMul(x, y); }
+  I iand(I x, I y) { return b.CreateAnd(x, y); }
+  I urem(I x, I y) { return b.CreateURem(x, y); }
+  I shl(I x, int n) { return b.CreateShl(x, uint64_t(n)); }
+  I lshr(I x, int n) { return b.CreateLShr(x, uint64_t(n)); }
+  // An amount outside [0, 63] gives 0 (the shift itself would be poison).
+  I shlv(I x, I n) { return b.CreateSelect(b.CreateICmpULT(n, i(64)), b.CreateShl(x, b.CreateAnd(n, i(63))), i(0)); }
+  I lshrv(I x, I n) { return b.CreateSelect(b.CreateICmpULT(n, i(64)), b.CreateLShr(x, b.CreateAnd(n, i(63))), i(0)); }
+  B ilt(I x, I y) { return b.CreateICmpSLT(x, y); }
+  B ieq(I x, I y) { return b.CreateICmpEQ(x, y); }
+};
+}  // namespace
+
+llvm::Value* KernelEmitter::emitMathCall(ir::Builtin builtin, const std::vector<llvm::Value*>& args, DType type) {
+  using ir::Builtin;
+  llvm::Type* valueType = args[0]->getType();
+  if (auto* vector = llvm::dyn_cast<llvm::FixedVectorType>(valueType)) {
+    // Lane by lane: the algorithms below are scalar.
+    llvm::Type* resultElement = ir::info(builtin).result == ir::BuiltinResult::Bool ? builder_.getInt1Ty()
+                                                                                     : vector->getElementType();
+    llvm::Value* result = llvm::PoisonValue::get(llvm::FixedVectorType::get(resultElement, vector->getNumElements()));
+    for (unsigned lane = 0; lane < vector->getNumElements(); ++lane) {
+      std::vector<llvm::Value*> scalars;
+      for (llvm::Value* a : args) scalars.push_back(builder_.CreateExtractElement(a, lane));
+      result = builder_.CreateInsertElement(result, emitMathCall(builtin, scalars, type), lane);
+    }
+    return result;
+  }
+  llvm::Type* f32 = builder_.getFloatTy();
+  llvm::Type* f64 = builder_.getDoubleTy();
+  bool narrow = type == DType::Float16 || type == DType::BFloat16;
+  auto widen = [&](llvm::Value* v) { return narrow ? builder_.CreateFPExt(v, f32) : v; };
+  auto narrowTo = [&](llvm::Value* v) { return narrow ? builder_.CreateFPTrunc(v, valueType) : v; };
+  switch (builtin) {
+    case Builtin::Isnan:
+      return builder_.CreateFCmpUNO(args[0], args[0]);
+    case Builtin::Isinf:
+    case Builtin::Isfinite: {
+      llvm::Value* magnitude = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, widen(args[0]));
+      llvm::Value* inf = llvm::ConstantFP::getInfinity(magnitude->getType());
+      return builtin == Builtin::Isinf ? builder_.CreateFCmpOEQ(magnitude, inf) : builder_.CreateFCmpOLT(magnitude, inf);
+    }
+    case Builtin::Floor:
+    case Builtin::Ceil:
+    case Builtin::Trunc:
+    case Builtin::Round:
+    case Builtin::Nearbyint: {
+      // Exact: float16 / bfloat16 through float32 (the integral result is representable).
+      llvm::Intrinsic::ID id = builtin == Builtin::Floor  ? llvm::Intrinsic::floor
+                               : builtin == Builtin::Ceil ? llvm::Intrinsic::ceil
+                               : builtin == Builtin::Trunc ? llvm::Intrinsic::trunc
+                               : builtin == Builtin::Round ? llvm::Intrinsic::round
+                                                           : llvm::Intrinsic::roundeven;
+      return narrowTo(builder_.CreateUnaryIntrinsic(id, widen(args[0])));
+    }
+    case Builtin::Sin:
+    case Builtin::Cos:
+    case Builtin::Erf:
+    case Builtin::Sigmoid:
+    case Builtin::Pow:
+    case Builtin::Fmod: {
+      if (type == DType::Float64) internal(std::string("float64 ") + ir::name(builtin));
+      IRArith a{builder_};
+      auto wide = [&](llvm::Value* v) { return builder_.CreateFPExt(widen(v), f64); };
+      llvm::Value* x = wide(args[0]);
+      llvm::Value* r = nullptr;
+      switch (builtin) {
+        case Builtin::Sin: r = math::sinCosWide(a, x, false); break;
+        case Builtin::Cos: r = math::sinCosWide(a, x, true); break;
+        case Builtin::Erf: r = math::erfWide(a, x); break;
+        case Builtin::Sigmoid: r = math::sigmoidWide(a, x); break;
+        case Builtin::Pow: r = math::powWide(a, x, wide(args[1])); break;
+        default: r = math::fmodWide(a, x, wide(args[1])); break;
+      }
+      return narrowTo(builder_.CreateFPTrunc(r, f32));
+    }
+    case Builtin::FastExp:
+    case Builtin::FastExp2:
+    case Builtin::FastExp10:
+    case Builtin::FastLog:
+    case Builtin::FastLog2:
+    case Builtin::FastLog10:
+    case Builtin::FastSin:
+    case Builtin::FastCos:
+    case Builtin::FastTan:
+      if (type == DType::Float64) internal(std::string("float64 ") + ir::name(builtin));
+      return narrowTo(emitFastMath(builtin, widen(args[0])));
+    default:
+      if (args.size() != 1) internal(std::string(ir::name(builtin)) + " takes one argument");
+      return emitFloatMath(builtin, args[0], type);
+  }
+}
+
+llvm::Value* KernelEmitter::emitFastMath(ir::Builtin builtin, llvm::Value* x) {
+  // float32 x; PTX's approximate instructions (no .ftz: subnormals are kept).
+  using ir::Builtin;
+  llvm::Type* f32 = builder_.getFloatTy();
+  auto constant = [&](double c) { return llvm::ConstantFP::get(f32, c); };
+  auto ex2 = [&](llvm::Value* v) { return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_ex2_approx_f, {}, {v}); };
+  auto lg2 = [&](llvm::Value* v) { return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_lg2_approx_f, {}, {v}); };
+  auto reduced = [&]() {
+    // sin.approx / cos.approx are accurate on [-pi, pi] only: x - k 2pi, k = rint(x / 2pi),
+    // with 2pi in three pieces (12 + 12 + 24 bits: k times the first two is exact for
+    // |k| < 2^12, i.e. |x| < ~25700; beyond, the reduction's error grows with |x|).
+    llvm::Value* k = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::rint,
+                                                   builder_.CreateFMul(x, constant(0.15915494309189535)));
+    llvm::Value* negK = builder_.CreateFNeg(k);
+    llvm::Value* r = x;
+    for (double piece : {6.28125, 0.0019350051879882812, 3.019915981956753e-07})
+      r = builder_.CreateIntrinsic(llvm::Intrinsic::fma, {f32}, {negK, constant(piece), r});
+    return r;
+  };
+  switch (builtin) {
+    case Builtin::FastExp2: return ex2(x);
+    case Builtin::FastExp: return ex2(builder_.CreateFMul(x, constant(1.4426950408889634)));
+    case Builtin::FastExp10: return ex2(builder_.CreateFMul(x, constant(3.321928094887362)));
+    case Builtin::FastLog2: return lg2(x);
+    case Builtin::FastLog: return builder_.CreateFMul(lg2(x), constant(0.6931471805599453));
+    case Builtin::FastLog10: return builder_.CreateFMul(lg2(x), constant(0.30102999566398120));
+    case Builtin::FastSin: return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_sin_approx_f, {}, {reduced()});
+    case Builtin::FastCos: return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_cos_approx_f, {}, {reduced()});
+    case Builtin::FastTan: {
+      llvm::Value* r = reduced();
+      return builder_.CreateFDiv(builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_sin_approx_f, {}, {r}),
+                                 builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_cos_approx_f, {}, {r}));
+    }
+    default: internal(std::string("unexpected builtin ") + ir::name(builtin));
+  }
+}
+
 llvm::Value* KernelEmitter::emitFloatMath(ir::Builtin builtin, llvm::Value* x, DType type) {
   using ir::Builtin;
   llvm::Type* resultType = x->getType();
   switch (builtin) {
     // Exact everywhere: computed in the value's own type.
     case Builtin::Abs: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    case Builtin::Floor: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x);
-    case Builtin::Ceil: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x);
     default: break;
   }
   if (type == DType::Float64) {
@@ -1329,24 +1497,31 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
     default:
       break;
   }
-  if (node.args.size() != 1) internal(std::string(ir::name(node.builtin)) + " takes one argument");
-  const ir::ExprRef& argument = node.args[0];
-  if (ir::isStorageOnly(node.dtype))
-    return unsupported(std::string(ir::name(node.builtin)) + " on " + ir::name(node.dtype), elementType(node.dtype));
-  llvm::Value* x = convert(emitExpr(argument), argument->dtype, node.dtype);
-  if (!ir::isFloat(node.dtype)) {
+  if ((int)node.args.size() != ir::info(node.builtin).arity)
+    internal(std::string(ir::name(node.builtin)) + " with the wrong number of arguments");
+  // A math builtin's operands all have its operand type (sema converted them): the
+  // result type, or the argument's for the Bool-valued classifications.
+  DType operand = ir::info(node.builtin).result == ir::BuiltinResult::Bool ? node.args[0]->dtype : node.dtype;
+  if (ir::isStorageOnly(operand))
+    return unsupported(std::string(ir::name(node.builtin)) + " on " + ir::name(operand), elementType(node.dtype));
+  std::vector<llvm::Value*> args;
+  for (const ir::ExprRef& argument : node.args) args.push_back(convert(emitExpr(argument), argument->dtype, operand));
+  if (!ir::isFloat(operand)) {
     switch (node.builtin) {
       case Builtin::Abs:
-        if (!ir::isSigned(node.dtype)) return x;
-        return builder_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, x, builder_.getFalse());
+        if (!ir::isSigned(operand)) return args[0];
+        return builder_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, args[0], builder_.getFalse());
       case Builtin::Floor:
       case Builtin::Ceil:
-        return x;
+      case Builtin::Trunc:
+      case Builtin::Round:
+      case Builtin::Nearbyint:
+        return args[0];
       default:
-        internal(std::string(ir::name(node.builtin)) + " on " + ir::name(node.dtype));
+        internal(std::string(ir::name(node.builtin)) + " on " + ir::name(operand));
     }
   }
-  return emitFloatMath(node.builtin, x, node.dtype);
+  return emitMathCall(node.builtin, args, operand);
 }
 
 llvm::Value* KernelEmitter::loadFromMemory(const ir::LoadNode& load) {

@@ -307,7 +307,7 @@ class Executor {
   Value evalUnary(const ir::UnaryNode& n);
   Value evalCall(const ir::CallNode& n);
   Value evalLoad(const ir::LoadNode& n);
-  Scalar floatMath(ir::Builtin b, double x, DType t);
+  Scalar floatMath(ir::Builtin b, double x, double y, DType t);
 
   uint8_t* element(const ir::Buffer& buffer, int64_t index, int lanes, int alignBytes, bool write);
   std::vector<uint8_t>& local(const ir::Buffer& buffer);
@@ -596,12 +596,19 @@ Value Executor::evalUnary(const ir::UnaryNode& n) {
   return r;
 }
 
-Scalar Executor::floatMath(ir::Builtin b, double x, DType t) {
+Scalar Executor::floatMath(ir::Builtin b, double x, double y, DType t) {
   using ir::Builtin;
   switch (b) {
     case Builtin::Abs: return floatScalar(std::fabs(x));
+    // Exact in every float type.
     case Builtin::Floor: return floatScalar(std::floor(x));
     case Builtin::Ceil: return floatScalar(std::ceil(x));
+    case Builtin::Trunc: return floatScalar(std::trunc(x));
+    case Builtin::Round: return floatScalar(std::round(x));  // half away from zero
+    case Builtin::Nearbyint: return floatScalar(std::nearbyint(x));  // the default mode: half to even
+    case Builtin::Isnan: return intScalar(std::isnan(x));
+    case Builtin::Isinf: return intScalar(std::isinf(x));
+    case Builtin::Isfinite: return intScalar(std::isfinite(x));
     default: break;
   }
   if (t == DType::Float64) {
@@ -609,9 +616,12 @@ Scalar Executor::floatMath(ir::Builtin b, double x, DType t) {
     if (b == Builtin::Rsqrt) return floatScalar(1.0 / std::sqrt(x));
     fault(std::string("float64 ") + ir::name(b) + " is not supported");
   }
-  // float16 and bfloat16 are computed in float32 and rounded once, as on the GPU;
-  // the GPU's exp2/log/tanh are within a few ulp of the host's libm.
+  // float16 and bfloat16 are computed in float32 and rounded once, as on the GPU.
+  // sin cos erf sigmoid pow fmod run the GPU's own algorithm (the same bits); the
+  // GPU's exp2/log/tanh and the fast (__) variants use approximate instructions the
+  // host cannot reproduce: here they are the host's libm, within their stated bounds.
   float v = float(x), r = 0;
+  if (isWideMath(b)) return floatScalar(roundToFloat(wideMathFloat32(b, v, float(y)), t));
   switch (b) {
     case Builtin::Exp: r = std::exp(v); break;
     case Builtin::Exp2: r = std::exp2(v); break;
@@ -620,6 +630,15 @@ Scalar Executor::floatMath(ir::Builtin b, double x, DType t) {
     case Builtin::Sqrt: r = std::sqrt(v); break;
     case Builtin::Rsqrt: r = 1.0f / std::sqrt(v); break;
     case Builtin::Tanh: r = std::tanh(v); break;
+    case Builtin::FastExp: r = float(std::exp(double(v))); break;
+    case Builtin::FastExp2: r = float(std::exp2(double(v))); break;
+    case Builtin::FastExp10: r = float(std::pow(10.0, double(v))); break;
+    case Builtin::FastLog: r = float(std::log(double(v))); break;
+    case Builtin::FastLog2: r = float(std::log2(double(v))); break;
+    case Builtin::FastLog10: r = float(std::log10(double(v))); break;
+    case Builtin::FastSin: r = float(std::sin(double(v))); break;
+    case Builtin::FastCos: r = float(std::cos(double(v))); break;
+    case Builtin::FastTan: r = float(std::tan(double(v))); break;
     default: fault(std::string("unexpected builtin ") + ir::name(b));
   }
   return floatScalar(roundToFloat(r, t));
@@ -654,26 +673,40 @@ Value Executor::evalCall(const ir::CallNode& n) {
     default:
       break;
   }
-  if (n.args.size() != 1) fault(std::string(ir::name(n.builtin)) + " takes one argument");
-  if (ir::isStorageOnly(n.dtype)) fault(std::string(ir::name(n.builtin)) + " on " + ir::name(n.dtype) + " is not supported");
-  Value x = convertValue(eval(n.args[0]), n.dtype);
+  if ((int)n.args.size() != ir::info(n.builtin).arity) fault(std::string(ir::name(n.builtin)) + ": wrong number of arguments");
+  // The operands have the builtin's operand type: the result's, or the argument's
+  // for the Bool-valued classifications (as Codegen's emitCall).
+  DType operand = ir::info(n.builtin).result == ir::BuiltinResult::Bool ? n.args[0]->dtype : n.dtype;
+  if (ir::isStorageOnly(operand)) fault(std::string(ir::name(n.builtin)) + " on " + ir::name(operand) + " is not supported");
+  Value x = convertValue(eval(n.args[0]), operand);
+  Value y = n.args.size() > 1 ? convertValue(eval(n.args[1]), operand) : x;
+  if (y.lanes != x.lanes) {
+    if (x.lanes == 1) x = splat(x, y.lanes);
+    else if (y.lanes == 1) y = splat(y, x.lanes);
+    else fault("math arguments with different lane counts");
+  }
+  Value r = x;
+  r.dtype = n.dtype;
   for (int l = 0; l < x.lanes; ++l) {
-    if (holdsFloat(n.dtype)) {
-      x.lane[l] = floatMath(n.builtin, x.lane[l].f, n.dtype);
+    if (holdsFloat(operand)) {
+      r.lane[l] = floatMath(n.builtin, x.lane[l].f, y.lane[l].f, operand);
       continue;
     }
     switch (n.builtin) {
       case Builtin::Abs:
-        if (ir::isSigned(n.dtype) && x.lane[l].i < 0) x.lane[l].i = normalizeInt(int64_t(0 - uint64_t(x.lane[l].i)), n.dtype);
+        if (ir::isSigned(operand) && x.lane[l].i < 0) r.lane[l].i = normalizeInt(int64_t(0 - uint64_t(x.lane[l].i)), operand);
         break;
       case Builtin::Floor:
       case Builtin::Ceil:
+      case Builtin::Trunc:
+      case Builtin::Round:
+      case Builtin::Nearbyint:
         break;
       default:
-        fault(std::string(ir::name(n.builtin)) + " on " + ir::name(n.dtype));
+        fault(std::string(ir::name(n.builtin)) + " on " + ir::name(operand));
     }
   }
-  return x;
+  return r;
 }
 
 Value Executor::evalLoad(const ir::LoadNode& n) {

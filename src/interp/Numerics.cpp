@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "ir/Float4.h"
+#include "ir/MathAlgorithms.h"
 
 namespace tlc::interp {
 
@@ -266,6 +267,28 @@ void storeScalar(uint8_t* bytes, Scalar s, DType t) {
       return;
     }
   }
+}
+
+bool isWideMath(ir::Builtin b) {
+  using ir::Builtin;
+  return b == Builtin::Sin || b == Builtin::Cos || b == Builtin::Erf || b == Builtin::Sigmoid ||
+         b == Builtin::Pow || b == Builtin::Fmod;
+}
+
+float wideMathFloat32(ir::Builtin b, float x, float y) {
+  using ir::Builtin;
+  math::HostArith a;
+  double r = 0;
+  switch (b) {
+    case Builtin::Sin: r = math::sinCosWide(a, double(x), false); break;
+    case Builtin::Cos: r = math::sinCosWide(a, double(x), true); break;
+    case Builtin::Erf: r = math::erfWide(a, double(x)); break;
+    case Builtin::Sigmoid: r = math::sigmoidWide(a, double(x)); break;
+    case Builtin::Pow: r = math::powWide(a, double(x), double(y)); break;
+    case Builtin::Fmod: r = math::fmodWide(a, double(x), double(y)); break;
+    default: return std::numeric_limits<float>::quiet_NaN();
+  }
+  return float(r);  // round to nearest even, as cvt.rn.f32.f64
 }
 
 }  // namespace tlc::interp

@@ -48,6 +48,14 @@ Scalar convertScalar(Scalar s, ir::DType from, ir::DType to);
 // The value of a storage-only code (fp8, fp4) as a double (exact).
 double decodeStorageFloat(int64_t code, ir::DType t);
 
+// The float32 result of a math builtin that ir/MathAlgorithms.h computes (sin, cos,
+// erf, sigmoid, pow, fmod; `y` is the second argument of pow and fmod): the same
+// operations as the GPU code, so the same bits.
+float wideMathFloat32(ir::Builtin b, float x, float y);
+
+// Whether `b` is one of wideMathFloat32's builtins.
+bool isWideMath(ir::Builtin b);
+
 // Bytes an element of `t` occupies in memory (Bool: 1); 0 for float4_e2m1fn, which
 // has no byte address.
 int elementBytes(ir::DType t);

@@ -111,21 +111,48 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     ExprRef a = scalarExpr(*c.args[0]), b = scalarExpr(*c.args[1]);
     return arith(callee == "min" ? BinOp::Min : BinOp::Max, a, b, c.callee->range);
   }
+  if (callee == "clamp") {
+    // clamp(x, lo, hi) = min(max(x, lo), hi), a NaN x staying NaN (TileLang's T.clamp).
+    argCount(3); noKeywords();
+    ExprRef x = scalarExpr(*c.args[0]), lo = scalarExpr(*c.args[1]), hi = scalarExpr(*c.args[2]);
+    ExprRef clamped = arith(BinOp::Min, arith(BinOp::Max, x, lo, c.callee->range), hi, c.callee->range);
+    if (!isFloat(clamped->dtype)) return clamped;
+    ExprRef wide = cast(clamped->dtype, x);
+    return select(call(Builtin::Isnan, {wide}, DType::Bool), wide, clamped);
+  }
   if (auto math = mathFunctionNamed(callee)) {
-    argCount(1); noKeywords();
-    ExprRef a = scalarExpr(*c.args[0]);
+    const BuiltinInfo& row = info(*math);
+    argCount(size_t(row.arity)); noKeywords();
+    std::vector<ExprRef> args;
+    for (const auto& arg : c.args) args.push_back(scalarExpr(*arg));
+    ExprRef a = args[0];
     if (callee == "abs" && isInt(a->dtype)) {
       if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(c.args[0]->range, "integer overflow in a constant expression");
       return checkFits(select(lt(a, intImm(0, a->dtype)), unary(UnOp::Neg, a), a), c.range);
     }
-    if (!isFloat(a->dtype) || isStorageOnly(a->dtype)) {
-      if (isInt(a->dtype)) a = cast(DType::Float32, a);
-      else fail(c.args[0]->range, "'" + callee + "' needs a float argument");
+    // The operands' common type: the widest float among them (an untyped float
+    // literal takes the others' type); integers count as float32.
+    DType operand = DType::Float32;
+    bool sawFloat = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+      DType t = args[i]->dtype;
+      if (isStorageOnly(t) || (!isFloat(t) && !isInt(t)) ||
+          (row.result == BuiltinResult::Bool && !isFloat(t)))
+        fail(c.args[i]->range, "'" + callee + "' needs a float argument, not " + name(t));
+      if (!isFloat(t) || (args[i]->kind == ExprKind::FloatImm && t == DType::Float32)) continue;
+      if (!sawFloat || bits(t) > bits(operand) || (bits(t) == bits(operand) && t == DType::Float16)) operand = t;
+      sawFloat = true;
     }
-    // PTX has float64 square roots but no float64 ex2 / lg2 / tanh.
-    if (a->dtype == DType::Float64 && info(*math).math != BuiltinMath::WithFloat64)
+    if (args.size() > 1)
+      for (size_t i = 0; i < args.size(); ++i)
+        if (isFloat(args[i]->dtype) && args[i]->kind != ExprKind::FloatImm && args[i]->dtype != operand)
+          fail(c.args[i]->range, "'" + callee + "' needs arguments of one float type; cast this " +
+                                     name(args[i]->dtype) + " to " + name(operand));
+    for (ExprRef& arg : args) arg = cast(operand, arg);
+    // PTX has float64 square roots but no float64 ex2 / lg2 / tanh / sin.approx.
+    if (operand == DType::Float64 && row.math != BuiltinMath::WithFloat64)
       fail(c.callee->range, "not yet supported: " + callee + " on float64");
-    return call(*math, {a}, a->dtype);
+    return call(*math, std::move(args), row.result == BuiltinResult::Bool ? DType::Bool : operand);
   }
   if (callee == "cast") {
     // cast(x, dtype) or cast(x, dtype=dtype)

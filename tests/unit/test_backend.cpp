@@ -456,6 +456,50 @@ TEST_CASE("backend: parameter kinds map to PTX parameter types in order") {
   CHECK(isElf(compiled.cubin));
 }
 
+TEST_CASE("backend: the float64-arithmetic math builtins, the rounding functions and the fast variants") {
+  // sin cos erf sigmoid pow fmod: float64 .rn arithmetic (never contracted: the
+  // interpreter's bits), no libdevice call; float16 through float32. The rounding functions are one cvt each; the __ variants .approx.
+  Kernel kernel = kernelNamed("wide_math");
+  Param out = pointer("out", DType::Float32), half = pointer("half", DType::Float16), flag = pointer("flag", DType::Bool);
+  Param x = param("x", ParamKind::Scalar, DType::Float32), y = param("y", ParamKind::Scalar, DType::Float32);
+  kernel.params = {out, half, flag, x, y};
+  BufferRef result = globalBuffer(out, DType::Float32, intImm(128));
+  BufferRef halves = globalBuffer(half, DType::Float16, intImm(128));
+  BufferRef flags = globalBuffer(flag, DType::Bool, intImm(128));
+  std::vector<StmtRef> body;
+  int slot = 0;
+  for (Builtin b : {Builtin::Sin, Builtin::Cos, Builtin::Erf, Builtin::Sigmoid, Builtin::Floor, Builtin::Ceil,
+                    Builtin::Trunc, Builtin::Round, Builtin::Nearbyint, Builtin::FastExp, Builtin::FastExp2,
+                    Builtin::FastExp10, Builtin::FastLog, Builtin::FastLog2, Builtin::FastLog10, Builtin::FastSin,
+                    Builtin::FastCos, Builtin::FastTan}) {
+    body.push_back(store(result, intImm(slot++), call(b, {x.var}, DType::Float32)));
+    body.push_back(store(halves, intImm(slot++), call(b, {cast(DType::Float16, x.var)}, DType::Float16)));
+  }
+  for (Builtin b : {Builtin::Pow, Builtin::Fmod})
+    body.push_back(store(result, intImm(slot++), call(b, {x.var, y.var}, DType::Float32)));
+  for (Builtin b : {Builtin::Isnan, Builtin::Isinf, Builtin::Isfinite})
+    body.push_back(store(flags, intImm(slot++), call(b, {x.var}, DType::Bool)));
+  kernel.body = seq(body);
+  for (int level : {0, 3}) {
+    CAPTURE(level);
+    TargetOptions target;
+    target.optLevel = level;
+    Compiled compiled = compile(kernel, target);
+    REQUIRE_MESSAGE(compiled.errors == 0, compiled.diagnostics);
+    for (const char* instruction : {"fma.rn.f64", "mul.rn.f64", "cvt.rni.f64.f64", "cvt.rn.f32.f64", "mul.lo.s64",
+                                    "rem.u", "cvt.rmi.f32.f32", "cvt.rpi.f32.f32", "cvt.rzi.f32.f32",
+                                    "cvt.rni.f32.f32", "ex2.approx.f32", "lg2.approx.f32", "sin.approx.f32",
+                                    "cos.approx.f32", "setp.nan.f32"}) {
+      CAPTURE(instruction);
+      CHECK(contains(compiled.ptx, instruction));
+    }
+    CHECK_FALSE(contains(compiled.ptx, "call"));
+    CHECK_FALSE(contains(compiled.ptx, ".ftz"));
+    CHECK_FALSE(contains(compiled.ptx, "add.f64"));  // every float64 add is add.rn
+    CHECK(isElf(compiled.cubin));
+  }
+}
+
 TEST_CASE("backend: math builtins, casts and mixed precision select on sm_90a") {
   Kernel kernel = kernelNamed("math");
   Param out = pointer("out", DType::Float32), half = pointer("half", DType::Float16), ints = pointer("ints", DType::Int32);

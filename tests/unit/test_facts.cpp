@@ -39,8 +39,20 @@ TEST_CASE("facts: dtypes") {
 TEST_CASE("facts: builtins") {
   CHECK(mathFunctionNamed("exp") == Builtin::Exp);
   CHECK(mathFunctionNamed("abs") == Builtin::Abs);
-  CHECK_FALSE(mathFunctionNamed("floor"));          // internal: no .tl spelling
+  CHECK(mathFunctionNamed("floor") == Builtin::Floor);
+  CHECK(mathFunctionNamed("__exp2") == Builtin::FastExp2);
+  CHECK(mathFunctionNamed("pow") == Builtin::Pow);
   CHECK_FALSE(mathFunctionNamed("shuffle_elect"));  // a call sema handles itself
+  CHECK_FALSE(mathFunctionNamed("clamp"));          // sugar for min / max / isnan (sema)
+  CHECK_FALSE(mathFunctionNamed("fp4_bits"));       // internal: no .tl spelling
+  CHECK(info(Builtin::Pow).arity == 2);
+  CHECK(info(Builtin::Fmod).arity == 2);
+  CHECK(info(Builtin::Isnan).result == BuiltinResult::Bool);
+  CHECK(info(Builtin::Isfinite).math == BuiltinMath::WithFloat64);
+  CHECK(info(Builtin::Round).math == BuiltinMath::WithFloat64);
+  for (Builtin b : {Builtin::Sin, Builtin::Cos, Builtin::Erf, Builtin::Sigmoid, Builtin::Pow, Builtin::Fmod,
+                    Builtin::FastExp, Builtin::FastSin, Builtin::FastTan})
+    CHECK(info(b).math == BuiltinMath::NoFloat64);
   CHECK(info(Builtin::Sqrt).math == BuiltinMath::WithFloat64);
   CHECK(info(Builtin::Exp2).math == BuiltinMath::NoFloat64);
   CHECK(info(Builtin::ShuffleElect).varies == BuiltinVaries::Thread);
@@ -48,6 +60,8 @@ TEST_CASE("facts: builtins") {
   CHECK(std::string(name(Builtin::ClusterCtaRank)) == "block_rank_in_cluster");
   ExprRef x = floatImm(1.0, DType::Float16);
   CHECK(call(Builtin::Exp, {x}, DType::Float16)->dtype == DType::Float16);
+  CHECK(call(Builtin::Isnan, {x}, DType::Bool)->dtype == DType::Bool);
+  CHECK(call(Builtin::Pow, {x, x}, DType::Float16)->dtype == DType::Float16);
 }
 
 TEST_CASE("facts: eviction policies") {
