@@ -107,6 +107,8 @@ configs=(
   # User-managed TMA (tma_copy, alloc_barrier, mbarrier_wait_parity, tma_store_wait).
   "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
   "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
+  # Seed surface (issue 19): the region helpers as copy operands.
+  "region_helpers|region_helpers.tl||region_helpers.cpp|"
   "tma_descriptor|tma_descriptor_copy.tl||tma_descriptor.cpp|"
   "cluster_bias|cluster_bias.tl||cluster_bias.cpp|"
   "cluster_bias_mask4|cluster_bias_mask4.tl||cluster_bias.cpp|-DTLC_CLUSTER=4 -DTLC_LAST_ERROR=cluster_bias_mask4_last_error"

@@ -292,6 +292,10 @@ class Analyzer {
   // ------------------------------------------------------------- regions
 
   RegionSpec regionSpec(const ast::Expr& e, Access access);
+  // region / buffer_to_tile_region / buffer_load_to_tile_region /
+  // buffer_region_to_tile_region as one side of a tile operation used for `use`.
+  static bool isRegionHelper(const std::string& callee);
+  RegionSpec regionHelper(const ast::Call& c, const std::string& helper, Access use);
 
   static bool extentsKnown(const RegionSpec& r);
 

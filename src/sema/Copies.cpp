@@ -4,7 +4,100 @@
 
 namespace tlc::sema {
 
+bool Analyzer::isRegionHelper(const std::string& callee) {
+  return callee == "region" || callee == "buffer_to_tile_region" || callee == "buffer_load_to_tile_region" ||
+         callee == "buffer_region_to_tile_region";
+}
+
+// The region helpers (TileLang's tilelang/language/utils.py): an explicit start,
+// extents and access type for one side of a tile operation. The access type names
+// what the region may be used for: "r" a source, "w" a destination, "rw" either.
+RegionSpec Analyzer::regionHelper(const ast::Call& c, const std::string& helper, Access use) {
+  checkKeywords(c, helper, {});
+  const bool whole = helper == "buffer_to_tile_region";
+  const std::string usage =
+      helper == "region"                  ? "region(A[i, ...], access, extent, ...): an element, \"r\", \"w\" or \"rw\", one extent per index"
+      : whole                             ? "buffer_to_tile_region(A, access): a buffer and \"r\", \"w\" or \"rw\""
+      : helper == "buffer_load_to_tile_region" ? "buffer_load_to_tile_region(A[i, ...], access, (extent, ...))"
+                                               : "buffer_region_to_tile_region(A[a:b, ...], access, (extent, ...))";
+  size_t want = helper == "region" ? 2 : whole ? 2 : 3;
+  if (helper == "region" ? c.args.size() < 2 : c.args.size() != want) fail(c.range, usage);
+  // The access type first: what the region may be used for.
+  const ast::Expr& accessArg = *c.args[1];
+  std::string declared = stringArg(accessArg, "access type", {"r", "w", "rw"});
+  bool readable = declared != "w", writable = declared != "r";
+  if (use != Access::Write && !readable)
+    fail(accessArg.range, "this region's access type is \"w\" (written only) but it is read here (the source); "
+                          "give \"r\" or \"rw\"");
+  if (use != Access::Read && !writable)
+    fail(accessArg.range, "this region's access type is \"r\" (read only) but it is written here (the destination); "
+                          "give \"w\" or \"rw\"");
+  const ast::Expr& base = *c.args[0];
+  if (whole) {
+    if (base.kind != ast::ExprKind::Name) fail(base.range, "buffer_to_tile_region takes a whole buffer A; for part of one use "
+                                                           "region or buffer_region_to_tile_region");
+    return regionSpec(base, use);
+  }
+  auto sliced = [&] {
+    if (base.kind != ast::ExprKind::Index) return false;
+    for (const auto& item : base.as<ast::Index>().items)
+      if (item.isSlice) return true;
+    return false;
+  };
+  auto extentValue = [&](const ast::Expr& x) {
+    int64_t v = constIntArg(x, "a region's extent");
+    if (v <= 0) fail(x.range, "a region's extent must be positive, not " + std::to_string(v));
+    return v;
+  };
+  if (helper == "buffer_region_to_tile_region") {
+    if (!sliced())
+      fail(base.range, "buffer_region_to_tile_region takes a region A[a:b, ...]; for an element use "
+                       "buffer_load_to_tile_region, for a whole buffer buffer_to_tile_region");
+    RegionSpec r = regionSpec(base, use);
+    std::vector<int64_t> given;
+    for (const auto* x : tupleItems(*c.args[2])) given.push_back(extentValue(*x));
+    auto clamped = sema::clampedRegionExtents(r.extents, given);
+    if (!clamped)
+      fail(c.args[2]->range, "buffer_region_to_tile_region: " + std::to_string(given.size()) + " extents for a region of rank " +
+                                 std::to_string(r.extents.size()) + "; give at most one per axis");
+    r.extents = *clamped;
+    r.range = c.range;
+    return r;
+  }
+  // region and buffer_load_to_tile_region: an element A[i, ...] and the extents from there.
+  if (base.kind != ast::ExprKind::Index || sliced())
+    fail(base.range, helper + " takes an element A[i, ...] (the region's first element); for a region A[a:b, ...] use "
+                              "buffer_region_to_tile_region, for a whole buffer buffer_to_tile_region");
+  RegionSpec r = regionSpec(base, use);
+  std::vector<int64_t> given;
+  const ast::Expr* extentsAt = nullptr;
+  if (helper == "region") {
+    for (size_t i = 2; i < c.args.size(); ++i) given.push_back(extentValue(*c.args[i]));
+    if (given.size() != r.mins.size())
+      fail(c.range, "region gives " + std::to_string(given.size()) + (given.size() == 1 ? " extent" : " extents") + " for an element of rank " +
+                        std::to_string(r.mins.size()) + "; give one extent per index");
+  } else {
+    extentsAt = c.args[2].get();
+    for (const auto* x : tupleItems(*extentsAt)) given.push_back(extentValue(*x));
+    auto padded = sema::loadRegionExtents(r.mins.size(), given);
+    if (!padded)
+      fail(extentsAt->range, "buffer_load_to_tile_region: " + std::to_string(given.size()) +
+                                 " extents for an element of rank " + std::to_string(r.mins.size()) +
+                                 "; give at most one per index (missing leading ones are 1)");
+    given = *padded;
+  }
+  r.extents.assign(given.begin(), given.end());
+  r.isHead = false;
+  r.range = c.range;
+  return r;
+}
+
 RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
+  if (e.kind == ast::ExprKind::Call) {
+    const auto& c = e.as<ast::Call>();
+    std::string callee = calleeName(c);
+    if (isRegionHelper(callee)) return regionHelper(c, callee, access);
+  }
   RegionSpec r;
   r.range = e.range;
   r.access = access;

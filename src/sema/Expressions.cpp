@@ -176,6 +176,9 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
       callee == "tma_store_arrive" || callee == "tma_store_wait" || callee == "transpose" ||
       callee == "copy_cluster" || callee == "cluster_sync")
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
+  if (isRegionHelper(callee))
+    fail(c.range, "'" + callee + "(...)' is a region, not a value; pass it as an operand of a tile operation: "
+                  "copy(" + callee + "(...), ...)");
   if (makesBuffer(callee))
     fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");
   fail(c.callee->range, "unknown function '" + callee + "'");

@@ -560,6 +560,9 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
+  if (isRegionHelper(callee))
+    fail(c.range, "'" + callee + "(...)' alone does nothing; pass it as an operand of a tile operation: copy(" + callee +
+                      "(...), ...)");
   if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
   fail(c.callee->range, "unknown function '" + callee + "'");
 }

@@ -1091,3 +1091,39 @@ kernel k(A: Tensor((n,), float32), B: Tensor((n,), float32), base: int32) {
     CHECK(runs >= 1);
   }
 }
+
+// ---- the seed surface (issue 19): the GPU tests' kernels, run on ragged shapes
+
+namespace {
+
+std::string gpuKernel(const std::string& file) { return *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/" + file); }
+
+// B = A * scale, and a copy of A in the tensor named `second`.
+void bindScaledCopy(Case& c, const Shape& s, const char* second, float scale) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, 31);
+  B.fill(kPoison);
+  C.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.pointer(second, C);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &B;
+  std::vector<double> same;
+  for (int64_t i = 0; i < A.elements(); ++i) {
+    c.expected.push_back(float(A.get(i) * scale));
+    same.push_back(A.get(i));
+  }
+  c.moreOutputs.emplace_back(&C, same);
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: copies through the region helpers (region_helpers.tl), every variant, ragged shapes") {
+  checkAllVariants(gpuKernel("region_helpers.tl"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindScaledCopy(c, s, "C", 2.0f); });
+}
