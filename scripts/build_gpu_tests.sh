@@ -109,6 +109,8 @@ configs=(
   "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
   # Seed surface (issue 19): the region helpers as copy operands.
   "region_helpers|region_helpers.tl||region_helpers.cpp|"
+  # extract_tensormap_ptr, BYTES_PER_TENSORMAP / BYTES_PER_POINTER, integer cache modifiers.
+  "cpasync_facts|cpasync_facts.tl||cpasync_facts.cpp|"
   "tma_descriptor|tma_descriptor_copy.tl||tma_descriptor.cpp|"
   "cluster_bias|cluster_bias.tl||cluster_bias.cpp|"
   "cluster_bias_mask4|cluster_bias_mask4.tl||cluster_bias.cpp|-DTLC_CLUSTER=4 -DTLC_LAST_ERROR=cluster_bias_mask4_last_error"

@@ -1308,6 +1308,14 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       llvm::Value* warpInGroup = builder_.CreateURem(builder_.CreateLShr(tid, 5), builder_.getInt32((uint32_t)(*n / 32)));
       return builder_.CreateAnd(builder_.CreateICmpEQ(warpInGroup, builder_.getInt32(0)), elected);
     }
+    case Builtin::TensorMapAddress: {
+      // The parameter's own (generic) address, as the TMA instructions take it.
+      const ir::ExprRef& map = node.args.at(0);
+      for (size_t i = 0; i < kernel_.params.size(); ++i)
+        if (kernel_.params[i].kind == ir::ParamKind::TensorMap && kernel_.params[i].var == map)
+          return builder_.CreatePtrToInt(function_->getArg((unsigned)i), builder_.getInt64Ty());
+      internal("tensormap_address of something that is not a tensor-map parameter");
+    }
     case Builtin::ClusterCtaRank: {
       llvm::Value* rank = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_cluster_ctarank, {}, {});
       return convert(rank, DType::Int32, node.dtype);

@@ -414,6 +414,12 @@ class Analyzer {
   // D = tma_descriptor(A, box=(..), swizzle=..); tma_load, tma_store, prefetch_tma_descriptor.
   StmtRef tmaDescriptor(const std::string& n, const ast::Assign& a, const ast::Call& c);
   StmtRef tensorMapIntrinsic(const ast::Call& c, const std::string& callee);
+  // extract_tensormap_ptr(D): a descriptor whose `expr` is the map's generic address
+  // (a uint64 in scalar expressions); tma_load / tma_store / prefetch take it as D.
+  Value tensorMapPointer(const ast::Call& c);
+  // The descriptor an operand names: D, a name bound to extract_tensormap_ptr(D), or
+  // that call itself.
+  Value descriptorArg(const ast::Expr& d, const std::string& callee);
   // An element A[i, ...] of a buffer of `scope`, as an operand address.
   BufferRef elementOperand(const ast::Expr& e, MemScope scope, const std::string& what, std::vector<ExprRef>& indices);
   void tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,

@@ -1127,3 +1127,33 @@ TEST_CASE("interpreter: copies through the region helpers (region_helpers.tl), e
   checkAllVariants(gpuKernel("region_helpers.tl"), kRaggedShapes,
                    [](Case& c, const Shape& s) { bindScaledCopy(c, s, "C", 2.0f); });
 }
+
+TEST_CASE("interpreter: extract_tensormap_ptr, BYTES_PER_* and cutedsl's cache-modifier enum (cpasync_facts.tl), sm_90a") {
+  checkAllVariants(
+      gpuKernel("cpasync_facts.tl"), {{37}, {16}, {1}},
+      [](Case& c, const Shape& s) {
+        int32_t M = s[0];
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+        HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+        HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+        HostBuffer& F = c.buffer(ir::DType::Int64, 4);
+        randomFill(A, 32);
+        B.fill(kPoison);
+        C.fill(kPoison);
+        F.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.pointer("C", C);
+        c.args.pointer("F", F);
+        c.args.dim("M", M);
+        c.output = &B;
+        std::vector<double> same;
+        for (int64_t i = 0; i < A.elements(); ++i) {
+          c.expected.push_back(A.get(i));
+          same.push_back(A.get(i));
+        }
+        c.moreOutputs.emplace_back(&C, same);
+        c.moreOutputs.emplace_back(&F, std::vector<double>{128, 8, 0, 1});
+      },
+      {Target::hopper()});
+}
