@@ -585,18 +585,32 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       std::vector<llvm::Value*> operands = {sharedAddress32(op.args[1]), mapAddress()};
       for (size_t i = 2; i < 7; ++i) operands.push_back(i32(op.args[i]));
       operands.push_back(sharedAddress32(op.args[0]));
-      inlineAsm("cp.async.bulk.tensor.2d.shared::cluster.global.tile::gather4.mbarrier::complete_tx::bytes "
-                "[$0], [$1, " + coordList(2, 5) + "], [$7];",
-                "r,l,r,r,r,r,r,r", operands);
+      std::string text = "cp.async.bulk.tensor.2d.shared::cluster.global.tile::gather4.mbarrier::complete_tx::bytes";
+      std::string constraints = "r,l,r,r,r,r,r,r";
+      std::string hint;
+      if (op.cacheHint) {  // eviction_policy=: the L2 priority of the reads
+        text += ".L2::cache_hint";
+        hint = ", $8";
+        constraints += ",l";
+        operands.push_back(cachePolicy(op.cacheHint));
+      }
+      inlineAsm(text + " [$0], [$1, " + coordList(2, 5) + "], [$7]" + hint + ";", constraints, operands);
       return;
     }
     case IntrinsicOp::TmaScatter4: {
       std::vector<llvm::Value*> operands = {mapAddress()};
       for (size_t i = 1; i < 6; ++i) operands.push_back(i32(op.args[i]));
       operands.push_back(sharedAddress32(op.args[0]));
-      inlineAsm("cp.async.bulk.tensor.2d.global.shared::cta.tile::scatter4.bulk_group [$0, " + coordList(1, 5) +
-                    "], [$6];",
-                "l,r,r,r,r,r,r", operands);
+      std::string text = "cp.async.bulk.tensor.2d.global.shared::cta.tile::scatter4.bulk_group";
+      std::string constraints = "l,r,r,r,r,r,r";
+      std::string hint;
+      if (op.cacheHint) {  // eviction_policy=: the L2 priority of the writes
+        text += ".L2::cache_hint";
+        hint = ", $7";
+        constraints += ",l";
+        operands.push_back(cachePolicy(op.cacheHint));
+      }
+      inlineAsm(text + " [$0, " + coordList(1, 5) + "], [$6]" + hint + ";", constraints, operands);
       return;
     }
   }

@@ -363,6 +363,7 @@ class Analyzer {
   ExprRef gather4Bytes(const ast::Call& c);
   void checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRange dtypeRange);
   StmtRef gather4Op(const ast::Call& c, const std::string& callee);
+  void gather4Swizzle(const ast::Call& c, const std::string& callee, const BufferRef& tile, int64_t rowBytes);
 
   // -------------------------------------------------------------- layouts
 
