@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -324,6 +325,12 @@ class Analyzer {
   // One copy option, from a keyword argument or an annotations={...} entry.
   void copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                   bool fromAnnotations, SourceRange& preferAt);
+
+  // annotations={"key": value, ...} of an operation other than copy: string keys, each
+  // once, each one of `valid` (the keyword it stands for); `apply` takes each entry,
+  // after the keyword arguments, so an annotation wins over its keyword (as on copy).
+  void forEachAnnotation(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid,
+                         const std::function<void(const std::string&, const ast::Expr&, SourceRange)>& apply);
 
   // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
   // async_copy issues cp.async and commits a group without waiting for it.

@@ -255,7 +255,7 @@ const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
   static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
   static const std::vector<std::string> tma = {"barrier", "leader_scope_threads", "eviction_policy", "annotations"};
   static const std::vector<std::string> cluster = {"dst_block", "cluster_mask", "remote_barrier",
-                                                   "eviction_policy", "coalesced_width", "loop_layout"};
+                                                   "eviction_policy", "coalesced_width", "loop_layout", "annotations"};
   return op == "async_copy" ? async : op == "tma_copy" ? tma : op == "copy_cluster" ? cluster : copy;
 }
 
@@ -286,6 +286,23 @@ void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::stri
     o.layoutAt = value.range;
   } else if (key == "annotations") {
     if (value.kind != ast::ExprKind::Dict) fail(value.range, "annotations must be a dict {\"key\": value, ...}");
+  }
+}
+
+void Analyzer::forEachAnnotation(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid,
+                                 const std::function<void(const std::string&, const ast::Expr&, SourceRange)>& apply) {
+  const ast::Expr* value = keyword(c, "annotations");
+  if (!value) return;
+  if (value->kind != ast::ExprKind::Dict) fail(value->range, "annotations must be a dict {\"key\": value, ...}");
+  std::set<std::string> seen;
+  for (const auto& entry : value->as<ast::Dict>().entries) {
+    if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
+    const std::string& key = entry.key->as<ast::StringLit>().value;
+    if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+    if (std::find(valid.begin(), valid.end(), key) == valid.end())
+      fail(entry.key->range, "unknown annotation \"" + key + "\" for " + op +
+                                 (valid.empty() ? "; it takes none (" + op + " has no copy options)" : "; valid: " + joined(valid)));
+    apply(key, *entry.value, entry.key->range);
   }
 }
 
@@ -499,17 +516,23 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   SourceRange unused;
   const ast::KeywordArg* mask = nullptr;
   const ast::KeywordArg* block = nullptr;
-  const ast::KeywordArg* eviction = nullptr;
+  std::optional<SourceRange> eviction;  // where an eviction_policy was given
   const ast::KeywordArg* remote = nullptr;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "cluster_mask") mask = &kw;
     else if (kw.name == "dst_block") block = &kw;
     else if (kw.name == "remote_barrier") remote = &kw;
     else {
-      if (kw.name == "eviction_policy") eviction = &kw;
+      if (kw.name == "eviction_policy") eviction = kw.nameRange;
       copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, unused);
     }
   }
+  // annotations={...}: the copy options, winning over the keywords.
+  forEachAnnotation(c, op, {"eviction_policy", "coalesced_width", "loop_layout"},
+                    [&](const std::string& key, const ast::Expr& value, SourceRange keyRange) {
+                      if (key == "eviction_policy") eviction = keyRange;
+                      copyOption(op, options, key, value, keyRange, true, unused);
+                    });
   if (!mask && !block)
     fail(c.range, "copy_cluster needs cluster_mask= (a global tile multicast to blocks of the cluster) or dst_block= "
                   "(a shared tile copied into another block of the cluster)");
@@ -541,7 +564,7 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     if (!(from == MemScope::Shared && to == MemScope::Shared))
       fail(c.range, "copy_cluster with dst_block copies shared.dyn -> shared.dyn (into another block's tile); this copy is " + pair);
     if (eviction)
-      fail(eviction->nameRange, "eviction_policy is a hint for reads of global memory; a copy with dst_block reads shared memory");
+      fail(*eviction, "eviction_policy is a hint for reads of global memory; a copy with dst_block reads shared memory");
   }
   // remote_barrier=bar: the copy signals `bar` of the destination block (the same
   // alloc_barrier variable there) instead of synchronising the cluster; only a copy
@@ -670,15 +693,16 @@ namespace tlc::sema {
 StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
   // The parameters as TileLang names them; each positionally or by keyword.
   static const std::vector<std::string> params = {"img", "col", "nhw_step", "c_step", "kernel", "stride", "dilation", "pad"};
-  // `kernel` is a word of the language, so it can only be passed positionally.
-  std::vector<std::string> valid = {"img", "col", "nhw_step", "c_step", "stride", "dilation", "pad", "eviction_policy"};
+  std::vector<std::string> valid = params;
+  valid.push_back("eviction_policy");
+  valid.push_back("annotations");
   checkKeywords(c, op, valid);
   if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop");
   if (op == "c2d_im2col")
     warning(Warning::Deprecated, c.callee->range, "c2d_im2col is deprecated; use im2col (same arguments)");
   const std::string usage = op + " takes (img, col, nhw_step, c_step, kernel, stride, dilation, pad)";
   if (c.args.size() > params.size())
-    fail(c.args[params.size()]->range, usage + " and eviction_policy=; this is a 9th argument");
+    fail(c.args[params.size()]->range, usage + " and eviction_policy=, annotations=; this is a 9th argument");
   std::vector<const ast::Expr*> args(params.size(), nullptr);
   for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
   for (const auto& kw : c.kwargs) {
@@ -761,6 +785,10 @@ StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
   if (const ast::Expr* e = keyword(c, "eviction_policy")) {
     options.eviction = *evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings()));
   }
+  // annotations={"eviction_policy": ...} wins over the keyword, as on copy.
+  forEachAnnotation(c, op, {"eviction_policy"}, [&](const std::string&, const ast::Expr& value, SourceRange) {
+    options.eviction = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
+  });
 
   Region src;
   src.buffer = img;

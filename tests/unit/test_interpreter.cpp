@@ -1157,3 +1157,36 @@ TEST_CASE("interpreter: extract_tensormap_ptr, BYTES_PER_* and cutedsl's cache-m
       },
       {Target::hopper()});
 }
+
+TEST_CASE("interpreter: im2col by keyword, kernel= and annotations= (im2col_keywords.tl), TMA and cp.async") {
+  const std::string source = gpuKernel("im2col_keywords.tl");
+  // One 5 x 7 image, a 3 x 3 filter, padding 1; C = 64 takes TMA's im2col mode,
+  // C = 40 with BK = 16 the cp.async route.
+  for (int64_t C : {64, 40}) {
+    const int64_t H = 5, W = 7, K = 3, P = 1;
+    const int64_t OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
+    std::vector<Define> defines = {{"NB", "1"}, {"H", "5"}, {"W", "7"}, {"C", std::to_string(C)},
+                                   {"BK", C == 64 ? "32" : "16"}};
+    checkAllVariants(
+        source, {{0}},
+        [&](Case& c, const Shape&) {
+          HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
+          HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
+          randomFill(img, 33);
+          col.fill(kPoison);
+          c.args.pointer("img", img);
+          c.args.pointer("col", col);
+          c.output = &col;
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow)
+              for (int64_t kh = 0; kh < K; ++kh)
+                for (int64_t kw = 0; kw < K; ++kw)
+                  for (int64_t ch = 0; ch < C; ++ch) {
+                    int64_t y = oh - P + kh, x = ow - P + kw;
+                    bool inside = y >= 0 && y < H && x >= 0 && x < W;
+                    c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
+                  }
+        },
+        targets(), defines);
+  }
+}
