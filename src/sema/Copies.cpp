@@ -446,54 +446,53 @@ void Analyzer::checkPackedCopy(const Region& s, const Region& d, SourceRange cal
 }
 
 StmtRef Analyzer::transposeOp(const ast::Call& c) {
-  checkKeywords(c, "transpose", {});
-  if (c.args.size() != 2) fail(c.range, "transpose takes (src, dst): two shared tiles");
+  checkKeywords(c, "transpose", {"annotations"});
+  if (c.args.size() != 2) fail(c.range, "transpose takes (src, dst): two shared tiles, or regions of them");
   if (inParallel_) fail(c.callee->range, "transpose() cannot be called inside a Parallel loop");
-  BufferRef tiles[2];
+  // annotations={...}: transpose has no copy options, so no key applies.
+  forEachAnnotation(c, "transpose", {}, [](const std::string&, const ast::Expr&, SourceRange) {});
+  // Each side a tile or a region of one (a slice, a region helper): TileLang's
+  // (..., M, N) -> (..., N, M) on the regions' extents.
+  RegionSpec sides[2] = {regionSpec(*c.args[0], Access::Read), regionSpec(*c.args[1], Access::Write)};
   for (int k = 0; k < 2; ++k) {
-    const ast::Expr& arg = *c.args[k];
-    if (arg.kind == ast::ExprKind::Index) {
-      BufferRef b = bufferOf(*arg.as<ast::Index>().base);
-      failAbout(arg.range, "not yet supported: transpose of part of tile '" + b->name + "'; pass the whole tile", b);
-    }
-    tiles[k] = bufferOf(arg);
-    const BufferRef& b = tiles[k];
+    const RegionSpec& r = sides[k];
+    const BufferRef& b = r.buffer;
     if (b->scope != MemScope::Shared)
-      failAbout(arg.range, "transpose moves between shared tiles; '" + b->name + "' is " + name(b->scope), b);
+      failAbout(c.args[k]->range, "transpose moves between shared tiles; '" + b->name + "' is " + name(b->scope), b);
     if (b->shape.size() < 2)
-      failAbout(arg.range, "transpose swaps the last two axes; '" + b->name + "' has rank " +
-                               std::to_string(b->shape.size()), b);
+      failAbout(c.args[k]->range, "transpose swaps the last two axes; '" + b->name + "' has rank " +
+                                      std::to_string(b->shape.size()), b);
+    if (r.isHead)
+      fail(c.args[k]->range, "transpose needs the extents of both sides: pass the tile '" + b->name +
+                                 "' or a region of it (" + b->name + "[a:b, c:d]), not an element");
+    if (!extentsKnown(r))
+      fail(c.args[k]->range, "a region of a transpose needs compile-time extents; slice '" + b->name +
+                                 "' with a constant extent");
+    checkRegionInside(r);
   }
-  const BufferRef& src = tiles[0];
-  const BufferRef& dst = tiles[1];
+  const BufferRef& src = sides[0].buffer;
+  const BufferRef& dst = sides[1].buffer;
   if (src == dst) fail(c.args[1]->range, "transpose cannot work in place: '" + dst->name + "' is also the source");
   if (src->dtype != dst->dtype)
     failAbout(c.args[1]->range, std::string("transpose does not convert: '") + src->name + "' is " + name(src->dtype) +
                                     " and '" + dst->name + "' is " + name(dst->dtype), dst);
   if (src->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: transpose of float4_e2m1fn");
-  std::vector<int64_t> from, to;
-  for (const auto& e : src->shape) from.push_back(*asConstInt(e));
-  for (const auto& e : dst->shape) to.push_back(*asConstInt(e));
+  std::vector<int64_t> from = constExtents(sides[0]), to = constExtents(sides[1]);
   std::vector<int64_t> want = from;
   std::swap(want[want.size() - 1], want[want.size() - 2]);
+  // The messages speak of a tile's shape, or of a region's extents.
+  auto called = [&](int k) {
+    return sides[k].isWhole ? "'" + sides[k].buffer->name + "'" : "the region of '" + sides[k].buffer->name + "'";
+  };
+  const std::string noun = sides[0].isWhole && sides[1].isWhole ? "shape" : "extents";
   if (from.size() != to.size())
     failAbout(c.args[1]->range, "transpose keeps the rank: '" + src->name + "' has rank " + std::to_string(from.size()) +
                                     ", '" + dst->name + "' rank " + std::to_string(to.size()), dst);
   if (to != want)
-    failAbout(c.args[1]->range, "'" + dst->name + "' has shape " + extentsText(to) + "; the transpose of '" + src->name +
-                                    "' " + extentsText(from) + " has shape " + extentsText(want), dst);
-  Region s, d;
-  s.buffer = src;
-  s.access = Access::Read;
-  s.range = c.args[0]->range;
-  s.mins.assign(from.size(), intImm(0));
-  s.extents = from;
-  d.buffer = dst;
-  d.access = Access::Write;
-  d.range = c.args[1]->range;
-  d.mins.assign(to.size(), intImm(0));
-  d.extents = to;
-  auto result = std::make_shared<CopyOp>(c.range, s, d);
+    failAbout(c.args[1]->range, called(1) + " has " + (sides[1].isWhole ? "shape " : "extents ") + extentsText(to) +
+                                    "; the transpose of " + called(0) + " " + extentsText(from) + " has " + noun + " " +
+                                    extentsText(want), dst);
+  auto result = std::make_shared<CopyOp>(c.range, toRegion(sides[0]), toRegion(sides[1]));
   result->transpose = true;
   return result;
 }

@@ -1190,3 +1190,21 @@ TEST_CASE("interpreter: im2col by keyword, kernel= and annotations= (im2col_keyw
         targets(), defines);
   }
 }
+
+TEST_CASE("interpreter: transpose of parts of tiles (transpose_parts.tl), every variant, ragged shapes") {
+  checkAllVariants(gpuKernel("transpose_parts.tl"), {{37, 131}, {1, 7}, {64, 64}, {65, 128}, {130, 66}},
+                   [](Case& c, const Shape& s) {
+                     int32_t M = s[0], N = s[1];
+                     HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+                     HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+                     randomFill(A, 34);
+                     B.fill(kPoison);
+                     c.args.pointer("A", A);
+                     c.args.pointer("B", B);
+                     c.args.dim("M", M);
+                     c.args.dim("N", N);
+                     c.output = &B;
+                     for (int64_t j = 0; j < N; ++j)
+                       for (int64_t i = 0; i < M; ++i) c.expected.push_back(A.get(i * N + j));
+                   });
+}
