@@ -128,8 +128,10 @@ expr
   ;
 
 argumentList : argument (',' argument)* ','? ;
+// A keyword argument's name may be the word `kernel` (TileLang's im2col(..., kernel=3)):
+// `kernel` followed by `=` can only be a keyword argument here.
 argument
-  : NAME '=' expression                                              # keywordArgument
+  : name=(NAME | KERNEL) '=' expression                              # keywordArgument
   | expression                                                       # positionalArgument
   ;
 

@@ -107,6 +107,16 @@ configs=(
   # User-managed TMA (tma_copy, alloc_barrier, mbarrier_wait_parity, tma_store_wait).
   "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
   "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
+  # Seed surface (issue 19): the region helpers as copy operands.
+  "region_helpers|region_helpers.tl||region_helpers.cpp|"
+  # extract_tensormap_ptr, BYTES_PER_TENSORMAP / BYTES_PER_POINTER, integer cache modifiers.
+  "cpasync_facts|cpasync_facts.tl||cpasync_facts.cpp|"
+  # im2col's geometry by keyword (kernel= included) and annotations={"eviction_policy": ...}:
+  # the TMA im2col mode (ragged M, two channel boxes per tap) and the cp.async fallback (C = 40).
+  "im2col_keywords|im2col_keywords.tl|-D NB=3 -D H=13 -D W=11 -D C=64 -D BK=32|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=64 -DTLC_TEST_NAME=\"im2col_keywords\""
+  "im2col_keywords_c40|im2col_keywords.tl|-D NB=3 -D H=13 -D W=11 -D C=40 -D BK=16|im2col.cpp|-DIM_NB=3 -DIM_H=13 -DIM_W=11 -DIM_C=40 -DTLC_TEST_NAME=\"im2col_keywords_c40\""
+  # transpose of parts of tiles (two halves; four pieces, one capped at 2-element vectors).
+  "transpose_parts|transpose_parts.tl||transpose_parts.cpp|"
   "tma_descriptor|tma_descriptor_copy.tl||tma_descriptor.cpp|"
   "cluster_bias|cluster_bias.tl||cluster_bias.cpp|"
   "cluster_bias_mask4|cluster_bias_mask4.tl||cluster_bias.cpp|-DTLC_CLUSTER=4 -DTLC_LAST_ERROR=cluster_bias_mask4_last_error"

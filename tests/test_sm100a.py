@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The Blackwell route in CI (no Blackwell GPU anywhere: compile and assemble only).
 
-For the spec's acceptance program gather4_sm100.tl (tma_gather4 with a user barrier)
-and tests/gpu/kernels/gather4_scatter4_sm100.tl (gather4 and scatter4 both):
+For the spec's acceptance program gather4_sm100.tl (tma_gather4 with a user barrier),
+tests/gpu/kernels/gather4_scatter4_sm100.tl (gather4 and scatter4 both) and
+gather4_scatter4_hints_sm100.tl (the same with eviction_policy= and swizzle=):
 
   1. `tlc --arch=sm_100a` exits 0 and writes a cubin: an ELF file whose e_flags name
      SM 100 (nvJitLink assembled the PTX for sm_100a), and a header;
@@ -68,7 +69,8 @@ def main():
     tlc = os.path.abspath(args.tlc)
     repo = os.path.abspath(args.repo)
     spec = os.path.abspath(args.spec or os.path.join(repo, "..", "shared", "spec", "examples"))
-    programs = [os.path.join(repo, "tests", "gpu", "kernels", "gather4_scatter4_sm100.tl")]
+    programs = [os.path.join(repo, "tests", "gpu", "kernels", name)
+                for name in ("gather4_scatter4_sm100.tl", "gather4_scatter4_hints_sm100.tl")]
     spec_program = os.path.join(spec, "gather4_sm100.tl")
     if os.path.isfile(spec_program):
         programs.insert(0, spec_program)
@@ -107,6 +109,9 @@ def main():
             check(".tile::gather4.mbarrier::complete_tx::bytes" in ptx, f"{name}: the PTX holds tile::gather4")
             if "scatter4" in name:
                 check(".tile::scatter4.bulk_group" in ptx, f"{name}: the PTX holds tile::scatter4")
+            if "hints" in name:  # eviction_policy= on both: an L2 cache-policy operand each
+                check(".tile::gather4.mbarrier::complete_tx::bytes.L2::cache_hint" in ptx and
+                      ".tile::scatter4.bulk_group.L2::cache_hint" in ptx, f"{name}: the PTX holds both .L2::cache_hint forms")
             if ptxas and ptx:
                 code, output = run([ptxas, "-arch=sm_100a", ptx_path, "-o", os.path.join(scratch, name + ".ptxas.cubin")],
                                    scratch)

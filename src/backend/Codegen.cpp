@@ -588,18 +588,32 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       std::vector<llvm::Value*> operands = {sharedAddress32(op.args[1]), mapAddress()};
       for (size_t i = 2; i < 7; ++i) operands.push_back(i32(op.args[i]));
       operands.push_back(sharedAddress32(op.args[0]));
-      inlineAsm("cp.async.bulk.tensor.2d.shared::cluster.global.tile::gather4.mbarrier::complete_tx::bytes "
-                "[$0], [$1, " + coordList(2, 5) + "], [$7];",
-                "r,l,r,r,r,r,r,r", operands);
+      std::string text = "cp.async.bulk.tensor.2d.shared::cluster.global.tile::gather4.mbarrier::complete_tx::bytes";
+      std::string constraints = "r,l,r,r,r,r,r,r";
+      std::string hint;
+      if (op.cacheHint) {  // eviction_policy=: the L2 priority of the reads
+        text += ".L2::cache_hint";
+        hint = ", $8";
+        constraints += ",l";
+        operands.push_back(cachePolicy(op.cacheHint));
+      }
+      inlineAsm(text + " [$0], [$1, " + coordList(2, 5) + "], [$7]" + hint + ";", constraints, operands);
       return;
     }
     case IntrinsicOp::TmaScatter4: {
       std::vector<llvm::Value*> operands = {mapAddress()};
       for (size_t i = 1; i < 6; ++i) operands.push_back(i32(op.args[i]));
       operands.push_back(sharedAddress32(op.args[0]));
-      inlineAsm("cp.async.bulk.tensor.2d.global.shared::cta.tile::scatter4.bulk_group [$0, " + coordList(1, 5) +
-                    "], [$6];",
-                "l,r,r,r,r,r,r", operands);
+      std::string text = "cp.async.bulk.tensor.2d.global.shared::cta.tile::scatter4.bulk_group";
+      std::string constraints = "l,r,r,r,r,r,r";
+      std::string hint;
+      if (op.cacheHint) {  // eviction_policy=: the L2 priority of the writes
+        text += ".L2::cache_hint";
+        hint = ", $7";
+        constraints += ",l";
+        operands.push_back(cachePolicy(op.cacheHint));
+      }
+      inlineAsm(text + " [$0, " + coordList(1, 5) + "], [$6]" + hint + ";", constraints, operands);
       return;
     }
   }
@@ -1479,6 +1493,14 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       llvm::Value* tid = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {});
       llvm::Value* warpInGroup = builder_.CreateURem(builder_.CreateLShr(tid, 5), builder_.getInt32((uint32_t)(*n / 32)));
       return builder_.CreateAnd(builder_.CreateICmpEQ(warpInGroup, builder_.getInt32(0)), elected);
+    }
+    case Builtin::TensorMapAddress: {
+      // The parameter's own (generic) address, as the TMA instructions take it.
+      const ir::ExprRef& map = node.args.at(0);
+      for (size_t i = 0; i < kernel_.params.size(); ++i)
+        if (kernel_.params[i].kind == ir::ParamKind::TensorMap && kernel_.params[i].var == map)
+          return builder_.CreatePtrToInt(function_->getArg((unsigned)i), builder_.getInt64Ty());
+      internal("tensormap_address of something that is not a tensor-map parameter");
     }
     case Builtin::ClusterCtaRank: {
       llvm::Value* rank = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_cluster_ctarank, {}, {});

@@ -258,7 +258,7 @@ ast::ExprPtr AstBuilder::buildCall(P::CallExprContext* ctx) {
     DuplicateChecker duplicates(diags_, "keyword argument");
     for (P::ArgumentContext* arg : args->argument()) {
       if (auto* keyword = dynamic_cast<P::KeywordArgumentContext*>(arg)) {
-        ast::KeywordArg kwarg{keyword->NAME()->getText(), rangeOf(keyword->NAME()),
+        ast::KeywordArg kwarg{keyword->name->getText(), rangeOf(keyword->name),
                               buildExpression(keyword->expression())};
         duplicates.add(kwarg.name, kwarg.nameRange);
         call->kwargs.push_back(std::move(kwarg));

@@ -659,6 +659,15 @@ Value Executor::evalCall(const ir::CallNode& n) {
       // elect.sync picks the lowest lane of the group's first warp: all lanes are active.
       return scalarValue(DType::Bool, intScalar(t_.tid % *group == 0));
     }
+    case Builtin::TensorMapAddress: {
+      // A tensor map's address: 64-byte aligned, as the driver's __grid_constant__
+      // parameters are; one 128-byte slot per parameter, far from any buffer.
+      const ir::ExprRef& map = n.args.at(0);
+      for (size_t i = 0; i < run_.kernel.params.size(); ++i)
+        if (run_.kernel.params[i].kind == ir::ParamKind::TensorMap && run_.kernel.params[i].var == map)
+          return scalarValue(DType::UInt64, intScalar(int64_t(0x7f0000000000) + 128 * int64_t(i)));
+      fault("tensormap_address of something that is not a tensor-map parameter");
+    }
     case Builtin::ClusterCtaRank:
       return scalarValue(n.dtype, convertScalar(intScalar(t_.rank), DType::Int32, n.dtype));
     case Builtin::Fp4FromBits:

@@ -435,6 +435,7 @@ ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
   switch (row.result) {
     case BuiltinResult::SameAsArgument: expected = args[0]->dtype; break;
     case BuiltinResult::Int32: expected = DType::Int32; break;
+    case BuiltinResult::UInt64: expected = DType::UInt64; break;
     case BuiltinResult::Bool: expected = DType::Bool; break;
     case BuiltinResult::Float4E2M1: expected = DType::Float4E2M1; break;
   }

@@ -72,7 +72,7 @@ enum class Builtin {
 #define TLC_BUILTIN(Id, Name, Arity, Result, Varies, Math) Id,
 #include "ir/Builtins.def"
 };
-enum class BuiltinResult { SameAsArgument, Int32, Bool, Float4E2M1 };
+enum class BuiltinResult { SameAsArgument, Int32, UInt64, Bool, Float4E2M1 };
 enum class BuiltinVaries { None, Thread, Block };
 enum class BuiltinMath { Internal, NoFloat64, WithFloat64 };
 // A row of Builtins.def (see there for what each column means).

@@ -2,6 +2,7 @@
 #include "lower/LayoutSharedTiles.h"
 
 #include <functional>
+#include <numeric>
 
 #include "ir/StmtVisitor.h"
 
@@ -20,6 +21,20 @@ int transposeVecLimit(const Buffer& src, const Buffer& dst) {
       for (cap = 1; rowStride % (cap * 2) == 0 && cap < 64; cap *= 2) {}
     }
     if (cap) limit = limit ? std::min(limit, cap) : cap;
+  }
+  return limit;
+}
+
+int transposeVecLimit(const CopyOp& c) {
+  int limit = transposeVecLimit(*c.src.buffer, *c.dst.buffer);
+  for (const Region* r : {&c.src, &c.dst}) {
+    const Buffer& b = *r->buffer;
+    size_t rank = b.strides.size();
+    int64_t g = knownMultiple(r->mins.back());
+    if (auto rowStride = asConstInt(b.strides[rank - 2])) g = std::gcd(g, knownMultiple(intImm(*rowStride)));
+    if (g >= 64) continue;  // no cap below the widest vector
+    int cap = (int)g;
+    limit = limit ? std::min(limit, cap) : cap;
   }
   return limit;
 }
@@ -88,8 +103,9 @@ void layoutSharedTiles(Kernel& kernel) {
     Buffer& dst = *c.dst.buffer;
     // annotate_layout's choice, or an earlier transpose's: kept (correct either way).
     if (dst.sharedLayout.annotated || dst.sharedLayout.permutesPieces()) return;
-    auto plan = planTranspose(c.src.buffer->dtype, c.src.extents, kernel.threads, transposeVecLimit(*c.src.buffer, dst));
-    dst.sharedLayout = transposeDstLayout(plan, dst.dtype, c.dst.extents.back());
+    auto plan = planTranspose(c.src.buffer->dtype, c.src.extents, kernel.threads, transposeVecLimit(c));
+    // The swizzle permutes pieces of the tile's whole rows (a part of it included).
+    dst.sharedLayout = transposeDstLayout(plan, dst.dtype, *asConstInt(dst.shape.back()));
   }).visit(kernel.body);
 }
 

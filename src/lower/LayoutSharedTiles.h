@@ -37,6 +37,10 @@ struct TransposePlan {
 TransposePlan planTranspose(ir::DType dtype, const std::vector<int64_t>& srcShape, int threads, int maxVec = 0);
 // The cap for transposing `src` into `dst`: the pieces of whichever is swizzled.
 int transposeVecLimit(const ir::Buffer& src, const ir::Buffer& dst);
+// The cap for the transpose `c`, of whole tiles or of parts of them: also the
+// largest power of two dividing each side's first column and row stride, so that
+// every vector starts on a multiple of its width (0: no cap).
+int transposeVecLimit(const ir::CopyOp& c);
 
 // The swizzle of a transpose's destination (rows of `dstRowElems` elements).
 ir::SharedLayout transposeDstLayout(const TransposePlan& plan, ir::DType dtype, int64_t dstRowElems);

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -292,6 +293,10 @@ class Analyzer {
   // ------------------------------------------------------------- regions
 
   RegionSpec regionSpec(const ast::Expr& e, Access access);
+  // region / buffer_to_tile_region / buffer_load_to_tile_region /
+  // buffer_region_to_tile_region as one side of a tile operation used for `use`.
+  static bool isRegionHelper(const std::string& callee);
+  RegionSpec regionHelper(const ast::Call& c, const std::string& helper, Access use);
 
   static bool extentsKnown(const RegionSpec& r);
 
@@ -320,6 +325,12 @@ class Analyzer {
   // One copy option, from a keyword argument or an annotations={...} entry.
   void copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                   bool fromAnnotations, SourceRange& preferAt);
+
+  // annotations={"key": value, ...} of an operation other than copy: string keys, each
+  // once, each one of `valid` (the keyword it stands for); `apply` takes each entry,
+  // after the keyword arguments, so an annotation wins over its keyword (as on copy).
+  void forEachAnnotation(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid,
+                         const std::function<void(const std::string&, const ast::Expr&, SourceRange)>& apply);
 
   // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
   // async_copy issues cp.async and commits a group without waiting for it.
@@ -359,6 +370,7 @@ class Analyzer {
   ExprRef gather4Bytes(const ast::Call& c);
   void checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRange dtypeRange);
   StmtRef gather4Op(const ast::Call& c, const std::string& callee);
+  void gather4Swizzle(const ast::Call& c, const std::string& callee, const BufferRef& tile, int64_t rowBytes);
 
   // -------------------------------------------------------------- layouts
 
@@ -410,6 +422,12 @@ class Analyzer {
   // D = tma_descriptor(A, box=(..), swizzle=..); tma_load, tma_store, prefetch_tma_descriptor.
   StmtRef tmaDescriptor(const std::string& n, const ast::Assign& a, const ast::Call& c);
   StmtRef tensorMapIntrinsic(const ast::Call& c, const std::string& callee);
+  // extract_tensormap_ptr(D): a descriptor whose `expr` is the map's generic address
+  // (a uint64 in scalar expressions); tma_load / tma_store / prefetch take it as D.
+  Value tensorMapPointer(const ast::Call& c);
+  // The descriptor an operand names: D, a name bound to extract_tensormap_ptr(D), or
+  // that call itself.
+  Value descriptorArg(const ast::Expr& d, const std::string& callee);
   // An element A[i, ...] of a buffer of `scope`, as an operand address.
   BufferRef elementOperand(const ast::Expr& e, MemScope scope, const std::string& what, std::vector<ExprRef>& indices);
   void tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,

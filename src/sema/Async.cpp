@@ -274,8 +274,29 @@ StmtRef Analyzer::cpAsyncIntrinsic(const ast::Call& c, const std::string& callee
   op->buffer = src;
   ExprRef srcSize = intImm(size);
   if (lowLevel) {
-    std::string m = stringArg(*c.args[3], "modifier", {"ca", "cg", ".ca", ".cg"});
-    op->cacheOp = m.back() == 'g' ? IntrinsicStmt::CacheOp::CG : IntrinsicStmt::CacheOp::CA;
+    // A spelling, or cutedsl's integer enum (nvvm.LoadCacheModifierKind: CA = 0,
+    // CG = 1, CS = 2, LU = 3, CV = 4, of which cp.async takes CA and CG).
+    const ast::Expr& modifier = *c.args[3];
+    bool cg;
+    if (modifier.kind == ast::ExprKind::StringLit) {
+      cg = stringArg(modifier, "modifier", {"ca", "cg", ".ca", ".cg"}).back() == 'g';
+    } else {
+      ExprRef v = scalarExpr(modifier);
+      auto k = asConstInt(v);
+      if (!k || !isInt(v->dtype))
+        fail(modifier.range, "modifier must be a string (\"ca\", \"cg\") or cutedsl's LoadCacheModifierKind as a "
+                             "compile-time integer (0 = CA, 1 = CG)");
+      static const char* const kinds[] = {"ca", "cg", "cs", "lu", "cv"};
+      if (*k >= 2 && *k <= 4)
+        fail(modifier.range, "cache modifier " + std::to_string(*k) + " (" + kinds[*k] +
+                                 ") is not one cp.async takes; valid: 0 (ca), 1 (cg)");
+      if (*k != 0 && *k != 1)
+        fail(modifier.range, "invalid cache modifier " + std::to_string(*k) +
+                                 "; cutedsl's LoadCacheModifierKind is 0 (ca), 1 (cg), 2 (cs), 3 (lu), 4 (cv), and cp.async "
+                                 "takes 0 and 1");
+      cg = *k == 1;
+    }
+    op->cacheOp = cg ? IntrinsicStmt::CacheOp::CG : IntrinsicStmt::CacheOp::CA;
     if (op->cacheOp == IntrinsicStmt::CacheOp::CG && size != 16)
       fail(c.args[3]->range, "cp.async.cg (L2 only) copies 16 bytes; this copy is " + std::to_string(size) + " bytes");
     if (const ast::Expr* s = keyword(c, "src_size")) {
@@ -347,6 +368,29 @@ StmtRef Analyzer::tmaDescriptor(const std::string& n, const ast::Assign& a, cons
   return nullptr;
 }
 
+Value Analyzer::tensorMapPointer(const ast::Call& c) {
+  checkKeywords(c, "extract_tensormap_ptr", {});
+  if (c.args.size() != 1) fail(c.range, "extract_tensormap_ptr takes one descriptor: extract_tensormap_ptr(D)");
+  const ast::Expr& d = *c.args[0];
+  const Value* v = d.kind == ast::ExprKind::Name ? lookup(d.as<ast::Name>().name) : nullptr;
+  if (v && v->kind == Value::None) throw Failed{};
+  if (!v || v->kind != Value::Descriptor)
+    fail(d.range, "extract_tensormap_ptr needs a descriptor made by tma_descriptor(A, box=(..))");
+  Value p = *v;
+  p.expr = call(Builtin::TensorMapAddress, {v->var}, DType::UInt64);
+  return p;
+}
+
+Value Analyzer::descriptorArg(const ast::Expr& d, const std::string& callee) {
+  if (d.kind == ast::ExprKind::Call && calleeName(d.as<ast::Call>()) == "extract_tensormap_ptr")
+    return tensorMapPointer(d.as<ast::Call>());
+  const Value* v = d.kind == ast::ExprKind::Name ? lookup(d.as<ast::Name>().name) : nullptr;
+  if (v && v->kind == Value::None) throw Failed{};
+  if (!v || v->kind != Value::Descriptor)
+    fail(d.range, callee + " needs a descriptor made by tma_descriptor(A, box=(..)) (or extract_tensormap_ptr of one)");
+  return *v;
+}
+
 StmtRef Analyzer::tensorMapIntrinsic(const ast::Call& c, const std::string& callee) {
   checkKeywords(c, callee, {});
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
@@ -355,11 +399,8 @@ StmtRef Analyzer::tensorMapIntrinsic(const ast::Call& c, const std::string& call
     fail(c.range, callee == "tma_load" ? "tma_load takes (desc, mbar, smem, coords)"
                   : callee == "tma_store" ? "tma_store takes (desc, smem, coords)"
                                           : "prefetch_tma_descriptor takes (desc)");
-  const ast::Expr& d = *c.args[0];
-  const Value* v = d.kind == ast::ExprKind::Name ? lookup(d.as<ast::Name>().name) : nullptr;
-  if (v && v->kind == Value::None) throw Failed{};
-  if (!v || v->kind != Value::Descriptor)
-    fail(d.range, callee + " needs a descriptor made by tma_descriptor(A, box=(..))");
+  const Value descriptor = descriptorArg(*c.args[0], callee);
+  const Value* v = &descriptor;
   const Param* param = nullptr;
   for (const auto& p : kernel_->params)
     if (p.var == v->var) param = &p;

@@ -4,7 +4,100 @@
 
 namespace tlc::sema {
 
+bool Analyzer::isRegionHelper(const std::string& callee) {
+  return callee == "region" || callee == "buffer_to_tile_region" || callee == "buffer_load_to_tile_region" ||
+         callee == "buffer_region_to_tile_region";
+}
+
+// The region helpers (TileLang's tilelang/language/utils.py): an explicit start,
+// extents and access type for one side of a tile operation. The access type names
+// what the region may be used for: "r" a source, "w" a destination, "rw" either.
+RegionSpec Analyzer::regionHelper(const ast::Call& c, const std::string& helper, Access use) {
+  checkKeywords(c, helper, {});
+  const bool whole = helper == "buffer_to_tile_region";
+  const std::string usage =
+      helper == "region"                  ? "region(A[i, ...], access, extent, ...): an element, \"r\", \"w\" or \"rw\", one extent per index"
+      : whole                             ? "buffer_to_tile_region(A, access): a buffer and \"r\", \"w\" or \"rw\""
+      : helper == "buffer_load_to_tile_region" ? "buffer_load_to_tile_region(A[i, ...], access, (extent, ...))"
+                                               : "buffer_region_to_tile_region(A[a:b, ...], access, (extent, ...))";
+  size_t want = helper == "region" ? 2 : whole ? 2 : 3;
+  if (helper == "region" ? c.args.size() < 2 : c.args.size() != want) fail(c.range, usage);
+  // The access type first: what the region may be used for.
+  const ast::Expr& accessArg = *c.args[1];
+  std::string declared = stringArg(accessArg, "access type", {"r", "w", "rw"});
+  bool readable = declared != "w", writable = declared != "r";
+  if (use != Access::Write && !readable)
+    fail(accessArg.range, "this region's access type is \"w\" (written only) but it is read here (the source); "
+                          "give \"r\" or \"rw\"");
+  if (use != Access::Read && !writable)
+    fail(accessArg.range, "this region's access type is \"r\" (read only) but it is written here (the destination); "
+                          "give \"w\" or \"rw\"");
+  const ast::Expr& base = *c.args[0];
+  if (whole) {
+    if (base.kind != ast::ExprKind::Name) fail(base.range, "buffer_to_tile_region takes a whole buffer A; for part of one use "
+                                                           "region or buffer_region_to_tile_region");
+    return regionSpec(base, use);
+  }
+  auto sliced = [&] {
+    if (base.kind != ast::ExprKind::Index) return false;
+    for (const auto& item : base.as<ast::Index>().items)
+      if (item.isSlice) return true;
+    return false;
+  };
+  auto extentValue = [&](const ast::Expr& x) {
+    int64_t v = constIntArg(x, "a region's extent");
+    if (v <= 0) fail(x.range, "a region's extent must be positive, not " + std::to_string(v));
+    return v;
+  };
+  if (helper == "buffer_region_to_tile_region") {
+    if (!sliced())
+      fail(base.range, "buffer_region_to_tile_region takes a region A[a:b, ...]; for an element use "
+                       "buffer_load_to_tile_region, for a whole buffer buffer_to_tile_region");
+    RegionSpec r = regionSpec(base, use);
+    std::vector<int64_t> given;
+    for (const auto* x : tupleItems(*c.args[2])) given.push_back(extentValue(*x));
+    auto clamped = sema::clampedRegionExtents(r.extents, given);
+    if (!clamped)
+      fail(c.args[2]->range, "buffer_region_to_tile_region: " + std::to_string(given.size()) + " extents for a region of rank " +
+                                 std::to_string(r.extents.size()) + "; give at most one per axis");
+    r.extents = *clamped;
+    r.range = c.range;
+    return r;
+  }
+  // region and buffer_load_to_tile_region: an element A[i, ...] and the extents from there.
+  if (base.kind != ast::ExprKind::Index || sliced())
+    fail(base.range, helper + " takes an element A[i, ...] (the region's first element); for a region A[a:b, ...] use "
+                              "buffer_region_to_tile_region, for a whole buffer buffer_to_tile_region");
+  RegionSpec r = regionSpec(base, use);
+  std::vector<int64_t> given;
+  const ast::Expr* extentsAt = nullptr;
+  if (helper == "region") {
+    for (size_t i = 2; i < c.args.size(); ++i) given.push_back(extentValue(*c.args[i]));
+    if (given.size() != r.mins.size())
+      fail(c.range, "region gives " + std::to_string(given.size()) + (given.size() == 1 ? " extent" : " extents") + " for an element of rank " +
+                        std::to_string(r.mins.size()) + "; give one extent per index");
+  } else {
+    extentsAt = c.args[2].get();
+    for (const auto* x : tupleItems(*extentsAt)) given.push_back(extentValue(*x));
+    auto padded = sema::loadRegionExtents(r.mins.size(), given);
+    if (!padded)
+      fail(extentsAt->range, "buffer_load_to_tile_region: " + std::to_string(given.size()) +
+                                 " extents for an element of rank " + std::to_string(r.mins.size()) +
+                                 "; give at most one per index (missing leading ones are 1)");
+    given = *padded;
+  }
+  r.extents.assign(given.begin(), given.end());
+  r.isHead = false;
+  r.range = c.range;
+  return r;
+}
+
 RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
+  if (e.kind == ast::ExprKind::Call) {
+    const auto& c = e.as<ast::Call>();
+    std::string callee = calleeName(c);
+    if (isRegionHelper(callee)) return regionHelper(c, callee, access);
+  }
   RegionSpec r;
   r.range = e.range;
   r.access = access;
@@ -162,7 +255,7 @@ const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
   static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
   static const std::vector<std::string> tma = {"barrier", "leader_scope_threads", "eviction_policy", "annotations"};
   static const std::vector<std::string> cluster = {"dst_block", "cluster_mask", "remote_barrier",
-                                                   "eviction_policy", "coalesced_width", "loop_layout"};
+                                                   "eviction_policy", "coalesced_width", "loop_layout", "annotations"};
   return op == "async_copy" ? async : op == "tma_copy" ? tma : op == "copy_cluster" ? cluster : copy;
 }
 
@@ -193,6 +286,23 @@ void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::stri
     o.layoutAt = value.range;
   } else if (key == "annotations") {
     if (value.kind != ast::ExprKind::Dict) fail(value.range, "annotations must be a dict {\"key\": value, ...}");
+  }
+}
+
+void Analyzer::forEachAnnotation(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid,
+                                 const std::function<void(const std::string&, const ast::Expr&, SourceRange)>& apply) {
+  const ast::Expr* value = keyword(c, "annotations");
+  if (!value) return;
+  if (value->kind != ast::ExprKind::Dict) fail(value->range, "annotations must be a dict {\"key\": value, ...}");
+  std::set<std::string> seen;
+  for (const auto& entry : value->as<ast::Dict>().entries) {
+    if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
+    const std::string& key = entry.key->as<ast::StringLit>().value;
+    if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+    if (std::find(valid.begin(), valid.end(), key) == valid.end())
+      fail(entry.key->range, "unknown annotation \"" + key + "\" for " + op +
+                                 (valid.empty() ? "; it takes none (" + op + " has no copy options)" : "; valid: " + joined(valid)));
+    apply(key, *entry.value, entry.key->range);
   }
 }
 
@@ -336,54 +446,53 @@ void Analyzer::checkPackedCopy(const Region& s, const Region& d, SourceRange cal
 }
 
 StmtRef Analyzer::transposeOp(const ast::Call& c) {
-  checkKeywords(c, "transpose", {});
-  if (c.args.size() != 2) fail(c.range, "transpose takes (src, dst): two shared tiles");
+  checkKeywords(c, "transpose", {"annotations"});
+  if (c.args.size() != 2) fail(c.range, "transpose takes (src, dst): two shared tiles, or regions of them");
   if (inParallel_) fail(c.callee->range, "transpose() cannot be called inside a Parallel loop");
-  BufferRef tiles[2];
+  // annotations={...}: transpose has no copy options, so no key applies.
+  forEachAnnotation(c, "transpose", {}, [](const std::string&, const ast::Expr&, SourceRange) {});
+  // Each side a tile or a region of one (a slice, a region helper): TileLang's
+  // (..., M, N) -> (..., N, M) on the regions' extents.
+  RegionSpec sides[2] = {regionSpec(*c.args[0], Access::Read), regionSpec(*c.args[1], Access::Write)};
   for (int k = 0; k < 2; ++k) {
-    const ast::Expr& arg = *c.args[k];
-    if (arg.kind == ast::ExprKind::Index) {
-      BufferRef b = bufferOf(*arg.as<ast::Index>().base);
-      failAbout(arg.range, "not yet supported: transpose of part of tile '" + b->name + "'; pass the whole tile", b);
-    }
-    tiles[k] = bufferOf(arg);
-    const BufferRef& b = tiles[k];
+    const RegionSpec& r = sides[k];
+    const BufferRef& b = r.buffer;
     if (b->scope != MemScope::Shared)
-      failAbout(arg.range, "transpose moves between shared tiles; '" + b->name + "' is " + name(b->scope), b);
+      failAbout(c.args[k]->range, "transpose moves between shared tiles; '" + b->name + "' is " + name(b->scope), b);
     if (b->shape.size() < 2)
-      failAbout(arg.range, "transpose swaps the last two axes; '" + b->name + "' has rank " +
-                               std::to_string(b->shape.size()), b);
+      failAbout(c.args[k]->range, "transpose swaps the last two axes; '" + b->name + "' has rank " +
+                                      std::to_string(b->shape.size()), b);
+    if (r.isHead)
+      fail(c.args[k]->range, "transpose needs the extents of both sides: pass the tile '" + b->name +
+                                 "' or a region of it (" + b->name + "[a:b, c:d]), not an element");
+    if (!extentsKnown(r))
+      fail(c.args[k]->range, "a region of a transpose needs compile-time extents; slice '" + b->name +
+                                 "' with a constant extent");
+    checkRegionInside(r);
   }
-  const BufferRef& src = tiles[0];
-  const BufferRef& dst = tiles[1];
+  const BufferRef& src = sides[0].buffer;
+  const BufferRef& dst = sides[1].buffer;
   if (src == dst) fail(c.args[1]->range, "transpose cannot work in place: '" + dst->name + "' is also the source");
   if (src->dtype != dst->dtype)
     failAbout(c.args[1]->range, std::string("transpose does not convert: '") + src->name + "' is " + name(src->dtype) +
                                     " and '" + dst->name + "' is " + name(dst->dtype), dst);
   if (src->dtype == DType::Float4E2M1) fail(c.range, "not yet supported: transpose of float4_e2m1fn");
-  std::vector<int64_t> from, to;
-  for (const auto& e : src->shape) from.push_back(*asConstInt(e));
-  for (const auto& e : dst->shape) to.push_back(*asConstInt(e));
+  std::vector<int64_t> from = constExtents(sides[0]), to = constExtents(sides[1]);
   std::vector<int64_t> want = from;
   std::swap(want[want.size() - 1], want[want.size() - 2]);
+  // The messages speak of a tile's shape, or of a region's extents.
+  auto called = [&](int k) {
+    return sides[k].isWhole ? "'" + sides[k].buffer->name + "'" : "the region of '" + sides[k].buffer->name + "'";
+  };
+  const std::string noun = sides[0].isWhole && sides[1].isWhole ? "shape" : "extents";
   if (from.size() != to.size())
     failAbout(c.args[1]->range, "transpose keeps the rank: '" + src->name + "' has rank " + std::to_string(from.size()) +
                                     ", '" + dst->name + "' rank " + std::to_string(to.size()), dst);
   if (to != want)
-    failAbout(c.args[1]->range, "'" + dst->name + "' has shape " + extentsText(to) + "; the transpose of '" + src->name +
-                                    "' " + extentsText(from) + " has shape " + extentsText(want), dst);
-  Region s, d;
-  s.buffer = src;
-  s.access = Access::Read;
-  s.range = c.args[0]->range;
-  s.mins.assign(from.size(), intImm(0));
-  s.extents = from;
-  d.buffer = dst;
-  d.access = Access::Write;
-  d.range = c.args[1]->range;
-  d.mins.assign(to.size(), intImm(0));
-  d.extents = to;
-  auto result = std::make_shared<CopyOp>(c.range, s, d);
+    failAbout(c.args[1]->range, called(1) + " has " + (sides[1].isWhole ? "shape " : "extents ") + extentsText(to) +
+                                    "; the transpose of " + called(0) + " " + extentsText(from) + " has " + noun + " " +
+                                    extentsText(want), dst);
+  auto result = std::make_shared<CopyOp>(c.range, toRegion(sides[0]), toRegion(sides[1]));
   result->transpose = true;
   return result;
 }
@@ -406,17 +515,23 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   SourceRange unused;
   const ast::KeywordArg* mask = nullptr;
   const ast::KeywordArg* block = nullptr;
-  const ast::KeywordArg* eviction = nullptr;
+  std::optional<SourceRange> eviction;  // where an eviction_policy was given
   const ast::KeywordArg* remote = nullptr;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "cluster_mask") mask = &kw;
     else if (kw.name == "dst_block") block = &kw;
     else if (kw.name == "remote_barrier") remote = &kw;
     else {
-      if (kw.name == "eviction_policy") eviction = &kw;
+      if (kw.name == "eviction_policy") eviction = kw.nameRange;
       copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, unused);
     }
   }
+  // annotations={...}: the copy options, winning over the keywords.
+  forEachAnnotation(c, op, {"eviction_policy", "coalesced_width", "loop_layout"},
+                    [&](const std::string& key, const ast::Expr& value, SourceRange keyRange) {
+                      if (key == "eviction_policy") eviction = keyRange;
+                      copyOption(op, options, key, value, keyRange, true, unused);
+                    });
   if (!mask && !block)
     fail(c.range, "copy_cluster needs cluster_mask= (a global tile multicast to blocks of the cluster) or dst_block= "
                   "(a shared tile copied into another block of the cluster)");
@@ -448,7 +563,7 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     if (!(from == MemScope::Shared && to == MemScope::Shared))
       fail(c.range, "copy_cluster with dst_block copies shared.dyn -> shared.dyn (into another block's tile); this copy is " + pair);
     if (eviction)
-      fail(eviction->nameRange, "eviction_policy is a hint for reads of global memory; a copy with dst_block reads shared memory");
+      fail(*eviction, "eviction_policy is a hint for reads of global memory; a copy with dst_block reads shared memory");
   }
   // remote_barrier=bar: the copy signals `bar` of the destination block (the same
   // alloc_barrier variable there) instead of synchronising the cluster; only a copy
@@ -577,15 +692,16 @@ namespace tlc::sema {
 StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
   // The parameters as TileLang names them; each positionally or by keyword.
   static const std::vector<std::string> params = {"img", "col", "nhw_step", "c_step", "kernel", "stride", "dilation", "pad"};
-  // `kernel` is a word of the language, so it can only be passed positionally.
-  std::vector<std::string> valid = {"img", "col", "nhw_step", "c_step", "stride", "dilation", "pad", "eviction_policy"};
+  std::vector<std::string> valid = params;
+  valid.push_back("eviction_policy");
+  valid.push_back("annotations");
   checkKeywords(c, op, valid);
   if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop");
   if (op == "c2d_im2col")
     warning(Warning::Deprecated, c.callee->range, "c2d_im2col is deprecated; use im2col (same arguments)");
   const std::string usage = op + " takes (img, col, nhw_step, c_step, kernel, stride, dilation, pad)";
   if (c.args.size() > params.size())
-    fail(c.args[params.size()]->range, usage + " and eviction_policy=; this is a 9th argument");
+    fail(c.args[params.size()]->range, usage + " and eviction_policy=, annotations=; this is a 9th argument");
   std::vector<const ast::Expr*> args(params.size(), nullptr);
   for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
   for (const auto& kw : c.kwargs) {
@@ -668,6 +784,10 @@ StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
   if (const ast::Expr* e = keyword(c, "eviction_policy")) {
     options.eviction = *evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings()));
   }
+  // annotations={"eviction_policy": ...} wins over the keyword, as on copy.
+  forEachAnnotation(c, op, {"eviction_policy"}, [&](const std::string&, const ast::Expr& value, SourceRange) {
+    options.eviction = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
+  });
 
   Region src;
   src.buffer = img;

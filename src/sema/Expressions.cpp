@@ -28,6 +28,9 @@ ExprRef Analyzer::scalarExpr(const ast::Expr& e) {
         case Value::ConstFloat: return floatImm(v->floatValue, DType::Float32);
         case Value::Scalar:
         case Value::Mutable: return v->expr;
+        case Value::Descriptor:
+          if (v->expr) return v->expr;  // p = extract_tensormap_ptr(D): the map's address
+          break;
         default: break;
       }
       error(e.range, "'" + n + "' is " + describe(*v) + ", not a scalar value");
@@ -178,6 +181,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     return call(Builtin::ThreadIdx, {}, DType::Int32, 0);
   }
   if (callee == "tma_gather4_bytes") return gather4Bytes(c);
+  if (callee == "extract_tensormap_ptr") return tensorMapPointer(c).expr;
   if (callee == "shuffle_elect") return shuffleElect(c);
   if (callee == "tma_gather4" || callee == "tma_scatter4") {
     requireBlackwell(c, callee);
@@ -203,6 +207,9 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
       callee == "tma_store_arrive" || callee == "tma_store_wait" || callee == "transpose" ||
       callee == "copy_cluster" || callee == "cluster_sync")
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
+  if (isRegionHelper(callee))
+    fail(c.range, "'" + callee + "(...)' is a region, not a value; pass it as an operand of a tile operation: "
+                  "copy(" + callee + "(...), ...)");
   if (makesBuffer(callee))
     fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");
   fail(c.callee->range, "unknown function '" + callee + "'");

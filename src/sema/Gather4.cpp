@@ -33,6 +33,46 @@ void Analyzer::checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRa
                 std::to_string(rowBytes) + " bytes; TMA needs a multiple of 16");
 }
 
+// swizzle= on tma_gather4 / tma_scatter4: deprecated in TileLang (the tile's layout,
+// annotate_layout, says it), still honoured: 0 or "none" asks for nothing, 32, 64 or
+// 128 (bytes) gives the tile that swizzle for every access, as annotate_layout would;
+// a tile annotated otherwise is an error.
+void Analyzer::gather4Swizzle(const ast::Call& c, const std::string& callee, const BufferRef& t, int64_t rowBytes) {
+  const ast::KeywordArg* kw = nullptr;
+  for (const auto& k : c.kwargs)
+    if (k.name == "swizzle") kw = &k;
+  if (!kw) return;
+  const ast::Expr& v = *kw->value;
+  int64_t n;
+  if (v.kind == ast::ExprKind::StringLit) {
+    if (v.as<ast::StringLit>().value != "none")
+      fail(v.range, "invalid swizzle \"" + v.as<ast::StringLit>().value + "\"; valid: \"none\", 0, 32, 64, 128 (bytes)");
+    n = 0;
+  } else {
+    n = constIntArg(v, "swizzle");
+    if (n != 0 && n != 32 && n != 64 && n != 128)
+      fail(v.range, "invalid swizzle " + std::to_string(n) + "; valid: \"none\", 0, 32, 64, 128 (bytes)");
+  }
+  // TileLang warns only for a swizzle that asks for something.
+  if (n == 0) return;
+  warning(Warning::Deprecated, kw->nameRange,
+          callee + "'s swizzle= is deprecated; give the tile its layout instead: annotate_layout({" + t->name +
+              ": swizzled(" + t->name + ", " + std::to_string(n) + ")})");
+  SharedLayout& layout = t->sharedLayout;
+  if (layout.annotated) {
+    if (layout.swizzleBytes == n && !layout.pad && !layout.permutesPieces()) return;
+    failAbout(v.range, "swizzle=" + std::to_string(n) + " contradicts the layout " + layout.why + " gave '" + t->name + "'", t);
+  }
+  if (rowBytes != n)
+    failAbout(v.range, "swizzle=" + std::to_string(n) + " needs rows of exactly " + std::to_string(n) + " bytes (the TMA "
+                           "swizzle span); rows of '" + t->name + "' are " + std::to_string(rowBytes) + " bytes", t);
+  SharedLayout l;
+  l.annotated = true;
+  l.why = callee + " swizzle=";
+  l.swizzleBytes = (int)n;
+  layout = l;
+}
+
 // tma_gather4(src, dst, col, rows, barrier=bar): rows row0..row3 of the global 2-D
 // tensor `src`, columns [col, col + K_box), into 4 x K_box contiguous elements of the
 // shared tile `dst`, completing K_box x 4 x element-size bytes of `bar`'s transaction
@@ -42,7 +82,9 @@ void Analyzer::checkGather4Box(int64_t box, DType dtype, SourceRange r, SourceRa
 StmtRef Analyzer::gather4Op(const ast::Call& c, const std::string& callee) {
   requireBlackwell(c, callee);
   bool gather = callee == "tma_gather4";
-  checkKeywords(c, callee, gather ? std::vector<std::string>{"barrier"} : std::vector<std::string>{});
+  checkKeywords(c, callee,
+                gather ? std::vector<std::string>{"barrier", "swizzle", "eviction_policy"}
+                       : std::vector<std::string>{"swizzle", "eviction_policy"});
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
   const std::string usage =
       gather ? "tma_gather4 takes (src, dst, col, rows, barrier=bar): a global 2-D tensor, a shared tile of 4 rows, "
@@ -118,6 +160,9 @@ StmtRef Analyzer::gather4Op(const ast::Call& c, const std::string& callee) {
       fail(c.range, "tma_gather4 needs barrier=: the alloc_barrier barrier whose transaction count it completes");
     op->barrier = barrierArg(*bar, callee);
   }
+  gather4Swizzle(c, callee, t, rowBytes);
+  if (const ast::Expr* e = keyword(c, "eviction_policy"))
+    op->cacheHint = cacheHint(*evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings())));
   op->shared = t;
   op->sharedElement = mul(firstRow, intImm(box));
   op->buffer = tensor;

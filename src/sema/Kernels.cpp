@@ -158,6 +158,12 @@ DType Analyzer::dtypeArg(const ast::Expr& e) {
   }
   if (e.kind == ast::ExprKind::StringLit)
     if (auto t = dtypeFromName(e.as<ast::StringLit>().value)) return *t;
+  // TileLang's shared-memory storage tag for fp4 that TMA unpacks (16U4_ALIGN16B):
+  // known, not lowered yet; say so rather than "expected a dtype".
+  if ((e.kind == ast::ExprKind::Name && e.as<ast::Name>().name == "float4_e2m1_unpacked") ||
+      (e.kind == ast::ExprKind::StringLit && e.as<ast::StringLit>().value == "float4_e2m1_unpacked"))
+    fail(e.range, "not yet supported: float4_e2m1_unpacked (TileLang's unpacked fp4 shared storage, which only a "
+                  "tma_copy load of float4_e2m1fn fills); use a float4_e2m1fn tile, which copy and tma_copy load packed");
   fail(e.range, "expected a dtype (float16, bfloat16, float32, int32, ...)");
 }
 

@@ -1,6 +1,8 @@
 // Regions: the extent rule for the two sides of a copy (see Regions.h).
 #include "sema/Regions.h"
 
+#include <algorithm>
+
 namespace tlc::sema {
 
 std::string extentsText(const std::vector<int64_t>& extents) {
@@ -33,6 +35,27 @@ std::optional<std::vector<int64_t>> headExtents(size_t rank, const std::vector<i
   }
   std::vector<int64_t> out(rank - fitted.size(), 1);
   out.insert(out.end(), fitted.begin(), fitted.end());
+  return out;
+}
+
+}  // namespace tlc::sema
+
+namespace tlc::sema {
+
+std::optional<std::vector<int64_t>> loadRegionExtents(size_t rank, const std::vector<int64_t>& extents) {
+  if (extents.size() > rank) return std::nullopt;
+  std::vector<int64_t> out(rank - extents.size(), 1);
+  out.insert(out.end(), extents.begin(), extents.end());
+  return out;
+}
+
+std::optional<std::vector<std::optional<int64_t>>> clampedRegionExtents(
+    const std::vector<std::optional<int64_t>>& region, const std::vector<int64_t>& extents) {
+  if (extents.size() > region.size()) return std::nullopt;
+  std::vector<std::optional<int64_t>> out = region;
+  // Left-aligned, as TileLang clamps: the i-th extent given bounds the i-th axis.
+  for (size_t i = 0; i < extents.size(); ++i)
+    if (out[i]) out[i] = std::min(*out[i], extents[i]);
   return out;
 }
 

@@ -162,7 +162,23 @@ std::string Analyzer::uniqueName(const std::string& base) {
 }
 
 void Analyzer::collectGlobals(const ast::File& file) {
+  // The built-in constants (ir/Constants.def) are globals no declaration may take.
+  std::map<std::string, int64_t> builtinConstants;
+#define TLC_CONSTANT(Name, Number, Summary) builtinConstants[#Name] = Number;
+#include "ir/Constants.def"
+#undef TLC_CONSTANT
+  for (const auto& [name, number] : builtinConstants) {
+    Value v;
+    v.kind = Value::ConstInt;
+    v.intValue = number;
+    globals_[name] = v;
+  }
   for (const auto& decl : file.decls) {
+    if (auto b = builtinConstants.find(decl->name); b != builtinConstants.end()) {
+      error(decl->nameRange, "'" + decl->name + "' is a built-in constant (" + std::to_string(b->second) +
+                                 "); choose another name");
+      continue;
+    }
     if (auto it = declaredAt_.find(decl->name); it != declaredAt_.end()) {
       error(decl->nameRange, "redefinition of '" + decl->name + "'");
       noteDecl(decl->name, it->second);
@@ -223,6 +239,10 @@ void Analyzer::applyDefines() {
   std::map<std::string, Value> overrides;
   for (const auto& d : options_.defines) {
     auto it = globals_.find(d.name);
+    if (it != globals_.end() && !declaredAt_.count(d.name)) {
+      error(SourceRange{}, "-D " + d.name + "=" + d.value + ": '" + d.name + "' is a built-in constant, not a const of the file");
+      continue;
+    }
     if (it == globals_.end()) {
       error(SourceRange{}, "-D " + d.name + "=" + d.value + ": the file declares no const named '" + d.name + "'");
       continue;

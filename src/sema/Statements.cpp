@@ -185,6 +185,20 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
         }
       }
       if (callee == "Fragment") return layoutDecl(n, a, c);
+      if (callee == "extract_tensormap_ptr") {
+        // The pointer keeps its descriptor: tma_load(p, ...) uses it, and in a scalar
+        // expression p is the map's address.
+        Value p;
+        try {
+          p = tensorMapPointer(c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+        p.decl = a.target->range;
+        define(n, p, a.target->range);
+        return nullptr;
+      }
       if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
     }
     const Value* existing = lookup(n);
@@ -560,6 +574,9 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
+  if (isRegionHelper(callee))
+    fail(c.range, "'" + callee + "(...)' alone does nothing; pass it as an operand of a tile operation: copy(" + callee +
+                      "(...), ...)");
   if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
   fail(c.callee->range, "unknown function '" + callee + "'");
 }
@@ -572,7 +589,7 @@ bool Analyzer::makesBuffer(const std::string& n) {
 bool Analyzer::isPureBuiltin(const std::string& n) {
   static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
                                              "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding",
-                                             "shuffle_elect", "block_rank_in_cluster"};
+                                             "shuffle_elect", "block_rank_in_cluster", "extract_tensormap_ptr"};
   return pure.count(n) != 0;
 }
 

@@ -2,6 +2,8 @@
 // accessors every phase reads return each row's values, and spellings round-trip.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include <string>
 
 #include "ir/IR.h"
@@ -62,6 +64,18 @@ TEST_CASE("facts: builtins") {
   CHECK(call(Builtin::Exp, {x}, DType::Float16)->dtype == DType::Float16);
   CHECK(call(Builtin::Isnan, {x}, DType::Bool)->dtype == DType::Bool);
   CHECK(call(Builtin::Pow, {x, x}, DType::Float16)->dtype == DType::Float16);
+  // extract_tensormap_ptr's address: a uint64, internal (sema makes it).
+  CHECK_FALSE(mathFunctionNamed("tensormap_address"));
+  CHECK(info(Builtin::TensorMapAddress).result == BuiltinResult::UInt64);
+  CHECK(call(Builtin::TensorMapAddress, {makeVar("D", DType::Handle)}, DType::UInt64)->dtype == DType::UInt64);
+}
+
+TEST_CASE("facts: built-in constants (cutedsl's cpasync)") {
+  std::map<std::string, int64_t> constants;
+#define TLC_CONSTANT(Name, Number, Summary) constants[#Name] = Number;
+#include "ir/Constants.def"
+#undef TLC_CONSTANT
+  CHECK(constants == std::map<std::string, int64_t>{{"BYTES_PER_POINTER", 8}, {"BYTES_PER_TENSORMAP", 128}});
 }
 
 TEST_CASE("facts: eviction policies") {

@@ -1175,3 +1175,120 @@ kernel k(A: Tensor((n,), float32), B: Tensor((n,), float32), base: int32) {
     CHECK(runs >= 1);
   }
 }
+
+// ---- the seed surface (issue 19): the GPU tests' kernels, run on ragged shapes
+
+namespace {
+
+std::string gpuKernel(const std::string& file) { return *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/" + file); }
+
+// B = A * scale, and a copy of A in the tensor named `second`.
+void bindScaledCopy(Case& c, const Shape& s, const char* second, float scale) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, 31);
+  B.fill(kPoison);
+  C.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.pointer(second, C);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &B;
+  std::vector<double> same;
+  for (int64_t i = 0; i < A.elements(); ++i) {
+    c.expected.push_back(float(A.get(i) * scale));
+    same.push_back(A.get(i));
+  }
+  c.moreOutputs.emplace_back(&C, same);
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: copies through the region helpers (region_helpers.tl), every variant, ragged shapes") {
+  checkAllVariants(gpuKernel("region_helpers.tl"), kRaggedShapes,
+                   [](Case& c, const Shape& s) { bindScaledCopy(c, s, "C", 2.0f); });
+}
+
+TEST_CASE("interpreter: extract_tensormap_ptr, BYTES_PER_* and cutedsl's cache-modifier enum (cpasync_facts.tl), sm_90a") {
+  checkAllVariants(
+      gpuKernel("cpasync_facts.tl"), {{37}, {16}, {1}},
+      [](Case& c, const Shape& s) {
+        int32_t M = s[0];
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+        HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+        HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+        HostBuffer& F = c.buffer(ir::DType::Int64, 4);
+        randomFill(A, 32);
+        B.fill(kPoison);
+        C.fill(kPoison);
+        F.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.pointer("C", C);
+        c.args.pointer("F", F);
+        c.args.dim("M", M);
+        c.output = &B;
+        std::vector<double> same;
+        for (int64_t i = 0; i < A.elements(); ++i) {
+          c.expected.push_back(A.get(i));
+          same.push_back(A.get(i));
+        }
+        c.moreOutputs.emplace_back(&C, same);
+        c.moreOutputs.emplace_back(&F, std::vector<double>{128, 8, 0, 1});
+      },
+      {Target::hopper()});
+}
+
+TEST_CASE("interpreter: im2col by keyword, kernel= and annotations= (im2col_keywords.tl), TMA and cp.async") {
+  const std::string source = gpuKernel("im2col_keywords.tl");
+  // One 5 x 7 image, a 3 x 3 filter, padding 1; C = 64 takes TMA's im2col mode,
+  // C = 40 with BK = 16 the cp.async route.
+  for (int64_t C : {64, 40}) {
+    const int64_t H = 5, W = 7, K = 3, P = 1;
+    const int64_t OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
+    std::vector<Define> defines = {{"NB", "1"}, {"H", "5"}, {"W", "7"}, {"C", std::to_string(C)},
+                                   {"BK", C == 64 ? "32" : "16"}};
+    checkAllVariants(
+        source, {{0}},
+        [&](Case& c, const Shape&) {
+          HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
+          HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
+          randomFill(img, 33);
+          col.fill(kPoison);
+          c.args.pointer("img", img);
+          c.args.pointer("col", col);
+          c.output = &col;
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow)
+              for (int64_t kh = 0; kh < K; ++kh)
+                for (int64_t kw = 0; kw < K; ++kw)
+                  for (int64_t ch = 0; ch < C; ++ch) {
+                    int64_t y = oh - P + kh, x = ow - P + kw;
+                    bool inside = y >= 0 && y < H && x >= 0 && x < W;
+                    c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
+                  }
+        },
+        targets(), defines);
+  }
+}
+
+TEST_CASE("interpreter: transpose of parts of tiles (transpose_parts.tl), every variant, ragged shapes") {
+  checkAllVariants(gpuKernel("transpose_parts.tl"), {{37, 131}, {1, 7}, {64, 64}, {65, 128}, {130, 66}},
+                   [](Case& c, const Shape& s) {
+                     int32_t M = s[0], N = s[1];
+                     HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+                     HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+                     randomFill(A, 34);
+                     B.fill(kPoison);
+                     c.args.pointer("A", A);
+                     c.args.pointer("B", B);
+                     c.args.dim("M", M);
+                     c.args.dim("N", N);
+                     c.output = &B;
+                     for (int64_t j = 0; j < N; ++j)
+                       for (int64_t i = 0; i < M; ++i) c.expected.push_back(A.get(i * N + j));
+                   });
+}

@@ -72,6 +72,20 @@ TEST_CASE("head address extents") {
   CHECK_FALSE(sema::headExtents(1, Extents{64, 64}).has_value());
 }
 
+TEST_CASE("region helper extents (TileLang's buffer_load_to_tile_region, buffer_region_to_tile_region)") {
+  // Fewer extents than indices: leading 1s.
+  CHECK(*sema::loadRegionExtents(3, Extents{64, 64}) == Extents{1, 64, 64});
+  CHECK(*sema::loadRegionExtents(2, Extents{8, 16}) == Extents{8, 16});
+  CHECK(*sema::loadRegionExtents(2, Extents{}) == Extents{1, 1});
+  CHECK_FALSE(sema::loadRegionExtents(2, Extents{1, 64, 64}).has_value());
+  // Clamped from the first axis; axes past the extents given keep the region's.
+  using Opt = std::vector<std::optional<int64_t>>;
+  CHECK(*sema::clampedRegionExtents(Opt{64, 64}, Extents{32}) == Opt{32, 64});
+  CHECK(*sema::clampedRegionExtents(Opt{16, 64}, Extents{64, 128}) == Opt{16, 64});
+  CHECK(*sema::clampedRegionExtents(Opt{std::nullopt, 8}, Extents{4, 4}) == Opt{std::nullopt, 4});
+  CHECK_FALSE(sema::clampedRegionExtents(Opt{64, 64}, Extents{1, 64, 64}).has_value());
+}
+
 TEST_CASE("copy regions carry access types and settled extents") {
   auto r = analyzeText(R"(
 kernel k(A: Tensor((K, M, N), float16)) {

@@ -31,7 +31,7 @@ class Transpose final : public CopyStrategy {
   std::shared_ptr<const CopyPlan> plan(const CopyOp& c, const CopySite& site, std::string&) const override {
     const Buffer& src = *c.src.buffer;
     return std::make_shared<TransposeCopyPlan>(
-        name(), planTranspose(src.dtype, c.src.extents, site.kernel.threads, transposeVecLimit(src, *c.dst.buffer)));
+        name(), planTranspose(src.dtype, c.src.extents, site.kernel.threads, transposeVecLimit(c)));
   }
   CopyPath path(const CopyOp&, const CopySite&) const override { return CopyPath::Simt; }
   StmtRef lower(const CopyOp& c, CopyLowering& L) const override {
@@ -65,14 +65,16 @@ class Transpose final : public CopyStrategy {
         b = floorDiv(b, intImm(c.src.extents[a]));
       }
       ExprRef row0 = mul(br, intImm(v)), col0 = mul(bc, intImm(v));
-      auto at = [&](const ExprRef& r, const ExprRef& col) {
-        std::vector<ExprRef> idx = lead;
-        idx.push_back(r);
-        idx.push_back(col);
+      // Element (lead, r, col) of a region: its start plus that (a whole tile starts at 0).
+      auto at = [&](const Region& region, const ExprRef& r, const ExprRef& col) {
+        std::vector<ExprRef> idx;
+        for (size_t a = 0; a < rank - 2; ++a) idx.push_back(add(region.mins[a], lead[a]));
+        idx.push_back(add(region.mins[rank - 2], r));
+        idx.push_back(add(region.mins[rank - 1], col));
         return idx;
       };
       for (int i = 0; i < v; ++i) {
-        auto load = std::make_shared<LoadNode>(c.src.buffer, at(add(row0, intImm(i)), col0), src.dtype, v);
+        auto load = std::make_shared<LoadNode>(c.src.buffer, at(c.src, add(row0, intImm(i)), col0), src.dtype, v);
         load->alignBytes = align;
         auto st = std::make_shared<StoreStmt>(c.range, regs, std::vector<ExprRef>{intImm(i * v)}, load);
         st->alignBytes = align;
@@ -86,7 +88,7 @@ class Transpose final : public CopyStrategy {
       for (int j = 0; j < v; ++j) {
         auto vecLoad = std::make_shared<LoadNode>(regs, std::vector<ExprRef>{intImm(v * v + j * v)}, src.dtype, v);
         vecLoad->alignBytes = align;
-        auto st = std::make_shared<StoreStmt>(c.range, c.dst.buffer, at(add(col0, intImm(j)), row0), vecLoad);
+        auto st = std::make_shared<StoreStmt>(c.range, c.dst.buffer, at(c.dst, add(col0, intImm(j)), row0), vecLoad);
         st->alignBytes = align;
         seq->stmts.push_back(st);
       }
@@ -97,8 +99,8 @@ class Transpose final : public CopyStrategy {
     int bytes = v * bits(src.dtype) / 8;
     how << v << "x" << v << " micro-blocks per thread (" << bytes << "-byte vectors, " << plan.blocks() << " blocks)";
     if (dst.sharedLayout.permutesPieces() && !dst.sharedLayout.annotated)
-      how << ", '" << dst.name << "' swizzled: " << bytes << "-byte piece ^= (row / " << dst.sharedLayout.rowDiv << ") % "
-          << dst.sharedLayout.span;
+      how << ", '" << dst.name << "' swizzled: " << dst.sharedLayout.unit * bits(dst.dtype) / 8 << "-byte piece ^= (row / "
+          << dst.sharedLayout.rowDiv << ") % " << dst.sharedLayout.span;
     else if (!dst.sharedLayout.rowMajor())
       how << ", '" << dst.name << "' keeps its annotated layout " << describe(dst.sharedLayout, dst.dtype);
     L.notes.push_back({c.range, "transpose " + src.name + " -> " + dst.name, how.str(), ""});
