@@ -24,7 +24,9 @@
 #include <tuple>
 #include <vector>
 
+#include "frontend/Vocabulary.h"
 #include "ir/Limits.h"
+#include "support/Spelling.h"
 #include "ir/ThreadLayout.h"
 #include "sema/Regions.h"
 #include "sema/Sema.h"
@@ -46,11 +48,15 @@ struct Value {
   BufferRef buffer;            // BufferV
   ThreadLayoutRef layout;      // Layout
   SourceRange decl;            // where the name was declared
+  bool varCell = false;        // Mutable made by alloc_var: `x[0]` is `x`
 };
 
 struct MacroDef {
   const ast::FunctionDecl* decl = nullptr;
 };
+
+// A kernel's block size when `Kernel(...)` gives no threads=: TileLang's default.
+inline constexpr int kDefaultThreads = 128;
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
@@ -151,6 +157,19 @@ class Analyzer {
   void warning(Warning kind, SourceRange r, const std::string& msg);
   void noteExpansions(SourceRange r);
   void noteDecl(const std::string& name, SourceRange decl);
+  // "did you mean 'X'?" at `r` when a candidate is near `word` (support/Spelling.h).
+  void suggest(SourceRange r, const std::string& word, const std::vector<std::string>& candidates);
+  // An error about the unknown `word`, with the suggestion; gives up on the statement.
+  [[noreturn]] void failUnknown(SourceRange r, const std::string& msg, const std::string& word,
+                                const std::vector<std::string>& candidates);
+  // The names a scalar or buffer reference could mean here: scopes, then consts.
+  std::vector<std::string> namesInScope() const;
+  // The functions a call could mean: the vocabulary's and the file's macros.
+  std::vector<std::string> functionNames() const;
+  // `T.x` where x is no built-in (the parser turned every built-in's into a name).
+  [[noreturn]] void failAttribute(const ast::Attribute& a);
+  // A call of no built-in and no macro.
+  [[noreturn]] void failUnknownFunction(const ast::Call& c, const std::string& callee);
 
   // Every op checks its keyword names before anything else: an unknown one is an
   // error that lists the valid ones (or says there are none), a repeated one an
@@ -250,6 +269,11 @@ class Analyzer {
   std::vector<ExprRef> constShape(const ast::Expr& e);
 
   StmtRef allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  // x = alloc_var(dtype[, init][, scope]): TileLang's one-element variable, a local here
+  // (read and assigned as `x` or `x[0]`), 0 unless init= gives its first value.
+  StmtRef allocVar(const std::string& n, const ast::Assign& a, const ast::Call& c);
+  // The alloc_var local an index expression `x[0]` names, or null when `ix` is no such access.
+  const Value* varCell(const ast::Index& ix);
 
   // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
   // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
@@ -266,8 +290,8 @@ class Analyzer {
   void requireTargetFor(const ast::Call& c, const std::string& callee);
   std::string targetLacks(TargetFeature f, const std::string& what) const;  // "" when it has it
 
-  static bool makesBuffer(const std::string& n);
-  static bool isPureBuiltin(const std::string& n);
+  static bool makesBuffer(const std::string& n);  // vocabulary kind Named
+  static bool isPureBuiltin(const std::string& n);  // kind Value or Math
 
   StmtRef inlineMacro(const ast::Call& c, const ast::FunctionDecl& m);
 

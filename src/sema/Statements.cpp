@@ -185,12 +185,20 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
         }
       }
       if (callee == "Fragment") return layoutDecl(n, a, c);
+      if (callee == "alloc_var") {
+        try {
+          return allocVar(n, a, c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
     }
     const Value* existing = lookup(n);
     if (existing && existing->kind == Value::None) throw Failed{};  // its declaration already failed
     if (!existing) {
-      if (a.op != ast::AssignOp::Set) fail(a.target->range, "use of undeclared name '" + n + "'");
+      if (a.op != ast::AssignOp::Set) failUnknown(a.target->range, "use of undeclared name '" + n + "'", n, namesInScope());
       ExprRef v;
       try {
         v = scalarExpr(*a.value);
@@ -219,6 +227,11 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
   }
   if (a.target->kind == ast::ExprKind::Index) {
     const auto& ix = a.target->as<ast::Index>();
+    if (const Value* cell = varCell(ix)) {
+      ExprRef v = scalarExpr(*a.value);
+      if (a.op != ast::AssignOp::Set) v = arith(binOpOf(a.op), cell->var, v, a.opRange);
+      return std::make_shared<AssignStmt>(a.range, cell->var, convert(cell->var->dtype, v, a.range));
+    }
     BufferRef buf = bufferOf(*ix.base);
     auto indices = elementIndices(ix, buf);
     ExprRef v = scalarExpr(*a.value);
@@ -314,6 +327,63 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
   return nullptr;
 }
 
+StmtRef Analyzer::allocVar(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  checkKeywords(c, "alloc_var", {"init", "scope"});
+  const std::string usage = "alloc_var takes (dtype[, init][, scope]): alloc_var(int32), alloc_var(float32, 1.0), "
+                            "alloc_var(int32, init=0)";
+  if (c.args.empty() || c.args.size() > 3) fail(c.range, usage);
+  DType dt = dtypeArg(*c.args[0]);
+  // TileLang's positional forms: (dtype, scope-string), (dtype, init), (dtype, init, scope).
+  const ast::Expr* init = keyword(c, "init");
+  const ast::Expr* scope = keyword(c, "scope");
+  for (size_t i = 1; i < c.args.size(); ++i) {
+    const ast::Expr* arg = c.args[i].get();
+    bool isScope = i == 2 || (c.args.size() == 2 && arg->kind == ast::ExprKind::StringLit);
+    const ast::Expr*& slot = isScope ? scope : init;
+    if (slot) fail(arg->range, std::string("alloc_var's ") + (isScope ? "scope" : "init") + " is given twice");
+    slot = arg;
+  }
+  if (scope) {
+    std::string s = stringValue(*scope, "scope", "\"local.var\"");
+    if (s != "local.var" && s != "local")
+      fail(scope->range, "invalid scope \"" + s + "\" for alloc_var; valid: \"local.var\" (a variable lives in a register)");
+  }
+  if (dt == DType::Handle) fail(c.args[0]->range, "a variable cannot hold a pointer");
+  ExprRef first;
+  if (init) {
+    ExprRef v = scalarExpr(*init);
+    if (v->dtype == DType::Handle) fail(init->range, "a pointer cannot be stored in a local");
+    first = convert(dt, v, init->range);
+  } else {
+    // TileLang leaves an uninitialized variable's value unspecified; here it is 0.
+    first = isFloat(dt) ? cast(dt, floatImm(0.0)) : cast(dt, intImm(0));
+  }
+  auto var = makeVar(uniqueName(n), dt);
+  Value val;
+  val.kind = Value::Mutable;
+  val.var = var;
+  val.expr = var;
+  val.varCell = true;
+  define(n, val, a.target->range);
+  return std::make_shared<LetStmt>(a.range, var, first);
+}
+
+const Value* Analyzer::varCell(const ast::Index& ix) {
+  if (ix.base->kind != ast::ExprKind::Name) return nullptr;
+  const std::string& n = ix.base->as<ast::Name>().name;
+  const Value* v = lookup(n);
+  if (!v || v->kind != Value::Mutable || !v->varCell) return nullptr;
+  const ast::IndexItem* item = ix.items.size() == 1 && !ix.items[0].isSlice ? &ix.items[0] : nullptr;
+  std::optional<int64_t> index;
+  if (item) index = asConstInt(scalarExpr(*item->value));
+  if (!index || *index != 0) {
+    error(ix.range, "'" + n + "' is a variable (alloc_var): its one element is " + n + "[0], or just " + n);
+    noteDecl(n, v->decl);
+    throw Failed{};
+  }
+  return v;
+}
+
 StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
   static const std::vector<std::string> names = {"ptr", "shape", "dtype", "strides"};
   checkKeywords(c, callee, names);
@@ -386,7 +456,8 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   std::string kind = calleeName(c);
   if (kind == "Parallel") return parallel(f, c);
   if (kind != "serial" && kind != "range" && kind != "Pipelined")
-    fail(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range");
+    failUnknown(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range", kind,
+                vocabulary::namesOf({vocabulary::Kind::Loop}));
   checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
                                              : std::vector<std::string>{});
   if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
@@ -561,19 +632,14 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
   if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
   if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
-  fail(c.callee->range, "unknown function '" + callee + "'");
+  failUnknownFunction(c, callee);
 }
 
-bool Analyzer::makesBuffer(const std::string& n) {
-  return n == "alloc_shared" || n == "alloc_fragment" || n == "alloc_local" || n == "make_tensor" || n == "Tensor.from_ptr" ||
-         n == "alloc_barrier";
-}
+bool Analyzer::makesBuffer(const std::string& n) { return vocabulary::kindOf(n) == vocabulary::Kind::Named; }
 
 bool Analyzer::isPureBuiltin(const std::string& n) {
-  static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
-                                             "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding",
-                                             "shuffle_elect", "block_rank_in_cluster"};
-  return pure.count(n) != 0;
+  auto kind = vocabulary::kindOf(n);
+  return kind == vocabulary::Kind::Value || kind == vocabulary::Kind::Math;
 }
 
 StmtRef Analyzer::inlineMacro(const ast::Call& c, const ast::FunctionDecl& m) {
@@ -649,8 +715,9 @@ Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const a
       {"LocalBuffer", MemScope::Local},     {"Buffer", std::nullopt}};
   auto k = kinds.find(kind);
   if (k == kinds.end())
-    fail(c.callee->range, "unknown macro parameter type '" + kind +
-                              "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype");
+    failUnknown(c.callee->range, "unknown macro parameter type '" + kind +
+                                     "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype",
+                kind, vocabulary::namesOf({vocabulary::Kind::Type}));
   checkKeywords(c, kind, kind == "Buffer" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
   std::optional<MemScope> want = k->second;
   if (const ast::Expr* scope = keyword(c, "scope")) {
@@ -701,7 +768,7 @@ BufferRef Analyzer::bufferOf(const ast::Expr& e) {
   if (e.kind != ast::ExprKind::Name) fail(e.range, "expected a buffer name");
   const auto& n = e.as<ast::Name>().name;
   const Value* v = lookup(n);
-  if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+  if (!v) failUnknown(e.range, "use of undeclared name '" + n + "'", n, namesInScope());
   if (v->kind == Value::None) throw Failed{};  // its declaration already failed
   if (v->kind != Value::BufferV) {
     error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer" +
