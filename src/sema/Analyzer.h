@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -83,6 +84,7 @@ struct RegionSpec {
   BufferRef buffer;
   std::vector<ExprRef> mins;
   std::vector<std::optional<int64_t>> extents;  // per axis; nullopt = unknown (symbolic)
+  std::vector<ExprRef> limits;  // per axis: the run-time extent where `extents` has none (hi - lo), else null
   bool isHead = false;   // an element `A[i, j]`: extents come from the other side
   bool isWhole = false;  // a bare buffer name: extents come from its declaration
   Access access = Access::Read;
@@ -282,6 +284,10 @@ class Analyzer {
   StmtRef forStmt(const ast::For& f);
 
   StmtRef parallel(const ast::For& f, const ast::Call& c);
+  // A compile-time bound on the values of an integer expression (constants, loop
+  // variables of constant bounds, min / max / if_then_else / + / % of bounded parts):
+  // the loop extent of a run-time Parallel extent, fill or copy.
+  std::optional<int64_t> upperBound(const ExprRef& e) const;
 
   // ------------------------------------------------------- call statements
 
@@ -348,6 +354,22 @@ class Analyzer {
   // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
   // async_copy issues cp.async and commits a group without waiting for it.
   StmtRef copyOp(const ast::Call& c, const std::string& op);
+  // copy(A[i, j], B[k, l]) inside a Parallel loop: one element, one store (the rule of
+  // two scalar elements, per iteration).
+  StmtRef elementCopy(const ast::Call& c, const std::string& op);
+  // A copy or fill whose region has a run-time extent (a slice `x[0:len]`, a whole
+  // tensor of symbolic shape) becomes a Parallel loop over compile-time bounds whose
+  // body is guarded by `index < extent` on each run-time axis (runtimeNest).
+  StmtRef runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst);
+  StmtRef runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef value);
+  struct NestAxis {
+    int64_t bound = 0;  // the loop's extent; 0: none known (one such axis alone runs in chunks of the threads)
+    ExprRef limit;      // the run-time extent the index must stay below, or null
+  };
+  // The Parallel loop (or serial loop of chunks of one) over `axes`; `make` builds the
+  // body from the indices, which the guard then wraps.
+  StmtRef runtimeNest(SourceRange r, const std::string& what, const std::vector<NestAxis>& axes,
+                      const std::function<StmtRef(const std::vector<ExprRef>&)>& make);
 
   // transpose(src, dst): two whole shared tiles of one dtype, dst's shape src's
   // with the last two axes swapped.

@@ -535,39 +535,153 @@ bool Analyzer::holdsCopy(const StmtRef& s) {
   return finder.found;
 }
 
-StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
-  checkKeywords(c, "Parallel", {"loop_layout"});
-  if (inParallel_) fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop");
-  if (c.args.size() != f.vars.size())
-    fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extent" + (c.args.size() == 1 ? "" : "s") +
-                      " but the loop binds " + std::to_string(f.vars.size()) + " variable" + (f.vars.size() == 1 ? "" : "s"));
-  std::vector<int64_t> extents;
-  int64_t iterations = 1;
-  for (const auto& a : c.args) {
-    auto e = constIntArg(*a, "a Parallel extent");
-    if (e <= 0) fail(a->range, "a Parallel extent must be positive");
-    if (__builtin_mul_overflow(iterations, e, &iterations) || iterations > INT32_MAX)
-      fail(c.range, "a Parallel loop has at most 2147483647 iterations");
-    extents.push_back(e);
+std::optional<int64_t> Analyzer::upperBound(const ExprRef& e) const {
+  if (auto k = asConstInt(e)) return k;
+  if (auto span = indexRange(e)) return span->second;  // over loop variables of constant bounds
+  switch (e->kind) {
+    case ExprKind::Cast:
+      if (isInt(e->dtype) && isInt(e->as<CastNode>().a->dtype) && bits(e->dtype) >= bits(e->as<CastNode>().a->dtype))
+        return upperBound(e->as<CastNode>().a);
+      return std::nullopt;
+    case ExprKind::Select: {
+      auto t = upperBound(e->as<SelectNode>().t), f = upperBound(e->as<SelectNode>().f);
+      if (t && f) return std::max(*t, *f);
+      return std::nullopt;
+    }
+    case ExprKind::Binary: {
+      const auto& b = e->as<BinaryNode>();
+      auto x = upperBound(b.a), y = upperBound(b.b);
+      switch (b.op) {
+        case BinOp::Min:
+          if (x && y) return std::min(*x, *y);
+          return x ? x : y;
+        case BinOp::Max:
+          if (x && y) return std::max(*x, *y);
+          return std::nullopt;
+        case BinOp::Add: {
+          int64_t sum;
+          if (x && y && !__builtin_add_overflow(*x, *y, &sum)) return sum;
+          return std::nullopt;
+        }
+        case BinOp::FloorMod:
+          if (auto k = asConstInt(b.b); k && *k > 0) return *k - 1;
+          return std::nullopt;
+        case BinOp::Sub: {
+          // hi - lo of a slice: `min(b, a + 64) - a` is at most 64.
+          if (auto d = constantDifference(b.a, b.b)) return d;
+          if (b.a->kind == ExprKind::Binary && b.a->as<BinaryNode>().op == BinOp::Min) {
+            auto p = upperBound(sub(b.a->as<BinaryNode>().a, b.b)), q = upperBound(sub(b.a->as<BinaryNode>().b, b.b));
+            if (p && q) return std::min(*p, *q);
+            return p ? p : q;
+          }
+          return std::nullopt;
+        }
+        default: return std::nullopt;
+      }
+    }
+    default: return std::nullopt;
   }
-  if (extents.empty()) fail(c.range, "Parallel needs at least one extent");
+}
+
+StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
+  // Perfectly nested Parallel loops (the outer body is the inner loop alone) are one
+  // loop nest, as in TileLang: `for i in Parallel(M) { for j in Parallel(N) { .. } }`
+  // is `for i, j in Parallel(M, N) { .. }`; an inner extent may read the outer index.
+  std::vector<std::pair<const ast::For*, const ast::Call*>> levels = {{&f, &c}};
+  for (;;) {
+    const ast::Block& body = *levels.back().first->body;
+    if (body.stmts.size() != 1 || body.stmts[0]->kind != ast::StmtKind::For) break;
+    const auto& inner = body.stmts[0]->as<ast::For>();
+    if (inner.iter->kind != ast::ExprKind::Call || calleeName(inner.iter->as<ast::Call>()) != "Parallel") break;
+    levels.push_back({&inner, &inner.iter->as<ast::Call>()});
+  }
+  if (inParallel_)
+    fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop with other statements "
+                          "around it (a Parallel loop that is the outer loop's only statement nests)");
+  for (const auto& [lf, lc] : levels) {
+    checkKeywords(*lc, "Parallel", {"loop_layout"});
+    if (lc->args.size() != lf->vars.size())
+      fail(lc->range, "Parallel has " + std::to_string(lc->args.size()) + " extent" + (lc->args.size() == 1 ? "" : "s") +
+                          " but the loop binds " + std::to_string(lf->vars.size()) + " variable" +
+                          (lf->vars.size() == 1 ? "" : "s"));
+    if (lc->args.empty()) fail(lc->range, "Parallel needs at least one extent");
+    if (levels.size() > 1)
+      if (const ast::Expr* l = keyword(*lc, "loop_layout"))
+        fail(l->range, "not yet supported: loop_layout on nested Parallel loops; write one Parallel(M, N) loop");
+  }
+  // Each extent: a compile-time integer, or a run-time one with a compile-time bound
+  // (the loop runs over the bound; `index < extent` guards the body, as a copy's
+  // ragged edge is guarded). A single run-time extent with no bound runs in chunks
+  // of the block's threads.
+  scopes_.emplace_back();
+  std::vector<VarRef> vars;
+  std::vector<int64_t> extents;
+  ExprRef guard;       // the conjunction of `index < extent` over the run-time extents
+  VarRef chunk;        // the serial loop over chunks, for an unbounded extent
+  ExprRef chunkCount;  // its trip count
+  int64_t iterations = 1;
+  auto popScope = [&] {
+    for (const auto& v : vars) loopRanges_.erase(v);
+    scopes_.pop_back();
+  };
+  try {
+    for (const auto& [lf, lc] : levels) {
+      std::vector<std::pair<int64_t, ExprRef>> levelExtents;  // bound, run-time limit (or null)
+      for (const auto& a : lc->args) {
+        ExprRef e = scalarExpr(*a);
+        if (!isInt(e->dtype)) fail(a->range, "a Parallel extent must be an integer, not " + std::string(name(e->dtype)));
+        if (auto k = asConstInt(e)) {
+          if (*k <= 0) fail(a->range, "a Parallel extent must be positive");
+          levelExtents.push_back({*k, nullptr});
+          continue;
+        }
+        auto bound = upperBound(e);
+        if (bound && *bound <= 0)
+          fail(a->range, "this Parallel extent is at most " + std::to_string(*bound) + ": the loop never runs");
+        if (!bound) {
+          if (levels.size() > 1 || lc->args.size() != 1 || keyword(*lc, "loop_layout"))
+            fail(a->range, "a run-time Parallel extent needs a compile-time bound here: write min(" + toString(e) +
+                               ", K) with a constant K (only a loop of one run-time extent alone runs without "
+                               "one, in chunks of the block's threads)");
+          bound = threads_;  // one chunk: each thread one index
+          chunk = makeVar(uniqueName(lf->vars[0].name + "_chunk"), DType::Int32);
+          ExprRef limit = cast(DType::Int32, e);
+          chunkCount = unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, limit), intImm(threads_)));
+        }
+        levelExtents.push_back({*bound, cast(DType::Int32, e)});
+      }
+      for (size_t i = 0; i < lf->vars.size(); ++i) {
+        auto [bound, limit] = levelExtents[i];
+        if (__builtin_mul_overflow(iterations, bound, &iterations) || iterations > INT32_MAX)
+          fail(lc->range, "a Parallel loop has at most 2147483647 iterations");
+        auto var = makeVar(uniqueName(lf->vars[i].name), DType::Int32);
+        vars.push_back(var);
+        extents.push_back(bound);
+        ExprRef index = var;
+        if (chunk) index = add(mul(chunk, intImm(bound)), var);
+        else loopRanges_[var] = {0, bound - 1};
+        if (limit) guard = logicalAnd(guard, lt(index, limit));
+        Value val;
+        val.kind = Value::Scalar;
+        val.expr = index;
+        define(lf->vars[i].name, val, lf->vars[i].range);
+      }
+    }
+  } catch (Failed&) {
+    popScope();
+    throw;
+  }
   ThreadLayoutRef layout;
   SourceRange layoutAt;
   if (const ast::Expr* l = keyword(c, "loop_layout")) {
-    layout = layoutArg(*l);
-    layoutAt = l->range;
-    checkLayoutShape(layout, extents, layoutAt, "Parallel loop");
-  }
-  scopes_.emplace_back();
-  std::vector<VarRef> vars;
-  for (const auto& v : f.vars) {
-    auto var = makeVar(uniqueName(v.name), DType::Int32);
-    vars.push_back(var);
-    loopRanges_[var] = {0, extents[vars.size() - 1] - 1};
-    Value val;
-    val.kind = Value::Scalar;
-    val.expr = var;
-    define(v.name, val, v.range);
+    try {
+      layout = layoutArg(*l);
+      layoutAt = l->range;
+      checkLayoutShape(layout, extents, layoutAt, "Parallel loop");
+    } catch (Failed&) {
+      popScope();
+      throw;
+    }
   }
   inParallel_ = true;
   // The body is lowered once per element a thread unrolls.
@@ -575,21 +689,22 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   expansionWeight_ = outerWeight * unrolledCopies(iterations, threads_, layout != nullptr, /*touchesFragment=*/true);
   StmtRef body;
   try {
-    body = block(*f.body, false);
+    body = block(*levels.back().first->body, false);
   } catch (Failed&) {
     inParallel_ = false;
     expansionWeight_ = outerWeight;
-    scopes_.pop_back();
+    popScope();
     throw;
   }
   expansionWeight_ = outerWeight;
   inParallel_ = false;
-  for (const auto& v : vars) loopRanges_.erase(v);
-  scopes_.pop_back();
+  popScope();
+  if (guard) body = std::make_shared<IfStmt>(f.range, guard, body, nullptr);
   auto loop = std::make_shared<ParallelOp>(f.range, vars, extents, body);
   loop->layout = layout;
   loop->layoutAt = layoutAt;
-  return loop;
+  if (!chunk) return loop;
+  return std::make_shared<ForStmt>(f.range, chunk, intImm(0), chunkCount, ForKind::Serial, loop);
 }
 
 StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
