@@ -1164,3 +1164,39 @@ kernel triangle(D: T.Tensor((M, N), T.float32)) {
     c.output = &D;
   });
 }
+
+// Kernel() with no grid, no `as` and the default threads; an alloc_var accumulated in a
+// serial loop; a Parallel loop of a run-time extent with no bound (chunks of 128),
+// with n past the tensor (reads give 0, writes are skipped), 0 and negative.
+TEST_CASE("interpreter: one block, alloc_var and an unbounded run-time Parallel extent") {
+  const std::string source = R"(
+kernel one_block(X: T.Tensor((L,), T.float32), Y: T.Tensor((L,), T.float32), out: T.Tensor((1,), T.float32),
+                 n: T.int32) {
+  with T.Kernel() {
+    acc = T.alloc_var(T.float32);
+    for k in T.serial(n) { acc += X[k]; }
+    for i in T.Parallel(n) { Y[i] = X[i] * 2.0; }
+    if T.get_thread_binding() == 0 { out[0] = acc; }
+  }
+}
+)";
+  checkAllVariants(source, {{1, 1}, {300, 299}, {128, 128}, {200, 205}, {7, 0}, {9, -3}}, [](Case& c, const Shape& s) {
+    int32_t L = s[0], n = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, L);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, L);
+    HostBuffer& out = c.buffer(ir::DType::Float32, 1);
+    randomFill(X, 29);
+    Y.fill(kPoison);
+    out.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.pointer("out", out);
+    c.args.dim("L", L);
+    c.args.scalar("n", n);
+    float sum = 0;
+    for (int32_t k = 0; k < n; ++k) sum += k < L ? float(X.get(k)) : 0.0f;
+    for (int32_t i = 0; i < L; ++i) c.expected.push_back(i < n ? double(float(X.get(i)) * 2.0f) : Y.get(i));
+    c.output = &Y;
+    c.moreOutputs = {{&out, {double(sum)}}};
+  });
+}
