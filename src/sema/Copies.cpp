@@ -734,8 +734,8 @@ StmtRef Analyzer::runtimeNest(SourceRange r, const std::string& what, const std:
     if (a.bound != 1) ++looping;
   }
   if (unbounded > 1 || (unbounded == 1 && looping > 1))
-    fail(r, what + " has a run-time extent with no compile-time bound next to other axes; bound it with min(extent, N) "
-                   "or slice with a constant extent");
+    fail(r, what + " has a run-time extent with no compile-time bound next to other axes; bound it (min(extent, K) "
+                   "with a constant K, or a tile on the other side) or slice with a constant extent");
   std::vector<VarRef> vars;
   std::vector<int64_t> extents;
   std::vector<ExprRef> indices;
@@ -832,72 +832,78 @@ StmtRef Analyzer::runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef v
 }
 
 StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst) {
-  bool srcKnown = extentsKnown(src), dstKnown = extentsKnown(dst);
-  if (!srcKnown && !dstKnown)
-    fail(c.range, "not yet supported: a copy whose two sides both have run-time extents; give one side compile-time "
-                  "extents (a tile, or a slice of constant extent)");
-  const RegionSpec& known = srcKnown ? src : dst;
-  const RegionSpec& open = srcKnown ? dst : src;
-  if (known.isHead)
-    fail(known.range, "the other side of a region with a run-time extent must have compile-time extents (a tile or a "
-                      "slice), not an element: its extents cannot come from the run-time side");
-  for (const RegionSpec* r : {&src, &dst})
+  for (const RegionSpec* r : {&src, &dst}) {
+    if (r->isHead)
+      fail(r->range, "the other side of a region with a run-time extent must have extents of its own (a tile or a "
+                     "slice), not an element: its extents cannot come from the run-time side");
     if (r->buffer->scope == MemScope::Local || r->buffer->dtype == DType::Float4E2M1)
       failAbout(r->range, std::string("not yet supported: a copy with a run-time extent to or from a ") +
                               (r->buffer->dtype == DType::Float4E2M1 ? "float4_e2m1fn" : "local") + " buffer",
                 r->buffer);
-  if (known.buffer->scope == MemScope::Fragment)
-    for (size_t i = 0; i < known.extents.size(); ++i)
-      if (*known.extents[i] != *asConstInt(known.buffer->shape[i]))
-        failAbout(known.range, "not yet supported: a copy of part of fragment '" + known.buffer->name + "'; copy the whole fragment",
-                  known.buffer);
-  checkRegionInside(known);
-  // The loop runs over the known side's non-unit axes; the run-time side's axes that
-  // are not a constant 1 pair with them in order (the copy rule, with the run-time
-  // extents guarded instead of compared).
-  std::vector<size_t> knownAxes, openAxes;
-  for (size_t k = 0; k < known.extents.size(); ++k)
-    if (*known.extents[k] != 1) knownAxes.push_back(k);
-  for (size_t k = 0; k < open.extents.size(); ++k)
-    if (!open.extents[k] || *open.extents[k] != 1) openAxes.push_back(k);
-  auto mismatch = [&] {
-    fail(c.range, "copy extents do not match: '" + known.buffer->name + "' has " + std::to_string(knownAxes.size()) +
-                      " axes of extent other than 1 and '" + open.buffer->name + "' " + std::to_string(openAxes.size()) +
-                      " (counting its run-time extents)");
+    if (r->buffer->scope == MemScope::Fragment)
+      for (size_t i = 0; i < r->extents.size(); ++i)
+        if (!r->extents[i] || *r->extents[i] != *asConstInt(r->buffer->shape[i]))
+          failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
+                    r->buffer);
+    if (extentsKnown(*r)) checkRegionInside(*r);
+  }
+  // The loop runs over the axes of each side that are not a constant 1, paired in
+  // order (the copy rule, with run-time extents guarded instead of compared). A
+  // pair's bound is its constant extent, else a bound of a run-time one (min(len,
+  // 512), a tile's axis); each run-time extent guards `index < extent`.
+  auto loopAxes = [](const RegionSpec& r) {
+    std::vector<size_t> axes;
+    for (size_t k = 0; k < r.extents.size(); ++k)
+      if (!r.extents[k] || *r.extents[k] != 1) axes.push_back(k);
+    return axes;
   };
-  if (knownAxes.size() != openAxes.size()) mismatch();
+  std::vector<size_t> srcAxes = loopAxes(src), dstAxes = loopAxes(dst);
+  if (srcAxes.size() != dstAxes.size())
+    fail(c.range, "copy extents do not match: '" + src.buffer->name + "' has " + std::to_string(srcAxes.size()) +
+                      (srcAxes.size() == 1 ? " axis" : " axes") + " of extent other than 1 and '" + dst.buffer->name +
+                      "' " + std::to_string(dstAxes.size()) + " (counting run-time extents)");
   std::vector<NestAxis> axes;
-  for (size_t n = 0; n < knownAxes.size(); ++n) {
+  for (size_t n = 0; n < srcAxes.size(); ++n) {
     NestAxis a;
-    a.bound = *known.extents[knownAxes[n]];
-    size_t k = openAxes[n];
-    if (open.extents[k]) {
-      if (*open.extents[k] != a.bound)
-        fail(c.range, "copy extents do not match: axis " + std::to_string(k) + " of '" + open.buffer->name + "' has extent " +
-                          std::to_string(*open.extents[k]) + ", the paired axis of '" + known.buffer->name + "' " +
-                          std::to_string(a.bound));
-    } else {
-      a.limit = cast(DType::Int32, open.limits[k]);
-      if (auto own = upperBound(a.limit); own && *own <= 0)
-        fail(open.range, "this region's run-time extent is at most " + std::to_string(*own) + ": it is empty");
+    std::optional<int64_t> known;
+    for (auto [r, k] : {std::pair{&src, srcAxes[n]}, std::pair{&dst, dstAxes[n]}}) {
+      if (r->extents[k]) {
+        if (known && *known != *r->extents[k])
+          fail(c.range, "copy extents do not match: the paired axes " + std::to_string(srcAxes[n]) + " of '" +
+                            src.buffer->name + "' and " + std::to_string(dstAxes[n]) + " of '" + dst.buffer->name +
+                            "' have extents " + std::to_string(*known) + " and " + std::to_string(*r->extents[k]));
+        known = r->extents[k];
+        continue;
+      }
+      ExprRef limit = cast(DType::Int32, r->limits[k]);
+      auto own = upperBound(limit);
+      if (own && *own <= 0)
+        fail(r->range, "this region's run-time extent is at most " + std::to_string(*own) + ": it is empty");
+      if (auto tile = tileBound(*r, k)) own = own ? std::min(*own, *tile) : *tile;
+      if (own) a.bound = a.bound ? std::min(a.bound, *own) : *own;
+      auto same = a.limit ? constantDifference(a.limit, limit) : std::nullopt;
+      if (!a.limit) a.limit = limit;
+      else if (!same || *same != 0) a.limit = binary(BinOp::Min, a.limit, limit);  // both sides' run-time extents
     }
+    if (known) a.bound = a.bound ? std::min(a.bound, *known) : *known;
     axes.push_back(a);
   }
-  // Run-time axes of the open side paired with nothing (their partner is a unit
-  // axis that was dropped) hold one element: guard 0 < extent.
+  // A run-time axis paired with nothing (its partner, a unit axis, was dropped)
+  // holds one element: guard 0 < extent.
   ExprRef unitGuard;
-  for (size_t k = 0; k < open.extents.size(); ++k)
-    if (!open.extents[k] && std::find(openAxes.begin(), openAxes.end(), k) == openAxes.end())
-      unitGuard = logicalAnd(unitGuard, lt(intImm(0), cast(DType::Int32, open.limits[k])));
+  for (auto [r, ax] : {std::pair{&src, &srcAxes}, std::pair{&dst, &dstAxes}})
+    for (size_t k = 0; k < r->extents.size(); ++k)
+      if (!r->extents[k] && std::find(ax->begin(), ax->end(), k) == ax->end())
+        unitGuard = logicalAnd(unitGuard, lt(intImm(0), cast(DType::Int32, r->limits[k])));
   if (src.buffer->dtype != dst.buffer->dtype) checkConversion(src.buffer->dtype, dst.buffer->dtype, c.range);
-  auto indicesOf = [&](const RegionSpec& r, const std::vector<size_t>& loopAxes, const std::vector<ExprRef>& idx) {
+  auto indicesOf = [&](const RegionSpec& r, const std::vector<size_t>& loop, const std::vector<ExprRef>& idx) {
     std::vector<ExprRef> at = r.mins;
-    for (size_t n = 0; n < loopAxes.size(); ++n) at[loopAxes[n]] = add(r.mins[loopAxes[n]], idx[n]);
+    for (size_t n = 0; n < loop.size(); ++n) at[loop[n]] = add(r.mins[loop[n]], idx[n]);
     return at;
   };
   StmtRef nest = runtimeNest(c.range, "this copy", axes, [&](const std::vector<ExprRef>& idx) {
-    auto srcAt = indicesOf(src, srcKnown ? knownAxes : openAxes, idx);
-    auto dstAt = indicesOf(dst, srcKnown ? openAxes : knownAxes, idx);
+    auto srcAt = indicesOf(src, srcAxes, idx);
+    auto dstAt = indicesOf(dst, dstAxes, idx);
     ExprRef load = std::make_shared<LoadNode>(src.buffer, srcAt, src.buffer->dtype, 1);
     return guarded(logicalAnd(tileGuard(src, srcAt), tileGuard(dst, dstAt)),
                    std::make_shared<StoreStmt>(c.range, dst.buffer, dstAt, cast(dst.buffer->dtype, load)));

@@ -1105,7 +1105,7 @@ kernel ragged(A: T.Tensor((M, N), T.float32), B: T.Tensor((M, N), T.float32), C:
     n = T.alloc_var(T.int32, init=T.min(len, N));
     T.copy(A[bx, 0:n], S);
     for i in T.Parallel(T.min(n, 256)) { S[i] = S[i] * 2.0 + T.cast(i % 3, T.float32); }
-    T.copy(S, B[bx, 0:n]);
+    T.copy(S[0:n], B[bx, 0:n]);
     T.fill(B[bx, n:N], 7.0);
     for j in T.Parallel(N) { T.copy(A[bx, j], C[bx, j]); }
   }
