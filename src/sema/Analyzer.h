@@ -129,6 +129,10 @@ class Analyzer {
   // these ranges leave the tile's constant shape is an error (checkIndexRange).
   std::map<VarRef, std::pair<int64_t, int64_t>, ById> loopRanges_;  // held: never ordered by a freed node
   std::optional<std::pair<int64_t, int64_t>> indexRange(const ExprRef& e) const;
+  // The chunk counters of Parallel loops of a run-time extent with no bound: an index
+  // reading one has no compile-time range, so it may not index a tile (shared memory
+  // has no bounds of its own; a global access is guarded at run time).
+  std::set<VarRef, ById> unboundedChunks_;  // held: never ordered by a freed node
   void checkIndexRange(const ExprRef& index, size_t axis, const BufferRef& buf, SourceRange r);
   int threads_ = 0;
   // The expansion budgets (ir/Limits.def): statements are counted as they are

@@ -17,6 +17,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   usedBuffers_.clear();
   safeValueAt_.clear();  // keyed by this kernel's buffers, which die with it
   loopRanges_.clear();
+  unboundedChunks_.clear();
   macroDepth_ = 0;
   expanded_ = 0;
   expansionWeight_ = 1;

@@ -622,6 +622,7 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   int64_t iterations = 1;
   auto popScope = [&] {
     for (const auto& v : vars) loopRanges_.erase(v);
+    if (chunk) unboundedChunks_.erase(chunk);
     scopes_.pop_back();
   };
   try {
@@ -645,6 +646,7 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
                                "one, in chunks of the block's threads)");
           bound = threads_;  // one chunk: each thread one index
           chunk = makeVar(uniqueName(lf->vars[0].name + "_chunk"), DType::Int32);
+          unboundedChunks_.insert(chunk);
           ExprRef limit = cast(DType::Int32, e);
           chunkCount = unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, limit), intImm(threads_)));
         }
@@ -991,7 +993,32 @@ std::optional<std::pair<int64_t, int64_t>> Analyzer::indexRange(const ExprRef& e
 // An index into a tile (shared, fragment, local) of a constant extent, over loop
 // variables of constant bounds: all its values must lie in the tile (`s[i + 20]` in
 // a Parallel(16) loop over a 32-row tile reads rows 32..35 past it).
+static bool readsVar(const ExprRef& e, const std::set<VarRef, ById>& vars) {
+  switch (e->kind) {
+    case ExprKind::Var: return vars.count(std::static_pointer_cast<const VarNode>(e)) != 0;
+    case ExprKind::Binary: return readsVar(e->as<BinaryNode>().a, vars) || readsVar(e->as<BinaryNode>().b, vars);
+    case ExprKind::Unary: return readsVar(e->as<UnaryNode>().a, vars);
+    case ExprKind::Cast: return readsVar(e->as<CastNode>().a, vars);
+    case ExprKind::Select:
+      return readsVar(e->as<SelectNode>().cond, vars) || readsVar(e->as<SelectNode>().t, vars) ||
+             readsVar(e->as<SelectNode>().f, vars);
+    case ExprKind::Call:
+      for (const auto& a : e->as<CallNode>().args)
+        if (readsVar(a, vars)) return true;
+      return false;
+    case ExprKind::Load:
+      for (const auto& a : e->as<LoadNode>().indices)
+        if (readsVar(a, vars)) return true;
+      return false;
+    default: return false;
+  }
+}
+
 void Analyzer::checkIndexRange(const ExprRef& index, size_t axis, const BufferRef& buf, SourceRange r) {
+  if (buf->scope != MemScope::Global && !unboundedChunks_.empty() && readsVar(index, unboundedChunks_))
+    failAbout(r, "index " + toString(index) + " of tile '" + buf->name + "' comes from a Parallel loop of a run-time "
+                     "extent with no compile-time bound; bound the extent (Parallel(min(n, K)) with a constant K)",
+              buf);
   if (buf->scope == MemScope::Global || loopRanges_.empty()) return;
   auto dim = asConstInt(buf->shape[axis]);
   auto span = indexRange(index);
