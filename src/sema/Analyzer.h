@@ -1,12 +1,14 @@
 // Analyzer: the semantic analysis's state and steps, shared by the files of src/sema/.
 //
 // One Analyzer runs per compilation (sema::analyze in Sema.cpp). Its steps live in:
-//   Sema.cpp         utilities (diagnostics, keywords, scopes of names), file level
-//                    (consts, macros, -D), and the entry point
+//   Sema.cpp         utilities (diagnostics, "did you mean" notes, keywords, scopes of
+//                    names), file level (consts, macros, -D), and the entry point
 //   Consts.cpp       folding of `const` expressions
 //   Kernels.cpp      kernel parameters (Tensor, StridedTensor, Buffer, ptr, dims), the launch block
-//   Statements.cpp   statements, loops, allocations, make_tensor, macros
-//   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options
+//   Statements.cpp   statements, loops (nested Parallel loops, run-time extents),
+//                    allocations, alloc_var, make_tensor, macros
+//   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options, copies and
+//                    fills of run-time extents (guarded Parallel loops), element copies
 //   Layouts.cpp      Fragment thread layouts (loop_layout=) and annotate_safe_value
 //   Expressions.cpp  scalar expressions and built-in calls
 // The extent rule itself is pure and lives in Regions.cpp. Internal to src/sema/.
