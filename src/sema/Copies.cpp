@@ -909,6 +909,12 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
                    std::make_shared<StoreStmt>(c.range, dst.buffer, dstAt, cast(dst.buffer->dtype, load)));
   });
   if (unitGuard) nest = std::make_shared<IfStmt>(c.range, unitGuard, nest, nullptr);
+  std::string bounds;
+  for (const auto& a : axes) bounds += (bounds.empty() ? "" : ", ") + (a.bound ? std::to_string(a.bound) : "chunks of " + std::to_string(threads_));
+  diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name +
+                             " has a run-time extent: lowered to a Parallel loop over (" + bounds +
+                             ") whose body runs where each index is below its extent, one element per access "
+                             "(TMA and cp.async need compile-time extents)");
   return nest;
 }
 

@@ -372,6 +372,7 @@ std::unique_ptr<ir::Module> analyze(const ast::File& file, const SemaOptions& op
   DiagnosticEngine collected(unused);
   collected.setFile(diags.file());
   collected.setErrorLimit(0);
+  collected.setShowRemarks(true);  // collected all: the caller's engine decides what shows
   sema::Analyzer analyzer(options, collected);
   auto module = analyzer.runWithDefines(file);
   reportInSourceOrder(collected.all(), diags);
