@@ -73,7 +73,7 @@ param     : NAME ':' expression ;
 block : '{' statement* '}' ;
 
 statement
-  : 'with' expression 'as' bindings block                            # withStmt
+  : 'with' expression ('as' bindings)? block                         # withStmt
   | 'for' NAME (',' NAME)* 'in' expression block                     # forStmt
   | ifStatement                                                      # ifStmt
   | block                                                            # blockStmt

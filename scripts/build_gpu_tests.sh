@@ -136,6 +136,9 @@ configs=(
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
   "fragment_broadcast|fragment_broadcast.tl||fragment_broadcast.cpp|"
+  # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
+  # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
+  "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"
   # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller
   # device gets SKIP rows): batch_sum at K=2, M=N=46341; a 1-D copy in blocks of 1000 at
   # n = 2^31 - 1; 3-D copies with planes past 2^31 elements; shapes the launcher refuses.

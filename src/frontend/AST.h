@@ -77,6 +77,9 @@ struct BoolLit : Expr {
 struct Name : Expr {
   Name(SourceRange r, std::string n) : Expr(ExprKind::Name, r), name(std::move(n)) {}
   std::string name;
+  // Written `T.name`: TileLang's module prefix on a built-in (frontend/Vocabulary.def).
+  // The range covers `T.name`; the name is the built-in's.
+  bool modulePrefix = false;
 };
 struct Attribute : Expr {
   Attribute(SourceRange r, ExprPtr b, std::string n, SourceRange nameRange)
@@ -200,7 +203,7 @@ struct If : Stmt {
 struct With : Stmt {
   explicit With(SourceRange r) : Stmt(StmtKind::With, r) {}
   ExprPtr context;                // Kernel(...)
-  std::vector<LoopVar> bindings;  // `as (bx, by)` or `as bx`
+  std::vector<LoopVar> bindings;  // `as (bx, by)`, `as bx`, or none (no `as`)
   std::unique_ptr<Block> body;
 };
 

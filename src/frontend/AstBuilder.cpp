@@ -5,6 +5,8 @@
 // so every context has the children its rule promises and recursion stays shallow.
 #include "frontend/AstBuilder.h"
 
+#include "frontend/Vocabulary.h"
+
 #include <charconv>
 #include <cstdio>
 #include <unordered_set>
@@ -186,7 +188,7 @@ ast::StmtPtr AstBuilder::buildForStmt(P::ForStmtContext* ctx) {
 ast::StmtPtr AstBuilder::buildWithStmt(P::WithStmtContext* ctx) {
   auto with = std::make_unique<ast::With>(rangeOf(ctx));
   with->context = buildExpression(ctx->expression());
-  with->bindings = buildBindings(ctx->bindings());
+  if (ctx->bindings()) with->bindings = buildBindings(ctx->bindings());  // `as` is optional, as in Python
   with->body = buildBlock(ctx->block());
   return with;
 }
@@ -244,9 +246,21 @@ ast::ExprPtr AstBuilder::buildExpr(P::ExprContext* ctx) {
   diags_.internalError(rangeOf(ctx), "unknown expression context");
 }
 
+// `T.copy` is TileLang's spelling of the built-in `copy` (`import tilelang.language as
+// T`): an attribute of the bare name `T` that names a word of the language's
+// vocabulary (Vocabulary.def, the dtypes, the math functions) becomes that name. The
+// language has no other attributes of `T`, so this never hides a user's name; any
+// other `T.x` stays an attribute, which sema reports with a suggestion.
 ast::ExprPtr AstBuilder::buildAttribute(P::AttributeExprContext* ctx) {
-  return std::make_unique<ast::Attribute>(rangeOf(ctx), buildExpr(ctx->expr()), ctx->NAME()->getText(),
-                                          rangeOf(ctx->NAME()));
+  ast::ExprPtr base = buildExpr(ctx->expr());
+  std::string attr = ctx->NAME()->getText();
+  if (base->kind == ast::ExprKind::Name && base->as<ast::Name>().name == "T" && !base->as<ast::Name>().modulePrefix &&
+      vocabulary::kindOf(attr)) {
+    auto name = std::make_unique<ast::Name>(rangeOf(ctx), attr);
+    name->modulePrefix = true;
+    return name;
+  }
+  return std::make_unique<ast::Attribute>(rangeOf(ctx), std::move(base), attr, rangeOf(ctx->NAME()));
 }
 
 ast::ExprPtr AstBuilder::buildCall(P::CallExprContext* ctx) {

@@ -185,7 +185,7 @@ class TreePrinter {
         line(depth, role, expr.as<BoolLit>().value ? "BoolLit True" : "BoolLit False", expr.range);
         return;
       case ExprKind::Name:
-        line(depth, role, "Name " + expr.as<Name>().name, expr.range);
+        line(depth, role, "Name " + expr.as<Name>().name + (expr.as<Name>().modulePrefix ? " (written T." + expr.as<Name>().name + ")" : ""), expr.range);
         return;
       case ExprKind::Attribute: {
         const auto& attr = expr.as<Attribute>();

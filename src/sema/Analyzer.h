@@ -1,12 +1,14 @@
 // Analyzer: the semantic analysis's state and steps, shared by the files of src/sema/.
 //
 // One Analyzer runs per compilation (sema::analyze in Sema.cpp). Its steps live in:
-//   Sema.cpp         utilities (diagnostics, keywords, scopes of names), file level
-//                    (consts, macros, -D), and the entry point
+//   Sema.cpp         utilities (diagnostics, "did you mean" notes, keywords, scopes of
+//                    names), file level (consts, macros, -D), and the entry point
 //   Consts.cpp       folding of `const` expressions
 //   Kernels.cpp      kernel parameters (Tensor, StridedTensor, Buffer, ptr, dims), the launch block
-//   Statements.cpp   statements, loops, allocations, make_tensor, macros
-//   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options
+//   Statements.cpp   statements, loops (nested Parallel loops, run-time extents),
+//                    allocations, alloc_var, make_tensor, macros
+//   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options, copies and
+//                    fills of run-time extents (guarded Parallel loops), element copies
 //   Layouts.cpp      Fragment thread layouts (loop_layout=) and annotate_safe_value
 //   Expressions.cpp  scalar expressions and built-in calls
 // The extent rule itself is pure and lives in Regions.cpp. Internal to src/sema/.
@@ -25,7 +27,9 @@
 #include <tuple>
 #include <vector>
 
+#include "frontend/Vocabulary.h"
 #include "ir/Limits.h"
+#include "support/Spelling.h"
 #include "ir/ThreadLayout.h"
 #include "sema/Regions.h"
 #include "sema/Sema.h"
@@ -47,11 +51,15 @@ struct Value {
   BufferRef buffer;            // BufferV
   ThreadLayoutRef layout;      // Layout
   SourceRange decl;            // where the name was declared
+  bool varCell = false;        // Mutable made by alloc_var: `x[0]` is `x`
 };
 
 struct MacroDef {
   const ast::FunctionDecl* decl = nullptr;
 };
+
+// A kernel's block size when `Kernel(...)` gives no threads=: TileLang's default.
+inline constexpr int kDefaultThreads = 128;
 
 // The names of every operator the spec defines but this build does not lower yet.
 inline const std::set<std::string> kNotYetSupported = {
@@ -78,6 +86,7 @@ struct RegionSpec {
   BufferRef buffer;
   std::vector<ExprRef> mins;
   std::vector<std::optional<int64_t>> extents;  // per axis; nullopt = unknown (symbolic)
+  std::vector<ExprRef> limits;  // per axis: the run-time extent where `extents` has none (hi - lo), else null
   bool isHead = false;   // an element `A[i, j]`: extents come from the other side
   bool isWhole = false;  // a bare buffer name: extents come from its declaration
   Access access = Access::Read;
@@ -122,6 +131,10 @@ class Analyzer {
   // these ranges leave the tile's constant shape is an error (checkIndexRange).
   std::map<VarRef, std::pair<int64_t, int64_t>, ById> loopRanges_;  // held: never ordered by a freed node
   std::optional<std::pair<int64_t, int64_t>> indexRange(const ExprRef& e) const;
+  // The chunk counters of Parallel loops of a run-time extent with no bound: an index
+  // reading one has no compile-time range, so it may not index a tile (shared memory
+  // has no bounds of its own; a global access is guarded at run time).
+  std::set<VarRef, ById> unboundedChunks_;  // held: never ordered by a freed node
   void checkIndexRange(const ExprRef& index, size_t axis, const BufferRef& buf, SourceRange r);
   int threads_ = 0;
   // The expansion budgets (ir/Limits.def): statements are counted as they are
@@ -152,6 +165,19 @@ class Analyzer {
   void warning(Warning kind, SourceRange r, const std::string& msg);
   void noteExpansions(SourceRange r);
   void noteDecl(const std::string& name, SourceRange decl);
+  // "did you mean 'X'?" at `r` when a candidate is near `word` (support/Spelling.h).
+  void suggest(SourceRange r, const std::string& word, const std::vector<std::string>& candidates);
+  // An error about the unknown `word`, with the suggestion; gives up on the statement.
+  [[noreturn]] void failUnknown(SourceRange r, const std::string& msg, const std::string& word,
+                                const std::vector<std::string>& candidates);
+  // The names a scalar or buffer reference could mean here: scopes, then consts.
+  std::vector<std::string> namesInScope() const;
+  // The functions a call could mean: the vocabulary's and the file's macros.
+  std::vector<std::string> functionNames() const;
+  // `T.x` where x is no built-in (the parser turned every built-in's into a name).
+  [[noreturn]] void failAttribute(const ast::Attribute& a);
+  // A call of no built-in and no macro.
+  [[noreturn]] void failUnknownFunction(const ast::Call& c, const std::string& callee);
 
   // Every op checks its keyword names before anything else: an unknown one is an
   // error that lists the valid ones (or says there are none), a repeated one an
@@ -251,6 +277,11 @@ class Analyzer {
   std::vector<ExprRef> constShape(const ast::Expr& e);
 
   StmtRef allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  // x = alloc_var(dtype[, init][, scope]): TileLang's one-element variable, a local here
+  // (read and assigned as `x` or `x[0]`), 0 unless init= gives its first value.
+  StmtRef allocVar(const std::string& n, const ast::Assign& a, const ast::Call& c);
+  // The alloc_var local an index expression `x[0]` names, or null when `ix` is no such access.
+  const Value* varCell(const ast::Index& ix);
 
   // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
   // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
@@ -259,6 +290,10 @@ class Analyzer {
   StmtRef forStmt(const ast::For& f);
 
   StmtRef parallel(const ast::For& f, const ast::Call& c);
+  // A compile-time bound on the values of an integer expression (constants, loop
+  // variables of constant bounds, min / max / if_then_else / + / % of bounded parts):
+  // the loop extent of a run-time Parallel extent, fill or copy.
+  std::optional<int64_t> upperBound(const ExprRef& e) const;
 
   // ------------------------------------------------------- call statements
 
@@ -267,8 +302,8 @@ class Analyzer {
   void requireTargetFor(const ast::Call& c, const std::string& callee);
   std::string targetLacks(TargetFeature f, const std::string& what) const;  // "" when it has it
 
-  static bool makesBuffer(const std::string& n);
-  static bool isPureBuiltin(const std::string& n);
+  static bool makesBuffer(const std::string& n);  // vocabulary kind Named
+  static bool isPureBuiltin(const std::string& n);  // kind Value or Math
 
   StmtRef inlineMacro(const ast::Call& c, const ast::FunctionDecl& m);
 
@@ -335,6 +370,22 @@ class Analyzer {
   // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
   // async_copy issues cp.async and commits a group without waiting for it.
   StmtRef copyOp(const ast::Call& c, const std::string& op);
+  // copy(A[i, j], B[k, l]) inside a Parallel loop: one element, one store (the rule of
+  // two scalar elements, per iteration).
+  StmtRef elementCopy(const ast::Call& c, const std::string& op);
+  // A copy or fill whose region has a run-time extent (a slice `x[0:len]`, a whole
+  // tensor of symbolic shape) becomes a Parallel loop over compile-time bounds whose
+  // body is guarded by `index < extent` on each run-time axis (runtimeNest).
+  StmtRef runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst);
+  StmtRef runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef value);
+  struct NestAxis {
+    int64_t bound = 0;  // the loop's extent; 0: none known (one such axis alone runs in chunks of the threads)
+    ExprRef limit;      // the run-time extent the index must stay below, or null
+  };
+  // The Parallel loop (or serial loop of chunks of one) over `axes`; `make` builds the
+  // body from the indices, which the guard then wraps.
+  StmtRef runtimeNest(SourceRange r, const std::string& what, const std::vector<NestAxis>& axes,
+                      const std::function<StmtRef(const std::vector<ExprRef>&)>& make);
 
   // transpose(src, dst): two whole shared tiles of one dtype, dst's shape src's
   // with the last two axes swapped.

@@ -42,7 +42,7 @@ BufferRef Analyzer::barrierArg(const ast::Expr& e, const std::string& op) {
   if (e.kind != ast::ExprKind::Name) fail(e.range, op + " needs a barrier made by alloc_barrier(arrive_count)");
   const auto& n = e.as<ast::Name>().name;
   const Value* v = lookup(n);
-  if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+  if (!v) failUnknown(e.range, "use of undeclared name '" + n + "'", n, namesInScope());
   if (v->kind == Value::None) throw Failed{};  // its declaration already failed
   if (v->kind != Value::BufferV || !v->buffer->isBarrier) {
     error(e.range, op + " needs a barrier made by alloc_barrier(arrive_count); '" + n + "' is " + describe(*v));

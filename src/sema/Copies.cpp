@@ -108,6 +108,7 @@ RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
     for (const auto& s : r.buffer->shape) {
       r.mins.push_back(intImm(0));
       r.extents.push_back(asConstInt(s));
+      r.limits.push_back(asConstInt(s) ? nullptr : s);
     }
     return r;
   }
@@ -127,15 +128,18 @@ RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
     if (!item.isSlice) {
       r.mins.push_back(index(*item.value));
       r.extents.push_back(1);
+      r.limits.push_back(nullptr);
       continue;
     }
     anySlice = true;
     ExprRef lo = item.lo ? index(*item.lo) : intImm(0);
     ExprRef hi = item.hi ? index(*item.hi) : r.buffer->shape[i];
     auto ext = constantDifference(hi, lo);
+    if (!ext && asConstInt(hi) && asConstInt(lo)) fail(item.range, "this slice's extent overflows a 64-bit integer");
     if (ext && *ext <= 0) fail(item.range, "empty slice: its extent is " + std::to_string(*ext));
     r.mins.push_back(lo);
     r.extents.push_back(ext);
+    r.limits.push_back(ext ? nullptr : sub(hi, lo));
   }
   r.isHead = !anySlice;
   return r;
@@ -309,9 +313,16 @@ void Analyzer::forEachAnnotation(const ast::Call& c, const std::string& op, cons
 StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   checkKeywords(c, op, copyKeywords(op));
   if (c.args.size() != 2) fail(c.range, op + " takes (src, dst) and keyword arguments");
-  if (inParallel_) fail(c.callee->range, op + "() cannot be called inside a Parallel loop; assign elements instead");
+  if (inParallel_) return elementCopy(c, op);
   RegionSpec src = regionSpec(*c.args[0], Access::Read);
   RegionSpec dst = regionSpec(*c.args[1], Access::Write);
+  if (!extentsKnown(src) || !extentsKnown(dst)) {
+    if (op != "copy") fail(c.range, "not yet supported: " + op + " of a region with a run-time extent");
+    if (!c.kwargs.empty())
+      fail(c.kwargs[0].nameRange, "not yet supported: keyword arguments on a copy of a region with a run-time extent "
+                                  "(it runs as a guarded Parallel loop)");
+    return runtimeCopy(c, src, dst);
+  }
   CopyOptions options;
   SourceRange preferAt;
   const ast::Dict* annotations = nullptr;
@@ -669,11 +680,10 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
   RegionSpec r = regionSpec(*c.args[0], Access::Write);
   if (r.isHead) for (auto& e : r.extents) e = 1;
-  for (const auto& e : r.extents)
-    if (!e) fail(r.range, "cannot " + callee + " a region whose extent is not a compile-time constant; slice it with a constant extent");
-  checkRegionInside(r);
   ExprRef v = want == 2 ? scalarExpr(*c.args[1]) : intImm(0);
   if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
+  if (!extentsKnown(r)) return runtimeFill(c, r, v);
+  checkRegionInside(r);
   if (r.buffer->scope == MemScope::Fragment)
     for (size_t i = 0; i < r.extents.size(); ++i)
       if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
@@ -807,6 +817,225 @@ StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
   result->im2col = m;
   result->options = options;
   return result;
+}
+
+}  // namespace tlc::sema
+
+namespace tlc::sema {
+
+StmtRef Analyzer::elementCopy(const ast::Call& c, const std::string& op) {
+  if (op != "copy") fail(c.callee->range, op + "() cannot be called inside a Parallel loop");
+  if (!c.kwargs.empty())
+    fail(c.kwargs[0].nameRange, "keyword arguments do not apply to a copy of one element inside a Parallel loop");
+  std::vector<std::pair<BufferRef, std::vector<ExprRef>>> sides;
+  for (const auto& arg : c.args) {
+    bool element = arg->kind == ast::ExprKind::Index;
+    if (element)
+      for (const auto& item : arg->as<ast::Index>().items) element = element && !item.isSlice;
+    if (!element)
+      fail(arg->range, "inside a Parallel loop, copy() moves one element: write copy(A[i, j], B[i, j]) (or assign "
+                       "B[i, j] = A[i, j])");
+    const auto& ix = arg->as<ast::Index>();
+    BufferRef buf = bufferOf(*ix.base);
+    sides.push_back({buf, elementIndices(ix, buf)});
+  }
+  const auto& [src, srcIdx] = sides[0];
+  const auto& [dst, dstIdx] = sides[1];
+  checkStoreScope(dst, c.args[1]->range);
+  ExprRef load = std::make_shared<LoadNode>(src, srcIdx, src->dtype, 1);
+  return std::make_shared<StoreStmt>(c.range, dst, dstIdx, convert(dst->dtype, load, c.range));
+}
+
+StmtRef Analyzer::runtimeNest(SourceRange r, const std::string& what, const std::vector<NestAxis>& axes,
+                              const std::function<StmtRef(const std::vector<ExprRef>&)>& make) {
+  size_t unbounded = 0, looping = 0;
+  for (const auto& a : axes) {
+    if (a.bound == 0) ++unbounded;
+    if (a.bound != 1) ++looping;
+  }
+  if (unbounded > 1 || (unbounded == 1 && looping > 1))
+    fail(r, what + " has a run-time extent with no compile-time bound next to other axes; bound it (min(extent, K) "
+                   "with a constant K, or a tile on the other side) or slice with a constant extent");
+  std::vector<VarRef> vars;
+  std::vector<int64_t> extents;
+  std::vector<ExprRef> indices;
+  ExprRef guard;
+  VarRef chunk;
+  ExprRef chunkCount;
+  int64_t iterations = 1;
+  for (const auto& a : axes) {
+    int64_t bound = a.bound;
+    if (bound == 1 && !a.limit) {  // a unit axis: no loop
+      indices.push_back(intImm(0));
+      continue;
+    }
+    auto var = makeVar(uniqueName("i"), DType::Int32);
+    ExprRef index = var;
+    if (bound == 0) {
+      bound = threads_;
+      chunk = makeVar(uniqueName("chunk"), DType::Int32);
+      chunkCount = unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, a.limit), intImm(threads_)));
+      index = add(mul(chunk, intImm(bound)), var);
+    }
+    if (__builtin_mul_overflow(iterations, bound, &iterations) || iterations > INT32_MAX)
+      fail(r, what + " has more than 2147483647 elements");
+    if (a.limit) guard = logicalAnd(guard, lt(index, a.limit));
+    vars.push_back(var);
+    extents.push_back(bound);
+    indices.push_back(index);
+  }
+  chargeExpansion(r, expansionWeight_ * (unrolledCopies(iterations, threads_, false, true) - 1));
+  StmtRef body = make(indices);
+  if (guard) body = std::make_shared<IfStmt>(r, guard, body, nullptr);
+  if (vars.empty()) return body;  // one element
+  StmtRef loop = std::make_shared<ParallelOp>(r, vars, extents, body);
+  if (chunk) loop = std::make_shared<ForStmt>(r, chunk, intImm(0), chunkCount, ForKind::Serial, loop);
+  return loop;
+}
+
+// Inside a tile, an index from a run-time start (`S[a:b]`) is only known at run time:
+// the store or load is guarded by it too (shared memory has no bounds of its own).
+static ExprRef tileGuard(const RegionSpec& r, const std::vector<ExprRef>& at) {
+  ExprRef guard;
+  if (r.buffer->scope == MemScope::Global) return guard;
+  for (size_t k = 0; k < at.size(); ++k)
+    if (!asConstInt(r.mins[k]))
+      guard = logicalAnd(guard, logicalAnd(binary(BinOp::Ge, at[k], intImm(0)), lt(at[k], r.buffer->shape[k])));
+  return guard;
+}
+
+static StmtRef guarded(ExprRef guard, StmtRef s) {
+  if (!guard) return s;
+  SourceRange r = s->range;
+  return std::make_shared<IfStmt>(r, guard, s, nullptr);
+}
+
+// A run-time axis's bound: its own (min(len, 512)), or a tile's dimension.
+static std::optional<int64_t> tileBound(const RegionSpec& r, size_t axis) {
+  if (r.buffer->scope == MemScope::Global) return std::nullopt;
+  auto dim = asConstInt(r.buffer->shape[axis]);
+  auto lo = asConstInt(r.mins[axis]);
+  if (dim && lo) return *dim - *lo;
+  return dim;
+}
+
+StmtRef Analyzer::runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef value) {
+  const BufferRef& buf = r.buffer;
+  if (buf->scope == MemScope::Fragment || buf->scope == MemScope::Local || buf->dtype == DType::Float4E2M1)
+    failAbout(r.range, std::string("not yet supported: a run-time extent in a fill of a ") +
+                           (buf->dtype == DType::Float4E2M1 ? "float4_e2m1fn buffer" : name(buf->scope)) +
+                           " buffer; fill it whole",
+              buf);
+  std::vector<NestAxis> axes;
+  for (size_t k = 0; k < r.extents.size(); ++k) {
+    NestAxis a;
+    if (r.extents[k]) {
+      a.bound = *r.extents[k];
+    } else {
+      a.limit = cast(DType::Int32, r.limits[k]);
+      auto own = upperBound(a.limit);
+      auto tile = tileBound(r, k);
+      if (own && tile) own = std::min(*own, *tile);
+      else if (!own) own = tile;
+      if (own && *own <= 0) fail(r.range, "this region's run-time extent is at most " + std::to_string(*own) + ": it is empty");
+      a.bound = own.value_or(0);
+    }
+    axes.push_back(a);
+  }
+  ExprRef v = convert(buf->dtype, value, c.range);
+  std::string callee = calleeName(c);
+  return runtimeNest(c.range, callee + " of '" + buf->name + "'", axes, [&](const std::vector<ExprRef>& idx) {
+    std::vector<ExprRef> at;
+    for (size_t k = 0; k < idx.size(); ++k) at.push_back(add(r.mins[k], idx[k]));
+    return guarded(tileGuard(r, at), std::make_shared<StoreStmt>(c.range, buf, at, v));
+  });
+}
+
+StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst) {
+  for (const RegionSpec* r : {&src, &dst}) {
+    if (r->isHead)
+      fail(r->range, "the other side of a region with a run-time extent must have extents of its own (a tile or a "
+                     "slice), not an element: its extents cannot come from the run-time side");
+    if (r->buffer->scope == MemScope::Local || r->buffer->dtype == DType::Float4E2M1)
+      failAbout(r->range, std::string("not yet supported: a copy with a run-time extent to or from a ") +
+                              (r->buffer->dtype == DType::Float4E2M1 ? "float4_e2m1fn" : "local") + " buffer",
+                r->buffer);
+    if (r->buffer->scope == MemScope::Fragment)
+      for (size_t i = 0; i < r->extents.size(); ++i)
+        if (!r->extents[i] || *r->extents[i] != *asConstInt(r->buffer->shape[i]))
+          failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
+                    r->buffer);
+    if (extentsKnown(*r)) checkRegionInside(*r);
+  }
+  // The loop runs over the axes of each side that are not a constant 1, paired in
+  // order (the copy rule, with run-time extents guarded instead of compared). A
+  // pair's bound is its constant extent, else a bound of a run-time one (min(len,
+  // 512), a tile's axis); each run-time extent guards `index < extent`.
+  auto loopAxes = [](const RegionSpec& r) {
+    std::vector<size_t> axes;
+    for (size_t k = 0; k < r.extents.size(); ++k)
+      if (!r.extents[k] || *r.extents[k] != 1) axes.push_back(k);
+    return axes;
+  };
+  std::vector<size_t> srcAxes = loopAxes(src), dstAxes = loopAxes(dst);
+  if (srcAxes.size() != dstAxes.size())
+    fail(c.range, "copy extents do not match: '" + src.buffer->name + "' has " + std::to_string(srcAxes.size()) +
+                      (srcAxes.size() == 1 ? " axis" : " axes") + " of extent other than 1 and '" + dst.buffer->name +
+                      "' " + std::to_string(dstAxes.size()) + " (counting run-time extents)");
+  std::vector<NestAxis> axes;
+  for (size_t n = 0; n < srcAxes.size(); ++n) {
+    NestAxis a;
+    std::optional<int64_t> known;
+    for (auto [r, k] : {std::pair{&src, srcAxes[n]}, std::pair{&dst, dstAxes[n]}}) {
+      if (r->extents[k]) {
+        if (known && *known != *r->extents[k])
+          fail(c.range, "copy extents do not match: the paired axes " + std::to_string(srcAxes[n]) + " of '" +
+                            src.buffer->name + "' and " + std::to_string(dstAxes[n]) + " of '" + dst.buffer->name +
+                            "' have extents " + std::to_string(*known) + " and " + std::to_string(*r->extents[k]));
+        known = r->extents[k];
+        continue;
+      }
+      ExprRef limit = cast(DType::Int32, r->limits[k]);
+      auto own = upperBound(limit);
+      if (own && *own <= 0)
+        fail(r->range, "this region's run-time extent is at most " + std::to_string(*own) + ": it is empty");
+      if (auto tile = tileBound(*r, k)) own = own ? std::min(*own, *tile) : *tile;
+      if (own) a.bound = a.bound ? std::min(a.bound, *own) : *own;
+      auto same = a.limit ? constantDifference(a.limit, limit) : std::nullopt;
+      if (!a.limit) a.limit = limit;
+      else if (!same || *same != 0) a.limit = binary(BinOp::Min, a.limit, limit);  // both sides' run-time extents
+    }
+    if (known) a.bound = a.bound ? std::min(a.bound, *known) : *known;
+    axes.push_back(a);
+  }
+  // A run-time axis paired with nothing (its partner, a unit axis, was dropped)
+  // holds one element: guard 0 < extent.
+  ExprRef unitGuard;
+  for (auto [r, ax] : {std::pair{&src, &srcAxes}, std::pair{&dst, &dstAxes}})
+    for (size_t k = 0; k < r->extents.size(); ++k)
+      if (!r->extents[k] && std::find(ax->begin(), ax->end(), k) == ax->end())
+        unitGuard = logicalAnd(unitGuard, lt(intImm(0), cast(DType::Int32, r->limits[k])));
+  if (src.buffer->dtype != dst.buffer->dtype) checkConversion(src.buffer->dtype, dst.buffer->dtype, c.range);
+  auto indicesOf = [&](const RegionSpec& r, const std::vector<size_t>& loop, const std::vector<ExprRef>& idx) {
+    std::vector<ExprRef> at = r.mins;
+    for (size_t n = 0; n < loop.size(); ++n) at[loop[n]] = add(r.mins[loop[n]], idx[n]);
+    return at;
+  };
+  StmtRef nest = runtimeNest(c.range, "this copy", axes, [&](const std::vector<ExprRef>& idx) {
+    auto srcAt = indicesOf(src, srcAxes, idx);
+    auto dstAt = indicesOf(dst, dstAxes, idx);
+    ExprRef load = std::make_shared<LoadNode>(src.buffer, srcAt, src.buffer->dtype, 1);
+    return guarded(logicalAnd(tileGuard(src, srcAt), tileGuard(dst, dstAt)),
+                   std::make_shared<StoreStmt>(c.range, dst.buffer, dstAt, cast(dst.buffer->dtype, load)));
+  });
+  if (unitGuard) nest = std::make_shared<IfStmt>(c.range, unitGuard, nest, nullptr);
+  std::string bounds;
+  for (const auto& a : axes) bounds += (bounds.empty() ? "" : ", ") + (a.bound ? std::to_string(a.bound) : "chunks of " + std::to_string(threads_));
+  diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name +
+                             " has a run-time extent: lowered to a Parallel loop over (" + bounds +
+                             ") whose body runs where each index is below its extent, one element per access "
+                             "(TMA and cp.async need compile-time extents)");
+  return nest;
 }
 
 }  // namespace tlc::sema

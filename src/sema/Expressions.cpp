@@ -20,7 +20,7 @@ ExprRef Analyzer::scalarExpr(const ast::Expr& e) {
       if (!v) {
         if (dtypeFromName(n)) fail(e.range, "a dtype is not a value here");
         if (macros_.count(n)) fail(e.range, "macro '" + n + "' must be called");
-        fail(e.range, "use of undeclared name '" + n + "'");
+        failUnknown(e.range, "use of undeclared name '" + n + "'", n, namesInScope());
       }
       switch (v->kind) {
         case Value::ConstInt:
@@ -76,11 +76,12 @@ ExprRef Analyzer::scalarExpr(const ast::Expr& e) {
     case ast::ExprKind::Call: return callExpr(e.as<ast::Call>());
     case ast::ExprKind::Index: {
       const auto& ix = e.as<ast::Index>();
+      if (const Value* cell = varCell(ix)) return cell->var;
       BufferRef buf = bufferOf(*ix.base);
       auto indices = elementIndices(ix, buf);
       return std::make_shared<LoadNode>(buf, indices, buf->dtype, 1);
     }
-    case ast::ExprKind::Attribute: fail(e.range, "unknown attribute '" + e.as<ast::Attribute>().name + "'");
+    case ast::ExprKind::Attribute: failAttribute(e.as<ast::Attribute>());
     case ast::ExprKind::Tuple: fail(e.range, "a tuple is not allowed here");
     case ast::ExprKind::Dict: fail(e.range, "a dict is only allowed as annotations={...}");
     case ast::ExprKind::Lambda: fail(e.range, "a lambda is only allowed in Fragment(...)");
@@ -202,17 +203,14 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
                       "(tile, ...)})");
   if (callee == "annotate_layout") fail(c.range, "'annotate_layout' has no value; call it as a statement");
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
-  if (callee == "copy" || callee == "fill" || callee == "clear" || callee == "sync_threads" || callee == "fence_proxy_async" ||
-      callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
-      callee == "tma_store_arrive" || callee == "tma_store_wait" || callee == "transpose" ||
-      callee == "copy_cluster" || callee == "cluster_sync")
+  if (vocabulary::kindOf(callee) == vocabulary::Kind::Statement)
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   if (isRegionHelper(callee))
     fail(c.range, "'" + callee + "(...)' is a region, not a value; pass it as an operand of a tile operation: "
                   "copy(" + callee + "(...), ...)");
   if (makesBuffer(callee))
     fail(c.range, "'" + callee + "' makes a buffer, not a value; give it a name on its own: X = " + callee + "(...)");
-  fail(c.callee->range, "unknown function '" + callee + "'");
+  failUnknownFunction(c, callee);
 }
 
 }  // namespace tlc::sema

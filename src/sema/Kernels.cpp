@@ -17,6 +17,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   usedBuffers_.clear();
   safeValueAt_.clear();  // keyed by this kernel's buffers, which die with it
   loopRanges_.clear();
+  unboundedChunks_.clear();
   macroDepth_ = 0;
   expanded_ = 0;
   expansionWeight_ = 1;
@@ -40,7 +41,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
       break;
     }
   if (!launch) {
-    error(decl.nameRange, "kernel '" + decl.name + "' has no 'with Kernel(...) as (...)' block");
+    error(decl.nameRange, "kernel '" + decl.name + "' has no 'with Kernel(...)' block");
     return std::nullopt;
   }
   for (const auto& s : decl.body->stmts) {
@@ -164,7 +165,14 @@ DType Analyzer::dtypeArg(const ast::Expr& e) {
       (e.kind == ast::ExprKind::StringLit && e.as<ast::StringLit>().value == "float4_e2m1_unpacked"))
     fail(e.range, "not yet supported: float4_e2m1_unpacked (TileLang's unpacked fp4 shared storage, which only a "
                   "tma_copy load of float4_e2m1fn fills); use a float4_e2m1fn tile, which copy and tma_copy load packed");
-  fail(e.range, "expected a dtype (float16, bfloat16, float32, int32, ...)");
+  std::string written = e.kind == ast::ExprKind::Name        ? e.as<ast::Name>().name
+                        : e.kind == ast::ExprKind::StringLit ? e.as<ast::StringLit>().value
+                        : e.kind == ast::ExprKind::Attribute ? e.as<ast::Attribute>().name
+                                                             : "";
+  auto candidates = vocabulary::namesOf({vocabulary::Kind::DType});
+  for (const auto& [name, value] : globals_)
+    if (value.kind == Value::DTypeName) candidates.push_back(name);
+  failUnknown(e.range, "expected a dtype (float16, bfloat16, float32, int32, ...)", written, candidates);
 }
 
 std::string Analyzer::calleeName(const ast::Call& c) {
@@ -233,7 +241,8 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
   if (kind != "Tensor" && kind != "StridedTensor" && kind != "Buffer") {
     if (kind == "SharedBuffer" || kind == "FragmentBuffer" || kind == "LocalBuffer")
       fail(c.callee->range, kind + " is a macro parameter type; a kernel parameter lives in global memory (Tensor, StridedTensor, Buffer or ptr)");
-    fail(c.callee->range, "unknown parameter type '" + kind + "'; expected Tensor, StridedTensor, Buffer, ptr or a dtype");
+    failUnknown(c.callee->range, "unknown parameter type '" + kind + "'; expected Tensor, StridedTensor, Buffer, ptr or a dtype",
+                kind, vocabulary::namesOf({vocabulary::Kind::Type}));
   }
   if (kind == "Buffer") checkKeywords(c, kind, {"scope", "strides", "elem_offset", "align"});
   else checkKeywords(c, kind, {});
@@ -333,10 +342,13 @@ std::vector<ExprRef> Analyzer::rowMajorStrides(const std::vector<ExprRef>& shape
 
 StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
   if (w.context->kind != ast::ExprKind::Call || calleeName(w.context->as<ast::Call>()) != "Kernel")
-    fail(w.context->range, "expected 'with Kernel(grid..., threads=N) as (bx, ...)'");
+    failUnknown(w.context->range, "expected 'with Kernel(grid..., threads=N) as (bx, ...)'",
+                w.context->kind == ast::ExprKind::Call ? calleeName(w.context->as<ast::Call>()) : "",
+                vocabulary::namesOf({vocabulary::Kind::Launch}));
   const auto& c = w.context->as<ast::Call>();
   checkKeywords(c, "Kernel", {"threads", "cluster_dims"});
-  if (c.args.empty() || c.args.size() > 3) fail(c.range, "Kernel takes 1 to 3 grid extents");
+  // No extent is a grid of one block; threads= defaults to 128 (TileLang's default).
+  if (c.args.size() > 3) fail(c.range, "Kernel takes 0 to 3 grid extents");
   for (int i = 0; i < 3; ++i) kernel_->grid[i] = intImm(1);
   for (size_t i = 0; i < c.args.size(); ++i) {
     ExprRef g = scalarExpr(*c.args[i]);
@@ -345,14 +357,13 @@ StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
       fail(c.args[i]->range, "a grid extent must be positive, not " + std::to_string(*k));
     kernel_->grid[i] = cast(DType::Int32, g);
   }
-  bool haveThreads = false;
+  kernel_->threads = kDefaultThreads;
   const ast::Expr* clusterAt = nullptr;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "threads") {
       auto t = constIntArg(*kw.value, "threads");
       if (t < 1 || t > 1024) fail(kw.value->range, "threads must be between 1 and 1024, not " + std::to_string(t));
       kernel_->threads = (int)t;
-      haveThreads = true;
     } else if (kw.name == "cluster_dims") {
       if (std::string why = targetLacks(TargetFeature::Clusters, "cluster_dims"); !why.empty()) fail(kw.nameRange, why);
       // Blocks launched together as a cluster (cuLaunchKernelEx). Hopper runs up to
@@ -386,7 +397,6 @@ StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
       diags_.note(clusterAt->range, "cluster shape given here");
       throw Failed{};
     }
-  if (!haveThreads) fail(c.range, "Kernel needs threads=N (the block size)");
   threads_ = kernel_->threads;
   if (w.bindings.size() > c.args.size())
     fail(w.bindings[c.args.size()].range, "Kernel has " + std::to_string(c.args.size()) + " grid extent" +

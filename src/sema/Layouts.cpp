@@ -222,7 +222,7 @@ ThreadLayoutRef Analyzer::layoutArg(const ast::Expr& e) {
   if (e.kind == ast::ExprKind::Name) {
     const auto& n = e.as<ast::Name>().name;
     const Value* v = lookup(n);
-    if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+    if (!v) failUnknown(e.range, "use of undeclared name '" + n + "'", n, namesInScope());
     if (v->kind == Value::None) throw Failed{};
     if (v->kind == Value::Layout) return v->layout;
     error(e.range, "loop_layout must be a Fragment layout; '" + n + "' is " + describe(*v));

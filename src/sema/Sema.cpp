@@ -107,12 +107,53 @@ void Analyzer::noteDecl(const std::string& name, SourceRange decl) {
   if (decl.valid()) diags_.note(decl, "'" + name + "' declared here");
 }
 
+void Analyzer::suggest(SourceRange r, const std::string& word, const std::vector<std::string>& candidates) {
+  if (auto near = closestSpelling(word, candidates)) diags_.note(r, "did you mean '" + *near + "'?");
+}
+
+void Analyzer::failUnknown(SourceRange r, const std::string& msg, const std::string& word,
+                           const std::vector<std::string>& candidates) {
+  error(r, msg);
+  suggest(r, word, candidates);
+  throw Failed{};
+}
+
+std::vector<std::string> Analyzer::namesInScope() const {
+  std::vector<std::string> names;
+  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
+    for (const auto& [name, value] : *it) names.push_back(name);
+  for (const auto& [name, value] : globals_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> Analyzer::functionNames() const {
+  using vocabulary::Kind;
+  auto names = vocabulary::namesOf({Kind::Statement, Kind::Value, Kind::Named, Kind::Layout, Kind::Math});
+  for (const auto& [name, macro] : macros_) names.push_back(name);
+  return names;
+}
+
+void Analyzer::failAttribute(const ast::Attribute& a) {
+  if (a.base->kind == ast::ExprKind::Name && a.base->as<ast::Name>().name == "T")
+    failUnknown(a.nameRange, "'T." + a.name + "' names no built-in of the language (T. is TileLang's module prefix)", a.name,
+                vocabulary::namesOf({vocabulary::Kind::Statement, vocabulary::Kind::Value, vocabulary::Kind::Named,
+                                     vocabulary::Kind::Loop, vocabulary::Kind::Type, vocabulary::Kind::Launch,
+                                     vocabulary::Kind::Layout, vocabulary::Kind::DType, vocabulary::Kind::Math}));
+  fail(a.range, "unknown attribute '" + a.name + "'");
+}
+
+void Analyzer::failUnknownFunction(const ast::Call& c, const std::string& callee) {
+  if (c.callee->kind == ast::ExprKind::Attribute) failAttribute(c.callee->as<ast::Attribute>());
+  failUnknown(c.callee->range, "unknown function '" + callee + "'", callee, functionNames());
+}
+
 void Analyzer::checkKeywords(const ast::Call& c, const std::string& op, const std::vector<std::string>& valid) {
   for (size_t i = 0; i < c.kwargs.size(); ++i) {
     const auto& kw = c.kwargs[i];
     if (std::find(valid.begin(), valid.end(), kw.name) == valid.end())
-      fail(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + op +
-                             (valid.empty() ? "; it takes none" : "; valid: " + joined(valid)));
+      failUnknown(kw.nameRange, "unknown keyword argument '" + kw.name + "' for " + op +
+                                    (valid.empty() ? "; it takes none" : "; valid: " + joined(valid)),
+                  kw.name, valid);
     for (size_t j = 0; j < i; ++j)
       if (c.kwargs[j].name == kw.name) {
         error(kw.nameRange, "keyword argument '" + kw.name + "' is given twice");
@@ -351,6 +392,7 @@ std::unique_ptr<ir::Module> analyze(const ast::File& file, const SemaOptions& op
   DiagnosticEngine collected(unused);
   collected.setFile(diags.file());
   collected.setErrorLimit(0);
+  collected.setShowRemarks(true);  // collected all: the caller's engine decides what shows
   sema::Analyzer analyzer(options, collected);
   auto module = analyzer.runWithDefines(file);
   reportInSourceOrder(collected.all(), diags);

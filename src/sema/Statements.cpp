@@ -199,12 +199,20 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
         define(n, p, a.target->range);
         return nullptr;
       }
+      if (callee == "alloc_var") {
+        try {
+          return allocVar(n, a, c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
     }
     const Value* existing = lookup(n);
     if (existing && existing->kind == Value::None) throw Failed{};  // its declaration already failed
     if (!existing) {
-      if (a.op != ast::AssignOp::Set) fail(a.target->range, "use of undeclared name '" + n + "'");
+      if (a.op != ast::AssignOp::Set) failUnknown(a.target->range, "use of undeclared name '" + n + "'", n, namesInScope());
       ExprRef v;
       try {
         v = scalarExpr(*a.value);
@@ -233,6 +241,11 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
   }
   if (a.target->kind == ast::ExprKind::Index) {
     const auto& ix = a.target->as<ast::Index>();
+    if (const Value* cell = varCell(ix)) {
+      ExprRef v = scalarExpr(*a.value);
+      if (a.op != ast::AssignOp::Set) v = arith(binOpOf(a.op), cell->var, v, a.opRange);
+      return std::make_shared<AssignStmt>(a.range, cell->var, convert(cell->var->dtype, v, a.range));
+    }
     BufferRef buf = bufferOf(*ix.base);
     auto indices = elementIndices(ix, buf);
     ExprRef v = scalarExpr(*a.value);
@@ -328,6 +341,63 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
   return nullptr;
 }
 
+StmtRef Analyzer::allocVar(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  checkKeywords(c, "alloc_var", {"init", "scope"});
+  const std::string usage = "alloc_var takes (dtype[, init][, scope]): alloc_var(int32), alloc_var(float32, 1.0), "
+                            "alloc_var(int32, init=0)";
+  if (c.args.empty() || c.args.size() > 3) fail(c.range, usage);
+  DType dt = dtypeArg(*c.args[0]);
+  // TileLang's positional forms: (dtype, scope-string), (dtype, init), (dtype, init, scope).
+  const ast::Expr* init = keyword(c, "init");
+  const ast::Expr* scope = keyword(c, "scope");
+  for (size_t i = 1; i < c.args.size(); ++i) {
+    const ast::Expr* arg = c.args[i].get();
+    bool isScope = i == 2 || (c.args.size() == 2 && arg->kind == ast::ExprKind::StringLit);
+    const ast::Expr*& slot = isScope ? scope : init;
+    if (slot) fail(arg->range, std::string("alloc_var's ") + (isScope ? "scope" : "init") + " is given twice");
+    slot = arg;
+  }
+  if (scope) {
+    std::string s = stringValue(*scope, "scope", "\"local.var\"");
+    if (s != "local.var" && s != "local")
+      fail(scope->range, "invalid scope \"" + s + "\" for alloc_var; valid: \"local.var\" (a variable lives in a register)");
+  }
+  if (dt == DType::Handle) fail(c.args[0]->range, "a variable cannot hold a pointer");
+  ExprRef first;
+  if (init) {
+    ExprRef v = scalarExpr(*init);
+    if (v->dtype == DType::Handle) fail(init->range, "a pointer cannot be stored in a local");
+    first = convert(dt, v, init->range);
+  } else {
+    // TileLang leaves an uninitialized variable's value unspecified; here it is 0.
+    first = isFloat(dt) ? cast(dt, floatImm(0.0)) : cast(dt, intImm(0));
+  }
+  auto var = makeVar(uniqueName(n), dt);
+  Value val;
+  val.kind = Value::Mutable;
+  val.var = var;
+  val.expr = var;
+  val.varCell = true;
+  define(n, val, a.target->range);
+  return std::make_shared<LetStmt>(a.range, var, first);
+}
+
+const Value* Analyzer::varCell(const ast::Index& ix) {
+  if (ix.base->kind != ast::ExprKind::Name) return nullptr;
+  const std::string& n = ix.base->as<ast::Name>().name;
+  const Value* v = lookup(n);
+  if (!v || v->kind != Value::Mutable || !v->varCell) return nullptr;
+  const ast::IndexItem* item = ix.items.size() == 1 && !ix.items[0].isSlice ? &ix.items[0] : nullptr;
+  std::optional<int64_t> index;
+  if (item) index = asConstInt(scalarExpr(*item->value));
+  if (!index || *index != 0) {
+    error(ix.range, "'" + n + "' is a variable (alloc_var): its one element is " + n + "[0], or just " + n);
+    noteDecl(n, v->decl);
+    throw Failed{};
+  }
+  return v;
+}
+
 StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
   static const std::vector<std::string> names = {"ptr", "shape", "dtype", "strides"};
   checkKeywords(c, callee, names);
@@ -400,7 +470,8 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   std::string kind = calleeName(c);
   if (kind == "Parallel") return parallel(f, c);
   if (kind != "serial" && kind != "range" && kind != "Pipelined")
-    fail(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range");
+    failUnknown(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range", kind,
+                vocabulary::namesOf({vocabulary::Kind::Loop}));
   checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
                                              : std::vector<std::string>{});
   if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
@@ -478,39 +549,155 @@ bool Analyzer::holdsCopy(const StmtRef& s) {
   return finder.found;
 }
 
-StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
-  checkKeywords(c, "Parallel", {"loop_layout"});
-  if (inParallel_) fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop");
-  if (c.args.size() != f.vars.size())
-    fail(c.range, "Parallel has " + std::to_string(c.args.size()) + " extent" + (c.args.size() == 1 ? "" : "s") +
-                      " but the loop binds " + std::to_string(f.vars.size()) + " variable" + (f.vars.size() == 1 ? "" : "s"));
-  std::vector<int64_t> extents;
-  int64_t iterations = 1;
-  for (const auto& a : c.args) {
-    auto e = constIntArg(*a, "a Parallel extent");
-    if (e <= 0) fail(a->range, "a Parallel extent must be positive");
-    if (__builtin_mul_overflow(iterations, e, &iterations) || iterations > INT32_MAX)
-      fail(c.range, "a Parallel loop has at most 2147483647 iterations");
-    extents.push_back(e);
+std::optional<int64_t> Analyzer::upperBound(const ExprRef& e) const {
+  if (auto k = asConstInt(e)) return k;
+  if (auto span = indexRange(e)) return span->second;  // over loop variables of constant bounds
+  switch (e->kind) {
+    case ExprKind::Cast:
+      if (isInt(e->dtype) && isInt(e->as<CastNode>().a->dtype) && bits(e->dtype) >= bits(e->as<CastNode>().a->dtype))
+        return upperBound(e->as<CastNode>().a);
+      return std::nullopt;
+    case ExprKind::Select: {
+      auto t = upperBound(e->as<SelectNode>().t), f = upperBound(e->as<SelectNode>().f);
+      if (t && f) return std::max(*t, *f);
+      return std::nullopt;
+    }
+    case ExprKind::Binary: {
+      const auto& b = e->as<BinaryNode>();
+      auto x = upperBound(b.a), y = upperBound(b.b);
+      switch (b.op) {
+        case BinOp::Min:
+          if (x && y) return std::min(*x, *y);
+          return x ? x : y;
+        case BinOp::Max:
+          if (x && y) return std::max(*x, *y);
+          return std::nullopt;
+        case BinOp::Add: {
+          int64_t sum;
+          if (x && y && !__builtin_add_overflow(*x, *y, &sum)) return sum;
+          return std::nullopt;
+        }
+        case BinOp::FloorMod:
+          if (auto k = asConstInt(b.b); k && *k > 0) return *k - 1;
+          return std::nullopt;
+        case BinOp::Sub: {
+          // hi - lo of a slice: `min(b, a + 64) - a` is at most 64.
+          if (auto d = constantDifference(b.a, b.b)) return d;
+          if (b.a->kind == ExprKind::Binary && b.a->as<BinaryNode>().op == BinOp::Min) {
+            auto p = upperBound(sub(b.a->as<BinaryNode>().a, b.b)), q = upperBound(sub(b.a->as<BinaryNode>().b, b.b));
+            if (p && q) return std::min(*p, *q);
+            return p ? p : q;
+          }
+          return std::nullopt;
+        }
+        default: return std::nullopt;
+      }
+    }
+    default: return std::nullopt;
   }
-  if (extents.empty()) fail(c.range, "Parallel needs at least one extent");
+}
+
+StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
+  // Perfectly nested Parallel loops (the outer body is the inner loop alone) are one
+  // loop nest, as in TileLang: `for i in Parallel(M) { for j in Parallel(N) { .. } }`
+  // is `for i, j in Parallel(M, N) { .. }`; an inner extent may read the outer index.
+  std::vector<std::pair<const ast::For*, const ast::Call*>> levels = {{&f, &c}};
+  for (;;) {
+    const ast::Block& body = *levels.back().first->body;
+    if (body.stmts.size() != 1 || body.stmts[0]->kind != ast::StmtKind::For) break;
+    const auto& inner = body.stmts[0]->as<ast::For>();
+    if (inner.iter->kind != ast::ExprKind::Call || calleeName(inner.iter->as<ast::Call>()) != "Parallel") break;
+    levels.push_back({&inner, &inner.iter->as<ast::Call>()});
+  }
+  if (inParallel_)
+    fail(c.callee->range, "not yet supported: a Parallel loop inside another Parallel loop with other statements "
+                          "around it (a Parallel loop that is the outer loop's only statement nests)");
+  for (const auto& [lf, lc] : levels) {
+    checkKeywords(*lc, "Parallel", {"loop_layout"});
+    if (lc->args.size() != lf->vars.size())
+      fail(lc->range, "Parallel has " + std::to_string(lc->args.size()) + " extent" + (lc->args.size() == 1 ? "" : "s") +
+                          " but the loop binds " + std::to_string(lf->vars.size()) + " variable" +
+                          (lf->vars.size() == 1 ? "" : "s"));
+    if (lc->args.empty()) fail(lc->range, "Parallel needs at least one extent");
+    if (levels.size() > 1)
+      if (const ast::Expr* l = keyword(*lc, "loop_layout"))
+        fail(l->range, "not yet supported: loop_layout on nested Parallel loops; write one Parallel(M, N) loop");
+  }
+  // Each extent: a compile-time integer, or a run-time one with a compile-time bound
+  // (the loop runs over the bound; `index < extent` guards the body, as a copy's
+  // ragged edge is guarded). A single run-time extent with no bound runs in chunks
+  // of the block's threads.
+  scopes_.emplace_back();
+  std::vector<VarRef> vars;
+  std::vector<int64_t> extents;
+  ExprRef guard;       // the conjunction of `index < extent` over the run-time extents
+  VarRef chunk;        // the serial loop over chunks, for an unbounded extent
+  ExprRef chunkCount;  // its trip count
+  int64_t iterations = 1;
+  auto popScope = [&] {
+    for (const auto& v : vars) loopRanges_.erase(v);
+    if (chunk) unboundedChunks_.erase(chunk);
+    scopes_.pop_back();
+  };
+  try {
+    for (const auto& [lf, lc] : levels) {
+      std::vector<std::pair<int64_t, ExprRef>> levelExtents;  // bound, run-time limit (or null)
+      for (const auto& a : lc->args) {
+        ExprRef e = scalarExpr(*a);
+        if (!isInt(e->dtype)) fail(a->range, "a Parallel extent must be an integer, not " + std::string(name(e->dtype)));
+        if (auto k = asConstInt(e)) {
+          if (*k <= 0) fail(a->range, "a Parallel extent must be positive");
+          levelExtents.push_back({*k, nullptr});
+          continue;
+        }
+        auto bound = upperBound(e);
+        if (bound && *bound <= 0)
+          fail(a->range, "this Parallel extent is at most " + std::to_string(*bound) + ": the loop never runs");
+        if (!bound) {
+          if (levels.size() > 1 || lc->args.size() != 1 || keyword(*lc, "loop_layout"))
+            fail(a->range, "a run-time Parallel extent needs a compile-time bound here: write min(" + toString(e) +
+                               ", K) with a constant K (only a loop of one run-time extent alone runs without "
+                               "one, in chunks of the block's threads)");
+          bound = threads_;  // one chunk: each thread one index
+          chunk = makeVar(uniqueName(lf->vars[0].name + "_chunk"), DType::Int32);
+          unboundedChunks_.insert(chunk);
+          ExprRef limit = cast(DType::Int32, e);
+          chunkCount = unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, limit), intImm(threads_)));
+        }
+        levelExtents.push_back({*bound, cast(DType::Int32, e)});
+      }
+      for (size_t i = 0; i < lf->vars.size(); ++i) {
+        auto [bound, limit] = levelExtents[i];
+        if (__builtin_mul_overflow(iterations, bound, &iterations) || iterations > INT32_MAX)
+          fail(lc->range, "a Parallel loop has at most 2147483647 iterations");
+        auto var = makeVar(uniqueName(lf->vars[i].name), DType::Int32);
+        vars.push_back(var);
+        extents.push_back(bound);
+        ExprRef index = var;
+        if (chunk) index = add(mul(chunk, intImm(bound)), var);
+        else loopRanges_[var] = {0, bound - 1};
+        if (limit) guard = logicalAnd(guard, lt(index, limit));
+        Value val;
+        val.kind = Value::Scalar;
+        val.expr = index;
+        define(lf->vars[i].name, val, lf->vars[i].range);
+      }
+    }
+  } catch (Failed&) {
+    popScope();
+    throw;
+  }
   ThreadLayoutRef layout;
   SourceRange layoutAt;
   if (const ast::Expr* l = keyword(c, "loop_layout")) {
-    layout = layoutArg(*l);
-    layoutAt = l->range;
-    checkLayoutShape(layout, extents, layoutAt, "Parallel loop");
-  }
-  scopes_.emplace_back();
-  std::vector<VarRef> vars;
-  for (const auto& v : f.vars) {
-    auto var = makeVar(uniqueName(v.name), DType::Int32);
-    vars.push_back(var);
-    loopRanges_[var] = {0, extents[vars.size() - 1] - 1};
-    Value val;
-    val.kind = Value::Scalar;
-    val.expr = var;
-    define(v.name, val, v.range);
+    try {
+      layout = layoutArg(*l);
+      layoutAt = l->range;
+      checkLayoutShape(layout, extents, layoutAt, "Parallel loop");
+    } catch (Failed&) {
+      popScope();
+      throw;
+    }
   }
   inParallel_ = true;
   // The body is lowered once per element a thread unrolls.
@@ -518,21 +705,22 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   expansionWeight_ = outerWeight * unrolledCopies(iterations, threads_, layout != nullptr, /*touchesFragment=*/true);
   StmtRef body;
   try {
-    body = block(*f.body, false);
+    body = block(*levels.back().first->body, false);
   } catch (Failed&) {
     inParallel_ = false;
     expansionWeight_ = outerWeight;
-    scopes_.pop_back();
+    popScope();
     throw;
   }
   expansionWeight_ = outerWeight;
   inParallel_ = false;
-  for (const auto& v : vars) loopRanges_.erase(v);
-  scopes_.pop_back();
+  popScope();
+  if (guard) body = std::make_shared<IfStmt>(f.range, guard, body, nullptr);
   auto loop = std::make_shared<ParallelOp>(f.range, vars, extents, body);
   loop->layout = layout;
   loop->layoutAt = layoutAt;
-  return loop;
+  if (!chunk) return loop;
+  return std::make_shared<ForStmt>(f.range, chunk, intImm(0), chunkCount, ForKind::Serial, loop);
 }
 
 StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
@@ -573,24 +761,19 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
   if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
-  if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
   if (isRegionHelper(callee))
     fail(c.range, "'" + callee + "(...)' alone does nothing; pass it as an operand of a tile operation: copy(" + callee +
                       "(...), ...)");
+  if (isPureBuiltin(callee)) fail(c.range, "the result of '" + callee + "' is unused");
   if (makesBuffer(callee)) fail(c.range, "'" + callee + "' makes a buffer; give it a name: X = " + callee + "(...)");
-  fail(c.callee->range, "unknown function '" + callee + "'");
+  failUnknownFunction(c, callee);
 }
 
-bool Analyzer::makesBuffer(const std::string& n) {
-  return n == "alloc_shared" || n == "alloc_fragment" || n == "alloc_local" || n == "make_tensor" || n == "Tensor.from_ptr" ||
-         n == "alloc_barrier";
-}
+bool Analyzer::makesBuffer(const std::string& n) { return vocabulary::kindOf(n) == vocabulary::Kind::Named; }
 
 bool Analyzer::isPureBuiltin(const std::string& n) {
-  static const std::set<std::string> pure = {"ceildiv", "min", "max", "abs", "exp", "exp2", "log", "log2", "sqrt",
-                                             "rsqrt", "tanh", "cast", "if_then_else", "get_thread_binding",
-                                             "shuffle_elect", "block_rank_in_cluster", "extract_tensormap_ptr"};
-  return pure.count(n) != 0;
+  auto kind = vocabulary::kindOf(n);
+  return kind == vocabulary::Kind::Value || kind == vocabulary::Kind::Math;
 }
 
 StmtRef Analyzer::inlineMacro(const ast::Call& c, const ast::FunctionDecl& m) {
@@ -666,8 +849,9 @@ Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const a
       {"LocalBuffer", MemScope::Local},     {"Buffer", std::nullopt}};
   auto k = kinds.find(kind);
   if (k == kinds.end())
-    fail(c.callee->range, "unknown macro parameter type '" + kind +
-                              "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype");
+    failUnknown(c.callee->range, "unknown macro parameter type '" + kind +
+                                     "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype",
+                kind, vocabulary::namesOf({vocabulary::Kind::Type}));
   checkKeywords(c, kind, kind == "Buffer" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
   std::optional<MemScope> want = k->second;
   if (const ast::Expr* scope = keyword(c, "scope")) {
@@ -718,7 +902,7 @@ BufferRef Analyzer::bufferOf(const ast::Expr& e) {
   if (e.kind != ast::ExprKind::Name) fail(e.range, "expected a buffer name");
   const auto& n = e.as<ast::Name>().name;
   const Value* v = lookup(n);
-  if (!v) fail(e.range, "use of undeclared name '" + n + "'");
+  if (!v) failUnknown(e.range, "use of undeclared name '" + n + "'", n, namesInScope());
   if (v->kind == Value::None) throw Failed{};  // its declaration already failed
   if (v->kind != Value::BufferV) {
     error(e.range, "'" + n + "' is " + describe(*v) + ", not a buffer" +
@@ -826,7 +1010,32 @@ std::optional<std::pair<int64_t, int64_t>> Analyzer::indexRange(const ExprRef& e
 // An index into a tile (shared, fragment, local) of a constant extent, over loop
 // variables of constant bounds: all its values must lie in the tile (`s[i + 20]` in
 // a Parallel(16) loop over a 32-row tile reads rows 32..35 past it).
+static bool readsVar(const ExprRef& e, const std::set<VarRef, ById>& vars) {
+  switch (e->kind) {
+    case ExprKind::Var: return vars.count(std::static_pointer_cast<const VarNode>(e)) != 0;
+    case ExprKind::Binary: return readsVar(e->as<BinaryNode>().a, vars) || readsVar(e->as<BinaryNode>().b, vars);
+    case ExprKind::Unary: return readsVar(e->as<UnaryNode>().a, vars);
+    case ExprKind::Cast: return readsVar(e->as<CastNode>().a, vars);
+    case ExprKind::Select:
+      return readsVar(e->as<SelectNode>().cond, vars) || readsVar(e->as<SelectNode>().t, vars) ||
+             readsVar(e->as<SelectNode>().f, vars);
+    case ExprKind::Call:
+      for (const auto& a : e->as<CallNode>().args)
+        if (readsVar(a, vars)) return true;
+      return false;
+    case ExprKind::Load:
+      for (const auto& a : e->as<LoadNode>().indices)
+        if (readsVar(a, vars)) return true;
+      return false;
+    default: return false;
+  }
+}
+
 void Analyzer::checkIndexRange(const ExprRef& index, size_t axis, const BufferRef& buf, SourceRange r) {
+  if (buf->scope != MemScope::Global && !unboundedChunks_.empty() && readsVar(index, unboundedChunks_))
+    failAbout(r, "index " + toString(index) + " of tile '" + buf->name + "' comes from a Parallel loop of a run-time "
+                     "extent with no compile-time bound; bound the extent (Parallel(min(n, K)) with a constant K)",
+              buf);
   if (buf->scope == MemScope::Global || loopRanges_.empty()) return;
   auto dim = asConstInt(buf->shape[axis]);
   auto span = indexRange(index);

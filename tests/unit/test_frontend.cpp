@@ -503,7 +503,8 @@ TEST_CASE("syntax errors: one per mistake, in our words, at the right place") {
   CHECK(messages("kernel k() {\n  x = A[i j];\n}\n") == List{"2:11: unexpected 'j'; expected ',' or ']'"});
   CHECK(messages("kernel k() {\n  f(a,, b);\n}\n") == List{"2:7: unexpected ','"});
   CHECK(messages("kernel k(A Tensor) { }\n") == List{"1:12: expected ':'"});
-  CHECK(messages("kernel k() {\n  with Kernel(1) { }\n}\n") == List{"2:18: expected 'as'"});
+  CHECK(messages("kernel k() {\n  with Kernel(1) { }\n}\n").empty());  // `as` is optional
+  CHECK(messages("kernel k() {\n  with Kernel(1) bx { }\n}\n") == List{"2:18: unexpected 'bx'; expected 'as' or '{'"});
   CHECK(messages("kernel k() {\n  x = 1;;\n}\n") == List{"2:9: unexpected ';'; expected a statement or '}'"});
   CHECK(messages("kernel k() {\n  x = 1 +\n}\n") == List{"3:1: expected an expression"});
 

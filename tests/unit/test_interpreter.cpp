@@ -1292,3 +1292,112 @@ TEST_CASE("interpreter: transpose of parts of tiles (transpose_parts.tl), every 
                        for (int64_t i = 0; i < M; ++i) c.expected.push_back(A.get(i * N + j));
                    });
 }
+
+// Issue 20's TileLang surface on ragged shapes: T. names, `with` without `as`, the
+// default 128 threads, alloc_var, run-time extents (a copy's slice, a Parallel loop's
+// min(n, 256), a fill's chunked tail [n, N), a Parallel loop over N in chunks), and a
+// copy of one element inside a Parallel loop.
+TEST_CASE("interpreter: TileLang-style run-time extents, alloc_var and element copies on ragged shapes") {
+  const std::string source = R"(
+kernel ragged(A: T.Tensor((M, N), T.float32), B: T.Tensor((M, N), T.float32), C: T.Tensor((M, N), T.float32),
+              len: T.int32) {
+  with T.Kernel(M) as bx {
+    S = T.alloc_shared((256,), T.float32);
+    n = T.alloc_var(T.int32, init=T.min(len, N));
+    T.copy(A[bx, 0:n], S);
+    for i in T.Parallel(T.min(n, 256)) { S[i] = S[i] * 2.0 + T.cast(i % 3, T.float32); }
+    T.copy(S[0:n], B[bx, 0:n]);
+    T.fill(B[bx, n:N], 7.0);
+    for j in T.Parallel(N) { T.copy(A[bx, j], C[bx, j]); }
+  }
+}
+)";
+  checkAllVariants(source, {{5, 200, 77}, {3, 256, 300}, {2, 1, 0}, {7, 131, 131}, {1, 9, 4}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1], len = s[2];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 23);
+    B.fill(kPoison);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("C", C);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.scalar("len", len);
+    int32_t n = std::min(len, N);
+    std::vector<double> copied;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        double a = A.get(i * N + j);
+        c.expected.push_back(j < n ? double(float(a) * 2.0f + float(j % 3)) : 7.0);
+        copied.push_back(a);
+      }
+    c.output = &B;
+    c.moreOutputs = {{&C, copied}};
+  });
+}
+
+// Nested Parallel loops are one loop nest; the inner extent (i + 1) reads the outer
+// index (a compile-time bound of 8, guarded); the fill's run-time rows stop at M.
+TEST_CASE("interpreter: nested Parallel loops with a triangular inner extent, ragged M") {
+  const std::string source = R"(
+kernel triangle(D: T.Tensor((M, N), T.float32)) {
+  with T.Kernel(T.ceildiv(M, 8), threads=64) as by {
+    T.fill(D[by * 8:T.min(by * 8 + 8, M), 0:8], 0.0);
+    for i in T.Parallel(8) {
+      for j in T.Parallel(i + 1) { D[by * 8 + i, j] = T.cast(i * 10 + j, T.float32); }
+    }
+  }
+}
+)";
+  checkAllVariants(source, {{13, 11}, {8, 8}, {1, 9}, {29, 8}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& D = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    D.fill(kPoison);
+    c.args.pointer("D", D);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j)
+        c.expected.push_back(j >= 8 ? D.get(i * N + j) : j <= i % 8 ? double((i % 8) * 10 + j) : 0.0);
+    c.output = &D;
+  });
+}
+
+// Kernel() with no grid, no `as` and the default threads; an alloc_var accumulated in a
+// serial loop; a Parallel loop of a run-time extent with no bound (chunks of 128),
+// with n past the tensor (reads give 0, writes are skipped), 0 and negative.
+TEST_CASE("interpreter: one block, alloc_var and an unbounded run-time Parallel extent") {
+  const std::string source = R"(
+kernel one_block(X: T.Tensor((L,), T.float32), Y: T.Tensor((L,), T.float32), out: T.Tensor((1,), T.float32),
+                 n: T.int32) {
+  with T.Kernel() {
+    acc = T.alloc_var(T.float32);
+    for k in T.serial(n) { acc += X[k]; }
+    for i in T.Parallel(n) { Y[i] = X[i] * 2.0; }
+    if T.get_thread_binding() == 0 { out[0] = acc; }
+  }
+}
+)";
+  checkAllVariants(source, {{1, 1}, {300, 299}, {128, 128}, {200, 205}, {7, 0}, {9, -3}}, [](Case& c, const Shape& s) {
+    int32_t L = s[0], n = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, L);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, L);
+    HostBuffer& out = c.buffer(ir::DType::Float32, 1);
+    randomFill(X, 29);
+    Y.fill(kPoison);
+    out.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.pointer("out", out);
+    c.args.dim("L", L);
+    c.args.scalar("n", n);
+    float sum = 0;
+    for (int32_t k = 0; k < n; ++k) sum += k < L ? float(X.get(k)) : 0.0f;
+    for (int32_t i = 0; i < L; ++i) c.expected.push_back(i < n ? double(float(X.get(i)) * 2.0f) : Y.get(i));
+    c.output = &Y;
+    c.moreOutputs = {{&out, {double(sum)}}};
+  });
+}
