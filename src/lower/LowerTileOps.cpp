@@ -400,17 +400,7 @@ class TileOpLowering {
     auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
       auto seq = std::make_shared<SeqStmt>(par.range);
       for (int lane = 0; lane < lanes; ++lane) {
-        auto fullIdx = CopyLowering::unflatten(add(mul(group, intImm(p.vec)), intImm(lane)), full.extents);
-        std::vector<ExprRef> loopIdx;
-        ExprRef owner;
-        for (size_t a = 0, k = 0; a < fullIdx.size(); ++a) {
-          if (k < layout.keptAxes.size() && layout.keptAxes[k] == (int)a) {
-            loopIdx.push_back(fullIdx[a]);
-            ++k;
-          } else {
-            owner = logicalAnd(owner, binary(BinOp::Eq, fullIdx[a], intImm(0, fullIdx[a]->dtype)));
-          }
-        }
+        auto [loopIdx, owner] = CopyLowering::broadcastElement(layout, group, lane);
         ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
         seq->stmts.push_back(parallelIteration(par, loopIdx, local, nullptr, 0, owner));
       }

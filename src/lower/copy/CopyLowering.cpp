@@ -309,6 +309,21 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   return out;
 }
 
+CopyLowering::BroadcastElement CopyLowering::broadcastElement(const FragmentLayout& layout, const ExprRef& group,
+                                                              int lane) {
+  auto full = unflatten(add(mul(group, intImm(layout.vec)), intImm(lane)), layout.broadcastFrom);
+  BroadcastElement out;
+  for (size_t a = 0, k = 0; a < full.size(); ++a) {
+    if (k < layout.keptAxes.size() && layout.keptAxes[k] == (int)a) {
+      out.indices.push_back(full[a]);
+      ++k;
+    } else {
+      out.owner = logicalAnd(out.owner, binary(BinOp::Eq, full[a], intImm(0, full[a]->dtype)));
+    }
+  }
+  return out;
+}
+
 // A copy to or from a broadcast fragment (FragmentLayout::isBroadcast): each thread
 // moves the elements its registers hold, one per access; several threads hold
 // each element, so a store to memory is left to one of them (the one whose group of
@@ -328,17 +343,10 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(c.range);
     for (int lane = 0; lane < lanes; ++lane) {
-      auto fullIdx = unflatten(add(mul(group, intImm(p.vec)), intImm(lane)), full.extents);
-      std::vector<ExprRef> loopIdx;
-      ExprRef owner;
-      for (size_t a = 0, k = 0; a < fullIdx.size(); ++a) {
-        if (k < layout.keptAxes.size() && layout.keptAxes[k] == (int)a) {
-          if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(fullIdx[a]);
-          ++k;
-        } else {
-          owner = logicalAnd(owner, binary(BinOp::Eq, fullIdx[a], intImm(0, fullIdx[a]->dtype)));
-        }
-      }
+      auto [kept, owner] = broadcastElement(layout, group, lane);
+      std::vector<ExprRef> loopIdx;  // the copy's loops run over the fragment's non-unit axes
+      for (size_t k = 0; k < kept.size(); ++k)
+        if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(kept[k]);
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
       ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);

@@ -92,6 +92,15 @@ class CopyLowering {
   // --- indexing and the partition
   // The loop index of each dimension for element number `flat` of the tile.
   static std::vector<ir::ExprRef> unflatten(const ir::ExprRef& flat, const std::vector<int64_t>& extents);
+  // For broadcast fragment layout `layout` (FragmentLayout::isBroadcast): the indices
+  // of the element at `lane` of the larger loop's group `group`, along the kept axes,
+  // and the condition that makes the calling thread the one that stores it (the
+  // dropped axes' indices all 0; null when none is dropped).
+  struct BroadcastElement {
+    std::vector<ir::ExprRef> indices;
+    ir::ExprRef owner;
+  };
+  static BroadcastElement broadcastElement(const ir::FragmentLayout& layout, const ir::ExprRef& group, int lane);
   // Non-unit axes of a region, in order.
   static std::vector<int> loopAxes(const ir::Region& r);
   static std::vector<ir::ExprRef> sideIndices(const ir::Region& r, const std::vector<int>& axes,
