@@ -51,6 +51,9 @@ configs=(
   "batch_sum|batch_sum.tl||batch_sum.cpp|"
   "strided_compact|strided_compact.tl||strided_compact.cpp|"
   "elem_offset|elem_offset_copy.tl||elem_offset.cpp|"
+  # TileLang's proxies: offset_factor (launcher refusals), subscript form, BaseTensor,
+  # views of ptr() / make_tensor defaults, Buffer.from_ptr, StridedTensor.from_ptr.
+  "proxies|proxies.tl||proxies.cpp|"
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "im2col|im2col.tl||im2col.cpp|"
   "im2col_s2|im2col.tl|-D S=2|im2col.cpp|-DIM_S=2"

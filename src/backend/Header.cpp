@@ -1248,7 +1248,7 @@ class HeaderWriter {
         std::string v = value.print(r.value);
         out_ << "  if ((" << v << ") % " << r.multiple << " != 0 || tlc_bad)\n"
              << refusal("    ", printfLiteral(r.what) + " = %lld is not a multiple of " + std::to_string(r.multiple) +
-                                    (r.multiple == 2 ? " (fp4 is packed two to a byte: rows must be whole bytes)" : ""),
+                                    printfLiteral(r.why),
                         "(long long)(" + v + ")");
       }
     }

@@ -339,7 +339,7 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
   if (index < -kFar || index > kFar) fault("out-of-bounds " + describe(ir::name(buffer.scope)));
   switch (buffer.scope) {
     case ir::MemScope::Global: {
-      if (buffer.elemOffset) fault("a global buffer with an element offset is not supported");
+      // An elem_offset is in `index` already (FlattenBufferAccess adds it).
       if (!buffer.data) fault("global buffer '" + buffer.name + "' has no data pointer");
       auto found = run_.params.find(buffer.data.get());
       if (found == run_.params.end()) fault("the data pointer of '" + buffer.name + "' is not a parameter");

@@ -879,6 +879,11 @@ void print(const Kernel& k, std::ostream& os) {
   os << "\n";
   for (const auto& a : k.assumptions)
     os << "  assume " << a.param->name << " % " << a.multiple << " == 0\n";
+  for (const auto& r : k.requirements) {
+    os << "  require ";
+    printExpr(r.value, os);
+    os << " % " << r.multiple << " == 0\n";
+  }
   for (const auto& b : k.allocations) {
     os << "  alloc " << b->name << ": " << name(b->scope) << " " << name(b->dtype) << "[";
     for (size_t i = 0; i < b->shape.size(); ++i) {

@@ -712,11 +712,13 @@ struct Kernel {
   // Facts every variant needs of the arguments: `value` (over Dim parameters) is a
   // multiple of `multiple`. The launcher refuses arguments that break one, naming it
   // with `what`. (float4_e2m1fn tensors: an even last dimension and even row
-  // strides, so that every row starts on a whole byte; lowering, PackFloat4.)
+  // strides, so that every row starts on a whole byte; lowering, PackFloat4. A
+  // Buffer's offset_factor: its elem_offset; sema.) Lowering may rely on them.
   struct Requirement {
     ExprRef value;
     int64_t multiple = 2;
     std::string what;  // "the last dimension of float4_e2m1fn tensor 'A' (N)"
+    std::string why;   // appended to the launcher's message: " (fp4 is packed two to a byte: ...)"
   };
   std::vector<Requirement> requirements;
   // Integer parameters whose value the kernel's index arithmetic assumes at most

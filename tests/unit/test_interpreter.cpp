@@ -1091,3 +1091,100 @@ kernel k(A: Tensor((n,), float32), B: Tensor((n,), float32), base: int32) {
     CHECK(runs >= 1);
   }
 }
+
+// ---- proxies: Buffer's elem_offset and offset_factor, views of untyped pointers
+
+namespace {
+
+// A tile copy through a tensor that starts `off` elements past its pointer (a
+// multiple of 8, offset_factor: lowering may use it for the vector width), one whose
+// offset is its own dimension (offset_factor without elem_offset), and views of an
+// untyped ptr() (float32 by default) and a typed one (Buffer.from_ptr, data=).
+const char* kProxyCopies = R"(
+kernel offset_copy(A: Buffer((M, N), float16, elem_offset=off, offset_factor=8), B: Tensor((M, N), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    s = alloc_shared((16, 64), float16);
+    copy(A[by * 16, bx * 64], s);
+    copy(s, B[by * 16, bx * 64]);
+  }
+}
+kernel own_offset(A: Buffer[(M, N), float16, None, None, None, "global", 0, 4], B: Tensor((M, N), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    f = alloc_fragment((16, 64), float16);
+    copy(A[by * 16, bx * 64], f);
+    copy(f, B[by * 16, bx * 64]);
+  }
+}
+kernel views(p: ptr(), q: ptr(float32), n: int32) {
+  with Kernel(ceildiv(n, 128), threads=128) as (bx) {
+    X = Tensor((n,), data=p);
+    Y = Buffer.from_ptr(q, (n,), float32);
+    t = alloc_shared((128,), float32);
+    copy(X[bx * 128], t);
+    copy(t, Y[bx * 128]);
+  }
+}
+)";
+
+}  // namespace
+
+TEST_CASE("interpreter: Buffer elem_offset with offset_factor, and views of ptr(), every variant, ragged shapes") {
+  CHECK(compile(kProxyCopies, Target::hopper())->kernels.size() >= 3);  // the three together
+  std::string offsetCopy = kProxyCopies;
+  offsetCopy = offsetCopy.substr(0, offsetCopy.find("kernel own_offset"));
+  std::string ownOffset = kProxyCopies;
+  ownOffset = ownOffset.substr(ownOffset.find("kernel own_offset"));
+  ownOffset = ownOffset.substr(0, ownOffset.find("kernel views"));
+  std::string views = kProxyCopies;
+  views = views.substr(views.find("kernel views"));
+  const std::vector<Shape> shapes = {{37, 131, 8}, {1, 8, 0}, {64, 200, 24}, {17, 1, 40}};
+  auto bind = [](const char* offsetName) {
+    return [offsetName](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1], off = s[2];
+      HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(off) + int64_t(M) * N);
+      HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+      randomFill(A, 11);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      c.args.dim(offsetName, off);
+      c.output = &B;
+      for (int64_t i = 0; i < B.elements(); ++i) c.expected.push_back(A.get(off + i));
+    };
+  };
+  checkAllVariants(offsetCopy, shapes, bind("off"));
+  checkAllVariants(ownOffset, shapes, bind("A_elem_offset"));
+  checkAllVariants(views, {{1031}, {1}, {256}}, [](Case& c, const Shape& s) {
+    int32_t n = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, n);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, n);
+    randomFill(X, 12);
+    Y.fill(kPoison);
+    c.args.pointer("p", X);
+    c.args.pointer("q", Y);
+    c.args.scalar("n", n);
+    c.output = &Y;
+    for (int64_t i = 0; i < n; ++i) c.expected.push_back(X.get(i));
+  });
+
+  // The offset is a fact: no variant assumes it, the aligned one vectorizes by it, and
+  // an offset that breaks it is refused (the launcher's requirement).
+  auto m = compile(offsetCopy, Target::hopper());
+  for (const ir::Kernel& k : m->kernels) {
+    REQUIRE(k.requirements.size() == 1);
+    CHECK(k.requirements[0].multiple == 8);
+    for (const ir::Assumption& a : k.assumptions) CHECK(a.param->name != "off");
+  }
+  HostBuffer A(ir::DType::Float16, 3 + 64 * 64), B(ir::DType::Float16, 64 * 64);
+  interp::Arguments args;
+  args.pointer("A", A);
+  args.pointer("B", B);
+  args.dim("M", 64);
+  args.dim("N", 64);
+  args.dim("off", 3);
+  interp::Result r = interp::run(m->kernels.back(), args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("the elem_offset of tensor 'A' (off) must be a multiple of 8") != std::string::npos);
+}
