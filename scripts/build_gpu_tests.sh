@@ -54,6 +54,9 @@ configs=(
   # TileLang's proxies: offset_factor (launcher refusals), subscript form, BaseTensor,
   # views of ptr() / make_tensor defaults, Buffer.from_ptr, StridedTensor.from_ptr.
   "proxies|proxies.tl||proxies.cpp|"
+  # eviction_policy on SIMT copies: ld/st.global.L2::cache_hint at every access width.
+  "eviction_simt|eviction_simt.tl||eviction_simt.cpp|"
+  "eviction_simt_sm80_ptxjit|eviction_simt.tl|--arch=sm_80|eviction_simt.cpp|"
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "im2col|im2col.tl||im2col.cpp|"
   "im2col_s2|im2col.tl|-D S=2|im2col.cpp|-DIM_S=2"

@@ -552,6 +552,12 @@ int64_t knownMultiple(const ExprRef& e) {
 
 static void printExpr(const ExprRef& e, std::ostream& os);
 
+// A global access's L2 policy, as the loop IR prints it: `{evict_first}`.
+static std::string evictionHintName(int64_t hint) {
+  auto e = evictionPolicyWithHint(hint);
+  return "{" + std::string(e ? name(*e) : "cache_hint?") + "}";
+}
+
 static void printList(const std::vector<ExprRef>& v, std::ostream& os) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) os << ", ";
@@ -637,6 +643,7 @@ static void printExpr(const ExprRef& e, std::ostream& os) {
       printList(l.indices, os);
       os << "]";
       if (l.lanes > 1) os << "x" << l.lanes;
+      if (l.cacheHint) os << " " << evictionHintName(l.cacheHint);
       if (l.predicate) {
         os << " if ";
         printExpr(l.predicate, os);
@@ -737,6 +744,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       printList(st.indices, os);
       os << "]";
       if (st.value->lanes > 1) os << "x" << st.value->lanes;
+      if (st.cacheHint) os << " " << evictionHintName(st.cacheHint);
       os << " = ";
       if (st.bitMask) {  // an atomic read-modify-write of some bits
         os << "atomic bits ";

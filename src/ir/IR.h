@@ -218,6 +218,10 @@ struct LoadNode : ExprNode {
   // the unproven bounds into `predicate`. verifyLoopIR refuses a global load without
   // it (one made after that pass, or one it never saw: a forgotten guard).
   bool boundsChecked = false;
+  // Global buffers: an L2 cache policy for the access (an EvictionPolicies.def
+  // CacheHint, from a copy's eviction_policy=); codegen makes the policy with
+  // createpolicy and reads with ld.global.L2::cache_hint. 0: none.
+  int64_t cacheHint = 0;
 };
 
 // --------------------------------------------------------------- layouts
@@ -409,6 +413,7 @@ struct StoreStmt : StmtNode {
   ExprRef predicate;   // Bool scalar or null
   int alignBytes = 0;  // known alignment of the first element's address (0 = element size)
   bool boundsChecked = false;  // as LoadNode::boundsChecked (a store is skipped when out of bounds)
+  int64_t cacheHint = 0;       // as LoadNode::cacheHint (st.global.L2::cache_hint)
   // Null for a plain store. Otherwise other threads may write the element's other
   // bits at the same time (a float4_e2m1fn nibble stored under a condition that may
   // hold for one element of a byte and not the other): the store is an atomic

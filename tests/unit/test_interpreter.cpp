@@ -1188,3 +1188,56 @@ TEST_CASE("interpreter: Buffer elem_offset with offset_factor, and views of ptr(
   CHECK_FALSE(r.ok);
   CHECK(r.text().find("the elem_offset of tensor 'A' (off) must be a multiple of 8") != std::string::npos);
 }
+
+// ---- eviction_policy on SIMT copies: the hint rides on the global accesses
+
+TEST_CASE("interpreter: copies with eviction_policy (SIMT, hinted loads and stores), every variant, ragged shapes") {
+  // Global -> shared (cp.async passed over for the hint), shared -> global, global ->
+  // global, one element (A's last into D).
+  const char* source = R"(
+kernel evict(A: Tensor((M, N), float16), B: Tensor((M, N), float16), C: Tensor((M, N), float16),
+             D: Tensor((1,), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    s = alloc_shared((16, 64), float16);
+    copy(A[by * 16, bx * 64], s, eviction_policy="evict_first");
+    copy(s, B[by * 16, bx * 64], eviction_policy="evict_last");
+    copy(A[by * 16 : by * 16 + 16, bx * 64 : bx * 64 + 64], C[by * 16, bx * 64], eviction_policy="evict_first");
+    if bx == 0 and by == 0 {
+      copy(A[M - 1, N - 1], D[0], eviction_policy="evict_last");
+    }
+  }
+}
+)";
+  for (const Target& target : targets()) {
+    auto m = compile(source, target);
+    for (const ir::Kernel& k : m->kernels) {
+      std::ostringstream text;
+      ir::print(k, text);
+      bool aligned = k.name != "evict";
+      if (aligned) CHECK(text.str().find("x8 {evict_first} if") != std::string::npos);
+      CHECK(text.str().find("{evict_last} =") != std::string::npos);
+      CHECK(text.str().find("cp_async") == std::string::npos);
+    }
+  }
+  checkAllVariants(source, {{37, 131}, {1, 8}, {64, 200}, {16, 64}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& D = c.buffer(ir::DType::Float16, 1);
+    randomFill(A, 21);
+    B.fill(kPoison);
+    C.fill(kPoison);
+    D.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("C", C);
+    c.args.pointer("D", D);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+    c.moreOutputs.push_back({&C, c.expected});
+    c.moreOutputs.push_back({&D, {A.get(A.elements() - 1)}});
+  });
+}

@@ -209,14 +209,19 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
 
   if (loops.extents.empty()) {
     // Two single elements: one store, executed by every thread (same value).
+    int64_t hint = cacheHint(c.options.eviction);
     auto load = std::make_shared<LoadNode>(src.buffer, src.mins, src.buffer->dtype, 1);
     load->predicate = inBounds(src, src.mins);
     if (load->predicate) load->otherwise = src.buffer->safeValue;
+    if (src.buffer->scope == MemScope::Global) load->cacheHint = hint;
     auto st = std::make_shared<StoreStmt>(c.range, dst.buffer, dst.mins, cast(dst.buffer->dtype, load));
     st->predicate = inBounds(dst, dst.mins);
+    if (dst.buffer->scope == MemScope::Global) st->cacheHint = hint;
     if (src.buffer->scope == MemScope::Fragment || dst.buffer->scope == MemScope::Fragment)
       fail(c.range, "not yet supported: a single-element copy to or from a fragment");
-    notes.push_back({c.range, copyName(c), "a single element store", ""});
+    std::string how = "a single element store", why;
+    describeEviction(c, how, why);
+    notes.push_back({c.range, copyName(c), how, why});
     return st;
   }
 
@@ -276,6 +281,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
 
   int64_t groups = loops.numel() / p.vec;
+  const int64_t hint = cacheHint(c.options.eviction);
   auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(c.range);
     for (int chunk = 0; chunk < p.vec / p.width; ++chunk) {
@@ -286,9 +292,9 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
         seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
         continue;
       }
-      ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width);
+      ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width, hint);
       if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
-      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range));
+      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range, hint));
     }
     return seq;
   };
@@ -300,6 +306,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
     why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
           "-byte accesses (it moves 4, 8 or 16 bytes)";
   if (cpAsync) why = withEvictionNotApplied(why, c);
+  else describeEviction(c, how, why);
   notes.push_back({c.range, copyName(c), how, why});
   return out;
 }
@@ -360,9 +367,9 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
       seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
       continue;
     }
-    ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width);
+    ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width, cacheHint(c.options.eviction));
     if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
-    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range));
+    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range, cacheHint(c.options.eviction)));
   }
   StmtRef out = seq;
   Partition shown;
@@ -376,8 +383,22 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
     why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
           "-byte accesses (it moves 4, 8 or 16 bytes)";
   if (cpAsync) why = withEvictionNotApplied(why, c);
+  else describeEviction(c, how, why);
   notes.push_back({c.range, copyName(c), how, why});
   return out;
+}
+
+void CopyLowering::describeEviction(const CopyOp& c, std::string& how, std::string& why) {
+  if (c.options.eviction == EvictionPolicy::Normal) return;
+  bool loads = c.src.buffer->scope == MemScope::Global, stores = c.dst.buffer->scope == MemScope::Global;
+  if (!loads && !stores) {
+    std::string note = std::string("eviction_policy=\"") + evictionName(c.options.eviction) +
+                       "\" not applied: the copy makes no global access";
+    why = why.empty() ? note : why + "; " + note;
+    return;
+  }
+  how += std::string(", ") + evictionName(c.options.eviction) + " in L2 (" +
+         (loads && stores ? "ld/st" : loads ? "ld" : "st") + ".global.L2::cache_hint)";
 }
 
 std::string CopyLowering::safeValueText(const CopyOp& c) {
@@ -456,7 +477,7 @@ StmtRef CopyLowering::cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcA
 }
 
 ExprRef CopyLowering::sideLoad(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
-                 int width) {
+                 int width, int64_t hint) {
   if (r.buffer->scope == MemScope::Fragment) {
     auto l = std::make_shared<LoadNode>(fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, r.buffer->dtype, width);
     l->alignBytes = alignOf(*r.buffer, width);
@@ -467,11 +488,12 @@ ExprRef CopyLowering::sideLoad(const Region& r, const std::vector<int>& axes, co
   l->predicate = inBounds(r, idx);
   if (l->predicate) l->otherwise = r.buffer->safeValue;  // annotate_safe_value (null = 0)
   l->alignBytes = alignOf(*r.buffer, width);
+  if (r.buffer->scope == MemScope::Global) l->cacheHint = hint;
   return l;
 }
 
 StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
-                  const ExprRef& value, SourceRange range) {
+                  const ExprRef& value, SourceRange range, int64_t hint) {
   if (r.buffer->scope == MemScope::Fragment) {
     auto st = std::make_shared<StoreStmt>(range, fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, value);
     st->alignBytes = alignOf(*r.buffer, value->lanes);
@@ -481,6 +503,7 @@ StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, c
   auto st = std::make_shared<StoreStmt>(range, r.buffer, idx, value);
   st->predicate = inBounds(r, idx);
   st->alignBytes = alignOf(*r.buffer, value->lanes);
+  if (r.buffer->scope == MemScope::Global) st->cacheHint = hint;
   return st;
 }
 

@@ -153,10 +153,14 @@ class CopyLowering {
                              const std::vector<int>& dstAxes);
   ir::StmtRef cpAsyncChunk(const ir::CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
                            const std::vector<ir::ExprRef>& loop, int bytes);
+  // One access of a side; a global side's carries `hint` (LoadNode::cacheHint).
   ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
-                       const ir::ExprRef& local, int width);
+                       const ir::ExprRef& local, int width, int64_t hint = 0);
   ir::StmtRef sideStore(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
-                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range);
+                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range, int64_t hint = 0);
+  // A SIMT copy's eviction_policy: appended to the remark's `how` where its global
+  // accesses carry the hint, to `why` where it has none to carry it.
+  static void describeEviction(const ir::CopyOp& c, std::string& how, std::string& why);
   std::string describeCopy(const ir::CopyOp& c, const Partition& p, const AssumptionMap& need) const;
   static std::string safeValueText(const ir::CopyOp& c);
   static ir::StmtRef commitCpAsync(const ir::CopyOp& c, ir::StmtRef loop, std::string& how);
