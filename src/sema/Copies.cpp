@@ -255,19 +255,34 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
     fail(preferAt, std::string("prefer_instruction=\"") + (options.prefer == PreferInstruction::Tma ? "tma" : "cp_async") +
                        "\" copies without converting; this copy converts " + name(s.buffer->dtype) + " to " +
                        name(d.buffer->dtype));
-  // A fragment side must be the whole fragment: its layout spreads the whole tile.
+  // Part of a fragment (a region, or one element) is copied by the threads that own
+  // its elements (lowering, partialFragmentCopy), to or from global or shared memory.
   for (auto* r : {&s, &d}) {
     if (r->buffer->scope != MemScope::Fragment) continue;
-    for (size_t i = 0; i < r->extents.size(); ++i)
-      if (r->extents[i] != *asConstInt(r->buffer->shape[i]))
-        failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
-                    r->buffer);
+    bool whole = true;
+    for (size_t i = 0; i < r->extents.size(); ++i) whole = whole && r->extents[i] == *asConstInt(r->buffer->shape[i]);
+    if (whole) continue;
+    const Region& other = r == &s ? d : s;
+    if (other.buffer->scope == MemScope::Fragment || other.buffer->scope == MemScope::Local)
+      failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "' to or from a " +
+                              name(other.buffer->scope) + " buffer (global and shared.dyn are supported)",
+                r->buffer);
+    if (options.layout)
+      failAbout(r->range, "not yet supported: loop_layout on a copy of part of fragment '" + r->buffer->name +
+                              "' (the fragment's own layout decides who copies each element)",
+                r->buffer);
   }
   checkThreadCopy(s, d, options, c.range);
   {
     // Its loop over the elements (the statement itself was counted once).
     int64_t numel = 1;
     for (int64_t e : s.extents) numel *= e;
+    // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
+    for (auto* r : {&s, &d})
+      if (r->buffer->scope == MemScope::Fragment && numel > 1) {
+        numel = 1;
+        for (const auto& e : r->buffer->shape) numel *= *asConstInt(e);
+      }
     bool anyLocal = from == MemScope::Local || to == MemScope::Local;
     chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
                                                                   from == MemScope::Fragment || to == MemScope::Fragment) - 1));
@@ -465,6 +480,12 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     // Its loop over the elements (the statement itself was counted once).
     int64_t numel = 1;
     for (int64_t e : s.extents) numel *= e;
+    // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
+    for (auto* r : {&s, &d})
+      if (r->buffer->scope == MemScope::Fragment && numel > 1) {
+        numel = 1;
+        for (const auto& e : r->buffer->shape) numel *= *asConstInt(e);
+      }
     bool anyLocal = from == MemScope::Local || to == MemScope::Local;
     chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
                                                                   from == MemScope::Fragment || to == MemScope::Fragment) - 1));

@@ -1241,3 +1241,75 @@ kernel evict(A: Tensor((M, N), float16), B: Tensor((M, N), float16), C: Tensor((
     c.moreOutputs.push_back({&D, {A.get(A.elements() - 1)}});
   });
 }
+
+// ---- copies of part of a fragment, and of one element of it
+
+TEST_CASE("interpreter: copies of part of a fragment and of single fragment elements, every variant, ragged shapes") {
+  // f = A's tile; rows 0..8 of it replaced by C's (a global region into part of f),
+  // columns 32..64 of rows 8..16 from a shared tile; element (3, 5) from C's (0, 0),
+  // element (15, 63) of f stored to D[1] and the whole f to B; part of f (rows 4..12,
+  // columns 16..48) to E at (by * 8, bx * 32) of its own grid.
+  const char* source = R"(
+kernel part(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M, N), float32),
+            D: Tensor((2,), float32), E: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    f = alloc_fragment((16, 64), float32);
+    s = alloc_shared((8, 32), float32);
+    copy(A[by * 16, bx * 64], f);
+    copy(C[by * 16 : by * 16 + 8, bx * 64 : bx * 64 + 64], f[0:8, :]);
+    copy(C[by * 16 + 8, bx * 64 + 32], s);
+    copy(s, f[8:16, 32:64]);
+    copy(C[0, 0], f[3, 5]);
+    if bx == 0 and by == 0 {
+      copy(f[15, 63], D[1]);
+    }
+    copy(f, B[by * 16, bx * 64]);
+    copy(f[4:12, 16:48], E[by * 16 + 4, bx * 64 + 16]);
+  }
+}
+)";
+  checkAllVariants(source, {{37, 131}, {16, 64}, {1, 8}, {48, 200}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    int64_t n = int64_t(M) * N;
+    HostBuffer& A = c.buffer(ir::DType::Float32, n);
+    HostBuffer& B = c.buffer(ir::DType::Float32, n);
+    HostBuffer& C = c.buffer(ir::DType::Float32, n);
+    HostBuffer& D = c.buffer(ir::DType::Float32, 2);
+    HostBuffer& E = c.buffer(ir::DType::Float32, n);
+    randomFill(A, 31);
+    randomFill(C, 32);
+    B.fill(kPoison);
+    D.fill(kPoison);
+    E.fill(kPoison);
+    for (auto [name, buf] : {std::pair{"A", &A}, {"B", &B}, {"C", &C}, {"D", &D}, {"E", &E}}) c.args.pointer(name, *buf);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    // The reference: each block's fragment over its tile (out-of-bounds elements 0).
+    auto at = [&](const HostBuffer& X, int64_t i, int64_t j) { return i < M && j < N ? X.get(i * N + j) : 0.0; };
+    HostBuffer poison = poisoned(ir::DType::Float32, 1);
+    std::vector<double> b(static_cast<size_t>(n), 0.0);
+    std::vector<double> e(static_cast<size_t>(n), poison.get(0));
+    double d1 = poison.get(0);
+    for (int64_t by = 0; by < (M + 15) / 16; ++by)
+      for (int64_t bx = 0; bx < (N + 63) / 64; ++bx) {
+        double f[16][64];
+        for (int i = 0; i < 16; ++i)
+          for (int j = 0; j < 64; ++j) {
+            int64_t gi = by * 16 + i, gj = bx * 64 + j;
+            f[i][j] = i < 8 ? at(C, gi, gj) : j >= 32 ? at(C, by * 16 + 8 + (i - 8), bx * 64 + 32 + (j - 32)) : at(A, gi, gj);
+          }
+        f[3][5] = at(C, 0, 0);
+        if (bx == 0 && by == 0) d1 = f[15][63];
+        for (int i = 0; i < 16; ++i)
+          for (int j = 0; j < 64; ++j) {
+            int64_t gi = by * 16 + i, gj = bx * 64 + j;
+            if (gi < M && gj < N) b[size_t(gi * N + gj)] = f[i][j];
+            if (i >= 4 && i < 12 && j >= 16 && j < 48 && gi < M && gj < N) e[size_t(gi * N + gj)] = f[i][j];
+          }
+      }
+    c.output = &B;
+    c.expected = b;
+    c.moreOutputs.push_back({&D, {poison.get(0), d1}});
+    c.moreOutputs.push_back({&E, e});
+  });
+}

@@ -149,6 +149,9 @@ class CopyLowering {
  private:
   AssumptionMap assumed_;
 
+  // A copy of part of a fragment, or of one element of it (CopyLowering.cpp).
+  ir::StmtRef partialFragmentCopy(const ir::CopyOp& c);
+  static bool coversFragment(const ir::Region& r);
   ir::StmtRef copyWithLayout(const ir::CopyOp& c, const ir::ThreadLayout& layout, const std::vector<int>& srcAxes,
                              const std::vector<int>& dstAxes);
   ir::StmtRef cpAsyncChunk(const ir::CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
