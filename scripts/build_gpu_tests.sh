@@ -60,6 +60,8 @@ configs=(
   # Part of a fragment and single fragment elements (owner-thread direct accesses).
   "fragment_part|fragment_part.tl||fragment_part.cpp|"
   "fragment_part_sm80_ptxjit|fragment_part.tl|--arch=sm_80|fragment_part.cpp|"
+  # copy(A, s) with A of symbolic shape: the head tile, a too-small A refused by the launcher.
+  "whole_head|whole_head.tl||whole_head.cpp|"
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "im2col|im2col.tl||im2col.cpp|"
   "im2col_s2|im2col.tl|-D S=2|im2col.cpp|-DIM_S=2"

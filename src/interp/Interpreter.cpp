@@ -1350,6 +1350,8 @@ void prepare(KernelRun& run) {
     int64_t v = run.constant(r.value, r.what);
     if (r.multiple > 0 && v % r.multiple != 0)
       fault(r.what + " must be a multiple of " + std::to_string(r.multiple) + " (the launcher refuses the arguments)");
+    if (v < r.minimum)
+      fault(r.what + " must be at least " + std::to_string(r.minimum) + " (the launcher refuses the arguments)");
   }
   for (const ir::Param& p : k.params) {
     if (p.kind != ir::ParamKind::TensorMap) continue;

@@ -890,7 +890,10 @@ void print(const Kernel& k, std::ostream& os) {
   for (const auto& r : k.requirements) {
     os << "  require ";
     printExpr(r.value, os);
-    os << " % " << r.multiple << " == 0\n";
+    if (r.multiple > 1) os << " % " << r.multiple << " == 0";
+    if (r.multiple > 1 && r.minimum > 0) os << " and ";
+    if (r.minimum > 0) os << " >= " << r.minimum;
+    os << "\n";
   }
   for (const auto& b : k.allocations) {
     os << "  alloc " << b->name << ": " << name(b->scope) << " " << name(b->dtype) << "[";

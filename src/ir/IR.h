@@ -724,6 +724,9 @@ struct Kernel {
     int64_t multiple = 2;
     std::string what;  // "the last dimension of float4_e2m1fn tensor 'A' (N)"
     std::string why;   // appended to the launcher's message: " (fp4 is packed two to a byte: ...)"
+    // When positive, also `value >= minimum`: a whole tensor of symbolic shape copied
+    // to or from a tile (sema, the head-address rule) must hold the tile.
+    int64_t minimum = 0;
   };
   std::vector<Requirement> requirements;
   // Integer parameters whose value the kernel's index arithmetic assumes at most

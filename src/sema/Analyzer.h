@@ -335,6 +335,9 @@ class Analyzer {
 
   // A head address takes its extents from the other side (sema::headExtents).
   void headFrom(RegionSpec& head, const RegionSpec& other);
+  // A whole buffer of symbolic shape copied with a region of known extents: its head
+  // (A[0, ...]) with those extents, and a launcher requirement that it holds them.
+  void wholeAsHead(RegionSpec& whole, const RegionSpec& other);
 
   // The documented rule: right-align, drop unit dimensions, remaining extents equal.
   std::pair<Region, Region> settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange);

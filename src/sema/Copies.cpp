@@ -2,6 +2,8 @@
 // async_copy, fill, clear — with the extent rule (Regions.cpp), bounds and options.
 #include "sema/Analyzer.h"
 
+#include <functional>
+
 namespace tlc::sema {
 
 RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
@@ -66,6 +68,52 @@ void Analyzer::headFrom(RegionSpec& head, const RegionSpec& other) {
   head.extents.assign(ext->begin(), ext->end());
 }
 
+void Analyzer::wholeAsHead(RegionSpec& whole, const RegionSpec& other) {
+  headFrom(whole, other);
+  const Buffer& b = *whole.buffer;
+  for (size_t a = 0; a < b.shape.size(); ++a) {
+    int64_t need = *whole.extents[a];
+    if (auto dim = asConstInt(b.shape[a])) {
+      if (*dim < need)
+        failAbout(whole.range, "'" + b.name + "' (extent " + std::to_string(*dim) + " in dimension " + std::to_string(a) +
+                                   ") does not hold the copy's extent " + std::to_string(need) + " there",
+                  whole.buffer);
+      continue;
+    }
+    // A symbolic dimension (a Dim parameter, or a view's expression over parameters).
+    std::function<bool(const ExprRef&)> launcherKnows = [&](const ExprRef& e) -> bool {
+      switch (e->kind) {
+        case ExprKind::IntImm: return true;
+        case ExprKind::Var:
+          for (const Param& p : kernel_->params)
+            if (p.var.get() == &e->as<VarNode>()) return p.kind == ParamKind::Dim || p.kind == ParamKind::Scalar;
+          return false;
+        case ExprKind::Cast: return launcherKnows(e->as<CastNode>().a);
+        case ExprKind::Binary: return launcherKnows(e->as<BinaryNode>().a) && launcherKnows(e->as<BinaryNode>().b);
+        default: return false;
+      }
+    };
+    if (!launcherKnows(b.shape[a]))
+      failAbout(whole.range, "not yet supported: a copy of the whole of '" + b.name + "', whose dimension " +
+                                 std::to_string(a) + " depends on values the launcher does not know; give a slice",
+                whole.buffer);
+    std::string text = toString(b.shape[a]);
+    if (text.size() > 2 && text.front() == '(' && text.back() == ')') text = text.substr(1, text.size() - 2);
+    std::string what = "dimension " + std::to_string(a) + " of tensor '" + b.name + "' (" + text + ")";
+    bool merged = false;
+    for (auto& r : kernel_->requirements)
+      if (r.minimum > 0 && r.value == b.shape[a]) {
+        if (need > r.minimum) {
+          r.minimum = need;
+          r.what = what;
+        }
+        merged = true;
+      }
+    if (!merged)
+      kernel_->requirements.push_back({b.shape[a], 1, what, " (the whole tensor is copied with a tile of that extent)", need});
+  }
+}
+
 std::pair<Region, Region> Analyzer::settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange) {
   if (src.isHead && dst.isHead) {
     for (auto& e : src.extents) e = 1;  // two elements: one store
@@ -74,6 +122,14 @@ std::pair<Region, Region> Analyzer::settleRegions(RegionSpec src, RegionSpec dst
     headFrom(src, dst);
   } else if (dst.isHead) {
     headFrom(dst, src);
+  } else if ((src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
+             (dst.isWhole && !extentsKnown(dst) && extentsKnown(src))) {
+    // A whole tensor of symbolic shape with a region of known extents (`copy(A, s)`):
+    // the seed's head-address rule, the side with known extents is the base, so `A`
+    // is read as `A[0, ..., 0]`; a whole-buffer copy stays inside the buffer, so the
+    // launcher refuses an `A` that does not hold the region.
+    bool srcIsHead = src.isWhole && !extentsKnown(src);
+    wholeAsHead(srcIsHead ? src : dst, srcIsHead ? dst : src);
   }
   for (auto* r : {&src, &dst})
     if (!extentsKnown(*r))

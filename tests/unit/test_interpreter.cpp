@@ -1313,3 +1313,45 @@ kernel part(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M
     c.moreOutputs.push_back({&E, e});
   });
 }
+
+// ---- a whole tensor of symbolic shape copied with a tile: its head, launcher-checked
+
+TEST_CASE("interpreter: copy(A, s) of a symbolic A is its head tile, every variant; a too-small A is refused") {
+  const char* source = R"(
+kernel head(A: Tensor((M, N), float16), B: Tensor((M, N), float16)) {
+  with Kernel(1, threads=128) as (bx) {
+    s = alloc_shared((32, 64), float16);
+    copy(A, s);
+    copy(s, B);
+  }
+}
+)";
+  checkAllVariants(source, {{32, 64}, {37, 131}, {100, 64}, {33, 72}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    randomFill(A, 41);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    HostBuffer poison = poisoned(ir::DType::Float16, 1);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) c.expected.push_back(i < 32 && j < 64 ? A.get(i * N + j) : poison.get(0));
+  });
+  auto m = compile(source, Target::hopper());
+  for (auto [M, N, what] : {std::tuple{31, 64, "dimension 0 of tensor 'A' (M) must be at least 32"},
+                            std::tuple{32, 63, "dimension 1 of tensor 'A' (N) must be at least 64"}}) {
+    HostBuffer A(ir::DType::Float16, int64_t(M) * N), B(ir::DType::Float16, int64_t(M) * N);
+    interp::Arguments args;
+    args.pointer("A", A);
+    args.pointer("B", B);
+    args.dim("M", M);
+    args.dim("N", N);
+    interp::Result r = interp::run(m->kernels.back(), args);
+    CHECK_FALSE(r.ok);
+    CHECK_MESSAGE(r.text().find(what) != std::string::npos, r.text());
+  }
+}
