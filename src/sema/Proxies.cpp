@@ -198,6 +198,10 @@ BufferRef Analyzer::globalTensor(const std::string& n, const ProxySpec& p, Sourc
     param.range = paramRange;
     pointerIndex = kernel_->params.size();
     kernel_->params.push_back(param);
+  } else if (p.kind == "StridedTensor") {
+    fail(p.range, "StridedTensor(...) in a kernel body has no data=; view a ptr parameter with "
+                  "StridedTensor.from_ptr(p, shape, dtype, strides), or allocate a tile with alloc_shared, "
+                  "alloc_fragment or alloc_local");
   } else {
     fail(p.range, p.kind + "(...) in a kernel body is a view of a pointer: give it data=p (a ptr parameter), or "
                            "allocate a tile with alloc_shared, alloc_fragment or alloc_local");
