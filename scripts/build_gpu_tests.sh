@@ -51,6 +51,17 @@ configs=(
   "batch_sum|batch_sum.tl||batch_sum.cpp|"
   "strided_compact|strided_compact.tl||strided_compact.cpp|"
   "elem_offset|elem_offset_copy.tl||elem_offset.cpp|"
+  # TileLang's proxies: offset_factor (launcher refusals), subscript form, BaseTensor,
+  # views of ptr() / make_tensor defaults, Buffer.from_ptr, StridedTensor.from_ptr.
+  "proxies|proxies.tl||proxies.cpp|"
+  # eviction_policy on SIMT copies: ld/st.global.L2::cache_hint at every access width.
+  "eviction_simt|eviction_simt.tl||eviction_simt.cpp|"
+  "eviction_simt_sm80_ptxjit|eviction_simt.tl|--arch=sm_80|eviction_simt.cpp|"
+  # Part of a fragment and single fragment elements (owner-thread direct accesses).
+  "fragment_part|fragment_part.tl||fragment_part.cpp|"
+  "fragment_part_sm80_ptxjit|fragment_part.tl|--arch=sm_80|fragment_part.cpp|"
+  # copy(A, s) with A of symbolic shape: the head tile, a too-small A refused by the launcher.
+  "whole_head|whole_head.tl||whole_head.cpp|"
   "strided_compact_simt|strided_compact_simt.tl||strided_compact.cpp|"
   "im2col|im2col.tl||im2col.cpp|"
   "im2col_s2|im2col.tl|-D S=2|im2col.cpp|-DIM_S=2"

@@ -157,6 +157,10 @@ class KernelEmitter {
   llvm::Value* sharedAddress32(const ir::ExprRef& byteOffset);
   void inlineAsm(const std::string& text, const std::string& constraints, const std::vector<llvm::Value*>& operands);
   llvm::Value* cachePolicy(int64_t hint);
+  // A global load or store of `type` at `address` with an L2 cache policy
+  // (LoadNode::cacheHint): `ld/st.global.L2::cache_hint`, inline PTX.
+  llvm::Value* hintedLoad(llvm::Type* type, llvm::Value* address, int64_t hint);
+  void hintedStore(llvm::Value* value, llvm::Value* address, int64_t hint);
 
   // ---- statements
   void emitStmt(const ir::StmtRef& stmt);
@@ -406,6 +410,60 @@ llvm::Value* KernelEmitter::cachePolicy(int64_t hint) {
   llvm::Value* policy = entry.CreateCall(code, {}, std::string("policy.") + priority);
   cachePolicies_[hint] = policy;
   return policy;
+}
+
+// LLVM 19 has no intrinsic for the `.L2::cache_hint` forms of ld and st: inline PTX
+// moves the access's bytes as one integer register (b8 through a 16-bit register,
+// b16, b32, b64) or, for 16 bytes, two 64-bit halves (v2.b64); a bitcast gives them
+// the access's type. The `~{memory}` clobber keeps LLVM from moving other memory
+// accesses across them, as it would not move an ordinary volatile-free access
+// either past an aliasing one; the store also counts as having side effects.
+llvm::Value* KernelEmitter::hintedLoad(llvm::Type* type, llvm::Value* address, int64_t hint) {
+  unsigned bytes = (unsigned)module_.getDataLayout().getTypeStoreSize(type);
+  llvm::Value* policy = cachePolicy(hint);
+  llvm::Value* at = builder_.CreatePtrToInt(address, builder_.getInt64Ty());
+  auto* i64 = builder_.getInt64Ty();
+  if (bytes == 16) {
+    auto* pair = llvm::StructType::get(context_, {i64, i64});
+    auto* asmType = llvm::FunctionType::get(pair, {i64, i64}, false);
+    auto* code = llvm::InlineAsm::get(asmType, "ld.global.L2::cache_hint.v2.b64 {$0, $1}, [$2], $3;",
+                                      "=l,=l,l,l,~{memory}", /*hasSideEffects=*/false);
+    llvm::Value* halves = builder_.CreateCall(code, {at, policy});
+    llvm::Value* vector = llvm::PoisonValue::get(llvm::FixedVectorType::get(i64, 2));
+    for (unsigned k = 0; k < 2; ++k)
+      vector = builder_.CreateInsertElement(vector, builder_.CreateExtractValue(halves, k), builder_.getInt32(k));
+    return builder_.CreateBitCast(vector, type);
+  }
+  const char* suffix = bytes == 1 ? "b8" : bytes == 2 ? "b16" : bytes == 4 ? "b32" : bytes == 8 ? "b64" : nullptr;
+  if (!suffix) internal("an L2-hinted load of " + std::to_string(bytes) + " bytes");
+  llvm::Type* reg = bytes <= 2 ? builder_.getInt16Ty() : builder_.getIntNTy(8 * bytes);
+  const char* constraint = bytes <= 2 ? "=h,l,l,~{memory}" : bytes == 4 ? "=r,l,l,~{memory}" : "=l,l,l,~{memory}";
+  auto* asmType = llvm::FunctionType::get(reg, {i64, i64}, false);
+  auto* code = llvm::InlineAsm::get(asmType, std::string("ld.global.L2::cache_hint.") + suffix + " $0, [$1], $2;",
+                                    constraint, /*hasSideEffects=*/false);
+  llvm::Value* bits = builder_.CreateCall(code, {at, policy});
+  if (bytes == 1) bits = builder_.CreateTrunc(bits, builder_.getInt8Ty());
+  return builder_.CreateBitCast(bits, type);
+}
+
+void KernelEmitter::hintedStore(llvm::Value* value, llvm::Value* address, int64_t hint) {
+  unsigned bytes = (unsigned)module_.getDataLayout().getTypeStoreSize(value->getType());
+  llvm::Value* policy = cachePolicy(hint);
+  llvm::Value* at = builder_.CreatePtrToInt(address, builder_.getInt64Ty());
+  auto* i64 = builder_.getInt64Ty();
+  if (bytes == 16) {
+    llvm::Value* vector = builder_.CreateBitCast(value, llvm::FixedVectorType::get(i64, 2));
+    inlineAsm("st.global.L2::cache_hint.v2.b64 [$0], {$1, $2}, $3;", "l,l,l,l",
+            {at, builder_.CreateExtractElement(vector, builder_.getInt32(0)),
+             builder_.CreateExtractElement(vector, builder_.getInt32(1)), policy});
+    return;
+  }
+  const char* suffix = bytes == 1 ? "b8" : bytes == 2 ? "b16" : bytes == 4 ? "b32" : bytes == 8 ? "b64" : nullptr;
+  if (!suffix) internal("an L2-hinted store of " + std::to_string(bytes) + " bytes");
+  llvm::Value* bits = builder_.CreateBitCast(value, builder_.getIntNTy(8 * bytes));
+  if (bytes == 1) bits = builder_.CreateZExt(bits, builder_.getInt16Ty());
+  const char* constraint = bytes <= 2 ? "l,h,l" : bytes == 4 ? "l,r,l" : "l,l,l";
+  inlineAsm(std::string("st.global.L2::cache_hint.") + suffix + " [$0], $1, $2;", constraint, {at, bits, policy});
 }
 
 void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
@@ -866,6 +924,8 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
                              llvm::AtomicOrdering::Monotonic);
     builder_.CreateAtomicRMW(llvm::AtomicRMWInst::Or, address, builder_.CreateAnd(value, mask, "bits"),
                              llvm::MaybeAlign(align), llvm::AtomicOrdering::Monotonic);
+  } else if (store.cacheHint && buffer.scope == ir::MemScope::Global) {
+    hintedStore(value, address, store.cacheHint);
   } else {
     builder_.CreateAlignedStore(value, address, llvm::Align(align));
   }
@@ -1552,7 +1612,10 @@ llvm::Value* KernelEmitter::loadFromMemory(const ir::LoadNode& load) {
   llvm::Type* type = memoryType(buffer.dtype);
   if (load.lanes > 1) type = llvm::FixedVectorType::get(type, load.lanes);
   unsigned align = load.alignBytes > 0 ? (unsigned)load.alignBytes : elementBytes(buffer.dtype);
-  llvm::Value* value = fromMemory(builder_.CreateAlignedLoad(type, address, llvm::Align(align), buffer.name), buffer.dtype);
+  llvm::Value* raw = load.cacheHint && buffer.scope == ir::MemScope::Global
+                        ? hintedLoad(type, address, load.cacheHint)
+                        : builder_.CreateAlignedLoad(type, address, llvm::Align(align), buffer.name);
+  llvm::Value* value = fromMemory(raw, buffer.dtype);
   return convert(value, buffer.dtype, load.dtype);
 }
 

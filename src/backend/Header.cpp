@@ -1246,9 +1246,15 @@ class HeaderWriter {
         }
       for (const ir::Kernel::Requirement& r : general.requirements) {
         std::string v = value.print(r.value);
+        if (r.minimum > 0)
+          out_ << "  if ((" << v << ") < " << r.minimum << " || tlc_bad)\n"
+               << refusal("    ", printfLiteral(r.what) + " = %lld is less than " + std::to_string(r.minimum) +
+                                      printfLiteral(r.why),
+                          "(long long)(" + v + ")");
+        if (r.multiple <= 1) continue;
         out_ << "  if ((" << v << ") % " << r.multiple << " != 0 || tlc_bad)\n"
              << refusal("    ", printfLiteral(r.what) + " = %lld is not a multiple of " + std::to_string(r.multiple) +
-                                    (r.multiple == 2 ? " (fp4 is packed two to a byte: rows must be whole bytes)" : ""),
+                                    printfLiteral(r.why),
                         "(long long)(" + v + ")");
       }
     }

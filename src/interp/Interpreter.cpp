@@ -339,7 +339,7 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
   if (index < -kFar || index > kFar) fault("out-of-bounds " + describe(ir::name(buffer.scope)));
   switch (buffer.scope) {
     case ir::MemScope::Global: {
-      if (buffer.elemOffset) fault("a global buffer with an element offset is not supported");
+      // An elem_offset is in `index` already (FlattenBufferAccess adds it).
       if (!buffer.data) fault("global buffer '" + buffer.name + "' has no data pointer");
       auto found = run_.params.find(buffer.data.get());
       if (found == run_.params.end()) fault("the data pointer of '" + buffer.name + "' is not a parameter");
@@ -1392,6 +1392,8 @@ void prepare(KernelRun& run) {
     int64_t v = run.constant(r.value, r.what);
     if (r.multiple > 0 && v % r.multiple != 0)
       fault(r.what + " must be a multiple of " + std::to_string(r.multiple) + " (the launcher refuses the arguments)");
+    if (v < r.minimum)
+      fault(r.what + " must be at least " + std::to_string(r.minimum) + " (the launcher refuses the arguments)");
   }
   for (const ir::Param& p : k.params) {
     if (p.kind != ir::ParamKind::TensorMap) continue;

@@ -553,6 +553,12 @@ int64_t knownMultiple(const ExprRef& e) {
 
 static void printExpr(const ExprRef& e, std::ostream& os);
 
+// A global access's L2 policy, as the loop IR prints it: `{evict_first}`.
+static std::string evictionHintName(int64_t hint) {
+  auto e = evictionPolicyWithHint(hint);
+  return "{" + std::string(e ? name(*e) : "cache_hint?") + "}";
+}
+
 static void printList(const std::vector<ExprRef>& v, std::ostream& os) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) os << ", ";
@@ -638,6 +644,7 @@ static void printExpr(const ExprRef& e, std::ostream& os) {
       printList(l.indices, os);
       os << "]";
       if (l.lanes > 1) os << "x" << l.lanes;
+      if (l.cacheHint) os << " " << evictionHintName(l.cacheHint);
       if (l.predicate) {
         os << " if ";
         printExpr(l.predicate, os);
@@ -738,6 +745,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       printList(st.indices, os);
       os << "]";
       if (st.value->lanes > 1) os << "x" << st.value->lanes;
+      if (st.cacheHint) os << " " << evictionHintName(st.cacheHint);
       os << " = ";
       if (st.bitMask) {  // an atomic read-modify-write of some bits
         os << "atomic bits ";
@@ -880,6 +888,14 @@ void print(const Kernel& k, std::ostream& os) {
   os << "\n";
   for (const auto& a : k.assumptions)
     os << "  assume " << a.param->name << " % " << a.multiple << " == 0\n";
+  for (const auto& r : k.requirements) {
+    os << "  require ";
+    printExpr(r.value, os);
+    if (r.multiple > 1) os << " % " << r.multiple << " == 0";
+    if (r.multiple > 1 && r.minimum > 0) os << " and ";
+    if (r.minimum > 0) os << " >= " << r.minimum;
+    os << "\n";
+  }
   for (const auto& b : k.allocations) {
     os << "  alloc " << b->name << ": " << name(b->scope) << " " << name(b->dtype) << "[";
     for (size_t i = 0; i < b->shape.size(); ++i) {

@@ -218,6 +218,10 @@ struct LoadNode : ExprNode {
   // the unproven bounds into `predicate`. verifyLoopIR refuses a global load without
   // it (one made after that pass, or one it never saw: a forgotten guard).
   bool boundsChecked = false;
+  // Global buffers: an L2 cache policy for the access (an EvictionPolicies.def
+  // CacheHint, from a copy's eviction_policy=); codegen makes the policy with
+  // createpolicy and reads with ld.global.L2::cache_hint. 0: none.
+  int64_t cacheHint = 0;
 };
 
 // --------------------------------------------------------------- layouts
@@ -423,6 +427,7 @@ struct StoreStmt : StmtNode {
   ExprRef predicate;   // Bool scalar or null
   int alignBytes = 0;  // known alignment of the first element's address (0 = element size)
   bool boundsChecked = false;  // as LoadNode::boundsChecked (a store is skipped when out of bounds)
+  int64_t cacheHint = 0;       // as LoadNode::cacheHint (st.global.L2::cache_hint)
   // Null for a plain store. Otherwise other threads may write the element's other
   // bits at the same time (a float4_e2m1fn nibble stored under a condition that may
   // hold for one element of a byte and not the other): the store is an atomic
@@ -726,11 +731,16 @@ struct Kernel {
   // Facts every variant needs of the arguments: `value` (over Dim parameters) is a
   // multiple of `multiple`. The launcher refuses arguments that break one, naming it
   // with `what`. (float4_e2m1fn tensors: an even last dimension and even row
-  // strides, so that every row starts on a whole byte; lowering, PackFloat4.)
+  // strides, so that every row starts on a whole byte; lowering, PackFloat4. A
+  // Buffer's offset_factor: its elem_offset; sema.) Lowering may rely on them.
   struct Requirement {
     ExprRef value;
     int64_t multiple = 2;
     std::string what;  // "the last dimension of float4_e2m1fn tensor 'A' (N)"
+    std::string why;   // appended to the launcher's message: " (fp4 is packed two to a byte: ...)"
+    // When positive, also `value >= minimum`: a whole tensor of symbolic shape copied
+    // to or from a tile (sema, the head-address rule) must hold the tile.
+    int64_t minimum = 0;
   };
   std::vector<Requirement> requirements;
   // Integer parameters whose value the kernel's index arithmetic assumes at most

@@ -90,7 +90,8 @@ class Packer {
           return floorDiv(e, intImm(2, e->dtype));
         }
         required_.emplace(text, kernel_.requirements.size());
-        kernel_.requirements.push_back({e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")"});
+        kernel_.requirements.push_back({e, 2, what + " of float4_e2m1fn tensor '" + b.name + "' (" + text + ")",
+                                         " (fp4 is packed two to a byte: rows must be whole bytes)"});
       }
     }
     return floorDiv(e, intImm(2, e->dtype));

@@ -5,6 +5,8 @@
 //                    names), file level (consts, macros, -D), and the entry point
 //   Consts.cpp       folding of `const` expressions
 //   Kernels.cpp      kernel parameters (Tensor, StridedTensor, Buffer, ptr, dims), the launch block
+//   Proxies.cpp      the proxy types read into one form (call or subscript, TileLang defaults),
+//                    the global tensor a parameter or a body view (data=) declares
 //   Statements.cpp   statements, loops (nested Parallel loops, run-time extents),
 //                    allocations, alloc_var, make_tensor, macros
 //   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options, copies and
@@ -45,6 +47,7 @@ struct Value {
   int64_t intValue = 0;
   double floatValue = 0;
   DType dtype = DType::Int32;  // DTypeName: the type; Pointer: its element type
+  bool untyped = false;        // Pointer: `ptr()`, whose views choose their dtype (float32 by default)
   ExprRef expr;                // Scalar: the expression; Mutable: the var
   VarRef var;                  // Mutable / Pointer: the variable; Descriptor: the TensorMap parameter
   BufferRef tensor;            // Descriptor: the global tensor it describes
@@ -91,6 +94,24 @@ struct RegionSpec {
   bool isWhole = false;  // a bare buffer name: extents come from its declaration
   Access access = Access::Read;
   SourceRange range;
+};
+
+// A proxy type as written (Proxies.cpp): `Tensor((M, N), float16)`,
+// `Tensor[(M, N), float16]`, `Buffer(shape, dtype, data=p, ...)`, each argument bound
+// to its TileLang name (shape, dtype, data, strides, elem_offset, scope, align,
+// offset_factor, buffer_type, axis_separators).
+struct ProxySpec {
+  std::string kind;  // Tensor, StridedTensor, Buffer, BaseTensor, SharedBuffer, ...
+  SourceRange kindRange, range;
+  bool hasShape = false;
+  std::vector<const ast::Expr*> shape;  // the shape's entries
+  SourceRange shapeRange;
+  std::map<std::string, const ast::Expr*> args;  // every other argument, by name
+  std::map<std::string, SourceRange> named;      // where a keyword's name was written
+  const ast::Expr* arg(const std::string& n) const {
+    auto it = args.find(n);
+    return it == args.end() ? nullptr : it->second;
+  }
 };
 
 // Reports an error and makes the enclosing analysis step give up.
@@ -235,6 +256,21 @@ class Analyzer {
 
   void analyzeKernelParam(const ast::Param& p);
 
+  // ------------------------------------------------ proxies (Proxies.cpp)
+
+  static bool isProxyKind(const std::string& kind);
+  // The proxy a parameter type names (a call's callee, a subscript's base), or "".
+  static std::string proxyKind(const ast::Expr& t);
+  ProxySpec readProxy(const ast::Expr& t);
+  // The global tensor a proxy declares: a kernel parameter (`isParam`: a bare name in
+  // a shape is a symbolic dimension) or a view of a pointer in the body (data=).
+  BufferRef globalTensor(const std::string& n, const ProxySpec& p, SourceRange declRange, bool isParam,
+                        SourceRange paramRange = {});
+  StmtRef proxyView(const std::string& n, const ast::Assign& a, const ast::Call& c);
+  const Value& dataPointer(const ast::Expr& e, const std::string& what);
+  DType viewDtype(const Value& p, const std::string& ptrName, const ast::Expr* given);
+  ExprRef viewEntry(const ast::Expr& s, bool isStride);
+
   // A parameter `n: int32` whose name an earlier shape introduced as a dimension
   // becomes that dimension: one value, passed once, at the scalar's position.
   bool adoptDimAsScalar(const ast::Param& p, const Value& existing);
@@ -302,7 +338,9 @@ class Analyzer {
   void requireTargetFor(const ast::Call& c, const std::string& callee);
   std::string targetLacks(TargetFeature f, const std::string& what) const;  // "" when it has it
 
-  static bool makesBuffer(const std::string& n);  // vocabulary kind Named
+  static bool makesBuffer(const std::string& n);  // vocabulary kind Named, a proxy view or X.from_ptr
+  // `Tensor.from_ptr`, `Buffer.from_ptr`, ... (every proxy; the non-global ones are errors).
+  static bool isFromPtr(const std::string& n);
   static bool isPureBuiltin(const std::string& n);  // kind Value or Math
 
   StmtRef inlineMacro(const ast::Call& c, const ast::FunctionDecl& m);
@@ -337,6 +375,9 @@ class Analyzer {
 
   // A head address takes its extents from the other side (sema::headExtents).
   void headFrom(RegionSpec& head, const RegionSpec& other);
+  // A whole buffer of symbolic shape copied with a region of known extents: its head
+  // (A[0, ...]) with those extents, and a launcher requirement that it holds them.
+  void wholeAsHead(RegionSpec& whole, const RegionSpec& other);
 
   // The documented rule: right-align, drop unit dimensions, remaining extents equal.
   std::pair<Region, Region> settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange);

@@ -2,6 +2,8 @@
 // async_copy, fill, clear — with the extent rule (Regions.cpp), bounds and options.
 #include "sema/Analyzer.h"
 
+#include <functional>
+
 namespace tlc::sema {
 
 bool Analyzer::isRegionHelper(const std::string& callee) {
@@ -163,6 +165,52 @@ void Analyzer::headFrom(RegionSpec& head, const RegionSpec& other) {
   head.extents.assign(ext->begin(), ext->end());
 }
 
+void Analyzer::wholeAsHead(RegionSpec& whole, const RegionSpec& other) {
+  headFrom(whole, other);
+  const Buffer& b = *whole.buffer;
+  for (size_t a = 0; a < b.shape.size(); ++a) {
+    int64_t need = *whole.extents[a];
+    if (auto dim = asConstInt(b.shape[a])) {
+      if (*dim < need)
+        failAbout(whole.range, "'" + b.name + "' (extent " + std::to_string(*dim) + " in dimension " + std::to_string(a) +
+                                   ") does not hold the copy's extent " + std::to_string(need) + " there",
+                  whole.buffer);
+      continue;
+    }
+    // A symbolic dimension (a Dim parameter, or a view's expression over parameters).
+    std::function<bool(const ExprRef&)> launcherKnows = [&](const ExprRef& e) -> bool {
+      switch (e->kind) {
+        case ExprKind::IntImm: return true;
+        case ExprKind::Var:
+          for (const Param& p : kernel_->params)
+            if (p.var.get() == &e->as<VarNode>()) return p.kind == ParamKind::Dim || p.kind == ParamKind::Scalar;
+          return false;
+        case ExprKind::Cast: return launcherKnows(e->as<CastNode>().a);
+        case ExprKind::Binary: return launcherKnows(e->as<BinaryNode>().a) && launcherKnows(e->as<BinaryNode>().b);
+        default: return false;
+      }
+    };
+    if (!launcherKnows(b.shape[a]))
+      failAbout(whole.range, "not yet supported: a copy of the whole of '" + b.name + "', whose dimension " +
+                                 std::to_string(a) + " depends on values the launcher does not know; give a slice",
+                whole.buffer);
+    std::string text = toString(b.shape[a]);
+    if (text.size() > 2 && text.front() == '(' && text.back() == ')') text = text.substr(1, text.size() - 2);
+    std::string what = "dimension " + std::to_string(a) + " of tensor '" + b.name + "' (" + text + ")";
+    bool merged = false;
+    for (auto& r : kernel_->requirements)
+      if (r.minimum > 0 && r.value == b.shape[a]) {
+        if (need > r.minimum) {
+          r.minimum = need;
+          r.what = what;
+        }
+        merged = true;
+      }
+    if (!merged)
+      kernel_->requirements.push_back({b.shape[a], 1, what, " (the whole tensor is copied with a tile of that extent)", need});
+  }
+}
+
 std::pair<Region, Region> Analyzer::settleRegions(RegionSpec src, RegionSpec dst, SourceRange callRange) {
   if (src.isHead && dst.isHead) {
     for (auto& e : src.extents) e = 1;  // two elements: one store
@@ -171,6 +219,14 @@ std::pair<Region, Region> Analyzer::settleRegions(RegionSpec src, RegionSpec dst
     headFrom(src, dst);
   } else if (dst.isHead) {
     headFrom(dst, src);
+  } else if ((src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
+             (dst.isWhole && !extentsKnown(dst) && extentsKnown(src))) {
+    // A whole tensor of symbolic shape with a region of known extents (`copy(A, s)`):
+    // the seed's head-address rule, the side with known extents is the base, so `A`
+    // is read as `A[0, ..., 0]`; a whole-buffer copy stays inside the buffer, so the
+    // launcher refuses an `A` that does not hold the region.
+    bool srcIsHead = src.isWhole && !extentsKnown(src);
+    wholeAsHead(srcIsHead ? src : dst, srcIsHead ? dst : src);
   }
   for (auto* r : {&src, &dst})
     if (!extentsKnown(*r))
@@ -316,7 +372,11 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   if (inParallel_) return elementCopy(c, op);
   RegionSpec src = regionSpec(*c.args[0], Access::Read);
   RegionSpec dst = regionSpec(*c.args[1], Access::Write);
-  if (!extentsKnown(src) || !extentsKnown(dst)) {
+  // A whole tensor of symbolic shape against known extents is the seed's head-address
+  // rule (settleRegions), not a run-time extent: `copy(A, s)` reads A's head tile.
+  bool wholeAsHeadTile = (src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
+                         (dst.isWhole && !extentsKnown(dst) && extentsKnown(src));
+  if (!wholeAsHeadTile && (!extentsKnown(src) || !extentsKnown(dst))) {
     if (op != "copy") fail(c.range, "not yet supported: " + op + " of a region with a run-time extent");
     if (!c.kwargs.empty())
       fail(c.kwargs[0].nameRange, "not yet supported: keyword arguments on a copy of a region with a run-time extent "
@@ -376,19 +436,34 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
     fail(preferAt, std::string("prefer_instruction=\"") + (options.prefer == PreferInstruction::Tma ? "tma" : "cp_async") +
                        "\" copies without converting; this copy converts " + name(s.buffer->dtype) + " to " +
                        name(d.buffer->dtype));
-  // A fragment side must be the whole fragment: its layout spreads the whole tile.
+  // Part of a fragment (a region, or one element) is copied by the threads that own
+  // its elements (lowering, partialFragmentCopy), to or from global or shared memory.
   for (auto* r : {&s, &d}) {
     if (r->buffer->scope != MemScope::Fragment) continue;
-    for (size_t i = 0; i < r->extents.size(); ++i)
-      if (r->extents[i] != *asConstInt(r->buffer->shape[i]))
-        failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "'; copy the whole fragment",
-                    r->buffer);
+    bool whole = true;
+    for (size_t i = 0; i < r->extents.size(); ++i) whole = whole && r->extents[i] == *asConstInt(r->buffer->shape[i]);
+    if (whole) continue;
+    const Region& other = r == &s ? d : s;
+    if (other.buffer->scope == MemScope::Fragment || other.buffer->scope == MemScope::Local)
+      failAbout(r->range, "not yet supported: a copy of part of fragment '" + r->buffer->name + "' to or from a " +
+                              name(other.buffer->scope) + " buffer (global and shared.dyn are supported)",
+                r->buffer);
+    if (options.layout)
+      failAbout(r->range, "not yet supported: loop_layout on a copy of part of fragment '" + r->buffer->name +
+                              "' (the fragment's own layout decides who copies each element)",
+                r->buffer);
   }
   checkThreadCopy(s, d, options, c.range);
   {
     // Its loop over the elements (the statement itself was counted once).
     int64_t numel = 1;
     for (int64_t e : s.extents) numel *= e;
+    // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
+    for (auto* r : {&s, &d})
+      if (r->buffer->scope == MemScope::Fragment && numel > 1) {
+        numel = 1;
+        for (const auto& e : r->buffer->shape) numel *= *asConstInt(e);
+      }
     bool anyLocal = from == MemScope::Local || to == MemScope::Local;
     chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
                                                                   from == MemScope::Fragment || to == MemScope::Fragment) - 1));
@@ -591,6 +666,12 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     // Its loop over the elements (the statement itself was counted once).
     int64_t numel = 1;
     for (int64_t e : s.extents) numel *= e;
+    // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
+    for (auto* r : {&s, &d})
+      if (r->buffer->scope == MemScope::Fragment && numel > 1) {
+        numel = 1;
+        for (const auto& e : r->buffer->shape) numel *= *asConstInt(e);
+      }
     bool anyLocal = from == MemScope::Local || to == MemScope::Local;
     chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
                                                                   from == MemScope::Fragment || to == MemScope::Fragment) - 1));

@@ -209,17 +209,29 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
     define(p.name, v, p.nameRange);
     return;
   }
-  if (t.kind != ast::ExprKind::Call) fail(t.range, "expected a parameter type: Tensor(...), StridedTensor(...), Buffer(...), ptr(dtype) or a scalar dtype");
-  const auto& c = t.as<ast::Call>();
-  std::string kind = calleeName(c);
-  if (kind == "ptr") {
-    // ptr(dtype[, storage_scope]): TileLang's T.ptr; a kernel parameter points to global memory.
-    checkKeywords(c, "ptr", {"storage_scope"});
-    const ast::Expr* scope = keyword(c, "storage_scope");
-    if (c.args.size() == 2 && scope) fail(scope->range, "ptr's storage_scope is given twice");
-    if (c.args.empty() || c.args.size() > 2) fail(t.range, "ptr takes a dtype and an optional storage scope: ptr(float16) or ptr(float16, \"global\")");
-    DType dt = dtypeArg(*c.args[0]);
-    if (c.args.size() == 2) scope = c.args[1].get();
+  std::string kind = proxyKind(t);
+  if (t.kind == ast::ExprKind::Call && kind == "ptr") {
+    // ptr(dtype=None, storage_scope="global", *, is_size_var=False): TileLang's T.ptr;
+    // a kernel parameter points to global memory. Without a dtype its views choose
+    // one (float32 by default). is_size_var asks TVM for a SizeVar (a value known
+    // to be non-negative), which says nothing about an address: accepted, no effect.
+    const auto& c = t.as<ast::Call>();
+    checkKeywords(c, "ptr", {"dtype", "storage_scope", "is_size_var"});
+    if (c.args.size() > 2) fail(c.args[2]->range, "ptr takes (dtype, storage_scope) and the keyword is_size_var");
+    const ast::Expr* dtype = c.args.size() > 0 ? c.args[0].get() : nullptr;
+    const ast::Expr* scope = c.args.size() > 1 ? c.args[1].get() : nullptr;
+    for (const auto& kw : c.kwargs) {
+      const ast::Expr*& slot = kw.name == "dtype" ? dtype : kw.name == "storage_scope" ? scope : dtype;
+      if (kw.name == "is_size_var") {
+        boolArg(*kw.value, "is_size_var");
+        continue;
+      }
+      if (slot) fail(kw.nameRange, "ptr's " + kw.name + " is given twice");
+      slot = kw.value.get();
+    }
+    bool untyped = !dtype || (dtype->kind == ast::ExprKind::Name && dtype->as<ast::Name>().name == "None");
+    DType dt = untyped ? DType::UInt8 : dtypeArg(*dtype);
+    if (dt == DType::Handle) fail(dtype->range, "a ptr points to data; ptr(handle) is not supported");
     if (scope && stringValue(*scope, "storage_scope", "\"global\"") != "global")
       fail(scope->range, "a ptr parameter points to global memory; its storage_scope must be \"global\", not \"" +
                              scope->as<ast::StringLit>().value + "\"");
@@ -228,84 +240,29 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
     param.name = p.name;
     param.kind = ParamKind::Pointer;
     param.var = var;
-    param.elementType = dt;
+    param.elementType = dt;  // untyped: the widest type a view reads it as (viewDtype)
     param.range = p.range;
     kernel_->params.push_back(param);
     Value v;
     v.kind = Value::Pointer;
     v.var = var;
     v.dtype = dt;
+    v.untyped = untyped;
     define(p.name, v, p.nameRange);
     return;
   }
-  if (kind != "Tensor" && kind != "StridedTensor" && kind != "Buffer") {
-    if (kind == "SharedBuffer" || kind == "FragmentBuffer" || kind == "LocalBuffer")
-      fail(c.callee->range, kind + " is a macro parameter type; a kernel parameter lives in global memory (Tensor, StridedTensor, Buffer or ptr)");
-    failUnknown(c.callee->range, "unknown parameter type '" + kind + "'; expected Tensor, StridedTensor, Buffer, ptr or a dtype",
+  if (t.kind != ast::ExprKind::Call && t.kind != ast::ExprKind::Index)
+    fail(t.range, "expected a parameter type: Tensor(...), StridedTensor(...), Buffer(...), ptr(dtype) or a scalar dtype");
+  const ast::Expr& kindAt = t.kind == ast::ExprKind::Call ? *t.as<ast::Call>().callee : *t.as<ast::Index>().base;
+  if (kind == "SharedBuffer" || kind == "FragmentBuffer" || kind == "LocalBuffer")
+    fail(kindAt.range, kind + " is a macro parameter type; a kernel parameter lives in global memory (Tensor, StridedTensor, Buffer or ptr)");
+  if (kind != "Tensor" && kind != "StridedTensor" && kind != "Buffer" && kind != "BaseTensor")
+    failUnknown(kindAt.range, "unknown parameter type '" + kind + "'; expected Tensor, StridedTensor, Buffer, BaseTensor, ptr or a dtype",
                 kind, vocabulary::namesOf({vocabulary::Kind::Type}));
-  }
-  if (kind == "Buffer") checkKeywords(c, kind, {"scope", "strides", "elem_offset", "align"});
-  else checkKeywords(c, kind, {});
-
-  // The pointer parameter comes first, then the dimensions it introduces.
-  auto data = makeVar(p.name, DType::Handle);
-  Param param;
-  param.name = p.name;
-  param.kind = ParamKind::Pointer;
-  param.var = data;
-  param.range = p.range;
-  size_t pointerIndex = kernel_->params.size();
-  kernel_->params.push_back(param);
-
-  size_t needed = kind == "StridedTensor" ? 3 : 2;
-  if (c.args.size() != needed)
-    fail(t.range, kind == "StridedTensor" ? "StridedTensor takes (shape, strides, dtype)" : kind + " takes (shape, dtype)");
-  auto buf = std::make_shared<Buffer>();
-  buf->name = p.name;
-  buf->scope = MemScope::Global;
-  buf->data = data;
-  buf->declRange = p.nameRange;
-  auto shape = tupleItems(*c.args[0]);
-  if (shape.empty()) fail(c.args[0]->range, "a tensor needs at least one dimension");
-  for (const auto* s : shape) buf->shape.push_back(shapeEntry(*s));
-  int64_t constantElements = 1;  // element offsets are int64: the constant entries' product must fit
-  for (const auto& e : buf->shape)
-    if (auto k = asConstInt(e); k && __builtin_mul_overflow(constantElements, *k, &constantElements))
-      fail(c.args[0]->range, "tensor '" + p.name + "' has more elements than an int64 offset can address");
-  const ast::Expr* strides = kind == "StridedTensor" ? c.args[1].get() : keyword(c, "strides");
-  if (strides) {
-    auto items = tupleItems(*strides);
-    if (items.size() != buf->shape.size())
-      fail(strides->range, kind + " has " + std::to_string(buf->shape.size()) + " shape entries but " +
-                               std::to_string(items.size()) + " strides");
-    for (const auto* s : items) buf->strides.push_back(shapeEntry(*s, /*isStride=*/true));
-  } else {
-    buf->strides = rowMajorStrides(buf->shape);
-  }
-  buf->dtype = dtypeArg(*c.args[needed - 1]);
-  if (const ast::Expr* scope = keyword(c, "scope")) {
-    std::string s = stringValue(*scope, "scope", kValidScopes);
-    auto sc = scopeFromName(s);
-    if (!sc) fail(scope->range, "unknown scope \"" + s + "\"; valid: " + kValidScopes);
-    if (*sc != MemScope::Global)
-      fail(scope->range, "a kernel parameter lives in global memory: scope must be \"global\", not \"" + s + "\"");
-  }
-  if (const ast::Expr* align = keyword(c, "align")) {
-    // The caller's promise about the data pointer, in bytes (TVM's data_alignment).
-    int64_t a = constIntArg(*align, "align");
-    int64_t elementBytes = std::max(1, bits(buf->dtype) / 8);
-    if (a < elementBytes || (a & (a - 1)) != 0 || a > 1024)
-      fail(align->range, "align must be a power of two between the element size (" + std::to_string(elementBytes) +
-                             " bytes) and 1024, not " + std::to_string(a));
-    buf->alignBytes = (int)a;
-  }
-  // elem_offset: the tensor starts that many elements past the pointer (a constant
-  // or a symbolic dimension, passed to the launcher like one).
-  if (const ast::Expr* offset = keyword(c, "elem_offset")) buf->elemOffset = shapeEntry(*offset, /*isStride=*/true);
-  kernel_->params[pointerIndex].elementType = buf->dtype;
+  ProxySpec spec = readProxy(t);
   Value v;
   v.kind = Value::BufferV;
-  v.buffer = buf;
+  v.buffer = globalTensor(p.name, spec, p.nameRange, /*isParam=*/true, p.range);
   define(p.name, v, p.nameRange);
 }
 

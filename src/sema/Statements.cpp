@@ -157,9 +157,11 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
       const auto& c = a.value->as<ast::Call>();
       std::string callee = calleeName(c);
       bool allocates = callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local";
-      bool views = callee == "make_tensor" || callee == "Tensor.from_ptr";
-      if (allocates || views) {
+      bool views = callee == "make_tensor" || isFromPtr(callee);
+      bool proxy = isProxyKind(callee);
+      if (allocates || views || proxy) {
         try {
+          if (proxy) return proxyView(n, a, c);
           return allocates ? allocation(n, a, c, callee) : makeTensor(n, a, c, callee);
         } catch (Failed&) {
           // Later uses of the name stay quiet instead of cascading.
@@ -400,6 +402,8 @@ const Value* Analyzer::varCell(const ast::Index& ix) {
 
 StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
   static const std::vector<std::string> names = {"ptr", "shape", "dtype", "strides"};
+  if (callee == "SharedBuffer.from_ptr" || callee == "FragmentBuffer.from_ptr" || callee == "LocalBuffer.from_ptr")
+    fail(c.callee->range, "a ptr points to global memory, so " + callee + " cannot view it; write Tensor.from_ptr");
   checkKeywords(c, callee, names);
   const std::string usage = callee + " takes (ptr, shape[, dtype[, strides]])";
   if (c.args.size() > 4) fail(c.args[4]->range, usage);
@@ -427,12 +431,7 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
   buf->scope = MemScope::Global;
   buf->data = p->var;
   buf->declRange = a.target->range;
-  buf->dtype = args[2] ? dtypeArg(*args[2]) : p->dtype;
-  if (buf->dtype != p->dtype) {
-    error(args[2]->range, std::string("the pointer is declared as ptr(") + name(p->dtype) + ") but viewed as " + name(buf->dtype));
-    noteDecl(args[0]->as<ast::Name>().name, p->decl);
-    throw Failed{};
-  }
+  buf->dtype = viewDtype(*p, args[0]->as<ast::Name>().name, args[2]);
   auto shape = tupleItems(*args[1]);
   if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
   for (const auto* s : shape) {
@@ -769,7 +768,14 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   failUnknownFunction(c, callee);
 }
 
-bool Analyzer::makesBuffer(const std::string& n) { return vocabulary::kindOf(n) == vocabulary::Kind::Named; }
+bool Analyzer::makesBuffer(const std::string& n) {
+  return vocabulary::kindOf(n) == vocabulary::Kind::Named || isFromPtr(n) || isProxyKind(n);
+}
+
+bool Analyzer::isFromPtr(const std::string& n) {
+  size_t dot = n.find('.');
+  return dot != std::string::npos && n.substr(dot) == ".from_ptr" && isProxyKind(n.substr(0, dot));
+}
 
 bool Analyzer::isPureBuiltin(const std::string& n) {
   auto kind = vocabulary::kindOf(n);
@@ -840,21 +846,28 @@ Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const a
     v.expr = convert(dt, e, arg.range);
     return v;
   }
-  if (t.kind != ast::ExprKind::Call) fail(t.range, "expected a parameter type");
-  const auto& c = t.as<ast::Call>();
-  std::string kind = calleeName(c);
+  if (t.kind != ast::ExprKind::Call && t.kind != ast::ExprKind::Index) fail(t.range, "expected a parameter type");
+  std::string kind = proxyKind(t);
   static const std::map<std::string, std::optional<MemScope>> kinds = {
       {"Tensor", MemScope::Global},         {"StridedTensor", MemScope::Global},
       {"SharedBuffer", MemScope::Shared},   {"FragmentBuffer", MemScope::Fragment},
-      {"LocalBuffer", MemScope::Local},     {"Buffer", std::nullopt}};
+      {"LocalBuffer", MemScope::Local},     {"Buffer", std::nullopt}, {"BaseTensor", std::nullopt}};
   auto k = kinds.find(kind);
   if (k == kinds.end())
-    failUnknown(c.callee->range, "unknown macro parameter type '" + kind +
-                                     "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer or a dtype",
+    failUnknown(t.kind == ast::ExprKind::Call ? t.as<ast::Call>().callee->range : t.as<ast::Index>().base->range,
+                "unknown macro parameter type '" + kind +
+                    "'; expected Tensor, StridedTensor, SharedBuffer, FragmentBuffer, LocalBuffer, Buffer, BaseTensor or a dtype",
                 kind, vocabulary::namesOf({vocabulary::Kind::Type}));
-  checkKeywords(c, kind, kind == "Buffer" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
+  ProxySpec spec = readProxy(t);
+  // A macro parameter matches its argument's buffer: what describes a tensor's memory
+  // belongs on the kernel parameter or view that declares it.
+  for (const char* own : {"data", "elem_offset", "align", "offset_factor", "buffer_type", "axis_separators"})
+    if (const ast::Expr* e = spec.arg(own))
+      fail(spec.named.count(own) ? spec.named.at(own) : e->range,
+           std::string(own) + "= describes a tensor's memory, which the kernel parameter or view that declares it "
+                              "gives; a macro parameter matches its argument's shape, dtype and scope");
   std::optional<MemScope> want = k->second;
-  if (const ast::Expr* scope = keyword(c, "scope")) {
+  if (const ast::Expr* scope = spec.arg("scope")) {
     std::string s = stringValue(*scope, "scope", kValidScopes);
     want = scopeFromName(s);
     if (!want) fail(scope->range, "unknown scope \"" + s + "\"; valid: " + kValidScopes);
@@ -866,31 +879,30 @@ Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const a
     noteDecl(buf->name, buf->declRange);
     throw Failed{};
   }
-  // Dtype and constant shape entries must match.
-  if (!c.args.empty()) {
-    auto items = tupleItems(*c.args[0]);
-    if (items.size() != buf->shape.size())
-      failAbout(arg.range, "macro parameter '" + p.name + "' has rank " + std::to_string(items.size()) + " but '" +
-                                 buf->name + "' has rank " + std::to_string(buf->shape.size()),
-                  buf);
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (items[i]->kind == ast::ExprKind::Name && !globals_.count(items[i]->as<ast::Name>().name)) continue;
-      Value s = evalConst(*items[i]);
-      auto actual = asConstInt(buf->shape[i]);
-      if (s.kind == Value::ConstInt && actual && *actual != s.intValue)
-        failAbout(arg.range, "macro parameter '" + p.name + "' expects extent " + std::to_string(s.intValue) +
-                                   " in dimension " + std::to_string(i) + " but '" + buf->name + "' has " +
-                                   std::to_string(*actual),
-                    buf);
-    }
-    size_t dtypeIndex = kind == "StridedTensor" ? 2 : 1;
-    if (c.args.size() > dtypeIndex) {
-      DType dt = dtypeArg(*c.args[dtypeIndex]);
-      if (dt != buf->dtype)
-        failAbout(arg.range, "macro parameter '" + p.name + "' expects " + name(dt) + " but '" + buf->name + "' is " +
-                                   name(buf->dtype),
-                    buf);
-    }
+  // Constant shape entries and the dtype, when given, must match (a bare name in the
+  // shape matches any extent; no dtype matches any: TileLang does not check a
+  // macro's annotations at all).
+  const auto& items = spec.shape;
+  if (items.size() != buf->shape.size())
+    failAbout(arg.range, "macro parameter '" + p.name + "' has rank " + std::to_string(items.size()) + " but '" +
+                             buf->name + "' has rank " + std::to_string(buf->shape.size()),
+              buf);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i]->kind == ast::ExprKind::Name && !globals_.count(items[i]->as<ast::Name>().name)) continue;
+    Value s = evalConst(*items[i]);
+    auto actual = asConstInt(buf->shape[i]);
+    if (s.kind == Value::ConstInt && actual && *actual != s.intValue)
+      failAbout(arg.range, "macro parameter '" + p.name + "' expects extent " + std::to_string(s.intValue) +
+                               " in dimension " + std::to_string(i) + " but '" + buf->name + "' has " +
+                               std::to_string(*actual),
+                buf);
+  }
+  if (const ast::Expr* dtype = spec.arg("dtype")) {
+    DType dt = dtypeArg(*dtype);
+    if (dt != buf->dtype)
+      failAbout(arg.range, "macro parameter '" + p.name + "' expects " + name(dt) + " but '" + buf->name + "' is " +
+                               name(buf->dtype),
+                buf);
   }
   (void)m;
   v.kind = Value::BufferV;

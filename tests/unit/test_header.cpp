@@ -683,7 +683,8 @@ TEST_CASE("header: a refusal quoting text with % \" and \\ prints it verbatim") 
               param("N", ir::ParamKind::Dim, ir::DType::Int32), param("K", ir::ParamKind::Dim, ir::DType::Int32)};
   ir::ExprRef N = k.params[1].var, K = k.params[2].var;
   k.requirements.push_back({ir::add(ir::mul(ir::floorMod(N, ir::intImm(7)), ir::intImm(2)), K), 2,
-                            "the last dimension of float4_e2m1fn tensor 'A' ((N % 7) * 2 + K)"});
+                            "the last dimension of float4_e2m1fn tensor 'A' ((N % 7) * 2 + K)",
+                            " (fp4 is packed two to a byte: rows must be whole bytes)"});
   k.requirements.push_back({N, 2, "the rows of \"A\" (named \"A\\\\N\", 100% packed: %d %s %n)"});
   k.grid[0] = ir::intImm(1);
   k.threads = 32;

@@ -1401,3 +1401,268 @@ kernel one_block(X: T.Tensor((L,), T.float32), Y: T.Tensor((L,), T.float32), out
     c.moreOutputs = {{&out, {double(sum)}}};
   });
 }
+
+
+// ---- proxies: Buffer's elem_offset and offset_factor, views of untyped pointers
+
+namespace {
+
+// A tile copy through a tensor that starts `off` elements past its pointer (a
+// multiple of 8, offset_factor: lowering may use it for the vector width), one whose
+// offset is its own dimension (offset_factor without elem_offset), and views of an
+// untyped ptr() (float32 by default) and a typed one (Buffer.from_ptr, data=).
+const char* kProxyCopies = R"(
+kernel offset_copy(A: Buffer((M, N), float16, elem_offset=off, offset_factor=8), B: Tensor((M, N), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    s = alloc_shared((16, 64), float16);
+    copy(A[by * 16, bx * 64], s);
+    copy(s, B[by * 16, bx * 64]);
+  }
+}
+kernel own_offset(A: Buffer[(M, N), float16, None, None, None, "global", 0, 4], B: Tensor((M, N), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    f = alloc_fragment((16, 64), float16);
+    copy(A[by * 16, bx * 64], f);
+    copy(f, B[by * 16, bx * 64]);
+  }
+}
+kernel views(p: ptr(), q: ptr(float32), n: int32) {
+  with Kernel(ceildiv(n, 128), threads=128) as (bx) {
+    X = Tensor((n,), data=p);
+    Y = Buffer.from_ptr(q, (n,), float32);
+    t = alloc_shared((128,), float32);
+    copy(X[bx * 128], t);
+    copy(t, Y[bx * 128]);
+  }
+}
+)";
+
+}  // namespace
+
+TEST_CASE("interpreter: Buffer elem_offset with offset_factor, and views of ptr(), every variant, ragged shapes") {
+  CHECK(compile(kProxyCopies, Target::hopper())->kernels.size() >= 3);  // the three together
+  std::string offsetCopy = kProxyCopies;
+  offsetCopy = offsetCopy.substr(0, offsetCopy.find("kernel own_offset"));
+  std::string ownOffset = kProxyCopies;
+  ownOffset = ownOffset.substr(ownOffset.find("kernel own_offset"));
+  ownOffset = ownOffset.substr(0, ownOffset.find("kernel views"));
+  std::string views = kProxyCopies;
+  views = views.substr(views.find("kernel views"));
+  const std::vector<Shape> shapes = {{37, 131, 8}, {1, 8, 0}, {64, 200, 24}, {17, 1, 40}};
+  auto bind = [](const char* offsetName) {
+    return [offsetName](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1], off = s[2];
+      HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(off) + int64_t(M) * N);
+      HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+      randomFill(A, 11);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      c.args.dim(offsetName, off);
+      c.output = &B;
+      for (int64_t i = 0; i < B.elements(); ++i) c.expected.push_back(A.get(off + i));
+    };
+  };
+  checkAllVariants(offsetCopy, shapes, bind("off"));
+  checkAllVariants(ownOffset, shapes, bind("A_elem_offset"));
+  checkAllVariants(views, {{1031}, {1}, {256}}, [](Case& c, const Shape& s) {
+    int32_t n = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, n);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, n);
+    randomFill(X, 12);
+    Y.fill(kPoison);
+    c.args.pointer("p", X);
+    c.args.pointer("q", Y);
+    c.args.scalar("n", n);
+    c.output = &Y;
+    for (int64_t i = 0; i < n; ++i) c.expected.push_back(X.get(i));
+  });
+
+  // The offset is a fact: no variant assumes it, the aligned one vectorizes by it, and
+  // an offset that breaks it is refused (the launcher's requirement).
+  auto m = compile(offsetCopy, Target::hopper());
+  for (const ir::Kernel& k : m->kernels) {
+    REQUIRE(k.requirements.size() == 1);
+    CHECK(k.requirements[0].multiple == 8);
+    for (const ir::Assumption& a : k.assumptions) CHECK(a.param->name != "off");
+  }
+  HostBuffer A(ir::DType::Float16, 3 + 64 * 64), B(ir::DType::Float16, 64 * 64);
+  interp::Arguments args;
+  args.pointer("A", A);
+  args.pointer("B", B);
+  args.dim("M", 64);
+  args.dim("N", 64);
+  args.dim("off", 3);
+  interp::Result r = interp::run(m->kernels.back(), args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("the elem_offset of tensor 'A' (off) must be a multiple of 8") != std::string::npos);
+}
+
+// ---- eviction_policy on SIMT copies: the hint rides on the global accesses
+
+TEST_CASE("interpreter: copies with eviction_policy (SIMT, hinted loads and stores), every variant, ragged shapes") {
+  // Global -> shared (cp.async passed over for the hint), shared -> global, global ->
+  // global, one element (A's last into D).
+  const char* source = R"(
+kernel evict(A: Tensor((M, N), float16), B: Tensor((M, N), float16), C: Tensor((M, N), float16),
+             D: Tensor((1,), float16)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    s = alloc_shared((16, 64), float16);
+    copy(A[by * 16, bx * 64], s, eviction_policy="evict_first");
+    copy(s, B[by * 16, bx * 64], eviction_policy="evict_last");
+    copy(A[by * 16 : by * 16 + 16, bx * 64 : bx * 64 + 64], C[by * 16, bx * 64], eviction_policy="evict_first");
+    if bx == 0 and by == 0 {
+      copy(A[M - 1, N - 1], D[0], eviction_policy="evict_last");
+    }
+  }
+}
+)";
+  for (const Target& target : targets()) {
+    auto m = compile(source, target);
+    for (const ir::Kernel& k : m->kernels) {
+      std::ostringstream text;
+      ir::print(k, text);
+      bool aligned = k.name != "evict";
+      if (aligned) CHECK(text.str().find("x8 {evict_first} if") != std::string::npos);
+      CHECK(text.str().find("{evict_last} =") != std::string::npos);
+      CHECK(text.str().find("cp_async") == std::string::npos);
+    }
+  }
+  checkAllVariants(source, {{37, 131}, {1, 8}, {64, 200}, {16, 64}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& D = c.buffer(ir::DType::Float16, 1);
+    randomFill(A, 21);
+    B.fill(kPoison);
+    C.fill(kPoison);
+    D.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("C", C);
+    c.args.pointer("D", D);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+    c.moreOutputs.push_back({&C, c.expected});
+    c.moreOutputs.push_back({&D, {A.get(A.elements() - 1)}});
+  });
+}
+
+// ---- copies of part of a fragment, and of one element of it
+
+TEST_CASE("interpreter: copies of part of a fragment and of single fragment elements, every variant, ragged shapes") {
+  // f = A's tile; rows 0..8 of it replaced by C's (a global region into part of f),
+  // columns 32..64 of rows 8..16 from a shared tile; element (3, 5) from C's (0, 0),
+  // element (15, 63) of f stored to D[1] and the whole f to B; part of f (rows 4..12,
+  // columns 16..48) to E at (by * 8, bx * 32) of its own grid.
+  const char* source = R"(
+kernel part(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M, N), float32),
+            D: Tensor((2,), float32), E: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    f = alloc_fragment((16, 64), float32);
+    s = alloc_shared((8, 32), float32);
+    copy(A[by * 16, bx * 64], f);
+    copy(C[by * 16 : by * 16 + 8, bx * 64 : bx * 64 + 64], f[0:8, :]);
+    copy(C[by * 16 + 8, bx * 64 + 32], s);
+    copy(s, f[8:16, 32:64]);
+    copy(C[0, 0], f[3, 5]);
+    if bx == 0 and by == 0 {
+      copy(f[15, 63], D[1]);
+    }
+    copy(f, B[by * 16, bx * 64]);
+    copy(f[4:12, 16:48], E[by * 16 + 4, bx * 64 + 16]);
+  }
+}
+)";
+  checkAllVariants(source, {{37, 131}, {16, 64}, {1, 8}, {48, 200}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    int64_t n = int64_t(M) * N;
+    HostBuffer& A = c.buffer(ir::DType::Float32, n);
+    HostBuffer& B = c.buffer(ir::DType::Float32, n);
+    HostBuffer& C = c.buffer(ir::DType::Float32, n);
+    HostBuffer& D = c.buffer(ir::DType::Float32, 2);
+    HostBuffer& E = c.buffer(ir::DType::Float32, n);
+    randomFill(A, 31);
+    randomFill(C, 32);
+    B.fill(kPoison);
+    D.fill(kPoison);
+    E.fill(kPoison);
+    for (auto [name, buf] : {std::pair{"A", &A}, {"B", &B}, {"C", &C}, {"D", &D}, {"E", &E}}) c.args.pointer(name, *buf);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    // The reference: each block's fragment over its tile (out-of-bounds elements 0).
+    auto at = [&](const HostBuffer& X, int64_t i, int64_t j) { return i < M && j < N ? X.get(i * N + j) : 0.0; };
+    HostBuffer poison = poisoned(ir::DType::Float32, 1);
+    std::vector<double> b(static_cast<size_t>(n), 0.0);
+    std::vector<double> e(static_cast<size_t>(n), poison.get(0));
+    double d1 = poison.get(0);
+    for (int64_t by = 0; by < (M + 15) / 16; ++by)
+      for (int64_t bx = 0; bx < (N + 63) / 64; ++bx) {
+        double f[16][64];
+        for (int i = 0; i < 16; ++i)
+          for (int j = 0; j < 64; ++j) {
+            int64_t gi = by * 16 + i, gj = bx * 64 + j;
+            f[i][j] = i < 8 ? at(C, gi, gj) : j >= 32 ? at(C, by * 16 + 8 + (i - 8), bx * 64 + 32 + (j - 32)) : at(A, gi, gj);
+          }
+        f[3][5] = at(C, 0, 0);
+        if (bx == 0 && by == 0) d1 = f[15][63];
+        for (int i = 0; i < 16; ++i)
+          for (int j = 0; j < 64; ++j) {
+            int64_t gi = by * 16 + i, gj = bx * 64 + j;
+            if (gi < M && gj < N) b[size_t(gi * N + gj)] = f[i][j];
+            if (i >= 4 && i < 12 && j >= 16 && j < 48 && gi < M && gj < N) e[size_t(gi * N + gj)] = f[i][j];
+          }
+      }
+    c.output = &B;
+    c.expected = b;
+    c.moreOutputs.push_back({&D, {poison.get(0), d1}});
+    c.moreOutputs.push_back({&E, e});
+  });
+}
+
+// ---- a whole tensor of symbolic shape copied with a tile: its head, launcher-checked
+
+TEST_CASE("interpreter: copy(A, s) of a symbolic A is its head tile, every variant; a too-small A is refused") {
+  const char* source = R"(
+kernel head(A: Tensor((M, N), float16), B: Tensor((M, N), float16)) {
+  with Kernel(1, threads=128) as (bx) {
+    s = alloc_shared((32, 64), float16);
+    copy(A, s);
+    copy(s, B);
+  }
+}
+)";
+  checkAllVariants(source, {{32, 64}, {37, 131}, {100, 64}, {33, 72}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    randomFill(A, 41);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    HostBuffer poison = poisoned(ir::DType::Float16, 1);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) c.expected.push_back(i < 32 && j < 64 ? A.get(i * N + j) : poison.get(0));
+  });
+  auto m = compile(source, Target::hopper());
+  for (auto [M, N, what] : {std::tuple{31, 64, "dimension 0 of tensor 'A' (M) must be at least 32"},
+                            std::tuple{32, 63, "dimension 1 of tensor 'A' (N) must be at least 64"}}) {
+    HostBuffer A(ir::DType::Float16, int64_t(M) * N), B(ir::DType::Float16, int64_t(M) * N);
+    interp::Arguments args;
+    args.pointer("A", A);
+    args.pointer("B", B);
+    args.dim("M", M);
+    args.dim("N", N);
+    interp::Result r = interp::run(m->kernels.back(), args);
+    CHECK_FALSE(r.ok);
+    CHECK_MESSAGE(r.text().find(what) != std::string::npos, r.text());
+  }
+}

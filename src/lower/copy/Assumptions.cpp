@@ -19,6 +19,11 @@ bool provablyMultiple(const Kernel& kernel, bool allowAssumptions, const ExprRef
   };
   if (m <= 1) return true;
   if (knownMultiple(e) % m == 0) return true;
+  // A fact every launch has: the launcher refuses arguments that break a requirement
+  // (a Buffer's offset_factor on its elem_offset), so no variant needs to assume it.
+  if (e->kind == ExprKind::Var)
+    for (const auto& r : kernel.requirements)
+      if (r.value == e && r.multiple % m == 0) return true;
   if (!allowAssumptions) return false;
   if (e->kind == ExprKind::Var && isParam(kernel, &e->as<VarNode>()) && isInt(e->dtype)) {
     auto& slot = need[&e->as<VarNode>()];

@@ -207,20 +207,24 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   TileLoops loops;
   for (int a : srcAxes) loops.extents.push_back(src.extents[a]);
 
+  bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
+  if ((srcFrag && !coversFragment(src)) || (dstFrag && !coversFragment(dst))) return partialFragmentCopy(c);
   if (loops.extents.empty()) {
     // Two single elements: one store, executed by every thread (same value).
+    int64_t hint = cacheHint(c.options.eviction);
     auto load = std::make_shared<LoadNode>(src.buffer, src.mins, src.buffer->dtype, 1);
     load->predicate = inBounds(src, src.mins);
     if (load->predicate) load->otherwise = src.buffer->safeValue;
+    if (src.buffer->scope == MemScope::Global) load->cacheHint = hint;
     auto st = std::make_shared<StoreStmt>(c.range, dst.buffer, dst.mins, cast(dst.buffer->dtype, load));
     st->predicate = inBounds(dst, dst.mins);
-    if (src.buffer->scope == MemScope::Fragment || dst.buffer->scope == MemScope::Fragment)
-      fail(c.range, "not yet supported: a single-element copy to or from a fragment");
-    notes.push_back({c.range, copyName(c), "a single element store", ""});
+    if (dst.buffer->scope == MemScope::Global) st->cacheHint = hint;
+    std::string how = "a single element store", why;
+    describeEviction(c, how, why);
+    notes.push_back({c.range, copyName(c), how, why});
     return st;
   }
 
-  bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   bool anyLocal = src.buffer->scope == MemScope::Local || dst.buffer->scope == MemScope::Local;
   if ((srcFrag || dstFrag) && anyLocal) fail(c.range, "not yet supported: copies between a fragment and a local buffer");
   for (const Region* r : {&src, &dst})
@@ -281,6 +285,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
 
   int64_t groups = loops.numel() / p.vec;
+  const int64_t hint = cacheHint(c.options.eviction);
   auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(c.range);
     for (int chunk = 0; chunk < p.vec / p.width; ++chunk) {
@@ -291,9 +296,9 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
         seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
         continue;
       }
-      ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width);
+      ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width, hint);
       if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
-      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range));
+      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range, hint));
     }
     return seq;
   };
@@ -305,6 +310,128 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
     why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
           "-byte accesses (it moves 4, 8 or 16 bytes)";
   if (cpAsync) why = withEvictionNotApplied(why, c);
+  else describeEviction(c, how, why);
+  notes.push_back({c.range, copyName(c), how, why});
+  return out;
+}
+
+bool CopyLowering::coversFragment(const Region& r) {
+  for (size_t a = 0; a < r.extents.size(); ++a)
+    if (r.extents[a] != *asConstInt(r.buffer->shape[a])) return false;
+  return true;
+}
+
+// Part of a fragment (a region, or one element: the scalar-to-direct-store rule), the
+// other side global or shared (sema rules out the rest). Only the thread that owns
+// an element holds it, so the owner copies it: every thread walks the elements it
+// owns as a copy of the whole fragment would (its layout: the default or a custom
+// one; constant local indices, so the fragment stays in registers) and copies those
+// inside the region, the other side's index being the element's offset in the region
+// from the other side's start. One element at constant indices is a direct access by
+// its owner: `threadIdx.x == owner`, one constant register.
+StmtRef CopyLowering::partialFragmentCopy(const CopyOp& c) {
+  bool fragSrc = c.src.buffer->scope == MemScope::Fragment;
+  const Region& fr = fragSrc ? c.src : c.dst;
+  const Region& other = fragSrc ? c.dst : c.src;
+  const Buffer& frag = *fr.buffer;
+  if (frag.layout.isBroadcast())
+    fail(c.range, "not yet supported: a copy of part of broadcast fragment '" + frag.name +
+                      "' (its elements follow the larger loop that reads it)");
+  if (other.buffer->scope != MemScope::Global && other.buffer->scope != MemScope::Shared)
+    diags.internalError(c.range, "a copy of part of a fragment with a " + std::string(name(other.buffer->scope)) +
+                                     " side reached lowering");
+  std::vector<int64_t> shape;
+  for (const auto& e : frag.shape) shape.push_back(*asConstInt(e));
+  auto fAxes = loopAxes(fr), oAxes = loopAxes(other);
+  if (fAxes.size() != oAxes.size()) diags.internalError(c.range, "the sides of a fragment copy have different ranks");
+  const int64_t hint = cacheHint(c.options.eviction);
+  BufferRef local = fragmentLocal.at(fr.buffer.get());
+
+  // The copy of the element at fragment indices `at`, register `reg`, when `inside`.
+  auto element = [&](const std::vector<ExprRef>& at, const ExprRef& reg, const ExprRef& inside) -> StmtRef {
+    std::vector<ExprRef> idx = other.mins;
+    for (size_t d = 0; d < fAxes.size(); ++d) idx[oAxes[d]] = add(other.mins[oAxes[d]], sub(at[fAxes[d]], fr.mins[fAxes[d]]));
+    ExprRef guard = logicalAnd(inside, inBounds(other, idx));
+    if (fragSrc) {
+      ExprRef value = std::make_shared<LoadNode>(local, std::vector<ExprRef>{reg}, frag.dtype, 1);
+      if (frag.dtype != other.buffer->dtype) value = cast(other.buffer->dtype, value);
+      auto st = std::make_shared<StoreStmt>(c.range, other.buffer, idx, value);
+      st->predicate = guard;
+      if (other.buffer->scope == MemScope::Global) st->cacheHint = hint;
+      return st;
+    }
+    auto l = std::make_shared<LoadNode>(other.buffer, idx, other.buffer->dtype, 1);
+    l->predicate = guard;
+    if (guard && other.buffer->scope == MemScope::Global) l->otherwise = other.buffer->safeValue;
+    if (other.buffer->scope == MemScope::Global) l->cacheHint = hint;
+    ExprRef value = l;
+    if (frag.dtype != other.buffer->dtype) value = cast(frag.dtype, value);
+    auto st = std::make_shared<StoreStmt>(c.range, local, std::vector<ExprRef>{reg}, value);
+    st->predicate = inside;
+    return st;
+  };
+
+  std::string how, why;
+  StmtRef out;
+  std::vector<int64_t> mins;
+  for (const auto& m : fr.mins)
+    if (auto k = asConstInt(m)) mins.push_back(*k);
+  bool single = std::all_of(fr.extents.begin(), fr.extents.end(), [](int64_t e) { return e == 1; });
+  if (single && mins.size() == fr.mins.size()) {
+    int64_t flat = 0;
+    for (size_t a = 0; a < shape.size(); ++a) flat = flat * shape[a] + mins[a];
+    int64_t owner, reg;
+    if (const auto& custom = frag.layout.custom) {
+      owner = custom->threadOf[size_t(flat)];
+      reg = custom->indexOf[size_t(flat)];
+    } else {
+      int64_t vec = frag.layout.vec, threads = frag.layout.threads, group = flat / vec;
+      owner = group % threads;
+      reg = (group / threads) * vec + flat % vec;
+    }
+    std::vector<ExprRef> at;
+    for (int64_t m : mins) at.push_back(intImm(m));
+    out = std::make_shared<IfStmt>(c.range, binary(BinOp::Eq, threadIndex(), intImm(owner)),
+                                   element(at, intImm(reg), nullptr), nullptr);
+    how = "a direct " + std::string(fragSrc ? "store" : "load") + " by the element's owner (thread " +
+          std::to_string(owner) + ", register " + std::to_string(reg) + ")";
+  } else {
+    // Whether fragment indices `at` lie in the region (axes it covers whole: always).
+    auto insideOf = [&](const std::vector<ExprRef>& at) {
+      ExprRef inside;
+      for (size_t a = 0; a < shape.size(); ++a) {
+        auto lo = asConstInt(fr.mins[a]);
+        if (!lo || *lo != 0) inside = logicalAnd(inside, binary(BinOp::Ge, at[a], fr.mins[a]));
+        if (!lo || *lo + fr.extents[a] != shape[a]) inside = logicalAnd(inside, lt(at[a], add(fr.mins[a], intImm(fr.extents[a]))));
+      }
+      return inside;
+    };
+    if (const auto& custom = frag.layout.custom) {
+      auto seq = std::make_shared<SeqStmt>(c.range);
+      for (int64_t k = 0; k < custom->localSize; ++k) {
+        auto at = layoutIndices(*custom, k, shape);
+        seq->stmts.push_back(element(at, intImm(k), insideOf(at)));
+      }
+      out = seq;
+      how = "a SIMT loop following layout '" + custom->name + "' over the fragment, copying the elements in the region";
+    } else {
+      int64_t numel = 1;
+      for (int64_t e : shape) numel *= e;
+      Partition p = partitionFor(frag.layout.threads, frag.layout.vec, numel, true);
+      p.width = 1;
+      out = partitionLoop(p, c.range, numel / p.vec, [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+        auto seq = std::make_shared<SeqStmt>(c.range);
+        for (int chunk = 0; chunk < p.vec; ++chunk) {
+          auto at = unflatten(add(mul(group, intImm(p.vec)), intImm(chunk)), shape);
+          seq->stmts.push_back(element(at, add(mul(it, intImm(p.vec)), intImm(chunk)), insideOf(at)));
+        }
+        return seq;
+      });
+      how = "a SIMT loop over the fragment's layout, one element per access, copying the elements in the region";
+    }
+  }
+  how += safeValueText(c);
+  describeEviction(c, how, why);
   notes.push_back({c.range, copyName(c), how, why});
   return out;
 }
@@ -340,6 +467,7 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   Partition p = partitionFor(layout.threads, layout.vec, full.numel(), true);
   int lanes = layout.lanes();
   bool toMemory = c.dst.buffer->scope != MemScope::Fragment;
+  const int64_t hint = cacheHint(c.options.eviction);
   auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(c.range);
     for (int lane = 0; lane < lanes; ++lane) {
@@ -348,19 +476,20 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
       for (size_t k = 0; k < kept.size(); ++k)
         if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(kept[k]);
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
-      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1);
+      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1, hint);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
-      StmtRef st = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range);
+      StmtRef st = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range, hint);
       if (toMemory && owner) st = std::make_shared<IfStmt>(c.range, owner, st, nullptr);
       seq->stmts.push_back(st);
     }
     return seq;
   };
   StmtRef out = partitionLoop(p, c.range, full.numel() / p.vec, body);
-  notes.push_back({c.range, copyName(c),
-                   "a SIMT loop over broadcast fragment '" + frag.name + "', one element per access" +
-                       (toMemory ? ", stored by one of the threads holding each element" : "") + safeValueText(c),
-                   c.pathReason});
+  std::string how = "a SIMT loop over broadcast fragment '" + frag.name + "', one element per access" +
+                    (toMemory ? ", stored by one of the threads holding each element" : "") + safeValueText(c);
+  std::string why = c.pathReason;
+  describeEviction(c, how, why);
+  notes.push_back({c.range, copyName(c), how, why});
   return out;
 }
 
@@ -420,9 +549,9 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
       seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
       continue;
     }
-    ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width);
+    ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width, cacheHint(c.options.eviction));
     if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
-    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range));
+    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range, cacheHint(c.options.eviction)));
   }
   StmtRef out = seq;
   Partition shown;
@@ -436,8 +565,22 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
     why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
           "-byte accesses (it moves 4, 8 or 16 bytes)";
   if (cpAsync) why = withEvictionNotApplied(why, c);
+  else describeEviction(c, how, why);
   notes.push_back({c.range, copyName(c), how, why});
   return out;
+}
+
+void CopyLowering::describeEviction(const CopyOp& c, std::string& how, std::string& why) {
+  if (c.options.eviction == EvictionPolicy::Normal) return;
+  bool loads = c.src.buffer->scope == MemScope::Global, stores = c.dst.buffer->scope == MemScope::Global;
+  if (!loads && !stores) {
+    std::string note = std::string("eviction_policy=\"") + evictionName(c.options.eviction) +
+                       "\" not applied: the copy makes no global access";
+    why = why.empty() ? note : why + "; " + note;
+    return;
+  }
+  how += std::string(", ") + evictionName(c.options.eviction) + " in L2 (" +
+         (loads && stores ? "ld/st" : loads ? "ld" : "st") + ".global.L2::cache_hint)";
 }
 
 std::string CopyLowering::safeValueText(const CopyOp& c) {
@@ -516,7 +659,7 @@ StmtRef CopyLowering::cpAsyncChunk(const CopyOp& c, const std::vector<int>& srcA
 }
 
 ExprRef CopyLowering::sideLoad(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
-                 int width) {
+                 int width, int64_t hint) {
   if (r.buffer->scope == MemScope::Fragment) {
     auto l = std::make_shared<LoadNode>(fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, r.buffer->dtype, width);
     l->alignBytes = alignOf(*r.buffer, width);
@@ -527,11 +670,12 @@ ExprRef CopyLowering::sideLoad(const Region& r, const std::vector<int>& axes, co
   l->predicate = inBounds(r, idx);
   if (l->predicate) l->otherwise = r.buffer->safeValue;  // annotate_safe_value (null = 0)
   l->alignBytes = alignOf(*r.buffer, width);
+  if (r.buffer->scope == MemScope::Global) l->cacheHint = hint;
   return l;
 }
 
 StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
-                  const ExprRef& value, SourceRange range) {
+                  const ExprRef& value, SourceRange range, int64_t hint) {
   if (r.buffer->scope == MemScope::Fragment) {
     auto st = std::make_shared<StoreStmt>(range, fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, value);
     st->alignBytes = alignOf(*r.buffer, value->lanes);
@@ -541,6 +685,7 @@ StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, c
   auto st = std::make_shared<StoreStmt>(range, r.buffer, idx, value);
   st->predicate = inBounds(r, idx);
   st->alignBytes = alignOf(*r.buffer, value->lanes);
+  if (r.buffer->scope == MemScope::Global) st->cacheHint = hint;
   return st;
 }
 

@@ -158,16 +158,23 @@ class CopyLowering {
  private:
   AssumptionMap assumed_;
 
+  // A copy of part of a fragment, or of one element of it (CopyLowering.cpp).
+  ir::StmtRef partialFragmentCopy(const ir::CopyOp& c);
+  static bool coversFragment(const ir::Region& r);
   ir::StmtRef copyWithLayout(const ir::CopyOp& c, const ir::ThreadLayout& layout, const std::vector<int>& srcAxes,
                              const std::vector<int>& dstAxes);
   ir::StmtRef cpAsyncChunk(const ir::CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
                            const std::vector<ir::ExprRef>& loop, int bytes);
   ir::StmtRef copyBroadcast(const ir::CopyOp& c, const ir::Buffer& frag, const std::vector<int>& srcAxes,
                             const std::vector<int>& dstAxes, const std::vector<int64_t>& extents);
+  // One access of a side; a global side's carries `hint` (LoadNode::cacheHint).
   ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
-                       const ir::ExprRef& local, int width);
+                       const ir::ExprRef& local, int width, int64_t hint = 0);
   ir::StmtRef sideStore(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
-                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range);
+                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range, int64_t hint = 0);
+  // A SIMT copy's eviction_policy: appended to the remark's `how` where its global
+  // accesses carry the hint, to `why` where it has none to carry it.
+  static void describeEviction(const ir::CopyOp& c, std::string& how, std::string& why);
   std::string describeCopy(const ir::CopyOp& c, const Partition& p, const AssumptionMap& need) const;
   static std::string safeValueText(const ir::CopyOp& c);
   static ir::StmtRef commitCpAsync(const ir::CopyOp& c, ir::StmtRef loop, std::string& how);

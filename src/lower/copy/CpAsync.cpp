@@ -29,6 +29,11 @@ class CpAsync final : public CopyStrategy {
     if (c.options.prefer == PreferInstruction::Sync) return "prefer_instruction=\"sync\"";
     if (c.options.disableTma && !requested) return "disable_tma is set";
     if (std::string why = zeroFillObstacle(c); !why.empty()) return why;
+    // cp.async carries no L2 hint (withEvictionNotApplied); a SIMT loop's hinted
+    // loads do, so an eviction_policy goes there unless cp.async was asked for.
+    if (c.options.eviction != EvictionPolicy::Normal && !requested)
+      return std::string("eviction_policy=\"") + ir::name(c.options.eviction) +
+             "\" asks for an L2 hint, which cp.async cannot carry (a SIMT loop's ld.global.L2::cache_hint does)";
     // The general variant of a copy the fast one gives TMA (a pipelined load, or
     // prefer_instruction="tma") is a SIMT loop.
     if (!site.allowTma && !requested && site.target.has(TargetFeature::Tma) &&
