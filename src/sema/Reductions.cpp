@@ -1,0 +1,166 @@
+// Reductions: reduce_sum / reduce_max / reduce_min / reduce_abssum / reduce_absmax
+// (TileLang's `reduce_X(src, dst, dim=-1, clear=True)`), analyzed into tile IR that
+// the later passes already handle:
+//
+//   a fragment source is first stored into a shared scratch tile of its shape (a
+//   Parallel loop over the source; a shared source is read in place), then
+//   for kept... in Parallel(dst's shape):
+//     acc = f(src[.., 0, ..])            (combined with dst[...] first when clear=False)
+//     for k in serial(1, R): acc = acc (+|max|min) f(src[.., k, ..])
+//     dst[...] = acc
+//
+// where f is abs for abssum/absmax and R is the extent of axis `dim`. The barrier
+// between the scratch's writes and reads is InsertBarriers'. Because the dst loop is
+// a Parallel loop over dst's own shape, a dst read afterwards in a Parallel loop
+// over the source's shape (`x[i, j] - m[i]`) takes the broadcast layout of that
+// loop (LayoutFragments): every thread that holds part of row i computes m[i] into
+// its own registers, so the broadcast needs no communication.
+//
+// Float sources or destinations accumulate in float32 (float64 if either is
+// float64): a float16 row sums in float32 and is rounded once into dst. Integer
+// ones accumulate in dst's dtype.
+#include "sema/Analyzer.h"
+
+namespace tlc::sema {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& e) {
+  std::string s = "(";
+  for (size_t i = 0; i < e.size(); ++i) s += (i ? ", " : "") + std::to_string(e[i]);
+  return s + (e.size() == 1 ? ",)" : ")");
+}
+
+std::vector<int64_t> constShapeOf(const Buffer& b) {
+  std::vector<int64_t> e;
+  for (const auto& s : b.shape) e.push_back(*asConstInt(s));
+  return e;
+}
+
+}  // namespace
+
+bool Analyzer::isReduction(const std::string& callee) {
+  return callee == "reduce_sum" || callee == "reduce_max" || callee == "reduce_min" || callee == "reduce_abssum" ||
+         callee == "reduce_absmax";
+}
+
+StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
+  checkKeywords(c, callee, {"dim", "clear"});
+  if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
+  if (c.args.size() < 2 || c.args.size() > 4)
+    fail(c.range, callee + " takes (src, dst, dim=-1, clear=True)");
+  const ast::Expr* dimArg = c.args.size() > 2 ? c.args[2].get() : keyword(c, "dim");
+  const ast::Expr* clearArg = c.args.size() > 3 ? c.args[3].get() : keyword(c, "clear");
+  if (c.args.size() > 2 && keyword(c, "dim")) fail(keyword(c, "dim")->range, "dim is given twice");
+  if (c.args.size() > 3 && keyword(c, "clear")) fail(keyword(c, "clear")->range, "clear is given twice");
+
+  BufferRef src = bufferOf(*c.args[0]);
+  BufferRef dst = bufferOf(*c.args[1]);
+  if (src->scope != MemScope::Fragment && src->scope != MemScope::Shared)
+    failAbout(c.args[0]->range,
+              callee + " reduces a fragment or a shared tile; '" + src->name + "' is " + name(src->scope) +
+                  " (copy it into one first)",
+              src);
+  if (dst->scope != MemScope::Fragment && dst->scope != MemScope::Shared)
+    failAbout(c.args[1]->range,
+              callee + " writes a fragment or a shared tile; '" + dst->name + "' is " + name(dst->scope), dst);
+  if (src == dst) fail(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into itself");
+  for (const BufferRef& b : {src, dst})
+    if (b->dtype == DType::Float4E2M1 || b->dtype == DType::Bool)
+      failAbout(b == src ? c.args[0]->range : c.args[1]->range,
+                std::string("not yet supported: ") + callee + " of " + name(b->dtype) + " tile '" + b->name + "'", b);
+
+  std::vector<int64_t> shape = constShapeOf(*src);
+  int rank = (int)shape.size();
+  int64_t dim = dimArg ? constIntArg(*dimArg, "the reduced axis") : -1;
+  if (dim < -rank || dim >= rank)
+    fail(dimArg->range, "dim " + std::to_string(dim) + " is out of range for '" + src->name + "' of rank " +
+                            std::to_string(rank) + " (valid: " + std::to_string(-rank) + " to " +
+                            std::to_string(rank - 1) + ")");
+  if (dim < 0) dim += rank;
+  bool clear = clearArg ? boolArg(*clearArg, "clear") : true;
+
+  // dst: src's shape without axis `dim` ((1,) for a vector).
+  std::vector<int64_t> want;
+  for (int a = 0; a < rank; ++a)
+    if (a != dim) want.push_back(shape[a]);
+  if (want.empty()) want.push_back(1);
+  if (constShapeOf(*dst) != want)
+    failAbout(c.args[1]->range,
+              "'" + dst->name + "' has shape " + shapeText(constShapeOf(*dst)) + "; " + callee + " of '" + src->name +
+                  "' " + shapeText(shape) + " along dim " + std::to_string(dim) + " writes shape " + shapeText(want),
+              dst);
+
+  DType acc = isFloat(src->dtype) || isFloat(dst->dtype)
+                  ? (src->dtype == DType::Float64 || dst->dtype == DType::Float64 ? DType::Float64 : DType::Float32)
+                  : dst->dtype;
+  checkConversion(src->dtype, acc, c.args[0]->range);
+  checkConversion(acc, dst->dtype, c.args[1]->range);
+  SourceRange r = c.range;
+  auto seq = std::make_shared<SeqStmt>(r);
+
+  // A fragment is spread over the threads: its elements meet in a shared scratch tile.
+  BufferRef from = src;
+  int64_t numel = 1;
+  for (int64_t e : shape) numel *= e;
+  if (src->scope == MemScope::Fragment) {
+    auto scratch = std::make_shared<Buffer>();
+    scratch->name = uniqueName(src->name + "_" + callee);
+    scratch->shape = src->shape;
+    scratch->strides = rowMajorStrides(scratch->shape);
+    scratch->dtype = src->dtype;
+    scratch->scope = MemScope::Shared;
+    scratch->declRange = r;
+    kernel_->allocations.push_back(scratch);
+    std::vector<VarRef> vars;
+    std::vector<ExprRef> idx;
+    for (int a = 0; a < rank; ++a) {
+      vars.push_back(makeVar(uniqueName("i"), DType::Int32));
+      idx.push_back(vars.back());
+    }
+    auto store = std::make_shared<StoreStmt>(r, scratch, idx, std::make_shared<LoadNode>(src, idx, src->dtype, 1));
+    chargeExpansion(r, expansionWeight_ * unrolledCopies(numel, threads_, false, true));
+    seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, shape, store));
+    from = scratch;
+  }
+
+  // One Parallel loop over dst's shape; each iteration folds axis `dim` serially.
+  std::vector<VarRef> vars;
+  std::vector<ExprRef> dstIdx;
+  for (int64_t e : want) {
+    (void)e;
+    vars.push_back(makeVar(uniqueName("i"), DType::Int32));
+    dstIdx.push_back(vars.back());
+  }
+  auto srcAt = [&](const ExprRef& k) {
+    std::vector<ExprRef> idx;
+    for (int a = 0, v = 0; a < rank; ++a) idx.push_back(a == dim ? k : ExprRef(vars[v++]));
+    ExprRef x = convert(acc, std::make_shared<LoadNode>(from, idx, from->dtype, 1), r);
+    if (callee == "reduce_abssum" || callee == "reduce_absmax") x = call(Builtin::Abs, {x}, acc);
+    return x;
+  };
+  auto combine = [&](const ExprRef& a, const ExprRef& b) {
+    if (callee == "reduce_max" || callee == "reduce_absmax") return binary(BinOp::Max, a, b);
+    if (callee == "reduce_min") return binary(BinOp::Min, a, b);
+    return binary(BinOp::Add, a, b);
+  };
+  VarRef accVar = makeVar(uniqueName("acc"), acc);
+  auto body = std::make_shared<SeqStmt>(r);
+  ExprRef first = srcAt(intImm(0));
+  if (!clear) first = combine(convert(acc, std::make_shared<LoadNode>(dst, dstIdx, dst->dtype, 1), r), first);
+  body->stmts.push_back(std::make_shared<LetStmt>(r, accVar, first));
+  int64_t extent = shape[dim];
+  if (extent > 1) {
+    VarRef k = makeVar(uniqueName("k"), DType::Int32);
+    auto step = std::make_shared<AssignStmt>(r, accVar, combine(accVar, srcAt(k)));
+    body->stmts.push_back(std::make_shared<ForStmt>(r, k, intImm(1), intImm(extent - 1), ForKind::Serial, step));
+  }
+  body->stmts.push_back(std::make_shared<StoreStmt>(r, dst, dstIdx, convert(dst->dtype, accVar, r)));
+  int64_t dstNumel = 1;
+  for (int64_t e : want) dstNumel *= e;
+  chargeExpansion(r, expansionWeight_ * unrolledCopies(dstNumel, threads_, false, true) * 3);
+  seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, want, body));
+  return seq;
+}
+
+}  // namespace tlc::sema
