@@ -112,6 +112,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     scratch->scope = MemScope::Shared;
     scratch->declRange = r;
     kernel_->allocations.push_back(scratch);
+    usedBuffers_.insert(scratch);  // made here, used below: never -Wunused-tile
     std::vector<VarRef> vars;
     std::vector<ExprRef> idx;
     for (int a = 0; a < rank; ++a) {
