@@ -316,6 +316,9 @@ class Analyzer {
 
   // reduce_sum / _max / _min / _abssum / _absmax (Reductions.cpp).
   static bool isReduction(const std::string& callee);
+  // The shared scratch tile each fragment reduced so far goes through: one per source,
+  // reused by its later reductions (InsertBarriers orders the reuse).
+  std::map<BufferRef, BufferRef, ById> reductionScratch_;
   StmtRef reduceOp(const ast::Call& c, const std::string& callee);
 
   // The indices of an element access `A[i, j]`.

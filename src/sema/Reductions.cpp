@@ -3,7 +3,8 @@
 // the later passes already handle:
 //
 //   a fragment source is first stored into a shared scratch tile of its shape (a
-//   Parallel loop over the source; a shared source is read in place), then
+//   Parallel loop over the source; one tile per source, shared by its reductions; a
+//   shared source is read in place), then
 //   for kept... in Parallel(dst's shape):
 //     acc = f(src[.., 0, ..])            (combined with dst[...] first when clear=False)
 //     for k in serial(1, R): acc = acc (+|max|min) f(src[.., k, ..])
@@ -104,15 +105,18 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
   int64_t numel = 1;
   for (int64_t e : shape) numel *= e;
   if (src->scope == MemScope::Fragment) {
-    auto scratch = std::make_shared<Buffer>();
-    scratch->name = uniqueName(src->name + "_" + callee);
-    scratch->shape = src->shape;
-    scratch->strides = rowMajorStrides(scratch->shape);
-    scratch->dtype = src->dtype;
-    scratch->scope = MemScope::Shared;
-    scratch->declRange = r;
-    kernel_->allocations.push_back(scratch);
-    usedBuffers_.insert(scratch);  // made here, used below: never -Wunused-tile
+    BufferRef& scratch = reductionScratch_[src];
+    if (!scratch) {
+      scratch = std::make_shared<Buffer>();
+      scratch->name = uniqueName(src->name + "_reduce");
+      scratch->shape = src->shape;
+      scratch->strides = rowMajorStrides(scratch->shape);
+      scratch->dtype = src->dtype;
+      scratch->scope = MemScope::Shared;
+      scratch->declRange = r;
+      kernel_->allocations.push_back(scratch);
+      usedBuffers_.insert(scratch);  // made here, used below: never -Wunused-tile
+    }
     std::vector<VarRef> vars;
     std::vector<ExprRef> idx;
     for (int a = 0; a < rank; ++a) {
