@@ -107,6 +107,13 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
   if (src->scope == MemScope::Fragment) {
     BufferRef& scratch = reductionScratch_[src];
     if (!scratch) {
+      if (const int64_t limit = target_.maxSharedBytesPerBlock(); numel * bits(src->dtype) / 8 > limit)
+        failAbout(c.args[0]->range,
+                  "not yet supported: " + callee + " of fragment '" + src->name + "' goes through a shared scratch tile of its shape (" +
+                      std::to_string(numel * bits(src->dtype) / 8) + " bytes); a block has at most " +
+                      std::to_string(limit) + " bytes of shared memory on " + target_.arch() +
+                      " (reduce a smaller tile, or copy it to shared memory in parts)",
+                  src);
       scratch = std::make_shared<Buffer>();
       scratch->name = uniqueName(src->name + "_reduce");
       scratch->shape = src->shape;
