@@ -5,13 +5,16 @@
 //   a fragment source is first stored into a shared scratch tile of its shape (a
 //   Parallel loop over the source; one tile per source, shared by its reductions; a
 //   shared source is read in place), then
+//   (two stages when the block has threads to spare) for kept..., p in
+//   Parallel(dst's shape, P): partials[kept..., p] = fold of src[.., p + k P, ..]
+//   over k, then
 //   for kept... in Parallel(dst's shape):
-//     acc = f(src[.., 0, ..])            (combined with dst[...] first when clear=False)
-//     for k in serial(1, R): acc = acc (+|max|min) f(src[.., k, ..])
+//     acc = first (combined with dst[...] first when clear=False)
+//     for k in serial(1, ...): acc = acc (+|max|min) next
 //     dst[...] = acc
-//
-// where f is abs for abssum/absmax and R is the extent of axis `dim`. The barrier
-// between the scratch's writes and reads is InsertBarriers'. Because the dst loop is
+//   folding the P partials, or with P = 1 the source's axis `dim` itself; the
+//   source's elements go through f, abs for abssum/absmax. The barriers between
+//   the scratch tiles' writes and reads are InsertBarriers'. Because the dst loop is
 // a Parallel loop over dst's own shape, a dst read afterwards in a Parallel loop
 // over the source's shape (`x[i, j] - m[i]`) takes the broadcast layout of that
 // loop (LayoutFragments): every thread that holds part of row i computes m[i] into
@@ -136,17 +139,19 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     from = scratch;
   }
 
-  // One Parallel loop over dst's shape; each iteration folds axis `dim` serially.
-  std::vector<VarRef> vars;
-  std::vector<ExprRef> dstIdx;
-  for (int64_t e : want) {
-    (void)e;
-    vars.push_back(makeVar(uniqueName("i"), DType::Int32));
-    dstIdx.push_back(vars.back());
-  }
-  auto srcAt = [&](const ExprRef& k) {
+  int64_t extent = shape[dim];
+  int64_t dstNumel = 1;
+  for (int64_t e : want) dstNumel *= e;
+  auto freshVars = [&](size_t n) {
+    std::vector<VarRef> v;
+    for (size_t a = 0; a < n; ++a) v.push_back(makeVar(uniqueName("i"), DType::Int32));
+    return v;
+  };
+  auto asExprs = [](const std::vector<VarRef>& v) { return std::vector<ExprRef>(v.begin(), v.end()); };
+  // Element k of axis `dim` at the kept indices `kept`, as the accumulator (abs'd).
+  auto srcAt = [&](const std::vector<VarRef>& kept, const ExprRef& k) {
     std::vector<ExprRef> idx;
-    for (int a = 0, v = 0; a < rank; ++a) idx.push_back(a == dim ? k : ExprRef(vars[v++]));
+    for (int a = 0, v = 0; a < rank; ++a) idx.push_back(a == dim ? k : ExprRef(kept[size_t(v++)]));
     ExprRef x = convert(acc, std::make_shared<LoadNode>(from, idx, from->dtype, 1), r);
     if (callee == "reduce_abssum" || callee == "reduce_absmax") x = call(Builtin::Abs, {x}, acc);
     return x;
@@ -156,20 +161,73 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     if (callee == "reduce_min") return binary(BinOp::Min, a, b);
     return binary(BinOp::Add, a, b);
   };
+
+  // Two stages when the block has threads to spare: P partial folds per dst element
+  // (each over every P-th element of the axis, into a shared (dst..., P) tile), then
+  // a fold of the P partials. P is a power of two, at most threads / numel(dst) (one
+  // thread per partial) and about sqrt(extent) (both stages about as long).
+  int64_t parts = 1;
+  while (parts * 2 <= extent && parts * 2 * dstNumel <= threads_ && parts * parts < extent) parts *= 2;
+  BufferRef folded = from;  // what the last stage folds: the source, or the partials
+  int64_t lastExtent = extent;
+  if (parts > 1) {
+    auto partial = std::make_shared<Buffer>();
+    partial->name = uniqueName(src->name + "_partials");
+    for (int64_t e : want) partial->shape.push_back(intImm(e));
+    partial->shape.push_back(intImm(parts));
+    partial->strides = rowMajorStrides(partial->shape);
+    partial->dtype = acc;
+    partial->scope = MemScope::Shared;
+    partial->declRange = r;
+    kernel_->allocations.push_back(partial);
+    usedBuffers_.insert(partial);
+    std::vector<VarRef> kept = freshVars(want.size());
+    VarRef p = makeVar(uniqueName("p"), DType::Int32);
+    VarRef a = makeVar(uniqueName("acc"), acc);
+    auto body = std::make_shared<SeqStmt>(r);
+    body->stmts.push_back(std::make_shared<LetStmt>(r, a, srcAt(kept, p)));
+    int64_t steps = (extent + parts - 1) / parts;
+    if (steps > 1) {
+      VarRef k = makeVar(uniqueName("k"), DType::Int32);
+      ExprRef at = add(mul(k, intImm(parts)), p);
+      StmtRef step = std::make_shared<AssignStmt>(r, a, combine(a, srcAt(kept, at)));
+      if (extent % parts != 0) step = std::make_shared<IfStmt>(r, lt(at, intImm(extent)), step, nullptr);
+      body->stmts.push_back(std::make_shared<ForStmt>(r, k, intImm(1), intImm(steps - 1), ForKind::Serial, step));
+    }
+    std::vector<ExprRef> at = asExprs(kept);
+    at.push_back(p);
+    body->stmts.push_back(std::make_shared<StoreStmt>(r, partial, at, a));
+    std::vector<VarRef> loopVars = kept;
+    loopVars.push_back(p);
+    std::vector<int64_t> extents = want;
+    extents.push_back(parts);
+    chargeExpansion(r, expansionWeight_ * unrolledCopies(dstNumel * parts, threads_, false, true) * 3);
+    seq->stmts.push_back(std::make_shared<ParallelOp>(r, loopVars, extents, body));
+    folded = partial;
+    lastExtent = parts;
+  }
+
+  // One Parallel loop over dst's shape; each iteration folds the last axis of
+  // `folded` (the source's axis `dim`, or the partials) serially.
+  std::vector<VarRef> vars = freshVars(want.size());
+  std::vector<ExprRef> dstIdx = asExprs(vars);
+  auto lastAt = [&](const ExprRef& k) -> ExprRef {
+    if (folded == from) return srcAt(vars, k);
+    std::vector<ExprRef> idx = dstIdx;
+    idx.push_back(k);
+    return std::make_shared<LoadNode>(folded, idx, acc, 1);
+  };
   VarRef accVar = makeVar(uniqueName("acc"), acc);
   auto body = std::make_shared<SeqStmt>(r);
-  ExprRef first = srcAt(intImm(0));
+  ExprRef first = lastAt(intImm(0));
   if (!clear) first = combine(convert(acc, std::make_shared<LoadNode>(dst, dstIdx, dst->dtype, 1), r), first);
   body->stmts.push_back(std::make_shared<LetStmt>(r, accVar, first));
-  int64_t extent = shape[dim];
-  if (extent > 1) {
+  if (lastExtent > 1) {
     VarRef k = makeVar(uniqueName("k"), DType::Int32);
-    auto step = std::make_shared<AssignStmt>(r, accVar, combine(accVar, srcAt(k)));
-    body->stmts.push_back(std::make_shared<ForStmt>(r, k, intImm(1), intImm(extent - 1), ForKind::Serial, step));
+    auto step = std::make_shared<AssignStmt>(r, accVar, combine(accVar, lastAt(k)));
+    body->stmts.push_back(std::make_shared<ForStmt>(r, k, intImm(1), intImm(lastExtent - 1), ForKind::Serial, step));
   }
   body->stmts.push_back(std::make_shared<StoreStmt>(r, dst, dstIdx, convert(dst->dtype, accVar, r)));
-  int64_t dstNumel = 1;
-  for (int64_t e : want) dstNumel *= e;
   chargeExpansion(r, expansionWeight_ * unrolledCopies(dstNumel, threads_, false, true) * 3);
   seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, want, body));
   return seq;
