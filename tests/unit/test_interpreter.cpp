@@ -635,6 +635,24 @@ TEST_CASE("interpreter: reduce_max of a shared tile into a shared tile, ragged")
   });
 }
 
+TEST_CASE("interpreter: reduce_sum of a vector into a (1,) shared tile, two stages with a ragged last step") {
+  checkAllVariants(kernelOf(kReductions, "vector_sum"), {{1}, {300}, {301}, {1000}, {7}}, [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, N);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, 1);
+    randomFill(X, 45);
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.dim("N", N);
+    c.output = &Y;
+    double sum = 0;
+    for (int64_t j = 0; j < N; ++j) sum += X.get(j);
+    c.expected.push_back(sum);
+    c.tolerance = 1e-5;
+  });
+}
+
 // ---- kernels broken on purpose: the interpreter must catch each
 
 TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)") {
