@@ -147,6 +147,8 @@ configs=(
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
   "fragment_broadcast|fragment_broadcast.tl||fragment_broadcast.cpp|"
+  # Issue 21 item 1: reductions of fragments and shared tiles, a softmax.
+  "reductions|reductions.tl||reductions.cpp|"
   # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
   # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
   "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"

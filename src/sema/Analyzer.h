@@ -11,6 +11,7 @@
 //                    allocations, alloc_var, make_tensor, macros
 //   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options, copies and
 //                    fills of run-time extents (guarded Parallel loops), element copies
+//   Reductions.cpp   reduce_sum / max / min / abssum / absmax as Parallel loops
 //   Layouts.cpp      Fragment thread layouts (loop_layout=) and annotate_safe_value
 //   Expressions.cpp  scalar expressions and built-in calls
 // The extent rule itself is pure and lives in Regions.cpp. Internal to src/sema/.
@@ -350,6 +351,13 @@ class Analyzer {
   Value macroArgument(const ast::Param& p, const ast::Expr& arg, const ast::FunctionDecl& m);
 
   BufferRef bufferOf(const ast::Expr& e);
+
+  // reduce_sum / _max / _min / _abssum / _absmax (Reductions.cpp).
+  static bool isReduction(const std::string& callee);
+  // The shared scratch tile each fragment reduced so far goes through: one per source,
+  // reused by its later reductions (InsertBarriers orders the reuse).
+  std::map<BufferRef, BufferRef, ById> reductionScratch_;
+  StmtRef reduceOp(const ast::Call& c, const std::string& callee);
 
   // The indices of an element access `A[i, j]`.
   std::vector<ExprRef> elementIndices(const ast::Index& ix, const BufferRef& buf);

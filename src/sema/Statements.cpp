@@ -736,6 +736,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "copy_cluster") return copyClusterOp(c);
   if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
+  if (isReduction(callee)) return reduceOp(c, callee);
   if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);

@@ -502,6 +502,157 @@ TEST_CASE("fragment broadcast: the layout is the projection of the loop's, and s
   CHECK(text.find("if ((((((it * 128) + threadIdx.x) * 4) & 63) == 0) and") != std::string::npos);
 }
 
+// ---- reductions (issue 21): reduce_* of fragments and shared tiles
+
+namespace {
+
+const std::string kReductions = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/reductions.tl");
+
+// Element (i, j) of an (M, N) tensor as a tile covering it sees it: 0 (the copy's
+// safe value) past the tensor's edge.
+double tileElement(const HostBuffer& X, int32_t N, int64_t i, int64_t j) { return j < N ? X.get(i * N + j) : 0.0; }
+
+}  // namespace
+
+TEST_CASE("interpreter: reduce_max/min/sum/abssum/absmax of float32 rows, clear=False across column tiles, ragged") {
+  checkAllVariants(kernelOf(kReductions, "rows_f32"), {{17, 131}, {1, 7}, {16, 64}, {33, 200}, {4, 1}},
+                   [](Case& c, const Shape& s) {
+                     int32_t M = s[0], N = s[1];
+                     HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+                     randomFill(X, 41);
+                     c.args.pointer("X", X);
+                     c.args.dim("M", M);
+                     c.args.dim("N", N);
+                     int64_t cols = (N + 63) / 64 * 64;
+                     std::vector<std::vector<double>> want(5);
+                     for (int64_t i = 0; i < M; ++i) {
+                       double mx = -1e300, mn = 1e300, sm = 0, ab = 0, am = 0;
+                       for (int64_t j = 0; j < cols; ++j) {
+                         double x = tileElement(X, N, i, j);
+                         mx = std::max(mx, x), mn = std::min(mn, x), sm += x, ab += std::fabs(x);
+                         am = std::max(am, std::fabs(x));
+                       }
+                       for (int k = 0; k < 5; ++k) want[size_t(k)].push_back(std::vector<double>{mx, mn, sm, ab, am}[size_t(k)]);
+                     }
+                     const char* names[] = {"MX", "MN", "SM", "AS", "AM"};
+                     for (int k = 0; k < 5; ++k) {
+                       HostBuffer& out = c.buffer(ir::DType::Float32, M);
+                       out.fill(kPoison);
+                       c.args.pointer(names[k], out);
+                       if (k == 0) {
+                         c.output = &out;
+                         c.expected = want[0];
+                       } else {
+                         c.moreOutputs.push_back({&out, want[size_t(k)]});
+                       }
+                     }
+                     c.tolerance = 1e-5;  // float32 sums in another order than the float64 reference's
+                   });
+}
+
+TEST_CASE("interpreter: reductions of float16 (4, 200) tiles accumulate in float32: rows and columns (dim=0), ragged") {
+  checkAllVariants(kernelOf(kReductions, "rows_f16"), {{5, 201}, {1, 3}, {4, 200}, {9, 77}, {3, 401}},
+                   [](Case& c, const Shape& s) {
+                     int32_t M = s[0], N = s[1], R = (M + 3) / 4;
+                     HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+                     randomFill(X, 42);
+                     HostBuffer& SM = c.buffer(ir::DType::Float32, M);
+                     HostBuffer& MX = c.buffer(ir::DType::Float32, M);
+                     HostBuffer& CS = c.buffer(ir::DType::Float32, int64_t(R) * N);
+                     SM.fill(kPoison);
+                     MX.fill(kPoison);
+                     CS.fill(kPoison);
+                     c.args.pointer("X", X);
+                     c.args.pointer("SM", SM);
+                     c.args.pointer("MX", MX);
+                     c.args.pointer("CS", CS);
+                     c.args.dim("M", M);
+                     c.args.dim("N", N);
+                     c.args.dim("R", R);
+                     int64_t cols = (N + 199) / 200 * 200;
+                     std::vector<double> sm, mx, cs;
+                     for (int64_t i = 0; i < M; ++i) {
+                       double a = 0, b = -1e300;
+                       for (int64_t j = 0; j < cols; ++j) a += tileElement(X, N, i, j), b = std::max(b, tileElement(X, N, i, j));
+                       sm.push_back(a);
+                       mx.push_back(b);
+                     }
+                     // Column sums of each row block's first column tile; rows past M read 0.
+                     for (int64_t r = 0; r < R; ++r)
+                       for (int64_t j = 0; j < N; ++j) {
+                         double a = 0;
+                         for (int64_t i = r * 4; i < std::min<int64_t>(M, r * 4 + 4); ++i) a += j < 200 ? X.get(i * N + j) : 0;
+                         cs.push_back(j < 200 ? a : CS.get(r * N + j));  // the copy writes the first 200 columns
+                       }
+                     c.output = &SM;
+                     c.expected = sm;
+                     c.moreOutputs.push_back({&MX, mx});
+                     c.moreOutputs.push_back({&CS, cs});
+                     c.tolerance = 1e-5;
+                   });
+}
+
+TEST_CASE("interpreter: a float16 row softmax (reduce_max, exp(x - m), reduce_sum, divide), ragged rows") {
+  checkAllVariants(kernelOf(kReductions, "softmax_f16"), {{17, 128}, {1, 7}, {9, 100}, {8, 1}, {23, 127}},
+                   [](Case& c, const Shape& s) {
+                     int32_t M = s[0], N = s[1];
+                     HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+                     HostBuffer& Y = c.buffer(ir::DType::Float16, int64_t(M) * N);
+                     randomFill(X, 43);
+                     Y.fill(kPoison);
+                     c.args.pointer("X", X);
+                     c.args.pointer("Y", Y);
+                     c.args.dim("M", M);
+                     c.args.dim("N", N);
+                     c.output = &Y;
+                     for (int64_t i = 0; i < M; ++i) {
+                       double m = -1e300, sum = 0;
+                       for (int64_t j = 0; j < N; ++j) m = std::max(m, X.get(i * N + j));
+                       for (int64_t j = 0; j < N; ++j) sum += std::exp(X.get(i * N + j) - m);
+                       for (int64_t j = 0; j < N; ++j) c.expected.push_back(std::exp(X.get(i * N + j) - m) / sum);
+                     }
+                     c.tolerance = 1e-3;  // float16 output (half an ulp: 2^-11 relative), float32 exp
+                   });
+}
+
+TEST_CASE("interpreter: reduce_max of a shared tile into a shared tile, ragged") {
+  checkAllVariants(kernelOf(kReductions, "rows_shared"), {{17, 96}, {1, 5}, {33, 95}, {36, 92}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& MX = c.buffer(ir::DType::Float32, M);
+    randomFill(X, 44);
+    MX.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("MX", MX);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &MX;
+    for (int64_t i = 0; i < M; ++i) {
+      double m = -1e300;
+      for (int64_t j = 0; j < 96; ++j) m = std::max(m, tileElement(X, N, i, j));
+      c.expected.push_back(m);
+    }
+  });
+}
+
+TEST_CASE("interpreter: reduce_sum of a vector into a (1,) shared tile, two stages with a ragged last step") {
+  checkAllVariants(kernelOf(kReductions, "vector_sum"), {{1}, {300}, {301}, {1000}, {7}}, [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, N);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, 1);
+    randomFill(X, 45);
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.dim("N", N);
+    c.output = &Y;
+    double sum = 0;
+    for (int64_t j = 0; j < N; ++j) sum += X.get(j);
+    c.expected.push_back(sum);
+    c.tolerance = 1e-5;
+  });
+}
+
 // ---- kernels broken on purpose: the interpreter must catch each
 
 TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)") {
