@@ -183,6 +183,8 @@ class PathChooser {
     std::set<std::string> said;
     for (const CopyStrategy* strategy : copyStrategies()) {
       if (!strategy->considers(c)) continue;
+      // atomic_add of a region: only the SIMT copy's stores can be atomic.
+      if (c.options.atomic != AtomicOp::None && std::string(strategy->name()) != "Simt") continue;
       std::string why = strategy->obstacle(c, site);
       std::shared_ptr<const CopyPlan> plan;
       if (why.empty()) {

@@ -108,6 +108,9 @@ class CopyLowering {
   // thread runs at local index k of `layout` (whose non-unit extents are `extents`').
   std::vector<ir::ExprRef> layoutIndices(const ir::ThreadLayout& layout, int64_t k, const std::vector<int64_t>& extents) const;
   static int alignOf(const ir::Buffer& b, int width);
+  // The widest access an atomic_add copy's stores may make (f16x2 / bf16x2 pairs, else
+  // one element); unlimited for other copies.
+  static int atomicLanes(const ir::CopyOp& c);
   // The byte offset in shared memory of element `idx` of tile `d` (its layout applies).
   static ir::ExprRef tileByteOffset(const ir::Buffer& d, const std::vector<ir::ExprRef>& idx);
 
@@ -158,7 +161,8 @@ class CopyLowering {
   ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
                        const ir::ExprRef& local, int width);
   ir::StmtRef sideStore(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
-                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range);
+                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range,
+                        ir::AtomicOp atomic = ir::AtomicOp::None);  // a memory side's stores: atomic (atomic_add)
   std::string describeCopy(const ir::CopyOp& c, const Partition& p, const AssumptionMap& need) const;
   static std::string safeValueText(const ir::CopyOp& c);
   static ir::StmtRef commitCpAsync(const ir::CopyOp& c, ir::StmtRef loop, std::string& how);
