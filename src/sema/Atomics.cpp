@@ -112,6 +112,9 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
         if (s.extents[i] != *asConstInt(s.buffer->shape[i]))
           failAbout(s.range, "not yet supported: " + callee + " of part of fragment '" + s.buffer->name +
                                  "'; give the whole fragment", s.buffer);
+    if (std::all_of(s.extents.begin(), s.extents.end(), [](int64_t e) { return e == 1; }))
+      fail(c.range, "this " + callee + " moves one element: give its destination as an element, " + callee +
+                        "(C[i, j], value), which one thread carries out");
     CopyOptions options;
     options.atomic = op;
     checkThreadCopy(s, d, options, c.range);
