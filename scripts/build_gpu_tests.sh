@@ -136,6 +136,9 @@ configs=(
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
   "fragment_broadcast|fragment_broadcast.tl||fragment_broadcast.cpp|"
+  # Atomics (issue 21): column sums, fragment tile accumulates (f32, f16x2, bf16x2),
+  # a shared-then-global histogram with old values, float / int max and min.
+  "atomics|atomics.tl||atomics.cpp|"
   # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
   # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
   "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"
