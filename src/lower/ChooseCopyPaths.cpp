@@ -107,6 +107,11 @@ class PathChooser {
       varying_.insert(s->as<LetStmt>().var.get());
     if (s->kind == StmtKind::Assign && dependsOnThread(s->as<AssignStmt>().value, varying_))
       varying_.insert(s->as<AssignStmt>().var.get());
+    // An atomic's old value differs between the threads (and the blocks).
+    if (s->kind == StmtKind::Store && s->as<StoreStmt>().result) {
+      varying_.insert(s->as<StoreStmt>().result.get());
+      clusterVarying_.insert(s->as<StoreStmt>().result.get());
+    }
   }
 
   // copy_cluster synchronizes the whole cluster (a cluster barrier before it, and

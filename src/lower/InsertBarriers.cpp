@@ -156,6 +156,8 @@ class BarrierInserter {
       }
       if (s->kind == StmtKind::Let) noteVarying(s->as<LetStmt>().var, s->as<LetStmt>().value);
       if (s->kind == StmtKind::Assign) noteVarying(s->as<AssignStmt>().var, s->as<AssignStmt>().value);
+      // An atomic's old value differs between the threads.
+      if (s->kind == StmtKind::Store && s->as<StoreStmt>().result) varying_.insert(s->as<StoreStmt>().result.get());
       if (isUniformCompound(s)) {
         // Barriers may go inside: every thread runs the same path.
         if (needsBarrierAtEntry(s, state)) {
