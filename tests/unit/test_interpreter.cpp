@@ -1592,3 +1592,28 @@ TEST_CASE("atomicCombine: float32 max / min order -0.0 below +0.0 and negatives 
   CHECK(atomicCombine(ir::AtomicOp::Add, ir::DType::Int32, intScalar(2147483647), intScalar(1)).i == -2147483648LL);
   CHECK(atomicCombine(ir::AtomicOp::Add, ir::DType::Float16, floatScalar(2048), floatScalar(1)).f == 2048);  // ties to even
 }
+
+TEST_CASE("interpreter catches: a tile accumulate's atomic_add past the ragged edge, its predicate removed") {
+  for (const Target& target : targets()) {
+    auto module = compile(kernelOf(kAtomics, "tile_acc_f32"), target);
+    ir::Kernel& general = variant(*module, false);
+    int unguarded = 0;
+    ir::RewriteHooks hooks;
+    hooks.store = [&](const ir::StoreStmt& st, std::vector<ir::ExprRef> idx, ir::ExprRef value) -> ir::StmtRef {
+      if (st.atomic != ir::AtomicOp::Add) return nullptr;
+      ++unguarded;
+      auto n = ir::moveStore(st, st.buffer, idx, value);
+      n->predicate = nullptr;
+      return n;
+    };
+    general.body = ir::rewriteStmt(general.body, {}, hooks);
+    REQUIRE(unguarded > 0);
+    Case c;
+    bindTileAccumulate(c, {17, 131}, ir::DType::Float32, 2);
+    interp::Result r = interp::run(general, c.args);
+    INFO(target.arch());
+    CHECK_FALSE(r.ok);
+    REQUIRE(!r.errors.empty());
+    CHECK(r.errors[0].find("global 'Y'") != std::string::npos);
+  }
+}
