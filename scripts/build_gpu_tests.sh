@@ -149,6 +149,9 @@ configs=(
   "fragment_broadcast|fragment_broadcast.tl||fragment_broadcast.cpp|"
   # Issue 21 item 1: reductions of fragments and shared tiles, a softmax.
   "reductions|reductions.tl||reductions.cpp|"
+  # Atomics (issue 21): column sums, fragment tile accumulates (f32, f16x2, bf16x2),
+  # a shared-then-global histogram with old values, float / int max and min.
+  "atomics|atomics.tl||atomics.cpp|"
   # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
   # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
   "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"

@@ -169,6 +169,7 @@ class KernelEmitter {
   void emitUnrolledFor(const ir::ForStmt& loop);
   void emitIf(const ir::IfStmt& branch);
   void emitStore(const ir::StoreStmt& store);
+  void emitAtomic(const ir::StoreStmt& store, llvm::Value* value, llvm::Value* address);
   void emitBarrier(const ir::BarrierStmt& barrier);
 
   // ---- expressions
@@ -912,7 +913,9 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
   value = toMemory(splatTo(value, lanes), buffer.dtype);
   llvm::Value* address = elementAddress(buffer, store.indices);
   unsigned align = store.alignBytes > 0 ? (unsigned)store.alignBytes : elementBytes(buffer.dtype);
-  if (store.bitMask) {
+  if (store.atomic != ir::AtomicOp::None) {
+    emitAtomic(store, value, address);
+  } else if (store.bitMask) {
     // Other threads may change the element's other bits meanwhile: clear ours, then
     // set them, each atomically. The two steps touch only our bits, so they commute
     // with every other thread's; NVPTX widens a byte-sized atomic to the aligned
@@ -933,6 +936,87 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
     builder_.CreateBr(skip);
     builder_.SetInsertPoint(skip);
   }
+}
+
+// atomic_add / atomic_max / atomic_min (StoreStmt::atomic), relaxed at GPU scope.
+// An unused old value is `red` (inline PTX: NVPTX writes `atom` for every
+// atomicrmw); a used one is LLVM's atomicrmw where NVPTX has it (integer add, max
+// and min, float32 add: `atom.global.add.f32` ...), inline `atom` otherwise
+// (float16 / bfloat16, float32 max / min). float32 max / min take integer
+// instructions on the bits: floats of one sign order like their bits, as signed
+// integers for >= +0 and reversed as unsigned ones for the negative, so
+// max(x) = x >= +0 ? max.s32 : min.u32 and min(x) = x >= +0 ? min.s32 : max.u32 (NaN
+// and -0.0 as their bits say: -0.0 < +0.0; src/interp does the same).
+void KernelEmitter::emitAtomic(const ir::StoreStmt& store, llvm::Value* value, llvm::Value* address) {
+  const ir::Buffer& buffer = *store.buffer;
+  DType t = buffer.dtype;
+  int lanes = store.value->lanes;
+  bool global = buffer.scope == ir::MemScope::Global;
+  if (!global && (buffer.scope != ir::MemScope::Shared || buffer.clusterRank))
+    internal("an atomic on '" + buffer.name + "', which is not global or this block's shared memory");
+  bool pair = lanes == 2 && (t == DType::Float16 || t == DType::BFloat16) && store.atomic == ir::AtomicOp::Add;
+  if (lanes != 1 && !pair) internal("an atomic of " + std::to_string(lanes) + " lanes");
+  const char* space = global ? ".global" : ".shared";
+  llvm::Value* where = global ? builder_.CreatePtrToInt(address, builder_.getInt64Ty())
+                              : builder_.CreatePtrToInt(address, builder_.getInt32Ty());
+  const char* addressConstraint = global ? "l" : "r";
+  // The value as the register PTX takes: .b16 (h) for a half, .b32 (r) for a pair
+  // or an integer, .f32 (f).
+  llvm::Value* operand = value;
+  std::string valueConstraint;
+  std::string type;
+  switch (t) {
+    case DType::Int32: valueConstraint = "r"; type = "s32"; break;
+    case DType::UInt32: valueConstraint = "r"; type = "u32"; break;
+    case DType::Float32: valueConstraint = "f"; type = "f32"; break;
+    case DType::Float16:
+    case DType::BFloat16:
+      operand = builder_.CreateBitCast(value, pair ? builder_.getInt32Ty() : builder_.getInt16Ty());
+      valueConstraint = pair ? "r" : "h";
+      type = std::string("noftz.") + (t == DType::Float16 ? "f16" : "bf16") + (pair ? "x2" : "");
+      break;
+    default: internal(std::string("an atomic on ") + ir::name(t) + " (sema allows int32, uint32, float32, float16, bfloat16)");
+  }
+  bool add = store.atomic == ir::AtomicOp::Add, max = store.atomic == ir::AtomicOp::Max;
+  bool floatOrder = t == DType::Float32 && !add;
+  if (floatOrder) {
+    operand = builder_.CreateBitCast(value, builder_.getInt32Ty());
+    valueConstraint = "r";
+  }
+  if (!add && t != DType::Int32 && t != DType::UInt32 && t != DType::Float32)
+    internal(std::string(ir::name(store.atomic)) + " on " + ir::name(t));
+  std::string op = add ? "add" : max ? "max" : "min";
+  // The float32 max / min pair of integer instructions, chosen by the sign bit.
+  auto floatOrderText = [&](const std::string& head, const std::string& dst, int v) {
+    std::string vs = "$" + std::to_string(v);
+    return "{\n\t.reg .pred %neg;\n\tsetp.lt.s32 %neg, " + vs + ", 0;\n\t@!%neg " + head + "." +
+           (max ? "max.s32 " : "min.s32 ") + dst + "[$" + std::to_string(v - 1) + "], " + vs + ";\n\t@%neg " + head + "." +
+           (max ? "min.u32 " : "max.u32 ") + dst + "[$" + std::to_string(v - 1) + "], " + vs + ";\n\t}";
+  };
+  if (!store.result) {
+    std::string head = std::string("red") + space;
+    std::string text = floatOrder ? floatOrderText(head, "", 1) : head + "." + op + "." + type + " [$0], $1;";
+    inlineAsm(text, std::string(addressConstraint) + "," + valueConstraint, {where, operand});
+    return;
+  }
+  if (lanes != 1) internal("an atomic with a result of more than one lane");
+  llvm::Value* old = nullptr;
+  bool isInt = t == DType::Int32 || t == DType::UInt32;
+  if (isInt || (t == DType::Float32 && add)) {
+    using RMW = llvm::AtomicRMWInst;
+    RMW::BinOp rmw = add ? (isInt ? RMW::Add : RMW::FAdd)
+                         : t == DType::Int32 ? (max ? RMW::Max : RMW::Min) : (max ? RMW::UMax : RMW::UMin);
+    old = builder_.CreateAtomicRMW(rmw, address, value, llvm::MaybeAlign(elementBytes(t)), llvm::AtomicOrdering::Monotonic);
+  } else {
+    std::string head = std::string("atom") + space;
+    std::string text = floatOrder ? floatOrderText(head, "$0, ", 2) : head + "." + op + "." + type + " $0, [$1], $2;";
+    std::string resultConstraint = floatOrder ? "r" : valueConstraint;
+    auto* asmType = llvm::FunctionType::get(operand->getType(), {where->getType(), operand->getType()}, false);
+    auto* code = llvm::InlineAsm::get(asmType, text, "=" + resultConstraint + "," + addressConstraint + "," + valueConstraint + ",~{memory}",
+                                      /*hasSideEffects=*/true);
+    old = builder_.CreateBitCast(builder_.CreateCall(code, {where, operand}), memoryType(t));
+  }
+  builder_.CreateStore(convert(old, t, store.result->dtype), slotFor(store.result));
 }
 
 void KernelEmitter::emitBarrier(const ir::BarrierStmt& barrier) {

@@ -866,6 +866,18 @@ void Executor::execStore(const ir::StoreStmt& st) {
   int64_t index = evalInt(st.indices[0]);
   uint8_t* bytes = element(buffer, index, lanes, st.alignBytes, true);
   int eb = elementBytes(buffer.dtype);
+  if (st.atomic != ir::AtomicOp::None) {
+    // One simulated thread runs at a time: the read-modify-write is indivisible.
+    if (buffer.scope != ir::MemScope::Global && buffer.scope != ir::MemScope::Shared)
+      fault("an atomic on '" + buffer.name + "', which is not global or shared memory");
+    if (st.result && lanes != 1) fault("an atomic with a result of more than one lane");
+    for (int l = 0; l < lanes; ++l) {
+      Scalar old = loadScalar(bytes + l * eb, buffer.dtype);
+      storeScalar(bytes + l * eb, atomicCombine(st.atomic, buffer.dtype, old, v.lane[l]), buffer.dtype);
+      if (st.result) t_.vars[st.result.get()] = convertScalar(old, buffer.dtype, st.result->dtype);
+    }
+    return;
+  }
   if (st.bitMask) {
     if (lanes != 1) fault("an atomic store of bits must be scalar");
     if (holdsFloat(buffer.dtype)) fault("an atomic store of bits to a float buffer");

@@ -291,4 +291,28 @@ float wideMathFloat32(ir::Builtin b, float x, float y) {
   return float(r);  // round to nearest even, as cvt.rn.f32.f64
 }
 
+Scalar atomicCombine(ir::AtomicOp op, ir::DType t, Scalar old, Scalar value) {
+  using ir::AtomicOp;
+  if (op == AtomicOp::None) return value;
+  if (holdsFloat(t)) {
+    if (op == AtomicOp::Add) return floatScalar(roundToFloat(old.f + value.f, t));  // exact sum, one rounding
+    if (t != ir::DType::Float32) return value;  // sema allows max / min on float32 only
+    float o = (float)old.f, v = (float)value.f;
+    uint32_t ob, vb;
+    std::memcpy(&ob, &o, 4);
+    std::memcpy(&vb, &v, 4);
+    bool negative = (int32_t)vb < 0;
+    // max: max.s32 for a value >= +0, min.u32 for a negative one; min: min.s32, max.u32.
+    bool takeValue = op == AtomicOp::Max ? (negative ? vb < ob : (int32_t)vb > (int32_t)ob)
+                                         : (negative ? vb > ob : (int32_t)vb < (int32_t)ob);
+    return takeValue ? value : old;
+  }
+  switch (op) {
+    case AtomicOp::Add: return intScalar(normalizeInt((int64_t)((uint64_t)old.i + (uint64_t)value.i), t));
+    case AtomicOp::Max: return value.i > old.i ? value : old;  // held sign- or zero-extended: compares as t does
+    case AtomicOp::Min: return value.i < old.i ? value : old;
+    default: return value;
+  }
+}
+
 }  // namespace tlc::interp

@@ -56,6 +56,13 @@ float wideMathFloat32(ir::Builtin b, float x, float y);
 // Whether `b` is one of wideMathFloat32's builtins.
 bool isWideMath(ir::Builtin b);
 
+// The new value of an element `old` of type `t` after atomic `op` with `value`, as
+// the GPU's instruction leaves it: integers wrap (add) or compare by signedness;
+// float add rounds once to `t`; float32 max / min compare the bits as Codegen's
+// integer pair does (signed for value >= +0, reversed unsigned otherwise: -0.0 <
+// +0.0, NaN by its bits).
+Scalar atomicCombine(ir::AtomicOp op, ir::DType t, Scalar old, Scalar value);
+
 // Bytes an element of `t` occupies in memory (Bool: 1); 0 for float4_e2m1fn, which
 // has no byte address.
 int elementBytes(ir::DType t);

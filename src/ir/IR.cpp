@@ -445,6 +445,16 @@ ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
   return node;
 }
 
+const char* name(AtomicOp op) {
+  switch (op) {
+    case AtomicOp::None: return "store";
+    case AtomicOp::Add: return "atomic_add";
+    case AtomicOp::Max: return "atomic_max";
+    case AtomicOp::Min: return "atomic_min";
+  }
+  return "?";
+}
+
 std::shared_ptr<StoreStmt> moveStore(const StoreStmt& st, BufferRef buffer, std::vector<ExprRef> indices,
                                      ExprRef value) {
   auto out = std::make_shared<StoreStmt>(st);
@@ -747,6 +757,11 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (st.value->lanes > 1) os << "x" << st.value->lanes;
       if (st.cacheHint) os << " " << evictionHintName(st.cacheHint);
       os << " = ";
+      if (st.atomic != AtomicOp::None) {
+        os << name(st.atomic);
+        if (st.result) os << " returning " << st.result->name;
+        os << " ";
+      }
       if (st.bitMask) {  // an atomic read-modify-write of some bits
         os << "atomic bits ";
         printExpr(st.bitMask, os);
@@ -807,7 +822,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
         printExpr(m.outW, os);
         os << ") -> ";
       } else {
-        os << pad << (c.transpose ? "transpose " : "copy ");
+        os << pad << (c.transpose ? "transpose " : c.options.atomic != AtomicOp::None ? std::string(name(c.options.atomic)) + " " : std::string("copy "));
         printRegion(c.src, os);
         os << " -> ";
       }
@@ -992,6 +1007,14 @@ class LoopIRVerifier : public StmtVisitor {
       if (st.value->lanes != 1 || st.bitMask->lanes != 1)
         diags.internalError(st.range, "loop IR: an atomic store of bits to '" + st.buffer->name + "' is not scalar");
       expr(st.bitMask, st.range);
+    }
+    if (st.atomic != AtomicOp::None) {
+      if (st.bitMask || (st.buffer->scope != MemScope::Global && st.buffer->scope != MemScope::Shared))
+        diags.internalError(st.range, "loop IR: an atomic on '" + st.buffer->name + "' is not on global or shared memory");
+      bool pair = st.buffer->dtype == DType::Float16 || st.buffer->dtype == DType::BFloat16;
+      if (st.value->lanes != 1 && !(st.value->lanes == 2 && pair && st.atomic == AtomicOp::Add && !st.result))
+        diags.internalError(st.range, "loop IR: an atomic on '" + st.buffer->name + "' of " +
+                                          std::to_string(st.value->lanes) + " lanes");
     }
   }
   void visitIntrinsic(IntrinsicStmt& in) override {

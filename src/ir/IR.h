@@ -416,6 +416,9 @@ struct AssignStmt : StmtNode {
   VarRef var;
   ExprRef value;
 };
+// StoreStmt::atomic, CopyOptions::atomic: atomic_add / atomic_max / atomic_min.
+enum class AtomicOp : uint8_t { None, Add, Max, Min };
+const char* name(AtomicOp op);  // "atomic_add", ...
 // Writes `value` (of `value->lanes` lanes) at `indices`; skipped when `predicate` is false.
 struct StoreStmt : StmtNode {
   static constexpr StmtKind kKind = StmtKind::Store;
@@ -434,6 +437,15 @@ struct StoreStmt : StmtNode {
   // read-modify-write that replaces only the bits set in `bitMask` (a scalar of the
   // buffer's dtype) by those of `value`.
   ExprRef bitMask;
+  // Not None: an atomic read-modify-write (atomic_add / atomic_max / atomic_min) of
+  // each lane, `value` combined with the element in memory; lanes > 1 only for a
+  // float16 / bfloat16 pair (one f16x2 / bf16x2 instruction). Atomics of one kind
+  // on one element commute, so they are no hazard among themselves. `result`
+  // (scalar only): a local (declared before) that receives the element's old value;
+  // a predicated-off atomic leaves it unchanged. Null: the old value is unused (PTX
+  // `red`, else `atom`).
+  AtomicOp atomic = AtomicOp::None;
+  VarRef result;
 };
 // The same store to another place: a copy of `st` with a new buffer, indices and
 // value that keeps its predicate, alignment and bit mask. Passes that move a store
@@ -517,6 +529,9 @@ struct CopyOptions {
   // Set by PackFloat4: a float4_e2m1fn copy, now of its uint8 byte twins (remarks
   // say so: their element counts are bytes).
   bool packedFp4 = false;
+  // atomic_add(dst_region, src_region): each element of the destination (global)
+  // gets the source's added atomically (StoreStmt::atomic); SIMT only.
+  AtomicOp atomic = AtomicOp::None;
 };
 // im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad): a copy whose
 // source is read through the column matrix of an implicit-GEMM convolution,

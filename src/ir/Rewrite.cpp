@@ -199,7 +199,8 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
       for (const auto& i : st.indices) reads(i);
       reads(st.value);
       if (st.bitMask) reads(st.bitMask);
-      v.access(st.buffer, true);
+      if (st.atomic != AtomicOp::None && v.atomic) v.atomic(st.buffer, st.atomic);
+      else v.access(st.buffer, true);
       break;
     }
     case StmtKind::Barrier: break;
@@ -216,7 +217,8 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
       }
       if (c.dstBlock) reads(c.dstBlock);
       v.access(c.src.buffer, false);
-      v.access(c.dst.buffer, true);
+      if (c.options.atomic != AtomicOp::None && v.atomic) v.atomic(c.dst.buffer, c.options.atomic);
+      else v.access(c.dst.buffer, true);
       break;
     }
     case StmtKind::Parallel: forEachAccess(s->as<ParallelOp>().body, v); break;

@@ -38,6 +38,9 @@ void forEachLoad(const ExprRef& e, const std::function<void(const LoadNode&)>& v
 // (a Copy counts as a load of its source and a store to its destination buffer).
 struct AccessVisitor {
   std::function<void(const BufferRef& buffer, bool isWrite)> access;
+  // Set: called instead of `access` for an atomic store (StoreStmt::atomic; a copy
+  // with CopyOptions::atomic), which reads and writes its element.
+  std::function<void(const BufferRef& buffer, AtomicOp op)> atomic = nullptr;
 };
 void forEachAccess(const StmtRef& s, const AccessVisitor& visitor);
 // True when `e` may differ between the threads of a block: it reads a thread index,

@@ -107,6 +107,11 @@ class PathChooser {
       varying_.insert(s->as<LetStmt>().var.get());
     if (s->kind == StmtKind::Assign && dependsOnThread(s->as<AssignStmt>().value, varying_))
       varying_.insert(s->as<AssignStmt>().var.get());
+    // An atomic's old value differs between the threads (and the blocks).
+    if (s->kind == StmtKind::Store && s->as<StoreStmt>().result) {
+      varying_.insert(s->as<StoreStmt>().result.get());
+      clusterVarying_.insert(s->as<StoreStmt>().result.get());
+    }
   }
 
   // copy_cluster synchronizes the whole cluster (a cluster barrier before it, and
@@ -183,6 +188,8 @@ class PathChooser {
     std::set<std::string> said;
     for (const CopyStrategy* strategy : copyStrategies()) {
       if (!strategy->considers(c)) continue;
+      // atomic_add of a region: only the SIMT copy's stores can be atomic.
+      if (c.options.atomic != AtomicOp::None && std::string(strategy->name()) != "Simt") continue;
       std::string why = strategy->obstacle(c, site);
       std::shared_ptr<const CopyPlan> plan;
       if (why.empty()) {

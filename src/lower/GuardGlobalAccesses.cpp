@@ -108,6 +108,9 @@ class Guarder {
       case StmtKind::For: collectAssigned(s->as<ForStmt>().body); break;
       case StmtKind::If: collectAssigned(s->as<IfStmt>().thenBody); collectAssigned(s->as<IfStmt>().elseBody); break;
       case StmtKind::Assign: assigned_.insert(s->as<AssignStmt>().var.get()); break;
+      case StmtKind::Store:  // an atomic's old value is assigned to its local
+        if (s->as<StoreStmt>().result) assigned_.insert(s->as<StoreStmt>().result.get());
+        break;
       default: break;
     }
   }

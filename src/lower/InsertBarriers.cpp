@@ -2,6 +2,7 @@
 // barriers, the shared buffers read and written so far.
 #include "lower/InsertBarriers.h"
 
+#include <map>
 #include <set>
 
 #include "ir/Rewrite.h"
@@ -11,14 +12,28 @@ namespace {
 
 using namespace ir;
 
+// Atomics of one kind on one buffer commute (each thread's read-modify-write is
+// indivisible), so they need no barrier among themselves; `atomicOnly` holds the
+// written buffers whose every pending write is an atomic of that kind (they are in
+// `writes` too, so every other access conflicts with them).
+using AtomicWrites = std::map<const Buffer*, AtomicOp, ById>;
+
 struct Pending {
   BufferSet reads, writes;
+  AtomicWrites atomicOnly;
   // Written by ordinary stores since the last async-proxy fence: a TMA store of
   // such a tile needs `fence.proxy.async` in every writing thread first.
   BufferSet unfenced;
-  void clear() { reads.clear(); writes.clear(); }
+  void clear() { reads.clear(); writes.clear(); atomicOnly.clear(); }
   void merge(const Pending& o) {
     reads.insert(o.reads.begin(), o.reads.end());
+    for (const Buffer* b : o.writes) {
+      auto mine = atomicOnly.find(b);
+      auto theirs = o.atomicOnly.find(b);
+      bool atomicBoth = theirs != o.atomicOnly.end() && (!writes.count(b) || (mine != atomicOnly.end() && mine->second == theirs->second));
+      if (atomicBoth) atomicOnly[b] = theirs->second;
+      else atomicOnly.erase(b);
+    }
     writes.insert(o.writes.begin(), o.writes.end());
     unfenced.insert(o.unfenced.begin(), o.unfenced.end());
   }
@@ -26,21 +41,47 @@ struct Pending {
 
 struct Accesses {
   BufferSet reads, writes;
+  AtomicWrites atomics;  // one kind per buffer; a second kind counts as a plain write
 };
 
 Accesses sharedAccesses(const StmtRef& s) {
   Accesses a;
-  forEachAccess(s, AccessVisitor{[&](const BufferRef& b, bool write) {
+  AccessVisitor v{[&](const BufferRef& b, bool write) {
     if (b->scope != MemScope::Shared) return;
     (write ? a.writes : a.reads).insert(b.get());
-  }});
+  }};
+  v.atomic = [&](const BufferRef& b, AtomicOp op) {
+    if (b->scope != MemScope::Shared) return;
+    auto [it, fresh] = a.atomics.emplace(b.get(), op);
+    if (!fresh && it->second != op) a.writes.insert(b.get());
+  };
+  forEachAccess(s, v);
+  for (const Buffer* b : a.writes) a.atomics.erase(b);
   return a;
 }
 
 bool conflicts(const Accesses& a, const Pending& p) {
   for (auto* b : a.reads) if (p.writes.count(b)) return true;
   for (auto* b : a.writes) if (p.writes.count(b) || p.reads.count(b)) return true;
+  for (auto [b, op] : a.atomics) {
+    if (p.reads.count(b)) return true;
+    auto only = p.atomicOnly.find(b);
+    if (p.writes.count(b) && (only == p.atomicOnly.end() || only->second != op)) return true;
+  }
   return false;
+}
+
+// Records `a` as pending in `state`.
+void note(const Accesses& a, Pending& state) {
+  state.reads.insert(a.reads.begin(), a.reads.end());
+  for (const Buffer* b : a.writes) state.atomicOnly.erase(b);
+  state.writes.insert(a.writes.begin(), a.writes.end());
+  state.unfenced.insert(a.writes.begin(), a.writes.end());
+  for (auto [b, op] : a.atomics) {
+    if (!state.writes.count(b)) state.atomicOnly[b] = op;
+    state.writes.insert(b);
+    state.unfenced.insert(b);
+  }
 }
 
 class BarrierInserter {
@@ -115,6 +156,8 @@ class BarrierInserter {
       }
       if (s->kind == StmtKind::Let) noteVarying(s->as<LetStmt>().var, s->as<LetStmt>().value);
       if (s->kind == StmtKind::Assign) noteVarying(s->as<AssignStmt>().var, s->as<AssignStmt>().value);
+      // An atomic's old value differs between the threads.
+      if (s->kind == StmtKind::Store && s->as<StoreStmt>().result) varying_.insert(s->as<StoreStmt>().result.get());
       if (isUniformCompound(s)) {
         // Barriers may go inside: every thread runs the same path.
         if (needsBarrierAtEntry(s, state)) {
@@ -131,9 +174,7 @@ class BarrierInserter {
         ++i;
         state.clear();
       }
-      state.reads.insert(a.reads.begin(), a.reads.end());
-      state.writes.insert(a.writes.begin(), a.writes.end());
-      state.unfenced.insert(a.writes.begin(), a.writes.end());
+      note(a, state);
     }
   }
 

@@ -196,6 +196,9 @@ class TileOpLowering {
       case StmtKind::If: collectLets(s->as<IfStmt>().thenBody, assigned); collectLets(s->as<IfStmt>().elseBody, assigned); break;
       case StmtKind::Let: singleLets_[s->as<LetStmt>().var.get()] = s->as<LetStmt>().value; break;
       case StmtKind::Assign: assigned.insert(s->as<AssignStmt>().var.get()); break;
+      case StmtKind::Store:  // an atomic's old value is assigned to its local
+        if (s->as<StoreStmt>().result) assigned.insert(s->as<StoreStmt>().result.get());
+        break;
       default: break;
     }
   }

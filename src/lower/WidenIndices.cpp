@@ -163,6 +163,9 @@ class Widener {
         collectAssigned(s->as<IfStmt>().elseBody);
         break;
       case StmtKind::Assign: assigned_.insert(s->as<AssignStmt>().var.get()); break;
+      case StmtKind::Store:  // an atomic's old value is assigned to its local
+        if (s->as<StoreStmt>().result) assigned_.insert(s->as<StoreStmt>().result.get());
+        break;
       default: break;
     }
   }

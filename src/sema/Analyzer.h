@@ -308,6 +308,7 @@ class Analyzer {
   StmtRef assign(const ast::Assign& a);
 
   void checkStoreScope(const BufferRef& buf, SourceRange r);
+  StmtRef atomicAssign(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
 
   std::string describe(const Value& v);
 
@@ -419,6 +420,11 @@ class Analyzer {
   // copy(src, dst, ...) and async_copy(src, dst, ...): the same regions and options;
   // async_copy issues cp.async and commits a group without waiting for it.
   StmtRef copyOp(const ast::Call& c, const std::string& op);
+  // atomic_add / atomic_max / atomic_min (Atomics.cpp). `result` non-null: the call is
+  // the value of an assignment (return_prev=True); it receives the local holding the
+  // old value, declared by the returned statements.
+  static bool isAtomicName(const std::string& callee);
+  StmtRef atomicOp(const ast::Call& c, const std::string& callee, VarRef* result);
   // copy(A[i, j], B[k, l]) inside a Parallel loop: one element, one store (the rule of
   // two scalar elements, per iteration).
   StmtRef elementCopy(const ast::Call& c, const std::string& op);

@@ -203,6 +203,9 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
                       "(tile, ...)})");
   if (callee == "annotate_layout") fail(c.range, "'annotate_layout' has no value; call it as a statement");
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
+  if (isAtomicName(callee))
+    fail(c.range, "'" + callee + "' has a value only as the whole right side of an assignment: old = " + callee +
+                      "(dst, value, return_prev=True)");
   if (vocabulary::kindOf(callee) == vocabulary::Kind::Statement)
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   if (isRegionHelper(callee))

@@ -210,6 +210,7 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
         }
       }
       if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
+      if (isAtomicName(callee)) return atomicAssign(n, a, c, callee);
     }
     const Value* existing = lookup(n);
     if (existing && existing->kind == Value::None) throw Failed{};  // its declaration already failed
@@ -262,6 +263,37 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
     return std::make_shared<StoreStmt>(a.range, buf, indices, convert(buf->dtype, v, a.range));
   }
   fail(a.target->range, "cannot assign to this expression; assign to a name or to an element A[i, j]");
+}
+
+// old = atomic_add(dst, v, return_prev=True): a new local, or an existing one
+// assigned (converted) the old value.
+StmtRef Analyzer::atomicAssign(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+  const Value* existing = lookup(n);
+  if (existing && existing->kind == Value::None) throw Failed{};
+  if (existing && existing->kind != Value::Mutable) {
+    error(a.target->range, "cannot assign to '" + n + "': it is " + describe(*existing));
+    noteDecl(n, existing->decl);
+    throw Failed{};
+  }
+  VarRef old;
+  StmtRef st;
+  try {
+    st = atomicOp(c, callee, &old);
+  } catch (Failed&) {
+    if (!existing) define(n, Value{}, a.target->range);
+    throw;
+  }
+  if (!existing) {
+    Value val;
+    val.kind = Value::Mutable;
+    val.var = old;
+    val.expr = old;
+    define(n, val, a.target->range);
+    return st;
+  }
+  auto seq = std::make_shared<SeqStmt>(a.range, std::vector<StmtRef>{st});
+  seq->stmts.push_back(std::make_shared<AssignStmt>(a.range, existing->var, convert(existing->var->dtype, old, a.range)));
+  return seq;
 }
 
 void Analyzer::checkStoreScope(const BufferRef& buf, SourceRange r) {
@@ -737,6 +769,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
   if (isReduction(callee)) return reduceOp(c, callee);
+  if (isAtomicName(callee)) return atomicOp(c, callee, nullptr);
   if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);

@@ -1817,3 +1817,220 @@ kernel head(A: Tensor((M, N), float16), B: Tensor((M, N), float16)) {
     CHECK_MESSAGE(r.text().find(what) != std::string::npos, r.text());
   }
 }
+
+
+// ---- atomics (issue 21): atomic_add / atomic_max / atomic_min on global and shared
+// elements, and atomic_add of a fragment into a global region. Destinations start
+// at known values (atomics accumulate), not poison.
+
+namespace {
+
+const std::string kAtomics = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/atomics.tl");
+
+void randomInit(HostBuffer& b, uint32_t seed) { randomFill(b, seed); }
+
+// Y = Y0 + X added `times` times, each add rounded once to Y's dtype.
+void bindTileAccumulate(Case& c, const Shape& s, ir::DType t, int times) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(t, int64_t(M) * N);
+  HostBuffer& Y = c.buffer(t, int64_t(M) * N);
+  randomFill(X, 31);
+  randomInit(Y, 32);
+  c.args.pointer("X", X);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < int64_t(M) * N; ++i) {
+    double y = Y.get(i);
+    for (int k = 0; k < times; ++k) y = roundedTo(t, y + X.get(i));
+    c.expected.push_back(y);
+  }
+}
+
+const std::vector<Shape> kAtomicShapes = {{17, 131}, {1, 7}, {31, 257}, {13, 136}, {32, 64}, {2, 1}};
+
+}  // namespace
+
+TEST_CASE("interpreter: col_sum, atomic_add of each element into S (N,) over row blocks, ragged M and N") {
+  checkAllVariants(kernelOf(kAtomics, "col_sum"), {{17, 131}, {1, 7}, {71, 257}, {64, 128}, {3, 1}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& S = c.buffer(ir::DType::Float32, N);
+    randomFill(X, 33);
+    randomInit(S, 34);
+    c.args.pointer("X", X);
+    c.args.pointer("S", S);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &S;
+    for (int64_t j = 0; j < N; ++j) {
+      double sum = S.get(j);
+      for (int64_t i = 0; i < M; ++i) sum += X.get(i * N + j);
+      c.expected.push_back(sum);
+    }
+    // M + 1 float32 roundings of partial sums of at most 4 (M + 1) in magnitude.
+    c.tolerance = double(M + 1) * 4.0 * double(M + 1) * 0x1p-24;
+  });
+}
+
+TEST_CASE("interpreter: atomic_add of a float32 fragment into a global tile (twice), ragged M and N, every variant") {
+  checkAllVariants(kernelOf(kAtomics, "tile_acc_f32"), kAtomicShapes,
+                   [](Case& c, const Shape& s) { bindTileAccumulate(c, s, ir::DType::Float32, 2); });
+}
+
+TEST_CASE("interpreter: atomic_add of float16 / bfloat16 fragments (f16x2 / bf16x2 pairs where aligned), ragged") {
+  checkAllVariants(kernelOf(kAtomics, "tile_acc_f16"), kAtomicShapes,
+                   [](Case& c, const Shape& s) { bindTileAccumulate(c, s, ir::DType::Float16, 1); });
+  checkAllVariants(kernelOf(kAtomics, "tile_acc_bf16"), kAtomicShapes,
+                   [](Case& c, const Shape& s) { bindTileAccumulate(c, s, ir::DType::BFloat16, 1); },
+                   {Target::hopper()});
+}
+
+TEST_CASE("interpreter: histogram, int32 atomic_add on shared then global, old values returned") {
+  for (const Target& target : targets()) {
+    auto module = compile(kernelOf(kAtomics, "histogram"), target);
+    for (const ir::Kernel& kernel : module->kernels)
+      for (int32_t L : {1031, 1, 256, 700})
+        for (const interp::Options& options : schedules()) {
+          int32_t blocks = (L + 255) / 256;
+          HostBuffer V(ir::DType::Int32, L), H(ir::DType::Int32, 64), F(ir::DType::Int32, blocks);
+          std::mt19937 rng{uint32_t(L)};
+          std::vector<int64_t> count(64, 0), perBlock0(blocks, 0);
+          for (int32_t i = 0; i < L; ++i) {
+            int v = int(rng() % 64);
+            V.set(i, v);
+            ++count[v];
+            if (v == 0) ++perBlock0[i / 256];
+          }
+          for (int b = 0; b < 64; ++b) H.set(b, 1000 * b - 7);
+          F.fill(kPoison);
+          interp::Arguments args;
+          args.pointer("V", V);
+          args.pointer("H", H);
+          args.pointer("F", F);
+          args.dim("L", L);
+          args.dim("B", blocks);
+          INFO(target.arch() << " " << kernel.name << " L " << L);
+          interp::Result r = interp::run(kernel, args, options);
+          REQUIRE_MESSAGE(r.ok, r.text());
+          for (int b = 0; b < 64; ++b) CHECK(H.get(b) == double(1000 * b - 7 + count[size_t(b)]));
+          // Blocks run in order: block b saw bin 0's count of the blocks before it.
+          double before = -7;
+          for (int b = 0; b < blocks; ++b) {
+            CHECK(F.get(b) == before);
+            before += double(perBlock0[size_t(b)]);
+          }
+        }
+  }
+}
+
+TEST_CASE("interpreter: atomic_max / atomic_min of float32 (negatives, -0.0) and int32, and the old values") {
+  for (const Target& target : targets()) {
+    auto module = compile(kernelOf(kAtomics, "extremes"), target);
+    for (const ir::Kernel& kernel : module->kernels)
+      for (int32_t L : {300, 1, 129})
+        for (bool negativeOnly : {false, true})
+          for (const interp::Options& options : schedules()) {
+            HostBuffer X(ir::DType::Float32, L), I(ir::DType::Int32, L), R(ir::DType::Float32, 4), Q(ir::DType::Int32, 4),
+                P(ir::DType::Float32, L);
+            randomFill(X, uint32_t(L) + 40);
+            std::mt19937 rng{uint32_t(L)};
+            for (int32_t i = 0; i < L; ++i) {
+              if (negativeOnly) X.set(i, -std::fabs(X.get(i)));
+              I.set(i, int(rng() % 20001) - 10000);
+            }
+            if (L > 1) X.set(1, negativeOnly ? -0.0 : 0.0);
+            R.set(0, -1e30);
+            R.set(1, 1e30);
+            R.set(2, -1e30);
+            R.set(3, 5);
+            Q.set(0, -2147483647);
+            Q.set(1, 2147483647);
+            Q.set(2, 9);
+            Q.set(3, 9);
+            P.fill(kPoison);
+            interp::Arguments args;
+            args.pointer("X", X);
+            args.pointer("I", I);
+            args.pointer("R", R);
+            args.pointer("Q", Q);
+            args.pointer("P", P);
+            args.dim("L", L);
+            INFO(target.arch() << " " << kernel.name << " L " << L << std::string(negativeOnly ? " negative" : ""));
+            interp::Result r = interp::run(kernel, args, options);
+            REQUIRE_MESSAGE(r.ok, r.text());
+            double mx = roundedTo(ir::DType::Float32, -1e30), mn = roundedTo(ir::DType::Float32, 1e30);
+            int64_t imx = -2147483647, imn = 2147483647;
+            for (int32_t i = 0; i < L; ++i) {
+              mx = std::max(mx, X.get(i));
+              mn = std::min(mn, X.get(i));
+              imx = std::max<int64_t>(imx, int64_t(I.get(i)));
+              imn = std::min<int64_t>(imn, int64_t(I.get(i)));
+            }
+            CHECK(R.get(0) == mx);
+            CHECK(R.get(1) == mn);
+            CHECK(R.get(2) == mx);
+            CHECK(R.get(3) == 5);
+            CHECK(Q.get(0) == double(imx));
+            CHECK(Q.get(1) == double(imn));
+            CHECK(Q.get(2) == 9);
+            // Each old value is the start or an input, and at most the final maximum;
+            // the thread that brought the maximum saw less (or the same value).
+            for (int32_t i = 0; i < L; ++i) {
+              double p = P.get(i);
+              bool known = p == roundedTo(ir::DType::Float32, -1e30);
+              for (int32_t k = 0; k < L && !known; ++k) known = p == X.get(k);
+              CHECK(known);
+              CHECK(p <= mx);
+            }
+          }
+  }
+}
+
+TEST_CASE("atomicCombine: float32 max / min order -0.0 below +0.0 and negatives by magnitude, ints by signedness") {
+  using interp::atomicCombine;
+  using interp::floatScalar;
+  using interp::intScalar;
+  auto fmax = [](double old, double v) { return atomicCombine(ir::AtomicOp::Max, ir::DType::Float32, floatScalar(old), floatScalar(v)).f; };
+  auto fmin = [](double old, double v) { return atomicCombine(ir::AtomicOp::Min, ir::DType::Float32, floatScalar(old), floatScalar(v)).f; };
+  CHECK(fmax(-3, -2) == -2);
+  CHECK(fmax(-2, -3) == -2);
+  CHECK(fmax(-1, 2) == 2);
+  CHECK(fmax(2, -1) == 2);
+  CHECK(std::signbit(fmax(-0.0, 0.0)) == false);
+  CHECK(std::signbit(fmax(0.0, -0.0)) == false);
+  CHECK(fmin(-3, -2) == -3);
+  CHECK(fmin(2, -1) == -1);
+  CHECK(fmin(1, 2) == 1);
+  CHECK(std::signbit(fmin(0.0, -0.0)) == true);
+  CHECK(atomicCombine(ir::AtomicOp::Max, ir::DType::UInt32, intScalar(0xFFFFFFFF), intScalar(1)).i == 0xFFFFFFFF);
+  CHECK(atomicCombine(ir::AtomicOp::Max, ir::DType::Int32, intScalar(-1), intScalar(1)).i == 1);
+  CHECK(atomicCombine(ir::AtomicOp::Add, ir::DType::Int32, intScalar(2147483647), intScalar(1)).i == -2147483648LL);
+  CHECK(atomicCombine(ir::AtomicOp::Add, ir::DType::Float16, floatScalar(2048), floatScalar(1)).f == 2048);  // ties to even
+}
+
+TEST_CASE("interpreter catches: a tile accumulate's atomic_add past the ragged edge, its predicate removed") {
+  for (const Target& target : targets()) {
+    auto module = compile(kernelOf(kAtomics, "tile_acc_f32"), target);
+    ir::Kernel& general = variant(*module, false);
+    int unguarded = 0;
+    ir::RewriteHooks hooks;
+    hooks.store = [&](const ir::StoreStmt& st, std::vector<ir::ExprRef> idx, ir::ExprRef value) -> ir::StmtRef {
+      if (st.atomic != ir::AtomicOp::Add) return nullptr;
+      ++unguarded;
+      auto n = ir::moveStore(st, st.buffer, idx, value);
+      n->predicate = nullptr;
+      return n;
+    };
+    general.body = ir::rewriteStmt(general.body, {}, hooks);
+    REQUIRE(unguarded > 0);
+    Case c;
+    bindTileAccumulate(c, {17, 131}, ir::DType::Float32, 2);
+    interp::Result r = interp::run(general, c.args);
+    INFO(target.arch());
+    CHECK_FALSE(r.ok);
+    REQUIRE(!r.errors.empty());
+    CHECK(r.errors[0].find("global 'Y'") != std::string::npos);
+  }
+}

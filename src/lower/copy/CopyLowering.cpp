@@ -210,6 +210,8 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   if ((srcFrag && !coversFragment(src)) || (dstFrag && !coversFragment(dst))) return partialFragmentCopy(c);
   if (loops.extents.empty()) {
+    if (c.options.atomic != AtomicOp::None)  // sema gives a single element the element form
+      diags.internalError(c.range, "a single-element atomic copy reached lowering");
     // Two single elements: one store, executed by every thread (same value).
     int64_t hint = cacheHint(c.options.eviction);
     auto load = std::make_shared<LoadNode>(src.buffer, src.mins, src.buffer->dtype, 1);
@@ -242,7 +244,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
     return copyWithLayout(c, *layout, srcAxes, dstAxes);
   }
   int innerSrc = srcAxes.back(), innerDst = dstAxes.back();
-  int elemLimit = std::min(widestVector(src.buffer->dtype, 1 << 20), widestVector(dst.buffer->dtype, 1 << 20));
+  int elemLimit = std::min({widestVector(src.buffer->dtype, 1 << 20), widestVector(dst.buffer->dtype, 1 << 20), atomicLanes(c)});
   int64_t innerExtent = loops.extents.back();
   int cw = c.options.coalescedWidth;
   // Sema checks the same rule on elements; PackFloat4 halves both sides for fp4.
@@ -257,14 +259,14 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
     const Region& other = srcFrag ? dst : src;
     int otherInner = srcFrag ? innerDst : innerSrc;
     p = partitionFor(frag.layout.threads, frag.layout.vec, loops.numel(), true);
-    int limit = cw ? std::min(cw, p.vec) : p.vec;
+    int limit = std::min(cw ? std::min(cw, p.vec) : p.vec, atomicLanes(c));
     p.width = (srcFrag && dstFrag) ? p.vec : widestWorking(other, otherInner, limit, need);
     if (srcFrag && dstFrag && src.buffer->layout.vec != dst.buffer->layout.vec)
       diags.internalError(c.range, "fragments copied into each other have different layouts");
     p.guard = (loops.numel() / p.vec) % p.threads != 0;
   } else {
     int threads = anyLocal ? 1 : kernel.threads;
-    int limit = cw ? cw : std::min<int64_t>(elemLimit, innerExtent);
+    int limit = cw ? std::min(cw, elemLimit) : std::min<int64_t>(elemLimit, innerExtent);
     while (limit > 1 && innerExtent % limit != 0) limit /= 2;
     int w = limit;
     for (; w > 1; w /= 2) {
@@ -298,7 +300,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
       }
       ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width, hint);
       if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
-      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range, hint));
+      seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range, hint, c.options.atomic));
     }
     return seq;
   };
@@ -334,6 +336,7 @@ StmtRef CopyLowering::partialFragmentCopy(const CopyOp& c) {
   const Region& fr = fragSrc ? c.src : c.dst;
   const Region& other = fragSrc ? c.dst : c.src;
   const Buffer& frag = *fr.buffer;
+  if (c.options.atomic != AtomicOp::None) fail(c.range, "not yet supported: " + copyName(c) + " from part of a fragment");
   if (frag.layout.isBroadcast())
     fail(c.range, "not yet supported: a copy of part of broadcast fragment '" + frag.name +
                       "' (its elements follow the larger loop that reads it)");
@@ -478,7 +481,7 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
       ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1, hint);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
-      StmtRef st = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range, hint);
+      StmtRef st = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range, hint, c.options.atomic);
       if (toMemory && owner) st = std::make_shared<IfStmt>(c.range, owner, st, nullptr);
       seq->stmts.push_back(st);
     }
@@ -525,6 +528,7 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
   // along the innermost axis and the memory sides allow that width.
   int limit = std::min(widestVector(c.src.buffer->dtype, 1 << 20), widestVector(c.dst.buffer->dtype, 1 << 20));
   if (c.options.coalescedWidth) limit = std::min(limit, c.options.coalescedWidth);
+  limit = std::min(limit, atomicLanes(c));
   AssumptionMap need;
   int width = 1;
   for (int w = limit; w > 1; w /= 2) {
@@ -551,7 +555,7 @@ StmtRef CopyLowering::copyWithLayout(const CopyOp& c, const ThreadLayout& layout
     }
     ExprRef value = sideLoad(c.src, srcAxes, loopIdx, intImm(k), width, cacheHint(c.options.eviction));
     if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
-    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range, cacheHint(c.options.eviction)));
+    seq->stmts.push_back(sideStore(c.dst, dstAxes, loopIdx, intImm(k), value, c.range, cacheHint(c.options.eviction), c.options.atomic));
   }
   StmtRef out = seq;
   Partition shown;
@@ -675,7 +679,7 @@ ExprRef CopyLowering::sideLoad(const Region& r, const std::vector<int>& axes, co
 }
 
 StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, const std::vector<ExprRef>& loop, const ExprRef& local,
-                  const ExprRef& value, SourceRange range, int64_t hint) {
+                  const ExprRef& value, SourceRange range, int64_t hint, AtomicOp atomic) {
   if (r.buffer->scope == MemScope::Fragment) {
     auto st = std::make_shared<StoreStmt>(range, fragmentLocal.at(r.buffer.get()), std::vector<ExprRef>{local}, value);
     st->alignBytes = alignOf(*r.buffer, value->lanes);
@@ -686,11 +690,15 @@ StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, c
   st->predicate = inBounds(r, idx);
   st->alignBytes = alignOf(*r.buffer, value->lanes);
   if (r.buffer->scope == MemScope::Global) st->cacheHint = hint;
+  st->atomic = atomic;
   return st;
 }
 
 std::string CopyLowering::copyName(const CopyOp& c) {
-  return std::string(c.clusterMask || c.dstBlock ? "copy_cluster " : "copy ") + c.src.buffer->name + " -> " +
+  return std::string(c.options.atomic != AtomicOp::None ? std::string(name(c.options.atomic)) + " "
+                     : c.clusterMask || c.dstBlock              ? "copy_cluster "
+                                                                : "copy ") +
+         c.src.buffer->name + " -> " +
          c.dst.buffer->name + (c.options.packedFp4 ? " (float4_e2m1fn, as bytes)" : "");
 }
 
@@ -762,6 +770,13 @@ CopyOp CopyLowering::toRemoteTile(const CopyOp& c) {
 
 void CopyLowering::note(const CopyOp& c, const std::string& how, const std::string& whyNot) {
   notes.push_back({c.range, copyName(c), how, whyNot});
+}
+
+int CopyLowering::atomicLanes(const CopyOp& c) {
+  if (c.options.atomic == AtomicOp::None) return 1 << 20;
+  // red.add.noftz.f16x2 / .bf16x2 update an aligned pair at once; the rest one element.
+  DType t = c.dst.buffer->dtype;
+  return (c.options.atomic == AtomicOp::Add && (t == DType::Float16 || t == DType::BFloat16)) ? 2 : 1;
 }
 
 int CopyLowering::alignOf(const Buffer& b, int width) { return std::max(1, width * bits(b.dtype) / 8); }

@@ -117,6 +117,9 @@ class CopyLowering {
   // thread runs at local index k of `layout` (whose non-unit extents are `extents`').
   std::vector<ir::ExprRef> layoutIndices(const ir::ThreadLayout& layout, int64_t k, const std::vector<int64_t>& extents) const;
   static int alignOf(const ir::Buffer& b, int width);
+  // The widest access an atomic_add copy's stores may make (f16x2 / bf16x2 pairs, else
+  // one element); unlimited for other copies.
+  static int atomicLanes(const ir::CopyOp& c);
   // The byte offset in shared memory of element `idx` of tile `d` (its layout applies).
   static ir::ExprRef tileByteOffset(const ir::Buffer& d, const std::vector<ir::ExprRef>& idx);
 
@@ -171,7 +174,8 @@ class CopyLowering {
   ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
                        const ir::ExprRef& local, int width, int64_t hint = 0);
   ir::StmtRef sideStore(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
-                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range, int64_t hint = 0);
+                        const ir::ExprRef& local, const ir::ExprRef& value, SourceRange range, int64_t hint = 0,
+                        ir::AtomicOp atomic = ir::AtomicOp::None);  // a memory side's stores: atomic (atomic_add)
   // A SIMT copy's eviction_policy: appended to the remark's `how` where its global
   // accesses carry the hint, to `why` where it has none to carry it.
   static void describeEviction(const ir::CopyOp& c, std::string& how, std::string& why);
