@@ -2034,3 +2034,34 @@ TEST_CASE("interpreter catches: a tile accumulate's atomic_add past the ragged e
     CHECK(r.errors[0].find("global 'Y'") != std::string::npos);
   }
 }
+
+TEST_CASE("interpreter: atomic_add of a broadcast fragment adds each element once (its holders do not all add it)") {
+  const std::string source = R"(
+kernel k(X: Tensor((M, N), float32), V: Tensor((M,), float32), O: Tensor((M,), float32)) {
+  with Kernel(1, ceildiv(M, 16), threads=128) as (bx, by) {
+    x = alloc_fragment((16, 64), float32);
+    s = alloc_fragment((16,), float32);
+    copy(X[by * 16, 0], x);
+    copy(V[by * 16], s);
+    for i, j in Parallel(16, 64) { x[i, j] = x[i, j] * s[i]; }
+    atomic_add(O[by * 16], s);
+  }
+}
+)";
+  checkAllVariants(source, {{17, 64}, {1, 3}, {32, 100}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& V = c.buffer(ir::DType::Float32, M);
+    HostBuffer& O = c.buffer(ir::DType::Float32, M);
+    randomFill(X, 41);
+    randomFill(V, 42);
+    for (int64_t i = 0; i < M; ++i) O.set(i, 1.0);
+    c.args.pointer("X", X);
+    c.args.pointer("V", V);
+    c.args.pointer("O", O);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &O;
+    for (int64_t i = 0; i < M; ++i) c.expected.push_back(float(1.0f + float(V.get(i))));
+  });
+}
