@@ -54,6 +54,10 @@ struct PipelineOptions {
   // -v: one line per phase with its time, then "tlc: wrote ..." (a compile is
   // otherwise silent on success, like cc: a build of 500 kernels prints nothing).
   bool verbose = false;
+  // -j N: threads that build the file's kernels (lowering, LLVM, PTX; the cubin is
+  // assembled on the calling thread, in source order). 0: one per core. The outputs
+  // are the same bytes for every value.
+  unsigned jobs = 0;
 
   // Dependency file (-MD, -MF, -MT, -MP): Make syntax, "target: input".
   bool depfile = false;               // -MD (or -MF) given: write one

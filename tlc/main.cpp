@@ -85,6 +85,9 @@ Code generation:
                        line table) for Nsight Compute and compute-sanitizer
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
                        repeatable, one name once; -DNAME=VALUE works too
+  -j N                 build the file's kernels on N threads (default: one per
+                       core; -j 1: one at a time); the outputs are the same
+                       bytes for every N
 
 Diagnostics:
   --remarks            explain how each copy was lowered (TMA, cp.async, SIMT)
@@ -323,6 +326,8 @@ int main(int argc, char** argv) {
   app.add_option("--depfile-target", options.depTargets)->allow_extra_args(false);
   app.add_flag("--depfile-phony", options.depPhony);
   app.add_flag("--write-if-changed", options.writeIfChanged);
+  std::string jobs;
+  app.add_option("-j", jobs)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   std::vector<const char*> argvForCLI;
   for (const std::string& a : args) argvForCLI.push_back(a.c_str());
@@ -376,6 +381,13 @@ int main(int argc, char** argv) {
       errorLimit.size() > 9)
     return usageError("invalid -ferror-limit value '" + errorLimit + "' (expected a number)");
   options.errorLimit = (unsigned)std::stoul(errorLimit);
+
+  // -j N: threads for the kernels (the last one wins, as with -O); default: the cores.
+  if (!jobs.empty()) {
+    if (jobs.find_first_not_of("0123456789") != std::string::npos || jobs.size() > 4 || std::stoul(jobs) == 0)
+      return usageError("invalid -j value '" + jobs + "' (expected a number of threads, 1 to 9999)");
+    options.jobs = (unsigned)std::stoul(jobs);
+  }
 
   if (!options.prefix.empty()) {
     const std::string& p = options.prefix;
