@@ -436,6 +436,10 @@ double millisecondsSince(std::chrono::steady_clock::time_point began) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
 }
 
+// The PTX handed to nvJitLink at once (see buildFile): large enough that ptxas's
+// fixed cost per input is small against its work, small enough that its memory is.
+constexpr size_t kAssemblyBatchBytes = size_t(256) << 10;
+
 // What every kernel's build reads (shared by the threads, never written).
 struct KernelBuildSetup {
   const PipelineOptions* options = nullptr;
@@ -448,11 +452,37 @@ struct KernelBuildSetup {
   bool printLoops = false, printLLVM = false, printPTX = false;
 };
 
-// One kernel of the file, lowered, generated into an LLVM module of its own (its own
-// LLVMContext: threads share no LLVM state) and printed as PTX, on a worker thread.
-// The LLVM module is freed before the function returns; what is kept is the PTX for
-// the assembler, the texts asked for, and the loop IR without its statements (the
-// header needs the variants' names, parameters and launch rules, not their code).
+// Kernels are built in groups of consecutive kernels of at most this many statements
+// after expansion (sema's count, ir::Kernel::expandedStatements), a kernel past it
+// alone: a module of its own costs LLVM and ptxas a fixed millisecond or two, which
+// a file of small kernels would pay a thousand times over, while the statements
+// bound what a group's build holds. The groups depend on the source alone, not on -j.
+constexpr int64_t kStatementsPerGroup = 1024;
+
+// [begin, end) of each group of `tileIR`'s kernels; one empty group for a file
+// without kernels (its build is the empty module's).
+std::vector<std::pair<size_t, size_t>> kernelGroups(const ir::Module& tileIR) {
+  std::vector<std::pair<size_t, size_t>> groups;
+  size_t begin = 0;
+  int64_t statements = 0;
+  for (size_t i = 0; i < tileIR.kernels.size(); ++i) {
+    const int64_t count = std::max<int64_t>(1, tileIR.kernels[i].expandedStatements);
+    if (i > begin && statements + count > kStatementsPerGroup) {
+      groups.push_back({begin, i});
+      begin = i;
+      statements = 0;
+    }
+    statements += count;
+  }
+  if (begin < tileIR.kernels.size() || groups.empty()) groups.push_back({begin, tileIR.kernels.size()});
+  return groups;
+}
+
+// One group of the file's kernels, lowered, generated into an LLVM module of its own
+// (its own LLVMContext: threads share no LLVM state) and printed as PTX, on a worker
+// thread. The LLVM module is freed before the function returns; what is kept is the
+// PTX for the assembler, the texts asked for, and the loop IR without its statements
+// (the header needs the variants' names, parameters and launch rules, not their code).
 struct KernelBuild {
   std::vector<Diagnostic> lowering;  // replayed for every kernel, in source order
   std::vector<Diagnostic> backend;   // replayed while the file has no error
@@ -464,10 +494,11 @@ struct KernelBuild {
   double lowerMs = 0, llvmMs = 0, ptxMs = 0;
 };
 
-// `tile` is null for a file without kernels: its one build is the empty module's.
-// `fileFailed`: an earlier kernel failed, so this one's code is not needed (only its
-// lowering diagnostics are reported); a hint to save the time, never read for output.
-KernelBuild buildKernel(const ir::Kernel* tile, const KernelBuildSetup& setup, const std::atomic<bool>& fileFailed) {
+// Kernels [begin, end) of `file`. `fileFailed`: an earlier group failed, so this
+// one's code is not needed (only its lowering diagnostics are reported); a hint to
+// save the time, never read for output.
+KernelBuild buildKernels(const ir::Module& file, std::pair<size_t, size_t> group, const KernelBuildSetup& setup,
+                         const std::atomic<bool>& fileFailed) {
   KernelBuild build;
   DiagnosticEngine diags(*setup.err);
   diags.setFile(setup.source);
@@ -475,7 +506,7 @@ KernelBuild buildKernel(const ir::Kernel* tile, const KernelBuildSetup& setup, c
   diags.setShowRemarks(setup.options->remarks);
   diags.setRecordOnly(true);
   ir::Module tileIR;
-  if (tile) tileIR.kernels.push_back(*tile);
+  tileIR.kernels.assign(file.kernels.begin() + group.first, file.kernels.begin() + group.second);
 
   // Lowering: the loop IR, checked before the backend relies on it.
   auto began = std::chrono::steady_clock::now();
@@ -523,22 +554,33 @@ struct ArchProducts {
   double lowerMs = 0, llvmMs = 0, ptxMs = 0, cubinMs = 0;  // summed over the kernels
 };
 
-// Builds the kernels of `tileIR` (buildKernel on `jobs` threads) and assembles their
-// PTX into one cubin on this thread, in source order, as each kernel is ready; at
-// most 2 x jobs kernels are built and not yet assembled. Every diagnostic reaches
+// Builds the kernels of `tileIR`, group by group on `jobs` threads, and assembles
+// their PTX into one cubin on this thread, in source order, as each group is ready;
+// at most 2 x jobs groups are built and not yet assembled. Every diagnostic reaches
 // `diags` in source order, kernel by kernel, and the products are the same bytes
 // for every `jobs`. Returns an ExitCode.
-int buildKernels(const ir::Module& tileIR, const KernelBuildSetup& setup, unsigned jobs, DiagnosticEngine& diags,
+int buildFile(const ir::Module& tileIR, const KernelBuildSetup& setup, unsigned jobs, DiagnosticEngine& diags,
                  ArchProducts& products) {
   CubinAssembler assembler(setup.backend);
+  // Consecutive kernels' PTX goes to nvJitLink in batches of about kAssemblyBatchBytes,
+  // one PTX module each: every input costs ptxas a fixed few ms, which would double
+  // the time of a file of small kernels. The batches depend on the PTX alone, not on
+  // -j or timing.
+  std::string batch, batchName;
+  auto assembleBatch = [&] {
+    auto began = std::chrono::steady_clock::now();
+    bool added = assembler.add(batch, batchName, diags);
+    products.cubinMs += millisecondsSince(began);
+    batch.clear();
+    batch.shrink_to_fit();
+    return added;
+  };
   std::atomic<bool> fileFailed{false};
   int exitCode = kExitSuccess;
-  const size_t builds = std::max<size_t>(1, tileIR.kernels.size());
+  const std::vector<std::pair<size_t, size_t>> groups = kernelGroups(tileIR);
   orderedParallel<KernelBuild>(
-      builds, jobs, 2 * size_t(jobs),
-      [&](size_t i) {
-        return buildKernel(tileIR.kernels.empty() ? nullptr : &tileIR.kernels[i], setup, fileFailed);
-      },
+      groups.size(), jobs, 2 * size_t(jobs),
+      [&](size_t i) { return buildKernels(tileIR, groups[i], setup, fileFailed); },
       [&](size_t i, KernelBuild&& build) {
         for (const Diagnostic& d : build.lowering) diags.replay(d);
         products.lowerMs += build.lowerMs;
@@ -560,22 +602,28 @@ int buildKernels(const ir::Module& tileIR, const KernelBuildSetup& setup, unsign
         if (setup.printLoops) products.loopText += separator + build.loopText;
         if (setup.printLLVM) products.llvmText += separator + build.llvmText;
         if (setup.printPTX) appendPTXModule(products.ptxText, *build.ptx);
+        for (ir::Kernel& variant : build.variants) products.loopIR.kernels.push_back(std::move(variant));
         if (setup.last > Stage::PTX) {
-          auto began = std::chrono::steady_clock::now();
-          const std::string name = tileIR.kernels.empty() ? "tlc.ptx" : tileIR.kernels[i].name + ".ptx";
-          if (!assembler.add(*build.ptx, name, diags)) {
+          if (batch.empty())
+            batchName = (tileIR.kernels.empty() ? "tlc" : tileIR.kernels[groups[i].first].name) + ".ptx";
+          appendPTXModule(batch, *build.ptx);
+          if (batch.size() >= kAssemblyBatchBytes && !assembleBatch()) {
             exitCode = backendFailureCode(diags, firstBackend);
             fileFailed = true;
           }
-          products.cubinMs += millisecondsSince(began);
         }
-        for (ir::Kernel& variant : build.variants) products.loopIR.kernels.push_back(std::move(variant));
       });
+  if (exitCode == kExitSuccess && !batch.empty()) {
+    const size_t firstDiag = diags.all().size();
+    if (!assembleBatch()) exitCode = backendFailureCode(diags, firstDiag);
+  }
   if (exitCode != kExitSuccess) return exitCode;
   if (setup.last > Stage::PTX) {
     const size_t firstDiag = diags.all().size();
     auto began = std::chrono::steady_clock::now();
-    products.cubin = assembler.finish(diags);
+    std::vector<std::string> entries;
+    for (const ir::Kernel& variant : products.loopIR.kernels) entries.push_back(variant.name);
+    products.cubin = assembler.finish(diags, entries);
     products.cubinMs += millisecondsSince(began);
     if (failed(products.cubin, diags, "cubin")) return backendFailureCode(diags, firstDiag);
   }
@@ -687,7 +735,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     setup.backend = target;
     setup.loweringRemarks = options.remarks;
     archs.emplace_back();
-    int exitCode = buildKernels(*tileIR, setup, jobs, diags, archs.back());
+    int exitCode = buildFile(*tileIR, setup, jobs, diags, archs.back());
     clock.add("lower", archs.back().lowerMs);
     if (plan->last > Stage::LoopIR) clock.add("llvm", archs.back().llvmMs);
     if (plan->last > Stage::LLVM) clock.add("ptx", archs.back().ptxMs);
@@ -720,7 +768,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     setup.loweringRemarks = false;
     setup.printLoops = setup.printLLVM = setup.printPTX = false;
     archs.emplace_back();
-    int exitCode = buildKernels(*moreTileIR, setup, jobs, diags, archs.back());
+    int exitCode = buildFile(*moreTileIR, setup, jobs, diags, archs.back());
     clock.stop();
     if (exitCode != kExitSuccess) return exitCode;
     if (!plan->moreCubinPaths.empty())

@@ -86,8 +86,9 @@ class CubinAssembler {
   CubinAssembler& operator=(const CubinAssembler&) = delete;
   // `name` names the module in nvJitLink's messages.
   bool add(const std::string& ptx, const std::string& name, DiagnosticEngine& diags);
-  // Links what was added (at least one module); `--remarks` gets each entry's resources.
-  std::optional<std::vector<uint8_t>> finish(DiagnosticEngine& diags);
+  // Links what was added (at least one module). Each entry's resources become a
+  // remark (`--remarks`), in the order of `entryOrder` (the variants' names in source order).
+  std::optional<std::vector<uint8_t>> finish(DiagnosticEngine& diags, const std::vector<std::string>& entryOrder = {});
 
  private:
   bool start(DiagnosticEngine& diags);

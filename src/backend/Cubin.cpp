@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <nvJitLink.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -173,9 +174,13 @@ class JitLinkSession {
 //   info    : Function properties for 'NAME':
 //   info    : used 32 registers, used 1 barriers, 0 stack, 1024 bytes smem, ... 0 bytes lmem
 // Each becomes a remark (`--remarks`): registers and local memory are what one
-// checks first when a kernel is slow.
-void reportResourceUsage(const std::string& infoLog, DiagnosticEngine& diags) {
+// checks first when a kernel is slow. The linker lists the entries of several inputs
+// last input first; the remarks follow `entryOrder` (the source order of the
+// variants), entries it does not name last, in the log's order.
+void reportResourceUsage(const std::string& infoLog, const std::vector<std::string>& entryOrder,
+                         DiagnosticEngine& diags) {
   const std::string header = "Function properties for '";
+  std::vector<std::pair<std::string, std::string>> usage;  // entry, what it uses
   std::string kernel;
   size_t lineStart = 0;
   while (lineStart < infoLog.size()) {
@@ -192,10 +197,15 @@ void reportResourceUsage(const std::string& infoLog, DiagnosticEngine& diags) {
     }
     at = line.find(": used ");
     if (!kernel.empty() && at != std::string::npos) {
-      diags.remark({}, "kernel '" + kernel + "' " + line.substr(at + 2));
+      usage.push_back({kernel, line.substr(at + 2)});
       kernel.clear();
     }
   }
+  auto rank = [&](const std::string& entry) {
+    return size_t(std::find(entryOrder.begin(), entryOrder.end(), entry) - entryOrder.begin());
+  };
+  std::stable_sort(usage.begin(), usage.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
 }
 
 }  // namespace
@@ -257,7 +267,8 @@ bool CubinAssembler::add(const std::string& ptx, const std::string& name, Diagno
   return true;
 }
 
-std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& diags) {
+std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& diags,
+                                                          const std::vector<std::string>& entryOrder) {
   TLC_ASSERT(impl_ && !impl_->failed, "CubinAssembler::finish without a successful add");
   const JitLinkSession& session = *impl_->session;
   nvJitLinkResult result = impl_->api->complete(session.handle());
@@ -277,7 +288,7 @@ std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& dia
     reportLinkFailure(session, "reading the cubin", result, diags);
     return std::nullopt;
   }
-  reportResourceUsage(session.infoLog(), diags);
+  reportResourceUsage(session.infoLog(), entryOrder, diags);
   impl_.reset();
   return cubin;
 }

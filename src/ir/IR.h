@@ -736,6 +736,9 @@ struct Kernel {
     ExprRef lastOffset;
   };
   std::vector<TensorSpan> tensorSpans;
+  // Sema's count of the kernel's statements after expansion (ir/Limits.def): a
+  // bound of the code it lowers to, by which the pipeline groups small kernels.
+  int64_t expandedStatements = 0;
   StmtRef body;
 };
 
