@@ -6,8 +6,8 @@
 // calling thread, for i = 0, 1, 2, ... in that order, as soon as item i is made. So
 // whatever consumes the items (the diagnostics, the cubin assembler, the text
 // outputs) sees the same sequence for every `jobs`: the output cannot depend on the
-// thread count or on timing. At most `window` items are made and not yet used, so the
-// memory held is that of the items in flight, not of all of them.
+// thread count or on timing. At most `window` items are made (or being made) ahead of
+// the one being used, so the memory held is that of the items in flight, not of all.
 //
 // With jobs <= 1 no thread is started: make(0), use(0), make(1), use(1), ...
 // `make` must be safe to call on several threads at once for different indices.
