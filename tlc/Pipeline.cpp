@@ -95,6 +95,16 @@ std::string symbolPrefixFor(const std::string& inputPath) {
 
 std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::string& error) {
   OutputPlan plan;
+  if (options.syntaxOnly) {
+    // Checks only: the run stops after sema and writes nothing, whatever -o or -MD say
+    // (as with Clang). An --emit would ask for a product: contradictory.
+    if (!options.emit.empty()) {
+      error = "-fsyntax-only checks the source and writes nothing: it takes no --emit";
+      return std::nullopt;
+    }
+    plan.last = Stage::TileIR;
+    return plan;
+  }
   for (Stage s : allStages()) {
     bool asked = options.emit.empty()
                      ? (s == Stage::Cubin || s == Stage::Header)

@@ -58,6 +58,9 @@ struct PipelineOptions {
   // assembled on the calling thread, in source order). 0: one per core. The outputs
   // are the same bytes for every value.
   unsigned jobs = 0;
+  // -fsyntax-only: parse and check (sema), report the diagnostics, write nothing
+  // (no cubin, header or dependency file; nvJitLink is not loaded). For editors.
+  bool syntaxOnly = false;
 
   // Dependency file (-MD, -MF, -MT, -MP): Make syntax, "target: input".
   bool depfile = false;               // -MD (or -MF) given: write one

@@ -60,6 +60,8 @@ Output:
                        the module's symbols, none for the kernels' functions)
   --write-if-changed   leave an output file untouched (bytes and mtime) when
                        its new contents would be the same
+  -fsyntax-only        check the source (parse and semantic analysis), print
+                       the diagnostics and write nothing (for editors)
 
 Dependency file (Make syntax, for make, Ninja and CMake's DEPFILE):
   -MD                  also write a dependency file: the first output file
@@ -252,6 +254,7 @@ std::vector<std::string> normalizeArguments(const std::vector<std::string>& argv
       else if (arg == "-MD" || arg == "-MMD") arg = "--depfile";  // no system headers: one meaning
       else if (arg == "-MP") arg = "--depfile-phony";
       else if (arg == "-lineinfo") arg = "--lineinfo";
+      else if (arg == "-fsyntax-only") arg = "--syntax-only";
       else if (arg == "-MQ") {
         if (i + 1 == argv.size()) {
           error = "option '-MQ' needs a value";
@@ -326,6 +329,7 @@ int main(int argc, char** argv) {
   app.add_option("--depfile-target", options.depTargets)->allow_extra_args(false);
   app.add_flag("--depfile-phony", options.depPhony);
   app.add_flag("--write-if-changed", options.writeIfChanged);
+  app.add_flag("--syntax-only", options.syntaxOnly);
   std::string jobs;
   app.add_option("-j", jobs)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
