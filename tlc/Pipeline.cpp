@@ -564,6 +564,19 @@ struct ArchProducts {
   double lowerMs = 0, llvmMs = 0, ptxMs = 0, cubinMs = 0;  // summed over the kernels
 };
 
+// --time-report: one line per group of kernels, in source order.
+std::string groupTimeLine(const ir::Module& tileIR, std::pair<size_t, size_t> group, const KernelBuild& build) {
+  const size_t count = group.second - group.first;
+  std::string who = count == 0   ? std::string("(no kernels)")
+                    : count == 1 ? "kernel " + tileIR.kernels[group.first].name
+                                 : "kernels " + tileIR.kernels[group.first].name + " .. " +
+                                       tileIR.kernels[group.second - 1].name + " (" + std::to_string(count) + ")";
+  char times[128];
+  std::snprintf(times, sizeof times, ": lower %.2f ms, llvm %.2f ms, ptx %.2f ms\n", build.lowerMs, build.llvmMs,
+                build.ptxMs);
+  return "tlc: time: " + who + times;
+}
+
 // Builds the kernels of `tileIR`, group by group on `jobs` threads, and assembles
 // their PTX into one cubin on this thread, in source order, as each group is ready;
 // at most 2 x jobs groups are built and not yet assembled. Every diagnostic reaches
@@ -596,6 +609,7 @@ int buildFile(const ir::Module& tileIR, const KernelBuildSetup& setup, unsigned 
         products.lowerMs += build.lowerMs;
         products.llvmMs += build.llvmMs;
         products.ptxMs += build.ptxMs;
+        if (setup.options->timeReport) *setup.err << groupTimeLine(tileIR, groups[i], build);
         if (build.loweringFailed) {
           exitCode = kExitSourceErrors;
           fileFailed = true;
@@ -656,7 +670,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   diags.setErrorLimit(options.errorLimit);
   diags.setWarningOptions(options.warnings);
   diags.setShowRemarks(options.remarks);
-  PhaseClock clock(options.verbose, err);
+  PhaseClock clock(options.verbose || options.timeReport, err);
   Products products(*plan, out);
   // The target, made once from --arch (main checked the spelling against
   // Targets.def) and handed to every phase.

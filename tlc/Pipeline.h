@@ -61,6 +61,9 @@ struct PipelineOptions {
   // -fsyntax-only: parse and check (sema), report the diagnostics, write nothing
   // (no cubin, header or dependency file; nvJitLink is not loaded). For editors.
   bool syntaxOnly = false;
+  // --time-report: -v's line per phase (without the files written), and one line per
+  // group of kernels with its lowering, LLVM and PTX times, in source order.
+  bool timeReport = false;
 
   // Dependency file (-MD, -MF, -MT, -MP): Make syntax, "target: input".
   bool depfile = false;               // -MD (or -MF) given: write one

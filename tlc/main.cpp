@@ -107,6 +107,8 @@ Diagnostics:
                        -fno-color-diagnostics are always and never
   -v, --verbose        print each phase with its time and the files written
                        (without it a successful compile prints nothing)
+  --time-report        print each phase with its time, and each group of
+                       kernels with its lowering, LLVM and PTX times
 
 Other:
   @FILE                read more arguments from FILE (whitespace separated,
@@ -330,6 +332,7 @@ int main(int argc, char** argv) {
   app.add_flag("--depfile-phony", options.depPhony);
   app.add_flag("--write-if-changed", options.writeIfChanged);
   app.add_flag("--syntax-only", options.syntaxOnly);
+  app.add_flag("--time-report", options.timeReport);
   std::string jobs;
   app.add_option("-j", jobs)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
