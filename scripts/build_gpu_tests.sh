@@ -125,6 +125,8 @@ configs=(
   # Row-broadcast reads on ragged shapes (S per row, a bias and a scale per column):
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
+  # One cubin linked from several PTX inputs: 12 kernels built in 6 groups (issues 17, 23).
+  "many_kernels|many_kernels.tl||many_kernels.cpp|"
   # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller
   # device gets SKIP rows): batch_sum at K=2, M=N=46341; a 1-D copy in blocks of 1000 at
   # n = 2^31 - 1; 3-D copies with planes past 2^31 elements; shapes the launcher refuses.
