@@ -155,6 +155,8 @@ configs=(
   # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
   # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
   "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"
+  # One cubin linked from several PTX inputs: 12 kernels built in 6 groups (issues 17, 23).
+  "many_kernels|many_kernels.tl||many_kernels.cpp|"
   # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller
   # device gets SKIP rows): batch_sum at K=2, M=N=46341; a 1-D copy in blocks of 1000 at
   # n = 2^31 - 1; 3-D copies with planes past 2^31 elements; shapes the launcher refuses.

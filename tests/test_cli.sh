@@ -60,6 +60,7 @@ help=$out
 for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werror " -w " \
             -fcolor-diagnostics -fno-color-diagnostics -fdiagnostics-color= -W\<name\> -Wno- \
             -MD -MMD -MF -MT -MQ -MP -lineinfo @FILE --write-if-changed --prefix -v --verbose -h --help --version \
+            -fsyntax-only "-j N" --time-report \
             tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
   expect_text "$help" "$flag" "--help mentions '$flag'"
 done
@@ -67,7 +68,7 @@ done
 for flag in --remarks -Werror -Wno-error -w -Wall -Wextra -Wno-all -Werror=all -fcolor-diagnostics \
             -fno-color-diagnostics -fdiagnostics-color=auto -fdiagnostics-color=always \
             -fdiagnostics-color=never -v --verbose --emit=ast --arch=sm_90a -O2 -DX=1 -ferror-limit=5 \
-            -MD -MMD -MP -MQx -lineinfo --write-if-changed; do
+            -MD -MMD -MP -MQx -lineinfo --write-if-changed -fsyntax-only -j2 --time-report; do
   run "$flag"
   if [ "$rc" -eq 2 ] && grep -qF "no input file" <<<"$err"; then pass "'$flag' is accepted"
   else fail "'$flag' is not accepted as documented (exit $rc)" "$err"; fi
@@ -502,6 +503,42 @@ if gcc -std=c11 -I"$CUDA/include" -Iguard -c guard/both.c -o guard/both.o 2>guar
 else
   expect_text "$(cat guard/both.log)" "redefinition of" "including both: a compile error naming the functions"
 fi
+
+# ---------------------------------------------------------------- -fsyntax-only, -j
+mkdir -p syntax_only
+expect_exit 0 "-fsyntax-only, a sound file" k.tl -fsyntax-only -o syntax_only/k.cubin -MD
+if [ -z "$(ls -A syntax_only)" ] && [ -z "$out$err" ]; then pass "-fsyntax-only writes and prints nothing"
+else fail "-fsyntax-only wrote or printed something" "$(ls syntax_only)$out$err"; fi
+cat >sema_error.tl <<'EOF'
+kernel k(A: Tensor((N,), float32)) {
+  with Kernel(1, threads=128) as (bx) {
+    A_s = alloc_shared((128,), float32);
+    copy(A[0], B_s);
+  }
+}
+EOF
+expect_exit 1 "-fsyntax-only, a sema error" sema_error.tl -fsyntax-only
+expect_text "$err" "sema_error.tl:4:" "-fsyntax-only reports sema's errors, located"
+expect_exit 1 "-fsyntax-only, a syntax error" bad_syntax.tl -fsyntax-only
+expect_exit 2 "-fsyntax-only with --emit" k.tl -fsyntax-only --emit=ptx
+expect_text "$err" "-fsyntax-only checks the source and writes nothing: it takes no --emit" "-fsyntax-only with --emit: message"
+mkdir -p build
+expect_exit 0 "-j 1" k.tl -j 1 -o build/kj1.cubin
+expect_exit 0 "-j2" k.tl -j2 -o build/kj2.cubin
+if cmp -s build/kj1.cubin build/kj2.cubin && cmp -s build/kj1.h build/kj2.h; then pass "-j1 and -j2 write the same bytes"
+else fail "-j1 and -j2 differ"; fi
+cat >three.tl <<'EOF'
+kernel a(A: Tensor((N,), float32)) { with Kernel(1, threads=32) as (bx) { A[bx] = 1.0; } }
+kernel b(A: Tensor((N,), float32)) { with Kernel(1, threads=32) as (bx) { A[bx] = 2.0; } }
+EOF
+expect_exit 0 "--time-report" three.tl --time-report -o build/three.cubin
+for phase in parse sema lower llvm ptx cubin header total; do
+  if grep -qE "^tlc: $phase +[0-9.]+ ms" <<<"$err"; then pass "--time-report times '$phase'"; else fail "--time-report does not time '$phase'" "$err"; fi
+done
+expect_text "$err" "tlc: time: kernels a .. b (2): lower " "--time-report: a line per group of kernels"
+if grep -q "tlc: wrote" <<<"$err"; then fail "--time-report lists the files written (that is -v)" "$err"; else pass "--time-report alone does not list the files"; fi
+expect_exit 2 "-j 0" k.tl -j 0; expect_text "$err" "invalid -j value '0'" "-j 0: message"
+expect_exit 2 "-j x" k.tl -jx; expect_text "$err" "invalid -j value 'x'" "-j x: message"
 
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"

@@ -3,11 +3,13 @@
 #include "Pipeline.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include "backend/Backend.h"
 #include "backend/Header.h"
@@ -16,6 +18,7 @@
 #include "lower/Lower.h"
 #include "sema/Sema.h"
 #include "support/FileIO.h"
+#include "support/OrderedParallel.h"
 
 namespace tlc {
 
@@ -92,6 +95,16 @@ std::string symbolPrefixFor(const std::string& inputPath) {
 
 std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::string& error) {
   OutputPlan plan;
+  if (options.syntaxOnly) {
+    // Checks only: the run stops after sema and writes nothing, whatever -o or -MD say
+    // (as with Clang). An --emit would ask for a product: contradictory.
+    if (!options.emit.empty()) {
+      error = "-fsyntax-only checks the source and writes nothing: it takes no --emit";
+      return std::nullopt;
+    }
+    plan.last = Stage::TileIR;
+    return plan;
+  }
   for (Stage s : allStages()) {
     bool asked = options.emit.empty()
                      ? (s == Stage::Cubin || s == Stage::Header)
@@ -300,6 +313,14 @@ class PhaseClock {
     began_ = Clock::now();
   }
   void stop() { print(phase_, began_); }
+  // A phase timed elsewhere: the kernels' phases, summed over the kernels (on -j
+  // threads, so their sum may exceed the wall time).
+  void add(const char* phase, double ms) {
+    if (!verbose_) return;
+    char line[96];
+    std::snprintf(line, sizeof line, "tlc: %-8s %9.2f ms\n", phase, ms);
+    err_ << line << std::flush;
+  }
   void total() { print("total", runBegan_); }
 
  private:
@@ -402,7 +423,7 @@ bool failed(const Product& product, const DiagnosticEngine& diags, const char* p
 
 }  // namespace
 
-// ---------------------------------------------------------------- other architectures
+// ---------------------------------------------------------------- kernels, one at a time
 
 namespace {
 TargetOptions targetOptionsFor(const PipelineOptions& options, const Target& target, const std::string& sourceName) {
@@ -421,38 +442,216 @@ SemaOptions semaOptionsFor(const PipelineOptions& options, const Target& target)
   return sema;
 }
 
-// One more architecture's build (after the first architecture's run found the
-// source sound): its own sema, lowering (the variants its target allows) and
-// cubin. Prints nothing but diagnostics: a construct this target lacks is an
-// error at its line, naming the target.
-struct ArchProducts {
-  std::unique_ptr<ir::Module> loopIR;
-  std::vector<uint8_t> cubin;
+double millisecondsSince(std::chrono::steady_clock::time_point began) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+}
+
+// The PTX handed to nvJitLink at once (see buildFile): large enough that ptxas's
+// fixed cost per input is small against its work, small enough that its memory is.
+constexpr size_t kAssemblyBatchBytes = size_t(256) << 10;
+
+// What every kernel's build reads (shared by the threads, never written).
+struct KernelBuildSetup {
+  const PipelineOptions* options = nullptr;
+  const SourceFile* source = nullptr;
+  std::ostream* err = nullptr;  // where an internal error on a worker thread is printed
+  Target target = Target::hopper();
+  TargetOptions backend;
+  bool loweringRemarks = false;  // the first architecture's build explains its copies
+  Stage last = Stage::Header;    // the last stage the run needs
+  bool printLoops = false, printLLVM = false, printPTX = false;
 };
-std::optional<ArchProducts> buildForArch(const ast::File& syntax, const PipelineOptions& options,
-                                         const Target& target, const std::string& sourceName,
-                                         DiagnosticEngine& diags, int& exitCode) {
-  const TargetOptions backendTarget = targetOptionsFor(options, target, sourceName);
-  exitCode = kExitSourceErrors;
-  std::unique_ptr<ir::Module> tileIR = analyze(syntax, semaOptionsFor(options, target), diags);
-  if (!tileIR || diags.hasErrors()) return std::nullopt;
-  ArchProducts products;
-  products.loopIR = lower(*tileIR, LowerOptions{target, false}, diags);
-  if (!products.loopIR || diags.hasErrors()) return std::nullopt;
-  for (const ir::Kernel& kernel : products.loopIR->kernels) ir::verifyLoopIR(kernel, diags);
-  size_t firstDiag = diags.all().size();
-  std::unique_ptr<LLVMModule> llvmModule = generateLLVM(*products.loopIR, backendTarget, diags);
-  std::optional<std::string> ptx;
-  if (llvmModule && !diags.hasErrors()) ptx = emitPTX(*llvmModule, backendTarget, diags);
-  llvmModule.reset();  // as in runPipeline: not held while nvJitLink runs
-  std::optional<std::vector<uint8_t>> cubin;
-  if (ptx && !diags.hasErrors()) cubin = assembleCubin(*ptx, backendTarget, diags);
-  if (!cubin || diags.hasErrors()) {
-    exitCode = backendFailureCode(diags, firstDiag);
-    return std::nullopt;
+
+// Kernels are built in groups of consecutive kernels of at most this many statements
+// after expansion (sema's count, ir::Kernel::expandedStatements), a kernel past it
+// alone: a module of its own costs LLVM and ptxas a fixed millisecond or two, which
+// a file of small kernels would pay a thousand times over, while the statements
+// bound what a group's build holds. The groups depend on the source alone, not on -j.
+constexpr int64_t kStatementsPerGroup = 1024;
+
+// [begin, end) of each group of `tileIR`'s kernels; one empty group for a file
+// without kernels (its build is the empty module's).
+std::vector<std::pair<size_t, size_t>> kernelGroups(const ir::Module& tileIR) {
+  std::vector<std::pair<size_t, size_t>> groups;
+  size_t begin = 0;
+  int64_t statements = 0;
+  for (size_t i = 0; i < tileIR.kernels.size(); ++i) {
+    const int64_t count = std::max<int64_t>(1, tileIR.kernels[i].expandedStatements);
+    if (i > begin && statements + count > kStatementsPerGroup) {
+      groups.push_back({begin, i});
+      begin = i;
+      statements = 0;
+    }
+    statements += count;
   }
-  products.cubin = std::move(*cubin);
-  return products;
+  if (begin < tileIR.kernels.size() || groups.empty()) groups.push_back({begin, tileIR.kernels.size()});
+  return groups;
+}
+
+// One group of the file's kernels, lowered, generated into an LLVM module of its own
+// (its own LLVMContext: threads share no LLVM state) and printed as PTX, on a worker
+// thread. The LLVM module is freed before the function returns; what is kept is the
+// PTX for the assembler, the texts asked for, and the loop IR without its statements
+// (the header needs the variants' names, parameters and launch rules, not their code).
+struct KernelBuild {
+  std::vector<Diagnostic> lowering;  // replayed for every kernel, in source order
+  std::vector<Diagnostic> backend;   // replayed while the file has no error
+  bool loweringFailed = false;
+  bool backendFailed = false;
+  std::vector<ir::Kernel> variants;
+  std::string loopText, llvmText;
+  std::optional<std::string> ptx;
+  double lowerMs = 0, llvmMs = 0, ptxMs = 0;
+};
+
+// Kernels [begin, end) of `file`. `fileFailed`: an earlier group failed, so this
+// one's code is not needed (only its lowering diagnostics are reported); a hint to
+// save the time, never read for output.
+KernelBuild buildKernels(const ir::Module& file, std::pair<size_t, size_t> group, const KernelBuildSetup& setup,
+                         const std::atomic<bool>& fileFailed) {
+  KernelBuild build;
+  DiagnosticEngine diags(*setup.err);
+  diags.setFile(setup.source);
+  diags.setWarningOptions(setup.options->warnings);
+  diags.setShowRemarks(setup.options->remarks);
+  diags.setRecordOnly(true);
+  ir::Module tileIR;
+  tileIR.kernels.assign(file.kernels.begin() + group.first, file.kernels.begin() + group.second);
+
+  // Lowering: the loop IR, checked before the backend relies on it.
+  auto began = std::chrono::steady_clock::now();
+  std::unique_ptr<ir::Module> loopIR = lower(tileIR, LowerOptions{setup.target, setup.loweringRemarks}, diags);
+  if (loopIR)
+    for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
+  build.lowerMs = millisecondsSince(began);
+  build.lowering = diags.all();
+  if (failed(loopIR, diags, "lower")) {
+    build.loweringFailed = true;
+    return build;
+  }
+  if (setup.printLoops) {
+    std::ostringstream printed;
+    ir::print(*loopIR, printed);
+    build.loopText = printed.str();
+  }
+
+  // LLVM IR for NVPTX, then PTX.
+  const size_t firstBackend = diags.all().size();
+  if (setup.last > Stage::LoopIR && !fileFailed.load(std::memory_order_relaxed)) {
+    began = std::chrono::steady_clock::now();
+    std::unique_ptr<LLVMModule> llvmModule = generateLLVM(*loopIR, setup.backend, diags);
+    build.llvmMs = millisecondsSince(began);
+    build.backendFailed = failed(llvmModule, diags, "llvm");
+    if (!build.backendFailed && setup.printLLVM) build.llvmText = llvmModule->text();
+    if (!build.backendFailed && setup.last > Stage::LLVM) {
+      began = std::chrono::steady_clock::now();
+      build.ptx = emitPTX(*llvmModule, setup.backend, diags);
+      build.ptxMs = millisecondsSince(began);
+      build.backendFailed = failed(build.ptx, diags, "ptx");
+    }
+  }
+  build.backend.assign(diags.all().begin() + firstBackend, diags.all().end());
+  for (ir::Kernel& variant : loopIR->kernels) variant.body = nullptr;
+  build.variants = std::move(loopIR->kernels);
+  return build;
+}
+
+// The products of one architecture's build of the file's kernels.
+struct ArchProducts {
+  ir::Module loopIR;  // every variant, in source order, without statements
+  std::optional<std::vector<uint8_t>> cubin;
+  std::string loopText, llvmText, ptxText;  // the text stages asked for
+  double lowerMs = 0, llvmMs = 0, ptxMs = 0, cubinMs = 0;  // summed over the kernels
+};
+
+// --time-report: one line per group of kernels, in source order.
+std::string groupTimeLine(const ir::Module& tileIR, std::pair<size_t, size_t> group, const KernelBuild& build) {
+  const size_t count = group.second - group.first;
+  std::string who = count == 0   ? std::string("(no kernels)")
+                    : count == 1 ? "kernel " + tileIR.kernels[group.first].name
+                                 : "kernels " + tileIR.kernels[group.first].name + " .. " +
+                                       tileIR.kernels[group.second - 1].name + " (" + std::to_string(count) + ")";
+  char times[128];
+  std::snprintf(times, sizeof times, ": lower %.2f ms, llvm %.2f ms, ptx %.2f ms\n", build.lowerMs, build.llvmMs,
+                build.ptxMs);
+  return "tlc: time: " + who + times;
+}
+
+// Builds the kernels of `tileIR`, group by group on `jobs` threads, and assembles
+// their PTX into one cubin on this thread, in source order, as each group is ready;
+// at most 2 x jobs groups are built and not yet assembled. Every diagnostic reaches
+// `diags` in source order, kernel by kernel, and the products are the same bytes
+// for every `jobs`. Returns an ExitCode.
+int buildFile(const ir::Module& tileIR, const KernelBuildSetup& setup, unsigned jobs, DiagnosticEngine& diags,
+                 ArchProducts& products) {
+  CubinAssembler assembler(setup.backend);
+  // Consecutive kernels' PTX goes to nvJitLink in batches of about kAssemblyBatchBytes,
+  // one PTX module each: every input costs ptxas a fixed few ms, which would double
+  // the time of a file of small kernels. The batches depend on the PTX alone, not on
+  // -j or timing.
+  std::string batch, batchName;
+  auto assembleBatch = [&] {
+    auto began = std::chrono::steady_clock::now();
+    bool added = assembler.add(batch, batchName, diags);
+    products.cubinMs += millisecondsSince(began);
+    batch.clear();
+    batch.shrink_to_fit();
+    return added;
+  };
+  std::atomic<bool> fileFailed{false};
+  int exitCode = kExitSuccess;
+  const std::vector<std::pair<size_t, size_t>> groups = kernelGroups(tileIR);
+  orderedParallel<KernelBuild>(
+      groups.size(), jobs, 2 * size_t(jobs),
+      [&](size_t i) { return buildKernels(tileIR, groups[i], setup, fileFailed); },
+      [&](size_t i, KernelBuild&& build) {
+        for (const Diagnostic& d : build.lowering) diags.replay(d);
+        products.lowerMs += build.lowerMs;
+        products.llvmMs += build.llvmMs;
+        products.ptxMs += build.ptxMs;
+        if (setup.options->timeReport) *setup.err << groupTimeLine(tileIR, groups[i], build);
+        if (build.loweringFailed) {
+          exitCode = kExitSourceErrors;
+          fileFailed = true;
+        }
+        if (fileFailed) return;
+        const size_t firstBackend = diags.all().size();
+        for (const Diagnostic& d : build.backend) diags.replay(d);
+        if (build.backendFailed) {
+          exitCode = backendFailureCode(diags, firstBackend);
+          fileFailed = true;
+          return;
+        }
+        const char* separator = i ? "\n" : "";
+        if (setup.printLoops) products.loopText += separator + build.loopText;
+        if (setup.printLLVM) products.llvmText += separator + build.llvmText;
+        if (setup.printPTX) appendPTXModule(products.ptxText, *build.ptx);
+        for (ir::Kernel& variant : build.variants) products.loopIR.kernels.push_back(std::move(variant));
+        if (setup.last > Stage::PTX) {
+          if (batch.empty())
+            batchName = (tileIR.kernels.empty() ? "tlc" : tileIR.kernels[groups[i].first].name) + ".ptx";
+          appendPTXModule(batch, *build.ptx);
+          if (batch.size() >= kAssemblyBatchBytes && !assembleBatch()) {
+            exitCode = backendFailureCode(diags, firstBackend);
+            fileFailed = true;
+          }
+        }
+      });
+  if (exitCode == kExitSuccess && !batch.empty()) {
+    const size_t firstDiag = diags.all().size();
+    if (!assembleBatch()) exitCode = backendFailureCode(diags, firstDiag);
+  }
+  if (exitCode != kExitSuccess) return exitCode;
+  if (setup.last > Stage::PTX) {
+    const size_t firstDiag = diags.all().size();
+    auto began = std::chrono::steady_clock::now();
+    std::vector<std::string> entries;
+    for (const ir::Kernel& variant : products.loopIR.kernels) entries.push_back(variant.name);
+    products.cubin = assembler.finish(diags, entries);
+    products.cubinMs += millisecondsSince(began);
+    if (failed(products.cubin, diags, "cubin")) return backendFailureCode(diags, firstDiag);
+  }
+  return kExitSuccess;
 }
 }  // namespace
 
@@ -471,7 +670,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
   diags.setErrorLimit(options.errorLimit);
   diags.setWarningOptions(options.warnings);
   diags.setShowRemarks(options.remarks);
-  PhaseClock clock(options.verbose, err);
+  PhaseClock clock(options.verbose || options.timeReport, err);
   Products products(*plan, out);
   // The target, made once from --arch (main checked the spelling against
   // Targets.def) and handed to every phase.
@@ -537,63 +736,48 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     }
   }
 
-  // 5. Lowering: the loop IR, checked before the backend relies on it.
-  std::unique_ptr<ir::Module> loopIR;
+  // 5-8. Each kernel on its own, on up to -j threads: lowering (the loop IR, checked
+  // before the backend relies on it), LLVM IR for NVPTX, PTX; then, on this thread
+  // and in source order, its PTX assembled into the file's cubin (nvJitLink, in
+  // process). Memory holds the kernels in flight, not the file.
+  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  KernelBuildSetup setup;
+  setup.options = &options;
+  setup.source = &source;
+  setup.err = &err;
+  setup.last = plan->last;
+  auto printed = [&](Stage s) {
+    return std::find(plan->textStages.begin(), plan->textStages.end(), s) != plan->textStages.end();
+  };
+  setup.printLoops = printed(Stage::LoopIR);
+  setup.printLLVM = printed(Stage::LLVM);
+  setup.printPTX = printed(Stage::PTX);
+  std::vector<ArchProducts> archs;
+  archs.reserve(1 + options.moreArchs.size());  // builds below point into it
   if (plan->last > Stage::TileIR) {
-    clock.start("lower");
-    loopIR = lower(*tileIR, LowerOptions{theTarget, options.remarks}, diags);
-    clock.stop();
-    if (failed(loopIR, diags, "lower")) return kExitSourceErrors;
-    for (const ir::Kernel& kernel : loopIR->kernels) ir::verifyLoopIR(kernel, diags);
-    if (plan->wants(Stage::LoopIR)) {
-      std::ostringstream printed;
-      ir::print(*loopIR, printed);
-      products.text(Stage::LoopIR, printed.str());
-    }
+    setup.target = theTarget;
+    setup.backend = target;
+    setup.loweringRemarks = options.remarks;
+    archs.emplace_back();
+    int exitCode = buildFile(*tileIR, setup, jobs, diags, archs.back());
+    clock.add("lower", archs.back().lowerMs);
+    if (plan->last > Stage::LoopIR) clock.add("llvm", archs.back().llvmMs);
+    if (plan->last > Stage::LLVM) clock.add("ptx", archs.back().ptxMs);
+    if (plan->last > Stage::PTX) clock.add("cubin", archs.back().cubinMs);
+    if (exitCode != kExitSuccess) return exitCode;
+    products.text(Stage::LoopIR, archs.back().loopText);
+    products.text(Stage::LLVM, archs.back().llvmText);
+    products.text(Stage::PTX, archs.back().ptxText);
+    if (archs.back().cubin && !plan->cubinPath.empty())
+      products.file(plan->cubinPath, std::string(archs.back().cubin->begin(), archs.back().cubin->end()));
   }
 
-  // 6. LLVM IR for NVPTX.
-  std::unique_ptr<LLVMModule> llvmModule;
-  if (plan->last > Stage::LoopIR) {
-    size_t firstDiag = diags.all().size();
-    clock.start("llvm");
-    llvmModule = generateLLVM(*loopIR, target, diags);
-    clock.stop();
-    if (failed(llvmModule, diags, "llvm")) return backendFailureCode(diags, firstDiag);
-    if (plan->wants(Stage::LLVM)) products.text(Stage::LLVM, llvmModule->text());
-  }
-
-  // 7. PTX.
-  std::optional<std::string> ptx;
-  if (plan->last > Stage::LLVM) {
-    size_t firstDiag = diags.all().size();
-    clock.start("ptx");
-    ptx = emitPTX(*llvmModule, target, diags);
-    clock.stop();
-    if (failed(ptx, diags, "ptx")) return backendFailureCode(diags, firstDiag);
-    products.text(Stage::PTX, *ptx);
-    // Nothing reads the LLVM module again. A file of many kernels makes a module of
-    // hundreds of MB: freed here, it is not held while nvJitLink takes as much again.
-    llvmModule.reset();
-  }
-
-  // 8. The cubin (nvJitLink, in process).
-  std::optional<std::vector<uint8_t>> cubin;
-  if (plan->last > Stage::PTX) {
-    size_t firstDiag = diags.all().size();
-    clock.start("cubin");
-    cubin = assembleCubin(*ptx, target, diags);
-    clock.stop();
-    ptx.reset();  // copied into the products above where it is an output
-    if (failed(cubin, diags, "cubin")) return backendFailureCode(diags, firstDiag);
-    if (!plan->cubinPath.empty()) products.file(plan->cubinPath, std::string(cubin->begin(), cubin->end()));
-  }
-
-  // 8b. The other architectures, each lowered for its own target.
+  // 8b. The other architectures (the first one found the source sound): each its own
+  // sema (a construct a target lacks is an error at its line, naming the target),
+  // lowering (the variants its target allows) and cubin. No text stages, no lowering
+  // remarks.
   std::vector<ArchBuild> builds;
-  if (cubin) builds.push_back({theTarget.arch(), loopIR.get(), *cubin});
-  std::vector<ArchProducts> moreBuilds;
-  moreBuilds.reserve(options.moreArchs.size());  // builds points into it
+  if (!archs.empty() && archs.back().cubin) builds.push_back({theTarget.arch(), &archs.back().loopIR, *archs.back().cubin});
   for (size_t i = 0; i < options.moreArchs.size(); ++i) {
     const std::optional<Target> moreTarget = Target::fromArch(options.moreArchs[i]);
     if (!moreTarget) {
@@ -601,14 +785,19 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
       return kExitUsage;
     }
     clock.start("cubin");
-    int exitCode = kExitSourceErrors;
-    std::optional<ArchProducts> more = buildForArch(*syntax, options, *moreTarget, sourceName, diags, exitCode);
+    std::unique_ptr<ir::Module> moreTileIR = analyze(*syntax, semaOptionsFor(options, *moreTarget), diags);
+    if (!moreTileIR || diags.hasErrors()) return kExitSourceErrors;
+    setup.target = *moreTarget;
+    setup.backend = targetOptionsFor(options, *moreTarget, sourceName);
+    setup.loweringRemarks = false;
+    setup.printLoops = setup.printLLVM = setup.printPTX = false;
+    archs.emplace_back();
+    int exitCode = buildFile(*moreTileIR, setup, jobs, diags, archs.back());
     clock.stop();
-    if (!more) return exitCode;
+    if (exitCode != kExitSuccess) return exitCode;
     if (!plan->moreCubinPaths.empty())
-      products.file(plan->moreCubinPaths[i], std::string(more->cubin.begin(), more->cubin.end()));
-    moreBuilds.push_back(std::move(*more));
-    builds.push_back({moreTarget->arch(), moreBuilds.back().loopIR.get(), moreBuilds.back().cubin});
+      products.file(plan->moreCubinPaths[i], std::string(archs.back().cubin->begin(), archs.back().cubin->end()));
+    builds.push_back({moreTarget->arch(), &archs.back().loopIR, *archs.back().cubin});
   }
 
   // 9. The C launcher header.

@@ -54,6 +54,16 @@ struct PipelineOptions {
   // -v: one line per phase with its time, then "tlc: wrote ..." (a compile is
   // otherwise silent on success, like cc: a build of 500 kernels prints nothing).
   bool verbose = false;
+  // -j N: threads that build the file's kernels (lowering, LLVM, PTX; the cubin is
+  // assembled on the calling thread, in source order). 0: one per core. The outputs
+  // are the same bytes for every value.
+  unsigned jobs = 0;
+  // -fsyntax-only: parse and check (sema), report the diagnostics, write nothing
+  // (no cubin, header or dependency file; nvJitLink is not loaded). For editors.
+  bool syntaxOnly = false;
+  // --time-report: -v's line per phase (without the files written), and one line per
+  // group of kernels with its lowering, LLVM and PTX times, in source order.
+  bool timeReport = false;
 
   // Dependency file (-MD, -MF, -MT, -MP): Make syntax, "target: input".
   bool depfile = false;               // -MD (or -MF) given: write one

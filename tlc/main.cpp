@@ -60,6 +60,8 @@ Output:
                        the module's symbols, none for the kernels' functions)
   --write-if-changed   leave an output file untouched (bytes and mtime) when
                        its new contents would be the same
+  -fsyntax-only        check the source (parse and semantic analysis), print
+                       the diagnostics and write nothing (for editors)
 
 Dependency file (Make syntax, for make, Ninja and CMake's DEPFILE):
   -MD                  also write a dependency file: the first output file
@@ -85,6 +87,9 @@ Code generation:
                        line table) for Nsight Compute and compute-sanitizer
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
                        repeatable, one name once; -DNAME=VALUE works too
+  -j N                 build the file's kernels on N threads (default: one per
+                       core; -j 1: one at a time); the outputs are the same
+                       bytes for every N
 
 Diagnostics:
   --remarks            explain how each copy was lowered (TMA, cp.async, SIMT)
@@ -102,6 +107,8 @@ Diagnostics:
                        -fno-color-diagnostics are always and never
   -v, --verbose        print each phase with its time and the files written
                        (without it a successful compile prints nothing)
+  --time-report        print each phase with its time, and each group of
+                       kernels with its lowering, LLVM and PTX times
 
 Other:
   @FILE                read more arguments from FILE (whitespace separated,
@@ -249,6 +256,7 @@ std::vector<std::string> normalizeArguments(const std::vector<std::string>& argv
       else if (arg == "-MD" || arg == "-MMD") arg = "--depfile";  // no system headers: one meaning
       else if (arg == "-MP") arg = "--depfile-phony";
       else if (arg == "-lineinfo") arg = "--lineinfo";
+      else if (arg == "-fsyntax-only") arg = "--syntax-only";
       else if (arg == "-MQ") {
         if (i + 1 == argv.size()) {
           error = "option '-MQ' needs a value";
@@ -323,6 +331,10 @@ int main(int argc, char** argv) {
   app.add_option("--depfile-target", options.depTargets)->allow_extra_args(false);
   app.add_flag("--depfile-phony", options.depPhony);
   app.add_flag("--write-if-changed", options.writeIfChanged);
+  app.add_flag("--syntax-only", options.syntaxOnly);
+  app.add_flag("--time-report", options.timeReport);
+  std::string jobs;
+  app.add_option("-j", jobs)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   std::vector<const char*> argvForCLI;
   for (const std::string& a : args) argvForCLI.push_back(a.c_str());
@@ -376,6 +388,13 @@ int main(int argc, char** argv) {
       errorLimit.size() > 9)
     return usageError("invalid -ferror-limit value '" + errorLimit + "' (expected a number)");
   options.errorLimit = (unsigned)std::stoul(errorLimit);
+
+  // -j N: threads for the kernels (the last one wins, as with -O); default: the cores.
+  if (!jobs.empty()) {
+    if (jobs.find_first_not_of("0123456789") != std::string::npos || jobs.size() > 4 || std::stoul(jobs) == 0)
+      return usageError("invalid -j value '" + jobs + "' (expected a number of threads, 1 to 9999)");
+    options.jobs = (unsigned)std::stoul(jobs);
+  }
 
   if (!options.prefix.empty()) {
     const std::string& p = options.prefix;

@@ -72,6 +72,37 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags);
 
+// One cubin from several PTX modules (one per kernel), added one at a time: nvJitLink
+// compiles each as it is added and keeps only its object, so the caller frees each
+// text at once and the memory held is that of one module's compilation plus the
+// objects. The cubin depends only on the modules and their order. libnvJitLink is
+// loaded at the first add (a build that fails before needs no CUDA). After an add
+// that returns false (a diagnostic says why), the assembler takes nothing more.
+class CubinAssembler {
+ public:
+  explicit CubinAssembler(TargetOptions target);
+  ~CubinAssembler();
+  CubinAssembler(const CubinAssembler&) = delete;
+  CubinAssembler& operator=(const CubinAssembler&) = delete;
+  // `name` names the module in nvJitLink's messages.
+  bool add(const std::string& ptx, const std::string& name, DiagnosticEngine& diags);
+  // Links what was added (at least one module). Each entry's resources become a
+  // remark (`--remarks`), in the order of `entryOrder` (the variants' names in source order).
+  std::optional<std::vector<uint8_t>> finish(DiagnosticEngine& diags, const std::vector<std::string>& entryOrder = {});
+
+ private:
+  bool start(DiagnosticEngine& diags);
+  struct Impl;
+  TargetOptions target_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `--emit=ptx` of a file of several kernels, each generated as a module of its own:
+// appends `module` to `merged` so that `merged` stays one PTX module that ptxas
+// accepts (one .version/.target/.address_size header, the dynamic shared memory
+// declared once, -lineinfo's trailing .file/.section lines once, at the end).
+void appendPTXModule(std::string& merged, const std::string& module);
+
 // Test probe for the grid-constant mechanism that TMA tensor maps will use: PTX of
 // a tiny kernel whose second parameter is a 128-byte tensor map passed by value
 // (byval [128 x i8] align 64) and handed to `prefetch.tensormap` by address. With

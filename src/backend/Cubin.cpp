@@ -15,7 +15,9 @@
 #include <unistd.h>
 #include <nvJitLink.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -172,9 +174,13 @@ class JitLinkSession {
 //   info    : Function properties for 'NAME':
 //   info    : used 32 registers, used 1 barriers, 0 stack, 1024 bytes smem, ... 0 bytes lmem
 // Each becomes a remark (`--remarks`): registers and local memory are what one
-// checks first when a kernel is slow.
-void reportResourceUsage(const std::string& infoLog, DiagnosticEngine& diags) {
+// checks first when a kernel is slow. The linker lists the entries of several inputs
+// last input first; the remarks follow `entryOrder` (the source order of the
+// variants), entries it does not name last, in the log's order.
+void reportResourceUsage(const std::string& infoLog, const std::vector<std::string>& entryOrder,
+                         DiagnosticEngine& diags) {
   const std::string header = "Function properties for '";
+  std::vector<std::pair<std::string, std::string>> usage;  // entry, what it uses
   std::string kernel;
   size_t lineStart = 0;
   while (lineStart < infoLog.size()) {
@@ -191,54 +197,107 @@ void reportResourceUsage(const std::string& infoLog, DiagnosticEngine& diags) {
     }
     at = line.find(": used ");
     if (!kernel.empty() && at != std::string::npos) {
-      diags.remark({}, "kernel '" + kernel + "' " + line.substr(at + 2));
+      usage.push_back({kernel, line.substr(at + 2)});
       kernel.clear();
     }
   }
+  auto rank = [&](const std::string& entry) {
+    return size_t(std::find(entryOrder.begin(), entryOrder.end(), entry) - entryOrder.begin());
+  };
+  std::stable_sort(usage.begin(), usage.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
 }
 
 }  // namespace
 
+struct CubinAssembler::Impl {
+  const NvJitLinkApi* api = nullptr;
+  std::unique_ptr<JitLinkSession> session;
+  std::string optimize;
+  bool failed = false;
+};
+
+CubinAssembler::CubinAssembler(TargetOptions target) : target_(std::move(target)) {}
+CubinAssembler::~CubinAssembler() = default;
+
+bool CubinAssembler::start(DiagnosticEngine& diags) {
+  impl_ = std::make_unique<Impl>();
+  // nvJitLink accepts only -O0 and -O3 (-O1/-O2 are "unrecognized option").
+  impl_->optimize = target_.optLevel <= 0 ? "-O0" : "-O3";
+  std::string loadError;
+  impl_->api = loadNvJitLink(loadError);
+  if (!impl_->api) {
+    diags.fatal(loadError);
+    return false;
+  }
+  std::vector<std::string> linkOptions{"-arch=" + target_.arch, impl_->optimize, "-verbose"};
+  // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
+  if (target_.lineInfo) linkOptions.push_back("-lineinfo");
+  impl_->session = std::make_unique<JitLinkSession>(*impl_->api, linkOptions);
+  if (impl_->session->created() != NVJITLINK_SUCCESS) {
+    diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target_.arch + " " + impl_->optimize + " (" +
+                resultName(impl_->session->created()) + ")");
+    return false;
+  }
+  return true;
+}
+
+namespace {
+void reportLinkFailure(const JitLinkSession& session, const char* step, nvJitLinkResult result,
+                       DiagnosticEngine& diags) {
+  std::string message = std::string("ptx assembly failed: ") + step + ": " + resultName(result);
+  std::string log = session.errorLog();
+  if (!log.empty()) message += "\n" + log;
+  diags.fatal(std::move(message));
+}
+}  // namespace
+
+bool CubinAssembler::add(const std::string& ptx, const std::string& name, DiagnosticEngine& diags) {
+  if (!impl_ && !start(diags)) impl_->failed = true;
+  if (impl_->failed) return false;
+  // The PTX is passed with its size; nvJitLink does not need a terminating NUL. It
+  // compiles it here, keeping only the object, so the caller may free the text.
+  nvJitLinkResult result =
+      impl_->api->addData(impl_->session->handle(), NVJITLINK_INPUT_PTX, ptx.data(), ptx.size(), name.c_str());
+  if (result != NVJITLINK_SUCCESS) {
+    reportLinkFailure(*impl_->session, "compiling PTX", result, diags);
+    impl_->failed = true;
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& diags,
+                                                          const std::vector<std::string>& entryOrder) {
+  TLC_ASSERT(impl_ && !impl_->failed, "CubinAssembler::finish without a successful add");
+  const JitLinkSession& session = *impl_->session;
+  nvJitLinkResult result = impl_->api->complete(session.handle());
+  if (result != NVJITLINK_SUCCESS) {
+    reportLinkFailure(session, "linking", result, diags);
+    return std::nullopt;
+  }
+  size_t size = 0;
+  result = impl_->api->getLinkedCubinSize(session.handle(), &size);
+  if (result != NVJITLINK_SUCCESS) {
+    reportLinkFailure(session, "reading the cubin size", result, diags);
+    return std::nullopt;
+  }
+  std::vector<uint8_t> cubin(size);
+  result = impl_->api->getLinkedCubin(session.handle(), cubin.data());
+  if (result != NVJITLINK_SUCCESS) {
+    reportLinkFailure(session, "reading the cubin", result, diags);
+    return std::nullopt;
+  }
+  reportResourceUsage(session.infoLog(), entryOrder, diags);
+  impl_.reset();
+  return cubin;
+}
+
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags) {
-  // nvJitLink accepts only -O0 and -O3 (-O1/-O2 are "unrecognized option").
-  std::string optimize = target.optLevel <= 0 ? "-O0" : "-O3";
-  std::string loadError;
-  const NvJitLinkApi* api = loadNvJitLink(loadError);
-  if (!api) {
-    diags.fatal(loadError);
-    return std::nullopt;
-  }
-  std::vector<std::string> linkOptions{"-arch=" + target.arch, optimize, "-verbose"};
-  // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
-  if (target.lineInfo) linkOptions.push_back("-lineinfo");
-  JitLinkSession session(*api, linkOptions);
-  if (session.created() != NVJITLINK_SUCCESS) {
-    diags.fatal("ptx assembly failed: nvJitLink rejects -arch=" + target.arch + " " + optimize + " (" +
-                resultName(session.created()) + ")");
-    return std::nullopt;
-  }
-  auto fail = [&](const char* step, nvJitLinkResult result) {
-    std::string message = std::string("ptx assembly failed: ") + step + ": " + resultName(result);
-    std::string log = session.errorLog();
-    if (!log.empty()) message += "\n" + log;
-    diags.fatal(std::move(message));
-    return std::nullopt;
-  };
-  // The PTX is passed with its size; nvJitLink does not need a terminating NUL.
-  nvJitLinkResult result = api->addData(session.handle(), NVJITLINK_INPUT_PTX, ptx.data(),
-                                            ptx.size(), "tlc.ptx");
-  if (result != NVJITLINK_SUCCESS) return fail("compiling PTX", result);
-  result = api->complete(session.handle());
-  if (result != NVJITLINK_SUCCESS) return fail("linking", result);
-  size_t size = 0;
-  result = api->getLinkedCubinSize(session.handle(), &size);
-  if (result != NVJITLINK_SUCCESS) return fail("reading the cubin size", result);
-  std::vector<uint8_t> cubin(size);
-  result = api->getLinkedCubin(session.handle(), cubin.data());
-  if (result != NVJITLINK_SUCCESS) return fail("reading the cubin", result);
-  reportResourceUsage(session.infoLog(), diags);
-  return cubin;
+  CubinAssembler assembler(target);
+  if (!assembler.add(ptx, "tlc.ptx", diags)) return std::nullopt;
+  return assembler.finish(diags);
 }
 
 }  // namespace tlc

@@ -131,6 +131,27 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
   return ptx;
 }
 
+void appendPTXModule(std::string& merged, const std::string& module) {
+  if (merged.empty()) {
+    merged = module;
+    return;
+  }
+  // Every module tlc generates starts with LLVM's banner and the same three header
+  // lines, then declares the dynamic shared memory, then its entries; -lineinfo adds
+  // `.section .debug_loc { }` and `.file 1 "k.tl"` after the last entry's `}`.
+  const std::string headerEnd = ".address_size 64\n";
+  const std::string sharedDeclaration = ".extern .shared .align 1024 .b8 tlc_dynamic_shared[];\n";
+  size_t bodyStart = module.find(headerEnd);
+  TLC_ASSERT(bodyStart != std::string::npos, "a PTX module without .address_size");
+  std::string body = module.substr(bodyStart + headerEnd.size());
+  if (size_t shared = body.find(sharedDeclaration); shared != std::string::npos && merged.find(sharedDeclaration) != std::string::npos)
+    body.erase(shared, sharedDeclaration.size());
+  // The trailer of the modules so far goes: this module brings the same one.
+  size_t lastEntryEnd = merged.rfind("\n}\n");
+  if (lastEntryEnd != std::string::npos) merged.resize(lastEntryEnd + 3);
+  merged += body;
+}
+
 void addClusterDirectives(std::string& ptx,
                           const std::vector<std::pair<std::string, std::array<int, 3>>>& clusterShapes) {
   for (const auto& [name, shape] : clusterShapes) {

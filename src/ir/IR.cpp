@@ -161,8 +161,7 @@ const char* spelling(BinOp op) {
 namespace {
 // The one piece of process-wide state in the IR: see CreationId in IR.h for why a
 // counter shared by all compilations of a process still gives deterministic output.
-// Atomic so that serials stay unique even if two threads ever build IR at once;
-// the output order is deterministic only for the single-threaded compiler tlc is.
+// Atomic: tlc -j lowers groups of kernels on several threads at once.
 std::atomic<uint64_t> nextCreationNumber{0};
 uint64_t takeCreationNumber() { return nextCreationNumber.fetch_add(1, std::memory_order_relaxed); }
 }  // namespace

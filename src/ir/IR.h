@@ -100,10 +100,13 @@ using BufferRef = std::shared_ptr<Buffer>;
 // with the allocator (issue 16). Such containers order by CreationId (`ById`).
 //
 // The numbers come from one process-wide atomic counter (IR.cpp). Only their
-// relative order matters, and it is deterministic: compilation is single-threaded
-// and creates nodes in an order that depends only on the input and the flags, so
-// two compilations in one process (the unit tests) give each file the same
-// relative order, only shifted.
+// relative order matters, and it is deterministic: sema runs on one thread, and each
+// group of kernels is lowered on one thread (tlc -j), which creates its nodes in an
+// order that depends only on the input and the flags. The counter is monotonic, so
+// the nodes one thread creates keep their relative order whatever other threads
+// take numbers in between, and a kernel's lowering compares only its own nodes and
+// the tile IR's (all older). Two compilations in one process (the unit tests) give
+// each file the same relative order, only shifted.
 //
 // A copy (`std::make_shared<Buffer>(*b)`: a kernel's own copy of its buffers, a
 // pipelined tile's ring, an fp4 buffer's byte twin) is a new node with a new
@@ -775,6 +778,9 @@ struct Kernel {
     ExprRef lastOffset;
   };
   std::vector<TensorSpan> tensorSpans;
+  // Sema's count of the kernel's statements after expansion (ir/Limits.def): a
+  // bound of the code it lowers to, by which the pipeline groups small kernels.
+  int64_t expandedStatements = 0;
   StmtRef body;
 };
 

@@ -57,6 +57,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
   kernel_ = nullptr;
   if (diags_.errorCount() != errorsBefore) return std::nullopt;
   warnUnusedTiles(k);
+  k.expandedStatements = expanded_;
   return k;
 }
 

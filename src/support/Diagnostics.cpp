@@ -113,6 +113,20 @@ void DiagnosticEngine::fatal(std::string m) { report(Severity::Error, SourceRang
 void DiagnosticEngine::report(Severity severity, SourceRange range, std::string message,
                               std::optional<Warning> warning) {
   Diagnostic d{severity, range, std::move(message), warning};
+  if (recordOnly_) {
+    // What the file's engine would drop anyway is not kept: warnings were mapped by
+    // warning(), remarks follow setShowRemarks, notes follow what they attach to.
+    if (severity == Severity::Error) ++errorCount_;
+    if (severity == Severity::Warning) ++warningCount_;
+    if (severity == Severity::Remark && !showRemarks_) {
+      suppressNotes_ = true;
+      return;
+    }
+    if (severity == Severity::Note && suppressNotes_) return;
+    if (severity != Severity::Note) suppressNotes_ = false;
+    all_.push_back(std::move(d));
+    return;
+  }
   switch (severity) {
     case Severity::Error:
       ++errorCount_;

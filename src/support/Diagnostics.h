@@ -100,7 +100,8 @@ struct Diagnostic {
   std::optional<Warning> warning;
 };
 
-// Collects and prints diagnostics for one compilation. Not thread-safe; one per run.
+// Collects and prints diagnostics for one compilation. Not thread-safe: one per run,
+// and one per kernel being built on another thread (setRecordOnly).
 class DiagnosticEngine {
  public:
   explicit DiagnosticEngine(std::ostream& out);
@@ -112,6 +113,15 @@ class DiagnosticEngine {
   void setErrorLimit(unsigned limit) { errorLimit_ = limit; }
   void setWarningOptions(const WarningOptions& options) { warningOptions_ = options; }
   void setShowRemarks(bool on) { showRemarks_ = on; }
+  // Record only: diagnostics are kept in all() but not printed, and no error limit
+  // applies. A kernel built on a worker thread reports into such an engine of its own
+  // (the same warning options, remarks and file); the pipeline then replays what it
+  // kept into the file's engine, kernel by kernel in source order, whatever -j is.
+  void setRecordOnly(bool on) { recordOnly_ = on; }
+
+  // Reports a diagnostic another engine recorded (its warning options already
+  // applied): counted, limited and printed as if reported here.
+  void replay(const Diagnostic& d) { report(d.severity, d.range, d.message, d.warning); }
 
   void error(SourceRange range, std::string message);
   // A named warning: shown, dropped or made an error as the -W flags say, and
@@ -148,6 +158,7 @@ class DiagnosticEngine {
   bool color_ = false;
   WarningOptions warningOptions_;
   bool showRemarks_ = false;
+  bool recordOnly_ = false;
 };
 
 // Aborts with a bug-report line when `cond` is false; for invariants between passes.

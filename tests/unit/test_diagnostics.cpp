@@ -91,3 +91,44 @@ TEST_CASE("the engine names each warning, and drops a suppressed one with its no
   CHECK(render(flags({"-Wno-deprecated"}), Warning::Deprecated, &errors).empty());
   CHECK(errors == 0);
 }
+
+TEST_CASE("a record-only engine keeps what the file's engine would show, and replay prints it the same") {
+  // A kernel group built on a worker thread reports into a record-only engine; the
+  // pipeline replays it into the file's engine. The result must be what reporting to
+  // the file's engine directly prints, -W flags, remarks and notes included.
+  SourceFile file("k.tl", "line one\nline two\n");
+  SourceRange at{{0, 1, 1}, {4, 1, 5}};
+  auto report = [&](DiagnosticEngine& d) {
+    d.warning(Warning::UnusedTile, at, "unused");       // made an error by -Werror
+    d.note(at, "attached to the error");
+    d.warning(Warning::PipelineNoCopy, at, "ignored");  // turned off: its note goes too
+    d.note(at, "dropped with its warning");
+    d.remark(at, "hidden remark");                      // remarks are off
+    d.note(at, "dropped with its remark");
+    d.error(at, "an error");
+  };
+  WarningOptions options = flags({"-Werror", "-Wno-pipeline-no-copy"});
+
+  std::ostringstream direct;
+  DiagnosticEngine file1(direct);
+  file1.setFile(&file);
+  file1.setWarningOptions(options);
+  report(file1);
+
+  std::ostringstream silent, replayed;
+  DiagnosticEngine worker(silent);
+  worker.setFile(&file);
+  worker.setWarningOptions(options);
+  worker.setRecordOnly(true);
+  report(worker);
+  CHECK(silent.str().empty());
+  CHECK(worker.errorCount() == 2);
+  CHECK(worker.all().size() == 3);
+  DiagnosticEngine file2(replayed);
+  file2.setFile(&file);
+  file2.setWarningOptions(options);
+  for (const Diagnostic& d : worker.all()) file2.replay(d);
+  CHECK(replayed.str() == direct.str());
+  CHECK(file2.errorCount() == file1.errorCount());
+  CHECK(replayed.str().find("[-Werror,-Wunused-tile]") != std::string::npos);
+}
