@@ -761,7 +761,15 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       bool first = true;
       if (in.tensorMap) { os << in.tensorMap->name; first = false; }
       if (in.buffer) { os << (first ? "" : ", ") << in.buffer->name; first = false; }
-      if (in.barrier) { os << (first ? "" : ", ") << in.barrier->name; first = false; }
+      if (in.barrier) {
+        os << (first ? "" : ", ") << in.barrier->name;
+        if (in.barrierIndex) {
+          os << "[";
+          printExpr(in.barrierIndex, os);
+          os << "]";
+        }
+        first = false;
+      }
       if (in.shared) {
         os << (first ? "" : ", ") << "&" << in.shared->name << "[";
         printExpr(in.sharedElement, os);

@@ -320,9 +320,11 @@ struct Buffer {
   // null = 0. Sema does not set it yet: it reports `not yet supported` until lowering adds it.
   ExprRef elemOffset;
   bool isBarrier = false;        // Shared: an array of 8-byte mbarriers (placed 8-byte aligned)
-  // Shared, isBarrier: a user barrier from `alloc_barrier(n)`: its arrival count. Lowering
-  // initialises it once at kernel entry (one thread, then a fence and a block barrier).
-  int64_t barrierArrivals = 0;
+  // Shared, isBarrier: user barriers from `alloc_barrier(n)` or `alloc_barrier([n0, n1, ...])`:
+  // the arrival count of each mbarrier of the array (shape[0] of them; empty = not a user
+  // barrier). Lowering initialises each once at kernel entry (one thread, then a fence and
+  // a block barrier).
+  std::vector<int64_t> barrierArrivals;
   // Shared, isBarrier: the automatic mbarriers of the kernel's TMA loads, one per
   // load or per stage of a pipelined load's ring (AllocateCopyBarriers); lowering
   // initialises each with one arrival.
@@ -631,6 +633,7 @@ struct IntrinsicStmt : StmtNode {
   // byte offset yet): LowerTileOps turns each into a byte offset at the front of
   // `args` (the barrier's first, then the shared element's) and clears these.
   BufferRef barrier;                   // an alloc_barrier buffer
+  ExprRef barrierIndex;                // ... and which of its mbarriers (Int32; null = the first)
   BufferRef shared;                    // a shared tile ...
   ExprRef sharedElement;               // ... and the element (row-major number, Int32) the operand starts at
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap / TmaGather4 / TmaScatter4

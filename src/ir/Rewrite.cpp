@@ -108,6 +108,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       auto out = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
       for (auto& a : out->args) a = ex(a);
       if (out->sharedElement) out->sharedElement = ex(out->sharedElement);
+      if (out->barrierIndex) out->barrierIndex = ex(out->barrierIndex);
       return out;
     }
     case StmtKind::Copy: {

@@ -735,9 +735,12 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "cp_async_gs" || callee == "cp_async_gs_conditional" || callee == "cp_async_shared_global")
     return cpAsyncIntrinsic(c, callee);
   if (callee == "copy_cluster") return copyClusterOp(c);
-  if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
+  if (callee == "cp_async_commit" || callee == "cp_async_wait" || callee == "ptx_commit_group" ||
+      callee == "ptx_wait_group")
+    return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
-  if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
+  if (callee == "barrier_arrive" || callee == "mbarrier_arrive" || callee == "mbarrier_wait_parity" ||
+      callee == "barrier_wait" || callee == "mbarrier_expect_tx" ||
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);
   if (callee == "transpose") return transposeOp(c);

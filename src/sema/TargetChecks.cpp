@@ -25,6 +25,8 @@ constexpr OperationNeed kOperationNeeds[] = {
     {"mbarrier_wait_parity", TargetFeature::MbarrierTryWait},
     {"alloc_barrier", TargetFeature::MbarrierTryWait},
     {"barrier_arrive", TargetFeature::MbarrierTryWait},
+    {"mbarrier_arrive", TargetFeature::MbarrierTryWait},
+    {"barrier_wait", TargetFeature::MbarrierTryWait},
     {"tma_store_arrive", TargetFeature::BulkCopy},
     {"tma_store_wait", TargetFeature::BulkCopy},
     {"copy_cluster", TargetFeature::Clusters},
