@@ -1401,3 +1401,66 @@ kernel one_block(X: T.Tensor((L,), T.float32), Y: T.Tensor((L,), T.float32), out
     c.moreOutputs = {{&out, {double(sum)}}};
   });
 }
+
+// A producer / consumer pair of warp groups handing tiles through a two-stage ring:
+// a barrier array (full[0..1], empty[0..1]) indexed at run time, TileLang's
+// mbarrier_arrive / barrier_wait / mbarrier_wait_parity(mbar=, parity=) spellings,
+// parities that flip each time a stage comes round; N ragged (1, one pass, many).
+const std::string kProducerConsumer = R"(
+kernel pc(A: T.Tensor((M, N), T.float32), B: T.Tensor((M, N), T.float32)) {
+  with T.Kernel(M, threads=256) as bx {
+    S = T.alloc_shared((2, 128), T.float32);
+    bars = T.alloc_barrier([128, 128, 128, 128]);
+    tx = T.get_thread_binding(0);
+    for k in T.serial(T.ceildiv(N, 128)) {
+      stage = k % 2;
+      if tx < 128 {
+        if k >= 2 {
+          T.barrier_wait(bars[2 + stage], (k // 2 - 1) % 2);
+        }
+        S[stage, tx] = T.if_then_else(k * 128 + tx < N, A[bx, k * 128 + tx], -1.0);
+        T.mbarrier_arrive(bars[stage]);
+      } else {
+        T.mbarrier_wait_parity(mbar=bars[stage], parity=(k // 2) % 2);
+        if k * 128 + tx - 128 < N {
+          B[bx, k * 128 + tx - 128] = S[stage, tx - 128] * 2.0 + 1.0;
+        }
+        T.mbarrier_arrive(bars[2 + stage]);
+      }
+    }
+  }
+}
+)";
+
+void bindProducerConsumer(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, 41);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(double(float(A.get(i)) * 2.0f + 1.0f));
+  c.output = &B;
+}
+
+TEST_CASE("interpreter: a producer / consumer ring on a barrier array with parity waits, ragged N, sm_90a") {
+  checkAllVariants(kProducerConsumer, {{3, 1}, {2, 127}, {1, 300}, {2, 643}, {1, 1031}}, bindProducerConsumer,
+                   {Target::hopper()});
+}
+
+TEST_CASE("interpreter catches: the producer / consumer ring without its parity waits") {
+  auto module = compile(kProducerConsumer, Target::hopper());
+  ir::Kernel& kernel = module->kernels.front();
+  REQUIRE(removeStmts(kernel, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierWaitParity); }) ==
+          2);
+  Case c;
+  bindProducerConsumer(c, {2, 643});
+  interp::Options consumersFirst;
+  consumersFirst.order = interp::ThreadOrder::Descending;
+  interp::Result r = interp::run(kernel, c.args, consumersFirst);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // the consumers read stages not yet filled
+}
