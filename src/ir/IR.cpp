@@ -752,6 +752,8 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
     case StmtKind::Barrier:
       os << pad << (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads ? "sync_threads()"
                     : s->as<BarrierStmt>().barrier == BarrierKind::ClusterSync ? "cluster_sync()"
+                    : s->as<BarrierStmt>().barrier == BarrierKind::ClusterArrive ? "cluster_arrive()"
+                    : s->as<BarrierStmt>().barrier == BarrierKind::ClusterWait ? "cluster_wait()"
                                                                                 : "fence_proxy_async()")
          << loc(s->range) << "\n";
       break;

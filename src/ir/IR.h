@@ -446,6 +446,11 @@ enum class BarrierKind {
   SyncThreads,       // bar.sync 0: all threads of the block
   FenceProxyAsync,   // fence.proxy.async.shared::cta
   ClusterSync,       // barrier.cluster.arrive.release + wait.acquire: all threads of the cluster
+  // The split form (cluster_arrive() / cluster_wait()): a thread arrives, may go on
+  // with work that needs no other block, then waits until every thread of the
+  // cluster has arrived; each thread alternates arrive and wait.
+  ClusterArrive,     // barrier.cluster.arrive.release
+  ClusterWait,       // barrier.cluster.wait.acquire
 };
 struct BarrierStmt : StmtNode {
   static constexpr StmtKind kKind = StmtKind::Barrier;

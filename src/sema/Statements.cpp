@@ -753,13 +753,16 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   }
   if (callee == "swizzled" || callee == "padded")
     fail(c.range, "'" + callee + "(...)' is a layout; give it to annotate_layout({tile: " + callee + "(tile, ...)})");
-  if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync") {
+  if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync" ||
+      callee == "cluster_arrive" || callee == "cluster_wait") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
     if (inParallel_) fail(c.range, callee + "() cannot be called inside a Parallel loop");
-    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads"  ? BarrierKind::SyncThreads
-                                                  : callee == "cluster_sync" ? BarrierKind::ClusterSync
-                                                                             : BarrierKind::FenceProxyAsync);
+    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads"     ? BarrierKind::SyncThreads
+                                                  : callee == "cluster_sync"   ? BarrierKind::ClusterSync
+                                                  : callee == "cluster_arrive" ? BarrierKind::ClusterArrive
+                                                  : callee == "cluster_wait"   ? BarrierKind::ClusterWait
+                                                                               : BarrierKind::FenceProxyAsync);
   }
   if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
   if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);

@@ -31,6 +31,8 @@ constexpr OperationNeed kOperationNeeds[] = {
     {"tma_store_wait", TargetFeature::BulkCopy},
     {"copy_cluster", TargetFeature::Clusters},
     {"cluster_sync", TargetFeature::Clusters},
+    {"cluster_arrive", TargetFeature::Clusters},
+    {"cluster_wait", TargetFeature::Clusters},
     {"block_rank_in_cluster", TargetFeature::Clusters},
 };
 

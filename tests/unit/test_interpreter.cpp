@@ -1402,35 +1402,18 @@ kernel one_block(X: T.Tensor((L,), T.float32), Y: T.Tensor((L,), T.float32), out
   });
 }
 
-// A producer / consumer pair of warp groups handing tiles through a two-stage ring:
-// a barrier array (full[0..1], empty[0..1]) indexed at run time, TileLang's
-// mbarrier_arrive / barrier_wait / mbarrier_wait_parity(mbar=, parity=) spellings,
-// parities that flip each time a stage comes round; N ragged (1, one pass, many).
-const std::string kProducerConsumer = R"(
-kernel pc(A: T.Tensor((M, N), T.float32), B: T.Tensor((M, N), T.float32)) {
-  with T.Kernel(M, threads=256) as bx {
-    S = T.alloc_shared((2, 128), T.float32);
-    bars = T.alloc_barrier([128, 128, 128, 128]);
-    tx = T.get_thread_binding(0);
-    for k in T.serial(T.ceildiv(N, 128)) {
-      stage = k % 2;
-      if tx < 128 {
-        if k >= 2 {
-          T.barrier_wait(bars[2 + stage], (k // 2 - 1) % 2);
-        }
-        S[stage, tx] = T.if_then_else(k * 128 + tx < N, A[bx, k * 128 + tx], -1.0);
-        T.mbarrier_arrive(bars[stage]);
-      } else {
-        T.mbarrier_wait_parity(mbar=bars[stage], parity=(k // 2) % 2);
-        if k * 128 + tx - 128 < N {
-          B[bx, k * 128 + tx - 128] = S[stage, tx - 128] * 2.0 + 1.0;
-        }
-        T.mbarrier_arrive(bars[2 + stage]);
-      }
-    }
-  }
+// tests/gpu/kernels/sync_vocabulary.tl: `ring`, a producer / consumer pair of warp
+// groups handing tiles through a two-stage ring on a barrier array (run-time indices,
+// parity waits, TileLang's spellings); `swap`, blocks of a cluster exchanging rows
+// through global memory across the split cluster barrier (cluster_arrive / _wait).
+const std::string kSyncVocabulary = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/sync_vocabulary.tl");
+
+ir::Kernel& kernelNamed(ir::Module& m, const std::string& name) {
+  for (ir::Kernel& k : m.kernels)
+    if (k.name == name) return k;
+  FAIL("no kernel " << name);
+  throw std::logic_error("unreachable");
 }
-)";
 
 void bindProducerConsumer(Case& c, const Shape& s) {
   int32_t M = s[0], N = s[1];
@@ -1446,14 +1429,113 @@ void bindProducerConsumer(Case& c, const Shape& s) {
   c.output = &B;
 }
 
+void bindSwap(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  const int32_t BM = 16;
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& W = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, 43);
+  W.fill(kPoison);
+  B.fill(kPoison);
+  C.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("W", W);
+  c.args.pointer("B", B);
+  c.args.pointer("C", C);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  std::vector<double> plusOne;
+  for (int64_t r = 0; r < M; ++r) {
+    int64_t block = r / BM, partnerRow = (block ^ 1) * BM + r % BM;
+    for (int64_t j = 0; j < N; ++j) {
+      c.expected.push_back(partnerRow < M ? double(float(A.get(partnerRow * N + j)) * 2.0f) : 0.0);
+      plusOne.push_back(double(float(A.get(r * N + j)) + 1.0f));
+    }
+  }
+  c.output = &B;
+  c.moreOutputs = {{&C, plusOne}};
+}
+
+// Runs kernel `name` of `module` on each shape, in both schedules.
+void checkKernel(ir::Module& module, const std::string& name, const std::vector<Shape>& shapes,
+                 const std::function<void(Case&, const Shape&)>& bind) {
+  ir::Kernel& kernel = kernelNamed(module, name);
+  for (const Shape& shape : shapes)
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      bind(c, shape);
+      INFO(name << " shape " << shape[0] << " " << shape[1]
+                << (options.order == interp::ThreadOrder::Ascending ? " ascending" : " descending"));
+      interp::Result r = interp::run(kernel, c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::string mismatch = firstMismatch(*c.output, c.expected);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+      for (auto& [output, expected] : c.moreOutputs) {
+        mismatch = firstMismatch(*output, expected);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+    }
+}
+
 TEST_CASE("interpreter: a producer / consumer ring on a barrier array with parity waits, ragged N, sm_90a") {
-  checkAllVariants(kProducerConsumer, {{3, 1}, {2, 127}, {1, 300}, {2, 643}, {1, 1031}}, bindProducerConsumer,
-                   {Target::hopper()});
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  REQUIRE(module->kernels.size() == 2);  // one variant each
+  checkKernel(*module, "ring", {{3, 1}, {2, 127}, {1, 300}, {2, 643}, {1, 1031}}, bindProducerConsumer);
+}
+
+TEST_CASE("interpreter: blocks of a cluster exchanging rows across cluster_arrive / cluster_wait, ragged shapes") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  checkKernel(*module, "swap", {{1, 1}, {17, 65}, {32, 64}, {45, 131}, {70, 3}}, bindSwap);
+}
+
+TEST_CASE("interpreter catches: a cluster_wait removed, a cluster_wait without its arrive, two arrivals") {
+  auto isBarrier = [](ir::BarrierKind k) {
+    return [k](const ir::StmtNode& s) { return s.kind == ir::StmtKind::Barrier && s.as<ir::BarrierStmt>().barrier == k; };
+  };
+  {
+    auto module = compile(kSyncVocabulary, Target::hopper());
+    ir::Kernel& swap = kernelNamed(*module, "swap");
+    REQUIRE(removeStmts(swap, isBarrier(ir::BarrierKind::ClusterWait)) == 1);
+    Case c;
+    bindSwap(c, {45, 131});
+    interp::Result r = interp::run(swap, c.args);
+    REQUIRE_MESSAGE(r.ok, r.text());
+    CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // rank 0 read W before rank 1 wrote it
+  }
+  {
+    auto module = compile(kSyncVocabulary, Target::hopper());
+    ir::Kernel& swap = kernelNamed(*module, "swap");
+    REQUIRE(removeStmts(swap, isBarrier(ir::BarrierKind::ClusterArrive)) == 1);
+    Case c;
+    bindSwap(c, {45, 131});
+    interp::Result r = interp::run(swap, c.args);
+    CHECK_FALSE(r.ok);
+    CHECK(r.text().find("cluster_wait without a cluster_arrive before it") != std::string::npos);
+  }
+  {
+    auto module = compile(kSyncVocabulary, Target::hopper());
+    ir::Kernel& swap = kernelNamed(*module, "swap");
+    REQUIRE(removeStmts(swap, isBarrier(ir::BarrierKind::ClusterWait)) == 1);
+    // The wait's place taken by a second arrival.
+    int replaced = 0;
+    forEachStmt(swap.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::Barrier && s->as<ir::BarrierStmt>().barrier == ir::BarrierKind::ClusterArrive &&
+          replaced++ == 0)
+        s = std::make_shared<ir::SeqStmt>(s->range, std::vector<ir::StmtRef>{s, s});
+    });
+    Case c;
+    bindSwap(c, {17, 65});
+    interp::Result r = interp::run(swap, c.args);
+    CHECK_FALSE(r.ok);
+    CHECK(r.text().find("cluster_arrive twice without a cluster_wait between") != std::string::npos);
+  }
 }
 
 TEST_CASE("interpreter catches: the producer / consumer ring without its parity waits") {
-  auto module = compile(kProducerConsumer, Target::hopper());
-  ir::Kernel& kernel = module->kernels.front();
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  ir::Kernel& kernel = kernelNamed(*module, "ring");
   REQUIRE(removeStmts(kernel, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierWaitParity); }) ==
           2);
   Case c;
