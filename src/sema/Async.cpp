@@ -144,6 +144,8 @@ StmtRef Analyzer::syncOp(const ast::Call& c, const std::string& callee) {
   // mbarrier_wait_parity(mbarrier, parity) (mbar= in TileLang's newer stubs).
   if (callee == "barrier_arrive" || callee == "mbarrier_arrive") {
     std::string param = callee == "barrier_arrive" ? "barrier_id" : "mbarrier";
+    if (callee == "mbarrier_arrive" && c.args.size() == 2)
+      fail(c.args[1]->range, "not yet supported: mbarrier_arrive with a cta_id (an arrival on another block's barrier)");
     auto a = boundArgs(c, callee, {{param}}, callee + " takes a barrier: " + callee + "(bar) or " + callee + "(bar[i])");
     return withBarrier(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArrive), barrierOperand(*a[0], callee));
   }
