@@ -515,6 +515,7 @@ struct CopyOptions {
   // tma_copy loads: an alloc_barrier buffer; copy_cluster(dst_block=, remote_barrier=):
   // the barrier, the same variable in the destination block, that the copy signals.
   BufferRef barrier;
+  ExprRef barrierIndex;  // tma_copy: which of the barrier array's mbarriers (Int32; null = the first)
   int leaderScope = 0;  // tma_copy: a multiple of 32 dividing the block's threads
   // Set by PackFloat4: a float4_e2m1fn copy, now of its uint8 byte twins (remarks
   // say so: their element counts are bytes).

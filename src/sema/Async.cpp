@@ -82,7 +82,7 @@ BufferRef Analyzer::barrierArg(const ast::Expr& e, const std::string& op) {
     BarrierOperand b = barrierOperand(e, op);
     if (auto k = asConstInt(b.index); !k || *k != 0)
       fail(e.range, "not yet supported: " + op + " on an element of barrier array '" + b.buffer->name +
-                        "' other than the first; barrier_arrive, mbarrier_wait_parity and mbarrier_expect_tx take any");
+                        "' other than the first; the barrier operations and tma_copy / tma_load / tma_gather4 take any");
     return b.buffer;
   }
   if (e.kind != ast::ExprKind::Name) fail(e.range, op + " needs a barrier made by alloc_barrier(arrive_count)");
@@ -221,7 +221,9 @@ namespace tlc::sema {
 void Analyzer::tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                              bool fromAnnotations, SourceRange& barrierAt, SourceRange& preferAt) {
   if (key == "barrier") {
-    o.barrier = barrierArg(value, "tma_copy's barrier=");
+    BarrierOperand b = barrierOperand(value, "tma_copy's barrier=");
+    o.barrier = b.buffer;
+    o.barrierIndex = b.index;
     barrierAt = value.range;
     return;
   }
@@ -482,7 +484,11 @@ StmtRef Analyzer::tensorMapIntrinsic(const ast::Call& c, const std::string& call
   op->tensorMap = v->var;
   if (callee == "prefetch_tma_descriptor") return op;
   const TensorMapInfo& info = *param->tensorMap;
-  if (callee == "tma_load") op->barrier = barrierArg(*c.args[1], "tma_load");
+  if (callee == "tma_load") {
+    BarrierOperand b = barrierOperand(*c.args[1], "tma_load");
+    op->barrier = b.buffer;
+    op->barrierIndex = b.index;
+  }
   const ast::Expr& smem = *c.args[callee == "tma_load" ? 2 : 1];
   const ast::Expr& coords = *c.args[callee == "tma_load" ? 3 : 2];
   BufferRef tile;
