@@ -8,7 +8,9 @@
 //   swap: each block of a 2-block cluster writes 2 A of its rows to W, cluster_arrive(),
 //   C = A + 1, cluster_wait(), then copies its partner's rows of W into B: B = 2 A of
 //   the partner's rows (0 past M) only when the split cluster barrier held.
-// Outputs poisoned first; misaligned bases on one shape; the one (general) variant.
+//   tma_ring: row blocks of A (fp16) through a two-stage ring that tma_load fills on the
+//   run-time element bars[stage] of a barrier array: B = A bit for bit (M ragged).
+// Outputs poisoned first; misaligned bases on one shape (ring, swap); the variant checked.
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -93,11 +95,39 @@ void testSwap(int M, int N, size_t offset) {
   report(r);
 }
 
+void testTmaRing(int M, int N) {
+  Gpu& g = gpu();
+  Checker check;
+  const size_t count = size_t(M) * N;
+  std::vector<uint16_t> a(count), b(count);
+  fillRandomBits(a, 17u * M + N);
+  DeviceBuffer da(count * 2), db(count * 2);
+  da.upload(a.data());
+  db.poison();
+  const char* entry = tma_ring_variant_entry(tma_ring_select_variant(da.ptr(), db.ptr(), M, N));
+  if (!isGeneralEntry(entry, "tma_ring")) check.fail("tma_ring: not its one variant");
+  if (launchAndWait(tma_ring_launch(da.ptr(), db.ptr(), M, N, g.stream), check)) {
+    db.download(b.data());
+    for (size_t i = 0; i < count; ++i) check.addBits(i, b[i], a[i]);
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  Result r;
+  r.name = "sync_vocabulary_tma_ring";
+  r.shape = shapeString({M, N}, "fp16");
+  r.variant = entry ? entry : "?";
+  r.bytes = double(count * 4);
+  if (check.passed()) r.ms = medianMs([&](int) { return tma_ring_launch(da.ptr(), db.ptr(), M, N, g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
 }  // namespace
 
 int main() {
   printVariants("sync_vocabulary ring", ring_variant_entry);
   printVariants("sync_vocabulary swap", swap_variant_entry);
+  printVariants("sync_vocabulary tma_ring", tma_ring_variant_entry);
   testRing(1, 1, 0);
   testRing(3, 127, 0);
   testRing(2, 128, 0);
@@ -108,5 +138,9 @@ int main() {
   testSwap(32, 64, 0);     // one cluster, exact
   testSwap(45, 131, 4);    // ragged, misaligned bases
   testSwap(1000, 1000, 0);
+  testTmaRing(1, 8);       // one partial row block
+  testTmaRing(37, 136);    // ragged M, laps of the ring
+  testTmaRing(130, 8);
+  testTmaRing(1000, 1000);
   return finish();
 }

@@ -1481,13 +1481,30 @@ void checkKernel(ir::Module& module, const std::string& name, const std::vector<
 
 TEST_CASE("interpreter: a producer / consumer ring on a barrier array with parity waits, ragged N, sm_90a") {
   auto module = compile(kSyncVocabulary, Target::hopper());
-  REQUIRE(module->kernels.size() == 2);  // one variant each
+  REQUIRE(module->kernels.size() == 3);  // ring, swap, tma_ring: one variant each
   checkKernel(*module, "ring", {{3, 1}, {2, 127}, {1, 300}, {2, 643}, {1, 1031}}, bindProducerConsumer);
 }
 
 TEST_CASE("interpreter: blocks of a cluster exchanging rows across cluster_arrive / cluster_wait, ragged shapes") {
   auto module = compile(kSyncVocabulary, Target::hopper());
   checkKernel(*module, "swap", {{1, 1}, {17, 65}, {32, 64}, {45, 131}, {70, 3}}, bindSwap);
+}
+
+TEST_CASE("interpreter: a TMA ring on run-time elements of a barrier array (tma_load(D, bars[stage], ...)), ragged M") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  checkKernel(*module, "tma_ring", {{1, 8}, {37, 136}, {130, 8}, {16, 64}, {53, 200}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    randomFill(A, 47);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+  });
 }
 
 TEST_CASE("interpreter catches: a cluster_wait removed, a cluster_wait without its arrive, two arrivals") {
