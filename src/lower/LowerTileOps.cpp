@@ -329,6 +329,10 @@ class TileOpLowering {
         if (s->as<CopyOp>().dstBlock && s->as<CopyOp>().options.barrier)
           copies_.remoteBarriers.insert(s->as<CopyOp>().options.barrier.get());
         break;
+      case StmtKind::Intrinsic:  // mbarrier_arrive(bar, cta_id)
+        if (s->as<IntrinsicStmt>().op == IntrinsicOp::MbarrierArriveRemote && s->as<IntrinsicStmt>().barrier)
+          copies_.remoteBarriers.insert(s->as<IntrinsicStmt>().barrier.get());
+        break;
       default: break;
     }
   }

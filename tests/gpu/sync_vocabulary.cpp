@@ -10,6 +10,8 @@
 //   the partner's rows (0 past M) only when the split cluster barrier held.
 //   tma_ring: row blocks of A (fp16) through a two-stage ring that tma_load fills on the
 //   run-time element bars[stage] of a barrier array: B = A bit for bit (M ragged).
+//   remote: swap's exchange through the partner block's barrier instead of the cluster
+//   barrier (mbarrier_arrive(got[0], cta_id), waits acquiring at cluster scope).
 // Outputs poisoned first; misaligned bases on one shape (ring, swap); the variant checked.
 #include "harness.h"
 
@@ -95,6 +97,42 @@ void testSwap(int M, int N, size_t offset) {
   report(r);
 }
 
+void testRemote(int M, int N) {
+  Gpu& g = gpu();
+  Checker check;
+  const int BM = 16;
+  const size_t count = size_t(M) * N;
+  std::vector<float> a(count), b(count);
+  fillUniform(a, 19u * M + N, -8.0f, 8.0f);
+  DeviceBuffer da(count * 4), dw(count * 4), db(count * 4);
+  da.upload(a.data());
+  dw.poison();
+  db.poison();
+  const char* entry = remote_variant_entry(remote_select_variant(da.ptr(), dw.ptr(), db.ptr(), M, N));
+  if (!isGeneralEntry(entry, "remote")) check.fail("remote: not its one (general) variant");
+  if (launchAndWait(remote_launch(da.ptr(), dw.ptr(), db.ptr(), M, N, g.stream), check)) {
+    db.download(b.data());
+    for (int r = 0; r < M; ++r) {
+      int partnerRow = ((r / BM) ^ 1) * BM + r % BM;
+      for (int j = 0; j < N; ++j) {
+        size_t i = size_t(r) * N + j;
+        check.addBits(i, bitsOf(b[i]), bitsOf(partnerRow < M ? a[size_t(partnerRow) * N + j] * 2.0f : 0.0f));
+      }
+    }
+    if (!db.guardsIntact() || !dw.guardsIntact()) check.fail("wrote outside W or B");
+  }
+  Result r;
+  r.name = "sync_vocabulary_remote";
+  r.shape = shapeString({M, N}, "fp32");
+  r.variant = entry ? entry : "?";
+  r.bytes = double(count * 12);
+  if (check.passed())
+    r.ms = medianMs([&](int) { return remote_launch(da.ptr(), dw.ptr(), db.ptr(), M, N, g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
 void testTmaRing(int M, int N) {
   Gpu& g = gpu();
   Checker check;
@@ -128,6 +166,7 @@ int main() {
   printVariants("sync_vocabulary ring", ring_variant_entry);
   printVariants("sync_vocabulary swap", swap_variant_entry);
   printVariants("sync_vocabulary tma_ring", tma_ring_variant_entry);
+  printVariants("sync_vocabulary remote", remote_variant_entry);
   testRing(1, 1, 0);
   testRing(3, 127, 0);
   testRing(2, 128, 0);
@@ -142,5 +181,9 @@ int main() {
   testTmaRing(37, 136);    // ragged M, laps of the ring
   testTmaRing(130, 8);
   testTmaRing(1000, 1000);
+  testRemote(1, 1);
+  testRemote(17, 65);
+  testRemote(45, 131);
+  testRemote(1000, 1000);
   return finish();
 }

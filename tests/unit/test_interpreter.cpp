@@ -1481,7 +1481,7 @@ void checkKernel(ir::Module& module, const std::string& name, const std::vector<
 
 TEST_CASE("interpreter: a producer / consumer ring on a barrier array with parity waits, ragged N, sm_90a") {
   auto module = compile(kSyncVocabulary, Target::hopper());
-  REQUIRE(module->kernels.size() == 3);  // ring, swap, tma_ring: one variant each
+  REQUIRE(module->kernels.size() == 4);  // ring, swap, tma_ring, remote: one variant each
   checkKernel(*module, "ring", {{3, 1}, {2, 127}, {1, 300}, {2, 643}, {1, 1031}}, bindProducerConsumer);
 }
 
@@ -1505,6 +1505,23 @@ TEST_CASE("interpreter: a TMA ring on run-time elements of a barrier array (tma_
     c.output = &B;
     for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
   });
+}
+
+TEST_CASE("interpreter: the exchange through the partner's barrier (mbarrier_arrive(got[0], cta_id)), ragged shapes") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  checkKernel(*module, "remote", {{1, 1}, {17, 65}, {32, 64}, {45, 131}, {70, 3}}, [](Case& c, const Shape& s) {
+    bindSwap(c, s);
+    c.moreOutputs.clear();  // remote writes no C
+  });
+  // Without the remote arrivals, nothing completes the barrier: a deadlock, reported.
+  ir::Kernel& remote = kernelNamed(*module, "remote");
+  REQUIRE(removeStmts(remote, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierArriveRemote); }) ==
+          1);
+  Case c;
+  bindSwap(c, {17, 65});
+  interp::Result r = interp::run(remote, c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("deadlock") != std::string::npos);
 }
 
 TEST_CASE("interpreter catches: a cluster_wait removed, a cluster_wait without its arrive, two arrivals") {
