@@ -144,18 +144,19 @@ StmtRef Analyzer::syncOp(const ast::Call& c, const std::string& callee) {
   // mbarrier_wait_parity(mbarrier, parity) (mbar= in TileLang's newer stubs).
   if (callee == "barrier_arrive" || callee == "mbarrier_arrive") {
     std::string param = callee == "barrier_arrive" ? "barrier_id" : "mbarrier";
-    if (callee == "mbarrier_arrive" && (c.args.size() == 2 || keyword(c, "cta_id"))) {
-      // mbarrier_arrive(bar, cta_id): one arrival (release, cluster scope) on the same
+    if (c.args.size() == 2 || keyword(c, "cta_id")) {
+      // mbarrier_arrive(bar, cta_id), barrier_arrive(bar, cta_id=): one arrival (release,
+      // cluster scope) on the same
       // barrier of block cta_id of the cluster; its waiters acquire at cluster scope,
       // and the barriers are initialised before a cluster barrier (LowerTileOps).
-      auto a = boundArgs(c, callee, {{param}, {"cta_id"}}, "mbarrier_arrive takes a barrier and a block of the cluster: "
-                                                           "mbarrier_arrive(bar, cta_id)");
-      if (std::string why = targetLacks(TargetFeature::Clusters, "mbarrier_arrive with a cta_id"); !why.empty())
+      auto a = boundArgs(c, callee, {{param}, {"cta_id"}},
+                         callee + " takes a barrier and a block of the cluster: " + callee + "(bar, cta_id)");
+      if (std::string why = targetLacks(TargetFeature::Clusters, callee + " with a cta_id"); !why.empty())
         fail(c.callee->range, why);
       const int* dims = kernel_->clusterDims;
       int blocks = dims[0] * dims[1] * dims[2];
       if (blocks == 1)
-        fail(a[1]->range, "mbarrier_arrive with a cta_id arrives on another block's barrier: give the kernel's launch "
+        fail(a[1]->range, callee + " with a cta_id arrives on another block's barrier: give the kernel's launch "
                           "more than one block per cluster, e.g. Kernel(..., cluster_dims=(2, 1, 1))");
       auto bar = barrierOperand(*a[0], callee);
       ExprRef rank = integerArg(*a[1], "the cta_id");

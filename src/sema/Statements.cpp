@@ -167,7 +167,8 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
-      if (callee == "tma_descriptor" || callee == "alloc_barrier") requireTargetFor(c, callee);
+      if (callee == "tma_descriptor" || callee == "alloc_barrier" || callee == "alloc_cluster_barrier")
+        requireTargetFor(c, callee);
       if (callee == "tma_descriptor") {
         try {
           return tmaDescriptor(n, a, c);
@@ -176,7 +177,9 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
-      if (callee == "alloc_barrier") {
+      // alloc_cluster_barrier: TileLang's barrier that other blocks of the cluster
+      // arrive on; any alloc_barrier barrier may be (mbarrier_arrive(bar, cta_id)).
+      if (callee == "alloc_barrier" || callee == "alloc_cluster_barrier") {
         try {
           return allocBarrier(n, a, c);
         } catch (Failed&) {

@@ -32,6 +32,7 @@ constexpr OperationNeed kOperationNeeds[] = {
     {"copy_cluster", TargetFeature::Clusters},
     {"cluster_sync", TargetFeature::Clusters},
     {"cluster_arrive", TargetFeature::Clusters},
+    {"alloc_cluster_barrier", TargetFeature::Clusters},
     {"cluster_wait", TargetFeature::Clusters},
     {"block_rank_in_cluster", TargetFeature::Clusters},
 };
