@@ -455,7 +455,8 @@ class Analyzer {
 
   // --------------------------------------------------- barriers (Async.cpp)
 
-  // bar = alloc_barrier(arrive_count): one mbarrier in shared memory.
+  // bar = alloc_barrier(arrive_count): one mbarrier in shared memory; alloc_barrier([n0, n1])
+  // (and alloc_cluster_barrier): an array of them.
   StmtRef allocBarrier(const std::string& n, const ast::Assign& a, const ast::Call& c);
   // An argument that must name an alloc_barrier buffer.
   BufferRef barrierArg(const ast::Expr& e, const std::string& op);
