@@ -150,6 +150,7 @@ atom
   | BOOL                                                             # boolAtom
   | '(' (expression (comma=',' (expression (',' expression)* ','?)?)?)? ')'   # parenAtom
   | '{' (dictEntry (',' dictEntry)* ','?)? '}'                       # dictAtom
+  | '[' (expression (',' expression)* ','?)? ']'                     # listAtom
   ;
 
 dictEntry : key=expression ':' value=expression ;

@@ -136,6 +136,9 @@ configs=(
   "cluster_ring|cluster_ring.tl||cluster_ring.cpp|"
   "cluster_ring4|cluster_ring.tl|-D CL=4|cluster_ring.cpp|-DTLC_CLUSTER=4"
   "cluster_ranks|cluster_ranks.tl||cluster_ranks.cpp|"
+  # TileLang's explicit synchronisation (issue 20 item 4): a barrier array with parity
+  # waits (a producer / consumer ring), cluster_arrive / cluster_wait.
+  "sync_vocabulary|sync_vocabulary.tl||sync_vocabulary.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).

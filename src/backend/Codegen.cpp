@@ -1044,6 +1044,17 @@ void KernelEmitter::emitBarrier(const ir::BarrierStmt& barrier) {
       builder_.CreateCall(sync);
       return;
     }
+    case ir::BarrierKind::ClusterArrive:
+    case ir::BarrierKind::ClusterWait: {
+      // cluster_arrive() / cluster_wait(): the halves of cluster_sync, with its
+      // release / acquire and, like it, not `.aligned`.
+      bool arrive = barrier.barrier == ir::BarrierKind::ClusterArrive;
+      auto* half = llvm::InlineAsm::get(llvm::FunctionType::get(builder_.getVoidTy(), false),
+                                        arrive ? "barrier.cluster.arrive.release;" : "barrier.cluster.wait.acquire;",
+                                        "~{memory}", /*hasSideEffects=*/true);
+      builder_.CreateCall(half);
+      return;
+    }
   }
   internal("unknown barrier");
 }

@@ -29,7 +29,7 @@ enum class ExprKind {
   Binary,     // a + b, a and b, a < b ...
   Call,       // f(args, key=value)
   Index,      // A[i, a:b, :]
-  Tuple,      // (a, b) or () ; a parenthesized single expression is NOT a tuple
+  Tuple,      // (a, b), () or [a, b] ; a parenthesized single expression is NOT a tuple, [a] is
   Dict,       // {A_s: swizzled(A_s, 128)}
   Lambda,     // (i, j) -> expr
 };

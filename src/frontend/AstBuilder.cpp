@@ -364,6 +364,7 @@ ast::ExprPtr AstBuilder::buildAtom(P::AtomContext* ctx) {
   }
   if (auto* a = dynamic_cast<P::ParenAtomContext*>(ctx)) return buildParen(a);
   if (auto* a = dynamic_cast<P::DictAtomContext*>(ctx)) return buildDict(a);
+  if (auto* a = dynamic_cast<P::ListAtomContext*>(ctx)) return buildList(a);
   diags_.internalError(rangeOf(ctx), "unknown atom context");
 }
 
@@ -465,6 +466,14 @@ ast::ExprPtr AstBuilder::buildParen(P::ParenAtomContext* ctx) {
   if (elements.size() == 1 && !ctx->comma) return buildExpression(elements[0]);
   auto tuple = std::make_unique<ast::Tuple>(rangeOf(ctx));
   for (P::ExpressionContext* element : elements) tuple->elements.push_back(buildExpression(element));
+  return tuple;
+}
+
+// `[a, b]`: TileLang's list literal (alloc_barrier([128, 128]), shapes); the same
+// Tuple as `(a, b)`, even with one element (`[n]` is a list, never a parenthesis).
+ast::ExprPtr AstBuilder::buildList(P::ListAtomContext* ctx) {
+  auto tuple = std::make_unique<ast::Tuple>(rangeOf(ctx));
+  for (P::ExpressionContext* element : ctx->expression()) tuple->elements.push_back(buildExpression(element));
   return tuple;
 }
 

@@ -84,6 +84,7 @@ class AstBuilder {
   ast::ExprPtr buildString(antlr4::Token* token);
   ast::ExprPtr buildParen(P::ParenAtomContext* ctx);
   ast::ExprPtr buildDict(P::DictAtomContext* ctx);
+  ast::ExprPtr buildList(P::ListAtomContext* ctx);
 
   SourceRange rangeOf(antlr4::ParserRuleContext* ctx) const { return loc_.rangeOf(ctx); }
   SourceRange rangeOf(const antlr4::Token* token) const { return loc_.rangeOf(token); }

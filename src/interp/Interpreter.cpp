@@ -173,7 +173,7 @@ struct KernelRun {
   }
 };
 
-enum class ThreadState { Runnable, AtBarrier, WaitingMbarrier, Exited };
+enum class ThreadState { Runnable, AtBarrier, WaitingMbarrier, WaitingCluster, Exited };
 
 struct CpAsyncCopy {
   int64_t sharedOffset = 0;
@@ -215,6 +215,10 @@ struct SimThread {
   const ir::StmtNode* barrierSite = nullptr;
   bool atClusterBarrier = false;
   int64_t waitBarrier = 0, waitParity = 0;
+  // cluster_arrive() / cluster_wait(): the phase of the split cluster barrier this
+  // thread has arrived at and not yet waited for (-1: none), and where it arrived.
+  int64_t clusterArrivedPhase = -1;
+  SourceRange clusterArrivedAt;
   SourceRange at;  // the statement being run
 };
 
@@ -249,6 +253,10 @@ class Cluster {
 
   // Both return whether `me` must wait (it is resumed once it may go on).
   bool syncThreads(SimThread& me, const ir::StmtNode& site, bool wholeCluster);
+  // The split cluster barrier: an arrival (never waits), and the wait for the phase
+  // the thread arrived at (every thread of the cluster arrived).
+  void clusterArrive(SimThread& me);
+  bool clusterWait(SimThread& me);
   bool mbarrierWait(SimThread& me, int64_t offset, int64_t parity);
   void mbarrierInit(int rank, int64_t offset, int64_t count, const SourceRange& at);
   void mbarrierArrive(int rank, int64_t offset, int64_t expectBytes);
@@ -281,6 +289,10 @@ class Cluster {
   // A barrier has just released its threads: they go on from the first in the
   // schedule order (not the last to arrive), as a warp that raced ahead would.
   bool restartSchedule_ = false;
+  // The split cluster barrier (cluster_arrive / cluster_wait): its phase and the
+  // arrivals at it so far.
+  int64_t clusterPhase_ = 0;
+  int64_t clusterArrivals_ = 0;
 };
 
 // ------------------------------------------------------------ one thread
@@ -830,6 +842,11 @@ bool Executor::execLeaf(const ir::StmtNode& stmt) {
           return block_.syncThreads(t_, stmt, false);
         case ir::BarrierKind::ClusterSync:
           return block_.syncThreads(t_, stmt, true);
+        case ir::BarrierKind::ClusterArrive:
+          block_.clusterArrive(t_);
+          return false;
+        case ir::BarrierKind::ClusterWait:
+          return block_.clusterWait(t_);
         case ir::BarrierKind::FenceProxyAsync:
           return false;  // one thread at a time, async copies land at defined points: nothing to order
       }
@@ -1238,6 +1255,38 @@ bool Cluster::syncThreads(SimThread& me, const ir::StmtNode& site, bool wholeClu
   return true;  // released or not, the scheduler picks who goes on
 }
 
+// cluster_arrive(): one arrival at the current phase; the last thread of the
+// cluster to arrive completes it and releases the threads waiting for it. A second
+// arrival before the thread's wait is a fault (PTX: undefined).
+void Cluster::clusterArrive(SimThread& me) {
+  if (me.clusterArrivedPhase >= 0)
+    fault("cluster_arrive twice without a cluster_wait between (the first at line " + lineOf(me.clusterArrivedAt) + ")");
+  me.clusterArrivedPhase = clusterPhase_;
+  me.clusterArrivedAt = me.at;
+  if (++clusterArrivals_ < int64_t(threads_.size())) return;
+  ++clusterPhase_;
+  clusterArrivals_ = 0;
+  for (auto& t : threads_)
+    if (t->state == ThreadState::WaitingCluster) {
+      t->state = ThreadState::Runnable;
+      t->clusterArrivedPhase = -1;
+    }
+  restartSchedule_ = true;
+}
+
+// cluster_wait(): goes on once the phase it arrived at is complete; a wait without
+// an arrival is a fault (it would wait for a phase the thread never joins).
+bool Cluster::clusterWait(SimThread& me) {
+  if (me.clusterArrivedPhase < 0) fault("cluster_wait without a cluster_arrive before it");
+  if (clusterPhase_ > me.clusterArrivedPhase) {
+    me.clusterArrivedPhase = -1;
+    return false;
+  }
+  me.state = ThreadState::WaitingCluster;
+  me.barrierSite = nullptr;
+  return true;
+}
+
 // Every thread of the barrier's scope (me's block, or the cluster) at it: all go
 // on. Threads still running, waiting elsewhere or exited: not yet (an exited thread
 // never arrives: pickNext reports the deadlock).
@@ -1279,6 +1328,11 @@ std::string Cluster::deadlockReport() {
                  std::to_string(b.tx) + " transaction bytes outstanding)" + block];
         break;
       }
+      case ThreadState::WaitingCluster:
+        ++groups["wait at cluster_wait (arrived at line " + lineOf(t->clusterArrivedAt) + "; " +
+                 std::to_string(clusterArrivals_) + " of " + std::to_string(threads_.size()) +
+                 " threads of the cluster have arrived)" + block];
+        break;
       case ThreadState::Exited:
         ++groups["have exited" + block];
         break;

@@ -774,6 +774,8 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
     case StmtKind::Barrier:
       os << pad << (s->as<BarrierStmt>().barrier == BarrierKind::SyncThreads ? "sync_threads()"
                     : s->as<BarrierStmt>().barrier == BarrierKind::ClusterSync ? "cluster_sync()"
+                    : s->as<BarrierStmt>().barrier == BarrierKind::ClusterArrive ? "cluster_arrive()"
+                    : s->as<BarrierStmt>().barrier == BarrierKind::ClusterWait ? "cluster_wait()"
                                                                                 : "fence_proxy_async()")
          << loc(s->range) << "\n";
       break;
@@ -783,7 +785,15 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       bool first = true;
       if (in.tensorMap) { os << in.tensorMap->name; first = false; }
       if (in.buffer) { os << (first ? "" : ", ") << in.buffer->name; first = false; }
-      if (in.barrier) { os << (first ? "" : ", ") << in.barrier->name; first = false; }
+      if (in.barrier) {
+        os << (first ? "" : ", ") << in.barrier->name;
+        if (in.barrierIndex) {
+          os << "[";
+          printExpr(in.barrierIndex, os);
+          os << "]";
+        }
+        first = false;
+      }
       if (in.shared) {
         os << (first ? "" : ", ") << "&" << in.shared->name << "[";
         printExpr(in.sharedElement, os);

@@ -327,9 +327,11 @@ struct Buffer {
   // null = 0. Sema does not set it yet: it reports `not yet supported` until lowering adds it.
   ExprRef elemOffset;
   bool isBarrier = false;        // Shared: an array of 8-byte mbarriers (placed 8-byte aligned)
-  // Shared, isBarrier: a user barrier from `alloc_barrier(n)`: its arrival count. Lowering
-  // initialises it once at kernel entry (one thread, then a fence and a block barrier).
-  int64_t barrierArrivals = 0;
+  // Shared, isBarrier: user barriers from `alloc_barrier(n)` or `alloc_barrier([n0, n1, ...])`:
+  // the arrival count of each mbarrier of the array (shape[0] of them; empty = not a user
+  // barrier). Lowering initialises each once at kernel entry (one thread, then a fence and
+  // a block barrier).
+  std::vector<int64_t> barrierArrivals;
   // Shared, isBarrier: the automatic mbarriers of the kernel's TMA loads, one per
   // load or per stage of a pipelined load's ring (AllocateCopyBarriers); lowering
   // initialises each with one arrival.
@@ -464,6 +466,11 @@ enum class BarrierKind {
   SyncThreads,       // bar.sync 0: all threads of the block
   FenceProxyAsync,   // fence.proxy.async.shared::cta
   ClusterSync,       // barrier.cluster.arrive.release + wait.acquire: all threads of the cluster
+  // The split form (cluster_arrive() / cluster_wait()): a thread arrives, may go on
+  // with work that needs no other block, then waits until every thread of the
+  // cluster has arrived; each thread alternates arrive and wait.
+  ClusterArrive,     // barrier.cluster.arrive.release
+  ClusterWait,       // barrier.cluster.wait.acquire
 };
 struct BarrierStmt : StmtNode {
   static constexpr StmtKind kKind = StmtKind::Barrier;
@@ -528,6 +535,7 @@ struct CopyOptions {
   // tma_copy loads: an alloc_barrier buffer; copy_cluster(dst_block=, remote_barrier=):
   // the barrier, the same variable in the destination block, that the copy signals.
   BufferRef barrier;
+  ExprRef barrierIndex;  // tma_copy: which of the barrier array's mbarriers (Int32; null = the first)
   int leaderScope = 0;  // tma_copy: a multiple of 32 dividing the block's threads
   // Set by PackFloat4: a float4_e2m1fn copy, now of its uint8 byte twins (remarks
   // say so: their element counts are bytes).
@@ -654,6 +662,7 @@ struct IntrinsicStmt : StmtNode {
   // byte offset yet): LowerTileOps turns each into a byte offset at the front of
   // `args` (the barrier's first, then the shared element's) and clears these.
   BufferRef barrier;                   // an alloc_barrier buffer
+  ExprRef barrierIndex;                // ... and which of its mbarriers (Int32; null = the first)
   BufferRef shared;                    // a shared tile ...
   ExprRef sharedElement;               // ... and the element (row-major number, Int32) the operand starts at
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap / TmaGather4 / TmaScatter4

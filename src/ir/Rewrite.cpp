@@ -108,6 +108,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       auto out = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
       for (auto& a : out->args) a = ex(a);
       if (out->sharedElement) out->sharedElement = ex(out->sharedElement);
+      if (out->barrierIndex) out->barrierIndex = ex(out->barrierIndex);
       return out;
     }
     case StmtKind::Copy: {
@@ -122,6 +123,7 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
         out->im2col->colStart = ex(c.im2col->colStart);
       }
       out->options = c.options;
+      if (c.options.barrierIndex) out->options.barrierIndex = ex(c.options.barrierIndex);
       out->transpose = c.transpose;
       out->path = c.path;
       out->pathReason = c.pathReason;
@@ -206,6 +208,7 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
     case StmtKind::Barrier: break;
     case StmtKind::Intrinsic:
       for (const auto& a : s->as<IntrinsicStmt>().args) reads(a);
+      if (s->as<IntrinsicStmt>().barrierIndex) reads(s->as<IntrinsicStmt>().barrierIndex);
       break;
     case StmtKind::Copy: {
       const auto& c = s->as<CopyOp>();
@@ -216,6 +219,7 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
         reads(c.im2col->colStart);
       }
       if (c.dstBlock) reads(c.dstBlock);
+      if (c.options.barrierIndex) reads(c.options.barrierIndex);
       v.access(c.src.buffer, false);
       if (c.options.atomic != AtomicOp::None && v.atomic) v.atomic(c.dst.buffer, c.options.atomic);
       else v.access(c.dst.buffer, true);

@@ -675,6 +675,7 @@ class Guarder {
         auto out = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
         for (auto& a : out->args) a = expr(a);
         if (out->sharedElement) out->sharedElement = expr(out->sharedElement);
+        if (out->barrierIndex) out->barrierIndex = expr(out->barrierIndex);
         return out;
       }
       case StmtKind::Barrier: return s;

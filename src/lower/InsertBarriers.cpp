@@ -94,7 +94,10 @@ class BarrierInserter {
         // A cluster barrier includes every thread of this block: it orders like one.
         BarrierKind kind = s->as<BarrierStmt>().barrier;
         if (kind == BarrierKind::SyncThreads || kind == BarrierKind::ClusterSync) state.clear();
-        else state.unfenced.clear();
+        else if (kind == BarrierKind::FenceProxyAsync) state.unfenced.clear();
+        // cluster_arrive / cluster_wait: the pair orders only what came before the
+        // arrive, and this pass does not pair them: it orders nothing (a block
+        // barrier may be added where the split one already orders; never one fewer).
         continue;
       }
       if (s->kind == StmtKind::Copy && s->as<CopyOp>().part == CopyOp::Part::WaitOnly) continue;  // writes nothing

@@ -129,7 +129,11 @@ class TileOpLowering {
     ExprRef sharedAt = in.shared ? add(intImm(in.shared->sharedOffset), mul(in.sharedElement, intImm(bits(in.shared->dtype) / 8)))
                                  : nullptr;
     if (in.op == IntrinsicOp::TmaLoad && sharedAt) front.push_back(sharedAt);  // tma_load: shared, then barrier
-    if (in.barrier) front.push_back(intImm(in.barrier->sharedOffset));
+    // An element of a barrier array: 8 bytes per mbarrier (sema checked a constant index;
+    // a run-time one is the program's to keep in range, as in TileLang).
+    if (in.barrier)
+      front.push_back(in.barrierIndex ? add(intImm(in.barrier->sharedOffset), mul(checkScalar(in.barrierIndex, in.range), intImm(8)))
+                                      : intImm(in.barrier->sharedOffset));
     if (in.op != IntrinsicOp::TmaLoad && sharedAt) front.push_back(sharedAt);
     for (const auto& a : in.args) front.push_back(checkScalar(a, in.range));
     out->args = front;
@@ -138,6 +142,7 @@ class TileOpLowering {
     // stores are visible to them (the bulk path's bytes are, through complete_tx).
     if (in.op == IntrinsicOp::MbarrierWaitParity && copies_.remoteBarriers.count(in.barrier.get())) out->immediate = 1;
     out->barrier = nullptr;
+    out->barrierIndex = nullptr;
     out->shared = nullptr;
     out->sharedElement = nullptr;
     // tile::gather4 / scatter4: a tensor map with a box of one row of K_box elements
@@ -266,7 +271,7 @@ class TileOpLowering {
   void addAsyncPrologueAndEpilogue() {
     std::vector<BufferRef> userBarriers;
     for (const auto& b : kernel_.allocations)
-      if (b->isBarrier && b->barrierArrivals > 0) userBarriers.push_back(b);
+      if (b->isBarrier && !b->barrierArrivals.empty()) userBarriers.push_back(b);
     // The automatic mbarriers of the TMA loads (AllocateCopyBarriers).
     int64_t barrierBase = 0, barrierCount = 0;
     for (const auto& b : kernel_.allocations)
@@ -283,8 +288,10 @@ class TileOpLowering {
     // alloc_barrier's barriers: initialised once, made visible (to the async proxy
     // too, which completes their transactions) before the block barrier below.
     for (const auto& b : userBarriers)
-      leader->stmts.push_back(std::make_shared<IntrinsicStmt>(
-          b->declRange, IntrinsicOp::MbarrierInit, std::vector<ExprRef>{intImm(b->sharedOffset), intImm(b->barrierArrivals)}));
+      for (size_t i = 0; i < b->barrierArrivals.size(); ++i)
+        leader->stmts.push_back(std::make_shared<IntrinsicStmt>(
+            b->declRange, IntrinsicOp::MbarrierInit,
+            std::vector<ExprRef>{intImm(b->sharedOffset + 8 * int64_t(i)), intImm(b->barrierArrivals[i])}));
     if (!userBarriers.empty() || (copies_.anyMulticast && barrierCount))
       leader->stmts.push_back(std::make_shared<IntrinsicStmt>(kernel_.range, IntrinsicOp::FenceMbarrierInit));
     for (const auto& map : copies_.tensorMaps) {
@@ -324,6 +331,10 @@ class TileOpLowering {
       case StmtKind::Copy:
         if (s->as<CopyOp>().dstBlock && s->as<CopyOp>().options.barrier)
           copies_.remoteBarriers.insert(s->as<CopyOp>().options.barrier.get());
+        break;
+      case StmtKind::Intrinsic:  // mbarrier_arrive(bar, cta_id)
+        if (s->as<IntrinsicStmt>().op == IntrinsicOp::MbarrierArriveRemote && s->as<IntrinsicStmt>().barrier)
+          copies_.remoteBarriers.insert(s->as<IntrinsicStmt>().barrier.get());
         break;
       default: break;
     }

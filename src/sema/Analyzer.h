@@ -510,10 +510,22 @@ class Analyzer {
 
   // --------------------------------------------------- barriers (Async.cpp)
 
-  // bar = alloc_barrier(arrive_count): one mbarrier in shared memory.
+  // bar = alloc_barrier(arrive_count): one mbarrier in shared memory; alloc_barrier([n0, n1])
+  // (and alloc_cluster_barrier): an array of them.
   StmtRef allocBarrier(const std::string& n, const ast::Assign& a, const ast::Call& c);
   // An argument that must name an alloc_barrier buffer.
   BufferRef barrierArg(const ast::Expr& e, const std::string& op);
+  // A barrier operand of barrier_arrive / mbarrier_wait_parity / mbarrier_expect_tx:
+  // `bar` or `bar[i]` (index null for `bar`: the first barrier).
+  struct BarrierOperand {
+    BufferRef buffer;
+    ExprRef index;
+  };
+  BarrierOperand barrierOperand(const ast::Expr& e, const std::string& op);
+  // Positional arguments, then keywords (each parameter may have several spellings):
+  // one expression or null per parameter; a parameter given twice is an error.
+  std::vector<const ast::Expr*> boundArgs(const ast::Call& c, const std::string& op,
+                                          const std::vector<std::vector<std::string>>& params, const std::string& usage);
   // A barrier used where a tile is expected is an error.
   void rejectBarrier(const BufferRef& buf, SourceRange r);
   ExprRef integerArg(const ast::Expr& e, const std::string& what);

@@ -1,5 +1,6 @@
 // Async: the user-level synchronisation and asynchronous-copy operations — barriers
-// (alloc_barrier, barrier_arrive, mbarrier_wait_parity, mbarrier_expect_tx),
+// and barrier arrays (alloc_barrier, barrier_arrive / mbarrier_arrive,
+// mbarrier_wait_parity / barrier_wait, mbarrier_expect_tx),
 // shuffle_elect, the bulk-store groups (tma_store_arrive, tma_store_wait).
 // Each becomes an IntrinsicStmt (or a ShuffleElect call) whose shared operands
 // name their buffer; LowerTileOps gives them byte offsets.
@@ -10,22 +11,40 @@ namespace tlc::sema {
 // An mbarrier's pending arrival count and transaction count are 20-bit fields.
 static constexpr int64_t kMaxArrivals = (int64_t(1) << 20) - 1;
 
+// bar = alloc_barrier(n): one mbarrier; alloc_barrier([n0, n1, ...]): an array of
+// them, one per arrival count, named bar[i] in the barrier operations.
 StmtRef Analyzer::allocBarrier(const std::string& n, const ast::Assign& a, const ast::Call& c) {
   checkKeywords(c, "alloc_barrier", {"arrive_count"});
   const ast::Expr* count = c.args.size() == 1 && c.kwargs.empty() ? c.args[0].get()
                            : c.args.empty() && c.kwargs.size() == 1 ? c.kwargs[0].value.get()
                                                                      : nullptr;
-  if (!count) fail(c.range, "alloc_barrier takes the arrival count: alloc_barrier(arrive_count)");
+  if (!count)
+    fail(c.range, "alloc_barrier takes the arrival count, or a list of them for an array of barriers: "
+                  "alloc_barrier(arrive_count) or alloc_barrier([n0, n1])");
   if (inParallel_) fail(c.callee->range, "alloc_barrier() cannot be called inside a Parallel loop");
-  int64_t arrivals = constIntArg(*count, "the arrival count of a barrier");
-  if (arrivals < 1 || arrivals > kMaxArrivals)
-    fail(count->range, "a barrier's arrival count must be between 1 and " + std::to_string(kMaxArrivals) + ", not " +
-                           std::to_string(arrivals));
+  std::vector<const ast::Expr*> counts;
+  if (count->kind == ast::ExprKind::Tuple) {
+    for (const auto& e : count->as<ast::Tuple>().elements) counts.push_back(e.get());
+    if (counts.empty()) fail(count->range, "an array of barriers needs at least one arrival count");
+    if (int64_t(counts.size()) > ir::limits::BarriersPerArray)
+      fail(count->range, "an array of barriers holds at most " + std::to_string(ir::limits::BarriersPerArray) + " barriers, not " +
+                             std::to_string(counts.size()));
+  } else {
+    counts.push_back(count);
+  }
+  std::vector<int64_t> arrivals;
+  for (const ast::Expr* e : counts) {
+    int64_t k = constIntArg(*e, "the arrival count of a barrier");
+    if (k < 1 || k > kMaxArrivals)
+      fail(e->range, "a barrier's arrival count must be between 1 and " + std::to_string(kMaxArrivals) + ", not " +
+                         std::to_string(k));
+    arrivals.push_back(k);
+  }
   auto buf = std::make_shared<Buffer>();
   buf->name = n;
   buf->scope = MemScope::Shared;
   buf->dtype = DType::UInt64;
-  buf->shape = {intImm(1)};
+  buf->shape = {intImm(int64_t(arrivals.size()))};
   buf->strides = {intImm(1)};
   buf->isBarrier = true;
   buf->barrierArrivals = arrivals;
@@ -38,7 +57,34 @@ StmtRef Analyzer::allocBarrier(const std::string& n, const ast::Assign& a, const
   return nullptr;
 }
 
+// A barrier operand: `bar` (an array's first barrier, as in TileLang) or `bar[i]`, i a
+// constant inside the array or an integer expression of the program's keeping.
+Analyzer::BarrierOperand Analyzer::barrierOperand(const ast::Expr& e, const std::string& op) {
+  if (e.kind != ast::ExprKind::Index) return {barrierArg(e, op), nullptr};
+  const auto& ix = e.as<ast::Index>();
+  BufferRef buf = barrierArg(*ix.base, op);
+  if (ix.items.size() != 1 || ix.items[0].isSlice)
+    fail(e.range, op + " needs one barrier: index the array '" + buf->name + "' with one integer, " + buf->name + "[i]");
+  const ast::Expr& at = *ix.items[0].value;
+  ExprRef index = integerArg(at, "the index of a barrier");
+  int64_t size = int64_t(buf->barrierArrivals.size());
+  if (auto k = asConstInt(index); k && (*k < 0 || *k >= size))
+    failAbout(at.range, "barrier index " + std::to_string(*k) + " is outside '" + buf->name + "', an array of " +
+                            std::to_string(size) + (size == 1 ? " barrier" : " barriers"),
+              buf);
+  return {buf, index};
+}
+
+// The copies' barrier operands (barrier=, remote_barrier=, tma_load's) are one buffer:
+// a barrier or an array's first barrier.
 BufferRef Analyzer::barrierArg(const ast::Expr& e, const std::string& op) {
+  if (e.kind == ast::ExprKind::Index && e.as<ast::Index>().base->kind == ast::ExprKind::Name) {
+    BarrierOperand b = barrierOperand(e, op);
+    if (auto k = asConstInt(b.index); !k || *k != 0)
+      fail(e.range, "not yet supported: " + op + " on an element of barrier array '" + b.buffer->name +
+                        "' other than the first; the barrier operations and tma_copy / tma_load / tma_gather4 take any");
+    return b.buffer;
+  }
   if (e.kind != ast::ExprKind::Name) fail(e.range, op + " needs a barrier made by alloc_barrier(arrive_count)");
   const auto& n = e.as<ast::Name>().name;
   const Value* v = lookup(n);
@@ -66,41 +112,88 @@ ExprRef Analyzer::integerArg(const ast::Expr& e, const std::string& what) {
   return cast(DType::Int32, v);
 }
 
+std::vector<const ast::Expr*> Analyzer::boundArgs(const ast::Call& c, const std::string& op,
+                                                  const std::vector<std::vector<std::string>>& params,
+                                                  const std::string& usage) {
+  std::vector<std::string> valid;
+  for (const auto& spellings : params) valid.insert(valid.end(), spellings.begin(), spellings.end());
+  checkKeywords(c, op, valid);
+  if (c.args.size() > params.size()) fail(c.args[params.size()]->range, usage);
+  std::vector<const ast::Expr*> args(params.size(), nullptr);
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs)
+    for (size_t i = 0; i < params.size(); ++i)
+      if (std::find(params[i].begin(), params[i].end(), kw.name) != params[i].end()) {
+        if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + op + " is given twice");
+        args[i] = kw.value.get();
+      }
+  for (const ast::Expr* a : args)
+    if (!a) fail(c.range, usage);
+  return args;
+}
+
 StmtRef Analyzer::syncOp(const ast::Call& c, const std::string& callee) {
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
-  auto args = [&](size_t n, const std::string& usage) {
-    if (c.args.size() != n) fail(c.range, usage);
+  auto withBarrier = [](std::shared_ptr<IntrinsicStmt> op, const BarrierOperand& bar) {
+    op->barrier = bar.buffer;
+    op->barrierIndex = bar.index;
+    return op;
   };
-  if (callee == "barrier_arrive") {
-    checkKeywords(c, callee, {});
-    args(1, "barrier_arrive takes a barrier: barrier_arrive(bar)");
-    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArrive);
-    op->barrier = barrierArg(*c.args[0], callee);
-    return op;
+  // TileLang's spellings: barrier_arrive(barrier_id) is mbarrier_arrive(mbarrier), an
+  // arrival without a transaction count; barrier_wait(barrier_id, parity) is
+  // mbarrier_wait_parity(mbarrier, parity) (mbar= in TileLang's newer stubs).
+  if (callee == "barrier_arrive" || callee == "mbarrier_arrive") {
+    std::string param = callee == "barrier_arrive" ? "barrier_id" : "mbarrier";
+    if (c.args.size() == 2 || keyword(c, "cta_id")) {
+      // mbarrier_arrive(bar, cta_id), barrier_arrive(bar, cta_id=): one arrival (release,
+      // cluster scope) on the same
+      // barrier of block cta_id of the cluster; its waiters acquire at cluster scope,
+      // and the barriers are initialised before a cluster barrier (LowerTileOps).
+      auto a = boundArgs(c, callee, {{param}, {"cta_id"}},
+                         callee + " takes a barrier and a block of the cluster: " + callee + "(bar, cta_id)");
+      if (std::string why = targetLacks(TargetFeature::Clusters, callee + " with a cta_id"); !why.empty())
+        fail(c.callee->range, why);
+      const int* dims = kernel_->clusterDims;
+      int blocks = dims[0] * dims[1] * dims[2];
+      if (blocks == 1)
+        fail(a[1]->range, callee + " with a cta_id arrives on another block's barrier: give the kernel's launch "
+                          "more than one block per cluster, e.g. Kernel(..., cluster_dims=(2, 1, 1))");
+      auto bar = barrierOperand(*a[0], callee);
+      ExprRef rank = integerArg(*a[1], "the cta_id");
+      if (auto k = asConstInt(rank); k && (*k < 0 || *k >= blocks))
+        fail(a[1]->range, "cta_id " + std::to_string(*k) + " is not a block of the cluster: the cluster has " +
+                              std::to_string(blocks) + " blocks (ranks 0 to " + std::to_string(blocks - 1) + ")");
+      return withBarrier(
+          std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArriveRemote, std::vector<ExprRef>{rank, intImm(0)}),
+          bar);
+    }
+    auto a = boundArgs(c, callee, {{param}}, callee + " takes a barrier: " + callee + "(bar) or " + callee + "(bar[i])");
+    return withBarrier(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArrive), barrierOperand(*a[0], callee));
   }
-  if (callee == "mbarrier_wait_parity") {
-    checkKeywords(c, callee, {});
-    args(2, "mbarrier_wait_parity takes a barrier and the parity of the phase to wait for: mbarrier_wait_parity(bar, parity)");
-    auto bar = barrierArg(*c.args[0], callee);
-    ExprRef parity = integerArg(*c.args[1], "the parity");
+  if (callee == "mbarrier_wait_parity" || callee == "barrier_wait") {
+    std::vector<std::string> barParam = callee == "barrier_wait" ? std::vector<std::string>{"barrier_id"}
+                                                                 : std::vector<std::string>{"mbarrier", "mbar"};
+    auto a = boundArgs(c, callee, {barParam, {"parity"}},
+                       callee + " takes a barrier and the parity of the phase to wait for: " + callee + "(bar, parity)");
+    auto bar = barrierOperand(*a[0], callee);
+    ExprRef parity = integerArg(*a[1], "the parity");
     if (auto k = asConstInt(parity); k && *k != 0 && *k != 1)
-      fail(c.args[1]->range, "the parity of a barrier phase is 0 or 1, not " + std::to_string(*k));
-    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
-                                              std::vector<ExprRef>{binary(BinOp::BitAnd, parity, intImm(1))});
-    op->barrier = bar;
-    return op;
+      fail(a[1]->range, "the parity of a barrier phase is 0 or 1, not " + std::to_string(*k));
+    return withBarrier(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierWaitParity,
+                                                       std::vector<ExprRef>{binary(BinOp::BitAnd, parity, intImm(1))}),
+                       bar);
   }
   if (callee == "mbarrier_expect_tx") {
-    checkKeywords(c, callee, {});
-    args(2, "mbarrier_expect_tx takes a barrier and a byte count: mbarrier_expect_tx(bar, bytes)");
-    auto bar = barrierArg(*c.args[0], callee);
-    ExprRef bytes = integerArg(*c.args[1], "the transaction byte count");
+    checkKeywords(c, callee, {});  // TileLang's takes *args
+    auto a = boundArgs(c, callee, {{"mbarrier"}, {"bytes"}},
+                       "mbarrier_expect_tx takes a barrier and a byte count: mbarrier_expect_tx(bar, bytes)");
+    auto bar = barrierOperand(*a[0], callee);
+    ExprRef bytes = integerArg(*a[1], "the transaction byte count");
     if (auto k = asConstInt(bytes); k && (*k < 0 || *k > kMaxArrivals))
-      fail(c.args[1]->range, "a barrier's transaction count must be between 0 and " + std::to_string(kMaxArrivals) +
-                                 " bytes, not " + std::to_string(*k));
-    auto op = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{bytes});
-    op->barrier = bar;
-    return op;
+      fail(a[1]->range, "a barrier's transaction count must be between 0 and " + std::to_string(kMaxArrivals) +
+                            " bytes, not " + std::to_string(*k));
+    return withBarrier(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{bytes}),
+                       bar);
   }
   if (callee == "tma_store_arrive") {
     checkKeywords(c, callee, {});
@@ -149,7 +242,9 @@ namespace tlc::sema {
 void Analyzer::tmaCopyOption(CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                              bool fromAnnotations, SourceRange& barrierAt, SourceRange& preferAt) {
   if (key == "barrier") {
-    o.barrier = barrierArg(value, "tma_copy's barrier=");
+    BarrierOperand b = barrierOperand(value, "tma_copy's barrier=");
+    o.barrier = b.buffer;
+    o.barrierIndex = b.index;
     barrierAt = value.range;
     return;
   }
@@ -410,7 +505,11 @@ StmtRef Analyzer::tensorMapIntrinsic(const ast::Call& c, const std::string& call
   op->tensorMap = v->var;
   if (callee == "prefetch_tma_descriptor") return op;
   const TensorMapInfo& info = *param->tensorMap;
-  if (callee == "tma_load") op->barrier = barrierArg(*c.args[1], "tma_load");
+  if (callee == "tma_load") {
+    BarrierOperand b = barrierOperand(*c.args[1], "tma_load");
+    op->barrier = b.buffer;
+    op->barrierIndex = b.index;
+  }
   const ast::Expr& smem = *c.args[callee == "tma_load" ? 2 : 1];
   const ast::Expr& coords = *c.args[callee == "tma_load" ? 3 : 2];
   BufferRef tile;

@@ -742,13 +742,16 @@ void Analyzer::annotateLayout(const ast::Call& c) {
 StmtRef Analyzer::cpAsyncGroup(const ast::Call& c, const std::string& callee) {
   checkKeywords(c, callee, {});
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
-  if (callee == "cp_async_commit") {
-    if (!c.args.empty()) fail(c.args[0]->range, "cp_async_commit() takes no arguments");
+  // ptx_commit_group() / ptx_wait_group(n): TileLang's names of the same two
+  // instructions (cp.async.commit_group, cp.async.wait_group n).
+  if (callee == "cp_async_commit" || callee == "ptx_commit_group") {
+    if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
     return std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncCommitGroup);
   }
-  if (c.args.size() != 1) fail(c.range, "cp_async_wait takes the number of groups allowed in flight: cp_async_wait(0)");
+  if (c.args.size() != 1)
+    fail(c.range, callee + " takes the number of groups allowed in flight: " + callee + "(0)");
   int64_t n = constIntArg(*c.args[0], "the number of groups in flight");
-  if (n < 0 || n > 7) fail(c.args[0]->range, "cp_async_wait takes 0 to 7 groups in flight, not " + std::to_string(n));
+  if (n < 0 || n > 7) fail(c.args[0]->range, callee + " takes 0 to 7 groups in flight, not " + std::to_string(n));
   auto wait = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::CpAsyncWaitGroup);
   wait->immediate = n;
   return wait;

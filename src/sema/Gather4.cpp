@@ -158,7 +158,9 @@ StmtRef Analyzer::gather4Op(const ast::Call& c, const std::string& callee) {
     const ast::Expr* bar = keyword(c, "barrier");
     if (!bar)
       fail(c.range, "tma_gather4 needs barrier=: the alloc_barrier barrier whose transaction count it completes");
-    op->barrier = barrierArg(*bar, callee);
+    BarrierOperand b = barrierOperand(*bar, callee);
+    op->barrier = b.buffer;
+    op->barrierIndex = b.index;
   }
   gather4Swizzle(c, callee, t, rowBytes);
   if (const ast::Expr* e = keyword(c, "eviction_policy"))

@@ -169,7 +169,8 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
-      if (callee == "tma_descriptor" || callee == "alloc_barrier") requireTargetFor(c, callee);
+      if (callee == "tma_descriptor" || callee == "alloc_barrier" || callee == "alloc_cluster_barrier")
+        requireTargetFor(c, callee);
       if (callee == "tma_descriptor") {
         try {
           return tmaDescriptor(n, a, c);
@@ -178,7 +179,9 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
           throw;
         }
       }
-      if (callee == "alloc_barrier") {
+      // alloc_cluster_barrier: TileLang's barrier that other blocks of the cluster
+      // arrive on; any alloc_barrier barrier may be (mbarrier_arrive(bar, cta_id)).
+      if (callee == "alloc_barrier" || callee == "alloc_cluster_barrier") {
         try {
           return allocBarrier(n, a, c);
         } catch (Failed&) {
@@ -766,11 +769,14 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "cp_async_gs" || callee == "cp_async_gs_conditional" || callee == "cp_async_shared_global")
     return cpAsyncIntrinsic(c, callee);
   if (callee == "copy_cluster") return copyClusterOp(c);
-  if (callee == "cp_async_commit" || callee == "cp_async_wait") return cpAsyncGroup(c, callee);
+  if (callee == "cp_async_commit" || callee == "cp_async_wait" || callee == "ptx_commit_group" ||
+      callee == "ptx_wait_group")
+    return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
   if (isReduction(callee)) return reduceOp(c, callee);
   if (isAtomicName(callee)) return atomicOp(c, callee, nullptr);
-  if (callee == "barrier_arrive" || callee == "mbarrier_wait_parity" || callee == "mbarrier_expect_tx" ||
+  if (callee == "barrier_arrive" || callee == "mbarrier_arrive" || callee == "mbarrier_wait_parity" ||
+      callee == "barrier_wait" || callee == "mbarrier_expect_tx" ||
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);
   if (callee == "transpose") return transposeOp(c);
@@ -783,13 +789,16 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   }
   if (callee == "swizzled" || callee == "padded")
     fail(c.range, "'" + callee + "(...)' is a layout; give it to annotate_layout({tile: " + callee + "(tile, ...)})");
-  if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync") {
+  if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync" ||
+      callee == "cluster_arrive" || callee == "cluster_wait") {
     checkKeywords(c, callee, {});
     if (!c.args.empty()) fail(c.args[0]->range, callee + "() takes no arguments");
     if (inParallel_) fail(c.range, callee + "() cannot be called inside a Parallel loop");
-    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads"  ? BarrierKind::SyncThreads
-                                                  : callee == "cluster_sync" ? BarrierKind::ClusterSync
-                                                                             : BarrierKind::FenceProxyAsync);
+    return std::make_shared<BarrierStmt>(c.range, callee == "sync_threads"     ? BarrierKind::SyncThreads
+                                                  : callee == "cluster_sync"   ? BarrierKind::ClusterSync
+                                                  : callee == "cluster_arrive" ? BarrierKind::ClusterArrive
+                                                  : callee == "cluster_wait"   ? BarrierKind::ClusterWait
+                                                                               : BarrierKind::FenceProxyAsync);
   }
   if (auto m = macros_.find(callee); m != macros_.end()) return inlineMacro(c, *m->second.decl);
   if (callee == "tma_gather4" || callee == "tma_scatter4") return gather4Op(c, callee);

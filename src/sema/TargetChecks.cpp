@@ -25,10 +25,15 @@ constexpr OperationNeed kOperationNeeds[] = {
     {"mbarrier_wait_parity", TargetFeature::MbarrierTryWait},
     {"alloc_barrier", TargetFeature::MbarrierTryWait},
     {"barrier_arrive", TargetFeature::MbarrierTryWait},
+    {"mbarrier_arrive", TargetFeature::MbarrierTryWait},
+    {"barrier_wait", TargetFeature::MbarrierTryWait},
     {"tma_store_arrive", TargetFeature::BulkCopy},
     {"tma_store_wait", TargetFeature::BulkCopy},
     {"copy_cluster", TargetFeature::Clusters},
     {"cluster_sync", TargetFeature::Clusters},
+    {"cluster_arrive", TargetFeature::Clusters},
+    {"alloc_cluster_barrier", TargetFeature::Clusters},
+    {"cluster_wait", TargetFeature::Clusters},
     {"block_rank_in_cluster", TargetFeature::Clusters},
 };
 

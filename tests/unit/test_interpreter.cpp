@@ -2065,3 +2065,183 @@ kernel k(X: Tensor((M, N), float32), V: Tensor((M,), float32), O: Tensor((M,), f
     for (int64_t i = 0; i < M; ++i) c.expected.push_back(float(1.0f + float(V.get(i))));
   });
 }
+
+
+// tests/gpu/kernels/sync_vocabulary.tl: `ring`, a producer / consumer pair of warp
+// groups handing tiles through a two-stage ring on a barrier array (run-time indices,
+// parity waits, TileLang's spellings); `swap`, blocks of a cluster exchanging rows
+// through global memory across the split cluster barrier (cluster_arrive / _wait).
+const std::string kSyncVocabulary = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/sync_vocabulary.tl");
+
+ir::Kernel& kernelNamed(ir::Module& m, const std::string& name) {
+  for (ir::Kernel& k : m.kernels)
+    if (k.name == name) return k;
+  FAIL("no kernel " << name);
+  throw std::logic_error("unreachable");
+}
+
+void bindProducerConsumer(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, 41);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(double(float(A.get(i)) * 2.0f + 1.0f));
+  c.output = &B;
+}
+
+void bindSwap(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  const int32_t BM = 16;
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& W = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, 43);
+  W.fill(kPoison);
+  B.fill(kPoison);
+  C.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("W", W);
+  c.args.pointer("B", B);
+  c.args.pointer("C", C);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  std::vector<double> plusOne;
+  for (int64_t r = 0; r < M; ++r) {
+    int64_t block = r / BM, partnerRow = (block ^ 1) * BM + r % BM;
+    for (int64_t j = 0; j < N; ++j) {
+      c.expected.push_back(partnerRow < M ? double(float(A.get(partnerRow * N + j)) * 2.0f) : 0.0);
+      plusOne.push_back(double(float(A.get(r * N + j)) + 1.0f));
+    }
+  }
+  c.output = &B;
+  c.moreOutputs = {{&C, plusOne}};
+}
+
+// Runs kernel `name` of `module` on each shape, in both schedules.
+void checkKernel(ir::Module& module, const std::string& name, const std::vector<Shape>& shapes,
+                 const std::function<void(Case&, const Shape&)>& bind) {
+  ir::Kernel& kernel = kernelNamed(module, name);
+  for (const Shape& shape : shapes)
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      bind(c, shape);
+      INFO(name << " shape " << shape[0] << " " << shape[1]
+                << (options.order == interp::ThreadOrder::Ascending ? " ascending" : " descending"));
+      interp::Result r = interp::run(kernel, c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::string mismatch = firstMismatch(*c.output, c.expected);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+      for (auto& [output, expected] : c.moreOutputs) {
+        mismatch = firstMismatch(*output, expected);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+    }
+}
+
+TEST_CASE("interpreter: a producer / consumer ring on a barrier array with parity waits, ragged N, sm_90a") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  REQUIRE(module->kernels.size() == 4);  // ring, swap, tma_ring, remote: one variant each
+  checkKernel(*module, "ring", {{3, 1}, {2, 127}, {1, 300}, {2, 643}, {1, 1031}}, bindProducerConsumer);
+}
+
+TEST_CASE("interpreter: blocks of a cluster exchanging rows across cluster_arrive / cluster_wait, ragged shapes") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  checkKernel(*module, "swap", {{1, 1}, {17, 65}, {32, 64}, {45, 131}, {70, 3}}, bindSwap);
+}
+
+TEST_CASE("interpreter: a TMA ring on run-time elements of a barrier array (tma_load(D, bars[stage], ...)), ragged M") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  checkKernel(*module, "tma_ring", {{1, 8}, {37, 136}, {130, 8}, {16, 64}, {53, 200}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+    randomFill(A, 47);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+  });
+}
+
+TEST_CASE("interpreter: the exchange through the partner's barrier (mbarrier_arrive(got[0], cta_id)), ragged shapes") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  checkKernel(*module, "remote", {{1, 1}, {17, 65}, {32, 64}, {45, 131}, {70, 3}}, [](Case& c, const Shape& s) {
+    bindSwap(c, s);
+    c.moreOutputs.clear();  // remote writes no C
+  });
+  // Without the remote arrivals, nothing completes the barrier: a deadlock, reported.
+  ir::Kernel& remote = kernelNamed(*module, "remote");
+  REQUIRE(removeStmts(remote, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierArriveRemote); }) ==
+          1);
+  Case c;
+  bindSwap(c, {17, 65});
+  interp::Result r = interp::run(remote, c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("deadlock") != std::string::npos);
+}
+
+TEST_CASE("interpreter catches: a cluster_wait removed, a cluster_wait without its arrive, two arrivals") {
+  auto isBarrier = [](ir::BarrierKind k) {
+    return [k](const ir::StmtNode& s) { return s.kind == ir::StmtKind::Barrier && s.as<ir::BarrierStmt>().barrier == k; };
+  };
+  {
+    auto module = compile(kSyncVocabulary, Target::hopper());
+    ir::Kernel& swap = kernelNamed(*module, "swap");
+    REQUIRE(removeStmts(swap, isBarrier(ir::BarrierKind::ClusterWait)) == 1);
+    Case c;
+    bindSwap(c, {45, 131});
+    interp::Result r = interp::run(swap, c.args);
+    REQUIRE_MESSAGE(r.ok, r.text());
+    CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // rank 0 read W before rank 1 wrote it
+  }
+  {
+    auto module = compile(kSyncVocabulary, Target::hopper());
+    ir::Kernel& swap = kernelNamed(*module, "swap");
+    REQUIRE(removeStmts(swap, isBarrier(ir::BarrierKind::ClusterArrive)) == 1);
+    Case c;
+    bindSwap(c, {45, 131});
+    interp::Result r = interp::run(swap, c.args);
+    CHECK_FALSE(r.ok);
+    CHECK(r.text().find("cluster_wait without a cluster_arrive before it") != std::string::npos);
+  }
+  {
+    auto module = compile(kSyncVocabulary, Target::hopper());
+    ir::Kernel& swap = kernelNamed(*module, "swap");
+    REQUIRE(removeStmts(swap, isBarrier(ir::BarrierKind::ClusterWait)) == 1);
+    // The wait's place taken by a second arrival.
+    int replaced = 0;
+    forEachStmt(swap.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::Barrier && s->as<ir::BarrierStmt>().barrier == ir::BarrierKind::ClusterArrive &&
+          replaced++ == 0)
+        s = std::make_shared<ir::SeqStmt>(s->range, std::vector<ir::StmtRef>{s, s});
+    });
+    Case c;
+    bindSwap(c, {17, 65});
+    interp::Result r = interp::run(swap, c.args);
+    CHECK_FALSE(r.ok);
+    CHECK(r.text().find("cluster_arrive twice without a cluster_wait between") != std::string::npos);
+  }
+}
+
+TEST_CASE("interpreter catches: the producer / consumer ring without its parity waits") {
+  auto module = compile(kSyncVocabulary, Target::hopper());
+  ir::Kernel& kernel = kernelNamed(*module, "ring");
+  REQUIRE(removeStmts(kernel, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierWaitParity); }) ==
+          2);
+  Case c;
+  bindProducerConsumer(c, {2, 643});
+  interp::Options consumersFirst;
+  consumersFirst.order = interp::ThreadOrder::Descending;
+  interp::Result r = interp::run(kernel, c.args, consumersFirst);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // the consumers read stages not yet filled
+}

@@ -76,6 +76,7 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
   if (load && user) {
     // tma_copy: the bytes complete on the user's barrier; the arrivals are the user's.
     barrier = intImm(c.options.barrier->sharedOffset);
+    if (c.options.barrierIndex) barrier = add(barrier, mul(c.options.barrierIndex, intImm(8)));  // bars[i]
     issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
         c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{barrier, intImm(pieceBytes * (outer / piece))}));
   } else if (load) {
