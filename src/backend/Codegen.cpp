@@ -1304,49 +1304,97 @@ namespace {
 // The arithmetic of ir/MathAlgorithms.h as LLVM IR on scalars: float64 operations
 // as the nvvm .rn intrinsics, which neither LLVM (AllowFPOpFusion::Fast) nor ptxas
 // contracts, so the PTX performs exactly the roundings the algorithm writes.
+// The arithmetic ir/MathAlgorithms.h is written over, building LLVM IR. The
+// algorithms nest calls (`a.seli(a.ilt(s, a.i(0)), a.lshrv(p, ...), a.shlv(p, s))`),
+// and C++ leaves the order of a call's arguments to the compiler (gcc and clang
+// differ), so emitting as they are called would order the instructions, and the PTX,
+// by the compiler that built tlc. Each operation makes a node of a graph instead;
+// `emit` builds it in one canonical order: operands first, left to right.
 struct IRArith {
-  using D = llvm::Value*;
-  using I = llvm::Value*;
-  using B = llvm::Value*;
+  struct Node {
+    std::function<llvm::Value*(const std::vector<llvm::Value*>&)> make;
+    std::vector<std::shared_ptr<Node>> operands;
+    llvm::Value* value = nullptr;  // a leaf's, or once emitted
+  };
+  using D = std::shared_ptr<Node>;
+  using I = D;
+  using B = D;
   llvm::IRBuilder<>& b;
-  llvm::Type* f64() { return b.getDoubleTy(); }
-  llvm::Type* i64() { return b.getInt64Ty(); }
-  D d(double c) { return llvm::ConstantFP::get(f64(), c); }
-  I i(int64_t c) { return b.getInt64(uint64_t(c)); }
-  D add(D x, D y) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_add_rn_d, {}, {x, y}); }
+
+  D leaf(llvm::Value* v) {
+    auto n = std::make_shared<Node>();
+    n->value = v;
+    return n;
+  }
+  llvm::Value* emit(const D& n) {
+    if (!n->value) {
+      std::vector<llvm::Value*> values;
+      for (const D& o : n->operands) values.push_back(emit(o));
+      n->value = n->make(values);
+    }
+    return n->value;
+  }
+  D op(std::vector<D> operands, std::function<llvm::Value*(const std::vector<llvm::Value*>&)> make) {
+    auto n = std::make_shared<Node>();
+    n->operands = std::move(operands);
+    n->make = std::move(make);
+    return n;
+  }
+  D intrinsic(llvm::Intrinsic::ID id, std::vector<D> operands) {
+    return op(std::move(operands), [this, id](const std::vector<llvm::Value*>& v) { return b.CreateIntrinsic(id, {}, v); });
+  }
+  using Values = const std::vector<llvm::Value*>&;
+
+  D d(double c) { return leaf(llvm::ConstantFP::get(b.getDoubleTy(), c)); }
+  I i(int64_t c) { return leaf(b.getInt64(uint64_t(c))); }
+  D add(D x, D y) { return intrinsic(llvm::Intrinsic::nvvm_add_rn_d, {x, y}); }
   D sub(D x, D y) { return add(x, neg(y)); }
-  D mul(D x, D y) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_mul_rn_d, {}, {x, y}); }
-  D div(D x, D y) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_div_rn_d, {}, {x, y}); }
-  D fma(D x, D y, D z) { return b.CreateIntrinsic(llvm::Intrinsic::nvvm_fma_rn_d, {}, {x, y, z}); }
-  D rint(D x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, x); }  // cvt.rni.f64.f64
-  D abs(D x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x); }
-  D neg(D x) { return b.CreateFNeg(x); }
-  B lt(D x, D y) { return b.CreateFCmpOLT(x, y); }
-  B eq(D x, D y) { return b.CreateFCmpOEQ(x, y); }
-  B isnan(D x) { return b.CreateFCmpUNO(x, x); }
-  B isinf(D x) { return b.CreateFCmpOEQ(abs(x), d(__builtin_inf())); }
-  B signbit(D x) { return b.CreateICmpSLT(bits(x), i(0)); }
-  D sel(B c, D x, D y) { return b.CreateSelect(c, x, y); }
-  I seli(B c, I x, I y) { return b.CreateSelect(c, x, y); }
-  B band(B x, B y) { return b.CreateAnd(x, y); }
-  B bor(B x, B y) { return b.CreateOr(x, y); }
-  B bnot(B x) { return b.CreateNot(x); }
-  I bits(D x) { return b.CreateBitCast(x, i64()); }
-  D fromBits(I x) { return b.CreateBitCast(x, f64()); }
-  D toD(I x) { return b.CreateSIToFP(x, f64()); }
-  I toI(D x) { return b.CreateFPToSI(x, i64()); }
-  I iadd(I x, I y) { return b.CreateAdd(x, y); }
-  I isub(I x, I y) { return b.CreateSub(x, y); }
-  I imul(I x, I y) { return b.CreateMul(x, y); }
-  I iand(I x, I y) { return b.CreateAnd(x, y); }
-  I urem(I x, I y) { return b.CreateURem(x, y); }
-  I shl(I x, int n) { return b.CreateShl(x, uint64_t(n)); }
-  I lshr(I x, int n) { return b.CreateLShr(x, uint64_t(n)); }
+  D mul(D x, D y) { return intrinsic(llvm::Intrinsic::nvvm_mul_rn_d, {x, y}); }
+  D div(D x, D y) { return intrinsic(llvm::Intrinsic::nvvm_div_rn_d, {x, y}); }
+  D fma(D x, D y, D z) { return intrinsic(llvm::Intrinsic::nvvm_fma_rn_d, {x, y, z}); }
+  D rint(D x) { return op({x}, [this](Values v) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, v[0]); }); }  // cvt.rni.f64.f64
+  D abs(D x) { return op({x}, [this](Values v) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, v[0]); }); }
+  D neg(D x) { return op({x}, [this](Values v) { return b.CreateFNeg(v[0]); }); }
+  B lt(D x, D y) { return op({x, y}, [this](Values v) { return b.CreateFCmpOLT(v[0], v[1]); }); }
+  B eq(D x, D y) { return op({x, y}, [this](Values v) { return b.CreateFCmpOEQ(v[0], v[1]); }); }
+  B isnan(D x) { return op({x}, [this](Values v) { return b.CreateFCmpUNO(v[0], v[0]); }); }
+  B isinf(D x) { return op({abs(x), d(__builtin_inf())}, [this](Values v) { return b.CreateFCmpOEQ(v[0], v[1]); }); }
+  B signbit(D x) { return op({bits(x), i(0)}, [this](Values v) { return b.CreateICmpSLT(v[0], v[1]); }); }
+  D sel(B c, D x, D y) { return op({c, x, y}, [this](Values v) { return b.CreateSelect(v[0], v[1], v[2]); }); }
+  I seli(B c, I x, I y) { return sel(c, x, y); }
+  B band(B x, B y) { return op({x, y}, [this](Values v) { return b.CreateAnd(v[0], v[1]); }); }
+  B bor(B x, B y) { return op({x, y}, [this](Values v) { return b.CreateOr(v[0], v[1]); }); }
+  B bnot(B x) { return op({x}, [this](Values v) { return b.CreateNot(v[0]); }); }
+  I bits(D x) { return op({x}, [this](Values v) { return b.CreateBitCast(v[0], b.getInt64Ty()); }); }
+  D fromBits(I x) { return op({x}, [this](Values v) { return b.CreateBitCast(v[0], b.getDoubleTy()); }); }
+  D toD(I x) { return op({x}, [this](Values v) { return b.CreateSIToFP(v[0], b.getDoubleTy()); }); }
+  I toI(D x) { return op({x}, [this](Values v) { return b.CreateFPToSI(v[0], b.getInt64Ty()); }); }
+  I iadd(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateAdd(v[0], v[1]); }); }
+  I isub(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateSub(v[0], v[1]); }); }
+  I imul(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateMul(v[0], v[1]); }); }
+  I iand(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateAnd(v[0], v[1]); }); }
+  I urem(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateURem(v[0], v[1]); }); }
+  I shl(I x, int n) { return op({x}, [this, n](Values v) { return b.CreateShl(v[0], uint64_t(n)); }); }
+  I lshr(I x, int n) { return op({x}, [this, n](Values v) { return b.CreateLShr(v[0], uint64_t(n)); }); }
   // An amount outside [0, 63] gives 0 (the shift itself would be poison).
-  I shlv(I x, I n) { return b.CreateSelect(b.CreateICmpULT(n, i(64)), b.CreateShl(x, b.CreateAnd(n, i(63))), i(0)); }
-  I lshrv(I x, I n) { return b.CreateSelect(b.CreateICmpULT(n, i(64)), b.CreateLShr(x, b.CreateAnd(n, i(63))), i(0)); }
-  B ilt(I x, I y) { return b.CreateICmpSLT(x, y); }
-  B ieq(I x, I y) { return b.CreateICmpEQ(x, y); }
+  I shlv(I x, I n) {
+    return op({x, n}, [this](Values v) {
+      llvm::Value* inRange = b.CreateICmpULT(v[1], b.getInt64(64));
+      llvm::Value* amount = b.CreateAnd(v[1], b.getInt64(63));
+      llvm::Value* shifted = b.CreateShl(v[0], amount);
+      return b.CreateSelect(inRange, shifted, b.getInt64(0));
+    });
+  }
+  I lshrv(I x, I n) {
+    return op({x, n}, [this](Values v) {
+      llvm::Value* inRange = b.CreateICmpULT(v[1], b.getInt64(64));
+      llvm::Value* amount = b.CreateAnd(v[1], b.getInt64(63));
+      llvm::Value* shifted = b.CreateLShr(v[0], amount);
+      return b.CreateSelect(inRange, shifted, b.getInt64(0));
+    });
+  }
+  B ilt(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateICmpSLT(v[0], v[1]); }); }
+  B ieq(I x, I y) { return op({x, y}, [this](Values v) { return b.CreateICmpEQ(v[0], v[1]); }); }
 };
 }  // namespace
 
@@ -1401,17 +1449,18 @@ llvm::Value* KernelEmitter::emitMathCall(ir::Builtin builtin, const std::vector<
       if (type == DType::Float64) internal(std::string("float64 ") + ir::name(builtin));
       IRArith a{builder_};
       auto wide = [&](llvm::Value* v) { return builder_.CreateFPExt(widen(v), f64); };
-      llvm::Value* x = wide(args[0]);
-      llvm::Value* r = nullptr;
+      IRArith::D x = a.leaf(wide(args[0]));
+      IRArith::D y = args.size() > 1 ? a.leaf(wide(args[1])) : nullptr;
+      IRArith::D r;
       switch (builtin) {
         case Builtin::Sin: r = math::sinCosWide(a, x, false); break;
         case Builtin::Cos: r = math::sinCosWide(a, x, true); break;
         case Builtin::Erf: r = math::erfWide(a, x); break;
         case Builtin::Sigmoid: r = math::sigmoidWide(a, x); break;
-        case Builtin::Pow: r = math::powWide(a, x, wide(args[1])); break;
-        default: r = math::fmodWide(a, x, wide(args[1])); break;
+        case Builtin::Pow: r = math::powWide(a, x, y); break;
+        default: r = math::fmodWide(a, x, y); break;
       }
-      return narrowTo(builder_.CreateFPTrunc(r, f32));
+      return narrowTo(builder_.CreateFPTrunc(a.emit(r), f32));
     }
     case Builtin::FastExp:
     case Builtin::FastExp2:
@@ -1460,8 +1509,11 @@ llvm::Value* KernelEmitter::emitFastMath(ir::Builtin builtin, llvm::Value* x) {
     case Builtin::FastCos: return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_cos_approx_f, {}, {reduced()});
     case Builtin::FastTan: {
       llvm::Value* r = reduced();
-      return builder_.CreateFDiv(builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_sin_approx_f, {}, {r}),
-                                 builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_cos_approx_f, {}, {r}));
+      // Named, not nested as arguments: C++ leaves argument order to the compiler, and
+      // the instructions' order (so the PTX) must not depend on which one built tlc.
+      llvm::Value* sine = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_sin_approx_f, {}, {r});
+      llvm::Value* cosine = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_cos_approx_f, {}, {r});
+      return builder_.CreateFDiv(sine, cosine);
     }
     default: internal(std::string("unexpected builtin ") + ir::name(builtin));
   }
