@@ -1280,7 +1280,9 @@ llvm::Value* KernelEmitter::emitPow(llvm::Value* base, llvm::Value* exponent, co
   llvm::Value* odd = builder_.CreateAnd(
       integral, builder_.CreateFCmpUNE(builder_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, half), half));
   llvm::Value* negativeBase = builder_.CreateFCmpOLT(base, zero);
-  llvm::Value* signed_ = builder_.CreateSelect(builder_.CreateAnd(negativeBase, odd), builder_.CreateFNeg(magnitude), magnitude);
+  llvm::Value* flips = builder_.CreateAnd(negativeBase, odd);  // named: argument order is the compiler's
+  llvm::Value* negated = builder_.CreateFNeg(magnitude);
+  llvm::Value* signed_ = builder_.CreateSelect(flips, negated, magnitude);
   llvm::Value* result = builder_.CreateSelect(builder_.CreateAnd(negativeBase, builder_.CreateNot(integral)),
                                               llvm::ConstantFP::getNaN(t), signed_);
   return builder_.CreateSelect(builder_.CreateFCmpOEQ(exponent, zero), llvm::ConstantFP::get(t, 1.0), result);
@@ -1646,13 +1648,18 @@ llvm::Value* KernelEmitter::emitLogFloat32(llvm::Value* x, bool base2) {
   exponent = builder_.CreateAdd(exponent, builder_.CreateZExt(large, i32));
   llvm::Value* e = builder_.CreateSIToFP(exponent, f32);
   // m - 1 is exact (Sterbenz); the division is IEEE (div.rn).
-  llvm::Value* u = builder_.CreateFDiv(builder_.CreateFSub(mantissa, constant(1.0)),
-                                       builder_.CreateFAdd(mantissa, constant(1.0)));
+  // (Each operand named: C++ leaves the order of a call's arguments, so of these
+  // instructions, to the compiler that built tlc.)
+  llvm::Value* numerator = builder_.CreateFSub(mantissa, constant(1.0));
+  llvm::Value* denominator = builder_.CreateFAdd(mantissa, constant(1.0));
+  llvm::Value* u = builder_.CreateFDiv(numerator, denominator);
   llvm::Value* u2 = builder_.CreateFMul(u, u);
   llvm::Value* series = constant(2.0 / 11);
   for (double c : {2.0 / 9, 2.0 / 7, 2.0 / 5, 2.0 / 3}) series = fma(series, u2, constant(c));
   // log(m) = 2u + u * u2 * series
-  llvm::Value* logMantissa = fma(builder_.CreateFMul(u, u2), series, builder_.CreateFAdd(u, u));
+  llvm::Value* u3 = builder_.CreateFMul(u, u2);
+  llvm::Value* twoU = builder_.CreateFAdd(u, u);
+  llvm::Value* logMantissa = fma(u3, series, twoU);
   llvm::Value* result;
   if (base2) {
     result = fma(logMantissa, constant(1.4426950408889634), e);
