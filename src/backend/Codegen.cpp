@@ -1201,9 +1201,11 @@ llvm::Value* KernelEmitter::emitFloorDivMod(BinOp op, llvm::Value* a, llvm::Valu
   // correction where it can prove the operands non-negative.
   llvm::Value* zero = llvm::Constant::getNullValue(a->getType());
   llvm::Value* remainder = builder_.CreateSRem(a, b);
-  llvm::Value* needsCorrection = builder_.CreateAnd(
-      builder_.CreateICmpNE(remainder, zero),
-      builder_.CreateICmpSLT(builder_.CreateXor(remainder, b), zero));
+  // Each operand named: C++ leaves the order of a call's arguments (so of these
+  // instructions) to the compiler that built tlc, and the PTX must not depend on it.
+  llvm::Value* inexact = builder_.CreateICmpNE(remainder, zero);
+  llvm::Value* signsDiffer = builder_.CreateICmpSLT(builder_.CreateXor(remainder, b), zero);
+  llvm::Value* needsCorrection = builder_.CreateAnd(inexact, signsDiffer);
   if (op == BinOp::FloorMod)
     return builder_.CreateSelect(needsCorrection, builder_.CreateAdd(remainder, b), remainder);
   llvm::Value* quotient = builder_.CreateSDiv(a, b);
@@ -1283,7 +1285,8 @@ llvm::Value* KernelEmitter::emitPow(llvm::Value* base, llvm::Value* exponent, co
   llvm::Value* flips = builder_.CreateAnd(negativeBase, odd);  // named: argument order is the compiler's
   llvm::Value* negated = builder_.CreateFNeg(magnitude);
   llvm::Value* signed_ = builder_.CreateSelect(flips, negated, magnitude);
-  llvm::Value* result = builder_.CreateSelect(builder_.CreateAnd(negativeBase, builder_.CreateNot(integral)),
+  llvm::Value* fractional = builder_.CreateNot(integral);
+  llvm::Value* result = builder_.CreateSelect(builder_.CreateAnd(negativeBase, fractional),
                                               llvm::ConstantFP::getNaN(t), signed_);
   return builder_.CreateSelect(builder_.CreateFCmpOEQ(exponent, zero), llvm::ConstantFP::get(t, 1.0), result);
 }
