@@ -482,6 +482,15 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
     for (size_t i = 0; i < count; ++i) s += (i ? ", $" : "$") + std::to_string(first + i);
     return s + "}";
   };
+  // eviction_policy= on a bulk tensor copy: `.L2::cache_hint` and one more operand,
+  // the policy; returns its ", $n" for the operand list (empty without a hint).
+  auto withCacheHint = [&](std::string& text, std::string& constraints, std::vector<llvm::Value*>& operands) {
+    if (!op.cacheHint) return std::string();
+    text += ".L2::cache_hint";
+    constraints += ",l";
+    operands.push_back(cachePolicy(op.cacheHint));
+    return ", $" + std::to_string(operands.size() - 1);
+  };
   switch (op.op) {
     case IntrinsicOp::MbarrierInit:
       inlineAsm("mbarrier.init.shared::cta.b64 [$0], $1;", "r,r", {sharedAddress32(op.args[0]), i32(op.args[1])});
@@ -649,13 +658,7 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       operands.push_back(sharedAddress32(op.args[0]));
       std::string text = "cp.async.bulk.tensor.2d.shared::cluster.global.tile::gather4.mbarrier::complete_tx::bytes";
       std::string constraints = "r,l,r,r,r,r,r,r";
-      std::string hint;
-      if (op.cacheHint) {  // eviction_policy=: the L2 priority of the reads
-        text += ".L2::cache_hint";
-        hint = ", $8";
-        constraints += ",l";
-        operands.push_back(cachePolicy(op.cacheHint));
-      }
+      std::string hint = withCacheHint(text, constraints, operands);  // the L2 priority of the reads
       inlineAsm(text + " [$0], [$1, " + coordList(2, 5) + "], [$7]" + hint + ";", constraints, operands);
       return;
     }
@@ -665,13 +668,7 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       operands.push_back(sharedAddress32(op.args[0]));
       std::string text = "cp.async.bulk.tensor.2d.global.shared::cta.tile::scatter4.bulk_group";
       std::string constraints = "l,r,r,r,r,r,r";
-      std::string hint;
-      if (op.cacheHint) {  // eviction_policy=: the L2 priority of the writes
-        text += ".L2::cache_hint";
-        hint = ", $7";
-        constraints += ",l";
-        operands.push_back(cachePolicy(op.cacheHint));
-      }
+      std::string hint = withCacheHint(text, constraints, operands);  // the L2 priority of the writes
       inlineAsm(text + " [$0, " + coordList(1, 5) + "], [$6]" + hint + ";", constraints, operands);
       return;
     }

@@ -141,7 +141,7 @@ StmtRef Analyzer::syncOp(const ast::Call& c, const std::string& callee) {
   };
   // TileLang's spellings: barrier_arrive(barrier_id) is mbarrier_arrive(mbarrier), an
   // arrival without a transaction count; barrier_wait(barrier_id, parity) is
-  // mbarrier_wait_parity(mbarrier, parity) (mbar= in TileLang's newer stubs).
+  // mbarrier_wait_parity(mbarrier, parity) (TileLang's newer signatures name the barrier mbar=).
   if (callee == "barrier_arrive" || callee == "mbarrier_arrive") {
     std::string param = callee == "barrier_arrive" ? "barrier_id" : "mbarrier";
     if (c.args.size() == 2 || keyword(c, "cta_id")) {
