@@ -30,7 +30,13 @@ CUresult cuGetErrorName(CUresult e, const char **s) {
 CUresult cuGetErrorString(CUresult e, const char **s) { (void)e; *s = "mock driver error"; return CUDA_SUCCESS; }
 CUresult cuDeviceGet(CUdevice *d, int o) { (void)o; *d = 0; return CUDA_SUCCESS; }
 CUresult cuDeviceGetName(char *n, int l, CUdevice d) { (void)d; snprintf(n, l, "Mock GPU"); return CUDA_SUCCESS; }
-CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) { (void)a; (void)d; *v = 50 << 20; return CUDA_SUCCESS; }
+CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) {
+  (void)d;
+  if (a == CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE) *v = 2619000;            /* kHz, an H100's */
+  else if (a == CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH) *v = 5120;   /* bits */
+  else *v = 50 << 20;                                                     /* the L2 size and the rest */
+  return CUDA_SUCCESS;
+}
 CUresult cuDevicePrimaryCtxRetain(CUcontext *c, CUdevice d) { (void)d; *c = (CUcontext)(void *)0x1; return CUDA_SUCCESS; }
 CUresult cuCtxSetCurrent(CUcontext c) { (void)c; return CUDA_SUCCESS; }
 CUresult cuCtxCreate(CUcontext *c, CUctxCreateParams *p, unsigned int f, CUdevice d) { (void)p; (void)f; (void)d; *c = (CUcontext)(void *)0x2; return CUDA_SUCCESS; }
