@@ -209,6 +209,14 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
 
   bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   if ((srcFrag && !coversFragment(src)) || (dstFrag && !coversFragment(dst))) return partialFragmentCopy(c);
+  if (loops.extents.empty() && (srcFrag || dstFrag)) {
+    // A one-element fragment lives in a register of the thread its layout names, so
+    // it takes the general path below over one element (innermost axes), not the
+    // single-element store every thread would make to the fragment's tile itself.
+    srcAxes = {int(src.extents.size()) - 1};
+    dstAxes = {int(dst.extents.size()) - 1};
+    loops.extents = {1};
+  }
   if (loops.extents.empty()) {
     if (c.options.atomic != AtomicOp::None)  // sema gives a single element the element form
       diags.internalError(c.range, "a single-element atomic copy reached lowering");
