@@ -11,7 +11,8 @@
 // paths (global -> global; through a shared tile, a fragment or both, in either
 // order; a Parallel loop over global elements; a serial or Pipelined loop of tiles
 // over the row), with dtype conversions on the way and an element-wise operation in
-// a Parallel loop on the fragment or shared tile.
+// a Parallel loop on the fragment or shared tile; A's tiles may start a few rows
+// further on than B's (reading past A's end, which must give zeros).
 //
 // CI runs TLC_DIFF_PROGRAMS programs (default 60) from seed TLC_DIFF_SEED (default 1);
 // a long run: `TLC_DIFF_PROGRAMS=5000 TLC_DIFF_SEED=7 build/tlc_unit_tests -tc='differential*'`.
@@ -65,6 +66,7 @@ struct Program {
   Path path = Path::ViaShared;
   Op op = Op::Identity;
   int stages = 0;  // RowLoop: 0 a serial `for k in range`, else Pipelined(num_stages=stages)
+  int shift = 0;   // A's tiles start this many rows (rank 1: elements) further on
 
   // The value B holds for an A element `a` (exact in A's dtype): converted to the
   // intermediate dtype, the operation done there (its result rounded to it), then
@@ -101,23 +103,29 @@ struct Program {
   std::string tileShape() const {
     return rank == 1 ? "(" + std::to_string(BN) + ",)" : "(" + std::to_string(BM) + ", " + std::to_string(BN) + ")";
   }
-  std::string origin(const std::string& col) const {
-    return rank == 1 ? col + " * " + std::to_string(BN) : "by * " + std::to_string(BM) + ", " + col + " * " + std::to_string(BN);
+  // `source`: A's side, `shift` further along the first axis.
+  std::string plusShift(bool source) const { return source && shift ? " + " + std::to_string(shift) : ""; }
+  std::string origin(const std::string& col, bool source) const {
+    return rank == 1 ? col + " * " + std::to_string(BN) + plusShift(source)
+                     : "by * " + std::to_string(BM) + plusShift(source) + ", " + col + " * " + std::to_string(BN);
   }
-  std::string region(const std::string& col) const {
-    auto slice = [](const std::string& start, int extent) { return start + " : " + start + " + " + std::to_string(extent); };
+  std::string region(const std::string& col, bool source) const {
+    auto slice = [](const std::string& start, int extent) {
+      return start + " : " + start + " + " + std::to_string(extent);
+    };
     std::string c = col + " * " + std::to_string(BN);
-    if (rank == 1) return slice(c, BN);
-    return slice("by * " + std::to_string(BM), BM) + ", " + slice(c, BN);
+    if (rank == 1) return slice(c + plusShift(source), BN);
+    return slice("by * " + std::to_string(BM) + plusShift(source), BM) + ", " + slice(c, BN);
   }
   std::string parallelHead() const {
     return rank == 1 ? "for j in Parallel(" + std::to_string(BN) + ")"
                      : "for i, j in Parallel(" + std::to_string(BM) + ", " + std::to_string(BN) + ")";
   }
   std::string element(const std::string& buffer) const { return buffer + (rank == 1 ? "[j]" : "[i, j]"); }
-  std::string globalElement(const std::string& buffer) const {
+  std::string globalElement(const std::string& buffer, bool source) const {
     std::string j = "bx * " + std::to_string(BN) + " + j";
-    return buffer + (rank == 1 ? "[" + j + "]" : "[by * " + std::to_string(BM) + " + i, " + j + "]");
+    return buffer + (rank == 1 ? "[" + j + plusShift(source) + "]"
+                               : "[by * " + std::to_string(BM) + " + i" + plusShift(source) + ", " + j + "]");
   }
   std::string opLoop(const std::string& tile) const {
     if (op == Op::Identity) return "";
@@ -140,36 +148,36 @@ struct Program {
     std::string fr = "f = alloc_fragment(" + tileShape() + ", " + mid.name + ");\n";
     switch (path) {
       case Path::GlobalToGlobal:
-        s << "    copy(A[" << region("bx") << "], B[" << region("bx") << "]);\n";
+        s << "    copy(A[" << region("bx", true) << "], B[" << region("bx", false) << "]);\n";
         break;
       case Path::ViaShared:
-        s << "    " << sh << "    copy(A[" << origin("bx") << "], s);\n" << opLoop("s") << "    copy(s, B[" << origin("bx") << "]);\n";
+        s << "    " << sh << "    copy(A[" << origin("bx", true) << "], s);\n" << opLoop("s") << "    copy(s, B[" << origin("bx", false) << "]);\n";
         break;
       case Path::ViaFragment:
-        s << "    " << fr << "    copy(A[" << origin("bx") << "], f);\n" << opLoop("f") << "    copy(f, B[" << origin("bx") << "]);\n";
+        s << "    " << fr << "    copy(A[" << origin("bx", true) << "], f);\n" << opLoop("f") << "    copy(f, B[" << origin("bx", false) << "]);\n";
         break;
       case Path::SharedThenFragment:
-        s << "    " << sh << "    " << fr << "    copy(A[" << origin("bx") << "], s);\n    copy(s, f);\n"
-          << opLoop("f") << "    copy(f, B[" << origin("bx") << "]);\n";
+        s << "    " << sh << "    " << fr << "    copy(A[" << origin("bx", true) << "], s);\n    copy(s, f);\n"
+          << opLoop("f") << "    copy(f, B[" << origin("bx", false) << "]);\n";
         break;
       case Path::FragmentThenShared:
-        s << "    " << sh << "    " << fr << "    copy(A[" << origin("bx") << "], f);\n" << opLoop("f")
-          << "    copy(f, s);\n    copy(s, B[" << origin("bx") << "]);\n";
+        s << "    " << sh << "    " << fr << "    copy(A[" << origin("bx", true) << "], f);\n" << opLoop("f")
+          << "    copy(f, s);\n    copy(s, B[" << origin("bx", false) << "]);\n";
         break;
       case Path::ParallelOnGlobal: {
-        std::string value = opOn(globalElement("A"));
+        std::string value = opOn(globalElement("A", true));
         if (op == Op::TimesTwoPlusOne || op == Op::Negate) value = "(" + value + ")";
-        s << "    " << parallelHead() << " { " << globalElement("B") << " = cast(" << value << ", " << out.name << "); }\n";
+        s << "    " << parallelHead() << " { " << globalElement("B", false) << " = cast(" << value << ", " << out.name << "); }\n";
         break;
       }
       case Path::RowLoop: {
         std::string loop = stages ? "for k in Pipelined(ceildiv(N, " + std::to_string(BN) + "), num_stages=" +
                                         std::to_string(stages) + ")"
                                   : "for k in range(ceildiv(N, " + std::to_string(BN) + "))";
-        s << "    " << sh << "    " << loop << " {\n      copy(A[" << origin("k") << "], s);\n";
+        s << "    " << sh << "    " << loop << " {\n      copy(A[" << origin("k", true) << "], s);\n";
         std::string body = opLoop("s");
         if (!body.empty()) s << "  " << body;
-        s << "      copy(s, B[" << origin("k") << "]);\n    }\n";
+        s << "      copy(s, B[" << origin("k", false) << "]);\n    }\n";
         break;
       }
     }
@@ -213,6 +221,7 @@ Program randomProgram(std::mt19937& rng) {
   }
   if (p.path == Path::ParallelOnGlobal) p.mid = p.in;
   if (p.path == Path::RowLoop) p.stages = std::uniform_int_distribution<int>(0, 3)(rng);
+  if (chance(0.3)) p.shift = std::uniform_int_distribution<int>(1, 3)(rng);
   return p;
 }
 
@@ -254,7 +263,10 @@ int runShape(const Program& p, const ir::Module& module, int M, int N, int64_t m
       int64_t bad = 0;
       std::string first;
       for (int64_t i = 0; i < count; ++i) {
-        double want = p.expected(A.get(i)), got = B.get(i);
+        // B's element (m, n) comes from A's (m + shift, n); past A's end, a copy reads
+        // (and a guarded load gives) zero, A's default safe value.
+        int64_t from = p.rank == 1 ? i + p.shift : i + int64_t(p.shift) * N;
+        double want = p.expected(from < count ? A.get(from) : 0.0), got = B.get(i);
         if (got == want || (std::isnan(got) && std::isnan(want))) continue;
         if (bad++ == 0)
           first = "element " + std::to_string(i) + ": A " + std::to_string(A.get(i)) + ", B " + std::to_string(got) +
