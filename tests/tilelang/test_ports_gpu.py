@@ -222,6 +222,7 @@ class Ctx:
         self.gen = torch.Generator(device="cpu")
         self.gen.manual_seed(SEED)
         self.failures = []
+        self.ran = []
 
     def dt(self, key_or_name):
         return _torch_dtype(self.p.get(key_or_name, key_or_name))
@@ -244,8 +245,11 @@ class Ctx:
                 raise AttributeError("%s has no kernel '%s' (it has %s)" % (self.vid, kernel, ", ".join(sorted(self.dry))))
             self.dry[kernel].bind(args, kwargs)
             return
-        getattr(self.mod, kernel)(*args, stream=torch.cuda.current_stream().cuda_stream, **kwargs)
+        k = getattr(self.mod, kernel)
+        variant = k.variant(*args, **kwargs)
+        k(*args, stream=torch.cuda.current_stream().cuda_stream, **kwargs)
         torch.cuda.synchronize()
+        self.ran.append("%s -> %s" % (kernel, k.entry(variant)))  # which variant ran (stderr)
 
     def check(self, out, ref, rtol=0.0, atol=0.0, max_mismatched_ratio=0.0, name="out"):
         msg = compare(out, ref, rtol, atol, max_mismatched_ratio, name)
@@ -677,6 +681,7 @@ def _make_test(vid, fn):
             self.skipTest("%s: not built" % vid)
         c = Ctx(vid)
         fn(c)
+        sys.stderr.write("  %s: %s\n" % (vid, "; ".join(sorted(set(c.ran)))))
         if c.failures:
             self.fail("\n".join(c.failures))
     test.__name__ = "test_" + vid
