@@ -34,7 +34,7 @@ import ports_table  # noqa: E402
 MANIFEST = os.path.join(ports_table.PORTS_DIR, "MANIFEST")
 MANIFEST_HEADER = """\
 # Expected outcome of compiling each configuration of the TileLang ports with tlc:
-# `ID: compiles` or `ID: rejected: <first error line>`. ID is the port's file stem,
+# `ID: compiles` or `ID: rejected: <first error without file:line:col>`. ID is the port's file stem,
 # `__suffix` for a -D row of tests/tilelang/ports_table.py. Checked by CTest
 # `tilelang_ports` (tests/tilelang/check_ports.py); `--update` rewrites this file.
 """
