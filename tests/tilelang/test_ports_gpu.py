@@ -603,6 +603,18 @@ def _issue_1690(c):
     c.launch("reduce_to_scalar", a)  # TileLang compiles it only; it must also run
 
 
+@case("issue_1026_shared_swap")
+def _issue_1026(c):
+    c.launch("shared_kernel")  # TileLang checks the source has no barrier; it must run
+
+
+@case("issue_1237_dynamic_copy_extent")
+def _issue_1237(c):
+    for n in (1, 100, 1024):  # TileLang builds it only; the copy of `len` elements must run
+        x = c.randint(0, 100, (n,), "int32")
+        c.launch("sample_kernel", x, len=n)
+
+
 # --------------------------------------------------------------------------- dry run
 
 
@@ -642,7 +654,8 @@ def dry_run(header_dir):
 
 # Cases that only launch (TileLang's test checks the source, or nothing): they pass
 # on a launch that returns CUDA_SUCCESS and completes.
-LAUNCH_ONLY = {"tma_store_full_shape", "issue_1678_alloc_var_max", "issue_1690_reduce_to_scalar"}
+LAUNCH_ONLY = {"tma_store_full_shape", "issue_1678_alloc_var_max", "issue_1690_reduce_to_scalar",
+               "issue_1026_shared_swap", "issue_1237_dynamic_copy_extent"}
 
 
 # --------------------------------------------------------------------------- runner
