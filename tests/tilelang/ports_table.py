@@ -39,6 +39,7 @@ _ROWS = {
         ("ragged", {"M": 1000, "N": 999}),
         ("ragged_small", {"M": 77, "N": 131, "block_M": 32, "block_N": 64}),
     ],
+    "clamp_within_bounds": [("f32", {"dtype": "float32"}), ("ragged", {"N": 1000})],
     "copy_buffer_load_with_parallel": [("ragged", {"M": 1000, "N": 1001})],
     "copy_bufferload": [("ragged", {"num_tokens": 97})],
     "copy_bufferload_cross_dtype": [("int16", {"index_dtype": "int16"}),

@@ -603,6 +603,22 @@ def _issue_1690(c):
     c.launch("reduce_to_scalar", a)  # TileLang compiles it only; it must also run
 
 
+@case("clamp_within_bounds", "clamp_within_bounds__f32", "clamp_within_bounds__ragged")
+def _clamp_within_bounds(c):
+    n = c.p["N"]
+    a = c.randn((n,), "dtype") * 0.1  # TileLang's test: half the values outside [-0.05, 0.05]
+    b = c.poison((n,), "dtype")
+    c.launch("clamp_within_bounds", a, b)
+    c.check(b, a.clamp(-0.05, 0.05), name="B")  # the port's min_val / max_val consts
+
+
+@case("shared_fill_cast_zero")
+def _shared_fill_cast_zero(c):
+    out = c.poison((128,), "float32")
+    c.launch("shared_fill_cast_zero", out)
+    c.check(out, torch.zeros(128, dtype=torch.float32, device=DEV), name="out")
+
+
 @case("issue_1026_shared_swap")
 def _issue_1026(c):
     c.launch("shared_kernel")  # TileLang checks the source has no barrier; it must run
