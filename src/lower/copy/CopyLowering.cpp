@@ -209,6 +209,14 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
 
   bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   if ((srcFrag && !coversFragment(src)) || (dstFrag && !coversFragment(dst))) return partialFragmentCopy(c);
+  if (loops.extents.empty() && (srcFrag || dstFrag)) {
+    // A whole fragment of one element ((1,), (1, 1): a row statistic with BM = 1) is
+    // no lone element: its owner, or every thread holding it as a broadcast, has it in
+    // a register. One iteration over the last axes takes the fragment paths below.
+    srcAxes = {int(src.extents.size()) - 1};
+    dstAxes = {int(dst.extents.size()) - 1};
+    loops.extents = {1};
+  }
   if (loops.extents.empty()) {
     if (c.options.atomic != AtomicOp::None)  // sema gives a single element the element form
       diags.internalError(c.range, "a single-element atomic copy reached lowering");
@@ -465,6 +473,8 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   std::vector<int64_t> nonUnit;
   for (const auto& e : frag.shape)
     if (*asConstInt(e) != 1) nonUnit.push_back(*asConstInt(e));
+  const bool single = nonUnit.empty();  // a fragment of one element: one iteration (elementwiseCopy)
+  if (single) nonUnit = {1};
   if (nonUnit != extents) fail(c.range, "not yet supported: a copy of part of broadcast fragment '" + frag.name + "'");
   TileLoops full{layout.broadcastFrom};
   Partition p = partitionFor(layout.threads, layout.vec, full.numel(), true);
@@ -478,6 +488,7 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
       std::vector<ExprRef> loopIdx;  // the copy's loops run over the fragment's non-unit axes
       for (size_t k = 0; k < kept.size(); ++k)
         if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(kept[k]);
+      if (single) loopIdx = {kept.back()};
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
       ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1, hint);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
