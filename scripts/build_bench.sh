@@ -53,6 +53,11 @@ configs=(
   "rmsnorm|rmsnorm.tl||row_kernels.cpp|-DROW_RMSNORM|rmsnorm|rmsnorm|16384x4096 fp16;small:256x1024 fp16"
   "layernorm|layernorm.tl||row_kernels.cpp|-DROW_LAYERNORM|layernorm|layernorm|16384x4096 fp16;small:256x1024 fp16"
   "fp8_quant|fp8_quant.tl||row_kernels.cpp|-DROW_FP8_QUANT|fp8_quant|fp8 quant|16384x4096 fp16;small:256x1024 fp16"
+  # The same with 512 threads a block (a row block's registers spread thinner: 8 elements a thread).
+  "softmax_t512|softmax.tl|-D THREADS=512|row_kernels.cpp|-DROW_SOFTMAX|softmax|softmax|16384x4096 fp16"
+  "rmsnorm_t512|rmsnorm.tl|-D THREADS=512|row_kernels.cpp|-DROW_RMSNORM|rmsnorm|rmsnorm|16384x4096 fp16"
+  "layernorm_t512|layernorm.tl|-D THREADS=512|row_kernels.cpp|-DROW_LAYERNORM|layernorm|layernorm|16384x4096 fp16"
+  "fp8_quant_t512|fp8_quant.tl|-D THREADS=512|row_kernels.cpp|-DROW_FP8_QUANT|fp8_quant|fp8 quant|16384x4096 fp16"
   "col_sum|col_sum.tl||row_kernels.cpp|-DROW_COL_SUM|col_sum|col sum|16384x4096 fp16->fp32;small:256x1024 fp16->fp32"
   "bias_gelu|bias_gelu.tl||row_kernels.cpp|-DROW_BIAS_GELU|bias_gelu|bias+gelu|16384x4096 fp16;small:256x1024 fp16"
 )

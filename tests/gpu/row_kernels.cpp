@@ -311,7 +311,7 @@ int main() {
     for (int M : {1, 17, 130})
       for (int N : {1, 7, 127, 1000, 4096, 4099, 8200}) testRow(M, N, misaligned);
 #if defined(ROW_COL_SUM)
-  testRow(1031, 520, false);  // several row blocks of RB = 512 per column
+  testRow(1031, 520, false);  // several row blocks of RB = 256 per column
   testRow(1031, 520, true);
 #endif
   return finish();
