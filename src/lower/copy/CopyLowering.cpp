@@ -210,9 +210,10 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   if ((srcFrag && !coversFragment(src)) || (dstFrag && !coversFragment(dst))) return partialFragmentCopy(c);
   if (loops.extents.empty() && (srcFrag || dstFrag)) {
-    // A one-element fragment lives in a register of the thread its layout names, so
-    // it takes the general path below over one element (innermost axes), not the
-    // single-element store every thread would make to the fragment's tile itself.
+    // A whole fragment of one element ((1,), (1, 1): a row statistic with BM = 1) lives
+    // in a register of the thread its layout names (or of every thread holding it as
+    // a broadcast), so it takes the fragment paths below over one element (innermost
+    // axes), not the single-element store every thread would make to the tile itself.
     srcAxes = {int(src.extents.size()) - 1};
     dstAxes = {int(dst.extents.size()) - 1};
     loops.extents = {1};
@@ -473,6 +474,8 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   std::vector<int64_t> nonUnit;
   for (const auto& e : frag.shape)
     if (*asConstInt(e) != 1) nonUnit.push_back(*asConstInt(e));
+  const bool single = nonUnit.empty();  // a fragment of one element: one iteration (elementwiseCopy)
+  if (single) nonUnit = {1};
   if (nonUnit != extents) fail(c.range, "not yet supported: a copy of part of broadcast fragment '" + frag.name + "'");
   TileLoops full{layout.broadcastFrom};
   Partition p = partitionFor(layout.threads, layout.vec, full.numel(), true);
@@ -486,6 +489,7 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
       std::vector<ExprRef> loopIdx;  // the copy's loops run over the fragment's non-unit axes
       for (size_t k = 0; k < kept.size(); ++k)
         if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(kept[k]);
+      if (single) loopIdx = {kept.back()};
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
       ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1, hint);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
