@@ -503,7 +503,7 @@ class TileOpLowering {
       // Every register slot, padding included: cheap, and no guard needed.
       const auto& local = copies_.fragmentLocal.at(r.buffer.get());
       int64_t slots = r.buffer->layout.localSize;
-      if (slots > limits::UnrolledElementsPerThread) {  // a loop, as the fragment's other loops are (partitionFor)
+      if (slots > copies_.fragmentUnrollLimit()) {  // a loop, as the fragment's other loops are (partitionFor)
         auto i = makeVar("i", DType::Int32);
         auto loop = std::make_shared<ForStmt>(f.range, i, intImm(0), intImm(slots), ForKind::Serial,
                                               std::make_shared<StoreStmt>(f.range, local, std::vector<ExprRef>{i}, f.value));
@@ -523,7 +523,8 @@ class TileOpLowering {
       st->predicate = CopyLowering::inBounds(r, r.mins);
       return st;
     }
-    Partition p = copies_.partitionFor(r.buffer->scope == MemScope::Local ? 1 : kernel_.threads, 1, loops.numel(), false);
+    const bool local = r.buffer->scope == MemScope::Local;
+    Partition p = copies_.partitionFor(local ? 1 : kernel_.threads, 1, loops.numel(), false, local);
     auto body = [&](const ExprRef&, const ExprRef& group) -> StmtRef {
       auto idx = CopyLowering::sideIndices(r, axes, CopyLowering::unflatten(group, loops.extents));
       auto st = std::make_shared<StoreStmt>(f.range, r.buffer, idx, f.value);
