@@ -37,6 +37,7 @@ class TileOpLowering {
       b = local;
     }
     collectRemoteBarriers(kernel_.body);
+    copies_.hasUserLoop = hasLoop(kernel_.body);
     try {
       requireUserTensorMaps();
       kernel_.body = lower(kernel_.body);
@@ -313,6 +314,21 @@ class TileOpLowering {
     // Listed last, as PlanSharedMemory placed them after every tile.
     std::stable_partition(kernel_.allocations.begin(), kernel_.allocations.end(),
                           [](const BufferRef& b) { return !b->copyBarriers; });
+  }
+
+  // Whether the tile IR has a `for` (every one is the user's: copies, fills and
+  // Parallel loops are still operations here).
+  static bool hasLoop(const StmtRef& s) {
+    if (!s) return false;
+    switch (s->kind) {
+      case StmtKind::Seq:
+        for (const auto& c : s->as<SeqStmt>().stmts)
+          if (hasLoop(c)) return true;
+        return false;
+      case StmtKind::For: return true;
+      case StmtKind::If: return hasLoop(s->as<IfStmt>().thenBody) || hasLoop(s->as<IfStmt>().elseBody);
+      default: return false;
+    }
   }
 
   // ------------------------------------------- remote barriers (DSMEM)

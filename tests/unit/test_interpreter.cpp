@@ -1126,6 +1126,57 @@ kernel rolled(A: Tensor((M, N), float32), B: Tensor((M, N), float32), alpha: flo
   });
 }
 
+// A fragment that lives across a loop of the user's (an accumulator) stays in
+// registers in the general variant too: the same (32, 96) fragment as below, summed
+// over K rows of A, has no kept-rolled loop in either variant.
+TEST_CASE("interpreter: an accumulator fragment across a user loop is unrolled in both variants, ragged shapes") {
+  const std::string source = R"(
+kernel acc_rows(A: Tensor((K, M, N), float32), C: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
+    acc = alloc_fragment((32, 96), float32);
+    clear(acc);
+    for k in range(K) {
+      f = alloc_fragment((32, 96), float32);
+      copy(A[k, by * 32, bx * 96], f);
+      for i, j in Parallel(32, 96) {
+        acc[i, j] += f[i, j];
+      }
+    }
+    copy(acc, C[by * 32, bx * 96]);
+  }
+}
+)";
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  auto module = compile(source, Target::hopper());
+  REQUIRE(module->kernels.size() == 2);
+  for (ir::Kernel& kernel : module->kernels) {
+    int rolled = 0;
+    forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::For) rolled += s->as<ir::ForStmt>().keepRolled;
+    });
+    INFO(kernel.name);
+    CHECK(rolled == 0);
+  }
+  checkAllVariants(source, {{2, 32, 96}, {3, 37, 131}, {1, 1, 5}}, [](Case& c, const Shape& s) {
+    int32_t K = s[0], M = s[1], N = s[2];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(K) * M * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 31);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("C", C);
+    c.args.dim("K", K);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) {
+      float sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += float(A.get(k * M * N + i));
+      c.expected.push_back(sum);
+    }
+  });
+}
+
 // Loops over memory past limits::UnrolledStepsPerThread are a rolled loop of
 // PartialUnrollSteps steps and an unrolled remainder (issue 23). A (10, 100) float32
 // tile on 96 threads: 1000 elements, 11 steps a thread for scalar accesses (two rolled

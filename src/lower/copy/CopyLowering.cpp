@@ -183,7 +183,10 @@ Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool i
   return p;
 }
 int64_t CopyLowering::fragmentUnrollLimit() const {
-  return options.allowAssumptions ? ir::limits::UnrolledElementsPerThread : ir::limits::GeneralUnrolledElementsPerThread;
+  // In local memory an accumulator would be read and written on every trip of the
+  // user's loop; a fragment of a loop-free kernel is touched a few times.
+  bool general = !options.allowAssumptions && !hasUserLoop;
+  return general ? ir::limits::GeneralUnrolledElementsPerThread : ir::limits::UnrolledElementsPerThread;
 }
 
 // The tensor-map parameter for (tensor, box), created on first use.

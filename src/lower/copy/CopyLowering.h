@@ -75,6 +75,10 @@ class CopyLowering {
   // The phase variable of each automatic, unpipelined TMA load (zero at entry).
   std::vector<ir::VarRef> phases;
   bool anyMulticast = false;
+  // The kernel has a loop of the user's (a serial or pipelined `for`): its fragments
+  // may be accumulators that live across it, so the general variant keeps them in
+  // registers like the aligned one (fragmentUnrollLimit).
+  bool hasUserLoop = false;
   // Barriers some copy_cluster(remote_barrier=) signals: their waiters acquire at cluster scope.
   std::set<const ir::Buffer*> remoteBarriers;
 
