@@ -16,6 +16,7 @@
 #include "frontend/Parser.h"
 #include "interp/Interpreter.h"
 #include "interp/Numerics.h"
+#include "ir/Limits.h"
 #include "ir/Rewrite.h"
 #include "ir/Target.h"
 #include "lower/Lower.h"
@@ -1142,6 +1143,150 @@ kernel rolled(A: Tensor((M, N), float32), B: Tensor((M, N), float32), alpha: flo
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j)
         c.expected.push_back(float(A.get(i * N + j)) * 0.5f + 1.5f + float((j % 4096) % 5));
+  });
+}
+
+// A fragment that lives across a loop of the user's (an accumulator) stays in
+// registers in the general variant too: the same (32, 96) fragment as below, summed
+// over K rows of A, has no kept-rolled loop in either variant.
+TEST_CASE("interpreter: an accumulator fragment across a user loop is unrolled in both variants, ragged shapes") {
+  const std::string source = R"(
+kernel acc_rows(A: Tensor((K, M, N), float32), C: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
+    acc = alloc_fragment((32, 96), float32);
+    clear(acc);
+    for k in range(K) {
+      f = alloc_fragment((32, 96), float32);
+      copy(A[k, by * 32, bx * 96], f);
+      for i, j in Parallel(32, 96) {
+        acc[i, j] += f[i, j];
+      }
+    }
+    copy(acc, C[by * 32, bx * 96]);
+  }
+}
+)";
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  auto module = compile(source, Target::hopper());
+  REQUIRE(module->kernels.size() == 2);
+  for (ir::Kernel& kernel : module->kernels) {
+    int rolled = 0;
+    forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::For) rolled += s->as<ir::ForStmt>().keepRolled;
+    });
+    INFO(kernel.name);
+    CHECK(rolled == 0);
+  }
+  checkAllVariants(source, {{2, 32, 96}, {3, 37, 131}, {1, 1, 5}}, [](Case& c, const Shape& s) {
+    int32_t K = s[0], M = s[1], N = s[2];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(K) * M * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 31);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("C", C);
+    c.args.dim("K", K);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) {
+      float sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += float(A.get(k * M * N + i));
+      c.expected.push_back(sum);
+    }
+  });
+}
+
+// Loops over memory past limits::UnrolledStepsPerThread are a rolled loop of
+// PartialUnrollSteps steps and an unrolled remainder (issue 23). A (10, 100) float32
+// tile on 96 threads: 1000 elements, 11 steps a thread for scalar accesses (two rolled
+// iterations of 4, a remainder of 3, the last step guarded: 1000 is not a multiple of
+// 96). The fill, the copies and the Parallel loop over shared memory.
+TEST_CASE("interpreter: partially unrolled copies, fill and Parallel loops with a remainder, ragged shapes") {
+  const std::string source = R"(
+kernel partial(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 100), ceildiv(M, 10), threads=96) as (bx, by) {
+    s = alloc_shared((10, 100), float32);
+    t = alloc_shared((10, 100), float32);
+    fill(t, 0.25);
+    copy(A[by * 10, bx * 100], s);
+    for i, j in Parallel(10, 100) {
+      t[i, j] = t[i, j] + s[i, j] * 2.0;
+    }
+    copy(t, B[by * 10, bx * 100]);
+  }
+}
+)";
+  static_assert(ir::limits::PartialUnrollSteps == 4 && ir::limits::UnrolledStepsPerThread < 11,
+                "the shapes of this test are chosen for these values");
+  for (const Target& target : targets()) {
+    auto module = compile(source, target);
+    for (ir::Kernel& kernel : module->kernels) {
+      int partial = 0;
+      forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+        if (s->kind != ir::StmtKind::For) return;
+        const auto& loop = s->as<ir::ForStmt>();
+        if (loop.keepRolled && loop.var->name == "chunk") ++partial;
+      });
+      INFO(target.arch() << " " << kernel.name);
+      CHECK(partial >= 2);  // at least the fill and the Parallel loop
+    }
+  }
+  checkAllVariants(source, {{10, 100}, {37, 131}, {1, 5}, {33, 97}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 23);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    c.tolerance = 1e-6;  // the GPU may fuse the multiply-add
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(0.25f + float(A.get(i)) * 2.0f);
+  });
+}
+
+// The general variant keeps a fragment past limits::GeneralUnrolledElementsPerThread
+// rolled (in local memory); the aligned variant unrolls it. A (32, 96) float32
+// fragment on 96 threads: 32 elements a thread.
+TEST_CASE("interpreter: a fragment unrolled in the aligned variant, kept rolled in the general one, ragged shapes") {
+  const std::string source = R"(
+kernel frag(A: Tensor((M, N), float32), C: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
+    f = alloc_fragment((32, 96), float32);
+    copy(A[by * 32, bx * 96], f);
+    for i, j in Parallel(32, 96) {
+      f[i, j] = f[i, j] * 3.0;
+    }
+    copy(f, C[by * 32, bx * 96]);
+  }
+}
+)";
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  auto module = compile(source, Target::hopper());
+  REQUIRE(module->kernels.size() == 2);
+  for (ir::Kernel& kernel : module->kernels) {
+    int rolled = 0;
+    forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::For) rolled += s->as<ir::ForStmt>().keepRolled;
+    });
+    INFO(kernel.name);
+    CHECK(rolled == (kernel.name == "frag_aligned" ? 0 : 3));  // both copies and the Parallel loop
+  }
+  checkAllVariants(source, {{32, 96}, {37, 131}, {1, 5}, {65, 190}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 29);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("C", C);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(float(A.get(i)) * 3.0f);
   });
 }
 
