@@ -491,6 +491,9 @@ struct Region {
   std::vector<int64_t> extents;  // tile regions have constant extents
   Access access = Access::Read;
   SourceRange range;
+  // Global regions: the axes whose start may be negative (MarkRegionStarts), which
+  // a copy's bounds test checks from below too; empty: none.
+  std::vector<bool> startMayBeNegative;
 };
 
 enum class PreferInstruction { Auto, Tma, CpAsync, Sync };

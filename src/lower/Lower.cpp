@@ -33,6 +33,7 @@
 #include "lower/LayoutFragments.h"
 #include "lower/LayoutSharedTiles.h"
 #include "lower/LowerTileOps.h"
+#include "lower/MarkRegionStarts.h"
 #include "lower/PackFloat4.h"
 #include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
@@ -130,6 +131,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   TileOpLoweringOptions options;
   options.target = target;
   options.allowAssumptions = allowAssumptions;
+  markRegionStarts(k);
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
   guardGlobalAccesses(k, diags);
   flattenBufferAccess(k);

@@ -66,7 +66,7 @@ struct Program {
   Path path = Path::ViaShared;
   Op op = Op::Identity;
   int stages = 0;  // RowLoop: 0 a serial `for k in range`, else Pipelined(num_stages=stages)
-  int shift = 0;   // A's tiles start this many rows (rank 1: elements) further on
+  int shift = 0;   // A's tiles start this many rows (rank 1: elements) further on (or back)
 
   // The value B holds for an A element `a` (exact in A's dtype): converted to the
   // intermediate dtype, the operation done there (its result rounded to it), then
@@ -104,7 +104,10 @@ struct Program {
     return rank == 1 ? "(" + std::to_string(BN) + ",)" : "(" + std::to_string(BM) + ", " + std::to_string(BN) + ")";
   }
   // `source`: A's side, `shift` further along the first axis.
-  std::string plusShift(bool source) const { return source && shift ? " + " + std::to_string(shift) : ""; }
+  std::string plusShift(bool source) const {
+    if (!source || !shift) return "";
+    return shift > 0 ? " + " + std::to_string(shift) : " - " + std::to_string(-shift);
+  }
   std::string origin(const std::string& col, bool source) const {
     return rank == 1 ? col + " * " + std::to_string(BN) + plusShift(source)
                      : "by * " + std::to_string(BM) + plusShift(source) + ", " + col + " * " + std::to_string(BN);
@@ -221,7 +224,8 @@ Program randomProgram(std::mt19937& rng) {
   }
   if (p.path == Path::ParallelOnGlobal) p.mid = p.in;
   if (p.path == Path::RowLoop) p.stages = std::uniform_int_distribution<int>(0, 3)(rng);
-  if (chance(0.3)) p.shift = std::uniform_int_distribution<int>(1, 3)(rng);
+  if (chance(0.3)) p.shift = std::uniform_int_distribution<int>(0, 5)(rng) - 3 + (chance(0.5) ? 0 : 1);
+  if (p.shift == 0 && chance(0.5)) p.shift = -1;
   return p;
 }
 
@@ -263,10 +267,12 @@ int runShape(const Program& p, const ir::Module& module, int M, int N, int64_t m
       int64_t bad = 0;
       std::string first;
       for (int64_t i = 0; i < count; ++i) {
-        // B's element (m, n) comes from A's (m + shift, n); past A's end, a copy reads
-        // (and a guarded load gives) zero, A's default safe value.
-        int64_t from = p.rank == 1 ? i + p.shift : i + int64_t(p.shift) * N;
-        double want = p.expected(from < count ? A.get(from) : 0.0), got = B.get(i);
+        // B's element (m, n) comes from A's (m + shift, n); outside A (past its end or
+        // before its start), a copy reads (and a guarded load gives) zero, A's default
+        // safe value.
+        int64_t row = p.rank == 1 ? i : i / N, from = p.rank == 1 ? i + p.shift : i + int64_t(p.shift) * N;
+        bool inside = row + p.shift >= 0 && from < count;
+        double want = p.expected(inside ? A.get(from) : 0.0), got = B.get(i);
         if (got == want || (std::isnan(got) && std::isnan(want))) continue;
         if (bad++ == 0)
           first = "element " + std::to_string(i) + ": A " + std::to_string(A.get(i)) + ", B " + std::to_string(got) +
@@ -473,6 +479,23 @@ TEST_CASE("differential: programs the fuzzer found broken") {
     p.rank = 2;
     p.BM = 1;
     CHECK(checkProgram(p, rng, "a (1, 1) fragment, path " + std::to_string(int(path))) > 0);
+  }
+  // Found by hand, 2026-12-05, then generated: a copy whose region starts above the
+  // tensor (`copy(A[by * 4 - 1, ...], s)`, row -1 in block 0) tested only `row < M`,
+  // so SIMT and cp.async copies read the row before A. MarkRegionStarts now adds
+  // `row >= 0` where the start is not provably non-negative.
+  for (Path path : {Path::ViaShared, Path::ViaFragment, Path::GlobalToGlobal, Path::RowLoop}) {
+    Program p;
+    p.BM = 4;
+    p.BN = 8;
+    p.threads = 32;
+    p.in = p.mid = p.out = kFloats[0];
+    p.path = path;
+    p.shift = -1;
+    CHECK(checkProgram(p, rng, "a region starting a row above A, path " + std::to_string(int(path))) > 0);
+    p.rank = 1;
+    p.shift = -3;
+    CHECK(checkProgram(p, rng, "a region starting 3 elements before A, path " + std::to_string(int(path))) > 0);
   }
   // Seed 3, program 83: a Pipelined ring of (1, 8) float16 tiles put its stages 16
   // bytes apart, where TMA loads need 128-byte aligned shared addresses (the GPU

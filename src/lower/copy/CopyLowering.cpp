@@ -113,11 +113,15 @@ std::vector<ExprRef> CopyLowering::sideIndices(const Region& r, const std::vecto
   return idx;
 }
 
-// In-bounds test for a global side (upper bounds; region starts are non-negative).
+// In-bounds test for a global side: below the extent on every axis, and at or above 0
+// on the axes whose region start may be negative (MarkRegionStarts; elsewhere the
+// start and the offsets inside the region are non-negative).
 ExprRef CopyLowering::inBounds(const Region& r, const std::vector<ExprRef>& idx) {
   if (r.buffer->scope != MemScope::Global) return nullptr;
   ExprRef pred;
   for (size_t a = 0; a < idx.size(); ++a) {
+    if (a < r.startMayBeNegative.size() && r.startMayBeNegative[a])
+      pred = logicalAnd(pred, binary(BinOp::Ge, idx[a], intImm(0, idx[a]->dtype)));
     ExprRef c = lt(idx[a], r.buffer->shape[a]);
     if (auto k = asConstInt(c); k && *k) continue;
     pred = logicalAnd(pred, c);
