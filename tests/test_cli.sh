@@ -61,7 +61,7 @@ for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werro
             -fcolor-diagnostics -fno-color-diagnostics -fdiagnostics-color= -W\<name\> -Wno- \
             -MD -MMD -MF -MT -MQ -MP -lineinfo @FILE --write-if-changed --prefix -v --verbose -h --help --version \
             -fsyntax-only "-j N" --time-report \
-            tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
+            tokens ast " ir " loops llvm ptx cubin header meta Usage: Example; do
   expect_text "$help" "$flag" "--help mentions '$flag'"
 done
 # Every option the help names is one the parser knows (no 'unknown option').
@@ -539,6 +539,28 @@ expect_text "$err" "tlc: time: kernels a .. b (2): lower " "--time-report: a lin
 if grep -q "tlc: wrote" <<<"$err"; then fail "--time-report lists the files written (that is -v)" "$err"; else pass "--time-report alone does not list the files"; fi
 expect_exit 2 "-j 0" k.tl -j 0; expect_text "$err" "invalid -j value '0'" "-j 0: message"
 expect_exit 2 "-j x" k.tl -jx; expect_text "$err" "invalid -j value 'x'" "-j x: message"
+
+# ---------------------------------------------------------------- --emit=meta
+# With the cubin: STEM.meta.json beside it, naming the cubin; alone: printed, and
+# the run stops after lowering (no cubin is assembled).
+expect_exit 0 "--emit=cubin,header,meta" k.tl --emit=cubin,header,meta -o build/km.cubin
+if [ -f build/km.cubin ] && [ -f build/km.h ] && [ -f build/km.meta.json ]; then pass "meta goes beside the cubin"
+else fail "meta is not beside the cubin" "$(ls build)"; fi
+expect_text "$(cat build/km.meta.json)" '"cubin": "km.cubin"' "meta names its cubin by file name"
+expect_exit 0 "--emit=meta alone" k.tl --emit=meta
+expect_text "$out" '"format": "tlc-meta"' "--emit=meta prints the metadata"
+expect_text "$out" '"cubin": null' "--emit=meta alone names no cubin"
+first=$out
+run k.tl --emit=meta
+if [ "$out" = "$first" ]; then pass "--emit=meta is deterministic"; else fail "--emit=meta differs between runs"; fi
+expect_exit 0 "--emit=meta -o file" k.tl --emit=meta -o build/only.meta.json
+if [ -f build/only.meta.json ] && [ ! -f build/only.cubin ]; then pass "--emit=meta -o writes only the metadata"
+else fail "--emit=meta -o wrote something else" "$(ls build)"; fi
+expect_exit 0 "meta of two architectures" k.tl --arch=sm_90a,sm_80 --emit=cubin,meta -o build/two.cubin
+expect_text "$(cat build/two.meta.json)" '{"arch": "sm_80", "cubin": "two.sm_80.cubin"}' "meta names every architecture's cubin"
+expect_exit 1 "--emit=meta of a broken file" bad_syntax.tl --emit=cubin,meta -o build/km.cubin
+if grep -q '"cubin": "km.cubin"' build/km.meta.json; then pass "a failed compile keeps the old metadata"
+else fail "a failed compile changed the metadata"; fi
 
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"

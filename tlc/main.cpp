@@ -53,6 +53,10 @@ Output:
                          source  with header: a .h + .c pair instead (the
                                  .c, beside the header, holds the cubin
                                  and the definitions)
+                         meta    the launch metadata (JSON) that the Python
+                                 package reads (docs/python.md): with the
+                                 cubin, STEM.meta.json beside it; alone, it
+                                 is printed and no cubin is made
                        several text stages print in pipeline order (a header
                        to -o goes alone: it is a file of its own)
   --prefix NAME        name the header's C symbols NAME_load, NAME_last_error,

@@ -787,6 +787,18 @@ struct Kernel {
     ExprRef lastOffset;
   };
   std::vector<TensorSpan> tensorSpans;
+  // The parameters as the source declares them, in order (sema): what a caller
+  // outside C passes (`--emit=meta`, the Python package). Dimensions are not among
+  // them: a caller's tensors give them (shapes, strides); `params` has them all.
+  struct SourceParam {
+    enum class Kind { Tensor, Pointer, Scalar };
+    std::string name;
+    Kind kind = Kind::Scalar;
+    BufferRef tensor;  // Tensor: the global buffer (shape, strides, dtype, elem_offset)
+    VarRef var;        // Pointer: the address; Scalar: the value
+    DType dtype = DType::Float32;  // Pointer: the element type; Scalar: its type
+  };
+  std::vector<SourceParam> signature;
   // Sema's count of the kernel's statements after expansion (ir/Limits.def): a
   // bound of the code it lowers to, by which the pipeline groups small kernels.
   int64_t expandedStatements = 0;
