@@ -258,6 +258,30 @@ class ScalarTests(unittest.TestCase):
         self.assertEqual(shapes, {"Y": [33, 130]})
 
 
+try:
+    import torch
+except ImportError:  # CI may have no torch: the test below is skipped
+    torch = None
+
+
+@needs_tlc
+@unittest.skipUnless(torch is not None, "needs torch")
+class TorchOpTests(unittest.TestCase):
+    def test_fake_implementation_gives_the_output_shape(self):
+        module = tlc.Module(M.parse(emit_meta("tests/gpu/kernels/row_broadcast.tl")))
+        op = tlc.torch_op(module.row_scale, name="tlc_cpu_test::row_scale", outputs=["Y"])
+        self.assertIn("row_scale(Tensor X, Tensor S, float alpha) -> Tensor", str(op._schemas.values()))
+        x = torch.empty(33, 130, dtype=torch.float16, device="meta")
+        s = torch.empty(33, dtype=torch.float32, device="meta")
+        y = op(x, s, 2.0)
+        self.assertEqual((tuple(y.shape), y.dtype, y.device.type), ((33, 130), torch.float16, "meta"))
+        from torch._subclasses.fake_tensor import FakeTensorMode
+        with FakeTensorMode():
+            y = op(torch.empty(5, 7, dtype=torch.float16, device="cuda"),
+                   torch.empty(5, dtype=torch.float32, device="cuda"), 1.0)
+            self.assertEqual(tuple(y.shape), (5, 7))
+
+
 @needs_tlc
 class EmitMetaTests(unittest.TestCase):
     def test_deterministic(self):
