@@ -158,6 +158,9 @@ configs=(
   # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
   # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
   "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"
+  # The device print(...) built-in through vprintf (issue 24): stdout captured and
+  # compared line by line; -lineinfo too, so its cubin keeps the line table.
+  "print|print.tl|-lineinfo|print.cpp|"
   # One cubin linked from several PTX inputs: 12 kernels built in 6 groups (issues 17, 23).
   "many_kernels|many_kernels.tl||many_kernels.cpp|"
   # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller

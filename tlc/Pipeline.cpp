@@ -14,6 +14,7 @@
 #include "backend/Backend.h"
 #include "backend/Header.h"
 #include "backend/Meta.h"
+#include "backend/Sass.h"
 #include "frontend/Parser.h"
 #include "ir/IR.h"
 #include "lower/Lower.h"
@@ -39,7 +40,7 @@ constexpr StageSpelling kStageSpellings[] = {
     {Stage::Tokens, "tokens"}, {Stage::Ast, "ast"},   {Stage::TileIR, "ir"},
     {Stage::LoopIR, "loops"},  {Stage::LLVM, "llvm"}, {Stage::PTX, "ptx"},
     {Stage::Cubin, "cubin"},   {Stage::Header, "header"}, {Stage::Source, "source"},
-    {Stage::Meta, "meta"},
+    {Stage::Meta, "meta"},     {Stage::Sass, "sass"},
 };
 }  // namespace
 
@@ -119,8 +120,14 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
   }
   // The metadata needs the loop IR only: alone, it stops the run after lowering.
   plan.last = Stage::Tokens;
-  for (Stage s : plan.stages) plan.last = s == Stage::Meta ? std::max(plan.last, Stage::LoopIR) : std::max(plan.last, s);
+  // The disassembly needs the cubin only.
+  for (Stage s : plan.stages)
+    plan.last = std::max(plan.last, s == Stage::Meta ? Stage::LoopIR : s == Stage::Sass ? Stage::Cubin : s);
 
+  if (options.nvtx && !plan.wants(Stage::Header)) {
+    error = "--nvtx puts NVTX ranges in the header's launchers, but --emit does not include 'header'";
+    return std::nullopt;
+  }
   if (!options.headerPath.empty() && !plan.wants(Stage::Header)) {
     error = "--header given, but --emit does not include 'header'";
     return std::nullopt;
@@ -782,6 +789,17 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     products.text(Stage::LoopIR, archs.back().loopText);
     products.text(Stage::LLVM, archs.back().llvmText);
     products.text(Stage::PTX, archs.back().ptxText);
+    // --emit=sass: the toolkit's disassembler on the cubin (exit 3 when it is missing).
+    if (plan->wants(Stage::Sass) && archs.back().cubin) {
+      clock.start("sass");
+      std::optional<std::string> sass = disassembleCubin(*archs.back().cubin, error);
+      clock.stop();
+      if (!sass) {
+        diags.fatal(error);
+        return kExitEnvironment;
+      }
+      products.text(Stage::Sass, *sass);
+    }
     if (archs.back().cubin && !plan->cubinPath.empty())
       products.file(plan->cubinPath, std::string(archs.back().cubin->begin(), archs.back().cubin->end()));
   }
@@ -828,6 +846,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     headerOptions.kernelPrefix = options.prefix.empty() ? "" : options.prefix + "_";
     headerOptions.sourceName = inputIsStdin ? sourceName : baseName(options.inputPath);
     headerOptions.arch = options.arch;
+    headerOptions.nvtx = options.nvtx;
     if (plan->wants(Stage::Source)) headerOptions.mode = HeaderOptions::Mode::PairHeader;
     std::string header = generateMultiArchHeader(builds, headerOptions);
     if (plan->wants(Stage::Source)) {

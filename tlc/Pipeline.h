@@ -17,9 +17,10 @@
 namespace tlc {
 
 // What `--emit=` can ask for, in pipeline order.
-// Meta (the launch metadata, JSON) comes last: it is written with the cubin, but
-// needs only the loop IR, so `--emit=meta` alone stops after lowering.
-enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header, Source, Meta };
+// Meta (the launch metadata, JSON) and Sass (the cubin disassembled) come last:
+// Meta is written with the cubin but needs only the loop IR, so `--emit=meta` alone
+// stops after lowering; Sass needs the cubin, not the header.
+enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header, Source, Meta, Sass };
 
 const char* stageName(Stage stage);  // the --emit spelling: "tokens" ... "source"
 std::optional<Stage> stageFromName(std::string_view name);
@@ -48,6 +49,7 @@ struct PipelineOptions {
   std::string prefix;         // --prefix: names every C symbol of the header PREFIX_...
   int optLevel = 3;
   bool lineInfo = false;      // -lineinfo: PTX .file/.loc directives, kept in the cubin
+  bool nvtx = false;          // --nvtx: NVTX ranges around the header's launches
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   bool remarks = false;
   unsigned errorLimit = 20;   // 0: no limit

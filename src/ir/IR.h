@@ -204,6 +204,8 @@ struct CallNode : ExprNode {
   Builtin builtin;
   std::vector<ExprRef> args;
   int dim = 0;  // ThreadIdx / BlockIdx: 0 = x, 1 = y, 2 = z
+  // Print: the message ("" for none), then one label per argument (as written).
+  std::vector<std::string> strings;
 };
 // Reads `lanes` consecutive elements starting at `indices`.
 // When `predicate` is set and false, no memory is touched and the value is `otherwise`
@@ -823,6 +825,8 @@ ExprRef unary(UnOp op, ExprRef a);
 ExprRef select(ExprRef c, ExprRef t, ExprRef f);
 ExprRef cast(DType to, ExprRef a);
 ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim = 0);
+// The call `c` with other arguments (its dim and strings kept): for rewriters.
+ExprRef callWithArgs(const CallNode& c, std::vector<ExprRef> args);
 ExprRef add(ExprRef a, ExprRef b);
 ExprRef sub(ExprRef a, ExprRef b);
 ExprRef mul(ExprRef a, ExprRef b);

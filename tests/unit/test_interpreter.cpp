@@ -2245,3 +2245,37 @@ TEST_CASE("interpreter catches: the producer / consumer ring without its parity 
   REQUIRE_MESSAGE(r.ok, r.text());
   CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // the consumers read stages not yet filled
 }
+
+TEST_CASE("interpreter: print writes one line per thread, labelled as written") {
+  // Two blocks of 32 threads; threads 0 and 1 of each print an element of A, its
+  // index and a float, with the message; the lines are vprintf's format (Codegen).
+  const char* text = R"(
+kernel show(A: Tensor((N,), float16), s: float32) {
+  with Kernel(ceildiv(N, 32), threads=32) as (bx) {
+    for i in Parallel(32) {
+      if i < 2 {
+        print(A[bx * 32 + i], bx * 32 + i, s * 2.0, i == 0, msg="row");
+      }
+    }
+  }
+}
+)";
+  auto loopIR = test::lowerForTest(text);
+  const ir::Kernel& kernel = loopIR->kernels.back();
+  interp::HostBuffer a(ir::DType::Float16, 40);
+  for (int i = 0; i < 40; ++i) a.set(i, 0.5 * i);
+  interp::Arguments args;
+  args.pointer("A", a);
+  args.dim("N", 40);
+  args.scalar("s", 1.25);
+  std::ostringstream printed;
+  interp::Options options;
+  options.printOut = &printed;
+  interp::Result r = interp::run(kernel, args, options);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK(printed.str() ==
+        "[block (0, 0, 0) thread 0] row A[bx * 32 + i] = 0, bx * 32 + i = 0, s * 2.0 = 2.5, i == 0 = 1\n"
+        "[block (0, 0, 0) thread 1] row A[bx * 32 + i] = 0.5, bx * 32 + i = 1, s * 2.0 = 2.5, i == 0 = 0\n"
+        "[block (1, 0, 0) thread 0] row A[bx * 32 + i] = 16, bx * 32 + i = 32, s * 2.0 = 2.5, i == 0 = 1\n"
+        "[block (1, 0, 0) thread 1] row A[bx * 32 + i] = 16.5, bx * 32 + i = 33, s * 2.0 = 2.5, i == 0 = 0\n");
+}
