@@ -336,6 +336,24 @@ WRAPPER
   fi
 fi
 
+# -lineinfo end to end: a kernel broken on purpose, built with -lineinfo into debug/
+# (not bin/: it must fail under compute-sanitizer, which gpu_sanitize.sh runs over
+# bin/), and lineinfo_check.sh, which runs it under compute-sanitizer and ncu.
+if [ -z "${TLC_GPU_ONLY:-}" ] || [[ lineinfo_broken =~ $TLC_GPU_ONLY ]]; then
+  ddir="$out/debug"
+  mkdir -p "$ddir"
+  echo "== lineinfo_broken" >>"$log"
+  if [ $have_tlc -eq 1 ] && cp tests/gpu/kernels/lineinfo_broken.tl "$ddir/" &&
+     (cd "$ddir" && "$(realpath "$tlc")" lineinfo_broken.tl -lineinfo -o lineinfo_broken.cubin) >>"$log" 2>&1 &&
+     g++ "${host_flags[@]}" -I"$ddir" tests/gpu/lineinfo_broken.cpp -o "$ddir/lineinfo_broken" "${link_flags[@]}" >>"$log" 2>&1; then
+    cp scripts/lineinfo_check.sh "$out/lineinfo_check.sh"
+    chmod +x "$out/lineinfo_check.sh"
+    built+=(lineinfo_broken)
+  else
+    failed+=("lineinfo_broken (build failed)")
+  fi
+fi
+
 # The header self-test: kernels.cu -> cubin (nvcc), make_header -> selftest.h (the real
 # generator, compiled here from src/), selftest.cpp -> bin/header_selftest.
 sdir="$out/selftest"
