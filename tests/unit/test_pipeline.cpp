@@ -69,7 +69,7 @@ TEST_CASE("stage names round-trip and are in pipeline order") {
     CHECK(stageFromName(stageName(s)) == s);
   }
   CHECK(names ==
-        std::vector<std::string>{"tokens", "ast", "ir", "loops", "llvm", "ptx", "cubin", "header", "source", "meta"});
+        std::vector<std::string>{"tokens", "ast", "ir", "loops", "llvm", "ptx", "cubin", "header", "source", "meta", "sass"});
   CHECK_FALSE(stageFromName("IR").has_value());
   CHECK_FALSE(stageFromName("").has_value());
 }
@@ -99,6 +99,19 @@ TEST_CASE("the metadata goes beside the cubin, or alone stops after lowering") {
   REQUIRE(plan);
   CHECK(plan->textStages == std::vector<Stage>{Stage::PTX, Stage::Meta});
   CHECK(plan->last == Stage::PTX);
+
+  // --emit=sass: a text stage that needs the cubin (assembled, not written).
+  options.emit = {Stage::Sass};
+  plan = planOutputs(options, error);
+  REQUIRE(plan);
+  CHECK(plan->textStages == std::vector<Stage>{Stage::Sass});
+  CHECK(plan->cubinPath.empty());
+  CHECK(plan->last == Stage::Cubin);
+
+  // --nvtx instruments the header: without one it is a usage error.
+  options.nvtx = true;
+  CHECK_FALSE(planOutputs(options, error));
+  CHECK(error.find("--nvtx") != std::string::npos);
 }
 
 TEST_CASE("the default build writes the cubin and the header beside it") {
