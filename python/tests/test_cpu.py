@@ -258,6 +258,65 @@ class ScalarTests(unittest.TestCase):
         self.assertEqual(shapes, {"Y": [33, 130]})
 
 
+class FakeDriver:
+    """Stands in for libcuda in tlc.driver: records the calls a launch makes and
+    reads back the kernel parameters it was handed."""
+
+    def __init__(self):
+        self.launches, self.maps, self.attributes = [], [], []
+
+    def cuTensorMapEncodeTiled(self, address, data_type, rank, base, dims, strides, box, steps, interleave, swizzle,
+                               l2, oob):
+        import ctypes
+        self.maps.append((data_type, rank, base.value, list(dims), list(strides or []), list(box), swizzle, l2))
+        ctypes.memset(address.value, 0x5A, 128)
+        return 0
+
+    def cuFuncSetAttribute(self, function, attribute, value):
+        self.attributes.append((attribute, value))
+        return 0
+
+    def cuLaunchKernel(self, function, gx, gy, gz, bx, by, bz, shared, stream, pointers, extra):
+        import ctypes
+        self.launches.append({"grid": (gx.value, gy.value, gz.value), "block": (bx.value, by.value, bz.value),
+                              "shared": shared.value, "stream": stream.value, "pointers": pointers,
+                              "read": lambda i, n: ctypes.string_at(pointers[i], n)})
+        return 0
+
+
+@needs_tlc
+class DriverTests(unittest.TestCase):
+    """tlc.driver's launch on a fake libcuda: the parameter bytes and launch shape."""
+
+    def setUp(self):
+        from tlc import driver
+        self.driver, self.fake = driver, FakeDriver()
+        self.saved, driver._lib = driver._lib, self.fake
+
+    def tearDown(self):
+        self.driver._lib = self.saved
+
+    def test_launch_packs_the_parameters_in_kernel_order(self):
+        import struct
+        k = kernel_meta("tests/golden/cli/emit_meta.tl", "scaled_copy")
+        x = FakeArray((100, 64), strides=(72, 1))
+        y = FakeArray((100, 64), ptr=BASE + 65536)
+        plan = M.bind(k, [x, y, 0.5], {}, encode=self.driver.encode_tensor_map)
+        self.assertEqual(plan.entry, "scaled_copy_aligned")
+        self.assertEqual(self.fake.maps, [(6, 2, BASE, [64, 100], [144], [64, 64], 0, 2)])
+        self.driver.launch(None, plan, 0x1234)
+        launch = self.fake.launches[0]
+        self.assertEqual((launch["grid"], launch["block"], launch["shared"], launch["stream"]),
+                         ((1, 2, 1), (128, 1, 1), 8200, 0x1234))
+        read = launch["read"]
+        self.assertEqual(struct.unpack("<Q", read(0, 8))[0], BASE)           # X
+        self.assertEqual([struct.unpack("<i", read(i, 4))[0] for i in (1, 2, 3)], [100, 64, 72])  # M, N, ldx
+        self.assertEqual(struct.unpack("<Q", read(4, 8))[0], BASE + 65536)   # Y
+        self.assertEqual(struct.unpack("<f", read(5, 4))[0], 0.5)            # alpha
+        self.assertEqual(read(6, 128), b"\x5a" * 128)                        # X_tmap, by value
+        self.assertEqual(self.fake.attributes, [])                            # no opt-in below 48 KB
+
+
 try:
     import torch
 except ImportError:  # CI may have no torch: the test below is skipped

@@ -77,9 +77,10 @@ class Kernel:
         if plan.empty:
             return plan
         from . import driver
-        function = self._module._library().function(plan.entry)
         handle = _stream_handle(stream) if stream is not None else _torch_stream(plan.device)
-        driver.launch(function, plan, handle)
+        with driver.on_device(plan.device):
+            function = self._module._library().function(plan.entry)
+            driver.launch(function, plan, handle)
         return plan
 
 
@@ -111,6 +112,18 @@ class Module:
         driver.ensure_context(plan_device)
         return driver.current_device() if plan_device is None else plan_device
 
+    def _device_of(self, plan: LaunchPlan) -> Optional[int]:
+        """The arrays' device: torch's, else the driver's answer for a pointer."""
+        from . import driver
+        if plan.device is not None:
+            return plan.device
+        for arg in plan.args:
+            if arg.kind == "pointer" and arg.value:
+                device = driver.pointer_device(arg.value)
+                if device is not None:
+                    return device
+        return None
+
     def _arch(self, device: int) -> str:
         from . import driver
         if device not in self._capabilities:
@@ -129,17 +142,12 @@ class Module:
             return _meta.bind(kernel_meta, args, kwargs, archs=archs)
         from . import driver
         # The device: the arrays' (torch says; a raw pointer asks the driver).
-        first = _meta.bind(kernel_meta, args, kwargs, archs=archs)
-        device = first.device
-        if device is None:
-            for arg in first.args:
-                if arg.kind == "pointer" and arg.value:
-                    device = driver.pointer_device(arg.value)
-                    if device is not None:
-                        break
-        device = self._device(device)
+        device = self._device(self._device_of(_meta.bind(kernel_meta, args, kwargs, archs=archs)))
         arch = self._arch(device)
-        return _meta.bind(kernel_meta, args, kwargs, archs=[arch], encode=driver.encode_tensor_map)
+        with driver.on_device(device):
+            plan = _meta.bind(kernel_meta, args, kwargs, archs=[arch], encode=driver.encode_tensor_map)
+        plan.device = device
+        return plan
 
     def _library(self):
         from . import driver

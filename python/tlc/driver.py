@@ -9,6 +9,7 @@ for the current context, encode tensor maps, launch (``cuLaunchKernel``, or
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import threading
 from typing import Any, Dict, List, Optional, Tuple
@@ -93,6 +94,31 @@ def ensure_context(device: Optional[int]) -> None:
     check("cuDeviceGet", lib.cuDeviceGet(ctypes.byref(dev), device or 0))
     check("cuDevicePrimaryCtxRetain", lib.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev))
     check("cuCtxSetCurrent", lib.cuCtxSetCurrent(ctx))
+
+
+@contextlib.contextmanager
+def on_device(device: Optional[int]):
+    """Runs the body with a context of ``device`` current: the current one when it is
+    that device's, else the device's primary context pushed for the body (arrays on
+    cuda:1 while cuda:0 is current launch on cuda:1, as torch's device guard does)."""
+    if device is None:
+        yield
+        return
+    ensure_context(device)
+    if current_device() == device:
+        yield
+        return
+    lib = libcuda()
+    dev, ctx = ctypes.c_int(), ctypes.c_void_p()
+    check("cuDeviceGet", lib.cuDeviceGet(ctypes.byref(dev), device))
+    check("cuDevicePrimaryCtxRetain", lib.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev))
+    check("cuCtxPushCurrent", lib.cuCtxPushCurrent(ctx))
+    try:
+        yield
+    finally:
+        popped = ctypes.c_void_p()
+        lib.cuCtxPopCurrent(ctypes.byref(popped))
+        lib.cuDevicePrimaryCtxRelease(dev)
 
 
 def pointer_device(ptr: int) -> Optional[int]:
