@@ -2279,3 +2279,33 @@ kernel show(A: Tensor((N,), float16), s: float32) {
         "[block (1, 0, 0) thread 0] row A[bx * 32 + i] = 16, bx * 32 + i = 32, s * 2.0 = 2.5, i == 0 = 1\n"
         "[block (1, 0, 0) thread 1] row A[bx * 32 + i] = 16.5, bx * 32 + i = 33, s * 2.0 = 2.5, i == 0 = 0\n");
 }
+
+TEST_CASE("interpreter: the GPU print test's kernel prints the lines tests/gpu/print.cpp expects") {
+  // tests/gpu/kernels/print.tl on N = 131 (three blocks, the last ragged): the same
+  // text the GPU test compares the captured stdout with, in the interpreter's order.
+  auto loopIR = test::lowerForTest(*readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/print.tl"));
+  const ir::Kernel& kernel = loopIR->kernels.back();
+  const int N = 131;
+  interp::HostBuffer a(ir::DType::Float16, N);
+  for (int i = 0; i < N; ++i) a.set(i, 0.5 * (i % 64) - 3.0);
+  interp::Arguments args;
+  args.pointer("A", a);
+  args.dim("N", N);
+  args.scalar("s", 1.25);
+  std::ostringstream printed;
+  interp::Options options;
+  options.printOut = &printed;
+  interp::Result r = interp::run(kernel, args, options);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  std::string want;
+  for (int b = 0; b * 64 < N; ++b)
+    for (int t = 0; t < 2 && b * 64 + t < N; ++t) {
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "[block (%d, 0, 0) thread %d] 100%% row A[bx * 64 + i] = %g, bx * 64 + i = %d, s * 2.0 = %g, "
+                    "i == 0 = %d, cast(bx, int64) * 3000000000 = %lld\n",
+                    b, t, 0.5 * ((b * 64 + t) % 64) - 3.0, b * 64 + t, 2.5, t == 0 ? 1 : 0, (long long)b * 3000000000LL);
+      want += line;
+    }
+  CHECK(printed.str() == want);
+}
