@@ -9,6 +9,7 @@ Run: TLC=build/tlc PYTHONPATH=python python3 -m unittest discover -s python/test
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -256,6 +257,56 @@ class ScalarTests(unittest.TestCase):
                 self.shape = shape
         shapes = output_shapes(k, ["Y"], {"X": Shaped(33, 130), "S": Shaped(33)})
         self.assertEqual(shapes, {"Y": [33, 130]})
+
+
+CUDA_INCLUDE = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "include")
+
+
+@needs_tlc
+@unittest.skipUnless(os.path.exists(os.path.join(CUDA_INCLUDE, "cuda.h")) and shutil.which("gcc"),
+                     "needs gcc and cuda.h")
+class HeaderAgreementTests(unittest.TestCase):
+    """The package chooses the variant the C header's <kernel>_select_variant chooses,
+    for the same arguments: a C program built against the real header (only its
+    static inline select function is called: nothing to link) prints the header's
+    choices for a grid of addresses and shapes, the package binds fake arrays alike."""
+
+    def choices(self, source, kernel, c_args, cases):
+        with tempfile.TemporaryDirectory() as d:
+            header = os.path.join(d, "k.h")
+            subprocess.run([TLC, os.path.join(REPO, source), "--emit=header", "--header", header], check=True,
+                           capture_output=True)
+            lines = ["  printf(\"%%d\\n\", %s_select_variant(%s));" % (kernel, c_args(*case)) for case in cases]
+            program = os.path.join(d, "main.c")
+            with open(program, "w") as f:
+                f.write('#include "k.h"\nint main(void) {\n%s\n  return 0;\n}\n' % "\n".join(lines))
+            binary = os.path.join(d, "main")
+            subprocess.run(["gcc", "-std=c11", "-w", "-I" + CUDA_INCLUDE, "-I" + d, program, "-o", binary],
+                           check=True, capture_output=True)
+            return [int(x) for x in subprocess.run([binary], check=True, capture_output=True, text=True).stdout.split()]
+
+    def test_tile_copy(self):
+        k = kernel_meta("examples/tile_copy.tl", "tile_copy")
+        cases = [(m, n, oa, ob) for m in (1, 7, 128) for n in (1, 8, 60, 64, 301) for oa in (0, 2, 8, 16)
+                 for ob in (0, 4)]
+        header = self.choices("examples/tile_copy.tl", "tile_copy",
+                              lambda m, n, oa, ob: "%dull, %dull, %d, %d" % (BASE + oa, BASE + 65536 + ob, m, n), cases)
+        package = [M.bind(k, [FakeArray((m, n), ptr=BASE + oa), FakeArray((m, n), ptr=BASE + 65536 + ob)], {}).variant
+                   for m, n, oa, ob in cases]
+        self.assertEqual(package, header)
+        self.assertEqual(set(header), {0, 1})
+
+    def test_strided_tma(self):
+        k = kernel_meta("tests/gpu/kernels/strided_copy_tma.tl", "strided_copy")
+        cases = [(m, n, ldx, ox) for m in (5, 64) for n in (8, 61, 64) for ldx in (64, 72, 75) for ox in (0, 2, 16)
+                 if ldx >= n]
+        header = self.choices("tests/gpu/kernels/strided_copy_tma.tl", "strided_copy",
+                              lambda m, n, ldx, ox: "%dull, %dull, %d, %d, %d" % (BASE + ox, BASE + 65536, m, n, ldx),
+                              cases)
+        package = [M.bind(k, [FakeArray((m, n), ptr=BASE + ox, strides=(ldx, 1)),
+                              FakeArray((m, n), ptr=BASE + 65536)], {}).variant for m, n, ldx, ox in cases]
+        self.assertEqual(package, header)
+        self.assertEqual(set(header), {0, 1})
 
 
 class FakeDriver:
