@@ -343,8 +343,10 @@ if [ -z "${TLC_GPU_ONLY:-}" ] || [[ lineinfo_broken =~ $TLC_GPU_ONLY ]]; then
   ddir="$out/debug"
   mkdir -p "$ddir"
   echo "== lineinfo_broken" >>"$log"
+  tlc_path="$(realpath "$tlc" 2>/dev/null)"
+  # Compiled from debug/ so that the line table names lineinfo_broken.tl as the tools find it there.
   if [ $have_tlc -eq 1 ] && cp tests/gpu/kernels/lineinfo_broken.tl "$ddir/" &&
-     (cd "$ddir" && "$(realpath "$tlc")" lineinfo_broken.tl -lineinfo -o lineinfo_broken.cubin) >>"$log" 2>&1 &&
+     (cd "$ddir" && "$tlc_path" lineinfo_broken.tl -lineinfo -o lineinfo_broken.cubin) >>"$log" 2>&1 &&
      g++ "${host_flags[@]}" -I"$ddir" tests/gpu/lineinfo_broken.cpp -o "$ddir/lineinfo_broken" "${link_flags[@]}" >>"$log" 2>&1; then
     cp scripts/lineinfo_check.sh "$out/lineinfo_check.sh"
     chmod +x "$out/lineinfo_check.sh"
