@@ -77,6 +77,9 @@ struct Row {
   int reps = 0;
   int sets = 1;        // buffer sets rotated over
   std::string note;    // the variant the launcher picked, or why not timed
+  std::string baseline;  // for a general-variant row (odd extent, offset base): the
+                         // shape of the aligned row of the same program it is held to
+  double peakGBs = 0;    // the copy ceiling's row only: the memory's physical peak
 };
 
 inline void emit(const Row& r) {
@@ -87,7 +90,10 @@ inline void emit(const Row& r) {
     << ", \"size\": " << jsonString(r.size) << ", \"status\": " << jsonString(r.status)
     << ", \"max_err\": " << (std::isfinite(r.maxErr) ? r.maxErr : -1.0) << ", \"ms\": " << r.ms
     << ", \"bytes\": " << r.bytes << ", \"launch_us\": " << r.launchUs << ", \"reps\": " << r.reps
-    << ", \"sets\": " << r.sets << ", \"note\": " << jsonString(r.note) << "}";
+    << ", \"sets\": " << r.sets << ", \"note\": " << jsonString(r.note);
+  if (!r.baseline.empty()) o << ", \"baseline\": " << jsonString(r.baseline);
+  if (r.peakGBs > 0) o << ", \"peak_gbs\": " << r.peakGBs;
+  o << "}";
   std::printf("%s\n", o.str().c_str());
   std::fflush(stdout);
 }
@@ -151,6 +157,20 @@ inline std::string dims(std::initializer_list<long long> d, const char* dtype) {
 }
 
 inline int finish() { return gpu_test::finish(); }
+
+// Where a row's buffers sit and what it is compared with: the aligned case, or one of
+// the inputs that send the launcher to the general (fallback) variant (issue 22: a
+// general variant within 85% of its aligned variant on an input of the same size).
+struct Placement {
+  size_t offsetBytes = 0;  // every buffer's base this many bytes past 16-byte alignment
+  std::string suffix;      // added to the shape: " odd N", " base+2B"
+  std::string baseline;    // the aligned row's shape, empty for the aligned row itself
+};
+inline Placement aligned() { return {}; }
+inline Placement oddExtent(const std::string& alignedShape) { return {0, " odd N", alignedShape}; }
+inline Placement offsetBase(size_t bytes, const std::string& alignedShape) {
+  return {bytes, " base+" + std::to_string(bytes) + "B", alignedShape};
+}
 
 // Exact comparison of two byte ranges; on a mismatch the first few differing
 // elements of `elemBytes` each are reported through the checker.

@@ -48,6 +48,18 @@ configs=(
   "scale_ptr|scale_ptr.tl||scale.cpp||scale|scale|n=134217728 fp32;small:n=65536 fp32"
   "macro_scope|macro_scope.tl||macro_scope.cpp||twice|B=2A, C=3A|8192x8192 fp32;small:256x256 fp32"
   "strided_compact|strided_compact.tl||strided_compact.cpp||compact|strided compact|16384x8192 bf16 of ldx=16384;small:256x256 bf16 of ldx=512"
+  # Issue 21 item 4: the row kernels of examples/ (bench/tlc/row_kernels.cpp, one build per kernel).
+  "softmax|softmax.tl||row_kernels.cpp|-DROW_SOFTMAX|softmax|softmax|16384x4096 fp16;small:256x1024 fp16"
+  "rmsnorm|rmsnorm.tl||row_kernels.cpp|-DROW_RMSNORM|rmsnorm|rmsnorm|16384x4096 fp16;small:256x1024 fp16"
+  "layernorm|layernorm.tl||row_kernels.cpp|-DROW_LAYERNORM|layernorm|layernorm|16384x4096 fp16;small:256x1024 fp16"
+  "fp8_quant|fp8_quant.tl||row_kernels.cpp|-DROW_FP8_QUANT|fp8_quant|fp8 quant|16384x4096 fp16;small:256x1024 fp16"
+  # The same with 512 threads a block (a row block's registers spread thinner: 8 elements a thread).
+  "softmax_t512|softmax.tl|-D THREADS=512|row_kernels.cpp|-DROW_SOFTMAX|softmax|softmax|16384x4096 fp16"
+  "rmsnorm_t512|rmsnorm.tl|-D THREADS=512|row_kernels.cpp|-DROW_RMSNORM|rmsnorm|rmsnorm|16384x4096 fp16"
+  "layernorm_t512|layernorm.tl|-D THREADS=512|row_kernels.cpp|-DROW_LAYERNORM|layernorm|layernorm|16384x4096 fp16"
+  "fp8_quant_t512|fp8_quant.tl|-D THREADS=512|row_kernels.cpp|-DROW_FP8_QUANT|fp8_quant|fp8 quant|16384x4096 fp16"
+  "col_sum|col_sum.tl||row_kernels.cpp|-DROW_COL_SUM|col_sum|col sum|16384x4096 fp16->fp32;small:256x1024 fp16->fp32"
+  "bias_gelu|bias_gelu.tl||row_kernels.cpp|-DROW_BIAS_GELU|bias_gelu|bias+gelu|16384x4096 fp16;small:256x1024 fp16"
 )
 
 die() { echo "build_bench: $*" >&2; exit 2; }

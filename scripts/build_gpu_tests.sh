@@ -152,6 +152,19 @@ configs=(
   "fragment_broadcast|fragment_broadcast.tl||fragment_broadcast.cpp|"
   # Issue 21 item 1: reductions of fragments and shared tiles, a softmax.
   "reductions|reductions.tl||reductions.cpp|"
+  # Issue 21 item 4: the row kernels of examples/ (tests/gpu/row_kernels.cpp), as written
+  # (BN = 4096: N up to 8200 in one to three column tiles) and with small tiles (many).
+  "row_softmax|softmax.tl||row_kernels.cpp|-DROW_SOFTMAX"
+  "row_softmax_bn128|softmax.tl|-D BN=128 -D THREADS=64|row_kernels.cpp|-DROW_SOFTMAX"
+  "row_rmsnorm|rmsnorm.tl||row_kernels.cpp|-DROW_RMSNORM"
+  "row_rmsnorm_bn128|rmsnorm.tl|-D BN=128 -D THREADS=64|row_kernels.cpp|-DROW_RMSNORM"
+  "row_layernorm|layernorm.tl||row_kernels.cpp|-DROW_LAYERNORM"
+  "row_layernorm_bn128|layernorm.tl|-D BN=128 -D THREADS=64|row_kernels.cpp|-DROW_LAYERNORM"
+  "row_fp8_quant|fp8_quant.tl||row_kernels.cpp|-DROW_FP8_QUANT"
+  "row_fp8_quant_bn128|fp8_quant.tl|-D BN=128 -D THREADS=64|row_kernels.cpp|-DROW_FP8_QUANT"
+  "row_col_sum|col_sum.tl||row_kernels.cpp|-DROW_COL_SUM"
+  "row_col_sum_small|col_sum.tl|-D BM=4 -D BN=32 -D RB=8 -D THREADS=64|row_kernels.cpp|-DROW_COL_SUM"
+  "row_bias_gelu|bias_gelu.tl||row_kernels.cpp|-DROW_BIAS_GELU"
   # Atomics (issue 21): column sums, fragment tile accumulates (f32, f16x2, bf16x2),
   # a shared-then-global histogram with old values, float / int max and min.
   "atomics|atomics.tl||atomics.cpp|"

@@ -20,6 +20,7 @@ ctest --output-on-failure -j "$JOBS" "$@"
 # TLC_FUZZ_BACKEND_SECONDS for fuzz_backend, default 45), which needs -DTLC_FUZZ=ON.
 # TLC_SANITIZE_SUITE=0 skips it. LLVM and ANTLR are uninstrumented static libraries
 # (linked in as in build/; libnvJitLink is opened at run time);
+# the cross_compiler test compares its PTX with build/'s (gcc) for every .tl file;
 # leak detection is on; tests/sanitizers/lsan.supp lists the one leak that is not ours
 # (inside libnvJitLink, for sm_100a).
 # Any report exits with 86, a code no test expects, so it fails the test that ran it.
@@ -31,6 +32,8 @@ if [ "${TLC_SANITIZE_SUITE:-1}" != 0 ]; then
           -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
           -DTLC_SANITIZE=ON -DTLC_FUZZ=ON -DCUDAToolkit_ROOT="${CUDA_HOME:-/usr/local/cuda}"
   fi
+  # The cross_compiler test compares this clang-built tlc's PTX with the gcc-built one's.
+  cmake "$ASAN_BUILD_DIR" -DTLC_COMPARE_WITH="$BUILD_DIR/tlc" >/dev/null
   cmake --build "$ASAN_BUILD_DIR" -j "$JOBS"
   echo "test.sh: the suite again under ASan + UBSan ($ASAN_BUILD_DIR)"
   cd "$ASAN_BUILD_DIR"

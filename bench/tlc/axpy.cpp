@@ -1,14 +1,16 @@
 // axpy.cpp: C = A + alpha * B in float32 with tlc's axpy (examples/axpy_fragment.tl).
 //
 // Reference in double; an element passes within 2^-22 of |a| + |alpha b| (a fused or
-// an unfused multiply-add). Sizes: 16384^2 (1 GiB per matrix) and 256^2.
+// an unfused multiply-add). Sizes: 16384^2 (1 GiB per matrix) and 256^2; and the
+// general variant's inputs at the large size (N = 16383, every base 4 bytes past
+// alignment), each held to the aligned row.
 #include "bench.h"
 
 #include TLC_KERNEL_HEADER
 
 namespace {
 
-void benchAxpy(int M, int N, const char* size) {
+void benchAxpy(int M, int N, const char* size, const bench::Placement& placement = bench::aligned()) {
   bench::Gpu& g = bench::device();
   const size_t count = size_t(M) * N, bytes = count * 4;
   const float alpha = 1.75f;
@@ -16,7 +18,8 @@ void benchAxpy(int M, int N, const char* size) {
   std::vector<float> a(count), b(count), c(count);
   gpu_test::fillUniform(a, 11u * M + N);
   gpu_test::fillUniform(b, 13u * M + N);
-  auto as = bench::bufferSets(sets, bytes), bs = bench::bufferSets(sets, bytes), cs = bench::bufferSets(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes, placement.offsetBytes), bs = bench::bufferSets(sets, bytes, placement.offsetBytes),
+       cs = bench::bufferSets(sets, bytes, placement.offsetBytes);
   bench::fillSets(as, a);
   bench::fillSets(bs, b);
   cs[0].poison();
@@ -24,7 +27,8 @@ void benchAxpy(int M, int N, const char* size) {
   bench::Case k;
   k.row.op = "axpy";
   k.row.what = BENCH_WHAT;
-  k.row.shape = bench::dims({M, N}, "fp32");
+  k.row.shape = bench::dims({M, N}, "fp32") + placement.suffix;
+  k.row.baseline = placement.baseline;
   k.row.size = size;
   k.row.bytes = 3.0 * bytes;
   k.row.sets = sets;
@@ -46,7 +50,12 @@ void benchAxpy(int M, int N, const char* size) {
 }  // namespace
 
 int main() {
-  if (!bench::dryRun()) benchAxpy(16384, 16384, "large");
+  if (!bench::dryRun()) {
+    benchAxpy(16384, 16384, "large");
+    const std::string alignedShape = bench::dims({16384, 16384}, "fp32");
+    benchAxpy(16384, 16383, "large", bench::oddExtent(alignedShape));
+    benchAxpy(16384, 16384, "large", bench::offsetBase(4, alignedShape));
+  }
   benchAxpy(256, 256, "small");
   return bench::finish();
 }

@@ -3,27 +3,29 @@
 //
 // Built per kernel by build_bench.sh with -DBENCH_KERNEL=<kernel>, -DBENCH_WHAT=<.tl>
 // and the kernel's header. Bit-exact check. Sizes: 16384^2 (512 MiB each way) and
-// 256^2 (launch-bound).
+// 256^2 (launch-bound); and the general variant's inputs at the large size: N odd
+// (16383) and every base 2 bytes past alignment, each held to the aligned row.
 #include "bench.h"
 
 #include TLC_KERNEL_HEADER
 
 namespace {
 
-void benchCopy(int M, int N, const char* size) {
+void benchCopy(int M, int N, const char* size, const bench::Placement& placement = bench::aligned()) {
   bench::Gpu& g = bench::device();
   const size_t bytes = size_t(M) * N * 2;
   const int sets = bench::rotationSets(2 * bytes);
   std::vector<uint16_t> a(size_t(M) * N), b(a.size());
   gpu_test::fillRandomBits(a, 101u * M + N);
-  auto as = bench::bufferSets(sets, bytes), bs = bench::bufferSets(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes, placement.offsetBytes), bs = bench::bufferSets(sets, bytes, placement.offsetBytes);
   bench::fillSets(as, a);
   bs[0].poison();
 
   bench::Case c;
   c.row.op = "tile copy";
   c.row.what = BENCH_WHAT;
-  c.row.shape = bench::dims({M, N}, "fp16");
+  c.row.shape = bench::dims({M, N}, "fp16") + placement.suffix;
+  c.row.baseline = placement.baseline;
   c.row.size = size;
   c.row.bytes = 2.0 * bytes;
   c.row.sets = sets;
@@ -41,7 +43,12 @@ void benchCopy(int M, int N, const char* size) {
 }  // namespace
 
 int main() {
-  if (!bench::dryRun()) benchCopy(16384, 16384, "large");
+  if (!bench::dryRun()) {
+    benchCopy(16384, 16384, "large");
+    const std::string alignedShape = bench::dims({16384, 16384}, "fp16");
+    benchCopy(16384, 16383, "large", bench::oddExtent(alignedShape));
+    benchCopy(16384, 16384, "large", bench::offsetBase(2, alignedShape));
+  }
   benchCopy(256, 256, "small");
   return bench::finish();
 }

@@ -1,7 +1,9 @@
 // transpose.cpp: At = A^T for an M x N matrix with tlc's transpose2d
 // (examples/transpose.tl). Bit-exact. -DTR_ELEM_BYTES=2 for fp16 (default 4, fp32),
 // -DTR_LARGE for the large side: 8192^2 fp32 (256 MiB each way, as the peers were
-// measured) or 16384^2 fp16 (512 MiB each way); and 256^2.
+// measured) or 16384^2 fp16 (512 MiB each way); and 256^2; and the general variant's
+// inputs at the large size (N one less, every base one element past alignment), each
+// held to the aligned row.
 #include "bench.h"
 
 #ifndef TR_ELEM_BYTES
@@ -22,7 +24,7 @@ using Elem = uint32_t;
 
 namespace {
 
-void benchTranspose(int M, int N, const char* size) {
+void benchTranspose(int M, int N, const char* size, const bench::Placement& placement = bench::aligned()) {
   bench::Gpu& g = bench::device();
   const size_t count = size_t(M) * N, bytes = count * sizeof(Elem);
   const int sets = bench::rotationSets(2 * bytes);
@@ -30,14 +32,15 @@ void benchTranspose(int M, int N, const char* size) {
   gpu_test::fillRandomBits(a, 31u * M + N);
   for (int m = 0; m < M; ++m)
     for (int n = 0; n < N; ++n) want[size_t(n) * M + m] = a[size_t(m) * N + n];
-  auto as = bench::bufferSets(sets, bytes), ats = bench::bufferSets(sets, bytes);
+  auto as = bench::bufferSets(sets, bytes, placement.offsetBytes), ats = bench::bufferSets(sets, bytes, placement.offsetBytes);
   bench::fillSets(as, a);
   ats[0].poison();
 
   bench::Case k;
   k.row.op = "transpose";
   k.row.what = BENCH_WHAT;
-  k.row.shape = bench::dims({M, N}, TR_DTYPE);
+  k.row.shape = bench::dims({M, N}, TR_DTYPE) + placement.suffix;
+  k.row.baseline = placement.baseline;
   k.row.size = size;
   k.row.bytes = 2.0 * bytes;
   k.row.sets = sets;
@@ -55,7 +58,12 @@ void benchTranspose(int M, int N, const char* size) {
 }  // namespace
 
 int main() {
-  if (!bench::dryRun()) benchTranspose(TR_LARGE, TR_LARGE, "large");
+  if (!bench::dryRun()) {
+    benchTranspose(TR_LARGE, TR_LARGE, "large");
+    const std::string alignedShape = bench::dims({TR_LARGE, TR_LARGE}, TR_DTYPE);
+    benchTranspose(TR_LARGE, TR_LARGE - 1, "large", bench::oddExtent(alignedShape));
+    benchTranspose(TR_LARGE, TR_LARGE, "large", bench::offsetBase(sizeof(Elem), alignedShape));
+  }
   benchTranspose(256, 256, "small");
   return bench::finish();
 }

@@ -37,6 +37,7 @@ class TileOpLowering {
       b = local;
     }
     collectRemoteBarriers(kernel_.body);
+    copies_.hasUserLoop = hasLoop(kernel_.body);
     try {
       requireUserTensorMaps();
       kernel_.body = lower(kernel_.body);
@@ -315,6 +316,21 @@ class TileOpLowering {
                           [](const BufferRef& b) { return !b->copyBarriers; });
   }
 
+  // Whether the tile IR has a `for` (every one is the user's: copies, fills and
+  // Parallel loops are still operations here).
+  static bool hasLoop(const StmtRef& s) {
+    if (!s) return false;
+    switch (s->kind) {
+      case StmtKind::Seq:
+        for (const auto& c : s->as<SeqStmt>().stmts)
+          if (hasLoop(c)) return true;
+        return false;
+      case StmtKind::For: return true;
+      case StmtKind::If: return hasLoop(s->as<IfStmt>().thenBody) || hasLoop(s->as<IfStmt>().elseBody);
+      default: return false;
+    }
+  }
+
   // ------------------------------------------- remote barriers (DSMEM)
 
   // The barriers some copy_cluster(remote_barrier=) signals: their waiters acquire
@@ -503,7 +519,7 @@ class TileOpLowering {
       // Every register slot, padding included: cheap, and no guard needed.
       const auto& local = copies_.fragmentLocal.at(r.buffer.get());
       int64_t slots = r.buffer->layout.localSize;
-      if (slots > limits::UnrolledElementsPerThread) {  // a loop, as the fragment's other loops are (partitionFor)
+      if (slots > copies_.fragmentUnrollLimit()) {  // a loop, as the fragment's other loops are (partitionFor)
         auto i = makeVar("i", DType::Int32);
         auto loop = std::make_shared<ForStmt>(f.range, i, intImm(0), intImm(slots), ForKind::Serial,
                                               std::make_shared<StoreStmt>(f.range, local, std::vector<ExprRef>{i}, f.value));
@@ -523,7 +539,8 @@ class TileOpLowering {
       st->predicate = CopyLowering::inBounds(r, r.mins);
       return st;
     }
-    Partition p = copies_.partitionFor(r.buffer->scope == MemScope::Local ? 1 : kernel_.threads, 1, loops.numel(), false);
+    const bool local = r.buffer->scope == MemScope::Local;
+    Partition p = copies_.partitionFor(local ? 1 : kernel_.threads, 1, loops.numel(), false, local);
     auto body = [&](const ExprRef&, const ExprRef& group) -> StmtRef {
       auto idx = CopyLowering::sideIndices(r, axes, CopyLowering::unflatten(group, loops.extents));
       auto st = std::make_shared<StoreStmt>(f.range, r.buffer, idx, f.value);

@@ -185,11 +185,18 @@ class Pipeliner {
       auto& original = body[index]->as<CopyOp>();
       BufferRef tile = original.dst.buffer;
       int ring = rings_++;
-      // The ring: S tiles, one after another.
+      // The ring: S tiles, one after another, each where a TMA load may write: at a
+      // multiple of 128 bytes, and of the swizzle's period (8 lines of swizzleBytes:
+      // the pattern follows the shared address's bits) for a swizzled tile. A small
+      // tile's stage is padded up to it (a (1, 8) float16 tile: 16 bytes, 128 a stage).
+      const int64_t tileElements = *asConstInt(tile->shape[0]) * *asConstInt(tile->strides[0]);
+      const int64_t tileBytes = (tileElements * bits(tile->dtype) + 7) / 8;
+      const int64_t period = tile->sharedLayout.swizzleBytes ? 8 * int64_t(tile->sharedLayout.swizzleBytes) : 128;
+      const int64_t stageBytes = (tileBytes + period - 1) / period * period;
       auto ringBuffer = std::make_shared<Buffer>(*tile);
       ringBuffer->name = tile->name + "_ring";
       ringBuffer->shape.insert(ringBuffer->shape.begin(), intImm(stages));
-      ringBuffer->strides.insert(ringBuffer->strides.begin(), mul(tile->shape[0], tile->strides[0]));
+      ringBuffer->strides.insert(ringBuffer->strides.begin(), intImm(stageBytes * 8 / bits(tile->dtype)));
       ringBuffer->sharedOffset = -1;
       auto& allocs = kernel_.allocations;
       std::replace(allocs.begin(), allocs.end(), tile, ringBuffer);

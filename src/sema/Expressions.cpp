@@ -116,9 +116,18 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     return arith(callee == "min" ? BinOp::Min : BinOp::Max, a, b, c.callee->range);
   }
   if (callee == "clamp") {
-    // clamp(x, lo, hi) = min(max(x, lo), hi), a NaN x staying NaN (TileLang's T.clamp).
-    argCount(3); noKeywords();
-    ExprRef x = scalarExpr(*c.args[0]), lo = scalarExpr(*c.args[1]), hi = scalarExpr(*c.args[2]);
+    // clamp(x, lo, hi) = min(max(x, lo), hi), a NaN x staying NaN (TileLang's
+    // T.clamp(dst, min_val, max_val): the bounds positional or by keyword).
+    checkKeywords(c, callee, {"min_val", "max_val"});
+    auto bound = [&](size_t position, const char* name) -> const ast::Expr& {
+      const ast::Expr* byName = keyword(c, name);
+      if (c.args.size() > position && byName) fail(byName->range, std::string(name) + " is given twice");
+      if (c.args.size() > position) return *c.args[position];
+      if (!byName) fail(c.range, "'clamp' takes (x, min_val, max_val)");
+      return *byName;
+    };
+    if (c.args.empty() || c.args.size() > 3) fail(c.range, "'clamp' takes (x, min_val, max_val)");
+    ExprRef x = scalarExpr(*c.args[0]), lo = scalarExpr(bound(1, "min_val")), hi = scalarExpr(bound(2, "max_val"));
     ExprRef clamped = arith(BinOp::Min, arith(BinOp::Max, x, lo, c.callee->range), hi, c.callee->range);
     if (!isFloat(clamped->dtype)) return clamped;
     ExprRef wide = cast(clamped->dtype, x);
@@ -165,6 +174,13 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     ExprRef a = scalarExpr(*c.args[0]);
     DType to = dtypeArg(c.args.size() == 2 ? *c.args[1] : *c.kwargs[0].value);
     return convert(to, a, c.range);
+  }
+  // A dtype called on a value converts it, as TileLang's T.float32(x) does (and a
+  // `const` naming a dtype: `accum_dtype(0)`).
+  const Value* named = lookup(callee);
+  if (auto to = named ? std::nullopt : dtypeFromName(callee); to || (named && named->kind == Value::DTypeName)) {
+    argCount(1); noKeywords();
+    return convert(to ? *to : named->dtype, scalarExpr(*c.args[0]), c.range);
   }
   if (callee == "if_then_else") {
     argCount(3); noKeywords();

@@ -334,29 +334,50 @@ std::vector<ExprRef> Analyzer::constShape(const ast::Expr& e) {
 }
 
 StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
-  checkKeywords(c, callee, callee == "alloc_shared" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
-  if (c.args.size() != 2) fail(c.range, callee + " takes (shape, dtype)");
+  // TileLang's signature: alloc_shared(shape, dtype, scope="shared.dyn"), alloc_fragment(
+  // shape, dtype, scope="local.fragment"), alloc_local(shape, dtype, scope="local"); each
+  // argument positional or by keyword.
+  checkKeywords(c, callee, {"shape", "dtype", "scope"});
+  auto argument = [&](size_t position, const char* name) -> const ast::Expr* {
+    const ast::Expr* byName = keyword(c, name);
+    if (c.args.size() > position) {
+      if (byName) fail(byName->range, std::string(name) + " is given twice");
+      return c.args[position].get();
+    }
+    return byName;
+  };
+  if (c.args.size() > 3) fail(c.args[3]->range, callee + " takes (shape, dtype, scope=...)");
+  const ast::Expr* shapeArg = argument(0, "shape");
+  const ast::Expr* dtypeExpr = argument(1, "dtype");
+  const ast::Expr* scope = argument(2, "scope");
+  if (!shapeArg || !dtypeExpr) fail(c.range, callee + " takes (shape, dtype)");
   auto buf = std::make_shared<Buffer>();
   buf->name = n;
-  buf->shape = constShape(*c.args[0]);
+  buf->shape = constShape(*shapeArg);
   buf->strides = rowMajorStrides(buf->shape);
-  buf->dtype = dtypeArg(*c.args[1]);
+  buf->dtype = dtypeArg(*dtypeExpr);
   buf->scope = callee == "alloc_shared" ? MemScope::Shared : callee == "alloc_fragment" ? MemScope::Fragment : MemScope::Local;
   buf->declRange = a.target->range;
-  if (const ast::Expr* scope = keyword(c, "scope")) {
-    std::string s = stringValue(*scope, "scope", "\"shared.dyn\", \"shared\"");
-    if (s != "shared" && s != "shared.dyn")
-      fail(scope->range, "invalid scope \"" + s + "\" for alloc_shared; valid: \"shared.dyn\", \"shared\"");
+  if (scope) {
+    // The scopes each allocator takes: its own (TileLang's names), nothing else.
+    const std::vector<std::string> valid = callee == "alloc_shared"     ? std::vector<std::string>{"shared.dyn", "shared"}
+                                           : callee == "alloc_fragment" ? std::vector<std::string>{"local.fragment"}
+                                                                        : std::vector<std::string>{"local"};
+    std::string list;
+    for (const auto& v : valid) list += (list.empty() ? "\"" : ", \"") + v + "\"";
+    std::string s = stringValue(*scope, "scope", list);
+    if (std::find(valid.begin(), valid.end(), s) == valid.end())
+      fail(scope->range, "invalid scope \"" + s + "\" for " + callee + "; valid: " + list);
   }
   if (buf->dtype == DType::Float4E2M1 && !buf->shape.empty())
     if (int64_t last = *asConstInt(buf->shape.back()); last % 2 != 0)
-      fail(c.args[0]->range, "a float4_e2m1fn tile's last axis must have an even extent, not " + std::to_string(last) +
+      fail(shapeArg->range, "a float4_e2m1fn tile's last axis must have an even extent, not " + std::to_string(last) +
                                  " (fp4 is packed two to a byte; each row is whole bytes)");
-  if (buf->dtype == DType::Handle) fail(c.args[1]->range, "a buffer cannot hold pointers");
+  if (buf->dtype == DType::Handle) fail(dtypeExpr->range, "a buffer cannot hold pointers");
   int64_t numel = 1;
   for (const auto& s : buf->shape) {
     if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))
-      fail(c.args[0]->range, "the tile '" + n + "' is too large");
+      fail(shapeArg->range, "the tile '" + n + "' is too large");
   }
   if (const int64_t limit = target_.maxSharedBytesPerBlock();
       buf->scope == MemScope::Shared && numel * bits(buf->dtype) / 8 > limit)

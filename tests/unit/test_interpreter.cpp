@@ -16,6 +16,7 @@
 #include "frontend/Parser.h"
 #include "interp/Interpreter.h"
 #include "interp/Numerics.h"
+#include "ir/Limits.h"
 #include "ir/Rewrite.h"
 #include "ir/Target.h"
 #include "lower/Lower.h"
@@ -81,6 +82,22 @@ std::string firstMismatch(const HostBuffer& got, const std::vector<double>& want
   return bad ? first + " (" + std::to_string(bad) + " elements differ)" : "";
 }
 
+// The first element where |got - want| exceeds its own `allowed`, as a message (NaN,
+// e.g. a poisoned element never written, always fails); empty when none does.
+std::string firstMismatchWithin(const HostBuffer& got, const std::vector<double>& want, const std::vector<double>& allowed) {
+  if (got.elements() != int64_t(want.size()) || want.size() != allowed.size()) return "sizes differ";
+  int64_t bad = 0;
+  std::string first;
+  for (int64_t i = 0; i < got.elements(); ++i) {
+    double g = got.get(i), w = want[size_t(i)];
+    if (std::fabs(g - w) <= allowed[size_t(i)]) continue;
+    if (bad++ == 0)
+      first = "element " + std::to_string(i) + ": got " + std::to_string(g) + ", want " + std::to_string(w) +
+              " (allowed " + std::to_string(allowed[size_t(i)]) + ")";
+  }
+  return bad ? first + " (" + std::to_string(bad) + " elements differ)" : "";
+}
+
 // Runs every variant of every kernel of `module` on each shape whose arguments
 // satisfy the variant's assumptions, in both schedules; `bind` makes the arguments
 // and the expected output for one shape, returning the output buffer to check.
@@ -92,6 +109,9 @@ struct Case {
   std::vector<double> expected;
   std::vector<std::pair<HostBuffer*, std::vector<double>>> moreOutputs;  // beyond the first
   double tolerance = 0;
+  // When set: the allowed |got - want| of each element of `output` (instead of
+  // `tolerance`), for references with a relative and an absolute part.
+  std::vector<double> allowed;
   HostBuffer& buffer(ir::DType t, int64_t elements) {
     buffers.push_back(std::make_unique<HostBuffer>(t, elements));
     return *buffers.back();
@@ -117,7 +137,8 @@ void checkAllVariants(const std::string& source, const std::vector<Shape>& shape
           interp::Result r = interp::run(kernel, c.args, options);
           INFO(what);
           REQUIRE_MESSAGE(r.ok, r.text());
-          std::string mismatch = firstMismatch(*c.output, c.expected, c.tolerance);
+          std::string mismatch = c.allowed.empty() ? firstMismatch(*c.output, c.expected, c.tolerance)
+                                                   : firstMismatchWithin(*c.output, c.expected, c.allowed);
           CHECK_MESSAGE(mismatch.empty(), mismatch);
           for (auto& [output, expected] : c.moreOutputs) {
             mismatch = firstMismatch(*output, expected, c.tolerance);
@@ -1122,6 +1143,150 @@ kernel rolled(A: Tensor((M, N), float32), B: Tensor((M, N), float32), alpha: flo
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j)
         c.expected.push_back(float(A.get(i * N + j)) * 0.5f + 1.5f + float((j % 4096) % 5));
+  });
+}
+
+// A fragment that lives across a loop of the user's (an accumulator) stays in
+// registers in the general variant too: the same (32, 96) fragment as below, summed
+// over K rows of A, has no kept-rolled loop in either variant.
+TEST_CASE("interpreter: an accumulator fragment across a user loop is unrolled in both variants, ragged shapes") {
+  const std::string source = R"(
+kernel acc_rows(A: Tensor((K, M, N), float32), C: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
+    acc = alloc_fragment((32, 96), float32);
+    clear(acc);
+    for k in range(K) {
+      f = alloc_fragment((32, 96), float32);
+      copy(A[k, by * 32, bx * 96], f);
+      for i, j in Parallel(32, 96) {
+        acc[i, j] += f[i, j];
+      }
+    }
+    copy(acc, C[by * 32, bx * 96]);
+  }
+}
+)";
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  auto module = compile(source, Target::hopper());
+  REQUIRE(module->kernels.size() == 2);
+  for (ir::Kernel& kernel : module->kernels) {
+    int rolled = 0;
+    forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::For) rolled += s->as<ir::ForStmt>().keepRolled;
+    });
+    INFO(kernel.name);
+    CHECK(rolled == 0);
+  }
+  checkAllVariants(source, {{2, 32, 96}, {3, 37, 131}, {1, 1, 5}}, [](Case& c, const Shape& s) {
+    int32_t K = s[0], M = s[1], N = s[2];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(K) * M * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 31);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("C", C);
+    c.args.dim("K", K);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) {
+      float sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += float(A.get(k * M * N + i));
+      c.expected.push_back(sum);
+    }
+  });
+}
+
+// Loops over memory past limits::UnrolledStepsPerThread are a rolled loop of
+// PartialUnrollSteps steps and an unrolled remainder (issue 23). A (10, 100) float32
+// tile on 96 threads: 1000 elements, 11 steps a thread for scalar accesses (two rolled
+// iterations of 4, a remainder of 3, the last step guarded: 1000 is not a multiple of
+// 96). The fill, the copies and the Parallel loop over shared memory.
+TEST_CASE("interpreter: partially unrolled copies, fill and Parallel loops with a remainder, ragged shapes") {
+  const std::string source = R"(
+kernel partial(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 100), ceildiv(M, 10), threads=96) as (bx, by) {
+    s = alloc_shared((10, 100), float32);
+    t = alloc_shared((10, 100), float32);
+    fill(t, 0.25);
+    copy(A[by * 10, bx * 100], s);
+    for i, j in Parallel(10, 100) {
+      t[i, j] = t[i, j] + s[i, j] * 2.0;
+    }
+    copy(t, B[by * 10, bx * 100]);
+  }
+}
+)";
+  static_assert(ir::limits::PartialUnrollSteps == 4 && ir::limits::UnrolledStepsPerThread < 11,
+                "the shapes of this test are chosen for these values");
+  for (const Target& target : targets()) {
+    auto module = compile(source, target);
+    for (ir::Kernel& kernel : module->kernels) {
+      int partial = 0;
+      forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+        if (s->kind != ir::StmtKind::For) return;
+        const auto& loop = s->as<ir::ForStmt>();
+        if (loop.keepRolled && loop.var->name == "chunk") ++partial;
+      });
+      INFO(target.arch() << " " << kernel.name);
+      CHECK(partial >= 2);  // at least the fill and the Parallel loop
+    }
+  }
+  checkAllVariants(source, {{10, 100}, {37, 131}, {1, 5}, {33, 97}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 23);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    c.tolerance = 1e-6;  // the GPU may fuse the multiply-add
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(0.25f + float(A.get(i)) * 2.0f);
+  });
+}
+
+// The general variant keeps a fragment past limits::GeneralUnrolledElementsPerThread
+// rolled (in local memory); the aligned variant unrolls it. A (32, 96) float32
+// fragment on 96 threads: 32 elements a thread.
+TEST_CASE("interpreter: a fragment unrolled in the aligned variant, kept rolled in the general one, ragged shapes") {
+  const std::string source = R"(
+kernel frag(A: Tensor((M, N), float32), C: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
+    f = alloc_fragment((32, 96), float32);
+    copy(A[by * 32, bx * 96], f);
+    for i, j in Parallel(32, 96) {
+      f[i, j] = f[i, j] * 3.0;
+    }
+    copy(f, C[by * 32, bx * 96]);
+  }
+}
+)";
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  auto module = compile(source, Target::hopper());
+  REQUIRE(module->kernels.size() == 2);
+  for (ir::Kernel& kernel : module->kernels) {
+    int rolled = 0;
+    forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+      if (s->kind == ir::StmtKind::For) rolled += s->as<ir::ForStmt>().keepRolled;
+    });
+    INFO(kernel.name);
+    CHECK(rolled == (kernel.name == "frag_aligned" ? 0 : 3));  // both copies and the Parallel loop
+  }
+  checkAllVariants(source, {{32, 96}, {37, 131}, {1, 5}, {65, 190}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 29);
+    C.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("C", C);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &C;
+    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(float(A.get(i)) * 3.0f);
   });
 }
 
@@ -2308,4 +2473,215 @@ TEST_CASE("interpreter: the GPU print test's kernel prints the lines tests/gpu/p
       want += line;
     }
   CHECK(printed.str() == want);
+}
+
+// ---- the row kernels of examples/ (issue 21 item 4): softmax, rmsnorm, layernorm,
+// per-token fp8 quantization, column sums with atomics, bias + GELU. Each runs as
+// written (BN = 4096 columns a tile: N <= 4096 in one tile, 4099 in two) and with
+// small tiles (-D BN=128 -D THREADS=64: N = 1000 is 8 tiles, the online statistics
+// across tiles), on ragged M and N, against float64 references. Tolerances (stated
+// in docs/language.md, "Row kernels"): float16 outputs within 2^-10 relative (half a
+// float16 ulp is 2^-11; the rest for float32 exp / rsqrt and sums of up to 4099
+// terms) plus 2^-24 absolute (float16 subnormals); fp8 codes and scales exact against
+// the reference rounded where the kernel rounds (scale to float32, x / scale to
+// float32, then to e4m3); column sums within (M + blocks + 1) 2^-24 sum |terms|.
+
+namespace {
+
+std::string exampleFile(const std::string& name) { return *readFile(TLC_SOURCE_DIR "/examples/" + name); }
+
+// N in {1, 7, 127, 1000, 4096, 4099} with the examples' tiles, and small tiles that
+// make N = 129 and 1000 several column tiles.
+const std::vector<Shape> kRowShapes = {{3, 1}, {2, 7}, {3, 127}, {2, 1000}, {2, 4096}, {3, 4099}};
+const std::vector<Shape> kRowShapesSmallTiles = {{5, 1}, {3, 127}, {2, 129}, {3, 1000}};
+const std::vector<Define> kSmallTiles = {{"BN", "128"}, {"THREADS", "64"}};
+
+double halfUlpAllowance(double want) { return std::ldexp(std::fabs(want), -10) + std::ldexp(1.0, -24); }
+
+void bindSoftmax(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& Y = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(X, 51u + uint32_t(N));
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i) {
+    double m = -1e300, sum = 0;
+    for (int64_t j = 0; j < N; ++j) m = std::max(m, X.get(i * N + j));
+    for (int64_t j = 0; j < N; ++j) sum += std::exp(X.get(i * N + j) - m);
+    for (int64_t j = 0; j < N; ++j) {
+      double y = std::exp(X.get(i * N + j) - m) / sum;
+      c.expected.push_back(y);
+      c.allowed.push_back(halfUlpAllowance(y));
+    }
+  }
+}
+
+void bindRmsnorm(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& W = c.buffer(ir::DType::Float16, N);
+  HostBuffer& Y = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(X, 52u + uint32_t(N));
+  randomFill(W, 53u + uint32_t(N));
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("W", W);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i) {
+    double sq = 0;
+    for (int64_t j = 0; j < N; ++j) sq += X.get(i * N + j) * X.get(i * N + j);
+    double r = 1.0 / std::sqrt(sq / N + 1e-6);
+    for (int64_t j = 0; j < N; ++j) {
+      double y = X.get(i * N + j) * r * W.get(j);
+      c.expected.push_back(y);
+      c.allowed.push_back(halfUlpAllowance(y));
+    }
+  }
+}
+
+void bindLayernorm(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& W = c.buffer(ir::DType::Float16, N);
+  HostBuffer& B = c.buffer(ir::DType::Float16, N);
+  HostBuffer& Y = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(X, 54u + uint32_t(N));
+  randomFill(W, 55u + uint32_t(N));
+  randomFill(B, 56u + uint32_t(N));
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("W", W);
+  c.args.pointer("B", B);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < N; ++j) mean += X.get(i * N + j);
+    mean /= N;
+    for (int64_t j = 0; j < N; ++j) var += (X.get(i * N + j) - mean) * (X.get(i * N + j) - mean);
+    double rstd = 1.0 / std::sqrt(var / N + 1e-5);
+    for (int64_t j = 0; j < N; ++j) {
+      double scaled = (X.get(i * N + j) - mean) * rstd * W.get(j);
+      c.expected.push_back(scaled + B.get(j));
+      // Relative to both terms: the float32 mean and variance err relative to the
+      // normalized value, which the bias may cancel.
+      c.allowed.push_back(halfUlpAllowance(std::fabs(scaled) + std::fabs(B.get(j))));
+    }
+  }
+}
+
+void bindFp8Quant(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& Q = c.buffer(ir::DType::Float8E4M3, int64_t(M) * N);
+  HostBuffer& S = c.buffer(ir::DType::Float32, M);
+  randomFill(X, 57u + uint32_t(N));
+  if (M > 2)  // an all-zero row: the scale stays finite (AMAX_MIN), every code 0
+    for (int64_t j = 0; j < N; ++j) X.set(2 * int64_t(N) + j, 0.0);
+  Q.fill(kPoison);
+  S.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("Q", Q);
+  c.args.pointer("S", S);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Q;
+  std::vector<double> scales;
+  for (int64_t i = 0; i < M; ++i) {
+    double amax = 0;
+    for (int64_t j = 0; j < N; ++j) amax = std::max(amax, std::fabs(X.get(i * N + j)));
+    double scale = roundedTo(ir::DType::Float32, std::max(amax, roundedTo(ir::DType::Float32, 1e-4)) / 448.0);
+    scales.push_back(scale);
+    for (int64_t j = 0; j < N; ++j)
+      c.expected.push_back(roundedTo(ir::DType::Float8E4M3, roundedTo(ir::DType::Float32, X.get(i * N + j) / scale)));
+  }
+  c.moreOutputs.push_back({&S, scales});
+}
+
+void bindColSum(Case& c, const Shape& s, int32_t RB) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& S = c.buffer(ir::DType::Float32, N);
+  randomFill(X, 58u + uint32_t(N));
+  randomFill(S, 59u + uint32_t(N));  // the kernel adds into S
+  c.args.pointer("X", X);
+  c.args.pointer("S", S);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &S;
+  const double roundings = double(M + (M + RB - 1) / RB + 1);
+  for (int64_t j = 0; j < N; ++j) {
+    double sum = S.get(j), scale = std::fabs(S.get(j));
+    for (int64_t i = 0; i < M; ++i) sum += X.get(i * N + j), scale += std::fabs(X.get(i * N + j));
+    c.expected.push_back(sum);
+    c.allowed.push_back(roundings * std::ldexp(scale, -24));
+  }
+}
+
+void bindBiasGelu(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float16, N);
+  HostBuffer& Y = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(X, 60u + uint32_t(N));
+  randomFill(B, 61u + uint32_t(N));
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("B", B);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double v = X.get(i * N + j) + B.get(j);
+      double y = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+      c.expected.push_back(y);
+      // tanh's 8 float32 ulp near tanh = -1 are absolute: up to 0.5 |v| 2^-20.
+      c.allowed.push_back(std::ldexp(std::fabs(y), -10) + std::ldexp(std::fabs(v), -20) + std::ldexp(1.0, -24));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: examples/softmax.tl, N = 1 .. 4099 (two column tiles), and small tiles (online max and sum)") {
+  checkAllVariants(exampleFile("softmax.tl"), kRowShapes, bindSoftmax, {Target::hopper()});
+  checkAllVariants(exampleFile("softmax.tl"), kRowShapesSmallTiles, bindSoftmax, targets(), kSmallTiles);
+}
+
+TEST_CASE("interpreter: examples/rmsnorm.tl (weight), N = 1 .. 4099, and small tiles") {
+  checkAllVariants(exampleFile("rmsnorm.tl"), kRowShapes, bindRmsnorm, {Target::hopper()});
+  checkAllVariants(exampleFile("rmsnorm.tl"), kRowShapesSmallTiles, bindRmsnorm, targets(), kSmallTiles);
+}
+
+TEST_CASE("interpreter: examples/layernorm.tl (weight and bias), N = 1 .. 4099, and small tiles") {
+  checkAllVariants(exampleFile("layernorm.tl"), kRowShapes, bindLayernorm, {Target::hopper()});
+  checkAllVariants(exampleFile("layernorm.tl"), kRowShapesSmallTiles, bindLayernorm, targets(), kSmallTiles);
+}
+
+TEST_CASE("interpreter: examples/fp8_quant.tl, per-token e4m3 codes and float32 scales, exact; an all-zero row") {
+  checkAllVariants(exampleFile("fp8_quant.tl"), kRowShapes, bindFp8Quant, {Target::hopper()});
+  checkAllVariants(exampleFile("fp8_quant.tl"), kRowShapesSmallTiles, bindFp8Quant, {Target::hopper()}, kSmallTiles);
+}
+
+TEST_CASE("interpreter: examples/col_sum.tl, atomic_add of per-block column sums, ragged M and N") {
+  checkAllVariants(exampleFile("col_sum.tl"), {{3, 7}, {600, 300}, {1, 1}, {5, 256}},
+                   [](Case& c, const Shape& s) { bindColSum(c, s, 256); });
+  checkAllVariants(exampleFile("col_sum.tl"), {{17, 131}, {1, 7}, {9, 33}, {8, 32}, {40, 64}},
+                   [](Case& c, const Shape& s) { bindColSum(c, s, 8); }, targets(),
+                   {{"BM", "4"}, {"BN", "32"}, {"RB", "8"}, {"THREADS", "64"}});
+}
+
+TEST_CASE("interpreter: examples/bias_gelu.tl (tanh form), ragged M and N") {
+  checkAllVariants(exampleFile("bias_gelu.tl"), {{33, 257}, {1, 7}, {32, 256}, {5, 1000}, {2, 4099}}, bindBiasGelu);
 }

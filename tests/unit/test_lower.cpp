@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ir/IR.h"
+#include "ir/Limits.h"
 #include "ir/Rewrite.h"
 #include "lower/ChooseCopyPaths.h"
 #include "lower/copy/BulkDsmem.h"
@@ -263,7 +264,10 @@ TEST_CASE("tile copy with TMA disabled: 16-byte SIMT vectors in the fast variant
   CHECK(text(lowered->kernels[1]).find("x8") == std::string::npos);
 }
 
-TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {
+namespace {
+// A (64, 256) float32 fragment on 256 threads, doubled by a Parallel loop, lowered as
+// the aligned variant (allowAssumptions) or the general one.
+std::string lowerFragmentParallel(bool allowAssumptions) {
   Kernel k;
   k.name = k.sourceName = "axpy";
   k.threads = 256;
@@ -281,9 +285,25 @@ TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {
   CHECK(frag->layout.vec == 4);
   CHECK(frag->layout.localSize == 64);
   std::vector<CopyLoweringNote> notes;
-  REQUIRE(lowerTileOps(k, {}, diags, notes));
-  std::string s = text(k);
+  TileOpLoweringOptions options;
+  options.allowAssumptions = allowAssumptions;
+  REQUIRE(lowerTileOps(k, options, diags, notes));
+  return text(k);
+}
+}  // namespace
+
+TEST_CASE("a fragment's layout is shared by its copy and its Parallel loop") {
+  std::string s = lowerFragmentParallel(true);
   CHECK(s.find("unrolled") != std::string::npos);
+  CHECK(s.find("alloc a: local float32[64]") != std::string::npos);
+}
+
+TEST_CASE("the general variant keeps a fragment of more than 16 elements a thread rolled") {
+  // limits::GeneralUnrolledElementsPerThread: 64 elements a thread are past it.
+  static_assert(limits::GeneralUnrolledElementsPerThread < 64);
+  std::string s = lowerFragmentParallel(false);
+  CHECK(s.find("unrolled") == std::string::npos);
+  CHECK(s.find("kept rolled") != std::string::npos);
   CHECK(s.find("alloc a: local float32[64]") != std::string::npos);
 }
 

@@ -135,13 +135,30 @@ StmtRef CopyLowering::partitionLoop(const Partition& p, SourceRange range, int64
   StmtRef inner = body(it, group);
   if (p.guard) inner = std::make_shared<IfStmt>(range, lt(group, intImm(groups)), inner, nullptr);
   if (p.iterations == 1) return substitute(inner, VarMap{{it.get(), intImm(0)}});
+  const int64_t steps = p.stepsPerIteration;
+  if (!p.unrolled && steps > 1 && p.iterations >= 2 * steps) {
+    // `steps` iterations unrolled inside a rolled loop, then the remainder unrolled:
+    // it = chunk * steps + step.
+    auto chunk = makeVar("chunk", DType::Int32);
+    auto step = makeVar("step", DType::Int32);
+    int64_t chunks = p.iterations / steps;
+    auto unrolled = std::make_shared<ForStmt>(range, step, intImm(0), intImm(steps), ForKind::Unrolled,
+                                              substitute(inner, VarMap{{it.get(), add(mul(chunk, intImm(steps)), step)}}));
+    auto rolled = std::make_shared<ForStmt>(range, chunk, intImm(0), intImm(chunks), ForKind::Serial, unrolled);
+    rolled->keepRolled = true;
+    int64_t rest = p.iterations - chunks * steps;
+    if (rest == 0) return rolled;
+    auto tail = std::make_shared<ForStmt>(range, step, intImm(0), intImm(rest), ForKind::Unrolled,
+                                          substitute(inner, VarMap{{it.get(), add(intImm(chunks * steps), step)}}));
+    return std::make_shared<SeqStmt>(range, std::vector<StmtRef>{rolled, tail});
+  }
   auto loop = std::make_shared<ForStmt>(range, it, intImm(0), intImm(p.iterations),
                                         p.unrolled ? ForKind::Unrolled : ForKind::Serial, inner);
   loop->keepRolled = p.keepRolled;
   return loop;
 }
 
-Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool isFragment) const {
+Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool isFragment, bool localArray) const {
   Partition p;
   p.threads = threads;
   p.vec = vec;
@@ -150,11 +167,28 @@ Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool i
   p.guard = groups % threads != 0;
   // A fragment's loops are unrolled so that its elements have constant indices and
   // stay in registers, up to the budget: past it, unrolling costs minutes of LLVM
-  // and ptxas for a fragment that spills to local memory anyway.
-  p.unrolled = isFragment ? p.iterations * vec <= ir::limits::UnrolledElementsPerThread : p.iterations <= 32;
-  p.keepRolled = !p.unrolled && isFragment;
+  // and ptxas for a fragment that spills to local memory anyway. The general
+  // variant's budget is smaller (Limits.def: it is the fallback, and its scalar
+  // guarded accesses are most of a kernel's code). Loops over memory are unrolled
+  // up to a few steps, then partially (compile time follows the code's size).
+  if (isFragment) {
+    p.unrolled = p.iterations * vec <= fragmentUnrollLimit();
+    p.keepRolled = !p.unrolled;
+  } else if (localArray) {
+    p.unrolled = p.iterations <= 32;
+  } else {
+    p.unrolled = p.iterations <= ir::limits::UnrolledStepsPerThread;
+    p.stepsPerIteration = ir::limits::PartialUnrollSteps;
+  }
   return p;
 }
+int64_t CopyLowering::fragmentUnrollLimit() const {
+  // In local memory an accumulator would be read and written on every trip of the
+  // user's loop; a fragment of a loop-free kernel is touched a few times.
+  bool general = !options.allowAssumptions && !hasUserLoop;
+  return general ? ir::limits::GeneralUnrolledElementsPerThread : ir::limits::UnrolledElementsPerThread;
+}
+
 // The tensor-map parameter for (tensor, box), created on first use.
 VarRef CopyLowering::tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes) {
   for (const auto& p : kernel.params)
@@ -209,6 +243,15 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
 
   bool srcFrag = src.buffer->scope == MemScope::Fragment, dstFrag = dst.buffer->scope == MemScope::Fragment;
   if ((srcFrag && !coversFragment(src)) || (dstFrag && !coversFragment(dst))) return partialFragmentCopy(c);
+  if (loops.extents.empty() && (srcFrag || dstFrag)) {
+    // A whole fragment of one element ((1,), (1, 1): a row statistic with BM = 1) lives
+    // in a register of the thread its layout names (or of every thread holding it as
+    // a broadcast), so it takes the fragment paths below over one element (innermost
+    // axes), not the single-element store every thread would make to the tile itself.
+    srcAxes = {int(src.extents.size()) - 1};
+    dstAxes = {int(dst.extents.size()) - 1};
+    loops.extents = {1};
+  }
   if (loops.extents.empty()) {
     if (c.options.atomic != AtomicOp::None)  // sema gives a single element the element form
       diags.internalError(c.range, "a single-element atomic copy reached lowering");
@@ -276,7 +319,7 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
         break;
       }
     }
-    p = partitionFor(threads, w, loops.numel(), false);
+    p = partitionFor(threads, w, loops.numel(), false, anyLocal);
     p.width = w;
   }
   commit(need);
@@ -465,6 +508,8 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   std::vector<int64_t> nonUnit;
   for (const auto& e : frag.shape)
     if (*asConstInt(e) != 1) nonUnit.push_back(*asConstInt(e));
+  const bool single = nonUnit.empty();  // a fragment of one element: one iteration (elementwiseCopy)
+  if (single) nonUnit = {1};
   if (nonUnit != extents) fail(c.range, "not yet supported: a copy of part of broadcast fragment '" + frag.name + "'");
   TileLoops full{layout.broadcastFrom};
   Partition p = partitionFor(layout.threads, layout.vec, full.numel(), true);
@@ -478,6 +523,7 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
       std::vector<ExprRef> loopIdx;  // the copy's loops run over the fragment's non-unit axes
       for (size_t k = 0; k < kept.size(); ++k)
         if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(kept[k]);
+      if (single) loopIdx = {kept.back()};
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
       ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1, hint);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);

@@ -52,6 +52,9 @@ struct Partition {
   // A fragment's loop not unrolled (past limits::UnrolledElementsPerThread): the
   // backend must not unroll it either (ForStmt::keepRolled).
   bool keepRolled = false;
+  // A loop not unrolled, over memory (past limits::UnrolledStepsPerThread): this many
+  // steps per iteration of a rolled loop (kept rolled), the remainder after it; 0: one.
+  int64_t stepsPerIteration = 0;
 };
 
 class CopyLowering {
@@ -72,6 +75,10 @@ class CopyLowering {
   // The phase variable of each automatic, unpipelined TMA load (zero at entry).
   std::vector<ir::VarRef> phases;
   bool anyMulticast = false;
+  // The kernel has a loop of the user's (a serial or pipelined `for`): its fragments
+  // may be accumulators that live across it, so the general variant keeps them in
+  // registers like the aligned one (fragmentUnrollLimit).
+  bool hasUserLoop = false;
   // Barriers some copy_cluster(remote_barrier=) signals: their waiters acquire at cluster scope.
   std::set<const ir::Buffer*> remoteBarriers;
 
@@ -109,7 +116,11 @@ class CopyLowering {
   static ir::ExprRef inBounds(const ir::Region& r, const std::vector<ir::ExprRef>& idx);
   static ir::ExprRef threadIndex();
   static ir::ExprRef isLeader();  // thread 0
-  Partition partitionFor(int threads, int vec, int64_t numel, bool isFragment) const;
+  // `localArray`: the tile is a per-thread Local buffer (alloc_local), unrolled up to
+  // 32 steps so that its elements keep constant indices, as before issue 23.
+  Partition partitionFor(int threads, int vec, int64_t numel, bool isFragment, bool localArray = false) const;
+  // Elements of a fragment per thread its loops are unrolled over in this variant.
+  int64_t fragmentUnrollLimit() const;
   // The loop over a thread's groups: for it in [0, iterations): body(it, group).
   ir::StmtRef partitionLoop(const Partition& p, SourceRange range, int64_t groups,
                             const std::function<ir::StmtRef(const ir::ExprRef& it, const ir::ExprRef& group)>& body);

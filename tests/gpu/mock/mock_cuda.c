@@ -30,7 +30,13 @@ CUresult cuGetErrorName(CUresult e, const char **s) {
 CUresult cuGetErrorString(CUresult e, const char **s) { (void)e; *s = "mock driver error"; return CUDA_SUCCESS; }
 CUresult cuDeviceGet(CUdevice *d, int o) { (void)o; *d = 0; return CUDA_SUCCESS; }
 CUresult cuDeviceGetName(char *n, int l, CUdevice d) { (void)d; snprintf(n, l, "Mock GPU"); return CUDA_SUCCESS; }
-CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) { (void)a; (void)d; *v = 50 << 20; return CUDA_SUCCESS; }
+CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) {
+  (void)d;
+  if (a == CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE) *v = 2619000;            /* kHz, an H100's */
+  else if (a == CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH) *v = 5120;   /* bits */
+  else *v = 50 << 20;                                                     /* the L2 size and the rest */
+  return CUDA_SUCCESS;
+}
 CUresult cuDevicePrimaryCtxRetain(CUcontext *c, CUdevice d) { (void)d; *c = (CUcontext)(void *)0x1; return CUDA_SUCCESS; }
 CUresult cuCtxSetCurrent(CUcontext c) { (void)c; return CUDA_SUCCESS; }
 CUresult cuCtxCreate(CUcontext *c, CUctxCreateParams *p, unsigned int f, CUdevice d) { (void)p; (void)f; (void)d; *c = (CUcontext)(void *)0x2; return CUDA_SUCCESS; }
@@ -46,6 +52,7 @@ CUresult cuMemcpyDtoH(void *d, CUdeviceptr s, size_t n) { memcpy(d, (void *)(uin
 CUresult cuMemcpyDtoD(CUdeviceptr d, CUdeviceptr s, size_t n) { memcpy((void *)(uintptr_t)d, (void *)(uintptr_t)s, n); return CUDA_SUCCESS; }
 CUresult cuMemcpyDtoDAsync(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st) { (void)st; return cuMemcpyDtoD(d, s, n); }
 CUresult cuMemsetD8(CUdeviceptr d, unsigned char v, size_t n) { memset((void *)(uintptr_t)d, v, n); return CUDA_SUCCESS; }
+CUresult cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, CUstream s) { (void)s; for (size_t i = 0; i < n; ++i) ((unsigned *)(uintptr_t)d)[i] = v; return CUDA_SUCCESS; }
 CUresult cuEventCreate(CUevent *e, unsigned int f) { (void)f; *e = (CUevent)malloc(sizeof(double)); return CUDA_SUCCESS; }
 CUresult cuEventRecord(CUevent e, CUstream s) { (void)s; *(double *)(void *)e = now_ms(); return CUDA_SUCCESS; }
 CUresult cuEventElapsedTime(float *ms, CUevent a, CUevent b) { *ms = (float)(*(double *)(void *)b - *(double *)(void *)a); if (*ms <= 0) *ms = 1e-4f; return CUDA_SUCCESS; }
@@ -96,6 +103,70 @@ static uint16_t f2h(float f) { /* round to nearest even; normal results only (th
 }
 #define P(i, T) (*(T *)args[i])
 #define PTR(i, T) ((T *)(uintptr_t)P(i, CUdeviceptr))
+/* Any finite float16 result, subnormals included (the row kernels'). */
+static uint16_t f2h_any(float f) {
+  if (fabsf(f) >= 0x1p-14f) return f2h(f);
+  uint16_t s = signbit(f) ? 0x8000 : 0;
+  return (uint16_t)(s | (uint16_t)nearbyintf(fabsf(f) * 0x1p24f)); /* 2^-24 steps, ties to even */
+}
+/* The e4m3 code nearest to f, ties to the even code, saturating at 448 (finite f). */
+static uint8_t f2e4m3(float f) {
+  uint8_t s = signbit(f) ? 0x80 : 0; float a = fabsf(f); int best = 0; float err = INFINITY;
+  if (a >= 448.0f) return (uint8_t)(s | 0x7E);
+  for (int c = 0; c < 0x7F; ++c) {
+    int e = (c >> 3) & 15, m = c & 7; float v = e == 0 ? ldexpf((float)m, -9) : ldexpf(1.0f + m / 8.0f, e - 7);
+    float d = fabsf(v - a); if (d < err || (d == err && !(c & 1))) best = c, err = d;
+  }
+  return (uint8_t)(s | best);
+}
+/* The row kernels of examples/ (issue 21 item 4): X, M, N, then the other tensors; by
+   their entry names exactly (tests/gpu/kernels/atomics.tl has a float32 col_sum). */
+static int is_row_kernel(const char *name) {
+  static const char *kernels[] = {"softmax", "rmsnorm", "layernorm", "fp8_quant", "col_sum", "bias_gelu"};
+  for (int k = 0; k < 6; ++k) {
+    size_t n = strlen(kernels[k]);
+    if (!strncmp(name, kernels[k], n) && (!name[n] || !strcmp(name + n, "_aligned"))) return 1;
+  }
+  return 0;
+}
+static int row_kernel(const char *name, void **args) {
+  int M = P(1, int), N = P(2, int); uint16_t *X = PTR(0, uint16_t);
+  for (int i = 0; i < M; ++i) {
+    const uint16_t *x = X + (size_t)i * N; float a = 0, b = 0;
+    if (!strncmp(name, "softmax", 7)) {
+      uint16_t *Y = PTR(3, uint16_t); a = -INFINITY;
+      for (int j = 0; j < N; ++j) a = fmaxf(a, h2f(x[j]));
+      for (int j = 0; j < N; ++j) b += expf(h2f(x[j]) - a);
+      for (int j = 0; j < N; ++j) Y[(size_t)i * N + j] = f2h_any(expf(h2f(x[j]) - a) / b);
+    } else if (!strncmp(name, "rmsnorm", 7)) {
+      uint16_t *W = PTR(3, uint16_t), *Y = PTR(4, uint16_t);
+      for (int j = 0; j < N; ++j) a += h2f(x[j]) * h2f(x[j]);
+      a = 1.0f / sqrtf(a / N + 1e-6f);
+      for (int j = 0; j < N; ++j) Y[(size_t)i * N + j] = f2h_any(h2f(x[j]) * a * h2f(W[j]));
+    } else if (!strncmp(name, "layernorm", 9)) {
+      uint16_t *W = PTR(3, uint16_t), *B = PTR(4, uint16_t), *Y = PTR(5, uint16_t);
+      for (int j = 0; j < N; ++j) a += h2f(x[j]), b += h2f(x[j]) * h2f(x[j]);
+      a /= N; b = 1.0f / sqrtf(fmaxf(b / N - a * a, 0.0f) + 1e-5f);
+      for (int j = 0; j < N; ++j) Y[(size_t)i * N + j] = f2h_any((h2f(x[j]) - a) * b * h2f(W[j]) + h2f(B[j]));
+    } else if (!strncmp(name, "fp8_quant", 9)) {
+      uint8_t *Q = PTR(3, uint8_t); float *S = PTR(4, float);
+      for (int j = 0; j < N; ++j) a = fmaxf(a, fabsf(h2f(x[j])));
+      S[i] = a = fmaxf(a, 1e-4f) / 448.0f;
+      for (int j = 0; j < N; ++j) Q[(size_t)i * N + j] = f2e4m3(h2f(x[j]) / a);
+    } else if (!strncmp(name, "col_sum", 7)) {
+      float *S = PTR(3, float);
+      for (int j = 0; j < N; ++j) S[j] += h2f(x[j]);
+    } else if (!strncmp(name, "bias_gelu", 9)) {
+      uint16_t *B = PTR(3, uint16_t), *Y = PTR(4, uint16_t);
+      for (int j = 0; j < N; ++j) {
+        float v = h2f(x[j]) + h2f(B[j]);
+        Y[(size_t)i * N + j] = f2h_any(0.5f * v * (1.0f + tanhf(0.7978845608f * (v + 0.044715f * v * v * v))));
+      }
+    } else return 0;
+  }
+  return 1;
+}
+
 static CUresult emulate(const char *name, unsigned shared, int fidx, void **args) {
   int elem = getenv("MOCK_ELEM") ? atoi(getenv("MOCK_ELEM")) : 2;
   if (shared > 48 * 1024 && smem_attr[fidx] < (int)shared) return CUDA_ERROR_INVALID_VALUE;
@@ -129,6 +200,10 @@ static CUresult emulate(const char *name, unsigned shared, int fidx, void **args
   } else if (!strncmp(name, "compact", 7)) {
     int M = P(1, int), N = P(2, int), ld = P(3, int); uint16_t *X = PTR(0, uint16_t), *Y = PTR(4, uint16_t);
     for (int m = 0; m < M; ++m) memcpy(Y + (size_t)m * N, X + (size_t)m * ld, (size_t)N * 2);
+  } else if (is_row_kernel(name)) {
+    int N = P(2, int);  /* the aligned variants ask for at most 16-byte bases and N % 8 == 0 */
+    if (strstr(name, "aligned") && (P(0, CUdeviceptr) % 16 || P(3, CUdeviceptr) % 16 || N % 8)) { sticky = CUDA_ERROR_MISALIGNED_ADDRESS; return CUDA_SUCCESS; }
+    if (!row_kernel(name, args)) return CUDA_ERROR_NOT_FOUND;
   } else return CUDA_ERROR_NOT_FOUND;
   return CUDA_SUCCESS;
 }
