@@ -451,11 +451,13 @@ def bind(kernel: KernelMeta, args: Sequence[Any], kwargs: Dict[str, Any],
             except _Overflow:
                 raise ArgumentError(p.name, "its stride rule %s overflows" % describe(rule)) from None
             if actual != expected:
-                contiguous = all(isinstance(r, (int, list)) or r in where and where[r].startswith("'")
-                                 for r in p.strides)
-                raise ArgumentError(p.name, "stride of axis %d is %d elements, the kernel needs %s = %d%s "
+                # A Tensor's strides follow from the shapes (row-major): say how to get such data.
+                shape_names = {r for q in kernel.params if q.kind == "tensor" for r in q.shape if isinstance(r, str)}
+                contiguous = all(not isinstance(r, str) or r in shape_names for r in p.strides)
+                needs = str(expected) if isinstance(rule, int) else "%s = %d" % (describe(rule), expected)
+                raise ArgumentError(p.name, "stride of axis %d is %d elements, the kernel needs %s%s "
                                     "(strides %s, expected %s)"
-                                    % (axis, actual, describe(rule), expected,
+                                    % (axis, actual, needs,
                                        " (it takes contiguous row-major data: pass x.contiguous())"
                                        if contiguous else "", tuple(view.strides),
                                        "(" + ", ".join(describe(r) for r in p.strides) + ")"))
