@@ -171,6 +171,9 @@ configs=(
   # Issue 20's TileLang surface: T. names, no `as`, default threads, Kernel(), alloc_var,
   # run-time extents of copies, fills and Parallel loops, element copies, nested Parallel.
   "tilelang_surface|tilelang_surface.tl||tilelang_surface.cpp|"
+  # The device print(...) built-in through vprintf (issue 24): stdout captured and
+  # compared line by line; -lineinfo too, so its cubin keeps the line table.
+  "print|print.tl|-lineinfo|print.cpp|"
   # One cubin linked from several PTX inputs: 12 kernels built in 6 groups (issues 17, 23).
   "many_kernels|many_kernels.tl||many_kernels.cpp|"
   # Index width at and past 2^31 elements (17-26 GB of device memory each; a smaller
@@ -300,6 +303,71 @@ for config in "${configs[@]}"; do
   [ -z "$environment" ] || write_wrapper "$name" "$environment"
   built+=("$name")
 done
+
+# The Python package (python/, docs/python.md): its wheel, the kernels its GPU tests
+# call (cubin + header + metadata, compiled here) and bin/python_package, which
+# pip-installs the wheel into .gpu/python/site (no network, no dependencies: the GPU
+# machine has torch) and runs python/tests/test_gpu.py, one RESULT row per test.
+if [ -z "${TLC_GPU_ONLY:-}" ] || [[ python_package =~ $TLC_GPU_ONLY ]]; then
+  echo python_package >>"$configs_list"
+  pdir="$out/python"
+  mkdir -p "$pdir/kernels"
+  echo "== python_package" >>"$log"
+  python_ok=$have_tlc
+  [ $have_tlc -eq 1 ] || failed+=("python_package (no tlc)")
+  if [ $python_ok -eq 1 ] && ! python3 -m pip wheel ./python --no-deps --no-build-isolation -q -w "$pdir" >>"$log" 2>&1; then
+    failed+=("python_package (pip wheel failed)")
+    python_ok=0
+  fi
+  rm -rf python/build python/*.egg-info
+  for k in examples/tile_copy.tl tests/gpu/kernels/strided_copy_tma.tl tests/gpu/kernels/row_broadcast.tl; do
+    [ $python_ok -eq 1 ] || break
+    stem="$(basename "$k" .tl)"
+    if ! "$tlc" "$k" -o "$pdir/kernels/$stem.cubin" --emit=cubin,header,meta >>"$log" 2>&1; then
+      failed+=("python_package (tlc failed on $k)")
+      python_ok=0
+    fi
+  done
+  if [ $python_ok -eq 1 ]; then
+    cp python/tests/test_gpu.py "$pdir/test_gpu.py"
+    cat >"$out/bin/python_package" <<'WRAPPER'
+#!/bin/sh
+# Written by scripts/build_gpu_tests.sh: installs the tlc wheel and runs its GPU tests.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+site="$here/python/site"
+rm -rf "$site"
+if ! python3 -m pip install --quiet --no-deps --no-index --target "$site" "$here"/python/tlc-*.whl; then
+  echo "RESULT|python_package|pip install|FAIL|-|-|-|-|-"
+  exit 1
+fi
+cd "$here/python" || exit 1
+TLC_PY_INSTALLED=1 TLC_PY_KERNELS="$here/python/kernels" PYTHONPATH="$site" PYTHONDONTWRITEBYTECODE=1 \
+  exec python3 test_gpu.py --rows
+WRAPPER
+    chmod +x "$out/bin/python_package"
+    built+=(python_package)
+  fi
+fi
+
+# -lineinfo end to end: a kernel broken on purpose, built with -lineinfo into debug/
+# (not bin/: it must fail under compute-sanitizer, which gpu_sanitize.sh runs over
+# bin/), and lineinfo_check.sh, which runs it under compute-sanitizer and ncu.
+if [ -z "${TLC_GPU_ONLY:-}" ] || [[ lineinfo_broken =~ $TLC_GPU_ONLY ]]; then
+  ddir="$out/debug"
+  mkdir -p "$ddir"
+  echo "== lineinfo_broken" >>"$log"
+  tlc_path="$(realpath "$tlc" 2>/dev/null)"
+  # Compiled from debug/ so that the line table names lineinfo_broken.tl as the tools find it there.
+  if [ $have_tlc -eq 1 ] && cp tests/gpu/kernels/lineinfo_broken.tl "$ddir/" &&
+     (cd "$ddir" && "$tlc_path" lineinfo_broken.tl -lineinfo -o lineinfo_broken.cubin) >>"$log" 2>&1 &&
+     g++ "${host_flags[@]}" -I"$ddir" tests/gpu/lineinfo_broken.cpp -o "$ddir/lineinfo_broken" "${link_flags[@]}" >>"$log" 2>&1; then
+    cp scripts/lineinfo_check.sh "$out/lineinfo_check.sh"
+    chmod +x "$out/lineinfo_check.sh"
+    built+=(lineinfo_broken)
+  else
+    failed+=("lineinfo_broken (build failed)")
+  fi
+fi
 
 # The header self-test: kernels.cu -> cubin (nvcc), make_header -> selftest.h (the real
 # generator, compiled here from src/), selftest.cpp -> bin/header_selftest.

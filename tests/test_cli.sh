@@ -60,15 +60,15 @@ help=$out
 for flag in -o --header --emit --arch -O0 -O3 -D --remarks -ferror-limit= -Werror " -w " \
             -fcolor-diagnostics -fno-color-diagnostics -fdiagnostics-color= -W\<name\> -Wno- \
             -MD -MMD -MF -MT -MQ -MP -lineinfo @FILE --write-if-changed --prefix -v --verbose -h --help --version \
-            -fsyntax-only "-j N" --time-report \
-            tokens ast " ir " loops llvm ptx cubin header Usage: Example; do
+            -fsyntax-only "-j N" --time-report --nvtx \
+            tokens ast " ir " loops llvm ptx cubin header meta sass Usage: Example; do
   expect_text "$help" "$flag" "--help mentions '$flag'"
 done
 # Every option the help names is one the parser knows (no 'unknown option').
 for flag in --remarks -Werror -Wno-error -w -Wall -Wextra -Wno-all -Werror=all -fcolor-diagnostics \
             -fno-color-diagnostics -fdiagnostics-color=auto -fdiagnostics-color=always \
             -fdiagnostics-color=never -v --verbose --emit=ast --arch=sm_90a -O2 -DX=1 -ferror-limit=5 \
-            -MD -MMD -MP -MQx -lineinfo --write-if-changed -fsyntax-only -j2 --time-report; do
+            -MD -MMD -MP -MQx -lineinfo --write-if-changed -fsyntax-only -j2 --time-report --nvtx; do
   run "$flag"
   if [ "$rc" -eq 2 ] && grep -qF "no input file" <<<"$err"; then pass "'$flag' is accepted"
   else fail "'$flag' is not accepted as documented (exit $rc)" "$err"; fi
@@ -539,6 +539,65 @@ expect_text "$err" "tlc: time: kernels a .. b (2): lower " "--time-report: a lin
 if grep -q "tlc: wrote" <<<"$err"; then fail "--time-report lists the files written (that is -v)" "$err"; else pass "--time-report alone does not list the files"; fi
 expect_exit 2 "-j 0" k.tl -j 0; expect_text "$err" "invalid -j value '0'" "-j 0: message"
 expect_exit 2 "-j x" k.tl -jx; expect_text "$err" "invalid -j value 'x'" "-j x: message"
+
+# ---------------------------------------------------------------- --emit=meta
+# With the cubin: STEM.meta.json beside it, naming the cubin; alone: printed, and
+# the run stops after lowering (no cubin is assembled).
+expect_exit 0 "--emit=cubin,header,meta" k.tl --emit=cubin,header,meta -o build/km.cubin
+if [ -f build/km.cubin ] && [ -f build/km.h ] && [ -f build/km.meta.json ]; then pass "meta goes beside the cubin"
+else fail "meta is not beside the cubin" "$(ls build)"; fi
+expect_text "$(cat build/km.meta.json)" '"cubin": "km.cubin"' "meta names its cubin by file name"
+expect_exit 0 "--emit=meta alone" k.tl --emit=meta
+expect_text "$out" '"format": "tlc-meta"' "--emit=meta prints the metadata"
+expect_text "$out" '"cubin": null' "--emit=meta alone names no cubin"
+first=$out
+run k.tl --emit=meta
+if [ "$out" = "$first" ]; then pass "--emit=meta is deterministic"; else fail "--emit=meta differs between runs"; fi
+expect_exit 0 "--emit=meta -o file" k.tl --emit=meta -o build/only.meta.json
+if [ -f build/only.meta.json ] && [ ! -f build/only.cubin ]; then pass "--emit=meta -o writes only the metadata"
+else fail "--emit=meta -o wrote something else" "$(ls build)"; fi
+expect_exit 0 "meta of two architectures" k.tl --arch=sm_90a,sm_80 --emit=cubin,meta -o build/two.cubin
+expect_text "$(cat build/two.meta.json)" '{"arch": "sm_80", "cubin": "two.sm_80.cubin"}' "meta names every architecture's cubin"
+expect_exit 1 "--emit=meta of a broken file" bad_syntax.tl --emit=cubin,meta -o build/km.cubin
+if grep -q '"cubin": "km.cubin"' build/km.meta.json; then pass "a failed compile keeps the old metadata"
+else fail "a failed compile changed the metadata"; fi
+
+# ---------------------------------------------------------------- --emit=sass, --nvtx
+# sass runs the toolkit's cuobjdump: a fake one here (TLC_CUOBJDUMP) shows what tlc
+# asks of it and what it makes of the answer; none found is exit 3, naming where.
+cat >fake_cuobjdump <<'EOF'
+#!/bin/sh
+echo "$2" >>"$(dirname "$0")/fake_cuobjdump.files"
+[ -s "$2" ] || { echo "no cubin at $2"; exit 1; }
+case "$1" in
+  -res-usage) printf 'Resource usage:\n Common:\n  GLOBAL:0\n Function tile_copy:\n  REG:18 STACK:0 SHARED:0 LOCAL:0 CONSTANT[0]:376\n' ;;
+  -sass) printf '\nFatbin elf code:\n\tcode for sm_90a\n\t\tFunction : tile_copy\n        /*0000*/                   LDC R1, c[0x0][0x28] ;  /* %s */\n' "$2" ;;
+  *) exit 2 ;;
+esac
+EOF
+chmod +x fake_cuobjdump
+TLC_CUOBJDUMP="$WORK/fake_cuobjdump" run k.tl --emit=sass
+if [ "$rc" -eq 0 ]; then pass "--emit=sass with a cuobjdump (exit 0)"; else fail "--emit=sass: exit $rc" "$err"; fi
+expect_text "$out" "//   tile_copy: REG:18 STACK:0 SHARED:0 LOCAL:0" "--emit=sass: a resource line per entry"
+expect_text "$out" "LDC R1, c[0x0][0x28] ;  /* <cubin> */" "--emit=sass: the SASS, the temporary name replaced"
+if [ "$(wc -l <fake_cuobjdump.files)" -eq 2 ] && ! [ -e "$(head -1 fake_cuobjdump.files)" ]; then
+  pass "--emit=sass: the temporary cubin is removed"
+else fail "--emit=sass: temporary cubin left or not passed" "$(cat fake_cuobjdump.files)"; fi
+TLC_CUOBJDUMP=/nonexistent/cuobjdump TLC_NVDISASM=/nonexistent/nvdisasm run k.tl --emit=sass
+if [ "$rc" -eq 3 ]; then pass "--emit=sass without the tools (exit 3)"; else fail "--emit=sass without the tools: exit $rc" "$err"; fi
+expect_text "$err" "--emit=sass needs cuobjdump or nvdisasm from the CUDA toolkit; looked for \$TLC_CUOBJDUMP (/nonexistent/cuobjdump)" "--emit=sass without the tools: says where it looked"
+expect_exit 2 "--nvtx without a header" k.tl --emit=ptx --nvtx
+expect_text "$err" "--nvtx puts NVTX ranges in the header's launchers" "--nvtx without a header: message"
+expect_exit 0 "--nvtx" k.tl -o build/knvtx.cubin --nvtx
+expect_text "$(cat build/knvtx.h)" 'nvtxRangePushA("tile_copy");' "--nvtx: a range around the launcher"
+cuda_include="${CUDA_HOME:-/usr/local/cuda}/include"
+if [ -f "$cuda_include/nvtx3/nvToolsExt.h" ] && command -v gcc >/dev/null; then
+  echo 'int main(void) { return 0; }' >nvtx_main.c
+  if gcc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$cuda_include" -include build/knvtx.h nvtx_main.c 2>nvtx.err &&
+     g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$cuda_include" -include build/knvtx.h -x c++ nvtx_main.c 2>>nvtx.err; then
+    pass "--nvtx: the header compiles warning-free as C11 and C++17"
+  else fail "--nvtx: the header does not compile" "$(cat nvtx.err)"; fi
+fi
 
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"

@@ -13,6 +13,8 @@
 
 #include "backend/Backend.h"
 #include "backend/Header.h"
+#include "backend/Meta.h"
+#include "backend/Sass.h"
 #include "frontend/Parser.h"
 #include "ir/IR.h"
 #include "lower/Lower.h"
@@ -38,6 +40,7 @@ constexpr StageSpelling kStageSpellings[] = {
     {Stage::Tokens, "tokens"}, {Stage::Ast, "ast"},   {Stage::TileIR, "ir"},
     {Stage::LoopIR, "loops"},  {Stage::LLVM, "llvm"}, {Stage::PTX, "ptx"},
     {Stage::Cubin, "cubin"},   {Stage::Header, "header"}, {Stage::Source, "source"},
+    {Stage::Meta, "meta"},     {Stage::Sass, "sass"},
 };
 }  // namespace
 
@@ -115,8 +118,16 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     error = "nothing to emit";
     return std::nullopt;
   }
-  plan.last = plan.stages.back();
+  // The metadata needs the loop IR only: alone, it stops the run after lowering.
+  plan.last = Stage::Tokens;
+  // The disassembly needs the cubin only.
+  for (Stage s : plan.stages)
+    plan.last = std::max(plan.last, s == Stage::Meta ? Stage::LoopIR : s == Stage::Sass ? Stage::Cubin : s);
 
+  if (options.nvtx && !plan.wants(Stage::Header)) {
+    error = "--nvtx puts NVTX ranges in the header's launchers, but --emit does not include 'header'";
+    return std::nullopt;
+  }
   if (!options.headerPath.empty() && !plan.wants(Stage::Header)) {
     error = "--header given, but --emit does not include 'header'";
     return std::nullopt;
@@ -143,7 +154,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     return std::nullopt;
   }
   for (Stage s : plan.stages)
-    if (s != Stage::Cubin && s != Stage::Header && s != Stage::Source) plan.textStages.push_back(s);
+    if (s != Stage::Cubin && s != Stage::Header && s != Stage::Source && s != Stage::Meta) plan.textStages.push_back(s);
 
   if (plan.wants(Stage::Cubin)) {
     if (outputIsStdout) {
@@ -189,6 +200,15 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
     }
   }
 
+  // The metadata goes beside the cubin it describes (tlc.load finds it there), or
+  // with the text stages when there is no cubin.
+  if (plan.wants(Stage::Meta)) {
+    if (!plan.cubinPath.empty() && !isSpecialFile(plan.cubinPath))
+      plan.metaPath = replaceExtension(plan.cubinPath, ".meta.json");
+    else if (plan.cubinPath.empty())
+      plan.textStages.push_back(Stage::Meta);
+  }
+
   // A .h + .c pair: the source file goes beside the header.
   if (plan.wants(Stage::Source)) {
     if (!plan.wants(Stage::Header) || plan.headerPath.empty()) {
@@ -215,7 +235,7 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
   // STEM.ARCH.cubin) and one header that embeds them all; no text stages.
   if (!options.moreArchs.empty()) {
     if (!plan.textStages.empty()) {
-      error = "several --arch values build cubins and a header only (--emit=cubin,header)";
+      error = "several --arch values build cubins, a header and metadata only (--emit=cubin,header,meta)";
       return std::nullopt;
     }
     for (const std::string& arch : options.moreArchs)
@@ -256,7 +276,8 @@ std::optional<OutputPlan> planOutputs(const PipelineOptions& options, std::strin
 
   // Refuse to overwrite the source, or to write two products into one file.
   std::vector<std::string> paths;
-  for (const std::string* p : {&plan.cubinPath, &plan.headerPath, &plan.textPath, &plan.depfilePath, &plan.sourcePath})
+  for (const std::string* p :
+       {&plan.cubinPath, &plan.headerPath, &plan.textPath, &plan.depfilePath, &plan.sourcePath, &plan.metaPath})
     if (!p->empty()) paths.push_back(*p);
   for (const std::string& p : plan.moreCubinPaths) paths.push_back(p);
   for (size_t i = 0; i < paths.size(); ++i) {
@@ -768,6 +789,17 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     products.text(Stage::LoopIR, archs.back().loopText);
     products.text(Stage::LLVM, archs.back().llvmText);
     products.text(Stage::PTX, archs.back().ptxText);
+    // --emit=sass: the toolkit's disassembler on the cubin (exit 3 when it is missing).
+    if (plan->wants(Stage::Sass) && archs.back().cubin) {
+      clock.start("sass");
+      std::optional<std::string> sass = disassembleCubin(*archs.back().cubin, error);
+      clock.stop();
+      if (!sass) {
+        diags.fatal(error);
+        return kExitEnvironment;
+      }
+      products.text(Stage::Sass, *sass);
+    }
     if (archs.back().cubin && !plan->cubinPath.empty())
       products.file(plan->cubinPath, std::string(archs.back().cubin->begin(), archs.back().cubin->end()));
   }
@@ -814,6 +846,7 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
     headerOptions.kernelPrefix = options.prefix.empty() ? "" : options.prefix + "_";
     headerOptions.sourceName = inputIsStdin ? sourceName : baseName(options.inputPath);
     headerOptions.arch = options.arch;
+    headerOptions.nvtx = options.nvtx;
     if (plan->wants(Stage::Source)) headerOptions.mode = HeaderOptions::Mode::PairHeader;
     std::string header = generateMultiArchHeader(builds, headerOptions);
     if (plan->wants(Stage::Source)) {
@@ -826,6 +859,25 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
       products.text(Stage::Header, header);
     else
       products.file(plan->headerPath, std::move(header));
+  }
+
+  // 9b. The launch metadata (JSON): every architecture's variants and launch rules,
+  // the cubins named relative to the metadata's folder.
+  if (plan->wants(Stage::Meta)) {
+    std::vector<ArchBuild> described;
+    MetaOptions metaOptions;
+    metaOptions.sourceName = inputIsStdin ? sourceName : baseName(options.inputPath);
+    for (size_t i = 0; i < archs.size(); ++i) {
+      const std::string& arch = i == 0 ? options.arch : options.moreArchs[i - 1];
+      described.push_back({Target::fromArch(arch)->arch(), &archs[i].loopIR, {}});
+      const std::string cubinPath = i == 0 ? plan->cubinPath : i - 1 < plan->moreCubinPaths.size() ? plan->moreCubinPaths[i - 1] : "";
+      metaOptions.cubinFiles.push_back(plan->metaPath.empty() || cubinPath.empty() ? "" : baseName(cubinPath));
+    }
+    std::string meta = generateMeta(described, metaOptions);
+    if (plan->metaPath.empty())
+      products.text(Stage::Meta, meta);
+    else
+      products.file(plan->metaPath, std::move(meta));
   }
 
   // 10. The dependency file: the one file the compile read (there is no include

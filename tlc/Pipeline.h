@@ -17,7 +17,10 @@
 namespace tlc {
 
 // What `--emit=` can ask for, in pipeline order.
-enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header, Source };
+// Meta (the launch metadata, JSON) and Sass (the cubin disassembled) come last:
+// Meta is written with the cubin but needs only the loop IR, so `--emit=meta` alone
+// stops after lowering; Sass needs the cubin, not the header.
+enum class Stage { Tokens, Ast, TileIR, LoopIR, LLVM, PTX, Cubin, Header, Source, Meta, Sass };
 
 const char* stageName(Stage stage);  // the --emit spelling: "tokens" ... "source"
 std::optional<Stage> stageFromName(std::string_view name);
@@ -46,6 +49,7 @@ struct PipelineOptions {
   std::string prefix;         // --prefix: names every C symbol of the header PREFIX_...
   int optLevel = 3;
   bool lineInfo = false;      // -lineinfo: PTX .file/.loc directives, kept in the cubin
+  bool nvtx = false;          // --nvtx: NVTX ranges around the header's launches
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   bool remarks = false;
   unsigned errorLimit = 20;   // 0: no limit
@@ -85,6 +89,8 @@ struct PipelineOptions {
 // - Otherwise the header goes to --header when given, and the text stages, in
 //   pipeline order, to -o when given, else to stdout (also for `-o -`). A header
 //   is a file of its own: it shares an -o file with no other stage.
+// - `--emit=meta` with the cubin writes STEM.meta.json beside it; without the
+//   cubin it is a text stage like the others.
 // - The cubin is binary: `-o -` with it is a usage error. Reading stdin (`-`),
 //   the outputs have no default name: a file output needs -o.
 struct OutputPlan {
@@ -95,6 +101,7 @@ struct OutputPlan {
   std::string headerPath;         // empty: the header is not written to its own file
   std::string depfilePath;        // empty: no dependency file
   std::string sourcePath;         // --emit=header,source: the .c file (the header's path, .c)
+  std::string metaPath;           // --emit=meta with a cubin: beside it, STEM.meta.json
   std::vector<std::string> moreCubinPaths;  // per options.moreArchs: "dir/k.sm_80.cubin"
   std::vector<std::string> depTargets;  // the depfile's targets (-MT, else the first output)
   Stage last = Stage::Header;     // the pipeline stops after this stage

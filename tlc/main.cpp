@@ -53,6 +53,15 @@ Output:
                          source  with header: a .h + .c pair instead (the
                                  .c, beside the header, holds the cubin
                                  and the definitions)
+                         meta    the launch metadata (JSON) that the Python
+                                 package reads (docs/python.md): with the
+                                 cubin, STEM.meta.json beside it; alone, it
+                                 is printed and no cubin is made
+                         sass    the cubin's machine code and each kernel's
+                                 registers, stack, shared and local memory
+                                 (runs cuobjdump, or nvdisasm, from the
+                                 CUDA toolkit: $CUDA_HOME/bin, /usr/local/
+                                 cuda/bin or the PATH)
                        several text stages print in pipeline order (a header
                        to -o goes alone: it is a file of its own)
   --prefix NAME        name the header's C symbols NAME_load, NAME_last_error,
@@ -85,6 +94,10 @@ Code generation:
   -O0 -O1 -O2 -O3      optimization level (default: -O3)
   -lineinfo            map the code to .tl lines (PTX .file/.loc, the cubin's
                        line table) for Nsight Compute and compute-sanitizer
+  --nvtx               make each <kernel>_launch of the header an NVTX range
+                       named after the kernel, for Nsight Systems (the header
+                       then includes <nvtx3/nvToolsExt.h>, header-only, from
+                       the CUDA toolkit: nothing more to link)
   -D NAME=VALUE        override `const NAME` with an integer or a dtype;
                        repeatable, one name once; -DNAME=VALUE works too
   -j N                 build the file's kernels on N threads (default: one per
@@ -326,6 +339,7 @@ int main(int argc, char** argv) {
   app.add_option("--diagnostics-color", colorMode);
   app.add_flag("-v,--verbose", options.verbose);
   app.add_flag("--lineinfo", options.lineInfo);
+  app.add_flag("--nvtx", options.nvtx);
   app.add_flag("--depfile", options.depfile);
   app.add_option("--depfile-path", options.depfilePath);
   app.add_option("--depfile-target", options.depTargets)->allow_extra_args(false);

@@ -184,6 +184,7 @@ class KernelEmitter {
   llvm::Value* emitIntegerPowLoop(llvm::Value* base, llvm::Value* exponent);
   llvm::Value* emitUnary(const ir::UnaryNode& node);
   llvm::Value* emitCall(const ir::CallNode& node);
+  llvm::Value* emitPrint(const ir::CallNode& node);
   llvm::Value* emitFloatMath(ir::Builtin builtin, llvm::Value* x, DType type);
   llvm::Value* emitMathCall(ir::Builtin builtin, const std::vector<llvm::Value*>& args, DType type);
   llvm::Value* emitFastMath(ir::Builtin builtin, llvm::Value* x);
@@ -1674,9 +1675,64 @@ llvm::Value* KernelEmitter::emitLogFloat32(llvm::Value* x, bool base2) {
   return builder_.CreateSelect(builder_.CreateFCmpOGE(x, constant(0.0)), result, llvm::ConstantFP::getNaN(f32));
 }
 
+// print(...): vprintf(format, buffer), as CUDA C's printf lowers it. The buffer holds
+// the values at their natural alignment (a struct): the block's and thread's indices,
+// then each argument, integers as int32 / uint32 (narrower ones widened) or int64 /
+// uint64, bool as int32, floats as double. The format (the labels, the message) is a
+// constant; a '%' in them is escaped.
+llvm::Value* KernelEmitter::emitPrint(const ir::CallNode& node) {
+  auto escape = [](const std::string& text) {
+    std::string out;
+    for (char c : text) out += c == '%' ? std::string("%%") : std::string(1, c);
+    return out;
+  };
+  std::string format = "[block (%d, %d, %d) thread %d]";
+  if (!node.strings.empty() && !node.strings[0].empty()) format += " " + escape(node.strings[0]);
+  std::vector<llvm::Value*> values = {
+      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x, {}, {}),
+      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_y, {}, {}),
+      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_z, {}, {}),
+      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {})};
+  for (size_t i = 0; i < node.args.size(); ++i) {
+    const ir::ExprRef& arg = node.args[i];
+    DType t = arg->dtype;
+    llvm::Value* v = emitExpr(arg);
+    std::string spec;
+    if (ir::isFloat(t)) {
+      v = convert(v, t, DType::Float64);
+      spec = "%g";
+    } else if (t == DType::Bool) {
+      v = convert(v, t, DType::Int32);
+      spec = "%d";
+    } else if (ir::bits(t) == 64) {
+      spec = ir::isSigned(t) ? "%lld" : "%llu";
+    } else {
+      v = convert(v, t, ir::isSigned(t) ? DType::Int32 : DType::UInt32);
+      spec = ir::isSigned(t) ? "%d" : "%u";
+    }
+    values.push_back(v);
+    const std::string label = i + 1 < node.strings.size() ? node.strings[i + 1] : "?";
+    format += (i ? ", " : " ") + escape(label) + " = " + spec;
+  }
+  format += "\n";
+  std::vector<llvm::Type*> fields;
+  for (llvm::Value* v : values) fields.push_back(v->getType());
+  llvm::StructType* layout = llvm::StructType::get(context_, fields);
+  llvm::AllocaInst* buffer = entryAlloca(layout, "tlc_print_args");
+  for (size_t i = 0; i < values.size(); ++i) builder_.CreateStore(values[i], builder_.CreateStructGEP(layout, buffer, (unsigned)i));
+  // The format in the constant space, seen through a generic pointer (what vprintf takes).
+  llvm::GlobalVariable* text = builder_.CreateGlobalString(format, "tlc_print_format", /*AddressSpace=*/4, &module_);
+  llvm::Value* generic = builder_.CreateAddrSpaceCast(text, builder_.getPtrTy(0));
+  llvm::FunctionCallee vprintf = module_.getOrInsertFunction(
+      "vprintf", llvm::FunctionType::get(builder_.getInt32Ty(), {builder_.getPtrTy(0), builder_.getPtrTy(0)}, false));
+  return builder_.CreateCall(vprintf, {generic, buffer});
+}
+
 llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
   using ir::Builtin;
   switch (node.builtin) {
+    case Builtin::Print:
+      return emitPrint(node);
     case Builtin::ThreadIdx:
     case Builtin::BlockIdx: {
       static const llvm::Intrinsic::ID threadIds[3] = {llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x,

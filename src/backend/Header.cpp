@@ -578,7 +578,10 @@ class HeaderWriter {
     std::string guard = guard_.empty() ? guardName("_H") : guard_;
     out_ << "#ifndef " << guard << "\n#define " << guard << "\n\n"
          << "#include <cuda.h>\n#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n"
-         << "#include <string.h>\n\n"
+         << "#include <string.h>\n"
+         << (options_.nvtx ? "#include <nvtx3/nvToolsExt.h> /* --nvtx: header-only NVTX 3 (CUDA's include/nvtx3) */\n"
+                           : "")
+         << "\n"
          << "#if !defined(CUDA_VERSION) || CUDA_VERSION < 12000\n"
          << "#error \"" << prefix_ << ".h needs cuda.h from CUDA 12.0 or newer (cuLibraryLoadData)\"\n"
          << "#endif\n\n"
@@ -1134,9 +1137,17 @@ class HeaderWriter {
     out_ << "\n * Returns CUDA_SUCCESS without launching when the grid is empty; on failure, the\n"
          << " * CUresult (" << P << "_last_error() says more). */\n"
          << "static inline CUresult " << N << "_launch_(" << signature(args, true) << ");\n"
-         << api_ << "CUresult " << N << "_launch(" << signature(args, true) << ") {\n"
-         << "  CUresult tlc_status = " << N << "_launch_(" << callArgsWithStream(args) << ");\n"
-         << "  return tlc_status == CUDA_SUCCESS ? tlc_status : " << P << "_fail_(\"" << N << "_launch\", tlc_status);\n"
+         << api_ << "CUresult " << N << "_launch(" << signature(args, true) << ") {\n";
+    if (options_.nvtx)
+      // A range around the checks and the launch (not the kernel's run, which is
+      // asynchronous): Nsight Systems shows which launcher call made which kernel.
+      out_ << "  CUresult tlc_status;\n"
+           << "  nvtxRangePushA(\"" << g.sourceName << "\"); /* --nvtx */\n"
+           << "  tlc_status = " << N << "_launch_(" << callArgsWithStream(args) << ");\n"
+           << "  nvtxRangePop();\n";
+    else
+      out_ << "  CUresult tlc_status = " << N << "_launch_(" << callArgsWithStream(args) << ");\n";
+    out_ << "  return tlc_status == CUDA_SUCCESS ? tlc_status : " << P << "_fail_(\"" << N << "_launch\", tlc_status);\n"
          << "}\n\n";
     writeInfo(g);
     out_ << "static inline CUresult " << N << "_launch_(" << signature(args, true) << ") {\n";

@@ -25,6 +25,10 @@ struct HeaderOptions {
   // one module state for the whole program.
   enum class Mode { Single, PairHeader, PairSource } mode = Mode::Single;
   std::string headerInclude;  // PairSource: the header's file name, #included first
+  // --nvtx: each <kernel>_launch is an NVTX range named after the kernel (NVTX 3,
+  // header-only from the CUDA toolkit's include/nvtx3: no library to link; the calls
+  // cost nothing measurable unless a profiler such as Nsight Systems is attached).
+  bool nvtx = false;
 };
 
 std::string generateHeader(const ir::Module& loopIR, const std::vector<uint8_t>& cubin,

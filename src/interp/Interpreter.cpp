@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -682,6 +684,28 @@ Value Executor::evalCall(const ir::CallNode& n) {
     }
     case Builtin::ClusterCtaRank:
       return scalarValue(n.dtype, convertScalar(intScalar(t_.rank), DType::Int32, n.dtype));
+    case Builtin::Print: {
+      // The line the GPU's vprintf prints (Codegen's emitPrint): floats as %g of the
+      // double they widen to, integers as int32 / uint32 or 64-bit, bool as int.
+      std::string line = "[block (" + std::to_string(block_.blockIndex(t_.rank, 0)) + ", " +
+                         std::to_string(block_.blockIndex(t_.rank, 1)) + ", " +
+                         std::to_string(block_.blockIndex(t_.rank, 2)) + ") thread " + std::to_string(t_.tid) + "]";
+      if (!n.strings.empty() && !n.strings[0].empty()) line += " " + n.strings[0];
+      for (size_t i = 0; i < n.args.size(); ++i) {
+        Value v = eval(n.args[i]);
+        DType t = n.args[i]->dtype;
+        char text[64];
+        if (ir::isFloat(t))
+          std::snprintf(text, sizeof text, "%g", convertScalar(v.lane[0], t, DType::Float64).f);
+        else if (ir::bits(t) == 64 && !ir::isSigned(t))
+          std::snprintf(text, sizeof text, "%llu", (unsigned long long)v.lane[0].i);
+        else
+          std::snprintf(text, sizeof text, "%lld", (long long)v.lane[0].i);
+        line += std::string(i ? ", " : " ") + (i + 1 < n.strings.size() ? n.strings[i + 1] : "?") + " = " + text;
+      }
+      if (run_.options.printOut) *run_.options.printOut << line << "\n";
+      return scalarValue(DType::Int32, intScalar(int64_t(line.size() + 1)));
+    }
     case Builtin::Fp4FromBits:
     case Builtin::Fp4Bits: {
       if (n.args.size() != 1) fault(std::string(ir::name(n.builtin)) + " takes one argument");

@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <vector>
@@ -88,6 +89,10 @@ struct Options {
   ThreadOrder order = ThreadOrder::Ascending;
   AsyncCopies asyncCopies = AsyncCopies::AtWait;
   int64_t maxStatements = 200'000'000;  // statements entered by all threads (about a minute); beyond: an error
+  // Where print(...) writes its lines (the GPU's vprintf format: "[block (0, 0, 0)
+  // thread 5] msg x = 1.5"); null: nowhere. Lines come in the order the simulated
+  // threads run them.
+  std::ostream* printOut = nullptr;
 };
 
 struct Result {

@@ -429,7 +429,8 @@ ExprRef select(ExprRef c, ExprRef t, ExprRef f) {
 
 ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
   const BuiltinInfo& row = info(b);
-  TLC_ASSERT((int)args.size() == row.arity, std::string(row.name) + " takes " + std::to_string(row.arity) + " arguments");
+  TLC_ASSERT(row.arity < 0 || (int)args.size() == row.arity,
+             std::string(row.name) + " takes " + std::to_string(row.arity) + " arguments");
   DType expected = t;
   switch (row.result) {
     case BuiltinResult::SameAsArgument: expected = args[0]->dtype; break;
@@ -441,6 +442,15 @@ ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim) {
   TLC_ASSERT(t == expected, std::string(row.name) + " of type " + ir::name(t) + ", not " + ir::name(expected));
   auto node = std::make_shared<CallNode>(b, std::move(args), t);
   node->dim = dim;
+  return node;
+}
+
+ExprRef callWithArgs(const CallNode& c, std::vector<ExprRef> args) {
+  const BuiltinInfo& row = info(c.builtin);
+  TLC_ASSERT(row.arity < 0 || (int)args.size() == row.arity, std::string(row.name) + " with the wrong number of arguments");
+  auto node = std::make_shared<CallNode>(c.builtin, std::move(args), c.dtype);
+  node->dim = c.dim;
+  node->strings = c.strings;
   return node;
 }
 
@@ -640,7 +650,15 @@ static void printExpr(const ExprRef& e, std::ostream& os) {
       os << name(c.builtin);
       if (c.builtin == Builtin::ThreadIdx || c.builtin == Builtin::BlockIdx)
         os << "." << "xyz"[c.dim];
-      else {
+      else if (c.builtin == Builtin::Print) {
+        // print("msg", x = <expr>, ...): the labels the output will show.
+        os << "(\"" << (c.strings.empty() ? "" : c.strings[0]) << "\"";
+        for (size_t i = 0; i < c.args.size(); ++i) {
+          os << ", " << (i + 1 < c.strings.size() ? c.strings[i + 1] : "?") << " = ";
+          printExpr(c.args[i], os);
+        }
+        os << ")";
+      } else {
         os << "(";
         printList(c.args, os);
         os << ")";

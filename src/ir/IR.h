@@ -204,6 +204,8 @@ struct CallNode : ExprNode {
   Builtin builtin;
   std::vector<ExprRef> args;
   int dim = 0;  // ThreadIdx / BlockIdx: 0 = x, 1 = y, 2 = z
+  // Print: the message ("" for none), then one label per argument (as written).
+  std::vector<std::string> strings;
 };
 // Reads `lanes` consecutive elements starting at `indices`.
 // When `predicate` is set and false, no memory is touched and the value is `otherwise`
@@ -790,6 +792,18 @@ struct Kernel {
     ExprRef lastOffset;
   };
   std::vector<TensorSpan> tensorSpans;
+  // The parameters as the source declares them, in order (sema): what a caller
+  // outside C passes (`--emit=meta`, the Python package). Dimensions are not among
+  // them: a caller's tensors give them (shapes, strides); `params` has them all.
+  struct SourceParam {
+    enum class Kind { Tensor, Pointer, Scalar };
+    std::string name;
+    Kind kind = Kind::Scalar;
+    BufferRef tensor;  // Tensor: the global buffer (shape, strides, dtype, elem_offset)
+    VarRef var;        // Pointer: the address; Scalar: the value
+    DType dtype = DType::Float32;  // Pointer: the element type; Scalar: its type
+  };
+  std::vector<SourceParam> signature;
   // Sema's count of the kernel's statements after expansion (ir/Limits.def): a
   // bound of the code it lowers to, by which the pipeline groups small kernels.
   int64_t expandedStatements = 0;
@@ -814,6 +828,8 @@ ExprRef unary(UnOp op, ExprRef a);
 ExprRef select(ExprRef c, ExprRef t, ExprRef f);
 ExprRef cast(DType to, ExprRef a);
 ExprRef call(Builtin b, std::vector<ExprRef> args, DType t, int dim = 0);
+// The call `c` with other arguments (its dim and strings kept): for rewriters.
+ExprRef callWithArgs(const CallNode& c, std::vector<ExprRef> args);
 ExprRef add(ExprRef a, ExprRef b);
 ExprRef sub(ExprRef a, ExprRef b);
 ExprRef mul(ExprRef a, ExprRef b);

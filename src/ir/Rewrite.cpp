@@ -41,7 +41,7 @@ ExprRef rewriteExpr(const ExprRef& e, const VarMap& vars, const RewriteHooks& ho
         args.push_back(rewriteExpr(a, vars, hooks));
         changed |= args.back() != a;
       }
-      return changed ? call(c.builtin, args, c.dtype, c.dim) : e;
+      return changed ? callWithArgs(c, args) : e;
     }
     case ExprKind::Load: {
       const auto& l = e->as<LoadNode>();

@@ -213,7 +213,7 @@ class Widener {
           args.push_back(asType(a->dtype, expr(a).e));
           changed |= args.back() != a;
         }
-        return {changed ? call(c.builtin, args, c.dtype, c.dim) : e, typeRange(e->dtype)};
+        return {changed ? callWithArgs(c, args) : e, typeRange(e->dtype)};
       }
       case ExprKind::Load: return {load(e), typeRange(e->dtype)};
       case ExprKind::Cast: {

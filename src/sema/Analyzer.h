@@ -445,6 +445,7 @@ class Analyzer {
   // transpose(src, dst): two whole shared tiles of one dtype, dst's shape src's
   // with the last two axes swapped.
   StmtRef transposeOp(const ast::Call& c);
+  StmtRef printStmt(const ast::Call& c);
 
   // im2col(img, col, nhw_step, c_step, kernel, stride, dilation, pad, eviction_policy=)
   // (and the deprecated c2d_im2col): a copy read through the column matrix of an

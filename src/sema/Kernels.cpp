@@ -204,6 +204,7 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
     param.var = var;
     param.range = p.range;
     kernel_->params.push_back(param);
+    kernel_->signature.push_back({p.name, Kernel::SourceParam::Kind::Scalar, nullptr, var, dt});
     Value v;
     v.kind = Value::Scalar;
     v.expr = var;
@@ -244,6 +245,7 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
     param.elementType = dt;  // untyped: the widest type a view reads it as (viewDtype)
     param.range = p.range;
     kernel_->params.push_back(param);
+    kernel_->signature.push_back({p.name, Kernel::SourceParam::Kind::Pointer, nullptr, var, dt});
     Value v;
     v.kind = Value::Pointer;
     v.var = var;
@@ -264,6 +266,7 @@ void Analyzer::analyzeKernelParam(const ast::Param& p) {
   Value v;
   v.kind = Value::BufferV;
   v.buffer = globalTensor(p.name, spec, p.nameRange, /*isParam=*/true, p.range);
+  kernel_->signature.push_back({p.name, Kernel::SourceParam::Kind::Tensor, v.buffer, v.buffer->data, v.buffer->dtype});
   define(p.name, v, p.nameRange);
 }
 
@@ -284,6 +287,7 @@ bool Analyzer::adoptDimAsScalar(const ast::Param& p, const Value& existing) {
   param.kind = ParamKind::Scalar;
   param.range = p.range;
   params.push_back(param);
+  kernel_->signature.push_back({p.name, Kernel::SourceParam::Kind::Scalar, nullptr, param.var, DType::Int32});
   scopes_.front()[p.name].decl = p.nameRange;
   return true;
 }

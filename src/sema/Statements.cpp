@@ -801,6 +801,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
       callee == "tma_store_arrive" || callee == "tma_store_wait")
     return syncOp(c, callee);
   if (callee == "transpose") return transposeOp(c);
+  if (callee == "print") return printStmt(c);
   if (callee == "annotate_safe_value") return annotateSafeValue(c);
   if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
   if (callee == "im2col" || callee == "c2d_im2col") return im2colOp(c, callee);
@@ -1128,6 +1129,51 @@ void Analyzer::checkElementInside(int64_t index, size_t axis, const BufferRef& b
     failAbout(r, "index " + std::to_string(index) + " is outside dimension " + std::to_string(axis) + " of '" +
                        buf->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : " (indices start at 0)"),
                 buf);
+}
+
+}  // namespace tlc::sema
+
+namespace tlc::sema {
+
+// print(x, A[i, j], msg="..."): TileLang's T.print for scalar values. Every thread
+// that reaches it prints one line, "[block (bx, by, bz) thread tx] msg x = ..., A[i, j]
+// = ...", through vprintf (the backend) or the interpreter's print stream. The labels
+// are the arguments as written. A Let of the Print call (its value, vprintf's, is
+// unused) keeps it a statement every pass already walks: its loads are guarded and
+// flattened like any other.
+StmtRef Analyzer::printStmt(const ast::Call& c) {
+  checkKeywords(c, "print", {"msg"});
+  std::string message;
+  for (const auto& kw : c.kwargs)
+    if (kw.name == "msg") message = stringValue(*kw.value, "print's msg", "a string literal");
+  if (c.args.empty()) fail(c.range, "print takes at least one value: print(x), print(A[i, j], msg=\"...\")");
+  std::vector<ExprRef> args;
+  std::vector<std::string> strings{message};
+  const SourceFile* file = diags_.file();
+  for (const auto& a : c.args) {
+    if (a->kind == ast::ExprKind::StringLit)
+      fail(a->range, "print's text goes in msg=\"...\"; its arguments are values");
+    if (a->kind == ast::ExprKind::Name)
+      if (const Value* v = lookup(a->as<ast::Name>().name); v && v->kind == Value::BufferV) {
+        std::string indices;
+        for (size_t d = 0; d < v->buffer->shape.size(); ++d) indices += std::string(d ? ", " : "") + "ijkl"[d % 4];
+        fail(a->range, "not yet supported: print of a whole buffer ('" + a->as<ast::Name>().name +
+                           "'); print its elements: print(" + a->as<ast::Name>().name + "[" + indices + "])");
+      }
+    ExprRef value = scalarExpr(*a);
+    if (value->lanes != 1) fail(a->range, "print takes scalar values");
+    // fp8 / fp4 values print as the float32 they convert to.
+    if (isStorageOnly(value->dtype)) value = cast(DType::Float32, value);
+    if (value->dtype == DType::Handle) fail(a->range, "print takes numbers, not pointers");
+    args.push_back(value);
+    const uint32_t begin = a->range.begin.offset, end = a->range.end.offset;
+    strings.push_back(file && end > begin && end <= file->text().size() ? file->text().substr(begin, end - begin)
+                                                                       : "arg" + std::to_string(args.size()));
+  }
+  ExprRef printed = call(Builtin::Print, std::move(args), DType::Int32);
+  auto node = std::make_shared<CallNode>(printed->as<CallNode>());
+  node->strings = std::move(strings);
+  return std::make_shared<LetStmt>(c.range, makeVar("tlc_print", DType::Int32), node);
 }
 
 }  // namespace tlc::sema

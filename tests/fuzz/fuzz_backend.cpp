@@ -6,7 +6,8 @@
 // that does not verify is an internal error, so it aborts) and PTX emission
 // (emitPTX); then the header writer: generateHeader for sm_90a, and
 // generateMultiArchHeader for sm_80 + sm_90a in each of its modes (one header; the
-// header + source pair). nvJitLink is skipped (external, and seconds per input): the
+// header + source pair; the multi-architecture header with --nvtx's ranges) and the
+// launch metadata writer (generateMeta, both ways). nvJitLink is skipped (external, and seconds per input): the
 // headers embed a fake cubin that holds every byte value, so the byte-array writer's
 // escapes are exercised too.
 //
@@ -44,6 +45,7 @@
 
 #include "backend/Backend.h"
 #include "backend/Header.h"
+#include "backend/Meta.h"
 #include "frontend/AST.h"
 #include "frontend/Parser.h"
 #include "ir/IR.h"
@@ -73,6 +75,36 @@ bool isIdentifier(const std::string& s) {
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   return true;
+}
+
+// The launch metadata (--emit=meta) is JSON: one object, strings closed with only
+// escaped quotes, backslashes and control characters inside, {} and [] balanced
+// outside strings, and an object per source kernel ("name": "<kernel>").
+void checkMeta(const std::string& m, const ir::Module& module) {
+  if (m.empty() || m[0] != '{' || m.size() < 3 || m.substr(m.size() - 2) != "}\n") fail("meta: not one object", m);
+  std::vector<char> open;
+  bool inString = false;
+  for (size_t i = 0; i < m.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(m[i]);
+    if (inString) {
+      if (c < 0x20) fail("meta: a raw control character in a string", m);
+      if (c == '\\') {
+        if (++i == m.size() || std::string("\"\\nturbf/").find(m[i]) == std::string::npos) fail("meta: a bad escape", m);
+      } else if (c == '"') {
+        inString = false;
+      }
+      continue;
+    }
+    if (c == '"') inString = true;
+    else if (c == '{' || c == '[') open.push_back(char(c));
+    else if (c == '}' || c == ']') {
+      if (open.empty() || open.back() != (c == '}' ? '{' : '[')) fail("meta: unbalanced brackets", m);
+      open.pop_back();
+    }
+  }
+  if (inString || !open.empty()) fail("meta: an unclosed string or bracket", m);
+  for (const ir::Kernel& k : module.kernels)
+    if (m.find("\"name\": \"" + k.sourceName + "\"") == std::string::npos) fail("meta: no entry for kernel " + k.sourceName, m);
 }
 
 // The header checks above. `kernels` are the source kernels' names; `kernelPrefix`
@@ -262,6 +294,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string header = tlc::generateHeader(*results[0]->loopIR, cubin90, options);
   checkHeader(header, *results[0]->loopIR, "", true);
   dump(dir, "single.h", header);
+  tlc::MetaOptions metaOptions;
+  metaOptions.sourceName = "fuzz.tl";
+  metaOptions.cubinFiles = {"fuzz.cubin"};
+  checkMeta(tlc::generateMeta({{"sm_90a", results[0]->loopIR.get(), {}}}, metaOptions), *results[0]->loopIR);
 
   // The pipeline builds a multi-architecture header only when every architecture
   // compiles; tlc --arch=sm_80 --arch=sm_90a lists sm_80 first.
@@ -269,9 +305,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<tlc::ArchBuild> builds = {{"sm_80", results[1]->loopIR.get(), fakeCubin(results[1]->ptx)},
                                         {"sm_90a", results[0]->loopIR.get(), cubin90}};
   options.kernelPrefix = "fuzz_";
+  options.nvtx = true;  // --nvtx: the launchers as NVTX ranges
   header = tlc::generateMultiArchHeader(builds, options);
   checkHeader(header, *results[0]->loopIR, "fuzz_", true);
   dump(dir, "multi.h", header);
+  options.nvtx = false;
+  metaOptions.cubinFiles = {"fuzz.sm_80.cubin", "fuzz.cubin"};
+  checkMeta(tlc::generateMeta(builds, metaOptions), *results[0]->loopIR);
   options.mode = tlc::HeaderOptions::Mode::PairHeader;
   header = tlc::generateMultiArchHeader(builds, options);
   checkHeader(header, *results[0]->loopIR, "fuzz_", true);

@@ -68,6 +68,17 @@ TEST_CASE("facts: builtins") {
   CHECK_FALSE(mathFunctionNamed("tensormap_address"));
   CHECK(info(Builtin::TensorMapAddress).result == BuiltinResult::UInt64);
   CHECK(call(Builtin::TensorMapAddress, {makeVar("D", DType::Handle)}, DType::UInt64)->dtype == DType::UInt64);
+  // print: any number of values (arity -1), per thread, internal (sema makes it from the
+  // print statement); a rewrite keeps its message and labels.
+  CHECK(info(Builtin::Print).arity == -1);
+  CHECK(info(Builtin::Print).varies == BuiltinVaries::Thread);
+  CHECK_FALSE(mathFunctionNamed("print"));
+  ExprRef printed = call(Builtin::Print, {x, x, x}, DType::Int32);
+  auto labelled = std::make_shared<CallNode>(printed->as<CallNode>());
+  labelled->strings = {"msg", "a", "b", "c"};
+  ExprRef rewritten = callWithArgs(*labelled, {x});
+  CHECK(rewritten->as<CallNode>().strings == std::vector<std::string>{"msg", "a", "b", "c"});
+  CHECK(toString(rewritten) == "print(\"msg\", a = 1.0_float16)");
 }
 
 TEST_CASE("facts: built-in constants (cutedsl's cpasync)") {

@@ -2411,6 +2411,70 @@ TEST_CASE("interpreter catches: the producer / consumer ring without its parity 
   CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // the consumers read stages not yet filled
 }
 
+TEST_CASE("interpreter: print writes one line per thread, labelled as written") {
+  // Two blocks of 32 threads; threads 0 and 1 of each print an element of A, its
+  // index and a float, with the message; the lines are vprintf's format (Codegen).
+  const char* text = R"(
+kernel show(A: Tensor((N,), float16), s: float32) {
+  with Kernel(ceildiv(N, 32), threads=32) as (bx) {
+    for i in Parallel(32) {
+      if i < 2 {
+        print(A[bx * 32 + i], bx * 32 + i, s * 2.0, i == 0, msg="row");
+      }
+    }
+  }
+}
+)";
+  auto loopIR = test::lowerForTest(text);
+  const ir::Kernel& kernel = loopIR->kernels.back();
+  interp::HostBuffer a(ir::DType::Float16, 40);
+  for (int i = 0; i < 40; ++i) a.set(i, 0.5 * i);
+  interp::Arguments args;
+  args.pointer("A", a);
+  args.dim("N", 40);
+  args.scalar("s", 1.25);
+  std::ostringstream printed;
+  interp::Options options;
+  options.printOut = &printed;
+  interp::Result r = interp::run(kernel, args, options);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  CHECK(printed.str() ==
+        "[block (0, 0, 0) thread 0] row A[bx * 32 + i] = 0, bx * 32 + i = 0, s * 2.0 = 2.5, i == 0 = 1\n"
+        "[block (0, 0, 0) thread 1] row A[bx * 32 + i] = 0.5, bx * 32 + i = 1, s * 2.0 = 2.5, i == 0 = 0\n"
+        "[block (1, 0, 0) thread 0] row A[bx * 32 + i] = 16, bx * 32 + i = 32, s * 2.0 = 2.5, i == 0 = 1\n"
+        "[block (1, 0, 0) thread 1] row A[bx * 32 + i] = 16.5, bx * 32 + i = 33, s * 2.0 = 2.5, i == 0 = 0\n");
+}
+
+TEST_CASE("interpreter: the GPU print test's kernel prints the lines tests/gpu/print.cpp expects") {
+  // tests/gpu/kernels/print.tl on N = 131 (three blocks, the last ragged): the same
+  // text the GPU test compares the captured stdout with, in the interpreter's order.
+  auto loopIR = test::lowerForTest(*readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/print.tl"));
+  const ir::Kernel& kernel = loopIR->kernels.back();
+  const int N = 131;
+  interp::HostBuffer a(ir::DType::Float16, N);
+  for (int i = 0; i < N; ++i) a.set(i, 0.5 * (i % 64) - 3.0);
+  interp::Arguments args;
+  args.pointer("A", a);
+  args.dim("N", N);
+  args.scalar("s", 1.25);
+  std::ostringstream printed;
+  interp::Options options;
+  options.printOut = &printed;
+  interp::Result r = interp::run(kernel, args, options);
+  REQUIRE_MESSAGE(r.ok, r.text());
+  std::string want;
+  for (int b = 0; b * 64 < N; ++b)
+    for (int t = 0; t < 2 && b * 64 + t < N; ++t) {
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "[block (%d, 0, 0) thread %d] 100%% row A[bx * 64 + i] = %g, bx * 64 + i = %d, s * 2.0 = %g, "
+                    "i == 0 = %d, cast(bx, int64) * 3000000000 = %lld\n",
+                    b, t, 0.5 * ((b * 64 + t) % 64) - 3.0, b * 64 + t, 2.5, t == 0 ? 1 : 0, (long long)b * 3000000000LL);
+      want += line;
+    }
+  CHECK(printed.str() == want);
+}
+
 // ---- the row kernels of examples/ (issue 21 item 4): softmax, rmsnorm, layernorm,
 // per-token fp8 quantization, column sums with atomics, bias + GELU. Each runs as
 // written (BN = 4096 columns a tile: N <= 4096 in one tile, 4099 in two) and with

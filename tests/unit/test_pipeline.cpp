@@ -68,9 +68,50 @@ TEST_CASE("stage names round-trip and are in pipeline order") {
     names.push_back(stageName(s));
     CHECK(stageFromName(stageName(s)) == s);
   }
-  CHECK(names == std::vector<std::string>{"tokens", "ast", "ir", "loops", "llvm", "ptx", "cubin", "header", "source"});
+  CHECK(names ==
+        std::vector<std::string>{"tokens", "ast", "ir", "loops", "llvm", "ptx", "cubin", "header", "source", "meta", "sass"});
   CHECK_FALSE(stageFromName("IR").has_value());
   CHECK_FALSE(stageFromName("").has_value());
+}
+
+TEST_CASE("the metadata goes beside the cubin, or alone stops after lowering") {
+  PipelineOptions options;
+  options.inputPath = "src/k.tl";
+  options.emit = {Stage::Cubin, Stage::Meta};
+  options.outputPath = "build/k.cubin";
+  std::string error;
+  std::optional<OutputPlan> plan = planOutputs(options, error);
+  REQUIRE(plan);
+  CHECK(plan->metaPath == "build/k.meta.json");
+  CHECK(plan->textStages.empty());
+  CHECK(plan->last == Stage::Cubin);
+
+  options.emit = {Stage::Meta};
+  options.outputPath = "";
+  plan = planOutputs(options, error);
+  REQUIRE(plan);
+  CHECK(plan->metaPath.empty());
+  CHECK(plan->textStages == std::vector<Stage>{Stage::Meta});
+  CHECK(plan->last == Stage::LoopIR);  // no code generation, no nvJitLink
+
+  options.emit = {Stage::Meta, Stage::PTX};
+  plan = planOutputs(options, error);
+  REQUIRE(plan);
+  CHECK(plan->textStages == std::vector<Stage>{Stage::PTX, Stage::Meta});
+  CHECK(plan->last == Stage::PTX);
+
+  // --emit=sass: a text stage that needs the cubin (assembled, not written).
+  options.emit = {Stage::Sass};
+  plan = planOutputs(options, error);
+  REQUIRE(plan);
+  CHECK(plan->textStages == std::vector<Stage>{Stage::Sass});
+  CHECK(plan->cubinPath.empty());
+  CHECK(plan->last == Stage::Cubin);
+
+  // --nvtx instruments the header: without one it is a usage error.
+  options.nvtx = true;
+  CHECK_FALSE(planOutputs(options, error));
+  CHECK(error.find("--nvtx") != std::string::npos);
 }
 
 TEST_CASE("the default build writes the cubin and the header beside it") {
