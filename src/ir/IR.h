@@ -707,6 +707,11 @@ struct TensorMapInfo {
   BufferRef tensor;            // the global buffer: its data pointer, shape and strides
   std::vector<int64_t> box;    // per axis of the tensor, outermost first (tiled mode)
   int swizzleBytes = 0;        // 0 (none), 32, 64 or 128
+  // CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B: `tensor` is an fp4 tensor's byte twin
+  // (its innermost dimension counts bytes); the map counts fp4 elements there (twice
+  // the bytes), and so do `box` and the innermost coordinate. Each 16 elements land
+  // as 8 packed bytes and 8 bytes left alone in a float4_e2m1_unpacked tile.
+  bool unpackFp4 = false;
   std::optional<Im2colMapInfo> im2col;  // set: an im2col-mode map (box unused)
 };
 struct Param {

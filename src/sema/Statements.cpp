@@ -340,7 +340,7 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
   buf->name = n;
   buf->shape = constShape(*c.args[0]);
   buf->strides = rowMajorStrides(buf->shape);
-  buf->dtype = dtypeArg(*c.args[1]);
+  buf->dtype = dtypeArg(*c.args[1], callee == "alloc_shared");
   buf->scope = callee == "alloc_shared" ? MemScope::Shared : callee == "alloc_fragment" ? MemScope::Fragment : MemScope::Local;
   buf->declRange = a.target->range;
   if (const ast::Expr* scope = keyword(c, "scope")) {
