@@ -339,6 +339,12 @@ struct Buffer {
   // Global: what a predicated-off read returns (`annotate_safe_value`), a constant of
   // `dtype`; null = 0. Only a non-zero value is recorded.
   ExprRef safeValue;
+  // Global: `buffer_type="auto_broadcast"` (TVM's kAutoBroadcast): an axis whose extent
+  // is 1 broadcasts, its stride 0, so any index along it reads or writes element 0.
+  // Sema applies it: every index along such an axis (constant extent 1, or a run-time
+  // extent that may be 1) becomes `extent == 1 ? 0 : index`, and copies of the buffer
+  // run as guarded Parallel loops of element accesses; lowering sees no other trace.
+  bool autoBroadcast = false;
   // Shared, loop IR only: a view of this tile (same offset, shape, strides) in the
   // shared memory of the cluster's block of rank `clusterRank` (distributed shared
   // memory, reached through `mapa`); null = this block's own tile. Made by lowering

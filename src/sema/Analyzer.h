@@ -254,6 +254,8 @@ class Analyzer {
   std::vector<const ast::Expr*> tupleItems(const ast::Expr& e);
 
   // `sharedStorage`: alloc_shared's dtype, where float4_e2m1_unpacked is allowed.
+  bool broadcastAxis(const BufferRef& buf, size_t axis);
+  std::vector<ExprRef> broadcastIndices(const BufferRef& buf, std::vector<ExprRef> indices);
   void checkUnpackedFp4Load(const ast::Call& c, const Region& s, const Region& d);
   DType dtypeArg(const ast::Expr& e, bool sharedStorage = false);
 

@@ -334,6 +334,12 @@ StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
   if (!load && !store)
     fail(c.range, std::string("tma_copy copies global -> shared.dyn or shared.dyn -> global; this copy is ") + name(from) +
                       " -> " + name(to));
+  for (const Region* r : {&s, &d})
+    if (r->buffer->autoBroadcast)
+      failAbout(r->range, "tma_copy cannot read or write auto_broadcast tensor '" + r->buffer->name +
+                              "': a tensor map has no stride 0 to repeat an axis of extent 1 (use copy, which runs "
+                              "element by element)",
+                r->buffer);
   if (s.buffer->dtype == DType::Float4E2M1Unpacked)
     failAbout(s.range, "'" + s.buffer->name + "' is a float4_e2m1_unpacked tile, which cannot be stored: TMA unpacks "
                            "fp4 on load only (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B); store a float4_e2m1fn tile",

@@ -261,7 +261,7 @@ void Analyzer::checkRegionInside(const RegionSpec& r) {
              " is outside '" + r.buffer->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : "");
     };
     if (lo && *lo < 0) failAbout(r.range, text(*lo), r.buffer);
-    if (!dim) continue;
+    if (!dim || broadcastAxis(r.buffer, i)) continue;
     if (lo && (tile ? *lo > *dim - e : *lo >= *dim)) failAbout(r.range, text(*lo), r.buffer);
     if (tile && e > *dim)
       failAbout(r.range, "a region of extent " + std::to_string(e) + " does not fit dimension " + std::to_string(i) +
@@ -376,6 +376,32 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   // rule (settleRegions), not a run-time extent: `copy(A, s)` reads A's head tile.
   bool wholeAsHeadTile = (src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
                          (dst.isWhole && !extentsKnown(dst) && extentsKnown(src));
+  if (src.buffer->autoBroadcast || dst.buffer->autoBroadcast) {
+    // An auto_broadcast tensor repeats its extent-1 axes, which no bulk copy does:
+    // the copy runs as a guarded Parallel loop of element accesses.
+    const RegionSpec& b = src.buffer->autoBroadcast ? src : dst;
+    if (op != "copy")
+      failAbout(b.range, "not yet supported: " + op + " of auto_broadcast tensor '" + b.buffer->name +
+                             "' (only copy, which runs element by element)",
+                b.buffer);
+    if (!c.kwargs.empty())
+      fail(c.kwargs[0].nameRange, "not yet supported: keyword arguments on a copy of auto_broadcast tensor '" +
+                                      b.buffer->name + "' (it runs as a guarded Parallel loop)");
+    // The head-address rules of settleRegions, then the element-by-element copy.
+    if (src.isHead && dst.isHead) {
+      for (auto& e : src.extents) e = 1;
+      for (auto& e : dst.extents) e = 1;
+    } else if (src.isHead) {
+      headFrom(src, dst);
+    } else if (dst.isHead) {
+      headFrom(dst, src);
+    } else if (wholeAsHeadTile) {
+      bool srcIsHead = src.isWhole && !extentsKnown(src);
+      wholeAsHead(srcIsHead ? src : dst, srcIsHead ? dst : src);
+    }
+    src.isHead = dst.isHead = false;
+    return runtimeCopy(c, src, dst);
+  }
   if (!wholeAsHeadTile && (!extentsKnown(src) || !extentsKnown(dst))) {
     if (op != "copy") fail(c.range, "not yet supported: " + op + " of a region with a run-time extent");
     if (!c.kwargs.empty())
@@ -766,7 +792,7 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (r.isHead) for (auto& e : r.extents) e = 1;
   ExprRef v = want == 2 ? scalarExpr(*c.args[1]) : intImm(0);
   if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
-  if (!extentsKnown(r)) return runtimeFill(c, r, v);
+  if (!extentsKnown(r) || r.buffer->autoBroadcast) return runtimeFill(c, r, v);
   checkRegionInside(r);
   if (r.buffer->scope == MemScope::Fragment)
     for (size_t i = 0; i < r.extents.size(); ++i)
@@ -1031,7 +1057,7 @@ StmtRef Analyzer::runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef v
   return runtimeNest(c.range, callee + " of '" + buf->name + "'", axes, [&](const std::vector<ExprRef>& idx) {
     std::vector<ExprRef> at;
     for (size_t k = 0; k < idx.size(); ++k) at.push_back(add(r.mins[k], idx[k]));
-    return guarded(tileGuard(r, at), std::make_shared<StoreStmt>(c.range, buf, at, v));
+    return guarded(tileGuard(r, at), std::make_shared<StoreStmt>(c.range, buf, broadcastIndices(buf, at), v));
   });
 }
 
@@ -1108,17 +1134,25 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
   StmtRef nest = runtimeNest(c.range, "this copy", axes, [&](const std::vector<ExprRef>& idx) {
     auto srcAt = indicesOf(src, srcAxes, idx);
     auto dstAt = indicesOf(dst, dstAxes, idx);
-    ExprRef load = std::make_shared<LoadNode>(src.buffer, srcAt, src.buffer->dtype, 1);
+    ExprRef load = std::make_shared<LoadNode>(src.buffer, broadcastIndices(src.buffer, srcAt), src.buffer->dtype, 1);
     return guarded(logicalAnd(tileGuard(src, srcAt), tileGuard(dst, dstAt)),
-                   std::make_shared<StoreStmt>(c.range, dst.buffer, dstAt, cast(dst.buffer->dtype, load)));
+                   std::make_shared<StoreStmt>(c.range, dst.buffer, broadcastIndices(dst.buffer, dstAt),
+                                               cast(dst.buffer->dtype, load)));
   });
   if (unitGuard) nest = std::make_shared<IfStmt>(c.range, unitGuard, nest, nullptr);
   std::string bounds;
   for (const auto& a : axes) bounds += (bounds.empty() ? "" : ", ") + (a.bound ? std::to_string(a.bound) : "chunks of " + std::to_string(threads_));
-  diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name +
-                             " has a run-time extent: lowered to a Parallel loop over (" + bounds +
-                             ") whose body runs where each index is below its extent, one element per access "
-                             "(TMA and cp.async need compile-time extents)");
+  const Buffer* broadcast = src.buffer->autoBroadcast ? src.buffer.get() : dst.buffer->autoBroadcast ? dst.buffer.get() : nullptr;
+  if (broadcast)
+    diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name + " reads auto_broadcast tensor '" +
+                               broadcast->name + "': lowered to a Parallel loop over (" + bounds +
+                               "), one element per access, each index along an axis of extent 1 reading element 0 "
+                               "(no bulk copy repeats elements)");
+  else
+    diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name +
+                               " has a run-time extent: lowered to a Parallel loop over (" + bounds +
+                               ") whose body runs where each index is below its extent, one element per access "
+                               "(TMA and cp.async need compile-time extents)");
   return nest;
 }
 

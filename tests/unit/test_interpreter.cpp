@@ -2245,3 +2245,56 @@ TEST_CASE("interpreter catches: the producer / consumer ring without its parity 
   REQUIRE_MESSAGE(r.ok, r.text());
   CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // the consumers read stages not yet filled
 }
+
+// buffer_type="auto_broadcast": B is (R, C) with R either 1 or M and C either 1 or
+// N; an axis of extent 1 broadcasts (TVM's stride 0), through a copy into a shared
+// tile and through element reads in a Parallel loop, on ragged shapes.
+const char* kAutoBroadcast = R"(
+const BM = 32;
+const BN = 64;
+kernel KERNEL(X: Tensor((M, N), float32), B: Buffer((R, C), float32, buffer_type="auto_broadcast"),
+              Y: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, BN), ceildiv(M, BM), threads=128) as (bx, by) {
+    s = alloc_shared((BM, BN), float32);
+    copy(B[by * BM, bx * BN], s);
+    for i, j in Parallel(BM, BN) {
+      Y[by * BM + i, bx * BN + j] = X[by * BM + i, bx * BN + j] + s[i, j] * VIA;
+    }
+  }
+}
+)";
+
+void bindAutoBroadcast(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1], R = s[2] ? M : 1, C = s[3] ? N : 1;
+  HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(R) * C);
+  HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(X, 3);
+  randomFill(B, 4);
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("B", B);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.args.dim("R", R);
+  c.args.dim("C", C);
+  c.output = &Y;
+  for (int32_t i = 0; i < M; ++i)
+    for (int32_t j = 0; j < N; ++j)
+      c.expected.push_back(double(float(X.get(int64_t(i) * N + j) +
+                                        float(B.get(int64_t(R == 1 ? 0 : i) * C + (C == 1 ? 0 : j))))));
+}
+
+TEST_CASE("interpreter: buffer_type=\"auto_broadcast\" repeats axes of extent 1 (copy and element reads), ragged") {
+  const std::vector<Shape> shapes = {{1, 1, 0, 0},   {37, 1, 0, 0},  {37, 1, 1, 0},  {100, 67, 0, 0}, {100, 67, 1, 0},
+                                     {100, 67, 0, 1}, {100, 67, 1, 1}, {33, 130, 0, 1}, {1, 130, 1, 1}};
+  std::string viaCopy = kAutoBroadcast;
+  viaCopy.replace(viaCopy.find("KERNEL"), 6, "via_copy");
+  viaCopy.replace(viaCopy.find("s[i, j] * VIA"), 13, "s[i, j]");
+  checkAllVariants(viaCopy, shapes, bindAutoBroadcast);
+  std::string viaElements = kAutoBroadcast;
+  viaElements.replace(viaElements.find("KERNEL"), 6, "via_elements");
+  viaElements.replace(viaElements.find("s[i, j] * VIA"), 13, "B[by * BM + i, bx * BN + j]");
+  checkAllVariants(viaElements, shapes, bindAutoBroadcast);
+}
