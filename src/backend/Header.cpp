@@ -1125,7 +1125,7 @@ class HeaderWriter {
           DType t = a.param->var ? a.param->var->dtype : DType::Int32;
           out_ << ir::name(t);
           if (t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 ||
-              t == DType::Float8E5M2 || t == DType::Float4E2M1)
+              t == DType::Float8E5M2 || t == DType::Float8E8M0 || t == DType::Float4E2M1)
             out_ << " (raw bits)";
           break;
         }

@@ -376,17 +376,27 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   // rule (settleRegions), not a run-time extent: `copy(A, s)` reads A's head tile.
   bool wholeAsHeadTile = (src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
                          (dst.isWhole && !extentsKnown(dst) && extentsKnown(src));
-  if (src.buffer->autoBroadcast || dst.buffer->autoBroadcast) {
+  // A float4_e2m1fn source converted to another dtype: fp4 copies move packed bytes
+  // (PackFloat4), so a converting one reads element by element (nibbles) instead.
+  bool fp4Converts = src.buffer->dtype == DType::Float4E2M1 && dst.buffer->dtype != DType::Float4E2M1 &&
+                     dst.buffer->dtype != DType::Float4E2M1Unpacked;
+  if (src.buffer->autoBroadcast || dst.buffer->autoBroadcast || fp4Converts) {
     // An auto_broadcast tensor repeats its extent-1 axes, which no bulk copy does:
     // the copy runs as a guarded Parallel loop of element accesses.
-    const RegionSpec& b = src.buffer->autoBroadcast ? src : dst;
+    const RegionSpec& b = src.buffer->autoBroadcast ? src : dst.buffer->autoBroadcast ? dst : src;
+    std::string what = fp4Converts && !b.buffer->autoBroadcast
+                           ? "float4_e2m1fn '" + b.buffer->name + "' converted to " + name(dst.buffer->dtype)
+                           : "auto_broadcast tensor '" + b.buffer->name + "'";
     if (op != "copy")
-      failAbout(b.range, "not yet supported: " + op + " of auto_broadcast tensor '" + b.buffer->name +
-                             "' (only copy, which runs element by element)",
+      failAbout(b.range, "not yet supported: " + op + " of " + what + " (only copy, which runs element by element)",
                 b.buffer);
     if (!c.kwargs.empty())
-      fail(c.kwargs[0].nameRange, "not yet supported: keyword arguments on a copy of auto_broadcast tensor '" +
-                                      b.buffer->name + "' (it runs as a guarded Parallel loop)");
+      fail(c.kwargs[0].nameRange,
+           "not yet supported: keyword arguments on a copy of " + what + " (it runs as a guarded Parallel loop)");
+    if (fp4Converts && src.buffer->scope == MemScope::Fragment)
+      failAbout(src.range, "not yet supported: a copy converting float4_e2m1fn fragment '" + src.buffer->name +
+                               "' (element accesses to fp4 fragments are not supported)",
+                src.buffer);
     // The head-address rules of settleRegions, then the element-by-element copy.
     if (src.isHead && dst.isHead) {
       for (auto& e : src.extents) e = 1;
@@ -1066,7 +1076,9 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
     if (r->isHead)
       fail(r->range, "the other side of a region with a run-time extent must have extents of its own (a tile or a "
                      "slice), not an element: its extents cannot come from the run-time side");
-    if (r->buffer->scope == MemScope::Local || r->buffer->dtype == DType::Float4E2M1)
+    // fp4 element reads work from global and shared memory (a converting copy's source).
+    bool fp4Source = r == &src && dst.buffer->dtype != DType::Float4E2M1 && r->buffer->scope != MemScope::Fragment;
+    if (r->buffer->scope == MemScope::Local || (r->buffer->dtype == DType::Float4E2M1 && !fp4Source))
       failAbout(r->range, std::string("not yet supported: a copy with a run-time extent to or from a ") +
                               (r->buffer->dtype == DType::Float4E2M1 ? "float4_e2m1fn" : "local") + " buffer",
                 r->buffer);
@@ -1143,7 +1155,11 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
   std::string bounds;
   for (const auto& a : axes) bounds += (bounds.empty() ? "" : ", ") + (a.bound ? std::to_string(a.bound) : "chunks of " + std::to_string(threads_));
   const Buffer* broadcast = src.buffer->autoBroadcast ? src.buffer.get() : dst.buffer->autoBroadcast ? dst.buffer.get() : nullptr;
-  if (broadcast)
+  if (src.buffer->dtype == DType::Float4E2M1 && dst.buffer->dtype != DType::Float4E2M1 && !broadcast)
+    diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name + " converts float4_e2m1fn to " +
+                               name(dst.buffer->dtype) + ": lowered to a Parallel loop over (" + bounds +
+                               "), one element per access (fp4 bulk copies move packed bytes, unconverted)");
+  else if (broadcast)
     diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name + " reads auto_broadcast tensor '" +
                                broadcast->name + "': lowered to a Parallel loop over (" + bounds +
                                "), one element per access, each index along an axis of extent 1 reading element 0 "

@@ -14,7 +14,8 @@ bool tensorMapDataType(DType t, const char** cuName) {
     case DType::Int8:
     case DType::UInt8:
     case DType::Float8E4M3:
-    case DType::Float8E5M2: n = "CU_TENSOR_MAP_DATA_TYPE_UINT8"; break;
+    case DType::Float8E5M2:
+    case DType::Float8E8M0: n = "CU_TENSOR_MAP_DATA_TYPE_UINT8"; break;
     case DType::Int16:
     case DType::UInt16: n = "CU_TENSOR_MAP_DATA_TYPE_UINT16"; break;
     case DType::Int32: n = "CU_TENSOR_MAP_DATA_TYPE_INT32"; break;
