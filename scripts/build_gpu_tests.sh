@@ -149,6 +149,8 @@ configs=(
   # float8_e8m0fnu conversions (every code; rounding toward +Inf to a power of two)
   # and float4_e2m1fn -> float16 / bfloat16 / float32 converting copies, bit-exact.
   "e8m0_fp4_casts|e8m0_fp4_casts.tl||e8m0_fp4_casts.cpp|"
+  # Buffer(buffer_type="auto_broadcast"): axes of extent 1 broadcast (copy and element reads).
+  "auto_broadcast|auto_broadcast.tl||auto_broadcast.cpp|"
   # Row-broadcast reads on ragged shapes (S per row, a bias and a scale per column):
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
