@@ -151,6 +151,10 @@ configs=(
   "e8m0_fp4_casts|e8m0_fp4_casts.tl||e8m0_fp4_casts.cpp|"
   # Buffer(buffer_type="auto_broadcast"): axes of extent 1 broadcast (copy and element reads).
   "auto_broadcast|auto_broadcast.tl||auto_broadcast.cpp|"
+  # The seed rows that were compile-only: async_copy, cp_async_gs, tma_copy's
+  # leader_scope_threads / eviction_policy + tma_store_wait(read=False), copy_cluster's
+  # eviction_policy / coalesced_width / loop_layout / annotations.
+  "seed_rows|seed_rows.tl||seed_rows.cpp|"
   # Row-broadcast reads on ragged shapes (S per row, a bias and a scale per column):
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"
