@@ -2298,3 +2298,41 @@ TEST_CASE("interpreter: buffer_type=\"auto_broadcast\" repeats axes of extent 1 
   viaElements.replace(viaElements.find("s[i, j] * VIA"), 13, "B[by * BM + i, bx * BN + j]");
   checkAllVariants(viaElements, shapes, bindAutoBroadcast);
 }
+
+// The seed rows of tests/gpu/kernels/seed_rows.tl (async_copy; cp_async_gs; tma_copy
+// with leader_scope_threads=64, an eviction policy and tma_store_wait(read=False);
+// copy_cluster with its keywords), every variant, both schedules, ragged shapes that
+// each variant's assumptions admit, against the copy itself.
+TEST_CASE("interpreter: the seed rows (async_copy, cp_async_gs, tma_copy leader groups, copy_cluster keywords)") {
+  const std::string text = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/seed_rows.tl");
+  auto module = compile(text, Target::hopper());
+  const std::vector<Shape> shapes = {{17, 131}, {1, 7}, {33, 136}, {16, 64}, {5, 8}};
+  for (const ir::Kernel& kernel : module->kernels) {
+    bool cluster = kernel.sourceName.rfind("cluster_", 0) == 0;
+    int runs = 0;
+    for (const Shape& s : shapes)
+      for (const interp::Options& options : schedules()) {
+        int32_t M = s[0], N = s[1];
+        HostBuffer a(ir::DType::Float16, int64_t(M) * N), out(ir::DType::Float16, int64_t(M) * N * (cluster ? 2 : 1));
+        randomFill(a, uint32_t(M + N));
+        out.fill(kPoison);
+        interp::Arguments args;
+        args.pointer(cluster ? "W" : "A", a);
+        args.pointer(cluster ? "C" : "B", out);
+        args.dim("M", M);
+        args.dim("N", N);
+        if (!interp::assumptionsHold(kernel, args)) continue;
+        INFO(kernel.name << " " << M << "x" << N);
+        interp::Result r = interp::run(kernel, args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> expected;
+        for (int c = 0; c < (cluster ? 2 : 1); ++c)
+          for (int64_t i = 0; i < a.elements(); ++i) expected.push_back(a.get(i));
+        std::string mismatch = firstMismatch(out, expected, 0);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+        ++runs;
+      }
+    INFO(kernel.name);
+    CHECK(runs > 0);
+  }
+}
