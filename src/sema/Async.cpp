@@ -276,8 +276,10 @@ void Analyzer::checkUnpackedFp4Load(const ast::Call& c, const Region& s, const R
     failAbout(s.range, "a float4_e2m1_unpacked tile is filled from a float4_e2m1fn tensor; '" + s.buffer->name +
                            "' holds " + name(s.buffer->dtype),
               s.buffer);
-  if (std::string why = targetLacks(TargetFeature::TmaUnpackFp4, "a tma_copy into float4_e2m1_unpacked"); !why.empty())
-    fail(c.callee->range, why);
+  if (!target_.has(TargetFeature::TmaUnpackFp4))
+    fail(c.callee->range, "a tma_copy into float4_e2m1_unpacked needs --arch=sm_100a (" +
+                              std::string(tlc::describe(TargetFeature::TmaUnpackFp4)) +
+                              "; Hopper's TMA has no sub-byte types); this build targets " + target_.arch());
   if (d.extents.empty() || d.extents.back() != 128)
     failAbout(d.range, "a tma_copy into float4_e2m1_unpacked moves rows of exactly 128 elements (the box TMA's "
                            "16U4_ALIGN16B type takes); this region's rows are " +

@@ -201,3 +201,39 @@ TEST_CASE("fp4: converting copies to float16, bfloat16 and float32 in the interp
     }
   }
 }
+
+TEST_CASE("fp4: a converting copy from a shared fp4 tile (into a fragment), every code, ragged") {
+  const char* text = R"(
+kernel k(A: Tensor((M, N), float4_e2m1fn), Y: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, 64), ceildiv(M, 16), threads=128) as (bx, by) {
+    s = alloc_shared((16, 64), float4_e2m1fn);
+    f = alloc_fragment((16, 64), float32);
+    copy(A[by * 16, bx * 64], s);
+    copy(s, f);
+    copy(f, Y[by * 16, bx * 64]);
+  }
+}
+)";
+  auto module = test::lowerForTest(text);
+  for (auto [M, N] : {std::pair{1, 2}, {17, 130}, {33, 64}}) {
+    interp::HostBuffer a(ir::DType::Float4E2M1, int64_t(M) * N), y(ir::DType::Float32, int64_t(M) * N);
+    for (size_t i = 0; i < a.bytes.size(); ++i) a.bytes[i] = uint8_t(i * 37 + 11);
+    interp::Arguments args;
+    args.pointer("A", a);
+    args.pointer("Y", y);
+    args.dim("M", M);
+    args.dim("N", N);
+    for (const ir::Kernel& k : module->kernels) {
+      if (!interp::assumptionsHold(k, args)) continue;
+      CAPTURE(k.name);
+      CAPTURE(M);
+      CAPTURE(N);
+      y.fill(0xA5);
+      interp::Result r = interp::run(k, args);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      int bad = 0;
+      for (int64_t i = 0; i < int64_t(M) * N; ++i) bad += y.get(i) != double(fp4::toFloat(fp4::element(a.bytes.data(), i)));
+      CHECK(bad == 0);
+    }
+  }
+}
