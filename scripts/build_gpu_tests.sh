@@ -146,6 +146,15 @@ configs=(
   "fp8_casts|fp8_casts.tl||fp8_casts.cpp|"
   # Scalar casts between the numeric dtypes and float32 math, against tests/casts_math_reference.h.
   "casts_math|casts_math.tl||casts_math.cpp|"
+  # float8_e8m0fnu conversions (every code; rounding toward +Inf to a power of two)
+  # and float4_e2m1fn -> float16 / bfloat16 / float32 converting copies, bit-exact.
+  "e8m0_fp4_casts|e8m0_fp4_casts.tl||e8m0_fp4_casts.cpp|"
+  # Buffer(buffer_type="auto_broadcast"): axes of extent 1 broadcast (copy and element reads).
+  "auto_broadcast|auto_broadcast.tl||auto_broadcast.cpp|"
+  # The seed rows that were compile-only: async_copy, cp_async_gs, tma_copy's
+  # leader_scope_threads / eviction_policy + tma_store_wait(read=False), copy_cluster's
+  # eviction_policy / coalesced_width / loop_layout / annotations.
+  "seed_rows|seed_rows.tl||seed_rows.cpp|"
   # Row-broadcast reads on ragged shapes (S per row, a bias and a scale per column):
   # GuardGlobalAccesses predicates the vector reads past its end (issue 17).
   "row_scale|row_broadcast.tl||row_scale.cpp|"

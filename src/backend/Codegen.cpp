@@ -31,6 +31,7 @@
 
 #include "backend/LLVMSupport.h"
 #include "ir/MathAlgorithms.h"
+#include "ir/Target.h"
 
 namespace tlc {
 
@@ -194,6 +195,7 @@ class KernelEmitter {
   llvm::Value* convert(llvm::Value* value, DType from, DType to);
   llvm::Value* fp4ToFloat32(llvm::Value* code);
   llvm::Value* floatToFp4(llvm::Value* x);
+  llvm::Value* convertE8m0(llvm::Value* value, DType from, DType to);
   llvm::Value* convertFp8(llvm::Value* value, DType from, DType to);
   llvm::Value* fp8ToHalf(llvm::Value* code, DType from);
   llvm::Value* float32ToFp8(llvm::Value* x, DType to);
@@ -1859,6 +1861,7 @@ llvm::Value* KernelEmitter::convert(llvm::Value* value, DType from, DType to) {
   llvm::Type* target = elementType(to);
   if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType()))
     target = llvm::VectorType::get(target, vector);
+  if (from == DType::Float8E8M0 || to == DType::Float8E8M0) return convertE8m0(value, from, to);
   if (isFloat8(from) || isFloat8(to)) return convertFp8(value, from, to);
   if (from == DType::Float4E2M1) return convert(fp4ToFloat32(value), DType::Float32, to);
   if (to == DType::Float4E2M1 && !ir::isStorageOnly(from) && from != DType::Handle) {
@@ -1965,6 +1968,68 @@ llvm::Value* KernelEmitter::float32ToFp8(llvm::Value* x, DType to) {
 // which as float32 bits is (m + 252) << 22 (exponent + 126 at bit 23, mantissa at
 // bit 22). The sign is bit 3. Integer arithmetic and a select: no table, no
 // sm_100a-only cvt.
+// float8_e8m0fnu <-> anything numeric (ir/Float8E8M0.h says what each gives). From
+// e8m0: the float32 of the code (code << 23; code 0 is the subnormal 2^-127, 255 a
+// NaN), then to `to`. To e8m0: on sm_100a a float32 (float16 and bfloat16 widen to it
+// exactly) takes cvt.rp.satfinite.ue8m0x2.f32; everything else, and every source on
+// other targets, is widened to float64 exactly (integers beyond 2^53 round first) and
+// converted with integer operations on its bits: the biased exponent, plus one when
+// the mantissa is not zero (rounding toward +Inf), clamped to [0, 254]; Inf gives 254,
+// NaN 255, the sign is ignored.
+llvm::Value* KernelEmitter::convertE8m0(llvm::Value* value, DType from, DType to) {
+  std::string what = std::string("a cast from ") + ir::name(from) + " to " + ir::name(to);
+  llvm::Type* target = elementType(to);
+  if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType())) target = llvm::VectorType::get(target, vector);
+  if (from == DType::Handle || to == DType::Handle) return unsupported(what, target);
+  if (from == to) return value;
+  if (from == DType::Float8E8M0) {
+    llvm::Type* i32 = builder_.getInt32Ty();
+    llvm::Type* f32 = builder_.getFloatTy();
+    if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType())) {
+      i32 = llvm::VectorType::get(i32, vector);
+      f32 = llvm::VectorType::get(f32, vector);
+    }
+    auto k = [&](uint32_t v) { return llvm::ConstantInt::get(i32, v); };
+    llvm::Value* c = builder_.CreateZExt(value, i32);
+    llvm::Value* bits = builder_.CreateShl(c, k(23));
+    bits = builder_.CreateSelect(builder_.CreateICmpEQ(c, k(0)), k(0x00400000u), bits);
+    bits = builder_.CreateSelect(builder_.CreateICmpEQ(c, k(255)), k(0x7FFFFFFFu), bits);
+    return convert(builder_.CreateBitCast(bits, f32, "e8m0.value"), DType::Float32, to);
+  }
+  // to e8m0: storage-only sources become float32 first (exact).
+  if (ir::isStorageOnly(from)) {
+    value = convert(value, from, DType::Float32);
+    from = DType::Float32;
+  }
+  auto arch = Target::fromArch(target_.arch);
+  bool hardware = arch && arch->has(TargetFeature::Ue8m0Convert);
+  if (hardware && (from == DType::Float32 || from == DType::Float16 || from == DType::BFloat16)) {
+    value = convert(value, from, DType::Float32);
+    auto* type = llvm::FunctionType::get(builder_.getInt16Ty(), {builder_.getFloatTy(), builder_.getFloatTy()}, false);
+    // The pair's first source is its high byte: x goes to the low byte.
+    auto* cvt = llvm::InlineAsm::get(type, "cvt.rp.satfinite.ue8m0x2.f32 $0, $2, $1;", "=h,f,f", /*hasSideEffects=*/false);
+    llvm::Value* zero = llvm::ConstantFP::get(builder_.getFloatTy(), 0.0);
+    return laneByLane(value, builder_.getInt8Ty(), [&](llvm::Value* lane) -> llvm::Value* {
+      return builder_.CreateTrunc(builder_.CreateCall(cvt, {lane, zero}), builder_.getInt8Ty(), "e8m0.code");
+    });
+  }
+  value = convert(value, from, DType::Float64);
+  llvm::Type* i64 = builder_.getInt64Ty();
+  if (auto* vector = llvm::dyn_cast<llvm::VectorType>(value->getType())) i64 = llvm::VectorType::get(i64, vector);
+  auto k = [&](uint64_t v) { return llvm::ConstantInt::get(i64, v); };
+  llvm::Value* u = builder_.CreateAnd(builder_.CreateBitCast(value, i64), k(0x7FFFFFFFFFFFFFFFull));
+  llvm::Value* exponent = builder_.CreateLShr(u, k(52));
+  llvm::Value* up = builder_.CreateZExt(builder_.CreateICmpNE(builder_.CreateAnd(u, k((uint64_t(1) << 52) - 1)), k(0)), i64);
+  // exponent - 1023 + 127 + up, clamped to [0, 254] (signed: small exponents go below 0).
+  llvm::Value* code = builder_.CreateAdd(builder_.CreateSub(exponent, k(896)), up);
+  code = builder_.CreateSelect(builder_.CreateICmpSLT(code, k(0)), k(0), code);
+  code = builder_.CreateSelect(builder_.CreateICmpSGT(code, k(254)), k(254), code);
+  code = builder_.CreateSelect(builder_.CreateICmpEQ(exponent, k(0)), k(0), code);
+  code = builder_.CreateSelect(builder_.CreateICmpEQ(u, k(0x7FF0000000000000ull)), k(254), code);
+  code = builder_.CreateSelect(builder_.CreateICmpUGT(u, k(0x7FF0000000000000ull)), k(255), code);
+  return builder_.CreateTrunc(code, target, "e8m0.code");
+}
+
 llvm::Value* KernelEmitter::fp4ToFloat32(llvm::Value* code) {
   llvm::Type* i32 = builder_.getInt32Ty();
   llvm::Type* f32 = builder_.getFloatTy();

@@ -1128,7 +1128,7 @@ class HeaderWriter {
           DType t = a.param->var ? a.param->var->dtype : DType::Int32;
           out_ << ir::name(t);
           if (t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 ||
-              t == DType::Float8E5M2 || t == DType::Float4E2M1)
+              t == DType::Float8E5M2 || t == DType::Float8E8M0 || t == DType::Float4E2M1)
             out_ << " (raw bits)";
           break;
         }
@@ -1544,7 +1544,9 @@ class HeaderWriter {
         std::string dims, strides, box, ones;
         for (size_t i = 0; i < rank; ++i) {
           size_t axis = rank - 1 - i;  // innermost first
-          dims += (i ? ", " : "") + std::string("(cuuint64_t)") + checked.print(t.shape[axis]);
+          // An unpacking map counts the byte twin's innermost dimension in fp4 elements.
+          dims += (i ? ", " : "") + std::string("(cuuint64_t)") + checked.print(t.shape[axis]) +
+                  (info.unpackFp4 && i == 0 ? " * 2u" : "");
           box += (i ? ", " : "") + std::to_string(info.box[axis]) + "u";
           ones += (i ? ", 1u" : "1u");
           if (i > 0)
@@ -1554,21 +1556,27 @@ class HeaderWriter {
         std::string map = "tlc_" + std::to_string(v) + "_" + argumentName(p.name);
         out_ << "        /* " << p.name << ": " << t.name << " in boxes of ";
         for (size_t i = 0; i < rank; ++i) out_ << (i ? "x" : "") << info.box[i];
-        out_ << " */\n"
+        out_ << (info.unpackFp4 ? " fp4 elements, unpacked into float4_e2m1_unpacked" : "") << " */\n"
              << "        cuuint64_t " << map << "_dims[" << rank << "] = {" << dims << "};\n";
         if (rank > 1) out_ << "        cuuint64_t " << map << "_strides[" << rank - 1 << "] = {" << strides << "};\n";
         // What the driver would refuse anyway (a null or misaligned base, a row stride
         // not a multiple of 16 bytes, an empty dimension) is settled here, so the
         // fallback or the refusal happens without a failing driver call (which
         // compute-sanitizer reports as an API error).
-        std::string refused = base->name + " == 0 || " + base->name + " % 16u != 0";
+        // 16U4_ALIGN16B asks more (cuTensorMapEncodeTiled): a 32-byte aligned base, row
+        // strides multiples of 32 bytes, an innermost dimension a multiple of 128.
+        std::string align = info.unpackFp4 ? "32u" : "16u";
+        std::string refused = base->name + " == 0 || " + base->name + " % " + align + " != 0";
         for (size_t i = 0; i < rank; ++i) refused += " || " + map + "_dims[" + std::to_string(i) + "] == 0";
-        for (size_t i = 0; i + 1 < rank; ++i) refused += " || " + map + "_strides[" + std::to_string(i) + "] % 16u != 0";
+        for (size_t i = 0; i + 1 < rank; ++i)
+          refused += " || " + map + "_strides[" + std::to_string(i) + "] % " + align + " != 0";
+        if (info.unpackFp4) refused += " || " + map + "_dims[0] % 128u != 0";
         out_ << "        cuuint32_t " << map << "_box[" << rank << "] = {" << box << "};\n"
              << "        cuuint32_t " << map << "_steps[" << rank << "] = {" << ones << "};\n"
              << "        if (" << refused << ") tlc_bad = 1;\n"
              << "        if (tlc_status == CUDA_SUCCESS && !tlc_bad)\n"
-             << "          tlc_status = cuTensorMapEncodeTiled(&" << map << ", " << tensorMapType(t.dtype) << ", " << rank
+             << "          tlc_status = cuTensorMapEncodeTiled(&" << map << ", "
+             << (info.unpackFp4 ? "CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B" : tensorMapType(t.dtype)) << ", " << rank
              << ", (void *)(uintptr_t)" << base->name << ",\n"
              << "                                              " << map << "_dims, "
              << (rank > 1 ? map + "_strides" : std::string("NULL")) << ", " << map << "_box, " << map << "_steps,\n"

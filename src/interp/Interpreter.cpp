@@ -136,6 +136,10 @@ struct TensorMap {
   std::vector<int64_t> dims, strideBytes, box;
   int swizzleBytes = 0;
   bool im2col = false;
+  // 16U4_ALIGN16B over an fp4 tensor's byte twin: dims[0], box[0] and the innermost
+  // coordinate count fp4 elements (two a byte); a load writes each 16 elements as 8
+  // packed bytes and leaves the next 8 alone.
+  bool unpackFp4 = false;
   // im2col mode: the bounding box of filter bases (W, H: from lower to the axis's
   // last index plus upper, inclusive), walked `stride` apart, W first, then H, then
   // N; each load gathers `pixels` bases of `channels` channels.
@@ -147,6 +151,7 @@ struct TensorMap {
     int64_t elements = im2col ? channels * pixels : 1;
     if (!im2col)
       for (int64_t b : box) elements *= b;
+    if (unpackFp4) return elements / 2;  // the packed payload
     return elements * elemBytes;
   }
 };
@@ -278,6 +283,8 @@ class Cluster {
   MBarrier& mbarrier(int rank, int64_t offset);
   void completePendingLoads(const int* rank, const int64_t* barrier);
   void tmaBox(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords, bool load);
+  void tmaUnpackFp4(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords,
+                    int64_t count);
   void tmaIm2col(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords,
                  const std::vector<int64_t>& offsets);
   void landLoad(const PendingTmaLoad& load);
@@ -1154,6 +1161,10 @@ void Cluster::tmaBox(const TensorMap& map, int rank, int64_t sharedOffset, const
   int64_t count = 1;
   for (int64_t b : map.box) count *= b;
   int eb = map.elemBytes;
+  if (map.unpackFp4) {
+    tmaUnpackFp4(map, rank, sharedOffset, coords, count);
+    return;
+  }
   shared(rank, sharedOffset, count * eb, std::string("TMA ") + (load ? "load" : "store") + " through '" + map.name + "'");
   uint8_t* memory = ctas_[size_t(rank)].shared.data();
   const GlobalRegion* region = run_.regionOf(map.address);
@@ -1179,6 +1190,41 @@ void Cluster::tmaBox(const TensorMap& map, int rank, int64_t sharedOffset, const
       std::memcpy(region->buffer->bytes.data() + offset, tile, size_t(eb));
     }
     for (size_t d = 0; d < dims && ++position[d] == map.box[d]; ++d) position[d] = 0;
+  }
+}
+
+// A 16U4_ALIGN16B load: element pairs (one global byte each, the map's rules keep a
+// pair wholly inside or outside) to the unpacked tile, a byte slot an element, each
+// run of 16 elements as 8 packed bytes followed by 8 bytes left as they were.
+void Cluster::tmaUnpackFp4(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords,
+                           int64_t count) {
+  if (map.box[0] != 128 || coords[0] % 2 != 0 || map.swizzleBytes)
+    fault("unpacking tensor map '" + map.name + "' used with an inner box of " + std::to_string(map.box[0]) +
+          " elements or an odd coordinate");
+  shared(rank, sharedOffset, count, "TMA load through '" + map.name + "'");
+  uint8_t* memory = ctas_[size_t(rank)].shared.data();
+  const GlobalRegion* region = run_.regionOf(map.address);
+  size_t dims = map.dims.size();
+  std::vector<int64_t> position(dims, 0);
+  for (int64_t n = 0; n < count; n += 2) {
+    bool inside = true;
+    int64_t offset = int64_t(map.address - region->base);
+    for (size_t d = 0; d < dims; ++d) {
+      int64_t g = coords[d] + position[d];
+      inside = inside && g >= 0 && g < map.dims[d];
+      offset += d == 0 ? g / 2 : g * map.strideBytes[d];
+    }
+    int64_t e = n % 128;  // the element's place in its box row
+    uint8_t* slot = memory + sharedOffset + (n - e) + (e / 16) * 16 + (e % 16) / 2;
+    if (inside && (offset < 0 || offset + 1 > int64_t(region->buffer->bytes.size())))
+      fault("tensor map '" + map.name + "' reaches byte " + std::to_string(offset) + " of argument " + region->params +
+            ", which holds " + std::to_string(region->buffer->bytes.size()) + " bytes");
+    *slot = inside ? region->buffer->bytes[size_t(offset)] : 0;
+    position[0] += 2;
+    for (size_t d = 0; d < dims && position[d] == map.box[d]; ++d) {
+      position[d] = 0;
+      if (d + 1 < dims) ++position[d + 1];
+    }
   }
 }
 
@@ -1496,6 +1542,7 @@ void prepare(KernelRun& run) {
     map.elemBytes = elementBytes(t.dtype);
     map.swizzleBytes = info.swizzleBytes;
     map.im2col = info.im2col.has_value();
+    map.unpackFp4 = info.unpackFp4;
     if (map.im2col) {
       const ir::Im2colMapInfo& m = *info.im2col;
       for (int a = 0; a < 2; ++a) {
@@ -1517,13 +1564,19 @@ void prepare(KernelRun& run) {
     std::string refused;
     for (size_t i = 0; i < rank; ++i) {
       size_t axis = rank - 1 - i;  // innermost first
-      map.dims.push_back(run.constant(t.shape[axis], "a dimension of '" + t.name + "'"));
+      map.dims.push_back(run.constant(t.shape[axis], "a dimension of '" + t.name + "'") * (map.unpackFp4 && i == 0 ? 2 : 1));
       map.strideBytes.push_back(run.constant(t.strides[axis], "a stride of '" + t.name + "'") * map.elemBytes);
       if (!map.im2col) map.box.push_back(info.box[axis]);
       if (map.dims.back() == 0) refused = "an empty dimension";
       if (i > 0 && map.strideBytes.back() % 16 != 0) refused = "a stride that is not a multiple of 16 bytes";
     }
     if (map.address % 16 != 0) refused = "a base address that is not 16-byte aligned";
+    if (map.unpackFp4) {
+      if (map.address % 32 != 0) refused = "a base address that is not 32-byte aligned (16U4_ALIGN16B)";
+      for (size_t i = 1; i < rank; ++i)
+        if (map.strideBytes[i] % 32 != 0) refused = "a stride that is not a multiple of 32 bytes (16U4_ALIGN16B)";
+      if (map.dims[0] % 128 != 0) refused = "an innermost dimension that is not a multiple of 128 (16U4_ALIGN16B)";
+    }
     if (map.im2col && rank == 4 &&
         (map.dims[1] - 1 + map.upperCorner[0] < map.lowerCorner[0] || map.dims[2] - 1 + map.upperCorner[1] < map.lowerCorner[1]))
       refused = "an image smaller than the filter: an empty bounding box";
@@ -1532,7 +1585,7 @@ void prepare(KernelRun& run) {
     if (!map.im2col) {
       for (int64_t b : map.box)
         if (b < 1 || b > 256) fault("tensor map '" + p.name + "' has a box extent of " + std::to_string(b));
-      if ((map.box[0] * map.elemBytes) % 16 != 0)
+      if (!map.unpackFp4 && (map.box[0] * map.elemBytes) % 16 != 0)
         fault("tensor map '" + p.name + "': the inner box extent is not a multiple of 16 bytes");
       if (map.swizzleBytes && map.box[0] * map.elemBytes > map.swizzleBytes)
         fault("tensor map '" + p.name + "': the inner box is wider than its " + std::to_string(map.swizzleBytes) +

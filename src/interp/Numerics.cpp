@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "ir/Float4.h"
+#include "ir/Float8E8M0.h"
 #include "ir/MathAlgorithms.h"
 
 namespace tlc::interp {
@@ -100,6 +101,7 @@ bool isFloat8(DType t) { return t == DType::Float8E4M3 || t == DType::Float8E5M2
 double decodeStorageFloat(int64_t code, DType t) {
   code &= 0xFF;
   if (t == DType::Float4E2M1) return tlc::fp4::toFloat(uint8_t(code & 0xF));
+  if (t == DType::Float8E8M0) return tlc::e8m0::toFloat(uint8_t(code));
   double sign = (code & 0x80) ? -1.0 : 1.0;
   if (t == DType::Float8E4M3) {
     int e = (code >> 3) & 0xF, m = code & 7;
@@ -134,7 +136,14 @@ Scalar convertScalar(Scalar s, DType from, DType to) {
   Scalar r{};
   // Storage-only floats first, in Codegen's order: fp8 through float16 (exact)
   // when read, from float32 when written; fp4 through float32.
+  if (from == DType::Float8E8M0) return convertScalar(floatScalar(decodeStorageFloat(s.i, from)), DType::Float32, to);
   if (isFloat8(from)) return convertScalar(floatScalar(decodeStorageFloat(s.i, from)), DType::Float16, to);
+  if (to == DType::Float8E8M0) {
+    // Exactly in double first (every float and every integer up to 2^53), as Codegen does.
+    double x = from == DType::Float4E2M1 ? decodeStorageFloat(s.i, from) : convertScalar(s, from, DType::Float64).f;
+    r.i = tlc::e8m0::fromDouble(x);
+    return r;
+  }
   if (isFloat8(to)) {
     double x = from == DType::Float4E2M1 ? decodeStorageFloat(s.i, from)
                                          : convertScalar(s, from, DType::Float32).f;

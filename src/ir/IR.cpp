@@ -913,6 +913,7 @@ void print(const Kernel& k, std::ostream& os) {
         os << "tensor map of " << p.tensorMap->tensor->name << ", box (";
         for (size_t i = 0; i < p.tensorMap->box.size(); ++i) os << (i ? ", " : "") << p.tensorMap->box[i];
         os << "), swizzle " << (p.tensorMap->swizzleBytes ? std::to_string(p.tensorMap->swizzleBytes) + "B" : "none");
+        if (p.tensorMap->unpackFp4) os << ", fp4 unpacked (16U4_ALIGN16B)";
         break;
       }
     }

@@ -341,6 +341,12 @@ struct Buffer {
   // Global: what a predicated-off read returns (`annotate_safe_value`), a constant of
   // `dtype`; null = 0. Only a non-zero value is recorded.
   ExprRef safeValue;
+  // Global: `buffer_type="auto_broadcast"` (TVM's kAutoBroadcast): an axis whose extent
+  // is 1 broadcasts, its stride 0, so any index along it reads or writes element 0.
+  // Sema applies it: every index along such an axis (constant extent 1, or a run-time
+  // extent that may be 1) becomes `extent == 1 ? 0 : index`, and copies of the buffer
+  // run as guarded Parallel loops of element accesses; lowering sees no other trace.
+  bool autoBroadcast = false;
   // Shared, loop IR only: a view of this tile (same offset, shape, strides) in the
   // shared memory of the cluster's block of rank `clusterRank` (distributed shared
   // memory, reached through `mapa`); null = this block's own tile. Made by lowering
@@ -712,6 +718,11 @@ struct TensorMapInfo {
   BufferRef tensor;            // the global buffer: its data pointer, shape and strides
   std::vector<int64_t> box;    // per axis of the tensor, outermost first (tiled mode)
   int swizzleBytes = 0;        // 0 (none), 32, 64 or 128
+  // CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B: `tensor` is an fp4 tensor's byte twin
+  // (its innermost dimension counts bytes); the map counts fp4 elements there (twice
+  // the bytes), and so do `box` and the innermost coordinate. Each 16 elements land
+  // as 8 packed bytes and 8 bytes left alone in a float4_e2m1_unpacked tile.
+  bool unpackFp4 = false;
   std::optional<Im2colMapInfo> im2col;  // set: an im2col-mode map (box unused)
 };
 struct Param {

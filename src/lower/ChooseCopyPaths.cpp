@@ -139,6 +139,14 @@ class PathChooser {
   // not the copy's error, nor a target without TMA: the copy takes another
   // strategy and --remarks says why.
   bool requestsHonourable(const CopyOp& c, bool uniform) {
+    // Sema turns a copy of an auto_broadcast tensor into element accesses; the
+    // other tile operations of one reach here, where no strategy repeats elements.
+    for (const Region* r : {&c.src, &c.dst})
+      if (r->buffer->autoBroadcast) {
+        diags_.error(c.range, "not yet supported: this copy of auto_broadcast tensor '" + r->buffer->name +
+                                  "' (only copy, which runs element by element)");
+        return false;
+      }
     if (c.clusterMask || c.dstBlock || c.transpose || c.im2col || c.options.tmaCopy) return true;
     if (c.options.prefer == PreferInstruction::Tma && options_.target.has(TargetFeature::Tma)) {
       std::string why = tmaObstacle(c);

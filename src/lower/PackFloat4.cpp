@@ -504,6 +504,13 @@ class Packer {
 
   void fixCopy(CopyOp& c) {
     if (!isFp4(c.src.buffer) && !isFp4(c.dst.buffer)) return;
+    if (isFp4(c.src.buffer) && c.dst.buffer->dtype == DType::Float4E2M1Unpacked && c.options.tmaCopy) {
+      // tma_copy into unpacked storage (sema checked it): the tensor moves to its twin,
+      // the tile keeps one byte slot an element; the map unpacks (lowerTmaTransfer).
+      twinRegion(c.src, c.range);
+      c.options.packedFp4 = true;
+      return;
+    }
     if (c.src.buffer->dtype != c.dst.buffer->dtype || c.im2col || c.transpose) {
       error(c.range, "not yet supported: this copy of float4_e2m1fn (only copies between fp4 regions)");
       return;

@@ -147,6 +147,8 @@ class Analyzer {
   };
   std::vector<Expansion> expansions_;  // the macro calls being expanded, outermost first
   bool inParallel_ = false;
+  // Set while tma_copy reads its regions: the one use of a float4_e2m1_unpacked tile.
+  bool unpackedFp4Use_ = false;
   // The values each loop variable takes, for loops with constant bounds (Parallel,
   // serial, range) entered since the innermost enclosing `if` (a condition may
   // narrow them, so an `if` starts afresh): an index into a tile whose values over
@@ -251,7 +253,11 @@ class Analyzer {
 
   std::vector<const ast::Expr*> tupleItems(const ast::Expr& e);
 
-  DType dtypeArg(const ast::Expr& e);
+  // `sharedStorage`: alloc_shared's dtype, where float4_e2m1_unpacked is allowed.
+  bool broadcastAxis(const BufferRef& buf, size_t axis);
+  std::vector<ExprRef> broadcastIndices(const BufferRef& buf, std::vector<ExprRef> indices);
+  void checkUnpackedFp4Load(const ast::Call& c, const Region& s, const Region& d);
+  DType dtypeArg(const ast::Expr& e, bool sharedStorage = false);
 
   static std::string calleeName(const ast::Call& c);
 

@@ -99,6 +99,11 @@ BufferRef Analyzer::barrierArg(const ast::Expr& e, const std::string& op) {
 }
 
 void Analyzer::rejectBarrier(const BufferRef& buf, SourceRange r) {
+  // Every use of a buffer passes here: a float4_e2m1_unpacked tile has one use.
+  if (buf->dtype == DType::Float4E2M1Unpacked && !unpackedFp4Use_)
+    failAbout(r, "'" + buf->name + "' is a float4_e2m1_unpacked tile: only a tma_copy load of float4_e2m1fn fills it "
+                     "(TMA's 16U4_ALIGN16B unpacking), and nothing reads or writes its elements",
+              buf);
   if (!buf->isBarrier) return;
   failAbout(r, "'" + buf->name + "' is a barrier, not a tile; use it with barrier_arrive, mbarrier_wait_parity, "
                    "mbarrier_expect_tx or barrier=",
@@ -261,13 +266,42 @@ void Analyzer::tmaCopyOption(CopyOptions& o, const std::string& key, const ast::
   copyOption("tma_copy", o, key, value, keyRange, fromAnnotations, preferAt);
 }
 
+// A tma_copy load into float4_e2m1_unpacked storage: from a float4_e2m1fn tensor,
+// on a target whose TMA unpacks fp4, rows of exactly the 128 elements the map type
+// moves per box row (cuTensorMapEncodeTiled: boxDim[0] must be 128). The tensor's
+// base (32 bytes), row strides (32 bytes) and innermost dimension (a multiple of 128)
+// are the launcher's checks.
+void Analyzer::checkUnpackedFp4Load(const ast::Call& c, const Region& s, const Region& d) {
+  if (s.buffer->dtype != DType::Float4E2M1)
+    failAbout(s.range, "a float4_e2m1_unpacked tile is filled from a float4_e2m1fn tensor; '" + s.buffer->name +
+                           "' holds " + name(s.buffer->dtype),
+              s.buffer);
+  if (!target_.has(TargetFeature::TmaUnpackFp4))
+    fail(c.callee->range, "a tma_copy into float4_e2m1_unpacked needs --arch=sm_100a (" +
+                              std::string(tlc::describe(TargetFeature::TmaUnpackFp4)) +
+                              "; Hopper's TMA has no sub-byte types); this build targets " + target_.arch());
+  if (d.extents.empty() || d.extents.back() != 128)
+    failAbout(d.range, "a tma_copy into float4_e2m1_unpacked moves rows of exactly 128 elements (the box TMA's "
+                           "16U4_ALIGN16B type takes); this region's rows are " +
+                           (d.extents.empty() ? std::string("scalars") : std::to_string(d.extents.back()) + " elements"),
+              d.buffer);
+}
+
 StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
   const std::string op = "tma_copy";
   checkKeywords(c, op, copyKeywords(op));
   if (c.args.size() != 2) fail(c.range, "tma_copy takes (src, dst) and keyword arguments");
   if (inParallel_) fail(c.callee->range, "tma_copy() cannot be called inside a Parallel loop");
-  RegionSpec src = regionSpec(*c.args[0], Access::Read);
-  RegionSpec dst = regionSpec(*c.args[1], Access::Write);
+  unpackedFp4Use_ = true;
+  RegionSpec src, dst;
+  try {
+    src = regionSpec(*c.args[0], Access::Read);
+    dst = regionSpec(*c.args[1], Access::Write);
+  } catch (...) {
+    unpackedFp4Use_ = false;
+    throw;
+  }
+  unpackedFp4Use_ = false;
   CopyOptions options;
   options.tmaCopy = true;
   options.prefer = PreferInstruction::Tma;
@@ -302,9 +336,22 @@ StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
   if (!load && !store)
     fail(c.range, std::string("tma_copy copies global -> shared.dyn or shared.dyn -> global; this copy is ") + name(from) +
                       " -> " + name(to));
-  if (s.buffer->dtype != d.buffer->dtype)
+  for (const Region* r : {&s, &d})
+    if (r->buffer->autoBroadcast)
+      failAbout(r->range, "tma_copy cannot read or write auto_broadcast tensor '" + r->buffer->name +
+                              "': a tensor map has no stride 0 to repeat an axis of extent 1 (use copy, which runs "
+                              "element by element)",
+                r->buffer);
+  if (s.buffer->dtype == DType::Float4E2M1Unpacked)
+    failAbout(s.range, "'" + s.buffer->name + "' is a float4_e2m1_unpacked tile, which cannot be stored: TMA unpacks "
+                           "fp4 on load only (CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B); store a float4_e2m1fn tile",
+              s.buffer);
+  if (d.buffer->dtype == DType::Float4E2M1Unpacked) {
+    checkUnpackedFp4Load(c, s, d);
+  } else if (s.buffer->dtype != d.buffer->dtype) {
     fail(c.range, std::string("tma_copy copies without converting; this copy converts ") + name(s.buffer->dtype) + " to " +
                       name(d.buffer->dtype));
+  }
   if (load && !options.barrier)
     fail(c.range, "a tma_copy load needs barrier=: the mbarrier its bytes complete on (bar = alloc_barrier(n))");
   if (store && options.barrier)

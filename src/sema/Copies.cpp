@@ -261,7 +261,7 @@ void Analyzer::checkRegionInside(const RegionSpec& r) {
              " is outside '" + r.buffer->name + "'" + (dim ? " (extent " + std::to_string(*dim) + ")" : "");
     };
     if (lo && *lo < 0) failAbout(r.range, text(*lo), r.buffer);
-    if (!dim) continue;
+    if (!dim || broadcastAxis(r.buffer, i)) continue;
     if (lo && (tile ? *lo > *dim - e : *lo >= *dim)) failAbout(r.range, text(*lo), r.buffer);
     if (tile && e > *dim)
       failAbout(r.range, "a region of extent " + std::to_string(e) + " does not fit dimension " + std::to_string(i) +
@@ -376,6 +376,42 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   // rule (settleRegions), not a run-time extent: `copy(A, s)` reads A's head tile.
   bool wholeAsHeadTile = (src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
                          (dst.isWhole && !extentsKnown(dst) && extentsKnown(src));
+  // A float4_e2m1fn source converted to another dtype: fp4 copies move packed bytes
+  // (PackFloat4), so a converting one reads element by element (nibbles) instead.
+  bool fp4Converts = src.buffer->dtype == DType::Float4E2M1 && dst.buffer->dtype != DType::Float4E2M1 &&
+                     dst.buffer->dtype != DType::Float4E2M1Unpacked;
+  if (src.buffer->autoBroadcast || dst.buffer->autoBroadcast || fp4Converts) {
+    // An auto_broadcast tensor repeats its extent-1 axes, which no bulk copy does:
+    // the copy runs as a guarded Parallel loop of element accesses.
+    const RegionSpec& b = src.buffer->autoBroadcast ? src : dst.buffer->autoBroadcast ? dst : src;
+    std::string what = fp4Converts && !b.buffer->autoBroadcast
+                           ? "float4_e2m1fn '" + b.buffer->name + "' converted to " + name(dst.buffer->dtype)
+                           : "auto_broadcast tensor '" + b.buffer->name + "'";
+    if (op != "copy")
+      failAbout(b.range, "not yet supported: " + op + " of " + what + " (only copy, which runs element by element)",
+                b.buffer);
+    if (!c.kwargs.empty())
+      fail(c.kwargs[0].nameRange,
+           "not yet supported: keyword arguments on a copy of " + what + " (it runs as a guarded Parallel loop)");
+    if (fp4Converts && src.buffer->scope == MemScope::Fragment)
+      failAbout(src.range, "not yet supported: a copy converting float4_e2m1fn fragment '" + src.buffer->name +
+                               "' (element accesses to fp4 fragments are not supported)",
+                src.buffer);
+    // The head-address rules of settleRegions, then the element-by-element copy.
+    if (src.isHead && dst.isHead) {
+      for (auto& e : src.extents) e = 1;
+      for (auto& e : dst.extents) e = 1;
+    } else if (src.isHead) {
+      headFrom(src, dst);
+    } else if (dst.isHead) {
+      headFrom(dst, src);
+    } else if (wholeAsHeadTile) {
+      bool srcIsHead = src.isWhole && !extentsKnown(src);
+      wholeAsHead(srcIsHead ? src : dst, srcIsHead ? dst : src);
+    }
+    src.isHead = dst.isHead = false;
+    return runtimeCopy(c, src, dst);
+  }
   if (!wholeAsHeadTile && (!extentsKnown(src) || !extentsKnown(dst))) {
     if (op != "copy") fail(c.range, "not yet supported: " + op + " of a region with a run-time extent");
     if (!c.kwargs.empty())
@@ -766,7 +802,7 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (r.isHead) for (auto& e : r.extents) e = 1;
   ExprRef v = want == 2 ? scalarExpr(*c.args[1]) : intImm(0);
   if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
-  if (!extentsKnown(r)) return runtimeFill(c, r, v);
+  if (!extentsKnown(r) || r.buffer->autoBroadcast) return runtimeFill(c, r, v);
   checkRegionInside(r);
   if (r.buffer->scope == MemScope::Fragment)
     for (size_t i = 0; i < r.extents.size(); ++i)
@@ -1031,7 +1067,7 @@ StmtRef Analyzer::runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef v
   return runtimeNest(c.range, callee + " of '" + buf->name + "'", axes, [&](const std::vector<ExprRef>& idx) {
     std::vector<ExprRef> at;
     for (size_t k = 0; k < idx.size(); ++k) at.push_back(add(r.mins[k], idx[k]));
-    return guarded(tileGuard(r, at), std::make_shared<StoreStmt>(c.range, buf, at, v));
+    return guarded(tileGuard(r, at), std::make_shared<StoreStmt>(c.range, buf, broadcastIndices(buf, at), v));
   });
 }
 
@@ -1040,7 +1076,9 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
     if (r->isHead)
       fail(r->range, "the other side of a region with a run-time extent must have extents of its own (a tile or a "
                      "slice), not an element: its extents cannot come from the run-time side");
-    if (r->buffer->scope == MemScope::Local || r->buffer->dtype == DType::Float4E2M1)
+    // fp4 element reads work from global and shared memory (a converting copy's source).
+    bool fp4Source = r == &src && dst.buffer->dtype != DType::Float4E2M1 && r->buffer->scope != MemScope::Fragment;
+    if (r->buffer->scope == MemScope::Local || (r->buffer->dtype == DType::Float4E2M1 && !fp4Source))
       failAbout(r->range, std::string("not yet supported: a copy with a run-time extent to or from a ") +
                               (r->buffer->dtype == DType::Float4E2M1 ? "float4_e2m1fn" : "local") + " buffer",
                 r->buffer);
@@ -1108,17 +1146,29 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
   StmtRef nest = runtimeNest(c.range, "this copy", axes, [&](const std::vector<ExprRef>& idx) {
     auto srcAt = indicesOf(src, srcAxes, idx);
     auto dstAt = indicesOf(dst, dstAxes, idx);
-    ExprRef load = std::make_shared<LoadNode>(src.buffer, srcAt, src.buffer->dtype, 1);
+    ExprRef load = std::make_shared<LoadNode>(src.buffer, broadcastIndices(src.buffer, srcAt), src.buffer->dtype, 1);
     return guarded(logicalAnd(tileGuard(src, srcAt), tileGuard(dst, dstAt)),
-                   std::make_shared<StoreStmt>(c.range, dst.buffer, dstAt, cast(dst.buffer->dtype, load)));
+                   std::make_shared<StoreStmt>(c.range, dst.buffer, broadcastIndices(dst.buffer, dstAt),
+                                               cast(dst.buffer->dtype, load)));
   });
   if (unitGuard) nest = std::make_shared<IfStmt>(c.range, unitGuard, nest, nullptr);
   std::string bounds;
   for (const auto& a : axes) bounds += (bounds.empty() ? "" : ", ") + (a.bound ? std::to_string(a.bound) : "chunks of " + std::to_string(threads_));
-  diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name +
-                             " has a run-time extent: lowered to a Parallel loop over (" + bounds +
-                             ") whose body runs where each index is below its extent, one element per access "
-                             "(TMA and cp.async need compile-time extents)");
+  const Buffer* broadcast = src.buffer->autoBroadcast ? src.buffer.get() : dst.buffer->autoBroadcast ? dst.buffer.get() : nullptr;
+  if (src.buffer->dtype == DType::Float4E2M1 && dst.buffer->dtype != DType::Float4E2M1 && !broadcast)
+    diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name + " converts float4_e2m1fn to " +
+                               name(dst.buffer->dtype) + ": lowered to a Parallel loop over (" + bounds +
+                               "), one element per access (fp4 bulk copies move packed bytes, unconverted)");
+  else if (broadcast)
+    diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name + " reads auto_broadcast tensor '" +
+                               broadcast->name + "': lowered to a Parallel loop over (" + bounds +
+                               "), one element per access, each index along an axis of extent 1 reading element 0 "
+                               "(no bulk copy repeats elements)");
+  else
+    diags_.remark(c.range, "copy " + src.buffer->name + " -> " + dst.buffer->name +
+                               " has a run-time extent: lowered to a Parallel loop over (" + bounds +
+                               ") whose body runs where each index is below its extent, one element per access "
+                               "(TMA and cp.async need compile-time extents)");
   return nest;
 }
 

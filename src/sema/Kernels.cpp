@@ -152,20 +152,21 @@ std::vector<const ast::Expr*> Analyzer::tupleItems(const ast::Expr& e) {
   return out;
 }
 
-DType Analyzer::dtypeArg(const ast::Expr& e) {
+DType Analyzer::dtypeArg(const ast::Expr& e, bool sharedStorage) {
+  std::optional<DType> found;
   if (e.kind == ast::ExprKind::Name) {
     const auto& n = e.as<ast::Name>().name;
-    if (auto t = dtypeFromName(n)) return *t;
-    if (const Value* v = lookup(n); v && v->kind == Value::DTypeName) return v->dtype;
+    if (auto t = dtypeFromName(n)) found = t;
+    else if (const Value* v = lookup(n); v && v->kind == Value::DTypeName) found = v->dtype;
   }
-  if (e.kind == ast::ExprKind::StringLit)
-    if (auto t = dtypeFromName(e.as<ast::StringLit>().value)) return *t;
-  // TileLang's shared-memory storage tag for fp4 that TMA unpacks (16U4_ALIGN16B):
-  // known, not lowered yet; say so rather than "expected a dtype".
-  if ((e.kind == ast::ExprKind::Name && e.as<ast::Name>().name == "float4_e2m1_unpacked") ||
-      (e.kind == ast::ExprKind::StringLit && e.as<ast::StringLit>().value == "float4_e2m1_unpacked"))
-    fail(e.range, "not yet supported: float4_e2m1_unpacked (TileLang's unpacked fp4 shared storage, which only a "
-                  "tma_copy load of float4_e2m1fn fills); use a float4_e2m1fn tile, which copy and tma_copy load packed");
+  if (e.kind == ast::ExprKind::StringLit) found = dtypeFromName(e.as<ast::StringLit>().value);
+  if (found) {
+    // TileLang's fp4 storage that a TMA load unpacks: a shared tile's dtype, nothing else.
+    if (*found == DType::Float4E2M1Unpacked && !sharedStorage)
+      fail(e.range, "float4_e2m1_unpacked is shared-memory storage that a tma_copy load of float4_e2m1fn fills; "
+                    "only alloc_shared takes it (use float4_e2m1fn elsewhere)");
+    return *found;
+  }
   std::string written = e.kind == ast::ExprKind::Name        ? e.as<ast::Name>().name
                         : e.kind == ast::ExprKind::StringLit ? e.as<ast::StringLit>().value
                         : e.kind == ast::ExprKind::Attribute ? e.as<ast::Attribute>().name

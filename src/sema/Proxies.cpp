@@ -267,9 +267,9 @@ BufferRef Analyzer::globalTensor(const std::string& n, const ProxySpec& p, Sourc
   }
   if (const ast::Expr* type = p.arg("buffer_type")) {
     std::string s = stringValue(*type, "buffer_type", "\"\", \"auto_broadcast\"");
-    if (s == "auto_broadcast")
-      fail(type->range, "not yet supported: buffer_type=\"auto_broadcast\" (a stride of 0 along every axis of extent 1)");
-    if (!s.empty()) fail(type->range, "unknown buffer_type \"" + s + "\"; valid: \"\", \"auto_broadcast\"");
+    if (!s.empty() && s != "auto_broadcast")
+      fail(type->range, "unknown buffer_type \"" + s + "\"; valid: \"\", \"auto_broadcast\"");
+    buf->autoBroadcast = s == "auto_broadcast";
   }
   if (const ast::Expr* seps = p.arg("axis_separators")) {
     // TVM's axis separators split a buffer into several physical axes (texture

@@ -355,7 +355,7 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
   buf->name = n;
   buf->shape = constShape(*shapeArg);
   buf->strides = rowMajorStrides(buf->shape);
-  buf->dtype = dtypeArg(*dtypeExpr);
+  buf->dtype = dtypeArg(*dtypeExpr, callee == "alloc_shared");
   buf->scope = callee == "alloc_shared" ? MemScope::Shared : callee == "alloc_fragment" ? MemScope::Fragment : MemScope::Local;
   buf->declRange = a.target->range;
   if (scope) {
@@ -990,6 +990,25 @@ BufferRef Analyzer::bufferOf(const ast::Expr& e) {
   return v->buffer;
 }
 
+// buffer_type="auto_broadcast": an axis of extent 1 broadcasts (TVM gives it stride
+// 0), so its index addresses element 0 whatever it is; on a run-time extent that
+// may be 1 the choice is made at run time.
+bool Analyzer::broadcastAxis(const BufferRef& buf, size_t axis) {
+  if (!buf->autoBroadcast) return false;
+  auto dim = asConstInt(buf->shape[axis]);
+  return !dim || *dim == 1;
+}
+
+std::vector<ExprRef> Analyzer::broadcastIndices(const BufferRef& buf, std::vector<ExprRef> indices) {
+  if (!buf->autoBroadcast) return indices;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    if (!broadcastAxis(buf, k)) continue;
+    if (asConstInt(buf->shape[k])) indices[k] = intImm(0);
+    else indices[k] = select(binary(BinOp::Eq, buf->shape[k], intImm(1)), intImm(0), cast(DType::Int32, indices[k]));
+  }
+  return indices;
+}
+
 std::vector<ExprRef> Analyzer::elementIndices(const ast::Index& ix, const BufferRef& buf) {
   rejectBarrier(buf, ix.range);
   checkRank(ix, buf);
@@ -999,11 +1018,19 @@ std::vector<ExprRef> Analyzer::elementIndices(const ast::Index& ix, const Buffer
     if (item.isSlice) fail(item.range, "a slice is not allowed here; slices name regions in copy() and fill()");
     ExprRef e = scalarExpr(*item.value);
     if (!isInt(e->dtype)) fail(item.range, std::string("an index must be an integer, not ") + name(e->dtype));
-    if (auto k = asConstInt(e)) checkElementInside(*k, i, buf, item.range);
-    else checkIndexRange(e, i, buf, item.range);
+    if (broadcastAxis(buf, i)) {
+      if (auto k = asConstInt(e); k && *k < 0)
+        failAbout(item.range, "index " + std::to_string(*k) + " is outside dimension " + std::to_string(i) + " of '" +
+                                  buf->name + "' (indices start at 0)",
+                  buf);
+    } else if (auto k = asConstInt(e)) {
+      checkElementInside(*k, i, buf, item.range);
+    } else {
+      checkIndexRange(e, i, buf, item.range);
+    }
     out.push_back(cast(DType::Int32, e));
   }
-  return out;
+  return broadcastIndices(buf, std::move(out));
 }
 
 void Analyzer::checkRank(const ast::Index& ix, const BufferRef& buf) {

@@ -20,6 +20,10 @@ TEST_CASE("facts: dtypes") {
   CHECK_FALSE(isInt(DType::Handle));
   CHECK_FALSE(isSigned(DType::UInt32));
   CHECK(isStorageOnly(DType::Float8E5M2));
+  CHECK(isStorageOnly(DType::Float8E8M0));
+  CHECK(std::string(name(DType::Float8E8M0)) == "float8_e8m0fnu");
+  CHECK(bits(DType::Float4E2M1Unpacked) == 8);
+  CHECK(tensorMapDataTypeName(DType::Float4E2M1Unpacked) == nullptr);
   CHECK_FALSE(isStorageOnly(DType::Float16));
   CHECK(std::string(headerCType(DType::Bool)) == "uint8_t");
   CHECK(std::string(headerCType(DType::Float16)) == "uint16_t");

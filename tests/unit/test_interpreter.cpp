@@ -2685,3 +2685,94 @@ TEST_CASE("interpreter: examples/col_sum.tl, atomic_add of per-block column sums
 TEST_CASE("interpreter: examples/bias_gelu.tl (tanh form), ragged M and N") {
   checkAllVariants(exampleFile("bias_gelu.tl"), {{33, 257}, {1, 7}, {32, 256}, {5, 1000}, {2, 4099}}, bindBiasGelu);
 }
+
+// buffer_type="auto_broadcast": B is (R, C) with R either 1 or M and C either 1 or
+// N; an axis of extent 1 broadcasts (TVM's stride 0), through a copy into a shared
+// tile and through element reads in a Parallel loop, on ragged shapes.
+const char* kAutoBroadcast = R"(
+const BM = 32;
+const BN = 64;
+kernel KERNEL(X: Tensor((M, N), float32), B: Buffer((R, C), float32, buffer_type="auto_broadcast"),
+              Y: Tensor((M, N), float32)) {
+  with Kernel(ceildiv(N, BN), ceildiv(M, BM), threads=128) as (bx, by) {
+    s = alloc_shared((BM, BN), float32);
+    copy(B[by * BM, bx * BN], s);
+    for i, j in Parallel(BM, BN) {
+      Y[by * BM + i, bx * BN + j] = X[by * BM + i, bx * BN + j] + s[i, j] * VIA;
+    }
+  }
+}
+)";
+
+void bindAutoBroadcast(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1], R = s[2] ? M : 1, C = s[3] ? N : 1;
+  HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(R) * C);
+  HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(X, 3);
+  randomFill(B, 4);
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("B", B);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.args.dim("R", R);
+  c.args.dim("C", C);
+  c.output = &Y;
+  for (int32_t i = 0; i < M; ++i)
+    for (int32_t j = 0; j < N; ++j)
+      c.expected.push_back(double(float(X.get(int64_t(i) * N + j) +
+                                        float(B.get(int64_t(R == 1 ? 0 : i) * C + (C == 1 ? 0 : j))))));
+}
+
+TEST_CASE("interpreter: buffer_type=\"auto_broadcast\" repeats axes of extent 1 (copy and element reads), ragged") {
+  const std::vector<Shape> shapes = {{1, 1, 0, 0},   {37, 1, 0, 0},  {37, 1, 1, 0},  {100, 67, 0, 0}, {100, 67, 1, 0},
+                                     {100, 67, 0, 1}, {100, 67, 1, 1}, {33, 130, 0, 1}, {1, 130, 1, 1}};
+  std::string viaCopy = kAutoBroadcast;
+  viaCopy.replace(viaCopy.find("KERNEL"), 6, "via_copy");
+  viaCopy.replace(viaCopy.find("s[i, j] * VIA"), 13, "s[i, j]");
+  checkAllVariants(viaCopy, shapes, bindAutoBroadcast);
+  std::string viaElements = kAutoBroadcast;
+  viaElements.replace(viaElements.find("KERNEL"), 6, "via_elements");
+  viaElements.replace(viaElements.find("s[i, j] * VIA"), 13, "B[by * BM + i, bx * BN + j]");
+  checkAllVariants(viaElements, shapes, bindAutoBroadcast);
+}
+
+// The seed rows of tests/gpu/kernels/seed_rows.tl (async_copy; cp_async_gs; tma_copy
+// with leader_scope_threads=64, an eviction policy and tma_store_wait(read=False);
+// copy_cluster with its keywords), every variant, both schedules, ragged shapes that
+// each variant's assumptions admit, against the copy itself.
+TEST_CASE("interpreter: the seed rows (async_copy, cp_async_gs, tma_copy leader groups, copy_cluster keywords)") {
+  const std::string text = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/seed_rows.tl");
+  auto module = compile(text, Target::hopper());
+  const std::vector<Shape> shapes = {{17, 131}, {1, 7}, {33, 136}, {16, 64}, {5, 8}};
+  for (const ir::Kernel& kernel : module->kernels) {
+    bool cluster = kernel.sourceName.rfind("cluster_", 0) == 0;
+    int runs = 0;
+    for (const Shape& s : shapes)
+      for (const interp::Options& options : schedules()) {
+        int32_t M = s[0], N = s[1];
+        HostBuffer a(ir::DType::Float16, int64_t(M) * N), out(ir::DType::Float16, int64_t(M) * N * (cluster ? 2 : 1));
+        randomFill(a, uint32_t(M + N));
+        out.fill(kPoison);
+        interp::Arguments args;
+        args.pointer(cluster ? "W" : "A", a);
+        args.pointer(cluster ? "C" : "B", out);
+        args.dim("M", M);
+        args.dim("N", N);
+        if (!interp::assumptionsHold(kernel, args)) continue;
+        INFO(kernel.name << " " << M << "x" << N);
+        interp::Result r = interp::run(kernel, args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> expected;
+        for (int c = 0; c < (cluster ? 2 : 1); ++c)
+          for (int64_t i = 0; i < a.elements(); ++i) expected.push_back(a.get(i));
+        std::string mismatch = firstMismatch(out, expected, 0);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+        ++runs;
+      }
+    INFO(kernel.name);
+    CHECK(runs > 0);
+  }
+}

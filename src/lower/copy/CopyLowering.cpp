@@ -194,10 +194,11 @@ int64_t CopyLowering::fragmentUnrollLimit() const {
 }
 
 // The tensor-map parameter for (tensor, box), created on first use.
-VarRef CopyLowering::tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes) {
+VarRef CopyLowering::tensorMapFor(const BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes,
+                                  bool unpackFp4) {
   for (const auto& p : kernel.params)
     if (p.kind == ParamKind::TensorMap && p.tensorMap->tensor == tensor && p.tensorMap->box == box &&
-        p.tensorMap->swizzleBytes == swizzleBytes)
+        p.tensorMap->swizzleBytes == swizzleBytes && p.tensorMap->unpackFp4 == unpackFp4)
       return p.var;
   std::string name = tensor->name + "_tmap";
   int n = 0;
@@ -213,6 +214,7 @@ VarRef CopyLowering::tensorMapFor(const BufferRef& tensor, const std::vector<int
   p.tensorMap->tensor = tensor;
   p.tensorMap->box = box;
   p.tensorMap->swizzleBytes = swizzleBytes;
+  p.tensorMap->unpackFp4 = unpackFp4;
   kernel.params.push_back(p);
   tensorMaps.push_back(p.var);
   return p.var;

@@ -141,7 +141,9 @@ class CopyLowering {
 
   // --- TMA
   // The tensor-map parameter for (tensor, box), created on first use.
-  ir::VarRef tensorMapFor(const ir::BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes);
+  // `unpackFp4`: a 16U4_ALIGN16B map of an fp4 tensor's byte twin (box in elements).
+  ir::VarRef tensorMapFor(const ir::BufferRef& tensor, const std::vector<int64_t>& box, int swizzleBytes,
+                          bool unpackFp4 = false);
   // The im2col-mode tensor map parameter for (image, geometry, swizzle), created on first use.
   ir::VarRef im2colMapFor(const ir::BufferRef& img, const ir::Im2colMapInfo& info, int swizzleBytes);
   // The byte offset of the automatic mbarrier an automatic TMA load completes on:

@@ -14,7 +14,8 @@ bool tensorMapDataType(DType t, const char** cuName) {
     case DType::Int8:
     case DType::UInt8:
     case DType::Float8E4M3:
-    case DType::Float8E5M2: n = "CU_TENSOR_MAP_DATA_TYPE_UINT8"; break;
+    case DType::Float8E5M2:
+    case DType::Float8E8M0: n = "CU_TENSOR_MAP_DATA_TYPE_UINT8"; break;
     case DType::Int16:
     case DType::UInt16: n = "CU_TENSOR_MAP_DATA_TYPE_UINT16"; break;
     case DType::Int32: n = "CU_TENSOR_MAP_DATA_TYPE_INT32"; break;
@@ -26,6 +27,7 @@ bool tensorMapDataType(DType t, const char** cuName) {
     case DType::Float32: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT32"; break;
     case DType::Float64: n = "CU_TENSOR_MAP_DATA_TYPE_FLOAT64"; break;
     case DType::Float4E2M1:
+    case DType::Float4E2M1Unpacked:
     case DType::Handle: return false;
   }
   if (cuName) *cuName = n;
@@ -72,10 +74,17 @@ std::string tmaObstacle(const CopyOp& c) {
   }
   const Buffer& g = *global->buffer;
   const Buffer& s = *shared->buffer;
-  if (g.dtype != s.dtype)
+  // A load into float4_e2m1_unpacked reads an fp4 tensor's byte twin (PackFloat4)
+  // through a 16U4_ALIGN16B map.
+  bool unpack = s.dtype == DType::Float4E2M1Unpacked;
+  if (unpack && (global != &c.src || g.dtype != DType::UInt8 || !c.options.packedFp4))
+    return "TMA fills a float4_e2m1_unpacked tile only by loading a float4_e2m1fn tensor";
+  if (g.dtype != s.dtype && !unpack)
     return std::string("the two sides have different dtypes (") + name(c.src.buffer->dtype) + " and " +
            name(c.dst.buffer->dtype) + ")";
-  if (!tensorMapDataType(g.dtype, nullptr)) return std::string("TMA cannot move ") + name(g.dtype);
+  if (!unpack && !tensorMapDataType(g.dtype, nullptr)) return std::string("TMA cannot move ") + name(g.dtype);
+  if (unpack && s.sharedLayout.swizzleBytes)
+    return "not yet supported: a swizzled float4_e2m1_unpacked tile";
   for (size_t a = 0; a < shared->extents.size(); ++a) {
     auto min = asConstInt(shared->mins[a]);
     if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
@@ -104,11 +113,12 @@ std::string zeroFillObstacle(const CopyOp& c) {
          " outside its bounds (annotate_safe_value), but TMA and cp.async fill with zeros";
 }
 
-int tensorMapStrides(const Kernel& kernel, bool allowAssumptions, const Buffer& tensor, AssumptionMap& need) {
+int tensorMapStrides(const Kernel& kernel, bool allowAssumptions, const Buffer& tensor, AssumptionMap& need,
+                     int align) {
   int elemBytes = std::max(1, bits(tensor.dtype) / 8);
-  need[tensor.data.get()] = std::max<int64_t>(need[tensor.data.get()], 16);
+  need[tensor.data.get()] = std::max<int64_t>(need[tensor.data.get()], align);
   for (size_t a = tensor.strides.size() - 1; a-- > 0;)  // inner strides first: N before M*N
-    if (!provablyMultiple(kernel, allowAssumptions, tensor.strides[a], std::max(1, 16 / elemBytes), need)) return (int)a;
+    if (!provablyMultiple(kernel, allowAssumptions, tensor.strides[a], std::max(1, align / elemBytes), need)) return (int)a;
   return -1;
 }
 

@@ -27,8 +27,10 @@ std::string tmaObstacle(const ir::CopyOp& c);
 std::string zeroFillObstacle(const ir::CopyOp& c);
 
 // The tensor map of `tensor` needs a 16-byte aligned base and strides that are
-// multiples of 16 bytes: records them in `need` (inner strides first, so one fact
-// serves them all) and returns -1, or returns the first axis whose stride cannot be.
-int tensorMapStrides(const ir::Kernel& kernel, bool allowAssumptions, const ir::Buffer& tensor, AssumptionMap& need);
+// multiples of 16 bytes (`align`: 32 for 16U4_ALIGN16B): records them in `need`
+// (inner strides first, so one fact serves them all) and returns -1, or returns the
+// first axis whose stride cannot be.
+int tensorMapStrides(const ir::Kernel& kernel, bool allowAssumptions, const ir::Buffer& tensor, AssumptionMap& need,
+                     int align = 16);
 
 }  // namespace tlc

@@ -16,11 +16,14 @@ std::shared_ptr<const CopyPlan> planTmaTransfer(const char* strategy, const Copy
   bool load = c.src.buffer->scope == MemScope::Global;
   const Buffer& tensor = load ? *c.src.buffer : *c.dst.buffer;
   auto plan = std::make_shared<TmaPlan>(strategy);
-  int axis = tensorMapStrides(site.kernel, site.allowTma, tensor, plan->need);
+  // 16U4_ALIGN16B (into float4_e2m1_unpacked) needs 32-byte alignment and strides.
+  int align = (load ? c.dst.buffer : c.src.buffer)->dtype == DType::Float4E2M1Unpacked ? 32 : 16;
+  int axis = tensorMapStrides(site.kernel, site.allowTma, tensor, plan->need, align);
   if (axis < 0) return plan;
   const ExprRef& stride = tensor.strides[axis];
   if (userWording) {
-    why = "stride " + toString(stride) + " of '" + tensor.name + "' cannot be a multiple of 16 bytes";
+    why = "stride " + toString(stride) + " of '" + tensor.name + "' cannot be a multiple of " + std::to_string(align) +
+          " bytes";
   } else {
     std::optional<int64_t> k = asConstInt(stride);
     why = "the stride of " + tensor.name + "'s axis " + std::to_string(axis) + " (" +
@@ -64,10 +67,18 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
   if (outer > 256)
     for (piece = 256; outer % piece != 0; --piece) {}
   box[0] = piece;
+  // Into float4_e2m1_unpacked: `tensor` is an fp4 tensor's byte twin, the map counts
+  // its elements (two a byte) along the innermost axis, and the tile takes a byte an
+  // element. The transaction counts the packed payload read from global memory (as
+  // TileLang counts it); the tile advances by the unpacked bytes.
+  const bool unpack = tile.dtype == DType::Float4E2M1Unpacked;
+  std::vector<int64_t> mapBox = box;
+  if (unpack) mapBox.back() *= 2;
   // The tile's annotated swizzle (ChooseCopyPaths checked that TMA can write it).
-  VarRef map = L.tensorMapFor(global.buffer, box, tile.sharedLayout.swizzleBytes);
+  VarRef map = L.tensorMapFor(global.buffer, mapBox, tile.sharedLayout.swizzleBytes, unpack);
   int64_t pieceBytes = elemBytes;
   for (auto e : box) pieceBytes *= e;
+  int64_t pieceTileBytes = unpack ? 2 * pieceBytes : pieceBytes;
 
   auto issue = std::make_shared<SeqStmt>(c.range);
   int64_t hint = CopyLowering::cacheHint(c.options.eviction);
@@ -86,9 +97,12 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
   }
   for (int64_t k = 0; k < outer / piece; ++k) {
     std::vector<ExprRef> coords;  // innermost first
-    for (size_t a = global.mins.size(); a-- > 0;)
-      coords.push_back(a == 0 ? add(global.mins[0], intImm(k * piece)) : global.mins[a]);
-    ExprRef smem = add(tileOffset, intImm(k * pieceBytes));
+    for (size_t a = global.mins.size(); a-- > 0;) {
+      ExprRef coord = a == 0 ? add(global.mins[0], intImm(k * piece)) : global.mins[a];
+      if (unpack && a + 1 == global.mins.size()) coord = mul(coord, intImm(2));  // bytes -> fp4 elements
+      coords.push_back(coord);
+    }
+    ExprRef smem = add(tileOffset, intImm(k * pieceTileBytes));
     std::vector<ExprRef> args;
     args.reserve(2 + coords.size());
     args.push_back(smem);
@@ -134,7 +148,8 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
         << L.lowestRank(c.clusterMask) << " (box ";
   else
     how << "a TMA " << (load ? "load" : "store") << " (box ";
-  for (size_t i = 0; i < box.size(); ++i) how << (i ? "x" : "") << box[i];
+  for (size_t i = 0; i < mapBox.size(); ++i) how << (i ? "x" : "") << mapBox[i];
+  if (unpack) how << " fp4 elements unpacked by 16U4_ALIGN16B";
   if (outer != piece) how << ", " << outer / piece << " pieces";
   if (tile.sharedLayout.swizzleBytes) how << ", swizzle " << tile.sharedLayout.swizzleBytes << "B";
   else how << ", swizzle none";
