@@ -345,6 +345,30 @@ def _copy_fp4(c):
     c.check(b, a, name="B bytes")
 
 
+_FP4_VALUES = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0]
+
+
+@case("copy_fp4__to_f16", "copy_fp4__to_bf16")
+def _copy_fp4_convert(c):
+    M, N = c.p["M"], c.p["N"]
+    a = c.randint(0, 256, (M, N // 2), "uint8")
+    b = c.poison((M, N), "dst_dtype")
+    c.launch("tilelang_copy_fp4", a, b)
+    # Element j of a row is nibble j % 2 (low first) of byte j // 2, decoded exactly.
+    table = torch.tensor(_FP4_VALUES, dtype=torch.float32, device=DEV)
+    codes = torch.stack(((a & 15).long(), (a >> 4).long()), dim=-1).reshape(M, N)
+    c.check(b, table[codes].to(c.dt("dst_dtype")), name="B")
+
+
+@case("copy_fp8_e8m0")
+def _copy_fp8_e8m0(c):
+    M, N = c.p["M"], c.p["N"]
+    a = c.randint(0, 256, (M, N), "uint8")  # every code, NaN (255) too: a copy moves bytes
+    b = torch.bitwise_not(a)
+    c.launch("tilelang_copy_e8m0", a, b)
+    c.check(b, a, name="B bytes")
+
+
 @case("fp4_tma_roundtrip", "fp4_tma_roundtrip__ragged")
 def _fp4_roundtrip(c):
     M, N = c.p["M"], c.p["N"]
