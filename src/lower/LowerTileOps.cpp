@@ -11,6 +11,7 @@
 
 #include "ir/Limits.h"
 #include "ir/Rewrite.h"
+#include "lower/ChooseReductions.h"
 #include "lower/copy/CopyLowering.h"
 #include "lower/copy/CopyStrategy.h"
 
@@ -104,6 +105,7 @@ class TileOpLowering {
       }
       case StmtKind::Parallel: return lowerParallel(s->as<ParallelOp>());
       case StmtKind::Fill: return lowerFill(s->as<FillOp>());
+      case StmtKind::Reduce: return lowerReduce(s->as<ReduceOp>());
     }
     return s;
   }
@@ -493,6 +495,113 @@ class TileOpLowering {
     std::string s = "(";
     for (size_t i = 0; i < e.size(); ++i) s += (i ? ", " : "") + std::to_string(e[i]);
     return s + ")";
+  }
+
+  // ------------------------------------------------------------ reduce
+
+  // A shuffle reduction (ChooseReductions; the plan is ShuffleReductionPlan's), for
+  // each slot of the calling thread (an iteration of the source's partition, or a
+  // row that spans G / T of them): the fold of its elements, then the butterfly
+  // `part = part (op) shfl_bfly(part, m)` for m = lanesPerRow / 2 .. 1, after which
+  // every lane of the row holds the row's value. Whole: that value goes into dst's
+  // registers of the slot (dst has the broadcast layout of the source's partition).
+  // WarpPartials: lane 0 of each warp stores it at scratch[slot, warp]; FoldWarps:
+  // every thread folds the partials of its row's warps, in warp order (the same
+  // value in every thread), into dst. A thread with no group in the last iteration
+  // offers 0: its row is the same for all the lanes it meets.
+  StmtRef lowerReduce(const ReduceOp& r) {
+    if (!r.shuffle || r.fallback)
+      copies_.diags.internalError(r.range, "a reduction reached LowerTileOps without its lowering chosen");
+    ShuffleReductionPlan p = shuffleReductionPlan(r);
+    const BufferRef& src = copies_.fragmentLocal.at(r.src.get());
+    const BufferRef& dst = copies_.fragmentLocal.at(r.dst.get());
+    if (r.dst->layout.localSize != p.iterations)
+      copies_.diags.internalError(r.range, "reduction result '" + r.dst->name + "' does not follow its source's partition");
+    DType acc = r.acc;
+    bool unrolled = copies_.partitionFor(p.threads, p.vec, p.rows * p.rowGroups * p.vec, true).unrolled;
+    ForKind kind = unrolled ? ForKind::Unrolled : ForKind::Serial;
+    auto loop = [&](const VarRef& v, int64_t from, int64_t count, const StmtRef& body) -> StmtRef {
+      if (count == 1) return substitute(body, VarMap{{v.get(), intImm(from)}});
+      auto f = std::make_shared<ForStmt>(r.range, v, intImm(from), intImm(count), kind, body);
+      f->keepRolled = !unrolled;
+      return f;
+    };
+    auto asAcc = [&](ExprRef x) { return x->dtype == acc ? x : cast(acc, x); };
+    auto combine = [&](const ExprRef& a, const ExprRef& b) {
+      switch (r.op) {
+        case ReduceKind::Max:
+        case ReduceKind::AbsMax: return binary(BinOp::Max, a, b);
+        case ReduceKind::Min: return binary(BinOp::Min, a, b);
+        default: return binary(BinOp::Add, a, b);
+      }
+    };
+    auto element = [&](const ExprRef& reg) {
+      ExprRef x = asAcc(std::make_shared<LoadNode>(src, std::vector<ExprRef>{reg}, src->dtype, 1));
+      if (r.op == ReduceKind::AbsSum || r.op == ReduceKind::AbsMax) x = call(Builtin::Abs, {x}, acc);
+      return x;
+    };
+    // The fold of the vec elements of iteration `it`.
+    auto iterationFold = [&](const ExprRef& it) {
+      ExprRef v;
+      for (int l = 0; l < p.vec; ++l) {
+        ExprRef x = element(add(mul(it, intImm(p.vec)), intImm(l)));
+        v = v ? combine(v, x) : x;
+      }
+      return v;
+    };
+    ExprRef tid = CopyLowering::threadIndex();
+    ExprRef warp = floorDiv(tid, intImm(32));
+    VarRef slot = makeVar("slot", DType::Int32);
+    VarRef part = makeVar("part", acc);
+    auto body = std::make_shared<SeqStmt>(r.range);
+    if (r.part != ReduceOp::Part::FoldWarps) {
+      ExprRef firstIt = mul(slot, intImm(p.iterationsPerSlot));
+      if (p.guard) {  // (iterationsPerSlot is 1 then: T | G leaves no thread idle)
+        ExprRef zero = isFloat(acc) ? floatImm(0, acc) : intImm(0, acc);
+        body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, zero));
+        ExprRef active = lt(add(mul(slot, intImm(p.threads)), tid), intImm(p.rows * p.rowGroups));
+        body->stmts.push_back(std::make_shared<IfStmt>(
+            r.range, active, std::make_shared<AssignStmt>(r.range, part, iterationFold(firstIt)), nullptr));
+      } else {
+        body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, iterationFold(firstIt)));
+      }
+      if (p.iterationsPerSlot > 1) {
+        VarRef j = makeVar("j", DType::Int32);
+        auto step = std::make_shared<AssignStmt>(r.range, part, combine(part, iterationFold(add(firstIt, j))));
+        body->stmts.push_back(loop(j, 1, p.iterationsPerSlot - 1, step));
+      }
+      for (int mask = p.lanesPerRow / 2; mask >= 1; mask /= 2) {
+        VarRef other = makeVar("other", acc);
+        body->stmts.push_back(
+            std::make_shared<LetStmt>(r.range, other, call(Builtin::ShflBfly, {part, intImm(mask)}, acc)));
+        body->stmts.push_back(std::make_shared<AssignStmt>(r.range, part, combine(part, other)));
+      }
+      if (r.part == ReduceOp::Part::WarpPartials) {
+        auto st = std::make_shared<StoreStmt>(r.range, r.scratch, std::vector<ExprRef>{slot, warp}, ExprRef(part));
+        st->predicate = binary(BinOp::Eq, floorMod(tid, intImm(32)), intImm(0));
+        body->stmts.push_back(st);
+        return loop(slot, 0, p.slots, body);
+      }
+    } else {
+      // The warps of this thread's row: warpsPerRow consecutive ones.
+      ExprRef base = mul(floorDiv(warp, intImm(p.warpsPerRow)), intImm(p.warpsPerRow));
+      auto at = [&](int k) {
+        return std::make_shared<LoadNode>(r.scratch, std::vector<ExprRef>{ExprRef(slot), add(base, intImm(k))}, acc, 1);
+      };
+      body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, at(0)));
+      for (int k = 1; k < p.warpsPerRow; ++k)
+        body->stmts.push_back(std::make_shared<AssignStmt>(r.range, part, combine(part, at(k))));
+    }
+    // The slot's value into each of dst's registers it covers (one per iteration).
+    for (int64_t j = 0; j < p.iterationsPerSlot; ++j) {
+      ExprRef reg = add(mul(slot, intImm(p.iterationsPerSlot)), intImm(j));
+      ExprRef value = part;
+      if (!r.clear)
+        value = combine(asAcc(std::make_shared<LoadNode>(dst, std::vector<ExprRef>{reg}, dst->dtype, 1)), value);
+      if (value->dtype != dst->dtype) value = cast(dst->dtype, value);
+      body->stmts.push_back(std::make_shared<StoreStmt>(r.range, dst, std::vector<ExprRef>{reg}, value));
+    }
+    return loop(slot, 0, p.slots, body);
   }
 
   // --------------------------------------------------------------- fill

@@ -20,6 +20,11 @@
 // loop (LayoutFragments): every thread that holds part of row i computes m[i] into
 // its own registers, so the broadcast needs no communication.
 //
+// A fragment reduced into a fragment becomes a ReduceOp holding these loops as its
+// fallback: where the fragment's layout allows, lowering folds each thread's
+// elements and combines the threads of a row with warp shuffles instead
+// (LayoutFragments, ChooseReductions, LowerTileOps), and the scratch tiles go.
+//
 // Float sources or destinations accumulate in float32 (float64 if either is
 // float64): a float16 row sums in float32 and is rounded once into dst. Integer
 // ones accumulate in dst's dtype.
@@ -105,6 +110,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
 
   // A fragment is spread over the threads: its elements meet in a shared scratch tile.
   BufferRef from = src;
+  std::vector<BufferRef> scratchTiles;  // what only this fallback reads and writes
   int64_t numel = 1;
   for (int64_t e : shape) numel *= e;
   if (src->scope == MemScope::Fragment) {
@@ -137,6 +143,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     chargeExpansion(r, expansionWeight_ * unrolledCopies(numel, threads_, false, true));
     seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, shape, store));
     from = scratch;
+    scratchTiles.push_back(scratch);
   }
 
   int64_t extent = shape[dim];
@@ -205,6 +212,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     seq->stmts.push_back(std::make_shared<ParallelOp>(r, loopVars, extents, body));
     folded = partial;
     lastExtent = parts;
+    scratchTiles.push_back(partial);
   }
 
   // One Parallel loop over dst's shape; each iteration folds the last axis of
@@ -230,7 +238,20 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
   body->stmts.push_back(std::make_shared<StoreStmt>(r, dst, dstIdx, convert(dst->dtype, accVar, r)));
   chargeExpansion(r, expansionWeight_ * unrolledCopies(dstNumel, threads_, false, true) * 3);
   seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, want, body));
-  return seq;
+  if (src->scope != MemScope::Fragment || dst->scope != MemScope::Fragment) return seq;
+  // Fragment to fragment: lowering may do it with warp shuffles instead (ReduceOp).
+  auto op = std::make_shared<ReduceOp>(r, src, dst);
+  op->dim = int(dim);
+  op->op = callee == "reduce_sum"      ? ReduceKind::Sum
+           : callee == "reduce_max"    ? ReduceKind::Max
+           : callee == "reduce_min"    ? ReduceKind::Min
+           : callee == "reduce_abssum" ? ReduceKind::AbsSum
+                                       : ReduceKind::AbsMax;
+  op->clear = clear;
+  op->acc = acc;
+  op->fallback = seq;
+  op->fallbackScratch = scratchTiles;
+  return op;
 }
 
 }  // namespace tlc::sema

@@ -1,0 +1,130 @@
+// ChooseReductions: fallbacks put in place, cross-warp reductions split, notes.
+#include "lower/ChooseReductions.h"
+
+#include <algorithm>
+
+#include "ir/Rewrite.h"
+
+namespace tlc {
+
+using namespace ir;
+
+ShuffleReductionPlan shuffleReductionPlan(const ReduceOp& r) {
+  ShuffleReductionPlan p;
+  const FragmentLayout& layout = r.src->layout;
+  p.threads = layout.threads;
+  p.vec = layout.vec;
+  int64_t numel = 1;
+  for (const auto& e : r.src->shape) numel *= *asConstInt(e);
+  int64_t n = *asConstInt(r.src->shape.back());
+  p.rows = numel / n;
+  p.rowGroups = n / p.vec;
+  int64_t groups = numel / p.vec;
+  p.iterations = (groups + p.threads - 1) / p.threads;
+  p.guard = groups % p.threads != 0;
+  int64_t span = std::min<int64_t>(p.rowGroups, p.threads);  // threads sharing a row at one iteration
+  if (p.rowGroups < p.threads) {
+    p.slots = p.iterations;
+  } else {
+    p.slots = p.rows;
+    p.iterationsPerSlot = p.rowGroups / p.threads;
+  }
+  p.lanesPerRow = int(std::min<int64_t>(span, 32));
+  p.warpsPerRow = int(span > 32 ? span / 32 : 1);
+  return p;
+}
+
+namespace {
+
+class Chooser {
+ public:
+  Chooser(Kernel& kernel, std::vector<CopyLoweringNote>& notes) : kernel_(kernel), notes_(notes) {}
+
+  void run() {
+    kernel_.body = rewrite(kernel_.body);
+    // The scratch tiles of the reductions that went the shuffle way, unless another
+    // (a fallback of the same source) still uses them.
+    BufferSet used;
+    forEachAccess(kernel_.body, AccessVisitor{[&](const BufferRef& b, bool) { used.insert(b.get()); }});
+    kernel_.allocations.erase(std::remove_if(kernel_.allocations.begin(), kernel_.allocations.end(),
+                                             [&](const BufferRef& b) { return dropped_.count(b.get()) && !used.count(b.get()); }),
+                              kernel_.allocations.end());
+  }
+
+ private:
+  Kernel& kernel_;
+  std::vector<CopyLoweringNote>& notes_;
+  BufferSet dropped_;
+
+  StmtRef rewrite(const StmtRef& s) {
+    if (!s) return s;
+    switch (s->kind) {
+      case StmtKind::Seq: {
+        auto out = std::make_shared<SeqStmt>(s->as<SeqStmt>());
+        for (auto& c : out->stmts) c = rewrite(c);
+        return out;
+      }
+      case StmtKind::For: {
+        auto out = std::make_shared<ForStmt>(s->as<ForStmt>());
+        out->body = rewrite(out->body);
+        return out;
+      }
+      case StmtKind::If: {
+        auto out = std::make_shared<IfStmt>(s->as<IfStmt>());
+        out->thenBody = rewrite(out->thenBody);
+        out->elseBody = rewrite(out->elseBody);
+        return out;
+      }
+      case StmtKind::Reduce: return choose(s->as<ReduceOp>());
+      default: return s;  // sema admits no reduction inside a Parallel loop
+    }
+  }
+
+  StmtRef choose(const ReduceOp& r) {
+    std::string what = std::string(name(r.op)) + " " + r.src->name + " -> " + r.dst->name;
+    if (!r.shuffle) {
+      notes_.push_back({r.range, what, "a shared scratch tile and serial folds",
+                        "warp shuffles not used: " + r.why});
+      return r.fallback;
+    }
+    for (const auto& b : r.fallbackScratch) dropped_.insert(b.get());
+    ShuffleReductionPlan p = shuffleReductionPlan(r);
+    std::string how = "per-thread folds of " + std::to_string(p.iterationsPerSlot * p.vec) + " element" +
+                      (p.iterationsPerSlot * p.vec == 1 ? "" : "s") + " and ";
+    how += p.lanesPerRow > 1 ? "warp shuffles (shfl.sync.bfly over " + std::to_string(p.lanesPerRow) + " lanes)"
+                             : "no shuffle (each thread holds whole rows)";
+    auto whole = std::make_shared<ReduceOp>(r);
+    whole->fallback = nullptr;
+    whole->fallbackScratch.clear();
+    if (p.warpsPerRow == 1) {
+      notes_.push_back({r.range, what, how, ""});
+      return whole;
+    }
+    // A row spans warps: one partial per warp and slot in a shared tile, then their fold.
+    auto scratch = std::make_shared<Buffer>();
+    scratch->name = r.src->name + "_warps";
+    int same = 0;
+    for (const auto& b : kernel_.allocations) same += b->name.rfind(scratch->name, 0) == 0;
+    if (same) scratch->name += std::to_string(same);
+    scratch->dtype = r.acc;
+    scratch->scope = MemScope::Shared;
+    scratch->shape = {intImm(p.slots), intImm(p.threads / 32)};
+    scratch->strides = {intImm(p.threads / 32), intImm(1)};
+    scratch->declRange = r.range;
+    kernel_.allocations.push_back(scratch);
+    how += ", then the " + std::to_string(p.warpsPerRow) + " warps of a row through shared tile " + scratch->name + " (" +
+           std::to_string(p.slots * (p.threads / 32) * bits(r.acc) / 8) + " bytes)";
+    notes_.push_back({r.range, what, how, ""});
+    whole->part = ReduceOp::Part::WarpPartials;
+    whole->scratch = scratch;
+    auto fold = std::make_shared<ReduceOp>(*whole);
+    fold->part = ReduceOp::Part::FoldWarps;
+    return std::make_shared<SeqStmt>(r.range, std::vector<StmtRef>{whole, fold});
+  }
+};
+
+}  // namespace
+
+void chooseReductions(Kernel& kernel, std::vector<CopyLoweringNote>& notes) { Chooser(kernel, notes).run(); }
+
+}  // namespace tlc
