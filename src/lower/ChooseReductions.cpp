@@ -2,6 +2,7 @@
 #include "lower/ChooseReductions.h"
 
 #include <algorithm>
+#include <map>
 
 #include "ir/Rewrite.h"
 
@@ -55,6 +56,14 @@ class Chooser {
   Kernel& kernel_;
   std::vector<CopyLoweringNote>& notes_;
   BufferSet dropped_;
+  struct SrcAcc {
+    const Buffer* src;
+    DType acc;
+    bool operator<(const SrcAcc& o) const {
+      return src->id < o.src->id || (!(o.src->id < src->id) && acc < o.acc);
+    }
+  };
+  std::map<SrcAcc, BufferRef> warpScratch_;
 
   StmtRef rewrite(const StmtRef& s) {
     if (!s) return s;
@@ -101,17 +110,22 @@ class Chooser {
       return whole;
     }
     // A row spans warps: one partial per warp and slot in a shared tile, then their fold.
-    auto scratch = std::make_shared<Buffer>();
-    scratch->name = r.src->name + "_warps";
-    int same = 0;
-    for (const auto& b : kernel_.allocations) same += b->name.rfind(scratch->name, 0) == 0;
-    if (same) scratch->name += std::to_string(same);
-    scratch->dtype = r.acc;
-    scratch->scope = MemScope::Shared;
-    scratch->shape = {intImm(p.slots), intImm(p.threads / 32)};
-    scratch->strides = {intImm(p.threads / 32), intImm(1)};
-    scratch->declRange = r.range;
-    kernel_.allocations.push_back(scratch);
+    // One tile per source and accumulator type, shared by its reductions (InsertBarriers
+    // orders a reuse after the reads before it).
+    BufferRef& scratch = warpScratch_[{r.src.get(), r.acc}];
+    if (!scratch) {
+      scratch = std::make_shared<Buffer>();
+      scratch->name = r.src->name + "_warps";
+      int same = 0;
+      for (const auto& b : kernel_.allocations) same += b->name.rfind(scratch->name, 0) == 0;
+      if (same) scratch->name += std::to_string(same);
+      scratch->dtype = r.acc;
+      scratch->scope = MemScope::Shared;
+      scratch->shape = {intImm(p.slots), intImm(p.threads / 32)};
+      scratch->strides = {intImm(p.threads / 32), intImm(1)};
+      scratch->declRange = r.range;
+      kernel_.allocations.push_back(scratch);
+    }
     how += ", then the " + std::to_string(p.warpsPerRow) + " warps of a row through shared tile " + scratch->name + " (" +
            std::to_string(p.slots * (p.threads / 32) * bits(r.acc) / 8) + " bytes)";
     notes_.push_back({r.range, what, how, ""});
