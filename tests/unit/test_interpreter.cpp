@@ -778,6 +778,92 @@ TEST_CASE("interpreter catches: a divergent warp shuffle (half the lanes skip it
   CHECK(r.text().find("divergent") != std::string::npos);
 }
 
+// ---- cumsum (tests/gpu/kernels/cumsum.tl)
+
+namespace {
+
+const std::string kCumsum = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/cumsum.tl");
+
+// The inclusive scan of each (bm, bn) tile of X along `dim` (reversed: from the
+// axis's end), elements past the tensor's edge reading 0, each prefix rounded to `t`.
+std::vector<double> tileScans(const HostBuffer& X, int32_t M, int32_t N, int bm, int bn, int dim, bool reverse, ir::DType t) {
+  std::vector<double> out(size_t(M) * N);
+  HostBuffer round(t, 1);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      int64_t r0 = i / bm * bm, c0 = j / bn * bn;
+      double sum = 0;
+      int64_t n = dim == 0 ? bm : bn, at = dim == 0 ? i - r0 : j - c0;
+      for (int64_t k = 0; k < n; ++k) {
+        if (reverse ? k < at : k > at) continue;
+        int64_t ii = dim == 0 ? r0 + k : i, jj = dim == 0 ? j : c0 + k;
+        sum += ii < M && jj < N ? X.get(ii * N + jj) : 0.0;
+      }
+      round.set(0, sum);
+      out[size_t(i * N + j)] = round.get(0);
+    }
+  return out;
+}
+
+void bindScan(Case& c, const Shape& s, ir::DType t, int bm, int bn, int dim, bool reverse, double tolerance) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(t, int64_t(M) * N);
+  HostBuffer& Y = c.buffer(t, int64_t(M) * N);
+  randomFill(X, 61u + uint32_t(M) * 3u + uint32_t(N));
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  c.expected = tileScans(X, M, N, bm, bn, dim, reverse, t);
+  c.tolerance = tolerance;
+}
+
+const std::vector<Shape> kScanShapes = {{17, 67}, {1, 1}, {16, 48}, {3, 5}, {31, 41}};
+
+}  // namespace
+
+TEST_CASE("interpreter: cumsum of a float32 fragment along its rows, in place, ragged") {
+  checkAllVariants(kernelOf(kCumsum, "frag_rows"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Float32, 8, 32, 1, false, 1e-5);
+  });
+}
+
+TEST_CASE("interpreter: cumsum of a float16 fragment down its columns, reversed, into another fragment") {
+  checkAllVariants(kernelOf(kCumsum, "frag_cols_rev"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Float16, 16, 24, 0, true, 2e-3);  // float32 sums, rounded once to float16
+  });
+}
+
+TEST_CASE("interpreter: cumsum of a shared tile along its rows, reversed, in place (src=, dim=-1)") {
+  checkAllVariants(kernelOf(kCumsum, "shared_rows_rev"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Float32, 8, 40, 1, true, 1e-5);
+  });
+}
+
+TEST_CASE("interpreter: cumsum of an int32 shared tile down its columns into a fragment") {
+  checkAllVariants(kernelOf(kCumsum, "shared_to_frag"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Int32, 12, 16, 0, false, 0);
+  });
+}
+
+TEST_CASE("interpreter: cumsum of a vector in chunks of 100 (rank 1)") {
+  checkAllVariants(kernelOf(kCumsum, "vector"), {{1}, {100}, {101}, {257}, {7}}, [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, N);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, N);
+    randomFill(X, 62u + uint32_t(N));
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.dim("N", N);
+    c.output = &Y;
+    c.expected = tileScans(X, 1, N, 1, 100, 1, false, ir::DType::Float32);
+    c.tolerance = 1e-5;
+  });
+}
+
 // ---- kernels broken on purpose: the interpreter must catch each
 
 TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)") {
