@@ -674,6 +674,7 @@ const ShflConfig kShflConfigs[] = {
     {"bfloat16, rows of 2 groups a thread over 2 warps", ir::DType::BFloat16, ir::DType::BFloat16, 2, 1024, 64, 1e-2},
     {"int32, 16 lanes a row, idle threads in the last iteration", ir::DType::Int32, ir::DType::Int32, 6, 64, 128, 0},
     {"2 warps a row, idle warps in the last iteration", ir::DType::Float32, ir::DType::Float32, 3, 256, 128, 1e-5},
+    {"256 elements a thread: loops kept rolled", ir::DType::Float32, ir::DType::Float32, 128, 128, 64, 1e-5},
 };
 
 }  // namespace
