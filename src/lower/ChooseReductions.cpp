@@ -18,6 +18,25 @@ ShuffleReductionPlan shuffleReductionPlan(const ReduceOp& r) {
   int64_t numel = 1;
   for (const auto& e : r.src->shape) numel *= *asConstInt(e);
   int64_t n = *asConstInt(r.src->shape.back());
+  if (r.dim == 0 && r.src->shape.size() > 1) {
+    int64_t k = *asConstInt(r.src->shape[0]);
+    p.columns = true;
+    p.width = numel / k;
+    p.rows = k;
+    p.rowGroups = p.width / p.vec;  // G: column groups a k
+    int64_t groups = numel / p.vec;
+    p.iterations = (groups + p.threads - 1) / p.threads;
+    p.guard = groups % p.threads != 0;
+    if (p.rowGroups <= p.threads) {
+      p.lanesPerRow = int(32 / std::min<int64_t>(p.rowGroups, 32));  // lanes of a warp with one column group
+      p.partials = int(p.threads / std::max<int64_t>(p.rowGroups, 32));
+    } else {
+      p.iterationsPerSlot = p.rowGroups / p.threads;  // m: a thread's column groups cycle every m iterations
+    }
+    p.scratchRows = p.width;
+    p.scratchCols = p.partials;
+    return p;
+  }
   p.rows = numel / n;
   p.rowGroups = n / p.vec;
   int64_t groups = numel / p.vec;
@@ -32,6 +51,8 @@ ShuffleReductionPlan shuffleReductionPlan(const ReduceOp& r) {
   }
   p.lanesPerRow = int(std::min<int64_t>(span, 32));
   p.warpsPerRow = int(span > 32 ? span / 32 : 1);
+  p.scratchRows = p.slots;
+  p.scratchCols = p.threads / 32;
   return p;
 }
 
@@ -59,8 +80,11 @@ class Chooser {
   struct SrcAcc {
     const Buffer* src;
     DType acc;
+    int dim;
     bool operator<(const SrcAcc& o) const {
-      return src->id < o.src->id || (!(o.src->id < src->id) && acc < o.acc);
+      if (src->id < o.src->id) return true;
+      if (o.src->id < src->id) return false;
+      return std::pair(acc, dim) < std::pair(o.acc, o.dim);
     }
   };
   std::map<SrcAcc, BufferRef> warpScratch_;
@@ -98,21 +122,30 @@ class Chooser {
     }
     for (const auto& b : r.fallbackScratch) dropped_.insert(b.get());
     ShuffleReductionPlan p = shuffleReductionPlan(r);
-    std::string how = "per-thread folds of " + std::to_string(p.iterationsPerSlot * p.vec) + " element" +
-                      (p.iterationsPerSlot * p.vec == 1 ? "" : "s") + " and ";
-    how += p.lanesPerRow > 1 ? "warp shuffles (shfl.sync.bfly over " + std::to_string(p.lanesPerRow) + " lanes)"
-                             : "no shuffle (each thread holds whole rows)";
+    std::string how;
+    int crossing = p.columns ? p.partials : p.warpsPerRow;
+    if (p.columns) {
+      how = "per-thread folds down the columns and ";
+      how += p.lanesPerRow > 1 ? "warp shuffles (shfl.sync.bfly over the " + std::to_string(p.lanesPerRow) +
+                                     " lanes of a column)"
+                               : "no shuffle (no two lanes of a warp share a column)";
+    } else {
+      how = "per-thread folds of " + std::to_string(p.iterationsPerSlot * p.vec) + " element" +
+            (p.iterationsPerSlot * p.vec == 1 ? "" : "s") + " and ";
+      how += p.lanesPerRow > 1 ? "warp shuffles (shfl.sync.bfly over " + std::to_string(p.lanesPerRow) + " lanes)"
+                               : "no shuffle (each thread holds whole rows)";
+    }
     auto whole = std::make_shared<ReduceOp>(r);
     whole->fallback = nullptr;
     whole->fallbackScratch.clear();
-    if (p.warpsPerRow == 1) {
+    if (crossing == 1) {
       notes_.push_back({r.range, what, how, ""});
       return whole;
     }
     // A row spans warps: one partial per warp and slot in a shared tile, then their fold.
     // One tile per source and accumulator type, shared by its reductions (InsertBarriers
     // orders a reuse after the reads before it).
-    BufferRef& scratch = warpScratch_[{r.src.get(), r.acc}];
+    BufferRef& scratch = warpScratch_[{r.src.get(), r.acc, r.dim}];
     if (!scratch) {
       scratch = std::make_shared<Buffer>();
       scratch->name = r.src->name + "_warps";
@@ -121,13 +154,14 @@ class Chooser {
       if (same) scratch->name += std::to_string(same);
       scratch->dtype = r.acc;
       scratch->scope = MemScope::Shared;
-      scratch->shape = {intImm(p.slots), intImm(p.threads / 32)};
-      scratch->strides = {intImm(p.threads / 32), intImm(1)};
+      scratch->shape = {intImm(p.scratchRows), intImm(p.scratchCols)};
+      scratch->strides = {intImm(p.scratchCols), intImm(1)};
       scratch->declRange = r.range;
       kernel_.allocations.push_back(scratch);
     }
-    how += ", then the " + std::to_string(p.warpsPerRow) + " warps of a row through shared tile " + scratch->name + " (" +
-           std::to_string(p.slots * (p.threads / 32) * bits(r.acc) / 8) + " bytes)";
+    how += ", then the " + std::to_string(crossing) + (p.columns ? " partials of a column" : " warps of a row") +
+           " through shared tile " + scratch->name + " (" +
+           std::to_string(p.scratchRows * p.scratchCols * bits(r.acc) / 8) + " bytes)";
     notes_.push_back({r.range, what, how, ""});
     whole->part = ReduceOp::Part::WarpPartials;
     whole->scratch = scratch;

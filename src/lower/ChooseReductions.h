@@ -18,8 +18,8 @@
 
 namespace tlc {
 
-// How a shuffle reduction (ReduceOp::shuffle, along the innermost axis) spreads
-// over the threads: the source's M rows of G = N / vec groups each, in the layout's
+// How a shuffle reduction (ReduceOp::shuffle, along the innermost axis or axis 0)
+// spreads over the threads. Rows (the innermost axis): the source's M rows of G = N / vec groups each, in the layout's
 // round-robin over T threads. Either G divides T (a row is G consecutive threads at
 // one iteration: one slot per iteration) or T divides G (a row is G / T iterations
 // of every thread: one slot per row).
@@ -32,6 +32,16 @@ struct ShuffleReductionPlan {
   int64_t iterationsPerSlot = 1;  // 1, or G / T
   int lanesPerRow = 1;        // the lanes of a warp that share a row: the butterfly's span
   int warpsPerRow = 1;        // > 1: a row spans warps (a shared step)
+  // dim 0 (columns): the source is (K, B) (B the product of the other axes), G = B /
+  // vec groups a k. G divides T: every iteration gives thread t column group t % G,
+  // shared by the lanes t % G + G s of its warp (butterfly masks G .. 16) and by
+  // `partials` = T / max(G, 32) warps (or thread groups) in all; T divides G: thread
+  // t holds its own column groups (those of iterations j, j + G / T, ...), no shuffle.
+  bool columns = false;
+  int64_t width = 0;          // columns: B
+  int partials = 1;           // columns: > 1 when a shared step combines warps
+  int64_t scratchRows = 0;    // the shared step's tile: (scratchRows, scratchCols)
+  int64_t scratchCols = 0;
 };
 ShuffleReductionPlan shuffleReductionPlan(const ir::ReduceOp& r);
 

@@ -90,6 +90,15 @@ class GroupCollector : public StmtVisitor {
   void visitCopy(CopyOp& c) override {
     if (c.src.buffer->scope == MemScope::Fragment && c.dst.buffer->scope == MemScope::Fragment)
       groups_.unite(c.src.buffer.get(), c.dst.buffer.get());
+    // What a broadcast layout cannot take (CopyLowering): part of the fragment, a
+    // local other side, a loop_layout. A reduction result copied so keeps the fallback.
+    bool anyLocal = c.src.buffer->scope == MemScope::Local || c.dst.buffer->scope == MemScope::Local;
+    for (const Region* r : {&c.src, &c.dst}) {
+      if (r->buffer->scope != MemScope::Fragment) continue;
+      bool whole = r->extents.size() == r->buffer->shape.size();
+      for (size_t d = 0; whole && d < r->extents.size(); ++d) whole = r->extents[d] == *asConstInt(r->buffer->shape[d]);
+      if (!whole || anyLocal || c.options.layout) notBroadcast.insert(r->buffer.get());
+    }
     if (c.options.layout)
       for (const Region* r : {&c.src, &c.dst})
         if (r->buffer->scope == MemScope::Fragment) uses_.push_back({r->buffer.get(), c.options.layout, c.options.layoutAt});
@@ -130,6 +139,7 @@ class GroupCollector : public StmtVisitor {
   VarSet uniformVars_;  // serial loop variables (the same in every thread)
  public:
   VarSet params;        // the kernel's parameters (uniform)
+  std::set<Buffer*, ById> notBroadcast;  // fragments copied in a way a broadcast layout cannot be
  private:
   bool isParam(const VarNode* v) const { return params.count(v) > 0; }
 
@@ -209,7 +219,7 @@ class GroupCollector : public StmtVisitor {
 template <class GroupsT, class CustomT, class VecT, class ProjectedT>
 void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& reductions, GroupsT& groups,
                             const CustomT& custom, VecT& groupVec, ProjectedT& projected,
-                            const std::vector<BroadcastUse>& broadcasts) {
+                            const std::vector<BroadcastUse>& broadcasts, const std::set<Buffer*, ById>& notBroadcast) {
   std::set<Buffer*, ById> results, broadcastLoops;
   for (const auto& use : reductions) results.insert(groups.find(use.op->dst.get()));
   for (const auto& use : broadcasts)
@@ -228,23 +238,32 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
     want.threads = kernel.threads;
     want.vec = groupVec[srcRoot];
     want.broadcastFrom = shape;
-    for (int a = 0; a + 1 < rank; ++a) want.keptAxes.push_back(a);
-    int64_t rowGroups = shape.back() / want.vec;
+    bool columns = r.dim == 0 && rank > 1;  // otherwise the innermost axis
+    for (int a = 0; a < rank; ++a)
+      if (a != r.dim) want.keptAxes.push_back(a);
+    int64_t numel = 1;
+    for (int64_t e : shape) numel *= e;
+    // Groups of vec elements a row (a k of the columns' case).
+    int64_t rowGroups = (columns ? numel / shape[0] : shape.back()) / want.vec;
     std::string why;
     auto it = projected.find(dstRoot);
     if (use.divergent) why = "it is under a condition that depends on the thread (a shuffle needs every lane of the warp)";
     else if (rank < 2) why = "'" + src.name + "' has one axis";
-    else if (r.dim != rank - 1)
-      why = "it reduces axis " + std::to_string(r.dim) + " of '" + src.name + "', not the innermost";
+    else if (r.dim != rank - 1 && r.dim != 0)
+      why = "it reduces axis " + std::to_string(r.dim) + " of '" + src.name + "', neither the innermost nor the first";
     else if (threads % 32 != 0) why = "the block's " + std::to_string(threads) + " threads are not whole warps";
     else if (custom.count(srcRoot) || custom.count(dstRoot))
       why = "'" + (custom.count(srcRoot) ? src.name : r.dst->name) + "' follows a loop_layout";
     else if (projected.count(srcRoot) || results.count(srcRoot))
       why = "'" + src.name + "' is itself a broadcast or a reduction's result";
+    else if (notBroadcast.count(dstRoot) && it == projected.end())
+      why = "'" + r.dst->name + "' is copied in part, to or from a local buffer, or under a loop_layout, which its "
+            "broadcast layout cannot take";
     else if (broadcastLoops.count(dstRoot))
       why = "a Parallel loop over '" + r.dst->name + "' broadcasts another fragment";
     else if (!pow2(rowGroups) || (threads % rowGroups != 0 && rowGroups % threads != 0))
-      why = "a row of '" + src.name + "' is " + std::to_string(rowGroups) + " groups of " + std::to_string(want.vec) +
+      why = std::string(columns ? "a row across the columns" : "a row") + " of '" + src.name + "' is " +
+            std::to_string(rowGroups) + " groups of " + std::to_string(want.vec) +
             " elements, which do not tile the " + std::to_string(threads) + " threads in powers of two";
     else if (it != projected.end() && (it->second.broadcastFrom != want.broadcastFrom ||
                                         it->second.keptAxes != want.keptAxes || it->second.vec != want.vec))
@@ -337,7 +356,9 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
     }
   }
   if (!ok) return false;
-  chooseReductionLayouts(kernel, reductions, groups, custom, groupVec, projected, broadcasts);
+  std::set<Buffer*, ById> notBroadcast;
+  for (Buffer* b : collector.notBroadcast) notBroadcast.insert(groups.find(b));
+  chooseReductionLayouts(kernel, reductions, groups, custom, groupVec, projected, broadcasts, notBroadcast);
 
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Fragment) continue;
