@@ -688,6 +688,7 @@ struct FillOp : StmtNode {
 // value when `clear` is false. Sema makes it with `fallback`, the same reduction as
 // Parallel loops through shared scratch tiles (`fallbackScratch`, allocated by sema).
 // LayoutFragments decides whether per-thread partials and warp shuffles can do it
+// (along the innermost axis or axis 0)
 // (`shuffle`, else `why` says what rules them out) and gives dst the broadcast
 // layout of src's partition; ChooseReductions puts the fallback in place of the
 // others and splits a shuffle reduction whose rows span warps in two parts around

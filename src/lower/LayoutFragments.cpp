@@ -211,11 +211,12 @@ class GroupCollector : public StmtVisitor {
 // the source's partition, in which every thread that holds part of a row holds the
 // row's result. After the broadcasts of Parallel loops (a dst they already project
 // otherwise keeps its layout and the reduction its fallback), in source order.
-// The shuffles need: a reduction along the innermost axis of a source of rank 2 or
-// more, in whole warps, not under a thread-dependent condition; a source in the
-// default layout, not itself a reduction's result; and rows whose G = N / vec groups
-// tile the T threads in powers of two (G divides T: a row is G consecutive lanes, or
-// G / 32 consecutive warps; T divides G: a row is G / T of each thread's groups).
+// The shuffles need: a reduction along the innermost axis (or axis 0) of a source of
+// rank 2 or more, in whole warps, not under a thread-dependent condition; a source in
+// the default layout, not itself a reduction's result; a dst copied whole only; and
+// rows whose G = N / vec groups (of the B elements after axis 0) tile the T threads
+// in powers of two (G divides T: a row is G consecutive lanes, or G / 32 consecutive
+// warps; T divides G: a row is G / T of each thread's groups).
 template <class GroupsT, class CustomT, class VecT, class ProjectedT>
 void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& reductions, GroupsT& groups,
                             const CustomT& custom, VecT& groupVec, ProjectedT& projected,
