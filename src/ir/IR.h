@@ -681,8 +681,8 @@ struct FillOp : StmtNode {
   ExprRef value;
 };
 
-// reduce_sum / _max / _min / _abssum / _absmax of a fragment into a fragment
-// (tile IR only): dst[kept...] = fold over axis `dim` of src, each element through
+// reduce_sum / _max / _min / _abssum / _absmax of a fragment or shared tile into a
+// fragment or shared tile (tile IR only): dst[kept...] = fold over axis `dim` of src, each element through
 // abs first for AbsSum / AbsMax, in `acc` (float32 for float16 / bfloat16 sources,
 // float64 if either side is; an integer dst's own dtype), combined with dst's old
 // value when `clear` is false. Sema makes it with `fallback`, the same reduction as

@@ -116,7 +116,9 @@ class Chooser {
   StmtRef choose(const ReduceOp& r) {
     std::string what = std::string(name(r.op)) + " " + r.src->name + " -> " + r.dst->name;
     if (!r.shuffle) {
-      notes_.push_back({r.range, what, "a shared scratch tile and serial folds",
+      notes_.push_back({r.range, what,
+                        r.src->scope == MemScope::Fragment ? "a shared scratch tile and serial folds"
+                                                            : "serial folds of the shared tile",
                         "warp shuffles not used: " + r.why});
       return r.fallback;
     }

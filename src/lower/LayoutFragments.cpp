@@ -50,7 +50,7 @@ struct BroadcastUse {
   SourceRange at;  // the loop
 };
 
-// A fragment-to-fragment reduction, in source order; `divergent` when some
+// A reduction (ReduceOp), in source order; `divergent` when some
 // enclosing condition depends on the thread (a warp shuffle needs every lane).
 struct ReductionUse {
   ReduceOp* op;
@@ -222,13 +222,20 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
                             const CustomT& custom, VecT& groupVec, ProjectedT& projected,
                             const std::vector<BroadcastUse>& broadcasts, const std::set<Buffer*, ById>& notBroadcast) {
   std::set<Buffer*, ById> results, broadcastLoops;
-  for (const auto& use : reductions) results.insert(groups.find(use.op->dst.get()));
+  for (const auto& use : reductions)
+    if (use.op->dst->scope == MemScope::Fragment) results.insert(groups.find(use.op->dst.get()));
   for (const auto& use : broadcasts)
     if (use.loopFragment) broadcastLoops.insert(groups.find(use.loopFragment));
   auto pow2 = [](int64_t x) { return x > 0 && (x & (x - 1)) == 0; };
   for (const auto& use : reductions) {
     ReduceOp& r = *use.op;
     const Buffer& src = *r.src;
+    if (src.scope != MemScope::Fragment || r.dst->scope != MemScope::Fragment) {
+      const Buffer& shared = src.scope != MemScope::Fragment ? src : *r.dst;
+      r.shuffle = false;
+      r.why = "'" + shared.name + "' is a shared tile";
+      continue;
+    }
     Buffer* srcRoot = groups.find(r.src.get());
     Buffer* dstRoot = groups.find(r.dst.get());
     int rank = int(src.shape.size());

@@ -20,10 +20,11 @@
 // loop (LayoutFragments): every thread that holds part of row i computes m[i] into
 // its own registers, so the broadcast needs no communication.
 //
-// A fragment reduced into a fragment becomes a ReduceOp holding these loops as its
-// fallback: where the fragment's layout allows, lowering folds each thread's
-// elements and combines the threads of a row with warp shuffles instead
-// (LayoutFragments, ChooseReductions, LowerTileOps), and the scratch tiles go.
+// Each reduction becomes a ReduceOp holding these loops as its fallback: for a
+// fragment reduced into a fragment, where the fragment's layout allows, lowering
+// folds each thread's elements and combines the threads of a row (or column) with
+// warp shuffles instead (LayoutFragments, ChooseReductions, LowerTileOps), and the
+// scratch tiles go.
 //
 // Float sources or destinations accumulate in float32 (float64 if either is
 // float64): a float16 row sums in float32 and is rounded once into dst. Integer
@@ -238,8 +239,8 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
   body->stmts.push_back(std::make_shared<StoreStmt>(r, dst, dstIdx, convert(dst->dtype, accVar, r)));
   chargeExpansion(r, expansionWeight_ * unrolledCopies(dstNumel, threads_, false, true) * 3);
   seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, want, body));
-  if (src->scope != MemScope::Fragment || dst->scope != MemScope::Fragment) return seq;
-  // Fragment to fragment: lowering may do it with warp shuffles instead (ReduceOp).
+  // A ReduceOp: lowering may do a fragment-to-fragment one with warp shuffles
+  // instead, and says which way each reduction went (--remarks).
   auto op = std::make_shared<ReduceOp>(r, src, dst);
   op->dim = int(dim);
   op->op = callee == "reduce_sum"      ? ReduceKind::Sum
