@@ -174,6 +174,17 @@ configs=(
   "row_col_sum|col_sum.tl||row_kernels.cpp|-DROW_COL_SUM"
   "row_col_sum_small|col_sum.tl|-D BM=4 -D BN=32 -D RB=8 -D THREADS=64|row_kernels.cpp|-DROW_COL_SUM"
   "row_bias_gelu|bias_gelu.tl||row_kernels.cpp|-DROW_BIAS_GELU"
+  # Reductions through warp shuffles: each configuration another shape of the lowering
+  # (lanes a row < 32; 4 warps a row; float16 -> float32 over 32 lanes; bfloat16 rows of
+  # 2 groups a thread over 2 warps; int32 with idle threads; 2 warps with idle warps).
+  "reduce_shfl_lanes|reduce_shfl.tl|-D DT=float32 -D OT=float32 -D BM=16 -D BN=32 -D T=64|reduce_shfl.cpp|-DTLC_RS_IN=0 -DTLC_RS_OUT=0 -DTLC_RS_BM=16 -DTLC_RS_BN=32"
+  "reduce_shfl_warps|reduce_shfl.tl|-D DT=float32 -D OT=float32 -D BM=4 -D BN=512 -D T=128|reduce_shfl.cpp|-DTLC_RS_IN=0 -DTLC_RS_OUT=0 -DTLC_RS_BM=4 -DTLC_RS_BN=512"
+  "reduce_shfl_f16|reduce_shfl.tl|-D DT=float16 -D OT=float32 -D BM=16 -D BN=256 -D T=64|reduce_shfl.cpp|-DTLC_RS_IN=1 -DTLC_RS_OUT=0 -DTLC_RS_BM=16 -DTLC_RS_BN=256"
+  "reduce_shfl_bf16|reduce_shfl.tl|-D DT=bfloat16 -D OT=bfloat16 -D BM=2 -D BN=1024 -D T=64|reduce_shfl.cpp|-DTLC_RS_IN=2 -DTLC_RS_OUT=2 -DTLC_RS_BM=2 -DTLC_RS_BN=1024"
+  "reduce_shfl_i32|reduce_shfl.tl|-D DT=int32 -D OT=int32 -D BM=6 -D BN=64 -D T=128|reduce_shfl.cpp|-DTLC_RS_IN=3 -DTLC_RS_OUT=3 -DTLC_RS_BM=6 -DTLC_RS_BN=64"
+  "reduce_shfl_idle_warps|reduce_shfl.tl|-D DT=float32 -D OT=float32 -D BM=3 -D BN=256 -D T=128|reduce_shfl.cpp|-DTLC_RS_IN=0 -DTLC_RS_OUT=0 -DTLC_RS_BM=3 -DTLC_RS_BN=256"
+  # cumsum along rows / columns, reversed, fragments and shared tiles, float32 / float16 / int32.
+  "cumsum|cumsum.tl||cumsum.cpp|"
   # Atomics (issue 21): column sums, fragment tile accumulates (f32, f16x2, bf16x2),
   # a shared-then-global histogram with old values, float / int max and min.
   "atomics|atomics.tl||atomics.cpp|"

@@ -785,6 +785,7 @@ void KernelEmitter::emitStmt(const ir::StmtRef& stmt) {
     case ir::StmtKind::Copy:
     case ir::StmtKind::Parallel:
     case ir::StmtKind::Fill:
+    case ir::StmtKind::Reduce:
       internal("a tile operation reached the backend (the loop IR must have none)");
   }
   setCurrentRange(outer);
@@ -1765,6 +1766,40 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       llvm::Value* tid = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {});
       llvm::Value* warpInGroup = builder_.CreateURem(builder_.CreateLShr(tid, 5), builder_.getInt32((uint32_t)(*n / 32)));
       return builder_.CreateAnd(builder_.CreateICmpEQ(warpInGroup, builder_.getInt32(0)), elected);
+    }
+    case Builtin::ShflBfly: {
+      // shfl.sync.bfly over the whole warp (lowering emits it only where every lane
+      // is there). The instruction moves 32 bits: narrower values go widened (floats
+      // to f32, integers sign- or zero-extended), 64-bit ones as two halves.
+      auto mask = node.args.size() == 2 ? ir::asConstInt(node.args[1]) : std::nullopt;
+      if (!mask || *mask < 1 || *mask > 31) internal("shfl_bfly needs a constant lane mask in [1, 31]");
+      DType t = node.dtype;
+      llvm::Value* x = emitExpr(node.args[0]);
+      llvm::Value* full = builder_.getInt32(0xffffffffu);
+      llvm::Value* laneMask = builder_.getInt32((uint32_t)*mask);
+      llvm::Value* clamp = builder_.getInt32(0x1f);
+      auto shuffleI32 = [&](llvm::Value* v) {
+        return builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_shfl_sync_bfly_i32, {}, {full, v, laneMask, clamp});
+      };
+      if (ir::isFloat(t) && ir::bits(t) <= 32) {
+        llvm::Value* f = convert(x, t, DType::Float32);
+        llvm::Value* r =
+            builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_shfl_sync_bfly_f32, {}, {full, f, laneMask, clamp});
+        return convert(r, DType::Float32, t);
+      }
+      if (ir::bits(t) == 64) {
+        llvm::Value* halves = builder_.CreateBitCast(x, llvm::FixedVectorType::get(builder_.getInt32Ty(), 2));
+        llvm::Value* lo = shuffleI32(builder_.CreateExtractElement(halves, (uint64_t)0));
+        llvm::Value* hi = shuffleI32(builder_.CreateExtractElement(halves, (uint64_t)1));
+        llvm::Value* both = builder_.CreateInsertElement(halves, lo, (uint64_t)0);
+        both = builder_.CreateInsertElement(both, hi, (uint64_t)1);
+        return builder_.CreateBitCast(both, x->getType());
+      }
+      if (ir::bits(t) > 32 || ir::isStorageOnly(t) || t == DType::Bool)
+        internal(std::string("shfl_bfly of ") + ir::name(t));
+      llvm::Value* wide = ir::isSigned(t) ? builder_.CreateSExtOrTrunc(x, builder_.getInt32Ty())
+                                          : builder_.CreateZExtOrTrunc(x, builder_.getInt32Ty());
+      return builder_.CreateTrunc(shuffleI32(wide), x->getType());
     }
     case Builtin::TensorMapAddress: {
       // The parameter's own (generic) address, as the TMA instructions take it.

@@ -180,7 +180,7 @@ struct KernelRun {
   }
 };
 
-enum class ThreadState { Runnable, AtBarrier, WaitingMbarrier, WaitingCluster, Exited };
+enum class ThreadState { Runnable, AtBarrier, WaitingMbarrier, WaitingCluster, WaitingShuffle, Exited };
 
 struct CpAsyncCopy {
   int64_t sharedOffset = 0;
@@ -221,6 +221,12 @@ struct SimThread {
   std::deque<std::vector<CpAsyncCopy>> committedGroups;
   const ir::StmtNode* barrierSite = nullptr;
   bool atClusterBarrier = false;
+  // At a warp shuffle (shfl_bfly): where, the value this lane offers, the lane mask
+  // and the local that receives its partner's value.
+  const ir::StmtNode* shuffleSite = nullptr;
+  Scalar shuffleValue{};
+  int shuffleMask = 0;
+  const ir::VarNode* shuffleInto = nullptr;
   int64_t waitBarrier = 0, waitParity = 0;
   // cluster_arrive() / cluster_wait(): the phase of the split cluster barrier this
   // thread has arrived at and not yet waited for (-1: none), and where it arrived.
@@ -265,6 +271,9 @@ class Cluster {
   void clusterArrive(SimThread& me);
   bool clusterWait(SimThread& me);
   bool mbarrierWait(SimThread& me, int64_t offset, int64_t parity);
+  // A warp shuffle (`into = shfl_bfly(value, mask)`): the lane waits until all 32
+  // lanes of its warp are at the same shuffle, then each gets its partner's value.
+  bool warpShuffle(SimThread& me, const ir::StmtNode& site, const ir::VarNode* into, Scalar value, int mask);
   void mbarrierInit(int rank, int64_t offset, int64_t count, const SourceRange& at);
   void mbarrierArrive(int rank, int64_t offset, int64_t expectBytes);
   void mbarrierExpectTx(int rank, int64_t offset, int64_t bytes);
@@ -680,6 +689,8 @@ Value Executor::evalCall(const ir::CallNode& n) {
       // elect.sync picks the lowest lane of the group's first warp: all lanes are active.
       return scalarValue(DType::Bool, intScalar(t_.tid % *group == 0));
     }
+    case Builtin::ShflBfly:
+      fault("shfl_bfly other than as the whole value of a Let or Assign (the lanes meet there)");
     case Builtin::TensorMapAddress: {
       // A tensor map's address: 64-byte aligned, as the driver's __grid_constant__
       // parameters are; one 128-byte slot per parameter, far from any buffer.
@@ -854,14 +865,18 @@ bool Executor::resume() {
 
 bool Executor::execLeaf(const ir::StmtNode& stmt) {
   switch (stmt.kind) {
-    case ir::StmtKind::Let: {
-      const auto& let = stmt.as<ir::LetStmt>();
-      t_.vars[let.var.get()] = evalAs(let.value, let.var->dtype);
-      return false;
-    }
+    case ir::StmtKind::Let:
     case ir::StmtKind::Assign: {
-      const auto& assign = stmt.as<ir::AssignStmt>();
-      t_.vars[assign.var.get()] = evalAs(assign.value, assign.var->dtype);
+      const ir::VarRef& var = stmt.kind == ir::StmtKind::Let ? stmt.as<ir::LetStmt>().var : stmt.as<ir::AssignStmt>().var;
+      const ir::ExprRef& value = stmt.kind == ir::StmtKind::Let ? stmt.as<ir::LetStmt>().value : stmt.as<ir::AssignStmt>().value;
+      if (value->kind == ir::ExprKind::Call && value->as<ir::CallNode>().builtin == ir::Builtin::ShflBfly) {
+        const auto& call = value->as<ir::CallNode>();
+        auto mask = call.args.size() == 2 ? ir::asConstInt(call.args[1]) : std::nullopt;
+        if (!mask || *mask < 1 || *mask > 31) fault("shfl_bfly needs a constant lane mask in [1, 31]");
+        if (call.dtype != var->dtype) fault("shfl_bfly into a local of another type");
+        return block_.warpShuffle(t_, stmt, var.get(), evalAs(call.args[0], call.dtype), int(*mask));
+      }
+      t_.vars[var.get()] = evalAs(value, var->dtype);
       return false;
     }
     case ir::StmtKind::Store:
@@ -896,6 +911,7 @@ bool Executor::execLeaf(const ir::StmtNode& stmt) {
     case ir::StmtKind::Copy:
     case ir::StmtKind::Parallel:
     case ir::StmtKind::Fill:
+    case ir::StmtKind::Reduce:
       fault("a tile operation in loop IR (the interpreter runs lowered kernels only)");
     default:
       fault("unknown statement kind");
@@ -1325,6 +1341,45 @@ bool Cluster::syncThreads(SimThread& me, const ir::StmtNode& site, bool wholeClu
   return true;  // released or not, the scheduler picks who goes on
 }
 
+// The lanes of me's warp: all at this shuffle, they exchange values and go on. A
+// lane that has exited, waits at a block barrier or at another shuffle never gets
+// here: a divergent shuffle (undefined on the GPU), reported at once.
+bool Cluster::warpShuffle(SimThread& me, const ir::StmtNode& site, const ir::VarNode* into, Scalar value, int mask) {
+  int perBlock = run_.kernel.threads;
+  if (perBlock % 32 != 0) fault("a warp shuffle in a block of " + std::to_string(perBlock) + " threads (not whole warps)");
+  me.state = ThreadState::WaitingShuffle;
+  me.shuffleSite = &site;
+  me.shuffleValue = value;
+  me.shuffleMask = mask;
+  me.shuffleInto = into;
+  int first = me.rank * perBlock + me.tid / 32 * 32;
+  bool all = true;
+  for (int lane = 0; lane < 32; ++lane) {
+    const SimThread& t = *threads_[size_t(first + lane)];
+    if (t.state == ThreadState::WaitingShuffle && (t.shuffleSite != &site || t.shuffleMask != mask))
+      throw Fault{"divergent warp shuffle: lane " + std::to_string(lane) + " of warp " + std::to_string(me.tid / 32) +
+                      " waits at the shuffle at line " + lineOf(t.shuffleSite->range) + ", lane " +
+                      std::to_string(me.tid % 32) + " at line " + lineOf(site.range),
+                  true};
+    if (t.state == ThreadState::Exited || t.state == ThreadState::AtBarrier)
+      throw Fault{"divergent warp shuffle at line " + lineOf(site.range) + ": lane " + std::to_string(lane) + " of warp " +
+                      std::to_string(me.tid / 32) +
+                      (t.state == ThreadState::Exited ? " has exited" : " waits at a barrier (line " + lineOf(t.barrierSite->range) + ")"),
+                  true};
+    all = all && t.state == ThreadState::WaitingShuffle;
+  }
+  if (!all) return true;
+  std::vector<Scalar> offered;
+  for (int lane = 0; lane < 32; ++lane) offered.push_back(threads_[size_t(first + lane)]->shuffleValue);
+  for (int lane = 0; lane < 32; ++lane) {
+    SimThread& t = *threads_[size_t(first + lane)];
+    t.vars[t.shuffleInto] = offered[size_t(lane ^ mask)];
+    t.state = ThreadState::Runnable;
+    t.shuffleSite = nullptr;
+  }
+  return true;
+}
+
 // cluster_arrive(): one arrival at the current phase; the last thread of the
 // cluster to arrive completes it and releases the threads waiting for it. A second
 // arrival before the thread's wait is a fault (PTX: undefined).
@@ -1402,6 +1457,9 @@ std::string Cluster::deadlockReport() {
         ++groups["wait at cluster_wait (arrived at line " + lineOf(t->clusterArrivedAt) + "; " +
                  std::to_string(clusterArrivals_) + " of " + std::to_string(threads_.size()) +
                  " threads of the cluster have arrived)" + block];
+        break;
+      case ThreadState::WaitingShuffle:
+        ++groups["wait at a warp shuffle (line " + lineOf(t->shuffleSite->range) + ") that lanes of their warp never reach (divergent)" + block];
         break;
       case ThreadState::Exited:
         ++groups["have exited" + block];

@@ -454,6 +454,17 @@ ExprRef callWithArgs(const CallNode& c, std::vector<ExprRef> args) {
   return node;
 }
 
+const char* name(ReduceKind k) {
+  switch (k) {
+    case ReduceKind::Sum: return "reduce_sum";
+    case ReduceKind::Max: return "reduce_max";
+    case ReduceKind::Min: return "reduce_min";
+    case ReduceKind::AbsSum: return "reduce_abssum";
+    case ReduceKind::AbsMax: return "reduce_absmax";
+  }
+  return "?";
+}
+
 const char* name(AtomicOp op) {
   switch (op) {
     case AtomicOp::None: return "store";
@@ -889,6 +900,22 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       os << loc(f.range) << "\n";
       break;
     }
+    case StmtKind::Reduce: {
+      const auto& r = s->as<ReduceOp>();
+      static const char* parts[] = {"", " warp_partials", " fold_warps"};
+      os << pad << name(r.op) << " " << r.src->name << " -> " << r.dst->name << " dim=" << r.dim
+         << (r.clear ? "" : " clear=False") << " acc=" << name(r.acc) << parts[int(r.part)];
+      if (r.scratch) os << " scratch=" << r.scratch->name;
+      if (r.shuffle) os << " shuffle";
+      if (r.fallback) {
+        os << " {" << loc(r.range) << "\n";
+        printStmt(r.fallback, os, depth + 1);
+        os << pad << "}\n";
+      } else {
+        os << loc(r.range) << "\n";
+      }
+      break;
+    }
   }
 }
 
@@ -1054,6 +1081,7 @@ class LoopIRVerifier : public StmtVisitor {
   void visitCopy(CopyOp& c) override { tileOp(c); }
   void visitParallel(ParallelOp& p) override { tileOp(p); }
   void visitFill(FillOp& f) override { tileOp(f); }
+  void visitReduce(ReduceOp& r) override { tileOp(r); }
   void tileOp(const StmtNode& s) { diags.internalError(s.range, "loop IR: a tile operation was not lowered"); }
 };
 }  // namespace

@@ -363,7 +363,7 @@ struct Buffer {
 enum class StmtKind {
   Seq, For, If, Let, Assign, Store, Barrier,
   Intrinsic,             // loop IR: asynchronous copies and their barriers
-  Copy, Parallel, Fill,  // tile IR only
+  Copy, Parallel, Fill, Reduce,  // tile IR only
 };
 
 struct StmtNode {
@@ -690,6 +690,38 @@ struct FillOp : StmtNode {
   FillOp(SourceRange r, Region d, ExprRef v) : StmtNode(StmtKind::Fill, r), dst(std::move(d)), value(std::move(v)) {}
   Region dst;
   ExprRef value;
+};
+
+// reduce_sum / _max / _min / _abssum / _absmax of a fragment or shared tile into a
+// fragment or shared tile (tile IR only): dst[kept...] = fold over axis `dim` of src, each element through
+// abs first for AbsSum / AbsMax, in `acc` (float32 for float16 / bfloat16 sources,
+// float64 if either side is; an integer dst's own dtype), combined with dst's old
+// value when `clear` is false. Sema makes it with `fallback`, the same reduction as
+// Parallel loops through shared scratch tiles (`fallbackScratch`, allocated by sema).
+// LayoutFragments decides whether per-thread partials and warp shuffles can do it
+// (along the innermost axis or axis 0)
+// (`shuffle`, else `why` says what rules them out) and gives dst the broadcast
+// layout of src's partition; ChooseReductions puts the fallback in place of the
+// others and splits a shuffle reduction whose rows span warps in two parts around
+// `scratch` (one partial per warp), so that InsertBarriers orders them.
+enum class ReduceKind : uint8_t { Sum, Max, Min, AbsSum, AbsMax };
+const char* name(ReduceKind k);  // "reduce_sum", ...
+struct ReduceOp : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Reduce;
+  ReduceOp(SourceRange r, BufferRef s, BufferRef d) : StmtNode(StmtKind::Reduce, r), src(std::move(s)), dst(std::move(d)) {}
+  BufferRef src, dst;
+  int dim = 0;
+  ReduceKind op = ReduceKind::Sum;
+  bool clear = true;
+  DType acc = DType::Float32;
+  StmtRef fallback;                       // null once the shuffle path is chosen
+  std::vector<BufferRef> fallbackScratch;  // the shared tiles only `fallback` uses
+  bool shuffle = false;                   // LayoutFragments: warp shuffles do it
+  std::string why;                        // ... or why not (for --remarks)
+  // ChooseReductions: Whole, or the two halves around `scratch` (shared, (slots,
+  // warps) of `acc`): each warp's partial of each row it holds, then their fold.
+  enum class Part : uint8_t { Whole, WarpPartials, FoldWarps } part = Part::Whole;
+  BufferRef scratch;
 };
 
 // -------------------------------------------------------------- kernels

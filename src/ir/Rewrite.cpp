@@ -152,6 +152,11 @@ StmtRef rewriteStmt(const StmtRef& s, const VarMap& vars, const RewriteHooks& ho
       for (auto& m : dst.mins) m = ex(m);
       return std::make_shared<FillOp>(f.range, dst, ex(f.value));
     }
+    case StmtKind::Reduce: {
+      auto out = std::make_shared<ReduceOp>(s->as<ReduceOp>());
+      out->fallback = rewriteStmt(out->fallback, vars, hooks);
+      return out;
+    }
   }
   return s;
 }
@@ -230,6 +235,21 @@ void forEachAccess(const StmtRef& s, const AccessVisitor& v) {
       reads(s->as<FillOp>().value);
       v.access(s->as<FillOp>().dst.buffer, true);
       break;
+    case StmtKind::Reduce: {
+      const auto& r = s->as<ReduceOp>();
+      if (!r.shuffle) {
+        forEachAccess(r.fallback, v);
+        break;
+      }
+      v.access(r.part == ReduceOp::Part::FoldWarps ? r.scratch : r.src, false);
+      if (r.part == ReduceOp::Part::WarpPartials) {
+        v.access(r.scratch, true);
+        break;
+      }
+      if (!r.clear) v.access(r.dst, false);
+      v.access(r.dst, true);
+      break;
+    }
   }
 }
 

@@ -17,6 +17,7 @@ void StmtVisitor::visit(const StmtRef& s) {
     case StmtKind::Copy: visitCopy(s->as<CopyOp>()); return;
     case StmtKind::Parallel: visitParallel(s->as<ParallelOp>()); return;
     case StmtKind::Fill: visitFill(s->as<FillOp>()); return;
+    case StmtKind::Reduce: visitReduce(s->as<ReduceOp>()); return;
   }
 }
 
@@ -29,5 +30,6 @@ void StmtVisitor::visitIf(IfStmt& s) {
   visit(s.elseBody);
 }
 void StmtVisitor::visitParallel(ParallelOp& s) { visit(s.body); }
+void StmtVisitor::visitReduce(ReduceOp& s) { visit(s.fallback); }
 
 }  // namespace tlc::ir

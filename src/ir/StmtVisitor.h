@@ -1,7 +1,7 @@
 // StmtVisitor: a walk over a statement tree with one overridable hook per kind.
 //
 // visit(s) dispatches on s->kind to that kind's hook. The hooks of the statements
-// that hold others (Seq, For, If, Parallel) visit their children in order; the
+// that hold others (Seq, For, If, Parallel, Reduce) visit their children in order; the
 // others do nothing. A walker overrides the hooks it needs and calls the base hook
 // where it wants to keep descending. Nodes are visited in place: a hook may edit a
 // node's fields, but it does not replace the node (rewrites that build new trees:
@@ -29,6 +29,8 @@ class StmtVisitor {
   virtual void visitIntrinsic(IntrinsicStmt&) {}
   virtual void visitCopy(CopyOp&) {}
   virtual void visitFill(FillOp&) {}
+  // A reduction's fallback (while it has one), as a statement of its own.
+  virtual void visitReduce(ReduceOp& s);
 };
 
 }  // namespace tlc::ir

@@ -682,6 +682,7 @@ class Guarder {
       case StmtKind::Copy:
       case StmtKind::Parallel:
       case StmtKind::Fill:
+      case StmtKind::Reduce:
         diags_.internalError(s->range, "GuardGlobalAccesses: a tile operation was not lowered");
         return s;
     }

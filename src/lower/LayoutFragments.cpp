@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "ir/Rewrite.h"
 #include "ir/StmtVisitor.h"
@@ -49,6 +50,13 @@ struct BroadcastUse {
   SourceRange at;  // the loop
 };
 
+// A reduction (ReduceOp), in source order; `divergent` when some
+// enclosing condition depends on the thread (a warp shuffle needs every lane).
+struct ReductionUse {
+  ReduceOp* op;
+  bool divergent;
+};
+
 bool sameShape(const Buffer& b, const std::vector<int64_t>& extents) {
   if (b.shape.size() != extents.size()) return false;
   for (size_t d = 0; d < extents.size(); ++d)
@@ -61,14 +69,36 @@ bool sameShape(const Buffer& b, const std::vector<int64_t>& extents) {
 class GroupCollector : public StmtVisitor {
  public:
   GroupCollector(Groups& groups, std::vector<AnnotatedUse>& uses, std::vector<BroadcastUse>& broadcasts,
-                 DiagnosticEngine& diags)
-      : groups_(groups), uses_(uses), broadcasts_(broadcasts), diags_(diags) {}
+                 std::vector<ReductionUse>& reductions, DiagnosticEngine& diags)
+      : groups_(groups), uses_(uses), broadcasts_(broadcasts), reductions_(reductions), diags_(diags) {}
   bool ok = true;
 
  protected:
+  // Its fallback joins no fragments (it reads the source in a loop of its own shape
+  // and writes dst in one of dst's): only the reduction itself is listed.
+  void visitReduce(ReduceOp& r) override { reductions_.push_back({&r, divergence_ > 0}); }
+  void visitFor(ForStmt& f) override {
+    uniformVars_.insert(f.var.get());
+    StmtVisitor::visitFor(f);
+  }
+  void visitIf(IfStmt& i) override {
+    bool varies = dependsOnThread(i.cond, [&](const VarNode* v) { return !uniformVars_.count(v) && !isParam(v); });
+    divergence_ += varies;
+    StmtVisitor::visitIf(i);
+    divergence_ -= varies;
+  }
   void visitCopy(CopyOp& c) override {
     if (c.src.buffer->scope == MemScope::Fragment && c.dst.buffer->scope == MemScope::Fragment)
       groups_.unite(c.src.buffer.get(), c.dst.buffer.get());
+    // What a broadcast layout cannot take (CopyLowering): part of the fragment, a
+    // local other side, a loop_layout. A reduction result copied so keeps the fallback.
+    bool anyLocal = c.src.buffer->scope == MemScope::Local || c.dst.buffer->scope == MemScope::Local;
+    for (const Region* r : {&c.src, &c.dst}) {
+      if (r->buffer->scope != MemScope::Fragment) continue;
+      bool whole = r->extents.size() == r->buffer->shape.size();
+      for (size_t d = 0; whole && d < r->extents.size(); ++d) whole = r->extents[d] == *asConstInt(r->buffer->shape[d]);
+      if (!whole || anyLocal || c.options.layout) notBroadcast.insert(r->buffer.get());
+    }
     if (c.options.layout)
       for (const Region* r : {&c.src, &c.dst})
         if (r->buffer->scope == MemScope::Fragment) uses_.push_back({r->buffer.get(), c.options.layout, c.options.layoutAt});
@@ -103,7 +133,15 @@ class GroupCollector : public StmtVisitor {
   Groups& groups_;
   std::vector<AnnotatedUse>& uses_;
   std::vector<BroadcastUse>& broadcasts_;
+  std::vector<ReductionUse>& reductions_;
   DiagnosticEngine& diags_;
+  int divergence_ = 0;  // enclosing conditions that depend on the thread
+  VarSet uniformVars_;  // serial loop variables (the same in every thread)
+ public:
+  VarSet params;        // the kernel's parameters (uniform)
+  std::set<Buffer*, ById> notBroadcast;  // fragments copied in a way a broadcast layout cannot be
+ private:
+  bool isParam(const VarNode* v) const { return params.count(v) > 0; }
 
   void fail(SourceRange at, const std::string& message) {
     diags_.error(at, message);
@@ -168,6 +206,82 @@ class GroupCollector : public StmtVisitor {
   }
 };
 
+// Whether each reduction can be per-thread folds and warp shuffles (ReduceOp::shuffle,
+// else ReduceOp::why), deciding its dst's layout then: the broadcast projection of
+// the source's partition, in which every thread that holds part of a row holds the
+// row's result. After the broadcasts of Parallel loops (a dst they already project
+// otherwise keeps its layout and the reduction its fallback), in source order.
+// The shuffles need: a reduction along the innermost axis (or axis 0) of a source of
+// rank 2 or more, in whole warps, not under a thread-dependent condition; a source in
+// the default layout, not itself a reduction's result; a dst copied whole only; and
+// rows whose G = N / vec groups (of the B elements after axis 0) tile the T threads
+// in powers of two (G divides T: a row is G consecutive lanes, or G / 32 consecutive
+// warps; T divides G: a row is G / T of each thread's groups).
+template <class GroupsT, class CustomT, class VecT, class ProjectedT>
+void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& reductions, GroupsT& groups,
+                            const CustomT& custom, VecT& groupVec, ProjectedT& projected,
+                            const std::vector<BroadcastUse>& broadcasts, const std::set<Buffer*, ById>& notBroadcast) {
+  std::set<Buffer*, ById> results, broadcastLoops;
+  for (const auto& use : reductions)
+    if (use.op->dst->scope == MemScope::Fragment) results.insert(groups.find(use.op->dst.get()));
+  for (const auto& use : broadcasts)
+    if (use.loopFragment) broadcastLoops.insert(groups.find(use.loopFragment));
+  auto pow2 = [](int64_t x) { return x > 0 && (x & (x - 1)) == 0; };
+  for (const auto& use : reductions) {
+    ReduceOp& r = *use.op;
+    const Buffer& src = *r.src;
+    if (src.scope != MemScope::Fragment || r.dst->scope != MemScope::Fragment) {
+      const Buffer& shared = src.scope != MemScope::Fragment ? src : *r.dst;
+      r.shuffle = false;
+      r.why = "'" + shared.name + "' is a shared tile";
+      continue;
+    }
+    Buffer* srcRoot = groups.find(r.src.get());
+    Buffer* dstRoot = groups.find(r.dst.get());
+    int rank = int(src.shape.size());
+    int64_t threads = kernel.threads;
+    std::vector<int64_t> shape;
+    for (const auto& e : src.shape) shape.push_back(*asConstInt(e));
+    FragmentLayout want;
+    want.threads = kernel.threads;
+    want.vec = groupVec[srcRoot];
+    want.broadcastFrom = shape;
+    bool columns = r.dim == 0 && rank > 1;  // otherwise the innermost axis
+    for (int a = 0; a < rank; ++a)
+      if (a != r.dim) want.keptAxes.push_back(a);
+    int64_t numel = 1;
+    for (int64_t e : shape) numel *= e;
+    // Groups of vec elements a row (a k of the columns' case).
+    int64_t rowGroups = (columns ? numel / shape[0] : shape.back()) / want.vec;
+    std::string why;
+    auto it = projected.find(dstRoot);
+    if (use.divergent) why = "it is under a condition that depends on the thread (a shuffle needs every lane of the warp)";
+    else if (rank < 2) why = "'" + src.name + "' has one axis";
+    else if (r.dim != rank - 1 && r.dim != 0)
+      why = "it reduces axis " + std::to_string(r.dim) + " of '" + src.name + "', neither the innermost nor the first";
+    else if (threads % 32 != 0) why = "the block's " + std::to_string(threads) + " threads are not whole warps";
+    else if (custom.count(srcRoot) || custom.count(dstRoot))
+      why = "'" + (custom.count(srcRoot) ? src.name : r.dst->name) + "' follows a loop_layout";
+    else if (projected.count(srcRoot) || results.count(srcRoot))
+      why = "'" + src.name + "' is itself a broadcast or a reduction's result";
+    else if (notBroadcast.count(dstRoot) && it == projected.end())
+      why = "'" + r.dst->name + "' is copied in part, to or from a local buffer, or under a loop_layout, which its "
+            "broadcast layout cannot take";
+    else if (broadcastLoops.count(dstRoot))
+      why = "a Parallel loop over '" + r.dst->name + "' broadcasts another fragment";
+    else if (!pow2(rowGroups) || (threads % rowGroups != 0 && rowGroups % threads != 0))
+      why = std::string(columns ? "a row across the columns" : "a row") + " of '" + src.name + "' is " +
+            std::to_string(rowGroups) + " groups of " + std::to_string(want.vec) +
+            " elements, which do not tile the " + std::to_string(threads) + " threads in powers of two";
+    else if (it != projected.end() && (it->second.broadcastFrom != want.broadcastFrom ||
+                                        it->second.keptAxes != want.keptAxes || it->second.vec != want.vec))
+      why = "'" + r.dst->name + "' is broadcast in a Parallel loop that spreads the rows otherwise";
+    r.shuffle = why.empty();
+    r.why = why;
+    if (r.shuffle && it == projected.end()) projected.emplace(dstRoot, want);
+  }
+}
+
 }  // namespace
 
 bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
@@ -176,7 +290,10 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
   std::vector<BroadcastUse> broadcasts;
   for (const auto& b : kernel.allocations)
     if (b->scope == MemScope::Fragment) groups.find(b.get());
-  GroupCollector collector(groups, uses, broadcasts, diags);
+  std::vector<ReductionUse> reductions;
+  GroupCollector collector(groups, uses, broadcasts, reductions, diags);
+  for (const auto& p : kernel.params)
+    if (p.var) collector.params.insert(p.var.get());
   collector.visit(kernel.body);
   if (!collector.ok) return false;
 
@@ -247,6 +364,9 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
     }
   }
   if (!ok) return false;
+  std::set<Buffer*, ById> notBroadcast;
+  for (Buffer* b : collector.notBroadcast) notBroadcast.insert(groups.find(b));
+  chooseReductionLayouts(kernel, reductions, groups, custom, groupVec, projected, broadcasts, notBroadcast);
 
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Fragment) continue;

@@ -16,6 +16,14 @@
 // writing it there, reading it otherwise, or two loops that would project it
 // differently are errors at the loop.
 //
+// A fragment-to-fragment reduction (ReduceOp) along the innermost axis or axis 0,
+// where the source's rows tile the threads in powers of two and dst is copied only
+// whole, is marked `shuffle` and its dst
+// takes the broadcast projection of the source's partition (every thread holding
+// part of a row holds the row's result), unless a Parallel loop's broadcast already
+// gave dst another layout; otherwise `why` says what ruled the shuffles out
+// (ChooseReductions reads both).
+//
 // A `loop_layout=L` on a copy or Parallel loop that touches a fragment gives the
 // fragment's whole group layout L instead (FragmentLayout::custom), for every use
 // in the kernel, annotated or not. The first annotated use in source order decides;

@@ -6,6 +6,7 @@
 //   0. PackFloat4           float4_e2m1fn buffers -> uint8 byte twins (nibble accesses)
 //   1. LayoutFragments      how each fragment spreads over the threads
 //      LayoutSharedTiles    where each shared tile's elements sit (transpose swizzles)
+//      ChooseReductions     fragment reductions: warp shuffles, or their shared-scratch fallback
 //   2. ChooseCopyPaths      each copy's strategy (lower/copy/: TMA, cp.async, SIMT, ...)
 //                           and its plan, from an ordered list, for the target
 //   3. PipelineLoops        Pipelined loops: TMA loads issued stages ahead
@@ -27,6 +28,7 @@
 #include "ir/StmtVisitor.h"
 #include "lower/AllocateCopyBarriers.h"
 #include "lower/ChooseCopyPaths.h"
+#include "lower/ChooseReductions.h"
 #include "lower/FlattenBufferAccess.h"
 #include "lower/GuardGlobalAccesses.h"
 #include "lower/InsertBarriers.h"
@@ -58,6 +60,13 @@ class BufferRenamer : public StmtVisitor {
     if (c.options.barrier) c.options.barrier = mapped_(c.options.barrier);
   }
   void visitFill(FillOp& f) override { f.dst.buffer = mapped_(f.dst.buffer); }
+  void visitReduce(ReduceOp& r) override {
+    r.src = mapped_(r.src);
+    r.dst = mapped_(r.dst);
+    if (r.scratch) r.scratch = mapped_(r.scratch);
+    for (auto& b : r.fallbackScratch) b = mapped_(b);
+    StmtVisitor::visitReduce(r);
+  }
   void visitIntrinsic(IntrinsicStmt& in) override {
     if (in.barrier) in.barrier = mapped_(in.barrier);
     if (in.shared) in.shared = mapped_(in.shared);
@@ -120,6 +129,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   if (!packFloat4(k, diags)) return std::nullopt;
   if (!layoutFragments(k, diags)) return std::nullopt;
   layoutSharedTiles(k);
+  chooseReductions(k, notes);
   CopyPathOptions paths;
   paths.target = target;
   paths.allowTma = allowAssumptions;

@@ -5,12 +5,15 @@
 #include "lower/LowerTileOps.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "ir/Limits.h"
 #include "ir/Rewrite.h"
+#include "lower/ChooseReductions.h"
 #include "lower/copy/CopyLowering.h"
 #include "lower/copy/CopyStrategy.h"
 
@@ -105,6 +108,7 @@ class TileOpLowering {
       }
       case StmtKind::Parallel: return lowerParallel(s->as<ParallelOp>());
       case StmtKind::Fill: return lowerFill(s->as<FillOp>());
+      case StmtKind::Reduce: return lowerReduce(s->as<ReduceOp>());
     }
     return s;
   }
@@ -509,6 +513,205 @@ class TileOpLowering {
     std::string s = "(";
     for (size_t i = 0; i < e.size(); ++i) s += (i ? ", " : "") + std::to_string(e[i]);
     return s + ")";
+  }
+
+  // ------------------------------------------------------------ reduce
+
+  // A shuffle reduction (ChooseReductions; the plan is ShuffleReductionPlan's), for
+  // each slot of the calling thread (an iteration of the source's partition, or a
+  // row that spans G / T of them): the fold of its elements, then the butterfly
+  // `part = part (op) shfl_bfly(part, m)` for m = lanesPerRow / 2 .. 1, after which
+  // every lane of the row holds the row's value. Whole: that value goes into dst's
+  // registers of the slot (dst has the broadcast layout of the source's partition).
+  // WarpPartials: lane 0 of each warp stores it at scratch[slot, warp]; FoldWarps:
+  // every thread folds the partials of its row's warps, in warp order (the same
+  // value in every thread), into dst. A thread with no group in the last iteration
+  // offers 0: its row is the same for all the lanes it meets.
+  StmtRef lowerReduce(const ReduceOp& r) {
+    if (!r.shuffle || r.fallback)
+      copies_.diags.internalError(r.range, "a reduction reached LowerTileOps without its lowering chosen");
+    ShuffleReductionPlan p = shuffleReductionPlan(r);
+    const BufferRef& src = copies_.fragmentLocal.at(r.src.get());
+    const BufferRef& dst = copies_.fragmentLocal.at(r.dst.get());
+    if (r.dst->layout.localSize != p.iterations * (p.columns ? p.vec : 1))
+      copies_.diags.internalError(r.range, "reduction result '" + r.dst->name + "' does not follow its source's partition");
+    DType acc = r.acc;
+    bool unrolled = copies_.partitionFor(p.threads, p.vec, p.rows * p.rowGroups * p.vec, true).unrolled;
+    ForKind kind = unrolled ? ForKind::Unrolled : ForKind::Serial;
+    auto loop = [&](const VarRef& v, int64_t from, int64_t count, const StmtRef& body) -> StmtRef {
+      if (count == 1) return substitute(body, VarMap{{v.get(), intImm(from)}});
+      auto f = std::make_shared<ForStmt>(r.range, v, intImm(from), intImm(count), kind, body);
+      f->keepRolled = !unrolled;
+      return f;
+    };
+    auto asAcc = [&](ExprRef x) { return x->dtype == acc ? x : cast(acc, x); };
+    auto combine = [&](const ExprRef& a, const ExprRef& b) {
+      switch (r.op) {
+        case ReduceKind::Max:
+        case ReduceKind::AbsMax: return binary(BinOp::Max, a, b);
+        case ReduceKind::Min: return binary(BinOp::Min, a, b);
+        default: return binary(BinOp::Add, a, b);
+      }
+    };
+    auto element = [&](const ExprRef& reg) {
+      ExprRef x = asAcc(std::make_shared<LoadNode>(src, std::vector<ExprRef>{reg}, src->dtype, 1));
+      if (r.op == ReduceKind::AbsSum || r.op == ReduceKind::AbsMax) x = call(Builtin::Abs, {x}, acc);
+      return x;
+    };
+    // The fold of the vec elements of iteration `it`.
+    auto iterationFold = [&](const ExprRef& it) {
+      ExprRef v;
+      for (int l = 0; l < p.vec; ++l) {
+        ExprRef x = element(add(mul(it, intImm(p.vec)), intImm(l)));
+        v = v ? combine(v, x) : x;
+      }
+      return v;
+    };
+    ExprRef tid = CopyLowering::threadIndex();
+    ExprRef warp = floorDiv(tid, intImm(32));
+    // The slot's (or column's) value into dst register `reg`.
+    auto storeDst = [&](const ExprRef& reg, const ExprRef& value) -> StmtRef {
+      ExprRef v = value;
+      if (!r.clear) v = combine(asAcc(std::make_shared<LoadNode>(dst, std::vector<ExprRef>{reg}, dst->dtype, 1)), v);
+      if (v->dtype != dst->dtype) v = cast(dst->dtype, v);
+      return std::make_shared<StoreStmt>(r.range, dst, std::vector<ExprRef>{reg}, v);
+    };
+    if (p.columns) return lowerReduceColumns(r, p, loop, combine, element, storeDst);
+    VarRef slot = makeVar("slot", DType::Int32);
+    VarRef part = makeVar("part", acc);
+    auto body = std::make_shared<SeqStmt>(r.range);
+    if (r.part != ReduceOp::Part::FoldWarps) {
+      ExprRef firstIt = mul(slot, intImm(p.iterationsPerSlot));
+      if (p.guard) {  // (iterationsPerSlot is 1 then: T | G leaves no thread idle)
+        ExprRef zero = isFloat(acc) ? floatImm(0, acc) : intImm(0, acc);
+        body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, zero));
+        ExprRef active = lt(add(mul(slot, intImm(p.threads)), tid), intImm(p.rows * p.rowGroups));
+        body->stmts.push_back(std::make_shared<IfStmt>(
+            r.range, active, std::make_shared<AssignStmt>(r.range, part, iterationFold(firstIt)), nullptr));
+      } else {
+        body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, iterationFold(firstIt)));
+      }
+      if (p.iterationsPerSlot > 1) {
+        VarRef j = makeVar("j", DType::Int32);
+        auto step = std::make_shared<AssignStmt>(r.range, part, combine(part, iterationFold(add(firstIt, j))));
+        body->stmts.push_back(loop(j, 1, p.iterationsPerSlot - 1, step));
+      }
+      for (int mask = p.lanesPerRow / 2; mask >= 1; mask /= 2) {
+        VarRef other = makeVar("other", acc);
+        body->stmts.push_back(
+            std::make_shared<LetStmt>(r.range, other, call(Builtin::ShflBfly, {part, intImm(mask)}, acc)));
+        body->stmts.push_back(std::make_shared<AssignStmt>(r.range, part, combine(part, other)));
+      }
+      if (r.part == ReduceOp::Part::WarpPartials) {
+        auto st = std::make_shared<StoreStmt>(r.range, r.scratch, std::vector<ExprRef>{slot, warp}, ExprRef(part));
+        st->predicate = binary(BinOp::Eq, floorMod(tid, intImm(32)), intImm(0));
+        body->stmts.push_back(st);
+        return loop(slot, 0, p.slots, body);
+      }
+    } else {
+      // The warps of this thread's row: warpsPerRow consecutive ones.
+      ExprRef base = mul(floorDiv(warp, intImm(p.warpsPerRow)), intImm(p.warpsPerRow));
+      auto at = [&](int k) {
+        return std::make_shared<LoadNode>(r.scratch, std::vector<ExprRef>{ExprRef(slot), add(base, intImm(k))}, acc, 1);
+      };
+      body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, at(0)));
+      for (int k = 1; k < p.warpsPerRow; ++k)
+        body->stmts.push_back(std::make_shared<AssignStmt>(r.range, part, combine(part, at(k))));
+    }
+    // The slot's value into each of dst's registers it covers (one per iteration).
+    for (int64_t j = 0; j < p.iterationsPerSlot; ++j)
+      body->stmts.push_back(storeDst(add(mul(slot, intImm(p.iterationsPerSlot)), intImm(j)), part));
+    return loop(slot, 0, p.slots, body);
+  }
+
+  // A shuffle reduction down the columns (dim 0 of a (K, B) source; the plan's
+  // `columns`). G | T: thread t holds column group t % G at every iteration, so it
+  // folds each of its vec lanes over all its iterations (one that has no group in the
+  // last iteration adds the operation's identity: it meets lanes that do), then the
+  // butterfly over the lanes t % G + G s of its warp (masks G .. 16), then, with
+  // several partials a column, lanes t % 32 < G store theirs at scratch[column,
+  // t / max(G, 32)] (WarpPartials) and every thread folds them in order (FoldWarps).
+  // T | G: thread t's column groups are those of iterations j, j + G / T, ...: each
+  // is folded alone, no shuffle. The result of lane l goes into every register of
+  // dst (broadcast layout, innermost axis kept: vec registers an iteration) that
+  // holds that column.
+  template <class Loop, class Combine, class Element, class StoreDst>
+  StmtRef lowerReduceColumns(const ReduceOp& r, const ShuffleReductionPlan& p, Loop& loop, Combine& combine,
+                             Element& element, StoreDst& storeDst) {
+    DType acc = r.acc;
+    ExprRef tid = CopyLowering::threadIndex();
+    auto seq = std::make_shared<SeqStmt>(r.range);
+    int64_t G = p.rowGroups, V = p.vec, T = p.threads;
+    if (G > T) {
+      int64_t m = p.iterationsPerSlot;
+      VarRef j = makeVar("j", DType::Int32);
+      auto body = std::make_shared<SeqStmt>(r.range);
+      for (int64_t l = 0; l < V; ++l) {
+        auto reg = [&](const ExprRef& k) { return add(mul(add(mul(k, intImm(m)), j), intImm(V)), intImm(l)); };
+        VarRef part = makeVar("part", acc);
+        body->stmts.push_back(std::make_shared<LetStmt>(r.range, part, element(reg(intImm(0)))));
+        VarRef k = makeVar("k", DType::Int32);
+        body->stmts.push_back(loop(k, 1, p.rows - 1, std::make_shared<AssignStmt>(r.range, part, combine(part, element(reg(k))))));
+        VarRef k2 = makeVar("k", DType::Int32);
+        body->stmts.push_back(loop(k2, 0, p.rows, storeDst(reg(k2), part)));
+      }
+      return loop(j, 0, m, body);
+    }
+    auto identity = [&]() -> ExprRef {
+      bool lowest = r.op == ReduceKind::Max, highest = r.op == ReduceKind::Min;
+      if (!lowest && !highest) return isFloat(acc) ? floatImm(0, acc) : intImm(0, acc);
+      if (isFloat(acc)) return floatImm(lowest ? -INFINITY : INFINITY, acc);
+      int b = bits(acc);
+      if (isSigned(acc)) return intImm(lowest ? (b == 64 ? INT64_MIN : -(int64_t(1) << (b - 1)))
+                                              : (b == 64 ? INT64_MAX : (int64_t(1) << (b - 1)) - 1), acc);
+      return intImm(lowest ? 0 : (b == 64 ? -1 : (int64_t(1) << b) - 1), acc);
+    };
+    ExprRef column = floorMod(tid, intImm(G));  // the thread's column group
+    std::vector<VarRef> parts;
+    for (int64_t l = 0; l < V; ++l) parts.push_back(makeVar("part" + std::to_string(l), acc));
+    if (r.part != ReduceOp::Part::FoldWarps) {
+      for (const auto& part : parts) seq->stmts.push_back(std::make_shared<LetStmt>(r.range, part, identity()));
+      VarRef it = makeVar("it", DType::Int32);
+      auto step = std::make_shared<SeqStmt>(r.range);
+      for (int64_t l = 0; l < V; ++l)
+        step->stmts.push_back(std::make_shared<AssignStmt>(
+            r.range, parts[size_t(l)], combine(parts[size_t(l)], element(add(mul(it, intImm(V)), intImm(l))))));
+      StmtRef stepStmt = step;
+      if (p.guard)
+        stepStmt = std::make_shared<IfStmt>(r.range, lt(add(mul(it, intImm(T)), tid), intImm(p.rows * G)), step, nullptr);
+      seq->stmts.push_back(loop(it, 0, p.iterations, stepStmt));
+      for (int mask = int(std::min<int64_t>(G, 32)); mask < 32; mask *= 2)
+        for (const auto& part : parts) {
+          VarRef other = makeVar("other", acc);
+          seq->stmts.push_back(std::make_shared<LetStmt>(r.range, other, call(Builtin::ShflBfly, {part, intImm(mask)}, acc)));
+          seq->stmts.push_back(std::make_shared<AssignStmt>(r.range, part, combine(part, other)));
+        }
+      if (r.part == ReduceOp::Part::WarpPartials) {
+        ExprRef partial = floorDiv(tid, intImm(std::max<int64_t>(G, 32)));
+        for (int64_t l = 0; l < V; ++l) {
+          auto st = std::make_shared<StoreStmt>(
+              r.range, r.scratch, std::vector<ExprRef>{add(mul(column, intImm(V)), intImm(l)), partial}, ExprRef(parts[size_t(l)]));
+          if (G < 32) st->predicate = lt(floorMod(tid, intImm(32)), intImm(G));
+          seq->stmts.push_back(st);
+        }
+        return seq;
+      }
+    } else {
+      for (int64_t l = 0; l < V; ++l) {
+        auto at = [&](int s) {
+          return std::make_shared<LoadNode>(
+              r.scratch, std::vector<ExprRef>{add(mul(column, intImm(V)), intImm(l)), intImm(s)}, acc, 1);
+        };
+        seq->stmts.push_back(std::make_shared<LetStmt>(r.range, parts[size_t(l)], at(0)));
+        for (int s = 1; s < p.partials; ++s)
+          seq->stmts.push_back(std::make_shared<AssignStmt>(r.range, parts[size_t(l)], combine(parts[size_t(l)], at(s))));
+      }
+    }
+    VarRef it = makeVar("it", DType::Int32);
+    auto stores = std::make_shared<SeqStmt>(r.range);
+    for (int64_t l = 0; l < V; ++l) stores->stmts.push_back(storeDst(add(mul(it, intImm(V)), intImm(l)), parts[size_t(l)]));
+    seq->stmts.push_back(loop(it, 0, p.iterations, stores));
+    return seq;
   }
 
   // --------------------------------------------------------------- fill

@@ -196,6 +196,7 @@ class Packer {
         return s;
       }
       case StmtKind::Fill: return s;  // fixRegions makes it a fill of bytes
+      case StmtKind::Reduce: return s;  // sema refuses float4_e2m1fn reductions
       default: checkFragmentLoads(s); return s;
     }
   }

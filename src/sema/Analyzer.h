@@ -12,6 +12,7 @@
 //   Copies.cpp       regions, copy / async_copy / fill, bounds, copy options, copies and
 //                    fills of run-time extents (guarded Parallel loops), element copies
 //   Reductions.cpp   reduce_sum / max / min / abssum / absmax as Parallel loops
+//   Scans.cpp        cumsum as Parallel loops of serial scans (through shared memory)
 //   Layouts.cpp      Fragment thread layouts (loop_layout=) and annotate_safe_value
 //   Expressions.cpp  scalar expressions and built-in calls
 // The extent rule itself is pure and lives in Regions.cpp. Internal to src/sema/.
@@ -365,6 +366,8 @@ class Analyzer {
   // reused by its later reductions (InsertBarriers orders the reuse).
   std::map<BufferRef, BufferRef, ById> reductionScratch_;
   StmtRef reduceOp(const ast::Call& c, const std::string& callee);
+  // cumsum(src, dst=None, dim=0, reverse=False) (Scans.cpp).
+  StmtRef cumsumOp(const ast::Call& c);
 
   // The indices of an element access `A[i, j]`.
   std::vector<ExprRef> elementIndices(const ast::Index& ix, const BufferRef& buf);

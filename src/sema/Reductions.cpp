@@ -20,6 +20,12 @@
 // loop (LayoutFragments): every thread that holds part of row i computes m[i] into
 // its own registers, so the broadcast needs no communication.
 //
+// Each reduction becomes a ReduceOp holding these loops as its fallback: for a
+// fragment reduced into a fragment, where the fragment's layout allows, lowering
+// folds each thread's elements and combines the threads of a row (or column) with
+// warp shuffles instead (LayoutFragments, ChooseReductions, LowerTileOps), and the
+// scratch tiles go.
+//
 // Float sources or destinations accumulate in float32 (float64 if either is
 // float64): a float16 row sums in float32 and is rounded once into dst. Integer
 // ones accumulate in dst's dtype.
@@ -105,6 +111,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
 
   // A fragment is spread over the threads: its elements meet in a shared scratch tile.
   BufferRef from = src;
+  std::vector<BufferRef> scratchTiles;  // what only this fallback reads and writes
   int64_t numel = 1;
   for (int64_t e : shape) numel *= e;
   if (src->scope == MemScope::Fragment) {
@@ -137,6 +144,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     chargeExpansion(r, expansionWeight_ * unrolledCopies(numel, threads_, false, true));
     seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, shape, store));
     from = scratch;
+    scratchTiles.push_back(scratch);
   }
 
   int64_t extent = shape[dim];
@@ -205,6 +213,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     seq->stmts.push_back(std::make_shared<ParallelOp>(r, loopVars, extents, body));
     folded = partial;
     lastExtent = parts;
+    scratchTiles.push_back(partial);
   }
 
   // One Parallel loop over dst's shape; each iteration folds the last axis of
@@ -230,7 +239,20 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
   body->stmts.push_back(std::make_shared<StoreStmt>(r, dst, dstIdx, convert(dst->dtype, accVar, r)));
   chargeExpansion(r, expansionWeight_ * unrolledCopies(dstNumel, threads_, false, true) * 3);
   seq->stmts.push_back(std::make_shared<ParallelOp>(r, vars, want, body));
-  return seq;
+  // A ReduceOp: lowering may do a fragment-to-fragment one with warp shuffles
+  // instead, and says which way each reduction went (--remarks).
+  auto op = std::make_shared<ReduceOp>(r, src, dst);
+  op->dim = int(dim);
+  op->op = callee == "reduce_sum"      ? ReduceKind::Sum
+           : callee == "reduce_max"    ? ReduceKind::Max
+           : callee == "reduce_min"    ? ReduceKind::Min
+           : callee == "reduce_abssum" ? ReduceKind::AbsSum
+                                       : ReduceKind::AbsMax;
+  op->clear = clear;
+  op->acc = acc;
+  op->fallback = seq;
+  op->fallbackScratch = scratchTiles;
+  return op;
 }
 
 }  // namespace tlc::sema

@@ -795,6 +795,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
     return cpAsyncGroup(c, callee);
   if (callee == "fill" || callee == "clear") return fillOp(c, callee);
   if (isReduction(callee)) return reduceOp(c, callee);
+  if (callee == "cumsum") return cumsumOp(c);
   if (isAtomicName(callee)) return atomicOp(c, callee, nullptr);
   if (callee == "barrier_arrive" || callee == "mbarrier_arrive" || callee == "mbarrier_wait_parity" ||
       callee == "barrier_wait" || callee == "mbarrier_expect_tx" ||

@@ -229,6 +229,30 @@ TEST_CASE("backend: a Local array indexed by Unrolled loops lives in registers")
   CHECK(isElf(compiled.cubin));
 }
 
+TEST_CASE("backend: shfl_bfly moves 32 bits: narrow values widened, 64-bit ones as two halves") {
+  Kernel kernel = kernelNamed("butterfly", 64);
+  std::vector<DType> types = {DType::Float32, DType::Float16, DType::BFloat16, DType::Int8,
+                              DType::UInt16, DType::Int32, DType::Float64, DType::Int64};
+  std::vector<StmtRef> body;
+  for (size_t i = 0; i < types.size(); ++i) {
+    Param p = pointer("P" + std::to_string(i), types[i]);
+    kernel.params.push_back(p);
+    BufferRef b = globalBuffer(p, types[i], intImm(64));
+    VarRef v = makeVar("v" + std::to_string(i), types[i]), w = makeVar("w" + std::to_string(i), types[i]);
+    body.push_back(let(v, load(b, threadIdx())));
+    body.push_back(let(w, call(Builtin::ShflBfly, {v, intImm(int64_t(1) << (i % 5))}, types[i])));
+    body.push_back(store(b, threadIdx(), w));
+  }
+  kernel.body = seq(body);
+  Compiled compiled = compile(kernel);
+  REQUIRE_MESSAGE(compiled.errors == 0, compiled.diagnostics);
+  CHECK(occurrences(compiled.ptx, "shfl.sync.bfly.b32") == 10);  // six 32-bit ones, two pairs
+  CHECK(contains(compiled.ptx, "shfl.sync.bfly.b32 %f"));         // the float32 one as f32
+  CHECK(contains(compiled.ptx, ", 16, 31, -1;"));                 // lane mask 16, clamp 31, the whole warp
+  CHECK(contains(compiled.ptx, "cvt.f32.f16"));                   // float16 widened
+  CHECK(isElf(compiled.cubin));
+}
+
 TEST_CASE("backend: shared memory round trip with a barrier") {
   Kernel kernel = kernelNamed("shared_reverse");
   Param a = pointer("A", DType::Float32), b = pointer("B", DType::Float32);

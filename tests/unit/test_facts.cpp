@@ -62,6 +62,11 @@ TEST_CASE("facts: builtins") {
   CHECK(info(Builtin::Sqrt).math == BuiltinMath::WithFloat64);
   CHECK(info(Builtin::Exp2).math == BuiltinMath::NoFloat64);
   CHECK(info(Builtin::ShuffleElect).varies == BuiltinVaries::Thread);
+  // The reductions' butterfly step: per lane, internal (no .tl spelling), the value's type.
+  CHECK(info(Builtin::ShflBfly).varies == BuiltinVaries::Thread);
+  CHECK(info(Builtin::ShflBfly).math == BuiltinMath::Internal);
+  CHECK(!mathFunctionNamed("shfl_bfly"));
+  CHECK(call(Builtin::ShflBfly, {floatImm(1.0, DType::Float64), intImm(4)}, DType::Float64)->dtype == DType::Float64);
   CHECK(info(Builtin::BlockIdx).varies == BuiltinVaries::Block);
   CHECK(std::string(name(Builtin::ClusterCtaRank)) == "block_rank_in_cluster");
   ExprRef x = floatImm(1.0, DType::Float16);

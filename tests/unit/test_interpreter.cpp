@@ -674,6 +674,300 @@ TEST_CASE("interpreter: reduce_sum of a vector into a (1,) shared tile, two stag
   });
 }
 
+// ---- reductions through warp shuffles (tests/gpu/kernels/reduce_shfl.tl)
+
+namespace {
+
+const std::string kReduceShfl = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/reduce_shfl.tl");
+
+// One kernel of reduce_shfl.tl with the file's consts (which -D overrides).
+std::string shflKernel(const std::string& name) {
+  return kReduceShfl.substr(0, kReduceShfl.find("\nkernel ")) + "\n" + kernelOf(kReduceShfl, name);
+}
+
+// One configuration of reduce_shfl.tl: its -D values and what its lowering takes.
+struct ShflConfig {
+  const char* what;
+  ir::DType dt, ot;
+  int bm, bn, threads;
+  double tolerance;  // relative (to max(1, |want|)): float32 sums in another order; bfloat16's rounding
+  // (the sums are rounded to OT after each tile, as clear=False stores them: the
+  // references do the same)
+};
+
+const ShflConfig kShflConfigs[] = {
+    {"8 lanes a row, 2 iterations", ir::DType::Float32, ir::DType::Float32, 16, 32, 64, 1e-5},
+    {"rows = the block: 4 warps a row", ir::DType::Float32, ir::DType::Float32, 4, 512, 128, 1e-5},
+    {"float16 -> float32, 32 lanes a row", ir::DType::Float16, ir::DType::Float32, 16, 256, 64, 1e-5},
+    {"bfloat16, rows of 2 groups a thread over 2 warps", ir::DType::BFloat16, ir::DType::BFloat16, 2, 1024, 64, 1e-2},
+    {"int32, 16 lanes a row, idle threads in the last iteration", ir::DType::Int32, ir::DType::Int32, 6, 64, 128, 0},
+    {"2 warps a row, idle warps in the last iteration", ir::DType::Float32, ir::DType::Float32, 3, 256, 128, 1e-5},
+    // Columns of 257 float32 summed in another order than the reference's: 1e-4.
+    {"256 elements a thread: loops kept rolled", ir::DType::Float32, ir::DType::Float32, 128, 128, 64, 1e-4},
+};
+
+}  // namespace
+
+TEST_CASE("interpreter: reductions through warp shuffles, every op and dtype, clear=False, broadcast back, ragged") {
+  for (const ShflConfig& k : kShflConfigs) {
+    std::string what = k.what;
+    INFO(what);
+    std::vector<Define> defines = {{"DT", ir::name(k.dt)},
+                                   {"OT", ir::name(k.ot)},
+                                   {"BM", std::to_string(k.bm)},
+                                   {"BN", std::to_string(k.bn)},
+                                   {"T", std::to_string(k.threads)}};
+    // Primes, 1, a whole tile, and neither.
+    std::vector<Shape> shapes = {{k.bm, k.bn}, {1, 1}, {2 * k.bm + 1, 2 * k.bn + 3}, {7, k.bn - 1}, {13, 5}};
+    checkAllVariants(shflKernel("rows"), shapes, [&](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1];
+      HostBuffer& X = c.buffer(k.dt, int64_t(M) * N);
+      randomFill(X, 51u + uint32_t(M) * 7u + uint32_t(N));
+      c.args.pointer("X", X);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      int64_t cols = (N + k.bn - 1) / k.bn * k.bn;
+      std::vector<std::vector<double>> want(5);
+      std::vector<double> d;
+      HostBuffer acc(k.ot, 2);  // the sums as dst holds them between tiles
+      for (int64_t i = 0; i < M; ++i) {
+        double mx = -1e300, mn = 1e300, sm = 0, ab = 0, am = 0, first = -1e300, tsm = 0, tab = 0;
+        for (int64_t j = 0; j < cols; ++j) {
+          double x = tileElement(X, N, i, j);
+          mx = std::max(mx, x), mn = std::min(mn, x), tsm += x, tab += std::fabs(x), am = std::max(am, std::fabs(x));
+          if (j < k.bn) first = std::max(first, x);
+          if ((j + 1) % k.bn == 0) {  // the end of a tile: dst = round(dst + the tile's sum)
+            acc.set(0, sm + tsm), acc.set(1, ab + tab);
+            sm = acc.get(0), ab = acc.get(1), tsm = 0, tab = 0;
+          }
+        }
+        double row[5] = {mx, mn, sm, ab, am};
+        for (int r = 0; r < 5; ++r) want[size_t(r)].push_back(row[r]);
+        // D: the first tile minus its row maxima (as OT), rounded to DT.
+        HostBuffer m(k.ot, 1), v(k.dt, 1);
+        m.set(0, first);
+        for (int64_t j = 0; j < k.bn; ++j) {
+          v.set(0, tileElement(X, N, i, j) - m.get(0));
+          d.push_back(v.get(0));
+        }
+      }
+      const char* names[] = {"MX", "MN", "SM", "AS", "AM"};
+      for (int r = 0; r < 5; ++r) {
+        HostBuffer& out = c.buffer(k.ot, M);
+        out.fill(kPoison);
+        c.args.pointer(names[r], out);
+        if (r == 0) {
+          c.output = &out;
+          c.expected = want[0];
+        } else {
+          c.moreOutputs.push_back({&out, want[size_t(r)]});
+        }
+      }
+      HostBuffer& D = c.buffer(k.dt, int64_t(M) * k.bn);
+      D.fill(kPoison);
+      c.args.pointer("D", D);
+      c.moreOutputs.push_back({&D, d});
+      c.tolerance = k.tolerance;
+    }, targets(), defines);
+  }
+}
+
+TEST_CASE("interpreter: reductions down the columns (dim=0) through shuffles, every op and dtype, clear=False, ragged") {
+  for (const ShflConfig& k : kShflConfigs) {
+    std::string what = k.what;
+    INFO(what);
+    std::vector<Define> defines = {{"DT", ir::name(k.dt)},
+                                   {"OT", ir::name(k.ot)},
+                                   {"BM", std::to_string(k.bm)},
+                                   {"BN", std::to_string(k.bn)},
+                                   {"T", std::to_string(k.threads)}};
+    std::vector<Shape> shapes = {{k.bm, k.bn}, {1, 1}, {2 * k.bm + 1, 2 * k.bn + 3}, {k.bm + 6, 7}, {13, 5}};
+    checkAllVariants(shflKernel("cols"), shapes, [&](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1];
+      HostBuffer& X = c.buffer(k.dt, int64_t(M) * N);
+      randomFill(X, 53u + uint32_t(M) * 5u + uint32_t(N));
+      c.args.pointer("X", X);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      int64_t rows = (M + k.bm - 1) / k.bm * k.bm;
+      // Element (i, j) as the tiles see it: 0 past the tensor's edge.
+      auto at = [&](int64_t i, int64_t j) { return i < M && j < N ? X.get(i * N + j) : 0.0; };
+      std::vector<std::vector<double>> want(5);
+      std::vector<double> firstMax;
+      HostBuffer acc(k.ot, 2);  // the sums as dst holds them between tiles
+      for (int64_t j = 0; j < N; ++j) {
+        double mx = -1e300, mn = 1e300, sm = 0, ab = 0, am = 0, first = -1e300, tsm = 0, tab = 0;
+        for (int64_t i = 0; i < rows; ++i) {
+          double x = at(i, j);
+          mx = std::max(mx, x), mn = std::min(mn, x), tsm += x, tab += std::fabs(x), am = std::max(am, std::fabs(x));
+          if (i < k.bm) first = std::max(first, x);
+          if ((i + 1) % k.bm == 0) {  // the end of a tile: dst = round(dst + the tile's sum)
+            acc.set(0, sm + tsm), acc.set(1, ab + tab);
+            sm = acc.get(0), ab = acc.get(1), tsm = 0, tab = 0;
+          }
+        }
+        double col[5] = {mx, mn, sm, ab, am};
+        for (int r = 0; r < 5; ++r) want[size_t(r)].push_back(col[r]);
+        firstMax.push_back(first);
+      }
+      // D: the first row tile minus its column maxima (as OT), rounded to DT.
+      std::vector<double> d;
+      HostBuffer m(k.ot, 1), v(k.dt, 1);
+      for (int64_t i = 0; i < k.bm; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          m.set(0, firstMax[size_t(j)]);
+          v.set(0, at(i, j) - m.get(0));
+          d.push_back(v.get(0));
+        }
+      const char* names[] = {"MX", "MN", "SM", "AS", "AM"};
+      for (int r = 0; r < 5; ++r) {
+        HostBuffer& out = c.buffer(k.ot, N);
+        out.fill(kPoison);
+        c.args.pointer(names[r], out);
+        if (r == 0) {
+          c.output = &out;
+          c.expected = want[0];
+        } else {
+          c.moreOutputs.push_back({&out, want[size_t(r)]});
+        }
+      }
+      HostBuffer& D = c.buffer(k.dt, int64_t(k.bm) * N);
+      D.fill(kPoison);
+      c.args.pointer("D", D);
+      c.moreOutputs.push_back({&D, d});
+      c.tolerance = k.tolerance;
+    }, targets(), defines);
+  }
+}
+
+TEST_CASE("interpreter: the shuffle lowering's shape (loop IR of reduce_shfl.tl's cross-warp configuration)") {
+  auto module = compile(kReduceShfl, Target::hopper(),
+                        {{"DT", "float32"}, {"OT", "float32"}, {"BM", "4"}, {"BN", "512"}, {"T", "128"}});
+  std::ostringstream os;
+  ir::print(*module, os);
+  std::string text = os.str();
+  CHECK(text.find("shfl_bfly(part, 16)") != std::string::npos);
+  CHECK(text.find("shfl_bfly(part, 1)") != std::string::npos);
+  CHECK(text.find("x_reduce") == std::string::npos);  // the fallback's scratch tile is gone
+  CHECK(text.find("alloc x_warps: shared.dyn float32[4, 4] at +0") != std::string::npos);  // one tile for the ten reductions
+}
+
+TEST_CASE("interpreter catches: a divergent warp shuffle (half the lanes skip it)") {
+  auto module = compile(shflKernel("rows"), Target::hopper(),
+                        {{"DT", "float32"}, {"OT", "float32"}, {"BM", "16"}, {"BN", "32"}, {"T", "64"}});
+  ir::Kernel& kernel = module->kernels.back();
+  int wrapped = 0;
+  forEachStmt(kernel.body, [&](ir::StmtRef& s) {
+    if (wrapped || s->kind != ir::StmtKind::Let) return;
+    const ir::ExprRef& v = s->as<ir::LetStmt>().value;
+    if (v->kind != ir::ExprKind::Call || v->as<ir::CallNode>().builtin != ir::Builtin::ShflBfly) return;
+    ir::ExprRef lane = ir::floorMod(ir::call(ir::Builtin::ThreadIdx, {}, ir::DType::Int32), ir::intImm(32));
+    const ir::VarRef& other = s->as<ir::LetStmt>().var;
+    auto skip = std::make_shared<ir::LetStmt>(s->range, other, ir::floatImm(0, other->dtype));
+    s = std::make_shared<ir::IfStmt>(s->range, ir::lt(lane, ir::intImm(16)), s, skip);
+    ++wrapped;
+  });
+  REQUIRE(wrapped == 1);
+  Case c;
+  HostBuffer& X = c.buffer(ir::DType::Float32, 16 * 32);
+  randomFill(X, 52);
+  c.args.pointer("X", X);
+  c.args.dim("M", 16);
+  c.args.dim("N", 32);
+  for (const char* name : {"MX", "MN", "SM", "AS", "AM"}) c.args.pointer(name, c.buffer(ir::DType::Float32, 16));
+  c.args.pointer("D", c.buffer(ir::DType::Float32, 16 * 32));
+  interp::Result r = interp::run(kernel, c.args);
+  CHECK_FALSE(r.ok);
+  INFO(r.text());
+  CHECK(r.text().find("divergent") != std::string::npos);
+}
+
+// ---- cumsum (tests/gpu/kernels/cumsum.tl)
+
+namespace {
+
+const std::string kCumsum = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/cumsum.tl");
+
+// The inclusive scan of each (bm, bn) tile of X along `dim` (reversed: from the
+// axis's end), elements past the tensor's edge reading 0, each prefix rounded to `t`.
+std::vector<double> tileScans(const HostBuffer& X, int32_t M, int32_t N, int bm, int bn, int dim, bool reverse, ir::DType t) {
+  std::vector<double> out(size_t(M) * N);
+  HostBuffer round(t, 1);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      int64_t r0 = i / bm * bm, c0 = j / bn * bn;
+      double sum = 0;
+      int64_t n = dim == 0 ? bm : bn, at = dim == 0 ? i - r0 : j - c0;
+      for (int64_t k = 0; k < n; ++k) {
+        if (reverse ? k < at : k > at) continue;
+        int64_t ii = dim == 0 ? r0 + k : i, jj = dim == 0 ? j : c0 + k;
+        sum += ii < M && jj < N ? X.get(ii * N + jj) : 0.0;
+      }
+      round.set(0, sum);
+      out[size_t(i * N + j)] = round.get(0);
+    }
+  return out;
+}
+
+void bindScan(Case& c, const Shape& s, ir::DType t, int bm, int bn, int dim, bool reverse, double tolerance) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& X = c.buffer(t, int64_t(M) * N);
+  HostBuffer& Y = c.buffer(t, int64_t(M) * N);
+  randomFill(X, 61u + uint32_t(M) * 3u + uint32_t(N));
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("Y", Y);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &Y;
+  c.expected = tileScans(X, M, N, bm, bn, dim, reverse, t);
+  c.tolerance = tolerance;
+}
+
+const std::vector<Shape> kScanShapes = {{17, 67}, {1, 1}, {16, 48}, {3, 5}, {31, 41}};
+
+}  // namespace
+
+TEST_CASE("interpreter: cumsum of a float32 fragment along its rows, in place, ragged") {
+  checkAllVariants(kernelOf(kCumsum, "frag_rows"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Float32, 8, 32, 1, false, 1e-5);
+  });
+}
+
+TEST_CASE("interpreter: cumsum of a float16 fragment down its columns, reversed, into another fragment") {
+  checkAllVariants(kernelOf(kCumsum, "frag_cols_rev"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Float16, 16, 24, 0, true, 2e-3);  // float32 sums, rounded once to float16
+  });
+}
+
+TEST_CASE("interpreter: cumsum of a shared tile along its rows, reversed, in place (src=, dim=-1)") {
+  checkAllVariants(kernelOf(kCumsum, "shared_rows_rev"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Float32, 8, 40, 1, true, 1e-5);
+  });
+}
+
+TEST_CASE("interpreter: cumsum of an int32 shared tile down its columns into a fragment") {
+  checkAllVariants(kernelOf(kCumsum, "shared_to_frag"), kScanShapes, [](Case& c, const Shape& s) {
+    bindScan(c, s, ir::DType::Int32, 12, 16, 0, false, 0);
+  });
+}
+
+TEST_CASE("interpreter: cumsum of a vector in chunks of 100 (rank 1)") {
+  checkAllVariants(kernelOf(kCumsum, "vector"), {{1}, {100}, {101}, {257}, {7}}, [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& X = c.buffer(ir::DType::Float32, N);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, N);
+    randomFill(X, 62u + uint32_t(N));
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("Y", Y);
+    c.args.dim("N", N);
+    c.output = &Y;
+    c.expected = tileScans(X, 1, N, 1, 100, 1, false, ir::DType::Float32);
+    c.tolerance = 1e-5;
+  });
+}
+
 // ---- kernels broken on purpose: the interpreter must catch each
 
 TEST_CASE("interpreter catches: an out-of-bounds store (its predicate removed)") {
