@@ -369,6 +369,21 @@ def _copy_fp8_e8m0(c):
     c.check(b, a, name="B bytes")
 
 
+@case("cumsum", "cumsum__dim1", "cumsum__f32", "cumsum__ragged")
+def _cumsum(c):
+    M, N, bm, bn, dim = c.p["M"], c.p["N"], c.p["block_M"], c.p["block_N"], c.p["dim"]
+    a = c.randn((M, N), "dtype")
+    ref = torch.empty((M, N), dtype=torch.float32, device=DEV)
+    for r0 in range(0, M, bm):  # TileLang's reference: each block's tile on its own
+        for c0 in range(0, N, bn):
+            tile = a[r0:r0 + bm, c0:c0 + bn].float()
+            ref[r0:r0 + bm, c0:c0 + bn] = tile.cumsum(dim)  # reverse = False, the port's const
+    for kernel in ("cumsum_smem", "cumsum_fragment"):
+        b = c.poison((M, N), "dtype")
+        c.launch(kernel, a, b)
+        c.check(b, ref.to(c.dt("dtype")), rtol=1e-2, atol=1e-2, name=kernel + ".B")
+
+
 @case("fp4_tma_roundtrip", "fp4_tma_roundtrip__ragged")
 def _fp4_roundtrip(c):
     M, N = c.p["M"], c.p["N"]
