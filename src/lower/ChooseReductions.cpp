@@ -77,6 +77,10 @@ class Chooser {
   Kernel& kernel_;
   std::vector<CopyLoweringNote>& notes_;
   BufferSet dropped_;
+  // The dropped scratch tiles themselves: once the rewrite has replaced the fallback
+  // that referred to them, nothing else may own them, and dropped_ compares by the
+  // buffers' ids (found under glibc.malloc.mmap_threshold=0: a use after free).
+  std::vector<BufferRef> droppedAlive_;
   struct SrcAcc {
     const Buffer* src;
     DType acc;
@@ -122,7 +126,10 @@ class Chooser {
                         "warp shuffles not used: " + r.why});
       return r.fallback;
     }
-    for (const auto& b : r.fallbackScratch) dropped_.insert(b.get());
+    for (const auto& b : r.fallbackScratch) {
+      dropped_.insert(b.get());
+      droppedAlive_.push_back(b);
+    }
     ShuffleReductionPlan p = shuffleReductionPlan(r);
     std::string how;
     int crossing = p.columns ? p.partials : p.warpsPerRow;
