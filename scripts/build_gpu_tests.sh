@@ -139,6 +139,9 @@ configs=(
   # TileLang's explicit synchronisation (issue 20 item 4): a barrier array with parity
   # waits (a producer / consumer ring), cluster_arrive / cluster_wait.
   "sync_vocabulary|sync_vocabulary.tl||sync_vocabulary.cpp|"
+  # tma_copy beyond one tensor-map box (issue 20 item 5): rows past 256 elements as plain
+  # cp.async.bulk (tensor-map pieces at a ragged end or a misaligned start), parts of a tile.
+  "tma_rows|tma_rows.tl||tma_rows.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).

@@ -124,6 +124,8 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::TmaScatter4: return "tma_scatter4";
     case IntrinsicOp::MbarrierArriveRemote: return "mbarrier_arrive_remote";
     case IntrinsicOp::BulkCopyDsmem: return "bulk_copy_dsmem";
+    case IntrinsicOp::BulkLoad: return "bulk_load";
+    case IntrinsicOp::BulkStore: return "bulk_store";
   }
   return "?";
 }

@@ -2245,3 +2245,112 @@ TEST_CASE("interpreter catches: the producer / consumer ring without its parity 
   REQUIRE_MESSAGE(r.ok, r.text());
   CHECK_FALSE(firstMismatch(*c.output, c.expected).empty());  // the consumers read stages not yet filled
 }
+
+// tests/gpu/kernels/tma_rows.tl (issue 20 item 5): tma_copy of rows longer than a TMA
+// box (cp.async.bulk inside the tensor, the tensor map in pieces past its end or from
+// a misaligned start) and into / out of parts of a shared tile.
+const std::string kTmaRows = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/tma_rows.tl");
+
+void bindCopy2d(Case& c, const Shape& s, ir::DType t) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(t, int64_t(M) * N);
+  HostBuffer& B = c.buffer(t, int64_t(M) * N);
+  randomFill(A, 53);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &B;
+  for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+}
+
+int countIntrinsics(ir::Kernel& k, ir::IntrinsicOp op) {
+  int n = 0;
+  forEachStmt(k.body, [&](ir::StmtRef& s) { n += isIntrinsic(*s, op) ? 1 : 0; });
+  return n;
+}
+
+TEST_CASE("interpreter: tma_copy of 1024-element rows (cp.async.bulk, tensor-map pieces at the ragged end), ragged N") {
+  auto module = compile(kTmaRows, Target::hopper());
+  ir::Kernel& rows = kernelNamed(*module, "rows");
+  CHECK(countIntrinsics(rows, ir::IntrinsicOp::BulkLoad) == 1);
+  CHECK(countIntrinsics(rows, ir::IntrinsicOp::BulkStore) == 1);
+  checkKernel(*module, "rows", {{1, 1024}, {3, 1028}, {2, 2052}, {1, 4}, {5, 3000}},
+              [](Case& c, const Shape& s) { bindCopy2d(c, s, ir::DType::Float32); });
+}
+
+TEST_CASE("interpreter: tma_copy of a rank-1 tensor in runs of 1000 float16 (pieces of 256 and 232), ragged N") {
+  auto module = compile(kTmaRows, Target::hopper());
+  for (int32_t n : {1000, 999, 2001, 1, 5000, 8})
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      HostBuffer& A = c.buffer(ir::DType::Float16, n);
+      HostBuffer& B = c.buffer(ir::DType::Float16, n);
+      randomFill(A, 59);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("N", n);
+      INFO("N = " << n);
+      interp::Result r = interp::run(kernelNamed(*module, "flat"), c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::vector<double> want;
+      for (int64_t i = 0; i < n; ++i) want.push_back(A.get(i));
+      std::string mismatch = firstMismatch(B, want);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+    }
+}
+
+TEST_CASE("interpreter: tma_copy from a run-time column: bulk when 16-byte aligned, tensor-map pieces when not") {
+  auto module = compile(kTmaRows, Target::hopper());
+  for (int32_t off : {0, 4, 1, 3, 7, 1000})
+    for (Shape s : std::vector<Shape>{{3, 1032}, {1, 2048}, {2, 1100}})
+      for (const interp::Options& options : schedules()) {
+        int32_t M = s[0], N = s[1];
+        Case c;
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+        HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 1024);
+        randomFill(A, 61);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("M", M);
+        c.args.dim("N", N);
+        c.args.scalar("off", off);
+        INFO("off " << off << " M " << M << " N " << N);
+        interp::Result r = interp::run(kernelNamed(*module, "shifted"), c.args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> want;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < 1024; ++j) want.push_back(off + j < N ? A.get(i * N + off + j) : 0.0);
+        std::string mismatch = firstMismatch(B, want);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+}
+
+TEST_CASE("interpreter: tma_copy into and out of the two halves of a shared tile, ragged M and N") {
+  auto module = compile(kTmaRows, Target::hopper());
+  checkKernel(*module, "halves", {{16, 64}, {17, 68}, {5, 128}, {40, 132}, {1, 4}}, [](Case& c, const Shape& s) {
+    bindCopy2d(c, s, ir::DType::Float32);
+    int32_t M = s[0], N = s[1];
+    const HostBuffer& A = *c.args.pointer("A");
+    c.expected.clear();
+    for (int64_t i = 0; i < M; ++i) {
+      int64_t block = i / 8, partner = (block ^ 1) * 8 + i % 8;  // row blocks of 8 swapped in pairs
+      for (int64_t j = 0; j < N; ++j) c.expected.push_back(partner < M ? A.get(partner * N + j) : 0.0);
+    }
+  });
+}
+
+TEST_CASE("interpreter catches: a bulk tma_copy without its barrier wait reads the tile before it lands") {
+  auto module = compile(kTmaRows, Target::hopper());
+  ir::Kernel& rows = kernelNamed(*module, "rows");
+  REQUIRE(removeStmts(rows, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierWaitParity); }) ==
+          1);
+  Case c;
+  bindCopy2d(c, {2, 2048}, ir::DType::Float32);
+  interp::Options late;  // the bulk load lands at the barrier's wait, which is gone
+  interp::Result r = interp::run(rows, c.args, late);
+  CHECK((!r.ok || !firstMismatch(*c.output, c.expected).empty()));
+}
