@@ -142,6 +142,10 @@ configs=(
   # tma_copy beyond one tensor-map box (issue 20 item 5): rows past 256 elements as plain
   # cp.async.bulk (tensor-map pieces at a ragged end or a misaligned start), parts of a tile.
   "tma_rows|tma_rows.tl||tma_rows.cpp|"
+  # copy_cluster as TileLang means it (issue 20 item 6): cluster_mask's blocks hold the
+  # lowest rank's tile, the others their own (TMA and general variants); dst_block under
+  # a condition on the block, ordered by the program's cluster_sync().
+  "cluster_mask|cluster_mask.tl||cluster_mask.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).

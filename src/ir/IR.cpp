@@ -651,7 +651,13 @@ static void printExpr(const ExprRef& e, std::ostream& os) {
     }
     case ExprKind::Load: {
       const auto& l = e->as<LoadNode>();
-      os << l.buffer->name << "[";
+      os << l.buffer->name;
+      if (l.buffer->clusterRank) {  // another block's tile (distributed shared memory)
+        os << "@block(";
+        printExpr(l.buffer->clusterRank, os);
+        os << ")";
+      }
+      os << "[";
       printList(l.indices, os);
       os << "]";
       if (l.lanes > 1) os << "x" << l.lanes;

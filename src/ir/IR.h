@@ -581,6 +581,10 @@ struct CopyOp : StmtNode {
   // tile of the cluster's block of that rank instead of this block's.
   int clusterMask = 0;
   ExprRef dstBlock;
+  // copy_cluster(dst_block=) without remote_barrier under a condition on the block
+  // (set by ChooseCopyPaths): the remote stores alone, as in TileLang; the program's
+  // cluster_sync() orders them (the kernel also starts and ends with a cluster barrier).
+  bool storesOnly = false;
   CopyPath path = CopyPath::Undecided;
   std::string pathReason;  // why not TMA, when it is not (for --remarks)
   std::shared_ptr<const CopyPlan> plan;  // set by ChooseCopyPaths, with `path`

@@ -2354,3 +2354,78 @@ TEST_CASE("interpreter catches: a bulk tma_copy without its barrier wait reads t
   interp::Result r = interp::run(rows, c.args, late);
   CHECK((!r.ok || !firstMismatch(*c.output, c.expected).empty()));
 }
+
+// tests/gpu/kernels/cluster_mask.tl (issue 20 item 6): copy_cluster(cluster_mask=) as
+// TileLang means it (the mask's blocks hold its lowest rank's tile, the others their
+// own), on both variants, and copy_cluster(dst_block=) under a condition on the block.
+const std::string kClusterMask = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/cluster_mask.tl");
+
+TEST_CASE("interpreter: copy_cluster(cluster_mask=0b0011): blocks 0 and 1 hold block 0's tile, 2 and 3 their own") {
+  auto module = compile(kClusterMask, Target::hopper());
+  for (const char* variant : {"multicast_aligned", "multicast"})
+    checkKernel(*module, variant, {{16, 256}, {17, 264}, {40, 72}, {1, 8}, {33, 520}}, [](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1];
+      const int32_t BM = 16, BN = 64;
+      HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+      HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+      randomFill(A, 67);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      c.output = &B;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          int64_t bx = j / BN, rank = bx % 4;
+          int64_t from = rank <= 1 ? (bx - rank) * BN + j % BN : j;  // block 0's column in the mask
+          c.expected.push_back(from < N ? A.get(i * N + from) : 0.0);
+        }
+      (void)BM;
+    });
+}
+
+TEST_CASE("interpreter: copy_cluster(dst_block=1) under `if rank == 0`, ordered by cluster_sync(), ragged M") {
+  auto module = compile(kClusterMask, Target::hopper());
+  ir::Kernel& push = kernelNamed(*module, "push");
+  checkKernel(*module, "push", {{16, 64}, {32, 64}, {33, 64}, {1, 64}, {100, 64}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0];
+    const int32_t BM = 16, BN = 64;
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * BN);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * BN);
+    randomFill(A, 71);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.output = &B;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < BN; ++j) {
+        int64_t block = i / BM;
+        c.expected.push_back(block % 2 == 0 ? -1.0 : A.get(((block - 1) * BM + i % BM) * BN + j));
+      }
+  });
+  // Without the program's cluster_sync() after the copy, block 1 may store its dst
+  // before block 0's stores land: the schedule that runs block 1 first shows it.
+  int removed = 0;
+  forEachStmt(push.body, [&](ir::StmtRef& s) {
+    if (s->kind == ir::StmtKind::Barrier && s->as<ir::BarrierStmt>().barrier == ir::BarrierKind::ClusterSync &&
+        s->range.begin.line == 36 && removed++ == 0)
+      s = std::make_shared<ir::SeqStmt>(s->range);
+  });
+  REQUIRE(removed == 1);
+  Case c;
+  HostBuffer& A = c.buffer(ir::DType::Float32, 32 * 64);
+  HostBuffer& B = c.buffer(ir::DType::Float32, 32 * 64);
+  randomFill(A, 71);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", 32);
+  interp::Options descending;
+  descending.order = interp::ThreadOrder::Descending;
+  interp::Result r = interp::run(push, c.args, descending);
+  bool wrong = !r.ok;
+  for (int64_t i = 16 * 64; i < 32 * 64 && !wrong; ++i) wrong = B.get(i) != A.get(i - 16 * 64);
+  CHECK(wrong);
+}

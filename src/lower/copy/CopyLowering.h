@@ -72,6 +72,10 @@ class CopyLowering {
   // The phase variable of each automatic, unpipelined TMA load (zero at entry).
   std::vector<ir::VarRef> phases;
   bool anyMulticast = false;
+  // A copy_cluster(dst_block=) lowered to its stores alone (CopyOp::storesOnly): the
+  // kernel starts (every block's shared memory exists) and ends (none exits while
+  // stores into it may be in flight) with a cluster barrier.
+  bool anyStoresOnly = false;
   // Barriers some copy_cluster(remote_barrier=) signals: their waiters acquire at cluster scope.
   std::set<const ir::Buffer*> remoteBarriers;
 

@@ -239,12 +239,25 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
     issue->stmts.push_back(op);
   }
   if (multicast) {
-    // Every block of the mask expects the bytes on its own barrier; the lowest
-    // rank of the mask alone issues the loads, which fill every block's tile.
+    // Every block expects the bytes on its own barrier; the lowest rank of the mask
+    // alone issues the multicast, which fills every block of the mask's tile; a
+    // block outside the mask issues the same loads unicast, into its own tile only.
     auto loads = std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>(issue->stmts.begin() + 1, issue->stmts.end()));
     ExprRef issuer = binary(BinOp::Eq, L.clusterRank(), intImm(L.lowestRank(c.clusterMask)));
     issue->stmts.resize(1);
-    issue->stmts.push_back(std::make_shared<IfStmt>(c.range, issuer, loads, nullptr));
+    StmtRef others;
+    int all = (1 << L.clusterBlocks()) - 1;
+    if ((c.clusterMask & all) != all) {
+      auto own = std::make_shared<SeqStmt>(c.range);
+      for (const StmtRef& s : loads->stmts) {
+        auto unicast = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
+        unicast->immediate = 0;
+        own->stmts.push_back(unicast);
+      }
+      ExprRef bit = binary(BinOp::BitAnd, binary(BinOp::Shr, intImm(c.clusterMask), L.clusterRank()), intImm(1));
+      others = std::make_shared<IfStmt>(c.range, binary(BinOp::Eq, bit, intImm(0)), own, nullptr);
+    }
+    issue->stmts.push_back(std::make_shared<IfStmt>(c.range, issuer, loads, others));
   }
   if (!load && user) {
     // tma_copy store: the tile's generic-proxy writes ordered before the engine reads
@@ -269,7 +282,11 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
   std::ostringstream how;
   if (multicast)
     how << "a TMA multicast load to the blocks of mask 0b" << L.maskDigits(c.clusterMask) << ", issued by block "
-        << L.lowestRank(c.clusterMask) << " (box ";
+        << L.lowestRank(c.clusterMask)
+        << ((c.clusterMask & ((1 << L.clusterBlocks()) - 1)) != (1 << L.clusterBlocks()) - 1
+                ? ", each block outside the mask loading its own tile"
+                : "")
+        << " (box ";
   else
     how << "a TMA " << (load ? "load" : "store") << " (box ";
   for (size_t i = 0; i < box.size(); ++i) how << (i ? "x" : "") << box[i];
