@@ -146,6 +146,9 @@ configs=(
   # lowest rank's tile, the others their own (TMA and general variants); dst_block under
   # a condition on the block, ordered by the program's cluster_sync().
   "cluster_mask|cluster_mask.tl||cluster_mask.cpp|"
+  # TileLang's loop forms (issue 20 item 8): Pipelined(start, stop, order=, stage=),
+  # vectorized and unroll loops.
+  "loop_kinds|loop_kinds.tl||loop_kinds.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).

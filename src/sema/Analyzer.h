@@ -326,6 +326,7 @@ class Analyzer {
   StmtRef makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
 
   StmtRef forStmt(const ast::For& f);
+  void pipelineSchedule(const ast::Call& c, bool stagesGiven, int& stages, SourceRange& stagesAt);
 
   StmtRef parallel(const ast::For& f, const ast::Call& c);
   // A compile-time bound on the values of an integer expression (constants, loop

@@ -1,7 +1,10 @@
 // Statements: assignments, allocations and tensor views, loops (Parallel, Pipelined,
-// serial, range), barriers and cp.async groups, macro calls (inlined).
+// serial, range, vectorized, unroll), barriers and cp.async groups, macro calls (inlined).
 #include "sema/Analyzer.h"
 
+#include <algorithm>
+
+#include "ir/Limits.h"
 #include "ir/StmtVisitor.h"
 
 namespace tlc::sema {
@@ -498,15 +501,68 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
   return nullptr;
 }
 
+// TileLang's manual pipeline schedule, Pipelined(order=[...], stage=[...], group=[[...]],
+// sync=[[...]]): checked (lists of constant integers; order a permutation of 0..n-1,
+// stage one non-negative stage per entry of order; group and sync lists of index
+// lists) and then left to tlc's own schedule, which gives the same results (the
+// iterations still run in order). Without num_stages, the depth is max(stage) + 1,
+// as TileLang infers it.
+void Analyzer::pipelineSchedule(const ast::Call& c, bool stagesGiven, int& stages, SourceRange& stagesAt) {
+  auto intList = [&](const ast::Expr& e, const std::string& what) {
+    if (e.kind != ast::ExprKind::Tuple) fail(e.range, what + " takes a list of integers, e.g. [0, 1]");
+    std::vector<int64_t> out;
+    for (const auto& x : e.as<ast::Tuple>().elements) out.push_back(constIntArg(*x, "an entry of " + what));
+    return out;
+  };
+  std::vector<int64_t> order, stage;
+  const ast::Expr* orderAt = nullptr;
+  const ast::Expr* stageAt = nullptr;
+  for (const auto& kw : c.kwargs) {
+    if (kw.name == "order") {
+      order = intList(*kw.value, "order");
+      orderAt = kw.value.get();
+      std::vector<int64_t> sorted = order;
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i)
+        if (sorted[i] != int64_t(i))
+          fail(kw.value->range, "order must list each of 0 to " + std::to_string(int64_t(order.size()) - 1) +
+                                    " once (the emission order of the loop's scheduled statements)");
+    } else if (kw.name == "stage") {
+      stage = intList(*kw.value, "stage");
+      stageAt = kw.value.get();
+      for (size_t i = 0; i < stage.size(); ++i)
+        if (stage[i] < 0 || stage[i] > 15)
+          fail(kw.value->as<ast::Tuple>().elements[i]->range, "a pipeline stage is 0 to 15");
+    } else if (kw.name == "group" || kw.name == "sync") {
+      if (kw.value->kind != ast::ExprKind::Tuple)
+        fail(kw.value->range, kw.name + " takes a list of lists of statement indices, e.g. [[0, 1], [2]]");
+      for (const auto& g : kw.value->as<ast::Tuple>().elements)
+        for (int64_t i : intList(*g, "an entry of " + kw.name))
+          if (i < 0) fail(g->range, kw.name + " lists statement indices (0 or more)");
+    }
+  }
+  if (orderAt && stageAt && order.size() != stage.size())
+    fail(stageAt->range, "stage has " + std::to_string(stage.size()) + " entries and order " +
+                             std::to_string(order.size()) + "; they describe the same statements");
+  if ((orderAt != nullptr) != (stageAt != nullptr))
+    fail((orderAt ? orderAt : stageAt)->range, "order and stage go together (one entry per scheduled statement)");
+  if (stageAt && !stagesGiven && !stage.empty()) {
+    stages = int(*std::max_element(stage.begin(), stage.end()) + 1);
+    stagesAt = stageAt->range;
+  }
+}
+
 StmtRef Analyzer::forStmt(const ast::For& f) {
-  if (f.iter->kind != ast::ExprKind::Call) fail(f.iter->range, "expected Parallel(...), Pipelined(...), serial(...) or range(...)");
+  if (f.iter->kind != ast::ExprKind::Call)
+    fail(f.iter->range, "expected Parallel(...), Pipelined(...), serial(...), range(...), vectorized(...) or unroll(...)");
   const auto& c = f.iter->as<ast::Call>();
   std::string kind = calleeName(c);
   if (kind == "Parallel") return parallel(f, c);
-  if (kind != "serial" && kind != "range" && kind != "Pipelined")
-    failUnknown(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range", kind,
-                vocabulary::namesOf({vocabulary::Kind::Loop}));
-  checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
+  if (kind != "serial" && kind != "range" && kind != "Pipelined" && kind != "vectorized" && kind != "unroll")
+    failUnknown(c.callee->range,
+                "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial, range, vectorized or unroll",
+                kind, vocabulary::namesOf({vocabulary::Kind::Loop}));
+  checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group", "sync"}
                                              : std::vector<std::string>{});
   if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
   ExprRef mn = intImm(0), ext, step;
@@ -528,24 +584,29 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
       if (*s != 1) step = args[2];
     }
   } else {
-    if (args.size() != 1) fail(c.range, kind + " takes one extent");
-    ext = args[0];
+    // TileLang's serial / Pipelined / vectorized / unroll: (stop) or (start, stop).
+    if (args.empty() || args.size() > 2) fail(c.range, kind + " takes (stop) or (start, stop)");
+    if (args.size() == 1) ext = args[0];
+    else { mn = args[0]; ext = sub(args[1], args[0]); }
   }
-  for (const auto& kw : c.kwargs) {
+  bool stagesGiven = false;
+  for (const auto& kw : c.kwargs)
     if (kind == "Pipelined" && kw.name == "num_stages") {
       auto s = constIntArg(*kw.value, "num_stages");
       if (s < 0 || s > 16) fail(kw.value->range, "num_stages must be between 0 and 16");
       stages = (int)s;
       stagesAt = kw.value->range;
-    } else {
-      fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
+      stagesGiven = true;
     }
-  }
+  if (kind == "Pipelined") pipelineSchedule(c, stagesGiven, stages, stagesAt);
+  // A Pipelined loop runs from 0 (the form PipelineLoops pipelines); a start is
+  // added to its variable where the body reads it.
+  const bool shifted = kind == "Pipelined" && !(asConstInt(mn) && *asConstInt(mn) == 0);
   auto var = makeVar(uniqueName(f.vars[0].name), DType::Int32);
   scopes_.emplace_back();
   Value v;
   v.kind = Value::Scalar;
-  v.expr = var;
+  v.expr = shifted ? add(var, mn) : ExprRef(var);
   define(f.vars[0].name, v, f.vars[0].range);
   {
     auto lo = asConstInt(mn), count = asConstInt(ext);
@@ -557,7 +618,14 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   auto body = block(*f.body, false);
   loopRanges_.erase(var);
   scopes_.pop_back();
-  auto loop = std::make_shared<ForStmt>(f.range, var, mn, ext, kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial, body);
+  // vectorized / unroll: a loop each thread runs whole, its body repeated per
+  // iteration when the extent is a small constant (LLVM then vectorizes the
+  // straight-line code as it can); otherwise a serial loop.
+  ForKind forKind = kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial;
+  if ((kind == "vectorized" || kind == "unroll") && asConstInt(ext) && *asConstInt(ext) > 0 &&
+      *asConstInt(ext) <= ir::limits::UnrolledElementsPerThread)
+    forKind = ForKind::Unrolled;
+  auto loop = std::make_shared<ForStmt>(f.range, var, shifted ? intImm(0) : mn, ext, forKind, body);
   loop->step = step;
   loop->stages = stages;
   // Stages pipeline the loop's copies; with none there is nothing to overlap, which

@@ -2429,3 +2429,25 @@ TEST_CASE("interpreter: copy_cluster(dst_block=1) under `if rank == 0`, ordered 
   for (int64_t i = 16 * 64; i < 32 * 64 && !wrong; ++i) wrong = B.get(i) != A.get(i - 16 * 64);
   CHECK(wrong);
 }
+
+// tests/gpu/kernels/loop_kinds.tl (issue 20 item 8): Pipelined(start, stop) with
+// TileLang's manual schedule (pipelined from 0, the start added to the variable),
+// vectorized and unroll loops, every variant, ragged shapes.
+const std::string kLoopKinds = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/loop_kinds.tl");
+
+TEST_CASE("interpreter: Pipelined(1, n, order=, stage=) and vectorized / unroll loops, every variant, ragged shapes") {
+  auto module = compile(kLoopKinds, Target::hopper());
+  for (const char* variant : {"pipe_aligned", "pipe"})
+    checkKernel(*module, variant, {{16, 64}, {17, 200}, {1, 8}, {40, 72}, {33, 520}}, [](Case& c, const Shape& s) {
+      bindCopy2d(c, s, ir::DType::Float16);
+      int32_t N = s[1];
+      const HostBuffer& A = *c.args.pointer("A");
+      for (int64_t i = 0; i < A.elements(); ++i)
+        if (i % N >= 64) c.expected[size_t(i)] = double(float(A.get(i)) * 2.0f);
+    });
+  for (const char* variant : {"vec"})
+    checkKernel(*module, variant, {{1, 1}, {130, 13}, {128, 8}, {7, 29}}, [](Case& c, const Shape& s) {
+      bindCopy2d(c, s, ir::DType::Float32);
+      for (double& e : c.expected) e = double(float(e) * 3.0f);
+    });
+}
