@@ -149,6 +149,8 @@ configs=(
   # TileLang's loop forms (issue 20 item 8): Pipelined(start, stop, order=, stage=),
   # vectorized and unroll loops.
   "loop_kinds|loop_kinds.tl||loop_kinds.cpp|"
+  # view / reshape of global tensors (issue 20 item 7): new shape, new dtype, swapped dims.
+  "views|views.tl||views.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).

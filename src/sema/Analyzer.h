@@ -324,6 +324,9 @@ class Analyzer {
   // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
   // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
   StmtRef makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  // view(A, shape, dtype=) / reshape(A, shape): the same bytes of global tensor A
+  // under a new shape (and dtype), row-major; the byte sizes must agree provably.
+  StmtRef viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
 
   StmtRef forStmt(const ast::For& f);
   void pipelineSchedule(const ast::Call& c, bool stagesGiven, int& stages, SourceRange& stagesAt);

@@ -3,6 +3,7 @@
 #include "sema/Analyzer.h"
 
 #include <algorithm>
+#include <set>
 
 #include "ir/Limits.h"
 #include "ir/StmtVisitor.h"
@@ -161,6 +162,14 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
       std::string callee = calleeName(c);
       bool allocates = callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local";
       bool views = callee == "make_tensor" || isFromPtr(callee);
+      if (callee == "view" || callee == "reshape") {
+        try {
+          return viewOf(n, a, c, callee);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       bool proxy = isProxyKind(callee);
       if (allocates || views || proxy) {
         try {
@@ -494,6 +503,101 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
   } else {
     buf->strides = rowMajorStrides(buf->shape);
   }
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+// A size as a constant factor and the multiset of its other factors (printed), so
+// that (M, N) and (N, M) agree and (N // 32, 32) and (N,) do not (nothing proves
+// N % 32 == 0). Nullopt when a factor is not an integer product of those.
+static void sizeFactors(const ExprRef& e, int64_t& constant, std::multiset<std::string>& symbols) {
+  if (auto k = asConstInt(e)) {
+    constant *= *k;
+    return;
+  }
+  if (e->kind == ExprKind::Cast && isInt(e->dtype)) return sizeFactors(e->as<CastNode>().a, constant, symbols);
+  if (e->kind == ExprKind::Binary && e->as<BinaryNode>().op == BinOp::Mul) {
+    sizeFactors(e->as<BinaryNode>().a, constant, symbols);
+    sizeFactors(e->as<BinaryNode>().b, constant, symbols);
+    return;
+  }
+  symbols.insert(toString(e));
+}
+
+StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+  const bool isView = callee == "view";
+  static const std::vector<std::string> viewNames = {"src", "shape", "dtype"};
+  static const std::vector<std::string> reshapeNames = {"src", "shape"};
+  const auto& names = isView ? viewNames : reshapeNames;
+  checkKeywords(c, callee, names);
+  const std::string usage = isView ? "view takes (buffer, shape[, dtype])" : "reshape takes (buffer, shape)";
+  if (c.args.size() > names.size()) fail(c.args[names.size()]->range, usage);
+  const ast::Expr* args[3] = {nullptr, nullptr, nullptr};
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    size_t i = std::find(names.begin(), names.end(), kw.name) - names.begin();
+    if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + callee + " is given twice");
+    args[i] = kw.value.get();
+  }
+  if (!args[0] || !args[1]) fail(c.range, usage);
+  const Value* src = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
+  if (src && src->kind == Value::None) throw Failed{};
+  if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
+  const Buffer& from = *src->buffer;
+  if (from.scope != MemScope::Global)
+    fail(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
+                             from.name + "' (only global tensors have views)");
+  // Only a contiguous row-major tensor has its bytes in the order a new shape reads them.
+  auto rowMajor = rowMajorStrides(from.shape);
+  for (size_t i = 0; i < from.strides.size(); ++i)
+    if (toString(from.strides[i]) != toString(rowMajor[i]))
+      fail(args[0]->range, callee + " of '" + from.name + "', whose strides are not row-major (stride " +
+                               toString(from.strides[i]) + " of axis " + std::to_string(i) +
+                               "): the new shape would not read its bytes in order");
+  auto buf = std::make_shared<Buffer>();
+  buf->name = n;
+  buf->scope = MemScope::Global;
+  buf->data = from.data;
+  buf->declRange = a.target->range;
+  buf->dtype = from.dtype;
+  if (isView && args[2]) buf->dtype = dtypeArg(*args[2]);
+  if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
+    fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements");
+  if (from.elemOffset) {
+    if (buf->dtype != from.dtype)
+      fail(args[2]->range, callee + " of '" + from.name + "' to another dtype: it has an elem_offset in " +
+                               name(from.dtype) + " elements");
+    buf->elemOffset = from.elemOffset;
+  }
+  buf->safeValue = from.safeValue;
+  auto shape = tupleItems(*args[1]);
+  if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
+  for (const auto* s : shape) {
+    ExprRef e = scalarExpr(*s);
+    if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
+    if (auto k = asConstInt(e); k && (*k <= 0 || *k > INT32_MAX))
+      fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
+    buf->shape.push_back(cast(DType::Int32, e));
+  }
+  buf->strides = rowMajorStrides(buf->shape);
+  // The same number of bytes, provably: constants that agree, or the same symbolic
+  // factors (a launch could otherwise make the view reach past the tensor).
+  int64_t oldConst = bits(from.dtype) / 8, newConst = bits(buf->dtype) / 8;
+  std::multiset<std::string> oldSyms, newSyms;
+  for (const auto& d : from.shape) sizeFactors(d, oldConst, oldSyms);
+  for (const auto& d : buf->shape) sizeFactors(d, newConst, newSyms);
+  auto bytesText = [](int64_t k, const std::multiset<std::string>& syms) {
+    std::string t = std::to_string(k);
+    for (const auto& s : syms) t += " * " + s;
+    return t + " bytes";
+  };
+  if (oldConst != newConst || oldSyms != newSyms)
+    fail(args[1]->range, callee + " of '" + from.name + "' to " + bytesText(newConst, newSyms) + ", but it holds " +
+                             bytesText(oldConst, oldSyms) +
+                             (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
   Value v;
   v.kind = Value::BufferV;
   v.buffer = buf;

@@ -2451,3 +2451,65 @@ TEST_CASE("interpreter: Pipelined(1, n, order=, stage=) and vectorized / unroll 
       for (double& e : c.expected) e = double(float(e) * 3.0f);
     });
 }
+
+// tests/gpu/kernels/views.tl (issue 20 item 7): view / reshape of global tensors (the
+// same bytes under a new shape or dtype), every variant, ragged shapes.
+const std::string kViews = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/views.tl");
+
+TEST_CASE("interpreter: reshape and view of global tensors (new shape, new dtype, swapped dims), ragged shapes") {
+  auto module = compile(kViews, Target::hopper());
+  for (const char* variant : {"flat2d_aligned", "flat2d"})
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      HostBuffer& A = c.buffer(ir::DType::Float32, 4096);
+      HostBuffer& B = c.buffer(ir::DType::Float32, 4096);
+      randomFill(A, 73);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      interp::Result r = interp::run(kernelNamed(*module, variant), c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::vector<double> want;
+      for (int64_t i = 0; i < 4096; ++i) want.push_back(A.get(i));
+      std::string mismatch = firstMismatch(B, want);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+    }
+  for (const char* variant : {"halves_aligned", "halves"})
+    for (int32_t R : {1, 16, 17, 40})
+      for (const interp::Options& options : schedules()) {
+        Case c;
+        HostBuffer& A = c.buffer(ir::DType::UInt32, int64_t(R) * 64);
+        HostBuffer& B = c.buffer(ir::DType::UInt16, int64_t(R) * 128);
+        randomFill(A, 79);
+        for (int64_t i = 0; i < A.elements(); ++i) A.set(i, double((uint32_t(i) * 2654435761u) & 0x7bff7bffu));
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("R", R);
+        INFO(variant << " R = " << R);
+        interp::Result r = interp::run(kernelNamed(*module, variant), c.args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> want;
+        for (int64_t i = 0; i < A.elements(); ++i) {
+          uint32_t w = uint32_t(A.get(i));
+          want.push_back(double(w & 0xffff));  // little-endian: the low half first
+          want.push_back(double(w >> 16));
+        }
+        std::string mismatch = firstMismatch(B, want);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+  for (const char* variant : {"swapdims_aligned", "swapdims"})  // M % 4 == 0: the aligned variant's assumption
+    checkKernel(*module, variant, {{32, 32}, {20, 45}, {4, 1}, {64, 12}, {40, 73}}, [](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1];
+      HostBuffer& D = c.buffer(ir::DType::Float32, int64_t(M) * N);
+      HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+      randomFill(D, 83);
+      B.fill(kPoison);
+      c.args.pointer("D", D);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      c.output = &B;
+      for (int64_t i = 0; i < D.elements(); ++i) c.expected.push_back(D.get(i));
+    });
+}
