@@ -162,6 +162,14 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
       std::string callee = calleeName(c);
       bool allocates = callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local";
       bool views = callee == "make_tensor" || isFromPtr(callee);
+      if (callee == "alloc_global") {
+        try {
+          return allocGlobal(n, a, c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       if (callee == "view" || callee == "reshape") {
         try {
           return viewOf(n, a, c, callee);
@@ -506,6 +514,44 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
   Value v;
   v.kind = Value::BufferV;
   v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+// TileLang allocates alloc_global's buffer in its runtime (cudaMalloc); tlc's header
+// allocates nothing (every function only returns a CUresult), so the buffer is a
+// parameter: the launch function takes it as a CUdeviceptr named after the variable,
+// in the caller's memory, of the shape's elements times the dtype's bytes. Inside the
+// kernel it is a global tensor like any other (guarded, aligned by the launcher's
+// checks where a variant assumes it).
+StmtRef Analyzer::allocGlobal(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  static const std::vector<std::string> names = {"shape", "dtype", "scope"};
+  checkKeywords(c, "alloc_global", names);
+  const ast::Expr* args[3] = {nullptr, nullptr, nullptr};
+  if (c.args.size() > 3) fail(c.args[3]->range, "alloc_global takes (shape, dtype[, scope])");
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    size_t i = std::find(names.begin(), names.end(), kw.name) - names.begin();
+    if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of alloc_global is given twice");
+    args[i] = kw.value.get();
+  }
+  if (!args[0] || !args[1]) fail(c.range, "alloc_global takes (shape, dtype[, scope])");
+  if (args[2] && stringValue(*args[2], "scope", "\"global\"") != "global")
+    fail(args[2]->range, "alloc_global allocates global memory; its scope must be \"global\"");
+  for (const auto& p : kernel_->params)
+    if (p.name == n) fail(a.target->range, "alloc_global '" + n + "' names a parameter of the kernel already");
+  ProxySpec spec;
+  spec.kind = "Tensor";
+  spec.kindRange = c.callee->range;
+  spec.range = c.range;
+  spec.hasShape = true;
+  spec.shape = tupleItems(*args[0]);
+  spec.shapeRange = args[0]->range;
+  spec.args["dtype"] = args[1];
+  if (spec.shape.empty()) fail(args[0]->range, "alloc_global needs at least one dimension");
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = globalTensor(n, spec, a.target->range, /*isParam=*/true, a.range);
   define(n, v, a.target->range);
   return nullptr;
 }

@@ -69,5 +69,30 @@ int main() {
                 [&](CUdeviceptr a, CUdeviceptr b) { return swapdims_launch(a, b, M, N, g.stream); },
                 [&](CUdeviceptr a, CUdeviceptr b) { return swapdims_variant_entry(swapdims_select_variant(a, b, M, N)); },
                 "swapdims");
+  // alloc_global: the caller's workspace C; B = 2 A + 1 (fp32, exact for the
+  // inputs' magnitudes: 2 A is exact, + 1 rounds as the reference does).
+  for (int N : {1, 127, 128, 300, 1 << 20}) {
+    Checker check;
+    std::vector<float> a(static_cast<size_t>(N)), b(static_cast<size_t>(N));
+    fillUniform(a, 31u * N, -8.0f, 8.0f);
+    DeviceBuffer da(size_t(N) * 4), db(size_t(N) * 4), dc(size_t(N) * 4);
+    da.upload(a.data());
+    db.poison();
+    dc.poison();
+    const char* entry = workspace_variant_entry(workspace_select_variant(da.ptr(), db.ptr(), dc.ptr(), N));
+    if (launchAndWait(workspace_launch(da.ptr(), db.ptr(), dc.ptr(), N, g.stream), check)) {
+      db.download(b.data());
+      for (size_t i = 0; i < size_t(N); ++i) {
+        float want = a[i] * 2.0f + 1.0f;
+        uint32_t got, ref;
+        std::memcpy(&got, &b[i], 4);
+        std::memcpy(&ref, &want, 4);
+        check.addBits(i, got, ref);
+      }
+      if (!db.guardsIntact() || !dc.guardsIntact()) check.fail("wrote outside B or C");
+    }
+    finishResult("views_workspace", shapeString({N}, "fp32"), entry, double(N) * 16, check,
+                 [&] { return workspace_launch(da.ptr(), db.ptr(), dc.ptr(), N, g.stream); });
+  }
   return finish();
 }

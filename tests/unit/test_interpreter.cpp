@@ -2513,3 +2513,37 @@ TEST_CASE("interpreter: reshape and view of global tensors (new shape, new dtype
       for (int64_t i = 0; i < D.elements(); ++i) c.expected.push_back(D.get(i));
     });
 }
+
+TEST_CASE("interpreter: alloc_global scratch, a buffer the caller passes (the launch function's C), ragged N") {
+  auto module = compile(kViews, Target::hopper());
+  for (const char* variant : {"workspace_aligned", "workspace"}) {
+    bool found = false;
+    for (const ir::Kernel& k : module->kernels) found |= k.name == variant;
+    if (!found) continue;
+    for (int32_t n : {1, 127, 128, 300, 1000})
+      for (const interp::Options& options : schedules()) {
+        Case c;
+        HostBuffer& A = c.buffer(ir::DType::Float32, n);
+        HostBuffer& B = c.buffer(ir::DType::Float32, n);
+        HostBuffer& C = c.buffer(ir::DType::Float32, n);
+        randomFill(A, 89);
+        B.fill(kPoison);
+        C.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.pointer("C", C);
+        c.args.dim("N", n);
+        INFO(variant << " N = " << n);
+        interp::Result r = interp::run(kernelNamed(*module, variant), c.args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> want;
+        for (int64_t i = 0; i < n; ++i) want.push_back(double(float(A.get(i)) * 2.0f + 1.0f));
+        std::string mismatch = firstMismatch(B, want);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+  }
+  const ir::Kernel& k = kernelNamed(*module, "workspace");
+  bool param = false;
+  for (const auto& p : k.params) param |= p.name == "C" && p.kind == ir::ParamKind::Pointer;
+  CHECK(param);
+}
