@@ -354,13 +354,18 @@ std::vector<ExprRef> Analyzer::constShape(const ast::Expr& e) {
 }
 
 StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
-  checkKeywords(c, callee, callee == "alloc_shared" ? std::vector<std::string>{"scope"} : std::vector<std::string>{});
-  if (c.args.size() != 2) fail(c.range, callee + " takes (shape, dtype)");
+  checkKeywords(c, callee, callee == "alloc_shared" ? std::vector<std::string>{"dtype", "scope"}
+                                                    : std::vector<std::string>{"dtype"});
+  // TileLang's alloc_shared(shape, dtype) also takes the dtype by keyword.
+  const ast::Expr* dtypeAt = keyword(c, "dtype");
+  if (dtypeAt && c.args.size() == 2) fail(dtypeAt->range, callee + "'s dtype is given twice");
+  if (c.args.size() != (dtypeAt ? 1u : 2u)) fail(c.range, callee + " takes (shape, dtype)");
+  if (!dtypeAt) dtypeAt = c.args[1].get();
   auto buf = std::make_shared<Buffer>();
   buf->name = n;
   buf->shape = constShape(*c.args[0]);
   buf->strides = rowMajorStrides(buf->shape);
-  buf->dtype = dtypeArg(*c.args[1]);
+  buf->dtype = dtypeArg(*dtypeAt);
   buf->scope = callee == "alloc_shared" ? MemScope::Shared : callee == "alloc_fragment" ? MemScope::Fragment : MemScope::Local;
   buf->declRange = a.target->range;
   if (const ast::Expr* scope = keyword(c, "scope")) {
@@ -372,7 +377,7 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
     if (int64_t last = *asConstInt(buf->shape.back()); last % 2 != 0)
       fail(c.args[0]->range, "a float4_e2m1fn tile's last axis must have an even extent, not " + std::to_string(last) +
                                  " (fp4 is packed two to a byte; each row is whole bytes)");
-  if (buf->dtype == DType::Handle) fail(c.args[1]->range, "a buffer cannot hold pointers");
+  if (buf->dtype == DType::Handle) fail(dtypeAt->range, "a buffer cannot hold pointers");
   int64_t numel = 1;
   for (const auto& s : buf->shape) {
     if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))

@@ -121,6 +121,30 @@ void testHalves(int M, int N) {
                [&] { return halves_launch(da.ptr(), db.ptr(), M, N, g.stream); });
 }
 
+void testPerWarp(int M) {
+  Gpu& g = gpu();
+  Checker check;
+  std::vector<float> a(size_t(M) * 1024), b(static_cast<size_t>(M));
+  fillUniform(a, 37u * M, -8.0f, 8.0f);
+  DeviceBuffer da(a.size() * 4), db(b.size() * 4);
+  da.upload(a.data());
+  db.poison();
+  const char* entry = per_warp_variant_entry(per_warp_select_variant(da.ptr(), db.ptr(), M));
+  if (launchAndWait(per_warp_launch(da.ptr(), db.ptr(), M, g.stream), check)) {
+    db.download(b.data());
+    for (int i = 0; i < M; ++i) {
+      float want = a[size_t(i) * 1024] + a[size_t(i) * 1024 + 1023];
+      uint32_t got, ref;
+      std::memcpy(&got, &b[size_t(i)], 4);
+      std::memcpy(&ref, &want, 4);
+      check.addBits(size_t(i), got, ref);
+    }
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  finishResult("tma_rows_per_warp", shapeString({M, 1024}, "fp32"), entry, double(M) * 4096, check,
+               [&] { return per_warp_launch(da.ptr(), db.ptr(), M, g.stream); });
+}
+
 // A base 4 bytes off 16: refused before anything runs, B untouched.
 void testRefused() {
   Gpu& g = gpu();
@@ -168,6 +192,10 @@ int main() {
   testHalves(5, 128);
   testHalves(40, 132);
   testHalves(1000, 1000);
+  testPerWarp(1);
+  testPerWarp(4);
+  testPerWarp(13);
+  testPerWarp(4099);
   testRefused();
   return finish();
 }

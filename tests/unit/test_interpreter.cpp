@@ -2547,3 +2547,25 @@ TEST_CASE("interpreter: alloc_global scratch, a buffer the caller passes (the la
   for (const auto& p : k.params) param |= p.name == "C" && p.kind == ir::ParamKind::Pointer;
   CHECK(param);
 }
+
+TEST_CASE("interpreter: per-warp tma_copy rows into a run-time row of a shared tile (TileLang's leader_scope test)") {
+  auto module = compile(kTmaRows, Target::hopper());
+  for (int32_t M : {1, 4, 5, 13})
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 1024);
+      HostBuffer& B = c.buffer(ir::DType::Float32, M);
+      randomFill(A, 97);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      INFO("M = " << M);
+      interp::Result r = interp::run(kernelNamed(*module, "per_warp"), c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::vector<double> want;
+      for (int64_t i = 0; i < M; ++i) want.push_back(double(float(A.get(i * 1024)) + float(A.get(i * 1024 + 1023))));
+      std::string mismatch = firstMismatch(B, want);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+    }
+}

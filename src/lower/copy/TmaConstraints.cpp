@@ -75,18 +75,26 @@ static std::string sharedPartObstacle(const Region& shared) {
            ") TMA can only fill whole";
   int64_t start = 0;
   bool cut = false;
+  const int elemBytes = bits(s.dtype) / 8;
   for (size_t a = 0; a < shared.extents.size(); ++a) {
     auto min = asConstInt(shared.mins[a]);
-    if (!min) return "the shared side starts at " + toString(shared.mins[a]) + " in tile '" + s.name +
-                     "', known only at run time; TMA needs a 128-byte aligned start";
     int64_t dim = *asConstInt(s.shape[a]);
+    int64_t strideBytes = *asConstInt(s.strides[a]) * elemBytes;
+    // A start known only at run time (a[warp, 0:K]) is fine on an axis whose step
+    // keeps the 128-byte alignment (and before the part's contiguous run).
+    if (!min) {
+      if (!cut && strideBytes % 128 == 0) continue;
+      return "the shared side starts at " + toString(shared.mins[a]) + " in tile '" + s.name +
+             "', known only at run time, on an axis of " + std::to_string(strideBytes) +
+             "-byte steps; TMA needs a 128-byte aligned start";
+    }
     if (cut && (*min != 0 || shared.extents[a] != dim))
       return "the shared side, part of tile '" + s.name +
              "', is not contiguous (it cuts the tile's rows); TMA writes and reads its box densely";
     if (shared.extents[a] != 1) cut = true;
     start += *min * *asConstInt(s.strides[a]);
   }
-  int64_t bytes = start * (bits(s.dtype) / 8);
+  int64_t bytes = start * elemBytes;
   if (bytes % 128 != 0)
     return "the shared side starts " + std::to_string(bytes) + " bytes into tile '" + s.name +
            "'; TMA needs a 128-byte aligned shared address";
