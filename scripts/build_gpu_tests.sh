@@ -139,6 +139,18 @@ configs=(
   # TileLang's explicit synchronisation (issue 20 item 4): a barrier array with parity
   # waits (a producer / consumer ring), cluster_arrive / cluster_wait.
   "sync_vocabulary|sync_vocabulary.tl||sync_vocabulary.cpp|"
+  # tma_copy beyond one tensor-map box (issue 20 item 5): rows past 256 elements as plain
+  # cp.async.bulk (tensor-map pieces at a ragged end or a misaligned start), parts of a tile.
+  "tma_rows|tma_rows.tl||tma_rows.cpp|"
+  # copy_cluster as TileLang means it (issue 20 item 6): cluster_mask's blocks hold the
+  # lowest rank's tile, the others their own (TMA and general variants); dst_block under
+  # a condition on the block, ordered by the program's cluster_sync().
+  "cluster_mask|cluster_mask.tl||cluster_mask.cpp|"
+  # TileLang's loop forms (issue 20 item 8): Pipelined(start, stop, order=, stage=),
+  # vectorized and unroll loops.
+  "loop_kinds|loop_kinds.tl||loop_kinds.cpp|"
+  # view / reshape of global tensors (issue 20 item 7): new shape, new dtype, swapped dims.
+  "views|views.tl||views.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).

@@ -665,6 +665,30 @@ void KernelEmitter::emitIntrinsic(const ir::IntrinsicStmt& op) {
       inlineAsm(text + " [$0], [$1, " + coordList(2, 5) + "], [$7]" + hint + ";", constraints, operands);
       return;
     }
+    // A plain bulk copy of one contiguous run (no tensor map): the lowering has
+    // proved or tested that both addresses are 16-byte aligned, the size a multiple
+    // of 16 and every byte inside the tensor.
+    case IntrinsicOp::BulkLoad: {
+      if (!op.buffer) internal("a bulk load without a global buffer");
+      llvm::Value* source = builder_.CreatePtrToInt(elementAddress(*op.buffer, {op.args[2]}), builder_.getInt64Ty());
+      std::vector<llvm::Value*> operands = {sharedAddress32(op.args[0]), source, i32(op.args[3]),
+                                            sharedAddress32(op.args[1])};
+      std::string text = "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes";
+      std::string constraints = "r,l,r,r";
+      std::string hint = withCacheHint(text, constraints, operands);
+      inlineAsm(text + " [$0], [$1], $2, [$3]" + hint + ";", constraints, operands);
+      return;
+    }
+    case IntrinsicOp::BulkStore: {
+      if (!op.buffer) internal("a bulk store without a global buffer");
+      llvm::Value* target = builder_.CreatePtrToInt(elementAddress(*op.buffer, {op.args[1]}), builder_.getInt64Ty());
+      std::vector<llvm::Value*> operands = {target, sharedAddress32(op.args[0]), i32(op.args[2])};
+      std::string text = "cp.async.bulk.global.shared::cta.bulk_group";
+      std::string constraints = "l,r,r";
+      std::string hint = withCacheHint(text, constraints, operands);
+      inlineAsm(text + " [$0], [$1], $2" + hint + ";", constraints, operands);
+      return;
+    }
     case IntrinsicOp::TmaScatter4: {
       std::vector<llvm::Value*> operands = {mapAddress()};
       for (size_t i = 1; i < 6; ++i) operands.push_back(i32(op.args[i]));

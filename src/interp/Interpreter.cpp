@@ -194,6 +194,8 @@ struct PendingTmaLoad {
   int64_t sharedOffset = 0, barrier = 0;
   std::vector<int64_t> coords;
   std::vector<int64_t> im2colOffsets;  // im2col mode: (w, h) of the filter tap
+  const uint8_t* bulkSource = nullptr;  // a plain bulk load (no map): its global bytes
+  int64_t bulkBytes = 0;
 };
 
 struct MBarrier {
@@ -283,6 +285,8 @@ class Cluster {
   void tmaLoad(const TensorMap& map, std::vector<int> ranks, int64_t sharedOffset, int64_t barrier,
                std::vector<int64_t> coords, std::vector<int64_t> im2colOffsets);
   void tmaStore(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords);
+  // A plain bulk load of `bytes` from `source` (checked by the caller) to block `rank`.
+  void bulkLoad(int rank, int64_t sharedOffset, int64_t barrier, const uint8_t* source, int64_t bytes);
 
  private:
   void report(const SimThread* culprit, const Fault& f);
@@ -1074,6 +1078,26 @@ void Executor::execIntrinsic(const ir::IntrinsicStmt& op) {
       block_.mbarrierCompleteTx(rank, arg(3), bytes);
       return;
     }
+    case IntrinsicOp::BulkLoad:
+    case IntrinsicOp::BulkStore: {
+      // cp.async.bulk: 16-byte aligned addresses, a multiple of 16 bytes, every byte
+      // inside the global argument (element() faults otherwise).
+      if (!op.buffer) fault("a bulk copy without a global buffer");
+      bool load = op.op == IntrinsicOp::BulkLoad;
+      int64_t sharedOffset = arg(0), bytes = arg(load ? 3 : 2), index = arg(load ? 2 : 1);
+      int eb = elementBytes(op.buffer->dtype);
+      if (bytes <= 0 || bytes % 16 != 0 || sharedOffset % 16 != 0 || eb == 0 || bytes % eb != 0)
+        fault("a bulk copy of " + std::to_string(bytes) + " bytes at shared +" + std::to_string(sharedOffset) +
+              " (needs 16-byte multiples)");
+      uint8_t* global = element(*op.buffer, index, int(bytes / eb), 16, !load);
+      if (!load) {
+        std::memcpy(global, block_.shared(own, sharedOffset, bytes, "bulk store source"), size_t(bytes));
+        return;
+      }
+      block_.shared(own, sharedOffset, bytes, "bulk load destination");
+      block_.bulkLoad(own, sharedOffset, arg(1), global, bytes);
+      return;
+    }
     case IntrinsicOp::TmaLoadIm2col: {
       const TensorMap& map = tensorMap(op);
       if (op.args.size() != 8) fault("an im2col TMA load takes 8 operands");
@@ -1296,6 +1320,12 @@ void Cluster::tmaIm2col(const TensorMap& map, int rank, int64_t sharedOffset, co
 }
 
 void Cluster::landLoad(const PendingTmaLoad& load) {
+  if (load.bulkSource) {
+    std::memcpy(shared(load.rank, load.sharedOffset, load.bulkBytes, "bulk load destination"), load.bulkSource,
+                size_t(load.bulkBytes));
+    mbarrierCompleteTx(load.rank, load.barrier, load.bulkBytes);
+    return;
+  }
   if (load.im2colOffsets.empty()) tmaBox(*load.map, load.rank, load.sharedOffset, load.coords, true);
   else tmaIm2col(*load.map, load.rank, load.sharedOffset, load.coords, load.im2colOffsets);
   mbarrierCompleteTx(load.rank, load.barrier, load.map->boxBytes());
@@ -1324,6 +1354,18 @@ void Cluster::completePendingLoads(const int* rank, const int64_t* barrier) {
     it = pendingLoads_.erase(it);
     landLoad(load);
   }
+}
+
+void Cluster::bulkLoad(int rank, int64_t sharedOffset, int64_t barrier, const uint8_t* source, int64_t bytes) {
+  mbarrier(rank, barrier);
+  PendingTmaLoad load;
+  load.rank = rank;
+  load.sharedOffset = sharedOffset;
+  load.barrier = barrier;
+  load.bulkSource = source;
+  load.bulkBytes = bytes;
+  if (run_.options.asyncCopies == AsyncCopies::AtIssue) landLoad(load);
+  else pendingLoads_.push_back(std::move(load));
 }
 
 void Cluster::tmaStore(const TensorMap& map, int rank, int64_t sharedOffset, const std::vector<int64_t>& coords) {

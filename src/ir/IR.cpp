@@ -124,6 +124,8 @@ const char* name(IntrinsicOp op) {
     case IntrinsicOp::TmaScatter4: return "tma_scatter4";
     case IntrinsicOp::MbarrierArriveRemote: return "mbarrier_arrive_remote";
     case IntrinsicOp::BulkCopyDsmem: return "bulk_copy_dsmem";
+    case IntrinsicOp::BulkLoad: return "bulk_load";
+    case IntrinsicOp::BulkStore: return "bulk_store";
   }
   return "?";
 }
@@ -678,7 +680,13 @@ static void printExpr(const ExprRef& e, std::ostream& os) {
     }
     case ExprKind::Load: {
       const auto& l = e->as<LoadNode>();
-      os << l.buffer->name << "[";
+      os << l.buffer->name;
+      if (l.buffer->clusterRank) {  // another block's tile (distributed shared memory)
+        os << "@block(";
+        printExpr(l.buffer->clusterRank, os);
+        os << ")";
+      }
+      os << "[";
       printList(l.indices, os);
       os << "]";
       if (l.lanes > 1) os << "x" << l.lanes;

@@ -592,6 +592,10 @@ struct CopyOp : StmtNode {
   // tile of the cluster's block of that rank instead of this block's.
   int clusterMask = 0;
   ExprRef dstBlock;
+  // copy_cluster(dst_block=) without remote_barrier under a condition on the block
+  // (set by ChooseCopyPaths): the remote stores alone, as in TileLang; the program's
+  // cluster_sync() orders them (the kernel also starts and ends with a cluster barrier).
+  bool storesOnly = false;
   CopyPath path = CopyPath::Undecided;
   std::string pathReason;  // why not TMA, when it is not (for --remarks)
   std::shared_ptr<const CopyPlan> plan;  // set by ChooseCopyPaths, with `path`
@@ -661,6 +665,13 @@ enum class IntrinsicOp {
                            // rank: cp.async.bulk of `bytes` (a multiple of 16, both offsets
                            // 16-byte aligned) from this block's shared memory into block
                            // `rank`'s, completing the bytes on its barrier
+  // One contiguous run of global memory, no tensor map (tma_copy of a row longer
+  // than a TMA box). `bytes` a multiple of 16, both addresses 16-byte aligned, every
+  // byte inside the tensor (the lowering proves or tests it at run time).
+  BulkLoad,                // args: shared offset, barrier offset, element offset into `buffer`
+                           // (Int64), bytes: cp.async.bulk global -> shared, complete_tx on the barrier
+  BulkStore,               // args: shared offset, element offset into `buffer` (Int64), bytes:
+                           // cp.async.bulk shared -> global, in the thread's bulk group
 };
 const char* name(IntrinsicOp op);
 struct IntrinsicStmt : StmtNode {
@@ -677,7 +688,7 @@ struct IntrinsicStmt : StmtNode {
   BufferRef shared;                    // a shared tile ...
   ExprRef sharedElement;               // ... and the element (row-major number, Int32) the operand starts at
   VarRef tensorMap;        // TmaLoad / TmaStore / PrefetchTensorMap / TmaGather4 / TmaScatter4
-  BufferRef buffer;        // CpAsync: the global source; tile IR TmaGather4 / TmaScatter4: the tensor
+  BufferRef buffer;        // CpAsync / BulkLoad / BulkStore: the global side; tile IR TmaGather4 / TmaScatter4: the tensor
   int64_t immediate = 0;   // BulkWaitGroup*: the count; TmaLoad: the multicast mask
   int64_t cacheHint = 0;   // TmaLoad(Im2col) / TmaStore / CpAsync: an L2 cache-policy operand, 0 = none
   // CpAsync: the cache operator; Auto picks .cg for 16 bytes, .ca otherwise.

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "ir/Rewrite.h"
+#include "ir/StmtVisitor.h"
 #include "lower/copy/CopyStrategy.h"
 #include "lower/copy/TmaConstraints.h"
 
@@ -41,7 +42,17 @@ bool differsInCluster(const ExprRef& e, const VarSet& varying) {
 class PathChooser {
  public:
   PathChooser(const Kernel& kernel, const CopyPathOptions& options, DiagnosticEngine& diags)
-      : kernel_(kernel), options_(options), diags_(diags) {}
+      : kernel_(kernel), options_(options), diags_(diags) {
+    // The program's own cluster barriers (cluster_sync(), cluster_wait()).
+    struct Finder : StmtVisitor {
+      bool found = false;
+      void visitBarrier(BarrierStmt& b) override {
+        found |= b.barrier == BarrierKind::ClusterSync || b.barrier == BarrierKind::ClusterWait;
+      }
+    } finder;
+    finder.visit(kernel.body);
+    clusterSyncs_ = finder.found;
+  }
   bool ok = true;
 
   void stmt(const StmtRef& s, bool uniform) {
@@ -95,6 +106,7 @@ class PathChooser {
   VarSet varying_;
   std::set<const StmtNode*> pipelined_;  // statements directly in a Pipelined loop's body
   VarSet clusterVarying_;     // locals that may differ between blocks or threads
+  bool clusterSyncs_ = false;  // the kernel has a cluster_sync() or cluster_wait() of its own
   std::vector<SourceRange> divergentInCluster_;  // enclosing ifs / loops that may differ so
   std::vector<SourceRange> divergentInBlock_;    // enclosing ifs / loops that depend on the thread
 
@@ -119,7 +131,7 @@ class PathChooser {
   // copy_cluster(dst_block=, remote_barrier=) holds no cluster barrier: each block
   // may send or not (a condition on the block or the rank is fine), but all of its
   // threads take part (a block barrier before the bulk copy or after the stores).
-  bool clusterCopyReached(const CopyOp& c) {
+  bool clusterCopyReached(CopyOp& c) {
     if (c.dstBlock && c.options.barrier) {
       if (divergentInBlock_.empty()) return true;
       diags_.error(c.range, "copy_cluster with remote_barrier needs every thread of the block (it holds a block "
@@ -128,6 +140,20 @@ class PathChooser {
       return false;
     }
     if (divergentInCluster_.empty()) return true;
+    if (c.dstBlock && divergentInBlock_.empty()) {
+      // TileLang's meaning under a condition on the block: the stores alone, no
+      // cluster barrier (some blocks would wait for ever); the program's
+      // cluster_sync() makes them visible to block b, so there must be one.
+      if (clusterSyncs_) {
+        c.storesOnly = true;
+        return true;
+      }
+      diags_.error(c.range, "copy_cluster(dst_block=) under a condition on the block holds no cluster barrier (only "
+                            "some blocks reach it), so block " + toString(c.dstBlock) +
+                            " sees the stores only after a cluster_sync(), and the kernel has none");
+      diags_.note(divergentInCluster_.back(), "the condition or loop bounds are here");
+      return false;
+    }
     diags_.error(c.range, "copy_cluster waits for every thread of every block in the cluster, but this one is under a "
                           "condition or loop that may differ between threads or blocks");
     diags_.note(divergentInCluster_.back(), "the condition or loop bounds are here");

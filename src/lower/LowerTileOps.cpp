@@ -52,9 +52,14 @@ class TileOpLowering {
     // others (each receiver waits for its own data; this keeps the issuer too).
     // Likewise for a bulk DSMEM copy (it reads this block's tile until the receiver's
     // barrier completes; the receiver waits on it before it gets here).
-    if (copies_.anyMulticast || !copies_.remoteBarriers.empty())
+    if (copies_.anyMulticast || !copies_.remoteBarriers.empty() || copies_.anyStoresOnly)
       kernel_.body = std::make_shared<SeqStmt>(
           kernel_.range, std::vector<StmtRef>{kernel_.body, CopyLowering::clusterSync(kernel_.range)});
+    // Remote stores with no cluster barrier of their own: every block of the cluster
+    // has started (its shared memory exists) before any stores into it.
+    if (copies_.anyStoresOnly)
+      kernel_.body = std::make_shared<SeqStmt>(
+          kernel_.range, std::vector<StmtRef>{CopyLowering::clusterSync(kernel_.range), kernel_.body});
     for (const auto& a : copies_.assumptions()) kernel_.assumptions.push_back(a);
     return true;
   }

@@ -331,8 +331,15 @@ class Analyzer {
   // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
   // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
   StmtRef makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  // view(A, shape, dtype=) / reshape(A, shape): the same bytes of global tensor A
+  // under a new shape (and dtype), row-major; the byte sizes must agree provably.
+  StmtRef viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  // C = alloc_global(shape, dtype): TileLang's global workspace, a global tensor the
+  // caller allocates and passes (a CUdeviceptr argument of the launch function named C).
+  StmtRef allocGlobal(const std::string& n, const ast::Assign& a, const ast::Call& c);
 
   StmtRef forStmt(const ast::For& f);
+  void pipelineSchedule(const ast::Call& c, bool stagesGiven, int& stages, SourceRange& stagesAt);
 
   StmtRef parallel(const ast::For& f, const ast::Call& c);
   // A compile-time bound on the values of an integer expression (constants, loop

@@ -731,6 +731,9 @@ void Analyzer::annotateLayout(const ast::Call& c) {
                                       name(tile->scope), tile);
     const ast::Expr& v = *entry.value;
     std::string layout = v.kind == ast::ExprKind::Call ? calleeName(v.as<ast::Call>()) : "";
+    if (layout == "Layout")
+      fail(v.range, "not yet supported: a Layout with an index map in annotate_layout (a shared tile's layout is "
+                    "swizzled(" + tile->name + ", 32|64|128) or padded(" + tile->name + ", n))");
     if (layout != "swizzled" && layout != "padded")
       fail(v.range, "expected a layout for '" + tile->name + "': swizzled(" + tile->name + ", 32|64|128) or padded(" +
                         tile->name + ", n)");

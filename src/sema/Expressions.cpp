@@ -182,7 +182,9 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     argCount(1); noKeywords();
     return convert(to ? *to : named->dtype, scalarExpr(*c.args[0]), c.range);
   }
-  if (callee == "if_then_else") {
+  // TVM's Select (T.Select(c, a, b), both sides evaluated) is if_then_else here: a
+  // read either side makes is guarded anyway.
+  if (callee == "if_then_else" || callee == "Select") {
     argCount(3); noKeywords();
     ExprRef cond = toBool(scalarExpr(*c.args[0]), c.args[0]->range);
     return select(cond, scalarExpr(*c.args[1]), scalarExpr(*c.args[2]));

@@ -127,6 +127,10 @@ std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string&
 }
 
 ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& c) {
+  for (const auto& kw : c.kwargs)
+    if (kw.name == "replicate")
+      fail(kw.nameRange, "not yet supported: Fragment(replicate=...) (TileLang's layout that holds each element in "
+                         "several threads)");
   checkKeywords(c, "Fragment", {"thread", "index"});
   if (c.args.size() != 1) fail(c.range, "Fragment takes (shape, thread=(i, j) -> ..., index=(i, j) -> ...)");
   if (!threads_) fail(c.range, "a Fragment layout needs the block's threads: declare it inside 'with Kernel(...)'");

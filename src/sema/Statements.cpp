@@ -1,7 +1,11 @@
 // Statements: assignments, allocations and tensor views, loops (Parallel, Pipelined,
-// serial, range), barriers and cp.async groups, macro calls (inlined).
+// serial, range, vectorized, unroll), barriers and cp.async groups, macro calls (inlined).
 #include "sema/Analyzer.h"
 
+#include <algorithm>
+#include <set>
+
+#include "ir/Limits.h"
 #include "ir/StmtVisitor.h"
 
 namespace tlc::sema {
@@ -158,6 +162,22 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
       std::string callee = calleeName(c);
       bool allocates = callee == "alloc_shared" || callee == "alloc_fragment" || callee == "alloc_local";
       bool views = callee == "make_tensor" || isFromPtr(callee);
+      if (callee == "alloc_global") {
+        try {
+          return allocGlobal(n, a, c);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
+      if (callee == "view" || callee == "reshape") {
+        try {
+          return viewOf(n, a, c, callee);
+        } catch (Failed&) {
+          if (!scopes_.back().count(n)) define(n, Value{}, a.target->range);
+          throw;
+        }
+      }
       bool proxy = isProxyKind(callee);
       if (allocates || views || proxy) {
         try {
@@ -519,15 +539,201 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
   return nullptr;
 }
 
+// TileLang allocates alloc_global's buffer in its runtime (cudaMalloc); tlc's header
+// allocates nothing (every function only returns a CUresult), so the buffer is a
+// parameter: the launch function takes it as a CUdeviceptr named after the variable,
+// in the caller's memory, of the shape's elements times the dtype's bytes. Inside the
+// kernel it is a global tensor like any other (guarded, aligned by the launcher's
+// checks where a variant assumes it).
+StmtRef Analyzer::allocGlobal(const std::string& n, const ast::Assign& a, const ast::Call& c) {
+  static const std::vector<std::string> names = {"shape", "dtype", "scope"};
+  checkKeywords(c, "alloc_global", names);
+  const ast::Expr* args[3] = {nullptr, nullptr, nullptr};
+  if (c.args.size() > 3) fail(c.args[3]->range, "alloc_global takes (shape, dtype[, scope])");
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    size_t i = std::find(names.begin(), names.end(), kw.name) - names.begin();
+    if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of alloc_global is given twice");
+    args[i] = kw.value.get();
+  }
+  if (!args[0] || !args[1]) fail(c.range, "alloc_global takes (shape, dtype[, scope])");
+  if (args[2] && stringValue(*args[2], "scope", "\"global\"") != "global")
+    fail(args[2]->range, "alloc_global allocates global memory; its scope must be \"global\"");
+  for (const auto& p : kernel_->params)
+    if (p.name == n) fail(a.target->range, "alloc_global '" + n + "' names a parameter of the kernel already");
+  ProxySpec spec;
+  spec.kind = "Tensor";
+  spec.kindRange = c.callee->range;
+  spec.range = c.range;
+  spec.hasShape = true;
+  spec.shape = tupleItems(*args[0]);
+  spec.shapeRange = args[0]->range;
+  spec.args["dtype"] = args[1];
+  if (spec.shape.empty()) fail(args[0]->range, "alloc_global needs at least one dimension");
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = globalTensor(n, spec, a.target->range, /*isParam=*/true, a.range);
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+// A size as a constant factor and the multiset of its other factors (printed), so
+// that (M, N) and (N, M) agree and (N // 32, 32) and (N,) do not (nothing proves
+// N % 32 == 0). Nullopt when a factor is not an integer product of those.
+static void sizeFactors(const ExprRef& e, int64_t& constant, std::multiset<std::string>& symbols) {
+  if (auto k = asConstInt(e)) {
+    constant *= *k;
+    return;
+  }
+  if (e->kind == ExprKind::Cast && isInt(e->dtype)) return sizeFactors(e->as<CastNode>().a, constant, symbols);
+  if (e->kind == ExprKind::Binary && e->as<BinaryNode>().op == BinOp::Mul) {
+    sizeFactors(e->as<BinaryNode>().a, constant, symbols);
+    sizeFactors(e->as<BinaryNode>().b, constant, symbols);
+    return;
+  }
+  symbols.insert(toString(e));
+}
+
+StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+  const bool isView = callee == "view";
+  static const std::vector<std::string> viewNames = {"src", "shape", "dtype"};
+  static const std::vector<std::string> reshapeNames = {"src", "shape"};
+  const auto& names = isView ? viewNames : reshapeNames;
+  checkKeywords(c, callee, names);
+  const std::string usage = isView ? "view takes (buffer, shape[, dtype])" : "reshape takes (buffer, shape)";
+  if (c.args.size() > names.size()) fail(c.args[names.size()]->range, usage);
+  const ast::Expr* args[3] = {nullptr, nullptr, nullptr};
+  for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
+  for (const auto& kw : c.kwargs) {
+    size_t i = std::find(names.begin(), names.end(), kw.name) - names.begin();
+    if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + callee + " is given twice");
+    args[i] = kw.value.get();
+  }
+  if (!args[0] || !args[1]) fail(c.range, usage);
+  const Value* src = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
+  if (src && src->kind == Value::None) throw Failed{};
+  if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
+  const Buffer& from = *src->buffer;
+  if (from.scope != MemScope::Global)
+    fail(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
+                             from.name + "' (only global tensors have views)");
+  // Only a contiguous row-major tensor has its bytes in the order a new shape reads them.
+  auto rowMajor = rowMajorStrides(from.shape);
+  for (size_t i = 0; i < from.strides.size(); ++i)
+    if (toString(from.strides[i]) != toString(rowMajor[i]))
+      fail(args[0]->range, callee + " of '" + from.name + "', whose strides are not row-major (stride " +
+                               toString(from.strides[i]) + " of axis " + std::to_string(i) +
+                               "): the new shape would not read its bytes in order");
+  auto buf = std::make_shared<Buffer>();
+  buf->name = n;
+  buf->scope = MemScope::Global;
+  buf->data = from.data;
+  buf->declRange = a.target->range;
+  buf->dtype = from.dtype;
+  if (isView && args[2]) buf->dtype = dtypeArg(*args[2]);
+  if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
+    fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements");
+  if (from.elemOffset) {
+    if (buf->dtype != from.dtype)
+      fail(args[2]->range, callee + " of '" + from.name + "' to another dtype: it has an elem_offset in " +
+                               name(from.dtype) + " elements");
+    buf->elemOffset = from.elemOffset;
+  }
+  buf->safeValue = from.safeValue;
+  auto shape = tupleItems(*args[1]);
+  if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
+  for (const auto* s : shape) {
+    ExprRef e = scalarExpr(*s);
+    if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
+    if (auto k = asConstInt(e); k && (*k <= 0 || *k > INT32_MAX))
+      fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
+    buf->shape.push_back(cast(DType::Int32, e));
+  }
+  buf->strides = rowMajorStrides(buf->shape);
+  // The same number of bytes, provably: constants that agree, or the same symbolic
+  // factors (a launch could otherwise make the view reach past the tensor).
+  int64_t oldConst = bits(from.dtype) / 8, newConst = bits(buf->dtype) / 8;
+  std::multiset<std::string> oldSyms, newSyms;
+  for (const auto& d : from.shape) sizeFactors(d, oldConst, oldSyms);
+  for (const auto& d : buf->shape) sizeFactors(d, newConst, newSyms);
+  auto bytesText = [](int64_t k, const std::multiset<std::string>& syms) {
+    std::string t = std::to_string(k);
+    for (const auto& s : syms) t += " * " + s;
+    return t + " bytes";
+  };
+  if (oldConst != newConst || oldSyms != newSyms)
+    fail(args[1]->range, callee + " of '" + from.name + "' to " + bytesText(newConst, newSyms) + ", but it holds " +
+                             bytesText(oldConst, oldSyms) +
+                             (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+// TileLang's manual pipeline schedule, Pipelined(order=[...], stage=[...], group=[[...]],
+// sync=[[...]]): checked (lists of constant integers; order a permutation of 0..n-1,
+// stage one non-negative stage per entry of order; group and sync lists of index
+// lists) and then left to tlc's own schedule, which gives the same results (the
+// iterations still run in order). Without num_stages, the depth is max(stage) + 1,
+// as TileLang infers it.
+void Analyzer::pipelineSchedule(const ast::Call& c, bool stagesGiven, int& stages, SourceRange& stagesAt) {
+  auto intList = [&](const ast::Expr& e, const std::string& what) {
+    if (e.kind != ast::ExprKind::Tuple) fail(e.range, what + " takes a list of integers, e.g. [0, 1]");
+    std::vector<int64_t> out;
+    for (const auto& x : e.as<ast::Tuple>().elements) out.push_back(constIntArg(*x, "an entry of " + what));
+    return out;
+  };
+  std::vector<int64_t> order, stage;
+  const ast::Expr* orderAt = nullptr;
+  const ast::Expr* stageAt = nullptr;
+  for (const auto& kw : c.kwargs) {
+    if (kw.name == "order") {
+      order = intList(*kw.value, "order");
+      orderAt = kw.value.get();
+      std::vector<int64_t> sorted = order;
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i)
+        if (sorted[i] != int64_t(i))
+          fail(kw.value->range, "order must list each of 0 to " + std::to_string(int64_t(order.size()) - 1) +
+                                    " once (the emission order of the loop's scheduled statements)");
+    } else if (kw.name == "stage") {
+      stage = intList(*kw.value, "stage");
+      stageAt = kw.value.get();
+      for (size_t i = 0; i < stage.size(); ++i)
+        if (stage[i] < 0 || stage[i] > 15)
+          fail(kw.value->as<ast::Tuple>().elements[i]->range, "a pipeline stage is 0 to 15");
+    } else if (kw.name == "group" || kw.name == "sync") {
+      if (kw.value->kind != ast::ExprKind::Tuple)
+        fail(kw.value->range, kw.name + " takes a list of lists of statement indices, e.g. [[0, 1], [2]]");
+      for (const auto& g : kw.value->as<ast::Tuple>().elements)
+        for (int64_t i : intList(*g, "an entry of " + kw.name))
+          if (i < 0) fail(g->range, kw.name + " lists statement indices (0 or more)");
+    }
+  }
+  if (orderAt && stageAt && order.size() != stage.size())
+    fail(stageAt->range, "stage has " + std::to_string(stage.size()) + " entries and order " +
+                             std::to_string(order.size()) + "; they describe the same statements");
+  if ((orderAt != nullptr) != (stageAt != nullptr))
+    fail((orderAt ? orderAt : stageAt)->range, "order and stage go together (one entry per scheduled statement)");
+  if (stageAt && !stagesGiven && !stage.empty()) {
+    stages = int(*std::max_element(stage.begin(), stage.end()) + 1);
+    stagesAt = stageAt->range;
+  }
+}
+
 StmtRef Analyzer::forStmt(const ast::For& f) {
-  if (f.iter->kind != ast::ExprKind::Call) fail(f.iter->range, "expected Parallel(...), Pipelined(...), serial(...) or range(...)");
+  if (f.iter->kind != ast::ExprKind::Call)
+    fail(f.iter->range, "expected Parallel(...), Pipelined(...), serial(...), range(...), vectorized(...) or unroll(...)");
   const auto& c = f.iter->as<ast::Call>();
   std::string kind = calleeName(c);
   if (kind == "Parallel") return parallel(f, c);
-  if (kind != "serial" && kind != "range" && kind != "Pipelined")
-    failUnknown(c.callee->range, "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial or range", kind,
-                vocabulary::namesOf({vocabulary::Kind::Loop}));
-  checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group"}
+  if (kind != "serial" && kind != "range" && kind != "Pipelined" && kind != "vectorized" && kind != "unroll")
+    failUnknown(c.callee->range,
+                "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial, range, vectorized or unroll",
+                kind, vocabulary::namesOf({vocabulary::Kind::Loop}));
+  checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group", "sync"}
                                              : std::vector<std::string>{});
   if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
   ExprRef mn = intImm(0), ext, step;
@@ -549,24 +755,29 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
       if (*s != 1) step = args[2];
     }
   } else {
-    if (args.size() != 1) fail(c.range, kind + " takes one extent");
-    ext = args[0];
+    // TileLang's serial / Pipelined / vectorized / unroll: (stop) or (start, stop).
+    if (args.empty() || args.size() > 2) fail(c.range, kind + " takes (stop) or (start, stop)");
+    if (args.size() == 1) ext = args[0];
+    else { mn = args[0]; ext = sub(args[1], args[0]); }
   }
-  for (const auto& kw : c.kwargs) {
+  bool stagesGiven = false;
+  for (const auto& kw : c.kwargs)
     if (kind == "Pipelined" && kw.name == "num_stages") {
       auto s = constIntArg(*kw.value, "num_stages");
       if (s < 0 || s > 16) fail(kw.value->range, "num_stages must be between 0 and 16");
       stages = (int)s;
       stagesAt = kw.value->range;
-    } else {
-      fail(kw.nameRange, "not yet supported: Pipelined(" + kw.name + "=...)");
+      stagesGiven = true;
     }
-  }
+  if (kind == "Pipelined") pipelineSchedule(c, stagesGiven, stages, stagesAt);
+  // A Pipelined loop runs from 0 (the form PipelineLoops pipelines); a start is
+  // added to its variable where the body reads it.
+  const bool shifted = kind == "Pipelined" && !(asConstInt(mn) && *asConstInt(mn) == 0);
   auto var = makeVar(uniqueName(f.vars[0].name), DType::Int32);
   scopes_.emplace_back();
   Value v;
   v.kind = Value::Scalar;
-  v.expr = var;
+  v.expr = shifted ? add(var, mn) : ExprRef(var);
   define(f.vars[0].name, v, f.vars[0].range);
   {
     auto lo = asConstInt(mn), count = asConstInt(ext);
@@ -578,7 +789,14 @@ StmtRef Analyzer::forStmt(const ast::For& f) {
   auto body = block(*f.body, false);
   loopRanges_.erase(var);
   scopes_.pop_back();
-  auto loop = std::make_shared<ForStmt>(f.range, var, mn, ext, kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial, body);
+  // vectorized / unroll: a loop each thread runs whole, its body repeated per
+  // iteration when the extent is a small constant (LLVM then vectorizes the
+  // straight-line code as it can); otherwise a serial loop.
+  ForKind forKind = kind == "Pipelined" ? ForKind::Pipelined : ForKind::Serial;
+  if ((kind == "vectorized" || kind == "unroll") && asConstInt(ext) && *asConstInt(ext) > 0 &&
+      *asConstInt(ext) <= ir::limits::UnrolledElementsPerThread)
+    forKind = ForKind::Unrolled;
+  auto loop = std::make_shared<ForStmt>(f.range, var, shifted ? intImm(0) : mn, ext, forKind, body);
   loop->step = step;
   loop->stages = stages;
   // Stages pipeline the loop's copies; with none there is nothing to overlap, which

@@ -3070,3 +3070,327 @@ TEST_CASE("interpreter: the seed rows (async_copy, cp_async_gs, tma_copy leader 
     CHECK(runs > 0);
   }
 }
+
+// tests/gpu/kernels/tma_rows.tl (issue 20 item 5): tma_copy of rows longer than a TMA
+// box (cp.async.bulk inside the tensor, the tensor map in pieces past its end or from
+// a misaligned start) and into / out of parts of a shared tile.
+const std::string kTmaRows = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/tma_rows.tl");
+
+void bindCopy2d(Case& c, const Shape& s, ir::DType t) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(t, int64_t(M) * N);
+  HostBuffer& B = c.buffer(t, int64_t(M) * N);
+  randomFill(A, 53);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &B;
+  for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
+}
+
+int countIntrinsics(ir::Kernel& k, ir::IntrinsicOp op) {
+  int n = 0;
+  forEachStmt(k.body, [&](ir::StmtRef& s) { n += isIntrinsic(*s, op) ? 1 : 0; });
+  return n;
+}
+
+TEST_CASE("interpreter: tma_copy of 1024-element rows (cp.async.bulk, tensor-map pieces at the ragged end), ragged N") {
+  auto module = compile(kTmaRows, Target::hopper());
+  ir::Kernel& rows = kernelNamed(*module, "rows");
+  CHECK(countIntrinsics(rows, ir::IntrinsicOp::BulkLoad) == 1);
+  CHECK(countIntrinsics(rows, ir::IntrinsicOp::BulkStore) == 1);
+  checkKernel(*module, "rows", {{1, 1024}, {3, 1028}, {2, 2052}, {1, 4}, {5, 3000}},
+              [](Case& c, const Shape& s) { bindCopy2d(c, s, ir::DType::Float32); });
+}
+
+TEST_CASE("interpreter: tma_copy of a rank-1 tensor in runs of 1000 float16 (pieces of 256 and 232), ragged N") {
+  auto module = compile(kTmaRows, Target::hopper());
+  for (int32_t n : {1000, 999, 2001, 1, 5000, 8})
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      HostBuffer& A = c.buffer(ir::DType::Float16, n);
+      HostBuffer& B = c.buffer(ir::DType::Float16, n);
+      randomFill(A, 59);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("N", n);
+      INFO("N = " << n);
+      interp::Result r = interp::run(kernelNamed(*module, "flat"), c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::vector<double> want;
+      for (int64_t i = 0; i < n; ++i) want.push_back(A.get(i));
+      std::string mismatch = firstMismatch(B, want);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+    }
+}
+
+TEST_CASE("interpreter: tma_copy from a run-time column: bulk when 16-byte aligned, tensor-map pieces when not") {
+  auto module = compile(kTmaRows, Target::hopper());
+  for (int32_t off : {0, 4, 1, 3, 7, 1000})
+    for (Shape s : std::vector<Shape>{{3, 1032}, {1, 2048}, {2, 1100}})
+      for (const interp::Options& options : schedules()) {
+        int32_t M = s[0], N = s[1];
+        Case c;
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+        HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 1024);
+        randomFill(A, 61);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("M", M);
+        c.args.dim("N", N);
+        c.args.scalar("off", off);
+        INFO("off " << off << " M " << M << " N " << N);
+        interp::Result r = interp::run(kernelNamed(*module, "shifted"), c.args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> want;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < 1024; ++j) want.push_back(off + j < N ? A.get(i * N + off + j) : 0.0);
+        std::string mismatch = firstMismatch(B, want);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+}
+
+TEST_CASE("interpreter: tma_copy into and out of the two halves of a shared tile, ragged M and N") {
+  auto module = compile(kTmaRows, Target::hopper());
+  checkKernel(*module, "halves", {{16, 64}, {17, 68}, {5, 128}, {40, 132}, {1, 4}}, [](Case& c, const Shape& s) {
+    bindCopy2d(c, s, ir::DType::Float32);
+    int32_t M = s[0], N = s[1];
+    const HostBuffer& A = *c.args.pointer("A");
+    c.expected.clear();
+    for (int64_t i = 0; i < M; ++i) {
+      int64_t block = i / 8, partner = (block ^ 1) * 8 + i % 8;  // row blocks of 8 swapped in pairs
+      for (int64_t j = 0; j < N; ++j) c.expected.push_back(partner < M ? A.get(partner * N + j) : 0.0);
+    }
+  });
+}
+
+TEST_CASE("interpreter catches: a bulk tma_copy without its barrier wait reads the tile before it lands") {
+  auto module = compile(kTmaRows, Target::hopper());
+  ir::Kernel& rows = kernelNamed(*module, "rows");
+  REQUIRE(removeStmts(rows, [](const ir::StmtNode& s) { return isIntrinsic(s, ir::IntrinsicOp::MbarrierWaitParity); }) ==
+          1);
+  Case c;
+  bindCopy2d(c, {2, 2048}, ir::DType::Float32);
+  interp::Options late;  // the bulk load lands at the barrier's wait, which is gone
+  interp::Result r = interp::run(rows, c.args, late);
+  CHECK((!r.ok || !firstMismatch(*c.output, c.expected).empty()));
+}
+
+// tests/gpu/kernels/cluster_mask.tl (issue 20 item 6): copy_cluster(cluster_mask=) as
+// TileLang means it (the mask's blocks hold its lowest rank's tile, the others their
+// own), on both variants, and copy_cluster(dst_block=) under a condition on the block.
+const std::string kClusterMask = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/cluster_mask.tl");
+
+TEST_CASE("interpreter: copy_cluster(cluster_mask=0b0011): blocks 0 and 1 hold block 0's tile, 2 and 3 their own") {
+  auto module = compile(kClusterMask, Target::hopper());
+  for (const char* variant : {"multicast_aligned", "multicast"})
+    checkKernel(*module, variant, {{16, 256}, {17, 264}, {40, 72}, {1, 8}, {33, 520}}, [](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1];
+      const int32_t BM = 16, BN = 64;
+      HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+      HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+      randomFill(A, 67);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      c.output = &B;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          int64_t bx = j / BN, rank = bx % 4;
+          int64_t from = rank <= 1 ? (bx - rank) * BN + j % BN : j;  // block 0's column in the mask
+          c.expected.push_back(from < N ? A.get(i * N + from) : 0.0);
+        }
+      (void)BM;
+    });
+}
+
+TEST_CASE("interpreter: copy_cluster(dst_block=1) under `if rank == 0`, ordered by cluster_sync(), ragged M") {
+  auto module = compile(kClusterMask, Target::hopper());
+  ir::Kernel& push = kernelNamed(*module, "push");
+  checkKernel(*module, "push", {{16, 64}, {32, 64}, {33, 64}, {1, 64}, {100, 64}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0];
+    const int32_t BM = 16, BN = 64;
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * BN);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * BN);
+    randomFill(A, 71);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.output = &B;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < BN; ++j) {
+        int64_t block = i / BM;
+        c.expected.push_back(block % 2 == 0 ? -1.0 : A.get(((block - 1) * BM + i % BM) * BN + j));
+      }
+  });
+  // Without the program's cluster_sync() after the copy, block 1 may store its dst
+  // before block 0's stores land: the schedule that runs block 1 first shows it.
+  int removed = 0;
+  forEachStmt(push.body, [&](ir::StmtRef& s) {
+    if (s->kind == ir::StmtKind::Barrier && s->as<ir::BarrierStmt>().barrier == ir::BarrierKind::ClusterSync &&
+        s->range.begin.line == 36 && removed++ == 0)
+      s = std::make_shared<ir::SeqStmt>(s->range);
+  });
+  REQUIRE(removed == 1);
+  Case c;
+  HostBuffer& A = c.buffer(ir::DType::Float32, 32 * 64);
+  HostBuffer& B = c.buffer(ir::DType::Float32, 32 * 64);
+  randomFill(A, 71);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", 32);
+  interp::Options descending;
+  descending.order = interp::ThreadOrder::Descending;
+  interp::Result r = interp::run(push, c.args, descending);
+  bool wrong = !r.ok;
+  for (int64_t i = 16 * 64; i < 32 * 64 && !wrong; ++i) wrong = B.get(i) != A.get(i - 16 * 64);
+  CHECK(wrong);
+}
+
+// tests/gpu/kernels/loop_kinds.tl (issue 20 item 8): Pipelined(start, stop) with
+// TileLang's manual schedule (pipelined from 0, the start added to the variable),
+// vectorized and unroll loops, every variant, ragged shapes.
+const std::string kLoopKinds = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/loop_kinds.tl");
+
+TEST_CASE("interpreter: Pipelined(1, n, order=, stage=) and vectorized / unroll loops, every variant, ragged shapes") {
+  auto module = compile(kLoopKinds, Target::hopper());
+  for (const char* variant : {"pipe_aligned", "pipe"})
+    checkKernel(*module, variant, {{16, 64}, {17, 200}, {1, 8}, {40, 72}, {33, 520}}, [](Case& c, const Shape& s) {
+      bindCopy2d(c, s, ir::DType::Float16);
+      int32_t N = s[1];
+      const HostBuffer& A = *c.args.pointer("A");
+      for (int64_t i = 0; i < A.elements(); ++i)
+        if (i % N >= 64) c.expected[size_t(i)] = double(float(A.get(i)) * 2.0f);
+    });
+  for (const char* variant : {"vec"})
+    checkKernel(*module, variant, {{1, 1}, {130, 13}, {128, 8}, {7, 29}}, [](Case& c, const Shape& s) {
+      bindCopy2d(c, s, ir::DType::Float32);
+      for (double& e : c.expected) e = double(float(e) * 3.0f);
+    });
+}
+
+// tests/gpu/kernels/views.tl (issue 20 item 7): view / reshape of global tensors (the
+// same bytes under a new shape or dtype), every variant, ragged shapes.
+const std::string kViews = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/views.tl");
+
+TEST_CASE("interpreter: reshape and view of global tensors (new shape, new dtype, swapped dims), ragged shapes") {
+  auto module = compile(kViews, Target::hopper());
+  for (const char* variant : {"flat2d_aligned", "flat2d"})
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      HostBuffer& A = c.buffer(ir::DType::Float32, 4096);
+      HostBuffer& B = c.buffer(ir::DType::Float32, 4096);
+      randomFill(A, 73);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      interp::Result r = interp::run(kernelNamed(*module, variant), c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::vector<double> want;
+      for (int64_t i = 0; i < 4096; ++i) want.push_back(A.get(i));
+      std::string mismatch = firstMismatch(B, want);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+    }
+  for (const char* variant : {"halves_aligned", "halves"})
+    for (int32_t R : {1, 16, 17, 40})
+      for (const interp::Options& options : schedules()) {
+        Case c;
+        HostBuffer& A = c.buffer(ir::DType::UInt32, int64_t(R) * 64);
+        HostBuffer& B = c.buffer(ir::DType::UInt16, int64_t(R) * 128);
+        randomFill(A, 79);
+        for (int64_t i = 0; i < A.elements(); ++i) A.set(i, double((uint32_t(i) * 2654435761u) & 0x7bff7bffu));
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("R", R);
+        INFO(variant << " R = " << R);
+        interp::Result r = interp::run(kernelNamed(*module, variant), c.args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> want;
+        for (int64_t i = 0; i < A.elements(); ++i) {
+          uint32_t w = uint32_t(A.get(i));
+          want.push_back(double(w & 0xffff));  // little-endian: the low half first
+          want.push_back(double(w >> 16));
+        }
+        std::string mismatch = firstMismatch(B, want);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+  for (const char* variant : {"swapdims_aligned", "swapdims"})  // M % 4 == 0: the aligned variant's assumption
+    checkKernel(*module, variant, {{32, 32}, {20, 45}, {4, 1}, {64, 12}, {40, 73}}, [](Case& c, const Shape& s) {
+      int32_t M = s[0], N = s[1];
+      HostBuffer& D = c.buffer(ir::DType::Float32, int64_t(M) * N);
+      HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+      randomFill(D, 83);
+      B.fill(kPoison);
+      c.args.pointer("D", D);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      c.args.dim("N", N);
+      c.output = &B;
+      for (int64_t i = 0; i < D.elements(); ++i) c.expected.push_back(D.get(i));
+    });
+}
+
+TEST_CASE("interpreter: alloc_global scratch, a buffer the caller passes (the launch function's C), ragged N") {
+  auto module = compile(kViews, Target::hopper());
+  for (const char* variant : {"workspace_aligned", "workspace"}) {
+    bool found = false;
+    for (const ir::Kernel& k : module->kernels) found |= k.name == variant;
+    if (!found) continue;
+    for (int32_t n : {1, 127, 128, 300, 1000})
+      for (const interp::Options& options : schedules()) {
+        Case c;
+        HostBuffer& A = c.buffer(ir::DType::Float32, n);
+        HostBuffer& B = c.buffer(ir::DType::Float32, n);
+        HostBuffer& C = c.buffer(ir::DType::Float32, n);
+        randomFill(A, 89);
+        B.fill(kPoison);
+        C.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.pointer("C", C);
+        c.args.dim("N", n);
+        INFO(variant << " N = " << n);
+        interp::Result r = interp::run(kernelNamed(*module, variant), c.args, options);
+        REQUIRE_MESSAGE(r.ok, r.text());
+        std::vector<double> want;
+        for (int64_t i = 0; i < n; ++i) want.push_back(double(float(A.get(i)) * 2.0f + 1.0f));
+        std::string mismatch = firstMismatch(B, want);
+        CHECK_MESSAGE(mismatch.empty(), mismatch);
+      }
+  }
+  const ir::Kernel& k = kernelNamed(*module, "workspace");
+  bool param = false;
+  for (const auto& p : k.params) param |= p.name == "C" && p.kind == ir::ParamKind::Pointer;
+  CHECK(param);
+}
+
+TEST_CASE("interpreter: per-warp tma_copy rows into a run-time row of a shared tile (TileLang's leader_scope test)") {
+  auto module = compile(kTmaRows, Target::hopper());
+  for (int32_t M : {1, 4, 5, 13})
+    for (const interp::Options& options : schedules()) {
+      Case c;
+      HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 1024);
+      HostBuffer& B = c.buffer(ir::DType::Float32, M);
+      randomFill(A, 97);
+      B.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.dim("M", M);
+      INFO("M = " << M);
+      interp::Result r = interp::run(kernelNamed(*module, "per_warp"), c.args, options);
+      REQUIRE_MESSAGE(r.ok, r.text());
+      std::vector<double> want;
+      for (int64_t i = 0; i < M; ++i) want.push_back(double(float(A.get(i * 1024)) + float(A.get(i * 1024 + 1023))));
+      std::string mismatch = firstMismatch(B, want);
+      CHECK_MESSAGE(mismatch.empty(), mismatch);
+    }
+}

@@ -79,6 +79,10 @@ class CopyLowering {
   // may be accumulators that live across it, so the general variant keeps them in
   // registers like the aligned one (fragmentUnrollLimit).
   bool hasUserLoop = false;
+  // A copy_cluster(dst_block=) lowered to its stores alone (CopyOp::storesOnly): the
+  // kernel starts (every block's shared memory exists) and ends (none exits while
+  // stores into it may be in flight) with a cluster barrier.
+  bool anyStoresOnly = false;
   // Barriers some copy_cluster(remote_barrier=) signals: their waiters acquire at cluster scope.
   std::set<const ir::Buffer*> remoteBarriers;
 

@@ -1,7 +1,8 @@
 // Multicast: copy_cluster(global, shared, cluster_mask=M) by one TMA multicast load:
 // the lowest rank of the mask issues it and the tile (and each barrier's
-// complete_tx) reaches the same offsets in every block of the mask; each block
-// waits on its own automatic mbarrier. A cluster barrier first: every block's
+// complete_tx) reaches the same offsets in every block of the mask; a block outside
+// the mask loads its own tile (TileLang's meaning); each block waits on its own
+// automatic mbarrier. A cluster barrier first: every block's
 // mbarriers are initialised (and fenced for the cluster) before the first multicast
 // can signal them, and every block of the mask is done with the tile's previous
 // contents before the multicast overwrites them.
@@ -34,8 +35,10 @@ class Multicast final : public CopyStrategy {
   CopyPath path(const CopyOp&, const CopySite&) const override { return CopyPath::TmaMulticast; }
   StmtRef lower(const CopyOp& c, CopyLowering& lowering) const override {
     lowering.anyMulticast = true;
-    StmtRef load = lowering.inMaskedBlocks(c.clusterMask, lowerTmaTransfer(c, lowering), c.range);
-    return std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{CopyLowering::clusterSync(c.range), load});
+    // Every block waits on its own barrier: the mask's for the multicast, the others
+    // for their own load (lowerTmaTransfer).
+    return std::make_shared<SeqStmt>(c.range,
+                                     std::vector<StmtRef>{CopyLowering::clusterSync(c.range), lowerTmaTransfer(c, lowering)});
   }
 };
 

@@ -3,7 +3,9 @@
 // A cluster barrier before it (block b has started and no longer reads its tile)
 // and one after it (release/acquire at cluster scope: the stores are visible to
 // block b's threads, and no block exits while stores into it are in flight). A
-// rank outside the cluster stores nothing.
+// rank outside the cluster stores nothing. Under a condition on the block
+// (CopyOp::storesOnly, TileLang's meaning) the stores alone: the program's
+// cluster_sync() orders them, and the kernel starts and ends with a cluster barrier.
 #include "lower/copy/CopyLowering.h"
 #include "lower/copy/CopyStrategy.h"
 
@@ -25,6 +27,13 @@ class RemoteStores final : public CopyStrategy {
     if (!asConstInt(c.dstBlock)) {
       ExprRef inside = logicalAnd(binary(BinOp::Ge, c.dstBlock, intImm(0)), lt(c.dstBlock, intImm(L.clusterBlocks())));
       body = std::make_shared<IfStmt>(c.range, inside, body, nullptr);
+    }
+    if (c.storesOnly) {
+      L.anyStoresOnly = true;
+      L.notes.back().how = "stores into block " + toString(c.dstBlock) +
+                           "'s tile (mapa, distributed shared memory), no cluster barrier (under a condition on the "
+                           "block: the program's cluster_sync() orders them), " + L.notes.back().how;
+      return body;
     }
     L.notes.back().how = "stores into block " + toString(c.dstBlock) +
                          "'s tile (mapa, distributed shared memory) between two cluster barriers, " + L.notes.back().how;

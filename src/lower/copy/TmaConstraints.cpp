@@ -60,7 +60,50 @@ std::string layoutObstacle(const Buffer& s) {
   return "";
 }
 
-std::string tmaObstacle(const CopyOp& c) {
+// tma_copy into or out of part of a tile: TMA reads and writes its box densely at
+// a 128-byte aligned shared address, so the part must be contiguous in the tile's
+// (plain) row-major layout: after its first axis of extent > 1, every axis whole.
+static std::string sharedPartObstacle(const Region& shared) {
+  const Buffer& s = *shared.buffer;
+  bool whole = true;
+  for (size_t a = 0; a < shared.extents.size(); ++a) {
+    auto min = asConstInt(shared.mins[a]);
+    if (!min || *min != 0 || shared.extents[a] != *asConstInt(s.shape[a])) whole = false;
+  }
+  if (whole) return "";
+  const SharedLayout& l = s.sharedLayout;
+  if (l.permutesPieces() || l.pad || l.swizzleBytes)
+    return "the shared side is part of tile '" + s.name + "', whose layout (" + describe(l, s.dtype) +
+           ") TMA can only fill whole";
+  int64_t start = 0;
+  bool cut = false;
+  const int elemBytes = bits(s.dtype) / 8;
+  for (size_t a = 0; a < shared.extents.size(); ++a) {
+    auto min = asConstInt(shared.mins[a]);
+    int64_t dim = *asConstInt(s.shape[a]);
+    int64_t strideBytes = *asConstInt(s.strides[a]) * elemBytes;
+    // A start known only at run time (a[warp, 0:K]) is fine on an axis whose step
+    // keeps the 128-byte alignment (and before the part's contiguous run).
+    if (!min) {
+      if (!cut && strideBytes % 128 == 0) continue;
+      return "the shared side starts at " + toString(shared.mins[a]) + " in tile '" + s.name +
+             "', known only at run time, on an axis of " + std::to_string(strideBytes) +
+             "-byte steps; TMA needs a 128-byte aligned start";
+    }
+    if (cut && (*min != 0 || shared.extents[a] != dim))
+      return "the shared side, part of tile '" + s.name +
+             "', is not contiguous (it cuts the tile's rows); TMA writes and reads its box densely";
+    if (shared.extents[a] != 1) cut = true;
+    start += *min * *asConstInt(s.strides[a]);
+  }
+  int64_t bytes = start * elemBytes;
+  if (bytes % 128 != 0)
+    return "the shared side starts " + std::to_string(bytes) + " bytes into tile '" + s.name +
+           "'; TMA needs a 128-byte aligned shared address";
+  return "";
+}
+
+std::string tmaObstacle(const CopyOp& c, bool user) {
   const Region* global = nullptr;
   const Region* shared = nullptr;
   if (c.src.buffer->scope == MemScope::Global && c.dst.buffer->scope == MemScope::Shared) {
@@ -85,10 +128,14 @@ std::string tmaObstacle(const CopyOp& c) {
   if (!unpack && !tensorMapDataType(g.dtype, nullptr)) return std::string("TMA cannot move ") + name(g.dtype);
   if (unpack && s.sharedLayout.swizzleBytes)
     return "not yet supported: a swizzled float4_e2m1_unpacked tile";
-  for (size_t a = 0; a < shared->extents.size(); ++a) {
-    auto min = asConstInt(shared->mins[a]);
-    if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
-      return "the shared side is part of tile '" + s.name + "', not the whole tile";
+  if (user) {
+    if (std::string why = sharedPartObstacle(*shared); !why.empty()) return why;
+  } else {
+    for (size_t a = 0; a < shared->extents.size(); ++a) {
+      auto min = asConstInt(shared->mins[a]);
+      if (!min || *min != 0 || shared->extents[a] != *asConstInt(s.shape[a]))
+        return "the shared side is part of tile '" + s.name + "', not the whole tile";
+    }
   }
   if (std::string why = layoutObstacle(s); !why.empty()) return why;
   if (g.shape.size() > 5) return "the tensor has rank " + std::to_string(g.shape.size()) + "; TMA handles at most 5";
@@ -100,10 +147,35 @@ std::string tmaObstacle(const CopyOp& c) {
   if (innerBytes % 16 != 0)
     return "the innermost extent is " + std::to_string(innerBytes) + " bytes; TMA needs a multiple of 16";
   for (size_t a = 1; a < global->extents.size(); ++a)
-    if (global->extents[a] > 256)
+    if (global->extents[a] > 256 && !(user && a + 1 == global->extents.size()))  // rows: tmaRows
       return "the box extent " + std::to_string(global->extents[a]) + " along axis " + std::to_string(a) +
              " exceeds 256";
   return "";
+}
+
+std::optional<TmaRows> tmaRows(const CopyOp& c, std::string& why) {
+  const Region& global = c.src.buffer->scope == MemScope::Global ? c.src : c.dst;
+  int64_t length = global.extents.back();
+  if (length <= 256) return std::nullopt;  // one box
+  const int elemBytes = bits(global.buffer->dtype) / 8;
+  TmaRows r;
+  r.length = length;
+  for (size_t a = 0; a + 1 < global.extents.size(); ++a) r.rows *= global.extents[a];
+  if (r.rows > 256) {
+    why = "a region of " + std::to_string(r.rows) + " rows of " + std::to_string(length) +
+          " elements (longer than a TMA box) takes one copy per row, at most 256";
+    return std::nullopt;
+  }
+  // Rows past the tensor's end (or not 16-byte aligned) go through the tensor map in
+  // pieces, each at a 128-byte aligned shared address: rows of a multiple of 128 bytes.
+  if (r.rows > 1 && (length * elemBytes) % 128 != 0) {
+    why = "rows of " + std::to_string(length * elemBytes) +
+          " bytes (longer than a TMA box) must be a multiple of 128 bytes when the region has several";
+    return std::nullopt;
+  }
+  r.piece = 256;  // 256 elements: a multiple of 128 bytes for every dtype TMA moves
+  r.rest = length % r.piece;
+  return r;
 }
 
 std::string zeroFillObstacle(const CopyOp& c) {

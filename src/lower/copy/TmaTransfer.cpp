@@ -16,6 +16,10 @@ std::shared_ptr<const CopyPlan> planTmaTransfer(const char* strategy, const Copy
   bool load = c.src.buffer->scope == MemScope::Global;
   const Buffer& tensor = load ? *c.src.buffer : *c.dst.buffer;
   auto plan = std::make_shared<TmaPlan>(strategy);
+  if (c.options.tmaCopy) {
+    plan->rows = tmaRows(c, why);
+    if (!why.empty()) return nullptr;
+  }
   // 16U4_ALIGN16B (into float4_e2m1_unpacked) needs 32-byte alignment and strides.
   int align = (load ? c.dst.buffer : c.src.buffer)->dtype == DType::Float4E2M1Unpacked ? 32 : 16;
   int axis = tensorMapStrides(site.kernel, site.allowTma, tensor, plan->need, align);
@@ -46,7 +50,141 @@ std::string automaticTmaObstacle(const CopyOp& c, const CopySite& site) {
   return zeroFillObstacle(c);
 }
 
+// tma_copy of rows longer than a TMA box (TmaRows): in the elected thread, each row
+// is one cp.async.bulk when the whole region lies inside the tensor and its rows
+// start 16-byte aligned (the strides and the base are, by the plan's assumptions;
+// the innermost start is proved or tested here), else the rows go through the
+// tensor map in pieces, which zero-fill (load) or clip (store) past the tensor's
+// end. Both count the same bytes on the user's barrier.
+// Whether `e` is never negative by its form: constants >= 0, block and thread
+// indices, and sums and products of them (a region start that needs no test).
+static bool nonNegativeByForm(const ExprRef& e) {
+  if (auto k = asConstInt(e)) return *k >= 0;
+  if (e->kind == ExprKind::Call) {
+    Builtin b = e->as<CallNode>().builtin;
+    return b == Builtin::BlockIdx || b == Builtin::ThreadIdx;
+  }
+  if (e->kind == ExprKind::Binary) {
+    const auto& n = e->as<BinaryNode>();
+    return (n.op == BinOp::Add || n.op == BinOp::Mul) && nonNegativeByForm(n.a) && nonNegativeByForm(n.b);
+  }
+  return false;
+}
+
+static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& plan) {
+  const TmaRows& rows = *plan.rows;
+  bool load = c.path == CopyPath::TmaLoad;
+  const Region& global = load ? c.src : c.dst;
+  const Region& shared = load ? c.dst : c.src;
+  const Buffer& tile = *shared.buffer;
+  const BufferRef& tensor = global.buffer;
+  const int elemBytes = bits(tensor->dtype) / 8;
+  const size_t rank = global.mins.size();
+  L.commit(plan.need);
+
+  ExprRef tileOffset = intImm(tile.sharedOffset);
+  for (size_t a = 0; a < shared.mins.size(); ++a)
+    tileOffset = add(tileOffset, mul(mul(shared.mins[a], tile.strides[a]), intImm(elemBytes)));
+  const int64_t rowBytes = rows.length * elemBytes;
+
+  // Whether every row lies inside the tensor and starts 16-byte aligned.
+  ExprRef fits;
+  for (size_t a = 0; a < rank; ++a) {
+    ExprRef end = add(global.mins[a], intImm(global.extents[a]));
+    ExprRef inside = binary(BinOp::Le, end, global.buffer->shape[a]);
+    if (auto k = asConstInt(inside); !k || !*k) fits = logicalAnd(fits, inside);
+    if (!nonNegativeByForm(global.mins[a])) fits = logicalAnd(fits, binary(BinOp::Ge, global.mins[a], intImm(0)));
+  }
+  AssumptionMap none;
+  const int64_t perVector = std::max(1, 16 / elemBytes);
+  bool startAligned = tlc::provablyMultiple(L.kernel, false, global.mins.back(), perVector, none);
+  if (!startAligned)
+    fits = logicalAnd(fits, binary(BinOp::Eq, floorMod(global.mins.back(), intImm(perVector)), intImm(0)));
+
+  int64_t hint = CopyLowering::cacheHint(c.options.eviction);
+  ExprRef barrier;
+  if (load) {
+    barrier = intImm(c.options.barrier->sharedOffset);
+    if (c.options.barrierIndex) barrier = add(barrier, mul(c.options.barrierIndex, intImm(8)));  // bars[i]
+  }
+  std::vector<int64_t> outer(global.extents.begin(), global.extents.end() - 1);
+  auto bulk = std::make_shared<SeqStmt>(c.range);
+  auto pieces = std::make_shared<SeqStmt>(c.range);
+  std::vector<int64_t> box(rank, 1);
+  box.back() = rows.piece;
+  VarRef map = L.tensorMapFor(tensor, box, 0);
+  VarRef restMap;
+  if (rows.rest) {
+    box.back() = rows.rest;
+    restMap = L.tensorMapFor(tensor, box, 0);
+  }
+  for (int64_t r = 0; r < rows.rows; ++r) {
+    // The row's coordinates, outermost first (row-major over the outer extents).
+    std::vector<ExprRef> coord(rank);
+    int64_t rest = r;
+    for (size_t a = rank - 1; a-- > 0;) {
+      coord[a] = add(global.mins[a], intImm(rest % outer[a]));
+      rest /= outer[a];
+    }
+    coord[rank - 1] = global.mins[rank - 1];
+    ExprRef smem = add(tileOffset, intImm(r * rowBytes));
+    ExprRef element = intImm(0, DType::Int64);
+    for (size_t a = 0; a < rank; ++a)
+      element = add(element, mul(cast(DType::Int64, coord[a]), cast(DType::Int64, tensor->strides[a])));
+    std::vector<ExprRef> args{smem};
+    if (load) args.push_back(barrier);
+    args.push_back(element);
+    args.push_back(intImm(rowBytes));
+    auto op = std::make_shared<IntrinsicStmt>(c.range, load ? IntrinsicOp::BulkLoad : IntrinsicOp::BulkStore, args);
+    op->buffer = tensor;
+    op->cacheHint = hint;
+    bulk->stmts.push_back(op);
+    int64_t count = rows.length / rows.piece + (rows.rest ? 1 : 0);
+    for (int64_t k = 0; k < count; ++k) {
+      std::vector<ExprRef> targs{add(smem, intImm(k * rows.piece * elemBytes))};
+      if (load) targs.push_back(barrier);
+      for (size_t a = rank; a-- > 0;)  // innermost first
+        targs.push_back(a + 1 == rank ? add(coord[a], intImm(k * rows.piece)) : coord[a]);
+      auto t = std::make_shared<IntrinsicStmt>(c.range, load ? IntrinsicOp::TmaLoad : IntrinsicOp::TmaStore, targs);
+      t->tensorMap = k * rows.piece + rows.piece <= rows.length ? map : restMap;
+      t->cacheHint = hint;
+      pieces->stmts.push_back(t);
+    }
+  }
+  auto issue = std::make_shared<SeqStmt>(c.range);
+  if (load)
+    issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
+        c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{barrier, intImm(rows.rows * rowBytes)}));
+  else
+    issue->stmts.push_back(std::make_shared<BarrierStmt>(c.range, BarrierKind::FenceProxyAsync));
+  auto k = fits ? asConstInt(fits) : std::optional<int64_t>(1);
+  if (k && *k) issue->stmts.push_back(bulk);
+  else if (k) issue->stmts.push_back(pieces);
+  else issue->stmts.push_back(std::make_shared<IfStmt>(c.range, fits, bulk, pieces));
+  if (!load) issue->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+  auto out = std::make_shared<SeqStmt>(c.range);
+  ExprRef leader = call(Builtin::ShuffleElect, {intImm(c.options.leaderScope)}, DType::Bool);
+  out->stmts.push_back(std::make_shared<IfStmt>(c.range, leader, issue, nullptr));
+
+  std::ostringstream how;
+  int64_t count = rows.length / rows.piece + (rows.rest ? 1 : 0);
+  how << "a bulk " << (load ? "load" : "store") << " (" << rows.rows << (rows.rows == 1 ? " row" : " rows") << " of "
+      << rowBytes << " bytes, cp.async.bulk";
+  if (!k) how << " where the region lies inside '" << tensor->name << "'" << (startAligned ? "" : " and starts 16-byte aligned")
+              << ", else through the tensor map in " << count << " pieces a row";
+  else if (!*k) how << " never: through the tensor map in " << count << " pieces a row";
+  int groups = L.kernel.threads / c.options.leaderScope;
+  how << (load ? ", expect_tx on '" + c.options.barrier->name + "'" : std::string(", committed")) << ", issued by "
+      << (groups == 1 ? std::string("one elected thread")
+                      : "one elected thread in each of " + std::to_string(groups) + " groups")
+      << ", no wait)";
+  L.describeAssumptions(how, plan.need);
+  L.note(c, how.str());
+  return out;
+}
+
 StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
+  if (const auto& plan = static_cast<const TmaPlan&>(*c.plan); plan.rows) return lowerTmaRows(c, L, plan);
   bool multicast = c.path == CopyPath::TmaMulticast;
   bool load = c.path == CopyPath::TmaLoad || multicast;
   const Region& global = load ? c.src : c.dst;
@@ -115,12 +253,25 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
     issue->stmts.push_back(op);
   }
   if (multicast) {
-    // Every block of the mask expects the bytes on its own barrier; the lowest
-    // rank of the mask alone issues the loads, which fill every block's tile.
+    // Every block expects the bytes on its own barrier; the lowest rank of the mask
+    // alone issues the multicast, which fills every block of the mask's tile; a
+    // block outside the mask issues the same loads unicast, into its own tile only.
     auto loads = std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>(issue->stmts.begin() + 1, issue->stmts.end()));
     ExprRef issuer = binary(BinOp::Eq, L.clusterRank(), intImm(L.lowestRank(c.clusterMask)));
     issue->stmts.resize(1);
-    issue->stmts.push_back(std::make_shared<IfStmt>(c.range, issuer, loads, nullptr));
+    StmtRef others;
+    int all = (1 << L.clusterBlocks()) - 1;
+    if ((c.clusterMask & all) != all) {
+      auto own = std::make_shared<SeqStmt>(c.range);
+      for (const StmtRef& s : loads->stmts) {
+        auto unicast = std::make_shared<IntrinsicStmt>(s->as<IntrinsicStmt>());
+        unicast->immediate = 0;
+        own->stmts.push_back(unicast);
+      }
+      ExprRef bit = binary(BinOp::BitAnd, binary(BinOp::Shr, intImm(c.clusterMask), L.clusterRank()), intImm(1));
+      others = std::make_shared<IfStmt>(c.range, binary(BinOp::Eq, bit, intImm(0)), own, nullptr);
+    }
+    issue->stmts.push_back(std::make_shared<IfStmt>(c.range, issuer, loads, others));
   }
   if (!load && user) {
     // tma_copy store: the tile's generic-proxy writes ordered before the engine reads
@@ -145,7 +296,11 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
   std::ostringstream how;
   if (multicast)
     how << "a TMA multicast load to the blocks of mask 0b" << L.maskDigits(c.clusterMask) << ", issued by block "
-        << L.lowestRank(c.clusterMask) << " (box ";
+        << L.lowestRank(c.clusterMask)
+        << ((c.clusterMask & ((1 << L.clusterBlocks()) - 1)) != (1 << L.clusterBlocks()) - 1
+                ? ", each block outside the mask loading its own tile"
+                : "")
+        << " (box ";
   else
     how << "a TMA " << (load ? "load" : "store") << " (box ";
   for (size_t i = 0; i < mapBox.size(); ++i) how << (i ? "x" : "") << mapBox[i];

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lower/copy/Assumptions.h"
 #include "lower/copy/CopyStrategy.h"
+#include "lower/copy/TmaConstraints.h"
 
 namespace tlc {
 
@@ -16,6 +18,7 @@ namespace tlc {
 struct TmaPlan : ir::CopyPlan {
   using CopyPlan::CopyPlan;
   AssumptionMap need;
+  std::optional<TmaRows> rows;  // tma_copy of rows longer than a box (TmaConstraints.h)
 };
 
 // The plan of strategy `strategy` for the TMA copy `c`, or null with `why` naming

@@ -21,7 +21,7 @@ class UserTma final : public CopyStrategy {
   bool considers(const CopyOp& c) const override { return c.options.tmaCopy; }
   std::string obstacle(const CopyOp& c, const CopySite& site) const override {
     if (!site.target.has(TargetFeature::Tma)) return site.target.lacks(TargetFeature::Tma);
-    return tmaObstacle(c);
+    return tmaObstacle(c, /*user=*/true);
   }
   std::shared_ptr<const CopyPlan> plan(const CopyOp& c, const CopySite& site, std::string& why) const override {
     return planTmaTransfer(name(), c, site, /*userWording=*/true, why);

@@ -1,0 +1,98 @@
+// views: tests/gpu/kernels/views.tl, view / reshape of global tensors (issue 20 item 7)
+// on the GPU: flat2d (a 4096-float32 vector as 64 x 64), halves (R x 64 float32 as
+// R x 128 float16: the same bytes), swapdims ((M, N) as (N, M)). Each output's bytes
+// must equal the input's, bit for bit; outputs poisoned first; ragged R, M, N; the
+// general variants through misaligned bases.
+#include "harness.h"
+
+#ifndef TLC_KERNEL_HEADER
+#define TLC_KERNEL_HEADER "views.h"
+#endif
+#include TLC_KERNEL_HEADER
+
+using namespace gpu_test;
+
+namespace {
+
+void finishResult(const char* name, const std::string& shape, const char* entry, double bytes, Checker& check,
+                  const std::function<CUresult()>& launch) {
+  Result r;
+  r.name = name;
+  r.shape = shape;
+  r.variant = entry ? entry : "?";
+  r.bytes = bytes;
+  if (check.passed()) r.ms = medianMs([&](int) { return launch(); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
+// `elems` 32-bit words in, the same bytes out.
+template <typename Launch, typename Select>
+void sameBytes(const char* name, const std::string& shape, size_t words, size_t offset, Launch launch, Select select,
+               const char* general) {
+  Checker check;
+  std::vector<uint32_t> a(words), b(words);
+  fillRandomBits(a, uint32_t(words) * 7u + uint32_t(offset));
+  DeviceBuffer da(words * 4, offset), db(words * 4, offset);
+  da.upload(a.data());
+  db.poison();
+  const char* entry = select(da.ptr(), db.ptr());
+  if (offset && !isGeneralEntry(entry, general)) check.fail("a misaligned base did not take the general variant");
+  if (launchAndWait(launch(da.ptr(), db.ptr()), check)) {
+    db.download(b.data());
+    for (size_t i = 0; i < words; ++i) check.addBits(i, b[i], a[i]);
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  finishResult(name, shape + (offset ? " +4B" : ""), entry, double(words * 8), check,
+               [&] { return launch(da.ptr(), db.ptr()); });
+}
+
+}  // namespace
+
+int main() {
+  Gpu& g = gpu();
+  for (size_t offset : {size_t(0), size_t(4)})
+    sameBytes("views_flat2d", "4096 fp32", 4096, offset,
+              [&](CUdeviceptr a, CUdeviceptr b) { return flat2d_launch(a, b, g.stream); },
+              [&](CUdeviceptr a, CUdeviceptr b) { return flat2d_variant_entry(flat2d_select_variant(a, b)); },
+              "flat2d");
+  for (int R : {1, 16, 17, 40, 1000})
+    for (size_t offset : {size_t(0), size_t(4)})
+      sameBytes("views_halves", shapeString({R, 64}, "fp32->fp16"), size_t(R) * 64, offset,
+                [&](CUdeviceptr a, CUdeviceptr b) { return halves_launch(a, b, R, g.stream); },
+                [&](CUdeviceptr a, CUdeviceptr b) { return halves_variant_entry(halves_select_variant(a, b, R)); },
+                "halves");
+  for (auto [M, N] : std::vector<std::pair<int, int>>{{32, 32}, {17, 45}, {1, 1}, {64, 12}, {1000, 1000}})
+    for (size_t offset : {size_t(0), size_t(4)})
+      sameBytes("views_swapdims", shapeString({M, N}, "fp32"), size_t(M) * N, offset,
+                [&](CUdeviceptr a, CUdeviceptr b) { return swapdims_launch(a, b, M, N, g.stream); },
+                [&](CUdeviceptr a, CUdeviceptr b) { return swapdims_variant_entry(swapdims_select_variant(a, b, M, N)); },
+                "swapdims");
+  // alloc_global: the caller's workspace C; B = 2 A + 1 (fp32, exact for the
+  // inputs' magnitudes: 2 A is exact, + 1 rounds as the reference does).
+  for (int N : {1, 127, 128, 300, 1 << 20}) {
+    Checker check;
+    std::vector<float> a(static_cast<size_t>(N)), b(static_cast<size_t>(N));
+    fillUniform(a, 31u * N, -8.0f, 8.0f);
+    DeviceBuffer da(size_t(N) * 4), db(size_t(N) * 4), dc(size_t(N) * 4);
+    da.upload(a.data());
+    db.poison();
+    dc.poison();
+    const char* entry = workspace_variant_entry(workspace_select_variant(da.ptr(), db.ptr(), dc.ptr(), N));
+    if (launchAndWait(workspace_launch(da.ptr(), db.ptr(), dc.ptr(), N, g.stream), check)) {
+      db.download(b.data());
+      for (size_t i = 0; i < size_t(N); ++i) {
+        float want = a[i] * 2.0f + 1.0f;
+        uint32_t got, ref;
+        std::memcpy(&got, &b[i], 4);
+        std::memcpy(&ref, &want, 4);
+        check.addBits(i, got, ref);
+      }
+      if (!db.guardsIntact() || !dc.guardsIntact()) check.fail("wrote outside B or C");
+    }
+    finishResult("views_workspace", shapeString({N}, "fp32"), entry, double(N) * 16, check,
+                 [&] { return workspace_launch(da.ptr(), db.ptr(), dc.ptr(), N, g.stream); });
+  }
+  return finish();
+}
