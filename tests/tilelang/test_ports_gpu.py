@@ -384,6 +384,31 @@ def _cumsum(c):
         c.check(b, ref.to(c.dt("dtype")), rtol=1e-2, atol=1e-2, name=kernel + ".B")
 
 
+@case("issue_1601_vectorized_fp8_fill")
+def _issue_1601(c):
+    a = torch.full((8,), 0x7E, dtype=torch.uint8, device=DEV)  # poisoned: e4m3 code 126 (448)
+    c.launch("vectorized_fp8_zero", a)
+    c.check(a, torch.zeros(8, dtype=torch.uint8, device=DEV), name="A bytes")  # +0.0 is code 0
+
+
+@case("issue_2682_vectorized_select")
+def _issue_2682(c):
+    n = c.p["NUM_ELEMENTS"]
+    src = torch.tensor([-1.5, 0.0, 2.0, -0.25][:n], dtype=torch.float32, device=DEV)
+    dst = c.poison((n,), "float32")
+    c.launch("vectorized_select", src, dst)
+    c.check(dst, torch.where(src > 0, src, src + 1.0), name="destination")
+
+
+@case("tma_copy_block")
+def _tma_copy_block(c):
+    M, K = c.p["M"], c.p["K"]
+    a = c.randn((M, K))
+    b = c.poison((1,), "float32")
+    c.launch("block_tma_copy", a, b)  # one block (ceildiv(256, 256)): B[0] = A[0, 0]
+    c.check(b, a[0:1, 0].clone(), name="B")
+
+
 @case("fp4_tma_roundtrip", "fp4_tma_roundtrip__ragged")
 def _fp4_roundtrip(c):
     M, N = c.p["M"], c.p["N"]
