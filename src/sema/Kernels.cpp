@@ -308,12 +308,15 @@ std::vector<ExprRef> Analyzer::rowMajorStrides(const std::vector<ExprRef>& shape
 }
 
 StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
-  if (w.context->kind != ast::ExprKind::Call || calleeName(w.context->as<ast::Call>()) != "Kernel")
-    failUnknown(w.context->range, "expected 'with Kernel(grid..., threads=N) as (bx, ...)'",
-                w.context->kind == ast::ExprKind::Call ? calleeName(w.context->as<ast::Call>()) : "",
+  const std::string launch = w.context->kind == ast::ExprKind::Call ? calleeName(w.context->as<ast::Call>()) : "";
+  // TileLang's ClusterKernel is Kernel with a required cluster_dims.
+  if (launch != "Kernel" && launch != "ClusterKernel")
+    failUnknown(w.context->range, "expected 'with Kernel(grid..., threads=N) as (bx, ...)'", launch,
                 vocabulary::namesOf({vocabulary::Kind::Launch}));
   const auto& c = w.context->as<ast::Call>();
-  checkKeywords(c, "Kernel", {"threads", "cluster_dims"});
+  checkKeywords(c, launch, {"threads", "cluster_dims"});
+  if (launch == "ClusterKernel" && !keyword(c, "cluster_dims"))
+    fail(c.range, "ClusterKernel needs cluster_dims= (the blocks of a cluster: an int or up to three extents)");
   // No extent is a grid of one block; threads= defaults to 128 (TileLang's default).
   if (c.args.size() > 3) fail(c.range, "Kernel takes 0 to 3 grid extents");
   for (int i = 0; i < 3; ++i) kernel_->grid[i] = intImm(1);
@@ -336,11 +339,17 @@ StmtRef Analyzer::analyzeLaunch(const ast::With& w) {
       // Blocks launched together as a cluster (cuLaunchKernelEx). Hopper runs up to
       // 8 blocks per cluster portably and 16 where the kernel opts in (the launcher
       // sets CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED for 9 to 16).
+      // As TileLang normalizes it: an int n is (n, 1, 1); one to three extents,
+      // the missing ones 1.
       auto items = tupleItems(*kw.value);
-      if (kw.value->kind != ast::ExprKind::Tuple || items.size() != 3)
-        fail(kw.value->range, "cluster_dims takes three extents (CX, CY, CZ)");
+      if (items.empty() || items.size() > 3)
+        fail(kw.value->range, "cluster_dims takes an int or one to three extents (CX, CY, CZ)");
       int64_t blocks = 1;
       for (int i = 0; i < 3; ++i) {
+        if (size_t(i) >= items.size()) {
+          kernel_->clusterDims[i] = 1;
+          continue;
+        }
         int64_t d = constIntArg(*items[i], "a cluster extent");
         if (d < 1) fail(items[i]->range, "a cluster extent must be positive, not " + std::to_string(d));
         if (d > 16) fail(items[i]->range, "a cluster extent must be at most 16, not " + std::to_string(d));

@@ -409,6 +409,61 @@ def _tma_copy_block(c):
     c.check(b, a[0:1, 0].clone(), name="B")
 
 
+@case("cluster_barrier")
+def _cluster_barrier(c):
+    a = c.poison((128,), "int32")
+    c.launch("cluster_barrier", a)  # TileLang's test: it runs to completion
+
+
+@case("cluster_rank")
+def _cluster_rank(c):
+    a = c.poison((128,), "int32")
+    c.launch("cta_rank_in_cluster", a)
+    c.check(a, torch.arange(128, dtype=torch.int32, device=DEV) % c.p["cluster_size"], name="A")
+
+
+@case("tma_dsmem_simt_barrier", "tma_dsmem_simt_barrier__n31")
+def _tma_dsmem_simt_barrier(c):
+    a = c.randn((c.p["M"], c.p["N_tile"]))
+    b = c.poison((c.p["M"], c.p["N_tile"]), "float32")
+    c.launch("store_cluster_slice", a, b)
+    c.check(b, a, name="B")
+
+
+@case("tma_dsmem_simt_no_barrier")
+def _tma_dsmem_simt_no_barrier(c):
+    a = c.randn((c.p["N"],))
+    b = c.poison((c.p["N"],), "float32")
+    c.launch("store_cluster_no_barrier", a, b)
+    c.check(b, a, name="B")
+
+
+@case("tma_dsmem_store_cluster", "tma_dsmem_store_cluster__n127")
+def _tma_dsmem_store_cluster(c):
+    a = c.randn((c.p["N"],))
+    b = c.poison((c.p["N"],), "float32")
+    c.launch("store_cluster", a, b)
+    c.check(b, a, name="B")
+
+
+@case("tma_multicast")
+def _tma_multicast(c):
+    M, N, bm, bn, mask = c.p["M"], c.p["N"], c.p["block_M"], c.p["block_N"], c.p["cluster_mask"]
+    a = c.randn((M, N), "float16")
+    b = c.poison((M, N), "float16")
+    c.launch("tma_multicast", a, b)
+    # Clusters of 4 blocks along x: a rank in the mask gets the tile of the mask's
+    # lowest rank (the multicast source), the others their own (TileLang's test).
+    ref = a.clone()
+    low = (mask & -mask).bit_length() - 1
+    for bx in range(N // bn):
+        rank = bx % 4
+        if mask >> rank & 1:
+            src = bx - rank + low
+            ref[:, bx * bn:(bx + 1) * bn] = a[:, src * bn:(src + 1) * bn]
+    c.check(b, ref, name="B")
+
+
 @case("fp4_tma_roundtrip", "fp4_tma_roundtrip__ragged")
 def _fp4_roundtrip(c):
     M, N = c.p["M"], c.p["N"]
@@ -735,7 +790,7 @@ def dry_run(header_dir):
 # Cases that only launch (TileLang's test checks the source, or nothing): they pass
 # on a launch that returns CUDA_SUCCESS and completes.
 LAUNCH_ONLY = {"tma_store_full_shape", "issue_1678_alloc_var_max", "issue_1690_reduce_to_scalar",
-               "issue_1026_shared_swap", "issue_1237_dynamic_copy_extent"}
+               "issue_1026_shared_swap", "issue_1237_dynamic_copy_extent", "cluster_barrier"}
 
 
 # --------------------------------------------------------------------------- runner
