@@ -159,7 +159,6 @@ def goals(rows):
         else:
             why = "; ".join(sorted({f"{r['what']}: {r['status']}" for r in mine})) or "no GPU-filling tlc row"
             lines.append(f"- {op}: not timed ({why}; goal {target:.0f}%)")
-<<<<<<< HEAD
     general = [r for r in rows if r.get("baseline") and r.get("impl") == "tlc"]
     if general:
         lines += ["", f"General variants (odd extent or offset base) against their aligned row, goal "
@@ -172,7 +171,6 @@ def goals(rows):
                 lines.append(head + f"{pct:.1f}% of {r['baseline']}: {verdict}")
             else:
                 lines.append(head + f"not timed ({r.get('status')}, or its aligned row {r['baseline']} was not)")
-=======
     lines.append("")
     lines.append("tlc against its peers (GPU-filling sizes; goal: ahead of torch, within 2% of Triton):")
     for op in PEER_GOALS:
@@ -195,7 +193,6 @@ def goals(rows):
             verdict = "met" if (ratio < limit if impl == "torch" else ratio <= limit) else "missed"
             parts.append(f"{impl} {best[impl]['ms']:.4g} ms: tlc takes {100 * ratio:.1f}% of its time ({verdict})")
         lines.append(f"- {op}: tlc {mine:.4g} ms; " + "; ".join(parts))
->>>>>>> row-kernels
     return "\n".join(lines)
 
 
