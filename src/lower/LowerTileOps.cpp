@@ -36,6 +36,10 @@ class TileOpLowering {
       local->scope = MemScope::Local;
       local->shape = {intImm(b->layout.localSize)};
       local->strides = {intImm(1)};
+      // The map compares its keys by id, so the fragment must outlive it: an unused
+      // fragment has no other owner once its allocation is replaced (a use after free
+      // found by fuzz_frontend under ASan).
+      fragments_.push_back(b);
       copies_.fragmentLocal[b.get()] = local;
       b = local;
     }
@@ -66,6 +70,7 @@ class TileOpLowering {
 
  private:
   Kernel& kernel_;
+  std::vector<BufferRef> fragments_;  // the fragments replaced by their Local arrays, kept alive
   const TileOpLoweringOptions& options_;
   CopyLowering copies_;
 
