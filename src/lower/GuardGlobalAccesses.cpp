@@ -577,10 +577,15 @@ class Guarder {
       Range r = bounds(expand(indices[a]));
       narrowing_ = saved;
       if (!r.lo || !r.hi || !r.lo->numeric() || !r.hi->numeric()) continue;
+      // Sema refuses constant indices outside a tile; one that becomes constant only
+      // here (through a variable the user bound to a constant: `j = 4294967296;
+      // t[j]`, found by fuzz_frontend) is still the user's, so it is an error at the
+      // access, not an internal one.
       if (r.hi->constant < 0 || r.lo->constant > *n - width)
-        diags_.internalError(at_, "loop IR: " + std::string(name(b.scope)) + " '" + b.name + "' indexed at " +
-                                      toString(indices[a]) + " (" + std::to_string(r.lo->constant) + ".." +
-                                      std::to_string(r.hi->constant) + ") on an axis of extent " + std::to_string(*n));
+        diags_.error(at_, std::string(name(b.scope)) + " '" + b.name + "' is indexed at " + toString(indices[a]) +
+                              ", which is always " + std::to_string(r.lo->constant) +
+                              (r.lo->constant == r.hi->constant ? "" : ".." + std::to_string(r.hi->constant)) +
+                              ", outside its extent " + std::to_string(*n));
     }
   }
 

@@ -1409,7 +1409,10 @@ StmtRef Analyzer::printStmt(const ast::Call& c) {
     ExprRef value = scalarExpr(*a);
     if (value->lanes != 1) fail(a->range, "print takes scalar values");
     // fp8 / fp4 values print as the float32 they convert to.
-    if (isStorageOnly(value->dtype)) value = cast(DType::Float32, value);
+    if (isStorageOnly(value->dtype)) {
+      checkConversion(value->dtype, DType::Float32, a->range);  // fp8 needs sm_89 (found by fuzz_backend)
+      value = cast(DType::Float32, value);
+    }
     if (value->dtype == DType::Handle) fail(a->range, "print takes numbers, not pointers");
     args.push_back(value);
     const uint32_t begin = a->range.begin.offset, end = a->range.end.offset;
