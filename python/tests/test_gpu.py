@@ -248,6 +248,8 @@ if __name__ == "__main__":
     if "--rows" in sys.argv:
         sys.argv.remove("--rows")
         suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-        result = unittest.TextTestRunner(resultclass=RowResult, verbosity=1, stream=sys.stderr).run(suite)
+        # verbosity 0: no progress dots, which would share a line with a RESULT row
+        # once stdout and stderr are merged (run_all.sh reads rows by line start).
+        result = unittest.TextTestRunner(resultclass=RowResult, verbosity=0, stream=sys.stderr).run(suite)
         sys.exit(0 if result.wasSuccessful() else 1)
     unittest.main()

@@ -1558,7 +1558,14 @@ class HeaderWriter {
         for (size_t i = 0; i < rank; ++i) out_ << (i ? "x" : "") << info.box[i];
         out_ << (info.unpackFp4 ? " fp4 elements, unpacked into float4_e2m1_unpacked" : "") << " */\n"
              << "        cuuint64_t " << map << "_dims[" << rank << "] = {" << dims << "};\n";
-        if (rank > 1) out_ << "        cuuint64_t " << map << "_strides[" << rank - 1 << "] = {" << strides << "};\n";
+        // A rank-1 map has no stride, but the driver refuses a null globalStrides
+        // (CUDA_ERROR_INVALID_VALUE on the H100): it gets the row's byte size rounded
+        // up to 16, which the driver reads as the (unused) stride past the last element.
+        if (rank == 1)
+          strides = "((cuuint64_t)" + checked.print(t.shape[0]) + " * " + std::to_string(elemBytes) +
+                    "u + 15u) & ~(cuuint64_t)15u";
+        out_ << "        cuuint64_t " << map << "_strides[" << std::max<size_t>(rank - 1, 1) << "] = {" << strides
+             << "};\n";
         // What the driver would refuse anyway (a null or misaligned base, a row stride
         // not a multiple of 16 bytes, an empty dimension) is settled here, so the
         // fallback or the refusal happens without a failing driver call (which
@@ -1579,7 +1586,7 @@ class HeaderWriter {
              << (info.unpackFp4 ? "CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN16B" : tensorMapType(t.dtype)) << ", " << rank
              << ", (void *)(uintptr_t)" << base->name << ",\n"
              << "                                              " << map << "_dims, "
-             << (rank > 1 ? map + "_strides" : std::string("NULL")) << ", " << map << "_box, " << map << "_steps,\n"
+             << map << "_strides, " << map << "_box, " << map << "_steps,\n"
              << "                                              CU_TENSOR_MAP_INTERLEAVE_NONE, "
              << swizzleName(info.swizzleBytes) << ",\n"
              << "                                              CU_TENSOR_MAP_L2_PROMOTION_L2_128B, "

@@ -470,9 +470,12 @@ inline bool haveDeviceMemory(const std::string& name, const std::string& shape, 
 }
 
 // A launch must succeed and the kernel must run to completion without a fault.
-inline bool launchAndWait(CUresult launched, Checker& check) {
+// `lastError`, when given, is the header's <prefix>_last_error: why the launcher
+// refused, printed with the failure.
+inline bool launchAndWait(CUresult launched, Checker& check, const char* (*lastError)(void) = nullptr) {
   if (launched != CUDA_SUCCESS) {
-    std::fprintf(stderr, "    launch returned %s\n", errorName(launched));
+    std::fprintf(stderr, "    launch returned %s%s%s\n", errorName(launched), lastError ? ": " : "",
+                 lastError ? lastError() : "");
     check.fail("launch failed");
     return false;
   }

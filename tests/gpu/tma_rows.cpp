@@ -46,7 +46,7 @@ void testRows(int M, int N) {
   db.poison();
   const char* entry = rows_variant_entry(rows_select_variant(da.ptr(), db.ptr(), M, N));
   if (!isGeneralEntry(entry, "rows")) check.fail("rows: not its one variant");
-  if (launchAndWait(rows_launch(da.ptr(), db.ptr(), M, N, g.stream), check)) {
+  if (launchAndWait(rows_launch(da.ptr(), db.ptr(), M, N, g.stream), check, tma_rows_last_error)) {
     db.download(b.data());
     for (size_t i = 0; i < count; ++i) check.addBits(i, b[i], a[i]);
     if (!db.guardsIntact()) check.fail("wrote outside B");
@@ -65,7 +65,7 @@ void testFlat(int N) {
   db.poison();
   const char* entry = flat_variant_entry(flat_select_variant(da.ptr(), db.ptr(), N));
   if (!isGeneralEntry(entry, "flat")) check.fail("flat: not its one variant");
-  if (launchAndWait(flat_launch(da.ptr(), db.ptr(), N, g.stream), check)) {
+  if (launchAndWait(flat_launch(da.ptr(), db.ptr(), N, g.stream), check, tma_rows_last_error)) {
     db.download(b.data());
     for (size_t i = 0; i < size_t(N); ++i) check.addBits(i, b[i], a[i]);
     if (!db.guardsIntact()) check.fail("wrote outside B");
@@ -84,7 +84,7 @@ void testShifted(int M, int N, int off) {
   db.poison();
   const char* entry = shifted_variant_entry(shifted_select_variant(da.ptr(), db.ptr(), M, N, off));
   if (!isGeneralEntry(entry, "shifted")) check.fail("shifted: not its one variant");
-  if (launchAndWait(shifted_launch(da.ptr(), db.ptr(), M, N, off, g.stream), check)) {
+  if (launchAndWait(shifted_launch(da.ptr(), db.ptr(), M, N, off, g.stream), check, tma_rows_last_error)) {
     db.download(b.data());
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < 1024; ++j) {
@@ -108,7 +108,7 @@ void testHalves(int M, int N) {
   db.poison();
   const char* entry = halves_variant_entry(halves_select_variant(da.ptr(), db.ptr(), M, N));
   if (!isGeneralEntry(entry, "halves")) check.fail("halves: not its one variant");
-  if (launchAndWait(halves_launch(da.ptr(), db.ptr(), M, N, g.stream), check)) {
+  if (launchAndWait(halves_launch(da.ptr(), db.ptr(), M, N, g.stream), check, tma_rows_last_error)) {
     db.download(b.data());
     for (int i = 0; i < M; ++i) {
       int partner = ((i / 8) ^ 1) * 8 + i % 8;
@@ -130,7 +130,7 @@ void testPerWarp(int M) {
   da.upload(a.data());
   db.poison();
   const char* entry = per_warp_variant_entry(per_warp_select_variant(da.ptr(), db.ptr(), M));
-  if (launchAndWait(per_warp_launch(da.ptr(), db.ptr(), M, g.stream), check)) {
+  if (launchAndWait(per_warp_launch(da.ptr(), db.ptr(), M, g.stream), check, tma_rows_last_error)) {
     db.download(b.data());
     for (int i = 0; i < M; ++i) {
       float want = a[size_t(i) * 1024] + a[size_t(i) * 1024 + 1023];

@@ -1441,26 +1441,26 @@ kernel rolled(A: Tensor((M, N), float32), B: Tensor((M, N), float32), alpha: flo
 }
 
 // A fragment that lives across a loop of the user's (an accumulator) stays in
-// registers in the general variant too: the same (32, 96) fragment as below, summed
+// registers in the general variant too: the same (96, 96) fragment as below, summed
 // over K rows of A, has no kept-rolled loop in either variant.
 TEST_CASE("interpreter: an accumulator fragment across a user loop is unrolled in both variants, ragged shapes") {
   const std::string source = R"(
 kernel acc_rows(A: Tensor((K, M, N), float32), C: Tensor((M, N), float32)) {
-  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
-    acc = alloc_fragment((32, 96), float32);
+  with Kernel(ceildiv(N, 96), ceildiv(M, 96), threads=96) as (bx, by) {
+    acc = alloc_fragment((96, 96), float32);
     clear(acc);
     for k in range(K) {
-      f = alloc_fragment((32, 96), float32);
-      copy(A[k, by * 32, bx * 96], f);
-      for i, j in Parallel(32, 96) {
+      f = alloc_fragment((96, 96), float32);
+      copy(A[k, by * 96, bx * 96], f);
+      for i, j in Parallel(96, 96) {
         acc[i, j] += f[i, j];
       }
     }
-    copy(acc, C[by * 32, bx * 96]);
+    copy(acc, C[by * 96, bx * 96]);
   }
 }
 )";
-  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 96 && ir::limits::UnrolledElementsPerThread >= 96);
   auto module = compile(source, Target::hopper());
   REQUIRE(module->kernels.size() == 2);
   for (ir::Kernel& kernel : module->kernels) {
@@ -1543,22 +1543,22 @@ kernel partial(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
 }
 
 // The general variant keeps a fragment past limits::GeneralUnrolledElementsPerThread
-// rolled (in local memory); the aligned variant unrolls it. A (32, 96) float32
-// fragment on 96 threads: 32 elements a thread.
+// rolled (in local memory); the aligned variant unrolls it. A (96, 96) float32
+// fragment on 96 threads: 96 elements a thread.
 TEST_CASE("interpreter: a fragment unrolled in the aligned variant, kept rolled in the general one, ragged shapes") {
   const std::string source = R"(
 kernel frag(A: Tensor((M, N), float32), C: Tensor((M, N), float32)) {
-  with Kernel(ceildiv(N, 96), ceildiv(M, 32), threads=96) as (bx, by) {
-    f = alloc_fragment((32, 96), float32);
-    copy(A[by * 32, bx * 96], f);
-    for i, j in Parallel(32, 96) {
+  with Kernel(ceildiv(N, 96), ceildiv(M, 96), threads=96) as (bx, by) {
+    f = alloc_fragment((96, 96), float32);
+    copy(A[by * 96, bx * 96], f);
+    for i, j in Parallel(96, 96) {
       f[i, j] = f[i, j] * 3.0;
     }
-    copy(f, C[by * 32, bx * 96]);
+    copy(f, C[by * 96, bx * 96]);
   }
 }
 )";
-  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 32 && ir::limits::UnrolledElementsPerThread >= 32);
+  static_assert(ir::limits::GeneralUnrolledElementsPerThread < 96 && ir::limits::UnrolledElementsPerThread >= 96);
   auto module = compile(source, Target::hopper());
   REQUIRE(module->kernels.size() == 2);
   for (ir::Kernel& kernel : module->kernels) {
