@@ -10,7 +10,8 @@
 // - Types in parameters are ordinary expressions (`Tensor((M, N), float16)`).
 // - Statements end with `;`; blocks use `{}`. An expression statement and an
 //   assignment share one rule; AstBuilder checks that an assignment target is a
-//   name or an index expression.
+//   name or an index expression. `a, b = x, y` (Python's tuple assignment) is the
+//   same rule with several targets and values.
 // - `( )` holds three things, told apart after parsing: `()` is the empty tuple,
 //   `(e)` a parenthesized expression, `(e,)` / `(a, b)` a tuple.
 // - Lexical errors never stop the lexer: stray characters, unterminated strings
@@ -77,7 +78,8 @@ statement
   | 'for' NAME (',' NAME)* 'in' expression block                     # forStmt
   | ifStatement                                                      # ifStmt
   | block                                                            # blockStmt
-  | target=expression (assignOp value=expression)? ';'               # simpleStmt
+  | targets+=expression (',' targets+=expression)*
+    (assignOp values+=expression (',' values+=expression)*)? ';'     # simpleStmt
   ;
 
 // `else if` chains nest: the else branch is another ifStatement.

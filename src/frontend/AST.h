@@ -171,6 +171,9 @@ using StmtPtr = std::unique_ptr<Stmt>;
 struct Block : Stmt {
   explicit Block(SourceRange r) : Stmt(StmtKind::Block, r) {}
   std::vector<StmtPtr> stmts;
+  // False for the assignments a tuple assignment `a, b = x, y` becomes: its names
+  // belong to the enclosing block.
+  bool scoped = true;
 };
 struct Assign : Stmt {
   Assign(SourceRange r, ExprPtr t, AssignOp o, ExprPtr v, SourceRange opRange)

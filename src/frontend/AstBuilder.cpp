@@ -144,15 +144,108 @@ ast::StmtPtr AstBuilder::buildStatement(P::StatementContext* ctx) {
 }
 
 ast::StmtPtr AstBuilder::buildSimpleStmt(P::SimpleStmtContext* ctx) {
-  ast::ExprPtr target = buildExpression(ctx->target);
+  if (ctx->targets.size() > 1 || ctx->values.size() > 1) return buildTupleAssign(ctx);
+  ast::ExprPtr target = buildExpression(ctx->targets[0]);
   if (!ctx->assignOp()) return std::make_unique<ast::ExprStmt>(rangeOf(ctx), std::move(target));
 
   if (target->kind != ast::ExprKind::Name && target->kind != ast::ExprKind::Index)
     diags_.error(target->range, "cannot assign to this expression: the target must be a name or an element such as A[i, j]");
   ast::AssignOp op = buildAssignOp(ctx->assignOp());
-  ast::ExprPtr value = buildExpression(ctx->value);
+  ast::ExprPtr value = buildExpression(ctx->values[0]);
   return std::make_unique<ast::Assign>(rangeOf(ctx), std::move(target), op, std::move(value),
                                        rangeOf(ctx->assignOp()));
+}
+
+// Every NAME token under `tree` (names an expression reads, or calls).
+static void collectNames(antlr4::tree::ParseTree* tree, std::vector<std::string>& out) {
+  if (auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(tree)) {
+    if (t->getSymbol()->getType() == grammar::TileParser::NAME) out.push_back(t->getText());
+    return;
+  }
+  for (antlr4::tree::ParseTree* child : tree->children) collectNames(child, out);
+}
+
+// `a, b = x, y` and `a, b = (x, y)`: Python's tuple assignment, as assignments in
+// order in the enclosing block (an unscoped Block). Python evaluates the whole right
+// side first; where a value reads a name the statement assigns (`a, b = b, a`), the
+// values go through hidden names first (`tuple.1.0` cannot be written in a program).
+ast::StmtPtr AstBuilder::buildTupleAssign(P::SimpleStmtContext* ctx) {
+  if (!ctx->assignOp()) {
+    diags_.error(rangeOf(ctx), "a tuple is not a statement; did you mean an assignment `a, b = x, y;`?");
+    return nullptr;
+  }
+  ast::AssignOp op = buildAssignOp(ctx->assignOp());
+  if (op != ast::AssignOp::Set) {
+    diags_.error(rangeOf(ctx->assignOp()),
+                 std::string("'") + ast::spelling(op) + "' cannot assign to several targets; only '=' can");
+    return nullptr;
+  }
+  std::vector<ast::ExprPtr> targets, values;
+  for (P::ExpressionContext* t : ctx->targets) targets.push_back(buildExpression(t));
+  for (P::ExpressionContext* v : ctx->values) values.push_back(buildExpression(v));
+  if (values.size() == 1 && values[0]->kind == ast::ExprKind::Tuple) {
+    auto& tuple = values[0]->as<ast::Tuple>();
+    std::vector<ast::ExprPtr> elements = std::move(tuple.elements);
+    values = std::move(elements);
+  }
+  if (targets.size() == 1 && targets[0]->kind != ast::ExprKind::Name && targets[0]->kind != ast::ExprKind::Index) {
+    diags_.error(targets[0]->range, "cannot assign to this expression: the target must be a name or an element such as A[i, j]");
+    return nullptr;
+  }
+  if (targets.size() == 1) {
+    // `t = x, y`: a tuple value of one name, like `t = (x, y)`.
+    auto tuple = std::make_unique<ast::Tuple>(loc_.rangeOf(ctx->values.front()->getStart(), ctx->values.back()->getStop()));
+    tuple->elements = std::move(values);
+    return std::make_unique<ast::Assign>(rangeOf(ctx), std::move(targets[0]), op, std::move(tuple),
+                                         rangeOf(ctx->assignOp()));
+  }
+  if (values.size() != targets.size()) {
+    diags_.error(rangeOf(ctx), std::to_string(targets.size()) + " targets but " + std::to_string(values.size()) +
+                                   " value" + (values.size() == 1 ? "" : "s") + " to assign; a tuple assignment pairs them one to one");
+    return nullptr;
+  }
+  bool ok = true;
+  for (auto& t : targets)
+    if (t->kind != ast::ExprKind::Name && t->kind != ast::ExprKind::Index) {
+      diags_.error(t->range, "cannot assign to this expression: the target must be a name or an element such as A[i, j]");
+      ok = false;
+    }
+  if (!ok) return nullptr;
+  // A value that reads any name a target mentions (an assigned name, an element
+  // target's buffer or index: `A[0], x = 1, A[0]`) needs the right side evaluated
+  // first; otherwise assigning in order is the same.
+  std::vector<std::string> read, written;
+  for (P::ExpressionContext* v : ctx->values) collectNames(v, read);
+  for (P::ExpressionContext* t : ctx->targets) collectNames(t, written);
+  bool readsTargets = false;
+  for (const std::string& r : read)
+    for (const std::string& w : written)
+      if (r == w) readsTargets = true;
+  auto seq = std::make_unique<ast::Block>(rangeOf(ctx));
+  seq->scoped = false;
+  SourceRange opRange = rangeOf(ctx->assignOp());
+  if (!readsTargets) {
+    for (size_t i = 0; i < targets.size(); ++i) {
+      SourceRange r = targets[i]->range;
+      r.end = values[i]->range.end;
+      seq->stmts.push_back(std::make_unique<ast::Assign>(r, std::move(targets[i]), op, std::move(values[i]), opRange));
+    }
+    return seq;
+  }
+  std::vector<std::string> hidden;  // fresh for each statement: the values' types may differ
+  ++tupleAssignments_;
+  for (size_t i = 0; i < values.size(); ++i) {
+    hidden.push_back("tuple." + std::to_string(tupleAssignments_) + "." + std::to_string(i));
+    SourceRange r = values[i]->range;
+    seq->stmts.push_back(std::make_unique<ast::Assign>(
+        r, std::make_unique<ast::Name>(r, hidden.back()), op, std::move(values[i]), opRange));
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    SourceRange r = targets[i]->range;
+    seq->stmts.push_back(std::make_unique<ast::Assign>(r, std::move(targets[i]), op,
+                                                       std::make_unique<ast::Name>(r, hidden[i]), opRange));
+  }
+  return seq;
 }
 
 ast::AssignOp AstBuilder::buildAssignOp(P::AssignOpContext* ctx) {

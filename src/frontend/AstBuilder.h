@@ -62,6 +62,7 @@ class AstBuilder {
   std::unique_ptr<ast::Block> buildBlock(P::BlockContext* ctx);
   ast::StmtPtr buildStatement(P::StatementContext* ctx);
   ast::StmtPtr buildSimpleStmt(P::SimpleStmtContext* ctx);
+  ast::StmtPtr buildTupleAssign(P::SimpleStmtContext* ctx);
   ast::StmtPtr buildForStmt(P::ForStmtContext* ctx);
   ast::StmtPtr buildWithStmt(P::WithStmtContext* ctx);
   std::unique_ptr<ast::If> buildIf(P::IfStatementContext* ctx);
@@ -92,6 +93,7 @@ class AstBuilder {
 
   const TokenLocator& loc_;
   DiagnosticEngine& diags_;
+  int tupleAssignments_ = 0;  // numbers the hidden names of tuple assignments (file order)
 };
 
 }  // namespace tlc::frontend

@@ -577,7 +577,12 @@ class TileErrorStrategy : public antlr4::DefaultErrorStrategy {
   void reportInputMismatch(antlr4::Parser* parser, const antlr4::InputMismatchException& e) override {
     antlr4::Token* offending = e.getOffendingToken();
     antlr4::misc::IntervalSet expected = e.getExpectedTokens();
-    if (expected.contains((size_t)TileParser::SEMI) && expected.size() == 1) return reportMissingSemicolon(parser, offending);
+    // After a statement's expression, `,` (a tuple assignment's next target or value)
+    // is the other way on; the `;` is what is missing.
+    bool semicolonOrComma = expected.size() == 2 && expected.contains((size_t)TileParser::COMMA) &&
+                            parser->getContext()->getRuleIndex() == TileParser::RuleStatement;
+    if (expected.contains((size_t)TileParser::SEMI) && (expected.size() == 1 || semicolonOrComma))
+      return reportMissingSemicolon(parser, offending);
     std::string wanted = describeWanted(expected, offending, parser->getVocabulary());
     std::string message = wanted.empty() ? "unexpected " + describeToken(offending) : "expected " + wanted;
     if (!wanted.empty() && offending->getType() == antlr4::Token::EOF) message += " before end of file";

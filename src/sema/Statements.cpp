@@ -26,7 +26,7 @@ StmtRef Analyzer::block(const ast::Block& b, bool newScope) {
 StmtRef Analyzer::stmt(const ast::Stmt& s) {
   if (s.kind != ast::StmtKind::Block) chargeExpansion(s.range, expansionWeight_);
   switch (s.kind) {
-    case ast::StmtKind::Block: return block(s.as<ast::Block>());
+    case ast::StmtKind::Block: return block(s.as<ast::Block>(), s.as<ast::Block>().scoped);
     case ast::StmtKind::Assign: return assign(s.as<ast::Assign>());
     case ast::StmtKind::Expr: return exprStmt(s.as<ast::ExprStmt>());
     case ast::StmtKind::For: return forStmt(s.as<ast::For>());
@@ -723,16 +723,29 @@ void Analyzer::pipelineSchedule(const ast::Call& c, bool stagesGiven, int& stage
   }
 }
 
+// The loop kinds "did you mean" offers: the other spellings (Serial, parallel) are
+// accepted but never suggested (a misspelt Parallel would otherwise be ambiguous).
+static std::vector<std::string> canonicalLoopKinds() {
+  std::vector<std::string> names = vocabulary::namesOf({vocabulary::Kind::Loop});
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string& n) { return n == "Serial" || n == "parallel"; }),
+              names.end());
+  return names;
+}
+
 StmtRef Analyzer::forStmt(const ast::For& f) {
   if (f.iter->kind != ast::ExprKind::Call)
     fail(f.iter->range, "expected Parallel(...), Pipelined(...), serial(...), range(...), vectorized(...) or unroll(...)");
   const auto& c = f.iter->as<ast::Call>();
   std::string kind = calleeName(c);
-  if (kind == "Parallel") return parallel(f, c);
+  // TVM's lowercase T.parallel makes the loop kind TileLang's Parallel is built on
+  // (TileLang lowers both alike); T.Serial is TileLang's other spelling of serial.
+  if (kind == "Parallel" || kind == "parallel") return parallel(f, c);
+  if (kind == "Serial") kind = "serial";
   if (kind != "serial" && kind != "range" && kind != "Pipelined" && kind != "vectorized" && kind != "unroll")
     failUnknown(c.callee->range,
                 "unknown loop kind '" + kind + "'; expected Parallel, Pipelined, serial, range, vectorized or unroll",
-                kind, vocabulary::namesOf({vocabulary::Kind::Loop}));
+                kind, canonicalLoopKinds());
   checkKeywords(c, kind, kind == "Pipelined" ? std::vector<std::string>{"num_stages", "order", "stage", "group", "sync"}
                                              : std::vector<std::string>{});
   if (f.vars.size() != 1) fail(f.vars.size() > 1 ? f.vars[1].range : f.range, "a " + kind + " loop binds one variable");
@@ -879,7 +892,8 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
     const ast::Block& body = *levels.back().first->body;
     if (body.stmts.size() != 1 || body.stmts[0]->kind != ast::StmtKind::For) break;
     const auto& inner = body.stmts[0]->as<ast::For>();
-    if (inner.iter->kind != ast::ExprKind::Call || calleeName(inner.iter->as<ast::Call>()) != "Parallel") break;
+    if (inner.iter->kind != ast::ExprKind::Call) break;
+    if (std::string k = calleeName(inner.iter->as<ast::Call>()); k != "Parallel" && k != "parallel") break;
     levels.push_back({&inner, &inner.iter->as<ast::Call>()});
   }
   if (inParallel_)

@@ -711,6 +711,31 @@ def _issue_1008(c):
         c.check(x, ref, name="x (num_tokens=%d)" % n)
 
 
+@case("issue_1008_fill_dynamic")
+def _issue_1008_dynamic(c):
+    # a, b = alloc_var(int), alloc_var(int): both 0, so x[a:b] is empty and x is untouched.
+    for n in (256, 7):
+        x = torch.full((n,), 5, dtype=torch.int64, device=DEV)
+        c.launch("fill_dynamic_region", x, num_tokens=n)
+        c.check(x, torch.full((n,), 5, dtype=torch.int64, device=DEV), name="x (num_tokens=%d)" % n)
+
+
+@case("issue_1728_serial_range")
+def _issue_1728(c):
+    # TileLang compiles it only (a serial loop over a run-time range, a tuple
+    # assignment in its body); it must also run, writing nothing.
+    for n in (1, 333):
+        a = c.randn((n,))
+        before = a.clone()
+        c.launch("qwq", a, num_tokens=n)
+        c.check(a, before, name="A (num_tokens=%d)" % n)
+
+
+@case("parallel_vectorize_var")
+def _parallel_vectorize_var(c):
+    c.launch("parallel_vectorize_local_and_var")  # TileLang checks the source only; it must run
+
+
 @case("issue_1678_alloc_var_max")
 def _issue_1678(c):
     c.launch("qwq_kernel")  # compile-and-run only, as in TileLang
@@ -790,7 +815,8 @@ def dry_run(header_dir):
 # Cases that only launch (TileLang's test checks the source, or nothing): they pass
 # on a launch that returns CUDA_SUCCESS and completes.
 LAUNCH_ONLY = {"tma_store_full_shape", "issue_1678_alloc_var_max", "issue_1690_reduce_to_scalar",
-               "issue_1026_shared_swap", "issue_1237_dynamic_copy_extent", "cluster_barrier"}
+               "issue_1026_shared_swap", "issue_1237_dynamic_copy_extent", "cluster_barrier",
+               "issue_1728_serial_range", "parallel_vectorize_var", "issue_1008_fill_dynamic"}
 
 
 # --------------------------------------------------------------------------- runner
