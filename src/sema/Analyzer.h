@@ -510,6 +510,12 @@ class Analyzer {
   void checkLayoutShape(const ThreadLayoutRef& layout, const std::vector<int64_t>& extents, SourceRange at,
                         const std::string& what);
 
+  // assume(cond) (Assumes.cpp): facts about the parameters, checked by the launcher.
+  StmtRef assumeStmt(const ast::Call& c);
+  void addAssumption(const ast::Expr& cond, const std::string& text);
+  ExprRef assumedValue(const ast::Expr& e);
+  bool readsOnlyParameters(const ExprRef& e) const;
+
   // annotate_safe_value({A: v, ...}): the value of A's out-of-bounds reads.
   StmtRef annotateSafeValue(const ast::Call& c);
   ExprRef safeValueOf(const ast::Expr& e, const BufferRef& buf);

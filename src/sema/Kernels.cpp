@@ -44,11 +44,33 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
     error(decl.nameRange, "kernel '" + decl.name + "' has no 'with Kernel(...)' block");
     return std::nullopt;
   }
+  // Before the block, as TileLang writes them: assume(...) and alloc_global(...)
+  // (both about the launch, not a thread); anything else belongs inside.
+  bool before = true;
   for (const auto& s : decl.body->stmts) {
-    if (s.get() == launch) continue;
-    error(s->range, s->range.begin.offset < launch->range.begin.offset
-                               ? "statements before 'with Kernel(...)' are not supported; put them inside the block"
-                               : "a kernel holds one 'with Kernel(...)' block and nothing after it");
+    if (s.get() == launch) {
+      before = false;
+      continue;
+    }
+    if (!before) {
+      error(s->range, "a kernel holds one 'with Kernel(...)' block and nothing after it");
+      continue;
+    }
+    const ast::Expr* call = s->kind == ast::StmtKind::Expr ? s->as<ast::ExprStmt>().expr.get()
+                            : s->kind == ast::StmtKind::Assign ? s->as<ast::Assign>().value.get()
+                                                               : nullptr;
+    std::string callee = call && call->kind == ast::ExprKind::Call ? calleeName(call->as<ast::Call>()) : "";
+    bool allowed = (s->kind == ast::StmtKind::Expr && callee == "assume") ||
+                   (s->kind == ast::StmtKind::Assign && callee == "alloc_global");
+    if (!allowed) {
+      error(s->range, "only assume(...) and alloc_global(...) may come before 'with Kernel(...)'; put this statement "
+                      "inside the block");
+      continue;
+    }
+    try {
+      stmt(*s);
+    } catch (Failed&) {
+    }
   }
   try {
     k.body = analyzeLaunch(*launch);

@@ -574,6 +574,9 @@ StmtRef Analyzer::allocGlobal(const std::string& n, const ast::Assign& a, const 
   v.kind = Value::BufferV;
   v.buffer = globalTensor(n, spec, a.target->range, /*isParam=*/true, a.range);
   define(n, v, a.target->range);
+  // The caller passes the workspace: it is a tensor of the kernel's signature
+  // (--emit=meta, the Python package), after the declared parameters.
+  kernel_->signature.push_back({n, Kernel::SourceParam::Kind::Tensor, v.buffer, v.buffer->data, v.buffer->dtype});
   return nullptr;
 }
 
@@ -1035,6 +1038,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
     return syncOp(c, callee);
   if (callee == "transpose") return transposeOp(c);
   if (callee == "print") return printStmt(c);
+  if (callee == "assume") return assumeStmt(c);
   if (callee == "annotate_safe_value") return annotateSafeValue(c);
   if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
   if (callee == "im2col" || callee == "c2d_im2col") return im2colOp(c, callee);

@@ -736,6 +736,37 @@ def _parallel_vectorize_var(c):
     c.launch("parallel_vectorize_local_and_var")  # TileLang checks the source only; it must run
 
 
+@case("alloc_global")
+def _alloc_global(c):
+    n = c.p["N"]
+    a = c.randn((n,), "dtype")
+    b = c.poison((n,), "dtype")
+    workspace = c.poison((n,), "dtype")  # T.alloc_global's C: the caller's here
+    c.launch("alloc_global", a, b, workspace)
+    c.check(b, a, name="B")
+
+
+@case("issue_2883_large_parallel")
+def _issue_2883(c):
+    # One row of 8192 bytes in a buffer of even row stride (T.assume(stride % 2 == 0)).
+    base = c.randint(0, 256, (2, 9000), "uint8")
+    src = base[:1, :8192]
+    dst_base = c.poison((2, 9000), "uint8", 77)
+    dst = dst_base[:1, :8192]
+    c.launch("large_parallel", dst, src, stride=9000)
+    c.check(dst, src, name="dst")
+    c.check(dst_base[:, 8192:], torch.full((2, 808), 77, dtype=torch.uint8, device=DEV), name="dst past the row")
+    if c.dry is None:
+        # An odd stride breaks the kernel's assume: the launcher refuses it.
+        odd = c.randint(0, 256, (1, 8193), "uint8")[:, :8192]
+        try:
+            c.launch("large_parallel", c.poison((1, 8193), "uint8", 77)[:, :8192], odd, stride=8193)
+            c.failures.append("an odd stride was not refused (assume(stride % 2 == 0))")
+        except Exception as e:  # the package's exception names the assumption
+            if "multiple of 2" not in str(e):
+                c.failures.append("odd stride refused for another reason: %s" % e)
+
+
 @case("issue_1678_alloc_var_max")
 def _issue_1678(c):
     c.launch("qwq_kernel")  # compile-and-run only, as in TileLang
