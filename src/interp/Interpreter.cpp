@@ -1198,6 +1198,14 @@ void Cluster::tmaBox(const TensorMap& map, int rank, int64_t sharedOffset, const
           " tensor map '" + map.name + "'");
   if (sharedOffset % 128 != 0)
     fault("a TMA copy at shared +" + std::to_string(sharedOffset) + ", not 128-byte aligned");
+  // The innermost coordinate must fall on a 16-byte boundary (the GPU raises an
+  // illegal instruction otherwise; an unpacking map counts fp4 elements, two a byte).
+  if (!coords.empty()) {
+    int64_t innerBits = coords[0] * (map.unpackFp4 ? 4 : 8 * int64_t(map.elemBytes));
+    if (innerBits % 128 != 0)
+      fault("a TMA copy through '" + map.name + "' at innermost coordinate " + std::to_string(coords[0]) +
+            ", not on a 16-byte boundary (an illegal instruction on the GPU)");
+  }
   int64_t count = 1;
   for (int64_t b : map.box) count *= b;
   int eb = map.elemBytes;

@@ -497,7 +497,7 @@ TEST_CASE("syntax errors: one per mistake, in our words, at the right place") {
   CHECK(messages("kernel k() {\n  for i in range(3) x = 1;\n}\n") == List{"2:21: expected '{'"});
   CHECK(messages("kernel k() {\n  if a { } else b = 1;\n}\n") == List{"2:17: expected 'if' or '{'"});
   CHECK(messages("kernel k() {\n  with Kernel(1) as { }\n}\n") == List{"2:21: expected a name or '('"});
-  CHECK(messages("kernel k() {\n  a = b c;\n}\n") == List{"2:9: unexpected 'c'; expected ';'"});
+  CHECK(messages("kernel k() {\n  a = b c;\n}\n") == List{"2:9: unexpected 'c'; expected ',' or ';'"});
 
   CHECK(messages("kernel k() {\n  f(a b);\n}\n") == List{"2:7: unexpected 'b'; expected ',' or ')'"});
   CHECK(messages("kernel k() {\n  x = A[i j];\n}\n") == List{"2:11: unexpected 'j'; expected ',' or ']'"});

@@ -3127,7 +3127,11 @@ TEST_CASE("interpreter: tma_copy of a rank-1 tensor in runs of 1000 float16 (pie
     }
 }
 
-TEST_CASE("interpreter: tma_copy from a run-time column: bulk when 16-byte aligned, tensor-map pieces when not") {
+// A start off 16 bytes (off = 1, 3, 7) once took the tensor map in pieces, which
+// the H100 refused with an illegal instruction (a tensor map's innermost coordinate
+// must fall on a 16-byte boundary; the interpreter now faults the same way, below):
+// such rows are copied element by element by the elected thread.
+TEST_CASE("interpreter: tma_copy from a run-time column: bulk inside, tensor-map pieces at the end, element by element when misaligned") {
   auto module = compile(kTmaRows, Target::hopper());
   for (int32_t off : {0, 4, 1, 3, 7, 1000})
     for (Shape s : std::vector<Shape>{{3, 1032}, {1, 2048}, {2, 1100}})
@@ -3152,6 +3156,46 @@ TEST_CASE("interpreter: tma_copy from a run-time column: bulk when 16-byte align
         std::string mismatch = firstMismatch(B, want);
         CHECK_MESSAGE(mismatch.empty(), mismatch);
       }
+}
+
+TEST_CASE("interpreter catches: a TMA load whose innermost coordinate is not on a 16-byte boundary") {
+  const std::string source = R"(
+kernel at_column(A: Tensor((M, 64), float32), B: Tensor((M, 64), float32), col: int32) {
+  with Kernel(ceildiv(M, 16), threads=128) as (bx) {
+    s = alloc_shared((16, 64), float32);
+    bar = alloc_barrier(1);
+    D = tma_descriptor(A, box=(16, 64));
+    tx = get_thread_binding();
+    if tx == 0 {
+      mbarrier_expect_tx(bar, 16 * 64 * 4);
+      tma_load(D, bar, s, (bx * 16, col));
+      barrier_arrive(bar);
+    }
+    mbarrier_wait_parity(bar, 0);
+    copy(s, B[bx * 16, 0]);
+  }
+}
+)";
+  auto module = compile(source, Target::hopper());
+  for (int32_t col : {0, 4, 1, 6}) {
+    Case c;
+    HostBuffer& A = c.buffer(ir::DType::Float32, 32 * 64);
+    HostBuffer& B = c.buffer(ir::DType::Float32, 32 * 64);
+    randomFill(A, 5);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", 32);
+    c.args.scalar("col", col);
+    INFO("col " << col);
+    interp::Result r = interp::run(module->kernels.front(), c.args, {});
+    if (col % 4 == 0) {
+      CHECK_MESSAGE(r.ok, r.text());
+    } else {
+      REQUIRE_FALSE(r.ok);
+      CHECK(r.text().find("not on a 16-byte boundary") != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("interpreter: tma_copy into and out of the two halves of a shared tile, ragged M and N") {

@@ -45,5 +45,5 @@ TEST_CASE("the vocabulary: built-ins, dtypes and math functions, nothing interna
   CHECK(!vocabulary::kindOf("handle"));         // a ptr's type, never written
   CHECK(!vocabulary::kindOf("gemm"));
   auto loops = vocabulary::namesOf({Kind::Loop});
-  CHECK(loops == std::vector<std::string>{"Parallel", "Pipelined", "serial", "range", "vectorized", "unroll"});
+  CHECK(loops == std::vector<std::string>{"Parallel", "Pipelined", "serial", "Serial", "parallel", "range", "vectorized", "unroll"});
 }

@@ -23,7 +23,21 @@ std::shared_ptr<const CopyPlan> planTmaTransfer(const char* strategy, const Copy
   // 16U4_ALIGN16B (into float4_e2m1_unpacked) needs 32-byte alignment and strides.
   int align = (load ? c.dst.buffer : c.src.buffer)->dtype == DType::Float4E2M1Unpacked ? 32 : 16;
   int axis = tensorMapStrides(site.kernel, site.allowTma, tensor, plan->need, align);
-  if (axis < 0) return plan;
+  if (axis < 0) {
+    // A tensor map's innermost coordinate must fall on a 16-byte boundary: the GPU
+    // raises an illegal instruction otherwise (H100, tma_rows' shifted rows; Triton
+    // and TileLang found the same). Rows of a tma_copy test it at run time
+    // (lowerTmaRows); a box needs it proved, or assumed by the variant.
+    const Region& global = load ? c.src : c.dst;
+    const int64_t perVector = std::max(1, 128 / bits(tensor.dtype));
+    if (!plan->rows && !tlc::provablyMultiple(site.kernel, site.allowTma, global.mins.back(), perVector, plan->need)) {
+      why = "the innermost start " + toString(global.mins.back()) + " of '" + tensor.name +
+            "' is not a multiple of " + std::to_string(perVector) +
+            " elements (16 bytes), as a tensor map's innermost coordinate must be";
+      return nullptr;
+    }
+    return plan;
+  }
   const ExprRef& stride = tensor.strides[axis];
   if (userWording) {
     why = "stride " + toString(stride) + " of '" + tensor.name + "' cannot be a multiple of " + std::to_string(align) +
@@ -71,6 +85,62 @@ static bool nonNegativeByForm(const ExprRef& e) {
   return false;
 }
 
+// The rows of a tma_copy whose start is not 16-byte aligned, which neither TMA form
+// can move: the elected thread copies them element by element, zero-filling (load)
+// or skipping (store) what lies outside the tensor, as the tensor map would. A load
+// expects no bytes on the barrier then: the thread's own arrival (after its stores,
+// a release) is what the waiting threads acquire. Slow (one thread, one element at
+// a time), but only for a start the program leaves misaligned.
+static StmtRef misalignedRows(const CopyOp& c, CopyLowering& L, const TmaRows& rows, const ExprRef& tileOffset) {
+  bool load = c.path == CopyPath::TmaLoad;
+  const Region& global = load ? c.src : c.dst;
+  const Region& shared = load ? c.dst : c.src;
+  const BufferRef& tensor = global.buffer;
+  const BufferRef& tile = shared.buffer;
+  const int elemBytes = bits(tensor->dtype) / 8;
+  const size_t rank = global.mins.size();
+  std::vector<int64_t> outer(global.extents.begin(), global.extents.end() - 1);
+  auto out = std::make_shared<SeqStmt>(c.range);
+  for (int64_t r = 0; r < rows.rows; ++r) {
+    VarRef e = makeVar("element", DType::Int32);
+    std::vector<ExprRef> coord(rank);
+    int64_t rest = r;
+    for (size_t a = rank - 1; a-- > 0;) {
+      coord[a] = add(global.mins[a], intImm(rest % outer[a]));
+      rest /= outer[a];
+    }
+    coord[rank - 1] = add(global.mins[rank - 1], e);
+    ExprRef inside;
+    for (size_t a = 0; a < rank; ++a)
+      inside = logicalAnd(inside, logicalAnd(binary(BinOp::Ge, coord[a], intImm(0)),
+                                             binary(BinOp::Lt, coord[a], tensor->shape[a])));
+    // The tile element: the row's place in the (row-major, unswizzled) tile.
+    ExprRef flat = add(floorDiv(sub(tileOffset, intImm(tile->sharedOffset)), intImm(elemBytes)),
+                       add(intImm(r * rows.length), e));
+    std::vector<ExprRef> tileIndex(tile->shape.size());
+    for (size_t a = tile->shape.size(); a-- > 0;) {
+      tileIndex[a] = a == 0 ? flat : floorMod(flat, tile->shape[a]);
+      if (a > 0) flat = floorDiv(flat, tile->shape[a]);
+    }
+    StmtRef body;
+    if (load) {
+      auto value = std::make_shared<LoadNode>(tensor, coord, tensor->dtype, 1);
+      value->predicate = inside;  // zeros outside, as the tensor map fills them
+      body = std::make_shared<StoreStmt>(c.range, tile, tileIndex, value);
+    } else {
+      auto value = std::make_shared<LoadNode>(tile, tileIndex, tile->dtype, 1);
+      auto store = std::make_shared<StoreStmt>(c.range, tensor, coord, value);
+      store->predicate = inside;
+      body = store;
+    }
+    auto loop = std::make_shared<ForStmt>(c.range, e, intImm(0), intImm(rows.length), ForKind::Serial, body);
+    loop->keepRolled = true;
+    out->stmts.push_back(loop);
+  }
+  (void)L;
+  return out;
+}
+
 static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& plan) {
   const TmaRows& rows = *plan.rows;
   bool load = c.path == CopyPath::TmaLoad;
@@ -87,7 +157,10 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
     tileOffset = add(tileOffset, mul(mul(shared.mins[a], tile.strides[a]), intImm(elemBytes)));
   const int64_t rowBytes = rows.length * elemBytes;
 
-  // Whether every row lies inside the tensor and starts 16-byte aligned.
+  // Whether every row lies inside the tensor (then one cp.async.bulk a row), and
+  // whether the rows start 16-byte aligned: both TMA forms need that (a tensor map's
+  // innermost coordinate on a 16-byte boundary, else an illegal instruction), so a
+  // misaligned start is copied element by element by the elected thread.
   ExprRef fits;
   for (size_t a = 0; a < rank; ++a) {
     ExprRef end = add(global.mins[a], intImm(global.extents[a]));
@@ -98,8 +171,8 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
   AssumptionMap none;
   const int64_t perVector = std::max(1, 16 / elemBytes);
   bool startAligned = tlc::provablyMultiple(L.kernel, false, global.mins.back(), perVector, none);
-  if (!startAligned)
-    fits = logicalAnd(fits, binary(BinOp::Eq, floorMod(global.mins.back(), intImm(perVector)), intImm(0)));
+  ExprRef aligned;
+  if (!startAligned) aligned = binary(BinOp::Eq, floorMod(global.mins.back(), intImm(perVector)), intImm(0));
 
   int64_t hint = CopyLowering::cacheHint(c.options.eviction);
   ExprRef barrier;
@@ -151,17 +224,19 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
       pieces->stmts.push_back(t);
     }
   }
-  auto issue = std::make_shared<SeqStmt>(c.range);
+  auto tma = std::make_shared<SeqStmt>(c.range);
   if (load)
-    issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
+    tma->stmts.push_back(std::make_shared<IntrinsicStmt>(
         c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{barrier, intImm(rows.rows * rowBytes)}));
   else
-    issue->stmts.push_back(std::make_shared<BarrierStmt>(c.range, BarrierKind::FenceProxyAsync));
+    tma->stmts.push_back(std::make_shared<BarrierStmt>(c.range, BarrierKind::FenceProxyAsync));
   auto k = fits ? asConstInt(fits) : std::optional<int64_t>(1);
-  if (k && *k) issue->stmts.push_back(bulk);
-  else if (k) issue->stmts.push_back(pieces);
-  else issue->stmts.push_back(std::make_shared<IfStmt>(c.range, fits, bulk, pieces));
-  if (!load) issue->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+  if (k && *k) tma->stmts.push_back(bulk);
+  else if (k) tma->stmts.push_back(pieces);
+  else tma->stmts.push_back(std::make_shared<IfStmt>(c.range, fits, bulk, pieces));
+  if (!load) tma->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+  StmtRef issue = tma;
+  if (aligned) issue = std::make_shared<IfStmt>(c.range, aligned, tma, misalignedRows(c, L, rows, tileOffset));
   auto out = std::make_shared<SeqStmt>(c.range);
   ExprRef leader = call(Builtin::ShuffleElect, {intImm(c.options.leaderScope)}, DType::Bool);
   out->stmts.push_back(std::make_shared<IfStmt>(c.range, leader, issue, nullptr));
@@ -170,9 +245,10 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
   int64_t count = rows.length / rows.piece + (rows.rest ? 1 : 0);
   how << "a bulk " << (load ? "load" : "store") << " (" << rows.rows << (rows.rows == 1 ? " row" : " rows") << " of "
       << rowBytes << " bytes, cp.async.bulk";
-  if (!k) how << " where the region lies inside '" << tensor->name << "'" << (startAligned ? "" : " and starts 16-byte aligned")
+  if (!k) how << " where the region lies inside '" << tensor->name << "'"
               << ", else through the tensor map in " << count << " pieces a row";
   else if (!*k) how << " never: through the tensor map in " << count << " pieces a row";
+  if (aligned) how << "; where the rows do not start 16-byte aligned, element by element";
   int groups = L.kernel.threads / c.options.leaderScope;
   how << (load ? ", expect_tx on '" + c.options.barrier->name + "'" : std::string(", committed")) << ", issued by "
       << (groups == 1 ? std::string("one elected thread")
