@@ -8,7 +8,8 @@
 // with CopyOptions::atomic: a tile accumulate, lowered as a SIMT copy whose stores
 // are atomic (lower/copy/CopyLowering.cpp). What PTX has no clean form for is
 // refused here, at the argument: memory orders other than relaxed, use_tma, dtypes
-// without the instruction.
+// without the instruction. TileLang's atomic_addx2 / atomic_addx4 (dst, src) add
+// 2 or 4 consecutive elements of src to those of dst: one element atomic each.
 #include <algorithm>
 
 #include "frontend/Vocabulary.h"
@@ -146,6 +147,56 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
   auto seq = std::make_shared<SeqStmt>(c.range);
   seq->stmts.push_back(std::make_shared<LetStmt>(c.range, old, isFloat(buf->dtype) ? floatImm(0, buf->dtype) : intImm(0, buf->dtype)));
   seq->stmts.push_back(st);
+  return seq;
+}
+
+// atomic_addx2(B[i, j], A[i, j]) / atomic_addx4: B[i, j + k] += A[i, j + k] for k
+// below 2 / 4, each an element atomic. TileLang issues one vector instruction
+// (half2, bfloat162, float2, float4); per element it is the same atomicity, and the
+// elements a pair of atomics write are the same (the vector form is a speed-up left
+// to do). x2 takes float16, bfloat16 or float32, x4 float32, as TileLang's.
+StmtRef Analyzer::atomicAddVector(const ast::Call& c, const std::string& callee) {
+  checkKeywords(c, callee, {});
+  const int lanes = callee == "atomic_addx4" ? 4 : 2;
+  if (c.args.size() != 2) fail(c.range, callee + " takes (dst, src): two elements, B[i, j] and A[i, j]");
+  std::vector<std::pair<BufferRef, std::vector<ExprRef>>> sides;
+  for (const auto& arg : c.args) {
+    if (arg->kind != ast::ExprKind::Index)
+      fail(arg->range, callee + " takes elements of buffers (B[i, j]): it adds " + std::to_string(lanes) +
+                           " consecutive elements from there");
+    const auto& ix = arg->as<ast::Index>();
+    if (varCell(ix)) fail(arg->range, callee + " takes elements of buffers, not a variable");
+    BufferRef buf = bufferOf(*ix.base);
+    if (buf->scope != MemScope::Global && buf->scope != MemScope::Shared)
+      failAbout(arg->range, "not yet supported: " + callee + " with " + name(buf->scope) + " '" + buf->name +
+                                "' (global or shared elements)", buf);
+    sides.emplace_back(buf, elementIndices(ix, buf));
+  }
+  const BufferRef& dst = sides[0].first;
+  const BufferRef& src = sides[1].first;
+  bool ok = lanes == 2 ? dst->dtype == DType::Float16 || dst->dtype == DType::BFloat16 || dst->dtype == DType::Float32
+                       : dst->dtype == DType::Float32;
+  if (!ok)
+    failAbout(c.args[0]->range, callee + " on " + name(dst->dtype) + " '" + dst->name + "' is not supported; valid: " +
+                                    (lanes == 2 ? "float16, bfloat16, float32" : "float32"), dst);
+  if (dst->dtype == DType::BFloat16 && !target_.has(TargetFeature::AtomicAddBf16))
+    fail(c.args[0]->range, callee + " on bfloat16: " + target_.lacks(TargetFeature::AtomicAddBf16));
+  if (src->dtype != dst->dtype)
+    failAbout(c.args[1]->range, callee + " adds " + name(dst->dtype) + " elements; '" + src->name + "' is " +
+                                    name(src->dtype), src);
+  auto seq = std::make_shared<SeqStmt>(c.range);
+  for (int k = 0; k < lanes; ++k) {
+    auto at = [&](std::vector<ExprRef> idx) {
+      idx.back() = add(idx.back(), intImm(k));
+      return idx;
+    };
+    auto value = std::make_shared<LoadNode>(src, at(sides[1].second), src->dtype, 1);
+    auto st = std::make_shared<StoreStmt>(c.range, dst, at(sides[0].second), value);
+    st->atomic = AtomicOp::Add;
+    seq->stmts.push_back(st);
+  }
+  usedBuffers_.insert(src);
+  usedBuffers_.insert(dst);
   return seq;
 }
 

@@ -110,10 +110,23 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(c.args[0]->range, "integer overflow in a constant expression");
     return checkFits(unary(UnOp::Neg, floorDiv(unary(UnOp::Neg, a), b)), c.range);
   }
+  // min / max / clamp of storage-only floats (fp8) of one dtype, as TileLang takes
+  // them: computed in float32 and converted back, which is exact (the result is one
+  // of the operands).
+  auto storageOnlyCommon = [&](const std::vector<ExprRef>& xs) -> std::optional<DType> {
+    if (!isStorageOnly(xs[0]->dtype) || !isFloat(xs[0]->dtype)) return std::nullopt;
+    for (const auto& x : xs)
+      if (x->dtype != xs[0]->dtype) return std::nullopt;
+    return xs[0]->dtype;
+  };
   if (callee == "min" || callee == "max") {
     argCount(2); noKeywords();
     ExprRef a = scalarExpr(*c.args[0]), b = scalarExpr(*c.args[1]);
-    return arith(callee == "min" ? BinOp::Min : BinOp::Max, a, b, c.callee->range);
+    BinOp op = callee == "min" ? BinOp::Min : BinOp::Max;
+    if (auto t = storageOnlyCommon({a, b}))
+      return convert(*t, arith(op, convert(DType::Float32, a, c.args[0]->range), convert(DType::Float32, b, c.args[1]->range),
+                               c.callee->range), c.range);
+    return arith(op, a, b, c.callee->range);
   }
   if (callee == "clamp") {
     // clamp(x, lo, hi) = min(max(x, lo), hi), a NaN x staying NaN (TileLang's
@@ -128,10 +141,17 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     };
     if (c.args.empty() || c.args.size() > 3) fail(c.range, "'clamp' takes (x, min_val, max_val)");
     ExprRef x = scalarExpr(*c.args[0]), lo = scalarExpr(bound(1, "min_val")), hi = scalarExpr(bound(2, "max_val"));
+    std::optional<DType> narrow = storageOnlyCommon({x, lo, hi});
+    if (narrow) {
+      x = convert(DType::Float32, x, c.args[0]->range);
+      lo = convert(DType::Float32, lo, c.range);
+      hi = convert(DType::Float32, hi, c.range);
+    }
     ExprRef clamped = arith(BinOp::Min, arith(BinOp::Max, x, lo, c.callee->range), hi, c.callee->range);
     if (!isFloat(clamped->dtype)) return clamped;
     ExprRef wide = cast(clamped->dtype, x);
-    return select(call(Builtin::Isnan, {wide}, DType::Bool), wide, clamped);
+    ExprRef result = select(call(Builtin::Isnan, {wide}, DType::Bool), wide, clamped);
+    return narrow ? convert(*narrow, result, c.range) : result;
   }
   if (auto math = mathFunctionNamed(callee)) {
     const BuiltinInfo& row = info(*math);

@@ -1032,6 +1032,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (isReduction(callee)) return reduceOp(c, callee);
   if (callee == "cumsum") return cumsumOp(c);
   if (isAtomicName(callee)) return atomicOp(c, callee, nullptr);
+  if (callee == "atomic_addx2" || callee == "atomic_addx4") return atomicAddVector(c, callee);
   if (callee == "barrier_arrive" || callee == "mbarrier_arrive" || callee == "mbarrier_wait_parity" ||
       callee == "barrier_wait" || callee == "mbarrier_expect_tx" ||
       callee == "tma_store_arrive" || callee == "tma_store_wait")

@@ -30,6 +30,11 @@ _ROWS = {
     "atomic_add": [("ragged", {"K": 3, "M": 100, "N": 75})],
     "atomic_add_mixed_dtype": [("bf16", {"dst_dtype": "bfloat16"}), ("ragged", {"N": 13})],
     "atomic_memory_order": [("ragged", {"K": 3, "M": 50, "N": 37})],
+    "atomic_addx2": [("f32", {"dtype": "float32"}), ("bf16", {"dtype": "bfloat16"}),
+                     ("ragged", {"M": 30, "N": 62})],
+    "atomic_addx4": [("ragged", {"M": 15, "N": 62})],
+    "clamp_fp8": [("e5m2", {"dtype": "float8_e5m2"})],
+    "clamp_fp8_vectorized": [("e5m2", {"dtype": "float8_e5m2"}), ("ragged", {"N": 1000})],
     "copy": [
         ("1024x576_32x576", {"N": 576, "block_M": 32, "block_N": 576}),
         ("1024x576_32x576_f32", {"N": 576, "block_M": 32, "block_N": 576,

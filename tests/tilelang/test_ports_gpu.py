@@ -205,7 +205,8 @@ _TABLE = {vid: (port, defines) for vid, port, defines in ports_table.variants()}
 def _torch_dtype(name):
     return {"float": torch.float32, "float32": torch.float32, "float16": torch.float16,
             "bfloat16": torch.bfloat16, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
-            "int64": torch.int64, "uint8": torch.uint8, "float8_e4m3fn": torch.float8_e4m3fn}[name]
+            "int64": torch.int64, "uint8": torch.uint8, "float8_e4m3fn": torch.float8_e4m3fn,
+            "float8_e4m3": torch.float8_e4m3fn, "float8_e5m2": torch.float8_e5m2}[name]
 
 
 class Ctx:
@@ -565,6 +566,45 @@ def _atomic_mixed(c):
     out = torch.zeros(N, dtype=c.dt("dst_dtype"), device=DEV)
     c.launch("atomic_add_mixed", src, out)
     c.check(out, src.to(c.dt("dst_dtype")), rtol=1e-2, atol=1e-2, name="Out")
+
+
+@case("atomic_addx2", "atomic_addx2__f32", "atomic_addx2__bf16", "atomic_addx2__ragged",
+      "atomic_addx4", "atomic_addx4__ragged")
+def _atomic_addx(c):
+    M, N = c.p["M"], c.p["N"]
+    x4 = c.vid.startswith("atomic_addx4")
+    dtype = "float32" if x4 else c.p["dtype"]
+    a = c.randn((M, N), dtype)
+    b = c.randn((M, N), dtype)  # any start tells add from store
+    ref = (b.float() + a.float()).to(b.dtype)
+    c.launch("atomic_addx4" if x4 else "atomic_addx2", a, b)
+    tol = 1e-6 if dtype == "float32" else 1e-2
+    c.check(b, ref, rtol=tol, atol=tol, name="B")
+
+
+@case("clamp_fp8", "clamp_fp8__e5m2")
+def _clamp_fp8(c):
+    n = c.p["N"]
+    a = (c.randn((n,)) * 2).to(c.dt("dtype"))
+    b = (c.randn((n,)) * 2).to(c.dt("dtype"))
+    fa, fb = a.float(), b.float()
+    for kernel, ref in (("fp8_max", torch.maximum(fa, fb)), ("fp8_min", torch.minimum(fa, fb)),
+                        ("fp8_clamp", fa.clamp(-1.0, 1.0))):
+        out = c.poison((n,), "dtype", 0.0)
+        out.fill_(float("nan"))
+        c.launch(kernel, a, b, out)
+        c.check(out.float(), ref, name="C of " + kernel)
+
+
+@case("clamp_fp8_vectorized", "clamp_fp8_vectorized__e5m2", "clamp_fp8_vectorized__ragged")
+def _clamp_fp8_vectorized(c):
+    n = c.p["N"]
+    a = (c.randn((n,)) * 2).to(c.dt("dtype"))
+    b = (c.randn((n,)) * 2).to(c.dt("dtype"))
+    out = c.poison((n,), "dtype", 0.0)
+    out.fill_(float("nan"))
+    c.launch("fp8_vectorized_max", a, b, out)
+    c.check(out.float(), torch.maximum(a.float(), b.float()), name="C")
 
 
 @case("elementwise_add", "elementwise_add__ragged")
