@@ -243,7 +243,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (isAtomicName(callee))
     fail(c.range, "'" + callee + "' has a value only as the whole right side of an assignment: old = " + callee +
-                      "(dst, value, return_prev=True)");
+                      "(dst, value, return_prev=True) (or out[i] = ...)");
   if (vocabulary::kindOf(callee) == vocabulary::Kind::Statement)
     fail(c.range, "'" + callee + "' has no value; call it as a statement");
   if (isRegionHelper(callee))

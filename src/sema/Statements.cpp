@@ -274,6 +274,17 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
     }
     BufferRef buf = bufferOf(*ix.base);
     auto indices = elementIndices(ix, buf);
+    if (a.op == ast::AssignOp::Set && a.value->kind == ast::ExprKind::Call &&
+        isAtomicName(calleeName(a.value->as<ast::Call>()))) {
+      // old_vals[i, j] = atomic_add(B[i, j], v, return_prev=True): the old value
+      // through a fresh local, then stored.
+      VarRef old;
+      StmtRef update = atomicOp(a.value->as<ast::Call>(), calleeName(a.value->as<ast::Call>()), &old);
+      checkStoreScope(buf, a.target->range);
+      auto seq = std::make_shared<SeqStmt>(a.range, std::vector<StmtRef>{update});
+      seq->stmts.push_back(std::make_shared<StoreStmt>(a.range, buf, indices, convert(buf->dtype, old, a.range)));
+      return seq;
+    }
     ExprRef v = scalarExpr(*a.value);
     if (a.op != ast::AssignOp::Set) {
       auto load = std::make_shared<LoadNode>(buf, indices, buf->dtype, 1);

@@ -582,6 +582,18 @@ def _atomic_addx(c):
     c.check(b, ref, rtol=tol, atol=tol, name="B")
 
 
+@case("atomic_return_prev")
+def _atomic_return_prev(c):
+    M, N = c.p["M"], c.p["N"]
+    a = c.randn((M, N), "dtype")
+    b = c.randn((M, N), "dtype")
+    b0 = b.clone()
+    old = c.poison((M, N), "dtype")
+    c.launch("atomic_with_return_prev", a, b, old)
+    c.check(old, b0, name="old_vals")  # each element is updated once: its old value is B's start
+    c.check(b, b0 + a, rtol=1e-6, atol=1e-6, name="B")
+
+
 @case("clamp_fp8", "clamp_fp8__e5m2")
 def _clamp_fp8(c):
     n = c.p["N"]
