@@ -55,7 +55,11 @@ bool Analyzer::isReduction(const std::string& callee) {
 }
 
 StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
-  checkKeywords(c, callee, {"dim", "clear"});
+  checkKeywords(c, callee, {"dim", "clear", "batch"});
+  // TileLang's batch= (rows reduced together in its shared-memory path) schedules
+  // the work; the result is the same reduction. Checked, then left to tlc's plan.
+  if (const ast::Expr* batch = keyword(c, "batch"))
+    if (constIntArg(*batch, "batch") < 1) fail(batch->range, "batch must be a positive integer");
   if (inParallel_) fail(c.callee->range, callee + "() cannot be called inside a Parallel loop");
   if (c.args.size() < 2 || c.args.size() > 4)
     fail(c.range, callee + " takes (src, dst, dim=-1, clear=True)");

@@ -710,6 +710,15 @@ def _reduce(c):
         c.check(b, _reduce_ref(a, op), rtol=tol, atol=tol, name=kernel + ".B")
 
 
+@case("reduce_batch")
+def _reduce_batch(c):
+    M, N = c.p["M"], c.p["N"]
+    a = c.randn((M, N), c.p["dtype"])
+    b = c.poison((M,), c.p["dtype"])
+    c.launch("reduce_sum_sf_batch", a, b)  # batch= only schedules: the plain row sums
+    c.check(b, a.sum(dim=1), rtol=1e-4, atol=1e-4, name="B")
+
+
 @case("tma_copy_strided_row", "tma_copy_strided_row__ragged")
 def _tma_strided_row(c):
     rows, cols, stride = c.p["rows"], c.p["cols"], c.p["row_stride"]
