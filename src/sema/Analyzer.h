@@ -424,6 +424,7 @@ class Analyzer {
   static const std::vector<std::string>& copyKeywords(const std::string& op);
 
   // One copy option, from a keyword argument or an annotations={...} entry.
+  bool ignoredAnnotation(const std::string& key, const std::string& op, SourceRange at);
   void copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                   bool fromAnnotations, SourceRange& preferAt);
 

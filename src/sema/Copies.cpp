@@ -319,9 +319,20 @@ const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
   return op == "async_copy" ? async : op == "tma_copy" ? tma : op == "copy_cluster" ? cluster : copy;
 }
 
+// A namespaced annotation key ("test.copy", as TileLang's users tag ops for their
+// own passes) means nothing to tlc: a warning, and the key is skipped. A plain key
+// that names no option stays an error (most likely a misspelt one).
+bool Analyzer::ignoredAnnotation(const std::string& key, const std::string& op, SourceRange at) {
+  if (key.find('.') == std::string::npos) return false;
+  warning(Warning::UnknownAnnotation, at,
+          "annotation \"" + key + "\" on " + op + " is not one tlc knows; ignored (namespaced keys are for other tools)");
+  return true;
+}
+
 void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                 bool fromAnnotations, SourceRange& preferAt) {
   const auto& keys = copyKeywords(op);
+  if (fromAnnotations && ignoredAnnotation(key, op, keyRange)) return;
   if (std::find(keys.begin(), keys.end(), key) == keys.end() || (fromAnnotations && key == "annotations")) {
     std::vector<std::string> valid = keys;
     if (fromAnnotations) valid.erase(std::find(valid.begin(), valid.end(), "annotations"));
@@ -359,6 +370,8 @@ void Analyzer::forEachAnnotation(const ast::Call& c, const std::string& op, cons
     if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
     const std::string& key = entry.key->as<ast::StringLit>().value;
     if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+    if (std::find(valid.begin(), valid.end(), key) == valid.end() && ignoredAnnotation(key, op, entry.key->range))
+      continue;
     if (std::find(valid.begin(), valid.end(), key) == valid.end())
       fail(entry.key->range, "unknown annotation \"" + key + "\" for " + op +
                                  (valid.empty() ? "; it takes none (" + op + " has no copy options)" : "; valid: " + joined(valid)));

@@ -710,6 +710,14 @@ def _reduce(c):
         c.check(b, _reduce_ref(a, op), rtol=tol, atol=tol, name=kernel + ".B")
 
 
+@case("scalar_copy_annotations")
+def _scalar_copy_annotations(c):
+    a = c.randn((1,))
+    b = c.poison((1,), "float32")
+    c.launch("scalar_copy_annotations", a, b)  # the namespaced annotations are skipped (a warning)
+    c.check(b, a, name="B")
+
+
 @case("reduce_batch")
 def _reduce_batch(c):
     M, N = c.p["M"], c.p["N"]
