@@ -442,6 +442,7 @@ class Analyzer {
   // old value, declared by the returned statements.
   static bool isAtomicName(const std::string& callee);
   StmtRef atomicOp(const ast::Call& c, const std::string& callee, VarRef* result);
+  void withUnitAxis(std::vector<VarRef>& vars, std::vector<int64_t>& extents, StmtRef& body);
   StmtRef atomicAddVector(const ast::Call& c, const std::string& callee);
   // copy(A[i, j], B[k, l]) inside a Parallel loop: one element, one store (the rule of
   // two scalar elements, per iteration).

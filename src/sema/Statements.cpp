@@ -1,5 +1,6 @@
 // Statements: assignments, allocations and tensor views, loops (Parallel, Pipelined,
 // serial, range, vectorized, unroll), barriers and cp.async groups, macro calls (inlined).
+#include "ir/Rewrite.h"
 #include "sema/Analyzer.h"
 
 #include <algorithm>
@@ -1017,11 +1018,87 @@ StmtRef Analyzer::parallel(const ast::For& f, const ast::Call& c) {
   inParallel_ = false;
   popScope();
   if (guard) body = std::make_shared<IfStmt>(f.range, guard, body, nullptr);
+  if (!layout) withUnitAxis(vars, extents, body);
   auto loop = std::make_shared<ParallelOp>(f.range, vars, extents, body);
   loop->layout = layout;
   loop->layoutAt = layoutAt;
   if (!chunk) return loop;
   return std::make_shared<ForStmt>(f.range, chunk, intImm(0), chunkCount, ForKind::Serial, loop);
+}
+
+// A fragment one rank above the loop whose extra axis has extent 1, read and written
+// at index 0 there and at the loop's variables, in order, elsewhere (TileLang's
+// `for i in Parallel(N) { f[0, i] = ... }` on a (1, N) fragment, a row kernel with
+// BM = 1): the loop gains that unit axis, a variable that is always 0, and every
+// constant 0 index on a unit axis of a fragment becomes it. The loop then runs over
+// the fragment's own shape (its elements written at the loop's own element) and a
+// (1,) row statistic read as s[0] is the broadcast it is; nothing else changes
+// (the new variable is 0 in every iteration).
+void Analyzer::withUnitAxis(std::vector<VarRef>& vars, std::vector<int64_t>& extents, StmtRef& body) {
+  std::map<const Buffer*, std::vector<std::vector<ExprRef>>, ById> accesses;
+  std::map<const Buffer*, BufferRef, ById> fragments;
+  RewriteHooks collect;
+  collect.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+    if (l.buffer->scope == MemScope::Fragment) {
+      accesses[l.buffer.get()].push_back(idx);
+      fragments[l.buffer.get()] = l.buffer;
+    }
+    return nullptr;
+  };
+  collect.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef) -> StmtRef {
+    if (st.buffer->scope == MemScope::Fragment) {
+      accesses[st.buffer.get()].push_back(idx);
+      fragments[st.buffer.get()] = st.buffer;
+    }
+    return nullptr;
+  };
+  rewriteStmt(body, {}, collect);
+  auto isZero = [](const ExprRef& e) { auto k = asConstInt(e); return k && *k == 0; };
+  // The unit axis of the first fragment that has the pattern.
+  int unit = -1;
+  for (const auto& [raw, list] : accesses) {
+    const Buffer& b = *fragments[raw];
+    if (b.shape.size() != vars.size() + 1) continue;
+    for (size_t p = 0; p < b.shape.size() && unit < 0; ++p) {
+      if (*asConstInt(b.shape[p]) != 1) continue;
+      bool all = true;
+      for (const auto& idx : list) {
+        size_t v = 0;
+        for (size_t a = 0; a < idx.size() && all; ++a) {
+          if (a == p) {
+            all = isZero(idx[a]);
+            continue;
+          }
+          all = idx[a].get() == vars[v].get() && *asConstInt(b.shape[a]) == extents[v];
+          ++v;
+        }
+      }
+      if (all) unit = int(p);
+    }
+    if (unit >= 0) break;
+  }
+  if (unit < 0) return;
+  VarRef u = makeVar(uniqueName("unit"), DType::Int32);
+  vars.insert(vars.begin() + unit, u);
+  extents.insert(extents.begin() + unit, 1);
+  auto widen = [&](const Buffer& b, std::vector<ExprRef> idx) {
+    for (size_t a = 0; a < idx.size(); ++a)
+      if (*asConstInt(b.shape[a]) == 1 && isZero(idx[a])) {
+        idx[a] = u;
+        break;
+      }
+    return idx;
+  };
+  RewriteHooks rewrite;
+  rewrite.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+    if (l.buffer->scope != MemScope::Fragment) return nullptr;
+    return moveLoad(l, l.buffer, widen(*l.buffer, std::move(idx)));
+  };
+  rewrite.store = [&](const StoreStmt& st, std::vector<ExprRef> idx, ExprRef value) -> StmtRef {
+    if (st.buffer->scope != MemScope::Fragment) return nullptr;
+    return moveStore(st, st.buffer, widen(*st.buffer, std::move(idx)), value);
+  };
+  body = rewriteStmt(body, {}, rewrite);
 }
 
 StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {

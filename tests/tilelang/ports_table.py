@@ -44,6 +44,7 @@ _ROWS = {
         ("ragged", {"M": 1000, "N": 999}),
         ("ragged_small", {"M": 77, "N": 131, "block_M": 32, "block_N": 64}),
     ],
+    "clamp_value_range": [("f32", {"dtype": "float32"}), ("ragged", {"N": 1000})],
     "clamp_within_bounds": [("f32", {"dtype": "float32"}), ("ragged", {"N": 1000})],
     "cumsum": [("dim1", {"dim": 1}), ("f32", {"M": 256, "N": 256, "dtype": "float32"}),
                ("ragged", {"M": 200, "N": 300, "dim": 1, "dtype": "float32"})],

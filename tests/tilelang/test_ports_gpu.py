@@ -710,6 +710,25 @@ def _reduce(c):
         c.check(b, _reduce_ref(a, op), rtol=tol, atol=tol, name=kernel + ".B")
 
 
+@case("clamp_value_range", "clamp_value_range__f32", "clamp_value_range__ragged")
+def _clamp_value_range(c):
+    N, bn = c.p["N"], c.p["block_N"]
+    a = c.randn((1, N), "dtype")
+    b = c.poison((1, N), "dtype")
+    c.launch("clamp_value_range", a, b)
+    # Per block of block_N: clamp to [min * 0.5, max * 0.5] of the block's values; a
+    # ragged last block also sees the copy's zero padding, as in TileLang.
+    ref = torch.empty_like(a)
+    for t in range(0, N, bn):
+        blk = a[0, t:t + bn].float()
+        pad = torch.zeros(bn - blk.numel(), device=a.device)
+        full = torch.cat([blk, pad])
+        lo = (full.min().to(a.dtype) * 0.5).float()
+        hi = (full.max().to(a.dtype) * 0.5).float()
+        ref[0, t:t + bn] = torch.minimum(torch.maximum(blk, lo), hi).to(a.dtype)
+    c.check(b, ref, rtol=1e-3, atol=1e-3, name="B")
+
+
 @case("scalar_copy_annotations")
 def _scalar_copy_annotations(c):
     a = c.randn((1,))

@@ -3158,6 +3158,53 @@ TEST_CASE("interpreter: tma_copy from a run-time column: bulk inside, tensor-map
       }
 }
 
+// TileLang's `for i in Parallel(N) { f[0, i] = ... }` on a (1, N) fragment, with (1,)
+// row statistics read as m[0] (its clamp_value_range test): the loop gains the unit
+// axis (sema, withUnitAxis) and runs over the fragment's own shape.
+TEST_CASE("interpreter: a (1, N) fragment written as f[0, i] in Parallel(N), (1,) statistics read as m[0]") {
+  const std::string source = R"(
+kernel clamp_row(A: Tensor((1, N), float32), B: Tensor((1, N), float32)) {
+  with Kernel(ceildiv(N, 128), threads=128) as bx {
+    f = alloc_fragment((1, 128), float32);
+    lo = alloc_fragment((1,), float32);
+    hi = alloc_fragment((1,), float32);
+    copy(A[0, bx * 128], f);
+    reduce_min(f, lo, dim=1);
+    reduce_max(f, hi, dim=1);
+    for i in Parallel(128) {
+      f[0, i] = clamp(f[0, i], lo[0] * 0.5, hi[0] * 0.5);
+    }
+    copy(f, B[0, bx * 128]);
+  }
+}
+)";
+  checkAllVariants(source, {{128}, {300}, {1}, {129}}, [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, N);
+    randomFill(A, 77);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t t = 0; t * 128 < N; ++t) {
+      // The tile's padding past N reads 0 (the copy's safe value), which the min and
+      // max see, as TileLang's do.
+      float lo = 0, hi = 0;
+      bool first = true;
+      for (int64_t j = 0; j < 128; ++j) {
+        float v = t * 128 + j < N ? float(A.get(t * 128 + j)) : 0.0f;
+        lo = first ? v : std::min(lo, v);
+        hi = first ? v : std::max(hi, v);
+        first = false;
+      }
+      for (int64_t j = 0; j < 128 && t * 128 + j < N; ++j)
+        c.expected.push_back(std::min(std::max(float(A.get(t * 128 + j)), lo * 0.5f), hi * 0.5f));
+    }
+  });
+}
+
 TEST_CASE("interpreter catches: a TMA load whose innermost coordinate is not on a 16-byte boundary") {
   const std::string source = R"(
 kernel at_column(A: Tensor((M, 64), float32), B: Tensor((M, 64), float32), col: int32) {
