@@ -171,6 +171,7 @@ class KernelEmitter {
   void emitIf(const ir::IfStmt& branch);
   void emitStore(const ir::StoreStmt& store);
   void emitAtomic(const ir::StoreStmt& store, llvm::Value* value, llvm::Value* address);
+  void emitRelaxedAtomic(const ir::StoreStmt& store, llvm::Value* value, llvm::Value* address);
   void emitBarrier(const ir::BarrierStmt& barrier);
 
   // ---- expressions
@@ -963,7 +964,8 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
   }
 }
 
-// atomic_add / atomic_max / atomic_min (StoreStmt::atomic), relaxed at GPU scope.
+// atomic_add / atomic_max / atomic_min (StoreStmt::atomic), relaxed at GPU scope
+// (emitRelaxedAtomic), with emitAtomic's fences for a memory_order.
 // An unused old value is `red` (inline PTX: NVPTX writes `atom` for every
 // atomicrmw); a used one is LLVM's atomicrmw where NVPTX has it (integer add, max
 // and min, float32 add: `atom.global.add.f32` ...), inline `atom` otherwise
@@ -973,6 +975,17 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
 // max(x) = x >= +0 ? max.s32 : min.u32 and min(x) = x >= +0 ? min.s32 : max.u32 (NaN
 // and -0.0 as their bits say: -0.0 < +0.0; src/interp does the same).
 void KernelEmitter::emitAtomic(const ir::StoreStmt& store, llvm::Value* value, llvm::Value* address) {
+  // memory_order: GPU-scope fences around the relaxed atomic (stronger than the
+  // atom.release / atom.acquire forms would be, the same guarantees).
+  using Order = ir::MemoryOrder;
+  if (store.order == Order::Release || store.order == Order::AcqRel) inlineAsm("fence.acq_rel.gpu;", "", {});
+  if (store.order == Order::SeqCst) inlineAsm("fence.sc.gpu;", "", {});
+  emitRelaxedAtomic(store, value, address);
+  if (store.order == Order::Acquire || store.order == Order::AcqRel || store.order == Order::SeqCst)
+    inlineAsm("fence.acq_rel.gpu;", "", {});
+}
+
+void KernelEmitter::emitRelaxedAtomic(const ir::StoreStmt& store, llvm::Value* value, llvm::Value* address) {
   const ir::Buffer& buffer = *store.buffer;
   DType t = buffer.dtype;
   int lanes = store.value->lanes;

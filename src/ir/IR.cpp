@@ -477,6 +477,17 @@ const char* name(AtomicOp op) {
   return "?";
 }
 
+const char* name(MemoryOrder order) {
+  switch (order) {
+    case MemoryOrder::Relaxed: return "relaxed";
+    case MemoryOrder::Acquire: return "acquire";
+    case MemoryOrder::Release: return "release";
+    case MemoryOrder::AcqRel: return "acq_rel";
+    case MemoryOrder::SeqCst: return "seq_cst";
+  }
+  return "?";
+}
+
 std::shared_ptr<StoreStmt> moveStore(const StoreStmt& st, BufferRef buffer, std::vector<ExprRef> indices,
                                      ExprRef value) {
   auto out = std::make_shared<StoreStmt>(st);
@@ -796,6 +807,7 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       if (st.atomic != AtomicOp::None) {
         os << name(st.atomic);
         if (st.result) os << " returning " << st.result->name;
+        if (st.order != MemoryOrder::Relaxed) os << " " << name(st.order);
         os << " ";
       }
       if (st.bitMask) {  // an atomic read-modify-write of some bits

@@ -432,6 +432,11 @@ struct AssignStmt : StmtNode {
 // StoreStmt::atomic, CopyOptions::atomic: atomic_add / atomic_max / atomic_min.
 enum class AtomicOp : uint8_t { None, Add, Max, Min };
 const char* name(AtomicOp op);  // "atomic_add", ...
+// An atomic's memory_order (TileLang's): Relaxed is the atomic alone; the others add
+// GPU-scope fences around it (codegen): release before, acquire after, both for
+// acq_rel; seq_cst a sequentially consistent fence before and acquire after.
+enum class MemoryOrder : uint8_t { Relaxed, Acquire, Release, AcqRel, SeqCst };
+const char* name(MemoryOrder order);  // "relaxed", "acquire", ...
 // Writes `value` (of `value->lanes` lanes) at `indices`; skipped when `predicate` is false.
 struct StoreStmt : StmtNode {
   static constexpr StmtKind kKind = StmtKind::Store;
@@ -459,6 +464,7 @@ struct StoreStmt : StmtNode {
   // `red`, else `atom`).
   AtomicOp atomic = AtomicOp::None;
   VarRef result;
+  MemoryOrder order = MemoryOrder::Relaxed;  // atomics only
 };
 // The same store to another place: a copy of `st` with a new buffer, indices and
 // value that keeps its predicate, alignment and bit mask. Passes that move a store

@@ -7,8 +7,8 @@
 // an element head / a whole buffer on either side, as copy takes them), is a CopyOp
 // with CopyOptions::atomic: a tile accumulate, lowered as a SIMT copy whose stores
 // are atomic (lower/copy/CopyLowering.cpp). What PTX has no clean form for is
-// refused here, at the argument: memory orders other than relaxed, use_tma, dtypes
-// without the instruction. TileLang's atomic_addx2 / atomic_addx4 (dst, src) add
+// refused here, at the argument: use_tma, dtypes without the instruction, a memory
+// order on a region. An element's memory_order is StoreStmt::order (fences, codegen). TileLang's atomic_addx2 / atomic_addx4 (dst, src) add
 // 2 or 4 consecutive elements of src to those of dst: one element atomic each.
 #include <algorithm>
 
@@ -46,12 +46,15 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
   if (c.args.size() != 2) fail(c.range, callee + " takes (dst, value) and keyword arguments");
   AtomicOp op = atomicOpNamed(callee);
   bool returnPrev = false;
+  MemoryOrder order = MemoryOrder::Relaxed;
+  SourceRange orderAt;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "memory_order") {
-      std::string order = stringArg(*kw.value, "memory_order", {"relaxed", "consume", "acquire", "release", "acq_rel", "seq_cst"});
-      if (order != "relaxed")
-        fail(kw.value->range, "not yet supported: memory_order=\"" + order +
-                                  "\" (atomics are relaxed at GPU scope; order them with sync_threads or a fence)");
+      std::string o = stringArg(*kw.value, "memory_order", {"relaxed", "consume", "acquire", "release", "acq_rel", "seq_cst"});
+      // consume is acquire (as C++ compilers treat it).
+      order = o == "relaxed" ? MemoryOrder::Relaxed : o == "consume" || o == "acquire" ? MemoryOrder::Acquire
+              : o == "release" ? MemoryOrder::Release : o == "acq_rel" ? MemoryOrder::AcqRel : MemoryOrder::SeqCst;
+      orderAt = kw.value->range;
     } else if (kw.name == "return_prev") {
       returnPrev = boolArg(*kw.value, "return_prev");
     } else if (kw.name == "use_tma") {
@@ -92,6 +95,9 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
   };
 
   if (isRegion(dstArg) || isRegion(valueArg)) {
+    if (order != MemoryOrder::Relaxed)
+      fail(orderAt, std::string("not yet supported: memory_order=\"") + name(order) + "\" on a region's " + callee +
+                        " (a tile accumulate is relaxed; order it with sync_threads or a fence)");
     if (returnPrev) fail(c.range, "return_prev=True needs an element destination; a region's " + callee + " has no value");
     if (op != AtomicOp::Add) fail(c.range, "not yet supported: " + callee + " of a region (only atomic_add accumulates a tile)");
     if (inParallel_) fail(c.range, callee + " of a region cannot be inside a Parallel loop; give it an element C[i, j]");
@@ -140,6 +146,7 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
     fail(valueArg.range, std::string(callee) + " takes a number, not " + name(v->dtype));
   auto st = std::make_shared<StoreStmt>(c.range, buf, indices, convert(buf->dtype, v, valueArg.range));
   st->atomic = op;
+  st->order = order;
   if (!result) return st;
   auto old = makeVar(uniqueName("old"), buf->dtype);
   st->result = old;

@@ -582,6 +582,18 @@ def _atomic_addx(c):
     c.check(b, ref, rtol=tol, atol=tol, name="B")
 
 
+@case("atomic_different_memory_orders")
+def _atomic_orders(c):
+    M, N = c.p["M"], c.p["N"]
+    a = c.randn((M, N), "dtype")
+    b, cc, d = c.randn((M, N), "dtype"), c.randn((M, N), "dtype"), c.randn((M, N), "dtype")
+    rb, rc, rd = b + a, torch.maximum(cc, a), torch.minimum(d, a)
+    c.launch("atomic_different_orders", a, b, cc, d)
+    c.check(b, rb, rtol=1e-6, atol=1e-6, name="B (add, release)")
+    c.check(cc, rc, name="C (max, relaxed)")
+    c.check(d, rd, name="D (min, relaxed)")
+
+
 @case("atomic_return_prev")
 def _atomic_return_prev(c):
     M, N = c.p["M"], c.p["N"]
