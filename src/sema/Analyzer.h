@@ -252,6 +252,7 @@ class Analyzer {
   ExprRef shapeEntry(const ast::Expr& e, bool isStride = false);
   Value evalShapeConst(const ast::Expr& e);
 
+  const ast::Expr* repeatedList(const ast::Expr& e);
   std::vector<const ast::Expr*> tupleItems(const ast::Expr& e);
 
   // `sharedStorage`: alloc_shared's dtype, where float4_e2m1_unpacked is allowed.

@@ -23,8 +23,8 @@ StmtRef Analyzer::allocBarrier(const std::string& n, const ast::Assign& a, const
                   "alloc_barrier(arrive_count) or alloc_barrier([n0, n1])");
   if (inParallel_) fail(c.callee->range, "alloc_barrier() cannot be called inside a Parallel loop");
   std::vector<const ast::Expr*> counts;
-  if (count->kind == ast::ExprKind::Tuple) {
-    for (const auto& e : count->as<ast::Tuple>().elements) counts.push_back(e.get());
+  if (count->kind == ast::ExprKind::Tuple || repeatedList(*count)) {
+    counts = tupleItems(*count);
     if (counts.empty()) fail(count->range, "an array of barriers needs at least one arrival count");
     if (int64_t(counts.size()) > ir::limits::BarriersPerArray)
       fail(count->range, "an array of barriers holds at most " + std::to_string(ir::limits::BarriersPerArray) + " barriers, not " +

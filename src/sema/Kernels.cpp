@@ -167,11 +167,28 @@ Value Analyzer::evalShapeConst(const ast::Expr& e) {
 
 std::vector<const ast::Expr*> Analyzer::tupleItems(const ast::Expr& e) {
   std::vector<const ast::Expr*> out;
-  if (e.kind == ast::ExprKind::Tuple)
+  if (e.kind == ast::ExprKind::Tuple) {
     for (const auto& x : e.as<ast::Tuple>().elements) out.push_back(x.get());
-  else
+  } else if (const ast::Expr* list = repeatedList(e)) {
+    // Python's list repetition, [32] * 4 (TileLang's alloc_barrier([warp] * warps)).
+    const auto& b = e.as<ast::Binary>();
+    int64_t times = constIntArg(list == b.lhs.get() ? *b.rhs : *b.lhs, "a list's repeat count");
+    if (times < 0 || times > 4096) fail(e.range, "a list is repeated 0 to 4096 times here, not " + std::to_string(times));
+    for (int64_t i = 0; i < times; ++i)
+      for (const auto& x : list->as<ast::Tuple>().elements) out.push_back(x.get());
+  } else {
     out.push_back(&e);
+  }
   return out;
+}
+
+// The list of `[a, b] * k` or `k * [a, b]`, or null.
+const ast::Expr* Analyzer::repeatedList(const ast::Expr& e) {
+  if (e.kind != ast::ExprKind::Binary || e.as<ast::Binary>().op != ast::BinaryOp::Mul) return nullptr;
+  const auto& b = e.as<ast::Binary>();
+  if (b.lhs->kind == ast::ExprKind::Tuple) return b.lhs.get();
+  if (b.rhs->kind == ast::ExprKind::Tuple) return b.rhs.get();
+  return nullptr;
 }
 
 DType Analyzer::dtypeArg(const ast::Expr& e, bool sharedStorage) {

@@ -48,6 +48,7 @@ _ROWS = {
     "clamp_within_bounds": [("f32", {"dtype": "float32"}), ("ragged", {"N": 1000})],
     "cumsum": [("dim1", {"dim": 1}), ("f32", {"M": 256, "N": 256, "dtype": "float32"}),
                ("ragged", {"M": 200, "N": 300, "dim": 1, "dtype": "float32"})],
+    "tma_copy_per_warp": [("ragged", {"M": 30})],
     "tma_dsmem_simt_barrier": [("n31", {"N_tile": 31})],
     "tma_dsmem_store_cluster": [("n127", {"N": 127})],
     "copy_buffer_load_with_parallel": [("ragged", {"M": 1000, "N": 1001})],

@@ -582,6 +582,15 @@ def _atomic_addx(c):
     c.check(b, ref, rtol=tol, atol=tol, name="B")
 
 
+@case("tma_copy_per_warp", "tma_copy_per_warp__ragged")
+def _tma_copy_per_warp(c):
+    M, K = c.p["M"], c.p["K"]
+    a = c.randn((M, K))
+    b = c.poison((M,), "float32")
+    c.launch("per_warp_tma_copy", a, b)  # alloc_barrier([warp_size] * num_warps)
+    c.check(b, a[:, 0], name="B")
+
+
 @case("atomic_different_memory_orders")
 def _atomic_orders(c):
     M, N = c.p["M"], c.p["N"]
