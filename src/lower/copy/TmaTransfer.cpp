@@ -183,11 +183,16 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
   std::vector<int64_t> outer(global.extents.begin(), global.extents.end() - 1);
   auto bulk = std::make_shared<SeqStmt>(c.range);
   auto pieces = std::make_shared<SeqStmt>(c.range);
+  // A rank-1 tensor has no stride that keeps its end on a 16-byte boundary, and a
+  // tensor map past such an end writes the rest of its last 16 bytes (the H100
+  // overwrote the bytes after B when N * 2 % 16 != 0): its ragged edge is copied
+  // element by element instead, and it needs no tensor map at all.
+  const bool flat = rank == 1;
   std::vector<int64_t> box(rank, 1);
   box.back() = rows.piece;
-  VarRef map = L.tensorMapFor(tensor, box, 0);
-  VarRef restMap;
-  if (rows.rest) {
+  VarRef map, restMap;
+  if (!flat) map = L.tensorMapFor(tensor, box, 0);
+  if (rows.rest && !flat) {
     box.back() = rows.rest;
     restMap = L.tensorMapFor(tensor, box, 0);
   }
@@ -212,7 +217,7 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
     op->buffer = tensor;
     op->cacheHint = hint;
     bulk->stmts.push_back(op);
-    int64_t count = rows.length / rows.piece + (rows.rest ? 1 : 0);
+    int64_t count = flat ? 0 : rows.length / rows.piece + (rows.rest ? 1 : 0);
     for (int64_t k = 0; k < count; ++k) {
       std::vector<ExprRef> targs{add(smem, intImm(k * rows.piece * elemBytes))};
       if (load) targs.push_back(barrier);
@@ -230,13 +235,25 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
         c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{barrier, intImm(rows.rows * rowBytes)}));
   else
     tma->stmts.push_back(std::make_shared<BarrierStmt>(c.range, BarrierKind::FenceProxyAsync));
+  if (flat) {
+    // Bulk where the row lies inside and starts aligned, else element by element.
+    fits = logicalAnd(fits, aligned);
+    aligned = nullptr;
+  }
   auto k = fits ? asConstInt(fits) : std::optional<int64_t>(1);
-  if (k && *k) tma->stmts.push_back(bulk);
-  else if (k) tma->stmts.push_back(pieces);
-  else tma->stmts.push_back(std::make_shared<IfStmt>(c.range, fits, bulk, pieces));
-  if (!load) tma->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
   StmtRef issue = tma;
-  if (aligned) issue = std::make_shared<IfStmt>(c.range, aligned, tma, misalignedRows(c, L, rows, tileOffset));
+  if (flat && !(k && *k)) {
+    tma->stmts.push_back(bulk);
+    if (!load) tma->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+    StmtRef elements = misalignedRows(c, L, rows, tileOffset);
+    issue = k ? elements : std::make_shared<IfStmt>(c.range, fits, tma, elements);
+  } else {
+    if (k && *k) tma->stmts.push_back(bulk);
+    else if (k) tma->stmts.push_back(pieces);
+    else tma->stmts.push_back(std::make_shared<IfStmt>(c.range, fits, bulk, pieces));
+    if (!load) tma->stmts.push_back(std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::BulkCommitGroup));
+    if (aligned) issue = std::make_shared<IfStmt>(c.range, aligned, tma, misalignedRows(c, L, rows, tileOffset));
+  }
   auto out = std::make_shared<SeqStmt>(c.range);
   ExprRef leader = call(Builtin::ShuffleElect, {intImm(c.options.leaderScope)}, DType::Bool);
   out->stmts.push_back(std::make_shared<IfStmt>(c.range, leader, issue, nullptr));
@@ -245,8 +262,10 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
   int64_t count = rows.length / rows.piece + (rows.rest ? 1 : 0);
   how << "a bulk " << (load ? "load" : "store") << " (" << rows.rows << (rows.rows == 1 ? " row" : " rows") << " of "
       << rowBytes << " bytes, cp.async.bulk";
-  if (!k) how << " where the region lies inside '" << tensor->name << "'"
-              << ", else through the tensor map in " << count << " pieces a row";
+  if (flat && !k) how << " where the row lies inside '" << tensor->name << "' and starts 16-byte aligned, else element by element";
+  else if (flat && !*k) how << " never: element by element";
+  else if (!k) how << " where the region lies inside '" << tensor->name << "'"
+                   << ", else through the tensor map in " << count << " pieces a row";
   else if (!*k) how << " never: through the tensor map in " << count << " pieces a row";
   if (aligned) how << "; where the rows do not start 16-byte aligned, element by element";
   int groups = L.kernel.threads / c.options.leaderScope;
