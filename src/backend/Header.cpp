@@ -1578,6 +1578,11 @@ class HeaderWriter {
         for (size_t i = 0; i + 1 < rank; ++i)
           refused += " || " + map + "_strides[" + std::to_string(i) + "] % " + align + " != 0";
         if (info.unpackFp4) refused += " || " + map + "_dims[0] % 128u != 0";
+        // A rank-1 map whose end is off a 16-byte boundary: a store through it writes
+        // the rest of the last 16 bytes (H100), so such a tensor takes the next variant
+        // (or is refused where TMA is all there is).
+        if (rank == 1 && !info.unpackFp4)
+          refused += " || (" + map + "_dims[0] * " + std::to_string(elemBytes) + "u) % 16u != 0";
         out_ << "        cuuint32_t " << map << "_box[" << rank << "] = {" << box << "};\n"
              << "        cuuint32_t " << map << "_steps[" << rank << "] = {" << ones << "};\n"
              << "        if (" << refused << ") tlc_bad = 1;\n"
