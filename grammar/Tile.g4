@@ -95,9 +95,11 @@ assignOp
   ;
 
 // A lambda binds loosest and only at the top of an expression (a keyword value,
-// an argument, a tuple element): `thread=(i, j) -> (i // 4) * 32 + j`.
+// an argument, a tuple element): `thread=(i, j) -> (i // 4) * 32 + j`, or in
+// Python's spelling, as TileLang code has it: `thread=lambda i, j: (i // 4) * 32 + j`.
 expression
   : lambdaParams '->' expression                                     # lambdaExpr
+  | LAMBDA NAME (',' NAME)* ':' expression                           # pyLambdaExpr
   | expr                                                             # plainExpr
   ;
 
@@ -172,6 +174,7 @@ ELSE   : 'else' ;
 AND    : 'and' ;
 OR     : 'or' ;
 NOT    : 'not' ;
+LAMBDA : 'lambda' ;
 BOOL   : 'True' | 'False' | 'true' | 'false' ;
 
 NAME : [a-zA-Z_] [a-zA-Z_0-9]* ;

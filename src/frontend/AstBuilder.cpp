@@ -315,7 +315,20 @@ std::unique_ptr<ast::If> AstBuilder::buildIf(P::IfStatementContext* ctx) {
 
 ast::ExprPtr AstBuilder::buildExpression(P::ExpressionContext* ctx) {
   if (auto* lambda = dynamic_cast<P::LambdaExprContext*>(ctx)) return buildLambda(lambda);
+  if (auto* lambda = dynamic_cast<P::PyLambdaExprContext*>(ctx)) return buildPyLambda(lambda);
   return buildExpr(static_cast<P::PlainExprContext*>(ctx)->expr());
+}
+
+// `lambda i, j: body`: Python's spelling of `(i, j) -> body`, the same node.
+ast::ExprPtr AstBuilder::buildPyLambda(P::PyLambdaExprContext* ctx) {
+  auto lambda = std::make_unique<ast::Lambda>(rangeOf(ctx));
+  DuplicateChecker duplicates(diags_, "lambda parameter");
+  for (antlr4::tree::TerminalNode* name : ctx->NAME()) {
+    lambda->params.push_back(ast::LambdaParam{name->getText(), rangeOf(name)});
+    duplicates.add(lambda->params.back().name, lambda->params.back().range);
+  }
+  lambda->body = buildExpression(ctx->expression());
+  return lambda;
 }
 
 ast::ExprPtr AstBuilder::buildLambda(P::LambdaExprContext* ctx) {

@@ -70,6 +70,7 @@ class AstBuilder {
   ast::AssignOp buildAssignOp(P::AssignOpContext* ctx);
 
   ast::ExprPtr buildExpression(P::ExpressionContext* ctx);
+  ast::ExprPtr buildPyLambda(P::PyLambdaExprContext* ctx);
   ast::ExprPtr buildLambda(P::LambdaExprContext* ctx);
   ast::ExprPtr buildExpr(P::ExprContext* ctx);
   ast::ExprPtr buildAttribute(P::AttributeExprContext* ctx);
