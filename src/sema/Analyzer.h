@@ -444,6 +444,8 @@ class Analyzer {
   static bool isAtomicName(const std::string& callee);
   StmtRef atomicOp(const ast::Call& c, const std::string& callee, VarRef* result);
   void withUnitAxis(std::vector<VarRef>& vars, std::vector<int64_t>& extents, StmtRef& body);
+  int sblockDepth_ = 0;  // with sblock(...) scopes around the statement being analyzed
+  StmtRef scopeBlock(const ast::With& w);
   StmtRef atomicAddVector(const ast::Call& c, const std::string& callee);
   // copy(A[i, j], B[k, l]) inside a Parallel loop: one element, one store (the rule of
   // two scalar elements, per iteration).

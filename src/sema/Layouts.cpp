@@ -297,6 +297,21 @@ StmtRef Analyzer::annotateSafeValue(const ast::Call& c) {
                                       name(buf->scope) + " (reads of a tile are never out of bounds)",
                 buf);
     ExprRef v = safeValueOf(*entry.value, buf);
+    // Inside a nested scope (with sblock), a tensor that has another safe value
+    // already gets this one for the scope's copies: the name is bound there to a
+    // twin of the tensor (the same memory) that carries it.
+    bool differs = safeValueAt_.count(buf.get()) &&
+                   !((!v && !buf->safeValue) || (v && buf->safeValue && toString(v) == toString(buf->safeValue)));
+    if (differs && entry.key->kind == ast::ExprKind::Name && sblockDepth_ > 0 &&
+        !scopes_.back().count(entry.key->as<ast::Name>().name)) {
+      auto twin = std::make_shared<Buffer>(*buf);
+      twin->safeValue = v;
+      safeValueAt_.emplace(twin.get(), std::make_pair(entry.key->range, twin));
+      Value tv = *lookup(entry.key->as<ast::Name>().name);
+      tv.buffer = twin;
+      scopes_.back()[entry.key->as<ast::Name>().name] = tv;
+      continue;
+    }
     auto [it, fresh] = safeValueAt_.emplace(buf.get(), std::make_pair(entry.key->range, buf));
     if (!fresh) {
       bool same = (!v && !buf->safeValue) || (v && buf->safeValue && toString(v) == toString(buf->safeValue));

@@ -41,9 +41,35 @@ StmtRef Analyzer::stmt(const ast::Stmt& s) {
       loopRanges_ = std::move(ranges);
       return std::make_shared<IfStmt>(s.range, c, t, e);
     }
-    case ast::StmtKind::With: fail(s.range, "'with' is only allowed once, at the top of a kernel");
+    case ast::StmtKind::With: return scopeBlock(s.as<ast::With>());
   }
   return nullptr;
+}
+
+// `with sblock("name") { ... }` inside the launch block (TileLang's T.sblock, which
+// TVM's script prints around statements): a nested scope. Its names end with it,
+// and an annotate_safe_value in it holds for its copies only (annotateSafeValue
+// shadows the tensor there). Its reads() / writes() declarations are TVM's
+// dependence annotations, which tlc derives itself: accepted, unused.
+StmtRef Analyzer::scopeBlock(const ast::With& w) {
+  if (w.context->kind != ast::ExprKind::Call || calleeName(w.context->as<ast::Call>()) != "sblock")
+    fail(w.range, "'with' is only allowed once, at the top of a kernel (or as with sblock(\"name\") { ... }, a nested scope)");
+  const auto& c = w.context->as<ast::Call>();
+  checkKeywords(c, "sblock", {});
+  if (c.args.size() > 1 || (c.args.size() == 1 && c.args[0]->kind != ast::ExprKind::StringLit))
+    fail(c.range, "sblock takes its name, a string: with sblock(\"name\") { ... }");
+  if (!w.bindings.empty()) fail(w.bindings.front().range, "sblock binds no names; drop the 'as ...'");
+  if (inParallel_) fail(w.range, "a sblock cannot be inside a Parallel loop");
+  ++sblockDepth_;
+  StmtRef body;
+  try {
+    body = block(*w.body, true);
+  } catch (Failed&) {
+    --sblockDepth_;
+    throw;
+  }
+  --sblockDepth_;
+  return body;
 }
 
 ExprRef Analyzer::condition(const ast::Expr& e) {
@@ -1128,6 +1154,7 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
   if (callee == "transpose") return transposeOp(c);
   if (callee == "print") return printStmt(c);
   if (callee == "assume") return assumeStmt(c);
+  if (callee == "reads" || callee == "writes") return nullptr;  // TVM's block annotations (scopeBlock)
   if (callee == "annotate_safe_value") return annotateSafeValue(c);
   if (callee == "Fragment") fail(c.range, "'Fragment' makes a layout; give it a name: L = Fragment(...)");
   if (callee == "im2col" || callee == "c2d_im2col") return im2colOp(c, callee);

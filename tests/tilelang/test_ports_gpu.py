@@ -750,6 +750,18 @@ def _clamp_value_range(c):
     c.check(b, ref, rtol=1e-3, atol=1e-3, name="B")
 
 
+@case("copy_oob_lexical_scope")
+def _copy_oob_lexical_scope(c):
+    M, N, BM, BN = c.p["M"], c.p["N"], c.p["BM"], c.p["BN"]
+    a = c.randint(-50, 50, (M, N), "int32")
+    out = c.poison((BM, BN), "int32")
+    c.launch("lexical_scope", a, out)
+    # The outer sblock's safe value (-1) past A: the inner scope's -99 is its own.
+    ref = torch.full((BM, BN), -1, dtype=torch.int32, device=DEV)
+    ref[:M, :N] = a[:BM, :BN]
+    c.check(out, ref, name="Out")
+
+
 @case("scalar_copy_annotations")
 def _scalar_copy_annotations(c):
     a = c.randn((1,))
