@@ -314,31 +314,22 @@ std::unique_ptr<ast::If> AstBuilder::buildIf(P::IfStatementContext* ctx) {
 // ---------------------------------------------------------------- expressions
 
 ast::ExprPtr AstBuilder::buildExpression(P::ExpressionContext* ctx) {
-  if (auto* lambda = dynamic_cast<P::LambdaExprContext*>(ctx)) return buildLambda(lambda);
-  if (auto* lambda = dynamic_cast<P::PyLambdaExprContext*>(ctx)) return buildPyLambda(lambda);
+  if (auto* lambda = dynamic_cast<P::LambdaExprContext*>(ctx))
+    return buildLambda(lambda, lambda->lambdaParams()->NAME(), lambda->expression());
+  if (auto* lambda = dynamic_cast<P::PyLambdaExprContext*>(ctx)) return buildLambda(lambda, lambda->NAME(), lambda->expression());
   return buildExpr(static_cast<P::PlainExprContext*>(ctx)->expr());
 }
 
-// `lambda i, j: body`: Python's spelling of `(i, j) -> body`, the same node.
-ast::ExprPtr AstBuilder::buildPyLambda(P::PyLambdaExprContext* ctx) {
+// `(i, j) -> body` and Python's spelling `lambda i, j: body`: the same node.
+ast::ExprPtr AstBuilder::buildLambda(antlr4::ParserRuleContext* ctx, const std::vector<antlr4::tree::TerminalNode*>& names,
+                                     P::ExpressionContext* body) {
   auto lambda = std::make_unique<ast::Lambda>(rangeOf(ctx));
   DuplicateChecker duplicates(diags_, "lambda parameter");
-  for (antlr4::tree::TerminalNode* name : ctx->NAME()) {
+  for (antlr4::tree::TerminalNode* name : names) {
     lambda->params.push_back(ast::LambdaParam{name->getText(), rangeOf(name)});
     duplicates.add(lambda->params.back().name, lambda->params.back().range);
   }
-  lambda->body = buildExpression(ctx->expression());
-  return lambda;
-}
-
-ast::ExprPtr AstBuilder::buildLambda(P::LambdaExprContext* ctx) {
-  auto lambda = std::make_unique<ast::Lambda>(rangeOf(ctx));
-  DuplicateChecker duplicates(diags_, "lambda parameter");
-  for (antlr4::tree::TerminalNode* name : ctx->lambdaParams()->NAME()) {
-    lambda->params.push_back(ast::LambdaParam{name->getText(), rangeOf(name)});
-    duplicates.add(lambda->params.back().name, lambda->params.back().range);
-  }
-  lambda->body = buildExpression(ctx->expression());
+  lambda->body = buildExpression(body);
   return lambda;
 }
 

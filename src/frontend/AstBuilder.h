@@ -70,8 +70,8 @@ class AstBuilder {
   ast::AssignOp buildAssignOp(P::AssignOpContext* ctx);
 
   ast::ExprPtr buildExpression(P::ExpressionContext* ctx);
-  ast::ExprPtr buildPyLambda(P::PyLambdaExprContext* ctx);
-  ast::ExprPtr buildLambda(P::LambdaExprContext* ctx);
+  ast::ExprPtr buildLambda(antlr4::ParserRuleContext* ctx, const std::vector<antlr4::tree::TerminalNode*>& names,
+                           P::ExpressionContext* body);
   ast::ExprPtr buildExpr(P::ExprContext* ctx);
   ast::ExprPtr buildAttribute(P::AttributeExprContext* ctx);
   ast::ExprPtr buildCall(P::CallExprContext* ctx);

@@ -85,6 +85,20 @@ static bool nonNegativeByForm(const ExprRef& e) {
   return false;
 }
 
+// The first element of row `r` of a global region, outermost coordinate first (the
+// rows in row-major order over the extents of all but the innermost axis).
+static std::vector<ExprRef> rowStart(const Region& global, int64_t r) {
+  const size_t rank = global.mins.size();
+  std::vector<ExprRef> coord(rank);
+  int64_t rest = r;
+  for (size_t a = rank - 1; a-- > 0;) {
+    coord[a] = add(global.mins[a], intImm(rest % global.extents[a]));
+    rest /= global.extents[a];
+  }
+  coord[rank - 1] = global.mins[rank - 1];
+  return coord;
+}
+
 // The rows of a tma_copy whose start is not 16-byte aligned, which neither TMA form
 // can move: the elected thread copies them element by element, zero-filling (load)
 // or skipping (store) what lies outside the tensor, as the tensor map would. A load
@@ -99,17 +113,11 @@ static StmtRef misalignedRows(const CopyOp& c, CopyLowering& L, const TmaRows& r
   const BufferRef& tile = shared.buffer;
   const int elemBytes = bits(tensor->dtype) / 8;
   const size_t rank = global.mins.size();
-  std::vector<int64_t> outer(global.extents.begin(), global.extents.end() - 1);
   auto out = std::make_shared<SeqStmt>(c.range);
   for (int64_t r = 0; r < rows.rows; ++r) {
     VarRef e = makeVar("element", DType::Int32);
-    std::vector<ExprRef> coord(rank);
-    int64_t rest = r;
-    for (size_t a = rank - 1; a-- > 0;) {
-      coord[a] = add(global.mins[a], intImm(rest % outer[a]));
-      rest /= outer[a];
-    }
-    coord[rank - 1] = add(global.mins[rank - 1], e);
+    std::vector<ExprRef> coord = rowStart(global, r);
+    coord[rank - 1] = add(coord[rank - 1], e);
     ExprRef inside;
     for (size_t a = 0; a < rank; ++a)
       inside = logicalAnd(inside, logicalAnd(binary(BinOp::Ge, coord[a], intImm(0)),
@@ -180,7 +188,6 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
     barrier = intImm(c.options.barrier->sharedOffset);
     if (c.options.barrierIndex) barrier = add(barrier, mul(c.options.barrierIndex, intImm(8)));  // bars[i]
   }
-  std::vector<int64_t> outer(global.extents.begin(), global.extents.end() - 1);
   auto bulk = std::make_shared<SeqStmt>(c.range);
   auto pieces = std::make_shared<SeqStmt>(c.range);
   // A rank-1 tensor has no stride that keeps its end on a 16-byte boundary, and a
@@ -197,14 +204,7 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
     restMap = L.tensorMapFor(tensor, box, 0);
   }
   for (int64_t r = 0; r < rows.rows; ++r) {
-    // The row's coordinates, outermost first (row-major over the outer extents).
-    std::vector<ExprRef> coord(rank);
-    int64_t rest = r;
-    for (size_t a = rank - 1; a-- > 0;) {
-      coord[a] = add(global.mins[a], intImm(rest % outer[a]));
-      rest /= outer[a];
-    }
-    coord[rank - 1] = global.mins[rank - 1];
+    std::vector<ExprRef> coord = rowStart(global, r);
     ExprRef smem = add(tileOffset, intImm(r * rowBytes));
     ExprRef element = intImm(0, DType::Int64);
     for (size_t a = 0; a < rank; ++a)
