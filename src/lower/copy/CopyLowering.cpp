@@ -88,12 +88,17 @@ int CopyLowering::widestWorking(const Region& r, int innerAxis, int limit, Assum
 }
 
 // The loop index of each dimension for element number `flat` of the tile.
+// `flat` is below the product of `extents` (callers guard the groups past the end), so
+// an axis with only unit axes before it takes the quotient whole: (1, 4096)'s column is
+// `flat`, not `flat % 4096`, which keeps a run of columns visibly contiguous.
 std::vector<ExprRef> CopyLowering::unflatten(const ExprRef& flat, const std::vector<int64_t>& extents) {
   std::vector<ExprRef> idx(extents.size());
+  size_t outermost = 0;  // the first non-unit axis: those before it are 0
+  while (outermost + 1 < extents.size() && extents[outermost] == 1) ++outermost;
   int64_t stride = 1;
   for (size_t d = extents.size(); d-- > 0;) {
     ExprRef q = floorDiv(flat, intImm(stride));
-    idx[d] = d == 0 ? q : floorMod(q, intImm(extents[d]));
+    idx[d] = d < outermost ? intImm(0, flat->dtype) : d == outermost ? q : floorMod(q, intImm(extents[d]));
     stride *= extents[d];
   }
   return idx;
@@ -522,16 +527,28 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   int lanes = layout.lanes();
   bool toMemory = c.dst.buffer->scope != MemScope::Fragment;
   const int64_t hint = cacheHint(c.options.eviction);
+  // Vector accesses where a group's lanes are consecutive on the memory side: the
+  // innermost axis of the larger loop is kept and `lanes` divides its extent, so a
+  // group's registers hold a run of `lanes` elements of one row (and one owner), the
+  // run lane 0 starts. The memory side's alignment is the variant's assumption, as for
+  // any fragment copy (widthWorks); the general variant keeps one element per access.
+  int width = 1;
+  if (!single && lanes > 1 && layout.broadcastFrom.back() % lanes == 0 && c.options.atomic == AtomicOp::None) {
+    const Region& memory = toMemory ? c.dst : c.src;
+    AssumptionMap need;
+    width = widestWorking(memory, (toMemory ? dstAxes : srcAxes).back(), lanes, need);
+    commit(need);
+  }
   auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(c.range);
-    for (int lane = 0; lane < lanes; ++lane) {
+    for (int lane = 0; lane < lanes; lane += width) {
       auto [kept, owner] = broadcastElement(layout, group, lane);
       std::vector<ExprRef> loopIdx;  // the copy's loops run over the fragment's non-unit axes
       for (size_t k = 0; k < kept.size(); ++k)
         if (*asConstInt(frag.shape[k]) != 1) loopIdx.push_back(kept[k]);
       if (single) loopIdx = {kept.back()};
       ExprRef local = add(mul(it, intImm(lanes)), intImm(lane));
-      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, 1, hint);
+      ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, width, hint);
       if (value->dtype != c.dst.buffer->dtype) value = cast(c.dst.buffer->dtype, value);
       StmtRef st = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range, hint, c.options.atomic);
       if (toMemory && owner) st = std::make_shared<IfStmt>(c.range, owner, st, nullptr);
@@ -540,7 +557,10 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
     return seq;
   };
   StmtRef out = partitionLoop(p, c.range, full.numel() / p.vec, body);
-  std::string how = "a SIMT loop over broadcast fragment '" + frag.name + "', one element per access" +
+  std::string how = "a SIMT loop over broadcast fragment '" + frag.name + "', " +
+                    (width == 1 ? std::string("one element per access")
+                                : std::to_string(width) + " elements (" + std::to_string(width * bits((toMemory ? c.dst : c.src).buffer->dtype) / 8) +
+                                      " bytes) per access") +
                     (toMemory ? ", stored by one of the threads holding each element" : "") + safeValueText(c);
   std::string why = c.pathReason;
   describeEviction(c, how, why);
