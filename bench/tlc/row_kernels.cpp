@@ -17,20 +17,7 @@
 
 namespace {
 
-float halfToFloat(uint16_t h) {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(65536);
-    for (uint32_t i = 0; i < 65536; ++i) {
-      const uint32_t exponent = (i >> 10) & 0x1f, mantissa = i & 0x3ff;
-      float magnitude = exponent == 0    ? std::ldexp(float(mantissa), -24)
-                        : exponent == 31 ? (mantissa ? NAN : INFINITY)
-                                         : std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
-      t[i] = (i >> 15) ? -magnitude : magnitude;
-    }
-    return t;
-  }();
-  return table[h];
-}
+using gpu_test::halfToFloat;
 
 // Random float16 values of magnitude in [2^-6, 2): never NaN, never the poison.
 void fillHalf(std::vector<uint16_t>& v, uint64_t seed) {

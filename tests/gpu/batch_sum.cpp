@@ -15,32 +15,6 @@ using namespace gpu_test;
 
 namespace {
 
-float halfToFloatSlow(uint16_t h) {
-  const uint32_t sign = uint32_t(h >> 15) << 31, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  float magnitude;
-  if (exponent == 0)
-    magnitude = std::ldexp(float(mantissa), -24);
-  else if (exponent == 31)
-    magnitude = mantissa ? NAN : INFINITY;
-  else
-    magnitude = std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
-  uint32_t bits;
-  std::memcpy(&bits, &magnitude, 4);
-  bits |= sign;
-  std::memcpy(&magnitude, &bits, 4);
-  return magnitude;
-}
-
-// Through a table: the reference converts up to 2^28 values.
-float halfToFloat(uint16_t h) {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(65536);
-    for (uint32_t i = 0; i < 65536; ++i) t[i] = halfToFloatSlow(uint16_t(i));
-    return t;
-  }();
-  return table[h];
-}
-
 // Random float16 values of magnitude in [2^-6, 2): exponent field 9..15.
 void fillHalf(std::vector<uint16_t>& v, uint64_t seed) {
   Random r(seed);

@@ -204,6 +204,23 @@ template <int Bytes>
 using RawBits = typename RawBitsOfSize<Bytes>::type;
 
 // A small fast generator with a fixed seed per test: runs are reproducible.
+// float16 bits -> float, exact for every half (subnormals, infinities, NaN), through a
+// table: references convert up to 2^28 values.
+inline float halfToFloat(uint16_t h) {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t i = 0; i < 65536; ++i) {
+      const uint32_t exponent = (i >> 10) & 0x1f, mantissa = i & 0x3ff;
+      const float magnitude = exponent == 0    ? std::ldexp(float(mantissa), -24)
+                              : exponent == 31 ? (mantissa ? NAN : INFINITY)
+                                               : std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
+      t[i] = (i >> 15) ? -magnitude : magnitude;
+    }
+    return t;
+  }();
+  return table[h];
+}
+
 class Random {
  public:
   explicit Random(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}

@@ -21,12 +21,6 @@ using namespace gpu_test;
 
 namespace {
 
-float halfToFloat(uint16_t h) {
-  int sign = h >> 15, exp = (h >> 10) & 31, man = h & 1023;
-  float v = exp == 0 ? std::ldexp(float(man), -24) : std::ldexp(float(man | 1024), exp - 25);
-  return sign ? -v : v;
-}
-
 // B = A for a tensor `off` elements past its pointer (elem bytes `eb`: 2 or 4).
 template <class Bits, class Launch, class Select, class Entry>
 void testOffsetCopy(const char* name, const char* kernel, int M, int N, int off, bool refused, Launch launch,

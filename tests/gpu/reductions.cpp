@@ -23,16 +23,6 @@ using namespace gpu_test;
 
 namespace {
 
-float halfToFloat(uint16_t h) {
-  const uint32_t sign = uint32_t(h >> 15) << 31, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  float magnitude = exponent == 0 ? std::ldexp(float(mantissa), -24) : std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
-  uint32_t bits;
-  std::memcpy(&bits, &magnitude, 4);
-  bits |= sign;
-  std::memcpy(&magnitude, &bits, 4);
-  return magnitude;
-}
-
 // Random float16 values of magnitude in [2^-4, 4): exponent field 11..16, either sign.
 void fillHalf(std::vector<uint16_t>& v, uint64_t seed) {
   Random r(seed);

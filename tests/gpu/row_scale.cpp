@@ -24,22 +24,6 @@ using namespace gpu_test;
 
 namespace {
 
-float halfToFloat(uint16_t h) {
-  const uint32_t sign = uint32_t(h >> 15) << 31, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  float magnitude;
-  if (exponent == 0)
-    magnitude = std::ldexp(float(mantissa), -24);
-  else if (exponent == 31)
-    magnitude = mantissa ? NAN : INFINITY;
-  else
-    magnitude = std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
-  uint32_t bits;
-  std::memcpy(&bits, &magnitude, 4);
-  bits |= sign;
-  std::memcpy(&magnitude, &bits, 4);
-  return magnitude;
-}
-
 // Round to nearest even; the results here are normal halves (no overflow, no subnormals).
 uint16_t floatToHalf(float f) {
   uint32_t x;
