@@ -1120,7 +1120,10 @@ class HeaderWriter {
       out_ << "\n *   " << a.name << ": ";
       switch (a.param->kind) {
         case ParamKind::Pointer:
-          out_ << "device address of " << ir::name(a.param->elementType) << " data";
+          if (a.param->pointerTable)
+            out_ << "device address of a table of device addresses (int64 each; the launcher cannot check them)";
+          else
+            out_ << "device address of " << ir::name(a.param->elementType) << " data";
           break;
         case ParamKind::Dim: out_ << "dimension (>= 0)"; break;
         case ParamKind::TensorMap: break;  // not an argument: the launcher builds it

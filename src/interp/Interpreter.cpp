@@ -375,10 +375,14 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
     case ir::MemScope::Global: {
       // An elem_offset is in `index` already (FlattenBufferAccess adds it).
       if (!buffer.data) fault("global buffer '" + buffer.name + "' has no data pointer");
+      // A parameter, or (loadedBase) a local holding an address loaded from a table.
       auto found = run_.params.find(buffer.data.get());
-      if (found == run_.params.end()) fault("the data pointer of '" + buffer.name + "' is not a parameter");
-      uint64_t address = uint64_t(found->second.i) + uint64_t(index * eb);
-      const GlobalRegion* region = run_.regionOf(uint64_t(found->second.i));
+      const Scalar* base = found != run_.params.end() ? &found->second : nullptr;
+      if (!base && buffer.loadedBase)
+        if (auto local = t_.vars.find(buffer.data.get()); local != t_.vars.end()) base = &local->second;
+      if (!base) fault("the data pointer of '" + buffer.name + "' is neither a parameter nor a loaded address");
+      uint64_t address = uint64_t(base->i) + uint64_t(index * eb);
+      const GlobalRegion* region = run_.regionOf(uint64_t(base->i));
       if (!region) fault(describe("global") + ": its pointer is no argument");
       int64_t offset = int64_t(address - region->base);
       int64_t size = int64_t(region->buffer->bytes.size());
@@ -1622,6 +1626,24 @@ void prepare(KernelRun& run) {
       }
       case ir::ParamKind::TensorMap:
         break;  // below, once every pointer has its address
+    }
+  }
+  // Tables of pointers: each target becomes device memory, its address an element.
+  for (const auto& [param, targets] : run.args.pointerTables()) {
+    HostBuffer* table = run.args.pointer(param);
+    if (table->dtype != DType::Int64 || table->elements() != int64_t(targets.size()))
+      fault("the table of pointers for '" + param + "' must be int64 with one element per target");
+    for (size_t i = 0; i < targets.size(); ++i) {
+      uint64_t address = 0;
+      if (HostBuffer* target = targets[i]) {
+        auto [it, added] = bases.emplace(target, 0);
+        if (added) {
+          it->second = kAddressSpacing * (bases.size()) + uint64_t(target->addressOffset);
+          run.regions.push_back(GlobalRegion{target, it->second, "'" + param + "'[" + std::to_string(i) + "]"});
+        }
+        address = it->second;
+      }
+      std::memcpy(table->bytes.data() + i * sizeof(uint64_t), &address, sizeof(uint64_t));  // little-endian host
     }
   }
   // Assumptions and requirements: the launcher would pick another variant, or refuse.

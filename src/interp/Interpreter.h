@@ -3,8 +3,9 @@
 //
 // Contract of run():
 // Before: `kernel` is loop IR (after tlc::lower: one flat index per access, no tile
-//   operations); `args` gives every parameter a value: Pointer params a HostBuffer,
-//   Dim params an int32, Scalar params a number. TensorMap params need no value:
+//   operations); `args` gives every parameter a value: Pointer params a HostBuffer
+//   (a table of pointers: an int64 one whose elements become the simulated addresses
+//   of the buffers it lists), Dim params an int32, Scalar params a number. TensorMap params need no value:
 //   they are encoded from their TensorMapInfo and the other arguments, as the
 //   generated launcher encodes them (backend/Header.cpp).
 // After: every block of the grid (Kernel::grid evaluated on the arguments) has run
@@ -69,6 +70,15 @@ class Arguments {
  public:
   // The buffer must outlive run(); one buffer may be passed for several parameters.
   void pointer(const std::string& param, HostBuffer& buffer) { pointers_[param] = &buffer; }
+  // A table of pointers (Tensor((n,), ptr)): `table` (int64, targets.size() elements)
+  // is passed for `param`, and before the launch element i is set to the simulated
+  // device address of targets[i] (a null target: address 0), as a host fills a
+  // table with data_ptr()s. The targets become device memory like arguments.
+  void pointerTable(const std::string& param, HostBuffer& table, std::vector<HostBuffer*> targets) {
+    pointers_[param] = &table;
+    tables_[param] = std::move(targets);
+  }
+  const std::map<std::string, std::vector<HostBuffer*>>& pointerTables() const { return tables_; }
   void dim(const std::string& param, int32_t value) { dims_[param] = value; }
   void scalar(const std::string& param, double value) { scalars_[param] = value; }
 
@@ -78,6 +88,7 @@ class Arguments {
 
  private:
   std::map<std::string, HostBuffer*> pointers_;
+  std::map<std::string, std::vector<HostBuffer*>> tables_;
   std::map<std::string, int32_t> dims_;
   std::map<std::string, double> scalars_;
 };

@@ -322,7 +322,7 @@ struct Buffer {
   MemScope scope = MemScope::Global;
   std::vector<ExprRef> shape;    // Int32 expressions (constants or parameter vars)
   std::vector<ExprRef> strides;  // in elements, same rank as shape
-  VarRef data;                   // Global: the Handle parameter holding the base address
+  VarRef data;                   // Global: the Handle parameter (or loadedBase local) holding the base address
   int64_t sharedOffset = -1;     // Shared: byte offset in dynamic shared memory
   int alignBytes = 16;           // Global: alignment the launcher guarantees (16 for tensors)
   // Global: an offset in elements added to `data` before indexing (`Buffer(elem_offset=)`);
@@ -347,6 +347,13 @@ struct Buffer {
   // extent that may be 1) becomes `extent == 1 ? 0 : index`, and copies of the buffer
   // run as guarded Parallel loops of element accesses; lowering sees no other trace.
   bool autoBroadcast = false;
+  // Global parameter: a table of device addresses (TileLang's `Tensor(shape, ptr)`),
+  // int64 elements; sema lets only make_tensor(table[i], ...) read an element.
+  bool pointerTable = false;
+  // Global: `data` is not a parameter but a local (a LetStmt) holding an address loaded
+  // in the kernel (make_tensor(table[i], ...)). The launcher knows nothing of it: no
+  // alignment beyond the element size may be assumed, and no tensor map describes it.
+  bool loadedBase = false;
   // Shared, loop IR only: a view of this tile (same offset, shape, strides) in the
   // shared memory of the cluster's block of rank `clusterRank` (distributed shared
   // memory, reached through `mapa`); null = this block's own tile. Made by lowering
@@ -779,6 +786,9 @@ struct Param {
   ParamKind kind = ParamKind::Scalar;
   VarRef var;                       // the value inside the kernel
   DType elementType = DType::Float32;  // Pointer: the element type it is used with
+  // Pointer: a table of device addresses (Buffer::pointerTable); the launcher checks the
+  // table's own address, not the addresses in it.
+  bool pointerTable = false;
   SourceRange range;
   std::shared_ptr<TensorMapInfo> tensorMap;  // TensorMap: how to encode it
 };

@@ -244,7 +244,11 @@ class TileOpLowering {
                          toString(in.sharedElement) + ") is not provably a multiple of " + std::to_string(size) + " bytes");
     int64_t srcBytes = std::max(1, bits(in.buffer->dtype) / 8);
     AssumptionMap need;
-    if (in.buffer->data) need[in.buffer->data.get()] = size;
+    if (in.buffer->loadedBase && size > in.buffer->alignBytes)
+      copies_.fail(in.range, "'" + in.buffer->name + "' views an address loaded in the kernel (make_tensor of a table of "
+                                 "pointers), known aligned only to its " + std::to_string(in.buffer->alignBytes) +
+                                 "-byte elements: a " + std::to_string(size) + "-byte cp.async cannot be proven aligned");
+    if (in.buffer->data && !in.buffer->loadedBase) need[in.buffer->data.get()] = size;
     if (!options_.allowAssumptions ||
         !copies_.provablyMultiple(expandLets(in.args[0]), std::max<int64_t>(1, size / srcBytes), need))
       copies_.fail(in.range, "the global address of this " + std::to_string(size) + "-byte cp.async ('" + in.buffer->name +

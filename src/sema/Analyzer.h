@@ -268,6 +268,8 @@ class Analyzer {
   // ------------------------------------------------ proxies (Proxies.cpp)
 
   static bool isProxyKind(const std::string& kind);
+  // `ptr` in a dtype's place: TileLang's T.ptr (a Tensor of it is a table of pointers).
+  static bool namesPtr(const ast::Expr& e);
   // The proxy a parameter type names (a call's callee, a subscript's base), or "".
   static std::string proxyKind(const ast::Expr& t);
   ProxySpec readProxy(const ast::Expr& t);
@@ -332,6 +334,11 @@ class Analyzer {
   // make_tensor(p, shape, dtype, strides) and Tensor.from_ptr(...): each argument
   // positionally or by keyword (ptr=, shape=, dtype=, strides=), as in TileLang.
   StmtRef makeTensor(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  BufferRef pointerTableOf(const ast::Expr& e);
+  StmtRef makeTensorOfTable(const std::string& n, const ast::Assign& a, const ast::Expr* const* args, const BufferRef& table);
+  void makeTensorShape(Buffer& buf, const std::string& callee, const ast::Expr* const* args);
+  [[noreturn]] void failPointerElement(const ast::Index& ix, const BufferRef& buf);
+  [[noreturn]] void failPointerTable(SourceRange r, const BufferRef& buf);
   // view(A, shape, dtype=) / reshape(A, shape): the same bytes of global tensor A
   // under a new shape (and dtype), row-major; the byte sizes must agree provably.
   StmtRef viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);

@@ -106,6 +106,7 @@ RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
   if (e.kind == ast::ExprKind::Name) {
     r.buffer = bufferOf(e);
     rejectBarrier(r.buffer, e.range);
+    if (r.buffer->pointerTable) failPointerTable(e.range, r.buffer);
     r.isWhole = true;
     for (const auto& s : r.buffer->shape) {
       r.mins.push_back(intImm(0));
@@ -118,6 +119,7 @@ RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
   const auto& ix = e.as<ast::Index>();
   r.buffer = bufferOf(*ix.base);
   rejectBarrier(r.buffer, e.range);
+  if (r.buffer->pointerTable) failPointerTable(e.range, r.buffer);
   checkRank(ix, r.buffer);
   bool anySlice = false;
   auto index = [&](const ast::Expr& x) {

@@ -78,6 +78,7 @@ ExprRef Analyzer::scalarExpr(const ast::Expr& e) {
       const auto& ix = e.as<ast::Index>();
       if (const Value* cell = varCell(ix)) return cell->var;
       BufferRef buf = bufferOf(*ix.base);
+      if (buf->pointerTable) failPointerElement(ix, buf);
       auto indices = elementIndices(ix, buf);
       return std::make_shared<LoadNode>(buf, indices, buf->dtype, 1);
     }

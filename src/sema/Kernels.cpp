@@ -206,10 +206,10 @@ DType Analyzer::dtypeArg(const ast::Expr& e, bool sharedStorage) {
                     "only alloc_shared takes it (use float4_e2m1fn elsewhere)");
     return *found;
   }
-  // TileLang's tables of pointers, T.Tensor((n,), T.ptr): known, not lowered yet.
-  if (e.kind == ast::ExprKind::Name && e.as<ast::Name>().name == "ptr")
-    fail(e.range, "not yet supported: a tensor of pointers (TileLang's T.Tensor((n,), T.ptr) table, viewed with "
-                  "make_tensor(table[i], ...)); pass each pointer as a ptr(...) parameter");
+  // TileLang's T.ptr is an element type only of a table parameter (globalTensor).
+  if (namesPtr(e))
+    fail(e.range, "ptr is an element type only of a kernel parameter's table of pointers, Tensor((n,), ptr) "
+                  "(view an element with make_tensor(table[i], shape, dtype)); a pointer parameter is ptr(dtype)");
   std::string written = e.kind == ast::ExprKind::Name        ? e.as<ast::Name>().name
                         : e.kind == ast::ExprKind::StringLit ? e.as<ast::StringLit>().value
                         : e.kind == ast::ExprKind::Attribute ? e.as<ast::Attribute>().name

@@ -24,6 +24,10 @@ bool Analyzer::isProxyKind(const std::string& kind) {
   return kinds.count(kind) != 0;
 }
 
+bool Analyzer::namesPtr(const ast::Expr& e) {
+  return e.kind == ast::ExprKind::Name && e.as<ast::Name>().name == "ptr";
+}
+
 std::string Analyzer::proxyKind(const ast::Expr& t) {
   if (t.kind == ast::ExprKind::Call) return calleeName(t.as<ast::Call>());
   if (t.kind == ast::ExprKind::Index) {
@@ -222,9 +226,23 @@ BufferRef Analyzer::globalTensor(const std::string& n, const ProxySpec& p, Sourc
     buf->strides = rowMajorStrides(buf->shape);
   }
   const ast::Expr* dtype = p.arg("dtype");
-  buf->dtype = pointer ? viewDtype(*pointer, pointerName, dtype) : dtype ? dtypeArg(*dtype) : DType::Float32;
+  if (dtype && namesPtr(*dtype)) {
+    // TileLang's table of pointers, Tensor((n,), ptr): the host passes a device buffer
+    // of 64-bit addresses (int64, as TileLang's buffer and torch's data_ptr() have it).
+    if (!isParam || pointer)
+      fail(dtype->range, "a table of pointers is a kernel parameter, Tensor((n,), ptr); a view of a pointer cannot hold pointers");
+    if (p.kind != "Tensor")
+      fail(dtype->range, "a table of pointers is a Tensor((n, ...), ptr) parameter, not a " + p.kind);
+    buf->pointerTable = true;
+    buf->dtype = DType::Int64;
+  } else {
+    buf->dtype = pointer ? viewDtype(*pointer, pointerName, dtype) : dtype ? dtypeArg(*dtype) : DType::Float32;
+  }
   if (buf->dtype == DType::Handle) fail(dtype->range, "a tensor cannot hold pointers");
-  if (pointerIndex != SIZE_MAX) kernel_->params[pointerIndex].elementType = buf->dtype;
+  if (pointerIndex != SIZE_MAX) {
+    kernel_->params[pointerIndex].elementType = buf->dtype;
+    kernel_->params[pointerIndex].pointerTable = buf->pointerTable;
+  }
 
   if (const ast::Expr* align = p.arg("align")) {
     // The caller's promise about the data pointer, in bytes (TVM's data_alignment);

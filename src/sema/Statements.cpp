@@ -300,6 +300,7 @@ StmtRef Analyzer::assign(const ast::Assign& a) {
       return std::make_shared<AssignStmt>(a.range, cell->var, convert(cell->var->dtype, v, a.range));
     }
     BufferRef buf = bufferOf(*ix.base);
+    if (buf->pointerTable) checkStoreScope(buf, a.target->range);
     auto indices = elementIndices(ix, buf);
     if (a.op == ast::AssignOp::Set && a.value->kind == ast::ExprKind::Call &&
         isAtomicName(calleeName(a.value->as<ast::Call>()))) {
@@ -357,7 +358,28 @@ StmtRef Analyzer::atomicAssign(const std::string& n, const ast::Assign& a, const
   return seq;
 }
 
+// An element of a table of pointers is an address: make_tensor views it, nothing
+// else reads it (no arithmetic on addresses), and the kernel does not write it.
+void Analyzer::failPointerElement(const ast::Index& ix, const BufferRef& buf) {
+  error(ix.range, "an element of '" + buf->name + "' is a device address (a table of pointers): view it with make_tensor(" +
+                      buf->name + "[i], shape, dtype); it is no number to compute with");
+  noteDecl(buf->name, buf->declRange);
+  throw Failed{};
+}
+
+void Analyzer::failPointerTable(SourceRange r, const BufferRef& buf) {
+  error(r, "'" + buf->name + "' is a table of pointers: a kernel only views its elements, make_tensor(" + buf->name +
+               "[i], shape, dtype); it neither copies nor fills the table");
+  noteDecl(buf->name, buf->declRange);
+  throw Failed{};
+}
+
 void Analyzer::checkStoreScope(const BufferRef& buf, SourceRange r) {
+  if (buf->pointerTable) {
+    error(r, "'" + buf->name + "' is a table of pointers, read-only in the kernel (the host fills it)");
+    noteDecl(buf->name, buf->declRange);
+    throw Failed{};
+  }
   if (buf->scope == MemScope::Fragment && !inParallel_)
     fail(r, "element '" + buf->name + "[...]' of a fragment can only be written inside a Parallel loop; use fill() or copy() outside one");
 }
@@ -529,6 +551,8 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
     args[i] = kw.value.get();
   }
   if (!args[0] || !args[1]) fail(c.range, usage);
+  if (callee == "make_tensor")
+    if (const BufferRef table = pointerTableOf(*args[0])) return makeTensorOfTable(n, a, args, table);
   const Value* p = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
   if (p && p->kind == Value::None) throw Failed{};  // its declaration already failed
   if (!p || p->kind != Value::Pointer) {
@@ -538,7 +562,9 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
       noteDecl(args[0]->as<ast::Name>().name, p->decl);
       throw Failed{};
     }
-    fail(args[0]->range, callee + " needs a ptr(...) parameter as its first argument");
+    fail(args[0]->range, callee + " needs a ptr(...) parameter" +
+                             std::string(callee == "make_tensor" ? " or an element table[i] of a table of pointers" : "") +
+                             " as its first argument");
   }
   auto buf = std::make_shared<Buffer>();
   buf->name = n;
@@ -546,6 +572,57 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
   buf->data = p->var;
   buf->declRange = a.target->range;
   buf->dtype = viewDtype(*p, args[0]->as<ast::Name>().name, args[2]);
+  makeTensorShape(*buf, callee, args);
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+// The table `table[i]` names, if `e` is an element of a table of pointers.
+BufferRef Analyzer::pointerTableOf(const ast::Expr& e) {
+  if (e.kind != ast::ExprKind::Index) return nullptr;
+  const auto& ix = e.as<ast::Index>();
+  if (ix.base->kind != ast::ExprKind::Name) return nullptr;
+  const Value* v = lookup(ix.base->as<ast::Name>().name);
+  if (!v || v->kind != Value::BufferV || !v->buffer->pointerTable) return nullptr;
+  return v->buffer;
+}
+
+// make_tensor(table[i], shape, dtype): TileLang's view of an address loaded from a
+// table of pointers. The address becomes a local (a LetStmt of a handle) that the
+// view's `data` names; each thread that runs the statement loads it. The load of the
+// table element is an ordinary global access (bounds-checked like any); what the
+// address points to, the launcher cannot check: the view's shape is the user's word.
+StmtRef Analyzer::makeTensorOfTable(const std::string& n, const ast::Assign& a, const ast::Expr* const* args,
+                                    const BufferRef& table) {
+  const auto& ix = args[0]->as<ast::Index>();
+  auto indices = elementIndices(ix, table);
+  auto load = std::make_shared<LoadNode>(table, indices, table->dtype, 1);
+  VarRef address = makeVar(n + "_data", DType::Handle);
+  auto buf = std::make_shared<Buffer>();
+  buf->name = n;
+  buf->scope = MemScope::Global;
+  buf->data = address;
+  buf->loadedBase = true;
+  buf->declRange = a.target->range;
+  // An element of the table has no declared type: the view chooses (float32 by default).
+  Value untyped;
+  untyped.kind = Value::Pointer;
+  untyped.untyped = true;
+  buf->dtype = viewDtype(untyped, table->name, args[2]);
+  buf->alignBytes = std::max(1, bits(buf->dtype) / 8);  // nothing known beyond the element
+  makeTensorShape(*buf, "make_tensor", args);
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return std::make_shared<LetStmt>(a.range, address, cast(DType::Handle, load));
+}
+
+// make_tensor's shape and strides (args[1], args[3]) into `buf`.
+void Analyzer::makeTensorShape(Buffer& buf, const std::string& callee, const ast::Expr* const* args) {
   auto shape = tupleItems(*args[1]);
   if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
   for (const auto* s : shape) {
@@ -553,28 +630,23 @@ StmtRef Analyzer::makeTensor(const std::string& n, const ast::Assign& a, const a
     if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
     if (auto k = asConstInt(e); k && (*k <= 0 || *k > INT32_MAX))
       fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
-    buf->shape.push_back(cast(DType::Int32, e));
+    buf.shape.push_back(cast(DType::Int32, e));
   }
   if (const ast::Expr* strides = args[3]) {
     auto items = tupleItems(*strides);
-    if (items.size() != buf->shape.size())
-      fail(strides->range, callee + " has " + std::to_string(buf->shape.size()) + " shape entries but " +
+    if (items.size() != buf.shape.size())
+      fail(strides->range, callee + " has " + std::to_string(buf.shape.size()) + " shape entries but " +
                                std::to_string(items.size()) + " strides");
     for (const auto* s : items) {
       ExprRef e = scalarExpr(*s);
       if (!isInt(e->dtype)) fail(s->range, "a stride must be an integer");
       if (auto k = asConstInt(e); k && (*k < 0 || *k > INT32_MAX))
         fail(s->range, "a stride must not be negative and must fit in int32, not " + std::to_string(*k));
-      buf->strides.push_back(cast(DType::Int32, e));
+      buf.strides.push_back(cast(DType::Int32, e));
     }
   } else {
-    buf->strides = rowMajorStrides(buf->shape);
+    buf.strides = rowMajorStrides(buf.shape);
   }
-  Value v;
-  v.kind = Value::BufferV;
-  v.buffer = buf;
-  define(n, v, a.target->range);
-  return nullptr;
 }
 
 // TileLang allocates alloc_global's buffer in its runtime (cudaMalloc); tlc's header

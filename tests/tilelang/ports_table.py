@@ -68,6 +68,8 @@ _ROWS = {
     "parallel_dynamic": [("ragged", {"max_len": 500, "threads": 128})],
     "parallel_static": [("ragged", {"length": 97})],
     "per_token_cast_fp8": [("1024", {"M": 1024, "N": 1024}), ("ragged", {"M": 100, "N": 1000})],
+    "pointer_table_copy": [("ragged_f32", {"N": 97, "dtype": "float32"})],
+    "pointer_table_multi_copy": [("ragged", {"G": 5, "N": 131}), ("bf16", {"G": 3, "dtype": "bfloat16"})],
     "reduce": [
         ("i32", {"dtype": "int32"}),
         ("i64_192x64", {"M": 192, "N": 64, "dtype": "int64"}),

@@ -762,6 +762,33 @@ def _copy_oob_lexical_scope(c):
     c.check(out, ref, name="Out")
 
 
+@case("pointer_table_copy", "pointer_table_copy__ragged_f32")
+def _pointer_table_copy(c):
+    n = c.p["N"]
+    base = c.randn((n + 1,), "dtype")
+    # The table holds a device address (torch int64, as TileLang's test builds it);
+    # base[1:] is misaligned by one element: nothing is assumed of a loaded address.
+    for name, src in (("aligned", base[:n]), ("misaligned", base[1:])):
+        table = torch.tensor([src.data_ptr()], dtype=torch.int64, device=DEV)
+        out = c.poison((n,), "dtype")
+        c.launch("pointer_table_copy", table, out)
+        c.check(out, src, name="out (%s source)" % name)
+
+
+@case("pointer_table_multi_copy", "pointer_table_multi_copy__ragged", "pointer_table_multi_copy__bf16")
+def _pointer_table_multi_copy(c):
+    g, n = c.p["G"], c.p["N"]
+    # Block bx copies what src_ptrs[bx] points to: allocation k starts
+    # k elements in (odd k: a misaligned address); with g > 2 the first listed again last.
+    srcs = [c.randn((n + k,), "dtype")[k:] for k in range(g)]
+    if g > 2:
+        srcs[-1] = srcs[0]
+    table = torch.tensor([s.data_ptr() for s in srcs], dtype=torch.int64, device=DEV)
+    out = c.poison((g, n), "dtype")
+    c.launch("pointer_table_multi_copy", table, out)
+    c.check(out, torch.stack(srcs, dim=0), name="out")
+
+
 @case("scalar_copy_annotations")
 def _scalar_copy_annotations(c):
     a = c.randn((1,))

@@ -3544,3 +3544,70 @@ TEST_CASE("interpreter: per-warp tma_copy rows into a run-time row of a shared t
       CHECK_MESSAGE(mismatch.empty(), mismatch);
     }
 }
+
+// ----------------------------------------------------------- tables of pointers
+
+namespace {
+
+// make_tensor(tab[bx], ...) over a table of pointers (TileLang's Tensor((G,), ptr)):
+// block row bx reads the vector tab[bx] points to, through a copy into shared memory
+// (cp.async on sm_80, a SIMT loop on sm_90a: no TMA and no vector width, since
+// nothing is known of a loaded address) and element by element.
+const char* kPointerTable = R"(
+kernel gather_rows(tab: Tensor((G,), ptr), out: Tensor((G, n), float32)) {
+  with Kernel(G, ceildiv(n, 64), threads=64) as (bx, by) {
+    X = make_tensor(tab[bx], (n,), float32);
+    s = alloc_shared((64,), float32);
+    copy(X[by * 64], s);
+    for i in Parallel(64) {
+      out[bx, by * 64 + i] = s[i] * 2.0 + X[by * 64 + i];
+    }
+  }
+}
+)";
+
+// Rows of `n` elements (the last one `short_` elements shorter), row g shifted by
+// g * 4 bytes off 16-byte alignment; the table lists them in reverse order.
+void bindPointerTable(Case& c, const Shape& s, int32_t short_ = 0) {
+  int32_t g = s[0], n = s[1];
+  std::vector<HostBuffer*> rows;
+  for (int32_t r = 0; r < g; ++r) {
+    HostBuffer& row = c.buffer(ir::DType::Float32, r == g - 1 ? n - short_ : n);
+    row.addressOffset = 4 * (r % 4);
+    randomFill(row, 40 + uint32_t(r));
+    rows.push_back(&row);
+  }
+  std::vector<HostBuffer*> table(rows.rbegin(), rows.rend());
+  HostBuffer& tab = c.buffer(ir::DType::Int64, g);
+  HostBuffer& out = c.buffer(ir::DType::Float32, int64_t(g) * n);
+  out.fill(kPoison);
+  c.args.pointerTable("tab", tab, table);
+  c.args.pointer("out", out);
+  c.args.dim("G", g);
+  c.args.dim("n", n);
+  c.output = &out;
+  for (int32_t b = 0; b < g; ++b)
+    for (int32_t i = 0; i < n; ++i)  // a short row (short_ > 0) has no reference past its end
+      c.expected.push_back(i < table[size_t(b)]->elements() ? float(table[size_t(b)]->get(i) * 3.0) : 0.0f);
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: make_tensor over a table of pointers, misaligned rows, ragged shapes, every variant") {
+  checkAllVariants(kPointerTable, {{3, 131}, {1, 1}, {5, 64}, {4, 200}}, [](Case& c, const Shape& s) { bindPointerTable(c, s); });
+}
+
+TEST_CASE("interpreter catches: a row shorter than make_tensor's shape (the launcher cannot check a table)") {
+  for (const Target& target : targets()) {
+    auto module = compile(kPointerTable, target);
+    ir::Kernel& general = module->kernels.back();  // the general entry (no assumption: the only one here)
+    Case c;
+    bindPointerTable(c, {2, 70}, /*short_=*/3);
+    interp::Result r = interp::run(general, c.args);
+    INFO(target.arch());
+    CHECK_FALSE(r.ok);
+    REQUIRE_FALSE(r.errors.empty());
+    CHECK(r.errors[0].find("out-of-bounds read of global 'X'") != std::string::npos);
+    CHECK(r.errors[0].find("argument 'tab'[0] holds 67 elements") != std::string::npos);
+  }
+}

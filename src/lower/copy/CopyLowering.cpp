@@ -39,6 +39,10 @@ bool CopyLowering::provablyMultiple(const ExprRef& e, int64_t m, AssumptionMap& 
 }
 
 void CopyLowering::commit(const AssumptionMap& need) {
+  // Only a parameter's value can be assumed (the launcher tests it); a fact about any
+  // other variable would be dropped from the variant's assumptions, silently.
+  if (inParamOrder(kernel, need).size() != need.size())
+    diags.internalError(SourceRange{}, "an assumption on a variable that is not a kernel parameter");
   for (const auto& [v, m] : need) assumed_[v] = std::max(assumed_[v], m);
 }
 
@@ -74,6 +78,7 @@ bool CopyLowering::widthWorks(const Region& r, int innerAxis, int width, Assumpt
   if (b.scope == MemScope::Global) {
     int64_t bytes = (int64_t)width * bits(b.dtype) / 8;
     if (!options.allowAssumptions) return false;  // a base pointer's alignment is a run-time fact
+    if (b.loadedBase) return false;  // an address loaded in the kernel: no variant can assume it
     auto& slot = trial[b.data.get()];
     slot = std::max(slot, bytes);
   }

@@ -37,6 +37,7 @@ static bool widthWorks(const CopyOp& c, int w, const CopyLowering& L, Assumption
   for (int a = 2; a >= 0; --a)  // inner strides first: C before W*C, so one fact serves them all
     if (!L.provablyMultiple(img.strides[a], w, trial)) return false;
   if (!L.options.allowAssumptions) return false;  // the image's base alignment is a run-time fact
+  if (img.loadedBase) return false;  // an address loaded in the kernel: no variant can assume it
   auto& slot = trial[img.data.get()];
   slot = std::max<int64_t>(slot, (int64_t)w * bits(img.dtype) / 8);
   need = trial;

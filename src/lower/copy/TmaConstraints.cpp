@@ -117,6 +117,9 @@ std::string tmaObstacle(const CopyOp& c, bool user) {
   }
   const Buffer& g = *global->buffer;
   const Buffer& s = *shared->buffer;
+  if (g.loadedBase)
+    return "'" + g.name + "' views an address loaded in the kernel (make_tensor of a table of pointers); "
+           "a tensor map is encoded on the host from a parameter";
   // A load into float4_e2m1_unpacked reads an fp4 tensor's byte twin (PackFloat4)
   // through a 16U4_ALIGN16B map.
   bool unpack = s.dtype == DType::Float4E2M1Unpacked;
