@@ -46,7 +46,7 @@ struct BroadcastUse {
   Buffer* fragment;
   Buffer* loopFragment;  // a fragment of the loop's own shape in that loop, or null
   std::vector<int64_t> extents;
-  std::vector<int> keptAxes;
+  std::vector<BroadcastIndex> keptAxes;
   SourceRange at;  // the loop
 };
 
@@ -148,28 +148,28 @@ class GroupCollector : public StmtVisitor {
     ok = false;
   }
 
-  // The loop axes fragment `b` is read with: every access b[v1, ...] names loop
-  // variables, in the loop's order, along axes of the same extent; it is only read.
-  std::optional<std::vector<int>> keptAxes(const ParallelOp& par, const Buffer& b) {
-    std::optional<std::vector<int>> kept;
+  // How fragment `b` is read in the loop (FragmentLayout::keptAxes): every access
+  // names, along each axis, a loop variable (floor-divided by a constant) or 0, the
+  // same way each time, each loop variable at most once; it is only read; and the
+  // reads cover the fragment exactly (an index past its extent is an error, one that
+  // leaves elements unread is not yet supported: their owners would be no thread).
+  std::optional<std::vector<BroadcastIndex>> keptAxes(const ParallelOp& par, const Buffer& b) {
+    std::optional<std::vector<BroadcastIndex>> kept;
     bool bad = false;
-    std::string why;
     auto axesOf = [&](const std::vector<ExprRef>& idx) {
-      std::vector<int> axes;
-      for (size_t a = 0; a < idx.size(); ++a) {
-        int found = -1;
-        for (size_t v = 0; v < par.vars.size(); ++v)
-          if (idx[a].get() == par.vars[v].get()) found = (int)v;
-        if (found < 0 || (!axes.empty() && found <= axes.back()) || par.extents[found] != *asConstInt(b.shape[a]))
-          return std::optional<std::vector<int>>();
-        axes.push_back(found);
+      std::vector<BroadcastIndex> axes;
+      std::set<int> seen;
+      for (const auto& e : idx) {
+        auto k = broadcastIndexOf(e, par.vars);
+        if (!k || (k->axis >= 0 && !seen.insert(k->axis).second)) return std::optional<std::vector<BroadcastIndex>>();
+        axes.push_back(*k);
       }
-      return std::optional<std::vector<int>>(axes);
+      return std::optional<std::vector<BroadcastIndex>>(axes);
     };
     RewriteHooks hooks;
-    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+    hooks.load = [&](const LoadNode& l, std::vector<ExprRef>) -> ExprRef {
       if (l.buffer.get() != &b) return nullptr;
-      auto axes = axesOf(idx);
+      auto axes = axesOf(l.indices);
       if (!axes) bad = true;
       else if (kept && *kept != *axes) bad = true;
       else kept = axes;
@@ -186,12 +186,37 @@ class GroupCollector : public StmtVisitor {
     };
     bool before = ok;
     rewriteStmt(par.body, {}, hooks);
-    if (bad && before == ok)
+    if (bad && before == ok) {
       fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that reads fragment '" +
                           b.name + "' of shape " + shapeText(b) +
-                          " other than as a broadcast (indexed by some of the loop's variables, in order, along axes "
-                          "of the same extent)");
-    return bad ? std::nullopt : kept;
+                          " other than as a broadcast (each index a loop variable, a loop variable floor-divided by a "
+                          "constant, or 0, the same at every read, each variable at most once)");
+      return std::nullopt;
+    }
+    if (bad || !kept) return std::nullopt;
+    // The range each index covers: [0, ceil(extent / divisor)) or {0}.
+    for (size_t a = 0; a < kept->size(); ++a) {
+      const BroadcastIndex& k = (*kept)[a];
+      int64_t extent = *asConstInt(b.shape[a]);
+      int64_t reach = k.axis < 0 ? 1 : (par.extents[k.axis] + k.divisor - 1) / k.divisor;
+      std::string what = k.axis < 0 ? std::string("0")
+                                    : par.vars[k.axis]->name + (k.divisor == 1 ? "" : " // " + std::to_string(k.divisor));
+      if (reach > extent) {
+        fail(par.range, "fragment '" + b.name + "' of shape " + shapeText(b) + " is read along axis " +
+                            std::to_string(a) + " at " + what + ", which reaches " + std::to_string(reach - 1) +
+                            " in this Parallel loop over " + extentsText(par.extents) + ", past its extent " +
+                            std::to_string(extent));
+        return std::nullopt;
+      }
+      if (reach < extent) {
+        fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that reads fragment '" +
+                            b.name + "' of shape " + shapeText(b) + " along axis " + std::to_string(a) + " at " + what +
+                            ", which covers " + std::to_string(reach) + " of its " + std::to_string(extent) +
+                            " elements (a broadcast layout holds only the elements the loop reads)");
+        return std::nullopt;
+      }
+    }
+    return kept;
   }
 
   static std::string extentsText(const std::vector<int64_t>& e) {
@@ -248,7 +273,7 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
     want.broadcastFrom = shape;
     bool columns = r.dim == 0 && rank > 1;  // otherwise the innermost axis
     for (int a = 0; a < rank; ++a)
-      if (a != r.dim) want.keptAxes.push_back(a);
+      if (a != r.dim) want.keptAxes.push_back(BroadcastIndex{a, 1});
     int64_t numel = 1;
     for (int64_t e : shape) numel *= e;
     // Groups of vec elements a row (a k of the columns' case).
@@ -273,8 +298,7 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
       why = std::string(columns ? "a row across the columns" : "a row") + " of '" + src.name + "' is " +
             std::to_string(rowGroups) + " groups of " + std::to_string(want.vec) +
             " elements, which do not tile the " + std::to_string(threads) + " threads in powers of two";
-    else if (it != projected.end() && (it->second.broadcastFrom != want.broadcastFrom ||
-                                        it->second.keptAxes != want.keptAxes || it->second.vec != want.vec))
+    else if (it != projected.end() && !it->second.sameBroadcast(want))
       why = "'" + r.dst->name + "' is broadcast in a Parallel loop that spreads the rows otherwise";
     r.shuffle = why.empty();
     r.why = why;
@@ -355,7 +379,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
       continue;
     }
     const FragmentLayout& first = it->second;
-    if (first.broadcastFrom != layout.broadcastFrom || first.keptAxes != layout.keptAxes || first.vec != layout.vec) {
+    if (!first.sameBroadcast(layout)) {
       diags.error(use.at, "not yet supported: fragment '" + use.fragment->name +
                               "' is broadcast in Parallel loops that spread their elements differently over the "
                               "threads (a fragment keeps one layout in a kernel)");
