@@ -151,8 +151,8 @@ class GroupCollector : public StmtVisitor {
   // How fragment `b` is read in the loop (FragmentLayout::keptAxes): every access
   // names, along each axis, a loop variable (floor-divided by a constant) or 0, the
   // same way each time, each loop variable at most once; it is only read; and the
-  // reads cover the fragment exactly (an index past its extent is an error, one that
-  // leaves elements unread is not yet supported: their owners would be no thread).
+  // reads cover the fragment exactly (sema refuses an index past its extent; one that
+  // leaves elements unread is not yet supported: no thread would hold them).
   std::optional<std::vector<BroadcastIndex>> keptAxes(const ParallelOp& par, const Buffer& b) {
     std::optional<std::vector<BroadcastIndex>> kept;
     bool bad = false;
@@ -201,11 +201,10 @@ class GroupCollector : public StmtVisitor {
       int64_t reach = k.axis < 0 ? 1 : (par.extents[k.axis] + k.divisor - 1) / k.divisor;
       std::string what = k.axis < 0 ? std::string("0")
                                     : par.vars[k.axis]->name + (k.divisor == 1 ? "" : " // " + std::to_string(k.divisor));
-      if (reach > extent) {
-        fail(par.range, "fragment '" + b.name + "' of shape " + shapeText(b) + " is read along axis " +
-                            std::to_string(a) + " at " + what + ", which reaches " + std::to_string(reach - 1) +
-                            " in this Parallel loop over " + extentsText(par.extents) + ", past its extent " +
-                            std::to_string(extent));
+      if (reach > extent) {  // sema checks every index's range against the extent
+        diags_.internalError(par.range, "fragment '" + b.name + "' is read past its extent along axis " +
+                                            std::to_string(a) + " at " + what);
+        ok = false;
         return std::nullopt;
       }
       if (reach < extent) {
