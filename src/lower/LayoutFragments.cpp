@@ -64,6 +64,48 @@ bool sameShape(const Buffer& b, const std::vector<int64_t>& extents) {
   return true;
 }
 
+// How fragment `b` is read in Parallel loop `par`, along each axis, when every read
+// has the broadcast form the same way (broadcastIndexOf, each loop variable at most
+// once); nullopt otherwise. `written`: some statement of the loop stores to it.
+std::optional<std::vector<BroadcastIndex>> broadcastReads(const ParallelOp& par, const Buffer& b, bool& written) {
+  std::optional<std::vector<BroadcastIndex>> kept;
+  bool bad = false;
+  written = false;
+  RewriteHooks hooks;
+  hooks.load = [&](const LoadNode& l, std::vector<ExprRef>) -> ExprRef {
+    if (l.buffer.get() != &b) return nullptr;
+    std::vector<BroadcastIndex> axes;
+    std::set<int> seen;
+    for (const auto& e : l.indices) {
+      auto k = broadcastIndexOf(e, par.vars);
+      if (!k || (k->axis >= 0 && !seen.insert(k->axis).second)) {
+        bad = true;
+        return nullptr;
+      }
+      axes.push_back(*k);
+    }
+    if (kept && *kept != axes) bad = true;
+    kept = axes;
+    return nullptr;
+  };
+  hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
+    if (st.buffer.get() == &b) written = true;
+    return nullptr;
+  };
+  rewriteStmt(par.body, {}, hooks);
+  if (bad) return std::nullopt;
+  return kept;
+}
+
+// Whether reads `kept` of `b` in a loop over `extents` reach every element of it.
+bool coversFragment(const std::vector<BroadcastIndex>& kept, const Buffer& b, const std::vector<int64_t>& extents) {
+  for (size_t a = 0; a < kept.size(); ++a) {
+    int64_t reach = kept[a].axis < 0 ? 1 : (extents[kept[a].axis] + kept[a].divisor - 1) / kept[a].divisor;
+    if (reach != *asConstInt(b.shape[a])) return false;
+  }
+  return true;
+}
+
 // Unites the fragments that meet (a fragment-to-fragment copy, one Parallel loop)
 // and lists the uses annotated with a layout and the broadcast reads, in source order.
 class GroupCollector : public StmtVisitor {
@@ -148,72 +190,29 @@ class GroupCollector : public StmtVisitor {
     ok = false;
   }
 
-  // How fragment `b` is read in the loop (FragmentLayout::keptAxes): every access
-  // names, along each axis, a loop variable (floor-divided by a constant) or 0, the
-  // same way each time, each loop variable at most once; it is only read; and the
-  // reads cover the fragment exactly (sema refuses an index past its extent; one that
-  // leaves elements unread is not yet supported: no thread would hold them).
+  // How fragment `b` is read in the loop (FragmentLayout::keptAxes). It is only read
+  // (a write is an error); SharedStager already staged the loops whose reads are not
+  // a broadcast covering it.
   std::optional<std::vector<BroadcastIndex>> keptAxes(const ParallelOp& par, const Buffer& b) {
-    std::optional<std::vector<BroadcastIndex>> kept;
-    bool bad = false;
-    auto axesOf = [&](const std::vector<ExprRef>& idx) {
-      std::vector<BroadcastIndex> axes;
-      std::set<int> seen;
-      for (const auto& e : idx) {
-        auto k = broadcastIndexOf(e, par.vars);
-        if (!k || (k->axis >= 0 && !seen.insert(k->axis).second)) return std::optional<std::vector<BroadcastIndex>>();
-        axes.push_back(*k);
-      }
-      return std::optional<std::vector<BroadcastIndex>>(axes);
-    };
-    RewriteHooks hooks;
-    hooks.load = [&](const LoadNode& l, std::vector<ExprRef>) -> ExprRef {
-      if (l.buffer.get() != &b) return nullptr;
-      auto axes = axesOf(l.indices);
-      if (!axes) bad = true;
-      else if (kept && *kept != *axes) bad = true;
-      else kept = axes;
-      return nullptr;
-    };
-    hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
-      if (st.buffer.get() == &b) {
-        fail(st.range, "fragment '" + b.name + "' of shape " + shapeText(b) +
-                           " is written in a Parallel loop of another shape; each element would be written by several "
-                           "iterations (write it in a Parallel loop over its own shape)");
-        bad = true;
-      }
-      return nullptr;
-    };
-    bool before = ok;
-    rewriteStmt(par.body, {}, hooks);
-    if (bad && before == ok) {
-      fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that reads fragment '" +
-                          b.name + "' of shape " + shapeText(b) +
-                          " other than as a broadcast (each index a loop variable, a loop variable floor-divided by a "
-                          "constant, or 0, the same at every read, each variable at most once)");
+    bool written = false;
+    auto kept = broadcastReads(par, b, written);
+    if (written) {
+      RewriteHooks hooks;
+      hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
+        if (st.buffer.get() == &b)
+          fail(st.range, "fragment '" + b.name + "' of shape " + shapeText(b) +
+                             " is written in a Parallel loop of another shape; each element would be written by "
+                             "several iterations (write it in a Parallel loop over its own shape)");
+        return nullptr;
+      };
+      rewriteStmt(par.body, {}, hooks);
       return std::nullopt;
     }
-    if (bad || !kept) return std::nullopt;
-    // The range each index covers: [0, ceil(extent / divisor)) or {0}.
-    for (size_t a = 0; a < kept->size(); ++a) {
-      const BroadcastIndex& k = (*kept)[a];
-      int64_t extent = *asConstInt(b.shape[a]);
-      int64_t reach = k.axis < 0 ? 1 : (par.extents[k.axis] + k.divisor - 1) / k.divisor;
-      std::string what = k.axis < 0 ? std::string("0")
-                                    : par.vars[k.axis]->name + (k.divisor == 1 ? "" : " // " + std::to_string(k.divisor));
-      if (reach > extent) {  // sema checks every index's range against the extent
-        diags_.internalError(par.range, "fragment '" + b.name + "' is read past its extent along axis " +
-                                            std::to_string(a) + " at " + what);
-        ok = false;
-        return std::nullopt;
-      }
-      if (reach < extent) {
-        fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that reads fragment '" +
-                            b.name + "' of shape " + shapeText(b) + " along axis " + std::to_string(a) + " at " + what +
-                            ", which covers " + std::to_string(reach) + " of its " + std::to_string(extent) +
-                            " elements (a broadcast layout holds only the elements the loop reads)");
-        return std::nullopt;
-      }
+    if (!kept || !coversFragment(*kept, b, par.extents)) {
+      diags_.internalError(par.range, "fragment '" + b.name + "' is read in a Parallel loop over " +
+                                          extentsText(par.extents) + " other than as a covering broadcast, unstaged");
+      ok = false;
+      return std::nullopt;
     }
     return kept;
   }
@@ -305,9 +304,117 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
   }
 }
 
+// Stages through shared memory the fragments a Parallel loop reads in a way no
+// broadcast layout serves (a remainder `u[i, j % 8]`, a shifted index, part of the
+// fragment `s[0]`): a copy of the whole fragment into a shared tile of its shape
+// just before the loop, and the loop reads the tile (any thread may read any
+// element; InsertBarriers puts the barrier between the copy and the loop, and
+// before the next copy where the loop repeats). A loop that writes the fragment or
+// has a loop_layout is left to the checks that refuse it.
+class SharedStager {
+ public:
+  SharedStager(Kernel& kernel, std::vector<CopyLoweringNote>& notes) : kernel_(kernel), notes_(notes) {}
+
+  StmtRef stage(const StmtRef& s) {
+    if (!s) return s;
+    switch (s->kind) {
+      case StmtKind::Seq:
+        for (auto& child : s->as<SeqStmt>().stmts) child = stage(child);
+        return s;
+      case StmtKind::For: {
+        auto& f = s->as<ForStmt>();
+        f.body = stage(f.body);
+        return s;
+      }
+      case StmtKind::If: {
+        auto& i = s->as<IfStmt>();
+        i.thenBody = stage(i.thenBody);
+        i.elseBody = stage(i.elseBody);
+        return s;
+      }
+      case StmtKind::Parallel: return stageParallel(s);
+      default: return s;
+    }
+  }
+
+ private:
+  Kernel& kernel_;
+  std::vector<CopyLoweringNote>& notes_;
+
+  StmtRef stageParallel(const StmtRef& s) {
+    auto& par = s->as<ParallelOp>();
+    if (par.layout) return s;
+    std::vector<BufferRef> staged;
+    forEachAccess(par.body, AccessVisitor{[&](const BufferRef& b, bool) {
+      if (b->scope != MemScope::Fragment || sameShape(*b, par.extents)) return;
+      for (const auto& x : staged)
+        if (x == b) return;
+      bool written = false;
+      auto kept = broadcastReads(par, *b, written);
+      if (written || (kept && coversFragment(*kept, *b, par.extents))) return;
+      staged.push_back(b);
+    }});
+    if (staged.empty()) return s;
+    auto seq = std::make_shared<SeqStmt>(par.range);
+    std::map<const Buffer*, BufferRef, ById> tileOf;
+    for (const BufferRef& b : staged) {
+      auto tile = std::make_shared<Buffer>();
+      tile->name = freshName(b->name + "_staged");
+      tile->dtype = b->dtype;
+      tile->scope = MemScope::Shared;
+      tile->shape = b->shape;
+      tile->strides.assign(b->shape.size(), nullptr);
+      int64_t stride = 1;
+      for (size_t a = b->shape.size(); a-- > 0;) {
+        tile->strides[a] = intImm(stride);
+        stride *= *asConstInt(b->shape[a]);
+      }
+      tile->declRange = par.range;
+      kernel_.allocations.push_back(tile);
+      tileOf[b.get()] = tile;
+      Region src, dst;
+      src.buffer = b;
+      dst.buffer = tile;
+      for (const auto& e : b->shape) {
+        src.mins.push_back(intImm(0));
+        src.extents.push_back(*asConstInt(e));
+      }
+      dst.mins = src.mins;
+      dst.extents = src.extents;
+      src.access = Access::Read;
+      dst.access = Access::Write;
+      src.range = dst.range = par.range;
+      seq->stmts.push_back(std::make_shared<CopyOp>(par.range, src, dst));
+      notes_.push_back({par.range, "Parallel loop",
+                        "a loop reading fragment '" + b->name + "' from shared tile '" + tile->name + "' (" +
+                            std::to_string(stride * bits(b->dtype) / 8) + " bytes), copied there before it",
+                        "its reads of '" + b->name + "' are not a broadcast reaching every element of it, which " +
+                            "registers could serve"});
+    }
+    RewriteHooks hooks;
+    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+      auto it = tileOf.find(l.buffer.get());
+      return it == tileOf.end() ? nullptr : moveLoad(l, it->second, std::move(idx));
+    };
+    auto fresh = std::make_shared<ParallelOp>(par);
+    fresh->body = rewriteStmt(par.body, {}, hooks);
+    seq->stmts.push_back(fresh);
+    return seq;
+  }
+
+  std::string freshName(const std::string& base) {
+    std::set<std::string> names;
+    for (const auto& b : kernel_.allocations) names.insert(b->name);
+    std::string n = base;
+    for (int k = 2; names.count(n); ++k) n = base + std::to_string(k);
+    return n;
+  }
+};
+
 }  // namespace
 
-bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
+bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLoweringNote>& notes) {
+  kernel.body = SharedStager(kernel, notes).stage(kernel.body);
   Groups groups;
   std::vector<AnnotatedUse> uses;
   std::vector<BroadcastUse> broadcasts;

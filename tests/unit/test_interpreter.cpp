@@ -587,6 +587,54 @@ TEST_CASE("interpreter: a fragment read with the loop's variables swapped (v[j, 
   });
 }
 
+TEST_CASE("interpreter: fragments read other than as a covering broadcast go through shared memory, ragged") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "staged_reads"), kRaggedShapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1], L = M + 1;
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& U = c.buffer(ir::DType::Float32, int64_t(M) * 8);
+    HostBuffer& W = c.buffer(ir::DType::Float32, L);
+    HostBuffer& V = c.buffer(ir::DType::Float32, M);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(X, 61);
+    randomFill(U, 62);
+    randomFill(W, 63);
+    randomFill(V, 64);
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("U", U);
+    c.args.pointer("W", W);
+    c.args.pointer("V", V);
+    c.args.pointer("Y", Y);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.dim("L", L);
+    c.output = &Y;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float v0 = float(V.get(i / 16 * 16));
+        float y = float(float(X.get(i * N + j)) + float(U.get(i * 8 + j % 8))) - float(W.get(i + 1));
+        y = y + (v0 + 1.0f);
+        y = y + ((v0 + 1.0f) + 1.0f);
+        c.expected.push_back(y);
+      }
+  });
+}
+
+TEST_CASE("fragments read other than as a covering broadcast: staged once per loop, barriers both ways, a remark") {
+  auto module = compile(kernelOf(kFragmentBroadcast, "staged_reads"), Target::hopper());
+  std::ostringstream os;
+  ir::print(*module, os);
+  std::string text = os.str();
+  CHECK(text.find("alloc u_staged: shared.dyn float32[16, 8]") != std::string::npos);
+  CHECK(text.find("alloc w_staged: shared.dyn float32[17]") != std::string::npos);
+  CHECK(text.find("alloc s_staged: shared.dyn float32[16]") != std::string::npos);
+  // The loops read the tiles; a barrier stands before each staging copy of s in the
+  // serial loop (the previous iteration's reads) and after it.
+  CHECK(text.find("+ u_staged[") != std::string::npos);
+  CHECK(text.find("- w_staged[") != std::string::npos);
+  CHECK(text.find("+ s_staged[0])") != std::string::npos);
+}
+
 TEST_CASE("fragment broadcast with divided indices: one register a group where the divisor spans it, owners store") {
   auto module = compile(kernelOf(kFragmentBroadcast, "div_reads"), Target::hopper());
   std::ostringstream os;
