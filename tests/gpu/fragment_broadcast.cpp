@@ -9,6 +9,8 @@
 //   transposed_read   Y = X * V[col, row]  a fragment read with the loop's variables swapped
 //   div_reads         Y = X + 2 G[row, col // 8] + H[row, col // 6] - R[row // 4, col] per tile,
 //                     GO = 2 G (a copy back), HP = H + 1 (a loop's store): divided indices
+//   staged_reads      Y = X + U[row, col % 8] - W[row + 1] + (V[r0] + 1) + (V[r0] + 2): reads no
+//                     broadcast serves, through shared tiles (one staged twice in a serial loop)
 //
 // float32 throughout, one rounding per element: compared bit-exactly with the CPU.
 // Every output is poisoned first; guard zones of every buffer must be intact. M and N
@@ -162,6 +164,48 @@ void testDivReads(int M, int N, size_t offset) {
   report(res);
 }
 
+void testStagedReads(int M, int N, size_t offset) {
+  Gpu& g = gpu();
+  Checker check;
+  const int L = M + 1;
+  const size_t elems = size_t(M) * N;
+  std::vector<float> x(elems), u(size_t(M) * 8), w(L), v(M), y(elems);
+  fillUniform(x, 89u + M + N);
+  fillUniform(u, 97u + M);
+  fillUniform(w, 101u + L);
+  fillUniform(v, 103u + M);
+  DeviceBuffer dx(elems * 4, offset), du(u.size() * 4, offset), dw(w.size() * 4, offset), dv(v.size() * 4, offset),
+      dy(elems * 4, offset);
+  dx.upload(x.data());
+  du.upload(u.data());
+  dw.upload(w.data());
+  dv.upload(v.data());
+  dy.poison();
+  const std::string shape = shapeOf(M, N, offset);
+  const char* entry = staged_reads_variant_entry(
+      staged_reads_select_variant(dx.ptr(), du.ptr(), dw.ptr(), dv.ptr(), dy.ptr(), M, N, L));
+  const bool aligned = offset == 0 && N % 4 == 0 && M % 4 == 0;  // M: the copies of U and V
+  expectVariant(entry, aligned ? "staged_reads_aligned" : "staged_reads", shape, check);
+  if (launchAndWait(staged_reads_launch(dx.ptr(), du.ptr(), dw.ptr(), dv.ptr(), dy.ptr(), M, N, L, g.stream), check)) {
+    dy.download(y.data());
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) {
+        size_t e = size_t(i) * N + j;
+        float v0 = v[size_t(i / 16 * 16)];
+        float want = (x[e] + u[size_t(i) * 8 + j % 8]) - w[size_t(i) + 1];
+        want = want + (v0 + 1.0f);
+        want = want + ((v0 + 1.0f) + 1.0f);
+        check.addBits(e, bitsOf(y[e]), bitsOf(want));
+      }
+    if (!dy.guardsIntact()) check.fail("wrote outside Y");
+    if (!dx.guardsIntact() || !du.guardsIntact() || !dw.guardsIntact() || !dv.guardsIntact())
+      check.fail("wrote outside an input");
+  }
+  Result res = untimedResult("staged_reads", shape, check.passed(), entry ? entry : "?");
+  res.maxErr = check.maxError();
+  report(res);
+}
+
 }  // namespace
 
 int main() {
@@ -195,6 +239,8 @@ int main() {
     for (int N : cols) {
       testDivReads(M, N, 0);
       testDivReads(M, N, 8);
+      testStagedReads(M, N, 0);
+      testStagedReads(M, N, 8);
     }
   return finish();
 }
