@@ -311,9 +311,16 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
 // element; InsertBarriers puts the barrier between the copy and the loop, and
 // before the next copy where the loop repeats). A loop that writes the fragment or
 // has a loop_layout is left to the checks that refuse it.
+// Under a condition that depends on the thread it is not yet supported (every thread
+// must copy its part of the fragment).
 class SharedStager {
  public:
-  SharedStager(Kernel& kernel, std::vector<CopyLoweringNote>& notes) : kernel_(kernel), notes_(notes) {}
+  SharedStager(Kernel& kernel, std::vector<CopyLoweringNote>& notes, DiagnosticEngine& diags)
+      : kernel_(kernel), notes_(notes), diags_(diags) {
+    for (const auto& p : kernel.params)
+      if (p.var) uniform_.insert(p.var.get());
+  }
+  bool ok = true;
 
   StmtRef stage(const StmtRef& s) {
     if (!s) return s;
@@ -323,13 +330,17 @@ class SharedStager {
         return s;
       case StmtKind::For: {
         auto& f = s->as<ForStmt>();
+        uniform_.insert(f.var.get());
         f.body = stage(f.body);
         return s;
       }
       case StmtKind::If: {
         auto& i = s->as<IfStmt>();
+        bool varies = dependsOnThread(i.cond, [&](const VarNode* v) { return !uniform_.count(v); });
+        divergence_ += varies;
         i.thenBody = stage(i.thenBody);
         i.elseBody = stage(i.elseBody);
+        divergence_ -= varies;
         return s;
       }
       case StmtKind::Parallel: return stageParallel(s);
@@ -340,6 +351,9 @@ class SharedStager {
  private:
   Kernel& kernel_;
   std::vector<CopyLoweringNote>& notes_;
+  DiagnosticEngine& diags_;
+  VarSet uniform_;      // the kernel's parameters and serial loop variables
+  int divergence_ = 0;  // enclosing conditions that depend on the thread
 
   StmtRef stageParallel(const StmtRef& s) {
     auto& par = s->as<ParallelOp>();
@@ -355,6 +369,13 @@ class SharedStager {
       staged.push_back(b);
     }});
     if (staged.empty()) return s;
+    if (divergence_ > 0) {
+      diags_.error(par.range, "not yet supported: a Parallel loop under a condition that depends on the thread, "
+                              "reading fragment '" + staged[0]->name + "' other than as a broadcast reaching every "
+                              "element of it (it would be staged through shared memory, a copy every thread takes part in)");
+      ok = false;
+      return s;
+    }
     auto seq = std::make_shared<SeqStmt>(par.range);
     std::map<const Buffer*, BufferRef, ById> tileOf;
     for (const BufferRef& b : staged) {
@@ -414,7 +435,9 @@ class SharedStager {
 }  // namespace
 
 bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLoweringNote>& notes) {
-  kernel.body = SharedStager(kernel, notes).stage(kernel.body);
+  SharedStager stager(kernel, notes, diags);
+  kernel.body = stager.stage(kernel.body);
+  if (!stager.ok) return false;
   Groups groups;
   std::vector<AnnotatedUse> uses;
   std::vector<BroadcastUse> broadcasts;
