@@ -17,7 +17,9 @@
 // writing it there or two loops that would spread it differently are errors at the
 // loop. Read otherwise (`u[i, j % 8]`, `s[0]`), it is staged first: the pass puts a
 // copy of it into a new shared tile of its shape before the loop, the loop reads
-// the tile instead, and a remark says so (InsertBarriers, later, adds the barrier).
+// the tile instead, and a remark says so (InsertBarriers, later, adds the barrier);
+// under a thread-dependent condition that is not yet supported (every thread copies
+// its part).
 //
 // A fragment-to-fragment reduction (ReduceOp) along the innermost axis or axis 0,
 // where the source's rows tile the threads in powers of two and dst is copied only
