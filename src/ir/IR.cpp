@@ -507,6 +507,24 @@ std::shared_ptr<LoadNode> moveLoad(const LoadNode& l, BufferRef buffer, std::vec
 ExprRef add(ExprRef a, ExprRef b) { return binary(BinOp::Add, std::move(a), std::move(b)); }
 ExprRef sub(ExprRef a, ExprRef b) { return binary(BinOp::Sub, std::move(a), std::move(b)); }
 ExprRef mul(ExprRef a, ExprRef b) { return binary(BinOp::Mul, std::move(a), std::move(b)); }
+std::optional<BroadcastIndex> broadcastIndexOf(const ExprRef& e, const std::vector<VarRef>& vars) {
+  auto axisOf = [&](const ExprRef& v) {
+    for (size_t d = 0; d < vars.size(); ++d)
+      if (v.get() == vars[d].get()) return (int)d;
+    return -1;
+  };
+  if (auto c = asConstInt(e)) return *c == 0 ? std::optional<BroadcastIndex>(BroadcastIndex{}) : std::nullopt;
+  if (int d = axisOf(e); d >= 0) return BroadcastIndex{d, 1};
+  if (e->kind != ExprKind::Binary) return std::nullopt;
+  const auto& b = e->as<BinaryNode>();
+  int d = axisOf(b.a);
+  auto k = asConstInt(b.b);
+  if (d < 0 || !k) return std::nullopt;
+  if (b.op == BinOp::FloorDiv && *k > 0) return BroadcastIndex{d, *k};
+  if (b.op == BinOp::Shr && *k >= 0 && *k < 31) return BroadcastIndex{d, int64_t(1) << *k};
+  return std::nullopt;
+}
+
 ExprRef floorDiv(ExprRef a, ExprRef b) { return binary(BinOp::FloorDiv, std::move(a), std::move(b)); }
 ExprRef floorMod(ExprRef a, ExprRef b) { return binary(BinOp::FloorMod, std::move(a), std::move(b)); }
 
@@ -1001,7 +1019,13 @@ void print(const Kernel& k, std::ostream& os) {
       os << " layout(broadcast from (";
       for (size_t i = 0; i < b->layout.broadcastFrom.size(); ++i) os << (i ? ", " : "") << b->layout.broadcastFrom[i];
       os << ") axes (";
-      for (size_t i = 0; i < b->layout.keptAxes.size(); ++i) os << (i ? ", " : "") << b->layout.keptAxes[i];
+      for (size_t i = 0; i < b->layout.keptAxes.size(); ++i) {
+        const BroadcastIndex& k = b->layout.keptAxes[i];
+        os << (i ? ", " : "");
+        if (k.axis < 0) os << "0";
+        else os << k.axis;
+        if (k.divisor != 1) os << " / " << k.divisor;
+      }
       os << "), threads " << b->layout.threads << ", vec " << b->layout.vec << ", local " << b->layout.localSize << ")";
     } else if (b->scope == MemScope::Fragment && b->layout.threads)
       os << " layout(threads " << b->layout.threads << ", vec " << b->layout.vec << ", local "

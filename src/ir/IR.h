@@ -270,23 +270,44 @@ using ThreadLayoutRef = std::shared_ptr<const ThreadLayout>;
 // layout decides instead, and vec is 1.
 //
 // A broadcast fragment (`broadcastFrom` set: a fragment read in a Parallel loop of a
-// larger shape, indexed by some of its axes, as `scale[i]` in Parallel(BM, BN)) is
-// the projection of that loop's layout instead: thread t's register r holds the
-// element the loop's thread t touches at its group `r / lanes` (lane `r % lanes`),
-// with `vec` and `threads` the loop's, `lanes` = vec when the innermost axis is kept
-// and 1 otherwise. Several threads hold the same element (a row's scale lives in
-// every thread that has part of the row), so every use finds it in a register with
-// a constant index.
+// larger shape, each of its indices a loop variable, a loop variable floor-divided by
+// a constant, or 0 along an axis of extent 1, as `scale[i]` or `a[i, j // 32]` in
+// Parallel(BM, BN)) is the image of that loop's layout instead: thread t's register
+// r holds the element the loop's thread t reads at its group `r / lanes` (lane
+// `r % lanes`), with `vec` and `threads` the loop's, `lanes` = vec when the innermost
+// loop axis is read with a divisor that vec does not divide and 1 otherwise (all of
+// a group's lanes then read one element). Several threads hold the same element (a
+// row's scale lives in every thread that has part of the row), so every use finds
+// it in a register with a constant index. LayoutFragments makes it one only when
+// every element is some iteration's (the map is onto the fragment).
+struct BroadcastIndex {
+  int axis = -1;         // the loop axis; -1: the constant 0
+  int64_t divisor = 1;   // the index is the loop index floor-divided by this
+  bool operator==(const BroadcastIndex& o) const { return axis == o.axis && divisor == o.divisor; }
+  bool operator!=(const BroadcastIndex& o) const { return !(*this == o); }
+};
+// How index `e` of a fragment read in a Parallel loop over `vars` reads the loop:
+// `v`, `v // k` or `v >> s` (k, 2^s positive constants; v one of `vars`) or the
+// constant 0 (axis -1); nullopt for anything else.
+std::optional<BroadcastIndex> broadcastIndexOf(const ExprRef& e, const std::vector<VarRef>& vars);
+
 struct FragmentLayout {
   int threads = 0;
   int vec = 1;
   int64_t localSize = 0;  // elements per thread: ceil(numel / (vec*threads)) * vec
   ThreadLayoutRef custom;
   std::vector<int64_t> broadcastFrom;  // the larger loop's extents; empty: not a broadcast
-  std::vector<int> keptAxes;           // broadcast: the axes of broadcastFrom this fragment has
+  std::vector<BroadcastIndex> keptAxes;  // broadcast: per axis of this fragment, how it reads the loop
   bool isBroadcast() const { return !broadcastFrom.empty(); }
-  // broadcast: the registers per group of the loop (vec if the innermost axis is kept)
-  int lanes() const { return !keptAxes.empty() && keptAxes.back() + 1 == (int)broadcastFrom.size() ? vec : 1; }
+  // broadcast: the registers per group of the loop (see above)
+  int lanes() const {
+    for (const auto& k : keptAxes)
+      if (k.axis + 1 == (int)broadcastFrom.size() && k.divisor % vec != 0) return vec;
+    return 1;
+  }
+  bool sameBroadcast(const FragmentLayout& o) const {
+    return broadcastFrom == o.broadcastFrom && keptAxes == o.keptAxes && vec == o.vec;
+  }
 };
 
 // Where a shared tile's elements sit in memory. Row-major (with the buffer's

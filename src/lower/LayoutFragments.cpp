@@ -46,7 +46,7 @@ struct BroadcastUse {
   Buffer* fragment;
   Buffer* loopFragment;  // a fragment of the loop's own shape in that loop, or null
   std::vector<int64_t> extents;
-  std::vector<int> keptAxes;
+  std::vector<BroadcastIndex> keptAxes;
   SourceRange at;  // the loop
 };
 
@@ -61,6 +61,48 @@ bool sameShape(const Buffer& b, const std::vector<int64_t>& extents) {
   if (b.shape.size() != extents.size()) return false;
   for (size_t d = 0; d < extents.size(); ++d)
     if (*asConstInt(b.shape[d]) != extents[d]) return false;
+  return true;
+}
+
+// How fragment `b` is read in Parallel loop `par`, along each axis, when every read
+// has the broadcast form the same way (broadcastIndexOf, each loop variable at most
+// once); nullopt otherwise. `written`: some statement of the loop stores to it.
+std::optional<std::vector<BroadcastIndex>> broadcastReads(const ParallelOp& par, const Buffer& b, bool& written) {
+  std::optional<std::vector<BroadcastIndex>> kept;
+  bool bad = false;
+  written = false;
+  RewriteHooks hooks;
+  hooks.load = [&](const LoadNode& l, std::vector<ExprRef>) -> ExprRef {
+    if (l.buffer.get() != &b) return nullptr;
+    std::vector<BroadcastIndex> axes;
+    std::set<int> seen;
+    for (const auto& e : l.indices) {
+      auto k = broadcastIndexOf(e, par.vars);
+      if (!k || (k->axis >= 0 && !seen.insert(k->axis).second)) {
+        bad = true;
+        return nullptr;
+      }
+      axes.push_back(*k);
+    }
+    if (kept && *kept != axes) bad = true;
+    kept = axes;
+    return nullptr;
+  };
+  hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
+    if (st.buffer.get() == &b) written = true;
+    return nullptr;
+  };
+  rewriteStmt(par.body, {}, hooks);
+  if (bad) return std::nullopt;
+  return kept;
+}
+
+// Whether reads `kept` of `b` in a loop over `extents` reach every element of it.
+bool coversFragment(const std::vector<BroadcastIndex>& kept, const Buffer& b, const std::vector<int64_t>& extents) {
+  for (size_t a = 0; a < kept.size(); ++a) {
+    int64_t reach = kept[a].axis < 0 ? 1 : (extents[kept[a].axis] + kept[a].divisor - 1) / kept[a].divisor;
+    if (reach != *asConstInt(b.shape[a])) return false;
+  }
   return true;
 }
 
@@ -148,50 +190,31 @@ class GroupCollector : public StmtVisitor {
     ok = false;
   }
 
-  // The loop axes fragment `b` is read with: every access b[v1, ...] names loop
-  // variables, in the loop's order, along axes of the same extent; it is only read.
-  std::optional<std::vector<int>> keptAxes(const ParallelOp& par, const Buffer& b) {
-    std::optional<std::vector<int>> kept;
-    bool bad = false;
-    std::string why;
-    auto axesOf = [&](const std::vector<ExprRef>& idx) {
-      std::vector<int> axes;
-      for (size_t a = 0; a < idx.size(); ++a) {
-        int found = -1;
-        for (size_t v = 0; v < par.vars.size(); ++v)
-          if (idx[a].get() == par.vars[v].get()) found = (int)v;
-        if (found < 0 || (!axes.empty() && found <= axes.back()) || par.extents[found] != *asConstInt(b.shape[a]))
-          return std::optional<std::vector<int>>();
-        axes.push_back(found);
-      }
-      return std::optional<std::vector<int>>(axes);
-    };
-    RewriteHooks hooks;
-    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
-      if (l.buffer.get() != &b) return nullptr;
-      auto axes = axesOf(idx);
-      if (!axes) bad = true;
-      else if (kept && *kept != *axes) bad = true;
-      else kept = axes;
-      return nullptr;
-    };
-    hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
-      if (st.buffer.get() == &b) {
-        fail(st.range, "fragment '" + b.name + "' of shape " + shapeText(b) +
-                           " is written in a Parallel loop of another shape; each element would be written by several "
-                           "iterations (write it in a Parallel loop over its own shape)");
-        bad = true;
-      }
-      return nullptr;
-    };
-    bool before = ok;
-    rewriteStmt(par.body, {}, hooks);
-    if (bad && before == ok)
-      fail(par.range, "not yet supported: a Parallel loop over " + extentsText(par.extents) + " that reads fragment '" +
-                          b.name + "' of shape " + shapeText(b) +
-                          " other than as a broadcast (indexed by some of the loop's variables, in order, along axes "
-                          "of the same extent)");
-    return bad ? std::nullopt : kept;
+  // How fragment `b` is read in the loop (FragmentLayout::keptAxes). It is only read
+  // (a write is an error); SharedStager already staged the loops whose reads are not
+  // a broadcast covering it.
+  std::optional<std::vector<BroadcastIndex>> keptAxes(const ParallelOp& par, const Buffer& b) {
+    bool written = false;
+    auto kept = broadcastReads(par, b, written);
+    if (written) {
+      RewriteHooks hooks;
+      hooks.store = [&](const StoreStmt& st, std::vector<ExprRef>, ExprRef) -> StmtRef {
+        if (st.buffer.get() == &b)
+          fail(st.range, "fragment '" + b.name + "' of shape " + shapeText(b) +
+                             " is written in a Parallel loop of another shape; each element would be written by "
+                             "several iterations (write it in a Parallel loop over its own shape)");
+        return nullptr;
+      };
+      rewriteStmt(par.body, {}, hooks);
+      return std::nullopt;
+    }
+    if (!kept || !coversFragment(*kept, b, par.extents)) {
+      diags_.internalError(par.range, "fragment '" + b.name + "' is read in a Parallel loop over " +
+                                          extentsText(par.extents) + " other than as a covering broadcast, unstaged");
+      ok = false;
+      return std::nullopt;
+    }
+    return kept;
   }
 
   static std::string extentsText(const std::vector<int64_t>& e) {
@@ -248,7 +271,7 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
     want.broadcastFrom = shape;
     bool columns = r.dim == 0 && rank > 1;  // otherwise the innermost axis
     for (int a = 0; a < rank; ++a)
-      if (a != r.dim) want.keptAxes.push_back(a);
+      if (a != r.dim) want.keptAxes.push_back(BroadcastIndex{a, 1});
     int64_t numel = 1;
     for (int64_t e : shape) numel *= e;
     // Groups of vec elements a row (a k of the columns' case).
@@ -273,8 +296,7 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
       why = std::string(columns ? "a row across the columns" : "a row") + " of '" + src.name + "' is " +
             std::to_string(rowGroups) + " groups of " + std::to_string(want.vec) +
             " elements, which do not tile the " + std::to_string(threads) + " threads in powers of two";
-    else if (it != projected.end() && (it->second.broadcastFrom != want.broadcastFrom ||
-                                        it->second.keptAxes != want.keptAxes || it->second.vec != want.vec))
+    else if (it != projected.end() && !it->second.sameBroadcast(want))
       why = "'" + r.dst->name + "' is broadcast in a Parallel loop that spreads the rows otherwise";
     r.shuffle = why.empty();
     r.why = why;
@@ -282,9 +304,140 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
   }
 }
 
+// Stages through shared memory the fragments a Parallel loop reads in a way no
+// broadcast layout serves (a remainder `u[i, j % 8]`, a shifted index, part of the
+// fragment `s[0]`): a copy of the whole fragment into a shared tile of its shape
+// just before the loop, and the loop reads the tile (any thread may read any
+// element; InsertBarriers puts the barrier between the copy and the loop, and
+// before the next copy where the loop repeats). A loop that writes the fragment or
+// has a loop_layout is left to the checks that refuse it.
+// Under a condition that depends on the thread it is not yet supported (every thread
+// must copy its part of the fragment).
+class SharedStager {
+ public:
+  SharedStager(Kernel& kernel, std::vector<CopyLoweringNote>& notes, DiagnosticEngine& diags)
+      : kernel_(kernel), notes_(notes), diags_(diags) {
+    for (const auto& p : kernel.params)
+      if (p.var) uniform_.insert(p.var.get());
+  }
+  bool ok = true;
+
+  StmtRef stage(const StmtRef& s) {
+    if (!s) return s;
+    switch (s->kind) {
+      case StmtKind::Seq:
+        for (auto& child : s->as<SeqStmt>().stmts) child = stage(child);
+        return s;
+      case StmtKind::For: {
+        auto& f = s->as<ForStmt>();
+        uniform_.insert(f.var.get());
+        f.body = stage(f.body);
+        return s;
+      }
+      case StmtKind::If: {
+        auto& i = s->as<IfStmt>();
+        bool varies = dependsOnThread(i.cond, [&](const VarNode* v) { return !uniform_.count(v); });
+        divergence_ += varies;
+        i.thenBody = stage(i.thenBody);
+        i.elseBody = stage(i.elseBody);
+        divergence_ -= varies;
+        return s;
+      }
+      case StmtKind::Parallel: return stageParallel(s);
+      default: return s;
+    }
+  }
+
+ private:
+  Kernel& kernel_;
+  std::vector<CopyLoweringNote>& notes_;
+  DiagnosticEngine& diags_;
+  VarSet uniform_;      // the kernel's parameters and serial loop variables
+  int divergence_ = 0;  // enclosing conditions that depend on the thread
+
+  StmtRef stageParallel(const StmtRef& s) {
+    auto& par = s->as<ParallelOp>();
+    if (par.layout) return s;
+    std::vector<BufferRef> staged;
+    forEachAccess(par.body, AccessVisitor{[&](const BufferRef& b, bool) {
+      if (b->scope != MemScope::Fragment || sameShape(*b, par.extents)) return;
+      for (const auto& x : staged)
+        if (x == b) return;
+      bool written = false;
+      auto kept = broadcastReads(par, *b, written);
+      if (written || (kept && coversFragment(*kept, *b, par.extents))) return;
+      staged.push_back(b);
+    }});
+    if (staged.empty()) return s;
+    if (divergence_ > 0) {
+      diags_.error(par.range, "not yet supported: a Parallel loop under a condition that depends on the thread, "
+                              "reading fragment '" + staged[0]->name + "' other than as a broadcast reaching every "
+                              "element of it (it would be staged through shared memory, a copy every thread takes part in)");
+      ok = false;
+      return s;
+    }
+    auto seq = std::make_shared<SeqStmt>(par.range);
+    std::map<const Buffer*, BufferRef, ById> tileOf;
+    for (const BufferRef& b : staged) {
+      auto tile = std::make_shared<Buffer>();
+      tile->name = freshName(b->name + "_staged");
+      tile->dtype = b->dtype;
+      tile->scope = MemScope::Shared;
+      tile->shape = b->shape;
+      tile->strides.assign(b->shape.size(), nullptr);
+      int64_t stride = 1;
+      for (size_t a = b->shape.size(); a-- > 0;) {
+        tile->strides[a] = intImm(stride);
+        stride *= *asConstInt(b->shape[a]);
+      }
+      tile->declRange = par.range;
+      kernel_.allocations.push_back(tile);
+      tileOf[b.get()] = tile;
+      Region src, dst;
+      src.buffer = b;
+      dst.buffer = tile;
+      for (const auto& e : b->shape) {
+        src.mins.push_back(intImm(0));
+        src.extents.push_back(*asConstInt(e));
+      }
+      dst.mins = src.mins;
+      dst.extents = src.extents;
+      src.access = Access::Read;
+      dst.access = Access::Write;
+      src.range = dst.range = par.range;
+      seq->stmts.push_back(std::make_shared<CopyOp>(par.range, src, dst));
+      notes_.push_back({par.range, "Parallel loop",
+                        "a loop reading fragment '" + b->name + "' from shared tile '" + tile->name + "' (" +
+                            std::to_string(stride * bits(b->dtype) / 8) + " bytes), copied there before it",
+                        "its reads of '" + b->name + "' are not a broadcast reaching every element of it, which " +
+                            "registers could serve"});
+    }
+    RewriteHooks hooks;
+    hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
+      auto it = tileOf.find(l.buffer.get());
+      return it == tileOf.end() ? nullptr : moveLoad(l, it->second, std::move(idx));
+    };
+    auto fresh = std::make_shared<ParallelOp>(par);
+    fresh->body = rewriteStmt(par.body, {}, hooks);
+    seq->stmts.push_back(fresh);
+    return seq;
+  }
+
+  std::string freshName(const std::string& base) {
+    std::set<std::string> names;
+    for (const auto& b : kernel_.allocations) names.insert(b->name);
+    std::string n = base;
+    for (int k = 2; names.count(n); ++k) n = base + std::to_string(k);
+    return n;
+  }
+};
+
 }  // namespace
 
-bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
+bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLoweringNote>& notes) {
+  SharedStager stager(kernel, notes, diags);
+  kernel.body = stager.stage(kernel.body);
+  if (!stager.ok) return false;
   Groups groups;
   std::vector<AnnotatedUse> uses;
   std::vector<BroadcastUse> broadcasts;
@@ -355,7 +508,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags) {
       continue;
     }
     const FragmentLayout& first = it->second;
-    if (first.broadcastFrom != layout.broadcastFrom || first.keptAxes != layout.keptAxes || first.vec != layout.vec) {
+    if (!first.sameBroadcast(layout)) {
       diags.error(use.at, "not yet supported: fragment '" + use.fragment->name +
                               "' is broadcast in Parallel loops that spread their elements differently over the "
                               "threads (a fragment keeps one layout in a kernel)");

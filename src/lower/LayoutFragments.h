@@ -9,12 +9,17 @@
 // on the shape and the group, not on run-time facts, every kernel variant agrees
 // on where each element lives.
 //
-// A fragment of another shape read in a Parallel loop with some of the loop's
-// variables (`s[i]` in Parallel(BM, BN)) is a broadcast: it is not grouped with the
-// loop's fragments but takes the projection of the loop's partition
+// A fragment of another shape read in a Parallel loop with, along each axis, a loop
+// variable, one floor-divided by a constant, or 0 (`s[i]`, `a[i, j // 32]` in
+// Parallel(BM, BN)), reaching every element of it, is a broadcast: it is not grouped
+// with the loop's fragments but takes the image of the loop's partition
 // (FragmentLayout::isBroadcast), with the vec of the loop's fragments (1 if none);
-// writing it there, reading it otherwise, or two loops that would project it
-// differently are errors at the loop.
+// writing it there or two loops that would spread it differently are errors at the
+// loop. Read otherwise (`u[i, j % 8]`, `s[0]`), it is staged first: the pass puts a
+// copy of it into a new shared tile of its shape before the loop, the loop reads
+// the tile instead, and a remark says so (InsertBarriers, later, adds the barrier);
+// under a thread-dependent condition that is not yet supported (every thread copies
+// its part).
 //
 // A fragment-to-fragment reduction (ReduceOp) along the innermost axis or axis 0,
 // where the source's rows tile the threads in powers of two and dst is copied only
@@ -31,6 +36,7 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "lower/LowerTileOps.h"
 #include "support/Diagnostics.h"
 
 namespace tlc {
@@ -40,6 +46,7 @@ namespace tlc {
 int widestVector(ir::DType dtype, int64_t innerExtent, int maxBytes = 16);
 
 // Returns false after reporting an error (two loop_layouts disagree on a fragment).
-bool layoutFragments(ir::Kernel& kernel, DiagnosticEngine& diags);
+// `notes` gets a remark for each fragment staged through shared memory.
+bool layoutFragments(ir::Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLoweringNote>& notes);
 
 }  // namespace tlc

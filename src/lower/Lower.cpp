@@ -127,7 +127,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
                                    std::vector<CopyLoweringNote>& notes) {
   Kernel k = ownCopy(tile);
   if (!packFloat4(k, diags)) return std::nullopt;
-  if (!layoutFragments(k, diags)) return std::nullopt;
+  if (!layoutFragments(k, diags, notes)) return std::nullopt;
   layoutSharedTiles(k);
   chooseReductions(k, notes);
   CopyPathOptions paths;

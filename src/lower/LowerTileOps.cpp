@@ -468,12 +468,20 @@ class TileOpLowering {
     for (size_t d = 0; d < par.vars.size(); ++d) vars[par.vars[d].get()] = loopIdx[d];
     RewriteHooks hooks;
     auto isBroadcastHere = [&](const Buffer& b) {
-      return b.layout.isBroadcast() && b.layout.broadcastFrom == par.extents && b.shape.size() != par.extents.size();
+      if (!b.layout.isBroadcast() || b.layout.broadcastFrom != par.extents) return false;
+      bool loopShape = b.shape.size() == par.extents.size();
+      for (size_t d = 0; loopShape && d < par.extents.size(); ++d) loopShape = *asConstInt(b.shape[d]) == par.extents[d];
+      return !loopShape;
     };
-    auto ownElement = [&](const Buffer& b, const std::vector<ExprRef>& idx, SourceRange r) {
+    auto ownElement = [&](const Buffer& b, const std::vector<ExprRef>& idx, SourceRange r,
+                          const std::vector<ExprRef>* source) {
       if (isBroadcastHere(b)) {
-        bool same = idx.size() == b.layout.keptAxes.size();
-        for (size_t d = 0; same && d < idx.size(); ++d) same = idx[d] == loopIdx[b.layout.keptAxes[d]];
+        // `idx` is rewritten; the read as written is checked against the layout.
+        bool same = source && source->size() == b.layout.keptAxes.size();
+        for (size_t d = 0; same && d < source->size(); ++d) {
+          auto k = broadcastIndexOf((*source)[d], par.vars);
+          same = k && *k == b.layout.keptAxes[d];
+        }
         if (!same) copies_.diags.internalError(r, "broadcast fragment '" + b.name + "' read other than LayoutFragments checked");
         return;
       }
@@ -501,7 +509,7 @@ class TileOpLowering {
         return n;
       }
       if (l.buffer->scope != MemScope::Fragment) return nullptr;
-      ownElement(*l.buffer, idx, par.range);
+      ownElement(*l.buffer, idx, par.range, &l.indices);
       return std::make_shared<LoadNode>(copies_.fragmentLocal.at(l.buffer.get()), std::vector<ExprRef>{registerOf(*l.buffer)},
                                         l.dtype, 1);
     };
@@ -512,7 +520,7 @@ class TileOpLowering {
         n->predicate = logicalAnd(st.predicate, owner);
         return n;
       }
-      ownElement(*st.buffer, idx, st.range);
+      ownElement(*st.buffer, idx, st.range, nullptr);
       return std::make_shared<StoreStmt>(st.range, copies_.fragmentLocal.at(st.buffer.get()), std::vector<ExprRef>{local}, value);
     };
     return rewriteStmt(par.body, vars, hooks);

@@ -514,7 +514,11 @@ class Analyzer {
   // maps at every iteration and checks the bijection (ir/ThreadLayout.h).
   StmtRef layoutDecl(const std::string& n, const ast::Assign& a, const ast::Call& c);
   ThreadLayoutRef fragmentLayout(const std::string& n, const ast::Call& c);
-  std::vector<int64_t> evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape);
+  // Lambda `e` at every iteration of `shape`: its body, or `part` of it (an element of a tuple it gives).
+  std::vector<int64_t> evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
+                                  const ast::Expr* part = nullptr);
+  // annotate_layout({frag: Fragment(shape, forward_fn=..., replicate=n)}): checked, not honoured (a warning).
+  void fragmentLayoutHint(const BufferRef& frag, const ast::Call& call);
   std::string iterationText(const std::vector<int64_t>& shape, int64_t flat) const;
   std::vector<std::string> lambdaNames_;  // the parameters of the Fragment being checked, for messages
   // loop_layout=L (a name bound to a Fragment, or a Fragment(...) call).

@@ -741,6 +741,11 @@ void Analyzer::annotateLayout(const ast::Call& c) {
   if (inParallel_) fail(c.callee->range, "annotate_layout() cannot be called inside a Parallel loop");
   for (const auto& entry : c.args[0]->as<ast::Dict>().entries) {
     BufferRef tile = bufferOf(*entry.key);
+    if (tile->scope == MemScope::Fragment && entry.value->kind == ast::ExprKind::Call &&
+        calleeName(entry.value->as<ast::Call>()) == "Fragment") {
+      fragmentLayoutHint(tile, entry.value->as<ast::Call>());
+      continue;
+    }
     if (tile->scope != MemScope::Shared)
       failAbout(entry.key->range, "annotate_layout fixes the layout of shared tiles; '" + tile->name + "' is " +
                                       name(tile->scope), tile);

@@ -76,7 +76,8 @@ std::string Analyzer::iterationText(const std::vector<int64_t>& shape, int64_t f
   return names + ") = " + tupleText(idx);
 }
 
-std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape) {
+std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
+                                          const ast::Expr* part) {
   if (e.kind != ast::ExprKind::Lambda)
     fail(e.range, what + "= must be a lambda over the iteration, e.g. " + what + "=(i, j) -> i * 32 + j");
   const auto& lambda = e.as<ast::Lambda>();
@@ -94,18 +95,19 @@ std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string&
     v.expr = params.back();
     scopes_.back()[p.name] = v;
   }
+  const ast::Expr& source = part ? *part : *lambda.body;
   ExprRef body;
   try {
-    body = scalarExpr(*lambda.body);
+    body = scalarExpr(source);
   } catch (Failed&) {
     scopes_.pop_back();
     throw;
   }
   scopes_.pop_back();
   if (!isInt(body->dtype))
-    fail(lambda.body->range, what + "= must give an integer, not " + std::string(name(body->dtype)));
+    fail(source.range, what + "= must give an integer, not " + std::string(name(body->dtype)));
   if (auto why = impureReason(body, params); !why.empty())
-    fail(lambda.body->range, what + "= may use only its parameters and constants; " + why);
+    fail(source.range, what + "= may use only its parameters and constants; " + why);
   int64_t numel = 1;
   for (auto s : shape) numel *= s;
   std::vector<int64_t> values(numel);
@@ -115,7 +117,7 @@ std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string&
     for (size_t d = 0; d < shape.size(); ++d) vars[d] = {params[d].get(), idx[d]};
     auto v = evalInt(body, vars);
     if (!v || *v < INT32_MIN || *v > INT32_MAX)
-      fail(lambda.body->range, what + "= cannot be evaluated at " + iterationText(shape, f) +
+      fail(source.range, what + "= cannot be evaluated at " + iterationText(shape, f) +
                                    ": a division by zero or an integer overflow");
     values[f] = *v;
     for (size_t d = shape.size(); d-- > 0;) {
@@ -213,6 +215,106 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
     layout->inverse[k] = std::move(dims);
   }
   return layout;
+}
+
+// TileLang's `Fragment(shape, forward_fn=lambda i, j[, rep]: (thread, index),
+// replicate=n)` (or forward_thread_fn= / forward_index_fn=) in annotate_layout on a
+// fragment: checked (its shape, each lambda's arity, a thread of the block and
+// non-negative local indices at every element and replica), then set aside with a
+// warning. tlc's own fragment layouts (LayoutFragments) are bijections over all of
+// the block's threads or broadcasts it derives; which thread holds an element
+// changes no result, so a program computes the same either way.
+void Analyzer::fragmentLayoutHint(const BufferRef& frag, const ast::Call& call) {
+  checkKeywords(call, "Fragment", {"forward_fn", "forward_thread_fn", "forward_index_fn", "replicate"});
+  if (call.args.size() != 1)
+    fail(call.range, "Fragment takes (shape, forward_fn=lambda i, j: (thread, index), replicate=n) in annotate_layout");
+  std::vector<int64_t> shape, own;
+  const ast::Expr& shapeArg = *call.args[0];
+  // TileLang's spelling `x_frag.shape`: a buffer's (constant) shape, here only.
+  if (shapeArg.kind == ast::ExprKind::Attribute && shapeArg.as<ast::Attribute>().name == "shape") {
+    for (const auto& e : bufferOf(*shapeArg.as<ast::Attribute>().base)->shape) {
+      auto c = asConstInt(e);
+      if (!c) fail(shapeArg.range, "a Fragment's shape must be a compile-time constant");
+      shape.push_back(*c);
+    }
+  } else {
+    for (const auto& e : constShape(shapeArg)) shape.push_back(*asConstInt(e));
+  }
+  for (const auto& e : frag->shape) own.push_back(*asConstInt(e));
+  if (shape != own)
+    failAbout(call.args[0]->range, "the Fragment's shape " + tupleText(shape) + " is not the shape of '" + frag->name +
+                                       "', " + tupleText(own), frag);
+  int64_t replicate = 1;
+  if (const ast::Expr* r = keyword(call, "replicate")) {
+    replicate = constIntArg(*r, "replicate");
+    if (replicate < 1 || replicate > threads_)
+      fail(r->range, "replicate=" + std::to_string(replicate) + ": each element is held by 1 to " +
+                         std::to_string(threads_) + " threads (the block's)");
+  }
+  const ast::Expr* both = keyword(call, "forward_fn");
+  const ast::Expr* threadFn = keyword(call, "forward_thread_fn");
+  const ast::Expr* indexFn = keyword(call, "forward_index_fn");
+  if (both && (threadFn || indexFn))
+    fail(call.range, "Fragment takes forward_fn= (giving (thread, index)) or forward_thread_fn= and forward_index_fn=, "
+                     "not both");
+  if (!both && !threadFn)
+    fail(call.range, "Fragment needs forward_fn=lambda i, j: (thread, index), the thread and local index of each element");
+  // The thread map's iteration space: the fragment's axes, then the replica.
+  std::vector<int64_t> space = shape;
+  if (replicate > 1) space.push_back(replicate);
+  auto arity = [&](const ast::Expr& fn, const std::string& what, size_t want) {
+    if (fn.kind != ast::ExprKind::Lambda) fail(fn.range, what + "= must be a lambda");
+    size_t got = fn.as<ast::Lambda>().params.size();
+    if (got != want)
+      fail(fn.range, what + "= of a Fragment of shape " + tupleText(shape) +
+                         (replicate > 1 ? " with replicate=" + std::to_string(replicate) : std::string()) + " takes " +
+                         std::to_string(want) + " parameter" + (want == 1 ? "" : "s") + " (one per axis" +
+                         (replicate > 1 ? ", then the replica" : "") + "), not " + std::to_string(got));
+  };
+  // The parts of a result: `x` or `(x, y, ...)`.
+  auto parts = [](const ast::Expr& e) {
+    std::vector<const ast::Expr*> out;
+    if (e.kind == ast::ExprKind::Tuple)
+      for (const auto& x : e.as<ast::Tuple>().elements) out.push_back(x.get());
+    else
+      out.push_back(&e);
+    return out;
+  };
+  std::vector<int64_t> thread;
+  std::vector<std::pair<std::vector<int64_t>, const ast::Expr*>> indices;  // values per part, where
+  if (both) {
+    arity(*both, "forward_fn", space.size());
+    const ast::Expr& body = *both->as<ast::Lambda>().body;
+    auto ps = parts(body);
+    if (body.kind != ast::ExprKind::Tuple || ps.size() != 2)
+      fail(body.range, "forward_fn= gives a pair (thread, index): the thread that holds the element and its local index");
+    thread = evalLambda(*both, "forward_fn", space, ps[0]);
+    for (const ast::Expr* x : parts(*ps[1])) indices.push_back({evalLambda(*both, "forward_fn", space, x), x});
+  } else {
+    arity(*threadFn, "forward_thread_fn", space.size());
+    thread = evalLambda(*threadFn, "forward_thread_fn", space);
+    if (indexFn) {
+      arity(*indexFn, "forward_index_fn", shape.size());
+      for (const ast::Expr* x : parts(*indexFn->as<ast::Lambda>().body))
+        indices.push_back({evalLambda(*indexFn, "forward_index_fn", shape, x), x});
+    }
+  }
+  const ast::Expr& threadAt = both ? *parts(*both->as<ast::Lambda>().body)[0] : *threadFn->as<ast::Lambda>().body;
+  for (size_t f = 0; f < thread.size(); ++f)
+    if (thread[f] < 0 || thread[f] >= threads_)
+      fail(threadAt.range, "the Fragment for '" + frag->name + "' puts element " + iterationText(space, (int64_t)f) +
+                               " on thread " + std::to_string(thread[f]) + ", but the block has " +
+                               std::to_string(threads_) + " threads (0 to " + std::to_string(threads_ - 1) + ")");
+  for (const auto& [values, at] : indices)
+    for (size_t f = 0; f < values.size(); ++f)
+      if (values[f] < 0)
+        fail(at->range, "the Fragment for '" + frag->name + "' puts element " +
+                            iterationText(both ? space : shape, (int64_t)f) + " at local index " +
+                            std::to_string(values[f]) + "; local indices start at 0");
+  warning(Warning::FragmentLayoutHint, call.range,
+          "annotate_layout of fragment '" + frag->name + "' is checked but not honoured: tlc spreads a fragment by " +
+              "its own layout (a bijection over all " + std::to_string(threads_) +
+              " threads, or a broadcast it derives), which gives the same results");
 }
 
 ThreadLayoutRef Analyzer::layoutArg(const ast::Expr& e) {

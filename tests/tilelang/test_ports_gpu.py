@@ -926,6 +926,26 @@ def _issue_1690(c):
     c.launch("reduce_to_scalar", a)  # TileLang compiles it only; it must also run
 
 
+@case("issue_1374_broadcast_div", "issue_1374_broadcast_div__ragged", "issue_1374_broadcast_div__ragged_div5")
+def _issue_1374(c):
+    # B is read and written (+=): A is never 0, so a B element left unwritten shows.
+    rows, a_cols, b_cols, g = c.p["rows"], c.p["a_cols"], c.p["b_cols"], c.p["group"]
+    a = c.randint(1, 100, (rows, a_cols), "int32") * (1 - 2 * c.randint(0, 2, (rows, a_cols), "int32"))
+    b = c.randint(-1000, 1000, (rows, b_cols), "int32")
+    ref = b + a[:, torch.arange(b_cols, device=b.device) // g]
+    c.launch("issue_1374", a, b)  # TileLang compiles it only; it must also run
+    c.check(b, ref, name="B")
+
+
+@case("reduce_fragment_layout", "reduce_fragment_layout__ragged")
+def _reduce_fragment_layout(c):
+    rows, width = c.p["rows"], c.p["width"]
+    x = torch.rand((rows, width), generator=c.gen).to(DEV)  # TileLang's torch.rand: positive sums
+    out = c.poison((rows, width), "float32")
+    c.launch("fragment_reduce", x, out)
+    c.check(out, x / x.sum(dim=1, keepdim=True), rtol=1e-5, atol=1e-6, name="out")
+
+
 @case("clamp_within_bounds", "clamp_within_bounds__f32", "clamp_within_bounds__ragged")
 def _clamp_within_bounds(c):
     n = c.p["N"]

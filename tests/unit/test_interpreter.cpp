@@ -523,6 +523,130 @@ TEST_CASE("fragment broadcast: the layout is the projection of the loop's, and s
   CHECK(text.find("if ((((((it * 128) + threadIdx.x) * 4) & 63) == 0) and") != std::string::npos);
 }
 
+TEST_CASE("interpreter: fragments read with divided indices (a[i, j // 8], h[i, j // 6], r[i // 4, j]), ragged") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "div_reads"), kRaggedShapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    int32_t tiles = (N + 63) / 64, C = 8 * tiles, D = 11 * tiles, Q = (M + 3) / 4;
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& G = c.buffer(ir::DType::Float32, int64_t(M) * C);
+    HostBuffer& H = c.buffer(ir::DType::Float32, int64_t(M) * D);
+    HostBuffer& R = c.buffer(ir::DType::Float32, int64_t(Q) * N);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& GO = c.buffer(ir::DType::Float32, int64_t(M) * C);
+    HostBuffer& HP = c.buffer(ir::DType::Float32, int64_t(M) * D);
+    randomFill(X, 51);
+    randomFill(G, 52);
+    randomFill(H, 53);
+    randomFill(R, 54);
+    for (HostBuffer* out : {&Y, &GO, &HP}) out->fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("G", G);
+    c.args.pointer("H", H);
+    c.args.pointer("R", R);
+    c.args.pointer("Y", Y);
+    c.args.pointer("GO", GO);
+    c.args.pointer("HP", HP);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.dim("C", C);
+    c.args.dim("D", D);
+    c.args.dim("Q", Q);
+    c.output = &Y;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float g = float(G.get(i * C + j / 8)) * 2.0f;
+        float h = float(H.get(i * D + (j / 64) * 11 + (j % 64) / 6));
+        float r = float(R.get((i / 4) * N + j));
+        c.expected.push_back(float(float(float(X.get(i * N + j)) + g) + h) - r);
+      }
+    std::vector<double> go, hp;
+    for (int64_t e = 0; e < int64_t(M) * C; ++e) go.push_back(float(G.get(e)) * 2.0f);
+    for (int64_t e = 0; e < int64_t(M) * D; ++e) hp.push_back(float(H.get(e)) + 1.0f);
+    c.moreOutputs.push_back({&GO, go});
+    c.moreOutputs.push_back({&HP, hp});
+  });
+}
+
+TEST_CASE("interpreter: a fragment read with the loop's variables swapped (v[j, i]), ragged") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "transposed_read"), kRaggedShapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& V = c.buffer(ir::DType::Float32, int64_t(N) * M);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(X, 55);
+    randomFill(V, 56);
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("V", V);
+    c.args.pointer("Y", Y);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &Y;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) c.expected.push_back(float(X.get(i * N + j)) * float(V.get(j * M + i)));
+  });
+}
+
+TEST_CASE("interpreter: fragments read other than as a covering broadcast go through shared memory, ragged") {
+  checkAllVariants(kernelOf(kFragmentBroadcast, "staged_reads"), kRaggedShapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1], L = M + 1;
+    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& U = c.buffer(ir::DType::Float32, int64_t(M) * 8);
+    HostBuffer& W = c.buffer(ir::DType::Float32, L);
+    HostBuffer& V = c.buffer(ir::DType::Float32, M);
+    HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(X, 61);
+    randomFill(U, 62);
+    randomFill(W, 63);
+    randomFill(V, 64);
+    Y.fill(kPoison);
+    c.args.pointer("X", X);
+    c.args.pointer("U", U);
+    c.args.pointer("W", W);
+    c.args.pointer("V", V);
+    c.args.pointer("Y", Y);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.args.dim("L", L);
+    c.output = &Y;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float v0 = float(V.get(i / 16 * 16));
+        float y = float(float(X.get(i * N + j)) + float(U.get(i * 8 + j % 8))) - float(W.get(i + 1));
+        y = y + (v0 + 1.0f);
+        y = y + ((v0 + 1.0f) + 1.0f);
+        c.expected.push_back(y);
+      }
+  });
+}
+
+TEST_CASE("fragments read other than as a covering broadcast: staged once per loop, barriers both ways, a remark") {
+  auto module = compile(kernelOf(kFragmentBroadcast, "staged_reads"), Target::hopper());
+  std::ostringstream os;
+  ir::print(*module, os);
+  std::string text = os.str();
+  CHECK(text.find("alloc u_staged: shared.dyn float32[16, 8]") != std::string::npos);
+  CHECK(text.find("alloc w_staged: shared.dyn float32[17]") != std::string::npos);
+  CHECK(text.find("alloc s_staged: shared.dyn float32[16]") != std::string::npos);
+  // The loops read the tiles; a barrier stands before each staging copy of s in the
+  // serial loop (the previous iteration's reads) and after it.
+  CHECK(text.find("+ u_staged[") != std::string::npos);
+  CHECK(text.find("- w_staged[") != std::string::npos);
+  CHECK(text.find("+ s_staged[0])") != std::string::npos);
+}
+
+TEST_CASE("fragment broadcast with divided indices: one register a group where the divisor spans it, owners store") {
+  auto module = compile(kernelOf(kFragmentBroadcast, "div_reads"), Target::hopper());
+  std::ostringstream os;
+  ir::print(*module, os);
+  std::string text = os.str();
+  // (16, 64) over 128 threads, 4 floats a group, 2 groups a thread: g[i, j // 8] one
+  // register a group, h[i, j // 6] one a lane, r[i // 4, j] one a lane.
+  CHECK(text.find("alloc g: local float32[2]") != std::string::npos);
+  CHECK(text.find("alloc h: local float32[8]") != std::string::npos);
+  CHECK(text.find("alloc r: local float32[8]") != std::string::npos);
+}
+
 // ---- reductions (issue 21): reduce_* of fragments and shared tiles
 
 namespace {

@@ -281,10 +281,10 @@ std::string lowerFragmentParallel(bool allowAssumptions) {
   auto par = std::make_shared<ParallelOp>(SourceRange{}, std::vector<VarRef>{i, j}, std::vector<int64_t>{64, 256}, body);
   k.body = std::make_shared<SeqStmt>(SourceRange{}, std::vector<StmtRef>{par});
   DiagnosticEngine diags(std::cerr);
-  REQUIRE(layoutFragments(k, diags));
+  std::vector<CopyLoweringNote> notes;
+  REQUIRE(layoutFragments(k, diags, notes));
   CHECK(frag->layout.vec == 4);
   CHECK(frag->layout.localSize == 64);
-  std::vector<CopyLoweringNote> notes;
   TileOpLoweringOptions options;
   options.allowAssumptions = allowAssumptions;
   REQUIRE(lowerTileOps(k, options, diags, notes));

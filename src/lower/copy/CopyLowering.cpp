@@ -502,13 +502,21 @@ CopyLowering::BroadcastElement CopyLowering::broadcastElement(const FragmentLayo
                                                               int lane) {
   auto full = unflatten(add(mul(group, intImm(layout.vec)), intImm(lane)), layout.broadcastFrom);
   BroadcastElement out;
-  for (size_t a = 0, k = 0; a < full.size(); ++a) {
-    if (k < layout.keptAxes.size() && layout.keptAxes[k] == (int)a) {
-      out.indices.push_back(full[a]);
-      ++k;
-    } else {
-      out.owner = logicalAnd(out.owner, binary(BinOp::Eq, full[a], intImm(0, full[a]->dtype)));
+  std::vector<int64_t> divisorOf(full.size(), 0);  // 0: the loop axis is not read
+  for (const BroadcastIndex& k : layout.keptAxes) {
+    if (k.axis < 0) {
+      out.indices.push_back(intImm(0));
+      continue;
     }
+    divisorOf[k.axis] = k.divisor;
+    out.indices.push_back(k.divisor == 1 ? full[k.axis] : floorDiv(full[k.axis], intImm(k.divisor, full[k.axis]->dtype)));
+  }
+  // The first iteration that reads the element stores it: index 0 along the axes not
+  // read, a multiple of the divisor along the divided ones.
+  for (size_t a = 0; a < full.size(); ++a) {
+    if (divisorOf[a] == 1) continue;
+    ExprRef at = divisorOf[a] == 0 ? full[a] : floorMod(full[a], intImm(divisorOf[a], full[a]->dtype));
+    out.owner = logicalAnd(out.owner, binary(BinOp::Eq, at, intImm(0, full[a]->dtype)));
   }
   return out;
 }

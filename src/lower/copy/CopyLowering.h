@@ -104,9 +104,11 @@ class CopyLowering {
   // The loop index of each dimension for element number `flat` of the tile.
   static std::vector<ir::ExprRef> unflatten(const ir::ExprRef& flat, const std::vector<int64_t>& extents);
   // For broadcast fragment layout `layout` (FragmentLayout::isBroadcast): the indices
-  // of the element at `lane` of the larger loop's group `group`, along the kept axes,
-  // and the condition that makes the calling thread the one that stores it (the
-  // dropped axes' indices all 0; null when none is dropped).
+  // of the element read at `lane` of the larger loop's group `group`, one per axis of
+  // the fragment, and the condition that makes the calling thread the one that
+  // stores it (the first iteration reading it: index 0 along the loop axes not read,
+  // a multiple of the divisor along divided ones; null when every iteration reads
+  // its own element).
   struct BroadcastElement {
     std::vector<ir::ExprRef> indices;
     ir::ExprRef owner;
