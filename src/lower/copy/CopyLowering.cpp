@@ -546,7 +546,15 @@ StmtRef CopyLowering::copyBroadcast(const CopyOp& c, const Buffer& frag, const s
   // run lane 0 starts. The memory side's alignment is the variant's assumption, as for
   // any fragment copy (widthWorks); the general variant keeps one element per access.
   int width = 1;
-  if (!single && lanes > 1 && layout.broadcastFrom.back() % lanes == 0 && c.options.atomic == AtomicOp::None) {
+  // The run is along the fragment's last axis only when that axis, and no other, reads
+  // the loop's innermost index undivided (not `v[j, i]`, not `g[i, j // 8]`).
+  const int innermost = int(layout.broadcastFrom.size()) - 1;
+  bool innerRun = !layout.keptAxes.empty() && layout.keptAxes.back().axis == innermost &&
+                  layout.keptAxes.back().divisor == 1;
+  for (size_t k = 0; innerRun && k + 1 < layout.keptAxes.size(); ++k)
+    if (layout.keptAxes[k].axis == innermost) innerRun = false;
+  if (!single && innerRun && lanes > 1 && layout.broadcastFrom.back() % lanes == 0 &&
+      c.options.atomic == AtomicOp::None) {
     const Region& memory = toMemory ? c.dst : c.src;
     AssumptionMap need;
     width = widestWorking(memory, (toMemory ? dstAxes : srcAxes).back(), lanes, need);
