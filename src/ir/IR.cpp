@@ -84,6 +84,18 @@ std::optional<Builtin> mathFunctionNamed(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<RoundingMode> roundingModeNamed(std::string_view spelling) {
+  for (size_t i = 0; i < std::size(kRoundingModes); ++i)
+    if (spelling == kRoundingModes[i].spelling) return static_cast<RoundingMode>(i);
+  return std::nullopt;
+}
+
+std::vector<std::string> roundingModeSpellings() {
+  std::vector<std::string> spellings;
+  for (const auto& m : kRoundingModes) spellings.push_back(m.spelling);
+  return spellings;
+}
+
 std::optional<EvictionPolicy> evictionPolicyNamed(std::string_view spelling) {
   for (size_t i = 0; i < std::size(kEvictionPolicies); ++i)
     if (spelling == kEvictionPolicies[i].spelling) return static_cast<EvictionPolicy>(i);

@@ -87,6 +87,23 @@ const BuiltinInfo& info(Builtin b);
 const char* name(Builtin b);
 // The elementwise math function a .tl file calls `name` ("exp"), if any.
 std::optional<Builtin> mathFunctionNamed(std::string_view name);
+// The rows of RoundingModes.def: round(x, mode); the first is round(x)'s.
+enum class RoundingMode {
+#define TLC_ROUNDING_MODE(Id, Spelling, Via) Id,
+#include "ir/RoundingModes.def"
+};
+struct RoundingModeInfo {
+  const char* spelling;  // "ties-to-even"
+  Builtin builtin;       // the math builtin that rounds this way
+};
+inline constexpr RoundingModeInfo kRoundingModes[] = {
+#define TLC_ROUNDING_MODE(Id, Spelling, Via) {Spelling, Builtin::Via},
+#include "ir/RoundingModes.def"
+};
+constexpr const char* name(RoundingMode m) { return kRoundingModes[static_cast<int>(m)].spelling; }
+constexpr Builtin roundingBuiltin(RoundingMode m) { return kRoundingModes[static_cast<int>(m)].builtin; }
+std::optional<RoundingMode> roundingModeNamed(std::string_view spelling);
+std::vector<std::string> roundingModeSpellings();  // for "valid: ..." lists
 const char* spelling(BinOp op);
 
 struct Buffer;

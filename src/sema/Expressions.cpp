@@ -155,11 +155,35 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     return narrow ? convert(*narrow, result, c.range) : result;
   }
   if (auto math = mathFunctionNamed(callee)) {
+    std::vector<const ast::Expr*> operands;
+    if (callee == "round") {
+      // round(x, mode) / round(x, rounding_mode=mode), TileLang's T.round: the mode
+      // picks the builtin (ir/RoundingModes.def); round(x) is the first row's.
+      checkKeywords(c, callee, {"rounding_mode"});
+      const ast::Expr* byName = keyword(c, "rounding_mode");
+      if (c.args.empty() || c.args.size() > 2) fail(c.range, "'round' takes (x) or (x, rounding_mode)");
+      if (c.args.size() == 2 && byName) fail(byName->range, "rounding_mode is given twice");
+      const ast::Expr* modeArg = c.args.size() == 2 ? c.args[1].get() : byName;
+      RoundingMode mode = RoundingMode{};
+      if (modeArg) mode = *roundingModeNamed(stringArg(*modeArg, "rounding_mode", roundingModeSpellings()));
+      math = roundingBuiltin(mode);
+      operands.push_back(c.args[0].get());
+    } else {
+      argCount(size_t(info(*math).arity)); noKeywords();
+      for (const auto& arg : c.args) operands.push_back(arg.get());
+    }
     const BuiltinInfo& row = info(*math);
-    argCount(size_t(row.arity)); noKeywords();
     std::vector<ExprRef> args;
-    for (const auto& arg : c.args) args.push_back(scalarExpr(*arg));
+    for (const ast::Expr* arg : operands) args.push_back(scalarExpr(*arg));
     ExprRef a = args[0];
+    // Rounding a storage-only float (fp8, fp4) to an integral value, as TileLang's
+    // RoundTiesAwayFromZero does: in float32 and back, exact (the integral neighbour
+    // of a value with p significant bits is representable in them). Not e8m0, which
+    // has no zero.
+    bool rounding = *math == Builtin::Floor || *math == Builtin::Ceil || *math == Builtin::Trunc ||
+                    *math == Builtin::Round || *math == Builtin::Nearbyint;
+    if (rounding && isStorageOnly(a->dtype) && isFloat(a->dtype) && a->dtype != DType::Float8E8M0)
+      return convert(a->dtype, call(*math, {convert(DType::Float32, a, operands[0]->range)}, DType::Float32), c.range);
     if (callee == "abs" && isInt(a->dtype)) {
       if (auto k = asConstInt(a); k && *k == INT64_MIN) fail(c.args[0]->range, "integer overflow in a constant expression");
       return checkFits(select(lt(a, intImm(0, a->dtype)), unary(UnOp::Neg, a), a), c.range);
@@ -172,7 +196,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
       DType t = args[i]->dtype;
       if (isStorageOnly(t) || (!isFloat(t) && !isInt(t)) ||
           (row.result == BuiltinResult::Bool && !isFloat(t)))
-        fail(c.args[i]->range, "'" + callee + "' needs a float argument, not " + name(t));
+        fail(operands[i]->range, "'" + callee + "' needs a float argument, not " + name(t));
       if (!isFloat(t) || (args[i]->kind == ExprKind::FloatImm && t == DType::Float32)) continue;
       if (!sawFloat || bits(t) > bits(operand) || (bits(t) == bits(operand) && t == DType::Float16)) operand = t;
       sawFloat = true;
@@ -180,7 +204,7 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     if (args.size() > 1)
       for (size_t i = 0; i < args.size(); ++i)
         if (isFloat(args[i]->dtype) && args[i]->kind != ExprKind::FloatImm && args[i]->dtype != operand)
-          fail(c.args[i]->range, "'" + callee + "' needs arguments of one float type; cast this " +
+          fail(operands[i]->range, "'" + callee + "' needs arguments of one float type; cast this " +
                                      name(args[i]->dtype) + " to " + name(operand));
     for (ExprRef& arg : args) arg = cast(operand, arg);
     // PTX has float64 square roots but no float64 ex2 / lg2 / tanh / sin.approx.

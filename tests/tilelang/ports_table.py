@@ -50,6 +50,7 @@ _ROWS = {
                ("ragged", {"M": 200, "N": 300, "dim": 1, "dtype": "float32"})],
     "issue_1374_broadcast_div": [("ragged", {"rows": 13, "a_cols": 7, "b_cols": 217}),
                                  ("ragged_div5", {"rows": 5, "a_cols": 11, "b_cols": 51, "group": 5})],
+    "issue_2635_round_mode": [("e4m3", {"dtype": "float8_e4m3"}), ("e5m2", {"dtype": "float8_e5m2"})],
     "tma_copy_per_warp": [("ragged", {"M": 30})],
     "tma_dsmem_simt_barrier": [("n31", {"N_tile": 31})],
     "tma_dsmem_store_cluster": [("n127", {"N": 127})],

@@ -401,6 +401,21 @@ def _issue_2682(c):
     c.check(dst, torch.where(src > 0, src, src + 1.0), name="destination")
 
 
+@case("issue_2635_round_mode", "issue_2635_round_mode__e4m3", "issue_2635_round_mode__e5m2")
+def _issue_2635(c):
+    # TileLang's test only compiles; ours runs: halves of both signs (where the modes
+    # differ), then random values. Ties away from zero: sign(x) * floor(|x| + 1/2) in
+    # float64 (exact for these dtypes), the result representable in the dtype.
+    halves = torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, -3.5], dtype=torch.float64)
+    rest = torch.randn(8, generator=c.gen, dtype=torch.float64) * 6
+    a = torch.cat([halves, rest]).to(c.dt("dtype")).to(DEV)
+    b = c.poison((16,), "dtype", 0.0)
+    b.fill_(float("nan"))
+    c.launch("round_ties_away", a, b)
+    x = a.double()
+    c.check(b.double(), torch.sign(x) * torch.floor(x.abs() + 0.5), name="B")
+
+
 @case("tma_copy_block")
 def _tma_copy_block(c):
     M, K = c.p["M"], c.p["K"]

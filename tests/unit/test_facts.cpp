@@ -1,5 +1,6 @@
-// The fact tables (ir/DTypes.def, ir/Builtins.def, ir/EvictionPolicies.def): the
-// accessors every phase reads return each row's values, and spellings round-trip.
+// The fact tables (ir/DTypes.def, ir/Builtins.def, ir/EvictionPolicies.def,
+// ir/RoundingModes.def): the accessors every phase reads return each row's values,
+// and spellings round-trip.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -40,6 +41,17 @@ TEST_CASE("facts: dtypes") {
   CHECK(dtypeFromName("half") == DType::Float16);
   CHECK(dtypeFromName("float8_e4m3fn") == DType::Float8E4M3);
   CHECK_FALSE(dtypeFromName("float128"));
+}
+
+TEST_CASE("facts: rounding modes") {
+  // round(x) without a mode is TileLang's default, the first row.
+  CHECK(RoundingMode{} == RoundingMode::TiesToEven);
+  CHECK(roundingBuiltin(RoundingMode::TiesToEven) == Builtin::Nearbyint);
+  CHECK(roundingBuiltin(RoundingMode::TiesAwayFromZero) == Builtin::Round);
+  CHECK(roundingModeNamed("ties-away-from-zero") == RoundingMode::TiesAwayFromZero);
+  CHECK_FALSE(roundingModeNamed("half-up"));
+  for (const std::string& s : roundingModeSpellings()) CHECK(std::string(name(*roundingModeNamed(s))) == s);
+  CHECK(roundingModeSpellings().size() == 2);
 }
 
 TEST_CASE("facts: builtins") {

@@ -1774,6 +1774,62 @@ kernel mix(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
   });
 }
 
+TEST_CASE("interpreter: round's modes (TileLang's T.round(x, mode)) on float32, bfloat16 and fp8, ragged N") {
+  // Halves of both signs (where the modes differ), integers and random values.
+  const std::string source = R"(
+kernel rounds(A: Tensor((N,), float32), H: Tensor((N,), bfloat16), E: Tensor((N,), float8_e4m3),
+              B: Tensor((4, N), float32), HB: Tensor((2, N), bfloat16), EB: Tensor((2, N), float8_e4m3)) {
+  with Kernel(ceildiv(N, 64), threads=64) as (bx) {
+    for i in Parallel(64) {
+      B[0, bx * 64 + i] = round(A[bx * 64 + i]);
+      B[1, bx * 64 + i] = round(A[bx * 64 + i], "ties-to-even");
+      B[2, bx * 64 + i] = round(A[bx * 64 + i], "ties-away-from-zero");
+      B[3, bx * 64 + i] = round(A[bx * 64 + i], rounding_mode="ties-away-from-zero");
+      HB[0, bx * 64 + i] = round(H[bx * 64 + i]);
+      HB[1, bx * 64 + i] = round(H[bx * 64 + i], "ties-away-from-zero");
+      EB[0, bx * 64 + i] = round(E[bx * 64 + i]);
+      EB[1, bx * 64 + i] = round(E[bx * 64 + i], "ties-away-from-zero");
+    }
+  }
+}
+)";
+  checkAllVariants(source, {{131}, {1}, {64}}, [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, N);
+    HostBuffer& H = c.buffer(ir::DType::BFloat16, N);
+    HostBuffer& E = c.buffer(ir::DType::Float8E4M3, N);
+    std::mt19937 gen(29);
+    std::uniform_real_distribution<double> dist(-20.0, 20.0);
+    for (int32_t i = 0; i < N; ++i) {
+      double v = i % 3 == 0 ? double(i % 41 - 20) / 2.0 : dist(gen);  // -10.0 .. 10.0 in halves
+      A.set(i, v);
+      H.set(i, v);
+      E.set(i, v);
+    }
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(4) * N);
+    HostBuffer& HB = c.buffer(ir::DType::BFloat16, int64_t(2) * N);
+    HostBuffer& EB = c.buffer(ir::DType::Float8E4M3, int64_t(2) * N);
+    B.fill(0xA5);
+    HB.fill(0xA5);
+    EB.fill(0x7F);
+    for (auto [name, buf] : {std::pair{"A", &A}, {"H", &H}, {"E", &E}, {"B", &B}, {"HB", &HB}, {"EB", &EB}})
+      c.args.pointer(name, *buf);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int r = 0; r < 4; ++r)
+      for (int32_t i = 0; i < N; ++i) c.expected.push_back(r < 2 ? std::nearbyint(A.get(i)) : std::round(A.get(i)));
+    // bfloat16 and fp8 round in float32 and convert back: exact, the integral value itself.
+    std::vector<double> h, e;
+    for (int r = 0; r < 2; ++r)
+      for (int32_t i = 0; i < N; ++i) {
+        h.push_back(r == 0 ? std::nearbyint(H.get(i)) : std::round(H.get(i)));
+        e.push_back(r == 0 ? std::nearbyint(E.get(i)) : std::round(E.get(i)));
+      }
+    c.moreOutputs.push_back({&HB, h});
+    c.moreOutputs.push_back({&EB, e});
+  }, {Target::hopper()});  // fp8 conversions need sm_89 (sema says so on sm_80)
+}
+
 TEST_CASE("interpreter catches: a TMA ring without the barrier that frees a stage before it is refilled") {
   auto source = specExample("batch_sum.tl");
   if (!source) return;
