@@ -84,22 +84,30 @@ std::optional<Builtin> mathFunctionNamed(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<RoundingMode> roundingModeNamed(std::string_view spelling) {
-  for (size_t i = 0; i < std::size(kRoundingModes); ++i)
-    if (spelling == kRoundingModes[i].spelling) return static_cast<RoundingMode>(i);
+namespace {
+// The enumerator of a facts table (an X-macro .def: row i is enumerator i) whose
+// `spelling` is `s`, and every row's spelling (for "valid: ..." lists).
+template <class Enum, class Row, size_t N>
+std::optional<Enum> rowSpelled(const Row (&table)[N], std::string_view s) {
+  for (size_t i = 0; i < N; ++i)
+    if (s == table[i].spelling) return static_cast<Enum>(i);
   return std::nullopt;
 }
-
-std::vector<std::string> roundingModeSpellings() {
+template <class Row, size_t N>
+std::vector<std::string> spellingsOf(const Row (&table)[N]) {
   std::vector<std::string> spellings;
-  for (const auto& m : kRoundingModes) spellings.push_back(m.spelling);
+  for (const auto& row : table) spellings.push_back(row.spelling);
   return spellings;
 }
+}  // namespace
+
+std::optional<RoundingMode> roundingModeNamed(std::string_view spelling) {
+  return rowSpelled<RoundingMode>(kRoundingModes, spelling);
+}
+std::vector<std::string> roundingModeSpellings() { return spellingsOf(kRoundingModes); }
 
 std::optional<EvictionPolicy> evictionPolicyNamed(std::string_view spelling) {
-  for (size_t i = 0; i < std::size(kEvictionPolicies); ++i)
-    if (spelling == kEvictionPolicies[i].spelling) return static_cast<EvictionPolicy>(i);
-  return std::nullopt;
+  return rowSpelled<EvictionPolicy>(kEvictionPolicies, spelling);
 }
 
 std::optional<EvictionPolicy> evictionPolicyWithHint(int64_t hint) {
@@ -108,11 +116,7 @@ std::optional<EvictionPolicy> evictionPolicyWithHint(int64_t hint) {
   return std::nullopt;
 }
 
-std::vector<std::string> evictionPolicySpellings() {
-  std::vector<std::string> spellings;
-  for (const auto& p : kEvictionPolicies) spellings.push_back(p.spelling);
-  return spellings;
-}
+std::vector<std::string> evictionPolicySpellings() { return spellingsOf(kEvictionPolicies); }
 
 const char* name(IntrinsicOp op) {
   switch (op) {

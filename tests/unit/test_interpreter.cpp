@@ -445,14 +445,16 @@ namespace {
 
 const std::string kFragmentBroadcast = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/fragment_broadcast.tl");
 
-// Y = X * (scale * V[row]) or X + V[column], float32 (one rounding: exact to compare).
-void bindVectorOp(Case& c, const Shape& s, bool perRow, bool add, float scale) {
+// Y = X op (scale * V[vAt(i, j)]), float32 (one rounding: exact to compare), V of
+// vSize elements; X and V random from the seeds, Y poisoned.
+void bindVectorRead(Case& c, const Shape& s, int64_t vSize, const std::function<int64_t(int64_t, int64_t)>& vAt,
+                    bool add, float scale, uint64_t seedX, uint64_t seedV) {
   int32_t M = s[0], N = s[1];
   HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
-  HostBuffer& V = c.buffer(ir::DType::Float32, perRow ? M : N);
+  HostBuffer& V = c.buffer(ir::DType::Float32, vSize);
   HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
-  randomFill(X, 31);
-  randomFill(V, 32);
+  randomFill(X, seedX);
+  randomFill(V, seedV);
   Y.fill(kPoison);
   c.args.pointer("X", X);
   c.args.pointer("V", V);
@@ -462,9 +464,14 @@ void bindVectorOp(Case& c, const Shape& s, bool perRow, bool add, float scale) {
   c.output = &Y;
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
-      float x = float(X.get(i * N + j)), v = float(V.get(perRow ? i : j)) * scale;
+      float x = float(X.get(i * N + j)), v = float(V.get(vAt(i, j))) * scale;
       c.expected.push_back(add ? x + v : x * v);
     }
+}
+
+// Y = X * (scale * V[row]) or X + V[column].
+void bindVectorOp(Case& c, const Shape& s, bool perRow, bool add, float scale) {
+  bindVectorRead(c, s, perRow ? s[0] : s[1], [perRow](int64_t i, int64_t j) { return perRow ? i : j; }, add, scale, 31, 32);
 }
 
 }  // namespace
@@ -569,21 +576,8 @@ TEST_CASE("interpreter: fragments read with divided indices (a[i, j // 8], h[i, 
 
 TEST_CASE("interpreter: a fragment read with the loop's variables swapped (v[j, i]), ragged") {
   checkAllVariants(kernelOf(kFragmentBroadcast, "transposed_read"), kRaggedShapes, [](Case& c, const Shape& s) {
-    int32_t M = s[0], N = s[1];
-    HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    HostBuffer& V = c.buffer(ir::DType::Float32, int64_t(N) * M);
-    HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    randomFill(X, 55);
-    randomFill(V, 56);
-    Y.fill(kPoison);
-    c.args.pointer("X", X);
-    c.args.pointer("V", V);
-    c.args.pointer("Y", Y);
-    c.args.dim("M", M);
-    c.args.dim("N", N);
-    c.output = &Y;
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) c.expected.push_back(float(X.get(i * N + j)) * float(V.get(j * M + i)));
+    const int64_t M = s[0];  // V is (N, M): Y[i, j] = X[i, j] * V[j, i]
+    bindVectorRead(c, s, int64_t(s[0]) * s[1], [M](int64_t i, int64_t j) { return j * M + i; }, false, 1.0f, 55, 56);
   });
 }
 
