@@ -3,7 +3,7 @@
 //   ROW_SOFTMAX    softmax.tl    Y = softmax(X) per row              bytes 2MN + 2MN
 //   ROW_RMSNORM    rmsnorm.tl    Y = X rsqrt(mean X^2 + 1e-6) W      2MN + 2N + 2MN
 //   ROW_LAYERNORM  layernorm.tl  Y = (X - mean) rstd W + B           2MN + 4N + 2MN
-//   ROW_FP8_QUANT  fp8_quant.tl  S = max(amax, 1e-4) / 448, Q = e4m3(X / S)   2MN + MN + 4M
+//   ROW_FP8_QUANT  fp8_quant.tl  S = max(amax, 1e-4) / 448, Q = e4m3(X * (1 / S))  2MN + MN + 4M
 //   ROW_COL_SUM    col_sum.tl    S = sum over rows (atomics)         2MN + 4N
 //   ROW_BIAS_GELU  bias_gelu.tl  Y = gelu_tanh(X + B)                2MN + 2N + 2MN
 // float16 X (M, N); bytes count each input read once and each output written once. The
@@ -157,9 +157,10 @@ void benchRow(int M, int N, const char* size) {
       std::memcpy(&gotBits, &sc[i], 4);
       std::memcpy(&wantBits, &scale, 4);
       check.addBits(size_t(i), gotBits, wantBits);
+      const float inverse = 1.0f / scale;  // the kernel's R[i]; float32 products below, as the kernel's
       for (int j = 0; j < N; ++j) {
         const size_t e = size_t(i) * N + j;
-        check.addBits(size_t(M) + e, int(q[e]), int(encodeE4m3(float(double(halfToFloat(x[e])) / double(scale)))));
+        check.addBits(size_t(M) + e, int(q[e]), int(encodeE4m3(halfToFloat(x[e]) * inverse)));
       }
     }
     if (!qs[0].guardsIntact() || !ss[0].guardsIntact()) check.fail("wrote outside Q or S");

@@ -5,7 +5,7 @@
 //   ROW_SOFTMAX    examples/softmax.tl     Y = softmax(X) per row, fp16 -> fp16
 //   ROW_RMSNORM    examples/rmsnorm.tl     Y = X rsqrt(mean X^2 + 1e-6) W
 //   ROW_LAYERNORM  examples/layernorm.tl   Y = (X - mean) rsqrt(var + 1e-5) W + B
-//   ROW_FP8_QUANT  examples/fp8_quant.tl   S = max(amax, 1e-4) / 448, Q = e4m3(X / S)
+//   ROW_FP8_QUANT  examples/fp8_quant.tl   S = max(amax, 1e-4) / 448, Q = e4m3(X * (1 / S))
 //   ROW_COL_SUM    examples/col_sum.tl     S[j] += sum_i X[i, j] (atomics over row blocks)
 //   ROW_BIAS_GELU  examples/bias_gelu.tl   Y = gelu_tanh(X + B[j])
 //
@@ -18,8 +18,8 @@
 // 2^-24 (half a float16 ulp is 2^-11; the rest covers float32 exp / rsqrt / tanh and
 // float32 sums of up to 8200 terms); layernorm's relative to |normalized * W| + |B|;
 // GELU plus |v| 2^-20 for tanh's ulps near -1; fp8 codes and scales bit-exact against
-// the reference rounded where the kernel rounds (the scale to float32, X / S to float32
-// with a correctly rounded division, then to e4m3, nearest even, saturating); column
+// the reference rounded where the kernel rounds (the scale to float32, 1 / S to float32,
+// X times it to float32, then to e4m3, nearest even, saturating); column
 // sums within (2M + 2) 2^-24 (|S0| + sum |X|) (float32 sums in any order).
 #include "harness.h"
 
@@ -210,9 +210,10 @@ void testRow(int M, int N, bool mis) {
       std::memcpy(&gotBits, &s[i], 4);
       std::memcpy(&wantBits, &scale, 4);
       check.addBits(size_t(i), gotBits, wantBits);
+      const float inverse = 1.0f / scale;  // the kernel's R[i], correctly rounded
       for (int j = 0; j < N; ++j) {
         const size_t e = size_t(i) * N + j;
-        const float r = float(double(halfToFloat(x[e])) / double(scale));  // = the float32 division, correctly rounded
+        const float r = halfToFloat(x[e]) * inverse;  // float32 products, as the kernel's
         check.addBits(size_t(M) + e, int(q[e]), int(encodeE4m3(r)));
       }
     }

@@ -3070,8 +3070,9 @@ void bindFp8Quant(Case& c, const Shape& s) {
     for (int64_t j = 0; j < N; ++j) amax = std::max(amax, std::fabs(X.get(i * N + j)));
     double scale = roundedTo(ir::DType::Float32, std::max(amax, roundedTo(ir::DType::Float32, 1e-4)) / 448.0);
     scales.push_back(scale);
+    const double inverse = roundedTo(ir::DType::Float32, 1.0 / scale);  // the kernel's R[i]
     for (int64_t j = 0; j < N; ++j)
-      c.expected.push_back(roundedTo(ir::DType::Float8E4M3, roundedTo(ir::DType::Float32, X.get(i * N + j) / scale)));
+      c.expected.push_back(roundedTo(ir::DType::Float8E4M3, roundedTo(ir::DType::Float32, X.get(i * N + j) * inverse)));
   }
   c.moreOutputs.push_back({&S, scales});
 }
