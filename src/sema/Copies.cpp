@@ -95,15 +95,17 @@ RegionSpec Analyzer::regionHelper(const ast::Call& c, const std::string& helper,
 }
 
 RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
+  bool wholeView = false;  // view(s, shape) / reshape(...) written in place of a buffer
   if (e.kind == ast::ExprKind::Call) {
     const auto& c = e.as<ast::Call>();
     std::string callee = calleeName(c);
     if (isRegionHelper(callee)) return regionHelper(c, callee, access);
+    wholeView = callee == "view" || callee == "reshape";
   }
   RegionSpec r;
   r.range = e.range;
   r.access = access;
-  if (e.kind == ast::ExprKind::Name) {
+  if (e.kind == ast::ExprKind::Name || wholeView) {
     r.buffer = bufferOf(e);
     rejectBarrier(r.buffer, e.range);
     if (r.buffer->pointerTable) failPointerTable(e.range, r.buffer);
