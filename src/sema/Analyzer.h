@@ -345,6 +345,8 @@ class Analyzer {
   StmtRef viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
   BufferRef makeView(const ast::Call& c, const std::string& callee, const std::string& n, SourceRange declRange);
   BufferRef inlineView(const ast::Call& c, const std::string& callee);  // view(...) where a buffer is expected
+  static std::string aliasText(const BufferRef& a, const BufferRef& b);  // two names of one tile's bytes
+  void rejectLayoutOfAliased(const BufferRef& tile, SourceRange at);    // annotate_layout of a view or viewed tile
   // C = alloc_global(shape, dtype): TileLang's global workspace, a global tensor the
   // caller allocates and passes (a CUdeviceptr argument of the launch function named C).
   StmtRef allocGlobal(const std::string& n, const ast::Assign& a, const ast::Call& c);

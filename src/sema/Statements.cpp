@@ -716,6 +716,28 @@ StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::
   return nullptr;
 }
 
+// How two names of one tile's bytes relate, for messages: "'v' is a view of 's'",
+// or both views of a third.
+std::string Analyzer::aliasText(const BufferRef& a, const BufferRef& b) {
+  if (b->viewOf == a) return "'" + b->name + "' is a view of '" + a->name + "'";
+  if (a->viewOf == b) return "'" + a->name + "' is a view of '" + b->name + "'";
+  return "both are views of '" + storageOf(a.get())->name + "'";
+}
+
+// A swizzled or padded layout moves a tile's elements; its views read the bytes
+// row-major, so a tile with views (or a view) keeps that layout.
+void Analyzer::rejectLayoutOfAliased(const BufferRef& tile, SourceRange at) {
+  if (tile->viewOf)
+    failAbout(at, "not yet supported: a layout for '" + tile->name + "', a view of '" + tile->viewOf->name +
+                      "' (views read their tile row-major)",
+              tile);
+  for (const auto& b : kernel_->allocations)
+    if (b->viewOf == tile)
+      failAbout(at, "not yet supported: a layout for '" + tile->name + "', which has a view, '" + b->name +
+                        "' (views read their tile row-major)",
+                b);
+}
+
 // A view written where a buffer is expected (TileLang's `T.cumsum(T.view(s, ...))`):
 // named after its tile, `s_view` (numbered when the kernel has one already).
 BufferRef Analyzer::inlineView(const ast::Call& c, const std::string& callee) {
