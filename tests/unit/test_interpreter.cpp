@@ -3742,6 +3742,39 @@ TEST_CASE("interpreter: views of shared tiles (reshape, float16 view, cumsum thr
   }
 }
 
+TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golden/lower/view_tile_loops.tl), ragged M") {
+  auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_loops.tl"), Target::hopper());
+  for (const char* variant : {"k_aligned", "k"})
+    checkKernel(*module, variant, {{1, 0}, {64, 0}, {100, 0}, {130, 0}}, [](Case& c, const Shape& s) {
+      int32_t M = s[0];
+      HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+      HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+      HostBuffer& H = c.buffer(ir::DType::UInt16, int64_t(M) * 128);
+      randomFill(A, 103);
+      for (int64_t i = 0; i < A.elements(); ++i) A.set(i, std::round(A.get(i)));  // finite float16 halves
+      B.fill(kPoison);
+      H.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.pointer("H", H);
+      c.args.dim("M", M);
+      std::vector<double> halves;
+      for (int64_t r = 0; r < M; ++r) {
+        float acc = 0.0f;
+        for (int64_t j = 0; j < 64; ++j) {
+          float twice = float(A.get(r * 64 + j)) * 2.0f;
+          c.expected.push_back(double(acc = acc + twice));  // B: the rows' prefix sums of 2 A
+          uint32_t w;
+          std::memcpy(&w, &twice, 4);
+          halves.push_back(double(w & 0xffff));  // H: the bytes of 2 A
+          halves.push_back(double(w >> 16));
+        }
+      }
+      c.output = &B;
+      c.moreOutputs = {{&H, halves}};
+    });
+}
+
 TEST_CASE("interpreter catches: a missing barrier between accesses through a shared tile and through its view") {
   // Each barrier of the general variants orders accesses through the two names:
   // tileview's first a load into the tile before the writes through the reshape
