@@ -3775,6 +3775,49 @@ TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golde
     });
 }
 
+TEST_CASE("interpreter: a transpose into a tile read through its reshape, a Pipelined loop over a viewed tile") {
+  for (const Target& target : targets()) {
+    INFO(target.arch());
+    auto transposed = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_transpose.tl"), target);
+    for (const char* variant : {"k_aligned", "k"})
+      checkKernel(*transposed, variant, {{64, 64}}, [](Case& c, const Shape&) {
+        HostBuffer& A = c.buffer(ir::DType::Float32, 64 * 64);
+        HostBuffer& B = c.buffer(ir::DType::Float32, 64 * 64);
+        randomFill(A, 107);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        for (int64_t i = 0; i < 64; ++i)
+          for (int64_t j = 0; j < 64; ++j) c.expected.push_back(A.get(j * 64 + i));
+        c.output = &B;
+      });
+    // f[i] = sum over the rows r of the 8-row blocks of A of A[r, i] + A[r + 1, i] for
+    // even r: v (512,) reads the (8, 64) tile's rows in pairs.
+    auto pipelined = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_pipelined.tl"), target);
+    for (const ir::Kernel& k : pipelined->kernels)
+      checkKernel(*pipelined, k.name, {{1, 0}, {8, 0}, {13, 0}, {40, 0}}, [](Case& c, const Shape& s) {
+        int32_t K = s[0];
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(K) * 64);
+        HostBuffer& B = c.buffer(ir::DType::Float32, 64);
+        randomFill(A, 109);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("K", K);
+        int64_t blocks = (K + 7) / 8;
+        for (int64_t i = 0; i < 64; ++i) {
+          float f = 0.0f;
+          for (int64_t b = 0; b < blocks; ++b) {
+            auto at = [&](int64_t r) { return r < K ? float(A.get(r * 64 + i)) : 0.0f; };
+            f = f + at(b * 8) + at(b * 8 + 1);
+          }
+          c.expected.push_back(double(f));
+        }
+        c.output = &B;
+      });
+  }
+}
+
 TEST_CASE("interpreter catches: a missing barrier between accesses through a shared tile and through its view") {
   // Each barrier of the general variants orders accesses through the two names:
   // tileview's first a load into the tile before the writes through the reshape
