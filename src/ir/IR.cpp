@@ -1027,6 +1027,7 @@ void print(const Kernel& k, std::ostream& os) {
       printExpr(b->shape[i], os);
     }
     os << "]";
+    if (b->viewOf) os << " view of " << b->viewOf->name;
     if (b->sharedOffset >= 0) os << " at +" << b->sharedOffset;
     if (b->scope == MemScope::Fragment && b->layout.custom)
       os << " layout(" << b->layout.custom->name << ", threads " << b->layout.threads << ", local " << b->layout.localSize

@@ -397,11 +397,22 @@ struct Buffer {
   // memory, reached through `mapa`); null = this block's own tile. Made by lowering
   // for copy_cluster(..., dst_block=); only stored to.
   ExprRef clusterRank;
+  // Shared: a view of a tile (`view` / `reshape` of a shared tile, TileLang's T.view):
+  // another name, shape and possibly dtype for the same bytes of `viewOf`, the tile
+  // that owns them (never itself a view). The view is listed in the allocations after
+  // its tile and owns no memory: PlanSharedMemory gives it the tile's offset,
+  // InsertBarriers counts its accesses as the tile's (storageOf), and both stay
+  // row-major (sema refuses annotated layouts with views, LayoutSharedTiles and
+  // PipelineLoops leave such tiles alone). Null: a buffer of its own.
+  BufferRef viewOf;
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
   SourceRange declRange;
   CreationId id;                 // new for every Buffer, copies included (see CreationId)
 };
+
+// The buffer that owns `b`'s memory: the tile a shared view names, else `b`.
+inline const Buffer* storageOf(const Buffer* b) { return b->viewOf ? b->viewOf.get() : b; }
 
 // ------------------------------------------------------------ statements
 

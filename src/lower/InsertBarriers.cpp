@@ -1,5 +1,7 @@
 // InsertBarriers: see the header for the rule. The analysis keeps, between
-// barriers, the shared buffers read and written so far.
+// barriers, the shared buffers read and written so far, each view of a tile counted
+// as its tile (storageOf): a write through one name and a read through another are
+// the same bytes.
 #include "lower/InsertBarriers.h"
 
 #include <map>
@@ -48,12 +50,12 @@ Accesses sharedAccesses(const StmtRef& s) {
   Accesses a;
   AccessVisitor v{[&](const BufferRef& b, bool write) {
     if (b->scope != MemScope::Shared) return;
-    (write ? a.writes : a.reads).insert(b.get());
+    (write ? a.writes : a.reads).insert(storageOf(b.get()));
   }};
   v.atomic = [&](const BufferRef& b, AtomicOp op) {
     if (b->scope != MemScope::Shared) return;
-    auto [it, fresh] = a.atomics.emplace(b.get(), op);
-    if (!fresh && it->second != op) a.writes.insert(b.get());
+    auto [it, fresh] = a.atomics.emplace(storageOf(b.get()), op);
+    if (!fresh && it->second != op) a.writes.insert(storageOf(b.get()));
   };
   forEachAccess(s, v);
   for (const Buffer* b : a.writes) a.atomics.erase(b);
@@ -105,7 +107,7 @@ class BarrierInserter {
           (s->as<CopyOp>().path == CopyPath::TmaLoad || s->as<CopyOp>().path == CopyPath::TmaMulticast)) {
         // Every thread waits for the load, so its data is visible to all afterwards:
         // only the tile's earlier readers and writers must be done (WAR, WAW).
-        const Buffer* tile = s->as<CopyOp>().dst.buffer.get();
+        const Buffer* tile = storageOf(s->as<CopyOp>().dst.buffer.get());
         if (state.reads.count(tile) || state.writes.count(tile)) {
           stmts.insert(stmts.begin() + i, barrier(s->range));
           ++i;
@@ -116,7 +118,7 @@ class BarrierInserter {
       if (s->kind == StmtKind::Copy && s->as<CopyOp>().path == CopyPath::TmaStore) {
         // One thread hands the tile to the copy engine: every thread's ordinary
         // writes must be fenced for the async proxy and finished (RAW).
-        const Buffer* tile = s->as<CopyOp>().src.buffer.get();
+        const Buffer* tile = storageOf(s->as<CopyOp>().src.buffer.get());
         bool fence = state.unfenced.count(tile) != 0;
         if (fence) {
           stmts.insert(stmts.begin() + i, std::make_shared<BarrierStmt>(s->range, BarrierKind::FenceProxyAsync));
@@ -154,7 +156,7 @@ class BarrierInserter {
         // block's barrier says when it is done, so the program must not rewrite it
         // before (docs/language.md). Its local writers still come after a barrier.
         // Nothing is written here: the destination tile is another block's.
-        state.reads.insert(s->as<CopyOp>().src.buffer.get());
+        state.reads.insert(storageOf(s->as<CopyOp>().src.buffer.get()));
         continue;
       }
       if (s->kind == StmtKind::Let) noteVarying(s->as<LetStmt>().var, s->as<LetStmt>().value);
@@ -205,7 +207,9 @@ class BarrierInserter {
   bool needsBarrierAtEntry(const StmtRef& s, const Pending& state) {
     Accesses a;
     auto reads = [&](const ExprRef& e) {
-      forEachLoad(e, [&](const LoadNode& l) { if (l.buffer->scope == MemScope::Shared) a.reads.insert(l.buffer.get()); });
+      forEachLoad(e, [&](const LoadNode& l) {
+        if (l.buffer->scope == MemScope::Shared) a.reads.insert(storageOf(l.buffer.get()));
+      });
     };
     if (s->kind == StmtKind::If) reads(s->as<IfStmt>().cond);
     if (s->kind == StmtKind::For) { reads(s->as<ForStmt>().min); reads(s->as<ForStmt>().extent); }

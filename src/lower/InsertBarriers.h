@@ -6,6 +6,8 @@
 // (WAR, WAW), including hazards carried around loops. Statements whose execution
 // differs between threads (an `if` on the thread index, a Parallel body) are treated
 // as one unit: no barrier is ever placed where only some threads would reach it.
+// A view of a tile (`view` / `reshape`, Buffer::viewOf) is its tile here: an access
+// through either name conflicts with pending accesses through the other.
 // A TMA store of a tile written by ordinary stores gets `fence.proxy.async` before
 // its barrier; a bulk DSMEM copy (copy_cluster with remote_barrier) always gets the
 // fence and the barrier.

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <numeric>
+#include <set>
 
 #include "ir/StmtVisitor.h"
 
@@ -98,11 +99,20 @@ class CopyFinder : public StmtVisitor {
 }  // namespace
 
 void layoutSharedTiles(Kernel& kernel) {
+  // Tiles with views, and the views: their names read the same bytes row-major, so
+  // none is swizzled.
+  std::set<const Buffer*, ById> aliased;
+  for (const auto& b : kernel.allocations)
+    if (b->viewOf) {
+      aliased.insert(b.get());
+      aliased.insert(b->viewOf.get());
+    }
   CopyFinder([&](const CopyOp& c) {
     if (!c.transpose) return;
     Buffer& dst = *c.dst.buffer;
     // annotate_layout's choice, or an earlier transpose's: kept (correct either way).
     if (dst.sharedLayout.annotated || dst.sharedLayout.permutesPieces()) return;
+    if (aliased.count(&dst)) return;  // row-major: correct, only slower
     auto plan = planTranspose(c.src.buffer->dtype, c.src.extents, kernel.threads, transposeVecLimit(c));
     // The swizzle permutes pieces of the tile's whole rows (a part of it included).
     dst.sharedLayout = transposeDstLayout(plan, dst.dtype, *asConstInt(dst.shape.back()));

@@ -4,7 +4,8 @@
 // destination of each `transpose` carries an XOR swizzle (ir::SharedLayout) that
 // makes the transpose's column-wise writes bank-conflict free while row-wise
 // readers (SIMT and cp.async copies, a later transpose) stay conflict free; every
-// other tile stays row-major. The layout is a property of the tile: every access
+// other tile stays row-major, and so does a transpose destination that has a view
+// or is one (Buffer::viewOf: both names read the bytes row-major). The layout is a property of the tile: every access
 // to it, whichever op makes it, goes through ir::sharedElementOffset, and TMA, which
 // cannot express this swizzle, is not used on such a tile (ChooseCopyPaths).
 //

@@ -90,6 +90,9 @@ Kernel ownCopy(const Kernel& k) {
     auto it = renamed.find(b.get());
     return it == renamed.end() ? b : it->second;
   };
+  // A view names its tile's copy (listed before it), not the tile IR's.
+  for (auto& b : copy.allocations)
+    if (b->viewOf) b->viewOf = mapped(b->viewOf);
   RewriteHooks hooks;
   hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
     return moveLoad(l, mapped(l.buffer), idx);

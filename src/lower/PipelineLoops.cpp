@@ -168,7 +168,10 @@ class Pipeliner {
         collectVars(c.im2col->colStart, used);
       }
       bool dependsOnBody = std::any_of(used.begin(), used.end(), [&](const VarNode* v) { return bodyVars.count(v); });
-      if (writtenElsewhere) whyNot = "tile '" + tile->name + "' is also written elsewhere in the loop";
+      bool aliased = tile->viewOf != nullptr;
+      for (const auto& b : kernel_.allocations) aliased |= b->viewOf.get() == tile;
+      if (aliased) whyNot = "tile '" + tile->name + "' has another name (a view), which a ring of tiles would not follow";
+      else if (writtenElsewhere) whyNot = "tile '" + tile->name + "' is also written elsewhere in the loop";
       else if (outside.count(tile)) whyNot = "tile '" + tile->name + "' is also used outside the loop";
       else if (dependsOnBody) whyNot = "the load's position depends on values computed in the loop";
       else candidates.push_back(i);

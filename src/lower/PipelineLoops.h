@@ -3,7 +3,7 @@
 // Before: tile IR with copy paths chosen; a `for k in Pipelined(n, num_stages=S)`
 // loop is still marked Pipelined. After: every such loop is Serial. When its body
 // loads a shared tile T by TMA (at the body's top level, T written by nothing else
-// in the loop and used nowhere outside it, the source region not depending on
+// in the loop and used nowhere outside it, neither a view nor a tile with one, the source region not depending on
 // values computed in the body; for an im2col load, its first row and column), T
 // becomes a ring of S tiles served by a ring of S
 // mbarriers: the loads of iterations 0..S-2 are issued before the loop, iteration

@@ -1,4 +1,5 @@
-// PlanSharedMemory: a bump allocator; every tile lives for the whole kernel.
+// PlanSharedMemory: a bump allocator; every tile lives for the whole kernel, and a
+// view of a tile shares its bytes.
 #include "lower/PlanSharedMemory.h"
 
 namespace tlc {
@@ -9,7 +10,7 @@ bool planSharedMemory(Kernel& kernel, const Target& target, DiagnosticEngine& di
   constexpr int64_t kAlign = 1024;
   int64_t offset = 0;
   for (const auto& b : kernel.allocations) {
-    if (b->scope != MemScope::Shared) continue;
+    if (b->scope != MemScope::Shared || b->viewOf) continue;
     // Padded rows make the outermost stride larger than the row-major one.
     int64_t numel = *asConstInt(b->shape[0]) * *asConstInt(b->strides[0]);
     // mbarriers need 8 bytes; tiles 1024 (the 128-byte swizzle's period).
@@ -22,6 +23,10 @@ bool planSharedMemory(Kernel& kernel, const Target& target, DiagnosticEngine& di
     if (b->sharedLayout.swizzleBytes) bytes = (bytes + 127) / 128 * 128;
     offset += bytes;
   }
+  // A view owns no memory: it starts where its tile does (sema: it holds exactly the
+  // tile's bytes).
+  for (const auto& b : kernel.allocations)
+    if (b->viewOf) b->sharedOffset = b->viewOf->sharedOffset;
   kernel.dynamicSharedBytes = offset;
   const int64_t limit = target.maxSharedBytesPerBlock();
   if (offset > limit) {
@@ -29,7 +34,7 @@ bool planSharedMemory(Kernel& kernel, const Target& target, DiagnosticEngine& di
                                   " bytes of shared memory; a block may use at most " + std::to_string(limit) +
                                   (target.arch() == Target::hopper().arch() ? "" : " on " + target.arch()));
     for (const auto& b : kernel.allocations) {
-      if (b->scope != MemScope::Shared) continue;
+      if (b->scope != MemScope::Shared || b->viewOf) continue;
       if (b->copyBarriers)
         diags.note(kernel.range, std::to_string(8 * *asConstInt(b->shape[0])) +
                                      " bytes of them are the mbarriers of the kernel's TMA loads");

@@ -339,9 +339,14 @@ class Analyzer {
   void makeTensorShape(Buffer& buf, const std::string& callee, const ast::Expr* const* args);
   [[noreturn]] void failPointerElement(const ast::Index& ix, const BufferRef& buf);
   [[noreturn]] void failPointerTable(SourceRange r, const BufferRef& buf);
-  // view(A, shape, dtype=) / reshape(A, shape): the same bytes of global tensor A
-  // under a new shape (and dtype), row-major; the byte sizes must agree provably.
+  // view(A, shape, dtype=) / reshape(A, shape): the same bytes of global tensor or
+  // shared tile A under a new shape (and dtype), row-major; the byte sizes must agree
+  // provably. A tile's view is an allocation with Buffer::viewOf set.
   StmtRef viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
+  BufferRef makeView(const ast::Call& c, const std::string& callee, const std::string& n, SourceRange declRange);
+  BufferRef inlineView(const ast::Call& c, const std::string& callee);  // view(...) where a buffer is expected
+  static std::string aliasText(const BufferRef& a, const BufferRef& b);  // two names of one tile's bytes
+  void rejectLayoutOfAliased(const BufferRef& tile, SourceRange at);    // annotate_layout of a view or viewed tile
   // C = alloc_global(shape, dtype): TileLang's global workspace, a global tensor the
   // caller allocates and passes (a CUdeviceptr argument of the launch function named C).
   StmtRef allocGlobal(const std::string& n, const ast::Assign& a, const ast::Call& c);

@@ -95,15 +95,17 @@ RegionSpec Analyzer::regionHelper(const ast::Call& c, const std::string& helper,
 }
 
 RegionSpec Analyzer::regionSpec(const ast::Expr& e, Access access) {
+  bool wholeView = false;  // view(s, shape) / reshape(...) written in place of a buffer
   if (e.kind == ast::ExprKind::Call) {
     const auto& c = e.as<ast::Call>();
     std::string callee = calleeName(c);
     if (isRegionHelper(callee)) return regionHelper(c, callee, access);
+    wholeView = callee == "view" || callee == "reshape";
   }
   RegionSpec r;
   r.range = e.range;
   r.access = access;
-  if (e.kind == ast::ExprKind::Name) {
+  if (e.kind == ast::ExprKind::Name || wholeView) {
     r.buffer = bufferOf(e);
     rejectBarrier(r.buffer, e.range);
     if (r.buffer->pointerTable) failPointerTable(e.range, r.buffer);
@@ -387,6 +389,11 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   if (inParallel_) return elementCopy(c, op);
   RegionSpec src = regionSpec(*c.args[0], Access::Read);
   RegionSpec dst = regionSpec(*c.args[1], Access::Write);
+  // Through a view, one copy's threads could read bytes that others overwrite.
+  if (src.buffer != dst.buffer && storageOf(src.buffer.get()) == storageOf(dst.buffer.get()))
+    failAbout(dst.range, "not yet supported: a copy between '" + src.buffer->name + "' and '" + dst.buffer->name +
+                             "', two names of the same shared memory (" + aliasText(src.buffer, dst.buffer) + ")",
+              dst.buffer);
   // A whole tensor of symbolic shape against known extents is the seed's head-address
   // rule (settleRegions), not a run-time extent: `copy(A, s)` reads A's head tile.
   bool wholeAsHeadTile = (src.isWhole && !extentsKnown(src) && extentsKnown(dst)) ||
@@ -610,6 +617,10 @@ StmtRef Analyzer::transposeOp(const ast::Call& c) {
   const BufferRef& src = sides[0].buffer;
   const BufferRef& dst = sides[1].buffer;
   if (src == dst) fail(c.args[1]->range, "transpose cannot work in place: '" + dst->name + "' is also the source");
+  if (storageOf(src.get()) == storageOf(dst.get()))
+    failAbout(c.args[1]->range, "transpose cannot work in place: '" + dst->name + "' holds the source's bytes (" +
+                                    aliasText(src, dst) + ")",
+              dst);
   if (src->dtype != dst->dtype)
     failAbout(c.args[1]->range, std::string("transpose does not convert: '") + src->name + "' is " + name(src->dtype) +
                                     " and '" + dst->name + "' is " + name(dst->dtype), dst);
@@ -765,6 +776,7 @@ void Analyzer::annotateLayout(const ast::Call& c) {
     if (of != tile)
       fail(call.args[0]->range, "the layout is for '" + of->name + "' but annotates '" + tile->name + "'");
     if (tile->sharedLayout.annotated) fail(entry.key->range, "the layout of '" + tile->name + "' is already annotated");
+    rejectLayoutOfAliased(tile, entry.key->range);
     if (bits(tile->dtype) < 8)
       failAbout(entry.key->range, std::string("not yet supported: a layout for a tile of ") + name(tile->dtype), tile);
     int64_t n = constIntArg(*call.args[1], layout == "swizzled" ? "the swizzle span in bytes" : "the padding in elements");

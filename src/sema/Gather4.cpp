@@ -63,6 +63,7 @@ void Analyzer::gather4Swizzle(const ast::Call& c, const std::string& callee, con
     if (layout.swizzleBytes == n && !layout.pad && !layout.permutesPieces()) return;
     failAbout(v.range, "swizzle=" + std::to_string(n) + " contradicts the layout " + layout.why + " gave '" + t->name + "'", t);
   }
+  rejectLayoutOfAliased(t, v.range);
   if (rowBytes != n)
     failAbout(v.range, "swizzle=" + std::to_string(n) + " needs rows of exactly " + std::to_string(n) + " bytes (the TMA "
                            "swizzle span); rows of '" + t->name + "' are " + std::to_string(rowBytes) + " bytes", t);

@@ -87,7 +87,7 @@ std::optional<Kernel> Analyzer::analyzeKernel(const ast::FunctionDecl& decl) {
 // registers; usually it is a leftover or a typo for another tile's name.
 void Analyzer::warnUnusedTiles(const Kernel& k) {
   for (const BufferRef& b : k.allocations) {
-    if (usedBuffers_.count(b)) continue;
+    if (usedBuffers_.count(b) || b->viewOf) continue;  // a view costs nothing
     std::string shape;
     int64_t numel = 1;
     for (const auto& s : b->shape) {

@@ -79,6 +79,10 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
     failAbout(c.args[1]->range,
               callee + " writes a fragment or a shared tile; '" + dst->name + "' is " + name(dst->scope), dst);
   if (src == dst) fail(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into itself");
+  if (storageOf(src.get()) == storageOf(dst.get()))
+    failAbout(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into its own bytes (" +
+                                    aliasText(src, dst) + ")",
+              dst);
   for (const BufferRef& b : {src, dst})
     if (b->dtype == DType::Float4E2M1 || b->dtype == DType::Bool)
       failAbout(b == src ? c.args[0]->range : c.args[1]->range,

@@ -708,6 +708,55 @@ static void sizeFactors(const ExprRef& e, int64_t& constant, std::multiset<std::
 }
 
 StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
+  BufferRef buf = makeView(c, callee, n, a.target->range);
+  Value v;
+  v.kind = Value::BufferV;
+  v.buffer = buf;
+  define(n, v, a.target->range);
+  return nullptr;
+}
+
+// How two names of one tile's bytes relate, for messages: "'v' is a view of 's'",
+// or both views of a third.
+std::string Analyzer::aliasText(const BufferRef& a, const BufferRef& b) {
+  if (b->viewOf == a) return "'" + b->name + "' is a view of '" + a->name + "'";
+  if (a->viewOf == b) return "'" + a->name + "' is a view of '" + b->name + "'";
+  return "both are views of '" + storageOf(a.get())->name + "'";
+}
+
+// A swizzled or padded layout moves a tile's elements; its views read the bytes
+// row-major, so a tile with views (or a view) keeps that layout.
+void Analyzer::rejectLayoutOfAliased(const BufferRef& tile, SourceRange at) {
+  if (tile->viewOf)
+    failAbout(at, "not yet supported: a layout for '" + tile->name + "', a view of '" + tile->viewOf->name +
+                      "' (views read their tile row-major)",
+              tile);
+  for (const auto& b : kernel_->allocations)
+    if (b->viewOf == tile)
+      failAbout(at, "not yet supported: a layout for '" + tile->name + "', which has a view, '" + b->name +
+                        "' (views read their tile row-major)",
+                b);
+}
+
+// A view written where a buffer is expected (TileLang's `T.cumsum(T.view(s, ...))`):
+// named after its tile, `s_view` (numbered when the kernel has one already).
+BufferRef Analyzer::inlineView(const ast::Call& c, const std::string& callee) {
+  const ast::Expr* src = c.args.empty() ? keyword(c, "src") : c.args[0].get();
+  std::string base = src && src->kind == ast::ExprKind::Name ? src->as<ast::Name>().name : "tensor";
+  std::string n = base + "_" + callee;
+  auto taken = [&](const std::string& name) {
+    if (lookup(name)) return true;
+    for (const auto& b : kernel_->allocations)
+      if (b->name == name) return true;
+    return false;
+  };
+  for (int k = 1; taken(n); ++k) n = base + "_" + callee + std::to_string(k);
+  BufferRef buf = makeView(c, callee, n, c.range);
+  usedBuffers_.insert(buf);  // made to be used where it stands
+  return buf;
+}
+
+BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, const std::string& n, SourceRange declRange) {
   const bool isView = callee == "view";
   static const std::vector<std::string> viewNames = {"src", "shape", "dtype"};
   static const std::vector<std::string> reshapeNames = {"src", "shape"};
@@ -726,10 +775,19 @@ StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::
   const Value* src = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
   if (src && src->kind == Value::None) throw Failed{};
   if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
-  const Buffer& from = *src->buffer;
-  if (from.scope != MemScope::Global)
-    fail(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
-                             from.name + "' (only global tensors have views)");
+  BufferRef fromRef = src->buffer;
+  const Buffer& from = *fromRef;
+  const bool tile = from.scope == MemScope::Shared;
+  if (from.scope != MemScope::Global && !tile)
+    failAbout(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
+                                  from.name + "' (global tensors and shared tiles have views)",
+              fromRef);
+  if (from.isBarrier)
+    failAbout(args[0]->range, "'" + from.name + "' is an array of mbarriers, not a tile: it has no view", fromRef);
+  if (tile && from.sharedLayout.annotated)
+    failAbout(args[0]->range, "not yet supported: " + callee + " of tile '" + from.name + "', whose layout " +
+                                  from.sharedLayout.why + " gave (a view reads its tile row-major)",
+              fromRef);
   // Only a contiguous row-major tensor has its bytes in the order a new shape reads them.
   auto rowMajor = rowMajorStrides(from.shape);
   for (size_t i = 0; i < from.strides.size(); ++i)
@@ -739,9 +797,9 @@ StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::
                                "): the new shape would not read its bytes in order");
   auto buf = std::make_shared<Buffer>();
   buf->name = n;
-  buf->scope = MemScope::Global;
+  buf->scope = from.scope;
   buf->data = from.data;
-  buf->declRange = a.target->range;
+  buf->declRange = declRange;
   buf->dtype = from.dtype;
   if (isView && args[2]) buf->dtype = dtypeArg(*args[2]);
   if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
@@ -758,8 +816,10 @@ StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::
   for (const auto* s : shape) {
     ExprRef e = scalarExpr(*s);
     if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
-    if (auto k = asConstInt(e); k && (*k <= 0 || *k > INT32_MAX))
+    auto k = asConstInt(e);
+    if (k && (*k <= 0 || *k > INT32_MAX))
       fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
+    if (tile && !k) fail(s->range, "a view of shared tile '" + from.name + "' has a constant shape, as the tile has");
     buf->shape.push_back(cast(DType::Int32, e));
   }
   buf->strides = rowMajorStrides(buf->shape);
@@ -778,11 +838,13 @@ StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::
     fail(args[1]->range, callee + " of '" + from.name + "' to " + bytesText(newConst, newSyms) + ", but it holds " +
                              bytesText(oldConst, oldSyms) +
                              (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
-  Value v;
-  v.kind = Value::BufferV;
-  v.buffer = buf;
-  define(n, v, a.target->range);
-  return nullptr;
+  if (tile) {
+    // Another name for the tile's bytes: listed after the tile it views (a view of
+    // a view views that tile), with no memory of its own.
+    buf->viewOf = from.viewOf ? from.viewOf : fromRef;
+    kernel_->allocations.push_back(buf);
+  }
+  return buf;
 }
 
 // TileLang's manual pipeline schedule, Pipelined(order=[...], stage=[...], group=[[...]],
@@ -1401,6 +1463,11 @@ Value Analyzer::macroArgument(const ast::Param& p, const ast::Expr& arg, const a
 }
 
 BufferRef Analyzer::bufferOf(const ast::Expr& e) {
+  if (e.kind == ast::ExprKind::Call) {
+    const auto& c = e.as<ast::Call>();
+    std::string callee = calleeName(c);
+    if (callee == "view" || callee == "reshape") return inlineView(c, callee);
+  }
   if (e.kind != ast::ExprKind::Name) fail(e.range, "expected a buffer name");
   const auto& n = e.as<ast::Name>().name;
   const Value* v = lookup(n);

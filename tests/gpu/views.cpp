@@ -2,7 +2,11 @@
 // on the GPU: flat2d (a 4096-float32 vector as 64 x 64), halves (R x 64 float32 as
 // R x 128 float16: the same bytes), swapdims ((M, N) as (N, M)). Each output's bytes
 // must equal the input's, bit for bit; outputs poisoned first; ragged R, M, N; the
-// general variants through misaligned bases.
+// general variants through misaligned bases. Views of shared tiles: tileview (B = 2 A
+// + column, written through the tile's (64, 16) reshape; H = B's bytes through a
+// float16 view), rowscan (TileLang's issue 1001: Y = each row's prefix sums, scanned
+// through a (1, W) view of the row's tile), bit for bit against the host's float32
+// arithmetic in the kernel's order, ragged R and NT, misaligned bases.
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -94,5 +98,67 @@ int main() {
     finishResult("views_workspace", shapeString({N}, "fp32"), entry, double(N) * 16, check,
                  [&] { return workspace_launch(da.ptr(), db.ptr(), dc.ptr(), N, g.stream); });
   }
+  // tileview: B = 2 A + column (2 A exact, the add rounded once, as on the host);
+  // H: B's bytes as float16 halves.
+  for (int R : {1, 16, 17, 40, 1000})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t n = size_t(R) * 64;
+      std::vector<float> a(n), b(n);
+      std::vector<uint32_t> h(n);
+      fillUniform(a, 37u * R + offset, -8.0f, 8.0f);
+      DeviceBuffer da(n * 4, offset), db(n * 4, offset), dh(n * 4, offset);
+      da.upload(a.data());
+      db.poison();
+      dh.poison();
+      const char* entry = tileview_variant_entry(tileview_select_variant(da.ptr(), db.ptr(), dh.ptr(), R));
+      if (offset && !isGeneralEntry(entry, "tileview")) check.fail("a misaligned base did not take the general variant");
+      if (launchAndWait(tileview_launch(da.ptr(), db.ptr(), dh.ptr(), R, g.stream), check)) {
+        db.download(b.data());
+        dh.download(h.data());
+        for (size_t i = 0; i < n; ++i) {
+          float want = a[i] * 2.0f + float(i % 64);
+          uint32_t got, ref;
+          std::memcpy(&got, &b[i], 4);
+          std::memcpy(&ref, &want, 4);
+          check.addBits(i, got, ref);
+          check.addBits(n + i, h[i], ref);  // two float16 halves, the same bytes
+        }
+        if (!db.guardsIntact() || !dh.guardsIntact()) check.fail("wrote outside B or H");
+      }
+      finishResult("views_tileview", shapeString({R, 64}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 12,
+                   check, [&] { return tileview_launch(da.ptr(), db.ptr(), dh.ptr(), R, g.stream); });
+    }
+  // rowscan: Y = each row's inclusive prefix sums, one float32 add after another.
+  const int W = 100;
+  for (int NT : {1, 7, 1000})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t n = size_t(NT) * W;
+      std::vector<float> x(n), y(n);
+      fillUniform(x, 41u * NT + offset, -4.0f, 4.0f);
+      DeviceBuffer dx(n * 4, offset), dy(n * 4, offset);
+      dx.upload(x.data());
+      dy.poison();
+      const char* entry = rowscan_variant_entry(rowscan_select_variant(dx.ptr(), dy.ptr(), NT));
+      if (offset && !isGeneralEntry(entry, "rowscan")) check.fail("a misaligned base did not take the general variant");
+      if (launchAndWait(rowscan_launch(dx.ptr(), dy.ptr(), NT, g.stream), check)) {
+        dy.download(y.data());
+        for (size_t r = 0; r < size_t(NT); ++r) {
+          float acc = 0.0f;
+          for (size_t j = 0; j < size_t(W); ++j) {
+            size_t i = r * W + j;
+            acc = acc + x[i];
+            uint32_t got, ref;
+            std::memcpy(&got, &y[i], 4);
+            std::memcpy(&ref, &acc, 4);
+            check.addBits(i, got, ref);
+          }
+        }
+        if (!dy.guardsIntact()) check.fail("wrote outside Y");
+      }
+      finishResult("views_rowscan", shapeString({NT, W}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 8, check,
+                   [&] { return rowscan_launch(dx.ptr(), dy.ptr(), NT, g.stream); });
+    }
   return finish();
 }

@@ -982,6 +982,17 @@ def _issue_1026(c):
     c.launch("shared_kernel")  # TileLang checks the source has no barrier; it must run
 
 
+@case("issue_1001_cumsum_view")
+def _issue_1001(c):
+    # TileLang runs it only (the scan through T.view(smem, (1, hidden)) stays in shared
+    # memory); it must run, for TileLang's one token and a ragged count, leaving x as is.
+    for n in (1, 7):
+        x = c.randn((n, 128))
+        before = x.clone()
+        c.launch("cumsum_view", x, num_tokens=n)
+        c.check(x, before, name="x (num_tokens=%d)" % n)
+
+
 @case("issue_1237_dynamic_copy_extent")
 def _issue_1237(c):
     for n in (1, 100, 1024):  # TileLang builds it only; the copy of `len` elements must run
@@ -1030,7 +1041,8 @@ def dry_run(header_dir):
 # on a launch that returns CUDA_SUCCESS and completes.
 LAUNCH_ONLY = {"tma_store_full_shape", "issue_1678_alloc_var_max", "issue_1690_reduce_to_scalar",
                "issue_1026_shared_swap", "issue_1237_dynamic_copy_extent", "cluster_barrier",
-               "issue_1728_serial_range", "parallel_vectorize_var", "issue_1008_fill_dynamic"}
+               "issue_1728_serial_range", "parallel_vectorize_var", "issue_1008_fill_dynamic",
+               "issue_1001_cumsum_view"}
 
 
 # --------------------------------------------------------------------------- runner

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -3662,6 +3663,187 @@ TEST_CASE("interpreter: reshape and view of global tensors (new shape, new dtype
       c.output = &B;
       for (int64_t i = 0; i < D.elements(); ++i) c.expected.push_back(D.get(i));
     });
+}
+
+// tileview: B = 2 A + column through the tile's (64, 16) reshape, H the bytes of B as
+// float16 through a view; rowscan: Y = each row's inclusive prefix sums, scanned
+// through a (1, W) view of the row's tile (tests/gpu/kernels/views.tl).
+void bindTileView(Case& c, const Shape& s) {
+  int32_t R = s[0];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(R) * 64);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(R) * 64);
+  HostBuffer& H = c.buffer(ir::DType::UInt16, int64_t(R) * 128);
+  // Integers: B's low halves are 0 and its high halves finite float16 bit patterns
+  // (the interpreter moves float16 values, so a NaN pattern would not keep its bits).
+  randomFill(A, 97);
+  for (int64_t i = 0; i < A.elements(); ++i) A.set(i, std::round(A.get(i)));
+  B.fill(kPoison);
+  H.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.pointer("H", H);
+  c.args.dim("R", R);
+  std::vector<double> halves;
+  for (int64_t i = 0; i < A.elements(); ++i) {
+    float b = float(A.get(i)) * 2.0f + float(i % 64);
+    c.expected.push_back(double(b));
+    uint32_t w;
+    std::memcpy(&w, &b, 4);
+    halves.push_back(double(w & 0xffff));  // little-endian: the low half first
+    halves.push_back(double(w >> 16));
+  }
+  c.output = &B;
+  c.moreOutputs = {{&H, halves}};
+}
+
+void bindRowScan(Case& c, const Shape& s) {
+  int32_t NT = s[0];
+  const int64_t W = 100;
+  HostBuffer& X = c.buffer(ir::DType::Float32, NT * W);
+  HostBuffer& Y = c.buffer(ir::DType::Float32, NT * W);
+  randomFill(X, 101);
+  Y.fill(kPoison);
+  c.args.pointer("X", X);
+  c.args.pointer("Y", Y);
+  c.args.dim("NT", NT);
+  for (int64_t r = 0; r < NT; ++r) {
+    float acc = 0.0f;
+    for (int64_t j = 0; j < W; ++j) c.expected.push_back(double(acc = acc + float(X.get(r * W + j))));
+  }
+  c.output = &Y;
+}
+
+// Removes the `n`-th block barrier (pre-order) of `kernel`; whether there was one.
+bool removeNthBarrier(ir::Kernel& kernel, int n) {
+  int seen = 0;
+  return removeStmts(kernel, [&](const ir::StmtNode& s) {
+           return s.kind == ir::StmtKind::Barrier && s.as<ir::BarrierStmt>().barrier == ir::BarrierKind::SyncThreads &&
+                  seen++ == n;
+         }) == 1;
+}
+
+TEST_CASE("interpreter: views of shared tiles (reshape, float16 view, cumsum through a view), every variant, ragged shapes") {
+  for (const Target& target : targets()) {
+    auto module = compile(kViews, target);
+    INFO(target.arch());
+    for (const char* variant : {"tileview_aligned", "tileview"})
+      checkKernel(*module, variant, {{1, 0}, {16, 0}, {17, 0}, {40, 0}, {53, 0}}, bindTileView);
+    for (const char* variant : {"rowscan_aligned", "rowscan"})
+      checkKernel(*module, variant, {{1, 0}, {3, 0}, {7, 0}}, bindRowScan);
+    // One name of the tile's bytes is the tile: the view's tile has one allocation.
+    const ir::Kernel& k = kernelNamed(*module, "tileview");
+    int64_t shared = 0;
+    for (const auto& b : k.allocations)
+      if (b->scope == ir::MemScope::Shared) {
+        CHECK(b->sharedOffset == 0);
+        shared += b->viewOf ? 0 : 1;
+      }
+    CHECK(shared == 1);
+    CHECK(k.dynamicSharedBytes == 16 * 64 * 4);
+  }
+}
+
+TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golden/lower/view_tile_loops.tl), ragged M") {
+  auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_loops.tl"), Target::hopper());
+  for (const char* variant : {"k_aligned", "k"})
+    checkKernel(*module, variant, {{1, 0}, {64, 0}, {100, 0}, {130, 0}}, [](Case& c, const Shape& s) {
+      int32_t M = s[0];
+      HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+      HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 64);
+      HostBuffer& H = c.buffer(ir::DType::UInt16, int64_t(M) * 128);
+      randomFill(A, 103);
+      for (int64_t i = 0; i < A.elements(); ++i) A.set(i, std::round(A.get(i)));  // finite float16 halves
+      B.fill(kPoison);
+      H.fill(kPoison);
+      c.args.pointer("A", A);
+      c.args.pointer("B", B);
+      c.args.pointer("H", H);
+      c.args.dim("M", M);
+      std::vector<double> halves;
+      for (int64_t r = 0; r < M; ++r) {
+        float acc = 0.0f;
+        for (int64_t j = 0; j < 64; ++j) {
+          float twice = float(A.get(r * 64 + j)) * 2.0f;
+          c.expected.push_back(double(acc = acc + twice));  // B: the rows' prefix sums of 2 A
+          uint32_t w;
+          std::memcpy(&w, &twice, 4);
+          halves.push_back(double(w & 0xffff));  // H: the bytes of 2 A
+          halves.push_back(double(w >> 16));
+        }
+      }
+      c.output = &B;
+      c.moreOutputs = {{&H, halves}};
+    });
+}
+
+TEST_CASE("interpreter: a transpose into a tile read through its reshape, a Pipelined loop over a viewed tile") {
+  for (const Target& target : targets()) {
+    INFO(target.arch());
+    auto transposed = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_transpose.tl"), target);
+    for (const char* variant : {"k_aligned", "k"})
+      checkKernel(*transposed, variant, {{64, 64}}, [](Case& c, const Shape&) {
+        HostBuffer& A = c.buffer(ir::DType::Float32, 64 * 64);
+        HostBuffer& B = c.buffer(ir::DType::Float32, 64 * 64);
+        randomFill(A, 107);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        for (int64_t i = 0; i < 64; ++i)
+          for (int64_t j = 0; j < 64; ++j) c.expected.push_back(A.get(j * 64 + i));
+        c.output = &B;
+      });
+    // f[i] = sum over the rows r of the 8-row blocks of A of A[r, i] + A[r + 1, i] for
+    // even r: v (512,) reads the (8, 64) tile's rows in pairs.
+    auto pipelined = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_pipelined.tl"), target);
+    for (const ir::Kernel& k : pipelined->kernels)
+      checkKernel(*pipelined, k.name, {{1, 0}, {8, 0}, {13, 0}, {40, 0}}, [](Case& c, const Shape& s) {
+        int32_t K = s[0];
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(K) * 64);
+        HostBuffer& B = c.buffer(ir::DType::Float32, 64);
+        randomFill(A, 109);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("K", K);
+        int64_t blocks = (K + 7) / 8;
+        for (int64_t i = 0; i < 64; ++i) {
+          float f = 0.0f;
+          for (int64_t b = 0; b < blocks; ++b) {
+            auto at = [&](int64_t r) { return r < K ? float(A.get(r * 64 + i)) : 0.0f; };
+            f = f + at(b * 8) + at(b * 8 + 1);
+          }
+          c.expected.push_back(double(f));
+        }
+        c.output = &B;
+      });
+  }
+}
+
+TEST_CASE("interpreter catches: a missing barrier between accesses through a shared tile and through its view") {
+  // Each barrier of the general variants orders accesses through the two names:
+  // tileview's first a load into the tile before the writes through the reshape
+  // (other threads' elements), its second those writes before the stores from the
+  // tile; rowscan's the load before the scan through the view, and the scan before
+  // the stores. Without any one of them some output is wrong.
+  for (const Target& target : targets()) {
+    for (auto [name, barriers] : std::vector<std::pair<std::string, int>>{{"tileview", 2}, {"rowscan", 2}})
+      for (int n = 0; n < barriers; ++n) {
+        auto module = compile(kViews, target);
+        ir::Kernel& kernel = kernelNamed(*module, name);
+        INFO(target.arch() << " " << name << " without barrier " << n);
+        REQUIRE(removeNthBarrier(kernel, n));
+        bool caught = false;
+        for (const interp::Options& options : schedules()) {
+          Case c;
+          if (name == "tileview") bindTileView(c, {37});
+          else bindRowScan(c, {3});
+          interp::Result r = interp::run(kernel, c.args, options);
+          caught |= !r.ok || !firstMismatch(*c.output, c.expected).empty();
+          for (auto& [output, expected] : c.moreOutputs) caught |= r.ok && !firstMismatch(*output, expected).empty();
+        }
+        CHECK(caught);
+      }
+  }
 }
 
 TEST_CASE("interpreter: alloc_global scratch, a buffer the caller passes (the launch function's C), ragged N") {
