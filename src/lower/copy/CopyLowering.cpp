@@ -172,7 +172,8 @@ StmtRef CopyLowering::partitionLoop(const Partition& p, SourceRange range, int64
   return loop;
 }
 
-Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool isFragment, bool localArray) const {
+Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool isFragment, bool localArray,
+                                     int elementBytes) const {
   Partition p;
   p.threads = threads;
   p.vec = vec;
@@ -193,6 +194,15 @@ Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool i
   } else {
     p.unrolled = p.iterations <= ir::limits::UnrolledStepsPerThread;
     p.stepsPerIteration = ir::limits::PartialUnrollSteps;
+    // Narrow steps (a general variant's scalar ones) take more per iteration: the
+    // loads of one iteration are all a thread has in flight, and 4 two-byte loads
+    // (8 bytes a thread) leave the memory system mostly idle.
+    if (elementBytes > 0) {
+      int64_t bytesPerStep = int64_t(vec) * elementBytes;
+      int64_t wanted = (ir::limits::PartialUnrollBytes + bytesPerStep - 1) / bytesPerStep;
+      // At most half the trips, so that the loop stays a loop of such iterations.
+      p.stepsPerIteration = std::max<int64_t>(p.stepsPerIteration, std::min(wanted, p.iterations / 2));
+    }
   }
   return p;
 }
@@ -335,7 +345,9 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
         break;
       }
     }
-    p = partitionFor(threads, w, loops.numel(), false, anyLocal);
+    // Only loads need bytes in flight; a store retires when issued.
+    bool loadsGlobal = src.buffer->scope == MemScope::Global;
+    p = partitionFor(threads, w, loops.numel(), false, anyLocal, loadsGlobal ? std::max(1, bits(src.buffer->dtype) / 8) : 0);
     p.width = w;
   }
   commit(need);

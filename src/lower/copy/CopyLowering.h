@@ -124,7 +124,11 @@ class CopyLowering {
   static ir::ExprRef isLeader();  // thread 0
   // `localArray`: the tile is a per-thread Local buffer (alloc_local), unrolled up to
   // 32 steps so that its elements keep constant indices, as before issue 23.
-  Partition partitionFor(int threads, int vec, int64_t numel, bool isFragment, bool localArray = false) const;
+  // `elementBytes`, for a loop over memory that loads from global memory: enough steps
+  // per iteration that each loads limits::PartialUnrollBytes per thread (0:
+  // limits::PartialUnrollSteps).
+  Partition partitionFor(int threads, int vec, int64_t numel, bool isFragment, bool localArray = false,
+                         int elementBytes = 0) const;
   // Elements of a fragment per thread its loops are unrolled over in this variant.
   int64_t fragmentUnrollLimit() const;
   // The loop over a thread's groups: for it in [0, iterations): body(it, group).
