@@ -3668,32 +3668,50 @@ TEST_CASE("interpreter: reshape and view of global tensors (new shape, new dtype
 // tileview: B = 2 A + column through the tile's (64, 16) reshape, H the bytes of B as
 // float16 through a view; rowscan: Y = each row's inclusive prefix sums, scanned
 // through a (1, W) view of the row's tile (tests/gpu/kernels/views.tl).
-void bindTileView(Case& c, const Shape& s) {
-  int32_t R = s[0];
-  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(R) * 64);
-  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(R) * 64);
-  HostBuffer& H = c.buffer(ir::DType::UInt16, int64_t(R) * 128);
-  // Integers: B's low halves are 0 and its high halves finite float16 bit patterns
-  // (the interpreter moves float16 values, so a NaN pattern would not keep its bits).
-  randomFill(A, 97);
+// The buffers of the view kernels: A (rows x 64 float32, integers, so that the
+// float32 results' low halves are 0 and their high halves finite float16 bit
+// patterns: the interpreter moves float16 values, a NaN pattern would not keep its
+// bits), B (the float32 results) and H (their bytes as float16 halves), the outputs
+// poisoned, bound with the row count as `rowDim`.
+struct ViewBuffers {
+  HostBuffer& A;
+  HostBuffer& B;
+  HostBuffer& H;
+};
+
+ViewBuffers bindViewBuffers(Case& c, int32_t rows, uint32_t seed, const char* rowDim) {
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(rows) * 64);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(rows) * 64);
+  HostBuffer& H = c.buffer(ir::DType::UInt16, int64_t(rows) * 128);
+  randomFill(A, seed);
   for (int64_t i = 0; i < A.elements(); ++i) A.set(i, std::round(A.get(i)));
   B.fill(kPoison);
   H.fill(kPoison);
   c.args.pointer("A", A);
   c.args.pointer("B", B);
   c.args.pointer("H", H);
-  c.args.dim("R", R);
-  std::vector<double> halves;
-  for (int64_t i = 0; i < A.elements(); ++i) {
-    float b = float(A.get(i)) * 2.0f + float(i % 64);
-    c.expected.push_back(double(b));
-    uint32_t w;
-    std::memcpy(&w, &b, 4);
-    halves.push_back(double(w & 0xffff));  // little-endian: the low half first
-    halves.push_back(double(w >> 16));
-  }
+  c.args.dim(rowDim, rows);
   c.output = &B;
-  c.moreOutputs = {{&H, halves}};
+  return {A, B, H};
+}
+
+// The two float16 halves of a float32, little-endian: the low half first.
+void appendHalves(std::vector<double>& halves, float value) {
+  uint32_t w;
+  std::memcpy(&w, &value, 4);
+  halves.push_back(double(w & 0xffff));
+  halves.push_back(double(w >> 16));
+}
+
+void bindTileView(Case& c, const Shape& s) {
+  ViewBuffers v = bindViewBuffers(c, s[0], 97, "R");
+  std::vector<double> halves;
+  for (int64_t i = 0; i < v.A.elements(); ++i) {
+    float b = float(v.A.get(i)) * 2.0f + float(i % 64);
+    c.expected.push_back(double(b));
+    appendHalves(halves, b);
+  }
+  c.moreOutputs = {{&v.H, halves}};
 }
 
 void bindRowScan(Case& c, const Shape& s) {
@@ -3748,31 +3766,17 @@ TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golde
   for (const char* variant : {"k_aligned", "k"})
     checkKernel(*module, variant, {{1, 0}, {64, 0}, {100, 0}, {130, 0}}, [](Case& c, const Shape& s) {
       int32_t M = s[0];
-      HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 64);
-      HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 64);
-      HostBuffer& H = c.buffer(ir::DType::UInt16, int64_t(M) * 128);
-      randomFill(A, 103);
-      for (int64_t i = 0; i < A.elements(); ++i) A.set(i, std::round(A.get(i)));  // finite float16 halves
-      B.fill(kPoison);
-      H.fill(kPoison);
-      c.args.pointer("A", A);
-      c.args.pointer("B", B);
-      c.args.pointer("H", H);
-      c.args.dim("M", M);
+      ViewBuffers v = bindViewBuffers(c, M, 103, "M");
       std::vector<double> halves;
       for (int64_t r = 0; r < M; ++r) {
         float acc = 0.0f;
         for (int64_t j = 0; j < 64; ++j) {
-          float twice = float(A.get(r * 64 + j)) * 2.0f;
+          float twice = float(v.A.get(r * 64 + j)) * 2.0f;
           c.expected.push_back(double(acc = acc + twice));  // B: the rows' prefix sums of 2 A
-          uint32_t w;
-          std::memcpy(&w, &twice, 4);
-          halves.push_back(double(w & 0xffff));  // H: the bytes of 2 A
-          halves.push_back(double(w >> 16));
+          appendHalves(halves, twice);                       // H: the bytes of 2 A
         }
       }
-      c.output = &B;
-      c.moreOutputs = {{&H, halves}};
+      c.moreOutputs = {{&v.H, halves}};
     });
 }
 
