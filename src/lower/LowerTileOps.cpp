@@ -320,11 +320,13 @@ class TileOpLowering {
     }
     for (const auto& phase : copies_.phases) body->stmts.push_back(std::make_shared<LetStmt>(kernel_.range, phase, intImm(0)));
     body->stmts.push_back(std::make_shared<IfStmt>(kernel_.range, CopyLowering::isLeader(), leader, nullptr));
-    // Barriers that other blocks signal (remote_barrier=) must be initialised before
-    // any block of the cluster may arrive on them: a cluster barrier then.
+    // Barriers that other blocks signal (remote_barrier=, a tma_copy multicast's
+    // complete_tx) must be initialised before any block of the cluster may arrive on
+    // them: a cluster barrier then.
     if (barrierCount || !userBarriers.empty())
       body->stmts.push_back(std::make_shared<BarrierStmt>(
-          kernel_.range, copies_.remoteBarriers.empty() ? BarrierKind::SyncThreads : BarrierKind::ClusterSync));
+          kernel_.range, copies_.remoteBarriers.empty() && !copies_.anyUserMulticast ? BarrierKind::SyncThreads
+                                                                                      : BarrierKind::ClusterSync));
     body->stmts.push_back(kernel_.body);
     // No drain at exit: each store already waited until its tile was read, which is
     // all the block's shared memory needs; the global writes complete on their own.

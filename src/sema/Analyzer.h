@@ -490,6 +490,9 @@ class Analyzer {
   // the blocks of the cluster named by the mask, or a shared tile copied into the
   // shared memory of the cluster's block `dst_block`.
   StmtRef copyClusterOp(const ast::Call& c);
+  // cluster_mask=M of copy_cluster or tma_copy: a constant positive bit mask naming
+  // blocks of this kernel's cluster (bit r: rank r); `op` needs clusters.
+  int clusterMaskArg(const ast::Expr& value, const std::string& op, SourceRange callee);
 
   // annotate_layout({tile: swizzled(tile, 32|64|128) | padded(tile, n), ...}): fixes
   // the shared tiles' layouts (ir::SharedLayout) for every access in the kernel.

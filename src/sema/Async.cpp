@@ -307,10 +307,17 @@ StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
   options.prefer = PreferInstruction::Tma;
   SourceRange barrierAt, preferAt;
   const ast::Dict* annotations = nullptr;
+  const ast::Expr* mask = nullptr;  // cluster_mask=: a multicast load (TileLang's)
+  SourceRange maskAt;
   for (const auto& kw : c.kwargs) {
     if (kw.name == "annotations") {
       if (kw.value->kind != ast::ExprKind::Dict) fail(kw.value->range, "annotations must be a dict {\"key\": value, ...}");
       annotations = &kw.value->as<ast::Dict>();
+      continue;
+    }
+    if (kw.name == "cluster_mask") {
+      mask = kw.value.get();
+      maskAt = kw.nameRange;
       continue;
     }
     tmaCopyOption(options, kw.name, *kw.value, kw.nameRange, false, barrierAt, preferAt);
@@ -321,7 +328,14 @@ StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
       if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
       const std::string& key = entry.key->as<ast::StringLit>().value;
       if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
-      if (key == "annotations") fail(entry.key->range, "unknown annotation \"annotations\" for tma_copy; valid: barrier, leader_scope_threads, eviction_policy");
+      if (key == "annotations")
+        fail(entry.key->range, "unknown annotation \"annotations\" for tma_copy; valid: barrier, cluster_mask, "
+                               "leader_scope_threads, eviction_policy");
+      if (key == "cluster_mask") {
+        mask = entry.value.get();
+        maskAt = entry.key->range;
+        continue;
+      }
       tmaCopyOption(options, key, *entry.value, entry.key->range, true, barrierAt, preferAt);
     }
   }
@@ -356,8 +370,16 @@ StmtRef Analyzer::tmaCopyOp(const ast::Call& c) {
     fail(c.range, "a tma_copy load needs barrier=: the mbarrier its bytes complete on (bar = alloc_barrier(n))");
   if (store && options.barrier)
     fail(barrierAt, "a tma_copy store signals no barrier; wait for it with tma_store_wait()");
+  int clusterMask = 0;
+  if (mask) {
+    clusterMask = clusterMaskArg(*mask, op, c.callee->range);
+    if (store)
+      fail(maskAt, "cluster_mask multicasts a load to blocks of the cluster; a tma_copy store (shared -> global) has "
+                   "no multicast");
+  }
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
+  result->clusterMask = clusterMask;
   return result;
 }
 

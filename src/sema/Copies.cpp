@@ -317,7 +317,8 @@ const std::vector<std::string>& Analyzer::copyKeywords(const std::string& op) {
   static const std::vector<std::string> copy = {"coalesced_width", "disable_tma", "eviction_policy",
                                                 "prefer_instruction", "annotations", "loop_layout"};
   static const std::vector<std::string> async = {"coalesced_width", "annotations", "loop_layout"};
-  static const std::vector<std::string> tma = {"barrier", "leader_scope_threads", "eviction_policy", "annotations"};
+  static const std::vector<std::string> tma = {"barrier", "cluster_mask", "leader_scope_threads", "eviction_policy",
+                                               "annotations"};
   static const std::vector<std::string> cluster = {"dst_block", "cluster_mask", "remote_barrier",
                                                    "eviction_policy", "coalesced_width", "loop_layout", "annotations"};
   return op == "async_copy" ? async : op == "tma_copy" ? tma : op == "copy_cluster" ? cluster : copy;
@@ -645,6 +646,22 @@ StmtRef Analyzer::transposeOp(const ast::Call& c) {
   return result;
 }
 
+int Analyzer::clusterMaskArg(const ast::Expr& value, const std::string& op, SourceRange callee) {
+  const int* dims = kernel_->clusterDims;
+  int blocks = dims[0] * dims[1] * dims[2];
+  if (blocks == 1)
+    fail(callee, op + " with cluster_mask needs thread block clusters: give the kernel's launch more than one block "
+                      "per cluster, e.g. Kernel(..., cluster_dims=(2, 1, 1))");
+  int64_t mask = constIntArg(value, "cluster_mask");
+  if (mask <= 0) fail(value.range, "cluster_mask must name at least one block (a positive bit mask), not " + std::to_string(mask));
+  if (mask >= (int64_t(1) << blocks)) {
+    int high = 63 - __builtin_clzll((unsigned long long)mask);
+    fail(value.range, "cluster_mask names block " + std::to_string(high) + " but the cluster has " + std::to_string(blocks) +
+                          " blocks (ranks 0 to " + std::to_string(blocks - 1) + ")");
+  }
+  return int(mask);
+}
+
 StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   const std::string op = "copy_cluster";
   checkKeywords(c, op, copyKeywords(op));
@@ -694,12 +711,7 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   int64_t maskValue = 0;
   ExprRef dstBlock;
   if (mask) {
-    maskValue = constIntArg(*mask->value, "cluster_mask");
-    if (maskValue <= 0) fail(mask->value->range, "cluster_mask must name at least one block (a positive bit mask), not " + std::to_string(maskValue));
-    if (maskValue >= (int64_t(1) << blocks)) {
-      int high = 63 - __builtin_clzll((unsigned long long)maskValue);
-      fail(mask->value->range, "cluster_mask names block " + std::to_string(high) + " but " + rankText());
-    }
+    maskValue = clusterMaskArg(*mask->value, op, c.callee->range);
     if (!(from == MemScope::Global && to == MemScope::Shared))
       fail(c.range, "copy_cluster with cluster_mask copies global -> shared.dyn (a multicast); this copy is " + pair);
   } else {

@@ -5,6 +5,10 @@
 //   checked bit for bit against that reference, on the TMA variant (aligned, N % 8 ==
 //   0) and on the general one (A 2 bytes off 16-byte alignment, or N odd), where block 1
 //   copies block 0's tile out of its shared memory. Ragged M and N.
+//   user_multicast: tma_copy(cluster_mask=0b0110) under the program's barrier: ranks
+//   1 and 2 of each cluster of 4 store rank 1's tile, ranks 0 and 3 their own; bit for
+//   bit, ragged M and N (N % 8 == 0: the one variant's tensor map), and a misaligned
+//   A or N odd refused by the launcher.
 //   push: block 0 of each 2-block cluster stores its tile of A into block 1's shared
 //   tile under `if rank == 0` (no remote_barrier), ordered by the program's
 //   cluster_sync(): block 1's rows of B are block 0's rows of A, block 0's are -1.
@@ -61,6 +65,42 @@ void testMulticast(int M, int N, size_t offset, bool wantGeneral) {
   report(r);
 }
 
+void testUserMulticast(int M, int N, size_t offset, bool wantRefused) {
+  Gpu& g = gpu();
+  Checker check;
+  const int BN = 64;
+  const size_t count = size_t(M) * N;
+  std::vector<uint16_t> a(count), b(count);
+  fillRandomBits(a, 19u * M + N);
+  DeviceBuffer da(count * 2, offset), db(count * 2, offset);
+  da.upload(a.data());
+  db.poison();
+  CUresult launched = user_multicast_launch(da.ptr(), db.ptr(), M, N, g.stream);
+  if (wantRefused) {
+    if (launched == CUDA_SUCCESS) check.fail("user_multicast: the launcher ran what its tensor map cannot describe");
+  } else if (launchAndWait(launched, check)) {
+    db.download(b.data());
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) {
+        int bx = j / BN, rank = bx % 4;
+        int from = rank == 1 || rank == 2 ? (bx - rank + 1) * BN + j % BN : j;  // rank 1's column
+        size_t k = size_t(i) * N + j;
+        check.addBits(k, b[k], from < N ? a[size_t(i) * N + from] : uint16_t(0));
+      }
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  Result r;
+  r.name = wantRefused ? "cluster_mask_user_multicast_refused" : "cluster_mask_user_multicast";
+  r.shape = shapeString({M, N}, "fp16") + (offset ? " +2B" : "");
+  r.variant = "user_multicast";
+  r.bytes = double(count * 4);
+  if (check.passed() && !wantRefused)
+    r.ms = medianMs([&](int) { return user_multicast_launch(da.ptr(), db.ptr(), M, N, g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
 void testPush(int M, size_t offset) {
   Gpu& g = gpu();
   Checker check;
@@ -106,6 +146,12 @@ int main() {
   testMulticast(1000, 1000, 0, false);
   testMulticast(40, 72, 2, true);      // misaligned: the general variant (DSMEM copy)
   testMulticast(33, 519, 0, true);     // N odd: the general variant
+  testUserMulticast(16, 256, 0, false);
+  testUserMulticast(17, 264, 0, false);  // ragged: rank 1's tile past N for the last cluster
+  testUserMulticast(1, 8, 0, false);
+  testUserMulticast(1000, 1000, 0, false);
+  testUserMulticast(40, 72, 2, true);    // A 2 bytes off: no tensor map, refused
+  testUserMulticast(33, 519, 0, true);   // N odd: refused
   testPush(16, 0);                     // block 1 has no rows
   testPush(32, 0);
   testPush(33, 0);

@@ -425,6 +425,17 @@ def _tma_copy_block(c):
     c.check(b, a[0:1, 0].clone(), name="B")
 
 
+@case("tma_copy_cluster_mask")
+def _tma_copy_cluster_mask(c):
+    iters, tile = c.p["iters"], c.p["tile"]
+    a = c.randn((iters, tile, tile))
+    b = c.poison((2, iters, tile, tile), "float32")
+    c.launch("main", a, b)
+    # Both blocks of the cluster are in the mask: each receives every tile (TileLang's test).
+    for rank in range(2):
+        c.check(b[rank], a, name="B[%d]" % rank)
+
+
 @case("cluster_barrier")
 def _cluster_barrier(c):
     a = c.poison((128,), "int32")

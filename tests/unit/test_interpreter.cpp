@@ -3536,6 +3536,91 @@ TEST_CASE("interpreter: copy_cluster(cluster_mask=0b0011): blocks 0 and 1 hold b
     });
 }
 
+// tma_copy(cluster_mask=0b0110) under the program's barrier: ranks 1 and 2 of each
+// cluster of 4 hold rank 1's tile, ranks 0 and 3 their own (TileLang's multicast
+// tma_copy); one variant (a user protocol), ragged M and N (N % 8 == 0: the map's).
+void bindUserMulticast(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  const int32_t BN = 64;
+  HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(A, 73);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &B;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      int64_t bx = j / BN, rank = bx % 4;
+      int64_t from = rank == 1 || rank == 2 ? (bx - rank + 1) * BN + j % BN : j;  // rank 1's column
+      c.expected.push_back(from < N ? A.get(i * N + from) : 0.0);
+    }
+}
+
+TEST_CASE("interpreter: tma_copy(cluster_mask=0b0110): ranks 1 and 2 hold rank 1's tile, 0 and 3 their own") {
+  auto module = compile(kClusterMask, Target::hopper());
+  checkKernel(*module, "user_multicast", {{16, 256}, {17, 264}, {40, 72}, {1, 8}, {33, 520}}, bindUserMulticast);
+}
+
+TEST_CASE("interpreter catches: a tma_copy multicast without the kernel's first cluster barrier") {
+  // The multicast signals the barriers of ranks 1 and 2; without the cluster barrier
+  // after their initialisation, the issuing block may signal one not yet initialised.
+  auto module = compile(kClusterMask, Target::hopper());
+  ir::Kernel& k = kernelNamed(*module, "user_multicast");
+  int clusterBarriers = 0;  // the kernel's first (after the barriers' initialisation), not its last
+  REQUIRE(removeStmts(k, [&](const ir::StmtNode& s) {
+            return s.kind == ir::StmtKind::Barrier && s.as<ir::BarrierStmt>().barrier == ir::BarrierKind::ClusterSync &&
+                   clusterBarriers++ == 0;
+          }) == 1);
+  Case c;
+  bindUserMulticast(c, {16, 256});
+  interp::Result r = interp::run(k, c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("used before mbarrier_init") != std::string::npos);
+}
+
+TEST_CASE("interpreter: a multicast tma_copy ring with a cluster barrier per iteration (cluster_mask.tl's ring)") {
+  // A cluster of 2 cycles a ring of 4 tiles and barriers: every slot under both
+  // parities for 8 and 9 iterations; both blocks receive every tile.
+  auto module = compile(kClusterMask, Target::hopper());
+  const int64_t tile = 64;
+  checkKernel(*module, "ring", {{1, 0}, {3, 0}, {8, 0}, {9, 0}}, [&](Case& c, const Shape& s) {
+    int64_t iters = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, iters * tile * tile);
+    HostBuffer& B = c.buffer(ir::DType::Float32, 2 * iters * tile * tile);
+    randomFill(A, 79);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("iters", int32_t(iters));
+    c.output = &B;
+    for (int rank = 0; rank < 2; ++rank)
+      for (int64_t e = 0; e < iters * tile * tile; ++e) c.expected.push_back(A.get(e));
+  });
+}
+
+TEST_CASE("interpreter catches: TileLang's multicast tma_copy ring as written lets rank 0 refill a slot rank 1 still uses") {
+  // tests/tilelang/ports/tma_copy_cluster_mask.tl (TileLang's test, unchanged): rank 0
+  // waits only for its own barriers, so it may issue the load of iteration k + 4 into
+  // rank 1's slot before rank 1 has waited for iteration k; the bytes land in the
+  // phase rank 1 still waits on, and it never completes. The schedule that runs rank 0
+  // ahead shows it (cluster_mask.tl's ring adds the cluster barrier that orders it).
+  auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/tilelang/ports/tma_copy_cluster_mask.tl"), Target::hopper());
+  ir::Kernel& k = kernelNamed(*module, "main");
+  Case c;
+  const int64_t iters = 8, tile = 64;
+  HostBuffer& A = c.buffer(ir::DType::Float32, iters * tile * tile);
+  HostBuffer& B = c.buffer(ir::DType::Float32, 2 * iters * tile * tile);
+  randomFill(A, 79);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  interp::Result r = interp::run(k, c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find("deadlock") != std::string::npos);
+}
+
 TEST_CASE("interpreter: copy_cluster(dst_block=1) under `if rank == 0`, ordered by cluster_sync(), ragged M") {
   auto module = compile(kClusterMask, Target::hopper());
   ir::Kernel& push = kernelNamed(*module, "push");

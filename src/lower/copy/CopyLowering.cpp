@@ -801,7 +801,7 @@ StmtRef CopyLowering::sideStore(const Region& r, const std::vector<int>& axes, c
 
 std::string CopyLowering::copyName(const CopyOp& c) {
   return std::string(c.options.atomic != AtomicOp::None ? std::string(name(c.options.atomic)) + " "
-                     : c.clusterMask || c.dstBlock              ? "copy_cluster "
+                     : (c.clusterMask && !c.options.tmaCopy) || c.dstBlock ? "copy_cluster "
                                                                 : "copy ") +
          c.src.buffer->name + " -> " +
          c.dst.buffer->name + (c.options.packedFp4 ? " (float4_e2m1fn, as bytes)" : "");

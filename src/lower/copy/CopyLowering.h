@@ -75,6 +75,9 @@ class CopyLowering {
   // The phase variable of each automatic, unpipelined TMA load (zero at entry).
   std::vector<ir::VarRef> phases;
   bool anyMulticast = false;
+  // A tma_copy multicast (cluster_mask): no cluster barrier of its own, so the kernel
+  // starts with one (the barriers it signals in other blocks are initialised).
+  bool anyUserMulticast = false;
   // The kernel has a loop of the user's (a serial or pipelined `for`): its fragments
   // may be accumulators that live across it, so the general variant keeps them in
   // registers like the aligned one (fragmentUnrollLimit).

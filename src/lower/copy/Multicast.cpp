@@ -21,7 +21,7 @@ class Multicast final : public CopyStrategy {
  public:
   const char* name() const override { return "Multicast"; }
   const char* label() const override { return "TMA multicast"; }
-  bool considers(const CopyOp& c) const override { return c.clusterMask != 0; }
+  bool considers(const CopyOp& c) const override { return c.clusterMask != 0 && !c.options.tmaCopy; }
   std::string obstacle(const CopyOp& c, const CopySite& site) const override {
     for (auto f : {TargetFeature::Tma, TargetFeature::Clusters})
       if (!site.target.has(f)) return site.target.lacks(f);
