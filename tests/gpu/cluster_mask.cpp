@@ -9,6 +9,9 @@
 //   1 and 2 of each cluster of 4 store rank 1's tile, ranks 0 and 3 their own; bit for
 //   bit, ragged M and N (N % 8 == 0: the one variant's tensor map), and a misaligned
 //   A or N odd refused by the launcher.
+//   ring: TileLang's multicast tma_copy ring (a cluster of 2, 4 slots, `iters`
+//   tiles, a cluster barrier per iteration): both blocks' B hold every tile of A, bit
+//   for bit, for 1, 3, 8 and 9 iterations (every slot under both parities).
 //   push: block 0 of each 2-block cluster stores its tile of A into block 1's shared
 //   tile under `if rank == 0` (no remote_barrier), ordered by the program's
 //   cluster_sync(): block 1's rows of B are block 0's rows of A, block 0's are -1.
@@ -101,6 +104,33 @@ void testUserMulticast(int M, int N, size_t offset, bool wantRefused) {
   report(r);
 }
 
+void testRing(int iters) {
+  Gpu& g = gpu();
+  Checker check;
+  const int T = 64;
+  const size_t count = size_t(iters) * T * T;
+  std::vector<float> a(count), b(2 * count);
+  fillUniform(a, 23u * iters, -8.0f, 8.0f);
+  DeviceBuffer da(count * 4, 0), db(2 * count * 4, 0);
+  da.upload(a.data());
+  db.poison();
+  if (launchAndWait(ring_launch(da.ptr(), db.ptr(), iters, g.stream), check)) {
+    db.download(b.data());
+    for (size_t rank = 0; rank < 2; ++rank)
+      for (size_t e = 0; e < count; ++e) check.addBits(rank * count + e, bitsOf(b[rank * count + e]), bitsOf(a[e]));
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  Result r;
+  r.name = "cluster_mask_ring";
+  r.shape = "iters=" + std::to_string(iters) + " 64x64 fp32";
+  r.variant = "ring";
+  r.bytes = double(count * 12);
+  if (check.passed()) r.ms = medianMs([&](int) { return ring_launch(da.ptr(), db.ptr(), iters, g.stream); });
+  r.pass = check.passed();
+  r.maxErr = check.maxError();
+  report(r);
+}
+
 void testPush(int M, size_t offset) {
   Gpu& g = gpu();
   Checker check;
@@ -152,6 +182,7 @@ int main() {
   testUserMulticast(1000, 1000, 0, false);
   testUserMulticast(40, 72, 2, true);    // A 2 bytes off: no tensor map, refused
   testUserMulticast(33, 519, 0, true);   // N odd: refused
+  for (int iters : {1, 3, 8, 9}) testRing(iters);
   testPush(16, 0);                     // block 1 has no rows
   testPush(32, 0);
   testPush(33, 0);
