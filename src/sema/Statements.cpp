@@ -777,10 +777,13 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
   BufferRef fromRef = src->buffer;
   const Buffer& from = *fromRef;
-  const bool tile = from.scope == MemScope::Shared;
+  // A view of a shared tile or a fragment is another name for its storage, listed in
+  // the allocations (a fragment's view: the same registers, LayoutFragments).
+  const bool fragment = from.scope == MemScope::Fragment;
+  const bool tile = from.scope == MemScope::Shared || fragment;
   if (from.scope != MemScope::Global && !tile)
     failAbout(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
-                                  from.name + "' (global tensors and shared tiles have views)",
+                                  from.name + "' (global tensors, shared tiles and fragments have views)",
               fromRef);
   if (from.isBarrier)
     failAbout(args[0]->range, "'" + from.name + "' is an array of mbarriers, not a tile: it has no view", fromRef);
@@ -802,6 +805,11 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   buf->declRange = declRange;
   buf->dtype = from.dtype;
   if (isView && args[2]) buf->dtype = dtypeArg(*args[2]);
+  // A fragment's registers hold elements, not bytes in memory: its view keeps them.
+  if (fragment && buf->dtype != from.dtype)
+    failAbout(args[2]->range, "not yet supported: a view of fragment '" + from.name + "' as " + name(buf->dtype) +
+                                  " (a fragment's view keeps its dtype, " + name(from.dtype) + ")",
+              fromRef);
   if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
     fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements");
   if (from.elemOffset) {
@@ -819,7 +827,9 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     auto k = asConstInt(e);
     if (k && (*k <= 0 || *k > INT32_MAX))
       fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
-    if (tile && !k) fail(s->range, "a view of shared tile '" + from.name + "' has a constant shape, as the tile has");
+    if (tile && !k)
+      fail(s->range, "a view of " + std::string(fragment ? "fragment" : "shared tile") + " '" + from.name +
+                         "' has a constant shape, as the " + (fragment ? "fragment" : "tile") + " has");
     buf->shape.push_back(cast(DType::Int32, e));
   }
   buf->strides = rowMajorStrides(buf->shape);
@@ -839,8 +849,9 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
                              bytesText(oldConst, oldSyms) +
                              (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
   if (tile) {
-    // Another name for the tile's bytes: listed after the tile it views (a view of
-    // a view views that tile), with no memory of its own.
+    // Another name for the tile's bytes (or the fragment's registers): listed after
+    // the buffer it views (a view of a view views that buffer), with no storage of
+    // its own.
     buf->viewOf = from.viewOf ? from.viewOf : fromRef;
     kernel_->allocations.push_back(buf);
   }
