@@ -3844,6 +3844,33 @@ TEST_CASE("interpreter: views of fragments (writes through a reshape, a copy out
   }
 }
 
+TEST_CASE("interpreter: a reduction into a view of a fragment and the view read as a broadcast "
+          "(tests/golden/lower/view_fragment_loops.tl), ragged M") {
+  checkAllVariants(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_fragment_loops.tl"),
+                   {{1, 0}, {4, 0}, {6, 0}, {13, 0}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 48);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 48);
+    HostBuffer& R = c.buffer(ir::DType::Float32, M);
+    randomFill(A, 127);
+    B.fill(kPoison);
+    R.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("R", R);
+    c.args.dim("M", M);
+    std::vector<double> maxima;
+    for (int64_t r = 0; r < M; ++r) {
+      float m = float(A.get(r * 48));
+      for (int64_t j = 1; j < 48; ++j) m = std::max(m, float(A.get(r * 48 + j)));
+      maxima.push_back(double(m));
+      for (int64_t j = 0; j < 48; ++j) c.expected.push_back(double(float(A.get(r * 48 + j)) - m));
+    }
+    c.output = &B;
+    c.moreOutputs = {{&R, maxima}};
+  });
+}
+
 TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golden/lower/view_tile_loops.tl), ragged M") {
   auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_loops.tl"), Target::hopper());
   for (const char* variant : {"k_aligned", "k"})
