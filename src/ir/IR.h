@@ -406,7 +406,9 @@ struct Buffer {
   // PipelineLoops leave such tiles alone). Fragment: a view of a fragment (same dtype
   // and element count): the same registers, as the plain layout places the flat
   // row-major index whatever the shape; LayoutFragments gives both one layout and
-  // LowerTileOps one Local array. Null: a buffer of its own.
+  // LowerTileOps one Local array. Local: a view of a local buffer (same dtype and
+  // element count): FlattenBufferAccess makes its accesses the buffer's, at the same
+  // row-major offset. Null: a buffer of its own.
   BufferRef viewOf;
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)

@@ -81,7 +81,7 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
   if (src == dst) fail(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into itself");
   if (storageOf(src.get()) == storageOf(dst.get()))
     failAbout(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into its own " +
-                                    (src->scope == MemScope::Fragment ? "registers" : "bytes") + " (" +
+                                    (src->scope == MemScope::Shared ? "bytes" : "registers") + " (" +
                                     aliasText(src, dst) + ")",
               dst);
   for (const BufferRef& b : {src, dst})

@@ -777,14 +777,12 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
   BufferRef fromRef = src->buffer;
   const Buffer& from = *fromRef;
-  // A view of a shared tile or a fragment is another name for its storage, listed in
-  // the allocations (a fragment's view: the same registers, LayoutFragments).
+  // A view of a shared tile, a fragment or a local buffer is another name for its
+  // storage, listed in the allocations (a fragment's view: the same registers,
+  // LayoutFragments; a local's: the same array, FlattenBufferAccess).
   const bool fragment = from.scope == MemScope::Fragment;
-  const bool tile = from.scope == MemScope::Shared || fragment;
-  if (from.scope != MemScope::Global && !tile)
-    failAbout(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
-                                  from.name + "' (global tensors, shared tiles and fragments have views)",
-              fromRef);
+  const bool local = from.scope == MemScope::Local;
+  const bool tile = from.scope == MemScope::Shared || fragment || local;
   if (from.isBarrier)
     failAbout(args[0]->range, "'" + from.name + "' is an array of mbarriers, not a tile: it has no view", fromRef);
   if (tile && from.sharedLayout.annotated)
@@ -805,10 +803,11 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   buf->declRange = declRange;
   buf->dtype = from.dtype;
   if (isView && args[2]) buf->dtype = dtypeArg(*args[2]);
-  // A fragment's registers hold elements, not bytes in memory: its view keeps them.
-  if (fragment && buf->dtype != from.dtype)
-    failAbout(args[2]->range, "not yet supported: a view of fragment '" + from.name + "' as " + name(buf->dtype) +
-                                  " (a fragment's view keeps its dtype, " + name(from.dtype) + ")",
+  // Registers hold elements, not bytes in memory: a fragment's or a local's view keeps them.
+  if ((fragment || local) && buf->dtype != from.dtype)
+    failAbout(args[2]->range, "not yet supported: a view of " + std::string(fragment ? "fragment" : "local buffer") +
+                                  " '" + from.name + "' as " + name(buf->dtype) + " (its view keeps its dtype, " +
+                                  name(from.dtype) + ")",
               fromRef);
   if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
     fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements");
@@ -828,8 +827,9 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     if (k && (*k <= 0 || *k > INT32_MAX))
       fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
     if (tile && !k)
-      fail(s->range, "a view of " + std::string(fragment ? "fragment" : "shared tile") + " '" + from.name +
-                         "' has a constant shape, as the " + (fragment ? "fragment" : "tile") + " has");
+      fail(s->range, "a view of " + std::string(fragment ? "fragment" : local ? "local buffer" : "shared tile") + " '" +
+                         from.name + "' has a constant shape, as the " + (fragment ? "fragment" : local ? "buffer" : "tile") +
+                         " has");
     buf->shape.push_back(cast(DType::Int32, e));
   }
   buf->strides = rowMajorStrides(buf->shape);

@@ -3871,6 +3871,23 @@ TEST_CASE("interpreter: a reduction into a view of a fragment and the view read 
   });
 }
 
+TEST_CASE("interpreter: a view of a local buffer (tests/golden/lower/view_local.tl), every variant, ragged N") {
+  checkAllVariants(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_local.tl"), {{1, 0}, {5, 0}, {33, 0}},
+                   [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(N) * 12);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(N) * 12);
+    randomFill(A, 131);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("N", N);
+    for (int64_t k = 0; k < int64_t(N) * 12; ++k)
+      c.expected.push_back(double(float(A.get(k)) * 2.0f + float((k % 12) / 4)));
+    c.output = &B;
+  });
+}
+
 TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golden/lower/view_tile_loops.tl), ragged M") {
   auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_loops.tl"), Target::hopper());
   for (const char* variant : {"k_aligned", "k"})
