@@ -11,7 +11,9 @@
 // three names of one fragment, 576 elements over 128 threads), fragreduce (sums of
 // the (15, 16) reshape's rows by warp shuffles, maxima of the (12, 20) view's rows
 // and absolute maxima over axis 1 of the (3, 4, 20) reshape through shared scratch;
-// small integers, so every order of the sums is exact), ragged block counts.
+// small integers, so every order of the sums is exact), ragged block counts; and of
+// a local buffer: localview (B = 2 A + column // 4 through a (3, 4) reshape of
+// each thread's 12-element array), ragged N, misaligned bases.
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -236,6 +238,32 @@ int main() {
       finishResult("views_fragreduce", shapeString({NB, 240}, "fp32") + (offset ? " +4B" : ""), entry,
                    double(n) * 4, check,
                    [&] { return fragreduce_launch(da.ptr(), ds.ptr(), dx.ptr(), dy.ptr(), NB, g.stream); });
+    }
+  // localview: B = 2 A + (column // 4), rounded as on the host.
+  for (int N : {1, 7, 1000})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t n = size_t(N) * 12;
+      std::vector<float> a(n), b(n);
+      fillUniform(a, 47u * N + offset, -8.0f, 8.0f);
+      DeviceBuffer da(n * 4, offset), db(n * 4, offset);
+      da.upload(a.data());
+      db.poison();
+      const char* entry = localview_variant_entry(localview_select_variant(da.ptr(), db.ptr(), N));
+      if (offset && !isGeneralEntry(entry, "localview")) check.fail("a misaligned base did not take the general variant");
+      if (launchAndWait(localview_launch(da.ptr(), db.ptr(), N, g.stream), check)) {
+        db.download(b.data());
+        for (size_t i = 0; i < n; ++i) {
+          float want = a[i] * 2.0f + float((i % 12) / 4);
+          uint32_t got, ref;
+          std::memcpy(&got, &b[i], 4);
+          std::memcpy(&ref, &want, 4);
+          check.addBits(i, got, ref);
+        }
+        if (!db.guardsIntact()) check.fail("wrote outside B");
+      }
+      finishResult("views_localview", shapeString({N, 12}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 8,
+                   check, [&] { return localview_launch(da.ptr(), db.ptr(), N, g.stream); });
     }
   return finish();
 }
