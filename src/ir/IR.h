@@ -403,7 +403,12 @@ struct Buffer {
   // its tile and owns no memory: PlanSharedMemory gives it the tile's offset,
   // InsertBarriers counts its accesses as the tile's (storageOf), and both stay
   // row-major (sema refuses annotated layouts with views, LayoutSharedTiles and
-  // PipelineLoops leave such tiles alone). Null: a buffer of its own.
+  // PipelineLoops leave such tiles alone). Fragment: a view of a fragment (same dtype
+  // and element count): the same registers, as the plain layout places the flat
+  // row-major index whatever the shape; LayoutFragments gives both one layout and
+  // LowerTileOps one Local array. Local: a view of a local buffer (same dtype and
+  // element count): FlattenBufferAccess makes its accesses the buffer's, at the same
+  // row-major offset. Null: a buffer of its own.
   BufferRef viewOf;
   FragmentLayout layout;         // Fragment: set by lowering
   SharedLayout sharedLayout;     // Shared: set by lowering (row-major unless a swizzle pays)
@@ -411,7 +416,7 @@ struct Buffer {
   CreationId id;                 // new for every Buffer, copies included (see CreationId)
 };
 
-// The buffer that owns `b`'s memory: the tile a shared view names, else `b`.
+// The buffer that owns `b`'s memory: the tile or fragment a view names, else `b`.
 inline const Buffer* storageOf(const Buffer* b) { return b->viewOf ? b->viewOf.get() : b; }
 
 // ------------------------------------------------------------ statements

@@ -243,7 +243,8 @@ class GroupCollector : public StmtVisitor {
 template <class GroupsT, class CustomT, class VecT, class ProjectedT>
 void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& reductions, GroupsT& groups,
                             const CustomT& custom, VecT& groupVec, ProjectedT& projected,
-                            const std::vector<BroadcastUse>& broadcasts, const std::set<Buffer*, ById>& notBroadcast) {
+                            const std::vector<BroadcastUse>& broadcasts, const std::set<Buffer*, ById>& notBroadcast,
+                            const std::map<Buffer*, Buffer*, ById>& aliasedRoots) {
   std::set<Buffer*, ById> results, broadcastLoops;
   for (const auto& use : reductions)
     if (use.op->dst->scope == MemScope::Fragment) results.insert(groups.find(use.op->dst.get()));
@@ -285,6 +286,8 @@ void chooseReductionLayouts(Kernel& kernel, const std::vector<ReductionUse>& red
     else if (threads % 32 != 0) why = "the block's " + std::to_string(threads) + " threads are not whole warps";
     else if (custom.count(srcRoot) || custom.count(dstRoot))
       why = "'" + (custom.count(srcRoot) ? src.name : r.dst->name) + "' follows a loop_layout";
+    else if (aliasedRoots.count(dstRoot))
+      why = "'" + r.dst->name + "' has another name (a view), whose registers its broadcast layout would not keep";
     else if (projected.count(srcRoot) || results.count(srcRoot))
       why = "'" + src.name + "' is itself a broadcast or a reduction's result";
     else if (notBroadcast.count(dstRoot) && it == projected.end())
@@ -319,6 +322,11 @@ class SharedStager {
       : kernel_(kernel), notes_(notes), diags_(diags) {
     for (const auto& p : kernel.params)
       if (p.var) uniform_.insert(p.var.get());
+    for (const auto& b : kernel.allocations)
+      if (b->scope == MemScope::Fragment && b->viewOf) {
+        aliased_.insert(b.get());
+        aliased_.insert(b->viewOf.get());
+      }
   }
   bool ok = true;
 
@@ -354,6 +362,9 @@ class SharedStager {
   DiagnosticEngine& diags_;
   VarSet uniform_;      // the kernel's parameters and serial loop variables
   int divergence_ = 0;  // enclosing conditions that depend on the thread
+  // Fragments with a view and the views: a broadcast layout would place their
+  // elements by one name's shape, so their broadcast reads are staged too.
+  std::set<const Buffer*, ById> aliased_;
 
   StmtRef stageParallel(const StmtRef& s) {
     auto& par = s->as<ParallelOp>();
@@ -365,7 +376,7 @@ class SharedStager {
         if (x == b) return;
       bool written = false;
       auto kept = broadcastReads(par, *b, written);
-      if (written || (kept && coversFragment(*kept, *b, par.extents))) return;
+      if (written || (kept && coversFragment(*kept, *b, par.extents) && !aliased_.count(b.get()))) return;
       staged.push_back(b);
     }});
     if (staged.empty()) return s;
@@ -409,8 +420,11 @@ class SharedStager {
       notes_.push_back({par.range, "Parallel loop",
                         "a loop reading fragment '" + b->name + "' from shared tile '" + tile->name + "' (" +
                             std::to_string(stride * bits(b->dtype) / 8) + " bytes), copied there before it",
-                        "its reads of '" + b->name + "' are not a broadcast reaching every element of it, which " +
-                            "registers could serve"});
+                        aliased_.count(b.get())
+                            ? "'" + b->name + "' has another name (a view), whose registers a broadcast layout " +
+                                  "would not keep"
+                            : "its reads of '" + b->name + "' are not a broadcast reaching every element of it, " +
+                                  "which registers could serve"});
     }
     RewriteHooks hooks;
     hooks.load = [&](const LoadNode& l, std::vector<ExprRef> idx) -> ExprRef {
@@ -443,18 +457,39 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLo
   std::vector<BroadcastUse> broadcasts;
   for (const auto& b : kernel.allocations)
     if (b->scope == MemScope::Fragment) groups.find(b.get());
+  // A view of a fragment is its registers under another shape: one layout for both,
+  // the plain one (it places the flat row-major index by vec and threads alone, so
+  // both names agree on every element's thread and slot when they share vec).
+  for (const auto& b : kernel.allocations)
+    if (b->scope == MemScope::Fragment && b->viewOf) groups.unite(b.get(), b->viewOf.get());
   std::vector<ReductionUse> reductions;
   GroupCollector collector(groups, uses, broadcasts, reductions, diags);
   for (const auto& p : kernel.params)
     if (p.var) collector.params.insert(p.var.get());
   collector.visit(kernel.body);
   if (!collector.ok) return false;
+  // Group root -> a view in the group (for messages): such a group keeps the plain layout.
+  std::map<Buffer*, Buffer*, ById> aliasedRoots;
+  for (const auto& b : kernel.allocations)
+    if (b->scope == MemScope::Fragment && b->viewOf) aliasedRoots.emplace(groups.find(b.get()), b.get());
+  auto viewText = [&](Buffer* b) {
+    const Buffer* v = aliasedRoots.at(groups.find(b));
+    if (v == b || v->viewOf.get() == b) return "'" + v->name + "' is a view of '" + v->viewOf->name + "'";
+    return "it shares a layout with '" + v->name + "', a view of '" + v->viewOf->name + "'";
+  };
 
   // The first annotated use of a group decides its layout; the others must agree.
   std::map<Buffer*, AnnotatedUse, ById> custom;  // group root -> the deciding use
   bool ok = true;
   for (const auto& use : uses) {
     Buffer* root = groups.find(use.fragment);
+    if (aliasedRoots.count(root)) {
+      diags.error(use.at, "not yet supported: loop_layout '" + use.layout->name + "' for fragment '" +
+                              use.fragment->name + "', which has another name (" + viewText(use.fragment) +
+                              "; both keep the plain layout)");
+      ok = false;
+      continue;
+    }
     auto [it, fresh] = custom.emplace(root, use);
     if (fresh || it->second.layout == use.layout || it->second.layout->sameMapping(*use.layout)) continue;
     std::string via = use.fragment == it->second.fragment
@@ -490,6 +525,14 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLo
     layout.broadcastFrom = use.extents;
     layout.keptAxes = use.keptAxes;
     Buffer* root = groups.find(use.fragment);
+    // A fragment with a view (or a view) read so was staged (SharedStager); one that
+    // only meets such a fragment would give it a broadcast layout.
+    if (aliasedRoots.count(root)) {
+      diags.error(use.at, "not yet supported: fragment '" + use.fragment->name + "' read as a broadcast here (" +
+                              viewText(use.fragment) + "; both keep the plain layout)");
+      ok = false;
+      continue;
+    }
     if (custom.count(root)) {
       diags.error(use.at, "not yet supported: fragment '" + use.fragment->name +
                               "' is read as a broadcast here and follows a loop_layout elsewhere");
@@ -519,7 +562,8 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLo
   if (!ok) return false;
   std::set<Buffer*, ById> notBroadcast;
   for (Buffer* b : collector.notBroadcast) notBroadcast.insert(groups.find(b));
-  chooseReductionLayouts(kernel, reductions, groups, custom, groupVec, projected, broadcasts, notBroadcast);
+  chooseReductionLayouts(kernel, reductions, groups, custom, groupVec, projected, broadcasts, notBroadcast,
+                         aliasedRoots);
 
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Fragment) continue;

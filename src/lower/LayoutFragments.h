@@ -29,6 +29,13 @@
 // gave dst another layout; otherwise `why` says what ruled the shuffles out
 // (ChooseReductions reads both).
 //
+// A view of a fragment (Buffer::viewOf) joins its fragment's group and keeps the
+// plain layout with it: that layout places the flat row-major index by vec and
+// threads alone, so both names agree on every element's thread and slot. Such a
+// group takes no other: a loop_layout on it and a broadcast of a fragment that
+// only meets it are located errors, its own broadcast reads are staged, and a
+// reduction into it is not marked `shuffle` (its dst would be projected).
+//
 // A `loop_layout=L` on a copy or Parallel loop that touches a fragment gives the
 // fragment's whole group layout L instead (FragmentLayout::custom), for every use
 // in the kernel, annotated or not. The first annotated use in source order decides;

@@ -29,9 +29,16 @@ class TileOpLowering {
       : kernel_(kernel), options_(options), copies_(kernel, options, diags, notes) {}
 
   bool run() {
-    // Each fragment becomes a per-thread Local array of its layout's local size.
+    // Each fragment becomes a per-thread Local array of its layout's local size; a
+    // view of a fragment (listed after it, the same layout: LayoutFragments) names
+    // its fragment's array and owns none.
     for (auto& b : kernel_.allocations) {
       if (b->scope != MemScope::Fragment) continue;
+      if (b->viewOf) {
+        fragments_.push_back(b);
+        copies_.fragmentLocal[b.get()] = copies_.fragmentLocal.at(b->viewOf.get());
+        continue;
+      }
       auto local = std::make_shared<Buffer>(*b);
       local->scope = MemScope::Local;
       local->shape = {intImm(b->layout.localSize)};
@@ -43,6 +50,9 @@ class TileOpLowering {
       copies_.fragmentLocal[b.get()] = local;
       b = local;
     }
+    kernel_.allocations.erase(std::remove_if(kernel_.allocations.begin(), kernel_.allocations.end(),
+                                             [](const BufferRef& b) { return b->scope == MemScope::Fragment && b->viewOf; }),
+                              kernel_.allocations.end());
     collectRemoteBarriers(kernel_.body);
     copies_.hasUserLoop = hasLoop(kernel_.body);
     try {

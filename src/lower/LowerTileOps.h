@@ -4,8 +4,9 @@
 // After: no CopyOp, ParallelOp or FillOp remain; Pipelined loops are serial loops;
 // every fragment access is an access to the fragment's per-thread Local array at a
 // constant index (the loops over a fragment's elements are unrolled), so fragments
-// live in registers. Element accesses of other buffers keep their
-// multi-dimensional indices (FlattenBufferAccess flattens them).
+// live in registers; a view of a fragment is its fragment's array (no allocation).
+// Element accesses of other buffers keep their multi-dimensional indices
+// (FlattenBufferAccess flattens them).
 //
 // Each copy is lowered by the strategy ChooseCopyPaths recorded on it
 // (lower/copy/CopyStrategy.h), which it does not revisit; the partition and access

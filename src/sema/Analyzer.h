@@ -340,8 +340,8 @@ class Analyzer {
   [[noreturn]] void failPointerElement(const ast::Index& ix, const BufferRef& buf);
   [[noreturn]] void failPointerTable(SourceRange r, const BufferRef& buf);
   // view(A, shape, dtype=) / reshape(A, shape): the same bytes of global tensor or
-  // shared tile A under a new shape (and dtype), row-major; the byte sizes must agree
-  // provably. A tile's view is an allocation with Buffer::viewOf set.
+  // shared tile A (a fragment's registers, in its dtype) under a new shape (and
+  // dtype), row-major; the byte sizes must agree provably. A tile's or a fragment's view is an allocation with Buffer::viewOf set.
   StmtRef viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee);
   BufferRef makeView(const ast::Call& c, const std::string& callee, const std::string& n, SourceRange declRange);
   BufferRef inlineView(const ast::Call& c, const std::string& callee);  // view(...) where a buffer is expected

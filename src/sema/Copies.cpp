@@ -393,7 +393,11 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   // Through a view, one copy's threads could read bytes that others overwrite.
   if (src.buffer != dst.buffer && storageOf(src.buffer.get()) == storageOf(dst.buffer.get()))
     failAbout(dst.range, "not yet supported: a copy between '" + src.buffer->name + "' and '" + dst.buffer->name +
-                             "', two names of the same shared memory (" + aliasText(src.buffer, dst.buffer) + ")",
+                             "', two names of the same " +
+                             (src.buffer->scope == MemScope::Fragment ? "fragment's registers"
+                              : src.buffer->scope == MemScope::Local ? "local buffer"
+                                                                     : "shared memory") + " (" +
+                             aliasText(src.buffer, dst.buffer) + ")",
               dst.buffer);
   // A whole tensor of symbolic shape against known extents is the seed's head-address
   // rule (settleRegions), not a run-time extent: `copy(A, s)` reads A's head tile.

@@ -80,7 +80,8 @@ StmtRef Analyzer::reduceOp(const ast::Call& c, const std::string& callee) {
               callee + " writes a fragment or a shared tile; '" + dst->name + "' is " + name(dst->scope), dst);
   if (src == dst) fail(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into itself");
   if (storageOf(src.get()) == storageOf(dst.get()))
-    failAbout(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into its own bytes (" +
+    failAbout(c.args[1]->range, callee + " cannot reduce '" + src->name + "' into its own " +
+                                    (src->scope == MemScope::Shared ? "bytes" : "registers") + " (" +
                                     aliasText(src, dst) + ")",
               dst);
   for (const BufferRef& b : {src, dst})

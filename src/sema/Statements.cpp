@@ -777,11 +777,12 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
   BufferRef fromRef = src->buffer;
   const Buffer& from = *fromRef;
-  const bool tile = from.scope == MemScope::Shared;
-  if (from.scope != MemScope::Global && !tile)
-    failAbout(args[0]->range, "not yet supported: " + callee + " of " + std::string(name(from.scope)) + " buffer '" +
-                                  from.name + "' (global tensors and shared tiles have views)",
-              fromRef);
+  // A view of a shared tile, a fragment or a local buffer is another name for its
+  // storage, listed in the allocations (a fragment's view: the same registers,
+  // LayoutFragments; a local's: the same array, FlattenBufferAccess).
+  const bool fragment = from.scope == MemScope::Fragment;
+  const bool local = from.scope == MemScope::Local;
+  const bool tile = from.scope == MemScope::Shared || fragment || local;
   if (from.isBarrier)
     failAbout(args[0]->range, "'" + from.name + "' is an array of mbarriers, not a tile: it has no view", fromRef);
   if (tile && from.sharedLayout.annotated)
@@ -802,6 +803,12 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   buf->declRange = declRange;
   buf->dtype = from.dtype;
   if (isView && args[2]) buf->dtype = dtypeArg(*args[2]);
+  // Registers hold elements, not bytes in memory: a fragment's or a local's view keeps them.
+  if ((fragment || local) && buf->dtype != from.dtype)
+    failAbout(args[2]->range, "not yet supported: a view of " + std::string(fragment ? "fragment" : "local buffer") +
+                                  " '" + from.name + "' as " + name(buf->dtype) + " (its view keeps its dtype, " +
+                                  name(from.dtype) + ")",
+              fromRef);
   if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
     fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements");
   if (from.elemOffset) {
@@ -819,7 +826,10 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     auto k = asConstInt(e);
     if (k && (*k <= 0 || *k > INT32_MAX))
       fail(s->range, "a shape entry must be positive and fit in int32, not " + std::to_string(*k));
-    if (tile && !k) fail(s->range, "a view of shared tile '" + from.name + "' has a constant shape, as the tile has");
+    if (tile && !k)
+      fail(s->range, "a view of " + std::string(fragment ? "fragment" : local ? "local buffer" : "shared tile") + " '" +
+                         from.name + "' has a constant shape, as the " + (fragment ? "fragment" : local ? "buffer" : "tile") +
+                         " has");
     buf->shape.push_back(cast(DType::Int32, e));
   }
   buf->strides = rowMajorStrides(buf->shape);
@@ -839,8 +849,9 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
                              bytesText(oldConst, oldSyms) +
                              (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
   if (tile) {
-    // Another name for the tile's bytes: listed after the tile it views (a view of
-    // a view views that tile), with no memory of its own.
+    // Another name for the tile's bytes (or the fragment's registers): listed after
+    // the buffer it views (a view of a view views that buffer), with no storage of
+    // its own.
     buf->viewOf = from.viewOf ? from.viewOf : fromRef;
     kernel_->allocations.push_back(buf);
   }

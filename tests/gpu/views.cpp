@@ -6,7 +6,14 @@
 // + column, written through the tile's (64, 16) reshape; H = B's bytes through a
 // float16 view), rowscan (TileLang's issue 1001: Y = each row's prefix sums, scanned
 // through a (1, W) view of the row's tile), bit for bit against the host's float32
-// arithmetic in the kernel's order, ragged R and NT, misaligned bases.
+// arithmetic in the kernel's order, ragged R and NT, misaligned bases. Views of
+// fragments: fragview (B = 2 A + the (48, 12) reshape's row - 0.5, written through
+// three names of one fragment, 576 elements over 128 threads), fragreduce (sums of
+// the (15, 16) reshape's rows by warp shuffles, maxima of the (12, 20) view's rows
+// and absolute maxima over axis 1 of the (3, 4, 20) reshape through shared scratch;
+// small integers, so every order of the sums is exact), ragged block counts; and of
+// a local buffer: localview (B = 2 A + column // 4 through a (3, 4) reshape of
+// each thread's 12-element array), ragged N, misaligned bases.
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -159,6 +166,104 @@ int main() {
       }
       finishResult("views_rowscan", shapeString({NT, W}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 8, check,
                    [&] { return rowscan_launch(dx.ptr(), dy.ptr(), NT, g.stream); });
+    }
+  // fragview: B = 2 A + (flat index) // 12 - 0.5 per block of 576, rounded as on the host.
+  for (int NB : {1, 7, 300})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t n = size_t(NB) * 576;
+      std::vector<float> a(n), b(n);
+      fillUniform(a, 43u * NB + offset, -8.0f, 8.0f);
+      DeviceBuffer da(n * 4, offset), db(n * 4, offset);
+      da.upload(a.data());
+      db.poison();
+      // One variant: the view (64, 9) makes the fragment's groups one element.
+      const char* entry = fragview_variant_entry(fragview_select_variant(da.ptr(), db.ptr(), NB));
+      if (!isGeneralEntry(entry, "fragview")) check.fail("fragview has one variant, the general one");
+      if (launchAndWait(fragview_launch(da.ptr(), db.ptr(), NB, g.stream), check)) {
+        db.download(b.data());
+        for (size_t i = 0; i < n; ++i) {
+          float want = a[i] * 2.0f + float((i % 576) / 12) - 0.5f;
+          uint32_t got, ref;
+          std::memcpy(&got, &b[i], 4);
+          std::memcpy(&ref, &want, 4);
+          check.addBits(i, got, ref);
+        }
+        if (!db.guardsIntact()) check.fail("wrote outside B");
+      }
+      finishResult("views_fragview", shapeString({NB, 576}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 8,
+                   check, [&] { return fragview_launch(da.ptr(), db.ptr(), NB, g.stream); });
+    }
+  // fragreduce: per block of 240, S = the sums of 16, X = the maxima of 20, Y[i, k] =
+  // the largest |A[i * 80 + j * 20 + k]| over j < 4.
+  for (int NB : {1, 5, 333})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t n = size_t(NB) * 240;
+      std::vector<float> a(n), s(size_t(NB) * 15), x(size_t(NB) * 12), y(size_t(NB) * 60);
+      for (size_t i = 0; i < n; ++i) a[i] = float(int((uint32_t(i + 11u * NB + offset) * 2654435761u) >> 24) % 41 - 20);
+      DeviceBuffer da(n * 4, offset), ds(s.size() * 4, offset), dx(x.size() * 4, offset), dy(y.size() * 4, offset);
+      da.upload(a.data());
+      ds.poison();
+      dx.poison();
+      dy.poison();
+      const char* entry =
+          fragreduce_variant_entry(fragreduce_select_variant(da.ptr(), ds.ptr(), dx.ptr(), dy.ptr(), NB));
+      if (offset && !isGeneralEntry(entry, "fragreduce")) check.fail("a misaligned base did not take the general variant");
+      if (launchAndWait(fragreduce_launch(da.ptr(), ds.ptr(), dx.ptr(), dy.ptr(), NB, g.stream), check)) {
+        ds.download(s.data());
+        dx.download(x.data());
+        dy.download(y.data());
+        for (size_t b = 0; b < size_t(NB); ++b) {
+          const float* p = &a[b * 240];
+          for (size_t r = 0; r < 15; ++r) {
+            float acc = 0.0f;
+            for (size_t k = 0; k < 16; ++k) acc += p[r * 16 + k];
+            check.add(b * 15 + r, s[b * 15 + r], acc);
+          }
+          for (size_t r = 0; r < 12; ++r) {
+            float m = p[r * 20];
+            for (size_t k = 1; k < 20; ++k) m = std::max(m, p[r * 20 + k]);
+            check.add(n + b * 12 + r, x[b * 12 + r], m);
+          }
+          for (size_t i = 0; i < 3; ++i)
+            for (size_t k = 0; k < 20; ++k) {
+              float m = 0.0f;
+              for (size_t j = 0; j < 4; ++j) m = std::max(m, std::fabs(p[i * 80 + j * 20 + k]));
+              check.add(2 * n + b * 60 + i * 20 + k, y[b * 60 + i * 20 + k], m);
+            }
+        }
+        if (!ds.guardsIntact() || !dx.guardsIntact() || !dy.guardsIntact()) check.fail("wrote outside S, X or Y");
+      }
+      finishResult("views_fragreduce", shapeString({NB, 240}, "fp32") + (offset ? " +4B" : ""), entry,
+                   double(n) * 4, check,
+                   [&] { return fragreduce_launch(da.ptr(), ds.ptr(), dx.ptr(), dy.ptr(), NB, g.stream); });
+    }
+  // localview: B = 2 A + (column // 4), rounded as on the host.
+  for (int N : {1, 7, 1000})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t n = size_t(N) * 12;
+      std::vector<float> a(n), b(n);
+      fillUniform(a, 47u * N + offset, -8.0f, 8.0f);
+      DeviceBuffer da(n * 4, offset), db(n * 4, offset);
+      da.upload(a.data());
+      db.poison();
+      const char* entry = localview_variant_entry(localview_select_variant(da.ptr(), db.ptr(), N));
+      if (offset && !isGeneralEntry(entry, "localview")) check.fail("a misaligned base did not take the general variant");
+      if (launchAndWait(localview_launch(da.ptr(), db.ptr(), N, g.stream), check)) {
+        db.download(b.data());
+        for (size_t i = 0; i < n; ++i) {
+          float want = a[i] * 2.0f + float((i % 12) / 4);
+          uint32_t got, ref;
+          std::memcpy(&got, &b[i], 4);
+          std::memcpy(&ref, &want, 4);
+          check.addBits(i, got, ref);
+        }
+        if (!db.guardsIntact()) check.fail("wrote outside B");
+      }
+      finishResult("views_localview", shapeString({N, 12}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 8,
+                   check, [&] { return localview_launch(da.ptr(), db.ptr(), N, g.stream); });
     }
   return finish();
 }

@@ -1011,6 +1011,66 @@ def _issue_1237(c):
         c.launch("sample_kernel", x, len=n)
 
 
+# test_tilelang_language_reshape.py: reshapes of global tensors, shared tiles and
+# fragments (the same elements in row-major order), TileLang's tolerance.
+
+
+@case("reshape", "reshape__f16", "reshape__ragged")
+def _reshape(c):
+    N, M = c.p["N"], c.p["M"]
+    a = c.randn((N,), "dtype")
+    b = c.poison((N // M, M), "dtype")
+    c.launch("reshape_test", a, b)
+    c.check(b, a.reshape(N // M, M), rtol=1e-2, atol=1e-2, name="B")
+
+
+@case("reshape_smem_1d_2_2d", "reshape_smem_1d_2_2d__f16", "reshape_smem_1d_2_2d__ragged")
+def _reshape_smem_1d_2_2d(c):
+    N, M = c.p["N"], c.p["M"]
+    a = c.randn((N,), "dtype")
+    b = c.poison((N // M, M), "dtype")
+    c.launch("reshape_smem_1d_2_2d", a, b)
+    c.check(b, a.reshape(N // M, M), rtol=1e-2, atol=1e-2, name="B")
+
+
+@case("reshape_smem_2d_2_1d", "reshape_smem_2d_2_1d__f16", "reshape_smem_2d_2_1d__ragged")
+def _reshape_smem_2d_2_1d(c):
+    N, M = c.p["N"], c.p["M"]
+    a = c.randn((N // M, M), "dtype")
+    b = c.poison((N,), "dtype")
+    c.launch("reshape_smem_2d_2_1d", a, b)
+    c.check(b, a.reshape(N), rtol=1e-2, atol=1e-2, name="B")
+
+
+@case("reshape_fragment", "reshape_fragment__f16", "reshape_fragment__ragged")
+def _reshape_fragment(c):
+    N, M = c.p["N"], c.p["M"]  # ragged: 999 elements over 32 threads
+    a = c.randn((N // M, M), "dtype")
+    b = c.poison((N,), "dtype")
+    c.launch("reshape_fragment", a, b)
+    c.check(b, a.reshape(N), rtol=1e-2, atol=1e-2, name="B")
+
+
+@case("reduce_after_reshape", "reduce_after_reshape__f16", "reduce_after_reshape__ragged")
+def _reduce_after_reshape(c):
+    # Rows of 32 float32 / 64 float16: warp shuffles; rows of 37: through shared scratch.
+    N, M = c.p["N"], c.p["M"]
+    a = c.randn((N,), "dtype")
+    b = c.poison((N // M,), "dtype")
+    c.launch("reduce_after_reshape", a, b)
+    c.check(b, torch.max(a.reshape(N // M, M), dim=1).values, rtol=1e-2, atol=1e-2, name="B")
+
+
+@case("reduce_absmax_after_reshape_3d", "reduce_absmax_after_reshape_3d__ragged",
+      "reduce_absmax_after_reshape_3d__m5")
+def _reduce_absmax_3d(c):
+    M, N, G, P = c.p["M"], c.p["N"], c.p["num_groups"], c.p["num_per_channels"]
+    a = c.randint(-100, 100, (M, N), "dtype")
+    b = c.poison((M, G), "dtype")
+    c.launch("reduce_absmax_after_reshape_3d", a, b)
+    c.check(b, a.abs().reshape(M, G, P).max(dim=2).values, name="B")
+
+
 # --------------------------------------------------------------------------- dry run
 
 

@@ -3846,6 +3846,133 @@ TEST_CASE("interpreter: views of shared tiles (reshape, float16 view, cumsum thr
   }
 }
 
+// Views of fragments (tests/gpu/kernels/views.tl fragview, fragreduce): one
+// fragment's registers written and read through reshapes of other shapes, 128
+// threads over 576 and 240 elements (not multiples of the threads).
+void bindFragView(Case& c, const Shape& s) {
+  int32_t NB = s[0];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(NB) * 576);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(NB) * 576);
+  randomFill(A, 113);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("NB", NB);
+  for (int64_t b = 0; b < NB; ++b)
+    for (int64_t k = 0; k < 576; ++k)  // 2 A through f (16, 36), plus the row of g (48, 12), minus 0.5 through h
+      c.expected.push_back(double(float(A.get(b * 576 + k)) * 2.0f + float(k / 12) - 0.5f));
+  c.output = &B;
+}
+
+void bindFragReduce(Case& c, const Shape& s) {
+  int32_t NB = s[0];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(NB) * 240);
+  HostBuffer& S = c.buffer(ir::DType::Float32, int64_t(NB) * 15);
+  HostBuffer& X = c.buffer(ir::DType::Float32, int64_t(NB) * 12);
+  HostBuffer& Y = c.buffer(ir::DType::Float32, int64_t(NB) * 60);
+  // Small integers: every order of the sums is exact, the comparison bit-exact.
+  for (int64_t i = 0; i < A.elements(); ++i) A.set(i, double(int64_t((uint32_t(i + 7) * 2654435761u) >> 24) % 41 - 20));
+  for (HostBuffer* out : {&S, &X, &Y}) out->fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("S", S);
+  c.args.pointer("X", X);
+  c.args.pointer("Y", Y);
+  c.args.dim("NB", NB);
+  std::vector<double> sums, maxima, absMaxima;
+  for (int64_t b = 0; b < NB; ++b) {
+    auto a = [&](int64_t k) { return A.get(b * 240 + k); };
+    for (int64_t r = 0; r < 15; ++r) {  // reshape (15, 16), dim 1
+      double acc = 0;
+      for (int64_t k = 0; k < 16; ++k) acc += a(r * 16 + k);
+      sums.push_back(acc);
+    }
+    for (int64_t r = 0; r < 12; ++r) {  // view (12, 20), dim 1
+      double m = a(r * 20);
+      for (int64_t k = 1; k < 20; ++k) m = std::max(m, a(r * 20 + k));
+      maxima.push_back(m);
+    }
+    for (int64_t i = 0; i < 3; ++i)  // reshape (3, 4, 20), dim 1
+      for (int64_t k = 0; k < 20; ++k) {
+        double m = 0;
+        for (int64_t j = 0; j < 4; ++j) m = std::max(m, std::fabs(a(i * 80 + j * 20 + k)));
+        absMaxima.push_back(m);
+      }
+  }
+  c.expected = sums;
+  c.output = &S;
+  c.moreOutputs = {{&X, maxima}, {&Y, absMaxima}};
+}
+
+TEST_CASE("interpreter: views of fragments (writes through a reshape, a copy out of a third name, reductions over "
+          "reshapes by shuffles and through shared scratch), every variant, ragged block counts") {
+  for (const Target& target : targets()) {
+    auto module = compile(kViews, target);
+    INFO(target.arch());
+    // One variant: groups of one element assume no alignment.
+    for (const ir::Kernel& k : module->kernels) CHECK(k.name != "fragview_aligned");
+    checkKernel(*module, "fragview", {{1, 0}, {2, 0}, {5, 0}}, bindFragView);
+    for (const char* variant : {"fragreduce_aligned", "fragreduce"})
+      checkKernel(*module, variant, {{1, 0}, {3, 0}, {4, 0}}, bindFragReduce);
+    // A view owns no registers: fragview has one Local array (f's), 576 elements over
+    // 128 threads one at a time (h's rows of 9 set the group's vec): 5 a thread.
+    const ir::Kernel& k = kernelNamed(*module, "fragview");
+    std::vector<std::string> locals;
+    for (const auto& b : k.allocations)
+      if (b->scope == ir::MemScope::Local) locals.push_back(b->name + "[" + std::to_string(*ir::asConstInt(b->shape[0])) + "]");
+    CHECK(locals == std::vector<std::string>{"f[5]"});
+    // fragreduce's reductions: the (15, 16) sum by shuffles, the two others through
+    // shared scratch (their partials tiles).
+    const ir::Kernel& r = kernelNamed(*module, "fragreduce");
+    int scratch = 0;
+    for (const auto& b : r.allocations) scratch += b->scope == ir::MemScope::Shared;
+    CHECK(scratch == 4);
+  }
+}
+
+TEST_CASE("interpreter: a reduction into a view of a fragment and the view read as a broadcast "
+          "(tests/golden/lower/view_fragment_loops.tl), ragged M") {
+  checkAllVariants(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_fragment_loops.tl"),
+                   {{1, 0}, {4, 0}, {6, 0}, {13, 0}}, [](Case& c, const Shape& s) {
+    int32_t M = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * 48);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * 48);
+    HostBuffer& R = c.buffer(ir::DType::Float32, M);
+    randomFill(A, 127);
+    B.fill(kPoison);
+    R.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.pointer("R", R);
+    c.args.dim("M", M);
+    std::vector<double> maxima;
+    for (int64_t r = 0; r < M; ++r) {
+      float m = float(A.get(r * 48));
+      for (int64_t j = 1; j < 48; ++j) m = std::max(m, float(A.get(r * 48 + j)));
+      maxima.push_back(double(m));
+      for (int64_t j = 0; j < 48; ++j) c.expected.push_back(double(float(A.get(r * 48 + j)) - m));
+    }
+    c.output = &B;
+    c.moreOutputs = {{&R, maxima}};
+  });
+}
+
+TEST_CASE("interpreter: a view of a local buffer (tests/golden/lower/view_local.tl), every variant, ragged N") {
+  checkAllVariants(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_local.tl"), {{1, 0}, {5, 0}, {33, 0}},
+                   [](Case& c, const Shape& s) {
+    int32_t N = s[0];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(N) * 12);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(N) * 12);
+    randomFill(A, 131);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("N", N);
+    for (int64_t k = 0; k < int64_t(N) * 12; ++k)
+      c.expected.push_back(double(float(A.get(k)) * 2.0f + float((k % 12) / 4)));
+    c.output = &B;
+  });
+}
+
 TEST_CASE("interpreter: TMA into and out of a view of a shared tile (tests/golden/lower/view_tile_loops.tl), ragged M") {
   auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/golden/lower/view_tile_loops.tl"), Target::hopper());
   for (const char* variant : {"k_aligned", "k"})
