@@ -1015,40 +1015,35 @@ def _issue_1237(c):
 # fragments (the same elements in row-major order), TileLang's tolerance.
 
 
+def _check_reshape(c, kernel, flat_in):
+    """A's elements, row-major, in B of the other shape: (N,) <-> (N // M, M)."""
+    N, M = c.p["N"], c.p["M"]
+    shapes = ((N,), (N // M, M))
+    src, dst = shapes if flat_in else shapes[::-1]
+    a = c.randn(src, "dtype")
+    b = c.poison(dst, "dtype")
+    c.launch(kernel, a, b)
+    c.check(b, a.reshape(dst), rtol=1e-2, atol=1e-2, name="B")
+
+
 @case("reshape", "reshape__f16", "reshape__ragged")
 def _reshape(c):
-    N, M = c.p["N"], c.p["M"]
-    a = c.randn((N,), "dtype")
-    b = c.poison((N // M, M), "dtype")
-    c.launch("reshape_test", a, b)
-    c.check(b, a.reshape(N // M, M), rtol=1e-2, atol=1e-2, name="B")
+    _check_reshape(c, "reshape_test", flat_in=True)
 
 
 @case("reshape_smem_1d_2_2d", "reshape_smem_1d_2_2d__f16", "reshape_smem_1d_2_2d__ragged")
 def _reshape_smem_1d_2_2d(c):
-    N, M = c.p["N"], c.p["M"]
-    a = c.randn((N,), "dtype")
-    b = c.poison((N // M, M), "dtype")
-    c.launch("reshape_smem_1d_2_2d", a, b)
-    c.check(b, a.reshape(N // M, M), rtol=1e-2, atol=1e-2, name="B")
+    _check_reshape(c, "reshape_smem_1d_2_2d", flat_in=True)
 
 
 @case("reshape_smem_2d_2_1d", "reshape_smem_2d_2_1d__f16", "reshape_smem_2d_2_1d__ragged")
 def _reshape_smem_2d_2_1d(c):
-    N, M = c.p["N"], c.p["M"]
-    a = c.randn((N // M, M), "dtype")
-    b = c.poison((N,), "dtype")
-    c.launch("reshape_smem_2d_2_1d", a, b)
-    c.check(b, a.reshape(N), rtol=1e-2, atol=1e-2, name="B")
+    _check_reshape(c, "reshape_smem_2d_2_1d", flat_in=False)
 
 
 @case("reshape_fragment", "reshape_fragment__f16", "reshape_fragment__ragged")
 def _reshape_fragment(c):
-    N, M = c.p["N"], c.p["M"]  # ragged: 999 elements over 32 threads
-    a = c.randn((N // M, M), "dtype")
-    b = c.poison((N,), "dtype")
-    c.launch("reshape_fragment", a, b)
-    c.check(b, a.reshape(N), rtol=1e-2, atol=1e-2, name="B")
+    _check_reshape(c, "reshape_fragment", flat_in=False)  # ragged: 999 elements over 32 threads
 
 
 @case("reduce_after_reshape", "reduce_after_reshape__f16", "reduce_after_reshape__ragged")
