@@ -736,7 +736,9 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
     if (!block)
       fail(remote->nameRange, "remote_barrier= signals the barrier of the block that dst_block= names; a copy with "
                               "cluster_mask completes on each block's own barrier and takes no remote_barrier");
-    options.barrier = barrierArg(*remote->value, "copy_cluster's remote_barrier=");
+    BarrierOperand b = barrierOperand(*remote->value, "copy_cluster's remote_barrier=");
+    options.barrier = b.buffer;
+    options.barrierIndex = b.index;  // bars[i]: the same element in the destination block
   }
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
   checkThreadCopy(s, d, options, c.range);

@@ -3621,6 +3621,68 @@ TEST_CASE("interpreter catches: TileLang's multicast tma_copy ring as written le
   CHECK(r.text().find("deadlock") != std::string::npos);
 }
 
+// copy_cluster(dst_block=, remote_barrier=got[i]): the ring of cluster_ring.tl with two
+// barriers taken in turn (round s signals got[s % 2] of the next rank, which waits on
+// its own got[s % 2] at parity (s / 2) % 2), in clusters of 4 (3 rounds: got[0] twice,
+// got[1] once): a bulk DSMEM copy where the tiles are laid out alike, SIMT remote
+// stores and a remote arrive where t1 is swizzled. B = A exactly when every round
+// signalled the element it names.
+TEST_CASE("interpreter: copy_cluster(remote_barrier=got[i]) on either element of a barrier array, ragged M") {
+  const std::string source = R"(
+const BM = 16;
+const BN = 64;
+const CL = 4;
+kernel ring(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
+  with Kernel(CL * ceildiv(M, CL * BM), ceildiv(N, BN), threads=128, cluster_dims=(CL, 1, 1)) as (bx, by) {
+    t0 = alloc_shared((BM, BN), float32);
+    t1 = alloc_shared((BM, BN), float32);
+    SWIZZLE
+    got = alloc_barrier([1, 1]);
+    copy(A[bx * BM, by * BN], t0);
+    rank = block_rank_in_cluster();
+    for s in serial(CL - 1) {
+      if s % 2 == 0 {
+        copy_cluster(t0, t1, dst_block=(rank + 1) % CL, remote_barrier=got[s % 2]);
+      } else {
+        copy_cluster(t1, t0, dst_block=(rank + 1) % CL, remote_barrier=got[s % 2]);
+      }
+      mbarrier_wait_parity(got[s % 2], (s // 2) % 2);
+      cluster_sync();
+    }
+    copy(t1, B[(bx - rank + (rank + 1) % CL) * BM, by * BN]);
+  }
+}
+)";
+  for (const char* swizzle : {"", "annotate_layout({t1: swizzled(t1, 128)});"}) {
+    std::string text = source;
+    text.replace(text.find("SWIZZLE"), 7, swizzle);
+    auto module = compile(text, Target::hopper());
+    std::ostringstream ir;
+    ir::print(*module, ir);
+    INFO(ir.str());
+    // The second barrier (8 bytes past the first) is signalled, not only the first.
+    CHECK(ir.str().find((*swizzle ? "mbarrier_arrive_remote(" : "bulk_copy_dsmem(")) != std::string::npos);
+    for (const ir::Kernel& k : module->kernels) {
+      INFO(k.name);
+      checkKernel(*module, k.name, {{64, 64}, {65, 64}, {130, 128}, {1, 64}}, [](Case& c, const Shape& s) {
+        int32_t M = s[0], N = s[1];
+        HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+        HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+        randomFill(A, 83);
+        B.fill(kPoison);
+        c.args.pointer("A", A);
+        c.args.pointer("B", B);
+        c.args.dim("M", M);
+        c.args.dim("N", N);
+        c.output = &B;
+        // After 3 rounds t1 holds the tile of rank (rank + 1) % 4 (3 steps back round
+        // the ring), stored to the rows it came from: B = A.
+        for (int64_t e = 0; e < int64_t(M) * N; ++e) c.expected.push_back(A.get(e));
+      });
+    }
+  }
+}
+
 TEST_CASE("interpreter: copy_cluster(dst_block=1) under `if rank == 0`, ordered by cluster_sync(), ragged M") {
   auto module = compile(kClusterMask, Target::hopper());
   ir::Kernel& push = kernelNamed(*module, "push");

@@ -141,7 +141,7 @@ class BulkDsmem final : public CopyStrategy {
   StmtRef lower(const CopyOp& c, CopyLowering& L) const override {
     const auto& plan = static_cast<const BulkDsmemPlan&>(*c.plan);
     const Buffer& bar = *c.options.barrier;
-    ExprRef barrier = intImm(bar.sharedOffset);
+    ExprRef barrier = CopyLowering::barrierOffset(c);
     ExprRef inside;
     if (!asConstInt(c.dstBlock))
       inside = logicalAnd(binary(BinOp::Ge, c.dstBlock, intImm(0)), lt(c.dstBlock, intImm(L.clusterBlocks())));

@@ -854,6 +854,12 @@ std::string CopyLowering::maskDigits(int mask) {
 int CopyLowering::clusterBlocks() const {
   return kernel.clusterDims[0] * kernel.clusterDims[1] * kernel.clusterDims[2];
 }
+ExprRef CopyLowering::barrierOffset(const CopyOp& c) {
+  ExprRef offset = intImm(c.options.barrier->sharedOffset);
+  if (c.options.barrierIndex) offset = add(offset, mul(c.options.barrierIndex, intImm(8)));
+  return offset;
+}
+
 StmtRef CopyLowering::clusterSync(SourceRange r) { return std::make_shared<BarrierStmt>(r, BarrierKind::ClusterSync); }
 
 StmtRef CopyLowering::inMaskedBlocks(int mask, const StmtRef& body, SourceRange r) const {

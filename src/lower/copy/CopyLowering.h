@@ -175,6 +175,9 @@ class CopyLowering {
   static std::string maskDigits(int mask);
   int clusterBlocks() const;
   static ir::StmtRef clusterSync(SourceRange r);
+  // The shared-memory offset of a copy's barrier= / remote_barrier=: the array's
+  // first barrier, or `bars[i]` 8 bytes a barrier further.
+  static ir::ExprRef barrierOffset(const ir::CopyOp& c);
   // `body` run by the blocks of `mask` only (all when the mask covers the cluster).
   ir::StmtRef inMaskedBlocks(int mask, const ir::StmtRef& body, SourceRange r) const;
   // A view of the copy's destination tile in the block of rank c.dstBlock (mapa).

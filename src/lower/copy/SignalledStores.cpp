@@ -33,7 +33,7 @@ class SignalledStores final : public CopyStrategy {
                          L.notes.back().how + ", then a block barrier and one arrival on '" + bar.name +
                          "' there (release at cluster scope); no wait";
     auto arrive = std::make_shared<IntrinsicStmt>(c.range, IntrinsicOp::MbarrierArriveRemote,
-                                                  std::vector<ExprRef>{intImm(bar.sharedOffset), c.dstBlock, intImm(0)});
+                                                  std::vector<ExprRef>{CopyLowering::barrierOffset(c), c.dstBlock, intImm(0)});
     return std::make_shared<SeqStmt>(c.range, std::vector<StmtRef>{
         body, std::make_shared<BarrierStmt>(c.range, BarrierKind::SyncThreads),
         std::make_shared<IfStmt>(c.range, issuer, arrive, nullptr)});

@@ -183,11 +183,7 @@ static StmtRef lowerTmaRows(const CopyOp& c, CopyLowering& L, const TmaPlan& pla
   if (!startAligned) aligned = binary(BinOp::Eq, floorMod(global.mins.back(), intImm(perVector)), intImm(0));
 
   int64_t hint = CopyLowering::cacheHint(c.options.eviction);
-  ExprRef barrier;
-  if (load) {
-    barrier = intImm(c.options.barrier->sharedOffset);
-    if (c.options.barrierIndex) barrier = add(barrier, mul(c.options.barrierIndex, intImm(8)));  // bars[i]
-  }
+  ExprRef barrier = load ? CopyLowering::barrierOffset(c) : nullptr;  // bars[i]
   auto bulk = std::make_shared<SeqStmt>(c.range);
   auto pieces = std::make_shared<SeqStmt>(c.range);
   // A rank-1 tensor has no stride that keeps its end on a 16-byte boundary, and a
@@ -319,8 +315,7 @@ StmtRef lowerTmaTransfer(const CopyOp& c, CopyLowering& L) {
   const bool user = c.options.tmaCopy;
   if (load && user) {
     // tma_copy: the bytes complete on the user's barrier; the arrivals are the user's.
-    barrier = intImm(c.options.barrier->sharedOffset);
-    if (c.options.barrierIndex) barrier = add(barrier, mul(c.options.barrierIndex, intImm(8)));  // bars[i]
+    barrier = CopyLowering::barrierOffset(c);  // bars[i]
     issue->stmts.push_back(std::make_shared<IntrinsicStmt>(
         c.range, IntrinsicOp::MbarrierExpectTx, std::vector<ExprRef>{barrier, intImm(pieceBytes * (outer / piece))}));
   } else if (load) {
