@@ -3536,6 +3536,30 @@ TEST_CASE("interpreter: copy_cluster(cluster_mask=0b0011): blocks 0 and 1 hold b
     });
 }
 
+// A run the interpreter must refuse, naming `phrase` (a fault, a deadlock).
+void checkCaught(const ir::Kernel& k, const Case& c, const std::string& phrase) {
+  interp::Result r = interp::run(k, c.args);
+  CHECK_FALSE(r.ok);
+  CHECK(r.text().find(phrase) != std::string::npos);
+}
+
+// The multicast rings' buffers: A (iters, 64, 64) random, B (2, iters, 64, 64)
+// poisoned, each block's B expected to hold every tile of A; `iters` bound as a dim
+// where the kernel takes it (cluster_mask.tl's ring) and not where it is a const.
+void bindRing(Case& c, int64_t iters, bool itersDim) {
+  const int64_t tile = 64;
+  HostBuffer& A = c.buffer(ir::DType::Float32, iters * tile * tile);
+  HostBuffer& B = c.buffer(ir::DType::Float32, 2 * iters * tile * tile);
+  randomFill(A, 79);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  if (itersDim) c.args.dim("iters", int32_t(iters));
+  c.output = &B;
+  for (int rank = 0; rank < 2; ++rank)
+    for (int64_t e = 0; e < iters * tile * tile; ++e) c.expected.push_back(A.get(e));
+}
+
 // tma_copy(cluster_mask=0b0110) under the program's barrier: ranks 1 and 2 of each
 // cluster of 4 hold rank 1's tile, ranks 0 and 3 their own (TileLang's multicast
 // tma_copy); one variant (a user protocol), ragged M and N (N % 8 == 0: the map's).
@@ -3576,29 +3600,15 @@ TEST_CASE("interpreter catches: a tma_copy multicast without the kernel's first 
           }) == 1);
   Case c;
   bindUserMulticast(c, {16, 256});
-  interp::Result r = interp::run(k, c.args);
-  CHECK_FALSE(r.ok);
-  CHECK(r.text().find("used before mbarrier_init") != std::string::npos);
+  checkCaught(k, c, "used before mbarrier_init");
 }
 
 TEST_CASE("interpreter: a multicast tma_copy ring with a cluster barrier per iteration (cluster_mask.tl's ring)") {
   // A cluster of 2 cycles a ring of 4 tiles and barriers: every slot under both
   // parities for 8 and 9 iterations; both blocks receive every tile.
   auto module = compile(kClusterMask, Target::hopper());
-  const int64_t tile = 64;
-  checkKernel(*module, "ring", {{1, 0}, {3, 0}, {8, 0}, {9, 0}}, [&](Case& c, const Shape& s) {
-    int64_t iters = s[0];
-    HostBuffer& A = c.buffer(ir::DType::Float32, iters * tile * tile);
-    HostBuffer& B = c.buffer(ir::DType::Float32, 2 * iters * tile * tile);
-    randomFill(A, 79);
-    B.fill(kPoison);
-    c.args.pointer("A", A);
-    c.args.pointer("B", B);
-    c.args.dim("iters", int32_t(iters));
-    c.output = &B;
-    for (int rank = 0; rank < 2; ++rank)
-      for (int64_t e = 0; e < iters * tile * tile; ++e) c.expected.push_back(A.get(e));
-  });
+  checkKernel(*module, "ring", {{1, 0}, {3, 0}, {8, 0}, {9, 0}},
+              [](Case& c, const Shape& s) { bindRing(c, s[0], /*itersDim=*/true); });
 }
 
 TEST_CASE("interpreter catches: TileLang's multicast tma_copy ring as written lets rank 0 refill a slot rank 1 still uses") {
@@ -3610,15 +3620,8 @@ TEST_CASE("interpreter catches: TileLang's multicast tma_copy ring as written le
   auto module = compile(*readFile(TLC_SOURCE_DIR "/tests/tilelang/ports/tma_copy_cluster_mask.tl"), Target::hopper());
   ir::Kernel& k = kernelNamed(*module, "main");
   Case c;
-  const int64_t iters = 8, tile = 64;
-  HostBuffer& A = c.buffer(ir::DType::Float32, iters * tile * tile);
-  HostBuffer& B = c.buffer(ir::DType::Float32, 2 * iters * tile * tile);
-  randomFill(A, 79);
-  c.args.pointer("A", A);
-  c.args.pointer("B", B);
-  interp::Result r = interp::run(k, c.args);
-  CHECK_FALSE(r.ok);
-  CHECK(r.text().find("deadlock") != std::string::npos);
+  bindRing(c, 8, /*itersDim=*/false);  // the port's iters = 8
+  checkCaught(k, c, "deadlock");
 }
 
 // copy_cluster(dst_block=, remote_barrier=got[i]): the ring of cluster_ring.tl with two
