@@ -151,6 +151,8 @@ configs=(
   "loop_kinds|loop_kinds.tl||loop_kinds.cpp|"
   # view / reshape of global tensors (issue 20 item 7): new shape, new dtype, swapped dims.
   "views|views.tl||views.cpp|"
+  # annotate_layout Layout index maps on shared tiles (transposed, XOR of pieces, padded flat).
+  "index_maps|index_maps.tl||index_maps.cpp|"
   "transpose_annotated|transpose_annotated.tl||transpose.cpp|"
   "tile_copy_swizzled|tile_copy_swizzled.tl||tile_copy.cpp|"
   # float4_e2m1fn: packed copies on each path, dequantize and quantize (ragged shapes).
@@ -347,7 +349,11 @@ if [ -z "${TLC_GPU_ONLY:-}" ] || [[ python_package =~ $TLC_GPU_ONLY ]]; then
   echo "== python_package" >>"$log"
   python_ok=$have_tlc
   [ $have_tlc -eq 1 ] || failed+=("python_package (no tlc)")
-  if [ $python_ok -eq 1 ] && ! python3 -m pip wheel ./python --no-deps --no-build-isolation -q -w "$pdir" >>"$log" 2>&1; then
+  # pip builds the wheel with the `wheel` package, which a pyenv python may lack
+  # where the system's (Debian python3-wheel) has it.
+  wheel_python=python3
+  python3 -c 'import wheel' 2>/dev/null || ! /usr/bin/python3 -c 'import wheel' 2>/dev/null || wheel_python=/usr/bin/python3
+  if [ $python_ok -eq 1 ] && ! "$wheel_python" -m pip wheel ./python --no-deps --no-build-isolation -q -w "$pdir" >>"$log" 2>&1; then
     failed+=("python_package (pip wheel failed)")
     python_ok=0
   fi

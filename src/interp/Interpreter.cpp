@@ -411,6 +411,8 @@ uint8_t* Executor::element(const ir::Buffer& buffer, int64_t index, int lanes, i
         if (extent <= 0) span = 0;
         if (span > 0) span += (extent - 1) * stride;
       }
+      // An index map's physical array (sema: every element lands inside it).
+      if (buffer.sharedLayout.mapped()) span = ir::sharedStorageElems(buffer);
       if (index < 0 || index + lanes > span)
         fault("out-of-bounds " + describe("shared") + ": the tile spans " + std::to_string(span) + " elements");
       int64_t offset = buffer.sharedOffset + index * eb;

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "ir/Rewrite.h"
 #include "ir/StmtVisitor.h"
 
 namespace tlc::ir {
@@ -552,6 +553,15 @@ ExprRef sharedElementOffset(const Buffer& b, const std::vector<ExprRef>& logical
     ExprRef key = floorMod(floorDiv(idx[idx.size() - 2], intImm(l.rowDiv)), intImm(l.span));
     idx.back() = binary(BinOp::BitXor, idx.back(), mul(key, intImm(l.unit)));
   }
+  if (l.mapped()) {
+    // The map's outputs at these indices, row-major over the physical array.
+    VarMap at;
+    for (size_t a = 0; a < l.mapParams.size(); ++a) at[l.mapParams[a].get()] = cast(DType::Int32, idx[a]);
+    ExprRef offset = intImm(0);
+    for (size_t k = 0; k < l.mapOutputs.size(); ++k)
+      offset = add(mul(offset, intImm(l.mapShape[k])), substitute(l.mapOutputs[k], at));
+    return offset;
+  }
   ExprRef offset = intImm(0);
   for (size_t a = 0; a < idx.size(); ++a) offset = add(offset, mul(cast(DType::Int32, idx[a]), cast(DType::Int32, b.strides[a])));
   if (l.swizzleBytes) {
@@ -581,7 +591,28 @@ std::string describe(const SharedLayout& l, DType t) {
     os << "swizzle(col ^ ((row / " << l.rowDiv << ") % " << l.span << ") * " << l.unit << ")";
   if (l.swizzleBytes) os << "swizzle(" << l.swizzleBytes << "B: 16-byte chunk ^= (byte offset / 128) % " << l.swizzleBytes / 16 << ")";
   if (l.pad) os << "padded(" << l.pad << " elements, " << l.pad * e << " bytes per row)";
+  if (l.mapped()) {
+    os << "index map (";
+    for (size_t a = 0; a < l.mapParams.size(); ++a) os << (a ? ", " : "") << l.mapParams[a]->name;
+    // One output prints as itself (toString parenthesizes a binary), several as a tuple.
+    const bool one = l.mapOutputs.size() == 1;
+    os << ") -> " << (one ? "" : "(");
+    for (size_t k = 0; k < l.mapOutputs.size(); ++k) os << (k ? ", " : "") << toString(l.mapOutputs[k]);
+    os << (one ? "" : ")") << " over (";
+    for (size_t k = 0; k < l.mapShape.size(); ++k) os << (k ? ", " : "") << l.mapShape[k];
+    os << "), runs of " << l.mapRun;
+  }
   return os.str();
+}
+
+int64_t sharedStorageElems(const Buffer& b) {
+  if (b.sharedLayout.mapped()) {
+    int64_t n = 1;
+    for (int64_t e : b.sharedLayout.mapShape) n *= e;
+    return n;
+  }
+  // Padded rows make the outermost stride larger than the row-major one.
+  return *asConstInt(b.shape[0]) * *asConstInt(b.strides[0]);
 }
 
 int64_t swizzledColumn(const SharedLayout& l, int64_t row, int64_t col) {

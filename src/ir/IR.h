@@ -342,16 +342,31 @@ struct FragmentLayout {
 //    permuted inside each 128-byte line, so accesses of up to 16 bytes stay whole.
 //  - Padding (annotate_layout padded(t, n)): `pad` elements after each row; the
 //    buffer's strides say it, this only records it.
+//  - Index map (annotate_layout Layout(shape, lambda i, j: (p, q))): element
+//    (i, j) lives at the physical index (p, q) of a row-major array of `mapShape`
+//    (each output's largest value + 1). Sema evaluated it at every element
+//    (injective, within int32); `mapRun` is the longest run of consecutive elements
+//    of the last axis that stays consecutive and aligned in memory (the widest
+//    vector an access may use).
 struct SharedLayout {
   int unit = 0;    // Pieces: elements per piece; 0 = none
   int span = 1;    // Pieces: XORed together (a power of two dividing the row's piece count)
   int rowDiv = 1;  // Pieces: consecutive rows that share one key
   int swizzleBytes = 0;  // TMA swizzle: 32, 64 or 128; 0 = none
   int pad = 0;           // padding: elements after each row
+  // Index map: the lambda's parameters (one per axis) and its outputs over them.
+  std::vector<VarRef> mapParams;
+  std::vector<ExprRef> mapOutputs;
+  std::vector<int64_t> mapShape;  // the physical array; its element count is the tile's storage
+  int mapRun = 1;                 // elements an access may move at once (a power of two)
   bool annotated = false;  // fixed by annotate_layout (lowering keeps it)
   std::string why;         // who chose it (for --remarks)
   bool permutesPieces() const { return unit > 0 && span > 1; }
-  bool rowMajor() const { return !permutesPieces() && !swizzleBytes && !pad; }
+  bool mapped() const { return !mapOutputs.empty(); }
+  bool rowMajor() const { return !permutesPieces() && !swizzleBytes && !pad && !mapped(); }
+  // The most consecutive elements of a row an access may move at once; 0 = no limit
+  // from the layout (a swizzle keeps 16-byte chunks whole; vectors are no wider).
+  int maxRun() const { return mapped() ? mapRun : permutesPieces() ? unit : 0; }
 };
 
 struct Buffer {
@@ -983,6 +998,9 @@ int64_t sharedElementOffset(const SharedLayout& l, DType t, int64_t linear, int6
 int64_t swizzledColumn(const SharedLayout& l, int64_t row, int64_t col);
 // How `l` reads in --emit=loops and remarks ("" for plain row-major).
 std::string describe(const SharedLayout& l, DType t);
+// Elements of storage a shared tile takes (padded rows and index maps take more than
+// its element count).
+int64_t sharedStorageElems(const Buffer& b);
 
 // Text forms: `--emit=ir` (tile IR and loop IR alike).
 std::string toString(const ExprRef& e);

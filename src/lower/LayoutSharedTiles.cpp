@@ -15,7 +15,7 @@ int transposeVecLimit(const Buffer& src, const Buffer& dst) {
   int limit = 0;
   for (const Buffer* b : {&src, &dst}) {
     int cap = 0;
-    if (b->sharedLayout.permutesPieces()) cap = b->sharedLayout.unit;
+    if (b->sharedLayout.maxRun()) cap = b->sharedLayout.maxRun();
     if (b->sharedLayout.pad) {
       // A vector must start on a multiple of its width in every padded row.
       int64_t rowStride = *asConstInt(b->strides[b->strides.size() - 2]);

@@ -11,8 +11,7 @@ bool planSharedMemory(Kernel& kernel, const Target& target, DiagnosticEngine& di
   int64_t offset = 0;
   for (const auto& b : kernel.allocations) {
     if (b->scope != MemScope::Shared || b->viewOf) continue;
-    // Padded rows make the outermost stride larger than the row-major one.
-    int64_t numel = *asConstInt(b->shape[0]) * *asConstInt(b->strides[0]);
+    int64_t numel = sharedStorageElems(*b);
     // mbarriers need 8 bytes; tiles 1024 (the 128-byte swizzle's period).
     int64_t align = b->isBarrier ? 8 : kAlign;
     offset = (offset + align - 1) / align * align;

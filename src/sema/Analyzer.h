@@ -523,8 +523,22 @@ class Analyzer {
   StmtRef layoutDecl(const std::string& n, const ast::Assign& a, const ast::Call& c);
   ThreadLayoutRef fragmentLayout(const std::string& n, const ast::Call& c);
   // Lambda `e` at every iteration of `shape`: its body, or `part` of it (an element of a tuple it gives).
+  // A lambda's parameters (Int32 variables) and one of its results as an expression
+  // over them, checked pure; `part` is that result (default: the whole body).
+  struct LambdaExpr {
+    std::vector<ir::VarRef> params;
+    ir::ExprRef body;
+    const ast::Expr* source = nullptr;
+  };
+  LambdaExpr lambdaExpr(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
+                        const ast::Expr* part = nullptr);
+  std::vector<int64_t> evalLambdaAt(const LambdaExpr& l, const std::string& what, const std::vector<int64_t>& shape);
   std::vector<int64_t> evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
                                   const ast::Expr* part = nullptr);
+  // annotate_layout({tile: Layout(shape, lambda i, j: (p, q))}): the tile's index map
+  // (ir::SharedLayout), evaluated at every element and checked injective.
+  void sharedIndexMap(const BufferRef& tile, const ast::Call& call);
+  std::vector<int64_t> layoutShapeArg(const ast::Expr& shapeArg, const std::string& what);
   // annotate_layout({frag: Fragment(shape, forward_fn=..., replicate=n)}): checked, not honoured (a warning).
   void fragmentLayoutHint(const BufferRef& frag, const ast::Call& call);
   std::string iterationText(const std::vector<int64_t>& shape, int64_t flat) const;

@@ -780,12 +780,17 @@ void Analyzer::annotateLayout(const ast::Call& c) {
                                       name(tile->scope), tile);
     const ast::Expr& v = *entry.value;
     std::string layout = v.kind == ast::ExprKind::Call ? calleeName(v.as<ast::Call>()) : "";
-    if (layout == "Layout")
-      fail(v.range, "not yet supported: a Layout with an index map in annotate_layout (a shared tile's layout is "
-                    "swizzled(" + tile->name + ", 32|64|128) or padded(" + tile->name + ", n))");
-    if (layout != "swizzled" && layout != "padded")
-      fail(v.range, "expected a layout for '" + tile->name + "': swizzled(" + tile->name + ", 32|64|128) or padded(" +
-                        tile->name + ", n)");
+    if (layout != "swizzled" && layout != "padded" && layout != "Layout")
+      fail(v.range, "expected a layout for '" + tile->name + "': swizzled(" + tile->name + ", 32|64|128), padded(" +
+                        tile->name + ", n) or Layout(" + tile->name + ".shape, lambda i, j: (p, q))");
+    if (layout == "Layout") {
+      if (tile->sharedLayout.annotated) fail(entry.key->range, "the layout of '" + tile->name + "' is already annotated");
+      rejectLayoutOfAliased(tile, entry.key->range);
+      if (bits(tile->dtype) < 8)
+        failAbout(entry.key->range, std::string("not yet supported: a layout for a tile of ") + name(tile->dtype), tile);
+      sharedIndexMap(tile, v.as<ast::Call>());
+      continue;
+    }
     const auto& call = v.as<ast::Call>();
     checkKeywords(call, layout, {});
     if (call.args.size() != 2)

@@ -261,9 +261,9 @@ ExprRef Analyzer::callExpr(const ast::Call& c) {
     return call(Builtin::ClusterCtaRank, {}, DType::Int32);
   }
   if (kNotYetSupported.count(callee)) fail(c.callee->range, "not yet supported: " + callee);
-  if (callee == "swizzled" || callee == "padded")
+  if (callee == "swizzled" || callee == "padded" || callee == "Layout")
     fail(c.range, "'" + callee + "(...)' is a layout, not a value; give it to annotate_layout({tile: " + callee +
-                      "(tile, ...)})");
+                      (callee == "Layout" ? "(tile.shape, lambda i, j: ...)})" : "(tile, ...)})"));
   if (callee == "annotate_layout") fail(c.range, "'annotate_layout' has no value; call it as a statement");
   if (macros_.count(callee)) fail(c.range, "macro '" + callee + "' has no value; call it as a statement");
   if (isAtomicName(callee))

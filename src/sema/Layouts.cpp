@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ir/Rewrite.h"
 #include "sema/Analyzer.h"
 
 namespace tlc::sema {
@@ -76,7 +77,7 @@ std::string Analyzer::iterationText(const std::vector<int64_t>& shape, int64_t f
   return names + ") = " + tupleText(idx);
 }
 
-std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
+Analyzer::LambdaExpr Analyzer::lambdaExpr(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
                                           const ast::Expr* part) {
   if (e.kind != ast::ExprKind::Lambda)
     fail(e.range, what + "= must be a lambda over the iteration, e.g. " + what + "=(i, j) -> i * 32 + j");
@@ -108,6 +109,18 @@ std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string&
     fail(source.range, what + "= must give an integer, not " + std::string(name(body->dtype)));
   if (auto why = impureReason(body, params); !why.empty())
     fail(source.range, what + "= may use only its parameters and constants; " + why);
+  return LambdaExpr{params, body, &source};
+}
+
+std::vector<int64_t> Analyzer::evalLambda(const ast::Expr& e, const std::string& what, const std::vector<int64_t>& shape,
+                                          const ast::Expr* part) {
+  return evalLambdaAt(lambdaExpr(e, what, shape, part), what, shape);
+}
+
+std::vector<int64_t> Analyzer::evalLambdaAt(const LambdaExpr& l, const std::string& what,
+                                            const std::vector<int64_t>& shape) {
+  const auto& [params, body, sourcePtr] = l;
+  const ast::Expr& source = *sourcePtr;
   int64_t numel = 1;
   for (auto s : shape) numel *= s;
   std::vector<int64_t> values(numel);
@@ -217,6 +230,113 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
   return layout;
 }
 
+// A layout's shape argument: `(32, 64)`, or TileLang's spelling `tile.shape` (a
+// buffer's constant shape).
+std::vector<int64_t> Analyzer::layoutShapeArg(const ast::Expr& shapeArg, const std::string& what) {
+  std::vector<int64_t> shape;
+  if (shapeArg.kind == ast::ExprKind::Attribute && shapeArg.as<ast::Attribute>().name == "shape") {
+    for (const auto& e : bufferOf(*shapeArg.as<ast::Attribute>().base)->shape) {
+      auto c = asConstInt(e);
+      if (!c) fail(shapeArg.range, "a " + what + "'s shape must be a compile-time constant");
+      shape.push_back(*c);
+    }
+  } else {
+    for (const auto& e : constShape(shapeArg)) shape.push_back(*asConstInt(e));
+  }
+  return shape;
+}
+
+// TileLang's `Layout(shape, forward_fn)` on a shared tile: element (i, j) lives at
+// the physical index forward_fn(i, j) of a row-major array whose extents are each
+// output's largest value + 1 (TileLang infers the output shape the same way, from
+// the map's range). Evaluated here at every element: outputs non-negative, within
+// int32, no two elements at one place. `mapRun` is measured, not derived: the
+// widest power-of-two run (up to 16 bytes) that every aligned group of the last axis
+// keeps consecutive and aligned in memory, so a vector access stays one access.
+void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
+  checkKeywords(call, "Layout", {"forward_fn"});
+  const ast::Expr* fn = keyword(call, "forward_fn");
+  if (call.args.size() != (fn ? 1u : 2u))
+    fail(call.range, "Layout takes (shape, forward_fn): Layout(" + tile->name + ".shape, lambda i, j: (p, q))");
+  if (!fn) fn = call.args[1].get();
+  std::vector<int64_t> shape = layoutShapeArg(*call.args[0], "Layout"), own;
+  for (const auto& e : tile->shape) own.push_back(*asConstInt(e));
+  if (shape != own)
+    failAbout(call.args[0]->range, "the Layout's shape " + tupleText(shape) + " is not the shape of '" + tile->name +
+                                       "', " + tupleText(own), tile);
+  if (fn->kind != ast::ExprKind::Lambda)
+    fail(fn->range, "forward_fn= must be a lambda from the tile's indices to where they live, e.g. lambda i, j: (j, i)");
+  const ast::Expr& body = *fn->as<ast::Lambda>().body;
+  std::vector<const ast::Expr*> parts;
+  if (body.kind == ast::ExprKind::Tuple)
+    for (const auto& x : body.as<ast::Tuple>().elements) parts.push_back(x.get());
+  else
+    parts.push_back(&body);
+  if (parts.empty()) fail(body.range, "forward_fn= gives at least one index");
+  SharedLayout l;
+  l.annotated = true;
+  l.why = "annotate_layout";
+  std::vector<std::vector<int64_t>> values;
+  for (const ast::Expr* part : parts) {
+    LambdaExpr e = lambdaExpr(*fn, "forward_fn", shape, part);
+    values.push_back(evalLambdaAt(e, "forward_fn", shape));
+    // One set of parameters for all outputs: later outputs' variables are renamed to the first's.
+    if (l.mapParams.empty()) {
+      l.mapParams = e.params;
+      l.mapOutputs.push_back(e.body);
+    } else {
+      VarMap rename;
+      for (size_t a = 0; a < e.params.size(); ++a) rename[e.params[a].get()] = l.mapParams[a];
+      l.mapOutputs.push_back(substitute(e.body, rename));
+    }
+    int64_t top = 0;
+    for (size_t f = 0; f < values.back().size(); ++f) {
+      if (values.back()[f] < 0)
+        fail(part->range, "the Layout for '" + tile->name + "' puts element " + iterationText(shape, (int64_t)f) +
+                              " at index " + std::to_string(values.back()[f]) + "; indices start at 0");
+      top = std::max(top, values.back()[f]);
+    }
+    l.mapShape.push_back(top + 1);
+  }
+  int64_t storage = 1;
+  for (int64_t e : l.mapShape) {
+    storage *= e;
+    if (storage > INT32_MAX)
+      fail(body.range, "the Layout for '" + tile->name + "' spans more than 2^31 elements (" +
+                           tupleText(l.mapShape) + ")");
+  }
+  // Physical offsets, row-major over mapShape; no two elements may share one.
+  const size_t numel = values[0].size();
+  std::vector<int64_t> offset(numel, 0);
+  for (size_t f = 0; f < numel; ++f)
+    for (size_t k = 0; k < values.size(); ++k) offset[f] = offset[f] * l.mapShape[k] + values[k][f];
+  std::vector<int64_t> owner(storage, -1);
+  for (size_t f = 0; f < numel; ++f) {
+    if (owner[offset[f]] >= 0) {
+      std::vector<int64_t> at;
+      for (const auto& v : values) at.push_back(v[f]);
+      failAbout(body.range, "the Layout for '" + tile->name + "' is not injective: elements " +
+                                iterationText(shape, owner[offset[f]]) + " and " + iterationText(shape, (int64_t)f) +
+                                " both live at " + tupleText(at),
+                tile);
+    }
+    owner[offset[f]] = (int64_t)f;
+  }
+  const int64_t inner = shape.back();
+  for (int w = std::max(1, 128 / bits(tile->dtype)); w > 1; w /= 2) {
+    bool ok = inner % w == 0;
+    for (size_t f = 0; ok && f < numel; f += w) {
+      if (offset[f] % w) ok = false;
+      for (int k = 1; ok && k < w; ++k) ok = offset[f + k] == offset[f] + k;
+    }
+    if (ok) {
+      l.mapRun = w;
+      break;
+    }
+  }
+  tile->sharedLayout = l;
+}
+
 // TileLang's `Fragment(shape, forward_fn=lambda i, j[, rep]: (thread, index),
 // replicate=n)` (or forward_thread_fn= / forward_index_fn=) in annotate_layout on a
 // fragment: checked (its shape, each lambda's arity, a thread of the block and
@@ -228,18 +348,7 @@ void Analyzer::fragmentLayoutHint(const BufferRef& frag, const ast::Call& call) 
   checkKeywords(call, "Fragment", {"forward_fn", "forward_thread_fn", "forward_index_fn", "replicate"});
   if (call.args.size() != 1)
     fail(call.range, "Fragment takes (shape, forward_fn=lambda i, j: (thread, index), replicate=n) in annotate_layout");
-  std::vector<int64_t> shape, own;
-  const ast::Expr& shapeArg = *call.args[0];
-  // TileLang's spelling `x_frag.shape`: a buffer's (constant) shape, here only.
-  if (shapeArg.kind == ast::ExprKind::Attribute && shapeArg.as<ast::Attribute>().name == "shape") {
-    for (const auto& e : bufferOf(*shapeArg.as<ast::Attribute>().base)->shape) {
-      auto c = asConstInt(e);
-      if (!c) fail(shapeArg.range, "a Fragment's shape must be a compile-time constant");
-      shape.push_back(*c);
-    }
-  } else {
-    for (const auto& e : constShape(shapeArg)) shape.push_back(*asConstInt(e));
-  }
+  std::vector<int64_t> shape = layoutShapeArg(*call.args[0], "Fragment"), own;
   for (const auto& e : frag->shape) own.push_back(*asConstInt(e));
   if (shape != own)
     failAbout(call.args[0]->range, "the Fragment's shape " + tupleText(shape) + " is not the shape of '" + frag->name +

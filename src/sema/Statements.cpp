@@ -1307,8 +1307,9 @@ StmtRef Analyzer::exprStmt(const ast::ExprStmt& s) {
     annotateLayout(c);
     return std::make_shared<SeqStmt>(c.range);  // nothing runs: the tiles carry the layout
   }
-  if (callee == "swizzled" || callee == "padded")
-    fail(c.range, "'" + callee + "(...)' is a layout; give it to annotate_layout({tile: " + callee + "(tile, ...)})");
+  if (callee == "swizzled" || callee == "padded" || callee == "Layout")
+    fail(c.range, "'" + callee + "(...)' is a layout; give it to annotate_layout({tile: " + callee +
+                      (callee == "Layout" ? "(tile.shape, lambda i, j: ...)})" : "(tile, ...)})"));
   if (callee == "sync_threads" || callee == "fence_proxy_async" || callee == "cluster_sync" ||
       callee == "cluster_arrive" || callee == "cluster_wait") {
     checkKeywords(c, callee, {});

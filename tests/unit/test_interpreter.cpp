@@ -4260,3 +4260,75 @@ TEST_CASE("interpreter catches: a row shorter than make_tensor's shape (the laun
     CHECK(r.errors[0].find("argument 'tab'[0] holds 67 elements") != std::string::npos);
   }
 }
+
+namespace {
+
+// tests/gpu/kernels/index_maps.tl cut to its constants and one kernel, so that each
+// kernel runs with its own arguments under checkAllVariants.
+std::string indexMapKernel(const std::string& name) {
+  static const std::string text = *readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/index_maps.tl");
+  size_t first = text.find("\nkernel ");
+  size_t at = text.find("\nkernel " + name + "(");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(at != std::string::npos);
+  size_t end = text.find("\nkernel ", at + 1);
+  return text.substr(0, first + 1) + text.substr(at + 1, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// B = 2 x (A one column on, wrapping inside each 64-column tile; 0 past N).
+void bindShiftedDouble(Case& c, const Shape& s) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float16, int64_t(M) * N);
+  randomFill(A, 29);
+  B.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &B;
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t col = 0; col < N; ++col) {
+      int64_t from = col / 64 * 64 + (col % 64 + 1) % 64;
+      c.expected.push_back(from < N ? 2.0 * A.get(r * N + from) : 0.0);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: Layout index maps on shared tiles (transposed, XOR of pieces, padded flat), ragged shapes") {
+  // The maps' physical shapes and vector runs, as --remarks and --emit=loops show them.
+  {
+    auto module = compile(indexMapKernel("padded_flat"), Target::hopper());
+    std::ostringstream ir;
+    ir::print(*module, ir);
+    CHECK(ir.str().find("index map (i, j) -> ((i * 68) + j) over (2172), runs of 4") != std::string::npos);
+    CHECK(ir.str().find("index map (i, j) -> (j, i) over (32, 64), runs of 1") != std::string::npos);
+  }
+  const std::vector<Shape> shapes = {{32, 64}, {33, 65}, {1, 1}, {70, 130}, {31, 8}};
+  checkAllVariants(indexMapKernel("transposed"), shapes, bindShiftedDouble);
+  checkAllVariants(indexMapKernel("xor_pieces"), shapes, bindShiftedDouble);
+  checkAllVariants(indexMapKernel("padded_flat"), shapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& T = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& S = c.buffer(ir::DType::Float32, N);
+    // Small integers: every order of the column sums is exact.
+    std::mt19937 rng(41);
+    for (int64_t e = 0; e < A.elements(); ++e) A.set(e, double(int(rng() % 17) - 8));
+    T.fill(kPoison);
+    S.fill(0);  // atomics accumulate into it
+    c.args.pointer("A", A);
+    c.args.pointer("T", T);
+    c.args.pointer("S", S);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &T;
+    for (int64_t col = 0; col < N; ++col)
+      for (int64_t r = 0; r < M; ++r) c.expected.push_back(A.get(r * N + col));
+    std::vector<double> sums(N, 0.0);
+    for (int64_t r = 0; r < M; ++r)
+      for (int64_t col = 0; col < N; ++col) sums[col] += A.get(r * N + col);
+    c.moreOutputs.push_back({&S, sums});
+  });
+}

@@ -11,8 +11,9 @@ namespace tlc {
 using namespace ir;
 
 static bool sameLayout(const SharedLayout& a, const SharedLayout& b) {
+  // Index maps are compared as text (one map per tile; two alike print alike).
   return a.unit == b.unit && a.span == b.span && a.rowDiv == b.rowDiv && a.swizzleBytes == b.swizzleBytes &&
-         a.pad == b.pad;
+         a.pad == b.pad && describe(a, ir::DType::Int8) == describe(b, ir::DType::Int8);
 }
 
 std::optional<BulkDsmemPlan> planBulkDsmem(const CopyOp& c, std::string& why) {
@@ -47,14 +48,14 @@ std::optional<BulkDsmemPlan> planBulkDsmem(const CopyOp& c, std::string& why) {
   if (whole(c.src) && whole(c.dst) && consts(s.shape) == consts(d.shape) && consts(s.strides) == consts(d.strides) &&
       sameLayout(s.sharedLayout, d.sharedLayout)) {
     BulkDsmemPlan plan;
-    plan.runBytes = *asConstInt(s.shape[0]) * *asConstInt(s.strides[0]) * elem;
+    plan.runBytes = sharedStorageElems(s) * elem;
     if (plan.runBytes % 16 == 0) return plan;
     why = "the tile is " + std::to_string(plan.runBytes) + " bytes; a bulk copy moves a multiple of 16 bytes";
     return std::nullopt;
   }
   // Otherwise runs of elements contiguous on both sides, which an XOR swizzle breaks.
   for (const Buffer* b : {&s, &d})
-    if (b->sharedLayout.permutesPieces() || b->sharedLayout.swizzleBytes) {
+    if (b->sharedLayout.permutesPieces() || b->sharedLayout.swizzleBytes || b->sharedLayout.mapped()) {
       why = "tile '" + b->name + "' has the layout " + describe(b->sharedLayout, b->dtype) +
             " and the copy is not between two whole tiles laid out alike; a bulk copy moves bytes in order";
       return std::nullopt;

@@ -66,8 +66,9 @@ bool CopyLowering::widthWorks(const Region& r, int innerAxis, int width, Assumpt
   auto innerStride = asConstInt(b.strides.back());
   if (!innerStride || *innerStride != 1) return false;
   if (r.extents.back() % width != 0) return false;
-  // A swizzled tile keeps pieces of `unit` elements contiguous, nothing longer.
-  if (b.scope == MemScope::Shared && b.sharedLayout.permutesPieces() && width > b.sharedLayout.unit) return false;
+  // A swizzled tile keeps pieces of `unit` elements contiguous, nothing longer; an
+  // index map, the runs sema measured.
+  if (b.scope == MemScope::Shared && b.sharedLayout.maxRun() && width > b.sharedLayout.maxRun()) return false;
   auto trial = need;
   if (!provablyMultiple(r.mins.back(), width, trial)) return false;
   if (b.elemOffset && !provablyMultiple(b.elemOffset, width, trial)) return false;
@@ -736,7 +737,7 @@ VarRef CopyLowering::im2colMapFor(const BufferRef& img, const Im2colMapInfo& inf
 ExprRef CopyLowering::tileByteOffset(const Buffer& d, const std::vector<ExprRef>& idx) {
   ExprRef offset = intImm(d.sharedOffset);
   int elemBytes = bits(d.dtype) / 8;
-  if (d.sharedLayout.permutesPieces() || d.sharedLayout.swizzleBytes)
+  if (d.sharedLayout.permutesPieces() || d.sharedLayout.swizzleBytes || d.sharedLayout.mapped())
     return add(offset, mul(sharedElementOffset(d, idx), intImm(elemBytes)));
   for (size_t a = 0; a < idx.size(); ++a) offset = add(offset, mul(mul(idx[a], d.strides[a]), intImm(elemBytes)));
   return offset;

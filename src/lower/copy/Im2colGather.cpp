@@ -30,8 +30,9 @@ static bool widthWorks(const CopyOp& c, int w, const CopyLowering& L, Assumption
   if (!tileInner || *tileInner != 1) return false;
   for (int a = 0; a < rank - 1; ++a)
     if (knownMultiple(tile.strides[a]) % w != 0) return false;
-  // A swizzled tile (a transpose's destination) keeps only `unit` elements contiguous.
-  if (tile.sharedLayout.permutesPieces() && w > tile.sharedLayout.unit) return false;
+  // A swizzled tile (a transpose's destination) keeps only `unit` elements
+  // contiguous; an index map, its measured runs.
+  if (tile.sharedLayout.maxRun() && w > tile.sharedLayout.maxRun()) return false;
   auto trial = need;
   if (!L.provablyMultiple(img.shape[3], w, trial)) return false;  // C: a group never straddles two taps
   for (int a = 2; a >= 0; --a)  // inner strides first: C before W*C, so one fact serves them all

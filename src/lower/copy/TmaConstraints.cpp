@@ -41,6 +41,9 @@ std::string layoutObstacle(const Buffer& s) {
     return "tile '" + s.name + "' has the XOR swizzle chosen for a " + l.why + " (" +
            std::to_string(l.unit * elemBytes) + "-byte pieces, key = row / " + std::to_string(l.rowDiv) + " % " +
            std::to_string(l.span) + "), which no TMA swizzle mode expresses";
+  if (l.mapped())
+    return "tile '" + s.name + "' has the layout " + describe(l, s.dtype) +
+           " from annotate_layout, which no TMA swizzle mode expresses";
   if (l.pad)
     return "tile '" + s.name + "' is padded (" + std::to_string(l.pad) +
            " elements after each row); TMA writes and reads its box densely";
@@ -72,7 +75,7 @@ static std::string sharedPartObstacle(const Region& shared) {
   }
   if (whole) return "";
   const SharedLayout& l = s.sharedLayout;
-  if (l.permutesPieces() || l.pad || l.swizzleBytes)
+  if (!l.rowMajor())
     return "the shared side is part of tile '" + s.name + "', whose layout (" + describe(l, s.dtype) +
            ") TMA can only fill whole";
   int64_t start = 0;
