@@ -605,6 +605,18 @@ std::string describe(const SharedLayout& l, DType t) {
   return os.str();
 }
 
+int measureMapRun(const std::vector<int64_t>& offsets, int64_t inner, DType t) {
+  for (int w = std::max(1, 128 / bits(t)); w > 1; w /= 2) {
+    bool ok = inner % w == 0;
+    for (size_t f = 0; ok && f < offsets.size(); f += w) {
+      if (offsets[f] % w) ok = false;
+      for (int k = 1; ok && k < w; ++k) ok = offsets[f + k] == offsets[f] + k;
+    }
+    if (ok) return w;
+  }
+  return 1;
+}
+
 int64_t sharedStorageElems(const Buffer& b) {
   if (b.sharedLayout.mapped()) {
     int64_t n = 1;

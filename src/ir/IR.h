@@ -1001,6 +1001,12 @@ std::string describe(const SharedLayout& l, DType t);
 // Elements of storage a shared tile takes (padded rows and index maps take more than
 // its element count).
 int64_t sharedStorageElems(const Buffer& b);
+// An index map's longest run (SharedLayout::mapRun): the widest power of two `w`, up
+// to 16 bytes of `t`, such that every group of `w` elements of the last axis (of
+// extent `inner`, a multiple of `w`) starting at a multiple of `w` sits at
+// consecutive offsets starting at a multiple of `w`. `offsets`: every element's, in
+// row-major order.
+int measureMapRun(const std::vector<int64_t>& offsets, int64_t inner, DType t);
 
 // Text forms: `--emit=ir` (tile IR and loop IR alike).
 std::string toString(const ExprRef& e);

@@ -322,19 +322,51 @@ void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
     }
     owner[offset[f]] = (int64_t)f;
   }
-  const int64_t inner = shape.back();
-  for (int w = std::max(1, 128 / bits(tile->dtype)); w > 1; w /= 2) {
-    bool ok = inner % w == 0;
-    for (size_t f = 0; ok && f < numel; f += w) {
-      if (offset[f] % w) ok = false;
-      for (int k = 1; ok && k < w; ++k) ok = offset[f + k] == offset[f] + k;
-    }
-    if (ok) {
-      l.mapRun = w;
-      break;
+  l.mapRun = measureMapRun(offset, shape.back(), tile->dtype);
+  tile->sharedLayout = l;
+}
+
+// A view of a tile whose layout annotate_layout fixed reads the tile's logical
+// elements, as TileLang's view does: element k (row-major) of the view is element k
+// of the tile, wherever the tile's layout puts it. The view takes that composition
+// as its own index map, over the tile's storage, so every access to it (and its
+// vectors' widths) follows the tile's layout.
+SharedLayout Analyzer::viewIndexMap(const Buffer& view, const Buffer& tile) {
+  static const char* kNames[] = {"i", "j", "k", "l", "m", "n", "o", "p"};
+  SharedLayout l;
+  l.annotated = true;
+  l.why = "a view of '" + tile.name + "', whose layout " + tile.sharedLayout.why + " gave";
+  std::vector<int64_t> shape, tileShape;
+  for (const auto& e : view.shape) shape.push_back(*asConstInt(e));
+  for (const auto& e : tile.shape) tileShape.push_back(*asConstInt(e));
+  ExprRef linear = intImm(0);
+  for (size_t a = 0; a < shape.size(); ++a) {
+    l.mapParams.push_back(makeVar(a < 8 ? kNames[a] : "i" + std::to_string(a), DType::Int32));
+    linear = add(mul(linear, intImm(shape[a])), l.mapParams.back());
+  }
+  std::vector<ExprRef> at(tileShape.size());
+  for (size_t d = tileShape.size(); d-- > 0;) {
+    at[d] = d == 0 ? linear : floorMod(linear, intImm(tileShape[d]));
+    linear = floorDiv(linear, intImm(tileShape[d]));
+  }
+  l.mapOutputs = {sharedElementOffset(tile, at)};
+  l.mapShape = {sharedStorageElems(tile)};
+  int64_t numel = 1;
+  for (int64_t e : shape) numel *= e;
+  std::vector<int64_t> offsets(numel), idx(shape.size(), 0);
+  std::vector<std::pair<const VarNode*, int64_t>> vars(shape.size());
+  for (int64_t f = 0; f < numel; ++f) {
+    for (size_t d = 0; d < shape.size(); ++d) vars[d] = {l.mapParams[d].get(), idx[d]};
+    auto v = evalInt(l.mapOutputs[0], vars);
+    if (!v) fail(view.declRange, "the index map of view '" + view.name + "' cannot be evaluated");
+    offsets[f] = *v;
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
     }
   }
-  tile->sharedLayout = l;
+  l.mapRun = measureMapRun(offsets, shape.back(), view.dtype);
+  return l;
 }
 
 // TileLang's `Fragment(shape, forward_fn=lambda i, j[, rep]: (thread, index),

@@ -724,17 +724,19 @@ std::string Analyzer::aliasText(const BufferRef& a, const BufferRef& b) {
   return "both are views of '" + storageOf(a.get())->name + "'";
 }
 
-// A swizzled or padded layout moves a tile's elements; its views read the bytes
-// row-major, so a tile with views (or a view) keeps that layout.
+// A view made before its tile's layout was annotated read the tile row-major when
+// it was made (its index map is fixed then): a later layout is refused, and a view
+// takes its tile's layout rather than one of its own.
 void Analyzer::rejectLayoutOfAliased(const BufferRef& tile, SourceRange at) {
   if (tile->viewOf)
-    failAbout(at, "not yet supported: a layout for '" + tile->name + "', a view of '" + tile->viewOf->name +
-                      "' (views read their tile row-major)",
+    failAbout(at, "a layout for '" + tile->name + "', a view of '" + tile->viewOf->name +
+                      "': a view reads its tile's elements through the tile's layout; annotate '" +
+                      tile->viewOf->name + "'",
               tile);
   for (const auto& b : kernel_->allocations)
     if (b->viewOf == tile)
-      failAbout(at, "not yet supported: a layout for '" + tile->name + "', which has a view, '" + b->name +
-                        "' (views read their tile row-major)",
+      failAbout(at, "not yet supported: a layout for '" + tile->name + "' after its view '" + b->name +
+                        "' (annotate the layout before the view: the view reads the tile through it)",
                 b);
 }
 
@@ -785,13 +787,11 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   const bool tile = from.scope == MemScope::Shared || fragment || local;
   if (from.isBarrier)
     failAbout(args[0]->range, "'" + from.name + "' is an array of mbarriers, not a tile: it has no view", fromRef);
-  if (tile && from.sharedLayout.annotated)
-    failAbout(args[0]->range, "not yet supported: " + callee + " of tile '" + from.name + "', whose layout " +
-                                  from.sharedLayout.why + " gave (a view reads its tile row-major)",
-              fromRef);
-  // Only a contiguous row-major tensor has its bytes in the order a new shape reads them.
+  // Only a contiguous row-major tensor has its bytes in the order a new shape reads
+  // them (a tile with an annotated layout, padded too, is read through it: below).
+  const bool throughLayout = from.scope == MemScope::Shared && from.sharedLayout.annotated;
   auto rowMajor = rowMajorStrides(from.shape);
-  for (size_t i = 0; i < from.strides.size(); ++i)
+  for (size_t i = 0; i < from.strides.size() && !throughLayout; ++i)
     if (toString(from.strides[i]) != toString(rowMajor[i]))
       fail(args[0]->range, callee + " of '" + from.name + "', whose strides are not row-major (stride " +
                                toString(from.strides[i]) + " of axis " + std::to_string(i) +
@@ -848,6 +848,14 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     fail(args[1]->range, callee + " of '" + from.name + "' to " + bytesText(newConst, newSyms) + ", but it holds " +
                              bytesText(oldConst, oldSyms) +
                              (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
+  if (throughLayout) {
+    if (buf->dtype != from.dtype)
+      failAbout(args[2]->range, "not yet supported: a view of tile '" + from.name + "' as " + name(buf->dtype) +
+                                    ": its layout (" + from.sharedLayout.why + ") places " + name(from.dtype) +
+                                    " elements, and a view to another dtype reads bytes",
+                fromRef);
+    buf->sharedLayout = viewIndexMap(*buf, from);
+  }
   if (tile) {
     // Another name for the tile's bytes (or the fragment's registers): listed after
     // the buffer it views (a view of a view views that buffer), with no storage of

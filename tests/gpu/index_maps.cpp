@@ -5,7 +5,8 @@
 // Parallel loop element by element, so two paths that place an element differently
 // give a wrong one. padded_flat: T = A transposed through a second mapped tile and S
 // = the column sums (a reduction from that tile, small integers: exact in any
-// order). Every element against the host, outputs poisoned (S zeroed: atomics add
+// order). laid_out_views: B = 2 A through a flat view of a swizzled tile (read) and a
+// (64, 32) view of a padded one (written), both reading logical elements. Every element against the host, outputs poisoned (S zeroed: atomics add
 // into it), ragged shapes, bases 2 or 4 bytes off (the general variants).
 #include "harness.h"
 
@@ -92,6 +93,36 @@ void paddedFlat(int M, int N, size_t offset) {
   reportChecked(res, check, false, nullptr);
 }
 
+void laidOutViews(int M, int N, size_t offset) {
+  Gpu& g = gpu();
+  const size_t count = size_t(M) * size_t(N);
+  Checker check;
+  std::vector<float> a(count), b(count);
+  fillUniform(a, 7u * M + 13u * N + offset, -8.0f, 8.0f);
+  DeviceBuffer da(count * 4, offset), db(count * 4, offset);
+  da.upload(a.data());
+  db.poison();
+  const char* entry = laid_out_views_variant_entry(laid_out_views_select_variant(da.ptr(), db.ptr(), M, N));
+  if (offset && !isGeneralEntry(entry, "laid_out_views")) check.fail("a misaligned base did not take the general variant");
+  if (launchAndWait(laid_out_views_launch(da.ptr(), db.ptr(), M, N, g.stream), check)) {
+    db.download(b.data());
+    for (size_t i = 0; i < count; ++i) {
+      float want = 2.0f * a[i];  // exact
+      uint32_t got, ref;
+      std::memcpy(&got, &b[i], 4);
+      std::memcpy(&ref, &want, 4);
+      check.addBits(i, got, ref);
+    }
+    if (!db.guardsIntact()) check.fail("wrote outside B");
+  }
+  Result res;
+  res.name = "index_map_laid_out_views";
+  res.shape = shapeString({M, N}, "fp32") + (offset ? " +" + std::to_string(offset) + "B" : "");
+  res.variant = entry ? entry : "?";
+  res.bytes = 8.0 * count;
+  reportChecked(res, check, count >= (1u << 22), [&](int) { return laid_out_views_launch(da.ptr(), db.ptr(), M, N, g.stream); });
+}
+
 }  // namespace
 
 int main() {
@@ -105,6 +136,9 @@ int main() {
                     xor_pieces_variant_entry, M, N, offset);
     }
   for (auto [M, N] : shapes)
-    for (size_t offset : {size_t(0), size_t(4)}) paddedFlat(M, N, offset);
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      paddedFlat(M, N, offset);
+      laidOutViews(M, N, offset);
+    }
   return finish();
 }

@@ -56,7 +56,9 @@ _ROWS = {
     "reshape_smem_1d_2_2d": [("f16", {"N": 2048, "M": 64, "dtype": "float16"}), ("ragged", {"N": 999, "M": 37})],
     "reshape_smem_2d_2_1d": [("f16", {"N": 2048, "M": 64, "dtype": "float16"}), ("ragged", {"N": 999, "M": 37})],
     "reshape_fragment": [("f16", {"N": 2048, "M": 64, "dtype": "float16"}), ("ragged", {"N": 999, "M": 37})],
-    "reshape_layout_transform_shared": [("f16", {"N": 2048, "M": 64, "dtype": "float16"})],
+    # ragged: 7 rows of 48 float32 (192-byte rows under the 128-byte swizzle)
+    "reshape_layout_transform_shared": [("f16", {"N": 2048, "M": 64, "dtype": "float16"}),
+                                        ("ragged", {"N": 336, "M": 48})],
     "reduce_after_reshape": [("f16", {"N": 2048, "M": 64, "dtype": "float16"}), ("ragged", {"N": 999, "M": 37})],
     "reduce_absmax_after_reshape_3d": [
         ("ragged", {"M": 3, "N": 300, "num_groups": 5, "num_per_channels": 60, "threads": 96}),

@@ -1041,6 +1041,13 @@ def _reshape_smem_2d_2_1d(c):
     _check_reshape(c, "reshape_smem_2d_2_1d", flat_in=False)
 
 
+@case("reshape_layout_transform_shared", "reshape_layout_transform_shared__f16",
+      "reshape_layout_transform_shared__ragged")
+def _reshape_layout_transform_shared(c):
+    # The tile is swizzled; its reshape reads the logical elements, row-major.
+    _check_reshape(c, "reshape_layout_transform_shared", flat_in=False)
+
+
 @case("reshape_fragment", "reshape_fragment__f16", "reshape_fragment__ragged")
 def _reshape_fragment(c):
     _check_reshape(c, "reshape_fragment", flat_in=False)  # ragged: 999 elements over 32 threads

@@ -4296,7 +4296,8 @@ void bindShiftedDouble(Case& c, const Shape& s) {
 
 }  // namespace
 
-TEST_CASE("interpreter: Layout index maps on shared tiles (transposed, XOR of pieces, padded flat), ragged shapes") {
+TEST_CASE("interpreter: Layout index maps on shared tiles (transposed, XOR of pieces, padded flat) and views of "
+          "laid-out tiles, ragged shapes") {
   // The maps' physical shapes and vector runs, as --remarks and --emit=loops show them.
   {
     auto module = compile(indexMapKernel("padded_flat"), Target::hopper());
@@ -4330,5 +4331,19 @@ TEST_CASE("interpreter: Layout index maps on shared tiles (transposed, XOR of pi
     for (int64_t r = 0; r < M; ++r)
       for (int64_t col = 0; col < N; ++col) sums[col] += A.get(r * N + col);
     c.moreOutputs.push_back({&S, sums});
+  });
+  // Views of a swizzled and a padded tile read and write the tiles' logical elements.
+  checkAllVariants(indexMapKernel("laid_out_views"), shapes, [](Case& c, const Shape& s) {
+    int32_t M = s[0], N = s[1];
+    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+    randomFill(A, 43);
+    B.fill(kPoison);
+    c.args.pointer("A", A);
+    c.args.pointer("B", B);
+    c.args.dim("M", M);
+    c.args.dim("N", N);
+    c.output = &B;
+    for (int64_t e = 0; e < A.elements(); ++e) c.expected.push_back(2.0 * A.get(e));
   });
 }
