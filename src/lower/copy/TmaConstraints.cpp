@@ -42,8 +42,8 @@ std::string layoutObstacle(const Buffer& s) {
            std::to_string(l.unit * elemBytes) + "-byte pieces, key = row / " + std::to_string(l.rowDiv) + " % " +
            std::to_string(l.span) + "), which no TMA swizzle mode expresses";
   if (l.mapped())
-    return "tile '" + s.name + "' has the layout " + describe(l, s.dtype) +
-           " from annotate_layout, which no TMA swizzle mode expresses";
+    return "tile '" + s.name + "' has the layout " + describe(l, s.dtype) + " (" + l.why +
+           "), which no TMA swizzle mode expresses";
   if (l.pad)
     return "tile '" + s.name + "' is padded (" + std::to_string(l.pad) +
            " elements after each row); TMA writes and reads its box densely";
