@@ -246,6 +246,20 @@ std::vector<int64_t> Analyzer::layoutShapeArg(const ast::Expr& shapeArg, const s
   return shape;
 }
 
+// An index map is evaluated at every element of its tile: a tile larger than a
+// block's shared memory (which lowering would refuse anyway) is refused first, so
+// that no evaluation runs over billions of elements.
+void Analyzer::requireTileFits(const Buffer& tile, SourceRange at) {
+  const int64_t limitBytes = target_.maxSharedBytesPerBlock();
+  int64_t bytes = bits(tile.dtype) / 8;
+  for (const auto& e : tile.shape) {
+    bytes *= *asConstInt(e);
+    if (bytes > limitBytes)
+      fail(at, "tile '" + tile.name + "' is larger than the " + std::to_string(limitBytes) +
+                   " bytes of shared memory a block may use on " + target_.arch());
+  }
+}
+
 // TileLang's `Layout(shape, forward_fn)` on a shared tile: element (i, j) lives at
 // the physical index forward_fn(i, j) of a row-major array whose extents are each
 // output's largest value + 1 (TileLang infers the output shape the same way, from
@@ -266,6 +280,7 @@ void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
                                        "', " + tupleText(own), tile);
   if (fn->kind != ast::ExprKind::Lambda)
     fail(fn->range, "forward_fn= must be a lambda from the tile's indices to where they live, e.g. lambda i, j: (j, i)");
+  requireTileFits(*tile, call.range);
   const ast::Expr& body = *fn->as<ast::Lambda>().body;
   std::vector<const ast::Expr*> parts;
   if (body.kind == ast::ExprKind::Tuple)
@@ -298,12 +313,17 @@ void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
     }
     l.mapShape.push_back(top + 1);
   }
+  // The array lives in the block's shared memory: larger is an error here, before
+  // anything is sized by it.
+  const int64_t limitBytes = target_.maxSharedBytesPerBlock();
+  const int64_t elemBytes = bits(tile->dtype) / 8;
   int64_t storage = 1;
   for (int64_t e : l.mapShape) {
     storage *= e;
-    if (storage > INT32_MAX)
-      fail(body.range, "the Layout for '" + tile->name + "' spans more than 2^31 elements (" +
-                           tupleText(l.mapShape) + ")");
+    if (storage * elemBytes > limitBytes)
+      fail(body.range, "the Layout for '" + tile->name + "' places elements in an array of " + tupleText(l.mapShape) +
+                           " " + name(tile->dtype) + ", more than the " + std::to_string(limitBytes) +
+                           " bytes of shared memory a block may use");
   }
   // Physical offsets, row-major over mapShape; no two elements may share one.
   const size_t numel = values[0].size();
@@ -336,6 +356,7 @@ SharedLayout Analyzer::viewIndexMap(const Buffer& view, const Buffer& tile) {
   SharedLayout l;
   l.annotated = true;
   l.why = "a view of '" + tile.name + "', whose layout " + tile.sharedLayout.why + " gave";
+  requireTileFits(tile, view.declRange);
   std::vector<int64_t> shape, tileShape;
   for (const auto& e : view.shape) shape.push_back(*asConstInt(e));
   for (const auto& e : tile.shape) tileShape.push_back(*asConstInt(e));
