@@ -438,6 +438,8 @@ class Analyzer {
 
   // One copy option, from a keyword argument or an annotations={...} entry.
   bool ignoredAnnotation(const std::string& key, const std::string& op, SourceRange at);
+  CopyOptions copyOptions(const std::string& op, const ast::Call& c, SourceRange& preferAt);
+  CopyOptions elementCopyOptions(const std::string& op, const ast::Call& c, const std::string& what);
   void copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                   bool fromAnnotations, SourceRange& preferAt);
 
@@ -465,7 +467,7 @@ class Analyzer {
   // A copy or fill whose region has a run-time extent (a slice `x[0:len]`, a whole
   // tensor of symbolic shape) becomes a Parallel loop over compile-time bounds whose
   // body is guarded by `index < extent` on each run-time axis (runtimeNest).
-  StmtRef runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst);
+  StmtRef runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst, const CopyOptions& options);
   StmtRef runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef value);
   struct NestAxis {
     int64_t bound = 0;  // the loop's extent; 0: none known (one such axis alone runs in chunks of the threads)

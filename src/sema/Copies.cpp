@@ -334,6 +334,46 @@ bool Analyzer::ignoredAnnotation(const std::string& key, const std::string& op, 
   return true;
 }
 
+// A copy's keyword arguments, then its annotations={...} (which win over them).
+CopyOptions Analyzer::copyOptions(const std::string& op, const ast::Call& c, SourceRange& preferAt) {
+  CopyOptions options;
+  const ast::Dict* annotations = nullptr;
+  for (const auto& kw : c.kwargs) {
+    copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, preferAt);
+    if (kw.name == "annotations") annotations = &kw.value->as<ast::Dict>();
+  }
+  if (annotations) {
+    std::set<std::string> seen;
+    for (const auto& entry : annotations->entries) {
+      if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
+      const std::string& key = entry.key->as<ast::StringLit>().value;
+      if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
+      copyOption(op, options, key, *entry.value, entry.key->range, true, preferAt);
+    }
+  }
+  return options;
+}
+
+// The options of a copy that runs as a guarded Parallel loop of element accesses (a
+// run-time extent, an auto_broadcast side, an fp4 conversion; `what` says which):
+// checked as any copy's. TMA and cp.async cannot move it (they need compile-time
+// extents and whole elements), nor can a loop_layout place it (yet); disable_tma,
+// prefer_instruction="sync" and coalesced_width (a hint: one element moves per
+// access) ask for nothing it does not do; eviction_policy applies to its global
+// accesses.
+CopyOptions Analyzer::elementCopyOptions(const std::string& op, const ast::Call& c, const std::string& what) {
+  SourceRange preferAt;
+  CopyOptions options = copyOptions(op, c, preferAt);
+  if (options.prefer == PreferInstruction::Tma || options.prefer == PreferInstruction::CpAsync)
+    fail(preferAt, std::string("prefer_instruction=\"") + (options.prefer == PreferInstruction::Tma ? "tma" : "cp_async") +
+                       "\" cannot move a copy of " + what + ": it runs as a guarded Parallel loop, one element per access " +
+                       "(TMA and cp.async move blocks of bytes fixed at compile time)");
+  if (options.layout)
+    fail(options.layoutAt, "not yet supported: loop_layout on a copy of " + what +
+                               " (it runs as a guarded Parallel loop, spread over the threads like one)");
+  return options;
+}
+
 void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::string& key, const ast::Expr& value, SourceRange keyRange,
                 bool fromAnnotations, SourceRange& preferAt) {
   const auto& keys = copyKeywords(op);
@@ -417,9 +457,7 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
     if (op != "copy")
       failAbout(b.range, "not yet supported: " + op + " of " + what + " (only copy, which runs element by element)",
                 b.buffer);
-    if (!c.kwargs.empty())
-      fail(c.kwargs[0].nameRange,
-           "not yet supported: keyword arguments on a copy of " + what + " (it runs as a guarded Parallel loop)");
+    CopyOptions options = elementCopyOptions(op, c, what);
     if (fp4Converts && src.buffer->scope == MemScope::Fragment)
       failAbout(src.range, "not yet supported: a copy converting float4_e2m1fn fragment '" + src.buffer->name +
                                "' (element accesses to fp4 fragments are not supported)",
@@ -437,32 +475,15 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
       wholeAsHead(srcIsHead ? src : dst, srcIsHead ? dst : src);
     }
     src.isHead = dst.isHead = false;
-    return runtimeCopy(c, src, dst);
+    return runtimeCopy(c, src, dst, options);
   }
   if (!wholeAsHeadTile && (!extentsKnown(src) || !extentsKnown(dst))) {
     if (op != "copy") fail(c.range, "not yet supported: " + op + " of a region with a run-time extent");
-    if (!c.kwargs.empty())
-      fail(c.kwargs[0].nameRange, "not yet supported: keyword arguments on a copy of a region with a run-time extent "
-                                  "(it runs as a guarded Parallel loop)");
-    return runtimeCopy(c, src, dst);
+    CopyOptions options = elementCopyOptions(op, c, "a region with a run-time extent");
+    return runtimeCopy(c, src, dst, options);
   }
-  CopyOptions options;
   SourceRange preferAt;
-  const ast::Dict* annotations = nullptr;
-  for (const auto& kw : c.kwargs) {
-    copyOption(op, options, kw.name, *kw.value, kw.nameRange, false, preferAt);
-    if (kw.name == "annotations") annotations = &kw.value->as<ast::Dict>();
-  }
-  // annotations={...} win over the keyword arguments.
-  if (annotations) {
-    std::set<std::string> seen;
-    for (const auto& entry : annotations->entries) {
-      if (entry.key->kind != ast::ExprKind::StringLit) fail(entry.key->range, "annotation keys must be strings");
-      const std::string& key = entry.key->as<ast::StringLit>().value;
-      if (!seen.insert(key).second) fail(entry.key->range, "annotation \"" + key + "\" is given twice");
-      copyOption(op, options, key, *entry.value, entry.key->range, true, preferAt);
-    }
-  }
+  CopyOptions options = copyOptions(op, c, preferAt);
   if (options.prefer == PreferInstruction::Tma && options.disableTma)
     fail(preferAt, "prefer_instruction=\"tma\" contradicts disable_tma=True");
   if (options.layout && options.prefer == PreferInstruction::Tma)
@@ -1129,7 +1150,8 @@ StmtRef Analyzer::runtimeFill(const ast::Call& c, const RegionSpec& r, ExprRef v
   });
 }
 
-StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst) {
+StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const RegionSpec& dst,
+                              const CopyOptions& options) {
   for (const RegionSpec* r : {&src, &dst}) {
     if (r->isHead)
       fail(r->range, "the other side of a region with a run-time extent must have extents of its own (a tile or a "
@@ -1204,10 +1226,14 @@ StmtRef Analyzer::runtimeCopy(const ast::Call& c, const RegionSpec& src, const R
   StmtRef nest = runtimeNest(c.range, "this copy", axes, [&](const std::vector<ExprRef>& idx) {
     auto srcAt = indicesOf(src, srcAxes, idx);
     auto dstAt = indicesOf(dst, dstAxes, idx);
-    ExprRef load = std::make_shared<LoadNode>(src.buffer, broadcastIndices(src.buffer, srcAt), src.buffer->dtype, 1);
-    return guarded(logicalAnd(tileGuard(src, srcAt), tileGuard(dst, dstAt)),
-                   std::make_shared<StoreStmt>(c.range, dst.buffer, broadcastIndices(dst.buffer, dstAt),
-                                               cast(dst.buffer->dtype, load)));
+    auto load = std::make_shared<LoadNode>(src.buffer, broadcastIndices(src.buffer, srcAt), src.buffer->dtype, 1);
+    // eviction_policy= on the global side(s), as a SIMT copy's accesses take it.
+    const int64_t hint = cacheHint(options.eviction);
+    if (src.buffer->scope == MemScope::Global) load->cacheHint = hint;
+    auto store = std::make_shared<StoreStmt>(c.range, dst.buffer, broadcastIndices(dst.buffer, dstAt),
+                                             cast(dst.buffer->dtype, load));
+    if (dst.buffer->scope == MemScope::Global) store->cacheHint = hint;
+    return guarded(logicalAnd(tileGuard(src, srcAt), tileGuard(dst, dstAt)), store);
   });
   if (unitGuard) nest = std::make_shared<IfStmt>(c.range, unitGuard, nest, nullptr);
   std::string bounds;
