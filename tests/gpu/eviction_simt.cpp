@@ -3,7 +3,7 @@
 // (ld/st.global.L2::cache_hint; the PTX is pinned by tests/golden/lower/eviction_simt_ptx.tl).
 // The hint must not change a bit: B = A and G = A through shared tiles (16- and 8-byte
 // loads, 16- and 4-byte stores), D = C global to global (4 bytes), F = E (uint8, 16
-// bytes), H[0] = A[M-1, N-1] (one element), bit-exact on ragged shapes with random data
+// bytes), K = E (a run-time extent, element by element), H[0] = A[M-1, N-1] (one element), bit-exact on ragged shapes with random data
 // and poisoned outputs. N % 16 == 0 with aligned buffers runs the vectorized variant;
 // other N, or A 2 bytes off its alignment, the general one (2- and 1-byte accesses).
 #include "harness.h"
@@ -27,21 +27,22 @@ void testShape(int M, int N, size_t offsetA, bool wantGeneral) {
   fillRandomBits(a, 101u * M + N);
   fillRandomBits(c, 103u * M + N);
   fillRandomBits(e, 107u * N);
-  DeviceBuffer dA(count * 2, offsetA), dB(count * 2), dC(count * 4), dD(count * 4), dG(count * 2), dE(N), dF(N), dH(2);
+  DeviceBuffer dA(count * 2, offsetA), dB(count * 2), dC(count * 4), dD(count * 4), dG(count * 2), dE(N), dF(N), dH(2), dK(N);
   dA.upload(a.data());
   dC.upload(c.data());
   dE.upload(e.data());
-  for (DeviceBuffer* out : {&dB, &dD, &dG, &dF, &dH}) out->poison();
+  for (DeviceBuffer* out : {&dB, &dD, &dG, &dF, &dH, &dK}) out->poison();
   const char* entry = evict_copy_variant_entry(evict_copy_select_variant(dA.ptr(), dB.ptr(), dC.ptr(), dD.ptr(), dG.ptr(),
-                                                                         dE.ptr(), dF.ptr(), dH.ptr(), M, N));
+                                                                         dE.ptr(), dF.ptr(), dH.ptr(), dK.ptr(), M, N));
   if (isGeneralEntry(entry, "evict_copy") != wantGeneral) check.fail(wantGeneral ? "want the general variant" : "want the vectorized variant");
-  if (launchAndWait(evict_copy_launch(dA.ptr(), dB.ptr(), dC.ptr(), dD.ptr(), dG.ptr(), dE.ptr(), dF.ptr(), dH.ptr(), M, N,
+  if (launchAndWait(evict_copy_launch(dA.ptr(), dB.ptr(), dC.ptr(), dD.ptr(), dG.ptr(), dE.ptr(), dF.ptr(), dH.ptr(), dK.ptr(), M, N,
                                       g.stream),
                     check)) {
     checkBitExact(check, dB, a, "B", dA, "A");
     checkBitExact(check, dG, a, "G", dA, "A");
     checkBitExact(check, dD, c, "D", dC, "C");
     checkBitExact(check, dF, e, "F", dE, "E");
+    checkBitExact(check, dK, e, "K", dE, "E");
     checkBitExact(check, dH, std::vector<uint16_t>{a[count - 1]}, "H", dA, "A");
   }
   std::string shape = shapeString({M, N}, "fp16/fp32/u8") + (offsetA ? " A+" + std::to_string(offsetA) + "B" : "");
