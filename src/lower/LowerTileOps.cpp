@@ -752,6 +752,20 @@ class TileOpLowering {
 
   StmtRef lowerFill(const FillOp& f) {
     const Region& r = f.dst;
+    if (r.buffer->scope == MemScope::Fragment && !CopyLowering::coversFragment(r)) {
+      // Part of a fragment: each thread sets the elements it holds inside the region
+      // (a copy of part of a fragment walks them the same way). Not yet for a
+      // broadcast fragment, whose elements follow a larger loop (as a copy of part of one).
+      if (r.buffer->layout.isBroadcast())
+        copies_.fail(f.range, "not yet supported: a fill of part of broadcast fragment '" + r.buffer->name +
+                                  "' (its elements follow the larger loop that reads it)");
+      const auto& local = copies_.fragmentLocal.at(r.buffer.get());
+      return copies_.ownedElements(*r.buffer, f.range, [&](const std::vector<ExprRef>& at, const ExprRef& reg) -> StmtRef {
+        auto st = std::make_shared<StoreStmt>(f.range, local, std::vector<ExprRef>{reg}, f.value);
+        st->predicate = CopyLowering::regionContains(r, at);
+        return st;
+      });
+    }
     if (r.buffer->scope == MemScope::Fragment) {
       // Every register slot, padding included: cheap, and no guard needed.
       const auto& local = copies_.fragmentLocal.at(r.buffer.get());

@@ -883,10 +883,6 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
   if (!extentsKnown(r) || r.buffer->autoBroadcast) return runtimeFill(c, r, v);
   checkRegionInside(r);
-  if (r.buffer->scope == MemScope::Fragment)
-    for (size_t i = 0; i < r.extents.size(); ++i)
-      if (*r.extents[i] != *asConstInt(r.buffer->shape[i]))
-        failAbout(r.range, "not yet supported: " + callee + " of part of fragment '" + r.buffer->name + "'", r.buffer);
   int64_t numel = 1;
   for (const auto& e : r.extents) numel *= *e;
   chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, r.buffer->scope == MemScope::Local ? 1 : threads_, false,

@@ -2,7 +2,8 @@
 // (tests/gpu/kernels/fragment_part.tl), bit-exact on ragged shapes with random data and
 // poisoned outputs. Per 16x64 block tile: f = A's tile, rows 0..8 from C (a global
 // region into part of f), rows 8..16 / columns 32..64 through a shared tile, f[3, 5] =
-// C[0, 0] (a direct load by its owner), D[1] = block (0, 0)'s f[15, 63] (a direct
+// C[0, 0] (a direct load by its owner), fill(f[12:14, 0:8], 1.5) and clear(f[1, 40:64])
+// (fills of part of f), D[1] = block (0, 0)'s f[15, 63] (a direct
 // store), B = f, and E = f's rows 4..12 / columns 16..48 (part of f to global).
 #include "harness.h"
 
@@ -38,6 +39,9 @@ void testShape(int M, int N) {
           f[i][j] = i < 8 ? at(c, gi, gj) : j >= 32 ? at(c, gi, gj) : at(a, gi, gj);
         }
       f[3][5] = c[0];
+      for (int i = 12; i < 14; ++i)
+        for (int j = 0; j < 8; ++j) f[i][j] = 0x3FC00000u;  // 1.5f
+      for (int j = 40; j < 64; ++j) f[1][j] = 0u;         // +0.0f
       if (bx == 0 && by == 0) d[1] = f[15][63];
       for (int i = 0; i < 16; ++i)
         for (int j = 0; j < 64; ++j) {

@@ -2340,10 +2340,12 @@ kernel evict(A: Tensor((M, N), float16), B: Tensor((M, N), float16), C: Tensor((
 
 // ---- copies of part of a fragment, and of one element of it
 
-TEST_CASE("interpreter: copies of part of a fragment and of single fragment elements, every variant, ragged shapes") {
+TEST_CASE("interpreter: copies and fills of part of a fragment and of single fragment elements, every variant, ragged shapes") {
   // f = A's tile; rows 0..8 of it replaced by C's (a global region into part of f),
   // columns 32..64 of rows 8..16 from a shared tile; element (3, 5) from C's (0, 0),
-  // element (15, 63) of f stored to D[1] and the whole f to B; part of f (rows 4..12,
+  // rows 12..14 / columns 0..8 filled with 1.5 and row 1 / columns 40..64 cleared (fills
+  // of part of f: the owners set their elements), element (15, 63) of f stored to D[1]
+  // and the whole f to B; part of f (rows 4..12,
   // columns 16..48) to E at (by * 8, bx * 32) of its own grid.
   const char* source = R"(
 kernel part(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M, N), float32),
@@ -2356,6 +2358,8 @@ kernel part(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M
     copy(C[by * 16 + 8, bx * 64 + 32], s);
     copy(s, f[8:16, 32:64]);
     copy(C[0, 0], f[3, 5]);
+    fill(f[12:14, 0:8], 1.5);
+    clear(f[1, 40:64]);
     if bx == 0 and by == 0 {
       copy(f[15, 63], D[1]);
     }
@@ -2395,6 +2399,9 @@ kernel part(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M
             f[i][j] = i < 8 ? at(C, gi, gj) : j >= 32 ? at(C, by * 16 + 8 + (i - 8), bx * 64 + 32 + (j - 32)) : at(A, gi, gj);
           }
         f[3][5] = at(C, 0, 0);
+        for (int i = 12; i < 14; ++i)
+          for (int j = 0; j < 8; ++j) f[i][j] = 1.5;
+        for (int j = 40; j < 64; ++j) f[1][j] = 0.0;
         if (bx == 0 && by == 0) d1 = f[15][63];
         for (int i = 0; i < 16; ++i)
           for (int j = 0; j < 64; ++j) {

@@ -403,6 +403,38 @@ bool CopyLowering::coversFragment(const Region& r) {
 // inside the region, the other side's index being the element's offset in the region
 // from the other side's start. One element at constant indices is a direct access by
 // its owner: `threadIdx.x == owner`, one constant register.
+ExprRef CopyLowering::regionContains(const Region& r, const std::vector<ExprRef>& at) {
+  ExprRef inside;
+  for (size_t a = 0; a < at.size(); ++a) {
+    auto lo = asConstInt(r.mins[a]);
+    int64_t extent = *asConstInt(r.buffer->shape[a]);
+    if (!lo || *lo != 0) inside = logicalAnd(inside, binary(BinOp::Ge, at[a], r.mins[a]));
+    if (!lo || *lo + r.extents[a] != extent) inside = logicalAnd(inside, lt(at[a], add(r.mins[a], intImm(r.extents[a]))));
+  }
+  return inside;
+}
+
+StmtRef CopyLowering::ownedElements(const Buffer& frag, SourceRange range, const OwnedElement& element) {
+  std::vector<int64_t> shape;
+  for (const auto& e : frag.shape) shape.push_back(*asConstInt(e));
+  if (const auto& custom = frag.layout.custom) {
+    auto seq = std::make_shared<SeqStmt>(range);
+    for (int64_t k = 0; k < custom->localSize; ++k) seq->stmts.push_back(element(layoutIndices(*custom, k, shape), intImm(k)));
+    return seq;
+  }
+  int64_t numel = 1;
+  for (int64_t e : shape) numel *= e;
+  Partition p = partitionFor(frag.layout.threads, frag.layout.vec, numel, true);
+  p.width = 1;
+  return partitionLoop(p, range, numel / p.vec, [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
+    auto seq = std::make_shared<SeqStmt>(range);
+    for (int chunk = 0; chunk < p.vec; ++chunk)
+      seq->stmts.push_back(element(unflatten(add(mul(group, intImm(p.vec)), intImm(chunk)), shape),
+                                   add(mul(it, intImm(p.vec)), intImm(chunk))));
+    return seq;
+  });
+}
+
 StmtRef CopyLowering::partialFragmentCopy(const CopyOp& c) {
   bool fragSrc = c.src.buffer->scope == MemScope::Fragment;
   const Region& fr = fragSrc ? c.src : c.dst;
@@ -471,39 +503,13 @@ StmtRef CopyLowering::partialFragmentCopy(const CopyOp& c) {
     how = "a direct " + std::string(fragSrc ? "store" : "load") + " by the element's owner (thread " +
           std::to_string(owner) + ", register " + std::to_string(reg) + ")";
   } else {
-    // Whether fragment indices `at` lie in the region (axes it covers whole: always).
-    auto insideOf = [&](const std::vector<ExprRef>& at) {
-      ExprRef inside;
-      for (size_t a = 0; a < shape.size(); ++a) {
-        auto lo = asConstInt(fr.mins[a]);
-        if (!lo || *lo != 0) inside = logicalAnd(inside, binary(BinOp::Ge, at[a], fr.mins[a]));
-        if (!lo || *lo + fr.extents[a] != shape[a]) inside = logicalAnd(inside, lt(at[a], add(fr.mins[a], intImm(fr.extents[a]))));
-      }
-      return inside;
-    };
-    if (const auto& custom = frag.layout.custom) {
-      auto seq = std::make_shared<SeqStmt>(c.range);
-      for (int64_t k = 0; k < custom->localSize; ++k) {
-        auto at = layoutIndices(*custom, k, shape);
-        seq->stmts.push_back(element(at, intImm(k), insideOf(at)));
-      }
-      out = seq;
-      how = "a SIMT loop following layout '" + custom->name + "' over the fragment, copying the elements in the region";
-    } else {
-      int64_t numel = 1;
-      for (int64_t e : shape) numel *= e;
-      Partition p = partitionFor(frag.layout.threads, frag.layout.vec, numel, true);
-      p.width = 1;
-      out = partitionLoop(p, c.range, numel / p.vec, [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
-        auto seq = std::make_shared<SeqStmt>(c.range);
-        for (int chunk = 0; chunk < p.vec; ++chunk) {
-          auto at = unflatten(add(mul(group, intImm(p.vec)), intImm(chunk)), shape);
-          seq->stmts.push_back(element(at, add(mul(it, intImm(p.vec)), intImm(chunk)), insideOf(at)));
-        }
-        return seq;
-      });
-      how = "a SIMT loop over the fragment's layout, one element per access, copying the elements in the region";
-    }
+    out = ownedElements(frag, c.range, [&](const std::vector<ExprRef>& at, const ExprRef& reg) {
+      return element(at, reg, regionContains(fr, at));
+    });
+    how = frag.layout.custom ? "a SIMT loop following layout '" + frag.layout.custom->name +
+                                   "' over the fragment, copying the elements in the region"
+                             : "a SIMT loop over the fragment's layout, one element per access, copying the elements "
+                               "in the region";
   }
   how += safeValueText(c);
   describeEviction(c, how, why);

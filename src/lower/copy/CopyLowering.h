@@ -183,6 +183,17 @@ class CopyLowering {
   // A view of the copy's destination tile in the block of rank c.dstBlock (mapa).
   static ir::CopyOp toRemoteTile(const ir::CopyOp& c);
 
+  // Every element of fragment `frag` the running thread holds, as the statements
+  // `element(fragment indices, register)` makes: the fragment's layout decides (a
+  // custom one: each local index; the default: the partition a copy of the whole
+  // fragment walks, one element per access). Not for broadcast fragments.
+  using OwnedElement = std::function<ir::StmtRef(const std::vector<ir::ExprRef>&, const ir::ExprRef&)>;
+  ir::StmtRef ownedElements(const ir::Buffer& frag, SourceRange range, const OwnedElement& element);
+  // Whether indices `at` of region `r`'s buffer lie in the region (null: always,
+  // when it covers every axis whole).
+  static ir::ExprRef regionContains(const ir::Region& r, const std::vector<ir::ExprRef>& at);
+  static bool coversFragment(const ir::Region& r);
+
   // --- remarks
   static std::string copyName(const ir::CopyOp& c);  // "copy A -> A_s"
   void note(const ir::CopyOp& c, const std::string& how, const std::string& whyNot = "");
@@ -192,7 +203,6 @@ class CopyLowering {
 
   // A copy of part of a fragment, or of one element of it (CopyLowering.cpp).
   ir::StmtRef partialFragmentCopy(const ir::CopyOp& c);
-  static bool coversFragment(const ir::Region& r);
   ir::StmtRef copyWithLayout(const ir::CopyOp& c, const ir::ThreadLayout& layout, const std::vector<int>& srcAxes,
                              const std::vector<int>& dstAxes);
   ir::StmtRef cpAsyncChunk(const ir::CopyOp& c, const std::vector<int>& srcAxes, const std::vector<int>& dstAxes,
