@@ -764,7 +764,7 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   static const std::vector<std::string> reshapeNames = {"src", "shape"};
   const auto& names = isView ? viewNames : reshapeNames;
   checkKeywords(c, callee, names);
-  const std::string usage = isView ? "view takes (buffer, shape[, dtype])" : "reshape takes (buffer, shape)";
+  const std::string usage = isView ? "view takes (buffer[, shape][, dtype])" : "reshape takes (buffer, shape)";
   if (c.args.size() > names.size()) fail(c.args[names.size()]->range, usage);
   const ast::Expr* args[3] = {nullptr, nullptr, nullptr};
   for (size_t i = 0; i < c.args.size(); ++i) args[i] = c.args[i].get();
@@ -773,7 +773,8 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     if (args[i]) fail(kw.nameRange, "argument '" + kw.name + "' of " + callee + " is given twice");
     args[i] = kw.value.get();
   }
-  if (!args[0] || !args[1]) fail(c.range, usage);
+  // TileLang's view(src, shape=None, dtype=None): no shape is the source's shape.
+  if (!args[0] || (!args[1] && !isView)) fail(c.range, usage);
   const Value* src = args[0]->kind == ast::ExprKind::Name ? lookup(args[0]->as<ast::Name>().name) : nullptr;
   if (src && src->kind == Value::None) throw Failed{};
   if (!src || src->kind != Value::BufferV) fail(args[0]->range, callee + " needs a buffer as its first argument");
@@ -818,8 +819,9 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     buf->elemOffset = from.elemOffset;
   }
   buf->safeValue = from.safeValue;
-  auto shape = tupleItems(*args[1]);
-  if (shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
+  auto shape = args[1] ? tupleItems(*args[1]) : std::vector<const ast::Expr*>{};
+  if (args[1] && shape.empty()) fail(args[1]->range, "a tensor needs at least one dimension");
+  if (!args[1]) buf->shape = from.shape;
   for (const auto* s : shape) {
     ExprRef e = scalarExpr(*s);
     if (!isInt(e->dtype)) fail(s->range, "a shape entry must be an integer");
@@ -845,7 +847,8 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     return t + " bytes";
   };
   if (oldConst != newConst || oldSyms != newSyms)
-    fail(args[1]->range, callee + " of '" + from.name + "' to " + bytesText(newConst, newSyms) + ", but it holds " +
+    fail((args[1] ? args[1] : args[2])->range, callee + " of '" + from.name + "' to " + bytesText(newConst, newSyms) +
+                                                   ", but it holds " +
                              bytesText(oldConst, oldSyms) +
                              (oldSyms.empty() && newSyms.empty() ? "" : " (symbolic sizes must have the same factors)"));
   if (throughLayout) {
