@@ -810,8 +810,12 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
                                   " '" + from.name + "' as " + name(buf->dtype) + " (its view keeps its dtype, " +
                                   name(from.dtype) + ")",
               fromRef);
-  if (bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0)
-    fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements");
+  // Sub-byte elements (float4_e2m1fn, two to a byte): views of global tensors (the
+  // packed bytes, e.g. an fp4 tensor as uint8 and back), whose rows stay whole bytes.
+  const bool subByte = bits(buf->dtype) % 8 != 0 || bits(from.dtype) % 8 != 0;
+  if (subByte && from.scope != MemScope::Global)
+    fail(args[isView && args[2] ? 2 : 0]->range, "not yet supported: " + callee + " of sub-byte elements of a " +
+                                                     name(from.scope) + " buffer (views of global tensors take them)");
   if (from.elemOffset) {
     if (buf->dtype != from.dtype)
       fail(args[2]->range, callee + " of '" + from.name + "' to another dtype: it has an elem_offset in " +
@@ -835,14 +839,22 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
     buf->shape.push_back(cast(DType::Int32, e));
   }
   buf->strides = rowMajorStrides(buf->shape);
+  if (bits(buf->dtype) % 8 != 0) {
+    auto last = asConstInt(buf->shape.back());
+    if (!last || *last % 2 != 0)
+      fail((args[1] ? args[1] : args[2])->range,
+           "a " + std::string(name(buf->dtype)) + " view's last axis holds whole bytes: its extent must be an even "
+           "constant, not " + toString(buf->shape.back()));
+  }
   // The same number of bytes, provably: constants that agree, or the same symbolic
   // factors (a launch could otherwise make the view reach past the tensor).
-  int64_t oldConst = bits(from.dtype) / 8, newConst = bits(buf->dtype) / 8;
+  // (Counted in bits: float4_e2m1fn elements are half a byte.)
+  int64_t oldConst = bits(from.dtype), newConst = bits(buf->dtype);
   std::multiset<std::string> oldSyms, newSyms;
   for (const auto& d : from.shape) sizeFactors(d, oldConst, oldSyms);
   for (const auto& d : buf->shape) sizeFactors(d, newConst, newSyms);
-  auto bytesText = [](int64_t k, const std::multiset<std::string>& syms) {
-    std::string t = std::to_string(k);
+  auto bytesText = [](int64_t bitCount, const std::multiset<std::string>& syms) {
+    std::string t = std::to_string(bitCount / 8) + (bitCount % 8 ? ".5" : "");
     for (const auto& s : syms) t += " * " + s;
     return t + " bytes";
   };
