@@ -13,7 +13,8 @@
 // and absolute maxima over axis 1 of the (3, 4, 20) reshape through shared scratch;
 // small integers, so every order of the sums is exact), ragged block counts; and of
 // a local buffer: localview (B = 2 A + column // 4 through a (3, 4) reshape of
-// each thread's 12-element array), ragged N, misaligned bases.
+// each thread's 12-element array), ragged N, misaligned bases. fp4view: an fp4 tensor
+// as its uint8 bytes and uint8 bytes as fp4 (decoded to float16), ragged R.
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -264,6 +265,39 @@ int main() {
       }
       finishResult("views_localview", shapeString({N, 12}, "fp32") + (offset ? " +4B" : ""), entry, double(n) * 8,
                    check, [&] { return localview_launch(da.ptr(), db.ptr(), N, g.stream); });
+    }
+  // fp4view: B = A's packed bytes through a uint8 view; D = C's nibbles through an
+  // fp4 view, decoded (even element: the low nibble), compared by value.
+  static const float kFp4[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+  for (int R : {1, 16, 37, 1000})
+    for (size_t offset : {size_t(0), size_t(4)}) {
+      Checker check;
+      size_t bytes = size_t(R) * 32;
+      std::vector<uint8_t> a(bytes), b(bytes), c(bytes);
+      std::vector<uint16_t> d(size_t(R) * 64);
+      fillRandomBits(a, 59u * R + offset);
+      fillRandomBits(c, 61u * R + offset);
+      DeviceBuffer da(bytes, offset), db(bytes, offset), dc(bytes, offset), dd(size_t(R) * 128, offset);
+      da.upload(a.data());
+      dc.upload(c.data());
+      db.poison();
+      dd.poison();
+      const char* entry =
+          fp4view_variant_entry(fp4view_select_variant(da.ptr(), db.ptr(), dc.ptr(), dd.ptr(), R));
+      if (offset && !isGeneralEntry(entry, "fp4view")) check.fail("a misaligned base did not take the general variant");
+      if (launchAndWait(fp4view_launch(da.ptr(), db.ptr(), dc.ptr(), dd.ptr(), R, g.stream), check)) {
+        db.download(b.data());
+        dd.download(d.data());
+        for (size_t i = 0; i < bytes; ++i) check.addBits(i, b[i], a[i]);
+        for (size_t i = 0; i < d.size(); ++i) {
+          uint8_t code = (c[i / 2] >> (4 * (i % 2))) & 0xF;
+          float want = (code & 8) ? -kFp4[code & 7] : kFp4[code & 7];
+          check.add(bytes + i, halfToFloat(d[i]), want);
+        }
+        if (!db.guardsIntact() || !dd.guardsIntact()) check.fail("wrote outside B or D");
+      }
+      finishResult("views_fp4view", shapeString({R, 64}, "fp4") + (offset ? " +4B" : ""), entry, double(bytes) * 6,
+                   check, [&] { return fp4view_launch(da.ptr(), db.ptr(), dc.ptr(), dd.ptr(), R, g.stream); });
     }
   return finish();
 }
