@@ -363,7 +363,10 @@ struct SharedLayout {
   std::string why;         // who chose it (for --remarks)
   bool permutesPieces() const { return unit > 0 && span > 1; }
   bool mapped() const { return !mapOutputs.empty(); }
-  bool rowMajor() const { return !permutesPieces() && !swizzleBytes && !pad && !mapped(); }
+  // The buffer's strides place every element (row-major, or padded rows): no
+  // permutation and no map to apply on top of them.
+  bool plainStrides() const { return !permutesPieces() && !swizzleBytes && !mapped(); }
+  bool rowMajor() const { return plainStrides() && !pad; }
   // The most consecutive elements of a row an access may move at once; 0 = no limit
   // from the layout (a swizzle keeps 16-byte chunks whole; vectors are no wider).
   int maxRun() const { return mapped() ? mapRun : permutesPieces() ? unit : 0; }

@@ -540,7 +540,6 @@ class Analyzer {
   // annotate_layout({tile: Layout(shape, lambda i, j: (p, q))}): the tile's index map
   // (ir::SharedLayout), evaluated at every element and checked injective.
   void sharedIndexMap(const BufferRef& tile, const ast::Call& call);
-  void requireTileFits(const ir::Buffer& tile, SourceRange at);
   ir::SharedLayout viewIndexMap(const ir::Buffer& view, const ir::Buffer& tile);
   std::vector<int64_t> layoutShapeArg(const ast::Expr& shapeArg, const std::string& what);
   // annotate_layout({frag: Fragment(shape, forward_fn=..., replicate=n)}): checked, not honoured (a warning).

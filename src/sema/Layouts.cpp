@@ -246,20 +246,6 @@ std::vector<int64_t> Analyzer::layoutShapeArg(const ast::Expr& shapeArg, const s
   return shape;
 }
 
-// An index map is evaluated at every element of its tile: a tile larger than a
-// block's shared memory (which lowering would refuse anyway) is refused first, so
-// that no evaluation runs over billions of elements.
-void Analyzer::requireTileFits(const Buffer& tile, SourceRange at) {
-  const int64_t limitBytes = target_.maxSharedBytesPerBlock();
-  int64_t bytes = bits(tile.dtype) / 8;
-  for (const auto& e : tile.shape) {
-    bytes *= *asConstInt(e);
-    if (bytes > limitBytes)
-      fail(at, "tile '" + tile.name + "' is larger than the " + std::to_string(limitBytes) +
-                   " bytes of shared memory a block may use on " + target_.arch());
-  }
-}
-
 // TileLang's `Layout(shape, forward_fn)` on a shared tile: element (i, j) lives at
 // the physical index forward_fn(i, j) of a row-major array whose extents are each
 // output's largest value + 1 (TileLang infers the output shape the same way, from
@@ -267,6 +253,8 @@ void Analyzer::requireTileFits(const Buffer& tile, SourceRange at) {
 // int32, no two elements at one place. `mapRun` is measured, not derived: the
 // widest power-of-two run (up to 16 bytes) that every aligned group of the last axis
 // keeps consecutive and aligned in memory, so a vector access stays one access.
+// (The evaluation is bounded: alloc_shared refuses a tile larger than a block's
+// shared memory.)
 void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
   checkKeywords(call, "Layout", {"forward_fn"});
   const ast::Expr* fn = keyword(call, "forward_fn");
@@ -280,7 +268,6 @@ void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
                                        "', " + tupleText(own), tile);
   if (fn->kind != ast::ExprKind::Lambda)
     fail(fn->range, "forward_fn= must be a lambda from the tile's indices to where they live, e.g. lambda i, j: (j, i)");
-  requireTileFits(*tile, call.range);
   const ast::Expr& body = *fn->as<ast::Lambda>().body;
   std::vector<const ast::Expr*> parts;
   if (body.kind == ast::ExprKind::Tuple)
@@ -356,7 +343,6 @@ SharedLayout Analyzer::viewIndexMap(const Buffer& view, const Buffer& tile) {
   SharedLayout l;
   l.annotated = true;
   l.why = "a view of '" + tile.name + "', whose layout " + tile.sharedLayout.why + " gave";
-  requireTileFits(tile, view.declRange);
   std::vector<int64_t> shape, tileShape;
   for (const auto& e : view.shape) shape.push_back(*asConstInt(e));
   for (const auto& e : tile.shape) tileShape.push_back(*asConstInt(e));

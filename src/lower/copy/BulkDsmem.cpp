@@ -11,9 +11,9 @@ namespace tlc {
 using namespace ir;
 
 static bool sameLayout(const SharedLayout& a, const SharedLayout& b) {
-  // Index maps are compared as text (one map per tile; two alike print alike).
-  return a.unit == b.unit && a.span == b.span && a.rowDiv == b.rowDiv && a.swizzleBytes == b.swizzleBytes &&
-         a.pad == b.pad && describe(a, ir::DType::Int8) == describe(b, ir::DType::Int8);
+  // Two tiles with index maps are not taken for alike (each map is its own tile's).
+  return !a.mapped() && !b.mapped() && a.unit == b.unit && a.span == b.span && a.rowDiv == b.rowDiv &&
+         a.swizzleBytes == b.swizzleBytes && a.pad == b.pad;
 }
 
 std::optional<BulkDsmemPlan> planBulkDsmem(const CopyOp& c, std::string& why) {
@@ -55,7 +55,7 @@ std::optional<BulkDsmemPlan> planBulkDsmem(const CopyOp& c, std::string& why) {
   }
   // Otherwise runs of elements contiguous on both sides, which an XOR swizzle breaks.
   for (const Buffer* b : {&s, &d})
-    if (b->sharedLayout.permutesPieces() || b->sharedLayout.swizzleBytes || b->sharedLayout.mapped()) {
+    if (!b->sharedLayout.plainStrides()) {
       why = "tile '" + b->name + "' has the layout " + describe(b->sharedLayout, b->dtype) +
             " and the copy is not between two whole tiles laid out alike; a bulk copy moves bytes in order";
       return std::nullopt;

@@ -743,7 +743,7 @@ VarRef CopyLowering::im2colMapFor(const BufferRef& img, const Im2colMapInfo& inf
 ExprRef CopyLowering::tileByteOffset(const Buffer& d, const std::vector<ExprRef>& idx) {
   ExprRef offset = intImm(d.sharedOffset);
   int elemBytes = bits(d.dtype) / 8;
-  if (d.sharedLayout.permutesPieces() || d.sharedLayout.swizzleBytes || d.sharedLayout.mapped())
+  if (!d.sharedLayout.plainStrides())
     return add(offset, mul(sharedElementOffset(d, idx), intImm(elemBytes)));
   for (size_t a = 0; a < idx.size(); ++a) offset = add(offset, mul(mul(idx[a], d.strides[a]), intImm(elemBytes)));
   return offset;
