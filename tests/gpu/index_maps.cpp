@@ -135,6 +135,17 @@ int main() {
       shiftedDouble("index_map_xor_pieces", "xor_pieces", xor_pieces_launch, xor_pieces_select_variant,
                     xor_pieces_variant_entry, M, N, offset);
     }
+  // Past 2^31 elements (32769 x 65536 float16, 4 GiB a tensor): 64-bit global
+  // indices around the mapped tiles.
+  {
+    const int M = 32769, N = 65536;
+    if (haveDeviceMemory("index_map_transposed", shapeString({M, N}, "fp16"), size_t(M) * N * 4)) {
+      shiftedDouble("index_map_transposed", "transposed", transposed_launch, transposed_select_variant,
+                    transposed_variant_entry, M, N, 0);
+      shiftedDouble("index_map_xor_pieces", "xor_pieces", xor_pieces_launch, xor_pieces_select_variant,
+                    xor_pieces_variant_entry, M, N, 2);
+    }
+  }
   for (auto [M, N] : shapes)
     for (size_t offset : {size_t(0), size_t(4)}) {
       paddedFlat(M, N, offset);
