@@ -201,8 +201,12 @@ Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool i
     if (elementBytes > 0) {
       int64_t bytesPerStep = int64_t(vec) * elementBytes;
       int64_t wanted = (ir::limits::PartialUnrollBytes + bytesPerStep - 1) / bytesPerStep;
-      // At most half the trips, so that the loop stays a loop of such iterations.
-      p.stepsPerIteration = std::max<int64_t>(p.stepsPerIteration, std::min(wanted, p.iterations / 2));
+      // A copy of no more steps than that is unrolled whole (transpose's 64 x 64
+      // float16 tile: 16 two-byte steps, which two iterations of 8 left at 16 bytes in
+      // flight a thread); past it, at most half the trips, so that the loop stays a
+      // loop of such iterations.
+      if (p.iterations <= wanted) p.unrolled = true;
+      else p.stepsPerIteration = std::max<int64_t>(p.stepsPerIteration, std::min(wanted, p.iterations / 2));
     }
   }
   return p;
