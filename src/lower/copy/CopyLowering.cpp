@@ -110,6 +110,17 @@ std::vector<ExprRef> CopyLowering::unflatten(const ExprRef& flat, const std::vec
   return idx;
 }
 
+std::vector<ExprRef> CopyLowering::groupElement(const ExprRef& group, int vec, int lane,
+                                               const std::vector<int64_t>& extents) {
+  if (vec <= 1 || extents.empty() || extents.back() % vec != 0)
+    return unflatten(add(mul(group, intImm(vec)), intImm(lane)), extents);
+  auto groupExtents = extents;
+  groupExtents.back() /= vec;
+  auto idx = unflatten(group, groupExtents);
+  idx.back() = add(mul(idx.back(), intImm(vec)), intImm(lane));
+  return idx;
+}
+
 // Non-unit axes of a region, in order.
 std::vector<int> CopyLowering::loopAxes(const Region& r) {
   std::vector<int> axes;
@@ -364,34 +375,13 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
 
   int64_t groups = loops.numel() / p.vec;
   const int64_t hint = cacheHint(c.options.eviction);
-  // A group narrower accesses split (a general variant) lies within one row when the
-  // innermost extent is a multiple of it: its chunks share the group's indices but
-  // the innermost one, which steps by the chunk. Unflattening each chunk's own flat
-  // index instead gives every element its own row division and 64-bit address,
-  // which LLVM does not fold back (axpy's general variant: 255 registers and spills).
-  const bool groupInRow = p.vec > p.width && innerExtent % p.vec == 0;
   auto body = [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(c.range);
-    std::vector<ExprRef> groupIdx;
-    if (groupInRow) {
-      // The group's row and its place in the row, as `(group % (E / vec)) * vec`:
-      // bounded by E - vec, so that a chunk's innermost index provably stays below E
-      // (WidenIndices keeps it 32-bit).
-      auto groupExtents = loops.extents;
-      groupExtents.back() /= p.vec;
-      groupIdx = unflatten(group, groupExtents);
-      groupIdx.back() = mul(groupIdx.back(), intImm(p.vec));
-    }
     for (int chunk = 0; chunk < p.vec / p.width; ++chunk) {
-      ExprRef flat = add(mul(group, intImm(p.vec)), intImm(chunk * p.width));
       ExprRef local = add(mul(it, intImm(p.vec)), intImm(chunk * p.width));
-      std::vector<ExprRef> loopIdx;
-      if (groupInRow) {
-        loopIdx = groupIdx;
-        loopIdx.back() = add(loopIdx.back(), intImm(chunk * p.width));
-      } else {
-        loopIdx = unflatten(flat, loops.extents);
-      }
+      // A group accessed whole keeps the form its vector access has always had.
+      auto loopIdx = p.width == p.vec ? unflatten(mul(group, intImm(p.vec)), loops.extents)
+                                      : groupElement(group, p.vec, chunk * p.width, loops.extents);
       if (cpAsync) {
         seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
         continue;
@@ -455,8 +445,7 @@ StmtRef CopyLowering::ownedElements(const Buffer& frag, SourceRange range, const
   return partitionLoop(p, range, numel / p.vec, [&](const ExprRef& it, const ExprRef& group) -> StmtRef {
     auto seq = std::make_shared<SeqStmt>(range);
     for (int chunk = 0; chunk < p.vec; ++chunk)
-      seq->stmts.push_back(element(unflatten(add(mul(group, intImm(p.vec)), intImm(chunk)), shape),
-                                   add(mul(it, intImm(p.vec)), intImm(chunk))));
+      seq->stmts.push_back(element(groupElement(group, p.vec, chunk, shape), add(mul(it, intImm(p.vec)), intImm(chunk))));
     return seq;
   });
 }

@@ -106,6 +106,16 @@ class CopyLowering {
   // --- indexing and the partition
   // The loop index of each dimension for element number `flat` of the tile.
   static std::vector<ir::ExprRef> unflatten(const ir::ExprRef& flat, const std::vector<int64_t>& extents);
+  // The loop indices of element `lane` of group `group` (`vec` consecutive elements)
+  // of a tile of `extents`, for a group accessed in narrower pieces. Where the
+  // innermost extent E is a multiple of vec the group lies in one row: its indices
+  // but the innermost are the group's, and the innermost is `(group % (E/vec)) * vec
+  // + lane` (bounded by E - 1, so WidenIndices keeps it 32-bit). Unflattening each
+  // lane's own flat number instead gives every element its own row division and
+  // 64-bit address, which LLVM does not fold back (axpy's general variant had 255
+  // registers and spills). Otherwise: unflatten(group * vec + lane).
+  static std::vector<ir::ExprRef> groupElement(const ir::ExprRef& group, int vec, int lane,
+                                               const std::vector<int64_t>& extents);
   // For broadcast fragment layout `layout` (FragmentLayout::isBroadcast): the indices
   // of the element read at `lane` of the larger loop's group `group`, one per axis of
   // the fragment, and the condition that makes the calling thread the one that
