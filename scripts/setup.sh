@@ -3,8 +3,8 @@
 # into build/. Safe to re-run, and fast then: apt runs only when a package is
 # missing, CMake configures only once, and ninja rebuilds only what changed.
 #
-# Needs root (or sudo) for apt, and the CUDA toolkit (12.0 or newer: cuda.h and
-# nvJitLink) under /usr/local/cuda, which does not come from Debian.
+# Needs root (or sudo) for apt, and the CUDA toolkit (12.0 or newer: cuda.h, ptxas
+# and nvlink) under /usr/local/cuda, which does not come from Debian.
 # Environment: BUILD_DIR (default: build), JOBS (default: the number of cores).
 set -euo pipefail
 
@@ -42,8 +42,8 @@ else
 fi
 
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-if [ ! -f "$CUDA_HOME/include/cuda.h" ] || ! ls "$CUDA_HOME"/lib*/libnvJitLink.so >/dev/null 2>&1; then
-  echo "setup: error: the CUDA toolkit (cuda.h, libnvJitLink.so) was not found under $CUDA_HOME;" >&2
+if [ ! -f "$CUDA_HOME/include/cuda.h" ] || [ ! -x "$CUDA_HOME/bin/ptxas" ] || [ ! -x "$CUDA_HOME/bin/nvlink" ]; then
+  echo "setup: error: the CUDA toolkit (cuda.h, bin/ptxas, bin/nvlink) was not found under $CUDA_HOME;" >&2
   echo "setup:        install CUDA 12.0 or newer there, or set CUDA_HOME" >&2
   exit 1
 fi

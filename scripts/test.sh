@@ -19,10 +19,10 @@ ctest --output-on-failure -j "$JOBS" "$@"
 # scripts/fuzz.sh: TLC_FUZZ_SECONDS for the frontend targets, default 60, and
 # TLC_FUZZ_BACKEND_SECONDS for fuzz_backend, default 45), which needs -DTLC_FUZZ=ON.
 # TLC_SANITIZE_SUITE=0 skips it. LLVM and ANTLR are uninstrumented static libraries
-# (linked in as in build/; libnvJitLink is opened at run time);
+# (linked in as in build/; ptxas and nvlink run as processes);
 # the cross_compiler test compares its PTX with build/'s (gcc) for every .tl file;
-# leak detection is on; tests/sanitizers/lsan.supp lists the one leak that is not ours
-# (inside libnvJitLink, for sm_100a).
+# leak detection is on; tests/sanitizers/lsan.supp lists leaks that are not ours
+# (none at present).
 # Any report exits with 86, a code no test expects, so it fails the test that ran it.
 if [ "${TLC_SANITIZE_SUITE:-1}" != 0 ]; then
   ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-$ROOT/build-asan}

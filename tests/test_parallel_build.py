@@ -4,7 +4,7 @@
 1. The same bytes for every -j: a file of 24 kernels of four kinds (a tile copy, an
    axpy over fragments, a scaled 1-D copy, a copy whose TMA request lowering refuses
    with a warning) compiled with -j1, -j2 and -j3 gives the same cubin, header and
-   diagnostics (--remarks: lowering's remarks and warnings, nvJitLink's resource
+   diagnostics (--remarks: lowering's remarks and warnings, nvlink's resource
    remarks), in source order, and the same --emit=loops,ptx text. An error in
    lowering (the warning under -Werror) is reported for every kernel, in source
    order, with no outputs, for every -j.

@@ -6,7 +6,7 @@ tests/gpu/kernels/gather4_scatter4_sm100.tl (gather4 and scatter4 both) and
 gather4_scatter4_hints_sm100.tl (the same with eviction_policy= and swizzle=):
 
   1. `tlc --arch=sm_100a` exits 0 and writes a cubin: an ELF file whose e_flags name
-     SM 100 (nvJitLink assembled the PTX for sm_100a), and a header;
+     SM 100 (ptxas assembled the PTX for sm_100a), and a header;
   2. its PTX (`--emit=ptx`) is `.version 8.6` / `.target sm_100a` and holds the
      tile::gather4 (and scatter4) tensor copies; when ptxas is installed, it
      assembles that PTX for sm_100a on its own too;

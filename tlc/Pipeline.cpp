@@ -421,7 +421,7 @@ std::string humanSize(size_t bytes) {
   return text;
 }
 
-// Errors from LLVM, ptxas or nvJitLink that point at no source line are failures of
+// Errors from LLVM, ptxas or nvlink that point at no source line are failures of
 // the toolchain or the environment (exit 3); an error with a location is the
 // program's fault (exit 1), whichever phase found it.
 int backendFailureCode(const DiagnosticEngine& diags, size_t firstOfPhase) {
@@ -467,7 +467,7 @@ double millisecondsSince(std::chrono::steady_clock::time_point began) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
 }
 
-// The PTX handed to nvJitLink at once (see buildFile): large enough that ptxas's
+// The PTX handed to one ptxas process (see buildFile): large enough that ptxas's
 // fixed cost per input is small against its work, small enough that its memory is.
 constexpr size_t kAssemblyBatchBytes = size_t(256) << 10;
 
@@ -605,8 +605,8 @@ std::string groupTimeLine(const ir::Module& tileIR, std::pair<size_t, size_t> gr
 // for every `jobs`. Returns an ExitCode.
 int buildFile(const ir::Module& tileIR, const KernelBuildSetup& setup, unsigned jobs, DiagnosticEngine& diags,
                  ArchProducts& products) {
-  CubinAssembler assembler(setup.backend);
-  // Consecutive kernels' PTX goes to nvJitLink in batches of about kAssemblyBatchBytes,
+  CubinAssembler assembler(setup.backend, jobs);
+  // Consecutive kernels' PTX goes to ptxas in batches of about kAssemblyBatchBytes,
   // one PTX module each: every input costs ptxas a fixed few ms, which would double
   // the time of a file of small kernels. The batches depend on the PTX alone, not on
   // -j or timing.
@@ -759,8 +759,8 @@ int runPipeline(const PipelineOptions& options, std::ostream& out, std::ostream&
 
   // 5-8. Each kernel on its own, on up to -j threads: lowering (the loop IR, checked
   // before the backend relies on it), LLVM IR for NVPTX, PTX; then, on this thread
-  // and in source order, its PTX assembled into the file's cubin (nvJitLink, in
-  // process). Memory holds the kernels in flight, not the file.
+  // and in source order, its PTX assembled into the file's cubin (ptxas processes,
+  // up to -j at once, then nvlink). Memory holds the kernels in flight, not the file.
   const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   KernelBuildSetup setup;
   setup.options = &options;

@@ -31,7 +31,7 @@ enum ExitCode : int {
   kExitSuccess = 0,
   kExitSourceErrors = 1,  // the .tl file has errors (reported as diagnostics)
   kExitUsage = 2,         // a bad command line
-  kExitEnvironment = 3,   // I/O failure, or the toolchain (LLVM, nvJitLink) failed
+  kExitEnvironment = 3,   // I/O failure, or the toolchain (LLVM, ptxas, nvlink) failed
 };
 
 // `-` as the input reads stdin; as -o, writes a text output to stdout.
@@ -63,7 +63,7 @@ struct PipelineOptions {
   // are the same bytes for every value.
   unsigned jobs = 0;
   // -fsyntax-only: parse and check (sema), report the diagnostics, write nothing
-  // (no cubin, header or dependency file; nvJitLink is not loaded). For editors.
+  // (no cubin, header or dependency file; no CUDA toolkit is needed). For editors.
   bool syntaxOnly = false;
   // --time-report: -v's line per phase (without the files written), and one line per
   // group of kernels with its lowering, LLVM and PTX times, in source order.

@@ -155,7 +155,7 @@ void printHelp() {
 void printVersion() {
   std::cout << "tlc " << TLC_VERSION << "\n"
             << "  LLVM " << TLC_LLVM_VERSION << " (NVPTX backend)\n"
-            << "  CUDA " << TLC_CUDA_VERSION << " (nvJitLink)\n"
+            << "  CUDA " << TLC_CUDA_VERSION << " (ptxas and nvlink, from the toolkit found at run time)\n"
             << "  default target: sm_90a (also sm_100a, via sm_90 PTX retargeted to PTX 8.6)\n";
 }
 

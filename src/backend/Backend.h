@@ -3,8 +3,8 @@
 // Before: a loop-IR module (ir::verifyLoopIR holds). After, per step: an LLVM module
 // for nvptx64-nvidia-cuda with one `.entry` per kernel variant (params in
 // ir::Kernel::params order, `.maxntid` = threads, dynamic shared memory as an extern
-// addrspace(3) array); PTX text for the chosen arch; a cubin assembled in-process
-// by nvJitLink. Failures are reported through the DiagnosticEngine (toolchain
+// addrspace(3) array); PTX text for the chosen arch; a cubin assembled by the CUDA
+// toolkit's ptxas and nvlink (Cubin.cpp). Failures are reported through the DiagnosticEngine (toolchain
 // failures via `fatal`) and yield an empty result.
 //
 // Kernel ABI (what a launcher passes, in ir::Kernel::params order): Pointer -> a
@@ -30,7 +30,7 @@ struct TargetOptions {
   std::string arch = "sm_90a";  // sm_90a (default), sm_90, sm_100a ...
   int optLevel = 3;             // -O0 .. -O3
   // -lineinfo: `.file`/`.loc` directives in the PTX naming `sourceName` (the .tl file
-  // as given), and nvJitLink keeps them as the cubin's line table.
+  // as given), and ptxas (-lineinfo) keeps them as the cubin's line table.
   bool lineInfo = false;
   std::string sourceName;
 };
@@ -68,23 +68,25 @@ std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetO
                                          DiagnosticEngine& diags);
 std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& target,
                                    DiagnosticEngine& diags);
-// nvJitLink with -arch=<arch> and -O0 (optLevel 0) or -O3 (nvJitLink has no -O1/-O2).
+// `ptxas -arch=<arch> -O0|-O3 -c` and nvlink on one PTX module (CubinAssembler).
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags);
 
-// One cubin from several PTX modules (one per kernel), added one at a time: nvJitLink
-// compiles each as it is added and keeps only its object, so the caller frees each
-// text at once and the memory held is that of one module's compilation plus the
-// objects. The cubin depends only on the modules and their order. libnvJitLink is
-// loaded at the first add (a build that fails before needs no CUDA). After an add
-// that returns false (a diagnostic says why), the assembler takes nothing more.
+// One cubin from several PTX modules (batches of kernels), added one at a time: each
+// is written to a temporary file and compiled by a ptxas process of its own (-c: a
+// relocatable object) while the caller goes on, at most `parallelism` at once; finish
+// waits for them and links the objects with nvlink. The caller frees each text at
+// once. The cubin depends only on the modules and their order, not on
+// `parallelism`. The toolkit is looked for at the first add (a build that fails
+// before needs no CUDA). After an add that returns false (a diagnostic says why),
+// the assembler takes nothing more.
 class CubinAssembler {
  public:
-  explicit CubinAssembler(TargetOptions target);
+  explicit CubinAssembler(TargetOptions target, unsigned parallelism = 1);
   ~CubinAssembler();
   CubinAssembler(const CubinAssembler&) = delete;
   CubinAssembler& operator=(const CubinAssembler&) = delete;
-  // `name` names the module in nvJitLink's messages.
+  // `name` names the module in ptxas's messages (instead of the temporary file).
   bool add(const std::string& ptx, const std::string& name, DiagnosticEngine& diags);
   // Links what was added (at least one module). Each entry's resources become a
   // remark (`--remarks`), in the order of `entryOrder` (the variants' names in source order).
@@ -92,8 +94,10 @@ class CubinAssembler {
 
  private:
   bool start(DiagnosticEngine& diags);
+  bool finishOldest(DiagnosticEngine& diags);
   struct Impl;
   TargetOptions target_;
+  unsigned parallelism_;
   std::unique_ptr<Impl> impl_;
 };
 

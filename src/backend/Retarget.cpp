@@ -11,7 +11,7 @@
 // forward compatibility holds for targets without the `a` suffix), and a newer
 // `.version` accepts every program an older one does. The only parts LLVM did not
 // check against sm_90 are our inline-asm strings: those written for sm_100a are
-// checked against the PTX ISA's sm_100a rules by the assembler (nvJitLink/ptxas
+// checked against the PTX ISA's sm_100a rules by the assembler (ptxas
 // with -arch=sm_100a). What must never be carried over is an sm_90a-specific
 // instruction (wgmma, setmaxnreg), which LLVM does not emit for plain sm_90 but
 // an inline-asm string could: finding one is a compiler bug (an internal error).

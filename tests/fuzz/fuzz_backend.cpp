@@ -7,7 +7,7 @@
 // (emitPTX); then the header writer: generateHeader for sm_90a, and
 // generateMultiArchHeader for sm_80 + sm_90a in each of its modes (one header; the
 // header + source pair; the multi-architecture header with --nvtx's ranges) and the
-// launch metadata writer (generateMeta, both ways). nvJitLink is skipped (external, and seconds per input): the
+// launch metadata writer (generateMeta, both ways). ptxas is skipped (external, and seconds per input): the
 // headers embed a fake cubin that holds every byte value, so the byte-array writer's
 // escapes are exercised too.
 //

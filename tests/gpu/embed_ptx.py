@@ -6,7 +6,7 @@ major version), but its PTX does: cuLibraryLoadData JIT-compiles PTX for the
 device. The GPU tests of the sm_80 lowering (configurations named *_ptxjit in
 scripts/build_gpu_tests.sh) embed `tlc --arch=sm_80 --emit=ptx`'s output in the
 header tlc wrote for sm_80, so the H200 runs exactly the code lowering chose for
-sm_80 (no TMA, cp.async pipelines), compiled by the driver instead of nvJitLink.
+sm_80 (no TMA, cp.async pipelines), compiled by the driver instead of ptxas.
 
 Usage: embed_ptx.py HEADER PTX
 """

@@ -1,5 +1,5 @@
 // many_kernels: one cubin linked from several PTX inputs (tests/gpu/kernels/many_kernels.tl,
-// issues 17 and 23). tlc builds a file's kernels in groups and hands nvJitLink their
+// issues 17 and 23). tlc builds a file's kernels in groups and hands ptxas their
 // PTX in batches, which it links into the one cubin the header embeds; every kernel
 // must load from it, be found by name and compute its own function:
 //
@@ -77,7 +77,7 @@ void testKernel(const Kernel& kernel, int N, size_t offset) {
 }  // namespace
 
 int main() {
-  std::printf("# many_kernels (one cubin from several nvJitLink inputs) on %s\n", gpu().name.c_str());
+  std::printf("# many_kernels (one cubin from several ptxas inputs) on %s\n", gpu().name.c_str());
   const int sizes[] = {1, 17, 16384, 16387, 40009};
   for (const Kernel& kernel : kKernels)
     for (int N : sizes) {

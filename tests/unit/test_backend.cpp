@@ -667,7 +667,7 @@ TEST_CASE("backend: sm_90a-specific instructions are found wherever a statement 
         std::optional<std::string>("wgmma.wait_group.sync.aligned"));
 }
 
-TEST_CASE("backend: a PTX syntax error is a diagnostic with nvJitLink's log") {
+TEST_CASE("backend: a PTX syntax error is a diagnostic with ptxas's log, naming the module, not a temporary file") {
   std::ostringstream out;
   DiagnosticEngine diags(out);
   std::string ptx = ".version 8.5\n.target sm_90a\n.address_size 64\n"
@@ -677,6 +677,8 @@ TEST_CASE("backend: a PTX syntax error is a diagnostic with nvJitLink's log") {
   CHECK(diags.errorCount() == 1);
   CHECK(contains(out.str(), "ptx assembly failed"));
   CHECK(contains(out.str(), "syntax error"));
+  CHECK(contains(out.str(), "tlc.ptx, line 5"));  // the name assembleCubin gives the module
+  CHECK_FALSE(contains(out.str(), "/tlc-"));      // the temporary directory is never shown
 }
 
 TEST_CASE("backend: a tensor map parameter is a grid constant only with the annotation") {

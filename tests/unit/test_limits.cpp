@@ -16,7 +16,7 @@ using namespace tlc;
 
 TEST_CASE("3000 kernels in one file: parse, sema and lowering in bounded time") {
   // The whole pipeline on this file takes about a minute, nearly all of it in
-  // nvJitLink (linear in the number of kernels); the front and middle are seconds.
+  // ptxas (linear in the number of kernels); the front and middle are seconds.
   std::string text;
   for (int i = 0; i < 3000; ++i)
     text += "kernel k" + std::to_string(i) +

@@ -92,7 +92,7 @@ TEST_CASE("the metadata goes beside the cubin, or alone stops after lowering") {
   REQUIRE(plan);
   CHECK(plan->metaPath.empty());
   CHECK(plan->textStages == std::vector<Stage>{Stage::Meta});
-  CHECK(plan->last == Stage::LoopIR);  // no code generation, no nvJitLink
+  CHECK(plan->last == Stage::LoopIR);  // no code generation, no ptxas
 
   options.emit = {Stage::Meta, Stage::PTX};
   plan = planOutputs(options, error);
