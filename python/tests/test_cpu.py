@@ -407,8 +407,8 @@ class EmitMetaTests(unittest.TestCase):
             try:
                 first = tlc.compile(src, defines={"BM": 64}, cache_dir=cache, tlc=TLC, load=False)
             except tlc.CompileError as e:
-                if "nvJitLink" in str(e):
-                    self.skipTest("no nvJitLink here")
+                if "ptxas not found" in str(e):
+                    self.skipTest("no CUDA toolkit (ptxas) here")
                 raise
             self.assertTrue(os.path.exists(first))
             meta_file = M.meta_path_for(first)
