@@ -599,6 +599,50 @@ if [ -f "$cuda_include/nvtx3/nvToolsExt.h" ] && command -v gcc >/dev/null; then
   else fail "--nvtx: the header does not compile" "$(cat nvtx.err)"; fi
 fi
 
+# ---------------------------------------------------------------- the assembler (ptxas, nvlink)
+# Fake toolkits (CUDA_HOME/bin with a ptxas and an nvlink of ours), TMPDIR a fresh
+# directory so that anything the assembler leaves behind is seen.
+fake_toolkit() {  # fake_toolkit DIR PTXAS-BODY: a toolkit whose nvlink succeeds
+  mkdir -p "$1/bin"
+  printf '#!/bin/sh
+%s
+' "$2" >"$1/bin/ptxas"
+  printf '#!/bin/sh
+exit 0
+' >"$1/bin/nvlink"
+  chmod +x "$1/bin/ptxas" "$1/bin/nvlink"
+}
+mkdir -p asm_tmp
+fake_toolkit "$WORK/killed_cuda" 'kill -9 $$'
+CUDA_HOME="$WORK/killed_cuda" TMPDIR="$WORK/asm_tmp" run k.tl -o build/killed.cubin
+if [ "$rc" -eq 3 ]; then pass "a ptxas killed by a signal (exit 3)"; else fail "a ptxas killed by a signal: exit $rc" "$err"; fi
+expect_text "$err" "ptx assembly failed: ptxas (killed by signal 9" "a killed ptxas: says how it ended"
+[ ! -e build/killed.cubin ] && pass "a killed ptxas: no cubin written" || fail "a killed ptxas: a cubin was written"
+# ptxas's own message names the file it read: the user sees the batch's name instead.
+fake_toolkit "$WORK/failing_cuda" 'for a; do case "$a" in *.ptx) echo "ptxas $a, line 7; error   : Unknown symbol in $a"; esac; done; exit 255'
+CUDA_HOME="$WORK/failing_cuda" TMPDIR="$WORK/asm_tmp" run k.tl -o build/failing.cubin
+if [ "$rc" -eq 3 ]; then pass "a failing ptxas (exit 3)"; else fail "a failing ptxas: exit $rc" "$err"; fi
+expect_text "$err" "ptxas tile_copy.ptx, line 7; error   : Unknown symbol in tile_copy.ptx" "a failing ptxas: its message names the batch"
+if grep -q "asm_tmp\|/tlc-" <<<"$err"; then fail "a failing ptxas: the temporary directory shows in the message" "$err"
+else pass "a failing ptxas: no temporary path in the message"; fi
+CUDA_HOME="$WORK/no_such_cuda" run k.tl -o build/nocuda.cubin
+if [ "$rc" -eq 3 ]; then pass "no ptxas in CUDA_HOME (exit 3)"; else fail "no ptxas in CUDA_HOME: exit $rc" "$err"; fi
+expect_text "$err" "ptxas not found (looked for ptxas in CUDA_HOME=$WORK/no_such_cuda/bin): set CUDA_HOME" "no ptxas: says where it looked"
+mkdir -p "$WORK/half_cuda/bin" && cp "$WORK/failing_cuda/bin/ptxas" "$WORK/half_cuda/bin/"
+CUDA_HOME="$WORK/half_cuda" run k.tl -o build/half.cubin
+if [ "$rc" -eq 3 ]; then pass "a ptxas without nvlink beside it (exit 3)"; else fail "a ptxas without nvlink: exit $rc" "$err"; fi
+expect_text "$err" "has no nvlink beside it" "a ptxas without nvlink: message"
+TMPDIR="$WORK/no_such_tmp" run k.tl -o build/notmp.cubin
+if [ "$rc" -eq 3 ]; then pass "an unusable TMPDIR (exit 3)"; else fail "an unusable TMPDIR: exit $rc" "$err"; fi
+expect_text "$err" "cannot make a temporary directory $WORK/no_such_tmp/tlc-XXXXXX" "an unusable TMPDIR: message"
+if [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" ]; then
+  TMPDIR="$WORK/asm_tmp" run k.tl -o build/asm_ok.cubin -j 2
+  if [ "$rc" -eq 0 ] && [ -s build/asm_ok.cubin ]; then pass "the toolkit's ptxas and nvlink (exit 0)"; else fail "the toolkit's ptxas: exit $rc" "$err"; fi
+fi
+leftovers=$(find asm_tmp -mindepth 1)
+if [ -z "$leftovers" ]; then pass "the assembler's temporary directories are removed, after success and failure"
+else fail "the assembler left files in TMPDIR" "$leftovers"; fi
+
 echo
 echo "$((checks - failures)) of $checks CLI checks passed"
 [ "$failures" -eq 0 ]
