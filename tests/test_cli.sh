@@ -86,6 +86,10 @@ expect_exit 0 "--version" --version
 if grep -qE '^tlc [0-9]+\.[0-9]+' <<<"$out"; then pass "--version starts with 'tlc X.Y'"; else fail "--version first line" "$out"; fi
 expect_text "$out" "LLVM 19" "--version names LLVM"
 expect_text "$out" "CUDA" "--version names CUDA"
+expect_text "$out" "ptxas: " "--version names the ptxas a cubin would get"
+CUDA_HOME="$WORK/no_such_cuda" run --version
+if [ "$rc" -eq 0 ]; then pass "--version without a toolkit (exit 0)"; else fail "--version without a toolkit: exit $rc" "$err"; fi
+expect_text "$out" "ptxas: not found (looked for ptxas in CUDA_HOME=$WORK/no_such_cuda/bin)" "--version without a toolkit: says so"
 
 # ---------------------------------------------------------------- exit 2: bad usage
 expect_exit 2 "no input file" ; expect_text "$err" "tlc: error: no input file" "no input: message"

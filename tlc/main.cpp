@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "Pipeline.h"
+#include "backend/Backend.h"
 #include "ir/Target.h"
 #include "support/FileIO.h"
 
@@ -127,7 +128,8 @@ Other:
   @FILE                read more arguments from FILE (whitespace separated,
                        quotes and backslashes as in GCC; FILE may hold @FILEs)
   -h, --help           print this help
-  --version            print the versions of tlc, LLVM and CUDA
+  --version            print the versions of tlc, LLVM and CUDA, and the ptxas
+                       a cubin would be assembled with now
 
 Exit status: 0 success, 1 errors in the source, 2 bad usage,
              3 I/O or toolchain failure.
@@ -155,7 +157,8 @@ void printHelp() {
 void printVersion() {
   std::cout << "tlc " << TLC_VERSION << "\n"
             << "  LLVM " << TLC_LLVM_VERSION << " (NVPTX backend)\n"
-            << "  CUDA " << TLC_CUDA_VERSION << " (ptxas and nvlink, from the toolkit found at run time)\n"
+            << "  CUDA " << TLC_CUDA_VERSION << " when built; cubins by the toolkit found at run time:\n"
+            << "  ptxas: " << tlc::describeAssembler() << "\n"
             << "  default target: sm_90a (also sm_100a, via sm_90 PTX retargeted to PTX 8.6)\n";
 }
 

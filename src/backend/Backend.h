@@ -101,6 +101,11 @@ class CubinAssembler {
   std::unique_ptr<Impl> impl_;
 };
 
+// For `tlc --version`: the ptxas a cubin would be assembled with now and its release
+// ("/usr/local/cuda/bin/ptxas (Cuda compilation tools, release 13.0, V13.0.88)"), or
+// where it was looked for. The cubin's bytes depend on it, so it is worth showing.
+std::string describeAssembler();
+
 // `--emit=ptx` of a file of several kernels, each generated as a module of its own:
 // appends `module` to `merged` so that `merged` stays one PTX module that ptxas
 // accepts (one .version/.target/.address_size header, the dynamic shared memory

@@ -207,6 +207,21 @@ std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& dia
   return std::vector<uint8_t>(bytes->begin(), bytes->end());
 }
 
+std::string describeAssembler() {
+  std::string looked;
+  const std::string ptxas = findTool("ptxas", nullptr, /*strictCudaHome=*/true, looked);
+  if (ptxas.empty()) return "not found (looked for " + looked + "); cubins need CUDA_HOME set to a CUDA toolkit";
+  std::string error;
+  std::optional<std::string> version = runTool({ptxas, "--version"}, error);
+  if (!version) return ptxas + " (it does not run: " + error.substr(0, error.find('\n')) + ")";
+  // "Cuda compilation tools, release 13.0, V13.0.88": the line that names the release.
+  size_t release = version->find("release");
+  if (release == std::string::npos) return ptxas;
+  size_t lineStart = version->rfind('\n', release);
+  lineStart = lineStart == std::string::npos ? 0 : lineStart + 1;
+  return ptxas + " (" + version->substr(lineStart, version->find('\n', release) - lineStart) + ")";
+}
+
 std::optional<std::vector<uint8_t>> assembleCubin(const std::string& ptx, const TargetOptions& target,
                                                   DiagnosticEngine& diags) {
   CubinAssembler assembler(target);
