@@ -629,6 +629,15 @@ if [ "$rc" -eq 3 ]; then pass "a failing ptxas (exit 3)"; else fail "a failing p
 expect_text "$err" "ptxas tile_copy.ptx, line 7; error   : Unknown symbol in tile_copy.ptx" "a failing ptxas: its message names the batch"
 if grep -q "asm_tmp\|/tlc-" <<<"$err"; then fail "a failing ptxas: the temporary directory shows in the message" "$err"
 else pass "a failing ptxas: no temporary path in the message"; fi
+# nvlink's messages name the objects it read: the user sees the batch's name instead.
+fake_toolkit "$WORK/linkfail_cuda" 'exit 0'
+printf '#!/bin/sh\nfor a; do case "$a" in *.o) echo "nvlink error   : Undefined reference to x in '"'"'$a'"'"'";; esac; done; exit 1\n' >"$WORK/linkfail_cuda/bin/nvlink"
+CUDA_HOME="$WORK/linkfail_cuda" TMPDIR="$WORK/asm_tmp" run k.tl -o build/linkfail.cubin
+if [ "$rc" -eq 3 ]; then pass "a failing nvlink (exit 3)"; else fail "a failing nvlink: exit $rc" "$err"; fi
+expect_text "$err" "ptx assembly failed: nvlink (exit 1)" "a failing nvlink: says so"
+expect_text "$err" "Undefined reference to x in 'tile_copy.o'" "a failing nvlink: its message names the batch's object"
+if grep -q "asm_tmp\|/tlc-" <<<"$err"; then fail "a failing nvlink: the temporary directory shows in the message" "$err"
+else pass "a failing nvlink: no temporary path in the message"; fi
 CUDA_HOME="$WORK/no_such_cuda" run k.tl -o build/nocuda.cubin
 if [ "$rc" -eq 3 ]; then pass "no ptxas in CUDA_HOME (exit 3)"; else fail "no ptxas in CUDA_HOME: exit $rc" "$err"; fi
 expect_text "$err" "ptxas not found (looked for ptxas in CUDA_HOME=$WORK/no_such_cuda/bin): set CUDA_HOME" "no ptxas: says where it looked"

@@ -85,14 +85,16 @@ std::string withNames(std::string log, const std::vector<std::pair<std::string, 
 struct CubinAssembler::Impl {
   std::string ptxas, nvlink;
   std::optional<TemporaryDirectory> directory;
-  // A batch being compiled: its process, and the names to put back into its messages.
+  // A batch being compiled: its process, and its name for the messages.
   struct Compiling {
     ToolProcess process;
-    std::string ptxPath, name;
+    std::string name;
   };
-  std::deque<Compiling> compiling;  // oldest first
+  // Oldest first. Declared after `directory`, so destroyed before it: a process still
+  // running is killed and reaped before its files are removed.
+  std::deque<Compiling> compiling;
   std::vector<std::string> objects;  // in the order added
-  std::vector<std::pair<std::string, std::string>> renames;  // temporary file -> batch name
+  std::vector<std::pair<std::string, std::string>> renames;  // temporary file -> the batch's name
   bool failed = false;
 };
 
@@ -164,9 +166,13 @@ bool CubinAssembler::add(const std::string& ptx, const std::string& name, Diagno
     impl_->failed = true;
     return false;
   }
+  // The object's name too: nvlink's messages name the objects it reads.
+  const std::string stemOfName = name.size() > 4 && name.compare(name.size() - 4, 4, ".ptx") == 0
+                                     ? name.substr(0, name.size() - 4) : name;
   impl_->renames.push_back({ptxPath, name});
+  impl_->renames.push_back({objectPath, stemOfName + ".o"});
   impl_->objects.push_back(objectPath);
-  impl_->compiling.push_back({std::move(*process), ptxPath, name});
+  impl_->compiling.push_back({std::move(*process), name});
   // At most `parallelism_` ptxas processes at once (they run beside the threads
   // lowering the next kernels): with the batch size, that bounds their memory.
   while (impl_->compiling.size() > parallelism_)
