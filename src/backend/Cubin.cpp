@@ -22,6 +22,7 @@
 
 #include "backend/Backend.h"
 #include "backend/Toolkit.h"
+#include "support/FileIO.h"
 
 namespace tlc {
 
@@ -80,6 +81,22 @@ std::string withNames(std::string log, const std::vector<std::pair<std::string, 
   return log;
 }
 
+// A tool that failed: what it was and how it ended, then what it printed, with the
+// batches' names in place of the temporary files'.
+void reportToolFailure(const std::string& what, const std::string& log,
+                       const std::vector<std::pair<std::string, std::string>>& renames, DiagnosticEngine& diags) {
+  std::string message = "ptx assembly failed: " + what;
+  std::string named = withNames(log, renames);
+  if (!named.empty()) message += "\n" + named;
+  diags.fatal(std::move(message));
+}
+
+// The program `tool` in the directory of `program` (one toolkit's bin/).
+std::string besideProgram(const std::string& program, const char* tool) {
+  size_t slash = program.rfind('/');
+  return (slash == std::string::npos ? std::string() : program.substr(0, slash + 1)) + tool;
+}
+
 }  // namespace
 
 struct CubinAssembler::Impl {
@@ -107,7 +124,7 @@ bool CubinAssembler::start(DiagnosticEngine& diags) {
   std::string looked;
   impl_->ptxas = findTool("ptxas", nullptr, /*strictCudaHome=*/true, looked);
   if (!impl_->ptxas.empty()) {
-    impl_->nvlink = impl_->ptxas.substr(0, impl_->ptxas.size() - 5) + "nvlink";
+    impl_->nvlink = besideProgram(impl_->ptxas, "nvlink");
     if (::access(impl_->nvlink.c_str(), X_OK) != 0) {
       diags.fatal("cannot assemble the cubin: " + impl_->ptxas + " has no nvlink beside it (" + impl_->nvlink +
                   "): set CUDA_HOME to a whole CUDA toolkit (12.0 or newer)");
@@ -134,10 +151,7 @@ bool CubinAssembler::finishOldest(DiagnosticEngine& diags) {
   impl_->compiling.pop_front();
   std::string log, why;
   if (batch.process.wait(log, why)) return true;
-  std::string message = "ptx assembly failed: ptxas (" + why + ") on " + batch.name;
-  log = withNames(log, impl_->renames);
-  if (!log.empty()) message += "\n" + log;
-  diags.fatal(std::move(message));
+  reportToolFailure("ptxas (" + why + ") on " + batch.name, log, impl_->renames, diags);
   impl_->failed = true;
   return false;
 }
@@ -151,7 +165,7 @@ bool CubinAssembler::add(const std::string& ptx, const std::string& name, Diagno
   const TemporaryDirectory& dir = *impl_->directory;
   std::string ptxPath = dir.file(std::string(stem) + ".ptx"), objectPath = dir.file(std::string(stem) + ".o");
   std::string error;
-  if (!writeWholeFile(ptxPath, ptx.data(), ptx.size(), error)) {
+  if (!writeFileAtomically(ptxPath, ptx, error)) {
     diags.fatal("cannot assemble the cubin: " + error);
     impl_->failed = true;
     return false;
@@ -197,15 +211,12 @@ std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& dia
     return std::nullopt;
   }
   if (!process->wait(log, why)) {
-    std::string message = "ptx assembly failed: nvlink (" + why + ")";
-    log = withNames(log, impl_->renames);
-    if (!log.empty()) message += "\n" + log;
-    diags.fatal(std::move(message));
+    reportToolFailure("nvlink (" + why + ")", log, impl_->renames, diags);
     return std::nullopt;
   }
-  std::optional<std::string> bytes = readWholeFile(cubinPath);
+  std::optional<std::string> bytes = readFile(cubinPath, error);
   if (!bytes || bytes->empty()) {
-    diags.fatal("cannot assemble the cubin: nvlink wrote no " + cubinPath);
+    diags.fatal("cannot assemble the cubin: nvlink wrote no " + cubinPath + (bytes ? "" : ": " + error));
     return std::nullopt;
   }
   reportResourceUsage(log, entryOrder, diags);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "backend/Toolkit.h"
+#include "support/FileIO.h"
 
 namespace tlc {
 namespace {
@@ -45,7 +46,8 @@ std::optional<std::string> disassembleCubin(const std::vector<uint8_t>& cubin, s
   std::optional<TemporaryDirectory> dir = TemporaryDirectory::create(error);
   if (!dir) return std::nullopt;
   const std::string path = dir->file("kernel.cubin");
-  const bool written = writeWholeFile(path, cubin.data(), cubin.size(), error);
+  const bool written =
+      writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(cubin.data()), cubin.size()), error);
   std::optional<std::string> listing;
   if (!written) return std::nullopt;  // `error` says why
   if (!cuobjdump.empty()) {

@@ -12,8 +12,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
+
+#include "support/FileIO.h"
 
 extern char** environ;
 
@@ -149,37 +150,6 @@ TemporaryDirectory::~TemporaryDirectory() {
   ::rmdir(path_.c_str());
 }
 
-bool writeWholeFile(const std::string& path, const void* bytes, size_t size, std::string& error) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    error = "cannot write " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  size_t written = 0;
-  while (written < size) {
-    ssize_t n = ::write(fd, static_cast<const char*>(bytes) + written, size - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += size_t(n);
-  }
-  const int writeErrno = errno;
-  bool closed = ::close(fd) == 0;
-  if (written != size || !closed) {
-    error = "cannot write " + path + ": " + std::strerror(written != size ? writeErrno : errno);
-    return false;
-  }
-  return true;
-}
-
-std::optional<std::string> readWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return text.str();
-}
-
 // ---------------------------------------------------------------- processes
 
 std::optional<ToolProcess> ToolProcess::start(const std::vector<std::string>& argv, const std::string& logPath,
@@ -213,7 +183,8 @@ ToolProcess::~ToolProcess() {
 bool ToolProcess::wait(std::string& log, std::string& why) {
   int status = waitForChild(pid_);
   pid_ = -1;
-  log = readWholeFile(logPath_).value_or("");
+  std::string unread;
+  log = readFile(logPath_, unread).value_or("");
   why = status < 0 ? std::string("cannot wait for it: ") + std::strerror(errno) : endedHow(status);
   return why.empty();
 }

@@ -45,10 +45,6 @@ class TemporaryDirectory {
   std::string path_;
 };
 
-// Writes `bytes` to `path` (created or truncated); false with `error` set if not all.
-bool writeWholeFile(const std::string& path, const void* bytes, size_t size, std::string& error);
-std::optional<std::string> readWholeFile(const std::string& path);
-
 // A program started and not yet waited for; its stdout and stderr go to `logPath`
 // (stdin is /dev/null). The destructor of one never waited for kills and reaps it,
 // so a failed build leaves no process behind.
