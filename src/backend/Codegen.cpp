@@ -161,6 +161,29 @@ class KernelEmitter {
   // A global load or store of `type` at `address` with an L2 cache policy
   // (LoadNode::cacheHint): `ld/st.global.L2::cache_hint`, inline PTX.
   llvm::Value* hintedLoad(llvm::Type* type, llvm::Value* address, int64_t hint);
+  // LoadNode::realignBytes: `type`'s bytes at `address`, read as the aligned blocks
+  // of `blockBytes` they lie in.
+  llvm::Value* realignedLoad(llvm::Type* type, llvm::Value* address, int blockBytes, int64_t hint);
+  // StoreStmt::realignBytes: `value` (blockBytes) at `address`, aligned to
+  // `elementBytes` only, in aligned blocks traded between the warp's active lanes.
+  void realignedStore(llvm::Value* value, llvm::Value* address, int blockBytes, int elementBytes, int64_t hint);
+  // `words` 32-bit words of the little-endian byte string `string` (2 x words words)
+  // from byte `shift` (an i32 below 4 x words) on.
+  std::vector<llvm::Value*> byteWindow(std::vector<llvm::Value*> string, llvm::Value* shift, int words);
+  // The lanes of the warp executing this point together (activemask: a lane outside
+  // it takes no part in a trade), this lane's number, and a trade with the next lane
+  // up (`down` false: the lane below gives, shfl.sync.up) or down over them: `value`
+  // (i32 or i64) of that lane, and whether that lane is in the mask.
+  struct WarpTrade {
+    llvm::Value* mask;
+    llvm::Value* lane;
+  };
+  WarpTrade warpTrade();
+  llvm::Value* fromNeighbour(const WarpTrade& trade, llvm::Value* value, bool fromBelow);
+  llvm::Value* neighbourActive(const WarpTrade& trade, bool below);
+  // The 32-bit words of an i32 or <n x i32> value, and back.
+  std::vector<llvm::Value*> wordsOf(llvm::Value* block, int words);
+  llvm::Value* blockOf(const std::vector<llvm::Value*>& words);
   void hintedStore(llvm::Value* value, llvm::Value* address, int64_t hint);
 
   // ---- statements
@@ -449,6 +472,237 @@ llvm::Value* KernelEmitter::hintedLoad(llvm::Type* type, llvm::Value* address, i
   llvm::Value* bits = builder_.CreateCall(code, {at, policy});
   if (bytes == 1) bits = builder_.CreateTrunc(bits, builder_.getInt8Ty());
   return builder_.CreateBitCast(bits, type);
+}
+
+std::vector<llvm::Value*> KernelEmitter::wordsOf(llvm::Value* block, int words) {
+  if (words == 1) return {block};
+  std::vector<llvm::Value*> out;
+  for (int k = 0; k < words; ++k) out.push_back(builder_.CreateExtractElement(block, builder_.getInt32(k)));
+  return out;
+}
+
+llvm::Value* KernelEmitter::blockOf(const std::vector<llvm::Value*>& words) {
+  if (words.size() == 1) return words[0];
+  llvm::Value* out = llvm::PoisonValue::get(llvm::FixedVectorType::get(builder_.getInt32Ty(), (unsigned)words.size()));
+  for (size_t k = 0; k < words.size(); ++k) out = builder_.CreateInsertElement(out, words[k], builder_.getInt32((unsigned)k));
+  return out;
+}
+
+// The words the shift's multiple of 4 skips are selected away in log2(words) steps
+// of selects; each output word is then a funnel shift of two neighbours by the
+// shift's remaining bytes: about 15 ALU instructions for 16 bytes.
+std::vector<llvm::Value*> KernelEmitter::byteWindow(std::vector<llvm::Value*> string, llvm::Value* shift, int words) {
+  auto* i32 = builder_.getInt32Ty();
+  llvm::Value* wordShift = builder_.CreateLShr(shift, 2);
+  for (int step = words / 2; step >= 1; step /= 2) {
+    llvm::Value* take = builder_.CreateICmpNE(builder_.CreateAnd(wordShift, step), builder_.getInt32(0));
+    std::vector<llvm::Value*> shifted;
+    for (size_t j = 0; j + step < string.size(); ++j) shifted.push_back(builder_.CreateSelect(take, string[j + step], string[j]));
+    string = std::move(shifted);
+  }
+  // string[k] is now word k of the window; words + 1 of them are left.
+  llvm::Value* bitShift = builder_.CreateShl(builder_.CreateAnd(shift, 3), 3);
+  llvm::Function* fshr = llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::fshr, {i32});
+  std::vector<llvm::Value*> out;
+  for (int k = 0; k < words; ++k) out.push_back(builder_.CreateCall(fshr, {string[k + 1], string[k], bitShift}));
+  return out;
+}
+
+KernelEmitter::WarpTrade KernelEmitter::warpTrade() {
+  auto* maskType = llvm::FunctionType::get(builder_.getInt32Ty(), {}, false);
+  auto* activemask = llvm::InlineAsm::get(maskType, "activemask.b32 $0;", "=r", /*hasSideEffects=*/true);
+  llvm::CallInst* mask = builder_.CreateCall(activemask, {}, "lanes");
+  mask->addFnAttr(llvm::Attribute::Convergent);
+  llvm::Value* lane = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_laneid, {}, {}, nullptr, "lane");
+  return {mask, lane};
+}
+
+llvm::Value* KernelEmitter::fromNeighbour(const WarpTrade& trade, llvm::Value* value, bool fromBelow) {
+  auto* i32 = builder_.getInt32Ty();
+  auto shuffle = [&](llvm::Value* v) -> llvm::Value* {
+    // shfl.sync.up with c = 0 and .down with c = 31: lane 0 (31) gets its own value.
+    return builder_.CreateIntrinsic(fromBelow ? llvm::Intrinsic::nvvm_shfl_sync_up_i32 : llvm::Intrinsic::nvvm_shfl_sync_down_i32,
+                                    {}, {trade.mask, v, builder_.getInt32(1), builder_.getInt32(fromBelow ? 0 : 0x1f)});
+  };
+  if (value->getType() == i32) return shuffle(value);
+  auto* i64 = builder_.getInt64Ty();
+  if (value->getType() != i64) internal("a lane trade of a value that is not 32 or 64 bits");
+  llvm::Value* lo = shuffle(builder_.CreateTrunc(value, i32));
+  llvm::Value* hi = shuffle(builder_.CreateTrunc(builder_.CreateLShr(value, 32), i32));
+  return builder_.CreateOr(builder_.CreateZExt(lo, i64), builder_.CreateShl(builder_.CreateZExt(hi, i64), 32));
+}
+
+llvm::Value* KernelEmitter::neighbourActive(const WarpTrade& trade, bool below) {
+  llvm::Value* exists = below ? builder_.CreateICmpUGT(trade.lane, builder_.getInt32(0))
+                              : builder_.CreateICmpULT(trade.lane, builder_.getInt32(31));
+  llvm::Value* other = below ? builder_.CreateSub(trade.lane, builder_.getInt32(1)) : builder_.CreateAdd(trade.lane, builder_.getInt32(1));
+  llvm::Value* bit = builder_.CreateLShr(trade.mask, builder_.CreateAnd(other, 31));
+  return builder_.CreateAnd(exists, builder_.CreateICmpNE(builder_.CreateAnd(bit, 1), builder_.getInt32(0)));
+}
+
+// The block holding the first byte is read whole (its address rounded down). When
+// the elements run into the next block, that one comes from the lane above if its
+// first block is that one (it read it), else from memory: an aligned address may sit
+// in the tensor's last block, and GuardGlobalAccesses proved only that the elements
+// and the bytes up to the next block's end are the tensor's. A window of the two
+// blocks' bytes is the value: one load of memory per lane in a run of lanes, where
+// element-sized loads would take 8 memory instructions for float16, and a second
+// load per lane would double the traffic to L2.
+llvm::Value* KernelEmitter::realignedLoad(llvm::Type* type, llvm::Value* address, int blockBytes, int64_t hint) {
+  auto* i32 = builder_.getInt32Ty();
+  auto* i64 = builder_.getInt64Ty();
+  const int words = blockBytes / 4;
+  if (words < 1 || (words & (words - 1)) != 0 || blockBytes % 4 != 0)
+    internal("a realigned load in blocks of " + std::to_string(blockBytes) + " bytes");
+  llvm::Type* blockType = words == 1 ? static_cast<llvm::Type*>(i32) : llvm::FixedVectorType::get(i32, words);
+  llvm::Value* at = builder_.CreatePtrToInt(address, i64);
+  llvm::Value* misalignment = builder_.CreateAnd(at, llvm::ConstantInt::get(i64, blockBytes - 1), "misalignment");
+  llvm::Value* first = builder_.CreateGEP(builder_.getInt8Ty(), address, builder_.CreateNeg(misalignment), "block");
+  auto readBlock = [&](llvm::Value* where) -> llvm::Value* {
+    return hint ? hintedLoad(blockType, where, hint) : builder_.CreateAlignedLoad(blockType, where, llvm::Align(blockBytes));
+  };
+  std::vector<llvm::Value*> lo = wordsOf(readBlock(first), words);
+  WarpTrade trade = warpTrade();
+  std::vector<llvm::Value*> above;
+  for (llvm::Value* w : lo) above.push_back(fromNeighbour(trade, w, /*fromBelow=*/false));
+  llvm::Value* firstAt = builder_.CreateSub(at, misalignment);
+  llvm::Value* aboveFirstAt =
+      builder_.CreateAnd(fromNeighbour(trade, at, false), llvm::ConstantInt::get(i64, ~uint64_t(blockBytes - 1)));
+  llvm::Value* aboveHasNext = builder_.CreateAnd(
+      neighbourActive(trade, /*below=*/false),
+      builder_.CreateICmpEQ(aboveFirstAt, builder_.CreateAdd(firstAt, llvm::ConstantInt::get(i64, blockBytes))), "above.has.next");
+  llvm::Value* straddles = builder_.CreateICmpNE(misalignment, llvm::ConstantInt::get(i64, 0), "straddles");
+  llvm::Value* mustRead = builder_.CreateAnd(straddles, builder_.CreateNot(aboveHasNext), "read.next");
+  llvm::Value* aboveBlock = blockOf(above);
+  llvm::BasicBlock* origin = builder_.GetInsertBlock();
+  llvm::BasicBlock* readNext = llvm::BasicBlock::Create(context_, "realign.next", function_);
+  llvm::BasicBlock* join = llvm::BasicBlock::Create(context_, "realign.done", function_);
+  builder_.CreateCondBr(mustRead, readNext, join);
+  builder_.SetInsertPoint(readNext);
+  llvm::Value* nextLoaded = readBlock(builder_.CreateGEP(builder_.getInt8Ty(), first, builder_.getInt64(blockBytes), "next"));
+  llvm::BasicBlock* readEnd = builder_.GetInsertBlock();
+  builder_.CreateBr(join);
+  builder_.SetInsertPoint(join);
+  llvm::PHINode* hi = builder_.CreatePHI(blockType, 2, "next.block");
+  hi->addIncoming(nextLoaded, readEnd);
+  // Not read: the lane above's block (when the elements need no next block, whatever it holds is shifted out).
+  hi->addIncoming(aboveBlock, origin);
+  std::vector<llvm::Value*> string = lo;
+  for (llvm::Value* w : wordsOf(hi, words)) string.push_back(w);
+  return builder_.CreateBitCast(blockOf(byteWindow(string, builder_.CreateTrunc(misalignment, i32), words)), type);
+}
+
+// Each active lane trades its value and address with its neighbours (shfl.sync over
+// activemask: the store may sit under a branch only some lanes took, and a lane
+// outside the mask counts as absent). A lane at an aligned address stores its block
+// whole. Otherwise the aligned block holding its first byte starts m bytes before
+// it: when the lane below stores the bytes just before (active, its address one
+// block lower), this lane writes that block, the lane below's last m bytes and its
+// own first blockBytes - m; else it writes its own first bytes up to the boundary in
+// pieces. Its last m bytes are the next lane's to write, unless that lane does not
+// continue the run: then it writes them in pieces too. Pieces are powers of two at
+// their own alignment, elementBytes and up.
+void KernelEmitter::realignedStore(llvm::Value* value, llvm::Value* address, int blockBytes, int elementBytes,
+                                   int64_t hint) {
+  auto* i32 = builder_.getInt32Ty();
+  auto* i64 = builder_.getInt64Ty();
+  const int words = blockBytes / 4;
+  if (words < 1 || (words & (words - 1)) != 0 || blockBytes % 4 != 0)
+    internal("a realigned store in blocks of " + std::to_string(blockBytes) + " bytes");
+  llvm::Type* blockType = words == 1 ? static_cast<llvm::Type*>(i32) : llvm::FixedVectorType::get(i32, words);
+  std::vector<llvm::Value*> own = wordsOf(builder_.CreateBitCast(value, blockType), words);
+  llvm::Value* at = builder_.CreatePtrToInt(address, i64);
+  llvm::Value* m = builder_.CreateTrunc(builder_.CreateAnd(at, llvm::ConstantInt::get(i64, blockBytes - 1)), i32, "misalignment");
+  auto write = [&](llvm::Value* bits, llvm::Value* where, unsigned align) {
+    if (hint) hintedStore(bits, where, hint);
+    else builder_.CreateAlignedStore(bits, where, llvm::Align(align));
+  };
+  // if (cond) { body } at the current point.
+  auto when = [&](llvm::Value* cond, const char* name, const std::function<void()>& body) {
+    llvm::BasicBlock* then = llvm::BasicBlock::Create(context_, name, function_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(context_, std::string(name) + ".done", function_);
+    builder_.CreateCondBr(cond, then, done);
+    builder_.SetInsertPoint(then);
+    body();
+    builder_.CreateBr(done);
+    builder_.SetInsertPoint(done);
+  };
+
+  // The trade: every lane of the mask takes part, whatever its alignment.
+  WarpTrade trade = warpTrade();
+  std::vector<llvm::Value*> below;
+  for (llvm::Value* w : own) below.push_back(fromNeighbour(trade, w, /*fromBelow=*/true));
+  llvm::Value* block = llvm::ConstantInt::get(i64, blockBytes);
+  llvm::Value* belowRuns = builder_.CreateAnd(neighbourActive(trade, /*below=*/true),
+                                              builder_.CreateICmpEQ(builder_.CreateAdd(fromNeighbour(trade, at, true), block), at),
+                                              "below.runs");
+  llvm::Value* aboveRuns = builder_.CreateAnd(neighbourActive(trade, /*below=*/false),
+                                              builder_.CreateICmpEQ(builder_.CreateAdd(at, block), fromNeighbour(trade, at, false)),
+                                              "above.runs");
+
+  llvm::Value* aligned = builder_.CreateICmpEQ(m, builder_.getInt32(0), "aligned");
+  llvm::BasicBlock* whole = llvm::BasicBlock::Create(context_, "realign.whole", function_);
+  llvm::BasicBlock* split = llvm::BasicBlock::Create(context_, "realign.split", function_);
+  llvm::BasicBlock* done = llvm::BasicBlock::Create(context_, "realign.stored", function_);
+  builder_.CreateCondBr(aligned, whole, split);
+  builder_.SetInsertPoint(whole);
+  write(blockOf(own), address, (unsigned)blockBytes);
+  builder_.CreateBr(done);
+
+  builder_.SetInsertPoint(split);
+  llvm::Value* blockStart = builder_.CreateGEP(builder_.getInt8Ty(), address, builder_.CreateNeg(builder_.CreateZExt(m, i64)), "block");
+  llvm::Value* zero = builder_.getInt32(0);
+  std::vector<llvm::Value*> zeros(size_t(words), zero);
+  // `bytes` bytes of `string` (own ++ zeros, or below ++ own) from byte `from`, as an integer.
+  auto piece = [&](const std::vector<llvm::Value*>& string, llvm::Value* from, int bytes) -> llvm::Value* {
+    std::vector<llvm::Value*> window = byteWindow(string, from, words);
+    if (bytes == 8) {
+      return builder_.CreateOr(builder_.CreateZExt(window[0], i64), builder_.CreateShl(builder_.CreateZExt(window[1], i64), 32));
+    }
+    return bytes == 4 ? window[0] : builder_.CreateTrunc(window[0], builder_.getIntNTy(8 * (unsigned)bytes));
+  };
+  std::vector<llvm::Value*> ownThenZeros = own;
+  ownThenZeros.insert(ownThenZeros.end(), zeros.begin(), zeros.end());
+  llvm::BasicBlock* joinBlock = nullptr;
+  {
+    // The block holding the first byte: whole with the lane below, else our head in pieces.
+    llvm::BasicBlock* withBelow = llvm::BasicBlock::Create(context_, "realign.joined", function_);
+    llvm::BasicBlock* alone = llvm::BasicBlock::Create(context_, "realign.head", function_);
+    joinBlock = llvm::BasicBlock::Create(context_, "realign.tail", function_);
+    builder_.CreateCondBr(belowRuns, withBelow, alone);
+    builder_.SetInsertPoint(withBelow);
+    std::vector<llvm::Value*> belowThenOwn = below;
+    belowThenOwn.insert(belowThenOwn.end(), own.begin(), own.end());
+    write(blockOf(byteWindow(belowThenOwn, builder_.CreateSub(builder_.getInt32(blockBytes), m), words)), blockStart,
+          (unsigned)blockBytes);
+    builder_.CreateBr(joinBlock);
+    builder_.SetInsertPoint(alone);
+    // Our first blockBytes - m bytes, from `address` to the boundary: smallest pieces first.
+    llvm::Value* head = builder_.CreateSub(builder_.getInt32(blockBytes), m);
+    for (int size = elementBytes; size < blockBytes; size *= 2) {
+      llvm::Value* from = builder_.CreateAnd(head, size - 1);
+      when(builder_.CreateICmpNE(builder_.CreateAnd(head, size), zero), "realign.head.piece", [&] {
+        write(piece(ownThenZeros, from, size), builder_.CreateGEP(builder_.getInt8Ty(), address, builder_.CreateZExt(from, i64)),
+              (unsigned)size);
+      });
+    }
+    builder_.CreateBr(joinBlock);
+  }
+  builder_.SetInsertPoint(joinBlock);
+  // Our last m bytes, from the boundary on, unless the lane above writes them: largest pieces first.
+  when(builder_.CreateNot(aboveRuns), "realign.tail.pieces", [&] {
+    llvm::Value* boundary = builder_.CreateGEP(builder_.getInt8Ty(), blockStart, builder_.getInt64(blockBytes), "boundary");
+    for (int size = blockBytes / 2; size >= elementBytes; size /= 2) {
+      llvm::Value* from = builder_.CreateAnd(m, ~(2 * size - 1));
+      when(builder_.CreateICmpNE(builder_.CreateAnd(m, size), zero), "realign.tail.piece", [&] {
+        llvm::Value* offset = builder_.CreateAdd(builder_.CreateSub(builder_.getInt32(blockBytes), m), from);
+        write(piece(ownThenZeros, offset, size), builder_.CreateGEP(builder_.getInt8Ty(), boundary, builder_.CreateZExt(from, i64)),
+              (unsigned)size);
+      });
+    }
+  });
+  builder_.CreateBr(done);
+  builder_.SetInsertPoint(done);
 }
 
 void KernelEmitter::hintedStore(llvm::Value* value, llvm::Value* address, int64_t hint) {
@@ -953,6 +1207,10 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
                              llvm::AtomicOrdering::Monotonic);
     builder_.CreateAtomicRMW(llvm::AtomicRMWInst::Or, address, builder_.CreateAnd(value, mask, "bits"),
                              llvm::MaybeAlign(align), llvm::AtomicOrdering::Monotonic);
+  } else if (store.realignBytes) {
+    if (buffer.scope != ir::MemScope::Global || lanes * elementBytes(buffer.dtype) != (unsigned)store.realignBytes)
+      internal("a realigned store to '" + buffer.name + "' that is not one block of global memory");
+    realignedStore(value, address, store.realignBytes, (int)elementBytes(buffer.dtype), store.cacheHint);
   } else if (store.cacheHint && buffer.scope == ir::MemScope::Global) {
     hintedStore(value, address, store.cacheHint);
   } else {
@@ -1896,6 +2154,12 @@ llvm::Value* KernelEmitter::loadFromMemory(const ir::LoadNode& load) {
   llvm::Type* type = memoryType(buffer.dtype);
   if (load.lanes > 1) type = llvm::FixedVectorType::get(type, load.lanes);
   unsigned align = load.alignBytes > 0 ? (unsigned)load.alignBytes : elementBytes(buffer.dtype);
+  if (load.realignBytes) {
+    if (buffer.scope != ir::MemScope::Global || module_.getDataLayout().getTypeStoreSize(type) != (uint64_t)load.realignBytes)
+      internal("a realigned load of '" + buffer.name + "' that is not one block of global memory");
+    llvm::Value* value = fromMemory(realignedLoad(type, address, load.realignBytes, load.cacheHint), buffer.dtype);
+    return convert(value, buffer.dtype, load.dtype);
+  }
   llvm::Value* raw = load.cacheHint && buffer.scope == ir::MemScope::Global
                         ? hintedLoad(type, address, load.cacheHint)
                         : builder_.CreateAlignedLoad(type, address, llvm::Align(align), buffer.name);
