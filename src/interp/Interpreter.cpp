@@ -794,14 +794,6 @@ Value Executor::evalLoad(const ir::LoadNode& n) {
   const ir::Buffer& buffer = *n.buffer;
   int64_t index = evalInt(n.indices[0]);
   const uint8_t* bytes = element(buffer, index, n.lanes, n.alignBytes, false);
-  if (n.realignBytes) {
-    // The GPU reads the aligned blocks around the elements: up to 2 x lanes - 1
-    // elements from the first (LoadNode::realignBytes), which must be the tensor's.
-    if (buffer.scope != ir::MemScope::Global || n.realignBytes != n.lanes * elementBytes(buffer.dtype))
-      fault("a realigned load of " + std::to_string(n.lanes) + " elements of '" + buffer.name + "' in blocks of " +
-            std::to_string(n.realignBytes) + " bytes");
-    element(buffer, index, 2 * n.lanes - 1, n.alignBytes, false);
-  }
   Value v;
   v.dtype = buffer.dtype;
   v.lanes = n.lanes;
@@ -948,12 +940,6 @@ void Executor::execStore(const ir::StoreStmt& st) {
   int64_t index = evalInt(st.indices[0]);
   uint8_t* bytes = element(buffer, index, lanes, st.alignBytes, true);
   int eb = elementBytes(buffer.dtype);
-  // A realigned store writes its elements, whichever lane of the warp writes them on
-  // the GPU (StoreStmt::realignBytes).
-  if (st.realignBytes && (buffer.scope != ir::MemScope::Global || st.atomic != ir::AtomicOp::None || st.bitMask ||
-                          st.realignBytes != lanes * eb))
-    fault("a realigned store of " + std::to_string(lanes) + " elements of '" + buffer.name + "' in blocks of " +
-          std::to_string(st.realignBytes) + " bytes");
   if (st.atomic != ir::AtomicOp::None) {
     // One simulated thread runs at a time: the read-modify-write is indivisible.
     if (buffer.scope != ir::MemScope::Global && buffer.scope != ir::MemScope::Shared)

@@ -778,7 +778,6 @@ static void printExpr(const ExprRef& e, std::ostream& os) {
       printList(l.indices, os);
       os << "]";
       if (l.lanes > 1) os << "x" << l.lanes;
-      if (l.realignBytes) os << " realigned";
       if (l.cacheHint) os << " " << evictionHintName(l.cacheHint);
       if (l.predicate) {
         os << " if ";
@@ -880,7 +879,6 @@ static void printStmt(const StmtRef& s, std::ostream& os, int depth) {
       printList(st.indices, os);
       os << "]";
       if (st.value->lanes > 1) os << "x" << st.value->lanes;
-      if (st.realignBytes) os << " realigned";
       if (st.cacheHint) os << " " << evictionHintName(st.cacheHint);
       os << " = ";
       if (st.atomic != AtomicOp::None) {

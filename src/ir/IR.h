@@ -236,15 +236,6 @@ struct LoadNode : ExprNode {
   ExprRef predicate;  // Bool scalar or null
   ExprRef otherwise;  // scalar of the buffer's dtype or null (= 0)
   int alignBytes = 0; // known alignment of the first element's address (0 = element size)
-  // Not 0 (global buffers; lanes x element size == realignBytes, 4, 8 or 16): the
-  // address is aligned to `alignBytes` only, and the backend reads the
-  // realignBytes-aligned blocks the elements lie in (one or two) and shifts the
-  // elements out of them, at run time. The second block ends at most 2 x lanes - 1
-  // elements past the first element: GuardGlobalAccesses proves (or guards) that many
-  // on the innermost axis, so that no byte past the tensor's end is read. The first
-  // block may start before the tensor, in the 16 bytes around its first byte (no
-  // allocation starts there: the driver aligns them to 256 bytes).
-  int realignBytes = 0;
   // Global buffers, loop IR: GuardGlobalAccesses proved every index in bounds or put
   // the unproven bounds into `predicate`. verifyLoopIR refuses a global load without
   // it (one made after that pass, or one it never saw: a forgotten guard).
@@ -535,17 +526,6 @@ struct StoreStmt : StmtNode {
   ExprRef value;
   ExprRef predicate;   // Bool scalar or null
   int alignBytes = 0;  // known alignment of the first element's address (0 = element size)
-  // Not 0 (global buffers, plain stores; lanes x element size == realignBytes, 4, 8
-  // or 16): the address is aligned to `alignBytes` only, and the backend writes whole
-  // realignBytes-aligned blocks where it can. The lanes of a warp that reach the same
-  // store together trade values (shuffles over the active lanes): a lane whose
-  // neighbour below stores the bytes just before its own writes the aligned block
-  // holding its first byte, made of that neighbour's last bytes and its own first;
-  // bytes no such block covers (a run's head and tail) go in pieces of 1 to 8 bytes.
-  // Every byte is written once, with the value of the lane it belongs to, but perhaps
-  // by another lane: the lowering uses it only where nothing else in the kernel reads
-  // or writes the buffer.
-  int realignBytes = 0;
   bool boundsChecked = false;  // as LoadNode::boundsChecked (a store is skipped when out of bounds)
   int64_t cacheHint = 0;       // as LoadNode::cacheHint (st.global.L2::cache_hint)
   // Null for a plain store. Otherwise other threads may write the element's other

@@ -599,9 +599,7 @@ class Guarder {
     auto n = moveLoad(l, l.buffer, idx);
     n->predicate = pred;
     n->otherwise = other;
-    // A realigned load may read on into the block after its elements' (LoadNode::realignBytes).
-    int span = l.realignBytes ? 2 * l.lanes - 1 : l.lanes;
-    if (ExprRef guard = unprovenBounds(*l.buffer, idx, span, factsWith(pred))) {
+    if (ExprRef guard = unprovenBounds(*l.buffer, idx, l.lanes, factsWith(pred))) {
       if (!pred) n->otherwise = l.buffer->safeValue;
       n->predicate = logicalAnd(pred, guard);
     }

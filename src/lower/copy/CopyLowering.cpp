@@ -361,21 +361,17 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
         break;
       }
     }
-    Partition::Realign side = Partition::Realign::None;
-    int realign = realignedWidth(c, innerSrc, innerDst, limit, w, need, side);
     // Only loads need bytes in flight; a store retires when issued.
     bool loadsGlobal = src.buffer->scope == MemScope::Global;
-    p = partitionFor(threads, realign ? realign : w, loops.numel(), false, anyLocal,
-                     loadsGlobal ? std::max(1, bits(src.buffer->dtype) / 8) : 0);
-    p.width = p.vec;
-    p.realign = side;
+    p = partitionFor(threads, w, loops.numel(), false, anyLocal, loadsGlobal ? std::max(1, bits(src.buffer->dtype) / 8) : 0);
+    p.width = w;
   }
   commit(need);
 
   // cp.async moves 4, 8 or 16 bytes per instruction; narrower accesses (a
   // misaligned variant) stay ordinary loads and stores.
   int accessBytes = p.width * bits(src.buffer->dtype) / 8;
-  bool cpAsync = c.path == CopyPath::CpAsync && p.realign == Partition::Realign::None && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
+  bool cpAsync = c.path == CopyPath::CpAsync && (accessBytes == 4 || accessBytes == 8 || accessBytes == 16);
 
   int64_t groups = loops.numel() / p.vec;
   const int64_t hint = cacheHint(c.options.eviction);
@@ -390,10 +386,6 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
         seq->stmts.push_back(cpAsyncChunk(c, srcAxes, dstAxes, loopIdx, accessBytes));
         continue;
       }
-      if (p.realign != Partition::Realign::None) {
-        seq->stmts.push_back(realignedGroup(c, p.realign, srcAxes, dstAxes, loopIdx, local, p.vec, hint));
-        continue;
-      }
       ExprRef value = sideLoad(src, srcAxes, loopIdx, local, p.width, hint);
       if (value->dtype != dst.buffer->dtype) value = cast(dst.buffer->dtype, value);
       seq->stmts.push_back(sideStore(dst, dstAxes, loopIdx, local, value, c.range, hint, c.options.atomic));
@@ -404,112 +396,13 @@ StmtRef CopyLowering::elementwiseCopy(const CopyOp& c) {
   std::string how = describeCopy(c, p, need) + safeValueText(c);
   if (cpAsync) out = commitCpAsync(c, out, how);
   std::string why = c.pathReason;
-  if (c.path == CopyPath::CpAsync && p.realign != Partition::Realign::None)
-    why = (why.empty() ? "" : why + "; ") + "cp.async not used: it cannot realign";
-  else if (c.path == CopyPath::CpAsync && !cpAsync)
+  if (c.path == CopyPath::CpAsync && !cpAsync)
     why = (why.empty() ? "" : why + "; ") + "cp.async not used: " + std::to_string(accessBytes) +
           "-byte accesses (it moves 4, 8 or 16 bytes)";
   if (cpAsync) why = withEvictionNotApplied(why, c);
   else describeEviction(c, how, why);
   notes.push_back({c.range, copyName(c), how, why});
   return out;
-}
-
-namespace {
-
-// Whether anything in `body` but one copy writing it reads or writes the memory of
-// `data` (a buffer's data pointer): a realigned store's bytes may be written by
-// another lane of the warp, which only that copy's own writes may race with.
-bool touchedElsewhere(const StmtRef& body, const VarNode* data) {
-  int reads = 0, writes = 0;
-  AccessVisitor v;
-  v.access = [&](const BufferRef& b, bool isWrite) {
-    if (b && b->data.get() == data) ++(isWrite ? writes : reads);
-  };
-  v.atomic = [&](const BufferRef& b, AtomicOp) {
-    if (b && b->data.get() == data) reads += 1, writes += 1;
-  };
-  forEachAccess(body, v);
-  return reads > 0 || writes > 1;
-}
-
-}  // namespace
-
-int CopyLowering::realignedWidth(const CopyOp& c, int innerSrc, int innerDst, int limit, int provable,
-                                 AssumptionMap& need, Partition::Realign& side) const {
-  side = Partition::Realign::None;
-  const Buffer& s = *c.src.buffer;
-  const Buffer& d = *c.dst.buffer;
-  // Shared tiles on the other side only: a local array indexed in a rolled loop would
-  // leave registers, and a global one would need both sides realigned.
-  bool loads = s.scope == MemScope::Global && d.scope == MemScope::Shared;
-  bool stores = s.scope == MemScope::Shared && d.scope == MemScope::Global;
-  if (!loads && !stores) return 0;
-  if (c.options.atomic != AtomicOp::None || c.options.packedFp4 || bits(s.dtype) % 8 != 0 || bits(d.dtype) % 8 != 0)
-    return 0;
-  const Region& global = loads ? c.src : c.dst;
-  const Region& tile = loads ? c.dst : c.src;
-  const Buffer& g = *global.buffer;
-  int innerGlobal = loads ? innerSrc : innerDst, innerTile = loads ? innerDst : innerSrc;
-  if (innerGlobal != (int)g.shape.size() - 1) return 0;
-  auto innerStride = asConstInt(g.strides.back());
-  if (!innerStride || *innerStride != 1) return 0;
-  if (stores && (g.loadedBase || touchedElsewhere(kernel.body, g.data.get()))) return 0;
-  const int elementBytes = bits(g.dtype) / 8;
-  // cp.async of 4 bytes and more keeps many loads in flight without registers;
-  // realigned loads are ordinary ones (measured: 17% slower on a float32 transpose).
-  if (loads && c.path == CopyPath::CpAsync && provable * elementBytes >= 4) return 0;
-  for (int w = limit; w > provable; w /= 2) {
-    int bytes = w * elementBytes;
-    if ((bytes != 4 && bytes != 8 && bytes != 16) || global.extents[innerGlobal] % w != 0) continue;
-    auto trial = need;
-    if (!widthWorks(tile, innerTile, w, trial)) continue;
-    need = trial;
-    side = loads ? Partition::Realign::Loads : Partition::Realign::Stores;
-    return w;
-  }
-  return 0;
-}
-
-StmtRef CopyLowering::realignedGroup(const CopyOp& c, Partition::Realign side, const std::vector<int>& srcAxes,
-                                     const std::vector<int>& dstAxes, const std::vector<ExprRef>& loopIdx,
-                                     const ExprRef& local, int vec, int64_t hint) {
-  const bool loads = side == Partition::Realign::Loads;
-  const Region& global = loads ? c.src : c.dst;
-  const DType to = c.dst.buffer->dtype;
-  auto globalIdx = sideIndices(global, loads ? srcAxes : dstAxes, loopIdx);
-  // The group's first element inside the tensor, and its last (for a load, plus the
-  // vec - 1 after it: the next aligned block ends before the row does).
-  ExprRef lastTouched = add(globalIdx.back(), intImm(loads ? 2 * vec - 2 : vec - 1, globalIdx.back()->dtype));
-  ExprRef whole = logicalAnd(inBounds(global, globalIdx), lt(lastTouched, global.buffer->shape.back()));
-  StmtRef fast;
-  if (loads) {
-    auto load = std::make_shared<LoadNode>(c.src.buffer, globalIdx, c.src.buffer->dtype, vec);
-    load->alignBytes = alignOf(*c.src.buffer, 1);
-    load->realignBytes = vec * bits(c.src.buffer->dtype) / 8;
-    load->cacheHint = hint;
-    ExprRef value = load->dtype != to ? cast(to, load) : ExprRef(load);
-    fast = sideStore(c.dst, dstAxes, loopIdx, local, value, c.range, hint);
-  } else {
-    ExprRef value = sideLoad(c.src, srcAxes, loopIdx, local, vec, hint);
-    if (value->dtype != to) value = cast(to, value);
-    auto store = std::make_shared<StoreStmt>(c.range, c.dst.buffer, globalIdx, value);
-    store->alignBytes = alignOf(*c.dst.buffer, 1);
-    store->realignBytes = vec * bits(to) / 8;
-    store->cacheHint = hint;
-    fast = store;
-  }
-  // Element by element: the group's columns are one row's (the copy's innermost
-  // extent is a multiple of vec), so lane l is the column plus l.
-  auto lane = makeVar("lane", DType::Int32);
-  auto laneIdx = loopIdx;
-  laneIdx.back() = add(laneIdx.back(), lane);
-  ExprRef element = sideLoad(c.src, srcAxes, laneIdx, nullptr, 1, hint);
-  if (element->dtype != to) element = cast(to, element);
-  auto slow = std::make_shared<ForStmt>(c.range, lane, intImm(0), intImm(vec), ForKind::Serial,
-                                        sideStore(c.dst, dstAxes, laneIdx, nullptr, element, c.range, hint));
-  slow->keepRolled = true;
-  return std::make_shared<IfStmt>(c.range, whole, fast, slow);
 }
 
 bool CopyLowering::coversFragment(const Region& r) {
@@ -942,9 +835,6 @@ std::string CopyLowering::describeCopy(const CopyOp& c, const Partition& p, cons
   int bytes = p.width * std::max(bits(c.src.buffer->dtype), bits(c.dst.buffer->dtype)) / 8;
   if (p.width == 1) os << "one element (" << bytes << " bytes) per access";
   else os << p.width << "-element (" << bytes << "-byte) vectors";
-  if (p.realign != Partition::Realign::None)
-    os << ", " << (p.realign == Partition::Realign::Loads ? "loads" : "stores")
-       << " realigned at run time (element by element at the tensor's edge)";
   describeAssumptions(os, need);
   return os.str();
 }

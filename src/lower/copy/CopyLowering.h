@@ -49,9 +49,6 @@ struct Partition {
   int64_t iterations = 0;  // groups per thread (rounded up)
   bool guard = false;      // some (iteration, thread) pairs fall past the tile
   bool unrolled = true;
-  // Groups of `vec` moved by realignedGroup: loads (global -> shared) or stores
-  // (shared -> global) realigned at run time.
-  enum class Realign { None, Loads, Stores } realign = Realign::None;
   // A fragment's loop not unrolled (past limits::UnrolledElementsPerThread): the
   // backend must not unroll it either (ForStmt::keepRolled).
   bool keepRolled = false;
@@ -222,20 +219,6 @@ class CopyLowering {
                            const std::vector<ir::ExprRef>& loop, int bytes);
   ir::StmtRef copyBroadcast(const ir::CopyOp& c, const ir::Buffer& frag, const std::vector<int>& srcAxes,
                             const std::vector<int>& dstAxes, const std::vector<int64_t>& extents);
-  // A copy between a global tensor and a shared tile whose global accesses no variant
-  // can widen (the general variant: an odd extent or an offset base; a base loaded
-  // in the kernel): the widest group width above `provable`, at most `limit`, that
-  // the global side reaches realigned at run time (LoadNode / StoreStmt::realignBytes:
-  // 4, 8 or 16 bytes) and the shared side takes whole, and which side that is; 0 when
-  // none. Adds what the shared side needs to `need`.
-  int realignedWidth(const ir::CopyOp& c, int innerSrc, int innerDst, int limit, int provable, AssumptionMap& need,
-                     Partition::Realign& side) const;
-  // One group of such a copy: where the group (and, for a load, the block after it)
-  // lies inside the tensor, one realigned access and one vector access of the tile;
-  // else element by element (a rolled loop: the tensor's edges only).
-  ir::StmtRef realignedGroup(const ir::CopyOp& c, Partition::Realign side, const std::vector<int>& srcAxes,
-                             const std::vector<int>& dstAxes, const std::vector<ir::ExprRef>& loopIdx,
-                             const ir::ExprRef& local, int vec, int64_t hint);
   // One access of a side; a global side's carries `hint` (LoadNode::cacheHint).
   ir::ExprRef sideLoad(const ir::Region& r, const std::vector<int>& axes, const std::vector<ir::ExprRef>& loop,
                        const ir::ExprRef& local, int width, int64_t hint = 0);
