@@ -38,6 +38,7 @@ configs=(
   "tile_copy_prefer_sync|tile_copy_prefer_sync.tl||tile_copy.cpp|"
   "tile_copy_bf16|tile_copy.tl|-D DT=bfloat16|tile_copy.cpp|-DTLC_DTYPE_NAME=\"bf16\""
   "tile_copy_f32|tile_copy.tl|-D DT=float32|tile_copy.cpp|-DTLC_ELEM_BYTES=4 -DTLC_DTYPE_NAME=\"fp32\""
+  "tile_copy_i8|tile_copy.tl|-D DT=int8|tile_copy.cpp|-DTLC_ELEM_BYTES=1 -DTLC_DTYPE_NAME=\"i8\""
   "tile_copy_64x256|tile_copy.tl|-D BM=64 -D BN=256|tile_copy.cpp|"
   "tile_copy_256x128|tile_copy.tl|-D BM=256|tile_copy.cpp|"
   "axpy_fragment|axpy_fragment.tl||axpy_fragment.cpp|"

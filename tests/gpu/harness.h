@@ -193,6 +193,10 @@ void fillSets(std::vector<DeviceBuffer>& sets, const std::vector<T>& host) {
 template <int Bytes>
 struct RawBitsOfSize;
 template <>
+struct RawBitsOfSize<1> {
+  using type = uint8_t;
+};
+template <>
 struct RawBitsOfSize<2> {
   using type = uint16_t;
 };

@@ -35,16 +35,20 @@ namespace {
 
 // One shape; `offset` shifts both base pointers by that many bytes (a sub-view of a
 // larger allocation). `wantEntry`, when given, is the variant the launcher must pick.
-void testShape(int M, int N, size_t offset, bool time = true, const char* wantEntry = nullptr) {
+void testShape(int M, int N, size_t offset, bool time = true, const char* wantEntry = nullptr,
+               size_t outputOffset = SIZE_MAX) {
+  if (outputOffset == SIZE_MAX) outputOffset = offset;
   Gpu& g = gpu();
   const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(Elem);
-  std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,B+" + std::to_string(offset) + "B" : "");
+  std::string shape = shapeString({M, N}, TLC_DTYPE_NAME);
+  if (outputOffset != offset) shape += " A+" + std::to_string(offset) + "B B+" + std::to_string(outputOffset) + "B";
+  else if (offset) shape += " A,B+" + std::to_string(offset) + "B";
   Checker check;
 
   std::vector<Elem> a(count);
   fillRandomBits(a, 1000003u * M + N);
   const int sets = rotationSets(2 * bytes);
-  std::vector<DeviceBuffer> as = bufferSets(sets, bytes, offset), bs = bufferSets(sets, bytes, offset);
+  std::vector<DeviceBuffer> as = bufferSets(sets, bytes, offset), bs = bufferSets(sets, bytes, outputOffset);
   fillSets(as, a);
   bs[0].poison();
 
@@ -53,7 +57,7 @@ void testShape(int M, int N, size_t offset, bool time = true, const char* wantEn
   // Whatever the specialized variants assume, an odd N or a pointer off 16-byte
   // alignment must fall through to the general one: the entry named like the kernel
   // (by name, not by index: a multi-arch header lists each arch's variants in turn).
-  if ((N % 2 != 0 || offset % 16 != 0) && !isGeneralEntry(entry, "tile_copy"))
+  if ((N % 2 != 0 || offset % 16 != 0 || outputOffset % 16 != 0) && !isGeneralEntry(entry, "tile_copy"))
     check.fail("a specialized variant was picked for an odd N or a misaligned pointer");
   if (wantEntry) expectVariant(entry, wantEntry, shape, check);
 
@@ -84,7 +88,8 @@ void testArgumentChecks() {
   expect(tile_copy_launch(a.ptr(), b.ptr(), 64, 0, g.stream), CUDA_SUCCESS, "N = 0");
   expect(tile_copy_launch(a.ptr(), b.ptr(), -1, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "M = -1");
   expect(tile_copy_launch(0, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A = NULL");
-  expect(tile_copy_launch(a.ptr() + 1, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A + 1 byte");
+  // A pointer off its element's alignment (1 byte is an int8 element's own).
+  if (sizeof(Elem) > 1) expect(tile_copy_launch(a.ptr() + 1, b.ptr(), 64, 64, g.stream), CUDA_ERROR_INVALID_VALUE, "A + 1 byte");
   if (!b.untouchedSincePoison()) check.fail("a refused or empty launch wrote to B");
   report(untimedResult(TLC_TEST_NAME, "argument checks", check.passed()));
 }
@@ -112,12 +117,16 @@ int main() {
 #ifdef TLC_EXPECT_ARCH
   testArchPicked();
 #endif
-  testShape(1000, 1000, 0, true, "tile_copy_aligned");
+  testShape(1000, 1000, 0, true, 1000 % (16 / sizeof(Elem)) == 0 ? "tile_copy_aligned" : "tile_copy");
   testShape(1, 1, 0);
   testShape(129, 130, 0);
   testShape(1001, 999, 0);
   testShape(1000, 1000, sizeof(Elem), true, "tile_copy");  // 2 bytes past 16-byte alignment for fp16
   testShape(1000, 1000, 8, false, "tile_copy");             // 8 bytes past: still the general variant
+  // Every misalignment of A (each multiple of the element size below 16 bytes) against
+  // another of B, on a ragged shape: the general variant for all of them.
+  for (size_t a = 0; a < 16; a += sizeof(Elem))
+    testShape(67, 301, a, false, "tile_copy", (a * 3 + sizeof(Elem)) % 16);
   testShape(4096, 4096, sizeof(Elem));
   testArgumentChecks();
   testShape(16384, 16384, 0);

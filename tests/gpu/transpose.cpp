@@ -30,10 +30,14 @@ using Elem = RawBits<TLC_ELEM_BYTES>;  // 2 or 4
 
 namespace {
 
-void testShape(int M, int N, size_t offset, bool time = true, const char* wantEntry = nullptr) {
+void testShape(int M, int N, size_t offset, bool time = true, const char* wantEntry = nullptr,
+               size_t outputOffset = SIZE_MAX) {
+  if (outputOffset == SIZE_MAX) outputOffset = offset;
   Gpu& g = gpu();
   const size_t count = size_t(M) * size_t(N), bytes = count * sizeof(Elem);
-  std::string shape = shapeString({M, N}, TLC_DTYPE_NAME) + (offset ? " A,At+" + std::to_string(offset) + "B" : "");
+  std::string shape = shapeString({M, N}, TLC_DTYPE_NAME);
+  if (outputOffset != offset) shape += " A+" + std::to_string(offset) + "B At+" + std::to_string(outputOffset) + "B";
+  else if (offset) shape += " A,At+" + std::to_string(offset) + "B";
   Checker check;
 
   std::vector<Elem> a(count), want(count);
@@ -41,13 +45,13 @@ void testShape(int M, int N, size_t offset, bool time = true, const char* wantEn
   for (size_t m = 0; m < size_t(M); ++m)
     for (size_t n = 0; n < size_t(N); ++n) want[n * M + m] = a[m * N + n];
   const int sets = time ? rotationSets(2 * bytes) : 1;
-  std::vector<DeviceBuffer> as = bufferSets(sets, bytes, offset), ats = bufferSets(sets, bytes, offset);
+  std::vector<DeviceBuffer> as = bufferSets(sets, bytes, offset), ats = bufferSets(sets, bytes, outputOffset);
   fillSets(as, a);
   ats[0].poison();
 
   const int variant = transpose2d_select_variant(as[0].ptr(), ats[0].ptr(), M, N);
   const char* entry = transpose2d_variant_entry(variant);
-  if (offset % 16 != 0 && !isGeneralEntry(entry, "transpose2d"))
+  if ((offset % 16 != 0 || outputOffset % 16 != 0) && !isGeneralEntry(entry, "transpose2d"))
     check.fail("a specialized variant was picked for a pointer off 16-byte alignment");
   if (wantEntry) expectVariant(entry, wantEntry, shape, check);
 
@@ -72,6 +76,9 @@ int main() {
   testShape(3000, 1000, 0, false);
   testShape(1000, 3000, sizeof(Elem), true, "transpose2d");  // off 16-byte alignment: the general variant
   testShape(1000, 3000, 8, false, "transpose2d");             // 8 bytes past 16: the general variant too
+  // Every misalignment of A against another of At, ragged: the general variant.
+  for (size_t a = 0; a < 16; a += sizeof(Elem))
+    testShape(131, 67, a, false, "transpose2d", (a * 3 + sizeof(Elem)) % 16);
 #if TLC_ELEM_BYTES == 2
   testShape(16384, 16384, 0);
 #else
