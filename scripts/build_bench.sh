@@ -16,6 +16,13 @@
 #   bash .bench/run_bench.sh --dry-run     # here: plumbing, checks, table, JSON
 #   bash .bench/run_bench.sh               # on the GPU machine (carry .bench)
 # Kernels come from examples/ in the repo when there, else from the spec's examples.
+#
+# An A/B of two compilers in one device call:
+#   TLC_AB=/path/to/other/tlc [TLC_AB_ENV="VAR=value ..."] [TLC_AB_ONLY=regex] scripts/build_bench.sh
+# also builds each configuration (whose name matches TLC_AB_ONLY) with the other tlc
+# (run under TLC_AB_ENV) into .bench/ab_bin/; on the GPU machine
+#   bash .bench/run_ab.sh [filter]
+# runs both sides of each program back to back, in rounds, and prints bench/ab.py's table.
 # Exit status: 0 when everything that tlc compiles was built, 1 otherwise.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -87,41 +94,68 @@ link_flags=(-L"$cuda/lib64/stubs" -lcuda -static-libstdc++ -static-libgcc -s)
 built=()
 not_compiled=()
 failed=()
-for config in "${configs[@]}"; do
+build_config() {  # CONFIG TLC BIN_DIR KERNELS_DIR [VAR=value ...]: one configuration; 0 when built
+  local config="$1" tlc="$2" bindir="$3" kroot="$4"
+  shift 4
+  local name source tlc_options program defines kernel op shapes kdir what src why cmd extra_defines
   IFS='|' read -r name source tlc_options program defines kernel op shapes <<<"$config"
-  kdir="$out/kernels/$name"
+  kdir="$kroot/$name"
   mkdir -p "$kdir"
   what="$source${tlc_options:+ $tlc_options}"
-  src="$(find_source "$source")" || { echo "$name|$op|$what|$shapes|no $source found" >>"$out/not_compiled.txt";
-                                      not_compiled+=("$name (no $source)"); continue; }
+  src="$(find_source "$source")" || { echo "$name|$op|$what|$shapes|no $source found" >>"$not_compiled_file";
+                                      not_compiled+=("$name (no $source)"); return 1; }
 
   # The kernel: tlc writes <name>.cubin and <name>.h beside it.
   echo "== $name: $tlc $src -o $kdir/$name.cubin $tlc_options" >>"$log"
   # shellcheck disable=SC2086  # tlc_options is a list of words
-  if ! "$tlc" "$src" -o "$kdir/$name.cubin" $tlc_options >"$kdir/tlc.log" 2>&1; then
+  if ! env "$@" "$tlc" "$src" -o "$kdir/$name.cubin" $tlc_options >"$kdir/tlc.log" 2>&1; then
     cat "$kdir/tlc.log" >>"$log"
     why="$(grep -m1 'error' "$kdir/tlc.log" | sed 's/^[^ ]*: error: //; s/|/\//g')"
-    echo "$name|$op|$what|$shapes|tlc: ${why:-failed}" >>"$out/not_compiled.txt"
+    echo "$name|$op|$what|$shapes|tlc: ${why:-failed}" >>"$not_compiled_file"
     not_compiled+=("$name (${why:-tlc failed})")
-    continue
+    return 1
   fi
   cat "$kdir/tlc.log" >>"$log"
-  [ -f "$kdir/$name.h" ] || { echo "$name|$op|$what|$shapes|tlc wrote no header" >>"$out/build_failed.txt";
-                              failed+=("$name (no header)"); continue; }
+  [ -f "$kdir/$name.h" ] || { echo "$name|$op|$what|$shapes|tlc wrote no header" >>"$build_failed_file";
+                              failed+=("$name (no header)"); return 1; }
 
   read -r -a extra_defines <<<"$defines"  # words; quotes inside stay literal
   cmd=(g++ "${host_flags[@]}" -I"$kdir" "-DTLC_KERNEL_HEADER=\"$name.h\"" "-DBENCH_KERNEL=$kernel"
-       "-DBENCH_WHAT=\"$what\"" "${extra_defines[@]}" "bench/tlc/$program" -o "$out/bin/tlc_$name" "${link_flags[@]}")
+       "-DBENCH_WHAT=\"$what\"" "${extra_defines[@]}" "bench/tlc/$program" -o "$bindir/tlc_$name" "${link_flags[@]}")
   echo "== $name: ${cmd[*]}" >>"$log"
   if ! "${cmd[@]}" >>"$log" 2>&1; then
     echo "$name|$op|$what|$shapes|host program bench/tlc/$program did not compile against $name.h (see build.log)" \
-      >>"$out/build_failed.txt"
+      >>"$build_failed_file"
     failed+=("$name (host program failed to compile)")
-    continue
+    return 1
   fi
   rm -f "$kdir/$name.h"  # embedded in the program; keeps what travels small
-  built+=("$name")
+  return 0
+}
+
+not_compiled_file="$out/not_compiled.txt"
+build_failed_file="$out/build_failed.txt"
+for config in "${configs[@]}"; do
+  build_config "$config" "$tlc" "$out/bin" "$out/kernels" && built+=("${config%%|*}")
 done
+# The other side of an A/B (see the top).
+if [ -n "${TLC_AB:-}" ]; then
+  [ -x "$TLC_AB" ] || die "no tlc at TLC_AB='$TLC_AB'"
+  mkdir -p "$out/ab_bin" "$out/ab_kernels"
+  read -r -a ab_env <<<"${TLC_AB_ENV:-}"
+  {
+    echo "tlc: $("$TLC_AB" --version 2>&1 | head -1) ($TLC_AB)"
+    echo "environment: ${TLC_AB_ENV:-none}"
+  } >"$out/ab_info.txt"
+  not_compiled_file="$out/ab_not_compiled.txt"
+  build_failed_file="$out/ab_build_failed.txt"
+  : >"$not_compiled_file"
+  : >"$build_failed_file"
+  for config in "${configs[@]}"; do
+    [[ "${config%%|*}" =~ ${TLC_AB_ONLY:-.} ]] || continue
+    build_config "$config" "$TLC_AB" "$out/ab_bin" "$out/ab_kernels" "${ab_env[@]}" && built+=("${config%%|*} (B)")
+  done
+fi
 
 # The copy ceiling, the peers, the report and the runner.
 if g++ "${host_flags[@]}" bench/ceiling.cpp -o "$out/bin/ceiling" "${link_flags[@]}" >>"$log" 2>&1; then
@@ -129,8 +163,8 @@ if g++ "${host_flags[@]}" bench/ceiling.cpp -o "$out/bin/ceiling" "${link_flags[
 else
   failed+=("ceiling (failed to compile)")
 fi
-cp bench/peers.py bench/triton_kernels.py bench/report.py bench/run_bench.sh "$out/"
-chmod +x "$out/run_bench.sh"
+cp bench/peers.py bench/triton_kernels.py bench/report.py bench/run_bench.sh bench/run_ab.sh bench/ab.py "$out/"
+chmod +x "$out/run_bench.sh" "$out/run_ab.sh"
 # The rehearsal's stand-in for libcuda.so.1 (never used unless --dry-run): the tests'
 # mock, whose tensor-map encoder refuses, so launchers fall back to SIMT.
 if ! gcc -std=gnu11 -O2 -fPIC -shared -I"$cuda/include" -o "$out/mock/libcuda.so.1" tests/gpu/mock/mock_cuda.c \

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# run_ab.sh: an A/B of two builds of the same kernels in one device call, from the folder
+# scripts/build_bench.sh made with TLC_AB set (bin/: this build, side A; ab_bin/: the
+# other tlc, side B; carry .bench):
+#   bash .bench/run_ab.sh               # every program both sides have
+#   bash .bench/run_ab.sh transpose     # only those whose name contains it
+# The copy ceiling first, then AB_ROUNDS rounds (default 2) of each program, A then B
+# back to back so that both meet the same clocks and neighbours; a step that would start
+# past AB_BUDGET_S seconds (default 500) is skipped and said so. The BENCH rows go to
+# ab.log beside this script (and $OUT when set), prefixed with the side and the round;
+# ab.py prints the table: per row the median over rounds of each side, B's time over A's,
+# both as % of the ceiling, and the general rows as % of their own side's aligned row.
+# AB_DRY_RUN=1: here, no GPU: both sides against the mock libcuda (tests/gpu/mock), small
+# sizes, to check the plumbing (the times mean nothing).
+# Exit status: 0 when every row of both sides passed its check.
+set -u
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+filter="${1:-}"
+rounds="${AB_ROUNDS:-2}"
+budget="${AB_BUDGET_S:-500}"
+log="$here/ab.log"
+: >"$log"
+started=$(date +%s)
+elapsed() { echo $(( $(date +%s) - started )); }
+if [ "${AB_DRY_RUN:-0}" = 1 ]; then
+  export BENCH_DRY_RUN=1
+  export LD_LIBRARY_PATH="$here/mock${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+[ -d "$here/ab_bin" ] || { echo "run_ab: no $here/ab_bin (build with TLC_AB=... scripts/build_bench.sh)" >&2; exit 2; }
+echo "# run_ab: $(timeout 20 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)" | tee -a "$log"
+sed 's/^/# A: /' "$here/build_info.txt" >>"$log" 2>/dev/null
+sed 's/^/# B: /' "$here/ab_info.txt" >>"$log" 2>/dev/null
+timeout 60 "$here/bin/ceiling" 2>&1 | grep '^BENCH|' | sed 's/^/ceiling|0|/' >>"$log"
+status=0
+for round in $(seq 1 "$rounds"); do
+  for b in "$here"/ab_bin/tlc_*; do
+    name="$(basename "$b")"
+    [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+    [ -x "$here/bin/$name" ] || { echo "# $name: no A side" | tee -a "$log"; continue; }
+    for side in A B; do
+      if [ "$(elapsed)" -gt "$budget" ]; then
+        echo "# skipped: $name round $round side $side (past ${budget} s)" | tee -a "$log"
+        continue
+      fi
+      program="$here/bin/$name"
+      [ $side = B ] && program="$b"
+      timeout 120 "$program" >"$here/ab_step.txt" 2>&1 || status=1
+      grep '^BENCH|' "$here/ab_step.txt" | sed "s/^/$side|$round|/" >>"$log"
+      grep -q '"status": "FAIL"' "$here/ab_step.txt" && status=1
+    done
+  done
+done
+rm -f "$here/ab_step.txt"
+[ -n "${OUT:-}" ] && cp "$log" "$OUT/"
+sizes=""
+[ "${AB_DRY_RUN:-0}" = 1 ] && sizes="--all-sizes"
+python3 "$here/ab.py" $sizes "$log" || status=1
+exit $status
