@@ -9,7 +9,8 @@
 // buffer must be intact. The launches are not timed (each shape takes seconds).
 // Shapes the launcher must refuse: the CUresult, the message naming the argument, and
 // nothing written. A device with too little free memory gets SKIP rows. A uint32
-// extent of 3e9 must be copied whole.
+// extent of 3e9 must be copied whole, and a uint64 one of 2^34 + 37 (64 GiB a tensor,
+// 128 GiB in all: an H200 runs it, an H100 skips it).
 #include "harness.h"
 
 #ifndef TLC_KERNEL_HEADER
@@ -98,6 +99,28 @@ void testWide32(uint32_t n) {
   reportChecked(untimedResult("huge_wide32", shape, false, entry), check, false, nullptr);
 }
 
+// B = A, a uint64 extent n (float32, blocks of 256): at n past 2^34 the two tensors hold
+// 128 GiB, more than an H100 has (it gets a SKIP row); an H200 runs it.
+void testWide64(uint64_t n) {
+  const std::string shape = std::to_string(n) + " fp32 (uint64 n)";
+  const size_t bytes = size_t(n) * 4;
+  if (!haveDeviceMemory("huge_wide64", shape, 2 * bytes)) return;
+  Checker check;
+  std::string entry;
+  {
+    DeviceBuffer a(bytes), b(bytes);
+    uploadPattern<uint32_t>(a, size_t(n), pattern32);
+    b.poison();
+    entry = wide64_variant_entry(wide64_select_variant(a.ptr(), b.ptr(), n));
+    if (launchAndWait(wide64_launch(a.ptr(), b.ptr(), n, gpu().stream), check)) {
+      checkPattern<uint32_t>(check, b, size_t(n), pattern32);
+      if (!b.guardsIntact()) check.fail("wrote outside B");
+      if (!a.guardsIntact()) check.fail("wrote outside A");
+    }
+  }
+  reportChecked(untimedResult("huge_wide64", shape, false, entry), check, false, nullptr);
+}
+
 // C = A, (Bn, M, N) float16 (raw bits), tiles of 16 x 128.
 void testCopy3d(int32_t Bn, int32_t M, int32_t N, const char* wantEntry) {
   const std::string shape = shapeString({Bn, M, N}, "fp16");
@@ -165,5 +188,7 @@ int main() {
   testCopy3d(2, 46341, 46341, "copy3d");
   // N % 8 == 0: the aligned variant (TMA), planes of 46336 * 46352 > 2^31 elements.
   testCopy3d(2, 46336, 46352, "copy3d_aligned");
+  // 2^34 + 37 elements, 64 GiB a tensor (the last block ragged): an H200's memory only.
+  testWide64((uint64_t(1) << 34) + 37);
   return finish();
 }
