@@ -3,12 +3,13 @@
 
     python3 ab.py [--all-sizes] ab.log
 
-Log lines: `SIDE|ROUND|BENCH|{json}` (SIDE A, B, or `ceiling`). Per row (op, what, shape)
-of the large sizes (all sizes with --all-sizes: a dry run has small ones only): each side's median time over its rounds, B's time over A's (above 1:
-B slower), each side as % of the copy ceiling measured in the same run, and a general
-variant's row (odd extent, offset base) as % of its own side's aligned row. Rows whose
-B/A is past 1% either way are listed after the table. Exit status 1 when a row failed
-its check on either side.
+Log lines: `SIDE|ROUND|BENCH|{json}` (SIDE A, another side's name, or `ceiling`). Per
+row (op, what, shape) of the large sizes (all sizes with --all-sizes: a dry run has
+small ones only): each side's median time over its rounds and, for every side but A,
+its time over A's (above 1: slower than A); each side as % of the copy ceiling
+measured in the same run, and a general variant's row (odd extent, offset base) as %
+of its own side's aligned row. Rows where a side's time is past 1% of A's either way
+are listed after the table. Exit status 1 when a row failed its check on any side.
 """
 import json
 import statistics
@@ -17,6 +18,7 @@ import sys
 
 def main(path, all_sizes=False):
     rows = {}
+    sides = []
     ceiling_gbs = None
     failed = []
     header = []
@@ -33,41 +35,55 @@ def main(path, all_sizes=False):
         if side == "ceiling":
             ceiling_gbs = row["bytes"] / row["ms"] / 1e6
             continue
+        if side not in sides:
+            sides.append(side)
         if row.get("status") != "PASS":
             failed.append(f"{side}: {row.get('what')} {row.get('shape')}: {row.get('status')}")
             continue
         if row.get("size") == "small" and not all_sizes:
             continue
         key = (row["op"], row["what"], row["shape"])
-        entry = rows.setdefault(key, {"A": [], "B": [], "bytes": row["bytes"], "notes": {}})
-        entry[side].append(row["ms"])
+        entry = rows.setdefault(key, {"ms": {}, "bytes": row["bytes"], "notes": {}})
+        entry["ms"].setdefault(side, []).append(row["ms"])
         entry["notes"][side] = row.get("note", "")
+    sides.sort(key=lambda s: (s != "A", s))
+    others = [s for s in sides if s != "A"]
     for line in header:
         print(line)
     if ceiling_gbs:
         print(f"copy ceiling: {ceiling_gbs:.1f} GB/s (measured in this run)")
     print()
-    print("| op | what | shape | A ms | B ms | B/A | A % ceiling | B % ceiling | A % aligned | B % aligned | variant (A / B) |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    columns = ["op", "what", "shape"] + [f"{s} ms" for s in sides] + [f"{s}/A" for s in others]
+    columns += [f"{s} % ceiling" for s in sides] + [f"{s} % aligned" for s in sides] + ["variants"]
+    print("| " + " | ".join(columns) + " |")
+    print("| " + " | ".join("---" if i < 3 or c == "variants" else "---:" for i, c in enumerate(columns)) + " |")
+    median = {key: {s: statistics.median(v) for s, v in e["ms"].items()} for key, e in rows.items()}
     aligned = {}
     for (op, what, shape), e in rows.items():
-        for side in "AB":
-            if e[side] and e["notes"].get(side, "").endswith("_aligned"):
-                aligned[(op, what, side)] = statistics.median(e[side])
+        for side, ms in median[(op, what, shape)].items():
+            if e["notes"].get(side, "").endswith("_aligned"):
+                aligned[(op, what, side)] = ms
     moved = []
-    for (op, what, shape), e in rows.items():
-        if not e["A"] or not e["B"]:
+    for key, e in rows.items():
+        op, what, shape = key
+        times = median[key]
+        if "A" not in times or not any(s in times for s in others):
             continue
-        a, b = statistics.median(e["A"]), statistics.median(e["B"])
-        pct = lambda ms: f"{100 * e['bytes'] / ms / 1e6 / ceiling_gbs:.1f}" if ceiling_gbs else "-"
-        def of_aligned(side, ms):
-            base = aligned.get((op, what, side))
-            return "-" if base is None or e["notes"].get(side, "").endswith("_aligned") else f"{100 * base / ms:.1f}"
-        ratio = b / a
-        print(f"| {op} | {what} | {shape} | {a:.4f} | {b:.4f} | {ratio:.3f} | {pct(a)} | {pct(b)} | "
-              f"{of_aligned('A', a)} | {of_aligned('B', b)} | {e['notes'].get('A', '')} / {e['notes'].get('B', '')} |")
-        if abs(ratio - 1) > 0.01:
-            moved.append(f"{what} {shape}: B {'slower' if ratio > 1 else 'faster'} by {abs(ratio - 1) * 100:.1f}%")
+        cells = [op, what, shape]
+        cells += [f"{times[s]:.4f}" if s in times else "-" for s in sides]
+        cells += [f"{times[s] / times['A']:.3f}" if s in times else "-" for s in others]
+        cells += [f"{100 * e['bytes'] / times[s] / 1e6 / ceiling_gbs:.1f}" if s in times and ceiling_gbs else "-"
+                  for s in sides]
+        for s in sides:
+            base = aligned.get((op, what, s))
+            general = s in times and base is not None and not e["notes"].get(s, "").endswith("_aligned")
+            cells.append(f"{100 * base / times[s]:.1f}" if general else "-")
+        cells.append(" / ".join(e["notes"].get(s, "?") for s in sides))
+        print("| " + " | ".join(cells) + " |")
+        for s in others:
+            if s in times and abs(times[s] / times["A"] - 1) > 0.01:
+                ratio = times[s] / times["A"]
+                moved.append(f"{what} {shape}: {s} {'slower' if ratio > 1 else 'faster'} than A by {abs(ratio - 1) * 100:.1f}%")
     print()
     print("moved by more than 1%:" if moved else "no row moved by more than 1%")
     for m in moved:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# run_ab.sh: an A/B of two builds of the same kernels in one device call, from the folder
-# scripts/build_bench.sh made with TLC_AB set (bin/: this build, side A; ab_bin/: the
-# other tlc, side B; carry .bench):
-#   bash .bench/run_ab.sh               # every program both sides have
+# run_ab.sh: an A/B of builds of the same kernels in one device call, from the folder
+# scripts/build_bench.sh made with TLC_AB or TLC_AB_SIDES set (bin/: that build, side A;
+# ab_bin/B/, ab_bin/C/, ...: the other sides; carry .bench):
+#   bash .bench/run_ab.sh               # every program the other sides have
 #   bash .bench/run_ab.sh transpose     # only those whose name contains it
-# The copy ceiling first, then AB_ROUNDS rounds (default 2) of each program, A then B
-# back to back so that both meet the same clocks and neighbours; a step that would start
+# The copy ceiling first, then AB_ROUNDS rounds (default 2) of each program, A then every
+# other side back to back so that all meet the same clocks and neighbours; a step that would start
 # past AB_BUDGET_S seconds (default 500) is skipped and said so. The BENCH rows go to
 # ab.log beside this script (and $OUT when set), prefixed with the side and the round;
 # ab.py prints the table: per row the median over rounds of each side, B's time over A's,
@@ -26,24 +26,31 @@ if [ "${AB_DRY_RUN:-0}" = 1 ]; then
   export BENCH_DRY_RUN=1
   export LD_LIBRARY_PATH="$here/mock${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-[ -d "$here/ab_bin" ] || { echo "run_ab: no $here/ab_bin (build with TLC_AB=... scripts/build_bench.sh)" >&2; exit 2; }
+sides=()
+for d in "$here"/ab_bin/*/; do [ -d "$d" ] && sides+=("$(basename "$d")"); done
+[ ${#sides[@]} -gt 0 ] || { echo "run_ab: no side in $here/ab_bin (build with TLC_AB=... scripts/build_bench.sh)" >&2; exit 2; }
 echo "# run_ab: $(timeout 20 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)" | tee -a "$log"
 sed 's/^/# A: /' "$here/build_info.txt" >>"$log" 2>/dev/null
-sed 's/^/# B: /' "$here/ab_info.txt" >>"$log" 2>/dev/null
+sed 's/^/# /' "$here/ab_info.txt" >>"$log" 2>/dev/null
 timeout 60 "$here/bin/ceiling" 2>&1 | grep '^BENCH|' | sed 's/^/ceiling|0|/' >>"$log"
 status=0
+programs=()
+for b in "$here/ab_bin/${sides[0]}"/tlc_*; do
+  name="$(basename "$b")"
+  [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+  programs+=("$name")
+done
 for round in $(seq 1 "$rounds"); do
-  for b in "$here"/ab_bin/tlc_*; do
-    name="$(basename "$b")"
-    [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+  for name in "${programs[@]}"; do
     [ -x "$here/bin/$name" ] || { echo "# $name: no A side" | tee -a "$log"; continue; }
-    for side in A B; do
+    for side in A "${sides[@]}"; do
       if [ "$(elapsed)" -gt "$budget" ]; then
         echo "# skipped: $name round $round side $side (past ${budget} s)" | tee -a "$log"
         continue
       fi
       program="$here/bin/$name"
-      [ $side = B ] && program="$b"
+      [ "$side" != A ] && program="$here/ab_bin/$side/$name"
+      [ -x "$program" ] || { echo "# $name: no side $side" | tee -a "$log"; continue; }
       timeout 120 "$program" >"$here/ab_step.txt" 2>&1 || status=1
       grep '^BENCH|' "$here/ab_step.txt" | sed "s/^/$side|$round|/" >>"$log"
       grep -q '"status": "FAIL"' "$here/ab_step.txt" && status=1

@@ -17,12 +17,15 @@
 #   bash .bench/run_bench.sh               # on the GPU machine (carry .bench)
 # Kernels come from examples/ in the repo when there, else from the spec's examples.
 #
-# An A/B of two compilers in one device call:
+# An A/B of compilers in one device call:
 #   TLC_AB=/path/to/other/tlc [TLC_AB_ENV="VAR=value ..."] [TLC_AB_ONLY=regex] scripts/build_bench.sh
 # also builds each configuration (whose name matches TLC_AB_ONLY) with the other tlc
-# (run under TLC_AB_ENV) into .bench/ab_bin/; on the GPU machine
+# (run under TLC_AB_ENV) into .bench/ab_bin/B/: side B against this build, side A. More
+# sides at once: TLC_AB_SIDES="B:/path/tlc:VAR=value VAR2=value;C:/path/tlc:" (name,
+# tlc, environment; the same tlc under two environments makes two sides). On the GPU
+# machine
 #   bash .bench/run_ab.sh [filter]
-# runs both sides of each program back to back, in rounds, and prints bench/ab.py's table.
+# runs every side of each program back to back, in rounds, and prints bench/ab.py's table.
 # Exit status: 0 when everything that tlc compiles was built, 1 otherwise.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -138,22 +141,28 @@ build_failed_file="$out/build_failed.txt"
 for config in "${configs[@]}"; do
   build_config "$config" "$tlc" "$out/bin" "$out/kernels" && built+=("${config%%|*}")
 done
-# The other side of an A/B (see the top).
-if [ -n "${TLC_AB:-}" ]; then
-  [ -x "$TLC_AB" ] || die "no tlc at TLC_AB='$TLC_AB'"
-  mkdir -p "$out/ab_bin" "$out/ab_kernels"
-  read -r -a ab_env <<<"${TLC_AB_ENV:-}"
-  {
-    echo "tlc: $("$TLC_AB" --version 2>&1 | head -1) ($TLC_AB)"
-    echo "environment: ${TLC_AB_ENV:-none}"
-  } >"$out/ab_info.txt"
+# The other sides of an A/B (see the top): TLC_AB_SIDES, or TLC_AB and TLC_AB_ENV as side B.
+ab_sides="${TLC_AB_SIDES:-}"
+[ -z "$ab_sides" ] && [ -n "${TLC_AB:-}" ] && ab_sides="B:$TLC_AB:${TLC_AB_ENV:-}"
+if [ -n "$ab_sides" ]; then
+  : >"$out/ab_info.txt"
   not_compiled_file="$out/ab_not_compiled.txt"
   build_failed_file="$out/ab_build_failed.txt"
   : >"$not_compiled_file"
   : >"$build_failed_file"
-  for config in "${configs[@]}"; do
-    [[ "${config%%|*}" =~ ${TLC_AB_ONLY:-.} ]] || continue
-    build_config "$config" "$TLC_AB" "$out/ab_bin" "$out/ab_kernels" "${ab_env[@]}" && built+=("${config%%|*} (B)")
+  IFS=';' read -r -a side_list <<<"$ab_sides"
+  for side in "${side_list[@]}"; do
+    IFS=':' read -r side_name side_tlc side_env <<<"$side"
+    [[ "$side_name" =~ ^[A-Za-z0-9_]+$ && "$side_name" != A ]] || die "side name '$side_name' (a word, not A)"
+    [ -x "$side_tlc" ] || die "no tlc at '$side_tlc' (side $side_name)"
+    mkdir -p "$out/ab_bin/$side_name" "$out/ab_kernels/$side_name"
+    read -r -a side_vars <<<"$side_env"
+    echo "$side_name: $("$side_tlc" --version 2>&1 | head -1) ($side_tlc); environment: ${side_env:-none}" >>"$out/ab_info.txt"
+    for config in "${configs[@]}"; do
+      [[ "${config%%|*}" =~ ${TLC_AB_ONLY:-.} ]] || continue
+      build_config "$config" "$side_tlc" "$out/ab_bin/$side_name" "$out/ab_kernels/$side_name" "${side_vars[@]}" &&
+        built+=("${config%%|*} ($side_name)")
+    done
   done
 fi
 
