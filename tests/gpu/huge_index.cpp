@@ -78,47 +78,29 @@ void testCopy1d(int32_t n) {
   reportChecked(untimedResult("huge_copy1d", shape, false, entry), check, false, nullptr);
 }
 
-// B = A, a uint32 extent n past 2^31 (float32, blocks of 256).
-void testWide32(uint32_t n) {
-  const std::string shape = std::to_string(n) + " fp32 (uint32 n)";
+// B = A, an unsigned extent n (float32, blocks of 256): `wide32` with a uint32 n past
+// 2^31; `wide64` with a uint64 n past 2^34, whose two tensors hold 128 GiB, more than an
+// H100 has (it gets a SKIP row; an H200 runs it). `select`, `variantEntry` and `launch`
+// are the kernel's launcher functions.
+template <class Extent, class Select, class Entry, class Launch>
+void testWide(const char* name, const char* extentType, Extent n, Select select, Entry variantEntry, Launch launch) {
+  const std::string shape = std::to_string(n) + " fp32 (" + extentType + " n)";
   const size_t bytes = size_t(n) * 4;
-  if (!haveDeviceMemory("huge_wide32", shape, 2 * bytes)) return;
+  if (!haveDeviceMemory(name, shape, 2 * bytes)) return;
   Checker check;
   std::string entry;
   {
     DeviceBuffer a(bytes), b(bytes);
     uploadPattern<uint32_t>(a, size_t(n), pattern32);
     b.poison();
-    entry = wide32_variant_entry(wide32_select_variant(a.ptr(), b.ptr(), n));
-    if (launchAndWait(wide32_launch(a.ptr(), b.ptr(), n, gpu().stream), check)) {
+    entry = variantEntry(select(a.ptr(), b.ptr(), n));
+    if (launchAndWait(launch(a.ptr(), b.ptr(), n, gpu().stream), check)) {
       checkPattern<uint32_t>(check, b, size_t(n), pattern32);
       if (!b.guardsIntact()) check.fail("wrote outside B");
       if (!a.guardsIntact()) check.fail("wrote outside A");
     }
   }
-  reportChecked(untimedResult("huge_wide32", shape, false, entry), check, false, nullptr);
-}
-
-// B = A, a uint64 extent n (float32, blocks of 256): at n past 2^34 the two tensors hold
-// 128 GiB, more than an H100 has (it gets a SKIP row); an H200 runs it.
-void testWide64(uint64_t n) {
-  const std::string shape = std::to_string(n) + " fp32 (uint64 n)";
-  const size_t bytes = size_t(n) * 4;
-  if (!haveDeviceMemory("huge_wide64", shape, 2 * bytes)) return;
-  Checker check;
-  std::string entry;
-  {
-    DeviceBuffer a(bytes), b(bytes);
-    uploadPattern<uint32_t>(a, size_t(n), pattern32);
-    b.poison();
-    entry = wide64_variant_entry(wide64_select_variant(a.ptr(), b.ptr(), n));
-    if (launchAndWait(wide64_launch(a.ptr(), b.ptr(), n, gpu().stream), check)) {
-      checkPattern<uint32_t>(check, b, size_t(n), pattern32);
-      if (!b.guardsIntact()) check.fail("wrote outside B");
-      if (!a.guardsIntact()) check.fail("wrote outside A");
-    }
-  }
-  reportChecked(untimedResult("huge_wide64", shape, false, entry), check, false, nullptr);
+  reportChecked(untimedResult(name, shape, false, entry), check, false, nullptr);
 }
 
 // C = A, (Bn, M, N) float16 (raw bits), tiles of 16 x 128.
@@ -183,12 +165,13 @@ int main() {
   std::printf("# huge_index on %s\n", gpu().name.c_str());
   testRefusals();
   testCopy1d(INT32_MAX);  // the last block: elements 2147483000 .. 2147483646 of 1000
-  testWide32(3000000000u);  // a uint32 extent past 2^31 (it went negative in int32)
+  // A uint32 extent past 2^31 (it went negative in int32).
+  testWide("huge_wide32", "uint32", uint32_t(3000000000u), wide32_select_variant, wide32_variant_entry, wide32_launch);
   // Planes of 46341^2 = 2147488281 > 2^31 elements; N odd: the general (SIMT) variant.
   testCopy3d(2, 46341, 46341, "copy3d");
   // N % 8 == 0: the aligned variant (TMA), planes of 46336 * 46352 > 2^31 elements.
   testCopy3d(2, 46336, 46352, "copy3d_aligned");
   // 2^34 + 37 elements, 64 GiB a tensor (the last block ragged): an H200's memory only.
-  testWide64((uint64_t(1) << 34) + 37);
+  testWide("huge_wide64", "uint64", (uint64_t(1) << 34) + 37, wide64_select_variant, wide64_variant_entry, wide64_launch);
   return finish();
 }
