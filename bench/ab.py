@@ -4,24 +4,29 @@
     python3 ab.py [--all-sizes] ab.log
 
 Log lines: `SIDE|ROUND|BENCH|{json}` (SIDE A, another side's name, or `ceiling`). Per
-row (op, what, shape) of the large sizes (all sizes with --all-sizes: a dry run has
-small ones only): each side's median time over its rounds and, for every side but A,
-its time over A's (above 1: slower than A); each side as % of the copy ceiling
-measured in the same run, and a general variant's row (odd extent, offset base) as %
-of its own side's aligned row. Rows where a side's time is past 1% of A's either way
-are listed after the table. Exit status 1 when a row failed its check on any side.
+row (op, impl, what, shape) of the large sizes (all sizes with --all-sizes: a dry run
+has small ones only): each side's median time over its rounds and, for every side but
+A, its time over A's (above 1: slower than A); each side's rates as report.py computes
+them for a run (% of the copy ceiling measured in the same run, and for a general
+variant's row, whose `baseline` names its aligned row, % of that row on the same side).
+Rows where a side's time is past 1% of A's either way are listed after the table.
+Exit status 1 when a row failed its check on any side.
 """
 import json
+import os
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import add_rates, ceiling_of, peak_of  # noqa: E402  (beside this file, here and in .bench)
+
+
+def key_of(row):
+    return (row.get("op"), row.get("impl"), row.get("what"), row.get("shape"))
+
 
 def main(path, all_sizes=False):
-    rows = {}
-    sides = []
-    ceiling_gbs = None
-    failed = []
-    header = []
+    ceiling_rows, timed, failed, header = [], {}, [], []
     for line in open(path, encoding="utf-8"):
         line = line.rstrip("\n")
         if line.startswith("#"):
@@ -33,56 +38,53 @@ def main(path, all_sizes=False):
         side, _round, _, payload = parts
         row = json.loads(payload)
         if side == "ceiling":
-            ceiling_gbs = row["bytes"] / row["ms"] / 1e6
+            ceiling_rows.append(row)
             continue
-        if side not in sides:
-            sides.append(side)
         if row.get("status") != "PASS":
             failed.append(f"{side}: {row.get('what')} {row.get('shape')}: {row.get('status')}")
             continue
         if row.get("size") == "small" and not all_sizes:
             continue
-        key = (row["op"], row["what"], row["shape"])
-        entry = rows.setdefault(key, {"ms": {}, "bytes": row["bytes"], "notes": {}})
-        entry["ms"].setdefault(side, []).append(row["ms"])
-        entry["notes"][side] = row.get("note", "")
-    sides.sort(key=lambda s: (s != "A", s))
+        timed.setdefault(side, {}).setdefault(key_of(row), []).append(row)
+    ceiling, _ = ceiling_of(ceiling_rows)
+    peak = peak_of(ceiling_rows)
+    # One row per side and key: the median time over the rounds, then report.py's rates.
+    rated = {}
+    for side, rows in timed.items():
+        medians = []
+        for runs in rows.values():
+            row = dict(runs[0])
+            row["ms"] = statistics.median(r["ms"] for r in runs)
+            medians.append(row)
+        add_rates(medians, ceiling, peak)
+        rated[side] = {key_of(r): r for r in medians}
+    sides = sorted(rated, key=lambda s: (s != "A", s))
     others = [s for s in sides if s != "A"]
     for line in header:
         print(line)
-    if ceiling_gbs:
-        print(f"copy ceiling: {ceiling_gbs:.1f} GB/s (measured in this run)")
+    if ceiling:
+        print(f"copy ceiling: {ceiling:.1f} GB/s (measured in this run)")
     print()
     columns = ["op", "what", "shape"] + [f"{s} ms" for s in sides] + [f"{s}/A" for s in others]
     columns += [f"{s} % ceiling" for s in sides] + [f"{s} % aligned" for s in sides] + ["variants"]
     print("| " + " | ".join(columns) + " |")
     print("| " + " | ".join("---" if i < 3 or c == "variants" else "---:" for i, c in enumerate(columns)) + " |")
-    median = {key: {s: statistics.median(v) for s, v in e["ms"].items()} for key, e in rows.items()}
-    aligned = {}
-    for (op, what, shape), e in rows.items():
-        for side, ms in median[(op, what, shape)].items():
-            if e["notes"].get(side, "").endswith("_aligned"):
-                aligned[(op, what, side)] = ms
     moved = []
-    for key, e in rows.items():
-        op, what, shape = key
-        times = median[key]
-        if "A" not in times or not any(s in times for s in others):
+    for key, a in rated.get("A", {}).items():
+        row = {s: rated[s].get(key) for s in sides}
+        if not any(row[s] for s in others):
             continue
+        op, _impl, what, shape = key
         cells = [op, what, shape]
-        cells += [f"{times[s]:.4f}" if s in times else "-" for s in sides]
-        cells += [f"{times[s] / times['A']:.3f}" if s in times else "-" for s in others]
-        cells += [f"{100 * e['bytes'] / times[s] / 1e6 / ceiling_gbs:.1f}" if s in times and ceiling_gbs else "-"
-                  for s in sides]
-        for s in sides:
-            base = aligned.get((op, what, s))
-            general = s in times and base is not None and not e["notes"].get(s, "").endswith("_aligned")
-            cells.append(f"{100 * base / times[s]:.1f}" if general else "-")
-        cells.append(" / ".join(e["notes"].get(s, "?") for s in sides))
+        cells += [f"{row[s]['ms']:.4f}" if row[s] else "-" for s in sides]
+        cells += [f"{row[s]['ms'] / a['ms']:.3f}" if row[s] else "-" for s in others]
+        cells += [f"{row[s]['pct_of_ceiling']:.1f}" if row[s] and ceiling else "-" for s in sides]
+        cells += [f"{row[s]['pct_of_aligned']:.1f}" if row[s] and row[s].get("baseline") else "-" for s in sides]
+        cells.append(" / ".join(row[s].get("note", "?") if row[s] else "-" for s in sides))
         print("| " + " | ".join(cells) + " |")
         for s in others:
-            if s in times and abs(times[s] / times["A"] - 1) > 0.01:
-                ratio = times[s] / times["A"]
+            if row[s] and abs(row[s]["ms"] / a["ms"] - 1) > 0.01:
+                ratio = row[s]["ms"] / a["ms"]
                 moved.append(f"{what} {shape}: {s} {'slower' if ratio > 1 else 'faster'} than A by {abs(ratio - 1) * 100:.1f}%")
     print()
     print("moved by more than 1%:" if moved else "no row moved by more than 1%")
