@@ -15,6 +15,10 @@
 # Exit status: 0 when every row of both sides passed its check.
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# scripts/build_bench.sh packs the programs into bins.tar.xz (see there): unpack once.
+if [ -f "$here/bins.tar.xz" ] && [ ! -d "$here/bin" ]; then
+  tar -C "$here" -xJf "$here/bins.tar.xz" || { echo "cannot unpack $here/bins.tar.xz" >&2; exit 2; }
+fi
 filter="${1:-}"
 rounds="${AB_ROUNDS:-2}"
 budget="${AB_BUDGET_S:-500}"
@@ -34,12 +38,13 @@ sed 's/^/# A: /' "$here/build_info.txt" >>"$log" 2>/dev/null
 sed 's/^/# /' "$here/ab_info.txt" >>"$log" 2>/dev/null
 timeout 60 "$here/bin/ceiling" 2>&1 | grep '^BENCH|' | sed 's/^/ceiling|0|/' >>"$log"
 status=0
+# Every program some side has (a side whose program is A's byte for byte has none).
 programs=()
-for b in "$here/ab_bin/${sides[0]}"/tlc_*; do
-  name="$(basename "$b")"
+while IFS= read -r name; do
+  [ -n "$name" ] || continue
   [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
   programs+=("$name")
-done
+done < <(for side in "${sides[@]}"; do ls "$here/ab_bin/$side"; done | grep '^tlc_' | sort -u)
 for round in $(seq 1 "$rounds"); do
   for name in "${programs[@]}"; do
     [ -x "$here/bin/$name" ] || { echo "# $name: no A side" | tee -a "$log"; continue; }
@@ -50,7 +55,7 @@ for round in $(seq 1 "$rounds"); do
       fi
       program="$here/bin/$name"
       [ "$side" != A ] && program="$here/ab_bin/$side/$name"
-      [ -x "$program" ] || { echo "# $name: no side $side" | tee -a "$log"; continue; }
+      [ -x "$program" ] || { echo "# $name: no side $side" >>"$log"; continue; }
       timeout 120 "$program" >"$here/ab_step.txt" 2>&1 || status=1
       grep '^BENCH|' "$here/ab_step.txt" | sed "s/^/$side|$round|/" >>"$log"
       grep -q '"status": "FAIL"' "$here/ab_step.txt" && status=1

@@ -17,6 +17,10 @@
 # start past it is skipped and says so. Exit status: 0 when no row failed.
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# scripts/build_bench.sh packs the programs into bins.tar.xz (see there): unpack once.
+if [ -f "$here/bins.tar.xz" ] && [ ! -d "$here/bin" ]; then
+  tar -C "$here" -xJf "$here/bins.tar.xz" || { echo "cannot unpack $here/bins.tar.xz" >&2; exit 2; }
+fi
 dry=0
 cpu_peers=0
 filter=""

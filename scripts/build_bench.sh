@@ -26,6 +26,8 @@
 # machine
 #   bash .bench/run_ab.sh [filter]
 # runs every side of each program back to back, in rounds, and prints bench/ab.py's table.
+# A side's program that is A's byte for byte (the switch did not change that kernel) is
+# deleted, not run: ab_info.txt lists them, and the A/B times only what changed.
 # Exit status: 0 when everything that tlc compiles was built, 1 otherwise.
 set -u
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -160,8 +162,17 @@ if [ -n "$ab_sides" ]; then
     echo "$side_name: $("$side_tlc" --version 2>&1 | head -1) ($side_tlc); environment: ${side_env:-none}" >>"$out/ab_info.txt"
     for config in "${configs[@]}"; do
       [[ "${config%%|*}" =~ ${TLC_AB_ONLY:-.} ]] || continue
-      build_config "$config" "$side_tlc" "$out/ab_bin/$side_name" "$out/ab_kernels/$side_name" "${side_vars[@]}" &&
-        built+=("${config%%|*} ($side_name)")
+      build_config "$config" "$side_tlc" "$out/ab_bin/$side_name" "$out/ab_kernels/$side_name" "${side_vars[@]}" ||
+        continue
+      # A side whose program is A's byte for byte (the same cubin and header) would only
+      # measure noise: it is not carried, and ab_info.txt says so.
+      config_name="${config%%|*}"
+      if cmp -s "$out/bin/tlc_$config_name" "$out/ab_bin/$side_name/tlc_$config_name"; then
+        rm -f "$out/ab_bin/$side_name/tlc_$config_name"
+        echo "$side_name: $config_name is A's program byte for byte (not run)" >>"$out/ab_info.txt"
+      else
+        built+=("$config_name ($side_name)")
+      fi
     done
   done
 fi
@@ -185,6 +196,17 @@ fi
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "built: $(date -u '+%Y-%m-%d %H:%M UTC')"
 } >"$out/build_info.txt"
+
+# The programs are static host binaries of about 1 MB each, 60 MB and more with an A/B's
+# sides: packed they are 3 MB, well under what a device call carries (64 MiB).
+# run_bench.sh and run_ab.sh unpack them where they run.
+packed=(bin)
+[ -d "$out/ab_bin" ] && packed+=(ab_bin)
+if tar -C "$out" -cJf "$out/bins.tar.xz" "${packed[@]}"; then
+  rm -rf "${packed[@]/#/$out/}"
+else
+  failed+=("bins.tar.xz (could not pack ${packed[*]})")
+fi
 
 echo "built into $out/: ${built[*]:-nothing}"
 if [ ${#not_compiled[@]} -ne 0 ]; then
