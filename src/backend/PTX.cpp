@@ -152,8 +152,9 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
   // At the Aggressive level (-O3) NVPTX's code generator runs GVN twice after its
   // straight-line scalar passes (SeparateConstOffsetFromGEP, SLSR, NaryReassociate);
   // at Default it runs EarlyCSE there instead, and its pass list differs in nothing
-  // else (llc-19 -debug-pass=Structure). Loop-free kernels (the ones optimizeModule
-  // gives O1) get Default: every spec example and benchmark configuration has the same
+  // else (llc-19 -debug-pass=Structure). A module with no loop left after the optimizer
+  // (hasLoops is asked again here: O3 may have unrolled one away) gets Default: every
+  // spec example and benchmark configuration has the same
   // PTX (scripts/compare_codegen.sh: 437 of 465 outputs the same; the 28 others are
   // test kernels, goldens and ports, where GVN hoisted an address computation), and
   // axpy_fragment's code generation takes 34 ms instead of 59. Kernels with loops keep
