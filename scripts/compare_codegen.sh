@@ -83,7 +83,7 @@ while IFS='|' read -r _ source options _; do
       break
     fi
   done
-done < <(grep -oE '^  "[a-z0-9_]+\|[a-z0-9_]+\.tl\|[^|]*\|' scripts/build_bench.sh | tr -d '"')
+done < <(grep -oE '^  "[A-Za-z0-9_]+\|[A-Za-z0-9_]+\.tl\|[^|]*\|' scripts/build_bench.sh | tr -d '"')
 
 echo "compared $compared outputs ($mode): $same the same, $differ differ or no longer compile"
 [ "$differ" -eq 0 ]
