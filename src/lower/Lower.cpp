@@ -14,6 +14,7 @@
 //   4. PlanSharedMemory     byte offsets of every shared allocation; the target's limit
 //   5. InsertBarriers       block barriers and async-proxy fences for shared memory
 //   6. LowerTileOps         copies (by their strategies) / Parallel / fill -> loops
+//      OverlapTmaLoads      automatic TMA loads in a row issued before their waits
 //      GuardGlobalAccesses  every global access proven in bounds or predicated
 //   7. FlattenBufferAccess  multi-dimensional indices -> element offsets
 //   8. WidenIndices         index arithmetic whose range passes 32 bits -> 64 bits
@@ -36,6 +37,7 @@
 #include "lower/LayoutSharedTiles.h"
 #include "lower/LowerTileOps.h"
 #include "lower/MarkRegionStarts.h"
+#include "lower/OverlapTmaLoads.h"
 #include "lower/PackFloat4.h"
 #include "lower/PipelineLoops.h"
 #include "lower/PlanSharedMemory.h"
@@ -146,6 +148,7 @@ std::optional<Kernel> lowerVariant(const Kernel& tile, const Target& target, boo
   options.allowAssumptions = allowAssumptions;
   markRegionStarts(k);
   if (!lowerTileOps(k, options, diags, notes)) return std::nullopt;
+  overlapTmaLoads(k);
   guardGlobalAccesses(k, diags);
   flattenBufferAccess(k);
   widenIndices(k);
