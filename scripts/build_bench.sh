@@ -57,6 +57,9 @@ configs=(
   "im2col_tma_bm128_bk128_large|im2col.tl|-D NB=32 -D C=256 -D BM=128 -D BK=128|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
   "im2col_cpasync_large|im2col_cpasync.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
   "im2col_cpasync_bm32_bk128_large|im2col_cpasync.tl|-D NB=32 -D C=256 -D BM=32 -D BK=128|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  # Two 64x64 tiles a block, both loads in flight before the first store.
+  "im2col_two_tiles_large|im2col_two_tiles.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_two_tiles_s2_large|im2col_two_tiles.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
   "im2col_s2_large|im2col.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
   "im2col_small|im2col.tl|-D NB=1 -D H=8 -D W=8|im2col.cpp|-DIM_NB=1 -DIM_H=8 -DIM_W=8 -DIM_SIZE=\"small\"|unfold|im2col|small:N1 8x8 C64 fp16 3x3 s1 p1"
   "batch_sum|batch_sum.tl||batch_sum.cpp||batch_sum|batch sum|16x4096x4096 fp16->fp32;small:4x256x256 fp16->fp32"
