@@ -84,9 +84,13 @@ class Overlapper : public StmtVisitor {
  public:
   void visitSeq(SeqStmt& s) override {
     StmtVisitor::visitSeq(s);
-    std::vector<StmtRef> list = flatten(std::make_shared<SeqStmt>(s.range, s.stmts));
+    std::vector<StmtRef> list;
+    for (const StmtRef& child : s.stmts)
+      for (StmtRef& leaf : flatten(child)) list.push_back(std::move(leaf));
     bool moved = false;
-    for (size_t i = 0; i + 1 < list.size(); ++i) {
+    // The last wait first: an earlier wait then finds the later issues already
+    // gathered ahead of the later waits, and the waits keep their order.
+    for (size_t i = list.size() < 2 ? 0 : list.size() - 1; i-- > 0;) {
       auto wait = asWait(list[i], list[i + 1]);
       if (!wait) continue;
       // The load this wait is for: the nearest issue before it on its barrier.
@@ -117,7 +121,6 @@ class Overlapper : public StmtVisitor {
       list.erase(list.begin() + i, list.begin() + i + 2);
       list.insert(list.begin() + (last - 2), {w, flip});
       moved = true;
-      --i;  // the statement now at i is the next candidate
     }
     if (moved) s.stmts = std::move(list);
   }
