@@ -60,6 +60,10 @@ configs=(
   # Two 64x64 tiles a block, both loads in flight before the first store.
   "im2col_two_tiles_large|im2col_two_tiles.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
   "im2col_two_tiles_s2_large|im2col_two_tiles.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
+  # The spec's 64x64 tile loaded as four 16-pixel im2col loads (a tile-shape sweep put
+  # 64-pixel boxes last and 16-pixel ones first: docs/performance.md, thirteenth session).
+  "im2col_split16_large|im2col_split16.tl|-D NB=32 -D C=256|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s1 p1"
+  "im2col_split16_s2_large|im2col_split16.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
   "im2col_s2_large|im2col.tl|-D NB=32 -D C=256 -D S=2|im2col.cpp|-DIM_NB=32 -DIM_C=256 -DIM_S=2 -DIM_SIZE=\"large\"|unfold|im2col|N32 56x56 C256 fp16 3x3 s2 p1"
   "im2col_small|im2col.tl|-D NB=1 -D H=8 -D W=8|im2col.cpp|-DIM_NB=1 -DIM_H=8 -DIM_W=8 -DIM_SIZE=\"small\"|unfold|im2col|small:N1 8x8 C64 fp16 3x3 s1 p1"
   "batch_sum|batch_sum.tl||batch_sum.cpp||batch_sum|batch sum|16x4096x4096 fp16->fp32;small:4x256x256 fp16->fp32"

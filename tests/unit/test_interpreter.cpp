@@ -2063,6 +2063,50 @@ TEST_CASE("interpreter: extract_tensormap_ptr, BYTES_PER_* and cutedsl's cache-m
       {Target::hopper()});
 }
 
+// The benchmark's im2col kernels with several loads a block (im2col_two_tiles.tl: two
+// 64x64 tiles a block; im2col_split16.tl: a 64x64 tile as four 16-pixel loads), every
+// load in flight before the first wait (OverlapTmaLoads). A 9 x 9 image has 81 output
+// pixels at stride 1: the second 64-pixel tile is ragged (17 rows), and in the second
+// block of split16 one part is ragged and two lie wholly past the end (zeros loaded,
+// stores guarded); 5 x 7 (35 pixels) and stride 2 (25) leave parts past the end too.
+TEST_CASE("interpreter: im2col with several loads in flight a block (two tiles; four 16-pixel parts), ragged") {
+  for (const char* file : {"im2col_two_tiles.tl", "im2col_split16.tl"}) {
+    const std::string source = gpuKernel(file);
+    for (auto [stride, H, W] : {std::tuple<int64_t, int64_t, int64_t>{1, 5, 7}, {1, 9, 9}, {2, 9, 9}}) {
+      const int64_t C = 64, K = 3, P = 1, S = stride;
+      const int64_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
+      std::vector<Define> defines = {
+          {"NB", "1"}, {"H", std::to_string(H)}, {"W", std::to_string(W)}, {"S", std::to_string(S)}};
+      auto module = compile(source, Target::hopper(), defines);
+      bool im2colMode = false;
+      for (const ir::Param& p : variant(*module, true).params)
+        im2colMode = im2colMode || (p.kind == ir::ParamKind::TensorMap && p.tensorMap->im2col);
+      CHECK_MESSAGE(im2colMode, file);
+      checkAllVariants(
+          source, {{0}},
+          [&](Case& c, const Shape&) {
+            HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
+            HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
+            randomFill(img, 16 + stride);
+            col.fill(kPoison);
+            c.args.pointer("img", img);
+            c.args.pointer("col", col);
+            c.output = &col;
+            for (int64_t oh = 0; oh < OH; ++oh)
+              for (int64_t ow = 0; ow < OW; ++ow)
+                for (int64_t kh = 0; kh < K; ++kh)
+                  for (int64_t kw = 0; kw < K; ++kw)
+                    for (int64_t ch = 0; ch < C; ++ch) {
+                      int64_t y = oh * S - P + kh, x = ow * S - P + kw;
+                      bool inside = y >= 0 && y < H && x >= 0 && x < W;
+                      c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
+                    }
+          },
+          stride == 1 ? targets() : std::vector<Target>{Target::hopper()}, defines);
+    }
+  }
+}
+
 TEST_CASE("interpreter: im2col by keyword, kernel= and annotations= (im2col_keywords.tl), TMA and cp.async") {
   const std::string source = gpuKernel("im2col_keywords.tl");
   // One 5 x 7 image, a 3 x 3 filter, padding 1; C = 64 takes TMA's im2col mode,
