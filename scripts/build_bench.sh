@@ -48,6 +48,9 @@ configs=(
   "transpose|transpose.tl||transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
   "transpose_T32|transpose.tl|-D T=32|transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
   "transpose_f16|transpose.tl|-D DT=float16|transpose.cpp|-DTR_ELEM_BYTES=2 -DTR_LARGE=16384|transpose2d|transpose|16384x16384 fp16;small:256x256 fp16"
+  # The load into s by TMA where lowering picks cp.async (tests/gpu/kernels/transpose_tma_load.tl).
+  "transpose_f16_tma_load|transpose_tma_load.tl|-D DT=float16|transpose.cpp|-DTR_ELEM_BYTES=2 -DTR_LARGE=16384|transpose2d|transpose|16384x16384 fp16;small:256x256 fp16"
+  "transpose_tma_load|transpose_tma_load.tl||transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
   "transpose_grouped|transpose_grouped.tl||transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
   "transpose_grouped_f16|transpose_grouped.tl|-D DT=float16|transpose.cpp|-DTR_ELEM_BYTES=2 -DTR_LARGE=16384|transpose2d|transpose|16384x16384 fp16;small:256x256 fp16"
   "transpose_f16_T128|transpose.tl|-D DT=float16 -D T=128|transpose.cpp|-DTR_ELEM_BYTES=2 -DTR_LARGE=16384|transpose2d|transpose|16384x16384 fp16;small:256x256 fp16"

@@ -2140,6 +2140,33 @@ TEST_CASE("interpreter: im2col by keyword, kernel= and annotations= (im2col_keyw
   }
 }
 
+// The benchmark's transpose with its load by TMA (transpose_tma_load.tl): TMA's zero
+// fill past the edges on ragged shapes, float32 and float16 (the 8-byte pieces).
+TEST_CASE("interpreter: transpose with its load by TMA (transpose_tma_load.tl), float32 and float16, ragged") {
+  const std::string source = gpuKernel("transpose_tma_load.tl");
+  for (ir::DType dtype : {ir::DType::Float32, ir::DType::Float16}) {
+    std::vector<Define> defines = {{"DT", dtype == ir::DType::Float32 ? "float32" : "float16"}};
+    checkAllVariants(
+        source, {{37, 131}, {64, 128}, {1, 64}},
+        [&](Case& c, const Shape& s) {
+          int32_t M = s[0], N = s[1];
+          HostBuffer& A = c.buffer(dtype, int64_t(M) * N);
+          HostBuffer& At = c.buffer(dtype, int64_t(M) * N);
+          randomFill(A, 21);
+          At.fill(kPoison);
+          c.args.pointer("A", A);
+          c.args.pointer("At", At);
+          c.args.dim("M", M);
+          c.args.dim("N", N);
+          c.output = &At;
+          c.expected.resize(size_t(M) * N);
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) c.expected[size_t(j * M + i)] = A.get(i * N + j);
+        },
+        targets(), defines);
+  }
+}
+
 TEST_CASE("interpreter: transpose of parts of tiles (transpose_parts.tl), every variant, ragged shapes") {
   checkAllVariants(gpuKernel("transpose_parts.tl"), {{37, 131}, {1, 7}, {64, 64}, {65, 128}, {130, 66}},
                    [](Case& c, const Shape& s) {
