@@ -254,22 +254,26 @@ TEST_CASE("interpreter: tile_copy, every variant, sm_90a and sm_80, ragged shape
   checkAllVariants(kTileCopy, {{37, 131}, {1, 1}, {37, 120}, {130, 8}}, bindTileCopy);
 }
 
+// A (M, N) `dtype` tensor A, random, and its transpose At (N, M), poisoned.
+void bindTranspose(Case& c, const Shape& s, ir::DType dtype, uint32_t seed) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(dtype, int64_t(M) * N);
+  HostBuffer& At = c.buffer(dtype, int64_t(M) * N);
+  randomFill(A, seed);
+  At.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("At", At);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &At;
+  c.expected.resize(size_t(M) * N);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) c.expected[size_t(j * M + i)] = A.get(i * N + j);
+}
+
 TEST_CASE("interpreter: transpose, every variant, sm_90a and sm_80") {
-  checkAllVariants(kTranspose, {{37, 131}, {36, 132}, {1, 64}}, [](Case& c, const Shape& s) {
-    int32_t M = s[0], N = s[1];
-    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    HostBuffer& At = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    randomFill(A, 2);
-    At.fill(kPoison);
-    c.args.pointer("A", A);
-    c.args.pointer("At", At);
-    c.args.dim("M", M);
-    c.args.dim("N", N);
-    c.output = &At;
-    c.expected.resize(size_t(M) * N);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) c.expected[size_t(j * M + i)] = A.get(i * N + j);
-  });
+  checkAllVariants(kTranspose, {{37, 131}, {36, 132}, {1, 64}},
+                   [](Case& c, const Shape& s) { bindTranspose(c, s, ir::DType::Float32, 2); });
 }
 
 TEST_CASE("interpreter: batch_sum (a Pipelined loop: a TMA ring on sm_90a), every variant") {
@@ -1896,13 +1900,35 @@ TEST_CASE("interpreter catches: a TMA ring without the barrier that frees a stag
   }
 }
 
+// One NHWC image (NB = 1) of C float16 channels and its column matrix for a K x K
+// filter, padding P, stride S: `img` random, `col` poisoned, the expected columns in
+// row-major order (zeros where a tap falls in the padding).
+void bindIm2col(Case& c, int64_t H, int64_t W, int64_t C, int64_t K, int64_t P, int64_t S, uint32_t seed) {
+  const int64_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
+  HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
+  HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
+  randomFill(img, seed);
+  col.fill(kPoison);
+  c.args.pointer("img", img);
+  c.args.pointer("col", col);
+  c.output = &col;
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow)
+      for (int64_t kh = 0; kh < K; ++kh)
+        for (int64_t kw = 0; kw < K; ++kw)
+          for (int64_t ch = 0; ch < C; ++ch) {
+            int64_t y = oh * S - P + kh, x = ow * S - P + kw;
+            bool inside = y >= 0 && y < H && x >= 0 && x < W;
+            c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
+          }
+}
+
 TEST_CASE("interpreter: im2col (TMA im2col mode on sm_90a), small images, strides 1 and 2") {
   auto source = specExample("im2col.tl");
   if (!source) return;
   for (int stride : {1, 2}) {
     // One 5 x 7 image of 64 channels, a 3 x 3 filter, padding 1.
     const int64_t H = 5, W = 7, C = 64, K = 3, P = 1, S = stride;
-    const int64_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
     std::vector<Define> defines = {{"NB", "1"}, {"H", "5"}, {"W", "7"}, {"S", std::to_string(S)}};
     auto module = compile(*source, Target::hopper(), defines);
     bool im2colMode = false;
@@ -1911,24 +1937,7 @@ TEST_CASE("interpreter: im2col (TMA im2col mode on sm_90a), small images, stride
     CHECK(im2colMode);
     checkAllVariants(
         *source, {{0}},
-        [&](Case& c, const Shape&) {
-          HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
-          HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
-          randomFill(img, 15);
-          col.fill(kPoison);
-          c.args.pointer("img", img);
-          c.args.pointer("col", col);
-          c.output = &col;
-          for (int64_t oh = 0; oh < OH; ++oh)
-            for (int64_t ow = 0; ow < OW; ++ow)
-              for (int64_t kh = 0; kh < K; ++kh)
-                for (int64_t kw = 0; kw < K; ++kw)
-                  for (int64_t ch = 0; ch < C; ++ch) {
-                    int64_t y = oh * S - P + kh, x = ow * S - P + kw;
-                    bool inside = y >= 0 && y < H && x >= 0 && x < W;
-                    c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
-                  }
-        },
+        [&](Case& c, const Shape&) { bindIm2col(c, H, W, C, K, P, S, 15); },
         // The traversal stride matters only to TMA's im2col mode: stride 2 on sm_90a alone.
         stride == 1 ? targets() : std::vector<Target>{Target::hopper()}, defines);
   }
@@ -2074,7 +2083,6 @@ TEST_CASE("interpreter: im2col with several loads in flight a block (two tiles; 
     const std::string source = gpuKernel(file);
     for (auto [stride, H, W] : {std::tuple<int64_t, int64_t, int64_t>{1, 5, 7}, {1, 9, 9}, {2, 9, 9}}) {
       const int64_t C = 64, K = 3, P = 1, S = stride;
-      const int64_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
       std::vector<Define> defines = {
           {"NB", "1"}, {"H", std::to_string(H)}, {"W", std::to_string(W)}, {"S", std::to_string(S)}};
       auto module = compile(source, Target::hopper(), defines);
@@ -2084,24 +2092,7 @@ TEST_CASE("interpreter: im2col with several loads in flight a block (two tiles; 
       CHECK_MESSAGE(im2colMode, file);
       checkAllVariants(
           source, {{0}},
-          [&](Case& c, const Shape&) {
-            HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
-            HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
-            randomFill(img, 16 + stride);
-            col.fill(kPoison);
-            c.args.pointer("img", img);
-            c.args.pointer("col", col);
-            c.output = &col;
-            for (int64_t oh = 0; oh < OH; ++oh)
-              for (int64_t ow = 0; ow < OW; ++ow)
-                for (int64_t kh = 0; kh < K; ++kh)
-                  for (int64_t kw = 0; kw < K; ++kw)
-                    for (int64_t ch = 0; ch < C; ++ch) {
-                      int64_t y = oh * S - P + kh, x = ow * S - P + kw;
-                      bool inside = y >= 0 && y < H && x >= 0 && x < W;
-                      c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
-                    }
-          },
+          [&](Case& c, const Shape&) { bindIm2col(c, H, W, C, K, P, S, uint32_t(16 + stride)); },
           stride == 1 ? targets() : std::vector<Target>{Target::hopper()}, defines);
     }
   }
@@ -2113,29 +2104,11 @@ TEST_CASE("interpreter: im2col by keyword, kernel= and annotations= (im2col_keyw
   // C = 40 with BK = 16 the cp.async route.
   for (int64_t C : {64, 40}) {
     const int64_t H = 5, W = 7, K = 3, P = 1;
-    const int64_t OH = H + 2 * P - K + 1, OW = W + 2 * P - K + 1;
     std::vector<Define> defines = {{"NB", "1"}, {"H", "5"}, {"W", "7"}, {"C", std::to_string(C)},
                                    {"BK", C == 64 ? "32" : "16"}};
     checkAllVariants(
         source, {{0}},
-        [&](Case& c, const Shape&) {
-          HostBuffer& img = c.buffer(ir::DType::Float16, H * W * C);
-          HostBuffer& col = c.buffer(ir::DType::Float16, OH * OW * K * K * C);
-          randomFill(img, 33);
-          col.fill(kPoison);
-          c.args.pointer("img", img);
-          c.args.pointer("col", col);
-          c.output = &col;
-          for (int64_t oh = 0; oh < OH; ++oh)
-            for (int64_t ow = 0; ow < OW; ++ow)
-              for (int64_t kh = 0; kh < K; ++kh)
-                for (int64_t kw = 0; kw < K; ++kw)
-                  for (int64_t ch = 0; ch < C; ++ch) {
-                    int64_t y = oh - P + kh, x = ow - P + kw;
-                    bool inside = y >= 0 && y < H && x >= 0 && x < W;
-                    c.expected.push_back(inside ? img.get((y * W + x) * C + ch) : 0.0);
-                  }
-        },
+        [&](Case& c, const Shape&) { bindIm2col(c, H, W, C, K, P, 1, 33); },
         targets(), defines);
   }
 }
@@ -2148,21 +2121,7 @@ TEST_CASE("interpreter: transpose with its load by TMA (transpose_tma_load.tl), 
     std::vector<Define> defines = {{"DT", dtype == ir::DType::Float32 ? "float32" : "float16"}};
     checkAllVariants(
         source, {{37, 131}, {64, 128}, {1, 64}},
-        [&](Case& c, const Shape& s) {
-          int32_t M = s[0], N = s[1];
-          HostBuffer& A = c.buffer(dtype, int64_t(M) * N);
-          HostBuffer& At = c.buffer(dtype, int64_t(M) * N);
-          randomFill(A, 21);
-          At.fill(kPoison);
-          c.args.pointer("A", A);
-          c.args.pointer("At", At);
-          c.args.dim("M", M);
-          c.args.dim("N", N);
-          c.output = &At;
-          c.expected.resize(size_t(M) * N);
-          for (int64_t i = 0; i < M; ++i)
-            for (int64_t j = 0; j < N; ++j) c.expected[size_t(j * M + i)] = A.get(i * N + j);
-        },
+        [&](Case& c, const Shape& s) { bindTranspose(c, s, dtype, 21); },
         targets(), defines);
   }
 }
