@@ -316,22 +316,29 @@ kernel add2(A: Tensor((M, N), float32), B: Tensor((M, N), float32), C: Tensor((M
 }
 )";
 
+// Two (M, N) float32 inputs A and B, random, and the output C, poisoned: the binding of
+// the element-wise kernels below (the expected values are each test's own).
+std::pair<HostBuffer*, HostBuffer*> bindTwoInputs(Case& c, const Shape& s, uint32_t seedA, uint32_t seedB) {
+  int32_t M = s[0], N = s[1];
+  HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
+  randomFill(A, seedA);
+  randomFill(B, seedB);
+  C.fill(kPoison);
+  c.args.pointer("A", A);
+  c.args.pointer("B", B);
+  c.args.pointer("C", C);
+  c.args.dim("M", M);
+  c.args.dim("N", N);
+  c.output = &C;
+  return {&A, &B};
+}
+
 TEST_CASE("interpreter: two TMA loads in flight at once (issued before their waits), every variant, ragged") {
   checkAllVariants(kTwoTmaLoads, {{37, 131}, {16, 32}, {1, 1}, {33, 96}}, [](Case& c, const Shape& s) {
-    int32_t M = s[0], N = s[1];
-    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    randomFill(A, 11);
-    randomFill(B, 12);
-    C.fill(kPoison);
-    c.args.pointer("A", A);
-    c.args.pointer("B", B);
-    c.args.pointer("C", C);
-    c.args.dim("M", M);
-    c.args.dim("N", N);
-    c.output = &C;
-    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(float(A.get(i)) + float(B.get(i)));
+    auto [A, B] = bindTwoInputs(c, s, 11, 12);
+    for (int64_t i = 0; i < int64_t(s[0]) * s[1]; ++i) c.expected.push_back(float(A->get(i)) + float(B->get(i)));
   });
 }
 
@@ -339,22 +346,11 @@ TEST_CASE("interpreter: axpy on fragments, every variant") {
   auto source = specExample("axpy_fragment.tl");
   if (!source) return;
   checkAllVariants(*source, {{37, 131}, {2, 260}}, [](Case& c, const Shape& s) {
-    int32_t M = s[0], N = s[1];
-    HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    HostBuffer& C = c.buffer(ir::DType::Float32, int64_t(M) * N);
-    randomFill(A, 4);
-    randomFill(B, 5);
-    C.fill(kPoison);
-    c.args.pointer("A", A);
-    c.args.pointer("B", B);
-    c.args.pointer("C", C);
-    c.args.dim("M", M);
-    c.args.dim("N", N);
+    auto [A, B] = bindTwoInputs(c, s, 4, 5);
     c.args.scalar("alpha", 0.75);
-    c.output = &C;
     c.tolerance = 1e-6;  // the GPU may fuse the multiply-add
-    for (int64_t i = 0; i < int64_t(M) * N; ++i) c.expected.push_back(float(A.get(i) + float(0.75f * float(B.get(i)))));
+    for (int64_t i = 0; i < int64_t(s[0]) * s[1]; ++i)
+      c.expected.push_back(float(A->get(i) + float(0.75f * float(B->get(i)))));
   });
 }
 
