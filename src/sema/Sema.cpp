@@ -39,7 +39,7 @@ std::unique_ptr<Module> Analyzer::runWithDefines(const ast::File& file) {
     if (decl->kind != ast::DeclKind::Kernel) continue;
     auto kernel = analyzeKernel(decl->as<ast::FunctionDecl>());
     if (kernel) module->kernels.push_back(std::move(*kernel));
-    if (expandedInFile_ > limits::ExpandedStatementsPerFile) break;  // reported; the rest would only repeat it
+    if (expandedInFile_ > options_.expandedStatementsPerFile) break;  // reported; the rest would only repeat it
   }
   if (diags_.hasErrors()) return nullptr;
   return module;
@@ -50,11 +50,11 @@ void Analyzer::chargeExpansion(SourceRange r, int64_t count) {
   expanded_ += count;
   expandedInFile_ += count;
   bool perKernel = expanded_ > limits::ExpandedStatementsPerKernel;
-  if (!perKernel && expandedInFile_ <= limits::ExpandedStatementsPerFile) return;
+  if (!perKernel && expandedInFile_ <= options_.expandedStatementsPerFile) return;
   overBudget_ = true;
   std::string who = perKernel ? "kernel '" + kernel_->name + "'" : std::string("the file");
   int64_t total = perKernel ? expanded_ : expandedInFile_;
-  int64_t budget = perKernel ? limits::ExpandedStatementsPerKernel : limits::ExpandedStatementsPerFile;
+  int64_t budget = perKernel ? limits::ExpandedStatementsPerKernel : options_.expandedStatementsPerFile;
   fail(r, "this statement brings " + who + " to " + std::to_string(total) + " statements after expansion, past the budget of " +
               std::to_string(budget) + " expanded statements " + (perKernel ? "per kernel" : "per file") +
               " (each macro call expands its body; a copy, fill or Parallel loop counts once per element a thread "

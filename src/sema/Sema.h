@@ -15,6 +15,7 @@
 
 #include "frontend/AST.h"
 #include "ir/IR.h"
+#include "ir/Limits.h"
 #include "ir/Target.h"
 #include "support/Diagnostics.h"
 
@@ -28,6 +29,11 @@ struct Define {
 struct SemaOptions {
   std::vector<Define> defines;  // -D NAME=VALUE, in command-line order
   Target target = Target::hopper();  // a construct it lacks is an error at its line
+  // The budget of expanded statements per file (ir/Limits.def). The pipeline keeps the
+  // table's; the fuzzers lower it, so that an input at the budget stays well inside
+  // libFuzzer's per-input timeout under ASan (the full budget costs sema 0.4 s a run
+  // in a release build, 9 s under ASan + coverage). The golden tests hold the real one.
+  int64_t expandedStatementsPerFile = ir::limits::ExpandedStatementsPerFile;
 };
 
 std::unique_ptr<ir::Module> analyze(const ast::File& file, const SemaOptions& options,
