@@ -42,3 +42,38 @@ TEST_CASE("3000 kernels in one file: parse, sema and lowering in bounded time") 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(seconds < 120);  // 3 s under ASan on a loaded 2-core machine
 }
+
+TEST_CASE("the budget of expanded statements per file is SemaOptions' (the fuzzers run with an eighth)") {
+  // Three kernels of 64 stores each (a depth-6 chain of macros: with the calls and the
+  // kernel's own statements, about 130 a kernel): within Limits.def's budget, past a
+  // budget of 300 in the second kernel's expansion.
+  std::string text = "macro m0(t: SharedBuffer((32,), float32)) { t[0] = t[0] + 1.0; }\n";
+  for (int d = 1; d <= 6; ++d)
+    text += "macro m" + std::to_string(d) + "(t: SharedBuffer((32,), float32)) { m" + std::to_string(d - 1) + "(t); m" +
+            std::to_string(d - 1) + "(t); }\n";
+  for (int k = 0; k < 3; ++k)
+    text += "kernel k" + std::to_string(k) +
+            "(A: Tensor((N,), float32)) { with Kernel(1, threads=32) as (bx) { s = alloc_shared((32,), float32); m6(s); } }\n";
+  auto run = [&](const SemaOptions& options, std::string& messages) {
+    std::ostringstream err;
+    DiagnosticEngine diags(err);
+    SourceFile source("budget.tl", text);
+    diags.setFile(&source);
+    auto file = parseFile(source, diags);
+    REQUIRE(file);
+    auto tileIR = analyze(*file, options, diags);
+    messages = err.str();
+    return tileIR != nullptr;
+  };
+  std::string messages;
+  CHECK(run(SemaOptions{}, messages));
+  CHECK(messages.empty());
+  SemaOptions small;
+  small.expandedStatementsPerFile = 300;
+  CHECK_FALSE(run(small, messages));
+  CHECK(messages.find("brings the file to 301 statements after expansion, past the budget of 300 expanded statements "
+                      "per file") != std::string::npos);
+  CHECK(messages.find("in the expansion of macro 'm6' here") != std::string::npos);
+  INFO(messages);
+  CHECK(messages.find("budget.tl:9:") != std::string::npos);  // the second kernel's line
+}
