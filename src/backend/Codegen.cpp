@@ -225,6 +225,7 @@ class KernelEmitter {
   std::unordered_map<int64_t, llvm::Value*> cachePolicies_;  // by IntrinsicStmt::cacheHint
   SourceRange currentRange_ = kernel_.range;
   LineTable* lineTable_;                       // -lineinfo, else null
+  int printsEmitted_ = 0;                      // names each print's format string
   llvm::DISubprogram* subprogram_ = nullptr;   // this kernel's, under -lineinfo
 
   // The statement being emitted: named by diagnostics, and under -lineinfo the
@@ -1761,7 +1762,15 @@ llvm::Value* KernelEmitter::emitPrint(const ir::CallNode& node) {
   llvm::AllocaInst* buffer = entryAlloca(layout, "tlc_print_args");
   for (size_t i = 0; i < values.size(); ++i) builder_.CreateStore(values[i], builder_.CreateStructGEP(layout, buffer, (unsigned)i));
   // The format in the constant space, seen through a generic pointer (what vprintf takes).
-  llvm::GlobalVariable* text = builder_.CreateGlobalString(format, "tlc_print_format", /*AddressSpace=*/4, &module_);
+  // Named `tlc_print_format_<variant>_<n>`, the variant's n-th print: the file's kernels
+  // are generated into several modules whose PTX is joined into one ptxas input, where
+  // a second `tlc_print_format` was a duplicate definition (LLVM makes names unique
+  // only within a module, by a suffix that could meet another kernel's name). The
+  // trailing number can be split off the name, so no two prints share one, and the
+  // prefix is reserved (ir::kGeneratedSymbolPrefix): no kernel is named so.
+  const std::string symbol = std::string(ir::kGeneratedSymbolPrefix) + "print_format_" + kernel_.name + "_" +
+                             std::to_string(printsEmitted_++);
+  llvm::GlobalVariable* text = builder_.CreateGlobalString(format, symbol, /*AddressSpace=*/4, &module_);
   llvm::Value* generic = builder_.CreateAddrSpaceCast(text, builder_.getPtrTy(0));
   llvm::FunctionCallee vprintf = module_.getOrInsertFunction(
       "vprintf", llvm::FunctionType::get(builder_.getInt32Ty(), {builder_.getPtrTy(0), builder_.getPtrTy(0)}, false));
