@@ -12,6 +12,8 @@
    (default -j) with a peak RSS (wait4's ru_maxrss of the process) under --max-rss-mb
    (0: not checked, for sanitizer builds whose shadow memory inflates the RSS).
    Before the kernels were built one at a time this file's peak grew with its size.
+3. A kernel's code does not depend on its neighbours: the PTX of a kernel's entries in
+   the 24-kernel file is byte for byte the PTX they have in a file of their own.
 
 No timing is asserted; a timeout only catches a hang.
 Usage: test_parallel_build.py --tlc build/tlc [--max-rss-mb 400]
@@ -66,6 +68,15 @@ NO_TMA = """kernel no_tma_{i}(A: Tensor((M, 1001), float16), B: Tensor((M, 1001)
 def mixed(count):
     kinds = [COPY, AXPY, SCALE, NO_TMA]
     return "".join(kinds[i % len(kinds)].format(i=i) for i in range(count))
+
+
+def entry_text(ptx, name):
+    """The text of `.entry name(` up to its closing brace, or None."""
+    start = ptx.find(b".entry " + name.encode() + b"(")
+    if start < 0:
+        return None
+    end = ptx.find(b"\n}\n", start)
+    return ptx[start:end + 3]
 
 
 def run(cmd, cwd):
@@ -140,6 +151,22 @@ def main():
             errs[jobs] = err
         check(errs[1] == errs[3], "-Werror: the same errors for -j1 and -j3")
         check(errs[1].count(b"error: prefer_instruction") == 6, "-Werror: every kernel's lowering error is reported")
+
+        # 3. A kernel's PTX is the one it has in a file of its own: each source kernel is
+        # an LLVM module of its own, optimized at the level its code asks for (a loop-free
+        # axpy at O1 even in a group with tile copies, whose loops want O3).
+        grouped = subprocess.run([tlc, "mixed.tl", "--emit=ptx", "-o", "-"], cwd=tmp, capture_output=True).stdout
+        kinds = [(COPY, "copy"), (AXPY, "axpy"), (SCALE, "scale"), (NO_TMA, "no_tma")]
+        for i in (4, 5, 6, 7, 21):
+            kind, name = kinds[i % len(kinds)]
+            open(os.path.join(tmp, "alone.tl"), "w").write(kind.format(i=i))
+            alone = subprocess.run([tlc, "alone.tl", "--emit=ptx", "-o", "-"], cwd=tmp, capture_output=True).stdout
+            for entry in (f"{name}_{i}_aligned", f"{name}_{i}"):
+                mine, own = entry_text(grouped, entry), entry_text(alone, entry)
+                if own is None and entry.endswith("_aligned"):
+                    continue  # no fast variant for this kind
+                check(own is not None and mine == own,
+                      f"{entry}: the PTX of its entry in the 24-kernel file is the one it has alone")
 
         # 2. 1000 kernels under a memory bound.
         open(os.path.join(tmp, "many.tl"), "w").write("".join(SCALE.format(i=i) for i in range(1000)))

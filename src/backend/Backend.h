@@ -1,7 +1,7 @@
 // Backend: loop IR -> LLVM module (NVPTX) -> PTX -> cubin.
 //
-// Before: a loop-IR module (ir::verifyLoopIR holds). After, per step: an LLVM module
-// for nvptx64-nvidia-cuda with one `.entry` per kernel variant (params in
+// Before: a loop-IR module (ir::verifyLoopIR holds). After, per step: LLVM modules
+// for nvptx64-nvidia-cuda, one per source kernel, with one `.entry` per kernel variant (params in
 // ir::Kernel::params order, `.maxntid` = threads, dynamic shared memory as an extern
 // addrspace(3) array); PTX text for the chosen arch; a cubin assembled by the CUDA
 // toolkit's ptxas and nvlink (Cubin.cpp). Failures are reported through the DiagnosticEngine (toolchain
@@ -53,7 +53,8 @@ std::optional<std::string> findArchSpecificInstruction(const std::string& ptx);
 // its `.version` and `.target` lines. Everything else is left byte for byte.
 std::string retargetPTX(const std::string& ptx, const PTXRoute& route, DiagnosticEngine& diags);
 
-// An LLVM module with its own context, kept opaque so LLVM headers stay in src/backend.
+// The LLVM modules of a loop-IR module (one per source kernel) with their own context,
+// kept opaque so LLVM headers stay in src/backend.
 class LLVMModule {
  public:
   ~LLVMModule();

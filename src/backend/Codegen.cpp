@@ -38,10 +38,14 @@ namespace tlc {
 LLVMModule::~LLVMModule() = default;
 
 std::string LLVMModule::text() const {
-  if (!impl || !impl->module) return {};
+  if (!impl) return {};
+  // The source kernels' modules one after another, as the pipeline joins its groups'.
   std::string text;
   llvm::raw_string_ostream stream(text);
-  impl->module->print(stream, nullptr);
+  for (size_t i = 0; i < impl->modules.size(); ++i) {
+    if (i) stream << "\n";
+    impl->modules[i]->print(stream, nullptr);
+  }
   stream.flush();
   return text;
 }
@@ -2215,29 +2219,41 @@ std::unique_ptr<LLVMModule> generateLLVM(const ir::Module& loopIR, const TargetO
   LLVMModule::Impl& impl = *result->impl;
   impl.targetMachine = createNVPTXTargetMachine(target, diags);
   if (!impl.targetMachine) return nullptr;
-  impl.module = std::make_unique<llvm::Module>("tlc", impl.context);
-  impl.module->setTargetTriple(kNVPTXTriple);
-  impl.module->setDataLayout(impl.targetMachine->createDataLayout());
-
+  // A module per source kernel: the variants of one are adjacent and share its name.
   unsigned errorsBefore = diags.errorCount();
-  std::optional<LineTable> lineTable;
-  if (target.lineInfo) lineTable.emplace(*impl.module, target);
-  for (const ir::Kernel& kernel : loopIR.kernels) {
-    KernelEmitter(*impl.module, kernel, target, diags, lineTable ? &*lineTable : nullptr).emit();
-    const int* cluster = kernel.clusterDims;
-    if (cluster[0] * cluster[1] * cluster[2] > 1)
-      impl.clusterShapes.push_back({kernel.name, {cluster[0], cluster[1], cluster[2]}});
-  }
+  size_t begin = 0;
+  do {
+    size_t end = begin;
+    while (end < loopIR.kernels.size() &&
+           (end == begin || loopIR.kernels[end].sourceName == loopIR.kernels[begin].sourceName))
+      ++end;
+    auto module = std::make_unique<llvm::Module>("tlc", impl.context);
+    module->setTargetTriple(kNVPTXTriple);
+    module->setDataLayout(impl.targetMachine->createDataLayout());
+    std::optional<LineTable> lineTable;
+    if (target.lineInfo) lineTable.emplace(*module, target);
+    for (size_t k = begin; k < end; ++k) {
+      const ir::Kernel& kernel = loopIR.kernels[k];
+      KernelEmitter(*module, kernel, target, diags, lineTable ? &*lineTable : nullptr).emit();
+      const int* cluster = kernel.clusterDims;
+      if (cluster[0] * cluster[1] * cluster[2] > 1)
+        impl.clusterShapes.push_back({kernel.name, {cluster[0], cluster[1], cluster[2]}});
+    }
+    if (lineTable) lineTable->finalize();
+    impl.modules.push_back(std::move(module));
+    begin = end;
+  } while (begin < loopIR.kernels.size());
   if (diags.errorCount() != errorsBefore) return nullptr;
-  if (lineTable) lineTable->finalize();
 
-  std::string errors;
-  llvm::raw_string_ostream errorStream(errors);
-  if (llvm::verifyModule(*impl.module, &errorStream)) {
-    errorStream.flush();
-    diags.internalError({}, "generated LLVM IR does not verify: " + errors);
+  for (const std::unique_ptr<llvm::Module>& module : impl.modules) {
+    std::string errors;
+    llvm::raw_string_ostream errorStream(errors);
+    if (llvm::verifyModule(*module, &errorStream)) {
+      errorStream.flush();
+      diags.internalError({}, "generated LLVM IR does not verify: " + errors);
+    }
+    optimizeModule(*module, *impl.targetMachine, target.optLevel);
   }
-  optimizeModule(*impl.module, *impl.targetMachine, target.optLevel);
   return result;
 }
 

@@ -19,9 +19,13 @@
 namespace tlc {
 
 struct LLVMModule::Impl {
-  // Member order matters: the module must die before the context that owns its types.
+  // Member order matters: the modules must die before the context that owns their types.
   llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> module;
+  // One module per source kernel (its variants together), in source order. Each is
+  // optimized and code-generated at the level its own code asks for (PTX.cpp: O3 only
+  // where loops remain), so a kernel's PTX is the one it has in a file of its own,
+  // whatever else its group of kernels holds. A module without kernels has one, empty.
+  std::vector<std::unique_ptr<llvm::Module>> modules;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
   // Kernels launched in thread-block clusters: entry name -> cluster shape. LLVM 19
   // ignores the cluster_dim_* annotations, so emitPTX writes `.reqnctapercluster`.

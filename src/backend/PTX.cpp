@@ -1,6 +1,6 @@
 // PTX: the NVPTX TargetMachine, LLVM's optimization pipeline and the PTX printer.
 //
-// Before: an LLVM module from generateLLVM (already optimized at the target's level).
+// Before: the LLVM modules from generateLLVM (already optimized at the target's level).
 // After: the PTX text of every kernel in it, for `target.arch` (for a target LLVM 19
 // does not know, via its route: PTX for the plain base CPU, retargeted; Retarget.cpp).
 #include <llvm/Analysis/CFG.h>
@@ -151,7 +151,7 @@ std::string printPTX(llvm::Module& module, llvm::TargetMachine& targetMachine) {
 
 std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& target,
                                    DiagnosticEngine& diags) {
-  TLC_ASSERT(module.impl && module.impl->module, "emitPTX on an empty LLVMModule");
+  TLC_ASSERT(module.impl && !module.impl->modules.empty(), "emitPTX on an empty LLVMModule");
   LLVMModule::Impl& impl = *module.impl;
   if (!impl.targetMachine || impl.targetMachine->getTargetCPU() != llvmCPUFor(target.arch)) {
     impl.targetMachine = createNVPTXTargetMachine(target, diags);
@@ -160,17 +160,21 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
   // At the Aggressive level (-O3) NVPTX's code generator runs GVN twice after its
   // straight-line scalar passes (SeparateConstOffsetFromGEP, SLSR, NaryReassociate);
   // at Default it runs EarlyCSE there instead, and its pass list differs in nothing
-  // else (llc-19 -debug-pass=Structure). A module with no loop left after the optimizer
+  // else (llc-19 -debug-pass=Structure). A source kernel's module with no loop left after the optimizer
   // (hasLoops is asked again here: O3 may have unrolled one away) gets Default: every
   // spec example and benchmark configuration has the same
   // PTX (scripts/compare_codegen.sh: 437 of 465 outputs the same; the 28 others are
   // test kernels, goldens and ports, where GVN hoisted an address computation), and
   // axpy_fragment's code generation takes 34 ms instead of 59. Kernels with loops keep
-  // GVN: it changes their PTX (batch_sum, tma_explicit, strided_compact).
-  llvm::CodeGenOptLevel level = codeGenLevel(target.optLevel);
-  if (level == llvm::CodeGenOptLevel::Aggressive && !hasLoops(*impl.module)) level = llvm::CodeGenOptLevel::Default;
-  impl.targetMachine->setOptLevel(level);
-  std::string ptx = printPTX(*impl.module, *impl.targetMachine);
+  // GVN: it changes their PTX (batch_sum, tma_explicit, strided_compact). The modules'
+  // PTX is joined into one PTX module, in source order.
+  std::string ptx;
+  for (const std::unique_ptr<llvm::Module>& part : impl.modules) {
+    llvm::CodeGenOptLevel level = codeGenLevel(target.optLevel);
+    if (level == llvm::CodeGenOptLevel::Aggressive && !hasLoops(*part)) level = llvm::CodeGenOptLevel::Default;
+    impl.targetMachine->setOptLevel(level);
+    appendPTXModule(ptx, printPTX(*part, *impl.targetMachine));
+  }
   addClusterDirectives(ptx, impl.clusterShapes);
   if (const PTXRoute* route = retargetRouteFor(target.arch)) ptx = retargetPTX(ptx, *route, diags);
   return ptx;
