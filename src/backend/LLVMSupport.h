@@ -21,9 +21,10 @@ namespace tlc {
 struct LLVMModule::Impl {
   // Member order matters: the modules must die before the context that owns their types.
   llvm::LLVMContext context;
-  // One module per source kernel (its variants together), in source order. Each is
-  // optimized and code-generated at the level its own code asks for (PTX.cpp: O3 only
-  // where loops remain), so a kernel's PTX is the one it has in a file of its own,
+  // In source order: a module for each source kernel (its variants together) whose
+  // code has loops, and one for each run of neighbours without. Each is optimized and
+  // code-generated at the level its own code asks for (PTX.cpp: O3 only where loops
+  // remain), so a kernel's PTX is the one it has in a file of its own (labels aside),
   // whatever else its group of kernels holds. A module without kernels has one, empty.
   std::vector<std::unique_ptr<llvm::Module>> modules;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
@@ -36,6 +37,10 @@ inline constexpr const char* kNVPTXTriple = "nvptx64-nvidia-cuda";
 
 // The CPU LLVM generates for: `arch` itself, or its route's base CPU (sm_100a -> sm_90).
 std::string llvmCPUFor(const std::string& arch);
+
+// Whether any function of `module` has a cycle in its control flow (a serial loop
+// lowering or the user kept rolled): such a module gets O3, the others O1 (PTX.cpp).
+bool hasLoops(const llvm::Module& module);
 
 // An NVPTX TargetMachine for `target.arch` at `target.optLevel`. Reports an
 // unsupported arch through `diags.fatal` and returns null.

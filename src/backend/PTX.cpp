@@ -84,10 +84,6 @@ std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOption
   return machine;
 }
 
-namespace {
-
-// Whether any function of `module` has a cycle in its control flow (a serial loop
-// lowering or the user kept rolled).
 bool hasLoops(const llvm::Module& module) {
   for (const llvm::Function& function : module) {
     if (function.isDeclaration()) continue;
@@ -98,7 +94,6 @@ bool hasLoops(const llvm::Module& module) {
   return false;
 }
 
-}  // namespace
 
 void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel) {
   if (optLevel <= 0) return;
