@@ -1,7 +1,8 @@
 // Backend: loop IR -> LLVM module (NVPTX) -> PTX -> cubin.
 //
 // Before: a loop-IR module (ir::verifyLoopIR holds). After, per step: LLVM modules
-// for nvptx64-nvidia-cuda, one per source kernel, with one `.entry` per kernel variant (params in
+// for nvptx64-nvidia-cuda (one per source kernel with loops, one per run of neighbours
+// without; LLVMSupport.h) with one `.entry` per kernel variant (params in
 // ir::Kernel::params order, `.maxntid` = threads, dynamic shared memory as an extern
 // addrspace(3) array); PTX text for the chosen arch; a cubin assembled by the CUDA
 // toolkit's ptxas and nvlink (Cubin.cpp). Failures are reported through the DiagnosticEngine (toolchain
@@ -53,8 +54,8 @@ std::optional<std::string> findArchSpecificInstruction(const std::string& ptx);
 // its `.version` and `.target` lines. Everything else is left byte for byte.
 std::string retargetPTX(const std::string& ptx, const PTXRoute& route, DiagnosticEngine& diags);
 
-// The LLVM modules of a loop-IR module (one per source kernel) with their own context,
-// kept opaque so LLVM headers stay in src/backend.
+// The LLVM modules of a loop-IR module with their own context, kept opaque so LLVM
+// headers stay in src/backend.
 class LLVMModule {
  public:
   ~LLVMModule();

@@ -39,7 +39,7 @@ LLVMModule::~LLVMModule() = default;
 
 std::string LLVMModule::text() const {
   if (!impl) return {};
-  // The source kernels' modules one after another, as the pipeline joins its groups'.
+  // The modules one after another, as the pipeline joins its groups' texts.
   std::string text;
   llvm::raw_string_ostream stream(text);
   for (size_t i = 0; i < impl->modules.size(); ++i) {

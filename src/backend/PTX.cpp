@@ -94,7 +94,6 @@ bool hasLoops(const llvm::Module& module) {
   return false;
 }
 
-
 void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel) {
   if (optLevel <= 0) return;
   llvm::LoopAnalysisManager loopAnalyses;
@@ -155,7 +154,7 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
   // At the Aggressive level (-O3) NVPTX's code generator runs GVN twice after its
   // straight-line scalar passes (SeparateConstOffsetFromGEP, SLSR, NaryReassociate);
   // at Default it runs EarlyCSE there instead, and its pass list differs in nothing
-  // else (llc-19 -debug-pass=Structure). A source kernel's module with no loop left after the optimizer
+  // else (llc-19 -debug-pass=Structure). A module with no loop left after the optimizer
   // (hasLoops is asked again here: O3 may have unrolled one away) gets Default: every
   // spec example and benchmark configuration has the same
   // PTX (scripts/compare_codegen.sh: 437 of 465 outputs the same; the 28 others are
