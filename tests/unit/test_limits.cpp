@@ -71,9 +71,9 @@ TEST_CASE("the budget of expanded statements per file is SemaOptions' (the fuzze
   SemaOptions small;
   small.expandedStatementsPerFile = 300;
   CHECK_FALSE(run(small, messages));
+  INFO(messages);
   CHECK(messages.find("brings the file to 301 statements after expansion, past the budget of 300 expanded statements "
                       "per file") != std::string::npos);
   CHECK(messages.find("in the expansion of macro 'm6' here") != std::string::npos);
-  INFO(messages);
   CHECK(messages.find("budget.tl:9:") != std::string::npos);  // the second kernel's line
 }
