@@ -3,6 +3,10 @@
 // Before: the LLVM modules from generateLLVM (already optimized at the target's level).
 // After: the PTX text of every kernel in it, for `target.arch` (for a target LLVM 19
 // does not know, via its route: PTX for the plain base CPU, retargeted; Retarget.cpp).
+#include <cctype>
+#include <map>
+#include <string>
+
 #include <llvm/Analysis/CFG.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/MCSubtargetInfo.h>
@@ -143,6 +147,34 @@ std::string printPTX(llvm::Module& module, llvm::TargetMachine& targetMachine) {
   return std::string(text.str());
 }
 
+namespace {
+
+// NVPTX numbers call sequences with a counter global to the process
+// (GlobalUniqueCallSite in LLVM 19's NVPTXISelLowering.cpp), so the numbers in its
+// `{ // callseq N, 0` ... `} // callseq N` comments followed whatever the process had
+// compiled before and, with -j, the worker threads' timing: two kernel groups that
+// call vprintf swapped numbers between runs. Renumbered here in order of appearance,
+// so a module's PTX depends on the module alone.
+void renumberCallSequences(std::string& ptx) {
+  static const std::string mark = "// callseq ";
+  std::map<std::string, std::string> renumbered;  // LLVM's number -> ours
+  std::string out;
+  out.reserve(ptx.size());
+  size_t pos = 0;
+  for (size_t at; (at = ptx.find(mark, pos)) != std::string::npos;) {
+    size_t digits = at + mark.size(), end = digits;
+    while (end < ptx.size() && std::isdigit(static_cast<unsigned char>(ptx[end]))) ++end;
+    out.append(ptx, pos, digits - pos);
+    const size_t next = renumbered.size();
+    out += renumbered.try_emplace(ptx.substr(digits, end - digits), std::to_string(next)).first->second;
+    pos = end;
+  }
+  out.append(ptx, pos, std::string::npos);
+  ptx = std::move(out);
+}
+
+}  // namespace
+
 std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& target,
                                    DiagnosticEngine& diags) {
   TLC_ASSERT(module.impl && !module.impl->modules.empty(), "emitPTX on an empty LLVMModule");
@@ -167,7 +199,9 @@ std::optional<std::string> emitPTX(LLVMModule& module, const TargetOptions& targ
     llvm::CodeGenOptLevel level = codeGenLevel(target.optLevel);
     if (level == llvm::CodeGenOptLevel::Aggressive && !hasLoops(*part)) level = llvm::CodeGenOptLevel::Default;
     impl.targetMachine->setOptLevel(level);
-    appendPTXModule(ptx, printPTX(*part, *impl.targetMachine));
+    std::string text = printPTX(*part, *impl.targetMachine);
+    renumberCallSequences(text);
+    appendPTXModule(ptx, text);
   }
   addClusterDirectives(ptx, impl.clusterShapes);
   if (const PTXRoute* route = retargetRouteFor(target.arch)) ptx = retargetPTX(ptx, *route, diags);
