@@ -692,19 +692,16 @@ StmtRef Analyzer::allocGlobal(const std::string& n, const ast::Assign& a, const 
 
 // A size as a constant factor and the multiset of its other factors (printed), so
 // that (M, N) and (N, M) agree and (N // 32, 32) and (N,) do not (nothing proves
-// N % 32 == 0). Nullopt when a factor is not an integer product of those.
-static void sizeFactors(const ExprRef& e, int64_t& constant, std::multiset<std::string>& symbols) {
-  if (auto k = asConstInt(e)) {
-    constant *= *k;
-    return;
-  }
+// N % 32 == 0). False when the constant factor overflows int64 (fuzz_backend found
+// `view(B, (M * 9223372036854775807,))`: the product was signed overflow).
+static bool sizeFactors(const ExprRef& e, int64_t& constant, std::multiset<std::string>& symbols) {
+  if (auto k = asConstInt(e)) return !__builtin_mul_overflow(constant, *k, &constant);
   if (e->kind == ExprKind::Cast && isInt(e->dtype)) return sizeFactors(e->as<CastNode>().a, constant, symbols);
-  if (e->kind == ExprKind::Binary && e->as<BinaryNode>().op == BinOp::Mul) {
-    sizeFactors(e->as<BinaryNode>().a, constant, symbols);
-    sizeFactors(e->as<BinaryNode>().b, constant, symbols);
-    return;
-  }
+  if (e->kind == ExprKind::Binary && e->as<BinaryNode>().op == BinOp::Mul)
+    return sizeFactors(e->as<BinaryNode>().a, constant, symbols) &&
+           sizeFactors(e->as<BinaryNode>().b, constant, symbols);
   symbols.insert(toString(e));
+  return true;
 }
 
 StmtRef Analyzer::viewOf(const std::string& n, const ast::Assign& a, const ast::Call& c, const std::string& callee) {
@@ -851,8 +848,12 @@ BufferRef Analyzer::makeView(const ast::Call& c, const std::string& callee, cons
   // (Counted in bits: float4_e2m1fn elements are half a byte.)
   int64_t oldConst = bits(from.dtype), newConst = bits(buf->dtype);
   std::multiset<std::string> oldSyms, newSyms;
-  for (const auto& d : from.shape) sizeFactors(d, oldConst, oldSyms);
-  for (const auto& d : buf->shape) sizeFactors(d, newConst, newSyms);
+  bool counted = true;
+  for (const auto& d : from.shape) counted = sizeFactors(d, oldConst, oldSyms) && counted;
+  for (const auto& d : buf->shape) counted = sizeFactors(d, newConst, newSyms) && counted;
+  if (!counted)
+    fail((args[1] ? args[1] : args[2])->range,
+         callee + " of '" + from.name + "': the constant factors of a size in bits overflow a 64-bit integer");
   auto bytesText = [](int64_t bitCount, const std::multiset<std::string>& syms) {
     std::string t = std::to_string(bitCount / 8) + (bitCount % 8 ? ".5" : "");
     for (const auto& s : syms) t += " * " + s;
