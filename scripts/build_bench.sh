@@ -45,6 +45,9 @@ configs=(
   "tile_copy_64x64|tile_copy.tl|-D BM=64 -D BN=64|copy2d.cpp||tile_copy|tile copy|16384x16384 fp16;small:256x256 fp16"
   "tile_copy_32x128|tile_copy.tl|-D BM=32 -D BN=128|copy2d.cpp||tile_copy|tile copy|16384x16384 fp16;small:256x256 fp16"
   "tma_explicit|tma_explicit.tl||copy2d.cpp||stream_rows|tile copy|16384x16384 fp16;small:256x256 fp16"
+  # The spec's ring four stages deep (tests/gpu/kernels/tma_explicit_ring4.tl): how much of
+  # tma_explicit's distance to the ceiling is its two-stage ring.
+  "tma_explicit_ring4|tma_explicit_ring4.tl||copy2d.cpp||stream_rows|tile copy|16384x16384 fp16;small:256x256 fp16"
   "transpose|transpose.tl||transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
   "transpose_T32|transpose.tl|-D T=32|transpose.cpp||transpose2d|transpose|8192x8192 fp32;small:256x256 fp32"
   "transpose_f16|transpose.tl|-D DT=float16|transpose.cpp|-DTR_ELEM_BYTES=2 -DTR_LARGE=16384|transpose2d|transpose|16384x16384 fp16;small:256x256 fp16"

@@ -118,6 +118,8 @@ configs=(
   "layout_safe_value|layout_safe_value.tl||layout_safe_value.cpp|"
   # User-managed TMA (tma_copy, alloc_barrier, mbarrier_wait_parity, tma_store_wait).
   "tma_explicit|tma_explicit.tl||tma_explicit.cpp|"
+  # The same protocol with a four-stage ring (tests/gpu/kernels/tma_explicit_ring4.tl).
+  "tma_explicit_ring4|tma_explicit_ring4.tl||tma_explicit.cpp|-DTLC_LAST_ERROR=tma_explicit_ring4_last_error"
   "cp_async_lowlevel|cp_async_lowlevel.tl||cp_async_lowlevel.cpp|"
   # Seed surface (issue 19): the region helpers as copy operands.
   "region_helpers|region_helpers.tl||region_helpers.cpp|"

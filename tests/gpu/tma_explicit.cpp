@@ -12,9 +12,18 @@
 #endif
 #include TLC_KERNEL_HEADER
 
+// The header's prefix follows the .tl file's name (tma_explicit_ring4.tl: the same
+// kernel with a deeper ring).
+#ifndef TLC_LAST_ERROR
+#define TLC_LAST_ERROR tma_explicit_last_error
+#endif
+#ifndef TLC_TEST_NAME
+#define TLC_TEST_NAME "tma_explicit"
+#endif
+
 using namespace gpu_test;
 
 int main() {
-  testTmaOnlyCopy("tma_explicit", stream_rows_launch, stream_rows_variant_entry(0), tma_explicit_last_error);
+  testTmaOnlyCopy(TLC_TEST_NAME, stream_rows_launch, stream_rows_variant_entry(0), TLC_LAST_ERROR);
   return finish();
 }
