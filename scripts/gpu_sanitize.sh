@@ -105,7 +105,7 @@ for tool in $tools; do
         124) verdict="timed out after ${timeout_s}s" ;;
         *) verdict="test failed (exit $rc)" ;;
       esac
-      grep -E '^========= (Invalid|Race|Barrier|Error|  )|^\s+(at|by) |FAIL' "$results/$tool.$name.out" | head -8 |
+      grep -E '^========= (Invalid|Race|Barrier|Error|Program hit|Leaked|  )|^\s+(at|by) |FAIL' "$results/$tool.$name.out" | grep -v 'Host Frame' | head -8 |
         sed "s/^/[$tool $name] /"
     fi
     printf '%-10s %-36s %-24s %ss\n' "$tool" "$name" "$verdict" "$seconds" | tee -a "$log"
