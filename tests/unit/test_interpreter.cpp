@@ -1338,11 +1338,10 @@ TEST_CASE("interpreter: the low-level cp.async intrinsics, every variant") {
   });
 }
 
-TEST_CASE("interpreter: user-managed TMA and mbarriers (tma_explicit), sm_90a") {
-  auto source = specExample("tma_explicit.tl");
-  if (!source) return;
+// B = A through a user-managed TMA ring (stream_rows): every element, after poisoning B.
+void checkStreamRows(const std::string& source, const std::vector<Shape>& shapes) {
   checkAllVariants(
-      *source, {{37, 136}, {130, 8}, {1, 128}},
+      source, shapes,
       [](Case& c, const Shape& s) {
         int32_t M = s[0], N = s[1];
         HostBuffer& A = c.buffer(ir::DType::Float16, int64_t(M) * N);
@@ -1357,6 +1356,19 @@ TEST_CASE("interpreter: user-managed TMA and mbarriers (tma_explicit), sm_90a") 
         for (int64_t i = 0; i < A.elements(); ++i) c.expected.push_back(A.get(i));
       },
       {Target::hopper()});
+}
+
+TEST_CASE("interpreter: user-managed TMA and mbarriers (tma_explicit), sm_90a") {
+  auto source = specExample("tma_explicit.tl");
+  if (!source) return;
+  checkStreamRows(*source, {{37, 136}, {130, 8}, {1, 128}});
+}
+
+TEST_CASE("interpreter: the same ring four stages deep (tma_explicit_ring4), sm_90a") {
+  // 1 to 6 tiles of 64 rows (the prologue's guarded loads, every stage's parity
+  // flipping), a ragged last tile and a column block past N.
+  checkStreamRows(*readFile(TLC_SOURCE_DIR "/tests/gpu/kernels/tma_explicit_ring4.tl"),
+                  {{1, 128}, {64, 8}, {130, 136}, {192, 16}, {257, 8}, {321, 24}, {384, 8}});
 }
 
 TEST_CASE("interpreter: clusters of two blocks sharing a TMA multicast (cluster_bias), sm_90a") {
