@@ -28,18 +28,33 @@ LayoutProblem checkBijection(int64_t threads, const std::vector<int64_t>& thread
     maxIndex = std::max(maxIndex, index[f]);
   }
   p.localSize = maxIndex + 1;
-  // The first iteration, in row-major order, whose slot an earlier one took.
-  std::unordered_map<int64_t, int64_t> owner;  // slot -> iteration
-  owner.reserve(thread.size() * 2);
+  // The first iteration, in row-major order, whose slot an earlier one took. The slots
+  // are a table when there are not many more of them than iterations (every layout
+  // that can be a bijection: T x S slots for T x S iterations), a hash map otherwise
+  // (a stray large index); a layout of a million iterations took a tenth of a second
+  // in the hash map alone.
+  // index <= maxIndex < 2^31, thread < T: the key cannot overflow for any tabulated layout.
+  const int64_t slots = threads * (maxIndex + 1);
+  // (Iterations number fewer than 2^31: a layout covers at most threads x 4096.)
+  const bool dense = slots <= 2 * (int64_t)thread.size() + 1024;
+  std::vector<int32_t> table(dense ? slots : 0, -1);
+  std::unordered_map<int64_t, int64_t> owner;  // slot -> iteration, when not dense
+  if (!dense) owner.reserve(thread.size() * 2);
   std::vector<int64_t> count(threads, 0);
   for (size_t f = 0; f < thread.size(); ++f) {
-    // index <= maxIndex < N, thread < T: the key cannot overflow for any tabulated layout.
     int64_t key = thread[f] * (maxIndex + 1) + index[f];
-    auto [it, fresh] = owner.emplace(key, (int64_t)f);
-    if (!fresh) {
+    int64_t earlier = -1;
+    if (dense) {
+      if (table[key] >= 0) earlier = table[key];
+      else table[key] = (int32_t)f;
+    } else {
+      auto [it, fresh] = owner.emplace(key, (int64_t)f);
+      if (!fresh) earlier = it->second;
+    }
+    if (earlier >= 0) {
       p.kind = LayoutProblem::Collision;
       p.flat = (int64_t)f;
-      p.other = it->second;
+      p.other = earlier;
       p.thread = thread[f];
       p.index = index[f];
       return p;
@@ -85,10 +100,21 @@ std::optional<BitLinear> fitDigits(int64_t threads, const std::vector<int64_t>& 
     coef.push_back(s < threads ? f(s) - form.constant : 0);
     s *= r;
   }
+  // The form's value at t, kept by a mixed-radix counter of t's digits (a division per
+  // digit and thread was most of the time of a Fragment layout's 4096 x 256 fits).
+  // The digits wrap after the last one, as t / stride % radix does.
+  std::vector<int64_t> digit(radices.size(), 0);
+  int64_t v = form.constant;
   for (int64_t t = 0; t < threads; ++t) {
-    int64_t v = form.constant;
-    for (size_t i = 0; i < radices.size(); ++i) v += (t / stride[i] % radices[i]) * coef[i];
     if (v != f(t)) return std::nullopt;
+    for (size_t i = 0; i < radices.size(); ++i) {
+      if (++digit[i] < radices[i]) {
+        v += coef[i];
+        break;
+      }
+      v -= coef[i] * (radices[i] - 1);
+      digit[i] = 0;
+    }
   }
   // Consecutive digits whose coefficients grow by their radix form one field.
   for (size_t b = 0; b < radices.size();) {

@@ -167,6 +167,7 @@ class Analyzer {
   // that crosses the budget, before it is built.
   int64_t expanded_ = 0;        // this kernel's statements so far
   int64_t expandedInFile_ = 0;  // every kernel's
+  int64_t layoutIterationsInFile_ = 0;  // evaluated so far (countLayoutIterations)
   int64_t expansionWeight_ = 1;  // copies of the statement being analyzed lowering makes (a Parallel body: one per unrolled element)
   bool overBudget_ = false;     // reported once; what follows stops quietly
   // Counts `count` statements at `r` against the budgets: past one, an error there.
@@ -524,6 +525,9 @@ class Analyzer {
   // maps at every iteration and checks the bijection (ir/ThreadLayout.h).
   StmtRef layoutDecl(const std::string& n, const ast::Assign& a, const ast::Call& c);
   ThreadLayoutRef fragmentLayout(const std::string& n, const ast::Call& c);
+  // Adds a layout's `iterations` to the file's count before they are evaluated; an
+  // error at `where` past SemaOptions::layoutIterationsPerFile.
+  void countLayoutIterations(int64_t iterations, const SourceRange& where, const std::string& what);
   // Lambda `e` at every iteration of `shape`: its body, or `part` of it (an element of a tuple it gives).
   // A lambda's parameters (Int32 variables) and one of its results as an expression
   // over them, checked pure; `part` is that result (default: the whole body).

@@ -167,6 +167,7 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
   const ast::Expr* threadFn = keyword(c, "thread");
   const ast::Expr* indexFn = keyword(c, "index");
   if (!threadFn) fail(c.range, "Fragment needs thread=(i, j) -> ..., the thread that runs each iteration");
+  countLayoutIterations(numel, c.args[0]->range, "this Fragment layout's " + std::to_string(numel) + " iterations");
   std::vector<int64_t> thread = evalLambda(*threadFn, "thread", layout->shape);
   std::vector<int64_t> index = indexFn ? evalLambda(*indexFn, "index", layout->shape) : rankWithinThread(thread);
 
@@ -208,15 +209,18 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
 
   // The inverse: which iteration thread t runs at local index k, per dimension,
   // as digit fields of t (how lowering computes it without a table).
-  std::vector<std::vector<int64_t>> iterationAt(p.localSize, std::vector<int64_t>(threads_));
-  for (int64_t f = 0; f < numel; ++f) iterationAt[index[f]][thread[f]] = f;
+  // iterationAt[k * threads + t]: one table (a vector a local index cost an allocation
+  // each, 4096 of them for the largest layouts).
+  std::vector<int64_t> iterationAt(p.localSize * threads_);
+  for (int64_t f = 0; f < numel; ++f) iterationAt[index[f] * threads_ + thread[f]] = f;
   layout->inverse.resize(p.localSize);
   for (int64_t k = 0; k < p.localSize; ++k) {
     int64_t stride = 1;
     std::vector<BitLinear> dims(layout->shape.size());
     for (size_t d = layout->shape.size(); d-- > 0;) {
       int64_t extent = layout->shape[d];
-      auto form = fitBitLinear(threads_, [&](int64_t t) { return iterationAt[k][t] / stride % extent; });
+      const int64_t* at = &iterationAt[k * threads_];
+      auto form = fitBitLinear(threads_, [&](int64_t t) { return at[t] / stride % extent; });
       if (!form)
         fail(c.range, "not yet supported: " + what + ": the iteration a thread runs at local index " +
                           std::to_string(k) + " is not a sum of digit fields ((t // d) % m) * c of the thread index t (" +
@@ -228,6 +232,17 @@ ThreadLayoutRef Analyzer::fragmentLayout(const std::string& n, const ast::Call& 
     layout->inverse[k] = std::move(dims);
   }
   return layout;
+}
+
+void Analyzer::countLayoutIterations(int64_t iterations, const SourceRange& where, const std::string& what) {
+  const int64_t budget = options_.layoutIterationsPerFile;
+  if (iterations <= budget - layoutIterationsInFile_) {
+    layoutIterationsInFile_ += iterations;
+    return;
+  }
+  fail(where, what + " would bring the file's layouts to " + std::to_string(layoutIterationsInFile_ + iterations) +
+                  " evaluated iterations, past the budget of " + std::to_string(budget) +
+                  " a file (each Fragment and Layout map is evaluated at every iteration): split the file");
 }
 
 // A layout's shape argument: `(32, 64)`, or TileLang's spelling `tile.shape` (a
@@ -275,6 +290,11 @@ void Analyzer::sharedIndexMap(const BufferRef& tile, const ast::Call& call) {
   else
     parts.push_back(&body);
   if (parts.empty()) fail(body.range, "forward_fn= gives at least one index");
+  int64_t elements = 1;
+  for (int64_t extent : shape) elements *= extent;  // a shared tile's: no overflow
+  countLayoutIterations(elements * (int64_t)parts.size(), call.args[0]->range,
+                        "this Layout's " + std::to_string(parts.size()) + " outputs at " + std::to_string(elements) +
+                            " elements");
   SharedLayout l;
   l.annotated = true;
   l.why = "annotate_layout";

@@ -34,6 +34,8 @@ struct SemaOptions {
   // libFuzzer's per-input timeout under ASan (the full budget costs sema 0.4 s a run
   // in a release build, 9 s under ASan + coverage). The golden tests hold the real one.
   int64_t expandedStatementsPerFile = ir::limits::ExpandedStatementsPerFile;
+  // The same for the iterations of layouts evaluated per file (Limits.def).
+  int64_t layoutIterationsPerFile = ir::limits::LayoutIterationsPerFile;
 };
 
 std::unique_ptr<ir::Module> analyze(const ast::File& file, const SemaOptions& options,

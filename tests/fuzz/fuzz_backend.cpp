@@ -228,6 +228,10 @@ void dump(const std::string& dir, const char* file, const std::string& text) {
 // a bigger machine load made a seed at the budget time out in CI. The error path
 // is the same at any budget; tests/golden/limits holds the real one.
 constexpr int64_t kFuzzExpandedStatementsPerFile = tlc::ir::limits::ExpandedStatementsPerFile / 8;
+// Likewise a quarter of the layout iterations a file may evaluate: a 256 x 4096
+// Fragment layout (one seed has one) costs about 1.7 s under ASan + coverage before
+// the fifteenth session's speed-ups, and a mutation may repeat it.
+constexpr int64_t kFuzzLayoutIterationsPerFile = tlc::ir::limits::LayoutIterationsPerFile / 4;
 
 struct ArchResult {
   std::unique_ptr<ir::Module> loopIR;
@@ -266,6 +270,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tlc::SemaOptions semaOptions;
     semaOptions.target = *tlc::Target::fromArch(archs[a].name);
     semaOptions.expandedStatementsPerFile = kFuzzExpandedStatementsPerFile;
+    semaOptions.layoutIterationsPerFile = kFuzzLayoutIterationsPerFile;
     size_t errorsBefore = diags.errorCount();
     std::unique_ptr<tlc::ir::Module> tileIR = tlc::analyze(*syntax, semaOptions, diags);
     // sm_80's sema refuses all that sm_90a's does and more (no TMA, no clusters), as

@@ -72,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // one costs sema about 9 s under ASan + coverage, near libFuzzer's 10 s per input
     // (fuzz_backend.cpp says more).
     semaOptions.expandedStatementsPerFile = tlc::ir::limits::ExpandedStatementsPerFile / 8;
+    semaOptions.layoutIterationsPerFile = tlc::ir::limits::LayoutIterationsPerFile / 4;  // as fuzz_backend
     std::unique_ptr<tlc::ir::Module> tileIR = tlc::analyze(*syntax, semaOptions, diags);
     if (!tileIR || diags.hasErrors()) return 0;
     tlc::ir::print(*tileIR, null);

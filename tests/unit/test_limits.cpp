@@ -77,3 +77,35 @@ TEST_CASE("the budget of expanded statements per file is SemaOptions' (the fuzze
   CHECK(messages.find("in the expansion of macro 'm6' here") != std::string::npos);
   CHECK(messages.find("budget.tl:9:") != std::string::npos);  // the second kernel's line
 }
+
+TEST_CASE("limits: SemaOptions::layoutIterationsPerFile bounds the layouts a file evaluates") {
+  // Three kernels with a 32 x 8 Fragment layout each (256 iterations): a budget of 600
+  // evaluates two and refuses the third at its shape; the default takes all three.
+  std::string text;
+  for (int k = 0; k < 3; ++k)
+    text += "kernel k" + std::to_string(k) +
+            "(A: Tensor((N,), float32)) {\n  with Kernel(1, threads=32) as (bx) {\n"
+            "    L = Fragment((32, 8), thread=(i, j) -> i, index=(i, j) -> j);\n  }\n}\n";
+  auto run = [&](const SemaOptions& options, std::string& messages) {
+    std::ostringstream err;
+    DiagnosticEngine diags(err);
+    SourceFile source("layouts.tl", text);
+    diags.setFile(&source);
+    auto file = parseFile(source, diags);
+    REQUIRE(file);
+    auto tileIR = analyze(*file, options, diags);
+    messages = err.str();
+    return tileIR != nullptr;
+  };
+  std::string messages;
+  CHECK(run(SemaOptions{}, messages));
+  CHECK(messages.empty());
+  SemaOptions small;
+  small.layoutIterationsPerFile = 600;
+  CHECK_FALSE(run(small, messages));
+  INFO(messages);
+  CHECK(messages.find("layouts.tl:13:18: error: this Fragment layout's 256 iterations would bring the file's layouts "
+                      "to 768 evaluated iterations, past the budget of 600 a file") != std::string::npos);
+  CHECK(messages.find("layouts.tl:3:") == std::string::npos);
+  CHECK(messages.find("layouts.tl:8:") == std::string::npos);
+}
