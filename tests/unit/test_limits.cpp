@@ -43,6 +43,20 @@ TEST_CASE("3000 kernels in one file: parse, sema and lowering in bounded time") 
   CHECK(seconds < 120);  // 3 s under ASan on a loaded 2-core machine
 }
 
+// Parses and analyzes `text` as file `name` under `options`: whether sema produced
+// tile IR, and every message it printed.
+static bool analyzeText(const std::string& name, const std::string& text, const SemaOptions& options, std::string& messages) {
+  std::ostringstream err;
+  DiagnosticEngine diags(err);
+  SourceFile source(name, text);
+  diags.setFile(&source);
+  auto file = parseFile(source, diags);
+  REQUIRE(file);
+  auto tileIR = analyze(*file, options, diags);
+  messages = err.str();
+  return tileIR != nullptr;
+}
+
 TEST_CASE("the budget of expanded statements per file is SemaOptions' (the fuzzers run with an eighth)") {
   // Three kernels of 64 stores each (a depth-6 chain of macros: with the calls and the
   // kernel's own statements, about 130 a kernel): within Limits.def's budget, past a
@@ -55,15 +69,7 @@ TEST_CASE("the budget of expanded statements per file is SemaOptions' (the fuzze
     text += "kernel k" + std::to_string(k) +
             "(A: Tensor((N,), float32)) { with Kernel(1, threads=32) as (bx) { s = alloc_shared((32,), float32); m6(s); } }\n";
   auto run = [&](const SemaOptions& options, std::string& messages) {
-    std::ostringstream err;
-    DiagnosticEngine diags(err);
-    SourceFile source("budget.tl", text);
-    diags.setFile(&source);
-    auto file = parseFile(source, diags);
-    REQUIRE(file);
-    auto tileIR = analyze(*file, options, diags);
-    messages = err.str();
-    return tileIR != nullptr;
+    return analyzeText("budget.tl", text, options, messages);
   };
   std::string messages;
   CHECK(run(SemaOptions{}, messages));
@@ -87,15 +93,7 @@ TEST_CASE("limits: SemaOptions::layoutIterationsPerFile bounds the layouts a fil
             "(A: Tensor((N,), float32)) {\n  with Kernel(1, threads=32) as (bx) {\n"
             "    L = Fragment((32, 8), thread=(i, j) -> i, index=(i, j) -> j);\n  }\n}\n";
   auto run = [&](const SemaOptions& options, std::string& messages) {
-    std::ostringstream err;
-    DiagnosticEngine diags(err);
-    SourceFile source("layouts.tl", text);
-    diags.setFile(&source);
-    auto file = parseFile(source, diags);
-    REQUIRE(file);
-    auto tileIR = analyze(*file, options, diags);
-    messages = err.str();
-    return tileIR != nullptr;
+    return analyzeText("layouts.tl", text, options, messages);
   };
   std::string messages;
   CHECK(run(SemaOptions{}, messages));
