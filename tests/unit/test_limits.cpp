@@ -45,7 +45,8 @@ TEST_CASE("3000 kernels in one file: parse, sema and lowering in bounded time") 
 
 // Parses and analyzes `text` as file `name` under `options`: whether sema produced
 // tile IR, and every message it printed.
-static bool analyzeText(const std::string& name, const std::string& text, const SemaOptions& options, std::string& messages) {
+static bool analyzeText(const std::string& name, const std::string& text, const SemaOptions& options,
+                        std::string& messages) {
   std::ostringstream err;
   DiagnosticEngine diags(err);
   SourceFile source(name, text);
