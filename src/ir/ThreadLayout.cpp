@@ -29,13 +29,13 @@ LayoutProblem checkBijection(int64_t threads, const std::vector<int64_t>& thread
   }
   p.localSize = maxIndex + 1;
   // The first iteration, in row-major order, whose slot an earlier one took. The slots
-  // are a table when there are not many more of them than iterations (every layout
-  // that can be a bijection: T x S slots for T x S iterations), a hash map otherwise
-  // (a stray large index); a layout of a million iterations took a tenth of a second
-  // in the hash map alone.
+  // are a table (of iteration numbers, fewer than 2^31: a layout covers at most
+  // threads x 4096) when there are not many more of them than iterations, as in every
+  // layout that can be a bijection (T x S slots for T x S iterations); a hash map
+  // otherwise (a stray large index). A layout of a million iterations took a tenth of
+  // a second in the hash map alone.
   // index <= maxIndex < 2^31, thread < T: the key cannot overflow for any tabulated layout.
   const int64_t slots = threads * (maxIndex + 1);
-  // (Iterations number fewer than 2^31: a layout covers at most threads x 4096.)
   const bool dense = slots <= 2 * (int64_t)thread.size() + 1024;
   std::vector<int32_t> table(dense ? slots : 0, -1);
   std::unordered_map<int64_t, int64_t> owner;  // slot -> iteration, when not dense

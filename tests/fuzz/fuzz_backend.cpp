@@ -52,6 +52,7 @@
 #include "lower/Lower.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
+#include "fuzz_budgets.h"
 
 namespace {
 
@@ -222,17 +223,6 @@ void dump(const std::string& dir, const char* file, const std::string& text) {
   if (!out) fail("cannot write " + dir + "/" + file, "");
 }
 
-// The budget of expanded statements per file, an eighth of the compiler's
-// (ir/Limits.def): at the full budget sema alone takes about 9 s an architecture
-// under ASan + coverage, against libFuzzer's 10 s per input (scripts/fuzz.sh), and
-// a bigger machine load made a seed at the budget time out in CI. The error path
-// is the same at any budget; tests/golden/limits holds the real one.
-constexpr int64_t kFuzzExpandedStatementsPerFile = tlc::ir::limits::ExpandedStatementsPerFile / 8;
-// Likewise a quarter of the layout iterations a file may evaluate: a 256 x 4096
-// Fragment layout (one seed has one) costs about 1.7 s under ASan + coverage before
-// the fifteenth session's speed-ups, and a mutation may repeat it.
-constexpr int64_t kFuzzLayoutIterationsPerFile = tlc::ir::limits::LayoutIterationsPerFile / 4;
-
 struct ArchResult {
   std::unique_ptr<ir::Module> loopIR;
   std::string ptx;
@@ -269,8 +259,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int a = 0; a < 2; ++a) {
     tlc::SemaOptions semaOptions;
     semaOptions.target = *tlc::Target::fromArch(archs[a].name);
-    semaOptions.expandedStatementsPerFile = kFuzzExpandedStatementsPerFile;
-    semaOptions.layoutIterationsPerFile = kFuzzLayoutIterationsPerFile;
+    tlc::fuzz::lowerSemaBudgets(semaOptions);
     size_t errorsBefore = diags.errorCount();
     std::unique_ptr<tlc::ir::Module> tileIR = tlc::analyze(*syntax, semaOptions, diags);
     // sm_80's sema refuses all that sm_90a's does and more (no TMA, no clusters), as

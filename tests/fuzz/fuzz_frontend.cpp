@@ -36,6 +36,7 @@
 #include "lower/Lower.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
+#include "fuzz_budgets.h"
 
 namespace {
 
@@ -68,11 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const char* arch : {"sm_90a", "sm_80"}) {
     tlc::SemaOptions semaOptions;
     semaOptions.target = *tlc::Target::fromArch(arch);
-    // An eighth of the compiler's budget of expanded statements per file: the full
-    // one costs sema about 9 s under ASan + coverage, near libFuzzer's 10 s per input
-    // (fuzz_backend.cpp says more).
-    semaOptions.expandedStatementsPerFile = tlc::ir::limits::ExpandedStatementsPerFile / 8;
-    semaOptions.layoutIterationsPerFile = tlc::ir::limits::LayoutIterationsPerFile / 4;  // as fuzz_backend
+    tlc::fuzz::lowerSemaBudgets(semaOptions);  // fuzz_budgets.h says why
     std::unique_ptr<tlc::ir::Module> tileIR = tlc::analyze(*syntax, semaOptions, diags);
     if (!tileIR || diags.hasErrors()) return 0;
     tlc::ir::print(*tileIR, null);

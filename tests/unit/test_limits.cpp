@@ -69,15 +69,12 @@ TEST_CASE("the budget of expanded statements per file is SemaOptions' (the fuzze
   for (int k = 0; k < 3; ++k)
     text += "kernel k" + std::to_string(k) +
             "(A: Tensor((N,), float32)) { with Kernel(1, threads=32) as (bx) { s = alloc_shared((32,), float32); m6(s); } }\n";
-  auto run = [&](const SemaOptions& options, std::string& messages) {
-    return analyzeText("budget.tl", text, options, messages);
-  };
   std::string messages;
-  CHECK(run(SemaOptions{}, messages));
+  CHECK(analyzeText("budget.tl", text, SemaOptions{}, messages));
   CHECK(messages.empty());
   SemaOptions small;
   small.expandedStatementsPerFile = 300;
-  CHECK_FALSE(run(small, messages));
+  CHECK_FALSE(analyzeText("budget.tl", text, small, messages));
   INFO(messages);
   CHECK(messages.find("brings the file to 301 statements after expansion, past the budget of 300 expanded statements "
                       "per file") != std::string::npos);
@@ -93,15 +90,12 @@ TEST_CASE("limits: SemaOptions::layoutIterationsPerFile bounds the layouts a fil
     text += "kernel k" + std::to_string(k) +
             "(A: Tensor((N,), float32)) {\n  with Kernel(1, threads=32) as (bx) {\n"
             "    L = Fragment((32, 8), thread=(i, j) -> i, index=(i, j) -> j);\n  }\n}\n";
-  auto run = [&](const SemaOptions& options, std::string& messages) {
-    return analyzeText("layouts.tl", text, options, messages);
-  };
   std::string messages;
-  CHECK(run(SemaOptions{}, messages));
+  CHECK(analyzeText("layouts.tl", text, SemaOptions{}, messages));
   CHECK(messages.empty());
   SemaOptions small;
   small.layoutIterationsPerFile = 600;
-  CHECK_FALSE(run(small, messages));
+  CHECK_FALSE(analyzeText("layouts.tl", text, small, messages));
   INFO(messages);
   CHECK(messages.find("layouts.tl:13:18: error: this Fragment layout's 256 iterations would bring the file's layouts "
                       "to 768 evaluated iterations, past the budget of 600 a file") != std::string::npos);
