@@ -638,6 +638,27 @@ expect_text "$err" "ptx assembly failed: nvlink (exit 1)" "a failing nvlink: say
 expect_text "$err" "Undefined reference to x in 'tile_copy.o'" "a failing nvlink: its message names the batch's object"
 if grep -q "asm_tmp\|/tlc-" <<<"$err"; then fail "a failing nvlink: the temporary directory shows in the message" "$err"
 else pass "a failing nvlink: no temporary path in the message"; fi
+# A toolkit that does not assemble the architecture (CUDA 13's ptxas and sm_70): said
+# as the toolkit's limit, with what to do, not as a failure of tlc's PTX.
+fake_toolkit "$WORK/cuda13" 'case "$*" in *--version*) echo "Cuda compilation tools, release 13.0, V13.0.88"; exit 0;; esac
+for a; do case "$a" in -arch=sm_7[0-2]) echo "ptxas fatal   : Value '"'"'${a#-arch=}'"'"' is not defined for option '"'"'gpu-name'"'"'"; exit 255;; esac; done; exit 0'
+CUDA_HOME="$WORK/cuda13" TMPDIR="$WORK/asm_tmp" run k.tl --arch=sm_70 -o build/sm70.cubin
+if [ "$rc" -eq 3 ]; then pass "an architecture the toolkit dropped (exit 3)"; else fail "an architecture the toolkit dropped: exit $rc" "$err"; fi
+expect_text "$err" "tlc: error: cannot assemble the cubin: $WORK/cuda13/bin/ptxas (Cuda compilation tools, release 13.0, V13.0.88) does not assemble sm_70 (CUDA 13 dropped sm_50 to sm_72): set CUDA_HOME to a toolkit that does (CUDA 12), or stop at --emit=ptx" "an architecture the toolkit dropped: says so and what to do"
+if grep -q "ptx assembly failed" <<<"$err"; then fail "an architecture the toolkit dropped: reported as an assembly failure" "$err"
+else pass "an architecture the toolkit dropped: not reported as an assembly failure"; fi
+[ ! -e build/sm70.cubin ] && pass "an architecture the toolkit dropped: no cubin written" || fail "an architecture the toolkit dropped: a cubin was written"
+CUDA_HOME="$WORK/cuda13" run k.tl --arch=sm_70 --emit=ptx -o build/sm70.ptx
+if [ "$rc" -eq 0 ] && grep -q "^.target sm_70" build/sm70.ptx; then pass "--arch=sm_70 --emit=ptx needs no ptxas"
+else fail "--arch=sm_70 --emit=ptx: exit $rc" "$err"; fi
+# The real toolkit, when it is CUDA 13 or newer (CUDA 12 still assembles sm_70).
+real_ptxas="${CUDA_HOME:-/usr/local/cuda}/bin/ptxas"
+if [ -x "$real_ptxas" ] && "$real_ptxas" --version | grep -q "release 1[3-9]\."; then
+  TMPDIR="$WORK/asm_tmp" run k.tl --arch=sm_72 -o build/sm72.cubin
+  if [ "$rc" -eq 3 ] && grep -q "does not assemble sm_72 (CUDA 13 dropped sm_50 to sm_72)" <<<"$err"; then
+    pass "the toolkit's ptxas and sm_72: the toolkit's limit (exit 3)"
+  else fail "the toolkit's ptxas and sm_72: exit $rc" "$err"; fi
+fi
 CUDA_HOME="$WORK/no_such_cuda" run k.tl -o build/nocuda.cubin
 if [ "$rc" -eq 3 ]; then pass "no ptxas in CUDA_HOME (exit 3)"; else fail "no ptxas in CUDA_HOME: exit $rc" "$err"; fi
 expect_text "$err" "ptxas not found (looked for ptxas in CUDA_HOME=$WORK/no_such_cuda/bin): set CUDA_HOME" "no ptxas: says where it looked"

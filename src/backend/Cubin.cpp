@@ -151,8 +151,15 @@ bool CubinAssembler::finishOldest(DiagnosticEngine& diags) {
   impl_->compiling.pop_front();
   std::string log, why;
   if (batch.process.wait(log, why)) return true;
-  reportToolFailure("ptxas (" + why + ") on " + batch.name, log, impl_->renames, diags);
   impl_->failed = true;
+  // --arch names every architecture some toolkit assembles, but CUDA 13 dropped sm_50
+  // to sm_72: that is the toolkit's limit, said as such (not as a failure of tlc's PTX).
+  if (log.find("is not defined for option 'gpu-name'") != std::string::npos) {
+    diags.fatal("cannot assemble the cubin: " + describeAssembler() + " does not assemble " + target_.arch +
+                " (CUDA 13 dropped sm_50 to sm_72): set CUDA_HOME to a toolkit that does (CUDA 12), or stop at --emit=ptx");
+    return false;
+  }
+  reportToolFailure("ptxas (" + why + ") on " + batch.name, log, impl_->renames, diags);
   return false;
 }
 

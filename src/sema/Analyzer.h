@@ -367,6 +367,9 @@ class Analyzer {
   // TargetChecks.cpp: an operation the target cannot run is an error at its call.
   void requireTargetFor(const ast::Call& c, const std::string& callee);
   std::string targetLacks(TargetFeature f, const std::string& what) const;  // "" when it has it
+  // eviction_policy="..." (a keyword or an annotation's value): the policy, or
+  // evict_normal with a warning where the target has no L2 cache policies.
+  EvictionPolicy evictionPolicyArg(const ast::Expr& value);
 
   static bool makesBuffer(const std::string& n);  // vocabulary kind Named, a proxy view or X.from_ptr
   // `Tensor.from_ptr`, `Buffer.from_ptr`, ... (every proxy; the non-global ones are errors).

@@ -392,7 +392,7 @@ void Analyzer::copyOption(const std::string& op, CopyOptions& o, const std::stri
   } else if (key == "disable_tma") {
     o.disableTma = boolArg(value, "disable_tma");
   } else if (key == "eviction_policy") {
-    o.eviction = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
+    o.eviction = evictionPolicyArg(value);
   } else if (key == "prefer_instruction") {
     auto s = stringArg(value, "prefer_instruction", {"tma", "cp_async", "sync"});
     o.prefer = s == "tma" ? PreferInstruction::Tma : s == "cp_async" ? PreferInstruction::CpAsync : PreferInstruction::Sync;
@@ -987,11 +987,11 @@ StmtRef Analyzer::im2colOp(const ast::Call& c, const std::string& op) {
 
   CopyOptions options;
   if (const ast::Expr* e = keyword(c, "eviction_policy")) {
-    options.eviction = *evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings()));
+    options.eviction = evictionPolicyArg(*e);
   }
   // annotations={"eviction_policy": ...} wins over the keyword, as on copy.
   forEachAnnotation(c, op, {"eviction_policy"}, [&](const std::string&, const ast::Expr& value, SourceRange) {
-    options.eviction = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
+    options.eviction = evictionPolicyArg(value);
   });
 
   Region src;

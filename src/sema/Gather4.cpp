@@ -165,7 +165,7 @@ StmtRef Analyzer::gather4Op(const ast::Call& c, const std::string& callee) {
   }
   gather4Swizzle(c, callee, t, rowBytes);
   if (const ast::Expr* e = keyword(c, "eviction_policy"))
-    op->cacheHint = cacheHint(*evictionPolicyNamed(stringArg(*e, "eviction_policy", evictionPolicySpellings())));
+    op->cacheHint = cacheHint(evictionPolicyArg(*e));
   op->shared = t;
   op->sharedElement = mul(firstRow, intImm(box));
   op->buffer = tensor;

@@ -35,6 +35,17 @@ constexpr OperationNeed kOperationNeeds[] = {
     {"alloc_cluster_barrier", TargetFeature::Clusters},
     {"cluster_wait", TargetFeature::Clusters},
     {"block_rank_in_cluster", TargetFeature::Clusters},
+    // cp.async by name: async_copy promises cp.async (the user commits and waits), and
+    // the low-level forms are its instructions. copy(..., prefer_instruction="cp_async")
+    // is a preference: on a target without it the copy is SIMT and the remark says why.
+    {"async_copy", TargetFeature::CpAsync},
+    {"cp_async_gs", TargetFeature::CpAsync},
+    {"cp_async_gs_conditional", TargetFeature::CpAsync},
+    {"cp_async_shared_global", TargetFeature::CpAsync},
+    {"cp_async_commit", TargetFeature::CpAsync},
+    {"cp_async_wait", TargetFeature::CpAsync},
+    {"ptx_commit_group", TargetFeature::CpAsync},
+    {"ptx_wait_group", TargetFeature::CpAsync},
 };
 
 int minimumSm(TargetFeature f) {
@@ -55,6 +66,17 @@ void Analyzer::requireTargetFor(const ast::Call& c, const std::string& callee) {
   for (const OperationNeed& need : kOperationNeeds)
     if (callee == need.callee)
       if (std::string why = targetLacks(need.feature, callee); !why.empty()) fail(c.callee->range, why);
+}
+
+EvictionPolicy Analyzer::evictionPolicyArg(const ast::Expr& value) {
+  EvictionPolicy policy = *evictionPolicyNamed(stringArg(value, "eviction_policy", evictionPolicySpellings()));
+  if (policy == EvictionPolicy::Normal || target_.has(TargetFeature::L2CacheHint)) return policy;
+  // A hint, not a meaning: the copy is correct without it, so a build for an older
+  // target (one of several --arch) still compiles; ptxas would refuse the instructions.
+  warning(Warning::EvictionPolicy, value.range,
+          std::string("eviction_policy=\"") + name(policy) + "\" not honoured: " + target_.lacks(TargetFeature::L2CacheHint) +
+              "; the copy's accesses carry no L2 policy");
+  return EvictionPolicy::Normal;
 }
 
 }  // namespace tlc::sema
