@@ -1658,27 +1658,29 @@ kernel acc_rows(A: Tensor((K, M, N), float32), C: Tensor((M, N), float32)) {
   });
 }
 
-// Loops over memory past limits::UnrolledStepsPerThread are a rolled loop of
-// PartialUnrollSteps steps and an unrolled remainder (issue 23). A (10, 100) float32
-// tile on 96 threads: 1000 elements, 11 steps a thread for scalar accesses (two rolled
-// iterations of 4, a remainder of 3, the last step guarded: 1000 is not a multiple of
-// 96). The fill, the copies and the Parallel loop over shared memory.
+// Loops over memory past limits::UnrolledStepsPerThread (AlignedUnrolledStepsPerThread
+// in the aligned variant) are a rolled loop of PartialUnrollSteps steps and an unrolled
+// remainder (issue 23). A (10, 200) float32 tile on 96 threads: 2000 elements, 21
+// steps a thread for scalar accesses (five rolled iterations of 4, a remainder of 1,
+// the last step guarded: 2000 is not a multiple of 96). The fill, the copies and the
+// Parallel loop over shared memory.
 TEST_CASE("interpreter: partially unrolled copies, fill and Parallel loops with a remainder, ragged shapes") {
   const std::string source = R"(
 kernel partial(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
-  with Kernel(ceildiv(N, 100), ceildiv(M, 10), threads=96) as (bx, by) {
-    s = alloc_shared((10, 100), float32);
-    t = alloc_shared((10, 100), float32);
+  with Kernel(ceildiv(N, 200), ceildiv(M, 10), threads=96) as (bx, by) {
+    s = alloc_shared((10, 200), float32);
+    t = alloc_shared((10, 200), float32);
     fill(t, 0.25);
-    copy(A[by * 10, bx * 100], s);
-    for i, j in Parallel(10, 100) {
+    copy(A[by * 10, bx * 200], s);
+    for i, j in Parallel(10, 200) {
       t[i, j] = t[i, j] + s[i, j] * 2.0;
     }
-    copy(t, B[by * 10, bx * 100]);
+    copy(t, B[by * 10, bx * 200]);
   }
 }
 )";
-  static_assert(ir::limits::PartialUnrollSteps == 4 && ir::limits::UnrolledStepsPerThread < 11,
+  static_assert(ir::limits::PartialUnrollSteps == 4 && ir::limits::UnrolledStepsPerThread < 21 &&
+                    ir::limits::AlignedUnrolledStepsPerThread < 21,
                 "the shapes of this test are chosen for these values");
   for (const Target& target : targets()) {
     auto module = compile(source, target);
@@ -1693,7 +1695,7 @@ kernel partial(A: Tensor((M, N), float32), B: Tensor((M, N), float32)) {
       CHECK(partial >= 2);  // at least the fill and the Parallel loop
     }
   }
-  checkAllVariants(source, {{10, 100}, {37, 131}, {1, 5}, {33, 97}}, [](Case& c, const Shape& s) {
+  checkAllVariants(source, {{10, 200}, {37, 131}, {1, 5}, {33, 97}, {21, 403}}, [](Case& c, const Shape& s) {
     int32_t M = s[0], N = s[1];
     HostBuffer& A = c.buffer(ir::DType::Float32, int64_t(M) * N);
     HostBuffer& B = c.buffer(ir::DType::Float32, int64_t(M) * N);

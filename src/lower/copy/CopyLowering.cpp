@@ -204,7 +204,8 @@ Partition CopyLowering::partitionFor(int threads, int vec, int64_t numel, bool i
   } else if (localArray) {
     p.unrolled = p.iterations <= 32;
   } else {
-    p.unrolled = p.iterations <= ir::limits::UnrolledStepsPerThread;
+    p.unrolled = p.iterations <= (options.allowAssumptions ? ir::limits::AlignedUnrolledStepsPerThread
+                                                           : ir::limits::UnrolledStepsPerThread);
     p.stepsPerIteration = ir::limits::PartialUnrollSteps;
     // Narrow steps (a general variant's scalar ones) take more per iteration: the
     // loads of one iteration are all a thread has in flight, and 4 two-byte loads
