@@ -56,8 +56,8 @@ def assembles(ptxas, arch):
     return "is not defined for option 'gpu-name'" not in result.stdout + result.stderr
 
 
-def compile_one(tlc, source, arch, text_only, scratch):
-    out = os.path.join(scratch, f"{arch}-{abs(hash(source))}")
+def compile_one(tlc, index, source, arch, text_only, scratch):
+    out = os.path.join(scratch, f"{arch}-{index}")
     command = [tlc, source, f"--arch={arch}"] + (["--emit=ptx", "-o", out + ".ptx"] if text_only else ["-o", out + ".cubin"])
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=dict(os.environ, NO_COLOR="1"))
@@ -98,7 +98,8 @@ def main():
     failures = []
     counts = {}
     with tempfile.TemporaryDirectory() as scratch, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        jobs = [pool.submit(compile_one, args.tlc, s, a, text_only[a], scratch) for s in sources for a in archs]
+        jobs = [pool.submit(compile_one, args.tlc, i, s, a, text_only[a], scratch)
+                for i, s in enumerate(sources) for a in archs]
         results = {}
         for job in concurrent.futures.as_completed(jobs):
             source, arch, rc, output = job.result()
