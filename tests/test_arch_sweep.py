@@ -2,8 +2,9 @@
 """Every architecture --arch accepts ends in a diagnostic, never in a toolchain failure.
 
 For every .tl file under the given directories (not the fail_*.tl goldens, which are
-errors by design, nor the fuzz corpora) and every architecture `tlc --help` lists, tlc
-compiles the file to a cubin. A valid program compiles (exit 0); one the target cannot
+errors by design, nor tests/fuzz) and every architecture tlc accepts (the list its
+error for an unsupported --arch gives, from src/ir/Targets.def), tlc compiles the file
+to a cubin. A valid program compiles (exit 0); one the target cannot
 run is refused by sema at its line (exit 1, a located `error:`). Exit 3 (ptxas or
 nvlink failed on tlc's PTX), a crash or an internal error is a bug: the user got PTX
 that the target does not have, which is what this sweep found for sm_75 (eviction

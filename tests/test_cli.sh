@@ -641,13 +641,18 @@ else pass "a failing nvlink: no temporary path in the message"; fi
 # A toolkit that does not assemble the architecture (CUDA 13's ptxas and sm_70): said
 # as the toolkit's limit, with what to do, not as a failure of tlc's PTX.
 fake_toolkit "$WORK/cuda13" 'case "$*" in *--version*) echo "Cuda compilation tools, release 13.0, V13.0.88"; exit 0;; esac
-for a; do case "$a" in -arch=sm_7[0-2]) echo "ptxas fatal   : Value '"'"'${a#-arch=}'"'"' is not defined for option '"'"'gpu-name'"'"'"; exit 255;; esac; done; exit 0'
+for a; do case "$a" in -arch=sm_7[0-2]|-arch=sm_100a) echo "ptxas fatal   : Value '"'"'${a#-arch=}'"'"' is not defined for option '"'"'gpu-name'"'"'"; exit 255;; esac; done; exit 0'
 CUDA_HOME="$WORK/cuda13" TMPDIR="$WORK/asm_tmp" run k.tl --arch=sm_70 -o build/sm70.cubin
 if [ "$rc" -eq 3 ]; then pass "an architecture the toolkit dropped (exit 3)"; else fail "an architecture the toolkit dropped: exit $rc" "$err"; fi
 expect_text "$err" "tlc: error: cannot assemble the cubin: $WORK/cuda13/bin/ptxas (Cuda compilation tools, release 13.0, V13.0.88) does not assemble sm_70 (CUDA 13 dropped sm_50 to sm_72): set CUDA_HOME to a toolkit that does (CUDA 12), or stop at --emit=ptx" "an architecture the toolkit dropped: says so and what to do"
 if grep -q "ptx assembly failed" <<<"$err"; then fail "an architecture the toolkit dropped: reported as an assembly failure" "$err"
 else pass "an architecture the toolkit dropped: not reported as an assembly failure"; fi
 [ ! -e build/sm70.cubin ] && pass "an architecture the toolkit dropped: no cubin written" || fail "an architecture the toolkit dropped: a cubin was written"
+# One too new for the toolkit (an older CUDA and sm_100a): a newer toolkit, not CUDA 12.
+CUDA_HOME="$WORK/cuda13" TMPDIR="$WORK/asm_tmp" run k.tl --arch=sm_100a -o build/sm100a.cubin
+if [ "$rc" -eq 3 ] && grep -q "does not assemble sm_100a: set CUDA_HOME to a newer toolkit, or stop at --emit=ptx" <<<"$err" &&
+   ! grep -q "CUDA 13 dropped" <<<"$err"; then pass "an architecture too new for the toolkit: says so (exit 3)"
+else fail "an architecture too new for the toolkit: exit $rc" "$err"; fi
 CUDA_HOME="$WORK/cuda13" run k.tl --arch=sm_70 --emit=ptx -o build/sm70.ptx
 if [ "$rc" -eq 0 ] && grep -q "^.target sm_70" build/sm70.ptx; then pass "--arch=sm_70 --emit=ptx needs no ptxas"
 else fail "--arch=sm_70 --emit=ptx: exit $rc" "$err"; fi

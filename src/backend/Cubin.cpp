@@ -17,11 +17,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/Backend.h"
 #include "backend/Toolkit.h"
+#include "ir/Target.h"
 #include "support/FileIO.h"
 
 namespace tlc {
@@ -152,11 +154,16 @@ bool CubinAssembler::finishOldest(DiagnosticEngine& diags) {
   std::string log, why;
   if (batch.process.wait(log, why)) return true;
   impl_->failed = true;
-  // --arch names every architecture some toolkit assembles, but CUDA 13 dropped sm_50
-  // to sm_72: that is the toolkit's limit, said as such (not as a failure of tlc's PTX).
+  // --arch names every architecture some toolkit assembles, but not every toolkit
+  // assembles all of them (CUDA 13 dropped sm_50 to sm_72; sm_100a needs CUDA 12.8):
+  // that is the toolkit's limit, said as such (not as a failure of tlc's PTX).
   if (log.find("is not defined for option 'gpu-name'") != std::string::npos) {
+    const std::optional<Target> target = Target::fromArch(target_.arch);
+    const bool dropped = target && target->smVersion() < 75;
     diags.fatal("cannot assemble the cubin: " + describeAssembler() + " does not assemble " + target_.arch +
-                " (CUDA 13 dropped sm_50 to sm_72): set CUDA_HOME to a toolkit that does (CUDA 12), or stop at --emit=ptx");
+                (dropped ? " (CUDA 13 dropped sm_50 to sm_72): set CUDA_HOME to a toolkit that does (CUDA 12)"
+                         : ": set CUDA_HOME to a newer toolkit") +
+                ", or stop at --emit=ptx");
     return false;
   }
   reportToolFailure("ptxas (" + why + ") on " + batch.name, log, impl_->renames, diags);
