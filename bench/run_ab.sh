@@ -3,7 +3,8 @@
 # scripts/build_bench.sh made with TLC_AB or TLC_AB_SIDES set (bin/: that build, side A;
 # ab_bin/B/, ab_bin/C/, ...: the other sides; carry .bench):
 #   bash .bench/run_ab.sh               # every program the other sides have
-#   bash .bench/run_ab.sh transpose     # only those whose name contains it
+#   bash .bench/run_ab.sh transpose     # only those whose name matches it (an extended
+#                                         regex: "tma_explicit|batch_sum")
 # The copy ceiling first, then AB_ROUNDS rounds (default 2) of each program, A then every
 # other side back to back so that all meet the same clocks and neighbours; a step that would start
 # past AB_BUDGET_S seconds (default 500) is skipped and said so. The BENCH rows go to
@@ -42,7 +43,7 @@ status=0
 programs=()
 while IFS= read -r name; do
   [ -n "$name" ] || continue
-  [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+  [ -n "$filter" ] && ! [[ "$name" =~ $filter ]] && continue
   programs+=("$name")
 done < <(for side in "${sides[@]}"; do ls "$here/ab_bin/$side"; done | grep '^tlc_' | sort -u)
 for round in $(seq 1 "$rounds"); do
