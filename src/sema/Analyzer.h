@@ -178,6 +178,11 @@ class Analyzer {
   // limits::UnrolledElementsPerThread, other tiles' up to 32 steps: partitionFor),
   // every one under a loop_layout (never rolled).
   static int64_t unrolledCopies(int64_t numel, int threads, bool followsLayout, bool touchesFragment);
+  // a * b, or INT64_MAX where that overflows: element counts of regions whose extents
+  // are constants the program chose (a block of 2^63 - 1 rows).
+  static int64_t saturatingMul(int64_t a, int64_t b);
+  // Fails at r when a region (what: "this copy", ...) has more than 2^40 elements.
+  void checkElementCount(SourceRange r, int64_t numel, const std::string& what);
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
   // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
   mutable std::set<BufferRef, ById> usedBuffers_;  // held: never ordered by a freed node

@@ -541,15 +541,16 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   {
     // Its loop over the elements (the statement itself was counted once).
     int64_t numel = 1;
-    for (int64_t e : s.extents) numel *= e;
+    for (int64_t e : s.extents) numel = saturatingMul(numel, e);
+    checkElementCount(c.range, numel, "this copy");
     // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
     for (auto* r : {&s, &d})
       if (r->buffer->scope == MemScope::Fragment && numel > 1) {
         numel = 1;
-        for (const auto& e : r->buffer->shape) numel *= *asConstInt(e);
+        for (const auto& e : r->buffer->shape) numel = saturatingMul(numel, *asConstInt(e));
       }
     bool anyLocal = from == MemScope::Local || to == MemScope::Local;
-    chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
+    chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
                                                                   from == MemScope::Fragment || to == MemScope::Fragment) - 1));
   }
   auto result = std::make_shared<CopyOp>(c.range, s, d);
@@ -766,15 +767,16 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   {
     // Its loop over the elements (the statement itself was counted once).
     int64_t numel = 1;
-    for (int64_t e : s.extents) numel *= e;
+    for (int64_t e : s.extents) numel = saturatingMul(numel, e);
+    checkElementCount(c.range, numel, "this copy");
     // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
     for (auto* r : {&s, &d})
       if (r->buffer->scope == MemScope::Fragment && numel > 1) {
         numel = 1;
-        for (const auto& e : r->buffer->shape) numel *= *asConstInt(e);
+        for (const auto& e : r->buffer->shape) numel = saturatingMul(numel, *asConstInt(e));
       }
     bool anyLocal = from == MemScope::Local || to == MemScope::Local;
-    chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
+    chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
                                                                   from == MemScope::Fragment || to == MemScope::Fragment) - 1));
   }
   auto result = std::make_shared<CopyOp>(c.range, s, d);
@@ -884,8 +886,9 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (!extentsKnown(r) || r.buffer->autoBroadcast) return runtimeFill(c, r, v);
   checkRegionInside(r);
   int64_t numel = 1;
-  for (const auto& e : r.extents) numel *= *e;
-  chargeExpansion(c.range, expansionWeight_ * (unrolledCopies(numel, r.buffer->scope == MemScope::Local ? 1 : threads_, false,
+  for (const auto& e : r.extents) numel = saturatingMul(numel, *e);
+  checkElementCount(c.range, numel, "this " + callee);
+  chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, r.buffer->scope == MemScope::Local ? 1 : threads_, false,
                                                                  r.buffer->scope == MemScope::Fragment) - 1));
   return std::make_shared<FillOp>(c.range, toRegion(r), convert(r.buffer->dtype, v, c.range));
 }
@@ -1079,7 +1082,7 @@ StmtRef Analyzer::runtimeNest(SourceRange r, const std::string& what, const std:
     extents.push_back(bound);
     indices.push_back(index);
   }
-  chargeExpansion(r, expansionWeight_ * (unrolledCopies(iterations, threads_, false, true) - 1));
+  chargeExpansion(r, saturatingMul(expansionWeight_, unrolledCopies(iterations, threads_, false, true) - 1));
   StmtRef body = make(indices);
   if (guard) body = std::make_shared<IfStmt>(r, guard, body, nullptr);
   if (vars.empty()) return body;  // one element

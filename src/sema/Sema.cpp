@@ -16,6 +16,8 @@
 // -D overrides) and the entry point `analyze`.
 #include "sema/Sema.h"
 
+#include <limits>
+
 #include "sema/Analyzer.h"
 
 namespace tlc::sema {
@@ -47,8 +49,10 @@ std::unique_ptr<Module> Analyzer::runWithDefines(const ast::File& file) {
 
 void Analyzer::chargeExpansion(SourceRange r, int64_t count) {
   if (overBudget_) throw Failed{};
-  expanded_ += count;
-  expandedInFile_ += count;
+  // Saturating: a region of 2^62 elements counts as past every budget, not as a wrap.
+  if (__builtin_add_overflow(expanded_, count, &expanded_)) expanded_ = std::numeric_limits<int64_t>::max();
+  if (__builtin_add_overflow(expandedInFile_, count, &expandedInFile_))
+    expandedInFile_ = std::numeric_limits<int64_t>::max();
   bool perKernel = expanded_ > limits::ExpandedStatementsPerKernel;
   if (!perKernel && expandedInFile_ <= options_.expandedStatementsPerFile) return;
   overBudget_ = true;
@@ -61,8 +65,24 @@ void Analyzer::chargeExpansion(SourceRange r, int64_t count) {
               "unrolls, up to " + std::to_string(limits::UnrolledElementsPerThread) + ")");
 }
 
+int64_t Analyzer::saturatingMul(int64_t a, int64_t b) {
+  int64_t product;
+  return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max() : product;
+}
+
+void Analyzer::checkElementCount(SourceRange r, int64_t numel, const std::string& what) {
+  // As for a tile (allocations): 2^40 elements is past any GPU's memory, and keeps the
+  // lowering's element arithmetic (numel times a thread count) inside 64 bits.
+  if (numel > (int64_t(1) << 40))
+    fail(r, what + " of " + (numel == std::numeric_limits<int64_t>::max() ? std::string("2^63 - 1 or more")
+                                                                            : std::to_string(numel)) +
+                " elements is too large (at most 2^40)");
+}
+
 int64_t Analyzer::unrolledCopies(int64_t numel, int threads, bool followsLayout, bool touchesFragment) {
-  int64_t perThread = (numel + threads - 1) / std::max(threads, 1);
+  // Rounded up without numel + threads - 1, which a saturated count would overflow.
+  const int64_t t = std::max(threads, 1);
+  int64_t perThread = numel / t + (numel % t != 0 ? 1 : 0);
   if (followsLayout) return perThread;
   return std::min(perThread, touchesFragment ? limits::UnrolledElementsPerThread : int64_t{32});
 }
