@@ -71,9 +71,8 @@ int64_t Analyzer::saturatingMul(int64_t a, int64_t b) {
 }
 
 void Analyzer::checkElementCount(SourceRange r, int64_t numel, const std::string& what) {
-  // As for a tile (allocations): 2^40 elements is past any GPU's memory, and keeps the
-  // lowering's element arithmetic (numel times a thread count) inside 64 bits.
-  if (numel > (int64_t(1) << 40))
+  // The bound tiles have too (Limits.def says why).
+  if (numel > limits::ElementsPerRegion)
     fail(r, what + " of " + (numel == std::numeric_limits<int64_t>::max() ? std::string("2^63 - 1 or more")
                                                                             : std::to_string(numel)) +
                 " elements is too large (at most 2^40)");

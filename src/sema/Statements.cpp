@@ -456,7 +456,7 @@ StmtRef Analyzer::allocation(const std::string& n, const ast::Assign& a, const a
   if (buf->dtype == DType::Handle) fail(dtypeExpr->range, "a buffer cannot hold pointers");
   int64_t numel = 1;
   for (const auto& s : buf->shape) {
-    if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > (int64_t(1) << 40))
+    if (__builtin_mul_overflow(numel, *asConstInt(s), &numel) || numel > limits::ElementsPerRegion)
       fail(shapeArg->range, "the tile '" + n + "' is too large");
   }
   if (const int64_t limit = target_.maxSharedBytesPerBlock();
