@@ -188,6 +188,12 @@ configs=(
   "row_layernorm_bn128|layernorm.tl|-D BN=128 -D THREADS=64|row_kernels.cpp|-DROW_LAYERNORM"
   "row_fp8_quant|fp8_quant.tl||row_kernels.cpp|-DROW_FP8_QUANT"
   "row_fp8_quant_bn128|fp8_quant.tl|-D BN=128 -D THREADS=64|row_kernels.cpp|-DROW_FP8_QUANT"
+  # 512 threads a block: the benchmark's THREADS=512 rows (their whole-program cubins,
+  # src/backend/Cubin.cpp, hold 32-44 registers a thread instead of 44-64).
+  "row_softmax_t512|softmax.tl|-D THREADS=512|row_kernels.cpp|-DROW_SOFTMAX"
+  "row_rmsnorm_t512|rmsnorm.tl|-D THREADS=512|row_kernels.cpp|-DROW_RMSNORM"
+  "row_layernorm_t512|layernorm.tl|-D THREADS=512|row_kernels.cpp|-DROW_LAYERNORM"
+  "row_fp8_quant_t512|fp8_quant.tl|-D THREADS=512|row_kernels.cpp|-DROW_FP8_QUANT"
   "row_col_sum|col_sum.tl||row_kernels.cpp|-DROW_COL_SUM"
   "row_col_sum_small|col_sum.tl|-D BM=4 -D BN=32 -D RB=8 -D THREADS=64|row_kernels.cpp|-DROW_COL_SUM"
   "row_bias_gelu|bias_gelu.tl||row_kernels.cpp|-DROW_BIAS_GELU"

@@ -90,14 +90,18 @@ class CubinAssembler {
   CubinAssembler& operator=(const CubinAssembler&) = delete;
   // `name` names the module in ptxas's messages (instead of the temporary file).
   bool add(const std::string& ptx, const std::string& name, DiagnosticEngine& diags);
-  // Links what was added (at least one module). Each entry's resources become a
-  // remark (`--remarks`), in the order of `entryOrder` (the variants' names in source order).
+  // Links what was added (at least one module), or assembles the file's one batch
+  // whole-program when it uses ptxas's slow-path calls (Cubin.cpp says why). Each
+  // entry's resources become a remark (`--remarks`), in the order of `entryOrder`
+  // (the variants' names in source order).
   std::optional<std::vector<uint8_t>> finish(DiagnosticEngine& diags, const std::vector<std::string>& entryOrder = {});
 
  private:
-  bool start(DiagnosticEngine& diags);
-  bool finishOldest(DiagnosticEngine& diags);
   struct Impl;
+  struct PendingBatch;
+  bool start(DiagnosticEngine& diags);
+  bool startRelocatable(const PendingBatch& batch, DiagnosticEngine& diags);
+  bool finishOldest(DiagnosticEngine& diags, std::string* logOut = nullptr);
   TargetOptions target_;
   unsigned parallelism_;
   std::unique_ptr<Impl> impl_;

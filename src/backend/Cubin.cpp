@@ -8,6 +8,15 @@
 // temporary files' names never reach it, and ptxas's messages name the batch, not
 // the file it read.
 //
+// One exception: a file that is one batch and uses ptxas's IEEE slow-path subroutines
+// (usesSlowPathCalls) is assembled whole-program (`ptxas` without -c, no nvlink). In a
+// relocatable object those subroutines are ABI calls, around which ptxas keeps every
+// live value in callee-saved registers and saves the predicates: rmsnorm at 512
+// threads took 44 registers instead of 32, 2 blocks an SM instead of 4, and ran 23%
+// slower (H100, docs/performance.md, "eighteenth session"). Without such calls the
+// relocatable route stays: there whole-program ptxas gave the general variants fewer
+// registers and up to 18.7% less speed.
+//
 // The toolkit is found at the first add (a build that fails before needs no CUDA):
 // with CUDA_HOME set, that toolkit only; else /usr/local/cuda, then the PATH. ptxas
 // and nvlink come from the same directory: objects of one ptxas linked by another
@@ -16,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <string>
@@ -73,6 +83,60 @@ void reportResourceUsage(const std::string& linkLog, const std::vector<std::stri
   for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
 }
 
+// Whether `ptx` has an instruction that ptxas implements by calling one of its IEEE
+// slow-path subroutines: division, reciprocal and square root with a rounding mode
+// (`div.rn.f32`, `rcp.rz.f64`, `sqrt.rn.ftz.f32`, ...). Their .approx and .full forms
+// are inline code.
+bool usesSlowPathCalls(const std::string& ptx) {
+  for (const char* op : {"div.r", "rcp.r", "sqrt.r"}) {
+    const size_t length = std::strlen(op);
+    for (size_t at = ptx.find(op); at != std::string::npos; at = ptx.find(op, at + length)) {
+      // An instruction: after indentation (or a guard), followed by a rounding mode.
+      const char before = at == 0 ? '\n' : ptx[at - 1];
+      const char mode = at + length < ptx.size() ? ptx[at + length] : ' ';
+      if ((before == '\t' || before == ' ' || before == '\n') && (mode == 'n' || mode == 'z' || mode == 'm' || mode == 'p'))
+        return true;
+    }
+  }
+  return false;
+}
+
+// With -v, whole-program ptxas says per entry:
+//   ptxas info    : Compiling entry function 'NAME' for 'sm_90a'
+//   ptxas info    : Function properties for NAME
+//       0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+//   ptxas info    : Used 32 registers, used 1 barriers
+// Each becomes the remark nvlink's summary gives on the relocatable route (its smem
+// and cmem figures are not in ptxas's), in the order of `entryOrder`.
+void reportWholeProgramUsage(const std::string& log, const std::vector<std::string>& entryOrder,
+                             DiagnosticEngine& diags) {
+  const std::string compiling = "Compiling entry function '";
+  std::vector<std::pair<std::string, std::string>> usage;  // entry, what it uses
+  std::string kernel, frame;
+  size_t lineStart = 0;
+  while (lineStart < log.size()) {
+    size_t lineEnd = log.find('\n', lineStart);
+    if (lineEnd == std::string::npos) lineEnd = log.size();
+    std::string line = log.substr(lineStart, lineEnd - lineStart);
+    lineStart = lineEnd + 1;
+    if (size_t at = line.find(compiling); at != std::string::npos) {
+      size_t end = line.find('\'', at + compiling.size());
+      kernel = end == std::string::npos ? std::string() : line.substr(at + compiling.size(), end - at - compiling.size());
+      frame.clear();
+    } else if (!kernel.empty() && line.find("bytes stack frame") != std::string::npos) {
+      frame = line.substr(line.find_first_not_of(' '));
+    } else if (size_t at = line.find(": Used "); !kernel.empty() && at != std::string::npos) {
+      usage.push_back({kernel, "used" + line.substr(at + 6) + (frame.empty() ? "" : ", " + frame)});
+      kernel.clear();
+    }
+  }
+  auto rank = [&](const std::string& entry) {
+    return size_t(std::find(entryOrder.begin(), entryOrder.end(), entry) - entryOrder.begin());
+  };
+  std::stable_sort(usage.begin(), usage.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
+}
+
 // The tools' messages name the files they read; each temporary name becomes the
 // name the caller gave (the batch's first kernel), so messages are the same on
 // every run and say something to the user.
@@ -101,6 +165,11 @@ std::string besideProgram(const std::string& program, const char* tool) {
 
 }  // namespace
 
+// A batch's files and its name for the messages.
+struct CubinAssembler::PendingBatch {
+  std::string ptxPath, objectPath, logPath, name;
+};
+
 struct CubinAssembler::Impl {
   std::string ptxas, nvlink;
   std::optional<TemporaryDirectory> directory;
@@ -113,6 +182,9 @@ struct CubinAssembler::Impl {
   // running is killed and reaped before its files are removed.
   std::deque<Compiling> compiling;
   std::vector<std::string> objects;  // in the order added
+  // The first batch, not started yet while it may be the file's only one and uses
+  // ptxas's slow-path calls: then finish() assembles it whole-program.
+  std::optional<PendingBatch> pending;
   std::vector<std::pair<std::string, std::string>> renames;  // temporary file -> the batch's name
   bool failed = false;
 };
@@ -147,12 +219,15 @@ bool CubinAssembler::start(DiagnosticEngine& diags) {
   return true;
 }
 
-// Waits for the oldest batch still compiling; false (reported) if it failed.
-bool CubinAssembler::finishOldest(DiagnosticEngine& diags) {
+// Waits for the oldest batch still compiling (its output to *logOut when given);
+// false (reported) if it failed.
+bool CubinAssembler::finishOldest(DiagnosticEngine& diags, std::string* logOut) {
   Impl::Compiling batch = std::move(impl_->compiling.front());
   impl_->compiling.pop_front();
   std::string log, why;
-  if (batch.process.wait(log, why)) return true;
+  const bool succeeded = batch.process.wait(log, why);
+  if (logOut) *logOut = log;
+  if (succeeded) return true;
   impl_->failed = true;
   // --arch names every architecture some toolkit assembles, but not every toolkit
   // assembles all of them (CUDA 13 dropped sm_50 to sm_72; sm_100a needs CUDA 12.8):
@@ -184,23 +259,38 @@ bool CubinAssembler::add(const std::string& ptx, const std::string& name, Diagno
     impl_->failed = true;
     return false;
   }
-  std::vector<std::string> argv{impl_->ptxas, "-arch=" + target_.arch, ptxasOptimization(target_), "-c"};
-  // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
-  if (target_.lineInfo) argv.push_back("-lineinfo");
-  argv.insert(argv.end(), {ptxPath, "-o", objectPath});
-  std::optional<ToolProcess> process = ToolProcess::start(argv, dir.file(std::string(stem) + ".log"), error);
-  if (!process) {
-    diags.fatal("cannot assemble the cubin: " + error);
-    impl_->failed = true;
-    return false;
-  }
   // The object's name too: nvlink's messages name the objects it reads.
   const std::string stemOfName = name.size() > 4 && name.compare(name.size() - 4, 4, ".ptx") == 0
                                      ? name.substr(0, name.size() - 4) : name;
   impl_->renames.push_back({ptxPath, name});
   impl_->renames.push_back({objectPath, stemOfName + ".o"});
   impl_->objects.push_back(objectPath);
-  impl_->compiling.push_back({std::move(*process), name});
+  PendingBatch batch{ptxPath, objectPath, dir.file(std::string(stem) + ".log"), name};
+  if (impl_->pending) {  // a second batch: the first goes the relocatable way after all
+    PendingBatch first = std::move(*impl_->pending);
+    impl_->pending.reset();
+    if (!startRelocatable(first, diags)) return false;
+  }
+  if (index == 0 && usesSlowPathCalls(ptx)) {
+    impl_->pending = std::move(batch);
+    return true;
+  }
+  return startRelocatable(batch, diags);
+}
+
+bool CubinAssembler::startRelocatable(const PendingBatch& batch, DiagnosticEngine& diags) {
+  std::vector<std::string> argv{impl_->ptxas, "-arch=" + target_.arch, ptxasOptimization(target_), "-c"};
+  // Keeps the PTX's .loc lines as the cubin's line table (what Nsight Compute shows).
+  if (target_.lineInfo) argv.push_back("-lineinfo");
+  argv.insert(argv.end(), {batch.ptxPath, "-o", batch.objectPath});
+  std::string error;
+  std::optional<ToolProcess> process = ToolProcess::start(argv, batch.logPath, error);
+  if (!process) {
+    diags.fatal("cannot assemble the cubin: " + error);
+    impl_->failed = true;
+    return false;
+  }
+  impl_->compiling.push_back({std::move(*process), batch.name});
   // At most `parallelism_` ptxas processes at once (they run beside the threads
   // lowering the next kernels): with the batch size, that bounds their memory.
   while (impl_->compiling.size() > parallelism_)
@@ -211,29 +301,49 @@ bool CubinAssembler::add(const std::string& ptx, const std::string& name, Diagno
 std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& diags,
                                                           const std::vector<std::string>& entryOrder) {
   TLC_ASSERT(impl_ && !impl_->failed && !impl_->objects.empty(), "CubinAssembler::finish without a successful add");
-  while (!impl_->compiling.empty())
-    if (!finishOldest(diags)) return std::nullopt;
   const TemporaryDirectory& dir = *impl_->directory;
   const std::string cubinPath = dir.file("linked.cubin");
-  std::vector<std::string> argv{impl_->nvlink, "-arch=" + target_.arch, "-v"};
-  argv.insert(argv.end(), impl_->objects.begin(), impl_->objects.end());
-  argv.insert(argv.end(), {"-o", cubinPath});
-  std::string error, log, why;
-  std::optional<ToolProcess> process = ToolProcess::start(argv, dir.file("link.log"), error);
-  if (!process) {
-    diags.fatal("cannot assemble the cubin: " + error);
-    return std::nullopt;
-  }
-  if (!process->wait(log, why)) {
-    reportToolFailure("nvlink (" + why + ")", log, impl_->renames, diags);
-    return std::nullopt;
+  std::string error, log;
+  const bool wholeProgram = impl_->pending.has_value();
+  if (wholeProgram) {  // the file's one batch, with slow-path calls: ptxas writes the cubin
+    const PendingBatch& batch = *impl_->pending;
+    std::vector<std::string> argv{impl_->ptxas, "-arch=" + target_.arch, ptxasOptimization(target_), "-v"};
+    if (target_.lineInfo) argv.push_back("-lineinfo");
+    argv.insert(argv.end(), {batch.ptxPath, "-o", cubinPath});
+    std::optional<ToolProcess> process = ToolProcess::start(argv, batch.logPath, error);
+    if (!process) {
+      diags.fatal("cannot assemble the cubin: " + error);
+      return std::nullopt;
+    }
+    impl_->compiling.push_back({std::move(*process), batch.name});
+    if (!finishOldest(diags, &log)) return std::nullopt;
+  } else {
+    while (!impl_->compiling.empty())
+      if (!finishOldest(diags)) return std::nullopt;
+    std::vector<std::string> argv{impl_->nvlink, "-arch=" + target_.arch, "-v"};
+    argv.insert(argv.end(), impl_->objects.begin(), impl_->objects.end());
+    argv.insert(argv.end(), {"-o", cubinPath});
+    std::string why;
+    std::optional<ToolProcess> process = ToolProcess::start(argv, dir.file("link.log"), error);
+    if (!process) {
+      diags.fatal("cannot assemble the cubin: " + error);
+      return std::nullopt;
+    }
+    if (!process->wait(log, why)) {
+      reportToolFailure("nvlink (" + why + ")", log, impl_->renames, diags);
+      return std::nullopt;
+    }
   }
   std::optional<std::string> bytes = readFile(cubinPath, error);
   if (!bytes || bytes->empty()) {
-    diags.fatal("cannot assemble the cubin: nvlink wrote no " + cubinPath + (bytes ? "" : ": " + error));
+    diags.fatal(std::string("cannot assemble the cubin: ") + (wholeProgram ? "ptxas" : "nvlink") + " wrote no " +
+                cubinPath + (bytes ? "" : ": " + error));
     return std::nullopt;
   }
-  reportResourceUsage(log, entryOrder, diags);
+  if (wholeProgram)
+    reportWholeProgramUsage(log, entryOrder, diags);
+  else
+    reportResourceUsage(log, entryOrder, diags);
   impl_.reset();
   return std::vector<uint8_t>(bytes->begin(), bytes->end());
 }
