@@ -638,6 +638,29 @@ expect_text "$err" "ptx assembly failed: nvlink (exit 1)" "a failing nvlink: say
 expect_text "$err" "Undefined reference to x in 'tile_copy.o'" "a failing nvlink: its message names the batch's object"
 if grep -q "asm_tmp\|/tlc-" <<<"$err"; then fail "a failing nvlink: the temporary directory shows in the message" "$err"
 else pass "a failing nvlink: no temporary path in the message"; fi
+# A file of one batch with IEEE divisions (ptxas's slow-path calls) is assembled
+# whole-program, by ptxas alone: its failures are reported the same way.
+cat > div.tl <<'TL'
+kernel halve(A: Tensor((N,), float32), d: float32) {
+  with Kernel(ceildiv(N, 256), threads=256) as (bx) {
+    a = alloc_fragment((256,), float32);
+    copy(A[bx * 256], a);
+    for i in Parallel(256) { a[i] = a[i] / d; }
+    copy(a, A[bx * 256]);
+  }
+}
+TL
+CUDA_HOME="$WORK/failing_cuda" TMPDIR="$WORK/asm_tmp" run div.tl -o build/div_failing.cubin
+if [ "$rc" -eq 3 ]; then pass "whole-program: a failing ptxas (exit 3)"; else fail "whole-program: a failing ptxas: exit $rc" "$err"; fi
+expect_text "$err" "ptxas halve.ptx, line 7; error   : Unknown symbol in halve.ptx" "whole-program: a failing ptxas names the batch"
+if grep -q "asm_tmp\|/tlc-" <<<"$err"; then fail "whole-program: the temporary directory shows in the message" "$err"
+else pass "whole-program: no temporary path in the message"; fi
+# linkfail_cuda's ptxas succeeds and writes nothing; its nvlink is not run here.
+CUDA_HOME="$WORK/linkfail_cuda" TMPDIR="$WORK/asm_tmp" run div.tl -o build/div_empty.cubin
+if [ "$rc" -eq 3 ] && grep -q "cannot assemble the cubin: ptxas succeeded but wrote no cubin" <<<"$err" &&
+   ! grep -q "nvlink\|asm_tmp\|/tlc-" <<<"$err"; then pass "whole-program: a ptxas that writes no cubin (exit 3, no nvlink)"
+else fail "whole-program: a ptxas that writes no cubin: exit $rc" "$err"; fi
+[ ! -e build/div_empty.cubin ] && pass "whole-program: no cubin written after a failure" || fail "whole-program: a cubin was written"
 # A toolkit that does not assemble the architecture (CUDA 13's ptxas and sm_70): said
 # as the toolkit's limit, with what to do, not as a failure of tlc's PTX.
 fake_toolkit "$WORK/cuda13" 'case "$*" in *--version*) echo "Cuda compilation tools, release 13.0, V13.0.88"; exit 0;; esac

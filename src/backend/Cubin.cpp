@@ -336,8 +336,9 @@ std::optional<std::vector<uint8_t>> CubinAssembler::finish(DiagnosticEngine& dia
   }
   std::optional<std::string> bytes = readFile(cubinPath, error);
   if (!bytes || bytes->empty()) {
-    diags.fatal(std::string("cannot assemble the cubin: ") + (wholeProgram ? "ptxas" : "nvlink") + " wrote no " +
-                cubinPath + (bytes ? "" : ": " + error));
+    // Not the temporary file's name: messages are the same on every run.
+    diags.fatal(std::string("cannot assemble the cubin: ") + (wholeProgram ? "ptxas" : "nvlink") +
+                " succeeded but wrote no cubin" + (bytes ? " (an empty file)" : ""));
     return std::nullopt;
   }
   if (wholeProgram)
