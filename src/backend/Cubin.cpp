@@ -45,24 +45,40 @@ namespace {
 // slower code (what nvJitLink, which has no -O1/-O2, did too).
 const char* ptxasOptimization(const TargetOptions& target) { return target.optLevel <= 0 ? "-O0" : "-O3"; }
 
+// The lines of a tool's output.
+std::vector<std::string> linesOf(const std::string& log) {
+  std::vector<std::string> lines;
+  for (size_t lineStart = 0; lineStart < log.size();) {
+    size_t lineEnd = log.find('\n', lineStart);
+    if (lineEnd == std::string::npos) lineEnd = log.size();
+    lines.push_back(log.substr(lineStart, lineEnd - lineStart));
+    lineStart = lineEnd + 1;
+  }
+  return lines;
+}
+
+// One remark per entry (`--remarks`), in the order of `entryOrder` (the source order
+// of the variants), entries it does not name last, in the tool's order.
+void remarkUsage(std::vector<std::pair<std::string, std::string>> usage, const std::vector<std::string>& entryOrder,
+                 DiagnosticEngine& diags) {
+  auto rank = [&](const std::string& entry) {
+    return size_t(std::find(entryOrder.begin(), entryOrder.end(), entry) - entryOrder.begin());
+  };
+  std::stable_sort(usage.begin(), usage.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
+}
+
 // With -v, nvlink ends its output with one summary per entry:
 //   nvlink info    : Function properties for 'NAME':
 //   nvlink info    : used 32 registers, used 1 barriers, 0 stack, 1024 bytes smem, ... 0 bytes lmem
-// Each becomes a remark (`--remarks`): registers and local memory are what one
-// checks first when a kernel is slow. The linker lists the entries of several inputs
-// last input first; the remarks follow `entryOrder` (the source order of the
-// variants), entries it does not name last, in the log's order.
+// Each becomes a remark: registers and local memory are what one checks first when a
+// kernel is slow. The linker lists the entries of several inputs last input first.
 void reportResourceUsage(const std::string& linkLog, const std::vector<std::string>& entryOrder,
                          DiagnosticEngine& diags) {
   const std::string header = "Function properties for '";
   std::vector<std::pair<std::string, std::string>> usage;  // entry, what it uses
   std::string kernel;
-  size_t lineStart = 0;
-  while (lineStart < linkLog.size()) {
-    size_t lineEnd = linkLog.find('\n', lineStart);
-    if (lineEnd == std::string::npos) lineEnd = linkLog.size();
-    std::string line = linkLog.substr(lineStart, lineEnd - lineStart);
-    lineStart = lineEnd + 1;
+  for (const std::string& line : linesOf(linkLog)) {
     if (line.rfind("nvlink info", 0) != 0) continue;
     size_t at = line.find(header);
     if (at != std::string::npos) {
@@ -76,11 +92,7 @@ void reportResourceUsage(const std::string& linkLog, const std::vector<std::stri
       kernel.clear();
     }
   }
-  auto rank = [&](const std::string& entry) {
-    return size_t(std::find(entryOrder.begin(), entryOrder.end(), entry) - entryOrder.begin());
-  };
-  std::stable_sort(usage.begin(), usage.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
-  for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
+  remarkUsage(std::move(usage), entryOrder, diags);
 }
 
 // Whether `ptx` has an instruction that ptxas implements by calling one of its IEEE
@@ -113,12 +125,7 @@ void reportWholeProgramUsage(const std::string& log, const std::vector<std::stri
   const std::string compiling = "Compiling entry function '";
   std::vector<std::pair<std::string, std::string>> usage;  // entry, what it uses
   std::string kernel, frame;
-  size_t lineStart = 0;
-  while (lineStart < log.size()) {
-    size_t lineEnd = log.find('\n', lineStart);
-    if (lineEnd == std::string::npos) lineEnd = log.size();
-    std::string line = log.substr(lineStart, lineEnd - lineStart);
-    lineStart = lineEnd + 1;
+  for (const std::string& line : linesOf(log)) {
     if (size_t at = line.find(compiling); at != std::string::npos) {
       size_t end = line.find('\'', at + compiling.size());
       kernel = end == std::string::npos ? std::string() : line.substr(at + compiling.size(), end - at - compiling.size());
@@ -130,11 +137,7 @@ void reportWholeProgramUsage(const std::string& log, const std::vector<std::stri
       kernel.clear();
     }
   }
-  auto rank = [&](const std::string& entry) {
-    return size_t(std::find(entryOrder.begin(), entryOrder.end(), entry) - entryOrder.begin());
-  };
-  std::stable_sort(usage.begin(), usage.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
-  for (const auto& [entry, what] : usage) diags.remark({}, "kernel '" + entry + "' " + what);
+  remarkUsage(std::move(usage), entryOrder, diags);
 }
 
 // The tools' messages name the files they read; each temporary name becomes the
