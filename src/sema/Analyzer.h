@@ -181,8 +181,11 @@ class Analyzer {
   // a * b, or INT64_MAX where that overflows: element counts of regions whose extents
   // are constants the program chose (a block of 2^63 - 1 rows).
   static int64_t saturatingMul(int64_t a, int64_t b);
-  // Fails at r when a region (what: "this copy", ...) has more than 2^40 elements.
-  void checkElementCount(SourceRange r, int64_t numel, const std::string& what);
+  // The elements of a region of these constant extents (saturating); fails at r when
+  // there are more than limits::ElementsPerRegion (what: "this copy", ...).
+  int64_t regionElements(SourceRange r, const std::vector<int64_t>& extents, const std::string& what);
+  // Charges a copy's loop over its elements to the expansion budget.
+  void chargeCopyLoop(SourceRange r, const Region& s, const Region& d, const CopyOptions& options);
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
   // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
   mutable std::set<BufferRef, ById> usedBuffers_;  // held: never ordered by a freed node

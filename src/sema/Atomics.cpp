@@ -125,9 +125,7 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
     CopyOptions options;
     options.atomic = op;
     checkThreadCopy(s, d, options, c.range);
-    int64_t numel = 1;
-    for (int64_t e : s.extents) numel = saturatingMul(numel, e);
-    checkElementCount(c.range, numel, "this " + callee);
+    const int64_t numel = regionElements(c.range, s.extents, "this " + callee);
     chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, threads_, false, s.buffer->scope == MemScope::Fragment) - 1));
     auto copy = std::make_shared<CopyOp>(c.range, s, d);
     copy->options = options;

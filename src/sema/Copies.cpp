@@ -424,6 +424,21 @@ void Analyzer::forEachAnnotation(const ast::Call& c, const std::string& op, cons
   }
 }
 
+// A copy's loop over its elements (the statement itself was counted once).
+void Analyzer::chargeCopyLoop(SourceRange r, const Region& s, const Region& d, const CopyOptions& options) {
+  int64_t numel = regionElements(r, s.extents, "this copy");
+  // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
+  for (const Region* side : {&s, &d})
+    if (side->buffer->scope == MemScope::Fragment && numel > 1) {
+      numel = 1;
+      for (const auto& e : side->buffer->shape) numel = saturatingMul(numel, *asConstInt(e));
+    }
+  const MemScope from = s.buffer->scope, to = d.buffer->scope;
+  const bool anyLocal = from == MemScope::Local || to == MemScope::Local;
+  chargeExpansion(r, saturatingMul(expansionWeight_, unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
+                                                                    from == MemScope::Fragment || to == MemScope::Fragment) - 1));
+}
+
 StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
   checkKeywords(c, op, copyKeywords(op));
   if (c.args.size() != 2) fail(c.range, op + " takes (src, dst) and keyword arguments");
@@ -538,21 +553,7 @@ StmtRef Analyzer::copyOp(const ast::Call& c, const std::string& op) {
                 r->buffer);
   }
   checkThreadCopy(s, d, options, c.range);
-  {
-    // Its loop over the elements (the statement itself was counted once).
-    int64_t numel = 1;
-    for (int64_t e : s.extents) numel = saturatingMul(numel, e);
-    checkElementCount(c.range, numel, "this copy");
-    // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
-    for (auto* r : {&s, &d})
-      if (r->buffer->scope == MemScope::Fragment && numel > 1) {
-        numel = 1;
-        for (const auto& e : r->buffer->shape) numel = saturatingMul(numel, *asConstInt(e));
-      }
-    bool anyLocal = from == MemScope::Local || to == MemScope::Local;
-    chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
-                                                                  from == MemScope::Fragment || to == MemScope::Fragment) - 1));
-  }
+  chargeCopyLoop(c.range, s, d, options);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   return result;
@@ -764,21 +765,7 @@ StmtRef Analyzer::copyClusterOp(const ast::Call& c) {
   }
   auto [s, d] = settleRegions(std::move(src), std::move(dst), c.range);
   checkThreadCopy(s, d, options, c.range);
-  {
-    // Its loop over the elements (the statement itself was counted once).
-    int64_t numel = 1;
-    for (int64_t e : s.extents) numel = saturatingMul(numel, e);
-    checkElementCount(c.range, numel, "this copy");
-    // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
-    for (auto* r : {&s, &d})
-      if (r->buffer->scope == MemScope::Fragment && numel > 1) {
-        numel = 1;
-        for (const auto& e : r->buffer->shape) numel = saturatingMul(numel, *asConstInt(e));
-      }
-    bool anyLocal = from == MemScope::Local || to == MemScope::Local;
-    chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, anyLocal ? 1 : threads_, options.layout != nullptr,
-                                                                  from == MemScope::Fragment || to == MemScope::Fragment) - 1));
-  }
+  chargeCopyLoop(c.range, s, d, options);
   auto result = std::make_shared<CopyOp>(c.range, s, d);
   result->options = options;
   result->clusterMask = (int)maskValue;
@@ -885,9 +872,9 @@ StmtRef Analyzer::fillOp(const ast::Call& c, const std::string& callee) {
   if (v->dtype == DType::Handle) fail(c.args[1]->range, "a pointer cannot be stored in a buffer");
   if (!extentsKnown(r) || r.buffer->autoBroadcast) return runtimeFill(c, r, v);
   checkRegionInside(r);
-  int64_t numel = 1;
-  for (const auto& e : r.extents) numel = saturatingMul(numel, *e);
-  checkElementCount(c.range, numel, "this " + callee);
+  std::vector<int64_t> extents;
+  for (const auto& e : r.extents) extents.push_back(*e);
+  const int64_t numel = regionElements(c.range, extents, "this " + callee);
   chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, r.buffer->scope == MemScope::Local ? 1 : threads_, false,
                                                                  r.buffer->scope == MemScope::Fragment) - 1));
   return std::make_shared<FillOp>(c.range, toRegion(r), convert(r.buffer->dtype, v, c.range));

@@ -70,12 +70,15 @@ int64_t Analyzer::saturatingMul(int64_t a, int64_t b) {
   return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max() : product;
 }
 
-void Analyzer::checkElementCount(SourceRange r, int64_t numel, const std::string& what) {
+int64_t Analyzer::regionElements(SourceRange r, const std::vector<int64_t>& extents, const std::string& what) {
+  int64_t numel = 1;
+  for (int64_t e : extents) numel = saturatingMul(numel, e);
   // The bound tiles have too (Limits.def says why).
   if (numel > limits::ElementsPerRegion)
     fail(r, what + " of " + (numel == std::numeric_limits<int64_t>::max() ? std::string("2^63 - 1 or more")
                                                                             : std::to_string(numel)) +
                 " elements is too large (at most 2^40)");
+  return numel;
 }
 
 int64_t Analyzer::unrolledCopies(int64_t numel, int threads, bool followsLayout, bool touchesFragment) {
