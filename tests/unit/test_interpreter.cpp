@@ -4430,3 +4430,48 @@ TEST_CASE("interpreter: Layout index maps on shared tiles (transposed, XOR of pi
     for (int64_t e = 0; e < A.elements(); ++e) c.expected.push_back(2.0 * A.get(e));
   });
 }
+
+// The general variant against outputs off alignment: a sub-tensor's data pointer
+// (out[:, 1:]) may start anywhere in a 16-byte block, which the aligned variant's
+// assumptions exclude. Outputs 1 to 31 bytes off, at every element size (1, 2, 4 and
+// 8 bytes), on ragged shapes whose rows also start anywhere (M odd), and at offset 0
+// with the input's N odd ({64, 33}: the general variant on an aligned output); every
+// element against the reference, the rest of the buffer poisoned (a store past the
+// tile's row, into the next block's columns, shows there).
+TEST_CASE("interpreter: general variants, outputs off alignment, every element size") {
+  struct Kind {
+    ir::DType dtype;
+    std::vector<int64_t> offsets;  // bytes
+  };
+  const std::vector<Kind> kinds = {{ir::DType::Int8, {0, 1, 7, 31}},
+                                   {ir::DType::Float16, {0, 2, 14, 30}},
+                                   {ir::DType::Float32, {0, 4, 12, 28}},
+                                   {ir::DType::Float64, {0, 8, 24}}};
+  for (const Target& target : targets())
+    for (const Kind& k : kinds) {
+      auto module = compile(kTranspose, target, {{"DT", ir::name(k.dtype)}});
+      for (int64_t offset : k.offsets)
+        for (bool inputToo : {false, true}) {  // the benchmark's base+2B moves both
+          INFO(target.arch() << " " << ir::name(k.dtype) << " output " << (inputToo ? "and input " : "") << offset
+                             << " bytes off");
+          checkKernel(*module, "transpose2d", {{64, 64}, {64, 33}, {37, 131}, {130, 65}, {1, 33}},
+                      [&](Case& c, const Shape& s) {
+                        bindTranspose(c, s, k.dtype, 7);
+                        c.output->addressOffset = offset;
+                        if (inputToo) c.args.pointer("A")->addressOffset = offset;
+                      });
+        }
+    }
+  // tile_copy: 128 x 128 tiles of float16.
+  for (const Target& target : targets()) {
+    auto module = compile(kTileCopy, target);
+    for (int64_t offset : {0, 2, 18, 30}) {
+      INFO(target.arch() << " tile_copy output " << offset << " bytes off");
+      checkKernel(*module, "tile_copy", {{128, 256}, {37, 131}, {1, 200}, {130, 129}},
+                  [&](Case& c, const Shape& s) {
+                    bindTileCopy(c, s);
+                    c.output->addressOffset = offset;
+                  });
+    }
+  }
+}
