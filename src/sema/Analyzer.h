@@ -184,8 +184,10 @@ class Analyzer {
   // The elements of a region of these constant extents (saturating); fails at r when
   // there are more than limits::ElementsPerRegion (what: "this copy", ...).
   int64_t regionElements(SourceRange r, const std::vector<int64_t>& extents, const std::string& what);
-  // Charges a copy's loop over its elements to the expansion budget.
-  void chargeCopyLoop(SourceRange r, const Region& s, const Region& d, const CopyOptions& options);
+  // Charges a copy's loop over its elements to the expansion budget (what: "this copy",
+  // "this atomic_add", ... for regionElements' message).
+  void chargeCopyLoop(SourceRange r, const Region& s, const Region& d, const CopyOptions& options,
+                      const std::string& what = "this copy");
   std::map<std::string, int> localNames_;  // for unique IR names of shadowing locals
   // The buffers some name lookup reached (a lookup is a use): -Wunused-tile.
   mutable std::set<BufferRef, ById> usedBuffers_;  // held: never ordered by a freed node

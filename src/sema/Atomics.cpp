@@ -125,8 +125,8 @@ StmtRef Analyzer::atomicOp(const ast::Call& c, const std::string& callee, VarRef
     CopyOptions options;
     options.atomic = op;
     checkThreadCopy(s, d, options, c.range);
-    const int64_t numel = regionElements(c.range, s.extents, "this " + callee);
-    chargeExpansion(c.range, saturatingMul(expansionWeight_, unrolledCopies(numel, threads_, false, s.buffer->scope == MemScope::Fragment) - 1));
+    // A region atomic is lowered as a SIMT copy (atomic stores): charged as one.
+    chargeCopyLoop(c.range, s, d, options, "this " + callee);
     auto copy = std::make_shared<CopyOp>(c.range, s, d);
     copy->options = options;
     return copy;

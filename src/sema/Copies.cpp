@@ -425,8 +425,9 @@ void Analyzer::forEachAnnotation(const ast::Call& c, const std::string& op, cons
 }
 
 // A copy's loop over its elements (the statement itself was counted once).
-void Analyzer::chargeCopyLoop(SourceRange r, const Region& s, const Region& d, const CopyOptions& options) {
-  int64_t numel = regionElements(r, s.extents, "this copy");
+void Analyzer::chargeCopyLoop(SourceRange r, const Region& s, const Region& d, const CopyOptions& options,
+                              const std::string& what) {
+  int64_t numel = regionElements(r, s.extents, what);
   // Part of a fragment: the threads walk the whole fragment (partialFragmentCopy).
   for (const Region* side : {&s, &d})
     if (side->buffer->scope == MemScope::Fragment && numel > 1) {
