@@ -3,7 +3,8 @@
 # bin/ holds shell scripts standing in for test programs. run_all.sh must fail (exit
 # status, a FAIL row, no "ALL PASS") for a configuration whose binary is missing, a
 # program that exits 0 without a RESULT row, one that crashes, one that exits 1
-# without a FAIL row, and a missing configs.txt; and pass when everything passes.
+# without a FAIL row, and a missing configs.txt; and pass when everything passes. With
+# RUN_ALL_BUDGET_S, what did not run fails the run too, and the table is still printed.
 #
 # Usage: tests/test_gpu_runner.sh [repo-root]
 set -u
@@ -125,6 +126,33 @@ fake_program "$WORK/noconfigs" good "$passing"
 rm "$WORK/noconfigs/configs.txt"
 run_runner "$WORK/noconfigs"
 expect_failed "no configs.txt" 'no .*configs\.txt'
+
+# A budget (RUN_ALL_BUDGET_S): a program that would start past it is not run and gets a
+# NOT RUN row, one still running at it is cut short; the table of what ran is printed
+# and the run is no pass.
+make_gpu "$WORK/budget" slow good
+fake_program "$WORK/budget" slow 'echo "RESULT|slow|8x8|PASS|0|-|-|-|v0"; sleep 30'
+fake_program "$WORK/budget" good "$passing"
+begin=$(date +%s)
+out=$(OUT= RUN_ALL_BUDGET_S=8 bash "$WORK/budget/run_all.sh" 2>&1)
+rc=$?
+took=$(( $(date +%s) - begin ))
+if [ $rc -ne 0 ] && [ $took -lt 20 ] && ! grep -q 'ALL PASS\|SOME FAILED' <<<"$out" &&
+   grep -q '^NOT ALL RUN: 3 programs' <<<"$out" && grep -q '^| slow | 8x8 | PASS |' <<<"$out" &&
+   grep -qE '^\| slow \| \(cut short at RUN_ALL_BUDGET_S=8 s\) \| NOT RUN \|' <<<"$out" &&
+   grep -qE '^\| good \| \(not run: past RUN_ALL_BUDGET_S=8 s\) \| NOT RUN \|' <<<"$out"; then
+  pass "budget: NOT RUN rows, the table printed, exit 1 (${took} s)"
+else
+  fail "budget: expected NOT RUN rows for slow and good, the table and exit 1 within 20 s (exit $rc, ${took} s)" "$out"
+fi
+# Within the budget nothing changes.
+out=$(OUT= RUN_ALL_BUDGET_S=60 bash "$WORK/ok/run_all.sh" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^ALL PASS' <<<"$out" && ! grep -q 'NOT RUN' <<<"$out"; then
+  pass "budget not reached: ALL PASS"
+else
+  fail "budget not reached: expected ALL PASS (exit $rc)" "$out"
+fi
 
 echo "$checks checks, $failures failed"
 [ $failures -eq 0 ]

@@ -4,6 +4,11 @@
 # Runs on the GPU machine, from the folder scripts/build_gpu_tests.sh made (.gpu/):
 #   bash .gpu/run_all.sh            # all tests
 #   bash .gpu/run_all.sh tile_copy  # only tests whose name contains "tile_copy"
+#   RUN_ALL_BUDGET_S=300 bash .gpu/run_all.sh   # stop starting tests after 300 s
+# With a budget (a device call has a time limit) a test gets at most the seconds left,
+# a test that would start past it is not run and gets a NOT RUN row, and the table of
+# what did run is still printed: a call's `timeout` around the runner would lose it.
+# A run with NOT RUN rows is no pass (exit status 1, "NOT ALL RUN").
 # First `ceiling` measures the D2D copy bandwidth (512 MiB) once; every test gets it in
 # TLC_CEILING_GBS and reports its GB/s as a percentage of it. The full log goes to
 # run_all.log beside this script (and to $OUT when that is set). Exit status: 0 when
@@ -20,6 +25,9 @@ log="$here/run_all.log"
 rows="$here/rows.txt"
 : >"$rows"
 status=0
+budget="${RUN_ALL_BUDGET_S:-0}"
+started=$(date +%s)
+not_run=0
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/# GPU: /' | tee -a "$log"
 
@@ -31,6 +39,10 @@ if [ ! -f "$configs" ]; then
 fi
 # fail_row <name> <why>: a row of its own for a program that reported nothing usable.
 fail_row() { echo "RESULT|$1|($2)|FAIL|-|-|-|-|-" >>"$rows"; status=1; }
+# seconds_left: what is left of RUN_ALL_BUDGET_S (600, a test's own limit, without one).
+seconds_left() {
+  if [ "$budget" -gt 0 ]; then echo $(( budget - ($(date +%s) - started) )); else echo 600; fi
+}
 
 ceiling=""
 if [ ! -x "$here/bin/ceiling" ]; then
@@ -69,17 +81,32 @@ for name in "${names[@]}"; do
     fail_row "$name" "binary missing: failed to build"
     continue
   fi
+  limit=$(seconds_left)
+  [ "$limit" -gt 600 ] && limit=600
+  if [ "$limit" -lt 5 ]; then
+    echo "RESULT|$name|(not run: past RUN_ALL_BUDGET_S=$budget s)|NOT RUN|-|-|-|-|-" >>"$rows"
+    echo "(not run: past the budget)" >>"$log"
+    not_run=$((not_run + 1))
+    continue
+  fi
   start=$(date +%s)
-  out="$(timeout 600 "$test" 2>&1)"
+  out="$(timeout "$limit" "$test" 2>&1)"
   rc=$?
   echo "$out" >>"$log"
   echo "(exit $rc after $(( $(date +%s) - start )) s)" >>"$log"
   echo "$out" | grep '^RESULT|' >>"$rows"
-  if [ $rc -ne 0 ]; then
+  if [ $rc -eq 124 ] && [ "$limit" -lt 600 ]; then
+    # Stopped by the budget, not by its own 600 s: what it finished stands, the rest
+    # did not run.
+    echo "RESULT|$name|(cut short at RUN_ALL_BUDGET_S=$budget s)|NOT RUN|-|-|-|-|-" >>"$rows"
+    not_run=$((not_run + 1))
+  elif [ $rc -ne 0 ]; then
     status=1
     # Show why: the lines that are no result rows (mismatches, driver errors).
     echo "$out" | grep -v '^RESULT|' | head -10 | sed "s/^/[$name] /"
-    if [ $rc -ne 1 ]; then
+    if [ $rc -eq 124 ]; then
+      fail_row "$name" "timed out after $limit s"
+    elif [ $rc -ne 1 ]; then
       fail_row "$name" "crashed, exit $rc"
     elif ! echo "$out" | grep -q '^RESULT|.*|FAIL|'; then
       fail_row "$name" "exit 1 without a FAIL row"
@@ -98,6 +125,8 @@ echo "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
 sed 's/^RESULT|//; s/|/ | /g; s/^/| /; s/$/ |/' "$rows"
 echo
 if [ -n "$ceiling" ]; then echo "D2D copy ceiling: $ceiling GB/s (cuMemcpyDtoDAsync, 512 MiB, reads + writes)."; fi
-if [ $status -eq 0 ]; then echo "ALL PASS"; else echo "SOME FAILED (details: $log)"; fi
+if [ $not_run -gt 0 ]; then echo "NOT ALL RUN: $not_run programs past the budget of $budget s"; fi
+if [ $status -ne 0 ]; then echo "SOME FAILED (details: $log)"; elif [ $not_run -eq 0 ]; then echo "ALL PASS"; fi
+[ $not_run -gt 0 ] && status=1
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp "$log" "$OUT/" 2>/dev/null; fi
 exit $status
