@@ -387,10 +387,16 @@ llvm::Value* KernelEmitter::elementAddress(const ir::Buffer& buffer, const std::
 // --------------------------------------------------------- async copies
 
 // A shared-memory byte offset as the 32-bit shared-window address PTX wants.
+// Added in 32 bits to the window's base (a constant, materialized once): through a
+// 64-bit shared pointer each access cost a widening, a 64-bit add and a truncation in
+// the PTX (three instructions where one does; ptxas's time follows the PTX's size).
+// Shared memory is at most 228 KB, so a valid offset and the sum fit in 32 bits; the
+// add carries no no-wrap flag, as the 64-bit pointer it replaces had none (a lane
+// that is masked off may compute any offset).
 llvm::Value* KernelEmitter::sharedAddress32(const ir::ExprRef& byteOffset) {
-  llvm::Value* offset = convert(emitExpr(byteOffset), byteOffset->dtype, DType::Int64);
-  llvm::Value* pointer = builder_.CreateGEP(builder_.getInt8Ty(), sharedBase(), offset);
-  return builder_.CreatePtrToInt(pointer, builder_.getInt32Ty());
+  llvm::Value* offset = convert(emitExpr(byteOffset), byteOffset->dtype, DType::Int32);
+  llvm::Value* base = builder_.CreatePtrToInt(sharedBase(), builder_.getInt32Ty());
+  return builder_.CreateAdd(base, offset);
 }
 
 void KernelEmitter::inlineAsm(const std::string& text, const std::string& constraints,
