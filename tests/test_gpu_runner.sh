@@ -154,5 +154,14 @@ else
   fail "budget not reached: expected ALL PASS (exit $rc)" "$out"
 fi
 
+# A budget that is no number of seconds is refused before anything runs.
+out=$(OUT= RUN_ALL_BUDGET_S=5m bash "$WORK/ok/run_all.sh" 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && grep -q "RUN_ALL_BUDGET_S='5m' is not a number" <<<"$out" && ! grep -q '| good |' <<<"$out"; then
+  pass "budget '5m' refused"
+else
+  fail "budget '5m': expected exit 2 and a message before any test (exit $rc)" "$out"
+fi
+
 echo "$checks checks, $failures failed"
 [ $failures -eq 0 ]

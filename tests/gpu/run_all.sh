@@ -26,6 +26,9 @@ rows="$here/rows.txt"
 : >"$rows"
 status=0
 budget="${RUN_ALL_BUDGET_S:-0}"
+case "$budget" in
+  '' | *[!0-9]*) echo "run_all: RUN_ALL_BUDGET_S='$budget' is not a number of seconds" >&2; exit 2 ;;
+esac
 started=$(date +%s)
 not_run=0
 
