@@ -386,14 +386,10 @@ llvm::Value* KernelEmitter::elementAddress(const ir::Buffer& buffer, const std::
 
 // --------------------------------------------------------- async copies
 
-// A shared-memory byte offset as the 32-bit shared-window address PTX wants.
-// Added in 32 bits to the window's base (a constant, materialized once): through a
-// 64-bit shared pointer each use cost a widening, a 64-bit add and a truncation in
-// the PTX, three instructions where one does (4-8% of the copy examples' PTX; ptxas
-// removed most of them itself, so compile time gained only 0-2%).
-// Shared memory is at most 228 KB, so a valid offset and the sum fit in 32 bits; the
-// add carries no no-wrap flag, as the 64-bit pointer it replaces had none (a lane
-// that is masked off may compute any offset).
+// A shared-memory byte offset as the 32-bit shared-window address PTX wants: added in
+// 32 bits to the window's base, one PTX instruction where a 64-bit pointer cost three
+// (a widening, an add, a truncation) for the same value. No no-wrap flag: a lane that
+// is masked off may compute any offset.
 llvm::Value* KernelEmitter::sharedAddress32(const ir::ExprRef& byteOffset) {
   llvm::Value* offset = convert(emitExpr(byteOffset), byteOffset->dtype, DType::Int32);
   llvm::Value* base = builder_.CreatePtrToInt(sharedBase(), builder_.getInt32Ty());
