@@ -2040,9 +2040,6 @@ llvm::Value* KernelEmitter::emitLoad(const ir::LoadNode& load) {
   // Predicated: memory is touched only when the predicate holds, so a masked-off
   // lane may point outside the buffer.
   llvm::Value* predicate = emitCondition(load.predicate);
-  llvm::Value* fallback = load.otherwise ? convert(emitExpr(load.otherwise), load.otherwise->dtype, load.dtype)
-                                         : llvm::Constant::getNullValue(elementType(load.dtype));
-  fallback = splatTo(fallback, load.lanes);
   // A global load whose address may be computed in every lane is one predicated
   // instruction (inlineGlobalLoad says why); other loads go in a branch.
   const ir::Buffer& buffer = *load.buffer;
@@ -2053,11 +2050,18 @@ llvm::Value* KernelEmitter::emitLoad(const ir::LoadNode& load) {
                   (bytes == 1 || bytes == 2 || bytes == 4 || bytes == 8 || bytes == 16);
   for (const ir::ExprRef& index : load.indices) straight = straight && speculatable(index);
   if (straight) {
-    llvm::Value* fallbackBits = toMemory(convert(fallback, load.dtype, buffer.dtype), buffer.dtype);
+    // The registers start with the safe value as the buffer holds it (LoadNode::otherwise
+    // has the buffer's dtype), converted with the loaded value afterwards.
+    llvm::Value* safe = load.otherwise ? convert(emitExpr(load.otherwise), load.otherwise->dtype, buffer.dtype)
+                                       : llvm::Constant::getNullValue(elementType(buffer.dtype));
+    safe = toMemory(splatTo(safe, load.lanes), buffer.dtype);
     llvm::Value* policy = load.cacheHint ? cachePolicy(load.cacheHint) : nullptr;
-    llvm::Value* raw = inlineGlobalLoad(type, elementAddress(buffer, load.indices), policy, predicate, fallbackBits);
+    llvm::Value* raw = inlineGlobalLoad(type, elementAddress(buffer, load.indices), policy, predicate, safe);
     return convert(fromMemory(raw, buffer.dtype), buffer.dtype, load.dtype);
   }
+  llvm::Value* fallback = load.otherwise ? convert(emitExpr(load.otherwise), load.otherwise->dtype, load.dtype)
+                                         : llvm::Constant::getNullValue(elementType(load.dtype));
+  fallback = splatTo(fallback, load.lanes);
   llvm::BasicBlock* origin = builder_.GetInsertBlock();
   llvm::BasicBlock* doLoad = llvm::BasicBlock::Create(context_, "load", function_);
   llvm::BasicBlock* join = llvm::BasicBlock::Create(context_, "load.done", function_);
