@@ -431,20 +431,19 @@ llvm::Value* KernelEmitter::cachePolicy(int64_t hint) {
 }
 
 // LLVM 19 has no intrinsic for the `.L2::cache_hint` forms of ld and st, nor for a
-// predicated ld: inline PTX moves the access's bytes as one integer register (b8
-// through a 16-bit register, b16, b32, b64) or, for 16 bytes, two 64-bit halves
-// (v2.b64); a bitcast gives them the access's type. The `~{memory}` clobber keeps
-// LLVM from moving other memory accesses across them, as it would not move an
-// ordinary volatile-free access either past an aliasing one; the store also counts
-// as having side effects.
+// predicated ld: inline PTX moves the access's bytes as integer registers (b8 through
+// a 16-bit register, b16, b32, b64; a load of 8 or 16 bytes of narrower elements as
+// v2.b32 / v4.b32, a store of 16 bytes as two 64-bit halves, v2.b64), and a bitcast
+// gives them the access's type. The `~{memory}` clobber keeps LLVM from moving other
+// memory accesses across them, as it would not move an ordinary volatile-free access
+// either past an aliasing one; the store also counts as having side effects.
 //
 // A predicated load is one `@p ld.global` whose destination registers start with the
-// fallback's bits (tied operands), so the code stays straight: no branch around an
-// ordinary load, which gave the general variants of a kernel a basic block for each
-// element they read, and LLVM, NVPTX and ptxas time for each block (tile_copy's
-// compile took 21% less CPU time without them, cluster_bias's 48% less, axpy's 27%).
-// The call only reads memory: LLVM may drop it when unused, but not move it across
-// a store or barrier that may alias.
+// fallback's bits (tied operands), so the code stays straight. A branch around an
+// ordinary load gave the general variants a basic block for each element they read,
+// and LLVM, NVPTX and ptxas spent time on each (docs/performance.md, Compile speed,
+// twenty-first session). The call only reads memory: LLVM may drop it when unused,
+// but not move it across a store or barrier that may alias.
 llvm::Value* KernelEmitter::inlineGlobalLoad(llvm::Type* type, llvm::Value* address, llvm::Value* policy,
                                              llvm::Value* predicate, llvm::Value* fallback) {
   const unsigned bytes = (unsigned)module_.getDataLayout().getTypeStoreSize(type);
