@@ -182,7 +182,9 @@ Kernel vectorizedCopy() {
 TEST_CASE("backend: a vectorized, predicated fp16 copy becomes 16-byte global accesses") {
   Compiled compiled = compile(vectorizedCopy());
   REQUIRE_MESSAGE(compiled.errors == 0, compiled.diagnostics);
-  CHECK(contains(compiled.llvm, "load <8 x half>"));
+  // The guarded load: one predicated 16-byte ld.global (inline PTX), no branch around it.
+  CHECK(contains(compiled.llvm, "@p ld.global.v4.b32"));
+  CHECK(!contains(compiled.llvm, "load.done"));
   CHECK(contains(compiled.llvm, "align 16"));
   CHECK(contains(compiled.ptx, ".visible .entry vector_copy("));
   CHECK(contains(compiled.ptx, ".maxntid 128, 1, 1"));
