@@ -518,6 +518,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLo
   // loop's partition is its fragments' (vec) or, with none, one element per group.
   std::map<Buffer*, FragmentLayout, ById> projected;  // group root -> its layout
   std::map<Buffer*, SourceRange, ById> projectedAt;
+  std::vector<const BroadcastUse*> accepted;  // the uses given (or matching) a projection
   for (const auto& use : broadcasts) {
     FragmentLayout layout;
     layout.threads = kernel.threads;
@@ -539,12 +540,7 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLo
       ok = false;
       continue;
     }
-    if (use.loopFragment && projected.count(groups.find(use.loopFragment))) {
-      diags.error(use.at, "not yet supported: fragment '" + use.fragment->name + "' broadcast in a loop over '" +
-                              use.loopFragment->name + "', itself a broadcast of a larger loop");
-      ok = false;
-      continue;
-    }
+    accepted.push_back(&use);
     auto [it, fresh] = projected.emplace(root, layout);
     if (fresh) {
       projectedAt[root] = use.at;
@@ -558,6 +554,18 @@ bool layoutFragments(Kernel& kernel, DiagnosticEngine& diags, std::vector<CopyLo
       diags.note(projectedAt[root], "its layout follows this loop");
       ok = false;
     }
+  }
+  // A broadcast read in a loop whose own fragment is itself a broadcast (of another
+  // loop) has no register to read: lowering partitions that loop by the loop
+  // fragment's projection. Checked once every projection is known, so that the order
+  // of the loops in the kernel does not matter (the fuzzer found the later one missed).
+  for (const BroadcastUse* use : accepted) {
+    if (!use->loopFragment || !projected.count(groups.find(use->loopFragment))) continue;
+    diags.error(use->at, "not yet supported: fragment '" + use->fragment->name + "' broadcast in a loop over '" +
+                             use->loopFragment->name + "', itself a broadcast of another loop");
+    diags.note(projectedAt[groups.find(use->loopFragment)],
+               "'" + use->loopFragment->name + "' takes the layout of a broadcast read here");
+    ok = false;
   }
   if (!ok) return false;
   std::set<Buffer*, ById> notBroadcast;
