@@ -30,6 +30,7 @@
 #include <unordered_map>
 
 #include "backend/LLVMSupport.h"
+#include "backend/ValueReuse.h"
 #include "ir/MathAlgorithms.h"
 #include "ir/Target.h"
 
@@ -138,7 +139,9 @@ class KernelEmitter {
   KernelEmitter(llvm::Module& module, const ir::Kernel& kernel, const TargetOptions& target, DiagnosticEngine& diags,
                 LineTable* lineTable = nullptr)
       : module_(module), context_(module.getContext()), kernel_(kernel), target_(target), diags_(diags),
-        builder_(context_), lineTable_(lineTable) {}
+        builder_(context_, ReusingFolder(&reuse_), RecordingInserter(&reuse_)), lineTable_(lineTable) {
+    reuse_.attach(&builder_);
+  }
 
   void emit();
 
@@ -158,6 +161,8 @@ class KernelEmitter {
   llvm::Value* elementAddress(const ir::Buffer& buffer, const std::vector<ir::ExprRef>& indices);
   llvm::Value* localArray(const ir::Buffer& buffer);
   llvm::Value* sharedBase();
+  // A special register (threadIdx, blockIdx, ...), read once where one read dominates the rest.
+  llvm::Value* specialRegister(llvm::Intrinsic::ID id);
   void emitIntrinsic(const ir::IntrinsicStmt& op);
   llvm::Value* sharedAddress32(const ir::ExprRef& byteOffset);
   void inlineAsm(const std::string& text, const std::string& constraints, const std::vector<llvm::Value*>& operands);
@@ -185,6 +190,8 @@ class KernelEmitter {
 
   // ---- expressions
   llvm::Value* emitExpr(const ir::ExprRef& expr);
+  llvm::Value* emitExprOnce(const ir::ExprRef& expr);  // emitExpr without the statement's reuse
+  bool reusable(const ir::ExprRef& expr);
   llvm::Value* emitCondition(const ir::ExprRef& expr);  // any scalar -> i1
   llvm::Value* emitVar(const ir::VarNode& var);
   llvm::Value* emitBinary(const ir::BinaryNode& node);
@@ -226,12 +233,25 @@ class KernelEmitter {
   const ir::Kernel& kernel_;
   const TargetOptions& target_;
   DiagnosticEngine& diags_;
-  llvm::IRBuilder<> builder_;
+  ValueReuse reuse_;  // before builder_, which holds its address
+  ReusingIRBuilder builder_;
   llvm::Function* function_ = nullptr;
   llvm::BasicBlock* allocaBlock_ = nullptr;  // the entry block: allocas only, then a branch
   std::unordered_map<const ir::VarNode*, VarBinding> vars_;
   std::unordered_map<const ir::Buffer*, llvm::Value*> localArrays_;
   std::unordered_map<int64_t, llvm::Value*> cachePolicies_;  // by IntrinsicStmt::cacheHint
+  std::unordered_map<unsigned, llvm::Value*> specialRegisters_;  // by intrinsic ID
+  // The values of the statement being emitted, by expression node: lowering shares a
+  // subexpression (a step's linear index, a guard's coordinates) between the index,
+  // the value and the guard of a statement, and emitting it once keeps LLVM's input
+  // small (emitExpr says when a value is reused). Cleared at every statement; a
+  // node's value is kept with the block it was made in.
+  struct StatementValue {
+    llvm::BasicBlock* block;
+    llvm::Value* value;
+  };
+  std::unordered_map<const ir::ExprNode*, StatementValue> statementValues_;
+  std::unordered_map<const ir::ExprNode*, bool> reusable_;  // reusable(), by node
   SourceRange currentRange_ = kernel_.range;
   LineTable* lineTable_;                       // -lineinfo, else null
   int printsEmitted_ = 0;                      // names each print's format string
@@ -315,6 +335,16 @@ llvm::AllocaInst* KernelEmitter::slotFor(const ir::VarRef& var) {
   if (binding.value) internal("'" + var->name + "' is immutable here (a parameter or an unrolled loop variable)");
   if (!binding.slot) binding.slot = entryAlloca(elementType(var->dtype), var->name);
   return binding.slot;
+}
+
+llvm::Value* KernelEmitter::specialRegister(llvm::Intrinsic::ID id) {
+  // The registers do not change during a thread's life: a read that dominates this
+  // point serves it (not one hoisted to the entry block, which would change where
+  // ptxas reads it and so the machine code).
+  llvm::Value*& value = specialRegisters_[(unsigned)id];
+  if (!value || !reuse_.dominatesInsertionPoint(llvm::cast<llvm::Instruction>(value)->getParent()))
+    value = builder_.CreateIntrinsic(id, {}, {});
+  return value;
 }
 
 llvm::Value* KernelEmitter::sharedBase() {
@@ -813,6 +843,7 @@ void KernelEmitter::emit() {
 
   allocaBlock_ = llvm::BasicBlock::Create(context_, "entry", function_);
   llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, "body", function_);
+  reuse_.enteredFrom(body, allocaBlock_);
   builder_.SetInsertPoint(body);
 
   for (size_t i = 0; i < kernel_.params.size(); ++i) {
@@ -839,6 +870,9 @@ void KernelEmitter::emit() {
 
 void KernelEmitter::emitStmt(const ir::StmtRef& stmt) {
   if (!stmt) return;
+  // A statement may change what an expression evaluates to (an assignment, a store,
+  // the next binding of an unrolled loop's variable): values are reused only within one.
+  statementValues_.clear();
   SourceRange outer = currentRange_;
   if (stmt->range.valid()) setCurrentRange(stmt->range);
   switch (stmt->kind) {
@@ -902,6 +936,9 @@ void KernelEmitter::emitSerialFor(const ir::ForStmt& loop) {
   llvm::BasicBlock* header = llvm::BasicBlock::Create(context_, loop.var->name + ".header", function_);
   llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, loop.var->name + ".body", function_);
   llvm::BasicBlock* exit = llvm::BasicBlock::Create(context_, loop.var->name + ".exit", function_);
+  reuse_.enteredFrom(header, preheader);
+  reuse_.enteredFrom(body, header);
+  reuse_.enteredFrom(exit, header);
   builder_.CreateBr(header);
 
   // The trip is driven by a hidden counter, not by the variable's slot: as in
@@ -972,6 +1009,7 @@ void KernelEmitter::emitIf(const ir::IfStmt& branch) {
   llvm::BasicBlock* merge = llvm::BasicBlock::Create(context_, "endif", function_);
   llvm::BasicBlock* elseBlock =
       branch.elseBody ? llvm::BasicBlock::Create(context_, "else", function_) : merge;
+  for (llvm::BasicBlock* block : {thenBlock, elseBlock, merge}) reuse_.enteredFrom(block, builder_.GetInsertBlock());
   builder_.CreateCondBr(condition, thenBlock, elseBlock);
   builder_.SetInsertPoint(thenBlock);
   emitStmt(branch.thenBody);
@@ -993,6 +1031,8 @@ void KernelEmitter::emitStore(const ir::StoreStmt& store) {
     llvm::Value* predicate = emitCondition(store.predicate);
     llvm::BasicBlock* doStore = llvm::BasicBlock::Create(context_, "store", function_);
     skip = llvm::BasicBlock::Create(context_, "store.done", function_);
+    reuse_.enteredFrom(doStore, builder_.GetInsertBlock());
+    reuse_.enteredFrom(skip, builder_.GetInsertBlock());
     builder_.CreateCondBr(predicate, doStore, skip);
     builder_.SetInsertPoint(doStore);
   }
@@ -1175,8 +1215,65 @@ llvm::Value* KernelEmitter::emitVar(const ir::VarNode& var) {
   return builder_.CreateLoad(found->second.slot->getAllocatedType(), found->second.slot, var.name);
 }
 
+// Whether an expression's value may be reused for another occurrence of the same node
+// in one statement: arithmetic on variables and constants, without loads (memory may
+// change between two of them only through a store, which ends the statement, but a
+// load's value is cheap to keep honest) and without builtins that are collective or
+// have effects. Leaves are not kept: a constant costs nothing, a variable one load.
+bool KernelEmitter::reusable(const ir::ExprRef& expr) {
+  using ir::ExprKind;
+  switch (expr->kind) {
+    case ExprKind::IntImm:
+    case ExprKind::FloatImm:
+    case ExprKind::Var:
+    case ExprKind::Load:
+      return false;
+    default:
+      break;
+  }
+  auto known = reusable_.find(expr.get());
+  if (known != reusable_.end()) return known->second;
+  auto pure = [&](const ir::ExprRef& e) {
+    return e->kind == ExprKind::IntImm || e->kind == ExprKind::FloatImm || e->kind == ExprKind::Var || reusable(e);
+  };
+  bool result = false;
+  switch (expr->kind) {
+    case ExprKind::Unary: result = pure(expr->as<ir::UnaryNode>().a); break;
+    case ExprKind::Cast: result = pure(expr->as<ir::CastNode>().a); break;
+    case ExprKind::Binary: {
+      const auto& binary = expr->as<ir::BinaryNode>();
+      result = pure(binary.a) && pure(binary.b);
+      break;
+    }
+    case ExprKind::Select: {
+      const auto& select = expr->as<ir::SelectNode>();
+      result = pure(select.cond) && pure(select.t) && pure(select.f);
+      break;
+    }
+    case ExprKind::Call: {
+      const auto& call = expr->as<ir::CallNode>();
+      result = call.builtin != ir::Builtin::ShuffleElect && call.builtin != ir::Builtin::ShflBfly &&
+               call.builtin != ir::Builtin::Print;
+      for (const ir::ExprRef& arg : call.args) result = result && pure(arg);
+      break;
+    }
+    default: break;
+  }
+  reusable_[expr.get()] = result;
+  return result;
+}
+
 llvm::Value* KernelEmitter::emitExpr(const ir::ExprRef& expr) {
   if (!expr) internal("missing expression");
+  if (!reusable(expr)) return emitExprOnce(expr);
+  auto found = statementValues_.find(expr.get());
+  if (found != statementValues_.end() && reuse_.dominatesInsertionPoint(found->second.block)) return found->second.value;
+  llvm::Value* value = emitExprOnce(expr);
+  statementValues_[expr.get()] = StatementValue{builder_.GetInsertBlock(), value};
+  return value;
+}
+
+llvm::Value* KernelEmitter::emitExprOnce(const ir::ExprRef& expr) {
   switch (expr->kind) {
     case ir::ExprKind::IntImm: {
       const auto& imm = expr->as<ir::IntImm>();
@@ -1320,6 +1417,9 @@ llvm::Value* KernelEmitter::emitIntegerPowLoop(llvm::Value* base, llvm::Value* e
   llvm::BasicBlock* header = llvm::BasicBlock::Create(context_, "pow.header", function_);
   llvm::BasicBlock* body = llvm::BasicBlock::Create(context_, "pow.body", function_);
   llvm::BasicBlock* exit = llvm::BasicBlock::Create(context_, "pow.exit", function_);
+  reuse_.enteredFrom(header, before);
+  reuse_.enteredFrom(body, header);
+  reuse_.enteredFrom(exit, header);
   builder_.CreateBr(header);
   builder_.SetInsertPoint(header);
   llvm::PHINode* result = builder_.CreatePHI(type, 2, "pow.result");
@@ -1425,7 +1525,7 @@ struct IRArith {
   using D = std::shared_ptr<Node>;
   using I = D;
   using B = D;
-  llvm::IRBuilder<>& b;
+  llvm::IRBuilderBase& b;
 
   D leaf(llvm::Value* v) {
     auto n = std::make_shared<Node>();
@@ -1792,10 +1892,10 @@ llvm::Value* KernelEmitter::emitPrint(const ir::CallNode& node) {
   std::string format = "[block (%d, %d, %d) thread %d]";
   if (!node.strings.empty() && !node.strings[0].empty()) format += " " + escape(node.strings[0]);
   std::vector<llvm::Value*> values = {
-      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x, {}, {}),
-      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_y, {}, {}),
-      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_z, {}, {}),
-      builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {})};
+      specialRegister(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x),
+      specialRegister(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_y),
+      specialRegister(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_z),
+      specialRegister(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x)};
   for (size_t i = 0; i < node.args.size(); ++i) {
     const ir::ExprRef& arg = node.args[i];
     DType t = arg->dtype;
@@ -1854,8 +1954,7 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
                                                       llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_z};
       if (node.dim < 0 || node.dim > 2) internal("thread/block index dimension out of range");
       llvm::Intrinsic::ID id = node.builtin == Builtin::ThreadIdx ? threadIds[node.dim] : blockIds[node.dim];
-      llvm::Value* index = builder_.CreateIntrinsic(id, {}, {});
-      return convert(index, DType::Int32, node.dtype);
+      return convert(specialRegister(id), DType::Int32, node.dtype);
     }
     case Builtin::ShuffleElect: {
       // One thread of each group of n: the group's first warp (a warp-uniform test),
@@ -1871,7 +1970,7 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
                                          llvm::InlineAsm::AD_ATT, /*canThrow=*/false);
       llvm::Value* elected = builder_.CreateICmpNE(builder_.CreateCall(elect), builder_.getInt32(0));
       if (*n == 32) return elected;
-      llvm::Value* tid = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {});
+      llvm::Value* tid = specialRegister(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x);
       llvm::Value* warpInGroup = builder_.CreateURem(builder_.CreateLShr(tid, 5), builder_.getInt32((uint32_t)(*n / 32)));
       return builder_.CreateAnd(builder_.CreateICmpEQ(warpInGroup, builder_.getInt32(0)), elected);
     }
@@ -1918,7 +2017,7 @@ llvm::Value* KernelEmitter::emitCall(const ir::CallNode& node) {
       internal("tensormap_address of something that is not a tensor-map parameter");
     }
     case Builtin::ClusterCtaRank: {
-      llvm::Value* rank = builder_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_cluster_ctarank, {}, {});
+      llvm::Value* rank = specialRegister(llvm::Intrinsic::nvvm_read_ptx_sreg_cluster_ctarank);
       return convert(rank, DType::Int32, node.dtype);
     }
     case Builtin::Fp4FromBits:
@@ -2064,6 +2163,8 @@ llvm::Value* KernelEmitter::emitLoad(const ir::LoadNode& load) {
   llvm::BasicBlock* origin = builder_.GetInsertBlock();
   llvm::BasicBlock* doLoad = llvm::BasicBlock::Create(context_, "load", function_);
   llvm::BasicBlock* join = llvm::BasicBlock::Create(context_, "load.done", function_);
+  reuse_.enteredFrom(doLoad, origin);
+  reuse_.enteredFrom(join, origin);
   builder_.CreateCondBr(predicate, doLoad, join);
   builder_.SetInsertPoint(doLoad);
   llvm::Value* loaded = loadFromMemory(load);
