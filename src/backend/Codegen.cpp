@@ -489,8 +489,10 @@ llvm::Value* KernelEmitter::inlineGlobalLoad(llvm::Type* type, llvm::Value* addr
   llvm::Type* reg = word <= 2 ? builder_.getInt16Ty() : builder_.getIntNTy(8 * word);
   const std::string letter = word <= 2 ? "h" : word == 4 ? "r" : "l";
   // Operands: the destination registers, the address, the policy, the predicate (as
-  // an i32: LLVM 19's NVPTX has no constraint for a predicate register), then the
-  // fallback's registers tied to the destinations.
+  // an i32 tested in the asm; LLVM 19 also takes an i1 in a predicate register, the
+  // "b" constraint, but that changed the machine code of 115 outputs and saved no
+  // compile time: twenty-second session), then the fallback's registers tied to the
+  // destinations.
   std::string destinations, constraints;
   for (unsigned k = 0; k < registers; ++k) {
     destinations += (k ? ", $" : "$") + std::to_string(k);
@@ -1215,6 +1217,16 @@ llvm::Value* KernelEmitter::emitVar(const ir::VarNode& var) {
   return builder_.CreateLoad(found->second.slot->getAllocatedType(), found->second.slot, var.name);
 }
 
+namespace {
+
+// The builtins that are not pure (ir/Builtins.def): every lane of a warp must reach
+// shuffle_elect and shfl_bfly together, and print has an effect.
+bool collectiveOrEffectful(ir::Builtin builtin) {
+  return builtin == ir::Builtin::ShuffleElect || builtin == ir::Builtin::ShflBfly || builtin == ir::Builtin::Print;
+}
+
+}  // namespace
+
 // Whether an expression's value may be reused for another occurrence of the same node
 // in one statement: arithmetic on variables and constants, without loads (memory may
 // change between two of them only through a store, which ends the statement, but a
@@ -1252,8 +1264,7 @@ bool KernelEmitter::reusable(const ir::ExprRef& expr) {
     }
     case ExprKind::Call: {
       const auto& call = expr->as<ir::CallNode>();
-      result = call.builtin != ir::Builtin::ShuffleElect && call.builtin != ir::Builtin::ShflBfly &&
-               call.builtin != ir::Builtin::Print;
+      result = !collectiveOrEffectful(call.builtin);
       for (const ir::ExprRef& arg : call.args) result = result && pure(arg);
       break;
     }
@@ -2111,9 +2122,7 @@ bool speculatable(const ir::ExprRef& expr) {
     }
     case ExprKind::Call: {
       const auto& call = expr->as<ir::CallNode>();
-      if (call.builtin == ir::Builtin::ShuffleElect || call.builtin == ir::Builtin::ShflBfly ||
-          call.builtin == ir::Builtin::Print)
-        return false;
+      if (collectiveOrEffectful(call.builtin)) return false;
       for (const ir::ExprRef& arg : call.args)
         if (!speculatable(arg)) return false;
       return true;
