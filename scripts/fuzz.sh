@@ -8,7 +8,7 @@
 # --build            a build dir configured with -DTLC_FUZZ=ON (default: build-asan, which
 #                    scripts/test.sh makes); it must hold the three targets
 # --seconds          time for the two frontend targets, split between them
-#                    (default: $TLC_FUZZ_SECONDS or 60)
+#                    (default: $TLC_FUZZ_SECONDS or 60; 0 skips them)
 # --backend-seconds  time for fuzz_backend (default: $TLC_FUZZ_BACKEND_SECONDS or 45;
 #                    0 skips it)
 # --seed             libFuzzer's -seed (CI passes 1, so a bounded run is mostly reproducible)
@@ -40,8 +40,17 @@ while [ $# -gt 0 ]; do
     *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
-targets=(fuzz_frontend fuzz_frontend_tokens)
+# Whole seconds only: libFuzzer reads -max_total_time=0 as "no limit", so 0 skips
+# the targets here instead of reaching it.
+for value in "$seconds" "$backend_seconds"; do
+  case "$value" in
+    '' | *[!0-9]*) echo "fuzz.sh: '$value' is not a whole number of seconds" >&2; exit 2 ;;
+  esac
+done
+targets=()
+[ "$seconds" = 0 ] || targets+=(fuzz_frontend fuzz_frontend_tokens)
 [ "$backend_seconds" = 0 ] || targets+=(fuzz_backend)
+[ ${#targets[@]} -gt 0 ] || { echo "fuzz.sh: both budgets are 0: nothing to run" >&2; exit 2; }
 for target in "${targets[@]}"; do
   [ -x "$build/tests/fuzz/$target" ] || { echo "fuzz.sh: no $build/tests/fuzz/$target (configure with -DTLC_FUZZ=ON)" >&2; exit 2; }
 done
