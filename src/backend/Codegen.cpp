@@ -1228,10 +1228,10 @@ bool collectiveOrEffectful(ir::Builtin builtin) {
 }  // namespace
 
 // Whether an expression's value may be reused for another occurrence of the same node
-// in one statement: arithmetic on variables and constants, without loads (memory may
-// change between two of them only through a store, which ends the statement, but a
-// load's value is cheap to keep honest) and without builtins that are collective or
-// have effects. Leaves are not kept: a constant costs nothing, a variable one load.
+// in one statement: arithmetic on variables and constants. Not with a load inside (a
+// guarded load may branch, and each read stays where the program puts it) nor a
+// builtin that is collective or has an effect. Leaves are not kept: a constant costs
+// nothing, a variable one load of its slot.
 bool KernelEmitter::reusable(const ir::ExprRef& expr) {
   using ir::ExprKind;
   switch (expr->kind) {
