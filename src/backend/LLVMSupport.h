@@ -47,8 +47,21 @@ bool hasLoops(const llvm::Module& module);
 std::unique_ptr<llvm::TargetMachine> createNVPTXTargetMachine(const TargetOptions& target,
                                                               DiagnosticEngine& diags);
 
-// Runs LLVM's default module pipeline (O1..O3) on `module`; O0 runs nothing.
-void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel);
+// Which passes optimizeModule's pipeline reached (`considered`) and which of them
+// ran, by class name in order: for tests of SkippedPasses.def.
+struct OptimizerTrace {
+  std::vector<std::string> considered;
+  std::vector<std::string> ran;
+};
+
+// Runs LLVM's default module pipeline (O1 for a module without loops, else O1..O3 as
+// asked) on `module`, less the passes of SkippedPasses.def; O0 runs nothing. With a
+// `trace`, records the passes as above.
+void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel,
+                    OptimizerTrace* trace = nullptr);
+
+// The class names of the passes SkippedPasses.def lists.
+std::vector<std::string> skippedPassNames();
 
 // Marks kernel arguments `argNos` (0-based) as 128-byte tensor maps passed by value
 // as `__grid_constant__`: byval [128 x i8] align 64 plus the "grid_constant"

@@ -1,4 +1,4 @@
-// PTX: the NVPTX TargetMachine, LLVM's optimization pipeline and the PTX printer.
+// PTX: the NVPTX TargetMachine, LLVM's optimization pipeline (less SkippedPasses.def) and the PTX printer.
 //
 // Before: the LLVM modules from generateLLVM (already optimized at the target's level).
 // After: the PTX text of every kernel in it, for `target.arch` (for a target LLVM 19
@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <llvm/Analysis/CFG.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -44,6 +45,19 @@ llvm::CodeGenOptLevel codeGenLevel(int optLevel) {
     case 2: return llvm::CodeGenOptLevel::Default;
     default: return llvm::CodeGenOptLevel::Aggressive;
   }
+}
+
+// LLVM passes of the default pipeline that find nothing to do in a tlc module
+// (SkippedPasses.def says why for each).
+constexpr std::string_view kSkippedPasses[] = {
+#define TLC_SKIPPED_PASS(ClassName, Why) #ClassName,
+#include "backend/SkippedPasses.def"
+};
+
+bool isSkippedPass(llvm::StringRef className) {
+  for (std::string_view skipped : kSkippedPasses)
+    if (className == llvm::StringRef(skipped.data(), skipped.size())) return true;
+  return false;
 }
 
 }  // namespace
@@ -98,7 +112,10 @@ bool hasLoops(const llvm::Module& module) {
   return false;
 }
 
-void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel) {
+std::vector<std::string> skippedPassNames() { return {std::begin(kSkippedPasses), std::end(kSkippedPasses)}; }
+
+void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, int optLevel,
+                    OptimizerTrace* trace) {
   if (optLevel <= 0) return;
   llvm::LoopAnalysisManager loopAnalyses;
   llvm::FunctionAnalysisManager functionAnalyses;
@@ -114,7 +131,21 @@ void optimizeModule(llvm::Module& module, llvm::TargetMachine& targetMachine, in
   llvm::PipelineTuningOptions tuning;
   tuning.LoopVectorization = false;
   tuning.LoopInterleaving = false;
-  llvm::PassBuilder passes(&targetMachine, tuning);
+  // LLVM's default pipeline, less the passes of SkippedPasses.def: an instrumentation
+  // callback declines them by name where the pipeline reaches them, so every other
+  // pass keeps the options and the place the default pipeline gives it.
+  llvm::PassInstrumentationCallbacks instrumentation;
+  instrumentation.registerShouldRunOptionalPassCallback(
+      [](llvm::StringRef className, llvm::Any) { return !isSkippedPass(className); });
+  if (trace) {
+    instrumentation.registerShouldRunOptionalPassCallback([trace](llvm::StringRef className, llvm::Any) {
+      trace->considered.emplace_back(className);
+      return true;
+    });
+    instrumentation.registerBeforeNonSkippedPassCallback(
+        [trace](llvm::StringRef className, llvm::Any) { trace->ran.emplace_back(className); });
+  }
+  llvm::PassBuilder passes(&targetMachine, tuning, std::nullopt, &instrumentation);
   passes.registerModuleAnalyses(moduleAnalyses);
   passes.registerCGSCCAnalyses(cgsccAnalyses);
   passes.registerFunctionAnalyses(functionAnalyses);
